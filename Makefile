@@ -1,0 +1,57 @@
+# ediary — `make run` serves the demo district on 127.0.0.1:8000; `make test` runs the suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
+
+.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: install
+	$(BIN)/python server.py run
+
+serve: install
+	$(BIN)/python server.py serve
+
+migrate: install
+	$(BIN)/python server.py migrate
+
+seed: install
+	$(BIN)/python server.py seed
+
+seed-reset: install
+	$(BIN)/python server.py seed --reset
+
+# The suite runs on whatever TEST_DATABASE_URL / TEST_REDIS_URL name (default: a temporary
+# SQLite file and the in-memory broker). .ci/run runs it on both backends.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install
+	$(BIN)/python server.py export-schema schema.graphql
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Re-resolve the pinned dependencies (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

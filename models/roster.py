@@ -1,0 +1,100 @@
+"""Who is who in a school: students, their classes over time, guardians, teaching assignments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.school import School, SchoolClass, Subject
+    from models.user import User
+
+
+class Student(Model):
+    """A child on a school's roll. ``user`` is the child's own login, when they have one."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneNullableRelation[User] = fields.OneToOneField(
+        "models.User", related_name="student", null=True, on_delete=fields.SET_NULL
+    )
+    school: fields.ForeignKeyRelation[School] = fields.ForeignKeyField(
+        "models.School", related_name="students", on_delete=fields.RESTRICT
+    )
+    full_name = fields.CharField(max_length=200)
+    birth_date = fields.DateField(null=True)
+
+    user_id: int | None
+    school_id: int
+
+    class Meta:
+        table = "student"
+
+
+class Enrollment(Model):
+    """A student's membership of a class from ``start_date`` to ``end_date`` (inclusive, open
+    while null). A transfer ends one enrolment and starts another."""
+
+    id = fields.IntField(primary_key=True)
+    student: fields.ForeignKeyRelation[Student] = fields.ForeignKeyField(
+        "models.Student", related_name="enrollments", on_delete=fields.CASCADE
+    )
+    school_class: fields.ForeignKeyRelation[SchoolClass] = fields.ForeignKeyField(
+        "models.SchoolClass", related_name="enrollments", on_delete=fields.CASCADE
+    )
+    start_date = fields.DateField()
+    end_date = fields.DateField(null=True)
+
+    student_id: int
+    school_class_id: int
+
+    class Meta:
+        table = "enrollment"
+        indexes = (Index(fields=("school_class_id", "start_date")), Index(fields=("student_id", "start_date")))
+
+
+class Guardianship(Model):
+    """A parent or legal representative of a student. Revoking keeps the row for history."""
+
+    id = fields.IntField(primary_key=True)
+    guardian: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="guardianships", on_delete=fields.CASCADE
+    )
+    student: fields.ForeignKeyRelation[Student] = fields.ForeignKeyField(
+        "models.Student", related_name="guardianships", on_delete=fields.CASCADE
+    )
+    relation = fields.CharField(max_length=50, default="parent")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    guardian_id: int
+    student_id: int
+
+    class Meta:
+        table = "guardianship"
+        indexes = (Index(fields=("guardian_id", "student_id")),)
+
+
+class TeachingAssignment(Model):
+    """A teacher teaches ``subject`` in ``school_class``: the unit of a teacher's write rights."""
+
+    id = fields.IntField(primary_key=True)
+    teacher: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="teaching_assignments", on_delete=fields.CASCADE
+    )
+    school_class: fields.ForeignKeyRelation[SchoolClass] = fields.ForeignKeyField(
+        "models.SchoolClass", related_name="teaching_assignments", on_delete=fields.CASCADE
+    )
+    subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
+        "models.Subject", related_name="teaching_assignments", on_delete=fields.CASCADE
+    )
+
+    teacher_id: int
+    school_class_id: int
+    subject_id: int
+
+    class Meta:
+        table = "teaching_assignment"
+        unique_together = (("teacher", "school_class", "subject"),)

@@ -1,0 +1,106 @@
+"""The weekly timetable and the dated lessons it produces, with their homework."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.school import SchoolClass, Subject
+    from models.user import User
+
+
+class LessonStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    CANCELLED = "CANCELLED"
+
+
+class TimetableSlot(Model):
+    """A recurring weekly lesson: on ``weekday`` (1 = Monday) in ``period``, valid over a date range."""
+
+    id = fields.IntField(primary_key=True)
+    school_class: fields.ForeignKeyRelation[SchoolClass] = fields.ForeignKeyField(
+        "models.SchoolClass", related_name="timetable", on_delete=fields.CASCADE
+    )
+    subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
+        "models.Subject", related_name="timetable_slots", on_delete=fields.CASCADE
+    )
+    teacher: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="timetable_slots", on_delete=fields.RESTRICT
+    )
+    weekday = fields.SmallIntField()
+    period = fields.SmallIntField()
+    room = fields.CharField(max_length=50, null=True)
+    valid_from = fields.DateField()
+    valid_to = fields.DateField(null=True)
+
+    school_class_id: int
+    subject_id: int
+    teacher_id: int
+
+    class Meta:
+        table = "timetable_slot"
+        indexes = (Index(fields=("school_class_id", "weekday", "period")),)
+
+
+class Lesson(Model):
+    """One dated lesson of a class. ``starts_at``/``ends_at`` are UTC instants computed from the
+    school's bell schedule in the school's time zone. A substitution keeps the planned
+    teacher in ``original_teacher``."""
+
+    id = fields.IntField(primary_key=True)
+    school_class: fields.ForeignKeyRelation[SchoolClass] = fields.ForeignKeyField(
+        "models.SchoolClass", related_name="lessons", on_delete=fields.CASCADE
+    )
+    subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
+        "models.Subject", related_name="lessons", on_delete=fields.RESTRICT
+    )
+    teacher: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="lessons", on_delete=fields.RESTRICT
+    )
+    original_teacher: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="substituted_lessons", null=True, on_delete=fields.SET_NULL
+    )
+    date = fields.DateField()
+    period = fields.SmallIntField()
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    room = fields.CharField(max_length=50, null=True)
+    topic = fields.CharField(max_length=500, null=True)
+    status = fields.CharEnumField(LessonStatus, max_length=16, default=LessonStatus.SCHEDULED)
+
+    school_class_id: int
+    subject_id: int
+    teacher_id: int
+    original_teacher_id: int | None
+
+    class Meta:
+        table = "lesson"
+        indexes = (Index(fields=("school_class_id", "date")), Index(fields=("teacher_id", "date")))
+
+
+class Homework(Model):
+    """Homework due for ``lesson``: shown in the diary on the lesson it is due for."""
+
+    id = fields.IntField(primary_key=True)
+    lesson: fields.ForeignKeyRelation[Lesson] = fields.ForeignKeyField(
+        "models.Lesson", related_name="homework", on_delete=fields.CASCADE
+    )
+    text = fields.TextField()
+    links: fields.Field[list[str]] = fields.JSONField(default=list)
+    assigned_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="homework_assigned", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    lesson_id: int
+    assigned_by_id: int
+
+    class Meta:
+        table = "homework"
+        indexes = (Index(fields=("lesson_id",)),)

@@ -1,0 +1,94 @@
+"""Accounts: users, their roles, refresh tokens and login attempts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.school import District, School
+
+
+class Role(StrEnum):
+    STUDENT = "STUDENT"
+    PARENT = "PARENT"
+    TEACHER = "TEACHER"
+    SCHOOL_ADMIN = "SCHOOL_ADMIN"
+    DISTRICT_ADMIN = "DISTRICT_ADMIN"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    login = fields.CharField(max_length=100, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    full_name = fields.CharField(max_length=200)
+    email = fields.CharField(max_length=254, null=True)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user_account"
+
+
+class RoleGrant(Model):
+    """A role held by a user, scoped to a school (staff) or a district (district admin)."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="role_grants", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(Role, max_length=20)
+    school: fields.ForeignKeyNullableRelation[School] = fields.ForeignKeyField(
+        "models.School", related_name="role_grants", null=True, on_delete=fields.CASCADE
+    )
+    district: fields.ForeignKeyNullableRelation[District] = fields.ForeignKeyField(
+        "models.District", related_name="role_grants", null=True, on_delete=fields.CASCADE
+    )
+
+    user_id: int
+    school_id: int | None
+    district_id: int | None
+
+    class Meta:
+        table = "role_grant"
+        indexes = (Index(fields=("user_id", "role")),)
+
+
+class RefreshToken(Model):
+    """A refresh token, stored as its SHA-256 only. Tokens rotate: each use revokes the
+    used one and issues a successor in the same ``family``; reusing a revoked token
+    revokes the whole family (it was stolen or replayed)."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    family = fields.CharField(max_length=32, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    user_id: int
+
+    class Meta:
+        table = "refresh_token"
+
+
+class LoginAttempt(Model):
+    """Failed logins, counted per login and per client address to limit guessing.
+
+    Kept in the database so that every server process shares the same counts."""
+
+    id = fields.IntField(primary_key=True)
+    login = fields.CharField(max_length=100)
+    address = fields.CharField(max_length=64)
+    at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "login_attempt"
+        indexes = (Index(fields=("login", "at")), Index(fields=("address", "at")))

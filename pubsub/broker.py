@@ -1,0 +1,59 @@
+"""The broker contract: publish a small message on a topic, subscribe to topics.
+
+Messages are ids, never personal data (see ``pubsub/events.py``). Delivery is at most
+once and only to subscribers connected at the time; durability comes from the outbox
+in the database, which subscribers read by cursor."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker cannot be reached, or a subscriber fell behind: a live stream must end
+    with an error the client can retry on, never hang."""
+
+
+FAILED = object()  # put into a subscriber's queue to end its stream with BrokerUnavailable
+
+
+class Subscription:
+    """Messages of the subscribed topics, in arrival order. In place as soon as
+    ``Broker.subscribe`` returns: nothing published afterwards is missed."""
+
+    def __init__(self, queue: asyncio.Queue[object], on_close: Callable[[], Awaitable[None]]) -> None:
+        self._queue = queue
+        self._on_close = on_close
+        self._closed = False
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> str:
+        item = await self._queue.get()
+        if item is FAILED:
+            raise BrokerUnavailable("the event stream was interrupted (slow consumer or broker lost)")
+        assert isinstance(item, str)
+        return item
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._on_close()
+
+
+class Broker(Protocol):
+    async def publish(self, topic: str, message: str) -> None:
+        """Hand ``message`` to every current subscriber of ``topic``; ``BrokerUnavailable`` if
+        the broker cannot be reached (the outbox relay publishes it later)."""
+
+    async def subscribe(self, *topics: str) -> Subscription:
+        """Subscribe to ``topics``. Close the result with ``aclose()``."""
+
+    async def ping(self) -> bool:
+        """True when the broker answers (``/readyz``)."""
+
+    async def close(self) -> None:
+        """Release connections; open subscriptions end with ``BrokerUnavailable``."""

@@ -1,0 +1,91 @@
+"""Local fan-out, and the in-memory broker built on it (one process, no services): the
+default without ``REDIS_URL``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from pubsub.broker import FAILED, BrokerUnavailable, Subscription
+
+
+class Fanout:
+    """Topic -> bounded local queues. A subscriber whose queue is full is cut off (its
+    stream ends with ``BrokerUnavailable``) instead of growing memory without bound."""
+
+    def __init__(self, queue_size: int) -> None:
+        self.queue_size = queue_size
+        self._queues: dict[str, set[asyncio.Queue[object]]] = defaultdict(set)
+
+    def add(self, topics: tuple[str, ...]) -> asyncio.Queue[object]:
+        queue: asyncio.Queue[object] = asyncio.Queue(self.queue_size + 1)  # +1: room for the failure marker
+        for topic in topics:
+            self._queues[topic].add(queue)
+        return queue
+
+    def remove(self, topics: tuple[str, ...], queue: asyncio.Queue[object]) -> list[str]:
+        """Detach ``queue``; returns the topics that now have no local subscriber."""
+        idle = []
+        for topic in topics:
+            queues = self._queues.get(topic)
+            if queues is not None:
+                queues.discard(queue)
+                if not queues:
+                    del self._queues[topic]
+                    idle.append(topic)
+        return idle
+
+    def count(self, topic: str) -> int:
+        return len(self._queues.get(topic, ()))
+
+    def topics(self) -> list[str]:
+        return list(self._queues)
+
+    def dispatch(self, topic: str, message: str) -> None:
+        for queue in list(self._queues.get(topic, ())):
+            if queue.qsize() >= self.queue_size:
+                self._fail(queue)
+            else:
+                queue.put_nowait(message)
+
+    def fail_topics(self, topics: list[str]) -> None:
+        for topic in topics:
+            for queue in list(self._queues.get(topic, ())):
+                self._fail(queue)
+
+    def fail_all(self) -> None:
+        self.fail_topics(self.topics())
+
+    def _fail(self, queue: asyncio.Queue[object]) -> None:
+        self.remove(tuple(self._queues), queue)
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(FAILED)
+
+
+class MemoryBroker:
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._fanout = Fanout(queue_size)
+        self._closed = False
+
+    async def publish(self, topic: str, message: str) -> None:
+        if self._closed:
+            raise BrokerUnavailable("broker closed")
+        self._fanout.dispatch(topic, message)
+
+    async def subscribe(self, *topics: str) -> Subscription:
+        if self._closed:
+            raise BrokerUnavailable("broker closed")
+        queue = self._fanout.add(topics)
+
+        async def close() -> None:
+            self._fanout.remove(topics, queue)
+
+        return Subscription(queue, close)
+
+    async def ping(self) -> bool:
+        return not self._closed
+
+    async def close(self) -> None:
+        self._closed = True
+        self._fanout.fail_all()

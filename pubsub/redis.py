@@ -1,0 +1,106 @@
+"""The Redis broker: several server processes share events through Redis pub/sub.
+
+Each process holds ONE pub/sub connection, whatever the number of topics and local
+subscribers: the first local subscriber of a topic SUBSCRIBEs it, the last one to leave
+UNSUBSCRIBEs, and a single reader task fans messages out to bounded local queues."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from pubsub.broker import BrokerUnavailable, Subscription
+from pubsub.memory import Fanout
+
+log = logging.getLogger(__name__)
+
+
+class RedisBroker:
+    def __init__(self, url: str, queue_size: int = 1000) -> None:
+        self._client = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=15)
+        self._fanout = Fanout(queue_size)
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    async def publish(self, topic: str, message: str) -> None:
+        try:
+            await self._client.publish(topic, message)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+    async def subscribe(self, *topics: str) -> Subscription:
+        if self._closed:
+            raise BrokerUnavailable("broker closed")
+        queue = self._fanout.add(topics)
+        new = [t for t in topics if self._fanout.count(t) == 1]
+        try:
+            async with self._lock:
+                if self._pubsub is None:
+                    self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+                if new:
+                    await self._pubsub.subscribe(*new)
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read(), name="redis-pubsub-reader")
+        except (RedisError, OSError) as exc:
+            self._fanout.remove(topics, queue)
+            raise BrokerUnavailable(str(exc)) from exc
+
+        async def close() -> None:
+            idle = self._fanout.remove(topics, queue)
+            if idle and not self._closed:
+                async with self._lock:
+                    if self._pubsub is not None:
+                        with contextlib.suppress(RedisError, OSError):
+                            await self._pubsub.unsubscribe(*idle)
+
+        return Subscription(queue, close)
+
+    async def _read(self) -> None:
+        """The one reader: dispatches every message. A lost connection ends every local
+        subscription with ``BrokerUnavailable``, so that clients see an error, not a hang."""
+        try:
+            while True:
+                pubsub = self._pubsub
+                if pubsub is None or not pubsub.subscribed:
+                    await asyncio.sleep(0.05)
+                    continue
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and message.get("type") == "message":
+                    self._fanout.dispatch(str(message["channel"]), str(message["data"]))
+        except (RedisError, OSError) as exc:
+            log.warning("redis pub/sub connection lost: %s", exc)
+        async with self._lock:
+            pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+        self._fanout.fail_all()
+
+    async def ping(self) -> bool:
+        if self._closed:
+            return False
+        try:
+            return bool(await self._client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._fanout.fail_all()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.aclose()
+        await self._client.aclose()

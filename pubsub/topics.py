@@ -1,0 +1,15 @@
+"""Topic names. Build them only here, never with ad-hoc f-strings elsewhere."""
+
+from __future__ import annotations
+
+PREFIX = "ediary"
+
+
+def student_topic(student_id: int) -> str:
+    """Diary events of one student (grades, attendance, homework)."""
+    return f"{PREFIX}:student:{student_id}"
+
+
+def class_topic(class_id: int) -> str:
+    """Events of a whole class (homework, lessons) for its teachers."""
+    return f"{PREFIX}:class:{class_id}"

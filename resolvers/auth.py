@@ -1,0 +1,130 @@
+"""Passwords, access tokens and refresh tokens.
+
+Access tokens are short-lived signed JWTs carrying only the user id: every visibility
+decision is taken from the database at request time, so a revoked guardianship or role
+takes effect on the next request. Refresh tokens are random strings stored as SHA-256
+hashes and rotated on every use (see ``models.RefreshToken``)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers.settings import Settings
+
+_hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
+# Verified against when the login is unknown, so that an unknown login costs the same time
+# as a wrong password and the response time does not reveal which logins exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+JWT_ALGORITHM = "HS256"
+JWT_AUDIENCE = "ediary"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work whether or not the user exists: always one argon2 verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_access_token(settings: Settings, user_id: int, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "aud": JWT_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=settings.access_token_ttl)).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
+
+
+class InvalidToken(Exception):
+    """The bearer token is malformed, forged or expired."""
+
+
+def user_id_from_access_token(settings: Settings, token: str) -> int:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            options={"require": ["exp", "sub", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    if claims.get("typ") != "access":
+        raise InvalidToken("not an access token")
+    try:
+        return int(claims["sub"])
+    except (TypeError, ValueError):
+        raise InvalidToken("bad subject") from None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    user: models.User
+
+
+async def issue_token_pair(settings: Settings, user: models.User, family: str | None = None) -> TokenPair:
+    refresh = secrets.token_urlsafe(32)
+    await models.RefreshToken.create(
+        user=user,
+        token_hash=_digest(refresh),
+        family=family or secrets.token_hex(16),
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl),
+    )
+    return TokenPair(issue_access_token(settings, user.id), refresh, user)
+
+
+async def rotate_refresh_token(settings: Settings, token: str) -> TokenPair | None:
+    """Exchange a refresh token for a new pair. ``None`` for an unknown, expired or revoked
+    token; presenting a revoked token revokes its whole family (token theft)."""
+    now = datetime.now(UTC)
+    async with in_transaction():
+        row = await models.RefreshToken.filter(token_hash=_digest(token)).select_for_update().first()
+        if row is None:
+            return None
+        if row.revoked_at is not None:
+            await models.RefreshToken.filter(family=row.family, revoked_at__isnull=True).update(revoked_at=now)
+            return None
+        if row.expires_at <= now:
+            return None
+        user = await models.User.get_or_none(id=row.user_id, is_active=True)
+        if user is None:
+            return None
+        row.revoked_at = now
+        await row.save(update_fields=["revoked_at"])
+        return await issue_token_pair(settings, user, family=row.family)
+
+
+async def revoke_refresh_token(token: str, user_id: int) -> bool:
+    """Log out: revoke the token's whole family (this device's session). True if it was live."""
+    row = await models.RefreshToken.get_or_none(token_hash=_digest(token), user_id=user_id)
+    if row is None:
+        return False
+    updated = await models.RefreshToken.filter(family=row.family, revoked_at__isnull=True).update(
+        revoked_at=datetime.now(UTC)
+    )
+    return updated > 0

@@ -1,0 +1,55 @@
+"""The typed per-request context that every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import models
+from pubsub.broker import Broker
+from resolvers.settings import Settings
+
+if TYPE_CHECKING:
+    from resolvers.loaders import Loaders
+
+
+@dataclass
+class Viewer:
+    """Who is asking. ``user_id`` is ``None`` for an anonymous request.
+
+    Roles are read from the database once per request, on first use."""
+
+    user_id: int | None
+    address: str = ""
+    _grants: list[models.RoleGrant] | None = field(default=None, repr=False)
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_id is not None
+
+    async def grants(self) -> list[models.RoleGrant]:
+        if self._grants is None:
+            if self.user_id is None:
+                self._grants = []
+            else:
+                self._grants = await models.RoleGrant.filter(user_id=self.user_id).order_by("id")
+        return self._grants
+
+    async def roles(self) -> list[models.Role]:
+        seen: list[models.Role] = []
+        for grant in await self.grants():
+            if grant.role not in seen:
+                seen.append(grant.role)
+        return sorted(seen, key=list(models.Role).index)
+
+
+@dataclass
+class Context:
+    request: Any
+    viewer: Viewer
+    loaders: Loaders
+    broker: Broker
+    settings: Settings
+    response: Any = None
+    # The graphql-transport-ws / graphql-ws ``connection_init`` payload, on sockets only.
+    connection_params: dict[str, Any] | None = None

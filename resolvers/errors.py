@@ -1,0 +1,67 @@
+"""Domain exceptions. The schema maps each to a typed union member (see ``schema/errors.py``)
+or, for coarse gates, to a GraphQL error with ``extensions.code``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class CodedError(GraphQLError):
+    """A GraphQL error (not data) with a stable ``extensions.code``."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": self.code, **extensions})
+
+
+class Unauthenticated(CodedError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CodedError):
+    code = "FORBIDDEN"
+
+
+class BadUserInput(CodedError):
+    code = "BAD_USER_INPUT"
+
+
+@dataclass
+class DomainError(Exception):
+    """A refusal that a mutation reports as data: a member of its result union."""
+
+    message: str
+    code: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class FieldProblem:
+    field: str
+    message: str
+
+
+@dataclass
+class ValidationFailed(DomainError):
+    problems: list[FieldProblem] = field(default_factory=list)
+
+
+@dataclass
+class NotFound(DomainError):
+    """Not there, or not yours: the two are indistinguishable on purpose."""
+
+
+@dataclass
+class InvalidCredentials(DomainError):
+    pass
+
+
+@dataclass
+class RateLimited(DomainError):
+    retry_after_seconds: int = 0

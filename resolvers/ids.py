@@ -1,0 +1,34 @@
+"""Opaque global ids: base64 of ``"<TypeName>:<primary key>"``.
+
+Clients must treat them as opaque strings; the encoding lets ``node(id)`` find the type."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def from_global_id(global_id: str) -> tuple[str, int] | None:
+    """``(type name, pk)``, or ``None`` for anything that is not one of our ids."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        type_name, _, pk = raw.partition(":")
+        value = int(pk)
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    if not type_name or value <= 0 or value > 2**62:
+        return None
+    return type_name, value
+
+
+def pk_of(global_id: str, type_name: str) -> int | None:
+    """The primary key if ``global_id`` names an object of ``type_name``."""
+    parsed = from_global_id(global_id)
+    if parsed is None or parsed[0] != type_name:
+        return None
+    return parsed[1]

@@ -1,0 +1,158 @@
+"""THE visibility rules. Nothing else in the project decides who sees or writes what.
+
+Scopes are pre-filtered querysets built from the viewer's user id alone, so a visibility
+decision is a subquery of the same statement that loads the data: there is no cached
+notion of "my children" that could outlive a revoked guardianship or role.
+
+Who sees which students:
+- a district admin: every student of every school of their district;
+- a school admin: every student of their school;
+- a teacher: the students enrolled (at any time) in a class they teach or lead as
+  homeroom teacher, with their whole diary;
+- a parent: their children, while the guardianship is not revoked;
+- a student: themself.
+Classes, lessons, grades, homework and attendance are visible through the students and
+classes above; nested fields inherit their parent's visibility.
+
+Who writes: a teacher grades a student only in a lesson of a class + subject they are
+assigned to, for a student enrolled in that class on the lesson's date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+import models
+from resolvers.context import Viewer
+
+NOBODY = -1  # a user id that matches no row: the scope of an anonymous viewer is empty
+
+
+def _uid(viewer: Viewer) -> int:
+    return viewer.user_id if viewer.user_id is not None else NOBODY
+
+
+def _grant_schools(uid: int, *roles: models.Role) -> QuerySet[models.RoleGrant]:
+    return models.RoleGrant.filter(user_id=uid, role__in=list(roles), school_id__isnull=False)
+
+
+def _district_schools(uid: int) -> QuerySet[models.School]:
+    districts = models.RoleGrant.filter(user_id=uid, role=models.Role.DISTRICT_ADMIN).values("district_id")
+    return models.School.filter(district_id__in=Subquery(districts))
+
+
+def _admin_school_q(uid: int, field: str = "school_id") -> Q:
+    """Schools the viewer administers, directly or through their district."""
+    admin = _grant_schools(uid, models.Role.SCHOOL_ADMIN).values("school_id")
+    district = _district_schools(uid).values("id")
+    by_grant: dict[str, Any] = {f"{field}__in": Subquery(admin)}
+    by_district: dict[str, Any] = {f"{field}__in": Subquery(district)}
+    return Q(**by_grant) | Q(**by_district)
+
+
+def _taught_class_ids(uid: int) -> Q:
+    """Classes the viewer teaches a subject in, or leads as homeroom teacher (as a filter on ``id``)."""
+    assigned = models.TeachingAssignment.filter(teacher_id=uid).values("school_class_id")
+    homeroom = models.SchoolClass.filter(homeroom_teacher_id=uid).values("id")
+    return Q(id__in=Subquery(assigned)) | Q(id__in=Subquery(homeroom))
+
+
+def _own_student_ids(uid: int) -> QuerySet[models.Student]:
+    return models.Student.filter(user_id=uid)
+
+
+def _children_ids(uid: int) -> QuerySet[models.Guardianship]:
+    return models.Guardianship.filter(guardian_id=uid, revoked_at__isnull=True)
+
+
+def visible_students(viewer: Viewer) -> QuerySet[models.Student]:
+    uid = _uid(viewer)
+    taught_classes = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
+    taught_students = models.Enrollment.filter(school_class_id__in=Subquery(taught_classes)).values("student_id")
+    return models.Student.filter(
+        Q(user_id=uid)
+        | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+        | Q(id__in=Subquery(taught_students))
+        | _admin_school_q(uid)
+    )
+
+
+def visible_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
+    uid = _uid(viewer)
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    family_classes = models.Enrollment.filter(
+        student_id__in=Subquery(models.Student.filter(family).values("id"))
+    ).values("school_class_id")
+    return models.SchoolClass.filter(_taught_class_ids(uid) | Q(id__in=Subquery(family_classes)) | _admin_school_q(uid))
+
+
+def visible_schools(viewer: Viewer) -> QuerySet[models.School]:
+    uid = _uid(viewer)
+    staff = _grant_schools(uid, models.Role.TEACHER, models.Role.SCHOOL_ADMIN).values("school_id")
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    family_schools = models.Student.filter(family).values("school_id")
+    return models.School.filter(
+        Q(id__in=Subquery(staff)) | Q(id__in=Subquery(family_schools)) | _admin_school_q(uid, "id")
+    )
+
+
+def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
+    return models.Lesson.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+
+
+def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
+    return models.Grade.filter(student_id__in=Subquery(visible_students(viewer).values("id")), deleted_at__isnull=True)
+
+
+def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
+    return models.Homework.filter(lesson_id__in=Subquery(visible_lessons(viewer).values("id")))
+
+
+def visible_subjects(viewer: Viewer) -> QuerySet[models.Subject]:
+    return models.Subject.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_users(viewer: Viewer) -> QuerySet[models.User]:
+    """Themself, and the staff (teachers, admins) of the schools the viewer can see.
+
+    Parents and students of other families are never reachable by id."""
+    uid = _uid(viewer)
+    staff = models.RoleGrant.filter(
+        role__in=[models.Role.TEACHER, models.Role.SCHOOL_ADMIN],
+        school_id__in=Subquery(visible_schools(viewer).values("id")),
+    ).values("user_id")
+    return models.User.filter(Q(id=uid) | Q(id__in=Subquery(staff)))
+
+
+def visible_terms(viewer: Viewer) -> QuerySet[models.Term]:
+    return models.Term.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+# --- checks -------------------------------------------------------------------------
+
+
+async def is_teacher(viewer: Viewer) -> bool:
+    return models.Role.TEACHER in await viewer.roles()
+
+
+async def can_grade(viewer: Viewer, student: models.Student, lesson: models.Lesson) -> bool:
+    """The viewer teaches the lesson's class + subject and the student was in that class on
+    the lesson's date. Homeroom teachers and admins do not grade other teachers' subjects."""
+    if viewer.user_id is None:
+        return False
+    assigned = await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    )
+    return assigned and await is_enrolled(student.id, lesson.school_class_id, lesson.date)
+
+
+async def is_enrolled(student_id: int, class_id: int, day: date) -> bool:
+    return await models.Enrollment.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day),
+        student_id=student_id,
+        school_class_id=class_id,
+        start_date__lte=day,
+    ).exists()

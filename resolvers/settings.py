@@ -1,0 +1,115 @@
+"""Configuration from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models import MODEL_MODULES
+
+DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
+DEFAULT_DATABASE_URL = f"sqlite://{DATA_DIR / 'ediary.sqlite3'}"
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a runnable server."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = ""
+    env: str = "development"
+    cors_origins: tuple[str, ...] = ()
+    access_token_ttl: int = 15 * 60
+    refresh_token_ttl: int = 30 * 24 * 3600
+    login_failures_per_login: int = 5
+    login_failures_per_address: int = 30
+    login_window_seconds: int = 15 * 60
+    max_diary_days: int = 92
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        mode = env.get("EDIARY_ENV", "development")
+        if mode not in ("development", "production"):
+            raise ConfigurationError(f"EDIARY_ENV must be 'development' or 'production', not {mode!r}")
+        secret = env.get("SECRET_KEY", "")
+        if not secret:
+            if mode == "production":
+                raise ConfigurationError("SECRET_KEY is required when EDIARY_ENV=production")
+            secret = _development_secret()
+        elif len(secret) < 32:
+            raise ConfigurationError("SECRET_KEY must be at least 32 characters long")
+        origins = tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
+        try:
+            port = int(env.get("PORT", "8000"))
+        except ValueError as exc:
+            raise ConfigurationError("PORT must be a number") from exc
+        return cls(
+            database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            redis_url=env.get("REDIS_URL") or None,
+            host=env.get("HOST", "127.0.0.1"),
+            port=port,
+            secret_key=secret,
+            env=mode,
+            cors_origins=origins,
+        )
+
+
+def _development_secret() -> str:
+    """A development secret generated once and kept under ``data/`` so tokens survive restarts."""
+    path = DATA_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL; Tortoise wants ``postgres://``.
+
+    SQLite URLs are Tortoise's: ``sqlite://`` + a path (``sqlite:///tmp/x.db`` is absolute)."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix) :]
+    return url
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise configuration: one app, ``models``, with its committed migrations."""
+    url = normalize_database_url(database_url)
+    if url.startswith("sqlite://"):
+        path = Path(url[len("sqlite://") :])
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": list(MODEL_MODULES),
+                "migrations": "models.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For the ``tortoise`` command line (makemigrations): ``TORTOISE_ORM=resolvers.settings.TORTOISE_ORM``.
+TORTOISE_ORM = tortoise_config(normalize_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))

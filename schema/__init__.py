@@ -1,0 +1,76 @@
+"""The GraphQL schema: ``schema.build_schema()``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError, OperationDefinitionNode
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+
+from schema import types
+from schema.errors import EXCEPTION_HANDLERS
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.subscription import Subscription
+
+
+class RequireOperationName(SchemaExtension):
+    """A document with several operations needs ``operationName`` (GraphQL spec, GetOperation);
+    without this Strawberry would run the first one."""
+
+    def on_validate(self) -> Iterator[None]:
+        # Runs after ValidationCache (listed before it) has validated, and before Strawberry
+        # checks the errors; a document that is already invalid keeps its own errors.
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if not ctx.pre_execution_errors and ctx._provided_operation_name is None and document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                ctx.pre_execution_errors = [
+                    GraphQLError("The document has several operations: say which one in `operationName`.")
+                ]
+        yield
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """Parse and validation results are cached per document; production masks unexpected errors."""
+    from strawberry.extensions import MaskErrors
+
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        RequireOperationName,
+    ]
+    if production:
+        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[
+            types.User,
+            types.School,
+            types.Subject,
+            types.SchoolClass,
+            types.Student,
+            types.Lesson,
+            types.Homework,
+            types.Grade,
+            types.Term,
+        ],
+        extensions=extensions,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+
+
+def _should_mask(error: object) -> bool:
+    from graphql import GraphQLError
+
+    if not isinstance(error, GraphQLError):
+        return True
+    code = (error.extensions or {}).get("code")
+    original = error.original_error
+    # Our coded errors and graphql-core's own (syntax, validation) are safe to show.
+    return original is not None and code in (None, "INTERNAL_SERVER_ERROR")

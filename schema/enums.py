@@ -1,0 +1,59 @@
+"""GraphQL enums. Values equal the stored values of the matching ``models`` enums."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+
+@strawberry.enum(description="What a user may be. One user can hold several roles.")
+class Role(Enum):
+    STUDENT = strawberry.enum_value("STUDENT", description="A child with their own login: sees themself.")
+    PARENT = strawberry.enum_value("PARENT", description="A parent or legal representative: sees their children.")
+    TEACHER = strawberry.enum_value("TEACHER", description="Writes the journal of the classes and subjects taught.")
+    SCHOOL_ADMIN = strawberry.enum_value("SCHOOL_ADMIN", description="Runs one school and reads all of it.")
+    DISTRICT_ADMIN = strawberry.enum_value("DISTRICT_ADMIN", description="Reads every school of a district.")
+
+
+@strawberry.enum(description="A student's attendance at a lesson.")
+class AttendanceStatus(Enum):
+    PRESENT = strawberry.enum_value("PRESENT", description="Was there from the start.")
+    ABSENT_EXCUSED = strawberry.enum_value("ABSENT_EXCUSED", description="Absent with a valid reason.")
+    ABSENT_UNEXCUSED = strawberry.enum_value("ABSENT_UNEXCUSED", description="Absent without a valid reason.")
+    LATE = strawberry.enum_value("LATE", description="Came late.")
+
+
+@strawberry.enum(description="What kind of day a calendar day is for a school.")
+class DayKind(Enum):
+    SCHOOL_DAY = strawberry.enum_value("SCHOOL_DAY", description="A regular school day.")
+    WEEKEND = strawberry.enum_value("WEEKEND", description="Saturday or Sunday.")
+    HOLIDAY = strawberry.enum_value("HOLIDAY", description="A public or school holiday.")
+    VACATION = strawberry.enum_value("VACATION", description="Part of a vacation (school break).")
+
+
+@strawberry.enum(description="Whether a lesson takes place.")
+class LessonStatus(Enum):
+    SCHEDULED = strawberry.enum_value("SCHEDULED", description="Takes place as planned (possibly with a substitute).")
+    CANCELLED = strawberry.enum_value("CANCELLED", description="Cancelled: no grades can be given for it.")
+
+
+@strawberry.enum(description="What a grade was given for; each kind has a default weight.")
+class GradeKind(Enum):
+    CLASSWORK = strawberry.enum_value("CLASSWORK", description="Work in class.")
+    HOMEWORK = strawberry.enum_value("HOMEWORK", description="Homework.")
+    TEST = strawberry.enum_value("TEST", description="A short test.")
+    CONTROL_WORK = strawberry.enum_value("CONTROL_WORK", description="A control work (major test).")
+    EXAM = strawberry.enum_value("EXAM", description="An exam.")
+
+
+@strawberry.enum(description="Which bell schedule a period belongs to.")
+class BellVariant(Enum):
+    REGULAR = strawberry.enum_value("REGULAR", description="The normal schedule.")
+    SHORTENED = strawberry.enum_value("SHORTENED", description="Shortened lessons (e.g. before holidays).")
+
+
+@strawberry.enum(description="Why a range of days has no lessons.")
+class DayOffKind(Enum):
+    HOLIDAY = strawberry.enum_value("HOLIDAY", description="A public or school holiday.")
+    VACATION = strawberry.enum_value("VACATION", description="A vacation between terms.")

@@ -1,0 +1,89 @@
+"""Error types of mutation result unions, and the handlers mapping domain exceptions to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from resolvers import errors
+
+
+@strawberry.interface(description="A refusal reported as data. Select `... on Error { code message }` on any result.")
+class Error:
+    message: str = strawberry.field(description="Human-readable explanation, safe to show to the user.")
+    code: str = strawberry.field(description="Stable SCREAMING_SNAKE code for programs; see each error type.")
+
+
+@strawberry.type(description="One refused input field.")
+class FieldError:
+    field: str = strawberry.field(description="The input field, in camelCase (e.g. `value`).")
+    message: str = strawberry.field(description="What is wrong with it.")
+
+
+@strawberry.type(
+    description=(
+        "The input was refused; nothing was written. Codes: INVALID_VALUE (off the school's scale), "
+        "INVALID_WEIGHT (1-10), COMMENT_TOO_LONG, NOT_ASSIGNED (you do not teach that subject in that "
+        "class), STUDENT_NOT_IN_CLASS, LESSON_CANCELLED, LESSON_IN_FUTURE."
+    )
+)
+class ValidationError(Error):
+    fields: list[FieldError] = strawberry.field(description="Every refused field, not only the first.")
+
+
+@strawberry.type(
+    description=(
+        "The object does not exist or is not yours: the two are indistinguishable. "
+        "Codes: STUDENT_NOT_FOUND, LESSON_NOT_FOUND, SESSION_NOT_FOUND."
+    )
+)
+class NotFoundError(Error):
+    pass
+
+
+@strawberry.type(
+    description="Wrong login or password (code INVALID_CREDENTIALS), or a bad refresh token "
+    "(code INVALID_REFRESH_TOKEN)."
+)
+class InvalidCredentialsError(Error):
+    pass
+
+
+@strawberry.type(description="Too many attempts (code RATE_LIMITED). Wait `retryAfterSeconds` and try again.")
+class RateLimitedError(Error):
+    retry_after_seconds: int = strawberry.field(description="Seconds until the next attempt is accepted.")
+
+
+class ValidationHandler(strawberry.ExceptionHandler[errors.ValidationFailed, ValidationError]):
+    def handle(self, exception: errors.ValidationFailed, *, field: Any, info: Any) -> ValidationError:
+        return ValidationError(
+            message=exception.message,
+            code=exception.code,
+            fields=[FieldError(field=p.field, message=p.message) for p in exception.problems],
+        )
+
+
+class NotFoundHandler(strawberry.ExceptionHandler[errors.NotFound, NotFoundError]):
+    def handle(self, exception: errors.NotFound, *, field: Any, info: Any) -> NotFoundError:
+        return NotFoundError(message=exception.message, code=exception.code)
+
+
+class CredentialsHandler(strawberry.ExceptionHandler[errors.InvalidCredentials, InvalidCredentialsError]):
+    def handle(self, exception: errors.InvalidCredentials, *, field: Any, info: Any) -> InvalidCredentialsError:
+        return InvalidCredentialsError(message=exception.message, code=exception.code)
+
+
+class RateLimitHandler(strawberry.ExceptionHandler[errors.RateLimited, RateLimitedError]):
+    def handle(self, exception: errors.RateLimited, *, field: Any, info: Any) -> RateLimitedError:
+        return RateLimitedError(
+            message=exception.message, code=exception.code, retry_after_seconds=exception.retry_after_seconds
+        )
+
+
+EXCEPTION_HANDLERS: list[strawberry.ExceptionHandler[Any, Any]] = [
+    ValidationHandler(),
+    NotFoundHandler(),
+    CredentialsHandler(),
+    RateLimitHandler(),
+]

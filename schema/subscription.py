@@ -1,0 +1,84 @@
+"""The root Subscription (graphql-transport-ws and legacy graphql-ws on `/graphql`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncGenerator
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+import models
+from resolvers import events
+from schema import types
+from schema.permissions import IsAuthenticated
+
+Info = types.Info
+
+
+@strawberry.enum(description="What happened in a diary.")
+class DiaryEventKind(Enum):
+    GRADE_ADDED = strawberry.enum_value("GRADE_ADDED", description="A grade was given.")
+    GRADE_CHANGED = strawberry.enum_value("GRADE_CHANGED", description="A grade was corrected.")
+    GRADE_REMOVED = strawberry.enum_value("GRADE_REMOVED", description="A grade was removed.")
+    ATTENDANCE_MARKED = strawberry.enum_value("ATTENDANCE_MARKED", description="Attendance was marked.")
+    HOMEWORK_ASSIGNED = strawberry.enum_value("HOMEWORK_ASSIGNED", description="Homework was assigned.")
+
+
+@strawberry.type(description="Something new in a child's diary.")
+class DiaryEvent:
+    row: strawberry.Private[models.OutboxEvent]
+
+    @strawberry.field(description="Pass as `after` when resubscribing to get what you missed.")
+    def cursor(self) -> str:
+        return events.encode_cursor(self.row.id)
+
+    @strawberry.field(description="What happened.")
+    def kind(self) -> DiaryEventKind:
+        return DiaryEventKind(self.row.kind)
+
+    @strawberry.field(description="When it happened.")
+    def occurred_at(self) -> dt.datetime:
+        return self.row.occurred_at
+
+    @strawberry.field(description="Whose diary.")
+    async def student(self, info: Info) -> types.Student:
+        student = await info.context.loaders.student_by_id.load(self.row.student_id)
+        if student is None:
+            raise LookupError("missing student")
+        return types.Student(model=student)
+
+    @strawberry.field(description="The grade, for grade events.")
+    async def grade(self, info: Info) -> types.Grade | None:
+        if self.row.grade_id is None:
+            return None
+        grade = await info.context.loaders.grade_by_id.load(self.row.grade_id)
+        return types.Grade(model=grade) if grade else None
+
+    @strawberry.field(description="The homework, for homework events.")
+    async def homework(self, info: Info) -> types.Homework | None:
+        if self.row.homework_id is None:
+            return None
+        homework = await info.context.loaders.homework_by_id.load(self.row.homework_id)
+        return types.Homework(model=homework) if homework else None
+
+
+@strawberry.type(description="Live updates over WebSocket.")
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "Grades, attendance and homework of one student, or of all your children when `studentId` is "
+            "omitted. `after` resumes: events newer than that cursor are replayed first, then live events "
+            "follow, none twice. An unknown cursor is BAD_USER_INPUT (refetch, then subscribe without it)."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+    async def diary_events(
+        self,
+        info: Info,
+        student_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Student` id.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
+    ) -> AsyncGenerator[DiaryEvent, None]:
+        async for row in events.diary_events(info.context, student_id, after):
+            yield DiaryEvent(row=row)

@@ -1,0 +1,529 @@
+"""Domain object types. Each wraps a model instance; relations resolve through the
+request's loaders, so nested lists never cost a statement per item."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+
+import models
+from resolvers import diary as diary_resolvers
+from resolvers import policy
+from resolvers.context import Context
+from resolvers.errors import Unauthenticated
+from resolvers.ids import pk_of, to_global_id
+from resolvers.loaders import RangeKey
+from schema.enums import AttendanceStatus, BellVariant, DayKind, DayOffKind, GradeKind, LessonStatus, Role
+
+Info = strawberry.Info[Context, None]
+T = TypeVar("T")
+
+FromArg = Annotated[dt.date, strawberry.argument(name="from", description="First day, inclusive.")]
+ToArg = Annotated[dt.date, strawberry.argument(description="Last day, inclusive. At most 92 days after `from`.")]
+
+
+def _must(value: T | None, what: str) -> T:
+    if value is None:  # a dangling reference: the database guarantees it cannot happen
+        raise LookupError(f"missing {what}")
+    return value
+
+
+@strawberry.interface(description="An object with an opaque global id, fetchable with `node(id)`.")
+class Node:
+    model: strawberry.Private[Any]
+
+    @strawberry.field(description="Opaque global id. Do not parse it; pass it back to `node` or to arguments.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(type(self).__name__, self.model.pk))
+
+
+@strawberry.type(description="A person with a login: a teacher, parent, student or administrator.")
+class User(Node):
+    model: strawberry.Private[models.User]
+
+    @strawberry.field(description="Full name as the school writes it.")
+    def full_name(self) -> str:
+        return self.model.full_name
+
+
+@strawberry.type(description="The grading scale of a school: whole numbers from `min` to `max`.")
+class GradeScale:
+    min: int = strawberry.field(description="Lowest grade.")
+    max: int = strawberry.field(description="Highest grade.")
+    pass_mark: int = strawberry.field(description="Lowest passing grade.")
+
+
+@strawberry.type(description="A period of the bell schedule, in the school's local time.")
+class BellPeriod:
+    model: strawberry.Private[models.BellPeriod]
+
+    @strawberry.field(description="Period number, 1 for the first lesson of the day.")
+    def number(self) -> int:
+        return int(self.model.number)
+
+    @strawberry.field(description="Which schedule this period belongs to.")
+    def variant(self) -> BellVariant:
+        return BellVariant(self.model.variant)
+
+    @strawberry.field(description="Start, local wall-clock time of the school.")
+    def starts_at(self) -> dt.time:
+        return self.model.starts_at
+
+    @strawberry.field(description="End, local wall-clock time of the school.")
+    def ends_at(self) -> dt.time:
+        return self.model.ends_at
+
+
+@strawberry.type(description="A holiday or vacation: days without lessons besides weekends.")
+class DayOff:
+    model: strawberry.Private[models.DayOff]
+
+    @strawberry.field(description="Holiday or vacation.")
+    def kind(self) -> DayOffKind:
+        return DayOffKind(self.model.kind)
+
+    @strawberry.field(description='Its name, e.g. "Winter vacation".')
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="First day off, inclusive.")
+    def start_date(self) -> dt.date:
+        return self.model.start_date
+
+    @strawberry.field(description="Last day off, inclusive.")
+    def end_date(self) -> dt.date:
+        return self.model.end_date
+
+
+@strawberry.type(description="A grading period: a quarter, trimester or semester.")
+class Term(Node):
+    model: strawberry.Private[models.Term]
+
+    @strawberry.field(description='Its name, e.g. "Quarter 2".')
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="Position in the academic year, from 1.")
+    def number(self) -> int:
+        return int(self.model.number)
+
+    @strawberry.field(description="First day, inclusive.")
+    def start_date(self) -> dt.date:
+        return self.model.start_date
+
+    @strawberry.field(description="Last day, inclusive.")
+    def end_date(self) -> dt.date:
+        return self.model.end_date
+
+
+@strawberry.type(description="A school.")
+class School(Node):
+    model: strawberry.Private[models.School]
+
+    @strawberry.field(description="The school's name.")
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="IANA time zone of the school; bell times are local to it.")
+    def timezone(self) -> str:
+        return self.model.timezone
+
+    @strawberry.field(description="The grading scale used for grades and averages.")
+    def grade_scale(self) -> GradeScale:
+        m = self.model
+        return GradeScale(min=m.scale_min, max=m.scale_max, pass_mark=m.pass_mark)
+
+    @strawberry.field(description="The school's classes you may see, by grade level and letter.")
+    async def classes(self, info: Info) -> list[SchoolClass]:
+        rows = await info.context.loaders.visible_classes_by_school.load(self.model.id)
+        return [SchoolClass(model=c) for c in rows]
+
+    @strawberry.field(description="The bell schedule: every period of every variant.")
+    async def bell_schedule(self, info: Info) -> list[BellPeriod]:
+        return [BellPeriod(model=b) for b in await info.context.loaders.bell_periods_by_school.load(self.model.id)]
+
+    @strawberry.field(description="The terms of the school's academic years, in date order.")
+    async def terms(self, info: Info) -> list[Term]:
+        rows = await models.Term.filter(school_id=self.model.id).order_by("start_date", "id")
+        return [Term(model=t) for t in rows]
+
+    @strawberry.field(description="Holidays and vacations overlapping the range.")
+    async def days_off(self, info: Info, from_: FromArg, to: ToArg) -> list[DayOff]:
+        diary_resolvers.check_range(from_, to, 366)
+        rows = await info.context.loaders.days_off_by_school.load(RangeKey(self.model.id, from_, to))
+        return [DayOff(model=d) for d in rows]
+
+
+@strawberry.type(description="A school subject, e.g. Mathematics.")
+class Subject(Node):
+    model: strawberry.Private[models.Subject]
+
+    @strawberry.field(description="The subject's name.")
+    def name(self) -> str:
+        return self.model.name
+
+
+@strawberry.type(description="A class of one academic year, e.g. 5A.")
+class SchoolClass(Node):
+    model: strawberry.Private[models.SchoolClass]
+
+    @strawberry.field(description='Grade level and letter, e.g. "5A".')
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="Grade level, e.g. 5.")
+    def grade_level(self) -> int:
+        return int(self.model.grade_level)
+
+    @strawberry.field(description='Letter within the grade level, e.g. "A".')
+    def letter(self) -> str:
+        return self.model.letter
+
+    @strawberry.field(description="The school the class belongs to.")
+    async def school(self, info: Info) -> School:
+        return School(model=_must(await info.context.loaders.school_by_id.load(self.model.school_id), "school"))
+
+    @strawberry.field(description="The homeroom (class) teacher, if any.")
+    async def homeroom_teacher(self, info: Info) -> User | None:
+        if self.model.homeroom_teacher_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.homeroom_teacher_id)
+        return User(model=user) if user else None
+
+    @strawberry.field(
+        description="Students in the class today, by name. Parents and students see only their own family."
+    )
+    async def students(self, info: Info) -> list[Student]:
+        loaders = info.context.loaders
+        rows = await loaders.students_by_class.load(self.model.id)
+        visible = await loaders.student_visible.load_many([s.id for s in rows])
+        return [Student(model=s) for s, ok in zip(rows, visible, strict=True) if ok]
+
+    @strawberry.field(description="The class's lessons over the range, by date and period.")
+    async def lessons(self, info: Info, from_: FromArg, to: ToArg) -> list[Lesson]:
+        diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
+        rows = await info.context.loaders.lessons_by_class.load(RangeKey(self.model.id, from_, to))
+        return [Lesson(model=x) for x in rows]
+
+
+@strawberry.type(description="A teacher's class + subject pair: what they teach and may grade.")
+class TeachingAssignment:
+    model: strawberry.Private[models.TeachingAssignment]
+
+    @strawberry.field(description="The class taught.")
+    async def school_class(self, info: Info) -> SchoolClass:
+        c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
+        return SchoolClass(model=_must(c, "class"))
+
+    @strawberry.field(description="The subject taught in that class.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+
+@strawberry.type(description="One dated lesson of a class.")
+class Lesson(Node):
+    model: strawberry.Private[models.Lesson]
+
+    @strawberry.field(description="The day of the lesson.")
+    def date(self) -> dt.date:
+        return self.model.date
+
+    @strawberry.field(description="Period number in the bell schedule.")
+    def period(self) -> int:
+        return int(self.model.period)
+
+    @strawberry.field(description="Start instant (the school's bell time, with offset).")
+    def starts_at(self) -> dt.datetime:
+        return self.model.starts_at
+
+    @strawberry.field(description="End instant (the school's bell time, with offset).")
+    def ends_at(self) -> dt.datetime:
+        return self.model.ends_at
+
+    @strawberry.field(description="Subject taught.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+    @strawberry.field(description="The teacher giving the lesson (the substitute, if any).")
+    async def teacher(self, info: Info) -> User:
+        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
+
+    @strawberry.field(description="The planned teacher when a substitute gives the lesson, else null.")
+    async def substituted_teacher(self, info: Info) -> User | None:
+        if self.model.original_teacher_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.original_teacher_id)
+        return User(model=user) if user else None
+
+    @strawberry.field(description="The class taught.")
+    async def school_class(self, info: Info) -> SchoolClass:
+        c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
+        return SchoolClass(model=_must(c, "class"))
+
+    @strawberry.field(description="The lesson's topic, once the teacher wrote it.")
+    def topic(self) -> str | None:
+        return self.model.topic
+
+    @strawberry.field(description="Room, if known.")
+    def room(self) -> str | None:
+        return self.model.room
+
+    @strawberry.field(description="Whether the lesson takes place.")
+    def status(self) -> LessonStatus:
+        return LessonStatus(self.model.status)
+
+    @strawberry.field(description="Homework due for this lesson.")
+    async def homework(self, info: Info) -> list[Homework]:
+        return [Homework(model=h) for h in await info.context.loaders.homework_by_lesson.load(self.model.id)]
+
+
+@strawberry.type(description="Homework, shown on the lesson it is due for.")
+class Homework(Node):
+    model: strawberry.Private[models.Homework]
+
+    @strawberry.field(description="What to do.")
+    def text(self) -> str:
+        return self.model.text
+
+    @strawberry.field(description="Links to materials.")
+    def links(self) -> list[str]:
+        return list(self.model.links or [])
+
+    @strawberry.field(description="The lesson it is due for.")
+    async def lesson(self, info: Info) -> Lesson:
+        return Lesson(model=_must(await info.context.loaders.lesson_by_id.load(self.model.lesson_id), "lesson"))
+
+    @strawberry.field(description="When it was assigned.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+
+@strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
+class Grade(Node):
+    model: strawberry.Private[models.Grade]
+
+    @strawberry.field(description="The graded student.")
+    async def student(self, info: Info) -> Student:
+        s = await info.context.loaders.student_by_id.load(self.model.student_id)
+        return Student(model=_must(s, "student"))
+
+    @strawberry.field(description="The subject.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+    @strawberry.field(description="The lesson it was given in, if any.")
+    async def lesson(self, info: Info) -> Lesson | None:
+        if self.model.lesson_id is None:
+            return None
+        lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
+        return Lesson(model=lesson) if lesson else None
+
+    @strawberry.field(description='As shown, e.g. "5".')
+    def value(self) -> str:
+        return self.model.value
+
+    @strawberry.field(description="On the school's numeric scale, for averages.")
+    def numeric_value(self) -> float | None:
+        return self.model.numeric_value
+
+    @strawberry.field(description="Weight in the weighted average, 1-10.")
+    def weight(self) -> int:
+        return int(self.model.weight)
+
+    @strawberry.field(description="What the grade was given for.")
+    def kind(self) -> GradeKind:
+        return GradeKind(self.model.kind)
+
+    @strawberry.field(description="The teacher's comment.")
+    def comment(self) -> str | None:
+        return self.model.comment
+
+    @strawberry.field(description="Who gave it.")
+    async def teacher(self, info: Info) -> User:
+        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
+
+    @strawberry.field(description="When it was given.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When it was last changed.")
+    def updated_at(self) -> dt.datetime:
+        return self.model.updated_at
+
+
+@strawberry.type(description="One lesson in a child's diary with this child's grades, attendance and homework.")
+class DiaryEntry:
+    data: strawberry.Private[diary_resolvers.DiaryEntryData]
+
+    @strawberry.field(description="The lesson.")
+    def lesson(self) -> Lesson:
+        return Lesson(model=self.data.row.lesson)
+
+    @strawberry.field(description="This child's grades in the lesson.")
+    def grades(self) -> list[Grade]:
+        return [Grade(model=g) for g in self.data.grades]
+
+    @strawberry.field(description="This child's attendance, null until marked.")
+    def attendance(self) -> AttendanceStatus | None:
+        a = self.data.row.attendance
+        return AttendanceStatus(a.status) if a else None
+
+    @strawberry.field(description="Minutes late, when attendance is LATE.")
+    def late_minutes(self) -> int | None:
+        a = self.data.row.attendance
+        return a.late_minutes if a else None
+
+    @strawberry.field(description="Homework due for this lesson.")
+    def homework(self) -> list[Homework]:
+        return [Homework(model=h) for h in self.data.homework]
+
+
+@strawberry.type(description="One calendar day of a child's diary.")
+class DiaryDay:
+    data: strawberry.Private[diary_resolvers.DiaryDayData]
+
+    @strawberry.field(description="The day.")
+    def date(self) -> dt.date:
+        return self.data.date
+
+    @strawberry.field(description="School day, weekend, holiday or vacation.")
+    def kind(self) -> DayKind:
+        return DayKind(self.data.kind)
+
+    @strawberry.field(description="The holiday's or vacation's name on days off.")
+    def day_off_name(self) -> str | None:
+        return self.data.day_off_name
+
+    @strawberry.field(description="The day's lessons by period (empty on days without lessons).")
+    def entries(self) -> list[DiaryEntry]:
+        return [DiaryEntry(data=e) for e in self.data.entries]
+
+
+@strawberry.type(description="A child's standing in one subject over a term.")
+class SubjectProgress:
+    data: strawberry.Private[diary_resolvers.SubjectProgressData]
+
+    @strawberry.field(description="The subject.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.data.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+    @strawberry.field(description="The term's grades in date order.")
+    def grades(self) -> list[Grade]:
+        return [Grade(model=g) for g in self.data.grades]
+
+    @strawberry.field(description="Plain mean of the numeric values, 2 decimals; null without grades.")
+    def average(self) -> float | None:
+        return self.data.average
+
+    @strawberry.field(description="Mean weighted by each grade's weight, 2 decimals; null without grades.")
+    def weighted_average(self) -> float | None:
+        return self.data.weighted_average
+
+    @strawberry.field(description="Lessons missed, excused or not.")
+    def absences(self) -> int:
+        return self.data.absences
+
+    @strawberry.field(description="Lessons missed without a valid reason.")
+    def unexcused_absences(self) -> int:
+        return self.data.unexcused_absences
+
+    @strawberry.field(description="Lessons come to late.")
+    def late(self) -> int:
+        return self.data.late
+
+
+@strawberry.type(description="A child on a school's roll.")
+class Student(Node):
+    model: strawberry.Private[models.Student]
+
+    @strawberry.field(description="Full name.")
+    def full_name(self) -> str:
+        return self.model.full_name
+
+    @strawberry.field(description="The class the child is in today (else the most recent one).")
+    async def school_class(self, info: Info) -> SchoolClass:
+        c = await info.context.loaders.class_by_student.load(self.model.id)
+        return SchoolClass(model=_must(c, "class"))
+
+    @strawberry.field(description="The child's school.")
+    async def school(self, info: Info) -> School:
+        return School(model=_must(await info.context.loaders.school_by_id.load(self.model.school_id), "school"))
+
+    @strawberry.field(description="Every day of the range with its lessons. At most 92 days (BAD_USER_INPUT).")
+    async def diary(self, info: Info, from_: FromArg, to: ToArg) -> list[DiaryDay]:
+        diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
+        days = await diary_resolvers.load_diary(info.context.loaders, self.model, from_, to)
+        return [DiaryDay(data=d) for d in days]
+
+    @strawberry.field(description="Per subject: grades, averages and absences over a term (default: the current one).")
+    async def progress(
+        self,
+        info: Info,
+        term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
+    ) -> list[SubjectProgress]:
+        pk = None
+        if term_id is not None:
+            pk = pk_of(term_id, "Term")
+            if pk is None:
+                return []
+        term = await diary_resolvers.resolve_term(info.context.viewer, self.model, pk)
+        if term is None:
+            return []
+        rows = await diary_resolvers.load_progress(info.context.loaders, self.model, term)
+        return [SubjectProgress(data=p) for p in rows]
+
+
+@strawberry.type(description="The logged-in user and what they can reach.")
+class Viewer:
+    user_id: strawberry.Private[int]
+
+    @strawberry.field(description="The logged-in user.")
+    async def user(self, info: Info) -> User:
+        user = await info.context.loaders.user_by_id.load(self.user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("The account no longer exists or is deactivated.")
+        return User(model=user)
+
+    @strawberry.field(description="The user's roles.")
+    async def roles(self, info: Info) -> list[Role]:
+        return [Role(r.value) for r in await info.context.viewer.roles()]
+
+    @strawberry.field(description="A parent's own children, by name.")
+    async def children(self, info: Info) -> list[Student]:
+        uid = self.user_id
+        rows = (
+            await policy.visible_students(info.context.viewer)
+            .filter(guardianships__guardian_id=uid, guardianships__revoked_at__isnull=True)
+            .distinct()
+            .order_by("full_name", "id")
+        )
+        info.context.loaders.prime_many(info.context.loaders.student_by_id, rows)
+        return [Student(model=s) for s in rows]
+
+    @strawberry.field(description="A student's own record.")
+    async def student(self, info: Info) -> Student | None:
+        row = await models.Student.filter(user_id=self.user_id).first()
+        return Student(model=row) if row else None
+
+    @strawberry.field(description="A teacher's class + subject pairs.")
+    async def teaching(self, info: Info) -> list[TeachingAssignment]:
+        rows = (
+            await models.TeachingAssignment.filter(teacher_id=self.user_id)
+            .select_related("school_class", "subject")
+            .order_by("school_class__grade_level", "school_class__letter", "subject__name")
+        )
+        loaders = info.context.loaders
+        loaders.prime_many(loaders.class_by_id, [r.school_class for r in rows])
+        loaders.prime_many(loaders.subject_by_id, [r.subject for r in rows])
+        return [TeachingAssignment(model=r) for r in rows]
+
+    @strawberry.field(description="Schools the user belongs to or has children in.")
+    async def schools(self, info: Info) -> list[School]:
+        rows = await policy.visible_schools(info.context.viewer).order_by("name", "id")
+        return [School(model=s) for s in rows]

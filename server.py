@@ -1,0 +1,375 @@
+"""Composition root: settings, app factory, lifespan, the GraphQL view, routes, commands.
+
+python server.py run       migrate, seed the demo district if the database is empty, serve
+python server.py serve     serve only
+python server.py migrate   apply the committed migrations
+python server.py seed [--reset]
+python server.py export-schema [PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.graphql import OperationType
+from tortoise import Tortoise, connections
+
+from pubsub.broker import Broker
+from pubsub.memory import MemoryBroker
+from pubsub.redis import RedisBroker
+from resolvers import auth
+from resolvers.context import Context, Viewer
+from resolvers.events import run_relay
+from resolvers.loaders import Loaders
+from resolvers.settings import ConfigurationError, Settings, tortoise_config
+from schema import build_schema
+
+log = logging.getLogger("ediary")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def make_broker(settings: Settings) -> Broker:
+    return RedisBroker(settings.redis_url) if settings.redis_url else MemoryBroker()
+
+
+def bearer_token(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def viewer_from_token(settings: Settings, token: str | None, address: str) -> Viewer:
+    """An anonymous viewer for no token or a bad one: public fields still work, others say
+    UNAUTHENTICATED (over a socket a bad token closes the connection with 4403 instead)."""
+    if token is None:
+        return Viewer(None, address)
+    try:
+        return Viewer(auth.user_id_from_access_token(settings, token), address)
+    except auth.InvalidToken:
+        return Viewer(None, address)
+
+
+def _client_address(request: Request | WebSocket) -> str:
+    return request.client.host if request.client else ""
+
+
+def _negotiate(accept: str) -> str | None:
+    """The response media type for an Accept header, or None for 406."""
+    if not accept.strip():
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(accept.split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                with contextlib.suppress(ValueError):
+                    q = float(param[2:])
+        media = media.lower()
+        if media in (GRAPHQL_RESPONSE, JSON, "application/*", "*/*") and q > 0:
+            chosen = GRAPHQL_RESPONSE if media == GRAPHQL_RESPONSE else JSON
+            rank = (q, -position, chosen)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
+    return best[2] if best else None
+
+
+class GraphQLView:
+    """GraphQL over HTTP (the GraphQL-over-HTTP spec): POST with JSON for anything, GET for
+    queries only, ``application/graphql-response+json`` when accepted (4xx for requests that
+    never executed), ``application/json`` otherwise (200 for any well-formed request)."""
+
+    def __init__(self, schema: strawberry.Schema, settings: Settings, broker: Broker) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.broker = broker
+
+    def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
+        return Context(
+            request=request, viewer=viewer, loaders=Loaders(viewer), broker=self.broker, settings=self.settings
+        )
+
+    async def __call__(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            return _problem(405, "GraphQL accepts GET and POST.", headers={"Allow": "GET, POST"})
+        accept = request.headers.get("accept", "")
+        if request.method == "GET" and "text/html" in accept and "query" not in request.query_params:
+            if self.settings.production:
+                return _problem(404, "Not found.")
+            return HTMLResponse(get_graphql_ide_html())
+        media = _negotiate(accept)
+        if media is None:
+            return _problem(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
+        try:
+            params = await self._params(request)
+        except _RequestError as exc:
+            return _problem(exc.status, exc.message, media=media, headers=exc.headers)
+        viewer = viewer_from_token(
+            self.settings, bearer_token(request.headers.get("authorization")), _client_address(request)
+        )
+        allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
+        try:
+            result = await self.schema.execute(
+                params["query"],
+                variable_values=params.get("variables"),
+                operation_name=params.get("operationName"),
+                context_value=self.context(request, viewer),
+                allowed_operation_types=allowed,
+            )
+        except InvalidOperationTypeError as exc:
+            if request.method == "GET":
+                return _problem(
+                    405,
+                    "Only queries are allowed over GET; send mutations with POST.",
+                    media=media,
+                    headers={"Allow": "POST"},
+                )
+            return _problem(
+                400, f"{exc.operation_type.value.capitalize()}s are served over WebSocket only.", media=media
+            )
+        body: dict[str, Any] = {}
+        executed = result.data is not None or any(e.path for e in result.errors or [])
+        if executed:
+            body["data"] = result.data
+        if result.errors:
+            body["errors"] = [self._format_error(e, executed) for e in result.errors]
+        status = 200 if executed or media == JSON else 400
+        return Response(json.dumps(body, separators=(",", ":")), status, media_type=media)
+
+    def _format_error(self, error: GraphQLError, executed: bool) -> dict[str, Any]:
+        formatted: dict[str, Any] = dict(error.formatted)
+        extensions = dict(formatted.get("extensions") or {})
+        if "code" not in extensions:
+            extensions["code"] = "INTERNAL_SERVER_ERROR" if executed and error.original_error else "BAD_USER_INPUT"
+            if extensions["code"] == "INTERNAL_SERVER_ERROR":
+                log.error("unexpected error", exc_info=error.original_error)
+        formatted["extensions"] = extensions
+        return formatted
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        if request.method == "GET":
+            q = request.query_params
+            data: dict[str, Any] = {k: q[k] for k in ("query", "operationName", "variables", "extensions") if k in q}
+            for key in ("variables", "extensions"):
+                if key in data:
+                    try:
+                        data[key] = json.loads(data[key])
+                    except ValueError:
+                        raise _RequestError(400, f"`{key}` must be JSON.") from None
+        else:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if content_type != JSON:
+                raise _RequestError(415, f"Send the request as {JSON}.")
+            try:
+                data = json.loads(await request.body())
+            except ValueError:
+                raise _RequestError(400, "The body is not valid JSON.") from None
+            if isinstance(data, list):
+                raise _RequestError(400, "Batched requests are not supported; send one operation per request.")
+            if not isinstance(data, dict):
+                raise _RequestError(400, "The body must be a JSON object.")
+        if not isinstance(data.get("query"), str) or not data["query"].strip():
+            raise _RequestError(400, "`query` must be a non-empty string.")
+        for key in ("variables", "extensions"):
+            if data.get(key) is not None and not isinstance(data[key], dict):
+                raise _RequestError(400, f"`{key}` must be an object.")
+        if data.get("operationName") is not None and not isinstance(data["operationName"], str):
+            raise _RequestError(400, "`operationName` must be a string.")
+        return data
+
+
+class _RequestError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        self.status, self.message, self.headers = status, message, headers
+
+
+def _problem(status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None) -> Response:
+    code = "BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR"
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(json.dumps(body), status, headers=headers, media_type=media)
+
+
+class SubscriptionView(GraphQL[Context, None]):
+    """WebSocket subscriptions (graphql-transport-ws and legacy graphql-ws)."""
+
+    def __init__(self, schema: strawberry.Schema, view: GraphQLView) -> None:
+        super().__init__(
+            schema,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+            graphql_ide=None,
+            connection_init_wait_timeout=timedelta(seconds=10),
+        )
+        self.view = view
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return self.view.context(request, Viewer(None, _client_address(request)))
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """Authenticate from the ``connection_init`` payload. A bad or expired token closes
+        the socket with 4403; no token leaves an anonymous connection."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw = params.get("Authorization") or params.get("authorization") or params.get("authToken")
+        if not isinstance(raw, str) or not raw.strip():
+            return None
+        token = bearer_token(raw) if " " in raw.strip() else raw.strip()
+        try:
+            user_id = auth.user_id_from_access_token(self.view.settings, token or "")
+        except auth.InvalidToken:
+            raise ConnectionRejectionError({"message": "Invalid or expired token."}) from None
+        context.viewer = Viewer(user_id, context.viewer.address)
+        context.loaders = Loaders(context.viewer)
+        return None
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    schema = build_schema(production=settings.production)
+    broker = make_broker(settings)
+    view = GraphQLView(schema, settings, broker)
+    subscriptions = SubscriptionView(schema, view)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The lifespan runs in its own task; requests must see the ORM from theirs.
+        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        relay = asyncio.create_task(run_relay(broker), name="outbox-relay")
+        try:
+            yield
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await broker.close()
+            await Tortoise.close_connections()
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        checks = {"database": await _database_ok(), "broker": await broker.ping()}
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({name: "ok" if ok else "unavailable" for name, ok in checks.items()}, status)
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", view.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            WebSocketRoute("/graphql", subscriptions),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.broker = broker
+    app.state.schema = schema
+    return app
+
+
+async def _database_ok() -> bool:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+    return True
+
+
+async def migrate(settings: Settings) -> None:
+    from tortoise.migrations.api.migrate import migrate as run_migrations
+
+    await run_migrations(config=tortoise_config(settings.database_url))
+    await Tortoise.close_connections()
+
+
+async def seed(settings: Settings, reset: bool) -> bool:
+    from resolvers.demo import reset_database, seed_demo
+
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        if reset:
+            await reset_database()
+        created: bool = await seed_demo()
+        return created
+    finally:
+        await Tortoise.close_connections()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="server.py", description="ediary server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate, seed an empty database, serve")
+    sub.add_parser("serve", help="serve")
+    sub.add_parser("migrate", help="apply migrations")
+    seed_cmd = sub.add_parser("seed", help="create the demo district")
+    seed_cmd.add_argument("--reset", action="store_true", help="delete all data first")
+    export = sub.add_parser("export-schema", help="write the SDL")
+    export.add_argument("path", nargs="?", default="schema.graphql")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    if args.command == "export-schema":
+        with open(args.path, "w") as fh:
+            fh.write(build_schema().as_str() + "\n")
+        return 0
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command in ("run", "migrate"):
+        asyncio.run(migrate(settings))
+    if args.command == "run" or args.command == "seed":
+        created = asyncio.run(seed(settings, reset=getattr(args, "reset", False)))
+        log.info("demo district %s", "created" if created else "already present")
+    if args.command in ("run", "serve"):
+        import uvicorn
+
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=True,
+            ws_per_message_deflate=False,
+            log_level="info",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

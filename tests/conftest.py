@@ -1,0 +1,211 @@
+"""Test set-up: one throw-away database per run, migrated with the committed migrations and
+seeded with the demo district; the same suite on SQLite + memory broker (default) and on
+PostgreSQL + Redis (``TEST_DATABASE_URL=postgres://... TEST_REDIS_URL=redis://...``)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+
+from resolvers.demo import seed_demo
+from resolvers.settings import Settings, tortoise_config
+from server import create_app
+
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def _database_url(tmp: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        return f"sqlite://{tmp / 'test.sqlite3'}"
+    if url.startswith(("postgres://", "postgresql://")):
+        # A fresh database next to the one named, created and dropped by this run.
+        base, _, _name = url.rpartition("/")
+        return f"{base}/ediary_test_{secrets.token_hex(4)}"
+    raise RuntimeError(f"unsupported TEST_DATABASE_URL {url!r}")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Settings(
+            database_url=_database_url(Path(tmp)),
+            redis_url=os.environ.get("TEST_REDIS_URL") or None,
+            secret_key=TEST_SECRET,
+            login_failures_per_address=1000,
+        )
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[None]:
+    config = tortoise_config(settings.database_url)
+    if settings.database_url.startswith("postgres"):
+        await Tortoise.init(config=config, _create_db=True)
+        await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+    await seed_demo(students_per_class=6)
+    yield
+    if settings.database_url.startswith("postgres"):
+        await Tortoise._drop_databases()
+    else:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, database: None) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    yield application
+    await application.state.broker.close()
+
+
+@contextlib.asynccontextmanager
+async def client_for(
+    settings: Settings, address: str = "127.0.0.1", **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a separate app built with changed settings (closed afterwards)."""
+    application = create_app(dataclasses.replace(settings, **overrides))
+    transport = httpx.ASGITransport(app=application, client=(address, 4000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await application.state.broker.close()
+
+
+@dataclass
+class Client:
+    """A GraphQL client acting as one viewer."""
+
+    http: httpx.AsyncClient
+    token: str | None = None
+    user_id: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def headers(self) -> dict[str, str]:
+        h = dict(self.extra_headers)
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        return h
+
+    async def post(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=self.headers()
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        body = await self.post(query, **variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+LOGIN = """
+mutation Login($login: String!, $password: String!) {
+  login(input: {login: $login, password: $password}) {
+    __typename
+    ... on LoginSuccess { accessToken refreshToken user { id fullName } }
+    ... on Error { code message }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="session")
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def anonymous(http: httpx.AsyncClient) -> Client:
+    return Client(http)
+
+
+_tokens: dict[str, tuple[str, str]] = {}
+
+
+async def login_as(http: httpx.AsyncClient, login: str) -> Client:
+    if login not in _tokens:
+        body = await Client(http).data(LOGIN, login=login, password="demo")
+        result = body["login"]
+        assert result["__typename"] == "LoginSuccess", result
+        _tokens[login] = (result["accessToken"], result["user"]["id"])
+    token, user_id = _tokens[login]
+    return Client(http, token, user_id)
+
+
+@pytest.fixture
+async def parent(http: httpx.AsyncClient) -> Client:
+    return await login_as(http, "parent")
+
+
+@pytest.fixture
+async def other_parent(http: httpx.AsyncClient) -> Client:
+    return await login_as(http, "parent2")
+
+
+@pytest.fixture
+async def teacher(http: httpx.AsyncClient) -> Client:
+    return await login_as(http, "teacher")
+
+
+@pytest.fixture
+async def student(http: httpx.AsyncClient) -> Client:
+    return await login_as(http, "student")
+
+
+@pytest.fixture
+async def admin(http: httpx.AsyncClient) -> Client:
+    return await login_as(http, "admin")
+
+
+@pytest.fixture
+async def district(http: httpx.AsyncClient) -> Client:
+    return await login_as(http, "district")
+
+
+class StatementCounter(logging.Handler):
+    """Counts SQL statements sent by Tortoise (its db_client debug log: one line per statement)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.statements.append(record.getMessage())
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements() -> Iterator[StatementCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = StatementCounter()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(old_level)

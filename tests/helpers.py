@@ -1,0 +1,53 @@
+"""Shared look-ups for tests: find demo objects through the models (set-up only)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import models
+from resolvers.ids import to_global_id
+
+
+async def demo_student(login: str) -> models.Student:
+    return await models.Student.get(user__login=login)
+
+
+async def children_of(login: str) -> list[models.Student]:
+    return await models.Student.filter(
+        guardianships__guardian__login=login, guardianships__revoked_at__isnull=True
+    ).order_by("full_name")
+
+
+async def school_class(school: str, name: str) -> models.SchoolClass:
+    return await models.SchoolClass.get(school__name=school, grade_level=int(name[:-1]), letter=name[-1])
+
+
+async def past_lesson(class_name: str, subject: str, school: str = "School No. 1", offset: int = 0) -> models.Lesson:
+    """A lesson of the class and subject that has already started (``offset``-th most recent)."""
+    klass = await school_class(school, class_name)
+    lessons = (
+        await models.Lesson.filter(
+            school_class_id=klass.id,
+            subject__name=subject,
+            starts_at__lt=datetime.now(UTC),
+            status=models.LessonStatus.SCHEDULED,
+        )
+        .order_by("-starts_at")
+        .limit(offset + 1)
+    )
+    return lessons[offset]
+
+
+async def future_lesson(class_name: str, subject: str, school: str = "School No. 1") -> models.Lesson:
+    klass = await school_class(school, class_name)
+    lesson = (
+        await models.Lesson.filter(school_class_id=klass.id, subject__name=subject, starts_at__gt=datetime.now(UTC))
+        .order_by("starts_at")
+        .first()
+    )
+    assert lesson is not None
+    return lesson
+
+
+def gid(obj: models.Student | models.Lesson | models.Grade | models.SchoolClass | models.School, name: str) -> str:
+    return to_global_id(name, obj.pk)

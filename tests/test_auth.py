@@ -1,0 +1,130 @@
+"""Logging in, tokens, refresh rotation, logout, limits on guessing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+
+import models
+from resolvers.auth import JWT_ALGORITHM, JWT_AUDIENCE, hash_password
+from resolvers.settings import Settings
+from tests.conftest import LOGIN, TEST_SECRET, Client, client_for
+
+VIEWER = "{ viewer { user { fullName } roles } }"
+REFRESH = """
+mutation R($t: String!) { sessionRefresh(input: {refreshToken: $t}) {
+  __typename ... on LoginSuccess { accessToken refreshToken } ... on Error { code message } } }
+"""
+LOGOUT = """
+mutation L($t: String!) { logout(input: {refreshToken: $t}) { __typename ... on Error { code } } }
+"""
+
+
+async def _login(client: Client, login: str, password: str) -> dict[str, Any]:
+    result: dict[str, Any] = (await client.data(LOGIN, login=login, password=password))["login"]
+    return result
+
+
+async def test_login_and_viewer(anonymous: Client) -> None:
+    result = await _login(anonymous, "Teacher ", "demo")  # case and spaces do not matter
+    assert result["__typename"] == "LoginSuccess"
+    me = Client(anonymous.http, result["accessToken"])
+    viewer = (await me.data(VIEWER))["viewer"]
+    assert viewer["roles"] == ["TEACHER"]
+    assert viewer["user"]["fullName"] == result["user"]["fullName"]
+
+
+@pytest.mark.parametrize(("login", "password"), [("parent", "wrong"), ("no-such-user", "demo")])
+async def test_wrong_credentials_look_the_same(anonymous: Client, login: str, password: str) -> None:
+    result = await _login(anonymous, login, password)
+    assert result == {
+        "__typename": "InvalidCredentialsError",
+        "code": "INVALID_CREDENTIALS",
+        "message": "Wrong login or password.",
+    }
+
+
+async def test_viewer_needs_a_token(anonymous: Client) -> None:
+    body = await anonymous.post(VIEWER)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("kind", ["expired", "forged", "garbage"])
+async def test_bad_tokens_are_unauthenticated(anonymous: Client, kind: str) -> None:
+    now = datetime.now(UTC)
+    claims = {"sub": "1", "aud": JWT_AUDIENCE, "typ": "access", "exp": int((now + timedelta(minutes=5)).timestamp())}
+    if kind == "expired":
+        token = jwt.encode(
+            {**claims, "exp": int((now - timedelta(minutes=1)).timestamp())}, TEST_SECRET, algorithm=JWT_ALGORITHM
+        )
+    elif kind == "forged":
+        token = jwt.encode(claims, "another-secret-of-sufficient-length-0000", algorithm=JWT_ALGORITHM)
+    else:
+        token = "not-a-token"
+    body = await Client(anonymous.http, token).post(VIEWER)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_session(anonymous: Client) -> None:
+    first = await _login(anonymous, "student", "demo")
+    second = (await anonymous.data(REFRESH, t=first["refreshToken"]))["sessionRefresh"]
+    assert second["__typename"] == "LoginSuccess"
+    assert second["refreshToken"] != first["refreshToken"]
+    assert (await Client(anonymous.http, second["accessToken"]).data(VIEWER))["viewer"]["roles"] == ["STUDENT"]
+    # The first token was used up; presenting it again is theft or replay: the whole session ends.
+    replay = (await anonymous.data(REFRESH, t=first["refreshToken"]))["sessionRefresh"]
+    assert replay["code"] == "INVALID_REFRESH_TOKEN"
+    after = (await anonymous.data(REFRESH, t=second["refreshToken"]))["sessionRefresh"]
+    assert after["code"] == "INVALID_REFRESH_TOKEN"
+
+
+async def test_logout_revokes_the_refresh_token(anonymous: Client) -> None:
+    session = await _login(anonymous, "parent2", "demo")
+    me = Client(anonymous.http, session["accessToken"])
+    assert (await me.data(LOGOUT, t=session["refreshToken"]))["logout"]["__typename"] == "LogoutSuccess"
+    again = (await anonymous.data(REFRESH, t=session["refreshToken"]))["sessionRefresh"]
+    assert again["code"] == "INVALID_REFRESH_TOKEN"
+    assert (await me.data(LOGOUT, t="unknown"))["logout"]["code"] == "SESSION_NOT_FOUND"
+
+
+async def test_logout_needs_a_token(anonymous: Client) -> None:
+    body = await anonymous.post(LOGOUT, t="x")
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_failed_logins_are_limited_per_login(anonymous: Client) -> None:
+    await models.User.create(login="limited.user", full_name="Limited User", password_hash=hash_password("demo"))
+    for _ in range(5):
+        assert (await _login(anonymous, "limited.user", "guess"))["code"] == "INVALID_CREDENTIALS"
+    limited = (
+        await anonymous.data(
+            LOGIN.replace("... on Error { code message }", "... on RateLimitedError { code retryAfterSeconds }"),
+            login="limited.user",
+            password="demo",
+        )
+    )["login"]
+    assert limited["code"] == "RATE_LIMITED"
+    assert 0 < limited["retryAfterSeconds"] <= 15 * 60
+
+
+async def test_failed_logins_are_limited_per_address(settings: Settings, database: None) -> None:
+    async with client_for(settings, "203.0.113.9", login_failures_per_address=3) as http:
+        client = Client(http)
+        for name in ("a1", "a2", "a3"):
+            assert (await _login(client, name, "x"))["code"] == "INVALID_CREDENTIALS"
+        assert (await _login(client, "admin", "demo"))["code"] == "RATE_LIMITED"
+
+
+async def test_passwords_and_tokens_never_logged(anonymous: Client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    result = await _login(anonymous, "admin", "demo")
+    await _login(anonymous, "admin", "secret-guess-123")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "secret-guess-123" not in text
+    assert result["refreshToken"] not in text
+    assert result["accessToken"] not in text

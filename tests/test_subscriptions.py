@@ -1,0 +1,204 @@
+"""diaryEvents end to end over a real WebSocket: the right parent receives, the other
+parent receives nothing, resume by cursor, revoked guardianship, bad tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+import models
+from tests.conftest import Client
+from tests.helpers import children_of, demo_student, gid, past_lesson
+
+EVENTS = """
+subscription E($studentId: ID, $after: String) { diaryEvents(studentId: $studentId, after: $after) {
+  cursor kind occurredAt student { id fullName } grade { value comment subject { name } } } }
+"""
+CREATE = """
+mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename ... on Error { code } } }
+"""
+QUIET = 0.5  # seconds to wait for something that must not arrive
+
+
+@pytest.fixture(scope="module")
+async def server_url(app: Any) -> AsyncIterator[str]:
+    """The suite's app (the one HTTP tests use, so one broker) served on a real socket."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"ws://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    await task
+
+
+class Socket:
+    """A graphql-transport-ws (or legacy graphql-ws) client."""
+
+    def __init__(self, ws: ClientConnection, protocol: str) -> None:
+        self.ws, self.protocol = ws, protocol
+
+    async def start(self, query: str, op_id: str = "1", **variables: Any) -> None:
+        kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
+        await self.ws.send(json.dumps({"id": op_id, "type": kind, "payload": {"query": query, "variables": variables}}))
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if message["type"] in ("ka", "ping", "pong"):
+                continue
+            return dict(message)
+
+    async def nothing(self) -> None:
+        with pytest.raises(TimeoutError):
+            await self.next(timeout=QUIET)
+
+
+async def open_socket(
+    url: str, token: str | None, protocol: str = "graphql-transport-ws", payload_key: str = "Authorization"
+) -> Socket:
+    ws = await connect(url, subprotocols=[protocol])  # type: ignore[list-item]
+    init: dict[str, Any] = {"type": "connection_init"}
+    if token is not None:
+        init["payload"] = {payload_key: f"Bearer {token}" if payload_key != "authToken" else token}
+    await ws.send(json.dumps(init))
+    socket = Socket(ws, protocol)
+    ack = await socket.next()
+    assert ack["type"] == "connection_ack", ack
+    return socket
+
+
+def _error_code(message: dict[str, Any]) -> str:
+    """The code of an operation error: an `error` message (refused before execution) or a
+    `next` whose result carries errors (refused by the resolver), per protocol."""
+    payload = message["payload"]
+    errors = payload if message["type"] == "error" else payload.get("errors")
+    assert errors, message
+    return str(errors[0]["extensions"]["code"])
+
+
+async def _grade(teacher: Client, student: models.Student, value: str, comment: str) -> None:
+    enrolled = await models.Enrollment.filter(student_id=student.id).select_related("school_class").first()
+    assert enrolled is not None
+    lesson = await past_lesson(enrolled.school_class.name, "Mathematics")
+    result = await teacher.data(
+        CREATE,
+        input={
+            "studentId": gid(student, "Student"),
+            "lessonId": gid(lesson, "Lesson"),
+            "value": value,
+            "comment": comment,
+        },
+    )
+    assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess", result
+
+
+@pytest.mark.parametrize(
+    ("protocol", "key"),
+    [("graphql-transport-ws", "Authorization"), ("graphql-ws", "authToken"), ("graphql-transport-ws", "authorization")],
+)
+async def test_parent_receives_grade_other_parent_nothing(
+    server_url: str, parent: Client, other_parent: Client, teacher: Client, protocol: str, key: str
+) -> None:
+    mine = await open_socket(server_url, parent.token, protocol, key)
+    theirs = await open_socket(server_url, other_parent.token, protocol, key)
+    await mine.start(EVENTS)
+    await theirs.start(EVENTS)
+    child = await demo_student("student")
+    await asyncio.sleep(0.2)
+    await _grade(teacher, child, "5", f"live via {protocol}")
+    message = await mine.next()
+    assert message["type"] in ("next", "data"), message
+    event = message["payload"]["data"]["diaryEvents"]
+    assert event["kind"] == "GRADE_ADDED"
+    assert event["student"]["id"] == gid(child, "Student")
+    assert event["grade"] == {"value": "5", "comment": f"live via {protocol}", "subject": {"name": "Mathematics"}}
+    await theirs.nothing()
+    await mine.ws.close()
+    await theirs.ws.close()
+
+
+async def test_other_parent_cannot_name_someone_elses_child(server_url: str, other_parent: Client) -> None:
+    child = (await children_of("parent"))[0]
+    socket = await open_socket(server_url, other_parent.token)
+    await socket.start(EVENTS, studentId=gid(child, "Student"))
+    message = await socket.next()
+    assert _error_code(message) == "BAD_USER_INPUT"
+    unknown = await open_socket(server_url, other_parent.token)
+    await unknown.start(EVENTS, studentId=gid(models.Student(id=10**9), "Student"))
+    other = await unknown.next()
+    assert other["payload"] == message["payload"]
+
+
+async def test_resume_after_cursor_replays_in_order_without_duplicates(
+    server_url: str, parent: Client, teacher: Client
+) -> None:
+    child = await demo_student("student")
+    socket = await open_socket(server_url, parent.token)
+    await socket.start(EVENTS, studentId=gid(child, "Student"))
+    await asyncio.sleep(0.2)
+    await _grade(teacher, child, "3", "before disconnect")
+    first = (await socket.next())["payload"]["data"]["diaryEvents"]
+    await socket.ws.close()
+    await _grade(teacher, child, "4", "missed 1")
+    await _grade(teacher, child, "5", "missed 2")
+
+    again = await open_socket(server_url, parent.token)
+    await again.start(EVENTS, studentId=gid(child, "Student"), after=first["cursor"])
+    replayed = [(await again.next())["payload"]["data"]["diaryEvents"] for _ in range(2)]
+    assert [e["grade"]["comment"] for e in replayed] == ["missed 1", "missed 2"]
+    await _grade(teacher, child, "2", "live after replay")
+    live = (await again.next())["payload"]["data"]["diaryEvents"]
+    assert live["grade"]["comment"] == "live after replay"
+    await again.nothing()
+    await again.ws.close()
+
+
+async def test_unknown_cursor_is_refused(server_url: str, parent: Client) -> None:
+    socket = await open_socket(server_url, parent.token)
+    await socket.start(EVENTS, after="bm9wZQ")
+    assert _error_code(await socket.next()) == "BAD_USER_INPUT"
+
+
+async def test_revoked_guardian_stops_receiving_at_once(server_url: str, other_parent: Client, teacher: Client) -> None:
+    child = await demo_student("student")
+    guardian = await models.User.get(login="parent2")
+    link = await models.Guardianship.create(guardian=guardian, student=child)
+    socket = await open_socket(server_url, other_parent.token)
+    await socket.start(EVENTS, studentId=gid(child, "Student"))
+    await asyncio.sleep(0.2)
+    await _grade(teacher, child, "4", "while a guardian")
+    assert (await socket.next())["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "while a guardian"
+    link.revoked_at = datetime.now(UTC)
+    await link.save()
+    await _grade(teacher, child, "5", "after revocation")
+    message = await socket.next()
+    assert message["type"] == "complete"  # the stream ends; nothing about the child is sent
+    await socket.ws.close()
+
+
+async def test_bad_token_closes_with_4403(server_url: str) -> None:
+    ws = await connect(server_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}}))
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_anonymous_socket_cannot_subscribe(server_url: str) -> None:
+    socket = await open_socket(server_url, None)
+    await socket.start(EVENTS)
+    assert _error_code(await socket.next()) == "UNAUTHENTICATED"
