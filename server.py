@@ -157,17 +157,16 @@ class GraphQLView:
         if executed:
             body["data"] = result.data
         if result.errors:
-            body["errors"] = [self._format_error(e, executed) for e in result.errors]
+            body["errors"] = [self._format_error(e) for e in result.errors]
         status = 200 if executed or media == JSON else 400
         return Response(json.dumps(body, separators=(",", ":")), status, media_type=media)
 
-    def _format_error(self, error: GraphQLError, executed: bool) -> dict[str, Any]:
+    def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         formatted: dict[str, Any] = dict(error.formatted)
         extensions = dict(formatted.get("extensions") or {})
         if "code" not in extensions:
-            extensions["code"] = "INTERNAL_SERVER_ERROR" if executed and error.original_error else "BAD_USER_INPUT"
-            if extensions["code"] == "INTERNAL_SERVER_ERROR":
-                log.error("unexpected error", exc_info=error.original_error)
+            # Without a path the request never executed (syntax, validation, variables).
+            extensions["code"] = "INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT"
         formatted["extensions"] = extensions
         return formatted
 

@@ -190,7 +190,8 @@ async def _seed_school(
             counter += 1
             girl = rng.random() < 0.75
             first, surname = _person(rng, girl)
-            patronymic = rng.choice(data.FATHERS) + ("ovna" if girl else "ovich")
+            _father, son, daughter = rng.choice(data.FATHERS)
+            patronymic = daughter if girl else son
             login = "teacher" if number == 1 and group == ["5A", "6B"] else f"t{number}.{counter:02d}"
             user = await _user(plan, login, f"{first} {patronymic} {surname}")
             await models.RoleGrant.create(user=user, role=models.Role.TEACHER, school=school)
@@ -261,6 +262,7 @@ async def _seed_people(
     rng = plan.rng
     users: list[models.User] = []
     specs = []  # (class, student login, name, guardian logins+names)
+    demo_family = ""
     for class_name in classes:
         for n in range(1, per_class + 1):
             girl = rng.random() < 0.5
@@ -273,9 +275,14 @@ async def _seed_people(
             elif number == 1 and class_name == "5A" and n == 2:
                 mother_login = "parent2"
             family = surname[:-1] if surname.endswith("a") else surname
+            if number == 1 and class_name == "5A" and n == 1:
+                demo_family = family
+            elif number == 1 and class_name == "6B" and n == 1:  # the demo parent's second child
+                family = demo_family
+                surname = family + ("a" if girl else "")
             guardians = [(mother_login, f"{rng.choice(data.MOTHERS)} {family}a")]
             if rng.random() < 0.4:
-                guardians.append((father_login, f"{rng.choice(data.FATHERS)} {family}"))
+                guardians.append((father_login, f"{rng.choice(data.FATHERS)[0]} {family}"))
             specs.append((class_name, student_login, f"{first} {surname}", guardians))
     # The demo parent's second child is the first student of 6B (School No. 1).
     seen = set()

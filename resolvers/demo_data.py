@@ -84,7 +84,19 @@ SURNAMES = [
     "Belov",
     "Komarov",
 ]
-FATHERS = ["Andrey", "Sergey", "Aleksey", "Dmitry", "Igor", "Oleg", "Pavel", "Viktor", "Nikolay", "Yuri"]
+# A father's first name with the patronymics it gives a son and a daughter.
+FATHERS = [
+    ("Andrey", "Andreevich", "Andreevna"),
+    ("Sergey", "Sergeevich", "Sergeevna"),
+    ("Aleksey", "Alekseevich", "Alekseevna"),
+    ("Dmitry", "Dmitrievich", "Dmitrievna"),
+    ("Igor", "Igorevich", "Igorevna"),
+    ("Oleg", "Olegovich", "Olegovna"),
+    ("Pavel", "Pavlovich", "Pavlovna"),
+    ("Viktor", "Viktorovich", "Viktorovna"),
+    ("Nikolay", "Nikolaevich", "Nikolaevna"),
+    ("Yuri", "Yurievich", "Yurievna"),
+]
 MOTHERS = ["Elena", "Olga", "Natalia", "Irina", "Svetlana", "Tatiana", "Yulia", "Anastasia", "Marina", "Ekaterina"]
 
 # Weekly hours per subject by grade level (5 lessons a day, Monday to Friday).

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.types import ExecutionContext
 
 from schema import types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
+
+log = logging.getLogger("ediary.errors")
 
 
 class RequireOperationName(SchemaExtension):
@@ -34,6 +38,15 @@ class RequireOperationName(SchemaExtension):
         yield
 
 
+class DiarySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Log only what nobody expected: refusals carry a code and are answers, not faults;
+        syntax and validation errors are the client's. Never log variables (passwords)."""
+        for error in errors:
+            if error.path is not None and error.original_error is not None and not (error.extensions or {}).get("code"):
+                log.error("unexpected error at %s", ".".join(map(str, error.path)), exc_info=error.original_error)
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     """Parse and validation results are cached per document; production masks unexpected errors."""
     from strawberry.extensions import MaskErrors
@@ -45,7 +58,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
-    return strawberry.Schema(
+    return DiarySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

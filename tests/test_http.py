@@ -11,7 +11,8 @@ import pytest
 
 from resolvers.settings import ConfigurationError, Settings
 from server import create_app
-from tests.conftest import client_for
+from tests.conftest import client_for, login_as
+from tests.helpers import demo_student, gid
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = "{ __typename }"
@@ -167,3 +168,32 @@ def test_production_refuses_to_start_without_a_secret() -> None:
 def test_database_url_spellings() -> None:
     s = Settings.from_env({"DATABASE_URL": "postgresql://u@h:5432/d", "SECRET_KEY": "k" * 40})
     assert s.database_url == "postgres://u@h:5432/d"
+
+
+PROGRESS = "query P($id: ID!) { student(id: $id) { fullName progress { average } } }"
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+async def test_unexpected_errors_are_coded_and_masked_in_production(
+    settings: Settings, database: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, env: str
+) -> None:
+    async def broken(*args: Any) -> None:
+        raise RuntimeError("connection string postgres://admin:hunter2@db")
+
+    monkeypatch.setattr("resolvers.diary.load_progress", broken)
+    child = await demo_student("student")
+    async with client_for(settings, env=env) as client:
+        token = (await login_as(client, "parent")).token
+        r = await client.post(
+            "/graphql",
+            json={"query": PROGRESS, "variables": {"id": gid(child, "Student")}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["data"] == {"student": None}
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert error["path"] == ["student", "progress"]
+    assert ("hunter2" in error["message"]) == (env == "development")
+    assert any("unexpected error at student.progress" in r.getMessage() for r in caplog.records)
