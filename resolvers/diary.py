@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import models
-from resolvers import policy
 from resolvers.clock import today_utc
-from resolvers.context import Viewer
 from resolvers.errors import BadUserInput
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
 from resolvers.timetable import day_kind
@@ -86,17 +84,15 @@ class SubjectProgressData:
         return round(sum(v * w for v, w in counted) / total, 2) if total else None
 
 
-async def resolve_term(viewer: Viewer, student: models.Student, term_id: int | None) -> models.Term | None:
-    """The requested term of the student's school, or the one containing today (else the last
-    one that started, else the first)."""
-    terms = policy.visible_terms(viewer).filter(school_id=student.school_id)
+async def resolve_term(loaders: Loaders, student: models.Student, term_id: int | None) -> models.Term | None:
+    """The requested term of the student's school (None if it is another school's), or the
+    one containing today, else the last one that started, else the first."""
+    terms = await loaders.terms_by_school.load(student.school_id)
     if term_id is not None:
-        return await terms.filter(id=term_id).first()
+        return next((t for t in terms if t.id == term_id), None)
     today = today_utc()
-    return (
-        await terms.filter(start_date__lte=today).order_by("-start_date").first()
-        or await terms.order_by("start_date").first()
-    )
+    started = [t for t in terms if t.start_date <= today]
+    return started[-1] if started else (terms[0] if terms else None)
 
 
 async def load_progress(loaders: Loaders, student: models.Student, term: models.Term) -> list[SubjectProgressData]:

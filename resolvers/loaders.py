@@ -106,6 +106,7 @@ class Loaders:
         self.homework_by_lesson: DataLoader[int, list[models.Homework]] = DataLoader(self._homework_by_lesson)
         self.days_off_by_school: DataLoader[RangeKey, list[models.DayOff]] = DataLoader(self._days_off_by_school)
         self.lessons_by_class: DataLoader[RangeKey, list[models.Lesson]] = DataLoader(self._lessons_by_class)
+        self.terms_by_school: DataLoader[int, list[models.Term]] = DataLoader(self._terms_by_school)
         self.bell_periods_by_school: DataLoader[int, list[models.BellPeriod]] = DataLoader(self._bell_periods_by_school)
 
         # Jumps from one root entity to others go back through the policy, batched.
@@ -220,6 +221,11 @@ class Loaders:
             self.lesson_by_id.prime(lesson.id, lesson)
         grouped = _group(rows, lambda lesson: lesson.school_class_id)
         return [[x for x in grouped.get(k.id, []) if k.start <= x.date <= k.end] for k in keys]
+
+    async def _terms_by_school(self, ids: list[int]) -> list[list[models.Term]]:
+        rows = await models.Term.filter(school_id__in=set(ids)).order_by("start_date", "id")
+        grouped = _group(rows, lambda t: t.school_id)
+        return [grouped.get(i, []) for i in ids]
 
     async def _bell_periods_by_school(self, ids: list[int]) -> list[list[models.BellPeriod]]:
         rows = await models.BellPeriod.filter(school_id__in=set(ids)).order_by("variant", "number")

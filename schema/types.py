@@ -146,8 +146,7 @@ class School(Node):
 
     @strawberry.field(description="The terms of the school's academic years, in date order.")
     async def terms(self, info: Info) -> list[Term]:
-        rows = await models.Term.filter(school_id=self.model.id).order_by("start_date", "id")
-        return [Term(model=t) for t in rows]
+        return [Term(model=t) for t in await info.context.loaders.terms_by_school.load(self.model.id)]
 
     @strawberry.field(description="Holidays and vacations overlapping the range.")
     async def days_off(self, info: Info, from_: FromArg, to: ToArg) -> list[DayOff]:
@@ -472,7 +471,7 @@ class Student(Node):
             pk = pk_of(term_id, "Term")
             if pk is None:
                 return []
-        term = await diary_resolvers.resolve_term(info.context.viewer, self.model, pk)
+        term = await diary_resolvers.resolve_term(info.context.loaders, self.model, pk)
         if term is None:
             return []
         rows = await diary_resolvers.load_progress(info.context.loaders, self.model, term)
