@@ -33,6 +33,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
 
@@ -159,7 +161,7 @@ class GraphQLView:
         if result.errors:
             body["errors"] = [self._format_error(e) for e in result.errors]
         status = 200 if executed or media == JSON else 400
-        return Response(json.dumps(body, separators=(",", ":")), status, media_type=media)
+        return Response(json.dumps(body, separators=(",", ":")), status, media_type=f"{media}; charset=utf-8")
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         formatted: dict[str, Any] = dict(error.formatted)
@@ -210,11 +212,34 @@ class _RequestError(Exception):
 def _problem(status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None) -> Response:
     code = "BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR"
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(json.dumps(body), status, headers=headers, media_type=media)
+    return Response(json.dumps(body), status, headers=headers, media_type=f"{media}; charset=utf-8")
+
+
+class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol, closing with 4403 on a bad token like
+    graphql-transport-ws does (the library closes with 1011)."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            await self.send_message({"type": "connection_error"})
+            await self.websocket.close(code=4400, reason="Bad connection_init payload")
+            return
+        self.context.connection_params = payload
+        try:
+            await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as exc:
+            await self.send_message({"type": "connection_error", "payload": exc.payload})
+            await self.websocket.close(code=4403, reason="Forbidden")
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
 
 
 class SubscriptionView(GraphQL[Context, None]):
     """WebSocket subscriptions (graphql-transport-ws and legacy graphql-ws)."""
+
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
 
     def __init__(self, schema: strawberry.Schema, view: GraphQLView) -> None:
         super().__init__(

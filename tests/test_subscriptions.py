@@ -189,9 +189,12 @@ async def test_revoked_guardian_stops_receiving_at_once(server_url: str, other_p
     await socket.ws.close()
 
 
-async def test_bad_token_closes_with_4403(server_url: str) -> None:
-    ws = await connect(server_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_bad_token_closes_with_4403(server_url: str, protocol: str) -> None:
+    ws = await connect(server_url, subprotocols=[protocol])  # type: ignore[list-item]
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}}))
+    if protocol == "graphql-ws":  # the legacy protocol says why before closing
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_error"
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None
