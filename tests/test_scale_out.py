@@ -1,0 +1,117 @@
+"""Several server processes share PostgreSQL/SQLite and Redis: a grade posted on one
+process reaches a parent subscribed on another. Needs Redis (TEST_REDIS_URL); the
+in-memory broker is one process by design."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from resolvers.settings import Settings
+from tests.conftest import TEST_SECRET, Client
+from tests.helpers import demo_student, gid, past_lesson
+from tests.test_subscriptions import EVENTS, open_socket
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="scale-out needs Redis")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def processes(settings: Settings, database: None) -> Iterator[list[str]]:
+    ports = [_free_port(), _free_port()]
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url or "",
+        "SECRET_KEY": TEST_SECRET,
+        "EDIARY_ENV": "production",
+        "HOST": "127.0.0.1",
+    }
+    logs = [tempfile.TemporaryFile() for _ in ports]  # noqa: SIM115 - closed below
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "server.py", "serve"],
+            cwd=ROOT,
+            env={**env, "PORT": str(p)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for p, log in zip(ports, logs, strict=True)
+    ]
+    try:
+        yield [f"127.0.0.1:{p}" for p in ports]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc, log in zip(procs, logs, strict=True):
+            proc.wait(timeout=10)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-2000:])  # shown by pytest when a test failed
+            log.close()
+
+
+@pytest.fixture(scope="module")
+async def ready(processes: list[str]) -> list[str]:
+    async with httpx.AsyncClient() as client:
+        for address in processes:
+            for _ in range(100):
+                try:
+                    if (await client.get(f"http://{address}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail(f"server at {address} did not become ready")
+    return processes
+
+
+async def test_grade_on_one_process_reaches_parent_on_another(
+    ready: list[str], parent: Client, other_parent: Client, teacher: Client
+) -> None:
+    a, b = ready
+    mine = await open_socket(f"ws://{a}/graphql", parent.token)
+    theirs = await open_socket(f"ws://{a}/graphql", other_parent.token)
+    await mine.start(EVENTS)
+    await theirs.start(EVENTS)
+    await asyncio.sleep(0.3)
+    child = await demo_student("student")
+    lesson = await past_lesson("5A", "Mathematics")
+    mutation = """mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"""
+    async with httpx.AsyncClient(base_url=f"http://{b}") as http:
+        r = await http.post(
+            "/graphql",
+            json={
+                "query": mutation,
+                "variables": {
+                    "input": {
+                        "studentId": gid(child, "Student"),
+                        "lessonId": gid(lesson, "Lesson"),
+                        "value": "4",
+                        "comment": "posted on process B",
+                    }
+                },
+            },
+            headers={"Authorization": f"Bearer {teacher.token}"},
+        )
+    assert r.json()["data"]["gradeCreate"]["__typename"] == "GradeCreateSuccess"
+    event = (await mine.next())["payload"]["data"]["diaryEvents"]
+    assert event["grade"]["comment"] == "posted on process B"
+    await theirs.nothing()
+    await mine.ws.close()
+    await theirs.ws.close()
