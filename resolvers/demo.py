@@ -215,7 +215,7 @@ async def _seed_school(
                 teacher=teacher_of[(c, s)],
                 weekday=w,
                 period=p,
-                room=f"{100 * number + 1 + class_names.index(c)}",
+                room=_room(school, class_names, c),
                 valid_from=start,
             )
             for c, s, w, p in slots
@@ -223,6 +223,11 @@ async def _seed_school(
     )
     students = await _seed_people(plan, school, number, classes, per_class, start)
     await _seed_lessons(plan, school, classes, subjects, teacher_of, slots, days_off, regular, students, start)
+
+
+def _room(school: models.School, class_names: list[str], class_name: str) -> str:
+    """Each class has its own room: 101, 102, ... in School No. 1, 201, ... in School No. 2."""
+    return str(100 * int(school.name.rsplit(" ", 1)[-1]) + 1 + class_names.index(class_name))
 
 
 def _timetable(
@@ -368,7 +373,7 @@ async def _seed_lessons(
                         period=period,
                         starts_at=starts,
                         ends_at=ends,
-                        room=f"{101 + list(classes).index(class_name)}",
+                        room=_room(school, list(classes), class_name),
                         topic=topic,
                     )
                 )

@@ -30,6 +30,16 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
 }
 
 
+async def load_node(info: Info, global_id: str, only: str | None = None) -> types.Node | None:
+    """The object named by ``global_id`` if the viewer may see it (through its type's scope)."""
+    parsed = from_global_id(global_id)
+    if parsed is None or parsed[0] not in NODE_TYPES or (only is not None and parsed[0] != only):
+        return None
+    scope, wrap = NODE_TYPES[parsed[0]]
+    obj = await scope(info.context.viewer).filter(id=parsed[1]).first()
+    return wrap(obj) if obj is not None else None
+
+
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
 class Query:
     @strawberry.field(
@@ -49,12 +59,7 @@ class Query:
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")]
     ) -> types.Node | None:
-        parsed = from_global_id(id)
-        if parsed is None or parsed[0] not in NODE_TYPES:
-            return None
-        scope, wrap = NODE_TYPES[parsed[0]]
-        obj = await scope(info.context.viewer).filter(id=parsed[1]).first()
-        return wrap(obj) if obj is not None else None
+        return await load_node(info, id)
 
     @strawberry.field(
         description="A student by id; null when it does not exist or you may not see it.",
@@ -63,11 +68,8 @@ class Query:
     async def student(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A `Student` id.")]
     ) -> types.Student | None:
-        parsed = from_global_id(id)
-        if parsed is None or parsed[0] != "Student":
+        student = await load_node(info, id, only="Student")
+        if not isinstance(student, types.Student):
             return None
-        row = await policy.visible_students(info.context.viewer).filter(id=parsed[1]).first()
-        if row is None:
-            return None
-        info.context.loaders.student_by_id.prime(row.id, row)
-        return types.Student(model=row)
+        info.context.loaders.student_by_id.prime(student.model.id, student.model)
+        return student
