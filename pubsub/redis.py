@@ -12,7 +12,11 @@ import logging
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pubsub.broker import BrokerUnavailable, Subscription
 from pubsub.memory import Fanout
@@ -22,7 +26,14 @@ log = logging.getLogger(__name__)
 
 class RedisBroker:
     def __init__(self, url: str, queue_size: int = 1000) -> None:
-        self._client = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=15)
+        # A restarted Redis leaves stale pooled connections: retry a command on a fresh one.
+        self._client = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            health_check_interval=15,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
         self._fanout = Fanout(queue_size)
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None

@@ -30,6 +30,19 @@ class BadUserInput(CodedError):
     code = "BAD_USER_INPUT"
 
 
+class StreamInterrupted(CodedError):
+    """A live stream lost its broker (or fell behind): the client resubscribes with the last
+    cursor and misses nothing, since events are replayed from the outbox."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Live updates were interrupted. Subscribe again with `after` set to the last cursor you received.",
+            retryable=True,
+        )
+
+
 @dataclass
 class DomainError(Exception):
     """A refusal that a mutation reports as data: a member of its result union."""

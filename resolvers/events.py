@@ -23,7 +23,7 @@ from pubsub.topics import student_topic
 from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, Unauthenticated
+from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
 from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
 
@@ -102,7 +102,9 @@ async def diary_events(ctx: Context, student_id: str | None, after: str | None) 
                 yield row
             if len(rows) == BATCH:
                 continue
-            await _next_message(subscription, last)
+            await _next_message(subscription)
+    except BrokerUnavailable:
+        raise StreamInterrupted() from None
     finally:
         await subscription.aclose()
 
@@ -112,7 +114,7 @@ def _recent(row: models.OutboxEvent) -> bool:
     return row.occurred_at >= now_utc() - timedelta(minutes=1)
 
 
-async def _next_message(subscription: AsyncIterator[str], last: int) -> None:
+async def _next_message(subscription: AsyncIterator[str]) -> None:
     """Wait until a message announces something possibly new."""
     async for message in subscription:
         decoded = events.decode(message)

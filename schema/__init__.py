@@ -11,6 +11,7 @@ from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
+from resolvers.errors import CodedError
 from schema import types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.mutation import Mutation
@@ -79,11 +80,11 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
 
 
 def _should_mask(error: object) -> bool:
-    from graphql import GraphQLError
-
+    """Hide only what nobody wrote for a client: our coded errors and graphql-core's own
+    (syntax, validation) are safe to show."""
     if not isinstance(error, GraphQLError):
         return True
-    code = (error.extensions or {}).get("code")
     original = error.original_error
-    # Our coded errors and graphql-core's own (syntax, validation) are safe to show.
-    return original is not None and code in (None, "INTERNAL_SERVER_ERROR")
+    if original is None or isinstance(original, CodedError):
+        return False
+    return (error.extensions or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")

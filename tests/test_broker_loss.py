@@ -1,0 +1,147 @@
+"""Losing the broker ends live streams with a retryable error, never a silent hang; writes
+still succeed (the outbox keeps their events) and a resubscription with the last cursor
+replays everything once the broker is back."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from resolvers.settings import Settings
+from server import create_app
+from tests.conftest import Client
+from tests.helpers import demo_student, gid, past_lesson
+from tests.test_subscriptions import EVENTS, open_socket
+
+CREATE = """mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A private redis-server that a test may kill and restart."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary is not None
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
+            [binary, "--port", str(self.port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer | None]:
+    if not os.environ.get("TEST_REDIS_URL"):
+        yield None  # embedded backend: the in-memory broker is closed instead
+        return
+    server = RedisServer()
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.kill()
+
+
+@pytest.fixture
+async def served(
+    settings: Settings, database: None, redis_server: RedisServer | None
+) -> AsyncIterator[tuple[Any, str]]:
+    overrides: dict[str, Any] = {"redis_url": f"redis://127.0.0.1:{redis_server.port}/0"} if redis_server else {}
+    app = create_app(dataclasses.replace(settings, **overrides))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield app, f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    await task
+    await app.state.broker.close()
+
+
+async def _grade(address: str, teacher: Client, comment: str) -> None:
+    child = await demo_student("student")
+    lesson = await past_lesson("5A", "Mathematics")
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        r = await http.post(
+            "/graphql",
+            json={
+                "query": CREATE,
+                "variables": {
+                    "input": {
+                        "studentId": gid(child, "Student"),
+                        "lessonId": gid(lesson, "Lesson"),
+                        "value": "5",
+                        "comment": comment,
+                    }
+                },
+            },
+            headers={"Authorization": f"Bearer {teacher.token}"},
+        )
+    assert r.json()["data"]["gradeCreate"]["__typename"] == "GradeCreateSuccess", r.text
+
+
+async def test_broker_loss_ends_streams_and_nothing_is_lost(
+    served: tuple[Any, str], redis_server: RedisServer | None, parent: Client, teacher: Client
+) -> None:
+    app, address = served
+    socket_ = await open_socket(f"ws://{address}/graphql", parent.token)
+    await socket_.start(EVENTS)
+    await asyncio.sleep(0.2)
+    await _grade(address, teacher, "before the outage")
+    before = (await socket_.next())["payload"]["data"]["diaryEvents"]
+
+    if redis_server is not None:
+        redis_server.kill()
+    else:
+        await app.state.broker.close()
+    message = await socket_.next(timeout=10)
+    errors = message["payload"]["errors"]
+    assert errors[0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "retryable": True}
+    assert (await socket_.next())["type"] == "complete"
+    await socket_.ws.close()
+
+    if redis_server is None:
+        return  # a closed in-memory broker does not come back; the rest is Redis's story
+    await _grade(address, teacher, "during the outage")  # the write succeeds; its event waits in the outbox
+    redis_server.start()
+    again = await open_socket(f"ws://{address}/graphql", parent.token)
+    await again.start(EVENTS, after=before["cursor"])
+    missed = (await again.next())["payload"]["data"]["diaryEvents"]
+    assert missed["grade"]["comment"] == "during the outage"
+    await asyncio.sleep(0.2)
+    await _grade(address, teacher, "after the outage")
+    live = (await again.next())["payload"]["data"]["diaryEvents"]
+    assert live["grade"]["comment"] == "after the outage"
+    await again.nothing()
+    await again.ws.close()
