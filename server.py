@@ -247,6 +247,7 @@ class SubscriptionView(GraphQL[Context, None]):
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
             graphql_ide=None,
             connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=view.settings.max_subscriptions_per_connection,
         )
         self.view = view
 

@@ -14,6 +14,7 @@ from tortoise.models import Model
 if TYPE_CHECKING:
     from models.journal import Grade
     from models.roster import Student
+    from models.school import SchoolClass
     from models.timetable import Homework, Lesson
 
 
@@ -29,6 +30,9 @@ class OutboxEvent(Model):
     homework: fields.ForeignKeyNullableRelation[Homework] = fields.ForeignKeyField(
         "models.Homework", related_name="events", null=True, on_delete=fields.SET_NULL
     )
+    school_class: fields.ForeignKeyNullableRelation[SchoolClass] = fields.ForeignKeyField(
+        "models.SchoolClass", related_name="events", null=True, on_delete=fields.CASCADE
+    )
     lesson: fields.ForeignKeyNullableRelation[Lesson] = fields.ForeignKeyField(
         "models.Lesson", related_name="events", null=True, on_delete=fields.SET_NULL
     )
@@ -38,8 +42,13 @@ class OutboxEvent(Model):
     student_id: int
     grade_id: int | None
     homework_id: int | None
+    school_class_id: int | None
     lesson_id: int | None
 
     class Meta:
         table = "outbox_event"
-        indexes = (Index(fields=("student_id", "id")), Index(fields=("published_at", "id")))
+        indexes = (
+            Index(fields=("student_id", "id")),
+            Index(fields=("school_class_id", "id")),
+            Index(fields=("published_at", "id")),
+        )

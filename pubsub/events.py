@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pubsub.topics import student_topic
+from pubsub.topics import class_topic, student_topic
 
 GRADE_ADDED = "GRADE_ADDED"
 GRADE_CHANGED = "GRADE_CHANGED"
@@ -22,8 +22,13 @@ class EventMessage:
     kind: str
 
 
-def topic_for(student_id: int) -> str:
-    return student_topic(student_id)
+def topics_for(student_id: int, class_id: int | None) -> list[str]:
+    """Where an event about a student (in a class) is announced: the student's topic for the
+    family, the class's topic for its teachers."""
+    topics = [student_topic(student_id)]
+    if class_id is not None:
+        topics.append(class_topic(class_id))
+    return topics
 
 
 def encode(event_id: int, kind: str) -> str:

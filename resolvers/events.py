@@ -13,13 +13,15 @@ import base64
 import binascii
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+
+from tortoise.expressions import Q
 
 import models
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable
-from pubsub.topics import student_topic
+from pubsub.topics import class_topic, student_topic
 from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
@@ -52,8 +54,7 @@ async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[li
     """The students to follow, and whether one was named explicitly."""
     if student_id is not None:
         pk = pk_of(student_id, "Student")
-        visible = pk is not None and await policy.visible_students(ctx.viewer).filter(id=pk).exists()
-        if not visible or pk is None:
+        if pk is None or not await policy.visible_students(ctx.viewer).filter(id=pk).exists():
             raise BadUserInput("No such student.", argument="studentId")
         return [pk], True
     uid = ctx.viewer.user_id
@@ -69,40 +70,79 @@ async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[li
     return ids, False
 
 
-async def diary_events(ctx: Context, student_id: str | None, after: str | None) -> AsyncIterator[models.OutboxEvent]:
+async def _start(ctx: Context, after: str | None) -> int:
+    """The cursor to start after: the client's, or the newest event (live only)."""
     if ctx.viewer.user_id is None:
         raise Unauthenticated("Log in first.")
-    ids, explicit = await _subscribed_students(ctx, student_id)
     newest = await models.OutboxEvent.all().order_by("-id").first()
     newest_id = newest.id if newest else 0
-    if after is not None:
-        last = decode_cursor(after)
-        if last is None or last > newest_id:
-            raise BadUserInput(
-                "Unknown cursor: refetch the diary and subscribe without `after`.", reason="CURSOR_INVALID"
-            )
-    else:
-        last = newest_id
-    floor = last  # never deliver what the client already had (or what predates the subscription)
-    subscription = await ctx.broker.subscribe(*(student_topic(i) for i in ids))
+    if after is None:
+        return newest_id
+    last = decode_cursor(after)
+    if last is None or last > newest_id:
+        raise BadUserInput("Unknown cursor: refetch the diary and subscribe without `after`.", reason="CURSOR_INVALID")
+    return last
+
+
+async def diary_events(ctx: Context, student_id: str | None, after: str | None) -> AsyncIterator[models.OutboxEvent]:
+    """A family's stream: one named student, or all of the viewer's children (and themself)."""
+    last = await _start(ctx, after)
+    ids, explicit = await _subscribed_students(ctx, student_id)
+
+    async def allowed(row: models.OutboxEvent) -> bool | None:
+        if await policy.visible_students(ctx.viewer).filter(id=row.student_id).exists():
+            return True
+        return None if explicit else False  # the one student followed is gone: end the stream
+
+    async for row in _stream(ctx, [student_topic(i) for i in ids], Q(student_id__in=ids), last, allowed):
+        yield row
+
+
+async def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[models.OutboxEvent]:
+    """A class's stream, for the teachers of the class and its school's admins."""
+    last = await _start(ctx, after)
+    pk = pk_of(class_id, "SchoolClass")
+    if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
+        raise BadUserInput("No such class among those you teach.", argument="classId")
+
+    async def allowed(row: models.OutboxEvent) -> bool | None:
+        return True if await policy.followable_classes(ctx.viewer).filter(id=pk).exists() else None
+
+    async for row in _stream(ctx, [class_topic(pk)], Q(school_class_id=pk), last, allowed):
+        yield row
+
+
+async def _stream(
+    ctx: Context,
+    topics: list[str],
+    mine: Q,
+    floor: int,
+    allowed: Callable[[models.OutboxEvent], Awaitable[bool | None]],
+) -> AsyncIterator[models.OutboxEvent]:
+    """Replay the outbox rows matching ``mine`` after ``floor``, then follow ``topics``.
+
+    ``allowed`` re-checks the policy for each row: True delivers, False skips, None ends the
+    stream. The broker subscription is taken before the first read, so nothing falls between."""
+    last = floor
+    subscription = await ctx.broker.subscribe(*topics)
     sent: deque[int] = deque(maxlen=LOOKBACK * 4)
     try:
         while True:
             since = max(floor, last - LOOKBACK)
-            rows = await models.OutboxEvent.filter(student_id__in=ids, id__gt=since).order_by("id").limit(BATCH)
-            fresh = [r for r in rows if r.id not in sent and (r.id > last or _recent(r))]
-            for row in fresh:
+            rows = await models.OutboxEvent.filter(mine, id__gt=since).order_by("id").limit(BATCH)
+            for row in rows:
+                if row.id in sent or (row.id <= last and not _recent(row)):
+                    continue
                 sent.append(row.id)
                 last = max(last, row.id)
-                if not await policy.visible_students(ctx.viewer).filter(id=row.student_id).exists():
-                    if explicit:
-                        return  # the only student followed is no longer visible: end the stream
-                    continue
-                ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
-                yield row
-            if len(rows) == BATCH:
-                continue
-            await _next_message(subscription)
+                verdict = await allowed(row)
+                if verdict is None:
+                    return
+                if verdict:
+                    ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
+                    yield row
+            if len(rows) < BATCH:
+                await _next_message(subscription)
     except BrokerUnavailable:
         raise StreamInterrupted() from None
     finally:
@@ -117,10 +157,22 @@ def _recent(row: models.OutboxEvent) -> bool:
 async def _next_message(subscription: AsyncIterator[str]) -> None:
     """Wait until a message announces something possibly new."""
     async for message in subscription:
-        decoded = events.decode(message)
-        if decoded is not None:
+        if events.decode(message) is not None:
             return
     raise BrokerUnavailable("subscription ended")
+
+
+async def publish_outbox_event(broker: Broker, event: models.OutboxEvent) -> bool:
+    """After commit. A broker failure leaves the row unpublished for the relay; it never fails
+    the write the user already made."""
+    try:
+        for topic in events.topics_for(event.student_id, event.school_class_id):
+            await broker.publish(topic, events.encode(event.id, event.kind))
+    except BrokerUnavailable:
+        log.warning("broker unavailable, event %s left for the outbox relay", event.id)
+        return False
+    await models.OutboxEvent.filter(id=event.id, published_at__isnull=True).update(published_at=now_utc())
+    return True
 
 
 async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:
@@ -128,16 +180,12 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     the commit, or the broker was down). Subscribers skip ids they already delivered."""
     cutoff = now_utc() - older_than
     rows = await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
-    published = []
+    published = 0
     for row in rows:
-        try:
-            await broker.publish(events.topic_for(row.student_id), events.encode(row.id, row.kind))
-        except BrokerUnavailable:
+        if not await publish_outbox_event(broker, row):
             break
-        published.append(row.id)
-    if published:
-        await models.OutboxEvent.filter(id__in=published).update(published_at=now_utc())
-    return len(published)
+        published += 1
+    return published
 
 
 async def run_relay(broker: Broker, interval: float = 1.0) -> None:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from pubsub.broker import BrokerUnavailable
 from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
-
-log = logging.getLogger(__name__)
 
 MAX_COMMENT = 1000
 MIN_WEIGHT, MAX_WEIGHT = 1, 10
@@ -114,18 +111,11 @@ async def create_grade(ctx: Context, data: GradeInput) -> models.Grade:
             address=ctx.viewer.address,
         )
         event = await models.OutboxEvent.create(
-            kind=events.GRADE_ADDED, student_id=student.id, grade_id=grade.id, lesson_id=lesson.id
+            kind=events.GRADE_ADDED,
+            student_id=student.id,
+            school_class_id=lesson.school_class_id,
+            grade_id=grade.id,
+            lesson_id=lesson.id,
         )
-    await publish_outbox_event(ctx, event)
+    await publish_outbox_event(ctx.broker, event)
     return grade
-
-
-async def publish_outbox_event(ctx: Context, event: models.OutboxEvent) -> None:
-    """After commit. A broker failure leaves the row unpublished for the outbox relay; it
-    never fails the write the user already made."""
-    try:
-        await ctx.broker.publish(events.topic_for(event.student_id), events.encode(event.id, event.kind))
-    except BrokerUnavailable:
-        log.warning("broker unavailable, event %s left for the outbox relay", event.id)
-        return
-    await models.OutboxEvent.filter(id=event.id, published_at__isnull=True).update(published_at=now_utc())

@@ -99,6 +99,13 @@ def visible_schools(viewer: Viewer) -> QuerySet[models.School]:
     )
 
 
+def followable_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
+    """Classes whose live events (every student's grades) the viewer may follow: the ones
+    they teach or lead, and those of the schools they administer. Not a parent's class."""
+    uid = _uid(viewer)
+    return models.SchoolClass.filter(_taught_class_ids(uid) | _admin_school_q(uid))
+
+
 def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
     return models.Lesson.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
 

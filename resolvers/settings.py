@@ -33,6 +33,7 @@ class Settings:
     login_failures_per_address: int = 30
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
+    max_subscriptions_per_connection: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -82,3 +82,19 @@ class Subscription:
     ) -> AsyncGenerator[DiaryEvent, None]:
         async for row in events.diary_events(info.context, student_id, after):
             yield DiaryEvent(row=row)
+
+    @strawberry.subscription(
+        description=(
+            "Every diary event of a class you teach (or whose school you administer): grades, attendance, "
+            "homework, resumable with `after` like `diaryEvents`. BAD_USER_INPUT for any other class."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+    async def class_events(
+        self,
+        info: Info,
+        class_id: Annotated[strawberry.ID, strawberry.argument(description="A `SchoolClass` id.")],
+        after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
+    ) -> AsyncGenerator[DiaryEvent, None]:
+        async for row in events.class_events(info.context, class_id, after):
+            yield DiaryEvent(row=row)

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 import models
 from tests.conftest import Client
-from tests.helpers import children_of, demo_student, gid, past_lesson
+from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
 
 EVENTS = """
 subscription E($studentId: ID, $after: String) { diaryEvents(studentId: $studentId, after: $after) {
@@ -205,3 +205,51 @@ async def test_anonymous_socket_cannot_subscribe(server_url: str) -> None:
     socket = await open_socket(server_url, None)
     await socket.start(EVENTS)
     assert _error_code(await socket.next()) == "UNAUTHENTICATED"
+
+
+CLASS_EVENTS = """
+subscription C($classId: ID!, $after: String) { classEvents(classId: $classId, after: $after) {
+  cursor kind student { fullName } grade { value comment } } }
+"""
+
+
+async def test_teacher_follows_a_class_they_teach(server_url: str, teacher: Client, admin: Client) -> None:
+    klass = await school_class("School No. 1", "5A")
+    socket = await open_socket(server_url, teacher.token)
+    await socket.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
+    watcher = await open_socket(server_url, admin.token)
+    await watcher.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
+    await asyncio.sleep(0.2)
+    classmate = await models.Enrollment.filter(school_class_id=klass.id).order_by("-id").first()
+    assert classmate is not None
+    await _grade(teacher, await models.Student.get(id=classmate.student_id), "3", "for the class feed")
+    for client_socket in (socket, watcher):
+        event = (await client_socket.next())["payload"]["data"]["classEvents"]
+        assert (event["kind"], event["grade"]["comment"]) == ("GRADE_ADDED", "for the class feed")
+    await socket.ws.close()
+    await watcher.ws.close()
+
+
+@pytest.mark.parametrize(("who", "class_name"), [("parent", "5A"), ("teacher", "7A"), ("student", "5A")])
+async def test_class_feed_only_for_its_teachers_and_admins(
+    server_url: str, http: Any, who: str, class_name: str
+) -> None:
+    from tests.conftest import login_as
+
+    client = await login_as(http, who)
+    klass = await school_class("School No. 1", class_name)
+    socket = await open_socket(server_url, client.token)
+    await socket.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
+    assert _error_code(await socket.next()) == "BAD_USER_INPUT"
+    await socket.ws.close()
+
+
+async def test_subscriptions_per_connection_are_limited(server_url: str, parent: Client) -> None:
+    socket = await open_socket(server_url, parent.token)
+    for op in range(20):
+        await socket.start(EVENTS, op_id=str(op))
+    await socket.start(EVENTS, op_id="one-too-many")
+    refused = await socket.next()
+    assert (refused["type"], refused["id"]) == ("error", "one-too-many")
+    assert "limit" in refused["payload"][0]["message"]
+    await socket.ws.close()
