@@ -349,7 +349,8 @@ async def _seed_lessons(
     year_start: date,
 ) -> None:
     rng, today = plan.rng, plan.today
-    first, last = max(year_start, today - timedelta(weeks=5)), today + timedelta(weeks=2)
+    year_end = date(year_start.year + 1, 5, 31)  # no lessons in the summer
+    first, last = max(year_start, today - timedelta(weeks=5)), min(year_end, today + timedelta(weeks=2))
     lessons: list[models.Lesson] = []
     topic_index: dict[tuple[str, str], int] = defaultdict(int)
     day = first
@@ -382,6 +383,16 @@ async def _seed_lessons(
     saved = await models.Lesson.filter(school_class_id__in=[c.id for c in classes.values()]).order_by("id")
     class_names = {c.id: n for n, c in classes.items()}
     subject_names = {s.id: n for n, s in subjects.items()}
+    # The demo children (the first two of 5A and the first of 6B in School No. 1: `student`,
+    # the child of `parent2`, the second child of `parent`) are graded in mathematics and
+    # about half their other lessons over the last ten school days, so that their diaries
+    # show recent grades whatever today is.
+    recent = set(sorted({lesson.date for lesson in saved if lesson.date < today})[-10:])
+    demo_children = (
+        {students[c][i].id for c, i in (("5A", 0), ("5A", 1), ("6B", 0)) if len(students.get(c, [])) > i}
+        if school.name == "School No. 1"
+        else set()
+    )
     homework, attendance, grades = [], [], []
     for lesson in saved:
         subject = subject_names[lesson.subject_id]
@@ -415,7 +426,14 @@ async def _seed_lessons(
                     reason="Illness" if status == models.AttendanceStatus.ABSENT_EXCUSED else None,
                 )
             )
-            if status in (models.AttendanceStatus.PRESENT, models.AttendanceStatus.LATE) and rng.random() < 0.25:
+            featured = (
+                student.id in demo_children
+                and lesson.date in recent
+                and (subject == "Mathematics" or lesson.period % 2 == 1)
+            )
+            if status in (models.AttendanceStatus.PRESENT, models.AttendanceStatus.LATE) and (
+                rng.random() < 0.25 or featured
+            ):
                 value = rng.choices(["5", "4", "3", "2"], weights=[35, 38, 20, 7])[0]
                 kind_roll = rng.random()
                 kind, weight = (

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import models
 from tests.conftest import Client, StatementCounter
-from tests.helpers import children_of, demo_student, gid
+from tests.helpers import children_of, demo_student, gid, past_lesson
 
 CHILDREN = "{ viewer { children { id fullName schoolClass { name school { name } } } } }"
 
@@ -50,7 +50,8 @@ async def test_parent_sees_two_children(parent: Client) -> None:
 
 async def test_diary_has_every_day_with_lessons_grades_attendance(parent: Client) -> None:
     child = await demo_student("student")
-    start, end = _week(datetime.now(UTC).date() - timedelta(days=1), weeks=2)
+    # Two weeks up to the last school day before today (holidays do not leave it empty).
+    start, end = _week((await past_lesson("5A", "Mathematics")).date, weeks=2)
     days = (await parent.data(DIARY, id=gid(child, "Student"), **{"from": start, "to": end}))["student"]["diary"]
     assert len(days) == 14
     assert [d["date"] for d in days] == [(date.fromisoformat(start) + timedelta(days=i)).isoformat() for i in range(14)]
@@ -79,7 +80,7 @@ async def test_diary_has_every_day_with_lessons_grades_attendance(parent: Client
 async def test_diary_matches_the_database(parent: Client) -> None:
     """Every grade of the child in the range appears once, on its lesson; no other child's grade."""
     child = await demo_student("student")
-    start, end = _week(datetime.now(UTC).date(), weeks=3)
+    start, end = _week((await past_lesson("5A", "Mathematics")).date, weeks=3)
     days = (await parent.data(DIARY, id=gid(child, "Student"), **{"from": start, "to": end}))["student"]["diary"]
     shown = sorted((e["lesson"]["id"], g["value"]) for d in days for e in d["entries"] for g in e["grades"])
     stored = await models.Grade.filter(
@@ -138,8 +139,9 @@ async def test_diary_statement_count_does_not_grow(
     parent: Client, other_parent: Client, count_statements: StatementCounter
 ) -> None:
     """1 child x 1 week costs the same statements as 3 children x 4 weeks."""
-    end = datetime.now(UTC).date()
+    end = (await past_lesson("5A", "Mathematics")).date
     start, stop = _week(end, 1)
+    count_statements.statements.clear()
     data = await other_parent.data(CHILDREN_DIARY, **{"from": start, "to": stop})
     assert len(data["viewer"]["children"]) == 1
     small = count_statements.count
