@@ -57,13 +57,8 @@ async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[li
         if pk is None or not await policy.visible_students(ctx.viewer).filter(id=pk).exists():
             raise BadUserInput("No such student.", argument="studentId")
         return [pk], True
-    uid = ctx.viewer.user_id
-    family = (
-        await policy.visible_students(ctx.viewer)
-        .filter(guardianships__guardian_id=uid, guardianships__revoked_at__isnull=True)
-        .only("id")
-    )
-    own = await models.Student.filter(user_id=uid).only("id")
+    family = await policy.children(ctx.viewer).only("id")
+    own = await models.Student.filter(user_id=ctx.viewer.user_id).only("id")
     ids = sorted({s.id for s in [*family, *own]})
     if not ids:
         raise BadUserInput("You have no children to follow; pass `studentId`.", argument="studentId")

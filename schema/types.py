@@ -495,13 +495,7 @@ class Viewer:
 
     @strawberry.field(description="A parent's own children, by name.")
     async def children(self, info: Info) -> list[Student]:
-        uid = self.user_id
-        rows = (
-            await policy.visible_students(info.context.viewer)
-            .filter(guardianships__guardian_id=uid, guardianships__revoked_at__isnull=True)
-            .distinct()
-            .order_by("full_name", "id")
-        )
+        rows = await policy.children(info.context.viewer).order_by("full_name", "id")
         info.context.loaders.prime_many(info.context.loaders.student_by_id, rows)
         return [Student(model=s) for s in rows]
 

@@ -1,0 +1,150 @@
+"""``python -m bench``: the diary benchmarks (see bench/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from tortoise import connections
+
+import models
+from bench import dbtime, report, throughput
+from bench.baseline import create_baseline_app
+from bench.database import bench_database, bench_database_url, server_version
+from bench.diary import (
+    DIARY,
+    LOGIN,
+    PARENT,
+    PASSWORD,
+    diary_range,
+    hand_written,
+    lessons_from_response,
+    lessons_from_rows,
+)
+from resolvers.settings import Settings
+from server import create_app
+
+SECRET = "bench-secret-" + "x" * 40
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one round of one arm (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per benchmark (default 5)")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight in benchmark 1 (default 8)")
+    parser.add_argument(
+        "--database-url",
+        help="postgres://... (a fresh ediary_bench_* database is created on that server) or sqlite://PATH"
+        " (a new file; sqlite:// alone for a temporary one). Default: PostgreSQL on 127.0.0.1:5432",
+    )
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or args.rounds < 1 or args.concurrency < 1:
+        parser.error("--seconds, --rounds and --concurrency must be positive")
+    return args
+
+
+@contextlib.asynccontextmanager
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+        yield http
+
+
+async def log_in(ours: httpx.AsyncClient) -> dict[str, str]:
+    """The parent's headers, with a token from the real ``login`` mutation."""
+    credentials = {"login": PARENT, "password": PASSWORD}
+    response = await ours.post("/graphql", json={"query": LOGIN, "variables": credentials})
+    result = response.json()["data"]["login"]
+    if result["__typename"] != "LoginSuccess":
+        raise RuntimeError(f"cannot log in as {PARENT}: {result}")
+    return {"Authorization": f"Bearer {result['accessToken']}"}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    url = bench_database_url(args.database_url)
+    async with bench_database(url):
+        dialect = str(connections.get("default").capabilities.dialect)
+        settings = Settings(database_url=url, secret_key=SECRET, env="production", login_failures_per_address=1000)
+        app = create_app(settings)
+        parent = await models.User.get(login=PARENT)
+        start, end = await diary_range()
+        body: dict[str, Any] = {"query": DIARY, "variables": {"from": start.isoformat(), "to": end.isoformat()}}
+
+        async def hand() -> list[dict[str, Any]]:
+            return await hand_written(dialect, parent.id, start, end)
+
+        try:
+            async with client(app) as ours, client(create_baseline_app(parent.id)) as baseline:
+                headers = await log_in(ours)
+                expected = (await ours.post("/graphql", json=body, headers=headers)).content
+                expected_baseline = (await baseline.post("/graphql", json=body, headers=headers)).content
+                answer = json.loads(expected)
+                if "errors" in answer or answer != json.loads(expected_baseline):
+                    raise RuntimeError("ours and the baseline answer differently:\n" + expected.decode()[:2000])
+                lessons = lessons_from_response(answer)
+                if not lessons:
+                    raise RuntimeError(f"the diary from {start} to {end} has no lessons")
+                if lessons_from_rows(await hand()) != lessons:
+                    raise RuntimeError("the hand-written statement answers differently from the diary")
+
+                rates = await throughput.measure(
+                    (ours, expected),
+                    (baseline, expected_baseline),
+                    body,
+                    headers,
+                    rounds=args.rounds,
+                    concurrency=args.concurrency,
+                    seconds=args.seconds,
+                )
+
+                async def diary() -> httpx.Response:
+                    return await ours.post("/graphql", json=body, headers=headers)
+
+                db = await dbtime.measure(diary, hand, args.rounds, args.seconds)
+        finally:
+            await app.state.broker.close()
+        database = await server_version()
+
+    return {
+        "environment": {
+            "dialect": dialect,
+            "database": database,
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "packages": {p: version(p) for p in ("strawberry-graphql", "graphql-core", "starlette", "tortoise-orm")},
+        },
+        "options": {"seconds": args.seconds, "rounds": args.rounds, "concurrency": args.concurrency},
+        "diary": {
+            "children": len(answer["data"]["viewer"]["children"]),
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "lessons": len(lessons),
+            "response_bytes": len(expected),
+        },
+        "throughput": rates,
+        "database_time": db,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    results = asyncio.run(run(args))
+    results["started_at"] = started.isoformat()
+    print(report.render(results))
+    print(f"\nwritten to {report.write(results, started)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
