@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 import models
@@ -46,6 +47,10 @@ async def seed_demo(today: date | None = None, students_per_class: int = 25) -> 
     plan = _Plan(random.Random(20260901), hash_password("demo"), today or date.today())
     async with in_transaction():
         await _seed(plan, students_per_class)
+    # Fresh statistics after a bulk load, as autovacuum would later: without them the planner
+    # assumes empty tables and picks scans that only fit empty tables.
+    connection = connections.get("default")
+    await connection.execute_script("ANALYZE")
     return True
 
 
