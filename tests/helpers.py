@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
+
+import httpx
 
 import models
 from resolvers.ids import to_global_id
@@ -51,3 +54,35 @@ async def future_lesson(class_name: str, subject: str, school: str = "School No.
 
 def gid(obj: models.Student | models.Lesson | models.Grade | models.SchoolClass | models.School, name: str) -> str:
     return to_global_id(name, obj.pk)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+GRADE_CREATE = "mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"
+
+
+async def grade_over_http(address: str, token: str | None, comment: str, value: str = "5") -> None:
+    """As the demo teacher, over real HTTP to ``address``: grade the demo student in the
+    latest 5A mathematics lesson."""
+    child = await demo_student("student")
+    lesson = await past_lesson("5A", "Mathematics")
+    variables = {
+        "input": {
+            "studentId": gid(child, "Student"),
+            "lessonId": gid(lesson, "Lesson"),
+            "value": value,
+            "comment": comment,
+        }
+    }
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        r = await http.post(
+            "/graphql",
+            json={"query": GRADE_CREATE, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert r.json()["data"]["gradeCreate"]["__typename"] == "GradeCreateSuccess", r.text

@@ -14,30 +14,21 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
 from resolvers.settings import Settings
 from server import create_app
 from tests.conftest import Client
-from tests.helpers import demo_student, gid, past_lesson
+from tests.helpers import free_port, grade_over_http
 from tests.test_subscriptions import EVENTS, open_socket
-
-CREATE = """mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RedisServer:
     """A private redis-server that a test may kill and restart."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -89,28 +80,6 @@ async def served(
     await app.state.broker.close()
 
 
-async def _grade(address: str, teacher: Client, comment: str) -> None:
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
-    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-        r = await http.post(
-            "/graphql",
-            json={
-                "query": CREATE,
-                "variables": {
-                    "input": {
-                        "studentId": gid(child, "Student"),
-                        "lessonId": gid(lesson, "Lesson"),
-                        "value": "5",
-                        "comment": comment,
-                    }
-                },
-            },
-            headers={"Authorization": f"Bearer {teacher.token}"},
-        )
-    assert r.json()["data"]["gradeCreate"]["__typename"] == "GradeCreateSuccess", r.text
-
-
 async def test_broker_loss_ends_streams_and_nothing_is_lost(
     served: tuple[Any, str], redis_server: RedisServer | None, parent: Client, teacher: Client
 ) -> None:
@@ -118,7 +87,7 @@ async def test_broker_loss_ends_streams_and_nothing_is_lost(
     socket_ = await open_socket(f"ws://{address}/graphql", parent.token)
     await socket_.start(EVENTS)
     await asyncio.sleep(0.2)
-    await _grade(address, teacher, "before the outage")
+    await grade_over_http(address, teacher.token, "before the outage")
     before = (await socket_.next())["payload"]["data"]["diaryEvents"]
 
     if redis_server is not None:
@@ -133,14 +102,16 @@ async def test_broker_loss_ends_streams_and_nothing_is_lost(
 
     if redis_server is None:
         return  # a closed in-memory broker does not come back; the rest is Redis's story
-    await _grade(address, teacher, "during the outage")  # the write succeeds; its event waits in the outbox
+    await grade_over_http(
+        address, teacher.token, "during the outage"
+    )  # the write succeeds; its event waits in the outbox
     redis_server.start()
     again = await open_socket(f"ws://{address}/graphql", parent.token)
     await again.start(EVENTS, after=before["cursor"])
     missed = (await again.next())["payload"]["data"]["diaryEvents"]
     assert missed["grade"]["comment"] == "during the outage"
     await asyncio.sleep(0.2)
-    await _grade(address, teacher, "after the outage")
+    await grade_over_http(address, teacher.token, "after the outage")
     live = (await again.next())["payload"]["data"]["diaryEvents"]
     assert live["grade"]["comment"] == "after the outage"
     await again.nothing()

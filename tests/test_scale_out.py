@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,22 +17,16 @@ import pytest
 
 from resolvers.settings import Settings
 from tests.conftest import TEST_SECRET, Client
-from tests.helpers import demo_student, gid, past_lesson
+from tests.helpers import free_port, grade_over_http
 from tests.test_subscriptions import EVENTS, open_socket
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="scale-out needs Redis")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def processes(settings: Settings, database: None) -> Iterator[list[str]]:
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -90,26 +83,7 @@ async def test_grade_on_one_process_reaches_parent_on_another(
     await mine.start(EVENTS)
     await theirs.start(EVENTS)
     await asyncio.sleep(0.3)
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
-    mutation = """mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"""
-    async with httpx.AsyncClient(base_url=f"http://{b}") as http:
-        r = await http.post(
-            "/graphql",
-            json={
-                "query": mutation,
-                "variables": {
-                    "input": {
-                        "studentId": gid(child, "Student"),
-                        "lessonId": gid(lesson, "Lesson"),
-                        "value": "4",
-                        "comment": "posted on process B",
-                    }
-                },
-            },
-            headers={"Authorization": f"Bearer {teacher.token}"},
-        )
-    assert r.json()["data"]["gradeCreate"]["__typename"] == "GradeCreateSuccess"
+    await grade_over_http(b, teacher.token, "posted on process B", value="4")
     event = (await mine.next())["payload"]["data"]["diaryEvents"]
     assert event["grade"]["comment"] == "posted on process B"
     await theirs.nothing()
