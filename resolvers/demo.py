@@ -212,6 +212,8 @@ async def _seed_school(
         await klass.save(update_fields=["homeroom_teacher_id"])
 
     slots = _timetable(rng, class_names, teacher_of, start)
+    # Each class has its own room: 101, 102, ... in School No. 1, 201, ... in School No. 2.
+    rooms = {c: str(100 * number + 1 + i) for i, c in enumerate(class_names)}
     await models.TimetableSlot.bulk_create(
         [
             models.TimetableSlot(
@@ -220,19 +222,14 @@ async def _seed_school(
                 teacher=teacher_of[(c, s)],
                 weekday=w,
                 period=p,
-                room=_room(school, class_names, c),
+                room=rooms[c],
                 valid_from=start,
             )
             for c, s, w, p in slots
         ]
     )
     students = await _seed_people(plan, school, number, classes, per_class, start)
-    await _seed_lessons(plan, school, classes, subjects, teacher_of, slots, days_off, regular, students, start)
-
-
-def _room(school: models.School, class_names: list[str], class_name: str) -> str:
-    """Each class has its own room: 101, 102, ... in School No. 1, 201, ... in School No. 2."""
-    return str(100 * int(school.name.rsplit(" ", 1)[-1]) + 1 + class_names.index(class_name))
+    await _seed_lessons(plan, school, classes, rooms, subjects, teacher_of, slots, days_off, regular, students, start)
 
 
 def _timetable(
@@ -345,6 +342,7 @@ async def _seed_lessons(
     plan: _Plan,
     school: models.School,
     classes: dict[str, models.SchoolClass],
+    rooms: dict[str, str],
     subjects: dict[str, models.Subject],
     teacher_of: dict[tuple[str, str], models.User],
     slots: list[tuple[str, str, int, int]],
@@ -379,7 +377,7 @@ async def _seed_lessons(
                         period=period,
                         starts_at=starts,
                         ends_at=ends,
-                        room=_room(school, list(classes), class_name),
+                        room=rooms[class_name],
                         topic=topic,
                     )
                 )
