@@ -157,17 +157,26 @@ async def _next_message(subscription: AsyncIterator[str]) -> None:
     raise BrokerUnavailable("subscription ended")
 
 
-async def publish_outbox_event(broker: Broker, event: models.OutboxEvent) -> bool:
-    """After commit. A broker failure leaves the row unpublished for the relay; it never fails
-    the write the user already made."""
+async def _announce(broker: Broker, event: models.OutboxEvent) -> bool:
+    """Publish on every topic of the event; False when the broker cannot be reached."""
     try:
         for topic in events.topics_for(event.student_id, event.school_class_id):
             await broker.publish(topic, events.encode(event.id, event.kind))
     except BrokerUnavailable:
         log.warning("broker unavailable, event %s left for the outbox relay", event.id)
         return False
-    await models.OutboxEvent.filter(id=event.id, published_at__isnull=True).update(published_at=now_utc())
     return True
+
+
+async def _mark_published(event_ids: list[int]) -> None:
+    await models.OutboxEvent.filter(id__in=event_ids, published_at__isnull=True).update(published_at=now_utc())
+
+
+async def publish_outbox_event(broker: Broker, event: models.OutboxEvent) -> None:
+    """After commit. A broker failure leaves the row unpublished for the relay; it never fails
+    the write the user already made."""
+    if await _announce(broker, event):
+        await _mark_published([event.id])
 
 
 async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:
@@ -175,12 +184,14 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     the commit, or the broker was down). Subscribers skip ids they already delivered."""
     cutoff = now_utc() - older_than
     rows = await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
-    published = 0
+    published = []
     for row in rows:
-        if not await publish_outbox_event(broker, row):
+        if not await _announce(broker, row):
             break
-        published += 1
-    return published
+        published.append(row.id)
+    if published:
+        await _mark_published(published)
+    return len(published)
 
 
 async def run_relay(broker: Broker, interval: float = 1.0) -> None:
