@@ -161,7 +161,7 @@ class GraphQLView:
         if result.errors:
             body["errors"] = [self._format_error(e) for e in result.errors]
         status = 200 if executed or media == JSON else 400
-        return Response(json.dumps(body, separators=(",", ":")), status, media_type=f"{media}; charset=utf-8")
+        return _json(body, status, media)
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         formatted: dict[str, Any] = dict(error.formatted)
@@ -212,7 +212,13 @@ class _RequestError(Exception):
 def _problem(status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None) -> Response:
     code = "BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR"
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return Response(json.dumps(body), status, headers=headers, media_type=f"{media}; charset=utf-8")
+    return _json(body, status, media, headers)
+
+
+def _json(body: object, status: int, media: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")), status, headers=headers, media_type=f"{media}; charset=utf-8"
+    )
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
