@@ -519,4 +519,5 @@ class Viewer:
     @strawberry.field(description="Schools the user belongs to or has children in.")
     async def schools(self, info: Info) -> list[School]:
         rows = await policy.visible_schools(info.context.viewer).order_by("name", "id")
+        info.context.loaders.prime_many(info.context.loaders.school_by_id, rows)
         return [School(model=s) for s in rows]
