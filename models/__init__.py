@@ -1,8 +1,17 @@
 """Tortoise models, one module per aggregate. Refer to them as ``models.Grade``."""
 
+from models.attendance import (
+    AbsenceNotice,
+    AbsenceNoticeItem,
+    AbsenceNoticeKind,
+    Attendance,
+    AttendanceRevision,
+    AttendanceStatus,
+)
 from models.audit import AuditEntry
-from models.journal import Attendance, AttendanceStatus, Grade, GradeKind
+from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.outbox import OutboxEvent
+from models.remark import Remark, RemarkKind
 from models.roster import Enrollment, Guardianship, Student, TeachingAssignment
 from models.school import (
     AcademicYear,
@@ -11,6 +20,7 @@ from models.school import (
     DayOff,
     DayOffKind,
     District,
+    ScaleKind,
     School,
     SchoolClass,
     Subject,
@@ -20,8 +30,12 @@ from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
 from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, User
 
 __all__ = [
+    "AbsenceNotice",
+    "AbsenceNoticeItem",
+    "AbsenceNoticeKind",
     "AcademicYear",
     "Attendance",
+    "AttendanceRevision",
     "AttendanceStatus",
     "AuditEntry",
     "BellPeriod",
@@ -32,6 +46,7 @@ __all__ = [
     "Enrollment",
     "Grade",
     "GradeKind",
+    "GradeRevision",
     "Guardianship",
     "Homework",
     "Lesson",
@@ -39,22 +54,30 @@ __all__ = [
     "LoginAttempt",
     "OutboxEvent",
     "RefreshToken",
+    "Remark",
+    "RemarkKind",
+    "RevisionAction",
     "Role",
     "RoleGrant",
+    "ScaleKind",
     "School",
     "SchoolClass",
     "Student",
     "Subject",
     "TeachingAssignment",
     "Term",
+    "TermGrade",
+    "TermGradeRevision",
     "TimetableSlot",
     "User",
 ]
 
 MODEL_MODULES = [
+    "models.attendance",
     "models.audit",
     "models.journal",
     "models.outbox",
+    "models.remark",
     "models.roster",
     "models.school",
     "models.timetable",

@@ -1,4 +1,4 @@
-"""What teachers write: grades and attendance."""
+"""Grades: lesson grades with their revisions, and term / year grades with theirs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.roster import Student
-    from models.school import SchoolClass, Subject
+    from models.school import AcademicYear, SchoolClass, Subject, Term
     from models.timetable import Lesson
     from models.user import User
 
@@ -19,16 +19,19 @@ if TYPE_CHECKING:
 class GradeKind(StrEnum):
     CLASSWORK = "CLASSWORK"
     HOMEWORK = "HOMEWORK"
+    ORAL = "ORAL"
+    QUIZ = "QUIZ"
     TEST = "TEST"
+    LAB_WORK = "LAB_WORK"
+    PROJECT = "PROJECT"
     CONTROL_WORK = "CONTROL_WORK"
     EXAM = "EXAM"
 
 
-class AttendanceStatus(StrEnum):
-    PRESENT = "PRESENT"
-    ABSENT_EXCUSED = "ABSENT_EXCUSED"
-    ABSENT_UNEXCUSED = "ABSENT_UNEXCUSED"
-    LATE = "LATE"
+class RevisionAction(StrEnum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    DELETED = "DELETED"
 
 
 class Grade(Model):
@@ -62,12 +65,17 @@ class Grade(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     deleted_at = fields.DatetimeField(null=True)
+    deleted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="grades_deleted", null=True, on_delete=fields.RESTRICT
+    )
+    delete_reason = fields.CharField(max_length=500, null=True)
 
     student_id: int
     subject_id: int
     school_class_id: int
     lesson_id: int | None
     teacher_id: int
+    deleted_by_id: int | None
 
     class Meta:
         table = "grade"
@@ -78,30 +86,101 @@ class Grade(Model):
         )
 
 
-class Attendance(Model):
-    """A student's attendance at one lesson, one row per (student, lesson)."""
+class GradeRevision(Model):
+    """One change of a grade, append-only: who, when, what it was, what it became, and why.
+
+    Written in the same transaction as the change. Creation is a revision too, so the
+    history of a grade is complete from its first value."""
+
+    id = fields.IntField(primary_key=True)
+    grade: fields.ForeignKeyRelation[Grade] = fields.ForeignKeyField(
+        "models.Grade", related_name="revisions", on_delete=fields.CASCADE
+    )
+    action = fields.CharEnumField(RevisionAction, max_length=16)
+    actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="grade_revisions", on_delete=fields.RESTRICT
+    )
+    at = fields.DatetimeField(auto_now_add=True)
+    old_value = fields.CharField(max_length=16, null=True)
+    new_value = fields.CharField(max_length=16, null=True)
+    old_weight = fields.SmallIntField(null=True)
+    new_weight = fields.SmallIntField(null=True)
+    old_kind = fields.CharField(max_length=20, null=True)
+    new_kind = fields.CharField(max_length=20, null=True)
+    old_comment = fields.CharField(max_length=1000, null=True)
+    new_comment = fields.CharField(max_length=1000, null=True)
+    reason = fields.CharField(max_length=500, null=True)
+
+    grade_id: int
+    actor_id: int
+
+    class Meta:
+        table = "grade_revision"
+        indexes = (Index(fields=("grade_id", "at")),)
+
+
+class TermGrade(Model):
+    """A final grade of a student in a subject for a term, or for the whole year when
+    ``term`` is null. ``period_key`` ("term:<id>" / "year:<id>") makes it unique per period."""
 
     id = fields.IntField(primary_key=True)
     student: fields.ForeignKeyRelation[Student] = fields.ForeignKeyField(
-        "models.Student", related_name="attendance", on_delete=fields.CASCADE
+        "models.Student", related_name="term_grades", on_delete=fields.CASCADE
     )
-    lesson: fields.ForeignKeyRelation[Lesson] = fields.ForeignKeyField(
-        "models.Lesson", related_name="attendance", on_delete=fields.CASCADE
+    subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
+        "models.Subject", related_name="term_grades", on_delete=fields.RESTRICT
     )
-    date = fields.DateField()
-    status = fields.CharEnumField(AttendanceStatus, max_length=20)
-    late_minutes = fields.SmallIntField(null=True)
-    reason = fields.CharField(max_length=500, null=True)
-    marked_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="attendance_marked", on_delete=fields.RESTRICT
+    school_class: fields.ForeignKeyRelation[SchoolClass] = fields.ForeignKeyField(
+        "models.SchoolClass", related_name="term_grades", on_delete=fields.RESTRICT
     )
-    marked_at = fields.DatetimeField(auto_now=True)
+    academic_year: fields.ForeignKeyRelation[AcademicYear] = fields.ForeignKeyField(
+        "models.AcademicYear", related_name="term_grades", on_delete=fields.RESTRICT
+    )
+    term: fields.ForeignKeyNullableRelation[Term] = fields.ForeignKeyField(
+        "models.Term", related_name="term_grades", null=True, on_delete=fields.RESTRICT
+    )
+    period_key = fields.CharField(max_length=32)
+    teacher: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="term_grades_given", on_delete=fields.RESTRICT
+    )
+    value = fields.CharField(max_length=16)
+    numeric_value = fields.FloatField(null=True)
+    comment = fields.CharField(max_length=1000, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
 
     student_id: int
-    lesson_id: int
-    marked_by_id: int
+    subject_id: int
+    school_class_id: int
+    academic_year_id: int
+    term_id: int | None
+    teacher_id: int
 
     class Meta:
-        table = "attendance"
-        unique_together = (("student", "lesson"),)
-        indexes = (Index(fields=("student_id", "date")),)
+        table = "term_grade"
+        unique_together = (("student", "subject", "period_key"),)
+        indexes = (Index(fields=("school_class_id", "subject_id", "period_key")),)
+
+
+class TermGradeRevision(Model):
+    """One change of a term or year grade, append-only (see ``GradeRevision``)."""
+
+    id = fields.IntField(primary_key=True)
+    term_grade: fields.ForeignKeyRelation[TermGrade] = fields.ForeignKeyField(
+        "models.TermGrade", related_name="revisions", on_delete=fields.CASCADE
+    )
+    action = fields.CharEnumField(RevisionAction, max_length=16)
+    actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="term_grade_revisions", on_delete=fields.RESTRICT
+    )
+    at = fields.DatetimeField(auto_now_add=True)
+    old_value = fields.CharField(max_length=16, null=True)
+    new_value = fields.CharField(max_length=16, null=True)
+    reason = fields.CharField(max_length=500, null=True)
+
+    term_grade_id: int
+    actor_id: int
+
+    class Meta:
+        table = "term_grade_revision"
+        indexes = (Index(fields=("term_grade_id", "at")),)

@@ -12,7 +12,8 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from models.journal import Grade
+    from models.journal import Grade, TermGrade
+    from models.remark import Remark
     from models.roster import Student
     from models.school import SchoolClass
     from models.timetable import Homework, Lesson
@@ -36,6 +37,12 @@ class OutboxEvent(Model):
     lesson: fields.ForeignKeyNullableRelation[Lesson] = fields.ForeignKeyField(
         "models.Lesson", related_name="events", null=True, on_delete=fields.SET_NULL
     )
+    term_grade: fields.ForeignKeyNullableRelation[TermGrade] = fields.ForeignKeyField(
+        "models.TermGrade", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
+    remark: fields.ForeignKeyNullableRelation[Remark] = fields.ForeignKeyField(
+        "models.Remark", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
     occurred_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True)
 
@@ -44,6 +51,8 @@ class OutboxEvent(Model):
     homework_id: int | None
     school_class_id: int | None
     lesson_id: int | None
+    term_grade_id: int | None
+    remark_id: int | None
 
     class Meta:
         table = "outbox_event"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 class DayOffKind(StrEnum):
     HOLIDAY = "HOLIDAY"
     VACATION = "VACATION"
+
+
+class ScaleKind(StrEnum):
+    NUMERIC = "NUMERIC"
+    LETTER = "LETTER"
+    PASS_FAIL = "PASS_FAIL"  # noqa: S105 (a grading scale, not a password)
 
 
 class BellVariant(StrEnum):
@@ -41,11 +47,20 @@ class School(Model):
     )
     name = fields.CharField(max_length=200)
     timezone = fields.CharField(max_length=64, default="UTC")
-    # The grading scale: numeric, inclusive bounds; ``pass_mark`` is the lowest passing value.
+    # The grading scale. NUMERIC: whole numbers from ``scale_min`` to ``scale_max``. LETTER and
+    # PASS_FAIL: the marks listed in ``scale_marks`` ([{"value": "A", "numeric": 5.0}, ...], best
+    # first), each counted as its numeric value. ``pass_mark`` is the lowest passing numeric value.
+    scale_kind = fields.CharEnumField(ScaleKind, max_length=16, default=ScaleKind.NUMERIC, db_default="NUMERIC")
     scale_min = fields.IntField(default=1)
     scale_max = fields.IntField(default=5)
+    scale_marks: fields.Field[list[dict[str, Any]] | None] = fields.JSONField(default=list, null=True)
     pass_mark = fields.IntField(default=3)
+    # A final grade rounds up from this fraction: 0.5 makes 4.5 a 5, 0.6 keeps 4.5 a 4.
+    rounding_threshold = fields.FloatField(default=0.5, db_default=0.5)
     default_grade_weight = fields.IntField(default=1)
+    # Default weight per grade kind ({"TEST": 2, ...}); kinds not listed weigh ``default_grade_weight``.
+    # The JSON columns are nullable only so that existing schools could gain them; null means empty.
+    kind_weights: fields.Field[dict[str, int] | None] = fields.JSONField(default=dict, null=True)
 
     district_id: int
 

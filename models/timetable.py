@@ -84,11 +84,16 @@ class Lesson(Model):
 
 
 class Homework(Model):
-    """Homework due for ``lesson``: shown in the diary on the lesson it is due for."""
+    """Homework due for ``lesson``: shown in the diary on the lesson it is due for.
+    ``assigned_in`` is the lesson where it was set, if any. Removal is soft so that the
+    families' event stream can still say what was removed."""
 
     id = fields.IntField(primary_key=True)
     lesson: fields.ForeignKeyRelation[Lesson] = fields.ForeignKeyField(
         "models.Lesson", related_name="homework", on_delete=fields.CASCADE
+    )
+    assigned_in: fields.ForeignKeyNullableRelation[Lesson] = fields.ForeignKeyField(
+        "models.Lesson", related_name="homework_set", null=True, on_delete=fields.SET_NULL
     )
     text = fields.TextField()
     links: fields.Field[list[str]] = fields.JSONField(default=list)
@@ -97,8 +102,10 @@ class Homework(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    deleted_at = fields.DatetimeField(null=True)
 
     lesson_id: int
+    assigned_in_id: int | None
     assigned_by_id: int
 
     class Meta:

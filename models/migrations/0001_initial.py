@@ -2,7 +2,8 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from models.journal import AttendanceStatus, GradeKind
+from models.attendance import AttendanceStatus
+from models.journal import GradeKind
 from models.school import BellVariant, DayOffKind
 from models.timetable import LessonStatus
 from models.user import Role
