@@ -143,7 +143,9 @@ async def _seed_school(
     plan: _Plan, district: models.District, number: int, name: str, class_names: list[str], per_class: int
 ) -> None:
     rng = plan.rng
-    school = await models.School.create(district=district, name=name, timezone=TIMEZONE)
+    school = await models.School.create(
+        district=district, name=name, timezone=TIMEZONE, kind_weights=dict(data.KIND_WEIGHTS)
+    )
     start = academic_year_start(plan.today)
     year = await models.AcademicYear.create(
         school=school, name=f"{start.year}/{start.year + 1}", start_date=start, end_date=date(start.year + 1, 5, 31)
@@ -439,13 +441,14 @@ async def _seed_lessons(
             ):
                 value = rng.choices(["5", "4", "3", "2"], weights=[35, 38, 20, 7])[0]
                 kind_roll = rng.random()
-                kind, weight = (
-                    (models.GradeKind.CLASSWORK, 1)
+                kind = (
+                    models.GradeKind.CLASSWORK
                     if kind_roll < 0.8
-                    else (models.GradeKind.TEST, 2)
+                    else models.GradeKind.TEST
                     if kind_roll < 0.95
-                    else (models.GradeKind.CONTROL_WORK, 3)
+                    else models.GradeKind.CONTROL_WORK
                 )
+                weight = data.KIND_WEIGHTS.get(kind.value, 1)
                 grades.append(
                     models.Grade(
                         student=student,

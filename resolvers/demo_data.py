@@ -180,3 +180,6 @@ COMMENTS = [
 ]
 
 LINKS = ["https://resh.edu.ru/subject/lesson/{n}/", "https://school.example/materials/{n}.pdf"]
+
+# Default weight per grade kind in the demo schools (kinds not listed weigh 1).
+KIND_WEIGHTS = {"QUIZ": 1, "TEST": 2, "LAB_WORK": 2, "PROJECT": 2, "CONTROL_WORK": 3, "EXAM": 4}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import models
+from resolvers import scales
 from resolvers.clock import today_utc
 from resolvers.errors import BadUserInput
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
@@ -75,13 +76,13 @@ class SubjectProgressData:
     @property
     def average(self) -> float | None:
         values = [g.numeric_value for g in self.grades if g.numeric_value is not None]
-        return round(sum(values) / len(values), 2) if values else None
+        return scales.round_average(sum(values) / len(values)) if values else None
 
     @property
     def weighted_average(self) -> float | None:
         counted = [(g.numeric_value, g.weight) for g in self.grades if g.numeric_value is not None]
         total = sum(w for _, w in counted)
-        return round(sum(v * w for v, w in counted) / total, 2) if total else None
+        return scales.round_average(sum(v * w for v, w in counted) / total) if total else None
 
 
 async def resolve_term(loaders: Loaders, student: models.Student, term_id: int | None) -> models.Term | None:

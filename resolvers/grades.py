@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy
+from resolvers import policy, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
@@ -16,7 +16,6 @@ from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 MAX_COMMENT = 1000
-MIN_WEIGHT, MAX_WEIGHT = 1, 10
 
 
 @dataclass(frozen=True)
@@ -27,17 +26,6 @@ class GradeInput:
     weight: int | None
     comment: str | None
     kind: models.GradeKind | None = None
-
-
-def parse_value(school: models.School, raw: str) -> tuple[str, float] | None:
-    """The shown value and its numeric value on the school's scale, or ``None`` if off-scale."""
-    text = raw.strip()
-    if not text.isdigit():
-        return None
-    number = int(text)
-    if not school.scale_min <= number <= school.scale_max:
-        return None
-    return str(number), float(number)
 
 
 async def require_teacher(ctx: Context) -> int:
@@ -72,22 +60,21 @@ async def create_grade(ctx: Context, data: GradeInput) -> models.Grade:
         problems.append(("lessonId", "LESSON_CANCELLED", "The lesson was cancelled."))
     if lesson.starts_at > now_utc():
         problems.append(("lessonId", "LESSON_IN_FUTURE", "The lesson has not started yet."))
-    parsed = parse_value(school, data.value)
-    if parsed is None:
-        problems.append(
-            ("value", "INVALID_VALUE", f"A grade is a whole number from {school.scale_min} to {school.scale_max}.")
-        )
-    weight = school.default_grade_weight if data.weight is None else data.weight
-    if not MIN_WEIGHT <= weight <= MAX_WEIGHT:
-        problems.append(("weight", "INVALID_WEIGHT", f"The weight is from {MIN_WEIGHT} to {MAX_WEIGHT}."))
+    mark = scales.parse(school, data.value)
+    if mark is None:
+        problems.append(("value", "INVALID_VALUE", f"A grade is {scales.describe(school)}."))
+    kind = data.kind or models.GradeKind.CLASSWORK
+    weight = scales.default_weight(school, kind) if data.weight is None else data.weight
+    if not scales.MIN_WEIGHT <= weight <= scales.MAX_WEIGHT:
+        problems.append(("weight", "INVALID_WEIGHT", f"The weight is from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}."))
     comment = (data.comment or "").strip() or None
     if comment is not None and len(comment) > MAX_COMMENT:
         problems.append(("comment", "COMMENT_TOO_LONG", f"A comment has at most {MAX_COMMENT} characters."))
-    if problems or parsed is None:
+    if problems or mark is None:
         first = problems[0]
         raise ValidationFailed(first[2], first[1], [FieldProblem(f, m) for f, _c, m in problems])
 
-    value, numeric = parsed
+    value, numeric = mark.value, mark.numeric
     async with in_transaction():
         grade = await models.Grade.create(
             student_id=student.id,
@@ -99,7 +86,7 @@ async def create_grade(ctx: Context, data: GradeInput) -> models.Grade:
             value=value,
             numeric_value=numeric,
             weight=weight,
-            kind=data.kind or models.GradeKind.CLASSWORK,
+            kind=kind,
             comment=comment,
         )
         await models.AuditEntry.create(

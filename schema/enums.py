@@ -42,9 +42,20 @@ class LessonStatus(Enum):
 class GradeKind(Enum):
     CLASSWORK = strawberry.enum_value("CLASSWORK", description="Work in class.")
     HOMEWORK = strawberry.enum_value("HOMEWORK", description="Homework.")
-    TEST = strawberry.enum_value("TEST", description="A short test.")
+    ORAL = strawberry.enum_value("ORAL", description="An oral answer.")
+    QUIZ = strawberry.enum_value("QUIZ", description="A short quiz.")
+    TEST = strawberry.enum_value("TEST", description="A test.")
+    LAB_WORK = strawberry.enum_value("LAB_WORK", description="Laboratory or practical work.")
+    PROJECT = strawberry.enum_value("PROJECT", description="A project or essay.")
     CONTROL_WORK = strawberry.enum_value("CONTROL_WORK", description="A control work (major test).")
     EXAM = strawberry.enum_value("EXAM", description="An exam.")
+
+
+@strawberry.enum(description="How a school grades.")
+class ScaleKind(Enum):
+    NUMERIC = strawberry.enum_value("NUMERIC", description="Whole numbers from `min` to `max` (e.g. 1-5, 0-100).")
+    LETTER = strawberry.enum_value("LETTER", description="Letters (e.g. A-F), each with a numeric value.")
+    PASS_FAIL = strawberry.enum_value("PASS_FAIL", description='"pass" or "fail".')
 
 
 @strawberry.enum(description="Which bell schedule a period belongs to.")

@@ -1,0 +1,70 @@
+"""Grading scales: what a teacher may type, what it counts for, which final grade an average suggests."""
+
+from __future__ import annotations
+
+import pytest
+
+import models
+from resolvers import scales
+
+
+def _school(**fields: object) -> models.School:
+    return models.School(name="S", district_id=1, **fields)
+
+
+def test_numeric_scale_accepts_whole_numbers_in_range_only() -> None:
+    five = _school(scale_min=1, scale_max=5)
+    assert scales.parse(five, " 5 ") == scales.Mark("5", 5.0)
+    assert [scales.parse(five, v) for v in ("0", "6", "4.5", "-1", "five", "", "\uff15")] == [None] * 7
+    points = _school(scale_min=0, scale_max=100, pass_mark=50)
+    assert scales.parse(points, "100") == scales.Mark("100", 100.0)
+    assert scales.parse(points, "0") == scales.Mark("0", 0.0)
+    assert scales.describe(points) == "a whole number from 0 to 100"
+
+
+def test_letter_scale_maps_letters_case_insensitively() -> None:
+    letters = _school(scale_kind=models.ScaleKind.LETTER, scale_marks=scales.LETTER_MARKS, pass_mark=3)
+    assert scales.parse(letters, "b") == scales.Mark("B", 4.0)
+    assert scales.parse(letters, "E") is None
+    assert scales.parse(letters, "5") is None
+    assert [m.value for m in scales.marks(letters)] == ["A", "B", "C", "D", "F"]
+    assert scales.describe(letters) == "one of A, B, C, D, F"
+
+
+def test_pass_fail_scale() -> None:
+    school = _school(scale_kind=models.ScaleKind.PASS_FAIL, pass_mark=1)
+    assert scales.parse(school, "PASS") == scales.Mark("pass", 1.0)
+    assert scales.parse(school, "fail") == scales.Mark("fail", 0.0)
+    assert scales.parse(school, "1") is None
+    assert scales.suggest(school, 0.75) == scales.Mark("pass", 1.0)
+    assert scales.suggest(school, 0.25) == scales.Mark("fail", 0.0)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "average", "expected"),
+    [(0.5, 4.5, "5"), (0.5, 4.49, "4"), (0.6, 4.5, "4"), (0.6, 4.6, "5"), (0.6, 4.59, "4"), (0.5, 0.3, "1")],
+)
+def test_suggestion_follows_the_schools_rounding_rule(threshold: float, average: float, expected: str) -> None:
+    school = _school(scale_min=1, scale_max=5, rounding_threshold=threshold)
+    mark = scales.suggest(school, average)
+    assert mark is not None
+    assert mark.value == expected
+
+
+def test_suggestion_on_a_letter_scale_and_without_grades() -> None:
+    letters = _school(scale_kind=models.ScaleKind.LETTER, scale_marks=scales.LETTER_MARKS, rounding_threshold=0.5)
+    assert scales.suggest(letters, 3.5) == scales.Mark("B", 4.0)
+    assert scales.suggest(letters, 3.4) == scales.Mark("C", 3.0)
+    assert scales.suggest(letters, None) is None
+
+
+def test_kind_weights_default_to_the_schools_default_weight() -> None:
+    school = _school(default_grade_weight=1, kind_weights={"TEST": 2, "EXAM": 4})
+    assert scales.default_weight(school, models.GradeKind.EXAM) == 4
+    assert scales.default_weight(school, models.GradeKind.ORAL) == 1
+
+
+def test_averages_round_half_up() -> None:
+    assert scales.round_average(4.125) == 4.13
+    assert scales.round_average(4.375) == 4.38
+    assert scales.round_average(3.3333) == 3.33
