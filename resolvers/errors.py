@@ -56,8 +56,11 @@ class DomainError(Exception):
 
 @dataclass
 class FieldProblem:
+    """One refused input field: ``field`` is its path in the input (``grades[2].value``)."""
+
     field: str
     message: str
+    code: str | None = None
 
 
 @dataclass

@@ -175,15 +175,13 @@ async def _mark_published(event_ids: list[int]) -> None:
 async def publish_outbox_event(broker: Broker, event: models.OutboxEvent) -> None:
     """After commit. A broker failure leaves the row unpublished for the relay; it never fails
     the write the user already made."""
-    if await _announce(broker, event):
-        await _mark_published([event.id])
+    await publish_outbox_events(broker, [event])
 
 
-async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:
-    """Publish outbox rows that were committed but never published (the process died after
-    the commit, or the broker was down). Subscribers skip ids they already delivered."""
-    cutoff = now_utc() - older_than
-    rows = await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
+async def publish_outbox_events(broker: Broker, rows: list[models.OutboxEvent]) -> int:
+    """After commit, for a write that produced several events (a class's grades): announced in
+    order, marked published in one statement. The first broker failure leaves the rest to
+    the relay."""
     published = []
     for row in rows:
         if not await _announce(broker, row):
@@ -192,6 +190,14 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     if published:
         await _mark_published(published)
     return len(published)
+
+
+async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:
+    """Publish outbox rows that were committed but never published (the process died after
+    the commit, or the broker was down). Subscribers skip ids they already delivered."""
+    cutoff = now_utc() - older_than
+    rows = await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
+    return await publish_outbox_events(broker, rows)
 
 
 async def run_relay(broker: Broker, interval: float = 1.0) -> None:

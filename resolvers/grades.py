@@ -1,9 +1,14 @@
-"""Writing grades: validation, the write with its audit and outbox rows, then publish."""
+"""Giving grades: one, or a whole class's for one lesson, all or nothing.
+
+Validation first (every problem reported, with the row it belongs to), then one transaction
+with the grades, their first revisions, the audit entries and the outbox events; the events
+are published after commit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -12,20 +17,31 @@ from resolvers import policy, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from resolvers.events import publish_outbox_event
+from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_COMMENT = 1000
+MAX_ROWS = 100
 
 
 @dataclass(frozen=True)
-class GradeInput:
+class GradeRow:
+    """One grade to give: the student and what they get."""
+
     student_id: str
-    lesson_id: str
     value: str
-    weight: int | None
-    comment: str | None
+    weight: int | None = None
+    comment: str | None = None
     kind: models.GradeKind | None = None
+
+
+@dataclass
+class _Valid:
+    student_id: int
+    mark: scales.Mark
+    weight: int
+    kind: models.GradeKind
+    comment: str | None
 
 
 async def require_teacher(ctx: Context) -> int:
@@ -36,73 +52,172 @@ async def require_teacher(ctx: Context) -> int:
     return ctx.viewer.user_id
 
 
-async def create_grade(ctx: Context, data: GradeInput) -> models.Grade:
-    teacher_id = await require_teacher(ctx)
-    student_pk, lesson_pk = pk_of(data.student_id, "Student"), pk_of(data.lesson_id, "Lesson")
-    student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
-    if student is None:
-        raise NotFound("No such student.", "STUDENT_NOT_FOUND")
-    lesson = await policy.visible_lessons(ctx.viewer).filter(id=lesson_pk).first() if lesson_pk else None
+def clean_comment(raw: str | None) -> str | None:
+    return (raw or "").strip() or None
+
+
+def check_weight_and_comment(field: str, weight: int, comment: str | None) -> list[FieldProblem]:
+    problems = []
+    if not scales.MIN_WEIGHT <= weight <= scales.MAX_WEIGHT:
+        problems.append(
+            FieldProblem(
+                f"{field}weight", f"The weight is from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}.", "INVALID_WEIGHT"
+            )
+        )
+    if comment is not None and len(comment) > MAX_COMMENT:
+        problems.append(
+            FieldProblem(f"{field}comment", f"A comment has at most {MAX_COMMENT} characters.", "COMMENT_TOO_LONG")
+        )
+    return problems
+
+
+def refuse(problems: list[FieldProblem]) -> ValidationFailed:
+    first = problems[0]
+    return ValidationFailed(first.message, first.code or "INVALID_INPUT", problems)
+
+
+async def _lesson(ctx: Context, lesson_id: str) -> models.Lesson:
+    pk = pk_of(lesson_id, "Lesson")
+    lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
         raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
-    school = await models.School.get(id=student.school_id)
+    return lesson
 
-    problems: list[tuple[str, str, str]] = []
+
+async def _lesson_problems(teacher_id: int, lesson: models.Lesson) -> list[FieldProblem]:
+    problems = []
     if not await models.TeachingAssignment.exists(
         teacher_id=teacher_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
     ):
-        problems.append(("lessonId", "NOT_ASSIGNED", "You do not teach this subject in this class."))
-    elif not await policy.is_enrolled(student.id, lesson.school_class_id, lesson.date):
-        problems.append(
-            ("studentId", "STUDENT_NOT_IN_CLASS", "The student was not in this class on the lesson's date.")
-        )
+        problems.append(FieldProblem("lessonId", "You do not teach this subject in this class.", "NOT_ASSIGNED"))
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", "LESSON_CANCELLED", "The lesson was cancelled."))
+        problems.append(FieldProblem("lessonId", "The lesson was cancelled.", "LESSON_CANCELLED"))
     if lesson.starts_at > now_utc():
-        problems.append(("lessonId", "LESSON_IN_FUTURE", "The lesson has not started yet."))
-    mark = scales.parse(school, data.value)
-    if mark is None:
-        problems.append(("value", "INVALID_VALUE", f"A grade is {scales.describe(school)}."))
-    kind = data.kind or models.GradeKind.CLASSWORK
-    weight = scales.default_weight(school, kind) if data.weight is None else data.weight
-    if not scales.MIN_WEIGHT <= weight <= scales.MAX_WEIGHT:
-        problems.append(("weight", "INVALID_WEIGHT", f"The weight is from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}."))
-    comment = (data.comment or "").strip() or None
-    if comment is not None and len(comment) > MAX_COMMENT:
-        problems.append(("comment", "COMMENT_TOO_LONG", f"A comment has at most {MAX_COMMENT} characters."))
-    if problems or mark is None:
-        first = problems[0]
-        raise ValidationFailed(first[2], first[1], [FieldProblem(f, m) for f, _c, m in problems])
+        problems.append(FieldProblem("lessonId", "The lesson has not started yet.", "LESSON_IN_FUTURE"))
+    return problems
 
-    value, numeric = mark.value, mark.numeric
-    async with in_transaction():
-        grade = await models.Grade.create(
-            student_id=student.id,
-            subject_id=lesson.subject_id,
-            school_class_id=lesson.school_class_id,
-            lesson_id=lesson.id,
-            teacher_id=teacher_id,
-            date=lesson.date,
-            value=value,
-            numeric_value=numeric,
-            weight=weight,
-            kind=kind,
-            comment=comment,
-        )
-        await models.AuditEntry.create(
-            actor_id=teacher_id,
-            action="grade.create",
-            object_type="Grade",
-            object_id=grade.id,
-            details={"student": student.id, "lesson": lesson.id, "value": value, "weight": weight},
-            address=ctx.viewer.address,
-        )
-        event = await models.OutboxEvent.create(
-            kind=events.GRADE_ADDED,
-            student_id=student.id,
-            school_class_id=lesson.school_class_id,
-            grade_id=grade.id,
-            lesson_id=lesson.id,
-        )
-    await publish_outbox_event(ctx.broker, event)
+
+async def _enrolled(student_ids: set[int], lesson: models.Lesson) -> set[int]:
+    """Those of ``student_ids`` in the lesson's class on its date: one statement."""
+    rows = await models.Enrollment.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=lesson.date),
+        student_id__in=student_ids,
+        school_class_id=lesson.school_class_id,
+        start_date__lte=lesson.date,
+    ).values_list("student_id", flat=True)
+    return {int(str(r)) for r in rows}
+
+
+async def create_grade(ctx: Context, lesson_id: str, row: GradeRow) -> models.Grade:
+    """One grade. A student the teacher cannot see is STUDENT_NOT_FOUND, like a missing one."""
+    teacher_id = await require_teacher(ctx)
+    pk = pk_of(row.student_id, "Student")
+    if pk is None or not await policy.visible_students(ctx.viewer).filter(id=pk).exists():
+        raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+    lesson = await _lesson(ctx, lesson_id)
+    (grade,) = await _create(ctx, teacher_id, lesson, [row], many=False)
     return grade
+
+
+async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> list[models.Grade]:
+    """A class's grades for one lesson: all are written, or none (each refused row is
+    reported as ``grades[i].<field>``)."""
+    teacher_id = await require_teacher(ctx)
+    lesson = await _lesson(ctx, lesson_id)
+    if not rows:
+        raise refuse([FieldProblem("grades", "Give at least one grade.", "NO_GRADES")])
+    if len(rows) > MAX_ROWS:
+        raise refuse([FieldProblem("grades", f"At most {MAX_ROWS} grades in one call.", "TOO_MANY_GRADES")])
+    return await _create(ctx, teacher_id, lesson, rows, many=True)
+
+
+async def _create(
+    ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
+) -> list[models.Grade]:
+    school = await models.School.get(id=(await models.SchoolClass.get(id=lesson.school_class_id)).school_id)
+    problems = await _lesson_problems(teacher_id, lesson)
+    pks = [pk_of(r.student_id, "Student") for r in rows]
+    wanted = {pk for pk in pks if pk is not None}
+    found = await policy.visible_students(ctx.viewer).filter(id__in=wanted).values_list("id", flat=True)
+    visible = {int(str(v)) for v in found}
+    enrolled = await _enrolled(visible, lesson) if visible else set()
+    valid: list[_Valid] = []
+    for i, (row, pk) in enumerate(zip(rows, pks, strict=True)):
+        field = f"grades[{i}]." if many else ""
+        if pk is None or pk not in enrolled:
+            problems.append(
+                FieldProblem(
+                    f"{field}studentId",
+                    "The student was not in this class on the lesson's date.",
+                    "STUDENT_NOT_IN_CLASS",
+                )
+            )
+        mark = scales.parse(school, row.value)
+        if mark is None:
+            problems.append(FieldProblem(f"{field}value", f"A grade is {scales.describe(school)}.", "INVALID_VALUE"))
+        kind = row.kind or models.GradeKind.CLASSWORK
+        weight = scales.default_weight(school, kind) if row.weight is None else row.weight
+        comment = clean_comment(row.comment)
+        problems += check_weight_and_comment(field, weight, comment)
+        if pk is not None and mark is not None:
+            valid.append(_Valid(pk, mark, weight, kind, comment))
+    if problems:
+        raise refuse(problems)
+
+    async with in_transaction():
+        created = []
+        for item in valid:
+            created.append(
+                await models.Grade.create(
+                    student_id=item.student_id,
+                    subject_id=lesson.subject_id,
+                    school_class_id=lesson.school_class_id,
+                    lesson_id=lesson.id,
+                    teacher_id=teacher_id,
+                    date=lesson.date,
+                    value=item.mark.value,
+                    numeric_value=item.mark.numeric,
+                    weight=item.weight,
+                    kind=item.kind,
+                    comment=item.comment,
+                )
+            )
+        await models.GradeRevision.bulk_create(
+            [
+                models.GradeRevision(
+                    grade_id=g.id,
+                    action=models.RevisionAction.CREATED,
+                    actor_id=teacher_id,
+                    new_value=g.value,
+                    new_weight=g.weight,
+                    new_kind=g.kind.value,
+                    new_comment=g.comment,
+                )
+                for g in created
+            ]
+        )
+        await models.AuditEntry.bulk_create(
+            [
+                models.AuditEntry(
+                    actor_id=teacher_id,
+                    action="grade.create",
+                    object_type="Grade",
+                    object_id=g.id,
+                    details={"student": g.student_id, "lesson": lesson.id, "value": g.value, "weight": g.weight},
+                    address=ctx.viewer.address,
+                )
+                for g in created
+            ]
+        )
+        outbox = [
+            await models.OutboxEvent.create(
+                kind=events.GRADE_ADDED,
+                student_id=g.student_id,
+                school_class_id=lesson.school_class_id,
+                grade_id=g.id,
+                lesson_id=lesson.id,
+            )
+            for g in created
+        ]
+    await publish_outbox_events(ctx.broker, outbox)
+    return created

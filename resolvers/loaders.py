@@ -102,6 +102,10 @@ class Loaders:
         self.students_by_class: DataLoader[int, list[models.Student]] = DataLoader(self._students_by_class)
         self.diary_by_student: DataLoader[RangeKey, list[DiaryRow]] = DataLoader(self._diary_by_student)
         self.grades_by_student: DataLoader[RangeKey, list[models.Grade]] = DataLoader(self._grades_by_student)
+        self.removed_grades_by_student: DataLoader[RangeKey, list[models.Grade]] = DataLoader(
+            self._removed_grades_by_student
+        )
+        self.revisions_by_grade: DataLoader[int, list[models.GradeRevision]] = DataLoader(self._revisions_by_grade)
         self.homework_by_lesson: DataLoader[int, list[models.Homework]] = DataLoader(self._homework_by_lesson)
         self.days_off_by_school: DataLoader[RangeKey, list[models.DayOff]] = DataLoader(self._days_off_by_school)
         self.lessons_by_class: DataLoader[RangeKey, list[models.Lesson]] = DataLoader(self._lessons_by_class)
@@ -191,6 +195,19 @@ class Loaders:
         ).order_by("date", "created_at", "id")
         grouped = _group(rows, lambda g: g.student_id)
         return [[g for g in grouped.get(k.id, []) if k.start <= g.date <= k.end] for k in keys]
+
+    async def _removed_grades_by_student(self, keys: list[RangeKey]) -> list[list[models.Grade]]:
+        ids, start, end = _span(keys)
+        rows = await models.Grade.filter(
+            student_id__in=ids, date__gte=start, date__lte=end, deleted_at__isnull=False
+        ).order_by("date", "created_at", "id")
+        grouped = _group(rows, lambda g: g.student_id)
+        return [[g for g in grouped.get(k.id, []) if k.start <= g.date <= k.end] for k in keys]
+
+    async def _revisions_by_grade(self, ids: list[int]) -> list[list[models.GradeRevision]]:
+        rows = await models.GradeRevision.filter(grade_id__in=set(ids)).order_by("at", "id")
+        grouped = _group(rows, lambda r: r.grade_id)
+        return [grouped.get(i, []) for i in ids]
 
     async def _homework_by_lesson(self, ids: list[int]) -> list[list[models.Homework]]:
         rows = await models.Homework.filter(lesson_id__in=set(ids)).order_by("created_at", "id")

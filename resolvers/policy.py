@@ -117,7 +117,9 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
 
 
 def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
-    return models.Grade.filter(student_id__in=Subquery(visible_students(viewer).values("id")), deleted_at__isnull=True)
+    """The grades of the students the viewer sees, removed ones included: a removed grade
+    stays visible as removed, with who removed it, when and why."""
+    return models.Grade.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
 
 
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:

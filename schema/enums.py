@@ -68,3 +68,10 @@ class BellVariant(Enum):
 class DayOffKind(Enum):
     HOLIDAY = strawberry.enum_value("HOLIDAY", description="A public or school holiday.")
     VACATION = strawberry.enum_value("VACATION", description="A vacation between terms.")
+
+
+@strawberry.enum(description="What a revision of a grade did.")
+class RevisionAction(Enum):
+    CREATED = strawberry.enum_value("CREATED", description="The grade was given.")
+    UPDATED = strawberry.enum_value("UPDATED", description="The grade was corrected.")
+    DELETED = strawberry.enum_value("DELETED", description="The grade was removed.")

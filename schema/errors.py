@@ -17,15 +17,17 @@ class Error:
 
 @strawberry.type(description="One refused input field.")
 class FieldError:
-    field: str = strawberry.field(description="The input field, in camelCase (e.g. `value`).")
+    field: str = strawberry.field(
+        description="The input field's path, in camelCase: `value`, or `grades[2].value` for a row of a list."
+    )
     message: str = strawberry.field(description="What is wrong with it.")
+    code: str | None = strawberry.field(description="This problem's code (see the mutation's description).")
 
 
 @strawberry.type(
     description=(
-        "The input was refused; nothing was written. Codes: INVALID_VALUE (off the school's scale), "
-        "INVALID_WEIGHT (1-10), COMMENT_TOO_LONG, NOT_ASSIGNED (you do not teach that subject in that "
-        "class), STUDENT_NOT_IN_CLASS, LESSON_CANCELLED, LESSON_IN_FUTURE."
+        "The input was refused; nothing was written. `code` is the first problem's; `fields` lists every "
+        "problem with its own code. Each mutation's description lists the codes it can return."
     )
 )
 class ValidationError(Error):
@@ -35,7 +37,7 @@ class ValidationError(Error):
 @strawberry.type(
     description=(
         "The object does not exist or is not yours: the two are indistinguishable. "
-        "Codes: STUDENT_NOT_FOUND, LESSON_NOT_FOUND, SESSION_NOT_FOUND."
+        "Codes: `<TYPE>_NOT_FOUND` (STUDENT_NOT_FOUND, LESSON_NOT_FOUND, GRADE_NOT_FOUND, SESSION_NOT_FOUND, ...)."
     )
 )
 class NotFoundError(Error):
@@ -60,7 +62,7 @@ class ValidationHandler(strawberry.ExceptionHandler[errors.ValidationFailed, Val
         return ValidationError(
             message=exception.message,
             code=exception.code,
-            fields=[FieldError(field=p.field, message=p.message) for p in exception.problems],
+            fields=[FieldError(field=p.field, message=p.message, code=p.code) for p in exception.problems],
         )
 
 

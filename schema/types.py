@@ -4,7 +4,7 @@ request's loaders, so nested lists never cost a statement per item."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
@@ -25,6 +25,9 @@ from schema.enums import (
     Role,
     ScaleKind,
 )
+
+if TYPE_CHECKING:
+    from schema.grades import GradeRevision
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -408,6 +411,33 @@ class Grade(Node):
     def updated_at(self) -> dt.datetime:
         return self.model.updated_at
 
+    @strawberry.field(description="Whether the grade was removed: it no longer counts, and stays shown as removed.")
+    def removed(self) -> bool:
+        return self.model.deleted_at is not None
+
+    @strawberry.field(description="When it was removed, if it was.")
+    def removed_at(self) -> dt.datetime | None:
+        return self.model.deleted_at
+
+    @strawberry.field(description="Who removed it, if it was removed.")
+    async def removed_by(self, info: Info) -> User | None:
+        if self.model.deleted_by_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.deleted_by_id)
+        return User(model=user) if user else None
+
+    @strawberry.field(description="Why it was removed (required once the grade was over a day old).")
+    def remove_reason(self) -> str | None:
+        return self.model.delete_reason
+
+    @strawberry.field(
+        description="Every change since it was given, oldest first: who, when, from what to what, and why."
+    )
+    async def history(self, info: Info) -> list[Annotated[GradeRevision, strawberry.lazy("schema.grades")]]:
+        from schema.grades import GradeRevision
+
+        return [GradeRevision(model=r) for r in await info.context.loaders.revisions_by_grade.load(self.model.id)]
+
 
 @strawberry.type(description="One lesson in a child's diary with this child's grades, attendance and homework.")
 class DiaryEntry:
@@ -420,6 +450,13 @@ class DiaryEntry:
     @strawberry.field(description="This child's grades in the lesson.")
     def grades(self) -> list[Grade]:
         return [Grade(model=g) for g in self.data.grades]
+
+    @strawberry.field(description="This child's grades in the lesson that were removed, with who removed them and why.")
+    async def removed_grades(self, info: Info) -> list[Grade]:
+        lesson = self.data.row.lesson
+        key = RangeKey(self.data.row.student_id, lesson.date, lesson.date)
+        rows = await info.context.loaders.removed_grades_by_student.load(key)
+        return [Grade(model=g) for g in rows if g.lesson_id == lesson.id]
 
     @strawberry.field(description="This child's attendance, null until marked.")
     def attendance(self) -> AttendanceStatus | None:

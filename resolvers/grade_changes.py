@@ -1,0 +1,173 @@
+"""Correcting and removing grades. Nothing is overwritten silently: every change appends a
+revision (who, when, what it was, what it became, why), a grade older than a day needs a
+reason, and a removed grade stays visible to the family as removed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub import events
+from resolvers import grades, policy, scales
+from resolvers.clock import now_utc
+from resolvers.context import Context
+from resolvers.errors import FieldProblem, NotFound
+from resolvers.events import publish_outbox_event
+from resolvers.ids import pk_of
+
+REASON_AFTER = timedelta(hours=24)
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class GradeChange:
+    """What to change; ``None`` keeps the current value. An empty comment clears it."""
+
+    grade_id: str
+    value: str | None = None
+    weight: int | None = None
+    kind: models.GradeKind | None = None
+    comment: str | None = None
+    reason: str | None = None
+
+
+async def _editable(ctx: Context, grade_id: str) -> tuple[int, models.Grade]:
+    """The grade, if the viewer teaches its class + subject today (or gave it and still
+    teaches there). Anything else is GRADE_NOT_FOUND, exactly like a missing id."""
+    teacher_id = await grades.require_teacher(ctx)
+    pk = pk_of(grade_id, "Grade")
+    grade = await policy.visible_grades(ctx.viewer).filter(id=pk).first() if pk else None
+    if grade is None or not await models.TeachingAssignment.exists(
+        teacher_id=teacher_id, school_class_id=grade.school_class_id, subject_id=grade.subject_id
+    ):
+        raise NotFound("No such grade.", "GRADE_NOT_FOUND")
+    return teacher_id, grade
+
+
+def _reason_problems(grade: models.Grade, reason: str | None) -> list[FieldProblem]:
+    if grade.deleted_at is not None:
+        return [FieldProblem("gradeId", "The grade was removed; give a new one instead.", "GRADE_REMOVED")]
+    if reason is not None and len(reason) > MAX_REASON:
+        return [FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", "REASON_TOO_LONG")]
+    if reason is None and now_utc() - grade.created_at > REASON_AFTER:
+        return [FieldProblem("reason", "The grade is over 24 hours old: say why it changes.", "REASON_REQUIRED")]
+    return []
+
+
+async def _apply(grade: models.Grade, **changes: object) -> None:
+    """Write ``changes`` only if the grade is still what the revision will say it was: two
+    teachers correcting the same grade at once cannot both win (GRADE_CHANGED_MEANWHILE,
+    and the transaction rolls back)."""
+    changes["updated_at"] = now_utc()
+    count = await models.Grade.filter(
+        id=grade.id,
+        value=grade.value,
+        weight=grade.weight,
+        kind=grade.kind,
+        updated_at=grade.updated_at,
+        deleted_at__isnull=True,
+    ).update(**changes)
+    if count != 1:
+        raise grades.refuse(
+            [FieldProblem("gradeId", "Someone changed this grade meanwhile: reload it.", "GRADE_CHANGED_MEANWHILE")]
+        )
+    for name, value in changes.items():
+        setattr(grade, name, value)
+
+
+async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
+    teacher_id, grade = await _editable(ctx, change.grade_id)
+    reason = grades.clean_comment(change.reason)
+    problems = _reason_problems(grade, reason)
+    school = await models.School.get(id=(await models.SchoolClass.get(id=grade.school_class_id)).school_id)
+    mark = scales.Mark(grade.value, grade.numeric_value or 0.0)
+    if change.value is not None:
+        parsed = scales.parse(school, change.value)
+        if parsed is None:
+            problems.append(FieldProblem("value", f"A grade is {scales.describe(school)}.", "INVALID_VALUE"))
+        else:
+            mark = parsed
+    kind = change.kind or grade.kind
+    weight = grade.weight if change.weight is None else change.weight
+    comment = grade.comment if change.comment is None else grades.clean_comment(change.comment)
+    problems += grades.check_weight_and_comment("", weight, comment)
+    if problems:
+        raise grades.refuse(problems)
+
+    old = (grade.value, grade.weight, grade.kind, grade.comment)
+    if old == (mark.value, weight, kind, comment):
+        return grade  # nothing changes: no revision, no event (a retried request is harmless)
+    async with in_transaction():
+        await _apply(grade, value=mark.value, numeric_value=mark.numeric, weight=weight, kind=kind, comment=comment)
+        await models.GradeRevision.create(
+            grade_id=grade.id,
+            action=models.RevisionAction.UPDATED,
+            actor_id=teacher_id,
+            old_value=old[0],
+            new_value=mark.value,
+            old_weight=old[1],
+            new_weight=weight,
+            old_kind=old[2].value,
+            new_kind=kind.value,
+            old_comment=old[3],
+            new_comment=comment,
+            reason=reason,
+        )
+        await models.AuditEntry.create(
+            actor_id=teacher_id,
+            action="grade.update",
+            object_type="Grade",
+            object_id=grade.id,
+            details={"from": old[0], "to": mark.value, "weight": [old[1], weight], "reason": reason},
+            address=ctx.viewer.address,
+        )
+        event = await models.OutboxEvent.create(
+            kind=events.GRADE_CHANGED,
+            student_id=grade.student_id,
+            school_class_id=grade.school_class_id,
+            grade_id=grade.id,
+            lesson_id=grade.lesson_id,
+        )
+    await publish_outbox_event(ctx.broker, event)
+    return grade
+
+
+async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> models.Grade:
+    """Soft removal: the grade stops counting and shows as removed, with who, when and why."""
+    teacher_id, grade = await _editable(ctx, grade_id)
+    reason = grades.clean_comment(raw_reason)
+    problems = _reason_problems(grade, reason)
+    if problems:
+        raise grades.refuse(problems)
+    async with in_transaction():
+        await _apply(grade, deleted_at=now_utc(), deleted_by_id=teacher_id, delete_reason=reason)
+        await models.GradeRevision.create(
+            grade_id=grade.id,
+            action=models.RevisionAction.DELETED,
+            actor_id=teacher_id,
+            old_value=grade.value,
+            old_weight=grade.weight,
+            old_kind=grade.kind.value,
+            old_comment=grade.comment,
+            reason=reason,
+        )
+        await models.AuditEntry.create(
+            actor_id=teacher_id,
+            action="grade.delete",
+            object_type="Grade",
+            object_id=grade.id,
+            details={"value": grade.value, "reason": reason},
+            address=ctx.viewer.address,
+        )
+        event = await models.OutboxEvent.create(
+            kind=events.GRADE_REMOVED,
+            student_id=grade.student_id,
+            school_class_id=grade.school_class_id,
+            grade_id=grade.id,
+            lesson_id=grade.lesson_id,
+        )
+    await publish_outbox_event(ctx.broker, event)
+    return grade
