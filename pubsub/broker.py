@@ -16,7 +16,13 @@ class BrokerUnavailable(RuntimeError):
     with an error the client can retry on, never hang."""
 
 
+class SlowConsumer(BrokerUnavailable):
+    """The subscriber did not keep up: its bounded queue filled, so it was cut off rather
+    than allowed to grow memory. The client should reconnect and resume with its cursor."""
+
+
 FAILED = object()  # put into a subscriber's queue to end its stream with BrokerUnavailable
+TOO_SLOW = object()  # put into a subscriber's queue to end its stream with SlowConsumer
 
 
 class Subscription:
@@ -33,6 +39,8 @@ class Subscription:
 
     async def __anext__(self) -> str:
         item = await self._queue.get()
+        if item is TOO_SLOW:
+            raise SlowConsumer("the subscriber fell too far behind")
         if item is FAILED:
             raise BrokerUnavailable("the event stream was interrupted (slow consumer or broker lost)")
         assert isinstance(item, str)

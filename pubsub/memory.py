@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from pubsub.broker import FAILED, BrokerUnavailable, Subscription
+from pubsub.broker import FAILED, TOO_SLOW, BrokerUnavailable, Subscription
 
 
 class Fanout:
@@ -44,7 +44,7 @@ class Fanout:
     def dispatch(self, topic: str, message: str) -> None:
         for queue in list(self._queues.get(topic, ())):
             if queue.qsize() >= self.queue_size:
-                self._fail(queue)
+                self._fail(queue, TOO_SLOW)
             else:
                 queue.put_nowait(message)
 
@@ -56,11 +56,11 @@ class Fanout:
     def fail_all(self) -> None:
         self.fail_topics(self.topics())
 
-    def _fail(self, queue: asyncio.Queue[object]) -> None:
+    def _fail(self, queue: asyncio.Queue[object], marker: object = FAILED) -> None:
         self.remove(tuple(self._queues), queue)
         while not queue.empty():
             queue.get_nowait()
-        queue.put_nowait(FAILED)
+        queue.put_nowait(marker)
 
 
 class MemoryBroker:

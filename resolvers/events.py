@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +21,7 @@ from tortoise.expressions import Q
 
 import models
 from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable
+from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
 from pubsub.topics import class_topic, student_topic
 from resolvers import policy
 from resolvers.clock import now_utc
@@ -138,10 +139,27 @@ async def _stream(
                     yield row
             if len(rows) < BATCH:
                 await _next_message(subscription)
+    except SlowConsumer:
+        await _disconnect_slow_consumer(ctx)
+        raise StreamInterrupted() from None
     except BrokerUnavailable:
         raise StreamInterrupted() from None
     finally:
         await subscription.aclose()
+
+
+SLOW_CONSUMER_CLOSE = 1013  # RFC 6455 "Try Again Later"
+
+
+async def _disconnect_slow_consumer(ctx: Context) -> None:
+    """A client that cannot keep up loses its whole connection with a clear close code (its
+    other subscriptions share the same socket and are just as far behind). It reconnects and
+    resumes each stream from its last cursor; nothing is lost, the outbox has it all."""
+    close = getattr(ctx.request, "close", None)
+    if close is not None:
+        log.info("closing a slow subscriber's connection")
+        with contextlib.suppress(RuntimeError):  # already closed
+            await close(code=SLOW_CONSUMER_CLOSE, reason="Too slow: reconnect and resume with `after`.")
 
 
 def _recent(row: models.OutboxEvent) -> bool:

@@ -15,6 +15,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import models
+from pubsub import events
+from pubsub.topics import student_topic
 from tests.conftest import Client
 from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
 
@@ -253,3 +255,29 @@ async def test_subscriptions_per_connection_are_limited(server_url: str, parent:
     assert (refused["type"], refused["id"]) == ("error", "one-too-many")
     assert "limit" in refused["payload"][0]["message"]
     await socket.ws.close()
+
+
+async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
+    server_url: str, app: Any, parent: Client
+) -> None:
+    """A full local queue cuts the client off with "Try Again Later" instead of buffering
+    without bound; the client then resumes by cursor (tested above)."""
+    child = await demo_student("student")
+    socket = await open_socket(server_url, parent.token)
+    await socket.start(EVENTS, studentId=gid(child, "Student"))
+    await asyncio.sleep(0.2)
+    fanout = app.state.broker._fanout
+    topic = student_topic(child.id)
+    assert fanout.count(topic) >= 1
+    for n in range(fanout.queue_size + 1):  # faster than anyone can read: no await in between
+        fanout.dispatch(topic, events.encode(10**9 + n, "GRADE_ADDED"))
+
+    async def read_until_closed() -> None:
+        while True:
+            await socket.next()
+
+    with pytest.raises(ConnectionClosed) as closed:
+        await read_until_closed()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1013
+    assert fanout.count(topic) == 0  # its queue is gone with it
