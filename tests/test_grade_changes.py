@@ -224,7 +224,13 @@ async def test_a_removed_grade_stops_counting_and_shows_as_removed(teacher: Clie
 
 
 async def test_only_the_classes_teachers_may_change_a_grade(
-    http: httpx.AsyncClient, teacher: Client, parent: Client, admin: Client, other_parent: Client
+    http: httpx.AsyncClient,
+    teacher: Client,
+    parent: Client,
+    student: Client,
+    admin: Client,
+    district: Client,
+    other_parent: Client,
 ) -> None:
     _lesson, grade_id = await _give(teacher, offset=10, value="3")
     klass = await school_class("School No. 1", "5A")
@@ -240,11 +246,24 @@ async def test_only_the_classes_teachers_may_change_a_grade(
         assert result["code"] == "GRADE_NOT_FOUND"
     missing = await _update(teacher, gradeId=gid(models.Grade(id=10**9), "Grade"), value="5")
     assert missing["code"] == "GRADE_NOT_FOUND"  # a grade that does not exist looks the same
-    for family in (parent, admin):
-        body = await family.post(UPDATE, input={"gradeId": grade_id, "value": "5"})
-        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    lesson = await past_lesson("5A", "Mathematics")
+    rows = {
+        "lessonId": gid(lesson, "Lesson"),
+        "grades": [{"studentId": gid(await demo_student("student"), "Student"), "value": "5"}],
+    }
+    for not_a_teacher in (parent, student, admin, district, other_parent):
+        for document, variables in (
+            (UPDATE, {"gradeId": grade_id, "value": "5"}),
+            (DELETE, {"gradeId": grade_id, "reason": "x"}),
+            (GRADES_CREATE, rows),
+        ):
+            body = await not_a_teacher.post(document, input=variables)
+            assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
     assert await _counts() == before
     assert (await other_parent.data(NODE, id=grade_id))["node"] is None
+    for reader in (parent, student, admin, district, teacher):
+        seen = (await reader.data(NODE, id=grade_id))["node"]
+        assert [h["action"] for h in seen["history"]] == ["CREATED"]
 
 
 async def test_letter_scale(teacher: Client) -> None:
