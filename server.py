@@ -33,6 +33,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types.graphql import OperationType
@@ -221,9 +222,34 @@ def _json(body: object, status: int, media: str, headers: dict[str, str] | None 
     )
 
 
+_LIMIT_MESSAGE = "Subscription limit reached"
+
+
+def _coded_limit_error(message: Any, limit: int | None) -> Any:
+    """The library's "limit reached" error, with the `extensions.code` every error carries
+    (RATE_LIMITED) and the limit, so that a client can tell it from a bad subscription."""
+    payload = message.get("payload") if isinstance(message, dict) and message.get("type") == "error" else None
+    errors = payload if isinstance(payload, list) else [payload] if isinstance(payload, dict) else []
+    for error in errors:
+        if isinstance(error, dict) and error.get("message") == _LIMIT_MESSAGE:
+            error["message"] = f"At most {limit} operations at once on one connection: stop one first."
+            error["extensions"] = {"code": "RATE_LIMITED", "limit": limit}
+    return message
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, with coded limit errors."""
+
+    async def send_message(self, message: Any) -> None:
+        await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
+
+
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     """The legacy graphql-ws protocol, closing with 4403 on a bad token like
-    graphql-transport-ws does (the library closes with 1011)."""
+    graphql-transport-ws does (the library closes with 1011), with coded limit errors."""
+
+    async def send_message(self, message: Any) -> None:
+        await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload")
@@ -246,6 +272,7 @@ class SubscriptionView(GraphQL[Context, None]):
     """WebSocket subscriptions (graphql-transport-ws and legacy graphql-ws)."""
 
     graphql_ws_handler_class = LegacyGraphQLWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, schema: strawberry.Schema, view: GraphQLView) -> None:
         super().__init__(

@@ -253,8 +253,16 @@ async def test_subscriptions_per_connection_are_limited(server_url: str, parent:
     await socket.start(EVENTS, op_id="one-too-many")
     refused = await socket.next()
     assert (refused["type"], refused["id"]) == ("error", "one-too-many")
-    assert "limit" in refused["payload"][0]["message"]
+    assert refused["payload"][0]["extensions"] == {"code": "RATE_LIMITED", "limit": 20}
+    assert "At most 20" in refused["payload"][0]["message"]
     await socket.ws.close()
+    legacy = await open_socket(server_url, parent.token, "graphql-ws", "authToken")
+    for op in range(21):
+        await legacy.start(EVENTS, op_id=str(op))
+    refused = await legacy.next()
+    assert (refused["type"], refused["id"]) == ("error", "20")
+    assert refused["payload"]["extensions"]["code"] == "RATE_LIMITED"
+    await legacy.ws.close()
 
 
 async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
