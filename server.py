@@ -48,6 +48,7 @@ from resolvers.events import run_relay
 from resolvers.loaders import Loaders
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
+from schema.live import FrameEncoder
 
 log = logging.getLogger("ediary")
 
@@ -283,6 +284,11 @@ class SubscriptionView(GraphQL[Context, None]):
             max_subscriptions_per_connection=view.settings.max_subscriptions_per_connection,
         )
         self.view = view
+        self.frames = FrameEncoder()
+
+    def encode_json(self, data: object) -> str:
+        """Every WebSocket frame: a payload already encoded for another subscriber is reused."""
+        return self.frames.encode(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return self.view.context(request, Viewer(None, _client_address(request)))
@@ -357,6 +363,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.broker = broker
     app.state.schema = schema
+    app.state.subscriptions = subscriptions
     return app
 
 

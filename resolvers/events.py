@@ -14,7 +14,8 @@ import binascii
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.expressions import Q
@@ -80,32 +81,48 @@ async def _start(ctx: Context, after: str | None) -> int:
     return last
 
 
-async def diary_events(ctx: Context, student_id: str | None, after: str | None) -> AsyncIterator[models.OutboxEvent]:
+@dataclass(frozen=True)
+class Delivery:
+    """An event to deliver, with who may share its rendering: subscribers whose ``share``
+    keys are equal see the same data, so the payload is computed once for all of them."""
+
+    row: models.OutboxEvent
+    share: Hashable
+
+
+async def diary_events(ctx: Context, student_id: str | None, after: str | None) -> AsyncIterator[Delivery]:
     """A family's stream: one named student, or all of the viewer's children (and themself)."""
     last = await _start(ctx, after)
     ids, explicit = await _subscribed_students(ctx, student_id)
 
-    async def allowed(row: models.OutboxEvent) -> bool | None:
-        if await policy.visible_students(ctx.viewer).filter(id=row.student_id).exists():
-            return True
-        return None if explicit else False  # the one student followed is gone: end the stream
+    async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
+        family = await policy.family_view(ctx.viewer)
+        if family is not None:
+            visible = row.student_id in family
+        else:
+            visible = await policy.visible_students(ctx.viewer).filter(id=row.student_id).exists()
+        if not visible:
+            return None if explicit else False  # the one student followed is gone: end the stream
+        return ("family", family) if family is not None else ("user", ctx.viewer.user_id)
 
-    async for row in _stream(ctx, [student_topic(i) for i in ids], Q(student_id__in=ids), last, allowed):
-        yield row
+    async for delivery in _stream(ctx, [student_topic(i) for i in ids], Q(student_id__in=ids), last, allowed):
+        yield delivery
 
 
-async def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[models.OutboxEvent]:
+async def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[Delivery]:
     """A class's stream, for the teachers of the class and its school's admins."""
     last = await _start(ctx, after)
     pk = pk_of(class_id, "SchoolClass")
     if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
         raise BadUserInput("No such class among those you teach.", argument="classId")
 
-    async def allowed(row: models.OutboxEvent) -> bool | None:
-        return True if await policy.followable_classes(ctx.viewer).filter(id=pk).exists() else None
+    async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
+        if not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
+            return None
+        return ("user", ctx.viewer.user_id)
 
-    async for row in _stream(ctx, [class_topic(pk)], Q(school_class_id=pk), last, allowed):
-        yield row
+    async for delivery in _stream(ctx, [class_topic(pk)], Q(school_class_id=pk), last, allowed):
+        yield delivery
 
 
 async def _stream(
@@ -113,12 +130,13 @@ async def _stream(
     topics: list[str],
     mine: Q,
     floor: int,
-    allowed: Callable[[models.OutboxEvent], Awaitable[bool | None]],
-) -> AsyncIterator[models.OutboxEvent]:
+    allowed: Callable[[models.OutboxEvent], Awaitable[Hashable | bool | None]],
+) -> AsyncIterator[Delivery]:
     """Replay the outbox rows matching ``mine`` after ``floor``, then follow ``topics``.
 
-    ``allowed`` re-checks the policy for each row: True delivers, False skips, None ends the
-    stream. The broker subscription is taken before the first read, so nothing falls between."""
+    ``allowed`` re-checks the policy for each row: False skips, None ends the stream, any
+    other value delivers, with that value as the viewer's share key. The broker subscription
+    is taken before the first read, so nothing falls between."""
     last = floor
     subscription = await ctx.broker.subscribe(*topics)
     sent: deque[int] = deque(maxlen=LOOKBACK * 4)
@@ -134,9 +152,9 @@ async def _stream(
                 verdict = await allowed(row)
                 if verdict is None:
                     return
-                if verdict:
+                if verdict is not False:
                     ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
-                    yield row
+                    yield Delivery(row, (row.id, verdict))
             if len(rows) < BATCH:
                 await _next_message(subscription)
     except SlowConsumer:

@@ -149,6 +149,18 @@ def visible_terms(viewer: Viewer) -> QuerySet[models.Term]:
 # --- checks -------------------------------------------------------------------------
 
 
+STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
+
+
+async def family_view(viewer: Viewer) -> frozenset[int] | None:
+    """For a viewer who is only family (a parent, a student), the ids of every student they
+    see: two such viewers with the same set see exactly the same data, so what is computed
+    for one can be shown to the other. ``None`` for staff, whose view is their own."""
+    if any(role in STAFF_ROLES for role in await viewer.roles()):
+        return None
+    return frozenset(int(str(i)) for i in await visible_students(viewer).values_list("id", flat=True))
+
+
 async def is_teacher(viewer: Viewer) -> bool:
     return models.Role.TEACHER in await viewer.roles()
 

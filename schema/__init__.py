@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from resolvers.errors import CodedError
 from schema import types
 from schema.errors import EXCEPTION_HANDLERS
+from schema.live import shared_execution
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -76,6 +77,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         ],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,
+        execution_context_class=shared_execution(),
     )
 
 

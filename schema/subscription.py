@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Hashable
 from enum import Enum
 from typing import Annotated
 
@@ -29,6 +29,9 @@ class DiaryEventKind(Enum):
 @strawberry.type(description="Something new in a child's diary.")
 class DiaryEvent:
     row: strawberry.Private[models.OutboxEvent]
+    # Subscribers with equal keys see the same data: the payload is computed once for them
+    # (schema/live.py). Includes the event id.
+    share_key: strawberry.Private[Hashable] = None
 
     @strawberry.field(description="Pass as `after` when resubscribing to get what you missed.")
     def cursor(self) -> str:
@@ -80,8 +83,8 @@ class Subscription:
         student_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Student` id.")] = None,
         after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
     ) -> AsyncGenerator[DiaryEvent, None]:
-        async for row in events.diary_events(info.context, student_id, after):
-            yield DiaryEvent(row=row)
+        async for delivery in events.diary_events(info.context, student_id, after):
+            yield DiaryEvent(row=delivery.row, share_key=delivery.share)
 
     @strawberry.subscription(
         description=(
@@ -96,5 +99,5 @@ class Subscription:
         class_id: Annotated[strawberry.ID, strawberry.argument(description="A `SchoolClass` id.")],
         after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
     ) -> AsyncGenerator[DiaryEvent, None]:
-        async for row in events.class_events(info.context, class_id, after):
-            yield DiaryEvent(row=row)
+        async for delivery in events.class_events(info.context, class_id, after):
+            yield DiaryEvent(row=delivery.row, share_key=delivery.share)

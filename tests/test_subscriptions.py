@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
@@ -17,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 import models
 from pubsub import events
 from pubsub.topics import student_topic
-from tests.conftest import Client
+from tests.conftest import Client, login_as
 from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
 
 EVENTS = """
@@ -289,3 +291,38 @@ async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
     assert fanout.count(topic) == 0  # its queue is gone with it
+
+
+async def test_one_payload_is_computed_and_encoded_once_for_subscribers_who_see_the_same(
+    server_url: str, app: Any, http: httpx.AsyncClient, teacher: Client
+) -> None:
+    """Two parents of the same (only) child subscribed with the same document get the same
+    payload: it is executed once and encoded once."""
+    klass = await school_class("School No. 1", "5A")
+    enrolled = [e.student_id for e in await models.Enrollment.filter(school_class_id=klass.id)]
+    guardians: dict[int, list[models.Guardianship]] = {}
+    for g in await models.Guardianship.filter(student_id__in=enrolled, revoked_at__isnull=True).select_related(
+        "guardian"
+    ):
+        guardians.setdefault(g.student_id, []).append(g)
+    per_guardian = Counter(g.guardian_id for g in await models.Guardianship.filter(revoked_at__isnull=True))
+    only_children = {guardian for guardian, children in per_guardian.items() if children == 1}
+    child_id, pair = next(
+        (sid, gs) for sid, gs in guardians.items() if len(gs) == 2 and all(g.guardian_id in only_children for g in gs)
+    )
+    sockets = [open_socket(server_url, (await login_as(http, g.guardian.login)).token) for g in pair]
+    mother, father = [await s for s in sockets]
+    for socket in (mother, father):
+        await socket.start(EVENTS)
+    await asyncio.sleep(0.2)
+    executor = app.state.schema.execution_context_class
+    frames = app.state.subscriptions.frames
+    executions, hits = executor.executions, frames.hits
+    await _grade(teacher, models.Student(id=child_id), "4", "shared")
+    first, second = await mother.next(), await father.next()
+    assert first["payload"] == second["payload"]
+    assert first["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "shared"
+    assert executor.executions - executions == 1
+    assert frames.hits - hits == 1
+    await mother.ws.close()
+    await father.ws.close()

@@ -1,0 +1,114 @@
+"""Subscription payloads computed once and encoded once, however many sockets receive them.
+
+An event reaches every subscriber of its topics in this process. Subscribers whose share key
+is equal (the same event seen with the same visibility: see ``resolvers.events``) and who
+subscribed with the same document and variables would all get the same payload, so the
+first one to get there executes it and the others await that result (``SharedEventExecution``),
+and the JSON of that payload is encoded once and reused for every frame (``FrameEncoder``).
+Anything without a share key (queries, mutations) runs as usual."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from collections.abc import Awaitable, Hashable
+from typing import Any
+
+from graphql import ExecutionResult
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+# Enough for every subscriber of a burst of events to find the shared result; results of
+# older events are recomputed if someone still asks (a replay), never served stale.
+SHARED_RESULTS = 512
+ENCODED_FRAMES = 512
+
+
+class _Lru(OrderedDict[Hashable, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: Hashable, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+
+class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, with subscription events executed once per share key,
+    document, operation and variables in this process."""
+
+    results: _Lru = _Lru(SHARED_RESULTS)
+    executions = 0  # how many event payloads were actually executed (for tests and benchmarks)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        share = getattr(self.root_value, "share_key", None)
+        if share is None:
+            return super().execute_operation(serially)
+        loc = self.operation.loc
+        document = loc.source.body if loc is not None else id(self.operation)
+        variables = json.dumps(self.variable_values, sort_keys=True, default=str)
+        name = self.operation.name.value if self.operation.name else None
+        key = (share, document, name, variables)
+        pending = self.results.get(key)
+        if pending is not None:
+            return asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.results.put(key, future)
+        return self._run(key, future, super().execute_operation(serially))
+
+    async def _run(self, key: Hashable, future: asyncio.Future[Any], result: Any) -> ExecutionResult:
+        type(self).executions += 1
+        try:
+            if isinstance(result, Awaitable):
+                result = await result
+        except BaseException as exc:
+            # Cancelled or failed for this subscriber: the others must not inherit that.
+            self.results.pop(key, None)
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning if nobody waits
+            raise
+        future.set_result(result)
+        return result  # type: ignore[no-any-return]
+
+
+class FrameEncoder:
+    """JSON for WebSocket frames, reusing the encoding of a payload already sent to another
+    subscriber (the shared result is the same object, so its identity is the key; the
+    cache keeps it alive, so the identity cannot be reused while cached)."""
+
+    def __init__(self, size: int = ENCODED_FRAMES) -> None:
+        self._encoded = _Lru(size)
+        self.hits = 0
+
+    def encode(self, message: object) -> str:
+        payload = message.get("payload") if isinstance(message, dict) else None
+        if (
+            isinstance(message, dict)
+            and message.get("type") in ("next", "data")
+            and isinstance(payload, dict)
+            and set(payload) == {"data"}
+            and isinstance(payload["data"], dict)
+        ):
+            data = payload["data"]
+            cached = self._encoded.get(id(data))
+            if cached is not None and cached[0] is data:
+                self.hits += 1
+                body = cached[1]
+            else:
+                body = _dumps(data)
+                self._encoded.put(id(data), (data, body))
+            return f'{{"id":{_dumps(message.get("id"))},"type":{_dumps(message["type"])},"payload":{{"data":{body}}}}}'
+        return _dumps(message)
+
+
+def shared_execution() -> type[SharedEventExecution]:
+    """A fresh executor class with its own cache, for one schema (one app)."""
+    return type("SharedEventExecution", (SharedEventExecution,), {"results": _Lru(SHARED_RESULTS), "executions": 0})
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
