@@ -13,7 +13,7 @@ import base64
 import binascii
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from tortoise.expressions import Q
@@ -177,6 +177,21 @@ async def publish_outbox_event(broker: Broker, event: models.OutboxEvent) -> Non
     the write the user already made."""
     if await _announce(broker, event):
         await _mark_published([event.id])
+
+
+async def publish_outbox_events(broker: Broker, rows: Sequence[models.OutboxEvent]) -> None:
+    """After commit, for one write that reaches many students (homework for a class): every
+    message in one broker round trip, then one UPDATE marking them published. On a broker
+    failure the rows stay for the relay, as with ``publish_outbox_event``."""
+    if not rows:
+        return
+    messages = events.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
+    try:
+        await broker.publish_many(messages)
+    except BrokerUnavailable:
+        log.warning("broker unavailable, %d event(s) left for the outbox relay", len(rows))
+        return
+    await _mark_published([r.id for r in rows])
 
 
 async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:
