@@ -13,9 +13,14 @@ Who sees which students:
 - a student: themself.
 Classes, lessons, grades, homework and attendance are visible through the students and
 classes above; nested fields inherit their parent's visibility.
+Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
+remark was written in, and the school's admins.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
-assigned to, for a student enrolled in that class on the lesson's date."""
+assigned to, for a student enrolled in that class on the lesson's date;
+homework is set by the teachers of the lesson's class + subject (or the lesson's own
+teacher) and changed by its author or those teachers; a remark is written by any teacher of
+the student's current class; the family (not the school) acknowledges it."""
 
 from __future__ import annotations
 

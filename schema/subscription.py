@@ -82,7 +82,7 @@ class DiaryEvent:
 class Subscription:
     @strawberry.subscription(
         description=(
-            "Grades, attendance and homework of one student, or of all your children when `studentId` is "
+            "Grades, attendance, homework and remarks of one student, or of all your children when `studentId` is "
             "omitted. `after` resumes: events newer than that cursor are replayed first, then live events "
             "follow, none twice. An unknown cursor is BAD_USER_INPUT (refetch, then subscribe without it)."
         ),
@@ -100,7 +100,7 @@ class Subscription:
     @strawberry.subscription(
         description=(
             "Every diary event of a class you teach (or whose school you administer): grades, attendance, "
-            "homework, resumable with `after` like `diaryEvents`. BAD_USER_INPUT for any other class."
+            "homework, remarks, resumable with `after` like `diaryEvents`. BAD_USER_INPUT for any other class."
         ),
         permission_classes=[IsAuthenticated],
     )

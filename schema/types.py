@@ -374,8 +374,9 @@ class Homework(Node):
         return self.model.updated_at
 
     @strawberry.field(
-        description="True once the teacher removed it. Only a HOMEWORK_REMOVED event still shows removed "
-        "homework (so a client knows which one to drop); the diary, `Lesson.homework` and `node` do not."
+        description="True once the teacher removed it. Removed homework is reached only through diary events "
+        "(a HOMEWORK_REMOVED event says which one to drop) and `homeworkDelete`; the diary, `Lesson.homework` "
+        "and `node` no longer show it."
     )
     def removed(self) -> bool:
         return self.model.deleted_at is not None
