@@ -7,7 +7,7 @@ in the database, which subscribers read by cursor."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 
@@ -56,6 +56,10 @@ class Broker(Protocol):
     async def publish(self, topic: str, message: str) -> None:
         """Hand ``message`` to every current subscriber of ``topic``; ``BrokerUnavailable`` if
         the broker cannot be reached (the outbox relay publishes it later)."""
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        """Publish ``(topic, message)`` pairs in order, in one round trip where the broker
+        allows (one write reaching many students); ``BrokerUnavailable`` as ``publish``."""
 
     async def subscribe(self, *topics: str) -> Subscription:
         """Subscribe to ``topics``. Close the result with ``aclose()``."""

@@ -5,6 +5,7 @@ A subscriber reloads the event's objects through fresh loaders and re-checks the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pubsub.topics import class_topic, student_topic
@@ -14,6 +15,9 @@ GRADE_CHANGED = "GRADE_CHANGED"
 GRADE_REMOVED = "GRADE_REMOVED"
 ATTENDANCE_MARKED = "ATTENDANCE_MARKED"
 HOMEWORK_ASSIGNED = "HOMEWORK_ASSIGNED"
+HOMEWORK_CHANGED = "HOMEWORK_CHANGED"
+HOMEWORK_REMOVED = "HOMEWORK_REMOVED"
+REMARK_ADDED = "REMARK_ADDED"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,21 @@ def topics_for(student_id: int, class_id: int | None) -> list[str]:
     if class_id is not None:
         topics.append(class_topic(class_id))
     return topics
+
+
+def batch_messages(rows: Sequence[tuple[int, str, int, int | None]]) -> list[tuple[str, str]]:
+    """The messages announcing events ``(event id, kind, student id, class id)`` written together:
+    one per student topic, and one per class topic carrying the class's newest event.
+
+    A message only wakes a subscriber, which then re-reads the outbox after its cursor, so
+    a class's followers need one wake-up for the whole batch, not one per student."""
+    messages = [(student_topic(student_id), encode(event_id, kind)) for event_id, kind, student_id, _c in rows]
+    newest: dict[int, tuple[int, str]] = {}
+    for event_id, kind, _s, class_id in rows:
+        if class_id is not None and event_id >= newest.get(class_id, (0, ""))[0]:
+            newest[class_id] = (event_id, kind)
+    messages.extend((class_topic(c), encode(event_id, kind)) for c, (event_id, kind) in newest.items())
+    return messages
 
 
 def encode(event_id: int, kind: str) -> str:

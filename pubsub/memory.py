@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 
 from pubsub.broker import FAILED, TOO_SLOW, BrokerUnavailable, Subscription
 
@@ -72,6 +73,12 @@ class MemoryBroker:
         if self._closed:
             raise BrokerUnavailable("broker closed")
         self._fanout.dispatch(topic, message)
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        if self._closed:
+            raise BrokerUnavailable("broker closed")
+        for topic, message in messages:
+            self._fanout.dispatch(topic, message)
 
     async def subscribe(self, *topics: str) -> Subscription:
         if self._closed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -43,6 +44,18 @@ class RedisBroker:
     async def publish(self, topic: str, message: str) -> None:
         try:
             await self._client.publish(topic, message)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable(str(exc)) from exc
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        """One pipelined round trip (not a transaction: each PUBLISH stands alone)."""
+        if not messages:
+            return
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for topic, message in messages:
+                    pipe.publish(topic, message)
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(str(exc)) from exc
 

@@ -59,6 +59,7 @@ async def reset_database() -> None:
     order = [
         models.OutboxEvent,
         models.AuditEntry,
+        models.Remark,
         models.Attendance,
         models.Grade,
         models.Homework,
@@ -136,6 +137,7 @@ async def _seed(plan: _Plan, per_class: int) -> None:
     )
     for school_number, (school_name, class_names) in enumerate(SCHOOLS.items(), start=1):
         await _seed_school(plan, district, school_number, school_name, class_names, per_class)
+    await _seed_remarks(plan)
     del rng
 
 
@@ -468,3 +470,51 @@ async def _seed_lessons(
     await models.Homework.bulk_create(homework, batch_size=BATCH)
     await models.Attendance.bulk_create(attendance, batch_size=BATCH)
     await models.Grade.bulk_create(grades, batch_size=BATCH)
+
+
+DEMO_REMARKS = [
+    (models.RemarkKind.PRAISE, True, "Excellent solution at the board, explained clearly to the class."),
+    (models.RemarkKind.MISSING_WORK, False, "Did not bring the exercise book; the homework is to be shown tomorrow."),
+]
+
+
+async def _seed_remarks(plan: _Plan) -> None:
+    """Two remarks by the demo teacher for each demo family's child (one about a recent
+    mathematics lesson, one general), the older one already acknowledged by the guardian."""
+    teacher = await models.User.get(login="teacher")
+    links = (
+        await models.Guardianship.filter(guardian__login__in=["parent", "parent2"])
+        .select_related("guardian")
+        .order_by("student_id")
+    )
+    remarks = []
+    for link in links:
+        enrollment = await models.Enrollment.filter(student_id=link.student_id, end_date__isnull=True).first()
+        if enrollment is None:
+            continue
+        lessons = (
+            await models.Lesson.filter(
+                school_class_id=enrollment.school_class_id, subject__name="Mathematics", date__lt=plan.today
+            )
+            .order_by("-date", "-period")
+            .limit(3)
+        )
+        if len(lessons) < 3:
+            continue
+        for (kind, about_lesson, text), lesson in zip(DEMO_REMARKS, (lessons[0], lessons[2]), strict=True):
+            acknowledged = lesson is lessons[2]
+            remarks.append(
+                models.Remark(
+                    student_id=link.student_id,
+                    school_class_id=enrollment.school_class_id,
+                    author_id=teacher.id,
+                    subject_id=lesson.subject_id if about_lesson else None,
+                    lesson_id=lesson.id if about_lesson else None,
+                    kind=kind,
+                    text=text,
+                    date=lesson.date,
+                    acknowledged_at=lesson.ends_at + timedelta(hours=5) if acknowledged else None,
+                    acknowledged_by_id=link.guardian_id if acknowledged else None,
+                )
+            )
+    await models.Remark.bulk_create(remarks)

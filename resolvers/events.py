@@ -14,7 +14,7 @@ import binascii
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -193,17 +193,6 @@ async def _next_message(subscription: AsyncIterator[str]) -> None:
     raise BrokerUnavailable("subscription ended")
 
 
-async def _announce(broker: Broker, event: models.OutboxEvent) -> bool:
-    """Publish on every topic of the event; False when the broker cannot be reached."""
-    try:
-        for topic in events.topics_for(event.student_id, event.school_class_id):
-            await broker.publish(topic, events.encode(event.id, event.kind))
-    except BrokerUnavailable:
-        log.warning("broker unavailable, event %s left for the outbox relay", event.id)
-        return False
-    return True
-
-
 async def _mark_published(event_ids: list[int]) -> None:
     await models.OutboxEvent.filter(id__in=event_ids, published_at__isnull=True).update(published_at=now_utc())
 
@@ -214,18 +203,21 @@ async def publish_outbox_event(broker: Broker, event: models.OutboxEvent) -> Non
     await publish_outbox_events(broker, [event])
 
 
-async def publish_outbox_events(broker: Broker, rows: list[models.OutboxEvent]) -> int:
-    """After commit, for a write that produced several events (a class's grades): announced in
-    order, marked published in one statement. The first broker failure leaves the rest to
-    the relay."""
-    published = []
-    for row in rows:
-        if not await _announce(broker, row):
-            break
-        published.append(row.id)
-    if published:
-        await _mark_published(published)
-    return len(published)
+async def publish_outbox_events(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
+    """After commit, for one write that reaches many students (a class's grades, homework for
+    a class), and for the relay: every message in one broker round trip, then one UPDATE
+    marking them published. On a broker failure the rows stay for the relay. Returns how
+    many were published."""
+    if not rows:
+        return 0
+    messages = events.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
+    try:
+        await broker.publish_many(messages)
+    except BrokerUnavailable:
+        log.warning("broker unavailable, %d event(s) left for the outbox relay", len(rows))
+        return 0
+    await _mark_published([r.id for r in rows])
+    return len(rows)
 
 
 async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:

@@ -97,7 +97,7 @@ class Loaders:
         self.lesson_by_id: DataLoader[int, models.Lesson | None] = DataLoader(_by_id(models.Lesson))
         self.student_by_id: DataLoader[int, models.Student | None] = DataLoader(_by_id(models.Student))
         self.grade_by_id: DataLoader[int, models.Grade | None] = DataLoader(_by_id(models.Grade))
-        self.homework_by_id: DataLoader[int, models.Homework | None] = DataLoader(_by_id(models.Homework))
+        self.homework_by_id: DataLoader[int, models.Homework | None] = DataLoader(self._homework_by_id)
         self.class_by_student: DataLoader[int, models.SchoolClass | None] = DataLoader(self._class_by_student)
         self.students_by_class: DataLoader[int, list[models.Student]] = DataLoader(self._students_by_class)
         self.diary_by_student: DataLoader[RangeKey, list[DiaryRow]] = DataLoader(self._diary_by_student)
@@ -117,6 +117,10 @@ class Loaders:
         self.visible_classes_by_school: DataLoader[int, list[models.SchoolClass]] = DataLoader(
             self._visible_classes_by_school
         )
+        # Removed homework too: a HOMEWORK_REMOVED event still names what to drop.
+        self.any_homework_by_id: DataLoader[int, models.Homework | None] = DataLoader(_by_id(models.Homework))
+        self.remarks_by_student: DataLoader[RangeKey, list[models.Remark]] = DataLoader(self._remarks_by_student)
+        self.visible_remark_by_id: DataLoader[int, models.Remark | None] = DataLoader(self._visible_remark_by_id)
 
     async def _student_visible(self, ids: list[int]) -> list[bool]:
         rows = await policy.visible_students(self.viewer).filter(id__in=set(ids)).only("id")
@@ -210,7 +214,9 @@ class Loaders:
         return [grouped.get(i, []) for i in ids]
 
     async def _homework_by_lesson(self, ids: list[int]) -> list[list[models.Homework]]:
-        rows = await models.Homework.filter(lesson_id__in=set(ids)).order_by("created_at", "id")
+        rows = await models.Homework.filter(lesson_id__in=set(ids), deleted_at__isnull=True).order_by(
+            "created_at", "id"
+        )
         grouped = _group(rows, lambda h: h.lesson_id)
         return [grouped.get(i, []) for i in ids]
 
@@ -245,3 +251,24 @@ class Loaders:
         rows = await models.BellPeriod.filter(school_id__in=set(ids)).order_by("variant", "number")
         grouped = _group(rows, lambda b: b.school_id)
         return [grouped.get(i, []) for i in ids]
+
+    async def _homework_by_id(self, ids: list[int]) -> list[models.Homework | None]:
+        """Removed homework is not there (see ``any_homework_by_id`` for events)."""
+        found = {h.id: h for h in await models.Homework.filter(id__in=set(ids), deleted_at__isnull=True)}
+        return [found.get(i) for i in ids]
+
+    async def _remarks_by_student(self, keys: list[RangeKey]) -> list[list[models.Remark]]:
+        """Newest first, through the policy: a student visible to a teacher of another class
+        still shows only the remarks this viewer may read."""
+        ids, start, end = _span(keys)
+        rows = (
+            await policy.visible_remarks(self.viewer)
+            .filter(student_id__in=ids, date__gte=start, date__lte=end)
+            .order_by("-date", "-created_at", "-id")
+        )
+        grouped = _group(rows, lambda r: r.student_id)
+        return [[r for r in grouped.get(k.id, []) if k.start <= r.date <= k.end] for k in keys]
+
+    async def _visible_remark_by_id(self, ids: list[int]) -> list[models.Remark | None]:
+        found = {r.id: r for r in await policy.visible_remarks(self.viewer).filter(id__in=set(ids))}
+        return [found.get(i) for i in ids]

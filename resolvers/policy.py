@@ -13,9 +13,14 @@ Who sees which students:
 - a student: themself.
 Classes, lessons, grades, homework and attendance are visible through the students and
 classes above; nested fields inherit their parent's visibility.
+Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
+remark was written in, and the school's admins.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
-assigned to, for a student enrolled in that class on the lesson's date."""
+assigned to, for a student enrolled in that class on the lesson's date;
+homework is set by the teachers of the lesson's class + subject (or the lesson's own
+teacher) and changed by its author or those teachers; a remark is written by any teacher of
+the student's current class; the family (not the school) acknowledges it."""
 
 from __future__ import annotations
 
@@ -123,7 +128,32 @@ def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
 
 
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
-    return models.Homework.filter(lesson_id__in=Subquery(visible_lessons(viewer).values("id")))
+    """Homework of visible lessons; removed homework is gone for everyone."""
+    return models.Homework.filter(lesson_id__in=Subquery(visible_lessons(viewer).values("id")), deleted_at__isnull=True)
+
+
+def visible_remarks(viewer: Viewer) -> QuerySet[models.Remark]:
+    """Remarks are for the family and the school, not for everyone who can see the student:
+    the student themself and their active guardians; the teachers of the class the remark
+    was written in (any subject, or its homeroom teacher); the school's admins. A teacher who
+    taught the child in another class does not read remarks written there."""
+    uid = _uid(viewer)
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    taught = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
+    admin_classes = models.SchoolClass.filter(_admin_school_q(uid)).values("id")
+    return models.Remark.filter(
+        Q(student_id__in=Subquery(models.Student.filter(family).values("id")))
+        | Q(school_class_id__in=Subquery(taught))
+        | Q(school_class_id__in=Subquery(admin_classes))
+    )
+
+
+def acknowledgeable_remarks(viewer: Viewer) -> QuerySet[models.Remark]:
+    """Remarks the viewer may acknowledge as read: their own, or their children's (while the
+    guardianship is active). Teachers and admins read remarks but do not acknowledge them."""
+    uid = _uid(viewer)
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    return models.Remark.filter(student_id__in=Subquery(models.Student.filter(family).values("id")))
 
 
 def visible_subjects(viewer: Viewer) -> QuerySet[models.Subject]:
@@ -174,6 +204,45 @@ async def can_grade(viewer: Viewer, student: models.Student, lesson: models.Less
         teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
     )
     return assigned and await is_enrolled(student.id, lesson.school_class_id, lesson.date)
+
+
+async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer teaches the lesson's class + subject, or gives this very lesson (a substitute)."""
+    if viewer.user_id is None:
+        return False
+    if lesson.teacher_id == viewer.user_id:
+        return True
+    return await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    )
+
+
+async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson: models.Lesson) -> bool:
+    """Its author, or a teacher of its class + subject (a colleague taking over the class)."""
+    if viewer.user_id is None:
+        return False
+    return homework.assigned_by_id == viewer.user_id or await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    )
+
+
+async def can_remark(viewer: Viewer, class_id: int) -> bool:
+    """The viewer teaches any subject in the class, or is its homeroom teacher."""
+    if viewer.user_id is None:
+        return False
+    return await models.SchoolClass.filter(_taught_class_ids(viewer.user_id), id=class_id).exists()
+
+
+async def current_class_id(student_id: int, day: date) -> int | None:
+    """The class the student is enrolled in on ``day``, if any."""
+    enrollment = (
+        await models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=day), student_id=student_id, start_date__lte=day
+        )
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    return enrollment.school_class_id if enrollment else None
 
 
 async def is_enrolled(student_id: int, class_id: int, day: date) -> bool:

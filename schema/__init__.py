@@ -12,7 +12,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
-from schema import types
+from schema import remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.live import shared_execution
 from schema.mutation import Mutation
@@ -74,6 +74,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             types.Homework,
             types.Grade,
             types.Term,
+            remarks.Remark,
         ],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -7,8 +7,10 @@ import strawberry
 
 from schema.accounts import AccountMutations
 from schema.grades import GradeMutations
+from schema.homework import HomeworkMutations
+from schema.remarks import RemarkMutations
 
 
 @strawberry.type(description="Change the diary. Refusals are data (result unions); only coarse gates are errors.")
-class Mutation(AccountMutations, GradeMutations):
+class Mutation(AccountMutations, GradeMutations, HomeworkMutations, RemarkMutations):
     pass

@@ -11,7 +11,7 @@ import strawberry
 
 import models
 from resolvers import events
-from schema import types
+from schema import remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -24,6 +24,11 @@ class DiaryEventKind(Enum):
     GRADE_REMOVED = strawberry.enum_value("GRADE_REMOVED", description="A grade was removed.")
     ATTENDANCE_MARKED = strawberry.enum_value("ATTENDANCE_MARKED", description="Attendance was marked.")
     HOMEWORK_ASSIGNED = strawberry.enum_value("HOMEWORK_ASSIGNED", description="Homework was assigned.")
+    HOMEWORK_CHANGED = strawberry.enum_value("HOMEWORK_CHANGED", description="Homework was changed or moved.")
+    HOMEWORK_REMOVED = strawberry.enum_value(
+        "HOMEWORK_REMOVED", description="Homework was removed: drop it (`homework.removed` is true)."
+    )
+    REMARK_ADDED = strawberry.enum_value("REMARK_ADDED", description="A teacher wrote a remark.")
 
 
 @strawberry.type(description="Something new in a child's diary.")
@@ -59,19 +64,28 @@ class DiaryEvent:
         grade = await info.context.loaders.grade_by_id.load(self.row.grade_id)
         return types.Grade(model=grade) if grade else None
 
-    @strawberry.field(description="The homework, for homework events.")
+    @strawberry.field(
+        description="The homework, for homework events; for HOMEWORK_REMOVED the removed one (`removed` true)."
+    )
     async def homework(self, info: Info) -> types.Homework | None:
         if self.row.homework_id is None:
             return None
-        homework = await info.context.loaders.homework_by_id.load(self.row.homework_id)
+        homework = await info.context.loaders.any_homework_by_id.load(self.row.homework_id)
         return types.Homework(model=homework) if homework else None
+
+    @strawberry.field(description="The remark, for REMARK_ADDED (null if you may not read it).")
+    async def remark(self, info: Info) -> remarks.Remark | None:
+        if self.row.remark_id is None:
+            return None
+        remark = await info.context.loaders.visible_remark_by_id.load(self.row.remark_id)
+        return remarks.Remark(model=remark) if remark else None
 
 
 @strawberry.type(description="Live updates over WebSocket.")
 class Subscription:
     @strawberry.subscription(
         description=(
-            "Grades, attendance and homework of one student, or of all your children when `studentId` is "
+            "Grades, attendance, homework and remarks of one student, or of all your children when `studentId` is "
             "omitted. `after` resumes: events newer than that cursor are replayed first, then live events "
             "follow, none twice. An unknown cursor is BAD_USER_INPUT (refetch, then subscribe without it)."
         ),
@@ -89,7 +103,7 @@ class Subscription:
     @strawberry.subscription(
         description=(
             "Every diary event of a class you teach (or whose school you administer): grades, attendance, "
-            "homework, resumable with `after` like `diaryEvents`. BAD_USER_INPUT for any other class."
+            "homework, remarks, resumable with `after` like `diaryEvents`. BAD_USER_INPUT for any other class."
         ),
         permission_classes=[IsAuthenticated],
     )

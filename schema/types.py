@@ -28,6 +28,7 @@ from schema.enums import (
 
 if TYPE_CHECKING:
     from schema.grades import GradeRevision
+    from schema.remarks import Remark
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -353,9 +354,37 @@ class Homework(Node):
     async def lesson(self, info: Info) -> Lesson:
         return Lesson(model=_must(await info.context.loaders.lesson_by_id.load(self.model.lesson_id), "lesson"))
 
+    @strawberry.field(description="The lesson where it was set, if the teacher said.")
+    async def assigned_in(self, info: Info) -> Lesson | None:
+        if self.model.assigned_in_id is None:
+            return None
+        lesson = await info.context.loaders.lesson_by_id.load(self.model.assigned_in_id)
+        return Lesson(model=lesson) if lesson else None
+
+    @strawberry.field(description="The teacher who set it.")
+    async def assigned_by(self, info: Info) -> User:
+        user = await info.context.loaders.user_by_id.load(self.model.assigned_by_id)
+        return User(model=_must(user, "author"))
+
     @strawberry.field(description="When it was assigned.")
     def created_at(self) -> dt.datetime:
         return self.model.created_at
+
+    @strawberry.field(description="When it was last changed (equals `createdAt` until then).")
+    def updated_at(self) -> dt.datetime:
+        return self.model.updated_at
+
+    @strawberry.field(
+        description="True once the teacher removed it. Removed homework is reached only through diary events "
+        "(a HOMEWORK_REMOVED event says which one to drop) and `homeworkDelete`; the diary, `Lesson.homework` "
+        "and `node` no longer show it."
+    )
+    def removed(self) -> bool:
+        return self.model.deleted_at is not None
+
+    @strawberry.field(description="When it was removed; null while it stands.")
+    def removed_at(self) -> dt.datetime | None:
+        return self.model.deleted_at
 
 
 @strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
@@ -550,6 +579,20 @@ class Student(Node):
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
         days = await diary_resolvers.load_diary(info.context.loaders, self.model, from_, to)
         return [DiaryDay(data=d) for d in days]
+
+    @strawberry.field(
+        description="Teachers' remarks on the child over the range (by the remark's date), newest first. "
+        "At most 92 days (BAD_USER_INPUT). Readable by the family, the teachers of the class the remark "
+        "was written in and the school's admins; others get an empty list."
+    )
+    async def remarks(
+        self, info: Info, from_: FromArg, to: ToArg
+    ) -> list[Annotated[Remark, strawberry.lazy("schema.remarks")]]:
+        from schema.remarks import Remark
+
+        diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
+        rows = await info.context.loaders.remarks_by_student.load(RangeKey(self.model.id, from_, to))
+        return [Remark(model=r) for r in rows]
 
     @strawberry.field(description="Per subject: grades, averages and absences over a term (default: the current one).")
     async def progress(

@@ -140,7 +140,16 @@ CONTRACT: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
 ENUMS = {
     "Role": {"STUDENT", "PARENT", "TEACHER", "SCHOOL_ADMIN", "DISTRICT_ADMIN"},
     "AttendanceStatus": {"PRESENT", "ABSENT_EXCUSED", "ABSENT_UNEXCUSED", "LATE"},
-    "DiaryEventKind": {"GRADE_ADDED", "GRADE_CHANGED", "GRADE_REMOVED", "ATTENDANCE_MARKED", "HOMEWORK_ASSIGNED"},
+    "DiaryEventKind": {
+        "GRADE_ADDED",
+        "GRADE_CHANGED",
+        "GRADE_REMOVED",
+        "ATTENDANCE_MARKED",
+        "HOMEWORK_ASSIGNED",
+        "HOMEWORK_CHANGED",
+        "HOMEWORK_REMOVED",
+        "REMARK_ADDED",
+    },
 }
 UNIONS = {
     "LoginResult": {"LoginSuccess", "InvalidCredentialsError"},

@@ -1,0 +1,260 @@
+"""Setting homework: assign, change, remove. Each write notifies every student of the class
+(one outbox row per student, inserted in one statement, announced in one broker round trip)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub import events
+from resolvers import policy
+from resolvers.clock import now_utc
+from resolvers.context import Context
+from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.events import publish_outbox_events
+from resolvers.ids import pk_of
+
+MAX_TEXT = 5000
+MAX_LINKS = 10
+MAX_LINK = 500
+
+Problem = tuple[str, str, str]  # (input field, code, message)
+
+
+@dataclass(frozen=True)
+class AssignInput:
+    lesson_id: str
+    assigned_in_lesson_id: str | None
+    text: str
+    links: list[str] | None
+
+
+@dataclass(frozen=True)
+class UpdateInput:
+    homework_id: str
+    text: str | None
+    links: list[str] | None
+    lesson_id: str | None
+
+
+async def require_teacher(ctx: Context) -> int:
+    if ctx.viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if not await policy.is_teacher(ctx.viewer):
+        raise Forbidden("Only teachers can set homework.")
+    return ctx.viewer.user_id
+
+
+def _refuse(problems: list[Problem]) -> ValidationFailed:
+    first = problems[0]
+    return ValidationFailed(first[2], first[1], [FieldProblem(f, m, c) for f, c, m in problems])
+
+
+def _check_text(text: str, problems: list[Problem]) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        problems.append(("text", "TEXT_EMPTY", "Write what to do."))
+    elif len(cleaned) > MAX_TEXT:
+        problems.append(("text", "TEXT_TOO_LONG", f"Homework text has at most {MAX_TEXT} characters."))
+    return cleaned
+
+
+def _is_web_url(link: str) -> bool:
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in link)
+
+
+def _check_links(links: list[str], problems: list[Problem]) -> list[str]:
+    cleaned = [link.strip() for link in links]
+    if len(cleaned) > MAX_LINKS:
+        problems.append(("links", "TOO_MANY_LINKS", f"At most {MAX_LINKS} links."))
+    for link in cleaned:
+        if len(link) > MAX_LINK:
+            problems.append(("links", "LINK_TOO_LONG", f"A link has at most {MAX_LINK} characters."))
+            break
+        if not _is_web_url(link):
+            problems.append(("links", "INVALID_LINK", f"Not an absolute http(s) address: {link[:100]!r}."))
+            break
+    return cleaned
+
+
+def _check_lessons(lesson: models.Lesson, assigned_in: models.Lesson | None, problems: list[Problem]) -> None:
+    if lesson.status == models.LessonStatus.CANCELLED:
+        problems.append(("lessonId", "LESSON_CANCELLED", "The lesson it is due for was cancelled."))
+    if assigned_in is None:
+        return
+    if (assigned_in.school_class_id, assigned_in.subject_id) != (lesson.school_class_id, lesson.subject_id):
+        problems.append(
+            ("assignedInLessonId", "ASSIGNED_IN_MISMATCH", "It was set in a lesson of another class or subject.")
+        )
+    elif assigned_in.starts_at >= lesson.starts_at:
+        problems.append(
+            ("assignedInLessonId", "ASSIGNED_IN_AFTER_DUE", "It must be set in a lesson before the one it is due for.")
+        )
+
+
+async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
+    pk = pk_of(global_id, "Lesson")
+    lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
+    if lesson is None:
+        raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
+    return lesson
+
+
+async def _students_on(class_id: int, day: date) -> list[int]:
+    """The students enrolled in the class on the day the homework is due."""
+    rows = await models.Enrollment.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day), school_class_id=class_id, start_date__lte=day
+    ).only("id", "student_id")
+    return sorted({e.student_id for e in rows})
+
+
+async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
+    """One outbox row per student of the class, in one INSERT; then read back for their ids
+    (inside the transaction, so only rows this write made, plus any the relay has yet to send)."""
+    students = await _students_on(lesson.school_class_id, lesson.date)
+    if not students:
+        return []
+    await models.OutboxEvent.bulk_create(
+        [
+            models.OutboxEvent(
+                kind=kind,
+                student_id=s,
+                school_class_id=lesson.school_class_id,
+                homework_id=homework.id,
+                lesson_id=lesson.id,
+            )
+            for s in students
+        ]
+    )
+    return list(
+        await models.OutboxEvent.filter(homework_id=homework.id, kind=kind, published_at__isnull=True).order_by("id")
+    )
+
+
+async def _audit(ctx: Context, action: str, homework: models.Homework, details: dict[str, Any]) -> None:
+    await models.AuditEntry.create(
+        actor_id=ctx.viewer.user_id,
+        action=action,
+        object_type="Homework",
+        object_id=homework.id,
+        details=details,
+        address=ctx.viewer.address,
+    )
+
+
+async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
+    teacher_id = await require_teacher(ctx)
+    lesson = await _visible_lesson(ctx, data.lesson_id)
+    assigned_in = None
+    if data.assigned_in_lesson_id is not None:
+        assigned_in = await _visible_lesson(ctx, data.assigned_in_lesson_id)
+
+    problems: list[Problem] = []
+    if not await policy.can_set_homework(ctx.viewer, lesson):
+        problems.append(("lessonId", "NOT_ASSIGNED", "You do not teach this subject in this class."))
+    _check_lessons(lesson, assigned_in, problems)
+    text = _check_text(data.text, problems)
+    links = _check_links(data.links or [], problems)
+    if problems:
+        raise _refuse(problems)
+
+    async with in_transaction():
+        homework = await models.Homework.create(
+            lesson_id=lesson.id,
+            assigned_in_id=assigned_in.id if assigned_in else None,
+            text=text,
+            links=links,
+            assigned_by_id=teacher_id,
+        )
+        await _audit(
+            ctx,
+            "homework.assign",
+            homework,
+            {"lesson": lesson.id, "assigned_in": homework.assigned_in_id, "text": text, "links": links},
+        )
+        rows = await _write_events(events.HOMEWORK_ASSIGNED, homework, lesson)
+    await publish_outbox_events(ctx.broker, rows)
+    return homework
+
+
+async def _own_homework(ctx: Context, global_id: str) -> tuple[models.Homework, models.Lesson]:
+    """The homework (not removed, visible) and its lesson, if the viewer may change it;
+    a teacher who may not change it is told so, anyone else finds nothing."""
+    pk = pk_of(global_id, "Homework")
+    homework = await policy.visible_homework(ctx.viewer).filter(id=pk).first() if pk else None
+    if homework is None:
+        raise NotFound("No such homework.", "HOMEWORK_NOT_FOUND")
+    lesson = await models.Lesson.get(id=homework.lesson_id)
+    if not await policy.can_change_homework(ctx.viewer, homework, lesson):
+        raise ValidationFailed(
+            "Only its author or a teacher of this class and subject can change it.",
+            "NOT_ASSIGNED",
+            [
+                FieldProblem(
+                    "homeworkId", "You did not set it and do not teach this subject in this class.", "NOT_ASSIGNED"
+                )
+            ],
+        )
+    return homework, lesson
+
+
+async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
+    await require_teacher(ctx)
+    homework, lesson = await _own_homework(ctx, data.homework_id)
+    if data.text is None and data.links is None and data.lesson_id is None:
+        raise ValidationFailed(
+            "Nothing to change.",
+            "NOTHING_TO_CHANGE",
+            [FieldProblem("input", "Give `text`, `links` or `lessonId`.", "NOTHING_TO_CHANGE")],
+        )
+    new_lesson = lesson if data.lesson_id is None else await _visible_lesson(ctx, data.lesson_id)
+    assigned_in = await models.Lesson.get_or_none(id=homework.assigned_in_id) if homework.assigned_in_id else None
+
+    problems: list[Problem] = []
+    if (new_lesson.school_class_id, new_lesson.subject_id) != (lesson.school_class_id, lesson.subject_id):
+        problems.append(("lessonId", "LESSON_MISMATCH", "It moves only to a lesson of the same class and subject."))
+    elif new_lesson.id != lesson.id:
+        _check_lessons(new_lesson, assigned_in, problems)
+    text = homework.text if data.text is None else _check_text(data.text, problems)
+    links = list(homework.links or []) if data.links is None else _check_links(data.links, problems)
+    if problems:
+        raise _refuse(problems)
+
+    before = {"lesson": homework.lesson_id, "text": homework.text, "links": list(homework.links or [])}
+    async with in_transaction():
+        homework.lesson_id, homework.text, homework.links = new_lesson.id, text, links
+        await homework.save(update_fields=["lesson_id", "text", "links", "updated_at"])
+        await _audit(
+            ctx,
+            "homework.update",
+            homework,
+            {"before": before, "after": {"lesson": new_lesson.id, "text": text, "links": links}},
+        )
+        rows = await _write_events(events.HOMEWORK_CHANGED, homework, new_lesson)
+    await publish_outbox_events(ctx.broker, rows)
+    return homework
+
+
+async def delete_homework(ctx: Context, homework_id: str) -> models.Homework:
+    await require_teacher(ctx)
+    homework, lesson = await _own_homework(ctx, homework_id)
+    async with in_transaction():
+        # Conditional: of two concurrent removals only one writes the audit entry and events.
+        removed = await models.Homework.filter(id=homework.id, deleted_at__isnull=True).update(deleted_at=now_utc())
+        if not removed:
+            raise NotFound("No such homework.", "HOMEWORK_NOT_FOUND")
+        await homework.refresh_from_db()
+        await _audit(ctx, "homework.delete", homework, {"lesson": lesson.id, "text": homework.text})
+        rows = await _write_events(events.HOMEWORK_REMOVED, homework, lesson)
+    await publish_outbox_events(ctx.broker, rows)
+    return homework

@@ -1,0 +1,116 @@
+"""Remarks: a teacher writes a note on a student; the family acknowledges having read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub import events
+from resolvers import policy
+from resolvers.clock import now_utc, today_utc
+from resolvers.context import Context
+from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.events import publish_outbox_event
+from resolvers.ids import pk_of
+
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class RemarkInput:
+    student_id: str
+    kind: models.RemarkKind
+    text: str
+    lesson_id: str | None
+
+
+async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
+    if ctx.viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if not await policy.is_teacher(ctx.viewer):
+        raise Forbidden("Only teachers can write remarks.")
+    author_id = ctx.viewer.user_id
+    student_pk = pk_of(data.student_id, "Student")
+    student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
+    if student is None:
+        raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+    lesson = None
+    if data.lesson_id is not None:
+        lesson_pk = pk_of(data.lesson_id, "Lesson")
+        lesson = await policy.visible_lessons(ctx.viewer).filter(id=lesson_pk).first() if lesson_pk else None
+        if lesson is None:
+            raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
+
+    problems: list[tuple[str, str, str]] = []
+    class_id = await policy.current_class_id(student.id, today_utc())
+    if class_id is None or not await policy.can_remark(ctx.viewer, class_id):
+        problems.append(("studentId", "NOT_ASSIGNED", "You do not teach the student's class."))
+    elif lesson is not None and lesson.school_class_id != class_id:
+        problems.append(("lessonId", "LESSON_NOT_IN_CLASS", "The lesson is not one of the student's class."))
+    text = data.text.strip()
+    if not text:
+        problems.append(("text", "TEXT_EMPTY", "Write the remark."))
+    elif len(text) > MAX_TEXT:
+        problems.append(("text", "TEXT_TOO_LONG", f"A remark has at most {MAX_TEXT} characters."))
+    if problems or class_id is None:
+        first = problems[0]
+        raise ValidationFailed(first[2], first[1], [FieldProblem(f, m, c) for f, c, m in problems])
+
+    async with in_transaction():
+        remark = await models.Remark.create(
+            student_id=student.id,
+            school_class_id=class_id,
+            author_id=author_id,
+            subject_id=lesson.subject_id if lesson else None,
+            lesson_id=lesson.id if lesson else None,
+            kind=data.kind,
+            text=text,
+            date=lesson.date if lesson else today_utc(),
+        )
+        await models.AuditEntry.create(
+            actor_id=author_id,
+            action="remark.create",
+            object_type="Remark",
+            object_id=remark.id,
+            details={"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id, "text": text},
+            address=ctx.viewer.address,
+        )
+        event = await models.OutboxEvent.create(
+            kind=events.REMARK_ADDED,
+            student_id=student.id,
+            school_class_id=class_id,
+            remark_id=remark.id,
+            lesson_id=remark.lesson_id,
+        )
+    await publish_outbox_event(ctx.broker, event)
+    return remark
+
+
+async def acknowledge_remark(ctx: Context, remark_id: str) -> models.Remark:
+    """The first acknowledgement is kept: acknowledging again changes nothing."""
+    if ctx.viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    pk = pk_of(remark_id, "Remark")
+    remark = await policy.acknowledgeable_remarks(ctx.viewer).filter(id=pk).first() if pk else None
+    if remark is None:
+        raise NotFound("No such remark.", "REMARK_NOT_FOUND")
+    if remark.acknowledged_at is not None:
+        return remark
+    async with in_transaction():
+        # Conditional, so that of two guardians acknowledging at once the first one stays.
+        changed = await models.Remark.filter(id=remark.id, acknowledged_at__isnull=True).update(
+            acknowledged_at=now_utc(), acknowledged_by_id=ctx.viewer.user_id
+        )
+        if changed:
+            await models.AuditEntry.create(
+                actor_id=ctx.viewer.user_id,
+                action="remark.acknowledge",
+                object_type="Remark",
+                object_id=remark.id,
+                details={"student": remark.student_id},
+                address=ctx.viewer.address,
+            )
+    await remark.refresh_from_db()
+    return remark

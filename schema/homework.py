@@ -1,0 +1,138 @@
+"""Homework: assign, change, remove (teachers of the class + subject)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from resolvers import homework
+from schema import types
+from schema.errors import NotFoundError, ValidationError
+from schema.permissions import IsAuthenticated
+
+Info = types.Info
+INPUT = strawberry.argument(description="The mutation's input.")
+
+LINKS = "Up to 10 absolute http(s) addresses of materials, each at most 500 characters."
+CODES = (
+    "Codes: NOT_ASSIGNED (you do not teach that subject in that class), TEXT_EMPTY, TEXT_TOO_LONG (over 5000), "
+    "TOO_MANY_LINKS, INVALID_LINK, LINK_TOO_LONG, LESSON_CANCELLED, ASSIGNED_IN_MISMATCH (set in a lesson of "
+    "another class or subject), ASSIGNED_IN_AFTER_DUE (set in a lesson not before the due one)"
+)
+
+
+@strawberry.input(description="Homework due for a lesson.")
+class HomeworkAssignInput:
+    lesson_id: strawberry.ID = strawberry.field(
+        description="The `Lesson` it is due for: of a class + subject you teach (or give), not cancelled."
+    )
+    assigned_in_lesson_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The `Lesson` where you set it: same class and subject, before the due lesson."
+    )
+    text: str = strawberry.field(description="What to do, 1-5000 characters.")
+    links: list[str] | None = strawberry.field(default=None, description=LINKS)
+
+
+@strawberry.type(description="The homework was set and the class's families notified.")
+class HomeworkAssignSuccess:
+    homework: types.Homework = strawberry.field(description="The new homework.")
+
+
+HomeworkAssignResult = Annotated[
+    HomeworkAssignSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "HomeworkAssignResult",
+        description=f"The new homework, or why it was refused (nothing written). {CODES}; "
+        "NotFoundError LESSON_NOT_FOUND.",
+    ),
+]
+
+
+@strawberry.input(description="A change to homework. Give at least one of `text`, `links`, `lessonId`.")
+class HomeworkUpdateInput:
+    homework_id: strawberry.ID = strawberry.field(description="The `Homework`.")
+    text: str | None = strawberry.field(default=None, description="New text, 1-5000 characters.")
+    links: list[str] | None = strawberry.field(default=None, description=f"The new links (replacing all). {LINKS}")
+    lesson_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Move it to another `Lesson` of the same class and subject."
+    )
+
+
+@strawberry.type(description="The homework was changed and the class's families notified.")
+class HomeworkUpdateSuccess:
+    homework: types.Homework = strawberry.field(description="The homework as it is now.")
+
+
+HomeworkUpdateResult = Annotated[
+    HomeworkUpdateSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "HomeworkUpdateResult",
+        description=f"The changed homework, or why it was refused (nothing written). {CODES}, NOTHING_TO_CHANGE, "
+        "LESSON_MISMATCH (another class or subject); NotFoundError HOMEWORK_NOT_FOUND, LESSON_NOT_FOUND.",
+    ),
+]
+
+
+@strawberry.input(description="Homework to remove.")
+class HomeworkDeleteInput:
+    homework_id: strawberry.ID = strawberry.field(description="The `Homework`.")
+
+
+@strawberry.type(description="The homework was removed from the diary and the class's families notified.")
+class HomeworkDeleteSuccess:
+    homework: types.Homework = strawberry.field(description="The removed homework (`removed` is true).")
+
+
+HomeworkDeleteResult = Annotated[
+    HomeworkDeleteSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "HomeworkDeleteResult",
+        description="The removed homework, or why it was refused (nothing written): ValidationError NOT_ASSIGNED "
+        "(neither its author nor a teacher of its class + subject); NotFoundError HOMEWORK_NOT_FOUND "
+        "(also when already removed).",
+    ),
+]
+
+
+@strawberry.type
+class HomeworkMutations:
+    @strawberry.mutation(
+        description="Set homework due for a lesson (teachers of the class + subject, or the lesson's own "
+        "teacher); every student of the class gets a HOMEWORK_ASSIGNED event. FORBIDDEN for non-teachers.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def homework_assign(self, info: Info, input: Annotated[HomeworkAssignInput, INPUT]) -> HomeworkAssignResult:
+        row = await homework.assign_homework(
+            info.context,
+            homework.AssignInput(
+                lesson_id=input.lesson_id,
+                assigned_in_lesson_id=input.assigned_in_lesson_id,
+                text=input.text,
+                links=input.links,
+            ),
+        )
+        return HomeworkAssignSuccess(homework=types.Homework(model=row))
+
+    @strawberry.mutation(
+        description="Change homework (its author or a teacher of the class + subject); every student of the "
+        "class gets a HOMEWORK_CHANGED event. FORBIDDEN for non-teachers.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def homework_update(self, info: Info, input: Annotated[HomeworkUpdateInput, INPUT]) -> HomeworkUpdateResult:
+        row = await homework.update_homework(
+            info.context,
+            homework.UpdateInput(
+                homework_id=input.homework_id, text=input.text, links=input.links, lesson_id=input.lesson_id
+            ),
+        )
+        return HomeworkUpdateSuccess(homework=types.Homework(model=row))
+
+    @strawberry.mutation(
+        description="Remove homework (its author or a teacher of the class + subject): it disappears from the "
+        "diary and every student of the class gets a HOMEWORK_REMOVED event. FORBIDDEN for non-teachers.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def homework_delete(self, info: Info, input: Annotated[HomeworkDeleteInput, INPUT]) -> HomeworkDeleteResult:
+        row = await homework.delete_homework(info.context, input.homework_id)
+        return HomeworkDeleteSuccess(homework=types.Homework(model=row))
