@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
 from resolvers import policy
-from resolvers.attendance import MAX_REASON
+from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
@@ -156,7 +157,25 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
                 )
     if problems or not items:
         raise _refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
+    try:
+        notice, event = await _write(ctx, data, student, parent_id, reason, items, lessons)
+    except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
+        raise _refuse([("studentId", "REGISTER_CHANGED", CONFLICT)]) from None
+    if event is not None:
+        await publish_outbox_event(ctx.broker, event)
+    return notice
 
+
+async def _write(
+    ctx: Context,
+    data: NoticeInput,
+    student: models.Student,
+    parent_id: int,
+    reason: str,
+    items: list[tuple[date, int | None]],
+    lessons: list[models.Lesson],
+) -> tuple[models.AbsenceNotice, models.OutboxEvent | None]:
+    """The notice, its items, the pre-marks of the lessons nobody marked yet, one transaction."""
     marked = {
         a.lesson_id
         for a in await models.Attendance.filter(student_id=student.id, lesson_id__in=[x.id for x in lessons])
@@ -215,9 +234,7 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
             address=ctx.viewer.address,
         )
         event = await _event(student.id, fresh)
-    if event is not None:
-        await publish_outbox_event(ctx.broker, event)
-    return notice
+    return notice, event
 
 
 async def _event(student_id: int, lessons: list[models.Lesson]) -> models.OutboxEvent | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
@@ -17,6 +18,7 @@ from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 MAX_REASON = 500
+CONFLICT = "The register was changed at the same time by someone else; reload it and try again."
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,16 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
         first = problems[0]
         raise ValidationFailed(first[2], first[1], [FieldProblem(f, m) for f, _c, m in problems])
 
+    try:
+        outbox = await _write(ctx, lesson, parsed, teacher_id)
+    except IntegrityError:  # a concurrent mark of the same student (unique student + lesson)
+        raise ValidationFailed(CONFLICT, "REGISTER_CHANGED", [FieldProblem("lessonId", CONFLICT)]) from None
+    for event in outbox:
+        await publish_outbox_event(ctx.broker, event)
+    return lesson
+
+
+async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teacher_id: int) -> list[models.OutboxEvent]:
     existing = {
         a.student_id: a
         for a in await models.Attendance.filter(lesson_id=lesson.id, student_id__in=[m.student_id for m in parsed])
@@ -148,7 +160,7 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
                 row.marked_by_id, row.notice_id = teacher_id, None
                 await row.save()
         if not changed:
-            return lesson
+            return []
         await models.AttendanceRevision.bulk_create(revisions)
         await models.AuditEntry.create(
             actor_id=teacher_id,
@@ -167,6 +179,4 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
             )
             for student_id in changed
         ]
-    for event in outbox:
-        await publish_outbox_event(ctx.broker, event)
-    return lesson
+    return outbox

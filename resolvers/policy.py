@@ -15,7 +15,11 @@ Classes, lessons, grades, homework and attendance are visible through the studen
 classes above; nested fields inherit their parent's visibility.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
-assigned to, for a student enrolled in that class on the lesson's date."""
+assigned to, for a student enrolled in that class on the lesson's date. A lesson's register
+is marked by the teacher giving it (a substitute too) or one assigned to its class + subject,
+and read by them, the class's homeroom teacher and the school's admins (families see their
+own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
+guardians (unrevoked), and read by whoever sees the child."""
 
 from __future__ import annotations
 

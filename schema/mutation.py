@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.absence import AbsenceMutations
 from schema.accounts import AccountMutations
 from schema.attendance import AttendanceMutations
 from schema.grades import GradeMutations
 
 
 @strawberry.type(description="Change the diary. Refusals are data (result unions); only coarse gates are errors.")
-class Mutation(AccountMutations, GradeMutations, AttendanceMutations):
+class Mutation(AccountMutations, GradeMutations, AttendanceMutations, AbsenceMutations):
     pass

@@ -27,7 +27,8 @@ from schema.enums import (
 )
 
 if TYPE_CHECKING:
-    from schema.attendance import AbsenceNotice, AttendanceRevision, RegisterRow
+    from schema.absence import AbsenceNotice
+    from schema.attendance import AttendanceRevision, RegisterRow
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -548,8 +549,8 @@ class Student(Node):
     )
     async def absence_notices(
         self, info: Info, from_: FromArg, to: ToArg
-    ) -> list[Annotated[AbsenceNotice, strawberry.lazy("schema.attendance")]]:
-        from schema.attendance import AbsenceNotice
+    ) -> list[Annotated[AbsenceNotice, strawberry.lazy("schema.absence")]]:
+        from schema.absence import AbsenceNotice
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
         rows = await info.context.loaders.absence_notices_by_student.load(RangeKey(self.model.id, from_, to))
