@@ -268,7 +268,7 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
 
     notice_pk = notice.id
     async with in_transaction():
-        premarks = await models.Attendance.filter(notice_id=notice.id, date__in=days)
+        premarks = await models.Attendance.filter(notice_id=notice.id, date__in=days).select_for_update()
         await models.AttendanceRevision.bulk_create(
             [
                 models.AttendanceRevision(

@@ -129,12 +129,12 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
 
 
 async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teacher_id: int) -> list[models.OutboxEvent]:
-    existing = {
-        a.student_id: a
-        for a in await models.Attendance.filter(lesson_id=lesson.id, student_id__in=[m.student_id for m in parsed])
-    }
     changed: list[int] = []
     async with in_transaction():
+        # Rows locked (PostgreSQL) so that each revision's "old" is what it replaces; a row
+        # inserted meanwhile by someone else trips the unique (student, lesson) constraint.
+        marked = models.Attendance.filter(lesson_id=lesson.id, student_id__in=[m.student_id for m in parsed])
+        existing = {a.student_id: a for a in await marked.select_for_update()}
         revisions = []
         for mark in parsed:
             row = existing.get(mark.student_id)

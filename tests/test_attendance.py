@@ -3,6 +3,7 @@ with the history of every mark seen by the teachers and by the family."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -221,6 +222,25 @@ async def test_cancelled_future_and_empty_are_refused(teacher: Client, lesson: m
     await lesson.save(update_fields=["status"])
     assert (await _mark(teacher, lesson, row))["code"] == "LESSON_CANCELLED"
     assert not await models.Attendance.filter(lesson_id__in=[lesson.id, later.id]).exists()
+
+
+async def test_simultaneous_marks_keep_one_row_and_a_consistent_history(teacher: Client, lesson: models.Lesson) -> None:
+    """Marks of the same student racing each other: each is saved or refused as
+    REGISTER_CHANGED (never an internal error), and every revision starts where the one
+    before ended."""
+    child = (await class_roll(lesson))[0]
+    statuses = ["PRESENT", "ABSENT_UNEXCUSED", "ABSENT_EXCUSED", "PRESENT", "ABSENT_UNEXCUSED"]
+    results = await asyncio.gather(
+        *(_mark(teacher, lesson, [{"studentId": gid(child, "Student"), "status": s}]) for s in statuses)
+    )
+    outcomes = {(r["__typename"], r.get("code")) for r in results}
+    assert outcomes <= {("AttendanceMarkSuccess", None), ("ValidationError", "REGISTER_CHANGED")}
+    assert ("AttendanceMarkSuccess", None) in outcomes
+    rows = await models.Attendance.filter(lesson_id=lesson.id)
+    assert len(rows) == 1
+    history = await models.AttendanceRevision.filter(lesson_id=lesson.id).order_by("id")
+    assert [r.old_status for r in history] == [None, *[r.new_status for r in history[:-1]]]
+    assert history[-1].new_status == rows[0].status
 
 
 async def teacher_login(class_name: str, *, maths: bool) -> str:
