@@ -14,7 +14,7 @@ import uvicorn
 from tortoise.expressions import Subquery
 
 import models
-from resolvers.clock import today_utc
+from resolvers.clock import now_utc, today_utc
 from resolvers.ids import pk_of
 from tests.conftest import Client, StatementCounter
 from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
@@ -310,6 +310,27 @@ async def test_only_the_childs_guardians_write(
     body = await teacher.post(DELETE, input={"noticeId": created["id"]})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await models.AbsenceNotice.exists()
+
+
+async def test_a_guardian_writes_until_revoked(parent: Client, other_parent: Client) -> None:
+    child = await demo_student("student")
+    d1, d2 = (await upcoming_days())[:2]
+    link = await models.Guardianship.create(guardian=await models.User.get(login="parent2"), student=child)
+    try:
+        created = await _create(other_parent, **_by_day(child, d1, d1))
+        assert created["__typename"] == "AbsenceNoticeCreateSuccess", created
+        notice_pk = pk_of(created["notice"]["id"], "AbsenceNotice")
+        audit = await models.AuditEntry.get(action="absence_notice.create", object_id=notice_pk)
+        assert audit.actor_id == link.guardian_id
+        link.revoked_at = now_utc()
+        await link.save(update_fields=["revoked_at"])
+        assert (await _create(other_parent, **_by_day(child, d2, d2)))["code"] == "STUDENT_NOT_FOUND"
+        assert (await _delete(other_parent, noticeId=created["notice"]["id"]))["code"] == "NOTICE_NOT_FOUND"
+        withdrawn = await _delete(parent, noticeId=created["notice"]["id"])
+        assert withdrawn["__typename"] == "AbsenceNoticeDeleteSuccess"
+        assert await models.AuditEntry.exists(action="absence_notice.delete", object_id=notice_pk)
+    finally:
+        await link.delete()
 
 
 async def test_notices_statements_do_not_grow(parent: Client, count_statements: StatementCounter) -> None:

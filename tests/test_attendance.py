@@ -281,12 +281,19 @@ async def test_who_may_mark(
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "NOT_ASSIGNED")
     assert not await models.Attendance.filter(lesson_id=lesson.id).exists()
 
-    # A substitute gives the lesson without teaching the class: they mark it and see its register.
-    lesson.original_teacher_id, lesson.teacher_id = lesson.teacher_id, (await models.User.get(login=colleague_login)).id
+    # A substitute from another class gives the lesson: they see it, mark it and read its register.
+    outsider_login = await teacher_login("7A", maths=True)
+    lesson.original_teacher_id = lesson.teacher_id
+    lesson.teacher_id = (await models.User.get(login=outsider_login)).id
     await lesson.save(update_fields=["original_teacher_id", "teacher_id"])
-    assert (await _mark(colleague, lesson, row))["__typename"] == "AttendanceMarkSuccess"
-    assert await _register(colleague, lesson)
+    substituted = await _mark(outsider, lesson, [{"studentId": gid(child, "Student"), "status": "ABSENT_UNEXCUSED"}])
+    assert substituted["__typename"] == "AttendanceMarkSuccess", substituted
+    rows = await _register(outsider, lesson)
+    assert rows is not None
+    assert [r["status"] for r in rows if r["student"]["id"] == gid(child, "Student")] == ["ABSENT_UNEXCUSED"]
+    # The planned teacher still marks and reads it.
     assert (await _mark(teacher, lesson, row))["__typename"] == "AttendanceMarkSuccess"
+    assert await _register(teacher, lesson)
 
 
 async def test_who_sees_the_register(
