@@ -6,6 +6,7 @@ visibility of the object they hang off. Root lookups go through ``resolvers.poli
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 
 import models
@@ -60,6 +61,18 @@ class DiaryRow:
     student_id: int
     lesson: models.Lesson
     attendance: models.Attendance | None
+
+
+@dataclass
+class RegisterRowData:
+    """One student of a lesson's register: the mark (None: unmarked), the absence notice
+    covering the lesson (if any) and every change of the mark, oldest first."""
+
+    student: models.Student
+    lesson: models.Lesson
+    attendance: models.Attendance | None
+    notice: models.AbsenceNotice | None
+    history: list[models.AttendanceRevision]
 
 
 _DIARY_SQL = """
@@ -121,6 +134,17 @@ class Loaders:
         self.any_homework_by_id: DataLoader[int, models.Homework | None] = DataLoader(_by_id(models.Homework))
         self.remarks_by_student: DataLoader[RangeKey, list[models.Remark]] = DataLoader(self._remarks_by_student)
         self.visible_remark_by_id: DataLoader[int, models.Remark | None] = DataLoader(self._visible_remark_by_id)
+        self.register_readable_by_lesson: DataLoader[int, bool] = DataLoader(self._register_readable_by_lesson)
+        self.register_by_lesson: DataLoader[int, list[RegisterRowData]] = DataLoader(self._register_by_lesson)
+        self.attendance_revisions_by_mark: DataLoader[tuple[int, int], list[models.AttendanceRevision]] = DataLoader(
+            self._attendance_revisions_by_mark
+        )
+        self.absence_notices_by_student: DataLoader[RangeKey, list[models.AbsenceNotice]] = DataLoader(
+            self._absence_notices_by_student
+        )
+        self.absence_notice_items_by_notice: DataLoader[int, list[models.AbsenceNoticeItem]] = DataLoader(
+            self._absence_notice_items_by_notice
+        )
 
     async def _student_visible(self, ids: list[int]) -> list[bool]:
         rows = await policy.visible_students(self.viewer).filter(id__in=set(ids)).only("id")
@@ -272,3 +296,79 @@ class Loaders:
     async def _visible_remark_by_id(self, ids: list[int]) -> list[models.Remark | None]:
         found = {r.id: r for r in await policy.visible_remarks(self.viewer).filter(id__in=set(ids))}
         return [found.get(i) for i in ids]
+
+    async def _register_readable_by_lesson(self, ids: list[int]) -> list[bool]:
+        lessons = [x for x in await self.lesson_by_id.load_many(ids) if x is not None]
+        readable = await policy.register_readable(self.viewer, lessons)
+        return [i in readable for i in ids]
+
+    async def _register_by_lesson(self, ids: list[int]) -> list[list[RegisterRowData]]:
+        """Each lesson's students enrolled on its date, by name, with marks, notices and
+        history: four statements for any number of lessons."""
+        lessons = [x for x in await self.lesson_by_id.load_many(ids) if x is not None]
+        if not lessons:
+            return [[] for _ in ids]
+        class_ids = list({x.school_class_id for x in lessons})
+        lesson_ids = [x.id for x in lessons]
+        start, end = min(x.date for x in lessons), max(x.date for x in lessons)
+        enrollments, marks, revisions, items = await asyncio.gather(
+            models.Enrollment.filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=start),
+                school_class_id__in=class_ids,
+                start_date__lte=end,
+            ).select_related("student"),
+            models.Attendance.filter(lesson_id__in=lesson_ids),
+            models.AttendanceRevision.filter(lesson_id__in=lesson_ids).order_by("at", "id"),
+            models.AbsenceNoticeItem.filter(
+                Q(lesson_id__in=lesson_ids) | Q(lesson_id__isnull=True),
+                date__in=list({x.date for x in lessons}),
+                student_id__in=Subquery(models.Enrollment.filter(school_class_id__in=class_ids).values("student_id")),
+            ).select_related("notice"),
+        )
+        mark_of = {(a.lesson_id, a.student_id): a for a in marks}
+        history = _group(revisions, lambda r: (r.lesson_id, r.student_id))
+        result: dict[int, list[RegisterRowData]] = {}
+        for lesson in lessons:
+            rows = []
+            for enrollment in enrollments:
+                if enrollment.school_class_id != lesson.school_class_id or not (
+                    enrollment.start_date <= lesson.date
+                    and (enrollment.end_date is None or enrollment.end_date >= lesson.date)
+                ):
+                    continue
+                student = enrollment.student
+                notice = next(
+                    (
+                        i.notice
+                        for i in items
+                        if i.student_id == student.id
+                        and (i.lesson_id == lesson.id or (i.lesson_id is None and i.date == lesson.date))
+                    ),
+                    None,
+                )
+                key = (lesson.id, student.id)
+                rows.append(RegisterRowData(student, lesson, mark_of.get(key), notice, history.get(key, [])))
+            rows.sort(key=lambda r: (r.student.full_name, r.student.id))
+            result[lesson.id] = rows
+        return [result.get(i, []) for i in ids]
+
+    async def _attendance_revisions_by_mark(self, keys: list[tuple[int, int]]) -> list[list[models.AttendanceRevision]]:
+        """Keys are (student id, lesson id); the changes of that mark, oldest first."""
+        rows = await models.AttendanceRevision.filter(
+            student_id__in={k[0] for k in keys}, lesson_id__in={k[1] for k in keys}
+        ).order_by("at", "id")
+        grouped = _group(rows, lambda r: (r.student_id, r.lesson_id))
+        return [grouped.get(k, []) for k in keys]
+
+    async def _absence_notices_by_student(self, keys: list[RangeKey]) -> list[list[models.AbsenceNotice]]:
+        ids, start, end = _span(keys)
+        rows = await models.AbsenceNotice.filter(student_id__in=ids, start_date__lte=end, end_date__gte=start).order_by(
+            "start_date", "id"
+        )
+        grouped = _group(rows, lambda n: n.student_id)
+        return [[n for n in grouped.get(k.id, []) if n.start_date <= k.end and n.end_date >= k.start] for k in keys]
+
+    async def _absence_notice_items_by_notice(self, ids: list[int]) -> list[list[models.AbsenceNoticeItem]]:
+        rows = await models.AbsenceNoticeItem.filter(notice_id__in=set(ids)).order_by("date", "id")
+        grouped = _group(rows, lambda i: i.notice_id)
+        return [grouped.get(i, []) for i in ids]

@@ -20,7 +20,11 @@ Who writes: a teacher grades a student only in a lesson of a class + subject the
 assigned to, for a student enrolled in that class on the lesson's date;
 homework is set by the teachers of the lesson's class + subject (or the lesson's own
 teacher) and changed by its author or those teachers; a remark is written by any teacher of
-the student's current class; the family (not the school) acknowledges it."""
+the student's current class; the family (not the school) acknowledges it. A lesson's
+register is marked by the teacher giving it (a substitute too) or one assigned to its class
++ subject, and read by them, the class's homeroom teacher and the school's admins (families see their
+own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
+guardians (unrevoked), and read by whoever sees the child."""
 
 from __future__ import annotations
 
@@ -118,7 +122,14 @@ def followable_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
 
 
 def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
-    return models.Lesson.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+    """Lessons of the visible classes, and the lessons the viewer gives or was planned to
+    give (a substitute sees the lesson they stand in for without teaching the class)."""
+    uid = _uid(viewer)
+    return models.Lesson.filter(
+        Q(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+        | Q(teacher_id=uid)
+        | Q(original_teacher_id=uid)
+    )
 
 
 def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
@@ -170,6 +181,16 @@ def visible_users(viewer: Viewer) -> QuerySet[models.User]:
         school_id__in=Subquery(visible_schools(viewer).values("id")),
     ).values("user_id")
     return models.User.filter(Q(id=uid) | Q(id__in=Subquery(staff)))
+
+
+def visible_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
+    """Notices of the visible students: the family, the child's teachers, the admins."""
+    return models.AbsenceNotice.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+
+
+def own_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
+    """Notices the viewer may change: those of their own children (unrevoked guardianship)."""
+    return models.AbsenceNotice.filter(student_id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
 
 
 def visible_terms(viewer: Viewer) -> QuerySet[models.Term]:
@@ -252,3 +273,52 @@ async def is_enrolled(student_id: int, class_id: int, day: date) -> bool:
         school_class_id=class_id,
         start_date__lte=day,
     ).exists()
+
+
+async def is_parent(viewer: Viewer) -> bool:
+    return models.Role.PARENT in await viewer.roles()
+
+
+async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer gives the lesson (also as a substitute) or is assigned to its class + subject."""
+    if viewer.user_id is None:
+        return False
+    if lesson.teacher_id == viewer.user_id:
+        return True
+    return await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    )
+
+
+async def register_readable(viewer: Viewer, lessons: list[models.Lesson]) -> set[int]:
+    """Ids of the ``lessons`` whose register (every student's mark with its history) the
+    viewer reads: the lesson's teachers (giving it, planned to, assigned to its class +
+    subject), the class's homeroom teacher, and the admins of its school. Families see
+    their own child's marks in the diary instead. Two statements for any number of lessons."""
+    uid = _uid(viewer)
+    if not lessons or uid == NOBODY:
+        return set()
+    class_ids = {lesson.school_class_id for lesson in lessons}
+    assigned = await models.TeachingAssignment.filter(teacher_id=uid, school_class_id__in=class_ids).values(
+        "school_class_id", "subject_id"
+    )
+    pairs = {(row["school_class_id"], row["subject_id"]) for row in assigned}
+    led = await models.SchoolClass.filter(Q(homeroom_teacher_id=uid) | _admin_school_q(uid), id__in=class_ids).values(
+        "id"
+    )
+    staff = {row["id"] for row in led}
+    return {
+        lesson.id
+        for lesson in lessons
+        if uid in (lesson.teacher_id, lesson.original_teacher_id)
+        or (lesson.school_class_id, lesson.subject_id) in pairs
+        or lesson.school_class_id in staff
+    }
+
+
+async def enrolled_on(class_id: int, day: date) -> set[int]:
+    """Ids of the students enrolled in the class on the day."""
+    rows = await models.Enrollment.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day), school_class_id=class_id, start_date__lte=day
+    ).values("student_id")
+    return {int(row["student_id"]) for row in rows}

@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import remarks, types
+from schema import absence, remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -28,6 +28,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "User": (policy.visible_users, lambda m: types.User(model=m)),
     "Term": (policy.visible_terms, lambda m: types.Term(model=m)),
     "Remark": (policy.visible_remarks, lambda m: remarks.Remark(model=m)),
+    "AbsenceNotice": (policy.visible_absence_notices, lambda m: absence.AbsenceNotice(model=m)),
 }
 
 

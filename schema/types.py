@@ -27,6 +27,8 @@ from schema.enums import (
 )
 
 if TYPE_CHECKING:
+    from schema.absence import AbsenceNotice
+    from schema.attendance import AttendanceRevision, RegisterRow
     from schema.grades import GradeRevision
     from schema.remarks import Remark
 
@@ -337,6 +339,21 @@ class Lesson(Node):
     async def homework(self, info: Info) -> list[Homework]:
         return [Homework(model=h) for h in await info.context.loaders.homework_by_lesson.load(self.model.id)]
 
+    @strawberry.field(
+        description=(
+            "The register: every student enrolled on the lesson's date, by name, with the mark, the absence "
+            "notice and the mark's history. For the lesson's teachers, the class's homeroom teacher and the "
+            "school's admins; null for everyone else (families see their child's marks in the diary)."
+        )
+    )
+    async def register(self, info: Info) -> list[Annotated[RegisterRow, strawberry.lazy("schema.attendance")]] | None:
+        from schema.attendance import RegisterRow
+
+        loaders = info.context.loaders
+        if not await loaders.register_readable_by_lesson.load(self.model.id):
+            return None
+        return [RegisterRow(data=r) for r in await loaders.register_by_lesson.load(self.model.id)]
+
 
 @strawberry.type(description="Homework, shown on the lesson it is due for.")
 class Homework(Node):
@@ -501,6 +518,15 @@ class DiaryEntry:
     def homework(self) -> list[Homework]:
         return [Homework(model=h) for h in self.data.homework]
 
+    @strawberry.field(description="Every change of this child's mark in the lesson, oldest first.")
+    async def attendance_history(
+        self, info: Info
+    ) -> list[Annotated[AttendanceRevision, strawberry.lazy("schema.attendance")]]:
+        from schema.attendance import AttendanceRevision
+
+        key = (self.data.row.student_id, self.data.row.lesson.id)
+        return [AttendanceRevision(model=r) for r in await info.context.loaders.attendance_revisions_by_mark.load(key)]
+
 
 @strawberry.type(description="One calendar day of a child's diary.")
 class DiaryDay:
@@ -593,6 +619,20 @@ class Student(Node):
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
         rows = await info.context.loaders.remarks_by_student.load(RangeKey(self.model.id, from_, to))
         return [Remark(model=r) for r in rows]
+
+    @strawberry.field(
+        description=(
+            "The parents' absence notices overlapping the range, by first day. At most 92 days (BAD_USER_INPUT)."
+        )
+    )
+    async def absence_notices(
+        self, info: Info, from_: FromArg, to: ToArg
+    ) -> list[Annotated[AbsenceNotice, strawberry.lazy("schema.absence")]]:
+        from schema.absence import AbsenceNotice
+
+        diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
+        rows = await info.context.loaders.absence_notices_by_student.load(RangeKey(self.model.id, from_, to))
+        return [AbsenceNotice(model=n) for n in rows]
 
     @strawberry.field(description="Per subject: grades, averages and absences over a term (default: the current one).")
     async def progress(

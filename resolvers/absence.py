@@ -1,0 +1,308 @@
+"""Parents' absence notices: whole days or chosen lessons their child misses. The lessons a
+notice covers that no teacher has marked yet are pre-marked ABSENT_EXCUSED from it; a
+teacher's later mark replaces the pre-mark, and removing the notice's days removes the
+pre-marks that still come from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub import events
+from resolvers import policy
+from resolvers.attendance import CONFLICT, MAX_REASON
+from resolvers.clock import now_utc, today_utc
+from resolvers.context import Context
+from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.events import publish_outbox_event
+from resolvers.ids import pk_of
+
+MAX_DAYS = 31
+MAX_PAST_DAYS = 30
+MAX_LESSONS = 50
+
+Problems = list[tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
+class NoticeInput:
+    student_id: str
+    kind: models.AbsenceNoticeKind
+    start: date | None
+    end: date | None
+    lesson_ids: list[str] | None
+    reason: str
+
+
+@dataclass
+class Deleted:
+    notice: models.AbsenceNotice | None
+    days: list[date]
+
+
+def _refuse(problems: Problems) -> ValidationFailed:
+    first = problems[0]
+    return ValidationFailed(first[2], first[1], [FieldProblem(f, m, c) for f, c, m in problems])
+
+
+async def _require_parent(ctx: Context) -> int:
+    if ctx.viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if not await policy.is_parent(ctx.viewer):
+        raise Forbidden("Only a parent can send or withdraw an absence notice.")
+    return ctx.viewer.user_id
+
+
+def _enrolled(enrollments: list[models.Enrollment], class_id: int, day: date) -> bool:
+    return any(
+        e.school_class_id == class_id and e.start_date <= day and (e.end_date is None or e.end_date >= day)
+        for e in enrollments
+    )
+
+
+async def _by_day(
+    data: NoticeInput, enrollments: list[models.Enrollment], problems: Problems
+) -> tuple[list[date], list[models.Lesson]]:
+    start, end = data.start, data.end
+    if start is None or end is None:
+        problems.append(("from", "RANGE_REQUIRED", "A notice by day needs `from` and `to`."))
+        return [], []
+    if data.lesson_ids:
+        problems.append(("lessonIds", "LESSONS_NOT_EXPECTED", "A notice by day covers whole days: omit `lessonIds`."))
+    if end < start:
+        problems.append(("to", "INVALID_RANGE", "`to` must not be before `from`."))
+        return [], []
+    if (end - start).days + 1 > MAX_DAYS:
+        problems.append(("to", "RANGE_TOO_LONG", f"A notice covers at most {MAX_DAYS} days."))
+        return [], []
+    if start < today_utc() - timedelta(days=MAX_PAST_DAYS):
+        problems.append(("from", "NOTICE_TOO_OLD", f"A notice reaches at most {MAX_PAST_DAYS} days back."))
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    lessons = await models.Lesson.filter(
+        school_class_id__in=list({e.school_class_id for e in enrollments}),
+        date__gte=start,
+        date__lte=end,
+        status=models.LessonStatus.SCHEDULED,
+    ).order_by("date", "period", "id")
+    return days, [x for x in lessons if _enrolled(enrollments, x.school_class_id, x.date)]
+
+
+async def _by_lessons(
+    data: NoticeInput, enrollments: list[models.Enrollment], problems: Problems
+) -> list[models.Lesson]:
+    if data.start is not None or data.end is not None:
+        problems.append(("from", "RANGE_NOT_EXPECTED", "A notice for lessons takes `lessonIds`: omit `from` and `to`."))
+    ids = data.lesson_ids or []
+    if not ids:
+        problems.append(("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson."))
+    if len(ids) > MAX_LESSONS:
+        problems.append(("lessonIds", "TOO_MANY_LESSONS", f"A notice covers at most {MAX_LESSONS} lessons."))
+        return []
+    pks = [pk_of(i, "Lesson") for i in ids]
+    found = {x.id: x for x in await models.Lesson.filter(id__in=[p for p in pks if p])}
+    oldest = today_utc() - timedelta(days=MAX_PAST_DAYS)
+    lessons: list[models.Lesson] = []
+    for i, pk in enumerate(pks):
+        at = f"lessonIds[{i}]"
+        lesson = found.get(pk) if pk else None
+        if lesson is None or not _enrolled(enrollments, lesson.school_class_id, lesson.date):
+            problems.append((at, "LESSON_NOT_FOUND", "No such lesson of the child's class."))
+        elif lesson in lessons:
+            problems.append((at, "DUPLICATE_LESSON", "The lesson is listed twice."))
+        elif lesson.status == models.LessonStatus.CANCELLED:
+            problems.append((at, "LESSON_CANCELLED", "The lesson was cancelled."))
+        elif lesson.date < oldest:
+            problems.append((at, "NOTICE_TOO_OLD", f"A notice reaches at most {MAX_PAST_DAYS} days back."))
+        else:
+            lessons.append(lesson)
+    return lessons
+
+
+async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice:
+    parent_id = await _require_parent(ctx)
+    pk = pk_of(data.student_id, "Student")
+    student = await policy.children(ctx.viewer).filter(id=pk).first() if pk else None
+    if student is None:
+        raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+    problems: Problems = []
+    reason = data.reason.strip()
+    if not reason:
+        problems.append(("reason", "REASON_REQUIRED", "Say why the child is absent."))
+    elif len(reason) > MAX_REASON:
+        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+    enrollments = await models.Enrollment.filter(student_id=student.id)
+    items: list[tuple[date, int | None]]
+    if data.kind == models.AbsenceNoticeKind.BY_DAY:
+        days, lessons = await _by_day(data, enrollments, problems)
+        items = [(d, None) for d in days]
+    else:
+        lessons = await _by_lessons(data, enrollments, problems)
+        items = [(x.date, x.id) for x in lessons]
+        days = sorted({x.date for x in lessons})
+    if days:
+        taken = await models.AbsenceNoticeItem.filter(student_id=student.id, date__in=days)
+        whole_days = {i.date for i in taken if i.lesson_id is None}
+        taken_lessons = {i.lesson_id for i in taken}
+        for n, (day, lesson_id) in enumerate(items):
+            if lesson_id is None and any(i.date == day for i in taken):
+                problems.append(("from", "NOTICE_OVERLAPS", f"Another notice already covers {day.isoformat()}."))
+                break
+            if lesson_id is not None and (day in whole_days or lesson_id in taken_lessons):
+                problems.append(
+                    (f"lessonIds[{n}]", "NOTICE_OVERLAPS", f"Another notice already covers this lesson on {day}.")
+                )
+    if problems or not items:
+        raise _refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
+    try:
+        notice, event = await _write(ctx, data, student, parent_id, reason, items, lessons)
+    except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
+        raise _refuse([("studentId", "REGISTER_CHANGED", CONFLICT)]) from None
+    if event is not None:
+        await publish_outbox_event(ctx.broker, event)
+    return notice
+
+
+async def _write(
+    ctx: Context,
+    data: NoticeInput,
+    student: models.Student,
+    parent_id: int,
+    reason: str,
+    items: list[tuple[date, int | None]],
+    lessons: list[models.Lesson],
+) -> tuple[models.AbsenceNotice, models.OutboxEvent | None]:
+    """The notice, its items, the pre-marks of the lessons nobody marked yet, one transaction."""
+    marked = {
+        a.lesson_id
+        for a in await models.Attendance.filter(student_id=student.id, lesson_id__in=[x.id for x in lessons])
+    }
+    fresh = [x for x in lessons if x.id not in marked]
+    now = now_utc()
+    async with in_transaction():
+        notice = await models.AbsenceNotice.create(
+            student_id=student.id,
+            created_by_id=parent_id,
+            kind=data.kind,
+            start_date=min(d for d, _ in items),
+            end_date=max(d for d, _ in items),
+            reason=reason,
+        )
+        await models.AbsenceNoticeItem.bulk_create(
+            [
+                models.AbsenceNoticeItem(notice_id=notice.id, student_id=student.id, date=d, lesson_id=x)
+                for d, x in items
+            ]
+        )
+        await models.Attendance.bulk_create(
+            [
+                models.Attendance(
+                    student_id=student.id,
+                    lesson_id=x.id,
+                    date=x.date,
+                    status=models.AttendanceStatus.ABSENT_EXCUSED,
+                    reason=reason,
+                    marked_by_id=parent_id,
+                    marked_at=now,
+                    notice_id=notice.id,
+                )
+                for x in fresh
+            ]
+        )
+        await models.AttendanceRevision.bulk_create(
+            [
+                models.AttendanceRevision(
+                    student_id=student.id,
+                    lesson_id=x.id,
+                    actor_id=parent_id,
+                    at=now,
+                    new_status=models.AttendanceStatus.ABSENT_EXCUSED.value,
+                    new_reason=reason,
+                )
+                for x in fresh
+            ]
+        )
+        await models.AuditEntry.create(
+            actor_id=parent_id,
+            action="absence_notice.create",
+            object_type="AbsenceNotice",
+            object_id=notice.id,
+            details={"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]},
+            address=ctx.viewer.address,
+        )
+        event = await _event(student.id, fresh)
+    return notice, event
+
+
+async def _event(student_id: int, lessons: list[models.Lesson]) -> models.OutboxEvent | None:
+    """One ATTENDANCE_MARKED event for the child (on the class stream of its first lesson)."""
+    if not lessons:
+        return None
+    return await models.OutboxEvent.create(
+        kind=events.ATTENDANCE_MARKED,
+        student_id=student_id,
+        school_class_id=lessons[0].school_class_id,
+        lesson_id=lessons[0].id,
+    )
+
+
+async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: date | None) -> Deleted:
+    parent_id = await _require_parent(ctx)
+    pk = pk_of(notice_id, "AbsenceNotice")
+    notice = await policy.own_absence_notices(ctx.viewer).filter(id=pk).first() if pk else None
+    if notice is None:
+        raise NotFound("No such absence notice.", "NOTICE_NOT_FOUND")
+    first, last = start or notice.start_date, end or notice.end_date
+    if last < first:
+        raise _refuse([("to", "INVALID_RANGE", "`to` must not be before `from`.")])
+    items = await models.AbsenceNoticeItem.filter(notice_id=notice.id)
+    chosen = [i for i in items if first <= i.date <= last]
+    days = sorted({i.date for i in chosen})
+    if not chosen:
+        raise _refuse([("from", "NO_DAYS", "The notice covers none of the chosen days.")])
+    if days[0] < today_utc():
+        raise _refuse([("from", "NOTICE_IN_PAST", "Days that have passed cannot be withdrawn.")])
+
+    notice_pk = notice.id
+    async with in_transaction():
+        premarks = await models.Attendance.filter(notice_id=notice.id, date__in=days).select_for_update()
+        await models.AttendanceRevision.bulk_create(
+            [
+                models.AttendanceRevision(
+                    student_id=a.student_id,
+                    lesson_id=a.lesson_id,
+                    actor_id=parent_id,
+                    at=now_utc(),
+                    old_status=a.status.value,
+                    old_late_minutes=a.late_minutes,
+                    old_reason=a.reason,
+                )
+                for a in premarks
+            ]
+        )
+        await models.Attendance.filter(id__in=[a.id for a in premarks]).delete()
+        await models.AbsenceNoticeItem.filter(id__in=[i.id for i in chosen]).delete()
+        rest = [i for i in items if i not in chosen]
+        if rest:
+            notice.start_date, notice.end_date = min(i.date for i in rest), max(i.date for i in rest)
+            await notice.save(update_fields=["start_date", "end_date"])
+        else:
+            await notice.delete()
+        await models.AuditEntry.create(
+            actor_id=parent_id,
+            action="absence_notice.delete",
+            object_type="AbsenceNotice",
+            object_id=notice_pk,
+            details={"days": [d.isoformat() for d in days], "unmarked": [a.lesson_id for a in premarks]},
+            address=ctx.viewer.address,
+        )
+        event = None
+        if premarks:
+            lessons = await models.Lesson.filter(id__in=[a.lesson_id for a in premarks]).order_by("date", "period")
+            event = await _event(notice.student_id, lessons)
+    if event is not None:
+        await publish_outbox_event(ctx.broker, event)
+    return Deleted(notice if rest else None, days)

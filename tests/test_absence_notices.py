@@ -1,0 +1,389 @@
+"""absenceNoticeCreate / absenceNoticeDelete and Student.absenceNotices: a parent's notice
+pre-marks the lessons it covers, teachers see it in the register, withdrawn days lose their
+pre-marks; only the child's guardians write, and the family hears of it live."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import uvicorn
+from tortoise.expressions import Subquery
+
+import models
+from resolvers.clock import now_utc, today_utc
+from resolvers.ids import pk_of
+from tests.conftest import Client, StatementCounter
+from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
+from tests.test_attendance import MARK, REGISTER, make_lesson
+from tests.test_statements import _count, _explain
+from tests.test_subscriptions import open_socket
+
+CREATE = """
+mutation C($input: AbsenceNoticeCreateInput!) { absenceNoticeCreate(input: $input) {
+  __typename
+  ... on AbsenceNoticeCreateSuccess { notice { id kind from to reason days lessons { id }
+      student { id } createdBy { fullName } createdAt } }
+  ... on ValidationError { fields { field message } }
+  ... on Error { code message }
+} }
+"""
+DELETE = """
+mutation D($input: AbsenceNoticeDeleteInput!) { absenceNoticeDelete(input: $input) {
+  __typename
+  ... on AbsenceNoticeDeleteSuccess { deletedDays notice { id from to days } }
+  ... on ValidationError { fields { field message } }
+  ... on Error { code message }
+} }
+"""
+NOTICES = """
+query N($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { absenceNotices(from: $from, to: $to) {
+  id kind from to reason days createdBy { fullName } student { fullName } lessons { id date subject { name } } } } }
+"""
+NODE = "query N($id: ID!) { node(id: $id) { __typename ... on AbsenceNotice { reason } } }"
+
+
+@pytest.fixture(autouse=True)
+async def _clean() -> AsyncIterator[None]:
+    """Notices, their pre-marks and the history of lessons from today on are gone after each test."""
+    yield
+    await models.Attendance.filter(notice_id__isnull=False).delete()
+    await models.AbsenceNotice.all().delete()
+    upcoming = models.Lesson.filter(date__gte=today_utc()).values("id")
+    await models.AttendanceRevision.filter(lesson_id__in=Subquery(upcoming)).delete()
+
+
+async def upcoming_days(class_name: str = "5A") -> list[date]:
+    """Days after today with lessons of the class, the first one with Mathematics."""
+    klass = await school_class("School No. 1", class_name)
+    lessons = await models.Lesson.filter(
+        school_class_id=klass.id, date__gt=today_utc(), status=models.LessonStatus.SCHEDULED
+    ).select_related("subject")
+    first = min(x.date for x in lessons if x.subject.name == "Mathematics")
+    return sorted({x.date for x in lessons if x.date >= first})
+
+
+async def lessons_on(day: date, class_name: str = "5A", subject: str | None = None) -> list[models.Lesson]:
+    klass = await school_class("School No. 1", class_name)
+    rows = models.Lesson.filter(school_class_id=klass.id, date=day, status=models.LessonStatus.SCHEDULED)
+    if subject is not None:
+        rows = rows.filter(subject__name=subject)
+    return await rows.order_by("period")
+
+
+async def _create(client: Client, **fields: Any) -> dict[str, Any]:
+    result: dict[str, Any] = (await client.data(CREATE, input=fields))["absenceNoticeCreate"]
+    return result
+
+
+async def _delete(client: Client, **fields: Any) -> dict[str, Any]:
+    result: dict[str, Any] = (await client.data(DELETE, input=fields))["absenceNoticeDelete"]
+    return result
+
+
+def _by_day(child: models.Student, start: date, end: date, reason: str = "Flu") -> dict[str, Any]:
+    return {
+        "studentId": gid(child, "Student"),
+        "kind": "BY_DAY",
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "reason": reason,
+    }
+
+
+def _for_lessons(child: models.Student, lessons: list[models.Lesson], reason: str = "Dentist") -> dict[str, Any]:
+    return {
+        "studentId": gid(child, "Student"),
+        "kind": "LESSONS",
+        "lessonIds": [gid(x, "Lesson") for x in lessons],
+        "reason": reason,
+    }
+
+
+async def _counts() -> tuple[int, int, int, int]:
+    return (
+        await models.AbsenceNotice.all().count(),
+        await models.AbsenceNoticeItem.all().count(),
+        await models.Attendance.all().count(),
+        await models.OutboxEvent.all().count(),
+    )
+
+
+async def test_notice_by_day_premarks_lessons_and_teacher_sees_it(
+    parent: Client, teacher: Client, admin: Client, district: Client, student: Client, other_parent: Client
+) -> None:
+    child = await demo_student("student")
+    d1, d2 = (await upcoming_days())[:2]
+    expected = [x for d in (d1, d2) for x in await lessons_on(d)]
+    events = await models.OutboxEvent.all().count()
+    result = await _create(parent, **_by_day(child, d1, d2, " Flu "))
+    assert result["__typename"] == "AbsenceNoticeCreateSuccess", result
+    notice = result["notice"]
+    assert (notice["kind"], notice["from"], notice["to"], notice["reason"]) == (
+        "BY_DAY",
+        d1.isoformat(),
+        d2.isoformat(),
+        "Flu",
+    )
+    assert notice["days"] == [(d1 + timedelta(days=i)).isoformat() for i in range((d2 - d1).days + 1)]
+    assert notice["lessons"] == []
+    assert notice["student"]["id"] == gid(child, "Student")
+    parent_user = await models.User.get(login="parent")
+    assert notice["createdBy"]["fullName"] == parent_user.full_name
+
+    marks = await models.Attendance.filter(student_id=child.id, lesson_id__in=[x.id for x in expected])
+    assert len(marks) == len(expected) > 0
+    assert all(
+        (m.status, m.reason, m.marked_by_id, m.notice_id is not None)
+        == (models.AttendanceStatus.ABSENT_EXCUSED, "Flu", parent_user.id, True)
+        for m in marks
+    )
+    new_events = await models.OutboxEvent.filter(id__gt=0).order_by("-id").limit(1)
+    assert await models.OutboxEvent.all().count() == events + 1
+    assert (new_events[0].kind, new_events[0].student_id) == ("ATTENDANCE_MARKED", child.id)
+
+    maths = (await lessons_on(d1, subject="Mathematics"))[0]
+    register = (await teacher.data(REGISTER, id=gid(maths, "Lesson")))["node"]["register"]
+    row = next(r for r in register if r["student"]["id"] == gid(child, "Student"))
+    assert (row["status"], row["reason"], row["fromNotice"], row["markedBy"]["fullName"]) == (
+        "ABSENT_EXCUSED",
+        "Flu",
+        True,
+        parent_user.full_name,
+    )
+    assert row["absenceNotice"] == {"id": notice["id"], "reason": "Flu"}
+    assert [(h["oldStatus"], h["newStatus"], h["by"]["fullName"]) for h in row["history"]] == [
+        (None, "ABSENT_EXCUSED", parent_user.full_name)
+    ]
+    others = [r for r in register if r["student"]["id"] != gid(child, "Student")]
+    assert all(r["absenceNotice"] is None and r["status"] is None for r in others)
+
+    span = {"from": (d1 - timedelta(days=3)).isoformat(), "to": d1.isoformat()}
+    for client in (parent, teacher, admin, district, student):
+        shown = (await client.data(NOTICES, id=gid(child, "Student"), **span))["student"]["absenceNotices"]
+        assert [n["id"] for n in shown] == [notice["id"]]
+        assert (await client.data(NODE, id=notice["id"]))["node"] == {"__typename": "AbsenceNotice", "reason": "Flu"}
+    assert (await other_parent.data(NOTICES, id=gid(child, "Student"), **span))["student"] is None
+    assert (await other_parent.data(NODE, id=notice["id"]))["node"] is None
+
+    before = await _counts()
+    again = await _create(parent, **_by_day(child, d2, d2))
+    assert (again["code"], again["fields"][0]["field"]) == ("NOTICE_OVERLAPS", "from")
+    lesson_overlap = await _create(parent, **_for_lessons(child, await lessons_on(d1)))
+    assert (lesson_overlap["code"], lesson_overlap["fields"][0]["field"]) == ("NOTICE_OVERLAPS", "lessonIds[0]")
+    assert await _counts() == before
+
+
+async def test_withdrawing_days_removes_their_premarks(parent: Client) -> None:
+    child = await demo_student("student")
+    d1, d2 = (await upcoming_days())[:2]
+    created = (await _create(parent, **_by_day(child, d1, d2)))["notice"]
+    second_day = [x.id for x in await lessons_on(d2)]
+    revisions = await models.AttendanceRevision.filter(student_id=child.id).count()
+
+    partial = await _delete(parent, noticeId=created["id"], **{"from": d2.isoformat(), "to": d2.isoformat()})
+    assert partial["__typename"] == "AbsenceNoticeDeleteSuccess", partial
+    assert partial["deletedDays"] == [d2.isoformat()]
+    assert partial["notice"]["id"] == created["id"]
+    assert d2.isoformat() not in partial["notice"]["days"]
+    assert partial["notice"]["to"] == partial["notice"]["days"][-1] < d2.isoformat()
+    assert not await models.Attendance.filter(student_id=child.id, lesson_id__in=second_day).exists()
+    assert await models.Attendance.filter(student_id=child.id, date=d1, notice_id__isnull=False).exists()
+    removed = await models.AttendanceRevision.filter(student_id=child.id).order_by("-id").limit(len(second_day))
+    assert all((r.old_status, r.new_status) == ("ABSENT_EXCUSED", None) for r in removed)
+    assert await models.AttendanceRevision.filter(student_id=child.id).count() == revisions + len(second_day)
+
+    rest = await _delete(parent, noticeId=created["id"])
+    assert rest["__typename"] == "AbsenceNoticeDeleteSuccess", rest
+    assert rest["notice"] is None
+    assert rest["deletedDays"] == [d for d in created["days"] if d < d2.isoformat()]
+    assert not await models.AbsenceNotice.exists(id=pk_of(created["id"], "AbsenceNotice"))
+    assert not await models.AbsenceNoticeItem.filter(student_id=child.id).exists()
+    assert not await models.Attendance.filter(student_id=child.id, notice_id__isnull=False).exists()
+    gone = await _delete(parent, noticeId=created["id"])
+    assert gone["code"] == "NOTICE_NOT_FOUND"
+
+
+async def test_past_days_keep_teacher_marks_and_cannot_be_withdrawn(parent: Client) -> None:
+    child = await demo_student("student")
+    lesson = await past_lesson("5A", "Mathematics")
+    assert lesson.date >= today_utc() - timedelta(days=30)
+    mark = await models.Attendance.get(student_id=child.id, lesson_id=lesson.id)
+    events = await models.OutboxEvent.all().count()
+    created = await _create(parent, **_by_day(child, lesson.date, lesson.date))
+    assert created["__typename"] == "AbsenceNoticeCreateSuccess", created
+    kept = await models.Attendance.get(id=mark.id)
+    assert (kept.status, kept.marked_by_id, kept.notice_id) == (mark.status, mark.marked_by_id, None)
+    assert await models.OutboxEvent.all().count() == events
+
+    before = await _counts()
+    refused = await _delete(parent, noticeId=created["notice"]["id"])
+    assert (refused["code"], refused["fields"][0]["field"]) == ("NOTICE_IN_PAST", "from")
+    assert await _counts() == before
+
+
+async def test_teacher_mark_replaces_the_premark(parent: Client, teacher: Client) -> None:
+    child = await demo_student("student")
+    lesson = await make_lesson()
+    try:
+        created = await _create(parent, **_for_lessons(child, [lesson]))
+        assert created["notice"]["lessons"] == [{"id": gid(lesson, "Lesson")}]
+        assert created["notice"]["days"] == [lesson.date.isoformat()]
+        marked = await teacher.data(
+            MARK,
+            input={
+                "lessonId": gid(lesson, "Lesson"),
+                "marks": [{"studentId": gid(child, "Student"), "status": "PRESENT"}],
+            },
+        )
+        assert marked["attendanceMark"]["__typename"] == "AttendanceMarkSuccess"
+        register = (await teacher.data(REGISTER, id=gid(lesson, "Lesson")))["node"]["register"]
+        row = next(r for r in register if r["student"]["id"] == gid(child, "Student"))
+        assert (row["status"], row["fromNotice"], row["absenceNotice"]["reason"]) == ("PRESENT", False, "Dentist")
+        assert [h["newStatus"] for h in row["history"]] == ["ABSENT_EXCUSED", "PRESENT"]
+
+        withdrawn = await _delete(parent, noticeId=created["notice"]["id"])
+        assert (withdrawn["notice"], withdrawn["deletedDays"]) == (None, [lesson.date.isoformat()])
+        kept = await models.Attendance.get(student_id=child.id, lesson_id=lesson.id)
+        assert kept.status == models.AttendanceStatus.PRESENT
+    finally:
+        await lesson.delete()
+
+
+async def test_every_refusal_writes_nothing(parent: Client) -> None:
+    child = await demo_student("student")
+    today = today_utc()
+    d1 = (await upcoming_days())[0]
+    sibling_lesson = (await lessons_on(d1, "6B"))[0]
+    own = await lessons_on(d1)
+    cancelled = await make_lesson(started=False)
+    cancelled.status = models.LessonStatus.CANCELLED
+    await cancelled.save(update_fields=["status"])
+    before = await _counts()
+    try:
+        cases: list[tuple[dict[str, Any], str, str]] = [
+            (_by_day(child, d1, d1 - timedelta(days=1)), "INVALID_RANGE", "to"),
+            (_by_day(child, d1, d1 + timedelta(days=31)), "RANGE_TOO_LONG", "to"),
+            (_by_day(child, today - timedelta(days=31), today - timedelta(days=31)), "NOTICE_TOO_OLD", "from"),
+            (_by_day(child, d1, d1, "   "), "REASON_REQUIRED", "reason"),
+            (_by_day(child, d1, d1, "x" * 501), "REASON_TOO_LONG", "reason"),
+            ({**_by_day(child, d1, d1), "to": None}, "RANGE_REQUIRED", "from"),
+            (_for_lessons(child, []), "LESSONS_REQUIRED", "lessonIds"),
+            (_for_lessons(child, [sibling_lesson]), "LESSON_NOT_FOUND", "lessonIds[0]"),
+            (_for_lessons(child, [own[0], own[0]]), "DUPLICATE_LESSON", "lessonIds[1]"),
+            (_for_lessons(child, [cancelled]), "LESSON_CANCELLED", "lessonIds[0]"),
+            ({**_for_lessons(child, own), "from": d1.isoformat()}, "RANGE_NOT_EXPECTED", "from"),
+        ]
+        for fields, code, field in cases:
+            result = await _create(parent, **fields)
+            assert result["__typename"] == "ValidationError", (code, result)
+            assert (result["code"], result["fields"][0]["field"]) == (code, field)
+        assert await _counts() == before
+        longest = await _create(parent, **_by_day(child, d1, d1 + timedelta(days=30)))
+        assert len(longest["notice"]["days"]) == 31
+    finally:
+        await cancelled.delete()
+
+
+async def test_only_the_childs_guardians_write(
+    parent: Client, other_parent: Client, teacher: Client, admin: Client, district: Client, student: Client
+) -> None:
+    child = await demo_student("student")
+    d1 = (await upcoming_days())[0]
+    for client in (teacher, admin, district, student):
+        body = await client.post(CREATE, input=_by_day(child, d1, d1))
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    hidden = await _create(other_parent, **_by_day(child, d1, d1))
+    missing = await _create(other_parent, **_by_day(models.Student(id=10**9), d1, d1))
+    assert hidden == missing
+    assert hidden["code"] == "STUDENT_NOT_FOUND"
+    assert not await models.AbsenceNotice.exists()
+
+    created = (await _create(parent, **_by_day(child, d1, d1)))["notice"]
+    other_hidden = await _delete(other_parent, noticeId=created["id"])
+    other_missing = await _delete(other_parent, noticeId=gid(models.Lesson(id=10**9), "AbsenceNotice"))
+    assert other_hidden == other_missing
+    assert other_hidden["code"] == "NOTICE_NOT_FOUND"
+    body = await teacher.post(DELETE, input={"noticeId": created["id"]})
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await models.AbsenceNotice.exists()
+
+
+async def test_a_guardian_writes_until_revoked(parent: Client, other_parent: Client) -> None:
+    child = await demo_student("student")
+    d1, d2 = (await upcoming_days())[:2]
+    link = await models.Guardianship.create(guardian=await models.User.get(login="parent2"), student=child)
+    try:
+        created = await _create(other_parent, **_by_day(child, d1, d1))
+        assert created["__typename"] == "AbsenceNoticeCreateSuccess", created
+        notice_pk = pk_of(created["notice"]["id"], "AbsenceNotice")
+        audit = await models.AuditEntry.get(action="absence_notice.create", object_id=notice_pk)
+        assert audit.actor_id == link.guardian_id
+        link.revoked_at = now_utc()
+        await link.save(update_fields=["revoked_at"])
+        assert (await _create(other_parent, **_by_day(child, d2, d2)))["code"] == "STUDENT_NOT_FOUND"
+        assert (await _delete(other_parent, noticeId=created["notice"]["id"]))["code"] == "NOTICE_NOT_FOUND"
+        withdrawn = await _delete(parent, noticeId=created["notice"]["id"])
+        assert withdrawn["__typename"] == "AbsenceNoticeDeleteSuccess"
+        assert await models.AuditEntry.exists(action="absence_notice.delete", object_id=notice_pk)
+    finally:
+        await link.delete()
+
+
+async def test_notices_statements_do_not_grow(parent: Client, count_statements: StatementCounter) -> None:
+    child = await demo_student("student")
+    d1, d2, d3 = (await upcoming_days())[:3]
+    await _create(parent, **_for_lessons(child, (await lessons_on(d1))[:1]))
+    await _create(parent, **_by_day(child, d2, d2))
+    await _create(parent, **_for_lessons(child, (await lessons_on(d3))[:2]))
+    one_day = {"from": d1.isoformat(), "to": d1.isoformat()}
+    all_days = {"from": d1.isoformat(), "to": d3.isoformat()}
+    small, one = await _count(parent, count_statements, NOTICES, id=gid(child, "Student"), **one_day)
+    large, three = await _count(parent, count_statements, NOTICES, id=gid(child, "Student"), **all_days)
+    assert len(one["student"]["absenceNotices"]) == 1
+    assert [len(n["lessons"]) for n in three["student"]["absenceNotices"]] == [1, 0, 2]
+    assert len(large) == len(small), _explain(small, large)
+
+
+@pytest.fixture(scope="module")
+async def server_url(app: Any) -> AsyncIterator[str]:
+    """The suite's app served on a real socket (as in test_subscriptions)."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"ws://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    await task
+
+
+EVENTS = """
+subscription E($studentId: ID) { diaryEvents(studentId: $studentId) { kind student { id } } }
+"""
+
+
+async def test_family_hears_of_the_premark_live(server_url: str, parent: Client, other_parent: Client) -> None:
+    child = await demo_student("student")
+    mine = await open_socket(server_url, parent.token)
+    theirs = await open_socket(server_url, other_parent.token)
+    await mine.start(EVENTS, studentId=gid(child, "Student"))
+    await theirs.start(EVENTS)
+    await asyncio.sleep(0.2)
+    d1 = (await upcoming_days())[0]
+    assert (await _create(parent, **_by_day(child, d1, d1)))["__typename"] == "AbsenceNoticeCreateSuccess"
+    message = await mine.next()
+    assert message["payload"]["data"]["diaryEvents"] == {
+        "kind": "ATTENDANCE_MARKED",
+        "student": {"id": gid(child, "Student")},
+    }
+    await theirs.nothing()
+    assert (await children_of("parent2"))[0].id != child.id
+    await mine.ws.close()
+    await theirs.ws.close()
