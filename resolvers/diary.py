@@ -72,6 +72,8 @@ class SubjectProgressData:
     absences: int
     unexcused_absences: int
     late: int
+    # The class the child had the subject in (the latest, after a transfer), for class figures.
+    school_class_id: int | None = None
 
     @property
     def average(self) -> float | None:
@@ -109,6 +111,7 @@ async def load_progress(loaders: Loaders, student: models.Student, term: models.
 
     for row in rows:
         item = entry(row.lesson.subject_id)
+        item.school_class_id = row.lesson.school_class_id
         status = row.attendance.status if row.attendance else None
         if status in (models.AttendanceStatus.ABSENT_EXCUSED, models.AttendanceStatus.ABSENT_UNEXCUSED):
             item.absences += 1
@@ -117,7 +120,9 @@ async def load_progress(loaders: Loaders, student: models.Student, term: models.
         elif status == models.AttendanceStatus.LATE:
             item.late += 1
     for grade in grades:
-        entry(grade.subject_id).grades.append(grade)
+        graded = entry(grade.subject_id)
+        graded.grades.append(grade)
+        graded.school_class_id = graded.school_class_id or grade.school_class_id
     subjects = await loaders.subject_by_id.load_many(list(progress))
     names = {s.id: s.name for s in subjects if s is not None}
     return sorted(progress.values(), key=lambda p: (names.get(p.subject_id, ""), p.subject_id))

@@ -68,3 +68,9 @@ class BellVariant(Enum):
 class DayOffKind(Enum):
     HOLIDAY = strawberry.enum_value("HOLIDAY", description="A public or school holiday.")
     VACATION = strawberry.enum_value("VACATION", description="A vacation between terms.")
+
+
+@strawberry.enum(description="How a progress chart groups days.")
+class ChartBucket(Enum):
+    WEEK = strawberry.enum_value("WEEK", description="Weeks starting on Monday.")
+    MONTH = strawberry.enum_value("MONTH", description="Calendar months starting on the 1st.")

@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import types
+from schema import progress, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -27,6 +27,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Subject": (policy.visible_subjects, lambda m: types.Subject(model=m)),
     "User": (policy.visible_users, lambda m: types.User(model=m)),
     "Term": (policy.visible_terms, lambda m: types.Term(model=m)),
+    "TermGrade": (policy.visible_term_grades, lambda m: progress.TermGrade(model=m)),
 }
 
 
