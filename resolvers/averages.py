@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import models
 from resolvers import sql
 
 _COUNTED = "g.deleted_at IS NULL AND g.numeric_value IS NOT NULL"
@@ -36,6 +37,27 @@ class ClassRange:
     class_id: int
     start: date
     end: date
+
+
+@dataclass(frozen=True)
+class StudentRange:
+    """A student and an inclusive date range."""
+
+    student_id: int
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class LessonCounts:
+    """A student's lessons of one subject in one class over a range, with their attendance."""
+
+    subject_id: int
+    class_id: int
+    last_day: date
+    absences: int
+    unexcused: int
+    late: int
 
 
 @dataclass(frozen=True)
@@ -135,3 +157,41 @@ async def totals_by_day(keys: list[ChartKey]) -> list[list[DayTotals]]:
             )
         )
     return [sorted(found.get(i, []), key=lambda d: d.day) for i in range(len(keys))]
+
+
+_EXCUSED, _UNEXCUSED, _LATE = (
+    models.AttendanceStatus.ABSENT_EXCUSED.value,
+    models.AttendanceStatus.ABSENT_UNEXCUSED.value,
+    models.AttendanceStatus.LATE.value,
+)
+# The lessons of the classes the child was enrolled in on each lesson's day (as the diary).
+_LESSON_COUNTS = f"""
+SELECT {{k}} AS k, l.subject_id AS subject_id, l.school_class_id AS class_id, MAX(l.date) AS last_day,
+       SUM(CASE WHEN a.status IN ('{_EXCUSED}', '{_UNEXCUSED}') THEN 1 ELSE 0 END) AS absences,
+       SUM(CASE WHEN a.status = '{_UNEXCUSED}' THEN 1 ELSE 0 END) AS unexcused,
+       SUM(CASE WHEN a.status = '{_LATE}' THEN 1 ELSE 0 END) AS late
+FROM enrollment e
+JOIN lesson l ON l.school_class_id = e.school_class_id
+     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = e.student_id
+WHERE e.student_id = ? AND l.date >= ? AND l.date <= ?
+GROUP BY l.subject_id, l.school_class_id
+"""
+
+
+async def lesson_counts(keys: list[StudentRange]) -> list[list[LessonCounts]]:
+    """Per key: per subject and class, the child's lessons' last day and attendance counts."""
+    rows = await _union(_LESSON_COUNTS, [[k.student_id, k.start, k.end] for k in keys])
+    found: dict[int, list[LessonCounts]] = defaultdict(list)
+    for row in rows:
+        found[row["k"]].append(
+            LessonCounts(
+                row["subject_id"],
+                row["class_id"],
+                _day(row["last_day"]),
+                int(row["absences"]),
+                int(row["unexcused"]),
+                int(row["late"]),
+            )
+        )
+    return [sorted(found.get(i, []), key=lambda c: c.last_day) for i in range(len(keys))]

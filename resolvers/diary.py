@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import models
 from resolvers import scales
+from resolvers.averages import StudentRange
 from resolvers.clock import today_utc
 from resolvers.errors import BadUserInput
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
@@ -100,25 +101,25 @@ async def resolve_term(loaders: Loaders, student: models.Student, term_id: int |
 
 async def load_progress(loaders: Loaders, student: models.Student, term: models.Term) -> list[SubjectProgressData]:
     """Per subject taught to the child in the term (up to today): grades, plain and weighted
-    averages, absences. Subjects come from the lessons, so one without grades still shows."""
+    averages, absences. Subjects come from the lessons, so one without grades still shows.
+    Attendance is counted by the database: a whole class's progress must not build every
+    lesson of the term as objects."""
     end = min(term.end_date, max(today_utc(), term.start_date))
-    key = RangeKey(student.id, term.start_date, end)
-    rows, grades = await asyncio.gather(loaders.diary_by_student.load(key), loaders.grades_by_student.load(key))
+    counts, grades = await asyncio.gather(
+        loaders.lesson_counts_by_student.load(StudentRange(student.id, term.start_date, end)),
+        loaders.grades_by_student.load(RangeKey(student.id, term.start_date, end)),
+    )
     progress: dict[int, SubjectProgressData] = {}
 
     def entry(subject_id: int) -> SubjectProgressData:
         return progress.setdefault(subject_id, SubjectProgressData(subject_id, [], 0, 0, 0))
 
-    for row in rows:
-        item = entry(row.lesson.subject_id)
-        item.school_class_id = row.lesson.school_class_id
-        status = row.attendance.status if row.attendance else None
-        if status in (models.AttendanceStatus.ABSENT_EXCUSED, models.AttendanceStatus.ABSENT_UNEXCUSED):
-            item.absences += 1
-            if status == models.AttendanceStatus.ABSENT_UNEXCUSED:
-                item.unexcused_absences += 1
-        elif status == models.AttendanceStatus.LATE:
-            item.late += 1
+    for count in counts:  # by the last day of the subject in each class: the latest class wins
+        item = entry(count.subject_id)
+        item.school_class_id = count.class_id
+        item.absences += count.absences
+        item.unexcused_absences += count.unexcused
+        item.late += count.late
     for grade in grades:
         graded = entry(grade.subject_id)
         graded.grades.append(grade)

@@ -128,6 +128,9 @@ class Loaders:
             averages.totals_by_day
         )
         self.term_by_id: DataLoader[int, models.Term | None] = DataLoader(_by_id(models.Term))
+        self.lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]] = DataLoader(
+            averages.lesson_counts
+        )
 
     async def _student_visible(self, ids: list[int]) -> list[bool]:
         rows = await policy.visible_students(self.viewer).filter(id__in=set(ids)).only("id")

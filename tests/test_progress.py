@@ -13,7 +13,7 @@ from resolvers import scales
 from resolvers.clock import today_utc
 from resolvers.ids import to_global_id
 from tests.conftest import Client, StatementCounter
-from tests.helpers import demo_student, gid, school_class
+from tests.helpers import children_of, demo_student, gid, school_class
 
 PROGRESS = """
 query P($id: ID!) { student(id: $id) { progress {
@@ -179,9 +179,24 @@ async def test_progress_statements(
     parent: Client, other_parent: Client, count_statements: StatementCounter, term_grade: models.TermGrade
 ) -> None:
     """One child or two: the same statements, term grades and class averages included."""
-    count_statements.statements.clear()
-    one = (await other_parent.data(CHILDREN_PROGRESS))["viewer"]["children"]
-    small = count_statements.count
+    only = (await children_of("parent2"))[0]
+    other = await models.TermGrade.create(
+        student=only,
+        subject_id=term_grade.subject_id,
+        school_class_id=term_grade.school_class_id,
+        academic_year_id=term_grade.academic_year_id,
+        term_id=term_grade.term_id,
+        period_key=term_grade.period_key,
+        teacher_id=term_grade.teacher_id,
+        value="5",
+        numeric_value=5.0,
+    )
+    try:
+        count_statements.statements.clear()
+        one = (await other_parent.data(CHILDREN_PROGRESS))["viewer"]["children"]
+        small = count_statements.count
+    finally:
+        await other.delete()
     count_statements.statements.clear()
     two = (await parent.data(CHILDREN_PROGRESS))["viewer"]["children"]
     assert (len(one), len(two)) == (1, 2)
@@ -344,3 +359,22 @@ async def test_rank_statements(parent: Client, other_parent: Client, count_state
     assert (len(one), len(two)) == (1, 2)
     assert all(c["rank"]["position"] for c in two)
     assert count_statements.count == small, count_statements.statements
+
+
+async def test_progress_counts_attendance_per_subject(parent: Client) -> None:
+    """Absences and late arrivals come from an aggregate statement: they match the register."""
+    child = await demo_student("student")
+    term = await _current_term(child.school_id)
+    end = min(term.end_date, today_utc())
+    query = "query P($id: ID!) { student(id: $id) { progress { subject { name } absences unexcusedAbsences late } } }"
+    rows = (await parent.data(query, id=gid(child, "Student")))["student"]["progress"]
+    marks = await models.Attendance.filter(
+        student_id=child.id, date__gte=term.start_date, date__lte=end
+    ).select_related("lesson__subject")
+    absent = (models.AttendanceStatus.ABSENT_EXCUSED, models.AttendanceStatus.ABSENT_UNEXCUSED)
+    assert any(m.status != models.AttendanceStatus.PRESENT for m in marks)
+    for row in rows:
+        own = [m for m in marks if m.lesson.subject.name == row["subject"]["name"]]
+        assert row["absences"] == sum(1 for m in own if m.status in absent)
+        assert row["unexcusedAbsences"] == sum(1 for m in own if m.status == models.AttendanceStatus.ABSENT_UNEXCUSED)
+        assert row["late"] == sum(1 for m in own if m.status == models.AttendanceStatus.LATE)
