@@ -166,7 +166,8 @@ _EXCUSED, _UNEXCUSED, _LATE = (
 )
 # The lessons of the classes the child was enrolled in on each lesson's day (as the diary).
 _LESSON_COUNTS = f"""
-SELECT {{k}} AS k, l.subject_id AS subject_id, l.school_class_id AS class_id, MAX(l.date) AS last_day,
+SELECT {{k}} AS k, e.student_id AS student_id, l.subject_id AS subject_id, l.school_class_id AS class_id,
+       MAX(l.date) AS last_day,
        SUM(CASE WHEN a.status IN ('{_EXCUSED}', '{_UNEXCUSED}') THEN 1 ELSE 0 END) AS absences,
        SUM(CASE WHEN a.status = '{_UNEXCUSED}' THEN 1 ELSE 0 END) AS unexcused,
        SUM(CASE WHEN a.status = '{_LATE}' THEN 1 ELSE 0 END) AS late
@@ -174,17 +175,29 @@ FROM enrollment e
 JOIN lesson l ON l.school_class_id = e.school_class_id
      AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
 LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = e.student_id
-WHERE e.student_id = ? AND l.date >= ? AND l.date <= ?
-GROUP BY l.subject_id, l.school_class_id
+WHERE e.student_id IN ({{ids}}) AND l.date >= ? AND l.date <= ?
+GROUP BY e.student_id, l.subject_id, l.school_class_id
 """
+
+
+async def _per_range(template: str, keys: list[StudentRange]) -> tuple[list[dict[str, Any]], list[int]]:
+    """Rows of ``template`` for every key, one branch per distinct date range (a class's
+    progress: one term, one branch) with all its students in ``{ids}``; and, per key, the
+    branch number its rows carry in ``k``."""
+    ranges = list(dict.fromkeys((k.start, k.end) for k in keys))
+    students = {r: sorted({k.student_id for k in keys if (k.start, k.end) == r}) for r in ranges}
+    branches = [template.format(k=i, ids=sql.placeholders(len(students[r]))) for i, r in enumerate(ranges)]
+    params = [p for r in ranges for p in (*students[r], r[0], r[1])]
+    rows = await sql.fetch("\nUNION ALL\n".join(branches), params)
+    return rows, [ranges.index((k.start, k.end)) for k in keys]
 
 
 async def lesson_counts(keys: list[StudentRange]) -> list[list[LessonCounts]]:
     """Per key: per subject and class, the child's lessons' last day and attendance counts."""
-    rows = await _union(_LESSON_COUNTS, [[k.student_id, k.start, k.end] for k in keys])
-    found: dict[int, list[LessonCounts]] = defaultdict(list)
+    rows, branch = await _per_range(_LESSON_COUNTS, keys)
+    found: dict[tuple[int, int], list[LessonCounts]] = defaultdict(list)
     for row in rows:
-        found[row["k"]].append(
+        found[row["k"], row["student_id"]].append(
             LessonCounts(
                 row["subject_id"],
                 row["class_id"],
@@ -194,4 +207,47 @@ async def lesson_counts(keys: list[StudentRange]) -> list[list[LessonCounts]]:
                 int(row["late"]),
             )
         )
-    return [sorted(found.get(i, []), key=lambda c: c.last_day) for i in range(len(keys))]
+    return [
+        sorted(found.get((b, k.student_id), []), key=lambda c: c.last_day) for b, k in zip(branch, keys, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class GradeTotals:
+    """A student's grades in one subject over a range, added up."""
+
+    subject_id: int
+    class_id: int  # the (highest) class the grades were given in
+    grades: int  # every grade, with or without a numeric value
+    counted: int  # those with a numeric value
+    plain: float  # the sum of their numeric values
+    weighted: Totals
+
+
+_GRADE_TOTALS = """
+SELECT {k} AS k, g.student_id AS student_id, g.subject_id AS subject_id, MAX(g.school_class_id) AS class_id,
+       COUNT(*) AS grades, COUNT(g.numeric_value) AS counted, SUM(g.numeric_value) AS plain,
+       SUM(g.numeric_value * g.weight) AS total,
+       SUM(CASE WHEN g.numeric_value IS NOT NULL THEN g.weight ELSE 0 END) AS weight
+FROM grade g
+WHERE g.student_id IN ({ids}) AND g.date >= ? AND g.date <= ? AND g.deleted_at IS NULL
+GROUP BY g.student_id, g.subject_id
+"""
+
+
+async def grade_totals(keys: list[StudentRange]) -> list[list[GradeTotals]]:
+    """Per key: per subject, the child's grades added up (removed ones never count)."""
+    rows, branch = await _per_range(_GRADE_TOTALS, keys)
+    found: dict[tuple[int, int], list[GradeTotals]] = defaultdict(list)
+    for row in rows:
+        found[row["k"], row["student_id"]].append(
+            GradeTotals(
+                row["subject_id"],
+                row["class_id"],
+                int(row["grades"]),
+                int(row["counted"]),
+                float(row["plain"] or 0),
+                Totals(float(row["total"] or 0), float(row["weight"] or 0)),
+            )
+        )
+    return [found.get((b, k.student_id), []) for b, k in zip(branch, keys, strict=True)]

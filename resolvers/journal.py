@@ -19,7 +19,7 @@ from tortoise.expressions import Q, Subquery
 import models
 from resolvers import policy, scales
 from resolvers.context import Viewer
-from resolvers.diary import SubjectProgressData
+from resolvers.diary import average_of, weighted_average_of
 from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
 from resolvers.progress import period_key, resolve_school_term
@@ -109,16 +109,17 @@ async def load_journal(
             JournalCellData(lesson, by_cell.get((student.id, lesson.id), []), attendance.get((student.id, lesson.id)))
             for lesson in lessons
         ]
-        figures = SubjectProgressData(subject_id, by_student.get(student.id, []), 0, 0, 0)
+        own = by_student.get(student.id, [])
+        weighted = weighted_average_of(own)
         rows.append(
             JournalRowData(
                 student,
                 cells,
-                figures.grades,
+                own,
                 finals.get(student.id),
-                scales.suggest(school, figures.weighted_average),
-                figures.average,
-                figures.weighted_average,
+                scales.suggest(school, weighted),
+                average_of(own),
+                weighted,
             )
         )
     return JournalData(school_class, subject, term, lessons, rows)

@@ -131,6 +131,9 @@ class Loaders:
         self.lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]] = DataLoader(
             averages.lesson_counts
         )
+        self.grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]] = DataLoader(
+            averages.grade_totals
+        )
 
     async def _student_visible(self, ids: list[int]) -> list[bool]:
         rows = await policy.visible_students(self.viewer).filter(id__in=set(ids)).only("id")

@@ -495,8 +495,9 @@ class SubjectProgress:
         return Subject(model=_must(s, "subject"))
 
     @strawberry.field(description="The term's grades in date order.")
-    def grades(self) -> list[Grade]:
-        return [Grade(model=g) for g in self.data.grades]
+    async def grades(self, info: Info) -> list[Grade]:
+        rows = await info.context.loaders.grades_by_student.load(self.data.grades_key)
+        return [Grade(model=g) for g in rows if g.subject_id == self.data.subject_id]
 
     @strawberry.field(description="Plain mean of the numeric values, 2 decimals; null without grades.")
     def average(self) -> float | None:

@@ -296,3 +296,26 @@ async def test_journal_statements(
         counts.append(count_statements.count)
     assert sizes == [(3, 4, 4), (30, 40, 40)]
     assert counts[0] == counts[1], count_statements.statements
+
+
+def test_csv_quotes_per_rfc_4180() -> None:
+    from datetime import date
+
+    from resolvers.journal import JournalCellData, JournalData, JournalRowData, journal_csv
+
+    lesson = models.Lesson(id=1, date=date(2026, 9, 1), period=2)
+    mark = models.Attendance(status=models.AttendanceStatus.ABSENT_EXCUSED)
+    grade = models.Grade(value="5", numeric_value=5.0, weight=1)
+    row = JournalRowData(
+        student=models.Student(id=1, full_name='O"Neil, Ünal'),
+        cells=[JournalCellData(lesson, [grade, grade], mark)],
+        grades=[grade, grade],
+        term_grade=None,
+        suggested=scales.Mark("5", 5.0),
+        average=5.0,
+        weighted_average=5.0,
+    )
+    journal = JournalData(models.SchoolClass(), models.Subject(), models.Term(), [lesson], [row])
+    assert journal_csv(journal) == (
+        'Student,2026-09-01 #2,Weighted average,Suggested,Term grade\r\n"O""Neil, Ünal",5 5 exc,5.00,5,\r\n'
+    )
