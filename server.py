@@ -312,8 +312,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         export = await journal.export_journal(viewer, q.get("classId", ""), q.get("subjectId", ""), q.get("termId"))
         if export is None:
             return PlainTextResponse("Not found.", 404)
-        disposition = f'attachment; filename="{export.filename}"'
-        return Response(export.text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
+        headers = {"Content-Disposition": export.content_disposition}
+        return Response(export.text, media_type="text/csv; charset=utf-8", headers=headers)
 
     async def readyz(request: Request) -> Response:
         checks = {"database": await _database_ok(), "broker": await broker.ping()}

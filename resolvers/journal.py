@@ -13,6 +13,7 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from tortoise.expressions import Q, Subquery
 
@@ -164,12 +165,18 @@ def journal_csv(journal: JournalData) -> str:
 
 @dataclass(frozen=True)
 class JournalExport:
-    filename: str
+    filename: str  # as named, UTF-8
     text: str
+
+    @property
+    def content_disposition(self) -> str:
+        """An attachment with an ASCII fallback name and the real one (RFC 6266 / 5987)."""
+        fallback = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]", "-", self.filename)).strip("-")
+        return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(self.filename, safe='')}"
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "x"
+    return re.sub(r"[\W_]+", "-", text).strip("-") or "x"
 
 
 async def export_journal(viewer: Viewer, class_id: str, subject_id: str, term_id: str | None) -> JournalExport | None:

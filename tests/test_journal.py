@@ -164,7 +164,10 @@ async def test_csv_download(http: httpx.AsyncClient, teacher: Client) -> None:
     response = await http.get(_url(klass, subject, term), headers=teacher.headers())
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.headers["content-disposition"].startswith('attachment; filename="journal-5A-Mathematics-')
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="journal-5A-Mathematics-{term.name.replace(" ", "-")}.csv";'
+        f" filename*=UTF-8''journal-5A-Mathematics-{term.name.replace(' ', '-')}.csv"
+    )
     journal = (await teacher.data(JOURNAL, **_vars(klass, subject, term)))["node"]["journal"]
     assert response.text == journal["csv"]
 
@@ -296,6 +299,17 @@ async def test_journal_statements(
         counts.append(count_statements.count)
     assert sizes == [(3, 4, 4), (30, 40, 40)]
     assert counts[0] == counts[1], count_statements.statements
+
+
+def test_download_name_keeps_non_ascii_names() -> None:
+    from resolvers.journal import JournalExport
+
+    export = JournalExport("journal-5A-Математика-Четверть-1.csv", "")
+    assert export.content_disposition == (
+        "attachment; filename=\"journal-5A-1.csv\"; filename*=UTF-8''journal-5A-"
+        "%D0%9C%D0%B0%D1%82%D0%B5%D0%BC%D0%B0%D1%82%D0%B8%D0%BA%D0%B0-"
+        "%D0%A7%D0%B5%D1%82%D0%B2%D0%B5%D1%80%D1%82%D1%8C-1.csv"
+    )
 
 
 def test_csv_quotes_per_rfc_4180() -> None:
