@@ -42,7 +42,7 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth
+from resolvers import auth, journal
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
@@ -334,6 +334,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def journal_csv(request: Request) -> Response:
+        """``GET /export/journal.csv?classId=&subjectId=&termId=``: the journal a teacher downloads."""
+        viewer = viewer_from_token(
+            settings, bearer_token(request.headers.get("authorization")), _client_address(request)
+        )
+        if not viewer.authenticated:
+            return PlainTextResponse("Log in first.", 401, headers={"WWW-Authenticate": "Bearer"})
+        q = request.query_params
+        export = await journal.export_journal(viewer, q.get("classId", ""), q.get("subjectId", ""), q.get("termId"))
+        if export is None:
+            return PlainTextResponse("Not found.", 404)
+        headers = {"Content-Disposition": export.content_disposition}
+        return Response(export.text, media_type="text/csv; charset=utf-8", headers=headers)
+
     async def readyz(request: Request) -> Response:
         checks = {"database": await _database_ok(), "broker": await broker.ping()}
         status = 200 if all(checks.values()) else 503
@@ -356,6 +370,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", subscriptions),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/export/journal.csv", journal_csv),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from tortoise import connections
 
 import models
-from bench import dbtime, report, throughput
+from bench import classwork, dbtime, report, throughput
 from bench.baseline import create_baseline_app
 from bench.database import bench_database, bench_database_url, server_version
 from bench.diary import (
@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--database-url",
         help="postgres://... (a fresh ediary_bench_* database is created on that server) or sqlite://PATH"
         " (a new file; sqlite:// alone for a temporary one). Default: PostgreSQL on 127.0.0.1:5432",
+    )
+    parser.add_argument(
+        "--class-only", action="store_true", help="run only benchmarks 3 and 4 (class journal, class progress)"
     )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.rounds < 1 or args.concurrency < 1:
@@ -97,20 +100,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 if lessons_from_rows(await hand()) != lessons:
                     raise RuntimeError("the hand-written statement answers differently from the diary")
 
-                rates = await throughput.measure(
-                    (ours, expected),
-                    (baseline, expected_baseline),
-                    body,
-                    headers,
-                    rounds=args.rounds,
-                    concurrency=args.concurrency,
-                    seconds=args.seconds,
+                rates = (
+                    {}
+                    if args.class_only
+                    else await throughput.measure(
+                        (ours, expected),
+                        (baseline, expected_baseline),
+                        body,
+                        headers,
+                        rounds=args.rounds,
+                        concurrency=args.concurrency,
+                        seconds=args.seconds,
+                    )
                 )
 
                 async def diary() -> httpx.Response:
                     return await ours.post("/graphql", json=body, headers=headers)
 
-                db = await dbtime.measure(diary, hand, args.rounds, args.seconds)
+                db = {} if args.class_only else await dbtime.measure(diary, hand, args.rounds, args.seconds)
+                classwork_results = await run_classwork(ours, dialect, args)
         finally:
             await app.state.broker.close()
         database = await server_version()
@@ -133,7 +141,52 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "throughput": rates,
         "database_time": db,
+        **classwork_results,
     }
+
+
+async def run_classwork(ours: httpx.AsyncClient, dialect: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Benchmarks 3 and 4: a class's journal and progress as the school admin reads them,
+    each checked equal to its hand-written statement's answer before measuring."""
+    bench = await classwork.build_class()
+    response = await ours.post(
+        "/graphql", json={"query": LOGIN, "variables": {"login": classwork.ADMIN, "password": PASSWORD}}
+    )
+    headers = {"Authorization": f"Bearer {response.json()['data']['login']['accessToken']}"}
+    results: dict[str, Any] = {
+        "class": {
+            "students": classwork.STUDENTS,
+            "subjects": len(classwork.SUBJECTS),
+            "lessons_per_subject": bench.lessons,
+            "term": f"{bench.term.name} {bench.term.start_date}..{bench.term.end_date}",
+            "grades": await models.Grade.filter(school_class_id=bench.school_class.id).count(),
+        }
+    }
+    arms = (
+        ("class_journal", classwork.JOURNAL, classwork.hand_journal, classwork.journal_rows),
+        ("class_progress", classwork.PROGRESS, classwork.hand_progress, classwork.progress_students),
+    )
+    targets = {"class_journal": classwork.JOURNAL_STATEMENTS, "class_progress": classwork.PROGRESS_STATEMENTS}
+    for name, query, hand_written_fn, extract in arms:
+        body = {"query": query, "variables": bench.variables()}
+        answer = (await ours.post("/graphql", json=body, headers=headers)).json()
+        if "errors" in answer:
+            raise RuntimeError(f"{name}: {answer['errors']}")
+        expected = await hand_written_fn(dialect, bench)
+        if name == "class_journal":
+            expected = [{k: v for k, v in r.items() if k != "_id"} for r in expected]
+        if extract(answer) != expected:
+            raise RuntimeError(f"{name}: the hand-written statement answers differently from GraphQL")
+
+        async def send(body: dict[str, Any] = body) -> httpx.Response:
+            return await ours.post("/graphql", json=body, headers=headers)
+
+        async def hand_arm(fn: Any = hand_written_fn) -> Any:
+            return await fn(dialect, bench)
+
+        results[name] = await dbtime.measure(send, hand_arm, args.rounds, args.seconds, targets[name])
+        results[name]["response_bytes"] = len(json.dumps(answer))
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ class _Round:
     request: list[float] = field(default_factory=list)
     replay: list[Sample] = field(default_factory=list)
     hand: list[Sample] = field(default_factory=list)
+    hand_call: list[float] = field(default_factory=list)  # the whole hand-written call, shaping included
 
     def median(self, arm: str, figure: Callable[[Sample], float]) -> float:
         samples: list[Sample] = getattr(self, arm)
@@ -36,9 +37,11 @@ async def measure(
     hand: Callable[[], Awaitable[Any]],
     rounds: int,
     seconds: float,
+    statements_target: int = STATEMENTS,
 ) -> dict[str, Any]:
-    """Three arms in turn, one thing at a time, for ``seconds`` per round: a live diary
-    request, its statements replayed, the hand-written statement."""
+    """Three arms in turn, one thing at a time, for ``seconds`` per round: a live request,
+    its statements replayed, the hand-written statement. ``statements_target`` is the exact
+    number of statements a live request must send."""
     timer = StatementTimer(connections.get("default"))
     timer.install()
     try:
@@ -58,13 +61,15 @@ async def measure(
                         current.replay.append(await timer.replay(statements))
                     else:
                         timer.reset()
+                        start = time.perf_counter()
                         await hand()
+                        current.hand_call.append(time.perf_counter() - start)
                         current.hand.append(timer.sample())
                 turn += 1
             done.append(current)
     finally:
         timer.uninstall()
-    return _figures(done, statements)
+    return _figures(done, statements, statements_target)
 
 
 async def _live(timer: StatementTimer, send: Callable[[], Awaitable[httpx.Response]]) -> tuple[Sample, float]:
@@ -73,7 +78,7 @@ async def _live(timer: StatementTimer, send: Callable[[], Awaitable[httpx.Respon
     response = await send()
     took = time.perf_counter() - start
     if response.status_code != 200 or b'"errors"' in response.content:
-        raise RuntimeError(f"diary request failed: {response.text[:500]}")
+        raise RuntimeError(f"request failed: {response.text[:500]}")
     return timer.sample(), took
 
 
@@ -81,7 +86,7 @@ def _nth(index: int) -> Callable[[Sample], float]:
     return lambda sample: sample.durations[index]
 
 
-def _figures(done: list[_Round], statements: list[Statement]) -> dict[str, Any]:
+def _figures(done: list[_Round], statements: list[Statement], target: int) -> dict[str, Any]:
     counts = {len(s.statements) for r in done for s in r.live}
     if {len(s.statements) for r in done for s in r.hand} != {1}:
         raise RuntimeError("the hand-written arm sent more than one statement")
@@ -94,11 +99,13 @@ def _figures(done: list[_Round], statements: list[Statement]) -> dict[str, Any]:
     busy = per_round("live", lambda s: s.busy)
     total = per_round("live", lambda s: s.total)
     ratio = report.spread(paired_ratios(replay, hand))
+    request = [statistics.median(r.request) for r in done]
+    hand_call = [statistics.median(r.hand_call) for r in done]
     return {
         "samples": sum(len(r.hand) for r in done),
         "statements": sorted(counts),
-        "statements_target": STATEMENTS,
-        "pass_statements": counts == {STATEMENTS},
+        "statements_target": target,
+        "pass_statements": counts == {target},
         "replay_ms": report.spread(replay, 1000),
         "hand_ms": report.spread(hand, 1000),
         "ratio": ratio,
@@ -109,7 +116,9 @@ def _figures(done: list[_Round], statements: list[Statement]) -> dict[str, Any]:
         },
         "live_busy_ms": report.spread(busy, 1000),
         "live_total_ms": report.spread(total, 1000),
-        "live_request_ms": report.spread([statistics.median(r.request) for r in done], 1000),
+        "live_request_ms": report.spread(request, 1000),
+        "hand_call_ms": report.spread(hand_call, 1000),
+        "ratio_request": report.spread(paired_ratios(request, hand_call)),
         "ratio_live_busy": report.spread(paired_ratios(busy, hand)),
         "ratio_live_total": report.spread(paired_ratios(total, hand)),
     }

@@ -40,7 +40,38 @@ def _x(ratio: dict[str, Any]) -> str:
     return f"{ratio['median']:.2f}x hand-written"
 
 
+def _classwork(number: int, title: str, db: dict[str, Any]) -> list[str]:
+    return [
+        "",
+        f"{number}. {title}, one thing at a time ({db['samples']} samples per arm and figure)",
+        _row("GraphQL request (in-process ASGI, whole request)", db["live_request_ms"], "ms"),
+        _row("hand-written statement + shaping in Python", db["hand_call_ms"], "ms"),
+        _row("ratio GraphQL / hand-written, time", db["ratio_request"], ""),
+        _row(f"ours: its {len(db['per_statement_ms'])} statements replayed one by one", db["replay_ms"], "ms"),
+        *(_row(f"  {label}", figure, "ms") for label, figure in db["per_statement_ms"].items()),
+        _row("hand-written: one statement", db["hand_ms"], "ms"),
+        _row("ratio database time ours / hand-written", db["ratio"], ""),
+        f"  {'statements per request, ours / hand-written':<44} {'/'.join(map(str, db['statements'])):>9} / 1"
+        f" {'':<10}  target {db['statements_target']:<6} {_verdict(db['pass_statements'])}",
+        f"  {'response bytes':<44} {db['response_bytes']:>9}",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
+    lines = [] if not results["throughput"] else _render_diary(results)
+    if "class" in results:
+        c = results["class"]
+        lines += [
+            "",
+            f"class of {c['students']} students, {c['subjects']} subjects x {c['lessons_per_subject']} lessons"
+            f" in {c['term']}, {c['grades']} grades; GraphQL and hand-written answers checked equal before measuring",
+            *_classwork(3, "Class journal (one subject, the whole term)", results["class_journal"]),
+            *_classwork(4, "Progress of every student of the class (all subjects)", results["class_progress"]),
+        ]
+    return "\n".join(lines)
+
+
+def _render_diary(results: dict[str, Any]) -> list[str]:
     meta, run, diary = results["environment"], results["options"], results["diary"]
     tp, db = results["throughput"], results["database_time"]
     lines = [
@@ -69,7 +100,7 @@ def render(results: dict[str, Any]) -> str:
         _row("  statements' durations added up", db["live_total_ms"], "ms", _x(db["ratio_live_total"])),
         _row("  the whole request, for scale", db["live_request_ms"], "ms"),
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def write(results: dict[str, Any], started: datetime) -> Path:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import models
 from resolvers import scales
+from resolvers.averages import StudentRange, Totals
 from resolvers.clock import today_utc
 from resolvers.errors import BadUserInput
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
@@ -65,24 +66,49 @@ async def load_diary(loaders: Loaders, student: models.Student, start: date, end
     return days
 
 
+def average_of(grades: list[models.Grade]) -> float | None:
+    """Plain mean of the numeric values, 2 decimals; ``None`` without any."""
+    values = [g.numeric_value for g in grades if g.numeric_value is not None]
+    return scales.round_average(sum(values) / len(values)) if values else None
+
+
+def weighted_average_of(grades: list[models.Grade]) -> float | None:
+    """Mean weighted by each grade's weight, 2 decimals; ``None`` without any."""
+    counted = [(g.numeric_value, g.weight) for g in grades if g.numeric_value is not None]
+    total = sum(w for _, w in counted)
+    return scales.round_average(sum(v * w for v, w in counted) / total) if total else None
+
+
 @dataclass
 class SubjectProgressData:
+    """A child's figures in one subject over ``start``..``end``, added up by the database;
+    the grades themselves are loaded only when asked for (``grades_key``)."""
+
     subject_id: int
-    grades: list[models.Grade]
-    absences: int
-    unexcused_absences: int
-    late: int
+    student_id: int
+    start: date
+    end: date
+    absences: int = 0
+    unexcused_absences: int = 0
+    late: int = 0
+    # The class the child had the subject in (the latest, after a transfer), for class figures.
+    school_class_id: int | None = None
+    counted: int = 0
+    plain_total: float = 0.0
+    weighted: Totals = field(default_factory=Totals)
+
+    @property
+    def grades_key(self) -> RangeKey:
+        return RangeKey(self.student_id, self.start, self.end)
 
     @property
     def average(self) -> float | None:
-        values = [g.numeric_value for g in self.grades if g.numeric_value is not None]
-        return scales.round_average(sum(values) / len(values)) if values else None
+        return scales.round_average(self.plain_total / self.counted) if self.counted else None
 
     @property
     def weighted_average(self) -> float | None:
-        counted = [(g.numeric_value, g.weight) for g in self.grades if g.numeric_value is not None]
-        total = sum(w for _, w in counted)
-        return scales.round_average(sum(v * w for v, w in counted) / total) if total else None
+        w = self.weighted
+        return scales.round_average(w.total / w.weight) if w.weight else None
 
 
 async def resolve_term(loaders: Loaders, student: models.Student, term_id: int | None) -> models.Term | None:
@@ -97,27 +123,30 @@ async def resolve_term(loaders: Loaders, student: models.Student, term_id: int |
 
 
 async def load_progress(loaders: Loaders, student: models.Student, term: models.Term) -> list[SubjectProgressData]:
-    """Per subject taught to the child in the term (up to today): grades, plain and weighted
-    averages, absences. Subjects come from the lessons, so one without grades still shows."""
+    """Per subject taught to the child in the term (up to today): plain and weighted
+    averages, absences. Subjects come from the lessons, so one without grades still shows.
+    Both are added up by the database: a whole class's progress must not build every lesson
+    and grade of the term as objects."""
     end = min(term.end_date, max(today_utc(), term.start_date))
-    key = RangeKey(student.id, term.start_date, end)
-    rows, grades = await asyncio.gather(loaders.diary_by_student.load(key), loaders.grades_by_student.load(key))
+    key = StudentRange(student.id, term.start_date, end)
+    counts, totals = await asyncio.gather(
+        loaders.lesson_counts_by_student.load(key), loaders.grade_totals_by_student.load(key)
+    )
     progress: dict[int, SubjectProgressData] = {}
 
     def entry(subject_id: int) -> SubjectProgressData:
-        return progress.setdefault(subject_id, SubjectProgressData(subject_id, [], 0, 0, 0))
+        return progress.setdefault(subject_id, SubjectProgressData(subject_id, student.id, term.start_date, end))
 
-    for row in rows:
-        item = entry(row.lesson.subject_id)
-        status = row.attendance.status if row.attendance else None
-        if status in (models.AttendanceStatus.ABSENT_EXCUSED, models.AttendanceStatus.ABSENT_UNEXCUSED):
-            item.absences += 1
-            if status == models.AttendanceStatus.ABSENT_UNEXCUSED:
-                item.unexcused_absences += 1
-        elif status == models.AttendanceStatus.LATE:
-            item.late += 1
-    for grade in grades:
-        entry(grade.subject_id).grades.append(grade)
+    for count in counts:  # by the last day of the subject in each class: the latest class wins
+        item = entry(count.subject_id)
+        item.school_class_id = count.class_id
+        item.absences += count.absences
+        item.unexcused_absences += count.unexcused
+        item.late += count.late
+    for total in totals:
+        graded = entry(total.subject_id)
+        graded.counted, graded.plain_total, graded.weighted = total.counted, total.plain, total.weighted
+        graded.school_class_id = graded.school_class_id or total.class_id
     subjects = await loaders.subject_by_id.load_many(list(progress))
     names = {s.id: s.name for s in subjects if s is not None}
     return sorted(progress.values(), key=lambda p: (names.get(p.subject_id, ""), p.subject_id))

@@ -18,7 +18,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 
 import models
-from resolvers import policy, sql
+from resolvers import averages, policy, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 
@@ -144,6 +144,27 @@ class Loaders:
         )
         self.absence_notice_items_by_notice: DataLoader[int, list[models.AbsenceNoticeItem]] = DataLoader(
             self._absence_notice_items_by_notice
+        )
+
+        # Progress: final grades and the aggregates that compare a child with the class.
+        self.term_grades_by_student: DataLoader[tuple[int, str], list[models.TermGrade]] = DataLoader(
+            self._term_grades_by_student
+        )
+        self.subject_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]] = DataLoader(
+            averages.totals_by_subject
+        )
+        self.student_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]] = DataLoader(
+            averages.totals_by_student
+        )
+        self.day_totals_by_chart: DataLoader[averages.ChartKey, list[averages.DayTotals]] = DataLoader(
+            averages.totals_by_day
+        )
+        self.term_by_id: DataLoader[int, models.Term | None] = DataLoader(_by_id(models.Term))
+        self.lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]] = DataLoader(
+            averages.lesson_counts
+        )
+        self.grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]] = DataLoader(
+            averages.grade_totals
         )
 
     async def _student_visible(self, ids: list[int]) -> list[bool]:
@@ -372,3 +393,11 @@ class Loaders:
         rows = await models.AbsenceNoticeItem.filter(notice_id__in=set(ids)).order_by("date", "id")
         grouped = _group(rows, lambda i: i.notice_id)
         return [grouped.get(i, []) for i in ids]
+
+    async def _term_grades_by_student(self, keys: list[tuple[int, str]]) -> list[list[models.TermGrade]]:
+        """Final grades per (student id, period key "term:<id>" / "year:<id>"), every subject."""
+        rows = await models.TermGrade.filter(
+            student_id__in={k[0] for k in keys}, period_key__in={k[1] for k in keys}
+        ).order_by("subject_id", "id")
+        grouped = _group(rows, lambda t: (t.student_id, t.period_key))
+        return [grouped.get(k, []) for k in keys]

@@ -197,6 +197,22 @@ def visible_terms(viewer: Viewer) -> QuerySet[models.Term]:
     return models.Term.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
 
 
+def visible_term_grades(viewer: Viewer) -> QuerySet[models.TermGrade]:
+    """Final grades have the audience of the student's grades: the family, the teachers of
+    the student's classes, the admins of the school and its district."""
+    return models.TermGrade.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+
+
+def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolClass]:
+    """Classes whose journal of ``subject_id`` (every student's grades and attendance on one
+    grid) the viewer may read: the teachers assigned to that class + subject, and the admins
+    of the school or its district. Not parents, students, homeroom or other teachers: a
+    journal shows the whole class, which only those who keep or supervise it may see."""
+    uid = _uid(viewer)
+    assigned = models.TeachingAssignment.filter(teacher_id=uid, subject_id=subject_id).values("school_class_id")
+    return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
+
+
 # --- checks -------------------------------------------------------------------------
 
 

@@ -75,3 +75,9 @@ class RevisionAction(Enum):
     CREATED = strawberry.enum_value("CREATED", description="The grade was given.")
     UPDATED = strawberry.enum_value("UPDATED", description="The grade was corrected.")
     DELETED = strawberry.enum_value("DELETED", description="The grade was removed.")
+
+
+@strawberry.enum(description="How a progress chart groups days.")
+class ChartBucket(Enum):
+    WEEK = strawberry.enum_value("WEEK", description="Weeks starting on Monday.")
+    MONTH = strawberry.enum_value("MONTH", description="Calendar months starting on the 1st.")

@@ -10,7 +10,9 @@ import strawberry
 
 import models
 from resolvers import diary as diary_resolvers
+from resolvers import journal as journal_resolvers
 from resolvers import policy, scales
+from resolvers import progress as progress_resolvers
 from resolvers.context import Context
 from resolvers.errors import Unauthenticated
 from resolvers.ids import pk_of, to_global_id
@@ -18,6 +20,7 @@ from resolvers.loaders import RangeKey
 from schema.enums import (
     AttendanceStatus,
     BellVariant,
+    ChartBucket,
     DayKind,
     DayOffKind,
     GradeKind,
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
     from schema.attendance import AttendanceRevision, RegisterRow
     from schema.grades import GradeRevision
+    from schema.journal import ClassJournal
+    from schema.progress import ClassRank, ProgressPoint, TermGrade
     from schema.remarks import Remark
 
 Info = strawberry.Info[Context, None]
@@ -265,6 +270,25 @@ class SchoolClass(Node):
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
         rows = await info.context.loaders.lessons_by_class.load(RangeKey(self.model.id, from_, to))
         return [Lesson(model=x) for x in rows]
+
+    @strawberry.field(
+        description="The journal of one subject over a term (default: the current one): every student at every"
+        " lesson. For the teachers of that class + subject and the school's admins; null for everyone else."
+    )
+    async def journal(
+        self,
+        info: Info,
+        subject_id: Annotated[strawberry.ID, strawberry.argument(description="A `Subject` id.")],
+        term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
+    ) -> Annotated[ClassJournal, strawberry.lazy("schema.journal")] | None:
+        from schema.journal import ClassJournal
+
+        subject_pk = pk_of(subject_id, "Subject")
+        term_pk = pk_of(term_id, "Term") if term_id is not None else None
+        if subject_pk is None or (term_id is not None and term_pk is None):
+            return None
+        data = await journal_resolvers.load_journal(info.context.loaders, self.model, subject_pk, term_pk)
+        return ClassJournal(data=data) if data else None
 
 
 @strawberry.type(description="A teacher's class + subject pair: what they teach and may grade.")
@@ -552,6 +576,8 @@ class DiaryDay:
 @strawberry.type(description="A child's standing in one subject over a term.")
 class SubjectProgress:
     data: strawberry.Private[diary_resolvers.SubjectProgressData]
+    student: strawberry.Private[models.Student | None] = None
+    term: strawberry.Private[models.Term | None] = None
 
     @strawberry.field(description="The subject.")
     async def subject(self, info: Info) -> Subject:
@@ -559,8 +585,9 @@ class SubjectProgress:
         return Subject(model=_must(s, "subject"))
 
     @strawberry.field(description="The term's grades in date order.")
-    def grades(self) -> list[Grade]:
-        return [Grade(model=g) for g in self.data.grades]
+    async def grades(self, info: Info) -> list[Grade]:
+        rows = await info.context.loaders.grades_by_student.load(self.data.grades_key)
+        return [Grade(model=g) for g in rows if g.subject_id == self.data.subject_id]
 
     @strawberry.field(description="Plain mean of the numeric values, 2 decimals; null without grades.")
     def average(self) -> float | None:
@@ -581,6 +608,39 @@ class SubjectProgress:
     @strawberry.field(description="Lessons come to late.")
     def late(self) -> int:
         return self.data.late
+
+    @strawberry.field(description="The final grade set for this term, or null until a teacher sets it.")
+    async def term_grade(self, info: Info) -> Annotated[TermGrade, strawberry.lazy("schema.progress")] | None:
+        from schema.progress import TermGrade
+
+        if self.student is None or self.term is None:
+            return None
+        found = await progress_resolvers.term_grade(
+            info.context.loaders, self.student.id, self.data.subject_id, self.term
+        )
+        return TermGrade(model=found) if found else None
+
+    @strawberry.field(
+        description="The final grade the weighted average suggests by the school's rounding rule; null without grades."
+    )
+    async def suggested_grade(self, info: Info) -> GradeMark | None:
+        if self.student is None:
+            return None
+        mark = await progress_resolvers.suggested(
+            info.context.loaders, self.student.school_id, self.data.weighted_average
+        )
+        return GradeMark(value=mark.value, numeric_value=mark.numeric) if mark else None
+
+    @strawberry.field(
+        description="All grades of every student of the child's class in the subject over the term, weighted,"
+        " 2 decimals; null without grades."
+    )
+    async def class_weighted_average(self, info: Info) -> float | None:
+        if self.term is None:
+            return None
+        return await progress_resolvers.class_weighted_average(
+            info.context.loaders, self.data.school_class_id, self.data.subject_id, self.term
+        )
 
 
 @strawberry.type(description="A child on a school's roll.")
@@ -645,11 +705,54 @@ class Student(Node):
             pk = pk_of(term_id, "Term")
             if pk is None:
                 return []
-        term = await diary_resolvers.resolve_term(info.context.loaders, self.model, pk)
+        term = await progress_resolvers.resolve_school_term(info.context.loaders, self.model.school_id, pk)
         if term is None:
             return []
         rows = await diary_resolvers.load_progress(info.context.loaders, self.model, term)
-        return [SubjectProgress(data=p) for p in rows]
+        return [SubjectProgress(data=p, student=self.model, term=term) for p in rows]
+
+    @strawberry.field(
+        description="The child's weighted average in one subject week by week or month by month, with the class's."
+        " Every bucket of the range appears (empty ones with nulls). At most 366 days (BAD_USER_INPUT)."
+    )
+    async def progress_chart(
+        self,
+        info: Info,
+        subject_id: Annotated[strawberry.ID, strawberry.argument(description="A `Subject` id.")],
+        from_: FromArg,
+        to: Annotated[dt.date, strawberry.argument(description="Last day, inclusive. At most 366 days after `from`.")],
+        bucket: Annotated[ChartBucket, strawberry.argument(description="Weeks or months.")] = ChartBucket.WEEK,
+    ) -> list[Annotated[ProgressPoint, strawberry.lazy("schema.progress")]]:
+        from schema.progress import ProgressPoint
+
+        diary_resolvers.check_range(from_, to, progress_resolvers.MAX_CHART_DAYS)
+        pk = pk_of(subject_id, "Subject")
+        subject = await info.context.loaders.subject_by_id.load(pk) if pk is not None else None
+        if subject is None or subject.school_id != self.model.school_id:
+            return []
+        kind = progress_resolvers.Bucket[bucket.name]
+        points = await progress_resolvers.load_chart(info.context.loaders, self.model, subject.id, from_, to, kind)
+        return [ProgressPoint(data=p) for p in points]
+
+    @strawberry.field(
+        description="The child's place in their current class by the weighted average of all the term's grades"
+        " (default: the current term); null for an unknown term."
+    )
+    async def rank(
+        self,
+        info: Info,
+        term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
+    ) -> Annotated[ClassRank, strawberry.lazy("schema.progress")] | None:
+        from schema.progress import ClassRank
+
+        pk = pk_of(term_id, "Term") if term_id is not None else None
+        if term_id is not None and pk is None:
+            return None
+        term = await progress_resolvers.resolve_school_term(info.context.loaders, self.model.school_id, pk)
+        if term is None:
+            return None
+        data = await progress_resolvers.load_rank(info.context.loaders, self.model, term)
+        return ClassRank(data=data) if data else None
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")

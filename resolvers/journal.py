@@ -1,0 +1,196 @@
+"""The class journal: one subject of one class over a term, every student x every lesson,
+as a teacher keeps it, and its CSV export.
+
+Costs a fixed number of statements whatever the size of the class and the term: one each
+for the visibility check, the lessons, the roster, the grades, the attendance and the
+final grades (plus the subject, the terms and the school through the request's loaders)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from tortoise.expressions import Q, Subquery
+
+import models
+from resolvers import policy, scales
+from resolvers.context import Viewer
+from resolvers.diary import average_of, weighted_average_of
+from resolvers.ids import pk_of
+from resolvers.loaders import Loaders
+from resolvers.progress import period_key, resolve_school_term
+
+
+@dataclass
+class JournalCellData:
+    lesson: models.Lesson
+    grades: list[models.Grade]
+    attendance: models.Attendance | None
+
+
+@dataclass
+class JournalRowData:
+    student: models.Student
+    cells: list[JournalCellData]
+    grades: list[models.Grade]  # every grade of the term, out-of-lesson ones included
+    term_grade: models.TermGrade | None
+    suggested: scales.Mark | None
+    average: float | None
+    weighted_average: float | None
+
+
+@dataclass
+class JournalData:
+    school_class: models.SchoolClass
+    subject: models.Subject
+    term: models.Term
+    lessons: list[models.Lesson]
+    rows: list[JournalRowData]
+
+
+async def load_journal(
+    loaders: Loaders, school_class: models.SchoolClass, subject_id: int, term_id: int | None
+) -> JournalData | None:
+    """The journal, or ``None`` when the viewer may not read it (see
+    ``policy.journal_classes``), the subject is another school's, or the term is unknown."""
+    readable = policy.journal_classes(loaders.viewer, subject_id).filter(id=school_class.id).exists()
+    allowed, subject, term, school = await asyncio.gather(
+        readable,
+        loaders.subject_by_id.load(subject_id),
+        resolve_school_term(loaders, school_class.school_id, term_id),
+        loaders.school_by_id.load(school_class.school_id),
+    )
+    if not allowed or subject is None or subject.school_id != school_class.school_id or term is None:
+        return None
+    if school is None:
+        return None
+    start, end = term.start_date, term.end_date
+    lessons_q = models.Lesson.filter(school_class_id=school_class.id, subject_id=subject_id, date__gte=start)
+    lessons_q = lessons_q.filter(date__lte=end)
+    enrolled = models.Enrollment.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=start), school_class_id=school_class.id, start_date__lte=end
+    )
+    lessons, enrollments, grades, marks, final = await asyncio.gather(
+        lessons_q.order_by("date", "period", "id"),
+        enrolled.select_related("student").order_by("student__full_name", "student_id", "start_date"),
+        models.Grade.filter(
+            school_class_id=school_class.id,
+            subject_id=subject_id,
+            date__gte=start,
+            date__lte=end,
+            deleted_at__isnull=True,
+        ).order_by("date", "created_at", "id"),
+        models.Attendance.filter(lesson_id__in=Subquery(lessons_q.values("id"))),
+        models.TermGrade.filter(
+            student_id__in=Subquery(enrolled.values("student_id")), subject_id=subject_id, period_key=period_key(term)
+        ),
+    )
+    loaders.prime_many(loaders.lesson_by_id, lessons)
+    by_cell: dict[tuple[int, int | None], list[models.Grade]] = defaultdict(list)
+    by_student: dict[int, list[models.Grade]] = defaultdict(list)
+    for grade in grades:
+        by_cell[grade.student_id, grade.lesson_id].append(grade)
+        by_student[grade.student_id].append(grade)
+    attendance = {(a.student_id, a.lesson_id): a for a in marks}
+    finals = {t.student_id: t for t in final}
+    rows: list[JournalRowData] = []
+    seen: set[int] = set()
+    for enrollment in enrollments:
+        student = enrollment.student
+        if student.id in seen:  # left and came back: one row
+            continue
+        seen.add(student.id)
+        loaders.student_by_id.prime(student.id, student)
+        cells = [
+            JournalCellData(lesson, by_cell.get((student.id, lesson.id), []), attendance.get((student.id, lesson.id)))
+            for lesson in lessons
+        ]
+        own = by_student.get(student.id, [])
+        weighted = weighted_average_of(own)
+        rows.append(
+            JournalRowData(
+                student,
+                cells,
+                own,
+                finals.get(student.id),
+                scales.suggest(school, weighted),
+                average_of(own),
+                weighted,
+            )
+        )
+    return JournalData(school_class, subject, term, lessons, rows)
+
+
+# --- CSV ----------------------------------------------------------------------------
+
+_ATTENDANCE = {
+    models.AttendanceStatus.ABSENT_UNEXCUSED: "abs",
+    models.AttendanceStatus.ABSENT_EXCUSED: "exc",
+}
+
+
+def _cell(cell: JournalCellData) -> str:
+    parts = [g.value for g in cell.grades]
+    mark = cell.attendance
+    if mark is not None and mark.status in _ATTENDANCE:
+        parts.append(_ATTENDANCE[mark.status])
+    elif mark is not None and mark.status == models.AttendanceStatus.LATE:
+        parts.append(f"late {mark.late_minutes}" if mark.late_minutes is not None else "late")
+    return " ".join(parts)
+
+
+def journal_csv(journal: JournalData) -> str:
+    """The journal grid as CSV (RFC 4180: CRLF line ends, fields quoted when needed)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    columns = [f"{lesson.date.isoformat()} #{lesson.period}" for lesson in journal.lessons]
+    writer.writerow(["Student", *columns, "Weighted average", "Suggested", "Term grade"])
+    for row in journal.rows:
+        writer.writerow(
+            [
+                row.student.full_name,
+                *(_cell(c) for c in row.cells),
+                f"{row.weighted_average:.2f}" if row.weighted_average is not None else "",
+                row.suggested.value if row.suggested else "",
+                row.term_grade.value if row.term_grade else "",
+            ]
+        )
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class JournalExport:
+    filename: str  # as named, UTF-8
+    text: str
+
+    @property
+    def content_disposition(self) -> str:
+        """An attachment with an ASCII fallback name and the real one (RFC 6266 / 5987)."""
+        fallback = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]", "-", self.filename)).strip("-")
+        return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(self.filename, safe='')}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[\W_]+", "-", text).strip("-") or "x"
+
+
+async def export_journal(viewer: Viewer, class_id: str, subject_id: str, term_id: str | None) -> JournalExport | None:
+    """The CSV download of a journal by global ids, or ``None`` when any id is malformed or
+    unknown, or the journal is not the viewer's to read (not yours = not there)."""
+    class_pk, subject_pk = pk_of(class_id, "SchoolClass"), pk_of(subject_id, "Subject")
+    term_pk = pk_of(term_id, "Term") if term_id else None
+    if class_pk is None or subject_pk is None or (term_id and term_pk is None):
+        return None
+    school_class = await policy.journal_classes(viewer, subject_pk).filter(id=class_pk).first()
+    if school_class is None:
+        return None
+    journal = await load_journal(Loaders(viewer), school_class, subject_pk, term_pk)
+    if journal is None:
+        return None
+    name = f"journal-{school_class.name}-{_slug(journal.subject.name)}-{_slug(journal.term.name)}.csv"
+    return JournalExport(name, journal_csv(journal))

@@ -1,0 +1,159 @@
+"""A child's progress compared with the class: final grades, suggested grades, class
+averages, the progress chart and the class rank. Read side only; every figure comes from
+batched loaders, so a request costs the same statements for one child or several.
+
+Class figures are anonymous aggregates: nothing here returns another child's name or id."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+import models
+from resolvers import scales
+from resolvers.averages import ChartKey, ClassRange, Totals
+from resolvers.clock import today_utc
+from resolvers.loaders import Loaders
+
+MAX_CHART_DAYS = 366
+
+
+class Bucket(StrEnum):
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+
+def weighted(totals: Totals | None) -> float | None:
+    """The weighted average of some totals, 2 decimals; ``None`` without counted grades."""
+    if totals is None or not totals.weight:
+        return None
+    return scales.round_average(totals.total / totals.weight)
+
+
+def period_key(term: models.Term) -> str:
+    return f"term:{term.id}"
+
+
+async def resolve_school_term(loaders: Loaders, school_id: int, term_id: int | None) -> models.Term | None:
+    """The requested term of the school (None if it is another school's), or the one
+    containing today, else the last one that started, else the first."""
+    terms = await loaders.terms_by_school.load(school_id)
+    loaders.prime_many(loaders.term_by_id, terms)
+    if term_id is not None:
+        return next((t for t in terms if t.id == term_id), None)
+    started = [t for t in terms if t.start_date <= today_utc()]
+    return started[-1] if started else (terms[0] if terms else None)
+
+
+async def term_grade(loaders: Loaders, student_id: int, subject_id: int, term: models.Term) -> models.TermGrade | None:
+    """The final grade set for the student in the subject for the term, if any."""
+    rows = await loaders.term_grades_by_student.load((student_id, period_key(term)))
+    return next((t for t in rows if t.subject_id == subject_id), None)
+
+
+async def suggested(loaders: Loaders, school_id: int, average: float | None) -> scales.Mark | None:
+    """The mark the school's rounding rule makes of ``average`` (None without an average)."""
+    if average is None:
+        return None
+    school = await loaders.school_by_id.load(school_id)
+    return scales.suggest(school, average) if school is not None else None
+
+
+async def class_weighted_average(
+    loaders: Loaders, class_id: int | None, subject_id: int, term: models.Term
+) -> float | None:
+    """All grades of every student of the class in the subject over the term, weighted."""
+    if class_id is None:
+        return None
+    by_subject = await loaders.subject_totals_by_class.load(ClassRange(class_id, term.start_date, term.end_date))
+    return weighted(by_subject.get(subject_id))
+
+
+# --- the progress chart ---------------------------------------------------------------
+
+
+@dataclass
+class ProgressPointData:
+    bucket_start: date
+    weighted_average: float | None
+    running_weighted_average: float | None
+    class_weighted_average: float | None
+    grade_count: int
+
+
+def bucket_start(day: date, bucket: Bucket) -> date:
+    """Monday of the day's week, or the 1st of its month."""
+    return day - timedelta(days=day.weekday()) if bucket == Bucket.WEEK else day.replace(day=1)
+
+
+def next_bucket(start: date, bucket: Bucket) -> date:
+    if bucket == Bucket.WEEK:
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+async def load_chart(
+    loaders: Loaders, student: models.Student, subject_id: int, start: date, end: date, bucket: Bucket
+) -> list[ProgressPointData]:
+    """Every bucket from the one containing ``start`` to the one containing ``end``; only
+    grades from ``start`` to ``end`` count. The running average runs from ``start``."""
+    days = await loaders.day_totals_by_chart.load(ChartKey(student.id, subject_id, start, end))
+    points: list[ProgressPointData] = []
+    running = Totals()
+    position = 0
+    first = bucket_start(start, bucket)
+    while first <= end:
+        after = next_bucket(first, bucket)
+        own, in_class, count = Totals(), Totals(), 0
+        while position < len(days) and days[position].day < after:
+            own, in_class = own + days[position].own, in_class + days[position].in_class
+            count += days[position].own_count
+            position += 1
+        running = running + own
+        points.append(ProgressPointData(first, weighted(own), weighted(running), weighted(in_class), count))
+        first = after
+    return points
+
+
+# --- the class rank ---------------------------------------------------------------------
+
+
+@dataclass
+class RankData:
+    position: int | None
+    class_size: int
+    weighted_average: float | None
+    class_weighted_average: float | None
+    distribution: list[tuple[scales.Mark, int]]
+
+
+def competition_position(averages: list[float], own: float) -> int:
+    """Standard competition ranking (1, 2, 2, 4): one more than the number of better averages."""
+    return 1 + sum(1 for a in averages if a > own)
+
+
+async def load_rank(loaders: Loaders, student: models.Student, term: models.Term) -> RankData | None:
+    """The child's position in their current class by the weighted average of all the
+    term's grades, with the class's anonymous distribution of suggested marks."""
+    school_class, school = await asyncio.gather(
+        loaders.class_by_student.load(student.id), loaders.school_by_id.load(student.school_id)
+    )
+    if school_class is None or school is None:
+        return None
+    totals = await loaders.student_totals_by_class.load(ClassRange(school_class.id, term.start_date, term.end_date))
+    averages = {sid: avg for sid, t in totals.items() if (avg := weighted(t)) is not None}
+    own = averages.get(student.id)
+    counts = Counter(mark.value for avg in averages.values() if (mark := scales.suggest(school, avg)) is not None)
+    overall = Totals()
+    for t in totals.values():
+        overall = overall + t
+    return RankData(
+        position=competition_position(list(averages.values()), own) if own is not None else None,
+        class_size=len(averages),
+        weighted_average=own,
+        class_weighted_average=weighted(overall),
+        distribution=[(mark, counts.get(mark.value, 0)) for mark in scales.marks(school)],
+    )
