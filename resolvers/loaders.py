@@ -111,6 +111,7 @@ class Loaders:
         self.student_by_id: DataLoader[int, models.Student | None] = DataLoader(_by_id(models.Student))
         self.grade_by_id: DataLoader[int, models.Grade | None] = DataLoader(_by_id(models.Grade))
         self.homework_by_id: DataLoader[int, models.Homework | None] = DataLoader(self._homework_by_id)
+        self.term_grade_by_id: DataLoader[int, models.TermGrade | None] = DataLoader(_by_id(models.TermGrade))
         self.class_by_student: DataLoader[int, models.SchoolClass | None] = DataLoader(self._class_by_student)
         self.students_by_class: DataLoader[int, list[models.Student]] = DataLoader(self._students_by_class)
         self.diary_by_student: DataLoader[RangeKey, list[DiaryRow]] = DataLoader(self._diary_by_student)
@@ -119,6 +120,9 @@ class Loaders:
             self._removed_grades_by_student
         )
         self.revisions_by_grade: DataLoader[int, list[models.GradeRevision]] = DataLoader(self._revisions_by_grade)
+        self.revisions_by_term_grade: DataLoader[int, list[models.TermGradeRevision]] = DataLoader(
+            self._revisions_by_term_grade
+        )
         self.homework_by_lesson: DataLoader[int, list[models.Homework]] = DataLoader(self._homework_by_lesson)
         self.days_off_by_school: DataLoader[RangeKey, list[models.DayOff]] = DataLoader(self._days_off_by_school)
         self.lessons_by_class: DataLoader[RangeKey, list[models.Lesson]] = DataLoader(self._lessons_by_class)
@@ -256,6 +260,11 @@ class Loaders:
     async def _revisions_by_grade(self, ids: list[int]) -> list[list[models.GradeRevision]]:
         rows = await models.GradeRevision.filter(grade_id__in=set(ids)).order_by("at", "id")
         grouped = _group(rows, lambda r: r.grade_id)
+        return [grouped.get(i, []) for i in ids]
+
+    async def _revisions_by_term_grade(self, ids: list[int]) -> list[list[models.TermGradeRevision]]:
+        rows = await models.TermGradeRevision.filter(term_grade_id__in=set(ids)).order_by("at", "id")
+        grouped = _group(rows, lambda r: r.term_grade_id)
         return [grouped.get(i, []) for i in ids]
 
     async def _homework_by_lesson(self, ids: list[int]) -> list[list[models.Homework]]:

@@ -8,6 +8,7 @@ import strawberry
 
 import models
 from resolvers import progress
+from schema.enums import RevisionAction
 from schema.types import GradeMark, Info, Node, Student, Subject, Term, User, _must
 
 
@@ -55,6 +56,41 @@ class TermGrade(Node):
     @strawberry.field(description="When it was last changed.")
     def updated_at(self) -> dt.datetime:
         return self.model.updated_at
+
+    @strawberry.field(description="Every time it was set, oldest first: who, when, from what to what, and why.")
+    async def history(self, info: Info) -> list[TermGradeRevision]:
+        rows = await info.context.loaders.revisions_by_term_grade.load(self.model.id)
+        return [TermGradeRevision(model=r) for r in rows]
+
+
+@strawberry.type(description="One change of a final grade.")
+class TermGradeRevision:
+    model: strawberry.Private[models.TermGradeRevision]
+
+    @strawberry.field(description="Set for the first time, or changed.")
+    def action(self) -> RevisionAction:
+        return RevisionAction(self.model.action.value)
+
+    @strawberry.field(description="When.")
+    def at(self) -> dt.datetime:
+        return self.model.at
+
+    @strawberry.field(description="Who set it.")
+    async def by(self, info: Info) -> User | None:
+        user = await info.context.loaders.user_by_id.load(self.model.actor_id)
+        return User(model=user) if user else None
+
+    @strawberry.field(description="The value before (null the first time).")
+    def old_value(self) -> str | None:
+        return self.model.old_value
+
+    @strawberry.field(description="The value after.")
+    def new_value(self) -> str | None:
+        return self.model.new_value
+
+    @strawberry.field(description="Why, as the teacher wrote it (required once the grade was over a day old).")
+    def reason(self) -> str | None:
+        return self.model.reason
 
 
 @strawberry.type(description="One week or month of a child's progress chart in one subject.")

@@ -11,7 +11,7 @@ import strawberry
 
 import models
 from resolvers import events
-from schema import remarks, types
+from schema import progress, remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -29,6 +29,9 @@ class DiaryEventKind(Enum):
         "HOMEWORK_REMOVED", description="Homework was removed: drop it (`homework.removed` is true)."
     )
     REMARK_ADDED = strawberry.enum_value("REMARK_ADDED", description="A teacher wrote a remark.")
+    TERM_GRADE_SET = strawberry.enum_value(
+        "TERM_GRADE_SET", description="A final grade for a term or the year was set or changed."
+    )
 
 
 @strawberry.type(description="Something new in a child's diary.")
@@ -80,14 +83,22 @@ class DiaryEvent:
         remark = await info.context.loaders.visible_remark_by_id.load(self.row.remark_id)
         return remarks.Remark(model=remark) if remark else None
 
+    @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
+    async def term_grade(self, info: Info) -> progress.TermGrade | None:
+        if self.row.term_grade_id is None:
+            return None
+        found = await info.context.loaders.term_grade_by_id.load(self.row.term_grade_id)
+        return progress.TermGrade(model=found) if found else None
+
 
 @strawberry.type(description="Live updates over WebSocket.")
 class Subscription:
     @strawberry.subscription(
         description=(
-            "Grades, attendance, homework and remarks of one student, or of all your children when `studentId` is "
-            "omitted. `after` resumes: events newer than that cursor are replayed first, then live events "
-            "follow, none twice. An unknown cursor is BAD_USER_INPUT (refetch, then subscribe without it)."
+            "Grades, final grades, attendance, homework and remarks of one student, or of all your children "
+            "when `studentId` is omitted. `after` resumes: events newer than that cursor are replayed first, "
+            "then live events follow, none twice. An unknown cursor is BAD_USER_INPUT (refetch, then "
+            "subscribe without it)."
         ),
         permission_classes=[IsAuthenticated],
     )

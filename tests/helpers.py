@@ -6,6 +6,7 @@ import socket
 from datetime import UTC, datetime
 
 import httpx
+from tortoise.models import Model
 
 import models
 from resolvers.ids import to_global_id
@@ -52,7 +53,7 @@ async def future_lesson(class_name: str, subject: str, school: str = "School No.
     return lesson
 
 
-def gid(obj: models.Student | models.Lesson | models.Grade | models.SchoolClass | models.School, name: str) -> str:
+def gid(obj: Model, name: str) -> str:
     return to_global_id(name, obj.pk)
 
 

@@ -309,7 +309,7 @@ async def test_rank_is_competition_ranking_of_weighted_averages(parent: Client) 
     for g in grades:
         by_student.setdefault(g.student_id, []).append(g)
     averages = {sid: a for sid, gs in by_student.items() if (a := _weighted(gs)) is not None}
-    rank = (await parent.data(RANK, id=gid(child, "Student"), term=gid(term, "Term")))["student"]["rank"]  # type: ignore[arg-type]
+    rank = (await parent.data(RANK, id=gid(child, "Student"), term=gid(term, "Term")))["student"]["rank"]
     assert rank["classSize"] == len(averages) > 1
     assert rank["weightedAverage"] == averages[child.id]
     assert rank["position"] == 1 + sum(1 for a in averages.values() if a > averages[child.id])

@@ -149,6 +149,7 @@ ENUMS = {
         "HOMEWORK_CHANGED",
         "HOMEWORK_REMOVED",
         "REMARK_ADDED",
+        "TERM_GRADE_SET",
     },
 }
 UNIONS = {

@@ -1,0 +1,165 @@
+"""Final grades: a subject teacher sets a student's grade for a term, or for the year.
+
+Setting it again changes it, with a revision like any grade (a reason once it is over a
+day old). The student's class is the one they are in today; the teacher must teach that
+class the subject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub import events
+from resolvers import grades, policy, scales
+from resolvers.clock import now_utc, today_utc
+from resolvers.context import Context
+from resolvers.errors import FieldProblem, NotFound
+from resolvers.events import publish_outbox_event
+from resolvers.ids import pk_of
+
+REASON_AFTER = timedelta(hours=24)
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class TermGradeInput:
+    student_id: str
+    subject_id: str
+    term_id: str | None
+    value: str
+    comment: str | None = None
+    reason: str | None = None
+
+
+def period_key(term: models.Term | None, year_id: int) -> str:
+    return f"term:{term.id}" if term is not None else f"year:{year_id}"
+
+
+async def _class_today(student_id: int) -> models.SchoolClass | None:
+    today = today_utc()
+    enrollment = (
+        await models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today), student_id=student_id, start_date__lte=today
+        )
+        .select_related("school_class")
+        .first()
+    )
+    return enrollment.school_class if enrollment else None
+
+
+async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade:
+    teacher_id = await grades.require_teacher(ctx)
+    student_pk, subject_pk = pk_of(data.student_id, "Student"), pk_of(data.subject_id, "Subject")
+    student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
+    if student is None:
+        raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+    subject = await policy.visible_subjects(ctx.viewer).filter(id=subject_pk).first() if subject_pk else None
+    if subject is None:
+        raise NotFound("No such subject.", "SUBJECT_NOT_FOUND")
+    klass = await _class_today(student.id)
+    term: models.Term | None = None
+    if data.term_id is not None:
+        term_pk = pk_of(data.term_id, "Term")
+        term = await models.Term.filter(id=term_pk, school_id=student.school_id).first() if term_pk else None
+        if term is None:
+            raise NotFound("No such term.", "TERM_NOT_FOUND")
+
+    problems: list[FieldProblem] = []
+    if klass is None or not await models.TeachingAssignment.exists(
+        teacher_id=teacher_id, school_class_id=klass.id, subject_id=subject.id
+    ):
+        problems.append(
+            FieldProblem("subjectId", "You do not teach this subject in the student's class.", "NOT_ASSIGNED")
+        )
+    if term is not None and klass is not None and term.academic_year_id != klass.academic_year_id:
+        problems.append(FieldProblem("termId", "The term is not of the class's academic year.", "TERM_NOT_OF_YEAR"))
+    if term is not None and term.start_date > today_utc():
+        problems.append(FieldProblem("termId", "The term has not started yet.", "TERM_NOT_STARTED"))
+    school = await models.School.get(id=student.school_id)
+    mark = scales.parse(school, data.value)
+    if mark is None:
+        problems.append(FieldProblem("value", f"A grade is {scales.describe(school)}.", "INVALID_VALUE"))
+    comment = grades.clean_comment(data.comment)
+    reason = grades.clean_comment(data.reason)
+    problems += grades.check_weight_and_comment("", scales.MIN_WEIGHT, comment)
+    if reason is not None and len(reason) > MAX_REASON:
+        problems.append(FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", "REASON_TOO_LONG"))
+    if problems or mark is None or klass is None:
+        raise grades.refuse(problems)
+
+    key = period_key(term, klass.academic_year_id)
+    existing = await models.TermGrade.filter(student_id=student.id, subject_id=subject.id, period_key=key).first()
+    if existing is not None and reason is None and now_utc() - existing.created_at > REASON_AFTER:
+        raise grades.refuse(
+            [FieldProblem("reason", "The final grade is over 24 hours old: say why it changes.", "REASON_REQUIRED")]
+        )
+    if existing is not None and (existing.value, existing.comment) == (mark.value, comment):
+        return existing
+    try:
+        async with in_transaction():
+            row, old_value = await _write(existing, student, subject, klass, term, key, teacher_id, mark, comment)
+            await models.TermGradeRevision.create(
+                term_grade_id=row.id,
+                action=models.RevisionAction.UPDATED if existing else models.RevisionAction.CREATED,
+                actor_id=teacher_id,
+                old_value=old_value,
+                new_value=mark.value,
+                reason=reason,
+            )
+            await models.AuditEntry.create(
+                actor_id=teacher_id,
+                action="term_grade.set",
+                object_type="TermGrade",
+                object_id=row.id,
+                details={"student": student.id, "period": key, "from": old_value, "to": mark.value, "reason": reason},
+                address=ctx.viewer.address,
+            )
+            event = await models.OutboxEvent.create(
+                kind=events.TERM_GRADE_SET, student_id=student.id, school_class_id=klass.id, term_grade_id=row.id
+            )
+    except IntegrityError:  # another teacher set it first, between our read and our insert
+        raise grades.refuse(
+            [FieldProblem("value", "Someone set this grade meanwhile: reload it.", "TERM_GRADE_CHANGED_MEANWHILE")]
+        ) from None
+    await publish_outbox_event(ctx.broker, event)
+    return row
+
+
+async def _write(
+    existing: models.TermGrade | None,
+    student: models.Student,
+    subject: models.Subject,
+    klass: models.SchoolClass,
+    term: models.Term | None,
+    key: str,
+    teacher_id: int,
+    mark: scales.Mark,
+    comment: str | None,
+) -> tuple[models.TermGrade, str | None]:
+    if existing is None:
+        row = await models.TermGrade.create(
+            student_id=student.id,
+            subject_id=subject.id,
+            school_class_id=klass.id,
+            academic_year_id=klass.academic_year_id,
+            term_id=term.id if term else None,
+            period_key=key,
+            teacher_id=teacher_id,
+            value=mark.value,
+            numeric_value=mark.numeric,
+            comment=comment,
+        )
+        return row, None
+    changed = await models.TermGrade.filter(
+        id=existing.id, value=existing.value, updated_at=existing.updated_at
+    ).update(value=mark.value, numeric_value=mark.numeric, comment=comment, teacher_id=teacher_id, updated_at=now_utc())
+    if changed != 1:
+        raise IntegrityError("term grade changed meanwhile")
+    old = existing.value
+    await existing.refresh_from_db()
+    return existing, old
