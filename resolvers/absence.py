@@ -17,7 +17,7 @@ from resolvers import policy
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.errors import NotFound, Problem, refuse
 from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
@@ -25,7 +25,7 @@ MAX_DAYS = 31
 MAX_PAST_DAYS = 30
 MAX_LESSONS = 50
 
-Problems = list[tuple[str, str, str]]
+Problems = list[Problem]
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,10 @@ class Deleted:
     days: list[date]
 
 
-def _refuse(problems: Problems) -> ValidationFailed:
-    first = problems[0]
-    return ValidationFailed(first[2], first[1], [FieldProblem(f, m, c) for f, c, m in problems])
-
-
 async def _require_parent(ctx: Context) -> int:
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    if not await policy.is_parent(ctx.viewer):
-        raise Forbidden("Only a parent can send or withdraw an absence notice.")
-    return ctx.viewer.user_id
+    return await policy.require_role(
+        ctx.viewer, models.Role.PARENT, "Only a parent can send or withdraw an absence notice."
+    )
 
 
 def _enrolled(enrollments: list[models.Enrollment], class_id: int, day: date) -> bool:
@@ -156,11 +149,11 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
                     (f"lessonIds[{n}]", "NOTICE_OVERLAPS", f"Another notice already covers this lesson on {day}.")
                 )
     if problems or not items:
-        raise _refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
+        raise refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
     try:
         notice, event = await _write(ctx, data, student, parent_id, reason, items, lessons)
     except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
-        raise _refuse([("studentId", "REGISTER_CHANGED", CONFLICT)]) from None
+        raise refuse([("studentId", "REGISTER_CHANGED", CONFLICT)]) from None
     if event is not None:
         await publish_outbox_event(ctx.broker, event)
     return notice
@@ -257,14 +250,14 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
         raise NotFound("No such absence notice.", "NOTICE_NOT_FOUND")
     first, last = start or notice.start_date, end or notice.end_date
     if last < first:
-        raise _refuse([("to", "INVALID_RANGE", "`to` must not be before `from`.")])
+        raise refuse([("to", "INVALID_RANGE", "`to` must not be before `from`.")])
     items = await models.AbsenceNoticeItem.filter(notice_id=notice.id)
     chosen = [i for i in items if first <= i.date <= last]
     days = sorted({i.date for i in chosen})
     if not chosen:
-        raise _refuse([("from", "NO_DAYS", "The notice covers none of the chosen days.")])
+        raise refuse([("from", "NO_DAYS", "The notice covers none of the chosen days.")])
     if days[0] < today_utc():
-        raise _refuse([("from", "NOTICE_IN_PAST", "Days that have passed cannot be withdrawn.")])
+        raise refuse([("from", "NOTICE_IN_PAST", "Days that have passed cannot be withdrawn.")])
 
     notice_pk = notice.id
     async with in_transaction():

@@ -13,7 +13,7 @@ from pubsub import events
 from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.errors import FieldProblem, NotFound, ValidationFailed, refuse
 from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
@@ -101,11 +101,7 @@ async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_M
 
 async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) -> models.Lesson:
     """Replace the marks of the listed students in one lesson, all or nothing."""
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    teacher_id = ctx.viewer.user_id
-    if not await policy.is_teacher(ctx.viewer):
-        raise Forbidden("Only teachers can mark attendance.")
+    teacher_id = await policy.require_role(ctx.viewer, models.Role.TEACHER, "Only teachers can mark attendance.")
     pk = pk_of(lesson_id, "Lesson")
     lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
@@ -118,8 +114,7 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
         )
     parsed, problems = await _check(lesson, marks)
     if problems:
-        first = problems[0]
-        raise ValidationFailed(first[2], first[1], [FieldProblem(f, m, c) for f, c, m in problems])
+        raise refuse(problems)
 
     try:
         outbox = await _write(ctx, lesson, parsed, teacher_id)

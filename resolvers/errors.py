@@ -3,6 +3,7 @@ or, for coarse gates, to a GraphQL error with ``extensions.code``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,16 @@ class FieldProblem:
 @dataclass
 class ValidationFailed(DomainError):
     problems: list[FieldProblem] = field(default_factory=list)
+
+
+Problem = tuple[str, str, str]  # (input field, code, message): a FieldProblem written inline
+
+
+def refuse(problems: Sequence[FieldProblem | Problem]) -> ValidationFailed:
+    """The refusal of a whole input: every problem listed, the first one as the headline."""
+    listed = [p if isinstance(p, FieldProblem) else FieldProblem(p[0], p[2], p[1]) for p in problems]
+    first = listed[0]
+    return ValidationFailed(first.message, first.code or "INVALID_INPUT", listed)
 
 
 @dataclass

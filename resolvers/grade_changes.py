@@ -14,7 +14,7 @@ from pubsub import events
 from resolvers import grades, policy, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, NotFound
+from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
@@ -71,7 +71,7 @@ async def _apply(grade: models.Grade, **changes: object) -> None:
         deleted_at__isnull=True,
     ).update(**changes)
     if count != 1:
-        raise grades.refuse(
+        raise refuse(
             [FieldProblem("gradeId", "Someone changed this grade meanwhile: reload it.", "GRADE_CHANGED_MEANWHILE")]
         )
     for name, value in changes.items():
@@ -95,7 +95,7 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     comment = grade.comment if change.comment is None else grades.clean_comment(change.comment)
     problems += grades.check_weight_and_comment("", weight, comment)
     if problems:
-        raise grades.refuse(problems)
+        raise refuse(problems)
 
     old = (grade.value, grade.weight, grade.kind, grade.comment)
     if old == (mark.value, weight, kind, comment):
@@ -141,7 +141,7 @@ async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> m
     reason = grades.clean_comment(raw_reason)
     problems = _reason_problems(grade, reason)
     if problems:
-        raise grades.refuse(problems)
+        raise refuse(problems)
     async with in_transaction():
         await _apply(grade, deleted_at=now_utc(), deleted_by_id=teacher_id, delete_reason=reason)
         await models.GradeRevision.create(

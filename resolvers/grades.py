@@ -16,7 +16,7 @@ from pubsub import events
 from resolvers import policy, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
@@ -45,11 +45,7 @@ class _Valid:
 
 
 async def require_teacher(ctx: Context) -> int:
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    if not await policy.is_teacher(ctx.viewer):
-        raise Forbidden("Only teachers can write grades.")
-    return ctx.viewer.user_id
+    return await policy.require_role(ctx.viewer, models.Role.TEACHER, "Only teachers can write grades.")
 
 
 def clean_comment(raw: str | None) -> str | None:
@@ -69,11 +65,6 @@ def check_weight_and_comment(field: str, weight: int, comment: str | None) -> li
             FieldProblem(f"{field}comment", f"A comment has at most {MAX_COMMENT} characters.", "COMMENT_TOO_LONG")
         )
     return problems
-
-
-def refuse(problems: list[FieldProblem]) -> ValidationFailed:
-    first = problems[0]
-    return ValidationFailed(first.message, first.code or "INVALID_INPUT", problems)
 
 
 async def _lesson(ctx: Context, lesson_id: str) -> models.Lesson:

@@ -16,15 +16,13 @@ from pubsub import events
 from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
 from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_TEXT = 5000
 MAX_LINKS = 10
 MAX_LINK = 500
-
-Problem = tuple[str, str, str]  # (input field, code, message)
 
 
 @dataclass(frozen=True)
@@ -44,16 +42,7 @@ class UpdateInput:
 
 
 async def require_teacher(ctx: Context) -> int:
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    if not await policy.is_teacher(ctx.viewer):
-        raise Forbidden("Only teachers can set homework.")
-    return ctx.viewer.user_id
-
-
-def _refuse(problems: list[Problem]) -> ValidationFailed:
-    first = problems[0]
-    return ValidationFailed(first[2], first[1], [FieldProblem(f, m, c) for f, c, m in problems])
+    return await policy.require_role(ctx.viewer, models.Role.TEACHER, "Only teachers can set homework.")
 
 
 def _check_text(text: str, problems: list[Problem]) -> str:
@@ -166,7 +155,7 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
     text = _check_text(data.text, problems)
     links = _check_links(data.links or [], problems)
     if problems:
-        raise _refuse(problems)
+        raise refuse(problems)
 
     async with in_transaction():
         homework = await models.Homework.create(
@@ -228,7 +217,7 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
     text = homework.text if data.text is None else _check_text(data.text, problems)
     links = list(homework.links or []) if data.links is None else _check_links(data.links, problems)
     if problems:
-        raise _refuse(problems)
+        raise refuse(problems)
 
     before = {"lesson": homework.lesson_id, "text": homework.text, "links": list(homework.links or [])}
     async with in_transaction():

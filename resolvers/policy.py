@@ -36,6 +36,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from resolvers.context import Viewer
+from resolvers.errors import Forbidden, Unauthenticated
 
 NOBODY = -1  # a user id that matches no row: the scope of an anonymous viewer is empty
 
@@ -226,6 +227,17 @@ async def family_view(viewer: Viewer) -> frozenset[int] | None:
     if any(role in STAFF_ROLES for role in await viewer.roles()):
         return None
     return frozenset(int(str(i)) for i in await visible_students(viewer).values_list("id", flat=True))
+
+
+async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
+    """The coarse gate of a write: logged in (else UNAUTHENTICATED) and holding ``role`` (else
+    FORBIDDEN with ``refusal``). Returns the user id. Which objects they may touch is decided
+    after, by the scopes: a refusal there looks like "not found"."""
+    if viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if role not in await viewer.roles():
+        raise Forbidden(refusal)
+    return viewer.user_id
 
 
 async def is_teacher(viewer: Viewer) -> bool:

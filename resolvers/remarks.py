@@ -11,7 +11,7 @@ from pubsub import events
 from resolvers import policy
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from resolvers.errors import NotFound, Unauthenticated, refuse
 from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
@@ -27,11 +27,7 @@ class RemarkInput:
 
 
 async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    if not await policy.is_teacher(ctx.viewer):
-        raise Forbidden("Only teachers can write remarks.")
-    author_id = ctx.viewer.user_id
+    author_id = await policy.require_role(ctx.viewer, models.Role.TEACHER, "Only teachers can write remarks.")
     student_pk = pk_of(data.student_id, "Student")
     student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
     if student is None:
@@ -55,8 +51,7 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
     elif len(text) > MAX_TEXT:
         problems.append(("text", "TEXT_TOO_LONG", f"A remark has at most {MAX_TEXT} characters."))
     if problems or class_id is None:
-        first = problems[0]
-        raise ValidationFailed(first[2], first[1], [FieldProblem(f, m, c) for f, c, m in problems])
+        raise refuse(problems)
 
     async with in_transaction():
         remark = await models.Remark.create(

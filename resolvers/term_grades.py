@@ -18,7 +18,7 @@ from pubsub import events
 from resolvers import grades, policy, scales
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, NotFound
+from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
@@ -90,12 +90,12 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
     if reason is not None and len(reason) > MAX_REASON:
         problems.append(FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", "REASON_TOO_LONG"))
     if problems or mark is None or klass is None:
-        raise grades.refuse(problems)
+        raise refuse(problems)
 
     key = period_key(term, klass.academic_year_id)
     existing = await models.TermGrade.filter(student_id=student.id, subject_id=subject.id, period_key=key).first()
     if existing is not None and reason is None and now_utc() - existing.created_at > REASON_AFTER:
-        raise grades.refuse(
+        raise refuse(
             [FieldProblem("reason", "The final grade is over 24 hours old: say why it changes.", "REASON_REQUIRED")]
         )
     if existing is not None and (existing.value, existing.comment) == (mark.value, comment):
@@ -123,7 +123,7 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
                 kind=events.TERM_GRADE_SET, student_id=student.id, school_class_id=klass.id, term_grade_id=row.id
             )
     except IntegrityError:  # another teacher set it first, between our read and our insert
-        raise grades.refuse(
+        raise refuse(
             [FieldProblem("value", "Someone set this grade meanwhile: reload it.", "TERM_GRADE_CHANGED_MEANWHILE")]
         ) from None
     await publish_outbox_event(ctx.broker, event)
