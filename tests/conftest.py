@@ -4,6 +4,7 @@ PostgreSQL + Redis (``TEST_DATABASE_URL=postgres://... TEST_REDIS_URL=redis://..
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
@@ -209,3 +211,19 @@ def count_statements() -> Iterator[StatementCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(old_level)
+
+
+@pytest.fixture(scope="session")
+async def server_url(app: Any) -> AsyncIterator[str]:
+    """The suite's app (the one HTTP tests use, so one broker) served on a real socket."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"ws://127.0.0.1:{port}/graphql"
+    server.should_exit = True
+    await task

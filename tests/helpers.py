@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
+import pytest
 from tortoise.models import Model
+from websockets.asyncio.client import ClientConnection, connect
 
 import models
 from resolvers.ids import to_global_id
@@ -87,3 +92,42 @@ async def grade_over_http(address: str, token: str | None, comment: str, value: 
             headers={"Authorization": f"Bearer {token}"},
         )
     assert r.json()["data"]["gradeCreate"]["__typename"] == "GradeCreateSuccess", r.text
+
+
+QUIET = 0.5  # seconds to wait for something that must not arrive
+
+
+class Socket:
+    """A graphql-transport-ws (or legacy graphql-ws) client."""
+
+    def __init__(self, ws: ClientConnection, protocol: str) -> None:
+        self.ws, self.protocol = ws, protocol
+
+    async def start(self, query: str, op_id: str = "1", **variables: Any) -> None:
+        kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
+        await self.ws.send(json.dumps({"id": op_id, "type": kind, "payload": {"query": query, "variables": variables}}))
+
+    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            if message["type"] in ("ka", "ping", "pong"):
+                continue
+            return dict(message)
+
+    async def nothing(self) -> None:
+        with pytest.raises(TimeoutError):
+            await self.next(timeout=QUIET)
+
+
+async def open_socket(
+    url: str, token: str | None, protocol: str = "graphql-transport-ws", payload_key: str = "Authorization"
+) -> Socket:
+    ws = await connect(url, subprotocols=[protocol])  # type: ignore[list-item]
+    init: dict[str, Any] = {"type": "connection_init"}
+    if token is not None:
+        init["payload"] = {payload_key: f"Bearer {token}" if payload_key != "authToken" else token}
+    await ws.send(json.dumps(init))
+    socket = Socket(ws, protocol)
+    ack = await socket.next()
+    assert ack["type"] == "connection_ack", ack
+    return socket

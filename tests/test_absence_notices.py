@@ -10,17 +10,15 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 from tortoise.expressions import Subquery
 
 import models
 from resolvers.clock import now_utc, today_utc
 from resolvers.ids import pk_of
 from tests.conftest import Client, StatementCounter
-from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
+from tests.helpers import children_of, demo_student, gid, open_socket, past_lesson, school_class
 from tests.test_attendance import MARK, REGISTER, make_lesson
 from tests.test_statements import _count, _explain
-from tests.test_subscriptions import open_socket
 
 CREATE = """
 mutation C($input: AbsenceNoticeCreateInput!) { absenceNoticeCreate(input: $input) {
@@ -346,22 +344,6 @@ async def test_notices_statements_do_not_grow(parent: Client, count_statements: 
     assert len(one["student"]["absenceNotices"]) == 1
     assert [len(n["lessons"]) for n in three["student"]["absenceNotices"]] == [1, 0, 2]
     assert len(large) == len(small), _explain(small, large)
-
-
-@pytest.fixture(scope="module")
-async def server_url(app: Any) -> AsyncIterator[str]:
-    """The suite's app served on a real socket (as in test_subscriptions)."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws_per_message_deflate=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"ws://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await task
 
 
 EVENTS = """

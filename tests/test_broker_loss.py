@@ -20,8 +20,8 @@ import uvicorn
 from resolvers.settings import Settings
 from server import create_app
 from tests.conftest import Client
-from tests.helpers import free_port, grade_over_http
-from tests.test_subscriptions import EVENTS, open_socket
+from tests.helpers import free_port, grade_over_http, open_socket
+from tests.test_subscriptions import EVENTS
 
 
 class RedisServer:

@@ -15,9 +15,8 @@ from pubsub import events
 from pubsub.topics import class_topic
 from resolvers.ids import from_global_id
 from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
+from tests.helpers import children_of, demo_student, gid, open_socket, past_lesson, school_class
 from tests.test_statements import _count, _explain
-from tests.test_subscriptions import open_socket, server_url  # noqa: F401  (the module's live server)
 
 HOMEWORK_FIELDS = """
   id text links removed removedAt createdAt updatedAt
@@ -353,7 +352,7 @@ subscription C($classId: ID!) { classEvents(classId: $classId) { kind student { 
 
 
 async def test_events_for_assign_and_remove(
-    server_url: str,  # noqa: F811
+    server_url: str,
     teacher: Client,
     parent: Client,
     other_parent: Client,

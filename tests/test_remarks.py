@@ -15,9 +15,8 @@ import models
 from pubsub import events
 from resolvers.ids import from_global_id, to_global_id
 from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
+from tests.helpers import children_of, demo_student, gid, open_socket, past_lesson, school_class
 from tests.test_statements import _count, _explain
-from tests.test_subscriptions import open_socket, server_url  # noqa: F401  (the module's live server)
 
 REMARK_FIELDS = """
   id kind text date createdAt acknowledgedAt acknowledgedBy { fullName }
@@ -324,7 +323,7 @@ subscription E { diaryEvents { kind student { id } remark { text kind author { f
 
 
 async def test_family_receives_remark_event(
-    server_url: str,  # noqa: F811
+    server_url: str,
     teacher: Client,
     parent: Client,
     other_parent: Client,

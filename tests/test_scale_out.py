@@ -17,8 +17,8 @@ import pytest
 
 from resolvers.settings import Settings
 from tests.conftest import TEST_SECRET, Client
-from tests.helpers import free_port, grade_over_http
-from tests.test_subscriptions import EVENTS, open_socket
+from tests.helpers import free_port, grade_over_http, open_socket
+from tests.test_subscriptions import EVENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="scale-out needs Redis")

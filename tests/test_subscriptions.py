@@ -6,21 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import models
 from pubsub import events
 from pubsub.topics import student_topic
 from tests.conftest import Client, login_as
-from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
+from tests.helpers import children_of, demo_student, gid, open_socket, past_lesson, school_class
 
 EVENTS = """
 subscription E($studentId: ID, $after: String) { diaryEvents(studentId: $studentId, after: $after) {
@@ -29,59 +27,6 @@ subscription E($studentId: ID, $after: String) { diaryEvents(studentId: $student
 CREATE = """
 mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename ... on Error { code } } }
 """
-QUIET = 0.5  # seconds to wait for something that must not arrive
-
-
-@pytest.fixture(scope="module")
-async def server_url(app: Any) -> AsyncIterator[str]:
-    """The suite's app (the one HTTP tests use, so one broker) served on a real socket."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws_per_message_deflate=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"ws://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await task
-
-
-class Socket:
-    """A graphql-transport-ws (or legacy graphql-ws) client."""
-
-    def __init__(self, ws: ClientConnection, protocol: str) -> None:
-        self.ws, self.protocol = ws, protocol
-
-    async def start(self, query: str, op_id: str = "1", **variables: Any) -> None:
-        kind = "subscribe" if self.protocol == "graphql-transport-ws" else "start"
-        await self.ws.send(json.dumps({"id": op_id, "type": kind, "payload": {"query": query, "variables": variables}}))
-
-    async def next(self, timeout: float = 5.0) -> dict[str, Any]:
-        while True:
-            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-            if message["type"] in ("ka", "ping", "pong"):
-                continue
-            return dict(message)
-
-    async def nothing(self) -> None:
-        with pytest.raises(TimeoutError):
-            await self.next(timeout=QUIET)
-
-
-async def open_socket(
-    url: str, token: str | None, protocol: str = "graphql-transport-ws", payload_key: str = "Authorization"
-) -> Socket:
-    ws = await connect(url, subprotocols=[protocol])  # type: ignore[list-item]
-    init: dict[str, Any] = {"type": "connection_init"}
-    if token is not None:
-        init["payload"] = {payload_key: f"Bearer {token}" if payload_key != "authToken" else token}
-    await ws.send(json.dumps(init))
-    socket = Socket(ws, protocol)
-    ack = await socket.next()
-    assert ack["type"] == "connection_ack", ack
-    return socket
 
 
 def _error_code(message: dict[str, Any]) -> str:

@@ -14,8 +14,7 @@ import pytest
 import models
 from resolvers.clock import now_utc, today_utc
 from tests.conftest import Client, login_as
-from tests.helpers import children_of, gid, school_class
-from tests.test_subscriptions import open_socket, server_url  # noqa: F401 (the fixture)
+from tests.helpers import children_of, gid, open_socket, school_class
 
 SET = """
 mutation S($input: TermGradeSetInput!) { termGradeSet(input: $input) {
@@ -162,7 +161,7 @@ async def test_every_role(
 
 
 async def test_the_family_is_told_live(
-    server_url: str,  # noqa: F811
+    server_url: str,
     http: httpx.AsyncClient,
     teacher: Client,
     child: models.Student,
