@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -78,6 +79,27 @@ async def _apply(grade: models.Grade, **changes: object) -> None:
         setattr(grade, name, value)
 
 
+async def _record(
+    ctx: Context, actor_id: int, grade: models.Grade, action: str, details: dict[str, Any], kind: str
+) -> models.OutboxEvent:
+    """Inside the change's transaction: its audit entry and the family's event."""
+    await models.AuditEntry.create(
+        actor_id=actor_id,
+        action=action,
+        object_type="Grade",
+        object_id=grade.id,
+        details=details,
+        address=ctx.viewer.address,
+    )
+    return await models.OutboxEvent.create(
+        kind=kind,
+        student_id=grade.student_id,
+        school_class_id=grade.school_class_id,
+        grade_id=grade.id,
+        lesson_id=grade.lesson_id,
+    )
+
+
 async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     teacher_id, grade = await _editable(ctx, change.grade_id)
     reason = grades.clean_comment(change.reason)
@@ -116,21 +138,8 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
             new_comment=comment,
             reason=reason,
         )
-        await models.AuditEntry.create(
-            actor_id=teacher_id,
-            action="grade.update",
-            object_type="Grade",
-            object_id=grade.id,
-            details={"from": old[0], "to": mark.value, "weight": [old[1], weight], "reason": reason},
-            address=ctx.viewer.address,
-        )
-        event = await models.OutboxEvent.create(
-            kind=events.GRADE_CHANGED,
-            student_id=grade.student_id,
-            school_class_id=grade.school_class_id,
-            grade_id=grade.id,
-            lesson_id=grade.lesson_id,
-        )
+        details = {"from": old[0], "to": mark.value, "weight": [old[1], weight], "reason": reason}
+        event = await _record(ctx, teacher_id, grade, "grade.update", details, events.GRADE_CHANGED)
     await publish_outbox_event(ctx.broker, event)
     return grade
 
@@ -154,20 +163,7 @@ async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> m
             old_comment=grade.comment,
             reason=reason,
         )
-        await models.AuditEntry.create(
-            actor_id=teacher_id,
-            action="grade.delete",
-            object_type="Grade",
-            object_id=grade.id,
-            details={"value": grade.value, "reason": reason},
-            address=ctx.viewer.address,
-        )
-        event = await models.OutboxEvent.create(
-            kind=events.GRADE_REMOVED,
-            student_id=grade.student_id,
-            school_class_id=grade.school_class_id,
-            grade_id=grade.id,
-            lesson_id=grade.lesson_id,
-        )
+        details = {"value": grade.value, "reason": reason}
+        event = await _record(ctx, teacher_id, grade, "grade.delete", details, events.GRADE_REMOVED)
     await publish_outbox_event(ctx.broker, event)
     return grade
