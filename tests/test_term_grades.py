@@ -13,7 +13,7 @@ import pytest
 
 import models
 from resolvers.clock import now_utc, today_utc
-from tests.conftest import Client, login_as
+from tests.conftest import Client, StatementCounter, login_as
 from tests.helpers import children_of, gid, open_socket, school_class
 
 SET = """
@@ -176,3 +176,28 @@ async def test_the_family_is_told_live(
     event = message["payload"]["data"]["diaryEvents"]
     assert event == {"kind": "TERM_GRADE_SET", "termGrade": {"value": "5", "subject": {"name": "Mathematics"}}}
     await socket.ws.close()
+
+
+async def test_final_grades_with_history_cost_no_statement_per_child(
+    teacher: Client, parent: Client, other_parent: Client, count_statements: StatementCounter, child: models.Student
+) -> None:
+    """One child's progress with its final grade and history costs what two children's cost."""
+    term = await _current_term()
+    kids = await children_of("parent")
+    for kid in [child, *kids]:
+        await _set(teacher, kid, termId=gid(term, "Term"), value="3")
+        await _set(teacher, kid, termId=gid(term, "Term"), value="4")
+    query = """{ viewer { children { progress { subject { name } termGrade { value
+      history { action oldValue newValue by { fullName } } } } } } }"""
+    try:
+        costs = []
+        for client, expected in ((other_parent, 1), (parent, 2)):
+            count_statements.statements.clear()
+            data = await client.data(query)
+            costs.append(count_statements.count)
+            graded = [p for c in data["viewer"]["children"] for p in c["progress"] if p["termGrade"]]
+            assert len(graded) == expected
+            assert all(len(p["termGrade"]["history"]) == 2 for p in graded)
+        assert costs[0] == costs[1], costs
+    finally:
+        await models.TermGrade.filter(student_id__in=[k.id for k in kids]).delete()
