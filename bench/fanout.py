@@ -104,7 +104,7 @@ def _summary(latencies: list[float]) -> dict[str, Any]:
 async def _until(done: Callable[[], bool], seconds: float) -> None:
     """Poll ``done`` until it holds or ``seconds`` pass."""
     deadline = time.monotonic() + seconds
-    for _ in iter(int, 1):
+    while True:
         if done() or time.monotonic() >= deadline:
             return
         await asyncio.sleep(0.005)
@@ -299,7 +299,7 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
                     (last["server_rss_kib"] - first["server_rss_kib"]) / (last["connections"] - first["connections"]), 2
                 )
             result["steps"] = steps
-            result["redis"] = await two_processes(args, plan, url, after, server, pool, idle)
+            result["redis"] = await two_processes(args, url, server, pool, idle)
             pool.close(len(pool.connections))
     finally:
         await broker.close()
@@ -307,20 +307,13 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
 
 
 async def two_processes(
-    args: argparse.Namespace,
-    plan: Plan,
-    url: str,
-    after: str,
-    first: ServerProcess,
-    first_pool: Pool,
-    idle: list[Family],
+    args: argparse.Namespace, url: str, first: ServerProcess, first_pool: Pool, idle: list[Family]
 ) -> dict[str, Any]:
     """A second server process with its own subscribers; Redis's CLIENT LIST, attributed to
     each process by the local ports of its connections to Redis."""
-    receiver = Receiver(Writer(RedisBroker(args.redis_url)))
     redis_port = int(aioredis.Redis.from_url(args.redis_url).connection_pool.connection_kwargs.get("port", 6379))
     async with server_process(url, args.redis_url) as second:
-        pool = Pool(second.port, receiver, after)
+        pool = Pool(second.port, first_pool.receiver, first_pool.after)
         await pool.open([idle[-1 - i % len(idle)] for i in range(args.second_server)])
         await _settle(1.0)
         client = aioredis.Redis.from_url(args.redis_url, decode_responses=True)
