@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema bench lock clean
+.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema bench bench-live lock clean
 
 install: $(STAMP)
 
@@ -46,8 +46,14 @@ format: install
 schema: install
 	$(BIN)/python server.py export-schema schema.graphql
 
+# `make bench` runs the diary benchmarks, then the live fan-out one (a few minutes, needs
+# PostgreSQL and Redis db 10); SKIP_LIVE=1 leaves the live one out, `make bench-live` runs only it.
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(if $(SKIP_LIVE),,$(BIN)/python -m bench.fanout $(FANOUT_ARGS))
+
+bench-live: install
+	$(BIN)/python -m bench.fanout $(FANOUT_ARGS)
 
 # Re-resolve the pinned dependencies (needs uv: pip install uv).
 lock:

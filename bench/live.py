@@ -1,0 +1,320 @@
+"""The pieces of ``bench.fanout`` that talk to a server: who subscribes, writing events as a
+teacher's grade does, server processes, connections, and what ``/proc`` and Redis say."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+from tortoise.transactions import in_transaction
+
+import models
+from bench import ws
+from pubsub import events
+from pubsub.broker import Broker
+from resolvers import auth
+from resolvers.clock import now_utc, today_utc
+from resolvers.events import decode_cursor, encode_cursor, publish_outbox_events
+from resolvers.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-fanout-secret-" + "x" * 40
+HOST = "127.0.0.1"
+SUBSCRIPTION = """subscription Live($after: String) {
+  diaryEvents(after: $after) { cursor kind occurredAt grade { value weight comment } }
+}"""
+
+
+@dataclass(frozen=True)
+class Child:
+    id: int
+    class_id: int
+    lesson_id: int
+    subject_id: int
+    teacher_id: int
+    date: Any
+
+
+@dataclass
+class Family:
+    """A guardian and the children they follow."""
+
+    user_id: int
+    token: str
+    children: frozenset[int]
+
+
+@dataclass
+class Plan:
+    families: dict[int, Family]
+    children: dict[int, Child]
+    guardians: dict[int, list[int]]  # child -> guardian user ids
+
+    @classmethod
+    async def load(cls) -> Plan:
+        """Every current guardian of an enrolled child with a lesson to grade, with an access
+        token minted as ``login`` would (the server checks its signature and expiry only)."""
+        minting = Settings(secret_key=SECRET, access_token_ttl=6 * 3600)
+        today = today_utc()
+        classes = dict(
+            await models.Enrollment.filter(end_date__isnull=True).values_list("student_id", "school_class_id")
+        )
+        lessons: dict[int, models.Lesson] = {}
+        for class_id in sorted(set(classes.values())):
+            lesson = await models.Lesson.filter(school_class_id=class_id, date__lte=today).order_by("-date").first()
+            if lesson is not None:
+                lessons[class_id] = lesson
+        children = {
+            s: Child(s, c, lessons[c].id, lessons[c].subject_id, lessons[c].teacher_id, lessons[c].date)
+            for s, c in classes.items()
+            if c in lessons
+        }
+        links: dict[int, set[int]] = defaultdict(set)
+        guardians: dict[int, list[int]] = defaultdict(list)
+        for guardian, student in await models.Guardianship.filter(revoked_at__isnull=True).values_list(
+            "guardian_id", "student_id"
+        ):
+            if student in children:
+                links[guardian].add(student)
+                guardians[student].append(guardian)
+        families = {
+            g: Family(g, auth.issue_access_token(minting, g), frozenset(kids)) for g, kids in sorted(links.items())
+        }
+        return cls(families, children, dict(guardians))
+
+    def split(self, hot: int) -> tuple[list[Family], list[Family], list[Child]]:
+        """Families who receive the events (at least ``hot``, with every other guardian of
+        their children) and families who never do, and the children the events are about."""
+        chosen: set[int] = set()
+        kids: set[int] = set()
+        for family in self.families.values():
+            if len(chosen) >= hot:
+                break
+            pending = [family.user_id]
+            while pending:
+                user = pending.pop()
+                if user in chosen:
+                    continue
+                chosen.add(user)
+                for kid in self.families[user].children:
+                    kids.add(kid)
+                    pending.extend(self.guardians[kid])
+        active = [self.families[u] for u in sorted(chosen)]
+        idle = [f for u, f in self.families.items() if u not in chosen]
+        return active, idle, [self.children[k] for k in sorted(kids)]
+
+
+class Writer:
+    """Grades written and published as ``resolvers.grades`` does (one transaction with the
+    grade and its outbox row, published after commit); ``sent`` keeps each event's commit time."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.sent: dict[int, float] = {}
+
+    async def grade(self, child: Child) -> int:
+        async with in_transaction():
+            grade = await models.Grade.create(
+                student_id=child.id,
+                subject_id=child.subject_id,
+                school_class_id=child.class_id,
+                lesson_id=child.lesson_id,
+                teacher_id=child.teacher_id,
+                date=child.date,
+                value="5",
+                numeric_value=5.0,
+                weight=1,
+                comment="bench",
+            )
+            row = await models.OutboxEvent.create(
+                kind=events.GRADE_ADDED,
+                student_id=child.id,
+                school_class_id=child.class_id,
+                grade_id=grade.id,
+                lesson_id=child.lesson_id,
+            )
+        event_id: int = row.id
+        self.sent[event_id] = time.time()
+        await publish_outbox_events(self.broker, [row])
+        return event_id
+
+    async def markers(self, children: list[Child]) -> str:
+        """One event per child, so that a subscription opened with the returned cursor as
+        ``after`` replays at least one event: its first frame proves it is in place."""
+        newest = await models.OutboxEvent.all().order_by("-id").first()
+        cursor = encode_cursor(newest.id if newest else 0)
+        for start in range(0, len(children), 500):
+            async with in_transaction():
+                for child in children[start : start + 500]:
+                    await models.OutboxEvent.create(
+                        kind=events.GRADE_ADDED,
+                        student_id=child.id,
+                        school_class_id=child.class_id,
+                        published_at=now_utc(),  # never announced: only replayed
+                    )
+        return cursor
+
+
+class Receiver:
+    """Every frame's commit-to-socket latency, for the events being measured."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        self.floor = 0  # events of this writer with a higher id are measured
+        self.latencies: list[float] = []
+        self.samples: list[tuple[float, float, int]] = []  # commit time, latency ms, event id
+        self.frames = 0
+
+    def on_next(self, connection: ws.Connection, data: dict[str, Any], now: float) -> None:
+        self.frames += 1
+        event = data.get("diaryEvents") or {}
+        event_id = decode_cursor(str(event.get("cursor", "")))
+        if event_id is not None and event_id > self.floor:
+            sent = self.writer.sent.get(event_id)
+            if sent is not None:
+                self.latencies.append((now - sent) * 1000)
+                self.samples.append((sent, (now - sent) * 1000, event_id))
+
+    def start(self) -> None:
+        self.floor = max(self.writer.sent, default=0)
+        self.latencies = []
+        self.samples = []
+
+
+@dataclass
+class Pool:
+    """Open connections to one server, opened and closed last in, first out."""
+
+    port: int
+    receiver: Receiver
+    after: str
+    connections: list[ws.Connection] = field(default_factory=list)
+    concurrency: int = 100
+
+    async def open(self, families: list[Family]) -> None:
+        gate = asyncio.Semaphore(self.concurrency)
+        variables = {"after": self.after}
+
+        async def one(family: Family) -> ws.Connection:
+            async with gate:
+                return await ws.connect(
+                    HOST, self.port, family.token, SUBSCRIPTION, variables, self.receiver.on_next, family
+                )
+
+        opened = await asyncio.gather(*(one(f) for f in families), return_exceptions=True)
+        failures = [o for o in opened if isinstance(o, BaseException)]
+        self.connections += [o for o in opened if isinstance(o, ws.Connection)]
+        if failures:
+            raise RuntimeError(f"{len(failures)} of {len(families)} connections failed, e.g. {failures[0]!r}")
+
+    def close(self, count: int) -> None:
+        for _ in range(count):
+            self.connections.pop().close()
+
+    def broken(self) -> list[str]:
+        return [c.closed.result() for c in self.connections if c.closed.done()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    pid: int
+    port: int
+    log: Path
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+
+@contextlib.asynccontextmanager
+async def server_process(database_url: str, redis_url: str) -> AsyncIterator[ServerProcess]:
+    """``python server.py serve`` in production mode on a free port, until the block ends."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "EDIARY_ENV": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": SECRET,
+        "HOST": HOST,
+        "PORT": str(port),
+    }
+    handle, name = tempfile.mkstemp(prefix="ediary-fanout-server-", suffix=".log")
+    log = Path(name)
+    out: TextIO = os.fdopen(handle, "w")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "server.py", "serve", cwd=ROOT, env=env, stdout=out, stderr=out
+    )
+    ok = False
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                if process.returncode is not None:
+                    break
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get(f"http://{HOST}:{port}/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"the server did not become ready; see {log}")
+        if process.returncode is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}; see {log}")
+        yield ServerProcess(process.pid, port, log)
+        ok = True
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        out.close()
+        if ok and not os.environ.get("BENCH_KEEP_LOGS"):
+            os.unlink(log)
+        else:
+            print(f"server log kept at {log}", file=sys.stderr)
+
+
+def redis_ports(pid: int, redis_port: int) -> set[int]:
+    """Local ports of the process's TCP connections to Redis (its socket inodes, looked up in
+    ``/proc/net/tcp``)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                parts = line.split()
+                if parts[9] in inodes and int(parts[2].rsplit(":", 1)[1], 16) == redis_port:
+                    ports.add(int(parts[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
