@@ -101,75 +101,59 @@ ORDER BY e.student_id, l.date, l.period, l.id
 
 
 class Loaders:
+    """One batch loader per ``<target>_by_<key>``, created on first use: a connection that
+    never asks for one does not pay for it (a subscriber holds its loaders between events)."""
+
+    user_by_id: DataLoader[int, models.User | None]
+    school_by_id: DataLoader[int, models.School | None]
+    subject_by_id: DataLoader[int, models.Subject | None]
+    class_by_id: DataLoader[int, models.SchoolClass | None]
+    lesson_by_id: DataLoader[int, models.Lesson | None]
+    student_by_id: DataLoader[int, models.Student | None]
+    grade_by_id: DataLoader[int, models.Grade | None]
+    homework_by_id: DataLoader[int, models.Homework | None]
+    term_grade_by_id: DataLoader[int, models.TermGrade | None]
+    class_by_student: DataLoader[int, models.SchoolClass | None]
+    students_by_class: DataLoader[int, list[models.Student]]
+    diary_by_student: DataLoader[RangeKey, list[DiaryRow]]
+    grades_by_student: DataLoader[RangeKey, list[models.Grade]]
+    removed_grades_by_student: DataLoader[RangeKey, list[models.Grade]]
+    revisions_by_grade: DataLoader[int, list[models.GradeRevision]]
+    revisions_by_term_grade: DataLoader[int, list[models.TermGradeRevision]]
+    homework_by_lesson: DataLoader[int, list[models.Homework]]
+    days_off_by_school: DataLoader[RangeKey, list[models.DayOff]]
+    lessons_by_class: DataLoader[RangeKey, list[models.Lesson]]
+    terms_by_school: DataLoader[int, list[models.Term]]
+    bell_periods_by_school: DataLoader[int, list[models.BellPeriod]]
+    student_visible: DataLoader[int, bool]
+    visible_classes_by_school: DataLoader[int, list[models.SchoolClass]]
+    any_homework_by_id: DataLoader[int, models.Homework | None]
+    remarks_by_student: DataLoader[RangeKey, list[models.Remark]]
+    visible_remark_by_id: DataLoader[int, models.Remark | None]
+    register_readable_by_lesson: DataLoader[int, bool]
+    register_by_lesson: DataLoader[int, list[RegisterRowData]]
+    attendance_revisions_by_mark: DataLoader[tuple[int, int], list[models.AttendanceRevision]]
+    absence_notices_by_student: DataLoader[RangeKey, list[models.AbsenceNotice]]
+    absence_notice_items_by_notice: DataLoader[int, list[models.AbsenceNoticeItem]]
+    term_grades_by_student: DataLoader[tuple[int, str], list[models.TermGrade]]
+    subject_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]]
+    student_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]]
+    day_totals_by_chart: DataLoader[averages.ChartKey, list[averages.DayTotals]]
+    term_by_id: DataLoader[int, models.Term | None]
+    lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]]
+    grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]]
+
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
-        self.user_by_id: DataLoader[int, models.User | None] = DataLoader(_by_id(models.User))
-        self.school_by_id: DataLoader[int, models.School | None] = DataLoader(_by_id(models.School))
-        self.subject_by_id: DataLoader[int, models.Subject | None] = DataLoader(_by_id(models.Subject))
-        self.class_by_id: DataLoader[int, models.SchoolClass | None] = DataLoader(_by_id(models.SchoolClass))
-        self.lesson_by_id: DataLoader[int, models.Lesson | None] = DataLoader(_by_id(models.Lesson))
-        self.student_by_id: DataLoader[int, models.Student | None] = DataLoader(_by_id(models.Student))
-        self.grade_by_id: DataLoader[int, models.Grade | None] = DataLoader(_by_id(models.Grade))
-        self.homework_by_id: DataLoader[int, models.Homework | None] = DataLoader(self._homework_by_id)
-        self.term_grade_by_id: DataLoader[int, models.TermGrade | None] = DataLoader(_by_id(models.TermGrade))
-        self.class_by_student: DataLoader[int, models.SchoolClass | None] = DataLoader(self._class_by_student)
-        self.students_by_class: DataLoader[int, list[models.Student]] = DataLoader(self._students_by_class)
-        self.diary_by_student: DataLoader[RangeKey, list[DiaryRow]] = DataLoader(self._diary_by_student)
-        self.grades_by_student: DataLoader[RangeKey, list[models.Grade]] = DataLoader(self._grades_by_student)
-        self.removed_grades_by_student: DataLoader[RangeKey, list[models.Grade]] = DataLoader(
-            self._removed_grades_by_student
-        )
-        self.revisions_by_grade: DataLoader[int, list[models.GradeRevision]] = DataLoader(self._revisions_by_grade)
-        self.revisions_by_term_grade: DataLoader[int, list[models.TermGradeRevision]] = DataLoader(
-            self._revisions_by_term_grade
-        )
-        self.homework_by_lesson: DataLoader[int, list[models.Homework]] = DataLoader(self._homework_by_lesson)
-        self.days_off_by_school: DataLoader[RangeKey, list[models.DayOff]] = DataLoader(self._days_off_by_school)
-        self.lessons_by_class: DataLoader[RangeKey, list[models.Lesson]] = DataLoader(self._lessons_by_class)
-        self.terms_by_school: DataLoader[int, list[models.Term]] = DataLoader(self._terms_by_school)
-        self.bell_periods_by_school: DataLoader[int, list[models.BellPeriod]] = DataLoader(self._bell_periods_by_school)
 
-        # Jumps from one root entity to others go back through the policy, batched.
-        self.student_visible: DataLoader[int, bool] = DataLoader(self._student_visible)
-        self.visible_classes_by_school: DataLoader[int, list[models.SchoolClass]] = DataLoader(
-            self._visible_classes_by_school
-        )
-        # Removed homework too: a HOMEWORK_REMOVED event still names what to drop.
-        self.any_homework_by_id: DataLoader[int, models.Homework | None] = DataLoader(_by_id(models.Homework))
-        self.remarks_by_student: DataLoader[RangeKey, list[models.Remark]] = DataLoader(self._remarks_by_student)
-        self.visible_remark_by_id: DataLoader[int, models.Remark | None] = DataLoader(self._visible_remark_by_id)
-        self.register_readable_by_lesson: DataLoader[int, bool] = DataLoader(self._register_readable_by_lesson)
-        self.register_by_lesson: DataLoader[int, list[RegisterRowData]] = DataLoader(self._register_by_lesson)
-        self.attendance_revisions_by_mark: DataLoader[tuple[int, int], list[models.AttendanceRevision]] = DataLoader(
-            self._attendance_revisions_by_mark
-        )
-        self.absence_notices_by_student: DataLoader[RangeKey, list[models.AbsenceNotice]] = DataLoader(
-            self._absence_notices_by_student
-        )
-        self.absence_notice_items_by_notice: DataLoader[int, list[models.AbsenceNoticeItem]] = DataLoader(
-            self._absence_notice_items_by_notice
-        )
-
-        # Progress: final grades and the aggregates that compare a child with the class.
-        self.term_grades_by_student: DataLoader[tuple[int, str], list[models.TermGrade]] = DataLoader(
-            self._term_grades_by_student
-        )
-        self.subject_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]] = DataLoader(
-            averages.totals_by_subject
-        )
-        self.student_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]] = DataLoader(
-            averages.totals_by_student
-        )
-        self.day_totals_by_chart: DataLoader[averages.ChartKey, list[averages.DayTotals]] = DataLoader(
-            averages.totals_by_day
-        )
-        self.term_by_id: DataLoader[int, models.Term | None] = DataLoader(_by_id(models.Term))
-        self.lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]] = DataLoader(
-            averages.lesson_counts
-        )
-        self.grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]] = DataLoader(
-            averages.grade_totals
-        )
+    def __getattr__(self, name: str) -> Any:
+        """Only called for a loader not made yet: make it, keep it for this request."""
+        factory = _FACTORIES.get(name)
+        if factory is None:
+            raise AttributeError(name)
+        loader = factory(self)
+        setattr(self, name, loader)
+        return loader
 
     async def _student_visible(self, ids: list[int]) -> list[bool]:
         rows = await policy.visible_students(self.viewer).filter(id__in=set(ids)).only("id")
@@ -410,3 +394,45 @@ class Loaders:
         ).order_by("subject_id", "id")
         grouped = _group(rows, lambda t: (t.student_id, t.period_key))
         return [grouped.get(k, []) for k in keys]
+
+
+_FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
+    "user_by_id": lambda loaders: DataLoader(_by_id(models.User)),
+    "school_by_id": lambda loaders: DataLoader(_by_id(models.School)),
+    "subject_by_id": lambda loaders: DataLoader(_by_id(models.Subject)),
+    "class_by_id": lambda loaders: DataLoader(_by_id(models.SchoolClass)),
+    "lesson_by_id": lambda loaders: DataLoader(_by_id(models.Lesson)),
+    "student_by_id": lambda loaders: DataLoader(_by_id(models.Student)),
+    "grade_by_id": lambda loaders: DataLoader(_by_id(models.Grade)),
+    "homework_by_id": lambda loaders: DataLoader(loaders._homework_by_id),
+    "term_grade_by_id": lambda loaders: DataLoader(_by_id(models.TermGrade)),
+    "class_by_student": lambda loaders: DataLoader(loaders._class_by_student),
+    "students_by_class": lambda loaders: DataLoader(loaders._students_by_class),
+    "diary_by_student": lambda loaders: DataLoader(loaders._diary_by_student),
+    "grades_by_student": lambda loaders: DataLoader(loaders._grades_by_student),
+    "removed_grades_by_student": lambda loaders: DataLoader(loaders._removed_grades_by_student),
+    "revisions_by_grade": lambda loaders: DataLoader(loaders._revisions_by_grade),
+    "revisions_by_term_grade": lambda loaders: DataLoader(loaders._revisions_by_term_grade),
+    "homework_by_lesson": lambda loaders: DataLoader(loaders._homework_by_lesson),
+    "days_off_by_school": lambda loaders: DataLoader(loaders._days_off_by_school),
+    "lessons_by_class": lambda loaders: DataLoader(loaders._lessons_by_class),
+    "terms_by_school": lambda loaders: DataLoader(loaders._terms_by_school),
+    "bell_periods_by_school": lambda loaders: DataLoader(loaders._bell_periods_by_school),
+    "student_visible": lambda loaders: DataLoader(loaders._student_visible),
+    "visible_classes_by_school": lambda loaders: DataLoader(loaders._visible_classes_by_school),
+    "any_homework_by_id": lambda loaders: DataLoader(_by_id(models.Homework)),
+    "remarks_by_student": lambda loaders: DataLoader(loaders._remarks_by_student),
+    "visible_remark_by_id": lambda loaders: DataLoader(loaders._visible_remark_by_id),
+    "register_readable_by_lesson": lambda loaders: DataLoader(loaders._register_readable_by_lesson),
+    "register_by_lesson": lambda loaders: DataLoader(loaders._register_by_lesson),
+    "attendance_revisions_by_mark": lambda loaders: DataLoader(loaders._attendance_revisions_by_mark),
+    "absence_notices_by_student": lambda loaders: DataLoader(loaders._absence_notices_by_student),
+    "absence_notice_items_by_notice": lambda loaders: DataLoader(loaders._absence_notice_items_by_notice),
+    "term_grades_by_student": lambda loaders: DataLoader(loaders._term_grades_by_student),
+    "subject_totals_by_class": lambda loaders: DataLoader(averages.totals_by_subject),
+    "student_totals_by_class": lambda loaders: DataLoader(averages.totals_by_student),
+    "day_totals_by_chart": lambda loaders: DataLoader(averages.totals_by_day),
+    "term_by_id": lambda loaders: DataLoader(_by_id(models.Term)),
+    "lesson_counts_by_student": lambda loaders: DataLoader(averages.lesson_counts),
+    "grade_totals_by_student": lambda loaders: DataLoader(averages.grade_totals),
+}
