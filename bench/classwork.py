@@ -17,6 +17,7 @@ from typing import Any
 import models
 from resolvers import scales, sql
 from resolvers.clock import today_utc
+from resolvers.demo import roll_attendance
 from resolvers.ids import to_global_id
 
 STUDENTS = 30
@@ -107,16 +108,7 @@ async def build_class() -> BenchClass:
     grades, attendance = [], []
     for lesson in saved:
         for student in roster:
-            roll = rng.random()
-            status = (
-                models.AttendanceStatus.PRESENT
-                if roll < 0.9
-                else models.AttendanceStatus.LATE
-                if roll < 0.94
-                else models.AttendanceStatus.ABSENT_EXCUSED
-                if roll < 0.98
-                else models.AttendanceStatus.ABSENT_UNEXCUSED
-            )
+            status = roll_attendance(rng, 0.9, 0.94, 0.98)
             late = rng.randint(2, 15) if status == models.AttendanceStatus.LATE else None
             attendance.append(
                 models.Attendance(

@@ -40,6 +40,19 @@ class _Plan:
     today: date
 
 
+def roll_attendance(rng: random.Random, present: float, late: float, excused: float) -> models.AttendanceStatus:
+    """A random mark: PRESENT below ``present``, LATE below ``late``, ABSENT_EXCUSED below
+    ``excused`` (cumulative probabilities), else ABSENT_UNEXCUSED."""
+    roll = rng.random()
+    if roll < present:
+        return models.AttendanceStatus.PRESENT
+    if roll < late:
+        return models.AttendanceStatus.LATE
+    if roll < excused:
+        return models.AttendanceStatus.ABSENT_EXCUSED
+    return models.AttendanceStatus.ABSENT_UNEXCUSED
+
+
 async def seed_demo(today: date | None = None, students_per_class: int = 25) -> bool:
     """Create the demo district unless it exists. Returns whether it was created."""
     if await models.District.exists(name=DISTRICT):
@@ -412,16 +425,7 @@ async def _seed_lessons(
         if lesson.date >= today:
             continue
         for student in students[class_names[lesson.school_class_id]]:
-            roll = rng.random()
-            status = (
-                models.AttendanceStatus.PRESENT
-                if roll < 0.93
-                else models.AttendanceStatus.LATE
-                if roll < 0.95
-                else models.AttendanceStatus.ABSENT_EXCUSED
-                if roll < 0.98
-                else models.AttendanceStatus.ABSENT_UNEXCUSED
-            )
+            status = roll_attendance(rng, 0.93, 0.95, 0.98)
             attendance.append(
                 models.Attendance(
                     student=student,
