@@ -144,8 +144,18 @@ def _cell(cell: JournalCellData) -> str:
     return " ".join(parts)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    """Free text for a spreadsheet: a name starting like a formula ("=HYPERLINK(...)") is
+    prefixed with an apostrophe, so that opening the file never runs it (OWASP CSV injection)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def journal_csv(journal: JournalData) -> str:
-    """The journal grid as CSV (RFC 4180: CRLF line ends, fields quoted when needed)."""
+    """The journal grid as CSV (RFC 4180: CRLF line ends, fields quoted when needed; names
+    that look like formulas are neutralised)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     columns = [f"{lesson.date.isoformat()} #{lesson.period}" for lesson in journal.lessons]
@@ -153,7 +163,7 @@ def journal_csv(journal: JournalData) -> str:
     for row in journal.rows:
         writer.writerow(
             [
-                row.student.full_name,
+                _text(row.student.full_name),
                 *(_cell(c) for c in row.cells),
                 f"{row.weighted_average:.2f}" if row.weighted_average is not None else "",
                 row.suggested.value if row.suggested else "",

@@ -333,3 +333,26 @@ def test_csv_quotes_per_rfc_4180() -> None:
     assert journal_csv(journal) == (
         'Student,2026-09-01 #2,Weighted average,Suggested,Term grade\r\n"O""Neil, Ünal",5 5 exc,5.00,5,\r\n'
     )
+
+
+def test_csv_never_hands_a_spreadsheet_a_formula() -> None:
+    from datetime import date
+
+    from resolvers.journal import JournalData, JournalRowData, journal_csv
+
+    lesson = models.Lesson(id=1, date=date(2026, 9, 1), period=2)
+    rows = [
+        JournalRowData(
+            student=models.Student(id=i, full_name=name),
+            cells=[],
+            grades=[],
+            term_grade=None,
+            suggested=None,
+            average=None,
+            weighted_average=None,
+        )
+        for i, name in enumerate(['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "Anna Ivanova"])
+    ]
+    journal = JournalData(models.SchoolClass(), models.Subject(), models.Term(), [lesson], rows)
+    names = [row[0] for row in list(csv.reader(io.StringIO(journal_csv(journal))))[1:]]
+    assert names == ['\'=HYPERLINK("http://x","y")', "'+1", "'-2", "'@SUM(A1)", "Anna Ivanova"]
