@@ -12,7 +12,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
-from schema import remarks, types
+from schema import diary, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.live import shared_execution
 from schema.mutation import Mutation
@@ -72,7 +72,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             types.Student,
             types.Lesson,
             types.Homework,
-            types.Grade,
+            diary.Grade,
             types.Term,
             remarks.Remark,
         ],

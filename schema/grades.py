@@ -9,7 +9,7 @@ import strawberry
 
 import models
 from resolvers import grade_changes, grades, term_grades
-from schema import types
+from schema import diary, types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import IsAuthenticated
@@ -37,7 +37,7 @@ class GradeCreateInput:
 
 @strawberry.type(description="The grade was recorded and the family notified.")
 class GradeCreateSuccess:
-    grade: types.Grade = strawberry.field(description="The new grade.")
+    grade: diary.Grade = strawberry.field(description="The new grade.")
 
 
 GradeCreateResult = Annotated[
@@ -73,7 +73,7 @@ class GradesCreateInput:
 
 @strawberry.type(description="Every grade was recorded and the families notified.")
 class GradesCreateSuccess:
-    grades: list[types.Grade] = strawberry.field(description="The new grades, in the order given.")
+    grades: list[diary.Grade] = strawberry.field(description="The new grades, in the order given.")
 
 
 GradesCreateResult = Annotated[
@@ -99,7 +99,7 @@ class GradeUpdateInput:
 
 @strawberry.type(description="The grade was corrected, its history extended and the family notified.")
 class GradeUpdateSuccess:
-    grade: types.Grade = strawberry.field(description="The grade as it is now.")
+    grade: diary.Grade = strawberry.field(description="The grade as it is now.")
 
 
 GradeUpdateResult = Annotated[
@@ -118,7 +118,7 @@ class GradeDeleteInput:
 
 @strawberry.type(description="The grade was removed: it no longer counts and shows as removed.")
 class GradeDeleteSuccess:
-    grade: types.Grade = strawberry.field(description="The removed grade (`removed` is true).")
+    grade: diary.Grade = strawberry.field(description="The removed grade (`removed` is true).")
 
 
 GradeDeleteResult = Annotated[
@@ -221,7 +221,7 @@ class GradeMutations:
     async def grade_create(self, info: Info, input: Annotated[GradeCreateInput, INPUT]) -> GradeCreateResult:
         row = grades.GradeRow(input.student_id, input.value, input.weight, input.comment, _kind(input.kind))
         return GradeCreateSuccess(
-            grade=types.Grade(model=await grades.create_grade(info.context, input.lesson_id, row))
+            grade=diary.Grade(model=await grades.create_grade(info.context, input.lesson_id, row))
         )
 
     @strawberry.mutation(
@@ -236,7 +236,7 @@ class GradeMutations:
     async def grades_create(self, info: Info, input: Annotated[GradesCreateInput, INPUT]) -> GradesCreateResult:
         rows = [grades.GradeRow(r.student_id, r.value, r.weight, r.comment, _kind(r.kind)) for r in input.grades]
         created = await grades.create_grades(info.context, input.lesson_id, rows)
-        return GradesCreateSuccess(grades=[types.Grade(model=g) for g in created])
+        return GradesCreateSuccess(grades=[diary.Grade(model=g) for g in created])
 
     @strawberry.mutation(
         description=(
@@ -251,7 +251,7 @@ class GradeMutations:
         change = grade_changes.GradeChange(
             input.grade_id, input.value, input.weight, _kind(input.kind), input.comment, input.reason
         )
-        return GradeUpdateSuccess(grade=types.Grade(model=await grade_changes.update_grade(info.context, change)))
+        return GradeUpdateSuccess(grade=diary.Grade(model=await grade_changes.update_grade(info.context, change)))
 
     @strawberry.mutation(
         description=(
@@ -263,7 +263,7 @@ class GradeMutations:
     )
     async def grade_delete(self, info: Info, input: Annotated[GradeDeleteInput, INPUT]) -> GradeDeleteResult:
         grade = await grade_changes.delete_grade(info.context, input.grade_id, input.reason)
-        return GradeDeleteSuccess(grade=types.Grade(model=grade))
+        return GradeDeleteSuccess(grade=diary.Grade(model=grade))
 
     @strawberry.mutation(
         description=(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import journal
+from schema.diary import Grade
 from schema.enums import AttendanceStatus
+from schema.grading import GradeMark
 from schema.progress import TermGrade
-from schema.types import Grade, GradeMark, Lesson, Student, Subject, Term
+from schema.types import Lesson, Student, Subject, Term
 
 
 @strawberry.type(description="One student at one lesson of the journal.")

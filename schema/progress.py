@@ -9,7 +9,8 @@ import strawberry
 import models
 from resolvers import progress
 from schema.enums import RevisionAction
-from schema.types import GradeMark, Info, Node, Student, Subject, Term, User, _must
+from schema.grading import GradeMark
+from schema.types import Info, Node, Student, Subject, Term, User, _must
 
 
 @strawberry.type(description="A final grade of a student in a subject for a term, or for the whole year.")

@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, progress, remarks, types
+from schema import absence, diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -22,7 +22,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "SchoolClass": (policy.visible_classes, lambda m: types.SchoolClass(model=m)),
     "School": (policy.visible_schools, lambda m: types.School(model=m)),
     "Lesson": (policy.visible_lessons, lambda m: types.Lesson(model=m)),
-    "Grade": (policy.visible_grades, lambda m: types.Grade(model=m)),
+    "Grade": (policy.visible_grades, lambda m: diary.Grade(model=m)),
     "Homework": (policy.visible_homework, lambda m: types.Homework(model=m)),
     "Subject": (policy.visible_subjects, lambda m: types.Subject(model=m)),
     "User": (policy.visible_users, lambda m: types.User(model=m)),

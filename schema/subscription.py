@@ -11,7 +11,7 @@ import strawberry
 
 import models
 from resolvers import events
-from schema import progress, remarks, types
+from schema import diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -61,11 +61,11 @@ class DiaryEvent:
         return types.Student(model=student)
 
     @strawberry.field(description="The grade, for grade events.")
-    async def grade(self, info: Info) -> types.Grade | None:
+    async def grade(self, info: Info) -> diary.Grade | None:
         if self.row.grade_id is None:
             return None
         grade = await info.context.loaders.grade_by_id.load(self.row.grade_id)
-        return types.Grade(model=grade) if grade else None
+        return diary.Grade(model=grade) if grade else None
 
     @strawberry.field(
         description="The homework, for homework events; for HOMEWORK_REMOVED the removed one (`removed` true)."

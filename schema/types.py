@@ -11,30 +11,27 @@ import strawberry
 import models
 from resolvers import diary as diary_resolvers
 from resolvers import journal as journal_resolvers
-from resolvers import policy, scales
+from resolvers import policy
 from resolvers import progress as progress_resolvers
 from resolvers.context import Context
 from resolvers.errors import Unauthenticated
 from resolvers.ids import pk_of, to_global_id
 from resolvers.loaders import RangeKey
 from schema.enums import (
-    AttendanceStatus,
     BellVariant,
     ChartBucket,
-    DayKind,
     DayOffKind,
-    GradeKind,
     LessonStatus,
     Role,
-    ScaleKind,
 )
+from schema.grading import GradeScale
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
-    from schema.attendance import AttendanceRevision, RegisterRow
-    from schema.grades import GradeRevision
+    from schema.attendance import RegisterRow
+    from schema.diary import DiaryDay, SubjectProgress
     from schema.journal import ClassJournal
-    from schema.progress import ClassRank, ProgressPoint, TermGrade
+    from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
 
 Info = strawberry.Info[Context, None]
@@ -66,58 +63,6 @@ class User(Node):
     @strawberry.field(description="Full name as the school writes it.")
     def full_name(self) -> str:
         return self.model.full_name
-
-
-@strawberry.type(description="A value a grade can take: as shown and as counted.")
-class GradeMark:
-    value: str = strawberry.field(description='As shown and as typed by teachers, e.g. "A" or "5".')
-    numeric_value: float = strawberry.field(description="What it counts for in averages.")
-
-
-@strawberry.type(
-    description="The grading scale of a school: whole numbers from `min` to `max` (NUMERIC), or the listed `marks`."
-)
-class GradeScale:
-    model: strawberry.Private[models.School]
-
-    @strawberry.field(description="NUMERIC, LETTER or PASS_FAIL.")
-    def kind(self) -> ScaleKind:
-        return ScaleKind(self.model.scale_kind)
-
-    @strawberry.field(description="Lowest numeric value of the scale.")
-    def min(self) -> int:
-        return int(min(m.numeric for m in scales.marks(self.model)))
-
-    @strawberry.field(description="Highest numeric value of the scale.")
-    def max(self) -> int:
-        return int(max(m.numeric for m in scales.marks(self.model)))
-
-    @strawberry.field(description="Lowest passing numeric value.")
-    def pass_mark(self) -> int:
-        return int(self.model.pass_mark)
-
-    @strawberry.field(description="Every value a grade can take, best first: what a grade picker offers.")
-    def marks(self) -> list[GradeMark]:
-        return [GradeMark(value=m.value, numeric_value=m.numeric) for m in scales.marks(self.model)]
-
-    @strawberry.field(
-        description="A final grade rounds up once the average is this far to the next mark (0.5: 4.5 gives 5)."
-    )
-    def rounding_threshold(self) -> float:
-        return float(self.model.rounding_threshold)
-
-    @strawberry.field(description="The weight each kind of grade carries unless the teacher sets another.")
-    def kind_weights(self) -> list[GradeKindWeight]:
-        return [
-            GradeKindWeight(kind=GradeKind(k.value), weight=scales.default_weight(self.model, k))
-            for k in models.GradeKind
-        ]
-
-
-@strawberry.type(description="The default weight of one kind of grade at a school.")
-class GradeKindWeight:
-    kind: GradeKind = strawberry.field(description="The kind of grade.")
-    weight: int = strawberry.field(description="Its default weight, 1-10.")
 
 
 @strawberry.type(description="A period of the bell schedule, in the school's local time.")
@@ -428,221 +373,6 @@ class Homework(Node):
         return self.model.deleted_at
 
 
-@strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
-class Grade(Node):
-    model: strawberry.Private[models.Grade]
-
-    @strawberry.field(description="The graded student.")
-    async def student(self, info: Info) -> Student:
-        s = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return Student(model=_must(s, "student"))
-
-    @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
-        return Subject(model=_must(s, "subject"))
-
-    @strawberry.field(description="The lesson it was given in, if any.")
-    async def lesson(self, info: Info) -> Lesson | None:
-        if self.model.lesson_id is None:
-            return None
-        lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
-        return Lesson(model=lesson) if lesson else None
-
-    @strawberry.field(description='As shown, e.g. "5".')
-    def value(self) -> str:
-        return self.model.value
-
-    @strawberry.field(description="On the school's numeric scale, for averages.")
-    def numeric_value(self) -> float | None:
-        return self.model.numeric_value
-
-    @strawberry.field(description="Weight in the weighted average, 1-10.")
-    def weight(self) -> int:
-        return int(self.model.weight)
-
-    @strawberry.field(description="What the grade was given for.")
-    def kind(self) -> GradeKind:
-        return GradeKind(self.model.kind)
-
-    @strawberry.field(description="The teacher's comment.")
-    def comment(self) -> str | None:
-        return self.model.comment
-
-    @strawberry.field(description="Who gave it.")
-    async def teacher(self, info: Info) -> User:
-        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
-
-    @strawberry.field(description="When it was given.")
-    def created_at(self) -> dt.datetime:
-        return self.model.created_at
-
-    @strawberry.field(description="When it was last changed.")
-    def updated_at(self) -> dt.datetime:
-        return self.model.updated_at
-
-    @strawberry.field(description="Whether the grade was removed: it no longer counts, and stays shown as removed.")
-    def removed(self) -> bool:
-        return self.model.deleted_at is not None
-
-    @strawberry.field(description="When it was removed, if it was.")
-    def removed_at(self) -> dt.datetime | None:
-        return self.model.deleted_at
-
-    @strawberry.field(description="Who removed it, if it was removed.")
-    async def removed_by(self, info: Info) -> User | None:
-        if self.model.deleted_by_id is None:
-            return None
-        user = await info.context.loaders.user_by_id.load(self.model.deleted_by_id)
-        return User(model=user) if user else None
-
-    @strawberry.field(description="Why it was removed (required once the grade was over a day old).")
-    def remove_reason(self) -> str | None:
-        return self.model.delete_reason
-
-    @strawberry.field(
-        description="Every change since it was given, oldest first: who, when, from what to what, and why."
-    )
-    async def history(self, info: Info) -> list[Annotated[GradeRevision, strawberry.lazy("schema.grades")]]:
-        from schema.grades import GradeRevision
-
-        return [GradeRevision(model=r) for r in await info.context.loaders.revisions_by_grade.load(self.model.id)]
-
-
-@strawberry.type(description="One lesson in a child's diary with this child's grades, attendance and homework.")
-class DiaryEntry:
-    data: strawberry.Private[diary_resolvers.DiaryEntryData]
-
-    @strawberry.field(description="The lesson.")
-    def lesson(self) -> Lesson:
-        return Lesson(model=self.data.row.lesson)
-
-    @strawberry.field(description="This child's grades in the lesson.")
-    def grades(self) -> list[Grade]:
-        return [Grade(model=g) for g in self.data.grades]
-
-    @strawberry.field(description="This child's grades in the lesson that were removed, with who removed them and why.")
-    async def removed_grades(self, info: Info) -> list[Grade]:
-        lesson = self.data.row.lesson
-        key = RangeKey(self.data.row.student_id, lesson.date, lesson.date)
-        rows = await info.context.loaders.removed_grades_by_student.load(key)
-        return [Grade(model=g) for g in rows if g.lesson_id == lesson.id]
-
-    @strawberry.field(description="This child's attendance, null until marked.")
-    def attendance(self) -> AttendanceStatus | None:
-        a = self.data.row.attendance
-        return AttendanceStatus(a.status) if a else None
-
-    @strawberry.field(description="Minutes late, when attendance is LATE.")
-    def late_minutes(self) -> int | None:
-        a = self.data.row.attendance
-        return a.late_minutes if a else None
-
-    @strawberry.field(description="Homework due for this lesson.")
-    def homework(self) -> list[Homework]:
-        return [Homework(model=h) for h in self.data.homework]
-
-    @strawberry.field(description="Every change of this child's mark in the lesson, oldest first.")
-    async def attendance_history(
-        self, info: Info
-    ) -> list[Annotated[AttendanceRevision, strawberry.lazy("schema.attendance")]]:
-        from schema.attendance import AttendanceRevision
-
-        key = (self.data.row.student_id, self.data.row.lesson.id)
-        return [AttendanceRevision(model=r) for r in await info.context.loaders.attendance_revisions_by_mark.load(key)]
-
-
-@strawberry.type(description="One calendar day of a child's diary.")
-class DiaryDay:
-    data: strawberry.Private[diary_resolvers.DiaryDayData]
-
-    @strawberry.field(description="The day.")
-    def date(self) -> dt.date:
-        return self.data.date
-
-    @strawberry.field(description="School day, weekend, holiday or vacation.")
-    def kind(self) -> DayKind:
-        return DayKind(self.data.kind)
-
-    @strawberry.field(description="The holiday's or vacation's name on days off.")
-    def day_off_name(self) -> str | None:
-        return self.data.day_off_name
-
-    @strawberry.field(description="The day's lessons by period (empty on days without lessons).")
-    def entries(self) -> list[DiaryEntry]:
-        return [DiaryEntry(data=e) for e in self.data.entries]
-
-
-@strawberry.type(description="A child's standing in one subject over a term.")
-class SubjectProgress:
-    data: strawberry.Private[diary_resolvers.SubjectProgressData]
-    student: strawberry.Private[models.Student | None] = None
-    term: strawberry.Private[models.Term | None] = None
-
-    @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        s = await info.context.loaders.subject_by_id.load(self.data.subject_id)
-        return Subject(model=_must(s, "subject"))
-
-    @strawberry.field(description="The term's grades in date order.")
-    async def grades(self, info: Info) -> list[Grade]:
-        rows = await info.context.loaders.grades_by_student.load(self.data.grades_key)
-        return [Grade(model=g) for g in rows if g.subject_id == self.data.subject_id]
-
-    @strawberry.field(description="Plain mean of the numeric values, 2 decimals; null without grades.")
-    def average(self) -> float | None:
-        return self.data.average
-
-    @strawberry.field(description="Mean weighted by each grade's weight, 2 decimals; null without grades.")
-    def weighted_average(self) -> float | None:
-        return self.data.weighted_average
-
-    @strawberry.field(description="Lessons missed, excused or not.")
-    def absences(self) -> int:
-        return self.data.absences
-
-    @strawberry.field(description="Lessons missed without a valid reason.")
-    def unexcused_absences(self) -> int:
-        return self.data.unexcused_absences
-
-    @strawberry.field(description="Lessons come to late.")
-    def late(self) -> int:
-        return self.data.late
-
-    @strawberry.field(description="The final grade set for this term, or null until a teacher sets it.")
-    async def term_grade(self, info: Info) -> Annotated[TermGrade, strawberry.lazy("schema.progress")] | None:
-        from schema.progress import TermGrade
-
-        if self.student is None or self.term is None:
-            return None
-        found = await progress_resolvers.term_grade(
-            info.context.loaders, self.student.id, self.data.subject_id, self.term
-        )
-        return TermGrade(model=found) if found else None
-
-    @strawberry.field(
-        description="The final grade the weighted average suggests by the school's rounding rule; null without grades."
-    )
-    async def suggested_grade(self, info: Info) -> GradeMark | None:
-        if self.student is None:
-            return None
-        mark = await progress_resolvers.suggested(
-            info.context.loaders, self.student.school_id, self.data.weighted_average
-        )
-        return GradeMark(value=mark.value, numeric_value=mark.numeric) if mark else None
-
-    @strawberry.field(
-        description="All grades of every student of the child's class in the subject over the term, weighted,"
-        " 2 decimals; null without grades."
-    )
-    async def class_weighted_average(self, info: Info) -> float | None:
-        if self.term is None:
-            return None
-        return await progress_resolvers.class_weighted_average(
-            info.context.loaders, self.data.school_class_id, self.data.subject_id, self.term
-        )
-
-
 @strawberry.type(description="A child on a school's roll.")
 class Student(Node):
     model: strawberry.Private[models.Student]
@@ -661,7 +391,11 @@ class Student(Node):
         return School(model=_must(await info.context.loaders.school_by_id.load(self.model.school_id), "school"))
 
     @strawberry.field(description="Every day of the range with its lessons. At most 92 days (BAD_USER_INPUT).")
-    async def diary(self, info: Info, from_: FromArg, to: ToArg) -> list[DiaryDay]:
+    async def diary(
+        self, info: Info, from_: FromArg, to: ToArg
+    ) -> list[Annotated[DiaryDay, strawberry.lazy("schema.diary")]]:
+        from schema.diary import DiaryDay
+
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
         days = await diary_resolvers.load_diary(info.context.loaders, self.model, from_, to)
         return [DiaryDay(data=d) for d in days]
@@ -699,7 +433,9 @@ class Student(Node):
         self,
         info: Info,
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
-    ) -> list[SubjectProgress]:
+    ) -> list[Annotated[SubjectProgress, strawberry.lazy("schema.diary")]]:
+        from schema.diary import SubjectProgress
+
         pk = None
         if term_id is not None:
             pk = pk_of(term_id, "Term")
