@@ -13,8 +13,8 @@ from pubsub import events
 from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import FieldProblem, NotFound, ValidationFailed, refuse
-from resolvers.events import publish_outbox_event
+from resolvers.errors import NotFound, refuse
+from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_REASON = 500
@@ -107,11 +107,7 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
     if lesson is None:
         raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
     if not await policy.can_mark(ctx.viewer, lesson):
-        raise ValidationFailed(
-            "You do not teach this lesson.",
-            "NOT_ASSIGNED",
-            [FieldProblem("lessonId", "You do not teach this lesson.", "NOT_ASSIGNED")],
-        )
+        raise refuse([("lessonId", "NOT_ASSIGNED", "You do not teach this lesson.")])
     parsed, problems = await _check(lesson, marks)
     if problems:
         raise refuse(problems)
@@ -119,11 +115,8 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
     try:
         outbox = await _write(ctx, lesson, parsed, teacher_id)
     except IntegrityError:  # a concurrent mark of the same student (unique student + lesson)
-        raise ValidationFailed(
-            CONFLICT, "REGISTER_CHANGED", [FieldProblem("lessonId", CONFLICT, "REGISTER_CHANGED")]
-        ) from None
-    for event in outbox:
-        await publish_outbox_event(ctx.broker, event)
+        raise refuse([("lessonId", "REGISTER_CHANGED", CONFLICT)]) from None
+    await publish_outbox_events(ctx.broker, outbox)
     return lesson
 
 

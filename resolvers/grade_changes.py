@@ -5,7 +5,6 @@ reason, and a removed grade stays visible to the family as removed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -18,9 +17,6 @@ from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
-
-REASON_AFTER = timedelta(hours=24)
-MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -51,11 +47,7 @@ async def _editable(ctx: Context, grade_id: str) -> tuple[int, models.Grade]:
 def _reason_problems(grade: models.Grade, reason: str | None) -> list[FieldProblem]:
     if grade.deleted_at is not None:
         return [FieldProblem("gradeId", "The grade was removed; give a new one instead.", "GRADE_REMOVED")]
-    if reason is not None and len(reason) > MAX_REASON:
-        return [FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", "REASON_TOO_LONG")]
-    if reason is None and now_utc() - grade.created_at > REASON_AFTER:
-        return [FieldProblem("reason", "The grade is over 24 hours old: say why it changes.", "REASON_REQUIRED")]
-    return []
+    return grades.check_reason(reason, grade.created_at, "The grade")
 
 
 async def _apply(grade: models.Grade, **changes: object) -> None:
@@ -104,7 +96,7 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     teacher_id, grade = await _editable(ctx, change.grade_id)
     reason = grades.clean_comment(change.reason)
     problems = _reason_problems(grade, reason)
-    school = await models.School.get(id=(await models.SchoolClass.get(id=grade.school_class_id)).school_id)
+    school = await grades.school_of_class(grade.school_class_id)
     mark = scales.Mark(grade.value, grade.numeric_value or 0.0)
     if change.value is not None:
         parsed = scales.parse(school, change.value)

@@ -7,6 +7,7 @@ are published after commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -21,6 +22,8 @@ from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_COMMENT = 1000
+MAX_REASON = 500
+REASON_AFTER = timedelta(hours=24)
 MAX_ROWS = 100
 
 
@@ -52,6 +55,12 @@ def clean_comment(raw: str | None) -> str | None:
     return (raw or "").strip() or None
 
 
+def check_comment(field: str, comment: str | None) -> list[FieldProblem]:
+    if comment is not None and len(comment) > MAX_COMMENT:
+        return [FieldProblem(f"{field}comment", f"A comment has at most {MAX_COMMENT} characters.", "COMMENT_TOO_LONG")]
+    return []
+
+
 def check_weight_and_comment(field: str, weight: int, comment: str | None) -> list[FieldProblem]:
     problems = []
     if not scales.MIN_WEIGHT <= weight <= scales.MAX_WEIGHT:
@@ -60,11 +69,22 @@ def check_weight_and_comment(field: str, weight: int, comment: str | None) -> li
                 f"{field}weight", f"The weight is from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}.", "INVALID_WEIGHT"
             )
         )
-    if comment is not None and len(comment) > MAX_COMMENT:
-        problems.append(
-            FieldProblem(f"{field}comment", f"A comment has at most {MAX_COMMENT} characters.", "COMMENT_TOO_LONG")
-        )
-    return problems
+    return problems + check_comment(field, comment)
+
+
+def check_reason(reason: str | None, created_at: datetime | None, what: str) -> list[FieldProblem]:
+    """A change to something a family has already seen (created at ``created_at``; None: not
+    yet created): a reason of at most ``MAX_REASON`` characters, required once it is over
+    ``REASON_AFTER`` old."""
+    if reason is not None and len(reason) > MAX_REASON:
+        return [FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", "REASON_TOO_LONG")]
+    if reason is None and created_at is not None and now_utc() - created_at > REASON_AFTER:
+        return [FieldProblem("reason", f"{what} is over 24 hours old: say why it changes.", "REASON_REQUIRED")]
+    return []
+
+
+async def school_of_class(class_id: int) -> models.School:
+    return await models.School.get(classes__id=class_id)
 
 
 async def _lesson(ctx: Context, lesson_id: str) -> models.Lesson:
@@ -125,7 +145,7 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
 async def _create(
     ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
 ) -> list[models.Grade]:
-    school = await models.School.get(id=(await models.SchoolClass.get(id=lesson.school_class_id)).school_id)
+    school = await school_of_class(lesson.school_class_id)
     problems = await _lesson_problems(teacher_id, lesson)
     pks = [pk_of(r.student_id, "Student") for r in rows]
     wanted = {pk for pk in pks if pk is not None}

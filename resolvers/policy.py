@@ -240,10 +240,6 @@ async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
     return viewer.user_id
 
 
-async def is_teacher(viewer: Viewer) -> bool:
-    return models.Role.TEACHER in await viewer.roles()
-
-
 async def can_grade(viewer: Viewer, student: models.Student, lesson: models.Lesson) -> bool:
     """The viewer teaches the lesson's class + subject and the student was in that class on
     the lesson's date. Homeroom teachers and admins do not grade other teachers' subjects."""
@@ -301,10 +297,6 @@ async def is_enrolled(student_id: int, class_id: int, day: date) -> bool:
         school_class_id=class_id,
         start_date__lte=day,
     ).exists()
-
-
-async def is_parent(viewer: Viewer) -> bool:
-    return models.Role.PARENT in await viewer.roles()
 
 
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:

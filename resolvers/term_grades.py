@@ -7,7 +7,6 @@ class the subject."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -21,9 +20,6 @@ from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
-
-REASON_AFTER = timedelta(hours=24)
-MAX_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -86,18 +82,15 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
         problems.append(FieldProblem("value", f"A grade is {scales.describe(school)}.", "INVALID_VALUE"))
     comment = grades.clean_comment(data.comment)
     reason = grades.clean_comment(data.reason)
-    problems += grades.check_weight_and_comment("", scales.MIN_WEIGHT, comment)
-    if reason is not None and len(reason) > MAX_REASON:
-        problems.append(FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", "REASON_TOO_LONG"))
+    problems += grades.check_comment("", comment)
+    problems += grades.check_reason(reason, None, "The final grade")  # its length; its age once it is found
     if problems or mark is None or klass is None:
         raise refuse(problems)
 
     key = period_key(term, klass.academic_year_id)
     existing = await models.TermGrade.filter(student_id=student.id, subject_id=subject.id, period_key=key).first()
-    if existing is not None and reason is None and now_utc() - existing.created_at > REASON_AFTER:
-        raise refuse(
-            [FieldProblem("reason", "The final grade is over 24 hours old: say why it changes.", "REASON_REQUIRED")]
-        )
+    if existing is not None and (late := grades.check_reason(reason, existing.created_at, "The final grade")):
+        raise refuse(late)
     if existing is not None and (existing.value, existing.comment) == (mark.value, comment):
         return existing
     try:
