@@ -27,15 +27,6 @@ class EventMessage:
     kind: str
 
 
-def topics_for(student_id: int, class_id: int | None) -> list[str]:
-    """Where an event about a student (in a class) is announced: the student's topic for the
-    family, the class's topic for its teachers."""
-    topics = [student_topic(student_id)]
-    if class_id is not None:
-        topics.append(class_topic(class_id))
-    return topics
-
-
 def batch_messages(rows: Sequence[tuple[int, str, int, int | None]]) -> list[tuple[str, str]]:
     """The messages announcing events ``(event id, kind, student id, class id)`` written together:
     one per student topic, and one per class topic carrying the class's newest event.
