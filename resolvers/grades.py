@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -108,17 +107,6 @@ async def _lesson_problems(teacher_id: int, lesson: models.Lesson) -> list[Field
     return problems
 
 
-async def _enrolled(student_ids: set[int], lesson: models.Lesson) -> set[int]:
-    """Those of ``student_ids`` in the lesson's class on its date: one statement."""
-    rows = await models.Enrollment.filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=lesson.date),
-        student_id__in=student_ids,
-        school_class_id=lesson.school_class_id,
-        start_date__lte=lesson.date,
-    ).values_list("student_id", flat=True)
-    return {int(str(r)) for r in rows}
-
-
 async def create_grade(ctx: Context, lesson_id: str, row: GradeRow) -> models.Grade:
     """One grade. A student the teacher cannot see is STUDENT_NOT_FOUND, like a missing one."""
     teacher_id = await require_teacher(ctx)
@@ -151,7 +139,7 @@ async def _create(
     wanted = {pk for pk in pks if pk is not None}
     found = await policy.visible_students(ctx.viewer).filter(id__in=wanted).values_list("id", flat=True)
     visible = {int(str(v)) for v in found}
-    enrolled = await _enrolled(visible, lesson) if visible else set()
+    enrolled = await policy.enrolled_on(lesson.school_class_id, lesson.date) & visible
     valid: list[_Valid] = []
     for i, (row, pk) in enumerate(zip(rows, pks, strict=True)):
         field = f"grades[{i}]." if many else ""
@@ -220,15 +208,19 @@ async def _create(
                 for g in created
             ]
         )
-        outbox = [
-            await models.OutboxEvent.create(
-                kind=events.GRADE_ADDED,
-                student_id=g.student_id,
-                school_class_id=lesson.school_class_id,
-                grade_id=g.id,
-                lesson_id=lesson.id,
-            )
-            for g in created
-        ]
+        await models.OutboxEvent.bulk_create(
+            [
+                models.OutboxEvent(
+                    kind=events.GRADE_ADDED,
+                    student_id=g.student_id,
+                    school_class_id=lesson.school_class_id,
+                    grade_id=g.id,
+                    lesson_id=lesson.id,
+                )
+                for g in created
+            ]
+        )
+        # Read back for their ids (the cursors), which a bulk insert does not return.
+        outbox = await models.OutboxEvent.filter(grade_id__in=[g.id for g in created]).order_by("id")
     await publish_outbox_events(ctx.broker, outbox)
     return created

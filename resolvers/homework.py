@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -99,18 +97,10 @@ async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
     return lesson
 
 
-async def _students_on(class_id: int, day: date) -> list[int]:
-    """The students enrolled in the class on the day the homework is due."""
-    rows = await models.Enrollment.filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=day), school_class_id=class_id, start_date__lte=day
-    ).only("id", "student_id")
-    return sorted({e.student_id for e in rows})
-
-
 async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
     """One outbox row per student of the class, in one INSERT; then read back for their ids
     (inside the transaction, so only rows this write made, plus any the relay has yet to send)."""
-    students = await _students_on(lesson.school_class_id, lesson.date)
+    students = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
     if not students:
         return []
     await models.OutboxEvent.bulk_create(

@@ -240,17 +240,6 @@ async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
     return viewer.user_id
 
 
-async def can_grade(viewer: Viewer, student: models.Student, lesson: models.Lesson) -> bool:
-    """The viewer teaches the lesson's class + subject and the student was in that class on
-    the lesson's date. Homeroom teachers and admins do not grade other teachers' subjects."""
-    if viewer.user_id is None:
-        return False
-    assigned = await models.TeachingAssignment.exists(
-        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
-    )
-    return assigned and await is_enrolled(student.id, lesson.school_class_id, lesson.date)
-
-
 async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
     """The viewer teaches the lesson's class + subject, or gives this very lesson (a substitute)."""
     if viewer.user_id is None:
@@ -288,15 +277,6 @@ async def current_class_id(student_id: int, day: date) -> int | None:
         .first()
     )
     return enrollment.school_class_id if enrollment else None
-
-
-async def is_enrolled(student_id: int, class_id: int, day: date) -> bool:
-    return await models.Enrollment.filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=day),
-        student_id=student_id,
-        school_class_id=class_id,
-        start_date__lte=day,
-    ).exists()
 
 
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:
