@@ -43,6 +43,17 @@ def _by_id(model: type[M]) -> Callable[[list[int]], Any]:
     return load
 
 
+def _by_key(model: type[M], column: str, *order: str) -> Callable[[list[int]], Any]:
+    """Every row whose ``column`` is one of the keys, in ``order``, grouped per key: one statement."""
+
+    async def load(keys: list[int]) -> list[list[M]]:
+        rows = await model.filter(**{f"{column}__in": set(keys)}).order_by(*order)
+        grouped = _group(rows, lambda row: getattr(row, column))
+        return [grouped.get(k, []) for k in keys]
+
+    return load
+
+
 def _group(items: Iterable[M], key: Callable[[M], K]) -> dict[K, list[M]]:
     grouped: dict[K, list[M]] = defaultdict(list)
     for item in items:
@@ -241,16 +252,6 @@ class Loaders:
         grouped = _group(rows, lambda g: g.student_id)
         return [[g for g in grouped.get(k.id, []) if k.start <= g.date <= k.end] for k in keys]
 
-    async def _revisions_by_grade(self, ids: list[int]) -> list[list[models.GradeRevision]]:
-        rows = await models.GradeRevision.filter(grade_id__in=set(ids)).order_by("at", "id")
-        grouped = _group(rows, lambda r: r.grade_id)
-        return [grouped.get(i, []) for i in ids]
-
-    async def _revisions_by_term_grade(self, ids: list[int]) -> list[list[models.TermGradeRevision]]:
-        rows = await models.TermGradeRevision.filter(term_grade_id__in=set(ids)).order_by("at", "id")
-        grouped = _group(rows, lambda r: r.term_grade_id)
-        return [grouped.get(i, []) for i in ids]
-
     async def _homework_by_lesson(self, ids: list[int]) -> list[list[models.Homework]]:
         rows = await models.Homework.filter(lesson_id__in=set(ids), deleted_at__isnull=True).order_by(
             "created_at", "id"
@@ -279,16 +280,6 @@ class Loaders:
             self.lesson_by_id.prime(lesson.id, lesson)
         grouped = _group(rows, lambda lesson: lesson.school_class_id)
         return [[x for x in grouped.get(k.id, []) if k.start <= x.date <= k.end] for k in keys]
-
-    async def _terms_by_school(self, ids: list[int]) -> list[list[models.Term]]:
-        rows = await models.Term.filter(school_id__in=set(ids)).order_by("start_date", "id")
-        grouped = _group(rows, lambda t: t.school_id)
-        return [grouped.get(i, []) for i in ids]
-
-    async def _bell_periods_by_school(self, ids: list[int]) -> list[list[models.BellPeriod]]:
-        rows = await models.BellPeriod.filter(school_id__in=set(ids)).order_by("variant", "number")
-        grouped = _group(rows, lambda b: b.school_id)
-        return [grouped.get(i, []) for i in ids]
 
     async def _homework_by_id(self, ids: list[int]) -> list[models.Homework | None]:
         """Removed homework is not there (see ``any_homework_by_id`` for events)."""
@@ -411,13 +402,15 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "diary_by_student": lambda loaders: DataLoader(loaders._diary_by_student),
     "grades_by_student": lambda loaders: DataLoader(loaders._grades_by_student),
     "removed_grades_by_student": lambda loaders: DataLoader(loaders._removed_grades_by_student),
-    "revisions_by_grade": lambda loaders: DataLoader(loaders._revisions_by_grade),
-    "revisions_by_term_grade": lambda loaders: DataLoader(loaders._revisions_by_term_grade),
+    "revisions_by_grade": lambda loaders: DataLoader(_by_key(models.GradeRevision, "grade_id", "at", "id")),
+    "revisions_by_term_grade": lambda loaders: DataLoader(
+        _by_key(models.TermGradeRevision, "term_grade_id", "at", "id")
+    ),
     "homework_by_lesson": lambda loaders: DataLoader(loaders._homework_by_lesson),
     "days_off_by_school": lambda loaders: DataLoader(loaders._days_off_by_school),
     "lessons_by_class": lambda loaders: DataLoader(loaders._lessons_by_class),
-    "terms_by_school": lambda loaders: DataLoader(loaders._terms_by_school),
-    "bell_periods_by_school": lambda loaders: DataLoader(loaders._bell_periods_by_school),
+    "terms_by_school": lambda loaders: DataLoader(_by_key(models.Term, "school_id", "start_date", "id")),
+    "bell_periods_by_school": lambda loaders: DataLoader(_by_key(models.BellPeriod, "school_id", "variant", "number")),
     "student_visible": lambda loaders: DataLoader(loaders._student_visible),
     "visible_classes_by_school": lambda loaders: DataLoader(loaders._visible_classes_by_school),
     "any_homework_by_id": lambda loaders: DataLoader(_by_id(models.Homework)),
