@@ -13,6 +13,7 @@ from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
 from schema import absence, diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
+from schema.viewer import Viewer
 
 Info = types.Info
 
@@ -49,11 +50,11 @@ class Query:
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],
     )
-    async def viewer(self, info: Info) -> types.Viewer:
+    async def viewer(self, info: Info) -> Viewer:
         user_id = info.context.viewer.user_id
         if user_id is None:  # guarded by IsAuthenticated; kept for the type checker
             raise Unauthenticated("Log in first.")
-        return types.Viewer(user_id=user_id)
+        return Viewer(user_id=user_id)
 
     @strawberry.field(
         description="Any object by its global id; null when it does not exist or you may not see it.",

@@ -11,10 +11,8 @@ import strawberry
 import models
 from resolvers import diary as diary_resolvers
 from resolvers import journal as journal_resolvers
-from resolvers import policy
 from resolvers import progress as progress_resolvers
 from resolvers.context import Context
-from resolvers.errors import Unauthenticated
 from resolvers.ids import pk_of, to_global_id
 from resolvers.loaders import RangeKey
 from schema.enums import (
@@ -22,7 +20,6 @@ from schema.enums import (
     ChartBucket,
     DayOffKind,
     LessonStatus,
-    Role,
 )
 from schema.grading import GradeScale
 
@@ -489,48 +486,3 @@ class Student(Node):
             return None
         data = await progress_resolvers.load_rank(info.context.loaders, self.model, term)
         return ClassRank(data=data) if data else None
-
-
-@strawberry.type(description="The logged-in user and what they can reach.")
-class Viewer:
-    user_id: strawberry.Private[int]
-
-    @strawberry.field(description="The logged-in user.")
-    async def user(self, info: Info) -> User:
-        user = await info.context.loaders.user_by_id.load(self.user_id)
-        if user is None or not user.is_active:
-            raise Unauthenticated("The account no longer exists or is deactivated.")
-        return User(model=user)
-
-    @strawberry.field(description="The user's roles.")
-    async def roles(self, info: Info) -> list[Role]:
-        return [Role(r.value) for r in await info.context.viewer.roles()]
-
-    @strawberry.field(description="A parent's own children, by name.")
-    async def children(self, info: Info) -> list[Student]:
-        rows = await policy.children(info.context.viewer).order_by("full_name", "id")
-        info.context.loaders.prime_many(info.context.loaders.student_by_id, rows)
-        return [Student(model=s) for s in rows]
-
-    @strawberry.field(description="A student's own record.")
-    async def student(self, info: Info) -> Student | None:
-        row = await models.Student.filter(user_id=self.user_id).first()
-        return Student(model=row) if row else None
-
-    @strawberry.field(description="A teacher's class + subject pairs.")
-    async def teaching(self, info: Info) -> list[TeachingAssignment]:
-        rows = (
-            await models.TeachingAssignment.filter(teacher_id=self.user_id)
-            .select_related("school_class", "subject")
-            .order_by("school_class__grade_level", "school_class__letter", "subject__name")
-        )
-        loaders = info.context.loaders
-        loaders.prime_many(loaders.class_by_id, [r.school_class for r in rows])
-        loaders.prime_many(loaders.subject_by_id, [r.subject for r in rows])
-        return [TeachingAssignment(model=r) for r in rows]
-
-    @strawberry.field(description="Schools the user belongs to or has children in.")
-    async def schools(self, info: Info) -> list[School]:
-        rows = await policy.visible_schools(info.context.viewer).order_by("name", "id")
-        info.context.loaders.prime_many(info.context.loaders.school_by_id, rows)
-        return [School(model=s) for s in rows]
