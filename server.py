@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -49,6 +50,7 @@ from resolvers.loaders import Loaders
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
 from schema.live import FrameEncoder
+from schema.sockets import Sockets
 
 log = logging.getLogger("ediary")
 
@@ -238,11 +240,26 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
     return message
 
 
+async def _counted(view: object, handling: Awaitable[None]) -> None:
+    """Handle one socket, counted as open meanwhile (schema/sockets.py)."""
+    sockets = view.sockets if isinstance(view, SubscriptionView) else None
+    if sockets is not None:
+        sockets.opened()
+    try:
+        await handling
+    finally:
+        if sockets is not None:
+            sockets.closed()
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, with coded limit errors."""
 
     async def send_message(self, message: Any) -> None:
         await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
+
+    async def handle(self) -> None:
+        await _counted(self.view, super().handle())
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -251,6 +268,9 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def send_message(self, message: Any) -> None:
         await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
+
+    async def handle(self) -> None:
+        await _counted(self.view, super().handle())
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload")
@@ -285,6 +305,7 @@ class SubscriptionView(GraphQL[Context, None]):
         )
         self.view = view
         self.frames = FrameEncoder()
+        self.sockets = Sockets()
 
     def encode_json(self, data: object) -> str:
         """Every WebSocket frame: a payload already encoded for another subscriber is reused."""
@@ -321,13 +342,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The lifespan runs in its own task; requests must see the ORM from theirs.
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
-        relay = asyncio.create_task(run_relay(broker), name="outbox-relay")
+        tasks = [asyncio.create_task(run_relay(broker), name="outbox-relay")]
+        if settings.freeze_collector:
+            gc.collect()
+            gc.freeze()  # what start-up made lives as long as the process
+            subscriptions.sockets.watch()
+            tasks.append(asyncio.create_task(subscriptions.sockets.run(), name="collector"))
         try:
             yield
         finally:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            subscriptions.sockets.unwatch()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broker.close()
             await Tortoise.close_connections()
 

@@ -359,7 +359,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if "memory" in args.phases:
             print("3b. where an idle connection's memory goes (tracemalloc, in process) ...", flush=True)
             _active, idle, _children = plan.split(args.active_families)
-            results["memory_trace"] = await memory.trace(url, after, idle, args.trace_connections)
+            results["memory_trace"] = await memory.trace(url, after, idle, args.trace_connections, top=60)
         database = await server_version()
     results["environment"] = {
         "database": database,

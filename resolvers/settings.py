@@ -34,6 +34,8 @@ class Settings:
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
     max_subscriptions_per_connection: int = 20
+    # Keep long-lived socket state out of full garbage collections (schema/sockets.py).
+    freeze_collector: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,6 +68,7 @@ class Settings:
             secret_key=secret,
             env=mode,
             cors_origins=origins,
+            freeze_collector=env.get("EDIARY_FREEZE_COLLECTOR", "1") != "0",
         )
 
 

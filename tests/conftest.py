@@ -47,6 +47,7 @@ def settings() -> Iterator[Settings]:
             database_url=_database_url(Path(tmp)),
             redis_url=os.environ.get("TEST_REDIS_URL") or None,
             secret_key=TEST_SECRET,
+            freeze_collector=False,
             login_failures_per_address=1000,
         )
 
