@@ -3,11 +3,10 @@ default without ``REDIS_URL``."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 
-from pubsub.broker import FAILED, TOO_SLOW, BrokerUnavailable, Subscription
+from pubsub.broker import FAILED, TOO_SLOW, BrokerUnavailable, Inbox, Subscription
 
 
 class Fanout:
@@ -16,15 +15,15 @@ class Fanout:
 
     def __init__(self, queue_size: int) -> None:
         self.queue_size = queue_size
-        self._queues: dict[str, set[asyncio.Queue[object]]] = defaultdict(set)
+        self._queues: dict[str, set[Inbox]] = defaultdict(set)
 
-    def add(self, topics: tuple[str, ...]) -> asyncio.Queue[object]:
-        queue: asyncio.Queue[object] = asyncio.Queue(self.queue_size + 1)  # +1: room for the failure marker
+    def add(self, topics: tuple[str, ...]) -> Inbox:
+        queue = Inbox()
         for topic in topics:
             self._queues[topic].add(queue)
         return queue
 
-    def remove(self, topics: tuple[str, ...], queue: asyncio.Queue[object]) -> list[str]:
+    def remove(self, topics: tuple[str, ...], queue: Inbox) -> list[str]:
         """Detach ``queue``; returns the topics that now have no local subscriber."""
         idle = []
         for topic in topics:
@@ -57,10 +56,9 @@ class Fanout:
     def fail_all(self) -> None:
         self.fail_topics(self.topics())
 
-    def _fail(self, queue: asyncio.Queue[object], marker: object = FAILED) -> None:
+    def _fail(self, queue: Inbox, marker: object = FAILED) -> None:
         self.remove(tuple(self._queues), queue)
-        while not queue.empty():
-            queue.get_nowait()
+        queue.clear()
         queue.put_nowait(marker)
 
 

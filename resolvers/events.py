@@ -139,14 +139,16 @@ async def _stream(
     is taken before the first read, so nothing falls between."""
     last = floor
     subscription = await ctx.broker.subscribe(*topics)
-    sent: deque[int] = deque(maxlen=LOOKBACK * 4)
+    sent: deque[int] | None = None  # made on the first event: most sockets sit idle
     try:
         while True:
             since = max(floor, last - LOOKBACK)
             rows = await models.OutboxEvent.filter(mine, id__gt=since).order_by("id").limit(BATCH)
             for row in rows:
-                if row.id in sent or (row.id <= last and not _recent(row)):
+                if (sent is not None and row.id in sent) or (row.id <= last and not _recent(row)):
                     continue
+                if sent is None:
+                    sent = deque(maxlen=LOOKBACK * 4)
                 sent.append(row.id)
                 last = max(last, row.id)
                 verdict = await allowed(row)
