@@ -34,6 +34,8 @@ class Settings:
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
     max_subscriptions_per_connection: int = 20
+    registrations_per_address: int = 5  # new accounts per client address per window
+    registration_window_seconds: int = 3600
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
