@@ -57,6 +57,19 @@ def _text(raw: str, path: str, limit: int, problems: list[Problem], code: str, m
     return text
 
 
+async def _duplicate(uid: int, school_id: int, child: str, born: date, certificate: str) -> bool:
+    """A pending request of the applicant at the school for the same child: the same birth
+    certificate, or the same name and birth date."""
+    pending = await models.AccessRequest.filter(applicant_id=uid, school_id=school_id, status=PENDING).values(
+        "child_full_name", "child_birth_date", "birth_certificate_number"
+    )
+    return any(
+        _certificate(r["birth_certificate_number"]) == _certificate(certificate)
+        or (_folded(r["child_full_name"]) == _folded(child) and r["child_birth_date"] == born)
+        for r in pending
+    )
+
+
 async def submit(ctx: Context, data: Application) -> models.AccessRequest:
     uid = ctx.viewer.user_id
     if uid is None:
@@ -88,21 +101,16 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
     )
     if not data.consent:
         problems.append(("consent", "CONSENT_REQUIRED", "The school can only process the request with your consent."))
-    pending = await models.AccessRequest.filter(applicant_id=uid, school_id=school.id, status=PENDING).values(
-        "child_full_name", "child_birth_date", "birth_certificate_number"
-    )
-    if any(
-        _certificate(r["birth_certificate_number"]) == _certificate(certificate)
-        or (_folded(r["child_full_name"]) == _folded(child) and r["child_birth_date"] == data.child_birth_date)
-        for r in pending
-    ):
-        problems.append(
-            ("childFullName", "DUPLICATE_REQUEST", "You already have a pending request for this child at this school.")
-        )
     if problems:
         raise refuse(problems)
     now = now_utc()
     async with in_transaction():
+        # One submission of an applicant at a time: the duplicate check reads under the lock.
+        await models.User.filter(id=uid).select_for_update().first()
+        if await _duplicate(uid, school.id, child, data.child_birth_date, certificate):
+            raise refuse(
+                [("childFullName", "DUPLICATE_REQUEST", "You already have a pending request for this child here.")]
+            )
         row = await models.AccessRequest.create(
             applicant_id=uid,
             school_id=school.id,

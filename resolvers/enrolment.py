@@ -79,20 +79,32 @@ async def _class_for(
     return klass
 
 
+async def _lock(student: models.Student) -> None:
+    """Inside a transaction: the student's enrolments change one write at a time, so that two
+    admins enrolling the same child at once cannot both find them in no class. The checks that
+    follow read the enrolments under this lock; a refusal rolls back having written nothing."""
+    await models.Student.filter(id=student.id).select_for_update().first()
+
+
 async def create_enrollment(ctx: Context, student_id: str, class_id: str, start: date) -> models.Enrollment:
     """Into a class from ``start``: refused while any enrolment is open on or after that day
     (a student is in one class at a time: move them with ``studentTransfer``)."""
     await policy.require_admin(ctx.viewer, "Only school admins manage the roll.")
     student = await _administered_student(ctx.viewer, student_id)
-    problems: list[Problem] = []
-    klass = await _class_for(ctx.viewer, student, class_id, "classId", problems)
-    if await models.Enrollment.filter(_open_on(start), student_id=student.id).exists():
-        problems.append(
-            ("startDate", "ALREADY_ENROLLED", "The student is in a class on or after that day: transfer them instead.")
-        )
-    if problems:
-        raise refuse(problems)
     async with in_transaction():
+        await _lock(student)
+        problems: list[Problem] = []
+        klass = await _class_for(ctx.viewer, student, class_id, "classId", problems)
+        if await models.Enrollment.filter(_open_on(start), student_id=student.id).exists():
+            problems.append(
+                (
+                    "startDate",
+                    "ALREADY_ENROLLED",
+                    "The student is in a class on or after that day: transfer them instead.",
+                )
+            )
+        if problems:
+            raise refuse(problems)
         row = await models.Enrollment.create(student_id=student.id, school_class_id=klass.id, start_date=start)
         await audit.record(
             ctx.viewer,
@@ -119,16 +131,17 @@ async def _current(student: models.Student, day: date, problems: list[Problem]) 
 async def transfer_student(ctx: Context, student_id: str, to_class_id: str, day: date) -> models.Enrollment:
     await policy.require_admin(ctx.viewer, "Only school admins manage the roll.")
     student = await _administered_student(ctx.viewer, student_id)
-    problems: list[Problem] = []
-    klass = await _class_for(ctx.viewer, student, to_class_id, "toClassId", problems)
-    current = await _current(student, day, problems)
-    if current is not None and current.school_class_id == klass.id:
-        problems.append(("toClassId", "SAME_CLASS", "The student is already in that class."))
-    elif current is not None and current.start_date >= day:
-        problems.append(("date", "DATE_BEFORE_ENROLLMENT", "Transfer after the day the current enrolment started."))
-    if problems or current is None:
-        raise refuse(problems)
     async with in_transaction():
+        await _lock(student)
+        problems: list[Problem] = []
+        klass = await _class_for(ctx.viewer, student, to_class_id, "toClassId", problems)
+        current = await _current(student, day, problems)
+        if current is not None and current.school_class_id == klass.id:
+            problems.append(("toClassId", "SAME_CLASS", "The student is already in that class."))
+        elif current is not None and current.start_date >= day:
+            problems.append(("date", "DATE_BEFORE_ENROLLMENT", "Transfer after the day the current enrolment started."))
+        if problems or current is None:
+            raise refuse(problems)
         await models.Enrollment.filter(id=current.id).update(end_date=day - timedelta(days=1))
         row = await models.Enrollment.create(student_id=student.id, school_class_id=klass.id, start_date=day)
         await audit.record(
@@ -146,11 +159,12 @@ async def end_enrollment(ctx: Context, student_id: str, last_day: date) -> model
     """The student leaves school: ``last_day`` is their last day in their class."""
     await policy.require_admin(ctx.viewer, "Only school admins manage the roll.")
     student = await _administered_student(ctx.viewer, student_id)
-    problems: list[Problem] = []
-    current = await _current(student, last_day, problems)
-    if problems or current is None:
-        raise refuse(problems)
     async with in_transaction():
+        await _lock(student)
+        problems: list[Problem] = []
+        current = await _current(student, last_day, problems)
+        if problems or current is None:
+            raise refuse(problems)
         await models.Enrollment.filter(id=current.id).update(end_date=last_day)
         await audit.record(
             ctx.viewer,
