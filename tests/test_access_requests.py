@@ -51,6 +51,7 @@ LIST = """query L($id: ID!, $status: AccessRequestStatus, $overdue: Boolean, $fi
     edges { cursor node { id status dueAt overdue childFullName birthCertificateNumber identityDocument
       applicant { fullName } reviewedBy { fullName } student { fullName } school { name } } } } } } }"""
 DIRECTORY = "{ schoolDirectory { schoolId name } }"
+MY_REQUESTS = f"{{ viewer {{ accessRequests {{ {REQUEST} }} }} }}"
 
 _serial = [0]
 
@@ -519,3 +520,26 @@ async def test_the_list_costs_the_same_for_one_request_or_many(
     assert len(many["node"]["accessRequests"]["edges"]) >= 6
     assert any(e["node"]["student"] for e in many["node"]["accessRequests"]["edges"])
     assert len(large) == len(small), _explain(small, large)
+
+
+async def test_the_applicants_list_and_the_directory_cost_the_same_for_more(
+    http: httpx.AsyncClient, admin: Client, count_statements: StatementCounter
+) -> None:
+    """One approved request vs three (one approved, two pending at two schools)."""
+    school1, school2 = await _school1(), await models.School.get(name="School No. 2")
+    one, three = await _applicant(http), await _applicant(http)
+    for client, name in ((one, "Solo Child"), (three, "Many Requests")):
+        await _child(name, date(2015, 4, 5))
+        request = (await _submit(client, school1, childFullName=name))["accessRequest"]
+        await admin.data(APPROVE, input={"requestId": request["id"]})
+    await _submit(three, school1, childFullName="Second Child", birthCertificateNumber="S-2")
+    await _submit(three, school2, childFullName="Third Child", birthCertificateNumber="S-3")
+    small, few = await _count(one, count_statements, MY_REQUESTS)
+    large, many = await _count(three, count_statements, MY_REQUESTS)
+    assert [r["status"] for r in few["viewer"]["accessRequests"]] == ["APPROVED"]
+    assert [r["status"] for r in many["viewer"]["accessRequests"]] == ["SUBMITTED", "SUBMITTED", "APPROVED"]
+    assert many["viewer"]["accessRequests"][2]["student"]["fullName"] == "Many Requests"
+    assert len(large) == len(small), _explain(small, large)
+    directory, listed = await _count(one, count_statements, DIRECTORY)
+    assert len(listed["schoolDirectory"]) >= 2
+    assert len(directory) == 1
