@@ -4,6 +4,7 @@ documents in a request are read only by the applicant and the school's admins.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -543,3 +544,12 @@ async def test_the_applicants_list_and_the_directory_cost_the_same_for_more(
     directory, listed = await _count(one, count_statements, DIRECTORY)
     assert len(listed["schoolDirectory"]) >= 2
     assert len(directory) == 1
+
+
+async def test_the_same_request_sent_at_once_is_kept_once(http: httpx.AsyncClient) -> None:
+    """A double-tapped submit button: one request is kept, the others are duplicates."""
+    applicant, school1 = await _applicant(http), await _school1()
+    bodies = await asyncio.gather(*(_submit(applicant, school1, childFullName="Double Tap") for _ in range(8)))
+    assert sorted(b["__typename"] for b in bodies) == ["AccessRequestSuccess"] + ["ValidationError"] * 7
+    assert {b["fields"][0]["code"] for b in bodies if b["__typename"] == "ValidationError"} == {"DUPLICATE_REQUEST"}
+    assert len((await applicant.data(MY_REQUESTS))["viewer"]["accessRequests"]) == 1

@@ -4,6 +4,7 @@ scoped: another school's objects look exactly like ids that do not exist."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -335,7 +336,8 @@ async def test_admin_manages_subjects(http: httpx.AsyncClient, admin: Client, te
 
 
 async def test_another_schools_admin_finds_nothing(http: httpx.AsyncClient) -> None:
-    admin2 = await login_as(http, "admin2")
+    """School No. 2's admin, and the admin of another district, act on School No. 1's objects."""
+    outsiders = [await login_as(http, "admin2"), await other_district_admin(http)]
     school1 = await _school1()
     subject = await models.Subject.get(school_id=school1.id, name="Mathematics")
     klass = await school_class("School No. 1", "5A")
@@ -367,11 +369,12 @@ async def test_another_schools_admin_finds_nothing(http: httpx.AsyncClient) -> N
             {"schoolId": MISSING["School"], "fullName": "X"},
         ),
     ]
-    for query, name, theirs, missing in pairs:
-        a = result(await admin2.data(query, input=theirs), name)
-        b = result(await admin2.data(query, input=missing), name)
-        assert a["__typename"] == "NotFoundError", (name, a)
-        assert (a["code"], a["message"]) == (b["code"], b["message"]), name
+    for outsider in outsiders:
+        for query, name, theirs, missing in pairs:
+            a = result(await outsider.data(query, input=theirs), name)
+            b = result(await outsider.data(query, input=missing), name)
+            assert a["__typename"] == "NotFoundError", (name, a)
+            assert (a["code"], a["message"]) == (b["code"], b["message"]), name
     assert await models.AuditEntry.all().count() == before
     await subject.refresh_from_db()
     assert (subject.name, subject.archived_at) == ("Mathematics", None)
@@ -787,3 +790,21 @@ async def test_new_list_fields_cost_the_same_for_more_data(
     assert all(c["enrollments"] for c in two["viewer"]["children"])
     assert len(large) == len(small), _explain(small, large)
     assert len(await children_of("parent")) == 2
+
+
+async def test_enrolments_at_once_leave_the_student_in_one_class(admin: Client) -> None:
+    """Admins enrol the same new student at the same moment: one wins, the others are told the
+    student is already enrolled; never two open enrolments."""
+    classes = [await school_class("School No. 1", name) for name in ("5A", "5B", "6A", "6B", "7A")]
+    student_id = await _new_student(admin, "Race Gonkina")
+    bodies = await asyncio.gather(
+        *(
+            admin.data(
+                ENROLL, input={"studentId": student_id, "classId": gid(k, "SchoolClass"), "startDate": "2026-09-01"}
+            )
+            for k in classes * 2
+        )
+    )
+    outcomes = sorted(result(b, "enrollmentCreate")["__typename"] for b in bodies)
+    assert outcomes == ["EnrollmentSuccess"] + ["ValidationError"] * 9
+    assert await models.Enrollment.filter(student_id=pk(student_id)).count() == 1
