@@ -25,7 +25,8 @@ from schema.grading import GradeScale
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
-    from schema.access import AccessRequestConnection, AccessRequestStatus
+    from schema.access import AccessRequestStatus
+    from schema.access_list import AccessRequestConnection
     from schema.attendance import RegisterRow
     from schema.diary import DiaryDay, SubjectProgress
     from schema.enrolment import Enrollment
@@ -193,8 +194,8 @@ class School(Node):
         after: Annotated[str | None, strawberry.argument(description="Start after this cursor.")] = None,
         last: Annotated[int | None, strawberry.argument(description="At most this many from the end.")] = None,
         before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
-    ) -> Annotated[AccessRequestConnection, strawberry.lazy("schema.access")]:
-        from schema.access import school_access_requests
+    ) -> Annotated[AccessRequestConnection, strawberry.lazy("schema.access_list")]:
+        from schema.access_list import school_access_requests
 
         return await school_access_requests(info, self.model, status, overdue, first, after, last, before)
 
