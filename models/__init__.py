@@ -1,5 +1,6 @@
 """Tortoise models, one module per aggregate. Refer to them as ``models.Grade``."""
 
+from models.access import AccessRequest, AccessRequestStatus, GuardianRelation, RefusalReason
 from models.attendance import (
     AbsenceNotice,
     AbsenceNoticeItem,
@@ -34,6 +35,8 @@ __all__ = [
     "AbsenceNoticeItem",
     "AbsenceNoticeKind",
     "AcademicYear",
+    "AccessRequest",
+    "AccessRequestStatus",
     "Attendance",
     "AttendanceRevision",
     "AttendanceStatus",
@@ -47,6 +50,7 @@ __all__ = [
     "Grade",
     "GradeKind",
     "GradeRevision",
+    "GuardianRelation",
     "Guardianship",
     "Homework",
     "Lesson",
@@ -54,6 +58,7 @@ __all__ = [
     "LoginAttempt",
     "OutboxEvent",
     "RefreshToken",
+    "RefusalReason",
     "Remark",
     "RemarkKind",
     "RevisionAction",
@@ -73,6 +78,7 @@ __all__ = [
 ]
 
 MODEL_MODULES = [
+    "models.access",
     "models.attendance",
     "models.audit",
     "models.journal",

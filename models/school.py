@@ -161,6 +161,8 @@ class Subject(Model):
         "models.School", related_name="subjects", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=100)
+    # Set when the school stops teaching it: no new teaching assignments; grades and lessons stay.
+    archived_at = fields.DatetimeField(null=True)
 
     school_id: int
 

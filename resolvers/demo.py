@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -70,6 +70,7 @@ async def seed_demo(today: date | None = None, students_per_class: int = 25) -> 
 async def reset_database() -> None:
     """Delete every row of every table, children first (for ``seed --reset``)."""
     order = [
+        models.AccessRequest,
         models.OutboxEvent,
         models.AuditEntry,
         models.Remark,
@@ -151,6 +152,7 @@ async def _seed(plan: _Plan, per_class: int) -> None:
     for school_number, (school_name, class_names) in enumerate(SCHOOLS.items(), start=1):
         await _seed_school(plan, district, school_number, school_name, class_names, per_class)
     await _seed_remarks(plan)
+    await _seed_access_requests(plan)
     del rng
 
 
@@ -522,3 +524,52 @@ async def _seed_remarks(plan: _Plan) -> None:
                 )
             )
     await models.Remark.bulk_create(remarks)
+
+
+async def _seed_access_requests(plan: _Plan) -> None:
+    """The login `applicant` (no role yet) with two requests to School No. 1 for `admin` to
+    decide: one for a child of 6A, submitted this morning (approve it: the child appears in
+    the applicant's `viewer.children`), and one overdue, for a child the school does not have
+    (refuse it: NOT_STUDYING_HERE)."""
+    applicant = await _user(plan, "applicant", "Svetlana Igorevna Kuznetsova")
+    school = await models.School.get(name="School No. 1")
+    enrollment = (
+        await models.Enrollment.filter(school_class__school_id=school.id, school_class__grade_level=6)
+        .filter(school_class__letter="A")
+        .select_related("student")
+        .order_by("student__full_name")
+        .first()
+    )
+    if enrollment is None or enrollment.student.birth_date is None:
+        return
+    child = enrollment.student
+    morning = datetime.combine(plan.today, time(6, 0), tzinfo=UTC)
+    four_days_ago = morning - timedelta(days=4)
+    await models.AccessRequest.bulk_create(
+        [
+            models.AccessRequest(
+                applicant_id=applicant.id,
+                school_id=school.id,
+                child_full_name=child.full_name,
+                child_birth_date=child.birth_date,
+                birth_certificate_number="V-IK 612345",
+                identity_document="Passport 4512 654321",
+                relation=models.GuardianRelation.MOTHER,
+                consent_at=morning,
+                submitted_at=morning,
+                due_at=morning + timedelta(hours=72),
+            ),
+            models.AccessRequest(
+                applicant_id=applicant.id,
+                school_id=school.id,
+                child_full_name="Timur Olegovich Kuznetsov",
+                child_birth_date=date(plan.today.year - 9, 3, 14),
+                birth_certificate_number="V-IK 734512",
+                identity_document="Passport 4512 654321",
+                relation=models.GuardianRelation.MOTHER,
+                consent_at=four_days_ago,
+                submitted_at=four_days_ago,
+                due_at=four_days_ago + timedelta(hours=72),
+            ),
+        ]
+    )

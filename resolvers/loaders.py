@@ -153,6 +153,8 @@ class Loaders:
     term_by_id: DataLoader[int, models.Term | None]
     lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]]
     grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]]
+    subjects_by_school: DataLoader[int, list[models.Subject]]
+    enrollments_by_student: DataLoader[int, list[models.Enrollment]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -428,4 +430,6 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "term_by_id": lambda loaders: DataLoader(_by_id(models.Term)),
     "lesson_counts_by_student": lambda loaders: DataLoader(averages.lesson_counts),
     "grade_totals_by_student": lambda loaders: DataLoader(averages.grade_totals),
+    "subjects_by_school": lambda loaders: DataLoader(_by_key(models.Subject, "school_id", "name", "id")),
+    "enrollments_by_student": lambda loaders: DataLoader(_by_key(models.Enrollment, "student_id", "start_date", "id")),
 }

@@ -24,7 +24,14 @@ the student's current class; the family (not the school) acknowledges it. A less
 register is marked by the teacher giving it (a substitute too) or one assigned to its class
 + subject, and read by them, the class's homeroom teacher and the school's admins (families see their
 own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
-guardians (unrevoked), and read by whoever sees the child."""
+guardians (unrevoked), and read by whoever sees the child.
+
+Who runs a school: its school admins and the district admins of its district create and
+change its subjects, classes, students, enrolments and teaching assignments; a district
+admin alone creates schools and changes their settings. Another school's objects are not
+there for them (``administered_schools``).
+Access requests (a family asking to be linked to a child) are read only by the applicant
+and the admins of the school asked: they carry the child's and the applicant's documents."""
 
 from __future__ import annotations
 
@@ -322,3 +329,51 @@ async def enrolled_on(class_id: int, day: date) -> set[int]:
         Q(end_date__isnull=True) | Q(end_date__gte=day), school_class_id=class_id, start_date__lte=day
     ).values("student_id")
     return {int(row["student_id"]) for row in rows}
+
+
+# --- administration -----------------------------------------------------------------
+
+
+ADMIN_ROLES = (models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
+
+
+async def require_admin(viewer: Viewer, refusal: str) -> int:
+    """The coarse gate of an administrative write: a school or district admin (else FORBIDDEN).
+    Which schools they may touch is ``administered_schools``: another school is "not found"."""
+    if viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if not any(role in ADMIN_ROLES for role in await viewer.roles()):
+        raise Forbidden(refusal)
+    return viewer.user_id
+
+
+def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools the viewer runs: as their school admin, or as admin of their district."""
+    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
+
+
+def district_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose settings the viewer changes: those of the districts they administer."""
+    return _district_schools(_uid(viewer))
+
+
+def administered_districts(viewer: Viewer) -> QuerySet[models.District]:
+    districts = models.RoleGrant.filter(user_id=_uid(viewer), role=models.Role.DISTRICT_ADMIN).values("district_id")
+    return models.District.filter(id__in=Subquery(districts))
+
+
+def visible_access_requests(viewer: Viewer) -> QuerySet[models.AccessRequest]:
+    """The applicant's own requests, and every request to a school the viewer administers.
+    Nobody else (not the school's teachers, not another school's or district's admins)."""
+    uid = _uid(viewer)
+    return models.AccessRequest.filter(Q(applicant_id=uid) | _admin_school_q(uid))
+
+
+def reviewable_access_requests(viewer: Viewer) -> QuerySet[models.AccessRequest]:
+    """Requests the viewer approves or refuses: those to the schools they administer."""
+    return models.AccessRequest.filter(_admin_school_q(_uid(viewer)))
+
+
+def own_access_requests(viewer: Viewer) -> QuerySet[models.AccessRequest]:
+    """Requests the viewer submitted (and may withdraw)."""
+    return models.AccessRequest.filter(applicant_id=_uid(viewer))

@@ -36,6 +36,8 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     # Keep long-lived socket state out of full garbage collections (schema/sockets.py).
     freeze_collector: bool = True
+    registrations_per_address: int = 5  # new accounts per client address per window
+    registration_window_seconds: int = 3600
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

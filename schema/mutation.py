@@ -6,15 +6,28 @@ from __future__ import annotations
 import strawberry
 
 from schema.absence import AbsenceMutations
+from schema.access import AccessRequestMutations
 from schema.accounts import AccountMutations
 from schema.attendance import AttendanceMutations
+from schema.enrolment import EnrolmentMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
+from schema.org import OrgMutations
+from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
 
 
 @strawberry.type(description="Change the diary. Refusals are data (result unions); only coarse gates are errors.")
 class Mutation(
-    AccountMutations, GradeMutations, HomeworkMutations, RemarkMutations, AttendanceMutations, AbsenceMutations
+    AccountMutations,
+    GradeMutations,
+    HomeworkMutations,
+    RemarkMutations,
+    AttendanceMutations,
+    AbsenceMutations,
+    OrgMutations,
+    EnrolmentMutations,
+    AccessRequestMutations,
+    RegistrationMutations,
 ):
     pass

@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, diary, progress, remarks, types
+from schema import absence, access, diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -31,6 +31,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Remark": (policy.visible_remarks, lambda m: remarks.Remark(model=m)),
     "AbsenceNotice": (policy.visible_absence_notices, lambda m: absence.AbsenceNotice(model=m)),
     "TermGrade": (policy.visible_term_grades, lambda m: progress.TermGrade(model=m)),
+    "AccessRequest": (policy.visible_access_requests, lambda m: access.AccessRequest(model=m)),
 }
 
 
@@ -45,7 +46,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query:
+class Query(access.AccessRequestQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -25,8 +25,11 @@ from schema.grading import GradeScale
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
+    from schema.access import AccessRequestStatus
+    from schema.access_list import AccessRequestConnection
     from schema.attendance import RegisterRow
     from schema.diary import DiaryDay, SubjectProgress
+    from schema.enrolment import Enrollment
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
@@ -161,6 +164,41 @@ class School(Node):
         rows = await info.context.loaders.days_off_by_school.load(RangeKey(self.model.id, from_, to))
         return [DayOff(model=d) for d in rows]
 
+    @strawberry.field(description="The school's subjects by name; archived ones only when asked.")
+    async def subjects(
+        self,
+        info: Info,
+        include_archived: Annotated[
+            bool, strawberry.argument(description="Also list the subjects the school no longer teaches.")
+        ] = False,
+    ) -> list[Subject]:
+        rows = await info.context.loaders.subjects_by_school.load(self.model.id)
+        return [Subject(model=s) for s in rows if include_archived or s.archived_at is None]
+
+    @strawberry.field(
+        description="Families' access requests to the school, oldest due first (at most 100 a page). For the "
+        "school's admins and its district's; empty for everyone else."
+    )
+    async def access_requests(
+        self,
+        info: Info,
+        status: Annotated[
+            Annotated[AccessRequestStatus, strawberry.lazy("schema.access")] | None,
+            strawberry.argument(description="Only requests with this status."),
+        ] = None,
+        overdue: Annotated[
+            bool | None,
+            strawberry.argument(description="true: only pending requests past their due time; false: all others."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="At most this many from the start.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Start after this cursor.")] = None,
+        last: Annotated[int | None, strawberry.argument(description="At most this many from the end.")] = None,
+        before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
+    ) -> Annotated[AccessRequestConnection, strawberry.lazy("schema.access_list")]:
+        from schema.access_list import school_access_requests
+
+        return await school_access_requests(info, self.model, status, overdue, first, after, last, before)
+
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")
 class Subject(Node):
@@ -169,6 +207,10 @@ class Subject(Node):
     @strawberry.field(description="The subject's name.")
     def name(self) -> str:
         return self.model.name
+
+    @strawberry.field(description="When the school stopped teaching it (no new teaching assignments); else null.")
+    def archived_at(self) -> dt.datetime | None:
+        return self.model.archived_at
 
 
 @strawberry.type(description="A class of one academic year, e.g. 5A.")
@@ -246,6 +288,10 @@ class TeachingAssignment:
     async def subject(self, info: Info) -> Subject:
         s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
         return Subject(model=_must(s, "subject"))
+
+    @strawberry.field(description="The teacher.")
+    async def teacher(self, info: Info) -> User:
+        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
 
 
 @strawberry.type(description="One dated lesson of a class.")
@@ -386,6 +432,12 @@ class Student(Node):
     @strawberry.field(description="The child's school.")
     async def school(self, info: Info) -> School:
         return School(model=_must(await info.context.loaders.school_by_id.load(self.model.school_id), "school"))
+
+    @strawberry.field(description="Every class the child was, is or will be in, by first day (transfers included).")
+    async def enrollments(self, info: Info) -> list[Annotated[Enrollment, strawberry.lazy("schema.enrolment")]]:
+        from schema.enrolment import Enrollment
+
+        return [Enrollment(model=e) for e in await info.context.loaders.enrollments_by_student.load(self.model.id)]
 
     @strawberry.field(description="Every day of the range with its lessons. At most 92 days (BAD_USER_INPUT).")
     async def diary(

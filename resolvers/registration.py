@@ -1,0 +1,78 @@
+"""Self-registration of a family's account: a parent creates a login, then asks a school for
+access to their child (``resolvers.access``). The account holds no role and sees nothing until
+a school approves a request. New accounts are limited per client address, counted in the
+database (the audit trail) so that every server process shares the count."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers import audit, auth
+from resolvers.accounts import normalize_login
+from resolvers.clock import now_utc
+from resolvers.context import Context, Viewer
+from resolvers.errors import Problem, RateLimited, refuse
+from resolvers.schools import name_of
+
+LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,99}")
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MIN_PASSWORD, MAX_PASSWORD, MAX_EMAIL, MAX_NAME = 10, 200, 254, 200
+ACTION = "account.register"
+
+
+async def _check_rate_limit(ctx: Context) -> None:
+    settings = ctx.settings
+    since = now_utc() - timedelta(seconds=settings.registration_window_seconds)
+    recent = models.AuditEntry.filter(action=ACTION, address=ctx.viewer.address[:64], at__gte=since)
+    if await recent.count() >= settings.registrations_per_address:
+        oldest = await recent.order_by("at").first()
+        retry = settings.registration_window_seconds
+        if oldest is not None:
+            retry = max(1, int((oldest.at - since).total_seconds()) + 1)
+        raise RateLimited(
+            f"Too many new accounts from your address. Try again in {retry} seconds.",
+            "RATE_LIMITED",
+            retry_after_seconds=retry,
+        )
+
+
+async def register(ctx: Context, login: str, password: str, full_name: str, email: str) -> auth.TokenPair:
+    await _check_rate_limit(ctx)
+    problems: list[Problem] = []
+    name = normalize_login(login)
+    if not LOGIN_PATTERN.fullmatch(name):
+        problems.append(
+            (
+                "login",
+                "INVALID_LOGIN",
+                "3-100 letters a-z, digits, dots, dashes or underscores, starting with one of the first two.",
+            )
+        )
+    elif await models.User.exists(login=name):
+        problems.append(("login", "LOGIN_TAKEN", "That login is taken: pick another."))
+    if len(password) < MIN_PASSWORD:
+        problems.append(("password", "PASSWORD_TOO_SHORT", f"At least {MIN_PASSWORD} characters."))
+    elif len(password) > MAX_PASSWORD:
+        problems.append(("password", "PASSWORD_TOO_LONG", f"At most {MAX_PASSWORD} characters."))
+    elif password.strip().casefold() == name:
+        problems.append(("password", "PASSWORD_IS_LOGIN", "The password cannot be the login."))
+    person = name_of(full_name, "fullName", MAX_NAME, problems)
+    address = email.strip()
+    if len(address) > MAX_EMAIL or not EMAIL_PATTERN.fullmatch(address):
+        problems.append(("email", "INVALID_EMAIL", "Give an e-mail address, e.g. name@example.org."))
+    if problems:
+        raise refuse(problems)
+    try:
+        async with in_transaction():
+            user = await models.User.create(
+                login=name, password_hash=auth.hash_password(password), full_name=person, email=address
+            )
+            await audit.record(Viewer(user.id, ctx.viewer.address), ACTION, "User", user.id, {"login": name})
+    except IntegrityError:  # registered by someone else between the check and the insert
+        raise refuse([("login", "LOGIN_TAKEN", "That login is taken: pick another.")]) from None
+    return await auth.issue_token_pair(ctx.settings, user)

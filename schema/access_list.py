@@ -1,0 +1,58 @@
+"""The admins' list of a school's access requests: a Relay connection, oldest due first."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.relay import PageInfo
+
+import models
+from resolvers import access_list, policy
+from schema import types
+from schema.access import AccessRequest, AccessRequestStatus
+
+Info = types.Info
+
+
+@strawberry.type(description="One access request of a list, with its cursor.")
+class AccessRequestEdge:
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to continue from here.")
+    node: AccessRequest = strawberry.field(description="The request.")
+
+
+@strawberry.type(description="A page of access requests, oldest due first.")
+class AccessRequestConnection:
+    edges: list[AccessRequestEdge] = strawberry.field(description="The requests of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there are more pages, and their cursors.")
+    total_count: int = strawberry.field(description="How many requests match, over all pages.")
+
+
+async def school_access_requests(
+    info: Info,
+    school: models.School,
+    status: AccessRequestStatus | None,
+    overdue: bool | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> AccessRequestConnection:
+    """``School.accessRequests``: through the reviewers' scope, so anyone but the school's admins
+    gets an empty list."""
+    rows = access_list.school_requests(
+        policy.reviewable_access_requests(info.context.viewer),
+        school.id,
+        models.AccessRequestStatus(status.name) if status is not None else None,
+        overdue,
+    )
+    page = await access_list.paginate(rows, first, after, last, before)
+    edges = [AccessRequestEdge(cursor=access_list.cursor_of(r), node=AccessRequest(model=r)) for r in page.rows]
+    return AccessRequestConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+    )
