@@ -35,14 +35,14 @@ class Settings:
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
     max_subscriptions_per_connection: int = 20
-    # Keep long-lived socket state out of full garbage collections (schema/sockets.py).
-    freeze_collector: bool = True
     # Observability (README "Observability"): log lines as JSON or text; GET /metrics, off
     # unless enabled, then only for a bearer `metrics_token` or a client in `metrics_allow`.
     log_format: str = "text"
     metrics_enabled: bool = True
     metrics_token: str = ""
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    # Keep long-lived socket state out of full garbage collections (schema/sockets.py).
+    freeze_collector: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
