@@ -44,10 +44,11 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, journal
+from resolvers import auth, journal, metrics
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
+from resolvers.logs import configure_logging
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
 from schema.live import FrameEncoder
@@ -349,10 +350,11 @@ class App(Starlette):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    schema = build_schema(production=settings.production)
+    schema = build_schema(production=settings.production, tracing=True)
     broker = make_broker(settings)
     view = GraphQLView(schema, settings, broker)
     subscriptions = SubscriptionView(schema, view)
+    metrics.watch_sockets(subscriptions.sockets)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -393,6 +395,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         headers = {"Content-Disposition": export.content_disposition}
         return Response(export.text, media_type="text/csv; charset=utf-8", headers=headers)
 
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus metrics of this process (README "Observability")."""
+        if not settings.metrics_enabled:
+            return PlainTextResponse("Not found.", 404)
+        if not metrics.may_scrape(settings, _client_address(request), request.headers.get("authorization")):
+            return PlainTextResponse("Forbidden.", 403)
+        body, media_type = metrics.exposition()
+        return Response(body, media_type=media_type)
+
     async def readyz(request: Request) -> Response:
         checks = {"database": await _database_ok(), "broker": await broker.ping()}
         status = 200 if all(checks.values()) else 503
@@ -416,6 +427,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/export/journal.csv", journal_csv),
+            Route("/metrics", metrics_endpoint),
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -466,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("text")
 
     if args.command == "export-schema":
         with open(args.path, "w") as fh:
@@ -477,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
     if args.command in ("run", "migrate"):
         asyncio.run(migrate(settings))
     if args.command == "run" or args.command == "seed":
@@ -492,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             proxy_headers=True,
             ws_per_message_deflate=False,
             log_level="info",
+            log_config=None,  # uvicorn's loggers go through configure_logging's handler
         )
     return 0
 

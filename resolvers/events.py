@@ -24,7 +24,7 @@ import models
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
 from pubsub.topics import class_topic, student_topic
-from resolvers import policy
+from resolvers import metrics, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
@@ -156,6 +156,7 @@ async def _stream(
                     return
                 if verdict is not False:
                     ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
+                    metrics.EVENTS_DELIVERED.inc()
                     yield Delivery(row, (row.id, verdict))
             if len(rows) < BATCH:
                 await _next_message(subscription)
@@ -218,6 +219,7 @@ async def publish_outbox_events(broker: Broker, rows: Sequence[models.OutboxEven
     except BrokerUnavailable:
         log.warning("broker unavailable, %d event(s) left for the outbox relay", len(rows))
         return 0
+    metrics.EVENTS_PUBLISHED.inc(len(rows))
     await _mark_published([r.id for r in rows])
     return len(rows)
 
@@ -230,14 +232,31 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     return await publish_outbox_events(broker, rows)
 
 
-async def run_relay(broker: Broker, interval: float = 1.0) -> None:
-    """Forever, in the background of every server process."""
+async def sample_outbox() -> None:
+    """Set the outbox gauges (``/metrics``): how many events wait to be published and how old
+    the oldest one is. Both read only the unpublished rows (index ``published_at, id``): few,
+    unless the broker is down."""
+    pending = models.OutboxEvent.filter(published_at__isnull=True)
+    oldest = await pending.order_by("occurred_at").only("id", "occurred_at").first()
+    count = await pending.count() if oldest is not None else 0
+    lag = (now_utc() - oldest.occurred_at).total_seconds() if oldest is not None else 0.0
+    metrics.OUTBOX_PENDING.set(count)
+    metrics.OUTBOX_LAG.set(max(lag, 0.0))
+
+
+async def run_relay(broker: Broker, interval: float = 1.0, sample_every: int = 5) -> None:
+    """Forever, in the background of every server process; every ``sample_every`` rounds it
+    also samples the outbox gauges (after publishing, so the lag is what the relay left)."""
+    rounds = 0
     while True:
         try:
             count = await relay_pending(broker)
+            if rounds % sample_every == 0:
+                await sample_outbox()
         except Exception:  # the database may be briefly unreachable: try again next round
             log.exception("outbox relay failed")
         else:
             if count:
                 log.info("outbox relay published %d event(s)", count)
+        rounds += 1
         await asyncio.sleep(interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -34,6 +35,12 @@ class Settings:
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
     max_subscriptions_per_connection: int = 20
+    # Observability (README "Observability"): log lines as JSON or text; GET /metrics, off
+    # unless enabled, then only for a bearer `metrics_token` or a client in `metrics_allow`.
+    log_format: str = "text"
+    metrics_enabled: bool = True
+    metrics_token: str = ""
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     # Keep long-lived socket state out of full garbage collections (schema/sockets.py).
     freeze_collector: bool = True
     registrations_per_address: int = 5  # new accounts per client address per window
@@ -62,6 +69,15 @@ class Settings:
             port = int(env.get("PORT", "8000"))
         except ValueError as exc:
             raise ConfigurationError("PORT must be a number") from exc
+        log_format = env.get("LOG_FORMAT") or ("json" if mode == "production" else "text")
+        if log_format not in ("json", "text"):
+            raise ConfigurationError(f"LOG_FORMAT must be 'json' or 'text', not {log_format!r}")
+        allow = tuple(a.strip() for a in env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128").split(",") if a.strip())
+        for network in allow:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ConfigurationError(f"METRICS_ALLOW: {network!r} is not an address or network") from exc
         return cls(
             database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             redis_url=env.get("REDIS_URL") or None,
@@ -71,6 +87,10 @@ class Settings:
             env=mode,
             cors_origins=origins,
             freeze_collector=env.get("EDIARY_FREEZE_COLLECTOR", "1") != "0",
+            log_format=log_format,
+            metrics_enabled=env.get("METRICS_ENABLED", "0" if mode == "production" else "1") == "1",
+            metrics_token=env.get("METRICS_TOKEN", ""),
+            metrics_allow=allow,
         )
 
 

@@ -15,9 +15,11 @@ from resolvers.errors import CodedError
 from schema import diary, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.live import shared_execution
+from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
+from schema.tracing import tracing_extensions
 
 log = logging.getLogger("ediary.errors")
 
@@ -49,11 +51,15 @@ class DiarySchema(strawberry.Schema):
                 log.error("unexpected error at %s", ".".join(map(str, error.path)), exc_info=error.original_error)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    """Parse and validation results are cached per document; production masks unexpected errors."""
+def build_schema(*, production: bool = False, tracing: bool = False) -> strawberry.Schema:
+    """Parse and validation results are cached per document; production masks unexpected errors.
+    Every operation is measured (``schema.metrics``); ``tracing`` adds OpenTelemetry spans when
+    it is configured (``schema.tracing``)."""
     from strawberry.extensions import MaskErrors
 
     extensions: list[Any] = [
+        OperationMetrics,
+        *(tracing_extensions() if tracing else []),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
@@ -77,7 +83,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             remarks.Remark,
         ],
         extensions=extensions,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=counted(EXCEPTION_HANDLERS),
         execution_context_class=shared_execution(),
     )
 
