@@ -12,6 +12,14 @@ from models.audit import AuditEntry
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.outbox import OutboxEvent
 from models.remark import Remark, RemarkKind
+from models.rollup import (
+    AttendanceRollup,
+    GradeRollup,
+    GradeWeekRollup,
+    LowestMarkRollup,
+    StudentAttendanceRollup,
+    StudentMarkRollup,
+)
 from models.roster import Enrollment, Guardianship, Student, TeachingAssignment
 from models.school import (
     AcademicYear,
@@ -36,6 +44,7 @@ __all__ = [
     "AcademicYear",
     "Attendance",
     "AttendanceRevision",
+    "AttendanceRollup",
     "AttendanceStatus",
     "AuditEntry",
     "BellPeriod",
@@ -47,11 +56,14 @@ __all__ = [
     "Grade",
     "GradeKind",
     "GradeRevision",
+    "GradeRollup",
+    "GradeWeekRollup",
     "Guardianship",
     "Homework",
     "Lesson",
     "LessonStatus",
     "LoginAttempt",
+    "LowestMarkRollup",
     "OutboxEvent",
     "RefreshToken",
     "Remark",
@@ -63,6 +75,8 @@ __all__ = [
     "School",
     "SchoolClass",
     "Student",
+    "StudentAttendanceRollup",
+    "StudentMarkRollup",
     "Subject",
     "TeachingAssignment",
     "Term",
@@ -78,6 +92,7 @@ MODEL_MODULES = [
     "models.journal",
     "models.outbox",
     "models.remark",
+    "models.rollup",
     "models.roster",
     "models.school",
     "models.timetable",

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
+    from schema.stats import SchoolStats
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -160,6 +161,22 @@ class School(Node):
         diary_resolvers.check_range(from_, to, 366)
         rows = await info.context.loaders.days_off_by_school.load(RangeKey(self.model.id, from_, to))
         return [DayOff(model=d) for d in rows]
+
+    @strawberry.field(
+        description="The school's dashboard for a term: averages, grade distribution, success and quality, "
+        "attendance, by class, subject, teacher and week. For the school's admins and its district's; null "
+        "for everyone else and for a term of another school."
+    )
+    async def stats(
+        self,
+        info: Info,
+        term_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A `Term` id; default: the current term.")
+        ] = None,
+    ) -> Annotated[SchoolStats, strawberry.lazy("schema.stats")] | None:
+        from schema.stats import school_stats
+
+        return await school_stats(info, self.model, term_id)
 
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")

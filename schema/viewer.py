@@ -9,11 +9,12 @@ import models
 from resolvers import policy
 from resolvers.errors import Unauthenticated
 from schema.enums import Role
+from schema.stats import DistrictViewer
 from schema.types import Info, School, Student, TeachingAssignment, User
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")
-class Viewer:
+class Viewer(DistrictViewer):
     user_id: strawberry.Private[int]
 
     @strawberry.field(description="The logged-in user.")
