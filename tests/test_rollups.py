@@ -4,7 +4,10 @@ withdrawn. Refused and rolled-back writes leave them as they were."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import random
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -195,4 +198,26 @@ async def test_repair_rebuilds_what_drifted() -> None:
         drift = await rollups.check()
         assert drift["rollup_grade"] == (1, 1)
         await rollups.rebuild()
+    await assert_consistent()
+
+
+async def _command(settings: Settings, *args: str) -> tuple[int, str]:
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "server.py", "rollups-check", *args, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    return int(process.returncode or 0), out.decode()
+
+
+async def test_the_check_command_finds_drift_and_repairs_it(settings: Settings) -> None:
+    assert (await _command(settings))[0] == 0
+    row = await models.AttendanceRollup.filter(marked__gt=0).first()
+    assert row is not None
+    await models.AttendanceRollup.filter(id=row.id).update(unexcused=row.unexcused + 1)
+    code, out = await _command(settings)
+    assert code == 1
+    assert "rollup_attendance: 1 stored rows not in the recomputation, 1 recomputed rows not stored" in out
+    assert (await _command(settings, "--repair"))[0] == 0
+    assert (await _command(settings))[0] == 0
     await assert_consistent()
