@@ -170,11 +170,15 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
     def group(dim: str, key: Any) -> Group:
         return groups[dim].setdefault(key, Group(key))
 
-    if district:  # subjects by name: each school has its own "Mathematics"
+    if district:  # subjects by name (each school has its own "Mathematics"), added up per id first
+        per_subject = (
+            f"SELECT x.subject_id AS subject_id, {_SUMS} FROM {src['rollup_grade']} x"
+            f" WHERE {where} GROUP BY x.subject_id"
+        )
         by_grade = (
-            f"WITH r AS (SELECT * FROM {src['rollup_grade']} x WHERE {where}) "
-            f"SELECT '{SUBJECT}' AS dim, s.name AS name, 0 AS id, {_SUMS} FROM r JOIN subject s ON s.id = r.subject_id "
-            "GROUP BY s.name"
+            f"SELECT '{SUBJECT}' AS dim, s.name AS name, 0 AS id, SUM(r.grades) AS grades, SUM(r.weight) AS weight,"
+            " SUM(r.mark_sum) AS mark_sum, SUM(r.weighted_sum) AS weighted_sum"
+            f" FROM ({per_subject}) r JOIN subject s ON s.id = r.subject_id GROUP BY s.name"
         )
     else:
         by_grade = f"WITH r AS (SELECT * FROM {src['rollup_grade']} x WHERE {where}) " + " UNION ALL ".join(
@@ -212,7 +216,7 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
             " SUM(CASE WHEN lowest >= pass THEN students ELSE 0 END) AS successful,"
             f" SUM(CASE WHEN lowest >= top THEN students ELSE 0 END) AS top FROM r {grouping}"
             for dim, column, grouping in (
-                (CLASS, "school_class_id", "GROUP BY school_class_id"),
+                *(() if district else ((CLASS, "school_class_id", "GROUP BY school_class_id"),)),
                 (SCHOOL, "school_id", "GROUP BY school_id"),
                 (ALL, "0", ""),
             )
@@ -226,7 +230,7 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
         f"SELECT '{dim}' AS dim, {day} AS day, {column} AS id, {_ATTENDANCE_SUMS} FROM r {grouping}"
         for dim, day, column, grouping in (
             (WEEK, "week_start", "0", "GROUP BY week_start"),
-            (CLASS, "NULL", "school_class_id", "GROUP BY school_class_id"),
+            *(() if district else ((CLASS, "NULL", "school_class_id", "GROUP BY school_class_id"),)),
             (SCHOOL, "NULL", "school_id", "GROUP BY school_id"),
             (ALL, "NULL", "0", ""),
         )
