@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema bench bench-live lock clean
+.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema bench bench-live bench-district rollups-check lock clean
 
 install: $(STAMP)
 
@@ -54,6 +54,15 @@ bench: install
 
 bench-live: install
 	$(BIN)/python -m bench.fanout $(FANOUT_ARGS)
+
+# Dashboards over a generated district (100 schools, ~20M grades, COPY-loaded into a fresh
+# ediary_bench_district on PostgreSQL; ~20 min): DISTRICT_ARGS="--scale 0.05" for a quick run.
+bench-district: install
+	$(BIN)/python -m bench.district $(DISTRICT_ARGS)
+
+# The roll-ups against a full recomputation; REPAIR=1 rebuilds them when they differ.
+rollups-check: install
+	$(BIN)/python server.py rollups-check $(if $(REPAIR),--repair,)
 
 # Re-resolve the pinned dependencies (needs uv: pip install uv).
 lock:

@@ -5,6 +5,7 @@ python server.py serve     serve only
 python server.py migrate   apply the committed migrations
 python server.py seed [--reset]
 python server.py export-schema [PATH]
+python server.py rollups-check [--repair]   roll-ups vs a full recomputation (exit 1 on a difference)
 """
 
 from __future__ import annotations
@@ -467,6 +468,28 @@ async def seed(settings: Settings, reset: bool) -> bool:
         await Tortoise.close_connections()
 
 
+async def rollups_check(settings: Settings, repair: bool) -> bool:
+    """Compare every roll-up with its full recomputation (and rebuild them all with
+    ``repair``). Returns whether they matched before any repair."""
+    from tortoise.transactions import in_transaction
+
+    from resolvers import rollups
+
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        found = await rollups.check()
+        for table, (extra, missing) in found.items():
+            print(f"{table}: {extra} stored rows not in the recomputation, {missing} recomputed rows not stored")
+        matched = all(v == (0, 0) for v in found.values())
+        if repair and not matched:
+            async with in_transaction():
+                await rollups.rebuild()
+            print("rebuilt every roll-up from a full scan")
+        return matched
+    finally:
+        await Tortoise.close_connections()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="server.py", description="ediary server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -475,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply migrations")
     seed_cmd = sub.add_parser("seed", help="create the demo district")
     seed_cmd.add_argument("--reset", action="store_true", help="delete all data first")
+    check_cmd = sub.add_parser("rollups-check", help="compare the roll-ups with a full recomputation")
+    check_cmd.add_argument("--repair", action="store_true", help="rebuild them when they differ")
     export = sub.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")
     args = parser.parse_args(argv)
@@ -490,6 +515,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format)
+    if args.command == "rollups-check":
+        matched = asyncio.run(rollups_check(settings, repair=args.repair))
+        return 0 if matched or args.repair else 1
     if args.command in ("run", "migrate"):
         asyncio.run(migrate(settings))
     if args.command == "run" or args.command == "seed":

@@ -13,6 +13,14 @@ from models.audit import AuditEntry
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.outbox import OutboxEvent
 from models.remark import Remark, RemarkKind
+from models.rollup import (
+    AttendanceRollup,
+    GradeRollup,
+    GradeWeekRollup,
+    LowestMarkRollup,
+    StudentAttendanceRollup,
+    StudentMarkRollup,
+)
 from models.roster import Enrollment, Guardianship, Student, TeachingAssignment
 from models.school import (
     AcademicYear,
@@ -39,6 +47,7 @@ __all__ = [
     "AccessRequestStatus",
     "Attendance",
     "AttendanceRevision",
+    "AttendanceRollup",
     "AttendanceStatus",
     "AuditEntry",
     "BellPeriod",
@@ -50,12 +59,15 @@ __all__ = [
     "Grade",
     "GradeKind",
     "GradeRevision",
+    "GradeRollup",
+    "GradeWeekRollup",
     "GuardianRelation",
     "Guardianship",
     "Homework",
     "Lesson",
     "LessonStatus",
     "LoginAttempt",
+    "LowestMarkRollup",
     "OutboxEvent",
     "RefreshToken",
     "RefusalReason",
@@ -68,6 +80,8 @@ __all__ = [
     "School",
     "SchoolClass",
     "Student",
+    "StudentAttendanceRollup",
+    "StudentMarkRollup",
     "Subject",
     "TeachingAssignment",
     "Term",
@@ -84,6 +98,7 @@ MODEL_MODULES = [
     "models.journal",
     "models.outbox",
     "models.remark",
+    "models.rollup",
     "models.roster",
     "models.school",
     "models.timetable",

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy
+from resolvers import policy, rollups
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
@@ -205,6 +205,7 @@ async def _write(
                 for x in fresh
             ]
         )
+        await rollups.attendance_of_notice(notice.id, 1)
         await models.AttendanceRevision.bulk_create(
             [
                 models.AttendanceRevision(
@@ -276,6 +277,7 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
                 for a in premarks
             ]
         )
+        await rollups.attendance_by_id([a.id for a in premarks], -1)
         await models.Attendance.filter(id__in=[a.id for a in premarks]).delete()
         await models.AbsenceNoticeItem.filter(id__in=[i.id for i in chosen]).delete()
         rest = [i for i in items if i not in chosen]

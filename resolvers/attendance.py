@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy
+from resolvers import policy, rollups
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, refuse
@@ -127,6 +127,10 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
         # inserted meanwhile by someone else trips the unique (student, lesson) constraint.
         marked = models.Attendance.filter(lesson_id=lesson.id, student_id__in=[m.student_id for m in parsed])
         existing = {a.student_id: a for a in await marked.select_for_update()}
+        replaced = [
+            m.student_id for m in parsed if m.student_id in existing and not same_mark(existing[m.student_id], m)
+        ]
+        await rollups.attendance(lesson.id, replaced, -1)  # out as they were
         revisions = []
         for mark in parsed:
             row = existing.get(mark.student_id)
@@ -151,6 +155,7 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
                 row.status, row.late_minutes, row.reason = mark.status, mark.late_minutes, mark.reason
                 row.marked_by_id, row.notice_id = teacher_id, None
                 await row.save()
+        await rollups.attendance(lesson.id, changed, 1)  # in as they are now
         if not changed:
             return []
         await models.AttendanceRevision.bulk_create(revisions)

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import demo_data as data
+from resolvers import rollups
 from resolvers.auth import hash_password
 from resolvers.timetable import day_kind, lesson_instants
 
@@ -60,6 +61,7 @@ async def seed_demo(today: date | None = None, students_per_class: int = 25) -> 
     plan = _Plan(random.Random(20260901), hash_password("demo"), today or date.today())
     async with in_transaction():
         await _seed(plan, students_per_class)
+        await rollups.rebuild()  # the dashboards' sums of what was just loaded
     # Fresh statistics after a bulk load, as autovacuum would later: without them the planner
     # assumes empty tables and picks scans that only fit empty tables.
     connection = connections.get("default")
@@ -97,6 +99,7 @@ async def reset_database() -> None:
         models.User,
     ]
     async with in_transaction():
+        await rollups.clear()
         for model in order:
             await model.all().delete()
 

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import grades, policy, scales
+from resolvers import grades, policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
@@ -114,8 +114,13 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     old = (grade.value, grade.weight, grade.kind, grade.comment)
     if old == (mark.value, weight, kind, comment):
         return grade  # nothing changes: no revision, no event (a retried request is harmless)
-    async with in_transaction():
+    counts = (grade.numeric_value, grade.weight) != (mark.numeric, weight)
+    async with in_transaction(), rollups.grades_changing([grade.student_id]) as tally:
+        if counts:  # out as it was, in as it becomes
+            await tally.remove([grade.id])
         await _apply(grade, value=mark.value, numeric_value=mark.numeric, weight=weight, kind=kind, comment=comment)
+        if counts:
+            await tally.add([grade.id])
         await models.GradeRevision.create(
             grade_id=grade.id,
             action=models.RevisionAction.UPDATED,
@@ -143,7 +148,8 @@ async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> m
     problems = _reason_problems(grade, reason)
     if problems:
         raise refuse(problems)
-    async with in_transaction():
+    async with in_transaction(), rollups.grades_changing([grade.student_id]) as tally:
+        await tally.remove([grade.id])  # a removed grade stops counting
         await _apply(grade, deleted_at=now_utc(), deleted_by_id=teacher_id, delete_reason=reason)
         await models.GradeRevision.create(
             grade_id=grade.id,

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy, scales
+from resolvers import policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
@@ -163,7 +163,7 @@ async def _create(
     if problems:
         raise refuse(problems)
 
-    async with in_transaction():
+    async with in_transaction(), rollups.grades_changing(v.student_id for v in valid) as tally:
         created = []
         for item in valid:
             created.append(
@@ -181,6 +181,7 @@ async def _create(
                     comment=item.comment,
                 )
             )
+        await tally.add([g.id for g in created])
         await models.GradeRevision.bulk_create(
             [
                 models.GradeRevision(

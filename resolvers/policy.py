@@ -211,6 +211,26 @@ def visible_term_grades(viewer: Viewer) -> QuerySet[models.TermGrade]:
     return models.TermGrade.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
 
 
+def stats_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose dashboard (aggregates over all their classes) the viewer reads: the
+    school's admins and its district's. Not teachers: a teacher reads their own classes
+    through the journal and the students' progress, not the whole school's figures."""
+    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
+
+
+def at_risk_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose at-risk list (students named, with their averages and absences) the
+    viewer reads: the school's own admins only. A district admin reads aggregates."""
+    admin = _grant_schools(_uid(viewer), models.Role.SCHOOL_ADMIN).values("school_id")
+    return models.School.filter(id__in=Subquery(admin))
+
+
+def visible_districts(viewer: Viewer) -> QuerySet[models.District]:
+    """Districts the viewer administers (and whose aggregates they read): no other district."""
+    grants = models.RoleGrant.filter(user_id=_uid(viewer), role=models.Role.DISTRICT_ADMIN).values("district_id")
+    return models.District.filter(id__in=Subquery(grants))
+
+
 def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolClass]:
     """Classes whose journal of ``subject_id`` (every student's grades and attendance on one
     grid) the viewer may read: the teachers assigned to that class + subject, and the admins

@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, access, diary, progress, remarks, types
+from schema import absence, access, diary, progress, remarks, stats, types
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -32,6 +32,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "AbsenceNotice": (policy.visible_absence_notices, lambda m: absence.AbsenceNotice(model=m)),
     "TermGrade": (policy.visible_term_grades, lambda m: progress.TermGrade(model=m)),
     "AccessRequest": (policy.visible_access_requests, lambda m: access.AccessRequest(model=m)),
+    "District": (policy.visible_districts, lambda m: stats.District(model=m)),
 }
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
+    from schema.stats import SchoolStats
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -198,6 +199,22 @@ class School(Node):
         from schema.access_list import school_access_requests
 
         return await school_access_requests(info, self.model, status, overdue, first, after, last, before)
+
+    @strawberry.field(
+        description="The school's dashboard for a term: averages, grade distribution, success and quality, "
+        "attendance, by class, subject, teacher and week. For the school's admins and its district's; null "
+        "for everyone else and for a term of another school."
+    )
+    async def stats(
+        self,
+        info: Info,
+        term_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A `Term` id; default: the current term.")
+        ] = None,
+    ) -> Annotated[SchoolStats, strawberry.lazy("schema.stats")] | None:
+        from schema.stats import school_stats
+
+        return await school_stats(info, self.model, term_id)
 
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")

@@ -10,11 +10,12 @@ from resolvers import policy
 from resolvers.errors import Unauthenticated
 from schema.access import ViewerAccessRequests
 from schema.enums import Role
+from schema.stats import DistrictViewer
 from schema.types import Info, School, Student, TeachingAssignment, User
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")
-class Viewer(ViewerAccessRequests):
+class Viewer(ViewerAccessRequests, DistrictViewer):
     user_id: strawberry.Private[int]
 
     @strawberry.field(description="The logged-in user.")

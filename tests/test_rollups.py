@@ -1,0 +1,223 @@
+"""The roll-ups stay exactly what a full recomputation gives, whatever writes happen: grades
+given, corrected, removed; registers marked and re-marked; absence notices sent and
+withdrawn. Refused and rolled-back writes leave them as they were."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers import grades, policy, rollups, sql
+from resolvers.context import Context, Viewer
+from resolvers.loaders import Loaders
+from resolvers.settings import Settings
+from tests.conftest import Client
+from tests.helpers import children_of, demo_student, gid, past_lesson
+
+GRADES_CREATE = (
+    "mutation G($input: GradesCreateInput!) { gradesCreate(input: $input) { __typename "
+    "... on GradesCreateSuccess { grades { id } } ... on Error { code message } } }"
+)
+GRADE_UPDATE = (
+    "mutation U($input: GradeUpdateInput!) { gradeUpdate(input: $input) { __typename ... on Error { code message } } }"
+)
+GRADE_DELETE = (
+    "mutation D($input: GradeDeleteInput!) { gradeDelete(input: $input) { __typename ... on Error { code message } } }"
+)
+MARK = (
+    "mutation M($input: AttendanceMarkInput!) { attendanceMark(input: $input) { __typename "
+    "... on Error { code message } } }"
+)
+NOTICE_CREATE = (
+    "mutation N($input: AbsenceNoticeCreateInput!) { absenceNoticeCreate(input: $input) { __typename "
+    "... on AbsenceNoticeCreateSuccess { notice { id } } ... on Error { code message } } }"
+)
+NOTICE_DELETE = (
+    "mutation N($input: AbsenceNoticeDeleteInput!) { absenceNoticeDelete(input: $input) { __typename "
+    "... on Error { code message } } }"
+)
+pytestmark = pytest.mark.usefixtures("rebuilt")
+
+
+@pytest.fixture(scope="module")
+async def rebuilt(database: None) -> None:
+    """Start from roll-ups equal to the data: other modules' set-up code writes rows through the
+    ORM, past the writers (which is what ``rollups-check --repair`` is for)."""
+    async with in_transaction():
+        await rollups.rebuild()
+
+
+STATUSES = ["PRESENT", "LATE", "ABSENT_EXCUSED", "ABSENT_UNEXCUSED"]
+
+
+async def assert_consistent() -> None:
+    found = await rollups.check()
+    assert all(v == (0, 0) for v in found.values()), found
+
+
+async def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    names = [t.name for t in rollups.ALL_TABLES] + ["rollup_lowest_mark"]
+    found = {}
+    for name in names:
+        rows = await sql.fetch(f"SELECT * FROM {name} ORDER BY id", [])
+        found[name] = [tuple(r.values()) for r in rows]
+    return found
+
+
+async def _roster(lesson: models.Lesson) -> list[str]:
+    ids = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
+    return [gid(await models.Student.get(id=i), "Student") for i in ids]
+
+
+async def test_rebuilt_rollups_equal_a_full_recomputation() -> None:
+    await assert_consistent()
+    assert await models.GradeRollup.filter(grades__gt=0).count() > 0
+    assert await models.AttendanceRollup.filter(marked__gt=0).count() > 0
+    assert await models.LowestMarkRollup.filter(students__gt=0).count() > 0
+
+
+async def test_random_writes_keep_rollups_equal_to_a_full_recomputation(teacher: Client) -> None:
+    rng = random.Random(20261129)  # noqa: S311 (a reproducible sequence of writes)
+    lessons = [await past_lesson("5A", "Mathematics", offset=i) for i in (0, 1, 5, 12)]
+    lessons += [await past_lesson("6B", "Mathematics", offset=i) for i in (0, 8)]
+    rosters = {x.id: await _roster(x) for x in lessons}
+    live: list[str] = []
+    counts = {"create": 0, "update": 0, "delete": 0, "mark": 0}
+    for step in range(36):
+        lesson = rng.choice(lessons)
+        roster = rosters[lesson.id]
+        op = rng.choice(["create", "create", "update", "delete", "mark", "mark"]) if live else "create"
+        if op == "create":
+            rows = [
+                {"studentId": rng.choice(roster), "value": str(rng.randint(1, 5)), "weight": rng.randint(1, 4)}
+                for _ in range(rng.randint(1, 4))
+            ]
+            body = await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows})
+            assert body["gradesCreate"]["__typename"] == "GradesCreateSuccess", body
+            live += [g["id"] for g in body["gradesCreate"]["grades"]]
+        elif op == "update":
+            change: dict[str, Any] = {"gradeId": rng.choice(live), "reason": "Recounted"}
+            if rng.random() < 0.7:
+                change["value"] = str(rng.randint(1, 5))
+            if rng.random() < 0.5:
+                change["weight"] = rng.randint(1, 4)
+            body = await teacher.data(GRADE_UPDATE, input=change)
+            assert body["gradeUpdate"]["__typename"] == "GradeUpdateSuccess", body
+        elif op == "delete":
+            victim = live.pop(rng.randrange(len(live)))
+            body = await teacher.data(GRADE_DELETE, input={"gradeId": victim, "reason": "Wrong student"})
+            assert body["gradeDelete"]["__typename"] == "GradeDeleteSuccess", body
+        else:
+            marks = []
+            for student_id in rng.sample(roster, rng.randint(1, min(5, len(roster)))):
+                status = rng.choice(STATUSES)
+                late = 5 if status == "LATE" else None
+                marks.append({"studentId": student_id, "status": status, "lateMinutes": late})
+            body = await teacher.data(MARK, input={"lessonId": gid(lesson, "Lesson"), "marks": marks})
+            assert body["attendanceMark"]["__typename"] == "AttendanceMarkSuccess", body
+        counts[op] += 1
+        if step % 6 == 5:
+            await assert_consistent()
+    assert all(counts.values()), counts
+    await assert_consistent()
+
+
+async def test_absence_notices_move_attendance_rollups(parent: Client) -> None:
+    child = await demo_student("student")
+    assert child in await children_of("parent")
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    before = await snapshot()
+    body = await parent.data(
+        NOTICE_CREATE,
+        input={
+            "studentId": gid(child, "Student"),
+            "kind": "BY_DAY",
+            "from": tomorrow.isoformat(),
+            "to": (tomorrow + timedelta(days=6)).isoformat(),
+            "reason": "Flu",
+        },
+    )
+    assert body["absenceNoticeCreate"]["__typename"] == "AbsenceNoticeCreateSuccess", body
+    premarked = await models.Attendance.filter(notice_id__isnull=False, student_id=child.id).count()
+    await assert_consistent()
+    if premarked:  # lessons in a term were pre-marked: the roll-ups counted them
+        assert await snapshot() != before
+    notice_id = body["absenceNoticeCreate"]["notice"]["id"]
+    body = await parent.data(NOTICE_DELETE, input={"noticeId": notice_id})
+    assert body["absenceNoticeDelete"]["__typename"] == "AbsenceNoticeDeleteSuccess", body
+    await assert_consistent()
+
+
+async def test_a_refused_write_leaves_the_rollups_unchanged(teacher: Client) -> None:
+    lesson = await past_lesson("5A", "Mathematics")
+    roster = await _roster(lesson)
+    before = await snapshot()
+    rows = [{"studentId": roster[0], "value": "5"}, {"studentId": roster[1], "value": "7"}]
+    body = await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows})
+    assert body["gradesCreate"]["__typename"] == "ValidationError"
+    marks = [{"studentId": roster[0], "status": "ABSENT_UNEXCUSED"}, {"studentId": roster[1], "status": "LATE"}]
+    body = await teacher.data(MARK, input={"lessonId": gid(lesson, "Lesson"), "marks": marks})
+    assert body["attendanceMark"]["__typename"] == "ValidationError"  # LATE without minutes
+    assert await snapshot() == before
+
+
+async def test_a_rolled_back_write_takes_its_rollup_changes_with_it(app: Any, settings: Settings) -> None:
+    """The roll-up statements run in the writer's transaction: when it fails after them, they go too."""
+    lesson = await past_lesson("5A", "Mathematics")
+    teacher = await models.User.get(login="teacher")
+    viewer = Viewer(teacher.id)
+    ctx = Context(request=None, viewer=viewer, loaders=Loaders(viewer), broker=app.state.broker, settings=settings)
+    before = await snapshot()
+    row = grades.GradeRow(student_id=(await _roster(lesson))[0], value="1", weight=5)
+
+    async def fails_after_writing() -> None:
+        async with in_transaction():
+            assert await grades.create_grades(ctx, gid(lesson, "Lesson"), [row])
+            assert await snapshot() != before  # counted inside the transaction...
+            raise RuntimeError("the request fails later")
+
+    with pytest.raises(RuntimeError, match="fails later"):
+        await fails_after_writing()
+    assert await snapshot() == before  # ...and gone with it
+    await assert_consistent()
+
+
+async def test_repair_rebuilds_what_drifted() -> None:
+    row = await models.GradeRollup.filter(grades__gt=0).first()
+    assert row is not None
+    async with in_transaction():
+        await models.GradeRollup.filter(id=row.id).update(grades=row.grades + 3)
+        drift = await rollups.check()
+        assert drift["rollup_grade"] == (1, 1)
+        await rollups.rebuild()
+    await assert_consistent()
+
+
+async def _command(settings: Settings, *args: str) -> tuple[int, str]:
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "server.py", "rollups-check", *args, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    return int(process.returncode or 0), out.decode()
+
+
+async def test_the_check_command_finds_drift_and_repairs_it(settings: Settings) -> None:
+    assert (await _command(settings))[0] == 0
+    row = await models.AttendanceRollup.filter(marked__gt=0).first()
+    assert row is not None
+    await models.AttendanceRollup.filter(id=row.id).update(unexcused=row.unexcused + 1)
+    code, out = await _command(settings)
+    assert code == 1
+    assert "rollup_attendance: 1 stored rows not in the recomputation, 1 recomputed rows not stored" in out
+    assert (await _command(settings, "--repair"))[0] == 0
+    assert (await _command(settings))[0] == 0
+    await assert_consistent()

@@ -1,0 +1,321 @@
+"""School.stats / District.stats: the figures equal the same answer computed from the grades
+and attendance themselves, admins read their schools' (district admins aggregates only,
+their own district's), everyone else reads nothing, and the statements do not grow."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers import rollups, scales, stats
+from tests.conftest import Client, StatementCounter
+from tests.helpers import gid, school_class
+from tests.test_statements import _count, _explain
+
+pytestmark = pytest.mark.usefixtures("rebuilt")
+
+FIGURES = (
+    "grades average weightedAverage gradedStudents success quality markedAttendance attendanceRate unexcusedAbsences"
+)
+SCHOOL_STATS = f"""
+query S($id: ID!, $term: ID) {{ node(id: $id) {{ ... on School {{ name stats(termId: $term) {{
+  term {{ name }} {FIGURES}
+  distribution {{ mark value count }}
+  byClass {{ schoolClass {{ name }} {FIGURES} }}
+  bySubject {{ subject {{ name }} {FIGURES} }}
+  byTeacher {{ teacher {{ fullName }} {FIGURES} }}
+  byWeek {{ weekStart {FIGURES} }}
+  atRisk {{ student {{ fullName }} schoolClass {{ name }} weightedAverage unexcusedAbsences }}
+}} }} }} }}
+"""
+DISTRICT_STATS = f"""
+query D($term: ID) {{ viewer {{ districts {{ id name stats(termId: $term) {{
+  {FIGURES}
+  distribution {{ mark value count }}
+  bySchool {{ school {{ name }} {FIGURES} }}
+  bySubject {{ name {FIGURES} }}
+  byWeek {{ weekStart {FIGURES} }}
+}} }} }} }}
+"""
+NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
+
+
+@pytest.fixture(scope="module")
+async def rebuilt(database: None) -> None:
+    """Roll-ups equal to the data (other modules' set-up writes rows past the writers)."""
+    async with in_transaction():
+        await rollups.rebuild()
+
+
+@pytest.fixture
+async def failing() -> AsyncIterator[list[int]]:
+    """Three students of different classes of School No. 1 failing the current term: six
+    out-of-lesson 1s of weight 10 each, through the roll-ups; removed afterwards."""
+    school = await _school()
+    term = await _term(school, 2)
+    links = await models.TeachingAssignment.filter(school_class__school_id=school.id).order_by("id")
+    chosen: dict[int, models.TeachingAssignment] = {}
+    for link in links:
+        chosen.setdefault(link.school_class_id, link)
+    picked = []
+    for link in list(chosen.values())[:3]:
+        enrolment = await models.Enrollment.filter(school_class_id=link.school_class_id).order_by("id").first()
+        assert enrolment is not None
+        picked.append((link, enrolment.student_id))
+    created: list[models.Grade] = []
+    async with in_transaction(), rollups.grades_changing([p[1] for p in picked]) as tally:
+        for link, student_id in picked:
+            for _ in range(6):
+                created.append(
+                    await models.Grade.create(
+                        student_id=student_id,
+                        subject_id=link.subject_id,
+                        school_class_id=link.school_class_id,
+                        teacher_id=link.teacher_id,
+                        date=term.start_date,
+                        value="1",
+                        numeric_value=1.0,
+                        weight=10,
+                    )
+                )
+        await tally.add([g.id for g in created])
+    yield [p[1] for p in picked]
+    async with in_transaction(), rollups.grades_changing([p[1] for p in picked]) as tally:
+        await tally.remove([g.id for g in created])
+        await models.Grade.filter(id__in=[g.id for g in created]).delete()
+
+
+async def _school(name: str = "School No. 1") -> models.School:
+    return await models.School.get(name=name)
+
+
+async def _term(school: models.School, number: int) -> models.Term:
+    return await models.Term.get(school_id=school.id, number=number)
+
+
+async def _school_stats(client: Client, school: models.School, term: models.Term | None) -> Any:
+    term_id = gid(term, "Term") if term else None
+    data = await client.data(SCHOOL_STATS, id=gid(school, "School"), term=term_id)
+    return data["node"]["stats"] if data["node"] else None
+
+
+async def _from_rows(school: models.School, term: models.Term) -> dict[str, Any]:
+    """The answer worked out from the grade and attendance rows, independently of SQL."""
+    counted = await models.Grade.filter(
+        school_class__school_id=school.id,
+        date__gte=term.start_date,
+        date__lte=term.end_date,
+        deleted_at__isnull=True,
+        numeric_value__isnull=False,
+    )
+    marks = await models.Attendance.filter(
+        lesson__school_class__school_id=school.id, date__gte=term.start_date, date__lte=term.end_date
+    )
+    lowest: dict[tuple[int, int], float] = {}
+    per_class: dict[int, list[models.Grade]] = defaultdict(list)
+    for g in counted:
+        key = (g.school_class_id, g.student_id)
+        lowest[key] = min(lowest.get(key, 99.0), float(g.numeric_value or 0))
+        per_class[g.school_class_id].append(g)
+    weight = sum(g.weight for g in counted)
+    top = stats.top_mark(school)
+    present = sum(m.status in (models.AttendanceStatus.PRESENT, models.AttendanceStatus.LATE) for m in marks)
+    return {
+        "grades": len(counted),
+        "weightedAverage": scales.round_average(sum(float(g.numeric_value or 0) * g.weight for g in counted) / weight)
+        if weight
+        else None,
+        "gradedStudents": len(lowest),
+        "success": round(sum(v >= school.pass_mark for v in lowest.values()) / len(lowest), 4) if lowest else None,
+        "quality": round(sum(v >= top for v in lowest.values()) / len(lowest), 4) if lowest else None,
+        "markedAttendance": len(marks),
+        "attendanceRate": round(present / len(marks), 4) if marks else None,
+        "unexcusedAbsences": sum(m.status == models.AttendanceStatus.ABSENT_UNEXCUSED for m in marks),
+        "classes": {cid: len(rows) for cid, rows in per_class.items()},
+    }
+
+
+async def test_a_school_dashboard_equals_the_answer_from_the_rows(admin: Client) -> None:
+    school = await _school()
+    term = await _term(school, 2)
+    got = await _school_stats(admin, school, term)
+    want = await _from_rows(school, term)
+    assert got["term"]["name"] == term.name
+    for name in ("grades", "weightedAverage", "gradedStudents", "success", "quality"):
+        assert got[name] == want[name], name
+    for name in ("markedAttendance", "attendanceRate", "unexcusedAbsences"):
+        assert got[name] == want[name], name
+    assert want["grades"] > 20
+    assert want["markedAttendance"] > 100
+    assert sum(d["count"] for d in got["distribution"]) == want["grades"]
+    assert [d["value"] for d in got["distribution"]] == sorted({d["value"] for d in got["distribution"]}, reverse=True)
+    assert sum(c["grades"] for c in got["byClass"]) == want["grades"]
+    assert sum(s["grades"] for s in got["bySubject"]) == want["grades"]
+    assert sum(t["grades"] for t in got["byTeacher"]) == want["grades"]
+    assert sum(w["grades"] for w in got["byWeek"]) == want["grades"]
+    assert sum(w["markedAttendance"] or 0 for w in got["byWeek"]) == want["markedAttendance"]
+    assert len(got["byClass"]) == len(want["classes"]) > 1
+    assert len(got["byWeek"]) > 2
+    assert all(date.fromisoformat(w["weekStart"]).weekday() == 0 for w in got["byWeek"])
+    assert sum(c["gradedStudents"] for c in got["byClass"]) == want["gradedStudents"]
+
+
+async def test_rollups_and_full_scan_give_identical_dashboards(admin: Client) -> None:
+    """Every figure, not just the ones above: the same statements over the recomputation."""
+    # The demo district's schools (other tests create schools without terms).
+    schools = await models.School.filter(terms__number=3).distinct().order_by("id")
+    for school in schools:
+        for number in (1, 2, 3):
+            scope = stats.Scope([(await _term(school, number)).id], [school])
+            fast = await stats.load(scope, district=False, at_risk=True)
+            slow = await stats.load(scope, district=False, at_risk=True, full_scan=True)
+            assert fast == slow
+    term_ids = await stats.district_terms(await _term(schools[0], 2), schools[0].district_id)
+    scope = stats.Scope(term_ids, list(schools))
+    assert await stats.load(scope, district=True, at_risk=False) == await stats.load(
+        scope, district=True, at_risk=False, full_scan=True
+    )
+
+
+async def test_at_risk_students_are_the_failing_and_the_absent(admin: Client, failing: list[int]) -> None:
+    school = await _school()
+    term = await _term(school, 2)
+    got = await _school_stats(admin, school, term)
+    counted = await models.Grade.filter(
+        school_class__school_id=school.id,
+        date__gte=term.start_date,
+        date__lte=term.end_date,
+        deleted_at__isnull=True,
+    )
+    sums: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for g in counted:
+        sums[g.student_id, g.school_class_id][0] += float(g.numeric_value or 0) * g.weight
+        sums[g.student_id, g.school_class_id][1] += g.weight
+    absent: dict[tuple[int, int], int] = defaultdict(int)
+    for m in await models.Attendance.filter(
+        lesson__school_class__school_id=school.id,
+        date__gte=term.start_date,
+        date__lte=term.end_date,
+        status=models.AttendanceStatus.ABSENT_UNEXCUSED,
+    ).select_related("lesson"):
+        absent[m.student_id, m.lesson.school_class_id] += 1
+    expected = {k for k, (total, weight) in sums.items() if total < school.pass_mark * weight} | {
+        k for k, n in absent.items() if n >= stats.AT_RISK_UNEXCUSED
+    }
+    names = {s.id: s.full_name for s in await models.Student.filter(id__in=[k[0] for k in expected])}
+    assert {(r["student"]["fullName"]) for r in got["atRisk"]} == {names[k[0]] for k in expected}
+    assert len(got["atRisk"]) == len(expected)
+    failing_names = {s.full_name for s in await models.Student.filter(id__in=failing)}
+    assert failing_names <= {r["student"]["fullName"] for r in got["atRisk"]}
+    for row in got["atRisk"]:
+        assert (
+            row["weightedAverage"] is None
+            or row["weightedAverage"] < school.pass_mark
+            or (row["unexcusedAbsences"] >= stats.AT_RISK_UNEXCUSED)
+        )
+
+
+async def test_admins_read_their_schools_only_and_district_admins_no_names(
+    admin: Client, district: Client, teacher: Client, parent: Client
+) -> None:
+    one, two = await _school(), await _school("School No. 2")
+    term = await _term(one, 2)
+    assert (await _school_stats(admin, one, term))["grades"] > 0
+    assert await _school_stats(admin, two, await _term(two, 2)) is None  # not their school
+    assert await _school_stats(admin, one, await _term(two, 2)) is None  # a term of another school
+    as_district = await _school_stats(district, one, term)
+    assert as_district["grades"] > 0
+    assert as_district["atRisk"] is None  # aggregates, not names
+    assert (await _school_stats(district, two, await _term(two, 2)))["grades"] > 0
+    for outsider in (teacher, parent):
+        assert await _school_stats(outsider, one, term) is None
+        assert (await outsider.data(DISTRICT_STATS))["viewer"]["districts"] == []
+    assert (await admin.data(DISTRICT_STATS))["viewer"]["districts"] == []
+
+
+async def test_a_district_dashboard_adds_up_its_schools_and_no_other_district(district: Client, admin: Client) -> None:
+    one, two = await _school(), await _school("School No. 2")
+    other = await models.District.create(name="Elsewhere")
+    try:
+        data = await district.data(DISTRICT_STATS, term=gid(await _term(one, 2), "Term"))
+        (mine,) = data["viewer"]["districts"]
+        assert (await district.data(NODE, id=gid(other, "District")))["node"] is None
+        assert (await district.data(NODE, id=mine["id"]))["node"]["__typename"] == "District"
+        figures = mine["stats"]
+        firsts = [await _school_stats(district, s, await _term(s, 2)) for s in (one, two)]
+        assert figures["grades"] == sum(f["grades"] for f in firsts) > 0
+        assert figures["markedAttendance"] == sum(f["markedAttendance"] for f in firsts)
+        assert figures["gradedStudents"] == sum(f["gradedStudents"] for f in firsts)
+        assert {s["school"]["name"] for s in figures["bySchool"]} == {one.name, two.name}
+        assert sum(s["grades"] for s in figures["bySubject"]) == figures["grades"]
+        assert "atRisk" not in figures
+    finally:
+        await other.delete()
+
+
+async def test_top_marks_per_scale() -> None:
+    numeric = models.School(scale_kind=models.ScaleKind.NUMERIC, scale_min=1, scale_max=5, pass_mark=3)
+    assert stats.top_mark(numeric) == 4
+    ten = models.School(scale_kind=models.ScaleKind.NUMERIC, scale_min=1, scale_max=10, pass_mark=4)
+    assert stats.top_mark(ten) == 7
+    letters = models.School(scale_kind=models.ScaleKind.LETTER, scale_marks=scales.LETTER_MARKS, pass_mark=3)
+    assert stats.top_mark(letters) == 4  # A and B
+    pass_fail = models.School(scale_kind=models.ScaleKind.PASS_FAIL, scale_marks=[], pass_mark=1)
+    assert stats.top_mark(pass_fail) == 1
+
+
+async def test_statements_do_not_grow_with_classes_or_weeks(
+    admin: Client, district: Client, count_statements: StatementCounter, failing: list[int]
+) -> None:
+    """A term with one class graded in one week costs what a term with every class over
+    four weeks costs, for a school's dashboard and for the district's."""
+    school = await _school()
+    quiet = await _term(school, 3)  # in the future: only the grade and mark made up below
+    klass = await school_class("School No. 1", "5A")
+    link = await models.TeachingAssignment.filter(school_class_id=klass.id).first()
+    enrolment = await models.Enrollment.filter(school_class_id=klass.id).first()
+    assert link is not None
+    assert enrolment is not None
+    async with in_transaction(), rollups.grades_changing([enrolment.student_id]) as tally:
+        grade = await models.Grade.create(  # an out-of-lesson grade: the term has no lessons yet
+            student_id=enrolment.student_id,
+            subject_id=link.subject_id,
+            school_class_id=klass.id,
+            teacher_id=link.teacher_id,
+            date=quiet.start_date,
+            value="2",
+            numeric_value=2.0,
+        )
+        await tally.add([grade.id])
+    try:
+        small, one = await _count(
+            admin, count_statements, SCHOOL_STATS, id=gid(school, "School"), term=gid(quiet, "Term")
+        )
+        large, many = await _count(
+            admin, count_statements, SCHOOL_STATS, id=gid(school, "School"), term=gid(await _term(school, 2), "Term")
+        )
+        small_stats, large_stats = one["node"]["stats"], many["node"]["stats"]
+        assert len(small_stats["byClass"]) == 1
+        assert len(small_stats["byWeek"]) == 1
+        assert len(small_stats["atRisk"]) == 1
+        assert len(large_stats["byClass"]) > 3
+        assert len(large_stats["byWeek"]) > 2
+        assert len(large_stats["atRisk"]) > 1
+        assert len(large) == len(small), _explain(small, large)
+
+        small, one = await _count(district, count_statements, DISTRICT_STATS, term=gid(quiet, "Term"))
+        large, many = await _count(district, count_statements, DISTRICT_STATS, term=gid(await _term(school, 2), "Term"))
+        assert len(one["viewer"]["districts"][0]["stats"]["byWeek"]) == 1
+        assert len(many["viewer"]["districts"][0]["stats"]["byWeek"]) > 2
+        assert len(large) == len(small), _explain(small, large)
+    finally:
+        async with in_transaction(), rollups.grades_changing([enrolment.student_id]) as tally:
+            await tally.remove([grade.id])
+            await grade.delete()
+    assert all(v == (0, 0) for v in (await rollups.check()).values())
