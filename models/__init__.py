@@ -1,5 +1,6 @@
 """Tortoise models, one module per aggregate. Refer to them as ``models.Grade``."""
 
+from models.announcement import Announcement, Audience, Meeting, MeetingAnswer, MeetingClass, MeetingResponse
 from models.attendance import (
     AbsenceNotice,
     AbsenceNoticeItem,
@@ -10,6 +11,15 @@ from models.attendance import (
 )
 from models.audit import AuditEntry
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
+from models.notification import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationCategory,
+    NotificationDelivery,
+    NotificationSettings,
+    NotifierCursor,
+)
 from models.outbox import OutboxEvent
 from models.remark import Remark, RemarkKind
 from models.roster import Enrollment, Guardianship, Student, TeachingAssignment
@@ -34,14 +44,18 @@ __all__ = [
     "AbsenceNoticeItem",
     "AbsenceNoticeKind",
     "AcademicYear",
+    "Announcement",
     "Attendance",
     "AttendanceRevision",
     "AttendanceStatus",
+    "Audience",
     "AuditEntry",
     "BellPeriod",
     "BellVariant",
+    "Channel",
     "DayOff",
     "DayOffKind",
+    "DeliveryStatus",
     "District",
     "Enrollment",
     "Grade",
@@ -52,6 +66,15 @@ __all__ = [
     "Lesson",
     "LessonStatus",
     "LoginAttempt",
+    "Meeting",
+    "MeetingAnswer",
+    "MeetingClass",
+    "MeetingResponse",
+    "Notification",
+    "NotificationCategory",
+    "NotificationDelivery",
+    "NotificationSettings",
+    "NotifierCursor",
     "OutboxEvent",
     "RefreshToken",
     "Remark",
@@ -73,9 +96,11 @@ __all__ = [
 ]
 
 MODEL_MODULES = [
+    "models.announcement",
     "models.attendance",
     "models.audit",
     "models.journal",
+    "models.notification",
     "models.outbox",
     "models.remark",
     "models.roster",
