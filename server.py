@@ -42,10 +42,12 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, journal
+from resolvers import auth, delivery, journal
+from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
+from resolvers.notifier import run_notifier
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
 from schema.live import FrameEncoder
@@ -322,12 +324,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # The lifespan runs in its own task; requests must see the ORM from theirs.
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
         relay = asyncio.create_task(run_relay(broker), name="outbox-relay")
+        mailer, sms = app.state.mailer, app.state.sms
+        notifier = asyncio.create_task(run_notifier(broker, lambda: delivery.deliver_due(mailer, sms)), name="notifier")
         try:
             yield
         finally:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            for task in (relay, notifier):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broker.close()
             await Tortoise.close_connections()
 
@@ -379,6 +384,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.broker = broker
     app.state.schema = schema
     app.state.subscriptions = subscriptions
+    app.state.mailer = make_mailer(settings.smtp_url, settings.smtp_from)
+    app.state.sms = RecordingSmsGateway()  # the development gateway; a real one plugs in here
     return app
 
 

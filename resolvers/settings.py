@@ -34,6 +34,8 @@ class Settings:
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
     max_subscriptions_per_connection: int = 20
+    smtp_url: str | None = None
+    smtp_from: str = "ediary <noreply@localhost>"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,7 +68,15 @@ class Settings:
             secret_key=secret,
             env=mode,
             cors_origins=origins,
+            smtp_url=_smtp_url(env.get("SMTP_URL") or None),
+            smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
         )
+
+
+def _smtp_url(url: str | None) -> str | None:
+    if url is not None and not url.startswith(("smtp://", "smtps://")):
+        raise ConfigurationError("SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
+    return url
 
 
 def _development_secret() -> str:

@@ -7,14 +7,25 @@ import strawberry
 
 from schema.absence import AbsenceMutations
 from schema.accounts import AccountMutations
+from schema.announcements import AnnouncementMutations
 from schema.attendance import AttendanceMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
+from schema.meetings import MeetingMutations
+from schema.notifications import NotificationMutations
 from schema.remarks import RemarkMutations
 
 
 @strawberry.type(description="Change the diary. Refusals are data (result unions); only coarse gates are errors.")
 class Mutation(
-    AccountMutations, GradeMutations, HomeworkMutations, RemarkMutations, AttendanceMutations, AbsenceMutations
+    AccountMutations,
+    GradeMutations,
+    HomeworkMutations,
+    RemarkMutations,
+    AttendanceMutations,
+    AbsenceMutations,
+    AnnouncementMutations,
+    MeetingMutations,
+    NotificationMutations,
 ):
     pass
