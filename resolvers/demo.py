@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import demo_data as data
 from resolvers.auth import hash_password
+from resolvers.demo_notices import seed_notice_board
 from resolvers.timetable import day_kind, lesson_instants
 
 DISTRICT = "Demo District"
@@ -70,6 +71,14 @@ async def seed_demo(today: date | None = None, students_per_class: int = 25) -> 
 async def reset_database() -> None:
     """Delete every row of every table, children first (for ``seed --reset``)."""
     order = [
+        models.NotificationDelivery,
+        models.Notification,
+        models.NotificationSettings,
+        models.NotifierCursor,
+        models.MeetingResponse,
+        models.MeetingClass,
+        models.Meeting,
+        models.Announcement,
         models.OutboxEvent,
         models.AuditEntry,
         models.Remark,
@@ -151,6 +160,7 @@ async def _seed(plan: _Plan, per_class: int) -> None:
     for school_number, (school_name, class_names) in enumerate(SCHOOLS.items(), start=1):
         await _seed_school(plan, district, school_number, school_name, class_names, per_class)
     await _seed_remarks(plan)
+    await seed_notice_board(plan.today)
     del rng
 
 
