@@ -74,6 +74,7 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
     """Inside the caller's transaction: the notifications of ``drafts`` that their recipients
     want (in the inbox, by e-mail, by SMS), with a pending delivery per outside channel, timed
     after the recipient's quiet hours. Returns the users whose inbox changed."""
+    drafts = await _not_yet_notified(drafts)
     if not drafts:
         return set()
     user_ids = {d.user_id for d in drafts}
@@ -127,6 +128,17 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
     if deliveries:
         await models.NotificationDelivery.bulk_create(deliveries)
     return woken
+
+
+async def _not_yet_notified(drafts: Sequence[Draft]) -> list[Draft]:
+    """Drop drafts about an outbox event its user was already notified of: an event notifies
+    each user once (also enforced by a unique index, which must never stop the notifier)."""
+    event_ids = {d.outbox_event_id for d in drafts if d.outbox_event_id is not None}
+    if not event_ids:
+        return list(drafts)
+    rows = await models.Notification.filter(outbox_event_id__in=event_ids).values("user_id", "outbox_event_id")
+    done = {(row["user_id"], row["outbox_event_id"]) for row in rows}
+    return [d for d in drafts if (d.user_id, d.outbox_event_id) not in done]
 
 
 async def publish(broker: Broker, user_ids: Iterable[int]) -> None:

@@ -283,9 +283,15 @@ class NotificationDelivery(types.Node):
         return self.model.created_at
 
 
+@strawberry.type(description="A delivery in a list, with its cursor.")
+class NotificationDeliveryEdge:
+    node: NotificationDelivery = strawberry.field(description="The delivery.")
+    cursor: str = strawberry.field(description="Pass as `after` to page from here.")
+
+
 @strawberry.type(description="A page of deliveries, newest first.")
 class NotificationDeliveryConnection:
-    nodes: list[NotificationDelivery] = strawberry.field(description="The deliveries of this page.")
+    edges: list[NotificationDeliveryEdge] = strawberry.field(description="The deliveries of this page.")
     page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
@@ -313,7 +319,11 @@ class NotificationQueries:
         )
         page = await pages.newest_first(scope, DELIVERY_CURSOR, first, after)
         return NotificationDeliveryConnection(
-            nodes=[NotificationDelivery(model=r) for r in page.rows], page_info=_page_info(page, DELIVERY_CURSOR)
+            edges=[
+                NotificationDeliveryEdge(node=NotificationDelivery(model=r), cursor=pages.encode(DELIVERY_CURSOR, r.id))
+                for r in page.rows
+            ],
+            page_info=_page_info(page, DELIVERY_CURSOR),
         )
 
 

@@ -48,7 +48,7 @@ mutation P($input: NotificationPreferencesSetInput!) { notificationPreferencesSe
 """
 DELIVERIES = """
 query D($schoolId: ID!, $status: DeliveryStatus) { notificationDeliveries(schoolId: $schoolId, status: $status) {
-  nodes { id channel status attempts lastError } pageInfo { hasNextPage } } }
+  edges { node { id channel status attempts lastError } } pageInfo { hasNextPage } } }
 """
 RETRY = """
 mutation T($input: NotificationDeliveryRetryInput!) { notificationDeliveryRetry(input: $input) {
@@ -367,7 +367,8 @@ async def test_failed_deliveries_are_retried_then_shown_to_the_admins(
         assert (row.status, row.attempts) == (models.DeliveryStatus.FAILED, delivery.MAX_ATTEMPTS)
         assert waits[1] > waits[0] * 1.5  # backoff grows
         assert row.last_error
-        listed = (await admin.data(DELIVERIES, schoolId=gid(school, "School")))["notificationDeliveries"]["nodes"]
+        edges = (await admin.data(DELIVERIES, schoolId=gid(school, "School")))["notificationDeliveries"]["edges"]
+        listed = [e["node"] for e in edges]
         delivery_id = to_global_id("NotificationDelivery", row.id)
         assert {
             "id": delivery_id,
@@ -379,7 +380,7 @@ async def test_failed_deliveries_are_retried_then_shown_to_the_admins(
         other_admin = await login_as(http, "admin2")
         for client in (other_admin, parent):
             assert (await client.data(DELIVERIES, schoolId=gid(school, "School")))["notificationDeliveries"][
-                "nodes"
+                "edges"
             ] == []
             refused = (await client.data(RETRY, input={"deliveryId": delivery_id}))["notificationDeliveryRetry"]
             assert refused == {"__typename": "NotFoundError", "code": "DELIVERY_NOT_FOUND"}
@@ -550,3 +551,37 @@ async def test_inbox_statements(http: httpx.AsyncClient, count_statements: State
         n["grade"] or n["remark"] or n["homework"] or n["lesson"] or n["announcement"] or n["meeting"] for n in nodes
     )
     assert len(large) == len(small), _explain(small, large)
+
+
+async def test_concurrent_notifier_rounds_notify_each_event_once(app: Any, teacher: Client) -> None:
+    """Two processes' notifiers run at once: the cursor row is locked, so the second waits and
+    finds nothing left (and the unique (user, event) pair would refuse a duplicate anyway)."""
+    await run_notifier(app)
+    child = await demo_student("student")
+    for i in range(3):
+        await _grade(teacher, child, f"Concurrent {i}")
+    counts = await asyncio.gather(run_notifier(app), run_notifier(app))
+    assert sorted(counts)[0] == 0
+    assert sorted(counts)[1] >= 3
+    followers = await notifications_for(child.id)
+    grades = await models.Grade.filter(student_id=child.id, comment__startswith="Concurrent ").values("id")
+    events_ = await models.OutboxEvent.filter(grade_id__in=[g["id"] for g in grades]).values("id")
+    rows = await models.Notification.filter(outbox_event_id__in=[e["id"] for e in events_]).count()
+    assert rows == 3 * len(followers)
+
+
+async def test_an_event_notifies_a_user_once_even_if_written_twice(app: Any) -> None:
+    child = await demo_student("student")
+    event = await models.OutboxEvent.create(kind=events.TERM_GRADE_SET, student=child)
+    uid = await user_id("parent")
+    draft = notifications.Draft(
+        user_id=uid,
+        kind=events.TERM_GRADE_SET,
+        category=models.NotificationCategory.GRADES,
+        school_id=child.school_id,
+        student_id=child.id,
+        outbox_event_id=event.id,
+    )
+    assert await notifications.notify(app.state.broker, [draft]) == {uid}
+    assert await notifications.notify(app.state.broker, [draft]) == set()
+    assert await models.Notification.filter(outbox_event_id=event.id, user_id=uid).count() == 1
