@@ -12,7 +12,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
-from schema import announcements, diary, meetings, notifications, remarks, types
+from schema import announcements, deliveries, diary, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.live import shared_execution
 from schema.mutation import Mutation
@@ -78,7 +78,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             announcements.Announcement,
             meetings.Meeting,
             notifications.Notification,
-            notifications.NotificationDelivery,
+            deliveries.NotificationDelivery,
         ],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,

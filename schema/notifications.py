@@ -1,4 +1,5 @@
-"""Notifications: the inbox, preferences, the admins' view of e-mail and SMS deliveries."""
+"""Notifications: the inbox (with its live stream's payload). Preferences and the admins'
+view of deliveries are in ``schema.notification_preferences`` and ``schema.deliveries``."""
 
 from __future__ import annotations
 
@@ -8,18 +9,18 @@ from typing import Annotated
 
 import strawberry
 from strawberry.relay import PageInfo
-from tortoise.expressions import Subquery
 
 import models
 from resolvers import inbox, pages, policy
-from resolvers.ids import pk_of, to_global_id
+from resolvers.ids import to_global_id
 from schema import announcements, diary, meetings, progress, remarks, types
+from schema.deliveries import DeliveryMutations, page_info
 from schema.errors import NotFoundError, ValidationError
+from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
-DELIVERY_CURSOR = "delivery"
 
 
 @strawberry.enum(description="What a notification is about.")
@@ -37,33 +38,6 @@ class NotificationKind(Enum):
     MEETING_CHANGED = strawberry.enum_value("MEETING_CHANGED", description="A meeting's time or place changed.")
     MEETING_CANCELLED = strawberry.enum_value("MEETING_CANCELLED", description="A meeting was cancelled.")
     CHAT_MESSAGE = strawberry.enum_value("CHAT_MESSAGE", description="A new message in one of your chats.")
-
-
-@strawberry.enum(description="Kinds of notifications grouped for preferences.")
-class NotificationCategory(Enum):
-    GRADES = strawberry.enum_value("GRADES", description="Grades and final grades.")
-    ABSENCES = strawberry.enum_value("ABSENCES", description="Absences and late arrivals.")
-    HOMEWORK = strawberry.enum_value("HOMEWORK", description="New homework.")
-    REMARKS = strawberry.enum_value("REMARKS", description="Teachers' remarks.")
-    ANNOUNCEMENTS = strawberry.enum_value("ANNOUNCEMENTS", description="School and class news.")
-    MEETINGS = strawberry.enum_value("MEETINGS", description="Parent-teacher meetings.")
-    CHAT_MESSAGES = strawberry.enum_value("CHAT_MESSAGES", description="Chat messages.")
-
-
-@strawberry.enum(description="Where a notification goes besides the inbox.")
-class DeliveryChannel(Enum):
-    EMAIL = strawberry.enum_value("EMAIL", description="E-mail to the account's address.")
-    SMS = strawberry.enum_value("SMS", description="SMS to the phone number in the preferences.")
-
-
-@strawberry.enum(description="How an e-mail or SMS delivery went.")
-class DeliveryStatus(Enum):
-    PENDING = strawberry.enum_value("PENDING", description="Waiting: not yet tried, retrying, or in quiet hours.")
-    SENT = strawberry.enum_value("SENT", description="Handed to the mail server or SMS gateway.")
-    FAILED = strawberry.enum_value("FAILED", description="Every attempt failed; an admin may retry it.")
-    SKIPPED = strawberry.enum_value(
-        "SKIPPED", description="Not sent: the recipient may no longer see the source, or has no address."
-    )
 
 
 @strawberry.type(description="Something new for you. It refers to its source; it is shown while you may see it.")
@@ -170,55 +144,8 @@ class NotificationConnection:
     page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
-def _page_info(page: pages.Page[models.Notification] | pages.Page[models.NotificationDelivery], kind: str) -> PageInfo:
-    return PageInfo(
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-        start_cursor=pages.encode(kind, page.rows[0].id) if page.rows else None,
-        end_cursor=pages.encode(kind, page.rows[-1].id) if page.rows else None,
-    )
-
-
-@strawberry.type(description="Which channels one category of notifications goes to.")
-class CategoryChannels:
-    category: NotificationCategory = strawberry.field(description="The category.")
-    in_app: bool = strawberry.field(description="Shown in the inbox (and `notificationEvents`).")
-    email: bool = strawberry.field(description="Sent by e-mail (to the account's address, if it has one).")
-    sms: bool = strawberry.field(description="Sent by SMS (to `phone`).")
-
-
-@strawberry.type(description="Your notification preferences.")
-class NotificationPreferences:
-    model: strawberry.Private[models.NotificationSettings]
-
-    @strawberry.field(description="Channels per category, every category (defaults: the inbox only).")
-    def channels(self) -> list[CategoryChannels]:
-        return [
-            CategoryChannels(category=NotificationCategory(c.category.value), in_app=c.in_app, email=c.email, sms=c.sms)
-            for c in inbox.choices(self.model)
-        ]
-
-    @strawberry.field(description="Quiet hours start (local time): no e-mail or SMS until they end. Null: none.")
-    def quiet_hours_start(self) -> dt.time | None:
-        m = self.model.quiet_start
-        return dt.time(m // 60, m % 60) if m is not None else None
-
-    @strawberry.field(description="Quiet hours end (local time); e-mail and SMS held back are sent then.")
-    def quiet_hours_end(self) -> dt.time | None:
-        m = self.model.quiet_end
-        return dt.time(m // 60, m % 60) if m is not None else None
-
-    @strawberry.field(description="The IANA time zone of the quiet hours; null: your school's.")
-    def timezone(self) -> str | None:
-        return self.model.timezone
-
-    @strawberry.field(description="The phone number SMS go to.")
-    def phone(self) -> str | None:
-        return self.model.phone
-
-
 @strawberry.type
-class NotificationViewer:
+class NotificationViewer(PreferencesViewer):
     @strawberry.field(description="Your notification inbox, newest first.")
     async def notifications(
         self,
@@ -237,94 +164,11 @@ class NotificationViewer:
             NotificationEdge(node=Notification(model=r), cursor=pages.encode(inbox.CURSOR_KIND, r.id))
             for r in page.rows
         ]
-        return NotificationConnection(edges=edges, page_info=_page_info(page, inbox.CURSOR_KIND))
+        return NotificationConnection(edges=edges, page_info=page_info(page, inbox.CURSOR_KIND))
 
     @strawberry.field(description="How many notifications of your inbox are unread.")
     async def unread_notification_count(self, info: Info) -> int:
         return await policy.inbox(info.context.viewer).filter(read_at__isnull=True).count()
-
-    @strawberry.field(description="Your notification preferences.")
-    async def notification_preferences(self, info: Info) -> NotificationPreferences:
-        user_id = info.context.viewer.user_id
-        assert user_id is not None  # the viewer object exists only for a logged-in user
-        return NotificationPreferences(model=await inbox.preferences(user_id))
-
-
-@strawberry.type(description="An e-mail or SMS delivery of a notification, for the school's admins.")
-class NotificationDelivery(types.Node):
-    model: strawberry.Private[models.NotificationDelivery]
-
-    @strawberry.field(description="E-mail or SMS.")
-    def channel(self) -> DeliveryChannel:
-        return DeliveryChannel(self.model.channel.value)
-
-    @strawberry.field(description="How it went.")
-    def status(self) -> DeliveryStatus:
-        return DeliveryStatus(self.model.status.value)
-
-    @strawberry.field(description="Attempts made so far.")
-    def attempts(self) -> int:
-        return int(self.model.attempts)
-
-    @strawberry.field(description="When it is (next) due, while PENDING.")
-    def next_attempt_at(self) -> dt.datetime:
-        return self.model.next_attempt_at
-
-    @strawberry.field(description="Why the last attempt failed.")
-    def last_error(self) -> str | None:
-        return self.model.last_error
-
-    @strawberry.field(description="When it was sent.")
-    def sent_at(self) -> dt.datetime | None:
-        return self.model.sent_at
-
-    @strawberry.field(description="When it was queued.")
-    def created_at(self) -> dt.datetime:
-        return self.model.created_at
-
-
-@strawberry.type(description="A delivery in a list, with its cursor.")
-class NotificationDeliveryEdge:
-    node: NotificationDelivery = strawberry.field(description="The delivery.")
-    cursor: str = strawberry.field(description="Pass as `after` to page from here.")
-
-
-@strawberry.type(description="A page of deliveries, newest first.")
-class NotificationDeliveryConnection:
-    edges: list[NotificationDeliveryEdge] = strawberry.field(description="The deliveries of this page.")
-    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
-
-
-@strawberry.type
-class NotificationQueries:
-    @strawberry.field(
-        description="E-mail and SMS deliveries of a school you administer (FAILED ones by default), newest first.",
-        permission_classes=[IsAuthenticated],
-    )
-    async def notification_deliveries(
-        self,
-        info: Info,
-        school_id: Annotated[strawberry.ID, strawberry.argument(description="A `School` you administer.")],
-        status: Annotated[DeliveryStatus, strawberry.argument(description="Only deliveries in this state.")] = (
-            DeliveryStatus.FAILED
-        ),
-        first: Annotated[int | None, strawberry.argument(description="At most this many (max 100).")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Older than this cursor.")] = None,
-    ) -> NotificationDeliveryConnection:
-        school_pk = pk_of(school_id, "School") or 0
-        schools = policy.administered_schools(info.context.viewer).filter(id=school_pk).values("id")
-        scope = policy.visible_deliveries(info.context.viewer).filter(
-            status=models.DeliveryStatus(status.name),
-            notification_id__in=Subquery(models.Notification.filter(school_id__in=Subquery(schools)).values("id")),
-        )
-        page = await pages.newest_first(scope, DELIVERY_CURSOR, first, after)
-        return NotificationDeliveryConnection(
-            edges=[
-                NotificationDeliveryEdge(node=NotificationDelivery(model=r), cursor=pages.encode(DELIVERY_CURSOR, r.id))
-                for r in page.rows
-            ],
-            page_info=_page_info(page, DELIVERY_CURSOR),
-        )
 
 
 @strawberry.input(description="Notifications to mark read: some by id, or all.")
@@ -349,66 +193,8 @@ NotificationsMarkReadResult = Annotated[
 ]
 
 
-@strawberry.input(description="The channels of one category.")
-class CategoryChannelsInput:
-    category: NotificationCategory = strawberry.field(description="The category.")
-    in_app: bool = strawberry.field(default=True, description="Show it in the inbox.")
-    email: bool = strawberry.field(default=False, description="Send it by e-mail.")
-    sms: bool = strawberry.field(default=False, description="Send it by SMS (needs `phone`).")
-
-
-@strawberry.input(description="Notification preferences. Categories not listed keep their channels.")
-class NotificationPreferencesSetInput:
-    channels: list[CategoryChannelsInput] = strawberry.field(
-        default_factory=list, description="Channels per category, each category at most once."
-    )
-    quiet_hours_start: dt.time | None = strawberry.field(
-        default=None, description="Quiet hours start, local time (with `quietHoursEnd`; both null: none)."
-    )
-    quiet_hours_end: dt.time | None = strawberry.field(default=None, description="Quiet hours end, local time.")
-    timezone: str | None = strawberry.field(
-        default=None, description="IANA time zone of the quiet hours; null: your school's."
-    )
-    phone: str | None = strawberry.field(default=None, description="Phone for SMS, international form (+7...).")
-
-
-@strawberry.type(description="The preferences as saved.")
-class NotificationPreferencesSetSuccess:
-    preferences: NotificationPreferences = strawberry.field(description="Your preferences.")
-
-
-NotificationPreferencesSetResult = Annotated[
-    NotificationPreferencesSetSuccess | ValidationError,
-    strawberry.union(
-        "NotificationPreferencesSetResult",
-        description="The saved preferences, or why not (nothing changed). ValidationError codes: "
-        "DUPLICATE_CATEGORY, QUIET_HOURS_INCOMPLETE, UNKNOWN_TIMEZONE, INVALID_PHONE, PHONE_REQUIRED.",
-    ),
-]
-
-
-@strawberry.input(description="A failed delivery to send again.")
-class NotificationDeliveryRetryInput:
-    delivery_id: strawberry.ID = strawberry.field(description="A FAILED or SKIPPED `NotificationDelivery`.")
-
-
-@strawberry.type(description="The delivery is queued again.")
-class NotificationDeliveryRetrySuccess:
-    delivery: NotificationDelivery = strawberry.field(description="The delivery, PENDING.")
-
-
-NotificationDeliveryRetryResult = Annotated[
-    NotificationDeliveryRetrySuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "NotificationDeliveryRetryResult",
-        description="The requeued delivery, or why not. ValidationError codes: ALREADY_PENDING, ALREADY_SENT; "
-        "NotFoundError DELIVERY_NOT_FOUND (not there, or not of a school you administer).",
-    ),
-]
-
-
 @strawberry.type
-class NotificationMutations:
+class NotificationMutations(PreferenceMutations, DeliveryMutations):
     @strawberry.mutation(description="Mark notifications read.", permission_classes=[IsAuthenticated])
     async def notifications_mark_read(
         self, info: Info, input: Annotated[NotificationsMarkReadInput, INPUT]
@@ -416,38 +202,6 @@ class NotificationMutations:
         marked = await inbox.mark_read(info.context, [str(i) for i in input.ids or []], input.all)
         unread = await policy.inbox(info.context.viewer).filter(read_at__isnull=True).count()
         return NotificationsMarkReadSuccess(marked=marked, unread_count=unread)
-
-    @strawberry.mutation(
-        description="Choose channels per category, quiet hours and the SMS phone number.",
-        permission_classes=[IsAuthenticated],
-    )
-    async def notification_preferences_set(
-        self, info: Info, input: Annotated[NotificationPreferencesSetInput, INPUT]
-    ) -> NotificationPreferencesSetResult:
-        row = await inbox.set_preferences(
-            info.context,
-            inbox.PreferencesInput(
-                channels=[
-                    inbox.CategoryChoice(models.NotificationCategory(c.category.name), c.in_app, c.email, c.sms)
-                    for c in input.channels
-                ],
-                quiet_start=input.quiet_hours_start,
-                quiet_end=input.quiet_hours_end,
-                timezone=input.timezone,
-                phone=input.phone,
-            ),
-        )
-        return NotificationPreferencesSetSuccess(preferences=NotificationPreferences(model=row))
-
-    @strawberry.mutation(
-        description="Send a failed e-mail or SMS delivery again (an admin of its school).",
-        permission_classes=[IsAuthenticated],
-    )
-    async def notification_delivery_retry(
-        self, info: Info, input: Annotated[NotificationDeliveryRetryInput, INPUT]
-    ) -> NotificationDeliveryRetryResult:
-        row = await inbox.retry_delivery(info.context, input.delivery_id)
-        return NotificationDeliveryRetrySuccess(delivery=NotificationDelivery(model=row))
 
 
 @strawberry.type(description="A new notification in your inbox.")

@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, announcements, diary, meetings, notifications, progress, remarks, types
+from schema import absence, announcements, deliveries, diary, meetings, notifications, progress, remarks, types
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -34,7 +34,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Announcement": (policy.visible_announcements, lambda m: announcements.Announcement(model=m)),
     "Meeting": (policy.visible_meetings, lambda m: meetings.Meeting(model=m)),
     "Notification": (policy.inbox, lambda m: notifications.Notification(model=m)),
-    "NotificationDelivery": (policy.visible_deliveries, lambda m: notifications.NotificationDelivery(model=m)),
+    "NotificationDelivery": (policy.visible_deliveries, lambda m: deliveries.NotificationDelivery(model=m)),
 }
 
 
@@ -49,7 +49,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query(notifications.NotificationQueries):
+class Query(deliveries.NotificationQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],
