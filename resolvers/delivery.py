@@ -6,7 +6,8 @@ PostgreSQL), then sends outside it; a process that dies mid-send leaves the row 
 retried when the lease ends. A failed attempt is retried after 30 s, 1 min, 2 min, ...
 (``BASE_DELAY`` doubling); after ``MAX_ATTEMPTS`` the delivery stays FAILED, visible to the
 school's admins (``notificationDeliveries``), who may retry it. The text is rendered when
-sent, through the policy, as the recipient: a source they may no longer see is SKIPPED."""
+sent, through the policy, as the recipient: a source they may no longer see is SKIPPED.
+Nothing is sent in the recipient's quiet hours: a delivery due then waits for their end."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from resolvers import policy
 from resolvers.channels import DeliveryError, Mailer, SmsGateway
 from resolvers.clock import now_utc
 from resolvers.context import Viewer
-from resolvers.notifications import zone
+from resolvers.notifications import outside_quiet_hours, zone
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,18 @@ async def deliver_due(mailer: Mailer, sms: SmsGateway, now: datetime | None = No
 
 async def attempt(row: models.NotificationDelivery, mailer: Mailer, sms: SmsGateway) -> None:
     notification = await models.Notification.get(id=row.notification_id)
-    message = await render(notification)
     user = await models.User.get(id=notification.user_id)
     settings = await models.NotificationSettings.filter(user_id=user.id).first()
+    if settings is not None and settings.quiet_start is not None:
+        # Checked when sending too: a retry, or an admin's, may fall into the quiet hours.
+        school = await models.School.get_or_none(id=notification.school_id) if notification.school_id else None
+        tz = zone(settings.timezone or (school.timezone if school else None))
+        now = now_utc()
+        due = outside_quiet_hours(now, settings.quiet_start, settings.quiet_end, tz)
+        if due > now:
+            await models.NotificationDelivery.filter(id=row.id).update(next_attempt_at=due)
+            return
+    message = await render(notification)
     address = user.email if row.channel == models.Channel.EMAIL else settings.phone if settings else None
     if message is None or not address or not user.is_active:
         reason = "The recipient may no longer see this." if message is None else "No address to send to."

@@ -227,6 +227,8 @@ async def respond(ctx: Context, meeting_id: str, answer: models.MeetingAnswer, c
     if problems:
         raise refuse(problems)
     async with in_transaction():
+        # One answer per parent: the meeting row is locked so two answers at once take turns.
+        await models.Meeting.filter(id=meeting.id).select_for_update().first()
         updated = await models.MeetingResponse.filter(meeting_id=meeting.id, user_id=user_id).update(
             answer=answer, comment=text, answered_at=now_utc()
         )

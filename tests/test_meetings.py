@@ -3,6 +3,7 @@ invited parents; organisers and the class's teachers read every answer, a parent
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 import models
+from resolvers.ids import from_global_id
 from tests.conftest import Client, StatementCounter
 from tests.helpers import gid, school_class
 from tests.notifying import homeroom, inbox, parent_only_of
@@ -231,3 +233,16 @@ async def test_meeting_statements(http: httpx.AsyncClient, count_statements: Sta
     assert len(one["viewer"]["meetings"]) < len(many["viewer"]["meetings"])
     assert sum(len(m["responses"]) for m in many["viewer"]["meetings"]) >= 5
     assert len(large) == len(small), _explain(small, large)
+
+
+async def test_two_answers_at_once_keep_one(http: httpx.AsyncClient, parent: Client) -> None:
+    lead = await homeroom(http, "5A")
+    meeting = await _meeting(lead, ["5A"], "Double tap")
+    answers = await asyncio.gather(
+        parent.data(RESPOND, input={"meetingId": meeting["id"], "answer": "ATTENDING"}),
+        parent.data(RESPOND, input={"meetingId": meeting["id"], "answer": "NOT_ATTENDING"}),
+    )
+    assert {a["meetingRespond"]["__typename"] for a in answers} == {"MeetingSuccess"}
+    pk = from_global_id(meeting["id"])
+    assert pk is not None
+    assert await models.MeetingResponse.filter(meeting_id=pk[1]).count() == 1

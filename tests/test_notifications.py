@@ -585,3 +585,35 @@ async def test_an_event_notifies_a_user_once_even_if_written_twice(app: Any) -> 
     assert await notifications.notify(app.state.broker, [draft]) == {uid}
     assert await notifications.notify(app.state.broker, [draft]) == set()
     assert await models.Notification.filter(outbox_event_id=event.id, user_id=uid).count() == 1
+
+
+async def test_nothing_is_sent_in_quiet_hours_it_waits(admin: Client, parent: Client) -> None:
+    """Also a delivery already due (a retry, an admin's retry) waits when the quiet hours begin."""
+    me = await _set_email("parent", "parent@example.org")
+    now = datetime.now(UTC)
+    start = (now - timedelta(hours=1)).replace(second=0, microsecond=0)
+    end = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
+    try:
+        result = await parent.data(
+            PREFS,
+            input={
+                "channels": [{"category": "ANNOUNCEMENTS", "email": True}],
+                "quietHoursStart": start.time().isoformat(),
+                "quietHoursEnd": end.time().isoformat(),
+                "timezone": "UTC",
+            },
+        )
+        assert result["notificationPreferencesSet"]["__typename"] == "NotificationPreferencesSetSuccess"
+        await _announce(admin, "Wait for the morning")
+        row = await models.NotificationDelivery.filter(notification__user_id=me.id).order_by("-id").first()
+        assert row is not None
+        assert row.next_attempt_at == end  # delayed, not dropped
+        await models.NotificationDelivery.filter(id=row.id).update(next_attempt_at=now)  # as if retried now
+        down = SmtpMailer(SmtpConfig.parse(f"smtp://127.0.0.1:{free_port()}"), "noreply@school.example")
+        await delivery.deliver_due(down, RecordingSmsGateway())
+        await row.refresh_from_db()
+        assert (row.status, row.attempts, row.next_attempt_at) == (models.DeliveryStatus.PENDING, 0, end)
+    finally:
+        await _set_email("parent", None)
+        await models.NotificationSettings.filter(user_id=me.id).delete()
+        await models.NotificationDelivery.filter(status=models.DeliveryStatus.PENDING).delete()
