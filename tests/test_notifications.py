@@ -617,3 +617,41 @@ async def test_nothing_is_sent_in_quiet_hours_it_waits(admin: Client, parent: Cl
         await _set_email("parent", None)
         await models.NotificationSettings.filter(user_id=me.id).delete()
         await models.NotificationDelivery.filter(status=models.DeliveryStatus.PENDING).delete()
+
+
+LIVE_STUDENT = "subscription { notificationEvents { notification { kind student { fullName } } } }"
+
+
+async def test_a_revoked_guardian_stops_receiving_at_once(app: Any, server_url: str, other_parent: Client) -> None:
+    """Each notification is re-read through the policy when delivered: once the guardianship is
+    revoked, what is still written for the guardian is not sent."""
+    child = await demo_student("student")
+    guardian = await models.User.get(login="parent2")
+    link = await models.Guardianship.create(guardian=guardian, student=child)
+    socket = await open_socket(server_url, other_parent.token)
+    try:
+        await socket.start(LIVE_STUDENT)
+        await asyncio.sleep(0.2)
+
+        async def note() -> None:
+            event = await models.OutboxEvent.create(kind=events.TERM_GRADE_SET, student=child)
+            draft = notifications.Draft(
+                user_id=guardian.id,
+                kind=events.TERM_GRADE_SET,
+                category=models.NotificationCategory.GRADES,
+                school_id=child.school_id,
+                student_id=child.id,
+                outbox_event_id=event.id,
+            )
+            await notifications.notify(app.state.broker, [draft])
+
+        await note()
+        got = (await socket.next())["payload"]["data"]["notificationEvents"]["notification"]
+        assert got == {"kind": "TERM_GRADE_SET", "student": {"fullName": child.full_name}}
+        link.revoked_at = datetime.now(UTC)
+        await link.save()
+        await note()
+        await socket.nothing()
+    finally:
+        await socket.ws.close()
+        await link.delete()
