@@ -45,11 +45,13 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, journal, metrics
+from resolvers import auth, delivery, journal, metrics
+from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
 from resolvers.logs import configure_logging
+from resolvers.notifier import run_notifier
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
 from schema.live import FrameEncoder
@@ -361,7 +363,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The lifespan runs in its own task; requests must see the ORM from theirs.
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
-        tasks = [asyncio.create_task(run_relay(broker), name="outbox-relay")]
+        mailer, sms = app.state.mailer, app.state.sms
+        tasks = [
+            asyncio.create_task(run_relay(broker), name="outbox-relay"),
+            asyncio.create_task(run_notifier(broker, lambda: delivery.deliver_due(mailer, sms)), name="notifier"),
+        ]
         if settings.freeze_collector:
             gc.collect()
             gc.freeze()  # what start-up made lives as long as the process
@@ -373,7 +379,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             subscriptions.sockets.unwatch()
             for task in tasks:
                 task.cancel()
-            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broker.close()
@@ -437,6 +442,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.broker = broker
     app.state.schema = schema
     app.state.subscriptions = subscriptions
+    app.state.mailer = make_mailer(settings.smtp_url, settings.smtp_from)
+    app.state.sms = RecordingSmsGateway()  # the development gateway; a real one plugs in here
     return app
 
 

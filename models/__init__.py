@@ -1,6 +1,7 @@
 """Tortoise models, one module per aggregate. Refer to them as ``models.Grade``."""
 
 from models.access import AccessRequest, AccessRequestStatus, GuardianRelation, RefusalReason
+from models.announcement import Announcement, Audience, Meeting, MeetingAnswer, MeetingClass, MeetingResponse
 from models.attendance import (
     AbsenceNotice,
     AbsenceNoticeItem,
@@ -11,6 +12,15 @@ from models.attendance import (
 )
 from models.audit import AuditEntry
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
+from models.notification import (
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationCategory,
+    NotificationDelivery,
+    NotificationSettings,
+    NotifierCursor,
+)
 from models.outbox import OutboxEvent
 from models.remark import Remark, RemarkKind
 from models.rollup import (
@@ -45,15 +55,19 @@ __all__ = [
     "AcademicYear",
     "AccessRequest",
     "AccessRequestStatus",
+    "Announcement",
     "Attendance",
     "AttendanceRevision",
     "AttendanceRollup",
     "AttendanceStatus",
+    "Audience",
     "AuditEntry",
     "BellPeriod",
     "BellVariant",
+    "Channel",
     "DayOff",
     "DayOffKind",
+    "DeliveryStatus",
     "District",
     "Enrollment",
     "Grade",
@@ -68,6 +82,15 @@ __all__ = [
     "LessonStatus",
     "LoginAttempt",
     "LowestMarkRollup",
+    "Meeting",
+    "MeetingAnswer",
+    "MeetingClass",
+    "MeetingResponse",
+    "Notification",
+    "NotificationCategory",
+    "NotificationDelivery",
+    "NotificationSettings",
+    "NotifierCursor",
     "OutboxEvent",
     "RefreshToken",
     "RefusalReason",
@@ -93,9 +116,11 @@ __all__ = [
 
 MODEL_MODULES = [
     "models.access",
+    "models.announcement",
     "models.attendance",
     "models.audit",
     "models.journal",
+    "models.notification",
     "models.outbox",
     "models.remark",
     "models.rollup",

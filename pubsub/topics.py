@@ -13,3 +13,8 @@ def student_topic(student_id: int) -> str:
 def class_topic(class_id: int) -> str:
     """Events of a whole class (homework, lessons) for its teachers."""
     return f"{PREFIX}:class:{class_id}"
+
+
+def user_topic(user_id: int) -> str:
+    """A user's own inbox: a wake-up for each new notification."""
+    return f"{PREFIX}:user:{user_id}"

@@ -19,6 +19,7 @@ import models
 from resolvers import demo_data as data
 from resolvers import rollups
 from resolvers.auth import hash_password
+from resolvers.demo_notices import seed_notice_board
 from resolvers.timetable import day_kind, lesson_instants
 
 DISTRICT = "Demo District"
@@ -73,6 +74,14 @@ async def reset_database() -> None:
     """Delete every row of every table, children first (for ``seed --reset``)."""
     order = [
         models.AccessRequest,
+        models.NotificationDelivery,
+        models.Notification,
+        models.NotificationSettings,
+        models.NotifierCursor,
+        models.MeetingResponse,
+        models.MeetingClass,
+        models.Meeting,
+        models.Announcement,
         models.OutboxEvent,
         models.AuditEntry,
         models.Remark,
@@ -156,6 +165,7 @@ async def _seed(plan: _Plan, per_class: int) -> None:
         await _seed_school(plan, district, school_number, school_name, class_names, per_class)
     await _seed_remarks(plan)
     await _seed_access_requests(plan)
+    await seed_notice_board(plan.today)
     del rng
 
 

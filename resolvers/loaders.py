@@ -155,6 +155,12 @@ class Loaders:
     grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]]
     subjects_by_school: DataLoader[int, list[models.Subject]]
     enrollments_by_student: DataLoader[int, list[models.Enrollment]]
+    outbox_event_by_id: DataLoader[int, models.OutboxEvent | None]
+    announcement_by_id: DataLoader[int, models.Announcement | None]
+    meeting_by_id: DataLoader[int, models.Meeting | None]
+    classes_by_meeting: DataLoader[int, list[models.SchoolClass]]
+    responses_by_meeting: DataLoader[int, list[models.MeetingResponse]]
+    meeting_staffed: DataLoader[int, bool]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -388,6 +394,21 @@ class Loaders:
         grouped = _group(rows, lambda t: (t.student_id, t.period_key))
         return [grouped.get(k, []) for k in keys]
 
+    async def _classes_by_meeting(self, ids: list[int]) -> list[list[models.SchoolClass]]:
+        rows = await models.MeetingClass.filter(meeting_id__in=set(ids)).select_related("school_class")
+        self.prime_many(self.class_by_id, [r.school_class for r in rows])
+        grouped = _group(rows, lambda r: r.meeting_id)
+        ordered = {
+            k: sorted(v, key=lambda r: (r.school_class.grade_level, r.school_class.letter)) for k, v in grouped.items()
+        }
+        return [[r.school_class for r in ordered.get(i, [])] for i in ids]
+
+    async def _meeting_staffed(self, ids: list[int]) -> list[bool]:
+        """Whether the viewer sees the meeting as staff (every answer), not as an invited parent."""
+        rows = await policy.staffed_meetings(self.viewer).filter(id__in=set(ids)).values("id")
+        found = {int(row["id"]) for row in rows}
+        return [i in found for i in ids]
+
 
 _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "user_by_id": lambda loaders: DataLoader(_by_id(models.User)),
@@ -432,4 +453,12 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "grade_totals_by_student": lambda loaders: DataLoader(averages.grade_totals),
     "subjects_by_school": lambda loaders: DataLoader(_by_key(models.Subject, "school_id", "name", "id")),
     "enrollments_by_student": lambda loaders: DataLoader(_by_key(models.Enrollment, "student_id", "start_date", "id")),
+    "outbox_event_by_id": lambda loaders: DataLoader(_by_id(models.OutboxEvent)),
+    "announcement_by_id": lambda loaders: DataLoader(_by_id(models.Announcement)),
+    "meeting_by_id": lambda loaders: DataLoader(_by_id(models.Meeting)),
+    "classes_by_meeting": lambda loaders: DataLoader(loaders._classes_by_meeting),
+    "responses_by_meeting": lambda loaders: DataLoader(
+        _by_key(models.MeetingResponse, "meeting_id", "answered_at", "id")
+    ),
+    "meeting_staffed": lambda loaders: DataLoader(loaders._meeting_staffed),
 }

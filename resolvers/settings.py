@@ -45,6 +45,8 @@ class Settings:
     freeze_collector: bool = True
     registrations_per_address: int = 5  # new accounts per client address per window
     registration_window_seconds: int = 3600
+    smtp_url: str | None = None
+    smtp_from: str = "ediary <noreply@localhost>"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -91,7 +93,15 @@ class Settings:
             metrics_enabled=env.get("METRICS_ENABLED", "0" if mode == "production" else "1") == "1",
             metrics_token=env.get("METRICS_TOKEN", ""),
             metrics_allow=allow,
+            smtp_url=_smtp_url(env.get("SMTP_URL") or None),
+            smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
         )
+
+
+def _smtp_url(url: str | None) -> str | None:
+    if url is not None and not url.startswith(("smtp://", "smtps://")):
+        raise ConfigurationError("SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
+    return url
 
 
 def _development_secret() -> str:

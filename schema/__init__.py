@@ -12,7 +12,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
-from schema import diary, remarks, types
+from schema import announcements, deliveries, diary, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.live import shared_execution
 from schema.metrics import OperationMetrics, counted
@@ -81,6 +81,10 @@ def build_schema(*, production: bool = False, tracing: bool = False) -> strawber
             diary.Grade,
             types.Term,
             remarks.Remark,
+            announcements.Announcement,
+            meetings.Meeting,
+            notifications.Notification,
+            deliveries.NotificationDelivery,
         ],
         extensions=extensions,
         exception_handlers=counted(EXCEPTION_HANDLERS),

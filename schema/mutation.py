@@ -8,10 +8,13 @@ import strawberry
 from schema.absence import AbsenceMutations
 from schema.access import AccessRequestMutations
 from schema.accounts import AccountMutations
+from schema.announcements import AnnouncementMutations
 from schema.attendance import AttendanceMutations
 from schema.enrolment import EnrolmentMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
+from schema.meetings import MeetingMutations
+from schema.notifications import NotificationMutations
 from schema.org import OrgMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
@@ -29,5 +32,8 @@ class Mutation(
     EnrolmentMutations,
     AccessRequestMutations,
     RegistrationMutations,
+    AnnouncementMutations,
+    MeetingMutations,
+    NotificationMutations,
 ):
     pass

@@ -11,7 +11,19 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, access, diary, progress, remarks, stats, types
+from schema import (
+    absence,
+    access,
+    announcements,
+    deliveries,
+    diary,
+    meetings,
+    notifications,
+    progress,
+    remarks,
+    stats,
+    types,
+)
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -33,6 +45,10 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "TermGrade": (policy.visible_term_grades, lambda m: progress.TermGrade(model=m)),
     "AccessRequest": (policy.visible_access_requests, lambda m: access.AccessRequest(model=m)),
     "District": (policy.visible_districts, lambda m: stats.District(model=m)),
+    "Announcement": (policy.visible_announcements, lambda m: announcements.Announcement(model=m)),
+    "Meeting": (policy.visible_meetings, lambda m: meetings.Meeting(model=m)),
+    "Notification": (policy.inbox, lambda m: notifications.Notification(model=m)),
+    "NotificationDelivery": (policy.visible_deliveries, lambda m: deliveries.NotificationDelivery(model=m)),
 }
 
 
@@ -47,7 +63,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query(access.AccessRequestQueries):
+class Query(access.AccessRequestQueries, deliveries.NotificationQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -10,8 +10,8 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import events
-from schema import diary, progress, remarks, types
+from resolvers import events, inbox
+from schema import diary, notifications, progress, remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -126,3 +126,19 @@ class Subscription:
     ) -> AsyncGenerator[DiaryEvent, None]:
         async for delivery in events.class_events(info.context, class_id, after):
             yield DiaryEvent(row=delivery.row, share_key=delivery.share)
+
+    @strawberry.subscription(
+        description=(
+            "Your inbox live: each new notification as it arrives. `after` (a `cursor` from an earlier event) "
+            "replays what you missed first, none twice. Each is re-checked when delivered: one whose source you "
+            "may no longer see is not sent. An unknown cursor is BAD_USER_INPUT."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+    async def notification_events(
+        self,
+        info: Info,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
+    ) -> AsyncGenerator[notifications.NotificationEvent, None]:
+        async for arrival in inbox.notification_events(info.context, after):
+            yield notifications.NotificationEvent(model=arrival.notification)

@@ -9,13 +9,16 @@ import models
 from resolvers import policy
 from resolvers.errors import Unauthenticated
 from schema.access import ViewerAccessRequests
+from schema.announcements import AnnouncementViewer
 from schema.enums import Role
+from schema.meetings import MeetingViewer
+from schema.notifications import NotificationViewer
 from schema.stats import DistrictViewer
 from schema.types import Info, School, Student, TeachingAssignment, User
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")
-class Viewer(ViewerAccessRequests, DistrictViewer):
+class Viewer(ViewerAccessRequests, DistrictViewer, AnnouncementViewer, MeetingViewer, NotificationViewer):
     user_id: strawberry.Private[int]
 
     @strawberry.field(description="The logged-in user.")

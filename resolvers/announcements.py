@@ -1,0 +1,168 @@
+"""Announcements: school or class news for an audience; the audience is notified when one is
+published (in the same transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers import audit, notifications, policy
+from resolvers.clock import now_utc
+from resolvers.context import Context
+from resolvers.errors import NotFound, Problem, Unauthenticated, refuse
+from resolvers.ids import pk_of
+
+MAX_TITLE = 200
+MAX_BODY = 10_000
+PUBLISHED = "ANNOUNCEMENT_PUBLISHED"
+
+
+@dataclass(frozen=True)
+class AnnouncementInput:
+    school_id: str
+    class_id: str | None
+    audience: models.Audience
+    title: str
+    body: str
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class AnnouncementChanges:
+    announcement_id: str
+    title: str | None = None
+    body: str | None = None
+    audience: models.Audience | None = None
+    pinned: bool | None = None
+
+
+def _text_problems(title: str | None, body: str | None) -> list[Problem]:
+    problems: list[Problem] = []
+    if title is not None:
+        if not title:
+            problems.append(("title", "TITLE_EMPTY", "Give the announcement a title."))
+        elif len(title) > MAX_TITLE:
+            problems.append(("title", "TITLE_TOO_LONG", f"A title has at most {MAX_TITLE} characters."))
+    if body is not None:
+        if not body:
+            problems.append(("body", "BODY_EMPTY", "Write the announcement."))
+        elif len(body) > MAX_BODY:
+            problems.append(("body", "BODY_TOO_LONG", f"An announcement has at most {MAX_BODY} characters."))
+    return problems
+
+
+def _require_login(ctx: Context) -> int:
+    if ctx.viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    return ctx.viewer.user_id
+
+
+async def create_announcement(ctx: Context, data: AnnouncementInput) -> models.Announcement:
+    """School admins post for their school or any class of it; a homeroom teacher for their class."""
+    author_id = _require_login(ctx)
+    school_pk = pk_of(data.school_id, "School")
+    school = await policy.visible_schools(ctx.viewer).filter(id=school_pk).first() if school_pk else None
+    if school is None:
+        raise NotFound("No such school.", "SCHOOL_NOT_FOUND")
+    klass = None
+    if data.class_id is not None:
+        class_pk = pk_of(data.class_id, "SchoolClass")
+        klass = await policy.visible_classes(ctx.viewer).filter(id=class_pk).first() if class_pk else None
+        if klass is None:
+            raise NotFound("No such class.", "CLASS_NOT_FOUND")
+    problems: list[Problem] = []
+    if klass is not None and klass.school_id != school.id:
+        problems.append(("classId", "CLASS_NOT_IN_SCHOOL", "The class is not one of the school's."))
+    elif not await policy.can_post_for(ctx.viewer, school.id, [klass.id] if klass else []):
+        field = "classId" if klass else "schoolId"
+        problems.append((field, "NOT_ALLOWED", "Only the school's admins, or a class's homeroom teacher, post here."))
+    title, body = data.title.strip(), data.body.strip()
+    problems += _text_problems(title, body)
+    if problems:
+        raise refuse(problems)
+
+    async with in_transaction():
+        row = await models.Announcement.create(
+            school_id=school.id,
+            school_class_id=klass.id if klass else None,
+            audience=data.audience,
+            title=title,
+            body=body,
+            pinned=data.pinned,
+            author_id=author_id,
+        )
+        await audit.record(
+            ctx.viewer,
+            "announcement.create",
+            "Announcement",
+            row.id,
+            {"class": row.school_class_id, "audience": row.audience.value, "title": title},
+            school_id=school.id,
+        )
+        recipients = await policy.announcement_recipients(row)
+        woken = await notifications.write(
+            [
+                notifications.Draft(
+                    user_id=uid,
+                    kind=PUBLISHED,
+                    category=models.NotificationCategory.ANNOUNCEMENTS,
+                    school_id=school.id,
+                    announcement_id=row.id,
+                )
+                for uid in sorted(recipients)
+            ]
+        )
+    await notifications.publish(ctx.broker, woken)
+    return row
+
+
+async def _manageable(ctx: Context, announcement_id: str) -> models.Announcement:
+    _require_login(ctx)
+    pk = pk_of(announcement_id, "Announcement")
+    row = await policy.manageable_announcements(ctx.viewer).filter(id=pk).first() if pk else None
+    if row is None:
+        raise NotFound("No such announcement.", "ANNOUNCEMENT_NOT_FOUND")
+    return row
+
+
+async def update_announcement(ctx: Context, data: AnnouncementChanges) -> models.Announcement:
+    """Its author, the school's admins or the class's homeroom teacher change it. The audience
+    is not notified again."""
+    row = await _manageable(ctx, data.announcement_id)
+    title = data.title.strip() if data.title is not None else None
+    body = data.body.strip() if data.body is not None else None
+    problems = _text_problems(title, body)
+    if problems:
+        raise refuse(problems)
+    changes: dict[str, object] = {}
+    for name, value in (("title", title), ("body", body), ("audience", data.audience), ("pinned", data.pinned)):
+        if value is not None and value != getattr(row, name):
+            changes[name] = value
+    if not changes:
+        return row
+    async with in_transaction():
+        await models.Announcement.filter(id=row.id).update(**changes, updated_at=now_utc())
+        await audit.record(
+            ctx.viewer,
+            "announcement.update",
+            "Announcement",
+            row.id,
+            {k: getattr(v, "value", v) for k, v in changes.items()},
+            school_id=row.school_id,
+        )
+    await row.refresh_from_db()
+    return row
+
+
+async def delete_announcement(ctx: Context, announcement_id: str) -> models.Announcement:
+    """Removed for everyone, and its notifications with it (they are shown only while it is)."""
+    row = await _manageable(ctx, announcement_id)
+    async with in_transaction():
+        await models.Announcement.filter(id=row.id).update(deleted_at=now_utc())
+        await audit.record(
+            ctx.viewer, "announcement.delete", "Announcement", row.id, {"title": row.title}, school_id=row.school_id
+        )
+    await row.refresh_from_db()
+    return row

@@ -1,0 +1,150 @@
+"""Delivering notifications by e-mail and SMS, with retries.
+
+Several server processes may run the worker: each claims due deliveries by moving their
+``next_attempt_at`` a lease ahead in one transaction (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL), then sends outside it; a process that dies mid-send leaves the row to be
+retried when the lease ends. A failed attempt is retried after 30 s, 1 min, 2 min, ...
+(``BASE_DELAY`` doubling); after ``MAX_ATTEMPTS`` the delivery stays FAILED, visible to the
+school's admins (``notificationDeliveries``), who may retry it. The text is rendered when
+sent, through the policy, as the recipient: a source they may no longer see is SKIPPED.
+Nothing is sent in the recipient's quiet hours: a delivery due then waits for their end."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers import policy
+from resolvers.channels import DeliveryError, Mailer, SmsGateway
+from resolvers.clock import now_utc
+from resolvers.context import Viewer
+from resolvers.notifications import outside_quiet_hours, zone
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BASE_DELAY = timedelta(seconds=30)
+LEASE = timedelta(minutes=5)
+BATCH = 50
+SMS_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt."""
+    return BASE_DELAY * (1 << max(attempts - 1, 0))
+
+
+async def claim(now: datetime, limit: int = BATCH) -> list[models.NotificationDelivery]:
+    """Due pending deliveries, leased to this process."""
+    async with in_transaction():
+        rows = list(
+            await models.NotificationDelivery.filter(status=models.DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)
+        )
+        if rows:
+            await models.NotificationDelivery.filter(id__in=[r.id for r in rows]).update(next_attempt_at=now + LEASE)
+    return rows
+
+
+async def deliver_due(mailer: Mailer, sms: SmsGateway, now: datetime | None = None) -> int:
+    """One round of the worker: every claimed delivery attempted once. Returns how many."""
+    rows = await claim(now or now_utc())
+    for row in rows:
+        await attempt(row, mailer, sms)
+    return len(rows)
+
+
+async def attempt(row: models.NotificationDelivery, mailer: Mailer, sms: SmsGateway) -> None:
+    notification = await models.Notification.get(id=row.notification_id)
+    user = await models.User.get(id=notification.user_id)
+    settings = await models.NotificationSettings.filter(user_id=user.id).first()
+    if settings is not None and settings.quiet_start is not None:
+        # Checked when sending too: a retry, or an admin's, may fall into the quiet hours.
+        school = await models.School.get_or_none(id=notification.school_id) if notification.school_id else None
+        tz = zone(settings.timezone or (school.timezone if school else None))
+        now = now_utc()
+        due = outside_quiet_hours(now, settings.quiet_start, settings.quiet_end, tz)
+        if due > now:
+            await models.NotificationDelivery.filter(id=row.id).update(next_attempt_at=due)
+            return
+    message = await render(notification)
+    address = user.email if row.channel == models.Channel.EMAIL else settings.phone if settings else None
+    if message is None or not address or not user.is_active:
+        reason = "The recipient may no longer see this." if message is None else "No address to send to."
+        await _finish(row, models.DeliveryStatus.SKIPPED, error=reason)
+        return
+    try:
+        if row.channel == models.Channel.EMAIL:
+            await mailer.send(address, message.subject, message.text)
+        else:
+            await sms.send(address, f"{message.subject}: {message.text}"[:SMS_LENGTH])
+    except DeliveryError as exc:
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.warning("delivery %d failed for good after %d attempts: %s", row.id, attempts, exc)
+            await _finish(row, models.DeliveryStatus.FAILED, error=str(exc))
+        else:
+            await models.NotificationDelivery.filter(id=row.id).update(
+                attempts=attempts, last_error=str(exc)[:500], next_attempt_at=now_utc() + backoff(attempts)
+            )
+        return
+    await _finish(row, models.DeliveryStatus.SENT)
+
+
+async def _finish(row: models.NotificationDelivery, status: models.DeliveryStatus, error: str | None = None) -> None:
+    attempts = row.attempts + (0 if status == models.DeliveryStatus.SKIPPED else 1)
+    await models.NotificationDelivery.filter(id=row.id).update(
+        status=status,
+        attempts=attempts,
+        last_error=error[:500] if error else None,
+        sent_at=now_utc() if status == models.DeliveryStatus.SENT else None,
+    )
+
+
+async def render(n: models.Notification) -> Message | None:
+    """The e-mail / SMS text of a notification, read as its recipient sees it now; None when
+    they may no longer see its source."""
+    if not await policy.visible_notifications(Viewer(n.user_id)).filter(id=n.id).exists():
+        return None
+    child = await models.Student.get_or_none(id=n.student_id) if n.student_id else None
+    about = f" ({child.full_name})" if child else ""
+    event = await models.OutboxEvent.get_or_none(id=n.outbox_event_id) if n.outbox_event_id else None
+    if n.announcement_id is not None:
+        a = await models.Announcement.get(id=n.announcement_id)
+        return Message(f"Announcement: {a.title}", a.body)
+    if n.meeting_id is not None:
+        m = await models.Meeting.get(id=n.meeting_id)
+        school = await models.School.get(id=m.school_id)
+        when = m.starts_at.astimezone(zone(school.timezone)).strftime("%Y-%m-%d %H:%M")
+        where = m.place or m.link or ""
+        verb = {"MEETING_CANCELLED": "cancelled", "MEETING_CHANGED": "changed"}.get(n.kind, "scheduled")
+        return Message(f"Meeting {verb}: {m.title}", f"{when}, {where}\n\n{m.agenda}".strip())
+    if event is not None and event.grade_id is not None:
+        grade = await models.Grade.get_or_none(id=event.grade_id).prefetch_related("subject")
+        if grade is not None:
+            return Message(f"New grade{about}", f"{grade.value} in {grade.subject.name}")
+    if event is not None and event.remark_id is not None:
+        remark = await models.Remark.get(id=event.remark_id)
+        return Message(f"A teacher's remark{about}", remark.text)
+    if event is not None and event.homework_id is not None:
+        homework = await models.Homework.get(id=event.homework_id)
+        return Message(f"New homework{about}", homework.text)
+    if event is not None and event.lesson_id is not None and n.kind == "ATTENDANCE_MARKED":
+        mark = await models.Attendance.get_or_none(lesson_id=event.lesson_id, student_id=event.student_id)
+        lesson = await models.Lesson.get(id=event.lesson_id).prefetch_related("subject")
+        status = mark.status.value.replace("_", " ").lower() if mark else "marked"
+        return Message(f"Attendance{about}", f"{lesson.subject.name}, {lesson.date.isoformat()}: {status}")
+    titles = {"TERM_GRADE_SET": "A final grade was set", "CHAT_MESSAGE": "A new chat message"}
+    return Message(f"{titles.get(n.kind, 'Something new')}{about}", "Open ediary to see it.")

@@ -1,0 +1,211 @@
+"""The reading side of notifications: the inbox, marking read, preferences, the admins'
+view of deliveries, and the live ``notificationEvents`` stream."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub import events
+from pubsub.broker import BrokerUnavailable, SlowConsumer
+from pubsub.topics import user_topic
+from resolvers import audit, pages, policy
+from resolvers.clock import now_utc
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, NotFound, Problem, StreamInterrupted, Unauthenticated, refuse
+from resolvers.ids import pk_of
+from resolvers.loaders import Loaders
+from resolvers.notifications import channels_of, zone
+
+CURSOR_KIND = "notification"
+MAX_IDS = 100
+LOOKBACK = 50
+BATCH = 100
+PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _login(ctx: Context) -> int:
+    if ctx.viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    return ctx.viewer.user_id
+
+
+async def mark_read(ctx: Context, ids: list[str] | None, everything: bool) -> int:
+    """Marks the named notifications (or all of the inbox) read; returns how many changed.
+    An id that is not in the viewer's inbox is NOT_FOUND and nothing changes."""
+    _login(ctx)
+    problems: list[Problem] = []
+    if everything == bool(ids):
+        problems.append(("ids", "IDS_OR_ALL", "Pass the ids to mark, or `all: true`."))
+    elif ids and len(ids) > MAX_IDS:
+        problems.append(("ids", "TOO_MANY", f"At most {MAX_IDS} ids at once; use `all: true` for everything."))
+    if problems:
+        raise refuse(problems)
+    scope = policy.inbox(ctx.viewer).filter(read_at__isnull=True)
+    if not everything:
+        pks = {pk_of(i, "Notification") for i in ids or []}
+        found = await policy.inbox(ctx.viewer).filter(id__in={p for p in pks if p}).count() if None not in pks else -1
+        if found != len(pks):
+            raise NotFound("No such notification.", "NOTIFICATION_NOT_FOUND")
+        scope = scope.filter(id__in=pks)
+    return await scope.update(read_at=now_utc())
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    category: models.NotificationCategory
+    in_app: bool
+    email: bool
+    sms: bool
+
+
+@dataclass(frozen=True)
+class PreferencesInput:
+    channels: list[CategoryChoice]
+    quiet_start: time | None
+    quiet_end: time | None
+    timezone: str | None
+    phone: str | None
+
+
+async def set_preferences(ctx: Context, data: PreferencesInput) -> models.NotificationSettings:
+    """Replaces the listed categories' channels (others keep theirs), the quiet hours, the
+    time zone and the phone number."""
+    user_id = _login(ctx)
+    problems: list[Problem] = []
+    seen: set[models.NotificationCategory] = set()
+    for i, choice in enumerate(data.channels):
+        if choice.category in seen:
+            problems.append((f"channels[{i}].category", "DUPLICATE_CATEGORY", "Each category once."))
+        seen.add(choice.category)
+    if (data.quiet_start is None) != (data.quiet_end is None):
+        problems.append(("quietHoursEnd", "QUIET_HOURS_INCOMPLETE", "Give both ends of the quiet hours, or neither."))
+    if data.timezone is not None and zone(data.timezone).key != data.timezone:
+        problems.append(("timezone", "UNKNOWN_TIMEZONE", "An IANA time zone, e.g. Europe/Moscow."))
+    phone = data.phone.replace(" ", "") if data.phone else None
+    if phone is not None and not PHONE.match(phone):
+        problems.append(("phone", "INVALID_PHONE", "A phone number in international form, e.g. +79161234567."))
+    if any(c.sms for c in data.channels) and not phone:
+        problems.append(("phone", "PHONE_REQUIRED", "SMS needs a phone number."))
+    if problems:
+        raise refuse(problems)
+
+    def minutes(t: time | None) -> int | None:
+        return t.hour * 60 + t.minute if t is not None else None
+
+    async with in_transaction():
+        row = await models.NotificationSettings.filter(user_id=user_id).select_for_update().first()
+        if row is None:
+            row = models.NotificationSettings(user_id=user_id, channels={})
+        chosen = dict(row.channels or {})
+        for c in data.channels:
+            chosen[c.category.value] = {"inApp": c.in_app, "email": c.email, "sms": c.sms}
+        row.channels = chosen
+        row.quiet_start, row.quiet_end = minutes(data.quiet_start), minutes(data.quiet_end)
+        row.timezone, row.phone = data.timezone, phone
+        await row.save()
+        await audit.record(
+            ctx.viewer,
+            "notification_settings.set",
+            "NotificationSettings",
+            row.id,
+            {"channels": chosen, "quietStart": row.quiet_start, "quietEnd": row.quiet_end, "timezone": row.timezone},
+        )
+    return row
+
+
+async def preferences(user_id: int) -> models.NotificationSettings:
+    """The user's choices; an unsaved row with the defaults when they have never chosen."""
+    found = await models.NotificationSettings.filter(user_id=user_id).first()
+    return found or models.NotificationSettings(user_id=user_id, channels={})
+
+
+def choices(row: models.NotificationSettings) -> list[CategoryChoice]:
+    out = []
+    for category in models.NotificationCategory:
+        c = channels_of(row, category)
+        out.append(CategoryChoice(category, c["inApp"], c["email"], c["sms"]))
+    return out
+
+
+async def retry_delivery(ctx: Context, delivery_id: str) -> models.NotificationDelivery:
+    """An admin of the school sends a FAILED (or SKIPPED) delivery again, now, with a fresh
+    count of attempts."""
+    _login(ctx)
+    pk = pk_of(delivery_id, "NotificationDelivery")
+    row = await policy.visible_deliveries(ctx.viewer).filter(id=pk).first() if pk else None
+    if row is None:
+        raise NotFound("No such delivery.", "DELIVERY_NOT_FOUND")
+    if row.status in (models.DeliveryStatus.PENDING, models.DeliveryStatus.SENT):
+        raise refuse([("deliveryId", f"ALREADY_{row.status.value}", f"The delivery is {row.status.value.lower()}.")])
+    notification = await models.Notification.get(id=row.notification_id)
+    async with in_transaction():
+        await models.NotificationDelivery.filter(id=row.id).update(
+            status=models.DeliveryStatus.PENDING, attempts=0, next_attempt_at=now_utc()
+        )
+        await audit.record(
+            ctx.viewer,
+            "notification_delivery.retry",
+            "NotificationDelivery",
+            row.id,
+            {"channel": row.channel.value, "lastError": row.last_error},
+            school_id=notification.school_id,
+        )
+    await row.refresh_from_db()
+    return row
+
+
+@dataclass(frozen=True)
+class Arrival:
+    notification: models.Notification
+
+
+async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[Arrival]:
+    """The inbox live: notifications after ``after`` (a notification cursor) are replayed, then
+    new ones follow as they arrive, each re-read through the policy when delivered (one whose
+    source the viewer may no longer see is skipped). A notification committed late (a lower id
+    after a higher one) is still delivered: each wake-up re-reads a little behind the last id."""
+    uid = _login(ctx)
+    newest = await models.Notification.filter(user_id=uid).order_by("-id").first()
+    newest_id = newest.id if newest else 0
+    floor = newest_id
+    if after is not None:
+        decoded = pages.decode(CURSOR_KIND, after)
+        if decoded is None or decoded > newest_id:
+            raise BadUserInput("Unknown cursor: refetch the inbox and subscribe without `after`.", argument="after")
+        floor = decoded
+    last = floor
+    sent: deque[int] = deque(maxlen=LOOKBACK * 4)
+    subscription = await ctx.broker.subscribe(user_topic(uid))
+    try:
+        while True:
+            since = max(floor, last - LOOKBACK)
+            rows = list(await policy.inbox(ctx.viewer).filter(id__gt=since).order_by("id").limit(BATCH))
+            for row in rows:
+                if row.id in sent or (row.id <= last and row.created_at < now_utc() - timedelta(minutes=1)):
+                    continue
+                sent.append(row.id)
+                last = max(last, row.id)
+                ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
+                yield Arrival(row)
+            if len(rows) < BATCH:
+                await _wake(subscription)
+    except SlowConsumer:
+        raise StreamInterrupted() from None
+    except BrokerUnavailable:
+        raise StreamInterrupted() from None
+    finally:
+        await subscription.aclose()
+
+
+async def _wake(subscription: AsyncIterator[str]) -> None:
+    async for message in subscription:
+        if events.decode(message) is not None:
+            return
+    raise BrokerUnavailable("subscription ended")

@@ -1,0 +1,254 @@
+"""Announcements: who posts, who reads, who is notified; every refusal writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+import models
+from resolvers.ids import from_global_id
+from tests.conftest import Client, StatementCounter, login_as
+from tests.helpers import demo_student, gid, school_class
+from tests.notifying import homeroom, inbox, parent_only_of
+from tests.test_statements import _count, _explain
+
+CREATE = """
+mutation C($input: AnnouncementCreateInput!) { announcementCreate(input: $input) {
+  __typename
+  ... on AnnouncementSuccess { announcement { id title body audience pinned publishedAt
+    school { name } schoolClass { name } author { fullName } } }
+  ... on ValidationError { code message fields { field code } }
+  ... on NotFoundError { code message } } }
+"""
+UPDATE = """
+mutation U($input: AnnouncementUpdateInput!) { announcementUpdate(input: $input) {
+  __typename ... on AnnouncementSuccess { announcement { title body pinned updatedAt } }
+  ... on Error { code message } } }
+"""
+DELETE = """
+mutation D($input: AnnouncementDeleteInput!) { announcementDelete(input: $input) {
+  __typename ... on AnnouncementDeleteSuccess { announcementId } ... on Error { code message } } }
+"""
+LIST = """
+query L($schoolId: ID, $classId: ID, $first: Int, $after: String) { viewer {
+  announcements(schoolId: $schoolId, classId: $classId, first: $first, after: $after) {
+    edges { cursor node { id title audience pinned school { name } schoolClass { name } author { fullName } } }
+    pageInfo { hasNextPage hasPreviousPage endCursor } } } }
+"""
+NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
+
+
+async def _counts() -> tuple[int, int, int]:
+    return (
+        await models.Announcement.all().count(),
+        await models.AuditEntry.all().count(),
+        await models.Notification.all().count(),
+    )
+
+
+async def _create(client: Client, **fields: Any) -> dict[str, Any]:
+    result: dict[str, Any] = (await client.data(CREATE, input=fields))["announcementCreate"]
+    return result
+
+
+async def _post(client: Client, **fields: Any) -> dict[str, Any]:
+    school = await models.School.get(name="School No. 1")
+    result = await _create(client, **{"schoolId": gid(school, "School"), "body": "Text", **fields})
+    assert result["__typename"] == "AnnouncementSuccess", result
+    announcement: dict[str, Any] = result["announcement"]
+    return announcement
+
+
+async def _titles(client: Client) -> list[str]:
+    data = await client.data(LIST, first=100)
+    return [e["node"]["title"] for e in data["viewer"]["announcements"]["edges"]]
+
+
+async def test_admin_posts_for_the_whole_school(
+    http: httpx.AsyncClient, admin: Client, parent: Client, student: Client, teacher: Client, district: Client
+) -> None:
+    before = await _counts()
+    posted = await _post(admin, title="  School concert on Friday  ", body=" In the hall. ", audience="EVERYONE")
+    me = await models.User.get(login="admin")
+    assert (posted["title"], posted["body"], posted["audience"], posted["pinned"]) == (
+        "School concert on Friday",
+        "In the hall.",
+        "EVERYONE",
+        False,
+    )
+    assert (posted["school"], posted["schoolClass"], posted["author"]) == (
+        {"name": "School No. 1"},
+        None,
+        {"fullName": me.full_name},
+    )
+    after = await _counts()
+    assert (after[0], after[1]) == (before[0] + 1, before[1] + 1)
+    assert after[2] > before[2] + 10  # the school's families and teachers
+    for client in (admin, parent, student, teacher, district):
+        assert "School concert on Friday" in await _titles(client)
+    for client in (parent, student, teacher):
+        kinds = [(n["kind"], n["announcement"]) for n in await inbox(client, first=5)]
+        assert ("ANNOUNCEMENT_PUBLISHED", {"title": "School concert on Friday"}) in kinds
+    assert "School concert on Friday" not in [
+        n["announcement"] and n["announcement"]["title"] for n in await inbox(admin)
+    ]
+    other_admin = await login_as(http, "admin2")
+    assert "School concert on Friday" not in await _titles(other_admin)
+    assert (await other_admin.data(NODE, id=posted["id"]))["node"] is None
+
+
+async def test_class_announcement_reaches_only_its_audience(
+    http: httpx.AsyncClient, parent: Client, other_parent: Client, student: Client, teacher: Client
+) -> None:
+    lead_5a = await homeroom(http, "5A")
+    klass = await school_class("School No. 1", "5A")
+    posted = await _post(lead_5a, classId=gid(klass, "SchoolClass"), title="5A: bring gym shoes", audience="PARENTS")
+    assert posted["schoolClass"] == {"name": "5A"}
+    for client in (parent, other_parent, lead_5a):
+        assert "5A: bring gym shoes" in await _titles(client)
+        assert (await client.data(NODE, id=posted["id"]))["node"] == {"__typename": "Announcement", "id": posted["id"]}
+    for client in (parent, other_parent):
+        assert [n["kind"] for n in await inbox(client, first=1)] == ["ANNOUNCEMENT_PUBLISHED"]
+    # Not for the students (PARENTS only), nor 5A's teachers, nor the parents of another class.
+    parent_6b = await parent_only_of(http, "6B")
+    for client in (student, teacher, parent_6b):
+        assert "5A: bring gym shoes" not in await _titles(client)
+        assert (await client.data(NODE, id=posted["id"]))["node"] is None
+        assert all(
+            (n["announcement"] or {}).get("title") != "5A: bring gym shoes" for n in await inbox(client, first=20)
+        )
+
+
+async def test_teachers_only_and_students_only(
+    http: httpx.AsyncClient, admin: Client, parent: Client, student: Client, teacher: Client
+) -> None:
+    await _post(admin, title="Staff meeting at 15:00", audience="TEACHERS")
+    await _post(admin, title="Olympiad for students", audience="STUDENTS")
+    assert "Staff meeting at 15:00" in await _titles(teacher)
+    assert "Olympiad for students" not in await _titles(teacher)
+    assert "Olympiad for students" in await _titles(student)
+    for client in (parent, student):
+        assert "Staff meeting at 15:00" not in await _titles(client)
+    assert "Olympiad for students" not in await _titles(parent)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"),
+    [
+        ({"title": " "}, "TITLE_EMPTY", "title"),
+        ({"title": "x" * 201}, "TITLE_TOO_LONG", "title"),
+        ({"body": ""}, "BODY_EMPTY", "body"),
+    ],
+)
+async def test_bad_text_is_refused(admin: Client, overrides: dict[str, Any], code: str, field: str) -> None:
+    school = await models.School.get(name="School No. 1")
+    before = await _counts()
+    result = await _create(
+        admin, **{"schoolId": gid(school, "School"), "title": "t", "body": "b", "audience": "EVERYONE", **overrides}
+    )
+    assert (result["__typename"], result["code"]) == ("ValidationError", code)
+    assert [f["field"] for f in result["fields"]] == [field]
+    assert await _counts() == before
+
+
+async def test_who_may_post(http: httpx.AsyncClient, teacher: Client, parent: Client, admin: Client) -> None:
+    school = await models.School.get(name="School No. 1")
+    klass = await school_class("School No. 1", "5A")
+    other = await school_class("School No. 2", "5A")
+    lead_6b = await homeroom(http, "6B")
+    before = await _counts()
+    base = {"schoolId": gid(school, "School"), "title": "t", "body": "b", "audience": "EVERYONE"}
+    # The demo teacher teaches 5A but does not lead it; a parent posts nothing; 6B's lead not for 5A.
+    for client, extra in (
+        (teacher, {"classId": gid(klass, "SchoolClass")}),
+        (parent, {}),
+        (parent, {"classId": gid(klass, "SchoolClass")}),
+        (lead_6b, {}),
+    ):
+        result = await _create(client, **base, **extra)
+        assert (result["__typename"], result["code"]) == ("ValidationError", "NOT_ALLOWED"), result
+    # A class of another school is not there for this admin, and an admin cannot mix schools.
+    hidden = await _create(admin, **base, classId=gid(other, "SchoolClass"))
+    assert (hidden["__typename"], hidden["code"]) == ("NotFoundError", "CLASS_NOT_FOUND")
+    school2 = await models.School.get(name="School No. 2")
+    missing = await _create(admin, **{**base, "schoolId": gid(school2, "School")})
+    assert (missing["code"], missing["message"]) == ("SCHOOL_NOT_FOUND", "No such school.")
+    assert await _counts() == before
+
+
+async def test_update_and_delete(http: httpx.AsyncClient, admin: Client, parent: Client, other_parent: Client) -> None:
+    lead_5a = await homeroom(http, "5A")
+    lead_6b = await homeroom(http, "6B")
+    klass = await school_class("School No. 1", "5A")
+    posted = await _post(lead_5a, classId=gid(klass, "SchoolClass"), title="Excursion", audience="EVERYONE")
+    for client in (lead_6b, parent):
+        refused = (await client.data(UPDATE, input={"announcementId": posted["id"], "title": "Hacked"}))[
+            "announcementUpdate"
+        ]
+        assert (refused["__typename"], refused["code"]) == ("NotFoundError", "ANNOUNCEMENT_NOT_FOUND")
+        gone = (await client.data(DELETE, input={"announcementId": posted["id"]}))["announcementDelete"]
+        assert gone["code"] == "ANNOUNCEMENT_NOT_FOUND"
+    changed = (
+        await lead_5a.data(UPDATE, input={"announcementId": posted["id"], "title": "Excursion moved", "pinned": True})
+    )["announcementUpdate"]
+    assert changed["announcement"]["title"] == "Excursion moved"
+    assert changed["announcement"]["pinned"] is True
+    assert changed["announcement"]["updatedAt"]
+    empty = (await admin.data(UPDATE, input={"announcementId": posted["id"], "body": " "}))["announcementUpdate"]
+    assert (empty["__typename"], empty["code"]) == ("ValidationError", "BODY_EMPTY")
+    assert "Excursion moved" in await _titles(parent)
+    parsed = from_global_id(posted["id"])
+    assert parsed is not None
+    assert await models.Notification.filter(announcement_id=parsed[1], user__login="parent").exists()
+    deleted = (await admin.data(DELETE, input={"announcementId": posted["id"]}))["announcementDelete"]
+    assert deleted == {"__typename": "AnnouncementDeleteSuccess", "announcementId": posted["id"]}
+    for client in (parent, other_parent, lead_5a):
+        assert "Excursion moved" not in await _titles(client)
+        # Its notification is not shown any more either.
+        assert all((n["announcement"] or {}).get("title") != "Excursion moved" for n in await inbox(client, first=50))
+    entries = await models.AuditEntry.filter(object_type="Announcement", object_id=parsed[1]).values("action")
+    actions = [e["action"] for e in entries]
+    assert sorted(actions) == ["announcement.create", "announcement.delete", "announcement.update"]
+
+
+async def test_pages_newest_first(admin: Client) -> None:
+    for i in range(3):
+        await _post(admin, title=f"Page item {i}", audience="TEACHERS")
+    first = (await admin.data(LIST, first=2))["viewer"]["announcements"]
+    assert [e["node"]["title"] for e in first["edges"]] == ["Page item 2", "Page item 1"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    more = (await admin.data(LIST, first=1, after=first["pageInfo"]["endCursor"]))["viewer"]["announcements"]
+    assert [e["node"]["title"] for e in more["edges"]] == ["Page item 0"]
+    assert more["pageInfo"]["hasPreviousPage"] is True
+    body = await admin.post(LIST, first=101)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_announcement_statements(
+    http: httpx.AsyncClient, admin: Client, count_statements: StatementCounter
+) -> None:
+    """A page of 1 announcement costs what a page of 20 costs (school, class, author by loaders)."""
+    lead_7a = await homeroom(http, "7A")
+    klass = await school_class("School No. 1", "7A")
+    await _post(lead_7a, classId=gid(klass, "SchoolClass"), title="Only one", audience="TEACHERS")
+    for i in range(20):
+        await _post(
+            admin, title=f"Many {i}", audience="TEACHERS", **({"classId": gid(klass, "SchoolClass")} if i % 2 else {})
+        )
+    small, one = await _count(admin, count_statements, LIST, first=1)
+    large, many = await _count(admin, count_statements, LIST, first=20)
+    assert len(one["viewer"]["announcements"]["edges"]) == 1
+    assert len(many["viewer"]["announcements"]["edges"]) == 20
+    assert {e["node"]["schoolClass"] is None for e in many["viewer"]["announcements"]["edges"]} == {True, False}
+    assert len(large) == len(small), _explain(small, large)
+
+
+async def test_student_sees_class_news_of_their_class(http: httpx.AsyncClient, student: Client) -> None:
+    child = await demo_student("student")
+    assert child is not None
+    lead_5a = await homeroom(http, "5A")
+    klass = await school_class("School No. 1", "5A")
+    await _post(lead_5a, classId=gid(klass, "SchoolClass"), title="5A students: quiz", audience="STUDENTS")
+    assert "5A students: quiz" in await _titles(student)
