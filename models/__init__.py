@@ -23,6 +23,7 @@ from models.school import (
     ScaleKind,
     School,
     SchoolClass,
+    ShortDay,
     Subject,
     Term,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "ScaleKind",
     "School",
     "SchoolClass",
+    "ShortDay",
     "Student",
     "Subject",
     "TeachingAssignment",
