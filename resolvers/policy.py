@@ -214,6 +214,34 @@ def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolCl
     return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
 
 
+def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose calendar and timetable the viewer runs: a school admin's own school, and
+    every school of a district admin's district (a district sets holidays for its schools)."""
+    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
+
+
+def administered_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
+    return models.SchoolClass.filter(_admin_school_q(_uid(viewer)))
+
+
+def administered_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
+    """Lessons an admin may cancel, restore or give to a substitute: those of their schools."""
+    return models.Lesson.filter(school_class_id__in=Subquery(administered_classes(viewer).values("id")))
+
+
+def visible_slots(viewer: Viewer) -> QuerySet[models.TimetableSlot]:
+    """The timetable of the visible classes: whoever sees a class sees its weekly timetable."""
+    return models.TimetableSlot.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+
+
+def visible_academic_years(viewer: Viewer) -> QuerySet[models.AcademicYear]:
+    return models.AcademicYear.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_days_off(viewer: Viewer) -> QuerySet[models.DayOff]:
+    return models.DayOff.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
 # --- checks -------------------------------------------------------------------------
 
 
@@ -236,6 +264,20 @@ async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
     if viewer.user_id is None:
         raise Unauthenticated("Log in first.")
     if role not in await viewer.roles():
+        raise Forbidden(refusal)
+    return viewer.user_id
+
+
+ADMIN_ROLES = (models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
+
+
+async def require_admin(viewer: Viewer, refusal: str) -> int:
+    """The coarse gate of a calendar or timetable write: a school or district admin (else
+    FORBIDDEN). Which schools they act on is ``administered_schools``: another school's
+    objects are not found."""
+    if viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if not any(role in ADMIN_ROLES for role in await viewer.roles()):
         raise Forbidden(refusal)
     return viewer.user_id
 

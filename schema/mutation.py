@@ -11,10 +11,17 @@ from schema.attendance import AttendanceMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
 from schema.remarks import RemarkMutations
+from schema.timetable import TimetableMutations
 
 
 @strawberry.type(description="Change the diary. Refusals are data (result unions); only coarse gates are errors.")
 class Mutation(
-    AccountMutations, GradeMutations, HomeworkMutations, RemarkMutations, AttendanceMutations, AbsenceMutations
+    AccountMutations,
+    GradeMutations,
+    HomeworkMutations,
+    RemarkMutations,
+    AttendanceMutations,
+    AbsenceMutations,
+    TimetableMutations,
 ):
     pass

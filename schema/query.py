@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, diary, progress, remarks, types
+from schema import absence, diary, progress, remarks, timetable, types
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -31,6 +31,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Remark": (policy.visible_remarks, lambda m: remarks.Remark(model=m)),
     "AbsenceNotice": (policy.visible_absence_notices, lambda m: absence.AbsenceNotice(model=m)),
     "TermGrade": (policy.visible_term_grades, lambda m: progress.TermGrade(model=m)),
+    "TimetableSlot": (policy.visible_slots, lambda m: timetable.TimetableSlot(model=m)),
 }
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
+    from schema.timetable import TimetableSlot
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -160,6 +161,15 @@ class School(Node):
         diary_resolvers.check_range(from_, to, 366)
         rows = await info.context.loaders.days_off_by_school.load(RangeKey(self.model.id, from_, to))
         return [DayOff(model=d) for d in rows]
+
+    @strawberry.field(
+        description="The weekly timetable of the school's classes you may see (every slot, ended ones too), by"
+        " class, weekday and period."
+    )
+    async def timetable(self, info: Info) -> list[Annotated[TimetableSlot, strawberry.lazy("schema.timetable")]]:
+        from schema.timetable import TimetableSlot
+
+        return [TimetableSlot(model=s) for s in await info.context.loaders.visible_slots_by_school.load(self.model.id)]
 
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")
@@ -300,6 +310,22 @@ class Lesson(Node):
     @strawberry.field(description="Whether the lesson takes place.")
     def status(self) -> LessonStatus:
         return LessonStatus(self.model.status)
+
+    @strawberry.field(
+        description="Why it was cancelled: the school's reason, or the holiday's or vacation's name; null while"
+        " it takes place."
+    )
+    async def cancel_reason(self, info: Info) -> str | None:
+        if self.model.status != models.LessonStatus.CANCELLED:
+            return None
+        if self.model.day_off_id is not None:
+            off = await info.context.loaders.day_off_by_id.load(self.model.day_off_id)
+            return off.name if off else None
+        return self.model.cancel_reason
+
+    @strawberry.field(description="Why a substitute gives the lesson; null without a substitution.")
+    def substitution_reason(self) -> str | None:
+        return self.model.substitution_reason if self.model.original_teacher_id is not None else None
 
     @strawberry.field(description="Homework due for this lesson.")
     async def homework(self, info: Info) -> list[Homework]:
