@@ -157,6 +157,9 @@ class Loaders:
     grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]]
     day_off_by_id: DataLoader[int, models.DayOff | None]
     visible_slots_by_school: DataLoader[int, list[models.TimetableSlot]]
+    academic_years_by_school: DataLoader[int, list[models.AcademicYear]]
+    terms_by_year: DataLoader[int, list[models.Term]]
+    short_days_by_school: DataLoader[RangeKey, list[models.ShortDay]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -394,6 +397,12 @@ class Loaders:
         grouped = _group(rows, lambda s: s.school_class.school_id)
         return [grouped.get(i, []) for i in ids]
 
+    async def _short_days_by_school(self, keys: list[RangeKey]) -> list[list[models.ShortDay]]:
+        ids, start, end = _span(keys)
+        rows = await models.ShortDay.filter(school_id__in=ids, date__gte=start, date__lte=end).order_by("date")
+        grouped = _group(rows, lambda d: d.school_id)
+        return [[d for d in grouped.get(k.id, []) if k.start <= d.date <= k.end] for k in keys]
+
     async def _term_grades_by_student(self, keys: list[tuple[int, str]]) -> list[list[models.TermGrade]]:
         """Final grades per (student id, period key "term:<id>" / "year:<id>"), every subject."""
         rows = await models.TermGrade.filter(
@@ -446,4 +455,9 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "grade_totals_by_student": lambda loaders: DataLoader(averages.grade_totals),
     "day_off_by_id": lambda loaders: DataLoader(_by_id(models.DayOff)),
     "visible_slots_by_school": lambda loaders: DataLoader(loaders._visible_slots_by_school),
+    "academic_years_by_school": lambda loaders: DataLoader(
+        _by_key(models.AcademicYear, "school_id", "start_date", "id")
+    ),
+    "terms_by_year": lambda loaders: DataLoader(_by_key(models.Term, "academic_year_id", "start_date", "id")),
+    "short_days_by_school": lambda loaders: DataLoader(loaders._short_days_by_school),
 }

@@ -242,6 +242,10 @@ def visible_days_off(viewer: Viewer) -> QuerySet[models.DayOff]:
     return models.DayOff.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
 
 
+def visible_short_days(viewer: Viewer) -> QuerySet[models.ShortDay]:
+    return models.ShortDay.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
 # --- checks -------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ import strawberry
 from schema.absence import AbsenceMutations
 from schema.accounts import AccountMutations
 from schema.attendance import AttendanceMutations
+from schema.calendar import CalendarMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
 from schema.remarks import RemarkMutations
@@ -23,5 +24,6 @@ class Mutation(
     AttendanceMutations,
     AbsenceMutations,
     TimetableMutations,
+    CalendarMutations,
 ):
     pass

@@ -26,6 +26,7 @@ from schema.grading import GradeScale
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
     from schema.attendance import RegisterRow
+    from schema.calendar import AcademicYear, ShortDay
     from schema.diary import DiaryDay, SubjectProgress
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
@@ -85,7 +86,7 @@ class BellPeriod:
 
 
 @strawberry.type(description="A holiday or vacation: days without lessons besides weekends.")
-class DayOff:
+class DayOff(Node):
     model: strawberry.Private[models.DayOff]
 
     @strawberry.field(description="Holiday or vacation.")
@@ -161,6 +162,23 @@ class School(Node):
         diary_resolvers.check_range(from_, to, 366)
         rows = await info.context.loaders.days_off_by_school.load(RangeKey(self.model.id, from_, to))
         return [DayOff(model=d) for d in rows]
+
+    @strawberry.field(description="The school's academic years, in date order, with their terms.")
+    async def academic_years(self, info: Info) -> list[Annotated[AcademicYear, strawberry.lazy("schema.calendar")]]:
+        from schema.calendar import AcademicYear
+
+        rows = await info.context.loaders.academic_years_by_school.load(self.model.id)
+        return [AcademicYear(model=y) for y in rows]
+
+    @strawberry.field(description="Days on the SHORTENED bell schedule within the range, by date.")
+    async def short_days(
+        self, info: Info, from_: FromArg, to: ToArg
+    ) -> list[Annotated[ShortDay, strawberry.lazy("schema.calendar")]]:
+        from schema.calendar import ShortDay
+
+        diary_resolvers.check_range(from_, to, 366)
+        rows = await info.context.loaders.short_days_by_school.load(RangeKey(self.model.id, from_, to))
+        return [ShortDay(model=d) for d in rows]
 
     @strawberry.field(
         description="The weekly timetable of the school's classes you may see (every slot, ended ones too), by"

@@ -72,7 +72,8 @@ class Fresh:
 async def _fresh() -> Fresh:
     n = next(_letters)
     school = await models.School.get(name="School No. 2")
-    year = await models.AcademicYear.get(school_id=school.id)
+    today = today_utc()
+    year = await models.AcademicYear.get(school_id=school.id, start_date__lte=today, end_date__gte=today)
     klass = await models.SchoolClass.create(
         school=school, academic_year=year, grade_level=10, letter=f"T{n}", homeroom_teacher=None
     )
