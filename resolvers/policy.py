@@ -17,7 +17,8 @@ Remarks are narrower (``visible_remarks``): the family, the teachers of the clas
 remark was written in, and the school's admins.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
-assigned to, for a student enrolled in that class on the lesson's date;
+assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on
+the lesson's date;
 homework is set by the teachers of the lesson's class + subject (or the lesson's own
 teacher) and changed by its author or those teachers; a remark is written by any teacher of
 the student's current class; the family (not the school) acknowledges it. A lesson's
@@ -323,6 +324,22 @@ async def current_class_id(student_id: int, day: date) -> int | None:
         .first()
     )
     return enrollment.school_class_id if enrollment else None
+
+
+async def can_grade_in(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer gives the lesson (a substitute too) or is assigned to its class + subject."""
+    return await can_mark(viewer, lesson)
+
+
+async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> set[int]:
+    """Of ``ids``, the students the viewer may grade in the lesson: enrolled in its class on its
+    date and seen by the viewer, or, for the teacher giving it (a substitute who does not
+    otherwise teach the class), every student of its register."""
+    enrolled = await enrolled_on(lesson.school_class_id, lesson.date) & ids
+    if viewer.user_id is not None and lesson.teacher_id == viewer.user_id:
+        return enrolled
+    found = await visible_students(viewer).filter(id__in=enrolled).values_list("id", flat=True)
+    return {int(str(v)) for v in found}
 
 
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:

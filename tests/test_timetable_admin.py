@@ -554,3 +554,49 @@ async def test_timetable_read(
     family = await parent.data(TIMETABLE)
     names = {x["schoolClass"]["name"] for s in family["viewer"]["schools"] for x in s["timetable"]}
     assert names == {"5A", "6B"}
+
+
+GRADE = """mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename
+  ... on GradeCreateSuccess { grade { value teacher { fullName } } } ... on Error { code message } } }"""
+MARK = """mutation M($input: AttendanceMarkInput!) { attendanceMark(input: $input) { __typename
+  ... on Error { code message } } }"""
+
+
+async def test_a_substitute_grades_and_marks_the_lesson_they_give(http: httpx.AsyncClient) -> None:
+    """A teacher who does not teach the class gives yesterday's lesson for a colleague: they mark
+    and grade it; before the substitution they could not."""
+    admin2 = await _admin2(http)
+    f = await _fresh()
+    other = await _fresh()
+    yesterday = today_utc() - timedelta(days=1)
+    starts = datetime.combine(yesterday, datetime.min.time(), tzinfo=ZoneInfo("UTC")) + timedelta(hours=6)
+    lesson = await models.Lesson.create(
+        school_class_id=f.klass.id,
+        subject_id=f.subject.id,
+        teacher_id=f.teacher.id,
+        date=yesterday,
+        period=1,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=45),
+    )
+    substitute = await login_as(http, other.teacher.login)
+    grade = {"input": {"lessonId": gid(lesson, "Lesson"), "studentId": gid(f.student, "Student"), "value": "4"}}
+    refused = (await substitute.data(GRADE, **grade))["gradeCreate"]
+    assert (refused["__typename"], refused["code"]) == ("NotFoundError", "STUDENT_NOT_FOUND")
+    done = (
+        await admin2.data(
+            SUBSTITUTE,
+            input={"lessonId": gid(lesson, "Lesson"), "teacherId": gid(other.teacher, "User"), "reason": "Ill"},
+        )
+    )["lessonSubstitute"]
+    assert done["__typename"] == "LessonChangeSuccess", done
+    graded = (await substitute.data(GRADE, **grade))["gradeCreate"]
+    assert graded["__typename"] == "GradeCreateSuccess", graded
+    assert graded["grade"] == {"value": "4", "teacher": {"fullName": other.teacher.full_name}}
+    marks = [{"studentId": gid(f.student, "Student"), "status": "PRESENT"}]
+    marked = (await substitute.data(MARK, input={"lessonId": gid(lesson, "Lesson"), "marks": marks}))["attendanceMark"]
+    assert marked["__typename"] == "AttendanceMarkSuccess", marked
+    # Their own class's student is not in this lesson's class.
+    stranger = {"input": {**grade["input"], "studentId": gid(other.student, "Student")}}
+    not_here = (await substitute.data(GRADE, **stranger))["gradeCreate"]
+    assert (not_here["__typename"], not_here["code"]) == ("ValidationError", "STUDENT_NOT_IN_CLASS")
