@@ -96,11 +96,10 @@ class Lesson(Model):
 
     class Meta:
         table = "lesson"
-        indexes = (
-            Index(fields=("school_class_id", "date")),
-            Index(fields=("teacher_id", "date")),
-            Index(fields=("slot_id", "date")),
-        )
+        indexes = (Index(fields=("school_class_id", "date")), Index(fields=("teacher_id", "date")))
+        # A slot gives at most one lesson a day: generation is idempotent even when two
+        # writes race (lessons added by hand have no slot, and NULLs never collide).
+        unique_together = (("slot", "date"),)
 
 
 class Homework(Model):

@@ -99,6 +99,7 @@ async def set_bells(ctx: Context, data: BellInput) -> tuple[list[models.BellPeri
     if problems:
         raise refuse(problems)
     async with in_transaction():
+        await lesson_plan.lock_school(school.id)
         old = await models.BellPeriod.filter(school_id=school.id, variant=data.variant).order_by("number")
         await models.BellPeriod.filter(school_id=school.id, variant=data.variant).delete()
         await models.BellPeriod.bulk_create(
@@ -151,6 +152,7 @@ async def create_short_day(ctx: Context, data: ShortDayInput) -> tuple[models.Sh
     if problems:
         raise refuse(problems)
     async with in_transaction():
+        await lesson_plan.lock_school(school.id)
         row = await models.ShortDay.create(school_id=school.id, date=data.date, name=name)
         retimed = await retime_lessons(school.id, data.date, data.date)
         await audit.record(
@@ -173,6 +175,7 @@ async def delete_short_day(ctx: Context, short_day_id: str) -> tuple[models.Shor
         raise NotFound("No such short day.", "SHORT_DAY_NOT_FOUND")
     row_pk = row.id
     async with in_transaction():
+        await lesson_plan.lock_school(row.school_id)
         await row.delete()
         retimed = await retime_lessons(row.school_id, max(row.date, today_utc()), row.date)
         await audit.record(

@@ -144,6 +144,7 @@ async def create_year(ctx: Context, data: YearInput) -> models.AcademicYear:
     if problems:
         raise refuse(problems)
     async with in_transaction():
+        await lesson_plan.lock_school(school.id)
         year = await models.AcademicYear.create(
             school_id=school.id, name=name, start_date=data.start_date, end_date=data.end_date
         )
@@ -177,6 +178,7 @@ async def update_year(ctx: Context, data: YearInput) -> tuple[models.AcademicYea
     before = {"name": year.name, "start": str(year.start_date), "end": str(year.end_date)}
     old_end = year.end_date
     async with in_transaction():
+        await lesson_plan.lock_school(year.school_id)
         year.name, year.start_date, year.end_date = name, start, end
         await year.save(update_fields=["name", "start_date", "end_date"])
         slots = await models.TimetableSlot.filter(school_class__academic_year_id=year.id).order_by("id")
@@ -341,6 +343,7 @@ async def create_day_off(ctx: Context, data: DayOffInput) -> DayOffChange:
     if problems:
         raise refuse(problems)
     async with in_transaction():
+        await lesson_plan.lock_school(school.id)
         day_off = await models.DayOff.create(
             school_id=school.id, kind=data.kind, name=name, start_date=data.start_date, end_date=data.end_date
         )
@@ -369,6 +372,7 @@ async def update_day_off(ctx: Context, data: DayOffInput) -> DayOffChange:
     before = _day_off_details(day_off)
     old_start, old_end = day_off.start_date, day_off.end_date
     async with in_transaction():
+        await lesson_plan.lock_school(day_off.school_id)
         day_off.name, day_off.start_date, day_off.end_date = name, start, end
         day_off.kind = data.kind or day_off.kind
         await day_off.save(update_fields=["name", "start_date", "end_date", "kind"])
@@ -390,6 +394,7 @@ async def delete_day_off(ctx: Context, day_off_id: str) -> lesson_plan.SyncRepor
     day_off = await _admin_day_off(ctx, day_off_id)
     today, day_off_pk = today_utc(), day_off.id
     async with in_transaction():
+        await lesson_plan.lock_school(day_off.school_id)
         await models.Lesson.filter(day_off_id=day_off.id, date__lt=today).update(cancel_reason=day_off.name)
         restored = await models.Lesson.filter(day_off_id=day_off.id, date__gte=today).update(
             status=models.LessonStatus.SCHEDULED, day_off_id=None

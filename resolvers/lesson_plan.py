@@ -327,6 +327,14 @@ async def sync_lessons(
     return report
 
 
+async def lock_school(school_id: int) -> None:
+    """Serialize a school's calendar and timetable writes: call first inside the write's
+    transaction. On PostgreSQL the school's row stays locked until commit, so two admins cannot
+    both pass a conflict check and then both write, and two syncs never race to create the same
+    lesson; SQLite runs one writer at a time anyway."""
+    await models.School.filter(id=school_id).select_for_update().first()
+
+
 async def school_slots(school_id: int, first: date, last: date) -> list[models.TimetableSlot]:
     """The school's slots valid at some point from ``first`` to ``last``."""
     return list(

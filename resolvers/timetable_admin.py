@@ -121,7 +121,7 @@ async def _check_conflicts(
     slot: models.TimetableSlot, school_id: int, first: date, last: date, problems: list[Problem]
 ) -> None:
     """Refuse a second lesson of the class, of the teacher, or in the room at the same weekday
-    and period over overlapping dates: one statement."""
+    and period over overlapping dates: one statement, run under the school's lock."""
     school_classes = models.SchoolClass.filter(school_id=school_id).values("id")
     wanted = Q(school_class_id=slot.school_class_id) | Q(teacher_id=slot.teacher_id)
     if slot.room:
@@ -192,11 +192,13 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
         valid_from=valid_from,
         valid_to=data.valid_to,
     )
-    if not problems:
-        await _check_conflicts(slot, klass.school_id, valid_from, data.valid_to or year.end_date, problems)
     if problems:
         raise refuse(problems)
     async with in_transaction():
+        await lesson_plan.lock_school(klass.school_id)
+        await _check_conflicts(slot, klass.school_id, valid_from, data.valid_to or year.end_date, problems)
+        if problems:
+            raise refuse(problems)
         await slot.save()
         report = await lesson_plan.sync_lessons([slot], today, year.end_date, reshape=True)
         await audit.record(
@@ -238,12 +240,14 @@ async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
                 ("validTo", "INVALID_RANGE", "The end must be from yesterday on, after the start, within the year.")
             )
         slot.valid_to = data.valid_to
-    if not problems:
-        first = max(slot.valid_from, today)
-        await _check_conflicts(slot, klass.school_id, first, slot.valid_to or year.end_date, problems)
     if problems:
         raise refuse(problems)
     async with in_transaction():
+        await lesson_plan.lock_school(klass.school_id)
+        first = max(slot.valid_from, today)
+        await _check_conflicts(slot, klass.school_id, first, slot.valid_to or year.end_date, problems)
+        if problems:
+            raise refuse(problems)
         await slot.save()
         report = await lesson_plan.sync_lessons([slot], today, year.end_date, reshape=True)
         await audit.record(
@@ -268,6 +272,7 @@ async def delete_slot(ctx: Context, slot_id: str) -> SlotEnd:
     today = today_utc()
     before, slot_pk = _details(slot), slot.id
     async with in_transaction():
+        await lesson_plan.lock_school(klass.school_id)
         report = await lesson_plan.sync_lessons([], today, year.end_date, reshape=True, retired=[slot])
         remaining: models.TimetableSlot | None
         if slot.valid_from < today:

@@ -6,6 +6,7 @@ other modules rely on stays as seeded."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
 from dataclasses import dataclass
@@ -600,3 +601,19 @@ async def test_a_substitute_grades_and_marks_the_lesson_they_give(http: httpx.As
     stranger = {"input": {**grade["input"], "studentId": gid(other.student, "Student")}}
     not_here = (await substitute.data(GRADE, **stranger))["gradeCreate"]
     assert (not_here["__typename"], not_here["code"]) == ("ValidationError", "STUDENT_NOT_IN_CLASS")
+
+
+async def test_two_admins_racing_for_the_same_hour(http: httpx.AsyncClient, district: Client) -> None:
+    """Both check, one writes: the school's lock makes the second see the first's slot."""
+    admin2 = await _admin2(http)
+    f = await _fresh()
+    before = await _counts()
+    first, second = await asyncio.gather(
+        _create(admin2, f, weekday=1, period=6, room=None),
+        _create(district, f, weekday=1, period=6, room=None, teacherId=gid(f.other_teacher, "User")),
+    )
+    outcomes = sorted([first["__typename"], second["__typename"]])
+    assert outcomes == ["TimetableSlotSuccess", "ValidationError"], (first, second)
+    refused = first if first["__typename"] == "ValidationError" else second
+    assert [(x["field"], x["code"]) for x in refused["fields"]] == [("period", "CLASS_BUSY")]
+    assert (await _counts())[0] == before[0] + 1

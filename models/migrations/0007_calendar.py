@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
-from tortoise.indexes import Index
+from tortoise.migrations.constraints import UniqueConstraint
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0004_audit_school')]
@@ -41,8 +41,8 @@ class Migration(migrations.Migration):
             name='substitution_reason',
             field=fields.CharField(null=True, max_length=500),
         ),
-        ops.AddIndex(
+        ops.AddConstraint(
             model_name='Lesson',
-            index=Index(fields=['slot_id', 'date']),
+            constraint=UniqueConstraint(fields=('slot', 'date'), name=None),
         ),
     ]
