@@ -88,6 +88,7 @@ async def reset_database() -> None:
         models.SchoolClass,
         models.Subject,
         models.BellPeriod,
+        models.ShortDay,
         models.DayOff,
         models.Term,
         models.AcademicYear,
@@ -177,6 +178,8 @@ async def _seed_school(
         for k, n, a, b in days_off_spec
     ]
     await models.DayOff.bulk_create(days_off)
+    if number == 1:  # the last day before the winter vacation follows the shortened bells
+        await models.ShortDay.create(school=school, date=date(start.year, 12, 28), name="Last day before the holidays")
     regular = _bells(45, [10, 20, 20, 10, 10, 10])
     for variant, periods in ((models.BellVariant.REGULAR, regular), (models.BellVariant.SHORTENED, _bells(30, [10]))):
         for i, (a, b) in enumerate(periods):
