@@ -1,9 +1,8 @@
-"""Running a school's calendar: academic years, their terms, holidays and vacations.
+"""Running a school's calendar: academic years and their terms (days off: ``days_off_admin``,
+bells: ``bells_admin``), and the scope every calendar write shares.
 
 School admins act on their own school, district admins on their district's schools; anyone
-else is FORBIDDEN, and another school's year, term or day off is not found. A day off changes
-the lessons from today on (``lesson_plan``): the generated lessons on it are cancelled, those
-holding records are kept and reported, and removing it restores them."""
+else is FORBIDDEN, and another school's year or term is not found."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
 
 MAX_NAME = 50
-MAX_DAY_OFF_NAME = 200
 MAX_YEAR_DAYS = 366
 REFUSAL = "Only school and district admins can change the school calendar."
 
@@ -47,23 +45,7 @@ class TermInput:
     end_date: date | None = None
 
 
-@dataclass(frozen=True)
-class DayOffInput:
-    school_id: str | None = None
-    day_off_id: str | None = None
-    kind: models.DayOffKind | None = None
-    name: str | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-
-
-@dataclass
-class DayOffChange:
-    day_off: models.DayOff
-    report: lesson_plan.SyncReport
-
-
-def _schools(ctx: Context) -> Any:
+def admin_schools(ctx: Context) -> Any:
     return Subquery(policy.administered_schools(ctx.viewer).values("id"))
 
 
@@ -79,7 +61,7 @@ async def admin_school(ctx: Context, global_id: str) -> models.School:
 async def _admin_year(ctx: Context, global_id: str) -> models.AcademicYear:
     await policy.require_admin(ctx.viewer, REFUSAL)
     pk = pk_of(global_id, "AcademicYear")
-    year = await models.AcademicYear.filter(id=pk, school_id__in=_schools(ctx)).first() if pk else None
+    year = await models.AcademicYear.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
     if year is None:
         raise NotFound("No such academic year.", "ACADEMIC_YEAR_NOT_FOUND")
     return year
@@ -88,22 +70,13 @@ async def _admin_year(ctx: Context, global_id: str) -> models.AcademicYear:
 async def _admin_term(ctx: Context, global_id: str) -> models.Term:
     await policy.require_admin(ctx.viewer, REFUSAL)
     pk = pk_of(global_id, "Term")
-    term = await models.Term.filter(id=pk, school_id__in=_schools(ctx)).first() if pk else None
+    term = await models.Term.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
     if term is None:
         raise NotFound("No such term.", "TERM_NOT_FOUND")
     return term
 
 
-async def _admin_day_off(ctx: Context, global_id: str) -> models.DayOff:
-    await policy.require_admin(ctx.viewer, REFUSAL)
-    pk = pk_of(global_id, "DayOff")
-    day_off = await models.DayOff.filter(id=pk, school_id__in=_schools(ctx)).first() if pk else None
-    if day_off is None:
-        raise NotFound("No such day off.", "DAY_OFF_NOT_FOUND")
-    return day_off
-
-
-def _name(value: str, limit: int, problems: list[Problem]) -> str:
+def clean_name(value: str, limit: int, problems: list[Problem]) -> str:
     cleaned = value.strip()
     if not cleaned:
         problems.append(("name", "NAME_REQUIRED", "Give it a name."))
@@ -112,7 +85,7 @@ def _name(value: str, limit: int, problems: list[Problem]) -> str:
     return cleaned
 
 
-def _range(start: date, end: date, problems: list[Problem], longest: int = MAX_YEAR_DAYS) -> None:
+def check_range(start: date, end: date, problems: list[Problem], longest: int = MAX_YEAR_DAYS) -> None:
     if end < start:
         problems.append(("endDate", "INVALID_RANGE", "The end must not be before the start."))
     elif (end - start).days + 1 > longest:
@@ -137,8 +110,8 @@ async def create_year(ctx: Context, data: YearInput) -> models.AcademicYear:
     if data.start_date is None or data.end_date is None or data.name is None:
         raise refuse([("name", "INVALID_INPUT", "Name, start and end are required.")])
     problems: list[Problem] = []
-    name = _name(data.name, MAX_NAME, problems)
-    _range(data.start_date, data.end_date, problems)
+    name = clean_name(data.name, MAX_NAME, problems)
+    check_range(data.start_date, data.end_date, problems)
     if not problems:
         await _check_year(school.id, name, data.start_date, data.end_date, problems, None)
     if problems:
@@ -164,10 +137,10 @@ async def update_year(ctx: Context, data: YearInput) -> tuple[models.AcademicYea
     lessons of its classes' timetable from today on."""
     year = await _admin_year(ctx, data.year_id or "")
     problems: list[Problem] = []
-    name = _name(data.name, MAX_NAME, problems) if data.name is not None else year.name
+    name = clean_name(data.name, MAX_NAME, problems) if data.name is not None else year.name
     start = data.start_date or year.start_date
     end = data.end_date or year.end_date
-    _range(start, end, problems)
+    check_range(start, end, problems)
     if not problems:
         await _check_year(year.school_id, name, start, end, problems, year.id)
         terms = await models.Term.filter(academic_year_id=year.id)
@@ -226,8 +199,8 @@ async def create_term(ctx: Context, data: TermInput) -> models.Term:
     if data.start_date is None or data.end_date is None or data.name is None:
         raise refuse([("name", "INVALID_INPUT", "Name, start and end are required.")])
     problems: list[Problem] = []
-    name = _name(data.name, MAX_NAME, problems)
-    _range(data.start_date, data.end_date, problems)
+    name = clean_name(data.name, MAX_NAME, problems)
+    check_range(data.start_date, data.end_date, problems)
     if not problems:
         await _check_term(year, name, data.start_date, data.end_date, problems, None)
     if problems:
@@ -258,9 +231,9 @@ async def update_term(ctx: Context, data: TermInput) -> models.Term:
     term = await _admin_term(ctx, data.term_id or "")
     year = await models.AcademicYear.get(id=term.academic_year_id)
     problems: list[Problem] = []
-    name = _name(data.name, MAX_NAME, problems) if data.name is not None else term.name
+    name = clean_name(data.name, MAX_NAME, problems) if data.name is not None else term.name
     start, end = data.start_date or term.start_date, data.end_date or term.end_date
-    _range(start, end, problems)
+    check_range(start, end, problems)
     if not problems:
         await _check_term(year, name, start, end, problems, term.id)
     if problems:
@@ -304,111 +277,3 @@ async def delete_term(ctx: Context, term_id: str) -> models.Term:
         await audit.record(ctx.viewer, "term.delete", "Term", term_pk, details, school_id=term.school_id)
     term.id = term_pk
     return term
-
-
-# --- days off ----------------------------------------------------------------------------
-
-
-async def _check_day_off(school_id: int, start: date, end: date, problems: list[Problem]) -> None:
-    inside = await models.AcademicYear.exists(school_id=school_id, start_date__lte=start, end_date__gte=end)
-    if not inside:
-        problems.append(("startDate", "OUTSIDE_ACADEMIC_YEAR", "A day off lies within one academic year."))
-
-
-async def _sync_days(school_id: int, first: date, last: date) -> lesson_plan.SyncReport:
-    """The school's lessons from ``first`` (not before today) to ``last`` after a calendar change."""
-    first = max(first, today_utc())
-    slots = await lesson_plan.school_slots(school_id, first, last)
-    return await lesson_plan.sync_lessons(slots, first, last, reshape=False)
-
-
-def _day_off_details(day_off: models.DayOff) -> dict[str, Any]:
-    return {
-        "kind": str(day_off.kind),
-        "name": day_off.name,
-        "start": str(day_off.start_date),
-        "end": str(day_off.end_date),
-    }
-
-
-async def create_day_off(ctx: Context, data: DayOffInput) -> DayOffChange:
-    school = await admin_school(ctx, data.school_id or "")
-    if data.start_date is None or data.end_date is None or data.name is None or data.kind is None:
-        raise refuse([("name", "INVALID_INPUT", "Kind, name, start and end are required.")])
-    problems: list[Problem] = []
-    name = _name(data.name, MAX_DAY_OFF_NAME, problems)
-    _range(data.start_date, data.end_date, problems)
-    if not problems:
-        await _check_day_off(school.id, data.start_date, data.end_date, problems)
-    if problems:
-        raise refuse(problems)
-    async with in_transaction():
-        await lesson_plan.lock_school(school.id)
-        day_off = await models.DayOff.create(
-            school_id=school.id, kind=data.kind, name=name, start_date=data.start_date, end_date=data.end_date
-        )
-        report = await _sync_days(school.id, day_off.start_date, day_off.end_date)
-        await audit.record(
-            ctx.viewer,
-            "dayOff.create",
-            "DayOff",
-            day_off.id,
-            {**_day_off_details(day_off), "lessons": report.details()},
-            school_id=school.id,
-        )
-    return DayOffChange(day_off, report)
-
-
-async def update_day_off(ctx: Context, data: DayOffInput) -> DayOffChange:
-    day_off = await _admin_day_off(ctx, data.day_off_id or "")
-    problems: list[Problem] = []
-    name = _name(data.name, MAX_DAY_OFF_NAME, problems) if data.name is not None else day_off.name
-    start, end = data.start_date or day_off.start_date, data.end_date or day_off.end_date
-    _range(start, end, problems)
-    if not problems:
-        await _check_day_off(day_off.school_id, start, end, problems)
-    if problems:
-        raise refuse(problems)
-    before = _day_off_details(day_off)
-    old_start, old_end = day_off.start_date, day_off.end_date
-    async with in_transaction():
-        await lesson_plan.lock_school(day_off.school_id)
-        day_off.name, day_off.start_date, day_off.end_date = name, start, end
-        day_off.kind = data.kind or day_off.kind
-        await day_off.save(update_fields=["name", "start_date", "end_date", "kind"])
-        report = await _sync_days(day_off.school_id, min(old_start, start), max(old_end, end))
-        await audit.record(
-            ctx.viewer,
-            "dayOff.update",
-            "DayOff",
-            day_off.id,
-            {"before": before, "after": _day_off_details(day_off), "lessons": report.details()},
-            school_id=day_off.school_id,
-        )
-    return DayOffChange(day_off, report)
-
-
-async def delete_day_off(ctx: Context, day_off_id: str) -> lesson_plan.SyncReport:
-    """Remove a day off: the lessons it cancelled from today on are scheduled again and the
-    missing ones generated; past lessons it cancelled stay cancelled, with its name as reason."""
-    day_off = await _admin_day_off(ctx, day_off_id)
-    today, day_off_pk = today_utc(), day_off.id
-    async with in_transaction():
-        await lesson_plan.lock_school(day_off.school_id)
-        await models.Lesson.filter(day_off_id=day_off.id, date__lt=today).update(cancel_reason=day_off.name)
-        restored = await models.Lesson.filter(day_off_id=day_off.id, date__gte=today).update(
-            status=models.LessonStatus.SCHEDULED, day_off_id=None
-        )
-        details = _day_off_details(day_off)
-        await day_off.delete()
-        report = await _sync_days(day_off.school_id, day_off.start_date, day_off.end_date)
-        report.restored += restored
-        await audit.record(
-            ctx.viewer,
-            "dayOff.delete",
-            "DayOff",
-            day_off_pk,
-            {**details, "lessons": report.details()},
-            school_id=day_off.school_id,
-        )
-    return report

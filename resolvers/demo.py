@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import demo_data as data
-from resolvers import lesson_plan
+from resolvers import lesson_plan, timetable
 from resolvers.auth import hash_password
 
 DISTRICT = "Demo District"
@@ -376,7 +376,7 @@ async def _seed_lessons(
     plans = sorted(
         await lesson_plan.slot_plans(slots), key=lambda p: (class_names[p.slot.school_class_id], p.slot.period)
     )
-    calendars = await lesson_plan.load_calendars([school.id])
+    calendars = await timetable.load_calendars([school.id])
     lessons = lesson_plan.plan_lessons(plans, calendars, first, last)
     topic_index: dict[tuple[int, int], int] = defaultdict(int)
     for lesson in lessons:

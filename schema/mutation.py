@@ -8,7 +8,9 @@ import strawberry
 from schema.absence import AbsenceMutations
 from schema.accounts import AccountMutations
 from schema.attendance import AttendanceMutations
+from schema.bells import BellMutations
 from schema.calendar import CalendarMutations
+from schema.days_off import DayOffMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
 from schema.remarks import RemarkMutations
@@ -25,5 +27,7 @@ class Mutation(
     AbsenceMutations,
     TimetableMutations,
     CalendarMutations,
+    DayOffMutations,
+    BellMutations,
 ):
     pass

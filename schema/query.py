@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, calendar, diary, progress, remarks, timetable, types
+from schema import absence, bells, calendar, diary, progress, remarks, timetable, types
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -34,7 +34,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "TimetableSlot": (policy.visible_slots, lambda m: timetable.TimetableSlot(model=m)),
     "AcademicYear": (policy.visible_academic_years, lambda m: calendar.AcademicYear(model=m)),
     "DayOff": (policy.visible_days_off, lambda m: types.DayOff(model=m)),
-    "ShortDay": (policy.visible_short_days, lambda m: calendar.ShortDay(model=m)),
+    "ShortDay": (policy.visible_short_days, lambda m: bells.ShortDay(model=m)),
 }
 
 

@@ -225,14 +225,14 @@ LessonSubstituteResult = Annotated[
     ),
 ]
 
-_ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
+ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
 
 
 @strawberry.type
 class TimetableMutations:
     @strawberry.mutation(
         description="Add a weekly slot: its lessons are generated from today to the end of the academic year,"
-        " skipping weekends, holidays and vacations." + _ADMINS,
+        " skipping weekends, holidays and vacations." + ADMINS,
         permission_classes=[IsAuthenticated],
     )
     async def timetable_slot_create(
@@ -255,7 +255,7 @@ class TimetableMutations:
 
     @strawberry.mutation(
         description="Change a slot's teacher, weekday, period, room or end: its lessons from today on follow"
-        " (moved, or removed unless they hold records); past lessons are history and stay." + _ADMINS,
+        " (moved, or removed unless they hold records); past lessons are history and stay." + ADMINS,
         permission_classes=[IsAuthenticated],
     )
     async def timetable_slot_update(
@@ -276,7 +276,7 @@ class TimetableMutations:
 
     @strawberry.mutation(
         description="End a slot: its lessons from today on are removed, except those holding grades, attendance,"
-        " homework or a topic (kept and listed)." + _ADMINS,
+        " homework or a topic (kept and listed)." + ADMINS,
         permission_classes=[IsAuthenticated],
     )
     async def timetable_slot_delete(
@@ -287,7 +287,7 @@ class TimetableMutations:
         return TimetableSlotDeleteSuccess(slot=slot, lessons=LessonChanges(report=change.report))
 
     @strawberry.mutation(
-        description="Cancel a lesson: the family sees it as CANCELLED with the reason." + _ADMINS,
+        description="Cancel a lesson: the family sees it as CANCELLED with the reason." + ADMINS,
         permission_classes=[IsAuthenticated],
     )
     async def lesson_cancel(self, info: Info, input: Annotated[LessonCancelInput, INPUT]) -> LessonCancelResult:
@@ -295,7 +295,7 @@ class TimetableMutations:
         return LessonChangeSuccess(lesson=types.Lesson(model=row))
 
     @strawberry.mutation(
-        description="Schedule a lesson cancelled by hand again." + _ADMINS, permission_classes=[IsAuthenticated]
+        description="Schedule a lesson cancelled by hand again." + ADMINS, permission_classes=[IsAuthenticated]
     )
     async def lesson_restore(self, info: Info, input: Annotated[LessonRestoreInput, INPUT]) -> LessonRestoreResult:
         row = await lesson_admin.restore_lesson(info.context, input.lesson_id)
@@ -303,7 +303,7 @@ class TimetableMutations:
 
     @strawberry.mutation(
         description="Give a lesson to a substitute, who then sees, marks and grades it; the planned teacher is"
-        " kept (`Lesson.substitutedTeacher`)." + _ADMINS,
+        " kept (`Lesson.substitutedTeacher`)." + ADMINS,
         permission_classes=[IsAuthenticated],
     )
     async def lesson_substitute(

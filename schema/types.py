@@ -26,7 +26,8 @@ from schema.grading import GradeScale
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
     from schema.attendance import RegisterRow
-    from schema.calendar import AcademicYear, ShortDay
+    from schema.bells import ShortDay
+    from schema.calendar import AcademicYear
     from schema.diary import DiaryDay, SubjectProgress
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
@@ -173,8 +174,8 @@ class School(Node):
     @strawberry.field(description="Days on the SHORTENED bell schedule within the range, by date.")
     async def short_days(
         self, info: Info, from_: FromArg, to: ToArg
-    ) -> list[Annotated[ShortDay, strawberry.lazy("schema.calendar")]]:
-        from schema.calendar import ShortDay
+    ) -> list[Annotated[ShortDay, strawberry.lazy("schema.bells")]]:
+        from schema.bells import ShortDay
 
         diary_resolvers.check_range(from_, to, 366)
         rows = await info.context.loaders.short_days_by_school.load(RangeKey(self.model.id, from_, to))
