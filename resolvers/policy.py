@@ -25,7 +25,12 @@ the student's current class; the family (not the school) acknowledges it. A less
 register is marked by the teacher giving it (a substitute too) or one assigned to its class
 + subject, and read by them, the class's homeroom teacher and the school's admins (families see their
 own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
-guardians (unrevoked), and read by whoever sees the child."""
+guardians (unrevoked), and read by whoever sees the child.
+
+Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
+cancellations and substitutions): its school admins, and the district admins of its district
+(``administered_schools``); everyone else is refused at the gate (``require_admin``), and
+another school's objects are not found. Whoever sees a class sees its weekly timetable."""
 
 from __future__ import annotations
 

@@ -60,8 +60,11 @@ class SchoolCalendar:
         return models.BellVariant.REGULAR.value
 
     def times(self, day: date, period: int) -> tuple[datetime, datetime] | None:
-        """The lesson's start and end instants, or None when the day's schedule has no such period."""
+        """The lesson's start and end instants: from the day's schedule, else (a short day
+        with fewer periods) the regular one; None when neither has the period."""
         minutes = self.bells.get(self.variant_on(day), {}).get(period)
+        if minutes is None:
+            minutes = self.bells.get(models.BellVariant.REGULAR.value, {}).get(period)
         if minutes is None:
             return None
         start, end = minutes

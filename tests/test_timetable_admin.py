@@ -617,3 +617,23 @@ async def test_two_admins_racing_for_the_same_hour(http: httpx.AsyncClient, dist
     refused = first if first["__typename"] == "ValidationError" else second
     assert [(x["field"], x["code"]) for x in refused["fields"]] == [("period", "CLASS_BUSY")]
     assert (await _counts())[0] == before[0] + 1
+
+
+async def test_a_slot_costs_the_same_statements_for_one_lesson_or_the_year(
+    http: httpx.AsyncClient, count_statements: StatementCounter
+) -> None:
+    """Lesson generation is set-based: a slot of one day and one of the whole year cost the same."""
+    admin2 = await _admin2(http)
+    f = await _fresh()
+    days_off = list(await models.DayOff.filter(school_id=f.school.id))
+    monday = _school_days(f, 1, today_utc(), f.year.end_date, days_off)[0]
+    costs = []
+    for weekday, until in ((1, monday), (2, None)):
+        count_statements.statements.clear()
+        extra = {"validTo": str(until)} if until else {}
+        result = await _slot(admin2, f, weekday=weekday, period=1, room=None, validFrom=str(monday), **extra)
+        costs.append((len(count_statements.statements), result["lessons"]["created"]))
+    (day_cost, day_lessons), (year_cost, year_lessons) = costs
+    assert day_lessons == 1
+    assert year_lessons > 10
+    assert day_cost == year_cost, costs
