@@ -22,7 +22,7 @@ from resolvers import lesson_plan
 from resolvers.auth import hash_password
 from resolvers.clock import today_utc
 from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import gid
+from tests.helpers import gid, open_socket
 from tests.test_statements import _count, _explain
 
 RESULT = """__typename
@@ -637,3 +637,64 @@ async def test_a_slot_costs_the_same_statements_for_one_lesson_or_the_year(
     assert day_lessons == 1
     assert year_lessons > 10
     assert day_cost == year_cost, costs
+
+
+EVENTS = """subscription E($id: ID) { diaryEvents(studentId: $id) { kind student { id }
+  lesson { id status cancelReason teacher { fullName } substitutedTeacher { fullName } } grade { value } } }"""
+
+
+async def _family(f: Fresh, http: httpx.AsyncClient) -> Client:
+    """A parent of the fresh class's student, logged in."""
+    user = await models.User.create(
+        login=f"pp-{f.klass.id}", full_name=f"Fresh Parent {f.klass.id}", password_hash=_password_hash()
+    )
+    await models.RoleGrant.create(user=user, role=models.Role.PARENT, school=f.school)
+    await models.Guardianship.create(guardian=user, student=f.student)
+    return await login_as(http, user.login)
+
+
+async def test_the_family_hears_of_cancellations_and_substitutes_live(
+    http: httpx.AsyncClient, server_url: str, other_parent: Client
+) -> None:
+    admin2 = await _admin2(http)
+    f = await _fresh()
+    g = await _fresh()
+    await _slot(admin2, f)
+    lesson = await models.Lesson.filter(school_class_id=f.klass.id).order_by("date").first()
+    assert lesson is not None
+    family = await _family(f, http)
+    mine = await open_socket(server_url, family.token)
+    theirs = await open_socket(server_url, other_parent.token)
+    await mine.start(EVENTS)
+    await theirs.start(EVENTS)
+    await asyncio.sleep(0.2)
+    lesson_id = gid(lesson, "Lesson")
+    await admin2.data(CANCEL, input={"lessonId": lesson_id, "reason": "Theatre trip"})
+    event = (await mine.next())["payload"]["data"]["diaryEvents"]
+    assert event == {
+        "kind": "LESSON_CANCELLED",
+        "student": {"id": gid(f.student, "Student")},
+        "lesson": {
+            "id": lesson_id,
+            "status": "CANCELLED",
+            "cancelReason": "Theatre trip",
+            "teacher": {"fullName": f.teacher.full_name},
+            "substitutedTeacher": None,
+        },
+        "grade": None,
+    }
+    await admin2.data(RESTORE, input={"lessonId": lesson_id})
+    restored = (await mine.next())["payload"]["data"]["diaryEvents"]
+    assert (restored["kind"], restored["lesson"]["status"]) == ("LESSON_RESTORED", "SCHEDULED")
+    await admin2.data(
+        SUBSTITUTE, input={"lessonId": lesson_id, "teacherId": gid(g.teacher, "User"), "reason": "Course"}
+    )
+    substituted = (await mine.next())["payload"]["data"]["diaryEvents"]
+    assert substituted["kind"] == "LESSON_SUBSTITUTED"
+    assert (substituted["lesson"]["teacher"], substituted["lesson"]["substitutedTeacher"]) == (
+        {"fullName": g.teacher.full_name},
+        {"fullName": f.teacher.full_name},
+    )
+    await theirs.nothing()  # another family hears nothing of it
+    for socket in (mine, theirs):
+        await socket.ws.close()
