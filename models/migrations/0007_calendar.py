@@ -4,6 +4,33 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.migrations.constraints import UniqueConstraint
 
+# Lessons generated before this migration were not linked to their slot: link each to the slot
+# of its class, subject, period and weekday valid on its date, so that a later change of the
+# timetable moves them instead of generating a second lesson beside them.
+_LINK = """
+UPDATE lesson SET slot_id = (
+    SELECT MIN(s.id) FROM timetable_slot s
+    WHERE s.school_class_id = lesson.school_class_id AND s.subject_id = lesson.subject_id
+      AND s.period = lesson.period AND s.weekday = {weekday}
+      AND s.valid_from <= lesson.date AND (s.valid_to IS NULL OR s.valid_to >= lesson.date)
+)
+WHERE slot_id IS NULL
+"""
+_WEEKDAY = {
+    "postgres": "EXTRACT(ISODOW FROM lesson.date)",
+    "sqlite": "((CAST(strftime('%w', lesson.date) AS INTEGER) + 6) % 7) + 1",
+}
+
+
+async def link_lessons_to_slots(apps, schema_editor):
+    dialect = str(schema_editor.client.capabilities.dialect)
+    await schema_editor.client.execute_script(_LINK.format(weekday=_WEEKDAY[dialect]))
+
+
+async def unlink_lessons(apps, schema_editor):
+    await schema_editor.client.execute_script("UPDATE lesson SET slot_id = NULL")
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0004_audit_school')]
 
@@ -41,6 +68,7 @@ class Migration(migrations.Migration):
             name='substitution_reason',
             field=fields.CharField(null=True, max_length=500),
         ),
+        ops.RunPython(link_lessons_to_slots, unlink_lessons),
         ops.AddConstraint(
             model_name='Lesson',
             constraint=UniqueConstraint(fields=('slot', 'date'), name=None),
