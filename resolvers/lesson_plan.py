@@ -3,8 +3,8 @@ step when the timetable or the calendar changes.
 
 One code path for every writer: the demo seed, a new or changed timetable slot, a day off
 added or removed, a bell schedule changed. Everything is set-based: a sync reads the slots'
-lessons in one statement, which of them hold records in one more, and then writes with one
-bulk INSERT, one bulk UPDATE and one DELETE, however many lessons it touches.
+lessons in one statement and which of them hold records in one more (per 2,000 lessons), then
+writes with one DELETE, bulk UPDATEs (500 lessons each) and bulk INSERTs (2,000 each).
 
 The rules (which a school admin can rely on):
 - a slot gives a lesson on each school day of its weekday within its validity and its class's
@@ -31,6 +31,7 @@ from resolvers import sql
 from resolvers.timetable import SchoolCalendar, day_kind, load_calendars
 
 BATCH = 2000
+RECORDS_CHUNK = 2000  # ids per records query: 8 x 2,000 parameters stay under SQLite's and PostgreSQL's limits
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,10 @@ UNION SELECT id FROM lesson WHERE id IN ({ids}) AND topic IS NOT NULL
 
 async def with_records(lesson_ids: Sequence[int]) -> set[int]:
     """Which of the lessons hold records that removing or cancelling them would hide or lose
-    (see the module docstring): one statement."""
+    (see the module docstring): one statement per 2,000 lessons."""
     result: set[int] = set()
-    for start in range(0, len(lesson_ids), 500):
-        chunk = list(lesson_ids[start : start + 500])
+    for start in range(0, len(lesson_ids), RECORDS_CHUNK):
+        chunk = list(lesson_ids[start : start + RECORDS_CHUNK])
         query = _RECORDS_SQL.format(ids=sql.placeholders(len(chunk)))
         rows = await sql.fetch(query, chunk * 8)
         result.update(int(next(iter(r.values()))) for r in rows)
@@ -218,7 +219,7 @@ async def sync_lessons(
             off = calendar.day_off_on(day)
             lessons = mine.get(day, [])
             if off is None and day.isoweekday() >= 6:
-                continue  # a weekend: a slot on Saturday gives nothing (not an error to repeat)
+                continue  # a weekend never has lessons (slots on weekdays 6-7 are refused anyway)
             if not lessons:
                 if off is None:
                     fresh = new_lesson(plan, day, calendar)
