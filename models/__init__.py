@@ -42,6 +42,7 @@ from models.school import (
     ScaleKind,
     School,
     SchoolClass,
+    ShortDay,
     Subject,
     Term,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "ScaleKind",
     "School",
     "SchoolClass",
+    "ShortDay",
     "Student",
     "StudentAttendanceRollup",
     "StudentMarkRollup",

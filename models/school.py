@@ -126,6 +126,23 @@ class DayOff(Model):
         indexes = (Index(fields=("school_id", "start_date")),)
 
 
+class ShortDay(Model):
+    """A school day that follows the SHORTENED bell schedule (e.g. the eve of a holiday)."""
+
+    id = fields.IntField(primary_key=True)
+    school: fields.ForeignKeyRelation[School] = fields.ForeignKeyField(
+        "models.School", related_name="short_days", on_delete=fields.CASCADE
+    )
+    date = fields.DateField()
+    name = fields.CharField(max_length=200)
+
+    school_id: int
+
+    class Meta:
+        table = "short_day"
+        unique_together = (("school", "date"),)
+
+
 class BellPeriod(Model):
     """One period of the bell schedule, as local wall-clock times of the school."""
 

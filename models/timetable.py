@@ -10,7 +10,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from models.school import SchoolClass, Subject
+    from models.school import DayOff, SchoolClass, Subject
     from models.user import User
 
 
@@ -50,7 +50,12 @@ class TimetableSlot(Model):
 class Lesson(Model):
     """One dated lesson of a class. ``starts_at``/``ends_at`` are UTC instants computed from the
     school's bell schedule in the school's time zone. A substitution keeps the planned
-    teacher in ``original_teacher``."""
+    teacher in ``original_teacher``.
+
+    ``slot`` is the timetable slot that generated it (null for a lesson added by hand or whose
+    slot is gone); a change of the slot moves its future lessons. ``day_off`` is set while a
+    holiday or vacation keeps the lesson CANCELLED, so that removing the day off restores it;
+    a lesson cancelled by hand has ``day_off`` null."""
 
     id = fields.IntField(primary_key=True)
     school_class: fields.ForeignKeyRelation[SchoolClass] = fields.ForeignKeyField(
@@ -72,15 +77,29 @@ class Lesson(Model):
     room = fields.CharField(max_length=50, null=True)
     topic = fields.CharField(max_length=500, null=True)
     status = fields.CharEnumField(LessonStatus, max_length=16, default=LessonStatus.SCHEDULED)
+    slot: fields.ForeignKeyNullableRelation[TimetableSlot] = fields.ForeignKeyField(
+        "models.TimetableSlot", related_name="lessons", null=True, on_delete=fields.SET_NULL
+    )
+    day_off: fields.ForeignKeyNullableRelation[DayOff] = fields.ForeignKeyField(
+        "models.DayOff", related_name="cancelled_lessons", null=True, on_delete=fields.SET_NULL
+    )
+    # Why it was cancelled (by hand) or why a substitute gives it; shown to the family.
+    cancel_reason = fields.CharField(max_length=500, null=True)
+    substitution_reason = fields.CharField(max_length=500, null=True)
 
     school_class_id: int
     subject_id: int
     teacher_id: int
     original_teacher_id: int | None
+    slot_id: int | None
+    day_off_id: int | None
 
     class Meta:
         table = "lesson"
         indexes = (Index(fields=("school_class_id", "date")), Index(fields=("teacher_id", "date")))
+        # A slot gives at most one lesson a day: generation is idempotent even when two
+        # writes race (lessons added by hand have no slot, and NULLs never collide).
+        unique_together = (("slot", "date"),)
 
 
 class Homework(Model):

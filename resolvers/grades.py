@@ -94,11 +94,14 @@ async def _lesson(ctx: Context, lesson_id: str) -> models.Lesson:
     return lesson
 
 
-async def _lesson_problems(teacher_id: int, lesson: models.Lesson) -> list[FieldProblem]:
+async def _given_lesson(ctx: Context, lesson_id: str) -> models.Lesson | None:
+    pk = pk_of(lesson_id, "Lesson")
+    return await models.Lesson.filter(id=pk, teacher_id=ctx.viewer.user_id).first() if pk else None
+
+
+async def _lesson_problems(ctx: Context, lesson: models.Lesson) -> list[FieldProblem]:
     problems = []
-    if not await models.TeachingAssignment.exists(
-        teacher_id=teacher_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
-    ):
+    if not await policy.can_grade_in(ctx.viewer, lesson):
         problems.append(FieldProblem("lessonId", "You do not teach this subject in this class.", "NOT_ASSIGNED"))
     if lesson.status == models.LessonStatus.CANCELLED:
         problems.append(FieldProblem("lessonId", "The lesson was cancelled.", "LESSON_CANCELLED"))
@@ -112,7 +115,10 @@ async def create_grade(ctx: Context, lesson_id: str, row: GradeRow) -> models.Gr
     teacher_id = await require_teacher(ctx)
     pk = pk_of(row.student_id, "Student")
     if pk is None or not await policy.visible_students(ctx.viewer).filter(id=pk).exists():
-        raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+        # A substitute reaches the students of the lesson they give, and no others.
+        given = await _given_lesson(ctx, lesson_id)
+        if pk is None or given is None or not await policy.gradable_students(ctx.viewer, given, {pk}):
+            raise NotFound("No such student.", "STUDENT_NOT_FOUND")
     lesson = await _lesson(ctx, lesson_id)
     (grade,) = await _create(ctx, teacher_id, lesson, [row], many=False)
     return grade
@@ -134,12 +140,9 @@ async def _create(
     ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
 ) -> list[models.Grade]:
     school = await school_of_class(lesson.school_class_id)
-    problems = await _lesson_problems(teacher_id, lesson)
+    problems = await _lesson_problems(ctx, lesson)
     pks = [pk_of(r.student_id, "Student") for r in rows]
-    wanted = {pk for pk in pks if pk is not None}
-    found = await policy.visible_students(ctx.viewer).filter(id__in=wanted).values_list("id", flat=True)
-    visible = {int(str(v)) for v in found}
-    enrolled = await policy.enrolled_on(lesson.school_class_id, lesson.date) & visible
+    enrolled = await policy.gradable_students(ctx.viewer, lesson, {pk for pk in pks if pk is not None})
     valid: list[_Valid] = []
     for i, (row, pk) in enumerate(zip(rows, pks, strict=True)):
         field = f"grades[{i}]." if many else ""

@@ -92,6 +92,8 @@ SELECT e.student_id AS e_student_id,
        l.teacher_id AS l_teacher_id, l.original_teacher_id AS l_original_teacher_id,
        l.date AS l_date, l.period AS l_period, l.starts_at AS l_starts_at, l.ends_at AS l_ends_at,
        l.room AS l_room, l.topic AS l_topic, l.status AS l_status,
+       l.slot_id AS l_slot_id, l.day_off_id AS l_day_off_id, l.cancel_reason AS l_cancel_reason,
+       l.substitution_reason AS l_substitution_reason,
        s.id AS s_id, s.school_id AS s_school_id, s.name AS s_name,
        u.id AS u_id, u.full_name AS u_full_name,
        c.id AS c_id, c.school_id AS c_school_id, c.academic_year_id AS c_academic_year_id,
@@ -161,6 +163,11 @@ class Loaders:
     classes_by_meeting: DataLoader[int, list[models.SchoolClass]]
     responses_by_meeting: DataLoader[int, list[models.MeetingResponse]]
     meeting_staffed: DataLoader[int, bool]
+    day_off_by_id: DataLoader[int, models.DayOff | None]
+    visible_slots_by_school: DataLoader[int, list[models.TimetableSlot]]
+    academic_years_by_school: DataLoader[int, list[models.AcademicYear]]
+    terms_by_year: DataLoader[int, list[models.Term]]
+    short_days_by_school: DataLoader[RangeKey, list[models.ShortDay]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -386,6 +393,24 @@ class Loaders:
         grouped = _group(rows, lambda i: i.notice_id)
         return [grouped.get(i, []) for i in ids]
 
+    async def _visible_slots_by_school(self, ids: list[int]) -> list[list[models.TimetableSlot]]:
+        """The timetable of each school's classes the viewer sees, by class, weekday, period."""
+        rows = (
+            await policy.visible_slots(self.viewer)
+            .filter(school_class__school_id__in=set(ids))
+            .select_related("school_class")
+            .order_by("school_class__grade_level", "school_class__letter", "weekday", "period", "valid_from", "id")
+        )
+        self.prime_many(self.class_by_id, [s.school_class for s in rows])
+        grouped = _group(rows, lambda s: s.school_class.school_id)
+        return [grouped.get(i, []) for i in ids]
+
+    async def _short_days_by_school(self, keys: list[RangeKey]) -> list[list[models.ShortDay]]:
+        ids, start, end = _span(keys)
+        rows = await models.ShortDay.filter(school_id__in=ids, date__gte=start, date__lte=end).order_by("date")
+        grouped = _group(rows, lambda d: d.school_id)
+        return [[d for d in grouped.get(k.id, []) if k.start <= d.date <= k.end] for k in keys]
+
     async def _term_grades_by_student(self, keys: list[tuple[int, str]]) -> list[list[models.TermGrade]]:
         """Final grades per (student id, period key "term:<id>" / "year:<id>"), every subject."""
         rows = await models.TermGrade.filter(
@@ -461,4 +486,11 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
         _by_key(models.MeetingResponse, "meeting_id", "answered_at", "id")
     ),
     "meeting_staffed": lambda loaders: DataLoader(loaders._meeting_staffed),
+    "day_off_by_id": lambda loaders: DataLoader(_by_id(models.DayOff)),
+    "visible_slots_by_school": lambda loaders: DataLoader(loaders._visible_slots_by_school),
+    "academic_years_by_school": lambda loaders: DataLoader(
+        _by_key(models.AcademicYear, "school_id", "start_date", "id")
+    ),
+    "terms_by_year": lambda loaders: DataLoader(_by_key(models.Term, "academic_year_id", "start_date", "id")),
+    "short_days_by_school": lambda loaders: DataLoader(loaders._short_days_by_school),
 }

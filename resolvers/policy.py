@@ -17,7 +17,8 @@ Remarks are narrower (``visible_remarks``): the family, the teachers of the clas
 remark was written in, and the school's admins.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
-assigned to, for a student enrolled in that class on the lesson's date;
+assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on
+the lesson's date;
 homework is set by the teachers of the lesson's class + subject (or the lesson's own
 teacher) and changed by its author or those teachers; a remark is written by any teacher of
 the student's current class; the family (not the school) acknowledges it. A lesson's
@@ -31,7 +32,11 @@ change its subjects, classes, students, enrolments and teaching assignments; a d
 admin alone creates schools and changes their settings. Another school's objects are not
 there for them (``administered_schools``).
 Access requests (a family asking to be linked to a child) are read only by the applicant
-and the admins of the school asked: they carry the child's and the applicant's documents."""
+and the admins of the school asked: they carry the child's and the applicant's documents.
+Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
+cancellations and substitutions): its school admins, and the district admins of its district
+(``administered_schools``); everyone else is refused at the gate (``require_admin``), and
+another school's objects are not found. Whoever sees a class sees its weekly timetable."""
 
 from __future__ import annotations
 
@@ -242,6 +247,32 @@ def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolCl
     return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
 
 
+def administered_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
+    return models.SchoolClass.filter(_admin_school_q(_uid(viewer)))
+
+
+def administered_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
+    """Lessons an admin may cancel, restore or give to a substitute: those of their schools."""
+    return models.Lesson.filter(school_class_id__in=Subquery(administered_classes(viewer).values("id")))
+
+
+def visible_slots(viewer: Viewer) -> QuerySet[models.TimetableSlot]:
+    """The timetable of the visible classes: whoever sees a class sees its weekly timetable."""
+    return models.TimetableSlot.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+
+
+def visible_academic_years(viewer: Viewer) -> QuerySet[models.AcademicYear]:
+    return models.AcademicYear.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_days_off(viewer: Viewer) -> QuerySet[models.DayOff]:
+    return models.DayOff.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_short_days(viewer: Viewer) -> QuerySet[models.ShortDay]:
+    return models.ShortDay.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
 # --- checks -------------------------------------------------------------------------
 
 
@@ -307,6 +338,22 @@ async def current_class_id(student_id: int, day: date) -> int | None:
     return enrollment.school_class_id if enrollment else None
 
 
+async def can_grade_in(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer gives the lesson (a substitute too) or is assigned to its class + subject."""
+    return await can_mark(viewer, lesson)
+
+
+async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> set[int]:
+    """Of ``ids``, the students the viewer may grade in the lesson: enrolled in its class on its
+    date and seen by the viewer, or, for the teacher giving it (a substitute who does not
+    otherwise teach the class), every student of its register."""
+    enrolled = await enrolled_on(lesson.school_class_id, lesson.date) & ids
+    if viewer.user_id is not None and lesson.teacher_id == viewer.user_id:
+        return enrolled
+    found = await visible_students(viewer).filter(id__in=enrolled).values_list("id", flat=True)
+    return {int(str(v)) for v in found}
+
+
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:
     """The viewer gives the lesson (also as a substitute) or is assigned to its class + subject."""
     if viewer.user_id is None:
@@ -369,7 +416,8 @@ async def require_admin(viewer: Viewer, refusal: str) -> int:
 
 
 def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
-    """Schools the viewer runs: as their school admin, or as admin of their district."""
+    """Schools the viewer runs (structure, calendar, timetable): as their school admin, or as
+    admin of their district (a district sets holidays for its schools)."""
     return models.School.filter(_admin_school_q(_uid(viewer), "id"))
 
 

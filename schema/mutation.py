@@ -10,6 +10,9 @@ from schema.access import AccessRequestMutations
 from schema.accounts import AccountMutations
 from schema.announcements import AnnouncementMutations
 from schema.attendance import AttendanceMutations
+from schema.bells import BellMutations
+from schema.calendar import CalendarMutations
+from schema.days_off import DayOffMutations
 from schema.enrolment import EnrolmentMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
@@ -18,6 +21,7 @@ from schema.notifications import NotificationMutations
 from schema.org import OrgMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
+from schema.timetable import TimetableMutations
 
 
 @strawberry.type(description="Change the diary. Refusals are data (result unions); only coarse gates are errors.")
@@ -35,5 +39,9 @@ class Mutation(
     AnnouncementMutations,
     MeetingMutations,
     NotificationMutations,
+    TimetableMutations,
+    CalendarMutations,
+    DayOffMutations,
+    BellMutations,
 ):
     pass

@@ -15,6 +15,8 @@ from schema import (
     absence,
     access,
     announcements,
+    bells,
+    calendar,
     deliveries,
     diary,
     meetings,
@@ -22,6 +24,7 @@ from schema import (
     progress,
     remarks,
     stats,
+    timetable,
     types,
 )
 from schema.permissions import IsAuthenticated
@@ -49,6 +52,10 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Meeting": (policy.visible_meetings, lambda m: meetings.Meeting(model=m)),
     "Notification": (policy.inbox, lambda m: notifications.Notification(model=m)),
     "NotificationDelivery": (policy.visible_deliveries, lambda m: deliveries.NotificationDelivery(model=m)),
+    "TimetableSlot": (policy.visible_slots, lambda m: timetable.TimetableSlot(model=m)),
+    "AcademicYear": (policy.visible_academic_years, lambda m: calendar.AcademicYear(model=m)),
+    "DayOff": (policy.visible_days_off, lambda m: types.DayOff(model=m)),
+    "ShortDay": (policy.visible_short_days, lambda m: bells.ShortDay(model=m)),
 }
 
 

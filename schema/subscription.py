@@ -32,6 +32,13 @@ class DiaryEventKind(Enum):
     TERM_GRADE_SET = strawberry.enum_value(
         "TERM_GRADE_SET", description="A final grade for a term or the year was set or changed."
     )
+    LESSON_CANCELLED = strawberry.enum_value(
+        "LESSON_CANCELLED", description="The school cancelled a lesson (`lesson.cancelReason` says why)."
+    )
+    LESSON_RESTORED = strawberry.enum_value("LESSON_RESTORED", description="A cancelled lesson takes place after all.")
+    LESSON_SUBSTITUTED = strawberry.enum_value(
+        "LESSON_SUBSTITUTED", description="Another teacher gives a lesson, or the planned one again."
+    )
 
 
 @strawberry.type(description="Something new in a child's diary.")
@@ -59,6 +66,13 @@ class DiaryEvent:
         if student is None:
             raise LookupError("missing student")
         return types.Student(model=student)
+
+    @strawberry.field(description="The lesson, for lesson events (cancelled, restored, substituted).")
+    async def lesson(self, info: Info) -> types.Lesson | None:
+        if self.row.lesson_id is None or not self.row.kind.startswith("LESSON_"):
+            return None
+        lesson = await info.context.loaders.lesson_by_id.load(self.row.lesson_id)
+        return types.Lesson(model=lesson) if lesson else None
 
     @strawberry.field(description="The grade, for grade events.")
     async def grade(self, info: Info) -> diary.Grade | None:

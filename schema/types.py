@@ -28,12 +28,15 @@ if TYPE_CHECKING:
     from schema.access import AccessRequestStatus
     from schema.access_list import AccessRequestConnection
     from schema.attendance import RegisterRow
+    from schema.bells import ShortDay
+    from schema.calendar import AcademicYear
     from schema.diary import DiaryDay, SubjectProgress
     from schema.enrolment import Enrollment
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
     from schema.stats import SchoolStats
+    from schema.timetable import TimetableSlot
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -88,7 +91,7 @@ class BellPeriod:
 
 
 @strawberry.type(description="A holiday or vacation: days without lessons besides weekends.")
-class DayOff:
+class DayOff(Node):
     model: strawberry.Private[models.DayOff]
 
     @strawberry.field(description="Holiday or vacation.")
@@ -215,6 +218,32 @@ class School(Node):
         from schema.stats import school_stats
 
         return await school_stats(info, self.model, term_id)
+
+    @strawberry.field(description="The school's academic years, in date order, with their terms.")
+    async def academic_years(self, info: Info) -> list[Annotated[AcademicYear, strawberry.lazy("schema.calendar")]]:
+        from schema.calendar import AcademicYear
+
+        rows = await info.context.loaders.academic_years_by_school.load(self.model.id)
+        return [AcademicYear(model=y) for y in rows]
+
+    @strawberry.field(description="Days on the SHORTENED bell schedule within the range, by date.")
+    async def short_days(
+        self, info: Info, from_: FromArg, to: ToArg
+    ) -> list[Annotated[ShortDay, strawberry.lazy("schema.bells")]]:
+        from schema.bells import ShortDay
+
+        diary_resolvers.check_range(from_, to, 366)
+        rows = await info.context.loaders.short_days_by_school.load(RangeKey(self.model.id, from_, to))
+        return [ShortDay(model=d) for d in rows]
+
+    @strawberry.field(
+        description="The weekly timetable of the school's classes you may see (every slot, ended ones too), by"
+        " class, weekday and period."
+    )
+    async def timetable(self, info: Info) -> list[Annotated[TimetableSlot, strawberry.lazy("schema.timetable")]]:
+        from schema.timetable import TimetableSlot
+
+        return [TimetableSlot(model=s) for s in await info.context.loaders.visible_slots_by_school.load(self.model.id)]
 
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")
@@ -363,6 +392,22 @@ class Lesson(Node):
     @strawberry.field(description="Whether the lesson takes place.")
     def status(self) -> LessonStatus:
         return LessonStatus(self.model.status)
+
+    @strawberry.field(
+        description="Why it was cancelled: the school's reason, or the holiday's or vacation's name; null while"
+        " it takes place."
+    )
+    async def cancel_reason(self, info: Info) -> str | None:
+        if self.model.status != models.LessonStatus.CANCELLED:
+            return None
+        if self.model.day_off_id is not None:
+            off = await info.context.loaders.day_off_by_id.load(self.model.day_off_id)
+            return off.name if off else None
+        return self.model.cancel_reason
+
+    @strawberry.field(description="Why a substitute gives the lesson; null without a substitution.")
+    def substitution_reason(self) -> str | None:
+        return self.model.substitution_reason if self.model.original_teacher_id is not None else None
 
     @strawberry.field(description="Homework due for this lesson.")
     async def homework(self, info: Info) -> list[Homework]:

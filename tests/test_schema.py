@@ -150,6 +150,9 @@ ENUMS = {
         "HOMEWORK_REMOVED",
         "REMARK_ADDED",
         "TERM_GRADE_SET",
+        "LESSON_CANCELLED",
+        "LESSON_RESTORED",
+        "LESSON_SUBSTITUTED",
     },
 }
 UNIONS = {

@@ -1,0 +1,155 @@
+"""An admin's changes to single lessons: cancel, restore, give to a substitute. The families of
+the class hear of each live (LESSON_CANCELLED, LESSON_RESTORED, LESSON_SUBSTITUTED).
+
+A cancelled lesson stays in the diary with status CANCELLED and its reason, so the family
+sees that it will not take place; a substitute then sees, marks and grades the lesson
+(``policy.visible_lessons`` and ``can_mark`` follow ``Lesson.teacher``), and the planned
+teacher is kept in ``original_teacher``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub import events
+from resolvers import audit, policy
+from resolvers.context import Context
+from resolvers.errors import NotFound, Problem, refuse
+from resolvers.events import publish_outbox_events
+from resolvers.ids import pk_of
+from resolvers.timetable_admin import school_teacher
+
+MAX_REASON = 500
+REFUSAL = "Only school and district admins can cancel lessons or arrange substitutes."
+
+
+@dataclass(frozen=True)
+class CancelInput:
+    lesson_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SubstituteInput:
+    lesson_id: str
+    teacher_id: str
+    reason: str
+
+
+async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, int]:
+    """The lesson and its school's id, if the viewer runs that school."""
+    await policy.require_admin(ctx.viewer, REFUSAL)
+    pk = pk_of(global_id, "Lesson")
+    lesson = await policy.administered_lessons(ctx.viewer).filter(id=pk).first() if pk else None
+    if lesson is None:
+        raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
+    klass = await models.SchoolClass.get(id=lesson.school_class_id)
+    return lesson, klass.school_id
+
+
+async def _tell_families(kind: str, lesson: models.Lesson) -> list[models.OutboxEvent]:
+    """One outbox row per student of the lesson's class on its date, in one INSERT, read back
+    for their ids (inside the write's transaction)."""
+    students = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
+    if not students:
+        return []
+    await models.OutboxEvent.bulk_create(
+        [
+            models.OutboxEvent(kind=kind, student_id=s, school_class_id=lesson.school_class_id, lesson_id=lesson.id)
+            for s in students
+        ]
+    )
+    rows = models.OutboxEvent.filter(lesson_id=lesson.id, kind=kind, published_at__isnull=True)
+    return list(await rows.order_by("id"))
+
+
+def _reason(text: str, problems: list[Problem]) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        problems.append(("reason", "REASON_REQUIRED", "Say why; the family reads it."))
+    elif len(cleaned) > MAX_REASON:
+        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+    return cleaned
+
+
+async def cancel_lesson(ctx: Context, data: CancelInput) -> models.Lesson:
+    lesson, school_id = await _admin_lesson(ctx, data.lesson_id)
+    problems: list[Problem] = []
+    reason = _reason(data.reason, problems)
+    if lesson.status == models.LessonStatus.CANCELLED:
+        problems.append(("lessonId", "LESSON_ALREADY_CANCELLED", "The lesson is already cancelled."))
+    elif await models.Grade.exists(lesson_id=lesson.id) or await models.Attendance.exists(lesson_id=lesson.id):
+        problems.append(("lessonId", "LESSON_HAS_RECORDS", "The lesson has grades or attendance marks: it took place."))
+    if problems:
+        raise refuse(problems)
+    async with in_transaction():
+        lesson.status, lesson.cancel_reason = models.LessonStatus.CANCELLED, reason
+        await lesson.save(update_fields=["status", "cancel_reason"])
+        await audit.record(ctx.viewer, "lesson.cancel", "Lesson", lesson.id, {"reason": reason}, school_id=school_id)
+        outbox = await _tell_families(events.LESSON_CANCELLED, lesson)
+    await publish_outbox_events(ctx.broker, outbox)
+    return lesson
+
+
+async def restore_lesson(ctx: Context, lesson_id: str) -> models.Lesson:
+    lesson, school_id = await _admin_lesson(ctx, lesson_id)
+    if lesson.status != models.LessonStatus.CANCELLED:
+        raise refuse([("lessonId", "LESSON_NOT_CANCELLED", "The lesson is not cancelled.")])
+    if lesson.day_off_id is not None:
+        raise refuse(
+            [("lessonId", "CANCELLED_BY_DAY_OFF", "A holiday or vacation cancelled it: change the day off instead.")]
+        )
+    async with in_transaction():
+        old_reason = lesson.cancel_reason
+        lesson.status, lesson.cancel_reason = models.LessonStatus.SCHEDULED, None
+        await lesson.save(update_fields=["status", "cancel_reason"])
+        await audit.record(
+            ctx.viewer, "lesson.restore", "Lesson", lesson.id, {"cancelReason": old_reason}, school_id=school_id
+        )
+        outbox = await _tell_families(events.LESSON_RESTORED, lesson)
+    await publish_outbox_events(ctx.broker, outbox)
+    return lesson
+
+
+async def substitute_lesson(ctx: Context, data: SubstituteInput) -> models.Lesson:
+    """Give the lesson to another teacher of the school; naming the planned teacher ends the
+    substitution."""
+    lesson, school_id = await _admin_lesson(ctx, data.lesson_id)
+    problems: list[Problem] = []
+    teacher_id = await school_teacher(ctx, data.teacher_id, school_id, problems, "teacherId")
+    planned = lesson.original_teacher_id or lesson.teacher_id
+    reverting = teacher_id == planned
+    reason = _reason(data.reason, problems) if not reverting else data.reason.strip()[:MAX_REASON]
+    if lesson.status == models.LessonStatus.CANCELLED:
+        problems.append(("lessonId", "LESSON_CANCELLED", "The lesson was cancelled."))
+    if teacher_id is not None and not problems:
+        busy = (
+            await models.Lesson.filter(
+                teacher_id=teacher_id, date=lesson.date, period=lesson.period, status=models.LessonStatus.SCHEDULED
+            )
+            .exclude(id=lesson.id)
+            .exists()
+        )
+        if busy:
+            problems.append(("teacherId", "TEACHER_BUSY", "The teacher gives another lesson then."))
+    if problems or teacher_id is None:
+        raise refuse(problems)
+    async with in_transaction():
+        before = (lesson.teacher_id, lesson.original_teacher_id)
+        lesson.teacher_id = teacher_id
+        lesson.original_teacher_id = None if reverting else planned
+        lesson.substitution_reason = None if reverting else reason
+        await lesson.save(update_fields=["teacher_id", "original_teacher_id", "substitution_reason"])
+        await audit.record(
+            ctx.viewer,
+            "lesson.substitute",
+            "Lesson",
+            lesson.id,
+            {"teacher": teacher_id, "before": before[0], "planned": planned, "reason": reason or None},
+            school_id=school_id,
+        )
+        outbox = await _tell_families(events.LESSON_SUBSTITUTED, lesson)
+    await publish_outbox_events(ctx.broker, outbox)
+    return lesson

@@ -1,0 +1,315 @@
+"""The weekly timetable an admin runs, and an admin's changes to single lessons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+import models
+from resolvers import lesson_admin, lesson_plan, timetable_admin
+from schema import types
+from schema.errors import NotFoundError, ValidationError
+from schema.permissions import IsAuthenticated
+
+Info = types.Info
+INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type(description="A recurring weekly lesson of a class: it generates the class's dated lessons.")
+class TimetableSlot(types.Node):
+    model: strawberry.Private[models.TimetableSlot]
+
+    @strawberry.field(description="The class.")
+    async def school_class(self, info: Info) -> types.SchoolClass:
+        c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
+        return types.SchoolClass(model=types._must(c, "class"))
+
+    @strawberry.field(description="The subject taught.")
+    async def subject(self, info: Info) -> types.Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return types.Subject(model=types._must(s, "subject"))
+
+    @strawberry.field(description="The planned teacher.")
+    async def teacher(self, info: Info) -> types.User:
+        u = await info.context.loaders.user_by_id.load(self.model.teacher_id)
+        return types.User(model=types._must(u, "teacher"))
+
+    @strawberry.field(description="Day of the week, 1 = Monday ... 5 = Friday.")
+    def weekday(self) -> int:
+        return int(self.model.weekday)
+
+    @strawberry.field(description="Period number in the bell schedule.")
+    def period(self) -> int:
+        return int(self.model.period)
+
+    @strawberry.field(description="Room, if set.")
+    def room(self) -> str | None:
+        return self.model.room
+
+    @strawberry.field(description="First day the slot gives lessons.")
+    def valid_from(self) -> dt.date:
+        return self.model.valid_from
+
+    @strawberry.field(description="Last day the slot gives lessons; null: to the end of the academic year.")
+    def valid_to(self) -> dt.date | None:
+        return self.model.valid_to
+
+
+@strawberry.type(description="What a timetable or calendar change did to the generated lessons.")
+class LessonChanges:
+    report: strawberry.Private[lesson_plan.SyncReport]
+
+    @strawberry.field(description="Lessons generated.")
+    def created(self) -> int:
+        return self.report.created
+
+    @strawberry.field(description="Lessons moved or changed (teacher, room, period, bell times).")
+    def updated(self) -> int:
+        return self.report.updated
+
+    @strawberry.field(description="Lessons removed (they held no grades, attendance, homework or topic).")
+    def removed(self) -> int:
+        return self.report.removed
+
+    @strawberry.field(description="Lessons cancelled because they fall on a holiday or vacation.")
+    def cancelled(self) -> int:
+        return self.report.cancelled
+
+    @strawberry.field(description="Lessons a removed or moved day off had cancelled, scheduled again.")
+    def restored(self) -> int:
+        return self.report.restored
+
+    @strawberry.field(
+        description="Lessons that would have been removed or cancelled but hold grades, attendance, homework, a"
+        " topic or remarks: kept as they are, for the school to deal with."
+    )
+    def kept(self) -> list[types.Lesson]:
+        return [types.Lesson(model=x) for x in self.report.kept]
+
+
+@strawberry.input(description="A new weekly timetable slot.")
+class TimetableSlotCreateInput:
+    school_class_id: strawberry.ID = strawberry.field(description="A `SchoolClass` of a school you run.")
+    subject_id: strawberry.ID = strawberry.field(description="A `Subject` of the class's school.")
+    teacher_id: strawberry.ID = strawberry.field(
+        description="A `User` who teaches this subject in this class (a teaching assignment)."
+    )
+    weekday: int = strawberry.field(description="1 = Monday ... 5 = Friday.")
+    period: int = strawberry.field(description="A period of the school's REGULAR bell schedule.")
+    room: str | None = strawberry.field(default=None, description="Room, at most 50 characters.")
+    valid_from: dt.date | None = strawberry.field(
+        default=None, description="First day (default: today, or the year's start if later); within the class's year."
+    )
+    valid_to: dt.date | None = strawberry.field(
+        default=None, description="Last day (default: the end of the class's academic year)."
+    )
+
+
+@strawberry.input(description="A change of a timetable slot; omitted fields stay as they are.")
+class TimetableSlotUpdateInput:
+    slot_id: strawberry.ID = strawberry.field(description="A `TimetableSlot` of a school you run.")
+    teacher_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Another teacher assigned to the class + subject."
+    )
+    weekday: int | None = strawberry.field(default=None, description="1 = Monday ... 5 = Friday.")
+    period: int | None = strawberry.field(default=None, description="A period of the REGULAR bell schedule.")
+    room: str | None = strawberry.field(default=None, description='Room; "" clears it.')
+    valid_to: dt.date | None = strawberry.field(
+        default=None, description="New last day (from yesterday on, within the academic year)."
+    )
+
+
+@strawberry.input(description="A timetable slot to end.")
+class TimetableSlotDeleteInput:
+    slot_id: strawberry.ID = strawberry.field(description="A `TimetableSlot` of a school you run.")
+
+
+@strawberry.type(description="The slot was saved and its lessons generated or moved.")
+class TimetableSlotSuccess:
+    slot: TimetableSlot = strawberry.field(description="The slot as it is now.")
+    lessons: LessonChanges = strawberry.field(description="What happened to its lessons from today on.")
+
+
+@strawberry.type(description="The slot was ended; its future lessons are gone unless they hold records.")
+class TimetableSlotDeleteSuccess:
+    slot: TimetableSlot | None = strawberry.field(
+        description="The slot, now ending yesterday, when it had already started; null when it was deleted outright."
+    )
+    lessons: LessonChanges = strawberry.field(description="Removed lessons, and those kept (`kept`).")
+
+
+_SLOT_CODES = (
+    "ValidationError codes: NOT_A_TEACHER, TEACHER_NOT_ASSIGNED (no teaching assignment for the class + subject), "
+    "WEEKDAY_OUT_OF_RANGE, PERIOD_NOT_IN_BELL_SCHEDULE, ROOM_TOO_LONG, OUTSIDE_ACADEMIC_YEAR, INVALID_RANGE, "
+    "CLASS_BUSY (the class has another slot then), TEACHER_BUSY (the teacher has another slot then), ROOM_TAKEN "
+    "(another class uses the room then)."
+)
+
+TimetableSlotCreateResult = Annotated[
+    TimetableSlotSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "TimetableSlotCreateResult",
+        description="The new slot, or why it was refused (nothing written). "
+        + _SLOT_CODES
+        + " NotFoundError CLASS_NOT_FOUND, SUBJECT_NOT_FOUND, TEACHER_NOT_FOUND.",
+    ),
+]
+TimetableSlotUpdateResult = Annotated[
+    TimetableSlotSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "TimetableSlotUpdateResult",
+        description="The changed slot, or why it was refused (nothing written). "
+        + _SLOT_CODES
+        + " NotFoundError SLOT_NOT_FOUND, TEACHER_NOT_FOUND.",
+    ),
+]
+TimetableSlotDeleteResult = Annotated[
+    TimetableSlotDeleteSuccess | NotFoundError,
+    strawberry.union(
+        "TimetableSlotDeleteResult", description="The ended slot, or NotFoundError SLOT_NOT_FOUND (nothing written)."
+    ),
+]
+
+
+@strawberry.input(description="A lesson that will not take place.")
+class LessonCancelInput:
+    lesson_id: strawberry.ID = strawberry.field(description="A `Lesson` of a school you run.")
+    reason: str = strawberry.field(description="Why, 1-500 characters; shown to the family.")
+
+
+@strawberry.input(description="A cancelled lesson that takes place after all.")
+class LessonRestoreInput:
+    lesson_id: strawberry.ID = strawberry.field(description="A cancelled `Lesson` of a school you run.")
+
+
+@strawberry.input(description="Another teacher gives a lesson.")
+class LessonSubstituteInput:
+    lesson_id: strawberry.ID = strawberry.field(description="A `Lesson` of a school you run.")
+    teacher_id: strawberry.ID = strawberry.field(
+        description="A `User` teaching at the school; the planned teacher ends the substitution."
+    )
+    reason: str = strawberry.field(description="Why, 1-500 characters (may be empty when ending a substitution).")
+
+
+@strawberry.type(description="The lesson as it is now.")
+class LessonChangeSuccess:
+    lesson: types.Lesson = strawberry.field(description="The changed lesson.")
+
+
+LessonCancelResult = Annotated[
+    LessonChangeSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "LessonCancelResult",
+        description="The cancelled lesson, or why not (nothing written). ValidationError codes: REASON_REQUIRED, "
+        "REASON_TOO_LONG, LESSON_ALREADY_CANCELLED, LESSON_HAS_RECORDS (it has grades or attendance: it took "
+        "place); NotFoundError LESSON_NOT_FOUND.",
+    ),
+]
+LessonRestoreResult = Annotated[
+    LessonChangeSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "LessonRestoreResult",
+        description="The scheduled lesson, or why not (nothing written). ValidationError codes: LESSON_NOT_CANCELLED, "
+        "CANCELLED_BY_DAY_OFF (change the day off instead); NotFoundError LESSON_NOT_FOUND.",
+    ),
+]
+LessonSubstituteResult = Annotated[
+    LessonChangeSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "LessonSubstituteResult",
+        description="The lesson with its substitute, or why not (nothing written). ValidationError codes: "
+        "NOT_A_TEACHER, REASON_REQUIRED, REASON_TOO_LONG, LESSON_CANCELLED, TEACHER_BUSY (they give another lesson "
+        "then); NotFoundError LESSON_NOT_FOUND, TEACHER_NOT_FOUND.",
+    ),
+]
+
+ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
+
+
+@strawberry.type
+class TimetableMutations:
+    @strawberry.mutation(
+        description="Add a weekly slot: its lessons are generated from today to the end of the academic year,"
+        " skipping weekends, holidays and vacations." + ADMINS,
+        permission_classes=[IsAuthenticated],
+    )
+    async def timetable_slot_create(
+        self, info: Info, input: Annotated[TimetableSlotCreateInput, INPUT]
+    ) -> TimetableSlotCreateResult:
+        change = await timetable_admin.create_slot(
+            info.context,
+            timetable_admin.SlotCreateInput(
+                school_class_id=input.school_class_id,
+                subject_id=input.subject_id,
+                teacher_id=input.teacher_id,
+                weekday=input.weekday,
+                period=input.period,
+                room=input.room,
+                valid_from=input.valid_from,
+                valid_to=input.valid_to,
+            ),
+        )
+        return TimetableSlotSuccess(slot=TimetableSlot(model=change.slot), lessons=LessonChanges(report=change.report))
+
+    @strawberry.mutation(
+        description="Change a slot's teacher, weekday, period, room or end: its lessons from today on follow"
+        " (moved, or removed unless they hold records); past lessons are history and stay." + ADMINS,
+        permission_classes=[IsAuthenticated],
+    )
+    async def timetable_slot_update(
+        self, info: Info, input: Annotated[TimetableSlotUpdateInput, INPUT]
+    ) -> TimetableSlotUpdateResult:
+        change = await timetable_admin.update_slot(
+            info.context,
+            timetable_admin.SlotUpdateInput(
+                slot_id=input.slot_id,
+                teacher_id=input.teacher_id,
+                weekday=input.weekday,
+                period=input.period,
+                room=input.room,
+                valid_to=input.valid_to,
+            ),
+        )
+        return TimetableSlotSuccess(slot=TimetableSlot(model=change.slot), lessons=LessonChanges(report=change.report))
+
+    @strawberry.mutation(
+        description="End a slot: its lessons from today on are removed, except those holding grades, attendance,"
+        " homework or a topic (kept and listed)." + ADMINS,
+        permission_classes=[IsAuthenticated],
+    )
+    async def timetable_slot_delete(
+        self, info: Info, input: Annotated[TimetableSlotDeleteInput, INPUT]
+    ) -> TimetableSlotDeleteResult:
+        change = await timetable_admin.delete_slot(info.context, input.slot_id)
+        slot = TimetableSlot(model=change.slot) if change.slot is not None else None
+        return TimetableSlotDeleteSuccess(slot=slot, lessons=LessonChanges(report=change.report))
+
+    @strawberry.mutation(
+        description="Cancel a lesson: the family sees it as CANCELLED with the reason." + ADMINS,
+        permission_classes=[IsAuthenticated],
+    )
+    async def lesson_cancel(self, info: Info, input: Annotated[LessonCancelInput, INPUT]) -> LessonCancelResult:
+        row = await lesson_admin.cancel_lesson(info.context, lesson_admin.CancelInput(input.lesson_id, input.reason))
+        return LessonChangeSuccess(lesson=types.Lesson(model=row))
+
+    @strawberry.mutation(
+        description="Schedule a lesson cancelled by hand again." + ADMINS, permission_classes=[IsAuthenticated]
+    )
+    async def lesson_restore(self, info: Info, input: Annotated[LessonRestoreInput, INPUT]) -> LessonRestoreResult:
+        row = await lesson_admin.restore_lesson(info.context, input.lesson_id)
+        return LessonChangeSuccess(lesson=types.Lesson(model=row))
+
+    @strawberry.mutation(
+        description="Give a lesson to a substitute, who then sees, marks and grades it; the planned teacher is"
+        " kept (`Lesson.substitutedTeacher`)." + ADMINS,
+        permission_classes=[IsAuthenticated],
+    )
+    async def lesson_substitute(
+        self, info: Info, input: Annotated[LessonSubstituteInput, INPUT]
+    ) -> LessonSubstituteResult:
+        row = await lesson_admin.substitute_lesson(
+            info.context, lesson_admin.SubstituteInput(input.lesson_id, input.teacher_id, input.reason)
+        )
+        return LessonChangeSuccess(lesson=types.Lesson(model=row))
