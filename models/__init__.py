@@ -9,6 +9,7 @@ from models.attendance import (
     AttendanceStatus,
 )
 from models.audit import AuditEntry
+from models.chat import Chat, ChatEvent, ChatEventKind, ChatMember, Message
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.outbox import OutboxEvent
 from models.remark import Remark, RemarkKind
@@ -27,7 +28,7 @@ from models.school import (
     Term,
 )
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
-from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, User
+from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, User, fold_name
 
 __all__ = [
     "AbsenceNotice",
@@ -40,6 +41,10 @@ __all__ = [
     "AuditEntry",
     "BellPeriod",
     "BellVariant",
+    "Chat",
+    "ChatEvent",
+    "ChatEventKind",
+    "ChatMember",
     "DayOff",
     "DayOffKind",
     "District",
@@ -52,6 +57,7 @@ __all__ = [
     "Lesson",
     "LessonStatus",
     "LoginAttempt",
+    "Message",
     "OutboxEvent",
     "RefreshToken",
     "Remark",
@@ -70,11 +76,13 @@ __all__ = [
     "TermGradeRevision",
     "TimetableSlot",
     "User",
+    "fold_name",
 ]
 
 MODEL_MODULES = [
     "models.attendance",
     "models.audit",
+    "models.chat",
     "models.journal",
     "models.outbox",
     "models.remark",

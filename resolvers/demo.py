@@ -311,11 +311,25 @@ async def _seed_people(
     # The demo parent's second child is the first student of 6B (School No. 1).
     seen = set()
     for _class_name, student_login, full_name, guardians in specs:
-        users.append(models.User(login=student_login, full_name=full_name, password_hash=plan.password_hash))
+        users.append(
+            models.User(
+                login=student_login,
+                full_name=full_name,
+                name_folded=models.fold_name(full_name),
+                password_hash=plan.password_hash,
+            )
+        )
         for login, name in guardians:
             if not (number == 1 and login == "p1-6b-01") and login not in seen:
                 seen.add(login)
-                users.append(models.User(login=login, full_name=name, password_hash=plan.password_hash))
+                users.append(
+                    models.User(
+                        login=login,
+                        full_name=name,
+                        name_folded=models.fold_name(name),
+                        password_hash=plan.password_hash,
+                    )
+                )
     await models.User.bulk_create(users, batch_size=BATCH)
     ids = dict(await models.User.filter(login__in=[u.login for u in users]).values_list("login", "id"))
     await models.RoleGrant.bulk_create(
