@@ -13,3 +13,9 @@ def student_topic(student_id: int) -> str:
 def class_topic(class_id: int) -> str:
     """Events of a whole class (homework, lessons) for its teachers."""
     return f"{PREFIX}:class:{class_id}"
+
+
+def user_chats_topic(user_id: int) -> str:
+    """Chat events of every chat one user is in (one topic per person, not per chat: a
+    subscriber need not resubscribe when they join or leave a chat)."""
+    return f"{PREFIX}:chats:user:{user_id}"

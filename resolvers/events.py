@@ -229,10 +229,13 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
 
 
 async def run_relay(broker: Broker, interval: float = 1.0) -> None:
-    """Forever, in the background of every server process."""
+    """Forever, in the background of every server process: the diary outbox and the chat one."""
+    # Imported here: resolvers.chat_events builds its stream on this module's helpers.
+    from resolvers.chat_events import relay_pending as relay_chat_events
+
     while True:
         try:
-            count = await relay_pending(broker)
+            count = await relay_pending(broker) + await relay_chat_events(broker)
         except Exception:  # the database may be briefly unreachable: try again next round
             log.exception("outbox relay failed")
         else:

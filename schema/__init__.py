@@ -12,7 +12,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
-from schema import diary, remarks, types
+from schema import chats, diary, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.live import shared_execution
 from schema.mutation import Mutation
@@ -75,6 +75,8 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             diary.Grade,
             types.Term,
             remarks.Remark,
+            chats.Chat,
+            chats.ChatMessage,
         ],
         extensions=extensions,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -8,6 +8,7 @@ import strawberry
 from schema.absence import AbsenceMutations
 from schema.accounts import AccountMutations
 from schema.attendance import AttendanceMutations
+from schema.chat_mutations import ChatMutations
 from schema.grades import GradeMutations
 from schema.homework import HomeworkMutations
 from schema.remarks import RemarkMutations
@@ -15,6 +16,12 @@ from schema.remarks import RemarkMutations
 
 @strawberry.type(description="Change the diary. Refusals are data (result unions); only coarse gates are errors.")
 class Mutation(
-    AccountMutations, GradeMutations, HomeworkMutations, RemarkMutations, AttendanceMutations, AbsenceMutations
+    AccountMutations,
+    GradeMutations,
+    HomeworkMutations,
+    RemarkMutations,
+    AttendanceMutations,
+    AbsenceMutations,
+    ChatMutations,
 ):
     pass

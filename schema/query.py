@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, diary, progress, remarks, types
+from schema import absence, chats, diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -31,6 +31,8 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Remark": (policy.visible_remarks, lambda m: remarks.Remark(model=m)),
     "AbsenceNotice": (policy.visible_absence_notices, lambda m: absence.AbsenceNotice(model=m)),
     "TermGrade": (policy.visible_term_grades, lambda m: progress.TermGrade(model=m)),
+    "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
+    "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
 }
 
 
@@ -45,7 +47,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query:
+class Query(chats.ChatQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -10,8 +10,8 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import events
-from schema import diary, progress, remarks, types
+from resolvers import chat_events, events
+from schema import chats, diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -126,3 +126,20 @@ class Subscription:
     ) -> AsyncGenerator[DiaryEvent, None]:
         async for delivery in events.class_events(info.context, class_id, after):
             yield DiaryEvent(row=delivery.row, share_key=delivery.share)
+
+    @strawberry.subscription(
+        description=(
+            "Every event of every chat you are in: messages added, edited, deleted; members added, removed; chats "
+            "renamed, deleted. Checked as each event is delivered: once you leave or are removed you get that "
+            "MEMBER_REMOVED and nothing more of the chat. `after` resumes like `diaryEvents` (unknown cursor: "
+            "BAD_USER_INPUT)."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+    async def chat_events(
+        self,
+        info: Info,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
+    ) -> AsyncGenerator[chats.ChatEvent, None]:
+        async for delivery in chat_events.chat_events(info.context, after):
+            yield chats.ChatEvent(row=delivery.row, share_key=delivery.share)

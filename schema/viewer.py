@@ -8,12 +8,13 @@ import strawberry
 import models
 from resolvers import policy
 from resolvers.errors import Unauthenticated
+from schema.chats import ChatViewer
 from schema.enums import Role
 from schema.types import Info, School, Student, TeachingAssignment, User
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")
-class Viewer:
+class Viewer(ChatViewer):
     user_id: strawberry.Private[int]
 
     @strawberry.field(description="The logged-in user.")
