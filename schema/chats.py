@@ -264,7 +264,7 @@ class ChatViewer:
 
 @strawberry.enum(description="What happened in a chat.")
 class ChatEventKind(Enum):
-    MESSAGE_ADDED = strawberry.enum_value("MESSAGE_ADDED", description="A message was sent (`message`).")
+    MESSAGE_ADDED = strawberry.enum_value("MESSAGE_ADDED", description="A message was sent (`chatMessage`).")
     MESSAGE_EDITED = strawberry.enum_value("MESSAGE_EDITED", description="A message's text was edited.")
     MESSAGE_DELETED = strawberry.enum_value("MESSAGE_DELETED", description="A message was deleted (a tombstone).")
     MEMBER_ADDED = strawberry.enum_value(
@@ -306,7 +306,7 @@ class ChatEvent:
         return Chat(model=chat) if chat is not None and chat.deleted_at is None else None
 
     @strawberry.field(description="The message, for message events (as it is now: a tombstone once deleted).")
-    async def message(self, info: Info) -> ChatMessage | None:
+    async def chat_message(self, info: Info) -> ChatMessage | None:
         if self.row.message_id is None or not await info.context.loaders.membership_by_chat.load(self.row.chat_id):
             return None
         message = await info.context.loaders.message_by_id.load(self.row.message_id)
