@@ -16,6 +16,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 import models
+from resolvers import demo_chats
 from resolvers import demo_data as data
 from resolvers.auth import hash_password
 from resolvers.timetable import day_kind, lesson_instants
@@ -70,6 +71,10 @@ async def seed_demo(today: date | None = None, students_per_class: int = 25) -> 
 async def reset_database() -> None:
     """Delete every row of every table, children first (for ``seed --reset``)."""
     order = [
+        models.ChatEvent,
+        models.ChatMember,
+        models.Message,
+        models.Chat,
         models.OutboxEvent,
         models.AuditEntry,
         models.Remark,
@@ -151,6 +156,7 @@ async def _seed(plan: _Plan, per_class: int) -> None:
     for school_number, (school_name, class_names) in enumerate(SCHOOLS.items(), start=1):
         await _seed_school(plan, district, school_number, school_name, class_names, per_class)
     await _seed_remarks(plan)
+    await demo_chats.seed_chats(await models.School.get(name=next(iter(SCHOOLS))))
     del rng
 
 

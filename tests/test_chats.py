@@ -382,3 +382,17 @@ async def test_chat_list_statements_do_not_grow(http: httpx.AsyncClient, count_s
     assert sum(c["unreadCount"] for c in four["viewer"]["chats"]) >= 1
     assert len(large) == len(small), _explain(small, large)
     assert len(small) <= 8, small
+
+
+async def test_demo_chats_are_there_for_their_members_only(
+    teacher: Client, parent: Client, other_parent: Client, student: Client, admin: Client
+) -> None:
+    def titles(data: dict[str, Any]) -> set[str]:
+        return {c["title"] for c in data["viewer"]["chats"]}
+
+    for client in (teacher, parent, other_parent):
+        assert "5A mathematics: parents" in titles(await client.data(CHATS))
+    assert "School No. 1 staff room" in titles(await teacher.data(CHATS))
+    assert "School No. 1 staff room" in titles(await admin.data(CHATS))
+    assert "5A mathematics: parents" not in titles(await admin.data(CHATS))
+    assert titles(await student.data(CHATS)) & {"5A mathematics: parents", "School No. 1 staff room"} == set()
