@@ -123,13 +123,12 @@ async def _start(ctx: Context, after: str | None) -> int:
     return last
 
 
-async def deliverable(user_id: int, row: models.ChatEvent) -> bool:
+async def deliverable(user_id: int, row: models.ChatEvent) -> tuple[bool, models.ChatMember | None]:
     """Re-checked for every event as it is delivered: the viewer is a current member of the
     chat (deleted chats included: CHAT_DELETED reaches its members), or the event is about
-    their own removal."""
-    if row.kind in _ABOUT_THEM and row.member_id == user_id:
-        return True
-    return await models.ChatMember.exists(chat_id=row.chat_id, user_id=user_id, removed_at__isnull=True)
+    their own removal. Also returns the current membership, if any."""
+    membership = await models.ChatMember.filter(chat_id=row.chat_id, user_id=user_id, removed_at__isnull=True).first()
+    return membership is not None or (row.kind in _ABOUT_THEM and row.member_id == user_id), membership
 
 
 async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[ChatDelivery]:
@@ -150,8 +149,11 @@ async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[ChatDeli
                     continue
                 sent.append(row.id)
                 last = max(last, row.id)
-                if await deliverable(uid, row):
+                allowed, membership = await deliverable(uid, row)
+                if allowed:
                     ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
+                    # The membership just read is this event's answer to "is the viewer in the chat".
+                    ctx.loaders.membership_by_chat.prime(row.chat_id, membership)
                     yield ChatDelivery(row, ("chat-event", row.id, uid))
             if len(rows) < BATCH:
                 await _next_message(subscription)

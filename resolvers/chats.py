@@ -244,6 +244,8 @@ async def leave_chat(ctx: Context, chat_id: str, new_admin_id: str | None) -> mo
     others = await models.ChatMember.filter(chat_id=chat.id, removed_at__isnull=True).exclude(id=membership.id)
     heir: models.ChatMember | None = None
     if new_admin_id is not None:
+        if not membership.is_admin:
+            raise refuse([("newAdminId", "NOT_CHAT_ADMIN", "Only an admin can hand the chat over.")])
         pk = pk_of(new_admin_id, "User")
         heir = next((m for m in others if m.user_id == pk), None)
         if heir is None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -164,12 +165,9 @@ async def mark_read(ctx: Context, chat_id: str, message_id: str | None) -> model
         target = await models.Message.filter(chat_id=chat.id).order_by("-id").first()
     if target is not None:
         # Conditional: of two devices marking at once, the further position stays.
-        await models.ChatMember.filter(id=membership.id, last_read_message_id__isnull=True).update(
-            last_read_message_id=target.id
-        )
-        await models.ChatMember.filter(id=membership.id, last_read_message_id__lt=target.id).update(
-            last_read_message_id=target.id
-        )
+        await models.ChatMember.filter(
+            Q(last_read_message_id__isnull=True) | Q(last_read_message_id__lt=target.id), id=membership.id
+        ).update(last_read_message_id=target.id)
     return chat
 
 

@@ -137,7 +137,8 @@ ChatLeaveResult = Annotated[
     strawberry.union(
         "ChatLeaveResult",
         description="Left, or why not (nothing written). ValidationError codes: LAST_ADMIN (name `newAdminId`), "
-        "MEMBER_NOT_FOUND (`newAdminId` is not a member); NotFoundError CHAT_NOT_FOUND.",
+        "MEMBER_NOT_FOUND (`newAdminId` is not a member), NOT_CHAT_ADMIN (only an admin hands over); "
+        "NotFoundError CHAT_NOT_FOUND.",
     ),
 ]
 

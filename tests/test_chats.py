@@ -90,7 +90,7 @@ async def _classmate() -> models.Student:
 
 
 async def test_create_a_chat_members_see_it_others_do_not(
-    teacher: Client, parent: Client, other_parent: Client, student: Client
+    http: httpx.AsyncClient, teacher: Client, parent: Client, other_parent: Client, student: Client, admin: Client
 ) -> None:
     before = await _writes()
     result = await create_chat(teacher, "  5A   maths  ", await user("parent"), await user("parent2"))
@@ -113,7 +113,10 @@ async def test_create_a_chat_members_see_it_others_do_not(
     seen = (await parent.data(CHAT, id=chat["id"]))["chat"]
     assert (seen["title"], seen["viewerIsAdmin"], seen["school"]["name"]) == ("5A maths", False, "School No. 1")
     assert chat["id"] in [c["id"] for c in (await parent.data(CHATS))["viewer"]["chats"]]
-    # The student is not in it: not there at all.
+    # Not in it (the student, the school's own admin, another school's admin): not there at all.
+    for outsider in (student, admin, await login_as(http, "admin2")):
+        assert (await outsider.data(CHAT, id=chat["id"]))["chat"] is None
+        assert (await outsider.data(NODE, id=chat["id"]))["node"] is None
     assert (await student.data(CHAT, id=chat["id"]))["chat"] is None
     assert (await student.data(NODE, id=chat["id"]))["node"] is None
     assert chat["id"] not in [c["id"] for c in (await student.data(CHATS))["viewer"]["chats"]]
@@ -313,6 +316,8 @@ async def test_last_admin_hands_over_before_leaving(teacher: Client, parent: Cli
     before = await _writes()
     refused = await _run(teacher, LEAVE, chatId=chat)
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "LAST_ADMIN")
+    not_admin = await _run(other_parent, LEAVE, chatId=chat, newAdminId=gid(await user("parent"), "User"))
+    assert not_admin["code"] == "NOT_CHAT_ADMIN"
     stranger = await _run(teacher, LEAVE, chatId=chat, newAdminId=gid(await user("student"), "User"))
     assert stranger["code"] == "MEMBER_NOT_FOUND"
     assert await _writes() == before
