@@ -38,8 +38,8 @@ CREATE = """mutation C($input: ChatCreateInput!) { chatCreate(input: $input) {
 SEND = """mutation S($input: MessageSendInput!) { messageSend(input: $input) {
   ... on MessageSendSuccess { chatMessage { id } } ... on Error { code message } } }"""
 EVENTS = "subscription { chatEvents { kind chatId chatMessage { text } } }"
-LIST = """{ viewer { unreadChatMessages chats { title unreadCount lastActivityAt
-  lastMessage { text author { fullName } } members { isAdmin user { fullName } } } } }"""
+LIST = """{ viewer { unreadChatMessages chats { edges { node { title unreadCount lastActivityAt
+  lastMessage { text author { fullName } } members { isAdmin user { fullName } } } } } } }"""
 
 
 @dataclass
@@ -125,7 +125,7 @@ async def _statements(settings: Settings, login: str) -> tuple[int, int]:
     old = logger.level
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
         member = await _login(http, login)
-        chats = len((await _post(http, member.token, LIST))["viewer"]["chats"])
+        chats = len((await _post(http, member.token, LIST))["viewer"]["chats"]["edges"])
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)
         try:

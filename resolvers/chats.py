@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, chat_events, policy
 from resolvers.clock import now_utc
-from resolvers.context import Context
+from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, Unauthenticated, refuse
 from resolvers.ids import pk_of
 
@@ -283,3 +284,14 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
         rows = await write_events(models.ChatEventKind.CHAT_DELETED, chat, membership.user_id)
     await chat_events.publish(ctx.broker, rows)
     return chat
+
+
+async def chat_page(viewer: Viewer, size: int, after: tuple[datetime, int] | None) -> tuple[list[models.Chat], bool]:
+    """The viewer's chats, most recent activity first, after ``(last activity, id)``: one
+    statement, fetching one row more than asked to tell whether more follow."""
+    query = policy.visible_chats(viewer)
+    if after is not None:
+        at, pk = after
+        query = query.filter(Q(last_activity_at__lt=at) | Q(last_activity_at=at, id__lt=pk))
+    rows = list(await query.order_by("-last_activity_at", "-id").limit(size + 1))
+    return rows[:size], len(rows) > size

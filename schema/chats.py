@@ -12,7 +12,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import chat_events, messages, people, policy
+from resolvers import chat_events, chats, messages, people, policy
 from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from resolvers.ids import to_global_id
@@ -36,6 +36,26 @@ def _decode_message_cursor(cursor: str) -> int:
     if not raw.startswith(_CURSOR_PREFIX) or not rest.isdigit():
         raise BadUserInput("Unknown cursor: pass a `cursor` of this history.", argument="before")
     return int(rest)
+
+
+CHATS_DEFAULT = 50
+_CHAT_CURSOR_PREFIX = "chat:"
+
+
+def _chat_cursor(chat: models.Chat) -> str:
+    raw = f"{_CHAT_CURSOR_PREFIX}{chat.last_activity_at.isoformat()}|{chat.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_chat_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
+        at, _, pk = raw.removeprefix(_CHAT_CURSOR_PREFIX).partition("|")
+        if not raw.startswith(_CHAT_CURSOR_PREFIX):
+            raise ValueError(raw)
+        return dt.datetime.fromisoformat(at), int(pk)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise BadUserInput("Unknown cursor: pass a `cursor` of your chat list.", argument="after") from None
 
 
 @strawberry.type(description="A message of a chat. A deleted message stays in the history as a tombstone without text.")
@@ -249,13 +269,56 @@ class ChatQueries:
         return [types.User(model=u) for u in rows]
 
 
+@strawberry.type(description="A chat of your list, with its cursor.")
+class ChatEdge:
+    node: Chat = strawberry.field(description="The chat.")
+    cursor: str = strawberry.field(description="Pass as `after` to get the chats after this one.")
+
+
+@strawberry.type(description="Where a page of your chats stands.")
+class ChatPageInfo:
+    has_next_page: bool = strawberry.field(description="More chats (with older activity) follow this page.")
+    has_previous_page: bool = strawberry.field(description="Always false: pages go from the most recent activity.")
+    start_cursor: str | None = strawberry.field(description="The cursor of the first chat of the page.")
+    end_cursor: str | None = strawberry.field(description="The cursor of the last chat: pass it as `after`.")
+
+
+@strawberry.type(description="A page of your chats, most recent activity first.")
+class ChatConnection:
+    edges: list[ChatEdge] = strawberry.field(description="The chats, most recent activity first.")
+    page_info: ChatPageInfo = strawberry.field(description="Whether more follow, and the cursors.")
+
+
 @strawberry.type
 class ChatViewer:
-    @strawberry.field(description="Every chat you are in, most recent activity first, with unread counts.")
-    async def chats(self, info: Info) -> list[Chat]:
-        rows = await policy.visible_chats(info.context.viewer).order_by("-last_activity_at", "-id")
-        info.context.loaders.prime_many(info.context.loaders.chat_by_id, rows)
-        return [Chat(model=c) for c in rows]
+    @strawberry.field(
+        description="The chats you are in, most recent activity first (a new message moves a chat to the top), "
+        "with unread counts. A chat that moves while you page may show up again on a later page or be skipped: "
+        "refetch from the top after a `chatEvents` event instead."
+    )
+    async def chats(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="How many, 1-100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor`: the chats after that one.")] = None,
+    ) -> ChatConnection:
+        size = CHATS_DEFAULT if first is None else first
+        if not 1 <= size <= messages.PAGE_MAX:
+            raise BadUserInput(f"`first` is 1-{messages.PAGE_MAX}.", argument="first")
+        page, more = await chats.chat_page(
+            info.context.viewer, size, _decode_chat_cursor(after) if after is not None else None
+        )
+        info.context.loaders.prime_many(info.context.loaders.chat_by_id, page)
+        edges = [ChatEdge(node=Chat(model=c), cursor=_chat_cursor(c)) for c in page]
+        return ChatConnection(
+            edges=edges,
+            page_info=ChatPageInfo(
+                has_next_page=more,
+                has_previous_page=False,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
 
     @strawberry.field(description="Unread messages over all your chats (the sum of their `unreadCount`).")
     async def unread_chat_messages(self, info: Info) -> int:

@@ -21,13 +21,14 @@ from tests.test_statements import _count, _explain
 CHAT = """query C($id: ID!) { chat(id: $id) { id title unreadCount viewerIsAdmin createdBy { fullName }
   school { name } members { user { id } isAdmin } lastMessage { text } } }"""
 NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
-CHATS = "{ viewer { unreadChatMessages chats { id title unreadCount lastMessage { text } } } }"
+CHATS = """{ viewer { unreadChatMessages chats(first: 100) {
+  edges { node { id title unreadCount lastMessage { text } } } } } }"""
 HISTORY = """query H($id: ID!, $last: Int, $before: String) { chat(id: $id) { messages(last: $last, before: $before) {
   edges { cursor node { id text deleted author { fullName } } }
   pageInfo { hasPreviousPage hasNextPage startCursor endCursor } } } }"""
-LIST = """{ viewer { unreadChatMessages chats { title unreadCount lastActivityAt viewerIsAdmin
+LIST = """{ viewer { unreadChatMessages chats { edges { cursor node { title unreadCount lastActivityAt viewerIsAdmin
   lastMessage { text author { fullName } } createdBy { fullName } school { name }
-  members { isAdmin user { fullName } } } } }"""
+  members { isAdmin user { fullName } } } } } } }"""
 
 
 def _mutation(name: str, input_type: str, success: str) -> str:
@@ -68,6 +69,11 @@ async def _writes() -> tuple[int, ...]:
         await models.ChatEvent.all().count(),
         await models.AuditEntry.all().count(),
     )
+
+
+def nodes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chats of a ``viewer { chats { edges { node } } }`` answer."""
+    return [edge["node"] for edge in data["viewer"]["chats"]["edges"]]
 
 
 def _pk(global_id: str) -> int:
@@ -112,14 +118,14 @@ async def test_create_a_chat_members_see_it_others_do_not(
 
     seen = (await parent.data(CHAT, id=chat["id"]))["chat"]
     assert (seen["title"], seen["viewerIsAdmin"], seen["school"]["name"]) == ("5A maths", False, "School No. 1")
-    assert chat["id"] in [c["id"] for c in (await parent.data(CHATS))["viewer"]["chats"]]
+    assert chat["id"] in [c["id"] for c in nodes(await parent.data(CHATS))]
     # Not in it (the student, the school's own admin, another school's admin): not there at all.
     for outsider in (student, admin, await login_as(http, "admin2")):
         assert (await outsider.data(CHAT, id=chat["id"]))["chat"] is None
         assert (await outsider.data(NODE, id=chat["id"]))["node"] is None
     assert (await student.data(CHAT, id=chat["id"]))["chat"] is None
     assert (await student.data(NODE, id=chat["id"]))["node"] is None
-    assert chat["id"] not in [c["id"] for c in (await student.data(CHATS))["viewer"]["chats"]]
+    assert chat["id"] not in [c["id"] for c in nodes(await student.data(CHATS))]
 
 
 async def test_parent_cannot_start_a_chat_with_someone_elses_child(
@@ -241,11 +247,32 @@ async def test_chat_list_orders_by_last_activity(http: httpx.AsyncClient) -> Non
     _, client = await make_person(http, "Order Tester")
     older = await new_chat(client, "older", await user("parent"))
     newer = await new_chat(client, "newer", await user("parent"))
-    assert [c["id"] for c in (await client.data(CHATS))["viewer"]["chats"]] == [newer, older]
+    assert [c["id"] for c in nodes(await client.data(CHATS))] == [newer, older]
     await sent(client, older, "wake up")
-    listed = (await client.data(CHATS))["viewer"]["chats"]
+    listed = nodes(await client.data(CHATS))
     assert [c["id"] for c in listed] == [older, newer]
     assert listed[0]["lastMessage"] == {"text": "wake up"}
+
+
+PAGE = """query P($first: Int, $after: String) { viewer { chats(first: $first, after: $after) {
+  edges { cursor node { title } } pageInfo { hasNextPage endCursor } } } }"""
+
+
+async def test_chat_list_pages(http: httpx.AsyncClient) -> None:
+    _, client = await make_person(http, "Pager")
+    for i in range(5):
+        await new_chat(client, f"page {i}", await user("parent"))
+    first = (await client.data(PAGE, first=2))["viewer"]["chats"]
+    assert [e["node"]["title"] for e in first["edges"]] == ["page 4", "page 3"]
+    assert first["pageInfo"] == {"hasNextPage": True, "endCursor": first["edges"][-1]["cursor"]}
+    second = (await client.data(PAGE, first=2, after=first["pageInfo"]["endCursor"]))["viewer"]["chats"]
+    assert [e["node"]["title"] for e in second["edges"]] == ["page 2", "page 1"]
+    third = (await client.data(PAGE, first=2, after=second["pageInfo"]["endCursor"]))["viewer"]["chats"]
+    assert [e["node"]["title"] for e in third["edges"]] == ["page 0"]
+    assert third["pageInfo"]["hasNextPage"] is False
+    for bad in ({"first": 0}, {"first": 101}, {"after": "bm9wZQ"}):
+        body = await client.post(PAGE, **bad)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
 
 
 async def test_edit_and_delete_windows(teacher: Client, parent: Client) -> None:
@@ -289,7 +316,7 @@ async def test_removed_member_loses_the_chat_from_then_on(
     assert gid(await user("parent2"), "User") not in [m["user"]["id"] for m in removed["chat"]["members"]]
     assert (await other_parent.data(CHAT, id=chat))["chat"] is None
     assert (await other_parent.data(NODE, id=message))["node"] is None
-    assert chat not in [c["id"] for c in (await other_parent.data(CHATS))["viewer"]["chats"]]
+    assert chat not in [c["id"] for c in nodes(await other_parent.data(CHATS))]
     refused = await send(other_parent, chat, "still here?")
     nowhere = await send(other_parent, to_global_id("Chat", 10**9), "still here?")
     assert refused == nowhere  # exactly like a chat that does not exist
@@ -378,13 +405,13 @@ async def test_chat_list_statements_do_not_grow(http: httpx.AsyncClient, count_s
         for j in range(3):
             await sent(large_client, many, f"m{j}")
     other = await login_as(http, "parent")
-    for c in (await other.data(CHATS))["viewer"]["chats"][:2]:
+    for c in nodes(await other.data(CHATS))[:2]:
         await sent(other, c["id"], "unread for them")
     small, one = await _count(small_client, count_statements, LIST)
     large, four = await _count(large_client, count_statements, LIST)
-    assert len(one["viewer"]["chats"]) == 1
-    assert len(four["viewer"]["chats"]) == 4
-    assert sum(c["unreadCount"] for c in four["viewer"]["chats"]) >= 1
+    assert len(nodes(one)) == 1
+    assert len(nodes(four)) == 4
+    assert sum(c["unreadCount"] for c in nodes(four)) >= 1
     assert len(large) == len(small), _explain(small, large)
     assert len(small) <= 8, small
 
@@ -393,7 +420,7 @@ async def test_demo_chats_are_there_for_their_members_only(
     teacher: Client, parent: Client, other_parent: Client, student: Client, admin: Client
 ) -> None:
     def titles(data: dict[str, Any]) -> set[str]:
-        return {c["title"] for c in data["viewer"]["chats"]}
+        return {c["title"] for c in nodes(data)}
 
     for client in (teacher, parent, other_parent):
         assert "5A mathematics: parents" in titles(await client.data(CHATS))
@@ -401,3 +428,31 @@ async def test_demo_chats_are_there_for_their_members_only(
     assert "School No. 1 staff room" in titles(await admin.data(CHATS))
     assert "5A mathematics: parents" not in titles(await admin.data(CHATS))
     assert titles(await student.data(CHATS)) & {"5A mathematics: parents", "School No. 1 staff room"} == set()
+
+
+async def test_every_write_is_audited_with_the_school(teacher: Client, parent: Client, other_parent: Client) -> None:
+    chat = await new_chat(teacher, "audited", await user("parent"))
+    pk = _pk(chat)
+    await _run(teacher, RENAME, chatId=chat, title="audited, renamed")
+    await _run(teacher, ADD, chatId=chat, memberIds=[gid(await user("parent2"), "User")])
+    message = await sent(parent, chat, "to be edited")
+    await _run(parent, EDIT, messageId=message, text="edited")
+    await _run(parent, REMOVE_MESSAGE, messageId=message)
+    await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("parent2"), "User"))
+    await _run(parent, LEAVE, chatId=chat)
+    school = await models.School.get(name="School No. 1")
+    chat_entries = await models.AuditEntry.filter(object_type="Chat", object_id=pk).order_by("id")
+    assert [(e.action, e.school_id) for e in chat_entries] == [
+        ("chat.create", school.id),
+        ("chat.rename", school.id),
+        ("chat.members_add", school.id),
+        ("chat.member_remove", school.id),
+        ("chat.leave", school.id),
+    ]
+    message_entries = await models.AuditEntry.filter(object_type="Message", object_id=_pk(message)).order_by("id")
+    assert [(e.action, e.school_id, e.actor_id) for e in message_entries] == [
+        ("message.send", school.id, (await user("parent")).id),
+        ("message.edit", school.id, (await user("parent")).id),
+        ("message.delete", school.id, (await user("parent")).id),
+    ]
+    assert message_entries[1].details["before"] == "to be edited"
