@@ -456,3 +456,17 @@ async def test_every_write_is_audited_with_the_school(teacher: Client, parent: C
         ("message.delete", school.id, (await user("parent")).id),
     ]
     assert message_entries[1].details["before"] == "to be edited"
+
+
+async def test_history_statements_do_not_grow(
+    teacher: Client, parent: Client, other_parent: Client, count_statements: StatementCounter
+) -> None:
+    """A page of 2 messages by one author costs what a page of 20 by three authors costs."""
+    chat = await new_chat(teacher, "statements", await user("parent"), await user("parent2"))
+    for i in range(20):
+        await sent((teacher, parent, other_parent)[i % 3], chat, f"m{i}")
+    small, two = await _count(parent, count_statements, HISTORY, id=chat, last=2)
+    large, twenty = await _count(parent, count_statements, HISTORY, id=chat, last=20)
+    assert (len(two["chat"]["messages"]["edges"]), len(twenty["chat"]["messages"]["edges"])) == (2, 20)
+    assert len({e["node"]["author"]["fullName"] for e in twenty["chat"]["messages"]["edges"]}) == 3
+    assert len(large) == len(small), _explain(small, large)

@@ -10,8 +10,9 @@ import pytest
 
 import models
 from tests.chat_helpers import make_person, user
-from tests.conftest import Client, login_as
+from tests.conftest import Client, StatementCounter, login_as
 from tests.helpers import children_of, demo_student, gid, school_class
+from tests.test_statements import _count, _explain
 
 SEARCH = """
 query S($text: String, $category: PeopleCategory, $classId: ID, $limit: Int) {
@@ -138,3 +139,10 @@ async def test_demo_users_are_searchable(admin: Client) -> None:
     child = await demo_student("student")
     found = await _names(admin, text=child.full_name.split()[0].upper())
     assert child.full_name in found
+
+
+async def test_statements_do_not_grow_with_the_results(admin: Client, count_statements: StatementCounter) -> None:
+    small, one = await _count(admin, count_statements, SEARCH, limit=1)
+    large, many = await _count(admin, count_statements, SEARCH, limit=50)
+    assert (len(one["peopleSearch"]), len(many["peopleSearch"])) == (1, 50)
+    assert len(large) == len(small), _explain(small, large)
