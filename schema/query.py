@@ -11,7 +11,7 @@ from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
-from schema import absence, chats, diary, progress, remarks, types
+from schema import absence, chat_list, chats, diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -47,7 +47,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query(chats.ChatQueries):
+class Query(chat_list.ChatQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -11,7 +11,8 @@ import strawberry
 
 import models
 from resolvers import chat_events, events
-from schema import chats, diary, progress, remarks, types
+from schema import chat_events as chat_event_types
+from schema import diary, progress, remarks, types
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -140,6 +141,6 @@ class Subscription:
         self,
         info: Info,
         after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
-    ) -> AsyncGenerator[chats.ChatEvent, None]:
+    ) -> AsyncGenerator[chat_event_types.ChatEvent, None]:
         async for delivery in chat_events.chat_events(info.context, after):
-            yield chats.ChatEvent(row=delivery.row, share_key=delivery.share)
+            yield chat_event_types.ChatEvent(row=delivery.row, share_key=delivery.share)

@@ -8,7 +8,7 @@ import strawberry
 import models
 from resolvers import policy
 from resolvers.errors import Unauthenticated
-from schema.chats import ChatViewer
+from schema.chat_list import ChatViewer
 from schema.enums import Role
 from schema.types import Info, School, Student, TeachingAssignment, User
 
