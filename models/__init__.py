@@ -11,6 +11,7 @@ from models.attendance import (
     AttendanceStatus,
 )
 from models.audit import AuditEntry
+from models.chat import Chat, ChatEvent, ChatEventKind, ChatMember, Message
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.notification import (
     Channel,
@@ -47,7 +48,7 @@ from models.school import (
     Term,
 )
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
-from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, User
+from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, User, fold_name
 
 __all__ = [
     "AbsenceNotice",
@@ -66,6 +67,10 @@ __all__ = [
     "BellPeriod",
     "BellVariant",
     "Channel",
+    "Chat",
+    "ChatEvent",
+    "ChatEventKind",
+    "ChatMember",
     "DayOff",
     "DayOffKind",
     "DeliveryStatus",
@@ -87,6 +92,7 @@ __all__ = [
     "MeetingAnswer",
     "MeetingClass",
     "MeetingResponse",
+    "Message",
     "Notification",
     "NotificationCategory",
     "NotificationDelivery",
@@ -114,6 +120,7 @@ __all__ = [
     "TermGradeRevision",
     "TimetableSlot",
     "User",
+    "fold_name",
 ]
 
 MODEL_MODULES = [
@@ -121,6 +128,7 @@ MODEL_MODULES = [
     "models.announcement",
     "models.attendance",
     "models.audit",
+    "models.chat",
     "models.journal",
     "models.notification",
     "models.outbox",

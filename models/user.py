@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+from tortoise.signals import pre_save
 
 if TYPE_CHECKING:
     from models.school import District, School
@@ -29,9 +32,30 @@ class User(Model):
     email = fields.CharField(max_length=254, null=True)
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # ``fold_name(full_name)``, kept by ``_fold_on_save`` (set it yourself in ``bulk_create``):
+    # name search is a prefix match on its words, case-insensitive in every script and database.
+    name_folded = fields.CharField(max_length=200, default="", db_default="", db_index=True)
 
     class Meta:
         table = "user_account"
+
+
+_WORD_BREAK = re.compile(r"[\W_]+")
+
+
+def fold_name(text: str) -> str:
+    """The words of ``text`` case-folded (``str.casefold``, any script) and NFKC-normalised,
+    joined by single spaces: "Пётр  ИВАНОВ-Сидоров" -> "пётр иванов сидоров". A database's own
+    lower()/LIKE folds ASCII only (SQLite) or depends on the server's locale (PostgreSQL)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(word for word in _WORD_BREAK.split(folded) if word)
+
+
+@pre_save(User)
+async def _fold_on_save(sender: type[User], instance: User, using_db: Any, update_fields: list[str] | None) -> None:
+    instance.name_folded = fold_name(instance.full_name)[:200]
+    if update_fields and "full_name" in update_fields and "name_folded" not in update_fields:
+        update_fields.append("name_folded")
 
 
 class RoleGrant(Model):

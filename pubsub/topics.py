@@ -18,3 +18,9 @@ def class_topic(class_id: int) -> str:
 def user_topic(user_id: int) -> str:
     """A user's own inbox: a wake-up for each new notification."""
     return f"{PREFIX}:user:{user_id}"
+
+
+def user_chats_topic(user_id: int) -> str:
+    """Chat events of every chat one user is in (one topic per person, not per chat: a
+    subscriber need not resubscribe when they join or leave a chat)."""
+    return f"{PREFIX}:chats:user:{user_id}"

@@ -16,8 +16,8 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 import models
+from resolvers import demo_chats, lesson_plan, rollups, timetable
 from resolvers import demo_data as data
-from resolvers import lesson_plan, rollups, timetable
 from resolvers.auth import hash_password
 from resolvers.demo_notices import seed_notice_board
 
@@ -81,6 +81,10 @@ async def reset_database() -> None:
         models.MeetingClass,
         models.Meeting,
         models.Announcement,
+        models.ChatEvent,
+        models.ChatMember,
+        models.Message,
+        models.Chat,
         models.OutboxEvent,
         models.AuditEntry,
         models.Remark,
@@ -166,6 +170,7 @@ async def _seed(plan: _Plan, per_class: int) -> None:
     await _seed_remarks(plan)
     await _seed_access_requests(plan)
     await seed_notice_board(plan.today)
+    await demo_chats.seed_chats(await models.School.get(name=next(iter(SCHOOLS))))
     del rng
 
 
@@ -328,11 +333,25 @@ async def _seed_people(
     # The demo parent's second child is the first student of 6B (School No. 1).
     seen = set()
     for _class_name, student_login, full_name, guardians in specs:
-        users.append(models.User(login=student_login, full_name=full_name, password_hash=plan.password_hash))
+        users.append(
+            models.User(
+                login=student_login,
+                full_name=full_name,
+                name_folded=models.fold_name(full_name),
+                password_hash=plan.password_hash,
+            )
+        )
         for login, name in guardians:
             if not (number == 1 and login == "p1-6b-01") and login not in seen:
                 seen.add(login)
-                users.append(models.User(login=login, full_name=name, password_hash=plan.password_hash))
+                users.append(
+                    models.User(
+                        login=login,
+                        full_name=name,
+                        name_folded=models.fold_name(name),
+                        password_hash=plan.password_hash,
+                    )
+                )
     await models.User.bulk_create(users, batch_size=BATCH)
     ids = dict(await models.User.filter(login__in=[u.login for u in users]).values_list("login", "id"))
     await models.RoleGrant.bulk_create(

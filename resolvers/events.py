@@ -245,12 +245,16 @@ async def sample_outbox() -> None:
 
 
 async def run_relay(broker: Broker, interval: float = 1.0, sample_every: int = 5) -> None:
-    """Forever, in the background of every server process; every ``sample_every`` rounds it
-    also samples the outbox gauges (after publishing, so the lag is what the relay left)."""
+    """Forever, in the background of every server process: the diary outbox and the chat one;
+    every ``sample_every`` rounds it also samples the outbox gauges (after publishing, so the
+    lag is what the relay left)."""
+    # Imported here: resolvers.chat_events builds its stream on this module's helpers.
+    from resolvers.chat_events import relay_pending as relay_chat_events
+
     rounds = 0
     while True:
         try:
-            count = await relay_pending(broker)
+            count = await relay_pending(broker) + await relay_chat_events(broker)
             if rounds % sample_every == 0:
                 await sample_outbox()
         except Exception:  # the database may be briefly unreachable: try again next round

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Max
 from tortoise.models import Model
 
 import models
@@ -168,6 +169,12 @@ class Loaders:
     academic_years_by_school: DataLoader[int, list[models.AcademicYear]]
     terms_by_year: DataLoader[int, list[models.Term]]
     short_days_by_school: DataLoader[RangeKey, list[models.ShortDay]]
+    chat_by_id: DataLoader[int, models.Chat | None]
+    message_by_id: DataLoader[int, models.Message | None]
+    members_by_chat: DataLoader[int, list[models.ChatMember]]
+    last_message_by_chat: DataLoader[int, models.Message | None]
+    unread_by_chat: DataLoader[int, int]
+    membership_by_chat: DataLoader[int, models.ChatMember | None]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -434,6 +441,52 @@ class Loaders:
         found = {int(row["id"]) for row in rows}
         return [i in found for i in ids]
 
+    async def _members_by_chat(self, ids: list[int]) -> list[list[models.ChatMember]]:
+        """Current members of each chat, by name, with their users (primed): one statement."""
+        rows = (
+            await models.ChatMember.filter(chat_id__in=set(ids), removed_at__isnull=True)
+            .select_related("user")
+            .order_by("user__full_name", "user_id")
+        )
+        self.prime_many(self.user_by_id, [m.user for m in rows])
+        grouped = _group(rows, lambda m: m.chat_id)
+        return [grouped.get(i, []) for i in ids]
+
+    async def _last_message_by_chat(self, ids: list[int]) -> list[models.Message | None]:
+        """The newest message (tombstones too) of each chat, with its author: one statement."""
+        newest = models.Message.filter(chat_id__in=set(ids)).group_by("chat_id").annotate(newest=Max("id"))
+        rows = await models.Message.filter(id__in=Subquery(newest.values("newest"))).select_related("author")
+        found = {m.chat_id: m for m in rows}
+        self.prime_many(self.message_by_id, rows)
+        self.prime_many(self.user_by_id, [m.author for m in rows])
+        return [found.get(i) for i in ids]
+
+    async def _unread_by_chat(self, ids: list[int]) -> list[int]:
+        """The viewer's unread messages per chat: newer than their read position, not their
+        own, not deleted. One grouped statement for every chat of a list."""
+        uid = self.viewer.user_id if self.viewer.user_id is not None else policy.NOBODY
+        rows = await sql.fetch(_UNREAD_SQL.format(ids=sql.placeholders(len(set(ids)))), [uid, *set(ids), uid])
+        counts = {int(r["chat_id"]): int(r["unread"]) for r in rows}
+        return [counts.get(i, 0) for i in ids]
+
+    async def _membership_by_chat(self, ids: list[int]) -> list[models.ChatMember | None]:
+        """The viewer's current membership of each chat."""
+        rows = await models.ChatMember.filter(
+            chat_id__in=set(ids), user_id=self.viewer.user_id, removed_at__isnull=True
+        )
+        found = {m.chat_id: m for m in rows}
+        return [found.get(i) for i in ids]
+
+
+_UNREAD_SQL = """
+SELECT m.chat_id AS chat_id, COUNT(*) AS unread
+FROM chat_message m
+JOIN chat_member cm ON cm.chat_id = m.chat_id AND cm.user_id = ? AND cm.removed_at IS NULL
+WHERE m.chat_id IN ({ids}) AND m.id > COALESCE(cm.last_read_message_id, 0)
+  AND m.author_id <> ? AND m.deleted_at IS NULL
+GROUP BY m.chat_id
+"""
+
 
 _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "user_by_id": lambda loaders: DataLoader(_by_id(models.User)),
@@ -493,4 +546,10 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     ),
     "terms_by_year": lambda loaders: DataLoader(_by_key(models.Term, "academic_year_id", "start_date", "id")),
     "short_days_by_school": lambda loaders: DataLoader(loaders._short_days_by_school),
+    "chat_by_id": lambda loaders: DataLoader(_by_id(models.Chat)),
+    "message_by_id": lambda loaders: DataLoader(_by_id(models.Message)),
+    "members_by_chat": lambda loaders: DataLoader(loaders._members_by_chat),
+    "last_message_by_chat": lambda loaders: DataLoader(loaders._last_message_by_chat),
+    "unread_by_chat": lambda loaders: DataLoader(loaders._unread_by_chat),
+    "membership_by_chat": lambda loaders: DataLoader(loaders._membership_by_chat),
 }

@@ -12,7 +12,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
-from schema import announcements, deliveries, diary, meetings, notifications, remarks, types
+from schema import announcements, chats, deliveries, diary, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.live import shared_execution
 from schema.metrics import OperationMetrics, counted
@@ -85,6 +85,8 @@ def build_schema(*, production: bool = False, tracing: bool = False) -> strawber
             meetings.Meeting,
             notifications.Notification,
             deliveries.NotificationDelivery,
+            chats.Chat,
+            chats.ChatMessage,
         ],
         extensions=extensions,
         exception_handlers=counted(EXCEPTION_HANDLERS),

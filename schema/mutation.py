@@ -12,6 +12,7 @@ from schema.announcements import AnnouncementMutations
 from schema.attendance import AttendanceMutations
 from schema.bells import BellMutations
 from schema.calendar import CalendarMutations
+from schema.chat_mutations import ChatMutations
 from schema.days_off import DayOffMutations
 from schema.enrolment import EnrolmentMutations
 from schema.grades import GradeMutations
@@ -43,5 +44,6 @@ class Mutation(
     CalendarMutations,
     DayOffMutations,
     BellMutations,
+    ChatMutations,
 ):
     pass

@@ -17,6 +17,8 @@ from schema import (
     announcements,
     bells,
     calendar,
+    chat_list,
+    chats,
     deliveries,
     diary,
     meetings,
@@ -56,6 +58,8 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "AcademicYear": (policy.visible_academic_years, lambda m: calendar.AcademicYear(model=m)),
     "DayOff": (policy.visible_days_off, lambda m: types.DayOff(model=m)),
     "ShortDay": (policy.visible_short_days, lambda m: bells.ShortDay(model=m)),
+    "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
+    "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
 }
 
 
@@ -70,7 +74,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query(access.AccessRequestQueries, deliveries.NotificationQueries):
+class Query(access.AccessRequestQueries, deliveries.NotificationQueries, chat_list.ChatQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -10,7 +10,8 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import events, inbox
+from resolvers import chat_events, events, inbox
+from schema import chat_events as chat_event_types
 from schema import diary, notifications, progress, remarks, types
 from schema.permissions import IsAuthenticated
 
@@ -156,3 +157,20 @@ class Subscription:
     ) -> AsyncGenerator[notifications.NotificationEvent, None]:
         async for arrival in inbox.notification_events(info.context, after):
             yield notifications.NotificationEvent(model=arrival.notification)
+
+    @strawberry.subscription(
+        description=(
+            "Every event of every chat you are in: messages added, edited, deleted; members added, removed; chats "
+            "renamed, deleted. Checked as each event is delivered: once you leave or are removed you get that "
+            "MEMBER_REMOVED and nothing more of the chat. `after` resumes like `diaryEvents` (unknown cursor: "
+            "BAD_USER_INPUT)."
+        ),
+        permission_classes=[IsAuthenticated],
+    )
+    async def chat_events(
+        self,
+        info: Info,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
+    ) -> AsyncGenerator[chat_event_types.ChatEvent, None]:
+        async for delivery in chat_events.chat_events(info.context, after):
+            yield chat_event_types.ChatEvent(row=delivery.row, share_key=delivery.share)

@@ -10,6 +10,7 @@ from resolvers import policy
 from resolvers.errors import Unauthenticated
 from schema.access import ViewerAccessRequests
 from schema.announcements import AnnouncementViewer
+from schema.chat_list import ChatViewer
 from schema.enums import Role
 from schema.meetings import MeetingViewer
 from schema.notifications import NotificationViewer
@@ -18,7 +19,7 @@ from schema.types import Info, School, Student, TeachingAssignment, User
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")
-class Viewer(ViewerAccessRequests, DistrictViewer, AnnouncementViewer, MeetingViewer, NotificationViewer):
+class Viewer(ViewerAccessRequests, DistrictViewer, AnnouncementViewer, MeetingViewer, NotificationViewer, ChatViewer):
     user_id: strawberry.Private[int]
 
     @strawberry.field(description="The logged-in user.")

@@ -1,0 +1,204 @@
+"""Messages: send, edit and delete (by the author within a window; admins delete any time),
+the history page, and each member's read position.
+
+``message_sent`` is the one place a committed new message passes through: hook
+notifications there."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers import audit, chat_events, policy, sql
+from resolvers.chats import visible_chat, write_events
+from resolvers.clock import now_utc
+from resolvers.context import Context, Viewer
+from resolvers.errors import NotFound, Problem, refuse
+from resolvers.ids import pk_of, to_global_id
+
+MAX_TEXT = 4000
+EDIT_WINDOW = timedelta(hours=24)
+DELETE_WINDOW = timedelta(hours=24)
+PAGE_DEFAULT = 30
+PAGE_MAX = 100
+MESSAGE_NOT_FOUND = "No such message."
+
+_LINK = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def links(text: str) -> list[str]:
+    """The http(s) addresses in a message, in order, without trailing punctuation."""
+    return [m.group(0).rstrip(".,;:!?)]}") for m in _LINK.finditer(text)]
+
+
+def _check_text(text: str, problems: list[Problem]) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        problems.append(("text", "TEXT_EMPTY", "Write something."))
+    elif len(cleaned) > MAX_TEXT:
+        problems.append(("text", "TEXT_TOO_LONG", f"A message has at most {MAX_TEXT} characters."))
+    return cleaned
+
+
+async def message_sent(ctx: Context, message: models.Message, chat: models.Chat, rows: list[models.ChatEvent]) -> None:
+    """After the commit of a new message: publish it to the members. The one place to hook
+    notifications of new messages (the recipients are ``chat_events.recipients(rows)``)."""
+    await chat_events.publish(ctx.broker, rows)
+
+
+async def send_message(ctx: Context, chat_id: str, text: str) -> models.Message:
+    chat, membership = await visible_chat(ctx, chat_id)
+    problems: list[Problem] = []
+    cleaned = _check_text(text, problems)
+    if problems:
+        raise refuse(problems)
+    async with in_transaction():
+        message = await models.Message.create(chat_id=chat.id, author_id=membership.user_id, text=cleaned)
+        await models.Chat.filter(id=chat.id).update(last_activity_at=message.created_at)
+        await audit.record(
+            ctx.viewer,
+            "message.send",
+            "Message",
+            message.id,
+            {"chat": chat.id, "length": len(cleaned)},
+            school_id=chat.school_id,
+        )
+        rows = await write_events(models.ChatEventKind.MESSAGE_ADDED, chat, membership.user_id, message=message)
+    await message_sent(ctx, message, chat, rows)
+    return message
+
+
+async def _own_message(ctx: Context, message_id: str) -> tuple[models.Message, models.Chat, models.ChatMember]:
+    pk = pk_of(message_id, "ChatMessage")
+    message = await models.Message.filter(id=pk).first() if pk else None
+    if message is None:
+        raise NotFound(MESSAGE_NOT_FOUND, "MESSAGE_NOT_FOUND")
+    try:
+        chat, membership = await visible_chat(ctx, _chat_gid(message.chat_id))
+    except NotFound:
+        raise NotFound(MESSAGE_NOT_FOUND, "MESSAGE_NOT_FOUND") from None
+    return message, chat, membership
+
+
+def _chat_gid(chat_id: int) -> str:
+    return to_global_id("Chat", chat_id)
+
+
+async def edit_message(ctx: Context, message_id: str, text: str) -> models.Message:
+    message, chat, membership = await _own_message(ctx, message_id)
+    problems: list[Problem] = []
+    if message.author_id != membership.user_id:
+        problems.append(("messageId", "NOT_AUTHOR", "Only its author can edit a message."))
+    elif message.deleted_at is not None:
+        problems.append(("messageId", "MESSAGE_DELETED", "The message was deleted."))
+    elif now_utc() - message.created_at > EDIT_WINDOW:
+        problems.append(("messageId", "EDIT_WINDOW_CLOSED", "Messages can be edited for 24 hours after sending."))
+    cleaned = _check_text(text, problems)
+    if problems:
+        raise refuse(problems)
+    if cleaned == message.text:
+        return message
+    async with in_transaction():
+        before = message.text
+        message.text, message.edited_at = cleaned, now_utc()
+        await message.save(update_fields=["text", "edited_at"])
+        await audit.record(
+            ctx.viewer,
+            "message.edit",
+            "Message",
+            message.id,
+            {"chat": chat.id, "before": before},
+            school_id=chat.school_id,
+        )
+        rows = await write_events(models.ChatEventKind.MESSAGE_EDITED, chat, membership.user_id, message=message)
+    await chat_events.publish(ctx.broker, rows)
+    return message
+
+
+async def delete_message(ctx: Context, message_id: str) -> models.Message:
+    """The tombstone stays (who and when, without the text); the text is kept in the audit
+    trail only."""
+    message, chat, membership = await _own_message(ctx, message_id)
+    if message.deleted_at is not None:
+        return message
+    own_in_window = message.author_id == membership.user_id and now_utc() - message.created_at <= DELETE_WINDOW
+    if not (own_in_window or membership.is_admin):
+        code, text = (
+            ("DELETE_WINDOW_CLOSED", "Your messages can be deleted for 24 hours after sending.")
+            if message.author_id == membership.user_id
+            else ("NOT_AUTHOR", "Only its author (or a chat admin) can delete a message.")
+        )
+        raise refuse([("messageId", code, text)])
+    async with in_transaction():
+        before = message.text
+        message.text, message.deleted_at = "", now_utc()
+        await message.save(update_fields=["text", "deleted_at"])
+        await audit.record(
+            ctx.viewer,
+            "message.delete",
+            "Message",
+            message.id,
+            {"chat": chat.id, "author": message.author_id, "before": before},
+            school_id=chat.school_id,
+        )
+        rows = await write_events(models.ChatEventKind.MESSAGE_DELETED, chat, membership.user_id, message=message)
+    await chat_events.publish(ctx.broker, rows)
+    return message
+
+
+async def mark_read(ctx: Context, chat_id: str, message_id: str | None) -> models.Chat:
+    """Move the viewer's read position to ``message_id`` (default: the newest message). It only
+    moves forward: marking an older message read changes nothing. Not audited (it changes
+    nobody's data but the viewer's own counter)."""
+    chat, membership = await visible_chat(ctx, chat_id)
+    if message_id is not None:
+        pk = pk_of(message_id, "ChatMessage")
+        target = await models.Message.filter(id=pk, chat_id=chat.id).first() if pk else None
+        if target is None:
+            raise NotFound(MESSAGE_NOT_FOUND, "MESSAGE_NOT_FOUND")
+    else:
+        target = await models.Message.filter(chat_id=chat.id).order_by("-id").first()
+    if target is not None:
+        # Conditional: of two devices marking at once, the further position stays.
+        await models.ChatMember.filter(
+            Q(last_read_message_id__isnull=True) | Q(last_read_message_id__lt=target.id), id=membership.id
+        ).update(last_read_message_id=target.id)
+    return chat
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[models.Message]  # newest first
+    has_older: bool
+
+
+async def history(chat: models.Chat, last: int | None, before: int | None) -> Page:
+    """Up to ``last`` messages older than the message ``before`` (the newest when omitted),
+    newest first. One statement: one row more than asked tells whether older ones exist."""
+    size = PAGE_DEFAULT if last is None else last
+    query = models.Message.filter(chat_id=chat.id)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    rows = await query.order_by("-id").limit(size + 1)
+    return Page(list(rows[:size]), len(rows) > size)
+
+
+_UNREAD_TOTAL_SQL = """
+SELECT COUNT(*) AS unread
+FROM chat_message m
+JOIN chat_member cm ON cm.chat_id = m.chat_id AND cm.user_id = ? AND cm.removed_at IS NULL
+JOIN chat c ON c.id = m.chat_id AND c.deleted_at IS NULL
+WHERE m.id > COALESCE(cm.last_read_message_id, 0) AND m.author_id <> ? AND m.deleted_at IS NULL
+"""
+
+
+async def unread_total(viewer: Viewer) -> int:
+    """Unread messages over all the viewer's chats: one statement."""
+    uid = viewer.user_id if viewer.user_id is not None else policy.NOBODY
+    rows = await sql.fetch(_UNREAD_TOTAL_SQL, [uid, uid])
+    return int(rows[0]["unread"]) if rows else 0

@@ -1,0 +1,81 @@
+"""People search: whom the viewer can add to a chat, by the first letters of a name and/or
+by category (a class's parents, teachers or students; the administration)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise.expressions import Q, Subquery
+
+import models
+from resolvers import policy
+from resolvers.clock import today_utc
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.ids import pk_of
+
+LIMIT_DEFAULT = 20
+LIMIT_MAX = 100
+MAX_QUERY = 100
+
+
+class PeopleCategory(StrEnum):
+    PARENTS_OF_CLASS = "PARENTS_OF_CLASS"
+    TEACHERS_OF_CLASS = "TEACHERS_OF_CLASS"
+    STUDENTS_OF_CLASS = "STUDENTS_OF_CLASS"
+    ADMINISTRATION = "ADMINISTRATION"
+
+
+def name_matches(query: str) -> Q:
+    """Every word of ``query`` starts some word of the name: "ив" finds "Иван Петров" and
+    "Пётр Иванов"; "ив пет" only the first. Matched on the folded name (``fold_name``), so
+    it is case-insensitive in every script on every database."""
+    condition = Q()
+    for word in models.fold_name(query).split():
+        condition &= Q(name_folded__startswith=word) | Q(name_folded__contains=" " + word)
+    return condition
+
+
+def _in_category(category: PeopleCategory, class_id: int | None) -> Q:
+    if category is PeopleCategory.ADMINISTRATION:
+        return Q(id__in=Subquery(models.RoleGrant.filter(role=models.Role.SCHOOL_ADMIN).values("user_id")))
+    today = today_utc()
+    current = models.Enrollment.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today), school_class_id=class_id, start_date__lte=today
+    ).values("student_id")
+    if category is PeopleCategory.PARENTS_OF_CLASS:
+        guardians = models.Guardianship.filter(revoked_at__isnull=True, student_id__in=Subquery(current))
+        return Q(id__in=Subquery(guardians.values("guardian_id")))
+    if category is PeopleCategory.STUDENTS_OF_CLASS:
+        students = models.Student.filter(id__in=Subquery(current), user_id__isnull=False)
+        return Q(id__in=Subquery(students.values("user_id")))
+    assigned = models.TeachingAssignment.filter(school_class_id=class_id).values("teacher_id")
+    homeroom = models.SchoolClass.filter(id=class_id).values("homeroom_teacher_id")
+    return Q(id__in=Subquery(assigned)) | Q(id__in=Subquery(homeroom))
+
+
+async def search(
+    ctx: Context, query: str | None, category: PeopleCategory | None, class_id: str | None, limit: int | None
+) -> list[models.User]:
+    """Only people the viewer may reach (``policy.reachable_users``), by name then id. A class
+    the viewer cannot see finds nobody, like a class that does not exist."""
+    text = (query or "").strip()
+    if len(text) > MAX_QUERY:
+        raise BadUserInput(f"Type at most {MAX_QUERY} characters.", argument="query")
+    size = LIMIT_DEFAULT if limit is None else limit
+    if not 1 <= size <= LIMIT_MAX:
+        raise BadUserInput(f"`limit` is 1-{LIMIT_MAX}.", argument="limit")
+    scope = policy.reachable_users(ctx.viewer)
+    if text:
+        scope = scope.filter(name_matches(text))
+    if category is not None:
+        needs_class = category is not PeopleCategory.ADMINISTRATION
+        class_pk = pk_of(class_id, "SchoolClass") if class_id else None
+        if needs_class and class_id is None:
+            raise BadUserInput("Say which class (`classId`).", argument="classId")
+        if needs_class and (
+            class_pk is None or not await policy.visible_classes(ctx.viewer).filter(id=class_pk).exists()
+        ):
+            return []
+        scope = scope.filter(_in_category(category, class_pk))
+    return list(await scope.order_by("full_name", "id").limit(size))

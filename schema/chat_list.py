@@ -1,0 +1,147 @@
+"""The viewer's chat list (a connection with unread counts) and people search."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+import models
+from resolvers import chats, messages, people, policy
+from resolvers.errors import BadUserInput
+from resolvers.ids import pk_of
+from schema import types
+from schema.chats import Chat
+from schema.permissions import IsAuthenticated
+
+Info = types.Info
+
+CHATS_DEFAULT = 50
+_CHAT_CURSOR_PREFIX = "chat:"
+
+
+def _chat_cursor(chat: models.Chat) -> str:
+    raw = f"{_CHAT_CURSOR_PREFIX}{chat.last_activity_at.isoformat()}|{chat.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_chat_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
+        at, _, pk = raw.removeprefix(_CHAT_CURSOR_PREFIX).partition("|")
+        if not raw.startswith(_CHAT_CURSOR_PREFIX):
+            raise ValueError(raw)
+        return dt.datetime.fromisoformat(at), int(pk)
+    except (binascii.Error, UnicodeError, ValueError):
+        raise BadUserInput("Unknown cursor: pass a `cursor` of your chat list.", argument="after") from None
+
+
+@strawberry.enum(description="Whom to list in `peopleSearch`.")
+class PeopleCategory(Enum):
+    PARENTS_OF_CLASS = strawberry.enum_value("PARENTS_OF_CLASS", description="The guardians of a class's students.")
+    TEACHERS_OF_CLASS = strawberry.enum_value(
+        "TEACHERS_OF_CLASS", description="The teachers of a class (any subject) and its homeroom teacher."
+    )
+    STUDENTS_OF_CLASS = strawberry.enum_value("STUDENTS_OF_CLASS", description="A class's students who have a login.")
+    ADMINISTRATION = strawberry.enum_value("ADMINISTRATION", description="The school's administrators.")
+
+
+@strawberry.type
+class ChatQueries:
+    @strawberry.field(
+        description="A chat you are a member of; null when it does not exist, was deleted, or you are not (or no "
+        "longer) in it.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def chat(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A `Chat` id.")]
+    ) -> Chat | None:
+        pk = pk_of(id, "Chat")
+        row = await policy.visible_chats(info.context.viewer).filter(id=pk).first() if pk else None
+        return Chat(model=row) if row else None
+
+    @strawberry.field(
+        description="People you can add to a chat, by name then id: the first letters of any word of their name "
+        '(case-insensitive, any script; "ив" finds "Иван Петров" and "Пётр Иванов"), and/or a category. Only '
+        "people you may reach: your school; a parent reaches their children's teachers, their classes' parents and "
+        "the administration; a student their class's teachers and classmates. BAD_USER_INPUT without `classId` for "
+        "a class category.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def people_search(
+        self,
+        info: Info,
+        query: Annotated[
+            str | None, strawberry.argument(description="The first letters of one or more words of the name.")
+        ] = None,
+        category: Annotated[PeopleCategory | None, strawberry.argument(description="Only this group.")] = None,
+        class_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The `SchoolClass` of a class category.")
+        ] = None,
+        limit: Annotated[int | None, strawberry.argument(description="At most this many, 1-100 (default 20).")] = None,
+    ) -> list[types.User]:
+        rows = await people.search(
+            info.context, query, people.PeopleCategory(category.name) if category else None, class_id, limit
+        )
+        info.context.loaders.prime_many(info.context.loaders.user_by_id, rows)
+        return [types.User(model=u) for u in rows]
+
+
+@strawberry.type(description="A chat of your list, with its cursor.")
+class ChatEdge:
+    node: Chat = strawberry.field(description="The chat.")
+    cursor: str = strawberry.field(description="Pass as `after` to get the chats after this one.")
+
+
+@strawberry.type(description="Where a page of your chats stands.")
+class ChatPageInfo:
+    has_next_page: bool = strawberry.field(description="More chats (with older activity) follow this page.")
+    has_previous_page: bool = strawberry.field(description="Always false: pages go from the most recent activity.")
+    start_cursor: str | None = strawberry.field(description="The cursor of the first chat of the page.")
+    end_cursor: str | None = strawberry.field(description="The cursor of the last chat: pass it as `after`.")
+
+
+@strawberry.type(description="A page of your chats, most recent activity first.")
+class ChatConnection:
+    edges: list[ChatEdge] = strawberry.field(description="The chats, most recent activity first.")
+    page_info: ChatPageInfo = strawberry.field(description="Whether more follow, and the cursors.")
+
+
+@strawberry.type
+class ChatViewer:
+    @strawberry.field(
+        description="The chats you are in, most recent activity first (a new message moves a chat to the top), "
+        "with unread counts. A chat that moves while you page may show up again on a later page or be skipped: "
+        "refetch from the top after a `chatEvents` event instead."
+    )
+    async def chats(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="How many, 1-100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor`: the chats after that one.")] = None,
+    ) -> ChatConnection:
+        size = CHATS_DEFAULT if first is None else first
+        if not 1 <= size <= messages.PAGE_MAX:
+            raise BadUserInput(f"`first` is 1-{messages.PAGE_MAX}.", argument="first")
+        page, more = await chats.chat_page(
+            info.context.viewer, size, _decode_chat_cursor(after) if after is not None else None
+        )
+        info.context.loaders.prime_many(info.context.loaders.chat_by_id, page)
+        edges = [ChatEdge(node=Chat(model=c), cursor=_chat_cursor(c)) for c in page]
+        return ChatConnection(
+            edges=edges,
+            page_info=ChatPageInfo(
+                has_next_page=more,
+                has_previous_page=False,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="Unread messages over all your chats (the sum of their `unreadCount`).")
+    async def unread_chat_messages(self, info: Info) -> int:
+        return await messages.unread_total(info.context.viewer)

@@ -1,0 +1,194 @@
+"""Chats, the read side: Chat, ChatMember, ChatMessage and a chat's history as a connection.
+The viewer's chat list and people search are in ``schema/chat_list.py``, the event of
+`chatEvents` in ``schema/chat_events.py``, the mutations in ``schema/chat_mutations.py``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+import models
+from resolvers import messages
+from resolvers.clock import now_utc
+from resolvers.errors import BadUserInput
+from schema import types
+
+Info = types.Info
+_CURSOR_PREFIX = "message:"
+
+
+def message_cursor(message_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{message_id}".encode()).decode().rstrip("=")
+
+
+def _decode_message_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raw = ""
+    rest = raw[len(_CURSOR_PREFIX) :]
+    if not raw.startswith(_CURSOR_PREFIX) or not rest.isdigit():
+        raise BadUserInput("Unknown cursor: pass a `cursor` of this history.", argument="before")
+    return int(rest)
+
+
+@strawberry.type(description="A message of a chat. A deleted message stays in the history as a tombstone without text.")
+class ChatMessage(types.Node):
+    model: strawberry.Private[models.Message]
+
+    @strawberry.field(description="The chat it was sent in.")
+    async def chat(self, info: Info) -> Chat:
+        chat = await info.context.loaders.chat_by_id.load(self.model.chat_id)
+        return Chat(model=types._must(chat, "chat"))
+
+    @strawberry.field(description="Who sent it.")
+    async def author(self, info: Info) -> types.User:
+        user = await info.context.loaders.user_by_id.load(self.model.author_id)
+        return types.User(model=types._must(user, "author"))
+
+    @strawberry.field(description="The text (up to 4,000 characters); null once deleted.")
+    def text(self) -> str | None:
+        return None if self.model.deleted_at is not None else self.model.text
+
+    @strawberry.field(description="The http(s) links in the text, in order (empty once deleted).")
+    def links(self) -> list[str]:
+        return [] if self.model.deleted_at is not None else messages.links(self.model.text)
+
+    @strawberry.field(description="When it was sent.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When its text was last edited; null if never.")
+    def edited_at(self) -> dt.datetime | None:
+        return self.model.edited_at
+
+    @strawberry.field(description="When it was deleted; null while it is not.")
+    def deleted_at(self) -> dt.datetime | None:
+        return self.model.deleted_at
+
+    @strawberry.field(description='True once deleted: show a tombstone ("message deleted").')
+    def deleted(self) -> bool:
+        return self.model.deleted_at is not None
+
+    @strawberry.field(description="Whether you can still edit it: your own, not deleted, sent less than 24 hours ago.")
+    def editable(self, info: Info) -> bool:
+        return (
+            self.model.author_id == info.context.viewer.user_id
+            and self.model.deleted_at is None
+            and now_utc() - self.model.created_at <= messages.EDIT_WINDOW
+        )
+
+
+@strawberry.type(description="A person in a chat.")
+class ChatMember:
+    model: strawberry.Private[models.ChatMember]
+
+    @strawberry.field(description="The person.")
+    async def user(self, info: Info) -> types.User:
+        user = await info.context.loaders.user_by_id.load(self.model.user_id)
+        return types.User(model=types._must(user, "member"))
+
+    @strawberry.field(description="Whether they administer the chat (rename, add, remove, delete).")
+    def is_admin(self) -> bool:
+        return bool(self.model.is_admin)
+
+    @strawberry.field(description="When they joined (or were last added again).")
+    def joined_at(self) -> dt.datetime:
+        return self.model.joined_at
+
+
+@strawberry.type(description="One message of a history page, with its cursor.")
+class MessageEdge:
+    node: ChatMessage = strawberry.field(description="The message.")
+    cursor: str = strawberry.field(description="Pass as `before` to get the messages older than this one.")
+
+
+@strawberry.type(description="Where a history page stands.")
+class MessagePageInfo:
+    has_previous_page: bool = strawberry.field(description="Older messages exist before this page.")
+    has_next_page: bool = strawberry.field(description="Always false: pages go back in time from the newest.")
+    start_cursor: str | None = strawberry.field(description="The cursor of the newest message of the page.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the oldest message of the page: pass it as `before` for the next page."
+    )
+
+
+@strawberry.type(description="A page of a chat's history, newest message first.")
+class MessageConnection:
+    edges: list[MessageEdge] = strawberry.field(description="The messages, newest first.")
+    page_info: MessagePageInfo = strawberry.field(description="Whether older messages exist, and the cursors.")
+
+
+@strawberry.type(description="A conversation between people of one school. Visible only to its current members.")
+class Chat(types.Node):
+    model: strawberry.Private[models.Chat]
+
+    @strawberry.field(description="Its title.")
+    def title(self) -> str:
+        return self.model.title
+
+    @strawberry.field(description="The school it belongs to: everyone in it is of this school.")
+    async def school(self, info: Info) -> types.School:
+        school = await info.context.loaders.school_by_id.load(self.model.school_id)
+        return types.School(model=types._must(school, "school"))
+
+    @strawberry.field(description="Who created it.")
+    async def created_by(self, info: Info) -> types.User:
+        user = await info.context.loaders.user_by_id.load(self.model.created_by_id)
+        return types.User(model=types._must(user, "creator"))
+
+    @strawberry.field(description="When it was created.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When the last message was sent (or the chat created): chat lists order by it.")
+    def last_activity_at(self) -> dt.datetime:
+        return self.model.last_activity_at
+
+    @strawberry.field(description="Its current members, by name (you included).")
+    async def members(self, info: Info) -> list[ChatMember]:
+        return [ChatMember(model=m) for m in await info.context.loaders.members_by_chat.load(self.model.id)]
+
+    @strawberry.field(description="Whether you administer it.")
+    async def viewer_is_admin(self, info: Info) -> bool:
+        membership = await info.context.loaders.membership_by_chat.load(self.model.id)
+        return bool(membership and membership.is_admin)
+
+    @strawberry.field(description="The newest message (possibly a deleted one's tombstone); null in a new chat.")
+    async def last_message(self, info: Info) -> ChatMessage | None:
+        message = await info.context.loaders.last_message_by_chat.load(self.model.id)
+        return ChatMessage(model=message) if message else None
+
+    @strawberry.field(
+        description="Messages newer than your read position, not yours and not deleted (`chatMarkRead` resets it)."
+    )
+    async def unread_count(self, info: Info) -> int:
+        return await info.context.loaders.unread_by_chat.load(self.model.id)
+
+    @strawberry.field(description="The history, newest first: `last` messages before the message `before`.")
+    async def messages(
+        self,
+        info: Info,
+        last: Annotated[int | None, strawberry.argument(description="How many, 1-100 (default 30).")] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="A `cursor`: older messages than that one. Omit: the newest.")
+        ] = None,
+    ) -> MessageConnection:
+        if last is not None and not 1 <= last <= messages.PAGE_MAX:
+            raise BadUserInput(f"`last` is 1-{messages.PAGE_MAX}.", argument="last")
+        page = await messages.history(self.model, last, _decode_message_cursor(before) if before else None)
+        info.context.loaders.prime_many(info.context.loaders.message_by_id, page.messages)
+        edges = [MessageEdge(node=ChatMessage(model=m), cursor=message_cursor(m.id)) for m in page.messages]
+        return MessageConnection(
+            edges=edges,
+            page_info=MessagePageInfo(
+                has_previous_page=page.has_older,
+                has_next_page=False,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
