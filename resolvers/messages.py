@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, chat_events, policy, sql
+from resolvers import audit, chat_events, notifications, policy, sql
 from resolvers.chats import visible_chat, write_events
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
@@ -46,9 +46,13 @@ def _check_text(text: str, problems: list[Problem]) -> str:
 
 
 async def message_sent(ctx: Context, message: models.Message, chat: models.Chat, rows: list[models.ChatEvent]) -> None:
-    """After the commit of a new message: publish it to the members. The one place to hook
-    notifications of new messages (the recipients are ``chat_events.recipients(rows)``)."""
+    """After the commit of a new message: publish it to the members, and notify every member
+    but its author (CHAT_MESSAGE, in their inbox and on the channels they chose)."""
     await chat_events.publish(ctx.broker, rows)
+    members = set().union(*(await chat_events.recipients(rows)).values()) if rows else set()
+    await notifications.notify_chat_message(
+        ctx.broker, message_id=message.id, recipient_ids=members - {message.author_id}, school_id=chat.school_id
+    )
 
 
 async def send_message(ctx: Context, chat_id: str, text: str) -> models.Message:

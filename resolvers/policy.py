@@ -633,8 +633,9 @@ async def families(student_ids: set[int]) -> dict[int, set[int]]:
 
 def visible_notifications(viewer: Viewer) -> QuerySet[models.Notification]:
     """The viewer's own notifications whose source they may still see: the student of a diary
-    event, the announcement, the meeting."""
+    event, the announcement, the meeting, the chat message (a member no more: not shown)."""
     return models.Notification.filter(
+        Q(chat_message_id__isnull=True) | Q(chat_message_id__in=Subquery(visible_messages(viewer).values("id"))),
         Q(student_id__isnull=True) | Q(student_id__in=Subquery(visible_students(viewer).values("id"))),
         Q(announcement_id__isnull=True) | Q(announcement_id__in=Subquery(visible_announcements(viewer).values("id"))),
         Q(meeting_id__isnull=True) | Q(meeting_id__in=Subquery(visible_meetings(viewer).values("id"))),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -18,6 +18,9 @@ from schema.deliveries import DeliveryMutations, page_info
 from schema.errors import NotFoundError, ValidationError
 from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
 from schema.permissions import IsAuthenticated
+
+if TYPE_CHECKING:
+    from schema.chats import ChatMessage
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -130,6 +133,17 @@ class Notification(types.Node):
     def chat_message_id(self) -> strawberry.ID | None:
         pk = self.model.chat_message_id
         return strawberry.ID(to_global_id("ChatMessage", pk)) if pk is not None else None
+
+    @strawberry.field(
+        description="The chat message, for CHAT_MESSAGE (the notification is only shown while you are a member)."
+    )
+    async def chat_message(self, info: Info) -> Annotated[ChatMessage, strawberry.lazy("schema.chats")] | None:
+        from schema.chats import ChatMessage
+
+        if self.model.chat_message_id is None:
+            return None
+        found = await info.context.loaders.message_by_id.load(self.model.chat_message_id)
+        return ChatMessage(model=found) if found else None
 
 
 @strawberry.type(description="A notification in the inbox, with its cursor.")

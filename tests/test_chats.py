@@ -470,3 +470,26 @@ async def test_history_statements_do_not_grow(
     assert (len(two["chat"]["messages"]["edges"]), len(twenty["chat"]["messages"]["edges"])) == (2, 20)
     assert len({e["node"]["author"]["fullName"] for e in twenty["chat"]["messages"]["edges"]}) == 3
     assert len(large) == len(small), _explain(small, large)
+
+
+INBOX = """{ viewer { notifications(first: 20) { edges { node { kind chatMessage { id text } } } } } }"""
+
+
+def _chat_notifications(data: dict[str, Any]) -> list[dict[str, Any]]:
+    edges = data["viewer"]["notifications"]["edges"]
+    return [e["node"]["chatMessage"] for e in edges if e["node"]["kind"] == "CHAT_MESSAGE"]
+
+
+async def test_a_message_notifies_the_other_members_while_they_are_members(
+    teacher: Client, parent: Client, other_parent: Client, admin: Client
+) -> None:
+    chat = await new_chat(teacher, "notified", await user("parent"), await user("parent2"))
+    message = await sent(teacher, chat, "Bring the atlas tomorrow")
+    news = {"id": message, "text": "Bring the atlas tomorrow"}
+    assert news in _chat_notifications(await parent.data(INBOX))
+    assert news in _chat_notifications(await other_parent.data(INBOX))
+    assert message not in [m["id"] for m in _chat_notifications(await teacher.data(INBOX))]  # not the author
+    assert message not in [m["id"] for m in _chat_notifications(await admin.data(INBOX))]  # not a member
+    await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("parent2"), "User"))
+    assert message not in [m["id"] for m in _chat_notifications(await other_parent.data(INBOX))]
+    assert news in _chat_notifications(await parent.data(INBOX))

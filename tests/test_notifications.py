@@ -417,18 +417,6 @@ async def test_sms_through_the_recording_gateway(http: httpx.AsyncClient, parent
         await models.NotificationSettings.filter(user_id=me.id).delete()
 
 
-async def test_chat_messages_through_one_function(app: Any, parent: Client, other_parent: Client) -> None:
-    ids = [await user_id("parent"), await user_id("parent2")]
-    woken = await notifications.notify_chat_message(app.state.broker, message_id=77, recipient_ids=ids, school_id=None)
-    assert woken == set(ids)
-    for client in (parent, other_parent):
-        data = await client.data("{ viewer { notifications(first: 1) { edges { node { kind chatMessageId } } } } }")
-        assert data["viewer"]["notifications"]["edges"][0]["node"] == {
-            "kind": "CHAT_MESSAGE",
-            "chatMessageId": to_global_id("ChatMessage", 77),
-        }
-
-
 async def test_live_notification_events(server_url: str, admin: Client, parent: Client, other_parent: Client) -> None:
     mine = await open_socket(server_url, parent.token)
     theirs = await open_socket(server_url, other_parent.token)
