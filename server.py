@@ -48,12 +48,23 @@ from resolvers.events import run_relay
 from resolvers.loaders import Loaders
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
+from schema.limits import Limits
 from schema.live import FrameEncoder
 
 log = logging.getLogger("ediary")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+
+
+def query_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_tokens=settings.max_query_tokens,
+        max_cost=settings.max_query_cost,
+        default_list_size=settings.default_list_size,
+    )
 
 
 def make_broker(settings: Settings) -> Broker:
@@ -312,7 +323,9 @@ class SubscriptionView(GraphQL[Context, None]):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    schema = build_schema(production=settings.production)
+    schema = build_schema(
+        production=settings.production, limits=query_limits(settings), introspection=settings.introspection_enabled
+    )
     broker = make_broker(settings)
     view = GraphQLView(schema, settings, broker)
     subscriptions = SubscriptionView(schema, view)

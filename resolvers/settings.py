@@ -34,11 +34,23 @@ class Settings:
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
     max_subscriptions_per_connection: int = 20
+    # Abuse limits (README, "Abuse limits"); 0 switches a ceiling off.
+    max_query_depth: int = 12
+    max_query_aliases: int = 30
+    max_query_tokens: int = 2000
+    max_query_cost: int = 250_000
+    default_list_size: int = 10
+    max_body_bytes: int = 256 * 1024
+    introspection: bool | None = None  # None: on in development, off in production
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return not self.production if self.introspection is None else self.introspection
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -58,7 +70,11 @@ class Settings:
             port = int(env.get("PORT", "8000"))
         except ValueError as exc:
             raise ConfigurationError("PORT must be a number") from exc
+        numbers = {name: _number(env, variable, default) for name, variable, default in _NUMBERS}
+        introspection = env.get("EDIARY_INTROSPECTION", "").strip()
         return cls(
+            introspection=None if not introspection else introspection.lower() in ("1", "true", "yes", "on"),
+            **numbers,  # type: ignore[arg-type]
             database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             redis_url=env.get("REDIS_URL") or None,
             host=env.get("HOST", "127.0.0.1"),
@@ -67,6 +83,30 @@ class Settings:
             env=mode,
             cors_origins=origins,
         )
+
+
+# (Settings field, environment variable, default) of every numeric ceiling.
+_NUMBERS: tuple[tuple[str, str, int], ...] = (
+    ("max_query_depth", "EDIARY_MAX_QUERY_DEPTH", Settings.max_query_depth),
+    ("max_query_aliases", "EDIARY_MAX_QUERY_ALIASES", Settings.max_query_aliases),
+    ("max_query_tokens", "EDIARY_MAX_QUERY_TOKENS", Settings.max_query_tokens),
+    ("max_query_cost", "EDIARY_MAX_QUERY_COST", Settings.max_query_cost),
+    ("default_list_size", "EDIARY_DEFAULT_LIST_SIZE", Settings.default_list_size),
+    ("max_body_bytes", "EDIARY_MAX_BODY_BYTES", Settings.max_body_bytes),
+)
+
+
+def _number(env: dict[str, str], variable: str, default: int) -> int:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{variable} must be a whole number") from exc
+    if value < 0:
+        raise ConfigurationError(f"{variable} must not be negative")
+    return value
 
 
 def _development_secret() -> str:

@@ -7,19 +7,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
+from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
 from schema import diary, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
+from schema.limits import LimitedParser, Limits, validation_rules
 from schema.live import shared_execution
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
 
 log = logging.getLogger("ediary.errors")
+
+MASKED_MESSAGE = "Internal server error"
 
 
 class RequireOperationName(SchemaExtension):
@@ -49,17 +52,25 @@ class DiarySchema(strawberry.Schema):
                 log.error("unexpected error at %s", ".".join(map(str, error.path)), exc_info=error.original_error)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    """Parse and validation results are cached per document; production masks unexpected errors."""
+def build_schema(
+    *, production: bool = False, limits: Limits | None = None, introspection: bool = True
+) -> strawberry.Schema:
+    """Parse and validation results are cached per document; documents over the ``limits``
+    are refused (schema/limits.py); production masks unexpected errors."""
     from strawberry.extensions import MaskErrors
 
+    limits = limits or Limits()
+    rules = list(validation_rules(limits))
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
-        lambda: ParserCache(maxsize=256),
+        lambda: LimitedParser(limits, maxsize=256),
+        lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
     ]
     if production:
-        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
+        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE))
     return DiarySchema(
         query=Query,
         mutation=Mutation,
