@@ -42,7 +42,7 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, journal
+from resolvers import auth, journal, request_id, transport
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
@@ -143,7 +143,7 @@ class GraphQLView:
         try:
             params = await self._params(request)
         except _RequestError as exc:
-            return _problem(exc.status, exc.message, media=media, headers=exc.headers)
+            return _problem(exc.status, exc.message, media=media, headers=exc.headers, code=exc.code)
         viewer = viewer_from_token(
             self.settings, bearer_token(request.headers.get("authorization")), _client_address(request)
         )
@@ -179,14 +179,14 @@ class GraphQLView:
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         formatted: dict[str, Any] = dict(error.formatted)
         extensions = dict(formatted.get("extensions") or {})
-        if "code" not in extensions:
-            # Without a path the request never executed (syntax, validation, variables).
-            extensions["code"] = "INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT"
-        formatted["extensions"] = extensions
+        # Without a path the request never executed (syntax, validation, variables).
+        code = extensions.pop("code", None) or ("INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT")
+        formatted["extensions"] = request_id.error_extensions(code, **extensions)
         return formatted
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.method == "GET":
+            transport.check_query_string(request, self.settings.max_body_bytes)
             q = request.query_params
             data: dict[str, Any] = {k: q[k] for k in ("query", "operationName", "variables", "extensions") if k in q}
             for key in ("variables", "extensions"):
@@ -196,11 +196,10 @@ class GraphQLView:
                     except ValueError:
                         raise _RequestError(400, f"`{key}` must be JSON.") from None
         else:
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type != JSON:
-                raise _RequestError(415, f"Send the request as {JSON}.")
+            transport.check_post_media(request)
+            body = await transport.read_body(request, self.settings.max_body_bytes)
             try:
-                data = json.loads(await request.body())
+                data = json.loads(body)
             except ValueError:
                 raise _RequestError(400, "The body is not valid JSON.") from None
             if isinstance(data, list):
@@ -217,14 +216,14 @@ class GraphQLView:
         return data
 
 
-class _RequestError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        self.status, self.message, self.headers = status, message, headers
+_RequestError = transport.RequestRefused
 
 
-def _problem(status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None) -> Response:
-    code = "BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR"
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+def _problem(
+    status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None, code: str | None = None
+) -> Response:
+    code = code or ("BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR")
+    body = {"errors": [{"message": message, "extensions": request_id.error_extensions(code)}]}
     return _json(body, status, media, headers)
 
 
@@ -366,14 +365,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         status = 200 if all(checks.values()) else 503
         return JSONResponse({name: "ok" if ok else "unavailable" for name, ok in checks.items()}, status)
 
-    middleware = []
+    request_id.install_log_records()
+    middleware = [Middleware(request_id.RequestIdMiddleware)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=["Authorization", "Content-Type", request_id.HEADER, *transport.PREFLIGHT_HEADERS],
+                expose_headers=[request_id.HEADER],
                 max_age=600,
             )
         )
@@ -434,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    request_id.install_log_records()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
     if args.command == "export-schema":
         with open(args.path, "w") as fh:

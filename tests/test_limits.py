@@ -23,6 +23,7 @@ pytestmark = pytest.mark.usefixtures("database")
 def _error(body: dict[str, Any]) -> dict[str, Any]:
     assert "data" not in body or body["data"] is None, body
     error: dict[str, Any] = body["errors"][0]
+    assert error["extensions"].pop("requestId")
     return error
 
 
@@ -78,6 +79,7 @@ async def test_fragments_count_towards_depth_and_cost(settings: Settings) -> Non
     query = "{ viewer { ...V } } fragment V on Viewer { children { schoolClass { students { fullName } } } }"
     async with client_for(settings, max_query_cost=121, max_query_depth=4) as client:
         errors = (await client.post("/graphql", json={"query": query})).json()["errors"]
+        assert len({e["extensions"]["requestId"] for e in errors}) == 1
         assert {(e["extensions"]["rule"], e["extensions"]["actual"]) for e in errors} == {("depth", 5), ("cost", 122)}
 
 
