@@ -46,6 +46,7 @@ from resolvers import auth, journal, request_id, transport
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
+from resolvers.ratelimit import Limiter, make_limiter
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
 from schema.limits import Limits
@@ -119,14 +120,20 @@ class GraphQLView:
     queries only, ``application/graphql-response+json`` when accepted (4xx for requests that
     never executed), ``application/json`` otherwise (200 for any well-formed request)."""
 
-    def __init__(self, schema: strawberry.Schema, settings: Settings, broker: Broker) -> None:
+    def __init__(self, schema: strawberry.Schema, settings: Settings, broker: Broker, limiter: Limiter) -> None:
         self.schema = schema
         self.settings = settings
         self.broker = broker
+        self.limiter = limiter
 
     def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
         return Context(
-            request=request, viewer=viewer, loaders=Loaders(viewer), broker=self.broker, settings=self.settings
+            request=request,
+            viewer=viewer,
+            loaders=Loaders(viewer),
+            broker=self.broker,
+            settings=self.settings,
+            limiter=self.limiter,
         )
 
     async def __call__(self, request: Request) -> Response:
@@ -174,6 +181,9 @@ class GraphQLView:
         if result.errors:
             body["errors"] = [self._format_error(e) for e in result.errors]
         status = 200 if executed or media == JSON else 400
+        retry = _retry_after(result.errors) if not executed else None
+        if retry is not None:
+            return _json(body, 429, media, headers={"Retry-After": str(retry)})
         return _json(body, status, media)
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
@@ -217,6 +227,15 @@ class GraphQLView:
 
 
 _RequestError = transport.RequestRefused
+
+
+def _retry_after(errors: list[GraphQLError] | None) -> int | None:
+    """A request refused by a rate limit (schema/rate_limits.py) is a 429."""
+    for error in errors or []:
+        extensions = error.extensions or {}
+        if extensions.get("code") == "RATE_LIMITED" and "retryAfterSeconds" in extensions:
+            return int(extensions["retryAfterSeconds"])
+    return None
 
 
 def _problem(
@@ -326,7 +345,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         production=settings.production, limits=query_limits(settings), introspection=settings.introspection_enabled
     )
     broker = make_broker(settings)
-    view = GraphQLView(schema, settings, broker)
+    limiter = make_limiter(settings.redis_url, settings.rate_limit_namespace)
+    view = GraphQLView(schema, settings, broker, limiter)
     subscriptions = SubscriptionView(schema, view)
 
     @contextlib.asynccontextmanager
@@ -341,6 +361,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
             await broker.close()
+            await limiter.close()
             await Tortoise.close_connections()
 
     async def healthz(request: Request) -> Response:
@@ -391,6 +412,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.broker = broker
+    app.state.limiter = limiter
     app.state.schema = schema
     app.state.subscriptions = subscriptions
     return app

@@ -42,6 +42,13 @@ class Settings:
     default_list_size: int = 10
     max_body_bytes: int = 256 * 1024
     introspection: bool | None = None  # None: on in development, off in production
+    # Rate limits per fixed window of rate_window_seconds (README, "Abuse limits"); 0: no limit.
+    rate_window_seconds: int = 60
+    mutations_per_user: int = 300
+    mutations_per_address: int = 1200
+    logins_per_address: int = 60
+    # Redis key prefix of the shared counters (deployments sharing one Redis keep theirs apart).
+    rate_limit_namespace: str = "ediary"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,6 +89,7 @@ class Settings:
             secret_key=secret,
             env=mode,
             cors_origins=origins,
+            rate_limit_namespace=env.get("EDIARY_RATE_LIMIT_NAMESPACE", "").strip() or "ediary",
         )
 
 
@@ -93,6 +101,10 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("max_query_cost", "EDIARY_MAX_QUERY_COST", Settings.max_query_cost),
     ("default_list_size", "EDIARY_DEFAULT_LIST_SIZE", Settings.default_list_size),
     ("max_body_bytes", "EDIARY_MAX_BODY_BYTES", Settings.max_body_bytes),
+    ("rate_window_seconds", "EDIARY_RATE_WINDOW_SECONDS", Settings.rate_window_seconds),
+    ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
+    ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
+    ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
 )
 
 

@@ -18,6 +18,7 @@ from schema.limits import LimitedParser, Limits, validation_rules
 from schema.live import shared_execution
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.rate_limits import MutationRateLimit
 from schema.subscription import Subscription
 
 log = logging.getLogger("ediary.errors")
@@ -68,6 +69,7 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
+        MutationRateLimit,
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE))

@@ -48,6 +48,9 @@ def settings() -> Iterator[Settings]:
             redis_url=os.environ.get("TEST_REDIS_URL") or None,
             secret_key=TEST_SECRET,
             login_failures_per_address=1000,
+            logins_per_address=1000,
+            mutations_per_user=100_000,  # the suite mutates as the same few users; test_rate_limits lowers these
+            mutations_per_address=100_000,
         )
 
 
@@ -72,6 +75,7 @@ async def app(settings: Settings, database: None) -> AsyncIterator[Any]:
     application = create_app(settings)
     yield application
     await application.state.broker.close()
+    await application.state.limiter.close()
 
 
 @contextlib.asynccontextmanager
@@ -86,6 +90,7 @@ async def client_for(
             yield client
     finally:
         await application.state.broker.close()
+        await application.state.limiter.close()
 
 
 @dataclass
