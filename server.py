@@ -5,6 +5,7 @@ python server.py serve     serve only
 python server.py migrate   apply the committed migrations
 python server.py seed [--reset]
 python server.py export-schema [PATH]
+python server.py trusted-manifest FOLDER   the manifest for EDIARY_TRUSTED_DOCUMENTS
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, journal, request_id, transport
+from resolvers import auth, journal, persisted, request_id, transport
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
@@ -120,11 +121,19 @@ class GraphQLView:
     queries only, ``application/graphql-response+json`` when accepted (4xx for requests that
     never executed), ``application/json`` otherwise (200 for any well-formed request)."""
 
-    def __init__(self, schema: strawberry.Schema, settings: Settings, broker: Broker, limiter: Limiter) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        broker: Broker,
+        limiter: Limiter,
+        documents: persisted.PersistedQueries,
+    ) -> None:
         self.schema = schema
         self.settings = settings
         self.broker = broker
         self.limiter = limiter
+        self.documents = documents
 
     def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
         return Context(
@@ -149,15 +158,20 @@ class GraphQLView:
             return _problem(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
         try:
             params = await self._params(request)
+            query = await self.documents.document(params)
         except _RequestError as exc:
             return _problem(exc.status, exc.message, media=media, headers=exc.headers, code=exc.code)
+        except persisted.PersistedQueryError as exc:
+            # Apollo's link retries with the full query on this 200; anything else is a bad request.
+            status = 200 if exc.code == "PERSISTED_QUERY_NOT_FOUND" else 400
+            return _problem(status, exc.message, media=media, code=exc.code)
         viewer = viewer_from_token(
             self.settings, bearer_token(request.headers.get("authorization")), _client_address(request)
         )
         allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:
             result = await self.schema.execute(
-                params["query"],
+                query,
                 variable_values=params.get("variables"),
                 operation_name=params.get("operationName"),
                 context_value=self.context(request, viewer),
@@ -216,8 +230,6 @@ class GraphQLView:
                 raise _RequestError(400, "Batched requests are not supported; send one operation per request.")
             if not isinstance(data, dict):
                 raise _RequestError(400, "The body must be a JSON object.")
-        if not isinstance(data.get("query"), str) or not data["query"].strip():
-            raise _RequestError(400, "`query` must be a non-empty string.")
         for key in ("variables", "extensions"):
             if data.get(key) is not None and not isinstance(data[key], dict):
                 raise _RequestError(400, f"`{key}` must be an object.")
@@ -341,12 +353,18 @@ class SubscriptionView(GraphQL[Context, None]):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    trusted = persisted.load_manifest(settings.trusted_documents) if settings.trusted_documents else None
     schema = build_schema(
-        production=settings.production, limits=query_limits(settings), introspection=settings.introspection_enabled
+        production=settings.production,
+        limits=query_limits(settings),
+        introspection=settings.introspection_enabled,
+        trusted=frozenset(trusted) if trusted is not None else None,
     )
     broker = make_broker(settings)
     limiter = make_limiter(settings.redis_url, settings.rate_limit_namespace)
-    view = GraphQLView(schema, settings, broker, limiter)
+    store = persisted.make_store(settings.redis_url, settings.rate_limit_namespace)
+    documents = persisted.PersistedQueries(store, trusted)
+    view = GraphQLView(schema, settings, broker, limiter, documents)
     subscriptions = SubscriptionView(schema, view)
 
     @contextlib.asynccontextmanager
@@ -362,6 +380,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await relay
             await broker.close()
             await limiter.close()
+            await documents.store.close()
             await Tortoise.close_connections()
 
     async def healthz(request: Request) -> Response:
@@ -413,6 +432,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.broker = broker
     app.state.limiter = limiter
+    app.state.documents = documents
     app.state.schema = schema
     app.state.subscriptions = subscriptions
     return app
@@ -456,10 +476,15 @@ def main(argv: list[str] | None = None) -> int:
     seed_cmd.add_argument("--reset", action="store_true", help="delete all data first")
     export = sub.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")
+    manifest = sub.add_parser("trusted-manifest", help="print the trusted-documents manifest of a folder")
+    manifest.add_argument("folder", help="the .graphql files the clients ship")
     args = parser.parse_args(argv)
     request_id.install_log_records()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
 
+    if args.command == "trusted-manifest":
+        print(json.dumps(persisted.build_manifest(args.folder), indent=2, sort_keys=True))
+        return 0
     if args.command == "export-schema":
         with open(args.path, "w") as fh:
             fh.write(build_schema().as_str() + "\n")

@@ -49,6 +49,8 @@ class Settings:
     logins_per_address: int = 60
     # Redis key prefix of the shared counters (deployments sharing one Redis keep theirs apart).
     rate_limit_namespace: str = "ediary"
+    # A manifest of the only documents that run (resolvers/persisted.py); None: any document.
+    trusted_documents: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -90,6 +92,7 @@ class Settings:
             env=mode,
             cors_origins=origins,
             rate_limit_namespace=env.get("EDIARY_RATE_LIMIT_NAMESPACE", "").strip() or "ediary",
+            trusted_documents=env.get("EDIARY_TRUSTED_DOCUMENTS", "").strip() or None,
         )
 
 

@@ -17,6 +17,7 @@ from schema.errors import EXCEPTION_HANDLERS
 from schema.limits import LimitedParser, Limits, validation_rules
 from schema.live import shared_execution
 from schema.mutation import Mutation
+from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
 from schema.subscription import Subscription
@@ -54,16 +55,23 @@ class DiarySchema(strawberry.Schema):
 
 
 def build_schema(
-    *, production: bool = False, limits: Limits | None = None, introspection: bool = True
+    *,
+    production: bool = False,
+    limits: Limits | None = None,
+    introspection: bool = True,
+    trusted: frozenset[str] | None = None,
 ) -> strawberry.Schema:
     """Parse and validation results are cached per document; documents over the ``limits``
-    are refused (schema/limits.py); production masks unexpected errors."""
+    are refused (schema/limits.py); with ``trusted`` hashes only those documents run
+    (schema/persisted.py); production masks unexpected errors."""
     from strawberry.extensions import MaskErrors
 
     limits = limits or Limits()
     rules = list(validation_rules(limits))
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    if trusted is not None:
+        rules.append(trusted_documents_rule(trusted))
     extensions: list[Any] = [
         lambda: LimitedParser(limits, maxsize=256),
         lambda: AddValidationRules(rules),

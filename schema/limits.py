@@ -15,10 +15,11 @@ switched off in production instead.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     ASTValidationRule,
@@ -199,7 +200,11 @@ def _cached_parse(maxsize: int) -> Callable[..., Any]:
 
 class LimitedParser(SchemaExtension):
     """Strawberry's ParserCache, with the parser stopping at ``max_tokens`` lexical tokens
-    (and as many comments); that refusal carries QUERY_TOO_COMPLEX like the other limits."""
+    (and as many comments); that refusal carries QUERY_TOO_COMPLEX like the other limits.
+
+    A failed parse is left to Strawberry (with the same ceiling in ``parse_options``), which
+    turns it into a pre-execution error on HTTP and WebSocket alike; the hook then gives that
+    error its code and figures in place, since raising here would escape a subscription."""
 
     def __init__(self, limits: Limits, maxsize: int = 256) -> None:
         self.limits = limits
@@ -208,15 +213,19 @@ class LimitedParser(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
         limit = self.limits.max_tokens or None
+        if limit is not None:
+            options = cast("dict[str, Any]", ctx.parse_options)  # a TypedDict without these keys
+            options.update(max_lexical_tokens=limit, max_comments=limit)
         if ctx.query is not None and ctx.graphql_document is None:
-            try:
-                ctx.graphql_document = self.parse(ctx.query, max_lexical_tokens=limit, max_comments=limit)
-            except GraphQLSyntaxError as exc:
-                if limit is not None and f"more than {limit} " in exc.message:
-                    try:
-                        actual = count_tokens(ctx.query)
-                    except GraphQLSyntaxError:
-                        actual = limit + 1
-                    raise too_complex("tokens", limit, max(actual, limit + 1), "it has too many tokens") from None
-                raise
+            with contextlib.suppress(GraphQLSyntaxError):
+                ctx.graphql_document = self.parse(ctx.query, **ctx.parse_options)
         yield
+        for error in ctx.pre_execution_errors or ():
+            if limit is not None and ctx.query is not None and f"more than {limit} " in error.message:
+                try:
+                    actual = max(count_tokens(ctx.query), limit + 1)
+                except GraphQLSyntaxError:
+                    actual = limit + 1
+                refusal = too_complex("tokens", limit, actual, "it has too many tokens")
+                error.message, error.extensions = refusal.message, refusal.extensions
+                error.args = (refusal.message,)

@@ -76,6 +76,7 @@ async def app(settings: Settings, database: None) -> AsyncIterator[Any]:
     yield application
     await application.state.broker.close()
     await application.state.limiter.close()
+    await application.state.documents.store.close()
 
 
 @contextlib.asynccontextmanager
@@ -91,6 +92,7 @@ async def client_for(
     finally:
         await application.state.broker.close()
         await application.state.limiter.close()
+        await application.state.documents.store.close()
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedError
 
 from resolvers.settings import ConfigurationError, Settings
 from schema.limits import count_tokens
@@ -100,6 +101,14 @@ async def test_subscriptions_are_limited_too(settings: Settings, server_url: str
         assert message["type"] == "error"
         assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert message["payload"][0]["extensions"]["rule"] == "aliases"
+        many = "subscription { diaryEvents { " + "__typename " * 2100 + "} }"
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": many}}))
+        # graphql-transport-ws closes the socket on a document that does not parse.
+        with pytest.raises(ConnectionClosedError) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4400
+        assert "too many tokens (2106, at most 2000)" in closed.value.rcvd.reason
 
 
 async def test_introspection_on_in_development(http: httpx.AsyncClient) -> None:
