@@ -80,6 +80,9 @@ class Settings:
         except ValueError as exc:
             raise ConfigurationError("PORT must be a number") from exc
         numbers = {name: _number(env, variable, default) for name, variable, default in _NUMBERS}
+        trusted = env.get("EDIARY_TRUSTED_DOCUMENTS", "").strip() or None
+        if trusted is not None and not Path(trusted).is_file():
+            raise ConfigurationError(f"EDIARY_TRUSTED_DOCUMENTS: no such file {trusted!r}")
         introspection = env.get("EDIARY_INTROSPECTION", "").strip()
         return cls(
             introspection=None if not introspection else introspection.lower() in ("1", "true", "yes", "on"),
@@ -92,7 +95,7 @@ class Settings:
             env=mode,
             cors_origins=origins,
             rate_limit_namespace=env.get("EDIARY_RATE_LIMIT_NAMESPACE", "").strip() or "ediary",
-            trusted_documents=env.get("EDIARY_TRUSTED_DOCUMENTS", "").strip() or None,
+            trusted_documents=trusted,
         )
 
 

@@ -7,8 +7,9 @@ parser itself, which stops reading at the limit. Every refusal is a GraphQL erro
 against the schema, so new fields and mutations are covered without being listed here.
 
 Cost: a field costs 1 plus its selections' cost, and a list field multiplies its selections'
-cost by its page size: the ``first``/``last``/``limit`` argument (a literal, or the variable's
-default) or ``default_list_size`` for an unpaginated list. ``__typename`` and introspection
+cost by its page size: its ``first``/``last``/``limit`` argument (a literal, or the variable's
+default), else that of the field just above it (a Relay connection's ``edges``/``nodes``
+take the connection's ``first``), else ``default_list_size`` for an unpaginated list. ``__typename`` and introspection
 (``__schema``, ``__type``) cost nothing and do not count towards depth: introspection is
 switched off in production instead.
 """
@@ -91,7 +92,8 @@ class _Walker:
             v.variable.name.value: v.default_value for v in operation.variable_definitions or ()
         }
 
-    def page_size(self, field: FieldNode) -> int:
+    def page_size(self, field: FieldNode) -> int | None:
+        """The field's ``first``/``last``/``limit`` (a literal, or its variable's default)."""
         for argument in field.arguments or ():
             if argument.name.value not in PAGE_ARGUMENTS:
                 continue
@@ -100,9 +102,12 @@ class _Walker:
                 value = self.defaults.get(value.name.value)
             if isinstance(value, IntValueNode):
                 return max(0, int(value.value))
-        return self.limits.default_list_size
+        return None
 
-    def measure(self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]) -> _Measure:
+    def measure(
+        self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str], page: int | None = None
+    ) -> _Measure:
+        """``page``: the page size of the parent field, for a connection's lists (edges, nodes)."""
         if selection_set is None:
             return _Measure(0, 0)
         depth = cost = 0
@@ -115,14 +120,17 @@ class _Walker:
                 is_list = False
                 if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)) and name in parent.fields:
                     child_type, is_list = _unwrap(parent.fields[name].type)
-                inner = self.measure(selection.selection_set, child_type, seen)
-                multiplier = self.page_size(selection) if is_list else 1
+                own = self.page_size(selection)
+                multiplier = 1
+                if is_list:
+                    multiplier = own if own is not None else page if page is not None else self.limits.default_list_size
+                inner = self.measure(selection.selection_set, child_type, seen, None if is_list else own)
                 depth = max(depth, 1 + inner.depth)
                 cost += 1 + multiplier * inner.cost
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.context.schema.get_type(condition.name.value) if condition else parent
-                inner = self.measure(selection.selection_set, target, seen)
+                inner = self.measure(selection.selection_set, target, seen, page)
                 depth, cost = max(depth, inner.depth), cost + inner.cost
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
@@ -130,7 +138,7 @@ class _Walker:
                 if fragment is None or name in seen:
                     continue
                 target = self.context.schema.get_type(fragment.type_condition.name.value)
-                inner = self.measure(fragment.selection_set, target, seen | {name})
+                inner = self.measure(fragment.selection_set, target, seen | {name}, page)
                 depth, cost = max(depth, inner.depth), cost + inner.cost
         return _Measure(depth, cost)
 

@@ -7,11 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
+import strawberry
+from graphql import parse, validate
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
 from resolvers.settings import ConfigurationError, Settings
-from schema.limits import count_tokens
+from schema.limits import Limits, count_tokens, validation_rules
 from tests.conftest import client_for
 from tests.test_diary import CHILDREN_DIARY
 
@@ -141,3 +143,47 @@ def test_settings_from_environment() -> None:
     assert Settings.from_env(base).introspection_enabled
     with pytest.raises(ConfigurationError, match="EDIARY_MAX_QUERY_TOKENS"):
         Settings.from_env({**base, "EDIARY_MAX_QUERY_TOKENS": "lots"})
+    with pytest.raises(ConfigurationError, match="EDIARY_MUTATIONS_PER_USER"):
+        Settings.from_env({**base, "EDIARY_MUTATIONS_PER_USER": "-1"})
+    limited = Settings.from_env({**base, "EDIARY_MUTATIONS_PER_USER": "5", "EDIARY_RATE_WINDOW_SECONDS": "10"})
+    assert (limited.mutations_per_user, limited.rate_window_seconds, limited.logins_per_address) == (5, 10, 60)
+    with pytest.raises(ConfigurationError, match="EDIARY_TRUSTED_DOCUMENTS"):
+        Settings.from_env({**base, "EDIARY_TRUSTED_DOCUMENTS": "/nonexistent/manifest.json"})
+
+
+@strawberry.type
+class _Item:
+    name: str
+
+
+@strawberry.type
+class _Connection:
+    edges: list[_Item]
+
+
+@strawberry.type
+class _Query:
+    @strawberry.field
+    def items(self, first: int | None = None) -> _Connection:
+        return _Connection(edges=[])
+
+    @strawberry.field
+    def things(self, limit: int = 5) -> list[_Item]:
+        return []
+
+
+@pytest.mark.parametrize(
+    ("query", "cost"),
+    [
+        ("{ items(first: 50) { edges { name } } }", 1 + 1 + 50),  # a connection's edges take its `first`
+        ("query Q($n: Int = 3) { items(first: $n) { edges { name } } }", 1 + 1 + 3),  # the variable's default
+        ("query Q($n: Int) { items(first: $n) { edges { name } } }", 1 + 1 + 10),  # unknown: the default size
+        ("{ items { edges { name } } }", 1 + 1 + 10),
+        ("{ things(limit: 7) { name } }", 1 + 7),
+        ("{ things { name __typename } }", 1 + 10),  # __typename is free
+    ],
+)
+def test_cost_of_paginated_lists(query: str, cost: int) -> None:
+    schema = strawberry.Schema(_Query)._schema
+    errors = validate(schema, parse(query), validation_rules(Limits(max_cost=1)))
+    assert [e.extensions["actual"] for e in errors if e.extensions] == [cost]
