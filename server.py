@@ -283,7 +283,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, with coded limit errors."""
 
     async def send_message(self, message: Any) -> None:
-        await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
+        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        await super().send_message(request_id.tag_error_message(message))
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -291,7 +292,8 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     graphql-transport-ws does (the library closes with 1011), with coded limit errors."""
 
     async def send_message(self, message: Any) -> None:
-        await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
+        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        await super().send_message(request_id.tag_error_message(message))
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload")

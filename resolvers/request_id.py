@@ -113,3 +113,17 @@ def error_extensions(code: str, **more: Any) -> dict[str, Any]:
     if request_id is not None:
         extensions["requestId"] = request_id
     return extensions
+
+
+def tag_error_message(message: Any) -> Any:
+    """A WebSocket ``error`` message (graphql-transport-ws and graphql-ws), with the
+    connection's request id in each error's extensions. Only ``error`` messages: ``next``
+    payloads may be shared by many subscribers (schema/live.py) and are left alone."""
+    request_id = _current.get()
+    if request_id is None or not isinstance(message, dict) or message.get("type") != "error":
+        return message
+    payload = message.get("payload")
+    for error in payload if isinstance(payload, list) else [payload]:
+        if isinstance(error, dict):
+            error["extensions"] = {**(error.get("extensions") or {}), "requestId": request_id}
+    return message

@@ -103,6 +103,8 @@ async def test_subscriptions_are_limited_too(settings: Settings, server_url: str
         assert message["type"] == "error"
         assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
         assert message["payload"][0]["extensions"]["rule"] == "aliases"
+        assert ws.response is not None
+        assert message["payload"][0]["extensions"]["requestId"] == ws.response.headers["x-request-id"]
         many = "subscription { diaryEvents { " + "__typename " * 2100 + "} }"
         await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": many}}))
         # graphql-transport-ws closes the socket on a document that does not parse.
