@@ -334,6 +334,7 @@ class SubscriptionView(GraphQL[Context, None]):
         return self.frames.encode(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        request_id.bind(request.headers.get(request_id.HEADER))
         return self.view.context(request, Viewer(None, _client_address(request)))
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:

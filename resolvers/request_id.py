@@ -37,11 +37,22 @@ def choose(incoming: str | None) -> str:
     return uuid.uuid4().hex
 
 
+def bind(incoming: str | None) -> str:
+    """The current id, or a new one (the incoming one if sane) set for the rest of this task
+    and the tasks it starts: for a WebSocket connection, whose handler runs in its own task
+    and may be reached without the middleware."""
+    request_id = _current.get()
+    if request_id is None:
+        request_id = choose(incoming)
+        _current.set(request_id)
+    return request_id
+
+
 _installed = False
 
 
 def install_log_records() -> None:
-    """Give every log record a ``request_id`` attribute ("-" outside a request), so any
+    """Give every log record a ``request_id`` attribute (empty outside a request), so any
     handler's format (or a JSON formatter) can print it. Idempotent."""
     global _installed
     if _installed:
@@ -50,7 +61,7 @@ def install_log_records() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        record.request_id = _current.get() or "-"
+        record.request_id = _current.get() or ""
         return record
 
     logging.setLogRecordFactory(factory)

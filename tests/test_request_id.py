@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from websockets.asyncio.client import connect
 
+from resolvers import request_id
 from resolvers.settings import Settings
 from tests.conftest import client_for, login_as
 from tests.helpers import demo_student, gid
@@ -76,3 +81,36 @@ async def test_a_crash_outside_graphql_is_a_json_500_with_the_id(
     extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
     assert r.json() == {"errors": [{"message": "Internal server error", "extensions": extensions}]}
     assert any(getattr(rec, "request_id", None) == request_id and rec.exc_info for rec in caplog.records)
+
+
+def test_log_records_outside_a_request_have_an_empty_id() -> None:
+    request_id.install_log_records()
+    record = logging.getLogger("ediary").makeRecord("ediary", logging.INFO, __file__, 1, "hello", (), None)
+    assert getattr(record, "request_id", None) == ""
+
+
+async def test_socket_errors_carry_the_id_even_without_the_middleware(app: Any) -> None:
+    """Sockets may be handed straight to the subscription view (no HTTP middleware): the view
+    binds the id itself, from a sane incoming X-Request-ID."""
+    server = uvicorn.Server(
+        uvicorn.Config(app.state.subscriptions, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with connect(
+            f"ws://127.0.0.1:{port}/graphql",
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            additional_headers={"X-Request-ID": "direct-7"},
+        ) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { nope }"}}))
+            message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert message["type"] == "error"
+            assert message["payload"][0]["extensions"]["requestId"] == "direct-7"
+    finally:
+        server.should_exit = True
+        await task
