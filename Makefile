@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema bench bench-live bench-district rollups-check lock clean
+.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema trusted-manifest bench bench-live bench-district rollups-check lock clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ format: install
 
 schema: install
 	$(BIN)/python server.py export-schema schema.graphql
+
+# The manifest for EDIARY_TRUSTED_DOCUMENTS: `make -s trusted-manifest DOCUMENTS=dir > manifest.json`.
+trusted-manifest: install
+	@$(BIN)/python server.py trusted-manifest $(DOCUMENTS)
 
 # `make bench` runs the diary benchmarks, then the live fan-out one (a few minutes, needs
 # PostgreSQL and Redis db 10); SKIP_LIVE=1 leaves the live one out, `make bench-live` runs only it.

@@ -6,6 +6,7 @@ python server.py migrate   apply the committed migrations
 python server.py seed [--reset]
 python server.py export-schema [PATH]
 python server.py rollups-check [--repair]   roll-ups vs a full recomputation (exit 1 on a difference)
+python server.py trusted-manifest FOLDER   the manifest for EDIARY_TRUSTED_DOCUMENTS
 """
 
 from __future__ import annotations
@@ -45,15 +46,17 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, delivery, journal, metrics
+from resolvers import auth, delivery, journal, metrics, persisted, request_id, transport
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
 from resolvers.loaders import Loaders
 from resolvers.logs import configure_logging
 from resolvers.notifier import run_notifier
+from resolvers.ratelimit import Limiter, make_limiter
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
+from schema.limits import Limits
 from schema.live import FrameEncoder
 from schema.sockets import Sockets
 
@@ -61,6 +64,16 @@ log = logging.getLogger("ediary")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+
+
+def query_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_tokens=settings.max_query_tokens,
+        max_cost=settings.max_query_cost,
+        default_list_size=settings.default_list_size,
+    )
 
 
 def make_broker(settings: Settings) -> Broker:
@@ -115,14 +128,28 @@ class GraphQLView:
     queries only, ``application/graphql-response+json`` when accepted (4xx for requests that
     never executed), ``application/json`` otherwise (200 for any well-formed request)."""
 
-    def __init__(self, schema: strawberry.Schema, settings: Settings, broker: Broker) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        broker: Broker,
+        limiter: Limiter,
+        documents: persisted.PersistedQueries,
+    ) -> None:
         self.schema = schema
         self.settings = settings
         self.broker = broker
+        self.limiter = limiter
+        self.documents = documents
 
     def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
         return Context(
-            request=request, viewer=viewer, loaders=Loaders(viewer), broker=self.broker, settings=self.settings
+            request=request,
+            viewer=viewer,
+            loaders=Loaders(viewer),
+            broker=self.broker,
+            settings=self.settings,
+            limiter=self.limiter,
         )
 
     async def __call__(self, request: Request) -> Response:
@@ -138,15 +165,20 @@ class GraphQLView:
             return _problem(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
         try:
             params = await self._params(request)
+            query = await self.documents.document(params)
         except _RequestError as exc:
-            return _problem(exc.status, exc.message, media=media, headers=exc.headers)
+            return _problem(exc.status, exc.message, media=media, headers=exc.headers, code=exc.code)
+        except persisted.PersistedQueryError as exc:
+            # Apollo's link retries with the full query on this 200; anything else is a bad request.
+            status = 200 if exc.code == "PERSISTED_QUERY_NOT_FOUND" else 400
+            return _problem(status, exc.message, media=media, code=exc.code)
         viewer = viewer_from_token(
             self.settings, bearer_token(request.headers.get("authorization")), _client_address(request)
         )
         allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
         try:
             result = await self.schema.execute(
-                params["query"],
+                query,
                 variable_values=params.get("variables"),
                 operation_name=params.get("operationName"),
                 context_value=self.context(request, viewer),
@@ -170,19 +202,22 @@ class GraphQLView:
         if result.errors:
             body["errors"] = [self._format_error(e) for e in result.errors]
         status = 200 if executed or media == JSON else 400
+        retry = _retry_after(result.errors) if not executed else None
+        if retry is not None:
+            return _json(body, 429, media, headers={"Retry-After": str(retry)})
         return _json(body, status, media)
 
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         formatted: dict[str, Any] = dict(error.formatted)
         extensions = dict(formatted.get("extensions") or {})
-        if "code" not in extensions:
-            # Without a path the request never executed (syntax, validation, variables).
-            extensions["code"] = "INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT"
-        formatted["extensions"] = extensions
+        # Without a path the request never executed (syntax, validation, variables).
+        code = extensions.pop("code", None) or ("INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT")
+        formatted["extensions"] = request_id.error_extensions(code, **extensions)
         return formatted
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.method == "GET":
+            transport.check_query_string(request, self.settings.max_body_bytes)
             q = request.query_params
             data: dict[str, Any] = {k: q[k] for k in ("query", "operationName", "variables", "extensions") if k in q}
             for key in ("variables", "extensions"):
@@ -192,19 +227,16 @@ class GraphQLView:
                     except ValueError:
                         raise _RequestError(400, f"`{key}` must be JSON.") from None
         else:
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type != JSON:
-                raise _RequestError(415, f"Send the request as {JSON}.")
+            transport.check_post_media(request)
+            body = await transport.read_body(request, self.settings.max_body_bytes)
             try:
-                data = json.loads(await request.body())
+                data = json.loads(body)
             except ValueError:
                 raise _RequestError(400, "The body is not valid JSON.") from None
             if isinstance(data, list):
                 raise _RequestError(400, "Batched requests are not supported; send one operation per request.")
             if not isinstance(data, dict):
                 raise _RequestError(400, "The body must be a JSON object.")
-        if not isinstance(data.get("query"), str) or not data["query"].strip():
-            raise _RequestError(400, "`query` must be a non-empty string.")
         for key in ("variables", "extensions"):
             if data.get(key) is not None and not isinstance(data[key], dict):
                 raise _RequestError(400, f"`{key}` must be an object.")
@@ -213,14 +245,23 @@ class GraphQLView:
         return data
 
 
-class _RequestError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        self.status, self.message, self.headers = status, message, headers
+_RequestError = transport.RequestRefused
 
 
-def _problem(status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None) -> Response:
-    code = "BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR"
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+def _retry_after(errors: list[GraphQLError] | None) -> int | None:
+    """A request refused by a rate limit (schema/rate_limits.py) is a 429."""
+    for error in errors or []:
+        extensions = error.extensions or {}
+        if extensions.get("code") == "RATE_LIMITED" and "retryAfterSeconds" in extensions:
+            return int(extensions["retryAfterSeconds"])
+    return None
+
+
+def _problem(
+    status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None, code: str | None = None
+) -> Response:
+    code = code or ("BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR")
+    body = {"errors": [{"message": message, "extensions": request_id.error_extensions(code)}]}
     return _json(body, status, media, headers)
 
 
@@ -261,7 +302,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, with coded limit errors."""
 
     async def send_message(self, message: Any) -> None:
-        await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
+        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        await super().send_message(request_id.tag_error_message(message))
 
     async def handle(self) -> None:
         await _counted(self.view, super().handle())
@@ -272,7 +314,8 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     graphql-transport-ws does (the library closes with 1011), with coded limit errors."""
 
     async def send_message(self, message: Any) -> None:
-        await super().send_message(_coded_limit_error(message, self.max_subscriptions_per_connection))
+        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        await super().send_message(request_id.tag_error_message(message))
 
     async def handle(self) -> None:
         await _counted(self.view, super().handle())
@@ -317,6 +360,7 @@ class SubscriptionView(GraphQL[Context, None]):
         return self.frames.encode(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        request_id.bind(request.headers.get(request_id.HEADER))
         return self.view.context(request, Viewer(None, _client_address(request)))
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -353,9 +397,19 @@ class App(Starlette):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
-    schema = build_schema(production=settings.production, tracing=True)
+    trusted = persisted.load_manifest(settings.trusted_documents) if settings.trusted_documents else None
+    schema = build_schema(
+        production=settings.production,
+        tracing=True,
+        limits=query_limits(settings),
+        introspection=settings.introspection_enabled,
+        trusted=frozenset(trusted) if trusted is not None else None,
+    )
     broker = make_broker(settings)
-    view = GraphQLView(schema, settings, broker)
+    limiter = make_limiter(settings.redis_url, settings.rate_limit_namespace)
+    store = persisted.make_store(settings.redis_url, settings.rate_limit_namespace)
+    documents = persisted.PersistedQueries(store, trusted)
+    view = GraphQLView(schema, settings, broker, limiter, documents)
     subscriptions = SubscriptionView(schema, view)
     metrics.watch_sockets(subscriptions.sockets)
 
@@ -382,6 +436,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await broker.close()
+            await limiter.close()
+            await documents.store.close()
             await Tortoise.close_connections()
 
     async def healthz(request: Request) -> Response:
@@ -415,14 +471,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         status = 200 if all(checks.values()) else 503
         return JSONResponse({name: "ok" if ok else "unavailable" for name, ok in checks.items()}, status)
 
-    middleware = []
+    request_id.install_log_records()
+    middleware = [Middleware(request_id.RequestIdMiddleware)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=["Authorization", "Content-Type", request_id.HEADER, *transport.PREFLIGHT_HEADERS],
+                expose_headers=[request_id.HEADER],
                 max_age=600,
             )
         )
@@ -440,6 +498,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.broker = broker
+    app.state.limiter = limiter
+    app.state.documents = documents
     app.state.schema = schema
     app.state.subscriptions = subscriptions
     app.state.mailer = make_mailer(settings.smtp_url, settings.smtp_from)
@@ -509,9 +569,15 @@ def main(argv: list[str] | None = None) -> int:
     check_cmd.add_argument("--repair", action="store_true", help="rebuild them when they differ")
     export = sub.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")
+    manifest = sub.add_parser("trusted-manifest", help="print the trusted-documents manifest of a folder")
+    manifest.add_argument("folder", help="the .graphql files the clients ship")
     args = parser.parse_args(argv)
+    request_id.install_log_records()
     configure_logging("text")
 
+    if args.command == "trusted-manifest":
+        print(json.dumps(persisted.build_manifest(args.folder), indent=2, sort_keys=True))
+        return 0
     if args.command == "export-schema":
         with open(args.path, "w") as fh:
             fh.write(build_schema().as_str() + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import models
-from resolvers import auth
+from resolvers import auth, ratelimit
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import InvalidCredentials, NotFound, RateLimited, Unauthenticated
@@ -36,8 +36,25 @@ async def _check_rate_limit(ctx: Context, login: str) -> None:
             )
 
 
+async def _check_attempts(ctx: Context) -> None:
+    """Refuse while the client address has made too many attempts, failed or not, in the
+    current window: counted by the shared limiter, so across processes when Redis is set."""
+    if ctx.limiter is None:
+        return
+    settings = ctx.settings
+    bucket = (f"login:address:{ctx.viewer.address}", settings.logins_per_address)
+    refused = await ratelimit.check(ctx.limiter, [bucket], settings.rate_window_seconds)
+    if refused is not None:
+        raise RateLimited(
+            f"Too many login attempts from your address. Try again in {refused.retry_after} seconds.",
+            "RATE_LIMITED",
+            retry_after_seconds=refused.retry_after,
+        )
+
+
 async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
     name = normalize_login(login)[:100]
+    await _check_attempts(ctx)
     await _check_rate_limit(ctx, name)
     user = await models.User.get_or_none(login=name, is_active=True)
     if not auth.verify_password(user.password_hash if user else None, password) or user is None:

@@ -11,6 +11,7 @@ from resolvers.settings import Settings
 
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
+    from resolvers.ratelimit import Limiter
 
 
 @dataclass
@@ -53,3 +54,5 @@ class Context:
     response: Any = None
     # The graphql-transport-ws / graphql-ws ``connection_init`` payload, on sockets only.
     connection_params: dict[str, Any] | None = None
+    # The shared rate limiter (resolvers/ratelimit.py); None where nothing is limited.
+    limiter: Limiter | None = None

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 FORMATS = ("json", "text")
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(request_tag)s%(message)s"
 # uvicorn.access formats "%s - \"%s %s HTTP/%s\" %d" with these arguments.
 _ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
 
@@ -43,13 +43,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """Plain lines; a request's lines carry its id in brackets after the logger's name."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", "")
+        record.request_tag = f"[{request_id}] " if request_id else ""
+        return super().format(record)
+
+
 def configure_logging(log_format: str, level: int = logging.INFO, stream: TextIO | None = None) -> None:
     """Send every logger's records (uvicorn's included: run it with ``log_config=None``) to
     ``stream`` (stderr) in ``log_format``, replacing the root's handlers installed before."""
     if log_format not in FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {log_format!r}")
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -47,11 +47,32 @@ class Settings:
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
     smtp_from: str = "ediary <noreply@localhost>"
+    # Abuse limits (README, "Abuse limits"); 0 switches a ceiling off.
+    max_query_depth: int = 12
+    max_query_aliases: int = 30
+    max_query_tokens: int = 2000
+    max_query_cost: int = 250_000
+    default_list_size: int = 10
+    max_body_bytes: int = 256 * 1024
+    introspection: bool | None = None  # None: on in development, off in production
+    # Rate limits per fixed window of rate_window_seconds (README, "Abuse limits"); 0: no limit.
+    rate_window_seconds: int = 60
+    mutations_per_user: int = 300
+    mutations_per_address: int = 1200
+    logins_per_address: int = 60
+    # Redis key prefix of the shared counters (deployments sharing one Redis keep theirs apart).
+    rate_limit_namespace: str = "ediary"
+    # A manifest of the only documents that run (resolvers/persisted.py); None: any document.
+    trusted_documents: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return not self.production if self.introspection is None else self.introspection
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -80,7 +101,14 @@ class Settings:
                 ipaddress.ip_network(network, strict=False)
             except ValueError as exc:
                 raise ConfigurationError(f"METRICS_ALLOW: {network!r} is not an address or network") from exc
+        numbers = {name: _number(env, variable, default) for name, variable, default in _NUMBERS}
+        trusted = env.get("EDIARY_TRUSTED_DOCUMENTS", "").strip() or None
+        if trusted is not None and not Path(trusted).is_file():
+            raise ConfigurationError(f"EDIARY_TRUSTED_DOCUMENTS: no such file {trusted!r}")
+        introspection = env.get("EDIARY_INTROSPECTION", "").strip()
         return cls(
+            introspection=None if not introspection else introspection.lower() in ("1", "true", "yes", "on"),
+            **numbers,  # type: ignore[arg-type]
             database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             redis_url=env.get("REDIS_URL") or None,
             host=env.get("HOST", "127.0.0.1"),
@@ -95,6 +123,8 @@ class Settings:
             metrics_allow=allow,
             smtp_url=_smtp_url(env.get("SMTP_URL") or None),
             smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
+            rate_limit_namespace=env.get("EDIARY_RATE_LIMIT_NAMESPACE", "").strip() or "ediary",
+            trusted_documents=trusted,
         )
 
 
@@ -102,6 +132,34 @@ def _smtp_url(url: str | None) -> str | None:
     if url is not None and not url.startswith(("smtp://", "smtps://")):
         raise ConfigurationError("SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
     return url
+
+
+# (Settings field, environment variable, default) of every numeric ceiling.
+_NUMBERS: tuple[tuple[str, str, int], ...] = (
+    ("max_query_depth", "EDIARY_MAX_QUERY_DEPTH", Settings.max_query_depth),
+    ("max_query_aliases", "EDIARY_MAX_QUERY_ALIASES", Settings.max_query_aliases),
+    ("max_query_tokens", "EDIARY_MAX_QUERY_TOKENS", Settings.max_query_tokens),
+    ("max_query_cost", "EDIARY_MAX_QUERY_COST", Settings.max_query_cost),
+    ("default_list_size", "EDIARY_DEFAULT_LIST_SIZE", Settings.default_list_size),
+    ("max_body_bytes", "EDIARY_MAX_BODY_BYTES", Settings.max_body_bytes),
+    ("rate_window_seconds", "EDIARY_RATE_WINDOW_SECONDS", Settings.rate_window_seconds),
+    ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
+    ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
+    ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
+)
+
+
+def _number(env: dict[str, str], variable: str, default: int) -> int:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{variable} must be a whole number") from exc
+    if value < 0:
+        raise ConfigurationError(f"{variable} must not be negative")
+    return value
 
 
 def _development_secret() -> str:

@@ -7,21 +7,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
+from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
 from schema import announcements, chats, deliveries, diary, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
+from schema.limits import LimitedParser, Limits, validation_rules
 from schema.live import shared_execution
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
+from schema.persisted import trusted_documents_rule
 from schema.query import Query
+from schema.rate_limits import MutationRateLimit
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
 
 log = logging.getLogger("ediary.errors")
+
+MASKED_MESSAGE = "Internal server error"
 
 
 class RequireOperationName(SchemaExtension):
@@ -51,21 +56,38 @@ class DiarySchema(strawberry.Schema):
                 log.error("unexpected error at %s", ".".join(map(str, error.path)), exc_info=error.original_error)
 
 
-def build_schema(*, production: bool = False, tracing: bool = False) -> strawberry.Schema:
-    """Parse and validation results are cached per document; production masks unexpected errors.
-    Every operation is measured (``schema.metrics``); ``tracing`` adds OpenTelemetry spans when
-    it is configured (``schema.tracing``)."""
+def build_schema(
+    *,
+    production: bool = False,
+    tracing: bool = False,
+    limits: Limits | None = None,
+    introspection: bool = True,
+    trusted: frozenset[str] | None = None,
+) -> strawberry.Schema:
+    """Parse and validation results are cached per document; documents over the ``limits``
+    are refused (schema/limits.py); with ``trusted`` hashes only those documents run
+    (schema/persisted.py); production masks unexpected errors. Every operation is measured
+    (``schema.metrics``); ``tracing`` adds OpenTelemetry spans when it is configured
+    (``schema.tracing``)."""
     from strawberry.extensions import MaskErrors
 
+    limits = limits or Limits()
+    rules = list(validation_rules(limits))
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    if trusted is not None:
+        rules.append(trusted_documents_rule(trusted))
     extensions: list[Any] = [
         OperationMetrics,
         *(tracing_extensions() if tracing else []),
-        lambda: ParserCache(maxsize=256),
+        lambda: LimitedParser(limits, maxsize=256),
+        lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
+        MutationRateLimit,
     ]
     if production:
-        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
+        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE))
     return DiarySchema(
         query=Query,
         mutation=Mutation,

@@ -49,6 +49,9 @@ def settings() -> Iterator[Settings]:
             secret_key=TEST_SECRET,
             freeze_collector=False,
             login_failures_per_address=1000,
+            logins_per_address=1000,
+            mutations_per_user=100_000,  # the suite mutates as the same few users; test_rate_limits lowers these
+            mutations_per_address=100_000,
         )
 
 
@@ -73,6 +76,8 @@ async def app(settings: Settings, database: None) -> AsyncIterator[Any]:
     application = create_app(settings)
     yield application
     await application.state.broker.close()
+    await application.state.limiter.close()
+    await application.state.documents.store.close()
 
 
 @contextlib.asynccontextmanager
@@ -87,6 +92,8 @@ async def client_for(
             yield client
     finally:
         await application.state.broker.close()
+        await application.state.limiter.close()
+        await application.state.documents.store.close()
 
 
 @dataclass

@@ -78,6 +78,7 @@ async def served(
     server.should_exit = True
     await task
     await app.state.broker.close()
+    await app.state.limiter.close()
 
 
 async def test_broker_loss_ends_streams_and_nothing_is_lost(

@@ -133,6 +133,7 @@ async def test_readiness_fails_when_the_broker_is_unreachable(settings: Settings
             r = await client.get("/readyz")
     finally:
         await app.state.broker.close()
+        await app.state.limiter.close()
     assert r.status_code == 503
     assert r.json() == {"database": "ok", "broker": "unavailable"}
 

@@ -200,7 +200,12 @@ async def test_subscriptions_per_connection_are_limited(server_url: str, parent:
     await socket.start(EVENTS, op_id="one-too-many")
     refused = await socket.next()
     assert (refused["type"], refused["id"]) == ("error", "one-too-many")
-    assert refused["payload"][0]["extensions"] == {"code": "RATE_LIMITED", "limit": 20}
+    assert refused["payload"][0]["extensions"] == {
+        "code": "RATE_LIMITED",
+        "limit": 20,
+        "requestId": refused["payload"][0]["extensions"].get("requestId"),
+    }
+    assert refused["payload"][0]["extensions"]["requestId"]
     assert "At most 20" in refused["payload"][0]["message"]
     await socket.ws.close()
     legacy = await open_socket(server_url, parent.token, "graphql-ws", "authToken")

@@ -1,0 +1,112 @@
+"""Rate limits: fixed windows counted per key ("mutation:user:42", "login:address:10.0.0.7").
+
+Two backends with one contract: ``MemoryLimiter`` counts in this process; ``RedisLimiter``
+counts in Redis (one Lua script: INCRBY, EXPIRE on the first hit of a window, TTL), so every
+server process sharing ``REDIS_URL`` shares the counts. A window starts at a key's first hit
+and lasts ``window`` seconds; ``retry_after`` is what remains of it.
+
+Availability beats strictness here: if Redis cannot be reached the request is let through
+(and a warning logged), since refusing every mutation would be a worse outage than a flood.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    count: int
+    limit: int
+    retry_after: int  # seconds until the window ends (0 when allowed)
+
+
+class Limiter(Protocol):
+    async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
+        """Count ``cost`` hits on ``key``; refused once the window's count is over ``limit``."""
+
+    async def close(self) -> None: ...
+
+
+class MemoryLimiter:
+    """One process's counts. Expired windows are dropped as new ones are counted."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (ends at, count)
+
+    async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
+        now = self._clock()
+        ends, count = self._windows.get(key, (0.0, 0))
+        if ends <= now:
+            if len(self._windows) > 10_000:
+                self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+            ends, count = now + window, 0
+        count += cost
+        self._windows[key] = (ends, count)
+        allowed = count <= limit
+        return Decision(allowed, count, limit, 0 if allowed else max(1, math.ceil(ends - now)))
+
+    async def close(self) -> None:
+        self._windows.clear()
+
+
+# KEYS[1]: the counter; ARGV: cost, window. Returns {count, ttl}.
+_SCRIPT = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {count, ttl}
+"""
+
+
+class RedisLimiter:
+    """Counts shared by every process using the same Redis (keys under ``prefix``)."""
+
+    def __init__(self, url: str, prefix: str = "ediary:ratelimit:") -> None:
+        self._client = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
+        self._script = self._client.register_script(_SCRIPT)
+        self._prefix = prefix
+
+    async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
+        try:
+            count, ttl = await self._script(keys=[self._prefix + key], args=[cost, window])
+        except RedisError as exc:
+            log.warning("rate limit not checked, Redis unavailable: %s", exc)
+            return Decision(True, 0, limit, 0)
+        allowed = int(count) <= limit
+        return Decision(allowed, int(count), limit, 0 if allowed else max(1, int(ttl)))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def make_limiter(redis_url: str | None, namespace: str = "ediary") -> Limiter:
+    return RedisLimiter(redis_url, prefix=f"{namespace}:ratelimit:") if redis_url else MemoryLimiter()
+
+
+async def check(limiter: Limiter, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> Decision | None:
+    """Count a request in every bucket (key, limit; a limit of 0 is no limit) and return the
+    refusal with the longest wait, or None when every bucket allows it."""
+    refused: Decision | None = None
+    for key, limit in buckets:
+        if limit <= 0:
+            continue
+        decision = await limiter.hit(key, limit, window, cost)
+        if not decision.allowed and (refused is None or decision.retry_after > refused.retry_after):
+            refused = decision
+    return refused

@@ -1,0 +1,68 @@
+"""What an HTTP request must look like before GraphQL sees it: body size and CSRF rules.
+
+CSRF: a browser sends a cross-site POST without a CORS preflight only for "simple" requests
+(form-urlencoded, multipart or text/plain bodies, no custom headers). So a POST must be
+``application/json`` (which forces a preflight), or carry one of ``PREFLIGHT_HEADERS`` (a
+custom header also forces one); multipart is refused outright (no uploads here). GET runs
+queries only (the view refuses mutations over GET with 405), so a link cannot change data.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import ClientDisconnect, Request
+
+JSON = "application/json"
+PREFLIGHT_HEADERS = ("x-requested-with", "apollo-require-preflight", "x-apollo-operation-name")
+
+
+class RequestRefused(Exception):
+    """A request refused before execution: an HTTP status and a JSON error."""
+
+    def __init__(
+        self, status: int, message: str, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST"
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers, self.code = status, message, headers, code
+
+
+def check_post_media(request: Request) -> None:
+    """Refuse a POST body a cross-site form could send (415), unless a preflight header is set."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media.startswith("multipart/"):
+        raise RequestRefused(415, f"Multipart requests are not accepted; send {JSON}.")
+    if media == JSON:
+        return
+    if any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+        return
+    raise RequestRefused(
+        415,
+        f"Send the request as {JSON} (or set an Apollo-Require-Preflight or X-Requested-With header).",
+    )
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The body, refused with 413 as soon as it is longer than ``max_bytes`` (0: no limit),
+    whether or not the client announced its length."""
+    too_large = RequestRefused(413, f"The request body is larger than {max_bytes} bytes.", code="PAYLOAD_TOO_LARGE")
+    declared = request.headers.get("content-length", "")
+    if max_bytes and declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if max_bytes and size > max_bytes:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise RequestRefused(400, "The client went away before sending the whole body.") from None
+    return b"".join(chunks)
+
+
+def check_query_string(request: Request, max_bytes: int) -> None:
+    """A GET request's query string is its body: the same ceiling applies."""
+    if max_bytes and len(request.scope.get("query_string", b"")) > max_bytes:
+        raise RequestRefused(
+            414, f"The query string is longer than {max_bytes} bytes; send it with POST.", code="PAYLOAD_TOO_LARGE"
+        )

@@ -1,0 +1,29 @@
+"""Trusted-documents mode at the schema: a document whose sha256 is not in the manifest does
+not run, whichever transport brought it (HTTP resolves hashes first, see
+resolvers/persisted.py; WebSocket subscriptions send the full text of a trusted document).
+A validation rule, so its verdict is cached with the document's validation."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from graphql import ASTValidationRule, DocumentNode, GraphQLError
+
+from resolvers.persisted import sha256
+
+
+@cache
+def trusted_documents_rule(hashes: frozenset[str]) -> type[ASTValidationRule]:
+    class TrustedDocumentsOnly(ASTValidationRule):
+        def enter_document(self, node: DocumentNode, *_: Any) -> None:
+            body = node.loc.source.body if node.loc is not None else None
+            if body is None or sha256(body) not in hashes:
+                self.report_error(
+                    GraphQLError(
+                        "This server runs only the trusted documents its clients ship.",
+                        extensions={"code": "PERSISTED_QUERY_REQUIRED"},
+                    )
+                )
+
+    return TrustedDocumentsOnly

@@ -1,0 +1,195 @@
+"""Abuse limits on documents: depth, aliases, tokens, cost (HTTP and WebSocket), introspection."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+import strawberry
+from graphql import parse, validate
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedError
+
+from resolvers.settings import ConfigurationError, Settings
+from schema.limits import Limits, count_tokens, validation_rules
+from tests.conftest import client_for
+from tests.test_diary import CHILDREN_DIARY
+
+DEEP = "{ viewer { children { schoolClass { school { classes { school { classes { name } } } } } } } }"
+INTROSPECTION = "{ __schema { queryType { name } } }"
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+def _error(body: dict[str, Any]) -> dict[str, Any]:
+    assert "data" not in body or body["data"] is None, body
+    error: dict[str, Any] = body["errors"][0]
+    assert error["extensions"].pop("requestId")
+    return error
+
+
+def _codes(response: httpx.Response) -> list[str]:
+    """The codes of a response's errors: UNAUTHENTICATED means the document passed every limit."""
+    return [e["extensions"]["code"] for e in response.json().get("errors", [])]
+
+
+async def test_too_deep_is_refused_with_the_limit(settings: Settings) -> None:
+    async with client_for(settings, max_query_depth=5) as client:
+        r = await client.post("/graphql", json={"query": DEEP})
+        error = _error(r.json())
+        assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "rule": "depth", "limit": 5, "actual": 8}
+        assert "nested too deeply" in error["message"]
+        shallow = "{ viewer { children { schoolClass { school { name } } } } }"
+        assert _codes(await client.post("/graphql", json={"query": shallow})) == ["UNAUTHENTICATED"]
+
+
+async def test_too_many_aliases(settings: Settings) -> None:
+    query = "{ " + " ".join(f"a{i}: __typename" for i in range(4)) + " }"
+    async with client_for(settings, max_query_aliases=3) as client:
+        error = _error((await client.post("/graphql", json={"query": query})).json())
+        assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "rule": "aliases", "limit": 3, "actual": 4}
+        ok = "{ " + " ".join(f"a{i}: __typename" for i in range(3)) + " }"
+        assert (await client.post("/graphql", json={"query": ok})).json()["data"]["a2"] == "Query"
+
+
+async def test_too_many_tokens_stops_the_parser(settings: Settings) -> None:
+    query = "{ " + " ".join("__typename" for _ in range(60)) + " }"
+    assert count_tokens(query) == 62
+    async with client_for(settings, max_query_tokens=50) as client:
+        error = _error((await client.post("/graphql", json={"query": query})).json())
+        assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "rule": "tokens", "limit": 50, "actual": 62}
+        comments = "{ __typename }\n" + "#\n" * 60
+        error = _error((await client.post("/graphql", json={"query": comments})).json())
+        assert error["extensions"]["rule"] == "tokens"
+
+
+async def test_cost_multiplies_lists_by_the_default_page_size(settings: Settings) -> None:
+    # viewer 1 + children (1 + 10 * (schoolClass 1 + students (1 + 10 * fullName 1))) = 1 + 1 + 10 * 12 = 122
+    query = "{ viewer { children { schoolClass { students { fullName } } } } }"
+    async with client_for(settings, max_query_cost=121) as client:
+        error = _error((await client.post("/graphql", json={"query": query})).json())
+        assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "rule": "cost", "limit": 121, "actual": 122}
+        assert "first/last/limit or 10" in error["message"]
+    async with client_for(settings, max_query_cost=122) as client:
+        assert _codes(await client.post("/graphql", json={"query": query})) == ["UNAUTHENTICATED"]
+    async with client_for(settings, max_query_cost=121, default_list_size=9) as client:  # 1 + 1 + 9 * 11 = 101
+        assert _codes(await client.post("/graphql", json={"query": query})) == ["UNAUTHENTICATED"]
+
+
+async def test_fragments_count_towards_depth_and_cost(settings: Settings) -> None:
+    query = "{ viewer { ...V } } fragment V on Viewer { children { schoolClass { students { fullName } } } }"
+    async with client_for(settings, max_query_cost=121, max_query_depth=4) as client:
+        errors = (await client.post("/graphql", json={"query": query})).json()["errors"]
+        assert len({e["extensions"]["requestId"] for e in errors}) == 1
+        assert {(e["extensions"]["rule"], e["extensions"]["actual"]) for e in errors} == {("depth", 5), ("cost", 122)}
+
+
+async def test_default_ceilings_let_the_biggest_client_query_through(parent: Any) -> None:
+    body = await parent.post(CHILDREN_DIARY, **{"from": "2025-09-01", "to": "2025-09-07"})
+    assert "errors" not in body, body
+
+
+async def test_subscriptions_are_limited_too(settings: Settings, server_url: str) -> None:
+    """The suite's app has the default ceilings; a 40-alias subscription goes over 30."""
+    fields = " ".join(f"a{i}: __typename" for i in range(40))
+    headers = {"X-Request-ID": "ws-limits-1"}
+    async with connect(
+        server_url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers=headers,
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        query = "subscription { diaryEvents { __typename " + fields + " } }"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        message = json.loads(await ws.recv())
+        assert message["type"] == "error"
+        assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+        assert message["payload"][0]["extensions"]["rule"] == "aliases"
+        assert message["payload"][0]["extensions"]["requestId"] == "ws-limits-1"
+        many = "subscription { diaryEvents { " + "__typename " * 2100 + "} }"
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": many}}))
+        # graphql-transport-ws closes the socket on a document that does not parse.
+        with pytest.raises(ConnectionClosedError) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4400
+        assert "too many tokens (2106, at most 2000)" in closed.value.rcvd.reason
+
+
+async def test_introspection_on_in_development(http: httpx.AsyncClient) -> None:
+    r = await http.post("/graphql", json={"query": INTROSPECTION})
+    assert r.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+async def test_introspection_off_in_production(settings: Settings) -> None:
+    async with client_for(settings, env="production") as client:
+        body = (await client.post("/graphql", json={"query": INTROSPECTION})).json()
+        assert "introspection" in body["errors"][0]["message"].lower()
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert (await client.post("/graphql", json={"query": "{ __typename }"})).json() == {
+            "data": {"__typename": "Query"}
+        }
+
+
+async def test_introspection_enabled_in_production_when_asked(settings: Settings) -> None:
+    async with client_for(settings, env="production", introspection=True) as client:
+        body = (await client.post("/graphql", json={"query": INTROSPECTION})).json()
+        assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+def test_settings_from_environment() -> None:
+    base = {"SECRET_KEY": "k" * 40}
+    settings = Settings.from_env({**base, "EDIARY_MAX_QUERY_COST": "99", "EDIARY_MAX_QUERY_DEPTH": "4"})
+    assert (settings.max_query_cost, settings.max_query_depth, settings.max_query_aliases) == (99, 4, 30)
+    assert Settings.from_env({**base, "EDIARY_ENV": "production"}).introspection_enabled is False
+    assert Settings.from_env({**base, "EDIARY_ENV": "production", "EDIARY_INTROSPECTION": "1"}).introspection_enabled
+    assert Settings.from_env(base).introspection_enabled
+    with pytest.raises(ConfigurationError, match="EDIARY_MAX_QUERY_TOKENS"):
+        Settings.from_env({**base, "EDIARY_MAX_QUERY_TOKENS": "lots"})
+    with pytest.raises(ConfigurationError, match="EDIARY_MUTATIONS_PER_USER"):
+        Settings.from_env({**base, "EDIARY_MUTATIONS_PER_USER": "-1"})
+    limited = Settings.from_env({**base, "EDIARY_MUTATIONS_PER_USER": "5", "EDIARY_RATE_WINDOW_SECONDS": "10"})
+    assert (limited.mutations_per_user, limited.rate_window_seconds, limited.logins_per_address) == (5, 10, 60)
+    with pytest.raises(ConfigurationError, match="EDIARY_TRUSTED_DOCUMENTS"):
+        Settings.from_env({**base, "EDIARY_TRUSTED_DOCUMENTS": "/nonexistent/manifest.json"})
+
+
+@strawberry.type
+class _Item:
+    name: str
+
+
+@strawberry.type
+class _Connection:
+    edges: list[_Item]
+
+
+@strawberry.type
+class _Query:
+    @strawberry.field
+    def items(self, first: int | None = None) -> _Connection:
+        return _Connection(edges=[])
+
+    @strawberry.field
+    def things(self, limit: int = 5) -> list[_Item]:
+        return []
+
+
+@pytest.mark.parametrize(
+    ("query", "cost"),
+    [
+        ("{ items(first: 50) { edges { name } } }", 1 + 1 + 50),  # a connection's edges take its `first`
+        ("query Q($n: Int = 3) { items(first: $n) { edges { name } } }", 1 + 1 + 3),  # the variable's default
+        ("query Q($n: Int) { items(first: $n) { edges { name } } }", 1 + 1 + 10),  # unknown: the default size
+        ("{ items { edges { name } } }", 1 + 1 + 10),
+        ("{ things(limit: 7) { name } }", 1 + 7),
+        ("{ things { name __typename } }", 1 + 10),  # __typename is free
+    ],
+)
+def test_cost_of_paginated_lists(query: str, cost: int) -> None:
+    schema = strawberry.Schema(_Query)._schema
+    errors = validate(schema, parse(query), validation_rules(Limits(max_cost=1)))
+    assert [e.extensions["actual"] for e in errors if e.extensions] == [cost]
