@@ -27,7 +27,7 @@ from models.school import (
     Term,
 )
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
-from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, User
+from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, RosterKey, RosterKind, User
 
 __all__ = [
     "AbsenceNotice",
@@ -59,6 +59,8 @@ __all__ = [
     "RevisionAction",
     "Role",
     "RoleGrant",
+    "RosterKey",
+    "RosterKind",
     "ScaleKind",
     "School",
     "SchoolClass",

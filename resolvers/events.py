@@ -96,6 +96,8 @@ async def diary_events(ctx: Context, student_id: str | None, after: str | None) 
     ids, explicit = await _subscribed_students(ctx, student_id)
 
     async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
+        if not await policy.in_good_standing(ctx.viewer):
+            return None  # deactivated, or reset to a one-time password: the stream ends
         family = await policy.family_view(ctx.viewer)
         if family is not None:
             visible = row.student_id in family
@@ -117,6 +119,8 @@ async def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncI
         raise BadUserInput("No such class among those you teach.", argument="classId")
 
     async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
+        if not await policy.in_good_standing(ctx.viewer):
+            return None
         if not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
             return None
         return ("user", ctx.viewer.user_id)

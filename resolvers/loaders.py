@@ -18,7 +18,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 
 import models
-from resolvers import averages, policy, sql
+from resolvers import audit_log, averages, policy, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 
@@ -153,6 +153,8 @@ class Loaders:
     term_by_id: DataLoader[int, models.Term | None]
     lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]]
     grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]]
+    audit_readable_by_school: DataLoader[int, bool]
+    audit_page_by_school: DataLoader[audit_log.AuditKey, audit_log.AuditPage]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -428,4 +430,6 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "term_by_id": lambda loaders: DataLoader(_by_id(models.Term)),
     "lesson_counts_by_student": lambda loaders: DataLoader(averages.lesson_counts),
     "grade_totals_by_student": lambda loaders: DataLoader(averages.grade_totals),
+    "audit_readable_by_school": lambda loaders: DataLoader(lambda ids: audit_log.readable_schools(loaders.viewer, ids)),
+    "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
 }

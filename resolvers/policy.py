@@ -24,7 +24,12 @@ the student's current class; the family (not the school) acknowledges it. A less
 register is marked by the teacher giving it (a substitute too) or one assigned to its class
 + subject, and read by them, the class's homeroom teacher and the school's admins (families see their
 own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
-guardians (unrevoked), and read by whoever sees the child."""
+guardians (unrevoked), and read by whoever sees the child.
+
+Who administers: a school admin manages the accounts of everyone holding a role in their
+school (issue, reset, deactivate), imports its roster and reads its audit log; a district
+admin does the same for every school of their district. An account that is deactivated or
+waiting for a password change sees nothing (``in_good_standing``)."""
 
 from __future__ import annotations
 
@@ -214,7 +219,44 @@ def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolCl
     return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
 
 
+def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose accounts, roster and audit log the viewer manages: those they are school
+    admin of, and every school of the districts they are district admin of."""
+    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
+
+
+def administered_users(viewer: Viewer) -> QuerySet[models.User]:
+    """Accounts the viewer manages: anyone holding a role (teacher, admin, parent, student)
+    in an administered school. Not district admins, not the people of other schools."""
+    grants = models.RoleGrant.filter(_admin_school_q(_uid(viewer))).values("user_id")
+    return models.User.filter(id__in=Subquery(grants))
+
+
+def audit_log_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose audit log the viewer reads: the administered ones."""
+    return administered_schools(viewer)
+
+
 # --- checks -------------------------------------------------------------------------
+
+
+async def in_good_standing(viewer: Viewer) -> bool:
+    """The account is active and not waiting for a password change. Read fresh (never cached):
+    a live stream asks before every event, so a deactivated or reset account stops receiving
+    at once."""
+    if viewer.user_id is None:
+        return False
+    return await models.User.exists(id=viewer.user_id, is_active=True, must_change_password=False)
+
+
+async def require_admin(viewer: Viewer) -> int:
+    """The coarse gate of account administration: a school or district admin, else FORBIDDEN."""
+    if viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    roles = await viewer.roles()
+    if models.Role.SCHOOL_ADMIN not in roles and models.Role.DISTRICT_ADMIN not in roles:
+        raise Forbidden("Only school and district admins manage accounts.")
+    return viewer.user_id
 
 
 STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)

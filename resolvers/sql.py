@@ -20,6 +20,11 @@ def _dialect() -> str:
     return str(connections.get("default").capabilities.dialect)
 
 
+def dialect() -> str:
+    """``postgres`` or ``sqlite``: for the few statements that must differ."""
+    return _dialect()
+
+
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     conn = connections.get("default")
     if _dialect() == "postgres":

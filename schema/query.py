@@ -12,6 +12,7 @@ from resolvers.context import Viewer as ViewerContext
 from resolvers.errors import Unauthenticated
 from resolvers.ids import from_global_id
 from schema import absence, diary, progress, remarks, types
+from schema.account_admin import AccountQueries
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -45,7 +46,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query:
+class Query(AccountQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -26,6 +26,7 @@ from schema.grading import GradeScale
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
     from schema.attendance import RegisterRow
+    from schema.audit_log import AuditEntryConnection
     from schema.diary import DiaryDay, SubjectProgress
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
@@ -160,6 +161,35 @@ class School(Node):
         diary_resolvers.check_range(from_, to, 366)
         rows = await info.context.loaders.days_off_by_school.load(RangeKey(self.model.id, from_, to))
         return [DayOff(model=d) for d in rows]
+
+    @strawberry.field(
+        description="The school's audit log, newest first: logins, account administration, imports and every "
+        "write about the school. For the school's admins and its district's admins; null for anyone else."
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Entries per page, at most 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="An `endCursor`: older entries.")] = None,
+        action: Annotated[str | None, strawberry.argument(description="Only this action: `account.create`.")] = None,
+        actor_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this `User`'s.")] = None,
+        from_: Annotated[
+            dt.datetime | None, strawberry.argument(name="from", description="Only entries at or after this instant.")
+        ] = None,
+        to: Annotated[
+            dt.datetime | None, strawberry.argument(description="Only entries at or before this instant.")
+        ] = None,
+    ) -> Annotated[AuditEntryConnection, strawberry.lazy("schema.audit_log")] | None:
+        from resolvers import audit_log as audit_log_resolvers
+        from schema.audit_log import connection
+
+        if not await info.context.loaders.audit_readable_by_school.load(self.model.id):
+            return None
+        # An id that names no user matches no entry (-1), rather than being ignored.
+        actor = (pk_of(actor_id, "User") or -1) if actor_id is not None else None
+        wanted = audit_log_resolvers.page_filter(first, after, action, actor, from_, to)
+        key = audit_log_resolvers.AuditKey(self.model.id, wanted)
+        return connection(await info.context.loaders.audit_page_by_school.load(key), after)
 
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")
