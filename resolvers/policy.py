@@ -227,9 +227,24 @@ def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
 
 def administered_users(viewer: Viewer) -> QuerySet[models.User]:
     """Accounts the viewer manages: anyone holding a role (teacher, admin, parent, student)
-    in an administered school. Not district admins, not the people of other schools."""
-    grants = models.RoleGrant.filter(_admin_school_q(_uid(viewer))).values("user_id")
-    return models.User.filter(id__in=Subquery(grants))
+    in an administered school, unless they also administer something the viewer does not (a
+    school admin elsewhere, a district admin of another district, or of the viewer's own
+    district when the viewer is only a school admin): resetting their password would hand
+    the viewer that other school or district."""
+    uid = _uid(viewer)
+    grants = models.RoleGrant.filter(_admin_school_q(uid)).values("user_id")
+    own_districts = models.RoleGrant.filter(user_id=uid, role=models.Role.DISTRICT_ADMIN).values("district_id")
+    admin_elsewhere = (
+        models.RoleGrant.filter(role=models.Role.SCHOOL_ADMIN).exclude(_admin_school_q(uid)).values("user_id")
+    )
+    district_admins = (
+        models.RoleGrant.filter(role=models.Role.DISTRICT_ADMIN)
+        .exclude(district_id__in=Subquery(own_districts))
+        .values("user_id")
+    )
+    return models.User.filter(id__in=Subquery(grants)).exclude(
+        Q(id__in=Subquery(admin_elsewhere)) | Q(id__in=Subquery(district_admins))
+    )
 
 
 def audit_log_schools(viewer: Viewer) -> QuerySet[models.School]:

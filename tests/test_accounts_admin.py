@@ -320,3 +320,38 @@ async def test_deactivation_scope(admin: Client, teacher: Client) -> None:
         "isActive": True,
     }
     assert (await teacher.data(account, id=gid(me, "User")))["account"] is None
+
+
+async def test_an_admin_of_another_school_is_out_of_reach(admin: Client, http: httpx.AsyncClient) -> None:
+    """A teacher of School No. 1 who also runs School No. 2: School No. 1's admin may not reset
+    or deactivate them (that would hand over School No. 2); the district admin may."""
+    created, _client, _password = await activated(admin, http)
+    user = await models.User.get(login=created["account"]["login"])
+    await models.RoleGrant.create(
+        user_id=user.id, role=models.Role.SCHOOL_ADMIN, school=await models.School.get(name="School No. 2")
+    )
+    user_id = gid(user, "User")
+    assert (await admin.data(RESET, id=user_id))["passwordReset"]["code"] == "USER_NOT_FOUND"
+    assert (await admin.data(DEACTIVATE, id=user_id, reason="x"))["accountDeactivate"]["code"] == "USER_NOT_FOUND"
+    district = await login_as(http, "district")
+    assert (await district.data(RESET, id=user_id))["passwordReset"]["__typename"] == "PasswordResetSuccess"
+    district_user = await models.User.get(login="district")
+    grant = await models.RoleGrant.create(
+        user_id=district_user.id, role=models.Role.TEACHER, school=await models.School.get(name="School No. 1")
+    )
+    try:  # a district admin who also teaches at the school is not the school admin's to manage
+        assert (await admin.data(RESET, id=gid(district_user, "User")))["passwordReset"]["code"] == "USER_NOT_FOUND"
+    finally:
+        await grant.delete()
+
+
+async def test_a_deactivated_token_cannot_subscribe(admin: Client, http: httpx.AsyncClient, server_url: str) -> None:
+    created, client, _password = await activated(admin, http)
+    done = (await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left"))["accountDeactivate"]
+    assert done["__typename"] == "AccountDeactivateSuccess"
+    socket = await open_socket(server_url, client.token)
+    await socket.start(EVENTS)
+    message = await socket.next()
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+    await socket.ws.close()
