@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
@@ -152,35 +153,40 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
         raise refuse(problems)
 
     password = auth.one_time_password()
-    async with in_transaction():
-        login = login or await _free_login(login_from(email.split("@")[0] if email else full_name))
-        user = await models.User.create(
-            login=login,
-            full_name=full_name,
-            email=email,
-            password_hash=auth.hash_one_time_password(password),
-            must_change_password=True,
-        )
-        await models.RoleGrant.create(user_id=user.id, role=data.role, school_id=school.id)
-        if student is not None:
-            await models.Student.filter(id=student.id).update(user_id=user.id)
-        if children:
-            await models.Guardianship.bulk_create(
-                [models.Guardianship(guardian_id=user.id, student_id=c.id) for c in children]
+    try:
+        async with in_transaction():
+            login = login or await _free_login(login_from(email.split("@")[0] if email else full_name))
+            user = await models.User.create(
+                login=login,
+                full_name=full_name,
+                email=email,
+                password_hash=auth.hash_one_time_password(password),
+                must_change_password=True,
             )
-        await audit.record(
-            ctx.viewer,
-            "account.create",
-            "User",
-            user.id,
-            {
-                "login": login,
-                "role": data.role.value,
-                "student": student.id if student else None,
-                "children": [c.id for c in children],
-            },
-            school_id=school.id,
-        )
+            await models.RoleGrant.create(user_id=user.id, role=data.role, school_id=school.id)
+            if student is not None and not await models.Student.filter(id=student.id, user_id__isnull=True).update(
+                user_id=user.id
+            ):  # linked meanwhile: roll back
+                raise refuse([("studentId", "STUDENT_HAS_LOGIN", "The student already has a login.")])
+            if children:
+                await models.Guardianship.bulk_create(
+                    [models.Guardianship(guardian_id=user.id, student_id=c.id) for c in children]
+                )
+            await audit.record(
+                ctx.viewer,
+                "account.create",
+                "User",
+                user.id,
+                {
+                    "login": login,
+                    "role": data.role.value,
+                    "student": student.id if student else None,
+                    "children": [c.id for c in children],
+                },
+                school_id=school.id,
+            )
+    except IntegrityError:  # the login was taken between the check and the insert
+        raise refuse([("login", "LOGIN_TAKEN", "This login is taken; choose another.")]) from None
     return Issued(user, password)
 
 

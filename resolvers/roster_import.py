@@ -14,7 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 import models
 from resolvers import policy
@@ -76,6 +78,28 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
         raise refuse([("csv", "CSV_TOO_LARGE", f"Import at most {MAX_ROWS} rows at once.")])
     if problems and problems[0].line == 1:  # header errors: the rows cannot be read
         raise FileRefused(problems[0].message, problems[0].code, problems)
+    if dry_run:
+        plan = await _validated(school, rows, problems)
+        return ImportResult(True, plan.counts())
+    try:
+        async with in_transaction():
+            # One import of a school at a time, validated and written under the same lock: a
+            # second import waits here, then validates against what the first one wrote.
+            await models.School.filter(id=school.id).select_for_update().first()
+            plan = await _validated(school, rows, problems)
+            counts = plan.counts()
+            issued = await write_plan(ctx, plan, counts)
+    except IntegrityError:
+        # Someone else took one of the file's logins between validation and writing (an
+        # account created meanwhile): nothing was written.
+        raise refuse(
+            [("csv", "IMPORT_CONFLICT", "The school's accounts changed during the import; import the file again.")]
+        ) from None
+    return ImportResult(False, counts, issued)
+
+
+async def _validated(school: models.School, rows: list[Row], problems: list[RowProblem]) -> RosterPlan:
+    """The plan of a file whose every row is valid, else FileRefused with every problem."""
     plan = RosterPlan(school, today_utc())
     await plan.load(rows)
     plan.check(rows, problems)
@@ -86,11 +110,7 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
             problems[0].code,
             problems,
         )
-    counts = plan.counts()
-    if dry_run:
-        return ImportResult(True, counts)
-    issued = await write_plan(ctx, plan, counts)
-    return ImportResult(False, counts, issued)
+    return plan
 
 
 class RosterPlan:
@@ -189,7 +209,7 @@ class RosterPlan:
                         )
                     else:
                         seen_links[row.login, ext] = row.line
-        self._check_people(rows, bad)
+        self._classify_students(rows)
 
     def _check_student(self, row: Row, seen: dict[str, int], bad: Callback) -> None:
         if not row.external_id:
@@ -252,7 +272,8 @@ class RosterPlan:
             else:
                 person.teaches.add((klass.id, subject.id))
 
-    def _check_people(self, rows: list[Row], bad: Callback) -> None:
+    def _classify_students(self, rows: list[Row]) -> None:
+        """New, changed or unchanged: what a valid student row will do."""
         for row in rows:
             if row.type != "student" or not row.external_id:
                 continue

@@ -6,8 +6,6 @@ from collections import defaultdict, deque
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from tortoise.transactions import in_transaction
-
 import models
 from resolvers import audit, auth
 from resolvers.context import Context
@@ -21,95 +19,92 @@ Kind = models.RosterKind
 
 async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts]) -> list[tuple[models.User, str]]:
     """Create what is new, update what changed, and return the new accounts with their
-    one-time passwords (hashed in the database; these are the only clear copies)."""
+    one-time passwords (hashed in the database; these are the only clear copies). Runs in
+    the caller's transaction, which holds the school's lock."""
     school_id = plan.school.id
     start = max(plan.year.start_date, plan.today) if plan.year else plan.today
     new_people = [p for p in plan.people.values() if p.user is None]
     passwords = {p.login: auth.one_time_password() for p in new_people}
-    async with in_transaction():
-        # One import of a school at a time: a second one waits here, then sees the first's keys.
-        await models.School.filter(id=school_id).select_for_update().first()
-        keys: list[models.RosterKey] = []
-        enrollments: list[models.Enrollment] = []
-        student_ids = {key: k.student_id for (kind, key), k in plan.keys.items() if kind == Kind.STUDENT}
-        student_ids.update(await _create_students(plan, start, keys, enrollments))
-        await _update_students(plan, start, enrollments)
+    keys: list[models.RosterKey] = []
+    enrollments: list[models.Enrollment] = []
+    student_ids = {key: k.student_id for (kind, key), k in plan.keys.items() if kind == Kind.STUDENT}
+    student_ids.update(await _create_students(plan, start, keys, enrollments))
+    await _update_students(plan, start, enrollments)
 
-        if new_people:
-            await models.User.bulk_create(
-                [
-                    models.User(
-                        login=p.login,
-                        full_name=p.full_name,
-                        email=p.email,
-                        password_hash=auth.hash_one_time_password(passwords[p.login]),
-                        must_change_password=True,
-                    )
-                    for p in new_people
-                ],
-                batch_size=BATCH,
-            )
-            created = {u.login: u for u in await models.User.filter(login__in=list(passwords))}
-            for p in new_people:
-                p.user = created[p.login]
-            await models.RoleGrant.bulk_create(
-                [
-                    models.RoleGrant(
-                        user_id=_uid(p.user),
-                        role=models.Role.PARENT if p.kind == Kind.GUARDIAN else models.Role.TEACHER,
-                        school_id=school_id,
-                    )
-                    for p in new_people
-                ],
-                batch_size=BATCH,
-            )
-            keys += [
-                models.RosterKey(school_id=school_id, kind=p.kind, key=p.login, user_id=_uid(p.user))
+    if new_people:
+        await models.User.bulk_create(
+            [
+                models.User(
+                    login=p.login,
+                    full_name=p.full_name,
+                    email=p.email,
+                    password_hash=auth.hash_one_time_password(passwords[p.login]),
+                    must_change_password=True,
+                )
                 for p in new_people
-            ]
-        renamed = [p.user for p in plan.people.values() if p.user is not None and p.user.full_name != p.full_name]
-        for p in plan.people.values():
-            if p.user is not None:
-                p.user.full_name = p.full_name
-        if renamed:
-            await models.User.bulk_update(renamed, fields=["full_name"], batch_size=BATCH)
-
-        links: list[models.Guardianship] = []
-        teaching: list[models.TeachingAssignment] = []
-        for p in plan.people.values():
-            uid = _uid(p.user)
-            for ext, relation in p.children.items():
-                sid = student_ids.get(ext)
-                if sid is not None and (uid, sid) not in plan.linked:
-                    links.append(models.Guardianship(guardian_id=uid, student_id=sid, relation=relation))
-            teaching += [
-                models.TeachingAssignment(teacher_id=uid, school_class_id=c, subject_id=s)
-                for c, s in sorted(p.teaches)
-                if (uid, c, s) not in plan.assigned
-            ]
-        if keys:
-            await models.RosterKey.bulk_create(keys, batch_size=BATCH)
-        if enrollments:
-            await models.Enrollment.bulk_create(enrollments, batch_size=BATCH)
-        if links:
-            await models.Guardianship.bulk_create(links, batch_size=BATCH)
-        if teaching:
-            await models.TeachingAssignment.bulk_create(teaching, batch_size=BATCH)
-
-        summary = {kind.value: vars(c) for kind, c in counts.items()}
-        entries = [audit.entry(ctx.viewer, "roster.import", "School", school_id, summary, school_id=school_id)]
-        entries += [
-            audit.entry(
-                ctx.viewer,
-                "account.create",
-                "User",
-                _uid(p.user),
-                {"login": p.login, "role": "PARENT" if p.kind == Kind.GUARDIAN else "TEACHER", "via": "roster.import"},
-                school_id=school_id,
-            )
-            for p in new_people
+            ],
+            batch_size=BATCH,
+        )
+        created = {u.login: u for u in await models.User.filter(login__in=list(passwords))}
+        for p in new_people:
+            p.user = created[p.login]
+        await models.RoleGrant.bulk_create(
+            [
+                models.RoleGrant(
+                    user_id=_uid(p.user),
+                    role=models.Role.PARENT if p.kind == Kind.GUARDIAN else models.Role.TEACHER,
+                    school_id=school_id,
+                )
+                for p in new_people
+            ],
+            batch_size=BATCH,
+        )
+        keys += [
+            models.RosterKey(school_id=school_id, kind=p.kind, key=p.login, user_id=_uid(p.user)) for p in new_people
         ]
-        await models.AuditEntry.bulk_create(entries, batch_size=BATCH)
+    renamed = [p.user for p in plan.people.values() if p.user is not None and p.user.full_name != p.full_name]
+    for p in plan.people.values():
+        if p.user is not None:
+            p.user.full_name = p.full_name
+    if renamed:
+        await models.User.bulk_update(renamed, fields=["full_name"], batch_size=BATCH)
+
+    links: list[models.Guardianship] = []
+    teaching: list[models.TeachingAssignment] = []
+    for p in plan.people.values():
+        uid = _uid(p.user)
+        for ext, relation in p.children.items():
+            sid = student_ids.get(ext)
+            if sid is not None and (uid, sid) not in plan.linked:
+                links.append(models.Guardianship(guardian_id=uid, student_id=sid, relation=relation))
+        teaching += [
+            models.TeachingAssignment(teacher_id=uid, school_class_id=c, subject_id=s)
+            for c, s in sorted(p.teaches)
+            if (uid, c, s) not in plan.assigned
+        ]
+    if keys:
+        await models.RosterKey.bulk_create(keys, batch_size=BATCH)
+    if enrollments:
+        await models.Enrollment.bulk_create(enrollments, batch_size=BATCH)
+    if links:
+        await models.Guardianship.bulk_create(links, batch_size=BATCH)
+    if teaching:
+        await models.TeachingAssignment.bulk_create(teaching, batch_size=BATCH)
+
+    summary = {kind.value: vars(c) for kind, c in counts.items()}
+    entries = [audit.entry(ctx.viewer, "roster.import", "School", school_id, summary, school_id=school_id)]
+    entries += [
+        audit.entry(
+            ctx.viewer,
+            "account.create",
+            "User",
+            _uid(p.user),
+            {"login": p.login, "role": "PARENT" if p.kind == Kind.GUARDIAN else "TEACHER", "via": "roster.import"},
+            school_id=school_id,
+        )
+        for p in new_people
+    ]
+    await models.AuditEntry.bulk_create(entries, batch_size=BATCH)
     return [(p.user, passwords[p.login]) for p in new_people if p.user is not None]
 
 

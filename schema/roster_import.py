@@ -85,7 +85,8 @@ RosterImportResult = Annotated[
             "DUPLICATE_ROW, CONFLICTING_ROW, BIRTH_DATE_REQUIRED, DATE_INVALID, CLASS_UNKNOWN, SUBJECT_UNKNOWN, "
             "LOGIN_REQUIRED, LOGIN_INVALID, LOGIN_TAKEN (the login belongs to an account this school did not "
             "import as such), EMAIL_INVALID, STUDENT_REQUIRED, STUDENT_UNKNOWN. ValidationError CSV_EMPTY, "
-            "CSV_TOO_LARGE; NotFoundError SCHOOL_NOT_FOUND."
+            "CSV_TOO_LARGE, IMPORT_CONFLICT (the school's accounts changed meanwhile: import again); NotFoundError "
+            "SCHOOL_NOT_FOUND."
         ),
     ),
 ]

@@ -355,3 +355,11 @@ async def test_a_deactivated_token_cannot_subscribe(admin: Client, http: httpx.A
     errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
     assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
     await socket.ws.close()
+
+
+async def test_a_deactivated_token_cannot_download_a_journal(admin: Client, http: httpx.AsyncClient) -> None:
+    created, client, _password = await activated(admin, http)
+    url = "/export/journal.csv?classId=x&subjectId=y"
+    assert (await http.get(url, headers=client.headers())).status_code == 404  # logged in, nothing of theirs
+    await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left")
+    assert (await http.get(url, headers=client.headers())).status_code == 401

@@ -3,6 +3,7 @@ and validation whose statement count does not grow with the file."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,16 @@ async def test_statements_do_not_grow_with_rows(admin: Client, count_statements:
         measured.append((dry, count_statements.count))
     assert measured[0] == measured[1], (measured, count_statements.statements)
     assert measured[1][1] <= 25, count_statements.statements
+
+
+async def test_two_imports_of_one_file_at_once_create_once(admin: Client) -> None:
+    """The second import waits for the first, then finds everything already there."""
+    tag = secrets.token_hex(3)
+    text = roster(tag)
+    first, second = await asyncio.gather(run(admin, text), run(admin, text))
+    results = sorted([counts(first), counts(second)], key=lambda c: c["STUDENT"])
+    assert results == [
+        {"STUDENT": (0, 0, 3), "GUARDIAN": (0, 0, 2), "TEACHER": (0, 0, 1)},
+        {"STUDENT": (3, 0, 0), "GUARDIAN": (2, 0, 0), "TEACHER": (1, 0, 0)},
+    ]
+    assert await models.RosterKey.filter(key__contains=tag).count() == 6
