@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import models
-from resolvers import policy, sql
-from resolvers.context import Viewer
+from resolvers import sql
 from resolvers.errors import BadUserInput
 
 MAX_PAGE = 100
@@ -81,12 +80,6 @@ def _instant(value: datetime) -> Any:
     if sql.dialect() == "postgres":
         return value
     return value.isoformat(" ", timespec="microseconds")
-
-
-async def readable_schools(viewer: Viewer, ids: list[int]) -> list[bool]:
-    rows = await policy.audit_log_schools(viewer).filter(id__in=set(ids)).only("id")
-    readable = {s.id for s in rows}
-    return [i in readable for i in ids]
 
 
 async def pages_by_school(keys: Sequence[AuditKey]) -> list[AuditPage]:

@@ -18,7 +18,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 
 import models
-from resolvers import audit_log, averages, policy, sql
+from resolvers import account_list, audit_log, averages, policy, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 
@@ -153,8 +153,10 @@ class Loaders:
     term_by_id: DataLoader[int, models.Term | None]
     lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]]
     grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]]
-    audit_readable_by_school: DataLoader[int, bool]
+    administered_by_school: DataLoader[int, bool]
     audit_page_by_school: DataLoader[audit_log.AuditKey, audit_log.AuditPage]
+    account_page_by_school: DataLoader[account_list.AccountKey, account_list.AccountPage]
+    role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -184,6 +186,12 @@ class Loaders:
         self.prime_many(self.class_by_id, rows)
         grouped = _group(rows, lambda c: c.school_id)
         return [grouped.get(i, []) for i in ids]
+
+    async def _administered_by_school(self, ids: list[int]) -> list[bool]:
+        """Whether the viewer administers each school (its accounts and audit log)."""
+        rows = await policy.administered_schools(self.viewer).filter(id__in=set(ids)).only("id")
+        administered = {s.id for s in rows}
+        return [i in administered for i in ids]
 
     def prime_many(self, loader: DataLoader[int, M | None], objects: Iterable[M]) -> None:
         for obj in objects:
@@ -430,6 +438,8 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "term_by_id": lambda loaders: DataLoader(_by_id(models.Term)),
     "lesson_counts_by_student": lambda loaders: DataLoader(averages.lesson_counts),
     "grade_totals_by_student": lambda loaders: DataLoader(averages.grade_totals),
-    "audit_readable_by_school": lambda loaders: DataLoader(lambda ids: audit_log.readable_schools(loaders.viewer, ids)),
+    "administered_by_school": lambda loaders: DataLoader(loaders._administered_by_school),
     "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
+    "account_page_by_school": lambda loaders: DataLoader(account_list.pages_by_school),
+    "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),
 }

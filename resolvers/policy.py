@@ -247,11 +247,6 @@ def administered_users(viewer: Viewer) -> QuerySet[models.User]:
     )
 
 
-def audit_log_schools(viewer: Viewer) -> QuerySet[models.School]:
-    """Schools whose audit log the viewer reads: the administered ones."""
-    return administered_schools(viewer)
-
-
 # --- checks -------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import account_admin, policy
+from resolvers import account_admin, account_list, policy
 from resolvers.ids import pk_of
 from schema import types
 from schema.enums import Role
@@ -54,6 +54,43 @@ class Account:
     @strawberry.field(description="When the account was created.")
     def created_at(self) -> dt.datetime:
         return self.model.created_at
+
+    @strawberry.field(description="Every role the user holds, in any school.")
+    async def roles(self, info: Info) -> list[Role]:
+        grants = await info.context.loaders.role_grants_by_user.load(self.model.id)
+        held = {g.role for g in grants}
+        return [Role[r.value] for r in models.Role if r in held]
+
+
+@strawberry.type(description="An account with its cursor.")
+class AccountEdge:
+    cursor: str = strawberry.field(description="Pass as `after` for the accounts that follow.")
+    node: Account = strawberry.field(description="The account.")
+
+
+@strawberry.type(description="Where a page of accounts sits in the whole list.")
+class AccountPageInfo:
+    has_next_page: bool = strawberry.field(description="More accounts follow.")
+    has_previous_page: bool = strawberry.field(description="This page was asked for `after` a cursor.")
+    end_cursor: str | None = strawberry.field(description="The last account's cursor: pass as `after` for more.")
+
+
+@strawberry.type(description="A page of a school's accounts, by name.")
+class AccountConnection:
+    edges: list[AccountEdge] = strawberry.field(description="The accounts with their cursors.")
+    page_info: AccountPageInfo = strawberry.field(description="Paging.")
+
+
+def account_connection(page: account_list.AccountPage, after: str | None) -> AccountConnection:
+    edges = [AccountEdge(cursor=account_list.encode_cursor(n), node=Account(model=u)) for n, u in page.accounts]
+    return AccountConnection(
+        edges=edges,
+        page_info=AccountPageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=after is not None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
 
 
 @strawberry.input(description="A new login for a person of your school.")

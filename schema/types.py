@@ -20,11 +20,13 @@ from schema.enums import (
     ChartBucket,
     DayOffKind,
     LessonStatus,
+    Role,
 )
 from schema.grading import GradeScale
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
+    from schema.account_admin import AccountConnection
     from schema.attendance import RegisterRow
     from schema.audit_log import AuditEntryConnection
     from schema.diary import DiaryDay, SubjectProgress
@@ -163,6 +165,32 @@ class School(Node):
         return [DayOff(model=d) for d in rows]
 
     @strawberry.field(
+        description="Everyone holding a role in the school (staff, students, parents), by name: their logins "
+        "and standing. For the school's admins and its district's admins; null for anyone else."
+    )
+    async def accounts(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Accounts per page, at most 100.")] = 50,
+        after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the accounts after.")] = None,
+        role: Annotated[Role | None, strawberry.argument(description="Only holders of this role here.")] = None,
+        is_active: Annotated[
+            bool | None, strawberry.argument(description="Only active (true) or deactivated (false) accounts.")
+        ] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Only names or logins containing this (any case).")
+        ] = None,
+    ) -> Annotated[AccountConnection, strawberry.lazy("schema.account_admin")] | None:
+        from resolvers import account_list
+        from schema.account_admin import account_connection
+
+        if not await info.context.loaders.administered_by_school.load(self.model.id):
+            return None
+        wanted = account_list.page_filter(first, after, models.Role(role.name) if role else None, is_active, search)
+        page = await info.context.loaders.account_page_by_school.load(account_list.AccountKey(self.model.id, wanted))
+        return account_connection(page, after)
+
+    @strawberry.field(
         description="The school's audit log, newest first: logins, account administration, imports and every "
         "write about the school. For the school's admins and its district's admins; null for anyone else."
     )
@@ -183,7 +211,7 @@ class School(Node):
         from resolvers import audit_log as audit_log_resolvers
         from schema.audit_log import connection
 
-        if not await info.context.loaders.audit_readable_by_school.load(self.model.id):
+        if not await info.context.loaders.administered_by_school.load(self.model.id):
             return None
         # An id that names no user matches no entry (-1), rather than being ignored.
         actor = (pk_of(actor_id, "User") or -1) if actor_id is not None else None

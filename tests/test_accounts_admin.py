@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 import models
-from tests.conftest import Client, login_as
+from tests.conftest import Client, StatementCounter, login_as
 from tests.helpers import gid, open_socket, past_lesson, school_class
 
 CREATE = """
@@ -363,3 +363,68 @@ async def test_a_deactivated_token_cannot_download_a_journal(admin: Client, http
     assert (await http.get(url, headers=client.headers())).status_code == 404  # logged in, nothing of theirs
     await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left")
     assert (await http.get(url, headers=client.headers())).status_code == 401
+
+
+ACCOUNTS = """
+query A($id: ID!, $first: Int, $after: String, $role: Role, $active: Boolean, $search: String) {
+  node(id: $id) { ... on School {
+    accounts(first: $first, after: $after, role: $role, isActive: $active, search: $search) {
+      edges { cursor node { login isActive roles user { id fullName } } }
+      pageInfo { hasNextPage hasPreviousPage endCursor } } } } }
+"""
+EVERY_SCHOOL = """
+{ viewer { schools { name accounts(first: 10) { edges { node { login roles } } pageInfo { hasNextPage } } } } }
+"""
+
+
+async def accounts(client: Client, school: str, **args: Any) -> dict[str, Any] | None:
+    node = (await client.data(ACCOUNTS, id=school, **args))["node"]
+    return None if node is None else node["accounts"]
+
+
+async def test_school_accounts_list(admin: Client, teacher: Client, http: httpx.AsyncClient) -> None:
+    school = await school_id()
+    tag = secrets.token_hex(3)
+    made = [await create(admin, fullName=f"Zeta {tag} {n}", login=f"zeta{n}.{tag}") for n in (2, 1, 3)]
+    found = await accounts(admin, school, search=f"ZETA {tag}")
+    assert found is not None
+    assert [e["node"]["login"] for e in found["edges"]] == [f"zeta{n}.{tag}" for n in (1, 2, 3)]
+    assert found["edges"][0]["node"]["roles"] == ["TEACHER"]
+    first = await accounts(admin, school, search=tag, first=2)
+    assert first is not None
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = await accounts(admin, school, search=tag, first=2, after=first["pageInfo"]["endCursor"])
+    assert rest is not None
+    assert [e["node"]["login"] for e in rest["edges"]] == [f"zeta3.{tag}"]
+    assert rest["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True, "endCursor": rest["edges"][0]["cursor"]}
+
+    await admin.data(DEACTIVATE, id=made[0]["account"]["user"]["id"], reason="Left")
+    inactive = await accounts(admin, school, search=tag, active=False)
+    assert inactive is not None
+    assert [e["node"]["login"] for e in inactive["edges"]] == [f"zeta2.{tag}"]
+    assert await accounts(admin, school, search=tag, role="PARENT") == {
+        "edges": [],
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
+    }
+    assert await accounts(admin, school, search="100%_sure") is not None  # LIKE wildcards are literal
+
+    assert await accounts(teacher, school) is None
+    assert (await admin.data(ACCOUNTS, id=await school_id("School No. 2")))["node"] is None
+    district = await login_as(http, "district")
+    assert await accounts(district, await school_id("School No. 2"), first=1) is not None
+
+
+async def test_school_accounts_statements_do_not_grow(
+    admin: Client, http: httpx.AsyncClient, count_statements: StatementCounter
+) -> None:
+    district = await login_as(http, "district")
+    count_statements.statements.clear()
+    one = (await admin.data(EVERY_SCHOOL))["viewer"]["schools"]
+    small = count_statements.count
+    count_statements.statements.clear()
+    two = (await district.data(EVERY_SCHOOL))["viewer"]["schools"]
+    large = count_statements.count
+    assert len(one) == 1
+    assert len(two) == 2
+    assert all(len(s["accounts"]["edges"]) == 10 for s in two)
+    assert large == small, count_statements.statements
