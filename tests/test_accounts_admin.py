@@ -428,3 +428,31 @@ async def test_school_accounts_statements_do_not_grow(
     assert len(two) == 2
     assert all(len(s["accounts"]["edges"]) == 10 for s in two)
     assert large == small, count_statements.statements
+
+
+CLASS_EVENTS = "subscription C($classId: ID!) { classEvents(classId: $classId) { kind grade { comment } } }"
+
+
+async def test_a_deactivated_teachers_class_feed_ends(admin: Client, http: httpx.AsyncClient, server_url: str) -> None:
+    klass = await school_class("School No. 1", "5B")
+    maths = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Mathematics").select_related(
+        "teacher"
+    )
+    colleague = await login_as(http, maths.teacher.login)
+    created, client, _password = await activated(admin, http)
+    user = await models.User.get(login=created["account"]["login"])
+    await models.TeachingAssignment.create(teacher=user, school_class=klass, subject_id=maths.subject_id)
+    socket = await open_socket(server_url, client.token)
+    await socket.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
+    await asyncio.sleep(0.2)
+    enrolled = await models.Enrollment.filter(school_class_id=klass.id).order_by("id").first()
+    assert enrolled is not None
+    lesson = await past_lesson("5B", "Mathematics")
+    grade = {"studentId": gid(models.Student(id=enrolled.student_id), "Student"), "lessonId": gid(lesson, "Lesson")}
+    await colleague.data(GRADE, input={**grade, "value": "5", "comment": "seen"})
+    assert (await socket.next())["payload"]["data"]["classEvents"]["grade"]["comment"] == "seen"
+    await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left")
+    await colleague.data(GRADE, input={**grade, "value": "4", "comment": "not seen"})
+    assert (await socket.next())["type"] == "complete"
+    await socket.ws.close()
+    await models.TeachingAssignment.filter(teacher_id=user.id).delete()
