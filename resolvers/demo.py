@@ -72,6 +72,7 @@ async def reset_database() -> None:
     order = [
         models.OutboxEvent,
         models.AuditEntry,
+        models.RosterKey,
         models.Remark,
         models.Attendance,
         models.Grade,
