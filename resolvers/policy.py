@@ -26,10 +26,12 @@ register is marked by the teacher giving it (a substitute too) or one assigned t
 own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
 guardians (unrevoked), and read by whoever sees the child.
 
-Who administers: a school admin manages the accounts of everyone holding a role in their
-school (issue, reset, deactivate), imports its roster and reads its audit log; a district
-admin does the same for every school of their district. An account that is deactivated or
-waiting for a password change sees nothing (``in_good_standing``)."""
+Who administers accounts: a school admin manages the accounts of everyone holding a role in
+their school (issue, reset, deactivate), imports its roster and reads its audit log; a
+district admin does the same for every school of their district (``administered_users``),
+except for people who also administer what the viewer does not. A deactivated account, or
+one waiting for a password change, is refused by the permission classes and its live
+streams see nothing (``live``)."""
 
 from __future__ import annotations
 
@@ -220,69 +222,10 @@ def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolCl
     return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
 
 
-def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
-    """Schools whose accounts, roster and audit log the viewer manages: those they are school
-    admin of, and every school of the districts they are district admin of."""
-    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
-
-
-def administered_users(viewer: Viewer) -> QuerySet[models.User]:
-    """Accounts the viewer manages: anyone holding a role (teacher, admin, parent, student)
-    in an administered school, unless they also administer something the viewer does not (a
-    school admin elsewhere, a district admin of another district, or of the viewer's own
-    district when the viewer is only a school admin): resetting their password would hand
-    the viewer that other school or district."""
-    uid = _uid(viewer)
-    grants = models.RoleGrant.filter(_admin_school_q(uid)).values("user_id")
-    own_districts = models.RoleGrant.filter(user_id=uid, role=models.Role.DISTRICT_ADMIN).values("district_id")
-    admin_elsewhere = (
-        models.RoleGrant.filter(role=models.Role.SCHOOL_ADMIN).exclude(_admin_school_q(uid)).values("user_id")
-    )
-    district_admins = (
-        models.RoleGrant.filter(role=models.Role.DISTRICT_ADMIN)
-        .exclude(district_id__in=Subquery(own_districts))
-        .values("user_id")
-    )
-    return models.User.filter(id__in=Subquery(grants)).exclude(
-        Q(id__in=Subquery(admin_elsewhere)) | Q(id__in=Subquery(district_admins))
-    )
-
-
 # --- checks -------------------------------------------------------------------------
 
 
-async def in_good_standing(viewer: Viewer) -> bool:
-    """The account is active and not waiting for a password change, read fresh (never cached)."""
-    if viewer.user_id is None:
-        return False
-    return await models.User.exists(id=viewer.user_id, is_active=True, must_change_password=False)
-
-
-async def require_admin(viewer: Viewer) -> int:
-    """The coarse gate of account administration: a school or district admin, else FORBIDDEN."""
-    if viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    roles = await viewer.roles()
-    if models.Role.SCHOOL_ADMIN not in roles and models.Role.DISTRICT_ADMIN not in roles:
-        raise Forbidden("Only school and district admins manage accounts.")
-    return viewer.user_id
-
-
 STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
-
-
-M = TypeVar("M", bound=Model)
-
-
-def live(scope: QuerySet[M], viewer: Viewer) -> QuerySet[M]:
-    """``scope``, empty once the viewer's account is deactivated or waiting for a password
-    change: what a live stream re-checks before every event, in the same one statement (the
-    id is an integer, never text from a client)."""
-    standing = RawSQL(
-        f"(SELECT COUNT(*) FROM user_account WHERE id = {int(_uid(viewer))} "
-        "AND is_active = TRUE AND must_change_password = FALSE)"
-    )
-    return scope.annotate(viewer_standing=standing).filter(viewer_standing=1)
 
 
 async def family_view(viewer: Viewer) -> frozenset[int] | None:
@@ -388,3 +331,67 @@ async def enrolled_on(class_id: int, day: date) -> set[int]:
         Q(end_date__isnull=True) | Q(end_date__gte=day), school_class_id=class_id, start_date__lte=day
     ).values("student_id")
     return {int(row["student_id"]) for row in rows}
+
+
+# --- administration -----------------------------------------------------------------
+
+
+ADMIN_ROLES = (models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
+
+
+async def require_admin(viewer: Viewer, refusal: str) -> int:
+    """The coarse gate of an administrative write: a school or district admin (else FORBIDDEN).
+    Which schools they may touch is ``administered_schools``: another school is "not found"."""
+    if viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if not any(role in ADMIN_ROLES for role in await viewer.roles()):
+        raise Forbidden(refusal)
+    return viewer.user_id
+
+
+def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools the viewer runs: as their school admin, or as admin of their district."""
+    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
+
+
+def administered_users(viewer: Viewer) -> QuerySet[models.User]:
+    """Accounts the viewer manages: anyone holding a role (teacher, admin, parent, student)
+    in an administered school, unless they also administer something the viewer does not (a
+    school admin elsewhere, a district admin of another district, or of the viewer's own
+    district when the viewer is only a school admin): resetting their password would hand
+    the viewer that other school or district."""
+    uid = _uid(viewer)
+    grants = models.RoleGrant.filter(_admin_school_q(uid)).values("user_id")
+    own_districts = models.RoleGrant.filter(user_id=uid, role=models.Role.DISTRICT_ADMIN).values("district_id")
+    admin_elsewhere = (
+        models.RoleGrant.filter(role=models.Role.SCHOOL_ADMIN).exclude(_admin_school_q(uid)).values("user_id")
+    )
+    district_admins = (
+        models.RoleGrant.filter(role=models.Role.DISTRICT_ADMIN)
+        .exclude(district_id__in=Subquery(own_districts))
+        .values("user_id")
+    )
+    return models.User.filter(id__in=Subquery(grants)).exclude(
+        Q(id__in=Subquery(admin_elsewhere)) | Q(id__in=Subquery(district_admins))
+    )
+
+
+async def in_good_standing(viewer: Viewer) -> bool:
+    """The account is active and not waiting for a password change, read fresh (never cached)."""
+    if viewer.user_id is None:
+        return False
+    return await models.User.exists(id=viewer.user_id, is_active=True, must_change_password=False)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def live(scope: QuerySet[M], viewer: Viewer) -> QuerySet[M]:
+    """``scope``, empty once the viewer's account is deactivated or waiting for a password
+    change: what a live stream re-checks before every event, in the same one statement (the
+    id is an integer, never text from a client)."""
+    standing = RawSQL(
+        f"(SELECT COUNT(*) FROM user_account WHERE id = {int(_uid(viewer))} "
+        "AND is_active = TRUE AND must_change_password = FALSE)"
+    )
+    return scope.annotate(viewer_standing=standing).filter(viewer_standing=1)
