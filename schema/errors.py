@@ -45,8 +45,8 @@ class NotFoundError(Error):
 
 
 @strawberry.type(
-    description="Wrong login or password (code INVALID_CREDENTIALS), or a bad refresh token "
-    "(code INVALID_REFRESH_TOKEN)."
+    description="Wrong login or password (code INVALID_CREDENTIALS), the right password of a deactivated "
+    "account (code ACCOUNT_DEACTIVATED), or a bad refresh token (code INVALID_REFRESH_TOKEN)."
 )
 class InvalidCredentialsError(Error):
     pass
