@@ -16,18 +16,14 @@ M = TypeVar("M", bound=Model)
 _PLACEHOLDER = re.compile(r"\?")
 
 
-def _dialect() -> str:
-    return str(connections.get("default").capabilities.dialect)
-
-
 def dialect() -> str:
-    """``postgres`` or ``sqlite``: for the few statements that must differ."""
-    return _dialect()
+    """ "postgres" or "sqlite": the few statements that differ choose by it."""
+    return str(connections.get("default").capabilities.dialect)
 
 
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     conn = connections.get("default")
-    if _dialect() == "postgres":
+    if dialect() == "postgres":
         counter = iter(range(1, len(params) + 1))
         sql = _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
     else:
