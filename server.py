@@ -46,7 +46,7 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, delivery, journal, metrics, persisted, request_id, transport
+from resolvers import auth, delivery, journal, metrics, persisted, policy, request_id, transport
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.events import run_relay
@@ -448,7 +448,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         viewer = viewer_from_token(
             settings, bearer_token(request.headers.get("authorization")), _client_address(request)
         )
-        if not viewer.authenticated:
+        if not viewer.authenticated or not await policy.in_good_standing(viewer):
+            # A deactivated account, or one that must replace its one-time password first.
             return PlainTextResponse("Log in first.", 401, headers={"WWW-Authenticate": "Bearer"})
         q = request.query_params
         export = await journal.export_journal(viewer, q.get("classId", ""), q.get("subjectId", ""), q.get("termId"))

@@ -48,7 +48,7 @@ from models.school import (
     Term,
 )
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
-from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, User, fold_name
+from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, RosterKey, RosterKind, User, fold_name
 
 __all__ = [
     "AbsenceNotice",
@@ -106,6 +106,8 @@ __all__ = [
     "RevisionAction",
     "Role",
     "RoleGrant",
+    "RosterKey",
+    "RosterKind",
     "ScaleKind",
     "School",
     "SchoolClass",

@@ -13,6 +13,7 @@ from tortoise.models import Model
 from tortoise.signals import pre_save
 
 if TYPE_CHECKING:
+    from models.roster import Student
     from models.school import District, School
 
 
@@ -35,6 +36,14 @@ class User(Model):
     # ``fold_name(full_name)``, kept by ``_fold_on_save`` (set it yourself in ``bulk_create``):
     # name search is a prefix match on its words, case-insensitive in every script and database.
     name_folded = fields.CharField(max_length=200, default="", db_default="", db_index=True)
+    # Set when an admin issues (or resets) a one-time password: the user logs in with it but
+    # may do nothing except change it (see schema/permissions.py).
+    must_change_password = fields.BooleanField(default=False, db_default=False)
+    password_changed_at = fields.DatetimeField(null=True)
+    # Deactivation keeps the row and everything that points to it (grades given, audit,
+    # guardianships): the user just cannot log in, and their tokens stop working.
+    deactivated_at = fields.DatetimeField(null=True)
+    deactivation_reason = fields.CharField(max_length=500, null=True)
 
     class Meta:
         table = "user_account"
@@ -116,3 +125,37 @@ class LoginAttempt(Model):
     class Meta:
         table = "login_attempt"
         indexes = (Index(fields=("login", "at")), Index(fields=("address", "at")))
+
+
+class RosterKind(StrEnum):
+    STUDENT = "STUDENT"
+    GUARDIAN = "GUARDIAN"
+    TEACHER = "TEACHER"
+
+
+class RosterKey(Model):
+    """What a roster import created, under the key the school's file names it by: a student's
+    external id, a guardian's or teacher's login. Re-importing a file finds its rows again
+    through these keys, so the same file changes nothing and a changed name is an update."""
+
+    id = fields.IntField(primary_key=True)
+    school: fields.ForeignKeyRelation[School] = fields.ForeignKeyField(
+        "models.School", related_name="roster_keys", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(RosterKind, max_length=16)
+    key = fields.CharField(max_length=100)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="roster_keys", null=True, on_delete=fields.CASCADE
+    )
+    student: fields.ForeignKeyNullableRelation[Student] = fields.ForeignKeyField(
+        "models.Student", related_name="roster_keys", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    school_id: int
+    user_id: int | None
+    student_id: int | None
+
+    class Meta:
+        table = "roster_key"
+        unique_together = (("school", "kind", "key"),)

@@ -1,18 +1,29 @@
-"""Logging in and out, with limits on password guessing."""
+"""Logging in and out, with limits on password guessing; changing one's own password."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from tortoise.transactions import in_transaction
+
 import models
-from resolvers import auth, ratelimit
+from resolvers import audit, auth, ratelimit
 from resolvers.clock import now_utc
-from resolvers.context import Context
-from resolvers.errors import InvalidCredentials, NotFound, RateLimited, Unauthenticated
+from resolvers.context import Context, Viewer
+from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
 
 
 def normalize_login(login: str) -> str:
     return login.strip().lower()
+
+
+async def home_school_id(user_id: int) -> int | None:
+    """The school an account's audit entries are filed under: its first school role."""
+    grant = await models.RoleGrant.filter(user_id=user_id, school_id__isnull=False).order_by("id").first()
+    return grant.school_id if grant else None
 
 
 async def _check_rate_limit(ctx: Context, login: str) -> None:
@@ -53,18 +64,28 @@ async def _check_attempts(ctx: Context) -> None:
 
 
 async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
+    """A deactivated account is told so, but only once the password proved who is asking:
+    to anyone else it is the same "wrong login or password" as an unknown login."""
     name = normalize_login(login)[:100]
     await _check_attempts(ctx)
     await _check_rate_limit(ctx, name)
-    user = await models.User.get_or_none(login=name, is_active=True)
+    user = await models.User.get_or_none(login=name)
     if not auth.verify_password(user.password_hash if user else None, password) or user is None:
         await models.LoginAttempt.create(login=name, address=ctx.viewer.address[:64])
         raise InvalidCredentials("Wrong login or password.", "INVALID_CREDENTIALS")
+    if not user.is_active:
+        raise InvalidCredentials("This account is deactivated. Ask your school.", "ACCOUNT_DEACTIVATED")
     await models.LoginAttempt.filter(login=name).delete()
-    pair = await auth.issue_token_pair(ctx.settings, user)
-    await models.AuditEntry.create(
-        actor_id=user.id, action="session.login", object_type="User", object_id=user.id, address=ctx.viewer.address
-    )
+    async with in_transaction():
+        pair = await auth.issue_token_pair(ctx.settings, user)
+        await audit.record(
+            Viewer(user.id, ctx.viewer.address),
+            "session.login",
+            "User",
+            user.id,
+            {"mustChangePassword": user.must_change_password} if user.must_change_password else None,
+            school_id=await home_school_id(user.id),
+        )
     return pair
 
 
@@ -82,10 +103,60 @@ async def logout(ctx: Context, refresh_token: str) -> None:
         raise Unauthenticated("Log in first.")
     if not await auth.revoke_refresh_token(refresh_token, ctx.viewer.user_id):
         raise NotFound("No such session.", "SESSION_NOT_FOUND")
-    await models.AuditEntry.create(
-        actor_id=ctx.viewer.user_id,
-        action="session.logout",
-        object_type="User",
-        object_id=ctx.viewer.user_id,
-        address=ctx.viewer.address,
+    await audit.record(
+        ctx.viewer, "session.logout", "User", ctx.viewer.user_id, school_id=await home_school_id(ctx.viewer.user_id)
     )
+
+
+def password_problems(user: models.User, current: str, new: str) -> list[FieldProblem]:
+    """The strength rules of a chosen password (the current one already verified)."""
+    problems: list[FieldProblem] = []
+    if len(new) < MIN_PASSWORD_LENGTH:
+        problems.append(
+            FieldProblem("newPassword", f"Use at least {MIN_PASSWORD_LENGTH} characters.", "PASSWORD_TOO_SHORT")
+        )
+    elif len(new) > MAX_PASSWORD_LENGTH:
+        problems.append(
+            FieldProblem("newPassword", f"Use at most {MAX_PASSWORD_LENGTH} characters.", "PASSWORD_TOO_LONG")
+        )
+    lowered = new.strip().lower()
+    if lowered == user.login.lower() or (len(user.login) >= 4 and user.login.lower() in lowered):
+        problems.append(FieldProblem("newPassword", "Do not use your login in your password.", "PASSWORD_IS_LOGIN"))
+    if new == current:
+        code = "PASSWORD_IS_ONE_TIME" if user.must_change_password else "PASSWORD_UNCHANGED"
+        problems.append(FieldProblem("newPassword", "Choose a password different from the current one.", code))
+    return problems
+
+
+async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPair:
+    """Change the viewer's own password (the way out of a one-time password). Every existing
+    session ends; the caller gets a fresh one. A wrong current password counts as a failed
+    login (the same limits apply)."""
+    if ctx.viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    user = await models.User.get_or_none(id=ctx.viewer.user_id, is_active=True)
+    if user is None:
+        raise Unauthenticated("This account is deactivated. Ask your school.")
+    await _check_rate_limit(ctx, user.login)
+    if not auth.verify_password(user.password_hash, current):
+        await models.LoginAttempt.create(login=user.login, address=ctx.viewer.address[:64])
+        raise refuse([("currentPassword", "WRONG_PASSWORD", "The current password is wrong.")])
+    problems = password_problems(user, current, new)
+    if problems:
+        raise refuse(problems)
+    was_one_time = user.must_change_password
+    async with in_transaction():
+        user.password_hash = auth.hash_password(new)
+        user.must_change_password = False
+        user.password_changed_at = now_utc()
+        await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])
+        revoked = await auth.revoke_all_refresh_tokens(user.id)
+        await audit.record(
+            ctx.viewer,
+            "password.change",
+            "User",
+            user.id,
+            {"oneTimePasswordReplaced": was_one_time, "sessionsEnded": revoked},
+            school_id=await home_school_id(user.id),
+        )
+        return await auth.issue_token_pair(ctx.settings, user)

@@ -2,8 +2,10 @@
 
 Access tokens are short-lived signed JWTs carrying only the user id: every visibility
 decision is taken from the database at request time, so a revoked guardianship or role
-takes effect on the next request. Refresh tokens are random strings stored as SHA-256
-hashes and rotated on every use (see ``models.RefreshToken``)."""
+takes effect on the next request, and so does a deactivated account or a pending
+password change (``User.must_change_password``, checked by the permission classes).
+Refresh tokens are random strings stored as SHA-256 hashes and rotated on every use (see
+``models.RefreshToken``)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,11 @@ import models
 from resolvers.settings import Settings
 
 _hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
+# One-time passwords are random (~80 bits), not chosen by people: guessing them from the hash
+# is hopeless whatever its cost, so they are hashed cheaply. That keeps a roster import of a
+# thousand accounts at a few seconds instead of a minute; ``verify_password`` reads the
+# parameters from the hash itself.
+_one_time_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # Verified against when the login is unknown, so that an unknown login costs the same time
 # as a wrong password and the response time does not reveal which logins exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -29,8 +36,22 @@ JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "ediary"
 
 
+# Readable one-time passwords: no 0/O, 1/l/I. 14 characters of 55 is ~80 bits.
+_OTP_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+OTP_LENGTH = 14
+
+
+def one_time_password() -> str:
+    """A fresh random password for an admin to hand over; shown once, stored only hashed."""
+    return "".join(secrets.choice(_OTP_ALPHABET) for _ in range(OTP_LENGTH))
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def hash_one_time_password(password: str) -> str:
+    return _one_time_hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -128,3 +149,17 @@ async def revoke_refresh_token(token: str, user_id: int) -> bool:
         revoked_at=datetime.now(UTC)
     )
     return updated > 0
+
+
+async def revoke_all_refresh_tokens(user_id: int, keep_family: str | None = None) -> int:
+    """End every session of the user (all devices), except ``keep_family`` if given."""
+    live = models.RefreshToken.filter(user_id=user_id, revoked_at__isnull=True)
+    if keep_family is not None:
+        live = live.exclude(family=keep_family)
+    return await live.update(revoked_at=datetime.now(UTC))
+
+
+async def refresh_token_family(token: str, user_id: int) -> str | None:
+    """The session (family) a live refresh token of the user belongs to."""
+    row = await models.RefreshToken.get_or_none(token_hash=_digest(token), user_id=user_id, revoked_at__isnull=True)
+    return row.family if row else None

@@ -18,11 +18,12 @@ if TYPE_CHECKING:
 class Viewer:
     """Who is asking. ``user_id`` is ``None`` for an anonymous request.
 
-    Roles are read from the database once per request, on first use."""
+    Roles and the account's standing are read from the database once per request, on first use."""
 
     user_id: int | None
     address: str = ""
     _grants: list[models.RoleGrant] | None = field(default=None, repr=False)
+    _account: models.User | None = field(default=None, repr=False)
 
     @property
     def authenticated(self) -> bool:
@@ -35,6 +36,16 @@ class Viewer:
             else:
                 self._grants = await models.RoleGrant.filter(user_id=self.user_id).order_by("id")
         return self._grants
+
+    async def account(self, refresh: bool = False) -> models.User | None:
+        """The viewer's own user row (deactivated or not), ``None`` when anonymous or deleted.
+
+        ``refresh`` reads it again: a socket's viewer lives as long as the connection."""
+        if self.user_id is None:
+            return None
+        if self._account is None or refresh:
+            self._account = await models.User.get_or_none(id=self.user_id)
+        return self._account
 
     async def roles(self) -> list[models.Role]:
         seen: list[models.Role] = []

@@ -87,6 +87,7 @@ async def reset_database() -> None:
         models.Chat,
         models.OutboxEvent,
         models.AuditEntry,
+        models.RosterKey,
         models.Remark,
         models.Attendance,
         models.Grade,

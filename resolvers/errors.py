@@ -92,3 +92,20 @@ class InvalidCredentials(DomainError):
 @dataclass
 class RateLimited(DomainError):
     retry_after_seconds: int = 0
+
+
+@dataclass
+class RowProblem:
+    """One problem of an uploaded file: its line (1 is the header), column and code."""
+
+    line: int
+    column: str | None
+    code: str
+    message: str
+
+
+@dataclass
+class FileRefused(DomainError):
+    """A file was refused as a whole (nothing written): every problem, line by line."""
+
+    problems: list[RowProblem] = field(default_factory=list)

@@ -96,11 +96,13 @@ async def diary_events(ctx: Context, student_id: str | None, after: str | None) 
     ids, explicit = await _subscribed_students(ctx, student_id)
 
     async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
+        # Both checks see nothing once the viewer is deactivated or reset (``policy.live``).
         family = await policy.family_view(ctx.viewer)
         if family is not None:
             visible = row.student_id in family
         else:
-            visible = await policy.visible_students(ctx.viewer).filter(id=row.student_id).exists()
+            scope = policy.live(policy.visible_students(ctx.viewer), ctx.viewer)
+            visible = await scope.filter(id=row.student_id).exists()
         if not visible:
             return None if explicit else False  # the one student followed is gone: end the stream
         return ("family", family) if family is not None else ("user", ctx.viewer.user_id)
@@ -117,7 +119,7 @@ async def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncI
         raise BadUserInput("No such class among those you teach.", argument="classId")
 
     async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
-        if not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
+        if not await policy.live(policy.followable_classes(ctx.viewer), ctx.viewer).filter(id=pk).exists():
             return None
         return ("user", ctx.viewer.user_id)
 

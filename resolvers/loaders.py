@@ -19,7 +19,7 @@ from tortoise.functions import Max
 from tortoise.models import Model
 
 import models
-from resolvers import averages, policy, sql
+from resolvers import account_list, audit_log, averages, policy, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 
@@ -175,6 +175,10 @@ class Loaders:
     last_message_by_chat: DataLoader[int, models.Message | None]
     unread_by_chat: DataLoader[int, int]
     membership_by_chat: DataLoader[int, models.ChatMember | None]
+    administered_by_school: DataLoader[int, bool]
+    audit_page_by_school: DataLoader[audit_log.AuditKey, audit_log.AuditPage]
+    account_page_by_school: DataLoader[account_list.AccountKey, account_list.AccountPage]
+    role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -204,6 +208,12 @@ class Loaders:
         self.prime_many(self.class_by_id, rows)
         grouped = _group(rows, lambda c: c.school_id)
         return [grouped.get(i, []) for i in ids]
+
+    async def _administered_by_school(self, ids: list[int]) -> list[bool]:
+        """Whether the viewer administers each school (its accounts and audit log)."""
+        rows = await policy.administered_schools(self.viewer).filter(id__in=set(ids)).only("id")
+        administered = {s.id for s in rows}
+        return [i in administered for i in ids]
 
     def prime_many(self, loader: DataLoader[int, M | None], objects: Iterable[M]) -> None:
         for obj in objects:
@@ -552,4 +562,8 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "last_message_by_chat": lambda loaders: DataLoader(loaders._last_message_by_chat),
     "unread_by_chat": lambda loaders: DataLoader(loaders._unread_by_chat),
     "membership_by_chat": lambda loaders: DataLoader(loaders._membership_by_chat),
+    "administered_by_school": lambda loaders: DataLoader(loaders._administered_by_school),
+    "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
+    "account_page_by_school": lambda loaders: DataLoader(account_list.pages_by_school),
+    "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),
 }

@@ -36,14 +36,21 @@ and the admins of the school asked: they carry the child's and the applicant's d
 Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
 cancellations and substitutions): its school admins, and the district admins of its district
 (``administered_schools``); everyone else is refused at the gate (``require_admin``), and
-another school's objects are not found. Whoever sees a class sees its weekly timetable."""
+another school's objects are not found. Whoever sees a class sees its weekly timetable.
+Who administers accounts: a school admin manages the accounts of everyone holding a role in
+their school (issue, reset, deactivate), imports its roster and reads its audit log; a
+district admin does the same for every school of their district (``administered_users``),
+except for people who also administer what the viewer does not. A deactivated account, or
+one waiting for a password change, is refused by the permission classes and its live
+streams see nothing (``live``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 import models
@@ -283,10 +290,11 @@ STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRI
 async def family_view(viewer: Viewer) -> frozenset[int] | None:
     """For a viewer who is only family (a parent, a student), the ids of every student they
     see: two such viewers with the same set see exactly the same data, so what is computed
-    for one can be shown to the other. ``None`` for staff, whose view is their own."""
+    for one can be shown to the other. ``None`` for staff, whose view is their own. Empty
+    for an account that is deactivated or must change its password (``live``)."""
     if any(role in STAFF_ROLES for role in await viewer.roles()):
         return None
-    return frozenset(int(str(i)) for i in await visible_students(viewer).values_list("id", flat=True))
+    return frozenset(int(str(i)) for i in await live(visible_students(viewer), viewer).values_list("id", flat=True))
 
 
 async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
@@ -754,3 +762,46 @@ async def chat_membership(viewer: Viewer, chat_id: int) -> models.ChatMember | N
     return await models.ChatMember.filter(
         chat_id=chat_id, user_id=_uid(viewer), removed_at__isnull=True, chat__deleted_at__isnull=True
     ).first()
+
+
+def administered_users(viewer: Viewer) -> QuerySet[models.User]:
+    """Accounts the viewer manages: anyone holding a role (teacher, admin, parent, student)
+    in an administered school, unless they also administer something the viewer does not (a
+    school admin elsewhere, a district admin of another district, or of the viewer's own
+    district when the viewer is only a school admin): resetting their password would hand
+    the viewer that other school or district."""
+    uid = _uid(viewer)
+    grants = models.RoleGrant.filter(_admin_school_q(uid)).values("user_id")
+    own_districts = models.RoleGrant.filter(user_id=uid, role=models.Role.DISTRICT_ADMIN).values("district_id")
+    admin_elsewhere = (
+        models.RoleGrant.filter(role=models.Role.SCHOOL_ADMIN).exclude(_admin_school_q(uid)).values("user_id")
+    )
+    district_admins = (
+        models.RoleGrant.filter(role=models.Role.DISTRICT_ADMIN)
+        .exclude(district_id__in=Subquery(own_districts))
+        .values("user_id")
+    )
+    return models.User.filter(id__in=Subquery(grants)).exclude(
+        Q(id__in=Subquery(admin_elsewhere)) | Q(id__in=Subquery(district_admins))
+    )
+
+
+async def in_good_standing(viewer: Viewer) -> bool:
+    """The account is active and not waiting for a password change, read fresh (never cached)."""
+    if viewer.user_id is None:
+        return False
+    return await models.User.exists(id=viewer.user_id, is_active=True, must_change_password=False)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def live(scope: QuerySet[M], viewer: Viewer) -> QuerySet[M]:
+    """``scope``, empty once the viewer's account is deactivated or waiting for a password
+    change: what a live stream re-checks before every event, in the same one statement (the
+    id is an integer, never text from a client)."""
+    standing = RawSQL(
+        f"(SELECT COUNT(*) FROM user_account WHERE id = {int(_uid(viewer))} "
+        "AND is_active = TRUE AND must_change_password = FALSE)"
+    )
+    return scope.annotate(viewer_standing=standing).filter(viewer_standing=1)

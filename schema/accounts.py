@@ -1,4 +1,4 @@
-"""Sessions: log in, refresh, log out."""
+"""Sessions: log in, refresh, log out; change one's own password."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import strawberry
 from resolvers import accounts
 from resolvers.auth import TokenPair
 from schema import types
-from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError
+from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
 from schema.permissions import IsAuthenticated, IsPublic
 
 Info = types.Info
@@ -38,10 +38,23 @@ class LoginSuccess:
     def user(self) -> types.User:
         return types.User(model=self.pair.user)
 
+    @strawberry.field(
+        description="True when the account holds a one-time password from an admin. Until `passwordChange` "
+        "succeeds the session may only call `passwordChange`, `logout` and `viewer { user }`; everything else "
+        "answers FORBIDDEN with `extensions.reason` PASSWORD_CHANGE_REQUIRED (checked on every request, not "
+        "stored in the token)."
+    )
+    def must_change_password(self) -> bool:
+        return bool(self.pair.user.must_change_password)
+
 
 LoginResult = Annotated[
     LoginSuccess | InvalidCredentialsError | RateLimitedError,
-    strawberry.union("LoginResult", description="A session, or why not."),
+    strawberry.union(
+        "LoginResult",
+        description="A session, or why not: InvalidCredentialsError INVALID_CREDENTIALS (wrong login or password), "
+        "ACCOUNT_DEACTIVATED (right password, but an admin deactivated the account); RateLimitedError RATE_LIMITED.",
+    ),
 ]
 
 
@@ -72,8 +85,37 @@ LogoutResult = Annotated[
 ]
 
 
+@strawberry.input(description="Your current password and the one to use from now on.")
+class PasswordChangeInput:
+    current_password: str = strawberry.field(description="The password you logged in with (the one-time one, too).")
+    new_password: str = strawberry.field(
+        description="At least 10 characters, not containing your login, different from the current password."
+    )
+
+
+PasswordChangeResult = Annotated[
+    LoginSuccess | ValidationError | RateLimitedError,
+    strawberry.union(
+        "PasswordChangeResult",
+        description="A fresh session (every other session of yours has ended), or why not. ValidationError codes: "
+        "WRONG_PASSWORD (currentPassword; counts as a failed login), PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, "
+        "PASSWORD_IS_LOGIN, PASSWORD_IS_ONE_TIME (the one-time password again), PASSWORD_UNCHANGED; "
+        "RateLimitedError RATE_LIMITED after too many wrong current passwords.",
+    ),
+]
+
+
 @strawberry.type
 class AccountMutations:
+    @strawberry.mutation(
+        description="Change your password; the way out of a one-time password. Ends every session of yours on "
+        "every device and returns a new one.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def password_change(self, info: Info, input: Annotated[PasswordChangeInput, INPUT]) -> PasswordChangeResult:
+        pair = await accounts.change_password(info.context, input.current_password, input.new_password)
+        return LoginSuccess(pair=pair)
+
     @strawberry.mutation(
         description="Log in. Repeated failures are limited per login and per client address (RateLimitedError).",
         permission_classes=[IsPublic],

@@ -45,8 +45,8 @@ class NotFoundError(Error):
 
 
 @strawberry.type(
-    description="Wrong login or password (code INVALID_CREDENTIALS), or a bad refresh token "
-    "(code INVALID_REFRESH_TOKEN)."
+    description="Wrong login or password (code INVALID_CREDENTIALS), the right password of a deactivated "
+    "account (code ACCOUNT_DEACTIVATED), or a bad refresh token (code INVALID_REFRESH_TOKEN)."
 )
 class InvalidCredentialsError(Error):
     pass
@@ -55,6 +55,22 @@ class InvalidCredentialsError(Error):
 @strawberry.type(description="Too many attempts (code RATE_LIMITED). Wait `retryAfterSeconds` and try again.")
 class RateLimitedError(Error):
     retry_after_seconds: int = strawberry.field(description="Seconds until the next attempt is accepted.")
+
+
+@strawberry.type(description="One problem of an uploaded file.")
+class FileProblem:
+    line: int = strawberry.field(description="The line of the file, 1 being the header.")
+    column: str | None = strawberry.field(description="The column (as documented, e.g. `birth_date`); null: the row.")
+    code: str = strawberry.field(description="This problem's code (see the mutation's description).")
+    message: str = strawberry.field(description="What is wrong, safe to show to the user.")
+
+
+@strawberry.type(
+    description="An uploaded file was refused as a whole; nothing was written. `problems` lists every problem by "
+    "line, `code` is the first one's."
+)
+class FileRefusedError(Error):
+    problems: list[FileProblem] = strawberry.field(description="Every problem, in file order.")
 
 
 class ValidationHandler(strawberry.ExceptionHandler[errors.ValidationFailed, ValidationError]):
@@ -83,9 +99,21 @@ class RateLimitHandler(strawberry.ExceptionHandler[errors.RateLimited, RateLimit
         )
 
 
+class FileRefusedHandler(strawberry.ExceptionHandler[errors.FileRefused, FileRefusedError]):
+    def handle(self, exception: errors.FileRefused, *, field: Any, info: Any) -> FileRefusedError:
+        return FileRefusedError(
+            message=exception.message,
+            code=exception.code,
+            problems=[
+                FileProblem(line=p.line, column=p.column, code=p.code, message=p.message) for p in exception.problems
+            ],
+        )
+
+
 EXCEPTION_HANDLERS: list[strawberry.ExceptionHandler[Any, Any]] = [
     ValidationHandler(),
     NotFoundHandler(),
     CredentialsHandler(),
     RateLimitHandler(),
+    FileRefusedHandler(),
 ]

@@ -7,6 +7,7 @@ import strawberry
 
 from schema.absence import AbsenceMutations
 from schema.access import AccessRequestMutations
+from schema.account_admin import AccountAdminMutations
 from schema.accounts import AccountMutations
 from schema.announcements import AnnouncementMutations
 from schema.attendance import AttendanceMutations
@@ -22,6 +23,7 @@ from schema.notifications import NotificationMutations
 from schema.org import OrgMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
+from schema.roster_import import RosterMutations
 from schema.timetable import TimetableMutations
 
 
@@ -45,5 +47,7 @@ class Mutation(
     DayOffMutations,
     BellMutations,
     ChatMutations,
+    AccountAdminMutations,
+    RosterMutations,
 ):
     pass

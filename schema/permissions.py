@@ -2,22 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
+from graphql import OperationType
 from strawberry.permission import BasePermission
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from resolvers.context import Context
+from resolvers.errors import Forbidden, Unauthenticated
+
+# What a user holding a one-time password may still do: change it, log out, see who they are.
+PASSWORD_CHANGE_FIELDS = frozenset({"passwordChange", "logout"})
+PASSWORD_CHANGE_VIEWER_FIELDS = frozenset({"user", "__typename"})
+
+
+def _only(selections: Iterable[Selection], allowed: frozenset[str]) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name not in allowed:
+                return False
+        elif isinstance(selection, FragmentSpread | InlineFragment) and not _only(selection.selections, allowed):
+            return False
+    return True
+
+
+def allowed_before_password_change(info: strawberry.Info[Context, None]) -> bool:
+    """``passwordChange``, ``logout`` and ``viewer { user }``: nothing else."""
+    if info.field_name in PASSWORD_CHANGE_FIELDS:
+        return True
+    if info.field_name == "viewer":
+        return all(_only(field.selections, PASSWORD_CHANGE_VIEWER_FIELDS) for field in info.selected_fields)
+    return False
 
 
 class IsAuthenticated(BasePermission):
-    """The request carries a valid access token."""
+    """The request carries a valid access token of an active account.
+
+    The token carries only the user id; the account is read from the database once per
+    request (again at the start of every subscription), so a deactivated account's tokens
+    stop working at once (UNAUTHENTICATED) and an account holding a one-time password may
+    only change it (FORBIDDEN, ``extensions.reason`` PASSWORD_CHANGE_REQUIRED)."""
 
     message = "Log in first: send `Authorization: Bearer <accessToken>`."
     error_extensions = {"code": "UNAUTHENTICATED"}
 
-    def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
-        return info.context.viewer.authenticated
+    async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
+        viewer = info.context.viewer
+        if not viewer.authenticated:
+            return False
+        if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
+            # A socket's context outlives requests: read the account afresh for each subscription.
+            account = await viewer.account(refresh=True)
+        else:  # the request's loader, so that `viewer { user }` is not read twice
+            account = await info.context.loaders.user_by_id.load(viewer.user_id)
+        if account is None or not account.is_active:
+            raise Unauthenticated("This account is deactivated. Ask your school.", reason="ACCOUNT_DEACTIVATED")
+        if account.must_change_password and not allowed_before_password_change(info):
+            raise Forbidden(
+                "Change your one-time password first (`passwordChange`).", reason="PASSWORD_CHANGE_REQUIRED"
+            )
+        return True
 
 
 class IsPublic(BasePermission):

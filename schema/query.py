@@ -29,6 +29,7 @@ from schema import (
     timetable,
     types,
 )
+from schema.account_admin import AccountQueries
 from schema.permissions import IsAuthenticated
 from schema.viewer import Viewer
 
@@ -74,7 +75,7 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query(access.AccessRequestQueries, deliveries.NotificationQueries, chat_list.ChatQueries):
+class Query(AccountQueries, access.AccessRequestQueries, deliveries.NotificationQueries, chat_list.ChatQueries):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -20,6 +20,7 @@ from schema.enums import (
     ChartBucket,
     DayOffKind,
     LessonStatus,
+    Role,
 )
 from schema.grading import GradeScale
 
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
     from schema.access import AccessRequestStatus
     from schema.access_list import AccessRequestConnection
+    from schema.account_admin import AccountConnection
     from schema.attendance import RegisterRow
+    from schema.audit_log import AuditEntryConnection
     from schema.bells import ShortDay
     from schema.calendar import AcademicYear
     from schema.diary import DiaryDay, SubjectProgress
@@ -244,6 +247,61 @@ class School(Node):
         from schema.timetable import TimetableSlot
 
         return [TimetableSlot(model=s) for s in await info.context.loaders.visible_slots_by_school.load(self.model.id)]
+
+    @strawberry.field(
+        description="Everyone holding a role in the school (staff, students, parents), by name: their logins "
+        "and standing. For the school's admins and its district's admins; null for anyone else."
+    )
+    async def accounts(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Accounts per page, at most 100.")] = 50,
+        after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the accounts after.")] = None,
+        role: Annotated[Role | None, strawberry.argument(description="Only holders of this role here.")] = None,
+        is_active: Annotated[
+            bool | None, strawberry.argument(description="Only active (true) or deactivated (false) accounts.")
+        ] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Only names or logins containing this (any case).")
+        ] = None,
+    ) -> Annotated[AccountConnection, strawberry.lazy("schema.account_admin")] | None:
+        from resolvers import account_list
+        from schema.account_admin import account_connection
+
+        if not await info.context.loaders.administered_by_school.load(self.model.id):
+            return None
+        wanted = account_list.page_filter(first, after, models.Role(role.name) if role else None, is_active, search)
+        page = await info.context.loaders.account_page_by_school.load(account_list.AccountKey(self.model.id, wanted))
+        return account_connection(page, after)
+
+    @strawberry.field(
+        description="The school's audit log, newest first: logins, account administration, imports and every "
+        "write about the school. For the school's admins and its district's admins; null for anyone else."
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Entries per page, at most 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="An `endCursor`: older entries.")] = None,
+        action: Annotated[str | None, strawberry.argument(description="Only this action: `account.create`.")] = None,
+        actor_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this `User`'s.")] = None,
+        from_: Annotated[
+            dt.datetime | None, strawberry.argument(name="from", description="Only entries at or after this instant.")
+        ] = None,
+        to: Annotated[
+            dt.datetime | None, strawberry.argument(description="Only entries at or before this instant.")
+        ] = None,
+    ) -> Annotated[AuditEntryConnection, strawberry.lazy("schema.audit_log")] | None:
+        from resolvers import audit_log as audit_log_resolvers
+        from schema.audit_log import connection
+
+        if not await info.context.loaders.administered_by_school.load(self.model.id):
+            return None
+        # An id that names no user matches no entry (-1), rather than being ignored.
+        actor = (pk_of(actor_id, "User") or -1) if actor_id is not None else None
+        wanted = audit_log_resolvers.page_filter(first, after, action, actor, from_, to)
+        key = audit_log_resolvers.AuditKey(self.model.id, wanted)
+        return connection(await info.context.loaders.audit_page_by_school.load(key), after)
 
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")

@@ -1,0 +1,274 @@
+"""Account administration by school and district admins: issue a login with a one-time
+password, reset a password, deactivate and reactivate. Every refusal for someone outside
+the admin's schools looks like "no such user"."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
+
+import models
+from resolvers import audit, auth, policy
+from resolvers.accounts import normalize_login
+from resolvers.clock import now_utc
+from resolvers.context import Context
+from resolvers.errors import NotFound, Problem, refuse
+from resolvers.ids import pk_of
+
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,99}$")
+EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+MAX_NAME = 200
+MAX_REASON = 500
+MANAGE_REFUSAL = "Only school and district admins manage accounts."
+ISSUABLE_ROLES = (models.Role.STUDENT, models.Role.PARENT, models.Role.TEACHER, models.Role.SCHOOL_ADMIN)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """An account with the one-time password it was just given (shown once, never stored)."""
+
+    user: models.User
+    one_time_password: str
+
+
+@dataclass(frozen=True)
+class AccountInput:
+    full_name: str
+    role: models.Role
+    school_id: str
+    login: str | None = None
+    email: str | None = None
+    student_id: str | None = None
+    child_ids: list[str] = field(default_factory=list)
+
+
+def login_from(full_name: str) -> str:
+    """``"Anna-Maria Kovács"`` -> ``"anna-maria.kovacs"``: a login suggestion from a name."""
+    ascii_name = unicodedata.normalize("NFKD", full_name).encode("ascii", "ignore").decode().lower()
+    parts = [re.sub(r"[^a-z0-9-]", "", p) for p in ascii_name.split()]
+    return ".".join(p for p in parts if p)[:90] or "user"
+
+
+def check_login(login: str) -> Problem | None:
+    if not LOGIN_RE.match(login):
+        return (
+            "login",
+            "LOGIN_INVALID",
+            "A login is 3-100 characters: letters a-z, digits, '.', '_', '-', '@', starting with a letter or digit.",
+        )
+    return None
+
+
+def check_email(email: str) -> Problem | None:
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        return ("email", "EMAIL_INVALID", "Not an e-mail address.")
+    return None
+
+
+async def _free_login(base: str) -> str:
+    """``base``, or ``base2``, ``base3``... whichever is free first (one statement)."""
+    rows = await models.User.filter(Q(login=base) | Q(login__startswith=base)).values_list("login", flat=True)
+    taken = {str(login) for login in rows}
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"
+
+
+async def _school(ctx: Context, school_id: str) -> models.School:
+    pk = pk_of(school_id, "School")
+    school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
+    if school is None:
+        raise NotFound("No such school.", "SCHOOL_NOT_FOUND")
+    return school
+
+
+async def managed_user(ctx: Context, user_id: str) -> models.User:
+    """A user the viewer administers, or NotFound exactly as for an id that does not exist."""
+    pk = pk_of(user_id, "User")
+    user = await policy.administered_users(ctx.viewer).filter(id=pk).first() if pk else None
+    if user is None:
+        raise NotFound("No such user.", "USER_NOT_FOUND")
+    return user
+
+
+async def _audit_school(ctx: Context, user_id: int) -> int | None:
+    """The administered school the user belongs to, for the audit entry."""
+    grant = (
+        await models.RoleGrant.filter(
+            user_id=user_id, school_id__in=Subquery(policy.administered_schools(ctx.viewer).values("id"))
+        )
+        .order_by("id")
+        .first()
+    )
+    return grant.school_id if grant else None
+
+
+async def create_account(ctx: Context, data: AccountInput) -> Issued:
+    await policy.require_admin(ctx.viewer, MANAGE_REFUSAL)
+    school = await _school(ctx, data.school_id)
+    problems: list[Problem] = []
+    full_name = " ".join(data.full_name.split())
+    if not full_name:
+        problems.append(("fullName", "FULL_NAME_EMPTY", "Give the person's full name."))
+    elif len(full_name) > MAX_NAME:
+        problems.append(("fullName", "FULL_NAME_TOO_LONG", f"A name has at most {MAX_NAME} characters."))
+    email = data.email.strip().lower() if data.email and data.email.strip() else None
+    if email is not None and (problem := check_email(email)):
+        problems.append(problem)
+    if data.role not in ISSUABLE_ROLES:
+        problems.append(("role", "ROLE_NOT_ALLOWED", "District admins are appointed by the district, not a school."))
+    login: str | None = normalize_login(data.login) if data.login and data.login.strip() else None
+    if login is not None:
+        if problem := check_login(login):
+            problems.append(problem)
+        elif await models.User.exists(login=login):
+            problems.append(("login", "LOGIN_TAKEN", "This login is taken; choose another."))
+    student: models.Student | None = None
+    if data.role == models.Role.STUDENT:
+        pk = pk_of(data.student_id, "Student") if data.student_id else None
+        if data.student_id is None:
+            problems.append(("studentId", "STUDENT_REQUIRED", "Name the student record the login is for."))
+        else:
+            student = await models.Student.filter(id=pk, school_id=school.id).first() if pk else None
+            if student is None:
+                raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+            if student.user_id is not None:
+                problems.append(("studentId", "STUDENT_HAS_LOGIN", "The student already has a login."))
+    children: list[models.Student] = []
+    if data.child_ids:
+        if data.role != models.Role.PARENT:
+            problems.append(("childIds", "CHILDREN_ONLY_FOR_PARENTS", "Only a parent account has children."))
+        pks = {pk_of(c, "Student") for c in data.child_ids}
+        children = await models.Student.filter(id__in=[p for p in pks if p], school_id=school.id)
+        if None in pks or len(children) != len(pks):
+            raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+    if problems:
+        raise refuse(problems)
+
+    password = auth.one_time_password()
+    try:
+        async with in_transaction():
+            login = login or await _free_login(login_from(email.split("@")[0] if email else full_name))
+            user = await models.User.create(
+                login=login,
+                full_name=full_name,
+                email=email,
+                password_hash=auth.hash_one_time_password(password),
+                must_change_password=True,
+            )
+            await models.RoleGrant.create(user_id=user.id, role=data.role, school_id=school.id)
+            if student is not None and not await models.Student.filter(id=student.id, user_id__isnull=True).update(
+                user_id=user.id
+            ):  # linked meanwhile: roll back
+                raise refuse([("studentId", "STUDENT_HAS_LOGIN", "The student already has a login.")])
+            if children:
+                await models.Guardianship.bulk_create(
+                    [models.Guardianship(guardian_id=user.id, student_id=c.id) for c in children]
+                )
+            await audit.record(
+                ctx.viewer,
+                "account.create",
+                "User",
+                user.id,
+                {
+                    "login": login,
+                    "role": data.role.value,
+                    "student": student.id if student else None,
+                    "children": [c.id for c in children],
+                },
+                school_id=school.id,
+            )
+    except IntegrityError:  # the login was taken between the check and the insert
+        raise refuse([("login", "LOGIN_TAKEN", "This login is taken; choose another.")]) from None
+    return Issued(user, password)
+
+
+async def reset_password(ctx: Context, user_id: str) -> Issued:
+    """A new one-time password; every session of the user ends at once."""
+    admin_id = await policy.require_admin(ctx.viewer, MANAGE_REFUSAL)
+    user = await managed_user(ctx, user_id)
+    if user.id == admin_id:
+        raise refuse([("userId", "CANNOT_RESET_SELF", "Change your own password with `passwordChange`.")])
+    if not user.is_active:
+        raise refuse([("userId", "ACCOUNT_DEACTIVATED", "Reactivate the account first.")])
+    password = auth.one_time_password()
+    async with in_transaction():
+        user.password_hash = auth.hash_one_time_password(password)
+        user.must_change_password = True
+        await user.save(update_fields=["password_hash", "must_change_password"])
+        revoked = await auth.revoke_all_refresh_tokens(user.id)
+        await audit.record(
+            ctx.viewer,
+            "password.reset",
+            "User",
+            user.id,
+            {"sessionsEnded": revoked},
+            school_id=await _audit_school(ctx, user.id),
+        )
+    return Issued(user, password)
+
+
+async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
+    """Login refused, sessions ended, live streams stop; everything the user did stays."""
+    admin_id = await policy.require_admin(ctx.viewer, MANAGE_REFUSAL)
+    user = await managed_user(ctx, user_id)
+    problems: list[Problem] = []
+    text = " ".join(reason.split())
+    if user.id == admin_id:
+        problems.append(("userId", "CANNOT_DEACTIVATE_SELF", "Another admin must deactivate your account."))
+    elif not user.is_active:
+        problems.append(("userId", "ALREADY_DEACTIVATED", "The account is already deactivated."))
+    if not text:
+        problems.append(("reason", "REASON_EMPTY", "Say why the account is deactivated."))
+    elif len(text) > MAX_REASON:
+        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+    if problems:
+        raise refuse(problems)
+    async with in_transaction():
+        changed = await models.User.filter(id=user.id, is_active=True).update(
+            is_active=False, deactivated_at=now_utc(), deactivation_reason=text
+        )
+        if not changed:  # deactivated meanwhile by another admin
+            raise refuse([("userId", "ALREADY_DEACTIVATED", "The account is already deactivated.")])
+        revoked = await auth.revoke_all_refresh_tokens(user.id)
+        await audit.record(
+            ctx.viewer,
+            "account.deactivate",
+            "User",
+            user.id,
+            {"reason": text, "sessionsEnded": revoked},
+            school_id=await _audit_school(ctx, user.id),
+        )
+    await user.refresh_from_db()
+    return user
+
+
+async def reactivate(ctx: Context, user_id: str) -> models.User:
+    """The account works again with its old password; the deactivation stays in the audit log."""
+    await policy.require_admin(ctx.viewer, MANAGE_REFUSAL)
+    user = await managed_user(ctx, user_id)
+    if user.is_active:
+        raise refuse([("userId", "NOT_DEACTIVATED", "The account is active.")])
+    async with in_transaction():
+        await models.User.filter(id=user.id).update(is_active=True, deactivated_at=None, deactivation_reason=None)
+        await audit.record(
+            ctx.viewer,
+            "account.reactivate",
+            "User",
+            user.id,
+            {
+                "deactivatedAt": user.deactivated_at.isoformat() if user.deactivated_at else None,
+                "reason": user.deactivation_reason,
+            },
+            school_id=await _audit_school(ctx, user.id),
+        )
+    await user.refresh_from_db()
+    return user

@@ -1,0 +1,132 @@
+"""A school's audit log: for its admins and its district's, newest first, filtered, paged;
+null for everyone else; one statement for any number of schools."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+import models
+from tests.conftest import Client, StatementCounter, login_as
+from tests.helpers import gid
+
+LOG = """
+query A($id: ID!, $first: Int, $after: String, $action: String, $actorId: ID, $from: DateTime, $to: DateTime) {
+  node(id: $id) { ... on School { auditLog(first: $first, after: $after, action: $action, actorId: $actorId,
+      from: $from, to: $to) {
+    edges { cursor node { action objectType objectId details address at actor { id fullName } } }
+    pageInfo { hasNextPage hasPreviousPage endCursor } } } } }
+"""
+CREATE = """
+mutation C($input: AccountCreateInput!) { accountCreate(input: $input) {
+  __typename ... on AccountCreateSuccess { account { user { id } } } } }
+"""
+LOGIN = """
+mutation L($login: String!, $password: String!) { login(input: {login: $login, password: $password}) { __typename } }
+"""
+ALL_SCHOOLS = """
+{ viewer { schools { name
+  auditLog(first: 5) { edges { node { action actor { fullName } } } pageInfo { hasNextPage } } } } }
+"""
+
+
+async def school(name: str = "School No. 1") -> str:
+    return gid(await models.School.get(name=name), "School")
+
+
+async def log(client: Client, school_id: str, **args: Any) -> dict[str, Any] | None:
+    node = (await client.data(LOG, id=school_id, **args))["node"]
+    if node is None:
+        return None
+    result: dict[str, Any] | None = node["auditLog"]
+    return result
+
+
+async def test_admin_reads_account_actions_newest_first(admin: Client) -> None:
+    school_id = await school()
+    for _ in range(3):
+        name = f"audited.{secrets.token_hex(3)}"
+        fields = {"fullName": "Audited Person", "role": "TEACHER", "schoolId": school_id, "login": name}
+        created = (await admin.data(CREATE, input=fields))["accountCreate"]
+    page = await log(admin, school_id, action="account.create", first=1)
+    assert page is not None
+    [edge] = page["edges"]
+    entry = edge["node"]
+    assert entry["action"] == "account.create"
+    assert entry["objectType"] == "User"
+    assert entry["objectId"] == created["account"]["user"]["id"]
+    assert entry["details"]["login"] == name
+    assert entry["details"]["role"] == "TEACHER"
+    assert "password" not in str(entry["details"]).lower()
+    admin_user = await models.User.get(login="admin")
+    assert entry["actor"] == {"id": gid(admin_user, "User"), "fullName": admin_user.full_name}
+    assert entry["address"] == "127.0.0.1"
+
+    # Newest first, paged by cursor with no overlap.
+    first = await log(admin, school_id, first=2)
+    assert first is not None
+    assert first["pageInfo"]["hasNextPage"] is True
+    second = await log(admin, school_id, first=2, after=first["pageInfo"]["endCursor"])
+    assert second is not None
+    assert second["pageInfo"]["hasPreviousPage"] is True
+    times = [e["node"]["at"] for e in first["edges"] + second["edges"]]
+    cursors = [e["cursor"] for e in first["edges"] + second["edges"]]
+    assert times == sorted(times, reverse=True)
+    assert len(set(cursors)) == 4
+
+    mine = await log(admin, school_id, actorId=gid(admin_user, "User"), first=50)
+    assert mine is not None
+    assert {e["node"]["actor"]["fullName"] for e in mine["edges"]} == {admin_user.full_name}
+    future = datetime.now(UTC) + timedelta(hours=1)
+    assert await log(admin, school_id, **{"from": future.isoformat()}) == {
+        "edges": [],
+        "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
+    }
+    recent = await log(admin, school_id, action="account.create", **{"from": (future - timedelta(hours=2)).isoformat()})
+    assert recent is not None
+    assert recent["edges"][0]["node"]["objectId"] == created["account"]["user"]["id"]
+    past = await log(
+        admin, school_id, action="account.create", to=(datetime.now(UTC) - timedelta(days=400)).isoformat()
+    )
+    assert past is not None
+    assert past["edges"] == []
+
+
+async def test_logins_are_filed_under_the_users_school(admin: Client, http: httpx.AsyncClient) -> None:
+    assert (await Client(http).data(LOGIN, login="teacher", password="demo"))["login"]["__typename"] == "LoginSuccess"
+    page = await log(admin, await school(), action="session.login", first=1)
+    assert page is not None
+    assert page["edges"][0]["node"]["actor"]["fullName"] == (await models.User.get(login="teacher")).full_name
+
+
+async def test_nobody_else_reads_it(admin: Client, teacher: Client, parent: Client, http: httpx.AsyncClient) -> None:
+    school_one, school_two = await school(), await school("School No. 2")
+    assert await log(teacher, school_one) is None  # a teacher sees the school, not its log
+    assert await log(parent, school_one) is None
+    other_admin = await login_as(http, "admin2")
+    assert (await other_admin.data(LOG, id=school_one))["node"] is None
+    assert await log(other_admin, school_two) is not None
+    district = await login_as(http, "district")
+    assert await log(district, school_one) is not None
+    assert await log(district, school_two) is not None
+    bad = await admin.post(LOG, id=school_one, after="not-a-cursor")
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_statements_do_not_grow_with_schools(
+    admin: Client, http: httpx.AsyncClient, count_statements: StatementCounter
+) -> None:
+    district = await login_as(http, "district")
+    count_statements.statements.clear()
+    one = (await admin.data(ALL_SCHOOLS))["viewer"]["schools"]
+    small = count_statements.count
+    count_statements.statements.clear()
+    two = (await district.data(ALL_SCHOOLS))["viewer"]["schools"]
+    large = count_statements.count
+    assert len(one) == 1
+    assert len(two) == 2
+    assert all(s["auditLog"]["edges"] for s in two)
+    assert large == small, count_statements.statements
