@@ -3,33 +3,27 @@ paged; one statement for the pages of any number of schools."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import models
-from resolvers import sql
+from resolvers import pages, sql
 from resolvers.errors import BadUserInput
 
 MAX_PAGE = 100
-_CURSOR_PREFIX = "accounts:"
 
 
 def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
+    return pages.encode("accounts", position)
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raw = ""
-    if not raw.startswith(_CURSOR_PREFIX) or not raw[len(_CURSOR_PREFIX) :].isdigit():
+    pk = pages.decode("accounts", cursor)
+    if pk is None:
         raise BadUserInput("Unknown cursor: pass an `endCursor` of this connection.", argument="after")
-    return int(raw[len(_CURSOR_PREFIX) :])
+    return pk
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ log pays what a school admin pays for one)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,25 +11,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import models
-from resolvers import sql
+from resolvers import pages, sql
 from resolvers.errors import BadUserInput
 
 MAX_PAGE = 100
-_CURSOR_PREFIX = "audit:"
 
 
 def encode_cursor(entry_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{entry_id}".encode()).decode().rstrip("=")
+    return pages.encode("audit", entry_id)
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raw = ""
-    if not raw.startswith(_CURSOR_PREFIX) or not raw[len(_CURSOR_PREFIX) :].isdigit():
+    pk = pages.decode("audit", cursor)
+    if pk is None:
         raise BadUserInput("Unknown cursor: pass an `endCursor` of this connection.", argument="after")
-    return int(raw[len(_CURSOR_PREFIX) :])
+    return pk
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ and nothing twice. A message on the wire only wakes the subscriber: ids, never t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Hashable, Sequence
@@ -22,16 +20,16 @@ import models
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
 from pubsub.topics import user_chats_topic
+from resolvers import pages
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
-from resolvers.events import LOOKBACK, _disconnect_slow_consumer, _next_message
+from resolvers.events import LOOKBACK, disconnect_slow_consumer, next_message
 from resolvers.loaders import Loaders
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
-_CURSOR_PREFIX = "chat-event:"
 # Events a former member still receives about a chat: being removed from it (so a client drops
 # it). Everything else needs a current membership when it is delivered.
 _ABOUT_THEM = (models.ChatEventKind.MEMBER_REMOVED,)
@@ -47,18 +45,11 @@ class ChatDelivery:
 
 
 def encode_cursor(event_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{event_id}".encode()).decode().rstrip("=")
+    return pages.encode("chat-event", event_id)
 
 
 def decode_cursor(cursor: str) -> int | None:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    rest = raw[len(_CURSOR_PREFIX) :]
-    if not raw.startswith(_CURSOR_PREFIX) or not rest.isdigit():
-        return None
-    return int(rest)
+    return pages.decode("chat-event", cursor)
 
 
 async def recipients(rows: Sequence[models.ChatEvent]) -> dict[int, set[int]]:
@@ -156,9 +147,9 @@ async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[ChatDeli
                     ctx.loaders.membership_by_chat.prime(row.chat_id, membership)
                     yield ChatDelivery(row, ("chat-event", row.id, uid))
             if len(rows) < BATCH:
-                await _next_message(subscription)
+                await next_message(subscription)
     except SlowConsumer:
-        await _disconnect_slow_consumer(ctx)
+        await disconnect_slow_consumer(ctx)
         raise StreamInterrupted() from None
     except BrokerUnavailable:
         raise StreamInterrupted() from None

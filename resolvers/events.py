@@ -9,8 +9,6 @@ commit is still delivered (possibly after a higher id) and nothing is delivered 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
 from collections import deque
@@ -24,7 +22,7 @@ import models
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
 from pubsub.topics import class_topic, student_topic
-from resolvers import metrics, policy
+from resolvers import metrics, pages, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
@@ -35,21 +33,14 @@ log = logging.getLogger(__name__)
 
 LOOKBACK = 50
 BATCH = 200
-_CURSOR_PREFIX = "outbox:"
 
 
 def encode_cursor(event_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{event_id}".encode()).decode().rstrip("=")
+    return pages.encode("outbox", event_id)
 
 
 def decode_cursor(cursor: str) -> int | None:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    if not raw.startswith(_CURSOR_PREFIX) or not raw[len(_CURSOR_PREFIX) :].isdigit():
-        return None
-    return int(raw[len(_CURSOR_PREFIX) :])
+    return pages.decode("outbox", cursor)
 
 
 async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[list[int], bool]:
@@ -161,9 +152,9 @@ async def _stream(
                     metrics.EVENTS_DELIVERED.inc()
                     yield Delivery(row, (row.id, verdict))
             if len(rows) < BATCH:
-                await _next_message(subscription)
+                await next_message(subscription)
     except SlowConsumer:
-        await _disconnect_slow_consumer(ctx)
+        await disconnect_slow_consumer(ctx)
         raise StreamInterrupted() from None
     except BrokerUnavailable:
         raise StreamInterrupted() from None
@@ -174,7 +165,7 @@ async def _stream(
 SLOW_CONSUMER_CLOSE = 1013  # RFC 6455 "Try Again Later"
 
 
-async def _disconnect_slow_consumer(ctx: Context) -> None:
+async def disconnect_slow_consumer(ctx: Context) -> None:
     """A client that cannot keep up loses its whole connection with a clear close code (its
     other subscriptions share the same socket and are just as far behind). It reconnects and
     resumes each stream from its last cursor; nothing is lost, the outbox has it all."""
@@ -190,7 +181,7 @@ def _recent(row: models.OutboxEvent) -> bool:
     return row.occurred_at >= now_utc() - timedelta(minutes=1)
 
 
-async def _next_message(subscription: AsyncIterator[str]) -> None:
+async def next_message(subscription: AsyncIterator[str]) -> None:
     """Wait until a message announces something possibly new."""
     async for message in subscription:
         if events.decode(message) is not None:

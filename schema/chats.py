@@ -4,36 +4,29 @@ The viewer's chat list and people search are in ``schema/chat_list.py``, the eve
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from typing import Annotated
 
 import strawberry
 
 import models
-from resolvers import messages
+from resolvers import messages, pages
 from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from schema import types
 
 Info = types.Info
-_CURSOR_PREFIX = "message:"
 
 
 def message_cursor(message_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{message_id}".encode()).decode().rstrip("=")
+    return pages.encode("message", message_id)
 
 
 def _decode_message_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raw = ""
-    rest = raw[len(_CURSOR_PREFIX) :]
-    if not raw.startswith(_CURSOR_PREFIX) or not rest.isdigit():
+    pk = pages.decode("message", cursor)
+    if pk is None:
         raise BadUserInput("Unknown cursor: pass a `cursor` of this history.", argument="before")
-    return int(rest)
+    return pk
 
 
 @strawberry.type(description="A message of a chat. A deleted message stays in the history as a tombstone without text.")
