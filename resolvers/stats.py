@@ -16,6 +16,7 @@ Definitions (in hundredths of a mark, as the roll-ups count):
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -185,9 +186,6 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
             f"SELECT '{dim}' AS dim, '' AS name, {column} AS id, {_SUMS} FROM r GROUP BY {column}"
             for dim, column in ((CLASS, "school_class_id"), (SUBJECT, "subject_id"), (TEACHER, "teacher_id"))
         )
-    for row in await sql.fetch(by_grade, params):
-        group(row["dim"], row["name"] if district else row["id"]).figures = _figures(row)
-
     by_week = (
         f"WITH r AS (SELECT * FROM {src['rollup_grade_week']} x WHERE {where}) "
         f"SELECT '{WEEK}' AS dim, week_start AS day, 0 AS id, {_WEEK_SUMS} FROM r GROUP BY week_start "
@@ -196,14 +194,6 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
         f"UNION ALL SELECT '{ALL}', NULL, 0, {_WEEK_SUMS} FROM r"
     )
     distribution: list[tuple[float, int]] = []
-    for row in await sql.fetch(by_week, params):
-        if row["dim"] == MARK:
-            if row["grades"]:
-                distribution.append((int(row["id"]) / 100, int(row["grades"])))
-            continue
-        key = _day(row["day"]) if row["dim"] == WEEK else row["id"]
-        group(row["dim"], key).figures = _figures(row)
-
     thresholds = ", ".join("(CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER))" for _ in scope.schools)
     limits = [v for s in scope.schools for v in (s.id, _centi(s.pass_mark), _centi(min(top_mark(s), 1e6)))]
     by_lowest = (
@@ -222,10 +212,6 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
             )
         )
     )
-    for row in await sql.fetch(by_lowest, [*limits, *params]):
-        shares = Shares(int(row["students"] or 0), int(row["successful"] or 0), int(row["top"] or 0))
-        group(row["dim"], row["id"] if row["dim"] != ALL else 0).shares = shares
-
     by_attendance = f"WITH r AS (SELECT * FROM {src['rollup_attendance']} x WHERE {where}) " + " UNION ALL ".join(
         f"SELECT '{dim}' AS dim, {day} AS day, {column} AS id, {_ATTENDANCE_SUMS} FROM r {grouping}"
         for dim, day, column, grouping in (
@@ -235,14 +221,41 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
             (ALL, "NULL", "0", ""),
         )
     )
-    for row in await sql.fetch(by_attendance, params):
+    # Independent statements: on PostgreSQL each takes its own pooled connection, so the
+    # dashboard waits for the slowest, not for their sum.
+    grade_rows, week_rows, lowest_rows, attendance_rows, risky = await asyncio.gather(
+        sql.fetch(by_grade, params),
+        sql.fetch(by_week, params),
+        sql.fetch(by_lowest, [*limits, *params]),
+        sql.fetch(by_attendance, params),
+        _at_risk(src, scope, params) if at_risk else _nothing(),
+    )
+    for row in grade_rows:
+        group(row["dim"], row["name"] if district else row["id"]).figures = _figures(row)
+
+    for row in week_rows:
+        if row["dim"] == MARK:
+            if row["grades"]:
+                distribution.append((int(row["id"]) / 100, int(row["grades"])))
+            continue
+        key = _day(row["day"]) if row["dim"] == WEEK else row["id"]
+        group(row["dim"], key).figures = _figures(row)
+
+    for row in lowest_rows:
+        shares = Shares(int(row["students"] or 0), int(row["successful"] or 0), int(row["top"] or 0))
+        group(row["dim"], row["id"] if row["dim"] != ALL else 0).shares = shares
+
+    for row in attendance_rows:
         key = _day(row["day"]) if row["dim"] == WEEK else row["id"]
         group(row["dim"], key).attendance = _attendance(row)
 
     total = groups[ALL].get(0, Group(None))
     ordered = {dim: [g for _k, g in sorted(groups[dim].items(), key=lambda kv: kv[0])] for dim in groups}
-    risky = await _at_risk(src, scope, params) if at_risk else None
     return Stats(total, sorted(distribution, reverse=True), ordered, risky)
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _at_risk(src: dict[str, str], scope: Scope, params: list[int]) -> list[AtRisk]:

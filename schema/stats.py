@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, TypeVar
 
@@ -224,19 +225,30 @@ class DistrictStats(StatsFigures):
 
 
 async def school_stats(info: Info, school: models.School, term_id: strawberry.ID | None) -> SchoolStats | None:
-    """For the school's admins and its district's: null for everyone else and for a term of another school."""
-    viewer = info.context.viewer
-    if not await policy.stats_schools(viewer).filter(id=school.id).exists():
-        return None
+    """For the school's admins and its district's: null for everyone else and for a term of another school.
+
+    The checks and the term are read at once, then the figures; the classes, subjects, teachers
+    and students they name are loaded together before the fields ask (one statement each)."""
+    viewer, loaders = info.context.viewer, info.context.loaders
     pk = pk_of(term_id, "Term") if term_id is not None else None
     if term_id is not None and pk is None:
         return None
-    term = await progress_resolvers.resolve_school_term(info.context.loaders, school.id, pk)
-    if term is None:
+    allowed, at_risk, term = await asyncio.gather(
+        policy.stats_schools(viewer).filter(id=school.id).exists(),
+        policy.at_risk_schools(viewer).filter(id=school.id).exists(),
+        progress_resolvers.resolve_school_term(loaders, school.id, pk),
+    )
+    if not allowed or term is None:
         return None
-    at_risk = await policy.at_risk_schools(viewer).filter(id=school.id).exists()
     scope = stats_resolvers.Scope([term.id], [school])
     data = await stats_resolvers.load(scope, district=False, at_risk=at_risk)
+    groups = data.groups
+    await asyncio.gather(
+        loaders.class_by_id.load_many([g.key for g in groups[stats_resolvers.CLASS]]),
+        loaders.subject_by_id.load_many([g.key for g in groups[stats_resolvers.SUBJECT]]),
+        loaders.user_by_id.load_many([g.key for g in groups[stats_resolvers.TEACHER]]),
+        loaders.student_by_id.load_many([r.student_id for r in data.at_risk or []]),
+    )
     return SchoolStats(data=data.total, stats=data, school=school, term_model=term)
 
 
