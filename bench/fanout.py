@@ -431,10 +431,10 @@ def _targeted(t: dict[str, Any], rate: float) -> list[str]:
             f" {worst['connections']}, {worst['direction']}): {_verdict(worst['p99_ms'] <= P99_TARGET_MS)}"
         )
     if len(up) > 1:
-        smallest = [s["p99_ms"] for s in t["steps"] if s["connections"] == up[0]["connections"] and "p99_ms" in s]
-        growth = up[-1]["p99_ms"] / max(smallest)
+        # Both on the way up: the "down again" step measures the churn that just happened, not the size.
+        growth = up[-1]["p99_ms"] / up[0]["p99_ms"]
         lines.append(
-            f"- p99({up[-1]['connections']}) / p99({up[0]['connections']}), the larger of its steps:"
+            f"- p99({up[-1]['connections']}) / p99({up[0]['connections']}), both on the way up:"
             f" {growth:.2f}, target <= {GROWTH_TARGET:g}: {_verdict(growth <= GROWTH_TARGET)}"
         )
     return lines
