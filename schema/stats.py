@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 import strawberry
+from tortoise.models import Model
 
 import models
 from resolvers import policy, scales
@@ -86,16 +89,22 @@ class StatsFigures:
 
 @strawberry.type(description="A class's figures.")
 class ClassStats(StatsFigures):
+    # Loaded with the dashboard (``school_stats``): a plain field keeps the whole list off
+    # the executor's awaitable path, which costs more than the figures themselves.
+    entity: strawberry.Private[models.SchoolClass]
+
     @strawberry.field(description="The class.")
-    async def school_class(self, info: Info) -> SchoolClass:
-        return SchoolClass(model=_must(await info.context.loaders.class_by_id.load(self.data.key)))
+    def school_class(self) -> SchoolClass:
+        return SchoolClass(model=self.entity)
 
 
 @strawberry.type(description="A subject's figures (grades only).")
 class SubjectStats(StatsFigures):
+    entity: strawberry.Private[models.Subject]
+
     @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        return Subject(model=_must(await info.context.loaders.subject_by_id.load(self.data.key)))
+    def subject(self) -> Subject:
+        return Subject(model=self.entity)
 
 
 @strawberry.type(description="The figures of the grades a subject of this name got in every school of the district.")
@@ -107,9 +116,11 @@ class SubjectNameStats(StatsFigures):
 
 @strawberry.type(description="The figures of the grades a teacher gave (grades only).")
 class TeacherStats(StatsFigures):
+    entity: strawberry.Private[models.User]
+
     @strawberry.field(description="The teacher.")
-    async def teacher(self, info: Info) -> User:
-        return User(model=_must(await info.context.loaders.user_by_id.load(self.data.key)))
+    def teacher(self) -> User:
+        return User(model=self.entity)
 
 
 @strawberry.type(description="One week's figures (grades and attendance).")
@@ -130,14 +141,16 @@ class SchoolSummaryStats(StatsFigures):
 @strawberry.type(description="A student at risk: failing on average, or often absent without excuse.")
 class AtRiskStudent:
     data: strawberry.Private[stats_resolvers.AtRisk]
+    student_model: strawberry.Private[models.Student]
+    class_model: strawberry.Private[models.SchoolClass]
 
     @strawberry.field(description="The student.")
-    async def student(self, info: Info) -> Student:
-        return Student(model=_must(await info.context.loaders.student_by_id.load(self.data.student_id)))
+    def student(self) -> Student:
+        return Student(model=self.student_model)
 
     @strawberry.field(description="The class the figures come from.")
-    async def school_class(self, info: Info) -> SchoolClass:
-        return SchoolClass(model=_must(await info.context.loaders.class_by_id.load(self.data.class_id)))
+    def school_class(self) -> SchoolClass:
+        return SchoolClass(model=self.class_model)
 
     @strawberry.field(description="The weighted average of the term's grades in that class; null without grades.")
     def weighted_average(self) -> float | None:
@@ -155,10 +168,19 @@ def _must(value: T | None) -> T:
 
 
 F = TypeVar("F", bound="StatsFigures")
+M = TypeVar("M", bound=Model)
 
 
 def _wrap(kind: type[F], groups: list[stats_resolvers.Group]) -> list[F]:
     return [kind(data=g) for g in groups]
+
+
+@dataclass(frozen=True)
+class Named:
+    classes: dict[int, models.SchoolClass]
+    subjects: dict[int, models.Subject]
+    teachers: dict[int, models.User]
+    students: dict[int, models.Student]
 
 
 @strawberry.type(description="A school's dashboard for one term, from the roll-ups kept with every write.")
@@ -166,6 +188,8 @@ class SchoolStats(StatsFigures):
     stats: strawberry.Private[stats_resolvers.Stats]
     school: strawberry.Private[models.School]
     term_model: strawberry.Private[models.Term]
+    # What the figures name, by id: classes, subjects, teachers (users) and students.
+    named: strawberry.Private[Named]
 
     @strawberry.field(description="The term the figures cover.")
     def term(self) -> Term:
@@ -178,15 +202,20 @@ class SchoolStats(StatsFigures):
 
     @strawberry.field(description="Per class, by class id.")
     def by_class(self) -> list[ClassStats]:
-        return _wrap(ClassStats, self.stats.groups[stats_resolvers.CLASS])
+        named = self.named.classes
+        return [ClassStats(data=g, entity=_must(named.get(g.key))) for g in self.stats.groups[stats_resolvers.CLASS]]
 
     @strawberry.field(description="Per subject (grades only).")
     def by_subject(self) -> list[SubjectStats]:
-        return _wrap(SubjectStats, self.stats.groups[stats_resolvers.SUBJECT])
+        named = self.named.subjects
+        groups = self.stats.groups[stats_resolvers.SUBJECT]
+        return [SubjectStats(data=g, entity=_must(named.get(g.key))) for g in groups]
 
     @strawberry.field(description="Per teacher who gave the grades (grades only).")
     def by_teacher(self) -> list[TeacherStats]:
-        return _wrap(TeacherStats, self.stats.groups[stats_resolvers.TEACHER])
+        named = self.named.teachers
+        groups = self.stats.groups[stats_resolvers.TEACHER]
+        return [TeacherStats(data=g, entity=_must(named.get(g.key))) for g in groups]
 
     @strawberry.field(description="Per week with grades or attendance marks, oldest first.")
     def by_week(self) -> list[WeekStats]:
@@ -200,7 +229,14 @@ class SchoolStats(StatsFigures):
     def at_risk(self) -> list[AtRiskStudent] | None:
         if self.stats.at_risk is None:
             return None
-        return [AtRiskStudent(data=r) for r in self.stats.at_risk]
+        return [
+            AtRiskStudent(
+                data=r,
+                student_model=_must(self.named.students.get(r.student_id)),
+                class_model=_must(self.named.classes.get(r.class_id)),
+            )
+            for r in self.stats.at_risk
+        ]
 
 
 @strawberry.type(description="A district's dashboard for one term: every school's same-numbered term.")
@@ -242,14 +278,20 @@ async def school_stats(info: Info, school: models.School, term_id: strawberry.ID
         return None
     scope = stats_resolvers.Scope([term.id], [school])
     data = await stats_resolvers.load(scope, district=False, at_risk=at_risk)
-    groups = data.groups
-    await asyncio.gather(
-        loaders.class_by_id.load_many([g.key for g in groups[stats_resolvers.CLASS]]),
+    groups, risky = data.groups, data.at_risk or []
+    class_ids = {g.key for g in groups[stats_resolvers.CLASS]} | {r.class_id for r in risky}
+    classes, subjects, teachers, students = await asyncio.gather(
+        loaders.class_by_id.load_many(sorted(class_ids)),
         loaders.subject_by_id.load_many([g.key for g in groups[stats_resolvers.SUBJECT]]),
         loaders.user_by_id.load_many([g.key for g in groups[stats_resolvers.TEACHER]]),
-        loaders.student_by_id.load_many([r.student_id for r in data.at_risk or []]),
+        loaders.student_by_id.load_many(sorted({r.student_id for r in risky})),
     )
-    return SchoolStats(data=data.total, stats=data, school=school, term_model=term)
+    named = Named(_by_pk(classes), _by_pk(subjects), _by_pk(teachers), _by_pk(students))
+    return SchoolStats(data=data.total, stats=data, school=school, term_model=term, named=named)
+
+
+def _by_pk(rows: Sequence[M | None]) -> dict[int, M]:
+    return {row.pk: row for row in rows if row is not None}
 
 
 @strawberry.type(description="A school district: the schools one education authority runs.")
