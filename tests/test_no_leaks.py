@@ -1,8 +1,11 @@
 """The property-based no-leak test (issue 7): random small districts built with the ORM, and
 for every generated viewer x every generated object, what the API returns over real GraphQL
 is compared with an ORACLE written here in plain Python over the generated world (not with
-the scopes of resolvers/policy.py). Every comparison is a probe; the total is written to
-bench/results/no_leaks.json and printed (``-s``) for the issue's closing note.
+the scopes of resolvers/policy.py): ``node`` for students, classes, lessons, grades,
+homework, remarks, chats and messages; ``student`` with its diary's grades and its remarks;
+``chat``; ``viewer.children`` and ``viewer.chats``; and ``diaryEvents`` while a grade is
+given. Every comparison is a probe; the running total is written to
+bench/results/no_leaks.json for the issue's closing note.
 
 The world: 2-3 schools of one district, two classes and two subjects each, teachers with
 random teaching assignments and homeroom classes, students with or without a login (some
@@ -460,9 +463,8 @@ async def probe(client: Client, world: World, uid: int) -> None:
         PROBES["node"] += 1
         assert (found[f"n{i}"] is not None) == (pk in _allowed_ids(allowed, kind)), (where, kind, pk, allowed)
 
-    diary = (
-        f'diary(from: "{first}", to: "{today.isoformat()}") {{ entries {{ grades {{ id }} removedGrades {{ id }} }} }}'
-    )
+    dates = f'from: "{first}", to: "{today.isoformat()}"'
+    diary = f"diary({dates}) {{ entries {{ grades {{ id }} removedGrades {{ id }} }} }} remarks({dates}) {{ id }}"
     fields = [
         f"s{i}: student(id: {json.dumps(to_global_id('Student', s.id))}) {{ id {diary} }}"
         for i, s in enumerate(world.students)
@@ -483,6 +485,12 @@ async def probe(client: Client, world: World, uid: int) -> None:
             assert gid in grade_ids, (where, "diary grade", gid)
             grade = next(g for g in world.grades if g.id == grade_ids[gid])
             assert grade.student_id == s.id, (where, "a grade of another student in the diary", gid)
+        # Remarks are narrower than the student: exactly the allowed ones of this student.
+        PROBES["student.remarks"] += sum(1 for r in world.remarks if r.student_id == s.id)
+        expected = {
+            to_global_id("Remark", r.id) for r in world.remarks if r.student_id == s.id and r.id in allowed.remarks
+        }
+        assert {r["id"] for r in result["remarks"]} == expected, (where, "student.remarks", s.id)
     for i, c in enumerate(world.chats):
         PROBES["chat"] += 1
         assert (found[f"c{i}"] is not None) == (c.id in allowed.chats), (where, "chat", c.id)
