@@ -71,15 +71,16 @@ async def recipients(rows: Sequence[models.ChatEvent]) -> dict[int, set[int]]:
     return result
 
 
-async def publish(broker: Broker, rows: Sequence[models.ChatEvent]) -> int:
+async def publish(broker: Broker, rows: Sequence[models.ChatEvent], woken: dict[int, set[int]] | None = None) -> int:
     """After commit: one message per recipient per batch (a recipient re-reads the outbox, so
     the newest event of the batch is enough to wake them), in one broker round trip, then one
-    UPDATE marking the rows published. On a broker failure the rows stay for the relay."""
+    UPDATE marking the rows published. On a broker failure the rows stay for the relay.
+    ``woken`` is ``recipients(rows)`` when the caller has read it already."""
     if not rows:
         return 0
     by_id = {r.id: r for r in rows}
     newest: dict[int, models.ChatEvent] = {}
-    for event_id, users in (await recipients(rows)).items():
+    for event_id, users in (woken if woken is not None else await recipients(rows)).items():
         for user_id in users:
             if user_id not in newest or newest[user_id].id < event_id:
                 newest[user_id] = by_id[event_id]

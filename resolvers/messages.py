@@ -48,8 +48,9 @@ def _check_text(text: str, problems: list[Problem]) -> str:
 async def message_sent(ctx: Context, message: models.Message, chat: models.Chat, rows: list[models.ChatEvent]) -> None:
     """After the commit of a new message: publish it to the members, and notify every member
     but its author (CHAT_MESSAGE, in their inbox and on the channels they chose)."""
-    await chat_events.publish(ctx.broker, rows)
-    members = set().union(*(await chat_events.recipients(rows)).values()) if rows else set()
+    woken = await chat_events.recipients(rows) if rows else {}
+    await chat_events.publish(ctx.broker, rows, woken)
+    members: set[int] = set().union(*woken.values())
     await notifications.notify_chat_message(
         ctx.broker, message_id=message.id, recipient_ids=members - {message.author_id}, school_id=chat.school_id
     )
