@@ -29,7 +29,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -381,7 +381,8 @@ class SubscriptionView(GraphQL[Context, None]):
 
 
 class App(Starlette):
-    """Starlette, with GraphQL sockets handed straight to the subscription view.
+    """Starlette, with GraphQL sockets handed straight to the subscription view (the router has
+    HTTP routes only).
 
     A socket lives for hours and every ASGI layer it passes through keeps a coroutine frame
     for all that time: the middleware (CORS and error pages are HTTP-only anyway) and the
@@ -488,7 +489,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = App(
         routes=[
             Route("/graphql", view.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            WebSocketRoute("/graphql", subscriptions),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/export/journal.csv", journal_csv),
