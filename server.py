@@ -17,6 +17,9 @@ import contextlib
 import gc
 import json
 import logging
+import os
+import secrets
+import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
@@ -77,7 +80,11 @@ def query_limits(settings: Settings) -> Limits:
 
 
 def make_broker(settings: Settings) -> Broker:
-    return RedisBroker(settings.redis_url) if settings.redis_url else MemoryBroker()
+    """The in-memory broker, or Redis when ``REDIS_URL`` is set. Redis connections are named
+    ``ediary:<host>:<pid>:<app>`` so that ``CLIENT LIST`` tells which process holds which."""
+    if not settings.redis_url:
+        return MemoryBroker()
+    return RedisBroker(settings.redis_url, name=f"ediary:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}")
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -407,8 +414,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         trusted=frozenset(trusted) if trusted is not None else None,
     )
     broker = make_broker(settings)
-    limiter = make_limiter(settings.redis_url, settings.rate_limit_namespace)
-    store = persisted.make_store(settings.redis_url, settings.rate_limit_namespace)
+    redis = broker.client if isinstance(broker, RedisBroker) else None  # one command client per process
+    limiter = make_limiter(redis, settings.rate_limit_namespace)
+    store = persisted.make_store(redis, settings.rate_limit_namespace)
     documents = persisted.PersistedQueries(store, trusted)
     view = GraphQLView(schema, settings, broker, limiter, documents)
     subscriptions = SubscriptionView(schema, view)

@@ -2,7 +2,12 @@
 
 Each process holds ONE pub/sub connection, whatever the number of topics and local
 subscribers: the first local subscriber of a topic SUBSCRIBEs it, the last one to leave
-UNSUBSCRIBEs, and a single reader task fans messages out to bounded local queues."""
+UNSUBSCRIBEs, and a single reader task fans messages out to bounded local queues.
+
+Commands (PUBLISH, and whatever else the process keeps in Redis: rate-limit counters,
+persisted queries) share one client, ``RedisBroker.client``, whose pool opens a second
+connection only while two commands are in flight at once. Every connection carries the
+client name given here, so ``CLIENT LIST`` tells which process holds it."""
 
 from __future__ import annotations
 
@@ -25,21 +30,35 @@ from pubsub.memory import Fanout
 log = logging.getLogger(__name__)
 
 
+def connect(url: str, name: str | None = None) -> aioredis.Redis:
+    """A command client: a restarted Redis leaves stale pooled connections, so a command is
+    retried on a fresh one; a Redis that stops answering fails a command after 2 s rather than
+    holding the request that sent it. (Pub/sub reads pass their own timeout.)"""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        client_name=name,
+        health_check_interval=15,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
 class RedisBroker:
-    def __init__(self, url: str, queue_size: int = 1000) -> None:
-        # A restarted Redis leaves stale pooled connections: retry a command on a fresh one.
-        self._client = aioredis.Redis.from_url(
-            url,
-            decode_responses=True,
-            health_check_interval=15,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        )
+    def __init__(self, url: str, queue_size: int = 1000, name: str | None = None) -> None:
+        self._client = connect(url, name)
         self._fanout = Fanout(queue_size)
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The process's command client, for other Redis users to share (the broker closes it)."""
+        return self._client
 
     async def publish(self, topic: str, message: str) -> None:
         try:

@@ -72,12 +72,13 @@ class MemoryStore:
 
 class RedisStore:
     """Documents shared by every process; each expires a week after its last registration.
-    A Redis outage makes lookups miss (the client then sends the full query), never fail."""
+    A Redis outage makes lookups miss (the client then sends the full query), never fail. It uses
+    the process's command client (its owner closes it)."""
 
     TTL = 7 * 24 * 3600
 
-    def __init__(self, url: str, prefix: str) -> None:
-        self._client = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self._client = client
         self._prefix = prefix
 
     async def get(self, digest: str) -> str | None:
@@ -94,7 +95,7 @@ class RedisStore:
             return
 
     async def close(self) -> None:
-        await self._client.aclose()
+        return None  # the client is shared: its owner closes it
 
 
 def load_manifest(path: str | Path) -> dict[str, str]:
@@ -166,5 +167,5 @@ def _required() -> PersistedQueryError:
     )
 
 
-def make_store(redis_url: str | None, namespace: str = "ediary") -> QueryStore:
-    return RedisStore(redis_url, f"{namespace}:apq:") if redis_url else MemoryStore()
+def make_store(redis: aioredis.Redis | None, namespace: str = "ediary") -> QueryStore:
+    return RedisStore(redis, f"{namespace}:apq:") if redis is not None else MemoryStore()

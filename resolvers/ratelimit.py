@@ -75,10 +75,11 @@ return {count, ttl}
 
 
 class RedisLimiter:
-    """Counts shared by every process using the same Redis (keys under ``prefix``)."""
+    """Counts shared by every process using the same Redis (keys under ``prefix``), through the
+    process's command client (its owner closes it)."""
 
-    def __init__(self, url: str, prefix: str = "ediary:ratelimit:") -> None:
-        self._client = aioredis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
+    def __init__(self, client: aioredis.Redis, prefix: str = "ediary:ratelimit:") -> None:
+        self._client = client
         self._script = self._client.register_script(_SCRIPT)
         self._prefix = prefix
 
@@ -92,11 +93,11 @@ class RedisLimiter:
         return Decision(allowed, int(count), limit, 0 if allowed else max(1, int(ttl)))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        return None  # the client is shared: its owner closes it
 
 
-def make_limiter(redis_url: str | None, namespace: str = "ediary") -> Limiter:
-    return RedisLimiter(redis_url, prefix=f"{namespace}:ratelimit:") if redis_url else MemoryLimiter()
+def make_limiter(redis: aioredis.Redis | None, namespace: str = "ediary") -> Limiter:
+    return RedisLimiter(redis, prefix=f"{namespace}:ratelimit:") if redis is not None else MemoryLimiter()
 
 
 async def check(limiter: Limiter, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> Decision | None:

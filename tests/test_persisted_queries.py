@@ -12,6 +12,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from pubsub import redis as redis_broker
 from resolvers.persisted import RedisStore, build_manifest, load_manifest, sha256
 from resolvers.settings import Settings
 from server import create_app, main
@@ -73,11 +74,11 @@ async def test_apq_registrations_are_shared_through_redis(settings: Settings) ->
     async with client_for(settings) as one, client_for(settings) as two:
         assert (await one.post("/graphql", json=_apq(sha256(query), query))).status_code == 200
         assert (await two.post("/graphql", json=_apq(sha256(query)))).json() == {"data": {"__typename": "Query"}}
-    store = RedisStore(os.environ["TEST_REDIS_URL"], "ediary:apq:")
+    client = redis_broker.connect(os.environ["TEST_REDIS_URL"])
     try:
-        assert await store.get(sha256(query)) == query
+        assert await RedisStore(client, "ediary:apq:").get(sha256(query)) == query
     finally:
-        await store.close()
+        await client.aclose()
 
 
 @pytest.fixture

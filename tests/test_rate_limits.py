@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pubsub.redis import connect
 from resolvers.ratelimit import MemoryLimiter, RedisLimiter
 from resolvers.settings import Settings
 from tests.conftest import LOGIN, client_for
@@ -123,7 +124,8 @@ async def test_memory_limiter_windows() -> None:
 @pytest.mark.skipif(not REDIS, reason="needs Redis")
 async def test_redis_limiter_windows() -> None:
     assert REDIS
-    limiter = RedisLimiter(REDIS, prefix=f"test:{secrets.token_hex(4)}:")
+    client = connect(REDIS)
+    limiter = RedisLimiter(client, prefix=f"test:{secrets.token_hex(4)}:")
     try:
         assert (await limiter.hit("k", 2, 60, cost=2)).allowed
         refused = await limiter.hit("k", 2, 60)
@@ -131,12 +133,12 @@ async def test_redis_limiter_windows() -> None:
         assert 0 < refused.retry_after <= 60
         assert (await limiter.hit("other", 2, 60)).allowed
     finally:
-        await limiter.close()
+        await client.aclose()
 
 
 async def test_an_unreachable_redis_lets_requests_through() -> None:
-    limiter = RedisLimiter("redis://127.0.0.1:9/0")
+    client = connect("redis://127.0.0.1:9/0")
     try:
-        assert (await limiter.hit("k", 1, 60, cost=5)).allowed
+        assert (await RedisLimiter(client).hit("k", 1, 60, cost=5)).allowed
     finally:
-        await limiter.close()
+        await client.aclose()

@@ -1,0 +1,56 @@
+"""Redis connections per process: one for pub/sub, and one command connection that publishing,
+rate limits and persisted queries share (a second opens only while two commands overlap)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from pubsub.redis import RedisBroker
+from resolvers.settings import Settings
+from server import create_app
+from tests.conftest import login_as
+
+QUERY = "query RedisConnections { __typename }"
+DIGEST = hashlib.sha256(QUERY.encode()).hexdigest()
+
+
+def _apq(query: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": DIGEST}}}
+    if query is not None:
+        body["query"] = query
+    return body
+
+
+@pytest.mark.usefixtures("database")
+async def test_a_process_holds_one_pubsub_and_one_command_connection(settings: Settings) -> None:
+    if not settings.redis_url:
+        pytest.skip("needs Redis")
+    inspector = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    before = {c["id"] for c in await inspector.client_list()}
+    app = create_app(settings)
+    broker = app.state.broker
+    assert isinstance(broker, RedisBroker)
+    name = broker.client.connection_pool.connection_kwargs["client_name"]
+    subscription = await broker.subscribe("test:redis-connections")
+    try:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            await login_as(http, "parent")  # a login rate-limit count
+            await http.post("/graphql", json=_apq(QUERY))  # a persisted query stored
+            assert (await http.post("/graphql", json=_apq())).json() == {"data": {"__typename": "Query"}}
+        await broker.publish("test:redis-connections", "hello")
+        assert await anext(subscription) == "hello"
+        # Every connection opened since (this suite runs one test at a time) is the app's, named.
+        new = [c for c in await inspector.client_list() if c["id"] not in before]
+        assert [c.get("name") for c in new] == [name, name], new
+        assert sorted(int(c.get("sub", 0)) for c in new) == [0, 1]
+        assert name.startswith("ediary:")
+    finally:
+        await subscription.aclose()
+        await broker.close()
+        await inspector.aclose()
