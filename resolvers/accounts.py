@@ -27,16 +27,21 @@ async def home_school_id(user_id: int) -> int | None:
 
 
 async def _check_rate_limit(ctx: Context, login: str) -> None:
-    """Refuse while the login, or the client address, has too many recent failures.
+    """Refuse while the login from this address, the login from everywhere, or the client
+    address has too many recent failures. The low per-login limit counts only this address's
+    failures: a classmate typing wrong passwords for a parent's login must not lock the parent
+    out; the higher limit from everywhere still slows a guess spread over many addresses.
 
     Counted in the database so that every server process shares the same counts."""
     settings = ctx.settings
     since = now_utc() - timedelta(seconds=settings.login_window_seconds)
-    for field, value, limit in (
-        ("login", login, settings.login_failures_per_login),
-        ("address", ctx.viewer.address, settings.login_failures_per_address),
+    address = ctx.viewer.address[:64]
+    for where, limit in (
+        ({"login": login, "address": address}, settings.login_failures_per_login),
+        ({"login": login}, settings.login_failures_per_login_everywhere),
+        ({"address": address}, settings.login_failures_per_address),
     ):
-        recent = models.LoginAttempt.filter(**{field: value}, at__gte=since)
+        recent = models.LoginAttempt.filter(**where, at__gte=since)
         if await recent.count() >= limit:
             oldest = await recent.order_by("at").first()
             retry = settings.login_window_seconds

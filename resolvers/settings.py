@@ -30,7 +30,11 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     access_token_ttl: int = 15 * 60
     refresh_token_ttl: int = 30 * 24 * 3600
+    # Failed logins in ``login_window_seconds``: per login from one address, so a stranger
+    # cannot lock a parent out from elsewhere; per login from everywhere, to slow a guess spread
+    # over many addresses; per address, over every login.
     login_failures_per_login: int = 5
+    login_failures_per_login_everywhere: int = 50
     login_failures_per_address: int = 30
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92

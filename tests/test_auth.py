@@ -112,6 +112,24 @@ async def test_failed_logins_are_limited_per_login(anonymous: Client) -> None:
     assert 0 < limited["retryAfterSeconds"] <= 15 * 60
 
 
+async def test_a_strangers_failures_do_not_lock_the_owner_out(settings: Settings, database: None) -> None:
+    await models.User.create(login="locked.out", full_name="Locked Out", password_hash=hash_password("demo"))
+    async with client_for(settings, "203.0.113.66") as stranger, client_for(settings, "198.51.100.7") as owner:
+        for _ in range(5):
+            assert (await _login(Client(stranger), "locked.out", "guess"))["code"] == "INVALID_CREDENTIALS"
+        assert (await _login(Client(stranger), "locked.out", "demo"))["code"] == "RATE_LIMITED"
+        assert "accessToken" in await _login(Client(owner), "locked.out", "demo")
+
+
+async def test_failures_spread_over_addresses_are_limited_per_login(settings: Settings, database: None) -> None:
+    await models.User.create(login="spread.guess", full_name="Spread Guess", password_hash=hash_password("demo"))
+    for n in range(3):
+        async with client_for(settings, f"192.0.2.{n + 10}", login_failures_per_login_everywhere=3) as http:
+            assert (await _login(Client(http), "spread.guess", "guess"))["code"] == "INVALID_CREDENTIALS"
+    async with client_for(settings, "192.0.2.99", login_failures_per_login_everywhere=3) as http:
+        assert (await _login(Client(http), "spread.guess", "demo"))["code"] == "RATE_LIMITED"
+
+
 async def test_failed_logins_are_limited_per_address(settings: Settings, database: None) -> None:
     async with client_for(settings, "203.0.113.9", login_failures_per_address=3) as http:
         client = Client(http)
