@@ -1,8 +1,8 @@
 """Messages: send, edit and delete (by the author within a window; admins delete any time),
 the history page, and each member's read position.
 
-``message_sent`` is the one place a committed new message passes through: hook
-notifications there."""
+A new message, its chat events and its members' notifications are one transaction; the
+wake-ups are published after the commit (the relays cover a lost publish)."""
 
 from __future__ import annotations
 
@@ -45,15 +45,16 @@ def _check_text(text: str, problems: list[Problem]) -> str:
     return cleaned
 
 
-async def message_sent(ctx: Context, message: models.Message, chat: models.Chat, rows: list[models.ChatEvent]) -> None:
-    """After the commit of a new message: publish it to the members, and notify every member
-    but its author (CHAT_MESSAGE, in their inbox and on the channels they chose)."""
+async def _notify_members(
+    message: models.Message, chat: models.Chat, rows: list[models.ChatEvent]
+) -> tuple[dict[int, set[int]], set[int]]:
+    """Inside the message's transaction: the members each event wakes, and a CHAT_MESSAGE
+    notification for every member but the author (in their inbox and on the channels they
+    chose). Written with the message, so a process dying after the commit loses neither."""
     woken = await chat_events.recipients(rows) if rows else {}
-    await chat_events.publish(ctx.broker, rows, woken)
     members: set[int] = set().union(*woken.values())
-    await notifications.notify_chat_message(
-        ctx.broker, message_id=message.id, recipient_ids=members - {message.author_id}, school_id=chat.school_id
-    )
+    drafts = notifications.chat_message_drafts(message.id, members - {message.author_id}, chat.school_id)
+    return woken, await notifications.write(drafts)
 
 
 async def send_message(ctx: Context, chat_id: str, text: str) -> models.Message:
@@ -74,7 +75,9 @@ async def send_message(ctx: Context, chat_id: str, text: str) -> models.Message:
             school_id=chat.school_id,
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_ADDED, chat, membership.user_id, message=message)
-    await message_sent(ctx, message, chat, rows)
+        woken, notified = await _notify_members(message, chat, rows)
+    await chat_events.publish(ctx.broker, rows, woken)
+    await notifications.publish(ctx.broker, notified)
     return message
 
 

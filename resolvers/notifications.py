@@ -2,7 +2,7 @@
 deliveries according to each recipient's preferences; ``notify`` does it in its own
 transaction and wakes the recipients' live streams. Announcements and meetings call
 ``write`` inside their own write transaction; the notifier does for diary events; a chat
-calls ``notify_chat_message`` once a message is committed."""
+writes ``chat_message_drafts`` in a message's transaction."""
 
 from __future__ import annotations
 
@@ -162,12 +162,11 @@ async def notify(broker: Broker, drafts: Sequence[Draft]) -> set[int]:
     return woken
 
 
-async def notify_chat_message(
-    broker: Broker, *, message_id: int, recipient_ids: Iterable[int], school_id: int | None
-) -> set[int]:
-    """For the chats: call after a message is committed, with the chat's current members except
-    its author. Each gets a CHAT_MESSAGE notification referring to the message by id."""
-    drafts = [
+def chat_message_drafts(message_id: int, recipient_ids: Iterable[int], school_id: int | None) -> list[Draft]:
+    """For the chats, to ``write`` in the message's own transaction: a CHAT_MESSAGE
+    notification per recipient (the chat's current members but the author), referring to the
+    message by id."""
+    return [
         Draft(
             user_id=uid,
             kind="CHAT_MESSAGE",
@@ -177,4 +176,3 @@ async def notify_chat_message(
         )
         for uid in sorted(set(recipient_ids))
     ]
-    return await notify(broker, drafts)
