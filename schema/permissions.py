@@ -1,4 +1,4 @@
-"""Coarse gates on root fields. Fine-grained visibility lives in ``resolvers/policy.py``."""
+"""Coarse gates on root fields. Fine-grained visibility lives in ``resolvers/policy``."""
 
 from __future__ import annotations
 

@@ -1,0 +1,194 @@
+"""THE visibility rules. Nothing else in the project decides who sees or writes what.
+
+Scopes are pre-filtered querysets built from the viewer's user id alone, so a visibility
+decision is a subquery of the same statement that loads the data: there is no cached
+notion of "my children" that could outlive a revoked guardianship or role.
+
+Who sees which students:
+- a district admin: every student of every school of their district;
+- a school admin: every student of their school;
+- a teacher: the students enrolled (at any time) in a class they teach or lead as
+  homeroom teacher, with their whole diary;
+- a parent: their children, while the guardianship is not revoked;
+- a student: themself.
+Classes, lessons, grades, homework and attendance are visible through the students and
+classes above; nested fields inherit their parent's visibility.
+Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
+remark was written in, and the school's admins.
+
+Who writes: a teacher grades a student only in a lesson of a class + subject they are
+assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on
+the lesson's date;
+homework is set by the teachers of the lesson's class + subject (or the lesson's own
+teacher) and changed by its author or those teachers; a remark is written by any teacher of
+the student's current class; the family (not the school) acknowledges it. A lesson's
+register is marked by the teacher giving it (a substitute too) or one assigned to its class
++ subject, and read by them, the class's homeroom teacher and the school's admins (families see their
+own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
+guardians (unrevoked), and read by whoever sees the child.
+
+Who runs a school: its school admins and the district admins of its district create and
+change its subjects, classes, students, enrolments and teaching assignments; a district
+admin alone creates schools and changes their settings. Another school's objects are not
+there for them (``administered_schools``).
+Access requests (a family asking to be linked to a child) are read only by the applicant
+and the admins of the school asked: they carry the child's and the applicant's documents.
+Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
+cancellations and substitutions): its school admins, and the district admins of its district
+(``administered_schools``); everyone else is refused at the gate (``require_admin``), and
+another school's objects are not found. Whoever sees a class sees its weekly timetable.
+Who administers accounts: a school admin manages the accounts of everyone holding a role in
+their school (issue, reset, deactivate), imports its roster and reads its audit log; a
+district admin does the same for every school of their district (``administered_users``),
+except for people who also administer what the viewer does not. A deactivated account, or
+one waiting for a password change, is refused by the permission classes and its live
+streams see nothing (``live``).
+
+The rules live in one module per domain (``diary``, ``writes``, ``admin``, ``notices``,
+``chats``); callers use them as ``policy.<rule>``."""
+
+from __future__ import annotations
+
+from resolvers.policy.admin import (
+    ADMIN_ROLES,
+    administered_districts,
+    administered_schools,
+    administered_users,
+    district_schools,
+    in_good_standing,
+    live,
+    own_access_requests,
+    require_admin,
+    reviewable_access_requests,
+    visible_access_requests,
+)
+from resolvers.policy.base import NOBODY
+from resolvers.policy.chats import chat_membership, reachable_users, school_people, visible_chats, visible_messages
+from resolvers.policy.diary import (
+    acknowledgeable_remarks,
+    administered_classes,
+    administered_lessons,
+    at_risk_schools,
+    children,
+    followable_classes,
+    journal_classes,
+    own_absence_notices,
+    stats_schools,
+    visible_absence_notices,
+    visible_academic_years,
+    visible_classes,
+    visible_days_off,
+    visible_districts,
+    visible_grades,
+    visible_homework,
+    visible_lessons,
+    visible_remarks,
+    visible_schools,
+    visible_short_days,
+    visible_slots,
+    visible_students,
+    visible_subjects,
+    visible_term_grades,
+    visible_terms,
+    visible_users,
+)
+from resolvers.policy.notices import (
+    announcement_recipients,
+    can_post_for,
+    families,
+    inbox,
+    manageable_announcements,
+    meeting_recipients,
+    organised_meetings,
+    respondable_meetings,
+    staffed_meetings,
+    visible_announcements,
+    visible_deliveries,
+    visible_meetings,
+    visible_notifications,
+)
+from resolvers.policy.writes import (
+    STAFF_ROLES,
+    can_change_homework,
+    can_grade_in,
+    can_mark,
+    can_remark,
+    can_set_homework,
+    current_class_id,
+    enrolled_on,
+    family_view,
+    gradable_students,
+    register_readable,
+    require_role,
+)
+
+__all__ = [
+    "ADMIN_ROLES",
+    "NOBODY",
+    "STAFF_ROLES",
+    "acknowledgeable_remarks",
+    "administered_classes",
+    "administered_districts",
+    "administered_lessons",
+    "administered_schools",
+    "administered_users",
+    "announcement_recipients",
+    "at_risk_schools",
+    "can_change_homework",
+    "can_grade_in",
+    "can_mark",
+    "can_post_for",
+    "can_remark",
+    "can_set_homework",
+    "chat_membership",
+    "children",
+    "current_class_id",
+    "district_schools",
+    "enrolled_on",
+    "families",
+    "family_view",
+    "followable_classes",
+    "gradable_students",
+    "in_good_standing",
+    "inbox",
+    "journal_classes",
+    "live",
+    "manageable_announcements",
+    "meeting_recipients",
+    "organised_meetings",
+    "own_absence_notices",
+    "own_access_requests",
+    "reachable_users",
+    "register_readable",
+    "require_admin",
+    "require_role",
+    "respondable_meetings",
+    "reviewable_access_requests",
+    "school_people",
+    "staffed_meetings",
+    "stats_schools",
+    "visible_absence_notices",
+    "visible_academic_years",
+    "visible_access_requests",
+    "visible_announcements",
+    "visible_chats",
+    "visible_classes",
+    "visible_days_off",
+    "visible_deliveries",
+    "visible_districts",
+    "visible_grades",
+    "visible_homework",
+    "visible_lessons",
+    "visible_meetings",
+    "visible_messages",
+    "visible_notifications",
+    "visible_remarks",
+    "visible_schools",
+    "visible_short_days",
+    "visible_slots",
+    "visible_students",
+    "visible_subjects",
+    "visible_term_grades",
+    "visible_terms",
+    "visible_users",
+]

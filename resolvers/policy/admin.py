@@ -1,0 +1,102 @@
+"""Who runs a school and its accounts, and whose live streams see anything (``live``)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+import models
+from resolvers.context import Viewer
+from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.policy.base import _admin_school_q, _district_schools, _uid
+
+ADMIN_ROLES = (models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
+
+
+async def require_admin(viewer: Viewer, refusal: str) -> int:
+    """The coarse gate of an administrative write: a school or district admin (else FORBIDDEN).
+    Which schools they may touch is ``administered_schools``: another school is "not found"."""
+    if viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if not any(role in ADMIN_ROLES for role in await viewer.roles()):
+        raise Forbidden(refusal)
+    return viewer.user_id
+
+
+def administered_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools the viewer runs (structure, calendar, timetable): as their school admin, or as
+    admin of their district (a district sets holidays for its schools)."""
+    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
+
+
+def district_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose settings the viewer changes: those of the districts they administer."""
+    return _district_schools(_uid(viewer))
+
+
+def administered_districts(viewer: Viewer) -> QuerySet[models.District]:
+    districts = models.RoleGrant.filter(user_id=_uid(viewer), role=models.Role.DISTRICT_ADMIN).values("district_id")
+    return models.District.filter(id__in=Subquery(districts))
+
+
+def visible_access_requests(viewer: Viewer) -> QuerySet[models.AccessRequest]:
+    """The applicant's own requests, and every request to a school the viewer administers.
+    Nobody else (not the school's teachers, not another school's or district's admins)."""
+    uid = _uid(viewer)
+    return models.AccessRequest.filter(Q(applicant_id=uid) | _admin_school_q(uid))
+
+
+def reviewable_access_requests(viewer: Viewer) -> QuerySet[models.AccessRequest]:
+    """Requests the viewer approves or refuses: those to the schools they administer."""
+    return models.AccessRequest.filter(_admin_school_q(_uid(viewer)))
+
+
+def own_access_requests(viewer: Viewer) -> QuerySet[models.AccessRequest]:
+    """Requests the viewer submitted (and may withdraw)."""
+    return models.AccessRequest.filter(applicant_id=_uid(viewer))
+
+
+def administered_users(viewer: Viewer) -> QuerySet[models.User]:
+    """Accounts the viewer manages: anyone holding a role (teacher, admin, parent, student)
+    in an administered school, unless they also administer something the viewer does not (a
+    school admin elsewhere, a district admin of another district, or of the viewer's own
+    district when the viewer is only a school admin): resetting their password would hand
+    the viewer that other school or district."""
+    uid = _uid(viewer)
+    grants = models.RoleGrant.filter(_admin_school_q(uid)).values("user_id")
+    own_districts = models.RoleGrant.filter(user_id=uid, role=models.Role.DISTRICT_ADMIN).values("district_id")
+    admin_elsewhere = (
+        models.RoleGrant.filter(role=models.Role.SCHOOL_ADMIN).exclude(_admin_school_q(uid)).values("user_id")
+    )
+    district_admins = (
+        models.RoleGrant.filter(role=models.Role.DISTRICT_ADMIN)
+        .exclude(district_id__in=Subquery(own_districts))
+        .values("user_id")
+    )
+    return models.User.filter(id__in=Subquery(grants)).exclude(
+        Q(id__in=Subquery(admin_elsewhere)) | Q(id__in=Subquery(district_admins))
+    )
+
+
+async def in_good_standing(viewer: Viewer) -> bool:
+    """The account is active and not waiting for a password change, read fresh (never cached)."""
+    if viewer.user_id is None:
+        return False
+    return await models.User.exists(id=viewer.user_id, is_active=True, must_change_password=False)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def live(scope: QuerySet[M], viewer: Viewer) -> QuerySet[M]:
+    """``scope``, empty once the viewer's account is deactivated or waiting for a password
+    change: what a live stream re-checks before every event, in the same one statement (the
+    id is an integer, never text from a client)."""
+    standing = RawSQL(
+        f"(SELECT COUNT(*) FROM user_account WHERE id = {int(_uid(viewer))} "
+        "AND is_active = TRUE AND must_change_password = FALSE)"
+    )
+    return scope.annotate(viewer_standing=standing).filter(viewer_standing=1)

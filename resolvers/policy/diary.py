@@ -1,0 +1,193 @@
+"""Who sees schools, classes, students and their diary: lessons, grades, homework, remarks,
+attendance, terms, the calendar and timetable."""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+import models
+from resolvers.context import Viewer
+from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools, _taught_class_ids, _uid
+
+
+def visible_students(viewer: Viewer) -> QuerySet[models.Student]:
+    uid = _uid(viewer)
+    taught_classes = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
+    taught_students = models.Enrollment.filter(school_class_id__in=Subquery(taught_classes)).values("student_id")
+    return models.Student.filter(
+        Q(user_id=uid)
+        | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+        | Q(id__in=Subquery(taught_students))
+        | _admin_school_q(uid)
+    )
+
+
+def children(viewer: Viewer) -> QuerySet[models.Student]:
+    """The viewer's own children (unrevoked guardianships): a subset of ``visible_students``
+    that needs none of its other branches."""
+    return models.Student.filter(id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
+
+
+def visible_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
+    uid = _uid(viewer)
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    family_classes = models.Enrollment.filter(
+        student_id__in=Subquery(models.Student.filter(family).values("id"))
+    ).values("school_class_id")
+    return models.SchoolClass.filter(_taught_class_ids(uid) | Q(id__in=Subquery(family_classes)) | _admin_school_q(uid))
+
+
+def visible_schools(viewer: Viewer) -> QuerySet[models.School]:
+    uid = _uid(viewer)
+    staff = _grant_schools(uid, models.Role.TEACHER, models.Role.SCHOOL_ADMIN).values("school_id")
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    family_schools = models.Student.filter(family).values("school_id")
+    return models.School.filter(
+        Q(id__in=Subquery(staff)) | Q(id__in=Subquery(family_schools)) | _admin_school_q(uid, "id")
+    )
+
+
+def followable_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
+    """Classes whose live events (every student's grades) the viewer may follow: the ones
+    they teach or lead, and those of the schools they administer. Not a parent's class."""
+    uid = _uid(viewer)
+    return models.SchoolClass.filter(_taught_class_ids(uid) | _admin_school_q(uid))
+
+
+def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
+    """Lessons of the visible classes, and the lessons the viewer gives or was planned to
+    give (a substitute sees the lesson they stand in for without teaching the class)."""
+    uid = _uid(viewer)
+    return models.Lesson.filter(
+        Q(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+        | Q(teacher_id=uid)
+        | Q(original_teacher_id=uid)
+    )
+
+
+def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
+    """The grades of the students the viewer sees, removed ones included: a removed grade
+    stays visible as removed, with who removed it, when and why."""
+    return models.Grade.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+
+
+def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
+    """Homework of visible lessons; removed homework is gone for everyone."""
+    return models.Homework.filter(lesson_id__in=Subquery(visible_lessons(viewer).values("id")), deleted_at__isnull=True)
+
+
+def visible_remarks(viewer: Viewer) -> QuerySet[models.Remark]:
+    """Remarks are for the family and the school, not for everyone who can see the student:
+    the student themself and their active guardians; the teachers of the class the remark
+    was written in (any subject, or its homeroom teacher); the school's admins. A teacher who
+    taught the child in another class does not read remarks written there."""
+    uid = _uid(viewer)
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    taught = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
+    admin_classes = models.SchoolClass.filter(_admin_school_q(uid)).values("id")
+    return models.Remark.filter(
+        Q(student_id__in=Subquery(models.Student.filter(family).values("id")))
+        | Q(school_class_id__in=Subquery(taught))
+        | Q(school_class_id__in=Subquery(admin_classes))
+    )
+
+
+def acknowledgeable_remarks(viewer: Viewer) -> QuerySet[models.Remark]:
+    """Remarks the viewer may acknowledge as read: their own, or their children's (while the
+    guardianship is active). Teachers and admins read remarks but do not acknowledge them."""
+    uid = _uid(viewer)
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    return models.Remark.filter(student_id__in=Subquery(models.Student.filter(family).values("id")))
+
+
+def visible_subjects(viewer: Viewer) -> QuerySet[models.Subject]:
+    return models.Subject.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_users(viewer: Viewer) -> QuerySet[models.User]:
+    """Themself, and the staff (teachers, admins) of the schools the viewer can see.
+
+    Parents and students of other families are never reachable by id."""
+    uid = _uid(viewer)
+    staff = models.RoleGrant.filter(
+        role__in=[models.Role.TEACHER, models.Role.SCHOOL_ADMIN],
+        school_id__in=Subquery(visible_schools(viewer).values("id")),
+    ).values("user_id")
+    return models.User.filter(Q(id=uid) | Q(id__in=Subquery(staff)))
+
+
+def visible_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
+    """Notices of the visible students: the family, the child's teachers, the admins."""
+    return models.AbsenceNotice.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+
+
+def own_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
+    """Notices the viewer may change: those of their own children (unrevoked guardianship)."""
+    return models.AbsenceNotice.filter(student_id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
+
+
+def visible_terms(viewer: Viewer) -> QuerySet[models.Term]:
+    return models.Term.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_term_grades(viewer: Viewer) -> QuerySet[models.TermGrade]:
+    """Final grades have the audience of the student's grades: the family, the teachers of
+    the student's classes, the admins of the school and its district."""
+    return models.TermGrade.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+
+
+def stats_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose dashboard (aggregates over all their classes) the viewer reads: the
+    school's admins and its district's. Not teachers: a teacher reads their own classes
+    through the journal and the students' progress, not the whole school's figures."""
+    return models.School.filter(_admin_school_q(_uid(viewer), "id"))
+
+
+def at_risk_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """Schools whose at-risk list (students named, with their averages and absences) the
+    viewer reads: the school's own admins only. A district admin reads aggregates."""
+    admin = _grant_schools(_uid(viewer), models.Role.SCHOOL_ADMIN).values("school_id")
+    return models.School.filter(id__in=Subquery(admin))
+
+
+def visible_districts(viewer: Viewer) -> QuerySet[models.District]:
+    """Districts the viewer administers (and whose aggregates they read): no other district."""
+    grants = models.RoleGrant.filter(user_id=_uid(viewer), role=models.Role.DISTRICT_ADMIN).values("district_id")
+    return models.District.filter(id__in=Subquery(grants))
+
+
+def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolClass]:
+    """Classes whose journal of ``subject_id`` (every student's grades and attendance on one
+    grid) the viewer may read: the teachers assigned to that class + subject, and the admins
+    of the school or its district. Not parents, students, homeroom or other teachers: a
+    journal shows the whole class, which only those who keep or supervise it may see."""
+    uid = _uid(viewer)
+    assigned = models.TeachingAssignment.filter(teacher_id=uid, subject_id=subject_id).values("school_class_id")
+    return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
+
+
+def administered_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
+    return models.SchoolClass.filter(_admin_school_q(_uid(viewer)))
+
+
+def administered_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
+    """Lessons an admin may cancel, restore or give to a substitute: those of their schools."""
+    return models.Lesson.filter(school_class_id__in=Subquery(administered_classes(viewer).values("id")))
+
+
+def visible_slots(viewer: Viewer) -> QuerySet[models.TimetableSlot]:
+    """The timetable of the visible classes: whoever sees a class sees its weekly timetable."""
+    return models.TimetableSlot.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+
+
+def visible_academic_years(viewer: Viewer) -> QuerySet[models.AcademicYear]:
+    return models.AcademicYear.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_days_off(viewer: Viewer) -> QuerySet[models.DayOff]:
+    return models.DayOff.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_short_days(viewer: Viewer) -> QuerySet[models.ShortDay]:
+    return models.ShortDay.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))

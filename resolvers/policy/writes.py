@@ -1,0 +1,137 @@
+"""Who writes the diary: grades, attendance, homework, remarks, absence notices."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tortoise.expressions import Q
+
+import models
+from resolvers.context import Viewer
+from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.policy.admin import live
+from resolvers.policy.base import NOBODY, _admin_school_q, _taught_class_ids, _uid
+from resolvers.policy.diary import visible_students
+
+STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
+
+
+async def family_view(viewer: Viewer) -> frozenset[int] | None:
+    """For a viewer who is only family (a parent, a student), the ids of every student they
+    see: two such viewers with the same set see exactly the same data, so what is computed
+    for one can be shown to the other. ``None`` for staff, whose view is their own. Empty
+    for an account that is deactivated or must change its password (``live``)."""
+    if any(role in STAFF_ROLES for role in await viewer.roles()):
+        return None
+    return frozenset(int(str(i)) for i in await live(visible_students(viewer), viewer).values_list("id", flat=True))
+
+
+async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
+    """The coarse gate of a write: logged in (else UNAUTHENTICATED) and holding ``role`` (else
+    FORBIDDEN with ``refusal``). Returns the user id. Which objects they may touch is decided
+    after, by the scopes: a refusal there looks like "not found"."""
+    if viewer.user_id is None:
+        raise Unauthenticated("Log in first.")
+    if role not in await viewer.roles():
+        raise Forbidden(refusal)
+    return viewer.user_id
+
+
+async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer teaches the lesson's class + subject, or gives this very lesson (a substitute)."""
+    if viewer.user_id is None:
+        return False
+    if lesson.teacher_id == viewer.user_id:
+        return True
+    return await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    )
+
+
+async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson: models.Lesson) -> bool:
+    """Its author, or a teacher of its class + subject (a colleague taking over the class)."""
+    if viewer.user_id is None:
+        return False
+    return homework.assigned_by_id == viewer.user_id or await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    )
+
+
+async def can_remark(viewer: Viewer, class_id: int) -> bool:
+    """The viewer teaches any subject in the class, or is its homeroom teacher."""
+    if viewer.user_id is None:
+        return False
+    return await models.SchoolClass.filter(_taught_class_ids(viewer.user_id), id=class_id).exists()
+
+
+async def current_class_id(student_id: int, day: date) -> int | None:
+    """The class the student is enrolled in on ``day``, if any."""
+    enrollment = (
+        await models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=day), student_id=student_id, start_date__lte=day
+        )
+        .order_by("-start_date", "-id")
+        .first()
+    )
+    return enrollment.school_class_id if enrollment else None
+
+
+async def can_grade_in(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer gives the lesson (a substitute too) or is assigned to its class + subject."""
+    return await can_mark(viewer, lesson)
+
+
+async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> set[int]:
+    """Of ``ids``, the students the viewer may grade in the lesson: enrolled in its class on its
+    date and seen by the viewer, or, for the teacher giving it (a substitute who does not
+    otherwise teach the class), every student of its register."""
+    enrolled = await enrolled_on(lesson.school_class_id, lesson.date) & ids
+    if viewer.user_id is not None and lesson.teacher_id == viewer.user_id:
+        return enrolled
+    found = await visible_students(viewer).filter(id__in=enrolled).values_list("id", flat=True)
+    return {int(str(v)) for v in found}
+
+
+async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer gives the lesson (also as a substitute) or is assigned to its class + subject."""
+    if viewer.user_id is None:
+        return False
+    if lesson.teacher_id == viewer.user_id:
+        return True
+    return await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    )
+
+
+async def register_readable(viewer: Viewer, lessons: list[models.Lesson]) -> set[int]:
+    """Ids of the ``lessons`` whose register (every student's mark with its history) the
+    viewer reads: the lesson's teachers (giving it, planned to, assigned to its class +
+    subject), the class's homeroom teacher, and the admins of its school. Families see
+    their own child's marks in the diary instead. Two statements for any number of lessons."""
+    uid = _uid(viewer)
+    if not lessons or uid == NOBODY:
+        return set()
+    class_ids = {lesson.school_class_id for lesson in lessons}
+    assigned = await models.TeachingAssignment.filter(teacher_id=uid, school_class_id__in=class_ids).values(
+        "school_class_id", "subject_id"
+    )
+    pairs = {(row["school_class_id"], row["subject_id"]) for row in assigned}
+    led = await models.SchoolClass.filter(Q(homeroom_teacher_id=uid) | _admin_school_q(uid), id__in=class_ids).values(
+        "id"
+    )
+    staff = {row["id"] for row in led}
+    return {
+        lesson.id
+        for lesson in lessons
+        if uid in (lesson.teacher_id, lesson.original_teacher_id)
+        or (lesson.school_class_id, lesson.subject_id) in pairs
+        or lesson.school_class_id in staff
+    }
+
+
+async def enrolled_on(class_id: int, day: date) -> set[int]:
+    """Ids of the students enrolled in the class on the day."""
+    rows = await models.Enrollment.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day), school_class_id=class_id, start_date__lte=day
+    ).values("student_id")
+    return {int(row["student_id"]) for row in rows}
