@@ -22,7 +22,7 @@ import models
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
 from pubsub.topics import class_topic, student_topic
-from resolvers import metrics, pages, policy
+from resolvers import faults, metrics, pages, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
@@ -206,6 +206,11 @@ async def publish_outbox_events(broker: Broker, rows: Sequence[models.OutboxEven
     many were published."""
     if not rows:
         return 0
+    faults.after_commit()
+    return await _publish(broker, rows)
+
+
+async def _publish(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
     messages = events.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
     try:
         await broker.publish_many(messages)
@@ -222,7 +227,7 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     the commit, or the broker was down). Subscribers skip ids they already delivered."""
     cutoff = now_utc() - older_than
     rows = await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
-    return await publish_outbox_events(broker, rows)
+    return await _publish(broker, rows) if rows else 0
 
 
 async def sample_outbox() -> None:
