@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 
 import models
 from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
+from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer, Subscription
 from pubsub.topics import class_topic, student_topic
 from resolvers import faults, metrics, pages, policy
 from resolvers.clock import now_utc
@@ -131,7 +131,7 @@ async def _stream(
     other value delivers, with that value as the viewer's share key. The broker subscription
     is taken before the first read, so nothing falls between."""
     last = floor
-    subscription = await ctx.broker.subscribe(*topics)
+    subscription = await subscribe(ctx, *topics)
     sent: deque[int] | None = None  # made on the first event: most sockets sit idle
     try:
         while True:
@@ -160,6 +160,16 @@ async def _stream(
         raise StreamInterrupted() from None
     finally:
         await subscription.aclose()
+
+
+async def subscribe(ctx: Context, *topics: str) -> Subscription:
+    """A stream's broker subscription. A broker that cannot be reached (a client subscribing
+    again while Redis is down) is the same retryable interruption as one lost mid-stream, not
+    an unexpected error that production would mask without a code."""
+    try:
+        return await ctx.broker.subscribe(*topics)
+    except BrokerUnavailable:
+        raise StreamInterrupted() from None
 
 
 SLOW_CONSUMER_CLOSE = 1013  # RFC 6455 "Try Again Later"
