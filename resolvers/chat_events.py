@@ -24,7 +24,7 @@ from resolvers import pages
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
-from resolvers.events import LOOKBACK, disconnect_slow_consumer, next_message
+from resolvers.events import LOOKBACK, disconnect_slow_consumer, next_message, subscribe
 from resolvers.loaders import Loaders
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[ChatDeli
     uid = ctx.viewer.user_id
     assert uid is not None
     last = floor
-    subscription = await ctx.broker.subscribe(user_chats_topic(uid))
+    subscription = await subscribe(ctx, user_chats_topic(uid))
     sent: deque[int] = deque(maxlen=LOOKBACK * 4)
     ever = Subquery(models.ChatMember.filter(user_id=uid).values("chat_id"))
     try:

@@ -44,6 +44,20 @@ class StreamInterrupted(CodedError):
         )
 
 
+class ServiceUnavailable(CodedError):
+    """The database could not be reached, or dropped the connection in the middle of the
+    request (``resolvers/unavailable.py``): its transaction was rolled back, so nothing was
+    saved and the same request may be sent again."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is unavailable right now; nothing was saved. Send the request again in a moment.",
+            retryable=True,
+        )
+
+
 @dataclass
 class DomainError(Exception):
     """A refusal that a mutation reports as data: a member of its result union."""

@@ -20,9 +20,9 @@ from tortoise.expressions import Q
 
 import models
 from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
+from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer, Subscription
 from pubsub.topics import class_topic, student_topic
-from resolvers import metrics, pages, policy
+from resolvers import faults, metrics, pages, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
@@ -131,7 +131,7 @@ async def _stream(
     other value delivers, with that value as the viewer's share key. The broker subscription
     is taken before the first read, so nothing falls between."""
     last = floor
-    subscription = await ctx.broker.subscribe(*topics)
+    subscription = await subscribe(ctx, *topics)
     sent: deque[int] | None = None  # made on the first event: most sockets sit idle
     try:
         while True:
@@ -160,6 +160,16 @@ async def _stream(
         raise StreamInterrupted() from None
     finally:
         await subscription.aclose()
+
+
+async def subscribe(ctx: Context, *topics: str) -> Subscription:
+    """A stream's broker subscription. A broker that cannot be reached (a client subscribing
+    again while Redis is down) is the same retryable interruption as one lost mid-stream, not
+    an unexpected error that production would mask without a code."""
+    try:
+        return await ctx.broker.subscribe(*topics)
+    except BrokerUnavailable:
+        raise StreamInterrupted() from None
 
 
 SLOW_CONSUMER_CLOSE = 1013  # RFC 6455 "Try Again Later"
@@ -206,6 +216,11 @@ async def publish_outbox_events(broker: Broker, rows: Sequence[models.OutboxEven
     many were published."""
     if not rows:
         return 0
+    faults.after_commit()
+    return await _publish(broker, rows)
+
+
+async def _publish(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
     messages = events.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
     try:
         await broker.publish_many(messages)
@@ -222,7 +237,7 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     the commit, or the broker was down). Subscribers skip ids they already delivered."""
     cutoff = now_utc() - older_than
     rows = await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
-    return await publish_outbox_events(broker, rows)
+    return await _publish(broker, rows) if rows else 0
 
 
 async def sample_outbox() -> None:

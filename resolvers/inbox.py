@@ -19,6 +19,7 @@ from resolvers import audit, pages, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, NotFound, Problem, StreamInterrupted, Unauthenticated, refuse
+from resolvers.events import subscribe
 from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
 from resolvers.notifications import channels_of, zone
@@ -182,7 +183,7 @@ async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[
         floor = decoded
     last = floor
     sent: deque[int] = deque(maxlen=LOOKBACK * 4)
-    subscription = await ctx.broker.subscribe(user_topic(uid))
+    subscription = await subscribe(ctx, user_topic(uid))
     try:
         while True:
             since = max(floor, last - LOOKBACK)

@@ -12,6 +12,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension, Validatio
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
+from resolvers.unavailable import database_unreachable
 from schema import announcements, chats, deliveries, diary, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.limits import LimitedParser, Limits, validation_rules
@@ -23,6 +24,7 @@ from schema.query import Query
 from schema.rate_limits import MutationRateLimit
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
+from schema.unavailable import DatabaseUnavailable
 
 log = logging.getLogger("ediary.errors")
 
@@ -85,6 +87,7 @@ def build_schema(
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
         MutationRateLimit,
+        DatabaseUnavailable,
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE))
@@ -122,6 +125,6 @@ def _should_mask(error: object) -> bool:
     if not isinstance(error, GraphQLError):
         return True
     original = error.original_error
-    if original is None or isinstance(original, CodedError):
-        return False
+    if original is None or isinstance(original, CodedError) or database_unreachable(original):
+        return False  # database_unreachable: DatabaseUnavailable gives it a code and a safe message
     return (error.extensions or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")

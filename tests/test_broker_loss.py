@@ -7,10 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -20,36 +16,9 @@ import uvicorn
 from resolvers.settings import Settings
 from server import create_app
 from tests.conftest import Client
-from tests.helpers import free_port, grade_over_http, open_socket
+from tests.helpers import grade_over_http, open_socket
+from tests.processes import RedisServer
 from tests.test_subscriptions import EVENTS
-
-
-class RedisServer:
-    """A private redis-server that a test may kill and restart."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary is not None
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [binary, "--port", str(self.port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+"""A server process killed (SIGKILL) between a write's commit and the publication of its
+event: the event is still delivered, once, by another process's outbox relay.
+
+Process A runs with ``EDIARY_FAULT=kill-after-commit`` (``resolvers/faults.py``): it commits
+the grade and its outbox event, then kills itself before publishing. The parent is connected
+to process B, which never saw the write. On both backends: with Redis the relay publishes to
+every process; on the embedded one (one SQLite file, each process its own in-memory broker)
+B's relay wakes B's own subscribers."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+import models
+from resolvers.events import decode_cursor
+from resolvers.settings import Settings
+from tests.conftest import Client
+from tests.helpers import GRADE_CREATE, demo_student, gid, open_socket, past_lesson
+from tests.processes import ServerProcess
+from tests.test_subscriptions import EVENTS
+
+
+@pytest.fixture
+async def crashing_and_healthy(
+    settings: Settings, database: None
+) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
+    crashing = ServerProcess(settings, EDIARY_FAULT="kill-after-commit")
+    healthy = ServerProcess(settings)
+    try:
+        await crashing.ready()
+        await healthy.ready()
+        yield crashing, healthy
+    finally:
+        crashing.stop()
+        healthy.stop()
+
+
+async def test_event_committed_by_a_process_killed_before_publishing_is_delivered_once(
+    crashing_and_healthy: tuple[ServerProcess, ServerProcess], parent: Client, teacher: Client
+) -> None:
+    crashing, healthy = crashing_and_healthy
+    child = await demo_student("student")
+    lesson = await past_lesson("5A", "Mathematics")
+    socket = await open_socket(f"ws://{healthy.address}/graphql", parent.token)
+    await socket.start(EVENTS)
+    await socket.nothing()  # subscribed (and nothing pending)
+
+    comment = "committed, then the process died"
+    grade_input = {"studentId": gid(child, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "4"}
+    variables = {"input": {**grade_input, "comment": comment}}
+    async with httpx.AsyncClient(base_url=f"http://{crashing.address}") as http:
+        with pytest.raises(httpx.TransportError):  # no answer: the process is gone
+            await http.post(
+                "/graphql",
+                json={"query": GRADE_CREATE, "variables": variables},
+                headers={"Authorization": f"Bearer {teacher.token}"},
+            )
+    assert crashing.process.wait(timeout=10) == -signal.SIGKILL
+
+    grade = await models.Grade.get(comment=comment)
+    event = await models.OutboxEvent.get(grade_id=grade.id)
+
+    delivered = (await socket.next(timeout=20))["payload"]["data"]["diaryEvents"]
+    assert (delivered["kind"], delivered["grade"]["comment"]) == ("GRADE_ADDED", comment)
+    assert decode_cursor(delivered["cursor"]) == event.id
+    await socket.nothing()  # exactly once
+    await event.refresh_from_db()
+    assert event.published_at is not None
+    await socket.ws.close()
