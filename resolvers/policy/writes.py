@@ -37,8 +37,9 @@ async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
     return viewer.user_id
 
 
-async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
-    """The viewer teaches the lesson's class + subject, or gives this very lesson (a substitute)."""
+async def _gives_or_teaches(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer gives this very lesson (also as a substitute) or is assigned to its class +
+    subject."""
     if viewer.user_id is None:
         return False
     if lesson.teacher_id == viewer.user_id:
@@ -46,6 +47,11 @@ async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
     return await models.TeachingAssignment.exists(
         teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
     )
+
+
+async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """The viewer teaches the lesson's class + subject, or gives this very lesson (a substitute)."""
+    return await _gives_or_teaches(viewer, lesson)
 
 
 async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson: models.Lesson) -> bool:
@@ -94,13 +100,7 @@ async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]
 
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:
     """The viewer gives the lesson (also as a substitute) or is assigned to its class + subject."""
-    if viewer.user_id is None:
-        return False
-    if lesson.teacher_id == viewer.user_id:
-        return True
-    return await models.TeachingAssignment.exists(
-        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
-    )
+    return await _gives_or_teaches(viewer, lesson)
 
 
 async def register_readable(viewer: Viewer, lessons: list[models.Lesson]) -> set[int]:
