@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise import connections
+
 from bench.database import bench_database, bench_database_url, server_version
 from bench.diary import diary_range
 from bench.live import HOST, server_process
@@ -76,10 +78,12 @@ class Runner:
             self._start(phase, operation, self.ops.run[operation], due)
 
         refresher = asyncio.get_running_loop().create_task(self._refresher(phase))
+        self.cpu.groups["postgres"] = await database_backends()
         self.cpu.start()
         started = time.perf_counter()
         await open_loop(rate, seconds, fire)
         phase.seconds = time.perf_counter() - started
+        self.cpu.groups["postgres"] = await database_backends()
         phase.cpu = self.cpu.read()
         refresher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -133,8 +137,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         stack.callback(_hang_up, deliveries)
         await asyncio.sleep(1)  # the subscriptions are sent with the acknowledgement; let them start
         ops = Operations(world, post, deliveries, days, args.seed)
-        pids = {"generator": os.getpid(), **{f"server {i + 1}": s.pid for i, s in enumerate(servers)}, "machine": 0}
-        runner = Runner(ops, deliveries, CpuClock(pids), args)
+        pids = {"generator": [os.getpid()], **{f"server {i + 1}": [s.pid] for i, s in enumerate(servers)}}
+        runner = Runner(ops, deliveries, CpuClock({**pids, "postgres": [], "machine": [0]}), args)
         print(
             f"warm-up, then {args.minutes:g} min at {args.rate:g}/s, then steps of {args.step_seconds:g} s", flush=True
         )
@@ -175,6 +179,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(render(results))
     print(f"\nresults: {write(results, started)}")
     return results
+
+
+async def database_backends() -> list[int]:
+    """The PostgreSQL backends serving the bench database (the servers' pools, and ours)."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    )
+    return [int(row["pid"]) for row in rows]
 
 
 def _hang_up(deliveries: Deliveries) -> None:

@@ -135,29 +135,45 @@ def doubling(steps: Sequence[Step], steady_p99_ms: float) -> Step | None:
 
 
 class CpuClock:
-    """CPU time of processes (this one and others by pid; pid 0 is the whole machine), in
-    cores busy over the wall time between ``start`` and ``read`` (1.0 is one core)."""
+    """CPU time of groups of processes (this one and others by pid; pid 0 is the whole machine),
+    in cores busy over the wall time between ``start`` and ``read`` (1.0 is one core). A process
+    that appears in a group during the interval (a new database connection) counts whole; one
+    that ends in it is lost."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids = pids
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
         self._ticks = os.sysconf("SC_CLK_TCK")
-        self._start: dict[str, float] = {}
+        self._start: dict[int, float] = {}
         self._wall = 0.0
 
-    def _cpu(self, pid: int) -> float:
+    def _cpu(self, pid: int) -> float | None:
         if pid == 0:  # the whole machine: busy time of every core (/proc/stat), in core-seconds
-            ticks = [int(x) for x in open("/proc/stat").readline().split()[1:]]  # noqa: SIM115
+            with open("/proc/stat") as stat:
+                ticks = [int(x) for x in stat.readline().split()[1:]]
             return (sum(ticks[:8]) - ticks[3] - ticks[4]) / self._ticks  # less idle and iowait
         if pid == os.getpid():
             t = os.times()
             return t.user + t.system
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
         return (int(fields[11]) + int(fields[12])) / self._ticks  # utime, stime
 
     def start(self) -> None:
         self._wall = time.perf_counter()
-        self._start = {name: self._cpu(pid) for name, pid in self.pids.items()}
+        pids = {pid for group in self.groups.values() for pid in group}
+        self._start = {pid: cpu for pid in pids if (cpu := self._cpu(pid)) is not None}
 
     def read(self) -> dict[str, float]:
         wall = time.perf_counter() - self._wall
-        return {name: (self._cpu(pid) - self._start[name]) / wall for name, pid in self.pids.items()}
+        cores = {}
+        for name, group in self.groups.items():
+            used = 0.0
+            for pid in group:
+                cpu = self._cpu(pid)
+                if cpu is not None:
+                    used += cpu - self._start.get(pid, 0.0)
+            cores[name] = used / wall
+        return cores

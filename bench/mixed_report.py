@@ -18,8 +18,9 @@ def _cpu(phase: dict[str, Any]) -> str:
     cpu = phase["cpu_cores_busy"]
     servers = " + ".join(f"{v:.2f}" for k, v in cpu.items() if k.startswith("server"))
     return (
-        f"CPU (cores busy): generator {cpu['generator']:.2f}, servers {servers}, whole machine"
-        f" {cpu['machine']:.2f}; generator's start lag p99 {phase['generator_lag_p99_ms']:.1f} ms"
+        f"CPU (cores busy): generator {cpu['generator']:.2f}, servers {servers}, PostgreSQL backends"
+        f" {cpu['postgres']:.2f}, whole machine {cpu['machine']:.2f}; generator's start lag p99"
+        f" {phase['generator_lag_p99_ms']:.1f} ms"
     )
 
 
@@ -37,17 +38,19 @@ def _steps(results: dict[str, Any]) -> list[str]:
     steady = results["steady"]
     lines = [
         "| phase | rate /s | x steady | requests | errors | p50 ms | p99 ms | p99 / steady p99 | delivery p99 ms"
-        " | generator cores | machine cores |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | cores: generator | servers | PostgreSQL | machine |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for phase in [steady, *results["steps"]]:
         deliveries = [v["p99_ms"] for k, v in phase["operations"].items() if k.startswith("delivery")]
+        cpu = phase["cpu_cores_busy"]
         lines.append(
             f"| {phase['name']} | {phase['rate']:.1f} | {phase['rate'] / steady['rate']:.2f} | {phase['mix']['count']}"
             f" | {phase['errors']} | {phase['mix']['p50_ms']:.1f} | {phase['mix']['p99_ms']:.1f}"
             f" | {phase['mix']['p99_ms'] / steady['mix']['p99_ms']:.2f}"
-            f" | {max(deliveries, default=float('nan')):.1f} | {phase['cpu_cores_busy']['generator']:.2f}"
-            f" | {phase['cpu_cores_busy']['machine']:.2f} |"
+            f" | {max(deliveries, default=float('nan')):.1f} | {cpu['generator']:.2f}"
+            f" | {sum(v for k, v in cpu.items() if k.startswith('server')):.2f} | {cpu['postgres']:.2f}"
+            f" | {cpu['machine']:.2f} |"
         )
     return lines
 
