@@ -65,7 +65,7 @@ bench-district: install
 	$(BIN)/python -m bench.district $(DISTRICT_ARGS)
 
 # Issue 7's mixed load: 2 server processes on a fresh ediary_mixed_* database and Redis db 14,
-# 10 minutes steady, then rising steps (about 14 minutes, at most 18): MIXED_ARGS="--minutes 1" for a short run.
+# 10 minutes steady, then rising steps (about 15 minutes, at most 20): MIXED_ARGS="--minutes 1" for a short run.
 bench-mixed: install
 	$(BIN)/python -m bench.mixed $(MIXED_ARGS)
 
