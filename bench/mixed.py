@@ -42,7 +42,7 @@ class Runner:
         self.pick = picker(MIX, args.seed)
         self.inflight: set[asyncio.Task[None]] = set()
         self.missing = self.extra = 0
-        self.broken = 0
+        self.reported: set[str] = set()  # socket failures already counted
 
     def _start(self, phase: Phase, name: str, call: Any, due: float) -> None:
         async def timed() -> None:
@@ -53,6 +53,9 @@ class Runner:
                 return
             except TimeoutError:
                 phase.fail(name, f"no answer within {self.args.timeout:g} s")
+                return
+            except Exception as exc:  # noqa: BLE001 - an answer of an unexpected shape is an error too
+                phase.fail(name, f"{type(exc).__name__}: {exc}")
                 return
             phase.ok(name, (time.perf_counter() - due) * 1000)
 
@@ -98,10 +101,10 @@ class Runner:
         if missing > self.missing or extra > self.extra:
             phase.first_errors.append(f"deliveries: {self.deliveries.examples()}")
         self.missing, self.extra = max(missing, self.missing), max(extra, self.extra)
-        broken = self.deliveries.broken()
-        for reason in broken[self.broken :]:
-            phase.fail("sockets", reason)
-        self.broken = len(broken)
+        for reason in self.deliveries.broken():
+            if reason not in self.reported:
+                self.reported.add(reason)
+                phase.fail("sockets", reason)
         self.deliveries.phase = None
         print(
             f"  {name}: {rate:.1f}/s for {phase.seconds:.0f} s, mix p99 {phase.summary()['mix']['p99_ms']} ms,"

@@ -97,7 +97,7 @@ class Deliveries:
 
     def broken(self) -> list[str]:
         return [f"socket of user {d.tag}: {d.closed.result()}" for d in self.devices if d.closed.done()] + [
-            f"socket of user {d.tag}: {e}" for d in self.devices for e in d.errors
+            f"socket of user {d.tag}, error {i + 1}: {e}" for d in self.devices for i, e in enumerate(d.errors)
         ]
 
 
