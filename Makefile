@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema trusted-manifest bench bench-live bench-district rollups-check lock clean
+.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema trusted-manifest bench bench-live bench-district bench-mixed rollups-check lock clean
 
 install: $(STAMP)
 
@@ -63,6 +63,11 @@ bench-live: install
 # ediary_bench_district on PostgreSQL; ~20 min): DISTRICT_ARGS="--scale 0.05" for a quick run.
 bench-district: install
 	$(BIN)/python -m bench.district $(DISTRICT_ARGS)
+
+# Issue 7's mixed load: 2 server processes on a fresh ediary_mixed_* database and Redis db 14,
+# 10 minutes steady, then rising steps (about 15 minutes, at most 20): MIXED_ARGS="--minutes 1" for a short run.
+bench-mixed: install
+	$(BIN)/python -m bench.mixed $(MIXED_ARGS)
 
 # The roll-ups against a full recomputation; REPAIR=1 rebuilds them when they differ.
 rollups-check: install

@@ -19,14 +19,14 @@ STUDENTS_PER_CLASS = 25
 _TEMPORARY = "ediary-bench-"
 
 
-def bench_database_url(requested: str | None) -> str:
-    """A URL for a database this run creates: a fresh ``ediary_bench_<random>`` on the named
+def bench_database_url(requested: str | None, prefix: str = "ediary_bench") -> str:
+    """A URL for a database this run creates: a fresh ``<prefix>_<random>`` on the named
     PostgreSQL server (never the database named), or the named SQLite file, which must not exist
     (an empty path means a temporary file)."""
     url = normalize_database_url(requested or DEFAULT_SERVER)
     if url.startswith("postgres://"):
         base, _, _name = url.partition("?")[0].rpartition("/")
-        return f"{base}/ediary_bench_{secrets.token_hex(4)}"
+        return f"{base}/{prefix}_{secrets.token_hex(4)}"
     if url.startswith("sqlite://"):
         path = url[len("sqlite://") :]
         if path == ":memory:":

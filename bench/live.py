@@ -247,9 +247,12 @@ class ServerProcess:
 
 
 @contextlib.asynccontextmanager
-async def server_process(database_url: str, redis_url: str) -> AsyncIterator[ServerProcess]:
-    """``python server.py serve`` in production mode on a free port, until the block ends."""
-    port = free_port()
+async def server_process(
+    database_url: str, redis_url: str, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[ServerProcess]:
+    """``python server.py serve`` in production mode on ``port`` (default: a free one), with
+    ``extra_env`` added to its environment, until the block ends."""
+    port = port or free_port()
     env = {
         **os.environ,
         "EDIARY_ENV": "production",
@@ -258,6 +261,7 @@ async def server_process(database_url: str, redis_url: str) -> AsyncIterator[Ser
         "SECRET_KEY": SECRET,
         "HOST": HOST,
         "PORT": str(port),
+        **(extra_env or {}),
     }
     handle, name = tempfile.mkstemp(prefix="ediary-fanout-server-", suffix=".log")
     log = Path(name)
