@@ -147,6 +147,7 @@ class Loaders:
     register_readable_by_lesson: DataLoader[int, bool]
     register_by_lesson: DataLoader[int, list[RegisterRowData]]
     attendance_revisions_by_mark: DataLoader[tuple[int, int], list[models.AttendanceRevision]]
+    attendance_by_mark: DataLoader[tuple[int, int], models.Attendance | None]
     absence_notices_by_student: DataLoader[RangeKey, list[models.AbsenceNotice]]
     absence_notice_items_by_notice: DataLoader[int, list[models.AbsenceNoticeItem]]
     term_grades_by_student: DataLoader[tuple[int, str], list[models.TermGrade]]
@@ -397,6 +398,12 @@ class Loaders:
         grouped = _group(rows, lambda r: (r.student_id, r.lesson_id))
         return [grouped.get(k, []) for k in keys]
 
+    async def _attendance_by_mark(self, keys: list[tuple[int, int]]) -> list[models.Attendance | None]:
+        """Keys are (student id, lesson id); that student's mark at that lesson, if any."""
+        rows = await models.Attendance.filter(student_id__in={k[0] for k in keys}, lesson_id__in={k[1] for k in keys})
+        found = {(r.student_id, r.lesson_id): r for r in rows}
+        return [found.get(k) for k in keys]
+
     async def _absence_notices_by_student(self, keys: list[RangeKey]) -> list[list[models.AbsenceNotice]]:
         ids, start, end = _span(keys)
         rows = await models.AbsenceNotice.filter(student_id__in=ids, start_date__lte=end, end_date__gte=start).order_by(
@@ -530,6 +537,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "register_readable_by_lesson": lambda loaders: DataLoader(loaders._register_readable_by_lesson),
     "register_by_lesson": lambda loaders: DataLoader(loaders._register_by_lesson),
     "attendance_revisions_by_mark": lambda loaders: DataLoader(loaders._attendance_revisions_by_mark),
+    "attendance_by_mark": lambda loaders: DataLoader(loaders._attendance_by_mark),
     "absence_notices_by_student": lambda loaders: DataLoader(loaders._absence_notices_by_student),
     "absence_notice_items_by_notice": lambda loaders: DataLoader(loaders._absence_notice_items_by_notice),
     "term_grades_by_student": lambda loaders: DataLoader(loaders._term_grades_by_student),

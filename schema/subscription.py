@@ -13,6 +13,7 @@ import models
 from resolvers import chat_events, events, inbox
 from schema import chat_events as chat_event_types
 from schema import diary, notifications, progress, remarks, types
+from schema.enums import AttendanceStatus
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -68,12 +69,29 @@ class DiaryEvent:
             raise LookupError("missing student")
         return types.Student(model=student)
 
-    @strawberry.field(description="The lesson, for lesson events (cancelled, restored, substituted).")
+    @strawberry.field(
+        description=(
+            "The lesson, for lesson events (cancelled, restored, substituted) and ATTENDANCE_MARKED (for a "
+            "family's absence notice, the first lesson it covers)."
+        )
+    )
     async def lesson(self, info: Info) -> types.Lesson | None:
-        if self.row.lesson_id is None or not self.row.kind.startswith("LESSON_"):
+        if self.row.lesson_id is None or not self.row.kind.startswith(("LESSON_", "ATTENDANCE_")):
             return None
         lesson = await info.context.loaders.lesson_by_id.load(self.row.lesson_id)
         return types.Lesson(model=lesson) if lesson else None
+
+    @strawberry.field(
+        description=(
+            "For ATTENDANCE_MARKED: the student's mark at `lesson` as it stands now (a later change comes as "
+            "its own event); null if it has been cleared."
+        )
+    )
+    async def attendance(self, info: Info) -> AttendanceStatus | None:
+        if self.row.lesson_id is None or self.row.kind != "ATTENDANCE_MARKED":
+            return None
+        mark = await info.context.loaders.attendance_by_mark.load((self.row.student_id, self.row.lesson_id))
+        return AttendanceStatus(mark.status) if mark else None
 
     @strawberry.field(description="The grade, for grade events.")
     async def grade(self, info: Info) -> diary.Grade | None:

@@ -14,7 +14,7 @@ import pytest
 import models
 from resolvers.clock import now_utc, today_utc
 from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, demo_student, future_lesson, gid, school_class
+from tests.helpers import children_of, demo_student, future_lesson, gid, open_socket, school_class
 from tests.test_statements import _count, _explain
 
 MARK = """
@@ -353,3 +353,34 @@ async def test_register_statements_do_not_grow(
     histories = [e["attendanceHistory"] for d in one["student"]["diary"] for e in d["entries"]]
     assert [h["newStatus"] for x in histories for h in x] == ["PRESENT"]
     assert len(large) == len(small), _explain(small, large)
+
+
+LIVE = """
+subscription A($studentId: ID) { diaryEvents(studentId: $studentId) { kind lesson { id } attendance } }
+"""
+
+
+async def test_the_family_hears_which_lesson_was_marked_and_how(
+    server_url: str, teacher: Client, parent: Client, other_parent: Client, lesson: models.Lesson
+) -> None:
+    child = await demo_student("student")
+    mine = await open_socket(server_url, parent.token)
+    theirs = await open_socket(server_url, other_parent.token)
+    try:
+        await mine.start(LIVE, studentId=gid(child, "Student"))
+        await theirs.start(LIVE)
+        await asyncio.sleep(0.2)
+        marks: list[dict[str, Any]] = [{"studentId": gid(child, "Student"), "status": "ABSENT_UNEXCUSED"}]
+        assert (await _mark(teacher, lesson, marks))["__typename"] == "AttendanceMarkSuccess"
+        assert (await mine.next())["payload"]["data"]["diaryEvents"] == {
+            "kind": "ATTENDANCE_MARKED",
+            "lesson": {"id": gid(lesson, "Lesson")},
+            "attendance": "ABSENT_UNEXCUSED",
+        }
+        marks = [{"studentId": gid(child, "Student"), "status": "LATE", "lateMinutes": 5}]
+        assert (await _mark(teacher, lesson, marks))["__typename"] == "AttendanceMarkSuccess"
+        assert (await mine.next())["payload"]["data"]["diaryEvents"]["attendance"] == "LATE"
+        await theirs.nothing()
+    finally:
+        await mine.ws.close()
+        await theirs.ws.close()
