@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 import uvicorn
 import uvloop
 
-from bench import brokers, memory, ws
+from bench import brokers, churn, memory, ws
 from bench.database import bench_database, bench_database_url, server_version
 from bench.live import (
     HOST,
@@ -50,7 +50,7 @@ P99_TARGET_MS = 50.0
 GROWTH_TARGET = 1.5
 BROKER_TARGET = 0.4
 MEMORY_TARGET_KIB = 20.0
-PHASES = ("shared", "broker", "targeted", "memory")
+PHASES = ("shared", "broker", "targeted", "memory", "churn")
 
 
 def _sizes(text: str) -> list[int]:
@@ -73,11 +73,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--shared-events", type=int, default=20, help="events in benchmark 5 (20)")
     add("--devices", type=int, default=2, help="devices per guardian in benchmark 5 (2)")
     add("--trace-connections", type=int, default=500, help="idle connections traced in the memory phase (500)")
+    add("--churn-connections", type=int, default=10000, help="sockets opened and dropped per churn round (10000)")
+    add("--churn-rounds", type=int, default=4, help="churn rounds, the first two warm up the allocator (4)")
     add(
         "--phases",
         default="shared,broker,targeted",
         help="which to run, comma-separated: shared (5), broker (2), targeted (1, 3, 4), memory (where an idle"
-        " connection's memory goes, tracemalloc; not by default). Default shared,broker,targeted",
+        " connection's memory goes, tracemalloc), churn (6, memory after sockets come and go); the last two not"
+        " by default. Default shared,broker,targeted",
     )
     add("--redis-url", default=DEFAULT_REDIS, help=f"Redis for the servers and benchmark 2 ({DEFAULT_REDIS})")
     add("--database-url", help="as for python -m bench (default: a fresh database on PostgreSQL at 127.0.0.1:5432)")
@@ -87,6 +90,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--phases: choose from {', '.join(PHASES)}")
     if args.rate <= 0 or args.seconds <= 0 or args.active_families < 1 or args.broker_rounds < 1:
         parser.error("--rate, --seconds, --active-families and --broker-rounds must be positive")
+    if args.churn_connections < 1 or args.churn_rounds < churn.WARMUP + 1:
+        parser.error(f"--churn-connections must be positive and --churn-rounds at least {churn.WARMUP + 1}")
     return args
 
 
@@ -360,6 +365,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print("3b. where an idle connection's memory goes (tracemalloc, in process) ...", flush=True)
             _active, idle, _children = plan.split(args.active_families)
             results["memory_trace"] = await memory.trace(url, after, idle, args.trace_connections, top=60)
+        if "churn" in args.phases:
+            print("6. socket churn ...", flush=True)
+            _active, idle, _children = plan.split(args.active_families)
+            results["churn"] = await churn.measure(
+                url, args.redis_url, idle, after, args.churn_connections, args.churn_rounds
+            )
         database = await server_version()
     results["environment"] = {
         "database": database,
@@ -393,6 +404,8 @@ def render(results: dict[str, Any]) -> str:
         lines += _trace(results["memory_trace"])
     if "shared" in results:
         lines += _shared(results["shared"])
+    if "churn" in results:
+        lines += churn.render(results["churn"])
     return "\n".join(lines)
 
 

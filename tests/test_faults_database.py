@@ -20,6 +20,7 @@ import asyncio
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,7 +29,7 @@ import httpx
 import pytest
 
 import models
-from resolvers import rollups
+from resolvers import rollups, sql
 from resolvers.settings import Settings
 from tests.conftest import Client
 from tests.helpers import gid, past_lesson
@@ -60,6 +61,13 @@ async def _blocked_backend(admin: asyncpg.Connection, database: str) -> int:
             return int(pid)
         await asyncio.sleep(0.05)
     raise AssertionError("the mutation never reached the audit table")
+
+
+async def _rollups() -> dict[str, Counter[tuple[Any, ...]]]:
+    """Every roll-up row as stored (the suite's other tests may have left some apart from a
+    recomputation on purpose, so the test compares before with after)."""
+    tables = [(t.name, t.stored()) for t in rollups.ALL_TABLES] + [("rollup_lowest_mark", rollups.LOWEST_STORED)]
+    return {name: Counter(tuple(row.values()) for row in await sql.fetch(stored, [])) for name, stored in tables}
 
 
 async def _written(comment: str) -> tuple[int, int, int, int]:
@@ -100,6 +108,7 @@ async def test_connection_dropped_mid_write_fails_clearly_and_leaves_nothing(
     body, students = await _class_grades(comment, offset=2)
     headers = {"Authorization": f"Bearer {teacher.token}"}
     database = settings.database_url.rpartition("/")[2]
+    before = await _rollups()
 
     admin = await asyncpg.connect(settings.database_url)
     try:
@@ -114,12 +123,12 @@ async def test_connection_dropped_mid_write_fails_clearly_and_leaves_nothing(
             _assert_unavailable(response)
             # Grades, their history and roll-ups were written before the drop: all rolled back.
             assert await _written(comment) == (0, 0, 0, 0)
-            assert all(drift == (0, 0) for drift in (await rollups.check()).values())
+            assert await _rollups() == before
 
             again = (await http.post("/graphql", json=body, headers=headers)).json()
             assert again["data"]["gradesCreate"]["__typename"] == "GradesCreateSuccess", again
             assert await _written(comment) == (len(students),) * 4
-            assert all(drift == (0, 0) for drift in (await rollups.check()).values())
+            assert await _rollups() != before  # the same grades do move the roll-ups
     finally:
         await admin.close()
 
@@ -132,6 +141,7 @@ async def test_write_lock_held_by_another_process_fails_clearly_and_leaves_nothi
     body, students = await _class_grades(comment, offset=3)
     headers = {"Authorization": f"Bearer {teacher.token}"}
     path = settings.database_url.removeprefix("sqlite://")
+    before = await _rollups()
 
     def hold_write_lock(release: threading.Event, held: threading.Event) -> None:
         other = sqlite3.connect(path, isolation_level=None)
@@ -154,11 +164,12 @@ async def test_write_lock_held_by_another_process_fails_clearly_and_leaves_nothi
             await asyncio.to_thread(holder.join)
             _assert_unavailable(response)
             assert await _written(comment) == (0, 0, 0, 0)
-            assert all(drift == (0, 0) for drift in (await rollups.check()).values())
+            assert await _rollups() == before
 
             again = (await http.post("/graphql", json=body, headers=headers)).json()
             assert again["data"]["gradesCreate"]["__typename"] == "GradesCreateSuccess", again
             assert await _written(comment) == (len(students),) * 4
+            assert await _rollups() != before  # the same grades do move the roll-ups
     finally:
         release.set()
         holder.join()
