@@ -47,13 +47,16 @@ class StreamInterrupted(CodedError):
 class ServiceUnavailable(CodedError):
     """The database could not be reached, or dropped the connection in the middle of the
     request (``resolvers/unavailable.py``): its transaction was rolled back, so nothing was
-    saved and the same request may be sent again."""
+    saved and the same request may be sent again. The code stays within API.md's list
+    (``INTERNAL_SERVER_ERROR``); ``reason`` and ``retryable`` tell a client what to do."""
 
-    code = "SERVICE_UNAVAILABLE"
+    code = "INTERNAL_SERVER_ERROR"
+    reason = "DATABASE_UNAVAILABLE"
 
     def __init__(self) -> None:
         super().__init__(
             "The database is unavailable right now; nothing was saved. Send the request again in a moment.",
+            reason=self.reason,
             retryable=True,
         )
 

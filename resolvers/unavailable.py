@@ -4,7 +4,7 @@ A connection dropped mid-request (a database restart or failover, a killed backe
 cut), a database refusing connections while it starts or shuts down, too many connections,
 or SQLite's write lock held past the busy timeout. The request's transaction did not commit,
 so nothing of it was saved and sending it again is safe: the client is told so
-(``SERVICE_UNAVAILABLE``, ``retryable``) instead of a masked internal error."""
+(``reason: DATABASE_UNAVAILABLE``, ``retryable``) instead of a masked internal error."""
 
 from __future__ import annotations
 

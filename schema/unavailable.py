@@ -1,4 +1,4 @@
-"""``SERVICE_UNAVAILABLE``: a request that lost its database gets a clear, retryable error
+"""``DATABASE_UNAVAILABLE``: a request that lost its database gets a clear, retryable error
 (``resolvers/unavailable.py`` decides what counts), in development and production alike;
 production's masking leaves these alone (``schema._should_mask``)."""
 

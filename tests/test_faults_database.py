@@ -1,6 +1,6 @@
 """The database lost in the middle of a write: the client gets a clear, retryable error
-(``SERVICE_UNAVAILABLE``), nothing of the write is left behind (grades, their history,
-roll-ups, audit, outbox), and the next request works. The server is a real production
+(reason ``DATABASE_UNAVAILABLE``, retryable), nothing of the write is left behind (grades,
+their history, roll-ups, audit, outbox), and the next request works. The server is a real production
 process, so the error is the one a client sees.
 
 PostgreSQL: the test holds a lock on the audit table, so that ``gradesCreate`` for a whole
@@ -95,7 +95,10 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert answer["data"] is None
     error = answer["errors"][0]
     assert error["path"] == ["gradesCreate"]
-    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert (error["extensions"]["code"], error["extensions"]["reason"]) == (
+        "INTERNAL_SERVER_ERROR",
+        "DATABASE_UNAVAILABLE",
+    )
     assert error["extensions"]["retryable"] is True
     assert "nothing was saved" in error["message"]
 
