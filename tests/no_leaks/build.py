@@ -1,0 +1,335 @@
+"""Rows from a ``Spec`` (``build``) and their removal (``tear_down``), through the ORM."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+
+from tortoise.expressions import Q
+
+import models
+from tests.no_leaks.world import (
+    AUDIENCES,
+    CLASSES_PER_SCHOOL,
+    SERIAL,
+    SUBJECTS_PER_SCHOOL,
+    TRANSFER_DAYS_AGO,
+    Spec,
+    World,
+    grade,
+    new_user,
+)
+
+
+async def _schools(world: World, spec: Spec, tag: str, today: date) -> None:
+    for i in range(spec.schools):
+        school = await models.School.create(district=world.district, name=f"School {i} {tag}")
+        year = await models.AcademicYear.create(
+            school=school, name=f"Y {tag}", start_date=today - timedelta(days=200), end_date=today + timedelta(days=150)
+        )
+        world.years.append(year)
+        world.terms.append(
+            await models.Term.create(
+                academic_year=year,
+                school=school,
+                name="Term 1",
+                number=1,
+                start_date=today - timedelta(days=120),
+                end_date=today + timedelta(days=60),
+            )
+        )
+        world.schools.append(school)
+        for j in range(SUBJECTS_PER_SCHOOL):
+            world.subjects.append(await models.Subject.create(school=school, name=f"S{j}"))
+        for letter in "AB"[:CLASSES_PER_SCHOOL]:
+            world.classes.append(
+                await models.SchoolClass.create(school=school, academic_year=year, grade_level=5, letter=letter)
+            )
+
+
+def _subject(world: World, class_index: int, s: int) -> models.Subject:
+    return world.subjects[class_index // CLASSES_PER_SCHOOL * SUBJECTS_PER_SCHOOL + s]
+
+
+async def _people(world: World, spec: Spec, tag: str, today: date, now: datetime) -> list[models.User]:
+    teachers = []
+    for i, s in enumerate(spec.teacher_schools):
+        teacher = await new_user(tag, f"teacher{i}")
+        await models.RoleGrant.create(user=teacher, role=models.Role.TEACHER, school=world.schools[s])
+        world.teacher_school[teacher.id] = world.schools[s].id
+        teachers.append(teacher)
+    for t, c, s in spec.assignments:
+        world.assignments.append(
+            await models.TeachingAssignment.create(
+                teacher=teachers[t], school_class=world.classes[c], subject=_subject(world, c, s)
+            )
+        )
+    for c, t in spec.homerooms.items():
+        world.classes[c].homeroom_teacher_id = teachers[t].id
+        await world.classes[c].save(update_fields=["homeroom_teacher_id"])
+    world.parents = [await new_user(tag, f"parent{i}") for i in range(spec.parents)]
+    student_users: list[models.User] = []
+    for i, (first, moved_to, login) in enumerate(spec.student_classes):
+        final = world.classes[moved_to if moved_to is not None else first]
+        user = await new_user(tag, f"student{i}") if login else None
+        if user is not None:
+            student_users.append(user)
+        student = await models.Student.create(school_id=final.school_id, full_name=f"Student {i} {tag}", user=user)
+        world.students.append(student)
+        start = today - timedelta(days=100)
+        switch = today - timedelta(days=TRANSFER_DAYS_AGO)
+        world.enrollments.append(
+            await models.Enrollment.create(
+                student=student,
+                school_class=world.classes[first],
+                start_date=start,
+                end_date=None if moved_to is None else switch,
+            )
+        )
+        if moved_to is not None:
+            world.enrollments.append(
+                await models.Enrollment.create(
+                    student=student, school_class=final, start_date=switch + timedelta(days=1)
+                )
+            )
+    for p, s, revoked in spec.guardianships:
+        world.guardianships.append(
+            await models.Guardianship.create(
+                guardian=world.parents[p], student=world.students[s], revoked_at=now if revoked else None
+            )
+        )
+    for user_id, role, school_id in sorted(
+        {
+            (g.guardian_id, models.Role.PARENT, s.school_id)
+            for g in world.guardianships
+            for s in world.students
+            if s.id == g.student_id
+        }
+        | {(s.user_id, models.Role.STUDENT, s.school_id) for s in world.students if s.user_id is not None}
+    ):
+        await models.RoleGrant.create(user_id=user_id, role=role, school_id=school_id)
+        world.family_grants.setdefault(user_id, set()).add(school_id)
+    admin = await new_user(tag, "admin")
+    await models.RoleGrant.create(user=admin, role=models.Role.SCHOOL_ADMIN, school=world.schools[0])
+    world.school_admin[admin.id] = world.schools[0].id
+    district_admin = await new_user(tag, "district")
+    if spec.district_admin:
+        await models.RoleGrant.create(user=district_admin, role=models.Role.DISTRICT_ADMIN, district=world.district)
+        world.district_admins.add(district_admin.id)
+    world.users = [*teachers, *world.parents, *student_users, admin, district_admin]
+    return teachers
+
+
+async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str, today: date, now: datetime) -> None:
+    for n, (days, t) in enumerate(zip(spec.lesson_days, spec.lesson_teachers, strict=True)):
+        c, s = divmod(n, SUBJECTS_PER_SCHOOL)
+        day = today - timedelta(days=days)
+        starts = datetime.combine(day, time(9, 0), tzinfo=UTC)
+        world.lessons.append(
+            await models.Lesson.create(
+                school_class=world.classes[c],
+                subject=_subject(world, c, s),
+                teacher=teachers[t],
+                date=day,
+                period=1 + s,
+                starts_at=starts + timedelta(hours=s),
+                ends_at=starts + timedelta(hours=s, minutes=45),
+            )
+        )
+    for s, n in spec.grades:
+        world.grades.append(await grade(world.students[s], world.lessons[n]))
+    for s, j in spec.term_grades:
+        student = world.students[s]
+        current = next(e for e in world.enrollments if e.student_id == student.id and e.end_date is None)
+        c = next(i for i, k in enumerate(world.classes) if k.id == current.school_class_id)
+        term = world.terms[c // CLASSES_PER_SCHOOL]
+        world.term_grades.append(
+            await models.TermGrade.create(
+                student=student,
+                subject=_subject(world, c, j),
+                school_class_id=current.school_class_id,
+                academic_year_id=term.academic_year_id,
+                term=term,
+                period_key=f"term:{term.id}",
+                teacher=teachers[0],
+                value="5",
+                numeric_value=5.0,
+            )
+        )
+    for n, removed in spec.homework:
+        lesson = world.lessons[n]
+        world.homework.append(
+            await models.Homework.create(
+                lesson=lesson,
+                text=f"Homework {tag}",
+                assigned_by_id=lesson.teacher_id,
+                deleted_at=now if removed else None,
+            )
+        )
+    for s, which, t in spec.remarks:
+        student = world.students[s]
+        own = [e for e in world.enrollments if e.student_id == student.id]
+        world.remarks.append(
+            await models.Remark.create(
+                student=student,
+                school_class_id=own[min(which, len(own) - 1)].school_class_id,
+                author=teachers[t],
+                kind=models.RemarkKind.OTHER,
+                text=f"Remark {tag}",
+                date=today - timedelta(days=1),
+            )
+        )
+    for g in spec.notices:
+        link = world.guardianships[g]
+        world.notices.append(
+            await models.AbsenceNotice.create(
+                student_id=link.student_id,
+                created_by_id=link.guardian_id,
+                kind=models.AbsenceNoticeKind.BY_DAY,
+                start_date=today + timedelta(days=2),
+                end_date=today + timedelta(days=3),
+                reason=f"Notice {tag}",
+            )
+        )
+        for day in (today + timedelta(days=2), today + timedelta(days=3)):
+            await models.AbsenceNoticeItem.create(notice=world.notices[-1], student_id=link.student_id, date=day)
+
+
+async def _school_life(world: World, spec: Spec, teachers: list[models.User], tag: str, now: datetime) -> None:
+    admin = world.users[-2]
+    for school, klass, audience, author in spec.announcements:
+        world.announcements.append(
+            await models.Announcement.create(
+                school=world.schools[school],
+                school_class=None if klass is None else world.classes[klass],
+                audience=AUDIENCES[audience],
+                title=f"News {tag}",
+                body="Body",
+                author=admin if author is None else teachers[author],
+            )
+        )
+    for school, invited, organiser, cancelled in spec.meetings:
+        starts = now + timedelta(days=5)
+        meeting = await models.Meeting.create(
+            school=world.schools[school],
+            title=f"Meeting {tag}",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            organiser=admin if organiser is None else teachers[organiser],
+            cancelled_at=now if cancelled else None,
+        )
+        for c in invited:
+            await models.MeetingClass.create(meeting=meeting, school_class=world.classes[c])
+        world.meetings.append(meeting)
+        world.invited[meeting.id] = {world.classes[c].id for c in invited}
+    for p, school in spec.access_requests:
+        world.access_requests.append(
+            await models.AccessRequest.create(
+                applicant=world.parents[p],
+                school=world.schools[school],
+                child_full_name=f"Child {tag}",
+                child_birth_date=date(2015, 3, 1),
+                birth_certificate_number="V-IK 612345",
+                identity_document="Passport 4512 654321",
+                relation=models.GuardianRelation.MOTHER,
+                consent_at=now,
+                submitted_at=now,
+                due_at=now + timedelta(hours=72),
+            )
+        )
+    for u, s in spec.notifications:
+        student = None if s is None else world.students[s]
+        world.notifications.append(
+            await models.Notification.create(
+                user=world.users[u % len(world.users)],
+                kind="GRADE_ADDED" if student else "ANNOUNCEMENT_PUBLISHED",
+                category=models.NotificationCategory.GRADES,
+                school_id=student.school_id if student else world.schools[0].id,
+                student=student,
+            )
+        )
+        world.deliveries.append(
+            await models.NotificationDelivery.create(
+                notification=world.notifications[-1],
+                channel=models.Channel.EMAIL,
+                status=models.DeliveryStatus.FAILED,
+                next_attempt_at=now,
+            )
+        )
+    for i, (chat_school, members) in enumerate(spec.chats):
+        chat = await models.Chat.create(
+            school=world.schools[chat_school], title=f"Chat {i} {tag}", created_by=admin, last_activity_at=now
+        )
+        world.chats.append(chat)
+        seen: set[int] = set()
+        for u, removed in members:
+            user = world.users[u % len(world.users)]
+            if user.id in seen:
+                continue
+            seen.add(user.id)
+            world.members.append(
+                await models.ChatMember.create(chat=chat, user=user, joined_at=now, removed_at=now if removed else None)
+            )
+        world.messages.append(await models.Message.create(chat=chat, author=admin, text=f"Hello {tag}"))
+        for member in [m for m in world.members if m.chat_id == chat.id]:  # each (removed ones too) was told
+            world.notifications.append(
+                await models.Notification.create(
+                    user_id=member.user_id,
+                    kind="CHAT_MESSAGE",
+                    category=models.NotificationCategory.CHAT_MESSAGES,
+                    school_id=chat.school_id,
+                    chat_message_id=world.messages[-1].id,
+                )
+            )
+
+
+async def build(spec: Spec) -> World:
+    tag = f"nl{next(SERIAL)}{secrets.token_hex(3)}"
+    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    world = World(district=await models.District.create(name=f"District {tag}"), tag=tag)
+    await _schools(world, spec, tag, today)
+    teachers = await _people(world, spec, tag, today, now)
+    await _diary(world, spec, teachers, tag, today, now)
+    await _school_life(world, spec, teachers, tag, now)
+    return world
+
+
+async def tear_down(world: World) -> None:
+    """Remove the example's rows so examples (and other tests) never see each other's."""
+    chats = [c.id for c in world.chats]
+    users = [u.id for u in world.users]
+    students = [s.id for s in world.students]
+    schools = [s.id for s in world.schools]
+    meetings = models.Meeting.filter(school_id__in=schools)
+    await models.NotificationDelivery.filter(notification__user_id__in=users).delete()
+    await models.Notification.filter(Q(user_id__in=users) | Q(student_id__in=students)).delete()
+    await models.OutboxEvent.filter(student_id__in=students).delete()
+    await models.Message.filter(chat_id__in=chats).delete()
+    await models.ChatMember.filter(chat_id__in=chats).delete()
+    await models.Chat.filter(Q(id__in=chats) | Q(school_id__in=schools)).delete()
+    await models.MeetingResponse.filter(meeting__school_id__in=schools).delete()
+    await models.MeetingClass.filter(meeting__school_id__in=schools).delete()
+    await meetings.delete()
+    await models.Announcement.filter(school_id__in=schools).delete()
+    await models.AccessRequest.filter(school_id__in=schools).delete()
+    await models.AbsenceNoticeItem.filter(student_id__in=students).delete()
+    await models.AbsenceNotice.filter(student_id__in=students).delete()
+    await models.Remark.filter(student_id__in=students).delete()
+    await models.GradeRevision.filter(grade__student_id__in=students).delete()
+    await models.Grade.filter(student_id__in=students).delete()
+    await models.TermGrade.filter(student_id__in=students).delete()
+    await models.Homework.filter(lesson__school_class__school_id__in=schools).delete()
+    await models.Lesson.filter(school_class__school_id__in=schools).delete()
+    await models.Guardianship.filter(student_id__in=students).delete()
+    await models.Enrollment.filter(student_id__in=students).delete()
+    await models.Student.filter(id__in=students).delete()
+    await models.TeachingAssignment.filter(school_class__school_id__in=schools).delete()
+    await models.SchoolClass.filter(school_id__in=schools).delete()
+    await models.Subject.filter(school_id__in=schools).delete()
+    await models.Term.filter(school_id__in=schools).delete()
+    await models.AcademicYear.filter(school_id__in=schools).delete()
+    await models.RoleGrant.filter(user_id__in=users).delete()
+    await models.User.filter(id__in=users).delete()
+    await models.School.filter(id__in=schools).delete()
+    await models.District.filter(id=world.district.id).delete()

@@ -1,0 +1,149 @@
+"""Live probes over a real socket (graphql-transport-ws): who receives an event, and that a
+subscription to what is not yours is refused exactly like one to what is not there.
+
+Every user of the world follows ``diaryEvents`` (all their children, a named student, a
+missing student), ``classEvents`` (the grade's class, a missing class), ``chatEvents`` and
+``notificationEvents``; then a grade is given (published, and notified to the families) and,
+when a chat has a current member, that member sends a message through ``messageSend``."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+import models
+from resolvers.auth import issue_access_token
+from resolvers.events import publish_outbox_events
+from resolvers.ids import to_global_id
+from resolvers.notifier import notify_pending
+from resolvers.settings import Settings
+from tests.conftest import Client
+from tests.helpers import Socket, open_socket
+from tests.no_leaks.oracle import oracle
+from tests.no_leaks.reads import MISSING, PROBES
+from tests.no_leaks.world import Spec, World, grade
+
+DIARY = "subscription E($studentId: ID) { diaryEvents(studentId: $studentId) { kind student { id } grade { id } } }"
+CLASS = "subscription C($classId: ID!) { classEvents(classId: $classId) { kind student { id } grade { id } } }"
+CHATS = "subscription { chatEvents { kind chatId chatMessage { id } } }"
+INBOX = "subscription { notificationEvents { notification { id kind student { id } chatMessage { id chat { id } } } } }"
+SEND = 'mutation S($chat: ID!) { messageSend(input: {chatId: $chat, text: "live"}) { __typename } }'
+
+
+def refused(message: dict[str, Any]) -> bool:
+    """An operation error (refused before or by the resolver): no data delivered."""
+    if message["type"] == "error":
+        return True
+    return message["type"] == "next" and bool(message["payload"].get("errors")) and not message["payload"].get("data")
+
+
+def shape(message: dict[str, Any]) -> Any:
+    """What a client can tell apart in a refusal: its type, error messages and codes."""
+    errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors", [])
+    return message["type"], [(e.get("message"), (e.get("extensions") or {}).get("code")) for e in errors]
+
+
+def data(messages: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    return [m["payload"]["data"][field] for m in messages if m["type"] == "next" and m["payload"].get("data")]
+
+
+async def drain(socket: Socket) -> dict[str, list[dict[str, Any]]]:
+    """Every message until the socket is quiet, by operation id."""
+    answers: dict[str, list[dict[str, Any]]] = {}
+    while True:
+        try:
+            message = await socket.next(timeout=0.5)
+        except TimeoutError:
+            return answers
+        answers.setdefault(message["id"], []).append(message)
+
+
+async def _subscribe(server_url: str, settings: Settings, user: models.User, student: int, klass: int) -> Socket:
+    socket = await open_socket(server_url, issue_access_token(settings, user.id))
+    await socket.start(DIARY, op_id="all")
+    await socket.start(DIARY, op_id="named", studentId=to_global_id("Student", student))
+    await socket.start(DIARY, op_id="missing", studentId=to_global_id("Student", MISSING))
+    await socket.start(CLASS, op_id="class", classId=to_global_id("SchoolClass", klass))
+    await socket.start(CLASS, op_id="noclass", classId=to_global_id("SchoolClass", MISSING))
+    await socket.start(CHATS, op_id="chats")
+    await socket.start(INBOX, op_id="inbox")
+    return socket
+
+
+async def _events(
+    app: Any, http: httpx.AsyncClient, settings: Settings, world: World, spec: Spec
+) -> tuple[models.Grade, int | None]:
+    """The grade (published and notified) and the chat a message was sent in, if any."""
+    s, n = spec.live_grade
+    row = await grade(world.students[s], world.lessons[n])
+    event = await models.OutboxEvent.create(
+        kind="GRADE_ADDED",
+        student_id=row.student_id,
+        school_class_id=row.school_class_id,
+        grade_id=row.id,
+        lesson_id=row.lesson_id,
+    )
+    world.grades.append(row)
+    await publish_outbox_events(app.state.broker, [event])
+    while await notify_pending(app.state.broker, settle=timedelta(0)):
+        pass
+    member = next((m for m in world.members if m.removed_at is None), None)
+    if member is None:
+        return row, None
+    sender = Client(http, issue_access_token(settings, member.user_id))
+    body = await sender.data(SEND, chat=to_global_id("Chat", member.chat_id))
+    assert body["messageSend"]["__typename"] == "MessageSendSuccess", body
+    return row, member.chat_id
+
+
+async def probe_live(
+    app: Any, http: httpx.AsyncClient, server_url: str, settings: Settings, world: World, spec: Spec
+) -> None:
+    """The families, teachers and admins the oracle allows receive the grade; the chat's
+    current members its message; the grade's families and the chat's members a notification;
+    nobody else anything. Following what is not yours is refused like following what is not there."""
+    student = world.students[spec.live_grade[0]]
+    klass = world.lessons[spec.live_grade[1]].school_class_id
+    sockets = [(u, await _subscribe(server_url, settings, u, student.id, klass)) for u in world.users]
+    try:
+        await asyncio.sleep(0.2)
+        row, chat = await _events(app, http, settings, world, spec)
+        drained = await asyncio.gather(*(drain(socket) for _user, socket in sockets))
+    finally:
+        for _user, socket in sockets:
+            await socket.ws.close()
+    family = {g.guardian_id for g in world.guardianships if g.student_id == student.id and g.revoked_at is None}
+    family |= {student.user_id} if student.user_id is not None else set()
+    members = {m.user_id for m in world.members if m.chat_id == chat and m.removed_at is None}
+    chat_ids = {to_global_id("Chat", chat)} if chat is not None else set()
+    for user, answers in zip((u for u, _s in sockets), drained, strict=True):
+        allowed = oracle(world, user.id)
+        where = ("live", user.id, student.id, answers)
+        PROBES["diaryEvents(studentId)"] += 1
+        if student.id in allowed["Student"]:
+            assert [g["grade"]["id"] for g in data(answers["named"], "diaryEvents")] == [to_global_id("Grade", row.id)]
+        else:
+            assert shape(answers["named"][0]) == shape(answers["missing"][0]), where
+        PROBES["diaryEvents"] += 1
+        delivered = {g["student"]["id"] for g in data(answers.get("all", []), "diaryEvents")}
+        expected = {to_global_id("Student", student.id)} if student.id in allowed.children else set()
+        assert delivered == expected or (
+            student.user_id == user.id and delivered <= {to_global_id("Student", student.id)}
+        ), where
+        PROBES["classEvents"] += 1
+        if klass in allowed.followed:
+            assert [g["grade"]["id"] for g in data(answers["class"], "classEvents")] == [to_global_id("Grade", row.id)]
+        else:
+            assert shape(answers["class"][0]) == shape(answers["noclass"][0]), where
+        PROBES["chatEvents"] += len(world.chats)
+        chats = {e["chatId"] for e in data(answers.get("chats", []), "chatEvents")}
+        assert chats == (chat_ids if user.id in members else set()), where
+        PROBES["notificationEvents"] += 1
+        inbox = [e["notification"] for e in data(answers.get("inbox", []), "notificationEvents")]
+        about = {n["student"]["id"] for n in inbox if n["student"] is not None}
+        assert about == ({to_global_id("Student", student.id)} if user.id in family else set()), where
+        in_chats = {n["chatMessage"]["chat"]["id"] for n in inbox if n["chatMessage"] is not None}
+        assert in_chats <= (chat_ids if user.id in members else set()), where

@@ -1,0 +1,219 @@
+"""The oracle: what one user may see and touch, in plain Python over the generated world.
+
+Written from the README's and the house rules' words, apart from resolvers/policy.py (it
+imports nothing from resolvers/), so a mistake in a scope is not repeated here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import models
+from tests.no_leaks.world import World
+
+EVERYONE, PARENTS, STUDENTS, TEACHERS = (
+    models.Audience.EVERYONE,
+    models.Audience.PARENTS,
+    models.Audience.STUDENTS,
+    models.Audience.TEACHERS,
+)
+
+
+@dataclass
+class Allowed:
+    """Ids (of this world) that one viewer may see, per kind; plus what they may do."""
+
+    ids: dict[str, set[int]]
+    children: set[int]
+    taught: set[int]  # classes taught (a subject) or led
+    followed: set[int]  # classes whose live events they follow
+    journals: set[tuple[int, int]]  # (class, subject) journals they read
+    stats: set[int]  # schools whose dashboard they read
+    at_risk: set[int]  # schools whose at-risk list they read
+    admin_schools: set[int]
+    accounts: set[int]  # users whose account they manage
+    registers: set[int]  # lessons whose register they read
+
+    def __getitem__(self, kind: str) -> set[int]:
+        return self.ids[kind]
+
+
+def current(world: World, student_id: int, day: date | None = None) -> set[int]:
+    """The classes a student is enrolled in on ``day`` (default: today)."""
+    day = day or datetime.now(UTC).date()
+    return {
+        e.school_class_id
+        for e in world.enrollments
+        if e.student_id == student_id and e.start_date <= day and (e.end_date is None or e.end_date >= day)
+    }
+
+
+def _announcement(world: World, a: models.Announcement, uid: int, admin: set[int], family: dict[str, set[int]]) -> bool:
+    """The author, the school's admins, and its audience: within the school (or the class,
+    currently enrolled) the parents of its students, the students, and its teachers."""
+    if a.deleted_at is not None:
+        return False
+    if a.author_id == uid or a.school_id in admin:
+        return True
+    school_of = {s.id: s.school_id for s in world.students}
+    for role, audience in (("children", PARENTS), ("own", STUDENTS)):
+        if a.audience not in (EVERYONE, audience):
+            continue
+        for s in family[role]:
+            if (a.school_class_id is None and school_of[s] == a.school_id) or a.school_class_id in current(world, s):
+                return True
+    if a.audience in (EVERYONE, TEACHERS):
+        if a.school_class_id is None and world.teacher_school.get(uid) == a.school_id:
+            return True
+        if a.school_class_id is not None and a.school_class_id in family["taught"]:
+            return True
+    return False
+
+
+def _manages(world: World, uid: int, target: int, admin: set[int]) -> bool:
+    """A school or district admin manages the accounts of the people holding a role in their
+    schools, but not of someone who administers what they do not."""
+    if target in world.district_admins and uid not in world.district_admins:
+        return False
+    if target in world.school_admin and world.school_admin[target] not in admin:
+        return False
+    schools = {world.teacher_school.get(target), world.school_admin.get(target)} - {None}
+    return bool((schools | world.family_grants.get(target, set())) & admin)
+
+
+def oracle(world: World, uid: int) -> Allowed:
+    """What ``uid`` may see: a parent their children while the guardianship stands, a student
+    themself, a teacher the students ever enrolled in a class they teach or lead, an admin
+    their school's (a district admin every school of the district); remarks only for the
+    family, the teachers of the class they were written in and the admins; chats only while
+    a member; access requests for the applicant and the school's admins; notifications for
+    their recipient while their student is still seen."""
+    school_of_class = {c.id: c.school_id for c in world.classes}
+    admin = {s.id for s in world.schools if world.school_admin.get(uid) == s.id or uid in world.district_admins}
+    taught = {a.school_class_id for a in world.assignments if a.teacher_id == uid}
+    taught |= {c.id for c in world.classes if c.homeroom_teacher_id == uid}
+    children = {g.student_id for g in world.guardianships if g.guardian_id == uid and g.revoked_at is None}
+    own = {s.id for s in world.students if s.user_id == uid}
+    family = children | own
+    classes_of: dict[int, set[int]] = {}
+    for e in world.enrollments:
+        classes_of.setdefault(e.student_id, set()).add(e.school_class_id)
+    students = {s.id for s in world.students if s.id in family or classes_of[s.id] & taught or s.school_id in admin}
+    family_classes = set().union(*(classes_of[s] for s in family)) if family else set()
+    classes = {c for c in school_of_class if c in taught or c in family_classes or school_of_class[c] in admin}
+    lessons = {
+        x.id for x in world.lessons if x.school_class_id in classes or uid in (x.teacher_id, x.original_teacher_id)
+    }
+    staff_school = {world.teacher_school.get(uid), world.school_admin.get(uid)} - {None}
+    schools = {s.id for s in world.schools if s.id in staff_school or s.id in admin}
+    schools |= {s.school_id for s in world.students if s.id in family}
+    chats = {m.chat_id for m in world.members if m.user_id == uid and m.removed_at is None}
+    parent_classes = set().union(*(current(world, s) for s in children)) if children else set()
+    meetings = {
+        m.id
+        for m in world.meetings
+        if m.organiser_id == uid or m.school_id in admin or world.invited[m.id] & (taught | parent_classes)
+    }
+    roles = {"children": children, "own": own, "taught": taught}
+    staff = {u for u, s in world.teacher_school.items() if s in schools}
+    staff |= {u for u, s in world.school_admin.items() if s in schools}
+    ids = {
+        "Student": students,
+        "SchoolClass": classes,
+        "School": schools,
+        "Lesson": lessons,
+        "Grade": {g.id for g in world.grades if g.student_id in students},
+        "TermGrade": {t.id for t in world.term_grades if t.student_id in students},
+        "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
+        "Remark": {
+            r.id
+            for r in world.remarks
+            if r.student_id in family or r.school_class_id in taught | classes_in(admin, world)
+        },
+        "AbsenceNotice": {n.id for n in world.notices if n.student_id in students},
+        "Subject": {s.id for s in world.subjects if s.school_id in schools},
+        "Term": {t.id for t in world.terms if t.school_id in schools},
+        "AcademicYear": {y.id for y in world.years if y.school_id in schools},
+        "User": {uid} | staff,
+        "District": {world.district.id} if uid in world.district_admins else set(),
+        "AccessRequest": {r.id for r in world.access_requests if r.applicant_id == uid or r.school_id in admin},
+        "Announcement": {a.id for a in world.announcements if _announcement(world, a, uid, admin, roles)},
+        "Meeting": meetings,
+        "Notification": {
+            n.id
+            for n in world.notifications
+            if n.user_id == uid
+            and n.in_app
+            and (n.student_id is None or n.student_id in students)
+            and (n.chat_message_id is None or n.chat_message_id in {m.id for m in world.messages if m.chat_id in chats})
+        },
+        "Chat": chats,
+        "ChatMessage": {m.id for m in world.messages if m.chat_id in chats},
+    }
+    return Allowed(
+        ids=ids,
+        children=children,
+        taught=taught,
+        followed=taught | classes_in(admin, world),
+        journals={(a.school_class_id, a.subject_id) for a in world.assignments if a.teacher_id == uid}
+        | {(c.id, s.id) for c in world.classes for s in world.subjects if c.school_id in admin},
+        stats=admin,
+        at_risk={world.school_admin[uid]} if uid in world.school_admin else set(),
+        admin_schools=admin,
+        accounts={u.id for u in world.users if _manages(world, uid, u.id, admin)},
+        registers={
+            x.id
+            for x in world.lessons
+            if uid in (x.teacher_id, x.original_teacher_id)
+            or (x.school_class_id, x.subject_id)
+            in {(a.school_class_id, a.subject_id) for a in world.assignments if a.teacher_id == uid}
+            or any(c.id == x.school_class_id and c.homeroom_teacher_id == uid for c in world.classes)
+            or school_of_class[x.school_class_id] in admin
+        },
+    )
+
+
+def classes_in(schools: set[int], world: World) -> set[int]:
+    return {c.id for c in world.classes if c.school_id in schools}
+
+
+def reachable(world: World, uid: int) -> set[int]:
+    """Whom ``uid`` may find in peopleSearch (and add to a chat), never themself: staff reach
+    everyone of their schools (a district admin every school of the district); a parent the
+    teachers of their children's current classes, those classes' families, their children's
+    schools' admins and their own children; a student their class's teachers, their
+    classmates and their own guardians."""
+    school_of = {s.id: s.school_id for s in world.students}
+    guardians = {(g.guardian_id, g.student_id) for g in world.guardianships if g.revoked_at is None}
+    logins = {s.id: s.user_id for s in world.students if s.user_id is not None}
+    teaching: dict[int, set[int]] = {}
+    for a in world.assignments:
+        teaching.setdefault(a.school_class_id, set()).add(a.teacher_id)
+    for c in world.classes:
+        if c.homeroom_teacher_id is not None:
+            teaching.setdefault(c.id, set()).add(c.homeroom_teacher_id)
+
+    def people_of(schools: set[int]) -> set[int]:
+        staff = {u for u, s in [*world.teacher_school.items(), *world.school_admin.items()] if s in schools}
+        students = {u for s, u in logins.items() if school_of[s] in schools}
+        return staff | students | {p for p, s in guardians if school_of[s] in schools}
+
+    def in_classes(classes: set[int]) -> set[int]:
+        return {s.id for s in world.students if current(world, s.id) & classes}
+
+    staff_schools = {world.teacher_school.get(uid), world.school_admin.get(uid)} - {None}
+    if uid in world.district_admins:
+        staff_schools |= {s.id for s in world.schools}
+    found = people_of({s for s in staff_schools if s is not None})
+    children = {s for p, s in guardians if p == uid}
+    child_classes = set().union(*(current(world, s) for s in children)) if children else set()
+    found |= set().union(*(teaching.get(c, set()) for c in child_classes)) if child_classes else set()
+    found |= {p for p, s in guardians if s in in_classes(child_classes)}
+    found |= {u for u, s in world.school_admin.items() if s in {school_of[c] for c in children}}
+    found |= {logins[s] for s in children if s in logins}
+    own = {s for s, u in logins.items() if u == uid}
+    own_classes = set().union(*(current(world, s) for s in own)) if own else set()
+    found |= set().union(*(teaching.get(c, set()) for c in own_classes)) if own_classes else set()
+    found |= {logins[s] for s in in_classes(own_classes) if s in logins}
+    found |= {p for p, s in guardians if s in own}
+    return found - {uid}
