@@ -1,7 +1,7 @@
 """The property-based no-leak test (issue 7): random small districts built with the ORM
 (tests/no_leaks/world.py), and for every generated viewer x every generated object, what the
 API returns over real GraphQL is compared with an ORACLE written in plain Python over the
-generated world (tests/no_leaks/oracle.py), not with the scopes of resolvers/policy.py.
+generated world (tests/no_leaks/oracle.py), not with the scopes of resolvers/policy.
 
 Probed: ``node`` for every Node type of the world, and for a missing id of each; every root
 field but the public ``schoolDirectory`` (tests/no_leaks/reads.py says why each unprobed

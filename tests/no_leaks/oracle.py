@@ -1,6 +1,6 @@
 """The oracle: what one user may see and touch, in plain Python over the generated world.
 
-Written from the README's and the house rules' words, apart from resolvers/policy.py (it
+Written from the README's and the house rules' words, apart from resolvers/policy (it
 imports nothing from resolvers/), so a mistake in a scope is not repeated here."""
 
 from __future__ import annotations
