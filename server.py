@@ -297,6 +297,7 @@ class SubscriptionView(GraphQL[Context, None]):
         here for the last time, so the socket does not keep them for hours."""
         request_id.bind(Headers(scope=request.scope).get(request_id.HEADER))
         request.scope["headers"] = []
+        request.__dict__.pop("_headers", None)  # Starlette's parsed copy (the origin check made it)
         return self.view.context(request, Viewer(None, _client_address(request)))
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:

@@ -167,8 +167,8 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                 sent = subscriber.sent
                 if (sent is not None and row.id in sent) or (row.id <= subscriber.last and not _recent(row)):
                     continue
-                if sent is None:
-                    sent = subscriber.sent = deque(maxlen=LOOKBACK * 4)
+                if not isinstance(sent, deque):
+                    sent = subscriber.sent = deque(sent or (), maxlen=LOOKBACK * 4)
                 sent.append(row.id)
                 subscriber.last = max(subscriber.last, row.id)
                 verdict = await allowed(row)
@@ -182,6 +182,10 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                 if subscriber.qsize():
                     continue  # something arrived while reading: read again
                 if can_park:
+                    # Only ids the next read can see again need remembering: a tuple of them
+                    # is a few bytes where the deque is 600 and more.
+                    floor = subscriber.last - LOOKBACK
+                    subscriber.sent = tuple(i for i in subscriber.sent or () if i > floor) or None
                     subscriber.parked = True
                     return
                 await subscriber.arrival()

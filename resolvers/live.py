@@ -64,7 +64,9 @@ class Subscriber(Inbox):
         self.allowed: Allowed | None = None
         self.floor = 0
         self.last = 0
-        self.sent: deque[int] | None = None  # made on the first event: most sockets sit idle
+        # Ids delivered lately (skipped when read again): a deque while a run goes, a tuple
+        # of those the next read can still see while parked, None before the first event.
+        self.sent: deque[int] | tuple[int, ...] | None = None
         # The operation's metrics (``schema/metrics.py``): its active-subscriptions gauge, its
         # request labels (name, kind) once parked, and whether any result carried errors.
         self.gauge: Any = None

@@ -189,3 +189,8 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         await super().send(message)
         if handshaking and self.handshake_complete:
             del self.request, self.response  # read only while handshaking
+            # The parser that read the upgrade request keeps it (and its headers) in its
+            # frame for as long as it runs: start a frame parser of its own. Nothing of the
+            # client's can be half-read yet: it sends frames only once it has our 101.
+            self.conn.parser = self.conn.parse()
+            next(self.conn.parser)

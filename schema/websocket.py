@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
 from typing import Any
 
 from strawberry.exceptions import ConnectionRejectionError
@@ -43,16 +42,30 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
     return message
 
 
-async def _counted(view: object, handling: Awaitable[None]) -> None:
-    """Handle one socket, counted as open meanwhile (``view.sockets``: schema/sockets.py)."""
-    sockets = getattr(view, "sockets", None)
-    if sockets is not None:
-        sockets.opened()
-    try:
-        await handling
-    finally:
-        if sockets is not None:
-            sockets.closed()
+def _sockets(view: object) -> Any:
+    """The view's count of open sockets (``schema/sockets.py``), if it keeps one. Counted from
+    the handlers' own start and end hooks: a wrapper coroutine would be one more frame that
+    every socket keeps for hours."""
+    return getattr(view, "sockets", None)
+
+
+_DOCUMENTS: dict[str, str] = {}
+_SHARED_DOCUMENTS = 256
+
+
+def _shared_document(message: Any) -> None:
+    """Every client of an app sends the same few documents: a subscription keeps its text for
+    hours, so sockets keep one copy of it (the first ``_SHARED_DOCUMENTS`` texts seen)."""
+    payload = message.get("payload") if isinstance(message, dict) else None
+    if not isinstance(payload, dict):
+        return
+    query = payload.get("query")
+    if isinstance(query, str):
+        shared = _DOCUMENTS.get(query)
+        if shared is None and len(_DOCUMENTS) < _SHARED_DOCUMENTS:
+            shared = _DOCUMENTS[query] = query
+        if shared is not None:
+            payload["query"] = shared
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -64,8 +77,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         message = _coded_limit_error(message, self.max_subscriptions_per_connection)
         await super().send_message(request_id.tag_error_message(message))
 
-    async def handle(self) -> None:
-        await _counted(self.view, super().handle())
+    def on_request_accepted(self) -> None:
+        if (sockets := _sockets(self.view)) is not None:
+            sockets.opened()
+        super().on_request_accepted()
+
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        finally:
+            if (sockets := _sockets(self.view)) is not None:
+                sockets.closed()
 
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
@@ -107,6 +129,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.operations.pop(operation.id, None)
             raise
 
+    async def handle_subscribe(self, message: Any) -> None:
+        _shared_document(message)
+        await super().handle_subscribe(message)
+
     def _park(self, operation: Operation[Context, None], subscriber: live.Subscriber) -> None:
         if self._parked is None:
             self._parked = {}
@@ -141,8 +167,17 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         message = _coded_limit_error(message, self.max_subscriptions_per_connection)
         await super().send_message(request_id.tag_error_message(message))
 
-    async def handle(self) -> None:
-        await _counted(self.view, super().handle())
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if (sockets := _sockets(self.view)) is not None:
+            sockets.opened()  # handle() follows at once; its cleanup() counts the socket closed
+
+    async def cleanup(self) -> None:
+        try:
+            await super().cleanup()
+        finally:
+            if (sockets := _sockets(self.view)) is not None:
+                sockets.closed()
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload")
@@ -159,6 +194,10 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             return
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
+
+    async def handle_start(self, message: Any) -> None:
+        _shared_document(message)
+        await super().handle_start(message)
 
     async def handle_async_results(
         self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
