@@ -107,12 +107,16 @@ class Subscriber(Inbox):
         else:
             self._wake = wake
 
-    async def close(self) -> None:
-        """The operation ends while parked (the client stopped it or left): leave the broker
-        and count the operation as ended, as its last run would have."""
+    async def leave(self) -> None:
+        """Leave the broker (a run that ends before its stream could)."""
         self._wake = None
         if self.subscription is not None:
             await self.subscription.aclose()
+
+    async def close(self) -> None:
+        """The operation ends while parked (the client stopped it or left): leave the broker
+        and count the operation as ended, as its last run would have."""
+        await self.leave()
         if self.gauge is not None:
             self.gauge.dec()
             self.gauge = None

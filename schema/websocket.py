@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from strawberry.exceptions import ConnectionRejectionError
@@ -111,7 +112,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 operation_name=operation.operation_name,
             )
             async with aclosing(result_source):
-                await self._send_result_stream(operation, result_source)
+                if parked is None:
+                    await self._send_result_stream(operation, result_source)
+                else:
+                    await self._send_resumed(operation, result_source, subscriber)
             if subscriber.parked:
                 if self.operations.get(operation.id) is operation:
                     self._park(operation, subscriber)
@@ -128,6 +132,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
+
+    async def _send_resumed(
+        self, operation: Operation[Context, None], results: AsyncIterator[Any], subscriber: live.Subscriber
+    ) -> None:
+        async for result in results:
+            if isinstance(result, PreExecutionError):
+                # Refused when it went on (the account was deactivated meanwhile): the stream
+                # ends, as when the policy stops it (``complete``, nothing delivered).
+                await subscriber.leave()
+                return
+            await operation.send_next(result)
 
     async def handle_subscribe(self, message: Any) -> None:
         _shared_document(message)
@@ -218,6 +233,9 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             self.subscriptions[operation_id] = result_source
             is_first_result = parked is None
             async for result in result_source:
+                if parked is not None and isinstance(result, PreExecutionError):
+                    await subscriber.leave()  # refused when it went on: it ends (see TransportWSHandler)
+                    break
                 if is_first_result and isinstance(result, PreExecutionError):
                     assert result.errors
                     await self.send_message(
