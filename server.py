@@ -305,6 +305,7 @@ class SubscriptionView(GraphQL[Context, None]):
         the socket with 4403; no token leaves an anonymous connection."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("authToken")
+        context.connection_params = None  # read: the socket need not keep the token for hours
         if not isinstance(raw, str) or not raw.strip():
             return None
         token = bearer_token(raw) if " " in raw.strip() else raw.strip()

@@ -186,6 +186,8 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                     # is a few bytes where the deque is 600 and more.
                     floor = subscriber.last - LOOKBACK
                     subscriber.sent = tuple(i for i in subscriber.sent or () if i > floor) or None
+                    ctx.loaders = Loaders(ctx.viewer)  # the last event's cache goes now, not at the next
+                    ctx.viewer.forget()
                     subscriber.parked = True
                     return
                 await subscriber.arrival()
