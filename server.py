@@ -21,13 +21,14 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -40,9 +41,6 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
 
@@ -61,7 +59,8 @@ from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema
 from schema.limits import Limits
 from schema.live import FrameEncoder
-from schema.sockets import Sockets
+from schema.sockets import Sockets, WebSocketProtocol
+from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler
 
 log = logging.getLogger("ediary")
 
@@ -278,72 +277,6 @@ def _json(body: object, status: int, media: str, headers: dict[str, str] | None 
     )
 
 
-_LIMIT_MESSAGE = "Subscription limit reached"
-
-
-def _coded_limit_error(message: Any, limit: int | None) -> Any:
-    """The library's "limit reached" error, with the `extensions.code` every error carries
-    (RATE_LIMITED) and the limit, so that a client can tell it from a bad subscription."""
-    payload = message.get("payload") if isinstance(message, dict) and message.get("type") == "error" else None
-    errors = payload if isinstance(payload, list) else [payload] if isinstance(payload, dict) else []
-    for error in errors:
-        if isinstance(error, dict) and error.get("message") == _LIMIT_MESSAGE:
-            error["message"] = f"At most {limit} operations at once on one connection: stop one first."
-            error["extensions"] = {"code": "RATE_LIMITED", "limit": limit}
-    return message
-
-
-async def _counted(view: object, handling: Awaitable[None]) -> None:
-    """Handle one socket, counted as open meanwhile (schema/sockets.py)."""
-    sockets = view.sockets if isinstance(view, SubscriptionView) else None
-    if sockets is not None:
-        sockets.opened()
-    try:
-        await handling
-    finally:
-        if sockets is not None:
-            sockets.closed()
-
-
-class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, with coded limit errors."""
-
-    async def send_message(self, message: Any) -> None:
-        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
-        await super().send_message(request_id.tag_error_message(message))
-
-    async def handle(self) -> None:
-        await _counted(self.view, super().handle())
-
-
-class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """The legacy graphql-ws protocol, closing with 4403 on a bad token like
-    graphql-transport-ws does (the library closes with 1011), with coded limit errors."""
-
-    async def send_message(self, message: Any) -> None:
-        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
-        await super().send_message(request_id.tag_error_message(message))
-
-    async def handle(self) -> None:
-        await _counted(self.view, super().handle())
-
-    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        payload = message.get("payload")
-        if payload is not None and not isinstance(payload, dict):
-            await self.send_message({"type": "connection_error"})
-            await self.websocket.close(code=4400, reason="Bad connection_init payload")
-            return
-        self.context.connection_params = payload
-        try:
-            await self.view.on_ws_connect(self.context)
-        except ConnectionRejectionError as exc:
-            await self.send_message({"type": "connection_error", "payload": exc.payload})
-            await self.websocket.close(code=4403, reason="Forbidden")
-            return
-        await self.send_message({"type": "connection_ack"})
-        self.connection_acknowledged = True
-
-
 class SubscriptionView(GraphQL[Context, None]):
     """WebSocket subscriptions (graphql-transport-ws and legacy graphql-ws)."""
 
@@ -367,7 +300,11 @@ class SubscriptionView(GraphQL[Context, None]):
         return self.frames.encode(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        request_id.bind(request.headers.get(request_id.HEADER))
+        """Called once per socket, after the handshake: the upgrade request's headers are read
+        here for the last time, so the socket does not keep them for hours."""
+        request_id.bind(Headers(scope=request.scope).get(request_id.HEADER))
+        request.scope["headers"] = []
+        request.__dict__.pop("_headers", None)  # Starlette's parsed copy (the origin check made it)
         return self.view.context(request, Viewer(None, _client_address(request)))
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -375,6 +312,7 @@ class SubscriptionView(GraphQL[Context, None]):
         the socket with 4403; no token leaves an anonymous connection."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("authToken")
+        context.connection_params = None  # read: the socket need not keep the token for hours
         if not isinstance(raw, str) or not raw.strip():
             return None
         token = bearer_token(raw) if " " in raw.strip() else raw.strip()
@@ -613,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             host=settings.host,
             port=settings.port,
             proxy_headers=True,
+            ws=WebSocketProtocol,
             ws_per_message_deflate=False,
             log_level="info",
             log_config=None,  # uvicorn's loggers go through configure_logging's handler

@@ -42,6 +42,7 @@ from bench.live import (
 from pubsub.redis import RedisBroker
 from resolvers.events import decode_cursor
 from resolvers.settings import Settings
+from schema.sockets import WebSocketProtocol
 from server import create_app
 
 RESULTS = Path(__file__).parent / "results"
@@ -137,7 +138,13 @@ async def shared_executions(plan: Plan, url: str, after: str, events: int, devic
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(
-        app, host=HOST, port=port, lifespan="off", log_level="warning", ws_per_message_deflate=False
+        app,
+        host=HOST,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        ws=WebSocketProtocol,
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

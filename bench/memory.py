@@ -17,6 +17,7 @@ import uvicorn
 from bench import ws
 from bench.live import HOST, SECRET, SUBSCRIPTION, Family, free_port
 from resolvers.settings import Settings
+from schema.sockets import WebSocketProtocol
 from server import create_app
 
 ROOT = str(Path(__file__).resolve().parent.parent)
@@ -59,7 +60,15 @@ async def trace(url: str, after: str, families: list[Family], connections: int, 
     app = create_app(Settings(database_url=url, secret_key=SECRET, env="production"))
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host=HOST, port=port, lifespan="off", log_level="warning", ws_per_message_deflate=False)
+        uvicorn.Config(
+            app,
+            host=HOST,
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            ws=WebSocketProtocol,
+            ws_per_message_deflate=False,
+        )
     )
     serving = asyncio.create_task(server.serve())
     opened: list[ws.Connection] = []

@@ -53,14 +53,38 @@ class Inbox:
         if self._items:
             self._items.clear()
 
-    async def get(self) -> object:
+    def take(self) -> list[object]:
+        """Everything queued, without waiting (the queue's deque is dropped with it)."""
+        items, self._items = self._items, None
+        return list(items) if items else []
+
+    async def wait(self) -> None:
+        """Until something is queued."""
         while not self._items:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._items.popleft()
+
+    async def get(self) -> object:
+        await self.wait()
+        assert self._items is not None
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None  # an empty deque is 600 bytes; most queues sit empty for hours
+        return item
+
+
+def message_of(item: object) -> str:
+    """A queued item as a message; the markers end the stream (``SlowConsumer`` or
+    ``BrokerUnavailable``)."""
+    if item is TOO_SLOW:
+        raise SlowConsumer("the subscriber fell too far behind")
+    if item is FAILED:
+        raise BrokerUnavailable("the event stream was interrupted (slow consumer or broker lost)")
+    assert isinstance(item, str)
+    return item
 
 
 class Subscription:
@@ -78,13 +102,7 @@ class Subscription:
         return self
 
     async def __anext__(self) -> str:
-        item = await self._queue.get()
-        if item is TOO_SLOW:
-            raise SlowConsumer("the subscriber fell too far behind")
-        if item is FAILED:
-            raise BrokerUnavailable("the event stream was interrupted (slow consumer or broker lost)")
-        assert isinstance(item, str)
-        return item
+        return message_of(await self._queue.get())
 
     async def aclose(self) -> None:
         if not self._closed:
@@ -101,8 +119,10 @@ class Broker(Protocol):
         """Publish ``(topic, message)`` pairs in order, in one round trip where the broker
         allows (one write reaching many students); ``BrokerUnavailable`` as ``publish``."""
 
-    async def subscribe(self, *topics: str) -> Subscription:
-        """Subscribe to ``topics``. Close the result with ``aclose()``."""
+    async def subscribe(self, *topics: str, inbox: Inbox | None = None) -> Subscription:
+        """Subscribe to ``topics``, into ``inbox`` if given (a subscriber that is woken by its
+        messages instead of waiting for them: ``resolvers/live.py``), else a new one. Close
+        the result with ``aclose()``."""
 
     async def ping(self) -> bool:
         """True when the broker answers (``/readyz``)."""

@@ -17,8 +17,8 @@ class Fanout:
         self.queue_size = queue_size
         self._queues: dict[str, set[Inbox]] = defaultdict(set)
 
-    def add(self, topics: tuple[str, ...]) -> Inbox:
-        queue = Inbox()
+    def add(self, topics: tuple[str, ...], inbox: Inbox | None = None) -> Inbox:
+        queue = inbox if inbox is not None else Inbox()
         for topic in topics:
             self._queues[topic].add(queue)
         return queue
@@ -78,10 +78,10 @@ class MemoryBroker:
         for topic, message in messages:
             self._fanout.dispatch(topic, message)
 
-    async def subscribe(self, *topics: str) -> Subscription:
+    async def subscribe(self, *topics: str, inbox: Inbox | None = None) -> Subscription:
         if self._closed:
             raise BrokerUnavailable("broker closed")
-        queue = self._fanout.add(topics)
+        queue = self._fanout.add(topics, inbox)
 
         async def close() -> None:
             self._fanout.remove(topics, queue)

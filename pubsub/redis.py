@@ -24,7 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from pubsub.broker import BrokerUnavailable, Subscription
+from pubsub.broker import BrokerUnavailable, Inbox, Subscription
 from pubsub.memory import Fanout
 
 log = logging.getLogger(__name__)
@@ -78,10 +78,10 @@ class RedisBroker:
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(str(exc)) from exc
 
-    async def subscribe(self, *topics: str) -> Subscription:
+    async def subscribe(self, *topics: str, inbox: Inbox | None = None) -> Subscription:
         if self._closed:
             raise BrokerUnavailable("broker closed")
-        queue = self._fanout.add(topics)
+        queue = self._fanout.add(topics, inbox)
         new = [t for t in topics if self._fanout.count(t) == 1]
         try:
             async with self._lock:

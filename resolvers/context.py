@@ -47,6 +47,11 @@ class Viewer:
             self._account = await models.User.get_or_none(id=self.user_id)
         return self._account
 
+    def forget(self) -> None:
+        """Drop what was read (roles, the account): a socket's viewer lives for hours, and an
+        idle subscription keeps no cache until its next event reads them again."""
+        self._grants = self._account = None
+
     async def roles(self) -> list[models.Role]:
         seen: list[models.Role] = []
         for grant in await self.grants():

@@ -20,9 +20,9 @@ from tortoise.expressions import Q
 
 import models
 from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer, Subscription
+from pubsub.broker import Broker, BrokerUnavailable, Inbox, SlowConsumer, Subscription
 from pubsub.topics import class_topic, student_topic
-from resolvers import faults, metrics, pages, policy
+from resolvers import faults, live, metrics, pages, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
@@ -81,69 +81,96 @@ class Delivery:
     share: Hashable
 
 
+@dataclass(frozen=True)
+class Follow:
+    """What a stream follows: broker ``topics``, the outbox rows that are ``mine``, the cursor
+    to start after, and the policy check of each row (``live.Allowed``)."""
+
+    topics: list[str]
+    mine: Q
+    floor: int
+    allowed: live.Allowed
+
+
 async def diary_events(ctx: Context, student_id: str | None, after: str | None) -> AsyncIterator[Delivery]:
     """A family's stream: one named student, or all of the viewer's children (and themself)."""
-    last = await _start(ctx, after)
-    ids, explicit = await _subscribed_students(ctx, student_id)
 
-    async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
-        # Both checks see nothing once the viewer is deactivated or reset (``policy.live``).
-        family = await policy.family_view(ctx.viewer)
-        if family is not None:
-            visible = row.student_id in family
-        else:
-            scope = policy.live(policy.visible_students(ctx.viewer), ctx.viewer)
-            visible = await scope.filter(id=row.student_id).exists()
-        if not visible:
-            return None if explicit else False  # the one student followed is gone: end the stream
-        return ("family", family) if family is not None else ("user", ctx.viewer.user_id)
+    async def follow() -> Follow:
+        last = await _start(ctx, after)
+        ids, explicit = await _subscribed_students(ctx, student_id)
 
-    async for delivery in _stream(ctx, [student_topic(i) for i in ids], Q(student_id__in=ids), last, allowed):
+        async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
+            # Both checks see nothing once the viewer is deactivated or reset (``policy.live``).
+            family = await policy.family_view(ctx.viewer)
+            if family is not None:
+                visible = row.student_id in family
+            else:
+                scope = policy.live(policy.visible_students(ctx.viewer), ctx.viewer)
+                visible = await scope.filter(id=row.student_id).exists()
+            if not visible:
+                return None if explicit else False  # the one student followed is gone: end the stream
+            return ("family", family) if family is not None else ("user", ctx.viewer.user_id)
+
+        return Follow([student_topic(i) for i in ids], Q(student_id__in=ids), last, allowed)
+
+    async for delivery in _stream(ctx, follow):
         yield delivery
 
 
 async def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[Delivery]:
     """A class's stream, for the teachers of the class and its school's admins."""
-    last = await _start(ctx, after)
-    pk = pk_of(class_id, "SchoolClass")
-    if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
-        raise BadUserInput("No such class among those you teach.", argument="classId")
 
-    async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
-        if not await policy.live(policy.followable_classes(ctx.viewer), ctx.viewer).filter(id=pk).exists():
-            return None
-        return ("user", ctx.viewer.user_id)
+    async def follow() -> Follow:
+        last = await _start(ctx, after)
+        pk = pk_of(class_id, "SchoolClass")
+        if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
+            raise BadUserInput("No such class among those you teach.", argument="classId")
 
-    async for delivery in _stream(ctx, [class_topic(pk)], Q(school_class_id=pk), last, allowed):
+        async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
+            if not await policy.live(policy.followable_classes(ctx.viewer), ctx.viewer).filter(id=pk).exists():
+                return None
+            return ("user", ctx.viewer.user_id)
+
+        return Follow([class_topic(pk)], Q(school_class_id=pk), last, allowed)
+
+    async for delivery in _stream(ctx, follow):
         yield delivery
 
 
-async def _stream(
-    ctx: Context,
-    topics: list[str],
-    mine: Q,
-    floor: int,
-    allowed: Callable[[models.OutboxEvent], Awaitable[Hashable | bool | None]],
-) -> AsyncIterator[Delivery]:
-    """Replay the outbox rows matching ``mine`` after ``floor``, then follow ``topics``.
+async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> AsyncIterator[Delivery]:
+    """Replay the outbox rows the stream follows after its cursor, then follow its topics.
 
     ``allowed`` re-checks the policy for each row: False skips, None ends the stream, any
     other value delivers, with that value as the viewer's share key. The broker subscription
-    is taken before the first read, so nothing falls between."""
-    last = floor
-    subscription = await subscribe(ctx, *topics)
-    sent: deque[int] | None = None  # made on the first event: most sockets sit idle
+    is taken before the first read, so nothing falls between.
+
+    Run by a transport that parks (``resolvers/live.py``), the stream keeps its position in
+    the operation's Subscriber, returns when it is idle (parked), and a later run continues
+    from there without calling ``follow`` again."""
+    subscriber = live.parking()
+    if subscriber is None or not subscriber.following:
+        subscriber = subscriber or live.Subscriber()
+        start = await follow()
+        subscriber.mine, subscriber.allowed = start.mine, start.allowed
+        subscriber.floor = subscriber.last = start.floor
+        subscriber.subscription = await subscribe(ctx, *start.topics, inbox=subscriber)
+    can_park = subscriber is live.parking()
+    mine, allowed = subscriber.mine, subscriber.allowed
+    assert mine is not None
+    assert allowed is not None
     try:
         while True:
-            since = max(floor, last - LOOKBACK)
+            subscriber.arrived()  # what the read below covers (raises if the broker gave up)
+            since = max(subscriber.floor, subscriber.last - LOOKBACK)
             rows = await models.OutboxEvent.filter(mine, id__gt=since).order_by("id").limit(BATCH)
             for row in rows:
-                if (sent is not None and row.id in sent) or (row.id <= last and not _recent(row)):
+                sent = subscriber.sent
+                if (sent is not None and row.id in sent) or (row.id <= subscriber.last and not _recent(row)):
                     continue
-                if sent is None:
-                    sent = deque(maxlen=LOOKBACK * 4)
+                if not isinstance(sent, deque):
+                    sent = subscriber.sent = deque(sent or (), maxlen=LOOKBACK * 4)
                 sent.append(row.id)
-                last = max(last, row.id)
+                subscriber.last = max(subscriber.last, row.id)
                 verdict = await allowed(row)
                 if verdict is None:
                     return
@@ -152,22 +179,34 @@ async def _stream(
                     metrics.EVENTS_DELIVERED.inc()
                     yield Delivery(row, (row.id, verdict))
             if len(rows) < BATCH:
-                await next_message(subscription)
+                if subscriber.qsize():
+                    continue  # something arrived while reading: read again
+                if can_park:
+                    # Only ids the next read can see again need remembering: a tuple of them
+                    # is a few bytes where the deque is 600 and more.
+                    floor = subscriber.last - LOOKBACK
+                    subscriber.sent = tuple(i for i in subscriber.sent or () if i > floor) or None
+                    ctx.loaders = Loaders(ctx.viewer)  # the last event's cache goes now, not at the next
+                    ctx.viewer.forget()
+                    subscriber.parked = True
+                    return
+                await subscriber.arrival()
     except SlowConsumer:
         await disconnect_slow_consumer(ctx)
         raise StreamInterrupted() from None
     except BrokerUnavailable:
         raise StreamInterrupted() from None
     finally:
-        await subscription.aclose()
+        if not subscriber.parked and subscriber.subscription is not None:
+            await subscriber.subscription.aclose()
 
 
-async def subscribe(ctx: Context, *topics: str) -> Subscription:
+async def subscribe(ctx: Context, *topics: str, inbox: Inbox | None = None) -> Subscription:
     """A stream's broker subscription. A broker that cannot be reached (a client subscribing
     again while Redis is down) is the same retryable interruption as one lost mid-stream, not
     an unexpected error that production would mask without a code."""
     try:
-        return await ctx.broker.subscribe(*topics)
+        return await ctx.broker.subscribe(*topics, inbox=inbox)
     except BrokerUnavailable:
         raise StreamInterrupted() from None
 

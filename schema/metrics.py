@@ -14,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
 from strawberry.types import ExecutionContext
 
-from resolvers import metrics
+from resolvers import live, metrics
 
 SUBSCRIPTION = "subscription"
 
@@ -50,8 +50,14 @@ class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         failed = False
+        parking = live.parking()
         try:
             yield
+            if parking is not None and parking.parked:
+                # Idle, handed over to the transport (resolvers/live.py): the operation goes
+                # on; it is counted when it ends, by its last run or by the Subscriber.
+                self._park(parking)
+                return
         except (asyncio.CancelledError, GeneratorExit):
             raise  # a subscription whose client left: it ran
         except GraphQLError as exc:  # raised by a hook (ParserCache: a syntax error)
@@ -61,9 +67,20 @@ class OperationMetrics(SchemaExtension):
             failed = True
             raise
         finally:
-            if self._active is not None:
-                self._active.dec()
-            self._finish(time.perf_counter() - started, failed)
+            if parking is None or not parking.parked:
+                if self._active is not None:
+                    self._active.dec()
+                if parking is not None:
+                    parking.gauge = None
+                self._finish(time.perf_counter() - started, failed)
+
+    def _park(self, parking: live.Subscriber) -> None:
+        parking.gauge = self._active
+        operation = _operation(self.execution_context)
+        if operation is not None and parking.labels is None:
+            name = metrics.operation_label(operation.name.value if operation.name else None, True)
+            parking.labels = (name, SUBSCRIPTION)
+        parking.errored = parking.errored or self._errored
 
     def _finish(self, seconds: float, failed: bool) -> None:
         ctx = self.execution_context
@@ -78,7 +95,8 @@ class OperationMetrics(SchemaExtension):
         if operation is None or never_ran or failed:
             outcome = "invalid"
         elif kind == SUBSCRIPTION:
-            outcome = "error" if self._errored else "ok"
+            parking = live.parking()
+            outcome = "error" if self._errored or (parking is not None and parking.errored) else "ok"
         else:
             outcome = "error" if errors else "ok"
         if operation is None:
@@ -96,7 +114,10 @@ class OperationMetrics(SchemaExtension):
         """A subscription counts as active from here until its operation ends (``on_operation``
         spans the whole stream; ``on_execute`` only its start)."""
         operation = _operation(self.execution_context)
-        if operation is not None and operation.operation.value == SUBSCRIPTION:
+        parking = live.parking()
+        if parking is not None and parking.gauge is not None:
+            self._active = parking.gauge  # a parked operation runs again: still the same one
+        elif operation is not None and operation.operation.value == SUBSCRIPTION:
             fields = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
             self._active = metrics.SUBSCRIPTIONS.labels(fields[0] if len(fields) == 1 else metrics.OTHER)
             self._active.inc()

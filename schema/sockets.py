@@ -24,6 +24,11 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from pubsub.broker import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +129,68 @@ def _rss_bytes() -> int:
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class _Received(Inbox):
+    """uvicorn's queue of received ASGI events, without ``asyncio.Queue``'s three deques."""
+
+    __slots__ = ()
+
+    def empty(self) -> bool:
+        return not self.qsize()
+
+
+class _Writable:
+    """uvicorn's "the transport may be written to" flag, without ``asyncio.Event``'s deque:
+    waiters are made only while the transport is paused (a slow reader)."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self) -> None:
+        self._value = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> None:
+        while not self._value:
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            await waiter
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol, keeping less for the hours a socket stays open:
+    lean receive queue and writable flag, and none of the handshake (the upgrade request and
+    our response, with their headers) once it is done. Per-message compression stays as
+    configured (off by default: ``ws_per_message_deflate=False``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Received()  # type: ignore[assignment]
+        self.writable = _Writable()  # type: ignore[assignment]
+        self.writable.set()
+
+    async def send(self, message: Any) -> None:
+        handshaking = not self.handshake_complete
+        await super().send(message)
+        if handshaking and self.handshake_complete:
+            del self.request, self.response  # read only while handshaking
+            # The parser that read the upgrade request keeps it (and its headers) in its
+            # frame for as long as it runs: start a frame parser of its own. Nothing of the
+            # client's can be half-read yet: it sends frames only once it has our 101.
+            self.conn.parser = self.conn.parse()
+            next(self.conn.parser)

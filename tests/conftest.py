@@ -24,6 +24,7 @@ from tortoise.migrations.api.migrate import migrate
 
 from resolvers.demo import seed_demo
 from resolvers.settings import Settings, tortoise_config
+from schema.sockets import WebSocketProtocol
 from server import create_app
 
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -225,7 +226,13 @@ def count_statements() -> Iterator[StatementCounter]:
 async def server_url(app: Any) -> AsyncIterator[str]:
     """The suite's app (the one HTTP tests use, so one broker) served on a real socket."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws_per_message_deflate=False
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_level="warning",
+        ws=WebSocketProtocol,
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

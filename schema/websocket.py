@@ -1,0 +1,283 @@
+"""The WebSocket protocol handlers (graphql-transport-ws and the legacy graphql-ws): Strawberry's,
+with coded limit errors, 4403 on a bad token on both protocols, and idle subscriptions parked.
+
+Parking (``resolvers/live.py``): each operation runs with a ``Subscriber`` in ``live.PARKING``.
+A diary stream that has delivered everything returns with the Subscriber marked parked; the
+handler then keeps the operation open (it still counts towards the per-connection limit, a
+``complete``/``stop`` from the client still ends it) without a task, and runs it again when
+the Subscriber is woken by its next message. Other operations run and end as usual."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
+from strawberry.types.execution import PreExecutionError
+from strawberry.utils.aio import aclosing
+
+from resolvers import live, request_id
+from resolvers.context import Context
+
+_LIMIT_MESSAGE = "Subscription limit reached"
+
+
+def _coded_limit_error(message: Any, limit: int | None) -> Any:
+    """The library's "limit reached" error, with the `extensions.code` every error carries
+    (RATE_LIMITED) and the limit, so that a client can tell it from a bad subscription."""
+    payload = message.get("payload") if isinstance(message, dict) and message.get("type") == "error" else None
+    errors = payload if isinstance(payload, list) else [payload] if isinstance(payload, dict) else []
+    for error in errors:
+        if isinstance(error, dict) and error.get("message") == _LIMIT_MESSAGE:
+            error["message"] = f"At most {limit} operations at once on one connection: stop one first."
+            error["extensions"] = {"code": "RATE_LIMITED", "limit": limit}
+    return message
+
+
+def _sockets(view: object) -> Any:
+    """The view's count of open sockets (``schema/sockets.py``), if it keeps one. Counted from
+    the handlers' own start and end hooks: a wrapper coroutine would be one more frame that
+    every socket keeps for hours."""
+    return getattr(view, "sockets", None)
+
+
+_DOCUMENTS: dict[str, str] = {}
+_SHARED_DOCUMENTS = 256
+
+
+def _shared_document(message: Any) -> None:
+    """Every client of an app sends the same few documents: a subscription keeps its text for
+    hours, so sockets keep one copy of it (the first ``_SHARED_DOCUMENTS`` texts seen)."""
+    payload = message.get("payload") if isinstance(message, dict) else None
+    if not isinstance(payload, dict):
+        return
+    query = payload.get("query")
+    if isinstance(query, str):
+        shared = _DOCUMENTS.get(query)
+        if shared is None and len(_DOCUMENTS) < _SHARED_DOCUMENTS:
+            shared = _DOCUMENTS[query] = query
+        if shared is not None:
+            payload["query"] = shared
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, with coded limit errors and parked subscriptions."""
+
+    _parked: dict[str, live.Subscriber] | None = None  # by operation id, made on the first
+
+    async def send_message(self, message: Any) -> None:
+        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        await super().send_message(request_id.tag_error_message(message))
+
+    def on_request_accepted(self) -> None:
+        if (sockets := _sockets(self.view)) is not None:
+            sockets.opened()
+        super().on_request_accepted()
+
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        finally:
+            if (sockets := _sockets(self.view)) is not None:
+                sockets.closed()
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        # Its task is done (or cancelled): nothing to keep for the socket's lifetime.
+        task = self.connection_init_timeout_task
+        if task is not None and self.connection_init_received:
+            self.connection_init_timeout_task = None
+            task.cancel()
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Strawberry's, except that a stream that parked leaves the operation open."""
+        parked = self._parked.pop(operation.id, None) if self._parked else None
+        subscriber = parked or live.Subscriber()
+        live.PARKING.set(subscriber)  # this task's context only
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                if parked is None:
+                    await self._send_result_stream(operation, result_source)
+                else:
+                    await self._send_resumed(operation, result_source, subscriber)
+            if subscriber.parked:
+                if self.operations.get(operation.id) is operation:
+                    self._park(operation, subscriber)
+                else:  # stopped meanwhile
+                    subscriber.parked = False
+                    await subscriber.close()
+                return
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:  # pragma: no cover - as the library's
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+
+    async def _send_resumed(
+        self, operation: Operation[Context, None], results: AsyncIterator[Any], subscriber: live.Subscriber
+    ) -> None:
+        async for result in results:
+            if isinstance(result, PreExecutionError):
+                # Refused when it went on (the account was deactivated meanwhile): the stream
+                # ends, as when the policy stops it (``complete``, nothing delivered).
+                await subscriber.leave()
+                return
+            await operation.send_next(result)
+
+    async def handle_subscribe(self, message: Any) -> None:
+        _shared_document(message)
+        await super().handle_subscribe(message)
+
+    def _park(self, operation: Operation[Context, None], subscriber: live.Subscriber) -> None:
+        if self._parked is None:
+            self._parked = {}
+        self._parked[operation.id] = subscriber
+        operation.task = None  # the finished run is freed; the operation stays in self.operations
+        subscriber.park(lambda: self._resume(operation))
+
+    def _resume(self, operation: Operation[Context, None]) -> None:
+        if self._parked is None or self._parked.get(operation.id) is None:
+            return  # stopped while the message was on its way
+        operation.task = asyncio.create_task(self.run_operation(operation))
+        operation.task.add_done_callback(self._task_done)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        parked = self._parked.pop(operation_id, None) if self._parked else None
+        if parked is not None:
+            self.operations.pop(operation_id, None)
+            await parked.close()
+            return
+        await super().cleanup_operation(operation_id)
+
+
+class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol, closing with 4403 on a bad token like
+    graphql-transport-ws does (the library closes with 1011), with coded limit errors and
+    parked subscriptions (a parked one stays in ``self.tasks`` with its finished task, so it
+    counts towards the limit, and ``stop`` answers ``complete`` as for a running one)."""
+
+    _parked: dict[str, live.Subscriber] | None = None
+
+    async def send_message(self, message: Any) -> None:
+        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        await super().send_message(request_id.tag_error_message(message))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if (sockets := _sockets(self.view)) is not None:
+            sockets.opened()  # handle() follows at once; its cleanup() counts the socket closed
+
+    async def cleanup(self) -> None:
+        try:
+            await super().cleanup()
+        finally:
+            if (sockets := _sockets(self.view)) is not None:
+                sockets.closed()
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            await self.send_message({"type": "connection_error"})
+            await self.websocket.close(code=4400, reason="Bad connection_init payload")
+            return
+        self.context.connection_params = payload
+        try:
+            await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as exc:
+            await self.send_message({"type": "connection_error", "payload": exc.payload})
+            await self.websocket.close(code=4403, reason="Forbidden")
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+
+    async def handle_start(self, message: Any) -> None:
+        _shared_document(message)
+        await super().handle_start(message)
+
+    async def handle_async_results(
+        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
+    ) -> None:
+        """Strawberry's, except that a stream that parked leaves the operation open."""
+        parked = self._parked.pop(operation_id, None) if self._parked else None
+        subscriber = parked or live.Subscriber()
+        live.PARKING.set(subscriber)
+        kept = False
+        try:
+            result_source = await self.schema.subscribe(
+                query=query,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=self.context,
+                root_value=self.root_value,
+            )
+            self.subscriptions[operation_id] = result_source
+            is_first_result = parked is None
+            async for result in result_source:
+                if parked is not None and isinstance(result, PreExecutionError):
+                    await subscriber.leave()  # refused when it went on: it ends (see TransportWSHandler)
+                    break
+                if is_first_result and isinstance(result, PreExecutionError):
+                    assert result.errors
+                    await self.send_message(
+                        {"type": "error", "id": operation_id, "payload": result.errors[0].formatted}
+                    )
+                    return
+                await self.send_data_message(result, operation_id)
+                is_first_result = False
+            if subscriber.parked:
+                if operation_id in self.tasks:
+                    if self._parked is None:
+                        self._parked = {}
+                    self._parked[operation_id] = subscriber
+                    kept = True
+                    subscriber.park(lambda: self._resume(operation_id, query, operation_name, variables))
+                else:  # stopped meanwhile
+                    subscriber.parked = False
+                    await subscriber.close()
+                return
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            if not kept:
+                self.tasks.pop(operation_id, None)
+
+    def _resume(
+        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
+    ) -> None:
+        if self._parked is None or operation_id not in self._parked:
+            return
+        self.tasks[operation_id] = asyncio.create_task(
+            self.handle_async_results(operation_id, query, operation_name, variables)
+        )
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        parked = self._parked.pop(operation_id, None) if self._parked else None
+        if parked is None:
+            await super().cleanup_operation(operation_id)
+            return
+        self.tasks.pop(operation_id, None)
+        await parked.close()
+        with contextlib.suppress(Exception):  # the socket may be gone already
+            await self.send_message({"type": "complete", "id": operation_id})

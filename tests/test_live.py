@@ -1,0 +1,103 @@
+"""Idle subscriptions are parked (resolvers/live.py, schema/websocket.py): no task of their own
+while they wait, yet every event still arrives, and the client still ends them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from pubsub.topics import student_topic
+from tests.conftest import Client
+from tests.helpers import Socket, demo_student, gid, grade_over_http, open_socket
+
+EVENTS = """
+subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind grade { comment } } }
+"""
+# The tasks that run a WebSocket operation: one per running operation, none per parked one.
+# (Strawberry's method names, which our handlers override: schema/websocket.py.)
+OPERATION_TASKS = ("run_operation", "handle_async_results")
+SUBSCRIPTIONS = 5
+
+
+def address(server_url: str) -> str:
+    return server_url.removeprefix("ws://").removesuffix("/graphql")
+
+
+def operation_tasks() -> int:
+    return sum(
+        1
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__qualname__", "").rsplit(".", 1)[-1] in OPERATION_TASKS
+    )
+
+
+async def settled(expected: int) -> int:
+    """The number of operation tasks once it reaches ``expected`` (or after a second)."""
+    for _ in range(50):
+        count = operation_tasks()
+        if count == expected:
+            return count
+        await asyncio.sleep(0.02)
+    return operation_tasks()
+
+
+async def comment_of(socket: Socket) -> str:
+    message = await socket.next()
+    assert message["type"] in ("next", "data"), message
+    return str(message["payload"]["data"]["diaryEvents"]["grade"]["comment"])
+
+
+@pytest.mark.parametrize(("protocol", "key"), [("graphql-transport-ws", "Authorization"), ("graphql-ws", "authToken")])
+async def test_idle_subscriptions_hold_no_task_and_still_receive_every_event(
+    server_url: str, parent: Client, teacher: Client, protocol: str, key: str
+) -> None:
+    child = await demo_student("student")
+    baseline = await settled(0)
+    sockets = [await open_socket(server_url, parent.token, protocol, key) for _ in range(SUBSCRIPTIONS)]
+    for socket in sockets:
+        await socket.start(EVENTS, studentId=gid(child, "Student"))
+    await asyncio.sleep(0.3)
+    assert await settled(baseline) == baseline, "an idle subscription keeps a task of its own"
+
+    for n in range(3):
+        await grade_over_http(address(server_url), teacher.token, f"{protocol} parked {n}")
+    for socket in sockets:
+        assert [await comment_of(socket) for _ in range(3)] == [f"{protocol} parked {n}" for n in range(3)]
+        await socket.nothing()
+    assert await settled(baseline) == baseline, "a subscription parks again after its events"
+    for socket in sockets:
+        await socket.ws.close()
+
+
+async def test_a_parked_subscription_stopped_by_the_client_gets_nothing_more(
+    server_url: str, app: Any, parent: Client, teacher: Client
+) -> None:
+    child = await demo_student("student")
+    fanout = app.state.broker._fanout
+    topic = student_topic(child.id)
+    before = fanout.count(topic)
+    modern = await open_socket(server_url, parent.token)
+    legacy = await open_socket(server_url, parent.token, "graphql-ws", "authToken")
+    for socket in (modern, legacy):
+        await socket.start(EVENTS, studentId=gid(child, "Student"))
+    await asyncio.sleep(0.3)
+    assert fanout.count(topic) == before + 2
+
+    await modern.ws.send('{"id": "1", "type": "complete"}')
+    await legacy.ws.send('{"id": "1", "type": "stop"}')
+    assert await legacy.next() == {"id": "1", "type": "complete"}  # as for a running one
+    await asyncio.sleep(0.2)
+    assert fanout.count(topic) == before, "a stopped subscription leaves the broker"
+    await grade_over_http(address(server_url), teacher.token, "after stop")
+    await modern.nothing()
+    await legacy.nothing()
+
+    # The operation id is free again, and a new subscription on it works.
+    await modern.start(EVENTS, studentId=gid(child, "Student"))
+    await asyncio.sleep(0.3)
+    await grade_over_http(address(server_url), teacher.token, "resubscribed")
+    assert await comment_of(modern) == "resubscribed"
+    for socket in (modern, legacy):
+        await socket.ws.close()
