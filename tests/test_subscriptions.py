@@ -218,13 +218,16 @@ async def test_subscriptions_per_connection_are_limited(server_url: str, parent:
 
 
 async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
-    server_url: str, app: Any, parent: Client
+    server_url: str, app: Any, parent: Client, other_parent: Client, teacher: Client
 ) -> None:
     """A full local queue cuts the client off with "Try Again Later" instead of buffering
-    without bound; the client then resumes by cursor (tested above)."""
+    without bound; the client then resumes by cursor (tested above). Another family's stream
+    goes on: it gets its own grade as usual."""
     child = await demo_student("student")
     socket = await open_socket(server_url, parent.token)
     await socket.start(EVENTS, studentId=gid(child, "Student"))
+    theirs = await open_socket(server_url, other_parent.token)
+    await theirs.start(EVENTS)
     await asyncio.sleep(0.2)
     fanout = app.state.broker._fanout
     topic = student_topic(child.id)
@@ -241,6 +244,11 @@ async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
     assert fanout.count(topic) == 0  # its queue is gone with it
+    other_child = (await children_of("parent2"))[0]
+    await _grade(teacher, other_child, "4", "after the slow consumer")
+    got = (await theirs.next())["payload"]["data"]["diaryEvents"]
+    assert (got["student"]["id"], got["grade"]["comment"]) == (gid(other_child, "Student"), "after the slow consumer")
+    await theirs.ws.close()
 
 
 async def test_one_payload_is_computed_and_encoded_once_for_subscribers_who_see_the_same(
