@@ -30,7 +30,7 @@ class Write:
     known: Callable[[Allowed, Any], bool] | None = None
 
 
-def _pairs(world: World, uid: int) -> set[tuple[int, int]]:
+def taught_pairs(world: World, uid: int) -> set[tuple[int, int]]:
     return {(a.school_class_id, a.subject_id) for a in world.assignments if a.teacher_id == uid}
 
 
@@ -45,7 +45,7 @@ def _can_grade(world: World, uid: int, allowed: Allowed, student: Any) -> bool:
     lesson = next(x for x in world.lessons if x.id == _lesson_for(world, uid))
     if lesson.school_class_id not in current(world, student.id, lesson.date):
         return False
-    assigned = (lesson.school_class_id, lesson.subject_id) in _pairs(world, uid)
+    assigned = (lesson.school_class_id, lesson.subject_id) in taught_pairs(world, uid)
     return lesson.teacher_id == uid or (assigned and student.id in allowed["Student"])
 
 
@@ -104,14 +104,14 @@ def _manages_announcement(world: World, uid: int, allowed: Allowed, row: Any) ->
 def _edits_grade(world: World, uid: int, allowed: Allowed, row: Any) -> bool:
     return (
         row.deleted_at is None
-        and (row.school_class_id, row.subject_id) in _pairs(world, uid)
+        and (row.school_class_id, row.subject_id) in taught_pairs(world, uid)
         and row.student_id in allowed["Student"]
     )
 
 
 def _edits_homework(world: World, uid: int, allowed: Allowed, row: Any) -> bool:
     return row.deleted_at is None and (
-        row.assigned_by_id == uid or _lesson_pair(world, row.lesson_id) in _pairs(world, uid)
+        row.assigned_by_id == uid or _lesson_pair(world, row.lesson_id) in taught_pairs(world, uid)
     )
 
 
