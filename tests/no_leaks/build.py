@@ -262,15 +262,19 @@ async def _school_life(world: World, spec: Spec, teachers: list[models.User], ta
         )
         world.chats.append(chat)
         seen: set[int] = set()
-        for u, removed in members:
+        for u, removed in members:  # the first standing member is the chat's admin
             user = world.users[u % len(world.users)]
             if user.id in seen:
                 continue
             seen.add(user.id)
+            head = not removed and not any(m.is_admin for m in world.members if m.chat_id == chat.id)
             world.members.append(
-                await models.ChatMember.create(chat=chat, user=user, joined_at=now, removed_at=now if removed else None)
+                await models.ChatMember.create(
+                    chat=chat, user=user, joined_at=now, removed_at=now if removed else None, is_admin=head
+                )
             )
-        world.messages.append(await models.Message.create(chat=chat, author=admin, text=f"Hello {tag}"))
+        head_id = next((m.user_id for m in world.members if m.chat_id == chat.id and m.is_admin), admin.id)
+        world.messages.append(await models.Message.create(chat=chat, author_id=head_id, text=f"Hello {tag}"))
         for member in [m for m in world.members if m.chat_id == chat.id]:  # each (removed ones too) was told
             world.notifications.append(
                 await models.Notification.create(

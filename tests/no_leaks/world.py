@@ -6,7 +6,7 @@ login (some transferred mid-year to another class, possibly of another school), 
 children in several schools (some guardianships revoked), a school admin, sometimes a
 district admin, lessons, grades, final grades, homework (some removed), remarks, absence
 notices, announcements for random audiences, meetings with invited classes, access requests,
-notifications about random students, and chats with members (some removed)."""
+notifications about random students, and chats with members (some removed; the first standing one is its admin)."""
 
 from __future__ import annotations
 

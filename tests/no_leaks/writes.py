@@ -2,153 +2,40 @@
 see; the answer must be exactly the answer for an id that does not exist (same type, code
 and message, or the same coarse FORBIDDEN), and nothing may change. Objects the viewer sees
 but may not change are refused too. And for each mutation, one write the rules allow must
-succeed, so the probes cannot pass by refusing everything."""
+succeed, so the probes cannot pass by refusing everything.
+
+The probed mutations are listed in tests/no_leaks/mutations.py and staff_writes.py. Not
+probed yet (issue 7 wants them all): gradesCreate, termGradeSet, attendanceMark,
+absenceNoticeCreate (they name further ids to pick, and no rule for them is in the oracle
+yet); chatCreate, chatMembersAdd, announcementCreate, meetingCreate, meetingUpdate,
+notificationsMarkRead, notificationPreferencesSet, notificationDeliveryRetry,
+accessRequestApprove (it needs a matching student); lessonCancel (its allowed case needs a
+lesson without grades, which the earlier writes and the live probe add, and the world does
+not track them); the other organisation and calendar admin mutations (school, subject
+create/update, class, student, enrolment, teaching assignment, timetable, lesson
+restore/substitute, academic year, term, day off, bell schedule, short day, rosterImport,
+accountCreate) for an admin of another school; and the ones that name no object of anyone
+else (login, logout, sessionRefresh, passwordChange, accountRegister, accessRequestSubmit)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from tortoise.models import Model
 
 import models
 from resolvers.ids import to_global_id
 from tests.conftest import Client
-from tests.no_leaks.oracle import Allowed, current, oracle
+from tests.no_leaks.mutations import WRITES as CORE_WRITES
+from tests.no_leaks.oracle import oracle
 from tests.no_leaks.reads import MISSING, PROBES
+from tests.no_leaks.staff_writes import STAFF_WRITES
 from tests.no_leaks.world import World
 
 RESULT = "{ __typename ... on Error { code message } }"
-
-
-@dataclass
-class Write:
-    """One mutation, the objects it names, and who may do it (``may``), from the oracle."""
-
-    name: str
-    kind: str  # the Node type of its target
-    rows: Callable[[World], list[Any]]
-    input: Callable[[str, World, int], str]  # (target's global id, world, viewer) -> the input's fields
-    may: Callable[[World, int, Allowed, Any], bool]
-
-
-def _pairs(world: World, uid: int) -> set[tuple[int, int]]:
-    return {(a.school_class_id, a.subject_id) for a in world.assignments if a.teacher_id == uid}
-
-
-def _lesson_for(world: World, uid: int) -> int:
-    """A lesson the viewer gives, if any (else the first): where they would grade."""
-    return next((x.id for x in world.lessons if x.teacher_id == uid), world.lessons[0].id)
-
-
-def _can_grade(world: World, uid: int, allowed: Allowed, student: Any) -> bool:
-    """The teacher giving the lesson, or one assigned to its class + subject who sees the
-    student, grades a student enrolled in its class on its date."""
-    lesson = next(x for x in world.lessons if x.id == _lesson_for(world, uid))
-    if lesson.school_class_id not in current(world, student.id, lesson.date):
-        return False
-    assigned = (lesson.school_class_id, lesson.subject_id) in _pairs(world, uid)
-    return lesson.teacher_id == uid or (assigned and student.id in allowed["Student"])
-
-
-def _lesson_pair(world: World, lesson_id: int) -> tuple[int, int]:
-    lesson = next(x for x in world.lessons if x.id == lesson_id)
-    return lesson.school_class_id, lesson.subject_id
-
-
-def _parent(world: World, uid: int, student_id: int) -> bool:
-    return any(
-        g.guardian_id == uid and g.student_id == student_id and g.revoked_at is None for g in world.guardianships
-    )
-
-
-WRITES = [
-    Write(
-        "gradeCreate",
-        "Student",
-        lambda w: w.students,
-        lambda g, w, uid: (
-            f'studentId: {g}, lessonId: {json.dumps(to_global_id("Lesson", _lesson_for(w, uid)))}, value: "5"'
-        ),
-        _can_grade,
-    ),
-    Write(
-        "gradeDelete",
-        "Grade",
-        lambda w: w.grades,
-        lambda g, w, uid: f'gradeId: {g}, reason: "probe"',
-        lambda w, uid, a, r: (r.school_class_id, r.subject_id) in _pairs(w, uid) and r.student_id in a["Student"],
-    ),
-    Write(
-        "homeworkDelete",
-        "Homework",
-        lambda w: [h for h in w.homework if h.deleted_at is None],
-        lambda g, w, uid: f"homeworkId: {g}",
-        lambda w, uid, a, r: r.assigned_by_id == uid or _lesson_pair(w, r.lesson_id) in _pairs(w, uid),
-    ),
-    Write(
-        "remarkAcknowledge",
-        "Remark",
-        lambda w: w.remarks,
-        lambda g, w, uid: f"remarkId: {g}",
-        lambda w, uid, a, r: (
-            r.student_id in a.children or any(s.user_id == uid for s in w.students if s.id == r.student_id)
-        ),
-    ),
-    Write(
-        "absenceNoticeDelete",
-        "AbsenceNotice",
-        lambda w: w.notices,
-        lambda g, w, uid: f"noticeId: {g}",
-        lambda w, uid, a, r: _parent(w, uid, r.student_id),
-    ),
-    Write(
-        "messageSend",
-        "Chat",
-        lambda w: w.chats,
-        lambda g, w, uid: f'chatId: {g}, text: "probe"',
-        lambda w, uid, a, r: r.id in a["Chat"],
-    ),
-    Write(
-        "chatRename",
-        "Chat",
-        lambda w: w.chats,
-        lambda g, w, uid: f'chatId: {g}, title: "probe"',
-        lambda w, uid, a, r: False,  # nobody of the world is a chat admin
-    ),
-    Write(
-        "announcementDelete",
-        "Announcement",
-        lambda w: w.announcements,
-        lambda g, w, uid: f"announcementId: {g}",
-        lambda w, uid, a, r: (
-            r.author_id == uid
-            or r.school_id in a.admin_schools
-            or any(c.id == r.school_class_id and c.homeroom_teacher_id == uid for c in w.classes)
-        ),
-    ),
-    Write(
-        "meetingRespond",
-        "Meeting",
-        lambda w: w.meetings,
-        lambda g, w, uid: f"meetingId: {g}, answer: ATTENDING",
-        lambda w, uid, a, r: r.cancelled_at is None and any(w.invited[r.id] & current(w, s) for s in a.children),
-    ),
-    Write(
-        "accessRequestWithdraw",
-        "AccessRequest",
-        lambda w: w.access_requests,
-        lambda g, w, uid: f"requestId: {g}",
-        lambda w, uid, a, r: r.applicant_id == uid,
-    ),
-    Write(
-        "accountDeactivate",
-        "User",
-        lambda w: w.users,
-        lambda g, w, uid: f'userId: {g}, reason: "probe"',
-        lambda w, uid, a, r: r.id in a.accounts and r.id != uid,
-    ),
-]
+# passwordReset (last) logs its target out until they choose a password: nothing comes after it
+WRITES = [*CORE_WRITES[:-1], *STAFF_WRITES, CORE_WRITES[-1]]
 
 
 async def fingerprint(world: World) -> list[Any]:
@@ -158,19 +45,26 @@ async def fingerprint(world: World) -> list[Any]:
     schools = [s.id for s in world.schools]
     chats = [c.id for c in world.chats]
     return [
-        await models.Grade.filter(student_id__in=students).order_by("id").values_list("id", "deleted_at"),
+        await models.Grade.filter(student_id__in=students).order_by("id").values_list("id", "value", "deleted_at"),
         await models.Homework.filter(lesson__school_class__school_id__in=schools)
         .order_by("id")
-        .values_list("id", "deleted_at"),
+        .values_list("id", "text", "deleted_at"),
         await models.Remark.filter(student_id__in=students).order_by("id").values_list("id", "acknowledged_at"),
         await models.AbsenceNotice.filter(student_id__in=students).order_by("id").values_list("id", "end_date"),
         await models.AbsenceNoticeItem.filter(student_id__in=students).order_by("id").values_list("id", "date"),
-        await models.Message.filter(chat_id__in=chats).order_by("id").values_list("id", "text"),
-        await models.Chat.filter(id__in=chats).order_by("id").values_list("id", "title"),
-        await models.Announcement.filter(school_id__in=schools).order_by("id").values_list("id", "deleted_at"),
+        await models.Message.filter(chat_id__in=chats).order_by("id").values_list("id", "text", "deleted_at"),
+        await models.Chat.filter(id__in=chats).order_by("id").values_list("id", "title", "deleted_at"),
+        await models.ChatMember.filter(chat_id__in=chats)
+        .order_by("id")
+        .values_list("id", "removed_at", "is_admin", "last_read_message_id"),
+        await models.Announcement.filter(school_id__in=schools).order_by("id").values_list("id", "title", "deleted_at"),
         await models.MeetingResponse.filter(meeting__school_id__in=schools).count(),
+        await models.Meeting.filter(school_id__in=schools).order_by("id").values_list("id", "cancelled_at"),
         await models.AccessRequest.filter(school_id__in=schools).order_by("id").values_list("id", "status"),
-        await models.User.filter(id__in=users).order_by("id").values_list("id", "is_active"),
+        await models.Subject.filter(school_id__in=schools).order_by("id").values_list("id", "archived_at"),
+        await models.User.filter(id__in=users)
+        .order_by("id")
+        .values_list("id", "is_active", "password_hash", "must_change_password"),
     ]
 
 
@@ -212,7 +106,8 @@ async def probe_writes(client: Client, world: World, uid: int) -> None:
                 continue
             target = to_global_id(write.kind, row.id)
             fields[f"t{i}"] = f"{write.name}(input: {{ {write.input(json.dumps(target), world, uid)} }}) {RESULT}"
-            targets[f"t{i}"] = (target, row.id in allowed[write.kind])
+            known = write.known(allowed, row) if write.known else row.id in allowed[write.kind]
+            targets[f"t{i}"] = (target, known)
         if not targets:
             continue
         body = await _send(client, fields)
@@ -228,10 +123,37 @@ async def probe_writes(client: Client, world: World, uid: int) -> None:
     assert await fingerprint(world) == before, (uid, "a refused write changed something")
 
 
+# the rows an allowed write changes and a ``may`` reads
+CHANGING = (
+    "grades",
+    "homework",
+    "lessons",
+    "subjects",
+    "announcements",
+    "meetings",
+    "access_requests",
+    "users",
+    "chats",
+    "members",
+    "messages",
+)
+
+
+async def _refresh(world: World) -> None:
+    """The world's rows as they are now: an allowed write changes what the next one may do
+    (a member who left, a deactivated account, a withdrawn request)."""
+    for name in CHANGING:
+        rows: list[Model] = getattr(world, name)
+        if rows:
+            fresh = {r.pk: r for r in await type(rows[0]).filter(id__in=[r.pk for r in rows])}
+            setattr(world, name, [fresh[r.pk] for r in rows if r.pk in fresh])
+
+
 async def probe_allowed_writes(clients: dict[int, Client], world: World) -> None:
     """For each mutation, the first write the oracle allows succeeds (it changes the world, so
     this runs last)."""
     for write in WRITES:
+        await _refresh(world)
         for uid, client in clients.items():
             allowed = oracle(world, uid)
             row = next((r for r in write.rows(world) if write.may(world, uid, allowed, r)), None)
