@@ -13,11 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from tortoise.models import Model
 
 import models
+from resolvers import chat_events, events, pages
 from resolvers.auth import issue_access_token
 from resolvers.events import publish_outbox_events
 from resolvers.ids import to_global_id
+from resolvers.inbox import CURSOR_KIND as INBOX_CURSOR
 from resolvers.notifier import notify_pending
 from resolvers.settings import Settings
 from tests.conftest import Client
@@ -26,10 +29,14 @@ from tests.no_leaks.oracle import oracle
 from tests.no_leaks.reads import MISSING, PROBES
 from tests.no_leaks.world import Spec, World, grade
 
-DIARY = "subscription E($studentId: ID) { diaryEvents(studentId: $studentId) { kind student { id } grade { id } } }"
-CLASS = "subscription C($classId: ID!) { classEvents(classId: $classId) { kind student { id } grade { id } } }"
-CHATS = "subscription { chatEvents { kind chatId chatMessage { id } } }"
-INBOX = "subscription { notificationEvents { notification { id kind student { id } chatMessage { id chat { id } } } } }"
+DIARY = """subscription E($studentId: ID, $after: String) {
+  diaryEvents(studentId: $studentId, after: $after) { kind student { id } grade { id } } }"""
+CLASS = """subscription C($classId: ID!, $after: String) {
+  classEvents(classId: $classId, after: $after) { kind student { id } grade { id } } }"""
+CHATS = "subscription H($after: String) { chatEvents(after: $after) { kind chatId chatMessage { id } } }"
+INBOX = """subscription I($after: String) { notificationEvents(after: $after) {
+  notification { id kind student { id } chatMessage { id chat { id } } } } }"""
+QUIET = 1.0  # seconds without a message: the socket has said everything
 SEND = 'mutation S($chat: ID!) { messageSend(input: {chatId: $chat, text: "live"}) { __typename } }'
 
 
@@ -55,21 +62,31 @@ async def drain(socket: Socket) -> dict[str, list[dict[str, Any]]]:
     answers: dict[str, list[dict[str, Any]]] = {}
     while True:
         try:
-            message = await socket.next(timeout=0.5)
+            message = await socket.next(timeout=QUIET)
         except TimeoutError:
             return answers
         answers.setdefault(message["id"], []).append(message)
 
 
+async def _newest(model: type[Model], **where: Any) -> int:
+    row = await model.filter(**where).order_by("-id").first()
+    return int(row.pk) if row is not None else 0
+
+
 async def _subscribe(server_url: str, settings: Settings, user: models.User, student: int, klass: int) -> Socket:
+    """Every stream resumes after what exists now (``after``): however long the server takes to
+    set a subscription up, the events that follow are replayed to it, not missed."""
+    diary = events.encode_cursor(await _newest(models.OutboxEvent))
+    chats = chat_events.encode_cursor(await _newest(models.ChatEvent))
+    inbox = pages.encode(INBOX_CURSOR, await _newest(models.Notification, user_id=user.id))
     socket = await open_socket(server_url, issue_access_token(settings, user.id))
-    await socket.start(DIARY, op_id="all")
-    await socket.start(DIARY, op_id="named", studentId=to_global_id("Student", student))
-    await socket.start(DIARY, op_id="missing", studentId=to_global_id("Student", MISSING))
-    await socket.start(CLASS, op_id="class", classId=to_global_id("SchoolClass", klass))
-    await socket.start(CLASS, op_id="noclass", classId=to_global_id("SchoolClass", MISSING))
-    await socket.start(CHATS, op_id="chats")
-    await socket.start(INBOX, op_id="inbox")
+    await socket.start(DIARY, op_id="all", after=diary)
+    await socket.start(DIARY, op_id="named", studentId=to_global_id("Student", student), after=diary)
+    await socket.start(DIARY, op_id="missing", studentId=to_global_id("Student", MISSING), after=diary)
+    await socket.start(CLASS, op_id="class", classId=to_global_id("SchoolClass", klass), after=diary)
+    await socket.start(CLASS, op_id="noclass", classId=to_global_id("SchoolClass", MISSING), after=diary)
+    await socket.start(CHATS, op_id="chats", after=chats)
+    await socket.start(INBOX, op_id="inbox", after=inbox)
     return socket
 
 
