@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-import uvicorn
 import uvloop
 
 from bench import brokers, churn, memory, ws
@@ -35,6 +34,7 @@ from bench.live import (
     ServerProcess,
     Writer,
     free_port,
+    in_process_server,
     percentile,
     redis_ports,
     server_process,
@@ -42,7 +42,6 @@ from bench.live import (
 from pubsub.redis import RedisBroker
 from resolvers.events import decode_cursor
 from resolvers.settings import Settings
-from schema.sockets import WebSocketProtocol
 from server import create_app
 
 RESULTS = Path(__file__).parent / "results"
@@ -137,16 +136,7 @@ async def shared_executions(plan: Plan, url: str, after: str, events: int, devic
     settings = Settings(database_url=url, secret_key=SECRET, env="production")  # no REDIS_URL: in-memory broker
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(
-        app,
-        host=HOST,
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        ws=WebSocketProtocol,
-        ws_per_message_deflate=False,
-    )
-    server = uvicorn.Server(config)
+    server = in_process_server(app, port)
     serving = asyncio.create_task(server.serve())
     writer = Writer(app.state.broker)
     received: dict[int | None, int] = {}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+import uvicorn
 from tortoise.transactions import in_transaction
 
 import models
@@ -27,6 +28,7 @@ from resolvers import auth
 from resolvers.clock import now_utc, today_utc
 from resolvers.events import decode_cursor, encode_cursor, publish_outbox_events
 from resolvers.settings import Settings
+from schema.sockets import WebSocketProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-fanout-secret-" + "x" * 40
@@ -224,6 +226,21 @@ class Pool:
 
     def broken(self) -> list[str]:
         return [c.closed.result() for c in self.connections if c.closed.done()]
+
+
+def in_process_server(app: Any, port: int) -> uvicorn.Server:
+    """A uvicorn server for ``app`` in this process, with the socket settings ``server.py serve``
+    uses (the lean WebSocket protocol, no per-message compression); the caller serves it."""
+    config = uvicorn.Config(
+        app,
+        host=HOST,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        ws=WebSocketProtocol,
+        ws_per_message_deflate=False,
+    )
+    return uvicorn.Server(config)
 
 
 def free_port() -> int:

@@ -12,12 +12,9 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 from bench import ws
-from bench.live import HOST, SECRET, SUBSCRIPTION, Family, free_port
+from bench.live import HOST, SECRET, SUBSCRIPTION, Family, free_port, in_process_server
 from resolvers.settings import Settings
-from schema.sockets import WebSocketProtocol
 from server import create_app
 
 ROOT = str(Path(__file__).resolve().parent.parent)
@@ -59,17 +56,7 @@ def _full_collection() -> tuple[int, float]:
 async def trace(url: str, after: str, families: list[Family], connections: int, top: int = 15) -> dict[str, Any]:
     app = create_app(Settings(database_url=url, secret_key=SECRET, env="production"))
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=HOST,
-            port=port,
-            lifespan="off",
-            log_level="warning",
-            ws=WebSocketProtocol,
-            ws_per_message_deflate=False,
-        )
-    )
+    server = in_process_server(app, port)
     serving = asyncio.create_task(server.serve())
     opened: list[ws.Connection] = []
 

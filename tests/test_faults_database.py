@@ -103,6 +103,26 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert "nothing was saved" in error["message"]
 
 
+async def _nothing_written_then_retried(
+    http: httpx.AsyncClient,
+    response: httpx.Response,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    comment: str,
+    students: int,
+    before: dict[str, Counter[tuple[Any, ...]]],
+) -> None:
+    """The failed write left nothing (grades, history, audit, outbox; roll-ups unchanged), and
+    sending it again succeeds whole."""
+    _assert_unavailable(response)
+    assert await _written(comment) == (0, 0, 0, 0)
+    assert await _rollups() == before
+    again = (await http.post("/graphql", json=body, headers=headers)).json()
+    assert again["data"]["gradesCreate"]["__typename"] == "GradesCreateSuccess", again
+    assert await _written(comment) == (students,) * 4
+    assert await _rollups() != before  # the same grades do move the roll-ups
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's fault; SQLite's is the next test")
 async def test_connection_dropped_mid_write_fails_clearly_and_leaves_nothing(
     server: ServerProcess, settings: Settings, teacher: Client
@@ -123,15 +143,8 @@ async def test_connection_dropped_mid_write_fails_clearly_and_leaves_nothing(
                 assert await admin.fetchval("SELECT pg_terminate_backend($1)", backend)
                 response = await request
 
-            _assert_unavailable(response)
             # Grades, their history and roll-ups were written before the drop: all rolled back.
-            assert await _written(comment) == (0, 0, 0, 0)
-            assert await _rollups() == before
-
-            again = (await http.post("/graphql", json=body, headers=headers)).json()
-            assert again["data"]["gradesCreate"]["__typename"] == "GradesCreateSuccess", again
-            assert await _written(comment) == (len(students),) * 4
-            assert await _rollups() != before  # the same grades do move the roll-ups
+            await _nothing_written_then_retried(http, response, body, headers, comment, len(students), before)
     finally:
         await admin.close()
 
@@ -165,14 +178,7 @@ async def test_write_lock_held_by_another_process_fails_clearly_and_leaves_nothi
             response = await http.post("/graphql", json=body, headers=headers)
             release.set()
             await asyncio.to_thread(holder.join)
-            _assert_unavailable(response)
-            assert await _written(comment) == (0, 0, 0, 0)
-            assert await _rollups() == before
-
-            again = (await http.post("/graphql", json=body, headers=headers)).json()
-            assert again["data"]["gradesCreate"]["__typename"] == "GradesCreateSuccess", again
-            assert await _written(comment) == (len(students),) * 4
-            assert await _rollups() != before  # the same grades do move the roll-ups
+            await _nothing_written_then_retried(http, response, body, headers, comment, len(students), before)
     finally:
         release.set()
         holder.join()
