@@ -294,6 +294,7 @@ class SubscriptionView(GraphQL[Context, None]):
         self.view = view
         self.frames = FrameEncoder()
         self.sockets = Sockets()
+        self.park_subscriptions = view.settings.park_subscriptions
 
     def encode_json(self, data: object) -> str:
         """Every WebSocket frame: a payload already encoded for another subscriber is reused."""

@@ -50,6 +50,12 @@ def _sockets(view: object) -> Any:
     return getattr(view, "sockets", None)
 
 
+def _parks(view: object) -> bool:
+    """Whether the view parks idle subscriptions (``EDIARY_PARK_SUBSCRIPTIONS``): when it does
+    not, a stream waits for its events in its own task, as Strawberry's do."""
+    return bool(getattr(view, "park_subscriptions", False))
+
+
 _DOCUMENTS: dict[str, str] = {}
 _SHARED_DOCUMENTS = 256
 
@@ -102,7 +108,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """Strawberry's, except that a stream that parked leaves the operation open."""
         parked = self._parked.pop(operation.id, None) if self._parked else None
         subscriber = parked or live.Subscriber()
-        live.PARKING.set(subscriber)  # this task's context only
+        if _parks(self.view):
+            live.PARKING.set(subscriber)  # this task's context only
         try:
             result_source = await self.schema.stream(
                 operation.query,
@@ -220,7 +227,8 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         """Strawberry's, except that a stream that parked leaves the operation open."""
         parked = self._parked.pop(operation_id, None) if self._parked else None
         subscriber = parked or live.Subscriber()
-        live.PARKING.set(subscriber)
+        if _parks(self.view):
+            live.PARKING.set(subscriber)
         kept = False
         try:
             result_source = await self.schema.subscribe(

@@ -101,3 +101,26 @@ async def test_a_parked_subscription_stopped_by_the_client_gets_nothing_more(
     assert await comment_of(modern) == "resubscribed"
     for socket in (modern, legacy):
         await socket.ws.close()
+
+
+async def test_without_parking_each_subscription_waits_in_its_own_task(
+    server_url: str, app: Any, parent: Client, teacher: Client
+) -> None:
+    """EDIARY_PARK_SUBSCRIPTIONS off (the default): the same events, each idle subscription
+    waiting in a task of its own."""
+    child = await demo_student("student")
+    view = app.state.subscriptions
+    baseline = await settled(0)
+    view.park_subscriptions = False
+    try:
+        sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
+        for socket in sockets:
+            await socket.start(EVENTS, studentId=gid(child, "Student"))
+        assert await settled(baseline + SUBSCRIPTIONS) == baseline + SUBSCRIPTIONS
+        await grade_over_http(address(server_url), teacher.token, "unparked")
+        for socket in sockets:
+            assert await comment_of(socket) == "unparked"
+            await socket.ws.close()
+        assert await settled(baseline) == baseline
+    finally:
+        view.park_subscriptions = True
