@@ -4,18 +4,17 @@ and message, or the same coarse FORBIDDEN), and nothing may change. Objects the 
 but may not change are refused too. And for each mutation, one write the rules allow must
 succeed, so the probes cannot pass by refusing everything.
 
-The probed mutations are listed in tests/no_leaks/mutations.py and staff_writes.py. Not
-probed yet (issue 7 wants them all): gradesCreate, termGradeSet, attendanceMark,
-absenceNoticeCreate (they name further ids to pick, and no rule for them is in the oracle
-yet); chatCreate, chatMembersAdd, announcementCreate, meetingCreate, meetingUpdate,
-notificationsMarkRead, notificationPreferencesSet, notificationDeliveryRetry,
-accessRequestApprove (it needs a matching student); lessonCancel (its allowed case needs a
-lesson without grades, which the earlier writes and the live probe add, and the world does
-not track them); the other organisation and calendar admin mutations (school, subject
-create/update, class, student, enrolment, teaching assignment, timetable, lesson
-restore/substitute, academic year, term, day off, bell schedule, short day, rosterImport,
-accountCreate) for an admin of another school; and the ones that name no object of anyone
-else (login, logout, sessionRefresh, passwordChange, accountRegister, accessRequestSubmit)."""
+The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py and
+diary_writes.py. Not probed yet (issue 7 wants them all): chatCreate, chatMembersAdd,
+announcementCreate, meetingCreate, meetingUpdate, notificationsMarkRead,
+notificationPreferencesSet, notificationDeliveryRetry, accessRequestApprove (it needs a
+matching student); lessonCancel (its allowed case needs a lesson without grades, which the
+earlier writes and the live probe add, and the world does not track them); the other
+organisation and calendar admin mutations (school, subject create/update, class, student,
+enrolment, teaching assignment, timetable, lesson restore/substitute, academic year, term,
+day off, bell schedule, short day, rosterImport, accountCreate) for an admin of another
+school; and the ones that name no object of anyone else (login, logout, sessionRefresh,
+passwordChange, accountRegister, accessRequestSubmit)."""
 
 from __future__ import annotations
 
@@ -27,6 +26,7 @@ from tortoise.models import Model
 import models
 from resolvers.ids import to_global_id
 from tests.conftest import Client
+from tests.no_leaks.diary_writes import DIARY_WRITES
 from tests.no_leaks.mutations import WRITES as CORE_WRITES
 from tests.no_leaks.oracle import oracle
 from tests.no_leaks.reads import MISSING, PROBES
@@ -35,7 +35,7 @@ from tests.no_leaks.world import World
 
 RESULT = "{ __typename ... on Error { code message } }"
 # passwordReset (last) logs its target out until they choose a password: nothing comes after it
-WRITES = [*CORE_WRITES[:-1], *STAFF_WRITES, CORE_WRITES[-1]]
+WRITES = [*CORE_WRITES[:-1], *STAFF_WRITES, *DIARY_WRITES, CORE_WRITES[-1]]
 
 
 async def fingerprint(world: World) -> list[Any]:
@@ -49,6 +49,8 @@ async def fingerprint(world: World) -> list[Any]:
         await models.Homework.filter(lesson__school_class__school_id__in=schools)
         .order_by("id")
         .values_list("id", "text", "deleted_at"),
+        await models.TermGrade.filter(student_id__in=students).order_by("id").values_list("id", "value"),
+        await models.Attendance.filter(student_id__in=students).order_by("id").values_list("id", "status"),
         await models.Remark.filter(student_id__in=students).order_by("id").values_list("id", "acknowledged_at"),
         await models.AbsenceNotice.filter(student_id__in=students).order_by("id").values_list("id", "end_date"),
         await models.AbsenceNoticeItem.filter(student_id__in=students).order_by("id").values_list("id", "date"),
