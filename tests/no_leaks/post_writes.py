@@ -1,5 +1,5 @@
 """More probed mutations, those that post for a school or class: an announcement for a
-school or one of its classes, a parents' meeting for a class. Same shape as
+school or one of its classes, a parents' meeting for a class, and a change to a meeting. Same shape as
 tests/no_leaks/mutations.py."""
 
 from __future__ import annotations
@@ -57,4 +57,12 @@ POST_WRITES = [
         _posts_for,
     ),
     Write("meetingCreate", "SchoolClass", lambda w: w.classes, _meeting, _posts_for),
+    Write(
+        "meetingUpdate",
+        "Meeting",
+        lambda w: w.meetings,
+        lambda g, w, uid: f'meetingId: {g}, title: "probe", place: "Hall"',
+        # its organiser or the school's admins, while it is not cancelled
+        lambda w, uid, a, r: r.cancelled_at is None and (r.organiser_id == uid or r.school_id in a.admin_schools),
+    ),
 ]
