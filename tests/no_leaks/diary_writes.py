@@ -1,0 +1,109 @@
+"""More probed mutations, the diary writes that name a lesson or a student and pick further
+ids from the world: a class's grades, a register, a final grade, an absence notice. Same
+shape as tests/no_leaks/mutations.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import models
+from resolvers.ids import from_global_id, to_global_id
+from tests.no_leaks.mutations import Write, taught_pairs
+from tests.no_leaks.oracle import Allowed, current
+from tests.no_leaks.world import World
+
+
+def _notice(target: str, world: World, uid: int) -> str:
+    """A notice for one day past the world's notices (2 and 3 days ahead)."""
+    day = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    return f'studentId: {target}, kind: BY_DAY, from: "{day}", to: "{day}", reason: "probe"'
+
+
+def _row(world: World, rows: list[Any], target: str) -> Any:
+    """The world's row a global id names (None for the missing id)."""
+    found = from_global_id(json.loads(target))
+    return next((r for r in rows if found is not None and r.id == found[1]), None)
+
+
+def _pupil(world: World, lesson: Any) -> int | None:
+    """A student enrolled in the lesson's class on its date, if any."""
+    if lesson is None:
+        return None
+    return next((s.id for s in world.students if lesson.school_class_id in current(world, s.id, lesson.date)), None)
+
+
+def _pupil_id(target: str, world: World) -> str:
+    """The row an input names with the lesson: its pupil (the first student when it has none)."""
+    pupil = _pupil(world, _row(world, world.lessons, target))
+    return json.dumps(to_global_id("Student", pupil if pupil is not None else world.students[0].id))
+
+
+def _teaches(world: World, uid: int, lesson: Any) -> bool:
+    """Not cancelled, and the viewer gives it or is assigned to its class + subject."""
+    return lesson.status != models.LessonStatus.CANCELLED and (
+        lesson.teacher_id == uid or (lesson.school_class_id, lesson.subject_id) in taught_pairs(world, uid)
+    )
+
+
+def _grades_in(world: World, uid: int, allowed: Allowed, lesson: Any) -> bool:
+    """Its teacher grades a pupil the viewer sees, and the one giving it (a substitute) any pupil."""
+    pupil = _pupil(world, lesson)
+    return (
+        pupil is not None and _teaches(world, uid, lesson) and (lesson.teacher_id == uid or pupil in allowed["Student"])
+    )
+
+
+def _subject_for(target: str, world: World, uid: int) -> str:
+    """A subject the viewer teaches in the student's class today (else the first of the district)."""
+    student = _row(world, world.students, target)
+    classes = current(world, student.id) if student is not None else set()
+    pair = next(((c, s) for c, s in sorted(taught_pairs(world, uid)) if c in classes), None)
+    return json.dumps(to_global_id("Subject", pair[1] if pair else world.subjects[0].id))
+
+
+def _sets_final(world: World, uid: int, allowed: Allowed, student: Any) -> bool:
+    """A teacher of a subject in the class the student is in today, who sees the student."""
+    classes = current(world, student.id)
+    return (
+        uid in world.teacher_school
+        and student.id in allowed["Student"]
+        and any(c in classes for c, _ in taught_pairs(world, uid))
+    )
+
+
+DIARY_WRITES = [
+    Write(
+        "gradesCreate",
+        "Lesson",
+        lambda w: w.lessons,
+        lambda g, w, uid: f'lessonId: {g}, grades: [{{ studentId: {_pupil_id(g, w)}, value: "5" }}]',
+        _grades_in,
+    ),
+    Write(
+        "attendanceMark",
+        "Lesson",
+        lambda w: w.lessons,
+        lambda g, w, uid: f"lessonId: {g}, marks: [{{ studentId: {_pupil_id(g, w)}, status: ABSENT_UNEXCUSED }}]",
+        # the register of every pupil, whoever sees them
+        lambda w, uid, a, r: _pupil(w, r) is not None and _teaches(w, uid, r),
+    ),
+    Write(
+        "termGradeSet",
+        "Student",
+        lambda w: w.students,
+        lambda g, w, uid: f'studentId: {g}, subjectId: {_subject_for(g, w, uid)}, value: "5", reason: "probe"',
+        _sets_final,
+    ),
+    Write(
+        "absenceNoticeCreate",
+        "Student",
+        lambda w: w.students,
+        _notice,
+        # a guardian whose guardianship stands
+        lambda w, uid, a, r: any(
+            g.guardian_id == uid and g.student_id == r.id and g.revoked_at is None for g in w.guardianships
+        ),
+    ),
+]
