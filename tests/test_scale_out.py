@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,9 @@ def processes(settings: Settings, database: None) -> Iterator[list[str]]:
         "SECRET_KEY": TEST_SECRET,
         "EDIARY_ENV": "production",
         "HOST": "127.0.0.1",
+        # Production limits, counted apart from the rest of the suite's requests (which share
+        # this Redis and count the same demo teacher's mutations).
+        "EDIARY_RATE_LIMIT_NAMESPACE": f"test-scale-out-{secrets.token_hex(4)}",
     }
     logs = [tempfile.TemporaryFile() for _ in ports]  # noqa: SIM115 - closed below
     procs = [

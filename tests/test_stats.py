@@ -55,8 +55,9 @@ async def rebuilt(database: None) -> None:
 
 @pytest.fixture
 async def failing() -> AsyncIterator[list[int]]:
-    """Three students of different classes of School No. 1 failing the current term: six
-    out-of-lesson 1s of weight 10 each, through the roll-ups; removed afterwards."""
+    """Three students of different classes of School No. 1 failing the current term: enough
+    out-of-lesson 1s of weight 10 (at least six) to bring each below the pass mark, whatever
+    other tests gave them, through the roll-ups; removed afterwards."""
     school = await _school()
     term = await _term(school, 2)
     links = await models.TeachingAssignment.filter(school_class__school_id=school.id).order_by("id")
@@ -71,7 +72,18 @@ async def failing() -> AsyncIterator[list[int]]:
     created: list[models.Grade] = []
     async with in_transaction(), rollups.grades_changing([p[1] for p in picked]) as tally:
         for link, student_id in picked:
-            for _ in range(6):
+            counted = await models.Grade.filter(
+                student_id=student_id,
+                school_class_id=link.school_class_id,
+                date__gte=term.start_date,
+                date__lte=term.end_date,
+                deleted_at__isnull=True,
+            )
+            total = sum(float(g.numeric_value or 0) * g.weight for g in counted)
+            weight = sum(g.weight for g in counted)
+            # (total + 10 n) / (weight + 10 n) < pass mark  <=>  n > (total - pass * weight) / (10 (pass - 1))
+            needed = (total - school.pass_mark * weight) / (10 * (school.pass_mark - 1))
+            for _ in range(max(6, int(needed) + 1)):
                 created.append(
                     await models.Grade.create(
                         student_id=student_id,
