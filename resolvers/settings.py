@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from models import MODEL_MODULES
 
 DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
@@ -200,8 +202,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         path = Path(url[len("sqlite://") :])
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
+    connection: str | dict[str, Any] = url
+    if url.startswith("postgres://"):
+        connection = expand_db_url(url)
+        connection["credentials"]["reset"] = keep_session
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": list(MODEL_MODULES),
@@ -212,6 +218,17 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def keep_session(connection: Any) -> None:
+    """What asyncpg's pool does to a connection it takes back, instead of its default reset.
+
+    The default sends one more statement after every query the ORM makes outside a
+    transaction (``CLOSE ALL; UNLISTEN *; RESET ALL`` and the advisory-lock release): a second
+    round trip for each. Nothing here leaves session state behind: no LISTEN (the broker is
+    Redis), no session-level advisory lock, no SET outside a transaction, no cursor left open.
+    asyncpg still rolls back a transaction left open before it calls this
+    (tests/test_database_sessions.py)."""
 
 
 # For the ``tortoise`` command line (makemigrations): ``TORTOISE_ORM=resolvers.settings.TORTOISE_ORM``.
