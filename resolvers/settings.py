@@ -53,6 +53,11 @@ class Settings:
     # but each event then costs a run of its own, which at 5,000+ sockets was seen to cost p99
     # latency (bench/README.md "Parked subscriptions"). Off until that run is cheaper.
     park_subscriptions: bool = False
+    # How long a parking stream that has just delivered stays awake for more before it parks
+    # (milliseconds):
+    # events come in bursts (a teacher grading a class, a register), and a woken run costs
+    # more than a waiting one. 0 parks at once.
+    park_after_ms: int = 5000
     registrations_per_address: int = 5  # new accounts per client address per window
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
@@ -157,6 +162,7 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
     ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
     ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
+    ("park_after_ms", "EDIARY_PARK_AFTER_MS", Settings.park_after_ms),
 )
 
 
