@@ -5,17 +5,13 @@ but may not change are refused too. And for each mutation, one write the rules a
 succeed, so the probes cannot pass by refusing everything.
 
 The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py,
-diary_writes.py, reach_writes.py and post_writes.py. Not probed yet (issue 7 wants them
-all): notificationDeliveryRetry (it names a delivery, which no rule of the oracle covers
-yet); accessRequestApprove (its allowed case needs a student matching the request);
-lessonCancel (its allowed case needs a lesson without grades, which the earlier writes and
-the live probe add, and the world does not track them); the other organisation and calendar
-admin mutations (school, subject create/update, class, student, enrolment, teaching
-assignment, timetable, lesson restore/substitute, academic year, term, day off, bell
-schedule, short day, rosterImport, accountCreate) for an admin of another school. Not
-probed because they name no object of anyone else: login, logout, sessionRefresh,
-passwordChange, accountRegister, accessRequestSubmit, and notificationPreferencesSet (the
-viewer's own settings)."""
+diary_writes.py, reach_writes.py, post_writes.py and calendar_writes.py. Not probed yet
+(issue 7 wants them all): accessRequestApprove (its allowed case needs a student matching
+the request); the other organisation admin mutations (school, subject create/update, class,
+student, enrolment, teaching assignment, rosterImport, accountCreate) for an admin of
+another school. Not probed because they name no object of anyone else: login, logout,
+sessionRefresh, passwordChange, accountRegister, accessRequestSubmit, and
+notificationPreferencesSet (the viewer's own settings)."""
 
 from __future__ import annotations
 
@@ -27,6 +23,8 @@ from tortoise.models import Model
 import models
 from resolvers.ids import to_global_id
 from tests.conftest import Client
+from tests.no_leaks.calendar_writes import CALENDAR_WRITES, calendar_rows
+from tests.no_leaks.calendar_writes import refresh as refresh_calendar
 from tests.no_leaks.diary_writes import DIARY_WRITES
 from tests.no_leaks.mutations import WRITES as CORE_WRITES
 from tests.no_leaks.oracle import oracle
@@ -38,9 +36,18 @@ from tests.no_leaks.world import World
 
 RESULT = "{ __typename ... on Error { code message } }"
 # people added to a chat before anyone leaves or deletes it, a meeting changed before it is
-# cancelled; passwordReset (last) logs its target out until they choose a password: nothing
+# cancelled, a term, day off or slot changed before it is removed, a lesson cancelled before
+# it is restored; passwordReset (last) logs its target out until they choose a password: nothing
 # comes after it
-WRITES = [*REACH_WRITES, *POST_WRITES, *CORE_WRITES[:-1], *STAFF_WRITES, *DIARY_WRITES, CORE_WRITES[-1]]
+WRITES = [
+    *REACH_WRITES,
+    *POST_WRITES,
+    *CORE_WRITES[:-1],
+    *STAFF_WRITES,
+    *DIARY_WRITES,
+    *CALENDAR_WRITES,
+    CORE_WRITES[-1],
+]
 
 
 async def fingerprint(world: World) -> list[Any]:
@@ -74,6 +81,7 @@ async def fingerprint(world: World) -> list[Any]:
         await models.User.filter(id__in=users)
         .order_by("id")
         .values_list("id", "is_active", "password_hash", "must_change_password"),
+        *await calendar_rows(world),
     ]
 
 
@@ -144,6 +152,12 @@ CHANGING = (
     "users",
     "chats",
     "messages",
+    "years",
+    "terms",
+    "days_off",
+    "short_days",
+    "slots",
+    "deliveries",
 )
 
 
@@ -157,6 +171,7 @@ async def _refresh(world: World) -> None:
             setattr(world, name, [fresh[r.pk] for r in rows if r.pk in fresh])
     # and the members a chatMembersAdd brought in
     world.members = await models.ChatMember.filter(chat_id__in=[c.id for c in world.chats]).order_by("id")
+    await refresh_calendar(world)
 
 
 async def probe_allowed_writes(clients: dict[int, Client], world: World) -> None:
