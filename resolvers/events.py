@@ -148,9 +148,13 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
 
     Run by a transport that parks (``resolvers/live.py``), the stream keeps its position in
     the operation's Subscriber, returns when it is idle (parked), and a later run continues
-    from there without calling ``follow`` again. A run that delivered something first waits
-    ``park_after`` seconds for more before it parks."""
+    from there without calling ``follow`` again. A woken run that delivered something first
+    waits ``park_after`` seconds for more before it parks; the first run, whose deliveries are
+    a replay, parks at once (a thousand clients resuming after a restart must not all stay
+    awake together)."""
     subscriber = live.parking()
+    # A run woken by the broker: what it delivers is live, and more of a burst may follow.
+    woken = subscriber is not None and subscriber.following
     if subscriber is None or not subscriber.following:
         subscriber = subscriber or live.Subscriber()
         start = await follow()
@@ -188,7 +192,7 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                     continue  # something arrived while reading: read again
                 if not can_park:
                     await subscriber.arrival()
-                elif not (delivered and await _more_within(subscriber)):
+                elif not (woken and delivered and await _more_within(subscriber)):
                     # Only ids the next read can see again need remembering: a tuple of them
                     # is a few bytes where the deque is 600 and more.
                     floor = subscriber.last - LOOKBACK

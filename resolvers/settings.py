@@ -49,10 +49,10 @@ class Settings:
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     # Keep long-lived socket state out of full garbage collections (schema/sockets.py).
     freeze_collector: bool = True
-    # Park idle diary subscriptions (resolvers/live.py): about half the memory of an idle socket,
-    # but each event then costs a run of its own, which at 5,000+ sockets was seen to cost p99
-    # latency (bench/README.md "Parked subscriptions"). Off until that run is cheaper.
-    park_subscriptions: bool = False
+    # Park idle diary subscriptions (resolvers/live.py): about half the memory of an idle socket;
+    # an event then wakes its stream for a run of its own (bench/README.md "Parked
+    # subscriptions"). Off: every stream waits in a task of its own.
+    park_subscriptions: bool = True
     # How long a parking stream that has just delivered stays awake for more before it parks
     # (milliseconds):
     # events come in bursts (a teacher grading a class, a register), and a woken run costs
@@ -132,7 +132,7 @@ class Settings:
             env=mode,
             cors_origins=origins,
             freeze_collector=env.get("EDIARY_FREEZE_COLLECTOR", "1") != "0",
-            park_subscriptions=env.get("EDIARY_PARK_SUBSCRIPTIONS", "0") == "1",
+            park_subscriptions=env.get("EDIARY_PARK_SUBSCRIPTIONS", "1") != "0",
             log_format=log_format,
             metrics_enabled=env.get("METRICS_ENABLED", "0" if mode == "production" else "1") == "1",
             metrics_token=env.get("METRICS_TOKEN", ""),

@@ -49,7 +49,7 @@ def settings() -> Iterator[Settings]:
             redis_url=os.environ.get("TEST_REDIS_URL") or None,
             secret_key=TEST_SECRET,
             freeze_collector=False,
-            park_subscriptions=True,  # the suite covers parking; test_live also runs without it
+            park_subscriptions=True,  # the default; test_live also runs without it
             park_after_ms=200,  # streams park soon after their events (test_live waits longer once)
             login_failures_per_address=1000,
             logins_per_address=1000,

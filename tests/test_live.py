@@ -15,6 +15,11 @@ from tests.helpers import Socket, demo_student, gid, grade_over_http, open_socke
 EVENTS = """
 subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind grade { comment } } }
 """
+RESUMABLE = """
+subscription Resumable($studentId: ID, $after: String) {
+  diaryEvents(studentId: $studentId, after: $after) { cursor grade { comment } }
+}
+"""
 # The tasks that run a WebSocket operation: one per running operation, none per parked one.
 # (Strawberry's method names, which our handlers override: schema/websocket.py.)
 OPERATION_TASKS = ("run_operation", "handle_async_results")
@@ -134,10 +139,40 @@ async def test_a_stream_that_delivered_waits_a_moment_for_more_before_it_parks(
         view.park_after_ms = before
 
 
+async def test_a_stream_resumed_from_a_cursor_parks_right_after_its_replay(
+    server_url: str, app: Any, parent: Client, teacher: Client
+) -> None:
+    """A replay is no burst: clients resuming together (after a restart) must not all stay
+    awake for ``park_after_ms``."""
+    child = await demo_student("student")
+    view = app.state.subscriptions
+    before = view.park_after_ms
+    baseline = await settled(0)
+    view.park_after_ms = 5000
+    try:
+        first = await open_socket(server_url, parent.token)
+        await first.start(RESUMABLE, studentId=gid(child, "Student"))
+        await asyncio.sleep(0.3)
+        await grade_over_http(address(server_url), teacher.token, "seen")
+        cursor = (await first.next())["payload"]["data"]["diaryEvents"]["cursor"]
+        await first.ws.close()
+        await grade_over_http(address(server_url), teacher.token, "missed")
+        sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
+        for socket in sockets:
+            await socket.start(RESUMABLE, studentId=gid(child, "Student"), after=cursor)
+        for socket in sockets:
+            assert (await socket.next())["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "missed"
+        assert await settled(baseline) == baseline, "parked after the replay, not 5 s later"
+        for socket in sockets:
+            await socket.ws.close()
+    finally:
+        view.park_after_ms = before
+
+
 async def test_without_parking_each_subscription_waits_in_its_own_task(
     server_url: str, app: Any, parent: Client, teacher: Client
 ) -> None:
-    """EDIARY_PARK_SUBSCRIPTIONS off (the default): the same events, each idle subscription
+    """EDIARY_PARK_SUBSCRIPTIONS=0: the same events, each idle subscription
     waiting in a task of its own."""
     child = await demo_student("student")
     view = app.state.subscriptions
