@@ -229,18 +229,23 @@ def auth_unchanged(before: models.User, after: models.User) -> bool:
     return before.password_hash == after.password_hash and not after.must_change_password
 
 
-async def test_deactivation_ends_everything_and_keeps_history(
-    admin: Client, http: httpx.AsyncClient, server_url: str
-) -> None:
-    # A second guardian for a child of 5B (a class the other suites' live tests leave alone).
+async def fifth_b(http: httpx.AsyncClient, order: str) -> tuple[models.Student, Client]:
+    """A child of 5B (a class the other suites' live tests leave alone), the first or the last
+    enrolled by ``order``, and the class's maths teacher, logged in."""
     klass = await school_class("School No. 1", "5B")
-    enrolled = await models.Enrollment.filter(school_class_id=klass.id).order_by("id").first()
+    enrolled = await models.Enrollment.filter(school_class_id=klass.id).order_by(order).first()
     assert enrolled is not None
-    child = await models.Student.get(id=enrolled.student_id)
     maths = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Mathematics").select_related(
         "teacher"
     )
-    teacher = await login_as(http, maths.teacher.login)
+    return await models.Student.get(id=enrolled.student_id), await login_as(http, maths.teacher.login)
+
+
+async def test_deactivation_ends_everything_and_keeps_history(
+    admin: Client, http: httpx.AsyncClient, server_url: str
+) -> None:
+    # A second guardian for a child of 5B.
+    child, teacher = await fifth_b(http, "id")
     created, parent, password = await activated(
         admin, http, role="PARENT", fullName="Second Guardian", childIds=[gid(child, "Student")]
     )
@@ -437,14 +442,8 @@ async def test_a_deactivated_parents_stream_of_all_their_children_ends(
     admin: Client, http: httpx.AsyncClient, server_url: str
 ) -> None:
     # Without `studentId`: a child out of sight is skipped, but an account out of standing ends it.
-    klass = await school_class("School No. 1", "5B")
-    enrolled = await models.Enrollment.filter(school_class_id=klass.id).order_by("-id").first()
-    assert enrolled is not None
-    child = gid(models.Student(id=enrolled.student_id), "Student")
-    maths = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Mathematics").select_related(
-        "teacher"
-    )
-    teacher = await login_as(http, maths.teacher.login)
+    student, teacher = await fifth_b(http, "-id")
+    child = gid(student, "Student")
     created, _, password = await activated(admin, http, role="PARENT", fullName="Third Guardian", childIds=[child])
     session = await login(http, created["account"]["login"], password)
     socket = await open_socket(server_url, session["accessToken"])

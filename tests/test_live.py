@@ -4,6 +4,8 @@ while they wait, yet every event still arrives, and the client still ends them."
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +26,21 @@ subscription Resumable($studentId: ID, $after: String) {
 # (Strawberry's method names, which our handlers override: schema/websocket.py.)
 OPERATION_TASKS = ("run_operation", "handle_async_results")
 SUBSCRIPTIONS = 5
+
+
+@contextlib.contextmanager
+def view_set(app: Any, **values: object) -> Iterator[None]:
+    """The subscription view's settings (``park_subscriptions``, ``park_after_ms``) changed
+    for one test; they apply to operations started meanwhile."""
+    view = app.state.subscriptions
+    before = {name: getattr(view, name) for name in values}
+    for name, value in values.items():
+        setattr(view, name, value)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(view, name, value)
 
 
 def address(server_url: str) -> str:
@@ -114,11 +131,8 @@ async def test_a_stream_that_delivered_waits_a_moment_for_more_before_it_parks(
     """Events come in bursts: for ``park_after_ms`` after a delivery the stream waits in its run
     (a task each), so the next event of the burst costs no new run; then it parks."""
     child = await demo_student("student")
-    view = app.state.subscriptions
-    before = view.park_after_ms
     baseline = await settled(0)
-    view.park_after_ms = 1500
-    try:
+    with view_set(app, park_after_ms=1500):
         sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
         for socket in sockets:
             await socket.start(EVENTS, studentId=gid(child, "Student"))
@@ -135,8 +149,6 @@ async def test_a_stream_that_delivered_waits_a_moment_for_more_before_it_parks(
         for socket in sockets:
             assert await comment_of(socket) == "after the burst"
             await socket.ws.close()
-    finally:
-        view.park_after_ms = before
 
 
 async def test_a_stream_resumed_from_a_cursor_parks_right_after_its_replay(
@@ -145,11 +157,8 @@ async def test_a_stream_resumed_from_a_cursor_parks_right_after_its_replay(
     """A replay is no burst: clients resuming together (after a restart) must not all stay
     awake for ``park_after_ms``."""
     child = await demo_student("student")
-    view = app.state.subscriptions
-    before = view.park_after_ms
     baseline = await settled(0)
-    view.park_after_ms = 5000
-    try:
+    with view_set(app, park_after_ms=5000):
         first = await open_socket(server_url, parent.token)
         await first.start(RESUMABLE, studentId=gid(child, "Student"))
         await asyncio.sleep(0.3)
@@ -165,8 +174,6 @@ async def test_a_stream_resumed_from_a_cursor_parks_right_after_its_replay(
         assert await settled(baseline) == baseline, "parked after the replay, not 5 s later"
         for socket in sockets:
             await socket.ws.close()
-    finally:
-        view.park_after_ms = before
 
 
 async def test_without_parking_each_subscription_waits_in_its_own_task(
@@ -175,10 +182,8 @@ async def test_without_parking_each_subscription_waits_in_its_own_task(
     """EDIARY_PARK_SUBSCRIPTIONS=0: the same events, each idle subscription
     waiting in a task of its own."""
     child = await demo_student("student")
-    view = app.state.subscriptions
     baseline = await settled(0)
-    view.park_subscriptions = False
-    try:
+    with view_set(app, park_subscriptions=False):
         sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
         for socket in sockets:
             await socket.start(EVENTS, studentId=gid(child, "Student"))
@@ -188,5 +193,3 @@ async def test_without_parking_each_subscription_waits_in_its_own_task(
             assert await comment_of(socket) == "unparked"
             await socket.ws.close()
         assert await settled(baseline) == baseline
-    finally:
-        view.park_subscriptions = True
