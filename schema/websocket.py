@@ -150,8 +150,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     ) -> None:
         async for result in results:
             if isinstance(result, PreExecutionError):
-                # Refused when it went on (the account was deactivated meanwhile): the stream
-                # ends, as when the policy stops it (``complete``, nothing delivered).
+                # Refused when it went on (the operation no longer passes a pre-execution
+                # check): the stream ends, as when the policy stops it (``complete``, nothing
+                # delivered). A deactivated account is not this: the stream's own per-event
+                # check ends it (``schema/permissions.py`` lets a resumed run in).
                 await subscriber.leave()
                 return
             await operation.send_next(result)
