@@ -287,6 +287,26 @@ async def _school_life(world: World, spec: Spec, teachers: list[models.User], ta
             )
 
 
+async def _pending_requests(world: World, tag: str, now: datetime) -> None:
+    """One more pending request to each school, for a child not named in the spec: the org
+    probes approve one (or two) before others are refused or withdrawn."""
+    for i, school in enumerate(world.schools):
+        world.access_requests.append(
+            await models.AccessRequest.create(
+                applicant=world.parents[i % len(world.parents)],
+                school=school,
+                child_full_name=f"Child {i} {tag}",
+                child_birth_date=date(2016, 5, 1),
+                birth_certificate_number=f"II-AB {700000 + i}",
+                identity_document="Passport 4512 654322",
+                relation=models.GuardianRelation.FATHER,
+                consent_at=now,
+                submitted_at=now,
+                due_at=now + timedelta(hours=72),
+            )
+        )
+
+
 async def build(spec: Spec) -> World:
     tag = f"nl{next(SERIAL)}{secrets.token_hex(3)}"
     today = datetime.now(UTC).date()
@@ -296,15 +316,19 @@ async def build(spec: Spec) -> World:
     teachers = await _people(world, spec, tag, today, now)
     await _diary(world, spec, teachers, tag, today, now)
     await _school_life(world, spec, teachers, tag, now)
+    await _pending_requests(world, tag, now)
     return world
 
 
 async def tear_down(world: World) -> None:
-    """Remove the example's rows so examples (and other tests) never see each other's."""
+    """Remove the example's rows so examples (and other tests) never see each other's, with
+    those the allowed writes added: schools of the district, their students, and the people
+    given a role in them."""
     chats = [c.id for c in world.chats]
-    users = [u.id for u in world.users]
-    students = [s.id for s in world.students]
-    schools = [s.id for s in world.schools]
+    schools = list(await models.School.filter(district_id=world.district.id).values_list("id", flat=True))
+    granted = await models.RoleGrant.filter(school_id__in=schools).values_list("user_id", flat=True)
+    users = list({u.id for u in world.users} | set(granted))
+    students = list(await models.Student.filter(school_id__in=schools).values_list("id", flat=True))
     meetings = models.Meeting.filter(school_id__in=schools)
     await models.NotificationDelivery.filter(notification__user_id__in=users).delete()
     await models.Notification.filter(Q(user_id__in=users) | Q(student_id__in=students)).delete()
@@ -328,6 +352,7 @@ async def tear_down(world: World) -> None:
     await models.Attendance.filter(student_id__in=students).delete()
     await models.Homework.filter(lesson__school_class__school_id__in=schools).delete()
     await models.Lesson.filter(school_class__school_id__in=schools).delete()
+    await models.RosterKey.filter(school_id__in=schools).delete()
     await models.Guardianship.filter(student_id__in=students).delete()
     await models.Enrollment.filter(student_id__in=students).delete()
     await models.Student.filter(id__in=students).delete()

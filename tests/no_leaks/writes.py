@@ -30,6 +30,14 @@ from tests.conftest import Client
 from tests.no_leaks.diary_writes import DIARY_WRITES
 from tests.no_leaks.mutations import WRITES as CORE_WRITES
 from tests.no_leaks.oracle import oracle
+from tests.no_leaks.org_writes import (
+    APPROVE_WRITES,
+    ORG_WRITES,
+    org_fingerprint,
+    probe_allowed_gated,
+    probe_gated,
+    refresh_org,
+)
 from tests.no_leaks.post_writes import POST_WRITES
 from tests.no_leaks.reach_writes import REACH_WRITES
 from tests.no_leaks.reads import MISSING, PROBES
@@ -40,7 +48,16 @@ RESULT = "{ __typename ... on Error { code message } }"
 # people added to a chat before anyone leaves or deletes it, a meeting changed before it is
 # cancelled; passwordReset (last) logs its target out until they choose a password: nothing
 # comes after it
-WRITES = [*REACH_WRITES, *POST_WRITES, *CORE_WRITES[:-1], *STAFF_WRITES, *DIARY_WRITES, CORE_WRITES[-1]]
+WRITES = [
+    *REACH_WRITES,
+    *POST_WRITES,
+    *APPROVE_WRITES,  # before a request is refused or withdrawn
+    *CORE_WRITES[:-1],
+    *STAFF_WRITES,
+    *DIARY_WRITES,
+    *ORG_WRITES,  # enrolments and teaching assignments change: after every write whose ``may`` reads them
+    CORE_WRITES[-1],
+]
 
 
 async def fingerprint(world: World) -> list[Any]:
@@ -74,6 +91,7 @@ async def fingerprint(world: World) -> list[Any]:
         await models.User.filter(id__in=users)
         .order_by("id")
         .values_list("id", "is_active", "password_hash", "must_change_password"),
+        *await org_fingerprint(world),
     ]
 
 
@@ -129,6 +147,7 @@ async def probe_writes(client: Client, world: World, uid: int) -> None:
                 assert "Success" not in str(answer), (uid, write.name, answer)
             else:
                 assert answer == twin, (uid, write.name, target, answer, twin)
+    await probe_gated(client, world, uid)
     assert await fingerprint(world) == before, (uid, "a refused write changed something")
 
 
@@ -157,11 +176,13 @@ async def _refresh(world: World) -> None:
             setattr(world, name, [fresh[r.pk] for r in rows if r.pk in fresh])
     # and the members a chatMembersAdd brought in
     world.members = await models.ChatMember.filter(chat_id__in=[c.id for c in world.chats]).order_by("id")
+    await refresh_org(world)
 
 
 async def probe_allowed_writes(clients: dict[int, Client], world: World) -> None:
     """For each mutation, the first write the oracle allows succeeds (it changes the world, so
     this runs last)."""
+    await probe_allowed_gated(clients, world)  # first: passwordReset (last) may log its admin out
     for write in WRITES:
         await _refresh(world)
         for uid, client in clients.items():
