@@ -46,7 +46,9 @@ def first_class(world: World, uid: int) -> Any:
 
 
 def first_school(world: World, uid: int) -> int:
-    return first_class(world, uid).school_id
+    """The school of the viewer's ``first_class``."""
+    school_id: int = first_class(world, uid).school_id
+    return school_id
 
 
 def first_pupil(world: World, uid: int) -> Any:
@@ -119,13 +121,15 @@ def other_class_row(world: World, student: Any) -> Any:
 
 
 def other_class(world: World, target: str, uid: int) -> str:
+    """The class the student ``target`` names moves to (the viewer's first class for a missing one)."""
     student = _named(world.students, target)
     klass = first_class(world, uid) if student is None else other_class_row(world, student)
     return gid("SchoolClass", klass.id)
 
 
 def class_of(world: World, target: str, uid: int) -> str:
-    """The class a student named by ``target`` is enrolled in: the first of their school."""
+    """The class the student ``target`` names is enrolled into: the first of their school (the
+    viewer's first class for a missing one)."""
     student = _named(world.students, target)
     klass = (
         first_class(world, uid)
@@ -189,12 +193,11 @@ def subject_fields(taught: bool) -> Callable[[str, World, int], str]:
         found = from_global_id(json.loads(target))
         subject = found[1] if found else MISSING
         teachers = _teachers_of(world, klass.school_id)
-        fits = (
-            (lambda t: _removable(world, t, klass.id, subject))
-            if taught
-            else (lambda t: not _assigned(world, t, klass.id, subject))
-        )
-        teacher = next((t for t in teachers if fits(t)), teachers[0])
+        if taught:
+            fits = [t for t in teachers if _removable(world, t, klass.id, subject)]
+        else:
+            fits = [t for t in teachers if not _assigned(world, t, klass.id, subject)]
+        teacher = (fits or teachers)[0]
         return f"teacherId: {gid('User', teacher)}, classId: {gid('SchoolClass', klass.id)}, subjectId: {target}"
 
     return fields
@@ -210,12 +213,11 @@ def teacher_fields(taught: bool) -> Callable[[str, World, int], str]:
         found = from_global_id(json.loads(target))
         teacher = found[1] if found else MISSING
         subjects = _subjects_of(world, klass.school_id, live=not taught)
-        fits = (
-            (lambda s: _removable(world, teacher, klass.id, s.id))
-            if taught
-            else (lambda s: not _assigned(world, teacher, klass.id, s.id))
-        )
-        subject = next((s for s in subjects if fits(s)), (subjects or world.subjects)[0])
+        if taught:
+            fits = [s for s in subjects if _removable(world, teacher, klass.id, s.id)]
+        else:
+            fits = [s for s in subjects if not _assigned(world, teacher, klass.id, s.id)]
+        subject = (fits or subjects or world.subjects)[0]
         return f"teacherId: {target}, classId: {gid('SchoolClass', klass.id)}, subjectId: {gid('Subject', subject.id)}"
 
     return fields
@@ -280,11 +282,16 @@ def approves(world: World, uid: int, student: Any) -> bool:
     )
 
 
+# --- the rest of an input -----------------------------------------------------------
+
+
 def day(offset: int = 0) -> str:
+    """Today (or ``offset`` days on), as a GraphQL Date literal."""
     return json.dumps((today() + timedelta(days=offset)).isoformat())
 
 
 def runs(world: World, uid: int) -> bool:
+    """The viewer runs the school of their first class (``first_class``)."""
     return first_school(world, uid) in administered(world, uid)
 
 
@@ -301,6 +308,7 @@ def year(world: World) -> str:
 
 
 def roster(world: World) -> str:
+    """A roster file of one new teacher (a login of this world's own), as a GraphQL string."""
     return json.dumps(f"type,full_name,login\nteacher,Probe Teacher,probe.{world.tag}\n")
 
 

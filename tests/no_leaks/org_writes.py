@@ -6,15 +6,15 @@ its district's admins' (everyone else is FORBIDDEN, as for a missing id), and an
 school's object answers exactly as a missing id of its kind.
 
 A mutation naming several objects has a row per kind it names (a class of another school
-named with a student the viewer runs, say): the other ids are picked so that only the
-probed one can be wrong. Naming a teacher is probed over the world's teachers only (a
-non-teacher is refused by the same rule, "not a teacher of the school", whoever they are).
-``schoolCreate`` names no object at all (its district is the viewer's own): it is probed in
-``probe_gated`` instead, as "not allowed for this role"."""
+named with a student the viewer runs, say): the other ids are picked (in org_rules.py, with
+the rules the ``may`` read) so that only the probed one can be wrong.
+Naming a teacher is probed over the world's teachers only (a non-teacher is refused by the
+same rule, "not a teacher of the school", whoever they are). ``schoolCreate`` names no
+object at all (its district is the viewer's own): it is probed in ``probe_gated`` instead,
+as "not allowed for this role"."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +59,7 @@ from tests.no_leaks.world import World
 RESULT = "{ __typename ... on Error { code message } }"
 
 
+# run before accessRequestRefuse and accessRequestWithdraw in the allowed pass, while requests are pending
 APPROVE_WRITES = [
     Write(
         "accessRequestApprove",
@@ -114,7 +115,7 @@ ORG_WRITES = [
         "User",
         teachers,
         lambda g, w, uid: (
-            f"schoolId: {gid('School', first_school(w, uid))}, gradeLevel: 6, letter: {json.dumps('R')}, "
+            f'schoolId: {gid("School", first_school(w, uid))}, gradeLevel: 6, letter: "R", '
             f"academicYear: {year(w)}, homeroomTeacherId: {g}"
         ),
         # a teacher of the school leads the new class

@@ -5,17 +5,15 @@ but may not change are refused too. And for each mutation, one write the rules a
 succeed, so the probes cannot pass by refusing everything.
 
 The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py,
-diary_writes.py, reach_writes.py and post_writes.py. Not probed yet (issue 7 wants them
-all): notificationDeliveryRetry (it names a delivery, which no rule of the oracle covers
-yet); accessRequestApprove (its allowed case needs a student matching the request);
-lessonCancel (its allowed case needs a lesson without grades, which the earlier writes and
-the live probe add, and the world does not track them); the other organisation and calendar
-admin mutations (school, subject create/update, class, student, enrolment, teaching
-assignment, timetable, lesson restore/substitute, academic year, term, day off, bell
-schedule, short day, rosterImport, accountCreate) for an admin of another school. Not
-probed because they name no object of anyone else: login, logout, sessionRefresh,
-passwordChange, accountRegister, accessRequestSubmit, and notificationPreferencesSet (the
-viewer's own settings)."""
+diary_writes.py, reach_writes.py, post_writes.py and org_writes.py (which also probes
+schoolCreate, naming no object, as refused by role alike). Not probed yet (issue 7 wants
+them all): notificationDeliveryRetry (it names a delivery, which no rule of the oracle
+covers yet); lessonCancel (its allowed case needs a lesson without grades, which the earlier
+writes and the live probe add, and the world does not track them); the other calendar admin
+mutations (timetable, lesson restore/substitute, academic year, term, day off, bell
+schedule, short day) for an admin of another school. Not probed because they name no object
+of anyone else: login, logout, sessionRefresh, passwordChange, accountRegister,
+accessRequestSubmit, and notificationPreferencesSet (the viewer's own settings)."""
 
 from __future__ import annotations
 
