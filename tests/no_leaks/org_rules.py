@@ -39,6 +39,12 @@ def administered(world: World, uid: int) -> set[int]:
     return {s.id for s in world.schools if world.school_admin.get(uid) == s.id or uid in world.district_admins}
 
 
+def school_of(world: World, target: str) -> int | None:
+    """The id of the school ``target`` names, if it is one of the world's."""
+    school = _named(world.schools, target)
+    return None if school is None else int(school.id)
+
+
 def first_class(world: World, uid: int) -> Any:
     """The first class of a school the viewer runs (the first of the district for anyone else)."""
     run = administered(world, uid)
@@ -69,13 +75,18 @@ def _assigned(world: World, teacher: int, klass: int, subject: int) -> bool:
     return any((a.teacher_id, a.school_class_id, a.subject_id) == (teacher, klass, subject) for a in world.assignments)
 
 
+# the world's timetable slots as the allowed pass last read them (by world tag): a calendar
+# write may have added one that keeps a teaching assignment
+TIMETABLE: dict[str, list[Any]] = {}
+
+
 def _in_timetable(world: World, teacher: int, klass: int, subject: int) -> bool:
-    """A slot from today on that has the teacher give the subject to the class (a world with
-    slots keeps them as ``slots``)."""
+    """A slot from today on that has the teacher give the subject to the class (the slots
+    read in the allowed pass, else those the world was built with, if it keeps any)."""
     return any(
         (s.teacher_id, s.school_class_id, s.subject_id) == (teacher, klass, subject)
         and (s.valid_to is None or s.valid_to >= today())
-        for s in getattr(world, "slots", [])
+        for s in TIMETABLE.get(world.tag, getattr(world, "slots", []))
     )
 
 
@@ -303,8 +314,11 @@ def teachers(world: World) -> list[Any]:
     return [u for u in world.users if u.id in world.teacher_school]
 
 
-def year(world: World) -> str:
-    return json.dumps(f"Y {world.tag}")  # every school's year has this name
+def year(world: World, school_id: int | None) -> str:
+    """The name of a school's academic year (the first of the district's for no school), as
+    the world last read it (a calendar write may rename one)."""
+    found = next((y for y in world.years if y.school_id == school_id), world.years[0])
+    return json.dumps(found.name)
 
 
 def roster(world: World) -> str:

@@ -24,6 +24,7 @@ from tests.conftest import Client
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.org_rules import (
     PENDING,
+    TIMETABLE,
     approves,
     assigns,
     child_for,
@@ -46,6 +47,7 @@ from tests.no_leaks.org_rules import (
     pending_for,
     roster,
     runs,
+    school_of,
     subject_fields,
     taken_pair,
     teacher_fields,
@@ -107,7 +109,7 @@ ORG_WRITES = [
         "classCreate",
         "School",
         lambda w: w.schools,
-        lambda g, w, uid: f'schoolId: {g}, gradeLevel: 6, letter: "P", academicYear: {year(w)}',
+        lambda g, w, uid: f'schoolId: {g}, gradeLevel: 6, letter: "P", academicYear: {year(w, school_of(w, g))}',
         lambda w, uid, a, r: r.id in a.admin_schools,
     ),
     Write(
@@ -116,7 +118,7 @@ ORG_WRITES = [
         teachers,
         lambda g, w, uid: (
             f'schoolId: {gid("School", first_school(w, uid))}, gradeLevel: 6, letter: "R", '
-            f"academicYear: {year(w)}, homeroomTeacherId: {g}"
+            f"academicYear: {year(w, first_school(w, uid))}, homeroomTeacherId: {g}"
         ),
         # a teacher of the school leads the new class
         lambda w, uid, a, r: runs(w, uid) and is_teacher_of(w, r, first_school(w, uid)),
@@ -316,13 +318,14 @@ async def probe_allowed_gated(clients: dict[int, Client], world: World) -> None:
 async def refresh_org(world: World) -> None:
     """The rows the allowed org writes change and their ``may`` reads, as they are now: the
     enrolments (a transfer opens one), teaching assignments, guardianships (an approval adds
-    one) and classes (a homeroom teacher)."""
+    one), classes (a homeroom teacher) and the timetable (which keeps an assignment)."""
     students = [s.id for s in world.students]
     classes = {c.id: c for c in await models.SchoolClass.filter(id__in=[c.id for c in world.classes])}
     world.classes = [classes[c.id] for c in world.classes]
     world.enrollments = await models.Enrollment.filter(student_id__in=students).order_by("id")
     world.assignments = await models.TeachingAssignment.filter(school_class_id__in=list(classes)).order_by("id")
     world.guardianships = await models.Guardianship.filter(student_id__in=students).order_by("id")
+    TIMETABLE[world.tag] = await models.TimetableSlot.filter(school_class_id__in=list(classes))
 
 
 async def org_fingerprint(world: World) -> list[Any]:
