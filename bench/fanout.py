@@ -261,10 +261,12 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
                 rss = server.rss_kib()
                 receiver.start()
                 frames_before = receiver.frames
+                cpu_before = server.cpu_seconds()
                 with _no_gc_here():
                     posted = await _post(writer, receiver, children, args.rate, args.seconds)
                     expected = sum(recipients[children[n % len(children)].id] for n in range(posted))
                     await _until(lambda: len(receiver.latencies) >= expected, 5)  # noqa: B023 - awaited here
+                cpu = server.cpu_seconds() - cpu_before
                 first_sent = min((x[0] for x in receiver.samples), default=0.0)
                 slowest = sorted(receiver.samples, key=lambda x: -x[1])[:10]
                 steps.append(
@@ -279,6 +281,7 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
                         "expected_deliveries": expected,
                         "frames": receiver.frames - frames_before,
                         **_summary(receiver.latencies),
+                        "server_cpu_ms_per_delivery": round(cpu * 1000 / max(len(receiver.latencies), 1), 3),
                         "server_rss_kib": rss,
                         "broken_connections": len(pool.broken()),
                     }
@@ -414,14 +417,15 @@ def _targeted(t: dict[str, Any], rate: float) -> list[str]:
         f"{t['active_families']} guardians (1 device each) receive the grades ({t['recipients_per_event']} sockets"
         f" per event); the other connections are {t['idle_families']} guardians' idle devices.",
         "",
-        "| connections | step | open s | events | deliveries/expected | p50 ms | p99 ms | max ms | server RSS MiB |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| connections | step | open s | events | deliveries/expected | p50 ms | p99 ms | max ms | server CPU ms"
+        " / delivery | server RSS MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in t["steps"]:
         lines.append(
             f"| {s['connections']} | {s['direction']} | {s['open_seconds']} | {s['events']} |"
             f" {s['deliveries']}/{s['expected_deliveries']} | {s.get('p50_ms', '-')} | {s.get('p99_ms', '-')} |"
-            f" {s.get('max_ms', '-')} | {s['server_rss_kib'] / 1024:.0f} |"
+            f" {s.get('max_ms', '-')} | {s.get('server_cpu_ms_per_delivery', '-')} | {s['server_rss_kib'] / 1024:.0f} |"
         )
     if "stopped" in t:
         lines.append(f"\nstopped: {t['stopped']}")

@@ -80,7 +80,9 @@ async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
         raise InvalidCredentials("Wrong login or password.", "INVALID_CREDENTIALS")
     if not user.is_active:
         raise InvalidCredentials("This account is deactivated. Ask your school.", "ACCOUNT_DEACTIVATED")
-    await models.LoginAttempt.filter(login=name).delete()
+    # Only this address's failures are forgiven: a stranger's guesses from elsewhere still count
+    # against them (and towards the limit from everywhere) when the owner logs in meanwhile.
+    await models.LoginAttempt.filter(login=name, address=ctx.viewer.address[:64]).delete()
     async with in_transaction():
         pair = await auth.issue_token_pair(ctx.settings, user)
         await audit.record(

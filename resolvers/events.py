@@ -108,7 +108,9 @@ async def diary_events(ctx: Context, student_id: str | None, after: str | None) 
                 scope = policy.live(policy.visible_students(ctx.viewer), ctx.viewer)
                 visible = await scope.filter(id=row.student_id).exists()
             if not visible:
-                return None if explicit else False  # the one student followed is gone: end the stream
+                # The one student followed is gone, or the account is deactivated or reset: the
+                # stream ends. One child of several gone: its events are skipped.
+                return None if explicit or not await policy.in_good_standing(ctx.viewer) else False
             return ("family", family) if family is not None else ("user", ctx.viewer.user_id)
 
         return Follow([student_topic(i) for i in ids], Q(student_id__in=ids), last, allowed)
@@ -127,7 +129,7 @@ async def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncI
             raise BadUserInput("No such class among those you teach.", argument="classId")
 
         async def allowed(row: models.OutboxEvent) -> Hashable | bool | None:
-            if not await policy.live(policy.followable_classes(ctx.viewer), ctx.viewer).filter(id=pk).exists():
+            if not await policy.still_follows_class(ctx.viewer, pk):
                 return None
             return ("user", ctx.viewer.user_id)
 
@@ -146,7 +148,8 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
 
     Run by a transport that parks (``resolvers/live.py``), the stream keeps its position in
     the operation's Subscriber, returns when it is idle (parked), and a later run continues
-    from there without calling ``follow`` again."""
+    from there without calling ``follow`` again. A run that delivered something first waits
+    ``park_after`` seconds for more before it parks."""
     subscriber = live.parking()
     if subscriber is None or not subscriber.following:
         subscriber = subscriber or live.Subscriber()
@@ -158,6 +161,7 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
     mine, allowed = subscriber.mine, subscriber.allowed
     assert mine is not None
     assert allowed is not None
+    delivered = False
     try:
         while True:
             subscriber.arrived()  # what the read below covers (raises if the broker gave up)
@@ -177,11 +181,14 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                 if verdict is not False:
                     ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
                     metrics.EVENTS_DELIVERED.inc()
+                    delivered = True
                     yield Delivery(row, (row.id, verdict))
             if len(rows) < BATCH:
                 if subscriber.qsize():
                     continue  # something arrived while reading: read again
-                if can_park:
+                if not can_park:
+                    await subscriber.arrival()
+                elif not (delivered and await _more_within(subscriber)):
                     # Only ids the next read can see again need remembering: a tuple of them
                     # is a few bytes where the deque is 600 and more.
                     floor = subscriber.last - LOOKBACK
@@ -190,7 +197,6 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                     ctx.viewer.forget()
                     subscriber.parked = True
                     return
-                await subscriber.arrival()
     except SlowConsumer:
         await disconnect_slow_consumer(ctx)
         raise StreamInterrupted() from None
@@ -199,6 +205,20 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
     finally:
         if not subscriber.parked and subscriber.subscription is not None:
             await subscriber.subscription.aclose()
+
+
+async def _more_within(subscriber: live.Subscriber) -> bool:
+    """Whether a message announces something new within the Subscriber's ``park_after``
+    seconds: a stream that has just delivered waits that long before it parks, since events
+    come in bursts."""
+    if subscriber.park_after <= 0:
+        return False
+    try:
+        async with asyncio.timeout(subscriber.park_after):
+            await subscriber.arrival()
+    except TimeoutError:
+        return False
+    return True
 
 
 async def subscribe(ctx: Context, *topics: str, inbox: Inbox | None = None) -> Subscription:

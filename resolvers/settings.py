@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from models import MODEL_MODULES
 
 DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
@@ -51,6 +53,11 @@ class Settings:
     # but each event then costs a run of its own, which at 5,000+ sockets was seen to cost p99
     # latency (bench/README.md "Parked subscriptions"). Off until that run is cheaper.
     park_subscriptions: bool = False
+    # How long a parking stream that has just delivered stays awake for more before it parks
+    # (milliseconds):
+    # events come in bursts (a teacher grading a class, a register), and a woken run costs
+    # more than a waiting one. 0 parks at once.
+    park_after_ms: int = 5000
     registrations_per_address: int = 5  # new accounts per client address per window
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
@@ -155,6 +162,7 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
     ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
     ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
+    ("park_after_ms", "EDIARY_PARK_AFTER_MS", Settings.park_after_ms),
 )
 
 
@@ -200,8 +208,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         path = Path(url[len("sqlite://") :])
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
+    connection: str | dict[str, Any] = url
+    if url.startswith("postgres://"):
+        connection = expand_db_url(url)
+        connection["credentials"]["reset"] = keep_session
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": list(MODEL_MODULES),
@@ -212,6 +224,17 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def keep_session(connection: Any) -> None:
+    """What asyncpg's pool does to a connection it takes back, instead of its default reset.
+
+    The default sends one more statement after every query the ORM makes outside a
+    transaction (``CLOSE ALL; UNLISTEN *; RESET ALL`` and the advisory-lock release): a second
+    round trip for each. Nothing here leaves session state behind: no LISTEN (the broker is
+    Redis), no session-level advisory lock, no SET outside a transaction, no cursor left open.
+    asyncpg still rolls back a transaction left open before it calls this
+    (tests/test_database_sessions.py)."""
 
 
 # For the ``tortoise`` command line (makemigrations): ``TORTOISE_ORM=resolvers.settings.TORTOISE_ORM``.

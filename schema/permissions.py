@@ -10,6 +10,7 @@ from graphql import OperationType
 from strawberry.permission import BasePermission
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from resolvers import live
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 
@@ -53,6 +54,12 @@ class IsAuthenticated(BasePermission):
         if not viewer.authenticated:
             return False
         if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
+            subscriber = live.parking()
+            if subscriber is not None and subscriber.following:
+                # A parked diary stream going on (``resolvers/live.py``): it was let in when it
+                # started, and it re-checks the account's standing with every event it
+                # delivers, in the same statement as its scope (``policy.live``).
+                return True
             # A socket's context outlives requests: read the account afresh for each subscription.
             account = await viewer.account(refresh=True)
         else:  # the request's loader, so that `viewer { user }` is not read twice

@@ -433,6 +433,33 @@ async def test_school_accounts_statements_do_not_grow(
 CLASS_EVENTS = "subscription C($classId: ID!) { classEvents(classId: $classId) { kind grade { comment } } }"
 
 
+async def test_a_deactivated_parents_stream_of_all_their_children_ends(
+    admin: Client, http: httpx.AsyncClient, server_url: str
+) -> None:
+    # Without `studentId`: a child out of sight is skipped, but an account out of standing ends it.
+    klass = await school_class("School No. 1", "5B")
+    enrolled = await models.Enrollment.filter(school_class_id=klass.id).order_by("-id").first()
+    assert enrolled is not None
+    child = gid(models.Student(id=enrolled.student_id), "Student")
+    maths = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Mathematics").select_related(
+        "teacher"
+    )
+    teacher = await login_as(http, maths.teacher.login)
+    created, _, password = await activated(admin, http, role="PARENT", fullName="Third Guardian", childIds=[child])
+    session = await login(http, created["account"]["login"], password)
+    socket = await open_socket(server_url, session["accessToken"])
+    await socket.start(EVENTS)
+    await asyncio.sleep(0.2)
+    grade = {"studentId": child, "lessonId": gid(await past_lesson("5B", "Mathematics"), "Lesson"), "value": "5"}
+    await teacher.data(GRADE, input={**grade, "comment": "seen"})
+    assert (await socket.next())["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "seen"
+    await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left")
+    await teacher.data(GRADE, input={**grade, "comment": "not seen"})
+    assert (await socket.next())["type"] == "complete"
+    await socket.ws.close()
+    await models.Guardianship.filter(guardian__login=created["account"]["login"]).delete()
+
+
 async def test_a_deactivated_teachers_class_feed_ends(admin: Client, http: httpx.AsyncClient, server_url: str) -> None:
     klass = await school_class("School No. 1", "5B")
     maths = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Mathematics").select_related(

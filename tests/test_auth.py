@@ -119,6 +119,8 @@ async def test_a_strangers_failures_do_not_lock_the_owner_out(settings: Settings
             assert (await _login(Client(stranger), "locked.out", "guess"))["code"] == "INVALID_CREDENTIALS"
         assert (await _login(Client(stranger), "locked.out", "demo"))["code"] == "RATE_LIMITED"
         assert "accessToken" in await _login(Client(owner), "locked.out", "demo")
+        # The owner's success forgives the owner's own address only: the stranger stays locked.
+        assert (await _login(Client(stranger), "locked.out", "guess"))["code"] == "RATE_LIMITED"
 
 
 async def test_failures_spread_over_addresses_are_limited_per_login(settings: Settings, database: None) -> None:

@@ -103,6 +103,37 @@ async def test_a_parked_subscription_stopped_by_the_client_gets_nothing_more(
         await socket.ws.close()
 
 
+async def test_a_stream_that_delivered_waits_a_moment_for_more_before_it_parks(
+    server_url: str, app: Any, parent: Client, teacher: Client
+) -> None:
+    """Events come in bursts: for ``park_after_ms`` after a delivery the stream waits in its run
+    (a task each), so the next event of the burst costs no new run; then it parks."""
+    child = await demo_student("student")
+    view = app.state.subscriptions
+    before = view.park_after_ms
+    baseline = await settled(0)
+    view.park_after_ms = 1500
+    try:
+        sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
+        for socket in sockets:
+            await socket.start(EVENTS, studentId=gid(child, "Student"))
+        await asyncio.sleep(0.3)
+        assert await settled(baseline) == baseline, "a new stream with nothing to deliver parks at once"
+        for n in range(2):
+            await grade_over_http(address(server_url), teacher.token, f"burst {n}")
+            for socket in sockets:
+                assert await comment_of(socket) == f"burst {n}"
+            assert operation_tasks() == baseline + SUBSCRIPTIONS, "awake for the rest of the burst"
+        await asyncio.sleep(1.5)
+        assert await settled(baseline) == baseline, "parked once the burst is over"
+        await grade_over_http(address(server_url), teacher.token, "after the burst")
+        for socket in sockets:
+            assert await comment_of(socket) == "after the burst"
+            await socket.ws.close()
+    finally:
+        view.park_after_ms = before
+
+
 async def test_without_parking_each_subscription_waits_in_its_own_task(
     server_url: str, app: Any, parent: Client, teacher: Client
 ) -> None:

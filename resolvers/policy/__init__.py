@@ -120,6 +120,7 @@ from resolvers.policy.writes import (
     gradable_students,
     register_readable,
     require_role,
+    still_follows_class,
 )
 
 __all__ = [
@@ -167,6 +168,7 @@ __all__ = [
     "school_people",
     "staffed_meetings",
     "stats_schools",
+    "still_follows_class",
     "visible_absence_notices",
     "visible_academic_years",
     "visible_access_requests",

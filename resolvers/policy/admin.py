@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from tortoise.expressions import Q, RawSQL, Subquery
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -93,10 +94,13 @@ M = TypeVar("M", bound=Model)
 
 def live(scope: QuerySet[M], viewer: Viewer) -> QuerySet[M]:
     """``scope``, empty once the viewer's account is deactivated or waiting for a password
-    change: what a live stream re-checks before every event, in the same one statement (the
-    id is an integer, never text from a client)."""
-    standing = RawSQL(
-        f"(SELECT COUNT(*) FROM user_account WHERE id = {int(_uid(viewer))} "
-        "AND is_active = TRUE AND must_change_password = FALSE)"
-    )
-    return scope.annotate(viewer_standing=standing).filter(viewer_standing=1)
+    change: what a live stream re-checks before every event, in the same one statement. The
+    id is a parameter, so every viewer's statement has the same text (one prepared statement
+    on each PostgreSQL connection, not one per viewer)."""
+    standing = models.User.filter(id=_uid(viewer), is_active=True, must_change_password=False)
+    return scope.annotate(viewer_standing=count_of(standing)).filter(viewer_standing=1)
+
+
+def count_of(rows: QuerySet[Any]) -> Subquery:
+    """How many ``rows`` there are, as a term of another statement."""
+    return Subquery(rows.annotate(counted=Count("id")).values("counted"))

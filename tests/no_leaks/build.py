@@ -11,6 +11,7 @@ import models
 from tests.no_leaks.world import (
     AUDIENCES,
     CLASSES_PER_SCHOOL,
+    PERIODS,
     SERIAL,
     SUBJECTS_PER_SCHOOL,
     TRANSFER_DAYS_AGO,
@@ -307,6 +308,60 @@ async def _pending_requests(world: World, tag: str, now: datetime) -> None:
         )
 
 
+async def _calendar(world: World, spec: Spec, tag: str, today: date) -> None:
+    """Each school's calendar ahead of today (past days and the world's lessons stay as they are)."""
+    for school, year, (holiday, shortened) in zip(world.schools, world.years, spec.calendar, strict=True):
+        world.terms.append(  # after every school's first term: ``world.terms[i]`` stays school i's first
+            await models.Term.create(
+                academic_year=year,
+                school=school,
+                name="Term 2",
+                number=2,
+                start_date=today + timedelta(days=61),
+                end_date=today + timedelta(days=100),
+            )
+        )
+        variants = [(models.BellVariant.REGULAR, 55, 45)]
+        if shortened:
+            variants.append((models.BellVariant.SHORTENED, 40, 30))
+            world.shortened.add(school.id)
+            world.short_days.append(
+                await models.ShortDay.create(school=school, date=today + timedelta(days=7), name=f"Short {tag}")
+            )
+        await models.BellPeriod.bulk_create(
+            [
+                models.BellPeriod(
+                    school=school,
+                    variant=variant,
+                    number=n,
+                    start_minute=480 + (n - 1) * step,
+                    end_minute=480 + (n - 1) * step + length,
+                )
+                for variant, step, length in variants
+                for n in range(1, PERIODS + 1)
+            ]
+        )
+        if holiday:
+            day = today + timedelta(days=40)
+            world.days_off.append(
+                await models.DayOff.create(
+                    school=school, kind=models.DayOffKind.HOLIDAY, name=f"Holiday {tag}", start_date=day, end_date=day
+                )
+            )
+    # one weekday + period per slot in the whole world: no two slots collide
+    for i, assignment in enumerate(a for a, slot in zip(world.assignments, spec.slots, strict=True) if slot):
+        world.slots.append(
+            await models.TimetableSlot.create(
+                school_class_id=assignment.school_class_id,
+                subject_id=assignment.subject_id,
+                teacher_id=assignment.teacher_id,
+                weekday=1 + i % 5,
+                period=1 + i // 5,
+                valid_from=today - timedelta(days=30),
+            )
+        )
+
+
 async def build(spec: Spec) -> World:
     tag = f"nl{next(SERIAL)}{secrets.token_hex(3)}"
     today = datetime.now(UTC).date()
@@ -317,6 +372,7 @@ async def build(spec: Spec) -> World:
     await _diary(world, spec, teachers, tag, today, now)
     await _school_life(world, spec, teachers, tag, now)
     await _pending_requests(world, tag, now)
+    await _calendar(world, spec, tag, today)
     return world
 
 
@@ -352,6 +408,10 @@ async def tear_down(world: World) -> None:
     await models.Attendance.filter(student_id__in=students).delete()
     await models.Homework.filter(lesson__school_class__school_id__in=schools).delete()
     await models.Lesson.filter(school_class__school_id__in=schools).delete()
+    await models.TimetableSlot.filter(school_class__school_id__in=schools).delete()
+    await models.DayOff.filter(school_id__in=schools).delete()
+    await models.ShortDay.filter(school_id__in=schools).delete()
+    await models.BellPeriod.filter(school_id__in=schools).delete()
     await models.RosterKey.filter(school_id__in=schools).delete()
     await models.Guardianship.filter(student_id__in=students).delete()
     await models.Enrollment.filter(student_id__in=students).delete()

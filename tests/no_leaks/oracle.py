@@ -149,6 +149,10 @@ def oracle(world: World, uid: int) -> Allowed:
         },
         "Chat": chats,
         "ChatMessage": {m.id for m in world.messages if m.chat_id in chats},
+        # a school's calendar for all who see the school; a class's timetable for all who see the class
+        "DayOff": {d.id for d in world.days_off if d.school_id in schools},
+        "ShortDay": {d.id for d in world.short_days if d.school_id in schools},
+        "TimetableSlot": {x.id for x in world.slots if x.school_class_id in classes},
     }
     return Allowed(
         ids=ids,

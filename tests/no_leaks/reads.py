@@ -5,8 +5,7 @@ Public by design and not probed: ``schoolDirectory`` (the names of all schools, 
 family picks the school to apply to) and, under a visible school, its bell schedule, short
 days, days off, subjects, terms and academic years (a school's calendar, the same for all
 who see the school). ``viewer.user``, ``roles``, ``notificationPreferences``,
-``unreadNotificationCount`` and ``unreadChatMessages`` are the viewer's own. ``School.timetable``
-goes through the same class scope as ``School.classes`` (the world has no slots)."""
+``unreadNotificationCount`` and ``unreadChatMessages`` are the viewer's own."""
 
 from __future__ import annotations
 
@@ -51,6 +50,9 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("NotificationDelivery", world.deliveries),
         ("Chat", world.chats),
         ("ChatMessage", world.messages),
+        ("DayOff", world.days_off),
+        ("ShortDay", world.short_days),
+        ("TimetableSlot", world.slots),
     ]
     return [(kind, row.id) for kind, rows in kinds for row in rows]
 
@@ -168,7 +170,7 @@ def check_class(world: World, uid: int, allowed: Allowed, c: Any, result: dict[s
 
 
 SCHOOL = (
-    "... on School { classes { id } stats { grades atRisk { student { id } } }"
+    "... on School { classes { id } timetable { id } stats { grades atRisk { student { id } } }"
     " accounts(first: 100) { edges { node { user { id } } } } auditLog(first: 1) { pageInfo { hasNextPage } }"
     " accessRequests(first: 100) { edges { node { id } } } }"
 )
@@ -184,6 +186,9 @@ def check_school(world: World, uid: int, allowed: Allowed, school: Any, result: 
     PROBES["School.classes"] += len(world.classes)
     mine = {c.id for c in world.classes if c.school_id == school.id}
     assert _ids(result["classes"]) == _theirs("SchoolClass", mine & allowed["SchoolClass"]), where
+    PROBES["School.timetable"] += len(world.slots)
+    slots = {x.id for x in world.slots if x.school_class_id in mine}
+    assert _ids(result["timetable"]) == _theirs("TimetableSlot", slots & allowed["TimetableSlot"]), where
     PROBES["School.stats"] += 1
     assert (result["stats"] is not None) == (school.id in allowed.stats), where
     if result["stats"] is not None:

@@ -6,7 +6,10 @@ login (some transferred mid-year to another class, possibly of another school), 
 children in several schools (some guardianships revoked), a school admin, sometimes a
 district admin, lessons, grades, final grades, homework (some removed), remarks, absence
 notices, announcements for random audiences, meetings with invited classes, access requests,
-notifications about random students, and chats with members (some removed; the first standing one is its admin)."""
+notifications about random students, and chats with members (some removed; the first standing one is its admin).
+And each school's calendar ahead of today: a second term, bells (REGULAR, and sometimes
+SHORTENED with a short day), sometimes a holiday, and weekly timetable slots for some
+teaching assignments (their lessons are not generated: the world's lessons stay its own)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import models
 CLASSES_PER_SCHOOL = 2
 SUBJECTS_PER_SCHOOL = 2
 TRANSFER_DAYS_AGO = 20
+PERIODS = 6  # of each bell schedule; the world's slots use the first two
 AUDIENCES = list(models.Audience)
 SERIAL = itertools.count()
 
@@ -49,6 +53,8 @@ class Spec:
     notifications: list[tuple[int, int | None]]  # (user, about this student)
     chats: list[tuple[int, list[tuple[int, bool]]]]  # (school, [(user, removed)])
     live_grade: tuple[int, int]  # (student, lesson): the grade given while parents are subscribed
+    calendar: list[tuple[bool, bool]]  # per school: (a holiday, SHORTENED bells and a short day)
+    slots: list[bool]  # per teaching assignment: a weekly timetable slot
 
 
 def _local(teacher_schools: list[int], school: int) -> list[int]:
@@ -157,6 +163,8 @@ def specs(draw: st.DrawFn) -> Spec:
         ),
         chats=chats,
         live_grade=(draw(st.integers(0, students - 1)), draw(st.integers(0, lessons - 1))),
+        calendar=[(draw(st.booleans()), draw(st.booleans())) for _ in range(schools)],
+        slots=[draw(st.booleans()) for _ in assignments],
     )
 
 
@@ -196,6 +204,11 @@ class World:
     chats: list[models.Chat] = field(default_factory=list)
     members: list[models.ChatMember] = field(default_factory=list)
     messages: list[models.Message] = field(default_factory=list)
+    days_off: list[models.DayOff] = field(default_factory=list)
+    short_days: list[models.ShortDay] = field(default_factory=list)
+    shortened: set[int] = field(default_factory=set)  # schools with a SHORTENED bell schedule
+    slots: list[models.TimetableSlot] = field(default_factory=list)
+    held: set[int] = field(default_factory=set)  # lessons found holding grades or marks (allowed writes add some)
 
     def guardians(self) -> list[models.Guardianship]:
         """The guardianships that stand (not revoked)."""

@@ -5,15 +5,11 @@ but may not change are refused too. And for each mutation, one write the rules a
 succeed, so the probes cannot pass by refusing everything.
 
 The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py,
-diary_writes.py, reach_writes.py, post_writes.py and org_writes.py (which also probes
-schoolCreate, naming no object, as refused by role alike). Not probed yet (issue 7 wants
-them all): notificationDeliveryRetry (it names a delivery, which no rule of the oracle
-covers yet); lessonCancel (its allowed case needs a lesson without grades, which the earlier
-writes and the live probe add, and the world does not track them); the other calendar admin
-mutations (timetable, lesson restore/substitute, academic year, term, day off, bell
-schedule, short day) for an admin of another school. Not probed because they name no object
-of anyone else: login, logout, sessionRefresh, passwordChange, accountRegister,
-accessRequestSubmit, and notificationPreferencesSet (the viewer's own settings)."""
+diary_writes.py, reach_writes.py, post_writes.py, calendar_writes.py and org_writes.py
+(which also probes schoolCreate, naming no object, as refused by role alike). Not probed
+because they name no object of anyone else: login, logout, sessionRefresh, passwordChange,
+accountRegister, accessRequestSubmit, and notificationPreferencesSet (the viewer's own
+settings)."""
 
 from __future__ import annotations
 
@@ -25,6 +21,8 @@ from tortoise.models import Model
 import models
 from resolvers.ids import to_global_id
 from tests.conftest import Client
+from tests.no_leaks.calendar_writes import CALENDAR_WRITES, calendar_rows
+from tests.no_leaks.calendar_writes import refresh as refresh_calendar
 from tests.no_leaks.diary_writes import DIARY_WRITES
 from tests.no_leaks.mutations import WRITES as CORE_WRITES
 from tests.no_leaks.oracle import oracle
@@ -44,7 +42,8 @@ from tests.no_leaks.world import World
 
 RESULT = "{ __typename ... on Error { code message } }"
 # people added to a chat before anyone leaves or deletes it, a meeting changed before it is
-# cancelled; passwordReset (last) logs its target out until they choose a password: nothing
+# cancelled, a term, day off or slot changed before it is removed, a lesson cancelled before
+# it is restored; passwordReset (last) logs its target out until they choose a password: nothing
 # comes after it
 WRITES = [
     *REACH_WRITES,
@@ -53,6 +52,7 @@ WRITES = [
     *CORE_WRITES[:-1],
     *STAFF_WRITES,
     *DIARY_WRITES,
+    *CALENDAR_WRITES,
     *ORG_WRITES,  # enrolments and teaching assignments change: after every write whose ``may`` reads them
     CORE_WRITES[-1],
 ]
@@ -89,6 +89,7 @@ async def fingerprint(world: World) -> list[Any]:
         await models.User.filter(id__in=users)
         .order_by("id")
         .values_list("id", "is_active", "password_hash", "must_change_password"),
+        *await calendar_rows(world),
         *await org_fingerprint(world),
     ]
 
@@ -161,6 +162,12 @@ CHANGING = (
     "users",
     "chats",
     "messages",
+    "years",
+    "terms",
+    "days_off",
+    "short_days",
+    "slots",
+    "deliveries",
 )
 
 
@@ -174,6 +181,7 @@ async def _refresh(world: World) -> None:
             setattr(world, name, [fresh[r.pk] for r in rows if r.pk in fresh])
     # and the members a chatMembersAdd brought in
     world.members = await models.ChatMember.filter(chat_id__in=[c.id for c in world.chats]).order_by("id")
+    await refresh_calendar(world)
     await refresh_org(world)
 
 

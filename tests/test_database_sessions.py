@@ -1,0 +1,59 @@
+"""PostgreSQL connections go back to the pool without asyncpg's reset statement (one round
+trip per query, not two: ``resolvers.settings.keep_session``), and that is safe because
+asyncpg still rolls back a transaction a connection was released in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from tortoise import connections
+
+import models
+from tests.conftest import Client
+
+pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="asyncpg's pool is PostgreSQL's")
+
+
+@pytest.fixture
+def sent() -> Iterator[list[str]]:
+    """Every statement asyncpg sends through ``Connection.execute`` (where its reset goes)."""
+    statements: list[str] = []
+    original = asyncpg.connection.Connection.execute
+
+    async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        statements.append(query)
+        return await original(self, query, *args, **kwargs)
+
+    asyncpg.connection.Connection.execute = execute
+    try:
+        yield statements
+    finally:
+        asyncpg.connection.Connection.execute = original
+
+
+async def test_a_query_is_not_followed_by_a_reset_statement(parent: Client, sent: list[str]) -> None:
+    data = await parent.data("{ viewer { children { fullName schoolClass { name } school { name } } } }")
+    assert data["viewer"]["children"]
+    assert not [s for s in sent if "RESET ALL" in s or "UNLISTEN" in s]
+
+
+async def test_a_transaction_left_open_is_rolled_back_before_the_connection_is_reused(parent: Client) -> None:
+    pool = connections.get("default")._pool
+    before = await models.User.get(login="parent")
+    async with pool.acquire() as connection:
+        # What a request cancelled in the middle of its transaction leaves behind.
+        await connection.execute("BEGIN")
+        await connection.execute("UPDATE user_account SET full_name = 'Forged' WHERE login = 'parent'")
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        assert not any(c.is_in_transaction() for c in held)
+    finally:
+        for connection in held:
+            await pool.release(connection)
+    assert (await models.User.get(login="parent")).full_name == before.full_name != "Forged"
+    data = await parent.data("{ viewer { user { fullName } } }")
+    assert data["viewer"]["user"]["fullName"] == before.full_name
