@@ -289,9 +289,10 @@ async def _school_life(world: World, spec: Spec, teachers: list[models.User], ta
 
 
 async def _pending_requests(world: World, tag: str, now: datetime) -> None:
-    """One more pending request to each school, for a child not named in the spec: the org
-    probes approve one (or two) before others are refused or withdrawn."""
-    for i, school in enumerate(world.schools):
+    """Three more pending requests to the first school (the one with a school admin), for
+    children not named in the spec: the org probes approve up to two before one is refused
+    and one withdrawn."""
+    for i, school in enumerate([world.schools[0]] * 3):
         world.access_requests.append(
             await models.AccessRequest.create(
                 applicant=world.parents[i % len(world.parents)],

@@ -7,11 +7,13 @@ school's object answers exactly as a missing id of its kind.
 
 A mutation naming several objects has a row per kind it names (a class of another school
 named with a student the viewer runs, say): the other ids are picked (in org_rules.py, with
-the rules the ``may`` read) so that only the probed one can be wrong.
-Naming a teacher is probed over the world's teachers only (a non-teacher is refused by the
-same rule, "not a teacher of the school", whoever they are). ``schoolCreate`` names no
-object at all (its district is the viewer's own): it is probed in ``probe_gated`` instead,
-as "not allowed for this role"."""
+the rules the ``may`` read) so that only the probed one can be wrong. Those other kinds are
+tried by the admins only (``by=admins``): anyone else is refused at the coarse gate before
+any id is read, which the main kind already shows for every object. Naming a teacher is
+probed over the world's teachers only (a non-teacher is refused by the same rule, "not a
+teacher of the school", whoever they are). ``schoolCreate`` names no object at all (its
+district is the viewer's own): it is probed in ``probe_gated`` instead, as "not allowed for
+this role"."""
 
 from __future__ import annotations
 
@@ -61,6 +63,12 @@ from tests.no_leaks.world import World
 RESULT = "{ __typename ... on Error { code message } }"
 
 
+def admins(world: World, uid: int) -> bool:
+    """Who tries the ids a mutation names besides its main one: a school or district admin.
+    Anyone else is refused at the coarse gate before any id is read, as every main id shows."""
+    return uid in world.school_admin or uid in world.district_admins
+
+
 # run before accessRequestRefuse and accessRequestWithdraw in the allowed pass, while requests are pending
 APPROVE_WRITES = [
     Write(
@@ -78,6 +86,7 @@ APPROVE_WRITES = [
             f"requestId: {gid('AccessRequest', getattr(pending_for(w, uid), 'id', MISSING))}, studentId: {g}"
         ),
         lambda w, uid, a, r: approves(w, uid, r),
+        by=admins,
     ),
 ]
 
@@ -122,6 +131,7 @@ ORG_WRITES = [
         ),
         # a teacher of the school leads the new class
         lambda w, uid, a, r: runs(w, uid) and is_teacher_of(w, r, first_school(w, uid)),
+        by=admins,
     ),
     Write(
         "classUpdate",
@@ -136,6 +146,7 @@ ORG_WRITES = [
         teachers,
         lambda g, w, uid: f"classId: {gid('SchoolClass', first_class(w, uid).id)}, homeroomTeacherId: {g}",
         lambda w, uid, a, r: runs(w, uid) and is_teacher_of(w, r, first_school(w, uid)),
+        by=admins,
     ),
     Write(
         "studentCreate",
@@ -160,6 +171,7 @@ ORG_WRITES = [
         ),
         # a parent's login for children of the school it is issued in
         lambda w, uid, a, r: runs(w, uid) and r.school_id == first_school(w, uid),
+        by=admins,
     ),
     Write(
         "rosterImport",
@@ -181,6 +193,7 @@ ORG_WRITES = [
         lambda w: w.subjects,
         subject_fields(taught=False),
         lambda w, uid, a, r: assigns(w, uid, None, r.id, taught=False),
+        by=admins,
     ),
     Write(
         "teachingAssignmentCreate",
@@ -188,6 +201,7 @@ ORG_WRITES = [
         teachers,
         teacher_fields(taught=False),
         lambda w, uid, a, r: assigns(w, uid, r.id, None, taught=False),
+        by=admins,
     ),
     Write(
         "teachingAssignmentDelete",
@@ -202,6 +216,7 @@ ORG_WRITES = [
         lambda w: w.subjects,
         subject_fields(taught=True),
         lambda w, uid, a, r: assigns(w, uid, None, r.id, taught=True),
+        by=admins,
     ),
     Write(
         "teachingAssignmentDelete",
@@ -209,6 +224,7 @@ ORG_WRITES = [
         teachers,
         teacher_fields(taught=True),
         lambda w, uid, a, r: assigns(w, uid, r.id, None, taught=True),
+        by=admins,
     ),
     Write(
         "studentTransfer",
@@ -223,6 +239,7 @@ ORG_WRITES = [
         lambda w: w.classes,
         lambda g, w, uid: f"studentId: {gid('Student', first_pupil(w, uid).id)}, toClassId: {g}, date: {day()}",
         lambda w, uid, a, r: first_pupil(w, uid).school_id in a.admin_schools and may_move(w, first_pupil(w, uid), r),
+        by=admins,
     ),
     Write(
         "enrollmentEnd",
@@ -248,6 +265,7 @@ ORG_WRITES = [
             and r.school_id == first_pupil(w, uid).school_id
             and may_enrol(w, first_pupil(w, uid))
         ),
+        by=admins,
     ),
 ]
 

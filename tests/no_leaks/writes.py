@@ -124,6 +124,8 @@ async def probe_writes(client: Client, world: World, uid: int) -> None:
     allowed = oracle(world, uid)
     before = await fingerprint(world)
     for write in WRITES:
+        if write.by is not None and not write.by(world, uid):
+            continue
         missing = to_global_id(write.kind, MISSING)
         fields = {"missing": f"{write.name}(input: {{ {write.input(json.dumps(missing), world, uid)} }}) {RESULT}"}
         targets: dict[str, tuple[str, bool]] = {}
