@@ -7,10 +7,12 @@ Probed: ``node`` for every Node type of the world, and for a missing id of each;
 field but the public ``schoolDirectory`` (tests/no_leaks/reads.py says why each unprobed
 field is public); the list fields under students, classes, schools and the viewer; writes to
 what is not yours (the diary, chats, news and meetings, accounts, a school's calendar,
-timetable and lessons, failed deliveries), answered exactly as for what is not there and
-changing nothing (tests/no_leaks/writes.py); and diaryEvents, classEvents, chatEvents and notificationEvents
-over a real socket (tests/no_leaks/live.py). Every comparison is a probe; the running total, by field, is
-written to bench/results/no_leaks.json for the issue's closing note."""
+timetable and lessons, failed deliveries, a school's subjects, classes, roll and teaching
+assignments, access requests), answered exactly as for what is not there and changing
+nothing, and schoolCreate refused by role alike (tests/no_leaks/writes.py); and diaryEvents,
+classEvents, chatEvents and notificationEvents over a real socket (tests/no_leaks/live.py).
+Every comparison is a probe; the running total, by field, is written to
+bench/results/no_leaks.json for the issue's closing note."""
 
 from __future__ import annotations
 

@@ -288,6 +288,27 @@ async def _school_life(world: World, spec: Spec, teachers: list[models.User], ta
             )
 
 
+async def _pending_requests(world: World, tag: str, now: datetime) -> None:
+    """Three more pending requests to the first school (the one with a school admin), for
+    children not named in the spec: the org probes approve up to two before one is refused
+    and one withdrawn."""
+    for i, school in enumerate([world.schools[0]] * 3):
+        world.access_requests.append(
+            await models.AccessRequest.create(
+                applicant=world.parents[i % len(world.parents)],
+                school=school,
+                child_full_name=f"Child {i} {tag}",
+                child_birth_date=date(2016, 5, 1),
+                birth_certificate_number=f"II-AB {700000 + i}",
+                identity_document="Passport 4512 654322",
+                relation=models.GuardianRelation.FATHER,
+                consent_at=now,
+                submitted_at=now,
+                due_at=now + timedelta(hours=72),
+            )
+        )
+
+
 async def _calendar(world: World, spec: Spec, tag: str, today: date) -> None:
     """Each school's calendar ahead of today (past days and the world's lessons stay as they are)."""
     for school, year, (holiday, shortened) in zip(world.schools, world.years, spec.calendar, strict=True):
@@ -351,16 +372,20 @@ async def build(spec: Spec) -> World:
     teachers = await _people(world, spec, tag, today, now)
     await _diary(world, spec, teachers, tag, today, now)
     await _school_life(world, spec, teachers, tag, now)
+    await _pending_requests(world, tag, now)
     await _calendar(world, spec, tag, today)
     return world
 
 
 async def tear_down(world: World) -> None:
-    """Remove the example's rows so examples (and other tests) never see each other's."""
+    """Remove the example's rows so examples (and other tests) never see each other's, with
+    those the allowed writes added: schools of the district, their students, and the people
+    given a role in them."""
     chats = [c.id for c in world.chats]
-    users = [u.id for u in world.users]
-    students = [s.id for s in world.students]
-    schools = [s.id for s in world.schools]
+    schools = list(await models.School.filter(district_id=world.district.id).values_list("id", flat=True))
+    granted = await models.RoleGrant.filter(school_id__in=schools).values_list("user_id", flat=True)
+    users = list({u.id for u in world.users} | set(granted))
+    students = list(await models.Student.filter(school_id__in=schools).values_list("id", flat=True))
     meetings = models.Meeting.filter(school_id__in=schools)
     await models.NotificationDelivery.filter(notification__user_id__in=users).delete()
     await models.Notification.filter(Q(user_id__in=users) | Q(student_id__in=students)).delete()
@@ -388,6 +413,7 @@ async def tear_down(world: World) -> None:
     await models.DayOff.filter(school_id__in=schools).delete()
     await models.ShortDay.filter(school_id__in=schools).delete()
     await models.BellPeriod.filter(school_id__in=schools).delete()
+    await models.RosterKey.filter(school_id__in=schools).delete()
     await models.Guardianship.filter(student_id__in=students).delete()
     await models.Enrollment.filter(student_id__in=students).delete()
     await models.Student.filter(id__in=students).delete()

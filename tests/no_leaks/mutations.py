@@ -28,6 +28,8 @@ class Write:
     # whether the viewer may know the target exists (default: they see it); a refusal of a
     # known target may say why, one of an unknown target must read as for a missing id
     known: Callable[[Allowed, Any], bool] | None = None
+    # who tries it in the refused pass (default: every viewer)
+    by: Callable[[World, int], bool] | None = None
 
 
 def taught_pairs(world: World, uid: int) -> set[tuple[int, int]]:

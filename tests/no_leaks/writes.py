@@ -5,13 +5,11 @@ but may not change are refused too. And for each mutation, one write the rules a
 succeed, so the probes cannot pass by refusing everything.
 
 The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py,
-diary_writes.py, reach_writes.py, post_writes.py and calendar_writes.py. Not probed yet
-(issue 7 wants them all): accessRequestApprove (its allowed case needs a student matching
-the request); the other organisation admin mutations (school, subject create/update, class,
-student, enrolment, teaching assignment, rosterImport, accountCreate) for an admin of
-another school. Not probed because they name no object of anyone else: login, logout,
-sessionRefresh, passwordChange, accountRegister, accessRequestSubmit, and
-notificationPreferencesSet (the viewer's own settings)."""
+diary_writes.py, reach_writes.py, post_writes.py, calendar_writes.py and org_writes.py
+(which also probes schoolCreate, naming no object, as refused by role alike). Not probed
+because they name no object of anyone else: login, logout, sessionRefresh, passwordChange,
+accountRegister, accessRequestSubmit, and notificationPreferencesSet (the viewer's own
+settings)."""
 
 from __future__ import annotations
 
@@ -28,6 +26,14 @@ from tests.no_leaks.calendar_writes import refresh as refresh_calendar
 from tests.no_leaks.diary_writes import DIARY_WRITES
 from tests.no_leaks.mutations import WRITES as CORE_WRITES
 from tests.no_leaks.oracle import oracle
+from tests.no_leaks.org_writes import (
+    APPROVE_WRITES,
+    ORG_WRITES,
+    org_fingerprint,
+    probe_allowed_gated,
+    probe_gated,
+    refresh_org,
+)
 from tests.no_leaks.post_writes import POST_WRITES
 from tests.no_leaks.reach_writes import REACH_WRITES
 from tests.no_leaks.reads import MISSING, PROBES
@@ -42,10 +48,12 @@ RESULT = "{ __typename ... on Error { code message } }"
 WRITES = [
     *REACH_WRITES,
     *POST_WRITES,
+    *APPROVE_WRITES,  # before a request is refused or withdrawn
     *CORE_WRITES[:-1],
     *STAFF_WRITES,
     *DIARY_WRITES,
     *CALENDAR_WRITES,
+    *ORG_WRITES,  # enrolments and teaching assignments change: after every write whose ``may`` reads them
     CORE_WRITES[-1],
 ]
 
@@ -82,6 +90,7 @@ async def fingerprint(world: World) -> list[Any]:
         .order_by("id")
         .values_list("id", "is_active", "password_hash", "must_change_password"),
         *await calendar_rows(world),
+        *await org_fingerprint(world),
     ]
 
 
@@ -115,6 +124,8 @@ async def probe_writes(client: Client, world: World, uid: int) -> None:
     allowed = oracle(world, uid)
     before = await fingerprint(world)
     for write in WRITES:
+        if write.by is not None and not write.by(world, uid):
+            continue
         missing = to_global_id(write.kind, MISSING)
         fields = {"missing": f"{write.name}(input: {{ {write.input(json.dumps(missing), world, uid)} }}) {RESULT}"}
         targets: dict[str, tuple[str, bool]] = {}
@@ -137,6 +148,7 @@ async def probe_writes(client: Client, world: World, uid: int) -> None:
                 assert "Success" not in str(answer), (uid, write.name, answer)
             else:
                 assert answer == twin, (uid, write.name, target, answer, twin)
+    await probe_gated(client, world, uid)
     assert await fingerprint(world) == before, (uid, "a refused write changed something")
 
 
@@ -172,11 +184,13 @@ async def _refresh(world: World) -> None:
     # and the members a chatMembersAdd brought in
     world.members = await models.ChatMember.filter(chat_id__in=[c.id for c in world.chats]).order_by("id")
     await refresh_calendar(world)
+    await refresh_org(world)
 
 
 async def probe_allowed_writes(clients: dict[int, Client], world: World) -> None:
     """For each mutation, the first write the oracle allows succeeds (it changes the world, so
     this runs last)."""
+    await probe_allowed_gated(clients, world)  # first: passwordReset (last) may log its admin out
     for write in WRITES:
         await _refresh(world)
         for uid, client in clients.items():
