@@ -295,7 +295,6 @@ class SubscriptionView(GraphQL[Context, None]):
         self.frames = FrameEncoder()
         self.sockets = Sockets()
         self.park_subscriptions = view.settings.park_subscriptions
-        self.park_after_ms = view.settings.park_after_ms
 
     def encode_json(self, data: object) -> str:
         """Every WebSocket frame: a payload already encoded for another subscriber is reused."""

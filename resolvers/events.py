@@ -148,13 +148,8 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
 
     Run by a transport that parks (``resolvers/live.py``), the stream keeps its position in
     the operation's Subscriber, returns when it is idle (parked), and a later run continues
-    from there without calling ``follow`` again. A woken run that delivered something first
-    waits ``park_after`` seconds for more before it parks; the first run, whose deliveries are
-    a replay, parks at once (a thousand clients resuming after a restart must not all stay
-    awake together)."""
+    from there without calling ``follow`` again."""
     subscriber = live.parking()
-    # A run woken by the broker: what it delivers is live, and more of a burst may follow.
-    woken = subscriber is not None and subscriber.following
     if subscriber is None or not subscriber.following:
         subscriber = subscriber or live.Subscriber()
         start = await follow()
@@ -165,7 +160,6 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
     mine, allowed = subscriber.mine, subscriber.allowed
     assert mine is not None
     assert allowed is not None
-    delivered = False
     try:
         while True:
             subscriber.arrived()  # what the read below covers (raises if the broker gave up)
@@ -185,14 +179,11 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                 if verdict is not False:
                     ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
                     metrics.EVENTS_DELIVERED.inc()
-                    delivered = True
                     yield Delivery(row, (row.id, verdict))
             if len(rows) < BATCH:
                 if subscriber.qsize():
                     continue  # something arrived while reading: read again
-                if not can_park:
-                    await subscriber.arrival()
-                elif not (woken and delivered and await _more_within(subscriber)):
+                if can_park:
                     # Only ids the next read can see again need remembering: a tuple of them
                     # is a few bytes where the deque is 600 and more.
                     floor = subscriber.last - LOOKBACK
@@ -201,6 +192,7 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
                     ctx.viewer.forget()
                     subscriber.parked = True
                     return
+                await subscriber.arrival()
     except SlowConsumer:
         await disconnect_slow_consumer(ctx)
         raise StreamInterrupted() from None
@@ -209,20 +201,6 @@ async def _stream(ctx: Context, follow: Callable[[], Awaitable[Follow]]) -> Asyn
     finally:
         if not subscriber.parked and subscriber.subscription is not None:
             await subscriber.subscription.aclose()
-
-
-async def _more_within(subscriber: live.Subscriber) -> bool:
-    """Whether a message announces something new within the Subscriber's ``park_after``
-    seconds: a stream that has just delivered waits that long before it parks, since events
-    come in bursts."""
-    if subscriber.park_after <= 0:
-        return False
-    try:
-        async with asyncio.timeout(subscriber.park_after):
-            await subscriber.arrival()
-    except TimeoutError:
-        return False
-    return True
 
 
 async def subscribe(ctx: Context, *topics: str, inbox: Inbox | None = None) -> Subscription:

@@ -53,11 +53,6 @@ class Settings:
     # an event then wakes its stream for a run of its own (bench/README.md "Parked
     # subscriptions"). Off: every stream waits in a task of its own.
     park_subscriptions: bool = True
-    # How long a parking stream that has just delivered stays awake for more before it parks
-    # (milliseconds):
-    # events come in bursts (a teacher grading a class, a register), and a woken run costs
-    # more than a waiting one. 0 parks at once.
-    park_after_ms: int = 5000
     registrations_per_address: int = 5  # new accounts per client address per window
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
@@ -162,7 +157,6 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
     ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
     ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
-    ("park_after_ms", "EDIARY_PARK_AFTER_MS", Settings.park_after_ms),
 )
 
 

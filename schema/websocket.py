@@ -56,11 +56,6 @@ def _parks(view: object) -> bool:
     return bool(getattr(view, "park_subscriptions", False))
 
 
-def _subscriber(view: object) -> live.Subscriber:
-    """A new operation's Subscriber, waiting the view's ``park_after_ms`` after deliveries."""
-    return live.Subscriber(getattr(view, "park_after_ms", 0) / 1000)
-
-
 _DOCUMENTS: dict[str, str] = {}
 _SHARED_DOCUMENTS = 256
 
@@ -112,7 +107,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Strawberry's, except that a stream that parked leaves the operation open."""
         parked = self._parked.pop(operation.id, None) if self._parked else None
-        subscriber = parked or _subscriber(self.view)
+        subscriber = parked or live.Subscriber()
         if _parks(self.view):
             live.PARKING.set(subscriber)  # this task's context only
         try:
@@ -233,7 +228,7 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     ) -> None:
         """Strawberry's, except that a stream that parked leaves the operation open."""
         parked = self._parked.pop(operation_id, None) if self._parked else None
-        subscriber = parked or _subscriber(self.view)
+        subscriber = parked or live.Subscriber()
         if _parks(self.view):
             live.PARKING.set(subscriber)
         kept = False

@@ -50,7 +50,6 @@ def settings() -> Iterator[Settings]:
             secret_key=TEST_SECRET,
             freeze_collector=False,
             park_subscriptions=True,  # the default; test_live also runs without it
-            park_after_ms=200,  # streams park soon after their events (test_live waits longer once)
             login_failures_per_address=1000,
             logins_per_address=1000,
             mutations_per_user=100_000,  # the suite mutates as the same few users; test_rate_limits lowers these

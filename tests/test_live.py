@@ -17,11 +17,6 @@ from tests.helpers import Socket, demo_student, gid, grade_over_http, open_socke
 EVENTS = """
 subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind grade { comment } } }
 """
-RESUMABLE = """
-subscription Resumable($studentId: ID, $after: String) {
-  diaryEvents(studentId: $studentId, after: $after) { cursor grade { comment } }
-}
-"""
 # The tasks that run a WebSocket operation: one per running operation, none per parked one.
 # (Strawberry's method names, which our handlers override: schema/websocket.py.)
 OPERATION_TASKS = ("run_operation", "handle_async_results")
@@ -30,8 +25,8 @@ SUBSCRIPTIONS = 5
 
 @contextlib.contextmanager
 def view_set(app: Any, **values: object) -> Iterator[None]:
-    """The subscription view's settings (``park_subscriptions``, ``park_after_ms``) changed
-    for one test; they apply to operations started meanwhile."""
+    """The subscription view's settings (``park_subscriptions``) changed for one test; they
+    apply to operations started meanwhile."""
     view = app.state.subscriptions
     before = {name: getattr(view, name) for name in values}
     for name, value in values.items():
@@ -123,57 +118,6 @@ async def test_a_parked_subscription_stopped_by_the_client_gets_nothing_more(
     assert await comment_of(modern) == "resubscribed"
     for socket in (modern, legacy):
         await socket.ws.close()
-
-
-async def test_a_stream_that_delivered_waits_a_moment_for_more_before_it_parks(
-    server_url: str, app: Any, parent: Client, teacher: Client
-) -> None:
-    """Events come in bursts: for ``park_after_ms`` after a delivery the stream waits in its run
-    (a task each), so the next event of the burst costs no new run; then it parks."""
-    child = await demo_student("student")
-    baseline = await settled(0)
-    with view_set(app, park_after_ms=1500):
-        sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
-        for socket in sockets:
-            await socket.start(EVENTS, studentId=gid(child, "Student"))
-        await asyncio.sleep(0.3)
-        assert await settled(baseline) == baseline, "a new stream with nothing to deliver parks at once"
-        for n in range(2):
-            await grade_over_http(address(server_url), teacher.token, f"burst {n}")
-            for socket in sockets:
-                assert await comment_of(socket) == f"burst {n}"
-            assert operation_tasks() == baseline + SUBSCRIPTIONS, "awake for the rest of the burst"
-        await asyncio.sleep(1.5)
-        assert await settled(baseline) == baseline, "parked once the burst is over"
-        await grade_over_http(address(server_url), teacher.token, "after the burst")
-        for socket in sockets:
-            assert await comment_of(socket) == "after the burst"
-            await socket.ws.close()
-
-
-async def test_a_stream_resumed_from_a_cursor_parks_right_after_its_replay(
-    server_url: str, app: Any, parent: Client, teacher: Client
-) -> None:
-    """A replay is no burst: clients resuming together (after a restart) must not all stay
-    awake for ``park_after_ms``."""
-    child = await demo_student("student")
-    baseline = await settled(0)
-    with view_set(app, park_after_ms=5000):
-        first = await open_socket(server_url, parent.token)
-        await first.start(RESUMABLE, studentId=gid(child, "Student"))
-        await asyncio.sleep(0.3)
-        await grade_over_http(address(server_url), teacher.token, "seen")
-        cursor = (await first.next())["payload"]["data"]["diaryEvents"]["cursor"]
-        await first.ws.close()
-        await grade_over_http(address(server_url), teacher.token, "missed")
-        sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
-        for socket in sockets:
-            await socket.start(RESUMABLE, studentId=gid(child, "Student"), after=cursor)
-        for socket in sockets:
-            assert (await socket.next())["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "missed"
-        assert await settled(baseline) == baseline, "parked after the replay, not 5 s later"
-        for socket in sockets:
-            await socket.ws.close()
 
 
 async def test_without_parking_each_subscription_waits_in_its_own_task(
