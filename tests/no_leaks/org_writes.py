@@ -70,6 +70,38 @@ def admins(world: World, uid: int) -> bool:
 
 
 # run before accessRequestRefuse and accessRequestWithdraw in the allowed pass, while requests are pending
+def _assignment_writes(name: str, taught: bool) -> list[Write]:
+    """A teaching assignment names a class, a subject and a teacher: each kind probed in turn,
+    the others chosen so that only the probed one can be wrong. Create wants a pair nobody
+    teaches yet (``taught=False``), delete one that is taught."""
+    pair = taken_pair if taught else free_pair
+    return [
+        Write(
+            name,
+            "SchoolClass",
+            lambda w: w.classes,
+            class_fields(pair),
+            lambda w, uid, a, r: r.school_id in a.admin_schools and pair(w, r) is not None,
+        ),
+        Write(
+            name,
+            "Subject",
+            lambda w: w.subjects,
+            subject_fields(taught=taught),
+            lambda w, uid, a, r: assigns(w, uid, None, r.id, taught=taught),
+            by=admins,
+        ),
+        Write(
+            name,
+            "User",
+            teachers,
+            teacher_fields(taught=taught),
+            lambda w, uid, a, r: assigns(w, uid, r.id, None, taught=taught),
+            by=admins,
+        ),
+    ]
+
+
 APPROVE_WRITES = [
     Write(
         "accessRequestApprove",
@@ -180,52 +212,8 @@ ORG_WRITES = [
         lambda g, w, uid: f"schoolId: {g}, csv: {roster(w)}",
         lambda w, uid, a, r: r.id in a.admin_schools,
     ),
-    Write(
-        "teachingAssignmentCreate",
-        "SchoolClass",
-        lambda w: w.classes,
-        class_fields(free_pair),
-        lambda w, uid, a, r: r.school_id in a.admin_schools and free_pair(w, r) is not None,
-    ),
-    Write(
-        "teachingAssignmentCreate",
-        "Subject",
-        lambda w: w.subjects,
-        subject_fields(taught=False),
-        lambda w, uid, a, r: assigns(w, uid, None, r.id, taught=False),
-        by=admins,
-    ),
-    Write(
-        "teachingAssignmentCreate",
-        "User",
-        teachers,
-        teacher_fields(taught=False),
-        lambda w, uid, a, r: assigns(w, uid, r.id, None, taught=False),
-        by=admins,
-    ),
-    Write(
-        "teachingAssignmentDelete",
-        "SchoolClass",
-        lambda w: w.classes,
-        class_fields(taken_pair),
-        lambda w, uid, a, r: r.school_id in a.admin_schools and taken_pair(w, r) is not None,
-    ),
-    Write(
-        "teachingAssignmentDelete",
-        "Subject",
-        lambda w: w.subjects,
-        subject_fields(taught=True),
-        lambda w, uid, a, r: assigns(w, uid, None, r.id, taught=True),
-        by=admins,
-    ),
-    Write(
-        "teachingAssignmentDelete",
-        "User",
-        teachers,
-        teacher_fields(taught=True),
-        lambda w, uid, a, r: assigns(w, uid, r.id, None, taught=True),
-        by=admins,
-    ),
+    *_assignment_writes("teachingAssignmentCreate", taught=False),
+    *_assignment_writes("teachingAssignmentDelete", taught=True),
     Write(
         "studentTransfer",
         "Student",
