@@ -28,12 +28,11 @@ async def family_view(viewer: Viewer) -> frozenset[int] | None:
     account's standing and the absence of staff roles together. Only an empty answer asks
     which of those it was."""
     uid = _uid(viewer)
-    staff = count_of(models.RoleGrant.filter(user_id=uid, role__in=list(STAFF_ROLES)))
     ids = await sql.first_column(
         ("family_view", uid),
         lambda: (
             live(visible_students(viewer), viewer)
-            .annotate(viewer_staff_roles=staff)
+            .annotate(viewer_staff_roles=count_of(models.RoleGrant.filter(user_id=uid, role__in=list(STAFF_ROLES))))
             .filter(viewer_staff_roles=0)
             .values_list("id", flat=True)
         ),
