@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
 import models
+from resolvers.clock import now_utc
 from resolvers.settings import Settings
 
 _hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
@@ -63,7 +64,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def issue_access_token(settings: Settings, user_id: int, now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
+    now = now or now_utc()
     claims = {
         "sub": str(user_id),
         "aud": JWT_AUDIENCE,
@@ -85,10 +86,14 @@ def user_id_from_access_token(settings: Settings, token: str) -> int:
             settings.secret_key,
             algorithms=[JWT_ALGORITHM],
             audience=JWT_AUDIENCE,
-            options={"require": ["exp", "sub", "aud"]},
+            # Expiry is checked below against the project's clock, not the library's.
+            options={"require": ["exp", "sub", "aud"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
+    expires = claims.get("exp")
+    if not isinstance(expires, int) or expires <= now_utc().timestamp():
+        raise InvalidToken("Signature has expired")
     if claims.get("typ") != "access":
         raise InvalidToken("not an access token")
     try:
@@ -114,7 +119,7 @@ async def issue_token_pair(settings: Settings, user: models.User, family: str | 
         user=user,
         token_hash=_digest(refresh),
         family=family or secrets.token_hex(16),
-        expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl),
+        expires_at=now_utc() + timedelta(seconds=settings.refresh_token_ttl),
     )
     return TokenPair(issue_access_token(settings, user.id), refresh, user)
 
@@ -122,7 +127,7 @@ async def issue_token_pair(settings: Settings, user: models.User, family: str | 
 async def rotate_refresh_token(settings: Settings, token: str) -> TokenPair | None:
     """Exchange a refresh token for a new pair. ``None`` for an unknown, expired or revoked
     token; presenting a revoked token revokes its whole family (token theft)."""
-    now = datetime.now(UTC)
+    now = now_utc()
     async with in_transaction():
         row = await models.RefreshToken.filter(token_hash=_digest(token)).select_for_update().first()
         if row is None:
@@ -145,9 +150,7 @@ async def revoke_refresh_token(token: str, user_id: int) -> bool:
     row = await models.RefreshToken.get_or_none(token_hash=_digest(token), user_id=user_id)
     if row is None:
         return False
-    updated = await models.RefreshToken.filter(family=row.family, revoked_at__isnull=True).update(
-        revoked_at=datetime.now(UTC)
-    )
+    updated = await models.RefreshToken.filter(family=row.family, revoked_at__isnull=True).update(revoked_at=now_utc())
     return updated > 0
 
 
@@ -156,7 +159,7 @@ async def revoke_all_refresh_tokens(user_id: int, keep_family: str | None = None
     live = models.RefreshToken.filter(user_id=user_id, revoked_at__isnull=True)
     if keep_family is not None:
         live = live.exclude(family=keep_family)
-    return await live.update(revoked_at=datetime.now(UTC))
+    return await live.update(revoked_at=now_utc())
 
 
 async def refresh_token_family(token: str, user_id: int) -> str | None:
