@@ -16,7 +16,7 @@ from bench.load import paired_ratios
 from bench.timer import Sample, Statement, StatementTimer
 
 TARGET = 2.0  # ours / the hand-written statement
-STATEMENTS = 5  # children, diary, grades, days off, homework
+STATEMENTS = 5  # account standing, children, lessons with marks and homework, grades, days off
 
 
 @dataclass

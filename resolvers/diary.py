@@ -50,13 +50,12 @@ async def load_diary(loaders: Loaders, student: models.Student, start: date, end
         loaders.grades_by_student.load(key),
         loaders.days_off_by_school.load(RangeKey(student.school_id, start, end)),
     )
-    homework = await loaders.homework_by_lesson.load_many([r.lesson.id for r in rows])
     grades_by_lesson: dict[int | None, list[models.Grade]] = defaultdict(list)
     for grade in grades:
         grades_by_lesson[grade.lesson_id].append(grade)
     by_day: dict[date, list[DiaryEntryData]] = defaultdict(list)
-    for row, lesson_homework in zip(rows, homework, strict=True):
-        by_day[row.lesson.date].append(DiaryEntryData(row, grades_by_lesson.get(row.lesson.id, []), lesson_homework))
+    for row in rows:
+        by_day[row.lesson.date].append(DiaryEntryData(row, grades_by_lesson.get(row.lesson.id, []), row.homework))
     days: list[DiaryDayData] = []
     day = start
     while day <= end:

@@ -58,17 +58,20 @@ async def load_journal(
 ) -> JournalData | None:
     """The journal, or ``None`` when the viewer may not read it (see
     ``policy.journal_classes``), the subject is another school's, or the term is unknown."""
-    readable = policy.journal_classes(loaders.viewer, subject_id).filter(id=school_class.id).exists()
-    allowed, subject, term, school = await asyncio.gather(
-        readable,
-        loaders.subject_by_id.load(subject_id),
+    # The subject, only if it is the class's school's and the viewer may read this journal: the
+    # policy's check and the subject in one statement.
+    readable = policy.journal_classes(loaders.viewer, subject_id).filter(id=school_class.id)
+    subject_q = models.Subject.filter(
+        id=subject_id, school_id=school_class.school_id, school_id__in=Subquery(readable.values("school_id"))
+    ).first()
+    subject, term, school = await asyncio.gather(
+        subject_q,
         resolve_school_term(loaders, school_class.school_id, term_id),
         loaders.school_by_id.load(school_class.school_id),
     )
-    if not allowed or subject is None or subject.school_id != school_class.school_id or term is None:
+    if subject is None or term is None or school is None:
         return None
-    if school is None:
-        return None
+    loaders.subject_by_id.prime(subject.id, subject)
     start, end = term.start_date, term.end_date
     lessons_q = models.Lesson.filter(school_class_id=school_class.id, subject_id=subject_id, date__gte=start)
     lessons_q = lessons_q.filter(date__lte=end)

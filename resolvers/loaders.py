@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
@@ -68,11 +68,13 @@ def _span(keys: Sequence[RangeKey]) -> tuple[list[int], date, date]:
 
 @dataclass
 class DiaryRow:
-    """One lesson of a student's diary with this student's attendance (if marked)."""
+    """One lesson of a student's diary with this student's attendance (if marked) and the
+    homework set for it (oldest first)."""
 
     student_id: int
     lesson: models.Lesson
     attendance: models.Attendance | None
+    homework: list[models.Homework] = field(default_factory=list)
 
 
 @dataclass
@@ -101,7 +103,10 @@ SELECT e.student_id AS e_student_id,
        c.grade_level AS c_grade_level, c.letter AS c_letter, c.homeroom_teacher_id AS c_homeroom_teacher_id,
        a.id AS a_id, a.student_id AS a_student_id, a.lesson_id AS a_lesson_id, a.date AS a_date,
        a.status AS a_status, a.late_minutes AS a_late_minutes, a.reason AS a_reason,
-       a.marked_by_id AS a_marked_by_id, a.marked_at AS a_marked_at
+       a.marked_by_id AS a_marked_by_id, a.marked_at AS a_marked_at,
+       h.id AS h_id, h.lesson_id AS h_lesson_id, h.assigned_in_id AS h_assigned_in_id, h.text AS h_text,
+       h.links AS h_links, h.assigned_by_id AS h_assigned_by_id, h.created_at AS h_created_at,
+       h.updated_at AS h_updated_at, h.deleted_at AS h_deleted_at
 FROM enrollment e
 JOIN lesson l ON l.school_class_id = e.school_class_id
      AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
@@ -109,8 +114,9 @@ JOIN subject s ON s.id = l.subject_id
 JOIN user_account u ON u.id = l.teacher_id
 JOIN school_class c ON c.id = l.school_class_id
 LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = e.student_id
+LEFT JOIN homework h ON h.lesson_id = l.id AND h.deleted_at IS NULL
 WHERE e.student_id IN ({ids}) AND l.date >= ? AND l.date <= ?
-ORDER BY e.student_id, l.date, l.period, l.id
+ORDER BY e.student_id, l.date, l.period, l.id, h.created_at, h.id
 """
 
 
@@ -252,11 +258,19 @@ class Loaders:
     async def _diary_by_student(self, keys: list[RangeKey]) -> list[list[DiaryRow]]:
         """Every lesson of each student's class(es) over the range, following enrolments
         (a transferred child shows the old class before the move and the new one after),
-        with subject, teacher, class and this student's attendance: one statement."""
+        with subject, teacher, class, this student's attendance and the lesson's homework: one
+        statement (a lesson with several homework items comes in one row each)."""
         ids, start, end = _span(keys)
         rows = await sql.fetch(_DIARY_SQL.format(ids=sql.placeholders(len(ids))), [*ids, start, end])
         by_student: dict[int, list[DiaryRow]] = defaultdict(list)
+        homework: dict[int, list[models.Homework]] = {}
         for row in rows:
+            items = homework.setdefault(row["l_id"], [])
+            if row["h_id"] is not None and all(h.id != row["h_id"] for h in items):
+                items.append(sql.hydrate(models.Homework, row, "h_"))
+            student_rows = by_student[row["e_student_id"]]
+            if student_rows and student_rows[-1].lesson.id == row["l_id"]:  # the same lesson, its next homework
+                continue
             lesson = sql.hydrate(models.Lesson, row, "l_")
             subject = sql.hydrate(models.Subject, row, "s_")
             teacher = sql.hydrate(models.User, row, "u_")
@@ -266,7 +280,9 @@ class Loaders:
             school_class = sql.hydrate(models.SchoolClass, row, "c_")
             self.class_by_id.prime(school_class.id, school_class)
             attendance = sql.hydrate(models.Attendance, row, "a_") if row["a_id"] is not None else None
-            by_student[row["e_student_id"]].append(DiaryRow(row["e_student_id"], lesson, attendance))
+            student_rows.append(DiaryRow(row["e_student_id"], lesson, attendance, items))
+        for lesson_id, items in homework.items():  # `Lesson.homework` on these lessons costs nothing more
+            self.homework_by_lesson.prime(lesson_id, items)
         return [[r for r in by_student.get(k.id, []) if k.start <= r.lesson.date <= k.end] for k in keys]
 
     async def _grades_by_student(self, keys: list[RangeKey]) -> list[list[models.Grade]]:
