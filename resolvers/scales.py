@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import models
@@ -93,6 +94,13 @@ def suggest(school: models.School, average: float | None) -> Mark | None:
             # that 4.6 (stored as 4.59999...) counts as 4.6.
             return upper if fraction >= school.rounding_threshold - 1e-9 else lower
     return scale[-1]
+
+
+def share(part: int, whole: int, places: int = 4) -> float:
+    """``part / whole`` rounded half up to ``places`` decimals, computed exactly (a float
+    ``round`` would take 1/32 = 0.03125 to 0.0312)."""
+    exact = Decimal(part) / Decimal(whole)
+    return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def round_average(value: float) -> float:

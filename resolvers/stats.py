@@ -72,7 +72,7 @@ class Attendance:
 
     @property
     def rate(self) -> float | None:
-        return round((self.present + self.late) / self.marked, 4) if self.marked else None
+        return scales.share(self.present + self.late, self.marked) if self.marked else None
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,11 @@ class Shares:
 
     @property
     def success(self) -> float | None:
-        return round(self.successful / self.students, 4) if self.students else None
+        return scales.share(self.successful, self.students) if self.students else None
 
     @property
     def quality(self) -> float | None:
-        return round(self.top / self.students, 4) if self.students else None
+        return scales.share(self.top, self.students) if self.students else None
 
 
 @dataclass

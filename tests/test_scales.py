@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import models
-from resolvers import scales
+from resolvers import scales, stats
 
 
 def _school(**fields: object) -> models.School:
@@ -68,3 +68,13 @@ def test_averages_round_half_up() -> None:
     assert scales.round_average(4.125) == 4.13
     assert scales.round_average(4.375) == 4.38
     assert scales.round_average(3.3333) == 3.33
+
+
+def test_shares_round_half_up_exactly() -> None:
+    """Success, quality and attendance rates: 1 of 32 is 0.03125, shown as 0.0313 (half up)."""
+    assert scales.share(1, 32) == 0.0313
+    assert stats.Shares(students=32, successful=1, top=3).success == 0.0313
+    assert stats.Shares(students=32, successful=1, top=3).quality == 0.0938  # 0.09375
+    assert stats.Attendance(marked=160, present=4, late=1).rate == 0.0313
+    assert scales.share(2, 3) == 0.6667
+    assert scales.share(1, 3, places=2) == 0.33
