@@ -1,33 +1,12 @@
-"""Set-up for the chat tests: people made for a test (with the demo password), chats made
-over the API."""
+"""Set-up for the chat tests: chats made and messages sent over the API."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-import httpx
-
 import models
-from tests.conftest import Client, login_as
+from tests.client import Client
 from tests.helpers import gid
-
-
-async def make_person(
-    http: httpx.AsyncClient, full_name: str, role: models.Role = models.Role.TEACHER, school: str = "School No. 1"
-) -> tuple[models.User, Client]:
-    """A new user of ``school`` holding ``role`` (password ``demo``), logged in."""
-    template = await models.User.get(login="teacher")
-    user = await models.User.create(
-        login=f"t-{secrets.token_hex(4)}", full_name=full_name, password_hash=template.password_hash
-    )
-    await models.RoleGrant.create(user=user, role=role, school=await models.School.get(name=school))
-    return user, await login_as(http, user.login)
-
-
-async def user(login: str) -> models.User:
-    return await models.User.get(login=login)
-
 
 CREATE = """
 mutation C($input: ChatCreateInput!) { chatCreate(input: $input) { __typename

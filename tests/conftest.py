@@ -1,6 +1,9 @@
-"""Test set-up: one throw-away database per run, migrated with the committed migrations and
-seeded with the demo district; the same suite on SQLite + memory broker (default) and on
-PostgreSQL + Redis (``TEST_DATABASE_URL=postgres://... TEST_REDIS_URL=redis://...``)."""
+"""Test set-up: one throw-away database per run, migrated with the committed migrations; the
+same suite on SQLite + memory broker (default) and on PostgreSQL + Redis
+(``TEST_DATABASE_URL=postgres://... TEST_REDIS_URL=redis://...``).
+
+Each test builds its own rows with the ``factory`` fixture (``tests/factories.py``). The demo
+district is seeded only when a test about the demo asks for it (the ``demo`` fixture)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,8 @@ from resolvers.demo import seed_demo
 from resolvers.settings import Settings, tortoise_config
 from schema.sockets import WebSocketProtocol
 from server import create_app
+from tests.client import Client as Client  # re-exported: older tests import it from here
+from tests.factories import Factory
 
 TEST_SECRET = "test-secret-" + "x" * 40
 
@@ -65,7 +69,6 @@ async def database(settings: Settings) -> AsyncIterator[None]:
         await Tortoise.close_connections()
     await migrate(config=config)
     await Tortoise.init(config=config, _enable_global_fallback=True)
-    await seed_demo(students_per_class=6)
     yield
     if settings.database_url.startswith("postgres"):
         await Tortoise._drop_databases()
@@ -96,36 +99,6 @@ async def client_for(
         await application.state.broker.close()
         await application.state.limiter.close()
         await application.state.documents.store.close()
-
-
-@dataclass
-class Client:
-    """A GraphQL client acting as one viewer."""
-
-    http: httpx.AsyncClient
-    token: str | None = None
-    user_id: str | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
-
-    def headers(self) -> dict[str, str]:
-        h = dict(self.extra_headers)
-        if self.token:
-            h["Authorization"] = f"Bearer {self.token}"
-        return h
-
-    async def post(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=self.headers()
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
-        body = await self.post(query, **variables)
-        assert "errors" not in body, body["errors"]
-        data: dict[str, Any] = body["data"]
-        return data
 
 
 LOGIN = """
@@ -164,34 +137,16 @@ async def login_as(http: httpx.AsyncClient, login: str) -> Client:
     return Client(http, token, user_id)
 
 
+@pytest.fixture(scope="session")
+async def demo(database: None) -> None:
+    """The demo district (``make seed``, 6 students a class), for the tests about the demo
+    itself. No other test reads it, and the tests about it only read it."""
+    await seed_demo(students_per_class=6)
+
+
 @pytest.fixture
-async def parent(http: httpx.AsyncClient) -> Client:
+async def demo_parent(http: httpx.AsyncClient, demo: None) -> Client:
     return await login_as(http, "parent")
-
-
-@pytest.fixture
-async def other_parent(http: httpx.AsyncClient) -> Client:
-    return await login_as(http, "parent2")
-
-
-@pytest.fixture
-async def teacher(http: httpx.AsyncClient) -> Client:
-    return await login_as(http, "teacher")
-
-
-@pytest.fixture
-async def student(http: httpx.AsyncClient) -> Client:
-    return await login_as(http, "student")
-
-
-@pytest.fixture
-async def admin(http: httpx.AsyncClient) -> Client:
-    return await login_as(http, "admin")
-
-
-@pytest.fixture
-async def district(http: httpx.AsyncClient) -> Client:
-    return await login_as(http, "district")
 
 
 class StatementCounter(logging.Handler):
@@ -243,3 +198,9 @@ async def server_url(app: Any) -> AsyncIterator[str]:
     yield f"ws://127.0.0.1:{port}/graphql"
     server.should_exit = True
     await task
+
+
+@pytest.fixture
+async def factory(http: httpx.AsyncClient, settings: Settings, database: None) -> Factory:
+    """Rows for this test only (``tests.factories.Factory``)."""
+    return Factory(http, settings)

@@ -1,11 +1,11 @@
-"""Shared look-ups for tests: find demo objects through the models (set-up only)."""
+"""Shared test helpers: ids, rounding as the API promises, ports, sockets, a grade over HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import socket
-from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
@@ -17,45 +17,10 @@ import models
 from resolvers.ids import to_global_id
 
 
-async def demo_student(login: str) -> models.Student:
-    return await models.Student.get(user__login=login)
-
-
-async def children_of(login: str) -> list[models.Student]:
-    return await models.Student.filter(
-        guardianships__guardian__login=login, guardianships__revoked_at__isnull=True
-    ).order_by("full_name")
-
-
-async def school_class(school: str, name: str) -> models.SchoolClass:
-    return await models.SchoolClass.get(school__name=school, grade_level=int(name[:-1]), letter=name[-1])
-
-
-async def past_lesson(class_name: str, subject: str, school: str = "School No. 1", offset: int = 0) -> models.Lesson:
-    """A lesson of the class and subject that has already started (``offset``-th most recent)."""
-    klass = await school_class(school, class_name)
-    lessons = (
-        await models.Lesson.filter(
-            school_class_id=klass.id,
-            subject__name=subject,
-            starts_at__lt=datetime.now(UTC),
-            status=models.LessonStatus.SCHEDULED,
-        )
-        .order_by("-starts_at")
-        .limit(offset + 1)
-    )
-    return lessons[offset]
-
-
-async def future_lesson(class_name: str, subject: str, school: str = "School No. 1") -> models.Lesson:
-    klass = await school_class(school, class_name)
-    lesson = (
-        await models.Lesson.filter(school_class_id=klass.id, subject__name=subject, starts_at__gt=datetime.now(UTC))
-        .order_by("starts_at")
-        .first()
-    )
-    assert lesson is not None
-    return lesson
+def half_up(numerator: float, denominator: float, places: int = 2) -> Decimal:
+    """numerator / denominator rounded half up, as the API rounds averages (never a float ``round``)."""
+    exact = Decimal(str(numerator)) / Decimal(str(denominator))
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def gid(obj: Model, name: str) -> str:
@@ -72,14 +37,13 @@ def free_port() -> int:
 GRADE_CREATE = "mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"
 
 
-async def grade_over_http(address: str, token: str | None, comment: str, value: str = "5") -> None:
-    """As the demo teacher, over real HTTP to ``address``: grade the demo student in the
-    latest 5A mathematics lesson."""
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
+async def grade_over_http(
+    address: str, token: str | None, student: models.Student, lesson: models.Lesson, comment: str, value: str = "5"
+) -> None:
+    """As the lesson's teacher (``token``), over real HTTP to ``address``: grade ``student``."""
     variables = {
         "input": {
-            "studentId": gid(child, "Student"),
+            "studentId": gid(student, "Student"),
             "lessonId": gid(lesson, "Lesson"),
             "value": value,
             "comment": comment,

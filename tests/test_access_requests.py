@@ -1,22 +1,25 @@
 """How a family gets in: accountRegister, then accessRequestSubmit; the school's admins
 approve (the parent sees the child at once) or refuse with a reason within 72 hours. The
-documents in a request are read only by the applicant and the school's admins."""
+documents in a request are read only by the applicant and the school's admins. Each test
+builds its own schools, staff and applicants from factories."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+import itertools
+from datetime import date, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 import models
-from resolvers.ids import to_global_id
+from resolvers.clock import now_utc
+from resolvers.ids import from_global_id, to_global_id
 from resolvers.settings import Settings
-from tests.conftest import LOGIN, Client, StatementCounter, client_for, login_as
-from tests.helpers import gid, school_class
-from tests.test_org_admin import account, other_district_admin, pk, result
+from tests.client import Client
+from tests.conftest import LOGIN, StatementCounter, client_for
+from tests.factories import Factory, SchoolKit
+from tests.helpers import gid
 from tests.test_statements import _count, _explain
 
 REGISTER = """mutation R($input: AccountRegisterInput!) { accountRegister(input: $input) { __typename
@@ -54,20 +57,49 @@ LIST = """query L($id: ID!, $status: AccessRequestStatus, $overdue: Boolean, $fi
 DIRECTORY = "{ schoolDirectory { schoolId name } }"
 MY_REQUESTS = f"{{ viewer {{ accessRequests {{ {REQUEST} }} }} }}"
 
-_serial = [0]
+_serial = itertools.count(1)
+TAKEN = "<a login somebody has>"
 
 
-async def _applicant(http: httpx.AsyncClient) -> Client:
-    """A fresh registered account with no role (created directly: accountRegister is limited)."""
-    _serial[0] += 1
-    return await account(http, f"applicant.{_serial[0]}")
+async def _applicant(factory: Factory) -> Client:
+    """A fresh account with no role (made directly: accountRegister is limited)."""
+    return factory.client(await factory.user(f"applicant{next(_serial)}"))
 
 
-async def _child(name: str, born: date, school: str = "School No. 1", klass: str = "5A") -> models.Student:
-    the_class = await school_class(school, klass)
-    child = await models.Student.create(full_name=name, birth_date=born, school_id=the_class.school_id)
-    await models.Enrollment.create(student=child, school_class=the_class, start_date=date(2020, 9, 1))
+async def _other_district_admin(factory: Factory) -> Client:
+    """The admin of a district of their own, with none of the factory's schools."""
+    district = await models.District.create(name=f"Other district {factory.tag}")
+    user = await factory.user("elsewhere")
+    await models.RoleGrant.create(user=user, role=models.Role.DISTRICT_ADMIN, district=district)
+    return factory.client(user)
+
+
+async def _schools(factory: Factory) -> tuple[SchoolKit, SchoolKit]:
+    """Two schools of one district, with classes 5A and 5B in the first and 5A in the second."""
+    return await factory.school("School one", classes=("5A", "5B")), await factory.school("School two")
+
+
+def _admin(factory: Factory, kit: SchoolKit) -> Client:
+    assert kit.admin is not None
+    return factory.client(kit.admin)
+
+
+async def _child(kit: SchoolKit, name: str, born: date, klass: str = "5A") -> models.Student:
+    """A student of the school exactly as named, born on ``born``: what an approval matches."""
+    child = await models.Student.create(full_name=name, birth_date=born, school_id=kit.school.id)
+    await models.Enrollment.create(student=child, school_class=kit.classes[klass], start_date=kit.year.start_date)
     return child
+
+
+def result(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value: dict[str, Any] = body[name]
+    return value
+
+
+def pk(global_id: str) -> int:
+    parsed = from_global_id(global_id)
+    assert parsed is not None
+    return parsed[1]
 
 
 def _application(school: models.School, **overrides: Any) -> dict[str, Any]:
@@ -87,10 +119,6 @@ async def _submit(client: Client, school: models.School, **overrides: Any) -> di
     return result(await client.data(SUBMIT, input=_application(school, **overrides)), "accessRequestSubmit")
 
 
-async def _school1() -> models.School:
-    return await models.School.get(name="School No. 1")
-
-
 async def _counts() -> tuple[int, int, int, int]:
     return (
         await models.AccessRequest.all().count(),
@@ -103,13 +131,14 @@ async def _counts() -> tuple[int, int, int, int]:
 # --- registration -------------------------------------------------------------------
 
 
-async def test_a_parent_registers_and_sees_nothing_yet(settings: Settings, database: None) -> None:
+async def test_a_parent_registers_and_sees_nothing_yet(settings: Settings, factory: Factory) -> None:
+    login = f"mama.{factory.tag}"
     async with client_for(settings, address="10.20.0.1") as http:
         body = result(
             await Client(http).data(
                 REGISTER,
                 input={
-                    "login": " Mama.Petrova ",
+                    "login": f" Mama.{factory.tag.upper()} ",
                     "password": "correct horse",
                     "fullName": "Anna Petrova",
                     "email": "anna@example.org",
@@ -122,9 +151,9 @@ async def test_a_parent_registers_and_sees_nothing_yet(settings: Settings, datab
         me = Client(http, body["accessToken"])
         viewer = (await me.data(MINE))["viewer"]
         assert (viewer["roles"], viewer["children"], viewer["accessRequests"]) == ([], [], [])
-        again = await Client(http).data(LOGIN, login="MAMA.PETROVA", password="correct horse")
+        again = await Client(http).data(LOGIN, login=login.upper(), password="correct horse")
         assert again["login"]["__typename"] == "LoginSuccess"
-        user = await models.User.get(login="mama.petrova")
+        user = await models.User.get(login=login)
         assert (user.email, user.full_name) == ("anna@example.org", "Anna Petrova")
         assert await models.AuditEntry.exists(action="account.register", actor_id=user.id, address="10.20.0.1")
 
@@ -132,7 +161,7 @@ async def test_a_parent_registers_and_sees_nothing_yet(settings: Settings, datab
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"login": "parent"}, [("login", "LOGIN_TAKEN")]),
+        ({"login": TAKEN}, [("login", "LOGIN_TAKEN")]),
         ({"login": "x"}, [("login", "INVALID_LOGIN")]),
         ({"login": "bad login!"}, [("login", "INVALID_LOGIN")]),
         ({"password": "short"}, [("password", "PASSWORD_TOO_SHORT")]),
@@ -146,8 +175,10 @@ async def test_a_parent_registers_and_sees_nothing_yet(settings: Settings, datab
     ],
 )
 async def test_bad_registrations_are_refused(
-    anonymous: Client, overrides: dict[str, Any], expected: list[tuple[str, str]]
+    factory: Factory, anonymous: Client, overrides: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
+    if overrides.get("login") == TAKEN:
+        overrides = {"login": (await factory.user("someone")).login}
     before = await models.User.all().count()
     fields = {
         "login": "new.parent.1",
@@ -161,12 +192,12 @@ async def test_bad_registrations_are_refused(
     assert await models.User.all().count() == before
 
 
-async def test_registration_is_rate_limited_per_address(settings: Settings, database: None) -> None:
+async def test_registration_is_rate_limited_per_address(settings: Settings, factory: Factory) -> None:
     async with client_for(settings, address="10.20.0.2", registrations_per_address=2) as http:
         anonymous = Client(http)
         for n in range(2):
             fields = {
-                "login": f"limited.{n}",
+                "login": f"limited.{factory.tag}.{n}",
                 "password": "long enough pass",
                 "fullName": "P",
                 "email": "p@example.org",
@@ -175,13 +206,23 @@ async def test_registration_is_rate_limited_per_address(settings: Settings, data
                 result(await anonymous.data(REGISTER, input=fields), "accountRegister")["__typename"] == "LoginSuccess"
             )
         before = await models.User.all().count()
-        fields = {"login": "limited.2", "password": "long enough pass", "fullName": "P", "email": "p@example.org"}
+        fields = {
+            "login": f"limited.{factory.tag}.2",
+            "password": "long enough pass",
+            "fullName": "P",
+            "email": "p@example.org",
+        }
         body = result(await anonymous.data(REGISTER, input=fields), "accountRegister")
         assert (body["__typename"], body["code"]) == ("RateLimitedError", "RATE_LIMITED")
         assert body["retryAfterSeconds"] > 0
         assert await models.User.all().count() == before
     async with client_for(settings, address="10.20.0.3", registrations_per_address=2) as http:
-        fields = {"login": "limited.3", "password": "long enough pass", "fullName": "P", "email": "p@example.org"}
+        fields = {
+            "login": f"limited.{factory.tag}.3",
+            "password": "long enough pass",
+            "fullName": "P",
+            "email": "p@example.org",
+        }
         assert (
             result(await Client(http).data(REGISTER, input=fields), "accountRegister")["__typename"] == "LoginSuccess"
         )
@@ -190,12 +231,13 @@ async def test_registration_is_rate_limited_per_address(settings: Settings, data
 # --- submitting ---------------------------------------------------------------------
 
 
-async def test_submit_then_approve_links_the_child_at_once(http: httpx.AsyncClient, admin: Client) -> None:
-    school1 = await _school1()
-    child = await _child("Vera Zayavkina", date(2015, 4, 5))
-    applicant = await _applicant(http)
+async def test_submit_then_approve_links_the_child_at_once(factory: Factory) -> None:
+    kit, _ = await _schools(factory)
+    school1, admin = kit.school, _admin(factory, kit)
+    child = await _child(kit, "Vera Zayavkina", date(2015, 4, 5))
+    applicant = await _applicant(factory)
     directory = (await applicant.data(DIRECTORY))["schoolDirectory"]
-    assert {"schoolId": gid(school1, "School"), "name": "School No. 1"} in directory
+    assert {"schoolId": gid(school1, "School"), "name": school1.name} in directory
 
     submitted = await _submit(applicant, school1, childFullName="  vera   zayavkina ")
     assert submitted["__typename"] == "AccessRequestSuccess", submitted
@@ -222,11 +264,11 @@ async def test_submit_then_approve_links_the_child_at_once(http: httpx.AsyncClie
     approved = result(await admin.data(APPROVE, input={"requestId": request["id"]}), "accessRequestApprove")
     assert approved["__typename"] == "AccessRequestSuccess", approved
     done = approved["accessRequest"]
-    admin_user = await models.User.get(login="admin")
+    assert kit.admin is not None
     assert (done["status"], done["student"], done["reviewedBy"]) == (
         "APPROVED",
         {"id": gid(child, "Student"), "fullName": "Vera Zayavkina"},
-        {"fullName": admin_user.full_name},
+        {"fullName": kit.admin.full_name},
     )
     # The parent's very next query shows the child, in their class.
     mine = (await applicant.data(MINE))["viewer"]
@@ -235,7 +277,8 @@ async def test_submit_then_approve_links_the_child_at_once(http: httpx.AsyncClie
         {"id": gid(child, "Student"), "fullName": "Vera Zayavkina", "schoolClass": {"name": "5A"}}
     ]
     assert mine["accessRequests"][0]["status"] == "APPROVED"
-    link = await models.Guardianship.get(student_id=child.id, guardian__login=f"applicant.{_serial[0]}")
+    assert applicant.user_id is not None
+    link = await models.Guardianship.get(student_id=child.id, guardian_id=int(applicant.user_id))
     assert (link.relation, link.revoked_at) == ("mother", None)
     assert (
         await models.AuditEntry.get(action="access_request.approve", object_id=pk(request["id"]))
@@ -265,19 +308,21 @@ async def test_submit_then_approve_links_the_child_at_once(http: httpx.AsyncClie
     ],
 )
 async def test_bad_applications_are_refused_and_write_nothing(
-    http: httpx.AsyncClient, overrides: dict[str, Any], expected: list[tuple[str, str]]
+    factory: Factory, overrides: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
-    applicant = await _applicant(http)
+    kit = await factory.school()
+    applicant = await _applicant(factory)
     before = await _counts()
-    body = await _submit(applicant, await _school1(), **overrides)
+    body = await _submit(applicant, kit.school, **overrides)
     assert body["__typename"] == "ValidationError", body
     assert [(f["field"], f["code"]) for f in body["fields"]] == expected
     assert await _counts() == before
 
 
-async def test_a_duplicate_pending_request_is_refused(http: httpx.AsyncClient) -> None:
-    school1 = await _school1()
-    applicant = await _applicant(http)
+async def test_a_duplicate_pending_request_is_refused(factory: Factory) -> None:
+    kit1, kit2 = await _schools(factory)
+    school1 = kit1.school
+    applicant = await _applicant(factory)
     first = await _submit(applicant, school1, childFullName="Dup Dupov", birthCertificateNumber="AB-1")
     assert first["__typename"] == "AccessRequestSuccess", first
     before = await _counts()
@@ -289,39 +334,45 @@ async def test_a_duplicate_pending_request_is_refused(http: httpx.AsyncClient) -
         assert [(f["field"], f["code"]) for f in body["fields"]] == [("childFullName", "DUPLICATE_REQUEST")]
     assert await _counts() == before
     # Another applicant, or the same one for another school, may apply.
-    assert (await _submit(await _applicant(http), school1, childFullName="Dup Dupov"))[
+    assert (await _submit(await _applicant(factory), school1, childFullName="Dup Dupov"))[
         "__typename"
     ] == "AccessRequestSuccess"
-    school2 = await models.School.get(name="School No. 2")
-    assert (await _submit(applicant, school2, childFullName="Dup Dupov"))["__typename"] == "AccessRequestSuccess"
+    assert (await _submit(applicant, kit2.school, childFullName="Dup Dupov"))["__typename"] == "AccessRequestSuccess"
 
 
-async def test_students_cannot_apply_and_unknown_schools_are_not_found(
-    http: httpx.AsyncClient, student: Client
-) -> None:
-    body = await student.post(SUBMIT, input=_application(await _school1()))
+async def test_students_cannot_apply_and_unknown_schools_are_not_found(factory: Factory) -> None:
+    kit = await factory.school()
+    pupil = await factory.student(kit, "5A", "pupil")
+    assert pupil.user_id is not None
+    student = factory.client(await models.User.get(id=pupil.user_id))
+    body = await student.post(SUBMIT, input=_application(kit.school))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    missing = await _submit(await _applicant(http), models.School(id=10**9))
+    missing = await _submit(await _applicant(factory), models.School(id=10**9))
     assert (missing["__typename"], missing["code"]) == ("NotFoundError", "SCHOOL_NOT_FOUND")
 
 
 # --- who sees a request -------------------------------------------------------------
 
 
-async def test_only_the_applicant_and_the_schools_admins_see_a_request(
-    http: httpx.AsyncClient, admin: Client, district: Client, teacher: Client, parent: Client, other_parent: Client
-) -> None:
-    school1 = await _school1()
-    applicant = await _applicant(http)
+async def test_only_the_applicant_and_the_schools_admins_see_a_request(factory: Factory) -> None:
+    kit1, kit2 = await _schools(factory)
+    school1 = kit1.school
+    admin, admin2 = _admin(factory, kit1), _admin(factory, kit2)
+    district = factory.client(await factory.district_admin())
+    teacher = factory.client(await factory.teacher(kit1, [("5A", "Mathematics")], name="maths"))
+    families = [await factory.parent(f"mother{n}") for n in (1, 2)]
+    for n, guardian in enumerate(families):
+        await factory.student(kit1, "5A", f"pupil{n}", guardians=[guardian], login=False)
+    parent, other_parent = (factory.client(user) for user in families)
+    applicant = await _applicant(factory)
     request = (await _submit(applicant, school1, childFullName="Secret Child", birthCertificateNumber="SC-777"))[
         "accessRequest"
     ]
     for reader in (applicant, admin, district):
         seen = (await reader.data(NODE, id=request["id"]))["node"]
         assert (seen["birthCertificateNumber"], seen["identityDocument"]) == ("SC-777", "Passport 4510 123456")
-    admin2 = await login_as(http, "admin2")
-    stranger = await other_district_admin(http)
-    for outsider in (admin2, teacher, parent, other_parent, stranger, await _applicant(http)):
+    stranger = await _other_district_admin(factory)
+    for outsider in (admin2, teacher, parent, other_parent, stranger, await _applicant(factory)):
         assert (await outsider.data(NODE, id=request["id"]))["node"] is None
         assert request["id"] not in [r["id"] for r in (await outsider.data(MINE))["viewer"]["accessRequests"]]
     # The school's list: its admins see it; a teacher of the school reaches the school but not the list.
@@ -361,9 +412,10 @@ async def test_only_the_applicant_and_the_schools_admins_see_a_request(
 # --- refusing, withdrawing, choosing the child ------------------------------------------
 
 
-async def test_refusal_reaches_the_applicant_with_reason_and_comment(http: httpx.AsyncClient, admin: Client) -> None:
-    school1 = await _school1()
-    applicant = await _applicant(http)
+async def test_refusal_reaches_the_applicant_with_reason_and_comment(factory: Factory) -> None:
+    kit = await factory.school()
+    school1, admin = kit.school, _admin(factory, kit)
+    applicant = await _applicant(factory)
     request = (await _submit(applicant, school1, childFullName="Nobody Known"))["accessRequest"]
     before = await _counts()
     empty = result(
@@ -400,21 +452,23 @@ async def test_refusal_reaches_the_applicant_with_reason_and_comment(http: httpx
     assert [(f["field"], f["code"]) for f in withdrawn["fields"]] == [("requestId", "NOT_PENDING")]
 
 
-async def test_applicant_withdraws_a_pending_request(http: httpx.AsyncClient, admin: Client) -> None:
-    applicant = await _applicant(http)
-    request = (await _submit(applicant, await _school1(), childFullName="Changed Mind"))["accessRequest"]
+async def test_applicant_withdraws_a_pending_request(factory: Factory) -> None:
+    kit = await factory.school()
+    applicant = await _applicant(factory)
+    request = (await _submit(applicant, kit.school, childFullName="Changed Mind"))["accessRequest"]
     body = result(await applicant.data(WITHDRAW, input={"requestId": request["id"]}), "accessRequestWithdraw")
     assert body["accessRequest"]["status"] == "WITHDRAWN"
-    late = result(await admin.data(APPROVE, input={"requestId": request["id"]}), "accessRequestApprove")
+    late = result(await _admin(factory, kit).data(APPROVE, input={"requestId": request["id"]}), "accessRequestApprove")
     assert [(f["field"], f["code"]) for f in late["fields"]] == [("requestId", "NOT_PENDING")]
 
 
-async def test_approval_needs_one_matching_student_of_the_school(http: httpx.AsyncClient, admin: Client) -> None:
-    school1 = await _school1()
-    twin_a = await _child("Twin Odinakova", date(2016, 1, 2))
-    await _child("Twin Odinakova", date(2016, 1, 2), klass="5B")
-    other_school_child = await _child("Far Away", date(2016, 1, 2), school="School No. 2", klass="5A")
-    applicant = await _applicant(http)
+async def test_approval_needs_one_matching_student_of_the_school(factory: Factory) -> None:
+    kit1, kit2 = await _schools(factory)
+    school1, admin = kit1.school, _admin(factory, kit1)
+    twin_a = await _child(kit1, "Twin Odinakova", date(2016, 1, 2))
+    await _child(kit1, "Twin Odinakova", date(2016, 1, 2), klass="5B")
+    other_school_child = await _child(kit2, "Far Away", date(2016, 1, 2))
+    applicant = await _applicant(factory)
     twins = (await _submit(applicant, school1, childFullName="Twin Odinakova", childBirthDate="2016-01-02"))[
         "accessRequest"
     ]
@@ -447,16 +501,16 @@ async def test_approval_needs_one_matching_student_of_the_school(http: httpx.Asy
 # --- the admins' list ---------------------------------------------------------------
 
 
-async def test_admins_list_pending_and_overdue_oldest_due_first(http: httpx.AsyncClient) -> None:
-    """School No. 2's list, over requests made for this test: overdue ones first, pages by cursor."""
-    school2 = await models.School.get(name="School No. 2")
-    admin2 = await login_as(http, "admin2")
+async def test_admins_list_pending_and_overdue_oldest_due_first(factory: Factory) -> None:
+    """A school's list, over requests made for this test: overdue ones first, pages by cursor."""
+    kit2 = await factory.school("School two")
+    school2, admin2 = kit2.school, _admin(factory, kit2)
     ids = []
     for n in range(4):
-        applicant = await _applicant(http)
+        applicant = await _applicant(factory)
         ids.append((await _submit(applicant, school2, childFullName=f"Listed {n}"))["accessRequest"]["id"])
     # Two came in 4 and 3 days ago: past their 72 hours.
-    now = datetime.now(UTC)
+    now = now_utc()
     for request_id, days in ((ids[2], 4), (ids[3], 3)):
         await models.AccessRequest.filter(id=pk(request_id)).update(
             submitted_at=now - timedelta(days=days), due_at=now - timedelta(days=days) + timedelta(hours=72)
@@ -502,15 +556,15 @@ async def test_admins_list_pending_and_overdue_oldest_due_first(http: httpx.Asyn
 
 
 async def test_the_list_costs_the_same_for_one_request_or_many(
-    http: httpx.AsyncClient, count_statements: StatementCounter
+    factory: Factory, count_statements: StatementCounter
 ) -> None:
-    school2 = await models.School.get(name="School No. 2")
-    admin2 = await login_as(http, "admin2")
+    kit2 = await factory.school("School two")
+    school2, admin2 = kit2.school, _admin(factory, kit2)
     for n in range(5):
-        applicant = await _applicant(http)
+        applicant = await _applicant(factory)
         await _submit(applicant, school2, childFullName=f"Counted {n}")
-    one_approved = await _child("Counted Approved", date(2015, 4, 5), school="School No. 2", klass="5A")
-    request = (await _submit(await _applicant(http), school2, childFullName="Counted Approved"))["accessRequest"]
+    one_approved = await _child(kit2, "Counted Approved", date(2015, 4, 5))
+    request = (await _submit(await _applicant(factory), school2, childFullName="Counted Approved"))["accessRequest"]
     assert result(await admin2.data(APPROVE, input={"requestId": request["id"]}), "accessRequestApprove")[
         "accessRequest"
     ]["student"]["id"] == gid(one_approved, "Student")
@@ -524,13 +578,14 @@ async def test_the_list_costs_the_same_for_one_request_or_many(
 
 
 async def test_the_applicants_list_and_the_directory_cost_the_same_for_more(
-    http: httpx.AsyncClient, admin: Client, count_statements: StatementCounter
+    factory: Factory, count_statements: StatementCounter
 ) -> None:
     """One approved request vs three (one approved, two pending at two schools)."""
-    school1, school2 = await _school1(), await models.School.get(name="School No. 2")
-    one, three = await _applicant(http), await _applicant(http)
+    kit1, kit2 = await _schools(factory)
+    school1, school2, admin = kit1.school, kit2.school, _admin(factory, kit1)
+    one, three = await _applicant(factory), await _applicant(factory)
     for client, name in ((one, "Solo Child"), (three, "Many Requests")):
-        await _child(name, date(2015, 4, 5))
+        await _child(kit1, name, date(2015, 4, 5))
         request = (await _submit(client, school1, childFullName=name))["accessRequest"]
         await admin.data(APPROVE, input={"requestId": request["id"]})
     await _submit(three, school1, childFullName="Second Child", birthCertificateNumber="S-2")
@@ -546,9 +601,9 @@ async def test_the_applicants_list_and_the_directory_cost_the_same_for_more(
     assert len(directory) == 2, directory  # the schools, and the account check every authenticated request makes
 
 
-async def test_the_same_request_sent_at_once_is_kept_once(http: httpx.AsyncClient) -> None:
+async def test_the_same_request_sent_at_once_is_kept_once(factory: Factory) -> None:
     """A double-tapped submit button: one request is kept, the others are duplicates."""
-    applicant, school1 = await _applicant(http), await _school1()
+    applicant, school1 = await _applicant(factory), (await factory.school()).school
     bodies = await asyncio.gather(*(_submit(applicant, school1, childFullName="Double Tap") for _ in range(8)))
     assert sorted(b["__typename"] for b in bodies) == ["AccessRequestSuccess"] + ["ValidationError"] * 7
     assert {b["fields"][0]["code"] for b in bodies if b["__typename"] == "ValidationError"} == {"DUPLICATE_REQUEST"}

@@ -1,17 +1,23 @@
 """Account administration: one-time passwords, password change and reset, deactivation,
-and the scope of every admin mutation."""
+and the scope of every admin mutation. Each test builds its own schools and people from
+factories; the accounts under test are issued through the API and logged in with their
+passwords (that is what these tests are about)."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 import models
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import gid, open_socket, past_lesson, school_class
+from resolvers.clock import today_utc
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import gid, open_socket
 
 CREATE = """
 mutation C($input: AccountCreateInput!) { accountCreate(input: $input) {
@@ -57,16 +63,46 @@ mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename 
 """
 
 
-async def school_id(name: str = "School No. 1") -> str:
-    return gid(await models.School.get(name=name), "School")
+@dataclass
+class Schools:
+    kit: SchoolKit  # a school with class 5B and mathematics
+    admin: Client  # its school admin
+    other: SchoolKit  # another school of the same district, with its own admin
+
+
+async def _schools(factory: Factory) -> Schools:
+    kit = await factory.school(classes=("5B",))
+    other = await factory.school("Other school")
+    return Schools(kit, factory.client(kit.admin), other)
+
+
+@dataclass
+class FifthB:
+    """A child of 5B with a first guardian, the class's maths teacher and a lesson of theirs
+    that has already been given."""
+
+    world: Schools
+    child: models.Student
+    maths: models.User
+    teacher: Client  # the maths teacher
+    lesson: models.Lesson
+
+
+async def _fifth_b(factory: Factory) -> FifthB:
+    world = await _schools(factory)
+    maths = await factory.teacher(world.kit, [("5B", "Mathematics")], name="maths")
+    child = await factory.student(world.kit, "5B", "pupil", guardians=[await factory.parent("mother")])
+    day = school_days_before(today_utc(), 1)[0]
+    lesson = await factory.lesson(world.kit, "5B", "Mathematics", maths, day)
+    return FifthB(world, child, maths, factory.client(maths), lesson)
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}.{secrets.token_hex(3)}"
 
 
-async def create(admin: Client, **fields: Any) -> dict[str, Any]:
-    fields.setdefault("schoolId", await school_id())
+async def create(admin: Client, school: models.School, **fields: Any) -> dict[str, Any]:
+    fields.setdefault("schoolId", gid(school, "School"))
     fields.setdefault("role", "TEACHER")
     fields.setdefault("fullName", "Olga Test Teacher")
     result: dict[str, Any] = (await admin.data(CREATE, input=fields))["accountCreate"]
@@ -78,9 +114,11 @@ async def login(http: httpx.AsyncClient, name: str, password: str) -> dict[str, 
     return result
 
 
-async def activated(admin: Client, http: httpx.AsyncClient, **fields: Any) -> tuple[dict[str, Any], Client, str]:
+async def activated(
+    admin: Client, school: models.School, http: httpx.AsyncClient, **fields: Any
+) -> tuple[dict[str, Any], Client, str]:
     """A new account whose one-time password was replaced: (created, its client, password)."""
-    created = await create(admin, **fields)
+    created = await create(admin, school, **fields)
     assert created["__typename"] == "AccountCreateSuccess", created
     first = await login(http, created["account"]["login"], created["oneTimePassword"])
     password = "correct horse battery " + secrets.token_hex(2)
@@ -98,9 +136,11 @@ def refusal(body: dict[str, Any]) -> tuple[str, str | None]:
     return extensions["code"], extensions.get("reason")
 
 
-async def test_one_time_password_flow(admin: Client, http: httpx.AsyncClient) -> None:
+async def test_one_time_password_flow(factory: Factory, http: httpx.AsyncClient) -> None:
+    world = await _schools(factory)
+    admin = world.admin
     name = unique("olga")
-    created = await create(admin, login=name, email=f"{name}@example.org")
+    created = await create(admin, world.kit.school, login=name, email=f"{name}@example.org")
     assert created["__typename"] == "AccountCreateSuccess", created
     otp = created["oneTimePassword"]
     assert created["account"] == {
@@ -156,9 +196,15 @@ async def test_one_time_password_flow(admin: Client, http: httpx.AsyncClient) ->
     assert {"account.create", "session.login", "password.change"} <= set(actions)
 
 
-async def test_create_refusals_write_nothing(admin: Client, teacher: Client) -> None:
+async def test_create_refusals_write_nothing(factory: Factory) -> None:
+    world = await _schools(factory)
+    admin, school = world.admin, world.kit.school
+    existing = await factory.teacher(world.kit, [("5B", "Mathematics")])
+    teacher = factory.client(existing)
     users = await models.User.all().count()
-    taken = await create(admin, login="teacher", email="not-an-address", role="DISTRICT_ADMIN", fullName=" ")
+    taken = await create(
+        admin, school, login=existing.login, email="not-an-address", role="DISTRICT_ADMIN", fullName=" "
+    )
     assert taken["__typename"] == "ValidationError"
     assert {(f["field"], f["code"]) for f in taken["fields"]} == {
         ("fullName", "FULL_NAME_EMPTY"),
@@ -166,10 +212,10 @@ async def test_create_refusals_write_nothing(admin: Client, teacher: Client) -> 
         ("role", "ROLE_NOT_ALLOWED"),
         ("login", "LOGIN_TAKEN"),
     }
-    assert (await create(admin, role="STUDENT"))["code"] == "STUDENT_REQUIRED"
+    assert (await create(admin, school, role="STUDENT"))["code"] == "STUDENT_REQUIRED"
     # Another school looks exactly like a school that does not exist.
-    other = await create(admin, schoolId=await school_id("School No. 2"))
-    missing = await create(admin, schoolId=gid(models.School(id=999999), "School"))
+    other = await create(admin, school, schoolId=gid(world.other.school, "School"))
+    missing = await create(admin, school, schoolId=gid(models.School(id=999999), "School"))
     assert other == missing == {"__typename": "NotFoundError", "code": "SCHOOL_NOT_FOUND", "message": "No such school."}
     assert refusal(await teacher.post(CREATE, input={"fullName": "X", "role": "TEACHER", "schoolId": "x"}))[0] == (
         "FORBIDDEN"
@@ -177,20 +223,24 @@ async def test_create_refusals_write_nothing(admin: Client, teacher: Client) -> 
     assert await models.User.all().count() == users
 
 
-async def test_login_made_from_the_name_and_student_link(admin: Client, http: httpx.AsyncClient) -> None:
-    child = await models.Student.create(school=await models.School.get(name="School No. 1"), full_name="Ana Nova")
-    first = await create(admin, role="STUDENT", fullName="Ána Nová", studentId=gid(child, "Student"))
+async def test_login_made_from_the_name_and_student_link(factory: Factory) -> None:
+    world = await _schools(factory)
+    admin, school = world.admin, world.kit.school
+    child = await models.Student.create(school=school, full_name="Ana Nova")
+    first = await create(admin, school, role="STUDENT", fullName="Ána Nová", studentId=gid(child, "Student"))
     assert first["__typename"] == "AccountCreateSuccess", first
     assert first["account"]["login"].startswith("ana.nova")
     assert (await models.Student.get(id=child.id)).user_id == int(
         (await models.User.get(login=first["account"]["login"])).id
     )
-    again = await create(admin, role="STUDENT", fullName="Ána Nová", studentId=gid(child, "Student"))
+    again = await create(admin, school, role="STUDENT", fullName="Ána Nová", studentId=gid(child, "Student"))
     assert again["code"] == "STUDENT_HAS_LOGIN"
 
 
-async def test_reset_gives_a_new_one_time_password_and_ends_sessions(admin: Client, http: httpx.AsyncClient) -> None:
-    created, me, password = await activated(admin, http)
+async def test_reset_gives_a_new_one_time_password_and_ends_sessions(factory: Factory, http: httpx.AsyncClient) -> None:
+    world = await _schools(factory)
+    admin = world.admin
+    created, me, password = await activated(admin, world.kit.school, http)
     user_id = created["account"]["user"]["id"]
     session = await login(http, created["account"]["login"], password)
     reset = (await admin.data(RESET, id=user_id))["passwordReset"]
@@ -206,21 +256,28 @@ async def test_reset_gives_a_new_one_time_password_and_ends_sessions(admin: Clie
     assert fresh["mustChangePassword"] is True
     entry = await models.AuditEntry.filter(action="password.reset").order_by("-id").first()
     assert entry is not None
-    assert entry.school_id == (await models.School.get(name="School No. 1")).id
+    assert entry.school_id == world.kit.school.id
 
 
-async def test_reset_scope(admin: Client, parent: Client, http: httpx.AsyncClient) -> None:
-    me = await models.User.get(login="admin")
+async def test_reset_scope(factory: Factory, http: httpx.AsyncClient) -> None:
+    world = await _schools(factory)
+    admin = world.admin
+    assert world.kit.admin is not None
+    assert world.other.admin is not None
+    me = world.kit.admin
+    parent_user = await factory.parent()
+    await factory.student(world.kit, "5B", guardians=[parent_user])
+    parent = factory.client(parent_user)
     assert (await admin.data(RESET, id=gid(me, "User")))["passwordReset"]["code"] == "CANNOT_RESET_SELF"
-    other_school = await models.User.get(login="admin2")
+    other_school = world.other.admin  # the admin of another school of the district
     elsewhere = (await admin.data(RESET, id=gid(other_school, "User")))["passwordReset"]
     nobody = (await admin.data(RESET, id=gid(models.User(id=999999), "User")))["passwordReset"]
     assert elsewhere == nobody == {"__typename": "NotFoundError", "code": "USER_NOT_FOUND", "message": "No such user."}
     assert refusal(await parent.post(RESET, id=gid(me, "User")))[0] == "FORBIDDEN"
-    assert auth_unchanged(other_school, await models.User.get(login="admin2"))
+    assert auth_unchanged(other_school, await models.User.get(id=other_school.id))
     # A district admin manages both schools.
-    district = await login_as(http, "district")
-    target, _client, _pw = await activated(admin, http)
+    district = factory.client(await factory.district_admin())
+    target, _client, _pw = await activated(admin, world.kit.school, http)
     result = (await district.data(RESET, id=target["account"]["user"]["id"]))["passwordReset"]
     assert result["__typename"] == "PasswordResetSuccess"
 
@@ -229,33 +286,26 @@ def auth_unchanged(before: models.User, after: models.User) -> bool:
     return before.password_hash == after.password_hash and not after.must_change_password
 
 
-async def fifth_b(http: httpx.AsyncClient, order: str) -> tuple[models.Student, Client]:
-    """A child of 5B (a class the other suites' live tests leave alone), the first or the last
-    enrolled by ``order``, and the class's maths teacher, logged in."""
-    klass = await school_class("School No. 1", "5B")
-    enrolled = await models.Enrollment.filter(school_class_id=klass.id).order_by(order).first()
-    assert enrolled is not None
-    maths = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Mathematics").select_related(
-        "teacher"
-    )
-    return await models.Student.get(id=enrolled.student_id), await login_as(http, maths.teacher.login)
-
-
 async def test_deactivation_ends_everything_and_keeps_history(
-    admin: Client, http: httpx.AsyncClient, server_url: str
+    factory: Factory, http: httpx.AsyncClient, server_url: str
 ) -> None:
     # A second guardian for a child of 5B.
-    child, teacher = await fifth_b(http, "id")
+    fifth_b = await _fifth_b(factory)
+    admin, child, teacher = fifth_b.world.admin, fifth_b.child, fifth_b.teacher
     created, parent, password = await activated(
-        admin, http, role="PARENT", fullName="Second Guardian", childIds=[gid(child, "Student")]
+        admin,
+        fifth_b.world.kit.school,
+        http,
+        role="PARENT",
+        fullName="Second Guardian",
+        childIds=[gid(child, "Student")],
     )
     user_id = created["account"]["user"]["id"]
     session = await login(http, created["account"]["login"], password)
     socket = await open_socket(server_url, session["accessToken"])
     await socket.start(EVENTS, studentId=gid(child, "Student"))
     await asyncio.sleep(0.2)
-    lesson = await past_lesson("5B", "Mathematics")
-    grade = {"studentId": gid(child, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "4"}
+    grade = {"studentId": gid(child, "Student"), "lessonId": gid(fifth_b.lesson, "Lesson"), "value": "4"}
     assert (await teacher.data(GRADE, input={**grade, "comment": "before"}))["gradeCreate"]["__typename"] == (
         "GradeCreateSuccess"
     )
@@ -290,68 +340,68 @@ async def test_deactivation_ends_everything_and_keeps_history(
     assert back["account"] == {"isActive": True, "deactivatedAt": None}
     assert (await login(http, created["account"]["login"], password))["__typename"] == "LoginSuccess"
     assert (await admin.data(REACTIVATE, id=user_id))["accountReactivate"]["code"] == "NOT_DEACTIVATED"
-    await models.Guardianship.filter(guardian_id=user.id).delete()  # leave the demo families as they were
 
 
-async def test_a_deactivated_teacher_still_authors_old_grades(admin: Client, parent: Client) -> None:
-    grade = await models.Grade.filter(
-        student__school__name="School No. 1", deleted_at__isnull=True, teacher__login__not="teacher"
-    ).first()
-    assert grade is not None
-    author = await models.User.get(id=grade.teacher_id)
+async def test_a_deactivated_teacher_still_authors_old_grades(factory: Factory) -> None:
+    fifth_b = await _fifth_b(factory)
+    admin = fifth_b.world.admin
+    grade = await factory.grade(fifth_b.child, fifth_b.lesson, value="4")
+    author = fifth_b.maths
     query = "query N($id: ID!) { node(id: $id) { ... on Grade { value teacher { fullName } } } }"
-    try:
-        done = (await admin.data(DEACTIVATE, id=gid(author, "User"), reason="Retired"))["accountDeactivate"]
-        assert done["__typename"] == "AccountDeactivateSuccess", done
-        seen = (await admin.data(query, id=gid(grade, "Grade")))["node"]
-        assert seen == {"value": grade.value, "teacher": {"fullName": author.full_name}}
-    finally:
-        await admin.data(REACTIVATE, id=gid(author, "User"))
+    done = (await admin.data(DEACTIVATE, id=gid(author, "User"), reason="Retired"))["accountDeactivate"]
+    assert done["__typename"] == "AccountDeactivateSuccess", done
+    seen = (await admin.data(query, id=gid(grade, "Grade")))["node"]
+    assert seen == {"value": grade.value, "teacher": {"fullName": author.full_name}}
 
 
-async def test_deactivation_scope(admin: Client, teacher: Client) -> None:
-    me = await models.User.get(login="admin")
+async def test_deactivation_scope(factory: Factory) -> None:
+    world = await _schools(factory)
+    admin = world.admin
+    assert world.kit.admin is not None
+    assert world.other.admin is not None
+    me = world.kit.admin
+    teacher_user = await factory.teacher(world.kit, [("5B", "Mathematics")])
+    teacher = factory.client(teacher_user)
     own = (await admin.data(DEACTIVATE, id=gid(me, "User"), reason="x"))["accountDeactivate"]
     assert own["code"] == "CANNOT_DEACTIVATE_SELF"
-    other = await models.User.get(login="admin2")
+    other = world.other.admin  # the admin of another school of the district
     elsewhere = (await admin.data(DEACTIVATE, id=gid(other, "User"), reason="x"))["accountDeactivate"]
     assert elsewhere == {"__typename": "NotFoundError", "code": "USER_NOT_FOUND", "message": "No such user."}
     assert refusal(await teacher.post(DEACTIVATE, id=gid(me, "User"), reason="x"))[0] == "FORBIDDEN"
-    assert (await models.User.get(login="admin2")).is_active
+    assert (await models.User.get(id=other.id)).is_active
     account = "query A($id: ID!) { account(userId: $id) { login isActive } }"
     assert (await admin.data(account, id=gid(other, "User")))["account"] is None
-    assert (await admin.data(account, id=gid(await models.User.get(login="teacher"), "User")))["account"] == {
-        "login": "teacher",
+    assert (await admin.data(account, id=gid(teacher_user, "User")))["account"] == {
+        "login": teacher_user.login,
         "isActive": True,
     }
     assert (await teacher.data(account, id=gid(me, "User")))["account"] is None
 
 
-async def test_an_admin_of_another_school_is_out_of_reach(admin: Client, http: httpx.AsyncClient) -> None:
-    """A teacher of School No. 1 who also runs School No. 2: School No. 1's admin may not reset
-    or deactivate them (that would hand over School No. 2); the district admin may."""
-    created, _client, _password = await activated(admin, http)
+async def test_an_admin_of_another_school_is_out_of_reach(factory: Factory, http: httpx.AsyncClient) -> None:
+    """A teacher of this school who also runs another school of the district: this school's
+    admin may not reset or deactivate them (that would hand over the other school); the
+    district admin may."""
+    world = await _schools(factory)
+    admin = world.admin
+    created, _client, _password = await activated(admin, world.kit.school, http)
     user = await models.User.get(login=created["account"]["login"])
-    await models.RoleGrant.create(
-        user_id=user.id, role=models.Role.SCHOOL_ADMIN, school=await models.School.get(name="School No. 2")
-    )
+    await models.RoleGrant.create(user_id=user.id, role=models.Role.SCHOOL_ADMIN, school=world.other.school)
     user_id = gid(user, "User")
     assert (await admin.data(RESET, id=user_id))["passwordReset"]["code"] == "USER_NOT_FOUND"
     assert (await admin.data(DEACTIVATE, id=user_id, reason="x"))["accountDeactivate"]["code"] == "USER_NOT_FOUND"
-    district = await login_as(http, "district")
+    district_user = await factory.district_admin()
+    district = factory.client(district_user)
     assert (await district.data(RESET, id=user_id))["passwordReset"]["__typename"] == "PasswordResetSuccess"
-    district_user = await models.User.get(login="district")
-    grant = await models.RoleGrant.create(
-        user_id=district_user.id, role=models.Role.TEACHER, school=await models.School.get(name="School No. 1")
-    )
-    try:  # a district admin who also teaches at the school is not the school admin's to manage
-        assert (await admin.data(RESET, id=gid(district_user, "User")))["passwordReset"]["code"] == "USER_NOT_FOUND"
-    finally:
-        await grant.delete()
+    # A district admin who also teaches at the school is not the school admin's to manage.
+    await models.RoleGrant.create(user_id=district_user.id, role=models.Role.TEACHER, school=world.kit.school)
+    assert (await admin.data(RESET, id=gid(district_user, "User")))["passwordReset"]["code"] == "USER_NOT_FOUND"
 
 
-async def test_a_deactivated_token_cannot_subscribe(admin: Client, http: httpx.AsyncClient, server_url: str) -> None:
-    created, client, _password = await activated(admin, http)
+async def test_a_deactivated_token_cannot_subscribe(factory: Factory, http: httpx.AsyncClient, server_url: str) -> None:
+    world = await _schools(factory)
+    admin = world.admin
+    created, client, _password = await activated(admin, world.kit.school, http)
     done = (await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left"))["accountDeactivate"]
     assert done["__typename"] == "AccountDeactivateSuccess"
     socket = await open_socket(server_url, client.token)
@@ -362,8 +412,10 @@ async def test_a_deactivated_token_cannot_subscribe(admin: Client, http: httpx.A
     await socket.ws.close()
 
 
-async def test_a_deactivated_token_cannot_download_a_journal(admin: Client, http: httpx.AsyncClient) -> None:
-    created, client, _password = await activated(admin, http)
+async def test_a_deactivated_token_cannot_download_a_journal(factory: Factory, http: httpx.AsyncClient) -> None:
+    world = await _schools(factory)
+    admin = world.admin
+    created, client, _password = await activated(admin, world.kit.school, http)
     url = "/export/journal.csv?classId=x&subjectId=y"
     assert (await http.get(url, headers=client.headers())).status_code == 404  # logged in, nothing of theirs
     await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left")
@@ -387,10 +439,22 @@ async def accounts(client: Client, school: str, **args: Any) -> dict[str, Any] |
     return None if node is None else node["accounts"]
 
 
-async def test_school_accounts_list(admin: Client, teacher: Client, http: httpx.AsyncClient) -> None:
-    school = await school_id()
+async def _staff(factory: Factory, kit: SchoolKit, count: int) -> None:
+    """``count`` teachers of ``kit`` (accounts of the school, besides its admin)."""
+    for n in range(count):
+        await factory.teacher(kit, [], name=f"staff{kit.school.id}-{n}")
+
+
+async def test_school_accounts_list(factory: Factory) -> None:
+    world = await _schools(factory)
+    admin = world.admin
+    teacher = factory.client(await factory.teacher(world.kit, [("5B", "Mathematics")]))
+    school = gid(world.kit.school, "School")
+    other_school = gid(world.other.school, "School")
     tag = secrets.token_hex(3)
-    made = [await create(admin, fullName=f"Zeta {tag} {n}", login=f"zeta{n}.{tag}") for n in (2, 1, 3)]
+    made = [
+        await create(admin, world.kit.school, fullName=f"Zeta {tag} {n}", login=f"zeta{n}.{tag}") for n in (2, 1, 3)
+    ]
     found = await accounts(admin, school, search=f"ZETA {tag}")
     assert found is not None
     assert [e["node"]["login"] for e in found["edges"]] == [f"zeta{n}.{tag}" for n in (1, 2, 3)]
@@ -414,17 +478,18 @@ async def test_school_accounts_list(admin: Client, teacher: Client, http: httpx.
     assert await accounts(admin, school, search="100%_sure") is not None  # LIKE wildcards are literal
 
     assert await accounts(teacher, school) is None
-    assert (await admin.data(ACCOUNTS, id=await school_id("School No. 2")))["node"] is None
-    district = await login_as(http, "district")
-    assert await accounts(district, await school_id("School No. 2"), first=1) is not None
+    assert (await admin.data(ACCOUNTS, id=other_school))["node"] is None
+    district = factory.client(await factory.district_admin())
+    assert await accounts(district, other_school, first=1) is not None
 
 
-async def test_school_accounts_statements_do_not_grow(
-    admin: Client, http: httpx.AsyncClient, count_statements: StatementCounter
-) -> None:
-    district = await login_as(http, "district")
+async def test_school_accounts_statements_do_not_grow(factory: Factory, count_statements: StatementCounter) -> None:
+    world = await _schools(factory)
+    for kit in (world.kit, world.other):
+        await _staff(factory, kit, 10)
+    district = factory.client(await factory.district_admin())
     count_statements.statements.clear()
-    one = (await admin.data(EVERY_SCHOOL))["viewer"]["schools"]
+    one = (await world.admin.data(EVERY_SCHOOL))["viewer"]["schools"]
     small = count_statements.count
     count_statements.statements.clear()
     two = (await district.data(EVERY_SCHOOL))["viewer"]["schools"]
@@ -439,46 +504,44 @@ CLASS_EVENTS = "subscription C($classId: ID!) { classEvents(classId: $classId) {
 
 
 async def test_a_deactivated_parents_stream_of_all_their_children_ends(
-    admin: Client, http: httpx.AsyncClient, server_url: str
+    factory: Factory, http: httpx.AsyncClient, server_url: str
 ) -> None:
     # Without `studentId`: a child out of sight is skipped, but an account out of standing ends it.
-    student, teacher = await fifth_b(http, "-id")
-    child = gid(student, "Student")
-    created, _, password = await activated(admin, http, role="PARENT", fullName="Third Guardian", childIds=[child])
+    fifth_b = await _fifth_b(factory)
+    admin, teacher = fifth_b.world.admin, fifth_b.teacher
+    child = gid(fifth_b.child, "Student")
+    created, _, password = await activated(
+        admin, fifth_b.world.kit.school, http, role="PARENT", fullName="Third Guardian", childIds=[child]
+    )
     session = await login(http, created["account"]["login"], password)
     socket = await open_socket(server_url, session["accessToken"])
     await socket.start(EVENTS)
     await asyncio.sleep(0.2)
-    grade = {"studentId": child, "lessonId": gid(await past_lesson("5B", "Mathematics"), "Lesson"), "value": "5"}
+    grade = {"studentId": child, "lessonId": gid(fifth_b.lesson, "Lesson"), "value": "5"}
     await teacher.data(GRADE, input={**grade, "comment": "seen"})
     assert (await socket.next())["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "seen"
     await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left")
     await teacher.data(GRADE, input={**grade, "comment": "not seen"})
     assert (await socket.next())["type"] == "complete"
     await socket.ws.close()
-    await models.Guardianship.filter(guardian__login=created["account"]["login"]).delete()
 
 
-async def test_a_deactivated_teachers_class_feed_ends(admin: Client, http: httpx.AsyncClient, server_url: str) -> None:
-    klass = await school_class("School No. 1", "5B")
-    maths = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Mathematics").select_related(
-        "teacher"
-    )
-    colleague = await login_as(http, maths.teacher.login)
-    created, client, _password = await activated(admin, http)
+async def test_a_deactivated_teachers_class_feed_ends(
+    factory: Factory, http: httpx.AsyncClient, server_url: str
+) -> None:
+    fifth_b = await _fifth_b(factory)
+    admin, colleague = fifth_b.world.admin, fifth_b.teacher
+    klass = fifth_b.world.kit.classes["5B"]
+    created, client, _password = await activated(admin, fifth_b.world.kit.school, http)
     user = await models.User.get(login=created["account"]["login"])
-    await models.TeachingAssignment.create(teacher=user, school_class=klass, subject_id=maths.subject_id)
+    await models.TeachingAssignment.create(teacher=user, school_class=klass, subject_id=fifth_b.lesson.subject_id)
     socket = await open_socket(server_url, client.token)
     await socket.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
     await asyncio.sleep(0.2)
-    enrolled = await models.Enrollment.filter(school_class_id=klass.id).order_by("id").first()
-    assert enrolled is not None
-    lesson = await past_lesson("5B", "Mathematics")
-    grade = {"studentId": gid(models.Student(id=enrolled.student_id), "Student"), "lessonId": gid(lesson, "Lesson")}
+    grade = {"studentId": gid(fifth_b.child, "Student"), "lessonId": gid(fifth_b.lesson, "Lesson")}
     await colleague.data(GRADE, input={**grade, "value": "5", "comment": "seen"})
     assert (await socket.next())["payload"]["data"]["classEvents"]["grade"]["comment"] == "seen"
     await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left")
     await colleague.data(GRADE, input={**grade, "value": "4", "comment": "not seen"})
     assert (await socket.next())["type"] == "complete"
     await socket.ws.close()
-    await models.TeachingAssignment.filter(teacher_id=user.id).delete()

@@ -1,17 +1,20 @@
-"""Announcements: who posts, who reads, who is notified; every refusal writes nothing."""
+"""Announcements: who posts, who reads, who is notified; every refusal writes nothing. Each
+test builds its own school from factories."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 import models
 from resolvers.ids import from_global_id
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import demo_student, gid, school_class
-from tests.notifying import homeroom, inbox, parent_only_of
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit
+from tests.helpers import gid
+from tests.notifying import inbox
 from tests.test_statements import _count, _explain
 
 CREATE = """
@@ -53,9 +56,43 @@ async def _create(client: Client, **fields: Any) -> dict[str, Any]:
     return result
 
 
-async def _post(client: Client, **fields: Any) -> dict[str, Any]:
-    school = await models.School.get(name="School No. 1")
-    result = await _create(client, **{"schoolId": gid(school, "School"), "body": "Text", **fields})
+@dataclass
+class School:
+    """A school with classes 5A, 6B and 7A, each led by a homeroom teacher of its own."""
+
+    kit: SchoolKit
+    admin: models.User
+    teacher: models.User  # mathematics in 5A and 6B; leads no class
+    parent: models.User  # of `child` (5A) and of a child in 6B
+    parent2: models.User  # of one child in 5A, unrelated to `parent`
+    parent_6b: models.User  # whose only child is in 6B
+    child: models.Student  # 5A
+    student: models.User  # `child`'s login
+    leads: dict[str, models.User]  # the homeroom teacher of each class
+
+
+async def _school(factory: Factory) -> School:
+    kit = await factory.school(classes=("5A", "6B", "7A"))
+    assert kit.admin is not None
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    leads = {name: await factory.homeroom(kit, name) for name in ("5A", "6B", "7A")}
+    parent, parent2, parent_6b = await factory.parent("mother"), await factory.parent("father"), await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    await factory.student(kit, "6B", "boris", guardians=[parent])
+    await factory.student(kit, "5A", "vera", guardians=[parent2])
+    await factory.student(kit, "6B", "gleb", guardians=[parent_6b])
+    await factory.student(kit, "7A", "dina", guardians=[await factory.parent("seventh")])
+    student = await models.User.get(id=child.user_id)
+    return School(kit, kit.admin, teacher, parent, parent2, parent_6b, child, student, leads)
+
+
+async def _other_school(factory: Factory) -> SchoolKit:
+    """Another school of the same district, with a 5A of its own."""
+    return await factory.school("Other school")
+
+
+async def _post(client: Client, kit: SchoolKit, **fields: Any) -> dict[str, Any]:
+    result = await _create(client, **{"schoolId": gid(kit.school, "School"), "body": "Text", **fields})
     assert result["__typename"] == "AnnouncementSuccess", result
     announcement: dict[str, Any] = result["announcement"]
     return announcement
@@ -66,12 +103,12 @@ async def _titles(client: Client) -> list[str]:
     return [e["node"]["title"] for e in data["viewer"]["announcements"]["edges"]]
 
 
-async def test_admin_posts_for_the_whole_school(
-    http: httpx.AsyncClient, admin: Client, parent: Client, student: Client, teacher: Client, district: Client
-) -> None:
+async def test_admin_posts_for_the_whole_school(factory: Factory) -> None:
+    s, other = await _school(factory), await _other_school(factory)
+    admin, parent, student, teacher = (factory.client(u) for u in (s.admin, s.parent, s.student, s.teacher))
+    district = factory.client(await factory.district_admin())
     before = await _counts()
-    posted = await _post(admin, title="  School concert on Friday  ", body=" In the hall. ", audience="EVERYONE")
-    me = await models.User.get(login="admin")
+    posted = await _post(admin, s.kit, title="  School concert on Friday  ", body=" In the hall. ", audience="EVERYONE")
     assert (posted["title"], posted["body"], posted["audience"], posted["pinned"]) == (
         "School concert on Friday",
         "In the hall.",
@@ -79,9 +116,9 @@ async def test_admin_posts_for_the_whole_school(
         False,
     )
     assert (posted["school"], posted["schoolClass"], posted["author"]) == (
-        {"name": "School No. 1"},
+        {"name": s.kit.school.name},
         None,
-        {"fullName": me.full_name},
+        {"fullName": s.admin.full_name},
     )
     after = await _counts()
     assert (after[0], after[1]) == (before[0] + 1, before[1] + 1)
@@ -94,17 +131,20 @@ async def test_admin_posts_for_the_whole_school(
     assert "School concert on Friday" not in [
         n["announcement"] and n["announcement"]["title"] for n in await inbox(admin)
     ]
-    other_admin = await login_as(http, "admin2")
+    assert other.admin is not None
+    other_admin = factory.client(other.admin)
     assert "School concert on Friday" not in await _titles(other_admin)
     assert (await other_admin.data(NODE, id=posted["id"]))["node"] is None
 
 
-async def test_class_announcement_reaches_only_its_audience(
-    http: httpx.AsyncClient, parent: Client, other_parent: Client, student: Client, teacher: Client
-) -> None:
-    lead_5a = await homeroom(http, "5A")
-    klass = await school_class("School No. 1", "5A")
-    posted = await _post(lead_5a, classId=gid(klass, "SchoolClass"), title="5A: bring gym shoes", audience="PARENTS")
+async def test_class_announcement_reaches_only_its_audience(factory: Factory) -> None:
+    s = await _school(factory)
+    parent, other_parent, student, teacher = (factory.client(u) for u in (s.parent, s.parent2, s.student, s.teacher))
+    lead_5a = factory.client(s.leads["5A"])
+    klass = s.kit.classes["5A"]
+    posted = await _post(
+        lead_5a, s.kit, classId=gid(klass, "SchoolClass"), title="5A: bring gym shoes", audience="PARENTS"
+    )
     assert posted["schoolClass"] == {"name": "5A"}
     for client in (parent, other_parent, lead_5a):
         assert "5A: bring gym shoes" in await _titles(client)
@@ -112,7 +152,7 @@ async def test_class_announcement_reaches_only_its_audience(
     for client in (parent, other_parent):
         assert [n["kind"] for n in await inbox(client, first=1)] == ["ANNOUNCEMENT_PUBLISHED"]
     # Not for the students (PARENTS only), nor 5A's teachers, nor the parents of another class.
-    parent_6b = await parent_only_of(http, "6B")
+    parent_6b = factory.client(s.parent_6b)
     for client in (student, teacher, parent_6b):
         assert "5A: bring gym shoes" not in await _titles(client)
         assert (await client.data(NODE, id=posted["id"]))["node"] is None
@@ -121,11 +161,11 @@ async def test_class_announcement_reaches_only_its_audience(
         )
 
 
-async def test_teachers_only_and_students_only(
-    http: httpx.AsyncClient, admin: Client, parent: Client, student: Client, teacher: Client
-) -> None:
-    await _post(admin, title="Staff meeting at 15:00", audience="TEACHERS")
-    await _post(admin, title="Olympiad for students", audience="STUDENTS")
+async def test_teachers_only_and_students_only(factory: Factory) -> None:
+    s = await _school(factory)
+    admin, parent, student, teacher = (factory.client(u) for u in (s.admin, s.parent, s.student, s.teacher))
+    await _post(admin, s.kit, title="Staff meeting at 15:00", audience="TEACHERS")
+    await _post(admin, s.kit, title="Olympiad for students", audience="STUDENTS")
     assert "Staff meeting at 15:00" in await _titles(teacher)
     assert "Olympiad for students" not in await _titles(teacher)
     assert "Olympiad for students" in await _titles(student)
@@ -142,25 +182,26 @@ async def test_teachers_only_and_students_only(
         ({"body": ""}, "BODY_EMPTY", "body"),
     ],
 )
-async def test_bad_text_is_refused(admin: Client, overrides: dict[str, Any], code: str, field: str) -> None:
-    school = await models.School.get(name="School No. 1")
+async def test_bad_text_is_refused(factory: Factory, overrides: dict[str, Any], code: str, field: str) -> None:
+    s = await _school(factory)
     before = await _counts()
     result = await _create(
-        admin, **{"schoolId": gid(school, "School"), "title": "t", "body": "b", "audience": "EVERYONE", **overrides}
+        factory.client(s.admin),
+        **{"schoolId": gid(s.kit.school, "School"), "title": "t", "body": "b", "audience": "EVERYONE", **overrides},
     )
     assert (result["__typename"], result["code"]) == ("ValidationError", code)
     assert [f["field"] for f in result["fields"]] == [field]
     assert await _counts() == before
 
 
-async def test_who_may_post(http: httpx.AsyncClient, teacher: Client, parent: Client, admin: Client) -> None:
-    school = await models.School.get(name="School No. 1")
-    klass = await school_class("School No. 1", "5A")
-    other = await school_class("School No. 2", "5A")
-    lead_6b = await homeroom(http, "6B")
+async def test_who_may_post(factory: Factory) -> None:
+    s, other = await _school(factory), await _other_school(factory)
+    teacher, parent, admin = factory.client(s.teacher), factory.client(s.parent), factory.client(s.admin)
+    klass = s.kit.classes["5A"]
+    lead_6b = factory.client(s.leads["6B"])
     before = await _counts()
-    base = {"schoolId": gid(school, "School"), "title": "t", "body": "b", "audience": "EVERYONE"}
-    # The demo teacher teaches 5A but does not lead it; a parent posts nothing; 6B's lead not for 5A.
+    base = {"schoolId": gid(s.kit.school, "School"), "title": "t", "body": "b", "audience": "EVERYONE"}
+    # The teacher teaches 5A but does not lead it; a parent posts nothing; 6B's lead not for 5A.
     for client, extra in (
         (teacher, {"classId": gid(klass, "SchoolClass")}),
         (parent, {}),
@@ -170,19 +211,19 @@ async def test_who_may_post(http: httpx.AsyncClient, teacher: Client, parent: Cl
         result = await _create(client, **base, **extra)
         assert (result["__typename"], result["code"]) == ("ValidationError", "NOT_ALLOWED"), result
     # A class of another school is not there for this admin, and an admin cannot mix schools.
-    hidden = await _create(admin, **base, classId=gid(other, "SchoolClass"))
+    hidden = await _create(admin, **base, classId=gid(other.classes["5A"], "SchoolClass"))
     assert (hidden["__typename"], hidden["code"]) == ("NotFoundError", "CLASS_NOT_FOUND")
-    school2 = await models.School.get(name="School No. 2")
-    missing = await _create(admin, **{**base, "schoolId": gid(school2, "School")})
+    missing = await _create(admin, **{**base, "schoolId": gid(other.school, "School")})
     assert (missing["code"], missing["message"]) == ("SCHOOL_NOT_FOUND", "No such school.")
     assert await _counts() == before
 
 
-async def test_update_and_delete(http: httpx.AsyncClient, admin: Client, parent: Client, other_parent: Client) -> None:
-    lead_5a = await homeroom(http, "5A")
-    lead_6b = await homeroom(http, "6B")
-    klass = await school_class("School No. 1", "5A")
-    posted = await _post(lead_5a, classId=gid(klass, "SchoolClass"), title="Excursion", audience="EVERYONE")
+async def test_update_and_delete(factory: Factory) -> None:
+    s = await _school(factory)
+    admin, parent, other_parent = factory.client(s.admin), factory.client(s.parent), factory.client(s.parent2)
+    lead_5a, lead_6b = factory.client(s.leads["5A"]), factory.client(s.leads["6B"])
+    klass = s.kit.classes["5A"]
+    posted = await _post(lead_5a, s.kit, classId=gid(klass, "SchoolClass"), title="Excursion", audience="EVERYONE")
     for client in (lead_6b, parent):
         refused = (await client.data(UPDATE, input={"announcementId": posted["id"], "title": "Hacked"}))[
             "announcementUpdate"
@@ -201,7 +242,7 @@ async def test_update_and_delete(http: httpx.AsyncClient, admin: Client, parent:
     assert "Excursion moved" in await _titles(parent)
     parsed = from_global_id(posted["id"])
     assert parsed is not None
-    assert await models.Notification.filter(announcement_id=parsed[1], user__login="parent").exists()
+    assert await models.Notification.filter(announcement_id=parsed[1], user_id=s.parent.id).exists()
     deleted = (await admin.data(DELETE, input={"announcementId": posted["id"]}))["announcementDelete"]
     assert deleted == {"__typename": "AnnouncementDeleteSuccess", "announcementId": posted["id"]}
     for client in (parent, other_parent, lead_5a):
@@ -213,9 +254,11 @@ async def test_update_and_delete(http: httpx.AsyncClient, admin: Client, parent:
     assert sorted(actions) == ["announcement.create", "announcement.delete", "announcement.update"]
 
 
-async def test_pages_newest_first(admin: Client) -> None:
+async def test_pages_newest_first(factory: Factory) -> None:
+    s = await _school(factory)
+    admin = factory.client(s.admin)
     for i in range(3):
-        await _post(admin, title=f"Page item {i}", audience="TEACHERS")
+        await _post(admin, s.kit, title=f"Page item {i}", audience="TEACHERS")
     first = (await admin.data(LIST, first=2))["viewer"]["announcements"]
     assert [e["node"]["title"] for e in first["edges"]] == ["Page item 2", "Page item 1"]
     assert first["pageInfo"]["hasNextPage"] is True
@@ -226,16 +269,19 @@ async def test_pages_newest_first(admin: Client) -> None:
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_announcement_statements(
-    http: httpx.AsyncClient, admin: Client, count_statements: StatementCounter
-) -> None:
+async def test_announcement_statements(factory: Factory, count_statements: StatementCounter) -> None:
     """A page of 1 announcement costs what a page of 20 costs (school, class, author by loaders)."""
-    lead_7a = await homeroom(http, "7A")
-    klass = await school_class("School No. 1", "7A")
-    await _post(lead_7a, classId=gid(klass, "SchoolClass"), title="Only one", audience="TEACHERS")
+    s = await _school(factory)
+    admin, lead_7a = factory.client(s.admin), factory.client(s.leads["7A"])
+    klass = s.kit.classes["7A"]
+    await _post(lead_7a, s.kit, classId=gid(klass, "SchoolClass"), title="Only one", audience="TEACHERS")
     for i in range(20):
         await _post(
-            admin, title=f"Many {i}", audience="TEACHERS", **({"classId": gid(klass, "SchoolClass")} if i % 2 else {})
+            admin,
+            s.kit,
+            title=f"Many {i}",
+            audience="TEACHERS",
+            **({"classId": gid(klass, "SchoolClass")} if i % 2 else {}),
         )
     small, one = await _count(admin, count_statements, LIST, first=1)
     large, many = await _count(admin, count_statements, LIST, first=20)
@@ -245,10 +291,9 @@ async def test_announcement_statements(
     assert len(large) == len(small), _explain(small, large)
 
 
-async def test_student_sees_class_news_of_their_class(http: httpx.AsyncClient, student: Client) -> None:
-    child = await demo_student("student")
-    assert child is not None
-    lead_5a = await homeroom(http, "5A")
-    klass = await school_class("School No. 1", "5A")
-    await _post(lead_5a, classId=gid(klass, "SchoolClass"), title="5A students: quiz", audience="STUDENTS")
-    assert "5A students: quiz" in await _titles(student)
+async def test_student_sees_class_news_of_their_class(factory: Factory) -> None:
+    s = await _school(factory)
+    lead_5a = factory.client(s.leads["5A"])
+    klass = s.kit.classes["5A"]
+    await _post(lead_5a, s.kit, classId=gid(klass, "SchoolClass"), title="5A students: quiz", audience="STUDENTS")
+    assert "5A students: quiz" in await _titles(factory.client(s.student))

@@ -1,20 +1,20 @@
 """attendanceMark and Lesson.register: a lesson's whole register in one call, all or nothing,
-with the history of every mark seen by the teachers and by the family."""
+with the history of every mark seen by the teachers and by the family. Each test builds its own
+school from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
-import pytest
-
 import models
 from resolvers.clock import now_utc, today_utc
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, demo_student, future_lesson, gid, open_socket, school_class
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import gid, open_socket
 from tests.test_statements import _count, _explain
 
 MARK = """
@@ -38,16 +38,16 @@ query D($id: ID!, $d: Date!) { student(id: $id) { diary(from: $d, to: $d) { entr
 """
 
 
-async def make_lesson(class_name: str = "5A", *, started: bool = True) -> models.Lesson:
-    """A new Mathematics lesson of the class today, given by the demo teacher, with no marks."""
-    klass = await school_class("School No. 1", class_name)
-    subject = await models.Subject.get(school_id=klass.school_id, name="Mathematics")
-    teacher = await models.User.get(login="teacher")
+async def make_lesson(
+    kit: SchoolKit, teacher: models.User, class_name: str = "5A", *, started: bool = True
+) -> models.Lesson:
+    """A new Mathematics lesson of the class today, given by ``teacher``, with no marks: begun a
+    minute ago, or (``started=False``) beginning in an hour."""
     starts = now_utc() - timedelta(minutes=1) if started else now_utc() + timedelta(hours=1)
     return await models.Lesson.create(
-        school_class_id=klass.id,
-        subject_id=subject.id,
-        teacher_id=teacher.id,
+        school_class=kit.classes[class_name],
+        subject=kit.subjects["Mathematics"],
+        teacher=teacher,
         date=today_utc(),
         period=12,
         starts_at=starts,
@@ -55,12 +55,50 @@ async def make_lesson(class_name: str = "5A", *, started: bool = True) -> models
     )
 
 
-@pytest.fixture
-async def lesson() -> AsyncIterator[models.Lesson]:
-    """A fresh 5A lesson, removed afterwards (with its marks, history and notice items)."""
-    created = await make_lesson()
-    yield created
-    await created.delete()
+@dataclass
+class Register:
+    kit: SchoolKit
+    teacher: models.User  # mathematics in 5A and 6B
+    colleague: models.User  # Russian in 5A, not its homeroom teacher
+    homeroom: models.User  # leads 5A, teaches no subject
+    outsider: models.User  # mathematics in 7A only
+    district: models.User  # district admin over the school
+    parent: models.User  # of child (5A) and sibling (6B)
+    child: models.Student  # 5A, with a login of their own
+    sibling: models.Student  # 6B
+    other_parent: models.User  # of classmate, in 5A only
+    classmate: models.Student  # 5A
+    lesson: models.Lesson  # 5A mathematics of the teacher's, begun a minute ago, nobody marked
+
+
+async def _register_world(factory: Factory) -> Register:
+    """A school with 5A (six students), 6B and 7A; the lesson to mark is 5A's Mathematics today."""
+    kit = await factory.school(classes=("5A", "6B", "7A"))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    colleague = await factory.teacher(kit, [("5A", "Russian language")], name="russian")
+    homeroom = await factory.homeroom(kit, "5A")
+    outsider = await factory.teacher(kit, [("7A", "Mathematics")], name="outsider")
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    sibling = await factory.student(kit, "6B", "boris", guardians=[parent], login=False)
+    other_parent = await factory.parent("other")
+    classmate = await factory.student(kit, "5A", "vera", guardians=[other_parent], login=False)
+    for name in ("gleb", "dina", "egor", "zoya"):
+        await factory.student(kit, "5A", name, guardians=[await factory.parent(f"parent-{name}")], login=False)
+    lesson = await make_lesson(kit, teacher)
+    district = await factory.district_admin()
+    return Register(
+        kit, teacher, colleague, homeroom, outsider, district, parent, child, sibling, other_parent, classmate, lesson
+    )
+
+
+def _admin(factory: Factory, world: Register) -> Client:
+    assert world.kit.admin is not None
+    return factory.client(world.kit.admin)
+
+
+async def _own_login(factory: Factory, child: models.Student) -> Client:
+    return factory.client(await models.User.get(id=child.user_id))
 
 
 async def class_roll(lesson: models.Lesson) -> list[models.Student]:
@@ -91,13 +129,17 @@ async def _register(client: Client, lesson: models.Lesson) -> list[dict[str, Any
     return rows
 
 
-async def test_register_marked_then_remarked_with_history_for_teacher_and_family(
-    teacher: Client, parent: Client, lesson: models.Lesson
-) -> None:
+async def test_register_marked_then_remarked_with_history_for_teacher_and_family(factory: Factory) -> None:
+    world = await _register_world(factory)
+    teacher, parent, lesson, child = (
+        factory.client(world.teacher),
+        factory.client(world.parent),
+        world.lesson,
+        world.child,
+    )
     roll = await class_roll(lesson)
-    child = await demo_student("student")
     others = [s for s in roll if s.id != child.id]
-    name = (await models.User.get(login="teacher")).full_name
+    name = world.teacher.full_name
     before = await _register(teacher, lesson)
     assert before is not None
     assert [r["student"]["fullName"] for r in before] == [s.full_name for s in roll]
@@ -175,9 +217,11 @@ async def test_register_marked_then_remarked_with_history_for_teacher_and_family
     ]
 
 
-async def test_every_bad_row_is_reported_and_nothing_written(teacher: Client, lesson: models.Lesson) -> None:
+async def test_every_bad_row_is_reported_and_nothing_written(factory: Factory) -> None:
+    world = await _register_world(factory)
+    teacher, lesson = factory.client(world.teacher), world.lesson
     roll = await class_roll(lesson)
-    stranger = (await children_of("parent"))[1]  # the 6B child
+    stranger = world.sibling  # the 6B child
     assert stranger.id not in {s.id for s in roll}
     counts = await _counts()
     result = await _mark(
@@ -211,11 +255,13 @@ async def test_every_bad_row_is_reported_and_nothing_written(teacher: Client, le
     assert ok["__typename"] == "AttendanceMarkSuccess"
 
 
-async def test_cancelled_future_and_empty_are_refused(teacher: Client, lesson: models.Lesson) -> None:
+async def test_cancelled_future_and_empty_are_refused(factory: Factory) -> None:
+    world = await _register_world(factory)
+    teacher, lesson = factory.client(world.teacher), world.lesson
     roll = await class_roll(lesson)
     row = [{"studentId": gid(roll[0], "Student"), "status": "PRESENT"}]
     assert (await _mark(teacher, lesson, []))["code"] == "NO_MARKS"
-    later = await future_lesson("5A", "Mathematics")
+    later = await make_lesson(world.kit, world.teacher, started=False)
     refused = await _mark(teacher, later, row)
     assert (refused["code"], refused["fields"][0]["field"]) == ("LESSON_IN_FUTURE", "lessonId")
     lesson.status = models.LessonStatus.CANCELLED
@@ -224,10 +270,12 @@ async def test_cancelled_future_and_empty_are_refused(teacher: Client, lesson: m
     assert not await models.Attendance.filter(lesson_id__in=[lesson.id, later.id]).exists()
 
 
-async def test_simultaneous_marks_keep_one_row_and_a_consistent_history(teacher: Client, lesson: models.Lesson) -> None:
+async def test_simultaneous_marks_keep_one_row_and_a_consistent_history(factory: Factory) -> None:
     """Marks of the same student racing each other: each is saved or refused as
     REGISTER_CHANGED (never an internal error), and every revision starts where the one
     before ended."""
+    world = await _register_world(factory)
+    teacher, lesson = factory.client(world.teacher), world.lesson
     child = (await class_roll(lesson))[0]
     statuses = ["PRESENT", "ABSENT_UNEXCUSED", "ABSENT_EXCUSED", "PRESENT", "ABSENT_UNEXCUSED"]
     results = await asyncio.gather(
@@ -243,48 +291,29 @@ async def test_simultaneous_marks_keep_one_row_and_a_consistent_history(teacher:
     assert history[-1].new_status == rows[0].status
 
 
-async def teacher_login(class_name: str, *, maths: bool) -> str:
-    """A teacher of the class (of Mathematics, or of another subject), not its homeroom teacher
-    unless Mathematics is taught by the homeroom teacher."""
-    klass = await school_class("School No. 1", class_name)
-    rows = models.TeachingAssignment.filter(school_class_id=klass.id)
-    if not maths:
-        rows = rows.exclude(teacher_id=klass.homeroom_teacher_id or 0)
-    rows = rows.filter(subject__name="Mathematics") if maths else rows.exclude(subject__name="Mathematics")
-    assignment = await rows.select_related("teacher").order_by("id").first()
-    assert assignment is not None
-    return assignment.teacher.login
-
-
-async def test_who_may_mark(
-    http: httpx.AsyncClient,
-    teacher: Client,
-    parent: Client,
-    student: Client,
-    admin: Client,
-    district: Client,
-    lesson: models.Lesson,
-) -> None:
-    child = await demo_student("student")
+async def test_who_may_mark(factory: Factory) -> None:
+    world = await _register_world(factory)
+    teacher, lesson, child = factory.client(world.teacher), world.lesson, world.child
     row = [{"studentId": gid(child, "Student"), "status": "PRESENT"}]
-    for client in (parent, student, admin, district):
+    student = await _own_login(factory, child)
+    for client in (factory.client(world.parent), student, _admin(factory, world), factory.client(world.district)):
         body = await client.post(MARK, input={"lessonId": gid(lesson, "Lesson"), "marks": row})
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    outsider = await login_as(http, await teacher_login("7A", maths=True))
+    # A teacher of another class only (Mathematics in 7A): the lesson is not there for them.
+    outsider = factory.client(world.outsider)
     hidden = await _mark(outsider, lesson, row)
     missing = await _mark(outsider, models.Lesson(id=10**9), row)
     assert hidden["code"] == missing["code"] == "LESSON_NOT_FOUND"
     assert hidden["message"] == missing["message"]
-    colleague_login = await teacher_login("5A", maths=False)
-    colleague = await login_as(http, colleague_login)
+    # A colleague teaching the class another subject (not its homeroom teacher) sees it, may not mark it.
+    colleague = factory.client(world.colleague)
     refused = await _mark(colleague, lesson, row)
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "NOT_ASSIGNED")
     assert not await models.Attendance.filter(lesson_id=lesson.id).exists()
 
     # A substitute from another class gives the lesson: they see it, mark it and read its register.
-    outsider_login = await teacher_login("7A", maths=True)
     lesson.original_teacher_id = lesson.teacher_id
-    lesson.teacher_id = (await models.User.get(login=outsider_login)).id
+    lesson.teacher_id = world.outsider.id
     await lesson.save(update_fields=["original_teacher_id", "teacher_id"])
     substituted = await _mark(outsider, lesson, [{"studentId": gid(child, "Student"), "status": "ABSENT_UNEXCUSED"}])
     assert substituted["__typename"] == "AttendanceMarkSuccess", substituted
@@ -296,27 +325,24 @@ async def test_who_may_mark(
     assert await _register(teacher, lesson)
 
 
-async def test_who_sees_the_register(
-    http: httpx.AsyncClient,
-    teacher: Client,
-    parent: Client,
-    other_parent: Client,
-    student: Client,
-    admin: Client,
-    district: Client,
-    lesson: models.Lesson,
-) -> None:
+async def test_who_sees_the_register(factory: Factory) -> None:
+    world = await _register_world(factory)
+    lesson = world.lesson
     roll = await class_roll(lesson)
-    for client in (teacher, admin, district):
+    for client in (factory.client(world.teacher), _admin(factory, world), factory.client(world.district)):
         rows = await _register(client, lesson)
         assert rows is not None
         assert [r["student"]["id"] for r in rows] == [gid(s, "Student") for s in roll]
-    for client in (parent, other_parent, student, await login_as(http, await teacher_login("5A", maths=False))):
+    for client in (
+        factory.client(world.parent),
+        factory.client(world.other_parent),
+        await _own_login(factory, world.child),
+        factory.client(world.colleague),
+    ):
         assert await _register(client, lesson) is None
-    klass = await school_class("School No. 1", "5A")
-    assert klass.homeroom_teacher_id is not None
-    homeroom = await login_as(http, (await models.User.get(id=klass.homeroom_teacher_id)).login)
-    assert await _register(homeroom, lesson)
+    klass = world.kit.classes["5A"]
+    assert klass.homeroom_teacher_id == world.homeroom.id
+    assert await _register(factory.client(world.homeroom), lesson)
 
 
 CLASS_REGISTERS = """
@@ -331,13 +357,38 @@ query D($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { diary(from: $fr
 """
 
 
-async def test_register_statements_do_not_grow(
-    teacher: Client, parent: Client, lesson: models.Lesson, count_statements: StatementCounter
-) -> None:
+async def _past_registers(factory: Factory, world: Register, roll: list[models.Student]) -> None:
+    """Mathematics (period 1) and Russian (period 2) of 5A on the six school days before the
+    lesson, every student marked through ``attendanceMark`` (so with a history), the child
+    marked twice in Mathematics; the classmate's parent's absence notice on each of those days and
+    on the lesson's."""
+    statuses = ["PRESENT", "LATE", "ABSENT_UNEXCUSED", "ABSENT_EXCUSED"]
+    teacher, colleague = factory.client(world.teacher), factory.client(world.colleague)
+    for n, day in enumerate(school_days_before(world.lesson.date, 6)):
+        maths = await factory.lesson(world.kit, "5A", "Mathematics", world.teacher, day, period=1)
+        russian = await factory.lesson(world.kit, "5A", "Russian language", world.colleague, day, period=2)
+        for client, past in ((teacher, maths), (colleague, russian)):
+            marks: list[dict[str, Any]] = []
+            for i, s in enumerate(roll):
+                status = statuses[(n + i) % len(statuses)]
+                marks.append(
+                    {"studentId": gid(s, "Student"), "status": status, "lateMinutes": 7 if status == "LATE" else None}
+                )
+            assert (await _mark(client, past, marks))["__typename"] == "AttendanceMarkSuccess"
+        again = [{"studentId": gid(world.child, "Student"), "status": "PRESENT"}]
+        assert (await _mark(teacher, maths, again))["__typename"] == "AttendanceMarkSuccess"
+        await factory.absence_notice(world.classmate, world.other_parent, day, day)
+    await factory.absence_notice(world.classmate, world.other_parent, world.lesson.date, world.lesson.date)
+
+
+async def test_register_statements_do_not_grow(factory: Factory, count_statements: StatementCounter) -> None:
+    world = await _register_world(factory)
+    teacher, parent, lesson = factory.client(world.teacher), factory.client(world.parent), world.lesson
     roll = await class_roll(lesson)
+    await _past_registers(factory, world, roll)
     marks = [{"studentId": gid(s, "Student"), "status": "PRESENT"} for s in roll]
     assert (await _mark(teacher, lesson, marks))["__typename"] == "AttendanceMarkSuccess"
-    klass = await school_class("School No. 1", "5A")
+    klass = world.kit.classes["5A"]
     day = {"from": lesson.date.isoformat(), "to": lesson.date.isoformat()}
     weeks = {"from": (lesson.date - timedelta(days=21)).isoformat(), "to": lesson.date.isoformat()}
     small, one = await _count(teacher, count_statements, CLASS_REGISTERS, id=gid(klass, "SchoolClass"), **day)
@@ -347,7 +398,7 @@ async def test_register_statements_do_not_grow(
     assert all(len(r) == len(roll) for r in registers)
     assert len(large) == len(small), _explain(small, large)
 
-    child = await demo_student("student")
+    child = world.child
     small, one = await _count(parent, count_statements, DIARY_HISTORY, id=gid(child, "Student"), **day)
     large, many = await _count(parent, count_statements, DIARY_HISTORY, id=gid(child, "Student"), **weeks)
     histories = [e["attendanceHistory"] for d in one["student"]["diary"] for e in d["entries"]]
@@ -360,12 +411,11 @@ subscription A($studentId: ID) { diaryEvents(studentId: $studentId) { kind lesso
 """
 
 
-async def test_the_family_hears_which_lesson_was_marked_and_how(
-    server_url: str, teacher: Client, parent: Client, other_parent: Client, lesson: models.Lesson
-) -> None:
-    child = await demo_student("student")
-    mine = await open_socket(server_url, parent.token)
-    theirs = await open_socket(server_url, other_parent.token)
+async def test_the_family_hears_which_lesson_was_marked_and_how(server_url: str, factory: Factory) -> None:
+    world = await _register_world(factory)
+    teacher, lesson, child = factory.client(world.teacher), world.lesson, world.child
+    mine = await open_socket(server_url, factory.client(world.parent).token)
+    theirs = await open_socket(server_url, factory.client(world.other_parent).token)
     try:
         await mine.start(LIVE, studentId=gid(child, "Student"))
         await theirs.start(LIVE)

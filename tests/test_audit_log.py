@@ -1,16 +1,19 @@
 """A school's audit log: for its admins and its district's, newest first, filtered, paged;
-null for everyone else; one statement for any number of schools."""
+null for everyone else; one statement for any number of schools. Each test builds its own
+district of two schools from factories."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-import httpx
-
 import models
-from tests.conftest import Client, StatementCounter, login_as
+from resolvers.clock import now_utc
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit
 from tests.helpers import gid
 from tests.test_statements import _count, _explain
 
@@ -34,8 +37,33 @@ ALL_SCHOOLS = """
 """
 
 
-async def school(name: str = "School No. 1") -> str:
-    return gid(await models.School.get(name=name), "School")
+@dataclass
+class District:
+    """A district of two schools, each with its admin; a teacher and a parent of the first."""
+
+    kit: SchoolKit
+    admin: models.User
+    teacher: models.User
+    parent: models.User
+    other: SchoolKit
+    other_admin: models.User
+    district_admin: models.User
+
+
+async def _district(factory: Factory, teacher_password: str | None = None) -> District:
+    kit = await factory.school()
+    other = await factory.school("Other school")
+    assert kit.admin is not None
+    assert other.admin is not None
+    teacher = await factory.user("maths", password=teacher_password)
+    await models.RoleGrant.create(user=teacher, role=models.Role.TEACHER, school=kit.school)
+    parent = await factory.parent()
+    await factory.student(kit, "5A", "anna", guardians=[parent])
+    return District(kit, kit.admin, teacher, parent, other, other.admin, await factory.district_admin())
+
+
+def school(kit: SchoolKit) -> str:
+    return gid(kit.school, "School")
 
 
 async def log(client: Client, school_id: str, **args: Any) -> dict[str, Any] | None:
@@ -46,8 +74,11 @@ async def log(client: Client, school_id: str, **args: Any) -> dict[str, Any] | N
     return result
 
 
-async def test_admin_reads_account_actions_newest_first(admin: Client) -> None:
-    school_id = await school()
+async def test_admin_reads_account_actions_newest_first(factory: Factory) -> None:
+    d = await _district(factory)
+    admin, school_id = factory.client(d.admin), school(d.kit)
+    # An earlier write in the school by someone else.
+    await models.AuditEntry.create(actor=d.teacher, school=d.kit.school, action="test.write", object_type="Test")
     for _ in range(3):
         name = f"audited.{secrets.token_hex(3)}"
         fields = {"fullName": "Audited Person", "role": "TEACHER", "schoolId": school_id, "login": name}
@@ -62,7 +93,7 @@ async def test_admin_reads_account_actions_newest_first(admin: Client) -> None:
     assert entry["details"]["login"] == name
     assert entry["details"]["role"] == "TEACHER"
     assert "password" not in str(entry["details"]).lower()
-    admin_user = await models.User.get(login="admin")
+    admin_user = d.admin
     assert entry["actor"] == {"id": gid(admin_user, "User"), "fullName": admin_user.full_name}
     assert entry["address"] == "127.0.0.1"
 
@@ -81,7 +112,7 @@ async def test_admin_reads_account_actions_newest_first(admin: Client) -> None:
     mine = await log(admin, school_id, actorId=gid(admin_user, "User"), first=50)
     assert mine is not None
     assert {e["node"]["actor"]["fullName"] for e in mine["edges"]} == {admin_user.full_name}
-    future = datetime.now(UTC) + timedelta(hours=1)
+    future = now_utc() + timedelta(hours=1)
     assert await log(admin, school_id, **{"from": future.isoformat()}) == {
         "edges": [],
         "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "endCursor": None},
@@ -89,43 +120,43 @@ async def test_admin_reads_account_actions_newest_first(admin: Client) -> None:
     recent = await log(admin, school_id, action="account.create", **{"from": (future - timedelta(hours=2)).isoformat()})
     assert recent is not None
     assert recent["edges"][0]["node"]["objectId"] == created["account"]["user"]["id"]
-    past = await log(
-        admin, school_id, action="account.create", to=(datetime.now(UTC) - timedelta(days=400)).isoformat()
-    )
+    past = await log(admin, school_id, action="account.create", to=(now_utc() - timedelta(days=400)).isoformat())
     assert past is not None
     assert past["edges"] == []
 
 
-async def test_logins_are_filed_under_the_users_school(admin: Client, http: httpx.AsyncClient) -> None:
-    assert (await Client(http).data(LOGIN, login="teacher", password="demo"))["login"]["__typename"] == "LoginSuccess"
-    page = await log(admin, await school(), action="session.login", first=1)
+async def test_logins_are_filed_under_the_users_school(factory: Factory) -> None:
+    d = await _district(factory, teacher_password="s3cret-pass")
+    login = await factory.client(None).data(LOGIN, login=d.teacher.login, password="s3cret-pass")
+    assert login["login"]["__typename"] == "LoginSuccess"
+    page = await log(factory.client(d.admin), school(d.kit), action="session.login", first=1)
     assert page is not None
-    assert page["edges"][0]["node"]["actor"]["fullName"] == (await models.User.get(login="teacher")).full_name
+    assert page["edges"][0]["node"]["actor"]["fullName"] == d.teacher.full_name
 
 
-async def test_nobody_else_reads_it(admin: Client, teacher: Client, parent: Client, http: httpx.AsyncClient) -> None:
-    school_one, school_two = await school(), await school("School No. 2")
+async def test_nobody_else_reads_it(factory: Factory) -> None:
+    d = await _district(factory)
+    admin, teacher, parent = factory.client(d.admin), factory.client(d.teacher), factory.client(d.parent)
+    school_one, school_two = school(d.kit), school(d.other)
     assert await log(teacher, school_one) is None  # a teacher sees the school, not its log
     assert await log(parent, school_one) is None
-    other_admin = await login_as(http, "admin2")
+    other_admin = factory.client(d.other_admin)
     assert (await other_admin.data(LOG, id=school_one))["node"] is None
     assert await log(other_admin, school_two) is not None
-    district = await login_as(http, "district")
+    district = factory.client(d.district_admin)
     assert await log(district, school_one) is not None
     assert await log(district, school_two) is not None
     bad = await admin.post(LOG, id=school_one, after="not-a-cursor")
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_statements_do_not_grow_with_schools(
-    admin: Client, http: httpx.AsyncClient, count_statements: StatementCounter
-) -> None:
-    district = await login_as(http, "district")
+async def test_statements_do_not_grow_with_schools(factory: Factory, count_statements: StatementCounter) -> None:
+    d = await _district(factory)
+    admin, district = factory.client(d.admin), factory.client(d.district_admin)
     # Each school's newest entry names someone other than the reader, so both sides load actors
     # (the reader's own row is already in hand from the account check).
-    teacher = await models.User.get(login="teacher")
-    for school in await models.School.all():
-        await models.AuditEntry.create(actor=teacher, school=school, action="test.write", object_type="Test")
+    for kit in (d.kit, d.other):
+        await models.AuditEntry.create(actor=d.teacher, school=kit.school, action="test.write", object_type="Test")
     small, data_one = await _count(admin, count_statements, ALL_SCHOOLS)
     large, data_two = await _count(district, count_statements, ALL_SCHOOLS)
     one, two = data_one["viewer"]["schools"], data_two["viewer"]["schools"]

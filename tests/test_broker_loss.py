@@ -15,10 +15,13 @@ import uvicorn
 
 from resolvers.settings import Settings
 from server import create_app
-from tests.conftest import Client
+from tests.factories import Factory
 from tests.helpers import grade_over_http, open_socket
 from tests.processes import RedisServer
 from tests.test_subscriptions import EVENTS
+from tests.worlds import graded_family
+
+pytestmark = pytest.mark.faults
 
 
 @pytest.fixture
@@ -51,13 +54,19 @@ async def served(
 
 
 async def test_broker_loss_ends_streams_and_nothing_is_lost(
-    served: tuple[Any, str], redis_server: RedisServer | None, parent: Client, teacher: Client
+    served: tuple[Any, str], redis_server: RedisServer | None, factory: Factory
 ) -> None:
     app, address = served
+    family = await graded_family(factory)
+    parent, teacher = family.as_parent(), family.as_teacher()
+
+    async def grade(comment: str) -> None:
+        await grade_over_http(address, teacher.token, family.child, family.lesson, comment)
+
     socket_ = await open_socket(f"ws://{address}/graphql", parent.token)
     await socket_.start(EVENTS)
     await asyncio.sleep(0.2)
-    await grade_over_http(address, teacher.token, "before the outage")
+    await grade("before the outage")
     before = (await socket_.next())["payload"]["data"]["diaryEvents"]
 
     if redis_server is not None:
@@ -72,16 +81,14 @@ async def test_broker_loss_ends_streams_and_nothing_is_lost(
 
     if redis_server is None:
         return  # a closed in-memory broker does not come back; the rest is Redis's story
-    await grade_over_http(
-        address, teacher.token, "during the outage"
-    )  # the write succeeds; its event waits in the outbox
+    await grade("during the outage")  # the write succeeds; its event waits in the outbox
     redis_server.start()
     again = await open_socket(f"ws://{address}/graphql", parent.token)
     await again.start(EVENTS, after=before["cursor"])
     missed = (await again.next())["payload"]["data"]["diaryEvents"]
     assert missed["grade"]["comment"] == "during the outage"
     await asyncio.sleep(0.2)
-    await grade_over_http(address, teacher.token, "after the outage")
+    await grade("after the outage")
     live = (await again.next())["payload"]["data"]["diaryEvents"]
     assert live["grade"]["comment"] == "after the outage"
     await again.nothing()

@@ -1,24 +1,24 @@
 """academicYear*, term*, dayOff*, bellScheduleSet, shortDay*: an admin runs the school calendar
 and the year's lessons follow (from today on), without losing a grade.
 
-Writes go to School No. 2 (admin `admin2`) on fresh classes, far enough ahead that the demo
-data other modules read stays as seeded; shared changes are undone by the test that makes them."""
+Each test builds its own schools from factories (their admins run them), dated from the clock's
+today; classes with a weekly timetable come from ``tests/test_timetable_admin.py``'s builders."""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
 import models
 from resolvers.clock import today_utc
-from tests.conftest import Client, StatementCounter, login_as
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid
 from tests.test_statements import _count, _explain
-from tests.test_timetable_admin import CLASS_LESSONS, DIARY, Fresh, _fresh, _slot
+from tests.test_timetable_admin import CLASS_LESSONS, DIARY, Fresh, _fresh, _school, _slot
 
 ERR = "... on ValidationError { fields { field code } } ... on Error { code message }"
 CHANGES = "lessons { created removed cancelled restored kept { id date } }"
@@ -73,10 +73,6 @@ CALENDAR = """query C($from: Date!, $to: Date!) { viewer { schools { name
 NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
 
 
-async def _admin2(http: httpx.AsyncClient) -> Client:
-    return await login_as(http, "admin2")
-
-
 async def _counts() -> tuple[int, ...]:
     return (
         await models.AcademicYear.all().count(),
@@ -94,6 +90,37 @@ async def _current_year(school: models.School) -> models.AcademicYear:
     return await models.AcademicYear.get(school_id=school.id, start_date__lte=today, end_date__gte=today)
 
 
+async def _term_ahead(kit: SchoolKit, days: int = 30) -> models.Term:
+    """Ends the kit's term ``days`` after today and adds a second one from then to the year's end."""
+    today = today_utc()
+    kit.term.end_date = today + timedelta(days=days)
+    await kit.term.save(update_fields=["end_date"])
+    return await models.Term.create(
+        academic_year=kit.year,
+        school=kit.school,
+        name="Term 2",
+        number=2,
+        start_date=today + timedelta(days=days + 1),
+        end_date=kit.year.end_date,
+    )
+
+
+async def _shortened_bells(kit: SchoolKit) -> None:
+    """The SHORTENED variant of the bells: seven 30-minute periods from 08:30, 10-minute breaks."""
+    await models.BellPeriod.bulk_create(
+        [
+            models.BellPeriod(
+                school=kit.school,
+                variant=models.BellVariant.SHORTENED,
+                number=n,
+                start_minute=8 * 60 + 30 + 40 * (n - 1),
+                end_minute=8 * 60 + 30 + 40 * (n - 1) + 30,
+            )
+            for n in range(1, 8)
+        ]
+    )
+
+
 async def _future_wednesdays(f: Fresh, weeks_ahead: int, count: int) -> list[date]:
     """School-day Wednesdays on which the fresh class has a lesson, starting ``weeks_ahead`` weeks out."""
     start = today_utc() + timedelta(weeks=weeks_ahead)
@@ -104,9 +131,10 @@ async def _future_wednesdays(f: Fresh, weeks_ahead: int, count: int) -> list[dat
 # --- academic years and terms -----------------------------------------------------------
 
 
-async def test_years_and_terms(http: httpx.AsyncClient) -> None:
-    admin2 = await _admin2(http)
-    school = await models.School.get(name="School No. 2")
+async def test_years_and_terms(factory: Factory) -> None:
+    kit = await factory.school()
+    admin2 = factory.client(kit.admin)
+    school = kit.school
     current = await _current_year(school)
     start = current.end_date + timedelta(days=93)
     created = (
@@ -139,10 +167,11 @@ async def test_years_and_terms(http: httpx.AsyncClient) -> None:
         )["termCreate"]
         return result
 
+    next_year_terms = models.Term.filter(academic_year__school_id=school.id, academic_year__name="Next year")
     second = await term("Semester 2", 130, 270)
     first = await term("Semester 1", 0, 120)
     assert first["term"]["number"] == 1
-    numbers = await models.Term.filter(academic_year__name="Next year").order_by("start_date")
+    numbers = await next_year_terms.order_by("start_date")
     assert [(t.name, t.number) for t in numbers] == [("Semester 1", 1), ("Semester 2", 2)]  # in date order
     # Refusals, nothing written: overlapping, outside the year, a taken name, a reversed range.
     before = await _counts()
@@ -189,7 +218,7 @@ async def test_years_and_terms(http: httpx.AsyncClient) -> None:
     assert (renamed["term"]["name"], renamed["term"]["number"]) == ("Spring", 2)
     gone = (await admin2.data(TERM_DELETE, input={"termId": first["term"]["id"]}))["termDelete"]
     assert gone == {"__typename": "TermDeleteSuccess", "deletedTermId": first["term"]["id"]}
-    remaining = await models.Term.filter(academic_year__name="Next year")
+    remaining = await next_year_terms
     assert [(t.name, t.number) for t in remaining] == [("Spring", 1)]
     # The admin reads the years back, in date order, with their terms.
     data = await admin2.data(CALENDAR, **{"from": str(today_utc()), "to": str(today_utc())})
@@ -200,19 +229,23 @@ async def test_years_and_terms(http: httpx.AsyncClient) -> None:
     assert audit >= 4
 
 
-async def test_a_term_with_grades_is_not_deleted(http: httpx.AsyncClient) -> None:
-    admin2 = await _admin2(http)
-    school = await models.School.get(name="School No. 2")
+async def test_a_term_with_grades_is_not_deleted(factory: Factory) -> None:
+    kit = await _school(factory)
+    admin2 = factory.client(kit.admin)
+    school = kit.school
+    ahead = await _term_ahead(kit)
+    f = await _fresh(factory, kit)
+    # A lesson grade given in the current term, on the last school day before today.
+    (day,) = school_days_before(today_utc(), 1)
+    await factory.grade(f.student, await factory.lesson(kit, f.class_name, "Mathematics", f.teacher, day))
     graded = await models.Term.filter(school_id=school.id, start_date__lte=today_utc()).order_by("-start_date").first()
     assert graded is not None
     before = await _counts()
     result = (await admin2.data(TERM_DELETE, input={"termId": gid(graded, "Term")}))["termDelete"]
     assert [(x["field"], x["code"]) for x in result["fields"]] == [("termId", "GRADES_IN_TERM")]
     # A term ahead without lesson grades but with a final grade given for it.
-    ahead = await models.Term.filter(school_id=school.id, start_date__gt=today_utc()).order_by("start_date").first()
-    assert ahead is not None
-    f = await _fresh()
-    final = await models.TermGrade.create(
+    assert ahead.start_date > today_utc()
+    await models.TermGrade.create(
         student=f.student,
         subject=f.subject,
         school_class=f.klass,
@@ -223,36 +256,32 @@ async def test_a_term_with_grades_is_not_deleted(http: httpx.AsyncClient) -> Non
         value="5",
         numeric_value=5.0,
     )
-    try:
-        before = await _counts()
-        result = (await admin2.data(TERM_DELETE, input={"termId": gid(ahead, "Term")}))["termDelete"]
-        assert [(x["field"], x["code"]) for x in result["fields"]] == [("termId", "TERM_GRADES_GIVEN")]
-        assert await _counts() == before
-    finally:
-        await final.delete()
+    before = await _counts()
+    result = (await admin2.data(TERM_DELETE, input={"termId": gid(ahead, "Term")}))["termDelete"]
+    assert [(x["field"], x["code"]) for x in result["fields"]] == [("termId", "TERM_GRADES_GIVEN")]
+    assert await _counts() == before
 
 
-async def test_changing_the_years_end_extends_or_trims_lessons(http: httpx.AsyncClient) -> None:
+async def test_changing_the_years_end_extends_or_trims_lessons(factory: Factory) -> None:
     """A later end gives the timetable's lessons up to it; an earlier one (terms allowing) removes them."""
-    admin2 = await _admin2(http)
-    f = await _fresh()
+    kit = await _school(factory)
+    admin2 = factory.client(kit.admin)
+    f = await _fresh(factory, kit)
     await _slot(admin2, f)
     end = f.year.end_date
     later = end + timedelta(days=14)
     year_id = gid(f.year, "AcademicYear")
-    try:
-        extended = (await admin2.data(YEAR_UPDATE, input={"academicYearId": year_id, "endDate": str(later)}))[
-            "academicYearUpdate"
-        ]
-        assert extended["__typename"] == "AcademicYearUpdateSuccess", extended
-        assert extended["academicYear"]["endDate"] == str(later)
-        added = await models.Lesson.filter(school_class_id=f.klass.id, date__gt=end)
-        assert len(added) == 2  # two more Wednesdays
-        assert extended["lessons"]["created"] >= 2
-    finally:
-        back = (await admin2.data(YEAR_UPDATE, input={"academicYearId": year_id, "endDate": str(end)}))[
-            "academicYearUpdate"
-        ]
+    extended = (await admin2.data(YEAR_UPDATE, input={"academicYearId": year_id, "endDate": str(later)}))[
+        "academicYearUpdate"
+    ]
+    assert extended["__typename"] == "AcademicYearUpdateSuccess", extended
+    assert extended["academicYear"]["endDate"] == str(later)
+    added = await models.Lesson.filter(school_class_id=f.klass.id, date__gt=end)
+    assert len(added) == 2  # two more Wednesdays
+    assert extended["lessons"]["created"] >= 2
+    back = (await admin2.data(YEAR_UPDATE, input={"academicYearId": year_id, "endDate": str(end)}))[
+        "academicYearUpdate"
+    ]
     assert back["lessons"]["removed"] >= 2
     assert not await models.Lesson.exists(school_class_id=f.klass.id, date__gt=end)
     # Refused while a term would fall outside: nothing changes.
@@ -267,14 +296,15 @@ async def test_changing_the_years_end_extends_or_trims_lessons(http: httpx.Async
 # --- days off ------------------------------------------------------------------------------
 
 
-async def test_a_holiday_cancels_lessons_and_keeps_those_with_records(http: httpx.AsyncClient) -> None:
-    admin2 = await _admin2(http)
-    f = await _fresh()
+async def test_a_holiday_cancels_lessons_and_keeps_those_with_records(factory: Factory) -> None:
+    kit = await _school(factory)
+    admin2 = factory.client(kit.admin)
+    f = await _fresh(factory, kit)
     await _slot(admin2, f, weekday=3, period=4)
     await _slot(admin2, f, weekday=3, period=5, subjectId=gid(f.subject, "Subject"))
     day, next_week = await _pair(f)
     free, busy = await models.Lesson.filter(school_class_id=f.klass.id, date=day).order_by("period")
-    await models.Homework.create(lesson=busy, text="Read chapter 3", assigned_by=f.teacher)
+    await factory.homework(busy, "Read chapter 3")
     school = f.school
     created = (
         await admin2.data(
@@ -323,7 +353,7 @@ async def test_a_holiday_cancels_lessons_and_keeps_those_with_records(http: http
     assert {x.status for x in later} == {models.LessonStatus.CANCELLED}
 
     # Removing it restores them; the lessons of a slot added meanwhile are generated.
-    g = await _fresh()
+    g = await _fresh(factory, kit)
     await _slot(admin2, g, weekday=3, period=6)
     assert not await models.Lesson.exists(school_class_id=g.klass.id, date=next_week)
     removed = (await admin2.data(DAY_OFF_DELETE, input={"dayOffId": day_off_id}))["dayOffDelete"]
@@ -345,9 +375,10 @@ async def _pair(f: Fresh) -> tuple[date, date]:
     raise AssertionError(days)
 
 
-async def test_bad_days_off_are_refused(http: httpx.AsyncClient) -> None:
-    admin2 = await _admin2(http)
-    school = await models.School.get(name="School No. 2")
+async def test_bad_days_off_are_refused(factory: Factory) -> None:
+    kit = await factory.school()
+    admin2 = factory.client(kit.admin)
+    school = kit.school
     year = await _current_year(school)
     before = await _counts()
 
@@ -367,16 +398,42 @@ async def test_bad_days_off_are_refused(http: httpx.AsyncClient) -> None:
     assert await _counts() == before
 
 
-async def test_calendar_scope(
-    http: httpx.AsyncClient, admin: Client, teacher: Client, parent: Client, district: Client
-) -> None:
+@dataclass
+class Calendars:
+    kit: SchoolKit  # the admin's school, with a teacher and a family
+    other: SchoolKit  # another school of the district, with a holiday and a short day ahead
+    teacher: models.User
+    parent: models.User
+    holiday: models.DayOff  # the other school's
+    district: models.User
+
+
+async def _calendars(factory: Factory) -> Calendars:
+    """Two schools of a district, each with a holiday and a short day ahead; a teacher and a
+    parent of the first; the district's admin."""
+    today = today_utc()
+    kit = await factory.school(classes=("5A",))
+    other = await factory.school("Other school")
+    for school in (kit, other):
+        await factory.day_off(school, today + timedelta(days=10), name="City Day")
+        await models.ShortDay.create(school=school.school, date=today + timedelta(days=9), name="Eve of City Day")
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    parent = await factory.parent()
+    await factory.student(kit, "5A", guardians=[parent])
+    holiday = await models.DayOff.get(school_id=other.school.id)
+    return Calendars(kit, other, teacher, parent, holiday, await factory.district_admin())
+
+
+async def test_calendar_scope(factory: Factory) -> None:
     """Another school's calendar is not found; teachers and families are FORBIDDEN; the district
     admin runs the district's schools."""
-    school2 = await models.School.get(name="School No. 2")
+    world = await _calendars(factory)
+    admin, district = factory.client(world.kit.admin), factory.client(world.district)
+    teacher, parent = factory.client(world.teacher), factory.client(world.parent)
+    school2 = world.other.school
     year2 = await _current_year(school2)
-    holiday = await models.DayOff.filter(school_id=school2.id).first()
+    holiday = world.holiday
     term2 = await models.Term.filter(school_id=school2.id).first()
-    assert holiday is not None
     assert term2 is not None
     day = str(year2.end_date - timedelta(days=2))
     before = await _counts()
@@ -436,7 +493,7 @@ async def test_calendar_scope(
         body = await client.post(TERM_DELETE, input={"termId": gid(term2, "Term")})
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await _counts() == before
-    # Reading: School No. 1's teacher does not reach School No. 2's day off or year by id.
+    # Reading: the first school's teacher does not reach the other school's day off or year by id.
     for obj, name in ((holiday, "DayOff"), (year2, "AcademicYear")):
         assert (await teacher.data(NODE, id=gid(obj, name)))["node"] is None
         assert (await district.data(NODE, id=gid(obj, name)))["node"] == {"__typename": name, "id": gid(obj, name)}
@@ -447,8 +504,10 @@ async def test_calendar_scope(
     assert renamed["__typename"] == "DayOffSuccess", renamed
 
 
-async def test_calendar_read_statements(admin: Client, district: Client, count_statements: StatementCounter) -> None:
+async def test_calendar_read_statements(factory: Factory, count_statements: StatementCounter) -> None:
     """academicYears with terms, shortDays and daysOff: one school costs what two cost."""
+    world = await _calendars(factory)
+    admin, district = factory.client(world.kit.admin), factory.client(world.district)
     today = today_utc()
     window = {"from": str(today - timedelta(days=200)), "to": str(today + timedelta(days=100))}
     small, one = await _count(admin, count_statements, CALENDAR, **window)
@@ -476,9 +535,10 @@ def _bells(shift: int) -> list[dict[str, str]]:
     return out
 
 
-async def test_bell_schedule_set_retimes_lessons(http: httpx.AsyncClient) -> None:
-    admin2 = await _admin2(http)
-    f = await _fresh()
+async def test_bell_schedule_set_retimes_lessons(factory: Factory) -> None:
+    kit = await _school(factory)
+    admin2 = factory.client(kit.admin)
+    f = await _fresh(factory, kit)
     await _slot(admin2, f, weekday=1, period=3)
     lesson = await models.Lesson.filter(school_class_id=f.klass.id).order_by("date").first()
     assert lesson is not None
@@ -486,28 +546,30 @@ async def test_bell_schedule_set_retimes_lessons(http: httpx.AsyncClient) -> Non
         "number"
     )
     restore = [{"startsAt": b.starts_at.strftime("%H:%M"), "endsAt": b.ends_at.strftime("%H:%M")} for b in original]
-    try:
-        result = (
-            await admin2.data(
-                BELLS, input={"schoolId": gid(f.school, "School"), "variant": "REGULAR", "periods": _bells(5)}
-            )
-        )["bellScheduleSet"]
-        assert result["__typename"] == "BellScheduleSetSuccess", result
-        assert result["periods"][2] == {"number": 3, "variant": "REGULAR", "startsAt": "10:25:00", "endsAt": "11:10:00"}
-        assert result["lessonsRetimed"] > 0
-        day = str(lesson.date)
-        shown = (await admin2.data(CLASS_LESSONS, id=gid(f.klass, "SchoolClass"), **{"from": day, "to": day}))["node"]
-        starts = shown["lessons"][0]["startsAt"]
-        assert starts.startswith(f"{day}T07:25:00")  # 10:25 in Moscow (UTC+3)
-    finally:
-        await admin2.data(BELLS, input={"schoolId": gid(f.school, "School"), "variant": "REGULAR", "periods": restore})
+    result = (
+        await admin2.data(
+            BELLS, input={"schoolId": gid(f.school, "School"), "variant": "REGULAR", "periods": _bells(5)}
+        )
+    )["bellScheduleSet"]
+    assert result["__typename"] == "BellScheduleSetSuccess", result
+    assert result["periods"][2] == {"number": 3, "variant": "REGULAR", "startsAt": "10:25:00", "endsAt": "11:10:00"}
+    assert result["lessonsRetimed"] > 0
+    day = str(lesson.date)
+    shown = (await admin2.data(CLASS_LESSONS, id=gid(f.klass, "SchoolClass"), **{"from": day, "to": day}))["node"]
+    starts = shown["lessons"][0]["startsAt"]
+    assert starts.startswith(f"{day}T07:25:00")  # 10:25 in Moscow (UTC+3)
+    # Setting the bells back retimes the lessons back.
+    await admin2.data(BELLS, input={"schoolId": gid(f.school, "School"), "variant": "REGULAR", "periods": restore})
     await lesson.refresh_from_db()
     assert lesson.starts_at.astimezone(ZoneInfo(f.school.timezone)).time() == original[2].starts_at
 
 
-async def test_bad_bell_schedules_are_refused(http: httpx.AsyncClient) -> None:
-    admin2 = await _admin2(http)
-    school = await models.School.get(name="School No. 2")
+async def test_bad_bell_schedules_are_refused(factory: Factory) -> None:
+    kit = await factory.school(classes=("5A",))
+    admin2 = factory.client(kit.admin)
+    school = kit.school
+    # The timetable has a lesson in period 3.
+    await factory.slot(kit, "5A", "Mathematics", await factory.teacher(kit, [("5A", "Mathematics")]), 1, period=3)
     before = await _counts()
     overlapping = _bells(0)
     overlapping[1]["startsAt"] = "09:00"
@@ -530,9 +592,11 @@ async def test_bad_bell_schedules_are_refused(http: httpx.AsyncClient) -> None:
     assert await _counts() == before
 
 
-async def test_a_short_day_uses_the_shortened_bells(http: httpx.AsyncClient) -> None:
-    admin2 = await _admin2(http)
-    f = await _fresh()
+async def test_a_short_day_uses_the_shortened_bells(factory: Factory) -> None:
+    kit = await _school(factory)
+    await _shortened_bells(kit)
+    admin2 = factory.client(kit.admin)
+    f = await _fresh(factory, kit)
     await _slot(admin2, f, weekday=2, period=2)
     lesson = await models.Lesson.filter(school_class_id=f.klass.id, date__gt=today_utc()).order_by("date").first()
     assert lesson is not None
@@ -562,7 +626,7 @@ async def test_a_short_day_uses_the_shortened_bells(http: httpx.AsyncClient) -> 
     await lesson.refresh_from_db()
     assert (lesson.starts_at, lesson.ends_at) == regular
     # Another school's admin cannot remove it (not found), as for an id that never existed.
-    admin = await login_as(http, "admin")
+    admin = factory.client((await factory.school("Other school")).admin)
     redo = (
         await admin2.data(
             SHORT_CREATE, input={"schoolId": gid(f.school, "School"), "date": str(lesson.date), "name": "Again"}

@@ -1,10 +1,11 @@
 """chatEvents end to end over a real WebSocket: members receive, others do not, a removed
 member learns it and then receives nothing, resume by cursor, and the relay publishes what
-a crash left unpublished."""
+a crash left unpublished. Each test builds its own school from factories."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,9 @@ import pytest
 import models
 from resolvers import chat_events
 from resolvers.ids import from_global_id
-from tests.chat_helpers import new_chat, sent, user
-from tests.conftest import Client
+from tests.chat_helpers import new_chat, sent
+from tests.client import Client
+from tests.factories import Factory
 from tests.helpers import Socket, gid, open_socket
 
 EVENTS = """
@@ -23,6 +25,54 @@ subscription E($after: String) { chatEvents(after: $after) {
   member { id } actor { fullName } } }
 """
 SETTLE = 0.2  # let the subscription reach the broker before the write
+
+
+def _mutation(name: str, input_type: str, success: str) -> str:
+    return (
+        f"mutation M($input: {input_type}!) {{ {name}(input: $input) {{ __typename "
+        f"... on {success} ... on ValidationError {{ fields {{ field code }} }} ... on Error {{ code message }} }} }}"
+    )
+
+
+RENAME = _mutation("chatRename", "ChatRenameInput", "ChatRenameSuccess { chat { title } }")
+ADD = _mutation("chatMembersAdd", "ChatMembersAddInput", "ChatMembersAddSuccess { chat { members { user { id } } } }")
+REMOVE = _mutation(
+    "chatMemberRemove", "ChatMemberRemoveInput", "ChatMemberRemoveSuccess { chat { members { user { id } } } }"
+)
+LEAVE = _mutation("chatLeave", "ChatLeaveInput", "ChatLeaveSuccess { chatId }")
+DELETE = _mutation("chatDelete", "ChatDeleteInput", "ChatDeleteSuccess { chatId }")
+EDIT = _mutation("messageEdit", "MessageEditInput", "MessageEditSuccess { chatMessage { text editedAt editable } }")
+REMOVE_MESSAGE = _mutation(
+    "messageDelete", "MessageDeleteInput", "MessageDeleteSuccess { chatMessage { text deleted deletedAt links } }"
+)
+
+
+@dataclass
+class School:
+    """A teacher of 5A and two parents (two families), each with a child in 5A."""
+
+    teacher: models.User
+    parent: models.User
+    other_parent: models.User
+
+    def clients(self, factory: Factory) -> tuple[Client, Client, Client]:
+        """The teacher's, the parent's and the other parent's clients."""
+        return factory.client(self.teacher), factory.client(self.parent), factory.client(self.other_parent)
+
+
+async def _school(factory: Factory) -> School:
+    kit = await factory.school()
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")], name="maths")
+    parent, other_parent = await factory.parent(), await factory.parent("other")
+    await factory.student(kit, "5A", "anna", guardians=[parent])
+    await factory.student(kit, "5A", "vera", guardians=[other_parent])
+    return School(teacher, parent, other_parent)
+
+
+async def _run(client: Client, document: str, **fields: Any) -> dict[str, Any]:
+    data = await client.data(document, input=fields)
+    result: dict[str, Any] = next(iter(data.values()))
+    return result
 
 
 def _event(message: dict[str, Any]) -> dict[str, Any]:
@@ -36,10 +86,10 @@ async def _next_event(socket: Socket) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
-async def test_members_receive_messages_others_nothing(
-    server_url: str, teacher: Client, parent: Client, other_parent: Client, protocol: str
-) -> None:
-    chat = await new_chat(teacher, f"live {protocol}", await user("parent"))
+async def test_members_receive_messages_others_nothing(server_url: str, factory: Factory, protocol: str) -> None:
+    school = await _school(factory)
+    teacher, parent, other_parent = school.clients(factory)
+    chat = await new_chat(teacher, f"live {protocol}", school.parent)
     mine = await open_socket(server_url, parent.token, protocol)
     theirs = await open_socket(server_url, other_parent.token, protocol)
     await mine.start(EVENTS)
@@ -50,23 +100,23 @@ async def test_members_receive_messages_others_nothing(
     assert (event["kind"], event["chatId"]) == ("MESSAGE_ADDED", chat)
     assert event["chat"] == {"id": chat, "title": f"live {protocol}", "unreadCount": 1}
     assert event["chatMessage"]["text"] == "Hello, see https://example.org"
-    assert event["actor"]["fullName"] == (await user("teacher")).full_name
+    assert event["actor"]["fullName"] == school.teacher.full_name
     await theirs.nothing()
     await mine.ws.close()
     await theirs.ws.close()
 
 
-async def test_every_kind_of_change_arrives(server_url: str, teacher: Client, parent: Client) -> None:
-    from tests.test_chats import ADD, DELETE, EDIT, REMOVE_MESSAGE, RENAME, _run
-
+async def test_every_kind_of_change_arrives(server_url: str, factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, parent, _other_parent = school.clients(factory)
     socket = await open_socket(server_url, parent.token)
     await socket.start(EVENTS)
     await asyncio.sleep(SETTLE)
-    chat = await new_chat(teacher, "kinds", await user("parent"))
+    chat = await new_chat(teacher, "kinds", school.parent)
     added = await _next_event(socket)
     assert (added["kind"], added["member"]["id"], added["chat"]["id"]) == (
         "MEMBER_ADDED",
-        gid(await user("parent"), "User"),
+        gid(school.parent, "User"),
         chat,
     )
     message = await sent(teacher, chat, "first")
@@ -84,9 +134,9 @@ async def test_every_kind_of_change_arrives(server_url: str, teacher: Client, pa
     await _run(teacher, RENAME, chatId=chat, title="renamed")
     renamed = await _next_event(socket)
     assert (renamed["kind"], renamed["chat"]["title"]) == ("CHAT_RENAMED", "renamed")
-    await _run(teacher, ADD, chatId=chat, memberIds=[gid(await user("parent2"), "User")])
+    await _run(teacher, ADD, chatId=chat, memberIds=[gid(school.other_parent, "User")])
     joined = await _next_event(socket)
-    assert (joined["kind"], joined["member"]["id"]) == ("MEMBER_ADDED", gid(await user("parent2"), "User"))
+    assert (joined["kind"], joined["member"]["id"]) == ("MEMBER_ADDED", gid(school.other_parent, "User"))
     await _run(teacher, DELETE, chatId=chat)
     gone = await _next_event(socket)
     assert (gone["kind"], gone["chatId"], gone["chat"]) == ("CHAT_DELETED", chat, None)
@@ -94,21 +144,19 @@ async def test_every_kind_of_change_arrives(server_url: str, teacher: Client, pa
     await socket.ws.close()
 
 
-async def test_removed_member_learns_it_then_receives_nothing(
-    server_url: str, teacher: Client, parent: Client, other_parent: Client
-) -> None:
-    from tests.test_chats import REMOVE, _run
-
-    chat = await new_chat(teacher, "removal live", await user("parent"), await user("parent2"))
+async def test_removed_member_learns_it_then_receives_nothing(server_url: str, factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, parent, other_parent = school.clients(factory)
+    chat = await new_chat(teacher, "removal live", school.parent, school.other_parent)
     removed = await open_socket(server_url, other_parent.token)
     staying = await open_socket(server_url, parent.token)
     await removed.start(EVENTS)
     await staying.start(EVENTS)
     await asyncio.sleep(SETTLE)
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("parent2"), "User"))
+    await _run(teacher, REMOVE, chatId=chat, userId=gid(school.other_parent, "User"))
     for socket in (removed, staying):
         event = await _next_event(socket)
-        assert (event["kind"], event["member"]["id"]) == ("MEMBER_REMOVED", gid(await user("parent2"), "User"))
+        assert (event["kind"], event["member"]["id"]) == ("MEMBER_REMOVED", gid(school.other_parent, "User"))
     await sent(teacher, chat, "after removal")
     assert (await _next_event(staying))["chatMessage"]["text"] == "after removal"
     await removed.nothing()
@@ -116,14 +164,14 @@ async def test_removed_member_learns_it_then_receives_nothing(
     await staying.ws.close()
 
 
-async def test_removed_member_event_has_no_chat(server_url: str, teacher: Client, other_parent: Client) -> None:
-    from tests.test_chats import REMOVE, _run
-
-    chat = await new_chat(teacher, "you are out", await user("parent2"))
+async def test_removed_member_event_has_no_chat(server_url: str, factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, _parent, other_parent = school.clients(factory)
+    chat = await new_chat(teacher, "you are out", school.other_parent)
     socket = await open_socket(server_url, other_parent.token)
     await socket.start(EVENTS)
     await asyncio.sleep(SETTLE)
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("parent2"), "User"))
+    await _run(teacher, REMOVE, chatId=chat, userId=gid(school.other_parent, "User"))
     event = await _next_event(socket)
     assert (event["kind"], event["chatId"], event["chat"], event["chatMessage"]) == (
         "MEMBER_REMOVED",
@@ -134,13 +182,11 @@ async def test_removed_member_event_has_no_chat(server_url: str, teacher: Client
     await socket.ws.close()
 
 
-async def test_resume_replays_missed_events_once_and_not_from_chats_left(
-    server_url: str, teacher: Client, parent: Client
-) -> None:
-    from tests.test_chats import LEAVE, _run
-
-    chat = await new_chat(teacher, "resume", await user("parent"))
-    left = await new_chat(teacher, "left later", await user("parent"))
+async def test_resume_replays_missed_events_once_and_not_from_chats_left(server_url: str, factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, parent, _other_parent = school.clients(factory)
+    chat = await new_chat(teacher, "resume", school.parent)
+    left = await new_chat(teacher, "left later", school.parent)
     socket = await open_socket(server_url, parent.token)
     await socket.start(EVENTS)
     await asyncio.sleep(SETTLE)
@@ -166,7 +212,9 @@ async def test_resume_replays_missed_events_once_and_not_from_chats_left(
     await again.ws.close()
 
 
-async def test_unknown_cursor_is_refused(server_url: str, parent: Client) -> None:
+async def test_unknown_cursor_is_refused(server_url: str, factory: Factory) -> None:
+    school = await _school(factory)
+    _teacher, parent, _other_parent = school.clients(factory)
     socket = await open_socket(server_url, parent.token)
     await socket.start(EVENTS, after="bm9wZQ")
     message = await socket.next()
@@ -175,17 +223,17 @@ async def test_unknown_cursor_is_refused(server_url: str, parent: Client) -> Non
     await socket.ws.close()
 
 
-async def test_relay_publishes_what_a_crash_left_unpublished(
-    server_url: str, app: Any, teacher: Client, parent: Client
-) -> None:
-    chat = await new_chat(teacher, "crash", await user("parent"))
+async def test_relay_publishes_what_a_crash_left_unpublished(server_url: str, factory: Factory, app: Any) -> None:
+    school = await _school(factory)
+    teacher, parent, _other_parent = school.clients(factory)
+    chat = await new_chat(teacher, "crash", school.parent)
     socket = await open_socket(server_url, parent.token)
     await socket.start(EVENTS)
     await asyncio.sleep(SETTLE)
     # The process died between commit and publish: the rows are there, nobody was told.
     parsed = from_global_id(chat)
     assert parsed is not None
-    author = await user("teacher")
+    author = school.teacher
     message = await models.Message.create(chat_id=parsed[1], author_id=author.id, text="committed, not published")
     await models.ChatEvent.create(
         kind=models.ChatEventKind.MESSAGE_ADDED, chat_id=parsed[1], message_id=message.id, actor_id=author.id

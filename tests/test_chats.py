@@ -1,21 +1,24 @@
 """Chats over HTTP: who may message whom, who sees which chat, members coming and going,
 messages with their edit/delete windows, history pages, read positions and unread counts,
-typed refusals that write nothing, and the statements a chat list costs."""
+typed refusals that write nothing, and the statements a chat list costs. Each test builds
+its own school from factories."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 import models
 from resolvers.clock import now_utc
 from resolvers.ids import from_global_id, to_global_id
-from tests.chat_helpers import create_chat, make_person, new_chat, send, sent, user
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, gid, school_class
+from tests.chat_helpers import create_chat, new_chat, send, sent
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit
+from tests.helpers import gid
 from tests.test_statements import _count, _explain
 
 CHAT = """query C($id: ID!) { chat(id: $id) { id title unreadCount viewerIsAdmin createdBy { fullName }
@@ -82,45 +85,82 @@ def _pk(global_id: str) -> int:
     return parsed[1]
 
 
-async def _classmate() -> models.Student:
-    """A 5A student with a login who is neither parent's nor parent2's child."""
-    five_a = await school_class("School No. 1", "5A")
-    families = [c.id for c in [*await children_of("parent"), *await children_of("parent2")]]
-    classmate = (
-        await models.Student.filter(enrollments__school_class_id=five_a.id, user_id__isnull=False)
-        .exclude(id__in=families)
-        .first()
-    )
-    assert classmate is not None
-    return classmate
+@dataclass
+class School:
+    """A school with two classes: 5A and 6B."""
+
+    kit: SchoolKit
+    admin: models.User  # the school's admin
+    teacher: models.User  # mathematics in 5A and 6B; leads no class
+    parent: models.User  # of `child` (5A) and of a child in 6B
+    parent2: models.User  # of one child in 5A, unrelated to `parent`
+    child: models.Student  # 5A, with a login
+    student: models.User  # `child`'s login
+    classmate: models.Student  # 5A, with a login, neither parent's child (a third family's)
 
 
-async def test_create_a_chat_members_see_it_others_do_not(
-    http: httpx.AsyncClient, teacher: Client, parent: Client, other_parent: Client, student: Client, admin: Client
-) -> None:
+@dataclass
+class OtherSchool:
+    """Another school of the same district, with an admin and a family of its own."""
+
+    kit: SchoolKit
+    admin: models.User
+    parent: models.User
+
+
+async def _school(factory: Factory) -> School:
+    kit = await factory.school(classes=("5A", "6B"))
+    assert kit.admin is not None
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    parent, parent2 = await factory.parent("mother"), await factory.parent("father")
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    await factory.student(kit, "6B", "boris", guardians=[parent])
+    await factory.student(kit, "5A", "vera", guardians=[parent2])
+    classmate = await factory.student(kit, "5A", "gleb", guardians=[await factory.parent("third")])
+    student = await models.User.get(id=child.user_id)
+    return School(kit, kit.admin, teacher, parent, parent2, child, student, classmate)
+
+
+async def _other_school(factory: Factory) -> OtherSchool:
+    kit = await factory.school("Other school")
+    assert kit.admin is not None
+    parent = await factory.parent("elsewhere")
+    await factory.student(kit, "5A", "dina", guardians=[parent])
+    return OtherSchool(kit, kit.admin, parent)
+
+
+async def _staff(factory: Factory, kit: SchoolKit, full_name: str, name: str) -> tuple[models.User, Client]:
+    """A teacher of ``kit`` who teaches no class (staff reach everyone of their school)."""
+    user = await factory.user(name, full_name=full_name)
+    await models.RoleGrant.create(user=user, role=models.Role.TEACHER, school=kit.school)
+    return user, factory.client(user)
+
+
+async def test_create_a_chat_members_see_it_others_do_not(factory: Factory) -> None:
+    s, other = await _school(factory), await _other_school(factory)
+    teacher, parent, student = factory.client(s.teacher), factory.client(s.parent), factory.client(s.student)
     before = await _writes()
-    result = await create_chat(teacher, "  5A   maths  ", await user("parent"), await user("parent2"))
+    result = await create_chat(teacher, "  5A   maths  ", s.parent, s.parent2)
     assert result["__typename"] == "ChatCreateSuccess", result
     chat = result["chat"]
     assert (chat["title"], chat["viewerIsAdmin"]) == ("5A maths", True)
-    me = await user("teacher")
     assert {m["user"]["id"]: m["isAdmin"] for m in chat["members"]} == {
-        gid(me, "User"): True,
-        gid(await user("parent"), "User"): False,
-        gid(await user("parent2"), "User"): False,
+        gid(s.teacher, "User"): True,
+        gid(s.parent, "User"): False,
+        gid(s.parent2, "User"): False,
     }
     after = await _writes()
     # a chat, three members, two MEMBER_ADDED events, one audit entry
     assert [a - b for a, b in zip(after, before, strict=True)] == [1, 3, 0, 2, 1]
     entry = await models.AuditEntry.filter(action="chat.create").order_by("-id").first()
     assert entry is not None
-    assert (entry.object_id, entry.school_id) == (_pk(chat["id"]), (await models.School.get(name="School No. 1")).id)
+    assert (entry.object_id, entry.school_id) == (_pk(chat["id"]), s.kit.school.id)
 
     seen = (await parent.data(CHAT, id=chat["id"]))["chat"]
-    assert (seen["title"], seen["viewerIsAdmin"], seen["school"]["name"]) == ("5A maths", False, "School No. 1")
+    assert (seen["title"], seen["viewerIsAdmin"], seen["school"]["name"]) == ("5A maths", False, s.kit.school.name)
     assert chat["id"] in [c["id"] for c in nodes(await parent.data(CHATS))]
     # Not in it (the student, the school's own admin, another school's admin): not there at all.
-    for outsider in (student, admin, await login_as(http, "admin2")):
+    for outsider in (student, factory.client(s.admin), factory.client(other.admin)):
         assert (await outsider.data(CHAT, id=chat["id"]))["chat"] is None
         assert (await outsider.data(NODE, id=chat["id"]))["node"] is None
     assert (await student.data(CHAT, id=chat["id"]))["chat"] is None
@@ -128,24 +168,20 @@ async def test_create_a_chat_members_see_it_others_do_not(
     assert chat["id"] not in [c["id"] for c in nodes(await student.data(CHATS))]
 
 
-async def test_parent_cannot_start_a_chat_with_someone_elses_child(
-    parent: Client, other_parent: Client, http: httpx.AsyncClient
-) -> None:
-    classmate = await _classmate()
-    stranger, _ = await make_person(http, "Unrelated Teacher")  # teaches none of parent2's children
+async def test_parent_cannot_start_a_chat_with_someone_elses_child(factory: Factory) -> None:
+    s, other = await _school(factory), await _other_school(factory)
+    stranger, _ = await _staff(factory, s.kit, "Unrelated Teacher", "unrelated")  # teaches none of parent2's children
     before = await _writes()
-    result = await create_chat(other_parent, "hi", await user("teacher"), models.User(id=classmate.user_id), stranger)
+    classmate = models.User(id=s.classmate.user_id)
+    result = await create_chat(factory.client(s.parent2), "hi", s.teacher, classmate, stranger)
     assert (result["__typename"], result["code"]) == ("ValidationError", "MEMBER_NOT_FOUND")
     assert result["fields"] == [
         {"field": "memberIds[1]", "code": "MEMBER_NOT_FOUND"},
         {"field": "memberIds[2]", "code": "MEMBER_NOT_FOUND"},
     ]
     assert await _writes() == before
-    # A parent of School No. 2 is not reachable even for staff of School No. 1.
-    other_school = await models.RoleGrant.filter(role=models.Role.PARENT, school__name="School No. 2").first()
-    assert other_school is not None
-    teacher = await login_as(http, "teacher")
-    refused = await create_chat(teacher, "x", models.User(id=other_school.user_id))
+    # A parent of another school is not reachable even for this school's staff.
+    refused = await create_chat(factory.client(s.teacher), "x", other.parent)
     assert refused["fields"] == [{"field": "memberIds[0]", "code": "MEMBER_NOT_FOUND"}]
     assert await _writes() == before
 
@@ -153,20 +189,22 @@ async def test_parent_cannot_start_a_chat_with_someone_elses_child(
 @pytest.mark.parametrize(
     ("title", "members", "codes"),
     [
-        ("", ["parent"], [("title", "TITLE_EMPTY")]),
-        ("x" * 201, ["parent"], [("title", "TITLE_TOO_LONG")]),
+        ("", ["a parent"], [("title", "TITLE_EMPTY")]),
+        ("x" * 201, ["a parent"], [("title", "TITLE_TOO_LONG")]),
         ("ok", [], [("memberIds", "MEMBERS_EMPTY")]),
-        ("ok", ["teacher"], [("memberIds", "MEMBERS_EMPTY")]),  # only yourself
+        ("ok", ["yourself"], [("memberIds", "MEMBERS_EMPTY")]),  # only yourself
         ("", ["nobody"], [("title", "TITLE_EMPTY"), ("memberIds[0]", "MEMBER_NOT_FOUND")]),
     ],
 )
 async def test_bad_chat_input_is_refused_and_writes_nothing(
-    teacher: Client, title: str, members: list[str], codes: list[tuple[str, str]]
+    factory: Factory, title: str, members: list[str], codes: list[tuple[str, str]]
 ) -> None:
-    ids = [to_global_id("User", 10**9) if login == "nobody" else gid(await user(login), "User") for login in members]
+    s = await _school(factory)
+    people = {"a parent": gid(s.parent, "User"), "yourself": gid(s.teacher, "User")}
+    ids = [to_global_id("User", 10**9) if who == "nobody" else people[who] for who in members]
     before = await _writes()
     result = (
-        await teacher.data(
+        await factory.client(s.teacher).data(
             "mutation M($input: ChatCreateInput!) { chatCreate(input: $input) { __typename "
             "... on ValidationError { code fields { field code } } } }",
             input={"title": title, "memberIds": ids},
@@ -177,8 +215,10 @@ async def test_bad_chat_input_is_refused_and_writes_nothing(
     assert await _writes() == before
 
 
-async def test_messages_history_pages_newest_first(teacher: Client, parent: Client) -> None:
-    chat = await new_chat(teacher, "history", await user("parent"))
+async def test_messages_history_pages_newest_first(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent = factory.client(s.teacher), factory.client(s.parent)
+    chat = await new_chat(teacher, "history", s.parent)
     texts = [f"message {i}" for i in range(5)]
     for text in texts:
         await sent(teacher, chat, text)
@@ -195,8 +235,10 @@ async def test_messages_history_pages_newest_first(teacher: Client, parent: Clie
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_message_text_rules(teacher: Client) -> None:
-    chat = await new_chat(teacher, "texts", await user("parent"))
+async def test_message_text_rules(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher = factory.client(s.teacher)
+    chat = await new_chat(teacher, "texts", s.parent)
     before = await _writes()
     for text, code in (("", "TEXT_EMPTY"), ("  \n ", "TEXT_EMPTY"), ("x" * 4001, "TEXT_TOO_LONG")):
         result = await send(teacher, chat, text)
@@ -214,8 +256,10 @@ async def test_message_text_rules(teacher: Client) -> None:
     assert (unknown["__typename"], unknown["code"]) == ("NotFoundError", "CHAT_NOT_FOUND")
 
 
-async def test_unread_counts_and_read_position(teacher: Client, parent: Client, other_parent: Client) -> None:
-    chat = await new_chat(teacher, "unread", await user("parent"), await user("parent2"))
+async def test_unread_counts_and_read_position(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
+    chat = await new_chat(teacher, "unread", s.parent, s.parent2)
     total_before = (await parent.data(CHATS))["viewer"]["unreadChatMessages"]
     first = await sent(teacher, chat, "one")
     await sent(teacher, chat, "two")
@@ -237,16 +281,17 @@ async def test_unread_counts_and_read_position(teacher: Client, parent: Client, 
     assert (await parent.data(CHAT, id=chat))["chat"]["unreadCount"] == 1
     await _run(teacher, REMOVE_MESSAGE, messageId=third)
     assert (await parent.data(CHAT, id=chat))["chat"]["unreadCount"] == 0
-    foreign = await new_chat(teacher, "elsewhere", await user("parent2"))
+    foreign = await new_chat(teacher, "elsewhere", s.parent2)
     other = await sent(teacher, foreign, "not in your chat")
     refused = await _run(parent, READ, chatId=chat, messageId=other)
     assert (refused["__typename"], refused["code"]) == ("NotFoundError", "MESSAGE_NOT_FOUND")
 
 
-async def test_chat_list_orders_by_last_activity(http: httpx.AsyncClient) -> None:
-    _, client = await make_person(http, "Order Tester")
-    older = await new_chat(client, "older", await user("parent"))
-    newer = await new_chat(client, "newer", await user("parent"))
+async def test_chat_list_orders_by_last_activity(factory: Factory) -> None:
+    s = await _school(factory)
+    _, client = await _staff(factory, s.kit, "Order Tester", "order")
+    older = await new_chat(client, "older", s.parent)
+    newer = await new_chat(client, "newer", s.parent)
     assert [c["id"] for c in nodes(await client.data(CHATS))] == [newer, older]
     await sent(client, older, "wake up")
     listed = nodes(await client.data(CHATS))
@@ -258,10 +303,11 @@ PAGE = """query P($first: Int, $after: String) { viewer { chats(first: $first, a
   edges { cursor node { title } } pageInfo { hasNextPage endCursor } } } }"""
 
 
-async def test_chat_list_pages(http: httpx.AsyncClient) -> None:
-    _, client = await make_person(http, "Pager")
+async def test_chat_list_pages(factory: Factory) -> None:
+    s = await _school(factory)
+    _, client = await _staff(factory, s.kit, "Pager", "pager")
     for i in range(5):
-        await new_chat(client, f"page {i}", await user("parent"))
+        await new_chat(client, f"page {i}", s.parent)
     first = (await client.data(PAGE, first=2))["viewer"]["chats"]
     assert [e["node"]["title"] for e in first["edges"]] == ["page 4", "page 3"]
     assert first["pageInfo"] == {"hasNextPage": True, "endCursor": first["edges"][-1]["cursor"]}
@@ -275,8 +321,10 @@ async def test_chat_list_pages(http: httpx.AsyncClient) -> None:
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
 
 
-async def test_edit_and_delete_windows(teacher: Client, parent: Client) -> None:
-    chat = await new_chat(teacher, "edits", await user("parent"))
+async def test_edit_and_delete_windows(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent = factory.client(s.teacher), factory.client(s.parent)
+    chat = await new_chat(teacher, "edits", s.parent)
     mine = await sent(parent, chat, "typo")
     theirs = await sent(teacher, chat, "teacher's")
     edited = await _run(parent, EDIT, messageId=mine, text="fixed")
@@ -307,13 +355,13 @@ async def test_edit_and_delete_windows(teacher: Client, parent: Client) -> None:
     assert entry.details["before"] == "fixed"  # the text is kept for the school, not for the chat
 
 
-async def test_removed_member_loses_the_chat_from_then_on(
-    teacher: Client, parent: Client, other_parent: Client
-) -> None:
-    chat = await new_chat(teacher, "removal", await user("parent"), await user("parent2"))
+async def test_removed_member_loses_the_chat_from_then_on(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
+    chat = await new_chat(teacher, "removal", s.parent, s.parent2)
     message = await sent(other_parent, chat, "before removal")
-    removed = await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("parent2"), "User"))
-    assert gid(await user("parent2"), "User") not in [m["user"]["id"] for m in removed["chat"]["members"]]
+    removed = await _run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
+    assert gid(s.parent2, "User") not in [m["user"]["id"] for m in removed["chat"]["members"]]
     assert (await other_parent.data(CHAT, id=chat))["chat"] is None
     assert (await other_parent.data(NODE, id=message))["node"] is None
     assert chat not in [c["id"] for c in nodes(await other_parent.data(CHATS))]
@@ -326,29 +374,31 @@ async def test_removed_member_loses_the_chat_from_then_on(
     history = (await parent.data(HISTORY, id=chat))["chat"]["messages"]["edges"]
     assert [e["node"]["text"] for e in history] == ["before removal"]
     # Not an admin: cannot remove; removing oneself is chatLeave.
-    no = await _run(parent, REMOVE, chatId=chat, userId=gid(await user("teacher"), "User"))
+    no = await _run(parent, REMOVE, chatId=chat, userId=gid(s.teacher, "User"))
     assert no["code"] == "NOT_CHAT_ADMIN"
-    self_remove = await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("teacher"), "User"))
+    self_remove = await _run(teacher, REMOVE, chatId=chat, userId=gid(s.teacher, "User"))
     assert self_remove["code"] == "USE_CHAT_LEAVE"
     # Added again: back in, reading on from now.
     await sent(teacher, chat, "while away")
-    again = await _run(teacher, ADD, chatId=chat, memberIds=[gid(await user("parent2"), "User")])
+    again = await _run(teacher, ADD, chatId=chat, memberIds=[gid(s.parent2, "User")])
     assert again["__typename"] == "ChatMembersAddSuccess"
     back = (await other_parent.data(CHAT, id=chat))["chat"]
     assert (back["unreadCount"], back["lastMessage"]) == (0, {"text": "while away"})
 
 
-async def test_last_admin_hands_over_before_leaving(teacher: Client, parent: Client, other_parent: Client) -> None:
-    chat = await new_chat(teacher, "leaving", await user("parent"), await user("parent2"))
+async def test_last_admin_hands_over_before_leaving(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
+    chat = await new_chat(teacher, "leaving", s.parent, s.parent2)
     before = await _writes()
     refused = await _run(teacher, LEAVE, chatId=chat)
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "LAST_ADMIN")
-    not_admin = await _run(other_parent, LEAVE, chatId=chat, newAdminId=gid(await user("parent"), "User"))
+    not_admin = await _run(other_parent, LEAVE, chatId=chat, newAdminId=gid(s.parent, "User"))
     assert not_admin["code"] == "NOT_CHAT_ADMIN"
-    stranger = await _run(teacher, LEAVE, chatId=chat, newAdminId=gid(await user("student"), "User"))
+    stranger = await _run(teacher, LEAVE, chatId=chat, newAdminId=gid(s.student, "User"))
     assert stranger["code"] == "MEMBER_NOT_FOUND"
     assert await _writes() == before
-    left = await _run(teacher, LEAVE, chatId=chat, newAdminId=gid(await user("parent"), "User"))
+    left = await _run(teacher, LEAVE, chatId=chat, newAdminId=gid(s.parent, "User"))
     assert left == {"__typename": "ChatLeaveSuccess", "chatId": chat}
     assert (await teacher.data(CHAT, id=chat))["chat"] is None
     assert (await parent.data(CHAT, id=chat))["chat"]["viewerIsAdmin"] is True
@@ -359,8 +409,10 @@ async def test_last_admin_hands_over_before_leaving(teacher: Client, parent: Cli
     assert (await models.Chat.get(id=_pk(chat))).deleted_at is not None
 
 
-async def test_rename_and_delete_by_admins_only(teacher: Client, parent: Client) -> None:
-    chat = await new_chat(teacher, "old title", await user("parent"))
+async def test_rename_and_delete_by_admins_only(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent = factory.client(s.teacher), factory.client(s.parent)
+    chat = await new_chat(teacher, "old title", s.parent)
     no = await _run(parent, RENAME, chatId=chat, title="mine now")
     assert (no["__typename"], no["code"]) == ("ValidationError", "NOT_CHAT_ADMIN")
     blank = await _run(teacher, RENAME, chatId=chat, title="   ")
@@ -378,33 +430,34 @@ async def test_rename_and_delete_by_admins_only(teacher: Client, parent: Client)
     assert sorted(str(a) for a in actions) == ["chat.create", "chat.delete", "chat.rename"]
 
 
-async def test_members_added_must_be_reachable(teacher: Client, parent: Client, http: httpx.AsyncClient) -> None:
-    chat = await new_chat(parent, "family and school", await user("teacher"))
+async def test_members_added_must_be_reachable(factory: Factory) -> None:
+    s = await _school(factory)
+    parent = factory.client(s.parent)
+    chat = await new_chat(parent, "family and school", s.teacher)
     # The parent created it (admin), but a 5A classmate is not someone they may add.
-    classmate = await _classmate()
     before = await _writes()
-    refused = await _run(parent, ADD, chatId=chat, memberIds=[gid(models.User(id=classmate.user_id), "User")])
+    refused = await _run(parent, ADD, chatId=chat, memberIds=[gid(models.User(id=s.classmate.user_id), "User")])
     assert refused["fields"] == [{"field": "memberIds[0]", "code": "MEMBER_NOT_FOUND"}]
     assert await _writes() == before
-    own_child = (await children_of("parent"))[0]
+    own_child = s.child
     assert own_child.user_id is not None
     added = await _run(parent, ADD, chatId=chat, memberIds=[gid(models.User(id=own_child.user_id), "User")])
     assert gid(models.User(id=own_child.user_id), "User") in [m["user"]["id"] for m in added["chat"]["members"]]
 
 
-async def test_chat_list_statements_do_not_grow(http: httpx.AsyncClient, count_statements: StatementCounter) -> None:
+async def test_chat_list_statements_do_not_grow(factory: Factory, count_statements: StatementCounter) -> None:
     """One chat with two members and one message costs what four chats with more members,
     messages and unread ones cost: members, last messages and unread counts are batched."""
-    _, small_client = await make_person(http, "Few Chats")
-    _, large_client = await make_person(http, "Many Chats")
-    parent, parent2, teacher = await user("parent"), await user("parent2"), await user("teacher")
-    chat = await new_chat(small_client, "one", parent)
+    s = await _school(factory)
+    _, small_client = await _staff(factory, s.kit, "Few Chats", "few")
+    _, large_client = await _staff(factory, s.kit, "Many Chats", "many")
+    chat = await new_chat(small_client, "one", s.parent)
     await sent(small_client, chat, "hello")
     for i in range(4):
-        many = await new_chat(large_client, f"chat {i}", parent, parent2, teacher)
+        many = await new_chat(large_client, f"chat {i}", s.parent, s.parent2, s.teacher)
         for j in range(3):
             await sent(large_client, many, f"m{j}")
-    other = await login_as(http, "parent")
+    other = factory.client(s.parent)
     for c in nodes(await other.data(CHATS))[:2]:
         await sent(other, c["id"], "unread for them")
     small, one = await _count(small_client, count_statements, LIST)
@@ -416,31 +469,39 @@ async def test_chat_list_statements_do_not_grow(http: httpx.AsyncClient, count_s
     assert len(small) <= 8, small
 
 
-async def test_demo_chats_are_there_for_their_members_only(
-    teacher: Client, parent: Client, other_parent: Client, student: Client, admin: Client
-) -> None:
+async def test_chats_written_as_rows_are_there_for_their_members_only(factory: Factory) -> None:
+    """Chats written as rows, without audit entries or events (as the demo seed writes its
+    own): a teacher's chat with the parents of 5A, and the administration's staff room."""
+    s = await _school(factory)
+    parents_chat = await factory.chat(s.kit, s.teacher, [s.parent, s.parent2], title="5A mathematics: parents")
+    staff_room = await factory.chat(s.kit, s.admin, [s.teacher], title="Staff room")
+    teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
+    admin, student = factory.client(s.admin), factory.client(s.student)
+
     def titles(data: dict[str, Any]) -> set[str]:
         return {c["title"] for c in nodes(data)}
 
     for client in (teacher, parent, other_parent):
-        assert "5A mathematics: parents" in titles(await client.data(CHATS))
-    assert "School No. 1 staff room" in titles(await teacher.data(CHATS))
-    assert "School No. 1 staff room" in titles(await admin.data(CHATS))
-    assert "5A mathematics: parents" not in titles(await admin.data(CHATS))
-    assert titles(await student.data(CHATS)) & {"5A mathematics: parents", "School No. 1 staff room"} == set()
+        assert parents_chat.title in titles(await client.data(CHATS))
+    assert staff_room.title in titles(await teacher.data(CHATS))
+    assert staff_room.title in titles(await admin.data(CHATS))
+    assert parents_chat.title not in titles(await admin.data(CHATS))
+    assert titles(await student.data(CHATS)) & {parents_chat.title, staff_room.title} == set()
 
 
-async def test_every_write_is_audited_with_the_school(teacher: Client, parent: Client, other_parent: Client) -> None:
-    chat = await new_chat(teacher, "audited", await user("parent"))
+async def test_every_write_is_audited_with_the_school(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent = factory.client(s.teacher), factory.client(s.parent)
+    chat = await new_chat(teacher, "audited", s.parent)
     pk = _pk(chat)
     await _run(teacher, RENAME, chatId=chat, title="audited, renamed")
-    await _run(teacher, ADD, chatId=chat, memberIds=[gid(await user("parent2"), "User")])
+    await _run(teacher, ADD, chatId=chat, memberIds=[gid(s.parent2, "User")])
     message = await sent(parent, chat, "to be edited")
     await _run(parent, EDIT, messageId=message, text="edited")
     await _run(parent, REMOVE_MESSAGE, messageId=message)
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("parent2"), "User"))
+    await _run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
     await _run(parent, LEAVE, chatId=chat)
-    school = await models.School.get(name="School No. 1")
+    school = s.kit.school
     chat_entries = await models.AuditEntry.filter(object_type="Chat", object_id=pk).order_by("id")
     assert [(e.action, e.school_id) for e in chat_entries] == [
         ("chat.create", school.id),
@@ -451,18 +512,18 @@ async def test_every_write_is_audited_with_the_school(teacher: Client, parent: C
     ]
     message_entries = await models.AuditEntry.filter(object_type="Message", object_id=_pk(message)).order_by("id")
     assert [(e.action, e.school_id, e.actor_id) for e in message_entries] == [
-        ("message.send", school.id, (await user("parent")).id),
-        ("message.edit", school.id, (await user("parent")).id),
-        ("message.delete", school.id, (await user("parent")).id),
+        ("message.send", school.id, s.parent.id),
+        ("message.edit", school.id, s.parent.id),
+        ("message.delete", school.id, s.parent.id),
     ]
     assert message_entries[1].details["before"] == "to be edited"
 
 
-async def test_history_statements_do_not_grow(
-    teacher: Client, parent: Client, other_parent: Client, count_statements: StatementCounter
-) -> None:
+async def test_history_statements_do_not_grow(factory: Factory, count_statements: StatementCounter) -> None:
     """A page of 2 messages by one author costs what a page of 20 by three authors costs."""
-    chat = await new_chat(teacher, "statements", await user("parent"), await user("parent2"))
+    s = await _school(factory)
+    teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
+    chat = await new_chat(teacher, "statements", s.parent, s.parent2)
     for i in range(20):
         await sent((teacher, parent, other_parent)[i % 3], chat, f"m{i}")
     small, two = await _count(parent, count_statements, HISTORY, id=chat, last=2)
@@ -480,16 +541,17 @@ def _chat_notifications(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [e["node"]["chatMessage"] for e in edges if e["node"]["kind"] == "CHAT_MESSAGE"]
 
 
-async def test_a_message_notifies_the_other_members_while_they_are_members(
-    teacher: Client, parent: Client, other_parent: Client, admin: Client
-) -> None:
-    chat = await new_chat(teacher, "notified", await user("parent"), await user("parent2"))
+async def test_a_message_notifies_the_other_members_while_they_are_members(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
+    admin = factory.client(s.admin)
+    chat = await new_chat(teacher, "notified", s.parent, s.parent2)
     message = await sent(teacher, chat, "Bring the atlas tomorrow")
     news = {"id": message, "text": "Bring the atlas tomorrow"}
     assert news in _chat_notifications(await parent.data(INBOX))
     assert news in _chat_notifications(await other_parent.data(INBOX))
     assert message not in [m["id"] for m in _chat_notifications(await teacher.data(INBOX))]  # not the author
     assert message not in [m["id"] for m in _chat_notifications(await admin.data(INBOX))]  # not a member
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(await user("parent2"), "User"))
+    await _run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
     assert message not in [m["id"] for m in _chat_notifications(await other_parent.data(INBOX))]
     assert news in _chat_notifications(await parent.data(INBOX))

@@ -1,5 +1,6 @@
 """CSRF and request shape: GET never mutates, a POST must force a preflight, no multipart,
-bodies have a ceiling, batches are refused."""
+bodies have a ceiling, batches are refused. The login a forged request tries is a real
+account of the test's own (the factory's), with its right password."""
 
 from __future__ import annotations
 
@@ -12,39 +13,54 @@ import pytest
 import models
 from resolvers.settings import Settings
 from tests.conftest import client_for
+from tests.factories import Factory
 
 QUERY = "{ __typename }"
-LOGIN = 'mutation { login(input: {login: "parent", password: "demo"}) { __typename } }'
+LOGIN = """
+mutation L($login: String!, $password: String!) { login(input: {login: $login, password: $password}) { __typename } }
+"""
+PASSWORD = "correct-horse-battery"
 pytestmark = pytest.mark.usefixtures("database")
 
 
-async def _sessions() -> int:
-    return await models.AuditEntry.filter(action="session.login").count()
+async def _account(factory: Factory) -> tuple[models.User, dict[str, str]]:
+    """A parent who can log in, and the variables of that login."""
+    kit = await factory.school()
+    parent = await factory.user("mum", password=PASSWORD)
+    await factory.student(kit, "5A", guardians=[parent])
+    return parent, {"login": parent.login, "password": PASSWORD}
 
 
-async def test_mutation_over_get_is_405_and_changes_nothing(http: httpx.AsyncClient) -> None:
-    before = await _sessions()
-    r = await http.get("/graphql", params={"query": LOGIN})
+async def _sessions(user: models.User) -> int:
+    return await models.AuditEntry.filter(action="session.login", actor_id=user.id).count()
+
+
+async def test_mutation_over_get_is_405_and_changes_nothing(factory: Factory, http: httpx.AsyncClient) -> None:
+    parent, variables = await _account(factory)
+    before = await _sessions(parent)
+    r = await http.get("/graphql", params={"query": LOGIN, "variables": json.dumps(variables)})
     assert r.status_code == 405
     assert r.headers["allow"] == "POST"
     assert r.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
-    assert await _sessions() == before
+    assert await _sessions(parent) == before
 
 
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "text/plain;charset=UTF-8", ""]
 )
 async def test_simple_request_bodies_are_refused_without_a_preflight_header(
-    http: httpx.AsyncClient, content_type: str
+    factory: Factory, http: httpx.AsyncClient, content_type: str
 ) -> None:
     """What a cross-site <form> or fetch(no-cors) can send: refused, and the login is not made."""
-    before = await _sessions()
-    r = await http.post("/graphql", content=json.dumps({"query": LOGIN}), headers={"Content-Type": content_type})
+    parent, variables = await _account(factory)
+    before = await _sessions(parent)
+    body = json.dumps({"query": LOGIN, "variables": variables})
+    r = await http.post("/graphql", content=body, headers={"Content-Type": content_type})
     assert r.status_code == 415
     error = r.json()["errors"][0]
     assert "Apollo-Require-Preflight" in error["message"]
     assert error["extensions"]["code"] == "BAD_REQUEST"
-    assert await _sessions() == before
+    assert await _sessions(parent) == before
 
 
 @pytest.mark.parametrize("header", ["Apollo-Require-Preflight", "X-Requested-With"])

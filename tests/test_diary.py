@@ -1,12 +1,17 @@
-"""A parent reads a child's diary and progress; statement counts do not grow with the data."""
+"""A parent reads a child's diary and progress; statement counts do not grow with the data.
+Each test builds its own family from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import models
-from tests.conftest import Client, StatementCounter
-from tests.helpers import children_of, demo_student, gid, past_lesson
+from resolvers.clock import now_utc, today_utc
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import gid, half_up
 
 CHILDREN = "{ viewer { children { id fullName schoolClass { name school { name } } } } }"
 
@@ -36,145 +41,242 @@ query P($id: ID!) { student(id: $id) { progress {
 """
 
 
-def _week(end: date, weeks: int = 1) -> tuple[str, str]:
-    return (end - timedelta(days=7 * weeks - 1)).isoformat(), end.isoformat()
+@dataclass
+class Family:
+    kit: SchoolKit
+    teacher: models.User
+    parent: models.User
+    child: models.Student  # 5A
+    sibling: models.Student  # 6B
+    days: list[date]  # the school days with lessons, oldest first
 
 
-async def test_parent_sees_two_children(parent: Client) -> None:
-    children = (await parent.data(CHILDREN))["viewer"]["children"]
-    assert sorted(c["schoolClass"]["name"] for c in children) == ["5A", "6B"]
-    assert {c["schoolClass"]["school"]["name"] for c in children} == {"School No. 1"}
-    own = await demo_student("student")
-    assert gid(own, "Student") in {c["id"] for c in children}
-
-
-async def test_diary_has_every_day_with_lessons_grades_attendance(parent: Client) -> None:
-    child = await demo_student("student")
-    # Two weeks up to the last school day before today (holidays do not leave it empty).
-    start, end = _week((await past_lesson("5A", "Mathematics")).date, weeks=2)
-    days = (await parent.data(DIARY, id=gid(child, "Student"), **{"from": start, "to": end}))["student"]["diary"]
-    assert len(days) == 14
-    assert [d["date"] for d in days] == [(date.fromisoformat(start) + timedelta(days=i)).isoformat() for i in range(14)]
-    for day in days:
-        weekday = date.fromisoformat(day["date"]).weekday()
-        if weekday >= 5:
-            assert day["kind"] in ("WEEKEND", "VACATION")
-            assert day["entries"] == []
-        if day["kind"] == "SCHOOL_DAY":
-            periods = [e["lesson"]["period"] for e in day["entries"]]
-            assert periods == sorted(periods)
-            assert periods
-            for entry in day["entries"]:
-                lesson = entry["lesson"]
-                assert lesson["date"] == day["date"]
-                assert lesson["schoolClass"]["name"] == "5A"
-                assert lesson["startsAt"] < lesson["endsAt"]
-                assert lesson["startsAt"].endswith("+00:00")
-                assert entry["attendance"] in ("PRESENT", "LATE", "ABSENT_EXCUSED", "ABSENT_UNEXCUSED")
-    grades = [g for d in days for e in d["entries"] for g in e["grades"]]
-    assert grades, "two weeks of a demo child's diary show grades"
-    assert all(g["value"] in {"1", "2", "3", "4", "5"} and g["weight"] >= 1 for g in grades)
-    assert any(e["homework"] for d in days for e in d["entries"])
-
-
-async def test_diary_matches_the_database(parent: Client) -> None:
-    """Every grade of the child in the range appears once, on its lesson; no other child's grade."""
-    child = await demo_student("student")
-    start, end = _week((await past_lesson("5A", "Mathematics")).date, weeks=3)
-    days = (await parent.data(DIARY, id=gid(child, "Student"), **{"from": start, "to": end}))["student"]["diary"]
-    shown = sorted((e["lesson"]["id"], g["value"]) for d in days for e in d["entries"] for g in e["grades"])
-    stored = await models.Grade.filter(
-        student_id=child.id,
-        date__gte=date.fromisoformat(start),
-        date__lte=date.fromisoformat(end),
-        deleted_at__isnull=True,
-        lesson_id__isnull=False,
+async def _family(factory: Factory, school_days: int = 10, graded: bool = True) -> Family:
+    """A parent with a child in 5A and one in 6B; mathematics (period 1) and Russian (period 2)
+    in 5A and mathematics in 6B on each of the last ``school_days`` school days, every lesson
+    marked, the 5A child graded in every mathematics lesson and given homework in Russian."""
+    kit = await factory.school(classes=("5A", "6B"))
+    teacher = await factory.teacher(
+        kit, [("5A", "Mathematics"), ("5A", "Russian language"), ("6B", "Mathematics")], name="maths"
     )
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    sibling = await factory.student(kit, "6B", "boris", guardians=[parent])
+    days = school_days_before(today_utc(), school_days)
+    marks = [models.AttendanceStatus.PRESENT, models.AttendanceStatus.LATE, models.AttendanceStatus.ABSENT_EXCUSED]
+    for n, day in enumerate(days):
+        maths = await factory.lesson(kit, "5A", "Mathematics", teacher, day, period=1, topic=f"Fractions {n}")
+        russian = await factory.lesson(kit, "5A", "Russian language", teacher, day, period=2)
+        other = await factory.lesson(kit, "6B", "Mathematics", teacher, day, period=3)
+        status = marks[n % len(marks)]
+        await factory.mark(child, maths, status, late_minutes=5 if status == models.AttendanceStatus.LATE else None)
+        await factory.mark(child, russian, models.AttendanceStatus.PRESENT)
+        await factory.mark(sibling, other, models.AttendanceStatus.PRESENT)
+        if graded and status != models.AttendanceStatus.ABSENT_EXCUSED:
+            await factory.grade(child, maths, value=str(3 + n % 3), weight=1 + n % 2)
+        await models.Homework.create(lesson=russian, text=f"Exercise {n}", assigned_by=teacher)
+    return Family(kit, teacher, parent, child, sibling, days)
+
+
+async def test_parent_sees_their_children_and_no_one_else(factory: Factory) -> None:
+    family = await _family(factory, school_days=1)
+    stranger = await factory.student(family.kit, "5A", "vera", guardians=[await factory.parent("other")])
+    children = (await factory.client(family.parent).data(CHILDREN))["viewer"]["children"]
+    assert sorted(c["schoolClass"]["name"] for c in children) == ["5A", "6B"]
+    assert {c["schoolClass"]["school"]["name"] for c in children} == {family.kit.school.name}
+    assert {c["id"] for c in children} == {gid(family.child, "Student"), gid(family.sibling, "Student")}
+    assert gid(stranger, "Student") not in {c["id"] for c in children}
+
+
+async def test_diary_has_every_day_with_lessons_grades_attendance(factory: Factory) -> None:
+    family = await _family(factory)
+    end = family.days[-1]
+    start = end - timedelta(days=13)
+    days = (
+        await factory.client(family.parent).data(
+            DIARY, id=gid(family.child, "Student"), **{"from": start.isoformat(), "to": end.isoformat()}
+        )
+    )["student"]["diary"]
+    assert [d["date"] for d in days] == [(start + timedelta(days=i)).isoformat() for i in range(14)]
+    for day in days:
+        when = date.fromisoformat(day["date"])
+        if when.weekday() >= 5:
+            assert day["kind"] == "WEEKEND"
+            assert day["entries"] == []
+            continue
+        assert day["kind"] == "SCHOOL_DAY"
+        entries = day["entries"]
+        if when not in family.days:
+            assert entries == []
+            continue
+        # Only the child's own class: 5A's two lessons, in period order; never 6B's.
+        assert [(e["lesson"]["period"], e["lesson"]["subject"]["name"]) for e in entries] == [
+            (1, "Mathematics"),
+            (2, "Russian language"),
+        ]
+        for entry in entries:
+            lesson = entry["lesson"]
+            assert lesson["date"] == day["date"]
+            assert lesson["schoolClass"]["name"] == "5A"
+            assert lesson["startsAt"] < lesson["endsAt"]
+            assert lesson["startsAt"].endswith("+00:00")
+            assert entry["attendance"] in ("PRESENT", "LATE", "ABSENT_EXCUSED")
+        maths, russian = entries
+        if maths["attendance"] == "LATE":
+            assert maths["lateMinutes"] == 5
+        assert maths["lesson"]["topic"].startswith("Fractions")
+        assert bool(maths["grades"]) == (maths["attendance"] != "ABSENT_EXCUSED")
+        assert russian["grades"] == []
+        assert russian["homework"][0]["text"].startswith("Exercise")
+    grades = [g for d in days for e in d["entries"] for g in e["grades"]]
+    assert grades
+    assert all(g["value"] in {"3", "4", "5"} and g["teacher"]["fullName"] == family.teacher.full_name for g in grades)
+
+
+async def test_diary_matches_the_database(factory: Factory) -> None:
+    """Every grade of the child in the range appears once, on its lesson; no other child's grade."""
+    family = await _family(factory)
+    classmate = await factory.student(family.kit, "5A", "vera", guardians=[await factory.parent("other")])
+    for lesson in await models.Lesson.filter(school_class_id=family.kit.classes["5A"].id):
+        await factory.grade(classmate, lesson, value="2")
+    start, end = family.days[0], family.days[-1]
+    days = (
+        await factory.client(family.parent).data(
+            DIARY, id=gid(family.child, "Student"), **{"from": start.isoformat(), "to": end.isoformat()}
+        )
+    )["student"]["diary"]
+    shown = sorted((e["lesson"]["id"], g["value"]) for d in days for e in d["entries"] for g in e["grades"])
+    stored = await models.Grade.filter(student_id=family.child.id, deleted_at__isnull=True)
     assert shown == sorted((gid(models.Lesson(id=g.lesson_id), "Lesson"), g.value) for g in stored)
+    assert "2" not in {value for _lesson, value in shown}
 
 
-async def test_days_off_are_named(parent: Client) -> None:
-    child = await demo_student("student")
-    day_off = await models.DayOff.filter(school_id=child.school_id, kind=models.DayOffKind.VACATION).first()
-    assert day_off is not None
-    start = day_off.start_date
-    days = await parent.data(
-        DIARY, id=gid(child, "Student"), **{"from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat()}
+async def test_days_off_are_named(factory: Factory) -> None:
+    family = await _family(factory, school_days=1)
+    start = today_utc() + timedelta(days=3)
+    await models.DayOff.create(
+        school=family.kit.school,
+        kind=models.DayOffKind.VACATION,
+        name="Spring vacation",
+        start_date=start,
+        end_date=start + timedelta(days=6),
+    )
+    days = await factory.client(family.parent).data(
+        DIARY,
+        id=gid(family.child, "Student"),
+        **{"from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat()},
     )
     first = days["student"]["diary"][0]
-    assert first["kind"] == "VACATION"
-    assert first["dayOffName"] == day_off.name
-    assert first["entries"] == []
+    assert (first["kind"], first["dayOffName"], first["entries"]) == ("VACATION", "Spring vacation", [])
 
 
-async def test_diary_range_is_limited(parent: Client) -> None:
-    child = await demo_student("student")
+async def test_diary_range_is_limited(factory: Factory) -> None:
+    family = await _family(factory, school_days=1)
+    parent, child = factory.client(family.parent), gid(family.child, "Student")
     for start, end in (("2026-01-01", "2026-04-03"), ("2026-02-02", "2026-02-01")):
-        body = await parent.post(DIARY, id=gid(child, "Student"), **{"from": start, "to": end})
+        body = await parent.post(DIARY, id=child, **{"from": start, "to": end})
         assert body["data"]["student"] is None
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    ok = await parent.post(DIARY, id=gid(child, "Student"), **{"from": "2026-01-01", "to": "2026-04-02"})
+    ok = await parent.post(DIARY, id=child, **{"from": "2026-01-01", "to": "2026-04-02"})
     assert "errors" not in ok
 
 
-async def test_progress_per_subject(parent: Client) -> None:
-    child = await demo_student("student")
-    rows = (await parent.data(PROGRESS, id=gid(child, "Student")))["student"]["progress"]
-    assert rows
+async def test_progress_per_subject(factory: Factory) -> None:
+    """Averages are rounded half up, as the API promises: 29/8 = 3.625 shows as 3.63 (a float
+    ``round`` would say 3.62), and the weighted 50/16 = 3.125 as 3.13 (not 3.12)."""
+    family = await _family(factory, school_days=8, graded=False)
+    maths = await models.Lesson.filter(
+        school_class_id=family.kit.classes["5A"].id, subject_id=family.kit.subjects["Mathematics"].id
+    ).order_by("date")
+    marks = [(5, 1), (5, 1), (4, 1), (4, 1), (3, 1), (3, 3), (3, 4), (2, 4)]
+    for lesson, (value, weight) in zip(maths, marks, strict=True):
+        await factory.grade(family.child, lesson, value=str(value), weight=weight)
+    rows = (await factory.client(family.parent).data(PROGRESS, id=gid(family.child, "Student")))["student"]["progress"]
     names = [r["subject"]["name"] for r in rows]
-    assert names == sorted(names)
-    assert "Mathematics" in names
-    for row in rows:
-        values = [(int(g["value"]), g["weight"]) for g in row["grades"]]
-        if values:
-            assert row["average"] == round(sum(v for v, _ in values) / len(values), 2)
-            assert row["weightedAverage"] == round(sum(v * w for v, w in values) / sum(w for _, w in values), 2)
-        else:
-            assert row["average"] is None
-            assert row["weightedAverage"] is None
-        assert 0 <= row["unexcusedAbsences"] <= row["absences"]
+    assert names == sorted(names) == ["Mathematics", "Russian language"]
+    by_name = {r["subject"]["name"]: r for r in rows}
+    row = by_name["Mathematics"]
+    assert sorted((int(g["value"]), g["weight"]) for g in row["grades"]) == sorted(marks)
+    assert row["average"] == float(half_up(sum(v for v, _ in marks), len(marks))) == 3.63
+    assert row["weightedAverage"] == float(half_up(sum(v * w for v, w in marks), sum(w for _, w in marks))) == 3.13
+    # Of the eight marks on mathematics: PRESENT, LATE, ABSENT_EXCUSED, ... in turn.
+    assert (row["absences"], row["unexcusedAbsences"], row["late"]) == (2, 0, 3)
+    russian = by_name["Russian language"]
+    assert (russian["grades"], russian["average"], russian["weightedAverage"]) == ([], None, None)
 
 
-async def test_diary_statement_count_does_not_grow(
-    parent: Client, other_parent: Client, count_statements: StatementCounter
-) -> None:
-    """1 child x 1 week costs the same statements as 3 children x 4 weeks."""
-    end = (await past_lesson("5A", "Mathematics")).date
-    start, stop = _week(end, 1)
+async def _children_diary(client: Client, weeks: int, end: date) -> dict[str, object]:
+    start = end - timedelta(days=7 * weeks - 1)
+    return await client.data(CHILDREN_DIARY, **{"from": start.isoformat(), "to": end.isoformat()})
+
+
+async def test_diary_statement_count_does_not_grow(factory: Factory, count_statements: StatementCounter) -> None:
+    """1 child x 1 week costs the same statements as 3 children (two schools) x 4 weeks."""
+    family = await _family(factory, school_days=20)
+    other_kit = await factory.school("Other school", classes=("7A",))
+    other_teacher = await factory.teacher(other_kit, [("7A", "Mathematics")], name="t7")
+    third = await factory.student(other_kit, "7A", "gleb", guardians=[family.parent])
+    for day in family.days:
+        await factory.grade(third, await factory.lesson(other_kit, "7A", "Mathematics", other_teacher, day))
+    small_parent = await factory.parent("small")
+    await factory.guardianship(family.kit, small_parent, family.sibling)
+    end = family.days[-1]
+
     count_statements.statements.clear()
-    data = await other_parent.data(CHILDREN_DIARY, **{"from": start, "to": stop})
-    assert len(data["viewer"]["children"]) == 1
+    data = await _children_diary(factory.client(small_parent), 1, end)
     small = count_statements.count
+    assert len(data["viewer"]["children"]) == 1  # type: ignore[index]
 
-    third = await models.Student.filter(school__name="School No. 2").order_by("id").first()
-    assert third is not None
-    parent_user = await models.User.get(login="parent")
-    extra = await models.Guardianship.create(guardian=parent_user, student=third)
-    try:
-        count_statements.statements.clear()
-        start, stop = _week(end, 4)
-        data = await parent.data(CHILDREN_DIARY, **{"from": start, "to": stop})
-        large = count_statements.count
-        assert len(data["viewer"]["children"]) == 3
-        assert sum(len(d["entries"]) for c in data["viewer"]["children"] for d in c["diary"]) > 100
-    finally:
-        extra.revoked_at = datetime.now(UTC)
-        await extra.save()
+    count_statements.statements.clear()
+    data = await _children_diary(factory.client(family.parent), 4, end)
+    large = count_statements.count
+    children = data["viewer"]["children"]  # type: ignore[index]
+    assert len(children) == 3
+    assert sum(len(d["entries"]) for c in children for d in c["diary"]) == 20 * (2 + 1 + 1)
     assert large == small, (small, large, count_statements.statements)
-    # 5 for the diary itself, 1 for the account's standing (active, no password change
-    # pending), which every authenticated request reads so that deactivation acts at once.
-    assert small <= 6, count_statements.statements
+    # The account's standing (active, no password change pending: every authenticated request
+    # reads it, so that deactivation acts at once), the children, their lessons with marks and
+    # homework, their grades, the days off.
+    assert small == 5, count_statements.statements
 
 
-async def test_revoked_guardianship_hides_the_child_at_once(parent: Client) -> None:
-    third = await models.Student.filter(school__name="School No. 2").order_by("-id").first()
-    assert third is not None
-    parent_user = await models.User.get(login="parent")
-    link = await models.Guardianship.create(guardian=parent_user, student=third)
-    assert (await parent.data(DIARY, id=gid(third, "Student"), **{"from": "2026-01-05", "to": "2026-01-06"}))["student"]
-    link.revoked_at = datetime.now(UTC)
+async def test_revoked_guardianship_hides_the_child_at_once(factory: Factory) -> None:
+    family = await _family(factory, school_days=1)
+    parent = factory.client(family.parent)
+    day = {"from": family.days[0].isoformat(), "to": family.days[0].isoformat()}
+    assert (await parent.data(DIARY, id=gid(family.sibling, "Student"), **day))["student"]
+    link = await models.Guardianship.get(guardian_id=family.parent.id, student_id=family.sibling.id)
+    link.revoked_at = now_utc()
     await link.save()
-    assert (await parent.data(DIARY, id=gid(third, "Student"), **{"from": "2026-01-05", "to": "2026-01-06"}))[
-        "student"
-    ] is None
-    assert len(await children_of("parent")) == 2
+    assert (await parent.data(DIARY, id=gid(family.sibling, "Student"), **day))["student"] is None
+    children = (await parent.data(CHILDREN))["viewer"]["children"]
+    assert [c["id"] for c in children] == [gid(family.child, "Student")]
+
+
+async def test_a_lessons_homework_items_show_once_each_in_order_for_every_child(factory: Factory) -> None:
+    """Twins in one class: the lesson's two homework items (and not the removed third) appear
+    once each, oldest first, in both diaries and on the lesson itself."""
+    kit = await factory.school(classes=("5A",))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    parent = await factory.parent()
+    twins = [await factory.student(kit, "5A", name, guardians=[parent]) for name in ("ivan", "irina")]
+    day = school_days_before(today_utc(), 1)[0]
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day)
+    await factory.homework(lesson, "Read chapter 2")
+    await factory.homework(lesson, "Exercises 10-12")
+    removed = await factory.homework(lesson, "Withdrawn")
+    removed.deleted_at = now_utc()
+    await removed.save()
+    query = (
+        "query C($from: Date!, $to: Date!) { viewer { children { fullName diary(from: $from, to: $to) {"
+        " entries { homework { text } lesson { homework { text } } } } } } }"
+    )
+    data = await factory.client(parent).data(query, **{"from": day.isoformat(), "to": day.isoformat()})
+    children = data["viewer"]["children"]
+    assert len(children) == 2
+    for child in children:
+        (entry,) = child["diary"][0]["entries"]
+        expected = [{"text": "Read chapter 2"}, {"text": "Exercises 10-12"}]
+        assert entry["homework"] == expected
+        assert entry["lesson"]["homework"] == expected
+    assert {c["fullName"] for c in children} == {t.full_name for t in twins}

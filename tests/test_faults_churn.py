@@ -28,10 +28,13 @@ import models
 from bench import ws
 from resolvers.events import encode_cursor
 from resolvers.settings import Settings
-from tests.conftest import Client
-from tests.helpers import children_of, grade_over_http
+from tests.factories import Factory
+from tests.helpers import grade_over_http
 from tests.processes import ServerProcess
 from tests.test_subscriptions import EVENTS
+from tests.worlds import graded_family
+
+pytestmark = pytest.mark.faults
 
 SOCKETS = 1000
 WARMUP = 2  # rounds before the baseline
@@ -70,12 +73,11 @@ async def _open_on_server(http: httpx.AsyncClient) -> float:
     return float(line.split()[1])
 
 
-async def test_memory_returns_to_baseline_after_socket_churn(
-    server: ServerProcess, parent: Client, teacher: Client
-) -> None:
-    await grade_over_http(server.address, teacher.token, "for the churn")
-    family = [c.id for c in await children_of("parent")]
-    newest = await models.OutboxEvent.filter(student_id__in=family).order_by("-id").first()
+async def test_memory_returns_to_baseline_after_socket_churn(server: ServerProcess, factory: Factory) -> None:
+    family = await graded_family(factory)
+    parent = family.as_parent()
+    await grade_over_http(server.address, family.as_teacher().token, family.child, family.lesson, "for the churn")
+    newest = await models.OutboxEvent.filter(student_id=family.child.id).order_by("-id").first()
     assert newest is not None
     assert parent.token is not None
     after = encode_cursor(newest.id - 1)  # each new subscription replays that one event first

@@ -18,10 +18,13 @@ import pytest
 import models
 from resolvers.events import decode_cursor
 from resolvers.settings import Settings
-from tests.conftest import Client
-from tests.helpers import GRADE_CREATE, demo_student, gid, open_socket, past_lesson
+from tests.factories import Factory
+from tests.helpers import GRADE_CREATE, gid, open_socket
 from tests.processes import ServerProcess
 from tests.test_subscriptions import EVENTS
+from tests.worlds import graded_family
+
+pytestmark = pytest.mark.faults
 
 
 @pytest.fixture
@@ -40,11 +43,12 @@ async def crashing_and_healthy(
 
 
 async def test_event_committed_by_a_process_killed_before_publishing_is_delivered_once(
-    crashing_and_healthy: tuple[ServerProcess, ServerProcess], parent: Client, teacher: Client
+    crashing_and_healthy: tuple[ServerProcess, ServerProcess], factory: Factory
 ) -> None:
     crashing, healthy = crashing_and_healthy
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
+    family = await graded_family(factory)
+    parent, teacher = family.as_parent(), family.as_teacher()
+    child, lesson = family.child, family.lesson
     socket = await open_socket(f"ws://{healthy.address}/graphql", parent.token)
     await socket.start(EVENTS)
     await socket.nothing()  # subscribed (and nothing pending)

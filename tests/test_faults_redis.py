@@ -22,12 +22,16 @@ from websockets.exceptions import ConnectionClosed
 import models
 from resolvers.events import decode_cursor, encode_cursor
 from resolvers.settings import Settings
-from tests.conftest import Client
-from tests.helpers import GRADE_CREATE, children_of, demo_student, gid, open_socket, past_lesson
+from tests.factories import Factory
+from tests.helpers import GRADE_CREATE, gid, open_socket
 from tests.processes import RedisServer, ServerProcess
 from tests.test_subscriptions import EVENTS
+from tests.worlds import graded_family
 
-pytestmark = pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="Redis faults need Redis")
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="Redis faults need Redis"),
+]
 
 POSTED = 30  # grades in all: a third before the kill, a third while Redis is down, a third after
 
@@ -83,12 +87,13 @@ class Follower:
 
 
 async def test_redis_killed_mid_stream_every_event_delivered_once_in_order(
-    redis_and_server: tuple[RedisServer, ServerProcess], parent: Client, teacher: Client
+    redis_and_server: tuple[RedisServer, ServerProcess], factory: Factory
 ) -> None:
     redis, server = redis_and_server
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
-    family = [c.id for c in await children_of("parent")]
+    world = await graded_family(factory)
+    parent, teacher = world.as_parent(), world.as_teacher()
+    child, lesson = world.child, world.lesson
+    family = [child.id]
     newest = await models.OutboxEvent.all().order_by("-id").first()
     start = newest.id if newest else 0
     follower = Follower(f"ws://{server.address}/graphql", parent.token, encode_cursor(start))

@@ -1,21 +1,24 @@
 """gradesCreate, gradeUpdate, gradeDelete: a class's grades at once, corrections with their
-history, removals that stay visible as removed. Nobody silently turns a 2 into a 3."""
+history, removals that stay visible as removed. Nobody silently turns a 2 into a 3.
+Each test builds its own school from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 import models
 from resolvers import grade_changes
-from resolvers.clock import now_utc
+from resolvers.clock import now_utc, today_utc
 from resolvers.errors import ValidationFailed
 from resolvers.ids import from_global_id
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, demo_student, gid, past_lesson, school_class
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import gid
 
 RESULT = """
   __typename
@@ -51,6 +54,43 @@ DIARY = """query D($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { diar
 PROGRESS = "query P($id: ID!) { student(id: $id) { progress { subject { name } grades { id } } } }"
 
 
+@dataclass
+class World:
+    kit: SchoolKit
+    teacher: models.User  # mathematics in 5A and 6B
+    colleague: models.User  # Russian in 5A
+    parent: models.User
+    child: models.Student  # 5A, with a login of their own
+    sibling: models.Student  # 6B, the same parent's
+    other_parent: models.User  # of a classmate in 5A
+    district: models.User
+    maths: list[models.Lesson]  # past mathematics lessons of 5A, newest first
+
+    async def student(self) -> models.User:
+        """The child's own login."""
+        return await models.User.get(id=self.child.user_id)
+
+
+async def _world(factory: Factory, school_days: int = 2, **school_fields: Any) -> World:
+    """A school where a test weighs 2; 5A has three pupils of two families and the parent's
+    second child is in 6B; mathematics in 5A on each of the last ``school_days`` school days."""
+    kit = await factory.school(
+        subjects=("Mathematics", "Russian"), classes=("5A", "6B"), **{"kind_weights": {"TEST": 2}, **school_fields}
+    )
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    colleague = await factory.teacher(kit, [("5A", "Russian")], name="russian")
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    sibling = await factory.student(kit, "6B", "boris", guardians=[parent])
+    other_parent = await factory.parent("other")
+    await factory.student(kit, "5A", "vera", guardians=[other_parent])
+    await factory.student(kit, "5A", "gleb", login=False)
+    days = school_days_before(today_utc(), school_days)
+    maths = [await factory.lesson(kit, "5A", "Mathematics", teacher, day) for day in reversed(days)]
+    district = await factory.district_admin()
+    return World(kit, teacher, colleague, parent, child, sibling, other_parent, district, maths)
+
+
 async def _counts() -> tuple[int, int, int, int]:
     return (
         await models.Grade.all().count(),
@@ -65,15 +105,13 @@ async def _class_ids(lesson: models.Lesson) -> list[int]:
     return [r.student_id for r in rows]
 
 
-async def _give(teacher: Client, offset: int, value: str = "2") -> tuple[models.Lesson, str]:
-    """The demo teacher gives the demo student a grade in a past 5A mathematics lesson."""
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics", offset=offset)
+async def _give(teacher: Client, child: models.Student, lesson: models.Lesson, value: str = "2") -> str:
+    """The teacher gives the child a grade in a past 5A mathematics lesson."""
     rows = [{"studentId": gid(child, "Student"), "value": value}]
     result = await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows})
     created = result["gradesCreate"]
     assert created["__typename"] == "GradesCreateSuccess", created
-    return lesson, created["grades"][0]["id"]
+    return str(created["grades"][0]["id"])
 
 
 def _pk(global_id: str) -> int:
@@ -92,17 +130,20 @@ async def _delete(client: Client, **fields: Any) -> dict[str, Any]:
     return result
 
 
-async def test_a_whole_class_is_graded_in_one_call(teacher: Client, parent: Client) -> None:
-    lesson = await past_lesson("5A", "Mathematics", offset=5)
+async def test_a_whole_class_is_graded_in_one_call(factory: Factory) -> None:
+    world = await _world(factory)
+    lesson = world.maths[0]
     students = await _class_ids(lesson)
     rows = [
         {"studentId": gid(models.Student(id=s), "Student"), "value": str(2 + i % 4), "kind": "TEST"}
         for i, s in enumerate(students)
     ]
     before = await _counts()
-    result = (await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows}))[
-        "gradesCreate"
-    ]
+    result = (
+        await factory.client(world.teacher).data(
+            GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows}
+        )
+    )["gradesCreate"]
     assert result["__typename"] == "GradesCreateSuccess", result
     n = len(students)
     assert [g["student"]["id"] for g in result["grades"]] == [r["studentId"] for r in rows]
@@ -110,9 +151,9 @@ async def test_a_whole_class_is_graded_in_one_call(teacher: Client, parent: Clie
     assert all(g["history"] == [{"action": "CREATED", "newValue": g["value"]}] for g in result["grades"])
     assert await _counts() == (before[0] + n, before[1] + n, before[2] + n, before[3] + n)
 
-    child = await demo_student("student")
+    child = world.child
     day = lesson.date.isoformat()
-    diary = await parent.data(DIARY, id=gid(child, "Student"), **{"from": day, "to": day})
+    diary = await factory.client(world.parent).data(DIARY, id=gid(child, "Student"), **{"from": day, "to": day})
     entry = next(
         e for d in diary["student"]["diary"] for e in d["entries"] if e["lesson"]["id"] == gid(lesson, "Lesson")
     )
@@ -120,10 +161,12 @@ async def test_a_whole_class_is_graded_in_one_call(teacher: Client, parent: Clie
     assert mine["id"] in [g["id"] for g in entry["grades"]]
 
 
-async def test_one_bad_row_refuses_the_whole_call(teacher: Client) -> None:
-    lesson = await past_lesson("5A", "Mathematics", offset=6)
+async def test_one_bad_row_refuses_the_whole_call(factory: Factory) -> None:
+    world = await _world(factory)
+    teacher, lesson = factory.client(world.teacher), world.maths[0]
     students = await _class_ids(lesson)
-    sibling = next(c for c in await children_of("parent") if c.id not in students)  # the 6B child
+    sibling = world.sibling  # the 6B child
+    assert sibling.id not in students
     rows = [
         {"studentId": gid(models.Student(id=students[0]), "Student"), "value": "5"},
         {"studentId": gid(models.Student(id=students[1]), "Student"), "value": "7"},
@@ -146,10 +189,10 @@ async def test_one_bad_row_refuses_the_whole_call(teacher: Client) -> None:
     assert empty["code"] == "NO_GRADES"
 
 
-async def test_a_correction_is_kept_in_the_history_the_family_reads(
-    teacher: Client, parent: Client, student: Client, admin: Client
-) -> None:
-    _lesson, grade_id = await _give(teacher, offset=7, value="2")
+async def test_a_correction_is_kept_in_the_history_the_family_reads(factory: Factory) -> None:
+    world = await _world(factory)
+    teacher = factory.client(world.teacher)
+    grade_id = await _give(teacher, world.child, world.maths[0], value="2")
     before = await _counts()
     result = await _update(teacher, gradeId=grade_id, value="3", comment="Retook the test", reason="Retake")
     assert result["__typename"] == "GradeUpdateSuccess", result
@@ -166,8 +209,9 @@ async def test_a_correction_is_kept_in_the_history_the_family_reads(
     assert event is not None
     assert event.kind == "GRADE_CHANGED"
 
-    for viewer in (parent, student, admin):
-        seen = (await viewer.data(NODE, id=grade_id))["node"]
+    assert world.kit.admin is not None
+    for viewer in (world.parent, await world.student(), world.kit.admin):
+        seen = (await factory.client(viewer).data(NODE, id=grade_id))["node"]
         assert [h["action"] for h in seen["history"]] == ["CREATED", "UPDATED"]
         assert seen["history"][1]["oldValue"] == "2"
 
@@ -177,8 +221,10 @@ async def test_a_correction_is_kept_in_the_history_the_family_reads(
     assert await _counts() == after
 
 
-async def test_a_day_old_grade_needs_a_reason(teacher: Client) -> None:
-    _lesson, grade_id = await _give(teacher, offset=8, value="4")
+async def test_a_day_old_grade_needs_a_reason(factory: Factory) -> None:
+    world = await _world(factory)
+    teacher = factory.client(world.teacher)
+    grade_id = await _give(teacher, world.child, world.maths[0], value="4")
     await models.Grade.filter(id=_pk(grade_id)).update(created_at=now_utc() - timedelta(hours=25))
     before = await _counts()
     refused = await _update(teacher, gradeId=grade_id, value="5")
@@ -192,9 +238,15 @@ async def test_a_day_old_grade_needs_a_reason(teacher: Client) -> None:
     assert ok["__typename"] == "GradeUpdateSuccess"
 
 
-async def test_a_removed_grade_stops_counting_and_shows_as_removed(teacher: Client, parent: Client) -> None:
-    lesson, grade_id = await _give(teacher, offset=9, value="2")
-    child = await demo_student("student")
+async def test_a_removed_grade_stops_counting_and_shows_as_removed(factory: Factory) -> None:
+    world = await _world(factory)
+    teacher, parent, child, lesson = (
+        factory.client(world.teacher),
+        factory.client(world.parent),
+        world.child,
+        world.maths[0],
+    )
+    grade_id = await _give(teacher, child, lesson, value="2")
     result = await _delete(teacher, gradeId=grade_id, reason="Given to the wrong student")
     assert result["__typename"] == "GradeDeleteSuccess", result
     grade = result["grade"]
@@ -223,21 +275,11 @@ async def test_a_removed_grade_stops_counting_and_shows_as_removed(teacher: Clie
     assert again["code"] == "GRADE_REMOVED"
 
 
-async def test_only_the_classes_teachers_may_change_a_grade(
-    http: httpx.AsyncClient,
-    teacher: Client,
-    parent: Client,
-    student: Client,
-    admin: Client,
-    district: Client,
-    other_parent: Client,
-) -> None:
-    _lesson, grade_id = await _give(teacher, offset=10, value="3")
-    klass = await school_class("School No. 1", "5A")
-    russian = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name="Russian").select_related(
-        "teacher"
-    )
-    colleague = await login_as(http, russian.teacher.login)
+async def test_only_the_classes_teachers_may_change_a_grade(factory: Factory) -> None:
+    world = await _world(factory)
+    teacher = factory.client(world.teacher)
+    grade_id = await _give(teacher, world.child, world.maths[1], value="3")
+    colleague = factory.client(world.colleague)  # teaches Russian in 5A: sees the child, not this grade's subject
     before = await _counts()
     for other in (colleague,):
         result = await _update(other, gradeId=grade_id, value="5", reason="x")
@@ -246,11 +288,18 @@ async def test_only_the_classes_teachers_may_change_a_grade(
         assert result["code"] == "GRADE_NOT_FOUND"
     missing = await _update(teacher, gradeId=gid(models.Grade(id=10**9), "Grade"), value="5")
     assert missing["code"] == "GRADE_NOT_FOUND"  # a grade that does not exist looks the same
-    lesson = await past_lesson("5A", "Mathematics")
+    lesson = world.maths[0]
     rows = {
         "lessonId": gid(lesson, "Lesson"),
-        "grades": [{"studentId": gid(await demo_student("student"), "Student"), "value": "5"}],
+        "grades": [{"studentId": gid(world.child, "Student"), "value": "5"}],
     }
+    assert world.kit.admin is not None
+    parent, student, admin = (
+        factory.client(world.parent),
+        factory.client(await world.student()),
+        factory.client(world.kit.admin),
+    )
+    district, other_parent = factory.client(world.district), factory.client(world.other_parent)
     for not_a_teacher in (parent, student, admin, district, other_parent):
         for document, variables in (
             (UPDATE, {"gradeId": grade_id, "value": "5"}),
@@ -266,32 +315,31 @@ async def test_only_the_classes_teachers_may_change_a_grade(
         assert [h["action"] for h in seen["history"]] == ["CREATED"]
 
 
-async def test_letter_scale(teacher: Client) -> None:
-    lesson = await past_lesson("5A", "Mathematics", offset=11)
-    child = await demo_student("student")
-    school = await models.School.get(name="School No. 1")
-    await models.School.filter(id=school.id).update(
-        scale_kind=models.ScaleKind.LETTER, scale_marks=[{"value": "A", "numeric": 5}, {"value": "B", "numeric": 4}]
+async def test_letter_scale(factory: Factory) -> None:
+    world = await _world(
+        factory,
+        scale_kind=models.ScaleKind.LETTER,
+        scale_marks=[{"value": "A", "numeric": 5}, {"value": "B", "numeric": 4}],
     )
-    try:
-        rows = [{"studentId": gid(child, "Student"), "value": "b"}, {"studentId": gid(child, "Student"), "value": "5"}]
-        refused = (await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows}))[
-            "gradesCreate"
-        ]
-        assert [(f["field"], f["code"]) for f in refused["fields"]] == [("grades[1].value", "INVALID_VALUE")]
-        assert "one of A, B" in refused["message"]
-        ok = (await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows[:1]}))[
-            "gradesCreate"
-        ]
-        assert ok["grades"][0]["value"] == "B"
-        stored = await models.Grade.get(id=_pk(ok["grades"][0]["id"]))
-        assert stored.numeric_value == 4.0
-    finally:
-        await models.School.filter(id=school.id).update(scale_kind=models.ScaleKind.NUMERIC, scale_marks=[])
+    teacher, lesson, child = factory.client(world.teacher), world.maths[0], world.child
+    rows = [{"studentId": gid(child, "Student"), "value": "b"}, {"studentId": gid(child, "Student"), "value": "5"}]
+    refused = (await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows}))[
+        "gradesCreate"
+    ]
+    assert [(f["field"], f["code"]) for f in refused["fields"]] == [("grades[1].value", "INVALID_VALUE")]
+    assert "one of A, B" in refused["message"]
+    ok = (await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows[:1]}))[
+        "gradesCreate"
+    ]
+    assert ok["grades"][0]["value"] == "B"
+    stored = await models.Grade.get(id=_pk(ok["grades"][0]["id"]))
+    assert stored.numeric_value == 4.0
 
 
-async def test_two_teachers_correcting_at_once_cannot_both_win(teacher: Client) -> None:
-    _lesson, grade_id = await _give(teacher, offset=12, value="3")
+async def test_two_teachers_correcting_at_once_cannot_both_win(factory: Factory) -> None:
+    world = await _world(factory)
+    teacher = factory.client(world.teacher)
+    grade_id = await _give(teacher, world.child, world.maths[0], value="3")
     stale = await models.Grade.get(id=_pk(grade_id))
     assert (await _update(teacher, gradeId=grade_id, value="4"))["__typename"] == "GradeUpdateSuccess"
     revisions = await models.GradeRevision.filter(grade_id=stale.id).count()
@@ -303,20 +351,32 @@ async def test_two_teachers_correcting_at_once_cannot_both_win(teacher: Client) 
 
 
 async def test_history_and_removed_grades_cost_no_statement_per_grade(
-    teacher: Client, parent: Client, count_statements: StatementCounter
+    factory: Factory, count_statements: StatementCounter
 ) -> None:
     """One day with one grade and one removed grade costs what four weeks of them cost."""
-    child = await demo_student("student")
-    lesson, kept = await _give(teacher, offset=13, value="4")
-    _same, removed = await _give(teacher, offset=13, value="2")
+    world = await _world(factory, school_days=20)
+    teacher, child = factory.client(world.teacher), world.child
+    lesson = world.maths[0]
+    kept = await _give(teacher, child, lesson, value="4")
+    removed = await _give(teacher, child, lesson, value="2")
     assert (await _delete(teacher, gradeId=removed, reason="Duplicate"))["__typename"] == "GradeDeleteSuccess"
-    await _give(teacher, offset=14, value="3")
+    # The four weeks before: a grade in every other lesson, corrected or removed now and then.
+    for n, earlier in enumerate(world.maths[1::2]):
+        grade_id = await _give(teacher, child, earlier, value=str(3 + n % 3))
+        if n % 3 == 1:
+            assert (await _update(teacher, gradeId=grade_id, value="5", reason="Retake"))["__typename"] == (
+                "GradeUpdateSuccess"
+            )
+        if n % 3 == 2:
+            assert (await _delete(teacher, gradeId=grade_id, reason="Duplicate"))["__typename"] == (
+                "GradeDeleteSuccess"
+            )
     day = lesson.date.isoformat()
     start = (lesson.date - timedelta(days=27)).isoformat()
     counts, sizes = [], []
     for first in (day, start):
         count_statements.statements.clear()
-        data = await parent.data(DIARY, id=gid(child, "Student"), **{"from": first, "to": day})
+        data = await factory.client(world.parent).data(DIARY, id=gid(child, "Student"), **{"from": first, "to": day})
         counts.append(count_statements.count)
         entries = [e for d in data["student"]["diary"] for e in d["entries"]]
         sizes.append((sum(len(e["grades"]) for e in entries), sum(len(e["removedGrades"]) for e in entries)))

@@ -1,15 +1,19 @@
-"""gradeCreate: a teacher grades their own class + subject; every refusal writes nothing."""
+"""gradeCreate: a teacher grades their own class + subject; every refusal writes nothing.
+Each test builds its own school from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 import models
-from tests.conftest import Client
-from tests.helpers import children_of, demo_student, future_lesson, gid, past_lesson
+from resolvers.clock import now_utc, today_utc
+from tests.client import Client
+from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
+from tests.helpers import gid
 
 CREATE = """
 mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) {
@@ -24,6 +28,44 @@ DIARY = """query D($id: ID!, $d: Date!) { student(id: $id) { diary(from: $d, to:
   entries { lesson { id } grades { id value comment } } } } }"""
 
 
+@dataclass
+class World:
+    kit: SchoolKit
+    teacher: models.User  # mathematics in 5A and 6B
+    parent: models.User
+    child: models.Student  # 5A
+    sibling: models.Student  # 6B, the same parent's
+    pupil_5b: models.Student  # 5B, which the teacher does not teach
+    maths: list[models.Lesson]  # past mathematics lessons of 5A, newest first
+    russian: models.Lesson  # a past Russian lesson of 5A (another teacher's subject)
+    maths_5b: models.Lesson  # a past mathematics lesson of 5B (another teacher's class)
+    future: models.Lesson  # a mathematics lesson of 5A that has not started
+    cancelled: models.Lesson  # a past, cancelled mathematics lesson of 5A
+
+
+async def _school(factory: Factory) -> World:
+    """A school with 5A, 5B and 6B: the teacher teaches mathematics in 5A and 6B, colleagues
+    teach Russian in 5A and mathematics in 5B; a parent has a child in 5A and one in 6B."""
+    kit = await factory.school(subjects=("Mathematics", "Russian"), classes=("5A", "5B", "6B"))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    russian_teacher = await factory.teacher(kit, [("5A", "Russian")], name="russian")
+    teacher_5b = await factory.teacher(kit, [("5B", "Mathematics")], name="maths5b")
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    sibling = await factory.student(kit, "6B", "boris", guardians=[parent])
+    pupil_5b = await factory.student(kit, "5B", "vera", guardians=[await factory.parent("other")])
+    days = school_days_before(today_utc(), 3)
+    maths = [await factory.lesson(kit, "5A", "Mathematics", teacher, day) for day in reversed(days)]
+    russian = await factory.lesson(kit, "5A", "Russian", russian_teacher, days[-1], period=2)
+    maths_5b = await factory.lesson(kit, "5B", "Mathematics", teacher_5b, days[-1], period=3)
+    (later,) = school_days_from(today_utc() + timedelta(days=1), 1)
+    future = await factory.lesson(kit, "5A", "Mathematics", teacher, later)
+    cancelled = await factory.lesson(
+        kit, "5A", "Mathematics", teacher, days[-1], period=4, status=models.LessonStatus.CANCELLED
+    )
+    return World(kit, teacher, parent, child, sibling, pupil_5b, maths, russian, maths_5b, future, cancelled)
+
+
 async def _counts() -> tuple[int, int, int]:
     grades, audit = await models.Grade.all().count(), await models.AuditEntry.all().count()
     return grades, audit, await models.OutboxEvent.all().count()
@@ -34,12 +76,12 @@ async def _create(client: Client, **fields: Any) -> dict[str, Any]:
     return result
 
 
-async def test_teacher_grades_and_parent_sees_it_at_once(teacher: Client, parent: Client) -> None:
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
+async def test_teacher_grades_and_parent_sees_it_at_once(factory: Factory) -> None:
+    school = await _school(factory)
+    child, lesson = school.child, school.maths[0]
     before = await _counts()
     result = await _create(
-        teacher,
+        factory.client(school.teacher),
         studentId=gid(child, "Student"),
         lessonId=gid(lesson, "Lesson"),
         value=" 4 ",
@@ -53,11 +95,11 @@ async def test_teacher_grades_and_parent_sees_it_at_once(teacher: Client, parent
     assert grade["subject"]["name"] == "Mathematics"
     assert grade["lesson"]["id"] == gid(lesson, "Lesson")
     created = datetime.fromisoformat(grade["createdAt"])
-    assert abs(created - datetime.now(UTC)) < timedelta(minutes=1)
+    assert abs(created - now_utc()) < timedelta(minutes=1)
     after = await _counts()
     assert after == (before[0] + 1, before[1] + 1, before[2] + 1)  # grade, audit entry, outbox event
 
-    diary = await parent.data(DIARY, id=gid(child, "Student"), d=lesson.date.isoformat())
+    diary = await factory.client(school.parent).data(DIARY, id=gid(child, "Student"), d=lesson.date.isoformat())
     entries = [e for d in diary["student"]["diary"] for e in d["entries"]]
     entry = next(e for e in entries if e["lesson"]["id"] == gid(lesson, "Lesson"))
     assert {"id": grade["id"], "value": "4", "comment": "Good work at the board"} in entry["grades"]
@@ -74,12 +116,14 @@ async def _pk(global_id: str) -> int:
     return parsed[1]
 
 
-async def test_default_weight_is_the_schools(teacher: Client) -> None:
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics", offset=1)
-    result = await _create(teacher, studentId=gid(child, "Student"), lessonId=gid(lesson, "Lesson"), value="5")
-    school = await models.School.get(id=child.school_id)
-    assert result["grade"]["weight"] == school.default_grade_weight
+async def test_default_weight_is_the_schools(factory: Factory) -> None:
+    school = await _school(factory)
+    child, lesson = school.child, school.maths[1]
+    result = await _create(
+        factory.client(school.teacher), studentId=gid(child, "Student"), lessonId=gid(lesson, "Lesson"), value="5"
+    )
+    stored = await models.School.get(id=child.school_id)
+    assert result["grade"]["weight"] == stored.default_grade_weight
     assert result["grade"]["kind"] == "CLASSWORK"
 
 
@@ -96,84 +140,90 @@ async def test_default_weight_is_the_schools(teacher: Client) -> None:
     ],
 )
 async def test_bad_input_is_refused_and_writes_nothing(
-    teacher: Client, overrides: dict[str, Any], code: str, field: str
+    factory: Factory, overrides: dict[str, Any], code: str, field: str
 ) -> None:
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
+    school = await _school(factory)
+    child, lesson = school.child, school.maths[0]
     before = await _counts()
     fields = {"studentId": gid(child, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "5", **overrides}
-    result = await _create(teacher, **fields)
+    result = await _create(factory.client(school.teacher), **fields)
     assert result["__typename"] == "ValidationError"
     assert result["code"] == code
     assert field in [f["field"] for f in result["fields"]]
     assert await _counts() == before
 
 
-async def test_all_problems_are_reported_together(teacher: Client) -> None:
-    child = await demo_student("student")
-    lesson = await future_lesson("5A", "Mathematics")
+async def test_all_problems_are_reported_together(factory: Factory) -> None:
+    school = await _school(factory)
     result = await _create(
-        teacher, studentId=gid(child, "Student"), lessonId=gid(lesson, "Lesson"), value="9", weight=42
+        factory.client(school.teacher),
+        studentId=gid(school.child, "Student"),
+        lessonId=gid(school.future, "Lesson"),
+        value="9",
+        weight=42,
     )
     assert result["__typename"] == "ValidationError"
     assert {f["field"] for f in result["fields"]} == {"lessonId", "value", "weight"}
 
 
-async def test_other_subject_in_own_class_is_refused(teacher: Client) -> None:
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Russian")
+async def test_other_subject_in_own_class_is_refused(factory: Factory) -> None:
+    school = await _school(factory)
     before = await _counts()
-    result = await _create(teacher, studentId=gid(child, "Student"), lessonId=gid(lesson, "Lesson"), value="5")
+    result = await _create(
+        factory.client(school.teacher),
+        studentId=gid(school.child, "Student"),
+        lessonId=gid(school.russian, "Lesson"),
+        value="5",
+    )
     assert (result["__typename"], result["code"]) == ("ValidationError", "NOT_ASSIGNED")
     assert await _counts() == before
 
 
-async def test_class_not_taught_is_not_found(teacher: Client) -> None:
-    lesson = await past_lesson("5B", "Mathematics")
-    enrolled = await models.Enrollment.filter(school_class_id=lesson.school_class_id).first()
-    assert enrolled is not None
+async def test_class_not_taught_is_not_found(factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, lesson = factory.client(school.teacher), school.maths_5b
     before = await _counts()
     result = await _create(
         teacher,
-        studentId=gid(models.Student(id=enrolled.student_id), "Student"),
+        studentId=gid(school.pupil_5b, "Student"),
         lessonId=gid(lesson, "Lesson"),
         value="5",
     )
     assert (result["__typename"], result["code"]) == ("NotFoundError", "STUDENT_NOT_FOUND")
-    child = await demo_student("student")
-    result = await _create(teacher, studentId=gid(child, "Student"), lessonId=gid(lesson, "Lesson"), value="5")
+    result = await _create(teacher, studentId=gid(school.child, "Student"), lessonId=gid(lesson, "Lesson"), value="5")
     assert (result["__typename"], result["code"]) == ("NotFoundError", "LESSON_NOT_FOUND")
     assert await _counts() == before
 
 
-async def test_student_of_another_class_is_refused(teacher: Client) -> None:
-    me = await demo_student("student")
-    children = await children_of("parent")
-    sibling = next(c for c in children if c.id != me.id)  # in 6B
-    lesson = await past_lesson("5A", "Mathematics")
-    result = await _create(teacher, studentId=gid(sibling, "Student"), lessonId=gid(lesson, "Lesson"), value="5")
+async def test_student_of_another_class_is_refused(factory: Factory) -> None:
+    school = await _school(factory)
+    sibling = school.sibling  # in 6B, which the teacher also teaches: seen, but not in 5A
+    result = await _create(
+        factory.client(school.teacher),
+        studentId=gid(sibling, "Student"),
+        lessonId=gid(school.maths[0], "Lesson"),
+        value="5",
+    )
     assert (result["__typename"], result["code"]) == ("ValidationError", "STUDENT_NOT_IN_CLASS")
 
 
-async def test_future_and_cancelled_lessons_are_refused(teacher: Client) -> None:
-    child = await demo_student("student")
-    future = await future_lesson("5A", "Mathematics")
-    result = await _create(teacher, studentId=gid(child, "Student"), lessonId=gid(future, "Lesson"), value="5")
+async def test_future_and_cancelled_lessons_are_refused(factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, child = factory.client(school.teacher), school.child
+    result = await _create(teacher, studentId=gid(child, "Student"), lessonId=gid(school.future, "Lesson"), value="5")
     assert result["code"] == "LESSON_IN_FUTURE"
-    cancelled = await past_lesson("5A", "Mathematics", offset=3)
-    await models.Lesson.filter(id=cancelled.id).update(status=models.LessonStatus.CANCELLED)
-    try:
-        result = await _create(teacher, studentId=gid(child, "Student"), lessonId=gid(cancelled, "Lesson"), value="5")
-        assert result["code"] == "LESSON_CANCELLED"
-    finally:
-        await models.Lesson.filter(id=cancelled.id).update(status=models.LessonStatus.SCHEDULED)
+    result = await _create(
+        teacher, studentId=gid(child, "Student"), lessonId=gid(school.cancelled, "Lesson"), value="5"
+    )
+    assert result["code"] == "LESSON_CANCELLED"
 
 
-async def test_non_teachers_are_forbidden(parent: Client, anonymous: Client) -> None:
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
-    variables = {"input": {"studentId": gid(child, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "5"}}
-    body = await parent.post(CREATE, **variables)
+async def test_non_teachers_are_forbidden(factory: Factory) -> None:
+    school = await _school(factory)
+    variables = {
+        "input": {"studentId": gid(school.child, "Student"), "lessonId": gid(school.maths[0], "Lesson"), "value": "5"}
+    }
+    body = await factory.client(school.parent).post(CREATE, **variables)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    body = await anonymous.post(CREATE, **variables)
+    body = await factory.client(None).post(CREATE, **variables)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -1,21 +1,26 @@
 """homeworkAssign / homeworkUpdate / homeworkDelete: teachers of the class + subject set
-homework, every student of the class is notified, removed homework leaves the diary."""
+homework, every student of the class is notified, removed homework leaves the diary.
+Each test builds its own school, teachers and families from factories."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 import models
 from pubsub import events
 from pubsub.topics import class_topic
+from resolvers.clock import today_utc
 from resolvers.ids import from_global_id
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, demo_student, gid, open_socket, past_lesson, school_class
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
+from tests.helpers import gid, open_socket
 from tests.test_statements import _count, _explain
 
 HOMEWORK_FIELDS = """
@@ -41,30 +46,65 @@ DIARY = """query D($id: ID!, $d: Date!) { student(id: $id) { diary(from: $d, to:
 LESSON_HOMEWORK = "query L($id: ID!) { node(id: $id) { ... on Lesson { homework { id text } } } }"
 NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
 
-
-async def _upcoming(class_name: str, subject: str, count: int = 2) -> list[models.Lesson]:
-    """Scheduled lessons of the class + subject that have not started, soonest first."""
-    klass = await school_class("School No. 1", class_name)
-    rows = (
-        await models.Lesson.filter(
-            school_class_id=klass.id,
-            subject__name=subject,
-            starts_at__gt=datetime.now(UTC),
-            status=models.LessonStatus.SCHEDULED,
-        )
-        .order_by("starts_at")
-        .limit(count)
-    )
-    assert len(rows) == count
-    return list(rows)
+MATHS, RUSSIAN = "Mathematics", "Russian language"
+UPCOMING = 2  # lessons of each class + subject that have not started
 
 
-async def _teacher_of(http: httpx.AsyncClient, class_name: str, subject: str) -> Client:
-    klass = await school_class("School No. 1", class_name)
-    link = await models.TeachingAssignment.get(school_class_id=klass.id, subject__name=subject).select_related(
-        "teacher"
-    )
-    return await login_as(http, link.teacher.login)
+@dataclass
+class School:
+    kit: SchoolKit  # classes 5A, 6B and 7A
+    teacher: models.User  # mathematics in 5A and 6B
+    russian: models.User  # Russian in 5A and 6B: sees both classes, not their mathematics
+    stranger: models.User  # mathematics in 7A only
+    parent: models.User
+    child: models.Student  # 5A, the parent's, with a login of their own
+    sibling: models.Student  # 6B, the parent's
+    other_parent: models.User  # one child, in 5A
+    # Per (class, subject), oldest first: lessons that have started, then UPCOMING that have not.
+    lessons: dict[tuple[str, str], list[models.Lesson]] = field(default_factory=dict)
+
+    def past(self, class_name: str, subject: str) -> models.Lesson:
+        """The latest lesson of the class + subject that has started."""
+        return self.lessons[class_name, subject][-UPCOMING - 1]
+
+    def upcoming(self, class_name: str, subject: str) -> list[models.Lesson]:
+        """The lessons of the class + subject that have not started, soonest first."""
+        return self.lessons[class_name, subject][-UPCOMING:]
+
+
+async def _school(factory: Factory, past_days: int = 1) -> School:
+    """5A and 6B with three students each (a parent's child in each, another parent's child in
+    5A), 7A with one; mathematics (period 1) and Russian (period 2) in 5A and 6B and
+    mathematics in 7A on each of the last ``past_days`` school days and the next two."""
+    kit = await factory.school(classes=("5A", "6B", "7A"))
+    teacher = await factory.teacher(kit, [("5A", MATHS), ("6B", MATHS)], name="maths")
+    russian = await factory.teacher(kit, [("5A", RUSSIAN), ("6B", RUSSIAN)], name="russian")
+    stranger = await factory.teacher(kit, [("7A", MATHS)], name="stranger")
+    parent, other_parent = await factory.parent(), await factory.parent("other")
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    sibling = await factory.student(kit, "6B", "boris", guardians=[parent], login=False)
+    await factory.student(kit, "5A", "vera", guardians=[other_parent], login=False)
+    await factory.student(kit, "5A", "gleb", login=False)
+    for name in ("dina", "egor"):
+        await factory.student(kit, "6B", name, login=False)
+    await factory.student(kit, "7A", "zoya", login=False)
+    school = School(kit, teacher, russian, stranger, parent, child, sibling, other_parent)
+    today = today_utc()
+    days = school_days_before(today, past_days) + school_days_from(today + timedelta(days=1), UPCOMING)
+    for class_name, subject, period, by in (
+        ("5A", MATHS, 1, teacher),
+        ("5A", RUSSIAN, 2, russian),
+        ("6B", MATHS, 1, teacher),
+        ("6B", RUSSIAN, 2, russian),
+        ("7A", MATHS, 1, stranger),
+    ):
+        school.lessons[class_name, subject] = await factory.lessons(kit, class_name, subject, by, days, period)
+    return school
+
+
+def _user(student: models.Student) -> models.User:
+    assert student.user_id is not None
+    return models.User(id=student.user_id)
 
 
 async def _counts() -> tuple[int, int, int]:
@@ -90,9 +130,12 @@ def _pk(global_id: str) -> int:
     return parsed[1]
 
 
-async def test_teacher_assigns_and_the_class_sees_it(teacher: Client, parent: Client, other_parent: Client) -> None:
-    due = (await _upcoming("5A", "Mathematics"))[0]
-    set_in = await past_lesson("5A", "Mathematics")
+async def test_teacher_assigns_and_the_class_sees_it(factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, parent = factory.client(school.teacher), factory.client(school.parent)
+    other_parent = factory.client(school.other_parent)
+    due = school.upcoming("5A", MATHS)[0]
+    set_in = school.past("5A", MATHS)
     before = await _counts()
     result = await _assign(
         teacher,
@@ -106,8 +149,7 @@ async def test_teacher_assigns_and_the_class_sees_it(teacher: Client, parent: Cl
     assert hw["text"] == "Exercises 12-15 on page 40"
     assert hw["links"] == ["https://example.org/worksheet.pdf"]
     assert (hw["lesson"]["id"], hw["assignedIn"]["id"]) == (gid(due, "Lesson"), gid(set_in, "Lesson"))
-    me = await models.User.get(login="teacher")
-    assert hw["assignedBy"]["fullName"] == me.full_name
+    assert hw["assignedBy"]["fullName"] == school.teacher.full_name
     assert (hw["removed"], hw["removedAt"]) == (False, None)
     assert datetime.fromisoformat(hw["updatedAt"]) >= datetime.fromisoformat(hw["createdAt"])
     students = await _enrolled(due)
@@ -118,7 +160,8 @@ async def test_teacher_assigns_and_the_class_sees_it(teacher: Client, parent: Cl
     assert len({r.student_id for r in rows}) == students
     assert all(r.published_at is not None for r in rows)  # announced right after the commit
 
-    for client, child in ((parent, await demo_student("student")), (other_parent, (await children_of("parent2"))[0])):
+    classmate = await models.Student.get(guardianships__guardian_id=school.other_parent.id)
+    for client, child in ((parent, school.child), (other_parent, classmate)):
         diary = await client.data(DIARY, id=gid(child, "Student"), d=due.date.isoformat())
         entries = [e for d in diary["student"]["diary"] for e in d["entries"]]
         entry = next(e for e in entries if e["lesson"]["id"] == gid(due, "Lesson"))
@@ -143,24 +186,29 @@ async def test_teacher_assigns_and_the_class_sees_it(teacher: Client, parent: Cl
     ],
 )
 async def test_bad_input_is_refused_and_writes_nothing(
-    teacher: Client, overrides: dict[str, Any], code: str, field: str
+    factory: Factory, overrides: dict[str, Any], code: str, field: str
 ) -> None:
-    due = (await _upcoming("5A", "Mathematics"))[0]
+    school = await _school(factory)
+    due = school.upcoming("5A", MATHS)[0]
     before = await _counts()
-    result = await _assign(teacher, **{"lessonId": gid(due, "Lesson"), "text": "Read", **overrides})
+    result = await _assign(
+        factory.client(school.teacher), **{"lessonId": gid(due, "Lesson"), "text": "Read", **overrides}
+    )
     assert (result["__typename"], result["code"]) == ("ValidationError", code)
     assert field in [f["field"] for f in result["fields"]]
     assert await _counts() == before
 
 
-async def test_assigned_in_must_be_an_earlier_lesson_of_the_same_class_and_subject(teacher: Client) -> None:
-    first, second = await _upcoming("5A", "Mathematics")
+async def test_assigned_in_must_be_an_earlier_lesson_of_the_same_class_and_subject(factory: Factory) -> None:
+    school = await _school(factory)
+    teacher = factory.client(school.teacher)
+    first, second = school.upcoming("5A", MATHS)
     before = await _counts()
     later = await _assign(teacher, lessonId=gid(first, "Lesson"), assignedInLessonId=gid(second, "Lesson"), text="x")
     assert (later["__typename"], later["code"]) == ("ValidationError", "ASSIGNED_IN_AFTER_DUE")
     same = await _assign(teacher, lessonId=gid(first, "Lesson"), assignedInLessonId=gid(first, "Lesson"), text="x")
     assert same["code"] == "ASSIGNED_IN_AFTER_DUE"
-    for other in (await past_lesson("5A", "Russian"), await past_lesson("6B", "Mathematics")):
+    for other in (school.past("5A", RUSSIAN), school.past("6B", MATHS)):
         mismatch = await _assign(
             teacher, lessonId=gid(first, "Lesson"), assignedInLessonId=gid(other, "Lesson"), text="x"
         )
@@ -168,35 +216,38 @@ async def test_assigned_in_must_be_an_earlier_lesson_of_the_same_class_and_subje
     hidden = await _assign(
         teacher,
         lessonId=gid(first, "Lesson"),
-        assignedInLessonId=gid(await past_lesson("7A", "Mathematics"), "Lesson"),
+        assignedInLessonId=gid(school.past("7A", MATHS), "Lesson"),
         text="x",
     )
     assert (hidden["__typename"], hidden["code"]) == ("NotFoundError", "LESSON_NOT_FOUND")
     assert await _counts() == before
 
 
-async def test_cancelled_lesson_is_refused(teacher: Client) -> None:
-    due = (await _upcoming("6B", "Mathematics"))[1]
+async def test_cancelled_lesson_is_refused(factory: Factory) -> None:
+    school = await _school(factory)
+    due = school.upcoming("6B", MATHS)[1]
     due.status = models.LessonStatus.CANCELLED
     await due.save(update_fields=["status"])
-    try:
-        before = await _counts()
-        result = await _assign(teacher, lessonId=gid(due, "Lesson"), text="", links=["nope"])
-        assert (result["__typename"], result["code"]) == ("ValidationError", "LESSON_CANCELLED")
-        assert {f["field"] for f in result["fields"]} == {"lessonId", "text", "links"}  # all reported together
-        assert await _counts() == before
-    finally:
-        due.status = models.LessonStatus.SCHEDULED
-        await due.save(update_fields=["status"])
-
-
-async def test_who_may_assign(
-    http: httpx.AsyncClient, teacher: Client, parent: Client, student: Client, admin: Client, district: Client
-) -> None:
-    due = (await _upcoming("5A", "Mathematics"))[0]
-    stranger = await _teacher_of(http, "7A", "Mathematics")  # logging in is audited: before counting
     before = await _counts()
-    for client in (parent, student, admin, district):
+    result = await _assign(factory.client(school.teacher), lessonId=gid(due, "Lesson"), text="", links=["nope"])
+    assert (result["__typename"], result["code"]) == ("ValidationError", "LESSON_CANCELLED")
+    assert {f["field"] for f in result["fields"]} == {"lessonId", "text", "links"}  # all reported together
+    assert await _counts() == before
+
+
+async def test_who_may_assign(factory: Factory) -> None:
+    school = await _school(factory)
+    assert school.kit.admin is not None
+    teacher, stranger = factory.client(school.teacher), factory.client(school.stranger)
+    outsiders = [
+        factory.client(school.parent),
+        factory.client(_user(school.child)),
+        factory.client(school.kit.admin),
+        factory.client(await factory.district_admin()),
+    ]
+    due = school.upcoming("5A", MATHS)[0]
+    before = await _counts()
+    for client in outsiders:
         body = await client.post(ASSIGN, input={"lessonId": gid(due, "Lesson"), "text": "x"})
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     # A teacher of another class does not see the lesson: exactly like a lesson that does not exist.
@@ -211,36 +262,34 @@ async def test_who_may_assign(
         )
     )
     # Their own class, another teacher's subject.
-    russian = (await _upcoming("5A", "Russian"))[0]
+    russian = school.upcoming("5A", RUSSIAN)[0]
     refused = await _assign(teacher, lessonId=gid(russian, "Lesson"), text="x")
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "NOT_ASSIGNED")
     assert await _counts() == before
 
 
-async def test_substitute_sets_homework_for_the_lesson_they_give(teacher: Client) -> None:
-    russian = (await _upcoming("5A", "Russian"))[1]
-    planned = russian.teacher_id
-    me = await models.User.get(login="teacher")
-    russian.teacher_id, russian.original_teacher_id = me.id, planned
+async def test_substitute_sets_homework_for_the_lesson_they_give(factory: Factory) -> None:
+    school = await _school(factory)
+    teacher = factory.client(school.teacher)
+    russian = school.upcoming("5A", RUSSIAN)[1]
+    russian.teacher_id, russian.original_teacher_id = school.teacher.id, russian.teacher_id
     await russian.save(update_fields=["teacher_id", "original_teacher_id"])
-    try:
-        result = await _assign(teacher, lessonId=gid(russian, "Lesson"), text="Learn the poem")
-        assert result["__typename"] == "HomeworkAssignSuccess", result
-        await teacher.data(DELETE, input={"homeworkId": result["homework"]["id"]})
-    finally:
-        russian.teacher_id, russian.original_teacher_id = planned, None
-        await russian.save(update_fields=["teacher_id", "original_teacher_id"])
+    result = await _assign(teacher, lessonId=gid(russian, "Lesson"), text="Learn the poem")
+    assert result["__typename"] == "HomeworkAssignSuccess", result
+    await teacher.data(DELETE, input={"homeworkId": result["homework"]["id"]})
 
 
-async def test_update_and_who_may(http: httpx.AsyncClient, teacher: Client, parent: Client) -> None:
-    first, second = await _upcoming("6B", "Mathematics")
+async def test_update_and_who_may(factory: Factory) -> None:
+    school = await _school(factory)
+    teacher, parent = factory.client(school.teacher), factory.client(school.parent)
+    colleague = factory.client(school.russian)  # sees the class, did not set it, other subject
+    stranger = factory.client(school.stranger)
+    first, second = school.upcoming("6B", MATHS)
     hw = (await _assign(teacher, lessonId=gid(first, "Lesson"), text="Draft", links=["http://a.example/1"]))["homework"]
-    colleague = await _teacher_of(http, "6B", "Russian")  # sees the class, did not set it, other subject
-    stranger = await _teacher_of(http, "7A", "Mathematics")
     before = await _counts()
     nothing = (await teacher.data(UPDATE, input={"homeworkId": hw["id"]}))["homeworkUpdate"]
     assert (nothing["__typename"], nothing["code"]) == ("ValidationError", "NOTHING_TO_CHANGE")
-    russian = (await _upcoming("6B", "Russian"))[0]
+    russian = school.upcoming("6B", RUSSIAN)[0]
     moved_away = (await teacher.data(UPDATE, input={"homeworkId": hw["id"], "lessonId": gid(russian, "Lesson")}))[
         "homeworkUpdate"
     ]
@@ -271,10 +320,12 @@ async def test_update_and_who_may(http: httpx.AsyncClient, teacher: Client, pare
     await teacher.data(DELETE, input={"homeworkId": hw["id"]})
 
 
-async def test_removed_homework_disappears_everywhere(
-    teacher: Client, parent: Client, student: Client, admin: Client
-) -> None:
-    due = (await _upcoming("5A", "Mathematics"))[0]
+async def test_removed_homework_disappears_everywhere(factory: Factory) -> None:
+    school = await _school(factory)
+    assert school.kit.admin is not None
+    teacher, parent = factory.client(school.teacher), factory.client(school.parent)
+    student, admin = factory.client(_user(school.child)), factory.client(school.kit.admin)
+    due = school.upcoming("5A", MATHS)[0]
     hw = (await _assign(teacher, lessonId=gid(due, "Lesson"), text="To be removed"))["homework"]
     assert (await parent.data(NODE, id=hw["id"]))["node"] == {"__typename": "Homework", "id": hw["id"]}
     before = await _counts()
@@ -289,12 +340,11 @@ async def test_removed_homework_disappears_everywhere(
     assert await _counts() == (before[0], before[1] + 1, before[2] + students)
     assert await models.OutboxEvent.filter(homework_id=_pk(hw["id"]), kind=events.HOMEWORK_REMOVED).count() == students
 
-    child = await demo_student("student")
     for client in (parent, student, teacher, admin):
         assert (await client.data(NODE, id=hw["id"]))["node"] is None
         lesson_hw = (await client.data(LESSON_HOMEWORK, id=gid(due, "Lesson")))["node"]["homework"]
         assert hw["id"] not in [h["id"] for h in lesson_hw]
-        diary = await client.data(DIARY, id=gid(child, "Student"), d=due.date.isoformat())
+        diary = await client.data(DIARY, id=gid(school.child, "Student"), d=due.date.isoformat())
         assert hw["id"] not in [h["id"] for d in diary["student"]["diary"] for e in d["entries"] for h in e["homework"]]
     again = (await teacher.data(DELETE, input={"homeworkId": hw["id"]}))["homeworkDelete"]
     assert (again["__typename"], again["code"]) == ("NotFoundError", "HOMEWORK_NOT_FOUND")
@@ -308,17 +358,27 @@ query L($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { ... on SchoolClass
 """
 
 
-async def test_lesson_homework_statements(teacher: Client, count_statements: StatementCounter) -> None:
+async def test_lesson_homework_statements(factory: Factory, count_statements: StatementCounter) -> None:
     """1 week vs 4 weeks of a class's lessons with their homework cost the same statements;
     removed homework is not listed."""
-    klass = await school_class("School No. 1", "6B")
-    end = datetime.now(UTC).date() + timedelta(days=7)
-    due = (await _upcoming("6B", "Mathematics"))[0]
+    school = await _school(factory, past_days=20)
+    teacher = factory.client(school.teacher)
+    # Homework on every lesson of 6B, each set in the lesson before (by each subject's teacher):
+    # the first lessons of either range were set in lessons before it, which are loaded too.
+    for subject in (MATHS, RUSSIAN):
+        series = school.lessons["6B", subject]
+        for before, lesson in itertools.pairwise(series):
+            await models.Homework.create(
+                lesson=lesson, assigned_in=before, text=f"Exercise {lesson.id}", assigned_by_id=lesson.teacher_id
+            )
+    klass = school.kit.classes["6B"]
+    end = today_utc() + timedelta(days=7)
+    due = school.upcoming("6B", MATHS)[0]
     hw = (
         await _assign(
             teacher,
             lessonId=gid(due, "Lesson"),
-            assignedInLessonId=gid(await past_lesson("6B", "Mathematics"), "Lesson"),
+            assignedInLessonId=gid(school.past("6B", MATHS), "Lesson"),
             text="Gone soon",
         )
     )["homework"]
@@ -351,23 +411,19 @@ subscription C($classId: ID!) { classEvents(classId: $classId) { kind student { 
 """
 
 
-async def test_events_for_assign_and_remove(
-    server_url: str,
-    teacher: Client,
-    parent: Client,
-    other_parent: Client,
-) -> None:
-    me = await demo_student("student")
-    child = next(c for c in await children_of("parent") if c.id != me.id)  # in 6B
-    klass = await school_class("School No. 1", "6B")
-    mine = await open_socket(server_url, parent.token)
+async def test_events_for_assign_and_remove(server_url: str, factory: Factory) -> None:
+    school = await _school(factory)
+    teacher = factory.client(school.teacher)
+    child = school.sibling  # in 6B
+    klass = school.kit.classes["6B"]
+    mine = await open_socket(server_url, factory.client(school.parent).token)
     await mine.start(EVENTS, studentId=gid(child, "Student"))
-    theirs = await open_socket(server_url, other_parent.token)  # their child is in 5A
+    theirs = await open_socket(server_url, factory.client(school.other_parent).token)  # their child is in 5A
     await theirs.start(EVENTS)
     feed = await open_socket(server_url, teacher.token)
     await feed.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
     await asyncio.sleep(0.2)
-    due = (await _upcoming("6B", "Mathematics"))[0]
+    due = school.upcoming("6B", MATHS)[0]
     hw = (await _assign(teacher, lessonId=gid(due, "Lesson"), text="Live homework"))["homework"]
     event = (await mine.next())["payload"]["data"]["diaryEvents"]
     assert event == {

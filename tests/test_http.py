@@ -11,8 +11,9 @@ import pytest
 
 from resolvers.settings import ConfigurationError, Settings
 from server import create_app
-from tests.conftest import client_for, login_as
-from tests.helpers import demo_student, gid
+from tests.conftest import client_for
+from tests.factories import Factory
+from tests.helpers import gid
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = "{ __typename }"
@@ -184,15 +185,20 @@ PROGRESS = "query P($id: ID!) { student(id: $id) { fullName progress { average }
 
 @pytest.mark.parametrize("env", ["development", "production"])
 async def test_unexpected_errors_are_coded_and_masked_in_production(
-    settings: Settings, database: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, env: str
+    settings: Settings,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    env: str,
 ) -> None:
     async def broken(*args: Any) -> None:
         raise RuntimeError("connection string postgres://admin:hunter2@db")
 
     monkeypatch.setattr("resolvers.diary.load_progress", broken)
-    child = await demo_student("student")
+    parent = await factory.parent()
+    child = await factory.student(await factory.school(), "5A", guardians=[parent])
+    token = factory.client(parent).token
     async with client_for(settings, env=env) as client:
-        token = (await login_as(client, "parent")).token
         r = await client.post(
             "/graphql",
             json={"query": PROGRESS, "variables": {"id": gid(child, "Student")}},

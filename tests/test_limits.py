@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosedError
 from resolvers.settings import ConfigurationError, Settings
 from schema.limits import Limits, count_tokens, validation_rules
 from tests.conftest import client_for
+from tests.factories import Factory
 from tests.test_diary import CHILDREN_DIARY
 
 DEEP = "{ viewer { children { schoolClass { school { classes { school { classes { name } } } } } } } }"
@@ -86,8 +87,13 @@ async def test_fragments_count_towards_depth_and_cost(settings: Settings) -> Non
         assert {(e["extensions"]["rule"], e["extensions"]["actual"]) for e in errors} == {("depth", 5), ("cost", 122)}
 
 
-async def test_default_ceilings_let_the_biggest_client_query_through(parent: Any) -> None:
-    body = await parent.post(CHILDREN_DIARY, **{"from": "2025-09-01", "to": "2025-09-07"})
+async def test_default_ceilings_let_the_biggest_client_query_through(factory: Factory) -> None:
+    """A parent of two children asks for both diaries over a week: the ceilings let it through."""
+    kit = await factory.school(classes=("5A", "6B"))
+    parent = await factory.parent()
+    for class_name in ("5A", "6B"):
+        await factory.student(kit, class_name, f"child{class_name}", guardians=[parent])
+    body = await factory.client(parent).post(CHILDREN_DIARY, **{"from": "2025-09-01", "to": "2025-09-07"})
     assert "errors" not in body, body
 
 

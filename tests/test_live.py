@@ -1,18 +1,23 @@
 """Idle subscriptions are parked (resolvers/live.py, schema/websocket.py): no task of their own
-while they wait, yet every event still arrives, and the client still ends them."""
+while they wait, yet every event still arrives, and the client still ends them. Each test
+builds its own family from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
+import models
 from pubsub.topics import student_topic
-from tests.conftest import Client
-from tests.helpers import Socket, demo_student, gid, grade_over_http, open_socket
+from resolvers.clock import today_utc
+from tests.factories import Factory, school_days_before
+from tests.helpers import Socket, gid, open_socket
 
 EVENTS = """
 subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind grade { comment } } }
@@ -21,6 +26,45 @@ subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind 
 # (Strawberry's method names, which our handlers override: schema/websocket.py.)
 OPERATION_TASKS = ("run_operation", "handle_async_results")
 SUBSCRIPTIONS = 5
+GRADE_CREATE = "mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"
+
+
+@dataclass
+class Family:
+    teacher: models.User  # mathematics in 5A
+    parent: models.User
+    child: models.Student  # in 5A
+    lesson: models.Lesson  # a past mathematics lesson of 5A
+
+
+async def _family(factory: Factory) -> Family:
+    kit = await factory.school()
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")], name="maths")
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    (day,) = school_days_before(today_utc(), 1)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day)
+    return Family(teacher, parent, child, lesson)
+
+
+async def grade_over_http(address: str, token: str | None, family: Family, comment: str) -> None:
+    """As the teacher (``token``), over real HTTP to ``address``: grade the family's child
+    in the lesson."""
+    variables = {
+        "input": {
+            "studentId": gid(family.child, "Student"),
+            "lessonId": gid(family.lesson, "Lesson"),
+            "value": "5",
+            "comment": comment,
+        }
+    }
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        r = await http.post(
+            "/graphql",
+            json={"query": GRADE_CREATE, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert (r.json().get("data") or {}).get("gradeCreate", {}).get("__typename") == "GradeCreateSuccess", r.text
 
 
 @contextlib.contextmanager
@@ -71,9 +115,10 @@ async def comment_of(socket: Socket) -> str:
 
 @pytest.mark.parametrize(("protocol", "key"), [("graphql-transport-ws", "Authorization"), ("graphql-ws", "authToken")])
 async def test_idle_subscriptions_hold_no_task_and_still_receive_every_event(
-    server_url: str, parent: Client, teacher: Client, protocol: str, key: str
+    server_url: str, factory: Factory, protocol: str, key: str
 ) -> None:
-    child = await demo_student("student")
+    family = await _family(factory)
+    child, parent, teacher = family.child, factory.client(family.parent), factory.client(family.teacher)
     baseline = await settled(0)
     sockets = [await open_socket(server_url, parent.token, protocol, key) for _ in range(SUBSCRIPTIONS)]
     for socket in sockets:
@@ -82,7 +127,7 @@ async def test_idle_subscriptions_hold_no_task_and_still_receive_every_event(
     assert await settled(baseline) == baseline, "an idle subscription keeps a task of its own"
 
     for n in range(3):
-        await grade_over_http(address(server_url), teacher.token, f"{protocol} parked {n}")
+        await grade_over_http(address(server_url), teacher.token, family, f"{protocol} parked {n}")
     for socket in sockets:
         assert [await comment_of(socket) for _ in range(3)] == [f"{protocol} parked {n}" for n in range(3)]
         await socket.nothing()
@@ -92,9 +137,10 @@ async def test_idle_subscriptions_hold_no_task_and_still_receive_every_event(
 
 
 async def test_a_parked_subscription_stopped_by_the_client_gets_nothing_more(
-    server_url: str, app: Any, parent: Client, teacher: Client
+    server_url: str, app: Any, factory: Factory
 ) -> None:
-    child = await demo_student("student")
+    family = await _family(factory)
+    child, parent, teacher = family.child, factory.client(family.parent), factory.client(family.teacher)
     fanout = app.state.broker._fanout
     topic = student_topic(child.id)
     before = fanout.count(topic)
@@ -108,32 +154,33 @@ async def test_a_parked_subscription_stopped_by_the_client_gets_nothing_more(
     await legacy.ws.send('{"id": "1", "type": "stop"}')
     assert await legacy.next() == {"id": "1", "type": "complete"}  # as for a running one
     assert await reached(lambda: fanout.count(topic), before) == before, "a stopped subscription leaves the broker"
-    await grade_over_http(address(server_url), teacher.token, "after stop")
+    await grade_over_http(address(server_url), teacher.token, family, "after stop")
     await modern.nothing()
     await legacy.nothing()
 
     # The operation id is free again, and a new subscription on it works.
     await modern.start(EVENTS, studentId=gid(child, "Student"))
     assert await reached(lambda: fanout.count(topic), before + 1) == before + 1
-    await grade_over_http(address(server_url), teacher.token, "resubscribed")
+    await grade_over_http(address(server_url), teacher.token, family, "resubscribed")
     assert await comment_of(modern) == "resubscribed"
     for socket in (modern, legacy):
         await socket.ws.close()
 
 
 async def test_without_parking_each_subscription_waits_in_its_own_task(
-    server_url: str, app: Any, parent: Client, teacher: Client
+    server_url: str, app: Any, factory: Factory
 ) -> None:
     """EDIARY_PARK_SUBSCRIPTIONS=0: the same events, each idle subscription
     waiting in a task of its own."""
-    child = await demo_student("student")
+    family = await _family(factory)
+    child, parent, teacher = family.child, factory.client(family.parent), factory.client(family.teacher)
     baseline = await settled(0)
     with view_set(app, park_subscriptions=False):
         sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
         for socket in sockets:
             await socket.start(EVENTS, studentId=gid(child, "Student"))
         assert await settled(baseline + SUBSCRIPTIONS) == baseline + SUBSCRIPTIONS
-        await grade_over_http(address(server_url), teacher.token, "unparked")
+        await grade_over_http(address(server_url), teacher.token, family, "unparked")
         for socket in sockets:
             assert await comment_of(socket) == "unparked"
             await socket.ws.close()

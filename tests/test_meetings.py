@@ -1,20 +1,24 @@
 """Parent-teacher meetings: organised by the homeroom teacher or an admin, answered by the
-invited parents; organisers and the class's teachers read every answer, a parent their own."""
+invited parents; organisers and the class's teachers read every answer, a parent their own.
+Each test builds its own school from factories."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 import models
+from resolvers.clock import now_utc
 from resolvers.ids import from_global_id
-from tests.conftest import Client, StatementCounter
-from tests.helpers import gid, school_class
-from tests.notifying import homeroom, inbox, parent_only_of
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit
+from tests.helpers import gid
+from tests.notifying import inbox
 from tests.test_statements import _count, _explain
 
 CREATE = """
@@ -46,7 +50,7 @@ NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
 
 
 def _when(days: int = 7, hours: int = 1) -> dict[str, str]:
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
+    start = now_utc().replace(microsecond=0) + timedelta(days=days)
     return {"startsAt": start.isoformat(), "endsAt": (start + timedelta(hours=hours)).isoformat()}
 
 
@@ -64,8 +68,39 @@ async def _create(client: Client, **fields: Any) -> dict[str, Any]:
     return result
 
 
-async def _meeting(client: Client, classes: list[str], title: str, **fields: Any) -> dict[str, Any]:
-    ids = [gid(await school_class("School No. 1", c), "SchoolClass") for c in classes]
+@dataclass
+class School:
+    """A school with classes 5A, 6B and 7A, each led by a homeroom teacher of its own."""
+
+    kit: SchoolKit
+    admin: models.User
+    teacher: models.User  # mathematics in 5A and 6B; leads no class
+    parent: models.User  # of `child` (5A) and of a child in 6B
+    parent2: models.User  # of one child in 5A, unrelated to `parent`
+    parent_6b: models.User  # whose only child is in 6B
+    parent_7a: models.User  # whose only child is in 7A
+    student: models.User  # the login of `parent`'s child in 5A
+    leads: dict[str, models.User]  # the homeroom teacher of each class
+
+
+async def _school(factory: Factory) -> School:
+    kit = await factory.school(classes=("5A", "6B", "7A"))
+    assert kit.admin is not None
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    leads = {name: await factory.homeroom(kit, name) for name in ("5A", "6B", "7A")}
+    parent, parent2 = await factory.parent("mother"), await factory.parent("father")
+    parent_6b, parent_7a = await factory.parent("sixth"), await factory.parent("seventh")
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    await factory.student(kit, "6B", "boris", guardians=[parent])
+    await factory.student(kit, "5A", "vera", guardians=[parent2])
+    await factory.student(kit, "6B", "gleb", guardians=[parent_6b])
+    await factory.student(kit, "7A", "dina", guardians=[parent_7a])
+    student = await models.User.get(id=child.user_id)
+    return School(kit, kit.admin, teacher, parent, parent2, parent_6b, parent_7a, student, leads)
+
+
+async def _meeting(client: Client, kit: SchoolKit, classes: list[str], title: str, **fields: Any) -> dict[str, Any]:
+    ids = [gid(kit.classes[c], "SchoolClass") for c in classes]
     result = await _create(
         client, **{"title": title, "place": "Room 101", "agenda": "Marks", "classIds": ids, **_when(), **fields}
     )
@@ -78,12 +113,13 @@ async def _listed(client: Client) -> dict[str, dict[str, Any]]:
     return {m["title"]: m for m in (await client.data(MEETINGS))["viewer"]["meetings"]}
 
 
-async def test_homeroom_teacher_invites_the_class_parents(
-    http: httpx.AsyncClient, parent: Client, other_parent: Client, teacher: Client, admin: Client, student: Client
-) -> None:
-    lead = await homeroom(http, "5A")
+async def test_homeroom_teacher_invites_the_class_parents(factory: Factory) -> None:
+    s = await _school(factory)
+    parent, other_parent, teacher = factory.client(s.parent), factory.client(s.parent2), factory.client(s.teacher)
+    admin, student = factory.client(s.admin), factory.client(s.student)
+    lead = factory.client(s.leads["5A"])
     before = await _counts()
-    meeting = await _meeting(lead, ["5A"], "Term results", link="https://meet.example.org/5a")
+    meeting = await _meeting(lead, s.kit, ["5A"], "Term results", link="https://meet.example.org/5a")
     assert meeting["classes"] == [{"name": "5A"}]
     assert (meeting["place"], meeting["link"], meeting["cancelledAt"]) == (
         "Room 101",
@@ -98,7 +134,7 @@ async def test_homeroom_teacher_invites_the_class_parents(
         assert [(n["kind"], n["meeting"]) for n in notes] == [("MEETING_INVITED", {"title": "Term results"})]
     for client in (lead, parent, other_parent, teacher, admin):
         assert "Term results" in await _listed(client)
-    parent_6b = await parent_only_of(http, "6B")
+    parent_6b = factory.client(s.parent_6b)
     for client in (parent_6b, student):
         assert "Term results" not in await _listed(client)
         assert (await client.data(NODE, id=meeting["id"]))["node"] is None
@@ -111,11 +147,11 @@ async def test_homeroom_teacher_invites_the_class_parents(
         )
 
 
-async def test_answers_are_read_by_staff_and_each_parent_reads_their_own(
-    http: httpx.AsyncClient, parent: Client, other_parent: Client, teacher: Client, admin: Client
-) -> None:
-    lead = await homeroom(http, "5A")
-    meeting = await _meeting(lead, ["5A"], "Answers")
+async def test_answers_are_read_by_staff_and_each_parent_reads_their_own(factory: Factory) -> None:
+    s = await _school(factory)
+    parent, other_parent, teacher = factory.client(s.parent), factory.client(s.parent2), factory.client(s.teacher)
+    admin, lead = factory.client(s.admin), factory.client(s.leads["5A"])
+    meeting = await _meeting(lead, s.kit, ["5A"], "Answers")
     yes = (
         await parent.data(RESPOND, input={"meetingId": meeting["id"], "answer": "ATTENDING", "comment": " Both of us "})
     )["meetingRespond"]
@@ -128,13 +164,12 @@ async def test_answers_are_read_by_staff_and_each_parent_reads_their_own(
         "meetingRespond"
     ]
     assert changed["meeting"]["myResponse"]["answer"] == "ATTENDING"  # replaced, not added
-    names = {login: (await models.User.get(login=login)).full_name for login in ("parent", "parent2")}
     for client in (lead, teacher, admin):
         responses = (await _listed(client))["Answers"]["responses"]
-        assert sorted(r["user"]["fullName"] for r in responses) == sorted(names.values())
-    for client, login in ((parent, "parent"), (other_parent, "parent2")):
+        assert sorted(r["user"]["fullName"] for r in responses) == sorted([s.parent.full_name, s.parent2.full_name])
+    for client, user in ((parent, s.parent), (other_parent, s.parent2)):
         responses = (await _listed(client))["Answers"]["responses"]
-        assert [r["user"]["fullName"] for r in responses] == [names[login]]
+        assert [r["user"]["fullName"] for r in responses] == [user.full_name]
     # Teachers and admins do not answer: they are not invited.
     refused = (await teacher.data(RESPOND, input={"meetingId": meeting["id"], "answer": "ATTENDING"}))["meetingRespond"]
     assert refused["code"] == "MEETING_NOT_FOUND"
@@ -156,9 +191,10 @@ def _bad(overrides: dict[str, Any]) -> dict[str, Any]:
         ({"classIds": []}, "NO_CLASSES"),
     ],
 )
-async def test_bad_input_writes_nothing(http: httpx.AsyncClient, overrides: dict[str, Any], code: str) -> None:
-    lead = await homeroom(http, "5A")
-    klass = await school_class("School No. 1", "5A")
+async def test_bad_input_writes_nothing(factory: Factory, overrides: dict[str, Any], code: str) -> None:
+    s = await _school(factory)
+    lead = factory.client(s.leads["5A"])
+    klass = s.kit.classes["5A"]
     before = await _counts()
     fields = {"title": "t", "place": "Hall", "classIds": [gid(klass, "SchoolClass")], **_when(), **overrides}
     result = await _create(lead, **fields)
@@ -170,12 +206,15 @@ async def _sees(client: Client, class_id: str) -> bool:
     return (await client.data(NODE, id=class_id))["node"] is not None
 
 
-async def test_who_may_organise(http: httpx.AsyncClient, teacher: Client, parent: Client, admin: Client) -> None:
+async def test_who_may_organise(factory: Factory) -> None:
+    s = await _school(factory)
+    other = await factory.school("Other school")  # of the same district, with a 5A of its own
+    teacher, parent, admin = factory.client(s.teacher), factory.client(s.parent), factory.client(s.admin)
     before = await _counts()
-    lead_5a = await homeroom(http, "5A")
-    five_a = gid(await school_class("School No. 1", "5A"), "SchoolClass")
-    six_b = gid(await school_class("School No. 1", "6B"), "SchoolClass")
-    other_school = gid(await school_class("School No. 2", "5A"), "SchoolClass")
+    lead_5a = factory.client(s.leads["5A"])
+    five_a = gid(s.kit.classes["5A"], "SchoolClass")
+    six_b = gid(s.kit.classes["6B"], "SchoolClass")
+    other_school = gid(other.classes["5A"], "SchoolClass")
     cases = [
         (teacher, [five_a], "NOT_ALLOWED"),  # teaches 5A, does not lead it
         (teacher, [five_a, six_b], "NOT_ALLOWED"),
@@ -188,13 +227,14 @@ async def test_who_may_organise(http: httpx.AsyncClient, teacher: Client, parent
     hidden = await _create(admin, title="t", place="Hall", classIds=[five_a, other_school], **_when())
     assert (hidden["__typename"], hidden["code"]) == ("NotFoundError", "CLASS_NOT_FOUND")
     assert await _counts() == before
-    both = await _meeting(admin, ["5A", "6B"], "Whole school evening")
+    both = await _meeting(admin, s.kit, ["5A", "6B"], "Whole school evening")
     assert both["classes"] == [{"name": "5A"}, {"name": "6B"}]
 
 
-async def test_change_and_cancel_notify_the_parents(http: httpx.AsyncClient, admin: Client, parent: Client) -> None:
-    lead = await homeroom(http, "5A")
-    meeting = await _meeting(lead, ["5A"], "To be moved")
+async def test_change_and_cancel_notify_the_parents(factory: Factory) -> None:
+    s = await _school(factory)
+    admin, parent, lead = factory.client(s.admin), factory.client(s.parent), factory.client(s.leads["5A"])
+    meeting = await _meeting(lead, s.kit, ["5A"], "To be moved")
     refused = (await admin.data(UPDATE, input={"meetingId": meeting["id"], **_when(hours=-2)}))["meetingUpdate"]
     assert refused["code"] == "ENDS_BEFORE_START"
     not_mine = (await parent.data(UPDATE, input={"meetingId": meeting["id"], "place": "Gym"}))["meetingUpdate"]
@@ -219,15 +259,15 @@ async def test_change_and_cancel_notify_the_parents(http: httpx.AsyncClient, adm
     assert (await _listed(parent))["To be moved"]["cancelledAt"] is not None
 
 
-async def test_meeting_statements(http: httpx.AsyncClient, count_statements: StatementCounter) -> None:
+async def test_meeting_statements(factory: Factory, count_statements: StatementCounter) -> None:
     """One meeting with one class costs what several meetings with several classes and answers cost."""
-    lead_7a = await homeroom(http, "7A")
-    parent_7a = await parent_only_of(http, "7A")
-    first = await _meeting(lead_7a, ["7A"], "7A first")
+    s = await _school(factory)
+    lead_7a, parent_7a = factory.client(s.leads["7A"]), factory.client(s.parent_7a)
+    first = await _meeting(lead_7a, s.kit, ["7A"], "7A first")
     await parent_7a.data(RESPOND, input={"meetingId": first["id"], "answer": "ATTENDING"})
     small, one = await _count(lead_7a, count_statements, MEETINGS)
     for i in range(4):
-        meeting = await _meeting(lead_7a, ["7A"], f"7A more {i}")
+        meeting = await _meeting(lead_7a, s.kit, ["7A"], f"7A more {i}")
         await parent_7a.data(RESPOND, input={"meetingId": meeting["id"], "answer": "NOT_ATTENDING"})
     large, many = await _count(lead_7a, count_statements, MEETINGS)
     assert len(one["viewer"]["meetings"]) < len(many["viewer"]["meetings"])
@@ -235,9 +275,10 @@ async def test_meeting_statements(http: httpx.AsyncClient, count_statements: Sta
     assert len(large) == len(small), _explain(small, large)
 
 
-async def test_two_answers_at_once_keep_one(http: httpx.AsyncClient, parent: Client) -> None:
-    lead = await homeroom(http, "5A")
-    meeting = await _meeting(lead, ["5A"], "Double tap")
+async def test_two_answers_at_once_keep_one(factory: Factory) -> None:
+    s = await _school(factory)
+    parent, lead = factory.client(s.parent), factory.client(s.leads["5A"])
+    meeting = await _meeting(lead, s.kit, ["5A"], "Double tap")
     answers = await asyncio.gather(
         parent.data(RESPOND, input={"meetingId": meeting["id"], "answer": "ATTENDING"}),
         parent.data(RESPOND, input={"meetingId": meeting["id"], "answer": "NOT_ATTENDING"}),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import models
 from resolvers import events, metrics
-from resolvers.clock import now_utc
+from resolvers.clock import now_utc, today_utc
 from resolvers.ids import to_global_id
 from resolvers.settings import ConfigurationError, Settings
 from schema.tracing import tracing_extensions
-from tests.conftest import Client, client_for
-from tests.helpers import demo_student, gid, open_socket, past_lesson
+from tests.client import Client
+from tests.conftest import client_for
+from tests.factories import Factory, school_days_before
+from tests.helpers import gid, open_socket
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "deploy" / "grafana" / "ediary.json"
 
@@ -49,10 +52,43 @@ def value(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-async def test_query_is_counted_and_timed_by_operation_name(http: httpx.AsyncClient, parent: Client) -> None:
+@dataclass
+class Classroom:
+    teacher: Client  # teaches mathematics in 5A
+    parent: Client  # of the child
+    child: models.Student  # in 5A
+    lesson: models.Lesson  # 5A mathematics, the last school day before today
+
+
+async def _classroom(factory: Factory) -> Classroom:
+    kit = await factory.school()
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", guardians=[parent])
+    (day,) = school_days_before(today_utc(), 1)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day)
+    return Classroom(factory.client(teacher), factory.client(parent), child, lesson)
+
+
+async def _wait_for_sockets(http: httpx.AsyncClient, count: float) -> None:
+    """Until the server counts ``count`` open sockets again (a closed socket is counted out
+    after the close reaches it), so that no socket of this test is counted by the next."""
+    for _ in range(50):
+        if value(await scrape(http), "ediary_websockets_open") == count:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _someone(factory: Factory) -> Client:
+    """Some logged-in user."""
+    return factory.client(await factory.user("viewer"))
+
+
+async def test_query_is_counted_and_timed_by_operation_name(http: httpx.AsyncClient, factory: Factory) -> None:
+    viewer = await _someone(factory)
     before = await scrape(http)
-    await parent.data(VIEWER)
-    await parent.data(VIEWER)
+    await viewer.data(VIEWER)
+    await viewer.data(VIEWER)
     after = await scrape(http)
     labels = {"operation": "MetricsViewer", "type": "query"}
     total = "ediary_graphql_requests_total"
@@ -63,12 +99,13 @@ async def test_query_is_counted_and_timed_by_operation_name(http: httpx.AsyncCli
     assert value(after, "ediary_graphql_request_seconds_bucket", le="+Inf", **labels) >= 2
 
 
-async def test_unnamed_and_invalid_operations_are_grouped(http: httpx.AsyncClient, parent: Client) -> None:
+async def test_unnamed_and_invalid_operations_are_grouped(http: httpx.AsyncClient, factory: Factory) -> None:
+    viewer = await _someone(factory)
     before = await scrape(http)
-    await parent.data("{ viewer { user { id } } }")
-    body = await parent.post("query NeverSeenBeforeBroken { viewer { noSuchField } }")
+    await viewer.data("{ viewer { user { id } } }")
+    body = await viewer.post("query NeverSeenBeforeBroken { viewer { noSuchField } }")
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    body = await parent.post("query { viewer {")
+    body = await viewer.post("query { viewer {")
     assert body["errors"]
     after = await scrape(http)
     total = "ediary_graphql_requests_total"
@@ -84,22 +121,24 @@ async def test_unnamed_and_invalid_operations_are_grouped(http: httpx.AsyncClien
     assert value(after, code, code="BAD_USER_INPUT") - value(before, code, code="BAD_USER_INPUT") == 2
 
 
-async def test_operation_names_are_capped(http: httpx.AsyncClient, parent: Client, monkeypatch: Any) -> None:
+async def test_operation_names_are_capped(http: httpx.AsyncClient, factory: Factory, monkeypatch: Any) -> None:
+    viewer = await _someone(factory)
     monkeypatch.setattr(metrics, "MAX_OPERATIONS", len(metrics._operations))
-    await parent.data("query MetricsOneNameTooMany { viewer { user { id } } }")
+    await viewer.data("query MetricsOneNameTooMany { viewer { user { id } } }")
     after = await scrape(http)
     assert not any(("operation", "MetricsOneNameTooMany") in labels for _, labels in after)
     assert value(after, "ediary_graphql_requests_total", operation="other", type="query", outcome="ok") >= 1
 
 
-async def test_errors_are_counted_by_code(http: httpx.AsyncClient, anonymous: Client, teacher: Client) -> None:
+async def test_errors_are_counted_by_code(http: httpx.AsyncClient, anonymous: Client, factory: Factory) -> None:
+    room = await _classroom(factory)
     before = await scrape(http)
     body = await anonymous.post(VIEWER)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # A result-union refusal is counted by its code even when the client selects no `code`.
-    lesson = await past_lesson("5A", "Mathematics")
-    refused = await teacher.data(
-        GRADE, input={"studentId": to_global_id("Student", 9_999_999), "lessonId": gid(lesson, "Lesson"), "value": "5"}
+    refused = await room.teacher.data(
+        GRADE,
+        input={"studentId": to_global_id("Student", 9_999_999), "lessonId": gid(room.lesson, "Lesson"), "value": "5"},
     )
     assert refused["gradeCreate"]["__typename"] == "NotFoundError"
     after = await scrape(http)
@@ -114,10 +153,11 @@ async def test_errors_are_counted_by_code(http: httpx.AsyncClient, anonymous: Cl
 
 
 async def test_subscription_over_websocket_moves_socket_subscription_and_event_metrics(
-    http: httpx.AsyncClient, server_url: str, parent: Client, teacher: Client
+    http: httpx.AsyncClient, server_url: str, factory: Factory
 ) -> None:
+    room = await _classroom(factory)
     before = await scrape(http)
-    socket = await open_socket(server_url, parent.token)
+    socket = await open_socket(server_url, room.parent.token)
     await socket.start(EVENTS)
     await asyncio.sleep(0.2)
     during = await scrape(http)
@@ -125,10 +165,8 @@ async def test_subscription_over_websocket_moves_socket_subscription_and_event_m
     active = "ediary_subscriptions_active"
     assert value(during, active, field="diaryEvents") - value(before, active, field="diaryEvents") == 1
 
-    child = await demo_student("student")
-    lesson = await past_lesson("5A", "Mathematics")
-    variables = {"studentId": gid(child, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "4"}
-    result = await teacher.data(GRADE, input={**variables, "comment": "metrics"})
+    variables = {"studentId": gid(room.child, "Student"), "lessonId": gid(room.lesson, "Lesson"), "value": "4"}
+    result = await room.teacher.data(GRADE, input={**variables, "comment": "metrics"})
     assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess"
     message = await socket.next()
     assert message["type"] == "next", message
@@ -154,7 +192,9 @@ async def test_subscription_over_websocket_moves_socket_subscription_and_event_m
     assert value(after, total, **subscription) - value(before, total, **subscription) == 1
 
 
-async def test_refused_subscription_counts_its_error_code(http: httpx.AsyncClient, server_url: str, teacher: Client):
+async def test_refused_subscription_counts_its_error_code(http: httpx.AsyncClient, server_url: str, factory: Factory):
+    kit = await factory.school()
+    teacher = factory.client(await factory.teacher(kit, [("5A", "Mathematics")]))
     before = await scrape(http)
     socket = await open_socket(server_url, teacher.token)
     await socket.start('subscription { classEvents(classId: "nope") { cursor } }')
@@ -164,10 +204,11 @@ async def test_refused_subscription_counts_its_error_code(http: httpx.AsyncClien
     after = await scrape(http)
     errors = "ediary_graphql_errors_total"
     assert value(after, errors, code="BAD_USER_INPUT") - value(before, errors, code="BAD_USER_INPUT") == 1
+    await _wait_for_sockets(http, value(before, "ediary_websockets_open"))
 
 
-async def test_outbox_lag_and_pending_are_sampled(http: httpx.AsyncClient, app: Any) -> None:
-    child = await demo_student("student")
+async def test_outbox_lag_and_pending_are_sampled(http: httpx.AsyncClient, app: Any, factory: Factory) -> None:
+    child = await factory.student(await factory.school(), "5A")
     stuck = await models.OutboxEvent.create(kind="GRADE_ADDED", student_id=child.id)
     await models.OutboxEvent.filter(id=stuck.id).update(occurred_at=now_utc() - timedelta(seconds=90))
     try:
@@ -231,9 +272,25 @@ def _dashboard_metrics() -> set[str]:
     return {m for expr in exprs for m in re.findall(r"\b((?:ediary|process)_[a-z_]+)\b", expr)}
 
 
-async def test_every_metric_the_dashboard_queries_exists(http: httpx.AsyncClient, parent: Client) -> None:
-    await parent.data(VIEWER)  # so that labelled series exist
-    exposed = {name for name, _ in await scrape(http)}
+async def test_every_metric_the_dashboard_queries_exists(
+    http: httpx.AsyncClient, server_url: str, anonymous: Client, factory: Factory
+) -> None:
+    # So that labelled series exist whatever ran before: a request, an error, a subscription.
+    room = await _classroom(factory)
+    await room.parent.data(VIEWER)
+    assert (await anonymous.post(VIEWER))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    sockets = value(await scrape(http), "ediary_websockets_open")
+    socket = await open_socket(server_url, room.parent.token)
+    try:
+        await socket.start(EVENTS)
+        for _ in range(50):
+            exposed = {name for name, _ in await scrape(http)}
+            if "ediary_subscriptions_active" in exposed:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await socket.ws.close()
+        await _wait_for_sockets(http, sockets)
     missing = sorted(_dashboard_metrics() - exposed)
     assert not missing, f"the dashboard queries metrics /metrics does not expose: {missing}"
 

@@ -36,6 +36,8 @@ from tests.no_leaks.reads import PROBES, probe_reads
 from tests.no_leaks.world import Spec, specs
 from tests.no_leaks.writes import probe_allowed_writes, probe_writes
 
+pytestmark = pytest.mark.slow
+
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "no_leaks.json"
 
 

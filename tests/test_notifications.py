@@ -1,15 +1,16 @@
 """Notifications: fed by diary events (the notifier), announcements and meetings; read through
 the policy; preferences and quiet hours; e-mail against a real SMTP server and SMS through the
-recording gateway, with retries; live over `notificationEvents`."""
+recording gateway, with retries; live over `notificationEvents`. Each test builds its own school
+from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -18,10 +19,13 @@ import models
 from pubsub import events
 from resolvers import delivery, notifications
 from resolvers.channels import RecordingSmsGateway, SmtpConfig, SmtpMailer
+from resolvers.clock import now_utc, today_utc
 from resolvers.ids import from_global_id, to_global_id
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import demo_student, free_port, gid, open_socket, past_lesson, school_class
-from tests.notifying import INBOX, homeroom, inbox, run_notifier, user_id
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import free_port, gid, open_socket
+from tests.notifying import INBOX, inbox, run_notifier
 from tests.test_statements import _count, _explain
 
 GRADE = """
@@ -60,8 +64,45 @@ subscription S($after: String) { notificationEvents(after: $after) {
 """
 
 
-async def _grade(teacher: Client, child: models.Student, comment: str) -> None:
-    lesson = await past_lesson("5A", "Mathematics")
+@dataclass
+class School:
+    kit: SchoolKit
+    admin: models.User
+    teacher: models.User  # mathematics in 5A and 6B
+    parent: models.User  # of child (5A) and sibling (6B)
+    child: models.Student  # 5A, with a login of their own
+    sibling: models.Student  # 6B
+    other_parent: models.User  # of classmate, in 5A only
+    classmate: models.Student  # 5A
+    lessons: list[models.Lesson]  # 5A Mathematics on the last three school days, oldest first
+
+
+async def _school(factory: Factory) -> School:
+    """A school with 5A and 6B: a parent with a child in each, another family in 5A, and the
+    Mathematics teacher's lessons of 5A on the three school days before today."""
+    kit = await factory.school(classes=("5A", "6B"))
+    assert kit.admin is not None
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    sibling = await factory.student(kit, "6B", "boris", guardians=[parent], login=False)
+    other_parent = await factory.parent("other")
+    classmate = await factory.student(kit, "5A", "vera", guardians=[other_parent], login=False)
+    lessons = await factory.lessons(kit, "5A", "Mathematics", teacher, school_days_before(today_utc(), 3))
+    return School(kit, kit.admin, teacher, parent, child, sibling, other_parent, classmate, lessons)
+
+
+async def _own_user(child: models.Student) -> models.User:
+    return await models.User.get(id=child.user_id)
+
+
+async def _drain(app: Any) -> None:
+    """Every diary event written before now is notified (rounds of at most a batch each)."""
+    while await run_notifier(app):
+        pass
+
+
+async def _grade(teacher: Client, lesson: models.Lesson, child: models.Student, comment: str) -> None:
     result = await teacher.data(
         GRADE,
         input={"studentId": gid(child, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "4", "comment": comment},
@@ -69,11 +110,12 @@ async def _grade(teacher: Client, child: models.Student, comment: str) -> None:
     assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess", result
 
 
-async def _announce(client: Client, title: str, audience: str = "EVERYONE", class_name: str | None = None) -> str:
-    school = await models.School.get(name="School No. 1")
-    fields = {"schoolId": gid(school, "School"), "title": title, "body": f"{title}: details", "audience": audience}
+async def _announce(
+    client: Client, kit: SchoolKit, title: str, audience: str = "EVERYONE", class_name: str | None = None
+) -> str:
+    fields = {"schoolId": gid(kit.school, "School"), "title": title, "body": f"{title}: details", "audience": audience}
     if class_name:
-        fields["classId"] = gid(await school_class("School No. 1", class_name), "SchoolClass")
+        fields["classId"] = gid(kit.classes[class_name], "SchoolClass")
     result = (await client.data(ANNOUNCE, input=fields))["announcementCreate"]
     assert result["__typename"] == "AnnouncementSuccess", result
     return str(result["announcement"]["id"])
@@ -83,14 +125,26 @@ async def _unread(client: Client) -> int:
     return int((await client.data(INBOX, first=0))["viewer"]["unreadNotificationCount"])
 
 
-async def test_a_grade_notifies_the_family_exactly_once(
-    app: Any, teacher: Client, parent: Client, other_parent: Client, student: Client
-) -> None:
-    await run_notifier(app)  # everything before this test is notified
-    child = await demo_student("student")
+async def _drop_pending(user: models.User) -> None:
+    """The user's e-mail / SMS still waiting to be sent: gone, so no later round sends them."""
+    await models.NotificationDelivery.filter(
+        notification__user_id=user.id, status=models.DeliveryStatus.PENDING
+    ).delete()
+
+
+async def test_a_grade_notifies_the_family_exactly_once(app: Any, factory: Factory) -> None:
+    world = await _school(factory)
+    teacher, parent, other_parent = (
+        factory.client(world.teacher),
+        factory.client(world.parent),
+        factory.client(world.other_parent),
+    )
+    student = factory.client(await _own_user(world.child))
+    await _drain(app)  # everything before this test is notified
+    child = world.child
     before = await models.Notification.all().count()
     theirs = await inbox(other_parent, first=1)
-    await _grade(teacher, child, "Notified once")
+    await _grade(teacher, world.lessons[-1], child, "Notified once")
     assert await run_notifier(app) >= 1
     for client in (parent, student):
         latest = (await inbox(client, first=1))[0]
@@ -102,7 +156,7 @@ async def test_a_grade_notifies_the_family_exactly_once(
         assert latest["grade"] == {"value": "4", "subject": {"name": "Mathematics"}}
     assert await inbox(other_parent, first=1) == theirs
     # The e-mail / SMS text is rendered as the recipient sees it, from the source.
-    row = await models.Notification.filter(user__login="parent", kind="GRADE_ADDED").order_by("-id").first()
+    row = await models.Notification.filter(user_id=world.parent.id, kind="GRADE_ADDED").order_by("-id").first()
     assert row is not None
     assert await delivery.render(row) == delivery.Message(f"New grade ({child.full_name})", "4 in Mathematics")
     after = await models.Notification.all().count()
@@ -120,19 +174,19 @@ async def notifications_for(student_id: int) -> list[int]:
     return [r["guardian_id"] for r in links] + [r["user_id"] for r in own]
 
 
-async def test_absence_is_news_presence_is_not(app: Any, teacher: Client, parent: Client, other_parent: Client) -> None:
-    await run_notifier(app)
-    lesson = await past_lesson("5A", "Mathematics", offset=2)
-    absent = await demo_student("student")
-    present = await models.Student.filter(guardianships__guardian__login="parent2").first()
-    assert present is not None
-    marker = await models.User.get(login="teacher")
+async def test_absence_is_news_presence_is_not(app: Any, factory: Factory) -> None:
+    world = await _school(factory)
+    parent, other_parent = factory.client(world.parent), factory.client(world.other_parent)
+    await _drain(app)
+    lesson = world.lessons[-3]
+    absent, present = world.child, world.classmate
     for child, status in (
         (absent, models.AttendanceStatus.ABSENT_UNEXCUSED),
         (present, models.AttendanceStatus.PRESENT),
     ):
-        await models.Attendance.filter(student_id=child.id, lesson_id=lesson.id).delete()
-        await models.Attendance.create(student=child, lesson=lesson, date=lesson.date, status=status, marked_by=marker)
+        await models.Attendance.create(
+            student=child, lesson=lesson, date=lesson.date, status=status, marked_by=world.teacher
+        )
         await models.OutboxEvent.create(
             kind=events.ATTENDANCE_MARKED, student=child, lesson=lesson, school_class_id=lesson.school_class_id
         )
@@ -148,32 +202,34 @@ async def test_absence_is_news_presence_is_not(app: Any, teacher: Client, parent
     assert await _unread(other_parent) == theirs_before
 
 
-async def test_a_revoked_guardian_no_longer_sees_the_childs_notifications(
-    app: Any, teacher: Client, other_parent: Client
-) -> None:
+async def test_a_revoked_guardian_no_longer_sees_the_childs_notifications(app: Any, factory: Factory) -> None:
+    world = await _school(factory)
+    teacher, other_parent = factory.client(world.teacher), factory.client(world.other_parent)
+    await _drain(app)
+    child = world.child
+    link = await models.Guardianship.create(guardian=world.other_parent, student=child)
+    await _grade(teacher, world.lessons[-1], child, "Seen while a guardian")
     await run_notifier(app)
-    child = await demo_student("student")
-    guardian = await models.User.get(login="parent2")
-    link = await models.Guardianship.create(guardian=guardian, student=child)
-    try:
-        await _grade(teacher, child, "Seen while a guardian")
-        await run_notifier(app)
-        latest = (await inbox(other_parent, first=1))[0]
-        assert latest["student"]["fullName"] == child.full_name
-        unread = await _unread(other_parent)
-        link.revoked_at = datetime.now(UTC)
-        await link.save()
-        assert latest["id"] not in [n["id"] for n in await inbox(other_parent, first=50)]
-        assert await _unread(other_parent) == unread - 1
-        node = await other_parent.data("query N($id: ID!) { node(id: $id) { id } }", id=latest["id"])
-        assert node["node"] is None
-    finally:
-        await link.delete()
+    latest = (await inbox(other_parent, first=1))[0]
+    assert latest["student"]["fullName"] == child.full_name
+    unread = await _unread(other_parent)
+    link.revoked_at = now_utc()
+    await link.save()
+    assert latest["id"] not in [n["id"] for n in await inbox(other_parent, first=50)]
+    assert await _unread(other_parent) == unread - 1
+    node = await other_parent.data("query N($id: ID!) { node(id: $id) { id } }", id=latest["id"])
+    assert node["node"] is None
 
 
-async def test_mark_read(http: httpx.AsyncClient, admin: Client, parent: Client, other_parent: Client) -> None:
-    await _announce(admin, "Read me 1")
-    await _announce(admin, "Read me 2")
+async def test_mark_read(factory: Factory) -> None:
+    world = await _school(factory)
+    admin, parent, other_parent = (
+        factory.client(world.admin),
+        factory.client(world.parent),
+        factory.client(world.other_parent),
+    )
+    await _announce(admin, world.kit, "Read me 1")
+    await _announce(admin, world.kit, "Read me 2")
     mine = await inbox(parent, first=2)
     theirs = (await inbox(other_parent, first=1))[0]
     unread = await _unread(parent)
@@ -194,7 +250,11 @@ async def test_mark_read(http: httpx.AsyncClient, admin: Client, parent: Client,
     assert (await inbox(other_parent, first=1))[0]["readAt"] is None
 
 
-async def test_preferences(http: httpx.AsyncClient, admin: Client, student: Client) -> None:
+async def test_preferences(factory: Factory) -> None:
+    world = await _school(factory)
+    admin = factory.client(world.admin)
+    me = await _own_user(world.child)
+    student = factory.client(me)
     refused = (
         await student.data(
             PREFS,
@@ -211,7 +271,7 @@ async def test_preferences(http: httpx.AsyncClient, admin: Client, student: Clie
         "QUIET_HOURS_INCOMPLETE",
         "UNKNOWN_TIMEZONE",
     ]
-    assert not await models.NotificationSettings.filter(user__login="student").exists()
+    assert not await models.NotificationSettings.filter(user_id=me.id).exists()
     saved = (
         await student.data(
             PREFS,
@@ -232,25 +292,23 @@ async def test_preferences(http: httpx.AsyncClient, admin: Client, student: Clie
         "Europe/Moscow",
         "+79161234567",
     )
-    me = await models.User.get(login="student")
-    me.email = "student@example.org"
-    await me.save()
+    await _set_email(me, f"{factory.tag}-student@example.org")
     try:
-        announcement = await _announce(admin, "E-mail only", audience="STUDENTS")
+        announcement = await _announce(admin, world.kit, "E-mail only", audience="STUDENTS")
         pk = from_global_id(announcement)
         assert pk is not None
         row = await models.Notification.get(announcement_id=pk[1], user_id=me.id)
         assert row.in_app is False  # by e-mail only: not in the inbox
-        assert announcement not in [(n["announcement"] or {}).get("title") for n in await inbox(student, first=5)]
+        titles = [(n["announcement"] or {}).get("title") for n in await inbox(student, first=5)]
+        assert announcement not in titles
+        assert "E-mail only" not in titles
         sent = await models.NotificationDelivery.get(notification_id=row.id)
         assert sent.channel == models.Channel.EMAIL
         local = sent.next_attempt_at.astimezone(ZoneInfo("Europe/Moscow"))
         quiet = local.time() >= time(22) or local.time() < time(7, 30)
         assert not quiet
     finally:
-        me.email = None
-        await me.save()
-        await models.NotificationSettings.filter(user_id=me.id).delete()
+        await _drop_pending(me)
 
 
 def test_quiet_hours_delay_not_drop() -> None:
@@ -299,32 +357,37 @@ def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, aut
     return AuthResult(success=ok)
 
 
-async def _set_email(login: str, address: str | None) -> models.User:
-    user = await models.User.get(login=login)
+async def _set_email(user: models.User, address: str | None) -> models.User:
     user.email = address
-    await user.save()
+    await user.save(update_fields=["email"])
     return user
 
 
+PHONE = "+79160000001"
+
+
 async def _want(client: Client, category: str, **channels: bool) -> None:
-    result = await client.data(PREFS, input={"channels": [{"category": category, **channels}], "phone": "+79160000001"})
+    result = await client.data(PREFS, input={"channels": [{"category": category, **channels}], "phone": PHONE})
     assert result["notificationPreferencesSet"]["__typename"] == "NotificationPreferencesSetSuccess"
 
 
-async def test_email_through_a_real_smtp_server(admin: Client, parent: Client) -> None:
+async def test_email_through_a_real_smtp_server(factory: Factory) -> None:
+    world = await _school(factory)
+    admin, parent = factory.client(world.admin), factory.client(world.parent)
+    address = f"{factory.tag}-parent@example.org"
     handler = Inbox()
     port = free_port()
     server = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticator, auth_require_tls=False)
     server.start()
-    me = await _set_email("parent", "parent@example.org")
+    me = await _set_email(world.parent, address)
     try:
         await _want(parent, "ANNOUNCEMENTS", email=True)
-        await _announce(admin, "Sent by e-mail")
+        await _announce(admin, world.kit, "Sent by e-mail")
         mailer = SmtpMailer(
             SmtpConfig.parse(f"smtp://ediary:s3cret@127.0.0.1:{port}"), "ediary <noreply@school.example>"
         )
         assert await delivery.deliver_due(mailer, RecordingSmsGateway()) >= 1
-        mine = [m for m in handler.messages if m[0] == ["parent@example.org"]]
+        mine = [m for m in handler.messages if m[0] == [address]]
         assert len(mine) == 1
         assert "Subject: Announcement: Sent by e-mail" in mine[0][1]
         assert "Sent by e-mail: details" in mine[0][1]
@@ -333,37 +396,37 @@ async def test_email_through_a_real_smtp_server(admin: Client, parent: Client) -
         assert (row.status, row.attempts, row.sent_at is not None) == (models.DeliveryStatus.SENT, 1, True)
         assert await delivery.deliver_due(mailer, RecordingSmsGateway()) == 0  # sent once
         # Wrong credentials: the server refuses, the delivery waits for a retry.
-        await _announce(admin, "Refused login")
+        await _announce(admin, world.kit, "Refused login")
         wrong = SmtpMailer(SmtpConfig.parse(f"smtp://ediary:wrong@127.0.0.1:{port}"), "noreply@school.example")
         await delivery.deliver_due(wrong, RecordingSmsGateway())
         retry = await models.NotificationDelivery.filter(notification__user_id=me.id).order_by("-id").first()
         assert retry is not None
         assert (retry.status, retry.attempts) == (models.DeliveryStatus.PENDING, 1)
         assert "SMTP" in (retry.last_error or "")
-        assert retry.next_attempt_at > datetime.now(UTC) + timedelta(seconds=20)
+        assert retry.next_attempt_at > now_utc() + timedelta(seconds=20)
     finally:
         server.stop()
-        await _set_email("parent", None)
-        await models.NotificationSettings.filter(user_id=me.id).delete()
-        await models.NotificationDelivery.filter(status=models.DeliveryStatus.PENDING).delete()
+        await _drop_pending(me)
 
 
-async def test_failed_deliveries_are_retried_then_shown_to_the_admins(
-    http: httpx.AsyncClient, admin: Client, parent: Client
-) -> None:
-    me = await _set_email("parent", "parent@example.org")
-    school = await models.School.get(name="School No. 1")
+async def test_failed_deliveries_are_retried_then_shown_to_the_admins(factory: Factory) -> None:
+    world = await _school(factory)
+    admin, parent = factory.client(world.admin), factory.client(world.parent)
+    me = await _set_email(world.parent, f"{factory.tag}-parent@example.org")
+    school = world.kit.school
+    other_kit = await factory.school("Other school")
+    assert other_kit.admin is not None
     try:
         await _want(parent, "ANNOUNCEMENTS", email=True)
-        await _announce(admin, "Nobody listens")
+        await _announce(admin, world.kit, "Nobody listens")
         down = SmtpMailer(SmtpConfig.parse(f"smtp://127.0.0.1:{free_port()}"), "noreply@school.example")
         row = await models.NotificationDelivery.filter(notification__user_id=me.id).order_by("-id").first()
         assert row is not None
         waits = []
         for _ in range(delivery.MAX_ATTEMPTS):
-            await delivery.deliver_due(down, RecordingSmsGateway(), now=datetime.now(UTC) + timedelta(days=1))
+            await delivery.deliver_due(down, RecordingSmsGateway(), now=now_utc() + timedelta(days=1))
             await row.refresh_from_db()
-            waits.append(row.next_attempt_at - datetime.now(UTC))
+            waits.append(row.next_attempt_at - now_utc())
         assert (row.status, row.attempts) == (models.DeliveryStatus.FAILED, delivery.MAX_ATTEMPTS)
         assert waits[1] > waits[0] * 1.5  # backoff grows
         assert row.last_error
@@ -377,7 +440,7 @@ async def test_failed_deliveries_are_retried_then_shown_to_the_admins(
             "attempts": 5,
             "lastError": row.last_error,
         } in listed
-        other_admin = await login_as(http, "admin2")
+        other_admin = factory.client(other_kit.admin)  # the admin of another school
         for client in (other_admin, parent):
             assert (await client.data(DELIVERIES, schoolId=gid(school, "School")))["notificationDeliveries"][
                 "edges"
@@ -390,44 +453,53 @@ async def test_failed_deliveries_are_retried_then_shown_to_the_admins(
         assert twice == {"__typename": "ValidationError", "code": "ALREADY_PENDING"}
         assert await models.AuditEntry.filter(action="notification_delivery.retry", object_id=row.id).exists()
     finally:
-        await _set_email("parent", None)
-        await models.NotificationSettings.filter(user_id=me.id).delete()
-        await models.NotificationDelivery.filter(status=models.DeliveryStatus.PENDING).delete()
+        await _drop_pending(me)
 
 
-async def test_sms_through_the_recording_gateway(http: httpx.AsyncClient, parent: Client) -> None:
-    me = await models.User.get(login="parent")
+async def test_sms_through_the_recording_gateway(factory: Factory) -> None:
+    world = await _school(factory)
+    parent = factory.client(world.parent)
+    lead = factory.client(await factory.homeroom(world.kit, "5A"))
+    me = world.parent
+    title = f"SMS meeting {factory.tag}"
     try:
         await _want(parent, "MEETINGS", sms=True, inApp=True)
-        lead = await homeroom(http, "5A")
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+        start = now_utc().replace(microsecond=0) + timedelta(days=3)
         fields = {
-            "title": "SMS meeting",
+            "title": title,
             "place": "Room 5",
             "startsAt": start.isoformat(),
             "endsAt": (start + timedelta(hours=1)).isoformat(),
-            "classIds": [gid(await school_class("School No. 1", "5A"), "SchoolClass")],
+            "classIds": [gid(world.kit.classes["5A"], "SchoolClass")],
         }
         assert (await lead.data(MEETING, input=fields))["meetingCreate"]["__typename"] == "MeetingSuccess"
         gateway = RecordingSmsGateway()
         await delivery.deliver_due(SmtpMailer(SmtpConfig.parse("smtp://127.0.0.1:1"), "x@y"), gateway)
-        assert [(s.phone, s.text.split(":")[0]) for s in gateway.sent] == [("+79160000001", "Meeting scheduled")]
-        assert "Room 5" in gateway.sent[0].text
+        # Of this meeting's invitees (both 5A families), only the one who asked for SMS gets one.
+        about = [s for s in gateway.sent if title in s.text]
+        assert [(s.phone, s.text.split(":")[0]) for s in about] == [(PHONE, "Meeting scheduled")]
+        assert "Room 5" in about[0].text
     finally:
-        await models.NotificationSettings.filter(user_id=me.id).delete()
+        await _drop_pending(me)
 
 
-async def test_live_notification_events(server_url: str, admin: Client, parent: Client, other_parent: Client) -> None:
+async def test_live_notification_events(server_url: str, factory: Factory) -> None:
+    world = await _school(factory)
+    admin, parent, other_parent = (
+        factory.client(world.admin),
+        factory.client(world.parent),
+        factory.client(world.other_parent),
+    )
     mine = await open_socket(server_url, parent.token)
     theirs = await open_socket(server_url, other_parent.token)
     await mine.start(LIVE)
     await theirs.start(LIVE)
     await asyncio.sleep(0.2)
-    await _announce(admin, "Live for 6B parents", audience="PARENTS", class_name="6B")
+    await _announce(admin, world.kit, "Live for 6B parents", audience="PARENTS", class_name="6B")
     first = (await mine.next())["payload"]["data"]["notificationEvents"]
     assert first["notification"] == {"kind": "ANNOUNCEMENT_PUBLISHED", "announcement": {"title": "Live for 6B parents"}}
-    await theirs.nothing()  # parent2's child is in 5A
-    await _announce(admin, "Second for 6B parents", audience="PARENTS", class_name="6B")
+    await theirs.nothing()  # the other parent's child is in 5A
+    await _announce(admin, world.kit, "Second for 6B parents", audience="PARENTS", class_name="6B")
     second = (await mine.next())["payload"]["data"]["notificationEvents"]
     assert second["notification"]["announcement"] == {"title": "Second for 6B parents"}
     for socket in (mine, theirs):
@@ -446,24 +518,15 @@ async def test_live_notification_events(server_url: str, admin: Client, parent: 
     await bad.ws.close()
 
 
-async def _user(login: str) -> models.User:
-    template = await models.User.get(login="parent2")
-    return await models.User.create(login=login, full_name=f"Test {login}", password_hash=template.password_hash)
-
-
-async def test_inbox_statements(http: httpx.AsyncClient, count_statements: StatementCounter) -> None:
+async def test_inbox_statements(factory: Factory, count_statements: StatementCounter) -> None:
     """An inbox with one notification of each kind costs what one with three of each costs."""
-    child = await demo_student("student")
-    klass = await school_class("School No. 1", "5A")
-    school = await models.School.get(name="School No. 1")
-    lesson = await past_lesson("5A", "Mathematics")
-    grade = await models.Grade.filter(student_id=child.id, deleted_at__isnull=True).first()
-    remark = await models.Remark.filter(student_id=child.id).first()
-    homework = await models.Homework.filter(lesson__school_class_id=klass.id, deleted_at__isnull=True).first()
-    assert grade is not None
-    assert remark is not None
-    assert homework is not None
-    author = await models.User.get(login="admin")
+    world = await _school(factory)
+    kit, child, lesson, author = world.kit, world.child, world.lessons[-1], world.admin
+    klass, school = kit.classes["5A"], kit.school
+    grade = await factory.grade(child, lesson, "5")
+    remark = await factory.remark(child, world.teacher, "Talks in class", lesson=lesson)
+    homework = await factory.homework(lesson, "Exercise 7")
+    await factory.mark(child, lesson, models.AttendanceStatus.ABSENT_UNEXCUSED)
     sources: list[list[dict[str, Any]]] = []
     for i in range(3):
         announcement = await models.Announcement.create(
@@ -509,9 +572,9 @@ async def test_inbox_statements(http: httpx.AsyncClient, count_statements: State
             ]
         )
     clients = []
-    for login, rounds in (("count-one", 1), ("count-three", 3)):
-        user = await _user(login)
-        await models.Guardianship.create(guardian=user, student=child)
+    for name, rounds in (("count-one", 1), ("count-three", 3)):
+        user = await factory.parent(name)
+        await factory.guardianship(kit, user, child)
         for batch in sources[:rounds]:
             for source in batch:
                 event = None
@@ -529,7 +592,7 @@ async def test_inbox_statements(http: httpx.AsyncClient, count_statements: State
                     announcement_id=source.get("announcement_id"),
                     meeting_id=source.get("meeting_id"),
                 )
-        clients.append(await login_as(http, login))
+        clients.append(factory.client(user))
     small, one = await _count(clients[0], count_statements, INBOX, first=50)
     large, three = await _count(clients[1], count_statements, INBOX, first=50)
     assert len(one["viewer"]["notifications"]["edges"]) == 6
@@ -541,13 +604,14 @@ async def test_inbox_statements(http: httpx.AsyncClient, count_statements: State
     assert len(large) == len(small), _explain(small, large)
 
 
-async def test_concurrent_notifier_rounds_notify_each_event_once(app: Any, teacher: Client) -> None:
+async def test_concurrent_notifier_rounds_notify_each_event_once(app: Any, factory: Factory) -> None:
     """Two processes' notifiers run at once: the cursor row is locked, so the second waits and
     finds nothing left (and the unique (user, event) pair would refuse a duplicate anyway)."""
-    await run_notifier(app)
-    child = await demo_student("student")
+    world = await _school(factory)
+    teacher, child = factory.client(world.teacher), world.child
+    await _drain(app)
     for i in range(3):
-        await _grade(teacher, child, f"Concurrent {i}")
+        await _grade(teacher, world.lessons[-1], child, f"Concurrent {i}")
     counts = await asyncio.gather(run_notifier(app), run_notifier(app))
     assert sorted(counts)[0] == 0
     assert sorted(counts)[1] >= 3
@@ -558,10 +622,11 @@ async def test_concurrent_notifier_rounds_notify_each_event_once(app: Any, teach
     assert rows == 3 * len(followers)
 
 
-async def test_an_event_notifies_a_user_once_even_if_written_twice(app: Any) -> None:
-    child = await demo_student("student")
+async def test_an_event_notifies_a_user_once_even_if_written_twice(app: Any, factory: Factory) -> None:
+    world = await _school(factory)
+    child = world.child
     event = await models.OutboxEvent.create(kind=events.TERM_GRADE_SET, student=child)
-    uid = await user_id("parent")
+    uid = world.parent.id
     draft = notifications.Draft(
         user_id=uid,
         kind=events.TERM_GRADE_SET,
@@ -575,10 +640,12 @@ async def test_an_event_notifies_a_user_once_even_if_written_twice(app: Any) -> 
     assert await models.Notification.filter(outbox_event_id=event.id, user_id=uid).count() == 1
 
 
-async def test_nothing_is_sent_in_quiet_hours_it_waits(admin: Client, parent: Client) -> None:
+async def test_nothing_is_sent_in_quiet_hours_it_waits(factory: Factory) -> None:
     """Also a delivery already due (a retry, an admin's retry) waits when the quiet hours begin."""
-    me = await _set_email("parent", "parent@example.org")
-    now = datetime.now(UTC)
+    world = await _school(factory)
+    admin, parent = factory.client(world.admin), factory.client(world.parent)
+    me = await _set_email(world.parent, f"{factory.tag}-parent@example.org")
+    now = now_utc()
     start = (now - timedelta(hours=1)).replace(second=0, microsecond=0)
     end = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
     try:
@@ -592,7 +659,7 @@ async def test_nothing_is_sent_in_quiet_hours_it_waits(admin: Client, parent: Cl
             },
         )
         assert result["notificationPreferencesSet"]["__typename"] == "NotificationPreferencesSetSuccess"
-        await _announce(admin, "Wait for the morning")
+        await _announce(admin, world.kit, "Wait for the morning")
         row = await models.NotificationDelivery.filter(notification__user_id=me.id).order_by("-id").first()
         assert row is not None
         assert row.next_attempt_at == end  # delayed, not dropped
@@ -602,21 +669,19 @@ async def test_nothing_is_sent_in_quiet_hours_it_waits(admin: Client, parent: Cl
         await row.refresh_from_db()
         assert (row.status, row.attempts, row.next_attempt_at) == (models.DeliveryStatus.PENDING, 0, end)
     finally:
-        await _set_email("parent", None)
-        await models.NotificationSettings.filter(user_id=me.id).delete()
-        await models.NotificationDelivery.filter(status=models.DeliveryStatus.PENDING).delete()
+        await _drop_pending(me)
 
 
 LIVE_STUDENT = "subscription { notificationEvents { notification { kind student { fullName } } } }"
 
 
-async def test_a_revoked_guardian_stops_receiving_at_once(app: Any, server_url: str, other_parent: Client) -> None:
+async def test_a_revoked_guardian_stops_receiving_at_once(app: Any, server_url: str, factory: Factory) -> None:
     """Each notification is re-read through the policy when delivered: once the guardianship is
     revoked, what is still written for the guardian is not sent."""
-    child = await demo_student("student")
-    guardian = await models.User.get(login="parent2")
+    world = await _school(factory)
+    child, guardian = world.child, world.other_parent
     link = await models.Guardianship.create(guardian=guardian, student=child)
-    socket = await open_socket(server_url, other_parent.token)
+    socket = await open_socket(server_url, factory.client(guardian).token)
     try:
         await socket.start(LIVE_STUDENT)
         await asyncio.sleep(0.2)
@@ -636,10 +701,9 @@ async def test_a_revoked_guardian_stops_receiving_at_once(app: Any, server_url: 
         await note()
         got = (await socket.next())["payload"]["data"]["notificationEvents"]["notification"]
         assert got == {"kind": "TERM_GRADE_SET", "student": {"fullName": child.full_name}}
-        link.revoked_at = datetime.now(UTC)
+        link.revoked_at = now_utc()
         await link.save()
         await note()
         await socket.nothing()
     finally:
         await socket.ws.close()
-        await link.delete()

@@ -1,39 +1,25 @@
 """Running a school without a developer: schools (district admins), subjects, classes,
 students, enrolments, transfers and teaching assignments (the school's admins). Every write is
-scoped: another school's objects look exactly like ids that do not exist."""
+scoped: another school's objects look exactly like ids that do not exist. Each test builds its
+own district, schools and people from factories."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 import models
-from resolvers import auth
+from resolvers.clock import today_utc
 from resolvers.ids import from_global_id, to_global_id
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, gid, school_class
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit
+from tests.helpers import gid
 from tests.test_statements import _count, _explain
-
-_HASH: list[str] = []
-
-
-async def account(http: httpx.AsyncClient, login: str, *grants: dict[str, Any]) -> Client:
-    """A user with password `demo` and the given role grants, logged in."""
-    if not _HASH:
-        _HASH.append(auth.hash_password("demo"))
-    user, _ = await models.User.get_or_create(login=login, defaults={"password_hash": _HASH[0], "full_name": login})
-    for grant in grants:
-        await models.RoleGrant.get_or_create(user_id=user.id, **grant)
-    return await login_as(http, login)
-
-
-async def other_district_admin(http: httpx.AsyncClient) -> Client:
-    district, _ = await models.District.get_or_create(name="Other District")
-    return await account(http, "district.other", {"role": models.Role.DISTRICT_ADMIN, "district_id": district.id})
 
 
 def result(body: dict[str, Any], name: str) -> dict[str, Any]:
@@ -138,22 +124,49 @@ async def _audit(action: str, object_id: int) -> models.AuditEntry:
     return row
 
 
-async def _school1() -> models.School:
-    return await models.School.get(name="School No. 1")
+@dataclass
+class Org:
+    kit: SchoolKit  # the school under test
+    admin: Client  # its school admin
+    other: SchoolKit  # another school of the same district (classes 5A, 6A; mathematics)
+    other_admin: Client  # that school's admin
 
 
-async def _year(school: models.School) -> str:
-    year = await models.AcademicYear.filter(school_id=school.id).order_by("-start_date").first()
-    assert year is not None
-    return year.name
+async def _org(
+    factory: Factory,
+    classes: tuple[str, ...] = ("5A", "5B"),
+    subjects: tuple[str, ...] = ("Mathematics", "History"),
+) -> Org:
+    """A district of two schools, each with its admin."""
+    kit = await factory.school(classes=classes, subjects=subjects)
+    other = await factory.school("Other school", subjects=("Mathematics",), classes=("5A", "6A"))
+    assert kit.admin is not None
+    assert other.admin is not None
+    return Org(kit, factory.client(kit.admin), other, factory.client(other.admin))
+
+
+async def _other_district_admin(factory: Factory) -> Client:
+    """The admin of a district other than the factory's (which has no schools yet)."""
+    district = await models.District.create(name=f"Other district {factory.tag}")
+    user = await factory.user("outsider")
+    await models.RoleGrant.create(user=user, role=models.Role.DISTRICT_ADMIN, district=district)
+    return factory.client(user)
+
+
+def _school_days(start: date, end: date) -> list[date]:
+    """The weekdays from ``start`` to ``end``, both included."""
+    return [
+        start + timedelta(days=n) for n in range((end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5
+    ]
 
 
 # --- schools ------------------------------------------------------------------------
 
 
-async def test_district_admin_creates_and_configures_a_school(http: httpx.AsyncClient, district: Client) -> None:
-    """In a district of its own, so that the demo district stays as the other tests know it."""
-    creator = await other_district_admin(http)
+async def test_district_admin_creates_and_configures_a_school(factory: Factory) -> None:
+    """In a district of its own; the admin of another district neither sees nor changes it."""
+    creator = factory.client(await factory.district_admin())
+    district = await _other_district_admin(factory)
     created = result(
         await creator.data(
             SCHOOL_CREATE,
@@ -207,11 +220,14 @@ async def test_district_admin_creates_and_configures_a_school(http: httpx.AsyncC
     }
 
 
+TAKEN = "<the name of a school of the district>"  # replaced by the test with its school's name
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
         ({"name": " "}, [("name", "NAME_EMPTY")]),
-        ({"name": "School No. 1"}, [("name", "NAME_TAKEN")]),
+        ({"name": TAKEN}, [("name", "NAME_TAKEN")]),
         ({"timezone": "Mars/Olympus"}, [("timezone", "INVALID_TIMEZONE")]),
         ({"gradeScale": {"min": 5, "max": 5}}, [("gradeScale.max", "INVALID_SCALE_RANGE")]),
         ({"gradeScale": {"max": 101}}, [("gradeScale.max", "INVALID_SCALE_RANGE")]),
@@ -237,8 +253,12 @@ async def test_district_admin_creates_and_configures_a_school(http: httpx.AsyncC
     ],
 )
 async def test_bad_school_input_is_refused_and_writes_nothing(
-    district: Client, overrides: dict[str, Any], expected: list[tuple[str, str]]
+    factory: Factory, overrides: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
+    kit = await factory.school()
+    district = factory.client(await factory.district_admin())
+    if overrides.get("name") == TAKEN:
+        overrides = {**overrides, "name": kit.school.name}
     before = (await models.School.all().count(), await models.AuditEntry.all().count())
     body = result(await district.data(SCHOOL_CREATE, input={"name": "Gymnasium 3", **overrides}), "schoolCreate")
     assert body["__typename"] == "ValidationError", body
@@ -246,18 +266,21 @@ async def test_bad_school_input_is_refused_and_writes_nothing(
     assert (await models.School.all().count(), await models.AuditEntry.all().count()) == before
 
 
-async def test_school_settings_are_the_district_admins(
-    http: httpx.AsyncClient, district: Client, admin: Client, teacher: Client
-) -> None:
-    school1 = await _school1()
+async def test_school_settings_are_the_district_admins(factory: Factory) -> None:
+    kit = await factory.school()
+    assert kit.admin is not None
+    admin = factory.client(kit.admin)
+    teacher = factory.client(await factory.teacher(kit, [("5A", "Mathematics")]))
+    name = kit.school.name
     for client in (admin, teacher):
         body = await client.post(SCHOOL_CREATE, input={"name": "Nope"})
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-        body = await client.post(SCHOOL_UPDATE, input={"schoolId": gid(school1, "School"), "name": "Nope"})
+        body = await client.post(SCHOOL_UPDATE, input={"schoolId": gid(kit.school, "School"), "name": "Nope"})
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    stranger = await other_district_admin(http)
+    stranger = await _other_district_admin(factory)
     theirs = result(
-        await stranger.data(SCHOOL_UPDATE, input={"schoolId": gid(school1, "School"), "name": "Mine"}), "schoolUpdate"
+        await stranger.data(SCHOOL_UPDATE, input={"schoolId": gid(kit.school, "School"), "name": "Mine"}),
+        "schoolUpdate",
     )
     missing = result(
         await stranger.data(SCHOOL_UPDATE, input={"schoolId": MISSING["School"], "name": "Mine"}), "schoolUpdate"
@@ -267,33 +290,42 @@ async def test_school_settings_are_the_district_admins(
         == (missing["code"], missing["message"])
         == ("SCHOOL_NOT_FOUND", "No such school.")
     )
-    await school1.refresh_from_db()
-    assert school1.name == "School No. 1"
+    await kit.school.refresh_from_db()
+    assert kit.school.name == name
 
 
-async def test_a_scale_in_use_keeps_its_marks(district: Client) -> None:
-    school1 = await _school1()
+async def test_a_scale_in_use_keeps_its_marks(factory: Factory) -> None:
+    """The school has a grade on its scale (1-5): its marks can no longer change."""
+    kit = await factory.school()
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    child = await factory.student(kit, "5A", login=False)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, today_utc() - timedelta(days=1))
+    await factory.grade(child, lesson, value="5")
+    district = factory.client(await factory.district_admin())
     body = result(
-        await district.data(SCHOOL_UPDATE, input={"schoolId": gid(school1, "School"), "gradeScale": {"max": 10}}),
+        await district.data(SCHOOL_UPDATE, input={"schoolId": gid(kit.school, "School"), "gradeScale": {"max": 10}}),
         "schoolUpdate",
     )
     assert (body["__typename"], body["code"]) == ("ValidationError", "SCALE_IN_USE")
-    await school1.refresh_from_db()
-    assert school1.scale_max == 5
+    await kit.school.refresh_from_db()
+    assert kit.school.scale_max == 5
 
 
 # --- subjects -----------------------------------------------------------------------
 
 
-async def test_admin_manages_subjects(http: httpx.AsyncClient, admin: Client, teacher: Client) -> None:
-    school1 = await _school1()
-    school_id = gid(school1, "School")
+async def test_admin_manages_subjects(factory: Factory) -> None:
+    org = await _org(factory)
+    admin, school = org.admin, org.kit.school
+    me = await factory.teacher(org.kit, [("5A", "Mathematics")])
+    teacher = factory.client(me)
+    school_id = gid(school, "School")
     created = result(
         await admin.data(SUBJECT_CREATE, input={"schoolId": school_id, "name": "Astronomy"}), "subjectCreate"
     )
     assert created["__typename"] == "SubjectSuccess", created
     subject = created["subject"]
-    assert (await _audit("subject.create", pk(subject["id"]))).school_id == school1.id
+    assert (await _audit("subject.create", pk(subject["id"]))).school_id == school.id
 
     listed = (await admin.data(SUBJECTS, id=school_id, all=False))["node"]["subjects"]
     assert {"id": subject["id"], "name": "Astronomy", "archivedAt": None} in listed
@@ -320,8 +352,7 @@ async def test_admin_manages_subjects(http: httpx.AsyncClient, admin: Client, te
     assert await models.AuditEntry.filter(action="subject.archive", object_id=pk(subject["id"])).count() == 1
 
     # An archived subject takes no new teachers.
-    klass = await school_class("School No. 1", "5A")
-    me = await models.User.get(login="teacher")
+    klass = org.kit.classes["5A"]
     refused = result(
         await admin.data(
             ASSIGN,
@@ -335,18 +366,20 @@ async def test_admin_manages_subjects(http: httpx.AsyncClient, admin: Client, te
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_another_schools_admin_finds_nothing(http: httpx.AsyncClient) -> None:
-    """School No. 2's admin, and the admin of another district, act on School No. 1's objects."""
-    outsiders = [await login_as(http, "admin2"), await other_district_admin(http)]
-    school1 = await _school1()
-    subject = await models.Subject.get(school_id=school1.id, name="Mathematics")
-    klass = await school_class("School No. 1", "5A")
+async def test_another_schools_admin_finds_nothing(factory: Factory) -> None:
+    """The admin of another school of the district, and the admin of another district, act on
+    this school's objects."""
+    org = await _org(factory)
+    outsiders = [org.other_admin, await _other_district_admin(factory)]
+    school = org.kit.school
+    subject = org.kit.subjects["Mathematics"]
+    klass = org.kit.classes["5A"]
     before = await models.AuditEntry.all().count()
     pairs = [
         (
             SUBJECT_CREATE,
             "subjectCreate",
-            {"schoolId": gid(school1, "School"), "name": "X"},
+            {"schoolId": gid(school, "School"), "name": "X"},
             {"schoolId": MISSING["School"], "name": "X"},
         ),
         (
@@ -365,7 +398,7 @@ async def test_another_schools_admin_finds_nothing(http: httpx.AsyncClient) -> N
         (
             STUDENT_CREATE,
             "studentCreate",
-            {"schoolId": gid(school1, "School"), "fullName": "X"},
+            {"schoolId": gid(school, "School"), "fullName": "X"},
             {"schoolId": MISSING["School"], "fullName": "X"},
         ),
     ]
@@ -378,22 +411,25 @@ async def test_another_schools_admin_finds_nothing(http: httpx.AsyncClient) -> N
     assert await models.AuditEntry.all().count() == before
     await subject.refresh_from_db()
     assert (subject.name, subject.archived_at) == ("Mathematics", None)
+    await klass.refresh_from_db()
+    assert klass.name == "5A"
 
 
 # --- classes ------------------------------------------------------------------------
 
 
-async def test_admin_creates_and_changes_a_class(http: httpx.AsyncClient, admin: Client) -> None:
-    school1 = await _school1()
-    me = await models.User.get(login="teacher")
+async def test_admin_creates_and_changes_a_class(factory: Factory) -> None:
+    org = await _org(factory)
+    admin, school = org.admin, org.kit.school
+    me = await factory.teacher(org.kit, [("5A", "Mathematics")])
     created = result(
         await admin.data(
             CLASS_CREATE,
             input={
-                "schoolId": gid(school1, "School"),
+                "schoolId": gid(school, "School"),
                 "gradeLevel": 9,
                 "letter": " v ",
-                "academicYear": await _year(school1),
+                "academicYear": org.kit.year.name,
                 "homeroomTeacherId": gid(me, "User"),
             },
         ),
@@ -404,11 +440,11 @@ async def test_admin_creates_and_changes_a_class(http: httpx.AsyncClient, admin:
     assert (klass["name"], klass["homeroomTeacher"]["fullName"], klass["school"]["name"]) == (
         "9V",
         me.full_name,
-        "School No. 1",
+        school.name,
     )
-    listed = (await admin.data(CLASSES, id=gid(school1, "School")))["node"]["classes"]
+    listed = (await admin.data(CLASSES, id=gid(school, "School")))["node"]["classes"]
     assert {"id": klass["id"], "name": "9V", "homeroomTeacher": {"fullName": me.full_name}} in listed
-    assert (await _audit("class.create", pk(klass["id"]))).school_id == school1.id
+    assert (await _audit("class.create", pk(klass["id"]))).school_id == school.id
 
     changed = result(
         await admin.data(CLASS_UPDATE, input={"classId": klass["id"], "letter": "w", "homeroomTeacherId": None}),
@@ -419,12 +455,13 @@ async def test_admin_creates_and_changes_a_class(http: httpx.AsyncClient, admin:
     assert (kept["schoolClass"]["name"], kept["schoolClass"]["homeroomTeacher"]) == ("10W", None)
 
 
-async def test_bad_class_input_is_refused_and_writes_nothing(http: httpx.AsyncClient, admin: Client) -> None:
-    school1 = await _school1()
-    other_teacher = await models.RoleGrant.filter(role=models.Role.TEACHER, school__name="School No. 2").first()
-    parent_user = await models.User.get(login="parent")
-    assert other_teacher is not None
-    year = await _year(school1)
+async def test_bad_class_input_is_refused_and_writes_nothing(factory: Factory) -> None:
+    org = await _org(factory)
+    admin, school = org.admin, org.kit.school
+    other_teacher = await factory.teacher(org.other, [("5A", "Mathematics")], name="elsewhere")
+    parent_user = await factory.parent()
+    await factory.student(org.kit, "5A", guardians=[parent_user], login=False)
+    year = org.kit.year.name
     before = (await models.SchoolClass.all().count(), await models.AuditEntry.all().count())
     cases: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
         ({"gradeLevel": 5, "letter": "a"}, [("letter", "CLASS_EXISTS")]),
@@ -432,13 +469,13 @@ async def test_bad_class_input_is_refused_and_writes_nothing(http: httpx.AsyncCl
         ({"letter": "  "}, [("letter", "LETTER_EMPTY")]),
         ({"letter": "ABCDEFGHI"}, [("letter", "LETTER_TOO_LONG")]),
         ({"academicYear": "1999/2000"}, [("academicYear", "ACADEMIC_YEAR_NOT_FOUND")]),
-        ({"homeroomTeacherId": to_global_id("User", other_teacher.user_id)}, [("homeroomTeacherId", "NOT_A_TEACHER")]),
+        ({"homeroomTeacherId": gid(other_teacher, "User")}, [("homeroomTeacherId", "NOT_A_TEACHER")]),
         ({"homeroomTeacherId": gid(parent_user, "User")}, [("homeroomTeacherId", "NOT_A_TEACHER")]),
         ({"homeroomTeacherId": to_global_id("User", 10**9)}, [("homeroomTeacherId", "NOT_A_TEACHER")]),
     ]
     for overrides, expected in cases:
         fields = {
-            "schoolId": gid(school1, "School"),
+            "schoolId": gid(school, "School"),
             "gradeLevel": 11,
             "letter": "K",
             "academicYear": year,
@@ -447,7 +484,7 @@ async def test_bad_class_input_is_refused_and_writes_nothing(http: httpx.AsyncCl
         body = result(await admin.data(CLASS_CREATE, input=fields), "classCreate")
         assert body["__typename"] == "ValidationError", (overrides, body)
         assert [(f["field"], f["code"]) for f in body["fields"]] == expected
-    klass = await school_class("School No. 1", "5A")
+    klass = org.kit.classes["5A"]
     clash = result(
         await admin.data(CLASS_UPDATE, input={"classId": gid(klass, "SchoolClass"), "letter": "B"}), "classUpdate"
     )
@@ -460,8 +497,7 @@ async def test_bad_class_input_is_refused_and_writes_nothing(http: httpx.AsyncCl
 # --- the roll -----------------------------------------------------------------------
 
 
-async def _new_student(admin: Client, name: str, school: models.School | None = None) -> str:
-    school = school or await _school1()
+async def _new_student(admin: Client, school: models.School, name: str) -> str:
     body = result(
         await admin.data(
             STUDENT_CREATE, input={"schoolId": gid(school, "School"), "fullName": name, "birthDate": "2015-02-03"}
@@ -473,29 +509,24 @@ async def _new_student(admin: Client, name: str, school: models.School | None = 
     return student_id
 
 
-async def test_transfer_moves_the_diary_and_the_teachers_who_see_the_child(
-    http: httpx.AsyncClient, admin: Client, teacher: Client
-) -> None:
+async def test_transfer_moves_the_diary_and_the_teachers_who_see_the_child(factory: Factory) -> None:
     """Enrolled in 5A three weeks ago, moved to 7A five days ago: the diary shows 5A's lessons
     before the move and 7A's after; the 5A maths teacher keeps seeing the child (the old diary),
     a teacher of 7A only sees the child from the move on."""
-    today = datetime.now(UTC).date()
+    today = today_utc()
     start, moved = today - timedelta(days=21), today - timedelta(days=5)
-    klass_5a, klass_7a = await school_class("School No. 1", "5A"), await school_class("School No. 1", "7A")
-    teaches_5a = await models.TeachingAssignment.filter(school_class_id=klass_5a.id).values_list(
-        "teacher_id", flat=True
-    )
-    only_7a = (
-        await models.TeachingAssignment.filter(school_class_id=klass_7a.id)
-        .exclude(teacher_id__in=list(teaches_5a))
-        .exclude(teacher_id=klass_5a.homeroom_teacher_id)
-        .select_related("teacher")
-        .first()
-    )
-    assert only_7a is not None
-    teacher_7a = await login_as(http, only_7a.teacher.login)
+    org = await _org(factory, classes=("5A", "7A"), subjects=("Mathematics", "Physics"))
+    admin = org.admin
+    klass_5a, klass_7a = org.kit.classes["5A"], org.kit.classes["7A"]
+    maths = await factory.teacher(org.kit, [("5A", "Mathematics")], name="maths")
+    physics = await factory.teacher(org.kit, [("7A", "Physics")], name="physics")  # 7A only
+    teacher, teacher_7a = factory.client(maths), factory.client(physics)
+    # Both classes have a lesson on every school day of those three weeks.
+    for day in _school_days(start, today):
+        await factory.lesson(org.kit, "5A", "Mathematics", maths, day)
+        await factory.lesson(org.kit, "7A", "Physics", physics, day)
 
-    student_id = await _new_student(admin, "Mira Transferova")
+    student_id = await _new_student(admin, org.kit.school, "Mira Transferova")
     assert (await teacher.data(STUDENT, id=student_id))["student"] is None
     enrolled = result(
         await admin.data(
@@ -562,23 +593,31 @@ async def test_transfer_moves_the_diary_and_the_teachers_who_see_the_child(
     assert [(f["field"], f["code"]) for f in late["fields"]] == [("date", "NOT_ENROLLED")]
 
 
-async def test_bad_enrolments_are_refused_and_write_nothing(
-    http: httpx.AsyncClient, admin: Client, district: Client
-) -> None:
-    today = datetime.now(UTC).date()
-    klass_5a, klass_5b = await school_class("School No. 1", "5A"), await school_class("School No. 1", "5B")
-    school2 = await models.School.get(name="School No. 2")
-    other_class = await models.SchoolClass.filter(school_id=school2.id).first()
-    assert other_class is not None
-    student_id = await _new_student(admin, "Oleg Refusov")
+async def test_bad_enrolments_are_refused_and_write_nothing(factory: Factory) -> None:
+    today = today_utc()
+    org = await _org(factory)
+    admin, school = org.admin, org.kit.school
+    first_day = org.kit.year.start_date  # the student is enrolled from the first day of the year
+    klass_5a, klass_5b = org.kit.classes["5A"], org.kit.classes["5B"]
+    other_class = org.other.classes["5A"]
+    district = factory.client(await factory.district_admin())
+    parent_user = await factory.parent()
+    await factory.student(org.kit, "5A", guardians=[parent_user], login=False)
+    others = (factory.client(await factory.teacher(org.kit, [("5A", "Mathematics")])), factory.client(parent_user))
+    student_id = await _new_student(admin, school, "Oleg Refusov")
     first = result(
         await admin.data(
-            ENROLL, input={"studentId": student_id, "classId": gid(klass_5a, "SchoolClass"), "startDate": "2026-09-01"}
+            ENROLL,
+            input={
+                "studentId": student_id,
+                "classId": gid(klass_5a, "SchoolClass"),
+                "startDate": first_day.isoformat(),
+            },
         ),
         "enrollmentCreate",
     )
     assert first["__typename"] == "EnrollmentSuccess", first
-    admin2, others = await login_as(http, "admin2"), (await login_as(http, "teacher"), await login_as(http, "parent"))
+    admin2 = org.other_admin
     before = (await models.Enrollment.all().count(), await models.AuditEntry.all().count())
     cases: list[tuple[Client, str, str, dict[str, Any], list[tuple[str, str]]]] = [
         (
@@ -592,7 +631,7 @@ async def test_bad_enrolments_are_refused_and_write_nothing(
             district,
             ENROLL,
             "enrollmentCreate",
-            {"classId": gid(other_class, "SchoolClass"), "startDate": "2027-09-01"},
+            {"classId": gid(other_class, "SchoolClass"), "startDate": (first_day + timedelta(days=365)).isoformat()},
             [("classId", "CLASS_OF_OTHER_SCHOOL"), ("startDate", "ALREADY_ENROLLED")],
         ),
         (
@@ -606,17 +645,23 @@ async def test_bad_enrolments_are_refused_and_write_nothing(
             admin,
             TRANSFER,
             "studentTransfer",
-            {"toClassId": gid(klass_5b, "SchoolClass"), "date": "2026-09-01"},
+            {"toClassId": gid(klass_5b, "SchoolClass"), "date": first_day.isoformat()},
             [("date", "DATE_BEFORE_ENROLLMENT")],
         ),
         (
             admin,
             TRANSFER,
             "studentTransfer",
-            {"toClassId": gid(klass_5b, "SchoolClass"), "date": "2026-08-01"},
+            {"toClassId": gid(klass_5b, "SchoolClass"), "date": (first_day - timedelta(days=31)).isoformat()},
             [("date", "NOT_ENROLLED")],
         ),
-        (admin, LEAVE, "enrollmentEnd", {"lastDay": "2026-08-31"}, [("date", "NOT_ENROLLED")]),
+        (
+            admin,
+            LEAVE,
+            "enrollmentEnd",
+            {"lastDay": (first_day - timedelta(days=1)).isoformat()},
+            [("date", "NOT_ENROLLED")],
+        ),
     ]
     for client, query, name, fields, expected in cases:
         body = result(await client.data(query, input={"studentId": student_id, **fields}), name)
@@ -627,14 +672,14 @@ async def test_bad_enrolments_are_refused_and_write_nothing(
         (
             ENROLL,
             "enrollmentCreate",
-            {"studentId": student_id, "classId": gid(other_class, "SchoolClass"), "startDate": "2027-01-01"},
+            {"studentId": student_id, "classId": gid(other_class, "SchoolClass"), "startDate": today.isoformat()},
         ),
         (
             TRANSFER,
             "studentTransfer",
-            {"studentId": student_id, "toClassId": gid(other_class, "SchoolClass"), "date": "2027-01-01"},
+            {"studentId": student_id, "toClassId": gid(other_class, "SchoolClass"), "date": today.isoformat()},
         ),
-        (LEAVE, "enrollmentEnd", {"studentId": student_id, "lastDay": "2027-01-01"}),
+        (LEAVE, "enrollmentEnd", {"studentId": student_id, "lastDay": today.isoformat()}),
     ):
         body = result(await admin2.data(query, input=fields), name)
         missing = result(await admin2.data(query, input={**fields, "studentId": MISSING["Student"]}), name)
@@ -645,7 +690,7 @@ async def test_bad_enrolments_are_refused_and_write_nothing(
         )
     student = await models.Student.get(id=pk(student_id))
     for client in others:
-        body = await client.post(STUDENT_CREATE, input={"schoolId": gid(school2, "School"), "fullName": "X"})
+        body = await client.post(STUDENT_CREATE, input={"schoolId": gid(org.other.school, "School"), "fullName": "X"})
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert (await models.Enrollment.all().count(), await models.AuditEntry.all().count()) == before
     assert student.full_name == "Oleg Refusov"
@@ -655,12 +700,14 @@ async def test_bad_enrolments_are_refused_and_write_nothing(
     ("name", "birth", "expected"),
     [(" ", "2015-01-01", "NAME_EMPTY"), ("Future Kid", "2999-01-01", "INVALID_BIRTH_DATE")],
 )
-async def test_bad_student_input_is_refused(admin: Client, name: str, birth: str, expected: str) -> None:
+async def test_bad_student_input_is_refused(factory: Factory, name: str, birth: str, expected: str) -> None:
+    kit = await factory.school()
+    assert kit.admin is not None
+    admin = factory.client(kit.admin)
     before = await models.Student.all().count()
-    school1 = await _school1()
     body = result(
         await admin.data(
-            STUDENT_CREATE, input={"schoolId": gid(school1, "School"), "fullName": name, "birthDate": birth}
+            STUDENT_CREATE, input={"schoolId": gid(kit.school, "School"), "fullName": name, "birthDate": birth}
         ),
         "studentCreate",
     )
@@ -671,18 +718,20 @@ async def test_bad_student_input_is_refused(admin: Client, name: str, birth: str
 # --- teaching assignments -----------------------------------------------------------
 
 
-async def test_admin_assigns_and_unassigns_a_teacher(http: httpx.AsyncClient, admin: Client) -> None:
-    school1 = await _school1()
-    newcomer = await account(http, "t.newcomer", {"role": models.Role.TEACHER, "school_id": school1.id})
-    user = await models.User.get(login="t.newcomer")
-    klass = await school_class("School No. 1", "6A")
-    history = await models.Subject.get(school_id=school1.id, name="History")
+async def test_admin_assigns_and_unassigns_a_teacher(factory: Factory) -> None:
+    org = await _org(factory, classes=("6A",))
+    admin, school = org.admin, org.kit.school
+    user = await factory.teacher(org.kit, [], name="newcomer")
+    newcomer = factory.client(user)
+    klass = org.kit.classes["6A"]
+    history = org.kit.subjects["History"]
+    pupil = await factory.student(org.kit, "6A", login=False)
     key = {"teacherId": gid(user, "User"), "classId": gid(klass, "SchoolClass"), "subjectId": gid(history, "Subject")}
     assert (await newcomer.data(TEACHING))["viewer"]["teaching"] == []
     made = result(await admin.data(ASSIGN, input=key), "teachingAssignmentCreate")
     assert made["__typename"] == "TeachingAssignmentSuccess", made
     assert made["teachingAssignment"] == {
-        "teacher": {"fullName": "t.newcomer"},
+        "teacher": {"fullName": user.full_name},
         "schoolClass": {"name": "6A"},
         "subject": {"name": "History"},
     }
@@ -690,35 +739,34 @@ async def test_admin_assigns_and_unassigns_a_teacher(http: httpx.AsyncClient, ad
         {"schoolClass": {"name": "6A"}, "subject": {"name": "History"}}
     ]
     # Now the newcomer sees 6A's students.
-    pupil = await models.Enrollment.filter(school_class_id=klass.id, end_date__isnull=True).first()
-    assert pupil is not None
-    assert (await newcomer.data(STUDENT, id=to_global_id("Student", pupil.student_id)))["student"] is not None
+    assert (await newcomer.data(STUDENT, id=gid(pupil, "Student")))["student"] is not None
     twice = result(await admin.data(ASSIGN, input=key), "teachingAssignmentCreate")
     assert [(f["field"], f["code"]) for f in twice["fields"]] == [("teacherId", "ASSIGNMENT_EXISTS")]
 
     gone = result(await admin.data(UNASSIGN, input=key), "teachingAssignmentDelete")
     assert gone["__typename"] == "TeachingAssignmentSuccess", gone
     assert (await newcomer.data(TEACHING))["viewer"]["teaching"] == []
-    assert (await newcomer.data(STUDENT, id=to_global_id("Student", pupil.student_id)))["student"] is None
+    assert (await newcomer.data(STUDENT, id=gid(pupil, "Student")))["student"] is None
     again = result(await admin.data(UNASSIGN, input=key), "teachingAssignmentDelete")
     assert (again["__typename"], again["code"]) == ("NotFoundError", "ASSIGNMENT_NOT_FOUND")
     for action in ("teaching.assign", "teaching.unassign"):
         entry = await models.AuditEntry.filter(action=action).order_by("-id").first()
         assert entry is not None
-        assert (entry.school_id, entry.details["teacher"], entry.details["class"]) == (school1.id, user.id, klass.id)
+        assert (entry.school_id, entry.details["teacher"], entry.details["class"]) == (school.id, user.id, klass.id)
 
 
-async def test_bad_assignments_are_refused(http: httpx.AsyncClient, admin: Client) -> None:
-    school1 = await _school1()
-    school2 = await models.School.get(name="School No. 2")
-    me = await models.User.get(login="teacher")
-    parent_user = await models.User.get(login="parent")
-    klass = await school_class("School No. 1", "5A")
-    maths = await models.Subject.get(school_id=school1.id, name="Mathematics")
-    maths2 = await models.Subject.get(school_id=school2.id, name="Mathematics")
-    district = await login_as(http, "district")
+async def test_bad_assignments_are_refused(factory: Factory) -> None:
+    org = await _org(factory)
+    admin = org.admin
+    klass = org.kit.classes["5A"]
+    maths, maths2 = org.kit.subjects["Mathematics"], org.other.subjects["Mathematics"]
+    me = await factory.teacher(org.kit, [("5A", "Mathematics")])
+    await factory.slot(org.kit, "5A", "Mathematics", me, weekday=1, period=1)
+    parent_user = await factory.parent()
+    await factory.student(org.kit, "5A", guardians=[parent_user], login=False)
+    district = factory.client(await factory.district_admin())
     before = (await models.TeachingAssignment.all().count(), await models.AuditEntry.all().count())
-    # The demo teacher gives 5A maths in the timetable: the assignment stays until the slots change.
+    # The teacher gives 5A maths in the timetable: the assignment stays until the slots change.
     busy = result(
         await admin.data(
             UNASSIGN,
@@ -778,9 +826,27 @@ CHILD_ENROLMENTS = "{ viewer { children { enrollments { startDate endDate school
 
 
 async def test_new_list_fields_cost_the_same_for_more_data(
-    admin: Client, district: Client, parent: Client, other_parent: Client, count_statements: StatementCounter
+    factory: Factory, count_statements: StatementCounter
 ) -> None:
-    small, one = await _count(admin, count_statements, SCHOOL_LISTS)
+    """One school's admin costs what the district's admin (two schools) costs; a parent of one
+    child what a parent of two (in two classes, one moved there during the year) costs."""
+    org = await _org(factory, classes=("5A", "6B"))
+    district = factory.client(await factory.district_admin())
+    parent_user, other_parent_user = await factory.parent(), await factory.parent("other")
+    await factory.student(org.kit, "5A", "anna", guardians=[parent_user])
+    sibling = await factory.student(
+        org.kit, "6B", "boris", guardians=[parent_user], since=today_utc() - timedelta(days=30)
+    )
+    await models.Enrollment.create(
+        student=sibling,
+        school_class=org.kit.classes["5A"],
+        start_date=org.kit.year.start_date,
+        end_date=today_utc() - timedelta(days=31),
+    )
+    await factory.student(org.kit, "5A", "vera", guardians=[other_parent_user])
+    parent, other_parent = factory.client(parent_user), factory.client(other_parent_user)
+
+    small, one = await _count(org.admin, count_statements, SCHOOL_LISTS)
     large, many = await _count(district, count_statements, SCHOOL_LISTS)
     assert len(many["viewer"]["schools"]) > len(one["viewer"]["schools"]) >= 1
     assert len(large) == len(small), _explain(small, large)
@@ -789,19 +855,21 @@ async def test_new_list_fields_cost_the_same_for_more_data(
     assert (len(one["viewer"]["children"]), len(two["viewer"]["children"])) == (1, 2)
     assert all(c["enrollments"] for c in two["viewer"]["children"])
     assert len(large) == len(small), _explain(small, large)
-    assert len(await children_of("parent")) == 2
+    children = models.Student.filter(guardianships__guardian_id=parent_user.id, guardianships__revoked_at__isnull=True)
+    assert await children.count() == 2
 
 
-async def test_enrolments_at_once_leave_the_student_in_one_class(admin: Client) -> None:
+async def test_enrolments_at_once_leave_the_student_in_one_class(factory: Factory) -> None:
     """Admins enrol the same new student at the same moment: one wins, the others are told the
     student is already enrolled; never two open enrolments."""
-    classes = [await school_class("School No. 1", name) for name in ("5A", "5B", "6A", "6B", "7A")]
-    student_id = await _new_student(admin, "Race Gonkina")
+    org = await _org(factory, classes=("5A", "5B", "6A", "6B", "7A"))
+    admin = org.admin
+    classes = list(org.kit.classes.values())
+    student_id = await _new_student(admin, org.kit.school, "Race Gonkina")
+    start = org.kit.year.start_date.isoformat()
     bodies = await asyncio.gather(
         *(
-            admin.data(
-                ENROLL, input={"studentId": student_id, "classId": gid(k, "SchoolClass"), "startDate": "2026-09-01"}
-            )
+            admin.data(ENROLL, input={"studentId": student_id, "classId": gid(k, "SchoolClass"), "startDate": start})
             for k in classes * 2
         )
     )

@@ -1,23 +1,24 @@
 """peopleSearch: only people the viewer may reach, by the first letters of any word of the
-name (case-insensitive in every script, on SQLite and PostgreSQL alike), in name order."""
+name (case-insensitive in every script, on SQLite and PostgreSQL alike), in name order. Each
+test builds its own school from factories."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
-import pytest
-
 import models
-from tests.chat_helpers import make_person, user
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, demo_student, gid, school_class
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit
+from tests.helpers import gid
 from tests.test_statements import _count, _explain
 
 SEARCH = """
 query S($text: String, $category: PeopleCategory, $classId: ID, $limit: Int) {
   peopleSearch(query: $text, category: $category, classId: $classId, limit: $limit) { id fullName } }
 """
+NAMES = ("Иван Петров", "Пётр Иванов", "ЁЖИКОВ Олег", "ΣΟΦΊΑ Παπαδοπούλου", "Jürgen Straße", "Ивлева-Смирнова Анна")
 
 
 async def _names(client: Client, **variables: Any) -> list[str]:
@@ -30,17 +31,69 @@ async def _ids(client: Client, **variables: Any) -> set[str]:
     return {p["id"] for p in data["peopleSearch"]}
 
 
-@pytest.fixture(scope="module")
-async def cyrillic(http: httpx.AsyncClient) -> dict[str, models.User]:
-    """Teachers of School No. 1 with names in several scripts."""
-    people = {}
-    names = ("Иван Петров", "Пётр Иванов", "ЁЖИКОВ Олег", "ΣΟΦΊΑ Παπαδοπούλου", "Jürgen Straße", "Ивлева-Смирнова Анна")
-    for name in names:
-        people[name], _ = await make_person(http, name)
-    return people
+@dataclass
+class School:
+    """A school with classes 5A and 6B."""
+
+    kit: SchoolKit
+    admin: models.User
+    teacher: models.User  # mathematics in 5A and 6B
+    parent: models.User  # of `child` (5A) and of `sibling` (6B)
+    parent2: models.User  # of `other_child` (5A), unrelated to `parent`
+    child: models.Student  # 5A, with a login
+    student: models.User  # `child`'s login
+    sibling: models.Student  # 6B, with a login
+    other_child: models.Student  # 5A, with a login
+    classmate: models.Student  # 5A, with a login, a third family's
 
 
-async def test_prefix_of_any_word_in_any_case_and_script(admin: Client, cyrillic: dict[str, models.User]) -> None:
+async def _school(factory: Factory) -> School:
+    kit = await factory.school(classes=("5A", "6B"))
+    assert kit.admin is not None
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    parent, parent2 = await factory.parent("mother"), await factory.parent("father")
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    sibling = await factory.student(kit, "6B", "boris", guardians=[parent])
+    other_child = await factory.student(kit, "5A", "vera", guardians=[parent2])
+    classmate = await factory.student(kit, "5A", "gleb", guardians=[await factory.parent("third")])
+    student = await models.User.get(id=child.user_id)
+    return School(kit, kit.admin, teacher, parent, parent2, child, student, sibling, other_child, classmate)
+
+
+async def _staff(factory: Factory, kit: SchoolKit, full_name: str, name: str) -> models.User:
+    """A teacher of ``kit`` called ``full_name`` who teaches no class."""
+    user = await factory.user(name, full_name=full_name)
+    await models.RoleGrant.create(user=user, role=models.Role.TEACHER, school=kit.school)
+    return user
+
+
+async def _cyrillic(factory: Factory, kit: SchoolKit) -> dict[str, models.User]:
+    """Teachers of the school with names in several scripts."""
+    return {name: await _staff(factory, kit, name, f"script{n}") for n, name in enumerate(NAMES)}
+
+
+async def _crowd(factory: Factory, kit: SchoolKit, count: int = 100) -> None:
+    """``count`` more teachers of the school, so that a page of 100 people fills."""
+    users = [
+        models.User(
+            login=f"{factory.tag}-crowd{n}",
+            password_hash="!",
+            full_name=f"Crowd {n:03} {factory.tag}",
+            name_folded=models.fold_name(f"Crowd {n:03} {factory.tag}"),
+        )
+        for n in range(count)
+    ]
+    await models.User.bulk_create(users)
+    created = await models.User.filter(login__startswith=f"{factory.tag}-crowd").values_list("id", flat=True)
+    await models.RoleGrant.bulk_create(
+        [models.RoleGrant(user_id=uid, role=models.Role.TEACHER, school=kit.school) for uid in created]
+    )
+
+
+async def test_prefix_of_any_word_in_any_case_and_script(factory: Factory) -> None:
+    s = await _school(factory)
+    await _cyrillic(factory, s.kit)
+    admin = factory.client(s.admin)
     assert await _names(admin, text="ив") == ["Иван Петров", "Ивлева-Смирнова Анна", "Пётр Иванов"]
     assert await _names(admin, text="ИВ") == await _names(admin, text="ив")
     assert await _names(admin, text="ив пЕТ") == ["Иван Петров"]
@@ -52,7 +105,11 @@ async def test_prefix_of_any_word_in_any_case_and_script(admin: Client, cyrillic
     assert await _names(admin, text="%") == await _names(admin, text="")  # no wildcard injection
 
 
-async def test_name_order_and_limit(admin: Client, cyrillic: dict[str, models.User]) -> None:
+async def test_name_order_and_limit(factory: Factory) -> None:
+    s = await _school(factory)
+    await _cyrillic(factory, s.kit)
+    await _crowd(factory, s.kit)
+    admin = factory.client(s.admin)
     assert await _names(admin, text="ив", limit=2) == ["Иван Петров", "Ивлева-Смирнова Анна"]
     everyone = await _names(admin, limit=100)
     assert len(everyone) == 100
@@ -61,87 +118,100 @@ async def test_name_order_and_limit(admin: Client, cyrillic: dict[str, models.Us
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_other_school_finds_nobody_of_ours(http: httpx.AsyncClient, cyrillic: dict[str, models.User]) -> None:
-    other_admin = await login_as(http, "admin2")
+async def test_other_school_finds_nobody_of_ours(factory: Factory) -> None:
+    s = await _school(factory)
+    await _cyrillic(factory, s.kit)
+    other = await factory.school("Other school")  # of the same district
+    assert other.admin is not None
+    other_admin = factory.client(other.admin)
     assert await _names(other_admin, text="ив") == []
     assert await _names(other_admin, text="иван пет") == []
 
 
-async def test_parent_reaches_teachers_parents_and_administration(
-    parent: Client, other_parent: Client, cyrillic: dict[str, models.User]
-) -> None:
-    five_a = await school_class("School No. 1", "5A")
+async def test_parent_reaches_teachers_parents_and_administration(factory: Factory) -> None:
+    s = await _school(factory)
+    await _cyrillic(factory, s.kit)
+    await factory.school("Other school")  # of the same district, with an admin of its own
+    parent = factory.client(s.parent)
+    five_a = s.kit.classes["5A"]
     teachers = await _names(parent, category="TEACHERS_OF_CLASS", classId=gid(five_a, "SchoolClass"))
-    assert (await user("teacher")).full_name in teachers
+    assert s.teacher.full_name in teachers
     parents = await _ids(parent, category="PARENTS_OF_CLASS", classId=gid(five_a, "SchoolClass"))
-    assert gid(await user("parent2"), "User") in parents
-    assert gid(await user("parent"), "User") not in parents  # never yourself
+    assert gid(s.parent2, "User") in parents
+    assert gid(s.parent, "User") not in parents  # never yourself
     admins = await _names(parent, category="ADMINISTRATION")
-    assert admins == [(await user("admin")).full_name]  # not School No. 2's
+    assert admins == [s.admin.full_name]  # not the other school's
     # A teacher of the school who teaches none of the children: not reachable for a parent.
     assert await _names(parent, text="ив пет") == []
 
 
-async def test_parent_never_reaches_other_children(parent: Client, other_parent: Client) -> None:
-    five_a = await school_class("School No. 1", "5A")
+async def test_parent_never_reaches_other_children(factory: Factory) -> None:
+    s = await _school(factory)
+    parent, other_parent = factory.client(s.parent), factory.client(s.parent2)
+    five_a = s.kit.classes["5A"]
     own = await _ids(parent, category="STUDENTS_OF_CLASS", classId=gid(five_a, "SchoolClass"))
-    assert own == {gid(await user("student"), "User")}  # their own child only, no classmates
-    theirs = await children_of("parent2")
+    assert own == {gid(s.student, "User")}  # their own child only, no classmates
+    theirs = [s.other_child]
     assert await _ids(other_parent, category="STUDENTS_OF_CLASS", classId=gid(five_a, "SchoolClass")) == {
         gid(models.User(id=c.user_id), "User") for c in theirs
     }
-    classmate = (
-        await models.Student.filter(enrollments__school_class_id=five_a.id, user_id__isnull=False)
-        .exclude(user__login="student")
-        .select_related("user")
-        .first()
-    )
-    assert classmate is not None
+    classmate = await models.Student.get(id=s.classmate.id).select_related("user")
     assert classmate.user is not None
     assert gid(classmate.user, "User") not in await _ids(parent, text=classmate.full_name)
 
 
-async def test_class_the_viewer_cannot_see_finds_nobody(other_parent: Client) -> None:
-    six_b = await school_class("School No. 1", "6B")  # parent2's child is in 5A only
+async def test_class_the_viewer_cannot_see_finds_nobody(factory: Factory) -> None:
+    s = await _school(factory)
+    six_b = s.kit.classes["6B"]  # parent2's child is in 5A only
+    other_parent = factory.client(s.parent2)
     assert await _names(other_parent, category="PARENTS_OF_CLASS", classId=gid(six_b, "SchoolClass")) == []
     assert await _names(other_parent, category="TEACHERS_OF_CLASS", classId=gid(six_b, "SchoolClass")) == []
 
 
-async def test_student_reaches_class_teachers_and_classmates_only(student: Client) -> None:
-    five_a, six_b = await school_class("School No. 1", "5A"), await school_class("School No. 1", "6B")
+async def test_student_reaches_class_teachers_and_classmates_only(factory: Factory) -> None:
+    s = await _school(factory)
+    student = factory.client(s.student)
+    five_a, six_b = s.kit.classes["5A"], s.kit.classes["6B"]
     classmates = await _ids(student, category="STUDENTS_OF_CLASS", classId=gid(five_a, "SchoolClass"))
     enrolled = await models.Student.filter(enrollments__school_class_id=five_a.id, user_id__isnull=False).exclude(
-        user__login="student"
+        user_id=s.student.id
     )
-    assert classmates == {gid(models.User(id=s.user_id), "User") for s in enrolled}
+    assert classmates == {gid(models.User(id=c.user_id), "User") for c in enrolled}
     assert await _ids(student, category="STUDENTS_OF_CLASS", classId=gid(six_b, "SchoolClass")) == set()
     teachers = await _names(student, category="TEACHERS_OF_CLASS", classId=gid(five_a, "SchoolClass"))
-    assert (await user("teacher")).full_name in teachers
-    other_child = (await children_of("parent"))[1]  # the demo parent's child in 6B
+    assert s.teacher.full_name in teachers
+    other_child = s.sibling  # the parent's child in 6B
     assert other_child.user_id is not None
     assert gid(models.User(id=other_child.user_id), "User") not in await _ids(student, limit=100)
 
 
-async def test_class_category_needs_a_class(parent: Client) -> None:
-    body = await parent.post(SEARCH, category="PARENTS_OF_CLASS")
+async def test_class_category_needs_a_class(factory: Factory) -> None:
+    s = await _school(factory)
+    body = await factory.client(s.parent).post(SEARCH, category="PARENTS_OF_CLASS")
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_a_renamed_user_is_found_by_the_new_name(http: httpx.AsyncClient, admin: Client) -> None:
-    person, _ = await make_person(http, "Old Name")
+async def test_a_renamed_user_is_found_by_the_new_name(factory: Factory) -> None:
+    s = await _school(factory)
+    admin = factory.client(s.admin)
+    person = await _staff(factory, s.kit, "Old Name", "renamed")
     person.full_name = "Новое Имя"
     await person.save(update_fields=["full_name"])
     assert gid(person, "User") in await _ids(admin, text="нов им")
     assert gid(person, "User") not in await _ids(admin, text="old")
 
 
-async def test_demo_users_are_searchable(admin: Client) -> None:
-    child = await demo_student("student")
-    found = await _names(admin, text=child.full_name.split()[0].upper())
+async def test_students_are_searchable(factory: Factory) -> None:
+    s = await _school(factory)
+    child = s.child
+    found = await _names(factory.client(s.admin), text=child.full_name.split()[0].upper())
     assert child.full_name in found
 
 
-async def test_statements_do_not_grow_with_the_results(admin: Client, count_statements: StatementCounter) -> None:
+async def test_statements_do_not_grow_with_the_results(factory: Factory, count_statements: StatementCounter) -> None:
+    s = await _school(factory)
+    await _crowd(factory, s.kit, 50)
+    admin = factory.client(s.admin)
     small, one = await _count(admin, count_statements, SEARCH, limit=1)
     large, many = await _count(admin, count_statements, SEARCH, limit=50)
     assert (len(one["peopleSearch"]), len(many["peopleSearch"])) == (1, 50)

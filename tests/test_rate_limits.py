@@ -1,5 +1,6 @@
 """Rate limits on mutations (per user, per address) and on login attempts, in process and
-shared through Redis."""
+shared through Redis. The users are the factory's: tokens as ``login`` gives them, and a real
+login with a password where the login itself is what is limited."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from pubsub.redis import connect
 from resolvers.ratelimit import MemoryLimiter, RedisLimiter
 from resolvers.settings import Settings
 from tests.conftest import LOGIN, client_for
+from tests.factories import Factory
 
 pytestmark = pytest.mark.usefixtures("database")
 REDIS = os.environ.get("TEST_REDIS_URL")
+PASSWORD = "correct-horse-battery"
 LOGOUT = 'mutation { logout(input: {refreshToken: "nope"}) { __typename ... on Error { code } } }'
 TWO_LOGOUTS = (
     'mutation { a: logout(input: {refreshToken: "a"}) { __typename } b: logout(input: {refreshToken: "b"}) '
@@ -36,8 +39,15 @@ def _address() -> str:
 
 
 async def _token(client: httpx.AsyncClient, login: str) -> str:
-    r = await client.post("/graphql", json={"query": LOGIN, "variables": {"login": login, "password": "demo"}})
+    r = await client.post("/graphql", json={"query": LOGIN, "variables": {"login": login, "password": PASSWORD}})
     token: str = r.json()["data"]["login"]["accessToken"]
+    return token
+
+
+async def _user_token(factory: Factory, name: str) -> str:
+    """An access token of a new user, as ``login`` gives it."""
+    token = factory.client(await factory.user(name)).token
+    assert token is not None
     return token
 
 
@@ -56,9 +66,9 @@ def _refusal(r: httpx.Response, limit: int) -> None:
     assert "data" not in r.json()
 
 
-async def test_mutations_are_limited_per_user(settings: Settings) -> None:
+async def test_mutations_are_limited_per_user(settings: Settings, factory: Factory) -> None:
+    parent, other = await _user_token(factory, "mum"), await _user_token(factory, "other")
     async with _limited(settings, mutations_per_user=2) as client:
-        parent, other = await _token(client, "parent"), await _token(client, "parent2")
         for _ in range(2):
             r = await _mutate(client, LOGOUT, parent)
             assert r.json()["data"]["logout"]["code"] == "SESSION_NOT_FOUND"
@@ -68,9 +78,9 @@ async def test_mutations_are_limited_per_user(settings: Settings) -> None:
         assert (await _mutate(client, "{ viewer { user { fullName } } }", parent)).json()["data"]["viewer"]
 
 
-async def test_aliases_count_one_hit_each(settings: Settings) -> None:
+async def test_aliases_count_one_hit_each(settings: Settings, factory: Factory) -> None:
+    token = await _user_token(factory, "tutor")
     async with _limited(settings, mutations_per_user=3) as client:
-        token = await _token(client, "teacher")
         assert (await _mutate(client, TWO_LOGOUTS, token)).status_code == 200
         _refusal(await _mutate(client, TWO_LOGOUTS, token), 3)
 
@@ -85,12 +95,14 @@ async def test_mutations_are_limited_per_address(settings: Settings) -> None:
         assert (await _mutate(client, ANONYMOUS)).status_code == 200
 
 
-async def test_login_attempts_are_limited_per_address(settings: Settings) -> None:
+async def test_login_attempts_are_limited_per_address(settings: Settings, factory: Factory) -> None:
+    parent, teacher, student = [await factory.user(name, password=PASSWORD) for name in ("mum", "tutor", "pupil")]
     async with _limited(settings, logins_per_address=2) as client:
-        await _token(client, "parent")
-        await _token(client, "teacher")
+        await _token(client, parent.login)
+        await _token(client, teacher.login)
         query = LOGIN.replace("... on Error { code message }", "... on RateLimitedError { code retryAfterSeconds }")
-        r = await client.post("/graphql", json={"query": query, "variables": {"login": "student", "password": "demo"}})
+        variables = {"login": student.login, "password": PASSWORD}
+        r = await client.post("/graphql", json={"query": query, "variables": variables})
         result = r.json()["data"]["login"]
         assert result["__typename"] == "RateLimitedError"
         assert result["code"] == "RATE_LIMITED"

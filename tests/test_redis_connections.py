@@ -13,10 +13,12 @@ import redis.asyncio as aioredis
 from pubsub.redis import RedisBroker
 from resolvers.settings import Settings
 from server import create_app
-from tests.conftest import login_as
+from tests.conftest import LOGIN
+from tests.factories import Factory
 
 QUERY = "query RedisConnections { __typename }"
 DIGEST = hashlib.sha256(QUERY.encode()).hexdigest()
+PASSWORD = "correct-horse-battery"
 
 
 def _apq(query: str | None = None) -> dict[str, Any]:
@@ -26,10 +28,10 @@ def _apq(query: str | None = None) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.usefixtures("database")
-async def test_a_process_holds_one_pubsub_and_one_command_connection(settings: Settings) -> None:
+async def test_a_process_holds_one_pubsub_and_one_command_connection(settings: Settings, factory: Factory) -> None:
     if not settings.redis_url:
         pytest.skip("needs Redis")
+    user = await factory.user("mum", password=PASSWORD)
     inspector = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
     before = {c["id"] for c in await inspector.client_list()}
     app = create_app(settings)
@@ -40,7 +42,9 @@ async def test_a_process_holds_one_pubsub_and_one_command_connection(settings: S
     try:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 4000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            await login_as(http, "parent")  # a login rate-limit count
+            # A login rate-limit count.
+            login = {"query": LOGIN, "variables": {"login": user.login, "password": PASSWORD}}
+            assert (await http.post("/graphql", json=login)).json()["data"]["login"]["__typename"] == "LoginSuccess"
             await http.post("/graphql", json=_apq(QUERY))  # a persisted query stored
             assert (await http.post("/graphql", json=_apq())).json() == {"data": {"__typename": "Query"}}
         await broker.publish("test:redis-connections", "hello")

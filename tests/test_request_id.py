@@ -14,8 +14,9 @@ from websockets.asyncio.client import connect
 
 from resolvers import request_id
 from resolvers.settings import Settings
-from tests.conftest import client_for, login_as
-from tests.helpers import demo_student, gid
+from tests.conftest import client_for
+from tests.factories import Factory
+from tests.helpers import gid
 
 pytestmark = pytest.mark.usefixtures("database")
 PROGRESS = "query P($id: ID!) { student(id: $id) { fullName progress { average } } }"
@@ -43,15 +44,16 @@ async def test_refusals_before_execution_carry_the_id(http: httpx.AsyncClient) -
 
 
 async def test_unexpected_error_is_masked_in_production_and_logged_with_the_id(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    settings: Settings, factory: Factory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def broken(*args: Any) -> None:
         raise RuntimeError("connection string postgres://admin:hunter2@db")
 
     monkeypatch.setattr("resolvers.diary.load_progress", broken)
-    child = await demo_student("student")
+    parent = await factory.parent()
+    child = await factory.student(await factory.school(), "5A", guardians=[parent])
+    token = factory.client(parent).token
     async with client_for(settings, env="production") as client:
-        token = (await login_as(client, "parent")).token
         r = await client.post(
             "/graphql",
             json={"query": PROGRESS, "variables": {"id": gid(child, "Student")}},

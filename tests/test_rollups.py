@@ -1,6 +1,7 @@
 """The roll-ups stay exactly what a full recomputation gives, whatever writes happen: grades
 given, corrected, removed; registers marked and re-marked; absence notices sent and
-withdrawn. Refused and rolled-back writes leave them as they were."""
+withdrawn. Refused and rolled-back writes leave them as they were. Each test builds its own
+school and its journal from factories."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import asyncio
 import os
 import random
 import sys
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +18,12 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import grades, policy, rollups, sql
+from resolvers.clock import today_utc
 from resolvers.context import Context, Viewer
 from resolvers.loaders import Loaders
 from resolvers.settings import Settings
-from tests.conftest import Client
-from tests.helpers import children_of, demo_student, gid, past_lesson
+from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
+from tests.helpers import gid
 
 GRADES_CREATE = (
     "mutation G($input: GradesCreateInput!) { gradesCreate(input: $input) { __typename "
@@ -77,17 +80,57 @@ async def _roster(lesson: models.Lesson) -> list[str]:
     return [gid(await models.Student.get(id=i), "Student") for i in ids]
 
 
-async def test_rebuilt_rollups_equal_a_full_recomputation() -> None:
+@dataclass
+class Journal:
+    kit: SchoolKit  # classes 5A (five students) and 6B (three)
+    teacher: models.User  # mathematics in both
+    parent: models.User
+    child: models.Student  # the parent's, in 5A
+    # Per class: the mathematics lessons that have taken place, the latest first.
+    past: dict[str, list[models.Lesson]] = field(default_factory=dict)
+
+
+async def _journal(factory: Factory) -> Journal:
+    """Mathematics in 5A on the last four school days and in 6B on the last two, each lesson
+    with a register (one absence) and two grades, written the way the writers write them."""
+    kit = await factory.school(classes=("5A", "6B"))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")], name="maths")
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent], login=False)
+    roster = {"5A": [child], "6B": []}
+    for class_name, names in (("5A", ("boris", "vera", "gleb", "dina")), ("6B", ("egor", "zoya", "ivan"))):
+        roster[class_name] += [await factory.student(kit, class_name, name, login=False) for name in names]
+    journal = Journal(kit, teacher, parent, child)
+    for class_name, days in (("5A", 4), ("6B", 2)):
+        lessons = await factory.lessons(kit, class_name, "Mathematics", teacher, school_days_before(today_utc(), days))
+        journal.past[class_name] = lessons[::-1]
+        for lesson in lessons:
+            students = roster[class_name]
+            for n, student in enumerate(students):
+                absent = n == len(students) - 1
+                status = models.AttendanceStatus.ABSENT_UNEXCUSED if absent else models.AttendanceStatus.PRESENT
+                await factory.mark(student, lesson, status)
+            await factory.grade(students[0], lesson, value="5", weight=2)
+            await factory.grade(students[1], lesson, value="3")
+    return journal
+
+
+async def test_rebuilt_rollups_equal_a_full_recomputation(factory: Factory) -> None:
+    school_id = (await _journal(factory)).kit.school.id
+    async with in_transaction():
+        await rollups.rebuild()
     await assert_consistent()
-    assert await models.GradeRollup.filter(grades__gt=0).count() > 0
-    assert await models.AttendanceRollup.filter(marked__gt=0).count() > 0
-    assert await models.LowestMarkRollup.filter(students__gt=0).count() > 0
+    assert await models.GradeRollup.filter(school_id=school_id, grades__gt=0).count() > 0
+    assert await models.AttendanceRollup.filter(school_id=school_id, marked__gt=0).count() > 0
+    assert await models.LowestMarkRollup.filter(school_id=school_id, students__gt=0).count() > 0
 
 
-async def test_random_writes_keep_rollups_equal_to_a_full_recomputation(teacher: Client) -> None:
+async def test_random_writes_keep_rollups_equal_to_a_full_recomputation(factory: Factory) -> None:
     rng = random.Random(20261129)  # noqa: S311 (a reproducible sequence of writes)
-    lessons = [await past_lesson("5A", "Mathematics", offset=i) for i in (0, 1, 5, 12)]
-    lessons += [await past_lesson("6B", "Mathematics", offset=i) for i in (0, 8)]
+    journal = await _journal(factory)
+    teacher = factory.client(journal.teacher)
+    lessons = [journal.past["5A"][i] for i in (0, 1, 2, 3)]
+    lessons += [journal.past["6B"][i] for i in (0, 1)]
     rosters = {x.id: await _roster(x) for x in lessons}
     live: list[str] = []
     counts = {"create": 0, "update": 0, "delete": 0, "mark": 0}
@@ -130,10 +173,15 @@ async def test_random_writes_keep_rollups_equal_to_a_full_recomputation(teacher:
     await assert_consistent()
 
 
-async def test_absence_notices_move_attendance_rollups(parent: Client) -> None:
-    child = await demo_student("student")
-    assert child in await children_of("parent")
-    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+async def test_absence_notices_move_attendance_rollups(factory: Factory) -> None:
+    journal = await _journal(factory)
+    child = journal.child
+    assert await models.Guardianship.exists(guardian_id=journal.parent.id, student_id=child.id)
+    tomorrow = today_utc() + timedelta(days=1)
+    # Lessons of the child's class within the week of the notice, in the term: pre-marked.
+    coming = [day for day in school_days_from(tomorrow, 5) if day <= tomorrow + timedelta(days=6)]
+    await factory.lessons(journal.kit, "5A", "Mathematics", journal.teacher, coming, period=2)
+    parent = factory.client(journal.parent)
     before = await snapshot()
     body = await parent.data(
         NOTICE_CREATE,
@@ -148,16 +196,18 @@ async def test_absence_notices_move_attendance_rollups(parent: Client) -> None:
     assert body["absenceNoticeCreate"]["__typename"] == "AbsenceNoticeCreateSuccess", body
     premarked = await models.Attendance.filter(notice_id__isnull=False, student_id=child.id).count()
     await assert_consistent()
-    if premarked:  # lessons in a term were pre-marked: the roll-ups counted them
-        assert await snapshot() != before
+    assert premarked == len(coming) > 0  # lessons in a term were pre-marked: the roll-ups counted them
+    assert await snapshot() != before
     notice_id = body["absenceNoticeCreate"]["notice"]["id"]
     body = await parent.data(NOTICE_DELETE, input={"noticeId": notice_id})
     assert body["absenceNoticeDelete"]["__typename"] == "AbsenceNoticeDeleteSuccess", body
     await assert_consistent()
 
 
-async def test_a_refused_write_leaves_the_rollups_unchanged(teacher: Client) -> None:
-    lesson = await past_lesson("5A", "Mathematics")
+async def test_a_refused_write_leaves_the_rollups_unchanged(factory: Factory) -> None:
+    journal = await _journal(factory)
+    teacher = factory.client(journal.teacher)
+    lesson = journal.past["5A"][0]
     roster = await _roster(lesson)
     before = await snapshot()
     rows = [{"studentId": roster[0], "value": "5"}, {"studentId": roster[1], "value": "7"}]
@@ -169,11 +219,13 @@ async def test_a_refused_write_leaves_the_rollups_unchanged(teacher: Client) -> 
     assert await snapshot() == before
 
 
-async def test_a_rolled_back_write_takes_its_rollup_changes_with_it(app: Any, settings: Settings) -> None:
+async def test_a_rolled_back_write_takes_its_rollup_changes_with_it(
+    app: Any, settings: Settings, factory: Factory
+) -> None:
     """The roll-up statements run in the writer's transaction: when it fails after them, they go too."""
-    lesson = await past_lesson("5A", "Mathematics")
-    teacher = await models.User.get(login="teacher")
-    viewer = Viewer(teacher.id)
+    journal = await _journal(factory)
+    lesson = journal.past["5A"][0]
+    viewer = Viewer(journal.teacher.id)
     ctx = Context(request=None, viewer=viewer, loaders=Loaders(viewer), broker=app.state.broker, settings=settings)
     before = await snapshot()
     row = grades.GradeRow(student_id=(await _roster(lesson))[0], value="1", weight=5)
@@ -190,8 +242,9 @@ async def test_a_rolled_back_write_takes_its_rollup_changes_with_it(app: Any, se
     await assert_consistent()
 
 
-async def test_repair_rebuilds_what_drifted() -> None:
-    row = await models.GradeRollup.filter(grades__gt=0).first()
+async def test_repair_rebuilds_what_drifted(factory: Factory) -> None:
+    school_id = (await _journal(factory)).kit.school.id
+    row = await models.GradeRollup.filter(school_id=school_id, grades__gt=0).first()
     assert row is not None
     async with in_transaction():
         await models.GradeRollup.filter(id=row.id).update(grades=row.grades + 3)
@@ -210,9 +263,10 @@ async def _command(settings: Settings, *args: str) -> tuple[int, str]:
     return int(process.returncode or 0), out.decode()
 
 
-async def test_the_check_command_finds_drift_and_repairs_it(settings: Settings) -> None:
+async def test_the_check_command_finds_drift_and_repairs_it(settings: Settings, factory: Factory) -> None:
+    school_id = (await _journal(factory)).kit.school.id
     assert (await _command(settings))[0] == 0
-    row = await models.AttendanceRollup.filter(marked__gt=0).first()
+    row = await models.AttendanceRollup.filter(school_id=school_id, marked__gt=0).first()
     assert row is not None
     await models.AttendanceRollup.filter(id=row.id).update(unexcused=row.unexcused + 1)
     code, out = await _command(settings)

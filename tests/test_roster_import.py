@@ -1,17 +1,21 @@
 """Roster import: all or nothing with line-numbered problems, idempotent re-import, scope,
-and validation whose statement count does not grow with the file."""
+and validation whose statement count does not grow with the file. Each test imports into a
+school of its own, built from factories."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 import models
-from tests.conftest import Client, StatementCounter, login_as
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit
 from tests.helpers import gid
 
 IMPORT = """
@@ -30,12 +34,21 @@ HEADER = "type,full_name,external_id,birth_date,class,login,email,relation,stude
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "roster-sample.csv"
 
 
-async def school_id(name: str = "School No. 1") -> str:
-    return gid(await models.School.get(name=name), "School")
+@dataclass
+class Roster:
+    kit: SchoolKit  # the classes and subjects the sample file names
+    admin: Client  # the school's admin
+    school: str  # the school's global id
 
 
-async def run(admin: Client, csv: str, dry_run: bool = False, school: str | None = None) -> dict[str, Any]:
-    variables = {"schoolId": school or await school_id(), "csv": csv, "dryRun": dry_run}
+async def _roster(factory: Factory) -> Roster:
+    """A school with the classes (5A, 5B, 6A, 7A) and subjects the sample file names."""
+    kit = await factory.school(subjects=("Mathematics", "Physics"), classes=("5A", "5B", "6A", "7A"))
+    return Roster(kit, factory.client(kit.admin), gid(kit.school, "School"))
+
+
+async def run(admin: Client, school: str, csv: str, dry_run: bool = False) -> dict[str, Any]:
+    variables = {"schoolId": school, "csv": csv, "dryRun": dry_run}
     result: dict[str, Any] = (await admin.data(IMPORT, input=variables))["rosterImport"]
     return result
 
@@ -64,17 +77,19 @@ async def totals() -> tuple[int, ...]:
     )
 
 
-async def test_import_then_reimport_changes_nothing(admin: Client, http: httpx.AsyncClient) -> None:
+async def test_import_then_reimport_changes_nothing(factory: Factory, http: httpx.AsyncClient) -> None:
+    world = await _roster(factory)
+    admin, school = world.admin, world.school
     tag = secrets.token_hex(3)
     text = roster(tag)
     before = await totals()
-    dry = await run(admin, text, dry_run=True)
+    dry = await run(admin, school, text, dry_run=True)
     assert dry["dryRun"] is True
     assert dry["issued"] == []
     assert counts(dry) == {"STUDENT": (3, 0, 0), "GUARDIAN": (2, 0, 0), "TEACHER": (1, 0, 0)}
     assert await totals() == before  # a dry run writes nothing
 
-    done = await run(admin, text)
+    done = await run(admin, school, text)
     assert done["__typename"] == "RosterImportSuccess", done
     assert counts(done) == counts(dry)
     issued = {i["account"]["login"]: i for i in done["issued"]}
@@ -88,6 +103,7 @@ async def test_import_then_reimport_changes_nothing(admin: Client, http: httpx.A
         "2015-03-14",
         "5B",
     )
+    assert enrolled.school_class_id == world.kit.classes["5B"].id
     mother = await models.User.get(login=f"irina.sergeyeva-{tag}")
     children = await models.Guardianship.filter(guardian_id=mother.id).values_list("relation", "student__full_name")
     assert sorted(children) == [("mother", "Alina Sergeyeva"), ("mother", "Boris Sergeyev")]
@@ -108,7 +124,7 @@ async def test_import_then_reimport_changes_nothing(admin: Client, http: httpx.A
     assert first == {"__typename": "LoginSuccess", "mustChangePassword": True}
 
     after_first = await totals()
-    again = await run(admin, text)
+    again = await run(admin, school, text)
     assert counts(again) == {"STUDENT": (0, 0, 3), "GUARDIAN": (0, 0, 2), "TEACHER": (0, 0, 1)}
     assert again["issued"] == []
     assert (await totals())[:6] == after_first[:6]  # only the import's own audit entry is new
@@ -116,16 +132,22 @@ async def test_import_then_reimport_changes_nothing(admin: Client, http: httpx.A
     changed = text.replace("Alina Sergeyeva", "Alina Sergeyeva-Lebedeva").replace(
         f"S-1003-{tag},2013-11-30,7A", f"S-1003-{tag},2013-11-30,6A"
     )
-    update = await run(admin, changed)
+    update = await run(admin, school, changed)
     assert counts(update) == {"STUDENT": (0, 2, 1), "GUARDIAN": (0, 0, 2), "TEACHER": (0, 0, 1)}
     assert (await models.Student.get(id=alina.id)).full_name == "Alina Sergeyeva-Lebedeva"
     vera = await models.Student.get(roster_keys__key=f"S-1003-{tag}")
     current = await models.Enrollment.filter(student_id=vera.id, end_date__isnull=True).select_related("school_class")
     assert [e.school_class.name for e in current] == ["6A"]
-    assert counts(await run(admin, changed)) == {"STUDENT": (0, 0, 3), "GUARDIAN": (0, 0, 2), "TEACHER": (0, 0, 1)}
+    assert counts(await run(admin, school, changed)) == {
+        "STUDENT": (0, 0, 3),
+        "GUARDIAN": (0, 0, 2),
+        "TEACHER": (0, 0, 1),
+    }
 
 
-async def test_bad_rows_have_line_numbers_and_nothing_is_written(admin: Client) -> None:
+async def test_bad_rows_have_line_numbers_and_nothing_is_written(factory: Factory) -> None:
+    world = await _roster(factory)
+    taken = await factory.teacher(world.kit, [("5A", "Mathematics")])
     tag = secrets.token_hex(3)
     text = "\n".join(
         [
@@ -135,7 +157,7 @@ async def test_bad_rows_have_line_numbers_and_nothing_is_written(admin: Client) 
             f"student,No Class,K3-{tag},2015-01-01,9Z,,,,,",  # 4
             f"student,Twin,K1-{tag},2015-01-01,5A,,,,,",  # 5: duplicate of line 2
             f"guardian,Lost Parent,,,,lost.{tag},,mother,NOPE-{tag},",  # 6
-            "teacher,Taken Login,,,,teacher,,,,Mathematics@5A",  # 7: the demo teacher's login
+            f"teacher,Taken Login,,,,{taken.login},,,,Mathematics@5A",  # 7: an existing teacher's login
             f"student,=HYPERLINK(1),K4-{tag},2015-01-01,5A,,,,,",  # 8
             f"teacher,Bad Subject,,,,t.{tag},,,,Alchemy@5A;Mathematics@9Z",  # 9
             f"parent,Wrong Type,,,,p.{tag},,,,",  # 10
@@ -144,7 +166,7 @@ async def test_bad_rows_have_line_numbers_and_nothing_is_written(admin: Client) 
         ]
     )
     before = await totals()
-    refused = await run(admin, text)
+    refused = await run(world.admin, world.school, text)
     assert refused["__typename"] == "FileRefusedError", refused
     assert [(p["line"], p["column"], p["code"]) for p in refused["problems"]] == [
         (3, "birth_date", "DATE_INVALID"),
@@ -165,25 +187,31 @@ async def test_bad_rows_have_line_numbers_and_nothing_is_written(admin: Client) 
     assert not await models.Student.filter(full_name="Good Kid").exists()
 
 
-async def test_header_problems(admin: Client) -> None:
-    refused = await run(admin, "Type,name,birthDate,Birth date\nstudent,A,2015-01-01,2015-01-01\n")
+async def test_header_problems(factory: Factory) -> None:
+    world = await _roster(factory)
+    refused = await run(world.admin, world.school, "Type,name,birthDate,Birth date\nstudent,A,2015-01-01,2015-01-01\n")
     assert [(p["line"], p["column"], p["code"]) for p in refused["problems"]] == [
         (1, "name", "HEADER_UNKNOWN_COLUMN"),
         (1, "birth_date", "HEADER_DUPLICATE_COLUMN"),
         (1, "full_name", "HEADER_MISSING_COLUMN"),
     ]
-    assert (await run(admin, "  \n"))["code"] == "CSV_EMPTY"
+    assert (await run(world.admin, world.school, "  \n"))["code"] == "CSV_EMPTY"
 
 
-async def test_scope(admin: Client, teacher: Client, http: httpx.AsyncClient) -> None:
+async def test_scope(factory: Factory) -> None:
+    """Another school of the district looks like a school that does not exist to this school's
+    admin; a teacher may not import; the district's admin may."""
+    world = await _roster(factory)
+    other_school = await factory.school("Other school")
+    teacher = factory.client(await factory.teacher(world.kit, [("5B", "Mathematics")]))
+    district = factory.client(await factory.district_admin())
     text = roster(secrets.token_hex(3))
-    other = await run(admin, text, school=await school_id("School No. 2"))
-    missing = await run(admin, text, school=gid(models.School(id=999999), "School"))
+    other = await run(world.admin, gid(other_school.school, "School"), text)
+    missing = await run(world.admin, gid(models.School(id=999999), "School"), text)
     assert other == missing == {"__typename": "NotFoundError", "code": "SCHOOL_NOT_FOUND", "message": "No such school."}
-    body = await teacher.post(IMPORT, input={"schoolId": await school_id(), "csv": text, "dryRun": True})
+    body = await teacher.post(IMPORT, input={"schoolId": world.school, "csv": text, "dryRun": True})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    district = await login_as(http, "district")
-    checked = await run(district, text.replace("Physics@7A", "Physics@7A"), dry_run=True, school=await school_id())
+    checked = await run(district, world.school, text.replace("Physics@7A", "Physics@7A"), dry_run=True)
     assert checked["__typename"] == "RosterImportSuccess"
 
 
@@ -196,26 +224,28 @@ def _bulk(tag: str, students: int) -> str:
     return "\n".join(lines)
 
 
-async def test_statements_do_not_grow_with_rows(admin: Client, count_statements: StatementCounter) -> None:
+async def test_statements_do_not_grow_with_rows(factory: Factory, count_statements: StatementCounter) -> None:
     """Validating 3 or 300 rows costs the same statements, and so does writing them."""
+    world = await _roster(factory)
     measured = []
     for size in (1, 150):
         tag = secrets.token_hex(3)
         count_statements.statements.clear()
-        assert counts(await run(admin, _bulk(tag, size), dry_run=True))["STUDENT"] == (size, 0, 0)
+        assert counts(await run(world.admin, world.school, _bulk(tag, size), dry_run=True))["STUDENT"] == (size, 0, 0)
         dry = count_statements.count
         count_statements.statements.clear()
-        assert counts(await run(admin, _bulk(tag, size)))["GUARDIAN"] == (size, 0, 0)
+        assert counts(await run(world.admin, world.school, _bulk(tag, size)))["GUARDIAN"] == (size, 0, 0)
         measured.append((dry, count_statements.count))
     assert measured[0] == measured[1], (measured, count_statements.statements)
     assert measured[1][1] <= 25, count_statements.statements
 
 
-async def test_two_imports_of_one_file_at_once_create_once(admin: Client) -> None:
+async def test_two_imports_of_one_file_at_once_create_once(factory: Factory) -> None:
     """The second import waits for the first, then finds everything already there."""
+    world = await _roster(factory)
     tag = secrets.token_hex(3)
     text = roster(tag)
-    first, second = await asyncio.gather(run(admin, text), run(admin, text))
+    first, second = await asyncio.gather(run(world.admin, world.school, text), run(world.admin, world.school, text))
     results = sorted([counts(first), counts(second)], key=lambda c: c["STUDENT"])
     assert results == [
         {"STUDENT": (0, 0, 3), "GUARDIAN": (0, 0, 2), "TEACHER": (0, 0, 1)},

@@ -17,9 +17,11 @@ import httpx
 import pytest
 
 from resolvers.settings import Settings
-from tests.conftest import TEST_SECRET, Client
+from tests.conftest import TEST_SECRET
+from tests.factories import Factory
 from tests.helpers import free_port, grade_over_http, open_socket
 from tests.test_subscriptions import EVENTS
+from tests.worlds import graded_family
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="scale-out needs Redis")
@@ -78,16 +80,16 @@ async def ready(processes: list[str]) -> list[str]:
     return processes
 
 
-async def test_grade_on_one_process_reaches_parent_on_another(
-    ready: list[str], parent: Client, other_parent: Client, teacher: Client
-) -> None:
+async def test_grade_on_one_process_reaches_parent_on_another(ready: list[str], factory: Factory) -> None:
     a, b = ready
+    family = await graded_family(factory)
+    parent, other_parent = family.as_parent(), family.as_other_parent()
     mine = await open_socket(f"ws://{a}/graphql", parent.token)
     theirs = await open_socket(f"ws://{a}/graphql", other_parent.token)
     await mine.start(EVENTS)
     await theirs.start(EVENTS)
     await asyncio.sleep(0.3)
-    await grade_over_http(b, teacher.token, "posted on process B", value="4")
+    await grade_over_http(b, family.as_teacher().token, family.child, family.lesson, "posted on process B", value="4")
     event = (await mine.next())["payload"]["data"]["diaryEvents"]
     assert event["grade"]["comment"] == "posted on process B"
     await theirs.nothing()

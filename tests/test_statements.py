@@ -1,16 +1,20 @@
-"""N+1 is a bug: the statements a list field costs do not grow with the data."""
+"""N+1 is a bug: the statements a list field costs do not grow with the data. Each test
+builds its schools, classes and four weeks of lessons from factories, dated from the clock's
+today."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-import httpx
-
 import models
-from tests.conftest import Client, StatementCounter, login_as
+from resolvers.clock import today_utc
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
 
 SCHOOL_TREE = """
 query T($from: Date!, $to: Date!) { viewer { schools {
@@ -34,7 +38,7 @@ query T($from: Date!, $to: Date!) { viewer { teaching { subject { name } schoolC
 
 
 def _range(weeks: int) -> dict[str, str]:
-    end = datetime.now(UTC).date()
+    end = today_utc()
     return {"from": (end - timedelta(weeks=weeks)).isoformat(), "to": end.isoformat()}
 
 
@@ -59,10 +63,55 @@ async def _count(
     return [_shape(s) for s in counter.statements], data
 
 
-async def test_school_tree(admin: Client, district: Client, count_statements: StatementCounter) -> None:
+WEEKS = 4  # of lessons before today, in every class
+
+
+@dataclass
+class Staffed:
+    """A school with lessons of mathematics and Russian in each class on each of the last
+    ``WEEKS`` weeks' school days, every lesson with homework, every class with a homeroom teacher
+    and students, and a day off today."""
+
+    kit: SchoolKit
+    maths: dict[str, models.User] = field(default_factory=dict)  # by class: its mathematics teacher
+
+
+async def _staffed(
+    factory: Factory, name: str, classes: tuple[str, ...], maths: dict[str, tuple[str, ...]], students: int = 3
+) -> Staffed:
+    """``maths`` maps a teacher's name to the classes they teach mathematics in."""
+    kit = await factory.school(name, classes=classes)
+    world = Staffed(kit)
+    for teacher_name, taught in maths.items():
+        teacher = await factory.teacher(
+            kit, [(c, "Mathematics") for c in taught], name=f"{teacher_name}{kit.school.id}"
+        )
+        world.maths.update(dict.fromkeys(taught, teacher))
+    russian = await factory.teacher(kit, [(c, "Russian language") for c in classes], name=f"russian{kit.school.id}")
+    days = school_days_before(today_utc(), 5 * WEEKS)
+    for class_name in classes:
+        class_id = kit.classes[class_name].id
+        homeroom = await factory.teacher(kit, [], name=f"homeroom{class_id}")
+        await models.SchoolClass.filter(id=class_id).update(homeroom_teacher_id=homeroom.id)
+        for n in range(students):
+            await factory.student(kit, class_name, f"pupil{class_id}n{n}", login=False)
+        for day in days:
+            for period, (subject, teacher) in enumerate(
+                (("Mathematics", world.maths[class_name]), ("Russian language", russian)), start=1
+            ):
+                lesson = await factory.lesson(kit, class_name, subject, teacher, day, period, topic=f"Topic {day}")
+                await factory.homework(lesson, f"Exercise {day}", links=["https://example.org/task"])
+    await factory.day_off(kit, today_utc())
+    return world
+
+
+async def test_school_tree(factory: Factory, count_statements: StatementCounter) -> None:
     """One school x 1 week (admin) costs what two schools x 4 weeks (district admin) cost."""
+    first = await _staffed(factory, "First", ("5A", "6B"), {"maths": ("5A", "6B")})
+    await _staffed(factory, "Second", ("7A", "7B", "8A"), {"maths": ("7A", "7B"), "algebra": ("8A",)})
+    admin, district = factory.client(first.kit.admin), factory.client(await factory.district_admin())
     small, one = await _count(admin, count_statements, SCHOOL_TREE, **_range(1))
-    large, two = await _count(district, count_statements, SCHOOL_TREE, **_range(4))
+    large, two = await _count(district, count_statements, SCHOOL_TREE, **_range(WEEKS))
     assert len(one["viewer"]["schools"]) == 1
     assert len(two["viewer"]["schools"]) == 2
     lessons = sum(len(c["lessons"]) for s in two["viewer"]["schools"] for c in s["classes"])
@@ -70,27 +119,59 @@ async def test_school_tree(admin: Client, district: Client, count_statements: St
     assert len(large) == len(small), _explain(small, large)
 
 
-async def test_progress(parent: Client, other_parent: Client, count_statements: StatementCounter) -> None:
-    small, one = await _count(other_parent, count_statements, PROGRESS)
-    large, two = await _count(parent, count_statements, PROGRESS)
+@dataclass
+class Families:
+    parent: models.User  # of a child in 5A and one in 6B
+    other_parent: models.User  # of one child in 5A
+
+
+async def _families(factory: Factory) -> Families:
+    """Two subjects, each with its teacher, in 5A and 6B on the last ten school days; every child
+    graded in every lesson of their class and marked in some: absent, excused or not, and late."""
+    kit = await factory.school(classes=("5A", "6B"))
+    teachers = {
+        subject: await factory.teacher(kit, [("5A", subject), ("6B", subject)], name=f"tutor{n}")
+        for n, subject in enumerate(kit.subjects)
+    }
+    parent, other_parent = await factory.parent("mum"), await factory.parent("dad")
+    pupils = {
+        "5A": [
+            await factory.student(kit, "5A", "anna", guardians=[parent]),
+            await factory.student(kit, "5A", "vera", guardians=[other_parent]),
+        ],
+        "6B": [await factory.student(kit, "6B", "boris", guardians=[parent])],
+    }
+    kinds = [models.GradeKind.CLASSWORK, models.GradeKind.TEST, models.GradeKind.ORAL]
+    marks = [models.AttendanceStatus.ABSENT_UNEXCUSED, models.AttendanceStatus.ABSENT_EXCUSED]
+    for n, day in enumerate(school_days_before(today_utc(), 10)):
+        for class_name, children in pupils.items():
+            for period, subject in enumerate(kit.subjects, start=1):
+                teacher = teachers[subject]
+                lesson = await factory.lesson(kit, class_name, subject, teacher, day, period, topic=f"Topic {n}")
+                for child in children:
+                    await factory.grade(child, lesson, str(2 + (n + period) % 4), 1 + n % 2, kinds[n % 3])
+                    if n % 4 == 3:
+                        await factory.mark(child, lesson, marks[period % 2])
+                    elif n % 4 == 1:
+                        await factory.mark(child, lesson, models.AttendanceStatus.LATE, late_minutes=5)
+    return Families(parent, other_parent)
+
+
+async def test_progress(factory: Factory, count_statements: StatementCounter) -> None:
+    families = await _families(factory)
+    small, one = await _count(factory.client(families.other_parent), count_statements, PROGRESS)
+    large, two = await _count(factory.client(families.parent), count_statements, PROGRESS)
     assert len(one["viewer"]["children"]) == 1
     assert len(two["viewer"]["children"]) == 2
     assert all(c["progress"] for c in two["viewer"]["children"])
     assert len(large) == len(small), _explain(small, large)
 
 
-async def test_teaching(http: httpx.AsyncClient, teacher: Client, count_statements: StatementCounter) -> None:
-    """The demo teacher (two classes, 4 weeks) costs what a one-class teacher (1 week) costs."""
-    single = (
-        await models.TeachingAssignment.filter(
-            school_class__grade_level=7, school_class__school__name="School No. 1", subject__name="Mathematics"
-        )
-        .select_related("teacher")
-        .first()
-    )
-    assert single is not None
-    one_class = await login_as(http, single.teacher.login)
+async def test_teaching(factory: Factory, count_statements: StatementCounter) -> None:
+    """A teacher of two classes (4 weeks) costs what a one-class teacher (1 week) costs."""
+    school = await _staffed(factory, "School", ("5A", "6B", "7A"), {"maths": ("5A", "6B"), "single": ("7A",)})
+    one_class, teacher = factory.client(school.maths["7A"]), factory.client(school.maths["5A"])
     small, one = await _count(one_class, count_statements, TEACHING, **_range(1))
-    large, two = await _count(teacher, count_statements, TEACHING, **_range(4))
+    large, two = await _count(teacher, count_statements, TEACHING, **_range(WEEKS))
     assert (len(one["viewer"]["teaching"]), len(two["viewer"]["teaching"])) == (1, 2)
     assert len(large) == len(small), _explain(small, large)

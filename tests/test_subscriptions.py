@@ -1,15 +1,14 @@
 """diaryEvents end to end over a real WebSocket: the right parent receives, the other
-parent receives nothing, resume by cursor, revoked guardianship, bad tokens."""
+parent receives nothing, resume by cursor, revoked guardianship, bad tokens. Each test builds
+its own school from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -17,8 +16,10 @@ from websockets.exceptions import ConnectionClosed
 import models
 from pubsub import events
 from pubsub.topics import student_topic
-from tests.conftest import Client, login_as
-from tests.helpers import children_of, demo_student, gid, open_socket, past_lesson, school_class
+from resolvers.clock import now_utc, today_utc
+from tests.client import Client
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import gid, open_socket
 
 EVENTS = """
 subscription E($studentId: ID, $after: String) { diaryEvents(studentId: $studentId, after: $after) {
@@ -38,10 +39,37 @@ def _error_code(message: dict[str, Any]) -> str:
     return str(errors[0]["extensions"]["code"])
 
 
-async def _grade(teacher: Client, student: models.Student, value: str, comment: str) -> None:
-    enrolled = await models.Enrollment.filter(student_id=student.id).select_related("school_class").first()
-    assert enrolled is not None
-    lesson = await past_lesson(enrolled.school_class.name, "Mathematics")
+@dataclass
+class World:
+    kit: SchoolKit
+    teacher: models.User  # mathematics in 5A
+    parent: models.User
+    child: models.Student  # 5A, with a login of their own
+    other_parent: models.User
+    other_child: models.Student  # 5A, another family
+    lesson: models.Lesson  # a past mathematics lesson of 5A
+
+    @property
+    def admin(self) -> models.User:
+        assert self.kit.admin is not None
+        return self.kit.admin
+
+
+async def _world(factory: Factory) -> World:
+    """A school with 5A and 7A; the teacher teaches mathematics in 5A, where two families have
+    a child each; one mathematics lesson of 5A on the last school day."""
+    kit = await factory.school(classes=("5A", "7A"))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")], name="maths")
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", "anna", guardians=[parent])
+    other_parent = await factory.parent("other")
+    other_child = await factory.student(kit, "5A", "vera", guardians=[other_parent])
+    (day,) = school_days_before(today_utc(), 1)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day)
+    return World(kit, teacher, parent, child, other_parent, other_child, lesson)
+
+
+async def _grade(teacher: Client, student: models.Student, lesson: models.Lesson, value: str, comment: str) -> None:
     result = await teacher.data(
         CREATE,
         input={
@@ -59,15 +87,16 @@ async def _grade(teacher: Client, student: models.Student, value: str, comment: 
     [("graphql-transport-ws", "Authorization"), ("graphql-ws", "authToken"), ("graphql-transport-ws", "authorization")],
 )
 async def test_parent_receives_grade_other_parent_nothing(
-    server_url: str, parent: Client, other_parent: Client, teacher: Client, protocol: str, key: str
+    server_url: str, factory: Factory, protocol: str, key: str
 ) -> None:
-    mine = await open_socket(server_url, parent.token, protocol, key)
-    theirs = await open_socket(server_url, other_parent.token, protocol, key)
+    world = await _world(factory)
+    mine = await open_socket(server_url, factory.client(world.parent).token, protocol, key)
+    theirs = await open_socket(server_url, factory.client(world.other_parent).token, protocol, key)
     await mine.start(EVENTS)
     await theirs.start(EVENTS)
-    child = await demo_student("student")
+    child = world.child
     await asyncio.sleep(0.2)
-    await _grade(teacher, child, "5", f"live via {protocol}")
+    await _grade(factory.client(world.teacher), child, world.lesson, "5", f"live via {protocol}")
     message = await mine.next()
     assert message["type"] in ("next", "data"), message
     event = message["payload"]["data"]["diaryEvents"]
@@ -79,8 +108,10 @@ async def test_parent_receives_grade_other_parent_nothing(
     await theirs.ws.close()
 
 
-async def test_other_parent_cannot_name_someone_elses_child(server_url: str, other_parent: Client) -> None:
-    child = (await children_of("parent"))[0]
+async def test_other_parent_cannot_name_someone_elses_child(server_url: str, factory: Factory) -> None:
+    world = await _world(factory)
+    child = world.child
+    other_parent = factory.client(world.other_parent)
     socket = await open_socket(server_url, other_parent.token)
     await socket.start(EVENTS, studentId=gid(child, "Student"))
     message = await socket.next()
@@ -91,48 +122,49 @@ async def test_other_parent_cannot_name_someone_elses_child(server_url: str, oth
     assert other["payload"] == message["payload"]
 
 
-async def test_resume_after_cursor_replays_in_order_without_duplicates(
-    server_url: str, parent: Client, teacher: Client
-) -> None:
-    child = await demo_student("student")
+async def test_resume_after_cursor_replays_in_order_without_duplicates(server_url: str, factory: Factory) -> None:
+    world = await _world(factory)
+    child, lesson = world.child, world.lesson
+    parent, teacher = factory.client(world.parent), factory.client(world.teacher)
     socket = await open_socket(server_url, parent.token)
     await socket.start(EVENTS, studentId=gid(child, "Student"))
     await asyncio.sleep(0.2)
-    await _grade(teacher, child, "3", "before disconnect")
+    await _grade(teacher, child, lesson, "3", "before disconnect")
     first = (await socket.next())["payload"]["data"]["diaryEvents"]
     await socket.ws.close()
-    await _grade(teacher, child, "4", "missed 1")
-    await _grade(teacher, child, "5", "missed 2")
+    await _grade(teacher, child, lesson, "4", "missed 1")
+    await _grade(teacher, child, lesson, "5", "missed 2")
 
     again = await open_socket(server_url, parent.token)
     await again.start(EVENTS, studentId=gid(child, "Student"), after=first["cursor"])
     replayed = [(await again.next())["payload"]["data"]["diaryEvents"] for _ in range(2)]
     assert [e["grade"]["comment"] for e in replayed] == ["missed 1", "missed 2"]
-    await _grade(teacher, child, "2", "live after replay")
+    await _grade(teacher, child, lesson, "2", "live after replay")
     live = (await again.next())["payload"]["data"]["diaryEvents"]
     assert live["grade"]["comment"] == "live after replay"
     await again.nothing()
     await again.ws.close()
 
 
-async def test_unknown_cursor_is_refused(server_url: str, parent: Client) -> None:
-    socket = await open_socket(server_url, parent.token)
+async def test_unknown_cursor_is_refused(server_url: str, factory: Factory) -> None:
+    world = await _world(factory)
+    socket = await open_socket(server_url, factory.client(world.parent).token)
     await socket.start(EVENTS, after="bm9wZQ")
     assert _error_code(await socket.next()) == "BAD_USER_INPUT"
 
 
-async def test_revoked_guardian_stops_receiving_at_once(server_url: str, other_parent: Client, teacher: Client) -> None:
-    child = await demo_student("student")
-    guardian = await models.User.get(login="parent2")
-    link = await models.Guardianship.create(guardian=guardian, student=child)
-    socket = await open_socket(server_url, other_parent.token)
+async def test_revoked_guardian_stops_receiving_at_once(server_url: str, factory: Factory) -> None:
+    world = await _world(factory)
+    child, teacher = world.child, factory.client(world.teacher)
+    link = await models.Guardianship.create(guardian=world.other_parent, student=child, relation="mother")
+    socket = await open_socket(server_url, factory.client(world.other_parent).token)
     await socket.start(EVENTS, studentId=gid(child, "Student"))
     await asyncio.sleep(0.2)
-    await _grade(teacher, child, "4", "while a guardian")
+    await _grade(teacher, child, world.lesson, "4", "while a guardian")
     assert (await socket.next())["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "while a guardian"
-    link.revoked_at = datetime.now(UTC)
+    link.revoked_at = now_utc()
     await link.save()
-    await _grade(teacher, child, "5", "after revocation")
+    await _grade(teacher, child, world.lesson, "5", "after revocation")
     message = await socket.next()
     assert message["type"] == "complete"  # the stream ends; nothing about the child is sent
     await socket.ws.close()
@@ -162,16 +194,16 @@ subscription C($classId: ID!, $after: String) { classEvents(classId: $classId, a
 """
 
 
-async def test_teacher_follows_a_class_they_teach(server_url: str, teacher: Client, admin: Client) -> None:
-    klass = await school_class("School No. 1", "5A")
+async def test_teacher_follows_a_class_they_teach(server_url: str, factory: Factory) -> None:
+    world = await _world(factory)
+    klass = world.kit.classes["5A"]
+    teacher = factory.client(world.teacher)
     socket = await open_socket(server_url, teacher.token)
     await socket.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
-    watcher = await open_socket(server_url, admin.token)
+    watcher = await open_socket(server_url, factory.client(world.admin).token)
     await watcher.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
     await asyncio.sleep(0.2)
-    classmate = await models.Enrollment.filter(school_class_id=klass.id).order_by("-id").first()
-    assert classmate is not None
-    await _grade(teacher, await models.Student.get(id=classmate.student_id), "3", "for the class feed")
+    await _grade(teacher, world.other_child, world.lesson, "3", "for the class feed")
     for client_socket in (socket, watcher):
         event = (await client_socket.next())["payload"]["data"]["classEvents"]
         assert (event["kind"], event["grade"]["comment"]) == ("GRADE_ADDED", "for the class feed")
@@ -179,21 +211,30 @@ async def test_teacher_follows_a_class_they_teach(server_url: str, teacher: Clie
     await watcher.ws.close()
 
 
-@pytest.mark.parametrize(("who", "class_name"), [("parent", "5A"), ("teacher", "7A"), ("student", "5A")])
+@pytest.mark.parametrize(
+    ("who", "class_name"),
+    [("a parent in the class", "5A"), ("a teacher of 5A only", "7A"), ("a pupil of the class", "5A")],
+)
 async def test_class_feed_only_for_its_teachers_and_admins(
-    server_url: str, http: Any, who: str, class_name: str
+    server_url: str, factory: Factory, who: str, class_name: str
 ) -> None:
-    from tests.conftest import login_as
-
-    client = await login_as(http, who)
-    klass = await school_class("School No. 1", class_name)
+    world = await _world(factory)
+    users = {
+        "a parent in the class": world.parent,
+        "a teacher of 5A only": world.teacher,
+        "a pupil of the class": await models.User.get(id=world.child.user_id),
+    }
+    client = factory.client(users[who])
+    klass = world.kit.classes[class_name]
     socket = await open_socket(server_url, client.token)
     await socket.start(CLASS_EVENTS, classId=gid(klass, "SchoolClass"))
     assert _error_code(await socket.next()) == "BAD_USER_INPUT"
     await socket.ws.close()
 
 
-async def test_subscriptions_per_connection_are_limited(server_url: str, parent: Client) -> None:
+async def test_subscriptions_per_connection_are_limited(server_url: str, factory: Factory) -> None:
+    world = await _world(factory)
+    parent = factory.client(world.parent)
     socket = await open_socket(server_url, parent.token)
     for op in range(20):
         await socket.start(EVENTS, op_id=str(op))
@@ -218,15 +259,16 @@ async def test_subscriptions_per_connection_are_limited(server_url: str, parent:
 
 
 async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
-    server_url: str, app: Any, parent: Client, other_parent: Client, teacher: Client
+    server_url: str, app: Any, factory: Factory
 ) -> None:
     """A full local queue cuts the client off with "Try Again Later" instead of buffering
     without bound; the client then resumes by cursor (tested above). Another family's stream
     goes on: it gets its own grade as usual."""
-    child = await demo_student("student")
-    socket = await open_socket(server_url, parent.token)
+    world = await _world(factory)
+    child = world.child
+    socket = await open_socket(server_url, factory.client(world.parent).token)
     await socket.start(EVENTS, studentId=gid(child, "Student"))
-    theirs = await open_socket(server_url, other_parent.token)
+    theirs = await open_socket(server_url, factory.client(world.other_parent).token)
     await theirs.start(EVENTS)
     await asyncio.sleep(0.2)
     fanout = app.state.broker._fanout
@@ -244,43 +286,36 @@ async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
     assert fanout.count(topic) == 0  # its queue is gone with it
-    other_child = (await children_of("parent2"))[0]
-    await _grade(teacher, other_child, "4", "after the slow consumer")
+    other_child = world.other_child
+    await _grade(factory.client(world.teacher), other_child, world.lesson, "4", "after the slow consumer")
     got = (await theirs.next())["payload"]["data"]["diaryEvents"]
     assert (got["student"]["id"], got["grade"]["comment"]) == (gid(other_child, "Student"), "after the slow consumer")
     await theirs.ws.close()
 
 
 async def test_one_payload_is_computed_and_encoded_once_for_subscribers_who_see_the_same(
-    server_url: str, app: Any, http: httpx.AsyncClient, teacher: Client
+    server_url: str, app: Any, factory: Factory
 ) -> None:
     """Two parents of the same (only) child subscribed with the same document get the same
     payload: it is executed once and encoded once."""
-    klass = await school_class("School No. 1", "5A")
-    enrolled = [e.student_id for e in await models.Enrollment.filter(school_class_id=klass.id)]
-    guardians: dict[int, list[models.Guardianship]] = {}
-    for g in await models.Guardianship.filter(student_id__in=enrolled, revoked_at__isnull=True).select_related(
-        "guardian"
-    ):
-        guardians.setdefault(g.student_id, []).append(g)
-    per_guardian = Counter(g.guardian_id for g in await models.Guardianship.filter(revoked_at__isnull=True))
-    only_children = {guardian for guardian, children in per_guardian.items() if children == 1}
-    child_id, pair = next(
-        (sid, gs) for sid, gs in guardians.items() if len(gs) == 2 and all(g.guardian_id in only_children for g in gs)
-    )
-    sockets = [open_socket(server_url, (await login_as(http, g.guardian.login)).token) for g in pair]
-    mother, father = [await s for s in sockets]
-    for socket in (mother, father):
+    world = await _world(factory)
+    mother, father = await factory.parent("mother"), await factory.parent("father")
+    only_child = await factory.student(world.kit, "5A", "gleb", guardians=[mother, father])
+    for guardian in (mother, father):
+        assert await models.Guardianship.filter(guardian_id=guardian.id, revoked_at__isnull=True).count() == 1
+    sockets = [open_socket(server_url, factory.client(g).token) for g in (mother, father)]
+    mother_socket, father_socket = [await s for s in sockets]
+    for socket in (mother_socket, father_socket):
         await socket.start(EVENTS)
     await asyncio.sleep(0.2)
     executor = app.state.schema.execution_context_class
     frames = app.state.subscriptions.frames
     executions, hits = executor.executions, frames.hits
-    await _grade(teacher, models.Student(id=child_id), "4", "shared")
-    first, second = await mother.next(), await father.next()
+    await _grade(factory.client(world.teacher), only_child, world.lesson, "4", "shared")
+    first, second = await mother_socket.next(), await father_socket.next()
     assert first["payload"] == second["payload"]
     assert first["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "shared"
     assert executor.executions - executions == 1
     assert frames.hits - hits == 1
-    await mother.ws.close()
-    await father.ws.close()
+    await mother_socket.ws.close()
+    await father_socket.ws.close()

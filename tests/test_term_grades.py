@@ -1,20 +1,21 @@
 """termGradeSet: the subject teacher sets a final grade for a term or the year; the family
-sees it in progress and live; changing it later is kept in its history."""
+sees it in progress and live; changing it later is kept in its history.
+
+Each test builds its own school, families and terms from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
-import pytest
-
 import models
 from resolvers.clock import now_utc, today_utc
-from tests.conftest import Client, StatementCounter, login_as
-from tests.helpers import children_of, gid, open_socket, school_class
+from tests.client import Client
+from tests.conftest import StatementCounter
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import gid, open_socket
 
 SET = """
 mutation S($input: TermGradeSetInput!) { termGradeSet(input: $input) {
@@ -40,35 +41,61 @@ async def _counts() -> tuple[int, int, int, int]:
     )
 
 
-@pytest.fixture
-async def child() -> AsyncIterator[models.Student]:
-    """``parent2``'s child (5A), whose final grades this module sets and then removes."""
-    (kid,) = await children_of("parent2")
-    yield kid
-    await models.TermGrade.filter(student_id=kid.id).delete()
+@dataclass
+class Classes:
+    kit: SchoolKit  # 5A, 6B and 5B; its one term is split: the current one and a later one
+    term: models.Term  # the current term
+    later: models.Term  # starts after today
+    teacher: models.User  # mathematics in 5A and 6B (not 5B, not Russian)
+    family: models.User  # the parent of ``child``
+    child: models.Student  # 5A
+    parent: models.User  # another family: the parent of ``kids``
+    kids: list[models.Student]  # 5A (with a login of their own) and 6B
+    kid_user: models.User  # the 5A kid's login
 
 
-async def _current_term() -> models.Term:
+async def _classes(factory: Factory) -> Classes:
+    """A school whose mathematics teacher teaches 5A and 6B (a lesson in each on the last three
+    school days); a family with a child in 5A and another with a child in 5A and one in 6B."""
+    kit = await factory.school(subjects=("Mathematics", "Russian"), classes=("5A", "6B", "5B"))
     today = today_utc()
-    term = await models.Term.get(school__name="School No. 1", start_date__lte=today, end_date__gte=today)
-    return term
+    kit.term.end_date = today + timedelta(days=30)
+    await kit.term.save(update_fields=["end_date"])
+    later = await models.Term.create(
+        academic_year=kit.year,
+        school=kit.school,
+        name="Term 2",
+        number=2,
+        start_date=today + timedelta(days=31),
+        end_date=kit.year.end_date,
+    )
+    teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("6B", "Mathematics")])
+    for class_name in ("5A", "6B"):  # progress lists the subjects the class has had lessons in
+        await factory.lessons(kit, class_name, "Mathematics", teacher, school_days_before(today, 3))
+    family = await factory.parent("family")
+    child = await factory.student(kit, "5A", "child", guardians=[family])
+    parent = await factory.parent()
+    kids = [
+        await factory.student(kit, "5A", "kid", guardians=[parent]),
+        await factory.student(kit, "6B", "sibling", guardians=[parent], login=False),
+    ]
+    kid_user = await models.User.get(id=kids[0].user_id)
+    return Classes(kit, kit.term, later, teacher, family, child, parent, kids, kid_user)
 
 
-async def _set(client: Client, kid: models.Student, **fields: Any) -> dict[str, Any]:
-    subject = fields.pop("subject", "Mathematics")
-    school = fields.pop("school", "School No. 1")
-    found = await models.Subject.get(school__name=school, name=subject)
-    values = {"studentId": gid(kid, "Student"), "subjectId": gid(found, "Subject"), **fields}
+async def _set(client: Client, kit: SchoolKit, kid: models.Student, **fields: Any) -> dict[str, Any]:
+    subject = kit.subjects[fields.pop("subject", "Mathematics")]
+    values = {"studentId": gid(kid, "Student"), "subjectId": gid(subject, "Subject"), **fields}
     result: dict[str, Any] = (await client.data(SET, input=values))["termGradeSet"]
     return result
 
 
-async def test_the_teacher_sets_a_term_grade_and_the_family_sees_it(
-    teacher: Client, other_parent: Client, child: models.Student
-) -> None:
-    term = await _current_term()
+async def test_the_teacher_sets_a_term_grade_and_the_family_sees_it(factory: Factory) -> None:
+    world = await _classes(factory)
+    teacher, family, child, kit = factory.client(world.teacher), factory.client(world.family), world.child, world.kit
+    term = world.term
     before = await _counts()
-    result = await _set(teacher, child, termId=gid(term, "Term"), value="4", comment="Solid quarter")
+    result = await _set(teacher, kit, child, termId=gid(term, "Term"), value="4", comment="Solid quarter")
     assert result["__typename"] == "TermGradeSetSuccess", result
     grade = result["termGrade"]
     assert (grade["value"], grade["numericValue"], grade["comment"]) == ("4", 4.0, "Solid quarter")
@@ -79,44 +106,44 @@ async def test_the_teacher_sets_a_term_grade_and_the_family_sees_it(
     assert event is not None
     assert (event.kind, event.student_id) == ("TERM_GRADE_SET", child.id)
 
-    progress = (await other_parent.data(PROGRESS, id=gid(child, "Student")))["student"]["progress"]
+    progress = (await family.data(PROGRESS, id=gid(child, "Student")))["student"]["progress"]
     maths = next(p for p in progress if p["subject"]["name"] == "Mathematics")
     assert maths["termGrade"]["value"] == "4"
 
-    changed = await _set(teacher, child, termId=gid(term, "Term"), value="5", comment="Solid quarter")
+    changed = await _set(teacher, kit, child, termId=gid(term, "Term"), value="5", comment="Solid quarter")
     assert [(h["action"], h["oldValue"], h["newValue"]) for h in changed["termGrade"]["history"]] == [
         ("CREATED", None, "4"),
         ("UPDATED", "4", "5"),
     ]
     assert changed["termGrade"]["id"] == grade["id"]
-    same = await _set(teacher, child, termId=gid(term, "Term"), value="5", comment="Solid quarter")
+    same = await _set(teacher, kit, child, termId=gid(term, "Term"), value="5", comment="Solid quarter")
     assert len(same["termGrade"]["history"]) == 2  # nothing changed, nothing recorded
 
-    year = await _set(teacher, child, value="5")
+    year = await _set(teacher, kit, child, value="5")
     assert year["__typename"] == "TermGradeSetSuccess"
     assert year["termGrade"]["term"] is None
     assert year["termGrade"]["id"] != grade["id"]
 
 
-async def test_a_day_old_final_grade_changes_only_with_a_reason(teacher: Client, child: models.Student) -> None:
-    term = await _current_term()
-    first = await _set(teacher, child, termId=gid(term, "Term"), value="3")
+async def test_a_day_old_final_grade_changes_only_with_a_reason(factory: Factory) -> None:
+    world = await _classes(factory)
+    teacher, child, kit, term = factory.client(world.teacher), world.child, world.kit, world.term
+    first = await _set(teacher, kit, child, termId=gid(term, "Term"), value="3")
     await models.TermGrade.filter(student_id=child.id).update(created_at=now_utc() - timedelta(hours=25))
     before = await _counts()
-    refused = await _set(teacher, child, termId=gid(term, "Term"), value="4")
+    refused = await _set(teacher, kit, child, termId=gid(term, "Term"), value="4")
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "REASON_REQUIRED")
     assert await _counts() == before
-    ok = await _set(teacher, child, termId=gid(term, "Term"), value="4", reason="Retook the control work")
+    ok = await _set(teacher, kit, child, termId=gid(term, "Term"), value="4", reason="Retook the control work")
     assert ok["termGrade"]["history"][-1]["reason"] == "Retook the control work"
     assert ok["termGrade"]["id"] == first["termGrade"]["id"]
 
 
-async def test_refusals_write_nothing(teacher: Client, child: models.Student) -> None:
-    term = await _current_term()
-    later = await models.Term.filter(school_id=term.school_id, start_date__gt=today_utc()).first()
-    other_school = await models.Term.filter(school__name="School No. 2").first()
-    assert later is not None
-    assert other_school is not None
+async def test_refusals_write_nothing(factory: Factory) -> None:
+    world = await _classes(factory)
+    teacher, child, kit, term, later = factory.client(world.teacher), world.child, world.kit, world.term, world.later
+    other_school = (await factory.school("Other school")).term
+    assert later.start_date > today_utc()
     before = await _counts()
     cases = [
         ({"termId": gid(term, "Term"), "value": "4", "subject": "Russian"}, "NOT_ASSIGNED"),
@@ -126,29 +153,26 @@ async def test_refusals_write_nothing(teacher: Client, child: models.Student) ->
         ({"termId": gid(term, "Term"), "value": "4", "reason": "x" * 501}, "REASON_TOO_LONG"),
     ]
     for fields, code in cases:
-        result = await _set(teacher, child, **fields)
+        result = await _set(teacher, kit, child, **fields)
         assert result["code"] == code, (fields, result)
-    klass = await school_class("School No. 1", "5B")
-    stranger = await models.Enrollment.filter(school_class_id=klass.id).first()
-    assert stranger is not None
-    result = await _set(teacher, models.Student(id=stranger.student_id), termId=gid(term, "Term"), value="4")
+    stranger = await factory.student(kit, "5B", "stranger", login=False)  # a class the teacher does not teach
+    result = await _set(teacher, kit, stranger, termId=gid(term, "Term"), value="4")
     assert result["code"] == "STUDENT_NOT_FOUND"
     assert await _counts() == before
 
 
-async def test_every_role(
-    teacher: Client,
-    parent: Client,
-    student: Client,
-    admin: Client,
-    district: Client,
-    other_parent: Client,
-    child: models.Student,
-) -> None:
-    term = await _current_term()
-    result = await _set(teacher, child, termId=gid(term, "Term"), value="4")
+async def test_every_role(factory: Factory) -> None:
+    world = await _classes(factory)
+    teacher, child, kit = factory.client(world.teacher), world.child, world.kit
+    other_parent, parent, student = (
+        factory.client(world.family),
+        factory.client(world.parent),
+        factory.client(world.kid_user),
+    )
+    admin, district = factory.client(kit.admin), factory.client(await factory.district_admin())
+    result = await _set(teacher, kit, child, termId=gid(world.term, "Term"), value="4")
     term_grade_id = result["termGrade"]["id"]
-    subject = await models.Subject.get(school__name="School No. 1", name="Mathematics")
+    subject = kit.subjects["Mathematics"]
     variables = {"studentId": gid(child, "Student"), "subjectId": gid(subject, "Subject"), "value": "5"}
     for not_a_teacher in (parent, student, admin, district, other_parent):
         body = await not_a_teacher.post(SET, input=variables)
@@ -160,18 +184,13 @@ async def test_every_role(
         assert (await outsider.data(NODE, id=term_grade_id))["node"] is None
 
 
-async def test_the_family_is_told_live(
-    server_url: str,
-    http: httpx.AsyncClient,
-    teacher: Client,
-    child: models.Student,
-) -> None:
-    family = await login_as(http, "parent2")
+async def test_the_family_is_told_live(factory: Factory, server_url: str) -> None:
+    world = await _classes(factory)
+    family = factory.client(world.family)
     socket = await open_socket(server_url, family.token)
     await socket.start(EVENTS)
     await asyncio.sleep(0.2)
-    term = await _current_term()
-    await _set(teacher, child, termId=gid(term, "Term"), value="5")
+    await _set(factory.client(world.teacher), world.kit, world.child, termId=gid(world.term, "Term"), value="5")
     message = await socket.next()
     event = message["payload"]["data"]["diaryEvents"]
     assert event == {"kind": "TERM_GRADE_SET", "termGrade": {"value": "5", "subject": {"name": "Mathematics"}}}
@@ -179,25 +198,22 @@ async def test_the_family_is_told_live(
 
 
 async def test_final_grades_with_history_cost_no_statement_per_child(
-    teacher: Client, parent: Client, other_parent: Client, count_statements: StatementCounter, child: models.Student
+    factory: Factory, count_statements: StatementCounter
 ) -> None:
     """One child's progress with its final grade and history costs what two children's cost."""
-    term = await _current_term()
-    kids = await children_of("parent")
-    for kid in [child, *kids]:
-        await _set(teacher, kid, termId=gid(term, "Term"), value="3")
-        await _set(teacher, kid, termId=gid(term, "Term"), value="4")
+    world = await _classes(factory)
+    teacher, term = factory.client(world.teacher), world.term
+    for kid in [world.child, *world.kids]:
+        await _set(teacher, world.kit, kid, termId=gid(term, "Term"), value="3")
+        await _set(teacher, world.kit, kid, termId=gid(term, "Term"), value="4")
     query = """{ viewer { children { progress { subject { name } termGrade { value
       history { action oldValue newValue by { fullName } } } } } } }"""
-    try:
-        costs = []
-        for client, expected in ((other_parent, 1), (parent, 2)):
-            count_statements.statements.clear()
-            data = await client.data(query)
-            costs.append(count_statements.count)
-            graded = [p for c in data["viewer"]["children"] for p in c["progress"] if p["termGrade"]]
-            assert len(graded) == expected
-            assert all(len(p["termGrade"]["history"]) == 2 for p in graded)
-        assert costs[0] == costs[1], costs
-    finally:
-        await models.TermGrade.filter(student_id__in=[k.id for k in kids]).delete()
+    costs = []
+    for client, expected in ((factory.client(world.family), 1), (factory.client(world.parent), 2)):
+        count_statements.statements.clear()
+        data = await client.data(query)
+        costs.append(count_statements.count)
+        graded = [p for c in data["viewer"]["children"] for p in c["progress"] if p["termGrade"]]
+        assert len(graded) == expected
+        assert all(len(p["termGrade"]["history"]) == 2 for p in graded)
+    assert costs[0] == costs[1], costs

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.expressions import Q
 
 import models
+from resolvers.clock import now_utc, today_utc
 from tests.no_leaks.world import (
     AUDIENCES,
     CLASSES_PER_SCHOOL,
@@ -365,8 +366,8 @@ async def _calendar(world: World, spec: Spec, tag: str, today: date) -> None:
 
 async def build(spec: Spec) -> World:
     tag = f"nl{next(SERIAL)}{secrets.token_hex(3)}"
-    today = datetime.now(UTC).date()
-    now = datetime.now(UTC)
+    today = today_utc()
+    now = now_utc()
     world = World(district=await models.District.create(name=f"District {tag}"), tag=tag)
     await _schools(world, spec, tag, today)
     teachers = await _people(world, spec, tag, today, now)

@@ -14,10 +14,11 @@ days ahead, its holidays 40, its slots take the first two periods of a day)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import models
+from resolvers.clock import today_utc
 from resolvers.ids import from_global_id, to_global_id
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.oracle import Allowed
@@ -29,7 +30,7 @@ BELLS = ", ".join(f'{{ startsAt: "{8 + n:02d}:00:00", endsAt: "{8 + n:02d}:35:00
 
 
 def _ahead(days: int) -> str:
-    return json.dumps((datetime.now(UTC).date() + timedelta(days=days)).isoformat())
+    return json.dumps((today_utc() + timedelta(days=days)).isoformat())
 
 
 def _row(rows: list[Any], target: str) -> Any:

@@ -5,10 +5,11 @@ shape as tests/no_leaks/mutations.py."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import models
+from resolvers.clock import today_utc
 from resolvers.ids import from_global_id, to_global_id
 from tests.no_leaks.mutations import Write, taught_pairs
 from tests.no_leaks.oracle import Allowed, current
@@ -17,7 +18,7 @@ from tests.no_leaks.world import World
 
 def _notice(target: str, world: World, uid: int) -> str:
     """A notice for one day past the world's notices (2 and 3 days ahead)."""
-    day = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    day = (today_utc() + timedelta(days=10)).isoformat()
     return f'studentId: {target}, kind: BY_DAY, from: "{day}", to: "{day}", reason: "probe"'
 
 

@@ -6,9 +6,10 @@ imports nothing from resolvers/), so a mistake in a scope is not repeated here."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import models
+from resolvers.clock import today_utc
 from tests.no_leaks.world import World
 
 EVERYONE, PARENTS, STUDENTS, TEACHERS = (
@@ -40,7 +41,7 @@ class Allowed:
 
 def current(world: World, student_id: int, day: date | None = None) -> set[int]:
     """The classes a student is enrolled in on ``day`` (default: today)."""
-    day = day or datetime.now(UTC).date()
+    day = day or today_utc()
     return {
         e.school_class_id
         for e in world.enrollments

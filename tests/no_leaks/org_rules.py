@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import models
+from resolvers.clock import today_utc
 from resolvers.ids import from_global_id, to_global_id
 from tests.no_leaks.reads import MISSING
 from tests.no_leaks.world import World
@@ -21,7 +22,7 @@ PENDING = models.AccessRequestStatus.SUBMITTED
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return today_utc()
 
 
 def _named(rows: list[Any], target: str) -> Any:

@@ -5,9 +5,10 @@ tests/no_leaks/mutations.py."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from resolvers.clock import now_utc
 from resolvers.ids import from_global_id, to_global_id
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.oracle import Allowed, oracle
@@ -35,7 +36,7 @@ def _posts_for(world: World, uid: int, allowed: Allowed, klass: Any) -> bool:
 
 
 def _meeting(target: str, world: World, uid: int) -> str:
-    starts = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    starts = (now_utc() + timedelta(days=7)).replace(microsecond=0)
     ends = starts + timedelta(hours=1)
     when = f'startsAt: "{starts.isoformat()}", endsAt: "{ends.isoformat()}"'
     return f'title: "probe", {when}, place: "Hall", classIds: [{target}]'

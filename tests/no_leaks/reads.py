@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from resolvers.clock import now_utc, today_utc
 from resolvers.ids import to_global_id
 from tests.conftest import Client
 from tests.no_leaks.oracle import Allowed, current, oracle, reachable
@@ -99,7 +100,7 @@ async def probe_nodes(client: Client, world: World, uid: int, allowed: Allowed) 
 
 def _student_fields(first: str, last: str) -> str:
     dates = f'from: "{first}", to: "{last}"'
-    later = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    later = (today_utc() + timedelta(days=10)).isoformat()
     return (
         f"id enrollments {{ schoolClass {{ id }} }} remarks({dates}) {{ id }}"
         f' absenceNotices(from: "{first}", to: "{later}") {{ id }}'
@@ -257,9 +258,9 @@ async def probe_reads(client: Client, world: World, uid: int) -> None:
     """Every read probe of one viewer, in two requests (and one per school for deliveries)."""
     allowed = oracle(world, uid)
     await probe_nodes(client, world, uid, allowed)
-    today = datetime.now(UTC).date()
+    today = today_utc()
     first, last = (today - timedelta(days=60)).isoformat(), today.isoformat()
-    start, end = datetime.now(UTC).isoformat(), (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    start, end = now_utc().isoformat(), (now_utc() + timedelta(days=30)).isoformat()
     fields = [
         f"s{i}: student(id: {gid('Student', s.id)}) {{ {_student_fields(first, last)} }}"
         for i, s in enumerate(world.students)
