@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-embedded test-postgres lint format schema trusted-manifest bench bench-live bench-district bench-mixed rollups-check lock clean
+.PHONY: install run serve migrate seed seed-reset test test-fast test-dates lint format schema trusted-manifest bench bench-live bench-district bench-mixed rollups-check lock clean
 
 install: $(STAMP)
 
@@ -30,9 +30,21 @@ seed-reset: install
 	$(BIN)/python server.py seed --reset
 
 # The suite runs on whatever TEST_DATABASE_URL / TEST_REDIS_URL name (default: a temporary
-# SQLite file and the in-memory broker). .ci/run runs it on both backends.
+# SQLite file and the in-memory broker), in random order (pytest-randomly prints the seed;
+# PYTEST_ARGS="-p randomly --randomly-seed=N" repeats an order), on the clock's date
+# (EDIARY_NOW=2027-09-01 make test runs it on 1 September 2027). .ci/run runs it on both backends.
+# `make test` is the whole suite; `make test-fast` leaves out the long property-based and
+# fault-injection tests (markers slow and faults), the quick loop while developing.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not faults" $(PYTEST_ARGS)
+
+# The fast suite on each date CI uses (or DATES="2027-01-01 2027-06-01").
+DATES ?= 2026-12-07 2026-12-06 2026-12-28 2027-02-23 2026-12-31 2027-09-01 2027-07-15
+test-dates: install
+	@for day in $(DATES); do echo "--- fast suite on $$day"; EDIARY_NOW=$$day $(BIN)/python -m pytest -q -m "not slow and not faults" $(PYTEST_ARGS) || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .
