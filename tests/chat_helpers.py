@@ -44,3 +44,30 @@ async def sent(client: Client, chat_id: str, text: str) -> str:
     result = await send(client, chat_id, text)
     assert result["__typename"] == "MessageSendSuccess", result
     return str(result["chatMessage"]["id"])
+
+
+def mutation(name: str, input_type: str, success: str) -> str:
+    return (
+        f"mutation M($input: {input_type}!) {{ {name}(input: $input) {{ __typename "
+        f"... on {success} ... on ValidationError {{ fields {{ field code }} }} ... on Error {{ code message }} }} }}"
+    )
+
+
+RENAME = mutation("chatRename", "ChatRenameInput", "ChatRenameSuccess { chat { title } }")
+ADD = mutation("chatMembersAdd", "ChatMembersAddInput", "ChatMembersAddSuccess { chat { members { user { id } } } }")
+REMOVE = mutation(
+    "chatMemberRemove", "ChatMemberRemoveInput", "ChatMemberRemoveSuccess { chat { members { user { id } } } }"
+)
+LEAVE = mutation("chatLeave", "ChatLeaveInput", "ChatLeaveSuccess { chatId }")
+DELETE = mutation("chatDelete", "ChatDeleteInput", "ChatDeleteSuccess { chatId }")
+EDIT = mutation("messageEdit", "MessageEditInput", "MessageEditSuccess { chatMessage { text editedAt editable } }")
+REMOVE_MESSAGE = mutation(
+    "messageDelete", "MessageDeleteInput", "MessageDeleteSuccess { chatMessage { text deleted deletedAt links } }"
+)
+
+
+async def run(client: Client, document: str, **fields: Any) -> dict[str, Any]:
+    """Send one mutation with ``fields`` as its input; its result union member."""
+    data = await client.data(document, input=fields)
+    result: dict[str, Any] = next(iter(data.values()))
+    return result

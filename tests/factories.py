@@ -51,6 +51,30 @@ def school_days_from(day: date, count: int) -> list[date]:
     return days
 
 
+def _grade_row(
+    student: models.Student,
+    lesson: models.Lesson,
+    value: str,
+    weight: int = 1,
+    kind: models.GradeKind = models.GradeKind.CLASSWORK,
+    comment: str | None = None,
+) -> models.Grade:
+    """A grade (not saved yet) given by the lesson's teacher on the lesson's day."""
+    return models.Grade(
+        student=student,
+        subject_id=lesson.subject_id,
+        school_class_id=lesson.school_class_id,
+        lesson=lesson,
+        teacher_id=lesson.teacher_id,
+        date=lesson.date,
+        value=value,
+        numeric_value=float(value) if value.replace(".", "", 1).isdigit() else None,
+        weight=weight,
+        kind=kind,
+        comment=comment,
+    )
+
+
 @dataclass
 class SchoolKit:
     """A school built by the factory, with what tests usually reach for."""
@@ -230,21 +254,9 @@ class Factory:
         kind: models.GradeKind = models.GradeKind.CLASSWORK,
         comment: str | None = None,
     ) -> models.Grade:
-        numeric = float(value) if value.replace(".", "", 1).isdigit() else None
         async with in_transaction(), rollups.grades_changing([student.id]) as changes:
-            row = await models.Grade.create(
-                student=student,
-                subject_id=lesson.subject_id,
-                school_class_id=lesson.school_class_id,
-                lesson=lesson,
-                teacher_id=lesson.teacher_id,
-                date=lesson.date,
-                value=value,
-                numeric_value=numeric,
-                weight=weight,
-                kind=kind,
-                comment=comment,
-            )
+            row = _grade_row(student, lesson, value, weight, kind, comment)
+            await row.save()
             await changes.add([row.id])
         return row
 
@@ -450,21 +462,7 @@ class Factory:
         async with in_transaction(), rollups.grades_changing(student_ids) as changes:
             before = {g.id for g in await models.Grade.filter(lesson_id__in=lesson_ids).only("id")}
             await models.Grade.bulk_create(
-                [
-                    models.Grade(
-                        student=student,
-                        subject_id=lesson.subject_id,
-                        school_class_id=lesson.school_class_id,
-                        lesson=lesson,
-                        teacher_id=lesson.teacher_id,
-                        date=lesson.date,
-                        value=value,
-                        numeric_value=float(value),
-                        weight=weight,
-                        kind=models.GradeKind.CLASSWORK,
-                    )
-                    for student, lesson, value, weight in grades
-                ],
+                [_grade_row(student, lesson, value, weight) for student, lesson, value, weight in grades],
                 batch_size=500,
             )
             after = {g.id for g in await models.Grade.filter(lesson_id__in=lesson_ids).only("id")}

@@ -14,7 +14,7 @@ import pytest
 import models
 from resolvers import chat_events
 from resolvers.ids import from_global_id
-from tests.chat_helpers import new_chat, sent
+from tests.chat_helpers import ADD, DELETE, EDIT, LEAVE, REMOVE, REMOVE_MESSAGE, RENAME, new_chat, run, sent
 from tests.client import Client
 from tests.factories import Factory
 from tests.helpers import Socket, gid, open_socket
@@ -25,26 +25,6 @@ subscription E($after: String) { chatEvents(after: $after) {
   member { id } actor { fullName } } }
 """
 SETTLE = 0.2  # let the subscription reach the broker before the write
-
-
-def _mutation(name: str, input_type: str, success: str) -> str:
-    return (
-        f"mutation M($input: {input_type}!) {{ {name}(input: $input) {{ __typename "
-        f"... on {success} ... on ValidationError {{ fields {{ field code }} }} ... on Error {{ code message }} }} }}"
-    )
-
-
-RENAME = _mutation("chatRename", "ChatRenameInput", "ChatRenameSuccess { chat { title } }")
-ADD = _mutation("chatMembersAdd", "ChatMembersAddInput", "ChatMembersAddSuccess { chat { members { user { id } } } }")
-REMOVE = _mutation(
-    "chatMemberRemove", "ChatMemberRemoveInput", "ChatMemberRemoveSuccess { chat { members { user { id } } } }"
-)
-LEAVE = _mutation("chatLeave", "ChatLeaveInput", "ChatLeaveSuccess { chatId }")
-DELETE = _mutation("chatDelete", "ChatDeleteInput", "ChatDeleteSuccess { chatId }")
-EDIT = _mutation("messageEdit", "MessageEditInput", "MessageEditSuccess { chatMessage { text editedAt editable } }")
-REMOVE_MESSAGE = _mutation(
-    "messageDelete", "MessageDeleteInput", "MessageDeleteSuccess { chatMessage { text deleted deletedAt links } }"
-)
 
 
 @dataclass
@@ -67,12 +47,6 @@ async def _school(factory: Factory) -> School:
     await factory.student(kit, "5A", "anna", guardians=[parent])
     await factory.student(kit, "5A", "vera", guardians=[other_parent])
     return School(teacher, parent, other_parent)
-
-
-async def _run(client: Client, document: str, **fields: Any) -> dict[str, Any]:
-    data = await client.data(document, input=fields)
-    result: dict[str, Any] = next(iter(data.values()))
-    return result
 
 
 def _event(message: dict[str, Any]) -> dict[str, Any]:
@@ -121,23 +95,23 @@ async def test_every_kind_of_change_arrives(server_url: str, factory: Factory) -
     )
     message = await sent(teacher, chat, "first")
     assert (await _next_event(socket))["kind"] == "MESSAGE_ADDED"
-    await _run(teacher, EDIT, messageId=message, text="edited")
+    await run(teacher, EDIT, messageId=message, text="edited")
     edited = await _next_event(socket)
     assert (edited["kind"], edited["chatMessage"]["text"]) == ("MESSAGE_EDITED", "edited")
-    await _run(teacher, REMOVE_MESSAGE, messageId=message)
+    await run(teacher, REMOVE_MESSAGE, messageId=message)
     deleted = await _next_event(socket)
     assert (deleted["kind"], deleted["chatMessage"]["deleted"], deleted["chatMessage"]["text"]) == (
         "MESSAGE_DELETED",
         True,
         None,
     )
-    await _run(teacher, RENAME, chatId=chat, title="renamed")
+    await run(teacher, RENAME, chatId=chat, title="renamed")
     renamed = await _next_event(socket)
     assert (renamed["kind"], renamed["chat"]["title"]) == ("CHAT_RENAMED", "renamed")
-    await _run(teacher, ADD, chatId=chat, memberIds=[gid(school.other_parent, "User")])
+    await run(teacher, ADD, chatId=chat, memberIds=[gid(school.other_parent, "User")])
     joined = await _next_event(socket)
     assert (joined["kind"], joined["member"]["id"]) == ("MEMBER_ADDED", gid(school.other_parent, "User"))
-    await _run(teacher, DELETE, chatId=chat)
+    await run(teacher, DELETE, chatId=chat)
     gone = await _next_event(socket)
     assert (gone["kind"], gone["chatId"], gone["chat"]) == ("CHAT_DELETED", chat, None)
     await socket.nothing()
@@ -153,7 +127,7 @@ async def test_removed_member_learns_it_then_receives_nothing(server_url: str, f
     await removed.start(EVENTS)
     await staying.start(EVENTS)
     await asyncio.sleep(SETTLE)
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(school.other_parent, "User"))
+    await run(teacher, REMOVE, chatId=chat, userId=gid(school.other_parent, "User"))
     for socket in (removed, staying):
         event = await _next_event(socket)
         assert (event["kind"], event["member"]["id"]) == ("MEMBER_REMOVED", gid(school.other_parent, "User"))
@@ -171,7 +145,7 @@ async def test_removed_member_event_has_no_chat(server_url: str, factory: Factor
     socket = await open_socket(server_url, other_parent.token)
     await socket.start(EVENTS)
     await asyncio.sleep(SETTLE)
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(school.other_parent, "User"))
+    await run(teacher, REMOVE, chatId=chat, userId=gid(school.other_parent, "User"))
     event = await _next_event(socket)
     assert (event["kind"], event["chatId"], event["chat"], event["chatMessage"]) == (
         "MEMBER_REMOVED",
@@ -195,7 +169,7 @@ async def test_resume_replays_missed_events_once_and_not_from_chats_left(server_
     await socket.ws.close()
     await sent(teacher, chat, "missed 1")
     await sent(teacher, left, "in a chat you then leave")
-    await _run(parent, LEAVE, chatId=left)
+    await run(parent, LEAVE, chatId=left)
     await sent(teacher, chat, "missed 2")
 
     again = await open_socket(server_url, parent.token)

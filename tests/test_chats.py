@@ -14,7 +14,20 @@ import pytest
 import models
 from resolvers.clock import now_utc
 from resolvers.ids import from_global_id, to_global_id
-from tests.chat_helpers import create_chat, new_chat, send, sent
+from tests.chat_helpers import (
+    ADD,
+    DELETE,
+    EDIT,
+    LEAVE,
+    REMOVE,
+    REMOVE_MESSAGE,
+    RENAME,
+    create_chat,
+    new_chat,
+    run,
+    send,
+    sent,
+)
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit
@@ -34,34 +47,10 @@ LIST = """{ viewer { unreadChatMessages chats { edges { cursor node { title unre
   members { isAdmin user { fullName } } } } } } }"""
 
 
-def _mutation(name: str, input_type: str, success: str) -> str:
-    return (
-        f"mutation M($input: {input_type}!) {{ {name}(input: $input) {{ __typename "
-        f"... on {success} ... on ValidationError {{ fields {{ field code }} }} ... on Error {{ code message }} }} }}"
-    )
-
-
-RENAME = _mutation("chatRename", "ChatRenameInput", "ChatRenameSuccess { chat { title } }")
-ADD = _mutation("chatMembersAdd", "ChatMembersAddInput", "ChatMembersAddSuccess { chat { members { user { id } } } }")
-REMOVE = _mutation(
-    "chatMemberRemove", "ChatMemberRemoveInput", "ChatMemberRemoveSuccess { chat { members { user { id } } } }"
-)
-LEAVE = _mutation("chatLeave", "ChatLeaveInput", "ChatLeaveSuccess { chatId }")
-DELETE = _mutation("chatDelete", "ChatDeleteInput", "ChatDeleteSuccess { chatId }")
-EDIT = _mutation("messageEdit", "MessageEditInput", "MessageEditSuccess { chatMessage { text editedAt editable } }")
-REMOVE_MESSAGE = _mutation(
-    "messageDelete", "MessageDeleteInput", "MessageDeleteSuccess { chatMessage { text deleted deletedAt links } }"
-)
 READ = (
     "mutation M($input: ChatMarkReadInput!) { chatMarkRead(input: $input) { __typename "
     "... on ChatMarkReadSuccess { chat { unreadCount } } ... on Error { code message } } }"
 )
-
-
-async def _run(client: Client, document: str, **fields: Any) -> dict[str, Any]:
-    data = await client.data(document, input=fields)
-    result: dict[str, Any] = next(iter(data.values()))
-    return result
 
 
 async def _writes() -> tuple[int, ...]:
@@ -269,21 +258,21 @@ async def test_unread_counts_and_read_position(factory: Factory) -> None:
     assert (await parent.data(CHATS))["viewer"]["unreadChatMessages"] == total_before + 3
     assert (await teacher.data(CHAT, id=chat))["chat"]["unreadCount"] == 2
     # ... and sending does not mark others' messages read: the reader's position is theirs.
-    moved = await _run(parent, READ, chatId=chat, messageId=first)
+    moved = await run(parent, READ, chatId=chat, messageId=first)
     assert moved == {"__typename": "ChatMarkReadSuccess", "chat": {"unreadCount": 2}}
-    everything = await _run(parent, READ, chatId=chat)
+    everything = await run(parent, READ, chatId=chat)
     assert everything["chat"]["unreadCount"] == 0
-    back = await _run(parent, READ, chatId=chat, messageId=first)  # never moves back
+    back = await run(parent, READ, chatId=chat, messageId=first)  # never moves back
     assert back["chat"]["unreadCount"] == 0
     assert (await parent.data(CHATS))["viewer"]["unreadChatMessages"] == total_before
     # A deleted message is not unread.
     third = await sent(teacher, chat, "oops")
     assert (await parent.data(CHAT, id=chat))["chat"]["unreadCount"] == 1
-    await _run(teacher, REMOVE_MESSAGE, messageId=third)
+    await run(teacher, REMOVE_MESSAGE, messageId=third)
     assert (await parent.data(CHAT, id=chat))["chat"]["unreadCount"] == 0
     foreign = await new_chat(teacher, "elsewhere", s.parent2)
     other = await sent(teacher, foreign, "not in your chat")
-    refused = await _run(parent, READ, chatId=chat, messageId=other)
+    refused = await run(parent, READ, chatId=chat, messageId=other)
     assert (refused["__typename"], refused["code"]) == ("NotFoundError", "MESSAGE_NOT_FOUND")
 
 
@@ -327,24 +316,24 @@ async def test_edit_and_delete_windows(factory: Factory) -> None:
     chat = await new_chat(teacher, "edits", s.parent)
     mine = await sent(parent, chat, "typo")
     theirs = await sent(teacher, chat, "teacher's")
-    edited = await _run(parent, EDIT, messageId=mine, text="fixed")
+    edited = await run(parent, EDIT, messageId=mine, text="fixed")
     assert edited["chatMessage"]["text"] == "fixed"
     assert edited["chatMessage"]["editedAt"] is not None
-    refused = await _run(parent, EDIT, messageId=theirs, text="hacked")
+    refused = await run(parent, EDIT, messageId=theirs, text="hacked")
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "NOT_AUTHOR")
-    empty = await _run(parent, EDIT, messageId=mine, text=" ")
+    empty = await run(parent, EDIT, messageId=mine, text=" ")
     assert empty["code"] == "TEXT_EMPTY"
-    not_theirs = await _run(parent, REMOVE_MESSAGE, messageId=theirs)
+    not_theirs = await run(parent, REMOVE_MESSAGE, messageId=theirs)
     assert not_theirs["code"] == "NOT_AUTHOR"
 
     await models.Message.filter(id=_pk(mine)).update(created_at=now_utc() - timedelta(hours=25))
-    late = await _run(parent, EDIT, messageId=mine, text="again")
+    late = await run(parent, EDIT, messageId=mine, text="again")
     assert late["code"] == "EDIT_WINDOW_CLOSED"
-    late_delete = await _run(parent, REMOVE_MESSAGE, messageId=mine)
+    late_delete = await run(parent, REMOVE_MESSAGE, messageId=mine)
     assert late_delete["code"] == "DELETE_WINDOW_CLOSED"
     assert (await models.Message.get(id=_pk(mine))).text == "fixed"
     # A chat admin deletes any message, any time; it stays as a tombstone without text.
-    gone = await _run(teacher, REMOVE_MESSAGE, messageId=mine)
+    gone = await run(teacher, REMOVE_MESSAGE, messageId=mine)
     assert gone["chatMessage"]["text"] is None
     assert gone["chatMessage"]["deleted"] is True
     assert gone["chatMessage"]["links"] == []
@@ -360,7 +349,7 @@ async def test_removed_member_loses_the_chat_from_then_on(factory: Factory) -> N
     teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
     chat = await new_chat(teacher, "removal", s.parent, s.parent2)
     message = await sent(other_parent, chat, "before removal")
-    removed = await _run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
+    removed = await run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
     assert gid(s.parent2, "User") not in [m["user"]["id"] for m in removed["chat"]["members"]]
     assert (await other_parent.data(CHAT, id=chat))["chat"] is None
     assert (await other_parent.data(NODE, id=message))["node"] is None
@@ -368,19 +357,19 @@ async def test_removed_member_loses_the_chat_from_then_on(factory: Factory) -> N
     refused = await send(other_parent, chat, "still here?")
     nowhere = await send(other_parent, to_global_id("Chat", 10**9), "still here?")
     assert refused == nowhere  # exactly like a chat that does not exist
-    edit = await _run(other_parent, EDIT, messageId=message, text="x")
+    edit = await run(other_parent, EDIT, messageId=message, text="x")
     assert (edit["__typename"], edit["code"]) == ("NotFoundError", "MESSAGE_NOT_FOUND")
     # The others carry on; the removed member's messages stay for them.
     history = (await parent.data(HISTORY, id=chat))["chat"]["messages"]["edges"]
     assert [e["node"]["text"] for e in history] == ["before removal"]
     # Not an admin: cannot remove; removing oneself is chatLeave.
-    no = await _run(parent, REMOVE, chatId=chat, userId=gid(s.teacher, "User"))
+    no = await run(parent, REMOVE, chatId=chat, userId=gid(s.teacher, "User"))
     assert no["code"] == "NOT_CHAT_ADMIN"
-    self_remove = await _run(teacher, REMOVE, chatId=chat, userId=gid(s.teacher, "User"))
+    self_remove = await run(teacher, REMOVE, chatId=chat, userId=gid(s.teacher, "User"))
     assert self_remove["code"] == "USE_CHAT_LEAVE"
     # Added again: back in, reading on from now.
     await sent(teacher, chat, "while away")
-    again = await _run(teacher, ADD, chatId=chat, memberIds=[gid(s.parent2, "User")])
+    again = await run(teacher, ADD, chatId=chat, memberIds=[gid(s.parent2, "User")])
     assert again["__typename"] == "ChatMembersAddSuccess"
     back = (await other_parent.data(CHAT, id=chat))["chat"]
     assert (back["unreadCount"], back["lastMessage"]) == (0, {"text": "while away"})
@@ -391,21 +380,21 @@ async def test_last_admin_hands_over_before_leaving(factory: Factory) -> None:
     teacher, parent, other_parent = factory.client(s.teacher), factory.client(s.parent), factory.client(s.parent2)
     chat = await new_chat(teacher, "leaving", s.parent, s.parent2)
     before = await _writes()
-    refused = await _run(teacher, LEAVE, chatId=chat)
+    refused = await run(teacher, LEAVE, chatId=chat)
     assert (refused["__typename"], refused["code"]) == ("ValidationError", "LAST_ADMIN")
-    not_admin = await _run(other_parent, LEAVE, chatId=chat, newAdminId=gid(s.parent, "User"))
+    not_admin = await run(other_parent, LEAVE, chatId=chat, newAdminId=gid(s.parent, "User"))
     assert not_admin["code"] == "NOT_CHAT_ADMIN"
-    stranger = await _run(teacher, LEAVE, chatId=chat, newAdminId=gid(s.student, "User"))
+    stranger = await run(teacher, LEAVE, chatId=chat, newAdminId=gid(s.student, "User"))
     assert stranger["code"] == "MEMBER_NOT_FOUND"
     assert await _writes() == before
-    left = await _run(teacher, LEAVE, chatId=chat, newAdminId=gid(s.parent, "User"))
+    left = await run(teacher, LEAVE, chatId=chat, newAdminId=gid(s.parent, "User"))
     assert left == {"__typename": "ChatLeaveSuccess", "chatId": chat}
     assert (await teacher.data(CHAT, id=chat))["chat"] is None
     assert (await parent.data(CHAT, id=chat))["chat"]["viewerIsAdmin"] is True
     # A member who is not an admin just leaves.
-    assert (await _run(other_parent, LEAVE, chatId=chat))["__typename"] == "ChatLeaveSuccess"
+    assert (await run(other_parent, LEAVE, chatId=chat))["__typename"] == "ChatLeaveSuccess"
     # The last member leaving deletes the chat.
-    assert (await _run(parent, LEAVE, chatId=chat))["__typename"] == "ChatLeaveSuccess"
+    assert (await run(parent, LEAVE, chatId=chat))["__typename"] == "ChatLeaveSuccess"
     assert (await models.Chat.get(id=_pk(chat))).deleted_at is not None
 
 
@@ -413,18 +402,18 @@ async def test_rename_and_delete_by_admins_only(factory: Factory) -> None:
     s = await _school(factory)
     teacher, parent = factory.client(s.teacher), factory.client(s.parent)
     chat = await new_chat(teacher, "old title", s.parent)
-    no = await _run(parent, RENAME, chatId=chat, title="mine now")
+    no = await run(parent, RENAME, chatId=chat, title="mine now")
     assert (no["__typename"], no["code"]) == ("ValidationError", "NOT_CHAT_ADMIN")
-    blank = await _run(teacher, RENAME, chatId=chat, title="   ")
+    blank = await run(teacher, RENAME, chatId=chat, title="   ")
     assert blank["code"] == "TITLE_EMPTY"
-    renamed = await _run(teacher, RENAME, chatId=chat, title="new title")
+    renamed = await run(teacher, RENAME, chatId=chat, title="new title")
     assert renamed["chat"]["title"] == "new title"
     assert (await parent.data(CHAT, id=chat))["chat"]["title"] == "new title"
-    assert (await _run(parent, DELETE, chatId=chat))["code"] == "NOT_CHAT_ADMIN"
-    assert (await _run(teacher, DELETE, chatId=chat)) == {"__typename": "ChatDeleteSuccess", "chatId": chat}
+    assert (await run(parent, DELETE, chatId=chat))["code"] == "NOT_CHAT_ADMIN"
+    assert (await run(teacher, DELETE, chatId=chat)) == {"__typename": "ChatDeleteSuccess", "chatId": chat}
     assert (await parent.data(CHAT, id=chat))["chat"] is None
     assert (await teacher.data(CHAT, id=chat))["chat"] is None
-    again = await _run(teacher, DELETE, chatId=chat)
+    again = await run(teacher, DELETE, chatId=chat)
     assert (again["__typename"], again["code"]) == ("NotFoundError", "CHAT_NOT_FOUND")
     actions = await models.AuditEntry.filter(object_type="Chat", object_id=_pk(chat)).values_list("action", flat=True)
     assert sorted(str(a) for a in actions) == ["chat.create", "chat.delete", "chat.rename"]
@@ -436,12 +425,12 @@ async def test_members_added_must_be_reachable(factory: Factory) -> None:
     chat = await new_chat(parent, "family and school", s.teacher)
     # The parent created it (admin), but a 5A classmate is not someone they may add.
     before = await _writes()
-    refused = await _run(parent, ADD, chatId=chat, memberIds=[gid(models.User(id=s.classmate.user_id), "User")])
+    refused = await run(parent, ADD, chatId=chat, memberIds=[gid(models.User(id=s.classmate.user_id), "User")])
     assert refused["fields"] == [{"field": "memberIds[0]", "code": "MEMBER_NOT_FOUND"}]
     assert await _writes() == before
     own_child = s.child
     assert own_child.user_id is not None
-    added = await _run(parent, ADD, chatId=chat, memberIds=[gid(models.User(id=own_child.user_id), "User")])
+    added = await run(parent, ADD, chatId=chat, memberIds=[gid(models.User(id=own_child.user_id), "User")])
     assert gid(models.User(id=own_child.user_id), "User") in [m["user"]["id"] for m in added["chat"]["members"]]
 
 
@@ -494,13 +483,13 @@ async def test_every_write_is_audited_with_the_school(factory: Factory) -> None:
     teacher, parent = factory.client(s.teacher), factory.client(s.parent)
     chat = await new_chat(teacher, "audited", s.parent)
     pk = _pk(chat)
-    await _run(teacher, RENAME, chatId=chat, title="audited, renamed")
-    await _run(teacher, ADD, chatId=chat, memberIds=[gid(s.parent2, "User")])
+    await run(teacher, RENAME, chatId=chat, title="audited, renamed")
+    await run(teacher, ADD, chatId=chat, memberIds=[gid(s.parent2, "User")])
     message = await sent(parent, chat, "to be edited")
-    await _run(parent, EDIT, messageId=message, text="edited")
-    await _run(parent, REMOVE_MESSAGE, messageId=message)
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
-    await _run(parent, LEAVE, chatId=chat)
+    await run(parent, EDIT, messageId=message, text="edited")
+    await run(parent, REMOVE_MESSAGE, messageId=message)
+    await run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
+    await run(parent, LEAVE, chatId=chat)
     school = s.kit.school
     chat_entries = await models.AuditEntry.filter(object_type="Chat", object_id=pk).order_by("id")
     assert [(e.action, e.school_id) for e in chat_entries] == [
@@ -552,6 +541,6 @@ async def test_a_message_notifies_the_other_members_while_they_are_members(facto
     assert news in _chat_notifications(await other_parent.data(INBOX))
     assert message not in [m["id"] for m in _chat_notifications(await teacher.data(INBOX))]  # not the author
     assert message not in [m["id"] for m in _chat_notifications(await admin.data(INBOX))]  # not a member
-    await _run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
+    await run(teacher, REMOVE, chatId=chat, userId=gid(s.parent2, "User"))
     assert message not in [m["id"] for m in _chat_notifications(await other_parent.data(INBOX))]
     assert news in _chat_notifications(await parent.data(INBOX))

@@ -10,14 +10,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 import models
 from pubsub.topics import student_topic
 from resolvers.clock import today_utc
 from tests.factories import Factory, school_days_before
-from tests.helpers import Socket, gid, open_socket
+from tests.helpers import Socket, gid, grade_over_http, open_socket
 
 EVENTS = """
 subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind grade { comment } } }
@@ -26,7 +25,6 @@ subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind 
 # (Strawberry's method names, which our handlers override: schema/websocket.py.)
 OPERATION_TASKS = ("run_operation", "handle_async_results")
 SUBSCRIPTIONS = 5
-GRADE_CREATE = "mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"
 
 
 @dataclass
@@ -45,26 +43,6 @@ async def _family(factory: Factory) -> Family:
     (day,) = school_days_before(today_utc(), 1)
     lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day)
     return Family(teacher, parent, child, lesson)
-
-
-async def grade_over_http(address: str, token: str | None, family: Family, comment: str) -> None:
-    """As the teacher (``token``), over real HTTP to ``address``: grade the family's child
-    in the lesson."""
-    variables = {
-        "input": {
-            "studentId": gid(family.child, "Student"),
-            "lessonId": gid(family.lesson, "Lesson"),
-            "value": "5",
-            "comment": comment,
-        }
-    }
-    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-        r = await http.post(
-            "/graphql",
-            json={"query": GRADE_CREATE, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    assert (r.json().get("data") or {}).get("gradeCreate", {}).get("__typename") == "GradeCreateSuccess", r.text
 
 
 @contextlib.contextmanager
@@ -127,7 +105,7 @@ async def test_idle_subscriptions_hold_no_task_and_still_receive_every_event(
     assert await settled(baseline) == baseline, "an idle subscription keeps a task of its own"
 
     for n in range(3):
-        await grade_over_http(address(server_url), teacher.token, family, f"{protocol} parked {n}")
+        await grade_over_http(address(server_url), teacher.token, family.child, family.lesson, f"{protocol} parked {n}")
     for socket in sockets:
         assert [await comment_of(socket) for _ in range(3)] == [f"{protocol} parked {n}" for n in range(3)]
         await socket.nothing()
@@ -154,14 +132,14 @@ async def test_a_parked_subscription_stopped_by_the_client_gets_nothing_more(
     await legacy.ws.send('{"id": "1", "type": "stop"}')
     assert await legacy.next() == {"id": "1", "type": "complete"}  # as for a running one
     assert await reached(lambda: fanout.count(topic), before) == before, "a stopped subscription leaves the broker"
-    await grade_over_http(address(server_url), teacher.token, family, "after stop")
+    await grade_over_http(address(server_url), teacher.token, family.child, family.lesson, "after stop")
     await modern.nothing()
     await legacy.nothing()
 
     # The operation id is free again, and a new subscription on it works.
     await modern.start(EVENTS, studentId=gid(child, "Student"))
     assert await reached(lambda: fanout.count(topic), before + 1) == before + 1
-    await grade_over_http(address(server_url), teacher.token, family, "resubscribed")
+    await grade_over_http(address(server_url), teacher.token, family.child, family.lesson, "resubscribed")
     assert await comment_of(modern) == "resubscribed"
     for socket in (modern, legacy):
         await socket.ws.close()
@@ -180,7 +158,7 @@ async def test_without_parking_each_subscription_waits_in_its_own_task(
         for socket in sockets:
             await socket.start(EVENTS, studentId=gid(child, "Student"))
         assert await settled(baseline + SUBSCRIPTIONS) == baseline + SUBSCRIPTIONS
-        await grade_over_http(address(server_url), teacher.token, family, "unparked")
+        await grade_over_http(address(server_url), teacher.token, family.child, family.lesson, "unparked")
         for socket in sockets:
             assert await comment_of(socket) == "unparked"
             await socket.ws.close()
