@@ -22,8 +22,8 @@ from tortoise.transactions import in_transaction
 
 import models
 from bench import ws
-from pubsub import events
 from pubsub.broker import Broker
+from pubsub.events import EventKind
 from resolvers import auth
 from resolvers.clock import now_utc, today_utc
 from resolvers.events import decode_cursor, encode_cursor, publish_outbox_events
@@ -140,7 +140,7 @@ class Writer:
                 comment="bench",
             )
             row = await models.OutboxEvent.create(
-                kind=events.GRADE_ADDED,
+                kind=EventKind.GRADE_ADDED,
                 student_id=child.id,
                 school_class_id=child.class_id,
                 grade_id=grade.id,
@@ -160,7 +160,7 @@ class Writer:
             async with in_transaction():
                 for child in children[start : start + 500]:
                     await models.OutboxEvent.create(
-                        kind=events.GRADE_ADDED,
+                        kind=EventKind.GRADE_ADDED,
                         student_id=child.id,
                         school_class_id=child.class_id,
                         published_at=now_utc(),  # never announced: only replayed

@@ -7,21 +7,29 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from pubsub.topics import class_topic, student_topic
 
-GRADE_ADDED = "GRADE_ADDED"
-GRADE_CHANGED = "GRADE_CHANGED"
-GRADE_REMOVED = "GRADE_REMOVED"
-ATTENDANCE_MARKED = "ATTENDANCE_MARKED"
-HOMEWORK_ASSIGNED = "HOMEWORK_ASSIGNED"
-TERM_GRADE_SET = "TERM_GRADE_SET"
-HOMEWORK_CHANGED = "HOMEWORK_CHANGED"
-HOMEWORK_REMOVED = "HOMEWORK_REMOVED"
-REMARK_ADDED = "REMARK_ADDED"
-LESSON_CANCELLED = "LESSON_CANCELLED"
-LESSON_RESTORED = "LESSON_RESTORED"
-LESSON_SUBSTITUTED = "LESSON_SUBSTITUTED"
+
+class EventKind(StrEnum):
+    """What happened in a diary: the ``kind`` of an outbox row and of its message.
+
+    The one list of diary event kinds. The GraphQL enum ``DiaryEventKind`` is this enum, and the
+    notifier decides for each member what it tells families (tests/test_event_kinds.py)."""
+
+    GRADE_ADDED = "GRADE_ADDED"
+    GRADE_CHANGED = "GRADE_CHANGED"
+    GRADE_REMOVED = "GRADE_REMOVED"
+    ATTENDANCE_MARKED = "ATTENDANCE_MARKED"
+    HOMEWORK_ASSIGNED = "HOMEWORK_ASSIGNED"
+    HOMEWORK_CHANGED = "HOMEWORK_CHANGED"
+    HOMEWORK_REMOVED = "HOMEWORK_REMOVED"
+    REMARK_ADDED = "REMARK_ADDED"
+    TERM_GRADE_SET = "TERM_GRADE_SET"
+    LESSON_CANCELLED = "LESSON_CANCELLED"
+    LESSON_RESTORED = "LESSON_RESTORED"
+    LESSON_SUBSTITUTED = "LESSON_SUBSTITUTED"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import policy, rollups
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
@@ -236,7 +236,7 @@ async def _event(student_id: int, lessons: list[models.Lesson]) -> models.Outbox
     if not lessons:
         return None
     return await models.OutboxEvent.create(
-        kind=events.ATTENDANCE_MARKED,
+        kind=EventKind.ATTENDANCE_MARKED,
         student_id=student_id,
         school_class_id=lessons[0].school_class_id,
         lesson_id=lessons[0].id,

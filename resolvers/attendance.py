@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import policy, rollups
 from resolvers.clock import now_utc
 from resolvers.context import Context
@@ -169,7 +169,7 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
         )
         outbox = [
             await models.OutboxEvent.create(
-                kind=events.ATTENDANCE_MARKED,
+                kind=EventKind.ATTENDANCE_MARKED,
                 student_id=student_id,
                 school_class_id=lesson.school_class_id,
                 lesson_id=lesson.id,

@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import grades, policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
@@ -136,7 +136,7 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
             reason=reason,
         )
         details = {"from": old[0], "to": mark.value, "weight": [old[1], weight], "reason": reason}
-        event = await _record(ctx, teacher_id, grade, "grade.update", details, events.GRADE_CHANGED)
+        event = await _record(ctx, teacher_id, grade, "grade.update", details, EventKind.GRADE_CHANGED)
     await publish_outbox_event(ctx.broker, event)
     return grade
 
@@ -162,6 +162,6 @@ async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> m
             reason=reason,
         )
         details = {"value": grade.value, "reason": reason}
-        event = await _record(ctx, teacher_id, grade, "grade.delete", details, events.GRADE_REMOVED)
+        event = await _record(ctx, teacher_id, grade, "grade.delete", details, EventKind.GRADE_REMOVED)
     await publish_outbox_event(ctx.broker, event)
     return grade

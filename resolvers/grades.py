@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
@@ -215,7 +215,7 @@ async def _create(
         await models.OutboxEvent.bulk_create(
             [
                 models.OutboxEvent(
-                    kind=events.GRADE_ADDED,
+                    kind=EventKind.GRADE_ADDED,
                     student_id=g.student_id,
                     school_class_id=lesson.school_class_id,
                     grade_id=g.id,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
@@ -161,7 +161,7 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
             homework,
             {"lesson": lesson.id, "assigned_in": homework.assigned_in_id, "text": text, "links": links},
         )
-        rows = await _write_events(events.HOMEWORK_ASSIGNED, homework, lesson)
+        rows = await _write_events(EventKind.HOMEWORK_ASSIGNED, homework, lesson)
     await publish_outbox_events(ctx.broker, rows)
     return homework
 
@@ -219,7 +219,7 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
             homework,
             {"before": before, "after": {"lesson": new_lesson.id, "text": text, "links": links}},
         )
-        rows = await _write_events(events.HOMEWORK_CHANGED, homework, new_lesson)
+        rows = await _write_events(EventKind.HOMEWORK_CHANGED, homework, new_lesson)
     await publish_outbox_events(ctx.broker, rows)
     return homework
 
@@ -234,6 +234,6 @@ async def delete_homework(ctx: Context, homework_id: str) -> models.Homework:
             raise NotFound("No such homework.", "HOMEWORK_NOT_FOUND")
         await homework.refresh_from_db()
         await _audit(ctx, "homework.delete", homework, {"lesson": lesson.id, "text": homework.text})
-        rows = await _write_events(events.HOMEWORK_REMOVED, homework, lesson)
+        rows = await _write_events(EventKind.HOMEWORK_REMOVED, homework, lesson)
     await publish_outbox_events(ctx.broker, rows)
     return homework

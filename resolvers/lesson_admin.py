@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import audit, policy
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
@@ -88,7 +88,7 @@ async def cancel_lesson(ctx: Context, data: CancelInput) -> models.Lesson:
         lesson.status, lesson.cancel_reason = models.LessonStatus.CANCELLED, reason
         await lesson.save(update_fields=["status", "cancel_reason"])
         await audit.record(ctx.viewer, "lesson.cancel", "Lesson", lesson.id, {"reason": reason}, school_id=school_id)
-        outbox = await _tell_families(events.LESSON_CANCELLED, lesson)
+        outbox = await _tell_families(EventKind.LESSON_CANCELLED, lesson)
     await publish_outbox_events(ctx.broker, outbox)
     return lesson
 
@@ -108,7 +108,7 @@ async def restore_lesson(ctx: Context, lesson_id: str) -> models.Lesson:
         await audit.record(
             ctx.viewer, "lesson.restore", "Lesson", lesson.id, {"cancelReason": old_reason}, school_id=school_id
         )
-        outbox = await _tell_families(events.LESSON_RESTORED, lesson)
+        outbox = await _tell_families(EventKind.LESSON_RESTORED, lesson)
     await publish_outbox_events(ctx.broker, outbox)
     return lesson
 
@@ -150,6 +150,6 @@ async def substitute_lesson(ctx: Context, data: SubstituteInput) -> models.Lesso
             {"teacher": teacher_id, "before": before[0], "planned": planned, "reason": reason or None},
             school_id=school_id,
         )
-        outbox = await _tell_families(events.LESSON_SUBSTITUTED, lesson)
+        outbox = await _tell_families(EventKind.LESSON_SUBSTITUTED, lesson)
     await publish_outbox_events(ctx.broker, outbox)
     return lesson

@@ -22,8 +22,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
 from pubsub.broker import Broker
+from pubsub.events import EventKind
 from resolvers import notifications, policy
 from resolvers.clock import now_utc
 
@@ -32,13 +32,13 @@ log = logging.getLogger(__name__)
 SETTLE = timedelta(seconds=3)
 BATCH = 500
 
-CATEGORIES = {
-    events.GRADE_ADDED: models.NotificationCategory.GRADES,
-    events.GRADE_CHANGED: models.NotificationCategory.GRADES,
-    events.TERM_GRADE_SET: models.NotificationCategory.GRADES,
-    events.ATTENDANCE_MARKED: models.NotificationCategory.ABSENCES,
-    events.HOMEWORK_ASSIGNED: models.NotificationCategory.HOMEWORK,
-    events.REMARK_ADDED: models.NotificationCategory.REMARKS,
+CATEGORIES: dict[str, models.NotificationCategory] = {
+    EventKind.GRADE_ADDED: models.NotificationCategory.GRADES,
+    EventKind.GRADE_CHANGED: models.NotificationCategory.GRADES,
+    EventKind.TERM_GRADE_SET: models.NotificationCategory.GRADES,
+    EventKind.ATTENDANCE_MARKED: models.NotificationCategory.ABSENCES,
+    EventKind.HOMEWORK_ASSIGNED: models.NotificationCategory.HOMEWORK,
+    EventKind.REMARK_ADDED: models.NotificationCategory.REMARKS,
 }
 ABSENT = [
     models.AttendanceStatus.ABSENT_EXCUSED,
@@ -58,7 +58,7 @@ async def _ensure_cursor() -> None:
 async def _absences(rows: list[models.OutboxEvent]) -> set[tuple[int, int]]:
     """(student, lesson) pairs of the attendance events that are an absence or a late arrival
     as marked now: a child marked present is not news."""
-    marked = [r for r in rows if r.kind == events.ATTENDANCE_MARKED and r.lesson_id is not None]
+    marked = [r for r in rows if r.kind == EventKind.ATTENDANCE_MARKED and r.lesson_id is not None]
     if not marked:
         return set()
     found = await models.Attendance.filter(
@@ -98,7 +98,7 @@ async def notify_pending(broker: Broker, settle: timedelta = SETTLE, batch: int 
                 outbox_event_id=row.id,
             )
             for row in wanted
-            if row.kind != events.ATTENDANCE_MARKED or (row.student_id, row.lesson_id) in absences
+            if row.kind != EventKind.ATTENDANCE_MARKED or (row.student_id, row.lesson_id) in absences
             for uid in sorted(followers.get(row.student_id, ()))
         ]
         woken = await notifications.write(drafts)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import policy
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
@@ -73,7 +73,7 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
             address=ctx.viewer.address,
         )
         event = await models.OutboxEvent.create(
-            kind=events.REMARK_ADDED,
+            kind=EventKind.REMARK_ADDED,
             student_id=student.id,
             school_class_id=class_id,
             remark_id=remark.id,

@@ -13,7 +13,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import grades, policy, scales
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
@@ -113,7 +113,7 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
                 address=ctx.viewer.address,
             )
             event = await models.OutboxEvent.create(
-                kind=events.TERM_GRADE_SET, student_id=student.id, school_class_id=klass.id, term_grade_id=row.id
+                kind=EventKind.TERM_GRADE_SET, student_id=student.id, school_class_id=klass.id, term_grade_id=row.id
             )
     except IntegrityError:  # another teacher set it first, between our read and our insert
         raise refuse(

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
+from strawberry.types.enum import has_enum_definition
+
+E = TypeVar("E", bound=Enum)
+
+
+def describe(cls: type[E], *, name: str, description: str, values: Mapping[E, str]) -> None:
+    """Show ``cls``, an enum defined outside the schema (``pubsub.events.EventKind``), as the
+    GraphQL enum ``name``, each value described by ``values``. A member without a description
+    (or a description without a member) fails at import, before any schema is built."""
+    if set(values) != set(cls):
+        raise TypeError(f"{name}: describe exactly the members of {cls.__name__}: {set(cls) ^ set(values)}")
+    by_name = {member.name: text for member, text in values.items()}
+    strawberry.enum(cls, name=name, description=description)
+    assert has_enum_definition(cls)
+    for value in cls.__strawberry_definition__.values:
+        value.description = by_name[value.name]
 
 
 @strawberry.enum(description="What a user may be. One user can hold several roles.")

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.relay import PageInfo
 
 import models
+from pubsub.events import EventKind
 from resolvers import inbox, pages, policy
 from resolvers.ids import to_global_id
 from schema import announcements, diary, meetings, progress, remarks, types
@@ -94,7 +95,7 @@ class Notification(types.Node):
     @strawberry.field(description="The lesson, for ATTENDANCE_MARKED (see the diary for the mark).")
     async def lesson(self, info: Info) -> types.Lesson | None:
         event = await self._event(info)
-        if event is None or event.lesson_id is None or event.kind != "ATTENDANCE_MARKED":
+        if event is None or event.lesson_id is None or event.kind != EventKind.ATTENDANCE_MARKED:
             return None
         found = await info.context.loaders.lesson_by_id.load(event.lesson_id)
         return types.Lesson(model=found) if found else None

@@ -4,43 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncGenerator, Hashable
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
 import models
+from pubsub.events import EventKind
 from resolvers import chat_events, events, inbox
 from schema import chat_events as chat_event_types
 from schema import diary, notifications, progress, remarks, types
-from schema.enums import AttendanceStatus
+from schema.enums import AttendanceStatus, describe
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
 
 
-@strawberry.enum(description="What happened in a diary.")
-class DiaryEventKind(Enum):
-    GRADE_ADDED = strawberry.enum_value("GRADE_ADDED", description="A grade was given.")
-    GRADE_CHANGED = strawberry.enum_value("GRADE_CHANGED", description="A grade was corrected.")
-    GRADE_REMOVED = strawberry.enum_value("GRADE_REMOVED", description="A grade was removed.")
-    ATTENDANCE_MARKED = strawberry.enum_value("ATTENDANCE_MARKED", description="Attendance was marked.")
-    HOMEWORK_ASSIGNED = strawberry.enum_value("HOMEWORK_ASSIGNED", description="Homework was assigned.")
-    HOMEWORK_CHANGED = strawberry.enum_value("HOMEWORK_CHANGED", description="Homework was changed or moved.")
-    HOMEWORK_REMOVED = strawberry.enum_value(
-        "HOMEWORK_REMOVED", description="Homework was removed: drop it (`homework.removed` is true)."
-    )
-    REMARK_ADDED = strawberry.enum_value("REMARK_ADDED", description="A teacher wrote a remark.")
-    TERM_GRADE_SET = strawberry.enum_value(
-        "TERM_GRADE_SET", description="A final grade for a term or the year was set or changed."
-    )
-    LESSON_CANCELLED = strawberry.enum_value(
-        "LESSON_CANCELLED", description="The school cancelled a lesson (`lesson.cancelReason` says why)."
-    )
-    LESSON_RESTORED = strawberry.enum_value("LESSON_RESTORED", description="A cancelled lesson takes place after all.")
-    LESSON_SUBSTITUTED = strawberry.enum_value(
-        "LESSON_SUBSTITUTED", description="Another teacher gives a lesson, or the planned one again."
-    )
+DiaryEventKind = EventKind
+describe(
+    DiaryEventKind,
+    name="DiaryEventKind",
+    description="What happened in a diary.",
+    values={
+        EventKind.GRADE_ADDED: "A grade was given.",
+        EventKind.GRADE_CHANGED: "A grade was corrected.",
+        EventKind.GRADE_REMOVED: "A grade was removed.",
+        EventKind.ATTENDANCE_MARKED: "Attendance was marked.",
+        EventKind.HOMEWORK_ASSIGNED: "Homework was assigned.",
+        EventKind.HOMEWORK_CHANGED: "Homework was changed or moved.",
+        EventKind.HOMEWORK_REMOVED: "Homework was removed: drop it (`homework.removed` is true).",
+        EventKind.REMARK_ADDED: "A teacher wrote a remark.",
+        EventKind.TERM_GRADE_SET: "A final grade for a term or the year was set or changed.",
+        EventKind.LESSON_CANCELLED: "The school cancelled a lesson (`lesson.cancelReason` says why).",
+        EventKind.LESSON_RESTORED: "A cancelled lesson takes place after all.",
+        EventKind.LESSON_SUBSTITUTED: "Another teacher gives a lesson, or the planned one again.",
+    },
+)
 
 
 @strawberry.type(description="Something new in a child's diary.")

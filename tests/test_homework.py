@@ -14,6 +14,7 @@ import pytest
 
 import models
 from pubsub import events
+from pubsub.events import EventKind
 from pubsub.topics import class_topic
 from resolvers.clock import today_utc
 from resolvers.ids import from_global_id
@@ -156,7 +157,7 @@ async def test_teacher_assigns_and_the_class_sees_it(factory: Factory) -> None:
     assert students > 1
     assert await _counts() == (before[0] + 1, before[1] + 1, before[2] + students)
     rows = await models.OutboxEvent.filter(homework_id=_pk(hw["id"]))
-    assert {r.kind for r in rows} == {events.HOMEWORK_ASSIGNED}
+    assert {r.kind for r in rows} == {EventKind.HOMEWORK_ASSIGNED}
     assert len({r.student_id for r in rows}) == students
     assert all(r.published_at is not None for r in rows)  # announced right after the commit
 
@@ -316,7 +317,7 @@ async def test_update_and_who_may(factory: Factory) -> None:
     students = await _enrolled(second)
     assert await _counts() == (before[0], before[1] + 1, before[2] + students)
     rows = await models.OutboxEvent.filter(homework_id=_pk(hw["id"]))
-    assert sorted({r.kind for r in rows}) == [events.HOMEWORK_ASSIGNED, events.HOMEWORK_CHANGED]
+    assert sorted({r.kind for r in rows}) == [EventKind.HOMEWORK_ASSIGNED, EventKind.HOMEWORK_CHANGED]
     await teacher.data(DELETE, input={"homeworkId": hw["id"]})
 
 
@@ -338,7 +339,9 @@ async def test_removed_homework_disappears_everywhere(factory: Factory) -> None:
     assert removed["homework"]["removedAt"] is not None
     students = await _enrolled(due)
     assert await _counts() == (before[0], before[1] + 1, before[2] + students)
-    assert await models.OutboxEvent.filter(homework_id=_pk(hw["id"]), kind=events.HOMEWORK_REMOVED).count() == students
+    assert (
+        await models.OutboxEvent.filter(homework_id=_pk(hw["id"]), kind=EventKind.HOMEWORK_REMOVED).count() == students
+    )
 
     for client in (parent, student, teacher, admin):
         assert (await client.data(NODE, id=hw["id"]))["node"] is None
@@ -394,12 +397,12 @@ async def test_lesson_homework_statements(factory: Factory, count_statements: St
 
 
 def test_one_class_message_per_batch() -> None:
-    rows = [(10 + i, events.HOMEWORK_ASSIGNED, 100 + i, 7) for i in range(6)]
+    rows = [(10 + i, EventKind.HOMEWORK_ASSIGNED, 100 + i, 7) for i in range(6)]
     messages = events.batch_messages(rows)
     assert len(messages) == 7
     class_messages = [m for t, m in messages if t == class_topic(7)]
     assert len(class_messages) == 1
-    assert events.decode(class_messages[0]) == events.EventMessage(15, events.HOMEWORK_ASSIGNED)
+    assert events.decode(class_messages[0]) == events.EventMessage(15, EventKind.HOMEWORK_ASSIGNED)
 
 
 EVENTS = """

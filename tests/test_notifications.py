@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers import delivery, notifications
 from resolvers.channels import RecordingSmsGateway, SmtpConfig, SmtpMailer
 from resolvers.clock import now_utc, today_utc
@@ -188,7 +188,7 @@ async def test_absence_is_news_presence_is_not(app: Any, factory: Factory) -> No
             student=child, lesson=lesson, date=lesson.date, status=status, marked_by=world.teacher
         )
         await models.OutboxEvent.create(
-            kind=events.ATTENDANCE_MARKED, student=child, lesson=lesson, school_class_id=lesson.school_class_id
+            kind=EventKind.ATTENDANCE_MARKED, student=child, lesson=lesson, school_class_id=lesson.school_class_id
         )
     mine_before, theirs_before = await _unread(parent), await _unread(other_parent)
     await run_notifier(app)
@@ -625,11 +625,11 @@ async def test_concurrent_notifier_rounds_notify_each_event_once(app: Any, facto
 async def test_an_event_notifies_a_user_once_even_if_written_twice(app: Any, factory: Factory) -> None:
     world = await _school(factory)
     child = world.child
-    event = await models.OutboxEvent.create(kind=events.TERM_GRADE_SET, student=child)
+    event = await models.OutboxEvent.create(kind=EventKind.TERM_GRADE_SET, student=child)
     uid = world.parent.id
     draft = notifications.Draft(
         user_id=uid,
-        kind=events.TERM_GRADE_SET,
+        kind=EventKind.TERM_GRADE_SET,
         category=models.NotificationCategory.GRADES,
         school_id=child.school_id,
         student_id=child.id,
@@ -687,10 +687,10 @@ async def test_a_revoked_guardian_stops_receiving_at_once(app: Any, server_url: 
         await asyncio.sleep(0.2)
 
         async def note() -> None:
-            event = await models.OutboxEvent.create(kind=events.TERM_GRADE_SET, student=child)
+            event = await models.OutboxEvent.create(kind=EventKind.TERM_GRADE_SET, student=child)
             draft = notifications.Draft(
                 user_id=guardian.id,
-                kind=events.TERM_GRADE_SET,
+                kind=EventKind.TERM_GRADE_SET,
                 category=models.NotificationCategory.GRADES,
                 school_id=child.school_id,
                 student_id=child.id,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import models
-from pubsub import events
+from pubsub.events import EventKind
 from resolvers.clock import now_utc, today_utc
 from resolvers.ids import from_global_id, to_global_id
 from tests.client import Client
@@ -168,7 +168,7 @@ async def test_teacher_writes_a_remark_about_a_lesson(factory: Factory) -> None:
     parsed = from_global_id(remark["id"])
     assert parsed is not None
     event = await models.OutboxEvent.get(remark_id=parsed[1])
-    assert (event.kind, event.student_id) == (events.REMARK_ADDED, child.id)
+    assert (event.kind, event.student_id) == (EventKind.REMARK_ADDED, child.id)
 
     seen = (await factory.client(world.parent).data(REMARKS, id=gid(child, "Student"), **_window()))["student"][
         "remarks"
