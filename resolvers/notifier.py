@@ -32,13 +32,21 @@ log = logging.getLogger(__name__)
 SETTLE = timedelta(seconds=3)
 BATCH = 500
 
-CATEGORIES: dict[str, models.NotificationCategory] = {
+# What each diary event tells its student's family: a notification in this category, or nothing.
+# Every kind is decided here (tests/test_event_kinds.py).
+CATEGORIES: dict[str, models.NotificationCategory | None] = {
     EventKind.GRADE_ADDED: models.NotificationCategory.GRADES,
     EventKind.GRADE_CHANGED: models.NotificationCategory.GRADES,
-    EventKind.TERM_GRADE_SET: models.NotificationCategory.GRADES,
+    EventKind.GRADE_REMOVED: None,
     EventKind.ATTENDANCE_MARKED: models.NotificationCategory.ABSENCES,
     EventKind.HOMEWORK_ASSIGNED: models.NotificationCategory.HOMEWORK,
+    EventKind.HOMEWORK_CHANGED: None,
+    EventKind.HOMEWORK_REMOVED: None,
     EventKind.REMARK_ADDED: models.NotificationCategory.REMARKS,
+    EventKind.TERM_GRADE_SET: models.NotificationCategory.GRADES,
+    EventKind.LESSON_CANCELLED: None,
+    EventKind.LESSON_RESTORED: None,
+    EventKind.LESSON_SUBSTITUTED: None,
 }
 ABSENT = [
     models.AttendanceStatus.ABSENT_EXCUSED,
@@ -82,7 +90,8 @@ async def notify_pending(broker: Broker, settle: timedelta = SETTLE, batch: int 
         )
         if not rows:
             return 0
-        wanted = [r for r in rows if r.kind in CATEGORIES]
+        notified = [(r, category) for r in rows if (category := CATEGORIES.get(r.kind)) is not None]
+        wanted = [r for r, _category in notified]
         absences = await _absences(wanted)
         followers = await policy.families({r.student_id for r in wanted})
         schools = dict(
@@ -92,12 +101,12 @@ async def notify_pending(broker: Broker, settle: timedelta = SETTLE, batch: int 
             notifications.Draft(
                 user_id=uid,
                 kind=row.kind,
-                category=CATEGORIES[row.kind],
+                category=category,
                 school_id=schools.get(row.student_id),
                 student_id=row.student_id,
                 outbox_event_id=row.id,
             )
-            for row in wanted
+            for row, category in notified
             if row.kind != EventKind.ATTENDANCE_MARKED or (row.student_id, row.lesson_id) in absences
             for uid in sorted(followers.get(row.student_id, ()))
         ]
