@@ -21,9 +21,13 @@ if TYPE_CHECKING:
     from schema.progress import TermGrade
 
 
-@strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
-class Grade(Node):
-    model: strawberry.Private[models.Grade]
+@strawberry.type
+class GradeBase:
+    """The fields ``Grade`` and ``TermGrade`` share; not a GraphQL type of its own. Strawberry lists
+    inherited fields first (after ``Node.id``), so only the fields both types list first live here:
+    the others stay in each type, in the schema's order."""
+
+    model: strawberry.Private[models.Grade | models.TermGrade]
 
     @strawberry.field(description="The graded student.")
     async def student(self, info: Info) -> Student:
@@ -34,6 +38,11 @@ class Grade(Node):
     async def subject(self, info: Info) -> Subject:
         s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
         return Subject(model=_must(s, "subject"))
+
+
+@strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
+class Grade(Node, GradeBase):
+    model: strawberry.Private[models.Grade]
 
     @strawberry.field(description="The lesson it was given in, if any.")
     async def lesson(self, info: Info) -> Lesson | None:

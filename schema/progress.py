@@ -8,24 +8,15 @@ import strawberry
 
 import models
 from resolvers import progress
+from schema.diary import GradeBase
 from schema.enums import RevisionAction
 from schema.grading import GradeMark
-from schema.types import Info, Node, Student, Subject, Term, User, _must
+from schema.types import Info, Node, Term, User, _must
 
 
 @strawberry.type(description="A final grade of a student in a subject for a term, or for the whole year.")
-class TermGrade(Node):
+class TermGrade(Node, GradeBase):
     model: strawberry.Private[models.TermGrade]
-
-    @strawberry.field(description="The graded student.")
-    async def student(self, info: Info) -> Student:
-        s = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return Student(model=_must(s, "student"))
-
-    @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
-        return Subject(model=_must(s, "subject"))
 
     @strawberry.field(description="The term it is the final grade of; null for a year grade.")
     async def term(self, info: Info) -> Term | None:
