@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy, rollups
+from resolvers import audit, policy, rollups
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
@@ -219,14 +219,8 @@ async def _write(
                 for x in fresh
             ]
         )
-        await models.AuditEntry.create(
-            actor_id=parent_id,
-            action="absence_notice.create",
-            object_type="AbsenceNotice",
-            object_id=notice.id,
-            details={"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]},
-            address=ctx.viewer.address,
-        )
+        details = {"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]}
+        await audit.record(ctx.viewer, "absence_notice.create", "AbsenceNotice", notice.id, details)
         event = await _event(student.id, fresh)
     return notice, event
 
@@ -286,14 +280,8 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
             await notice.save(update_fields=["start_date", "end_date"])
         else:
             await notice.delete()
-        await models.AuditEntry.create(
-            actor_id=parent_id,
-            action="absence_notice.delete",
-            object_type="AbsenceNotice",
-            object_id=notice_pk,
-            details={"days": [d.isoformat() for d in days], "unmarked": [a.lesson_id for a in premarks]},
-            address=ctx.viewer.address,
-        )
+        details = {"days": [d.isoformat() for d in days], "unmarked": [a.lesson_id for a in premarks]}
+        await audit.record(ctx.viewer, "absence_notice.delete", "AbsenceNotice", notice_pk, details)
         event = None
         if premarks:
             lessons = await models.Lesson.filter(id__in=[a.lesson_id for a in premarks]).order_by("date", "period")

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy, rollups
+from resolvers import audit, policy, rollups
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, refuse
@@ -159,14 +159,8 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
         if not changed:
             return []
         await models.AttendanceRevision.bulk_create(revisions)
-        await models.AuditEntry.create(
-            actor_id=teacher_id,
-            action="attendance.mark",
-            object_type="Lesson",
-            object_id=lesson.id,
-            details={"students": changed, "marks": {str(m.student_id): m.status.value for m in parsed}},
-            address=ctx.viewer.address,
-        )
+        marks = {str(m.student_id): m.status.value for m in parsed}
+        await audit.record(ctx.viewer, "attendance.mark", "Lesson", lesson.id, {"students": changed, "marks": marks})
         outbox = [
             await models.OutboxEvent.create(
                 kind=events.ATTENDANCE_MARKED,

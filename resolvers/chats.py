@@ -147,9 +147,7 @@ async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
             [models.ChatMember(chat_id=chat.id, user_id=uid, is_admin=True, joined_at=now)]
             + [models.ChatMember(chat_id=chat.id, user_id=m, joined_at=now) for m in members]
         )
-        await audit.record(
-            ctx.viewer, "chat.create", "Chat", chat.id, {"title": title, "members": members}, school_id=school_id
-        )
+        await audit.record(ctx.viewer, "chat.create", "Chat", chat.id, {"members": members}, school_id=school_id)
         rows = await write_events(models.ChatEventKind.MEMBER_ADDED, chat, uid, members=members)
     await chat_events.publish(ctx.broker, rows)
     return chat
@@ -171,12 +169,9 @@ async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
     if cleaned == chat.title:
         return chat
     async with in_transaction():
-        before = chat.title
         chat.title = cleaned
         await chat.save(update_fields=["title"])
-        await audit.record(
-            ctx.viewer, "chat.rename", "Chat", chat.id, {"from": before, "to": cleaned}, school_id=chat.school_id
-        )
+        await audit.record(ctx.viewer, "chat.rename", "Chat", chat.id, school_id=chat.school_id)
         rows = await write_events(models.ChatEventKind.CHAT_RENAMED, chat, membership.user_id)
     await chat_events.publish(ctx.broker, rows)
     return chat
@@ -280,7 +275,7 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
     async with in_transaction():
         chat.deleted_at = now_utc()
         await chat.save(update_fields=["deleted_at"])
-        await audit.record(ctx.viewer, "chat.delete", "Chat", chat.id, {"title": chat.title}, school_id=chat.school_id)
+        await audit.record(ctx.viewer, "chat.delete", "Chat", chat.id, school_id=chat.school_id)
         rows = await write_events(models.ChatEventKind.CHAT_DELETED, chat, membership.user_id)
     await chat_events.publish(ctx.broker, rows)
     return chat

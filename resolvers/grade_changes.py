@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import grades, policy, rollups, scales
+from resolvers import audit, grades, policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
@@ -72,17 +72,10 @@ async def _apply(grade: models.Grade, **changes: object) -> None:
 
 
 async def _record(
-    ctx: Context, actor_id: int, grade: models.Grade, action: str, details: dict[str, Any], kind: str
+    ctx: Context, grade: models.Grade, action: str, details: dict[str, Any], kind: str
 ) -> models.OutboxEvent:
     """Inside the change's transaction: its audit entry and the family's event."""
-    await models.AuditEntry.create(
-        actor_id=actor_id,
-        action=action,
-        object_type="Grade",
-        object_id=grade.id,
-        details=details,
-        address=ctx.viewer.address,
-    )
+    await audit.record(ctx.viewer, action, "Grade", grade.id, details)
     return await models.OutboxEvent.create(
         kind=kind,
         student_id=grade.student_id,
@@ -136,7 +129,7 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
             reason=reason,
         )
         details = {"from": old[0], "to": mark.value, "weight": [old[1], weight], "reason": reason}
-        event = await _record(ctx, teacher_id, grade, "grade.update", details, events.GRADE_CHANGED)
+        event = await _record(ctx, grade, "grade.update", details, events.GRADE_CHANGED)
     await publish_outbox_event(ctx.broker, event)
     return grade
 
@@ -162,6 +155,6 @@ async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> m
             reason=reason,
         )
         details = {"value": grade.value, "reason": reason}
-        event = await _record(ctx, teacher_id, grade, "grade.delete", details, events.GRADE_REMOVED)
+        event = await _record(ctx, grade, "grade.delete", details, events.GRADE_REMOVED)
     await publish_outbox_event(ctx.broker, event)
     return grade

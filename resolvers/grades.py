@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy, rollups, scales
+from resolvers import audit, policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
@@ -199,15 +199,14 @@ async def _create(
                 for g in created
             ]
         )
-        await models.AuditEntry.bulk_create(
+        await audit.record_many(
             [
-                models.AuditEntry(
-                    actor_id=teacher_id,
-                    action="grade.create",
-                    object_type="Grade",
-                    object_id=g.id,
-                    details={"student": g.student_id, "lesson": lesson.id, "value": g.value, "weight": g.weight},
-                    address=ctx.viewer.address,
+                audit.entry(
+                    ctx.viewer,
+                    "grade.create",
+                    "Grade",
+                    g.id,
+                    {"student": g.student_id, "lesson": lesson.id, "value": g.value, "weight": g.weight},
                 )
                 for g in created
             ]

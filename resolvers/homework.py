@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy
+from resolvers import audit, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
@@ -120,17 +119,6 @@ async def _write_events(kind: str, homework: models.Homework, lesson: models.Les
     )
 
 
-async def _audit(ctx: Context, action: str, homework: models.Homework, details: dict[str, Any]) -> None:
-    await models.AuditEntry.create(
-        actor_id=ctx.viewer.user_id,
-        action=action,
-        object_type="Homework",
-        object_id=homework.id,
-        details=details,
-        address=ctx.viewer.address,
-    )
-
-
 async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
     teacher_id = await require_teacher(ctx)
     lesson = await _visible_lesson(ctx, data.lesson_id)
@@ -155,12 +143,8 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
             links=links,
             assigned_by_id=teacher_id,
         )
-        await _audit(
-            ctx,
-            "homework.assign",
-            homework,
-            {"lesson": lesson.id, "assigned_in": homework.assigned_in_id, "text": text, "links": links},
-        )
+        details = {"lesson": lesson.id, "assigned_in": homework.assigned_in_id}
+        await audit.record(ctx.viewer, "homework.assign", "Homework", homework.id, details)
         rows = await _write_events(events.HOMEWORK_ASSIGNED, homework, lesson)
     await publish_outbox_events(ctx.broker, rows)
     return homework
@@ -210,15 +194,16 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
         raise refuse(problems)
 
     before = {"lesson": homework.lesson_id, "text": homework.text, "links": list(homework.links or [])}
+    after = {"lesson": new_lesson.id, "text": text, "links": links}
+    details = {  # the texts themselves stay out of the audit trail: which fields changed
+        "before": {"lesson": homework.lesson_id},
+        "after": {"lesson": new_lesson.id},
+        "fields": [name for name in after if after[name] != before[name]],
+    }
     async with in_transaction():
         homework.lesson_id, homework.text, homework.links = new_lesson.id, text, links
         await homework.save(update_fields=["lesson_id", "text", "links", "updated_at"])
-        await _audit(
-            ctx,
-            "homework.update",
-            homework,
-            {"before": before, "after": {"lesson": new_lesson.id, "text": text, "links": links}},
-        )
+        await audit.record(ctx.viewer, "homework.update", "Homework", homework.id, details)
         rows = await _write_events(events.HOMEWORK_CHANGED, homework, new_lesson)
     await publish_outbox_events(ctx.broker, rows)
     return homework
@@ -233,7 +218,7 @@ async def delete_homework(ctx: Context, homework_id: str) -> models.Homework:
         if not removed:
             raise NotFound("No such homework.", "HOMEWORK_NOT_FOUND")
         await homework.refresh_from_db()
-        await _audit(ctx, "homework.delete", homework, {"lesson": lesson.id, "text": homework.text})
+        await audit.record(ctx.viewer, "homework.delete", "Homework", homework.id, {"lesson": lesson.id})
         rows = await _write_events(events.HOMEWORK_REMOVED, homework, lesson)
     await publish_outbox_events(ctx.broker, rows)
     return homework

@@ -8,7 +8,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import policy
+from resolvers import audit, policy
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, refuse
@@ -64,14 +64,8 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
             text=text,
             date=lesson.date if lesson else today_utc(),
         )
-        await models.AuditEntry.create(
-            actor_id=author_id,
-            action="remark.create",
-            object_type="Remark",
-            object_id=remark.id,
-            details={"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id, "text": text},
-            address=ctx.viewer.address,
-        )
+        details = {"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id}
+        await audit.record(ctx.viewer, "remark.create", "Remark", remark.id, details)
         event = await models.OutboxEvent.create(
             kind=events.REMARK_ADDED,
             student_id=student.id,
@@ -99,13 +93,6 @@ async def acknowledge_remark(ctx: Context, remark_id: str) -> models.Remark:
             acknowledged_at=now_utc(), acknowledged_by_id=ctx.viewer.user_id
         )
         if changed:
-            await models.AuditEntry.create(
-                actor_id=ctx.viewer.user_id,
-                action="remark.acknowledge",
-                object_type="Remark",
-                object_id=remark.id,
-                details={"student": remark.student_id},
-                address=ctx.viewer.address,
-            )
+            await audit.record(ctx.viewer, "remark.acknowledge", "Remark", remark.id, {"student": remark.student_id})
     await remark.refresh_from_db()
     return remark

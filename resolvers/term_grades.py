@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import grades, policy, scales
+from resolvers import audit, grades, policy, scales
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
@@ -104,14 +104,8 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
                 new_value=mark.value,
                 reason=reason,
             )
-            await models.AuditEntry.create(
-                actor_id=teacher_id,
-                action="term_grade.set",
-                object_type="TermGrade",
-                object_id=row.id,
-                details={"student": student.id, "period": key, "from": old_value, "to": mark.value, "reason": reason},
-                address=ctx.viewer.address,
-            )
+            details = {"student": student.id, "period": key, "from": old_value, "to": mark.value, "reason": reason}
+            await audit.record(ctx.viewer, "term_grade.set", "TermGrade", row.id, details)
             event = await models.OutboxEvent.create(
                 kind=events.TERM_GRADE_SET, student_id=student.id, school_class_id=klass.id, term_grade_id=row.id
             )
