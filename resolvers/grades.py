@@ -13,11 +13,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import audit, policy, rollups, scales
+from resolvers import audit, outbox, policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_COMMENT = 1000
@@ -211,7 +210,7 @@ async def _create(
                 for g in created
             ]
         )
-        await models.OutboxEvent.bulk_create(
+        recorded = await outbox.record(
             [
                 models.OutboxEvent(
                     kind=events.GRADE_ADDED,
@@ -223,7 +222,5 @@ async def _create(
                 for g in created
             ]
         )
-        # Read back for their ids (the cursors), which a bulk insert does not return.
-        outbox = await models.OutboxEvent.filter(grade_id__in=[g.id for g in created]).order_by("id")
-    await publish_outbox_events(ctx.broker, outbox)
+    await outbox.publish(ctx.broker, recorded)
     return created

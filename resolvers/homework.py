@@ -10,11 +10,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import audit, policy
+from resolvers import audit, outbox, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
-from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_TEXT = 5000
@@ -97,12 +96,9 @@ async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
 
 
 async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
-    """One outbox row per student of the class, in one INSERT; then read back for their ids
-    (inside the transaction, so only rows this write made, plus any the relay has yet to send)."""
+    """One outbox row per student of the class."""
     students = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
-    if not students:
-        return []
-    await models.OutboxEvent.bulk_create(
+    return await outbox.record(
         [
             models.OutboxEvent(
                 kind=kind,
@@ -113,9 +109,6 @@ async def _write_events(kind: str, homework: models.Homework, lesson: models.Les
             )
             for s in students
         ]
-    )
-    return list(
-        await models.OutboxEvent.filter(homework_id=homework.id, kind=kind, published_at__isnull=True).order_by("id")
     )
 
 
@@ -146,7 +139,7 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
         details = {"lesson": lesson.id, "assigned_in": homework.assigned_in_id}
         await audit.record(ctx.viewer, "homework.assign", "Homework", homework.id, details)
         rows = await _write_events(events.HOMEWORK_ASSIGNED, homework, lesson)
-    await publish_outbox_events(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return homework
 
 
@@ -205,7 +198,7 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
         await homework.save(update_fields=["lesson_id", "text", "links", "updated_at"])
         await audit.record(ctx.viewer, "homework.update", "Homework", homework.id, details)
         rows = await _write_events(events.HOMEWORK_CHANGED, homework, new_lesson)
-    await publish_outbox_events(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return homework
 
 
@@ -220,5 +213,5 @@ async def delete_homework(ctx: Context, homework_id: str) -> models.Homework:
         await homework.refresh_from_db()
         await audit.record(ctx.viewer, "homework.delete", "Homework", homework.id, {"lesson": lesson.id})
         rows = await _write_events(events.HOMEWORK_REMOVED, homework, lesson)
-    await publish_outbox_events(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return homework

@@ -8,11 +8,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import audit, policy
+from resolvers import audit, outbox, policy
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, refuse
-from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 MAX_TEXT = 2000
@@ -66,14 +65,18 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
         )
         details = {"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id}
         await audit.record(ctx.viewer, "remark.create", "Remark", remark.id, details)
-        event = await models.OutboxEvent.create(
-            kind=events.REMARK_ADDED,
-            student_id=student.id,
-            school_class_id=class_id,
-            remark_id=remark.id,
-            lesson_id=remark.lesson_id,
+        recorded = await outbox.record(
+            [
+                models.OutboxEvent(
+                    kind=events.REMARK_ADDED,
+                    student_id=student.id,
+                    school_class_id=class_id,
+                    remark_id=remark.id,
+                    lesson_id=remark.lesson_id,
+                )
+            ]
         )
-    await publish_outbox_event(ctx.broker, event)
+    await outbox.publish(ctx.broker, recorded)
     return remark
 
 

@@ -14,11 +14,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub import events
-from resolvers import audit, grades, policy, scales
+from resolvers import audit, grades, outbox, policy, scales
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 
@@ -106,14 +105,21 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
             )
             details = {"student": student.id, "period": key, "from": old_value, "to": mark.value, "reason": reason}
             await audit.record(ctx.viewer, "term_grade.set", "TermGrade", row.id, details)
-            event = await models.OutboxEvent.create(
-                kind=events.TERM_GRADE_SET, student_id=student.id, school_class_id=klass.id, term_grade_id=row.id
+            recorded = await outbox.record(
+                [
+                    models.OutboxEvent(
+                        kind=events.TERM_GRADE_SET,
+                        student_id=student.id,
+                        school_class_id=klass.id,
+                        term_grade_id=row.id,
+                    )
+                ]
             )
     except IntegrityError:  # another teacher set it first, between our read and our insert
         raise refuse(
             [FieldProblem("value", "Someone set this grade meanwhile: reload it.", "TERM_GRADE_CHANGED_MEANWHILE")]
         ) from None
-    await publish_outbox_event(ctx.broker, event)
+    await outbox.publish(ctx.broker, recorded)
     return row
 
 
