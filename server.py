@@ -50,10 +50,10 @@ from pubsub.redis import RedisBroker
 from resolvers import auth, delivery, journal, metrics, persisted, policy, request_id, transport
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
-from resolvers.events import run_relay
 from resolvers.loaders import Loaders
 from resolvers.logs import configure_logging
 from resolvers.notifier import run_notifier
+from resolvers.outbox import run_relay
 from resolvers.ratelimit import Limiter, make_limiter
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from schema import build_schema

@@ -24,9 +24,9 @@ import models
 from bench import ws
 from pubsub.broker import Broker
 from pubsub.events import EventKind
-from resolvers import auth
+from resolvers import auth, outbox
 from resolvers.clock import now_utc, today_utc
-from resolvers.events import decode_cursor, encode_cursor, publish_outbox_events
+from resolvers.events import decode_cursor, encode_cursor
 from resolvers.settings import Settings
 from schema.sockets import WebSocketProtocol
 
@@ -139,16 +139,20 @@ class Writer:
                 weight=1,
                 comment="bench",
             )
-            row = await models.OutboxEvent.create(
-                kind=EventKind.GRADE_ADDED,
-                student_id=child.id,
-                school_class_id=child.class_id,
-                grade_id=grade.id,
-                lesson_id=child.lesson_id,
+            rows = await outbox.record(
+                [
+                    models.OutboxEvent(
+                        kind=EventKind.GRADE_ADDED,
+                        student_id=child.id,
+                        school_class_id=child.class_id,
+                        grade_id=grade.id,
+                        lesson_id=child.lesson_id,
+                    )
+                ]
             )
-        event_id: int = row.id
+        event_id: int = rows[0].id
         self.sent[event_id] = time.time()
-        await publish_outbox_events(self.broker, [row])
+        await outbox.publish(self.broker, rows)
         return event_id
 
     async def markers(self, children: list[Child]) -> str:

@@ -13,12 +13,11 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import policy, rollups
+from resolvers import audit, outbox, policy, rollups
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 MAX_DAYS = 31
@@ -151,11 +150,10 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
     if problems or not items:
         raise refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
     try:
-        notice, event = await _write(ctx, data, student, parent_id, reason, items, lessons)
+        notice, recorded = await _write(ctx, data, student, parent_id, reason, items, lessons)
     except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
         raise refuse([("studentId", "REGISTER_CHANGED", CONFLICT)]) from None
-    if event is not None:
-        await publish_outbox_event(ctx.broker, event)
+    await outbox.publish(ctx.broker, recorded)
     return notice
 
 
@@ -167,7 +165,7 @@ async def _write(
     reason: str,
     items: list[tuple[date, int | None]],
     lessons: list[models.Lesson],
-) -> tuple[models.AbsenceNotice, models.OutboxEvent | None]:
+) -> tuple[models.AbsenceNotice, list[models.OutboxEvent]]:
     """The notice, its items, the pre-marks of the lessons nobody marked yet, one transaction."""
     marked = {
         a.lesson_id
@@ -219,27 +217,25 @@ async def _write(
                 for x in fresh
             ]
         )
-        await models.AuditEntry.create(
-            actor_id=parent_id,
-            action="absence_notice.create",
-            object_type="AbsenceNotice",
-            object_id=notice.id,
-            details={"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]},
-            address=ctx.viewer.address,
-        )
-        event = await _event(student.id, fresh)
-    return notice, event
+        details = {"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]}
+        await audit.record(ctx.viewer, "absence_notice.create", "AbsenceNotice", notice.id, details)
+        recorded = await _event(student.id, fresh)
+    return notice, recorded
 
 
-async def _event(student_id: int, lessons: list[models.Lesson]) -> models.OutboxEvent | None:
+async def _event(student_id: int, lessons: list[models.Lesson]) -> list[models.OutboxEvent]:
     """One ATTENDANCE_MARKED event for the child (on the class stream of its first lesson)."""
     if not lessons:
-        return None
-    return await models.OutboxEvent.create(
-        kind=EventKind.ATTENDANCE_MARKED,
-        student_id=student_id,
-        school_class_id=lessons[0].school_class_id,
-        lesson_id=lessons[0].id,
+        return []
+    return await outbox.record(
+        [
+            models.OutboxEvent(
+                kind=EventKind.ATTENDANCE_MARKED,
+                student_id=student_id,
+                school_class_id=lessons[0].school_class_id,
+                lesson_id=lessons[0].id,
+            )
+        ]
     )
 
 
@@ -286,18 +282,11 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
             await notice.save(update_fields=["start_date", "end_date"])
         else:
             await notice.delete()
-        await models.AuditEntry.create(
-            actor_id=parent_id,
-            action="absence_notice.delete",
-            object_type="AbsenceNotice",
-            object_id=notice_pk,
-            details={"days": [d.isoformat() for d in days], "unmarked": [a.lesson_id for a in premarks]},
-            address=ctx.viewer.address,
-        )
-        event = None
+        details = {"days": [d.isoformat() for d in days], "unmarked": [a.lesson_id for a in premarks]}
+        await audit.record(ctx.viewer, "absence_notice.delete", "AbsenceNotice", notice_pk, details)
+        recorded: list[models.OutboxEvent] = []
         if premarks:
             lessons = await models.Lesson.filter(id__in=[a.lesson_id for a in premarks]).order_by("date", "period")
-            event = await _event(notice.student_id, lessons)
-    if event is not None:
-        await publish_outbox_event(ctx.broker, event)
+            recorded = await _event(notice.student_id, lessons)
+    await outbox.publish(ctx.broker, recorded)
     return Deleted(notice if rest else None, days)

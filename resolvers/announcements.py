@@ -98,7 +98,7 @@ async def create_announcement(ctx: Context, data: AnnouncementInput) -> models.A
             "announcement.create",
             "Announcement",
             row.id,
-            {"class": row.school_class_id, "audience": row.audience.value, "title": title},
+            {"class": row.school_class_id, "audience": row.audience.value},
             school_id=school.id,
         )
         recipients = await policy.announcement_recipients(row)
@@ -149,7 +149,11 @@ async def update_announcement(ctx: Context, data: AnnouncementChanges) -> models
             "announcement.update",
             "Announcement",
             row.id,
-            {k: getattr(v, "value", v) for k, v in changes.items()},
+            # which fields changed, and the new audience and pinning; never the texts
+            {
+                "fields": list(changes),
+                **{k: getattr(v, "value", v) for k, v in changes.items() if k in ("audience", "pinned")},
+            },
             school_id=row.school_id,
         )
     await row.refresh_from_db()
@@ -161,8 +165,6 @@ async def delete_announcement(ctx: Context, announcement_id: str) -> models.Anno
     row = await _manageable(ctx, announcement_id)
     async with in_transaction():
         await models.Announcement.filter(id=row.id).update(deleted_at=now_utc())
-        await audit.record(
-            ctx.viewer, "announcement.delete", "Announcement", row.id, {"title": row.title}, school_id=row.school_id
-        )
+        await audit.record(ctx.viewer, "announcement.delete", "Announcement", row.id, school_id=row.school_id)
     await row.refresh_from_db()
     return row

@@ -10,11 +10,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import policy, rollups
+from resolvers import audit, outbox, policy, rollups
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, refuse
-from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_REASON = 500
@@ -113,10 +112,10 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
         raise refuse(problems)
 
     try:
-        outbox = await _write(ctx, lesson, parsed, teacher_id)
+        recorded = await _write(ctx, lesson, parsed, teacher_id)
     except IntegrityError:  # a concurrent mark of the same student (unique student + lesson)
         raise refuse([("lessonId", "REGISTER_CHANGED", CONFLICT)]) from None
-    await publish_outbox_events(ctx.broker, outbox)
+    await outbox.publish(ctx.broker, recorded)
     return lesson
 
 
@@ -159,21 +158,16 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
         if not changed:
             return []
         await models.AttendanceRevision.bulk_create(revisions)
-        await models.AuditEntry.create(
-            actor_id=teacher_id,
-            action="attendance.mark",
-            object_type="Lesson",
-            object_id=lesson.id,
-            details={"students": changed, "marks": {str(m.student_id): m.status.value for m in parsed}},
-            address=ctx.viewer.address,
+        marks = {str(m.student_id): m.status.value for m in parsed}
+        await audit.record(ctx.viewer, "attendance.mark", "Lesson", lesson.id, {"students": changed, "marks": marks})
+        return await outbox.record(
+            [
+                models.OutboxEvent(
+                    kind=EventKind.ATTENDANCE_MARKED,
+                    student_id=student_id,
+                    school_class_id=lesson.school_class_id,
+                    lesson_id=lesson.id,
+                )
+                for student_id in changed
+            ]
         )
-        outbox = [
-            await models.OutboxEvent.create(
-                kind=EventKind.ATTENDANCE_MARKED,
-                student_id=student_id,
-                school_class_id=lesson.school_class_id,
-                lesson_id=lesson.id,
-            )
-            for student_id in changed
-        ]
-    return outbox

@@ -1,5 +1,5 @@
-"""Chat events: the chat outbox written with each change, published after commit to each
-member's topic, replayed by cursor and re-authorized per event for ``chatEvents``.
+"""Chat events for ``chatEvents``: the chat outbox (written and published by
+``resolvers/outbox.py``) replayed by cursor, then live, each event re-authorized as it is delivered.
 
 The stream follows the same rules as the diary's (``resolvers/events.py``): the broker
 subscription is taken before the first read; on each wake-up the outbox is re-read a little
@@ -8,17 +8,15 @@ and nothing twice. A message on the wire only wakes the subscriber: ids, never t
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.expressions import Subquery
 
 import models
-from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable, SlowConsumer
+from pubsub.broker import BrokerUnavailable, SlowConsumer
 from pubsub.topics import user_chats_topic
 from resolvers import pages
 from resolvers.clock import now_utc
@@ -26,8 +24,6 @@ from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
 from resolvers.events import LOOKBACK, disconnect_slow_consumer, next_message, subscribe
 from resolvers.loaders import Loaders
-
-log = logging.getLogger(__name__)
 
 BATCH = 200
 # Events a former member still receives about a chat: being removed from it (so a client drops
@@ -50,56 +46,6 @@ def encode_cursor(event_id: int) -> str:
 
 def decode_cursor(cursor: str) -> int | None:
     return pages.decode("chat-event", cursor)
-
-
-async def recipients(rows: Sequence[models.ChatEvent]) -> dict[int, set[int]]:
-    """For each event id, the users to wake: the chat's current members, and the person an
-    event is about (a removed member learns they were removed). One statement."""
-    chat_ids = {r.chat_id for r in rows}
-    members = await models.ChatMember.filter(chat_id__in=chat_ids, removed_at__isnull=True).values_list(
-        "chat_id", "user_id"
-    )
-    by_chat: dict[int, set[int]] = defaultdict(set)
-    for chat_id, user_id in members:
-        by_chat[int(chat_id)].add(int(user_id))
-    result = {}
-    for row in rows:
-        users = set(by_chat.get(row.chat_id, set()))
-        if row.member_id is not None:
-            users.add(row.member_id)
-        result[row.id] = users
-    return result
-
-
-async def publish(broker: Broker, rows: Sequence[models.ChatEvent], woken: dict[int, set[int]] | None = None) -> int:
-    """After commit: one message per recipient per batch (a recipient re-reads the outbox, so
-    the newest event of the batch is enough to wake them), in one broker round trip, then one
-    UPDATE marking the rows published. On a broker failure the rows stay for the relay.
-    ``woken`` is ``recipients(rows)`` when the caller has read it already."""
-    if not rows:
-        return 0
-    by_id = {r.id: r for r in rows}
-    newest: dict[int, models.ChatEvent] = {}
-    for event_id, users in (woken if woken is not None else await recipients(rows)).items():
-        for user_id in users:
-            if user_id not in newest or newest[user_id].id < event_id:
-                newest[user_id] = by_id[event_id]
-    messages = [(user_chats_topic(uid), events.encode(row.id, row.kind)) for uid, row in sorted(newest.items())]
-    try:
-        await broker.publish_many(messages)
-    except BrokerUnavailable:
-        log.warning("broker unavailable, %d chat event(s) left for the outbox relay", len(rows))
-        return 0
-    await models.ChatEvent.filter(id__in=[r.id for r in rows], published_at__isnull=True).update(published_at=now_utc())
-    return len(rows)
-
-
-async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:
-    """Publish chat events committed but never published (a crash between commit and publish,
-    or a broker outage). Subscribers skip ids they already delivered."""
-    cutoff = now_utc() - older_than
-    rows = await models.ChatEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
-    return await publish(broker, rows)
 
 
 async def _start(ctx: Context, after: str | None) -> int:

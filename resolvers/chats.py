@@ -17,7 +17,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, chat_events, policy
+from resolvers import audit, outbox, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, Unauthenticated, refuse
@@ -107,20 +107,11 @@ async def write_events(
 ) -> list[models.ChatEvent]:
     """Inside the change's transaction: one event, or one per member added or removed."""
     if members:
-        rows = [
-            models.ChatEvent(kind=kind, chat_id=chat.id, member_id=m, actor_id=actor_id, occurred_at=now_utc())
-            for m in members
-        ]
-        await models.ChatEvent.bulk_create(rows)
-        return list(
-            await models.ChatEvent.filter(chat_id=chat.id, kind=kind, member_id__in=list(members))
-            .order_by("-id")
-            .limit(len(members))
-        )[::-1]
-    row = await models.ChatEvent.create(
-        kind=kind, chat_id=chat.id, actor_id=actor_id, message_id=message.id if message else None
-    )
-    return [row]
+        return await outbox.record(
+            [models.ChatEvent(kind=kind, chat_id=chat.id, member_id=m, actor_id=actor_id) for m in members]
+        )
+    message_id = message.id if message else None
+    return await outbox.record([models.ChatEvent(kind=kind, chat_id=chat.id, actor_id=actor_id, message_id=message_id)])
 
 
 @dataclass(frozen=True)
@@ -147,11 +138,9 @@ async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
             [models.ChatMember(chat_id=chat.id, user_id=uid, is_admin=True, joined_at=now)]
             + [models.ChatMember(chat_id=chat.id, user_id=m, joined_at=now) for m in members]
         )
-        await audit.record(
-            ctx.viewer, "chat.create", "Chat", chat.id, {"title": title, "members": members}, school_id=school_id
-        )
+        await audit.record(ctx.viewer, "chat.create", "Chat", chat.id, {"members": members}, school_id=school_id)
         rows = await write_events(models.ChatEventKind.MEMBER_ADDED, chat, uid, members=members)
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return chat
 
 
@@ -171,14 +160,11 @@ async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
     if cleaned == chat.title:
         return chat
     async with in_transaction():
-        before = chat.title
         chat.title = cleaned
         await chat.save(update_fields=["title"])
-        await audit.record(
-            ctx.viewer, "chat.rename", "Chat", chat.id, {"from": before, "to": cleaned}, school_id=chat.school_id
-        )
+        await audit.record(ctx.viewer, "chat.rename", "Chat", chat.id, school_id=chat.school_id)
         rows = await write_events(models.ChatEventKind.CHAT_RENAMED, chat, membership.user_id)
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return chat
 
 
@@ -209,7 +195,7 @@ async def add_members(ctx: Context, chat_id: str, member_ids: Sequence[str]) -> 
             await row.save()
         await audit.record(ctx.viewer, "chat.members_add", "Chat", chat.id, {"members": new}, school_id=chat.school_id)
         rows = await write_events(models.ChatEventKind.MEMBER_ADDED, chat, membership.user_id, members=new)
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return chat
 
 
@@ -234,7 +220,7 @@ async def remove_member(ctx: Context, chat_id: str, user_id: str) -> models.Chat
         rows = await write_events(
             models.ChatEventKind.MEMBER_REMOVED, chat, membership.user_id, members=[target.user_id]
         )
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return chat
 
 
@@ -268,7 +254,7 @@ async def leave_chat(ctx: Context, chat_id: str, new_admin_id: str | None) -> mo
             details["deleted"] = True
             rows += await write_events(models.ChatEventKind.CHAT_DELETED, chat, membership.user_id)
         await audit.record(ctx.viewer, "chat.leave", "Chat", chat.id, details, school_id=chat.school_id)
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return chat
 
 
@@ -280,9 +266,9 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
     async with in_transaction():
         chat.deleted_at = now_utc()
         await chat.save(update_fields=["deleted_at"])
-        await audit.record(ctx.viewer, "chat.delete", "Chat", chat.id, {"title": chat.title}, school_id=chat.school_id)
+        await audit.record(ctx.viewer, "chat.delete", "Chat", chat.id, school_id=chat.school_id)
         rows = await write_events(models.ChatEventKind.CHAT_DELETED, chat, membership.user_id)
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return chat
 
 

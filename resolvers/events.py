@@ -8,11 +8,10 @@ commit is still delivered (possibly after a higher id) and nothing is delivered 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,9 +19,9 @@ from tortoise.expressions import Q
 
 import models
 from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable, Inbox, SlowConsumer, Subscription
+from pubsub.broker import BrokerUnavailable, Inbox, SlowConsumer, Subscription
 from pubsub.topics import class_topic, student_topic
-from resolvers import faults, live, metrics, pages, policy
+from resolvers import live, metrics, pages, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted, Unauthenticated
@@ -238,78 +237,3 @@ async def next_message(subscription: AsyncIterator[str]) -> None:
         if events.decode(message) is not None:
             return
     raise BrokerUnavailable("subscription ended")
-
-
-async def _mark_published(event_ids: list[int]) -> None:
-    await models.OutboxEvent.filter(id__in=event_ids, published_at__isnull=True).update(published_at=now_utc())
-
-
-async def publish_outbox_event(broker: Broker, event: models.OutboxEvent) -> None:
-    """After commit. A broker failure leaves the row unpublished for the relay; it never fails
-    the write the user already made."""
-    await publish_outbox_events(broker, [event])
-
-
-async def publish_outbox_events(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
-    """After commit, for one write that reaches many students (a class's grades, homework for
-    a class), and for the relay: every message in one broker round trip, then one UPDATE
-    marking them published. On a broker failure the rows stay for the relay. Returns how
-    many were published."""
-    if not rows:
-        return 0
-    faults.after_commit()  # the crash test's hook (EDIARY_FAULT), off by default
-    return await _publish(broker, rows)
-
-
-async def _publish(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
-    messages = events.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
-    try:
-        await broker.publish_many(messages)
-    except BrokerUnavailable:
-        log.warning("broker unavailable, %d event(s) left for the outbox relay", len(rows))
-        return 0
-    metrics.EVENTS_PUBLISHED.inc(len(rows))
-    await _mark_published([r.id for r in rows])
-    return len(rows)
-
-
-async def relay_pending(broker: Broker, older_than: timedelta = timedelta(seconds=2)) -> int:
-    """Publish outbox rows that were committed but never published (the process died after
-    the commit, or the broker was down). Subscribers skip ids they already delivered."""
-    cutoff = now_utc() - older_than
-    rows = await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff).order_by("id").limit(500)
-    return await _publish(broker, rows) if rows else 0
-
-
-async def sample_outbox() -> None:
-    """Set the outbox gauges (``/metrics``): how many events wait to be published and how old
-    the oldest one is. Both read only the unpublished rows (index ``published_at, id``): few,
-    unless the broker is down."""
-    pending = models.OutboxEvent.filter(published_at__isnull=True)
-    oldest = await pending.order_by("occurred_at").only("id", "occurred_at").first()
-    count = await pending.count() if oldest is not None else 0
-    lag = (now_utc() - oldest.occurred_at).total_seconds() if oldest is not None else 0.0
-    metrics.OUTBOX_PENDING.set(count)
-    metrics.OUTBOX_LAG.set(max(lag, 0.0))
-
-
-async def run_relay(broker: Broker, interval: float = 1.0, sample_every: int = 5) -> None:
-    """Forever, in the background of every server process: the diary outbox and the chat one;
-    every ``sample_every`` rounds it also samples the outbox gauges (after publishing, so the
-    lag is what the relay left)."""
-    # Imported here: resolvers.chat_events builds its stream on this module's helpers.
-    from resolvers.chat_events import relay_pending as relay_chat_events
-
-    rounds = 0
-    while True:
-        try:
-            count = await relay_pending(broker) + await relay_chat_events(broker)
-            if rounds % sample_every == 0:
-                await sample_outbox()
-        except Exception:  # the database may be briefly unreachable: try again next round
-            log.exception("outbox relay failed")
-        else:
-            if count:
-                log.info("outbox relay published %d event(s)", count)
-        rounds += 1
-        await asyncio.sleep(interval)

@@ -11,11 +11,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import grades, policy, rollups, scales
+from resolvers import audit, grades, outbox, policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 
@@ -72,23 +71,20 @@ async def _apply(grade: models.Grade, **changes: object) -> None:
 
 
 async def _record(
-    ctx: Context, actor_id: int, grade: models.Grade, action: str, details: dict[str, Any], kind: str
-) -> models.OutboxEvent:
+    ctx: Context, grade: models.Grade, action: str, details: dict[str, Any], kind: str
+) -> list[models.OutboxEvent]:
     """Inside the change's transaction: its audit entry and the family's event."""
-    await models.AuditEntry.create(
-        actor_id=actor_id,
-        action=action,
-        object_type="Grade",
-        object_id=grade.id,
-        details=details,
-        address=ctx.viewer.address,
-    )
-    return await models.OutboxEvent.create(
-        kind=kind,
-        student_id=grade.student_id,
-        school_class_id=grade.school_class_id,
-        grade_id=grade.id,
-        lesson_id=grade.lesson_id,
+    await audit.record(ctx.viewer, action, "Grade", grade.id, details)
+    return await outbox.record(
+        [
+            models.OutboxEvent(
+                kind=kind,
+                student_id=grade.student_id,
+                school_class_id=grade.school_class_id,
+                grade_id=grade.id,
+                lesson_id=grade.lesson_id,
+            )
+        ]
     )
 
 
@@ -136,8 +132,8 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
             reason=reason,
         )
         details = {"from": old[0], "to": mark.value, "weight": [old[1], weight], "reason": reason}
-        event = await _record(ctx, teacher_id, grade, "grade.update", details, EventKind.GRADE_CHANGED)
-    await publish_outbox_event(ctx.broker, event)
+        recorded = await _record(ctx, grade, "grade.update", details, EventKind.GRADE_CHANGED)
+    await outbox.publish(ctx.broker, recorded)
     return grade
 
 
@@ -162,6 +158,6 @@ async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> m
             reason=reason,
         )
         details = {"value": grade.value, "reason": reason}
-        event = await _record(ctx, teacher_id, grade, "grade.delete", details, EventKind.GRADE_REMOVED)
-    await publish_outbox_event(ctx.broker, event)
+        recorded = await _record(ctx, grade, "grade.delete", details, EventKind.GRADE_REMOVED)
+    await outbox.publish(ctx.broker, recorded)
     return grade

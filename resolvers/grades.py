@@ -13,11 +13,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import policy, rollups, scales
+from resolvers import audit, outbox, policy, rollups, scales
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_COMMENT = 1000
@@ -199,20 +198,19 @@ async def _create(
                 for g in created
             ]
         )
-        await models.AuditEntry.bulk_create(
+        await audit.record_many(
             [
-                models.AuditEntry(
-                    actor_id=teacher_id,
-                    action="grade.create",
-                    object_type="Grade",
-                    object_id=g.id,
-                    details={"student": g.student_id, "lesson": lesson.id, "value": g.value, "weight": g.weight},
-                    address=ctx.viewer.address,
+                audit.entry(
+                    ctx.viewer,
+                    "grade.create",
+                    "Grade",
+                    g.id,
+                    {"student": g.student_id, "lesson": lesson.id, "value": g.value, "weight": g.weight},
                 )
                 for g in created
             ]
         )
-        await models.OutboxEvent.bulk_create(
+        recorded = await outbox.record(
             [
                 models.OutboxEvent(
                     kind=EventKind.GRADE_ADDED,
@@ -224,7 +222,5 @@ async def _create(
                 for g in created
             ]
         )
-        # Read back for their ids (the cursors), which a bulk insert does not return.
-        outbox = await models.OutboxEvent.filter(grade_id__in=[g.id for g in created]).order_by("id")
-    await publish_outbox_events(ctx.broker, outbox)
+    await outbox.publish(ctx.broker, recorded)
     return created

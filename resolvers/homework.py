@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import policy
+from resolvers import audit, outbox, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
-from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 
 MAX_TEXT = 5000
@@ -98,12 +96,9 @@ async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
 
 
 async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
-    """One outbox row per student of the class, in one INSERT; then read back for their ids
-    (inside the transaction, so only rows this write made, plus any the relay has yet to send)."""
+    """One outbox row per student of the class."""
     students = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
-    if not students:
-        return []
-    await models.OutboxEvent.bulk_create(
+    return await outbox.record(
         [
             models.OutboxEvent(
                 kind=kind,
@@ -114,20 +109,6 @@ async def _write_events(kind: str, homework: models.Homework, lesson: models.Les
             )
             for s in students
         ]
-    )
-    return list(
-        await models.OutboxEvent.filter(homework_id=homework.id, kind=kind, published_at__isnull=True).order_by("id")
-    )
-
-
-async def _audit(ctx: Context, action: str, homework: models.Homework, details: dict[str, Any]) -> None:
-    await models.AuditEntry.create(
-        actor_id=ctx.viewer.user_id,
-        action=action,
-        object_type="Homework",
-        object_id=homework.id,
-        details=details,
-        address=ctx.viewer.address,
     )
 
 
@@ -155,14 +136,10 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
             links=links,
             assigned_by_id=teacher_id,
         )
-        await _audit(
-            ctx,
-            "homework.assign",
-            homework,
-            {"lesson": lesson.id, "assigned_in": homework.assigned_in_id, "text": text, "links": links},
-        )
+        details = {"lesson": lesson.id, "assigned_in": homework.assigned_in_id}
+        await audit.record(ctx.viewer, "homework.assign", "Homework", homework.id, details)
         rows = await _write_events(EventKind.HOMEWORK_ASSIGNED, homework, lesson)
-    await publish_outbox_events(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return homework
 
 
@@ -210,17 +187,18 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
         raise refuse(problems)
 
     before = {"lesson": homework.lesson_id, "text": homework.text, "links": list(homework.links or [])}
+    after = {"lesson": new_lesson.id, "text": text, "links": links}
+    details = {  # the texts themselves stay out of the audit trail: which fields changed
+        "before": {"lesson": homework.lesson_id},
+        "after": {"lesson": new_lesson.id},
+        "fields": [name for name in after if after[name] != before[name]],
+    }
     async with in_transaction():
         homework.lesson_id, homework.text, homework.links = new_lesson.id, text, links
         await homework.save(update_fields=["lesson_id", "text", "links", "updated_at"])
-        await _audit(
-            ctx,
-            "homework.update",
-            homework,
-            {"before": before, "after": {"lesson": new_lesson.id, "text": text, "links": links}},
-        )
+        await audit.record(ctx.viewer, "homework.update", "Homework", homework.id, details)
         rows = await _write_events(EventKind.HOMEWORK_CHANGED, homework, new_lesson)
-    await publish_outbox_events(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return homework
 
 
@@ -233,7 +211,7 @@ async def delete_homework(ctx: Context, homework_id: str) -> models.Homework:
         if not removed:
             raise NotFound("No such homework.", "HOMEWORK_NOT_FOUND")
         await homework.refresh_from_db()
-        await _audit(ctx, "homework.delete", homework, {"lesson": lesson.id, "text": homework.text})
+        await audit.record(ctx.viewer, "homework.delete", "Homework", homework.id, {"lesson": lesson.id})
         rows = await _write_events(EventKind.HOMEWORK_REMOVED, homework, lesson)
-    await publish_outbox_events(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return homework

@@ -14,10 +14,9 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import audit, policy
+from resolvers import audit, outbox, policy
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.events import publish_outbox_events
 from resolvers.ids import pk_of
 from resolvers.timetable_admin import school_teacher
 
@@ -50,19 +49,14 @@ async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, in
 
 
 async def _tell_families(kind: str, lesson: models.Lesson) -> list[models.OutboxEvent]:
-    """One outbox row per student of the lesson's class on its date, in one INSERT, read back
-    for their ids (inside the write's transaction)."""
+    """One outbox row per student of the lesson's class on its date."""
     students = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
-    if not students:
-        return []
-    await models.OutboxEvent.bulk_create(
+    return await outbox.record(
         [
             models.OutboxEvent(kind=kind, student_id=s, school_class_id=lesson.school_class_id, lesson_id=lesson.id)
             for s in students
         ]
     )
-    rows = models.OutboxEvent.filter(lesson_id=lesson.id, kind=kind, published_at__isnull=True)
-    return list(await rows.order_by("id"))
 
 
 def _reason(text: str, problems: list[Problem]) -> str:
@@ -88,8 +82,8 @@ async def cancel_lesson(ctx: Context, data: CancelInput) -> models.Lesson:
         lesson.status, lesson.cancel_reason = models.LessonStatus.CANCELLED, reason
         await lesson.save(update_fields=["status", "cancel_reason"])
         await audit.record(ctx.viewer, "lesson.cancel", "Lesson", lesson.id, {"reason": reason}, school_id=school_id)
-        outbox = await _tell_families(EventKind.LESSON_CANCELLED, lesson)
-    await publish_outbox_events(ctx.broker, outbox)
+        recorded = await _tell_families(EventKind.LESSON_CANCELLED, lesson)
+    await outbox.publish(ctx.broker, recorded)
     return lesson
 
 
@@ -108,8 +102,8 @@ async def restore_lesson(ctx: Context, lesson_id: str) -> models.Lesson:
         await audit.record(
             ctx.viewer, "lesson.restore", "Lesson", lesson.id, {"cancelReason": old_reason}, school_id=school_id
         )
-        outbox = await _tell_families(EventKind.LESSON_RESTORED, lesson)
-    await publish_outbox_events(ctx.broker, outbox)
+        recorded = await _tell_families(EventKind.LESSON_RESTORED, lesson)
+    await outbox.publish(ctx.broker, recorded)
     return lesson
 
 
@@ -150,6 +144,6 @@ async def substitute_lesson(ctx: Context, data: SubstituteInput) -> models.Lesso
             {"teacher": teacher_id, "before": before[0], "planned": planned, "reason": reason or None},
             school_id=school_id,
         )
-        outbox = await _tell_families(EventKind.LESSON_SUBSTITUTED, lesson)
-    await publish_outbox_events(ctx.broker, outbox)
+        recorded = await _tell_families(EventKind.LESSON_SUBSTITUTED, lesson)
+    await outbox.publish(ctx.broker, recorded)
     return lesson

@@ -132,7 +132,7 @@ async def create_meeting(ctx: Context, data: MeetingInput) -> models.Meeting:
             "meeting.create",
             "Meeting",
             meeting.id,
-            {"title": title, "classes": sorted(wanted), "startsAt": data.starts_at.isoformat()},
+            {"classes": sorted(wanted), "startsAt": data.starts_at.isoformat()},
             school_id=meeting.school_id,
         )
         woken = await notifications.write(_drafts(meeting, INVITED, await policy.meeting_recipients(meeting)))
@@ -175,7 +175,8 @@ async def update_meeting(ctx: Context, data: MeetingChanges) -> models.Meeting:
             "meeting.update",
             "Meeting",
             meeting.id,
-            {k: v.isoformat() if isinstance(v, datetime) else v for k, v in changes.items()},
+            # which fields changed, and the new times; never the texts
+            {"fields": list(changes), **{k: v.isoformat() for k, v in changes.items() if isinstance(v, datetime)}},
             school_id=meeting.school_id,
         )
         woken: set[int] = set()
@@ -195,14 +196,7 @@ async def cancel_meeting(ctx: Context, meeting_id: str) -> models.Meeting:
         changed = await models.Meeting.filter(id=meeting.id, cancelled_at__isnull=True).update(cancelled_at=now_utc())
         woken: set[int] = set()
         if changed:
-            await audit.record(
-                ctx.viewer,
-                "meeting.cancel",
-                "Meeting",
-                meeting.id,
-                {"title": meeting.title},
-                school_id=meeting.school_id,
-            )
+            await audit.record(ctx.viewer, "meeting.cancel", "Meeting", meeting.id, school_id=meeting.school_id)
             woken = await notifications.write(_drafts(meeting, CANCELLED, await policy.meeting_recipients(meeting)))
     await notifications.publish(ctx.broker, woken)
     await meeting.refresh_from_db()
@@ -241,7 +235,7 @@ async def respond(ctx: Context, meeting_id: str, answer: models.MeetingAnswer, c
             "meeting.respond",
             "Meeting",
             meeting.id,
-            {"answer": answer.value, "comment": text},
+            {"answer": answer.value},
             school_id=meeting.school_id,
         )
     return meeting

@@ -14,7 +14,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, chat_events, notifications, policy, sql
+from resolvers import audit, notifications, outbox, policy, sql
 from resolvers.chats import visible_chat, write_events
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
@@ -51,7 +51,7 @@ async def _notify_members(
     """Inside the message's transaction: the members each event wakes, and a CHAT_MESSAGE
     notification for every member but the author (in their inbox and on the channels they
     chose). Written with the message, so a process dying after the commit loses neither."""
-    woken = await chat_events.recipients(rows) if rows else {}
+    woken = await outbox.chat_recipients(rows) if rows else {}
     members: set[int] = set().union(*woken.values())
     drafts = notifications.chat_message_drafts(message.id, members - {message.author_id}, chat.school_id)
     return woken, await notifications.write(drafts)
@@ -76,7 +76,7 @@ async def send_message(ctx: Context, chat_id: str, text: str) -> models.Message:
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_ADDED, chat, membership.user_id, message=message)
         woken, notified = await _notify_members(message, chat, rows)
-    await chat_events.publish(ctx.broker, rows, woken)
+    await outbox.publish(ctx.broker, rows, woken)
     await notifications.publish(ctx.broker, notified)
     return message
 
@@ -124,7 +124,7 @@ async def edit_message(ctx: Context, message_id: str, text: str) -> models.Messa
             school_id=chat.school_id,
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_EDITED, chat, membership.user_id, message=message)
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return message
 
 
@@ -155,7 +155,7 @@ async def delete_message(ctx: Context, message_id: str) -> models.Message:
             school_id=chat.school_id,
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_DELETED, chat, membership.user_id, message=message)
-    await chat_events.publish(ctx.broker, rows)
+    await outbox.publish(ctx.broker, rows)
     return message
 
 

@@ -8,11 +8,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import policy
+from resolvers import audit, outbox, policy
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, Unauthenticated, refuse
-from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 MAX_TEXT = 2000
@@ -64,22 +63,20 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
             text=text,
             date=lesson.date if lesson else today_utc(),
         )
-        await models.AuditEntry.create(
-            actor_id=author_id,
-            action="remark.create",
-            object_type="Remark",
-            object_id=remark.id,
-            details={"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id, "text": text},
-            address=ctx.viewer.address,
+        details = {"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id}
+        await audit.record(ctx.viewer, "remark.create", "Remark", remark.id, details)
+        recorded = await outbox.record(
+            [
+                models.OutboxEvent(
+                    kind=EventKind.REMARK_ADDED,
+                    student_id=student.id,
+                    school_class_id=class_id,
+                    remark_id=remark.id,
+                    lesson_id=remark.lesson_id,
+                )
+            ]
         )
-        event = await models.OutboxEvent.create(
-            kind=EventKind.REMARK_ADDED,
-            student_id=student.id,
-            school_class_id=class_id,
-            remark_id=remark.id,
-            lesson_id=remark.lesson_id,
-        )
-    await publish_outbox_event(ctx.broker, event)
+    await outbox.publish(ctx.broker, recorded)
     return remark
 
 
@@ -99,13 +96,6 @@ async def acknowledge_remark(ctx: Context, remark_id: str) -> models.Remark:
             acknowledged_at=now_utc(), acknowledged_by_id=ctx.viewer.user_id
         )
         if changed:
-            await models.AuditEntry.create(
-                actor_id=ctx.viewer.user_id,
-                action="remark.acknowledge",
-                object_type="Remark",
-                object_id=remark.id,
-                details={"student": remark.student_id},
-                address=ctx.viewer.address,
-            )
+            await audit.record(ctx.viewer, "remark.acknowledge", "Remark", remark.id, {"student": remark.student_id})
     await remark.refresh_from_db()
     return remark

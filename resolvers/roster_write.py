@@ -106,7 +106,7 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
         )
         for p in new_people
     ]
-    await models.AuditEntry.bulk_create(entries, batch_size=BATCH)
+    await audit.record_many(entries, batch_size=BATCH)
     return [(p.user, passwords[p.login]) for p in new_people if p.user is not None]
 
 

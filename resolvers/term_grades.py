@@ -14,11 +14,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import grades, policy, scales
+from resolvers import audit, grades, outbox, policy, scales
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.events import publish_outbox_event
 from resolvers.ids import pk_of
 
 
@@ -104,22 +103,23 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
                 new_value=mark.value,
                 reason=reason,
             )
-            await models.AuditEntry.create(
-                actor_id=teacher_id,
-                action="term_grade.set",
-                object_type="TermGrade",
-                object_id=row.id,
-                details={"student": student.id, "period": key, "from": old_value, "to": mark.value, "reason": reason},
-                address=ctx.viewer.address,
-            )
-            event = await models.OutboxEvent.create(
-                kind=EventKind.TERM_GRADE_SET, student_id=student.id, school_class_id=klass.id, term_grade_id=row.id
+            details = {"student": student.id, "period": key, "from": old_value, "to": mark.value, "reason": reason}
+            await audit.record(ctx.viewer, "term_grade.set", "TermGrade", row.id, details)
+            recorded = await outbox.record(
+                [
+                    models.OutboxEvent(
+                        kind=EventKind.TERM_GRADE_SET,
+                        student_id=student.id,
+                        school_class_id=klass.id,
+                        term_grade_id=row.id,
+                    )
+                ]
             )
     except IntegrityError:  # another teacher set it first, between our read and our insert
         raise refuse(
             [FieldProblem("value", "Someone set this grade meanwhile: reload it.", "TERM_GRADE_CHANGED_MEANWHILE")]
         ) from None
-    await publish_outbox_event(ctx.broker, event)
+    await outbox.publish(ctx.broker, recorded)
     return row
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import models
-from resolvers import chat_events
+from resolvers import outbox
 from resolvers.ids import from_global_id
 from tests.chat_helpers import ADD, DELETE, EDIT, LEAVE, REMOVE, REMOVE_MESSAGE, RENAME, new_chat, run, sent
 from tests.client import Client
@@ -213,7 +213,7 @@ async def test_relay_publishes_what_a_crash_left_unpublished(server_url: str, fa
         kind=models.ChatEventKind.MESSAGE_ADDED, chat_id=parsed[1], message_id=message.id, actor_id=author.id
     )
     await socket.nothing()
-    assert await chat_events.relay_pending(app.state.broker, older_than=timedelta(0)) >= 1
+    assert await outbox.relay_pending(app.state.broker, older_than=timedelta(0)) >= 1
     event = await _next_event(socket)
     assert event["chatMessage"]["text"] == "committed, not published"
     assert await models.ChatEvent.filter(message_id=message.id, published_at__isnull=True).count() == 0

@@ -17,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import models
-from resolvers import events, metrics
+from resolvers import metrics, outbox
 from resolvers.clock import now_utc, today_utc
 from resolvers.ids import to_global_id
 from resolvers.settings import ConfigurationError, Settings
@@ -212,13 +212,13 @@ async def test_outbox_lag_and_pending_are_sampled(http: httpx.AsyncClient, app: 
     stuck = await models.OutboxEvent.create(kind="GRADE_ADDED", student_id=child.id)
     await models.OutboxEvent.filter(id=stuck.id).update(occurred_at=now_utc() - timedelta(seconds=90))
     try:
-        await events.sample_outbox()
+        await outbox.sample()
         waiting = await scrape(http)
         assert value(waiting, "ediary_outbox_pending") >= 1
         assert value(waiting, "ediary_outbox_lag_seconds") >= 90
-        assert await events.relay_pending(app.state.broker) >= 1
+        assert await outbox.relay_pending(app.state.broker) >= 1
         assert (await models.OutboxEvent.get(id=stuck.id)).published_at is not None
-        await events.sample_outbox()
+        await outbox.sample()
         relayed = await scrape(http)
         # Only what other tests left younger than the relay's 2 s grace period may remain.
         assert value(relayed, "ediary_outbox_pending") < value(waiting, "ediary_outbox_pending")

@@ -16,9 +16,8 @@ import httpx
 from tortoise.models import Model
 
 import models
-from resolvers import chat_events, events, pages
+from resolvers import chat_events, events, outbox, pages
 from resolvers.auth import issue_access_token
-from resolvers.events import publish_outbox_events
 from resolvers.ids import to_global_id
 from resolvers.inbox import CURSOR_KIND as INBOX_CURSOR
 from resolvers.notifier import notify_pending
@@ -104,7 +103,7 @@ async def _events(
         lesson_id=row.lesson_id,
     )
     world.grades.append(row)
-    await publish_outbox_events(app.state.broker, [event])
+    await outbox.publish(app.state.broker, [event])
     while await notify_pending(app.state.broker, settle=timedelta(0)):
         pass
     member = next((m for m in world.members if m.removed_at is None), None)

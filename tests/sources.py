@@ -1,0 +1,32 @@
+"""The application's own source, for tests that hold a rule over every module of it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSERTS = {"create", "bulk_create", "get_or_create", "update_or_create"}
+
+
+def modules() -> list[Path]:
+    """``server.py`` and every module of ``resolvers/``, ``schema/`` and ``pubsub/``."""
+    return [
+        ROOT / "server.py",
+        *(p for d in ("resolvers", "schema", "pubsub") for p in sorted((ROOT / d).rglob("*.py"))),
+    ]
+
+
+def inserting(model: str, *, building: bool = False) -> set[str]:
+    """The modules that insert ``models.<model>`` rows themselves (``create``, ``bulk_create``...),
+    and with ``building`` also those that build one (``models.<model>(...)``)."""
+    found = set()
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            call = node.func
+            inserts = call.attr in INSERTS and isinstance(call.value, ast.Attribute) and call.value.attr == model
+            if inserts or (building and call.attr == model):
+                found.add(str(path.relative_to(ROOT)))
+    return found
