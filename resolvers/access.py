@@ -18,7 +18,7 @@ from resolvers import audit, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.enrolment import check_birth_date
-from resolvers.errors import Forbidden, NotFound, Problem, Unauthenticated, refuse
+from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
 from resolvers.schools import name_of
 
@@ -71,11 +71,7 @@ async def _duplicate(uid: int, school_id: int, child: str, born: date, certifica
 
 
 async def submit(ctx: Context, data: Application) -> models.AccessRequest:
-    uid = ctx.viewer.user_id
-    if uid is None:
-        raise Unauthenticated("Log in first.")
-    if models.Role.STUDENT in await ctx.viewer.roles():
-        raise Forbidden("Access requests are made by a parent's own account, not a student's.")
+    uid = ctx.viewer.id
     pk = pk_of(data.school_id, "School")
     school = await models.School.filter(id=pk).first() if pk else None
     if school is None:
@@ -136,7 +132,6 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
 
 
 async def _reviewable(ctx: Context, request_id: str) -> models.AccessRequest:
-    await policy.require_admin(ctx.viewer, "Only the school's admins review access requests.")
     pk = pk_of(request_id, "AccessRequest")
     row = await policy.reviewable_access_requests(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:

@@ -106,13 +106,10 @@ async def refresh(ctx: Context, refresh_token: str) -> auth.TokenPair:
 
 
 async def logout(ctx: Context, refresh_token: str) -> None:
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    if not await auth.revoke_refresh_token(refresh_token, ctx.viewer.user_id):
+    user_id = ctx.viewer.id
+    if not await auth.revoke_refresh_token(refresh_token, user_id):
         raise NotFound("No such session.", "SESSION_NOT_FOUND")
-    await audit.record(
-        ctx.viewer, "session.logout", "User", ctx.viewer.user_id, school_id=await home_school_id(ctx.viewer.user_id)
-    )
+    await audit.record(ctx.viewer, "session.logout", "User", user_id, school_id=await home_school_id(user_id))
 
 
 def password_problems(user: models.User, current: str, new: str) -> list[FieldProblem]:
@@ -139,9 +136,7 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
     """Change the viewer's own password (the way out of a one-time password). Every existing
     session ends; the caller gets a fresh one. A wrong current password counts as a failed
     login (the same limits apply)."""
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    user = await models.User.get_or_none(id=ctx.viewer.user_id, is_active=True)
+    user = await models.User.get_or_none(id=ctx.viewer.id, is_active=True)
     if user is None:
         raise Unauthenticated("This account is deactivated. Ask your school.")
     await _check_rate_limit(ctx, user.login)

@@ -20,7 +20,7 @@ import models
 from resolvers import audit, outbox, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
-from resolvers.errors import NotFound, Problem, Unauthenticated, refuse
+from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
 
 MAX_TITLE = 200
@@ -28,15 +28,8 @@ MAX_MEMBERS = 500
 CHAT_NOT_FOUND = "No such chat."
 
 
-def _user_id(ctx: Context) -> int:
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    return ctx.viewer.user_id
-
-
 async def visible_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.ChatMember]:
     """The chat and the viewer's membership, or NotFound exactly like a chat that does not exist."""
-    _user_id(ctx)
     pk = pk_of(chat_id, "Chat")
     membership = await policy.chat_membership(ctx.viewer, pk) if pk else None
     if membership is None or pk is None:
@@ -122,7 +115,7 @@ class CreateInput:
 
 
 async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
-    uid = _user_id(ctx)
+    uid = ctx.viewer.id
     problems: list[Problem] = []
     title = _check_title(data.title, problems)
     school_id = await _chat_school(ctx, data.school_id, problems)

@@ -29,6 +29,15 @@ class Viewer:
     def authenticated(self) -> bool:
         return self.user_id is not None
 
+    @property
+    def id(self) -> int:
+        """The logged-in user's id, for code behind a field gated by ``IsAuthenticated`` (or a
+        ``RoleGate``, ``schema/permissions.py``): the one login check, made before the resolver
+        runs. Asked of an anonymous viewer it is a bug (an ungated field), not a refusal."""
+        if self.user_id is None:
+            raise RuntimeError("An anonymous viewer reached code behind IsAuthenticated.")
+        return self.user_id
+
     async def grants(self) -> list[models.RoleGrant]:
         if self._grants is None:
             if self.user_id is None:

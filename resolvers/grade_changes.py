@@ -33,7 +33,7 @@ class GradeChange:
 async def _editable(ctx: Context, grade_id: str) -> tuple[int, models.Grade]:
     """The grade, if the viewer teaches its class + subject today (or gave it and still
     teaches there). Anything else is GRADE_NOT_FOUND, exactly like a missing id."""
-    teacher_id = await grades.require_teacher(ctx)
+    teacher_id = ctx.viewer.id
     pk = pk_of(grade_id, "Grade")
     grade = await policy.visible_grades(ctx.viewer).filter(id=pk).first() if pk else None
     if grade is None or not await models.TeachingAssignment.exists(

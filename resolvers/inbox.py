@@ -18,7 +18,7 @@ from pubsub.topics import user_topic
 from resolvers import audit, pages, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, NotFound, Problem, StreamInterrupted, Unauthenticated, refuse
+from resolvers.errors import BadUserInput, NotFound, Problem, StreamInterrupted, refuse
 from resolvers.events import subscribe
 from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
@@ -31,16 +31,9 @@ BATCH = 100
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
-def _login(ctx: Context) -> int:
-    if ctx.viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    return ctx.viewer.user_id
-
-
 async def mark_read(ctx: Context, ids: list[str] | None, everything: bool) -> int:
     """Marks the named notifications (or all of the inbox) read; returns how many changed.
     An id that is not in the viewer's inbox is NOT_FOUND and nothing changes."""
-    _login(ctx)
     problems: list[Problem] = []
     if everything == bool(ids):
         problems.append(("ids", "IDS_OR_ALL", "Pass the ids to mark, or `all: true`."))
@@ -78,7 +71,7 @@ class PreferencesInput:
 async def set_preferences(ctx: Context, data: PreferencesInput) -> models.NotificationSettings:
     """Replaces the listed categories' channels (others keep theirs), the quiet hours, the
     time zone and the phone number."""
-    user_id = _login(ctx)
+    user_id = ctx.viewer.id
     problems: list[Problem] = []
     seen: set[models.NotificationCategory] = set()
     for i, choice in enumerate(data.channels):
@@ -138,7 +131,6 @@ def choices(row: models.NotificationSettings) -> list[CategoryChoice]:
 async def retry_delivery(ctx: Context, delivery_id: str) -> models.NotificationDelivery:
     """An admin of the school sends a FAILED (or SKIPPED) delivery again, now, with a fresh
     count of attempts."""
-    _login(ctx)
     pk = pk_of(delivery_id, "NotificationDelivery")
     row = await policy.visible_deliveries(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:
@@ -172,7 +164,7 @@ async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[
     new ones follow as they arrive, each re-read through the policy when delivered (one whose
     source the viewer may no longer see is skipped). A notification committed late (a lower id
     after a higher one) is still delivered: each wake-up re-reads a little behind the last id."""
-    uid = _login(ctx)
+    uid = ctx.viewer.id
     newest = await models.Notification.filter(user_id=uid).order_by("-id").first()
     newest_id = newest.id if newest else 0
     floor = newest_id

@@ -21,7 +21,6 @@ from resolvers.ids import pk_of
 from resolvers.timetable_admin import school_teacher
 
 MAX_REASON = 500
-REFUSAL = "Only school and district admins can cancel lessons or arrange substitutes."
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,6 @@ class SubstituteInput:
 
 async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, int]:
     """The lesson and its school's id, if the viewer runs that school."""
-    await policy.require_admin(ctx.viewer, REFUSAL)
     pk = pk_of(global_id, "Lesson")
     lesson = await policy.administered_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:

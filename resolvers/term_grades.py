@@ -48,7 +48,7 @@ async def _class_today(student_id: int) -> models.SchoolClass | None:
 
 
 async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade:
-    teacher_id = await grades.require_teacher(ctx)
+    teacher_id = ctx.viewer.id
     student_pk, subject_pk = pk_of(data.student_id, "Student"), pk_of(data.subject_id, "Subject")
     student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
     if student is None:

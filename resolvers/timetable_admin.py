@@ -21,7 +21,6 @@ from resolvers.ids import pk_of
 
 MAX_ROOM = 50
 WEEKDAYS = range(1, 6)  # Monday to Friday: weekends never have lessons (see timetable.day_kind)
-REFUSAL = "Only school and district admins can change the timetable."
 NOT_ASSIGNED = "The teacher does not teach this subject in the class."
 
 
@@ -159,7 +158,6 @@ def _details(slot: models.TimetableSlot) -> dict[str, Any]:
 
 
 async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
-    await policy.require_admin(ctx.viewer, REFUSAL)
     klass = await _admin_class(ctx, data.school_class_id)
     subject_pk = pk_of(data.subject_id, "Subject")
     subject = await models.Subject.filter(id=subject_pk, school_id=klass.school_id).first() if subject_pk else None
@@ -214,7 +212,6 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
 
 async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
     """Change the slot; its lessons from today on follow (past lessons are history and stay)."""
-    await policy.require_admin(ctx.viewer, REFUSAL)
     slot = await _admin_slot(ctx, data.slot_id)
     klass = await models.SchoolClass.get(id=slot.school_class_id)
     year = await _year(klass)
@@ -265,7 +262,6 @@ async def delete_slot(ctx: Context, slot_id: str) -> SlotEnd:
     """End the slot: its lessons from today on are removed, except those holding records
     (kept and reported). A slot that has not started yet is deleted outright; one that has
     is kept, ending yesterday, as the history of its past lessons."""
-    await policy.require_admin(ctx.viewer, REFUSAL)
     slot = await _admin_slot(ctx, slot_id)
     klass = await models.SchoolClass.get(id=slot.school_class_id)
     year = await _year(klass)

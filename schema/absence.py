@@ -12,7 +12,7 @@ import models
 from resolvers import absence
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import HasRole
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -137,6 +137,9 @@ AbsenceNoticeDeleteResult = Annotated[
 ]
 
 
+NOTICE_SENDERS = HasRole(models.Role.PARENT, refusal="Only a parent can send or withdraw an absence notice.")
+
+
 @strawberry.type
 class AbsenceMutations:
     @strawberry.mutation(
@@ -144,7 +147,7 @@ class AbsenceMutations:
             "Tell the school your child misses whole days or chosen lessons (parents only: FORBIDDEN for others). "
             "Unmarked lessons it covers are marked ABSENT_EXCUSED; teachers see the notice in the register."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[NOTICE_SENDERS],
     )
     async def absence_notice_create(
         self, info: Info, input: Annotated[AbsenceNoticeCreateInput, INPUT]
@@ -167,7 +170,7 @@ class AbsenceMutations:
             "Withdraw days of your child's notice (today or later); their pre-marks are removed. "
             "Parents only: FORBIDDEN for others."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[NOTICE_SENDERS],
     )
     async def absence_notice_delete(
         self, info: Info, input: Annotated[AbsenceNoticeDeleteInput, INPUT]

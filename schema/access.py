@@ -15,7 +15,7 @@ from resolvers.clock import now_utc
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAdmin, IsAuthenticated, LacksRole
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -221,12 +221,18 @@ AccessRequestWithdrawResult = Annotated[
 ]
 
 
+REVIEWERS = IsAdmin("Only the school's admins review access requests.")
+APPLICANTS = LacksRole(
+    models.Role.STUDENT, refusal="Access requests are made by a parent's own account, not a student's."
+)
+
+
 @strawberry.type
 class AccessRequestMutations:
     @strawberry.mutation(
         description="Apply to a school for access to your child's diary (any logged-in account but a student's; "
         "FORBIDDEN for those). The school decides within 72 hours.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[APPLICANTS],
     )
     async def access_request_submit(
         self, info: Info, input: Annotated[AccessRequestSubmitInput, INPUT]
@@ -245,7 +251,7 @@ class AccessRequestMutations:
     @strawberry.mutation(
         description="Approve a pending request: the applicant becomes the child's guardian (and a PARENT of the "
         "school) at once. The school's admins and its district's; FORBIDDEN for everyone else.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[REVIEWERS],
     )
     async def access_request_approve(
         self, info: Info, input: Annotated[AccessRequestApproveInput, INPUT]
@@ -256,7 +262,7 @@ class AccessRequestMutations:
     @strawberry.mutation(
         description="Refuse a pending request with a reason and a comment, both shown to the applicant. The "
         "school's admins and its district's; FORBIDDEN for everyone else.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[REVIEWERS],
     )
     async def access_request_refuse(
         self, info: Info, input: Annotated[AccessRequestRefuseInput, INPUT]

@@ -13,7 +13,7 @@ from resolvers.ids import pk_of
 from schema import types
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAdmin, IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -195,12 +195,15 @@ AccountReactivateResult = Annotated[
 ]
 
 
+ACCOUNT_MANAGERS = IsAdmin("Only school and district admins manage accounts.")
+
+
 @strawberry.type
 class AccountAdminMutations:
     @strawberry.mutation(
         description="Issue a login with a one-time password (school admins for their school, district admins for "
         "their district's schools). FORBIDDEN for anyone else.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ACCOUNT_MANAGERS],
     )
     async def account_create(self, info: Info, input: Annotated[AccountCreateInput, INPUT]) -> AccountCreateResult:
         issued = await account_admin.create_account(
@@ -219,7 +222,7 @@ class AccountAdminMutations:
 
     @strawberry.mutation(
         description="Give a user a new one-time password and end all their sessions. FORBIDDEN for non-admins.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ACCOUNT_MANAGERS],
     )
     async def password_reset(self, info: Info, input: Annotated[PasswordResetInput, INPUT]) -> PasswordResetResult:
         issued = await account_admin.reset_password(info.context, input.user_id)
@@ -228,7 +231,7 @@ class AccountAdminMutations:
     @strawberry.mutation(
         description="Deactivate an account: login refused, sessions and live streams end; grades given, "
         "guardianships and the audit trail stay. FORBIDDEN for non-admins.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ACCOUNT_MANAGERS],
     )
     async def account_deactivate(
         self, info: Info, input: Annotated[AccountDeactivateInput, INPUT]
@@ -238,7 +241,7 @@ class AccountAdminMutations:
 
     @strawberry.mutation(
         description="Reactivate a deactivated account. FORBIDDEN for non-admins.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ACCOUNT_MANAGERS],
     )
     async def account_reactivate(
         self, info: Info, input: Annotated[AccountReactivateInput, INPUT]

@@ -14,7 +14,7 @@ from schema import types
 from schema.absence import AbsenceNotice, load_user
 from schema.enums import AttendanceStatus
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import HasRole
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -155,6 +155,9 @@ AttendanceMarkResult = Annotated[
 ]
 
 
+REGISTER_KEEPERS = HasRole(models.Role.TEACHER, refusal="Only teachers can mark attendance.")
+
+
 @strawberry.type
 class AttendanceMutations:
     @strawberry.mutation(
@@ -162,7 +165,7 @@ class AttendanceMutations:
             "Mark a lesson's register in one call, all or nothing (the lesson's teacher, or a teacher of its "
             "class + subject). Changed marks keep their history and notify the families. FORBIDDEN for non-teachers."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[REGISTER_KEEPERS],
     )
     async def attendance_mark(self, info: Info, input: Annotated[AttendanceMarkInput, INPUT]) -> AttendanceMarkResult:
         rows = [

@@ -11,9 +11,9 @@ import models
 from resolvers import bells_admin
 from resolvers.ids import to_global_id
 from schema import types
+from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import BellVariant
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
 from schema.timetable import ADMINS
 
 Info = types.Info
@@ -113,7 +113,7 @@ class BellMutations:
     @strawberry.mutation(
         description="Replace a bell schedule variant at once; the school's lessons from today on get the new"
         " times." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CALENDAR_KEEPERS],
     )
     async def bell_schedule_set(
         self, info: Info, input: Annotated[BellScheduleSetInput, INPUT]
@@ -130,7 +130,7 @@ class BellMutations:
 
     @strawberry.mutation(
         description="Put a day on the SHORTENED bell schedule; its lessons get the shortened times." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CALENDAR_KEEPERS],
     )
     async def short_day_create(self, info: Info, input: Annotated[ShortDayCreateInput, INPUT]) -> ShortDayCreateResult:
         row, retimed = await bells_admin.create_short_day(
@@ -140,7 +140,7 @@ class BellMutations:
 
     @strawberry.mutation(
         description="Put a short day back on the REGULAR bell schedule." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CALENDAR_KEEPERS],
     )
     async def short_day_delete(self, info: Info, input: Annotated[ShortDayDeleteInput, INPUT]) -> ShortDayDeleteResult:
         row, retimed = await bells_admin.delete_short_day(info.context, input.short_day_id)

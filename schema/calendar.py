@@ -13,7 +13,7 @@ from resolvers import calendar_admin
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAdmin
 from schema.timetable import ADMINS, LessonChanges
 
 Info = types.Info
@@ -161,9 +161,14 @@ def _id(name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(to_global_id(name, pk))
 
 
+CALENDAR_KEEPERS = IsAdmin("Only school and district admins can change the school calendar.")
+
+
 @strawberry.type
 class CalendarMutations:
-    @strawberry.mutation(description="Add an academic year to a school." + ADMINS, permission_classes=[IsAuthenticated])
+    @strawberry.mutation(
+        description="Add an academic year to a school." + ADMINS, permission_classes=[CALENDAR_KEEPERS]
+    )
     async def academic_year_create(
         self, info: Info, input: Annotated[AcademicYearCreateInput, INPUT]
     ) -> AcademicYearCreateResult:
@@ -177,7 +182,7 @@ class CalendarMutations:
 
     @strawberry.mutation(
         description="Rename or move an academic year; a new end extends or trims its timetable's lessons." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CALENDAR_KEEPERS],
     )
     async def academic_year_update(
         self, info: Info, input: Annotated[AcademicYearUpdateInput, INPUT]
@@ -190,7 +195,7 @@ class CalendarMutations:
         )
         return AcademicYearUpdateSuccess(academic_year=AcademicYear(model=row), lessons=LessonChanges(report=report))
 
-    @strawberry.mutation(description="Add a term to an academic year." + ADMINS, permission_classes=[IsAuthenticated])
+    @strawberry.mutation(description="Add a term to an academic year." + ADMINS, permission_classes=[CALENDAR_KEEPERS])
     async def term_create(self, info: Info, input: Annotated[TermCreateInput, INPUT]) -> TermCreateResult:
         row = await calendar_admin.create_term(
             info.context,
@@ -203,7 +208,7 @@ class CalendarMutations:
         )
         return TermSuccess(term=types.Term(model=row))
 
-    @strawberry.mutation(description="Rename or move a term." + ADMINS, permission_classes=[IsAuthenticated])
+    @strawberry.mutation(description="Rename or move a term." + ADMINS, permission_classes=[CALENDAR_KEEPERS])
     async def term_update(self, info: Info, input: Annotated[TermUpdateInput, INPUT]) -> TermUpdateResult:
         row = await calendar_admin.update_term(
             info.context,
@@ -214,7 +219,7 @@ class CalendarMutations:
         return TermSuccess(term=types.Term(model=row))
 
     @strawberry.mutation(
-        description="Delete a term that holds no grades." + ADMINS, permission_classes=[IsAuthenticated]
+        description="Delete a term that holds no grades." + ADMINS, permission_classes=[CALENDAR_KEEPERS]
     )
     async def term_delete(self, info: Info, input: Annotated[TermDeleteInput, INPUT]) -> TermDeleteResult:
         row = await calendar_admin.delete_term(info.context, input.term_id)

@@ -10,9 +10,9 @@ import strawberry
 import models
 from resolvers import days_off_admin
 from schema import types
+from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import DayOffKind
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
 from schema.timetable import ADMINS, LessonChanges
 
 Info = types.Info
@@ -87,7 +87,7 @@ class DayOffMutations:
     @strawberry.mutation(
         description="Add a holiday or vacation: the timetable's lessons on it from today on are cancelled (the"
         " family sees them as CANCELLED), except those holding records, which are kept and listed." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_create(self, info: Info, input: Annotated[DayOffCreateInput, INPUT]) -> DayOffCreateResult:
         change = await days_off_admin.create_day_off(
@@ -105,7 +105,7 @@ class DayOffMutations:
     @strawberry.mutation(
         description="Change a holiday or vacation: lessons on days it no longer covers are restored, those on new"
         " days cancelled (from today on)." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_update(self, info: Info, input: Annotated[DayOffUpdateInput, INPUT]) -> DayOffUpdateResult:
         change = await days_off_admin.update_day_off(
@@ -123,7 +123,7 @@ class DayOffMutations:
     @strawberry.mutation(
         description="Remove a holiday or vacation: the lessons it cancelled from today on take place again, and"
         " missing ones are generated." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_delete(self, info: Info, input: Annotated[DayOffDeleteInput, INPUT]) -> DayOffDeleteResult:
         report = await days_off_admin.delete_day_off(info.context, input.day_off_id)

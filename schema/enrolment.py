@@ -11,7 +11,7 @@ import models
 from resolvers import enrolment
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAdmin
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -162,16 +162,20 @@ async def _assignment_success(info: Info, row: models.TeachingAssignment) -> Tea
     )
 
 
+ROLL_KEEPERS = IsAdmin("Only school admins manage the roll.")
+ASSIGNERS = IsAdmin("Only school admins assign teachers.")
+
+
 @strawberry.type
 class EnrolmentMutations:
-    @strawberry.mutation(description=f"Put a child on a school's roll. {ADMINS}", permission_classes=[IsAuthenticated])
+    @strawberry.mutation(description=f"Put a child on a school's roll. {ADMINS}", permission_classes=[ROLL_KEEPERS])
     async def student_create(self, info: Info, input: Annotated[StudentCreateInput, INPUT]) -> StudentCreateResult:
         row = await enrolment.create_student(info.context, input.school_id, input.full_name, input.birth_date)
         return StudentCreateSuccess(student=types.Student(model=row))
 
     @strawberry.mutation(
         description=f"Enrol a student in a class from a day on; a student is in one class at a time. {ADMINS}",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ROLL_KEEPERS],
     )
     async def enrollment_create(
         self, info: Info, input: Annotated[EnrollmentCreateInput, INPUT]
@@ -182,7 +186,7 @@ class EnrolmentMutations:
     @strawberry.mutation(
         description="Move a student to another class from `date`: the old class's teachers keep the diary up to the "
         f"day before, the new class's teachers see the student from `date`. {ADMINS}",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ROLL_KEEPERS],
     )
     async def student_transfer(
         self, info: Info, input: Annotated[StudentTransferInput, INPUT]
@@ -192,7 +196,7 @@ class EnrolmentMutations:
 
     @strawberry.mutation(
         description=f"A student leaves school: their class enrolment ends on `lastDay`. {ADMINS}",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ROLL_KEEPERS],
     )
     async def enrollment_end(self, info: Info, input: Annotated[EnrollmentEndInput, INPUT]) -> EnrollmentEndResult:
         row = await enrolment.end_enrollment(info.context, input.student_id, input.last_day)
@@ -200,7 +204,7 @@ class EnrolmentMutations:
 
     @strawberry.mutation(
         description=f"Let a teacher teach (and grade) a subject in a class. {ADMINS}",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ASSIGNERS],
     )
     async def teaching_assignment_create(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]
@@ -211,7 +215,7 @@ class EnrolmentMutations:
     @strawberry.mutation(
         description="Stop a teacher teaching a subject in a class. Refused (ASSIGNMENT_IN_TIMETABLE) while the "
         f"timetable still has them give it from today on; past lessons and grades stay. {ADMINS}",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ASSIGNERS],
     )
     async def teaching_assignment_delete(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]

@@ -12,7 +12,7 @@ from resolvers import grade_changes, grades, term_grades
 from schema import diary, types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import HasRole
 
 if TYPE_CHECKING:
     from schema.progress import TermGrade
@@ -208,6 +208,9 @@ TermGradeSetResult = Annotated[
 ]
 
 
+GRADE_WRITERS = HasRole(models.Role.TEACHER, refusal="Only teachers can write grades.")
+
+
 @strawberry.type
 class GradeMutations:
     @strawberry.mutation(
@@ -216,7 +219,7 @@ class GradeMutations:
             "NotFoundError: STUDENT_NOT_FOUND, LESSON_NOT_FOUND. ValidationError: NOT_ASSIGNED, "
             "STUDENT_NOT_IN_CLASS, LESSON_CANCELLED, LESSON_IN_FUTURE, INVALID_VALUE, INVALID_WEIGHT, COMMENT_TOO_LONG."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[GRADE_WRITERS],
     )
     async def grade_create(self, info: Info, input: Annotated[GradeCreateInput, INPUT]) -> GradeCreateResult:
         row = grades.GradeRow(input.student_id, input.value, input.weight, input.comment, _kind(input.kind))
@@ -231,7 +234,7 @@ class GradeMutations:
             "NO_GRADES, TOO_MANY_GRADES, NOT_ASSIGNED, LESSON_CANCELLED, LESSON_IN_FUTURE, STUDENT_NOT_IN_CLASS, "
             "INVALID_VALUE, INVALID_WEIGHT, COMMENT_TOO_LONG."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[GRADE_WRITERS],
     )
     async def grades_create(self, info: Info, input: Annotated[GradesCreateInput, INPUT]) -> GradesCreateResult:
         rows = [grades.GradeRow(r.student_id, r.value, r.weight, r.comment, _kind(r.kind)) for r in input.grades]
@@ -245,7 +248,7 @@ class GradeMutations:
             "old), REASON_TOO_LONG, GRADE_REMOVED, GRADE_CHANGED_MEANWHILE, INVALID_VALUE, INVALID_WEIGHT, "
             "COMMENT_TOO_LONG. Changing nothing succeeds and records nothing."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[GRADE_WRITERS],
     )
     async def grade_update(self, info: Info, input: Annotated[GradeUpdateInput, INPUT]) -> GradeUpdateResult:
         change = grade_changes.GradeChange(
@@ -259,7 +262,7 @@ class GradeMutations:
             "as removed, with who, when and why. NotFoundError: GRADE_NOT_FOUND. ValidationError: "
             "REASON_REQUIRED (over 24 hours old), REASON_TOO_LONG, GRADE_REMOVED, GRADE_CHANGED_MEANWHILE."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[GRADE_WRITERS],
     )
     async def grade_delete(self, info: Info, input: Annotated[GradeDeleteInput, INPUT]) -> GradeDeleteResult:
         grade = await grade_changes.delete_grade(info.context, input.grade_id, input.reason)
@@ -273,7 +276,7 @@ class GradeMutations:
             "NOT_ASSIGNED, TERM_NOT_OF_YEAR, TERM_NOT_STARTED, INVALID_VALUE, COMMENT_TOO_LONG, REASON_REQUIRED, "
             "REASON_TOO_LONG, TERM_GRADE_CHANGED_MEANWHILE. Setting the same value again records nothing."
         ),
-        permission_classes=[IsAuthenticated],
+        permission_classes=[GRADE_WRITERS],
     )
     async def term_grade_set(self, info: Info, input: Annotated[TermGradeSetInput, INPUT]) -> TermGradeSetResult:
         from schema.progress import TermGrade

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import strawberry
 
+import models
 from resolvers import homework
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import HasRole
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -95,12 +96,15 @@ HomeworkDeleteResult = Annotated[
 ]
 
 
+HOMEWORK_SETTERS = HasRole(models.Role.TEACHER, refusal="Only teachers can set homework.")
+
+
 @strawberry.type
 class HomeworkMutations:
     @strawberry.mutation(
         description="Set homework due for a lesson (teachers of the class + subject, or the lesson's own "
         "teacher); every student of the class gets a HOMEWORK_ASSIGNED event. FORBIDDEN for non-teachers.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[HOMEWORK_SETTERS],
     )
     async def homework_assign(self, info: Info, input: Annotated[HomeworkAssignInput, INPUT]) -> HomeworkAssignResult:
         row = await homework.assign_homework(
@@ -117,7 +121,7 @@ class HomeworkMutations:
     @strawberry.mutation(
         description="Change homework (its author or a teacher of the class + subject); every student of the "
         "class gets a HOMEWORK_CHANGED event. FORBIDDEN for non-teachers.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[HOMEWORK_SETTERS],
     )
     async def homework_update(self, info: Info, input: Annotated[HomeworkUpdateInput, INPUT]) -> HomeworkUpdateResult:
         row = await homework.update_homework(
@@ -131,7 +135,7 @@ class HomeworkMutations:
     @strawberry.mutation(
         description="Remove homework (its author or a teacher of the class + subject): it disappears from the "
         "diary and every student of the class gets a HOMEWORK_REMOVED event. FORBIDDEN for non-teachers.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[HOMEWORK_SETTERS],
     )
     async def homework_delete(self, info: Info, input: Annotated[HomeworkDeleteInput, INPUT]) -> HomeworkDeleteResult:
         row = await homework.delete_homework(info.context, input.homework_id)

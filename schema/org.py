@@ -12,7 +12,7 @@ from resolvers import org, schools
 from schema import types
 from schema.enums import GradeKind, ScaleKind
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import HasRole, IsAdmin
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -221,11 +221,17 @@ ClassUpdateResult = Annotated[
 ADMINS = "School admins of the school and district admins of its district; FORBIDDEN for everyone else."
 
 
+SCHOOL_CREATORS = HasRole(models.Role.DISTRICT_ADMIN, refusal="Only district admins create schools.")
+SCHOOL_SETTERS = HasRole(models.Role.DISTRICT_ADMIN, refusal="Only district admins change school settings.")
+SUBJECT_KEEPERS = IsAdmin("Only school admins manage subjects.")
+CLASS_KEEPERS = IsAdmin("Only school admins manage classes.")
+
+
 @strawberry.type
 class OrgMutations:
     @strawberry.mutation(
         description="Create a school in your district. District admins only (FORBIDDEN otherwise).",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[SCHOOL_CREATORS],
     )
     async def school_create(self, info: Info, input: Annotated[SchoolCreateInput, INPUT]) -> SchoolCreateResult:
         spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=_scale(input.grade_scale))
@@ -233,19 +239,19 @@ class OrgMutations:
 
     @strawberry.mutation(
         description="Change a school's name, time zone or grading settings. District admins of its district only.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[SCHOOL_SETTERS],
     )
     async def school_update(self, info: Info, input: Annotated[SchoolUpdateInput, INPUT]) -> SchoolUpdateResult:
         spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=_scale(input.grade_scale))
         row = await schools.update_school(info.context, input.school_id, spec)
         return SchoolUpdateSuccess(school=types.School(model=row))
 
-    @strawberry.mutation(description=f"Add a subject to a school. {ADMINS}", permission_classes=[IsAuthenticated])
+    @strawberry.mutation(description=f"Add a subject to a school. {ADMINS}", permission_classes=[SUBJECT_KEEPERS])
     async def subject_create(self, info: Info, input: Annotated[SubjectCreateInput, INPUT]) -> SubjectCreateResult:
         row = await org.create_subject(info.context, input.school_id, input.name)
         return SubjectSuccess(subject=types.Subject(model=row))
 
-    @strawberry.mutation(description=f"Rename a subject. {ADMINS}", permission_classes=[IsAuthenticated])
+    @strawberry.mutation(description=f"Rename a subject. {ADMINS}", permission_classes=[SUBJECT_KEEPERS])
     async def subject_update(self, info: Info, input: Annotated[SubjectUpdateInput, INPUT]) -> SubjectUpdateResult:
         row = await org.update_subject(info.context, input.subject_id, input.name)
         return SubjectSuccess(subject=types.Subject(model=row))
@@ -253,13 +259,13 @@ class OrgMutations:
     @strawberry.mutation(
         description="Archive a subject: subjects are never deleted (lessons, grades and journals keep them); an "
         f"archived one takes no new teaching assignments. Archiving again changes nothing. {ADMINS}",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[SUBJECT_KEEPERS],
     )
     async def subject_archive(self, info: Info, input: Annotated[SubjectArchiveInput, INPUT]) -> SubjectArchiveResult:
         row = await org.archive_subject(info.context, input.subject_id)
         return SubjectSuccess(subject=types.Subject(model=row))
 
-    @strawberry.mutation(description=f"Create a class. {ADMINS}", permission_classes=[IsAuthenticated])
+    @strawberry.mutation(description=f"Create a class. {ADMINS}", permission_classes=[CLASS_KEEPERS])
     async def class_create(self, info: Info, input: Annotated[ClassCreateInput, INPUT]) -> ClassCreateResult:
         spec = org.ClassSpec(
             grade_level=input.grade_level,
@@ -272,7 +278,7 @@ class OrgMutations:
 
     @strawberry.mutation(
         description=f"Change a class's grade level, letter or homeroom teacher. {ADMINS}",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[CLASS_KEEPERS],
     )
     async def class_update(self, info: Info, input: Annotated[ClassUpdateInput, INPUT]) -> ClassUpdateResult:
         homeroom = input.homeroom_teacher_id

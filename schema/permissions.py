@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import strawberry
 from graphql import OperationType
 from strawberry.permission import BasePermission
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from resolvers import live
+import models
+from resolvers import live, policy
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 
@@ -71,6 +72,52 @@ class IsAuthenticated(BasePermission):
                 "Change your one-time password first (`passwordChange`).", reason="PASSWORD_CHANGE_REQUIRED"
             )
         return True
+
+
+class RoleGate(IsAuthenticated):
+    """A coarse gate on a write: logged in and in good standing first (``IsAuthenticated``,
+    whose refusals it keeps), then the viewer's roles, else FORBIDDEN with ``refusal``. Asked
+    before the resolver runs, so before anything of the input is looked up. Which objects
+    they may touch is decided after, by the scopes of ``resolvers/policy``: a refusal there
+    looks like "not found". Declared with ``HasRole``, ``IsAdmin`` or ``LacksRole``."""
+
+    roles: ClassVar[frozenset[models.Role]]
+    holding: ClassVar[bool]  # True: one of ``roles`` lets in; False: any of them keeps out
+    refusal: ClassVar[str]
+
+    async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
+        if not await super().has_permission(source, info, **kwargs):
+            return False
+        if bool(self.roles.intersection(await info.context.viewer.roles())) != self.holding:
+            raise Forbidden(self.refusal)
+        return True
+
+
+# The factories are named like the classes they make: a field reads
+# ``permission_classes=[IsAdmin(REFUSAL)]``.
+def _role_gate(name: str, roles: Iterable[models.Role], holding: bool, refusal: str) -> type[RoleGate]:
+    class Gate(RoleGate):
+        pass
+
+    Gate.roles, Gate.holding, Gate.refusal = frozenset(roles), holding, refusal
+    Gate.__name__ = Gate.__qualname__ = f"{name}({', '.join(sorted(Gate.roles))})"
+    return Gate
+
+
+def HasRole(*roles: models.Role, refusal: str) -> type[RoleGate]:
+    """Logged in and holding one of ``roles``: ``permission_classes=[HasRole(TEACHER, refusal=...)]``."""
+    return _role_gate("HasRole", roles, True, refusal)
+
+
+def IsAdmin(refusal: str) -> type[RoleGate]:
+    """A school or district admin (``policy.ADMIN_ROLES``). Which schools they run is the scopes'
+    business (``policy.administered_schools``): another school's objects are "not found"."""
+    return _role_gate("IsAdmin", policy.ADMIN_ROLES, True, refusal)
+
+
+def LacksRole(*roles: models.Role, refusal: str) -> type[RoleGate]:
+    """Logged in and holding none of ``roles`` (an account with no role at all passes)."""
+    return _role_gate("LacksRole", roles, False, refusal)
 
 
 class IsPublic(BasePermission):

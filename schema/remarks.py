@@ -12,7 +12,7 @@ import models
 from resolvers import remarks
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import HasRole, IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -130,12 +130,15 @@ RemarkAcknowledgeResult = Annotated[
 ]
 
 
+REMARK_WRITERS = HasRole(models.Role.TEACHER, refusal="Only teachers can write remarks.")
+
+
 @strawberry.type
 class RemarkMutations:
     @strawberry.mutation(
         description="Write a remark on a student of a class you teach or lead; the family gets a REMARK_ADDED "
         "event. FORBIDDEN for non-teachers.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[REMARK_WRITERS],
     )
     async def remark_create(self, info: Info, input: Annotated[RemarkCreateInput, INPUT]) -> RemarkCreateResult:
         row = await remarks.create_remark(

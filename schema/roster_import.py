@@ -9,9 +9,8 @@ import strawberry
 
 from resolvers import roster_import
 from schema import types
-from schema.account_admin import Account
+from schema.account_admin import ACCOUNT_MANAGERS, Account
 from schema.errors import FileRefusedError, NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -98,7 +97,7 @@ class RosterMutations:
         description="Import a school's students, guardians and teachers from CSV: all or nothing, and importing "
         "the same file again changes nothing. School admins of the school and district admins of its district; "
         "FORBIDDEN for anyone else.",
-        permission_classes=[IsAuthenticated],
+        permission_classes=[ACCOUNT_MANAGERS],
     )
     async def roster_import(self, info: Info, input: Annotated[RosterImportInput, INPUT]) -> RosterImportResult:
         result = await roster_import.import_roster(info.context, input.school_id, input.csv, input.dry_run)

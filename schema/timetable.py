@@ -11,7 +11,7 @@ import models
 from resolvers import lesson_admin, lesson_plan, timetable_admin
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAdmin
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -228,12 +228,16 @@ LessonSubstituteResult = Annotated[
 ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
 
 
+TIMETABLE_KEEPERS = IsAdmin("Only school and district admins can change the timetable.")
+LESSON_KEEPERS = IsAdmin("Only school and district admins can cancel lessons or arrange substitutes.")
+
+
 @strawberry.type
 class TimetableMutations:
     @strawberry.mutation(
         description="Add a weekly slot: its lessons are generated from today to the end of the academic year,"
         " skipping weekends, holidays and vacations." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[TIMETABLE_KEEPERS],
     )
     async def timetable_slot_create(
         self, info: Info, input: Annotated[TimetableSlotCreateInput, INPUT]
@@ -256,7 +260,7 @@ class TimetableMutations:
     @strawberry.mutation(
         description="Change a slot's teacher, weekday, period, room or end: its lessons from today on follow"
         " (moved, or removed unless they hold records); past lessons are history and stay." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[TIMETABLE_KEEPERS],
     )
     async def timetable_slot_update(
         self, info: Info, input: Annotated[TimetableSlotUpdateInput, INPUT]
@@ -277,7 +281,7 @@ class TimetableMutations:
     @strawberry.mutation(
         description="End a slot: its lessons from today on are removed, except those holding grades, attendance,"
         " homework or a topic (kept and listed)." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[TIMETABLE_KEEPERS],
     )
     async def timetable_slot_delete(
         self, info: Info, input: Annotated[TimetableSlotDeleteInput, INPUT]
@@ -288,14 +292,14 @@ class TimetableMutations:
 
     @strawberry.mutation(
         description="Cancel a lesson: the family sees it as CANCELLED with the reason." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[LESSON_KEEPERS],
     )
     async def lesson_cancel(self, info: Info, input: Annotated[LessonCancelInput, INPUT]) -> LessonCancelResult:
         row = await lesson_admin.cancel_lesson(info.context, lesson_admin.CancelInput(input.lesson_id, input.reason))
         return LessonChangeSuccess(lesson=types.Lesson(model=row))
 
     @strawberry.mutation(
-        description="Schedule a lesson cancelled by hand again." + ADMINS, permission_classes=[IsAuthenticated]
+        description="Schedule a lesson cancelled by hand again." + ADMINS, permission_classes=[LESSON_KEEPERS]
     )
     async def lesson_restore(self, info: Info, input: Annotated[LessonRestoreInput, INPUT]) -> LessonRestoreResult:
         row = await lesson_admin.restore_lesson(info.context, input.lesson_id)
@@ -304,7 +308,7 @@ class TimetableMutations:
     @strawberry.mutation(
         description="Give a lesson to a substitute, who then sees, marks and grades it; the planned teacher is"
         " kept (`Lesson.substitutedTeacher`)." + ADMINS,
-        permission_classes=[IsAuthenticated],
+        permission_classes=[LESSON_KEEPERS],
     )
     async def lesson_substitute(
         self, info: Info, input: Annotated[LessonSubstituteInput, INPUT]

@@ -35,7 +35,7 @@ Access requests (a family asking to be linked to a child) are read only by the a
 and the admins of the school asked: they carry the child's and the applicant's documents.
 Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
 cancellations and substitutions): its school admins, and the district admins of its district
-(``administered_schools``); everyone else is refused at the gate (``require_admin``), and
+(``administered_schools``); everyone else is refused at the field (``IsAdmin``), and
 another school's objects are not found. Whoever sees a class sees its weekly timetable.
 Who administers accounts: a school admin manages the accounts of everyone holding a role in
 their school (issue, reset, deactivate), imports its roster and reads its audit log; a
@@ -58,7 +58,6 @@ from resolvers.policy.admin import (
     in_good_standing,
     live,
     own_access_requests,
-    require_admin,
     reviewable_access_requests,
     visible_access_requests,
 )
@@ -119,7 +118,6 @@ from resolvers.policy.writes import (
     family_view,
     gradable_students,
     register_readable,
-    require_role,
     still_follows_class,
 )
 
@@ -161,8 +159,6 @@ __all__ = [
     "own_access_requests",
     "reachable_users",
     "register_readable",
-    "require_admin",
-    "require_role",
     "respondable_meetings",
     "reviewable_access_requests",
     "school_people",

@@ -11,20 +11,9 @@ from tortoise.queryset import QuerySet
 
 import models
 from resolvers.context import Viewer
-from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.policy.base import _admin_school_q, _district_schools, _uid
 
 ADMIN_ROLES = (models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
-
-
-async def require_admin(viewer: Viewer, refusal: str) -> int:
-    """The coarse gate of an administrative write: a school or district admin (else FORBIDDEN).
-    Which schools they may touch is ``administered_schools``: another school is "not found"."""
-    if viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    if not any(role in ADMIN_ROLES for role in await viewer.roles()):
-        raise Forbidden(refusal)
-    return viewer.user_id
 
 
 def administered_schools(viewer: Viewer) -> QuerySet[models.School]:

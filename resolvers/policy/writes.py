@@ -9,7 +9,6 @@ from tortoise.expressions import Q
 import models
 from resolvers import sql
 from resolvers.context import Viewer
-from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.policy.admin import count_of, live
 from resolvers.policy.base import NOBODY, _admin_school_q, _taught_class_ids, _uid
 from resolvers.policy.diary import followable_classes, visible_students
@@ -52,17 +51,6 @@ async def still_follows_class(viewer: Viewer, class_id: int) -> bool:
         lambda: live(followable_classes(viewer), viewer).filter(id=class_id).values_list("id", flat=True),
     )
     return bool(ids)
-
-
-async def require_role(viewer: Viewer, role: models.Role, refusal: str) -> int:
-    """The coarse gate of a write: logged in (else UNAUTHENTICATED) and holding ``role`` (else
-    FORBIDDEN with ``refusal``). Returns the user id. Which objects they may touch is decided
-    after, by the scopes: a refusal there looks like "not found"."""
-    if viewer.user_id is None:
-        raise Unauthenticated("Log in first.")
-    if role not in await viewer.roles():
-        raise Forbidden(refusal)
-    return viewer.user_id
 
 
 async def _gives_or_teaches(viewer: Viewer, lesson: models.Lesson) -> bool:
