@@ -1,6 +1,8 @@
 """The diary's streams, ``diaryEvents`` and ``classEvents``: what each follows and its policy
 for an event. The stream core (``resolvers/streams.py``) replays them from the outbox by cursor,
-then live, and asks that policy as each event is delivered."""
+then live, and asks that policy as each event is delivered.
+
+Below them, the publishing side: the outbox published after commit, its relay and its gauges."""
 
 from __future__ import annotations
 
