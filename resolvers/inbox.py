@@ -4,30 +4,25 @@ view of deliveries, and the live ``notificationEvents`` stream."""
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import time
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
-from pubsub.broker import BrokerUnavailable, SlowConsumer
 from pubsub.topics import user_topic
-from resolvers import audit, pages, policy
+from resolvers import audit, policy, streams
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, NotFound, Problem, StreamInterrupted, refuse
-from resolvers.events import subscribe
+from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
-from resolvers.loaders import Loaders
 from resolvers.notifications import channels_of, zone
 
 CURSOR_KIND = "notification"
+INBOX = streams.Source(models.Notification, CURSOR_KIND, "created_at", "the inbox")
 MAX_IDS = 100
-LOOKBACK = 50
-BATCH = 100
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -154,51 +149,20 @@ async def retry_delivery(ctx: Context, delivery_id: str) -> models.NotificationD
     return row
 
 
-@dataclass(frozen=True)
-class Arrival:
-    notification: models.Notification
-
-
-async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[Arrival]:
+async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[streams.Delivery[models.Notification]]:
     """The inbox live: notifications after ``after`` (a notification cursor) are replayed, then
     new ones follow as they arrive, each re-read through the policy when delivered (one whose
-    source the viewer may no longer see is skipped). A notification committed late (a lower id
-    after a higher one) is still delivered: each wake-up re-reads a little behind the last id."""
-    uid = ctx.viewer.id
-    newest = await models.Notification.filter(user_id=uid).order_by("-id").first()
-    newest_id = newest.id if newest else 0
-    floor = newest_id
-    if after is not None:
-        decoded = pages.decode(CURSOR_KIND, after)
-        if decoded is None or decoded > newest_id:
-            raise BadUserInput("Unknown cursor: refetch the inbox and subscribe without `after`.", argument="after")
-        floor = decoded
-    last = floor
-    sent: deque[int] = deque(maxlen=LOOKBACK * 4)
-    subscription = await subscribe(ctx, user_topic(uid))
-    try:
-        while True:
-            since = max(floor, last - LOOKBACK)
-            rows = list(await policy.inbox(ctx.viewer).filter(id__gt=since).order_by("id").limit(BATCH))
-            for row in rows:
-                if row.id in sent or (row.id <= last and row.created_at < now_utc() - timedelta(minutes=1)):
-                    continue
-                sent.append(row.id)
-                last = max(last, row.id)
-                ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
-                yield Arrival(row)
-            if len(rows) < BATCH:
-                await _wake(subscription)
-    except SlowConsumer:
-        raise StreamInterrupted() from None
-    except BrokerUnavailable:
-        raise StreamInterrupted() from None
-    finally:
-        await subscription.aclose()
+    source the viewer may no longer see is skipped)."""
 
+    async def follow() -> streams.Follow[models.Notification]:
+        uid = ctx.viewer.id
+        floor = await streams.start(ctx, INBOX, after, newest=Q(user_id=uid))
 
-async def _wake(subscription: AsyncIterator[str]) -> None:
-    async for message in subscription:
-        if events.decode(message) is not None:
-            return
-    raise BrokerUnavailable("subscription ended")
+        async def check(row: models.Notification) -> Hashable | None:
+            shown = policy.live(policy.inbox(ctx.viewer), ctx.viewer).filter(id=row.id)
+            return ("user", uid) if await shown.exists() else None
+
+        return streams.Follow(INBOX, (user_topic(uid),), Q(user_id=uid, in_app=True), floor, check)
+
+    async for delivery in streams.run(ctx, follow):
+        yield delivery

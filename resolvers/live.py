@@ -6,8 +6,9 @@ context, graphql-core's subscribe and map iterator, our generators, their frames
 idle parent's memory, and a parent may get one event a day.
 
 How: the WebSocket handler (``schema/websocket.py``) runs each operation with a ``Subscriber``
-in ``PARKING``. A diary stream (``resolvers/events.py``) keeps its position in it (the cursor,
-the ids already sent, the policy check) and subscribes it to the broker as its bounded queue.
+in ``PARKING``. A stream (``resolvers/streams.py``, every subscription) keeps its position in it
+(what it follows, the cursor, the ids already sent) and subscribes it to the broker as its
+bounded queue.
 When the stream has delivered everything and nothing is waiting, it marks the Subscriber
 parked and returns instead of waiting; the handler then keeps the operation open, and the
 finished run (task, generators, extensions) is freed. The first message to arrive wakes the
@@ -27,19 +28,15 @@ from __future__ import annotations
 
 import contextvars
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from tortoise.expressions import Q
-
-import models
 from pubsub import events
 from pubsub.broker import Inbox, Subscription, message_of
 from resolvers import metrics
 
-# Whether a row may be delivered to the subscriber: False skips it, None ends the stream, any
-# other value delivers it, that value being the subscriber's share key (``resolvers/events.py``).
-Allowed = Callable[[models.OutboxEvent], Awaitable[Hashable | bool | None]]
+if TYPE_CHECKING:
+    from resolvers.streams import Follow
 
 
 class Subscriber(Inbox):
@@ -48,13 +45,11 @@ class Subscriber(Inbox):
 
     __slots__ = (
         "_wake",
-        "allowed",
         "errored",
-        "floor",
+        "follow",
         "gauge",
         "labels",
         "last",
-        "mine",
         "parked",
         "sent",
         "subscription",
@@ -65,10 +60,8 @@ class Subscriber(Inbox):
         self._wake: Callable[[], None] | None = None
         self.parked = False
         self.subscription: Subscription | None = None  # None until a stream follows topics
-        self.mine: Q | None = None
-        self.allowed: Allowed | None = None
-        self.floor = 0
-        self.last = 0
+        self.follow: Follow[Any] | None = None  # what the stream follows (``resolvers/streams.py``)
+        self.last = 0  # the highest id delivered or skipped
         # Ids delivered lately (skipped when read again): a deque while a run goes, a tuple
         # of those the next read can still see while parked, None before the first event.
         self.sent: deque[int] | tuple[int, ...] | None = None

@@ -52,7 +52,7 @@ SUBSCRIPTIONS = Gauge(
 )
 EVENTS_PUBLISHED = Counter("ediary_events_published", "Outbox events handed to the broker by this process.")
 EVENTS_DELIVERED = Counter(
-    "ediary_events_delivered", "Diary events sent to subscribers by this process (one per subscriber)."
+    "ediary_events_delivered", "Live events (every stream) sent to subscribers by this process (one per subscriber)."
 )
 OUTBOX_LAG = Gauge(
     "ediary_outbox_lag_seconds",

@@ -171,8 +171,8 @@ class Subscription:
         info: Info,
         after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
     ) -> AsyncGenerator[notifications.NotificationEvent, None]:
-        async for arrival in inbox.notification_events(info.context, after):
-            yield notifications.NotificationEvent(model=arrival.notification)
+        async for delivery in inbox.notification_events(info.context, after):
+            yield notifications.NotificationEvent(model=delivery.row)
 
     @strawberry.subscription(
         description=(

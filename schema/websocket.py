@@ -2,7 +2,7 @@
 with coded limit errors, 4403 on a bad token on both protocols, and idle subscriptions parked.
 
 Parking (``resolvers/live.py``): each operation runs with a ``Subscriber`` in ``live.PARKING``.
-A diary stream that has delivered everything returns with the Subscriber marked parked; the
+A stream that has delivered everything returns with the Subscriber marked parked; the
 handler then keeps the operation open (it still counts towards the per-connection limit, a
 ``complete``/``stop`` from the client still ends it) without a task, and runs it again when
 the Subscriber is woken by its next message. Other operations run and end as usual."""

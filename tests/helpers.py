@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -95,3 +96,24 @@ async def open_socket(
     ack = await socket.next()
     assert ack["type"] == "connection_ack", ack
     return socket
+
+
+# The tasks that run a WebSocket operation: one per running operation, none per parked one.
+# (Strawberry's method names, which our handlers override: schema/websocket.py.)
+OPERATION_TASKS = ("run_operation", "handle_async_results")
+
+
+def operation_tasks() -> int:
+    return sum(
+        1
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__qualname__", "").rsplit(".", 1)[-1] in OPERATION_TASKS
+    )
+
+
+async def reached(measure: Callable[[], int], expected: int, seconds: float = 5.0) -> int:
+    """``measure()`` once it equals ``expected``, or after ``seconds`` (a loaded machine is slow)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (value := measure()) != expected and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    return value

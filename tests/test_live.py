@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +16,11 @@ import models
 from pubsub.topics import student_topic
 from resolvers.clock import today_utc
 from tests.factories import Factory, school_days_before
-from tests.helpers import Socket, gid, grade_over_http, open_socket
+from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
 
 EVENTS = """
 subscription Parked($studentId: ID) { diaryEvents(studentId: $studentId) { kind grade { comment } } }
 """
-# The tasks that run a WebSocket operation: one per running operation, none per parked one.
-# (Strawberry's method names, which our handlers override: schema/websocket.py.)
-OPERATION_TASKS = ("run_operation", "handle_async_results")
 SUBSCRIPTIONS = 5
 
 
@@ -62,22 +59,6 @@ def view_set(app: Any, **values: object) -> Iterator[None]:
 
 def address(server_url: str) -> str:
     return server_url.removeprefix("ws://").removesuffix("/graphql")
-
-
-def operation_tasks() -> int:
-    return sum(
-        1
-        for task in asyncio.all_tasks()
-        if not task.done() and getattr(task.get_coro(), "__qualname__", "").rsplit(".", 1)[-1] in OPERATION_TASKS
-    )
-
-
-async def reached(measure: Callable[[], int], expected: int, seconds: float = 5.0) -> int:
-    """``measure()`` once it equals ``expected``, or after ``seconds`` (a loaded machine is slow)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while (value := measure()) != expected and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.02)
-    return value
 
 
 async def settled(expected: int) -> int:

@@ -1,0 +1,196 @@
+"""The one stream core of every subscription (``diaryEvents``, ``classEvents``, ``chatEvents``,
+``notificationEvents``): start from a cursor, replay, go live, and ask one check before each
+delivery. A stream supplies only what it follows (``Follow``); the schema maps each
+``Delivery`` to its payload.
+
+The check, asked of every event as it is delivered: the stream's policy for the event, which
+reads the viewer's standing in the same statement (``policy.live``). An event it refuses is
+skipped, unless the stream follows only what the event was about (one named student, one class)
+or the account is out of standing (deactivated, or waiting for a password change): then the
+stream ends, whichever stream it is.
+
+Ordering and duplicates: outbox ids grow, but two transactions may commit in the other order
+than they took their ids. On every wake-up the stream re-reads its outbox a little behind the
+last id it delivered (``LOOKBACK``) and skips ids it already sent, so a late commit is still
+delivered (possibly after a higher id) and nothing is delivered twice. The broker subscription
+is taken before the first read, so nothing falls between; a message on the wire only wakes the
+stream (ids, never content).
+
+Run by a transport that parks (``resolvers/live.py``), a stream keeps its position in the
+operation's Subscriber, returns when it is idle (parked), and a later run continues from there
+without asking the stream what it follows again."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+
+from pubsub.broker import BrokerUnavailable, Inbox, SlowConsumer, Subscription
+from resolvers import live, metrics, pages, policy
+from resolvers.clock import now_utc
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, StreamInterrupted
+from resolvers.loaders import Loaders
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Model)
+
+LOOKBACK = 50
+BATCH = 200
+LATE = timedelta(minutes=1)  # a row below the high-water mark older than this is not a late commit
+
+
+@dataclass(frozen=True, slots=True)
+class Source(Generic[E]):
+    """An outbox that streams read: its table, the kind of its cursors (``pages``), the field
+    that says when a row was written, and what a client refetches when its cursor is unknown."""
+
+    model: type[E]
+    cursor: str
+    written: str
+    refetch: str
+
+
+# The policy for one event, asked as it is delivered: a share key (subscribers whose keys are
+# equal see the same data: ``schema/live.py``), or None when the viewer may not have it. It may
+# prime the event's fresh loaders (``ctx.loaders``) with what it read.
+Check = Callable[[E], Awaitable[Hashable | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Follow(Generic[E]):
+    """What a stream follows: its ``source``, the broker ``topics`` that announce its events,
+    the rows of the source that are its own (``mine``), the id to start after (``floor``), the
+    policy for each event (``check``), and whether an event refused ``ends`` the stream
+    (instead of being skipped)."""
+
+    source: Source[E]
+    topics: tuple[str, ...]
+    mine: Q
+    floor: int
+    check: Check[E]
+    ends: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery(Generic[E]):
+    """An event to deliver, with who may share its rendering: subscribers whose ``share``
+    keys are equal see the same data, so the payload is computed once for all of them."""
+
+    row: E
+    share: Hashable
+
+
+async def start(ctx: Context, source: Source[Any], after: str | None, newest: Q | None = None) -> int:
+    """The id a stream starts after: the client's cursor (what follows it is replayed), or the
+    newest row of the source (``newest`` narrows which), live only. A cursor that is not one of
+    the source's, or is ahead of it, is refused."""
+    rows = source.model.filter(newest) if newest is not None else source.model.all()
+    found = await rows.order_by("-id").only("id").first()
+    newest_id = int(found.pk) if found is not None else 0
+    if after is None:
+        return newest_id
+    last = pages.decode(source.cursor, after)
+    if last is None or last > newest_id:
+        raise BadUserInput(
+            f"Unknown cursor: refetch {source.refetch} and subscribe without `after`.",
+            argument="after",
+            reason="CURSOR_INVALID",
+        )
+    return last
+
+
+async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> AsyncIterator[Delivery[E]]:
+    """Replay the rows the stream follows after its start, then follow its topics, each row
+    checked as it is delivered (see the module's docstring)."""
+    subscriber = live.parking()
+    if subscriber is None or not subscriber.following:
+        subscriber = subscriber or live.Subscriber()
+        subscriber.follow = started = await follow()
+        subscriber.last = started.floor
+        subscriber.subscription = await subscribe(ctx, *started.topics, inbox=subscriber)
+    can_park = subscriber is live.parking()
+    following = subscriber.follow
+    assert following is not None
+    source, check = following.source, following.check
+    try:
+        while True:
+            subscriber.arrived()  # what the read below covers (raises if the broker gave up)
+            since = max(following.floor, subscriber.last - LOOKBACK)
+            rows = await source.model.filter(following.mine, id__gt=since).order_by("id").limit(BATCH)
+            for row in rows:
+                sent, event_id = subscriber.sent, int(row.pk)
+                if (sent is not None and event_id in sent) or (event_id <= subscriber.last and not _late(source, row)):
+                    continue
+                if not isinstance(sent, deque):
+                    sent = subscriber.sent = deque(sent or (), maxlen=LOOKBACK * 4)
+                sent.append(event_id)
+                subscriber.last = max(subscriber.last, event_id)
+                ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
+                share = await check(row)
+                if share is None:
+                    if following.ends or not await policy.in_good_standing(ctx.viewer):
+                        return
+                    continue
+                metrics.EVENTS_DELIVERED.inc()
+                yield Delivery(row, (source.cursor, event_id, share))
+            if len(rows) < BATCH:
+                if subscriber.qsize():
+                    continue  # something arrived while reading: read again
+                if can_park:
+                    # Only ids the next read can see again need remembering: a tuple of them
+                    # is a few bytes where the deque is 600 and more.
+                    floor = subscriber.last - LOOKBACK
+                    subscriber.sent = tuple(i for i in subscriber.sent or () if i > floor) or None
+                    ctx.loaders = Loaders(ctx.viewer)  # the last event's cache goes now, not at the next
+                    ctx.viewer.forget()
+                    subscriber.parked = True
+                    return
+                await subscriber.arrival()
+    except SlowConsumer:
+        await disconnect_slow_consumer(ctx)
+        raise StreamInterrupted() from None
+    except BrokerUnavailable:
+        raise StreamInterrupted() from None
+    finally:
+        if not subscriber.parked and subscriber.subscription is not None:
+            await subscriber.subscription.aclose()
+
+
+def _late(source: Source[Any], row: Model) -> bool:
+    """Whether a row below the high-water mark is a late commit: only if it is young."""
+    written: Any = getattr(row, source.written)
+    return bool(written >= now_utc() - LATE)
+
+
+async def subscribe(ctx: Context, *topics: str, inbox: Inbox | None = None) -> Subscription:
+    """A stream's broker subscription. A broker that cannot be reached (a client subscribing
+    again while Redis is down) is the same retryable interruption as one lost mid-stream, not
+    an unexpected error that production would mask without a code."""
+    try:
+        return await ctx.broker.subscribe(*topics, inbox=inbox)
+    except BrokerUnavailable:
+        raise StreamInterrupted() from None
+
+
+SLOW_CONSUMER_CLOSE = 1013  # RFC 6455 "Try Again Later"
+
+
+async def disconnect_slow_consumer(ctx: Context) -> None:
+    """A client that cannot keep up loses its whole connection with a clear close code (its
+    other subscriptions share the same socket and are just as far behind). It reconnects and
+    resumes each stream from its last cursor; nothing is lost, the outbox has it all."""
+    close = getattr(ctx.request, "close", None)
+    if close is not None:
+        log.info("closing a slow subscriber's connection")
+        with contextlib.suppress(RuntimeError):  # already closed
+            await close(code=SLOW_CONSUMER_CLOSE, reason="Too slow: reconnect and resume with `after`.")
