@@ -57,9 +57,9 @@ class IsAuthenticated(BasePermission):
         if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
             subscriber = live.parking()
             if subscriber is not None and subscriber.following:
-                # A parked diary stream going on (``resolvers/live.py``): it was let in when it
-                # started, and it re-checks the account's standing with every event it
-                # delivers, in the same statement as its scope (``policy.live``).
+                # A parked stream going on (``resolvers/live.py``): it was let in when it
+                # started, and the stream core (``resolvers/streams.py``) re-checks the account's
+                # standing with every event it delivers, in the same statement as its policy.
                 return True
             # A socket's context outlives requests: read the account afresh for each subscription.
             account = await viewer.account(refresh=True)
