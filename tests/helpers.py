@@ -15,13 +15,26 @@ from tortoise.models import Model
 from websockets.asyncio.client import ClientConnection, connect
 
 import models
-from resolvers.ids import to_global_id
+from resolvers.ids import from_global_id, to_global_id
 
 
 def half_up(numerator: float, denominator: float, places: int = 2) -> Decimal:
     """numerator / denominator rounded half up, as the API rounds averages (never a float ``round``)."""
     exact = Decimal(str(numerator)) / Decimal(str(denominator))
     return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def pk(global_id: str) -> int:
+    """The database id inside a global id (which must be well-formed)."""
+    parsed = from_global_id(global_id)
+    assert parsed is not None
+    return parsed[1]
+
+
+def result(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """The mutation ``name``'s result in a response's ``data``."""
+    value: dict[str, Any] = body[name]
+    return value
 
 
 def gid(obj: Model, name: str) -> str:

@@ -14,12 +14,12 @@ import pytest
 
 import models
 from resolvers.clock import now_utc
-from resolvers.ids import from_global_id, to_global_id
+from resolvers.ids import to_global_id
 from resolvers.settings import Settings
 from tests.client import Client
 from tests.conftest import LOGIN, StatementCounter, client_for
 from tests.factories import Factory, SchoolKit
-from tests.helpers import gid
+from tests.helpers import gid, pk, result
 from tests.test_statements import _count, _explain
 
 REGISTER = """mutation R($input: AccountRegisterInput!) { accountRegister(input: $input) { __typename
@@ -89,17 +89,6 @@ async def _child(kit: SchoolKit, name: str, born: date, klass: str = "5A") -> mo
     child = await models.Student.create(full_name=name, birth_date=born, school_id=kit.school.id)
     await models.Enrollment.create(student=child, school_class=kit.classes[klass], start_date=kit.year.start_date)
     return child
-
-
-def result(body: dict[str, Any], name: str) -> dict[str, Any]:
-    value: dict[str, Any] = body[name]
-    return value
-
-
-def pk(global_id: str) -> int:
-    parsed = from_global_id(global_id)
-    assert parsed is not None
-    return parsed[1]
 
 
 def _application(school: models.School, **overrides: Any) -> dict[str, Any]:

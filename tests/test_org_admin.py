@@ -14,24 +14,12 @@ import pytest
 
 import models
 from resolvers.clock import today_utc
-from resolvers.ids import from_global_id, to_global_id
+from resolvers.ids import to_global_id
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit
-from tests.helpers import gid
+from tests.helpers import gid, pk, result
 from tests.test_statements import _count, _explain
-
-
-def result(body: dict[str, Any], name: str) -> dict[str, Any]:
-    value: dict[str, Any] = body[name]
-    return value
-
-
-def pk(global_id: str) -> int:
-    parsed = from_global_id(global_id)
-    assert parsed is not None
-    return parsed[1]
-
 
 MISSING = {
     "School": to_global_id("School", 10**9),
