@@ -75,6 +75,20 @@ def _grade_row(
     )
 
 
+def _mark_row(
+    student: models.Student, lesson: models.Lesson, status: models.AttendanceStatus, late_minutes: int | None
+) -> models.Attendance:
+    """An attendance mark (not saved yet) made by the lesson's teacher."""
+    return models.Attendance(
+        student=student,
+        lesson=lesson,
+        date=lesson.date,
+        status=status,
+        late_minutes=late_minutes,
+        marked_by_id=lesson.teacher_id,
+    )
+
+
 @dataclass
 class SchoolKit:
     """A school built by the factory, with what tests usually reach for."""
@@ -268,14 +282,8 @@ class Factory:
         late_minutes: int | None = None,
     ) -> models.Attendance:
         async with in_transaction():
-            row = await models.Attendance.create(
-                student=student,
-                lesson=lesson,
-                date=lesson.date,
-                status=status,
-                late_minutes=late_minutes,
-                marked_by_id=lesson.teacher_id,
-            )
+            row = _mark_row(student, lesson, status, late_minutes)
+            await row.save()
             await rollups.attendance(lesson.id, [student.id], +1)
         return row
 
@@ -478,18 +486,7 @@ class Factory:
             by_lesson.setdefault(lesson.id, []).append(student.id)
         async with in_transaction():
             await models.Attendance.bulk_create(
-                [
-                    models.Attendance(
-                        student=student,
-                        lesson=lesson,
-                        date=lesson.date,
-                        status=status,
-                        late_minutes=late,
-                        marked_by_id=lesson.teacher_id,
-                    )
-                    for student, lesson, status, late in marks
-                ],
-                batch_size=500,
+                [_mark_row(student, lesson, status, late) for student, lesson, status, late in marks], batch_size=500
             )
             for lesson_id, student_ids in by_lesson.items():
                 await rollups.attendance(lesson_id, student_ids, +1)
