@@ -47,7 +47,7 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, delivery, journal, metrics, persisted, policy, request_id, transport
+from resolvers import auth, delivery, journal, metrics, persisted, policy, request_id, sessions, transport
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.loaders import Loaders
@@ -93,15 +93,18 @@ def bearer_token(value: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def viewer_from_token(settings: Settings, token: str | None, address: str) -> Viewer:
-    """An anonymous viewer for no token or a bad one: public fields still work, others say
-    UNAUTHENTICATED (over a socket a bad token closes the connection with 4403 instead)."""
+async def viewer_from_token(settings: Settings, token: str | None, address: str) -> Viewer:
+    """An anonymous viewer for no token, a bad or expired one, or one of an ended session
+    (``resolvers/sessions.py``): public fields still work, others say UNAUTHENTICATED (over a
+    socket a bad token closes the connection with 4403 instead). The session is read with the
+    account, in one statement."""
     if token is None:
         return Viewer(None, address)
     try:
-        return Viewer(auth.user_id_from_access_token(settings, token), address)
+        claims = auth.read_access_token(settings, token)
     except auth.InvalidToken:
         return Viewer(None, address)
+    return await sessions.admit(Viewer(claims.user_id, address, session_id=claims.session_id))
 
 
 def _client_address(request: Request | WebSocket) -> str:
@@ -149,10 +152,13 @@ class GraphQLView:
         self.documents = documents
 
     def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
+        loaders = Loaders(viewer)
+        if (account := viewer.known_account()) is not None:
+            loaders.user_by_id.prime(account.id, account)  # read with the session: not again
         return Context(
             request=request,
             viewer=viewer,
-            loaders=Loaders(viewer),
+            loaders=loaders,
             broker=self.broker,
             settings=self.settings,
             limiter=self.limiter,
@@ -178,7 +184,7 @@ class GraphQLView:
             # Apollo's link retries with the full query on this 200; anything else is a bad request.
             status = 200 if exc.code == "PERSISTED_QUERY_NOT_FOUND" else 400
             return _problem(status, exc.message, media=media, code=exc.code)
-        viewer = viewer_from_token(
+        viewer = await viewer_from_token(
             self.settings, bearer_token(request.headers.get("authorization")), _client_address(request)
         )
         allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
@@ -317,11 +323,10 @@ class SubscriptionView(GraphQL[Context, None]):
         if not isinstance(raw, str) or not raw.strip():
             return None
         token = bearer_token(raw) if " " in raw.strip() else raw.strip()
-        try:
-            user_id = auth.user_id_from_access_token(self.view.settings, token or "")
-        except auth.InvalidToken:
-            raise ConnectionRejectionError({"message": "Invalid or expired token."}) from None
-        context.viewer = Viewer(user_id, context.viewer.address)
+        viewer = await viewer_from_token(self.view.settings, token or "", context.viewer.address)
+        if not viewer.authenticated:
+            raise ConnectionRejectionError({"message": "Invalid or expired token."})
+        context.viewer = viewer
         context.loaders = Loaders(context.viewer)
         return None
 
@@ -393,7 +398,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def journal_csv(request: Request) -> Response:
         """``GET /export/journal.csv?classId=&subjectId=&termId=``: the journal a teacher downloads."""
-        viewer = viewer_from_token(
+        viewer = await viewer_from_token(
             settings, bearer_token(request.headers.get("authorization")), _client_address(request)
         )
         if not viewer.authenticated or not await policy.in_good_standing(viewer):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -90,8 +91,15 @@ class Plan:
             if student in children:
                 links[guardian].add(student)
                 guardians[student].append(guardian)
+        # One live session per family (a login each), opened in one statement.
+        keys = {g: secrets.token_hex(16) for g in links}
+        await models.Session.bulk_create(
+            [models.Session(user_id=g, key=key, last_seen_at=now_utc()) for g, key in keys.items()], batch_size=1000
+        )
+        session_of = dict(await models.Session.filter(key__in=list(keys.values())).values_list("key", "id"))
         families = {
-            g: Family(g, auth.issue_access_token(minting, g), frozenset(kids)) for g, kids in sorted(links.items())
+            g: Family(g, auth.issue_access_token(minting, g, session_of[keys[g]]), frozenset(kids))
+            for g, kids in sorted(links.items())
         }
         return cls(families, children, dict(guardians))
 

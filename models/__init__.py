@@ -48,7 +48,7 @@ from models.school import (
     Term,
 )
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
-from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, RosterKey, RosterKind, User, fold_name
+from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, RosterKey, RosterKind, Session, User, fold_name
 
 __all__ = [
     "AbsenceNotice",
@@ -111,6 +111,7 @@ __all__ = [
     "ScaleKind",
     "School",
     "SchoolClass",
+    "Session",
     "ShortDay",
     "Student",
     "StudentAttendanceRollup",

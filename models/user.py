@@ -91,6 +91,34 @@ class RoleGrant(Model):
         indexes = (Index(fields=("user_id", "role")),)
 
 
+class Session(Model):
+    """A login on one device: what ``viewer.sessions`` lists and ``sessionRevoke`` ends.
+
+    Its ``key`` is the ``family`` of its refresh tokens, and its id is the ``sid`` claim of
+    every access token issued to it: a request, a socket and a live stream all follow the
+    session, so ending it (``ended_at``) ends them all at once (``resolvers/sessions.py``)."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=32, unique=True)
+    user_agent = fields.CharField(max_length=300, default="")
+    address = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Written at most once a minute per session (``resolvers/sessions.py``), not per request.
+    last_seen_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    # LOGOUT, REVOKED, PASSWORD_CHANGED, PASSWORD_RESET, DEACTIVATED, REFRESH_REUSED
+    end_reason = fields.CharField(max_length=32, null=True)
+
+    user_id: int
+
+    class Meta:
+        table = "user_session"
+        indexes = (Index(fields=("user_id", "ended_at")), Index(fields=("ended_at",)))
+
+
 class RefreshToken(Model):
     """A refresh token, stored as its SHA-256 only. Tokens rotate: each use revokes the
     used one and issues a successor in the same ``family``; reusing a revoked token

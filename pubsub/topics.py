@@ -24,3 +24,9 @@ def user_chats_topic(user_id: int) -> str:
     """Chat events of every chat one user is in (one topic per person, not per chat: a
     subscriber need not resubscribe when they join or leave a chat)."""
     return f"{PREFIX}:chats:user:{user_id}"
+
+
+def sessions_ended_topic() -> str:
+    """Ids of sessions that just ended (logout, revoked, password changed or reset, account
+    deactivated): every process closes their sockets (``resolvers/sessions.py``)."""
+    return f"{PREFIX}:sessions:ended"

@@ -13,7 +13,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, auth, policy
+from resolvers import audit, auth, policy, sessions
 from resolvers.accounts import normalize_login
 from resolvers.clock import now_utc
 from resolvers.context import Context
@@ -202,15 +202,16 @@ async def reset_password(ctx: Context, user_id: str) -> Issued:
         user.password_hash = auth.hash_one_time_password(password)
         user.must_change_password = True
         await user.save(update_fields=["password_hash", "must_change_password"])
-        revoked = await auth.revoke_all_refresh_tokens(user.id)
+        ended = await sessions.end(sessions.EndReason.PASSWORD_RESET, user_id=user.id)
         await audit.record(
             ctx.viewer,
             "password.reset",
             "User",
             user.id,
-            {"sessionsEnded": revoked},
+            {"sessionsEnded": len(ended)},
             school_id=await _audit_school(ctx, user.id),
         )
+    await sessions.announce(ctx.broker, ended)
     return Issued(user, password)
 
 
@@ -236,15 +237,16 @@ async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
         )
         if not changed:  # deactivated meanwhile by another admin
             raise refuse([("userId", "ALREADY_DEACTIVATED", "The account is already deactivated.")])
-        revoked = await auth.revoke_all_refresh_tokens(user.id)
+        ended = await sessions.end(sessions.EndReason.DEACTIVATED, user_id=user.id)
         await audit.record(
             ctx.viewer,
             "account.deactivate",
             "User",
             user.id,
-            {"reason": text, "sessionsEnded": revoked},
+            {"reason": text, "sessionsEnded": len(ended)},
             school_id=await _audit_school(ctx, user.id),
         )
+    await sessions.announce(ctx.broker, ended)
     await user.refresh_from_db()
     return user
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, auth, ratelimit
+from resolvers import audit, auth, ratelimit, sessions
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
@@ -84,7 +84,7 @@ async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
     # against them (and towards the limit from everywhere) when the owner logs in meanwhile.
     await models.LoginAttempt.filter(login=name, address=ctx.viewer.address[:64]).delete()
     async with in_transaction():
-        pair = await auth.issue_token_pair(ctx.settings, user)
+        pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
         await audit.record(
             Viewer(user.id, ctx.viewer.address),
             "session.login",
@@ -96,8 +96,16 @@ async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
     return pair
 
 
+def user_agent(ctx: Context) -> str:
+    """The client's User-Agent (HTTP header or the socket's handshake), for ``viewer.sessions``."""
+    headers = getattr(ctx.request, "headers", None)
+    return str(headers.get("user-agent", "")) if headers is not None else ""
+
+
 async def refresh(ctx: Context, refresh_token: str) -> auth.TokenPair:
-    pair = await auth.rotate_refresh_token(ctx.settings, refresh_token)
+    rotation = await auth.rotate_refresh_token(ctx.settings, refresh_token)
+    await sessions.announce(ctx.broker, rotation.ended)
+    pair = rotation.pair
     if pair is None:
         raise InvalidCredentials(
             "The refresh token is invalid, expired or revoked. Log in again.", "INVALID_REFRESH_TOKEN"
@@ -107,9 +115,13 @@ async def refresh(ctx: Context, refresh_token: str) -> auth.TokenPair:
 
 async def logout(ctx: Context, refresh_token: str) -> None:
     user_id = ctx.viewer.id
-    if not await auth.revoke_refresh_token(refresh_token, user_id):
+    session_id = await auth.session_of_refresh_token(refresh_token, user_id)
+    if session_id is None:
         raise NotFound("No such session.", "SESSION_NOT_FOUND")
-    await audit.record(ctx.viewer, "session.logout", "User", user_id, school_id=await home_school_id(user_id))
+    async with in_transaction():
+        ended = await sessions.end(sessions.EndReason.LOGOUT, session_ids=[session_id])
+        await audit.record(ctx.viewer, "session.logout", "User", user_id, school_id=await home_school_id(user_id))
+    await sessions.announce(ctx.broker, ended)
 
 
 def password_problems(user: models.User, current: str, new: str) -> list[FieldProblem]:
@@ -152,13 +164,15 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
         user.must_change_password = False
         user.password_changed_at = now_utc()
         await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])
-        revoked = await auth.revoke_all_refresh_tokens(user.id)
+        ended = await sessions.end(sessions.EndReason.PASSWORD_CHANGED, user_id=user.id)
         await audit.record(
             ctx.viewer,
             "password.change",
             "User",
             user.id,
-            {"oneTimePasswordReplaced": was_one_time, "sessionsEnded": revoked},
+            {"oneTimePasswordReplaced": was_one_time, "sessionsEnded": len(ended)},
             school_id=await home_school_id(user.id),
         )
-        return await auth.issue_token_pair(ctx.settings, user)
+        pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
+    await sessions.announce(ctx.broker, ended)
+    return pair

@@ -1,9 +1,10 @@
 """Passwords, access tokens and refresh tokens.
 
-Access tokens are short-lived signed JWTs carrying only the user id: every visibility
-decision is taken from the database at request time, so a revoked guardianship or role
-takes effect on the next request, and so does a deactivated account or a pending
-password change (``User.must_change_password``, checked by the permission classes).
+Access tokens are short-lived signed JWTs carrying only the user id and the session's id
+(``sid``): every visibility decision is taken from the database at request time, so a revoked
+guardianship or role takes effect on the next request, and so does an ended session
+(``resolvers/sessions.py``), a deactivated account or a pending password change
+(``User.must_change_password``, checked by the permission classes).
 Refresh tokens are random strings stored as SHA-256 hashes and rotated on every use (see
 ``models.RefreshToken``)."""
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -20,7 +21,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
 import models
+from resolvers import sessions
 from resolvers.clock import now_utc
+from resolvers.sessions import EndReason
 from resolvers.settings import Settings
 
 _hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
@@ -63,10 +66,13 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def issue_access_token(settings: Settings, user_id: int, now: datetime | None = None) -> str:
+def issue_access_token(settings: Settings, user_id: int, session_id: int, now: datetime | None = None) -> str:
+    """A short-lived token of one session (``sid``): it stops working when the session ends,
+    whatever its ``exp`` says (``resolvers/sessions.py``)."""
     now = now or now_utc()
     claims = {
         "sub": str(user_id),
+        "sid": session_id,
         "aud": JWT_AUDIENCE,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=settings.access_token_ttl)).timestamp()),
@@ -79,7 +85,18 @@ class InvalidToken(Exception):
     """The bearer token is malformed, forged or expired."""
 
 
-def user_id_from_access_token(settings: Settings, token: str) -> int:
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a valid access token says: whose, which session, and until when."""
+
+    user_id: int
+    session_id: int
+    expires_at: datetime
+
+
+def read_access_token(settings: Settings, token: str) -> AccessClaims:
+    """The claims of a valid, unexpired access token, else ``InvalidToken``. Whether its
+    session is still live is the database's to say (``sessions.admit``)."""
     try:
         claims = jwt.decode(
             token,
@@ -87,7 +104,7 @@ def user_id_from_access_token(settings: Settings, token: str) -> int:
             algorithms=[JWT_ALGORITHM],
             audience=JWT_AUDIENCE,
             # Expiry is checked below against the project's clock, not the library's.
-            options={"require": ["exp", "sub", "aud"], "verify_exp": False, "verify_iat": False},
+            options={"require": ["exp", "sub", "aud", "sid"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
@@ -96,10 +113,14 @@ def user_id_from_access_token(settings: Settings, token: str) -> int:
         raise InvalidToken("Signature has expired")
     if claims.get("typ") != "access":
         raise InvalidToken("not an access token")
+    session_id = claims.get("sid")
+    if not isinstance(session_id, int) or isinstance(session_id, bool):
+        raise InvalidToken("bad session")
     try:
-        return int(claims["sub"])
+        user_id = int(claims["sub"])
     except (TypeError, ValueError):
         raise InvalidToken("bad subject") from None
+    return AccessClaims(user_id, session_id, datetime.fromtimestamp(expires, UTC))
 
 
 def _digest(token: str) -> str:
@@ -111,58 +132,62 @@ class TokenPair:
     access_token: str
     refresh_token: str
     user: models.User
+    session_id: int
 
 
-async def issue_token_pair(settings: Settings, user: models.User, family: str | None = None) -> TokenPair:
+async def issue_token_pair(settings: Settings, user: models.User, session: models.Session) -> TokenPair:
+    """A fresh access token and refresh token of a live session."""
     refresh = secrets.token_urlsafe(32)
     await models.RefreshToken.create(
         user=user,
         token_hash=_digest(refresh),
-        family=family or secrets.token_hex(16),
+        family=session.key,
         expires_at=now_utc() + timedelta(seconds=settings.refresh_token_ttl),
     )
-    return TokenPair(issue_access_token(settings, user.id), refresh, user)
+    return TokenPair(issue_access_token(settings, user.id, session.id), refresh, user, session.id)
 
 
-async def rotate_refresh_token(settings: Settings, token: str) -> TokenPair | None:
-    """Exchange a refresh token for a new pair. ``None`` for an unknown, expired or revoked
-    token; presenting a revoked token revokes its whole family (token theft)."""
+async def start_session(settings: Settings, user: models.User, user_agent: str = "", address: str = "") -> TokenPair:
+    """A login: a new session and its first token pair."""
+    session = await sessions.open_session(user.id, user_agent, address)
+    return await issue_token_pair(settings, user, session)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A refresh: the new pair, or ``None`` with the sessions a replayed token ended."""
+
+    pair: TokenPair | None
+    ended: list[int]
+
+
+async def rotate_refresh_token(settings: Settings, token: str) -> Rotation:
+    """Exchange a refresh token for a new pair. No pair for an unknown, expired or revoked
+    token or an ended session; presenting a revoked token of a live session ends that session
+    (token theft: the thief and the owner are both signed out)."""
     now = now_utc()
     async with in_transaction():
         row = await models.RefreshToken.filter(token_hash=_digest(token)).select_for_update().first()
         if row is None:
-            return None
+            return Rotation(None, [])
+        session = await models.Session.get_or_none(key=row.family, ended_at__isnull=True)
         if row.revoked_at is not None:
-            await models.RefreshToken.filter(family=row.family, revoked_at__isnull=True).update(revoked_at=now)
-            return None
-        if row.expires_at <= now:
-            return None
+            ended = [] if session is None else await sessions.end(EndReason.REFRESH_REUSED, session_ids=[session.id])
+            return Rotation(None, ended)
+        if row.expires_at <= now or session is None:
+            return Rotation(None, [])
         user = await models.User.get_or_none(id=row.user_id, is_active=True)
         if user is None:
-            return None
+            return Rotation(None, [])
         row.revoked_at = now
         await row.save(update_fields=["revoked_at"])
-        return await issue_token_pair(settings, user, family=row.family)
+        return Rotation(await issue_token_pair(settings, user, session), [])
 
 
-async def revoke_refresh_token(token: str, user_id: int) -> bool:
-    """Log out: revoke the token's whole family (this device's session). True if it was live."""
-    row = await models.RefreshToken.get_or_none(token_hash=_digest(token), user_id=user_id)
-    if row is None:
-        return False
-    updated = await models.RefreshToken.filter(family=row.family, revoked_at__isnull=True).update(revoked_at=now_utc())
-    return updated > 0
-
-
-async def revoke_all_refresh_tokens(user_id: int, keep_family: str | None = None) -> int:
-    """End every session of the user (all devices), except ``keep_family`` if given."""
-    live = models.RefreshToken.filter(user_id=user_id, revoked_at__isnull=True)
-    if keep_family is not None:
-        live = live.exclude(family=keep_family)
-    return await live.update(revoked_at=now_utc())
-
-
-async def refresh_token_family(token: str, user_id: int) -> str | None:
-    """The session (family) a live refresh token of the user belongs to."""
+async def session_of_refresh_token(token: str, user_id: int) -> int | None:
+    """The live session a live refresh token of the user belongs to."""
     row = await models.RefreshToken.get_or_none(token_hash=_digest(token), user_id=user_id, revoked_at__isnull=True)
-    return row.family if row else None
+    if row is None:
+        return None
+    session = await models.Session.get_or_none(key=row.family, user_id=user_id, ended_at__isnull=True)
+    return session.id if session is not None else None

@@ -22,6 +22,11 @@ class Viewer:
 
     user_id: int | None
     address: str = ""
+    # The session the access token belongs to (``resolvers/sessions.py``).
+    session_id: int | None = None
+    # Why an anonymous viewer's token no longer works, when its session ended (``sessions.admit``):
+    # ``extensions.reason`` of the UNAUTHENTICATED answer, so that the app can say why it signed out.
+    ended: str | None = None
     _grants: list[models.RoleGrant] | None = field(default=None, repr=False)
     _account: models.User | None = field(default=None, repr=False)
 
@@ -54,6 +59,14 @@ class Viewer:
             return None
         if self._account is None or refresh:
             self._account = await models.User.get_or_none(id=self.user_id)
+        return self._account
+
+    def remember_account(self, account: models.User) -> None:
+        """The account as read with the session (``sessions.admit``): not read again."""
+        self._account = account
+
+    def known_account(self) -> models.User | None:
+        """The account if it was read already (no statement)."""
         return self._account
 
     def forget(self) -> None:

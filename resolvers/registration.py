@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, auth
-from resolvers.accounts import normalize_login
+from resolvers.accounts import normalize_login, user_agent
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import Problem, RateLimited, refuse
@@ -75,4 +75,4 @@ async def register(ctx: Context, login: str, password: str, full_name: str, emai
             await audit.record(Viewer(user.id, ctx.viewer.address), ACTION, "User", user.id, {"login": name})
     except IntegrityError:  # registered by someone else between the check and the insert
         raise refuse([("login", "LOGIN_TAKEN", "That login is taken: pick another.")]) from None
-    return await auth.issue_token_pair(ctx.settings, user)
+    return await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)

@@ -53,6 +53,8 @@ class IsAuthenticated(BasePermission):
     async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
         viewer = info.context.viewer
         if not viewer.authenticated:
+            if viewer.ended is not None:  # the token's session ended: say so (``resolvers/sessions.py``)
+                raise Unauthenticated("Your session has ended: log in again.", reason=viewer.ended)
             return False
         if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
             subscriber = live.parking()

@@ -20,7 +20,7 @@ import httpx
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import auth, rollups
+from resolvers import auth, rollups, sessions
 from resolvers.clock import now_utc, today_utc
 from resolvers.settings import Settings
 from tests.client import Client
@@ -109,6 +109,7 @@ class Factory:
         self.tag = f"f{next(_SERIAL)}x{now_utc().strftime('%H%M%S%f')}"
         self._district: models.District | None = None
         self.school_ids: set[int] = set()
+        self._sessions: dict[int, int] = {}  # user id -> the session its clients act in
 
     # People -------------------------------------------------------------------------------
 
@@ -116,18 +117,31 @@ class Factory:
         """A user with the login ``<tag>-<name>``; with ``password`` they can also log in with it
         (argon2 hashing costs ~0.1 s: only for tests about logging in)."""
         full = full_name or f"{name.title()} {self.tag}"
-        return await models.User.create(
+        user = await models.User.create(
             login=f"{self.tag}-{name}",
             password_hash=auth.hash_password(password) if password else "!",
             full_name=full,
             name_folded=models.fold_name(full),
         )
+        await self.session(user)
+        return user
+
+    async def session(self, user: models.User, user_agent: str = "") -> int:
+        """A new live session of ``user``: ``client(user)`` acts in it from now on (each user
+        the factory makes has one; a test that ended it opens another)."""
+        session = await sessions.open_session(user.id, user_agent)
+        self._sessions[user.id] = session.id
+        return session.id
 
     def client(self, user: models.User | None) -> Client:
-        """A client acting as ``user`` (anonymous for ``None``) with a fresh access token."""
+        """A client acting as ``user`` (anonymous for ``None``) with a fresh access token of the
+        user's session (``session``)."""
         if user is None:
             return Client(self.http)
-        return Client(self.http, auth.issue_access_token(self.settings, user.id), str(user.id))
+        session_id = self._sessions.get(user.id)
+        if session_id is None:
+            raise LookupError(f"{user.login} has no session: `await factory.session(user)` first.")
+        return Client(self.http, auth.issue_access_token(self.settings, user.id, session_id), str(user.id))
 
     async def district(self) -> models.District:
         if self._district is None:

@@ -15,7 +15,9 @@ from tortoise.models import Model
 from websockets.asyncio.client import ClientConnection, connect
 
 import models
+from resolvers import auth, sessions
 from resolvers.ids import from_global_id, to_global_id
+from resolvers.settings import Settings
 
 
 def half_up(numerator: float, denominator: float, places: int = 2) -> Decimal:
@@ -130,3 +132,9 @@ async def reached(measure: Callable[[], int], expected: int, seconds: float = 5.
     while (value := measure()) != expected and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.02)
     return value
+
+
+async def session_token(settings: Settings, user_id: int) -> str:
+    """An access token of a new live session of the user (for users the factory did not make)."""
+    session = await sessions.open_session(user_id)
+    return auth.issue_access_token(settings, user_id, session.id)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
 
 import models
 from resolvers.clock import today_utc
@@ -249,8 +251,8 @@ async def test_reset_gives_a_new_one_time_password_and_ends_sessions(factory: Fa
     assert (await Client(http).data(REFRESH, t=session["refreshToken"]))["sessionRefresh"]["code"] == (
         "INVALID_REFRESH_TOKEN"
     )
-    # A token issued before the reset is limited at once: the reset user must change it first.
-    assert refusal(await me.post(ROLES)) == ("FORBIDDEN", "PASSWORD_CHANGE_REQUIRED")
+    # A token issued before the reset stops working at once: its session ended with the reset.
+    assert refusal(await me.post(ROLES))[0] == "UNAUTHENTICATED"
     assert (await login(http, created["account"]["login"], password))["code"] == "INVALID_CREDENTIALS"
     fresh = await login(http, created["account"]["login"], reset["oneTimePassword"])
     assert fresh["mustChangePassword"] is True
@@ -404,12 +406,11 @@ async def test_a_deactivated_token_cannot_subscribe(factory: Factory, http: http
     created, client, _password = await activated(admin, world.kit.school, http)
     done = (await admin.data(DEACTIVATE, id=created["account"]["user"]["id"], reason="Left"))["accountDeactivate"]
     assert done["__typename"] == "AccountDeactivateSuccess"
-    socket = await open_socket(server_url, client.token)
-    await socket.start(EVENTS)
-    message = await socket.next()
-    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-    assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
-    await socket.ws.close()
+    # Its session ended with the deactivation: the socket is refused at `connection_init`.
+    with pytest.raises(ConnectionClosed) as closed:
+        await open_socket(server_url, client.token)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
 
 
 async def test_a_deactivated_token_cannot_download_a_journal(factory: Factory, http: httpx.AsyncClient) -> None:

@@ -121,7 +121,11 @@ async def test_logout_revokes_the_refresh_token(factory: Factory, anonymous: Cli
     assert (await me.data(LOGOUT, t=session["refreshToken"]))["logout"]["__typename"] == "LogoutSuccess"
     again = (await anonymous.data(REFRESH, t=session["refreshToken"]))["sessionRefresh"]
     assert again["code"] == "INVALID_REFRESH_TOKEN"
-    assert (await me.data(LOGOUT, t="unknown"))["logout"]["code"] == "SESSION_NOT_FOUND"
+    # The logged-out session's access token stops working at once, not when it expires.
+    gone = (await me.post(LOGOUT, t="unknown"))["errors"][0]["extensions"]
+    assert (gone["code"], gone.get("reason")) == ("UNAUTHENTICATED", "SESSION_ENDED")
+    other = Client(anonymous.http, (await _login(anonymous, parent.login, PASSWORD))["accessToken"])
+    assert (await other.data(LOGOUT, t="unknown"))["logout"]["code"] == "SESSION_NOT_FOUND"
 
 
 async def test_logout_needs_a_token(anonymous: Client) -> None:

@@ -102,14 +102,14 @@ def test_a_process_started_with_ediary_now_lives_on_that_date() -> None:
 
 
 def test_token_expiry_reads_the_clock(settings: Settings) -> None:
-    token = auth.issue_access_token(settings, 42)
-    assert auth.user_id_from_access_token(settings, token) == 42
+    token = auth.issue_access_token(settings, 42, 3)
+    assert auth.read_access_token(settings, token).user_id == 42
     later = clock.now_utc() + timedelta(seconds=settings.access_token_ttl + 5)
     with clock.travel(later), pytest.raises(auth.InvalidToken, match="expired"):
-        auth.user_id_from_access_token(settings, token)
+        auth.read_access_token(settings, token)
     # A token issued on a moved clock is valid on that clock, whatever the system's date.
     with clock.travel(datetime(2031, 1, 10, 9, tzinfo=UTC)):
-        assert auth.user_id_from_access_token(settings, auth.issue_access_token(settings, 7)) == 7
+        assert auth.read_access_token(settings, auth.issue_access_token(settings, 7, 3)).user_id == 7
 
 
 async def test_orm_timestamps_read_the_clock(factory: Factory) -> None:

@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
-from resolvers.auth import issue_access_token
 from resolvers.ids import to_global_id
 from resolvers.settings import Settings
 from tests.conftest import Client, client_for
+from tests.helpers import session_token
 from tests.no_leaks.build import build, tear_down
 from tests.no_leaks.live import probe_live
 from tests.no_leaks.reads import PROBES, probe_reads
@@ -71,7 +71,7 @@ async def test_nothing_outside_the_policy_is_returned_or_delivered(
     world = await build(spec)
     try:
         clients = {
-            user.id: Client(wide, issue_access_token(settings, user.id), to_global_id("User", user.id))
+            user.id: Client(wide, await session_token(settings, user.id), to_global_id("User", user.id))
             for user in world.users
         }
         for uid, client in clients.items():

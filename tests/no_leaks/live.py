@@ -17,13 +17,12 @@ from tortoise.models import Model
 
 import models
 from resolvers import chat_events, events, outbox, pages
-from resolvers.auth import issue_access_token
 from resolvers.ids import to_global_id
 from resolvers.inbox import CURSOR_KIND as INBOX_CURSOR
 from resolvers.notifier import notify_pending
 from resolvers.settings import Settings
 from tests.conftest import Client
-from tests.helpers import Socket, open_socket
+from tests.helpers import Socket, open_socket, session_token
 from tests.no_leaks.oracle import oracle
 from tests.no_leaks.reads import MISSING, PROBES
 from tests.no_leaks.world import Spec, World, grade
@@ -78,7 +77,7 @@ async def _subscribe(server_url: str, settings: Settings, user: models.User, stu
     diary = events.encode_cursor(await _newest(models.OutboxEvent))
     chats = chat_events.encode_cursor(await _newest(models.ChatEvent))
     inbox = pages.encode(INBOX_CURSOR, await _newest(models.Notification, user_id=user.id))
-    socket = await open_socket(server_url, issue_access_token(settings, user.id))
+    socket = await open_socket(server_url, await session_token(settings, user.id))
     await socket.start(DIARY, op_id="all", after=diary)
     await socket.start(DIARY, op_id="named", studentId=to_global_id("Student", student), after=diary)
     await socket.start(DIARY, op_id="missing", studentId=to_global_id("Student", MISSING), after=diary)
@@ -109,7 +108,7 @@ async def _events(
     member = next((m for m in world.members if m.removed_at is None), None)
     if member is None:
         return row, None
-    sender = Client(http, issue_access_token(settings, member.user_id))
+    sender = Client(http, await session_token(settings, member.user_id))
     body = await sender.data(SEND, chat=to_global_id("Chat", member.chat_id))
     assert body["messageSend"]["__typename"] == "MessageSendSuccess", body
     return row, member.chat_id
