@@ -326,6 +326,7 @@ class SubscriptionView(GraphQL[Context, None]):
         viewer = await viewer_from_token(self.view.settings, token or "", context.viewer.address)
         if not viewer.authenticated:
             raise ConnectionRejectionError({"message": "Invalid or expired token."})
+        viewer.forget()  # the account read with the session: a socket keeps nothing it need not
         context.viewer = viewer
         context.loaders = Loaders(context.viewer)
         return None
