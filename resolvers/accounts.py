@@ -7,10 +7,11 @@ from datetime import timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, auth, ratelimit, sessions
+from resolvers import audit, auth, policy, ratelimit, sessions
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
+from resolvers.ids import pk_of
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -113,6 +114,29 @@ async def refresh(ctx: Context, refresh_token: str) -> auth.TokenPair:
     return pair
 
 
+async def revoke_session(ctx: Context, session_id: str) -> None:
+    """End one of the viewer's own live sessions (``sessionRevoke``: "log out that phone"),
+    the current one too (a logout). Another user's session, an ended or expired one and
+    anything that is not a session id are the same NOT_FOUND, and change nothing."""
+    pk = pk_of(session_id, "Session")
+    viewer = ctx.viewer
+    async with in_transaction():
+        ended: list[int] = []
+        if pk is not None and await policy.own_sessions(viewer).filter(id=pk).exists():
+            ended = await sessions.end(sessions.EndReason.REVOKED, session_ids=[pk])
+        if not ended:  # not theirs, not live, or ended by a concurrent write
+            raise NotFound("No such session.", "SESSION_NOT_FOUND")
+        await audit.record(
+            viewer,
+            "session.revoke",
+            "Session",
+            ended[0],
+            {"current": ended[0] == viewer.session_id},
+            school_id=await home_school_id(viewer.id),
+        )
+    await sessions.announce(ctx.broker, ended)
+
+
 async def logout(ctx: Context, refresh_token: str) -> None:
     user_id = ctx.viewer.id
     session_id = await auth.session_of_refresh_token(refresh_token, user_id)
@@ -145,9 +169,10 @@ def password_problems(user: models.User, current: str, new: str) -> list[FieldPr
 
 
 async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPair:
-    """Change the viewer's own password (the way out of a one-time password). Every existing
-    session ends; the caller gets a fresh one. A wrong current password counts as a failed
-    login (the same limits apply)."""
+    """Change the viewer's own password (the way out of a one-time password). Every other
+    session of the user ends; the caller's goes on with a fresh token pair (its earlier
+    refresh tokens are used up). A wrong current password counts as a failed login (the same
+    limits apply)."""
     user = await models.User.get_or_none(id=ctx.viewer.id, is_active=True)
     if user is None:
         raise Unauthenticated("This account is deactivated. Ask your school.")
@@ -160,11 +185,18 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
         raise refuse(problems)
     was_one_time = user.must_change_password
     async with in_transaction():
+        session = (
+            await models.Session.filter(id=ctx.viewer.session_id, user_id=user.id, ended_at__isnull=True)
+            .select_for_update()
+            .first()
+        )
+        if session is None:  # ended meanwhile (logged out in another tab): nothing changes
+            raise Unauthenticated("Your session has ended: log in again.", reason="SESSION_ENDED")
         user.password_hash = auth.hash_password(new)
         user.must_change_password = False
         user.password_changed_at = now_utc()
         await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])
-        ended = await sessions.end(sessions.EndReason.PASSWORD_CHANGED, user_id=user.id)
+        ended = await sessions.end(sessions.EndReason.PASSWORD_CHANGED, user_id=user.id, keep=session.id)
         await audit.record(
             ctx.viewer,
             "password.change",
@@ -173,6 +205,6 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
             {"oneTimePasswordReplaced": was_one_time, "sessionsEnded": len(ended)},
             school_id=await home_school_id(user.id),
         )
-        pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
+        pair = await auth.renew_session(ctx.settings, user, session)
     await sessions.announce(ctx.broker, ended)
     return pair

@@ -49,10 +49,10 @@ DETAILS: dict[str, Kind] = {
     # numbers, flags, codes and field names; a roster import counts by roster kind
     **_declare(
         DATA,
-        """answer audience cancelled channel channels created default_grade_weight deleted ended fields items kind
-        kind_weights length lessons lessonsRetimed marks mustChangePassword oneTimePasswordReplaced pass_mark period
-        pinned quietEnd quietStart relation removed restored role rounding_threshold scale_kind scale_max scale_min
-        sessionsEnded timezone updated variant via weekday weight""",
+        """answer audience cancelled channel channels created current default_grade_weight deleted ended fields items
+        kind kind_weights length lessons lessonsRetimed marks mustChangePassword oneTimePasswordReplaced pass_mark
+        period pinned quietEnd quietStart relation removed restored role rounding_threshold scale_kind scale_max
+        scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
     **_declare(DATA, " ".join(kind.value for kind in models.RosterKind)),
     # when

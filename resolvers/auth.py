@@ -153,6 +153,14 @@ async def start_session(settings: Settings, user: models.User, user_agent: str =
     return await issue_token_pair(settings, user, session)
 
 
+async def renew_session(settings: Settings, user: models.User, session: models.Session) -> TokenPair:
+    """A fresh pair for a live session that goes on (its owner just changed the password in
+    it): its earlier refresh tokens are used up, so presenting one of them again ends the
+    session like any replayed token. Call it inside the write's transaction."""
+    await models.RefreshToken.filter(family=session.key, revoked_at__isnull=True).update(revoked_at=now_utc())
+    return await issue_token_pair(settings, user, session)
+
+
 @dataclass(frozen=True)
 class Rotation:
     """A refresh: the new pair, or ``None`` with the sessions a replayed token ended."""

@@ -52,6 +52,7 @@ async def open_session(user_id: int, user_agent: str = "", address: str = "") ->
         key=secrets.token_hex(16),
         user_agent=user_agent[:300],
         address=address[:64],
+        created_at=now,  # the same instant as last seen: never seen before it was created
         last_seen_at=now,
     )
 

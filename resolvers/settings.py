@@ -30,6 +30,7 @@ class Settings:
     secret_key: str = ""
     env: str = "development"
     cors_origins: tuple[str, ...] = ()
+    # Token lifetimes in seconds (``ACCESS_TOKEN_TTL_SECONDS``, ``REFRESH_TOKEN_TTL_SECONDS``).
     access_token_ttl: int = 15 * 60
     refresh_token_ttl: int = 30 * 24 * 3600
     # Failed logins in ``login_window_seconds``: per login from one address, so a stranger
@@ -112,6 +113,7 @@ class Settings:
             except ValueError as exc:
                 raise ConfigurationError(f"METRICS_ALLOW: {network!r} is not an address or network") from exc
         numbers = {name: _number(env, variable, default) for name, variable, default in _NUMBERS}
+        access_ttl, refresh_ttl = _token_lifetimes(env)
         trusted = env.get("EDIARY_TRUSTED_DOCUMENTS", "").strip() or None
         if trusted is not None and not Path(trusted).is_file():
             raise ConfigurationError(f"EDIARY_TRUSTED_DOCUMENTS: no such file {trusted!r}")
@@ -126,6 +128,8 @@ class Settings:
             secret_key=secret,
             env=mode,
             cors_origins=origins,
+            access_token_ttl=access_ttl,
+            refresh_token_ttl=refresh_ttl,
             freeze_collector=env.get("EDIARY_FREEZE_COLLECTOR", "1") != "0",
             park_subscriptions=env.get("EDIARY_PARK_SUBSCRIPTIONS", "1") != "0",
             log_format=log_format,
@@ -171,6 +175,22 @@ def _number(env: dict[str, str], variable: str, default: int) -> int:
     if value < 0:
         raise ConfigurationError(f"{variable} must not be negative")
     return value
+
+
+def _token_lifetimes(env: dict[str, str]) -> tuple[int, int]:
+    """The access and refresh token lifetimes. Unlike a ceiling, 0 cannot mean "off"; and an
+    access token outliving the refresh token issued with it would outlive its session's
+    expiry (``viewer.sessions`` judges a session by its refresh tokens)."""
+    access = _number(env, "ACCESS_TOKEN_TTL_SECONDS", Settings.access_token_ttl)
+    refresh = _number(env, "REFRESH_TOKEN_TTL_SECONDS", Settings.refresh_token_ttl)
+    for variable, value in (("ACCESS_TOKEN_TTL_SECONDS", access), ("REFRESH_TOKEN_TTL_SECONDS", refresh)):
+        if value <= 0:
+            raise ConfigurationError(f"{variable} must be a positive number of seconds")
+    if access > refresh:
+        raise ConfigurationError(
+            f"ACCESS_TOKEN_TTL_SECONDS ({access}) must not exceed REFRESH_TOKEN_TTL_SECONDS ({refresh})"
+        )
+    return access, refresh
 
 
 def _development_secret() -> str:

@@ -1,19 +1,24 @@
-"""Sessions: log in, refresh, log out; change one's own password."""
+"""Sessions: log in, refresh, log out; list and end one's own sessions; change one's own password."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry.relay import PageInfo
 
-from resolvers import accounts
+import models
+from resolvers import accounts, pages, policy
 from resolvers.auth import TokenPair
 from schema import types
+from schema.deliveries import page_info
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
 from schema.permissions import IsAuthenticated, IsPublic
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
+SESSION_CURSOR = "session"
 
 
 @strawberry.input(description="Credentials of a user.")
@@ -22,15 +27,24 @@ class LoginInput:
     password: str = strawberry.field(description="The password.")
 
 
-@strawberry.type(description="A new session: send `accessToken` as a bearer token; renew it with `sessionRefresh`.")
+@strawberry.type(
+    description="A session's tokens: a new session (`login`), or the next pair of the same one (`sessionRefresh`, "
+    "`passwordChange`). Send `accessToken` as a bearer token; renew it with `sessionRefresh`."
+)
 class LoginSuccess:
     pair: strawberry.Private[TokenPair]
 
-    @strawberry.field(description="Short-lived (15 minutes) token for `Authorization: Bearer`.")
+    @strawberry.field(
+        description="Short-lived token for `Authorization: Bearer`: it expires after ACCESS_TOKEN_TTL_SECONDS "
+        "(15 minutes unless the server sets otherwise), and stops working at once when its session ends."
+    )
     def access_token(self) -> str:
         return self.pair.access_token
 
-    @strawberry.field(description="Long-lived, single-use token for `sessionRefresh`. Keep it secret.")
+    @strawberry.field(
+        description="Long-lived (REFRESH_TOKEN_TTL_SECONDS, 30 days unless the server sets otherwise), single-use "
+        "token for `sessionRefresh`. Keep it secret: presenting a used one again ends the session."
+    )
     def refresh_token(self) -> str:
         return self.pair.refresh_token
 
@@ -97,7 +111,8 @@ PasswordChangeResult = Annotated[
     LoginSuccess | ValidationError | RateLimitedError,
     strawberry.union(
         "PasswordChangeResult",
-        description="A fresh session (every other session of yours has ended), or why not. ValidationError codes: "
+        description="A fresh token pair of this session, which goes on (every other session of yours has ended), "
+        "or why not. ValidationError codes: "
         "WRONG_PASSWORD (currentPassword; counts as a failed login), PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, "
         "PASSWORD_IS_LOGIN, PASSWORD_IS_ONE_TIME (the one-time password again), PASSWORD_UNCHANGED; "
         "RateLimitedError RATE_LIMITED after too many wrong current passwords.",
@@ -105,11 +120,93 @@ PasswordChangeResult = Annotated[
 ]
 
 
+@strawberry.type(description="One of your sessions: a login on one device, live until it ends or expires.")
+class Session(types.Node):
+    model: strawberry.Private[models.Session]
+
+    @strawberry.field(description="The browser or app that logged in (its User-Agent); null when it sent none.")
+    def user_agent(self) -> str | None:
+        return self.model.user_agent or None
+
+    @strawberry.field(description="The client address it logged in from; null when unknown.")
+    def address(self) -> str | None:
+        return self.model.address or None
+
+    @strawberry.field(description="When it logged in.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When it last made a request (kept to the minute, not to the request).")
+    def last_seen_at(self) -> dt.datetime:
+        return self.model.last_seen_at
+
+    @strawberry.field(description="True for the session this request is made in.")
+    def current(self, info: Info) -> bool:
+        return bool(self.model.id == info.context.viewer.session_id)
+
+
+@strawberry.type(description="A session with its cursor.")
+class SessionEdge:
+    node: Session = strawberry.field(description="The session.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
+
+
+@strawberry.type(description="A page of your live sessions, newest login first.")
+class SessionConnection:
+    edges: list[SessionEdge] = strawberry.field(description="The sessions of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
+
+
+@strawberry.type
+class SessionViewer:
+    @strawberry.field(
+        description="Your live sessions (devices), newest login first, this one among them (`current`). A session "
+        "is live until it ends (logout, `sessionRevoke`, a password change elsewhere or reset, deactivation, a "
+        "replayed refresh token) or until it can no longer be renewed (its refresh tokens are used up or expired)."
+    )
+    async def sessions(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="At most this many (max 100).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Older than this cursor.")] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="At most this many from the end (or just before `before`).")
+        ] = None,
+        before: Annotated[str | None, strawberry.argument(description="Newer than this cursor.")] = None,
+    ) -> SessionConnection:
+        page = await pages.newest_first(
+            policy.own_sessions(info.context.viewer), SESSION_CURSOR, first, after, last, before
+        )
+        edges = [SessionEdge(node=Session(model=r), cursor=pages.encode(SESSION_CURSOR, r.id)) for r in page.rows]
+        return SessionConnection(edges=edges, page_info=page_info(page, SESSION_CURSOR))
+
+
+@strawberry.input(description="The session to end.")
+class SessionRevokeInput:
+    session_id: strawberry.ID = strawberry.field(description="A `Session` id from `viewer.sessions`.")
+
+
+@strawberry.type(description="The session has ended: its tokens no longer work and its sockets are closed.")
+class SessionRevokeSuccess:
+    session_id: strawberry.ID = strawberry.field(description="The ended session's id.")
+
+
+SessionRevokeResult = Annotated[
+    SessionRevokeSuccess | NotFoundError,
+    strawberry.union(
+        "SessionRevokeResult",
+        description="The session ended, or NotFoundError SESSION_NOT_FOUND (not one of your live sessions: "
+        "nothing changed).",
+    ),
+]
+
+
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(
-        description="Change your password; the way out of a one-time password. Ends every session of yours on "
-        "every device and returns a new one.",
+        description="Change your password; the way out of a one-time password. Ends every other session of yours "
+        "(their tokens stop working, their sockets close); this one goes on with the fresh pair returned, and its "
+        "earlier refresh tokens are used up.",
         permission_classes=[IsAuthenticated],
     )
     async def password_change(self, info: Info, input: Annotated[PasswordChangeInput, INPUT]) -> PasswordChangeResult:
@@ -129,6 +226,15 @@ class AccountMutations:
     )
     async def session_refresh(self, info: Info, input: Annotated[SessionRefreshInput, INPUT]) -> SessionRefreshResult:
         return LoginSuccess(pair=await accounts.refresh(info.context, input.refresh_token))
+
+    @strawberry.mutation(
+        description='End one of your sessions ("log out that phone"); this one too, which is a logout. Its access '
+        "tokens stop working at once, its refresh tokens are used up and its sockets close (4401). Audited.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def session_revoke(self, info: Info, input: Annotated[SessionRevokeInput, INPUT]) -> SessionRevokeResult:
+        await accounts.revoke_session(info.context, input.session_id)
+        return SessionRevokeSuccess(session_id=input.session_id)
 
     @strawberry.mutation(description="End a session.", permission_classes=[IsAuthenticated])
     async def logout(self, info: Info, input: Annotated[LogoutInput, INPUT]) -> LogoutResult:

@@ -13,6 +13,7 @@ from resolvers.ids import from_global_id
 from schema import (
     absence,
     access,
+    accounts,
     announcements,
     bells,
     calendar,
@@ -60,6 +61,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "ShortDay": (policy.visible_short_days, lambda m: bells.ShortDay(model=m)),
     "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
     "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
+    "Session": (policy.own_sessions, lambda m: accounts.Session(model=m)),
 }
 
 

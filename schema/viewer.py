@@ -9,6 +9,7 @@ import models
 from resolvers import policy
 from resolvers.errors import Unauthenticated
 from schema.access import ViewerAccessRequests
+from schema.accounts import SessionViewer
 from schema.announcements import AnnouncementViewer
 from schema.chat_list import ChatViewer
 from schema.enums import Role
@@ -19,7 +20,15 @@ from schema.types import Info, School, Student, TeachingAssignment, User
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")
-class Viewer(ViewerAccessRequests, DistrictViewer, AnnouncementViewer, MeetingViewer, NotificationViewer, ChatViewer):
+class Viewer(
+    ViewerAccessRequests,
+    DistrictViewer,
+    AnnouncementViewer,
+    MeetingViewer,
+    NotificationViewer,
+    ChatViewer,
+    SessionViewer,
+):
     user_id: strawberry.Private[int]
 
     @strawberry.field(description="The logged-in user.")

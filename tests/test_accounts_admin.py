@@ -187,11 +187,13 @@ async def test_one_time_password_flow(factory: Factory, http: httpx.AsyncClient)
     done = await change(otp, "a-new-long-password")
     assert done["__typename"] == "LoginSuccess"
     assert done["mustChangePassword"] is False
-    # The one-time session is over; the new one has the teacher's full rights.
-    assert (await Client(http).data(REFRESH, t=first["refreshToken"]))["sessionRefresh"]["code"] == (
-        "INVALID_REFRESH_TOKEN"
-    )
+    # The session goes on with the teacher's full rights, renewed by the fresh pair (its one-time
+    # refresh token is used up: tests/test_sessions.py).
     assert (await Client(http, done["accessToken"]).data(ROLES))["viewer"]["roles"] == ["TEACHER"]
+    assert (await limited.data(ROLES))["viewer"]["roles"] == ["TEACHER"]
+    assert (await Client(http).data(REFRESH, t=done["refreshToken"]))["sessionRefresh"]["__typename"] == (
+        "LoginSuccess"
+    )
     assert (await login(http, name, otp))["code"] == "INVALID_CREDENTIALS"
     assert (await login(http, name, "a-new-long-password"))["mustChangePassword"] is False
     actions = await models.AuditEntry.filter(object_type="User", object_id=user.id).values_list("action", flat=True)

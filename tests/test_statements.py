@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import models
+from resolvers import auth
 from resolvers.clock import today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -175,3 +176,23 @@ async def test_teaching(factory: Factory, count_statements: StatementCounter) ->
     large, two = await _count(teacher, count_statements, TEACHING, **_range(WEEKS))
     assert (len(one["viewer"]["teaching"]), len(two["viewer"]["teaching"])) == (1, 2)
     assert len(large) == len(small), _explain(small, large)
+
+
+SESSIONS = """
+{ viewer { sessions(first: 100) { edges { cursor node { id userAgent address createdAt lastSeenAt current } }
+  pageInfo { hasNextPage endCursor } } } }
+"""
+
+
+async def test_sessions(factory: Factory, count_statements: StatementCounter) -> None:
+    """Eight sessions cost what two cost: the request's own session with its account, and one
+    page of live sessions."""
+    clients = []
+    for name, devices in (("few", 2), ("many", 8)):
+        user = await factory.user(name)
+        pairs = [await auth.start_session(factory.settings, user, f"Device {n}", "10.0.0.1") for n in range(devices)]
+        clients.append(Client(factory.http, pairs[-1].access_token))
+    small, few = await _count(clients[0], count_statements, SESSIONS)
+    large, many = await _count(clients[1], count_statements, SESSIONS)
+    assert (len(few["viewer"]["sessions"]["edges"]), len(many["viewer"]["sessions"]["edges"])) == (2, 8)
+    assert len(large) == len(small) == 2, _explain(small, large)

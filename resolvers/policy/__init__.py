@@ -42,7 +42,9 @@ their school (issue, reset, deactivate), imports its roster and reads its audit 
 district admin does the same for every school of their district (``administered_users``),
 except for people who also administer what the viewer does not. A deactivated account, or
 one waiting for a password change, is refused by the permission classes and its live
-streams see nothing (``live``).
+streams see nothing (``live``). A user's sessions (devices) are theirs alone
+(``own_sessions``): their admins end them all by a password reset or a deactivation, but
+do not list them (addresses and devices are the user's own business).
 
 The rules live in one module per domain (``diary``, ``writes``, ``admin``, ``notices``,
 ``chats``); callers use them as ``policy.<rule>``."""
@@ -58,6 +60,7 @@ from resolvers.policy.admin import (
     in_good_standing,
     live,
     own_access_requests,
+    own_sessions,
     reviewable_access_requests,
     visible_access_requests,
 )
@@ -157,6 +160,7 @@ __all__ = [
     "organised_meetings",
     "own_absence_notices",
     "own_access_requests",
+    "own_sessions",
     "reachable_users",
     "register_readable",
     "respondable_meetings",

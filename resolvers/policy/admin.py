@@ -10,6 +10,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 import models
+from resolvers.clock import now_utc
 from resolvers.context import Viewer
 from resolvers.policy.base import _admin_school_q, _district_schools, _uid
 
@@ -76,6 +77,17 @@ async def in_good_standing(viewer: Viewer) -> bool:
     if viewer.user_id is None:
         return False
     return await models.User.exists(id=viewer.user_id, is_active=True, must_change_password=False)
+
+
+def own_sessions(viewer: Viewer) -> QuerySet[models.Session]:
+    """The viewer's live sessions, and nobody else's (not even for their admins): a session is
+    live while it has not ended and holds a refresh token that is neither used up nor expired.
+    One that nobody can renew any more is over even though nothing ended it, and its access
+    tokens have expired before its last refresh token did (the settings keep the access
+    lifetime within the refresh one)."""
+    uid = _uid(viewer)
+    renewable = models.RefreshToken.filter(user_id=uid, revoked_at__isnull=True, expires_at__gt=now_utc())
+    return models.Session.filter(user_id=uid, ended_at__isnull=True, key__in=Subquery(renewable.values("family")))
 
 
 M = TypeVar("M", bound=Model)
