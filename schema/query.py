@@ -20,6 +20,7 @@ from schema import (
     chats,
     deliveries,
     diary,
+    guardianships,
     meetings,
     notifications,
     progress,
@@ -60,6 +61,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "ShortDay": (policy.visible_short_days, lambda m: bells.ShortDay(model=m)),
     "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
     "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
+    "Guardianship": (policy.visible_guardianships, lambda m: guardianships.Guardianship(model=m)),
 }
 
 
