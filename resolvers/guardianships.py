@@ -68,6 +68,14 @@ async def _school_of(row: models.Guardianship) -> int:
     return student.school_id
 
 
+async def _member_events(kind: str, chats: list[int], actor_id: int, member_id: int) -> list[models.ChatEvent]:
+    """Inside the transaction: each chat's event about the guardian leaving or coming back."""
+    events: list[models.ChatEvent] = []
+    for chat in await models.Chat.filter(id__in=chats).order_by("id"):
+        events += await write_events(kind, chat, actor_id, members=[member_id])
+    return events
+
+
 async def revoke(ctx: Context, guardianship_id: str, reason: str, category: models.RevocationCategory) -> Revoked:
     row = await _administered(ctx.viewer, guardianship_id)
     text = " ".join(reason.split())
@@ -107,11 +115,7 @@ async def revoke(ctx: Context, guardianship_id: str, reason: str, category: mode
             revoked_by_id=ctx.viewer.id,
             chat_members=[m.id for m in members],
         )
-        events: list[models.ChatEvent] = []
-        for chat in await models.Chat.filter(id__in=chats).order_by("id"):
-            events += await write_events(
-                models.ChatEventKind.MEMBER_REMOVED, chat, ctx.viewer.id, members=[row.guardian_id]
-            )
+        events = await _member_events(models.ChatEventKind.MEMBER_REMOVED, chats, ctx.viewer.id, row.guardian_id)
         await audit.record(
             ctx.viewer,
             "guardianship.revoke",
@@ -165,11 +169,7 @@ async def restore(ctx: Context, guardianship_id: str) -> Restored:
                 restored_at=now, restored_by_id=ctx.viewer.id
             )
         chats = sorted({m.chat_id for m in given_back})
-        events: list[models.ChatEvent] = []
-        for chat in await models.Chat.filter(id__in=chats).order_by("id"):
-            events += await write_events(
-                models.ChatEventKind.MEMBER_ADDED, chat, ctx.viewer.id, members=[row.guardian_id]
-            )
+        events = await _member_events(models.ChatEventKind.MEMBER_ADDED, chats, ctx.viewer.id, row.guardian_id)
         await audit.record(
             ctx.viewer,
             "guardianship.restore",

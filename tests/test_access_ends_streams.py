@@ -24,13 +24,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 import models
-from resolvers import notifications
 from resolvers.clock import today_utc
 from tests.chat_helpers import REMOVE, new_chat, run, sent
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import QUIET, Socket, gid, open_socket, pk
-from tests.notifying import run_notifier
+from tests.notifying import announced, raced, run_notifier
 
 DIARY = "subscription D($studentId: ID) { diaryEvents(studentId: $studentId) { kind student { id } } }"
 CLASS = "subscription C($classId: ID!) { classEvents(classId: $classId) { kind student { id } } }"
@@ -249,16 +248,13 @@ async def _to_staff(s: School) -> None:
     await _message(s, "staff")
 
 
-async def _raced(s: School, **source: Any) -> None:
-    await models.Notification.create(user=s.parent, school=s.kit.school, **source)
-    await notifications.publish(s.app.state.broker, [s.parent.id])
-
-
 async def _raced_grade(s: School) -> None:
     grade = await models.Grade.filter(student_id=s.anna.id).order_by("-id").first()
     event = await models.OutboxEvent.filter(grade_id=grade.id if grade else None).first()
-    await _raced(
-        s,
+    await raced(
+        s.app,
+        s.parent,
+        s.kit.school,
         kind="GRADE_ADDED",
         category=models.NotificationCategory.GRADES,
         student=s.anna,
@@ -269,21 +265,19 @@ async def _raced_grade(s: School) -> None:
 async def _raced_message(s: School) -> None:
     message = await models.Message.filter(chat_id=pk(s.chats["5A"])).order_by("-id").first()
     assert message is not None
-    await _raced(s, kind="CHAT_MESSAGE", category=models.NotificationCategory.CHAT_MESSAGES, chat_message_id=message.id)
+    await raced(
+        s.app,
+        s.parent,
+        s.kit.school,
+        kind="CHAT_MESSAGE",
+        category=models.NotificationCategory.CHAT_MESSAGES,
+        chat_message_id=message.id,
+    )
 
 
 async def _announced(s: School) -> None:
-    """A school-wide announcement in the deputy's inbox, as the notifier writes one."""
     assert s.kit.admin is not None
-    news = await s.factory.announcement(s.kit, s.kit.admin)
-    await models.Notification.create(
-        user=s.deputy,
-        kind="ANNOUNCEMENT_PUBLISHED",
-        category=models.NotificationCategory.ANNOUNCEMENTS,
-        school=s.kit.school,
-        announcement=news,
-    )
-    await notifications.publish(s.app.state.broker, [s.deputy.id])
+    await announced(s.app, s.deputy, s.kit.school, s.kit.admin)
 
 
 def _announcement(s: School, data: dict[str, Any]) -> bool:
