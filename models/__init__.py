@@ -32,7 +32,14 @@ from models.rollup import (
     StudentAttendanceRollup,
     StudentMarkRollup,
 )
-from models.roster import Enrollment, Guardianship, Student, TeachingAssignment
+from models.roster import (
+    Enrollment,
+    Guardianship,
+    GuardianshipRevocation,
+    RevocationCategory,
+    Student,
+    TeachingAssignment,
+)
 from models.school import (
     AcademicYear,
     BellPeriod,
@@ -83,6 +90,7 @@ __all__ = [
     "GradeWeekRollup",
     "GuardianRelation",
     "Guardianship",
+    "GuardianshipRevocation",
     "Homework",
     "Lesson",
     "LessonStatus",
@@ -104,6 +112,7 @@ __all__ = [
     "Remark",
     "RemarkKind",
     "RevisionAction",
+    "RevocationCategory",
     "Role",
     "RoleGrant",
     "RosterKey",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -56,7 +57,10 @@ class Enrollment(Model):
 
 
 class Guardianship(Model):
-    """A parent or legal representative of a student. Revoking keeps the row for history."""
+    """A parent or legal representative of a student. Revoking keeps the row for history:
+    ``revoked_at`` is set while it is revoked (every scope reads only the unrevoked ones),
+    and each revocation, with who made it, why, and who restored it, is a
+    ``GuardianshipRevocation``."""
 
     id = fields.IntField(primary_key=True)
     guardian: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -75,6 +79,47 @@ class Guardianship(Model):
     class Meta:
         table = "guardianship"
         indexes = (Index(fields=("guardian_id", "student_id")),)
+
+
+class RevocationCategory(StrEnum):
+    """Why a guardianship was revoked, as a category (the words are the revocation's ``reason``)."""
+
+    COURT_ORDER = "COURT_ORDER"
+    CUSTODY_CHANGE = "CUSTODY_CHANGE"
+    GUARDIAN_REQUEST = "GUARDIAN_REQUEST"
+    ENTERED_BY_MISTAKE = "ENTERED_BY_MISTAKE"
+    OTHER = "OTHER"
+
+
+class GuardianshipRevocation(Model):
+    """One revocation of a guardianship by a school's admin, open until it is restored. The
+    ``reason`` is the admin's words, kept here only (the audit trail records the category):
+    read by the school's admins alone. ``chat_members`` are the ``ChatMember`` rows the
+    revocation closed, given back on restore while nobody has changed them since."""
+
+    id = fields.IntField(primary_key=True)
+    guardianship: fields.ForeignKeyRelation[Guardianship] = fields.ForeignKeyField(
+        "models.Guardianship", related_name="revocations", on_delete=fields.CASCADE
+    )
+    category = fields.CharEnumField(RevocationCategory, max_length=32)
+    reason = fields.CharField(max_length=500)
+    revoked_at = fields.DatetimeField()
+    revoked_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="guardianships_revoked", null=True, on_delete=fields.SET_NULL
+    )
+    restored_at = fields.DatetimeField(null=True)
+    restored_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="guardianships_restored", null=True, on_delete=fields.SET_NULL
+    )
+    chat_members: Any = fields.JSONField(default=list)
+
+    guardianship_id: int
+    revoked_by_id: int | None
+    restored_by_id: int | None
+
+    class Meta:
+        table = "guardianship_revocation"
+        indexes = (Index(fields=("guardianship_id", "revoked_at")),)
 
 
 class TeachingAssignment(Model):

@@ -43,21 +43,23 @@ DETAILS: dict[str, Kind] = {
     # whom and what a write touched
     **_declare(
         DATA,
-        """applicant assigned_in author chat children class classes enrollment guardianship homeroom kept
-        lesson member members new_admin planned premarked student students subject teacher unmarked""",
+        """applicant assigned_in author chat chats children class classes enrollment guardian guardianship
+        homeroom kept lesson meetings member members new_admin planned premarked student students subject
+        teacher unmarked""",
     ),
     # numbers, flags, codes and field names; a roster import counts by roster kind
     **_declare(
         DATA,
-        """answer audience cancelled channel channels created current default_grade_weight deleted ended fields items
-        kind kind_weights length lessons lessonsRetimed marks mustChangePassword oneTimePasswordReplaced pass_mark
-        period pinned quietEnd quietStart relation removed restored role rounding_threshold scale_kind scale_max
-        scale_min sessionsEnded timezone updated variant via weekday weight""",
+        """answer audience cancelled category channel channels created current default_grade_weight deleted ended
+        fields items kind kind_weights length lessons lessonsRetimed marks mustChangePassword
+        oneTimePasswordReplaced pass_mark period pinned quietEnd quietStart relation removed restored role
+        rounding_threshold scale_kind scale_max scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
     **_declare(DATA, " ".join(kind.value for kind in models.RosterKind)),
     # when
     **_declare(
-        DATA, "birthDate date days deactivatedAt end ends_at lastDay start startsAt starts_at validFrom validTo"
+        DATA,
+        "birthDate date days deactivatedAt end ends_at lastDay revokedAt start startsAt starts_at validFrom validTo",
     ),
     **_declare(REASON, "reason cancelReason lastError"),
     # names; a grade's ``value``, ``from`` and ``to`` are marks of the school's scale (or ids, dates)

@@ -49,7 +49,8 @@ async def diary_events(
     ctx: Context, student_id: str | None, after: str | None
 ) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
     """A family's stream: one named student, or all of the viewer's children (and themself).
-    The one student followed out of sight ends it; one child of several is skipped."""
+    The one student followed out of sight ends it; one child of several is skipped, until none
+    of them is in sight (every guardianship revoked): then it ends too."""
 
     async def follow() -> streams.Follow[models.OutboxEvent]:
         floor = await streams.start(ctx, OUTBOX, after)
@@ -63,8 +64,13 @@ async def diary_events(
             scope = policy.live(policy.visible_students(ctx.viewer), ctx.viewer)
             return ("user", ctx.viewer.user_id) if await scope.filter(id=row.student_id).exists() else None
 
+        async def gone() -> bool:
+            return not await policy.visible_students(ctx.viewer).filter(id__in=ids).exists()
+
         topics = tuple(student_topic(i) for i in ids)
-        return streams.Follow(OUTBOX, topics, Q(student_id__in=ids), floor, check, ends=explicit)
+        return streams.Follow(
+            OUTBOX, topics, Q(student_id__in=ids), floor, check, ends=explicit, gone=None if explicit else gone
+        )
 
     async for delivery in streams.run(ctx, follow):
         yield delivery

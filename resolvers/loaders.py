@@ -186,6 +186,8 @@ class Loaders:
     audit_page_by_school: DataLoader[audit_log.AuditKey, audit_log.AuditPage]
     account_page_by_school: DataLoader[account_list.AccountKey, account_list.AccountPage]
     role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
+    guardianships_by_student: DataLoader[int, list[models.Guardianship]]
+    revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -502,6 +504,29 @@ class Loaders:
         counts = {int(r["chat_id"]): int(r["unread"]) for r in rows}
         return [counts.get(i, 0) for i in ids]
 
+    async def _guardianships_by_student(self, ids: list[int]) -> list[list[models.Guardianship]]:
+        """Each student's guardianships the viewer may see (``policy.visible_guardianships``),
+        oldest first, with their guardians (primed): one statement."""
+        rows = (
+            await policy.visible_guardianships(self.viewer)
+            .filter(student_id__in=set(ids))
+            .select_related("guardian")
+            .order_by("created_at", "id")
+        )
+        self.prime_many(self.user_by_id, [g.guardian for g in rows])
+        grouped = _group(rows, lambda g: g.student_id)
+        return [grouped.get(i, []) for i in ids]
+
+    async def _revocations_by_guardianship(self, ids: list[int]) -> list[list[models.GuardianshipRevocation]]:
+        """Each guardianship's revocations, newest first, for the admins who run it
+        (``policy.administered_guardianships``); nobody else reads one: one statement."""
+        administered = policy.administered_guardianships(self.viewer).filter(id__in=set(ids)).values("id")
+        rows = await models.GuardianshipRevocation.filter(guardianship_id__in=Subquery(administered)).order_by(
+            "-revoked_at", "-id"
+        )
+        grouped = _group(rows, lambda r: r.guardianship_id)
+        return [grouped.get(i, []) for i in ids]
+
     async def _membership_by_chat(self, ids: list[int]) -> list[models.ChatMember | None]:
         """The viewer's current membership of each chat."""
         rows = await models.ChatMember.filter(
@@ -589,5 +614,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "administered_by_school": lambda loaders: DataLoader(loaders._administered_by_school),
     "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
     "account_page_by_school": lambda loaders: DataLoader(account_list.pages_by_school),
+    "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
+    "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),
 }

@@ -5,9 +5,10 @@ delivery. A stream supplies only what it follows (``Follow``); the schema maps e
 
 The check, asked of every event as it is delivered: the stream's policy for the event, which
 reads the viewer's standing in the same statement (``policy.live``). An event it refuses is
-skipped, unless the stream follows only what the event was about (one named student, one class)
-or the account is out of standing (deactivated, or waiting for a password change): then the
-stream ends, whichever stream it is.
+skipped, unless the stream follows only what the event was about (one named student, one class),
+nothing it follows is in sight any more (every child of a family's stream), or the account is
+out of standing (deactivated, or waiting for a password change): then the stream ends,
+whichever stream it is.
 
 Ordering and duplicates: outbox ids grow, but two transactions may commit in the other order
 than they took their ids. On every wake-up the stream re-reads its outbox a little behind the
@@ -71,7 +72,8 @@ class Follow(Generic[E]):
     """What a stream follows: its ``source``, the broker ``topics`` that announce its events,
     the rows of the source that are its own (``mine``), the id to start after (``floor``), the
     policy for each event (``check``), and whether an event refused ``ends`` the stream
-    (instead of being skipped)."""
+    (instead of being skipped), or does once nothing it follows is left in sight (``gone``,
+    asked after a refusal)."""
 
     source: Source[E]
     topics: tuple[str, ...]
@@ -79,6 +81,7 @@ class Follow(Generic[E]):
     floor: int
     check: Check[E]
     ends: bool = False
+    gone: Callable[[], Awaitable[bool]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,8 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
                 share = await check(row)
                 if share is None:
                     if following.ends or not await policy.in_good_standing(ctx.viewer):
+                        return
+                    if following.gone is not None and await following.gone():
                         return
                     continue
                 metrics.EVENTS_DELIVERED.inc()

@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
 from resolvers.unavailable import database_unreachable
-from schema import announcements, chats, deliveries, diary, meetings, notifications, remarks, types
+from schema import announcements, chats, deliveries, diary, guardianships, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
 from schema.limits import LimitedParser, Limits, validation_rules
 from schema.live import shared_execution
@@ -112,6 +112,7 @@ def build_schema(
             deliveries.NotificationDelivery,
             chats.Chat,
             chats.ChatMessage,
+            guardianships.Guardianship,
         ],
         extensions=extensions,
         exception_handlers=counted(EXCEPTION_HANDLERS),

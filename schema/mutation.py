@@ -17,6 +17,7 @@ from schema.chat_mutations import ChatMutations
 from schema.days_off import DayOffMutations
 from schema.enrolment import EnrolmentMutations
 from schema.grades import GradeMutations
+from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
@@ -37,6 +38,7 @@ class Mutation(
     AbsenceMutations,
     OrgMutations,
     EnrolmentMutations,
+    GuardianshipMutations,
     AccessRequestMutations,
     RegistrationMutations,
     AnnouncementMutations,

@@ -21,6 +21,7 @@ from schema import (
     chats,
     deliveries,
     diary,
+    guardianships,
     meetings,
     notifications,
     progress,
@@ -62,6 +63,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
     "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
     "Session": (policy.own_sessions, lambda m: accounts.Session(model=m)),
+    "Guardianship": (policy.visible_guardianships, lambda m: guardianships.Guardianship(model=m)),
 }
 
 

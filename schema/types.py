@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from schema.calendar import AcademicYear
     from schema.diary import DiaryDay, SubjectProgress
     from schema.enrolment import Enrollment
+    from schema.guardianships import Guardianship
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
@@ -558,6 +559,16 @@ class Student(Node):
         from schema.enrolment import Enrollment
 
         return [Enrollment(model=e) for e in await info.context.loaders.enrollments_by_student.load(self.model.id)]
+
+    @strawberry.field(
+        description="The child's parents and legal representatives, oldest link first. The school's admins (and its "
+        "district's) see every guardianship, revoked ones included with why (to revoke and restore them); the child "
+        "and its guardians see the ones that stand; everyone else an empty list."
+    )
+    async def guardianships(self, info: Info) -> list[Annotated[Guardianship, strawberry.lazy("schema.guardianships")]]:
+        from schema.guardianships import Guardianship
+
+        return [Guardianship(model=g) for g in await info.context.loaders.guardianships_by_student.load(self.model.id)]
 
     @strawberry.field(description="Every day of the range with its lessons. At most 92 days (BAD_USER_INPUT).")
     async def diary(

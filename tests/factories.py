@@ -237,10 +237,11 @@ class Factory:
     async def parent(self, name: str = "parent") -> models.User:
         return await self.user(name)
 
-    async def guardianship(self, kit: SchoolKit, guardian: models.User, student: models.Student) -> None:
-        await models.Guardianship.create(guardian=guardian, student=student, relation="mother")
+    async def guardianship(self, kit: SchoolKit, guardian: models.User, student: models.Student) -> models.Guardianship:
+        link = await models.Guardianship.create(guardian=guardian, student=student, relation="mother")
         if not await models.RoleGrant.exists(user=guardian, role=models.Role.PARENT, school=kit.school):
             await models.RoleGrant.create(user=guardian, role=models.Role.PARENT, school=kit.school)
+        return link
 
     # The journal --------------------------------------------------------------------------
 

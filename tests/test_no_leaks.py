@@ -8,7 +8,7 @@ field but the public ``schoolDirectory`` (tests/no_leaks/reads.py says why each 
 field is public); the list fields under students, classes, schools and the viewer; writes to
 what is not yours (the diary, chats, news and meetings, accounts, a school's calendar,
 timetable and lessons, failed deliveries, a school's subjects, classes, roll and teaching
-assignments, access requests), answered exactly as for what is not there and changing
+assignments, access requests, guardianships), answered exactly as for what is not there and changing
 nothing, and schoolCreate refused by role alike (tests/no_leaks/writes.py); and diaryEvents,
 classEvents, chatEvents and notificationEvents over a real socket (tests/no_leaks/live.py).
 Every comparison is a probe; the running total, by field, is written to

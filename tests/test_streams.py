@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 import models
-from resolvers import notifications
 from resolvers.clock import today_utc
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid, open_socket, operation_tasks, reached
+from tests.notifying import announced
 
 DIARY = "subscription { diaryEvents { kind } }"
 CLASS = "subscription C($classId: ID!) { classEvents(classId: $classId) { kind } }"
@@ -75,17 +75,8 @@ async def _message(room: Room) -> None:
 async def _notification(room: Room) -> None:
     """A notification in the parent's inbox, and its wake-up: written as the notifier writes one
     (a deactivation that commits a moment after its check of the account is still this)."""
-    announcement = await models.Announcement.create(
-        school=room.kit.school, audience=models.Audience.EVERYONE, title="News", body="b", author=room.kit.admin
-    )
-    await models.Notification.create(
-        user=room.parent,
-        kind="ANNOUNCEMENT_PUBLISHED",
-        category=models.NotificationCategory.ANNOUNCEMENTS,
-        school=room.kit.school,
-        announcement=announcement,
-    )
-    await notifications.publish(room.app.state.broker, [room.parent.id])
+    assert room.kit.admin is not None
+    await announced(room.app, room.parent, room.kit.school, room.kit.admin)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,9 @@ another school's objects are not found. Whoever sees a class sees its weekly tim
 Who administers accounts: a school admin manages the accounts of everyone holding a role in
 their school (issue, reset, deactivate), imports its roster and reads its audit log; a
 district admin does the same for every school of their district (``administered_users``),
-except for people who also administer what the viewer does not. A deactivated account, or
+except for people who also administer what the viewer does not. The same admins revoke and
+restore the guardianships of their schools' students, and alone read revoked ones and why
+(``visible_guardianships``: the family reads the standing ones). A deactivated account, or
 one waiting for a password change, is refused by the permission classes and its live
 streams see nothing (``live``). A user's sessions (devices) are theirs alone
 (``own_sessions``): their admins end them all by a password reset or a deactivation, but
@@ -54,6 +56,7 @@ from __future__ import annotations
 from resolvers.policy.admin import (
     ADMIN_ROLES,
     administered_districts,
+    administered_guardianships,
     administered_schools,
     administered_users,
     district_schools,
@@ -63,9 +66,17 @@ from resolvers.policy.admin import (
     own_sessions,
     reviewable_access_requests,
     visible_access_requests,
+    visible_guardianships,
 )
 from resolvers.policy.base import NOBODY
-from resolvers.policy.chats import chat_membership, reachable_users, school_people, visible_chats, visible_messages
+from resolvers.policy.chats import (
+    chat_membership,
+    chat_ties,
+    reachable_users,
+    school_people,
+    visible_chats,
+    visible_messages,
+)
 from resolvers.policy.diary import (
     acknowledgeable_remarks,
     administered_classes,
@@ -131,6 +142,7 @@ __all__ = [
     "acknowledgeable_remarks",
     "administered_classes",
     "administered_districts",
+    "administered_guardianships",
     "administered_lessons",
     "administered_schools",
     "administered_users",
@@ -143,6 +155,7 @@ __all__ = [
     "can_remark",
     "can_set_homework",
     "chat_membership",
+    "chat_ties",
     "children",
     "current_class_id",
     "district_schools",
@@ -179,6 +192,7 @@ __all__ = [
     "visible_deliveries",
     "visible_districts",
     "visible_grades",
+    "visible_guardianships",
     "visible_homework",
     "visible_lessons",
     "visible_meetings",

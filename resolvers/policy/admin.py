@@ -1,4 +1,5 @@
-"""Who runs a school and its accounts, and whose live streams see anything (``live``)."""
+"""Who runs a school, its accounts and its families' guardianships, and whose live streams see
+anything (``live``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tortoise.queryset import QuerySet
 import models
 from resolvers.clock import now_utc
 from resolvers.context import Viewer
-from resolvers.policy.base import _admin_school_q, _district_schools, _uid
+from resolvers.policy.base import _admin_school_q, _children_ids, _district_schools, _uid
 
 ADMIN_ROLES = (models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
 
@@ -69,6 +70,29 @@ def administered_users(viewer: Viewer) -> QuerySet[models.User]:
     )
     return models.User.filter(id__in=Subquery(grants)).exclude(
         Q(id__in=Subquery(admin_elsewhere)) | Q(id__in=Subquery(district_admins))
+    )
+
+
+def administered_guardianships(viewer: Viewer) -> QuerySet[models.Guardianship]:
+    """Guardianships the viewer revokes and restores, and reads whole (revoked ones, and every
+    revocation with its reason): those of the students of the schools they administer."""
+    students = models.Student.filter(_admin_school_q(_uid(viewer))).values("id")
+    return models.Guardianship.filter(student_id__in=Subquery(students))
+
+
+def visible_guardianships(viewer: Viewer) -> QuerySet[models.Guardianship]:
+    """Who a child's guardians are. The school's admins (and its district's) read every
+    guardianship of its students, revoked ones included (``administered_guardianships``). The
+    child's family (the child, and each guardian while their own guardianship stands) reads
+    the guardianships that stand, never a revoked one: that a guardian was removed, and why,
+    is the school's to know. Nobody else: teachers reach a class's parents through
+    ``peopleSearch``, not through the child's legal links."""
+    uid = _uid(viewer)
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    children = models.Student.filter(family).values("id")
+    administered = models.Student.filter(_admin_school_q(uid)).values("id")
+    return models.Guardianship.filter(
+        Q(revoked_at__isnull=True, student_id__in=Subquery(children)) | Q(student_id__in=Subquery(administered))
     )
 
 

@@ -41,6 +41,12 @@ def _school_people(school_ids: Subquery) -> Q:
     return Q(id__in=Subquery(staff)) | Q(id__in=Subquery(students)) | Q(id__in=Subquery(guardians))
 
 
+def _staff_schools(uid: int) -> Q:
+    """Schools the user works in (teacher, school admin) or runs as a district admin (a filter on ``School.id``)."""
+    teaching = _grant_schools(uid, models.Role.TEACHER, models.Role.SCHOOL_ADMIN).values("school_id")
+    return Q(id__in=Subquery(teaching)) | _admin_school_q(uid, "id")
+
+
 def reachable_users(viewer: Viewer) -> QuerySet[models.User]:
     """The people the viewer may start a chat with or add to one (never themself, never a
     deactivated account). Same school only:
@@ -53,12 +59,7 @@ def reachable_users(viewer: Viewer) -> QuerySet[models.User]:
       and their own guardians.
     A parent never reaches students other than their own children."""
     uid = _uid(viewer)
-    staff_schools = Subquery(
-        models.School.filter(
-            Q(id__in=Subquery(_grant_schools(uid, models.Role.TEACHER, models.Role.SCHOOL_ADMIN).values("school_id")))
-            | _admin_school_q(uid, "id")
-        ).values("id")
-    )
+    staff_schools = Subquery(models.School.filter(_staff_schools(uid)).values("id"))
     child_ids = Subquery(_children_ids(uid).values("student_id"))
     child_classes = Subquery(_current_enrollments(student_id__in=child_ids).values("school_class_id"))
     class_students = Subquery(_current_enrollments(school_class_id__in=child_classes).values("student_id"))
@@ -85,6 +86,34 @@ def reachable_users(viewer: Viewer) -> QuerySet[models.User]:
     return models.User.filter(_school_people(staff_schools) | parent_reach | student_reach, is_active=True).exclude(
         id=uid
     )
+
+
+async def chat_ties(viewer: Viewer) -> set[tuple[int, int]]:
+    """What holds the viewer in each of their current chats, as (chat, user) pairs: each other
+    member they reach (``reachable_users``), and themself while they belong to the chat's
+    school (work in it or run it, study in it, or have a child in it). Two statements.
+
+    A guardianship revoked takes the guardian out of every chat in which it cut a tie: the
+    child's class's parents and teachers, the child's own login, the school they no longer
+    belong to. Nowhere else: a chat whose people they still reach (through another child, as
+    staff) keeps them."""
+    uid = _uid(viewer)
+    mine = models.ChatMember.filter(user_id=uid, removed_at__isnull=True, chat__deleted_at__isnull=True)
+    reached = (
+        await models.ChatMember.filter(
+            chat_id__in=Subquery(mine.values("chat_id")),
+            removed_at__isnull=True,
+            user_id__in=Subquery(reachable_users(viewer).values("id")),
+        )
+        .exclude(user_id=uid)
+        .values_list("chat_id", "user_id")
+    )
+    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
+    schools = models.School.filter(
+        _staff_schools(uid) | Q(id__in=Subquery(models.Student.filter(family).values("school_id")))
+    )
+    belonging = await mine.filter(chat__school_id__in=Subquery(schools.values("id"))).values_list("chat_id", flat=True)
+    return {(int(chat), int(user)) for chat, user in reached} | {(int(str(chat)), uid) for chat in belonging}
 
 
 def school_people(school_id: int) -> QuerySet[models.User]:

@@ -90,6 +90,7 @@ def oracle(world: World, uid: int) -> Allowed:
     a member; access requests for the applicant and the school's admins; notifications for
     their recipient while their student is still seen."""
     school_of_class = {c.id: c.school_id for c in world.classes}
+    school_of_student = {s.id: s.school_id for s in world.students}
     admin = {s.id for s in world.schools if world.school_admin.get(uid) == s.id or uid in world.district_admins}
     taught = {a.school_class_id for a in world.assignments if a.teacher_id == uid}
     taught |= {c.id for c in world.classes if c.homeroom_teacher_id == uid}
@@ -150,6 +151,12 @@ def oracle(world: World, uid: int) -> Allowed:
         },
         "Chat": chats,
         "ChatMessage": {m.id for m in world.messages if m.chat_id in chats},
+        # a child's legal links: all of them for the school's admins; the standing ones for the family
+        "Guardianship": {
+            g.id
+            for g in world.guardianships
+            if school_of_student[g.student_id] in admin or (g.revoked_at is None and g.student_id in family)
+        },
         # a school's calendar for all who see the school; a class's timetable for all who see the class
         "DayOff": {d.id for d in world.days_off if d.school_id in schools},
         "ShortDay": {d.id for d in world.short_days if d.school_id in schools},

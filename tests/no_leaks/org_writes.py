@@ -258,6 +258,37 @@ ORG_WRITES = [
 ]
 
 
+def _links_school(world: World, link: Any) -> int:
+    return next(s.school_id for s in world.students if s.id == link.student_id)
+
+
+def _restorable(world: World, link: Any) -> bool:
+    """Revoked, and the guardian not linked to the child again since."""
+    return link.revoked_at is not None and not any(
+        g.revoked_at is None and (g.guardian_id, g.student_id) == (link.guardian_id, link.student_id)
+        for g in world.guardianships
+    )
+
+
+# The school's admins (and its district's) revoke a standing guardianship and restore a revoked one.
+GUARDIANSHIP_WRITES = [
+    Write(
+        "guardianshipRevoke",
+        "Guardianship",
+        lambda w: w.guardianships,
+        lambda g, w, uid: f'guardianshipId: {g}, reason: "Court order", category: COURT_ORDER',
+        lambda w, uid, a, r: _links_school(w, r) in a.admin_schools and r.revoked_at is None,
+    ),
+    Write(
+        "guardianshipRestore",
+        "Guardianship",
+        lambda w: w.guardianships,
+        lambda g, w, uid: f"guardianshipId: {g}",
+        lambda w, uid, a, r: _links_school(w, r) in a.admin_schools and _restorable(w, r),
+    ),
+]
+
+
 @dataclass
 class Gated:
     """A write naming no object, gated by role alone. ``schoolCreate`` takes a name and makes

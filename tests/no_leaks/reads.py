@@ -54,6 +54,7 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("DayOff", world.days_off),
         ("ShortDay", world.short_days),
         ("TimetableSlot", world.slots),
+        ("Guardianship", world.guardianships),
     ]
     return [(kind, row.id) for kind, rows in kinds for row in rows]
 
@@ -102,7 +103,7 @@ def _student_fields(first: str, last: str) -> str:
     dates = f'from: "{first}", to: "{last}"'
     later = (today_utc() + timedelta(days=10)).isoformat()
     return (
-        f"id enrollments {{ schoolClass {{ id }} }} remarks({dates}) {{ id }}"
+        f"id enrollments {{ schoolClass {{ id }} }} remarks({dates}) {{ id }} guardianships {{ id }}"
         f' absenceNotices(from: "{first}", to: "{later}") {{ id }}'
         f" diary({dates}) {{ entries {{ lesson {{ id }} grades {{ id }} removedGrades {{ id }} homework {{ id }} }} }}"
         " progress { grades { id } termGrade { id } }"
@@ -127,6 +128,9 @@ def check_student(world: World, uid: int, allowed: Allowed, s: Any, result: dict
             assert entry["lesson"]["id"] in lessons, where
             assert {g["id"] for g in entry["grades"] + entry["removedGrades"]} <= own_grades, where
             assert _ids(entry["homework"]) <= homework, where
+    links = {g.id for g in world.guardianships if g.student_id == s.id}
+    PROBES["student.guardianships"] += len(links)
+    assert _ids(result["guardianships"]) == _theirs("Guardianship", links & allowed["Guardianship"]), where
     remarks = {r.id for r in world.remarks if r.student_id == s.id}
     PROBES["student.remarks"] += len(remarks)
     assert _ids(result["remarks"]) == _theirs("Remark", remarks & allowed["Remark"]), where

@@ -6,10 +6,10 @@ succeed, so the probes cannot pass by refusing everything.
 
 The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py,
 diary_writes.py, reach_writes.py, post_writes.py, calendar_writes.py and org_writes.py
-(which also probes schoolCreate, naming no object, as refused by role alike). Not probed
-because they name no object of anyone else: login, logout, sessionRefresh, passwordChange,
-accountRegister, accessRequestSubmit, and notificationPreferencesSet (the viewer's own
-settings)."""
+(which also probes schoolCreate, naming no object, as refused by role alike, and the
+guardianships revoked and restored). Not probed because they name no object of anyone else:
+login, logout, sessionRefresh, passwordChange, accountRegister, accessRequestSubmit, and
+notificationPreferencesSet (the viewer's own settings)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from tests.no_leaks.mutations import WRITES as CORE_WRITES
 from tests.no_leaks.oracle import oracle
 from tests.no_leaks.org_writes import (
     APPROVE_WRITES,
+    GUARDIANSHIP_WRITES,
     ORG_WRITES,
     org_fingerprint,
     probe_allowed_gated,
@@ -54,6 +55,7 @@ WRITES = [
     *DIARY_WRITES,
     *CALENDAR_WRITES,
     *ORG_WRITES,  # enrolments and teaching assignments change: after every write whose ``may`` reads them
+    *GUARDIANSHIP_WRITES,  # a guardianship revoked (then one restored) changes what its family may do
     CORE_WRITES[-1],
 ]
 
