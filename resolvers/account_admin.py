@@ -17,13 +17,12 @@ from resolvers import audit, auth, policy, sessions
 from resolvers.accounts import normalize_login
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, refuse, stated_reason
 from resolvers.ids import pk_of
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,99}$")
 EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 MAX_NAME = 200
-MAX_REASON = 500
 ISSUABLE_ROLES = (models.Role.STUDENT, models.Role.PARENT, models.Role.TEACHER, models.Role.SCHOOL_ADMIN)
 
 
@@ -220,15 +219,11 @@ async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
     admin_id = ctx.viewer.id
     user = await managed_user(ctx, user_id)
     problems: list[Problem] = []
-    text = " ".join(reason.split())
     if user.id == admin_id:
         problems.append(("userId", "CANNOT_DEACTIVATE_SELF", "Another admin must deactivate your account."))
     elif not user.is_active:
         problems.append(("userId", "ALREADY_DEACTIVATED", "The account is already deactivated."))
-    if not text:
-        problems.append(("reason", "REASON_EMPTY", "Say why the account is deactivated."))
-    elif len(text) > MAX_REASON:
-        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+    text = stated_reason(reason, "Say why the account is deactivated.", problems)
     if problems:
         raise refuse(problems)
     async with in_transaction():

@@ -89,6 +89,20 @@ class ValidationFailed(DomainError):
 Problem = tuple[str, str, str]  # (input field, code, message): a FieldProblem written inline
 
 
+MAX_REASON = 500
+
+
+def stated_reason(reason: str, ask: str, problems: list[Problem]) -> str:
+    """An admin's reason for an act (a deactivation, a revoked guardianship), its whitespace
+    collapsed; REASON_EMPTY (``ask`` says what to state) or REASON_TOO_LONG added to ``problems``."""
+    text = " ".join(reason.split())
+    if not text:
+        problems.append(("reason", "REASON_EMPTY", ask))
+    elif len(text) > MAX_REASON:
+        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+    return text
+
+
 def refuse(problems: Sequence[FieldProblem | Problem]) -> ValidationFailed:
     """The refusal of a whole input: every problem listed, the first one as the headline."""
     listed = [p if isinstance(p, FieldProblem) else FieldProblem(p[0], p[2], p[1]) for p in problems]

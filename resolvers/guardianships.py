@@ -35,10 +35,9 @@ from resolvers import audit, outbox, policy
 from resolvers.chats import write_events
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, refuse, stated_reason
 from resolvers.ids import pk_of
 
-MAX_REASON = 500
 NOT_FOUND = "No such guardianship."
 
 
@@ -78,14 +77,10 @@ async def _member_events(kind: str, chats: list[int], actor_id: int, member_id: 
 
 async def revoke(ctx: Context, guardianship_id: str, reason: str, category: models.RevocationCategory) -> Revoked:
     row = await _administered(ctx.viewer, guardianship_id)
-    text = " ".join(reason.split())
     problems: list[Problem] = []
     if row.revoked_at is not None:
         problems.append(("guardianshipId", "ALREADY_REVOKED", "The guardianship is already revoked."))
-    if not text:
-        problems.append(("reason", "REASON_EMPTY", "Say why the guardianship is revoked."))
-    elif len(text) > MAX_REASON:
-        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+    text = stated_reason(reason, "Say why the guardianship is revoked.", problems)
     if problems:
         raise refuse(problems)
     guardian = Viewer(row.guardian_id)
