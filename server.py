@@ -47,7 +47,7 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, delivery, journal, metrics, persisted, policy, request_id, transport
+from resolvers import auth, delivery, journal, metrics, pages, persisted, policy, request_id, transport
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.loaders import Loaders
@@ -344,6 +344,7 @@ class App(Starlette):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    pages.use_secret(settings.secret_key)  # the process's cursors (``resolvers/pages.py``)
     trusted = persisted.load_manifest(settings.trusted_documents) if settings.trusted_documents else None
     schema = build_schema(
         production=settings.production,

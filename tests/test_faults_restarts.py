@@ -77,7 +77,9 @@ async def _reconnects(server: ServerProcess) -> float:
     """``ediary_broker_reconnects_total`` of a process, over every label."""
     async with httpx.AsyncClient() as http:
         text = (await http.get(f"http://{server.address}/metrics")).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("ediary_broker_reconnects_total"))
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("ediary_broker_reconnects_total")
+    )
 
 
 async def test_every_grade_arrives_once_within_two_seconds_through_restarts_and_a_killed_process(
