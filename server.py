@@ -47,7 +47,7 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, delivery, journal, metrics, pages, persisted, policy, request_id, transport
+from resolvers import auth, catchup, delivery, journal, metrics, pages, persisted, policy, request_id, transport
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.loaders import Loaders
@@ -369,6 +369,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         mailer, sms = app.state.mailer, app.state.sms
         tasks = [
             asyncio.create_task(run_relay(broker), name="outbox-relay"),
+            asyncio.create_task(catchup.run(broker), name="catch-up"),
             asyncio.create_task(run_notifier(broker, lambda: delivery.deliver_due(mailer, sms)), name="notifier"),
         ]
         if settings.freeze_collector:
