@@ -8,9 +8,10 @@ The client's retry (``connect``) also serves the pub/sub connection: when Redis 
 within a second or so, reading fails, the client reconnects and SUBSCRIBEs again by itself,
 and the reader never sees an error, while whatever was published in between is gone. The
 broker hears of it through the client's reconnection callback (``_PubSub.on_connect``) and
-tells its watcher (``Broker.watch``), which wakes every local subscriber to read the outbox.
-A loss the retry does not cover ends every local subscription with ``BrokerUnavailable``; the
-next subscription opens a new connection, which is told the same way.
+tells its watcher (``Broker.watch``), which at once wakes the local subscribers behind what was
+committed meanwhile (``resolvers/catchup.py``). A loss the retry does not cover ends every
+local subscription with ``BrokerUnavailable``; the next subscription opens a new connection,
+which is told the same way.
 
 Commands (PUBLISH, and whatever else the process keeps in Redis: rate-limit counters,
 persisted queries) share one client, ``RedisBroker.client``, whose pool opens a second

@@ -8,23 +8,25 @@ re-established is lost for that process, though its outbox row is marked publish
 the broker refused is not sent again for the inbox; and a process on the in-memory broker hears
 nothing of another process's writes. Two things make up for it, in every server process:
 
+- **The check** (``Catchup.run``), every ``INTERVAL``: the rows the streams follow that were
+  written since the last check are read once for the whole process, one indexed statement per
+  source (the diary outbox, the chat outbox, the in-app notifications) whatever the load and
+  however many subscribers; at the next check, a row that a local subscriber of its topics has
+  still not reached (its position, ``live.Subscriber.last``, is behind the row, and nothing
+  waits in its queue) wakes that subscriber, as the broker's message would have. The events
+  themselves are read by the subscribers, as always, through their policy. So a committed
+  event reaches a local subscriber within two checks (``WITHIN``) whatever the broker did.
+  Counted in ``ediary_catchups_total{cause="check"}`` and ``ediary_caught_up_events_total``,
+  and logged with the number of events and their ids.
 - **On reconnection** (``Broker.watch``): whenever the broker's connection is back after a
   loss, whether the Redis client's own retry re-established it and re-subscribed without a
-  word, or the broker opened a new one after giving the old one up, every local subscriber is
-  woken once and reads its outbox past its own cursor. Counted in
-  ``ediary_broker_reconnects_total`` and ``ediary_catchups_total{cause="reconnect"}``, and
-  logged with how long the connection was silent.
-- **The check** (``run``), every ``INTERVAL``: the rows the streams follow that were written
-  since the last check are read once for the whole process, one indexed statement per source
-  (the diary outbox, the chat outbox, the in-app notifications) whatever the load and however
-  many subscribers; at the next check, a row that a local subscriber of its topics has still
-  not reached (its position, ``live.Subscriber.last``, is behind the row, and nothing waits in
-  its queue) wakes that subscriber, as the broker's message would have. A subscriber that has
-  its events is not woken, an idle one is not touched, and the events are read by the
-  subscribers themselves, as always, through their policy. So a committed event reaches a local
-  subscriber within two checks (``WITHIN``) whatever the broker did. Counted in
-  ``ediary_catchups_total{cause="check"}`` and ``ediary_caught_up_events_total``, and logged
-  with the number of events.
+  word, or the broker opened a new one after giving the old one up, a check runs at once and
+  also looks at what it reads then: every local subscriber behind a row committed meanwhile
+  reads its outbox past its own cursor at once. (The rows of earlier checks were looked at
+  already.) A subscriber that has its events is not woken: a Redis blip costs no read per idle
+  socket. Counted in ``ediary_broker_reconnects_total`` and
+  ``ediary_catchups_total{cause="reconnect"}``, and logged with how long the connection was
+  silent and how many events it missed.
 
 Transactions may commit in another order than they took their ids: an id the check skipped
 (a gap below the newest row it read) is asked for again for ``GAP_CHECKS`` checks, in the same
@@ -33,8 +35,9 @@ statement, in case its transaction was still running."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from tortoise.expressions import Q
@@ -157,34 +160,27 @@ class Catchup:
             Watched(models.ChatEvent, _chats),
             Watched(models.Notification, _inbox),
         ]
-
-    def __enter__(self) -> Catchup:
-        self.broker.watch(self.reconnected)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.broker.watch(None)
+        self.reconnections: list[Reconnection] = []  # since the last check
+        self._soon = asyncio.Event()  # a reconnection: check now
 
     def reconnected(self, reconnection: Reconnection) -> None:
-        """The broker's connection is back: every local subscriber reads its outbox again."""
-        woken = self._wake(i for i in self.broker.local.everyone() if isinstance(i, live.Subscriber) and not i.qsize())
+        """The broker's connection is back: check at once (``Broker.watch``)."""
         metrics.BROKER_RECONNECTS.labels(reconnection.by).inc()
-        metrics.CATCH_UPS.labels("reconnect").inc(woken)
-        log.warning(
-            "broker connection re-established (by the %s) after at most %.2f s without it: "
-            "%d local subscriber(s) catch up from the outbox",
-            reconnection.by,
-            reconnection.seconds,
-            woken,
-        )
+        self.reconnections.append(reconnection)
+        self._soon.set()
 
     async def check(self) -> int:
-        """One check: wake the local subscribers that have not reached a row read at the last
-        check, then read what was written since. Returns how many subscribers were woken."""
+        """One check: read what was written since the last one, and wake the local subscribers
+        that have not reached a row read at the last check; after a reconnection, also those
+        behind a row read now. Returns how many subscribers were woken."""
+        reconnections, self.reconnections = self.reconnections, []
         missed: list[Row] = []
         behind: dict[live.Subscriber, None] = {}  # in order, once each
         for source in self.sources:
-            for row in source.due:
+            due, source.due = source.due, await source.advance()
+            if reconnections:  # messages were lost: what is committed now is due now
+                due, source.due = due + source.due, []
+            for row in due:
                 late = [
                     i
                     for topic in row.topics
@@ -194,37 +190,46 @@ class Catchup:
                 if late:
                     missed.append(row)
                     behind.update(dict.fromkeys(late))
-            source.due = await source.advance()
-        if not missed:
-            return 0
-        woken = self._wake(behind)
-        metrics.CATCH_UPS.labels("check").inc(woken)
-        metrics.CAUGHT_UP_EVENTS.inc(len(missed))
-        log.warning(
-            "%d event(s) were not announced to this process in time (ids %d to %d): %d local subscriber(s) woken",
-            len(missed),
-            min(r.id for r in missed),
-            max(r.id for r in missed),
-            woken,
-        )
-        return woken
-
-    @staticmethod
-    def _wake(subscribers: Iterable[live.Subscriber]) -> int:
-        count = 0
-        for subscriber in subscribers:
+        for subscriber in behind:
             subscriber.put_nowait(events.WAKE_UP)
-            count += 1
-        return count
+        metrics.CAUGHT_UP_EVENTS.inc(len(missed))
+        metrics.CATCH_UPS.labels("reconnect" if reconnections else "check").inc(len(behind))
+        gap = f"ids {min(r.id for r in missed)} to {max(r.id for r in missed)}" if missed else "none"
+        if reconnections:
+            log.warning(
+                "broker connection re-established (by the %s) after at most %.2f s without it: "
+                "%d event(s) not announced (%s), %d local subscriber(s) woken to catch up",
+                ", ".join(sorted({r.by for r in reconnections})),
+                max(r.seconds for r in reconnections),
+                len(missed),
+                gap,
+                len(behind),
+            )
+        elif missed:
+            log.warning(
+                "%d event(s) not announced to this process in time (%s): %d local subscriber(s) woken",
+                len(missed),
+                gap,
+                len(behind),
+            )
+        return len(behind)
+
+    async def run(self, interval: float = INTERVAL) -> None:
+        """Forever: a check every ``interval``, and at once after a reconnection."""
+        self.broker.watch(self.reconnected)
+        try:
+            while True:
+                self._soon.clear()
+                try:
+                    await self.check()
+                except Exception:  # the database may be briefly unreachable: check again next time
+                    log.exception("catch-up check failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._soon.wait(), interval)
+        finally:
+            self.broker.watch(None)
 
 
 async def run(broker: Broker, interval: float = INTERVAL) -> None:
-    """Forever, in the background of every server process: catch up on reconnections, and
-    check every ``interval`` (see the module's docstring)."""
-    with Catchup(broker) as catchup:
-        while True:
-            try:
-                await catchup.check()
-            except Exception:  # the database may be briefly unreachable: check again next time
-                log.exception("catch-up check failed")
-            await asyncio.sleep(interval)
+    """Forever, in the background of every server process (see the module's docstring)."""
+    await Catchup(broker).run(interval)

@@ -62,7 +62,7 @@ OUTBOX_PENDING = Gauge("ediary_outbox_pending", "Outbox events not yet published
 BROKER_RECONNECTS = Counter(
     "ediary_broker_reconnects",
     "Broker connections re-established after a loss, by who re-established it (library: the Redis client's own "
-    "retry; broker: the broker, after giving the connection up). Each wakes every local subscriber.",
+    "retry; broker: the broker, after giving the connection up). Each is followed at once by a catch-up check.",
     ["by"],
 )
 CATCH_UPS = Counter(

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -49,6 +50,21 @@ async def _following(server_url: str, family: GradedFamily, parent: Client | Non
     return socket
 
 
+@contextlib.asynccontextmanager
+async def _catching_up(broker: Any, interval: float = catchup.INTERVAL) -> AsyncIterator[catchup.Catchup]:
+    """The process's catch-up running (as the server's lifespan runs it), its first check done."""
+    caught_up = catchup.Catchup(broker)
+    running = asyncio.create_task(caught_up.run(interval))
+    while any(source.head is None for source in caught_up.sources):
+        await asyncio.sleep(0.01)
+    try:
+        yield caught_up
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
 def _comment(message: dict[str, Any]) -> str:
     return str(message["payload"]["data"]["diaryEvents"]["grade"]["comment"])
 
@@ -59,17 +75,11 @@ async def test_an_event_never_announced_arrives_within_two_checks(
     family = await graded_family(factory)
     socket = await _following(server_url, family)
     before = await scrape(http)
-    running = asyncio.create_task(catchup.run(app.state.broker))
-    try:
-        await asyncio.sleep(2 * catchup.INTERVAL)  # the check has started (its heads are read)
+    async with _catching_up(app.state.broker):
         await _unannounced(family, "never announced")
         committed = time.monotonic()
         message = await socket.next(timeout=5)
         waited = time.monotonic() - committed
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
     assert _comment(message) == "never announced"
     assert waited <= 2.0, waited  # two checks (1 s) and a read, on a loaded machine
     await socket.nothing()  # once
@@ -114,29 +124,36 @@ async def test_a_check_costs_one_statement_per_source_whatever_the_rows(
     assert count_statements.count - start == 2 * len(check.sources), count_statements.statements[start:]
 
 
-async def test_a_reconnection_wakes_every_local_subscriber(server_url: str, factory: Factory, app: Any) -> None:
+async def test_a_reconnection_catches_up_at_once(server_url: str, factory: Factory, app: Any, http: Any) -> None:
+    """Told that the broker's connection is back, the catch-up looks at once at what was
+    committed meanwhile (here no periodic check would come for a minute)."""
     family = await graded_family(factory)
     socket = await _following(server_url, family)
-    await _unannounced(family, "lost while reconnecting")
-    with catchup.Catchup(app.state.broker) as caught_up:
-        caught_up.reconnected(Reconnection("library", 0.2))
-    assert _comment(await socket.next(timeout=2)) == "lost while reconnecting"
+    before = await scrape(http)
+    async with _catching_up(app.state.broker, interval=60) as caught_up:
+        await _unannounced(family, "lost while reconnecting")
+        caught_up.reconnected(Reconnection("library", 0.2))  # as the broker tells it
+        message = await socket.next(timeout=2)
+    assert _comment(message) == "lost while reconnecting"
     await socket.nothing()
     await socket.ws.close()
+    after = await scrape(http)
+    woken = "ediary_catchups_total"
+    assert value(after, woken, cause="reconnect") - value(before, woken, cause="reconnect") == 1
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="a Redis connection to drop")
-async def test_the_redis_clients_silent_reconnection_wakes_every_local_subscriber(
+async def test_the_redis_clients_silent_reconnection_is_caught_up_at_once(
     server_url: str, factory: Factory, app: Any, http: Any
 ) -> None:
     """The Redis client re-establishes a dropped pub/sub connection and re-subscribes without a
-    word to the broker: the broker hears of it, and the subscribers read their outbox."""
+    word to the broker: the broker hears of it, and the catch-up wakes the subscribers behind."""
     family = await graded_family(factory)
     socket = await _following(server_url, family)
     broker = app.state.broker
-    await _unannounced(family, "lost while reconnecting")
     before = await scrape(http)
-    with catchup.Catchup(broker):  # no checks: only the reconnection wakes anyone
+    async with _catching_up(broker, interval=60):  # no periodic check: only the reconnection
+        await _unannounced(family, "lost while reconnecting")
         name = await broker.client.client_getname()
         ours = [c for c in await broker.client.client_list() if c["name"] == name and int(c["sub"]) > 0]
         assert len(ours) == 1, ours
