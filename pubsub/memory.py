@@ -45,10 +45,6 @@ class Fanout:
         """The local queues subscribed to ``topic`` (do not change the result)."""
         return self._queues.get(topic, ())
 
-    def everyone(self) -> set[Inbox]:
-        """Every local queue, once."""
-        return set().union(*self._queues.values())
-
     def dispatch(self, topic: str, message: str) -> None:
         for queue in list(self._queues.get(topic, ())):
             if queue.qsize() >= self.queue_size:

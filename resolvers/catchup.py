@@ -10,8 +10,9 @@ nothing of another process's writes. Two things make up for it, in every server 
 
 - **The check** (``Catchup.run``), every ``INTERVAL``: the rows the streams follow that were
   written since the last check are read once for the whole process, one indexed statement per
-  source (the diary outbox, the chat outbox, the in-app notifications) whatever the load and
-  however many subscribers; at the next check, a row that a local subscriber of its topics has
+  source (the diary outbox, the chat outbox, the in-app notifications; and the members of the
+  chats of new chat events, the topics they were announced on) whatever the load and however
+  many subscribers; at the next check, a row that a local subscriber of its topics has
   still not reached (its position, ``live.Subscriber.last``, is behind the row, and nothing
   waits in its queue) wakes that subscriber, as the broker's message would have. The events
   themselves are read by the subscribers, as always, through their policy. So a committed
@@ -63,7 +64,6 @@ class Row:
     """A row a stream follows, and the topics that announce it."""
 
     id: int
-    kind: str
     topics: tuple[str, ...]
 
 
@@ -73,33 +73,24 @@ Read = Callable[[Q], Awaitable[list[Row]]]
 
 async def _diary(where: Q) -> list[Row]:
     found = await (
-        models.OutboxEvent.filter(where)
-        .order_by("id")
-        .limit(BATCH)
-        .values_list("id", "kind", "student_id", "school_class_id")
+        models.OutboxEvent.filter(where).order_by("id").limit(BATCH).values_list("id", "student_id", "school_class_id")
     )
-    return [
-        Row(i, kind, (student_topic(s),) if c is None else (student_topic(s), class_topic(c)))
-        for i, kind, s, c in found
-    ]
+    return [Row(i, (student_topic(s),) if c is None else (student_topic(s), class_topic(c))) for i, s, c in found]
 
 
 async def _chats(where: Q) -> list[Row]:
-    found = await models.ChatEvent.filter(where).order_by("id").limit(BATCH).only("id", "kind", "chat_id", "member_id")
+    found = await models.ChatEvent.filter(where).order_by("id").limit(BATCH).only("id", "chat_id", "member_id")
     if not found:
         return []
-    woken = await outbox.chat_recipients(found)  # as publishing wakes them
-    return [Row(r.id, r.kind, tuple(user_chats_topic(u) for u in sorted(woken[r.id]))) for r in found]
+    woken = await outbox.chat_recipients(found)  # as publishing wakes them (one more statement)
+    return [Row(r.id, tuple(user_chats_topic(u) for u in sorted(woken[r.id]))) for r in found]
 
 
 async def _inbox(where: Q) -> list[Row]:
     found = (
-        await models.Notification.filter(where, in_app=True)
-        .order_by("id")
-        .limit(BATCH)
-        .values_list("id", "kind", "user_id")
+        await models.Notification.filter(where, in_app=True).order_by("id").limit(BATCH).values_list("id", "user_id")
     )
-    return [Row(i, kind, (user_topic(u),)) for i, kind, u in found]
+    return [Row(i, (user_topic(u),)) for i, u in found]
 
 
 @dataclass

@@ -114,14 +114,25 @@ async def test_a_check_costs_one_statement_per_source_whatever_the_rows(
     factory: Factory, app: Any, count_statements: StatementCounter
 ) -> None:
     family = await graded_family(factory)
+    chat = await factory.chat(family.kit, family.teacher, [family.parent])
+    message = await models.Message.filter(chat=chat).first()
+    assert message is not None
     check = catchup.Catchup(app.state.broker)
     await check.check()  # the heads
-    for n in range(5):
-        await _unannounced(family, f"row {n}")
-    start = count_statements.count
-    await check.check()
-    await check.check()  # the rows due are looked at in memory
-    assert count_statements.count - start == 2 * len(check.sources), count_statements.statements[start:]
+
+    async def statements(rows: int) -> int:
+        for n in range(rows):
+            await _unannounced(family, f"row {n}")
+            await models.ChatEvent.create(
+                kind=models.ChatEventKind.MESSAGE_EDITED, chat=chat, message=message, actor=family.teacher
+            )
+        start = count_statements.count
+        await check.check()
+        return count_statements.count - start
+
+    # A statement per source, and the members of the chats of new chat events.
+    assert await statements(2) == await statements(20) == len(check.sources) + 1
+    assert await statements(0) == len(check.sources)  # the rows due are looked at in memory
 
 
 async def test_a_reconnection_catches_up_at_once(server_url: str, factory: Factory, app: Any, http: Any) -> None:
