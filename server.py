@@ -47,7 +47,19 @@ from tortoise import Tortoise, connections
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, delivery, journal, metrics, persisted, policy, request_id, sessions, transport
+from resolvers import (
+    auth,
+    catchup,
+    delivery,
+    journal,
+    metrics,
+    pages,
+    persisted,
+    policy,
+    request_id,
+    sessions,
+    transport,
+)
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
 from resolvers.loaders import Loaders
@@ -350,6 +362,7 @@ class App(Starlette):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    pages.use_secret(settings.secret_key)  # the process's cursors (``resolvers/pages.py``)
     trusted = persisted.load_manifest(settings.trusted_documents) if settings.trusted_documents else None
     schema = build_schema(
         production=settings.production,
@@ -374,6 +387,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         mailer, sms = app.state.mailer, app.state.sms
         tasks = [
             asyncio.create_task(run_relay(broker), name="outbox-relay"),
+            asyncio.create_task(catchup.run(broker), name="catch-up"),
             asyncio.create_task(run_notifier(broker, lambda: delivery.deliver_due(mailer, sms)), name="notifier"),
         ]
         if settings.freeze_collector:

@@ -25,7 +25,7 @@ import models
 from bench import ws
 from pubsub.broker import Broker
 from pubsub.events import EventKind
-from resolvers import auth, outbox
+from resolvers import auth, outbox, pages
 from resolvers.clock import now_utc, today_utc
 from resolvers.events import decode_cursor, encode_cursor
 from resolvers.settings import Settings
@@ -33,6 +33,7 @@ from schema.sockets import WebSocketProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-fanout-secret-" + "x" * 40
+pages.use_secret(SECRET)  # the servers' SECRET_KEY: cursors are sealed with it (resolvers/pages.py)
 HOST = "127.0.0.1"
 SUBSCRIPTION = """subscription Live($after: String) {
   diaryEvents(after: $after) { cursor kind occurredAt grade { value weight comment } }

@@ -2,14 +2,21 @@
 
 Messages are ids, never personal data (see ``pubsub/events.py``). Delivery is at most
 once and only to subscribers connected at the time; durability comes from the outbox
-in the database, which subscribers read by cursor."""
+in the database, which subscribers read by cursor. A broker tells (``watch``) when its
+connection came back after a loss, when messages may have been lost, and shows its local
+subscribers (``local``), so that the process can wake them to read the outbox again
+(``resolvers/catchup.py``)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pubsub.memory import Fanout
 
 
 class BrokerUnavailable(RuntimeError):
@@ -110,7 +117,29 @@ class Subscription:
             await self._on_close()
 
 
+@dataclass(frozen=True, slots=True)
+class Reconnection:
+    """A broker connection back after a loss: who re-established it (``library``: the Redis
+    client's own retry, which re-subscribes without a word; ``broker``: the broker, on the
+    first subscription after it gave the connection up) and for how long, at most, nothing
+    was heard on it. Messages published meanwhile never arrived."""
+
+    by: str
+    seconds: float
+
+
+Reconnected = Callable[[Reconnection], None]
+
+
 class Broker(Protocol):
+    @property
+    def local(self) -> Fanout:
+        """This process's subscribers, by topic."""
+
+    def watch(self, reconnected: Reconnected | None) -> None:
+        """Call ``reconnected`` (None: no one) each time the connection is back after a loss,
+        once it listens to every topic again."""
+
     async def publish(self, topic: str, message: str) -> None:
         """Hand ``message`` to every current subscriber of ``topic``; ``BrokerUnavailable`` if
         the broker cannot be reached (the outbox relay publishes it later)."""

@@ -54,6 +54,7 @@ def batch_messages(rows: Sequence[tuple[int, str, int, int | None]]) -> list[tup
 
 
 def encode(event_id: int, kind: str) -> str:
+    """A message announcing event ``event_id`` of ``kind``."""
     return json.dumps({"id": event_id, "kind": kind}, separators=(",", ":"))
 
 
@@ -63,3 +64,8 @@ def decode(message: str) -> EventMessage | None:
         return EventMessage(int(data["id"]), str(data["kind"]))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+# A wake-up that announces no event in particular: the subscriber reads its outbox past its
+# cursor (a catch-up after the broker may have lost messages: ``resolvers/catchup.py``).
+WAKE_UP = encode(0, "WAKE_UP")

@@ -4,9 +4,9 @@ default without ``REDIS_URL``."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from pubsub.broker import FAILED, TOO_SLOW, BrokerUnavailable, Inbox, Subscription
+from pubsub.broker import FAILED, TOO_SLOW, BrokerUnavailable, Inbox, Reconnected, Subscription
 
 
 class Fanout:
@@ -41,6 +41,10 @@ class Fanout:
     def topics(self) -> list[str]:
         return list(self._queues)
 
+    def inboxes(self, topic: str) -> Collection[Inbox]:
+        """The local queues subscribed to ``topic`` (do not change the result)."""
+        return self._queues.get(topic, ())
+
     def dispatch(self, topic: str, message: str) -> None:
         for queue in list(self._queues.get(topic, ())):
             if queue.qsize() >= self.queue_size:
@@ -66,6 +70,13 @@ class MemoryBroker:
     def __init__(self, queue_size: int = 1000) -> None:
         self._fanout = Fanout(queue_size)
         self._closed = False
+
+    @property
+    def local(self) -> Fanout:
+        return self._fanout
+
+    def watch(self, reconnected: Reconnected | None) -> None:
+        """Nothing to tell: there is no connection to lose."""
 
     async def publish(self, topic: str, message: str) -> None:
         if self._closed:

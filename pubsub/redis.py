@@ -4,6 +4,15 @@ Each process holds ONE pub/sub connection, whatever the number of topics and loc
 subscribers: the first local subscriber of a topic SUBSCRIBEs it, the last one to leave
 UNSUBSCRIBEs, and a single reader task fans messages out to bounded local queues.
 
+The client's retry (``connect``) also serves the pub/sub connection: when Redis restarts
+within a second or so, reading fails, the client reconnects and SUBSCRIBEs again by itself,
+and the reader never sees an error, while whatever was published in between is gone. The
+broker hears of it through the client's reconnection callback (``_PubSub.on_connect``) and
+tells its watcher (``Broker.watch``), which at once wakes the local subscribers behind what was
+committed meanwhile (``resolvers/catchup.py``). A loss the retry does not cover ends every
+local subscription with ``BrokerUnavailable``; the next subscription opens a new connection,
+which is told the same way.
+
 Commands (PUBLISH, and whatever else the process keeps in Redis: rate-limit counters,
 persisted queries) share one client, ``RedisBroker.client``, whose pool opens a second
 connection only while two commands are in flight at once. Every connection carries the
@@ -13,18 +22,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from pubsub.broker import BrokerUnavailable, Inbox, Subscription
+from pubsub.broker import BrokerUnavailable, Inbox, Reconnected, Reconnection, Subscription
 from pubsub.memory import Fanout
 
 log = logging.getLogger(__name__)
@@ -46,6 +59,20 @@ def connect(url: str, name: str | None = None) -> aioredis.Redis:
     )
 
 
+class _PubSub(PubSub):
+    """redis-py's PubSub, which tells the broker when the client's retry has reconnected it (and
+    SUBSCRIBEd again). The callback runs on re-connections only: the first connection comes
+    from the pool before the callback is registered (``PubSub.connect``)."""
+
+    def __init__(self, broker: RedisBroker) -> None:
+        super().__init__(broker.client.connection_pool, ignore_subscribe_messages=True)
+        self._broker = broker
+
+    async def on_connect(self, connection: Connection) -> None:
+        await super().on_connect(connection)  # SUBSCRIBE again to every topic
+        self._broker._reconnected("library")
+
+
 class RedisBroker:
     def __init__(self, url: str, queue_size: int = 1000, name: str | None = None) -> None:
         self._client = connect(url, name)
@@ -54,11 +81,27 @@ class RedisBroker:
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        self._watcher: Reconnected | None = None
+        self._heard = time.monotonic()  # the pub/sub connection last answered (a message or a quiet read)
+        self._lost: float | None = None  # when the reader gave the connection up
 
     @property
     def client(self) -> aioredis.Redis:
         """The process's command client, for other Redis users to share (the broker closes it)."""
         return self._client
+
+    @property
+    def local(self) -> Fanout:
+        return self._fanout
+
+    def watch(self, reconnected: Reconnected | None) -> None:
+        self._watcher = reconnected
+
+    def _reconnected(self, by: str) -> None:
+        since = self._lost if by == "broker" and self._lost is not None else self._heard
+        self._lost, self._heard = None, time.monotonic()
+        if self._watcher is not None:
+            self._watcher(Reconnection(by, self._heard - since))
 
     async def publish(self, topic: str, message: str) -> None:
         try:
@@ -83,17 +126,26 @@ class RedisBroker:
             raise BrokerUnavailable("broker closed")
         queue = self._fanout.add(topics, inbox)
         new = [t for t in topics if self._fanout.count(t) == 1]
-        try:
-            async with self._lock:
-                if self._pubsub is None:
-                    self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        async with self._lock:
+            created = self._pubsub is None
+            if created:
+                self._pubsub = _PubSub(self)
+            try:
                 if new:
                     await self._pubsub.subscribe(*new)
-                if self._reader is None or self._reader.done():
-                    self._reader = asyncio.create_task(self._read(), name="redis-pubsub-reader")
-        except (RedisError, OSError) as exc:
-            self._fanout.remove(topics, queue)
-            raise BrokerUnavailable(str(exc)) from exc
+            except (RedisError, OSError) as exc:
+                self._fanout.remove(topics, queue)
+                if created:  # never connected: the next subscription starts afresh
+                    pubsub, self._pubsub = self._pubsub, None
+                    with contextlib.suppress(RedisError, OSError):
+                        await pubsub.aclose()
+                raise BrokerUnavailable(str(exc)) from exc
+            if created and self._lost is not None:
+                self._reconnected("broker")  # the first connection since the reader lost one
+            if self._reader is None or self._reader.done():
+                # The process's reader, not the subscribing request's (its logs carry no request id).
+                reader = self._read()
+                self._reader = asyncio.create_task(reader, name="redis-pubsub-reader", context=contextvars.Context())
 
         async def close() -> None:
             idle = self._fanout.remove(topics, queue)
@@ -112,13 +164,16 @@ class RedisBroker:
             while True:
                 pubsub = self._pubsub
                 if pubsub is None or not pubsub.subscribed:
+                    self._heard = time.monotonic()  # nothing to hear
                     await asyncio.sleep(0.05)
                     continue
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                self._heard = time.monotonic()
                 if message is not None and message.get("type") == "message":
                     self._fanout.dispatch(str(message["channel"]), str(message["data"]))
         except (RedisError, OSError) as exc:
             log.warning("redis pub/sub connection lost: %s", exc)
+            self._lost = self._heard
         async with self._lock:
             pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:

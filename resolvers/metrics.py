@@ -59,6 +59,26 @@ OUTBOX_LAG = Gauge(
     "Age of the oldest outbox event not yet published (0 when none), sampled by the outbox relay.",
 )
 OUTBOX_PENDING = Gauge("ediary_outbox_pending", "Outbox events not yet published, sampled by the outbox relay.")
+BROKER_RECONNECTS = Counter(
+    "ediary_broker_reconnects",
+    "Broker connections re-established after a loss, by who re-established it (library: the Redis client's own "
+    "retry; broker: the broker, after giving the connection up). Each is followed at once by a catch-up check.",
+    ["by"],
+)
+CATCH_UPS = Counter(
+    "ediary_catchups",
+    "Local subscribers woken to read the outbox past their cursor, by cause (reconnect: the broker's connection came "
+    "back; check: an event the broker did not announce within the periodic check).",
+    ["cause"],
+)
+for _label in ("library", "broker"):  # every series from the start, at 0
+    BROKER_RECONNECTS.labels(_label)
+for _label in ("reconnect", "check"):
+    CATCH_UPS.labels(_label)
+CAUGHT_UP_EVENTS = Counter(
+    "ediary_caught_up_events",
+    "Events the broker did not announce to a local subscriber in time, found by the periodic check.",
+)
 
 _operations: set[str] = set()
 _operations_lock = threading.Lock()

@@ -1,13 +1,30 @@
 """Keyset pages for Relay connections ordered newest first by id (``first``/``after``,
-``last``/``before``, at most ``MAX_PAGE`` a page). Cursors are opaque: base64 of "<kind>:<id>"."""
+``last``/``before``, at most ``MAX_PAGE`` a page), and the cursors of every list and stream.
+
+Cursors are opaque and sealed: the kind of list and the row's id in one 16-byte block,
+encrypted with AES under a key derived from ``SECRET_KEY`` (a keyed pseudorandom permutation:
+one block, so no mode of operation is involved). Ids are counters shared by everyone (an
+outbox id grows with every event in the district), so a cursor that showed its id would let
+anyone holding two of them count what other people did in between. A sealed cursor shows
+nothing: two consecutive cursors look as unrelated as any two, and a cursor cannot be made
+without the key, so one that was not issued here (forged, garbled, of another list, from
+another ``SECRET_KEY``) is simply not a cursor (``decode`` returns None). Changing
+``SECRET_KEY`` invalidates every cursor clients hold: they refetch, as for any unknown
+cursor."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 from dataclasses import dataclass
+from functools import cache
 from typing import Generic, TypeVar
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -16,19 +33,60 @@ from resolvers.errors import BadUserInput
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+_ID_BYTES = 8  # ids up to 2**64 - 1; the other half of the block names the kind
+
+
+class _Seal:
+    """The process's cursor cipher: AES-256 on a single block, keyed from ``SECRET_KEY``."""
+
+    def __init__(self, secret_key: str) -> None:
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ediary cursors v1")
+        # One block at a time: ECB over a single block is the AES permutation itself.
+        self.cipher = Cipher(algorithms.AES(hkdf.derive(secret_key.encode())), modes.ECB())  # noqa: S305
+
+
+_seal: _Seal | None = None
+
+
+def use_secret(secret_key: str) -> None:
+    """Seal this process's cursors with a key derived from ``secret_key`` (``SECRET_KEY``);
+    the app factory (``server.create_app``) calls it. Every process behind one load balancer
+    shares ``SECRET_KEY``, so a cursor from one is good on all."""
+    global _seal
+    _seal = _Seal(secret_key)
+
+
+def _cipher() -> Cipher[modes.ECB]:
+    if _seal is None:
+        raise RuntimeError("cursors are sealed with SECRET_KEY: call pages.use_secret() first (create_app does)")
+    return _seal.cipher
+
+
+@cache
+def _tag(kind: str) -> bytes:
+    return hashlib.sha256(kind.encode()).digest()[: 16 - _ID_BYTES]
 
 
 def encode(kind: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
+    """The cursor of row ``pk`` in lists of ``kind``."""
+    encryptor = _cipher().encryptor()
+    block = encryptor.update(_tag(kind) + pk.to_bytes(_ID_BYTES, "big")) + encryptor.finalize()
+    return base64.urlsafe_b64encode(block).decode().rstrip("=")
 
 
 def decode(kind: str, cursor: str) -> int | None:
+    """The row id of a cursor issued by ``encode`` for ``kind``; None for anything else."""
     try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
+        block = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
     except (binascii.Error, UnicodeError, ValueError):
         return None
-    prefix, _, pk = raw.partition(":")
-    return int(pk) if prefix == kind and pk.isdigit() else None
+    if len(block) != 16:
+        return None
+    decryptor = _cipher().decryptor()
+    plain = decryptor.update(block) + decryptor.finalize()
+    if not hmac.compare_digest(plain[: 16 - _ID_BYTES], _tag(kind)):
+        return None
+    return int.from_bytes(plain[16 - _ID_BYTES :], "big")
 
 
 @dataclass

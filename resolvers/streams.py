@@ -17,6 +17,16 @@ delivered (possibly after a higher id) and nothing is delivered twice. The broke
 is taken before the first read, so nothing falls between; a message on the wire only wakes the
 stream (ids, never content).
 
+Cursors reveal nothing of other people's activity, on every stream alike. A cursor is sealed
+(``resolvers/pages.py``): it cannot be read, so the ids of two consecutive events do not tell
+how many events other people caused in between, and it cannot be made, so the only cursors a
+client holds are those of events it was sent (anything else is ``CURSOR_INVALID``, whatever
+exists). ``start`` takes a cursor without comparing it with the source: a cursor ahead of the
+newest row (one that cannot be forged: a database restored from a backup) simply waits for
+what comes after it, as any cursor does, so no answer and no timing depends on how many rows
+other people wrote. What a stream then replays and delivers is the viewer's own rows only
+(``Follow.mine``, each checked).
+
 Run by a transport that parks (``resolvers/live.py``), a stream keeps its position in the
 operation's Subscriber, returns when it is idle (parked), and a later run continues from there
 without asking the stream what it follows again."""
@@ -96,14 +106,14 @@ class Delivery(Generic[E]):
 async def start(ctx: Context, source: Source[Any], after: str | None, newest: Q | None = None) -> int:
     """The id a stream starts after: the client's cursor (what follows it is replayed), or the
     newest row of the source (``newest`` narrows which), live only. A cursor that is not one of
-    the source's, or is ahead of it, is refused."""
-    rows = source.model.filter(newest) if newest is not None else source.model.all()
-    found = await rows.order_by("-id").only("id").first()
-    newest_id = int(found.pk) if found is not None else 0
+    the source's is refused; one of the source's is taken as it is, without comparing it with
+    anything (see "Cursors" in the module's docstring)."""
     if after is None:
-        return newest_id
+        rows = source.model.filter(newest) if newest is not None else source.model.all()
+        found = await rows.order_by("-id").only("id").first()
+        return int(found.pk) if found is not None else 0
     last = pages.decode(source.cursor, after)
-    if last is None or last > newest_id:
+    if last is None:
         raise BadUserInput(
             f"Unknown cursor: refetch {source.refetch} and subscribe without `after`.",
             argument="after",

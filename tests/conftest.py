@@ -24,6 +24,7 @@ import uvicorn
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
+from resolvers import pages
 from resolvers.demo import seed_demo
 from resolvers.settings import Settings, tortoise_config
 from schema.sockets import WebSocketProtocol
@@ -47,6 +48,7 @@ def _database_url(tmp: Path) -> str:
 
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
+    pages.use_secret(TEST_SECRET)  # as create_app does: tests make cursors of their own
     with tempfile.TemporaryDirectory() as tmp:
         yield Settings(
             database_url=_database_url(Path(tmp)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,23 +53,32 @@ async def redis_and_server(settings: Settings, database: None) -> AsyncIterator[
 @dataclass
 class Follower:
     """A parent's client: follows diaryEvents, and on a retryable error (or a dropped socket)
-    subscribes again after the last cursor it received."""
+    subscribes again after the last cursor it received; when its process does not answer, it
+    tries the next of ``urls`` (the load balancer's other server processes). It notes when
+    each event arrived (``arrived``, by the grade's comment, on the monotonic clock)."""
 
-    url: str
+    urls: list[str]
     token: str | None
     cursor: str
     received: list[dict[str, Any]] = field(default_factory=list)
     interruptions: list[dict[str, Any]] = field(default_factory=list)
+    arrived: dict[str, float] = field(default_factory=dict)
 
     async def follow(self, until_comment: str) -> None:
         while True:
-            socket = await open_socket(self.url, self.token)
+            try:
+                socket = await open_socket(self.urls[0], self.token)
+            except OSError:  # the process is gone: the next one
+                self.urls.append(self.urls.pop(0))
+                await asyncio.sleep(0.1)
+                continue
             await socket.start(EVENTS, after=self.cursor)
             try:
                 while True:
                     message = await socket.next(timeout=30)
                     if message["type"] == "next" and "errors" not in message["payload"]:
                         event = message["payload"]["data"]["diaryEvents"]
+                        self.arrived.setdefault(event["grade"]["comment"], time.monotonic())
                         self.received.append(event)
                         self.cursor = event["cursor"]
                         if event["grade"]["comment"] == until_comment:
@@ -96,7 +106,7 @@ async def test_redis_killed_mid_stream_every_event_delivered_once_in_order(
     family = [child.id]
     newest = await models.OutboxEvent.all().order_by("-id").first()
     start = newest.id if newest else 0
-    follower = Follower(f"ws://{server.address}/graphql", parent.token, encode_cursor(start))
+    follower = Follower([f"ws://{server.address}/graphql"], parent.token, encode_cursor(start))
     comments = [f"grade {n} of {POSTED}" for n in range(POSTED)]
     following = asyncio.create_task(follower.follow(until_comment=comments[-1]))
 
