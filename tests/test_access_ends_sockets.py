@@ -295,6 +295,20 @@ async def test_the_expiry_timer_reads_the_clock(server_url: str, factory: Factor
         assert await socket.closed() == 4403
 
 
+async def test_a_stream_woken_after_its_token_expired_is_closed(server_url: str, factory: Factory, app: Any) -> None:
+    """Before its timer fired: the event that wakes the parked stream finds the token expired."""
+    cell = await _cell(factory, app, "parent")
+    stream = STREAMS["diaryEvents"]
+    socket = await open_socket(server_url, cell.pair.access_token)
+    await socket.start(stream.document)
+    await asyncio.sleep(SETTLE)
+    expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
+    with clock.travel(expires + timedelta(seconds=1)):
+        cell.room.teacher = factory.client(await models.User.get(id=int(cell.room.teacher.user_id or 0)))
+        await stream.event(cell.room)
+        assert await socket.closed() == 4403
+
+
 # Each operation, admitted when it starts --------------------------------------------------
 
 
