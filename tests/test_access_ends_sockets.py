@@ -27,6 +27,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import models
+from pubsub import events
+from pubsub.topics import student_topic
 from resolvers import auth, clock, sessions
 from resolvers.settings import Settings
 from schema.sockets import WebSocketProtocol
@@ -77,7 +79,7 @@ async def _expired(cell: Cell, stack: contextlib.ExitStack) -> int:
     stack.enter_context(clock.travel(clock.now_utc() + timedelta(seconds=ttl + 5)))
     # Tokens of the rest of the test are minted on the moved clock.
     cell.room.teacher = cell.factory.client(await models.User.get(id=int(cell.room.teacher.user_id or 0)))
-    cell.app.state.subscriptions.sessions.fire_timers()  # the timer of a socket, on the moved clock
+    await cell.app.state.subscriptions.sessions.expire_due()  # as the process does every second
     return 4403
 
 
@@ -277,45 +279,25 @@ async def test_a_token_of_an_ended_session_is_refused_at_connection_init(
     assert await socket.closed() == 4401
 
 
-async def test_the_expiry_timer_reads_the_clock(server_url: str, factory: Factory, app: Any) -> None:
-    """Fired early (the clock not yet past the token's expiry) the timer waits again; the socket
-    keeps working until the clock passes it."""
+async def test_expiry_is_read_against_the_clock(server_url: str, factory: Factory, app: Any) -> None:
+    """The process's check of expiries closes a socket only once the clock has passed its token's."""
     cell = await _cell(factory, app, "parent")
     socket = await open_socket(server_url, cell.pair.access_token)
-    app.state.subscriptions.sessions.fire_timers()
-    await socket.start(QUERY, "1")
-    assert (await _result(socket, "1"))["viewer"]["user"]["fullName"] == cell.user.full_name
     expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
     with clock.travel(expires - timedelta(seconds=2)):
-        app.state.subscriptions.sessions.fire_timers()
-        await socket.start(QUERY, "2")
-        assert (await _result(socket, "2"))["viewer"]["user"]["fullName"] == cell.user.full_name
+        assert await app.state.subscriptions.sessions.expire_due() == 0
+        await socket.start(QUERY, "1")
+        assert (await _result(socket, "1"))["viewer"]["user"]["fullName"] == cell.user.full_name
     with clock.travel(expires):
-        app.state.subscriptions.sessions.fire_timers()
+        await app.state.subscriptions.sessions.expire_due()
         assert await socket.closed() == 4403
-
-
-async def test_a_stream_woken_after_its_token_expired_is_closed(server_url: str, factory: Factory, app: Any) -> None:
-    """Before its timer fired: the event that wakes the parked stream finds the token expired."""
-    cell = await _cell(factory, app, "parent")
-    stream = STREAMS["diaryEvents"]
-    socket = await open_socket(server_url, cell.pair.access_token)
-    await socket.start(stream.document)
-    await asyncio.sleep(SETTLE)
-    expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
-    with clock.travel(expires + timedelta(seconds=1)):
-        cell.room.teacher = factory.client(await models.User.get(id=int(cell.room.teacher.user_id or 0)))
-        await stream.event(cell.room)
-        assert await socket.closed() == 4403
-
-
-# Each operation, admitted when it starts --------------------------------------------------
 
 
 @contextlib.asynccontextmanager
-async def _server_without_watcher(settings: Settings) -> AsyncIterator[str]:
-    """An app of its own, served without the task that closes the sockets of ended sessions:
-    what is left is the check of each operation as it starts."""
+async def _server_without_watcher(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
+    """An app of its own, served without the task that closes the sockets of ended sessions and
+    expired tokens: what is left is the check of each operation as it starts, and of each event
+    as it wakes a stream."""
     app = create_app(settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws=WebSocketProtocol)
     server = uvicorn.Server(config)
@@ -323,13 +305,34 @@ async def _server_without_watcher(settings: Settings) -> AsyncIterator[str]:
     try:
         while not server.started:
             await asyncio.sleep(0.01)
-        yield f"ws://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/graphql"
+        yield f"ws://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/graphql", app
     finally:
         server.should_exit = True
         await task
         await app.state.broker.close()
         await app.state.limiter.close()
         await app.state.documents.store.close()
+
+
+async def test_a_stream_woken_after_its_token_expired_is_closed(settings: Settings, factory: Factory, app: Any) -> None:
+    """The event that wakes a parked stream after its token expired finds it so: nothing is sent."""
+    cell = await _cell(factory, app, "parent")
+    stream = STREAMS["diaryEvents"]
+    async with _server_without_watcher(settings) as (url, own):
+        socket = await open_socket(url, cell.pair.access_token)
+        await socket.start(stream.document)
+        await asyncio.sleep(SETTLE)
+        expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
+        with clock.travel(expires + timedelta(seconds=1)):
+            cell.room.teacher = factory.client(await models.User.get(id=int(cell.room.teacher.user_id or 0)))
+            await stream.event(cell.room)
+            event = await models.OutboxEvent.filter(student_id=cell.room.child.id).order_by("-id").first()
+            assert event is not None
+            await own.state.broker.publish(student_topic(cell.room.child.id), events.encode(event.id, event.kind))
+            assert await socket.closed() == 4403
+
+
+# Each operation, admitted when it starts --------------------------------------------------
 
 
 OPERATIONS: dict[str, tuple[str, str, Callable[[Room], dict[str, Any]]]] = {
@@ -346,7 +349,7 @@ async def test_an_operation_of_an_ended_session_does_not_start(
     who, document, variables = OPERATIONS[operation]
     cell = await _cell(factory, app, who)
     written = await _grades(cell.room)
-    async with _server_without_watcher(settings) as url:
+    async with _server_without_watcher(settings) as (url, _):
         socket = await open_socket(url, cell.pair.access_token)
         async with in_transaction():  # ended, and never announced
             await sessions.end(sessions.EndReason.REVOKED, session_ids=[cell.pair.session_id])
@@ -358,10 +361,10 @@ async def test_an_operation_of_an_ended_session_does_not_start(
 async def test_an_operation_of_an_expired_token_does_not_start(settings: Settings, factory: Factory, app: Any) -> None:
     cell = await _cell(factory, app, "teacher")
     written = await _grades(cell.room)
-    async with _server_without_watcher(settings) as url:
+    async with _server_without_watcher(settings) as (url, _):
         socket = await open_socket(url, cell.pair.access_token)
         expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
-        with clock.travel(expires + timedelta(seconds=1)):  # no timer fired: the operation's own check
+        with clock.travel(expires + timedelta(seconds=1)):  # no check of expiries ran: the operation's own
             await socket.start(GRADE_CREATE, "1", input=_grade_input(cell.room, "after"))
             assert await socket.closed() == 4403
     assert await _grades(cell.room) == written
