@@ -68,9 +68,11 @@ from resolvers.notifier import run_notifier
 from resolvers.outbox import run_relay
 from resolvers.ratelimit import Limiter, make_limiter
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
-from schema import build_schema
+from resolvers.socket_counts import make_socket_counts
+from schema import build_schema, socket_sessions
 from schema.limits import Limits
 from schema.live import FrameEncoder
+from schema.socket_sessions import SESSION_ENDED, SocketRefused, SocketSessions
 from schema.sockets import Sockets, WebSocketProtocol
 from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler
 
@@ -107,8 +109,8 @@ def bearer_token(value: str | None) -> str | None:
 
 async def viewer_from_token(settings: Settings, token: str | None, address: str) -> Viewer:
     """An anonymous viewer for no token, a bad or expired one, or one of an ended session
-    (``resolvers/sessions.py``): public fields still work, others say UNAUTHENTICATED (over a
-    socket a bad token closes the connection with 4403 instead). The session is read with the
+    (``resolvers/sessions.py``): public fields still work, others say UNAUTHENTICATED (a socket
+    is closed instead: ``SubscriptionView.on_ws_connect``). The session is read with the
     account, in one statement."""
     if token is None:
         return Viewer(None, address)
@@ -164,13 +166,10 @@ class GraphQLView:
         self.documents = documents
 
     def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
-        loaders = Loaders(viewer)
-        if (account := viewer.known_account()) is not None:
-            loaders.user_by_id.prime(account.id, account)  # read with the session: not again
         return Context(
             request=request,
             viewer=viewer,
-            loaders=loaders,
+            loaders=Loaders.of_request(viewer),
             broker=self.broker,
             settings=self.settings,
             limiter=self.limiter,
@@ -301,17 +300,18 @@ class SubscriptionView(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyGraphQLWSHandler
     graphql_transport_ws_handler_class = TransportWSHandler
 
-    def __init__(self, schema: strawberry.Schema, view: GraphQLView) -> None:
+    def __init__(self, schema: strawberry.Schema, view: GraphQLView, sessions: SocketSessions) -> None:
         super().__init__(
             schema,
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
             graphql_ide=None,
             connection_init_wait_timeout=timedelta(seconds=10),
-            max_subscriptions_per_connection=view.settings.max_subscriptions_per_connection,
+            max_subscriptions_per_connection=view.settings.max_subscriptions_per_connection or None,
         )
         self.view = view
         self.frames = FrameEncoder()
         self.sockets = Sockets()
+        self.sessions = sessions
         self.park_subscriptions = view.settings.park_subscriptions
 
     def encode_json(self, data: object) -> str:
@@ -327,20 +327,32 @@ class SubscriptionView(GraphQL[Context, None]):
         return self.view.context(request, Viewer(None, _client_address(request)))
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
-        """Authenticate from the ``connection_init`` payload. A bad or expired token closes
-        the socket with 4403; no token leaves an anonymous connection."""
+        """Authenticate from the ``connection_init`` payload and bind the socket to the token's
+        session (``schema/socket_sessions.py``). A bad or expired token closes the socket with
+        4403, one of an ended session with 4401, one more socket than the user's cap with 4429;
+        no token leaves an anonymous connection."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("authToken")
         context.connection_params = None  # read: the socket need not keep the token for hours
+        if context.binding is not None:  # a legacy client may send `connection_init` again
+            await self.sessions.unbind(context.binding)
+            context.binding, context.viewer = None, Viewer(None, context.viewer.address)
         if not isinstance(raw, str) or not raw.strip():
             return None
         token = bearer_token(raw) if " " in raw.strip() else raw.strip()
-        viewer = await viewer_from_token(self.view.settings, token or "", context.viewer.address)
+        try:
+            claims = auth.read_access_token(self.view.settings, token or "")
+        except auth.InvalidToken:
+            raise ConnectionRejectionError({"message": "Invalid or expired token."}) from None
+        viewer = await sessions.admit(Viewer(claims.user_id, context.viewer.address, session_id=claims.session_id))
         if not viewer.authenticated:
-            raise ConnectionRejectionError({"message": "Invalid or expired token."})
+            extensions = {"code": "UNAUTHENTICATED", "reason": viewer.ended or "SESSION_ENDED"}
+            payload: dict[str, object] = {"message": "Your session has ended: log in again.", "extensions": extensions}
+            raise SocketRefused(SESSION_ENDED, "Session ended: log in again.", payload)
         viewer.forget()  # the account read with the session: a socket keeps nothing it need not
+        context.binding = await self.sessions.bind(context.request, claims)
         context.viewer = viewer
-        context.loaders = Loaders(context.viewer)
+        context.loaders = Loaders.of_request(viewer)
         return None
 
 
@@ -377,7 +389,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     store = persisted.make_store(redis, settings.rate_limit_namespace)
     documents = persisted.PersistedQueries(store, trusted)
     view = GraphQLView(schema, settings, broker, limiter, documents)
-    subscriptions = SubscriptionView(schema, view)
+    counts = make_socket_counts(redis, settings.rate_limit_namespace)
+    subscriptions = SubscriptionView(schema, view, SocketSessions(counts, settings.max_sockets_per_user))
     metrics.watch_sockets(subscriptions.sockets)
 
     @contextlib.asynccontextmanager
@@ -389,6 +402,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             asyncio.create_task(run_relay(broker), name="outbox-relay"),
             asyncio.create_task(catchup.run(broker), name="catch-up"),
             asyncio.create_task(run_notifier(broker, lambda: delivery.deliver_due(mailer, sms)), name="notifier"),
+            asyncio.create_task(subscriptions.sessions.run(broker), name=socket_sessions.TASK_NAME),
         ]
         if settings.freeze_collector:
             gc.collect()

@@ -40,10 +40,10 @@ def bench_database_url(requested: str | None, prefix: str = "ediary_bench") -> s
 
 
 @contextlib.asynccontextmanager
-async def bench_database(url: str) -> AsyncIterator[None]:
+async def bench_database(url: str, seed: bool = True) -> AsyncIterator[None]:
     """Create, migrate and seed the database at ``url`` (students per class as in production
-    schools), leave Tortoise initialised for every task as the app's lifespan would, and drop
-    the database afterwards, whatever happened."""
+    schools; ``seed=False`` leaves it empty), leave Tortoise initialised for every task as the
+    app's lifespan would, and drop the database afterwards, whatever happened."""
     config = tortoise_config(url)
     postgres = url.startswith("postgres://")
     try:
@@ -52,7 +52,8 @@ async def bench_database(url: str) -> AsyncIterator[None]:
             await Tortoise.close_connections()
         await migrate(config=config)
         await Tortoise.init(config=config, _enable_global_fallback=True)
-        await seed_demo(students_per_class=STUDENTS_PER_CLASS)
+        if seed:
+            await seed_demo(students_per_class=STUDENTS_PER_CLASS)
         yield
     finally:
         if postgres:

@@ -133,7 +133,8 @@ async def shared_executions(plan: Plan, url: str, after: str, events: int, devic
     if pair is None:
         raise RuntimeError("no child with two guardians who follow the same children")
     child, guardians = pair
-    settings = Settings(database_url=url, secret_key=SECRET, env="production")  # no REDIS_URL: in-memory broker
+    # No REDIS_URL: the in-memory broker; no per-user cap (devices are many per guardian).
+    settings = Settings(database_url=url, secret_key=SECRET, env="production", max_sockets_per_user=0)
     app = create_app(settings)
     port = free_port()
     server = in_process_server(app, port)

@@ -297,6 +297,8 @@ async def server_process(
         "SECRET_KEY": SECRET,
         "HOST": HOST,
         "PORT": str(port),
+        # The district's few hundred guardians hold thousands of devices: no per-user cap.
+        "EDIARY_MAX_SOCKETS_PER_USER": "0",
         **(extra_env or {}),
     }
     handle, name = tempfile.mkstemp(prefix="ediary-fanout-server-", suffix=".log")

@@ -54,7 +54,8 @@ def _full_collection() -> tuple[int, float]:
 
 
 async def trace(url: str, after: str, families: list[Family], connections: int, top: int = 15) -> dict[str, Any]:
-    app = create_app(Settings(database_url=url, secret_key=SECRET, env="production"))
+    # Devices are opened round-robin over the guardians, many each: no per-user cap.
+    app = create_app(Settings(database_url=url, secret_key=SECRET, env="production", max_sockets_per_user=0))
     port = free_port()
     server = in_process_server(app, port)
     serving = asyncio.create_task(server.serve())

@@ -94,3 +94,5 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # The shared rate limiter (resolvers/ratelimit.py); None where nothing is limited.
     limiter: Limiter | None = None
+    # On an authenticated socket: its binding to the session (``schema/socket_sessions.py``).
+    binding: Any = None

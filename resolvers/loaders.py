@@ -192,6 +192,15 @@ class Loaders:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
 
+    @classmethod
+    def of_request(cls, viewer: Viewer) -> Loaders:
+        """Fresh loaders for one request (or one operation over a socket), with the viewer's
+        account already primed when it was read with the session (``sessions.admit``)."""
+        loaders = cls(viewer)
+        if (account := viewer.known_account()) is not None:
+            loaders.user_by_id.prime(account.id, account)
+        return loaders
+
     def __getattr__(self, name: str) -> Any:
         """Only called for a loader not made yet: make it, keep it for this request."""
         factory = _FACTORIES.get(name)

@@ -41,7 +41,10 @@ class Settings:
     login_failures_per_address: int = 30
     login_window_seconds: int = 15 * 60
     max_diary_days: int = 92
+    # Operations running at once on one socket, and sockets open at once per user (across
+    # every process sharing REDIS_URL): README "WebSocket sessions"; 0 switches either off.
     max_subscriptions_per_connection: int = 20
+    max_sockets_per_user: int = 10
     # Observability (README "Observability"): log lines as JSON or text; GET /metrics, off
     # unless enabled, then only for a bearer `metrics_token` or a client in `metrics_allow`.
     log_format: str = "text"
@@ -161,6 +164,12 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
     ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
     ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
+    (
+        "max_subscriptions_per_connection",
+        "EDIARY_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        Settings.max_subscriptions_per_connection,
+    ),
+    ("max_sockets_per_user", "EDIARY_MAX_SOCKETS_PER_USER", Settings.max_sockets_per_user),
 )
 
 

@@ -1,5 +1,7 @@
 """The WebSocket protocol handlers (graphql-transport-ws and the legacy graphql-ws): Strawberry's,
-with coded limit errors, 4403 on a bad token on both protocols, and idle subscriptions parked.
+with coded limit errors, the same close codes on both protocols (4403 on a bad or expired token,
+4401 once the session ended, 4429 over the per-user cap: ``schema/socket_sessions.py``, which
+also admits each operation as it starts), and idle subscriptions parked.
 
 Parking (``resolvers/live.py``): each operation runs with a ``Subscriber`` in ``live.PARKING``.
 A stream that has delivered everything returns with the Subscriber marked parked; the
@@ -23,10 +25,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
 from resolvers import live, request_id
 from resolvers.context import Context
+from schema.socket_sessions import SocketSessions, refusal
 
 _LIMIT_MESSAGE = "Subscription limit reached"
 
@@ -48,6 +52,30 @@ def _sockets(view: object) -> Any:
     the handlers' own start and end hooks: a wrapper coroutine would be one more frame that
     every socket keeps for hours."""
     return getattr(view, "sockets", None)
+
+
+def _sessions(view: object) -> SocketSessions | None:
+    """The view's sockets by session (``schema/socket_sessions.py``), if it binds them."""
+    return getattr(view, "sessions", None)
+
+
+async def _admitted(handler: Any) -> bool:
+    """Whether an operation the client just sent may start (else the socket is being closed)."""
+    sessions = _sessions(handler.view)
+    return sessions is None or await sessions.admit_operation(handler.context)
+
+
+def _expired(handler: Any) -> bool:
+    """Whether the socket's token expired (then it is being closed): a woken stream stays put."""
+    sessions = _sessions(handler.view)
+    return sessions is not None and sessions.expired(handler.context)
+
+
+async def _unbind(handler: Any) -> None:
+    """The socket is gone: out of its session's sockets and the user's count."""
+    binding, handler.context.binding = handler.context.binding, None
+    if binding is not None and (sessions := _sessions(handler.view)) is not None:
+        await sessions.unbind(binding)
 
 
 def _parks(view: object) -> bool:
@@ -93,16 +121,37 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             await super().shutdown()
         finally:
+            await _unbind(self)
             if (sockets := _sockets(self.view)) is not None:
                 sockets.closed()
 
     async def handle_connection_init(self, message: Any) -> None:
-        await super().handle_connection_init(message)
-        # Its task is done (or cancelled): nothing to keep for the socket's lifetime.
-        task = self.connection_init_timeout_task
-        if task is not None and self.connection_init_received:
-            self.connection_init_timeout_task = None
+        """Strawberry's, but a refusal closes with its own code (4403, 4401 or 4429), and the
+        timeout task is not kept for the socket's lifetime once it is done."""
+        if self.connection_timed_out:
+            return
+        task, self.connection_init_timeout_task = self.connection_init_timeout_task, None
+        if task is not None:
             task.cancel()
+        payload = message.get("payload", {})
+        if not isinstance(payload, dict):
+            await self.websocket.close(code=4400, reason="Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(code=4429, reason="Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = payload
+        try:
+            ack = await self.view.on_ws_connect(self.context)
+        except ConnectionRejectionError as exc:
+            code, reason = refusal(exc)
+            await self.websocket.close(code=code, reason=reason)
+            return
+        await self.send_message(
+            {"type": "connection_ack"} if isinstance(ack, UnsetType) else {"type": "connection_ack", "payload": ack}
+        )
+        self.connection_acknowledged = True
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Strawberry's, except that a stream that parked leaves the operation open."""
@@ -154,6 +203,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await operation.send_next(result)
 
     async def handle_subscribe(self, message: Any) -> None:
+        if not await _admitted(self):
+            return
         _shared_document(message)
         await super().handle_subscribe(message)
 
@@ -167,6 +218,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def _resume(self, operation: Operation[Context, None]) -> None:
         if self._parked is None or self._parked.get(operation.id) is None:
             return  # stopped while the message was on its way
+        if _expired(self):
+            return
         operation.task = asyncio.create_task(self.run_operation(operation))
         operation.task.add_done_callback(self._task_done)
 
@@ -180,8 +233,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """The legacy graphql-ws protocol, closing with 4403 on a bad token like
-    graphql-transport-ws does (the library closes with 1011), with coded limit errors and
+    """The legacy graphql-ws protocol, closing a refused ``connection_init`` with the code
+    graphql-transport-ws uses (the library closes with 1011), with coded limit errors and
     parked subscriptions (a parked one stays in ``self.tasks`` with its finished task, so it
     counts towards the limit, and ``stop`` answers ``complete`` as for a running one)."""
 
@@ -200,6 +253,7 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         try:
             await super().cleanup()
         finally:
+            await _unbind(self)
             if (sockets := _sockets(self.view)) is not None:
                 sockets.closed()
 
@@ -214,12 +268,15 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.view.on_ws_connect(self.context)
         except ConnectionRejectionError as exc:
             await self.send_message({"type": "connection_error", "payload": exc.payload})
-            await self.websocket.close(code=4403, reason="Forbidden")
+            code, reason = refusal(exc)
+            await self.websocket.close(code=code, reason=reason)
             return
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
 
     async def handle_start(self, message: Any) -> None:
+        if not await _admitted(self):
+            return
         _shared_document(message)
         await super().handle_start(message)
 
@@ -276,7 +333,7 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     def _resume(
         self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
     ) -> None:
-        if self._parked is None or operation_id not in self._parked:
+        if self._parked is None or operation_id not in self._parked or _expired(self):
             return
         self.tasks[operation_id] = asyncio.create_task(
             self.handle_async_results(operation_id, query, operation_name, variables)

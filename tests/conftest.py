@@ -27,6 +27,7 @@ from tortoise.migrations.api.migrate import migrate
 from resolvers import pages
 from resolvers.demo import seed_demo
 from resolvers.settings import Settings, tortoise_config
+from schema import socket_sessions
 from schema.sockets import WebSocketProtocol
 from server import create_app
 from tests.client import Client as Client  # re-exported: older tests import it from here
@@ -152,13 +153,18 @@ async def demo_parent(http: httpx.AsyncClient, demo: None) -> Client:
 
 
 class StatementCounter(logging.Handler):
-    """Counts SQL statements sent by Tortoise (its db_client debug log: one line per statement)."""
+    """Counts SQL statements sent by Tortoise (its db_client debug log: one line per statement),
+    but the process's own background check of ended sessions (``schema/socket_sessions.py``)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(RuntimeError):  # no event loop: not the background task
+            task = asyncio.current_task()
+            if task is not None and task.get_name() == socket_sessions.TASK_NAME:
+                return
         self.statements.append(record.getMessage())
 
     @property
@@ -194,12 +200,19 @@ async def server_url(app: Any) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
+    # The lifespan's task that closes the sockets of ended sessions (the lifespan is off here).
+    endings = asyncio.create_task(
+        app.state.subscriptions.sessions.run(app.state.broker), name=socket_sessions.TASK_NAME
+    )
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     yield f"ws://127.0.0.1:{port}/graphql"
     server.should_exit = True
     await task
+    endings.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await endings
 
 
 @pytest.fixture

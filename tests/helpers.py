@@ -13,6 +13,7 @@ import httpx
 import pytest
 from tortoise.models import Model
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 import models
 from resolvers import auth, sessions
@@ -97,6 +98,17 @@ class Socket:
     async def nothing(self) -> None:
         with pytest.raises(TimeoutError):
             await self.next(timeout=QUIET)
+
+    async def closed(self, timeout: float = 5.0) -> int:
+        """The code the server closes the socket with; any message before it fails the test."""
+        try:
+            message = await self.next(timeout)
+        except ConnectionClosed as closed:
+            received = closed.rcvd
+        else:
+            raise AssertionError(f"a message instead of the close: {message}")
+        assert received is not None, "closed without a close frame"
+        return received.code
 
 
 async def open_socket(

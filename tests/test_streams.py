@@ -26,10 +26,6 @@ CLASS = "subscription C($classId: ID!) { classEvents(classId: $classId) { kind }
 CHATS = "subscription { chatEvents { kind } }"
 INBOX = "subscription { notificationEvents { notification { kind } } }"
 GRADE = "mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"
-DEACTIVATE = """
-mutation D($id: ID!) { accountDeactivate(input: {userId: $id, reason: "Left"}) { __typename } }
-"""
-RESET = "mutation R($id: ID!) { passwordReset(input: {userId: $id}) { __typename } }"
 SETTLE = 0.2  # let the subscription reach the broker before the write
 
 
@@ -99,7 +95,14 @@ STREAMS = {
 }
 
 
-@pytest.mark.parametrize("change", [DEACTIVATE, RESET], ids=["deactivated", "reset"])
+# An account out of standing, as its row reads once the admin's write committed. Written here
+# without ending the account's sessions: the state of a process the ending has not reached yet (its
+# broker message lost, the periodic check not run: ``schema/socket_sessions.py``), when the check
+# of each event alone stands between the stream and the next event.
+OUT_OF_STANDING = {"deactivated": {"is_active": False}, "reset": {"must_change_password": True}}
+
+
+@pytest.mark.parametrize("change", list(OUT_OF_STANDING))
 @pytest.mark.parametrize("name", list(STREAMS))
 async def test_a_stream_ends_once_the_account_is_out_of_standing(
     server_url: str, factory: Factory, app: Any, name: str, change: str
@@ -115,9 +118,7 @@ async def test_a_stream_ends_once_the_account_is_out_of_standing(
     assert seen["type"] == "next", seen
     assert seen["payload"]["data"][name], seen
 
-    admin = factory.client(room.kit.admin)
-    done = await admin.data(change, id=gid(follower, "User"))
-    assert next(iter(done.values()))["__typename"] in ("AccountDeactivateSuccess", "PasswordResetSuccess"), done
+    await models.User.filter(id=follower.id).update(**OUT_OF_STANDING[change])
     await stream.event(room)
     ended = await socket.next()
     assert ended["type"] == "complete", ended  # the stream ends instead of delivering the event
