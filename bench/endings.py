@@ -24,7 +24,6 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import models
+from bench import report
 from bench.database import bench_database, bench_database_url, server_version
 from bench.live import HOST, SECRET, ServerProcess, percentile, server_process
 from resolvers import auth, sessions
@@ -40,7 +40,6 @@ from resolvers.clock import now_utc
 from resolvers.settings import Settings
 from schema.socket_sessions import CHECK_EVERY
 
-RESULTS = Path(__file__).parent / "results"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 MODES = ("same", "cross", "lost")
 SUBSCRIBE = {"id": "1", "type": "subscribe", "payload": {"query": "subscription { notificationEvents { cursor } }"}}
@@ -198,10 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(run(args))
     results["started_at"] = started.isoformat()
     print(render(results))
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"endings-{started:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten to {path}")
+    print(f"\nwritten to {report.save(results, 'endings', started)}")
     return 0
 
 

@@ -104,8 +104,12 @@ def _render_diary(results: dict[str, Any]) -> list[str]:
 
 
 def write(results: dict[str, Any], started: datetime) -> Path:
+    return save(results, f"diary-{results['environment']['dialect']}", started)
+
+
+def save(results: dict[str, Any], name: str, started: datetime) -> Path:
+    """``results`` as ``bench/results/<name>-<when it started>.json`` (not committed)."""
     RESULTS.mkdir(exist_ok=True)
-    dialect = results["environment"]["dialect"]
-    path = RESULTS / f"diary-{dialect}-{started:%Y%m%dT%H%M%SZ}.json"
+    path = RESULTS / f"{name}-{started:%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     return path

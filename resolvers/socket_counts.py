@@ -90,9 +90,10 @@ class RedisSocketCounts(SocketCounts):
     """Counts shared through Redis (see the module's docstring), through the process's command
     client (its owner closes it)."""
 
-    def __init__(self, client: aioredis.Redis, namespace: str = "ediary") -> None:
+    def __init__(self, client: aioredis.Redis, namespace: str = "ediary", ttl: int = TTL) -> None:
         super().__init__()
         self._client = client
+        self._ttl = ttl
         self.name = secrets.token_hex(8)
         self._processes = f"{namespace}:sockets"
         self._own = f"{self._processes}:{self.name}"
@@ -102,7 +103,8 @@ class RedisSocketCounts(SocketCounts):
 
     async def acquire(self, user_id: int, limit: int) -> bool:
         try:
-            admitted = await self._acquire(keys=[self._processes, self._own], args=[user_id, limit, self.name, TTL])
+            args: list[int | str] = [user_id, limit, self.name, self._ttl]
+            admitted = await self._acquire(keys=[self._processes, self._own], args=args)
         except RedisError as exc:
             log.warning("socket cap counted in this process only, Redis unavailable: %s", exc)
             self._stale = True
@@ -120,14 +122,14 @@ class RedisSocketCounts(SocketCounts):
 
     async def refresh(self) -> None:
         try:
-            if not self._stale and (not self.open or await self._client.expire(self._own, TTL)):
+            if not self._stale and (not self.open or await self._client.expire(self._own, self._ttl)):
                 return
             # Redis lost our hash (restarted, or we could not renew it in time) or missed a change.
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.delete(self._own)
                 if self.open:
                     pipe.hset(self._own, mapping={str(u): n for u, n in self.open.items()})
-                    pipe.expire(self._own, TTL)
+                    pipe.expire(self._own, self._ttl)
                     pipe.sadd(self._processes, self.name)
                 await pipe.execute()
             self._stale = False

@@ -107,10 +107,7 @@ class SocketSessions:
         self._sessions: dict[int, Binding | list[Binding]] = {}  # one socket, or several
         # (token expiry, socket), soonest first; a closed socket's entry waits for its turn.
         self._expiries: list[tuple[float, Binding]] = []
-        self._closing: set[asyncio.Task[None]] = set()
-
-    def __len__(self) -> int:
-        return sum(1 if isinstance(b, Binding) else len(b) for b in self._sessions.values())
+        self._closing: set[asyncio.Task[bool]] = set()
 
     # Binding and unbinding ---------------------------------------------------------------
 
@@ -156,11 +153,13 @@ class SocketSessions:
 
     # Closing -----------------------------------------------------------------------------
 
-    async def close(self, binding: Binding, code: int, reason: str) -> None:
-        """Close the socket with ``code`` (once: a socket already closing is left alone)."""
-        if self._forget(binding) and binding.websocket is not None:
-            with contextlib.suppress(RuntimeError, OSError):  # the client left meanwhile
-                await binding.websocket.close(code=code, reason=reason)
+    async def close(self, binding: Binding, code: int, reason: str) -> bool:
+        """Close the socket with ``code``, once: whether it was still open and bound."""
+        if not self._forget(binding) or binding.websocket is None:
+            return False
+        with contextlib.suppress(RuntimeError, OSError):  # the client left meanwhile
+            await binding.websocket.close(code=code, reason=reason)
+        return True
 
     def close_soon(self, binding: Binding, code: int, reason: str) -> None:
         task = asyncio.get_running_loop().create_task(self.close(binding, code, reason))
@@ -173,8 +172,7 @@ class SocketSessions:
         for session_id in session_ids:
             found = self._sessions.get(session_id)
             for binding in [found] if isinstance(found, Binding) else list(found or ()):
-                await self.close(binding, SESSION_ENDED, "Session ended: log in again.")
-                closed += 1
+                closed += await self.close(binding, SESSION_ENDED, "Session ended: log in again.")
         return closed
 
     async def expire_due(self) -> int:
@@ -183,9 +181,7 @@ class SocketSessions:
         now, expiries, closed = now_utc().timestamp(), self._expiries, 0
         while expiries and expiries[0][0] <= now:
             _, binding = heapq.heappop(expiries)
-            if binding.websocket is not None:
-                await self.close(binding, TOKEN_REFUSED, "Token expired: reconnect with a fresh one.")
-                closed += 1
+            closed += await self.close(binding, TOKEN_REFUSED, "Token expired: reconnect with a fresh one.")
         return closed
 
     # Each operation ----------------------------------------------------------------------

@@ -104,6 +104,28 @@ async def client_for(
         await application.state.documents.store.close()
 
 
+@contextlib.asynccontextmanager
+async def app_served(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[Any, str]]:
+    """A separate app built with changed settings, served on a free port with its lifespan off
+    (no background task), closed afterwards: the app and its ``host:port``."""
+    application = create_app(dataclasses.replace(settings, **overrides))
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws=WebSocketProtocol
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        yield application, f"127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        await application.state.broker.close()
+        await application.state.limiter.close()
+        await application.state.documents.store.close()
+
+
 LOGIN = """
 mutation Login($login: String!, $password: String!) {
   login(input: {login: $login, password: $password}) {

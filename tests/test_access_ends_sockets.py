@@ -16,12 +16,11 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 from tortoise.transactions import in_transaction
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -31,9 +30,8 @@ from pubsub import events
 from pubsub.topics import student_topic
 from resolvers import auth, clock, sessions
 from resolvers.settings import Settings
-from schema.sockets import WebSocketProtocol
-from server import create_app
 from tests.client import Client
+from tests.conftest import app_served
 from tests.factories import Factory
 from tests.helpers import GRADE_CREATE, Socket, gid, open_socket
 from tests.test_streams import STREAMS, Room, _room
@@ -70,6 +68,15 @@ async def _ok(body: dict[str, Any], typename: str) -> None:
     assert result["__typename"] == typename, body
 
 
+async def _teacher(room: Room) -> models.User:
+    return await models.User.get(id=int(room.teacher.user_id or 0))
+
+
+async def _remint_teacher(cell: Cell) -> None:
+    """A token for the room's teacher minted on the clock as it reads now (it was moved)."""
+    cell.room.teacher = cell.factory.client(await _teacher(cell.room))
+
+
 # Each way access ends: does it to the cell's session and says the close code the socket gets.
 Ending = Callable[[Cell, contextlib.ExitStack], Awaitable[int]]
 
@@ -78,7 +85,7 @@ async def _expired(cell: Cell, stack: contextlib.ExitStack) -> int:
     ttl = cell.factory.settings.access_token_ttl
     stack.enter_context(clock.travel(clock.now_utc() + timedelta(seconds=ttl + 5)))
     # Tokens of the rest of the test are minted on the moved clock.
-    cell.room.teacher = cell.factory.client(await models.User.get(id=int(cell.room.teacher.user_id or 0)))
+    await _remint_teacher(cell)
     await cell.app.state.subscriptions.sessions.expire_due()  # as the process does every second
     return 4403
 
@@ -176,41 +183,37 @@ async def _cell(factory: Factory, app: Any, who: str) -> Cell:
     users = {
         "parent": room.parent,
         "colleague": room.colleague,
-        "teacher": await models.User.get(id=int(room.teacher.user_id or 0)),
+        "teacher": await _teacher(room),
     }
     user = users[who]
     pair = await auth.start_session(factory.settings, user)  # the socket's own session
     return Cell(room, user, pair, factory, app)
 
 
-@pytest.mark.parametrize("ending", list(ENDINGS))
-async def test_a_query_sent_after_access_ended_does_not_run(
-    server_url: str, factory: Factory, app: Any, ending: str
-) -> None:
-    cell = await _cell(factory, app, "parent")
-    socket = await open_socket(server_url, cell.pair.access_token)
-    await socket.start(QUERY, "before")
-    assert (await _result(socket, "before"))["viewer"]["user"]["fullName"] == cell.user.full_name
-    with contextlib.ExitStack() as stack:
-        code = await ENDINGS[ending](cell, stack)
-        await _send(socket, QUERY, "after")
-        assert await socket.closed() == code
+# What the socket sends: who sends it, the document, its variables (given a comment for a grade).
+OPERATIONS: dict[str, tuple[str, str, Callable[[Room, str], dict[str, Any]]]] = {
+    "query": ("parent", QUERY, lambda room, comment: {}),
+    "mutation": ("teacher", GRADE_CREATE, lambda room, comment: {"input": _grade_input(room, comment)}),
+    "subscription": ("parent", STREAMS["diaryEvents"].document, lambda room, comment: {}),
+}
 
 
 @pytest.mark.parametrize("ending", list(ENDINGS))
-async def test_a_mutation_sent_after_access_ended_writes_nothing(
-    server_url: str, factory: Factory, app: Any, ending: str
+@pytest.mark.parametrize("operation", ["query", "mutation"])
+async def test_an_operation_sent_after_access_ended_does_not_run(
+    server_url: str, factory: Factory, app: Any, operation: str, ending: str
 ) -> None:
-    cell = await _cell(factory, app, "teacher")
+    who, document, variables = OPERATIONS[operation]
+    cell = await _cell(factory, app, who)
     socket = await open_socket(server_url, cell.pair.access_token)
-    await socket.start(GRADE_CREATE, "before", input=_grade_input(cell.room, "before"))
-    assert (await _result(socket, "before"))["gradeCreate"]["__typename"] == "GradeCreateSuccess"
     written = await _grades(cell.room)
+    await socket.start(document, "before", **variables(cell.room, "before"))
+    await _result(socket, "before")
+    assert await _grades(cell.room) == written + (operation == "mutation")
     with contextlib.ExitStack() as stack:
         code = await ENDINGS[ending](cell, stack)
-        await _send(socket, GRADE_CREATE, "after", input=_grade_input(cell.room, "after"))
+        await _send(socket, document, "after", **variables(cell.room, "after"))
         assert await socket.closed() == code
-    assert await _grades(cell.room) == written
     assert not await models.Grade.filter(comment="after", student_id=cell.room.child.id).exists()
 
 
@@ -293,53 +296,28 @@ async def test_expiry_is_read_against_the_clock(server_url: str, factory: Factor
         assert await socket.closed() == 4403
 
 
-@contextlib.asynccontextmanager
-async def _server_without_watcher(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
-    """An app of its own, served without the task that closes the sockets of ended sessions and
-    expired tokens: what is left is the check of each operation as it starts, and of each event
-    as it wakes a stream."""
-    app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws=WebSocketProtocol)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        yield f"ws://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/graphql", app
-    finally:
-        server.should_exit = True
-        await task
-        await app.state.broker.close()
-        await app.state.limiter.close()
-        await app.state.documents.store.close()
+# Each check on its own -------------------------------------------------------------------
+# On an app of its own (``app_served``), served without the task that closes the sockets of
+# ended sessions and expired tokens: what is left is the check of each operation as it starts,
+# and of each event as it wakes a stream.
 
 
 async def test_a_stream_woken_after_its_token_expired_is_closed(settings: Settings, factory: Factory, app: Any) -> None:
     """The event that wakes a parked stream after its token expired finds it so: nothing is sent."""
     cell = await _cell(factory, app, "parent")
     stream = STREAMS["diaryEvents"]
-    async with _server_without_watcher(settings) as (url, own):
-        socket = await open_socket(url, cell.pair.access_token)
+    async with app_served(settings) as (own, address):
+        socket = await open_socket(f"ws://{address}/graphql", cell.pair.access_token)
         await socket.start(stream.document)
         await asyncio.sleep(SETTLE)
         expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
         with clock.travel(expires + timedelta(seconds=1)):
-            cell.room.teacher = factory.client(await models.User.get(id=int(cell.room.teacher.user_id or 0)))
+            await _remint_teacher(cell)
             await stream.event(cell.room)
             event = await models.OutboxEvent.filter(student_id=cell.room.child.id).order_by("-id").first()
             assert event is not None
             await own.state.broker.publish(student_topic(cell.room.child.id), events.encode(event.id, event.kind))
             assert await socket.closed() == 4403
-
-
-# Each operation, admitted when it starts --------------------------------------------------
-
-
-OPERATIONS: dict[str, tuple[str, str, Callable[[Room], dict[str, Any]]]] = {
-    "query": ("parent", QUERY, lambda room: {}),
-    "mutation": ("teacher", GRADE_CREATE, lambda room: {"input": _grade_input(room, "after")}),
-    "subscription": ("parent", STREAMS["diaryEvents"].document, lambda room: {}),
-}
 
 
 @pytest.mark.parametrize("operation", list(OPERATIONS))
@@ -349,11 +327,11 @@ async def test_an_operation_of_an_ended_session_does_not_start(
     who, document, variables = OPERATIONS[operation]
     cell = await _cell(factory, app, who)
     written = await _grades(cell.room)
-    async with _server_without_watcher(settings) as (url, _):
-        socket = await open_socket(url, cell.pair.access_token)
+    async with app_served(settings) as (_, address):
+        socket = await open_socket(f"ws://{address}/graphql", cell.pair.access_token)
         async with in_transaction():  # ended, and never announced
             await sessions.end(sessions.EndReason.REVOKED, session_ids=[cell.pair.session_id])
-        await socket.start(document, "1", **variables(cell.room))
+        await socket.start(document, "1", **variables(cell.room, "after"))
         assert await socket.closed() == 4401
     assert await _grades(cell.room) == written
 
@@ -361,8 +339,8 @@ async def test_an_operation_of_an_ended_session_does_not_start(
 async def test_an_operation_of_an_expired_token_does_not_start(settings: Settings, factory: Factory, app: Any) -> None:
     cell = await _cell(factory, app, "teacher")
     written = await _grades(cell.room)
-    async with _server_without_watcher(settings) as (url, _):
-        socket = await open_socket(url, cell.pair.access_token)
+    async with app_served(settings) as (_, address):
+        socket = await open_socket(f"ws://{address}/graphql", cell.pair.access_token)
         expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
         with clock.travel(expires + timedelta(seconds=1)):  # no check of expiries ran: the operation's own
             await socket.start(GRADE_CREATE, "1", input=_grade_input(cell.room, "after"))

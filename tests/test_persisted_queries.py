@@ -15,8 +15,8 @@ from websockets.asyncio.client import connect
 from pubsub import redis as redis_broker
 from resolvers.persisted import RedisStore, build_manifest, load_manifest, sha256
 from resolvers.settings import Settings
-from server import create_app, main
-from tests.conftest import client_for
+from server import main
+from tests.conftest import app_served, client_for
 
 pytestmark = pytest.mark.usefixtures("database")
 QUERY = "query Typename { __typename }"
@@ -120,29 +120,17 @@ async def test_other_documents_are_refused_in_trusted_mode(
 async def test_trusted_mode_covers_subscriptions(settings: Settings, manifest: Path) -> None:
     import asyncio
 
-    import uvicorn
-
-    app = create_app(settings.__class__(**{**settings.__dict__, "trusted_documents": str(manifest)}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init"}))
-            assert json.loads(await ws.recv())["type"] == "connection_ack"
-            query = "subscription { diaryEvents { cursor kind } }"
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
-            message = json.loads(await asyncio.wait_for(ws.recv(), 5))
-            assert message["type"] == "error"
-            assert message["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
-    finally:
-        server.should_exit = True
-        await task
-        await app.state.broker.close()
-        await app.state.limiter.close()
-        await app.state.documents.store.close()
+    async with (
+        app_served(settings, trusted_documents=str(manifest)) as (_, address),
+        connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws,  # type: ignore[list-item]
+    ):
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        query = "subscription { diaryEvents { cursor kind } }"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert message["type"] == "error"
+        assert message["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
 
 
 def test_a_manifest_entry_must_be_the_hash_of_its_document(tmp_path: Path) -> None:
