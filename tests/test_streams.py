@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 import models
-from resolvers.clock import today_utc
+from resolvers.clock import now_utc, today_utc
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
@@ -122,6 +123,33 @@ async def test_a_stream_ends_once_the_account_is_out_of_standing(
     await stream.event(room)
     ended = await socket.next()
     assert ended["type"] == "complete", ended  # the stream ends instead of delivering the event
+    await socket.ws.close()
+
+
+@pytest.mark.parametrize("name", list(STREAMS))
+async def test_a_stream_delivers_nothing_once_its_session_ended(
+    server_url: str, factory: Factory, app: Any, name: str
+) -> None:
+    """The session ended in the table only (a process the ending has not reached yet): the
+    check of the next event refuses it, whether or not the socket is closed first."""
+    room = await _room(factory, app)
+    stream = STREAMS[name]
+    follower = stream.follower(room)
+    socket = await open_socket(server_url, factory.client(follower).token)
+    await socket.start(stream.document, **stream.variables(room))
+    await asyncio.sleep(SETTLE)
+    await stream.event(room)
+    assert (await socket.next())["type"] == "next"
+
+    await models.Session.filter(user_id=follower.id).update(ended_at=now_utc(), end_reason="REVOKED")
+    await stream.event(room)
+    code: int | None = None
+    try:
+        after = await socket.next()
+    except ConnectionClosed as closed:  # the process's own check of recent endings came first
+        code = closed.rcvd.code if closed.rcvd is not None else None
+        after = {"type": "closed"}
+    assert after["type"] == "complete" or code == 4401, after  # ended instead of delivering the event
     await socket.ws.close()
 
 

@@ -96,11 +96,21 @@ def visible_guardianships(viewer: Viewer) -> QuerySet[models.Guardianship]:
     )
 
 
+def _standing(viewer: Viewer) -> QuerySet[models.User]:
+    """The viewer's account row while it is active, not waiting for a password change, and (for
+    a viewer who came with a token) its session has not ended (``resolvers/sessions.py``)."""
+    standing = models.User.filter(id=_uid(viewer), is_active=True, must_change_password=False)
+    if viewer.session_id is not None:
+        standing = standing.filter(sessions__id=viewer.session_id, sessions__ended_at__isnull=True)
+    return standing
+
+
 async def in_good_standing(viewer: Viewer) -> bool:
-    """The account is active and not waiting for a password change, read fresh (never cached)."""
+    """The account is active and not waiting for a password change, and the viewer's session
+    is live; read fresh (never cached)."""
     if viewer.user_id is None:
         return False
-    return await models.User.exists(id=viewer.user_id, is_active=True, must_change_password=False)
+    return await _standing(viewer).exists()
 
 
 def own_sessions(viewer: Viewer) -> QuerySet[models.Session]:
@@ -119,11 +129,11 @@ M = TypeVar("M", bound=Model)
 
 def live(scope: QuerySet[M], viewer: Viewer) -> QuerySet[M]:
     """``scope``, empty once the viewer's account is deactivated or waiting for a password
-    change: what a live stream re-checks before every event, in the same one statement. The
-    id is a parameter, so every viewer's statement has the same text (one prepared statement
-    on each PostgreSQL connection, not one per viewer)."""
-    standing = models.User.filter(id=_uid(viewer), is_active=True, must_change_password=False)
-    return scope.annotate(viewer_standing=count_of(standing)).filter(viewer_standing=1)
+    change, or the viewer's session ended: what a live stream re-checks before every event, in
+    the same one statement (so a stream on another process than the one that closes the
+    session's sockets delivers nothing meanwhile). The ids are parameters, so every viewer's
+    statement has the same text (one prepared statement on each PostgreSQL connection)."""
+    return scope.annotate(viewer_standing=count_of(_standing(viewer))).filter(viewer_standing=1)
 
 
 def count_of(rows: QuerySet[Any]) -> Subquery:
