@@ -78,7 +78,7 @@ async def test_nothing_outside_the_policy_is_returned_or_delivered(
             await probe_reads(client, world, uid)
             await probe_writes(client, world, uid)
         await probe_live(app, http, server_url, settings, world, spec)
-        await probe_allowed_writes(clients, world)
+        await probe_allowed_writes(clients, world, lambda uid: session_token(settings, uid))
     finally:
         await tear_down(world)
     assert sum(PROBES.values()) > 0

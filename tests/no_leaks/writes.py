@@ -14,6 +14,7 @@ notificationPreferencesSet (the viewer's own settings)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise.models import Model
@@ -189,9 +190,12 @@ async def _refresh(world: World) -> None:
     await refresh_org(world)
 
 
-async def probe_allowed_writes(clients: dict[int, Client], world: World) -> None:
+async def probe_allowed_writes(
+    clients: dict[int, Client], world: World, log_in: Callable[[int], Awaitable[str]]
+) -> None:
     """For each mutation, the first write the oracle allows succeeds (it changes the world, so
-    this runs last)."""
+    this runs last). A reactivated account logs in again (``log_in``: a new session's token):
+    its deactivation ended every session it had."""
     await probe_allowed_gated(clients, world)  # first: passwordReset (last) may log its admin out
     for write in WRITES:
         await _refresh(world)
@@ -215,4 +219,6 @@ async def probe_allowed_writes(clients: dict[int, Client], world: World) -> None
             PROBES[f"mutation {write.name} (allowed)"] += 1
             result = (body.get("data") or {}).get("x") or {}
             assert str(result.get("__typename")).endswith("Success"), (uid, write.name, row.id, body)
+            if write.name == "accountReactivate" and row.id in clients:
+                clients[row.id].token = await log_in(row.id)
             break
