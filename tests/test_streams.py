@@ -19,7 +19,7 @@ from resolvers.clock import now_utc, today_utc
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
-from tests.helpers import gid, open_socket, operation_tasks, reached
+from tests.helpers import Socket, gid, open_socket, operation_tasks, reached
 from tests.notifying import announced
 
 DIARY = "subscription { diaryEvents { kind } }"
@@ -103,11 +103,8 @@ STREAMS = {
 OUT_OF_STANDING = {"deactivated": {"is_active": False}, "reset": {"must_change_password": True}}
 
 
-@pytest.mark.parametrize("change", list(OUT_OF_STANDING))
-@pytest.mark.parametrize("name", list(STREAMS))
-async def test_a_stream_ends_once_the_account_is_out_of_standing(
-    server_url: str, factory: Factory, app: Any, name: str, change: str
-) -> None:
+async def _delivering(server_url: str, factory: Factory, app: Any, name: str) -> tuple[Room, models.User, Socket]:
+    """The room, and the follower of stream ``name`` over a socket once it delivered an event."""
     room = await _room(factory, app)
     stream = STREAMS[name]
     follower = stream.follower(room)
@@ -118,9 +115,17 @@ async def test_a_stream_ends_once_the_account_is_out_of_standing(
     seen = await socket.next()
     assert seen["type"] == "next", seen
     assert seen["payload"]["data"][name], seen
+    return room, follower, socket
 
+
+@pytest.mark.parametrize("change", list(OUT_OF_STANDING))
+@pytest.mark.parametrize("name", list(STREAMS))
+async def test_a_stream_ends_once_the_account_is_out_of_standing(
+    server_url: str, factory: Factory, app: Any, name: str, change: str
+) -> None:
+    room, follower, socket = await _delivering(server_url, factory, app, name)
     await models.User.filter(id=follower.id).update(**OUT_OF_STANDING[change])
-    await stream.event(room)
+    await STREAMS[name].event(room)
     ended = await socket.next()
     assert ended["type"] == "complete", ended  # the stream ends instead of delivering the event
     await socket.ws.close()
@@ -132,17 +137,9 @@ async def test_a_stream_delivers_nothing_once_its_session_ended(
 ) -> None:
     """The session ended in the table only (a process the ending has not reached yet): the
     check of the next event refuses it, whether or not the socket is closed first."""
-    room = await _room(factory, app)
-    stream = STREAMS[name]
-    follower = stream.follower(room)
-    socket = await open_socket(server_url, factory.client(follower).token)
-    await socket.start(stream.document, **stream.variables(room))
-    await asyncio.sleep(SETTLE)
-    await stream.event(room)
-    assert (await socket.next())["type"] == "next"
-
+    room, follower, socket = await _delivering(server_url, factory, app, name)
     await models.Session.filter(user_id=follower.id).update(ended_at=now_utc(), end_reason="REVOKED")
-    await stream.event(room)
+    await STREAMS[name].event(room)
     code: int | None = None
     try:
         after = await socket.next()
