@@ -55,7 +55,7 @@ async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[streams.
         assert uid is not None  # ``start`` refuses anonymous viewers
         ever = Subquery(models.ChatMember.filter(user_id=uid).values("chat_id"))
 
-        async def check(row: models.ChatEvent) -> Hashable | None:
+        async def check(row: models.ChatEvent, _answer: frozenset[int] | None) -> Hashable | None:
             allowed, membership = await deliverable(ctx.viewer, row)
             if not allowed:
                 return None

@@ -19,7 +19,17 @@ from resolvers.ids import pk_of
 
 log = logging.getLogger(__name__)
 
-OUTBOX = streams.Source(models.OutboxEvent, "outbox", "occurred_at", "the diary")
+OUTBOX = streams.Source(
+    models.OutboxEvent,
+    "outbox",
+    "occurred_at",
+    "the diary",
+    # What a diary event's payload loads by id (``schema/subscription.py``): read with the event.
+    primes=(
+        streams.Prime("grade_id", models.Grade, "grade_by_id"),
+        streams.Prime("student_id", models.Student, "student_by_id"),
+    ),
+)
 
 
 def encode_cursor(event_id: int) -> str:
@@ -56,9 +66,9 @@ async def diary_events(
         floor = await streams.start(ctx, OUTBOX, after)
         ids, explicit = await _subscribed_students(ctx, student_id)
 
-        async def check(row: models.OutboxEvent) -> Hashable | None:
+        async def check(row: models.OutboxEvent, seen: frozenset[int] | None) -> Hashable | None:
             # Both see nothing once the viewer is deactivated or reset (``policy.live``).
-            family = await policy.family_view(ctx.viewer)
+            family = await policy.family_view(ctx.viewer, seen)
             if family is not None:
                 return ("family", family) if row.student_id in family else None
             scope = policy.live(policy.visible_students(ctx.viewer), ctx.viewer)
@@ -69,7 +79,14 @@ async def diary_events(
 
         topics = tuple(student_topic(i) for i in ids)
         return streams.Follow(
-            OUTBOX, topics, Q(student_id__in=ids), floor, check, ends=explicit, gone=None if explicit else gone
+            OUTBOX,
+            topics,
+            Q(student_id__in=ids),
+            floor,
+            check,
+            ends=explicit,
+            gone=None if explicit else gone,
+            asks=lambda: policy.family_scope(ctx.viewer),  # what ``family_view`` asks, read with the events
         )
 
     async for delivery in streams.run(ctx, follow):
@@ -88,7 +105,7 @@ async def class_events(
         if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
             raise BadUserInput("No such class among those you teach.", argument="classId")
 
-        async def check(row: models.OutboxEvent) -> Hashable | None:
+        async def check(row: models.OutboxEvent, _answer: frozenset[int] | None) -> Hashable | None:
             return ("user", ctx.viewer.user_id) if await policy.still_follows_class(ctx.viewer, pk) else None
 
         return streams.Follow(OUTBOX, (class_topic(pk),), Q(school_class_id=pk), floor, check, ends=True)

@@ -158,7 +158,7 @@ async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[
         uid = ctx.viewer.id
         floor = await streams.start(ctx, INBOX, after, newest=Q(user_id=uid))
 
-        async def check(row: models.Notification) -> Hashable | None:
+        async def check(row: models.Notification, _answer: frozenset[int] | None) -> Hashable | None:
             shown = policy.live(policy.inbox(ctx.viewer), ctx.viewer).filter(id=row.id)
             return ("user", uid) if await shown.exists() else None
 

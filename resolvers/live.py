@@ -36,7 +36,7 @@ from pubsub.broker import Inbox, Subscription, message_of
 from resolvers import metrics
 
 if TYPE_CHECKING:
-    from resolvers.streams import Follow
+    from resolvers.streams import Follow, Read
 
 
 class Subscriber(Inbox):
@@ -51,6 +51,7 @@ class Subscriber(Inbox):
         "labels",
         "last",
         "parked",
+        "read",
         "sent",
         "subscription",
     )
@@ -61,6 +62,7 @@ class Subscriber(Inbox):
         self.parked = False
         self.subscription: Subscription | None = None  # None until a stream follows topics
         self.follow: Follow[Any] | None = None  # what the stream follows (``resolvers/streams.py``)
+        self.read: Read[Any] | None = None  # its read, compiled once
         self.last = 0  # the highest id delivered or skipped
         # Ids delivered lately (skipped when read again): a deque while a run goes, a tuple
         # of those the next read can still see while parked, None before the first event.

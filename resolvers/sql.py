@@ -7,14 +7,16 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.models import Model
-from tortoise.queryset import QuerySet, ValuesListQuery
+from tortoise.queryset import QuerySet, ValuesListQuery, ValuesQuery
 
 M = TypeVar("M", bound=Model)
+Compilable = QuerySet[Any] | ValuesListQuery[Any] | ValuesQuery[Any]
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -51,7 +53,7 @@ _COMPILED: OrderedDict[Hashable, tuple[str, list[Any]]] = OrderedDict()
 COMPILED_STATEMENTS = 1024
 
 
-async def first_column(key: Hashable, build: Callable[[], QuerySet[Any] | ValuesListQuery[Any]]) -> list[Any]:
+async def first_column(key: Hashable, build: Callable[[], Compilable]) -> list[Any]:
     """The first column of the rows of ``build()``, a statement that is the same every time
     for ``key`` (say, a viewer's live scope, re-checked before every event of every stream):
     the ORM builds and compiles it the first time, later runs reuse what it compiled.
@@ -64,9 +66,7 @@ async def first_column(key: Hashable, build: Callable[[], QuerySet[Any] | Values
     compiled = _COMPILED.get(full_key)
     if compiled is None:
         query = build()
-        query._choose_db_if_not_chosen()
-        query._make_query()
-        compiled = _COMPILED[full_key] = query.query.get_parameterized_sql()
+        compiled = _COMPILED[full_key] = _compiled(query)
         while len(_COMPILED) > COMPILED_STATEMENTS:
             _COMPILED.popitem(last=False)
     else:
@@ -74,3 +74,66 @@ async def first_column(key: Hashable, build: Callable[[], QuerySet[Any] | Values
     statement, params = compiled
     _, rows = await conn.execute_query(statement, list(params))
     return [row[0] for row in rows]
+
+
+def _compiled(query: Compilable) -> tuple[str, list[Any]]:
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    statement, params = query.query.get_parameterized_sql()
+    return statement, list(params)
+
+
+def joined_ids(column: str) -> str:
+    """An aggregate of integer ``column`` into one text, "1,2,3" (NULL for no rows)."""
+    if dialect() == "postgres":
+        return f"string_agg(CAST({column} AS TEXT), ',')"
+    return f"group_concat({column}, ',')"
+
+
+# The texts of reusable statements, one copy each: many streams share a text (only their
+# values differ), and an idle stream keeps its statement for hours.
+_TEXTS: dict[str, str] = {}
+_TEXTS_KEPT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Reusable:
+    """A statement the ORM compiles once and that runs again and again with one value changed
+    (its ``slot``): a stream's read of its outbox, whose only moving part is the id it reads
+    after. Compiling costs the ORM more CPU than the database takes to run it."""
+
+    statement: str
+    params: tuple[Any, ...]
+    slot: int
+
+    @classmethod
+    def compile(
+        cls,
+        query: QuerySet[Any],
+        marker: int,
+        wrap: Callable[[str, str | None], str],
+        then: Compilable | None = None,
+    ) -> Reusable:
+        """``query`` with ``marker`` as one of its values (the one that changes), put by
+        ``wrap`` inside a larger statement together with ``then`` (a second query whose text
+        ``wrap`` places after the first's), adding no values of its own."""
+        statement, params = _compiled(query)
+        slots = [i for i, value in enumerate(params) if value == marker]
+        if len(slots) != 1:
+            raise ValueError("the marker must be exactly one of the statement's values")
+        second = None
+        if then is not None:
+            second, more = _compiled(then)
+            if dialect() == "postgres":  # $1... of the second query follow the first's
+                second = re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + len(params)}", second)
+            params = [*params, *more]
+        statement = wrap(statement, second)
+        if len(_TEXTS) < _TEXTS_KEPT:
+            statement = _TEXTS.setdefault(statement, statement)
+        return cls(statement, tuple(params), slots[0])
+
+    async def rows(self, value: Any) -> list[dict[str, Any]]:
+        """The rows, with ``value`` in the slot."""
+        params = list(self.params)
+        params[self.slot] = value
+        return list(await connections.get("default").execute_query_dict(self.statement, params))

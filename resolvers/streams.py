@@ -43,9 +43,10 @@ from typing import Any, Generic, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.queryset import ValuesQuery
 
 from pubsub.broker import BrokerUnavailable, Inbox, SlowConsumer, Subscription
-from resolvers import live, metrics, pages, policy
+from resolvers import live, metrics, pages, policy, sql
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted
@@ -61,20 +62,35 @@ LATE = timedelta(minutes=1)  # a row below the high-water mark older than this i
 
 
 @dataclass(frozen=True, slots=True)
+class Prime:
+    """A row an event names by id (``column``) that its payloads usually load by that id
+    (``loader``, a plain by-id loader of ``Loaders``, which applies no policy of its own): the
+    stream reads it with the event, in the same statement, and primes the event's loaders."""
+
+    column: str
+    model: type[Model]
+    loader: str
+
+
+@dataclass(frozen=True, slots=True)
 class Source(Generic[E]):
     """An outbox that streams read: its table, the kind of its cursors (``pages``), the field
-    that says when a row was written, and what a client refetches when its cursor is unknown."""
+    that says when a row was written, what a client refetches when its cursor is unknown, and
+    the rows its events name that are read with them (``primes``)."""
 
     model: type[E]
     cursor: str
     written: str
     refetch: str
+    primes: tuple[Prime, ...] = ()
 
 
 # The policy for one event, asked as it is delivered: a share key (subscribers whose keys are
 # equal see the same data: ``schema/live.py``), or None when the viewer may not have it. It may
-# prime the event's fresh loaders (``ctx.loaders``) with what it read.
-Check = Callable[[E], Awaitable[Hashable | None]]
+# prime the event's fresh loaders (``ctx.loaders``) with what it read. Its second argument is
+# the answer to the stream's question (``Follow.asks``) read in the same statement as the event,
+# or None: then it asks the database itself.
+Check = Callable[[E, frozenset[int] | None], Awaitable[Hashable | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +99,9 @@ class Follow(Generic[E]):
     the rows of the source that are its own (``mine``), the id to start after (``floor``), the
     policy for each event (``check``), and whether an event refused ``ends`` the stream
     (instead of being skipped), or does once nothing it follows is left in sight (``gone``,
-    asked after a refusal)."""
+    asked after a refusal). ``asks``, if given, is the question the check puts to the database
+    (a query of one column of ids): the stream reads its answer in the same statement as the
+    events, and the first event of each read is checked with it, at the moment it was read."""
 
     source: Source[E]
     topics: tuple[str, ...]
@@ -92,6 +110,72 @@ class Follow(Generic[E]):
     check: Check[E]
     ends: bool = False
     gone: Callable[[], Awaitable[bool]] | None = None
+    asks: Callable[[], ValuesQuery[Any]] | None = None
+
+
+# A row an event names, read with it: the loader to prime, its id, and the row (None: gone).
+Named = tuple[str, int, Model | None]
+
+# Where the id a read starts after goes in a compiled read: a value no id reaches.
+_AFTER = 9_007_199_254_740_881
+
+
+@dataclass(frozen=True, slots=True)
+class Read(Generic[E]):
+    """A stream's read of its source, compiled once when the stream starts (``sql.Reusable``):
+    every wake-up of a stream reads, and building the statement anew each time cost more CPU
+    than running it. The rows its events name (``Source.primes``) come in the same statement."""
+
+    source: Source[E]
+    statement: sql.Reusable
+
+    asks: bool
+
+    @classmethod
+    def of(cls, follow: Follow[E]) -> Read[E]:
+        source = follow.source
+        query = source.model.filter(follow.mine, id__gt=_AFTER).order_by("id").limit(BATCH)
+        asked = follow.asks() if follow.asks is not None else None
+        statement = sql.Reusable.compile(
+            query, _AFTER, wrap=lambda inner, then: _joined(source, inner, then), then=asked
+        )
+        return cls(source, statement, asked is not None)
+
+    async def rows(self, after: int) -> tuple[list[tuple[E, list[Named]]], frozenset[int] | None]:
+        """The next rows after ``after``, each with the rows it names: (loader, id, the row or
+        None if it is gone); and the answer to the stream's question (``Follow.asks``) if it
+        asks one and there are rows."""
+        found = []
+        answer: frozenset[int] | None = None
+        projection = self.source.model._meta.fields_db_projection
+        for raw in await self.statement.rows(after):
+            if self.asks and answer is None:
+                answer = frozenset(int(i) for i in str(raw["answer__ids"] or "").split(",") if i)
+            named = []
+            for n, prime in enumerate(self.source.primes):
+                pk = raw[projection[prime.column]]
+                if pk is not None:
+                    row = sql.hydrate(prime.model, raw, f"p{n}__") if raw[f"p{n}__id"] is not None else None
+                    named.append((prime.loader, int(pk), row))
+            found.append((sql.hydrate(self.source.model, raw), named))
+        return found, answer
+
+
+def _joined(source: Source[Any], inner: str, asked: str | None) -> str:
+    """The read ``inner`` with the rows its events name joined (``Source.primes``), and the
+    answer to ``asked`` (one column of ids) as one more column, "1,2,3"."""
+    columns = ["o.*"]
+    joins = []
+    projection = source.model._meta.fields_db_projection
+    for n, prime in enumerate(source.primes):
+        meta = prime.model._meta
+        columns += [f'p{n}."{c}" AS "p{n}__{c}"' for c in meta.fields_db_projection.values()]
+        on = f'p{n}."{meta.db_pk_column}" = o."{projection[prime.column]}"'
+        joins.append(f'LEFT JOIN "{meta.db_table}" AS p{n} ON {on}')
+    if asked is not None:
+        columns.append("a.ids AS answer__ids")
+        joins.append(f"CROSS JOIN (SELECT {sql.joined_ids('x.id')} AS ids FROM ({asked}) AS x) AS a")
+    return f'SELECT {", ".join(columns)} FROM ({inner}) AS o {" ".join(joins)} ORDER BY o."id"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,18 +213,20 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
     if subscriber is None or not subscriber.following:
         subscriber = subscriber or live.Subscriber()
         subscriber.follow = started = await follow()
+        subscriber.read = Read.of(started)
         subscriber.last = started.floor
         subscriber.subscription = await subscribe(ctx, *started.topics, inbox=subscriber)
     can_park = subscriber is live.parking()
-    following = subscriber.follow
+    following, read = subscriber.follow, subscriber.read
     assert following is not None
+    assert read is not None
     source, check = following.source, following.check
     try:
         while True:
             subscriber.arrived()  # what the read below covers (raises if the broker gave up)
             since = max(following.floor, subscriber.last - LOOKBACK)
-            rows = await source.model.filter(following.mine, id__gt=since).order_by("id").limit(BATCH)
-            for row in rows:
+            rows, answer = await read.rows(since)
+            for row, named in rows:
                 sent, event_id = subscriber.sent, int(row.pk)
                 if (sent is not None and event_id in sent) or (event_id <= subscriber.last and not _late(source, row)):
                     continue
@@ -149,7 +235,10 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
                 sent.append(event_id)
                 subscriber.last = max(subscriber.last, event_id)
                 ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
-                share = await check(row)
+                for loader, pk, found in named:
+                    getattr(ctx.loaders, loader).prime(pk, found)
+                share = await check(row, answer)
+                answer = None  # read with the first event: the next ones ask again
                 if share is None:
                     if following.ends or not await policy.in_good_standing(ctx.viewer):
                         return

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.queryset import ValuesQuery
 
 import models
 from resolvers import sql
@@ -16,7 +18,20 @@ from resolvers.policy.diary import followable_classes, visible_students
 STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
 
 
-async def family_view(viewer: Viewer) -> frozenset[int] | None:
+def family_scope(viewer: Viewer) -> ValuesQuery[Any]:
+    """The ids of every student a viewer who is only family sees, while the account is in
+    good standing (``live``): none for staff. What ``family_view`` asks; a stream reads it with
+    its events (``resolvers/streams.py``, ``Follow.asks``)."""
+    uid = _uid(viewer)
+    return (
+        live(visible_students(viewer), viewer)
+        .annotate(viewer_staff_roles=count_of(models.RoleGrant.filter(user_id=uid, role__in=list(STAFF_ROLES))))
+        .filter(viewer_staff_roles=0)
+        .values("id")  # a column named "id" (``values_list`` names its columns "0", "1"...)
+    )
+
+
+async def family_view(viewer: Viewer, seen: frozenset[int] | None = None) -> frozenset[int] | None:
     """For a viewer who is only family (a parent, a student), the ids of every student they
     see: two such viewers with the same set see exactly the same data, so what is computed
     for one can be shown to the other. ``None`` for staff, whose view is their own. Empty
@@ -24,20 +39,15 @@ async def family_view(viewer: Viewer) -> frozenset[int] | None:
 
     Asked before every event of every stream, so the usual answer (a family that sees
     someone) is one statement, compiled once per viewer (``sql.first_column``): the scope, the
-    account's standing and the absence of staff roles together. Only an empty answer asks
+    account's standing and the absence of staff roles together (``family_scope``), or none
+    when the stream read its answer with the event (``seen``). Only an empty answer asks
     which of those it was."""
-    uid = _uid(viewer)
-    ids = await sql.first_column(
-        ("family_view", uid),
-        lambda: (
-            live(visible_students(viewer), viewer)
-            .annotate(viewer_staff_roles=count_of(models.RoleGrant.filter(user_id=uid, role__in=list(STAFF_ROLES))))
-            .filter(viewer_staff_roles=0)
-            .values_list("id", flat=True)
-        ),
-    )
-    if ids:
-        return frozenset(int(i) for i in ids)
+    if seen is None:
+        seen = frozenset(
+            int(i) for i in await sql.first_column(("family_view", _uid(viewer)), lambda: family_scope(viewer))
+        )
+    if seen:
+        return seen
     if any(role in STAFF_ROLES for role in await viewer.roles()):
         return None
     return frozenset()
