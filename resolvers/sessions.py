@@ -74,13 +74,16 @@ async def end(
         live = live.filter(user_id=user_id)
     if keep is not None:
         live = live.exclude(id=keep)
-    rows = await live.select_for_update().values_list("id", "key")
+    # Whole rows: Tortoise drops FOR UPDATE from a values_list() query.
+    rows = await live.select_for_update().only("id", "key")
     if not rows:
         return []
     now = now_utc()
-    ids = sorted(int(i) for i, _ in rows)
+    ids = sorted(int(row.id) for row in rows)
     await models.Session.filter(id__in=ids, ended_at__isnull=True).update(ended_at=now, end_reason=reason.value)
-    await models.RefreshToken.filter(family__in=[k for _, k in rows], revoked_at__isnull=True).update(revoked_at=now)
+    await models.RefreshToken.filter(family__in=[row.key for row in rows], revoked_at__isnull=True).update(
+        revoked_at=now
+    )
     return ids
 
 
