@@ -100,7 +100,7 @@ class Follow(Generic[E]):
     policy for each event (``check``), and whether an event refused ``ends`` the stream
     (instead of being skipped), or does once nothing it follows is left in sight (``gone``,
     asked after a refusal). ``asks``, if given, is the question the check puts to the database
-    (a query of one column of ids): the stream reads its answer in the same statement as the
+    (a query of ids, in a column named "id"): the stream reads its answer in the same statement as the
     events, and the first event of each read is checked with it, at the moment it was read."""
 
     source: Source[E]
@@ -128,8 +128,7 @@ class Read(Generic[E]):
 
     source: Source[E]
     statement: sql.Reusable
-
-    asks: bool
+    asks: bool  # whether the statement carries the answer to ``Follow.asks``
 
     @classmethod
     def of(cls, follow: Follow[E]) -> Read[E]:
