@@ -283,12 +283,14 @@ async def test_a_token_of_an_ended_session_is_refused_at_connection_init(
 
 
 async def test_expiry_is_read_against_the_clock(server_url: str, factory: Factory, app: Any) -> None:
-    """The process's check of expiries closes a socket only once the clock has passed its token's."""
+    """The process's check of expiries closes a socket only once the clock has passed its token's.
+    (The app is the session's: sockets other tests left open may be due before this one, so
+    what counts is that this socket still answers, not how many others were closed.)"""
     cell = await _cell(factory, app, "parent")
     socket = await open_socket(server_url, cell.pair.access_token)
     expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
     with clock.travel(expires - timedelta(seconds=2)):
-        assert await app.state.subscriptions.sessions.expire_due() == 0
+        await app.state.subscriptions.sessions.expire_due()
         await socket.start(QUERY, "1")
         assert (await _result(socket, "1"))["viewer"]["user"]["fullName"] == cell.user.full_name
     with clock.travel(expires):
