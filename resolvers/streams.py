@@ -4,7 +4,11 @@ delivery. A stream supplies only what it follows (``Follow``); the schema maps e
 ``Delivery`` to its payload.
 
 The check, asked of every event as it is delivered: the stream's policy for the event, which
-reads the viewer's standing in the same statement (``policy.live``). An event it refuses is
+reads the viewer's standing in the same statement (``policy.live``). A stream that reads the
+answer to its question with its events (``Follow.asks``) checks the events of that read with
+it while it is fresh (``ANSWER_HOLDS`` after the read); an event delivered later asks again.
+What a read delivers is what a request made at the moment of the read could read: the answer and
+the rows come from one statement, one snapshot. An event it refuses is
 skipped, unless the stream follows only what the event was about (one named student, one class),
 nothing it follows is in sight any more (every child of a family's stream), or the account is
 out of standing (deactivated, or waiting for a password change): then the stream ends,
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -59,6 +64,11 @@ E = TypeVar("E", bound=Model)
 LOOKBACK = 50
 BATCH = 200
 LATE = timedelta(minutes=1)  # a row below the high-water mark older than this is not a late commit
+# How long the answer to a stream's question, read with its events, holds for the events of
+# that read (time from the read, by the monotonic clock): delivering one event takes well under
+# a millisecond, so a read's events go out within it; one held back longer (a client too slow
+# to take its frames) is checked afresh. Session endings close the socket besides (4401).
+ANSWER_HOLDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +111,7 @@ class Follow(Generic[E]):
     (instead of being skipped), or does once nothing it follows is left in sight (``gone``,
     asked after a refusal). ``asks``, if given, is the question the check puts to the database
     (a query of ids, in a column named "id"): the stream reads its answer in the same statement as the
-    events, and the first event of each read is checked with it, at the moment it was read."""
+    events, and the events of that read are checked with it while it holds (``ANSWER_HOLDS``)."""
 
     source: Source[E]
     topics: tuple[str, ...]
@@ -225,6 +235,7 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
             subscriber.arrived()  # what the read below covers (raises if the broker gave up)
             since = max(following.floor, subscriber.last - LOOKBACK)
             rows, answer = await read.rows(since)
+            answered = time.monotonic()
             for row, named in rows:
                 sent, event_id = subscriber.sent, int(row.pk)
                 if (sent is not None and event_id in sent) or (event_id <= subscriber.last and not _late(source, row)):
@@ -236,8 +247,9 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
                 ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
                 for loader, pk, found in named:
                     getattr(ctx.loaders, loader).prime(pk, found)
+                if answer is not None and time.monotonic() - answered > ANSWER_HOLDS:
+                    answer = None  # held back too long: this event and the next ones ask again
                 share = await check(row, answer)
-                answer = None  # read with the first event: the next ones ask again
                 if share is None:
                     if following.ends or not await policy.in_good_standing(ctx.viewer):
                         return

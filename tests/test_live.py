@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from tortoise.transactions import in_transaction
 
 import models
+from pubsub.events import EventKind
 from pubsub.topics import student_topic
+from resolvers import outbox, streams
 from resolvers.clock import today_utc
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
@@ -144,3 +147,47 @@ async def test_without_parking_each_subscription_waits_in_its_own_task(
             assert await comment_of(socket) == "unparked"
             await socket.ws.close()
         assert await settled(baseline) == baseline
+
+
+# The family's check in a statement of its own (``policy.family_view``): the students a family
+# sees, while its session is live.
+FAMILY_CHECK = 'SELECT "id" "id" FROM "student" WHERE'
+
+
+@pytest.mark.parametrize("holds", [True, False], ids=["fresh", "stale"])
+async def test_the_events_of_one_read_are_checked_with_the_answer_read_with_them(
+    server_url: str, app: Any, factory: Factory, count_statements: Any, monkeypatch: pytest.MonkeyPatch, holds: bool
+) -> None:
+    """Two events committed together reach a parked family stream in one read, which brings the
+    answer to the family's check in the same statement: both are checked with it. Once an answer
+    no longer holds (``streams.ANSWER_HOLDS``), each event asks the database again."""
+    if not holds:
+        monkeypatch.setattr(streams, "ANSWER_HOLDS", -1.0)
+    family = await _family(factory)
+    socket = await open_socket(server_url, factory.client(family.parent).token)
+    fanout, topic = app.state.broker._fanout, student_topic(family.child.id)
+    before = fanout.count(topic)
+    await socket.start(EVENTS)
+    assert await reached(lambda: fanout.count(topic), before + 1) == before + 1
+    await asyncio.sleep(0.2)  # its first run has read and parked
+
+    async with in_transaction():
+        grades = [await factory.grade(family.child, family.lesson, comment=f"together {n}") for n in range(2)]
+        rows = await outbox.record(
+            [
+                models.OutboxEvent(
+                    kind=EventKind.GRADE_ADDED,
+                    student_id=family.child.id,
+                    school_class_id=grade.school_class_id,
+                    grade_id=grade.id,
+                    lesson_id=family.lesson.id,
+                )
+                for grade in grades
+            ]
+        )
+    count_statements.statements.clear()
+    await outbox.publish(app.state.broker, rows)
+    assert [await comment_of(socket) for _ in range(2)] == ["together 0", "together 1"]
+    asked = [s for s in count_statements.statements if s.startswith(FAMILY_CHECK) and '"user_session"' in s]
+    assert len(asked) == (0 if holds else 2), count_statements.statements
+    await socket.ws.close()

@@ -40,8 +40,8 @@ async def family_view(viewer: Viewer, seen: frozenset[int] | None = None) -> fro
     Asked before every event of every stream, so the usual answer (a family that sees
     someone) is one statement, compiled once per viewer (``sql.first_column``): the scope, the
     account's standing and the absence of staff roles together (``family_scope``), or none
-    when the stream read its answer with the event (``seen``). Only an empty answer asks
-    which of those it was."""
+    when the stream read its answer with the event and it still holds (``seen``:
+    ``streams.ANSWER_HOLDS``). Only an empty answer asks which of those it was."""
     if seen is None:
         seen = frozenset(
             int(i) for i in await sql.first_column(("family_view", _uid(viewer)), lambda: family_scope(viewer))
