@@ -1,5 +1,6 @@
-"""A school's accounts for its admins: everyone holding a role there, by name, filtered and
-paged; one statement for the pages of any number of schools."""
+"""A school's accounts for its admins: everyone holding a role there whom the viewer administers
+(``policy.administered_users``), by name, filtered and paged; one statement for the pages of any
+number of schools."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import models
-from resolvers import pages, sql
+from resolvers import pages, policy, sql
+from resolvers.context import Viewer
 from resolvers.errors import BadUserInput
 
 MAX_PAGE = 100
@@ -63,9 +65,10 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-async def pages_by_school(keys: Sequence[AccountKey]) -> list[AccountPage]:
+async def pages_by_school(viewer: Viewer, keys: Sequence[AccountKey]) -> list[AccountPage]:
     """One statement per distinct filter: a window numbering each school's matching accounts
-    by name, cut to the requested positions."""
+    by name, cut to the requested positions. Only accounts the viewer administers are there (a
+    teacher who also works in another school is not listed by either school's admin)."""
     by_filter: dict[AccountFilter, set[int]] = defaultdict(set)
     for key in keys:
         by_filter[key.filter].add(key.school_id)
@@ -80,7 +83,9 @@ async def pages_by_school(keys: Sequence[AccountKey]) -> list[AccountPage]:
         if f.role is not None:
             grants += " AND role = ?"
             params.append(f.role.value)
-        where = ["1 = 1"]
+        scope, scope_params = sql.embedded(policy.administered_users(viewer).values("id"))
+        where = [f"u.id IN ({scope})"]
+        params += scope_params
         if f.active is not None:
             where.append("u.is_active = ?")
             params.append(f.active)

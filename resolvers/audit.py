@@ -8,7 +8,12 @@ the write was made (the reason a person gave), and the names of what a school se
 school, subject, class, term, room; an account's login). Never content people write for
 each other: message text, chat titles, remark and homework text, announcement and meeting
 texts, comments, absence reasons. Every detail key is declared in ``DETAILS`` with its kind;
-a detail that is not declared, or does not fit its kind, is refused (``AuditDetailRefused``)."""
+a detail that is not declared, or does not fit its kind, is refused (``AuditDetailRefused``).
+
+Every action is declared in ``ACTIONS`` with the detail keys it may record, and nothing else:
+an undeclared action or key is refused. The rows of chats and messages (``PRIVATE``) hold ids,
+counts and flags only: no text, no titles, not who the members are; an absence notice's rows
+never hold its reason. A school's admins read these rows, and are not in the chats."""
 
 from __future__ import annotations
 
@@ -43,16 +48,15 @@ DETAILS: dict[str, Kind] = {
     # whom and what a write touched
     **_declare(
         DATA,
-        """applicant assigned_in author chat chats children class classes enrollment guardian guardianship
-        homeroom kept lesson meetings member members new_admin planned premarked student students subject
-        teacher unmarked""",
+        """applicant assigned_in chat chats children class classes enrollment guardian guardianship
+        homeroom kept lesson meetings planned premarked student students subject teacher unmarked""",
     ),
     # numbers, flags, codes and field names; a roster import counts by roster kind
     **_declare(
         DATA,
         """answer audience cancelled category channel channels created current default_grade_weight deleted ended
-        fields items kind kind_weights length lessons lessonsRetimed marks mustChangePassword
-        oneTimePasswordReplaced pass_mark period pinned quietEnd quietStart relation removed restored role
+        fields handedOver items kind kind_weights length lessons lessonsRetimed marks memberCount mustChangePassword
+        oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart relation removed restored role
         rounding_threshold scale_kind scale_max scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
     **_declare(DATA, " ".join(kind.value for kind in models.RosterKind)),
@@ -67,16 +71,115 @@ DETAILS: dict[str, Kind] = {
     **_declare(CHANGE, "before after"),
 }
 
-# Message text that rows keep until the privacy issue decides: tests/test_chats.py asserts it.
-# The only content an audit row holds.
-KEPT_CONTENT = frozenset({("message.edit", "before"), ("message.delete", "before")})
+
+def _keys(keys: str) -> frozenset[str]:
+    return frozenset(keys.split())
+
+
+_SETTINGS = "scale_kind scale_min scale_max scale_marks pass_mark rounding_threshold default_grade_weight kind_weights"
+_PLAN = "created updated removed cancelled restored kept"
+_SLOT = "class subject teacher weekday period room validFrom validTo"
+
+# What each action may record: every action written anywhere is here (tests/test_audit.py).
+ACTIONS: dict[str, frozenset[str]] = {
+    # chats and messages: ids, counts and flags only (``PRIVATE``)
+    "chat.create": _keys("memberCount"),
+    "chat.rename": _keys(""),
+    "chat.members_add": _keys("memberCount"),
+    "chat.member_remove": _keys(""),
+    "chat.leave": _keys("handedOver deleted"),
+    "chat.delete": _keys(""),
+    "message.send": _keys("chat length"),
+    "message.edit": _keys("chat"),
+    "message.delete": _keys("chat ownMessage"),
+    # families' writes: never an absence reason, a remark's or homework's text
+    "absence_notice.create": _keys("student items premarked"),
+    "absence_notice.delete": _keys("days unmarked"),
+    "remark.create": _keys("student kind lesson"),
+    "remark.acknowledge": _keys("student"),
+    "access_request.submit": _keys("relation"),
+    "access_request.approve": _keys("student guardianship applicant"),
+    "access_request.refuse": _keys("reason"),
+    "access_request.withdraw": _keys(""),
+    "guardianship.revoke": _keys("guardian student category chats meetings"),
+    "guardianship.restore": _keys("guardian student revokedAt chats"),
+    "announcement.create": _keys("class audience"),
+    "announcement.update": _keys("fields audience pinned"),
+    "announcement.delete": _keys(""),
+    "meeting.create": _keys("classes startsAt"),
+    "meeting.update": _keys("fields starts_at ends_at"),
+    "meeting.respond": _keys("answer"),
+    "meeting.cancel": _keys(""),
+    "notification_settings.set": _keys("channels quietStart quietEnd timezone"),
+    "notification_delivery.retry": _keys("channel lastError"),
+    # accounts and sessions
+    "account.create": _keys("login role student children via"),
+    "account.register": _keys("login"),
+    "account.deactivate": _keys("reason sessionsEnded"),
+    "account.reactivate": _keys("deactivatedAt reason"),
+    "password.reset": _keys("sessionsEnded"),
+    "password.change": _keys("oneTimePasswordReplaced sessionsEnded"),
+    "session.login": _keys("mustChangePassword"),
+    "session.logout": _keys(""),
+    "session.revoke": _keys("current"),
+    # the journal
+    "grade.create": _keys("student lesson value weight"),
+    "grade.update": _keys("from to weight reason"),
+    "grade.delete": _keys("value reason"),
+    "term_grade.set": _keys("student period from to reason"),
+    "attendance.mark": _keys("students marks"),
+    "homework.assign": _keys("lesson assigned_in"),
+    "homework.update": _keys("before after fields"),
+    "homework.delete": _keys("lesson"),
+    "lesson.cancel": _keys("reason"),
+    "lesson.restore": _keys("cancelReason"),
+    "lesson.substitute": _keys("teacher before planned reason"),
+    # what a school sets up
+    "school.create": _keys(f"name timezone {_SETTINGS}"),
+    "school.update": _keys(f"name timezone {_SETTINGS}"),
+    "subject.create": _keys("name"),
+    "subject.update": _keys("name"),
+    "subject.archive": _keys("name"),
+    "class.create": _keys("name year homeroom"),
+    "class.update": _keys("name homeroom"),
+    "student.create": _keys("fullName birthDate"),
+    "student.transfer": _keys("from to date enrollment"),
+    "enrollment.create": _keys("student class from"),
+    "enrollment.end": _keys("student class lastDay"),
+    "teaching.assign": _keys("teacher class subject"),
+    "teaching.unassign": _keys("teacher class subject"),
+    "roster.import": frozenset(kind.value for kind in models.RosterKind),
+    "academicYear.create": _keys("name start end"),
+    "academicYear.update": _keys(f"before after {_PLAN}"),
+    "term.create": _keys("year name start end"),
+    "term.update": _keys("before after"),
+    "term.delete": _keys("name start end"),
+    "dayOff.create": _keys("kind name start end lessons"),
+    "dayOff.update": _keys("before after lessons"),
+    "dayOff.delete": _keys("kind name start end lessons"),
+    "bellSchedule.set": _keys("variant before after lessonsRetimed"),
+    "shortDay.create": _keys("date name lessonsRetimed"),
+    "shortDay.delete": _keys("date name lessonsRetimed"),
+    "timetableSlot.create": _keys(f"{_SLOT} lessons"),
+    "timetableSlot.update": _keys("before after lessons"),
+    "timetableSlot.delete": _keys(f"{_SLOT} ended lessons"),
+}
+# Actions whose rows a reader outside the chat sees: their values are ids, counts and flags.
+PRIVATE = frozenset(action for action in ACTIONS if action.startswith(("chat.", "message.")))
 
 
 def check(action: str, details: Mapping[str, Any]) -> None:
-    """Raise ``AuditDetailRefused`` unless every detail is declared and fits its kind."""
+    """Raise ``AuditDetailRefused`` unless the action is declared, every detail is one it may
+    record and fits its kind, and a chat's or message's details are ids, counts and flags."""
+    allowed = ACTIONS.get(action)
+    if allowed is None:
+        raise AuditDetailRefused(f"{action!r} is not an action the audit trail records")
     for key, value in details.items():
-        if (action, key) not in KEPT_CONTENT:
-            _check(action, key, value)
+        if key not in allowed:
+            raise AuditDetailRefused(f"{action}: the audit trail does not record {key!r} for this action")
+        if action in PRIVATE and not (value is None or isinstance(value, (bool, int))):
+            raise AuditDetailRefused(f"{action}: {key!r} may hold only an id, a count or a flag")
+        _check(action, key, value)
 
 
 def _check(action: str, key: str, value: Any) -> None:

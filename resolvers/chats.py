@@ -131,7 +131,9 @@ async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
             [models.ChatMember(chat_id=chat.id, user_id=uid, is_admin=True, joined_at=now)]
             + [models.ChatMember(chat_id=chat.id, user_id=m, joined_at=now) for m in members]
         )
-        await audit.record(ctx.viewer, "chat.create", "Chat", chat.id, {"members": members}, school_id=school_id)
+        await audit.record(
+            ctx.viewer, "chat.create", "Chat", chat.id, {"memberCount": len(members)}, school_id=school_id
+        )
         rows = await write_events(models.ChatEventKind.MEMBER_ADDED, chat, uid, members=members)
     await outbox.publish(ctx.broker, rows)
     return chat
@@ -186,7 +188,9 @@ async def add_members(ctx: Context, chat_id: str, member_ids: Sequence[str]) -> 
             row.removed_at, row.joined_at, row.is_admin = None, now, False
             row.last_read_message_id = newest.id if newest else None
             await row.save()
-        await audit.record(ctx.viewer, "chat.members_add", "Chat", chat.id, {"members": new}, school_id=chat.school_id)
+        await audit.record(
+            ctx.viewer, "chat.members_add", "Chat", chat.id, {"memberCount": len(new)}, school_id=chat.school_id
+        )
         rows = await write_events(models.ChatEventKind.MEMBER_ADDED, chat, membership.user_id, members=new)
     await outbox.publish(ctx.broker, rows)
     return chat
@@ -207,9 +211,7 @@ async def remove_member(ctx: Context, chat_id: str, user_id: str) -> models.Chat
         changed = await models.ChatMember.filter(id=target.id, removed_at__isnull=True).update(removed_at=now_utc())
         if not changed:
             return chat
-        await audit.record(
-            ctx.viewer, "chat.member_remove", "Chat", chat.id, {"member": target.user_id}, school_id=chat.school_id
-        )
+        await audit.record(ctx.viewer, "chat.member_remove", "Chat", chat.id, school_id=chat.school_id)
         rows = await write_events(
             models.ChatEventKind.MEMBER_REMOVED, chat, membership.user_id, members=[target.user_id]
         )
@@ -238,7 +240,7 @@ async def leave_chat(ctx: Context, chat_id: str, new_admin_id: str | None) -> mo
         details: dict[str, Any] = {}
         if heir is not None:
             await models.ChatMember.filter(id=heir.id).update(is_admin=True)
-            details["new_admin"] = heir.user_id
+            details["handedOver"] = True
         me = membership.user_id
         rows = await write_events(models.ChatEventKind.MEMBER_REMOVED, chat, me, members=[me])
         if not others:

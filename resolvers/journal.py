@@ -8,8 +8,6 @@ final grades (plus the subject, the terms and the school through the request's l
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from urllib.parse import quote
 from tortoise.expressions import Q, Subquery
 
 import models
-from resolvers import policy, scales
+from resolvers import exports, policy, scales
 from resolvers.context import Viewer
 from resolvers.diary import average_of, weighted_average_of
 from resolvers.ids import pk_of
@@ -147,33 +145,23 @@ def _cell(cell: JournalCellData) -> str:
     return " ".join(parts)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    """Free text for a spreadsheet: a name starting like a formula ("=HYPERLINK(...)") is
-    prefixed with an apostrophe, so that opening the file never runs it (OWASP CSV injection)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def journal_csv(journal: JournalData) -> str:
-    """The journal grid as CSV (RFC 4180: CRLF line ends, fields quoted when needed; names
-    that look like formulas are neutralised)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    """The journal grid as CSV, written by the one export writer (``exports.csv_text``):
+    names, marks of any scale and every other cell that looks like a formula are
+    neutralised."""
     columns = [f"{lesson.date.isoformat()} #{lesson.period}" for lesson in journal.lessons]
-    writer.writerow(["Student", *columns, "Weighted average", "Suggested", "Term grade"])
+    rows: list[list[str]] = [["Student", *columns, "Weighted average", "Suggested", "Term grade"]]
     for row in journal.rows:
-        writer.writerow(
+        rows.append(
             [
-                _text(row.student.full_name),
+                row.student.full_name,
                 *(_cell(c) for c in row.cells),
                 f"{row.weighted_average:.2f}" if row.weighted_average is not None else "",
                 row.suggested.value if row.suggested else "",
                 row.term_grade.value if row.term_grade else "",
             ]
         )
-    return out.getvalue()
+    return exports.csv_text(rows)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -622,7 +623,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "membership_by_chat": lambda loaders: DataLoader(loaders._membership_by_chat),
     "administered_by_school": lambda loaders: DataLoader(loaders._administered_by_school),
     "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
-    "account_page_by_school": lambda loaders: DataLoader(account_list.pages_by_school),
+    "account_page_by_school": lambda loaders: DataLoader(partial(account_list.pages_by_school, loaders.viewer)),
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),

@@ -112,7 +112,6 @@ async def edit_message(ctx: Context, message_id: str, text: str) -> models.Messa
     if cleaned == message.text:
         return message
     async with in_transaction():
-        before = message.text
         message.text, message.edited_at = cleaned, now_utc()
         await message.save(update_fields=["text", "edited_at"])
         await audit.record(
@@ -120,7 +119,7 @@ async def edit_message(ctx: Context, message_id: str, text: str) -> models.Messa
             "message.edit",
             "Message",
             message.id,
-            {"chat": chat.id, "before": before},
+            {"chat": chat.id},
             school_id=chat.school_id,
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_EDITED, chat, membership.user_id, message=message)
@@ -129,8 +128,8 @@ async def edit_message(ctx: Context, message_id: str, text: str) -> models.Messa
 
 
 async def delete_message(ctx: Context, message_id: str) -> models.Message:
-    """The tombstone stays (who and when, without the text); the text is kept in the audit
-    trail only."""
+    """The tombstone stays (who and when, without the text); the text is gone (the audit trail
+    records that it was deleted, never what it said)."""
     message, chat, membership = await _own_message(ctx, message_id)
     if message.deleted_at is not None:
         return message
@@ -143,7 +142,6 @@ async def delete_message(ctx: Context, message_id: str) -> models.Message:
         )
         raise refuse([("messageId", code, text)])
     async with in_transaction():
-        before = message.text
         message.text, message.deleted_at = "", now_utc()
         await message.save(update_fields=["text", "deleted_at"])
         await audit.record(
@@ -151,7 +149,7 @@ async def delete_message(ctx: Context, message_id: str) -> models.Message:
             "message.delete",
             "Message",
             message.id,
-            {"chat": chat.id, "author": message.author_id, "before": before},
+            {"chat": chat.id, "ownMessage": message.author_id == membership.user_id},
             school_id=chat.school_id,
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_DELETED, chat, membership.user_id, message=message)

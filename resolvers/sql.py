@@ -83,6 +83,15 @@ def _compiled(query: Compilable) -> tuple[str, list[Any]]:
     return statement, list(params)
 
 
+def embedded(query: Compilable) -> tuple[str, list[Any]]:
+    """``query`` as text with ``?`` placeholders and its values, to place inside a statement
+    of ``fetch`` (say, a policy scope as ``u.id IN (...)``)."""
+    statement, params = _compiled(query)
+    if dialect() == "postgres":  # $1, $2... in order: ``fetch`` numbers them again
+        statement = re.sub(r"\$\d+", "?", statement)
+    return statement, params
+
+
 def joined_ids(column: str) -> str:
     """An aggregate of integer ``column`` into one text, "1,2,3" (NULL for no rows)."""
     if dialect() == "postgres":

@@ -365,8 +365,44 @@ def test_csv_never_hands_a_spreadsheet_a_formula() -> None:
             average=None,
             weighted_average=None,
         )
-        for i, name in enumerate(['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "Anna Ivanova"])
+        for i, name in enumerate(NAMES)
     ]
     journal = JournalData(models.SchoolClass(), models.Subject(), models.Term(), [lesson], rows)
     names = [row[0] for row in list(csv.reader(io.StringIO(journal_csv(journal))))[1:]]
-    assert names == ['\'=HYPERLINK("http://x","y")', "'+1", "'-2", "'@SUM(A1)", "Anna Ivanova"]
+    assert names == SAFE_NAMES
+
+
+# Formula-like cells get an apostrophe; a plain negative number stays a number.
+NAMES = ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "Anna Ivanova", "-2", "-0.5"]
+SAFE_NAMES = [
+    '\'=HYPERLINK("http://x","y")',
+    "'+1",
+    "'-2+3",
+    "'@SUM(A1)",
+    "'\t=1",
+    "'\r=1",
+    "Anna Ivanova",
+    "-2",
+    "-0.5",
+]
+GRADE = """mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename ... on Error { code } } }"""
+
+
+async def test_a_custom_scale_mark_is_exported_safe(factory: Factory) -> None:
+    """A school's own scale with a mark ``=1+1``: given as a grade, suggested and set as the term
+    grade, it reaches the CSV only as text."""
+    marks = [{"value": "=1+1", "numeric": 5.0}, {"value": "@two", "numeric": 2.0}]
+    kit = await factory.school(classes=("5A",), scale_kind=models.ScaleKind.LETTER, scale_marks=marks, pass_mark=2)
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    student = await factory.student(kit, "5A", "pupil")
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, school_days_before(today_utc(), 1)[0])
+    client = factory.client(teacher)
+    given = {"studentId": gid(student, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "=1+1"}
+    assert (await client.data(GRADE, input=given))["gradeCreate"]["__typename"] == "GradeCreateSuccess"
+    await factory.term_grade(kit, student, "Mathematics", teacher, value="=1+1")
+    response = await factory.http.get(_url(kit.classes["5A"], kit.subjects["Mathematics"]), headers=client.headers())
+    assert response.status_code == 200
+    table = list(csv.reader(io.StringIO(response.text)))
+    assert table[1][1:] == ["'=1+1", "5.00", "'=1+1", "'=1+1"]
+    assert "\n=" not in response.text
+    assert ",=" not in response.text

@@ -37,10 +37,10 @@ Who runs a school's calendar and timetable (years, terms, days off, bells, slots
 cancellations and substitutions): its school admins, and the district admins of its district
 (``administered_schools``); everyone else is refused at the field (``IsAdmin``), and
 another school's objects are not found. Whoever sees a class sees its weekly timetable.
-Who administers accounts: a school admin manages the accounts of everyone holding a role in
-their school (issue, reset, deactivate), imports its roster and reads its audit log; a
-district admin does the same for every school of their district (``administered_users``),
-except for people who also administer what the viewer does not. The same admins revoke and
+Who administers accounts: a school admin manages the accounts of the people they wholly run
+(issue, reset, deactivate, list), imports its roster and reads its audit log; a district admin
+does the same for their district (``administered_users``): someone with any role, guardianship,
+student record or class elsewhere is not there for them (``USER_NOT_FOUND``). The same admins revoke and
 restore the guardianships of their schools' students, and alone read revoked ones and why
 (``visible_guardianships``: the family reads the standing ones). A deactivated account, or
 one waiting for a password change, is refused by the permission classes and its live

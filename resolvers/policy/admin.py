@@ -52,25 +52,37 @@ def own_access_requests(viewer: Viewer) -> QuerySet[models.AccessRequest]:
 
 
 def administered_users(viewer: Viewer) -> QuerySet[models.User]:
-    """Accounts the viewer manages: anyone holding a role (teacher, admin, parent, student)
-    in an administered school, unless they also administer something the viewer does not (a
-    school admin elsewhere, a district admin of another district, or of the viewer's own
-    district when the viewer is only a school admin): resetting their password would hand
-    the viewer that other school or district."""
+    """Accounts the viewer manages: those they wholly run. A user is in scope when they hold a
+    role in a school the viewer administers and every tie they have is inside what the viewer
+    runs: each role grant (a school's role in an administered school; a district admin's in a
+    district the viewer administers), each guardianship (revoked ones too: another school may
+    restore them) of a student of an administered school, their own student record, each
+    teaching assignment and homeroom class. Anyone with a tie elsewhere is someone else's to
+    run too: resetting their password would hand the viewer that other school or district, so
+    they are not there for the viewer (``USER_NOT_FOUND``, as for a missing id)."""
     uid = _uid(viewer)
-    grants = models.RoleGrant.filter(_admin_school_q(uid)).values("user_id")
-    own_districts = models.RoleGrant.filter(user_id=uid, role=models.Role.DISTRICT_ADMIN).values("district_id")
-    admin_elsewhere = (
-        models.RoleGrant.filter(role=models.Role.SCHOOL_ADMIN).exclude(_admin_school_q(uid)).values("user_id")
+    own_districts = models.RoleGrant.filter(
+        user_id=uid, role=models.Role.DISTRICT_ADMIN, district_id__isnull=False
+    ).values("district_id")
+    inside_grants = models.RoleGrant.filter(
+        _admin_school_q(uid) | Q(role=models.Role.DISTRICT_ADMIN, district_id__in=Subquery(own_districts))
+    ).values("id")
+    students = models.Student.filter(_admin_school_q(uid)).values("id")
+    classes = models.SchoolClass.filter(_admin_school_q(uid)).values("id")
+    ties_elsewhere = (
+        models.RoleGrant.exclude(id__in=Subquery(inside_grants)).values("user_id"),
+        models.Guardianship.exclude(student_id__in=Subquery(students)).values("guardian_id"),
+        models.Student.filter(user_id__isnull=False).exclude(id__in=Subquery(students)).values("user_id"),
+        models.TeachingAssignment.exclude(school_class_id__in=Subquery(classes)).values("teacher_id"),
+        models.SchoolClass.filter(homeroom_teacher_id__isnull=False)
+        .exclude(id__in=Subquery(classes))
+        .values("homeroom_teacher_id"),
     )
-    district_admins = (
-        models.RoleGrant.filter(role=models.Role.DISTRICT_ADMIN)
-        .exclude(district_id__in=Subquery(own_districts))
-        .values("user_id")
-    )
-    return models.User.filter(id__in=Subquery(grants)).exclude(
-        Q(id__in=Subquery(admin_elsewhere)) | Q(id__in=Subquery(district_admins))
-    )
+    held_here = models.RoleGrant.filter(_admin_school_q(uid)).values("user_id")
+    elsewhere = Q(id__in=Subquery(ties_elsewhere[0]))
+    for ties in ties_elsewhere[1:]:
+        elsewhere |= Q(id__in=Subquery(ties))
+    return models.User.filter(id__in=Subquery(held_here)).exclude(elsewhere)
 
 
 def administered_guardianships(viewer: Viewer) -> QuerySet[models.Guardianship]:

@@ -72,14 +72,21 @@ def _announcement(world: World, a: models.Announcement, uid: int, admin: set[int
 
 
 def _manages(world: World, uid: int, target: int, admin: set[int]) -> bool:
-    """A school or district admin manages the accounts of the people holding a role in their
-    schools, but not of someone who administers what they do not."""
+    """A school or district admin manages the accounts of the people they wholly run: who hold
+    a role in their schools and have no tie elsewhere (a role, a guardianship, revoked or not,
+    their own student record, a class they teach or lead); a district admin of the world's
+    district is only another district admin's."""
     if target in world.district_admins and uid not in world.district_admins:
         return False
-    if target in world.school_admin and world.school_admin[target] not in admin:
-        return False
-    schools = {world.teacher_school.get(target), world.school_admin.get(target)} - {None}
-    return bool((schools | world.family_grants.get(target, set())) & admin)
+    grants = {world.teacher_school.get(target), world.school_admin.get(target)} - {None}
+    grants |= world.family_grants.get(target, set())
+    school_of_class = {c.id: c.school_id for c in world.classes}
+    school_of_student = {s.id: s.school_id for s in world.students}
+    ties = grants | {school_of_student[g.student_id] for g in world.guardianships if g.guardian_id == target}
+    ties |= {s.school_id for s in world.students if s.user_id == target}
+    ties |= {school_of_class[a.school_class_id] for a in world.assignments if a.teacher_id == target}
+    ties |= {c.school_id for c in world.classes if c.homeroom_teacher_id == target}
+    return bool(grants & admin) and ties <= admin
 
 
 def oracle(world: World, uid: int) -> Allowed:

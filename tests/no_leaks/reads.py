@@ -205,7 +205,7 @@ def check_school(world: World, uid: int, allowed: Allowed, school: Any, result: 
         holders = {u for u, s in [*world.teacher_school.items(), *world.school_admin.items()] if s == school.id}
         holders |= {u for u, schools in world.family_grants.items() if school.id in schools}
         listed = {e["node"]["user"]["id"] for e in result["accounts"]["edges"]} & _ours("User", world.users)
-        assert listed == _theirs("User", holders), where
+        assert listed == _theirs("User", holders & allowed.accounts), where
     PROBES["School.auditLog"] += 1
     assert (result["auditLog"] is not None) == admin, where
     PROBES["School.accessRequests"] += len(world.access_requests)
