@@ -33,7 +33,7 @@ from server import create_app
 from tests.client import Client as Client  # re-exported: older tests import it from here
 from tests.factories import Factory
 
-TEST_SECRET = "test-secret-" + "x" * 40
+TEST_SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository
 
 
 def _database_url(tmp: Path) -> str:

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosedError
 
 from resolvers.settings import ConfigurationError, Settings
 from schema.limits import Limits, count_tokens, operation_cost, validation_rules
-from tests.conftest import client_for
+from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory
 from tests.helpers import open_socket
 from tests.test_diary import CHILDREN_DIARY
@@ -151,7 +151,7 @@ async def test_introspection_enabled_in_production_when_asked(settings: Settings
 
 
 def test_settings_from_environment() -> None:
-    base = {"SECRET_KEY": "k" * 40}
+    base = {"SECRET_KEY": TEST_SECRET}
     settings = Settings.from_env({**base, "EDIARY_MAX_QUERY_COST": "99", "EDIARY_MAX_QUERY_DEPTH": "4"})
     assert (settings.max_query_cost, settings.max_query_depth, settings.max_query_aliases) == (99, 4, 30)
     assert Settings.from_env({**base, "EDIARY_ENV": "production"}).introspection_enabled is False
