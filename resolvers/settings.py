@@ -71,6 +71,9 @@ class Settings:
     # subscriptions"). Off: every stream waits in a task of its own.
     park_subscriptions: bool = True
     registrations_per_address: int = 5  # new accounts per client address per window
+    # accountRegister calls per client address per window, whatever they answer (each one
+    # could probe whether a login is taken); counted by the shared limiter.
+    registration_attempts_per_address: int = 20
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
     smtp_from: str = "ediary <noreply@localhost>"
@@ -223,6 +226,11 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
     ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
     ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
+    (
+        "registration_attempts_per_address",
+        "EDIARY_REGISTRATION_ATTEMPTS_PER_ADDRESS",
+        Settings.registration_attempts_per_address,
+    ),
     (
         "max_subscriptions_per_connection",
         "EDIARY_MAX_SUBSCRIPTIONS_PER_CONNECTION",
