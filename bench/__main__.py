@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import platform
+import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -34,7 +35,7 @@ from bench.diary import (
 from resolvers.settings import Settings
 from server import create_app
 
-SECRET = "bench-secret-" + "x" * 40
+SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

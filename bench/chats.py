@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import logging
+import secrets
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -190,7 +191,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for member in [teacher, *others]:
                 if member.socket is not None:
                     await member.socket.close()
-        settings = Settings(database_url=url, secret_key="bench-chat-" + "x" * 40)
+        settings = Settings(database_url=url, secret_key=secrets.token_urlsafe(48))
         # Statement count of the chat list: a guardian in the class chat and the demo one, and
         # the teacher with 8 more chats.
         for i in range(8):

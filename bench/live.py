@@ -32,7 +32,7 @@ from resolvers.settings import Settings
 from schema.sockets import WebSocketProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-fanout-secret-" + "x" * 40
+SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository
 pages.use_secret(SECRET)  # the servers' SECRET_KEY: cursors are sealed with it (resolvers/pages.py)
 HOST = "127.0.0.1"
 SUBSCRIPTION = """subscription Live($after: String) {

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
@@ -58,12 +58,31 @@ def hash_one_time_password(password: str) -> str:
     return _one_time_hasher.hash(password)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Constant work whether or not the user exists: always one argon2 verification."""
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _full_cost(password_hash: str) -> bool:
+    """Whether verifying against this hash costs what a chosen password's does."""
+    try:
+        parameters = extract_parameters(password_hash)
+    except InvalidHashError:
+        return False
+    return (parameters.time_cost, parameters.memory_cost) >= (_hasher.time_cost, _hasher.memory_cost)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """The same work whatever the account's state: exactly one full-cost argon2 verification,
+    against the account's hash when it is a chosen password's, else against a dummy one (an
+    unknown login, an account holding a cheap one-time password's hash or none) on top of the
+    cheap check, so that the response time tells nothing about the login or its account."""
+    if password_hash is not None and _full_cost(password_hash):
+        return _verify(password_hash, password)
+    _verify(_DUMMY_HASH, password)
+    return password_hash is not None and _verify(password_hash, password)
 
 
 def issue_access_token(settings: Settings, user_id: int, session_id: int, now: datetime | None = None) -> str:

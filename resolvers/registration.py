@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, auth
+from resolvers import audit, auth, ratelimit
 from resolvers.accounts import normalize_login, user_agent
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
@@ -23,6 +23,33 @@ LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,99}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD, MAX_PASSWORD, MAX_EMAIL, MAX_NAME = 10, 200, 254, 200
 ACTION = "account.register"
+
+
+# A taken login is refused exactly like a malformed one (same code, same message): the answer
+# does not tell anyone which logins exist (issue 17).
+LOGIN_REFUSED: Problem = (
+    "login",
+    "INVALID_LOGIN",
+    "This login cannot be used: pick another, of 3-100 letters a-z, digits, dots, dashes or underscores, "
+    "starting with a letter or a digit.",
+)
+
+
+async def _check_attempts(ctx: Context) -> None:
+    """Every attempt counts against the client address, whether or not it creates anything: a
+    probe for taken logins costs one attempt each (counted by the shared limiter, so across
+    processes when Redis is set)."""
+    settings = ctx.settings
+    if ctx.limiter is None:
+        return
+    bucket = (f"register:address:{ctx.viewer.address}", settings.registration_attempts_per_address)
+    refused = await ratelimit.check(ctx.limiter, [bucket], settings.registration_window_seconds)
+    if refused is not None:
+        raise RateLimited(
+            f"Too many registration attempts from your address. Try again in {refused.retry_after} seconds.",
+            "RATE_LIMITED",
+            retry_after_seconds=refused.retry_after,
+        )
 
 
 async def _check_rate_limit(ctx: Context) -> None:
@@ -42,19 +69,15 @@ async def _check_rate_limit(ctx: Context) -> None:
 
 
 async def register(ctx: Context, login: str, password: str, full_name: str, email: str) -> auth.TokenPair:
+    await _check_attempts(ctx)
     await _check_rate_limit(ctx)
     problems: list[Problem] = []
     name = normalize_login(login)
-    if not LOGIN_PATTERN.fullmatch(name):
-        problems.append(
-            (
-                "login",
-                "INVALID_LOGIN",
-                "3-100 letters a-z, digits, dots, dashes or underscores, starting with one of the first two.",
-            )
-        )
-    elif await models.User.exists(login=name):
-        problems.append(("login", "LOGIN_TAKEN", "That login is taken: pick another."))
+    # The lookup runs for a malformed login too (as ""; it may hold what PostgreSQL's text
+    # cannot), so that both refusals take the same statements.
+    well_formed = LOGIN_PATTERN.fullmatch(name) is not None
+    if await models.User.exists(login=name if well_formed else "") or not well_formed:
+        problems.append(LOGIN_REFUSED)
     if len(password) < MIN_PASSWORD:
         problems.append(("password", "PASSWORD_TOO_SHORT", f"At least {MIN_PASSWORD} characters."))
     elif len(password) > MAX_PASSWORD:
@@ -74,5 +97,5 @@ async def register(ctx: Context, login: str, password: str, full_name: str, emai
             )
             await audit.record(Viewer(user.id, ctx.viewer.address), ACTION, "User", user.id, {"login": name})
     except IntegrityError:  # registered by someone else between the check and the insert
-        raise refuse([("login", "LOGIN_TAKEN", "That login is taken: pick another.")]) from None
+        raise refuse([LOGIN_REFUSED]) from None
     return await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)

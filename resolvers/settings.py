@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,18 @@ from models import MODEL_MODULES
 
 DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
 DEFAULT_DATABASE_URL = f"sqlite://{DATA_DIR / 'ediary.sqlite3'}"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+MIN_SECRET_LENGTH = 32
+# A random key of 32 or more characters has far more (a hex one of 32 about 15); a key of a
+# few repeated characters ("xxxx...", "abab...") is a placeholder, not a secret.
+MIN_SECRET_CHARACTERS = 10
+# SECRET_KEY values once published with the project, refused in production even after they
+# left the repository: the fallback docker-compose.yml had until issue 17.
+PUBLIC_SECRETS = frozenset({"insecure-demo-secret-change-me-before-any-real-use"})
+# Not read when looking for a secret written in the project's files: tools' folders, the data
+# folder (the development secret), and .env files (where an operator keeps the real one).
+_UNREAD_FOLDERS = frozenset({".git", ".venv", "venv", "data", "node_modules", "__pycache__"})
 
 
 class ConfigurationError(RuntimeError):
@@ -58,6 +71,9 @@ class Settings:
     # subscriptions"). Off: every stream waits in a task of its own.
     park_subscriptions: bool = True
     registrations_per_address: int = 5  # new accounts per client address per window
+    # accountRegister calls per client address per window, whatever they answer (each one
+    # could probe whether a login is taken); counted by the shared limiter.
+    registration_attempts_per_address: int = 20
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
     smtp_from: str = "ediary <noreply@localhost>"
@@ -99,8 +115,15 @@ class Settings:
             if mode == "production":
                 raise ConfigurationError("SECRET_KEY is required when EDIARY_ENV=production")
             secret = _development_secret()
-        elif len(secret) < 32:
-            raise ConfigurationError("SECRET_KEY must be at least 32 characters long")
+        elif len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long")
+        if mode == "production":
+            problem = public_secret(secret)
+            if problem is not None:
+                raise ConfigurationError(
+                    f"SECRET_KEY {problem}: anyone could sign tokens with it. Set a random one, "
+                    'e.g. SECRET_KEY="$(openssl rand -base64 48)"'
+                )
         origins = tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
         try:
             port = int(env.get("PORT", "8000"))
@@ -146,6 +169,45 @@ class Settings:
         )
 
 
+def public_secret(secret: str, root: Path = PROJECT_ROOT) -> str | None:
+    """Why ``secret`` cannot be a production SECRET_KEY, or None: too few distinct characters,
+    published with the project (``PUBLIC_SECRETS``), or written in one of its files."""
+    if len(set(secret)) < MIN_SECRET_CHARACTERS:
+        return f"has fewer than {MIN_SECRET_CHARACTERS} different characters"
+    if secret in PUBLIC_SECRETS:
+        return "is the public fallback docker-compose.yml once had"
+    needle = secret.encode()
+    for path in project_files(root):
+        try:
+            if needle in path.read_bytes():
+                return f"is written in {path.relative_to(root)}"
+        except OSError:
+            continue
+    return None
+
+
+def project_files(root: Path) -> list[Path]:
+    """The project's files: those git tracks in a checkout, else (an image, an unpacked
+    archive) every file under ``root`` outside ``_UNREAD_FOLDERS`` and .env files."""
+    if (root / ".git").exists():
+        try:
+            listed = subprocess.run(  # noqa: S603 - a fixed command
+                ["git", "-C", str(root), "ls-files", "-z"],  # noqa: S607 - git from PATH
+                capture_output=True,
+                check=True,
+                timeout=30,
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            pass
+        else:
+            return [root / name for name in listed.decode(errors="replace").split("\0") if name]
+    found: list[Path] = []
+    for folder, folders, files in os.walk(root):
+        folders[:] = [f for f in folders if f not in _UNREAD_FOLDERS and not f.endswith("_cache")]
+        found.extend(Path(folder) / name for name in files if not name.startswith(".env"))
+    return found
+
+
 def _smtp_url(url: str | None) -> str | None:
     if url is not None and not url.startswith(("smtp://", "smtps://")):
         raise ConfigurationError("SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port")
@@ -164,6 +226,11 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
     ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
     ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
+    (
+        "registration_attempts_per_address",
+        "EDIARY_REGISTRATION_ATTEMPTS_PER_ADDRESS",
+        Settings.registration_attempts_per_address,
+    ),
     (
         "max_subscriptions_per_connection",
         "EDIARY_MAX_SUBSCRIPTIONS_PER_CONNECTION",

@@ -15,7 +15,7 @@ from resolvers.errors import CodedError
 from resolvers.unavailable import database_unreachable
 from schema import announcements, chats, deliveries, diary, guardianships, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
-from schema.limits import LimitedParser, Limits, validation_rules
+from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
 from schema.live import shared_execution
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
@@ -68,7 +68,8 @@ def build_schema(
 ) -> strawberry.Schema:
     """Parse and validation results are cached per document; documents over the ``limits``
     are refused (schema/limits.py); with ``trusted`` hashes only those documents run
-    (schema/persisted.py); production masks unexpected errors. Every operation is measured
+    (schema/persisted.py), their cost measured with each request's variables as it runs;
+    production masks unexpected errors. Every operation is measured
     (``schema.metrics``); ``tracing`` adds OpenTelemetry spans when it is configured
     (``schema.tracing``)."""
     from strawberry.extensions import MaskErrors
@@ -116,7 +117,7 @@ def build_schema(
         ],
         extensions=extensions,
         exception_handlers=counted(EXCEPTION_HANDLERS),
-        execution_context_class=shared_execution(),
+        execution_context_class=limited_execution(shared_execution(), limits),
     )
 
 

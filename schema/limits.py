@@ -1,15 +1,19 @@
 """Abuse limits on GraphQL documents: depth, aliases, tokens and cost (README, "Abuse limits").
 
-Depth, aliases and cost are graphql-core validation rules, so they run once per document and
-their verdict is cached with the rest of validation; the token ceiling is enforced by the
-parser itself, which stops reading at the limit. Every refusal is a GraphQL error with
+Depth and aliases are graphql-core validation rules, so they run once per document and their
+verdict is cached with the rest of validation; the token ceiling is enforced by the parser
+itself, which stops reading at the limit. Cost depends on the variables, so it is measured
+for each operation that runs, by the executor (``limited_execution``) once it has coerced the
+request's variables: the same step for queries, mutations and subscriptions, over HTTP and
+WebSocket. Every refusal is a GraphQL error with
 ``extensions: {code: QUERY_TOO_COMPLEX, rule, limit, actual}``. The rules walk the document
 against the schema, so new fields and mutations are covered without being listed here.
 
 Cost: a field costs 1 plus its selections' cost, and a list field multiplies its selections'
-cost by its page size: its ``first``/``last``/``limit`` argument (a literal, or the variable's
-default), else that of the field just above it (a Relay connection's ``edges``/``nodes``
-take the connection's ``first``), else ``default_list_size`` for an unpaginated list. ``__typename`` and introspection
+cost by its page size: its ``first``/``last``/``limit`` argument as execution will see it (a
+literal, the variable's value, the variable's default, the argument's default), else that of
+the field just above it (a Relay connection's ``edges``/``nodes`` take the connection's
+``first``), else ``default_list_size`` for an unpaginated list. ``__typename`` and introspection
 (``__schema``, ``__type``) cost nothing and do not count towards depth: introspection is
 switched off in production instead.
 """
@@ -20,31 +24,34 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from graphql import (
     ASTValidationRule,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
-    VariableNode,
 )
 from graphql.error import GraphQLSyntaxError
+from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import Lexer, Source, TokenKind, parse
 from strawberry.extensions import SchemaExtension
 
 CODE = "QUERY_TOO_COMPLEX"
 PAGE_ARGUMENTS = ("first", "last", "limit")
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -81,28 +88,31 @@ class _Measure:
     cost: int
 
 
+# The page size of a field: from its node and definition, None when it has none.
+PageSize = Callable[[FieldNode, GraphQLField], "int | None"]
+
+
+def _no_page(_node: FieldNode, _field: GraphQLField) -> int | None:
+    return None
+
+
 class _Walker:
-    """Depth and cost of one operation, following fragments (a cycle stops; another rule
-    reports it)."""
+    """Depth and cost of one operation, following fragments. A fragment is measured once per
+    page size it is spread under (a document spreading fragments into fragments costs its size
+    to walk, not the size of its expansion); a cycle stops (another rule reports it)."""
 
-    def __init__(self, context: ValidationContext, limits: Limits, operation: OperationDefinitionNode) -> None:
-        self.context = context
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Callable[[str], FragmentDefinitionNode | None],
+        limits: Limits,
+        page_size: PageSize = _no_page,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
         self.limits = limits
-        self.defaults: dict[str, Any] = {
-            v.variable.name.value: v.default_value for v in operation.variable_definitions or ()
-        }
-
-    def page_size(self, field: FieldNode) -> int | None:
-        """The field's ``first``/``last``/``limit`` (a literal, or its variable's default)."""
-        for argument in field.arguments or ():
-            if argument.name.value not in PAGE_ARGUMENTS:
-                continue
-            value: Any = argument.value
-            if isinstance(value, VariableNode):
-                value = self.defaults.get(value.name.value)
-            if isinstance(value, IntValueNode):
-                return max(0, int(value.value))
-        return None
+        self.page_size = page_size
+        self.measured: dict[tuple[str, int | None], _Measure] = {}
 
     def measure(
         self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str], page: int | None = None
@@ -118,9 +128,11 @@ class _Walker:
                     continue
                 child_type: Any = None
                 is_list = False
+                own: int | None = None
                 if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)) and name in parent.fields:
-                    child_type, is_list = _unwrap(parent.fields[name].type)
-                own = self.page_size(selection)
+                    definition = parent.fields[name]
+                    child_type, is_list = _unwrap(definition.type)
+                    own = self.page_size(selection, definition)
                 multiplier = 1
                 if is_list:
                     multiplier = own if own is not None else page if page is not None else self.limits.default_list_size
@@ -129,43 +141,103 @@ class _Walker:
                 cost += 1 + multiplier * inner.cost
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                target = self.context.schema.get_type(condition.name.value) if condition else parent
+                target = self.schema.get_type(condition.name.value) if condition else parent
                 inner = self.measure(selection.selection_set, target, seen, page)
                 depth, cost = max(depth, inner.depth), cost + inner.cost
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = self.context.get_fragment(name)
+                fragment = self.fragments(name)
                 if fragment is None or name in seen:
                     continue
-                target = self.context.schema.get_type(fragment.type_condition.name.value)
-                inner = self.measure(fragment.selection_set, target, seen | {name}, page)
+                key = (name, page)
+                inner = self.measured.get(key)  # type: ignore[assignment]
+                if inner is None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    inner = self.measure(fragment.selection_set, target, seen | {name}, page)
+                    self.measured[key] = inner
                 depth, cost = max(depth, inner.depth), cost + inner.cost
         return _Measure(depth, cost)
 
 
-def _root_type(context: ValidationContext, operation: OperationDefinitionNode) -> Any:
-    return context.schema.get_root_type(operation.operation)
+def _root_type(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Any:
+    return schema.get_root_type(operation.operation)
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: VariableValues,
+    limits: Limits,
+) -> int:
+    """The cost of an operation that is about to run, with the request's coerced variables."""
+
+    def page_size(node: FieldNode, field: GraphQLField) -> int | None:
+        if not any(name in field.args for name in PAGE_ARGUMENTS):
+            return None
+        try:
+            arguments = get_argument_values(field, node, variables)
+        except GraphQLError:  # execution reports it on this field
+            return None
+        for name in PAGE_ARGUMENTS:
+            value = arguments.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return max(0, value)
+        return None
+
+    walker = _Walker(schema, fragments.get, limits, page_size)
+    return walker.measure(operation.selection_set, _root_type(schema, operation), frozenset()).cost
+
+
+def cost_refusal(limits: Limits, cost: int, nodes: Any = None) -> GraphQLError | None:
+    if not limits.max_cost or cost <= limits.max_cost:
+        return None
+    explanation = (
+        "its cost is too high; a field costs 1 plus its selections, and a list multiplies its "
+        f"selections by first/last/limit or {limits.default_list_size}"
+    )
+    return too_complex("cost", limits.max_cost, cost, explanation, nodes)
+
+
+def limited_execution(base: type[E], limits: Limits) -> type[E]:
+    """``base`` (a graphql-core executor class) refusing an operation whose cost, with the
+    request's variables as execution coerced them, is over ``limits.max_cost``: checked once
+    the executor is built, before anything is resolved, for queries, mutations and
+    subscriptions alike (a subscription's events run under the operation measured here)."""
+    if not limits.max_cost:
+        return base
+
+    class LimitedExecution(base):  # type: ignore[valid-type,misc]
+        @classmethod
+        def build(cls, *args: Any, **kwargs: Any) -> Any:
+            executor = super().build(*args, **kwargs)
+            if isinstance(executor, list):
+                return executor  # the variables did not coerce: those errors are the answer
+            cost = operation_cost(
+                executor.schema, executor.operation, executor.fragment_definitions, executor.variable_values, limits
+            )
+            refusal = cost_refusal(limits, cost, executor.operation)
+            return [refusal] if refusal is not None else executor
+
+    LimitedExecution.__name__ = LimitedExecution.__qualname__ = f"Limited{base.__name__}"
+    return cast("type[E]", LimitedExecution)
 
 
 def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     class OperationLimits(ASTValidationRule):
-        """Depth and cost of each operation in the document."""
+        """Depth of each operation in the document (its cost waits for the variables)."""
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             context = self.context
             assert isinstance(context, ValidationContext)
-            walker = _Walker(context, limits, node)
-            measured = walker.measure(node.selection_set, _root_type(context, node), frozenset())
-            if limits.max_depth and measured.depth > limits.max_depth:
+            if not limits.max_depth:
+                return
+            walker = _Walker(context.schema, context.get_fragment, limits)
+            measured = walker.measure(node.selection_set, _root_type(context.schema, node), frozenset())
+            if measured.depth > limits.max_depth:
                 self.report_error(
                     too_complex("depth", limits.max_depth, measured.depth, "fields are nested too deeply", node)
                 )
-            if limits.max_cost and measured.cost > limits.max_cost:
-                explanation = (
-                    "its cost is too high; a field costs 1 plus its selections, and a list multiplies its "
-                    f"selections by first/last/limit or {limits.default_list_size}"
-                )
-                self.report_error(too_complex("cost", limits.max_cost, measured.cost, explanation, node))
 
     class AliasLimit(ASTValidationRule):
         """Aliases in the whole document: each one asks for a field once more."""

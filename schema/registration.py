@@ -29,8 +29,9 @@ AccountRegisterResult = Annotated[
     strawberry.union(
         "AccountRegisterResult",
         description="A session for the new account, or why not (nothing written). ValidationError codes: "
-        "INVALID_LOGIN, LOGIN_TAKEN, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_IS_LOGIN, NAME_EMPTY, "
-        "NAME_TOO_LONG, INVALID_EMAIL; RateLimitedError RATE_LIMITED (too many new accounts from your address).",
+        "INVALID_LOGIN (malformed or taken: the same answer, so that it tells nobody which logins exist), "
+        "PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_IS_LOGIN, NAME_EMPTY, NAME_TOO_LONG, INVALID_EMAIL; "
+        "RateLimitedError RATE_LIMITED (too many attempts or new accounts from your address).",
     ),
 ]
 
@@ -39,7 +40,7 @@ AccountRegisterResult = Annotated[
 class RegistrationMutations:
     @strawberry.mutation(
         description="Create a family account and log in. It sees nothing until a school approves an access "
-        "request (`accessRequestSubmit`). Limited per client address.",
+        "request (`accessRequestSubmit`). Every attempt counts against a limit per client address.",
         permission_classes=[IsPublic],
     )
     async def account_register(

@@ -33,7 +33,7 @@ from server import create_app
 from tests.client import Client as Client  # re-exported: older tests import it from here
 from tests.factories import Factory
 
-TEST_SECRET = "test-secret-" + "x" * 40
+TEST_SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository
 
 
 def _database_url(tmp: Path) -> str:
@@ -59,6 +59,7 @@ def settings() -> Iterator[Settings]:
             park_subscriptions=True,  # the default; test_live also runs without it
             login_failures_per_address=1000,
             logins_per_address=1000,
+            registration_attempts_per_address=1000,  # every test registers from the same address
             mutations_per_user=100_000,  # the suite mutates as the same few users; test_rate_limits lowers these
             mutations_per_address=100_000,
         )

@@ -150,7 +150,7 @@ async def test_a_parent_registers_and_sees_nothing_yet(settings: Settings, facto
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({"login": TAKEN}, [("login", "LOGIN_TAKEN")]),
+        ({"login": TAKEN}, [("login", "INVALID_LOGIN")]),  # like a malformed one: tests/test_oracles.py
         ({"login": "x"}, [("login", "INVALID_LOGIN")]),
         ({"login": "bad login!"}, [("login", "INVALID_LOGIN")]),
         ({"password": "short"}, [("password", "PASSWORD_TOO_SHORT")]),

@@ -4,6 +4,7 @@ by the factory; the few that log in with a password get one."""
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -90,7 +91,7 @@ async def test_bad_tokens_are_unauthenticated(factory: Factory, anonymous: Clien
             {**claims, "exp": int((now - timedelta(minutes=1)).timestamp())}, TEST_SECRET, algorithm=JWT_ALGORITHM
         )
     elif kind == "forged":
-        token = jwt.encode(claims, "another-secret-of-sufficient-length-0000", algorithm=JWT_ALGORITHM)
+        token = jwt.encode(claims, secrets.token_urlsafe(32), algorithm=JWT_ALGORITHM)  # another key
     else:
         token = "not-a-token"
     body = await Client(anonymous.http, token).post(VIEWER)

@@ -11,7 +11,7 @@ import pytest
 
 from resolvers.settings import ConfigurationError, Settings
 from server import create_app
-from tests.conftest import client_for
+from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory
 from tests.helpers import gid
 
@@ -172,11 +172,11 @@ def test_production_refuses_to_start_without_a_secret() -> None:
         Settings.from_env({"EDIARY_ENV": "production"})
     with pytest.raises(ConfigurationError, match="32"):
         Settings.from_env({"EDIARY_ENV": "production", "SECRET_KEY": "short"})
-    assert Settings.from_env({"EDIARY_ENV": "production", "SECRET_KEY": "k" * 40}).production
+    assert Settings.from_env({"EDIARY_ENV": "production", "SECRET_KEY": TEST_SECRET}).production
 
 
 def test_database_url_spellings() -> None:
-    s = Settings.from_env({"DATABASE_URL": "postgresql://u@h:5432/d", "SECRET_KEY": "k" * 40})
+    s = Settings.from_env({"DATABASE_URL": "postgresql://u@h:5432/d", "SECRET_KEY": TEST_SECRET})
     assert s.database_url == "postgres://u@h:5432/d"
 
 

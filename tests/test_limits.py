@@ -8,14 +8,16 @@ from typing import Any
 import httpx
 import pytest
 import strawberry
-from graphql import parse, validate
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, specified_rules, validate
+from graphql.execution.values import get_variable_values
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
 from resolvers.settings import ConfigurationError, Settings
-from schema.limits import Limits, count_tokens, validation_rules
-from tests.conftest import client_for
+from schema.limits import Limits, count_tokens, operation_cost, validation_rules
+from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory
+from tests.helpers import open_socket
 from tests.test_diary import CHILDREN_DIARY
 
 DEEP = "{ viewer { children { schoolClass { school { classes { school { classes { name } } } } } } } }"
@@ -83,8 +85,10 @@ async def test_fragments_count_towards_depth_and_cost(settings: Settings) -> Non
     query = "{ viewer { ...V } } fragment V on Viewer { children { schoolClass { students { fullName } } } }"
     async with client_for(settings, max_query_cost=121, max_query_depth=4) as client:
         errors = (await client.post("/graphql", json={"query": query})).json()["errors"]
-        assert len({e["extensions"]["requestId"] for e in errors}) == 1
-        assert {(e["extensions"]["rule"], e["extensions"]["actual"]) for e in errors} == {("depth", 5), ("cost", 122)}
+        assert [(e["extensions"]["rule"], e["extensions"]["actual"]) for e in errors] == [("depth", 5)]
+    async with client_for(settings, max_query_cost=121) as client:  # cost is measured once depth passes
+        errors = (await client.post("/graphql", json={"query": query})).json()["errors"]
+        assert [(e["extensions"]["rule"], e["extensions"]["actual"]) for e in errors] == [("cost", 122)]
 
 
 async def test_default_ceilings_let_the_biggest_client_query_through(factory: Factory) -> None:
@@ -147,7 +151,7 @@ async def test_introspection_enabled_in_production_when_asked(settings: Settings
 
 
 def test_settings_from_environment() -> None:
-    base = {"SECRET_KEY": "k" * 40}
+    base = {"SECRET_KEY": TEST_SECRET}
     settings = Settings.from_env({**base, "EDIARY_MAX_QUERY_COST": "99", "EDIARY_MAX_QUERY_DEPTH": "4"})
     assert (settings.max_query_cost, settings.max_query_depth, settings.max_query_aliases) == (99, 4, 30)
     assert Settings.from_env({**base, "EDIARY_ENV": "production"}).introspection_enabled is False
@@ -185,17 +189,138 @@ class _Query:
 
 
 @pytest.mark.parametrize(
-    ("query", "cost"),
+    ("query", "variables", "cost"),
     [
-        ("{ items(first: 50) { edges { name } } }", 1 + 1 + 50),  # a connection's edges take its `first`
-        ("query Q($n: Int = 3) { items(first: $n) { edges { name } } }", 1 + 1 + 3),  # the variable's default
-        ("query Q($n: Int) { items(first: $n) { edges { name } } }", 1 + 1 + 10),  # unknown: the default size
-        ("{ items { edges { name } } }", 1 + 1 + 10),
-        ("{ things(limit: 7) { name } }", 1 + 7),
-        ("{ things { name __typename } }", 1 + 10),  # __typename is free
+        ("{ items(first: 50) { edges { name } } }", {}, 1 + 1 + 50),  # a connection's edges take its `first`
+        ("query Q($n: Int = 3) { items(first: $n) { edges { name } } }", {}, 1 + 1 + 3),  # the variable's default
+        ("query Q($n: Int = 3) { items(first: $n) { edges { name } } }", {"n": 40}, 1 + 1 + 40),  # its value
+        ("query Q($n: Int) { items(first: $n) { edges { name } } }", {"n": 40}, 1 + 1 + 40),
+        ("query Q($n: Int) { items(first: $n) { edges { name } } }", {}, 1 + 1 + 10),  # none: the default size
+        ("query Q($n: Int) { items(first: $n) { edges { name } } }", {"n": -4}, 1 + 1 + 0),
+        ("{ items { edges { name } } }", {}, 1 + 1 + 10),
+        ("{ things(limit: 7) { name } }", {}, 1 + 7),
+        ("{ things { name __typename } }", {}, 1 + 5),  # the argument's default; __typename is free
+        ("query Q($n: Int! = 2) { things(limit: $n) { name } }", {"n": 9}, 1 + 9),
+        (
+            "{ ...F } fragment F on Query { a: things(limit: 3) { name } ...G ...G }"
+            " fragment G on Query { items { edges { name } } }",  # each spread counts (G measured once)
+            {},
+            1 + 3 + 2 * 12,
+        ),
     ],
 )
-def test_cost_of_paginated_lists(query: str, cost: int) -> None:
+def test_cost_of_paginated_lists(query: str, variables: dict[str, Any], cost: int) -> None:
     schema = strawberry.Schema(_Query)._schema
-    errors = validate(schema, parse(query), validation_rules(Limits(max_cost=1)))
-    assert [e.extensions["actual"] for e in errors if e.extensions] == [cost]
+    document = parse(query)
+    assert validate(schema, document, [*specified_rules, *validation_rules(Limits())]) == []
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    assert not isinstance(coerced, list), coerced
+    assert operation_cost(schema, operation, fragments, coerced, Limits()) == cost
+
+
+# The bypass of issue 17: nine aliases of a chat's messages, each message's chat's messages.
+# With literal page sizes it is refused; with variables its cost must be the same.
+_CHAT = (
+    "c{i}: chat(id: $id) {{ messages(last: {a}) {{ edges {{ node {{ id"
+    " chat {{ messages(last: {b}) {{ edges {{ node {{ id text }} }} }} }} }} }} }} }}"
+)
+
+
+def _chats(variables: str, a: str, b: str) -> str:
+    return f"query Chats({variables}) {{ " + " ".join(_CHAT.format(i=i, a=a, b=b) for i in range(9)) + " }"
+
+
+CHATS_LITERAL = _chats("$id: ID!", "100", "100")
+CHATS_WITH_DEFAULTS = _chats("$id: ID!, $a: Int = 1, $b: Int = 1", "$a", "$b")
+CHATS_WITHOUT_DEFAULTS = _chats("$id: ID!, $a: Int, $b: Int", "$a", "$b")
+CHATS_COST = 9 * (
+    3 + 100 * (2 + 3 + 100 * 3)
+)  # chat, messages, edges; node, id, chat, messages, edges; node, id, text: 274,527
+CHATS_BYPASSES = [
+    pytest.param(CHATS_LITERAL, {}, id="literal"),
+    pytest.param(CHATS_WITH_DEFAULTS, {"a": 100, "b": 100}, id="defaults-overridden"),
+    pytest.param(CHATS_WITHOUT_DEFAULTS, {"a": 100, "b": 100}, id="no-defaults"),
+]
+CHATS_CHEAP = [
+    pytest.param(CHATS_WITH_DEFAULTS, {}, id="defaults"),
+    pytest.param(CHATS_WITHOUT_DEFAULTS, {"a": 30, "b": 30}, id="small"),
+]
+
+
+def _is_cost_refusal(error: dict[str, Any]) -> bool:
+    extensions = error["extensions"]
+    return (extensions["code"], extensions.get("rule"), extensions.get("actual")) == (
+        "QUERY_TOO_COMPLEX",
+        "cost",
+        CHATS_COST,
+    )
+
+
+@pytest.mark.parametrize(("query", "variables"), CHATS_BYPASSES)
+async def test_cost_counts_the_variables_values_over_http(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any]
+) -> None:
+    r = await http.post("/graphql", json={"query": query, "variables": {"id": "x", **variables}})
+    body = r.json()
+    assert "data" not in body, body  # refused before anything ran
+    assert [_is_cost_refusal(e) for e in body["errors"]] == [True], body
+
+
+@pytest.mark.parametrize(("query", "variables"), CHATS_CHEAP)
+async def test_the_same_document_with_small_pages_runs_over_http(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any]
+) -> None:
+    r = await http.post("/graphql", json={"query": query, "variables": {"id": "x", **variables}})
+    assert _codes(r) == ["UNAUTHENTICATED"] * 9  # past the limits: each chat asks for a viewer
+
+
+@pytest.mark.parametrize(("query", "variables"), CHATS_BYPASSES)
+async def test_cost_counts_the_variables_values_over_websocket(
+    server_url: str, query: str, variables: dict[str, Any]
+) -> None:
+    socket = await open_socket(server_url, None)
+    try:
+        await socket.start(query, id="x", **variables)
+        message = await socket.next()
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert "data" not in message["payload"] or message["payload"]["data"] is None, message
+        assert [_is_cost_refusal(e) for e in errors] == [True], message
+        if message["type"] == "next":  # a query's answer, then its end
+            assert await socket.next() == {"id": "1", "type": "complete"}
+        # The socket goes on, and the same document with small pages runs.
+        await socket.start(CHATS_WITHOUT_DEFAULTS, op_id="2", id="x", a=2, b=2)
+        message = await socket.next()
+        assert (message["id"], message["type"]) == ("2", "next"), message
+        assert {e["extensions"]["code"] for e in message["payload"]["errors"]} == {"UNAUTHENTICATED"}, message
+    finally:
+        await socket.ws.close()
+
+
+# A subscription's selection is measured with its variables too: each event would run it.
+SUBSCRIPTION = (
+    "subscription Chats($n: Int = 1) { chatEvents { "
+    + " ".join(
+        f"c{i}: chat {{ messages(last: $n) {{ edges {{ node {{"
+        " chat { messages(last: $n) { edges { node { id text } } } } } } } }"
+        for i in range(9)
+    )
+    + " } }"
+)
+
+
+async def test_a_subscription_is_measured_with_its_variables(server_url: str) -> None:
+    socket = await open_socket(server_url, None)
+    try:
+        await socket.start(SUBSCRIPTION, n=100)
+        message = await socket.next()
+        assert message["type"] == "error", message
+        assert [e["extensions"]["code"] for e in message["payload"]] == ["QUERY_TOO_COMPLEX"], message
+        assert message["payload"][0]["extensions"]["rule"] == "cost"
+        assert message["payload"][0]["extensions"]["actual"] == 1 + 9 * (3 + 100 * (4 + 100 * 3))  # 273,628
+        await socket.start(SUBSCRIPTION, op_id="2")  # the default: past the limits, to the gate
+        message = await socket.next()
+        assert [e["extensions"]["code"] for e in message["payload"]] == ["UNAUTHENTICATED"], message
+    finally:
+        await socket.ws.close()

@@ -19,6 +19,7 @@ import uvicorn
 
 from resolvers.logs import JsonFormatter, configure_logging
 from resolvers.settings import ConfigurationError, Settings
+from tests.conftest import TEST_SECRET
 
 FIELDS = {"time", "level", "logger", "message", "request_id", "exception"}
 
@@ -117,7 +118,7 @@ def test_text_format_is_plain(restore_logging: None) -> None:
 
 
 def test_log_format_defaults_to_json_in_production_only() -> None:
-    secret = "s" * 40
+    secret = TEST_SECRET
     assert Settings.from_env({"EDIARY_ENV": "production", "SECRET_KEY": secret}).log_format == "json"
     assert Settings.from_env({"SECRET_KEY": secret}).log_format == "text"
     assert Settings.from_env({"SECRET_KEY": secret, "LOG_FORMAT": "json"}).log_format == "json"

@@ -23,7 +23,7 @@ from resolvers.ids import to_global_id
 from resolvers.settings import ConfigurationError, Settings
 from schema.tracing import tracing_extensions
 from tests.client import Client
-from tests.conftest import client_for
+from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory, school_days_before
 from tests.helpers import gid, open_socket
 
@@ -254,7 +254,7 @@ async def test_metrics_are_closed_to_strangers(settings: Settings) -> None:
 
 
 def test_metrics_settings_from_environment() -> None:
-    secret = "s" * 40
+    secret = TEST_SECRET
     production = Settings.from_env({"EDIARY_ENV": "production", "SECRET_KEY": secret})
     assert not production.metrics_enabled
     assert Settings.from_env({"EDIARY_ENV": "production", "SECRET_KEY": secret, "METRICS_ENABLED": "1"}).metrics_enabled

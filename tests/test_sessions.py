@@ -20,6 +20,7 @@ from resolvers.clock import now_utc
 from resolvers.ids import to_global_id
 from resolvers.settings import ConfigurationError, Settings
 from tests.client import Client
+from tests.conftest import TEST_SECRET
 from tests.factories import Factory
 
 PASSWORD = "correct-horse-battery"
@@ -248,7 +249,7 @@ async def test_last_seen_is_written_at_most_once_a_minute(factory: Factory, http
 
 
 def test_token_lifetimes_are_settings() -> None:
-    base = {"SECRET_KEY": "s" * 40}
+    base = {"SECRET_KEY": TEST_SECRET}
     defaults = Settings.from_env(base)
     assert (defaults.access_token_ttl, defaults.refresh_token_ttl) == (900, 30 * 24 * 3600)
     chosen = Settings.from_env({**base, "ACCESS_TOKEN_TTL_SECONDS": "300", "REFRESH_TOKEN_TTL_SECONDS": "86400"})
