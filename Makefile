@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-fast test-dates lint format schema trusted-manifest bench bench-live bench-district bench-mixed rollups-check lock clean
+.PHONY: install run serve migrate seed seed-reset test test-fast test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
 
 install: $(STAMP)
 
@@ -57,6 +57,13 @@ format: install
 
 schema: install
 	$(BIN)/python server.py export-schema schema.graphql
+
+# The long fuzz run (tests/test_fuzz.py; `make test` runs 300 examples of it): FUZZ_EXAMPLES
+# documents (10,000: about 20 minutes) with a random seed; prints the examples, the failures
+# (each distinct one with its first document) and the time.
+FUZZ_EXAMPLES ?= 10000
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:randomly tests/test_fuzz.py $(PYTEST_ARGS)
 
 # The manifest for EDIARY_TRUSTED_DOCUMENTS: `make -s trusted-manifest DOCUMENTS=dir > manifest.json`.
 trusted-manifest: install
