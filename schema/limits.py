@@ -21,6 +21,8 @@ switched off in production instead.
 from __future__ import annotations
 
 import contextlib
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -199,6 +201,10 @@ def cost_refusal(limits: Limits, cost: int, nodes: Any = None) -> GraphQLError |
     return too_complex("cost", limits.max_cost, cost, explanation, nodes)
 
 
+# Operations whose cost is kept, with their variables (``limited_execution``).
+MEASURED_OPERATIONS = 512
+
+
 def limited_execution(base: type[E], limits: Limits) -> type[E]:
     """``base`` (a graphql-core executor class) refusing an operation whose cost, with the
     request's variables as execution coerced them, is over ``limits.max_cost``: checked once
@@ -207,15 +213,34 @@ def limited_execution(base: type[E], limits: Limits) -> type[E]:
     if not limits.max_cost:
         return base
 
+    costs: OrderedDict[tuple[int, str], tuple[Any, int]] = OrderedDict()
+
+    def cost_of(executor: Any) -> int:
+        # A parked subscription builds its executor again at every event it wakes for, with
+        # the same parsed operation (parsing is cached per document) and the same variables:
+        # the walk is done once for them. The entry keeps its operation alive, so its id
+        # cannot be reused while it is cached.
+        operation = executor.operation
+        key = (id(operation), json.dumps(executor.variable_values, sort_keys=True, default=str))
+        cached = costs.get(key)
+        if cached is not None and cached[0] is operation:
+            costs.move_to_end(key)
+            return cached[1]
+        cost = operation_cost(
+            executor.schema, operation, executor.fragment_definitions, executor.variable_values, limits
+        )
+        costs[key] = (operation, cost)
+        while len(costs) > MEASURED_OPERATIONS:
+            costs.popitem(last=False)
+        return cost
+
     class LimitedExecution(base):  # type: ignore[valid-type,misc]
         @classmethod
         def build(cls, *args: Any, **kwargs: Any) -> Any:
             executor = super().build(*args, **kwargs)
             if isinstance(executor, list):
                 return executor  # the variables did not coerce: those errors are the answer
-            cost = operation_cost(
-                executor.schema, executor.operation, executor.fragment_definitions, executor.variable_values, limits
-            )
+            cost = cost_of(executor)
             refusal = cost_refusal(limits, cost, executor.operation)
             return [refusal] if refusal is not None else executor
 
