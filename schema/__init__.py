@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,18 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
 from resolvers.unavailable import database_unreachable
-from schema import announcements, chats, deliveries, diary, guardianships, meetings, notifications, remarks, types
+from schema import (
+    announcements,
+    chats,
+    deliveries,
+    diary,
+    guardianships,
+    meetings,
+    notifications,
+    remarks,
+    scalars,
+    types,
+)
 from schema.errors import EXCEPTION_HANDLERS
 from schema.limits import LimitedParser, Limits, validation_rules
 from schema.live import shared_execution
@@ -49,6 +61,22 @@ class RequireOperationName(SchemaExtension):
         yield
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class HideSuggestions(SchemaExtension):
+    """Without introspection, errors do not suggest names ("Did you mean 'node'?"): they would
+    let anyone read the schema a guess at a time. Validation and variable errors alike (names
+    never hold a question mark, so a suggestion ends at the first one)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        for error in [*(ctx.pre_execution_errors or []), *((ctx.result.errors if ctx.result else None) or [])]:
+            if "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
+
+
 class DiarySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what nobody expected: refusals carry a code and are answers, not faults;
@@ -77,9 +105,13 @@ def build_schema(
     rules = list(validation_rules(limits))
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+        extensions_first: list[Any] = [HideSuggestions]
+    else:
+        extensions_first = []
     if trusted is not None:
         rules.append(trusted_documents_rule(trusted))
     extensions: list[Any] = [
+        *extensions_first,
         OperationMetrics,
         *(tracing_extensions() if tracing else []),
         lambda: LimitedParser(limits, maxsize=256),
@@ -115,6 +147,7 @@ def build_schema(
             guardianships.Guardianship,
         ],
         extensions=extensions,
+        scalar_overrides=scalars.OVERRIDES,
         exception_handlers=counted(EXCEPTION_HANDLERS),
         execution_context_class=shared_execution(),
     )
