@@ -30,6 +30,7 @@ AccountRegisterResult = Annotated[
         "AccountRegisterResult",
         description="A session for the new account, or why not (nothing written). ValidationError codes: "
         "INVALID_LOGIN, LOGIN_TAKEN, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_IS_LOGIN, NAME_EMPTY, "
+        "INVALID_CHARACTERS, "
         "NAME_TOO_LONG, INVALID_EMAIL; RateLimitedError RATE_LIMITED (too many new accounts from your address).",
     ),
 ]
