@@ -34,6 +34,7 @@ from schema.mutation import Mutation
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
+from schema.stored_text import UnstorableText, unstorable_text
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
 from schema.unavailable import DatabaseUnavailable
@@ -120,6 +121,7 @@ def build_schema(
         RequireOperationName,
         MutationRateLimit,
         DatabaseUnavailable,
+        UnstorableText,
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE))
@@ -161,4 +163,6 @@ def _should_mask(error: object) -> bool:
     original = error.original_error
     if original is None or isinstance(original, CodedError) or database_unreachable(original):
         return False  # database_unreachable: DatabaseUnavailable gives it a code and a safe message
+    if unstorable_text(original):
+        return False  # UnstorableText makes it BAD_USER_INPUT
     return (error.extensions or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")

@@ -359,3 +359,26 @@ async def test_no_suggestions_without_introspection(settings: Any, database: Non
     async with client_for(settings) as http:
         r = await http.post("/graphql", json={"query": "{ nod(id: 1) { id } }"})
         assert "Did you mean" in r.json()["errors"][0]["message"]
+
+
+# --- NUL in any other string ------------------------------------------------------------------
+
+NUL_ANYWHERE = [
+    'mutation { login(input: {login: "a\\u0000b", password: "x"}) { __typename } }',
+    'query A($id: ID!) { node(id: $id) { ... on School { accounts(search: "a\\u0000b") { __typename } } } }',
+    'query A($id: ID!) { node(id: $id) { ... on School { auditLog(action: "x\\u0000") { __typename } } } }',
+    '{ peopleSearch(query: "a\\u0000") { __typename } }',
+]
+
+
+@pytest.mark.parametrize("query", NUL_ANYWHERE)
+async def test_nul_in_other_strings_is_never_a_failure(factory: Factory, query: str) -> None:
+    """PostgreSQL refuses NUL even in a WHERE clause: such a string is BAD_USER_INPUT there
+    (schema/stored_text.py), an ordinary answer on SQLite; never INTERNAL_SERVER_ERROR."""
+    kit = await factory.school()
+    assert kit.admin is not None
+    admin = factory.client(kit.admin)
+    variables = {"id": gid(kit.school, "School")} if "$id" in query else {}
+    r = await admin.http.post("/graphql", json={"query": query, "variables": variables}, headers=admin.headers())
+    assert r.status_code == 200, r.text
+    assert set(_codes(r.json())) <= {"BAD_USER_INPUT"}, r.text
