@@ -18,7 +18,9 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
+from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -181,6 +183,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.handle_invalid_message("A message must be a JSON object.")
             return
         await super().handle_message(cast(Any, message))
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        """An ``operationName`` the document does not have is an error message (the socket stays
+        open); a document that does not parse still closes with 4400, as the protocol says."""
+        if isinstance(error.original_error, CannotGetOperationTypeError):
+            return None
+        return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
 
     async def handle_connection_init(self, message: Any) -> None:
         """Strawberry's, but a refusal closes with its own code (4403, 4401 or 4429), and the

@@ -339,6 +339,12 @@ async def test_hostile_frames_have_an_error_and_the_socket_stays(
             message = await socket.next()
             assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["BAD_USER_INPUT"], message
             assert await socket.next() == {"id": "m", "type": "complete"}
+        unknown = {"query": "subscription A { diaryEvents { cursor } }", "operationName": "Nope"}
+        await socket.ws.send(json.dumps({"id": "n", "type": kind, "payload": unknown}))
+        message = await socket.next()
+        assert (message["type"], message["id"]) == ("error", "n"), message
+        errors = message["payload"] if isinstance(message["payload"], list) else [message["payload"]]
+        assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"]
         await socket.start(DIARY_EVENTS, op_id="ok")  # the socket still answers: this parent has no child
         message = await socket.next()
         assert message["id"] == "ok", message
