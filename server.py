@@ -39,7 +39,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
@@ -54,6 +54,7 @@ from resolvers import (
     journal,
     metrics,
     pages,
+    payloads,
     persisted,
     policy,
     request_id,
@@ -74,7 +75,7 @@ from schema.limits import Limits
 from schema.live import FrameEncoder
 from schema.socket_sessions import SESSION_ENDED, SocketRefused, SocketSessions
 from schema.sockets import Sockets, WebSocketProtocol
-from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler
+from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler, decode_frame
 
 log = logging.getLogger("ediary")
 
@@ -207,6 +208,11 @@ class GraphQLView:
                 context_value=self.context(request, viewer),
                 allowed_operation_types=allowed,
             )
+        except CannotGetOperationTypeError:
+            name = params.get("operationName")
+            return _problem(
+                400, f"The document has no operation named `{name}`." if name else "No operation to run.", media=media
+            )
         except InvalidOperationTypeError as exc:
             if request.method == "GET":
                 return _problem(
@@ -246,16 +252,17 @@ class GraphQLView:
             for key in ("variables", "extensions"):
                 if key in data:
                     try:
-                        data[key] = json.loads(data[key])
-                    except ValueError:
-                        raise _RequestError(400, f"`{key}` must be JSON.") from None
+                        data[key] = payloads.read_json(data[key])
+                    except payloads.PayloadRefused as exc:
+                        message = f"`{key}` must be JSON." if exc.syntax else f"`{key}`: {exc.message}"
+                        raise _RequestError(400, message) from None
         else:
             transport.check_post_media(request)
             body = await transport.read_body(request, self.settings.max_body_bytes)
             try:
-                data = json.loads(body)
-            except ValueError:
-                raise _RequestError(400, "The body is not valid JSON.") from None
+                data = payloads.read_json(body)
+            except payloads.PayloadRefused as exc:
+                raise _RequestError(400, "The body is not valid JSON." if exc.syntax else exc.message) from None
             if isinstance(data, list):
                 raise _RequestError(400, "Batched requests are not supported; send one operation per request.")
             if not isinstance(data, dict):
@@ -313,6 +320,10 @@ class SubscriptionView(GraphQL[Context, None]):
         self.sockets = Sockets()
         self.sessions = sessions
         self.park_subscriptions = view.settings.park_subscriptions
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Every WebSocket frame the client sends, read by ``payloads.read_json``."""
+        return decode_frame(data)
 
     def encode_json(self, data: object) -> str:
         """Every WebSocket frame: a payload already encoded for another subscriber is reused."""

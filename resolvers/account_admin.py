@@ -19,6 +19,7 @@ from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse, stated_reason
 from resolvers.ids import pk_of
+from resolvers.text import clean
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,99}$")
 EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
@@ -112,10 +113,8 @@ async def _audit_school(ctx: Context, user_id: int) -> int | None:
 async def create_account(ctx: Context, data: AccountInput) -> Issued:
     school = await _school(ctx, data.school_id)
     problems: list[Problem] = []
-    full_name = " ".join(data.full_name.split())
-    if not full_name:
-        problems.append(("fullName", "FULL_NAME_EMPTY", "Give the person's full name."))
-    elif len(full_name) > MAX_NAME:
+    full_name = clean(data.full_name, "fullName", problems, empty=("FULL_NAME_EMPTY", "Give the person's full name."))
+    if len(full_name) > MAX_NAME:
         problems.append(("fullName", "FULL_NAME_TOO_LONG", f"A name has at most {MAX_NAME} characters."))
     email = data.email.strip().lower() if data.email and data.email.strip() else None
     if email is not None and (problem := check_email(email)):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, notifications, policy
+from resolvers import audit, notifications, policy, text
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
@@ -41,12 +41,16 @@ class AnnouncementChanges:
 def _text_problems(title: str | None, body: str | None) -> list[Problem]:
     problems: list[Problem] = []
     if title is not None:
-        if not title:
+        if text.has_bad_characters(title):
+            problems.append(("title", text.INVALID_CHARACTERS, text.MESSAGE))
+        elif not title:
             problems.append(("title", "TITLE_EMPTY", "Give the announcement a title."))
         elif len(title) > MAX_TITLE:
             problems.append(("title", "TITLE_TOO_LONG", f"A title has at most {MAX_TITLE} characters."))
     if body is not None:
-        if not body:
+        if text.has_bad_characters(body, multiline=True):
+            problems.append(("body", text.INVALID_CHARACTERS, text.MESSAGE))
+        elif not body:
             problems.append(("body", "BODY_EMPTY", "Write the announcement."))
         elif len(body) > MAX_BODY:
             problems.append(("body", "BODY_TOO_LONG", f"An announcement has at most {MAX_BODY} characters."))

@@ -29,7 +29,7 @@ def encode_cursor(event_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int | None:
-    return pages.decode(CHAT_EVENTS.cursor, cursor)
+    return pages.decode(CHAT_EVENTS.cursor, cursor, pages.BIGINT_MAX)
 
 
 async def deliverable(viewer: Viewer, row: models.ChatEvent) -> tuple[bool, models.ChatMember | None]:

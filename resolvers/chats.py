@@ -22,6 +22,7 @@ from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
+from resolvers.text import clean
 
 MAX_TITLE = 200
 MAX_MEMBERS = 500
@@ -39,10 +40,8 @@ async def visible_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.
 
 
 def _check_title(title: str, problems: list[Problem]) -> str:
-    cleaned = " ".join(title.split())
-    if not cleaned:
-        problems.append(("title", "TITLE_EMPTY", "Give the chat a title."))
-    elif len(cleaned) > MAX_TITLE:
+    cleaned = clean(title, "title", problems, empty=("TITLE_EMPTY", "Give the chat a title."))
+    if len(cleaned) > MAX_TITLE:
         problems.append(("title", "TITLE_TOO_LONG", f"A title has at most {MAX_TITLE} characters."))
     return cleaned
 

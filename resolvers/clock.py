@@ -21,13 +21,34 @@ import contextlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from tortoise import timezone as orm_timezone
 
 ENV_NOW = "EDIARY_NOW"
 ENV_OFFSET = "EDIARY_CLOCK_OFFSET"
 _DEFAULT_ZONE = ZoneInfo("Europe/Moscow")
+
+
+MAX_ZONE_NAME = 64  # the longest IANA name is 32 characters
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The IANA time zone called ``name`` (exactly, e.g. ``Europe/Moscow``), or None for anything
+    else: too long, not a name the system's database lists (so never a path that ZoneInfo would
+    try to open, and never an OSError whose message shows where the database is installed)."""
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_ZONE_NAME or name not in _zone_names():
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError):  # listed but unreadable: not a zone either
+        return None
 
 
 class ClockSettingError(ValueError):

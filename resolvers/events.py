@@ -37,7 +37,7 @@ def encode_cursor(event_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int | None:
-    return pages.decode(OUTBOX.cursor, cursor)
+    return pages.decode(OUTBOX.cursor, cursor, pages.BIGINT_MAX)
 
 
 async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[list[int], bool]:

@@ -15,6 +15,7 @@ from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
 from resolvers.ids import pk_of
+from resolvers.text import clean
 
 MAX_TEXT = 5000
 MAX_LINKS = 10
@@ -38,10 +39,8 @@ class UpdateInput:
 
 
 def _check_text(text: str, problems: list[Problem]) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        problems.append(("text", "TEXT_EMPTY", "Write what to do."))
-    elif len(cleaned) > MAX_TEXT:
+    cleaned = clean(text, "text", problems, multiline=True, empty=("TEXT_EMPTY", "Write what to do."))
+    if len(cleaned) > MAX_TEXT:
         problems.append(("text", "TEXT_TOO_LONG", f"Homework text has at most {MAX_TEXT} characters."))
     return cleaned
 

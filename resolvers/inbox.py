@@ -14,11 +14,11 @@ from tortoise.transactions import in_transaction
 import models
 from pubsub.topics import user_topic
 from resolvers import audit, policy, streams
-from resolvers.clock import now_utc
+from resolvers.clock import now_utc, zone_named
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
-from resolvers.notifications import channels_of, zone
+from resolvers.notifications import channels_of
 
 CURSOR_KIND = "notification"
 INBOX = streams.Source(models.Notification, CURSOR_KIND, "created_at", "the inbox")
@@ -75,7 +75,7 @@ async def set_preferences(ctx: Context, data: PreferencesInput) -> models.Notifi
         seen.add(choice.category)
     if (data.quiet_start is None) != (data.quiet_end is None):
         problems.append(("quietHoursEnd", "QUIET_HOURS_INCOMPLETE", "Give both ends of the quiet hours, or neither."))
-    if data.timezone is not None and zone(data.timezone).key != data.timezone:
+    if data.timezone is not None and zone_named(data.timezone) is None:
         problems.append(("timezone", "UNKNOWN_TIMEZONE", "An IANA time zone, e.g. Europe/Moscow."))
     phone = data.phone.replace(" ", "") if data.phone else None
     if phone is not None and not PHONE.match(phone):

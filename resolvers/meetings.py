@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, notifications, policy
+from resolvers import audit, notifications, policy, text
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
@@ -54,7 +54,9 @@ def _problems(
     title: str | None, starts: datetime, ends: datetime, place: str | None, link: str | None, agenda: str | None
 ) -> list[Problem]:
     problems: list[Problem] = []
-    if title is not None and not title:
+    if title is not None and text.has_bad_characters(title):
+        problems.append(("title", text.INVALID_CHARACTERS, text.MESSAGE))
+    elif title is not None and not title:
         problems.append(("title", "TITLE_EMPTY", "Give the meeting a title."))
     elif title is not None and len(title) > MAX_TITLE:
         problems.append(("title", "TITLE_TOO_LONG", f"A title has at most {MAX_TITLE} characters."))

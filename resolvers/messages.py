@@ -20,6 +20,7 @@ from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of, to_global_id
+from resolvers.text import clean
 
 MAX_TEXT = 4000
 EDIT_WINDOW = timedelta(hours=24)
@@ -37,10 +38,8 @@ def links(text: str) -> list[str]:
 
 
 def _check_text(text: str, problems: list[Problem]) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        problems.append(("text", "TEXT_EMPTY", "Write something."))
-    elif len(cleaned) > MAX_TEXT:
+    cleaned = clean(text, "text", problems, multiline=True, empty=("TEXT_EMPTY", "Write something."))
+    if len(cleaned) > MAX_TEXT:
         problems.append(("text", "TEXT_TOO_LONG", f"A message has at most {MAX_TEXT} characters."))
     return cleaned
 

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
@@ -18,7 +18,7 @@ import models
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable
 from pubsub.topics import user_topic
-from resolvers.clock import now_utc
+from resolvers.clock import now_utc, zone_named
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,8 @@ def channels_of(settings: models.NotificationSettings | None, category: models.N
 
 
 def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    """The zone called ``name`` (``clock.zone_named``), UTC when there is none."""
+    return zone_named(name) or ZoneInfo("UTC")
 
 
 def outside_quiet_hours(moment: datetime, start: int | None, end: int | None, tz: ZoneInfo) -> datetime:

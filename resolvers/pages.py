@@ -8,7 +8,11 @@ outbox id grows with every event in the district), so a cursor that showed its i
 anyone holding two of them count what other people did in between. A sealed cursor shows
 nothing: two consecutive cursors look as unrelated as any two, and a cursor cannot be made
 without the key, so one that was not issued here (forged, garbled, of another list, from
-another ``SECRET_KEY``) is simply not a cursor (``decode`` returns None). Changing
+another ``SECRET_KEY``) is simply not a cursor (``decode`` returns None). Nor is one whose id
+is past what the list's id column holds (``largest``): PostgreSQL's ``integer`` ids end at
+2**31 - 1, the ``bigint`` ids of the outbox, chat events and notifications at 2**63 - 1, and
+comparing a column with a larger number fails; such a cursor is an unknown cursor
+(BAD_USER_INPUT), like any other this process did not issue. Changing
 ``SECRET_KEY`` invalidates every cursor clients hold: they refetch, as for any unknown
 cursor."""
 
@@ -25,6 +29,7 @@ from typing import Generic, TypeVar
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from tortoise import fields
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -34,6 +39,13 @@ M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 _ID_BYTES = 8  # ids up to 2**64 - 1; the other half of the block names the kind
+INTEGER_MAX = 2**31 - 1  # PostgreSQL's integer, the id columns of most tables
+BIGINT_MAX = 2**63 - 1  # and its bigint (the outbox, chat events, notifications)
+
+
+def largest_id(model: type[Model]) -> int:
+    """The largest id ``model``'s id column holds."""
+    return BIGINT_MAX if isinstance(model._meta.pk, fields.BigIntField) else INTEGER_MAX
 
 
 class _Seal:
@@ -74,8 +86,9 @@ def encode(kind: str, pk: int) -> str:
     return base64.urlsafe_b64encode(block).decode().rstrip("=")
 
 
-def decode(kind: str, cursor: str) -> int | None:
-    """The row id of a cursor issued by ``encode`` for ``kind``; None for anything else."""
+def decode(kind: str, cursor: str, largest: int = INTEGER_MAX) -> int | None:
+    """The row id of a cursor issued by ``encode`` for ``kind``; None for anything else,
+    including an id over ``largest`` (the list's id column cannot hold it)."""
     try:
         block = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
     except (binascii.Error, UnicodeError, ValueError):
@@ -86,7 +99,8 @@ def decode(kind: str, cursor: str) -> int | None:
     plain = decryptor.update(block) + decryptor.finalize()
     if not hmac.compare_digest(plain[: 16 - _ID_BYTES], _tag(kind)):
         return None
-    return int.from_bytes(plain[16 - _ID_BYTES :], "big")
+    pk = int.from_bytes(plain[16 - _ID_BYTES :], "big")
+    return pk if pk <= largest else None
 
 
 @dataclass
@@ -114,7 +128,7 @@ async def newest_first(
     bounds: dict[str, int] = {}
     for arg, cursor, lookup in (("after", after, "id__lt"), ("before", before, "id__gt")):
         if cursor is not None:
-            pk = decode(kind, cursor)
+            pk = decode(kind, cursor, largest_id(scope.model))
             if pk is None:
                 raise BadUserInput(f"`{arg}` is not a cursor of this list.", argument=arg)
             bounds[lookup] = pk

@@ -13,6 +13,7 @@ from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
 from resolvers.errors import NotFound, refuse
 from resolvers.ids import pk_of
+from resolvers.text import clean
 
 MAX_TEXT = 2000
 
@@ -44,10 +45,8 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
         problems.append(("studentId", "NOT_ASSIGNED", "You do not teach the student's class."))
     elif lesson is not None and lesson.school_class_id != class_id:
         problems.append(("lessonId", "LESSON_NOT_IN_CLASS", "The lesson is not one of the student's class."))
-    text = data.text.strip()
-    if not text:
-        problems.append(("text", "TEXT_EMPTY", "Write the remark."))
-    elif len(text) > MAX_TEXT:
+    text = clean(data.text, "text", problems, multiline=True, empty=("TEXT_EMPTY", "Write the remark."))
+    if len(text) > MAX_TEXT:
         problems.append(("text", "TEXT_TOO_LONG", f"A remark has at most {MAX_TEXT} characters."))
     if problems or class_id is None:
         raise refuse(problems)

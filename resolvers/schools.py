@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, policy, scales
+from resolvers.clock import zone_named
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
+from resolvers.text import clean
 
 MAX_SCHOOL_NAME, MAX_MARK = 200, 16
 MAX_NUMERIC_SCALE = 100
@@ -52,19 +53,15 @@ SETTING_COLUMNS = (*SCALE_COLUMNS, "pass_mark", "rounding_threshold", "default_g
 
 
 def name_of(raw: str, path: str, limit: int, problems: list[Problem]) -> str:
-    text = " ".join(raw.split())
-    if not text:
-        problems.append((path, "NAME_EMPTY", "Give it a name."))
-    elif len(text) > limit:
+    text = clean(raw, path, problems, empty=("NAME_EMPTY", "Give it a name."))
+    if len(text) > limit:
         problems.append((path, "NAME_TOO_LONG", f"At most {limit} characters."))
     return text
 
 
 def _timezone(raw: str, problems: list[Problem]) -> str:
     key = raw.strip()
-    try:
-        ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
+    if zone_named(key) is None:
         problems.append(("timezone", "INVALID_TIMEZONE", "Use an IANA time zone, e.g. Europe/Moscow."))
     return key
 

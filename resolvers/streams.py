@@ -205,7 +205,7 @@ async def start(ctx: Context, source: Source[Any], after: str | None, newest: Q 
         rows = source.model.filter(newest) if newest is not None else source.model.all()
         found = await rows.order_by("-id").only("id").first()
         return int(found.pk) if found is not None else 0
-    last = pages.decode(source.cursor, after)
+    last = pages.decode(source.cursor, after, pages.largest_id(source.model))
     if last is None:
         raise BadUserInput(
             f"Unknown cursor: refetch {source.refetch} and subscribe without `after`.",

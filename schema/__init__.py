@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,18 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
 from resolvers.unavailable import database_unreachable
-from schema import announcements, chats, deliveries, diary, guardianships, meetings, notifications, remarks, types
+from schema import (
+    announcements,
+    chats,
+    deliveries,
+    diary,
+    guardianships,
+    meetings,
+    notifications,
+    remarks,
+    scalars,
+    types,
+)
 from schema.errors import EXCEPTION_HANDLERS
 from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
 from schema.live import shared_execution
@@ -22,6 +34,7 @@ from schema.mutation import Mutation
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
+from schema.stored_text import UnstorableText, unstorable_text
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
 from schema.unavailable import DatabaseUnavailable
@@ -47,6 +60,22 @@ class RequireOperationName(SchemaExtension):
                     GraphQLError("The document has several operations: say which one in `operationName`.")
                 ]
         yield
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class HideSuggestions(SchemaExtension):
+    """Without introspection, errors do not suggest names ("Did you mean 'node'?"): they would
+    let anyone read the schema a guess at a time. Validation and variable errors alike (names
+    never hold a question mark, so a suggestion ends at the first one)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        for error in [*(ctx.pre_execution_errors or []), *((ctx.result.errors if ctx.result else None) or [])]:
+            if "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
 
 
 class DiarySchema(strawberry.Schema):
@@ -78,9 +107,13 @@ def build_schema(
     rules = list(validation_rules(limits))
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+        extensions_first: list[Any] = [HideSuggestions]
+    else:
+        extensions_first = []
     if trusted is not None:
         rules.append(trusted_documents_rule(trusted))
     extensions: list[Any] = [
+        *extensions_first,
         OperationMetrics,
         *(tracing_extensions() if tracing else []),
         lambda: LimitedParser(limits, maxsize=256),
@@ -89,6 +122,7 @@ def build_schema(
         RequireOperationName,
         MutationRateLimit,
         DatabaseUnavailable,
+        UnstorableText,
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE))
@@ -116,6 +150,7 @@ def build_schema(
             guardianships.Guardianship,
         ],
         extensions=extensions,
+        scalar_overrides=scalars.OVERRIDES,
         exception_handlers=counted(EXCEPTION_HANDLERS),
         execution_context_class=limited_execution(shared_execution(), limits),
     )
@@ -129,4 +164,6 @@ def _should_mask(error: object) -> bool:
     original = error.original_error
     if original is None or isinstance(original, CodedError) or database_unreachable(original):
         return False  # database_unreachable: DatabaseUnavailable gives it a code and a safe message
+    if unstorable_text(original):
+        return False  # UnstorableText makes it BAD_USER_INPUT
     return (error.extensions or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")

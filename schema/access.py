@@ -189,6 +189,7 @@ AccessRequestSubmitResult = Annotated[
     strawberry.union(
         "AccessRequestSubmitResult",
         description="The submitted request, or why not (nothing written). ValidationError codes: NAME_EMPTY, "
+        "INVALID_CHARACTERS, "
         "NAME_TOO_LONG (childFullName), INVALID_BIRTH_DATE, CERTIFICATE_REQUIRED, CERTIFICATE_TOO_LONG, "
         "DOCUMENT_REQUIRED, DOCUMENT_TOO_LONG, CONSENT_REQUIRED, DUPLICATE_REQUEST (you have a pending request "
         "for this child at this school); NotFoundError SCHOOL_NOT_FOUND.",

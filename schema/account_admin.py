@@ -125,6 +125,7 @@ AccountCreateResult = Annotated[
     strawberry.union(
         "AccountCreateResult",
         description="The new account, or why not (nothing written). ValidationError codes: FULL_NAME_EMPTY, "
+        "INVALID_CHARACTERS, "
         "FULL_NAME_TOO_LONG, LOGIN_INVALID, LOGIN_TAKEN, EMAIL_INVALID, ROLE_NOT_ALLOWED, STUDENT_REQUIRED, "
         "STUDENT_HAS_LOGIN, CHILDREN_ONLY_FOR_PARENTS; NotFoundError SCHOOL_NOT_FOUND (not there or not yours), "
         "STUDENT_NOT_FOUND.",

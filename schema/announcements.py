@@ -172,7 +172,7 @@ class AnnouncementDeleteSuccess:
     announcement_id: strawberry.ID = strawberry.field(description="The removed announcement's id.")
 
 
-TEXT_CODES = "TITLE_EMPTY, TITLE_TOO_LONG, BODY_EMPTY, BODY_TOO_LONG"
+TEXT_CODES = "TITLE_EMPTY, TITLE_TOO_LONG, BODY_EMPTY, BODY_TOO_LONG, INVALID_CHARACTERS"
 AnnouncementCreateResult = Annotated[
     AnnouncementSuccess | ValidationError | NotFoundError,
     strawberry.union(

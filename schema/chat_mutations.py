@@ -40,6 +40,7 @@ ChatCreateResult = Annotated[
     strawberry.union(
         "ChatCreateResult",
         description="The new chat, or why it was refused (nothing written). ValidationError codes: TITLE_EMPTY, "
+        "INVALID_CHARACTERS, "
         "TITLE_TOO_LONG, MEMBERS_EMPTY, TOO_MANY_MEMBERS, MEMBER_NOT_FOUND (at `memberIds[i]`: no such person among "
         "those you can reach in the school), SCHOOL_REQUIRED; NotFoundError SCHOOL_NOT_FOUND.",
     ),
@@ -62,7 +63,7 @@ ChatRenameResult = Annotated[
     strawberry.union(
         "ChatRenameResult",
         description="The renamed chat, or why not (nothing written). ValidationError codes: NOT_CHAT_ADMIN, "
-        "TITLE_EMPTY, TITLE_TOO_LONG; NotFoundError CHAT_NOT_FOUND.",
+        "TITLE_EMPTY, INVALID_CHARACTERS, TITLE_TOO_LONG; NotFoundError CHAT_NOT_FOUND.",
     ),
 ]
 
@@ -180,7 +181,8 @@ MessageSendResult = Annotated[
     MessageSendSuccess | ValidationError | NotFoundError,
     strawberry.union(
         "MessageSendResult",
-        description="The message, or why not (nothing written). ValidationError codes: TEXT_EMPTY, TEXT_TOO_LONG; "
+        description="The message, or why not (nothing written). ValidationError codes: "
+        "TEXT_EMPTY, INVALID_CHARACTERS, TEXT_TOO_LONG; "
         "NotFoundError CHAT_NOT_FOUND.",
     ),
 ]
@@ -202,7 +204,8 @@ MessageEditResult = Annotated[
     strawberry.union(
         "MessageEditResult",
         description="The message, or why not (nothing written). ValidationError codes: NOT_AUTHOR, MESSAGE_DELETED, "
-        "EDIT_WINDOW_CLOSED (24 hours), TEXT_EMPTY, TEXT_TOO_LONG; NotFoundError MESSAGE_NOT_FOUND.",
+        "EDIT_WINDOW_CLOSED (24 hours), "
+        "TEXT_EMPTY, INVALID_CHARACTERS, TEXT_TOO_LONG; NotFoundError MESSAGE_NOT_FOUND.",
     ),
 ]
 

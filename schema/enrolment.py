@@ -53,6 +53,7 @@ StudentCreateResult = Annotated[
     strawberry.union(
         "StudentCreateResult",
         description="The new student, or why not (nothing written). ValidationError codes: NAME_EMPTY, "
+        "INVALID_CHARACTERS, "
         "NAME_TOO_LONG, INVALID_BIRTH_DATE; NotFoundError SCHOOL_NOT_FOUND.",
     ),
 ]

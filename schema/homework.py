@@ -17,7 +17,8 @@ INPUT = strawberry.argument(description="The mutation's input.")
 
 LINKS = "Up to 10 absolute http(s) addresses of materials, each at most 500 characters."
 CODES = (
-    "Codes: NOT_ASSIGNED (you do not teach that subject in that class), TEXT_EMPTY, TEXT_TOO_LONG (over 5000), "
+    "Codes: NOT_ASSIGNED (you do not teach that subject in that class), TEXT_EMPTY, "
+    "INVALID_CHARACTERS, TEXT_TOO_LONG (over 5000), "
     "TOO_MANY_LINKS, INVALID_LINK, LINK_TOO_LONG, LESSON_CANCELLED, ASSIGNED_IN_MISMATCH (set in a lesson of "
     "another class or subject), ASSIGNED_IN_AFTER_DUE (set in a lesson not before the due one)"
 )

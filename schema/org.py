@@ -111,6 +111,7 @@ SchoolCreateResult = Annotated[
     strawberry.union(
         "SchoolCreateResult",
         description="The new school, or why not (nothing written). ValidationError codes: NAME_EMPTY, "
+        "INVALID_CHARACTERS, "
         f"NAME_TOO_LONG, NAME_TAKEN, INVALID_TIMEZONE, {SCALE_CODES}; NotFoundError DISTRICT_NOT_FOUND.",
     ),
 ]
@@ -118,7 +119,8 @@ SchoolUpdateResult = Annotated[
     SchoolUpdateSuccess | ValidationError | NotFoundError,
     strawberry.union(
         "SchoolUpdateResult",
-        description="The changed school, or why not (nothing written). ValidationError codes: NAME_EMPTY, "
+        description="The changed school, or why not (nothing written). ValidationError codes: "
+        "NAME_EMPTY, INVALID_CHARACTERS, "
         f"NAME_TOO_LONG, NAME_TAKEN, INVALID_TIMEZONE, {SCALE_CODES}, SCALE_IN_USE; NotFoundError "
         "SCHOOL_NOT_FOUND (not there, or not of your district).",
     ),
@@ -147,7 +149,7 @@ class SubjectSuccess:
     subject: types.Subject = strawberry.field(description="The subject.")
 
 
-SUBJECT_CODES = "ValidationError codes: NAME_EMPTY, NAME_TOO_LONG, NAME_TAKEN; NotFoundError "
+SUBJECT_CODES = "ValidationError codes: NAME_EMPTY, INVALID_CHARACTERS, NAME_TOO_LONG, NAME_TAKEN; NotFoundError "
 SubjectCreateResult = Annotated[
     SubjectSuccess | ValidationError | NotFoundError,
     strawberry.union(

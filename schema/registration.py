@@ -30,8 +30,8 @@ AccountRegisterResult = Annotated[
         "AccountRegisterResult",
         description="A session for the new account, or why not (nothing written). ValidationError codes: "
         "INVALID_LOGIN (malformed or taken: the same answer, so that it tells nobody which logins exist), "
-        "PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_IS_LOGIN, NAME_EMPTY, NAME_TOO_LONG, INVALID_EMAIL; "
-        "RateLimitedError RATE_LIMITED (too many attempts or new accounts from your address).",
+        "PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, PASSWORD_IS_LOGIN, NAME_EMPTY, INVALID_CHARACTERS, NAME_TOO_LONG, "
+        "INVALID_EMAIL; RateLimitedError RATE_LIMITED (too many attempts or new accounts from your address).",
     ),
 ]
 

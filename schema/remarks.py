@@ -104,7 +104,8 @@ RemarkCreateResult = Annotated[
     strawberry.union(
         "RemarkCreateResult",
         description="The new remark, or why it was refused (nothing written). ValidationError codes: "
-        "NOT_ASSIGNED (you do not teach the student's class), LESSON_NOT_IN_CLASS, TEXT_EMPTY, TEXT_TOO_LONG; "
+        "NOT_ASSIGNED (you do not teach the student's class), LESSON_NOT_IN_CLASS, TEXT_EMPTY, "
+        "INVALID_CHARACTERS, TEXT_TOO_LONG; "
         "NotFoundError STUDENT_NOT_FOUND, LESSON_NOT_FOUND.",
     ),
 ]

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
+from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -28,7 +32,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
-from resolvers import live, request_id
+from resolvers import live, payloads, request_id
 from resolvers.context import Context
 from schema.socket_sessions import SocketSessions, refusal
 
@@ -44,6 +48,19 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
         if isinstance(error, dict) and error.get("message") == _LIMIT_MESSAGE:
             error["message"] = f"At most {limit} operations at once on one connection: stop one first."
             error["extensions"] = {"code": "RATE_LIMITED", "limit": limit}
+    return message
+
+
+def _coded_input_errors(message: Any) -> Any:
+    """Errors of a request that never ran (syntax, validation, variables: no ``path``) carry
+    BAD_USER_INPUT, as over HTTP (``server.GraphQLView._format_error``)."""
+    if not isinstance(message, dict) or message.get("type") not in ("next", "data", "error"):
+        return message
+    payload = message.get("payload")
+    errors = payload.get("errors") if message["type"] != "error" and isinstance(payload, dict) else payload
+    for error in errors if isinstance(errors, list) else [errors]:
+        if isinstance(error, dict) and "path" not in error and not (error.get("extensions") or {}).get("code"):
+            error["extensions"] = {**(error.get("extensions") or {}), "code": "BAD_USER_INPUT"}
     return message
 
 
@@ -84,6 +101,36 @@ def _parks(view: object) -> bool:
     return bool(getattr(view, "park_subscriptions", False))
 
 
+_FRAME_ID = re.compile(r'"id"\s*:\s*"([^"\\]{1,100})"')
+
+
+class RefusedFrame(dict[str, Any]):
+    """A frame ``payloads.read_json`` refused (too deeply nested, a lone surrogate): the
+    handlers answer it with an error message coded BAD_REQUEST, and the socket stays open.
+    ``id`` is the operation's id when the frame's text shows one."""
+
+    def __init__(self, message: str, operation_id: str | None) -> None:
+        super().__init__(type="refused", id=operation_id)
+        self.message = message
+
+    def error(self) -> dict[str, Any]:
+        return {"message": self.message, "extensions": {"code": "BAD_REQUEST"}}
+
+
+def decode_frame(text: str | bytes) -> object:
+    """A frame's message (``payloads.read_json``); a ``RefusedFrame`` for one that is read but
+    refused. Text that is not JSON at all raises ``JSONDecodeError``, which the protocols answer
+    as before (graphql-transport-ws closes with 4400, the legacy one ignores it)."""
+    try:
+        return payloads.read_json(text)
+    except payloads.PayloadRefused as exc:
+        if exc.syntax:
+            raise json.JSONDecodeError(exc.message, "", 0) from None
+        raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        found = _FRAME_ID.search(raw)
+        return RefusedFrame(exc.message, found.group(1) if found else None)
+
+
 _DOCUMENTS: dict[str, str] = {}
 _SHARED_DOCUMENTS = 256
 
@@ -109,7 +156,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     _parked: dict[str, live.Subscriber] | None = None  # by operation id, made on the first
 
     async def send_message(self, message: Any) -> None:
-        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        message = _coded_input_errors(_coded_limit_error(message, self.max_subscriptions_per_connection))
         await super().send_message(request_id.tag_error_message(message))
 
     def on_request_accepted(self) -> None:
@@ -124,6 +171,26 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await _unbind(self)
             if (sockets := _sockets(self.view)) is not None:
                 sockets.closed()
+
+    async def handle_message(self, message: Any) -> None:
+        """Strawberry's, but a refused frame has an error answer (with the operation's id, or an
+        empty one) and leaves the socket open, and a frame that is not an object is an invalid
+        message (4400), not an exception."""
+        if isinstance(message, RefusedFrame):
+            await self.send_message({"type": "error", "id": message["id"] or "", "payload": [message.error()]})
+            return
+        if not isinstance(message, dict):
+            await self.handle_invalid_message("A message must be a JSON object.")
+            return
+        await super().handle_message(cast(Any, message))
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        """An ``operationName`` the document does not have is an error message (the socket stays
+        open); a document that does not parse still closes with 4400, as the protocol says."""
+        if isinstance(error.original_error, CannotGetOperationTypeError):
+            return None
+        return BaseGraphQLTransportWSHandler._get_pre_execution_close_reason(error)
 
     async def handle_connection_init(self, message: Any) -> None:
         """Strawberry's, but a refusal closes with its own code (4403, 4401 or 4429), and the
@@ -241,7 +308,7 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     _parked: dict[str, live.Subscriber] | None = None
 
     async def send_message(self, message: Any) -> None:
-        message = _coded_limit_error(message, self.max_subscriptions_per_connection)
+        message = _coded_input_errors(_coded_limit_error(message, self.max_subscriptions_per_connection))
         await super().send_message(request_id.tag_error_message(message))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -256,6 +323,15 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             await _unbind(self)
             if (sockets := _sockets(self.view)) is not None:
                 sockets.closed()
+
+    async def handle_message(self, message: Any) -> None:
+        """Strawberry's, but a refused frame has an error answer (the socket stays open), and a
+        frame that is not an object is ignored, like one that is not JSON."""
+        if isinstance(message, RefusedFrame):
+            await self.send_message({"type": "error", "id": message["id"], "payload": message.error()})
+            return
+        if isinstance(message, dict):
+            await super().handle_message(cast(Any, message))
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         payload = message.get("payload")

@@ -1,0 +1,57 @@
+"""Text the database cannot hold: PostgreSQL's ``text`` refuses NUL (even as a parameter of a
+WHERE clause), SQLSTATE 22021, and characters its encoding lacks, 22P05. Text people write for
+others is checked before it gets there (``resolvers/text.py``: INVALID_CHARACTERS); any other
+string argument holding such a character (a login, a search, a filter) is BAD_USER_INPUT here,
+never an INTERNAL_SERVER_ERROR. The statement failed, so nothing it would have written was
+written (every write runs in its transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import BadUserInput
+
+_SQLSTATES = frozenset({"22021", "22P05"})
+MESSAGE = "The text holds a character that cannot be stored or searched (NUL): remove it."
+
+
+def unstorable_text(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what it was raised from) is the database refusing a character."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if getattr(exc, "sqlstate", None) in _SQLSTATES:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _process(result: Any) -> None:
+    errors: list[GraphQLError] | None = getattr(result, "errors", None)
+    if not errors or not any(unstorable_text(e.original_error) for e in errors):
+        return
+    out = []
+    for error in errors:
+        if unstorable_text(error.original_error):
+            refusal = BadUserInput(MESSAGE)
+            error = GraphQLError(
+                MESSAGE, nodes=error.nodes, path=error.path, original_error=refusal, extensions=refusal.extensions
+            )
+        out.append(error)
+    result.errors = out
+
+
+class UnstorableText(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        _process(getattr(result, "initial_result", result))
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription."""
+        _process(result)
+        yield
