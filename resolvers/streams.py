@@ -113,6 +113,10 @@ class Follow(Generic[E]):
     asks: Callable[[], ValuesQuery[Any]] | None = None
 
 
+# What a check answers for an event outside the viewer's window on what it follows (a grade
+# of a transferred child's other class, ``policy.windows``): skipped, the stream goes on.
+SKIP: Hashable = ("skip",)
+
 # A row an event names, read with it: the loader to prime, its id, and the row (None: gone).
 Named = tuple[str, int, Model | None]
 
@@ -238,6 +242,8 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
                     getattr(ctx.loaders, loader).prime(pk, found)
                 share = await check(row, answer)
                 answer = None  # read with the first event: the next ones ask again
+                if share is SKIP:
+                    continue
                 if share is None:
                     if following.ends or not await policy.in_good_standing(ctx.viewer):
                         return

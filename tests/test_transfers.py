@@ -6,6 +6,7 @@ D - 1, the new class's teacher from D; the family and the admins see all of it
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ import models
 from resolvers.clock import today_utc
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
-from tests.helpers import gid
+from tests.helpers import gid, open_socket
 
 DIARY = """
 query D($id: ID!, $from: Date!, $to: Date!) { student(id: $id) {
@@ -118,3 +119,33 @@ async def test_progress_counts_only_the_grades_inside_the_window(
     maths = [p for p in student["progress"] if p["subject"]["name"] == "Mathematics"]
     assert [sorted(g["value"] for g in p["grades"]) for p in maths] == [grades]
     assert [p["absences"] for p in maths] == [absences]
+
+
+EVENTS = "subscription E($studentId: ID) { diaryEvents(studentId: $studentId) { kind student { id } } }"
+GRADE = "mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename } }"
+
+
+async def test_the_diary_stream_follows_the_windows(server_url: str, factory: Factory, transfer: Transfer) -> None:
+    """The new class's teacher grades the child: their own stream hears of it, the old class's
+    teacher's does not; the old class's teacher's grade of a lesson before D reaches both the
+    old side and the family."""
+    child = gid(transfer.child, "Student")
+    old = await open_socket(server_url, factory.client(transfer.old_teacher).token)
+    new = await open_socket(server_url, factory.client(transfer.new_teacher).token)
+    await old.start(EVENTS, studentId=child)
+    await new.start(EVENTS, studentId=child)
+    await asyncio.sleep(0.2)  # let the subscriptions reach the broker before the writes
+    graded = await factory.client(transfer.new_teacher).data(
+        GRADE, input={"studentId": child, "lessonId": gid(transfer.lessons[3], "Lesson"), "value": "5"}
+    )
+    assert graded["gradeCreate"]["__typename"] == "GradeCreateSuccess", graded
+    assert (await new.next())["payload"]["data"]["diaryEvents"] == {"kind": "GRADE_ADDED", "student": {"id": child}}
+    await old.nothing()
+    graded = await factory.client(transfer.old_teacher).data(
+        GRADE, input={"studentId": child, "lessonId": gid(transfer.lessons[1], "Lesson"), "value": "4"}
+    )
+    assert graded["gradeCreate"]["__typename"] == "GradeCreateSuccess", graded
+    assert (await old.next())["payload"]["data"]["diaryEvents"] == {"kind": "GRADE_ADDED", "student": {"id": child}}
+    await new.nothing()
+    await old.ws.close()
+    await new.ws.close()

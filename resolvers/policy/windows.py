@@ -8,8 +8,11 @@ grade, attendance, homework, absence notice, progress) is theirs when it falls i
 The family and the school's admins (and its district's) see the whole diary: one window
 without ends.
 
-Every field of the diary and both streams (the child's and the class's) read the windows
-through ``Loaders.windows_by_student`` (``windows_of``, one batch): a rule in one place."""
+Every field of the diary reads the windows through ``Loaders.windows_by_student``
+(``windows_of``, one batch); the child's stream (``diaryEvents``) asks ``windows_of`` of each
+event and skips one of a class outside the windows (``sees_class``: an event carries its class,
+not its day). The class's stream (``classEvents``) follows one class, whose events are of the
+child's enrolment in it."""
 
 from __future__ import annotations
 
@@ -48,6 +51,13 @@ WHOLE = Window()
 
 def in_windows(windows: list[Window], day: date, school_class_id: int | None = None) -> bool:
     return any(w.covers(day, school_class_id) for w in windows)
+
+
+def sees_class(windows: list[Window], school_class_id: int | None) -> bool:
+    """Whether an event of the class ``school_class_id`` (a live event carries its class, not
+    its day) falls in one of the windows: a child is in one class at a time, so the class's
+    enrolment is the event's window."""
+    return any(w.school_class_id in (None, school_class_id) or school_class_id is None for w in windows)
 
 
 def clip(windows: list[Window], start: date, end: date) -> tuple[date, date] | None:
