@@ -149,3 +149,19 @@ async def test_the_diary_stream_follows_the_windows(server_url: str, factory: Fa
     await new.nothing()
     await old.ws.close()
     await new.ws.close()
+
+
+NODE = "query N($id: ID!) { node(id: $id) { id } }"
+
+
+@pytest.mark.parametrize(("who", "seen"), [("old_teacher", [0, 1]), ("new_teacher", [2, 3]), ("parent", [0, 1, 2, 3])])
+async def test_a_grade_by_id_follows_the_windows(
+    factory: Factory, transfer: Transfer, who: str, seen: list[int]
+) -> None:
+    client = factory.client(getattr(transfer, who))
+    found = []
+    for n, lesson in enumerate(transfer.lessons):
+        grade = await models.Grade.get(lesson_id=lesson.id, student_id=transfer.child.id)
+        if (await client.data(NODE, id=gid(grade, "Grade")))["node"] is not None:
+            found.append(n)
+    assert found == seen
