@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import audit, outbox, policy, rollups
+from resolvers import audit, locks, outbox, policy, rollups
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
 from resolvers.context import Context
@@ -129,26 +129,36 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
         lessons = await _by_lessons(data, enrollments, problems)
         items = [(x.date, x.id) for x in lessons]
         days = sorted({x.date for x in lessons})
-    if days:
-        taken = await models.AbsenceNoticeItem.filter(student_id=student.id, date__in=days)
-        whole_days = {i.date for i in taken if i.lesson_id is None}
-        taken_lessons = {i.lesson_id for i in taken}
-        for n, (day, lesson_id) in enumerate(items):
-            if lesson_id is None and any(i.date == day for i in taken):
-                problems.append(("from", "NOTICE_OVERLAPS", f"Another notice already covers {day.isoformat()}."))
-                break
-            if lesson_id is not None and (day in whole_days or lesson_id in taken_lessons):
-                problems.append(
-                    (f"lessonIds[{n}]", "NOTICE_OVERLAPS", f"Another notice already covers this lesson on {day}.")
-                )
-    if problems or not items:
-        raise refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
     try:
-        notice, recorded = await _write(ctx, data, student, parent_id, reason, items, lessons)
+        async with in_transaction():
+            await locks.child(student.id)  # before the overlap check: notices for one child are written one at a time
+            if days:
+                _check_overlaps(
+                    await models.AbsenceNoticeItem.filter(student_id=student.id, date__in=days), items, problems
+                )
+            if problems or not items:
+                raise refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
+            notice, recorded = await _write(ctx, data, student, parent_id, reason, items, lessons)
     except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
         raise refuse([("studentId", "REGISTER_CHANGED", CONFLICT)]) from None
     await outbox.publish(ctx.broker, recorded)
     return notice
+
+
+def _check_overlaps(
+    taken: list[models.AbsenceNoticeItem], items: list[tuple[date, int | None]], problems: Problems
+) -> None:
+    """No day or lesson of the new notice is covered by another notice of the child."""
+    whole_days = {i.date for i in taken if i.lesson_id is None}
+    taken_lessons = {i.lesson_id for i in taken}
+    for n, (day, lesson_id) in enumerate(items):
+        if lesson_id is None and any(i.date == day for i in taken):
+            problems.append(("from", "NOTICE_OVERLAPS", f"Another notice already covers {day.isoformat()}."))
+            return
+        if lesson_id is not None and (day in whole_days or lesson_id in taken_lessons):
+            problems.append(
+                (f"lessonIds[{n}]", "NOTICE_OVERLAPS", f"Another notice already covers this lesson on {day}.")
+            )
 
 
 async def _write(
@@ -160,60 +170,57 @@ async def _write(
     items: list[tuple[date, int | None]],
     lessons: list[models.Lesson],
 ) -> tuple[models.AbsenceNotice, list[models.OutboxEvent]]:
-    """The notice, its items, the pre-marks of the lessons nobody marked yet, one transaction."""
+    """The notice, its items, the pre-marks of the lessons nobody marked yet: inside the
+    caller's transaction."""
     marked = {
         a.lesson_id
         for a in await models.Attendance.filter(student_id=student.id, lesson_id__in=[x.id for x in lessons])
     }
     fresh = [x for x in lessons if x.id not in marked]
     now = now_utc()
-    async with in_transaction():
-        notice = await models.AbsenceNotice.create(
-            student_id=student.id,
-            created_by_id=parent_id,
-            kind=data.kind,
-            start_date=min(d for d, _ in items),
-            end_date=max(d for d, _ in items),
-            reason=reason,
-        )
-        await models.AbsenceNoticeItem.bulk_create(
-            [
-                models.AbsenceNoticeItem(notice_id=notice.id, student_id=student.id, date=d, lesson_id=x)
-                for d, x in items
-            ]
-        )
-        await models.Attendance.bulk_create(
-            [
-                models.Attendance(
-                    student_id=student.id,
-                    lesson_id=x.id,
-                    date=x.date,
-                    status=models.AttendanceStatus.ABSENT_EXCUSED,
-                    reason=reason,
-                    marked_by_id=parent_id,
-                    marked_at=now,
-                    notice_id=notice.id,
-                )
-                for x in fresh
-            ]
-        )
-        await rollups.attendance_of_notice(notice.id, 1)
-        await models.AttendanceRevision.bulk_create(
-            [
-                models.AttendanceRevision(
-                    student_id=student.id,
-                    lesson_id=x.id,
-                    actor_id=parent_id,
-                    at=now,
-                    new_status=models.AttendanceStatus.ABSENT_EXCUSED.value,
-                    new_reason=reason,
-                )
-                for x in fresh
-            ]
-        )
-        details = {"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]}
-        await audit.record(ctx.viewer, "absence_notice.create", "AbsenceNotice", notice.id, details)
-        recorded = await _event(student.id, fresh)
+    notice = await models.AbsenceNotice.create(
+        student_id=student.id,
+        created_by_id=parent_id,
+        kind=data.kind,
+        start_date=min(d for d, _ in items),
+        end_date=max(d for d, _ in items),
+        reason=reason,
+    )
+    await models.AbsenceNoticeItem.bulk_create(
+        [models.AbsenceNoticeItem(notice_id=notice.id, student_id=student.id, date=d, lesson_id=x) for d, x in items]
+    )
+    await models.Attendance.bulk_create(
+        [
+            models.Attendance(
+                student_id=student.id,
+                lesson_id=x.id,
+                date=x.date,
+                status=models.AttendanceStatus.ABSENT_EXCUSED,
+                reason=reason,
+                marked_by_id=parent_id,
+                marked_at=now,
+                notice_id=notice.id,
+            )
+            for x in fresh
+        ]
+    )
+    await rollups.attendance_of_notice(notice.id, 1)
+    await models.AttendanceRevision.bulk_create(
+        [
+            models.AttendanceRevision(
+                student_id=student.id,
+                lesson_id=x.id,
+                actor_id=parent_id,
+                at=now,
+                new_status=models.AttendanceStatus.ABSENT_EXCUSED.value,
+                new_reason=reason,
+            )
+            for x in fresh
+        ]
+    )
+    details = {"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]}
+    await audit.record(ctx.viewer, "absence_notice.create", "AbsenceNotice", notice.id, details)
+    recorded = await _event(student.id, fresh)
     return notice, recorded
 
 
@@ -239,19 +246,22 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
     notice = await policy.own_absence_notices(ctx.viewer).filter(id=pk).first() if pk else None
     if notice is None:
         raise NotFound("No such absence notice.", "NOTICE_NOT_FOUND")
-    first, last = start or notice.start_date, end or notice.end_date
-    if last < first:
-        raise refuse([("to", "INVALID_RANGE", "`to` must not be before `from`.")])
-    items = await models.AbsenceNoticeItem.filter(notice_id=notice.id)
-    chosen = [i for i in items if first <= i.date <= last]
-    days = sorted({i.date for i in chosen})
-    if not chosen:
-        raise refuse([("from", "NO_DAYS", "The notice covers none of the chosen days.")])
-    if days[0] < today_utc():
-        raise refuse([("from", "NOTICE_IN_PAST", "Days that have passed cannot be withdrawn.")])
-
     notice_pk = notice.id
     async with in_transaction():
+        await locks.child(notice.student_id)  # another withdrawal of the same notice waits, then reads what is left
+        notice = await models.AbsenceNotice.filter(id=notice_pk).first()
+        if notice is None:
+            raise NotFound("No such absence notice.", "NOTICE_NOT_FOUND")
+        first, last = start or notice.start_date, end or notice.end_date
+        if last < first:
+            raise refuse([("to", "INVALID_RANGE", "`to` must not be before `from`.")])
+        items = await models.AbsenceNoticeItem.filter(notice_id=notice.id)
+        chosen = [i for i in items if first <= i.date <= last]
+        days = sorted({i.date for i in chosen})
+        if not chosen:
+            raise refuse([("from", "NO_DAYS", "The notice covers none of the chosen days.")])
+        if days[0] < today_utc():
+            raise refuse([("from", "NOTICE_IN_PAST", "Days that have passed cannot be withdrawn.")])
         premarks = await models.Attendance.filter(notice_id=notice.id, date__in=days).select_for_update()
         await models.AttendanceRevision.bulk_create(
             [

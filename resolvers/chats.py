@@ -17,7 +17,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, outbox, policy
+from resolvers import audit, locks, outbox, policy
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
@@ -32,6 +32,20 @@ CHAT_NOT_FOUND = "No such chat."
 async def visible_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.ChatMember]:
     """The chat and the viewer's membership, or NotFound exactly like a chat that does not exist."""
     pk = pk_of(chat_id, "Chat")
+    return await _membership(ctx, pk)
+
+
+async def _locked_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.ChatMember]:
+    """``visible_chat`` for a change of the chat's members, admins or existence: inside the
+    change's transaction, the chat's row locked first (``locks.chat``), so changes of one chat
+    check and write one at a time (two admins leaving at once cannot both see the other stay)."""
+    pk = pk_of(chat_id, "Chat")
+    if pk is not None:
+        await locks.chat(pk)
+    return await _membership(ctx, pk)
+
+
+async def _membership(ctx: Context, pk: int | None) -> tuple[models.Chat, models.ChatMember]:
     membership = await policy.chat_membership(ctx.viewer, pk) if pk else None
     if membership is None or pk is None:
         raise NotFound(CHAT_NOT_FOUND, "CHAT_NOT_FOUND")
@@ -144,16 +158,16 @@ def _require_admin(membership: models.ChatMember) -> None:
 
 
 async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
-    chat, membership = await visible_chat(ctx, chat_id)
-    problems: list[Problem] = []
-    if not membership.is_admin:
-        problems.append(("chatId", "NOT_CHAT_ADMIN", "Only the chat's admins can rename it."))
-    cleaned = _check_title(title, problems)
-    if problems:
-        raise refuse(problems)
-    if cleaned == chat.title:
-        return chat
     async with in_transaction():
+        chat, membership = await _locked_chat(ctx, chat_id)
+        problems: list[Problem] = []
+        if not membership.is_admin:
+            problems.append(("chatId", "NOT_CHAT_ADMIN", "Only the chat's admins can rename it."))
+        cleaned = _check_title(title, problems)
+        if problems:
+            raise refuse(problems)
+        if cleaned == chat.title:
+            return chat
         chat.title = cleaned
         await chat.save(update_fields=["title"])
         await audit.record(ctx.viewer, "chat.rename", "Chat", chat.id, school_id=chat.school_id)
@@ -165,20 +179,22 @@ async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
 async def add_members(ctx: Context, chat_id: str, member_ids: Sequence[str]) -> models.Chat:
     """New members (or former ones, again) start reading from now: what was said before counts
     as read, though they can scroll back through it."""
-    chat, membership = await visible_chat(ctx, chat_id)
-    _require_admin(membership)
-    problems: list[Problem] = []
-    wanted = await _check_people(ctx, chat.school_id, member_ids, "memberIds", problems)
-    if problems:
-        raise refuse(problems)
-    present = await models.ChatMember.filter(chat_id=chat.id, removed_at__isnull=True).values_list("user_id", flat=True)
-    current = {int(str(i)) for i in present}
-    new = [m for m in wanted if m not in current]
-    if not new:
-        return chat
-    now = now_utc()
-    newest = await models.Message.filter(chat_id=chat.id).order_by("-id").first()
     async with in_transaction():
+        chat, membership = await _locked_chat(ctx, chat_id)
+        _require_admin(membership)
+        problems: list[Problem] = []
+        wanted = await _check_people(ctx, chat.school_id, member_ids, "memberIds", problems)
+        if problems:
+            raise refuse(problems)
+        present = await models.ChatMember.filter(chat_id=chat.id, removed_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
+        current = {int(str(i)) for i in present}
+        new = [m for m in wanted if m not in current]
+        if not new:
+            return chat
+        now = now_utc()
+        newest = await models.Message.filter(chat_id=chat.id).order_by("-id").first()
         former = {
             m.user_id: m for m in await models.ChatMember.filter(chat_id=chat.id, user_id__in=new).select_for_update()
         }
@@ -196,17 +212,17 @@ async def add_members(ctx: Context, chat_id: str, member_ids: Sequence[str]) -> 
 
 
 async def remove_member(ctx: Context, chat_id: str, user_id: str) -> models.Chat:
-    chat, membership = await visible_chat(ctx, chat_id)
-    _require_admin(membership)
-    pk = pk_of(user_id, "User")
-    target = (
-        await models.ChatMember.filter(chat_id=chat.id, user_id=pk, removed_at__isnull=True).first() if pk else None
-    )
-    if target is None:
-        raise refuse([("userId", "MEMBER_NOT_FOUND", "No such member of the chat.")])
-    if target.user_id == membership.user_id:
-        raise refuse([("userId", "USE_CHAT_LEAVE", "To leave the chat yourself, use chatLeave.")])
     async with in_transaction():
+        chat, membership = await _locked_chat(ctx, chat_id)
+        _require_admin(membership)
+        pk = pk_of(user_id, "User")
+        target = (
+            await models.ChatMember.filter(chat_id=chat.id, user_id=pk, removed_at__isnull=True).first() if pk else None
+        )
+        if target is None:
+            raise refuse([("userId", "MEMBER_NOT_FOUND", "No such member of the chat.")])
+        if target.user_id == membership.user_id:
+            raise refuse([("userId", "USE_CHAT_LEAVE", "To leave the chat yourself, use chatLeave.")])
         changed = await models.ChatMember.filter(id=target.id, removed_at__isnull=True).update(removed_at=now_utc())
         if not changed:
             return chat
@@ -221,20 +237,22 @@ async def remove_member(ctx: Context, chat_id: str, user_id: str) -> models.Chat
 async def leave_chat(ctx: Context, chat_id: str, new_admin_id: str | None) -> models.Chat:
     """The last admin hands over to ``new_admin_id`` (a current member) when others stay; the
     last member leaving deletes the chat."""
-    chat, membership = await visible_chat(ctx, chat_id)
-    others = await models.ChatMember.filter(chat_id=chat.id, removed_at__isnull=True).exclude(id=membership.id)
-    heir: models.ChatMember | None = None
-    if new_admin_id is not None:
-        if not membership.is_admin:
-            raise refuse([("newAdminId", "NOT_CHAT_ADMIN", "Only an admin can hand the chat over.")])
-        pk = pk_of(new_admin_id, "User")
-        heir = next((m for m in others if m.user_id == pk), None)
-        if heir is None:
-            raise refuse([("newAdminId", "MEMBER_NOT_FOUND", "No such member of the chat.")])
-    elif membership.is_admin and others and not any(m.is_admin for m in others):
-        raise refuse([("newAdminId", "LAST_ADMIN", "You are the chat's last admin: name a member to hand it over to.")])
-    now = now_utc()
     async with in_transaction():
+        chat, membership = await _locked_chat(ctx, chat_id)
+        others = await models.ChatMember.filter(chat_id=chat.id, removed_at__isnull=True).exclude(id=membership.id)
+        heir: models.ChatMember | None = None
+        if new_admin_id is not None:
+            if not membership.is_admin:
+                raise refuse([("newAdminId", "NOT_CHAT_ADMIN", "Only an admin can hand the chat over.")])
+            pk = pk_of(new_admin_id, "User")
+            heir = next((m for m in others if m.user_id == pk), None)
+            if heir is None:
+                raise refuse([("newAdminId", "MEMBER_NOT_FOUND", "No such member of the chat.")])
+        elif membership.is_admin and others and not any(m.is_admin for m in others):
+            raise refuse(
+                [("newAdminId", "LAST_ADMIN", "You are the chat's last admin: name a member to hand it over to.")]
+            )
+        now = now_utc()
         await models.ChatMember.filter(id=membership.id).update(removed_at=now, is_admin=False)
         details: dict[str, Any] = {}
         if heir is not None:
@@ -254,10 +272,10 @@ async def leave_chat(ctx: Context, chat_id: str, new_admin_id: str | None) -> mo
 
 async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
     """By its creator or one of its admins; gone for every member, who get CHAT_DELETED."""
-    chat, membership = await visible_chat(ctx, chat_id)
-    if not membership.is_admin and chat.created_by_id != membership.user_id:
-        raise refuse([("chatId", "NOT_CHAT_ADMIN", "Only the chat's creator or admins can delete it.")])
     async with in_transaction():
+        chat, membership = await _locked_chat(ctx, chat_id)
+        if not membership.is_admin and chat.created_by_id != membership.user_id:
+            raise refuse([("chatId", "NOT_CHAT_ADMIN", "Only the chat's creator or admins can delete it.")])
         chat.deleted_at = now_utc()
         await chat.save(update_fields=["deleted_at"])
         await audit.record(ctx.viewer, "chat.delete", "Chat", chat.id, school_id=chat.school_id)

@@ -13,6 +13,7 @@ from resolvers.averages import StudentRange, Totals
 from resolvers.clock import today_utc
 from resolvers.errors import BadUserInput
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
+from resolvers.policy import windows
 from resolvers.timetable import day_kind
 
 
@@ -123,18 +124,23 @@ async def resolve_term(loaders: Loaders, student: models.Student, term_id: int |
 
 async def load_progress(loaders: Loaders, student: models.Student, term: models.Term) -> list[SubjectProgressData]:
     """Per subject taught to the child in the term (up to today): plain and weighted
-    averages, absences. Subjects come from the lessons, so one without grades still shows.
-    Both are added up by the database: a whole class's progress must not build every lesson
-    and grade of the term as objects."""
+    averages, absences, over the part of the term in the viewer's windows (a teacher counts
+    only the grades given while the child was in their class). Subjects come from the
+    lessons, so one without grades still shows. Both are added up by the database: a whole
+    class's progress must not build every lesson and grade of the term as objects."""
     end = min(term.end_date, max(today_utc(), term.start_date))
-    key = StudentRange(student.id, term.start_date, end)
+    reached = windows.clip(await loaders.windows_by_student.load(student.id), term.start_date, end)
+    if reached is None:  # none of the term is in the viewer's windows (a teacher of the other class)
+        return []
+    start, end = reached
+    key = StudentRange(student.id, start, end)
     counts, totals = await asyncio.gather(
         loaders.lesson_counts_by_student.load(key), loaders.grade_totals_by_student.load(key)
     )
     progress: dict[int, SubjectProgressData] = {}
 
     def entry(subject_id: int) -> SubjectProgressData:
-        return progress.setdefault(subject_id, SubjectProgressData(subject_id, student.id, term.start_date, end))
+        return progress.setdefault(subject_id, SubjectProgressData(subject_id, student.id, start, end))
 
     for count in counts:  # by the last day of the subject in each class: the latest class wins
         item = entry(count.subject_id)

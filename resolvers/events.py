@@ -16,6 +16,7 @@ from resolvers import pages, policy, streams
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.ids import pk_of
+from resolvers.policy import windows
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,13 @@ async def diary_events(
             if family is not None:
                 return ("family", family) if row.student_id in family else None
             scope = policy.live(policy.visible_students(ctx.viewer), ctx.viewer)
-            return ("user", ctx.viewer.user_id) if await scope.filter(id=row.student_id).exists() else None
+            if not await scope.filter(id=row.student_id).exists():
+                return None
+            # A teacher of one class of a transferred child: that class's events only (its window);
+            # an event of the other class is skipped, the stream goes on.
+            found = await windows.windows_of(ctx.viewer, [row.student_id])
+            in_window = windows.sees_class(found[row.student_id], row.school_class_id)
+            return ("user", ctx.viewer.user_id) if in_window else streams.SKIP
 
         async def gone() -> bool:
             return not await policy.visible_students(ctx.viewer).filter(id__in=ids).exists()

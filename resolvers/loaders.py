@@ -23,6 +23,7 @@ import models
 from resolvers import account_list, audit_log, averages, policy, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
+from resolvers.policy import windows
 
 M = TypeVar("M", bound=Model)
 K = TypeVar("K")
@@ -61,6 +62,11 @@ def _group(items: Iterable[M], key: Callable[[M], K]) -> dict[K, list[M]]:
     for item in items:
         grouped[key(item)].append(item)
     return grouped
+
+
+def _day(value: date | str) -> date:
+    """A date column of a raw row (SQLite answers text)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _span(keys: Sequence[RangeKey]) -> tuple[list[int], date, date]:
@@ -156,6 +162,7 @@ class Loaders:
     attendance_revisions_by_mark: DataLoader[tuple[int, int], list[models.AttendanceRevision]]
     attendance_by_mark: DataLoader[tuple[int, int], models.Attendance | None]
     absence_notices_by_student: DataLoader[RangeKey, list[models.AbsenceNotice]]
+    windows_by_student: DataLoader[int, list[windows.Window]]
     absence_notice_items_by_notice: DataLoader[int, list[models.AbsenceNoticeItem]]
     term_grades_by_student: DataLoader[tuple[int, str], list[models.TermGrade]]
     subject_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]]
@@ -274,6 +281,10 @@ class Loaders:
         statement (a lesson with several homework items comes in one row each)."""
         ids, start, end = _span(keys)
         rows = await sql.fetch(_DIARY_SQL.format(ids=sql.placeholders(len(ids))), [*ids, start, end])
+        seen = await self._windows(ids)
+        rows = [
+            r for r in rows if windows.in_windows(seen[r["e_student_id"]], _day(r["l_date"]), r["l_school_class_id"])
+        ]
         by_student: dict[int, list[DiaryRow]] = defaultdict(list)
         homework: dict[int, list[models.Homework]] = {}
         for row in rows:
@@ -302,6 +313,8 @@ class Loaders:
         rows = await models.Grade.filter(
             student_id__in=ids, date__gte=start, date__lte=end, deleted_at__isnull=True
         ).order_by("date", "created_at", "id")
+        seen = await self._windows(ids)
+        rows = [g for g in rows if windows.in_windows(seen[g.student_id], g.date, g.school_class_id)]
         grouped = _group(rows, lambda g: g.student_id)
         return [[g for g in grouped.get(k.id, []) if k.start <= g.date <= k.end] for k in keys]
 
@@ -310,6 +323,8 @@ class Loaders:
         rows = await models.Grade.filter(
             student_id__in=ids, date__gte=start, date__lte=end, deleted_at__isnull=False
         ).order_by("date", "created_at", "id")
+        seen = await self._windows(ids)
+        rows = [g for g in rows if windows.in_windows(seen[g.student_id], g.date, g.school_class_id)]
         grouped = _group(rows, lambda g: g.student_id)
         return [[g for g in grouped.get(k.id, []) if k.start <= g.date <= k.end] for k in keys]
 
@@ -433,12 +448,31 @@ class Loaders:
         return [found.get(k) for k in keys]
 
     async def _absence_notices_by_student(self, keys: list[RangeKey]) -> list[list[models.AbsenceNotice]]:
+        """A notice spanning days of two windows (a transfer during the absence) is seen whole
+        by each side whose window it overlaps."""
         ids, start, end = _span(keys)
         rows = await models.AbsenceNotice.filter(student_id__in=ids, start_date__lte=end, end_date__gte=start).order_by(
             "start_date", "id"
         )
+        seen = await self._windows(ids)
         grouped = _group(rows, lambda n: n.student_id)
-        return [[n for n in grouped.get(k.id, []) if n.start_date <= k.end and n.end_date >= k.start] for k in keys]
+        return [
+            [
+                n
+                for n in grouped.get(k.id, [])
+                if n.start_date <= k.end
+                and n.end_date >= k.start
+                and any(w.overlaps(n.start_date, n.end_date) for w in seen[k.id])
+            ]
+            for k in keys
+        ]
+
+    async def _windows(self, ids: list[int]) -> dict[int, list[windows.Window]]:
+        return dict(zip(ids, await self.windows_by_student.load_many(ids), strict=True))
+
+    async def _windows_by_student(self, ids: list[int]) -> list[list[windows.Window]]:
+        found = await windows.windows_of(self.viewer, list(set(ids)))
+        return [found[i] for i in ids]
 
     async def _absence_notice_items_by_notice(self, ids: list[int]) -> list[list[models.AbsenceNoticeItem]]:
         rows = await models.AbsenceNoticeItem.filter(notice_id__in=set(ids)).order_by("date", "id")
@@ -590,6 +624,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "attendance_revisions_by_mark": lambda loaders: DataLoader(loaders._attendance_revisions_by_mark),
     "attendance_by_mark": lambda loaders: DataLoader(loaders._attendance_by_mark),
     "absence_notices_by_student": lambda loaders: DataLoader(loaders._absence_notices_by_student),
+    "windows_by_student": lambda loaders: DataLoader(loaders._windows_by_student),
     "absence_notice_items_by_notice": lambda loaders: DataLoader(loaders._absence_notice_items_by_notice),
     "term_grades_by_student": lambda loaders: DataLoader(loaders._term_grades_by_student),
     "subject_totals_by_class": lambda loaders: DataLoader(averages.totals_by_subject),

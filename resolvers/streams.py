@@ -123,6 +123,10 @@ class Follow(Generic[E]):
     asks: Callable[[], ValuesQuery[Any]] | None = None
 
 
+# What a check answers for an event outside the viewer's window on what it follows (a grade
+# of a transferred child's other class, ``policy.windows``): skipped, the stream goes on.
+SKIP: Hashable = ("skip",)
+
 # A row an event names, read with it: the loader to prime, its id, and the row (None: gone).
 Named = tuple[str, int, Model | None]
 
@@ -250,6 +254,8 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
                 if answer is not None and time.monotonic() - answered > ANSWER_HOLDS:
                     answer = None  # held back too long: this event and the next ones ask again
                 share = await check(row, answer)
+                if share is SKIP:
+                    continue
                 if share is None:
                     if following.ends or not await policy.in_good_standing(ctx.viewer):
                         return

@@ -131,7 +131,12 @@ def oracle(world: World, uid: int) -> Allowed:
         "SchoolClass": classes,
         "School": schools,
         "Lesson": lessons,
-        "Grade": {g.id for g in world.grades if g.student_id in students},
+        # A teacher: the grades given in the classes they teach (a transferred child's windows).
+        "Grade": {
+            g.id
+            for g in world.grades
+            if g.student_id in family or school_of_student[g.student_id] in admin or g.school_class_id in taught
+        },
         "TermGrade": {t.id for t in world.term_grades if t.student_id in students},
         "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
         "Remark": {

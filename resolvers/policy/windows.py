@@ -1,0 +1,89 @@
+"""When a viewer sees a child's diary: one window per enrolment.
+
+A transfer on day D ends the old enrolment on D - 1 and opens the new one on D (README,
+"Running a school"). The old class's teachers keep the child's diary up to D - 1, the new
+class's teachers see it from D: a teacher's windows are the child's enrolments in the classes
+they teach or lead, each from its first to its last day, and a row of the diary (lesson,
+grade, attendance, homework, absence notice, progress) is theirs when it falls in one of them.
+The family and the school's admins (and its district's) see the whole diary: one window
+without ends.
+
+Every field of the diary reads the windows through ``Loaders.windows_by_student``
+(``windows_of``, one batch); the child's stream (``diaryEvents``) asks ``windows_of`` of each
+event and skips one of a class outside the windows (``sees_class``: an event carries its class,
+not its day). The class's stream (``classEvents``) follows one class, whose events are of the
+child's enrolment in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tortoise.expressions import Q, Subquery
+
+import models
+from resolvers.context import Viewer
+from resolvers.policy.base import _admin_school_q, _children_ids, _taught_class_ids, _uid
+
+
+@dataclass(frozen=True)
+class Window:
+    """Days ``start``..``end`` (``None``: no end) of the child's diary in ``school_class_id``
+    (``None``: any class)."""
+
+    start: date | None = None
+    end: date | None = None
+    school_class_id: int | None = None
+
+    def covers(self, day: date, school_class_id: int | None = None) -> bool:
+        """Whether a row of ``day`` (of the class ``school_class_id``, when the row has one) is in the window."""
+        if self.school_class_id is not None and school_class_id is not None and school_class_id != self.school_class_id:
+            return False
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def overlaps(self, start: date, end: date) -> bool:
+        """Whether any day of ``start``..``end`` is in the window (a notice spanning days)."""
+        return (self.start is None or self.start <= end) and (self.end is None or start <= self.end)
+
+
+WHOLE = Window()
+
+
+def in_windows(windows: list[Window], day: date, school_class_id: int | None = None) -> bool:
+    return any(w.covers(day, school_class_id) for w in windows)
+
+
+def sees_class(windows: list[Window], school_class_id: int | None) -> bool:
+    """Whether an event of the class ``school_class_id`` (a live event carries its class, not
+    its day) falls in one of the windows: a child is in one class at a time, so the class's
+    enrolment is the event's window."""
+    return any(w.school_class_id in (None, school_class_id) or school_class_id is None for w in windows)
+
+
+def clip(windows: list[Window], start: date, end: date) -> tuple[date, date] | None:
+    """The part of ``start``..``end`` the windows reach (from the first window's start to the
+    last one's end); ``None`` when they reach none of it."""
+    reached = [w for w in windows if w.overlaps(start, end)]
+    if not reached:
+        return None
+    first = min((w.start or start for w in reached), default=start)
+    last = max((w.end or end for w in reached), default=end)
+    return max(start, first), min(end, last)
+
+
+async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[Window]]:
+    """Each child's windows for ``viewer`` (an empty list: none of its diary): two statements."""
+    uid = _uid(viewer)
+    whole_q = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id"))) | _admin_school_q(uid)
+    rows = await models.Student.filter(whole_q, id__in=student_ids).values_list("id", flat=True)
+    whole = {int(str(pk)) for pk in rows}
+    found: dict[int, list[Window]] = {pk: [WHOLE] for pk in whole}
+    rest = [pk for pk in student_ids if pk not in whole]
+    if rest:
+        taught = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
+        enrolments = await models.Enrollment.filter(student_id__in=rest, school_class_id__in=Subquery(taught)).order_by(
+            "start_date", "id"
+        )
+        for e in enrolments:
+            found.setdefault(e.student_id, []).append(Window(e.start_date, e.end_date, e.school_class_id))
+    return {pk: found.get(pk, []) for pk in student_ids}
