@@ -15,6 +15,7 @@ from resolvers.errors import CodedError
 from resolvers.unavailable import database_unreachable
 from schema import announcements, chats, deliveries, diary, guardianships, meetings, notifications, remarks, types
 from schema.errors import EXCEPTION_HANDLERS
+from schema.faces import FaceFields
 from schema.limits import LimitedParser, Limits, validation_rules
 from schema.live import shared_execution
 from schema.metrics import OperationMetrics, counted
@@ -86,6 +87,7 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
+        FaceFields,
         MutationRateLimit,
         DatabaseUnavailable,
     ]

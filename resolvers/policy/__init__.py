@@ -105,6 +105,7 @@ from resolvers.policy.diary import (
     visible_terms,
     visible_users,
 )
+from resolvers.policy.faces import FACE_PLACES, FACE_SCOPES, FACES, WHOLE_FACES
 from resolvers.policy.notices import (
     announcement_recipients,
     can_post_for,
@@ -138,8 +139,12 @@ from resolvers.policy.writes import (
 
 __all__ = [
     "ADMIN_ROLES",
+    "FACES",
+    "FACE_PLACES",
+    "FACE_SCOPES",
     "NOBODY",
     "STAFF_ROLES",
+    "WHOLE_FACES",
     "acknowledgeable_remarks",
     "administered_classes",
     "administered_districts",
