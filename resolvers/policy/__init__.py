@@ -12,7 +12,9 @@ Who sees which students:
 - a parent: their children, while the guardianship is not revoked;
 - a student: themself.
 Classes, lessons, grades, homework and attendance are visible through the students and
-classes above; nested fields inherit their parent's visibility.
+classes above. A nested field applies the scope of the type it returns, not its parent's:
+what a viewer reaches, ``node(id)`` returns them, except the faces of ``faces`` (a name shown
+where the object is not the viewer's, answering nothing else).
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
 remark was written in, and the school's admins.
 
