@@ -236,8 +236,9 @@ async def test_diary_statement_count_does_not_grow(factory: Factory, count_state
     assert large == small, (small, large, count_statements.statements)
     # The account's standing (active, no password change pending: every authenticated request
     # reads it, so that deactivation acts at once), the children, their lessons with marks and
-    # homework, their grades, the days off.
-    assert small == 5, count_statements.statements
+    # homework, their grades, the days off; and whether the viewer sees the children's
+    # classes and schools whole (faces, issue 16: one statement per type, for all children).
+    assert small == 6, count_statements.statements
 
 
 async def test_revoked_guardianship_hides_the_child_at_once(factory: Factory) -> None:
