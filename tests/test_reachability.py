@@ -172,3 +172,27 @@ def test_a_face_can_answer_empty_on_every_field_outside_its_own(kind: str) -> No
         single = isinstance(f.type, GraphQLNonNull) and not isinstance(f.type.of_type, GraphQLList)
         assert not single, (kind, name, "a face cannot empty a non-null value")
     assert policy.FACE_PLACES[kind], (kind, "a face with no place")
+
+
+DIARY_SUBJECTS = """
+query Diary($id: ID!, $from: Date!, $to: Date!) {
+  node(id: $id) {
+    ... on Student { diary(from: $from, to: $to) { entries { lesson { subject { name archivedAt } } } } }
+  }
+}
+"""
+
+
+async def test_a_diary_lessons_subject_answers_every_field(factory: Factory) -> None:
+    """Found by the crawl: the diary's subjects lacked ``archivedAt`` (an internal error)."""
+    kit = await factory.school()
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    parent = await factory.parent()
+    child = await factory.student(kit, "5A", guardians=[parent])
+    await factory.lesson(kit, "5A", "Mathematics", teacher, school_days_before(today_utc(), 1)[0])
+    await factory.session(parent)
+
+    data = await factory.client(parent).data(DIARY_SUBJECTS, id=to_global_id("Student", child.id), **_window())
+
+    subjects = [e["lesson"]["subject"] for d in data["node"]["diary"] for e in d["entries"]]
+    assert subjects == [{"name": "Mathematics", "archivedAt": None}]
