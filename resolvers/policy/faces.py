@@ -54,9 +54,18 @@ FACE_PLACES: dict[str, frozenset[str]] = {
             "AbsenceNotice.createdBy",
             "SchoolClass.homeroomTeacher",
             "TimetableSlot.teacher",
+            "ChatMember.user",
+            "ChatMessage.author",
+            "Chat.createdBy",
+            "Announcement.author",
+            "Meeting.organiser",
+            "MeetingResponse.user",
+            "RegisterRow.markedBy",
         }
     ),
-    "Subject": frozenset({"Lesson.subject", "Grade.subject", "SubjectProgress.subject", "TimetableSlot.subject"}),
+    "Subject": frozenset(
+        {"Lesson.subject", "Grade.subject", "TermGrade.subject", "SubjectProgress.subject", "TimetableSlot.subject"}
+    ),
     "Student": frozenset({"RegisterRow.student"}),
     "SchoolClass": frozenset(
         {"Lesson.schoolClass", "Student.schoolClass", "Enrollment.schoolClass", "Announcement.schoolClass"}
