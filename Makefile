@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-fast test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
+.PHONY: install run serve migrate seed seed-reset test test-crawl test-fast test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ seed-reset: install
 # fault-injection tests (markers slow and faults), the quick loop while developing.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The reachability crawl over more random worlds than the suite's one (tests/no_leaks/crawl.py).
+CRAWL_EXAMPLES ?= 10
+test-crawl: install
+	CRAWL_EXAMPLES=$(CRAWL_EXAMPLES) $(BIN)/python -m pytest -q -p no:randomly tests/test_no_leaks.py -k reaches $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not faults" $(PYTEST_ARGS)

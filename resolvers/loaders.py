@@ -104,7 +104,7 @@ SELECT e.student_id AS e_student_id,
        l.room AS l_room, l.topic AS l_topic, l.status AS l_status,
        l.slot_id AS l_slot_id, l.day_off_id AS l_day_off_id, l.cancel_reason AS l_cancel_reason,
        l.substitution_reason AS l_substitution_reason,
-       s.id AS s_id, s.school_id AS s_school_id, s.name AS s_name,
+       s.id AS s_id, s.school_id AS s_school_id, s.name AS s_name, s.archived_at AS s_archived_at,
        u.id AS u_id, u.full_name AS u_full_name,
        c.id AS c_id, c.school_id AS c_school_id, c.academic_year_id AS c_academic_year_id,
        c.grade_level AS c_grade_level, c.letter AS c_letter, c.homeroom_teacher_id AS c_homeroom_teacher_id,
@@ -153,6 +153,7 @@ class Loaders:
     terms_by_school: DataLoader[int, list[models.Term]]
     bell_periods_by_school: DataLoader[int, list[models.BellPeriod]]
     student_visible: DataLoader[int, bool]
+    face_visible: DataLoader[tuple[str, int], bool]
     visible_classes_by_school: DataLoader[int, list[models.SchoolClass]]
     any_homework_by_id: DataLoader[int, models.Homework | None]
     remarks_by_student: DataLoader[RangeKey, list[models.Remark]]
@@ -222,6 +223,16 @@ class Loaders:
         rows = await policy.visible_students(self.viewer).filter(id__in=set(ids)).only("id")
         seen = {s.id for s in rows}
         return [i in seen for i in ids]
+
+    async def _face_visible(self, keys: list[tuple[str, int]]) -> list[bool]:
+        """Whether the viewer sees each (type, id) through its ``node`` scope (a face if not):
+        one statement per type asked."""
+        seen: set[tuple[str, int]] = set()
+        for kind in sorted({k for k, _ in keys}):
+            ids = {i for k, i in keys if k == kind}
+            rows = await policy.FACE_SCOPES[kind](self.viewer).filter(id__in=ids).values_list("id", flat=True)
+            seen |= {(kind, i) for i in rows}
+        return [key in seen for key in keys]
 
     async def _visible_classes_by_school(self, ids: list[int]) -> list[list[models.SchoolClass]]:
         rows = (
@@ -615,6 +626,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "terms_by_school": lambda loaders: DataLoader(_by_key(models.Term, "school_id", "start_date", "id")),
     "bell_periods_by_school": lambda loaders: DataLoader(_by_key(models.BellPeriod, "school_id", "variant", "number")),
     "student_visible": lambda loaders: DataLoader(loaders._student_visible),
+    "face_visible": lambda loaders: DataLoader(loaders._face_visible),
     "visible_classes_by_school": lambda loaders: DataLoader(loaders._visible_classes_by_school),
     "any_homework_by_id": lambda loaders: DataLoader(_by_id(models.Homework)),
     "remarks_by_student": lambda loaders: DataLoader(loaders._remarks_by_student),

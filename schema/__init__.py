@@ -27,6 +27,7 @@ from schema import (
     types,
 )
 from schema.errors import EXCEPTION_HANDLERS
+from schema.faces import FaceFields
 from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
 from schema.live import shared_execution
 from schema.metrics import OperationMetrics, counted
@@ -120,6 +121,7 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
+        FaceFields,
         MutationRateLimit,
         DatabaseUnavailable,
         UnstorableText,

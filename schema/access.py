@@ -15,6 +15,7 @@ from resolvers.clock import now_utc
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.faces import shown
 from schema.permissions import IsAdmin, IsAuthenticated, LacksRole
 
 Info = types.Info
@@ -66,12 +67,12 @@ class AccessRequest(types.Node):
     @strawberry.field(description="The school asked.")
     async def school(self, info: Info) -> types.School:
         s = await info.context.loaders.school_by_id.load(self.model.school_id)
-        return types.School(model=types._must(s, "school"))
+        return await shown(info, types.School(model=types._must(s, "school")))
 
     @strawberry.field(description="Who applied.")
     async def applicant(self, info: Info) -> types.User:
         u = await info.context.loaders.user_by_id.load(self.model.applicant_id)
-        return types.User(model=types._must(u, "applicant"))
+        return await shown(info, types.User(model=types._must(u, "applicant")))
 
     @strawberry.field(description="The child's full name, as the applicant wrote it.")
     def child_full_name(self) -> str:

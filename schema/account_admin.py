@@ -13,6 +13,7 @@ from resolvers.ids import pk_of
 from schema import types
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
+from schema.faces import shown
 from schema.permissions import IsAdmin, IsAuthenticated
 
 Info = types.Info
@@ -24,8 +25,8 @@ class Account:
     model: strawberry.Private[models.User]
 
     @strawberry.field(description="The user (its `id` is the `userId` the account mutations take).")
-    def user(self) -> types.User:
-        return types.User(model=self.model)
+    async def user(self, info: Info) -> types.User:
+        return await shown(info, types.User(model=self.model))
 
     @strawberry.field(description="The login name.")
     def login(self) -> str:

@@ -15,6 +15,7 @@ from resolvers.errors import BadUserInput
 from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.faces import shown
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -61,14 +62,14 @@ class Announcement(types.Node):
     @strawberry.field(description="The school it belongs to.")
     async def school(self, info: Info) -> types.School:
         school = await info.context.loaders.school_by_id.load(self.model.school_id)
-        return types.School(model=types._must(school, "school"))
+        return await shown(info, types.School(model=types._must(school, "school")))
 
     @strawberry.field(description="The class, for a class announcement; null for the whole school.")
     async def school_class(self, info: Info) -> types.SchoolClass | None:
         if self.model.school_class_id is None:
             return None
         klass = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return types.SchoolClass(model=klass) if klass else None
+        return await shown(info, types.SchoolClass(model=klass)) if klass else None
 
     @strawberry.field(description="Who wrote it.")
     async def author(self, info: Info) -> types.User:

@@ -14,6 +14,7 @@ from schema import types
 from schema.absence import AbsenceNotice, load_user
 from schema.enums import AttendanceStatus
 from schema.errors import NotFoundError, ValidationError
+from schema.faces import shown, visible_only
 from schema.permissions import HasRole
 
 Info = types.Info
@@ -70,8 +71,8 @@ class RegisterRow:
     data: strawberry.Private[RegisterRowData]
 
     @strawberry.field(description="The student, enrolled in the class on the lesson's date.")
-    def student(self) -> types.Student:
-        return types.Student(model=self.data.student)
+    async def student(self, info: Info) -> types.Student:
+        return await shown(info, types.Student(model=self.data.student))
 
     @strawberry.field(description="The mark; null while unmarked.")
     def status(self) -> AttendanceStatus | None:
@@ -103,9 +104,14 @@ class RegisterRow:
         a = self.data.attendance
         return a is not None and a.notice_id is not None
 
-    @strawberry.field(description="The parent's absence notice covering this lesson, if any.")
-    def absence_notice(self) -> AbsenceNotice | None:
-        return AbsenceNotice(model=self.data.notice) if self.data.notice else None
+    @strawberry.field(
+        description="The parent's absence notice covering this lesson, if any and if you read the child's notices "
+        "(a substitute does not)."
+    )
+    async def absence_notice(self, info: Info) -> AbsenceNotice | None:
+        if self.data.notice is None:
+            return None
+        return next(iter(await visible_only(info, [AbsenceNotice(model=self.data.notice)])), None)
 
     @strawberry.field(description="Every change of the mark, oldest first.")
     def history(self) -> list[AttendanceRevision]:

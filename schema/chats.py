@@ -14,6 +14,7 @@ from resolvers import messages, pages
 from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from schema import types
+from schema.faces import shown
 
 Info = types.Info
 
@@ -127,7 +128,7 @@ class Chat(types.Node):
     @strawberry.field(description="The school it belongs to: everyone in it is of this school.")
     async def school(self, info: Info) -> types.School:
         school = await info.context.loaders.school_by_id.load(self.model.school_id)
-        return types.School(model=types._must(school, "school"))
+        return await shown(info, types.School(model=types._must(school, "school")))
 
     @strawberry.field(description="Who created it.")
     async def created_by(self, info: Info) -> types.User:

@@ -11,6 +11,7 @@ import models
 from resolvers import enrolment
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.faces import shown
 from schema.permissions import IsAdmin
 
 Info = types.Info
@@ -25,7 +26,7 @@ class Enrollment:
     @strawberry.field(description="The class.")
     async def school_class(self, info: Info) -> types.SchoolClass:
         c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return types.SchoolClass(model=types._must(c, "class"))
+        return await shown(info, types.SchoolClass(model=types._must(c, "class")))
 
     @strawberry.field(description="First day in the class, inclusive.")
     def start_date(self) -> dt.date:

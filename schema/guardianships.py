@@ -13,6 +13,7 @@ import models
 from resolvers import guardianships
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.faces import shown
 from schema.permissions import IsAdmin
 
 Info = types.Info
@@ -80,7 +81,7 @@ class Guardianship(types.Node):
     @strawberry.field(description="The guardian.")
     async def guardian(self, info: Info) -> types.User:
         u = await info.context.loaders.user_by_id.load(self.model.guardian_id)
-        return types.User(model=types._must(u, "guardian"))
+        return await shown(info, types.User(model=types._must(u, "guardian")))
 
     @strawberry.field(description='How they are related to the child, as recorded: "mother", "legal_guardian", ...')
     def relation(self) -> str:

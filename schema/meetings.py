@@ -14,6 +14,7 @@ from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.faces import visible_only
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -88,7 +89,8 @@ class Meeting(types.Node):
 
     @strawberry.field(description="The classes whose parents are invited.")
     async def classes(self, info: Info) -> list[types.SchoolClass]:
-        return [types.SchoolClass(model=c) for c in await info.context.loaders.classes_by_meeting.load(self.model.id)]
+        classes = await info.context.loaders.classes_by_meeting.load(self.model.id)
+        return await visible_only(info, [types.SchoolClass(model=c) for c in classes])
 
     @strawberry.field(
         description="The answers: every parent's for the organiser, the school's admins and the invited classes' "

@@ -22,6 +22,7 @@ from schema.enums import (
     LessonStatus,
     Role,
 )
+from schema.faces import shown
 from schema.grading import GradeScale
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ def _must(value: T | None, what: str) -> T:
 @strawberry.interface(description="An object with an opaque global id, fetchable with `node(id)`.")
 class Node:
     model: strawberry.Private[Any]
+    # Shown at a face place (resolvers/policy/faces.py) to a viewer who may not see it: only its
+    # face's fields answer (schema/faces.py).
+    face: strawberry.Private[bool] = False
 
     @strawberry.field(description="Opaque global id. Do not parse it; pass it back to `node` or to arguments.")
     def id(self) -> strawberry.ID:
@@ -336,7 +340,8 @@ class SchoolClass(Node):
 
     @strawberry.field(description="The school the class belongs to.")
     async def school(self, info: Info) -> School:
-        return School(model=_must(await info.context.loaders.school_by_id.load(self.model.school_id), "school"))
+        s = await info.context.loaders.school_by_id.load(self.model.school_id)
+        return await shown(info, School(model=_must(s, "school")))
 
     @strawberry.field(description="The homeroom (class) teacher, if any.")
     async def homeroom_teacher(self, info: Info) -> User | None:
@@ -438,7 +443,7 @@ class Lesson(Node):
     @strawberry.field(description="The class taught.")
     async def school_class(self, info: Info) -> SchoolClass:
         c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return SchoolClass(model=_must(c, "class"))
+        return await shown(info, SchoolClass(model=_must(c, "class")))
 
     @strawberry.field(description="The lesson's topic, once the teacher wrote it.")
     def topic(self) -> str | None:
@@ -548,11 +553,12 @@ class Student(Node):
     @strawberry.field(description="The class the child is in today (else the most recent one).")
     async def school_class(self, info: Info) -> SchoolClass:
         c = await info.context.loaders.class_by_student.load(self.model.id)
-        return SchoolClass(model=_must(c, "class"))
+        return await shown(info, SchoolClass(model=_must(c, "class")))
 
     @strawberry.field(description="The child's school.")
     async def school(self, info: Info) -> School:
-        return School(model=_must(await info.context.loaders.school_by_id.load(self.model.school_id), "school"))
+        s = await info.context.loaders.school_by_id.load(self.model.school_id)
+        return await shown(info, School(model=_must(s, "school")))
 
     @strawberry.field(description="Every class the child was, is or will be in, by first day (transfers included).")
     async def enrollments(self, info: Info) -> list[Annotated[Enrollment, strawberry.lazy("schema.enrolment")]]:

@@ -11,25 +11,30 @@ timetable and lessons, failed deliveries, a school's subjects, classes, roll and
 assignments, access requests, guardianships), answered exactly as for what is not there and changing
 nothing, and schoolCreate refused by role alike (tests/no_leaks/writes.py); and diaryEvents,
 classEvents, chatEvents and notificationEvents over a real socket (tests/no_leaks/live.py).
+And the reachability crawl (issue 16, tests/no_leaks/crawl.py): every object any field path
+returns, walked from every root over the introspected schema, is one ``node`` returns to the
+viewer or a declared face (a world per run here, more with ``make test-crawl``).
 Every comparison is a probe; the running total, by field, is written to
 bench/results/no_leaks.json for the issue's closing note."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
 from resolvers.ids import to_global_id
 from resolvers.settings import Settings
 from tests.conftest import Client, client_for
 from tests.helpers import session_token
+from tests.no_leaks import crawl
 from tests.no_leaks.build import build, tear_down
 from tests.no_leaks.live import probe_live
 from tests.no_leaks.reads import PROBES, probe_reads
@@ -82,4 +87,34 @@ async def test_nothing_outside_the_policy_is_returned_or_delivered(
     finally:
         await tear_down(world)
     assert sum(PROBES.values()) > 0
+    _record()
+
+
+@hypothesis_settings(
+    max_examples=int(os.environ.get("CRAWL_EXAMPLES", "1")),
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],  # a crawl's failure names the viewer, object and field: no shrinking
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(spec=specs())
+async def test_whatever_a_viewer_reaches_node_returns_or_is_a_face(
+    wide: httpx.AsyncClient, settings: Settings, spec: Spec
+) -> None:
+    """The reachability crawl (tests/no_leaks/crawl.py) for every viewer of a random world
+    (CRAWL_EXAMPLES worlds; `make test-crawl` runs more)."""
+    world = await build(spec)
+    wrong: list[tuple[Any, ...]] = []
+    try:
+        await crawl.add_crossings(world)
+        schema = await crawl.schema_of(Client(wide, await session_token(settings, world.users[0].id)))
+        for user in world.users:
+            client = Client(wide, await session_token(settings, user.id), to_global_id("User", user.id))
+            reached = await crawl.crawl(client, schema, world, user.id)
+            found = await crawl.visible(client, {gid for _, gid in reached.via})
+            wrong += crawl.check(user.id, reached, found)
+    finally:
+        await tear_down(world)
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert PROBES["crawl.node"] > 0
     _record()

@@ -12,7 +12,9 @@ Who sees which students:
 - a parent: their children, while the guardianship is not revoked;
 - a student: themself.
 Classes, lessons, grades, homework and attendance are visible through the students and
-classes above; nested fields inherit their parent's visibility.
+classes above. A nested field applies the scope of the type it returns, not its parent's:
+what a viewer reaches, ``node(id)`` returns them, except the faces of ``faces`` (a name shown
+where the object is not the viewer's, answering nothing else).
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
 remark was written in, and the school's admins.
 
@@ -105,6 +107,7 @@ from resolvers.policy.diary import (
     visible_terms,
     visible_users,
 )
+from resolvers.policy.faces import FACE_PLACES, FACE_SCOPES, FACES, WHOLE_FACES
 from resolvers.policy.notices import (
     announcement_recipients,
     can_post_for,
@@ -138,8 +141,12 @@ from resolvers.policy.writes import (
 
 __all__ = [
     "ADMIN_ROLES",
+    "FACES",
+    "FACE_PLACES",
+    "FACE_SCOPES",
     "NOBODY",
     "STAFF_ROLES",
+    "WHOLE_FACES",
     "acknowledgeable_remarks",
     "administered_classes",
     "administered_districts",
