@@ -7,13 +7,10 @@ written (every write runs in its transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import BadUserInput
+from schema.unavailable import RewritesErrors
 
 _SQLSTATES = frozenset({"22021", "22P05"})
 MESSAGE = "The text holds a character that cannot be stored or searched (NUL): remove it."
@@ -30,28 +27,14 @@ def unstorable_text(exc: BaseException | None) -> bool:
     return False
 
 
-def _process(result: Any) -> None:
-    errors: list[GraphQLError] | None = getattr(result, "errors", None)
-    if not errors or not any(unstorable_text(e.original_error) for e in errors):
-        return
-    out = []
-    for error in errors:
-        if unstorable_text(error.original_error):
-            refusal = BadUserInput(MESSAGE)
-            error = GraphQLError(
-                MESSAGE, nodes=error.nodes, path=error.path, original_error=refusal, extensions=refusal.extensions
-            )
-        out.append(error)
-    result.errors = out
+class UnstorableText(RewritesErrors):
+    @staticmethod
+    def matches(error: GraphQLError) -> bool:
+        return unstorable_text(error.original_error)
 
-
-class UnstorableText(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        _process(getattr(result, "initial_result", result))
-
-    def on_stream_result(self, result: Any) -> Iterator[None]:
-        """Each event of a subscription."""
-        _process(result)
-        yield
+    @staticmethod
+    def replaced(error: GraphQLError) -> GraphQLError:
+        refusal = BadUserInput(MESSAGE)
+        return GraphQLError(
+            MESSAGE, nodes=error.nodes, path=error.path, original_error=refusal, extensions=refusal.extensions
+        )

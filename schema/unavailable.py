@@ -17,38 +17,48 @@ from resolvers.unavailable import database_unreachable
 log = logging.getLogger("ediary.errors")
 
 
-def _replaced(errors: list[GraphQLError]) -> list[GraphQLError]:
-    out = []
-    for error in errors:
-        if database_unreachable(error.original_error):
-            log.warning(
-                "database unavailable at %s", ".".join(map(str, error.path or [])), exc_info=error.original_error
-            )
-            unavailable = ServiceUnavailable()
-            error = GraphQLError(
-                unavailable.message,
-                nodes=error.nodes,
-                path=error.path,
-                original_error=unavailable,
-                extensions=unavailable.extensions,
-            )
-        out.append(error)
-    return out
+class RewritesErrors(SchemaExtension):
+    """Rewrites some errors of every result: an operation's (its initial result, when it is
+    incremental) and each event of a subscription's. A subclass says which errors (``matches``)
+    and what each becomes (``replaced``)."""
 
+    @staticmethod
+    def matches(error: GraphQLError) -> bool:
+        raise NotImplementedError
 
-def _process(result: Any) -> None:
-    errors = getattr(result, "errors", None)
-    if errors and any(database_unreachable(e.original_error) for e in errors):
-        result.errors = _replaced(errors)
+    @staticmethod
+    def replaced(error: GraphQLError) -> GraphQLError:
+        raise NotImplementedError
 
+    def _rewrite(self, result: Any) -> None:
+        errors: list[GraphQLError] | None = getattr(result, "errors", None)
+        if errors and any(self.matches(e) for e in errors):
+            result.errors = [self.replaced(e) if self.matches(e) else e for e in errors]
 
-class DatabaseUnavailable(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        _process(getattr(result, "initial_result", result))
+        self._rewrite(getattr(result, "initial_result", result))
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each event of a subscription."""
-        _process(result)
+        self._rewrite(result)
         yield
+
+
+class DatabaseUnavailable(RewritesErrors):
+    @staticmethod
+    def matches(error: GraphQLError) -> bool:
+        return database_unreachable(error.original_error)
+
+    @staticmethod
+    def replaced(error: GraphQLError) -> GraphQLError:
+        log.warning("database unavailable at %s", ".".join(map(str, error.path or [])), exc_info=error.original_error)
+        unavailable = ServiceUnavailable()
+        return GraphQLError(
+            unavailable.message,
+            nodes=error.nodes,
+            path=error.path,
+            original_error=unavailable,
+            extensions=unavailable.extensions,
+        )

@@ -371,14 +371,20 @@ def _token(world: World, settings: Settings, role: str) -> Callable[[], Any]:
 _STARTED = time.monotonic()
 
 
-@hypothesis_settings(
-    max_examples=EXAMPLES,
-    derandomize=not LONG_RUN,
-    deadline=None,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+def _fuzzing(examples: int) -> Any:
+    """Hypothesis's settings for a fuzz test of ``examples``: derandomized (a fixed seed) in the
+    bounded run, random in ``make fuzz``; no deadline, no example database."""
+    return hypothesis_settings(
+        max_examples=examples,
+        derandomize=not LONG_RUN,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+
+
+@_fuzzing(EXAMPLES)
 @given(case=cases())
 async def test_no_input_fails_the_server_or_writes_when_refused(
     fuzzed: httpx.AsyncClient, world: World, settings: Settings, case: Case
@@ -416,14 +422,7 @@ async def test_no_input_fails_the_server_or_writes_when_refused(
 WS_EXAMPLES = max(30, EXAMPLES // 100)
 
 
-@hypothesis_settings(
-    max_examples=WS_EXAMPLES,
-    derandomize=not LONG_RUN,
-    deadline=None,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+@_fuzzing(WS_EXAMPLES)
 @given(case=cases())
 async def test_a_sample_over_websocket_neither_fails_nor_drops_the_socket(
     server_url: str, world: World, settings: Settings, case: Case
