@@ -499,8 +499,8 @@ async def _new_student(admin: Client, school: models.School, name: str) -> str:
 
 async def test_transfer_moves_the_diary_and_the_teachers_who_see_the_child(factory: Factory) -> None:
     """Enrolled in 5A three weeks ago, moved to 7A five days ago: the diary shows 5A's lessons
-    before the move and 7A's after; the 5A maths teacher keeps seeing the child (the old diary),
-    a teacher of 7A only sees the child from the move on."""
+    before the move and 7A's after; the 5A maths teacher keeps seeing the child, up to the day
+    before the move, and a teacher of 7A sees the child from the move on (README, transfers)."""
     today = today_utc()
     start, moved = today - timedelta(days=21), today - timedelta(days=5)
     org = await _org(factory, classes=("5A", "7A"), subjects=("Mathematics", "Physics"))
@@ -554,10 +554,16 @@ async def test_transfer_moves_the_diary_and_the_teachers_who_see_the_child(facto
     seen_by_new = (await teacher_7a.data(STUDENT, id=student_id))["student"]
     assert seen_by_new["schoolClass"]["name"] == "7A"
     assert (await teacher.data(STUDENT, id=student_id))["student"] is not None
-    diary = await teacher.data(DIARY, id=student_id, **{"from": start.isoformat(), "to": today.isoformat()})
-    days = diary["student"]["diary"]
-    classes = {(d["date"] < moved.isoformat(), e["lesson"]["schoolClass"]["name"]) for d in days for e in d["entries"]}
-    assert classes == {(True, "5A"), (False, "7A")}
+    window = {"from": start.isoformat(), "to": today.isoformat()}
+
+    async def classes_in_diary(client: Client) -> set[tuple[bool, str]]:
+        days = (await client.data(DIARY, id=student_id, **window))["student"]["diary"]
+        return {(d["date"] < moved.isoformat(), e["lesson"]["schoolClass"]["name"]) for d in days for e in d["entries"]}
+
+    # The whole diary moves with the child; each class's teacher sees their own class's part.
+    assert await classes_in_diary(admin) == {(True, "5A"), (False, "7A")}
+    assert await classes_in_diary(teacher) == {(True, "5A")}
+    assert await classes_in_diary(teacher_7a) == {(False, "7A")}
     in_7a = [s["id"] for s in (await admin.data(CLASS_STUDENTS, id=gid(klass_7a, "SchoolClass")))["node"]["students"]]
     in_5a = [s["id"] for s in (await admin.data(CLASS_STUDENTS, id=gid(klass_5a, "SchoolClass")))["node"]["students"]]
     assert student_id in in_7a

@@ -110,6 +110,25 @@ def _student_fields(first: str, last: str) -> str:
     )
 
 
+def _notices_seen(world: World, uid: int, allowed: Allowed, s: Any) -> set[int]:
+    """The child's absence notices the viewer sees: all of them for the family and the school's
+    admins; for a teacher, those overlapping the child's enrolments in classes they teach or
+    lead (the transfer windows, ``resolvers/policy/windows.py``), each shown whole."""
+    notices = [n for n in world.notices if n.student_id == s.id]
+    if s.id in allowed.children or s.user_id == uid or s.school_id in allowed.admin_schools:
+        return {n.id for n in notices}
+    windows = [
+        (e.start_date, e.end_date)
+        for e in world.enrollments
+        if e.student_id == s.id and e.school_class_id in allowed.taught
+    ]
+    return {
+        n.id
+        for n in notices
+        if any(start <= n.end_date and (end is None or n.start_date <= end) for start, end in windows)
+    }
+
+
 def check_student(world: World, uid: int, allowed: Allowed, s: Any, result: dict[str, Any] | None) -> None:
     """A student the viewer sees shows only that student's own rows; one they may not see is null."""
     where = (uid, "student", s.id)
@@ -135,9 +154,7 @@ def check_student(world: World, uid: int, allowed: Allowed, s: Any, result: dict
     PROBES["student.remarks"] += len(remarks)
     assert _ids(result["remarks"]) == _theirs("Remark", remarks & allowed["Remark"]), where
     PROBES["student.absenceNotices"] += len(world.notices)
-    assert _ids(result["absenceNotices"]) == _theirs(
-        "AbsenceNotice", {n.id for n in world.notices if n.student_id == s.id}
-    )
+    assert _ids(result["absenceNotices"]) == _theirs("AbsenceNotice", _notices_seen(world, uid, allowed, s)), where
     for subject in result["progress"]:
         PROBES["student.progress"] += 1
         assert _ids(subject["grades"]) <= own_grades, where
