@@ -69,13 +69,16 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
 def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
     """The grades of the students the viewer sees, removed ones included: a removed grade
     stays visible as removed, with who removed it, when and why. A teacher sees the grades
-    given in the classes they teach or lead: of a transferred child, those of its enrolment in
-    that class (``policy.windows``), not those of its other class."""
+    given in the classes they teach or lead to the children enrolled there: of a transferred
+    child, those of its enrolment in that class (``policy.windows``), not those of its other
+    class."""
     uid = _uid(viewer)
     family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
     whole = models.Student.filter(family | _admin_school_q(uid)).values("id")
     taught = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
-    return models.Grade.filter(Q(student_id__in=Subquery(whole)) | Q(school_class_id__in=Subquery(taught)))
+    pupils = models.Enrollment.filter(school_class_id__in=Subquery(taught)).values("student_id")
+    in_taught = Q(school_class_id__in=Subquery(taught), student_id__in=Subquery(pupils))
+    return models.Grade.filter(Q(student_id__in=Subquery(whole)) | in_taught)
 
 
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
