@@ -62,17 +62,9 @@ async def _check_rate_limit(ctx: Context, login: str) -> None:
 async def _check_attempts(ctx: Context) -> None:
     """Refuse while the client address has made too many attempts, failed or not, in the
     current window: counted by the shared limiter, so across processes when Redis is set."""
-    if ctx.limiter is None:
-        return
     settings = ctx.settings
     bucket = (f"login:address:{ctx.viewer.address}", settings.logins_per_address)
-    refused = await ratelimit.check(ctx.limiter, [bucket], settings.rate_window_seconds)
-    if refused is not None:
-        raise RateLimited(
-            f"Too many login attempts from your address. Try again in {refused.retry_after} seconds.",
-            "RATE_LIMITED",
-            retry_after_seconds=refused.retry_after,
-        )
+    await ratelimit.attempt(ctx.limiter, bucket, settings.rate_window_seconds, "login attempts from your address")
 
 
 async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:

@@ -21,6 +21,8 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from resolvers.errors import RateLimited
+
 log = logging.getLogger(__name__)
 
 
@@ -111,3 +113,17 @@ async def check(limiter: Limiter, buckets: list[tuple[str, int]], window: int, c
         if not decision.allowed and (refused is None or decision.retry_after > refused.retry_after):
             refused = decision
     return refused
+
+
+async def attempt(limiter: Limiter | None, bucket: tuple[str, int], window: int, what: str) -> None:
+    """Count one attempt in ``bucket`` (key, limit); over the limit, RATE_LIMITED saying when to
+    try again: "Too many ``what``. Try again in N seconds." No limiter: no limit."""
+    if limiter is None:
+        return
+    refused = await check(limiter, [bucket], window)
+    if refused is not None:
+        raise RateLimited(
+            f"Too many {what}. Try again in {refused.retry_after} seconds.",
+            "RATE_LIMITED",
+            retry_after_seconds=refused.retry_after,
+        )

@@ -40,16 +40,10 @@ async def _check_attempts(ctx: Context) -> None:
     probe for taken logins costs one attempt each (counted by the shared limiter, so across
     processes when Redis is set)."""
     settings = ctx.settings
-    if ctx.limiter is None:
-        return
     bucket = (f"register:address:{ctx.viewer.address}", settings.registration_attempts_per_address)
-    refused = await ratelimit.check(ctx.limiter, [bucket], settings.registration_window_seconds)
-    if refused is not None:
-        raise RateLimited(
-            f"Too many registration attempts from your address. Try again in {refused.retry_after} seconds.",
-            "RATE_LIMITED",
-            retry_after_seconds=refused.retry_after,
-        )
+    await ratelimit.attempt(
+        ctx.limiter, bucket, settings.registration_window_seconds, "registration attempts from your address"
+    )
 
 
 async def _check_rate_limit(ctx: Context) -> None:
