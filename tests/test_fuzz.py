@@ -371,7 +371,7 @@ def _token(world: World, settings: Settings, role: str) -> Callable[[], Any]:
 _STARTED = time.monotonic()
 
 
-def _fuzzing(examples: int) -> Any:
+def _fuzzing(examples: int) -> hypothesis_settings:
     """Hypothesis's settings for a fuzz test of ``examples``: derandomized (a fixed seed) in the
     bounded run, random in ``make fuzz``; no deadline, no example database."""
     return hypothesis_settings(
