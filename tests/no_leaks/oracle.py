@@ -131,11 +131,14 @@ def oracle(world: World, uid: int) -> Allowed:
         "SchoolClass": classes,
         "School": schools,
         "Lesson": lessons,
-        # A teacher: the grades given in the classes they teach (a transferred child's windows).
+        # A teacher: the grades given in the classes they teach, to children enrolled in one of them
+        # (a transferred child's windows).
         "Grade": {
             g.id
             for g in world.grades
-            if g.student_id in family or school_of_student[g.student_id] in admin or g.school_class_id in taught
+            if g.student_id in family
+            or school_of_student[g.student_id] in admin
+            or (g.school_class_id in taught and g.student_id in students)
         },
         "TermGrade": {t.id for t in world.term_grades if t.student_id in students},
         "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
