@@ -150,3 +150,18 @@ async def session_token(settings: Settings, user_id: int) -> str:
     """An access token of a new live session of the user (for users the factory did not make)."""
     session = await sessions.open_session(user_id)
     return auth.issue_access_token(settings, user_id, session.id)
+
+
+def access_application(school: models.School, **overrides: Any) -> dict[str, Any]:
+    """A parent's application for access to a child of ``school`` (``accessRequestSubmit``'s
+    input), with ``overrides``."""
+    return {
+        "schoolId": gid(school, "School"),
+        "childFullName": "Vera Zayavkina",
+        "childBirthDate": "2015-04-05",
+        "birthCertificateNumber": "II-MYu 123456",
+        "identityDocument": "Passport 4510 123456",
+        "relation": "MOTHER",
+        "consent": True,
+        **overrides,
+    }

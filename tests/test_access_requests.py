@@ -19,7 +19,7 @@ from resolvers.settings import Settings
 from tests.client import Client
 from tests.conftest import LOGIN, StatementCounter, client_for
 from tests.factories import Factory, SchoolKit
-from tests.helpers import gid, pk, result
+from tests.helpers import access_application, gid, pk, result
 from tests.test_statements import _count, _explain
 
 REGISTER = """mutation R($input: AccountRegisterInput!) { accountRegister(input: $input) { __typename
@@ -91,21 +91,8 @@ async def _child(kit: SchoolKit, name: str, born: date, klass: str = "5A") -> mo
     return child
 
 
-def _application(school: models.School, **overrides: Any) -> dict[str, Any]:
-    return {
-        "schoolId": gid(school, "School"),
-        "childFullName": "Vera Zayavkina",
-        "childBirthDate": "2015-04-05",
-        "birthCertificateNumber": "II-MYu 123456",
-        "identityDocument": "Passport 4510 123456",
-        "relation": "MOTHER",
-        "consent": True,
-        **overrides,
-    }
-
-
 async def _submit(client: Client, school: models.School, **overrides: Any) -> dict[str, Any]:
-    return result(await client.data(SUBMIT, input=_application(school, **overrides)), "accessRequestSubmit")
+    return result(await client.data(SUBMIT, input=access_application(school, **overrides)), "accessRequestSubmit")
 
 
 async def _counts() -> tuple[int, int, int, int]:
@@ -334,7 +321,7 @@ async def test_students_cannot_apply_and_unknown_schools_are_not_found(factory: 
     pupil = await factory.student(kit, "5A", "pupil")
     assert pupil.user_id is not None
     student = factory.client(await models.User.get(id=pupil.user_id))
-    body = await student.post(SUBMIT, input=_application(kit.school))
+    body = await student.post(SUBMIT, input=access_application(kit.school))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     missing = await _submit(await _applicant(factory), models.School(id=10**9))
     assert (missing["__typename"], missing["code"]) == ("NotFoundError", "SCHOOL_NOT_FOUND")

@@ -6,14 +6,13 @@ teaching) is in the admin's schools; a district admin's, in their district. Anyo
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import httpx
 
 import models
 from tests.client import Client
 from tests.factories import Factory, SchoolKit
-from tests.helpers import gid
+from tests.helpers import access_application, gid
 
 SUBMIT = """mutation S($input: AccessRequestSubmitInput!) { accessRequestSubmit(input: $input) {
   __typename ... on AccessRequestSuccess { accessRequest { id } } ... on Error { code } } }"""
@@ -73,15 +72,7 @@ async def test_an_approved_access_request_does_not_hand_over_the_teacher(
     teacher = await factory.teacher(two, [("5A", "Mathematics")], name="twoteacher")
     child = await models.Student.create(full_name="Vera Zayavkina", birth_date=date(2015, 4, 5), school=one.school)
     await models.Enrollment.create(student=child, school_class=one.classes["5A"], start_date=one.year.start_date)
-    application: dict[str, Any] = {
-        "schoolId": gid(one.school, "School"),
-        "childFullName": "Vera Zayavkina",
-        "childBirthDate": "2015-04-05",
-        "birthCertificateNumber": "II-MYu 123456",
-        "identityDocument": "Passport 4510 123456",
-        "relation": "MOTHER",
-        "consent": True,
-    }
+    application = access_application(one.school)
     submitted = (await factory.client(teacher).data(SUBMIT, input=application))["accessRequestSubmit"]
     assert submitted["__typename"] == "AccessRequestSuccess", submitted
     request_id = submitted["accessRequest"]["id"]
