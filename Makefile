@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-crawl test-fast test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
+.PHONY: install run serve migrate seed seed-reset test test-crawl test-fast test-dates lint format schema messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
 
 install: $(STAMP)
 
@@ -62,6 +62,14 @@ format: install
 
 schema: install
 	$(BIN)/python server.py export-schema schema.graphql
+
+# The message catalogues (resolvers/i18n.py): the ids of `_(...)` / `ngettext(...)` in the code
+# into locales/ediary.pot, then into each locale's .po (new ids untranslated: translate them;
+# tests/test_messages.py fails until every id has its Russian and English text). The .po files
+# are read as they are at start-up: nothing to compile.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o locales/ediary.pot resolvers schema server.py
+	$(BIN)/pybabel update -i locales/ediary.pot -d locales -D ediary -w 120 --no-fuzzy-matching --ignore-obsolete
 
 # The long fuzz run (tests/test_fuzz.py; `make test` runs 300 examples of it): FUZZ_EXAMPLES
 # documents (10,000: about 20 minutes) with a random seed; prints the examples, the failures

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import models
 from pubsub.broker import Broker
+from resolvers import i18n
 from resolvers.settings import Settings
 
 if TYPE_CHECKING:
@@ -96,3 +97,6 @@ class Context:
     limiter: Limiter | None = None
     # On an authenticated socket: its binding to the session (``schema/socket_sessions.py``).
     binding: Any = None
+    # The language messages are written in (``resolvers/i18n.py``): chosen at the process edge
+    # from Accept-Language, a socket's connection_init ``locale`` or EDIARY_DEFAULT_LOCALE.
+    locale: str = i18n.FALLBACK

@@ -13,6 +13,7 @@ from typing import Any
 from tortoise.backends.base.config_generator import expand_db_url
 
 from models import MODEL_MODULES
+from resolvers import i18n
 
 DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
 DEFAULT_DATABASE_URL = f"sqlite://{DATA_DIR / 'ediary.sqlite3'}"
@@ -79,6 +80,9 @@ class Settings:
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
     smtp_from: str = "ediary <noreply@localhost>"
+    # The language of messages for people (resolvers/i18n.py) when a request asks for none
+    # (Accept-Language, a socket's connection_init `locale`), and of notifications.
+    default_locale: str = "en"
     # Abuse limits (README, "Abuse limits"); 0 switches a ceiling off.
     max_query_depth: int = 12
     max_query_aliases: int = 30
@@ -146,6 +150,11 @@ class Settings:
         if trusted is not None and not Path(trusted).is_file():
             raise ConfigurationError(f"EDIARY_TRUSTED_DOCUMENTS: no such file {trusted!r}")
         introspection = env.get("EDIARY_INTROSPECTION", "").strip()
+        default_locale = env.get("EDIARY_DEFAULT_LOCALE", "").strip() or cls.default_locale
+        if default_locale not in i18n.LOCALES:
+            raise ConfigurationError(
+                f"EDIARY_DEFAULT_LOCALE must be one of {', '.join(i18n.LOCALES)}, not {default_locale!r}"
+            )
         return cls(
             introspection=None if not introspection else introspection.lower() in ("1", "true", "yes", "on"),
             **numbers,  # type: ignore[arg-type]
@@ -168,6 +177,7 @@ class Settings:
             smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
             rate_limit_namespace=env.get("EDIARY_RATE_LIMIT_NAMESPACE", "").strip() or "ediary",
             trusted_documents=trusted,
+            default_locale=default_locale,
         )
 
 

@@ -1,0 +1,48 @@
+"""Result-union errors in the reader's language: a domain exception may carry its message as
+an ``i18n.Text`` (``_("...")`` where it is raised, its id and parameters kept), and the error
+type built from it is written here, in the operation's locale (``Context.locale``), as it is
+returned. Plain strings pass unchanged."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable
+from typing import Any
+
+from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
+
+from resolvers import i18n
+
+
+def localize(error: Any, locale: str) -> Any:
+    """``error`` (an ``Error`` type, or None) with its ``message`` and those of its ``fields``
+    and ``problems`` rendered in ``locale``."""
+    if error is None:
+        return None
+    for part in [error, *(getattr(error, "fields", None) or []), *(getattr(error, "problems", None) or [])]:
+        message = getattr(part, "message", None)
+        if isinstance(message, i18n.Text):
+            part.message = message.render(locale)
+    return error
+
+
+class LocalizedHandler:
+    """An exception handler whose result's messages are rendered in the operation's locale."""
+
+    def __init__(self, handler: ExceptionHandler[Any, Any]) -> None:
+        self.handler = handler
+        self.exception_type = get_exception_types(handler)
+        self.error_type = get_error_type(handler)
+
+    def handle(self, exception: Exception, *, field: Any, info: Any) -> Any:
+        result = self.handler.handle(exception, field=field, info=info)
+        if inspect.isawaitable(result):
+            return self._localized(result, info.context.locale)
+        return localize(result, info.context.locale)
+
+    async def _localized(self, pending: Awaitable[Any], locale: str) -> Any:
+        return localize(await pending, locale)
+
+
+def localized(handlers: list[ExceptionHandler[Any, Any]]) -> list[ExceptionHandler[Any, Any]]:
+    return [LocalizedHandler(h) for h in handlers]
