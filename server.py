@@ -51,6 +51,7 @@ from resolvers import (
     auth,
     catchup,
     delivery,
+    i18n,
     journal,
     metrics,
     pages,
@@ -63,6 +64,7 @@ from resolvers import (
 )
 from resolvers.channels import RecordingSmsGateway, make_mailer
 from resolvers.context import Context, Viewer
+from resolvers.i18n import Text, _
 from resolvers.loaders import Loaders
 from resolvers.logs import configure_logging
 from resolvers.notifier import run_notifier
@@ -174,19 +176,20 @@ class GraphQLView:
             broker=self.broker,
             settings=self.settings,
             limiter=self.limiter,
+            locale=i18n.current(),  # chosen by i18n.LocaleMiddleware, or for a socket by SubscriptionView
         )
 
     async def __call__(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
-            return _problem(405, "GraphQL accepts GET and POST.", headers={"Allow": "GET, POST"})
+            return _problem(405, _("GraphQL accepts GET and POST."), headers={"Allow": "GET, POST"})
         accept = request.headers.get("accept", "")
         if request.method == "GET" and "text/html" in accept and "query" not in request.query_params:
             if self.settings.production:
-                return _problem(404, "Not found.")
+                return _problem(404, _("Not found."))
             return HTMLResponse(get_graphql_ide_html())
         media = _negotiate(accept)
         if media is None:
-            return _problem(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
+            return _problem(406, _("Accept {graphql} or {json}.", graphql=GRAPHQL_RESPONSE, json=JSON))
         try:
             params = await self._params(request)
             query = await self.documents.document(params)
@@ -211,19 +214,19 @@ class GraphQLView:
         except CannotGetOperationTypeError:
             name = params.get("operationName")
             return _problem(
-                400, f"The document has no operation named `{name}`." if name else "No operation to run.", media=media
+                400,
+                _("The document has no operation named `{name}`.", name=name) if name else _("No operation to run."),
+                media=media,
             )
-        except InvalidOperationTypeError as exc:
+        except InvalidOperationTypeError:
             if request.method == "GET":
                 return _problem(
                     405,
-                    "Only queries are allowed over GET; send mutations with POST.",
+                    _("Only queries are allowed over GET; send mutations with POST."),
                     media=media,
                     headers={"Allow": "POST"},
                 )
-            return _problem(
-                400, f"{exc.operation_type.value.capitalize()}s are served over WebSocket only.", media=media
-            )
+            return _problem(400, _("Subscriptions are served over WebSocket only."), media=media)
         body: dict[str, Any] = {}
         executed = result.data is not None or any(e.path for e in result.errors or [])
         if executed:
@@ -254,7 +257,11 @@ class GraphQLView:
                     try:
                         data[key] = payloads.read_json(data[key])
                     except payloads.PayloadRefused as exc:
-                        message = f"`{key}` must be JSON." if exc.syntax else f"`{key}`: {exc.message}"
+                        message = (
+                            _("`{key}` must be JSON.", key=key)
+                            if exc.syntax
+                            else _("`{key}`: {problem}", key=key, problem=exc.message)
+                        )
                         raise _RequestError(400, message) from None
         else:
             transport.check_post_media(request)
@@ -262,16 +269,16 @@ class GraphQLView:
             try:
                 data = payloads.read_json(body)
             except payloads.PayloadRefused as exc:
-                raise _RequestError(400, "The body is not valid JSON." if exc.syntax else exc.message) from None
+                raise _RequestError(400, _("The body is not valid JSON.") if exc.syntax else exc.message) from None
             if isinstance(data, list):
-                raise _RequestError(400, "Batched requests are not supported; send one operation per request.")
+                raise _RequestError(400, _("Batched requests are not supported; send one operation per request."))
             if not isinstance(data, dict):
-                raise _RequestError(400, "The body must be a JSON object.")
+                raise _RequestError(400, _("The body must be a JSON object."))
         for key in ("variables", "extensions"):
             if data.get(key) is not None and not isinstance(data[key], dict):
-                raise _RequestError(400, f"`{key}` must be an object.")
+                raise _RequestError(400, _("`{key}` must be an object.", key=key))
         if data.get("operationName") is not None and not isinstance(data["operationName"], str):
-            raise _RequestError(400, "`operationName` must be a string.")
+            raise _RequestError(400, _("`operationName` must be a string."))
         return data
 
 
@@ -288,10 +295,14 @@ def _retry_after(errors: list[GraphQLError] | None) -> int | None:
 
 
 def _problem(
-    status: int, message: str, media: str = JSON, headers: dict[str, str] | None = None, code: str | None = None
+    status: int,
+    message: str | Text,
+    media: str = JSON,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
     code = code or ("BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR")
-    body = {"errors": [{"message": message, "extensions": request_id.error_extensions(code)}]}
+    body = {"errors": [{"message": i18n.render(message), "extensions": request_id.error_extensions(code)}]}
     return _json(body, status, media, headers)
 
 
@@ -332,7 +343,10 @@ class SubscriptionView(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         """Called once per socket, after the handshake: the upgrade request's headers are read
         here for the last time, so the socket does not keep them for hours."""
-        request_id.bind(Headers(scope=request.scope).get(request_id.HEADER))
+        headers = Headers(scope=request.scope)
+        request_id.bind(headers.get(request_id.HEADER))
+        # The upgrade request's Accept-Language (a browser sends it), until connection_init names one.
+        i18n.use(i18n.negotiate(headers.get("accept-language")) or self.view.settings.default_locale)
         request.scope["headers"] = []
         request.__dict__.pop("_headers", None)  # Starlette's parsed copy (the origin check made it)
         return self.view.context(request, Viewer(None, _client_address(request)))
@@ -345,6 +359,10 @@ class SubscriptionView(GraphQL[Context, None]):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("authToken")
         context.connection_params = None  # read: the socket need not keep the token for hours
+        chosen = i18n.locale_named(params.get("locale"))
+        if chosen is not None:  # the language of this socket's messages from now on (API.md)
+            i18n.use(chosen)
+            context.locale = chosen
         if context.binding is not None:  # a legacy client may send `connection_init` again
             await self.sessions.unbind(context.binding)
             context.binding, context.viewer = None, Viewer(None, context.viewer.address)
@@ -354,11 +372,12 @@ class SubscriptionView(GraphQL[Context, None]):
         try:
             claims = auth.read_access_token(self.view.settings, token or "")
         except auth.InvalidToken:
-            raise ConnectionRejectionError({"message": "Invalid or expired token."}) from None
+            raise ConnectionRejectionError({"message": str(_("Invalid or expired token."))}) from None
         viewer = await sessions.admit(Viewer(claims.user_id, context.viewer.address, session_id=claims.session_id))
         if not viewer.authenticated:
             extensions = {"code": "UNAUTHENTICATED", "reason": viewer.ended or "SESSION_ENDED"}
-            payload: dict[str, object] = {"message": "Your session has ended: log in again.", "extensions": extensions}
+            message = str(_("Your session has ended: log in again."))
+            payload: dict[str, object] = {"message": message, "extensions": extensions}
             raise SocketRefused(SESSION_ENDED, "Session ended: log in again.", payload)
         viewer.forget()  # the account read with the session: a socket keeps nothing it need not
         context.binding = await self.sessions.bind(context.request, claims)
@@ -412,7 +431,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         tasks = [
             asyncio.create_task(run_relay(broker), name="outbox-relay"),
             asyncio.create_task(catchup.run(broker), name="catch-up"),
-            asyncio.create_task(run_notifier(broker, lambda: delivery.deliver_due(mailer, sms)), name="notifier"),
+            asyncio.create_task(
+                run_notifier(broker, lambda: delivery.deliver_due(mailer, sms, locale=settings.default_locale)),
+                name="notifier",
+            ),
             asyncio.create_task(subscriptions.sessions.run(broker), name=socket_sessions.TASK_NAME),
         ]
         if settings.freeze_collector:
@@ -443,20 +465,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         if not viewer.authenticated or not await policy.in_good_standing(viewer):
             # A deactivated account, or one that must replace its one-time password first.
-            return PlainTextResponse("Log in first.", 401, headers={"WWW-Authenticate": "Bearer"})
+            return PlainTextResponse(str(_("Log in first.")), 401, headers={"WWW-Authenticate": "Bearer"})
         q = request.query_params
         export = await journal.export_journal(viewer, q.get("classId", ""), q.get("subjectId", ""), q.get("termId"))
         if export is None:
-            return PlainTextResponse("Not found.", 404)
+            return PlainTextResponse(str(_("Not found.")), 404)
         headers = {"Content-Disposition": export.content_disposition}
         return Response(export.text, media_type="text/csv; charset=utf-8", headers=headers)
 
     async def metrics_endpoint(request: Request) -> Response:
         """Prometheus metrics of this process (README "Observability")."""
         if not settings.metrics_enabled:
-            return PlainTextResponse("Not found.", 404)
+            return PlainTextResponse(str(_("Not found.")), 404)
         if not metrics.may_scrape(settings, _client_address(request), request.headers.get("authorization")):
-            return PlainTextResponse("Forbidden.", 403)
+            return PlainTextResponse(str(_("Forbidden.")), 403)
         body, media_type = metrics.exposition()
         return Response(body, media_type=media_type)
 
@@ -466,7 +488,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({name: "ok" if ok else "unavailable" for name, ok in checks.items()}, status)
 
     request_id.install_log_records()
-    middleware = [Middleware(request_id.RequestIdMiddleware)]
+    # The locale first: a 500 written by the request id middleware is in the request's language too.
+    middleware = [
+        Middleware(i18n.LocaleMiddleware, default=settings.default_locale),
+        Middleware(request_id.RequestIdMiddleware),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

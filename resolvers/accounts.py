@@ -11,6 +11,7 @@ from resolvers import audit, auth, policy, ratelimit, sessions
 from resolvers.clock import now_utc
 from resolvers.context import Context, Viewer
 from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 
 MIN_PASSWORD_LENGTH = 10
@@ -173,7 +174,7 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
     limits apply)."""
     user = await models.User.get_or_none(id=ctx.viewer.id, is_active=True)
     if user is None:
-        raise Unauthenticated("This account is deactivated. Ask your school.")
+        raise Unauthenticated(_("This account is deactivated. Ask your school."))
     await _check_rate_limit(ctx, user.login)
     if not auth.verify_password(user.password_hash, current):
         await models.LoginAttempt.create(login=user.login, address=ctx.viewer.address[:64])
@@ -189,7 +190,7 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
             .first()
         )
         if session is None:  # ended meanwhile (logged out in another tab): nothing changes
-            raise Unauthenticated("Your session has ended: log in again.", reason="SESSION_ENDED")
+            raise Unauthenticated(_("Your session has ended: log in again."), reason="SESSION_ENDED")
         user.password_hash = auth.hash_password(new)
         user.must_change_password = False
         user.password_changed_at = now_utc()

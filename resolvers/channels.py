@@ -12,6 +12,8 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from resolvers.i18n import _
+
 log = logging.getLogger(__name__)
 
 TIMEOUT = 15.0
@@ -71,7 +73,7 @@ class SmtpMailer:
         try:
             await asyncio.to_thread(self._send, message)
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"SMTP: {exc}") from exc
+            raise DeliveryError(str(_("The mail server (SMTP) refused: {problem}", problem=exc))) from exc
 
     def _send(self, message: EmailMessage) -> None:
         c = self.config
@@ -94,7 +96,7 @@ class UnconfiguredMailer:
     """Without ``SMTP_URL`` every e-mail fails visibly (an admin sees why), never vanishes."""
 
     async def send(self, to: str, subject: str, text: str) -> None:
-        raise DeliveryError("E-mail is not configured on this server (SMTP_URL).")
+        raise DeliveryError(str(_("E-mail is not configured on this server (SMTP_URL).")))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ retried when the lease ends. A failed attempt is retried after 30 s, 1 min, 2 mi
 (``BASE_DELAY`` doubling); after ``MAX_ATTEMPTS`` the delivery stays FAILED, visible to the
 school's admins (``notificationDeliveries``), who may retry it. The text is rendered when
 sent, through the policy, as the recipient: a source they may no longer see is SKIPPED.
-Nothing is sent in the recipient's quiet hours: a delivery due then waits for their end."""
+Nothing is sent in the recipient's quiet hours: a delivery due then waits for their end.
+Texts are written in the recipient's language: the deployment's (``EDIARY_DEFAULT_LOCALE``),
+as no one chooses their own yet."""
 
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import policy
+from resolvers import i18n, policy
 from resolvers.channels import DeliveryError, Mailer, SmsGateway
 from resolvers.clock import now_utc
 from resolvers.context import Viewer
+from resolvers.i18n import _
 from resolvers.notifications import outside_quiet_hours, zone
 
 log = logging.getLogger(__name__)
@@ -58,11 +61,13 @@ async def claim(now: datetime, limit: int = BATCH) -> list[models.NotificationDe
     return rows
 
 
-async def deliver_due(mailer: Mailer, sms: SmsGateway, now: datetime | None = None) -> int:
-    """One round of the worker: every claimed delivery attempted once. Returns how many."""
+async def deliver_due(mailer: Mailer, sms: SmsGateway, now: datetime | None = None, locale: str = i18n.FALLBACK) -> int:
+    """One round of the worker: every claimed delivery attempted once, its texts (and the
+    reasons an admin reads) in ``locale``. Returns how many."""
     rows = await claim(now or now_utc())
-    for row in rows:
-        await attempt(row, mailer, sms)
+    with i18n.using(locale):
+        for row in rows:
+            await attempt(row, mailer, sms)
     return len(rows)
 
 
@@ -82,14 +87,15 @@ async def attempt(row: models.NotificationDelivery, mailer: Mailer, sms: SmsGate
     message = await render(notification)
     address = user.email if row.channel == models.Channel.EMAIL else settings.phone if settings else None
     if message is None or not address or not user.is_active:
-        reason = "The recipient may no longer see this." if message is None else "No address to send to."
-        await _finish(row, models.DeliveryStatus.SKIPPED, error=reason)
+        reason = _("The recipient may no longer see this.") if message is None else _("No address to send to.")
+        await _finish(row, models.DeliveryStatus.SKIPPED, error=str(reason))
         return
     try:
         if row.channel == models.Channel.EMAIL:
             await mailer.send(address, message.subject, message.text)
         else:
-            await sms.send(address, f"{message.subject}: {message.text}"[:SMS_LENGTH])
+            text = _("{subject}: {text}", subject=message.subject, text=message.text)
+            await sms.send(address, str(text)[:SMS_LENGTH])
     except DeliveryError as exc:
         attempts = row.attempts + 1
         if attempts >= MAX_ATTEMPTS:
@@ -113,38 +119,60 @@ async def _finish(row: models.NotificationDelivery, status: models.DeliveryStatu
     )
 
 
+# How an attendance mark reads in a message.
+ATTENDANCE = {
+    models.AttendanceStatus.PRESENT: _("present"),
+    models.AttendanceStatus.ABSENT_EXCUSED: _("absent, excused"),
+    models.AttendanceStatus.ABSENT_UNEXCUSED: _("absent, unexcused"),
+    models.AttendanceStatus.LATE: _("late"),
+}
+TITLES = {"TERM_GRADE_SET": _("A final grade was set"), "CHAT_MESSAGE": _("A new chat message")}
+
+
+def _about(title: i18n.Text, child: models.Student | None) -> str:
+    """A subject line, naming the child it is about."""
+    return str(_("{title} ({child})", title=title, child=child.full_name) if child else title)
+
+
 async def render(n: models.Notification) -> Message | None:
-    """The e-mail / SMS text of a notification, read as its recipient sees it now; None when
-    they may no longer see its source."""
+    """The e-mail / SMS text of a notification, read as its recipient sees it now, in the
+    current locale (``deliver_due``'s); None when they may no longer see its source."""
     if not await policy.visible_notifications(Viewer(n.user_id)).filter(id=n.id).exists():
         return None
     child = await models.Student.get_or_none(id=n.student_id) if n.student_id else None
-    about = f" ({child.full_name})" if child else ""
     event = await models.OutboxEvent.get_or_none(id=n.outbox_event_id) if n.outbox_event_id else None
     if n.announcement_id is not None:
         a = await models.Announcement.get(id=n.announcement_id)
-        return Message(f"Announcement: {a.title}", a.body)
+        return Message(str(_("Announcement: {title}", title=a.title)), a.body)
     if n.meeting_id is not None:
         m = await models.Meeting.get(id=n.meeting_id)
         school = await models.School.get(id=m.school_id)
         when = m.starts_at.astimezone(zone(school.timezone)).strftime("%Y-%m-%d %H:%M")
         where = m.place or m.link or ""
-        verb = {"MEETING_CANCELLED": "cancelled", "MEETING_CHANGED": "changed"}.get(n.kind, "scheduled")
-        return Message(f"Meeting {verb}: {m.title}", f"{when}, {where}\n\n{m.agenda}".strip())
+        if n.kind == "MEETING_CANCELLED":
+            subject = _("Meeting cancelled: {title}", title=m.title)
+        elif n.kind == "MEETING_CHANGED":
+            subject = _("Meeting changed: {title}", title=m.title)
+        else:
+            subject = _("Meeting scheduled: {title}", title=m.title)
+        return Message(str(subject), f"{when}, {where}\n\n{m.agenda}".strip())
     if event is not None and event.grade_id is not None:
         grade = await models.Grade.get_or_none(id=event.grade_id).prefetch_related("subject")
         if grade is not None:
-            return Message(f"New grade{about}", f"{grade.value} in {grade.subject.name}")
+            text = _("{value} in {subject}", value=grade.value, subject=grade.subject.name)
+            return Message(_about(_("New grade"), child), str(text))
     if event is not None and event.remark_id is not None:
         remark = await models.Remark.get(id=event.remark_id)
-        return Message(f"A teacher's remark{about}", remark.text)
+        return Message(_about(_("A teacher's remark"), child), remark.text)
     if event is not None and event.homework_id is not None:
         homework = await models.Homework.get(id=event.homework_id)
-        return Message(f"New homework{about}", homework.text)
+        return Message(_about(_("New homework"), child), homework.text)
     if event is not None and event.lesson_id is not None and n.kind == "ATTENDANCE_MARKED":
         mark = await models.Attendance.get_or_none(lesson_id=event.lesson_id, student_id=event.student_id)
         lesson = await models.Lesson.get(id=event.lesson_id).prefetch_related("subject")
-        status = mark.status.value.replace("_", " ").lower() if mark else "marked"
-        return Message(f"Attendance{about}", f"{lesson.subject.name}, {lesson.date.isoformat()}: {status}")
-    titles = {"TERM_GRADE_SET": "A final grade was set", "CHAT_MESSAGE": "A new chat message"}
-    return Message(f"{titles.get(n.kind, 'Something new')}{about}", "Open ediary to see it.")
+        status = ATTENDANCE[mark.status] if mark else _("marked")
+        text = _(
+            "{subject}, {date}: {status}", subject=lesson.subject.name, date=lesson.date.isoformat(), status=status
+        )
+        return Message(_about(_("Attendance"), child), str(text))
+    return Message(_about(TITLES.get(n.kind, _("Something new")), child), str(_("Open ediary to see it.")))

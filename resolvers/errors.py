@@ -9,14 +9,17 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from resolvers.i18n import Text, _
+
 
 class CodedError(GraphQLError):
     """A GraphQL error (not data) with a stable ``extensions.code``."""
 
     code = "INTERNAL_SERVER_ERROR"
 
-    def __init__(self, message: str, **extensions: Any) -> None:
-        super().__init__(message, extensions={"code": self.code, **extensions})
+    def __init__(self, message: str | Text, **extensions: Any) -> None:
+        # A ``Text`` is written in the language of the request or operation (``resolvers/i18n.py``).
+        super().__init__(str(message), extensions={"code": self.code, **extensions})
 
 
 class Unauthenticated(CodedError):
@@ -39,7 +42,7 @@ class StreamInterrupted(CodedError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Live updates were interrupted. Subscribe again with `after` set to the last cursor you received.",
+            _("Live updates were interrupted. Subscribe again with `after` set to the last cursor you received."),
             retryable=True,
         )
 
@@ -55,7 +58,7 @@ class ServiceUnavailable(CodedError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The database is unavailable right now; nothing was saved. Send the request again in a moment.",
+            _("The database is unavailable right now; nothing was saved. Send the request again in a moment."),
             reason=self.reason,
             retryable=True,
         )

@@ -19,6 +19,7 @@ import models
 from resolvers import exports, policy, scales
 from resolvers.context import Viewer
 from resolvers.diary import average_of, weighted_average_of
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
 from resolvers.progress import period_key, resolve_school_term
@@ -129,9 +130,10 @@ async def load_journal(
 
 # --- CSV ----------------------------------------------------------------------------
 
+# Attendance in a cell, short: the columns are narrow.
 _ATTENDANCE = {
-    models.AttendanceStatus.ABSENT_UNEXCUSED: "abs",
-    models.AttendanceStatus.ABSENT_EXCUSED: "exc",
+    models.AttendanceStatus.ABSENT_UNEXCUSED: _("abs"),
+    models.AttendanceStatus.ABSENT_EXCUSED: _("exc"),
 }
 
 
@@ -139,18 +141,20 @@ def _cell(cell: JournalCellData) -> str:
     parts = [g.value for g in cell.grades]
     mark = cell.attendance
     if mark is not None and mark.status in _ATTENDANCE:
-        parts.append(_ATTENDANCE[mark.status])
+        parts.append(str(_ATTENDANCE[mark.status]))
     elif mark is not None and mark.status == models.AttendanceStatus.LATE:
-        parts.append(f"late {mark.late_minutes}" if mark.late_minutes is not None else "late")
+        late = _("late {minutes}", minutes=mark.late_minutes) if mark.late_minutes is not None else _("late")
+        parts.append(str(late))
     return " ".join(parts)
 
 
 def journal_csv(journal: JournalData) -> str:
     """The journal grid as CSV, written by the one export writer (``exports.csv_text``):
     names, marks of any scale and every other cell that looks like a formula are
-    neutralised."""
+    neutralised. Headers and marks are in the current locale (``resolvers/i18n.py``)."""
     columns = [f"{lesson.date.isoformat()} #{lesson.period}" for lesson in journal.lessons]
-    rows: list[list[str]] = [["Student", *columns, "Weighted average", "Suggested", "Term grade"]]
+    header = [_("Student"), *columns, _("Weighted average"), _("Suggested"), _("Term grade")]
+    rows: list[list[str]] = [[str(cell) for cell in header]]
     for row in journal.rows:
         rows.append(
             [

@@ -18,6 +18,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resolvers.i18n import _
+
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -103,7 +105,8 @@ class RequestIdMiddleware:
             log.exception("unhandled error")
             if scope["type"] != "http" or started:
                 raise
-            error = {"message": "Internal server error", "extensions": error_extensions("INTERNAL_SERVER_ERROR")}
+            message = str(_("Internal server error"))
+            error = {"message": message, "extensions": error_extensions("INTERNAL_SERVER_ERROR")}
             body = json.dumps({"errors": [error]}).encode()
             await send(
                 {

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from starlette.requests import ClientDisconnect, Request
 
+from resolvers.i18n import Text, _
+
 JSON = "application/json"
 PREFLIGHT_HEADERS = ("x-requested-with", "apollo-require-preflight", "x-apollo-operation-name")
 
@@ -19,9 +21,9 @@ class RequestRefused(Exception):
     """A request refused before execution: an HTTP status and a JSON error."""
 
     def __init__(
-        self, status: int, message: str, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST"
+        self, status: int, message: str | Text, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST"
     ) -> None:
-        super().__init__(message)
+        super().__init__(str(message))
         self.status, self.message, self.headers, self.code = status, message, headers, code
 
 
@@ -29,21 +31,23 @@ def check_post_media(request: Request) -> None:
     """Refuse a POST body a cross-site form could send (415), unless a preflight header is set."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media.startswith("multipart/"):
-        raise RequestRefused(415, f"Multipart requests are not accepted; send {JSON}.")
+        raise RequestRefused(415, _("Multipart requests are not accepted; send {json}.", json=JSON))
     if media == JSON:
         return
     if any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
         return
     raise RequestRefused(
         415,
-        f"Send the request as {JSON} (or set an Apollo-Require-Preflight or X-Requested-With header).",
+        _("Send the request as {json} (or set an Apollo-Require-Preflight or X-Requested-With header).", json=JSON),
     )
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The body, refused with 413 as soon as it is longer than ``max_bytes`` (0: no limit),
     whether or not the client announced its length."""
-    too_large = RequestRefused(413, f"The request body is larger than {max_bytes} bytes.", code="PAYLOAD_TOO_LARGE")
+    too_large = RequestRefused(
+        413, _("The request body is larger than {limit} bytes.", limit=max_bytes), code="PAYLOAD_TOO_LARGE"
+    )
     declared = request.headers.get("content-length", "")
     if max_bytes and declared.isdigit() and int(declared) > max_bytes:
         raise too_large
@@ -56,7 +60,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
                 raise too_large
             chunks.append(chunk)
     except ClientDisconnect:
-        raise RequestRefused(400, "The client went away before sending the whole body.") from None
+        raise RequestRefused(400, _("The client went away before sending the whole body.")) from None
     return b"".join(chunks)
 
 
@@ -64,5 +68,7 @@ def check_query_string(request: Request, max_bytes: int) -> None:
     """A GET request's query string is its body: the same ceiling applies."""
     if max_bytes and len(request.scope.get("query_string", b"")) > max_bytes:
         raise RequestRefused(
-            414, f"The query string is longer than {max_bytes} bytes; send it with POST.", code="PAYLOAD_TOO_LARGE"
+            414,
+            _("The query string is longer than {limit} bytes; send it with POST.", limit=max_bytes),
+            code="PAYLOAD_TOO_LARGE",
         )

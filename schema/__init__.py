@@ -13,6 +13,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension, Validatio
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import CodedError
+from resolvers.i18n import _
 from resolvers.unavailable import database_unreachable
 from schema import (
     announcements,
@@ -30,6 +31,7 @@ from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
 from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
 from schema.live import shared_execution
+from schema.messages import localized
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
 from schema.persisted import trusted_documents_rule
@@ -58,7 +60,7 @@ class RequireOperationName(SchemaExtension):
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:
                 ctx.pre_execution_errors = [
-                    GraphQLError("The document has several operations: say which one in `operationName`.")
+                    GraphQLError(str(_("The document has several operations: say which one in `operationName`.")))
                 ]
         yield
 
@@ -153,7 +155,7 @@ def build_schema(
         ],
         extensions=extensions,
         scalar_overrides=scalars.OVERRIDES,
-        exception_handlers=counted(EXCEPTION_HANDLERS),
+        exception_handlers=localized(counted(EXCEPTION_HANDLERS)),
         execution_context_class=limited_execution(shared_execution(), limits),
     )
 

@@ -10,6 +10,7 @@ import strawberry
 
 import models
 from resolvers import absence
+from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import HasRole
@@ -137,7 +138,7 @@ AbsenceNoticeDeleteResult = Annotated[
 ]
 
 
-NOTICE_SENDERS = HasRole(models.Role.PARENT, refusal="Only a parent can send or withdraw an absence notice.")
+NOTICE_SENDERS = HasRole(models.Role.PARENT, refusal=_("Only a parent can send or withdraw an absence notice."))
 
 
 @strawberry.type

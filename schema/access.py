@@ -12,6 +12,7 @@ import strawberry
 import models
 from resolvers import access, policy
 from resolvers.clock import now_utc
+from resolvers.i18n import _
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
@@ -223,9 +224,9 @@ AccessRequestWithdrawResult = Annotated[
 ]
 
 
-REVIEWERS = IsAdmin("Only the school's admins review access requests.")
+REVIEWERS = IsAdmin(_("Only the school's admins review access requests."))
 APPLICANTS = LacksRole(
-    models.Role.STUDENT, refusal="Access requests are made by a parent's own account, not a student's."
+    models.Role.STUDENT, refusal=_("Access requests are made by a parent's own account, not a student's.")
 )
 
 

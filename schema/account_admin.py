@@ -9,6 +9,7 @@ import strawberry
 
 import models
 from resolvers import account_admin, account_list, policy
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 from schema import types
 from schema.enums import Role
@@ -197,7 +198,7 @@ AccountReactivateResult = Annotated[
 ]
 
 
-ACCOUNT_MANAGERS = IsAdmin("Only school and district admins manage accounts.")
+ACCOUNT_MANAGERS = IsAdmin(_("Only school and district admins manage accounts."))
 
 
 @strawberry.type

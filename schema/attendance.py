@@ -9,6 +9,7 @@ import strawberry
 
 import models
 from resolvers import attendance
+from resolvers.i18n import _
 from resolvers.loaders import RegisterRowData
 from schema import types
 from schema.absence import AbsenceNotice, load_user
@@ -161,7 +162,7 @@ AttendanceMarkResult = Annotated[
 ]
 
 
-REGISTER_KEEPERS = HasRole(models.Role.TEACHER, refusal="Only teachers can mark attendance.")
+REGISTER_KEEPERS = HasRole(models.Role.TEACHER, refusal=_("Only teachers can mark attendance."))
 
 
 @strawberry.type

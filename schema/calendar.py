@@ -10,6 +10,7 @@ import strawberry
 
 import models
 from resolvers import calendar_admin
+from resolvers.i18n import _
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
@@ -161,7 +162,7 @@ def _id(name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(to_global_id(name, pk))
 
 
-CALENDAR_KEEPERS = IsAdmin("Only school and district admins can change the school calendar.")
+CALENDAR_KEEPERS = IsAdmin(_("Only school and district admins can change the school calendar."))
 
 
 @strawberry.type

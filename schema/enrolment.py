@@ -9,6 +9,7 @@ import strawberry
 
 import models
 from resolvers import enrolment
+from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
@@ -164,8 +165,8 @@ async def _assignment_success(info: Info, row: models.TeachingAssignment) -> Tea
     )
 
 
-ROLL_KEEPERS = IsAdmin("Only school admins manage the roll.")
-ASSIGNERS = IsAdmin("Only school admins assign teachers.")
+ROLL_KEEPERS = IsAdmin(_("Only school admins manage the roll."))
+ASSIGNERS = IsAdmin(_("Only school admins assign teachers."))
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ import strawberry
 
 import models
 from resolvers import grade_changes, grades, term_grades
+from resolvers.i18n import _
 from schema import diary, types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
@@ -208,7 +209,7 @@ TermGradeSetResult = Annotated[
 ]
 
 
-GRADE_WRITERS = HasRole(models.Role.TEACHER, refusal="Only teachers can write grades.")
+GRADE_WRITERS = HasRole(models.Role.TEACHER, refusal=_("Only teachers can write grades."))
 
 
 @strawberry.type

@@ -11,6 +11,7 @@ import strawberry
 
 import models
 from resolvers import guardianships
+from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
@@ -186,7 +187,7 @@ GuardianshipRestoreResult = Annotated[
     ),
 ]
 
-GUARDIANSHIP_KEEPERS = IsAdmin("Only school admins revoke or restore a guardianship.")
+GUARDIANSHIP_KEEPERS = IsAdmin(_("Only school admins revoke or restore a guardianship."))
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ import strawberry
 
 import models
 from resolvers import homework
+from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import HasRole
@@ -97,7 +98,7 @@ HomeworkDeleteResult = Annotated[
 ]
 
 
-HOMEWORK_SETTERS = HasRole(models.Role.TEACHER, refusal="Only teachers can set homework.")
+HOMEWORK_SETTERS = HasRole(models.Role.TEACHER, refusal=_("Only teachers can set homework."))
 
 
 @strawberry.type

@@ -51,6 +51,8 @@ from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import Lexer, Source, TokenKind, parse
 from strawberry.extensions import SchemaExtension
 
+from resolvers.i18n import Text, _
+
 CODE = "QUERY_TOO_COMPLEX"
 PAGE_ARGUMENTS = ("first", "last", "limit")
 E = TypeVar("E")
@@ -67,9 +69,16 @@ class Limits:
     default_list_size: int = 10
 
 
-def too_complex(rule: str, limit: int, actual: int, explanation: str, nodes: Any = None) -> GraphQLError:
+def too_complex(rule: str, limit: int, actual: int, explanation: Text, nodes: Any = None) -> GraphQLError:
     return GraphQLError(
-        f"The query is too complex: {explanation} ({actual}, at most {limit}).",
+        str(
+            _(
+                "The query is too complex: {explanation} ({actual}, at most {limit}).",
+                explanation=explanation,
+                actual=actual,
+                limit=limit,
+            )
+        ),
         nodes=nodes,
         extensions={"code": CODE, "rule": rule, "limit": limit, "actual": actual},
     )
@@ -194,9 +203,10 @@ def operation_cost(
 def cost_refusal(limits: Limits, cost: int, nodes: Any = None) -> GraphQLError | None:
     if not limits.max_cost or cost <= limits.max_cost:
         return None
-    explanation = (
+    explanation = _(
         "its cost is too high; a field costs 1 plus its selections, and a list multiplies its "
-        f"selections by first/last/limit or {limits.default_list_size}"
+        "selections by first/last/limit or {size}",
+        size=limits.default_list_size,
     )
     return too_complex("cost", limits.max_cost, cost, explanation, nodes)
 
@@ -252,7 +262,7 @@ def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     class OperationLimits(ASTValidationRule):
         """Depth of each operation in the document (its cost waits for the variables)."""
 
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
             context = self.context
             assert isinstance(context, ValidationContext)
             if not limits.max_depth:
@@ -261,7 +271,7 @@ def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
             measured = walker.measure(node.selection_set, _root_type(context.schema, node), frozenset())
             if measured.depth > limits.max_depth:
                 self.report_error(
-                    too_complex("depth", limits.max_depth, measured.depth, "fields are nested too deeply", node)
+                    too_complex("depth", limits.max_depth, measured.depth, _("fields are nested too deeply"), node)
                 )
 
     class AliasLimit(ASTValidationRule):
@@ -273,9 +283,9 @@ def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
             if node.alias is not None:
                 self.count += 1
 
-        def leave_document(self, *_: Any) -> None:
+        def leave_document(self, *_args: Any) -> None:
             if limits.max_aliases and self.count > limits.max_aliases:
-                self.report_error(too_complex("aliases", limits.max_aliases, self.count, "it uses too many aliases"))
+                self.report_error(too_complex("aliases", limits.max_aliases, self.count, _("it uses too many aliases")))
 
     return OperationLimits, AliasLimit
 
@@ -331,6 +341,6 @@ class LimitedParser(SchemaExtension):
                     actual = max(count_tokens(ctx.query), limit + 1)
                 except GraphQLSyntaxError:
                     actual = limit + 1
-                refusal = too_complex("tokens", limit, actual, "it has too many tokens")
+                refusal = too_complex("tokens", limit, actual, _("it has too many tokens"))
                 error.message, error.extensions = refusal.message, refusal.extensions
                 error.args = (refusal.message,)

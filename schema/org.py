@@ -9,6 +9,7 @@ import strawberry
 
 import models
 from resolvers import org, schools
+from resolvers.i18n import _
 from schema import types
 from schema.enums import GradeKind, ScaleKind
 from schema.errors import NotFoundError, ValidationError
@@ -223,10 +224,10 @@ ClassUpdateResult = Annotated[
 ADMINS = "School admins of the school and district admins of its district; FORBIDDEN for everyone else."
 
 
-SCHOOL_CREATORS = HasRole(models.Role.DISTRICT_ADMIN, refusal="Only district admins create schools.")
-SCHOOL_SETTERS = HasRole(models.Role.DISTRICT_ADMIN, refusal="Only district admins change school settings.")
-SUBJECT_KEEPERS = IsAdmin("Only school admins manage subjects.")
-CLASS_KEEPERS = IsAdmin("Only school admins manage classes.")
+SCHOOL_CREATORS = HasRole(models.Role.DISTRICT_ADMIN, refusal=_("Only district admins create schools."))
+SCHOOL_SETTERS = HasRole(models.Role.DISTRICT_ADMIN, refusal=_("Only district admins change school settings."))
+SUBJECT_KEEPERS = IsAdmin(_("Only school admins manage subjects."))
+CLASS_KEEPERS = IsAdmin(_("Only school admins manage classes."))
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ import models
 from resolvers import live, policy
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.i18n import Text, _
 
 # What a user holding a one-time password may still do: change it, log out, see who they are.
 PASSWORD_CHANGE_FIELDS = frozenset({"passwordChange", "logout"})
@@ -50,11 +51,15 @@ class IsAuthenticated(BasePermission):
     message = "Log in first: send `Authorization: Bearer <accessToken>`."
     error_extensions = {"code": "UNAUTHENTICATED"}
 
+    def on_unauthorized(self) -> None:
+        """UNAUTHENTICATED, in the language of the request (``resolvers/i18n.py``)."""
+        raise Unauthenticated(_("Log in first: send `Authorization: Bearer <accessToken>`."))
+
     async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
         viewer = info.context.viewer
         if not viewer.authenticated:
             if viewer.ended is not None:  # the token's session ended: say so (``resolvers/sessions.py``)
-                raise Unauthenticated("Your session has ended: log in again.", reason=viewer.ended)
+                raise Unauthenticated(_("Your session has ended: log in again."), reason=viewer.ended)
             return False
         if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
             subscriber = live.parking()
@@ -68,10 +73,10 @@ class IsAuthenticated(BasePermission):
         else:  # the request's loader, so that `viewer { user }` is not read twice
             account = await info.context.loaders.user_by_id.load(viewer.user_id)
         if account is None or not account.is_active:
-            raise Unauthenticated("This account is deactivated. Ask your school.", reason="ACCOUNT_DEACTIVATED")
+            raise Unauthenticated(_("This account is deactivated. Ask your school."), reason="ACCOUNT_DEACTIVATED")
         if account.must_change_password and not allowed_before_password_change(info):
             raise Forbidden(
-                "Change your one-time password first (`passwordChange`).", reason="PASSWORD_CHANGE_REQUIRED"
+                _("Change your one-time password first (`passwordChange`)."), reason="PASSWORD_CHANGE_REQUIRED"
             )
         return True
 
@@ -85,7 +90,7 @@ class RoleGate(IsAuthenticated):
 
     roles: ClassVar[frozenset[models.Role]]
     holding: ClassVar[bool]  # True: one of ``roles`` lets in; False: any of them keeps out
-    refusal: ClassVar[str]
+    refusal: ClassVar[Text]
 
     async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
         if not await super().has_permission(source, info, **kwargs):
@@ -97,7 +102,7 @@ class RoleGate(IsAuthenticated):
 
 # The factories are named like the classes they make: a field reads
 # ``permission_classes=[IsAdmin(REFUSAL)]``.
-def _role_gate(name: str, roles: Iterable[models.Role], holding: bool, refusal: str) -> type[RoleGate]:
+def _role_gate(name: str, roles: Iterable[models.Role], holding: bool, refusal: Text) -> type[RoleGate]:
     class Gate(RoleGate):
         pass
 
@@ -106,18 +111,18 @@ def _role_gate(name: str, roles: Iterable[models.Role], holding: bool, refusal: 
     return Gate
 
 
-def HasRole(*roles: models.Role, refusal: str) -> type[RoleGate]:
+def HasRole(*roles: models.Role, refusal: Text) -> type[RoleGate]:
     """Logged in and holding one of ``roles``: ``permission_classes=[HasRole(TEACHER, refusal=...)]``."""
     return _role_gate("HasRole", roles, True, refusal)
 
 
-def IsAdmin(refusal: str) -> type[RoleGate]:
+def IsAdmin(refusal: Text) -> type[RoleGate]:
     """A school or district admin (``policy.ADMIN_ROLES``). Which schools they run is the scopes'
     business (``policy.administered_schools``): another school's objects are "not found"."""
     return _role_gate("IsAdmin", policy.ADMIN_ROLES, True, refusal)
 
 
-def LacksRole(*roles: models.Role, refusal: str) -> type[RoleGate]:
+def LacksRole(*roles: models.Role, refusal: Text) -> type[RoleGate]:
     """Logged in and holding none of ``roles`` (an account with no role at all passes)."""
     return _role_gate("LacksRole", roles, False, refusal)
 

@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers import ratelimit
 from resolvers.context import Context
+from resolvers.i18n import _, ngettext
 
 CODE = "RATE_LIMITED"
 
@@ -73,7 +74,13 @@ async def _check(context: Context, cost: int) -> GraphQLError | None:
     if refused is None:
         return None
     return GraphQLError(
-        f"Too many changes: at most {refused.limit} mutations per {settings.rate_window_seconds} seconds. "
-        f"Try again in {refused.retry_after} seconds.",
+        str(
+            _(
+                "Too many changes: at most {limit} mutations per {window} seconds. {retry}",
+                limit=refused.limit,
+                window=settings.rate_window_seconds,
+                retry=ngettext("Try again in {n} second.", "Try again in {n} seconds.", refused.retry_after),
+            )
+        ),
         extensions={"code": CODE, "limit": refused.limit, "retryAfterSeconds": refused.retry_after},
     )

@@ -10,6 +10,7 @@ import strawberry
 
 import models
 from resolvers import remarks
+from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import HasRole, IsAuthenticated
@@ -131,7 +132,7 @@ RemarkAcknowledgeResult = Annotated[
 ]
 
 
-REMARK_WRITERS = HasRole(models.Role.TEACHER, refusal="Only teachers can write remarks.")
+REMARK_WRITERS = HasRole(models.Role.TEACHER, refusal=_("Only teachers can write remarks."))
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ import strawberry
 
 import models
 from resolvers import lesson_admin, lesson_plan, timetable_admin
+from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import IsAdmin
@@ -228,8 +229,8 @@ LessonSubstituteResult = Annotated[
 ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
 
 
-TIMETABLE_KEEPERS = IsAdmin("Only school and district admins can change the timetable.")
-LESSON_KEEPERS = IsAdmin("Only school and district admins can cancel lessons or arrange substitutes.")
+TIMETABLE_KEEPERS = IsAdmin(_("Only school and district admins can change the timetable."))
+LESSON_KEEPERS = IsAdmin(_("Only school and district admins can cancel lessons or arrange substitutes."))
 
 
 @strawberry.type

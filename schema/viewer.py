@@ -8,6 +8,7 @@ import strawberry
 import models
 from resolvers import policy
 from resolvers.errors import Unauthenticated
+from resolvers.i18n import _
 from schema.access import ViewerAccessRequests
 from schema.accounts import SessionViewer
 from schema.announcements import AnnouncementViewer
@@ -35,7 +36,7 @@ class Viewer(
     async def user(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.user_id)
         if user is None or not user.is_active:
-            raise Unauthenticated("The account no longer exists or is deactivated.")
+            raise Unauthenticated(_("The account no longer exists or is deactivated."))
         return User(model=user)
 
     @strawberry.field(description="The user's roles.")

@@ -34,6 +34,7 @@ from strawberry.utils.aio import aclosing
 
 from resolvers import live, payloads, request_id
 from resolvers.context import Context
+from resolvers.i18n import _
 from schema.socket_sessions import SocketSessions, refusal
 
 _LIMIT_MESSAGE = "Subscription limit reached"
@@ -46,7 +47,9 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
     errors = payload if isinstance(payload, list) else [payload] if isinstance(payload, dict) else []
     for error in errors:
         if isinstance(error, dict) and error.get("message") == _LIMIT_MESSAGE:
-            error["message"] = f"At most {limit} operations at once on one connection: stop one first."
+            error["message"] = str(
+                _("At most {limit} operations at once on one connection: stop one first.", limit=limit)
+            )
             error["extensions"] = {"code": "RATE_LIMITED", "limit": limit}
     return message
 

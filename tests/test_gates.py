@@ -108,7 +108,7 @@ def _gates() -> dict[str, type[RoleGate]]:
 def test_every_role_gate_is_declared_on_its_field() -> None:
     declared: dict[tuple[str, str], set[str]] = {}
     for name, gate in _gates().items():
-        declared.setdefault((gate.__name__, gate.refusal), set()).add(name)
+        declared.setdefault((gate.__name__, gate.refusal.msgid), set()).add(name)
     assert declared == GATES
 
 
@@ -212,7 +212,7 @@ async def test_a_role_gate_answers_before_the_input(name: str, factory: Factory,
             assert answer is not None, (role, body)
             assert answer["__typename"].endswith(("Error", "Success")), (role, body)
         else:
-            assert _refusal(body) == (gate.refusal, "FORBIDDEN", None), role
+            assert _refusal(body) == (str(gate.refusal), "FORBIDDEN", None), role
     insider = next(user for role, user in viewers.items() if (role in gate.roles) == gate.holding)
     await models.User.filter(id=insider.id).update(must_change_password=True)
     body = await factory.client(insider).post(document)
