@@ -251,6 +251,47 @@ async def test_csv_download(factory: Factory) -> None:
     assert response.text == journal["csv"]
 
 
+@pytest.mark.parametrize(
+    ("language", "header", "marks", "refusal"),
+    [
+        (
+            "ru",
+            ["Ученик", "Средневзвешенный балл", "Рекомендуемая", "Итоговая оценка"],
+            ["опоздал(а) на 5 мин", "у", "н"],  # noqa: RUF001 - Russian, not look-alike Latin
+            "Сначала войдите в систему.",
+        ),
+        (
+            "en-GB,en;q=0.9",
+            ["Student", "Weighted average", "Suggested", "Term grade"],
+            ["late 5", "exc", "abs"],
+            "Log in first.",
+        ),
+    ],
+)
+async def test_csv_is_written_in_the_readers_language(
+    factory: Factory, language: str, header: list[str], marks: list[str], refusal: str
+) -> None:
+    """Accept-Language chooses the headers and the attendance marks, of the download and of the
+    ``csv`` field alike; the names, dates and grades stay as they are."""
+    world = await _journal(factory)
+    teacher, term = factory.client(world.users["teacher"]), world.kit.term
+    headers = {**teacher.headers(), "Accept-Language": language}
+    response = await factory.http.get(_url(world.klass, world.maths, term), headers=headers)
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert [rows[0][0], *rows[0][-3:]] == header
+    cells = {cell for row in rows[1:] for cell in row[1:-3]}
+    assert all(any(mark in cell for cell in cells) for mark in marks), cells
+    body = (
+        await factory.http.post(
+            "/graphql", json={"query": JOURNAL, "variables": _vars(world.klass, world.maths, term)}, headers=headers
+        )
+    ).json()
+    assert body["data"]["node"]["journal"]["csv"] == response.text
+    refused = await factory.http.get(_url(world.klass, world.maths, term), headers={"Accept-Language": language})
+    assert (refused.status_code, refused.text) == (401, refusal)
+
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_csv_download_visibility(role: str, factory: Factory) -> None:
     world = await _journal(factory, school_days=2)

@@ -707,3 +707,28 @@ async def test_a_revoked_guardian_stops_receiving_at_once(app: Any, server_url: 
         await socket.nothing()
     finally:
         await socket.ws.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "subject", "text"),
+    [("ru", "Новая оценка", "4 по предмету «Mathematics»"), ("en", "New grade", "4 in Mathematics")],
+)
+async def test_a_notification_is_written_in_the_deployments_language(
+    app: Any, factory: Factory, locale: str, subject: str, text: str
+) -> None:
+    """An SMS (and an e-mail) is written in the deployment's language (EDIARY_DEFAULT_LOCALE,
+    which the server hands to ``deliver_due``): nobody chooses their own yet."""
+    world = await _school(factory)
+    parent, teacher = factory.client(world.parent), factory.client(world.teacher)
+    try:
+        await _want(parent, "GRADES", sms=True, inApp=True)
+        await _drain(app)
+        await _grade(teacher, world.lessons[-1], world.child, f"In {locale}")
+        await _drain(app)
+        gateway = RecordingSmsGateway()
+        await delivery.deliver_due(SmtpMailer(SmtpConfig.parse("smtp://127.0.0.1:1"), "x@y"), gateway, locale=locale)
+        assert [s.text for s in gateway.sent if s.phone == PHONE and world.child.full_name in s.text] == [
+            f"{subject} ({world.child.full_name}): {text}"
+        ]
+    finally:
+        await _drop_pending(world.parent)

@@ -1,0 +1,351 @@
+"""Messages for people in Russian and English (resolvers/i18n.py, locales/): every message id of
+the code has both translations, the Russian one is Russian, counts take Russian plural forms;
+Accept-Language (a socket: `connection_init` payload `locale`) chooses the language of what
+people read and never the `code`; EDIARY_DEFAULT_LOCALE when a request names no language; and
+the converted modules write no message for people outside the catalogues."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from websockets.asyncio.client import connect
+
+import server
+from resolvers import i18n
+from resolvers.settings import ConfigurationError, Settings
+from tests.conftest import client_for
+
+ROOT = Path(__file__).resolve().parent.parent
+CYRILLIC = re.compile(r"[\u0410-\u044f\u0401\u0451]")  # the Russian alphabet
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+# Russian translations that may equal the English: formats with no word of their own.
+SAME_IN_BOTH = frozenset(
+    {"{subject}: {text}", "{title} ({child})", "`{key}`: {problem}", "{subject}, {date}: {status}"}
+)
+
+VIEWER = "{ viewer { user { id } } }"
+DIARY_EVENTS = "subscription { diaryEvents { cursor } }"
+LOG_IN_FIRST = {
+    "ru": "Сначала войдите в систему: отправьте заголовок `Authorization: Bearer <accessToken>`.",
+    "en": "Log in first: send `Authorization: Bearer <accessToken>`.",
+}
+
+
+def _ids_in_code() -> set[str]:
+    """The message ids of ``_()`` and ``ngettext()`` in the code, as ``make messages`` finds them."""
+    found: set[str] = set()
+    for folder in ("resolvers", "schema"):
+        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / folder):
+            found.add(message[0] if isinstance(message, tuple) else message)
+    with (ROOT / "server.py").open("rb") as fh:
+        from babel.messages.extract import extract
+
+        found.update(m[1][0] if isinstance(m[1], tuple) else m[1] for m in extract("python", fh))
+    return found
+
+
+def _catalogue(locale: str) -> dict[str, tuple[str, ...]]:
+    with (ROOT / "locales" / locale / "LC_MESSAGES" / "ediary.po").open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    entries: dict[str, tuple[str, ...]] = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = str(message.id[0] if isinstance(message.id, tuple) else message.id)
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        entries[key] = tuple(str(form or "") for form in forms) if not message.fuzzy else ()
+    return entries
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_every_message_of_the_code_has_its_translation(locale: str) -> None:
+    catalogue = _catalogue(locale)
+    ids = _ids_in_code()
+    assert len(ids) > 50
+    missing = sorted(i for i in ids if not catalogue.get(i) or not all(catalogue[i]))
+    assert missing == [], f"untranslated in {locale} (make messages, then translate): {missing}"
+
+
+def test_the_russian_catalogue_is_russian() -> None:
+    for msgid, forms in _catalogue("ru").items():
+        for form in forms:
+            if msgid in SAME_IN_BOTH:
+                assert form == msgid
+                continue
+            assert CYRILLIC.search(form), f"not Russian: {msgid!r} -> {form!r}"
+            assert form != msgid, msgid
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_translations_keep_the_placeholders(locale: str) -> None:
+    """A translation names the same parameters as its id (``str.format`` would fail, or drop one)."""
+    for msgid, forms in _catalogue(locale).items():
+        for form in forms:
+            assert set(PLACEHOLDER.findall(form)) - {"n"} == set(PLACEHOLDER.findall(msgid)) - {"n"}, (msgid, form)
+
+
+@pytest.mark.parametrize(
+    ("n", "russian", "english"),
+    [
+        (1, "Повторите через 1 секунду.", "Try again in 1 second."),
+        (2, "Повторите через 2 секунды.", "Try again in 2 seconds."),
+        (5, "Повторите через 5 секунд.", "Try again in 5 seconds."),
+        (21, "Повторите через 21 секунду.", "Try again in 21 seconds."),
+        (11, "Повторите через 11 секунд.", "Try again in 11 seconds."),
+        (111, "Повторите через 111 секунд.", "Try again in 111 seconds."),
+        (22, "Повторите через 22 секунды.", "Try again in 22 seconds."),
+    ],
+)
+def test_counts_take_the_plural_forms_of_the_language(n: int, russian: str, english: str) -> None:
+    retry = i18n.ngettext("Try again in {n} second.", "Try again in {n} seconds.", n)
+    assert (retry.render("ru"), retry.render("en")) == (russian, english)
+
+
+async def test_rate_limit_refusal_counts_in_russian(settings: Settings) -> None:
+    """The rate limit's refusal over HTTP: the wait in Russian plural form, the code unchanged."""
+    mutation = 'mutation { login(input: {login: "nobody", password: "x"}) { __typename } }'
+    answers: dict[str, dict[str, Any]] = {}
+    for language in ("ru", "en"):
+        async with client_for(settings, address=f"10.9.8.{len(answers) + 1}", mutations_per_address=1) as http:
+            await http.post("/graphql", json={"query": mutation})
+            refused = await http.post("/graphql", json={"query": mutation}, headers={"Accept-Language": language})
+            assert refused.status_code == 429
+            answers[language] = refused.json()["errors"][0]
+    ru, en = answers["ru"], answers["en"]
+    wait = en["extensions"]["retryAfterSeconds"]
+    assert ru["extensions"]["code"] == en["extensions"]["code"] == "RATE_LIMITED"
+    assert en["message"].endswith(f"Try again in {wait} second{'' if wait == 1 else 's'}.")
+    retry = i18n.ngettext("Try again in {n} second.", "Try again in {n} seconds.", wait).render("ru")
+    assert ru["message"].startswith("Слишком много изменений")
+    assert ru["message"].endswith(retry)
+
+
+async def _refusal(http: httpx.AsyncClient, headers: dict[str, str], method: str = "POST") -> tuple[int, str, str]:
+    if method == "POST":
+        response = await http.post("/graphql", json={"query": VIEWER}, headers=headers)
+    else:
+        response = await http.request(method, "/graphql", headers=headers)
+    error = response.json()["errors"][0]
+    return response.status_code, error["message"], error["extensions"]["code"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "locale"),
+    [
+        ("ru", "ru"),
+        ("ru-RU,ru;q=0.9,en-US;q=0.8", "ru"),
+        ("en-GB", "en"),
+        ("de-DE, en;q=0.4, ru;q=0.7", "ru"),
+        ("ru;q=0.2, en", "en"),
+        ("fr, de", "en"),  # none of ours: the deployment's default (the suite's: en)
+    ],
+)
+async def test_accept_language_chooses_the_message_never_the_code(
+    http: httpx.AsyncClient, accept: str, locale: str
+) -> None:
+    headers = {"Accept-Language": accept}
+    assert await _refusal(http, headers) == (200, LOG_IN_FIRST[locale], "UNAUTHENTICATED")
+    # A transport refusal (405) too.
+    status, message, code = await _refusal(http, headers, method="PUT")
+    assert (status, code) == (405, "BAD_REQUEST")
+    assert message == {"ru": "GraphQL принимает только GET и POST.", "en": "GraphQL accepts GET and POST."}[locale]
+
+
+async def test_transport_refusals_in_russian(http: httpx.AsyncClient) -> None:
+    ru, en = {"Accept-Language": "ru"}, {"Accept-Language": "en"}
+    form = {"Content-Type": "text/plain"}
+    answers = {}
+    for name, headers in (("ru", ru), ("en", en)):
+        wrong_media = await http.post("/graphql", content=b"{}", headers={**headers, **form})
+        not_json = await http.post("/graphql", content=b"{", headers={**headers, "Content-Type": "application/json"})
+        answers[name] = [(r.status_code, r.json()["errors"][0]) for r in (wrong_media, not_json)]
+    for (status_ru, error_ru), (status_en, error_en) in zip(answers["ru"], answers["en"], strict=True):
+        assert status_ru == status_en
+        assert error_ru["extensions"]["code"] == error_en["extensions"]["code"]
+        assert CYRILLIC.search(error_ru["message"])
+        assert not CYRILLIC.search(error_en["message"])
+    assert answers["ru"][1][1]["message"] == "Тело запроса — не корректный JSON."
+
+
+async def test_the_deployments_default_applies_without_accept_language(settings: Settings) -> None:
+    async with client_for(settings, default_locale="ru") as http:
+        assert await _refusal(http, {}) == (200, LOG_IN_FIRST["ru"], "UNAUTHENTICATED")
+        assert await _refusal(http, {"Accept-Language": "en"}) == (200, LOG_IN_FIRST["en"], "UNAUTHENTICATED")
+        assert await _refusal(http, {"Accept-Language": "fr"}) == (200, LOG_IN_FIRST["ru"], "UNAUTHENTICATED")
+
+
+@pytest.mark.parametrize("value", ["de", "russian", "ru,en"])
+def test_an_unknown_default_locale_stops_the_start(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigurationError, match="EDIARY_DEFAULT_LOCALE"):
+        Settings.from_env({"EDIARY_DEFAULT_LOCALE": value})
+    monkeypatch.setenv("EDIARY_DEFAULT_LOCALE", value)
+    assert server.main(["serve"]) == 2  # the configuration error, before anything is served
+
+
+def test_a_known_default_locale_is_taken() -> None:
+    assert Settings.from_env({"EDIARY_DEFAULT_LOCALE": "ru"}).default_locale == "ru"
+    assert Settings.from_env({}).default_locale == "en"
+
+
+async def _socket_answer(url: str, protocol: str, payload: dict[str, Any] | None, headers: dict[str, str]) -> Any:
+    """The error an anonymous socket gets for a subscription that needs a login."""
+    async with connect(url, subprotocols=[protocol], additional_headers=headers) as ws:  # type: ignore[list-item]
+        init: dict[str, Any] = {"type": "connection_init", **({"payload": payload} if payload is not None else {})}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        start = "subscribe" if protocol == "graphql-transport-ws" else "start"
+        await ws.send(json.dumps({"id": "1", "type": start, "payload": {"query": DIARY_EVENTS}}))
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] not in ("ka", "ping", "pong"):
+                break
+    payload_out = message["payload"]
+    errors = payload_out if isinstance(payload_out, list) else payload_out.get("errors") or [payload_out]
+    return errors[0]["message"], errors[0]["extensions"]["code"]
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_a_socket_speaks_the_language_of_its_connection_init(server_url: str, protocol: str) -> None:
+    for locale in ("ru", "en"):
+        answer = await _socket_answer(server_url, protocol, {"locale": locale}, {})
+        assert answer == (LOG_IN_FIRST[locale], "UNAUTHENTICATED")
+    # `ru-RU` is Russian; connection_init's locale wins over the upgrade request's header,
+    # which (a browser sends it) applies when the payload names none.
+    assert await _socket_answer(server_url, protocol, {"locale": "ru-RU"}, {"Accept-Language": "en"}) == (
+        LOG_IN_FIRST["ru"],
+        "UNAUTHENTICATED",
+    )
+    assert await _socket_answer(server_url, protocol, None, {"Accept-Language": "ru"}) == (
+        LOG_IN_FIRST["ru"],
+        "UNAUTHENTICATED",
+    )
+    assert await _socket_answer(server_url, protocol, {"locale": "xx"}, {}) == (LOG_IN_FIRST["en"], "UNAUTHENTICATED")
+
+
+# --- nothing hard-coded -----------------------------------------------------------------
+
+# The modules whose messages for people come from the catalogues, and the calls whose
+# argument is such a message: (callable name, index of the positional argument, keyword).
+CONVERTED = [
+    "server.py",
+    "resolvers/transport.py",
+    "resolvers/request_id.py",
+    "resolvers/delivery.py",
+    "resolvers/channels.py",
+    "resolvers/journal.py",
+    "schema/permissions.py",
+    "schema/limits.py",
+    "schema/rate_limits.py",
+    "schema/viewer.py",
+    "schema/websocket.py",
+    "schema/__init__.py",
+    # the role gates' refusals
+    *[
+        f"schema/{name}.py"
+        for name in (
+            "absence",
+            "access",
+            "account_admin",
+            "attendance",
+            "calendar",
+            "enrolment",
+            "grades",
+            "guardianships",
+            "homework",
+            "org",
+            "remarks",
+            "timetable",
+        )
+    ],
+]
+SINKS = {
+    "_problem": (1, "message"),
+    "RequestRefused": (1, "message"),
+    "_RequestError": (1, "message"),
+    "PlainTextResponse": (0, "content"),
+    "Unauthenticated": (0, "message"),
+    "Forbidden": (0, "message"),
+    "BadUserInput": (0, "message"),
+    "GraphQLError": (0, "message"),
+    "DeliveryError": (0, None),
+    "Message": (0, "subject"),
+    "HasRole": (None, "refusal"),
+    "LacksRole": (None, "refusal"),
+    "IsAdmin": (0, "refusal"),
+    "too_complex": (3, "explanation"),
+}
+
+# Answers read by programs, not people (`GET /healthz`).
+FOR_PROGRAMS = frozenset({"ok"})
+
+
+def _name(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _hard_coded(node: ast.expr) -> bool:
+    """Text for people written in place: a string with a letter, an f-string, or an
+    expression holding one (``"a" if x else "b"``); ``_()``/``ngettext()`` calls are not."""
+    if isinstance(node, ast.Call) and _name(node.func) in ("_", "ngettext"):
+        return False
+    if isinstance(node, ast.Call) and _name(node.func) == "str" and node.args:
+        return _hard_coded(node.args[0])
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value not in FOR_PROGRAMS and bool(re.search(r"[^\W\d_]", node.value))
+    if isinstance(node, ast.JoinedStr):
+        return True
+    return any(_hard_coded(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+
+
+def hard_coded_messages(source: str) -> list[int]:
+    """The lines of ``source`` where a message for people is written outside the catalogues."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or _name(node.func) not in SINKS:
+            continue
+        position, keyword = SINKS[_name(node.func) or ""]
+        arguments = [k.value for k in node.keywords if k.arg == keyword]
+        if position is not None and len(node.args) > position:
+            arguments.append(node.args[position])
+        if any(_hard_coded(a) for a in arguments):
+            lines.append(node.lineno)
+    for node in ast.walk(ast.parse(source)):  # a socket's refusal: {"message": ...}
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == "message" and _hard_coded(value):
+                    lines.append(node.lineno)
+    return sorted(lines)
+
+
+@pytest.mark.parametrize("path", CONVERTED)
+def test_converted_modules_write_no_message_outside_the_catalogues(path: str) -> None:
+    assert hard_coded_messages((ROOT / path).read_text()) == [], path
+
+
+def test_the_check_sees_a_hard_coded_message() -> None:
+    """The check above fails on each way a message may be written in place."""
+    for source in (
+        'raise Forbidden("Only teachers can write grades.")',
+        'return _problem(405, f"GraphQL accepts {methods}.")',
+        'X = HasRole(TEACHER, refusal="Only teachers.")',
+        'raise RequestRefused(400, "Bad." if syntax else _("Worse."))',
+        'payload = {"message": "Your session has ended.", "extensions": {}}',
+        'return Message(f"New grade{about}", text)',
+    ):
+        assert hard_coded_messages(source) == [1], source
+    for source in (
+        'raise Forbidden(_("Only teachers can write grades."))',
+        'return _problem(405, _("GraphQL accepts {methods}.", methods=m), headers={"Allow": "GET"})',
+        'payload = {"message": str(_("Your session has ended.")), "extensions": {}}',
+        'return Message(str(_("New grade")), homework.text)',
+    ):
+        assert hard_coded_messages(source) == [], source
