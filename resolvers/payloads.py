@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+from resolvers.i18n import Text, _
+
 MAX_DEPTH = 32
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -23,9 +25,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class PayloadRefused(ValueError):
     """The JSON cannot be read (``syntax``), is nested too deeply, or holds invalid Unicode."""
 
-    def __init__(self, message: str, *, syntax: bool = False) -> None:
-        super().__init__(message)
-        self.message, self.syntax = message, syntax
+    def __init__(self, message: str | Text, *, syntax: bool = False) -> None:
+        super().__init__(str(message))  # in the language of the request or socket (resolvers/i18n.py)
+        self.message, self.syntax = str(message), syntax
 
 
 def read_json(data: str | bytes) -> Any:
@@ -34,15 +36,15 @@ def read_json(data: str | bytes) -> Any:
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise PayloadRefused("The JSON is not valid UTF-8.", syntax=True) from None
+            raise PayloadRefused(_("The JSON is not valid UTF-8."), syntax=True) from None
     if _too_deep(data):
-        raise PayloadRefused(f"The JSON is nested more than {MAX_DEPTH} levels deep.")
+        raise PayloadRefused(_("The JSON is nested more than {depth} levels deep.", depth=MAX_DEPTH))
     try:
         value = json.loads(data)
     except (ValueError, RecursionError):
-        raise PayloadRefused("The JSON cannot be read.", syntax=True) from None
+        raise PayloadRefused(_("The JSON cannot be read."), syntax=True) from None
     if _holds_surrogate(value):
-        raise PayloadRefused("The JSON holds a lone UTF-16 surrogate, which is not valid Unicode text.")
+        raise PayloadRefused(_("The JSON holds a lone UTF-16 surrogate, which is not valid Unicode text."))
     return value
 
 

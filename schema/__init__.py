@@ -31,7 +31,7 @@ from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
 from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
 from schema.live import shared_execution
-from schema.messages import localized
+from schema.messages import DocumentRefusalsInLanguage, localized
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
 from schema.persisted import trusted_documents_rule
@@ -43,8 +43,6 @@ from schema.tracing import tracing_extensions
 from schema.unavailable import DatabaseUnavailable
 
 log = logging.getLogger("ediary.errors")
-
-MASKED_MESSAGE = "Internal server error"
 
 
 class RequireOperationName(SchemaExtension):
@@ -127,9 +125,13 @@ def build_schema(
         MutationRateLimit,
         DatabaseUnavailable,
         UnstorableText,
+        DocumentRefusalsInLanguage,
     ]
     if production:
-        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask, error_message=MASKED_MESSAGE))
+        # Made for each operation: the message in its language (resolvers/i18n.py).
+        extensions.append(
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message=str(_("Internal server error")))
+        )
     return DiarySchema(
         query=Query,
         mutation=Mutation,

@@ -1,7 +1,12 @@
-"""Result-union errors in the reader's language: a domain exception may carry its message as
-an ``i18n.Text`` (``_("...")`` where it is raised, its id and parameters kept), and the error
-type built from it is written here, in the operation's locale (``Context.locale``), as it is
-returned. Plain strings pass unchanged."""
+"""Errors in the reader's language.
+
+Result-union errors: a domain exception may carry its message as an ``i18n.Text`` (``_("...")``
+where it is raised, its id and parameters kept), and the error type built from it is written
+here, in the operation's locale (``Context.locale``), as it is returned. Plain strings pass
+unchanged.
+
+graphql-core's refusals of a document (syntax, validation, variables) get a heading in the
+operation's language (``DocumentRefusalsInLanguage``)."""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ import inspect
 from collections.abc import Awaitable
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
 
 from resolvers import i18n
+from resolvers.i18n import _
+from schema.unavailable import RewritesErrors
 
 
 def localize(error: Any, locale: str) -> Any:
@@ -46,3 +54,34 @@ class LocalizedHandler:
 
 def localized(handlers: list[ExceptionHandler[Any, Any]]) -> list[ExceptionHandler[Any, Any]]:
     return [LocalizedHandler(h) for h in handlers]
+
+
+def _refused_document(error: GraphQLError) -> GraphQLError:
+    """graphql-core's own refusal of a document (syntax, validation, variables), headed in the
+    request's language. The parser's sentence names the document's fields and types and stays
+    as it is; in English it is the whole message."""
+    # Translators: {detail} is graphql-core's English message; the English text is {detail} alone.
+    message = str(_("The GraphQL document was refused: {detail}", detail=error.message))
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+class DocumentRefusalsInLanguage(RewritesErrors):
+    """Heads graphql-core's refusals of a document (no ``code`` of ours, no ``path``) in the
+    operation's language, over HTTP and sockets alike. New errors, not the old ones changed:
+    the validation cache keeps those for requests in other languages."""
+
+    @staticmethod
+    def matches(error: GraphQLError) -> bool:
+        return error.path is None and not (error.extensions or {}).get("code")
+
+    @staticmethod
+    def replaced(error: GraphQLError) -> GraphQLError:
+        return _refused_document(error)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from graphql import GraphQLError
 
 from resolvers.errors import BadUserInput
+from resolvers.i18n import _
 from schema.unavailable import RewritesErrors
 
 _SQLSTATES = frozenset({"22021", "22P05"})
-MESSAGE = "The text holds a character that cannot be stored or searched (NUL): remove it."
+MESSAGE = _("The text holds a character that cannot be stored or searched (NUL): remove it.")
 
 
 def unstorable_text(exc: BaseException | None) -> bool:
@@ -36,5 +37,5 @@ class UnstorableText(RewritesErrors):
     def replaced(error: GraphQLError) -> GraphQLError:
         refusal = BadUserInput(MESSAGE)
         return GraphQLError(
-            MESSAGE, nodes=error.nodes, path=error.path, original_error=refusal, extensions=refusal.extensions
+            refusal.message, nodes=error.nodes, path=error.path, original_error=refusal, extensions=refusal.extensions
         )

@@ -176,6 +176,34 @@ async def test_transport_refusals_in_russian(http: httpx.AsyncClient) -> None:
     assert answers["ru"][1][1]["message"] == "Тело запроса — не корректный JSON."
 
 
+@pytest.mark.parametrize(
+    ("document", "english"),
+    [("{ viewer { ", "Syntax Error: Expected Name, found <EOF>."), ("{ nosuchfield }", "Cannot query field")],
+)
+async def test_graphql_refusals_of_a_document_are_headed_in_russian(
+    http: httpx.AsyncClient, server_url: str, document: str, english: str
+) -> None:
+    """graphql-core's refusals (syntax, validation): in Russian a Russian heading before the
+    parser's own sentence, in English the parser's sentence alone; the code is the same."""
+    answers = {}
+    for language in ("en", "ru"):
+        response = await http.post("/graphql", json={"query": document}, headers={"Accept-Language": language})
+        answers[language] = response.json()["errors"][0]
+    assert answers["en"]["message"].startswith(english)
+    assert answers["ru"]["message"] == f"Документ GraphQL отклонён: {answers['en']['message']}"
+    assert answers["ru"]["extensions"]["code"] == answers["en"]["extensions"]["code"]
+    # The same over a socket whose connection_init says `ru` (and again in English: the
+    # validation cache keeps graphql-core's errors as they were).
+    for locale in ("ru", "en"):
+        async with connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"locale": locale}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}}))
+            message = json.loads(await ws.recv())
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert [e["message"] for e in errors] == [answers[locale]["message"]], message
+
+
 async def test_the_deployments_default_applies_without_accept_language(settings: Settings) -> None:
     async with client_for(settings, default_locale="ru") as http:
         assert await _refusal(http, {}) == (200, LOG_IN_FIRST["ru"], "UNAUTHENTICATED")
@@ -238,6 +266,7 @@ async def test_a_socket_speaks_the_language_of_its_connection_init(server_url: s
 CONVERTED = [
     "server.py",
     "resolvers/transport.py",
+    "resolvers/payloads.py",
     "resolvers/request_id.py",
     "resolvers/delivery.py",
     "resolvers/channels.py",
@@ -248,6 +277,8 @@ CONVERTED = [
     "schema/viewer.py",
     "schema/websocket.py",
     "schema/__init__.py",
+    "schema/messages.py",
+    "schema/stored_text.py",
     # the role gates' refusals
     *[
         f"schema/{name}.py"
@@ -282,6 +313,8 @@ SINKS = {
     "LacksRole": (None, "refusal"),
     "IsAdmin": (0, "refusal"),
     "too_complex": (3, "explanation"),
+    "PayloadRefused": (0, "message"),
+    "MaskErrors": (None, "error_message"),
 }
 
 # Answers read by programs, not people (`GET /healthz`).
