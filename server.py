@@ -405,6 +405,8 @@ class App(Starlette):
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     pages.use_secret(settings.secret_key)  # the process's cursors (``resolvers/pages.py``)
+    for locale in i18n.LOCALES:  # the message catalogues, read now: a broken one stops the start
+        i18n.catalogue(locale)
     trusted = persisted.load_manifest(settings.trusted_documents) if settings.trusted_documents else None
     schema = build_schema(
         production=settings.production,

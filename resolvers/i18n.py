@@ -11,9 +11,13 @@ served (``use``, set at the process edge from ``Accept-Language`` or a socket's
 Parameters are formatted after translation (``str.format``), so a translation may reorder them.
 
 The ``.po`` files are the source (``make messages`` extracts the ids from the code and updates
-them); they are compiled in memory on first use with Babel, so a fresh clone needs no build step.
-Russian plurals follow the catalogue's ``Plural-Forms`` (Babel's rule for ``ru``: 1 урок,
-2 урока, 5 уроков, 11 уроков, 21 урок)."""
+them); they are compiled in memory with Babel when the app is created (``server.create_app``),
+so a fresh clone needs no build step. Russian plurals follow the catalogue's ``Plural-Forms``
+(Babel's rule for ``ru``: 1 урок, 2 урока, 5 уроков, 11 уроков, 21 урок).
+
+``current()`` is the request's or operation's locale (a contextvar, set at the process edge:
+``LocaleMiddleware`` for HTTP, ``server.SubscriptionView`` for a socket), and the same value
+is ``Context.locale`` for resolvers that hold the context."""
 
 from __future__ import annotations
 
