@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -32,7 +33,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
-from resolvers import live, payloads, request_id
+from resolvers import i18n, live, payloads, request_id
 from resolvers.context import Context
 from resolvers.i18n import _
 from schema.socket_sessions import SocketSessions, refusal
@@ -68,6 +69,14 @@ def _coded_input_errors(message: Any) -> Any:
         if isinstance(error, dict) and "path" not in error and not (error.get("extensions") or {}).get("code"):
             error["extensions"] = {**(error.get("extensions") or {}), "code": "BAD_USER_INPUT"}
     return message
+
+
+def _in_language(handler: Any) -> contextvars.Context:
+    """The context a parked operation runs again in: the task that wakes it (the broker's) has
+    no language, the socket has one (``Context.locale``, ``resolvers/i18n.py``)."""
+    context = contextvars.copy_context()
+    context.run(i18n.use, handler.context.locale)
+    return context
 
 
 def _sockets(view: object) -> Any:
@@ -304,7 +313,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return  # stopped while the message was on its way
         if _expired(self):
             return
-        operation.task = asyncio.create_task(self.run_operation(operation))
+        operation.task = asyncio.create_task(self.run_operation(operation), context=_in_language(self))
         operation.task.add_done_callback(self._task_done)
 
     async def cleanup_operation(self, operation_id: str) -> None:
@@ -432,7 +441,7 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         if self._parked is None or operation_id not in self._parked or _expired(self):
             return
         self.tasks[operation_id] = asyncio.create_task(
-            self.handle_async_results(operation_id, query, operation_name, variables)
+            self.handle_async_results(operation_id, query, operation_name, variables), context=_in_language(self)
         )
 
     async def cleanup_operation(self, operation_id: str) -> None:
