@@ -279,6 +279,7 @@ CONVERTED = [
     "schema/__init__.py",
     "schema/messages.py",
     "schema/stored_text.py",
+    "schema/socket_sessions.py",
     # the role gates' refusals
     *[
         f"schema/{name}.py"
