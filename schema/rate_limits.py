@@ -76,9 +76,13 @@ async def _check(context: Context, cost: int) -> GraphQLError | None:
     return GraphQLError(
         str(
             _(
-                "Too many changes: at most {limit} mutations per {window} seconds. {retry}",
-                limit=refused.limit,
-                window=settings.rate_window_seconds,
+                "Too many changes: {limit} {retry}",
+                limit=ngettext(
+                    "at most {n} mutation per {window} seconds.",
+                    "at most {n} mutations per {window} seconds.",
+                    refused.limit,
+                    window=settings.rate_window_seconds,
+                ),
                 retry=ngettext("Try again in {n} second.", "Try again in {n} seconds.", refused.retry_after),
             )
         ),

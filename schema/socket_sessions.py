@@ -46,7 +46,7 @@ from resolvers import sessions
 from resolvers.auth import AccessClaims
 from resolvers.clock import now_utc
 from resolvers.context import Context
-from resolvers.i18n import _
+from resolvers.i18n import ngettext
 from resolvers.loaders import Loaders
 from resolvers.socket_counts import REFRESH_EVERY, SocketCounts
 from resolvers.unavailable import database_unreachable
@@ -115,7 +115,13 @@ class SocketSessions:
     async def bind(self, websocket: Any, claims: AccessClaims) -> Binding:
         """Bind an authenticated socket to its session; ``SocketRefused`` over the user's cap."""
         if self.per_user and not await self.counts.acquire(claims.user_id, self.per_user):
-            message = str(_("At most {limit} connections at once per user: close one first.", limit=self.per_user))
+            message = str(
+                ngettext(
+                    "At most {n} connection at once per user: close it first.",
+                    "At most {n} connections at once per user: close one first.",
+                    self.per_user,
+                )
+            )
             raise SocketRefused(
                 TOO_MANY_SOCKETS,
                 "Too many connections",

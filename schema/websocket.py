@@ -35,7 +35,7 @@ from strawberry.utils.aio import aclosing
 
 from resolvers import i18n, live, payloads, request_id
 from resolvers.context import Context
-from resolvers.i18n import _
+from resolvers.i18n import ngettext
 from schema.socket_sessions import SocketSessions, refusal
 
 if TYPE_CHECKING:
@@ -52,7 +52,11 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
     for error in errors:
         if isinstance(error, dict) and error.get("message") == _LIMIT_MESSAGE:
             error["message"] = str(
-                _("At most {limit} operations at once on one connection: stop one first.", limit=limit)
+                ngettext(
+                    "At most {n} operation at once on one connection: stop it first.",
+                    "At most {n} operations at once on one connection: stop one first.",
+                    limit or 0,
+                )
             )
             error["extensions"] = {"code": "RATE_LIMITED", "limit": limit}
     return message
