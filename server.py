@@ -473,8 +473,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", request_id.HEADER, *transport.PREFLIGHT_HEADERS],
-                expose_headers=[request_id.HEADER],
+                allow_headers=list(transport.CORS_REQUEST_HEADERS),
+                expose_headers=list(transport.CORS_EXPOSED_HEADERS),
                 max_age=600,
             )
         )
