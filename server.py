@@ -230,6 +230,8 @@ class GraphQLView:
             body["data"] = result.data
         if result.errors:
             body["errors"] = [self._format_error(e) for e in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions  # the cost (schema/limits.py: QueryCost)
         status = 200 if executed or media == JSON else 400
         retry = _retry_after(result.errors) if not executed else None
         if retry is not None:

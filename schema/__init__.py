@@ -28,7 +28,7 @@ from schema import (
 )
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
-from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
+from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
 from schema.live import shared_execution
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
@@ -118,6 +118,7 @@ def build_schema(
         OperationMetrics,
         *(tracing_extensions() if tracing else []),
         lambda: LimitedParser(limits, maxsize=256),
+        lambda: QueryCost(limits),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
