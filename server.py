@@ -7,6 +7,7 @@ python server.py seed [--reset]
 python server.py export-schema [PATH]
 python server.py rollups-check [--repair]   roll-ups vs a full recomputation (exit 1 on a difference)
 python server.py trusted-manifest FOLDER   the manifest for EDIARY_TRUSTED_DOCUMENTS
+python server.py schema-check   schema.graphql vs the released schema (exit 1: a breaking change CHANGELOG.md lacks)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import strawberry
@@ -70,7 +72,7 @@ from resolvers.outbox import run_relay
 from resolvers.ratelimit import Limiter, make_limiter
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from resolvers.socket_counts import make_socket_counts
-from schema import build_schema, socket_sessions
+from schema import build_schema, changes, socket_sessions
 from schema.limits import Limits
 from schema.live import FrameEncoder
 from schema.socket_sessions import SESSION_ENDED, SocketRefused, SocketSessions
@@ -566,6 +568,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("path", nargs="?", default="schema.graphql")
     manifest = sub.add_parser("trusted-manifest", help="print the trusted-documents manifest of a folder")
     manifest.add_argument("folder", help="the .graphql files the clients ship")
+    changes_cmd = sub.add_parser(
+        "schema-check", help="fail on a breaking change to schema.graphql that CHANGELOG.md does not record"
+    )
+    changes_cmd.add_argument("--baseline", type=Path, default=changes.BASELINE, help="the last released schema")
+    changes_cmd.add_argument("--schema", type=Path, default=changes.SCHEMA, help="the schema to check")
+    changes_cmd.add_argument("--changelog", type=Path, default=changes.CHANGELOG)
     args = parser.parse_args(argv)
     request_id.install_log_records()
     configure_logging("text")
@@ -573,6 +581,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "trusted-manifest":
         print(json.dumps(persisted.build_manifest(args.folder), indent=2, sort_keys=True))
         return 0
+    if args.command == "schema-check":
+        ok, lines = changes.run(Path(__file__).resolve().parent, args.baseline, args.schema, args.changelog)
+        print("\n".join(lines))
+        return 0 if ok else 1
     if args.command == "export-schema":
         with open(args.path, "w") as fh:
             fh.write(build_schema().as_str() + "\n")
