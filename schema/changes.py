@@ -41,6 +41,7 @@ _COORDINATE = re.compile(rf"@?{_NAME}(?:\.{_NAME})?(?:\({_NAME}:\))?")
 _UNION = re.compile(rf"was removed from union type ({_NAME})\.")
 _DIRECTIVE = re.compile(rf"(@{_NAME})")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 @dataclass
@@ -90,7 +91,9 @@ def coordinate(change: BreakingChange) -> str | None:
 
 def recorded_coordinates(changelog: str) -> tuple[set[str], str]:
     """The code spans of the ``[Unreleased]`` section's Changed and Removed subsections, and
-    their whole text (for descriptions recorded verbatim)."""
+    their whole text (for descriptions recorded verbatim). HTML comments (notes for the
+    maintainers, invisible to readers) record nothing."""
+    changelog = _COMMENT.sub("", changelog)
     section = _section(changelog, 2, lambda title: title.strip("[] ") == UNRELEASED)
     text = "\n".join(_section(section, 3, lambda title: title in RECORDING_SECTIONS, every=True).splitlines())
     return {span.strip() for span in _CODE_SPAN.findall(text)}, text

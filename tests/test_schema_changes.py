@@ -96,6 +96,7 @@ def test_a_removed_field_recorded_passes(tmp_path: Path, capsys: pytest.CaptureF
         _changelog(removed="- Query.viewer went away."),  # not a code span
         _changelog(removed="- `Query.view`"),  # another field
         CHANGELOG.format(added="", changed="", removed="").replace("`Query.oldest`", "`Query.viewer`"),  # released
+        _changelog(removed="<!-- to record: `Query.viewer` -->"),  # a note to maintainers, not an entry
     ],
 )
 def test_a_removed_field_recorded_elsewhere_fails(
