@@ -120,5 +120,14 @@ async def test_a_query_and_a_mutation_over_a_socket_show_their_cost(
             pass
         assert message["payload"]["data"]["logout"]["code"] == "SESSION_NOT_FOUND", json.dumps(message)
         assert _cost(message["payload"])["requestedQueryCost"] == 2
+        # Refused for its cost: the error's figures and the same in `extensions.cost`.
+        await socket.start(SESSIONS, op_id="3", n=100_000)
+        while (message := await socket.next())["id"] != "3":
+            pass
+        assert message["payload"]["errors"][0]["extensions"]["actual"] == _sessions_cost(100_000), message
+        assert _cost(message["payload"]) == {
+            "requestedQueryCost": _sessions_cost(100_000),
+            "maximumQueryCost": settings.max_query_cost,
+        }
     finally:
         await socket.ws.close()
