@@ -45,6 +45,7 @@ class Subscriber(Inbox):
 
     __slots__ = (
         "_wake",
+        "document",
         "errored",
         "follow",
         "gauge",
@@ -72,6 +73,9 @@ class Subscriber(Inbox):
         self.gauge: Any = None
         self.labels: tuple[str, str] | None = None
         self.errored = False
+        # The operation's parsed document, kept by its first run when it parks: a resumed run
+        # neither parses nor validates it again (``schema.DiarySchema.resume``).
+        self.document: Any = None
 
     @property
     def following(self) -> bool:

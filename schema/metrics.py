@@ -76,6 +76,7 @@ class OperationMetrics(SchemaExtension):
 
     def _park(self, parking: live.Subscriber) -> None:
         parking.gauge = self._active
+        parking.document = self.execution_context.graphql_document
         operation = _operation(self.execution_context)
         if operation is not None and parking.labels is None:
             name = metrics.operation_label(operation.name.value if operation.name else None, True)

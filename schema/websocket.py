@@ -15,8 +15,8 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
-from typing import Any, cast
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TYPE_CHECKING, Any, cast
 
 from graphql import GraphQLError
 from strawberry.exceptions import ConnectionRejectionError
@@ -35,6 +35,9 @@ from strawberry.utils.aio import aclosing
 from resolvers import live, payloads, request_id
 from resolvers.context import Context
 from schema.socket_sessions import SocketSessions, refusal
+
+if TYPE_CHECKING:
+    from schema import DiarySchema
 
 _LIMIT_MESSAGE = "Subscription limit reached"
 
@@ -93,6 +96,14 @@ async def _unbind(handler: Any) -> None:
     binding, handler.context.binding = handler.context.binding, None
     if binding is not None and (sessions := _sessions(handler.view)) is not None:
         await sessions.unbind(binding)
+
+
+def _resumed(
+    handler: Any, parked: live.Subscriber, variables: dict[str, Any] | None, operation_name: str | None
+) -> AsyncGenerator[Any, None]:
+    """A parked operation's next run, from the document its first run parsed and validated."""
+    schema = cast("DiarySchema", handler.schema)
+    return schema.resume(parked.document, variables, operation_name, handler.context)
 
 
 def _parks(view: object) -> bool:
@@ -227,13 +238,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if _parks(self.view):
             live.PARKING.set(subscriber)  # this task's context only
         try:
-            result_source = await self.schema.stream(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=self.context,
-                root_value=self.root_value,
-                operation_name=operation.operation_name,
-            )
+            if parked is not None and parked.document is not None:
+                result_source = _resumed(self, parked, operation.variables, operation.operation_name)
+            else:
+                result_source = await self.schema.stream(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=self.context,
+                    root_value=self.root_value,
+                    operation_name=operation.operation_name,
+                )
             async with aclosing(result_source):
                 if parked is None:
                     await self._send_result_stream(operation, result_source)
@@ -366,13 +380,16 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             live.PARKING.set(subscriber)
         kept = False
         try:
-            result_source = await self.schema.subscribe(
-                query=query,
-                variable_values=variables,
-                operation_name=operation_name,
-                context_value=self.context,
-                root_value=self.root_value,
-            )
+            if parked is not None and parked.document is not None:
+                result_source = _resumed(self, parked, variables, operation_name)
+            else:
+                result_source = await self.schema.subscribe(
+                    query=query,
+                    variable_values=variables,
+                    operation_name=operation_name,
+                    context_value=self.context,
+                    root_value=self.root_value,
+                )
             self.subscriptions[operation_id] = result_source
             is_first_result = parked is None
             async for result in result_source:
