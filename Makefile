@@ -4,9 +4,24 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve migrate seed seed-reset test test-crawl test-fast test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
+.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
 
-install: $(STAMP)
+# GraphiQL's assets (web/graphiql: React, GraphiQL, graphql-ws, from the npm registry, pinned by
+# its package-lock.json) are built into web/graphiql/dist when npm is there; without Node.js the
+# API works and GET /graphql in a browser says to run `make graphiql`.
+GRAPHIQL       := web/graphiql
+GRAPHIQL_BUILT := $(GRAPHIQL)/dist/graphiql.js
+NPM            := $(shell command -v npm 2>/dev/null)
+
+install: $(STAMP) $(if $(NPM),$(GRAPHIQL_BUILT))
+	$(if $(NPM),,@echo "npm not found: GraphiQL is not built (install Node.js and npm, then make graphiql)")
+
+graphiql:
+	rm -f $(GRAPHIQL_BUILT)
+	$(MAKE) $(GRAPHIQL_BUILT)
+
+$(GRAPHIQL_BUILT): $(GRAPHIQL)/package-lock.json $(GRAPHIQL)/build.mjs $(wildcard $(GRAPHIQL)/src/*)
+	cd $(GRAPHIQL) && npm ci --no-audit --no-fund && npm run build
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (set PYTHON=...)"; exit 1; }
