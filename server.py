@@ -437,6 +437,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    sdl = schema.as_str() + "\n"  # as `make schema` writes schema.graphql
+
+    async def schema_sdl(request: Request) -> Response:
+        """``GET /schema.graphql``: the running schema's SDL, wherever introspection is allowed."""
+        if not settings.introspection_enabled:
+            return PlainTextResponse("Not found.", 404)
+        return PlainTextResponse(sdl)
+
     async def journal_csv(request: Request) -> Response:
         """``GET /export/journal.csv?classId=&subjectId=&termId=``: the journal a teacher downloads."""
         viewer = await viewer_from_token(
@@ -481,6 +489,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
     routes: list[BaseRoute] = [
         Route("/graphql", view.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/schema.graphql", schema_sdl),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/export/journal.csv", journal_csv),
