@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
+.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
 
 # GraphiQL's assets (web/graphiql: React, GraphiQL, graphql-ws, from the npm registry, pinned by
 # its package-lock.json) are built into web/graphiql/dist when npm is there; without Node.js the
@@ -49,7 +49,9 @@ seed-reset: install
 # PYTEST_ARGS="-p randomly --randomly-seed=N" repeats an order), on the clock's date
 # (EDIARY_NOW=2027-09-01 make test runs it on 1 September 2027). .ci/run runs it on both backends.
 # `make test` is the whole suite; `make test-fast` leaves out the long property-based and
-# fault-injection tests (markers slow and faults), the quick loop while developing.
+# fault-injection tests and the headless-Chromium one (markers slow, faults and browser), the
+# quick loop while developing; `make test-browser` runs only the browser test (GraphiQL offline;
+# it skips without Debian's chromium and chromium-driver).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -59,12 +61,15 @@ test-crawl: install
 	CRAWL_EXAMPLES=$(CRAWL_EXAMPLES) $(BIN)/python -m pytest -q -p no:randomly tests/test_no_leaks.py -k reaches $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not faults" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not faults and not browser" $(PYTEST_ARGS)
+
+test-browser: install
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 # The fast suite on each date CI uses (or DATES="2027-01-01 2027-06-01").
 DATES ?= 2026-12-07 2026-12-06 2026-12-28 2027-02-23 2026-12-31 2027-09-01 2027-07-15
 test-dates: install
-	@for day in $(DATES); do echo "--- fast suite on $$day"; EDIARY_NOW=$$day $(BIN)/python -m pytest -q -m "not slow and not faults" $(PYTEST_ARGS) || exit 1; done
+	@for day in $(DATES); do echo "--- fast suite on $$day"; EDIARY_NOW=$$day $(BIN)/python -m pytest -q -m "not slow and not faults and not browser" $(PYTEST_ARGS) || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .
