@@ -9,6 +9,7 @@ import re
 import shutil
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from resolvers.settings import Settings
 from tests.conftest import client_for
 from tests.factories import Factory, school_days_before
 from tests.helpers import gid
+from web import graphiql
 
 PASSWORD = "correct-horse-battery"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -55,6 +57,16 @@ async def test_production_serves_neither_page_nor_assets(settings: Settings, dat
         page = await client.get("/graphql", headers={"Accept": "text/html"})
         asset = await client.get("/graphiql/graphiql.js")
     assert (page.status_code, asset.status_code) == (404, 404)
+
+
+async def test_page_without_built_assets_says_how_to_build(
+    settings: Settings, database: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(graphiql, "DIST", tmp_path)  # a checkout where `make graphiql` never ran
+    async with client_for(settings) as client:
+        r = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert r.status_code == 503
+    assert "make graphiql" in r.text
 
 
 def _closed_port() -> int:
