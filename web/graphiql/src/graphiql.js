@@ -11,12 +11,11 @@ import "graphiql/style.css";
 import "@graphiql/plugin-explorer/style.css";
 
 const EXAMPLE_QUERY = `# GraphiQL for ediary (development only).
-#
-# Log in (every demo password is "demo"), then put the token in the Headers tab as
-#   {"Authorization": "Bearer <accessToken>"}
-# Subscriptions run over WebSocket (graphql-transport-ws) with the same header.
-#
 # Run: Ctrl-Enter. Complete: Ctrl-Space.
+#
+# Every demo password is "demo". Put the accessToken
+# in Headers as {"Authorization": "Bearer <token>"}:
+# queries and subscriptions (WebSocket) then use it.
 
 mutation Login {
   login(input: {login: "parent", password: "demo"}) {
