@@ -34,13 +34,12 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
@@ -78,6 +77,7 @@ from schema.live import FrameEncoder
 from schema.socket_sessions import SESSION_ENDED, SocketRefused, SocketSessions
 from schema.sockets import Sockets, WebSocketProtocol
 from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler, decode_frame
+from web import graphiql
 
 log = logging.getLogger("ediary")
 
@@ -167,6 +167,7 @@ class GraphQLView:
         self.broker = broker
         self.limiter = limiter
         self.documents = documents
+        self.graphiql = None if settings.production else graphiql.Page.load()
 
     def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
         return Context(
@@ -183,9 +184,9 @@ class GraphQLView:
             return _problem(405, "GraphQL accepts GET and POST.", headers={"Allow": "GET, POST"})
         accept = request.headers.get("accept", "")
         if request.method == "GET" and "text/html" in accept and "query" not in request.query_params:
-            if self.settings.production:
+            if self.graphiql is None:
                 return _problem(404, "Not found.")
-            return HTMLResponse(get_graphql_ide_html())
+            return self.graphiql.response()
         media = _negotiate(accept)
         if media is None:
             return _problem(406, f"Accept {GRAPHQL_RESPONSE} or {JSON}.")
@@ -440,6 +441,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    sdl = schema.as_str() + "\n"  # as `make schema` writes schema.graphql
+
+    async def schema_sdl(request: Request) -> Response:
+        """``GET /schema.graphql``: the running schema's SDL, wherever introspection is allowed."""
+        if not settings.introspection_enabled:
+            return PlainTextResponse("Not found.", 404)
+        return PlainTextResponse(sdl)
+
     async def journal_csv(request: Request) -> Response:
         """``GET /export/journal.csv?classId=&subjectId=&termId=``: the journal a teacher downloads."""
         viewer = await viewer_from_token(
@@ -482,14 +491,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_age=600,
             )
         )
+    routes: list[BaseRoute] = [
+        Route("/graphql", view.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/schema.graphql", schema_sdl),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/export/journal.csv", journal_csv),
+        Route("/metrics", metrics_endpoint),
+    ]
+    if not settings.production:
+        routes.append(graphiql.assets())  # /graphiql/: the GraphiQL page's scripts and styles
     app = App(
-        routes=[
-            Route("/graphql", view.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/export/journal.csv", journal_csv),
-            Route("/metrics", metrics_endpoint),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
