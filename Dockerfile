@@ -2,6 +2,15 @@
 #   docker build -t ediary . && docker run --rm -p 8000:8000 ediary
 # (development mode, SQLite + the in-memory broker under /app/data; mount a volume there to
 # keep it). For PostgreSQL + Redis and several processes, see docker-compose.yml.
+
+# GraphiQL's assets (web/graphiql), from the npm registry as its package-lock.json pins them.
+FROM node:20-slim AS graphiql
+WORKDIR /graphiql
+COPY web/graphiql/package.json web/graphiql/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/graphiql/ ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,6 +36,7 @@ RUN pip install --require-hashes --no-deps --only-binary=:all: -r requirements.l
 # The source stays root-owned (read-only for the server); only data/ is writable, for the
 # SQLite file and the development secret when no DATABASE_URL / SECRET_KEY is given.
 COPY . .
+COPY --from=graphiql /graphiql/dist web/graphiql/dist
 RUN python -m compileall -q . \
     && mkdir -p "$EDIARY_DATA_DIR" \
     && chown ediary:ediary "$EDIARY_DATA_DIR"

@@ -7,6 +7,7 @@ python server.py seed [--reset]
 python server.py export-schema [PATH]
 python server.py rollups-check [--repair]   roll-ups vs a full recomputation (exit 1 on a difference)
 python server.py trusted-manifest FOLDER   the manifest for EDIARY_TRUSTED_DOCUMENTS
+python server.py schema-check   schema.graphql vs the released schema (exit 1: a breaking change CHANGELOG.md lacks)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import strawberry
@@ -32,13 +34,12 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
@@ -72,12 +73,13 @@ from resolvers.outbox import run_relay
 from resolvers.ratelimit import Limiter, make_limiter
 from resolvers.settings import ConfigurationError, Settings, tortoise_config
 from resolvers.socket_counts import make_socket_counts
-from schema import build_schema, socket_sessions
+from schema import build_schema, changes, socket_sessions
 from schema.limits import Limits
 from schema.live import FrameEncoder
 from schema.socket_sessions import SESSION_ENDED, SocketRefused, SocketSessions
 from schema.sockets import Sockets, WebSocketProtocol
 from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler, decode_frame
+from web import graphiql
 
 log = logging.getLogger("ediary")
 
@@ -167,6 +169,7 @@ class GraphQLView:
         self.broker = broker
         self.limiter = limiter
         self.documents = documents
+        self.graphiql = None if settings.production else graphiql.Page.load()
 
     def context(self, request: Request | WebSocket, viewer: Viewer) -> Context:
         return Context(
@@ -184,9 +187,9 @@ class GraphQLView:
             return _problem(405, _("GraphQL accepts GET and POST."), headers={"Allow": "GET, POST"})
         accept = request.headers.get("accept", "")
         if request.method == "GET" and "text/html" in accept and "query" not in request.query_params:
-            if self.settings.production:
+            if self.graphiql is None:
                 return _problem(404, _("Not found."))
-            return HTMLResponse(get_graphql_ide_html())
+            return self.graphiql.response()
         media = _negotiate(accept)
         if media is None:
             return _problem(406, _("Accept {graphql} or {json}.", graphql=GRAPHQL_RESPONSE, json=JSON))
@@ -233,6 +236,8 @@ class GraphQLView:
             body["data"] = result.data
         if result.errors:
             body["errors"] = [self._format_error(e) for e in result.errors]
+        if result.extensions:
+            body["extensions"] = result.extensions  # the cost (schema/limits.py: QueryCost)
         status = 200 if executed or media == JSON else 400
         retry = _retry_after(result.errors) if not executed else None
         if retry is not None:
@@ -460,6 +465,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    sdl = schema.as_str() + "\n"  # as `make schema` writes schema.graphql
+
+    async def schema_sdl(request: Request) -> Response:
+        """``GET /schema.graphql``: the running schema's SDL, wherever introspection is allowed."""
+        if not settings.introspection_enabled:
+            return PlainTextResponse(str(_("Not found.")), 404)
+        return PlainTextResponse(sdl)
+
     async def journal_csv(request: Request) -> Response:
         """``GET /export/journal.csv?classId=&subjectId=&termId=``: the journal a teacher downloads."""
         viewer = await viewer_from_token(
@@ -501,19 +514,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", request_id.HEADER, *transport.PREFLIGHT_HEADERS],
-                expose_headers=[request_id.HEADER],
+                allow_headers=list(transport.CORS_REQUEST_HEADERS),
+                expose_headers=list(transport.CORS_EXPOSED_HEADERS),
                 max_age=600,
             )
         )
+    routes: list[BaseRoute] = [
+        Route("/graphql", view.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/schema.graphql", schema_sdl),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/export/journal.csv", journal_csv),
+        Route("/metrics", metrics_endpoint),
+    ]
+    if not settings.production:
+        routes.append(graphiql.assets())  # /graphiql/: the GraphiQL page's scripts and styles
     app = App(
-        routes=[
-            Route("/graphql", view.__call__, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/export/journal.csv", journal_csv),
-            Route("/metrics", metrics_endpoint),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
@@ -592,6 +609,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("path", nargs="?", default="schema.graphql")
     manifest = sub.add_parser("trusted-manifest", help="print the trusted-documents manifest of a folder")
     manifest.add_argument("folder", help="the .graphql files the clients ship")
+    changes_cmd = sub.add_parser(
+        "schema-check", help="fail on a breaking change to schema.graphql that CHANGELOG.md does not record"
+    )
+    changes_cmd.add_argument("--baseline", type=Path, default=changes.BASELINE, help="the last released schema")
+    changes_cmd.add_argument("--schema", type=Path, default=changes.SCHEMA, help="the schema to check")
+    changes_cmd.add_argument("--changelog", type=Path, default=changes.CHANGELOG)
     args = parser.parse_args(argv)
     request_id.install_log_records()
     configure_logging("text")
@@ -599,6 +622,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "trusted-manifest":
         print(json.dumps(persisted.build_manifest(args.folder), indent=2, sort_keys=True))
         return 0
+    if args.command == "schema-check":
+        ok, lines = changes.run(Path(__file__).resolve().parent, args.baseline, args.schema, args.changelog)
+        print("\n".join(lines))
+        return 0 if ok else 1
     if args.command == "export-schema":
         with open(args.path, "w") as fh:
             fh.write(build_schema().as_str() + "\n")

@@ -11,10 +11,32 @@ from __future__ import annotations
 
 from starlette.requests import ClientDisconnect, Request
 
+from resolvers import request_id
 from resolvers.i18n import Text, _
 
 JSON = "application/json"
 PREFLIGHT_HEADERS = ("x-requested-with", "apollo-require-preflight", "x-apollo-operation-name")
+
+# CORS (with ``CORS_ORIGINS`` set): the request headers browser clients send besides the
+# safelisted ones (Accept, Accept-Language, Content-Language, Content-Type), which a preflight
+# must allow or the browser never sends the request. Apollo Client names itself
+# (``apollographql-client-name``/``-version``); OpenTelemetry's browser SDK propagates W3C trace
+# context (``traceparent``, ``tracestate``) and ``baggage``; ``X-Request-ID`` ties the logs of a
+# request to the client's.
+CORS_REQUEST_HEADERS = (
+    "authorization",
+    "content-type",
+    request_id.HEADER.lower(),
+    *PREFLIGHT_HEADERS,
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "traceparent",
+    "tracestate",
+    "baggage",
+)
+# Response headers browser code may read beyond the safelisted ones: when to retry a 429, and
+# the id to quote in a report (also in every error's ``extensions.requestId``).
+CORS_EXPOSED_HEADERS = ("Retry-After", request_id.HEADER)
 
 
 class RequestRefused(Exception):

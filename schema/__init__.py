@@ -30,7 +30,7 @@ from schema import (
 )
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
-from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
+from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
 from schema.live import shared_execution
 from schema.messages import DocumentRefusalsInLanguage, localized
 from schema.metrics import OperationMetrics, counted
@@ -154,6 +154,7 @@ def build_schema(
         OperationMetrics,
         *traced,
         lambda: LimitedParser(limits, maxsize=256),
+        lambda: QueryCost(limits),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,

@@ -24,6 +24,7 @@ import contextlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, TypeVar, cast
@@ -43,6 +44,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     ValidationContext,
 )
@@ -50,6 +52,7 @@ from graphql.error import GraphQLSyntaxError
 from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import Lexer, Source, TokenKind, parse
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from resolvers.i18n import Text, _
 
@@ -215,14 +218,25 @@ def cost_refusal(limits: Limits, cost: int, nodes: Any = None) -> GraphQLError |
 MEASURED_OPERATIONS = 512
 
 
+@dataclass
+class _Measured:
+    """The cost of the query or mutation being executed, as ``limited_execution`` measured it."""
+
+    cost: int | None = None
+
+
+# Set by ``QueryCost`` for the execution of a query or mutation, read and filled by the
+# executor it builds (in the same task, synchronously): the cost reaches the result.
+_measured: ContextVar[_Measured | None] = ContextVar("measured_cost", default=None)
+
+
 def limited_execution(base: type[E], limits: Limits) -> type[E]:
     """``base`` (a graphql-core executor class) refusing an operation whose cost, with the
     request's variables as execution coerced them, is over ``limits.max_cost``: checked once
     the executor is built, before anything is resolved, for queries, mutations and
-    subscriptions alike (a subscription's events run under the operation measured here)."""
-    if not limits.max_cost:
-        return base
-
+    subscriptions alike (a subscription's events run under the operation measured here).
+    The cost of a query or mutation is handed to ``QueryCost`` for the result's
+    ``extensions`` (measured even when ``max_cost`` is 0, which only stops the refusals)."""
     costs: OrderedDict[tuple[int, str], tuple[Any, int]] = OrderedDict()
 
     def cost_of(executor: Any) -> int:
@@ -251,11 +265,39 @@ def limited_execution(base: type[E], limits: Limits) -> type[E]:
             if isinstance(executor, list):
                 return executor  # the variables did not coerce: those errors are the answer
             cost = cost_of(executor)
+            measured = _measured.get()
+            if measured is not None and executor.operation.operation != OperationType.SUBSCRIPTION:
+                measured.cost = cost
             refusal = cost_refusal(limits, cost, executor.operation)
             return [refusal] if refusal is not None else executor
 
     LimitedExecution.__name__ = LimitedExecution.__qualname__ = f"Limited{base.__name__}"
     return cast("type[E]", LimitedExecution)
+
+
+class QueryCost(SchemaExtension):
+    """Every query and mutation result says what its document cost and the ceiling, in
+    ``extensions.cost: {requestedQueryCost, maximumQueryCost}`` (Shopify's name for the first;
+    ``maximumQueryCost`` is null when ``EDIARY_MAX_QUERY_COST`` is 0): executed, or refused for
+    its cost, over HTTP and WebSocket alike. The cost is the one ``limited_execution`` measured
+    (cached per operation and variables). A result that never reached execution (a document
+    that does not parse or validate, a rate-limit refusal) has none. Subscription events do
+    not carry it: their payloads are shared by every subscriber (``schema/live.py``), and the
+    subscription's cost was judged when it started."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.measured = _Measured()
+
+    def on_execute(self) -> Iterator[None]:
+        if self.execution_context.operation_type is not StrawberryOperationType.SUBSCRIPTION:
+            _measured.set(self.measured)
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.measured.cost is None:
+            return {}
+        return {"cost": {"requestedQueryCost": self.measured.cost, "maximumQueryCost": self.limits.max_cost or None}}
 
 
 def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:

@@ -69,7 +69,7 @@ async def test_a_preflight_header_lets_a_non_json_body_through(http: httpx.Async
         "/graphql", content=json.dumps({"query": QUERY}), headers={"Content-Type": "text/plain", header: "1"}
     )
     assert r.status_code == 200
-    assert r.json() == {"data": {"__typename": "Query"}}
+    assert r.json()["data"] == {"__typename": "Query"}
 
 
 async def test_multipart_is_refused_even_with_a_preflight_header(http: httpx.AsyncClient) -> None:

@@ -81,7 +81,7 @@ async def test_json_within_the_limits_is_read(http: httpx.AsyncClient) -> None:
     body = '{"query": "{ __typename }", "variables": {"y": ' + nested + ', "x": "\\ud83d\\ude00"}}'
     r = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 200, r.text
-    assert r.json() == {"data": {"__typename": "Query"}}
+    assert r.json()["data"] == {"__typename": "Query"}
 
 
 async def test_hostile_get_variables_are_400(http: httpx.AsyncClient) -> None:

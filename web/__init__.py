@@ -1,0 +1,1 @@
+"""What the app serves to browsers itself: GraphiQL (``web/graphiql.py``, development only)."""
