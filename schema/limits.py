@@ -51,7 +51,9 @@ from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import Lexer, Source, TokenKind, parse
 from strawberry.extensions import SchemaExtension
 
-CODE = "QUERY_TOO_COMPLEX"
+from resolvers.codes import ErrorCode
+
+CODE = ErrorCode.QUERY_TOO_COMPLEX
 PAGE_ARGUMENTS = ("first", "last", "limit")
 E = TypeVar("E")
 
