@@ -12,6 +12,7 @@ from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefi
 from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
+from resolvers.codes import ErrorCode
 from resolvers.errors import CodedError
 from resolvers.unavailable import database_unreachable
 from schema import (
@@ -26,6 +27,7 @@ from schema import (
     scalars,
     types,
 )
+from schema.error_codes import DocumentErrorCodes
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
 from schema.limits import LimitedParser, Limits, limited_execution, validation_rules
@@ -114,6 +116,7 @@ def build_schema(
     if trusted is not None:
         rules.append(trusted_documents_rule(trusted))
     extensions: list[Any] = [
+        DocumentErrorCodes,
         *extensions_first,
         OperationMetrics,
         *(tracing_extensions() if tracing else []),
@@ -168,4 +171,4 @@ def _should_mask(error: object) -> bool:
         return False  # database_unreachable: DatabaseUnavailable gives it a code and a safe message
     if unstorable_text(original):
         return False  # UnstorableText makes it BAD_USER_INPUT
-    return (error.extensions or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")
+    return (error.extensions or {}).get("code") in (None, ErrorCode.INTERNAL_SERVER_ERROR)
