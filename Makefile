@@ -60,8 +60,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# schema.graphql and docs/errors.md (the ErrorCode catalogue, from resolvers/codes.py).
 schema: install
 	$(BIN)/python server.py export-schema schema.graphql
+	$(BIN)/python -m resolvers.codes docs/errors.md
 
 # The long fuzz run (tests/test_fuzz.py; `make test` runs 300 examples of it): FUZZ_EXAMPLES
 # documents (10,000: about 20 minutes) with a random seed; prints the examples, the failures
