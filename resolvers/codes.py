@@ -35,19 +35,19 @@ class ErrorCode(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED", "The document is not valid GraphQL syntax; nothing ran."
     GRAPHQL_VALIDATION_FAILED = (
         "GRAPHQL_VALIDATION_FAILED",
-        ("The document does not validate against the schema (unknown field, wrong argument...); nothing ran."),
+        "The document does not validate against the schema (unknown field, wrong argument...); nothing ran.",
     )
     BAD_USER_INPUT = (
         "BAD_USER_INPUT",
-        ("A variable or argument value is refused (wrong type, bad ID, date out of range, unknown cursor)."),
+        "A variable or argument value is refused (wrong type, bad ID, date out of range, unknown cursor).",
     )
     QUERY_TOO_COMPLEX = (
         "QUERY_TOO_COMPLEX",
-        ("The document is over a limit (depth, aliases, tokens or cost); `extensions` names the rule and limit."),
+        "The document is over a limit (depth, aliases, tokens or cost); `extensions` names the rule and limit.",
     )
     PERSISTED_QUERY_NOT_FOUND = (
         "PERSISTED_QUERY_NOT_FOUND",
-        ("The server does not know this persisted query's hash: send it again with `query`."),
+        "The server does not know this persisted query's hash: send it again with `query`.",
     )
     PERSISTED_QUERY_HASH_MISMATCH = (
         "PERSISTED_QUERY_HASH_MISMATCH",
@@ -55,11 +55,11 @@ class ErrorCode(StrEnum):
     )
     PERSISTED_QUERY_REQUIRED = (
         "PERSISTED_QUERY_REQUIRED",
-        ("The server runs only the trusted documents its clients ship; this one is not among them."),
+        "The server runs only the trusted documents its clients ship; this one is not among them.",
     )
     UNAUTHENTICATED = (
         "UNAUTHENTICATED",
-        ("No valid access token (or its session ended: `extensions.reason`); log in or refresh the token."),
+        "No valid access token (or its session ended: `extensions.reason`); log in or refresh the token.",
     )
     FORBIDDEN = "FORBIDDEN", "The viewer's roles do not allow this field or operation."
     RATE_LIMITED = (
@@ -68,7 +68,7 @@ class ErrorCode(StrEnum):
     )
     INTERNAL_SERVER_ERROR = (
         "INTERNAL_SERVER_ERROR",
-        ("An unexpected failure, or the database or a live stream unavailable (`extensions.retryable`)."),
+        "An unexpected failure, or the database or a live stream unavailable (`extensions.retryable`).",
     )
 
     # Refusals reported as data (`Error.code`, `FieldError.code`, `FileProblem.code`).
