@@ -80,8 +80,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# schema.graphql and docs/errors.md (the ErrorCode catalogue, from resolvers/codes.py).
 schema: install
 	$(BIN)/python server.py export-schema schema.graphql
+	$(BIN)/python -m resolvers.codes docs/errors.md
 
 # schema.graphql against the last released schema (docs/schema.released.graphql): fails on a
 # breaking change that CHANGELOG.md's [Unreleased] section does not record (schema/changes.py).

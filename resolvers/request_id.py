@@ -18,6 +18,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resolvers.codes import ErrorCode
+
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -103,7 +105,10 @@ class RequestIdMiddleware:
             log.exception("unhandled error")
             if scope["type"] != "http" or started:
                 raise
-            error = {"message": "Internal server error", "extensions": error_extensions("INTERNAL_SERVER_ERROR")}
+            error = {
+                "message": "Internal server error",
+                "extensions": error_extensions(ErrorCode.INTERNAL_SERVER_ERROR),
+            }
             body = json.dumps({"errors": [error]}).encode()
             await send(
                 {
@@ -117,7 +122,7 @@ class RequestIdMiddleware:
             _current.reset(token)
 
 
-def error_extensions(code: str, **more: Any) -> dict[str, Any]:
+def error_extensions(code: ErrorCode, **more: Any) -> dict[str, Any]:
     """``extensions`` of an error we write ourselves: the code, then ``requestId``."""
     extensions: dict[str, Any] = {"code": code, **more}
     request_id = _current.get()

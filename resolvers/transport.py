@@ -12,6 +12,7 @@ from __future__ import annotations
 from starlette.requests import ClientDisconnect, Request
 
 from resolvers import request_id
+from resolvers.codes import ErrorCode
 
 JSON = "application/json"
 PREFLIGHT_HEADERS = ("x-requested-with", "apollo-require-preflight", "x-apollo-operation-name")
@@ -42,7 +43,7 @@ class RequestRefused(Exception):
     """A request refused before execution: an HTTP status and a JSON error."""
 
     def __init__(
-        self, status: int, message: str, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST"
+        self, status: int, message: str, headers: dict[str, str] | None = None, code: ErrorCode = ErrorCode.BAD_REQUEST
     ) -> None:
         super().__init__(message)
         self.status, self.message, self.headers, self.code = status, message, headers, code
@@ -66,7 +67,9 @@ def check_post_media(request: Request) -> None:
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The body, refused with 413 as soon as it is longer than ``max_bytes`` (0: no limit),
     whether or not the client announced its length."""
-    too_large = RequestRefused(413, f"The request body is larger than {max_bytes} bytes.", code="PAYLOAD_TOO_LARGE")
+    too_large = RequestRefused(
+        413, f"The request body is larger than {max_bytes} bytes.", code=ErrorCode.PAYLOAD_TOO_LARGE
+    )
     declared = request.headers.get("content-length", "")
     if max_bytes and declared.isdigit() and int(declared) > max_bytes:
         raise too_large
@@ -87,5 +90,7 @@ def check_query_string(request: Request, max_bytes: int) -> None:
     """A GET request's query string is its body: the same ceiling applies."""
     if max_bytes and len(request.scope.get("query_string", b"")) > max_bytes:
         raise RequestRefused(
-            414, f"The query string is longer than {max_bytes} bytes; send it with POST.", code="PAYLOAD_TOO_LARGE"
+            414,
+            f"The query string is longer than {max_bytes} bytes; send it with POST.",
+            code=ErrorCode.PAYLOAD_TOO_LARGE,
         )

@@ -54,7 +54,9 @@ from graphql.language import Lexer, Source, TokenKind, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-CODE = "QUERY_TOO_COMPLEX"
+from resolvers.codes import ErrorCode
+
+CODE = ErrorCode.QUERY_TOO_COMPLEX
 PAGE_ARGUMENTS = ("first", "last", "limit")
 E = TypeVar("E")
 

@@ -12,6 +12,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 import models
 from resolvers import live, policy
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 
@@ -48,7 +49,7 @@ class IsAuthenticated(BasePermission):
     only change it (FORBIDDEN, ``extensions.reason`` PASSWORD_CHANGE_REQUIRED)."""
 
     message = "Log in first: send `Authorization: Bearer <accessToken>`."
-    error_extensions = {"code": "UNAUTHENTICATED"}
+    error_extensions = {"code": ErrorCode.UNAUTHENTICATED}
 
     async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
         viewer = info.context.viewer

@@ -18,9 +18,10 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from resolvers import ratelimit
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 
-CODE = "RATE_LIMITED"
+CODE = ErrorCode.RATE_LIMITED
 
 
 def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]) -> int:
