@@ -80,8 +80,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# schema.graphql and docs/errors.md (the ErrorCode catalogue, from resolvers/codes.py).
 schema: install
 	$(BIN)/python server.py export-schema schema.graphql
+	$(BIN)/python -m resolvers.codes docs/errors.md
 
 # The message catalogues (resolvers/i18n.py): the ids of `_(...)` / `ngettext(...)` in the code
 # into locales/ediary.pot, then into each locale's .po (new ids untranslated: translate them;

@@ -64,6 +64,7 @@ from resolvers import (
     transport,
 )
 from resolvers.channels import RecordingSmsGateway, make_mailer
+from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
 from resolvers.loaders import Loaders
@@ -200,7 +201,7 @@ class GraphQLView:
             return _problem(exc.status, exc.message, media=media, headers=exc.headers, code=exc.code)
         except persisted.PersistedQueryError as exc:
             # Apollo's link retries with the full query on this 200; anything else is a bad request.
-            status = 200 if exc.code == "PERSISTED_QUERY_NOT_FOUND" else 400
+            status = 200 if exc.code == ErrorCode.PERSISTED_QUERY_NOT_FOUND else 400
             return _problem(status, exc.message, media=media, code=exc.code)
         viewer = await viewer_from_token(
             self.settings, bearer_token(request.headers.get("authorization")), _client_address(request)
@@ -247,8 +248,11 @@ class GraphQLView:
     def _format_error(self, error: GraphQLError) -> dict[str, Any]:
         formatted: dict[str, Any] = dict(error.formatted)
         extensions = dict(formatted.get("extensions") or {})
-        # Without a path the request never executed (syntax, validation, variables).
-        code = extensions.pop("code", None) or ("INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT")
+        # Without a path the request never executed: syntax and validation errors carry their
+        # codes (schema/error_codes.py), variable values refused by coercion are BAD_USER_INPUT.
+        code = extensions.pop("code", None) or (
+            ErrorCode.INTERNAL_SERVER_ERROR if error.path else ErrorCode.BAD_USER_INPUT
+        )
         formatted["extensions"] = request_id.error_extensions(code, **extensions)
         return formatted
 
@@ -294,7 +298,7 @@ def _retry_after(errors: list[GraphQLError] | None) -> int | None:
     """A request refused by a rate limit (schema/rate_limits.py) is a 429."""
     for error in errors or []:
         extensions = error.extensions or {}
-        if extensions.get("code") == "RATE_LIMITED" and "retryAfterSeconds" in extensions:
+        if extensions.get("code") == ErrorCode.RATE_LIMITED and "retryAfterSeconds" in extensions:
             return int(extensions["retryAfterSeconds"])
     return None
 
@@ -304,9 +308,9 @@ def _problem(
     message: str | Text,
     media: str = JSON,
     headers: dict[str, str] | None = None,
-    code: str | None = None,
+    code: ErrorCode | None = None,
 ) -> Response:
-    code = code or ("BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR")
+    code = code or (ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_SERVER_ERROR)
     body = {"errors": [{"message": i18n.render(message), "extensions": request_id.error_extensions(code)}]}
     return _json(body, status, media, headers)
 
@@ -380,7 +384,7 @@ class SubscriptionView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": str(_("Invalid or expired token."))}) from None
         viewer = await sessions.admit(Viewer(claims.user_id, context.viewer.address, session_id=claims.session_id))
         if not viewer.authenticated:
-            extensions = {"code": "UNAUTHENTICATED", "reason": viewer.ended or "SESSION_ENDED"}
+            extensions = {"code": ErrorCode.UNAUTHENTICATED, "reason": viewer.ended or "SESSION_ENDED"}
             message = str(_("Your session has ended: log in again."))
             payload: dict[str, object] = {"message": message, "extensions": extensions}
             raise SocketRefused(SESSION_ENDED, "Session ended: log in again.", payload)

@@ -16,6 +16,7 @@ from pubsub.events import EventKind
 from resolvers import audit, locks, outbox, policy, rollups
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
@@ -55,18 +56,20 @@ async def _by_day(
 ) -> tuple[list[date], list[models.Lesson]]:
     start, end = data.start, data.end
     if start is None or end is None:
-        problems.append(("from", "RANGE_REQUIRED", "A notice by day needs `from` and `to`."))
+        problems.append(("from", ErrorCode.RANGE_REQUIRED, "A notice by day needs `from` and `to`."))
         return [], []
     if data.lesson_ids:
-        problems.append(("lessonIds", "LESSONS_NOT_EXPECTED", "A notice by day covers whole days: omit `lessonIds`."))
+        problems.append(
+            ("lessonIds", ErrorCode.LESSONS_NOT_EXPECTED, "A notice by day covers whole days: omit `lessonIds`.")
+        )
     if end < start:
-        problems.append(("to", "INVALID_RANGE", "`to` must not be before `from`."))
+        problems.append(("to", ErrorCode.INVALID_RANGE, "`to` must not be before `from`."))
         return [], []
     if (end - start).days + 1 > MAX_DAYS:
-        problems.append(("to", "RANGE_TOO_LONG", f"A notice covers at most {MAX_DAYS} days."))
+        problems.append(("to", ErrorCode.RANGE_TOO_LONG, f"A notice covers at most {MAX_DAYS} days."))
         return [], []
     if start < today_utc() - timedelta(days=MAX_PAST_DAYS):
-        problems.append(("from", "NOTICE_TOO_OLD", f"A notice reaches at most {MAX_PAST_DAYS} days back."))
+        problems.append(("from", ErrorCode.NOTICE_TOO_OLD, f"A notice reaches at most {MAX_PAST_DAYS} days back."))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     lessons = await models.Lesson.filter(
         school_class_id__in=list({e.school_class_id for e in enrollments}),
@@ -81,12 +84,14 @@ async def _by_lessons(
     data: NoticeInput, enrollments: list[models.Enrollment], problems: Problems
 ) -> list[models.Lesson]:
     if data.start is not None or data.end is not None:
-        problems.append(("from", "RANGE_NOT_EXPECTED", "A notice for lessons takes `lessonIds`: omit `from` and `to`."))
+        problems.append(
+            ("from", ErrorCode.RANGE_NOT_EXPECTED, "A notice for lessons takes `lessonIds`: omit `from` and `to`.")
+        )
     ids = data.lesson_ids or []
     if not ids:
-        problems.append(("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson."))
+        problems.append(("lessonIds", ErrorCode.LESSONS_REQUIRED, "Choose at least one lesson."))
     if len(ids) > MAX_LESSONS:
-        problems.append(("lessonIds", "TOO_MANY_LESSONS", f"A notice covers at most {MAX_LESSONS} lessons."))
+        problems.append(("lessonIds", ErrorCode.TOO_MANY_LESSONS, f"A notice covers at most {MAX_LESSONS} lessons."))
         return []
     pks = [pk_of(i, "Lesson") for i in ids]
     found = {x.id: x for x in await models.Lesson.filter(id__in=[p for p in pks if p])}
@@ -96,13 +101,13 @@ async def _by_lessons(
         at = f"lessonIds[{i}]"
         lesson = found.get(pk) if pk else None
         if lesson is None or not _enrolled(enrollments, lesson.school_class_id, lesson.date):
-            problems.append((at, "LESSON_NOT_FOUND", "No such lesson of the child's class."))
+            problems.append((at, ErrorCode.LESSON_NOT_FOUND, "No such lesson of the child's class."))
         elif lesson in lessons:
-            problems.append((at, "DUPLICATE_LESSON", "The lesson is listed twice."))
+            problems.append((at, ErrorCode.DUPLICATE_LESSON, "The lesson is listed twice."))
         elif lesson.status == models.LessonStatus.CANCELLED:
-            problems.append((at, "LESSON_CANCELLED", "The lesson was cancelled."))
+            problems.append((at, ErrorCode.LESSON_CANCELLED, "The lesson was cancelled."))
         elif lesson.date < oldest:
-            problems.append((at, "NOTICE_TOO_OLD", f"A notice reaches at most {MAX_PAST_DAYS} days back."))
+            problems.append((at, ErrorCode.NOTICE_TOO_OLD, f"A notice reaches at most {MAX_PAST_DAYS} days back."))
         else:
             lessons.append(lesson)
     return lessons
@@ -113,13 +118,13 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
     pk = pk_of(data.student_id, "Student")
     student = await policy.children(ctx.viewer).filter(id=pk).first() if pk else None
     if student is None:
-        raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+        raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
     problems: Problems = []
     reason = data.reason.strip()
     if not reason:
-        problems.append(("reason", "REASON_REQUIRED", "Say why the child is absent."))
+        problems.append(("reason", ErrorCode.REASON_REQUIRED, "Say why the child is absent."))
     elif len(reason) > MAX_REASON:
-        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+        problems.append(("reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters."))
     enrollments = await models.Enrollment.filter(student_id=student.id)
     items: list[tuple[date, int | None]]
     if data.kind == models.AbsenceNoticeKind.BY_DAY:
@@ -137,10 +142,10 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
                     await models.AbsenceNoticeItem.filter(student_id=student.id, date__in=days), items, problems
                 )
             if problems or not items:
-                raise refuse(problems or [("lessonIds", "LESSONS_REQUIRED", "Choose at least one lesson.")])
+                raise refuse(problems or [("lessonIds", ErrorCode.LESSONS_REQUIRED, "Choose at least one lesson.")])
             notice, recorded = await _write(ctx, data, student, parent_id, reason, items, lessons)
     except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
-        raise refuse([("studentId", "REGISTER_CHANGED", CONFLICT)]) from None
+        raise refuse([("studentId", ErrorCode.REGISTER_CHANGED, CONFLICT)]) from None
     await outbox.publish(ctx.broker, recorded)
     return notice
 
@@ -153,11 +158,11 @@ def _check_overlaps(
     taken_lessons = {i.lesson_id for i in taken}
     for n, (day, lesson_id) in enumerate(items):
         if lesson_id is None and any(i.date == day for i in taken):
-            problems.append(("from", "NOTICE_OVERLAPS", f"Another notice already covers {day.isoformat()}."))
+            problems.append(("from", ErrorCode.NOTICE_OVERLAPS, f"Another notice already covers {day.isoformat()}."))
             return
         if lesson_id is not None and (day in whole_days or lesson_id in taken_lessons):
             problems.append(
-                (f"lessonIds[{n}]", "NOTICE_OVERLAPS", f"Another notice already covers this lesson on {day}.")
+                (f"lessonIds[{n}]", ErrorCode.NOTICE_OVERLAPS, f"Another notice already covers this lesson on {day}.")
             )
 
 
@@ -245,23 +250,23 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
     pk = pk_of(notice_id, "AbsenceNotice")
     notice = await policy.own_absence_notices(ctx.viewer).filter(id=pk).first() if pk else None
     if notice is None:
-        raise NotFound("No such absence notice.", "NOTICE_NOT_FOUND")
+        raise NotFound("No such absence notice.", ErrorCode.NOTICE_NOT_FOUND)
     notice_pk = notice.id
     async with in_transaction():
         await locks.child(notice.student_id)  # another withdrawal of the same notice waits, then reads what is left
         notice = await models.AbsenceNotice.filter(id=notice_pk).first()
         if notice is None:
-            raise NotFound("No such absence notice.", "NOTICE_NOT_FOUND")
+            raise NotFound("No such absence notice.", ErrorCode.NOTICE_NOT_FOUND)
         first, last = start or notice.start_date, end or notice.end_date
         if last < first:
-            raise refuse([("to", "INVALID_RANGE", "`to` must not be before `from`.")])
+            raise refuse([("to", ErrorCode.INVALID_RANGE, "`to` must not be before `from`.")])
         items = await models.AbsenceNoticeItem.filter(notice_id=notice.id)
         chosen = [i for i in items if first <= i.date <= last]
         days = sorted({i.date for i in chosen})
         if not chosen:
-            raise refuse([("from", "NO_DAYS", "The notice covers none of the chosen days.")])
+            raise refuse([("from", ErrorCode.NO_DAYS, "The notice covers none of the chosen days.")])
         if days[0] < today_utc():
-            raise refuse([("from", "NOTICE_IN_PAST", "Days that have passed cannot be withdrawn.")])
+            raise refuse([("from", ErrorCode.NOTICE_IN_PAST, "Days that have passed cannot be withdrawn.")])
         premarks = await models.Attendance.filter(notice_id=notice.id, date__in=days).select_for_update()
         await models.AttendanceRevision.bulk_create(
             [

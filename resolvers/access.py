@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, policy
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.enrolment import check_birth_date
 from resolvers.errors import NotFound, Problem, refuse
@@ -48,12 +49,15 @@ class Application:
     consent: bool
 
 
-def _text(raw: str, path: str, limit: int, problems: list[Problem], code: str, message: str) -> str:
+def _text(
+    raw: str, path: str, limit: int, problems: list[Problem], codes: tuple[ErrorCode, ErrorCode], message: str
+) -> str:
+    """``codes``: the problem's when ``raw`` is blank, and when it is longer than ``limit``."""
     text = " ".join(raw.split())
     if not text:
-        problems.append((path, code, message))
+        problems.append((path, codes[0], message))
     elif len(text) > limit:
-        problems.append((path, f"{code.rsplit('_', 1)[0]}_TOO_LONG", f"At most {limit} characters."))
+        problems.append((path, codes[1], f"At most {limit} characters."))
     return text
 
 
@@ -75,7 +79,7 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
     pk = pk_of(data.school_id, "School")
     school = await models.School.filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", "SCHOOL_NOT_FOUND")
+        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
     problems: list[Problem] = []
     child = name_of(data.child_full_name, "childFullName", MAX_NAME, problems)
     check_birth_date(data.child_birth_date, "childBirthDate", problems)
@@ -84,7 +88,7 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
         "birthCertificateNumber",
         MAX_CERTIFICATE,
         problems,
-        "CERTIFICATE_REQUIRED",
+        (ErrorCode.CERTIFICATE_REQUIRED, ErrorCode.CERTIFICATE_TOO_LONG),
         "Give the number of the child's birth certificate.",
     )
     document = _text(
@@ -92,11 +96,13 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
         "identityDocument",
         MAX_DOCUMENT,
         problems,
-        "DOCUMENT_REQUIRED",
+        (ErrorCode.DOCUMENT_REQUIRED, ErrorCode.DOCUMENT_TOO_LONG),
         "Give your identity document (kind, series and number).",
     )
     if not data.consent:
-        problems.append(("consent", "CONSENT_REQUIRED", "The school can only process the request with your consent."))
+        problems.append(
+            ("consent", ErrorCode.CONSENT_REQUIRED, "The school can only process the request with your consent.")
+        )
     if problems:
         raise refuse(problems)
     now = now_utc()
@@ -105,7 +111,13 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
         await models.User.filter(id=uid).select_for_update().first()
         if await _duplicate(uid, school.id, child, data.child_birth_date, certificate):
             raise refuse(
-                [("childFullName", "DUPLICATE_REQUEST", "You already have a pending request for this child here.")]
+                [
+                    (
+                        "childFullName",
+                        ErrorCode.DUPLICATE_REQUEST,
+                        "You already have a pending request for this child here.",
+                    )
+                ]
             )
         row = await models.AccessRequest.create(
             applicant_id=uid,
@@ -135,14 +147,14 @@ async def _reviewable(ctx: Context, request_id: str) -> models.AccessRequest:
     pk = pk_of(request_id, "AccessRequest")
     row = await policy.reviewable_access_requests(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:
-        raise NotFound("No such access request.", "ACCESS_REQUEST_NOT_FOUND")
+        raise NotFound("No such access request.", ErrorCode.ACCESS_REQUEST_NOT_FOUND)
     return row
 
 
 def _still_pending(row: models.AccessRequest) -> None:
     """A decided (or withdrawn) request is refused as such: nothing else about it matters."""
     if row.status != PENDING:
-        raise refuse([("requestId", "NOT_PENDING", f"The request was already {row.status.value.lower()}.")])
+        raise refuse([("requestId", ErrorCode.NOT_PENDING, f"The request was already {row.status.value.lower()}.")])
 
 
 async def _decide(ctx: Context, row: models.AccessRequest, **changes: object) -> None:
@@ -152,7 +164,7 @@ async def _decide(ctx: Context, row: models.AccessRequest, **changes: object) ->
         reviewed_by_id=ctx.viewer.user_id, reviewed_at=now_utc(), **changes
     )
     if not changed:
-        raise refuse([("requestId", "NOT_PENDING", "The request was decided meanwhile.")])
+        raise refuse([("requestId", ErrorCode.NOT_PENDING, "The request was decided meanwhile.")])
 
 
 async def approve(ctx: Context, request_id: str, student_id: str | None) -> models.AccessRequest:
@@ -167,22 +179,24 @@ async def approve(ctx: Context, request_id: str, student_id: str | None) -> mode
         pk = pk_of(student_id, "Student")
         student = await models.Student.filter(id=pk, school_id=row.school_id).first() if pk else None
         if student is None:
-            problems.append(("studentId", "STUDENT_NOT_IN_SCHOOL", "Pick a student of the school asked."))
+            problems.append(("studentId", ErrorCode.STUDENT_NOT_IN_SCHOOL, "Pick a student of the school asked."))
     else:
         candidates = await models.Student.filter(school_id=row.school_id, birth_date=row.child_birth_date)
         matching = [s for s in candidates if _folded(s.full_name) == _folded(row.child_full_name)]
         if not matching:
             problems.append(
-                ("studentId", "NO_MATCHING_STUDENT", "No student of the school has that name and birth date.")
+                ("studentId", ErrorCode.NO_MATCHING_STUDENT, "No student of the school has that name and birth date.")
             )
         elif len(matching) > 1:
-            problems.append(("studentId", "AMBIGUOUS_STUDENT", "Several students match: pick one with studentId."))
+            problems.append(
+                ("studentId", ErrorCode.AMBIGUOUS_STUDENT, "Several students match: pick one with studentId.")
+            )
         else:
             student = matching[0]
     if student is not None and await models.Guardianship.exists(
         guardian_id=row.applicant_id, student_id=student.id, revoked_at__isnull=True
     ):
-        problems.append(("studentId", "ALREADY_GUARDIAN", "The applicant is already this child's guardian."))
+        problems.append(("studentId", ErrorCode.ALREADY_GUARDIAN, "The applicant is already this child's guardian."))
     if problems or student is None:
         raise refuse(problems)
     async with in_transaction():
@@ -215,7 +229,14 @@ async def refuse_request(
     row = await _reviewable(ctx, request_id)
     _still_pending(row)
     problems: list[Problem] = []
-    text = _text(comment, "comment", MAX_COMMENT, problems, "COMMENT_REQUIRED", "Tell the applicant why.")
+    text = _text(
+        comment,
+        "comment",
+        MAX_COMMENT,
+        problems,
+        (ErrorCode.COMMENT_REQUIRED, ErrorCode.COMMENT_TOO_LONG),
+        "Tell the applicant why.",
+    )
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -236,14 +257,14 @@ async def withdraw(ctx: Context, request_id: str) -> models.AccessRequest:
     pk = pk_of(request_id, "AccessRequest")
     row = await policy.own_access_requests(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:
-        raise NotFound("No such access request.", "ACCESS_REQUEST_NOT_FOUND")
+        raise NotFound("No such access request.", ErrorCode.ACCESS_REQUEST_NOT_FOUND)
     _still_pending(row)
     async with in_transaction():
         changed = await models.AccessRequest.filter(id=row.id, status=PENDING).update(
             status=models.AccessRequestStatus.WITHDRAWN
         )
         if not changed:
-            raise refuse([("requestId", "NOT_PENDING", "The request was decided meanwhile.")])
+            raise refuse([("requestId", ErrorCode.NOT_PENDING, "The request was decided meanwhile.")])
         await audit.record(ctx.viewer, "access_request.withdraw", "AccessRequest", row.id, school_id=row.school_id)
     await row.refresh_from_db()
     return row

@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, auth, policy, ratelimit, sessions
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
 from resolvers.i18n import _
@@ -56,7 +57,9 @@ async def _check_rate_limit(ctx: Context, login: str) -> None:
             if oldest is not None:
                 retry = max(1, int((oldest.at - since).total_seconds()) + 1)
             raise RateLimited(
-                f"Too many failed logins. Try again in {retry} seconds.", "RATE_LIMITED", retry_after_seconds=retry
+                f"Too many failed logins. Try again in {retry} seconds.",
+                ErrorCode.RATE_LIMITED,
+                retry_after_seconds=retry,
             )
 
 
@@ -77,9 +80,9 @@ async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
     user = await models.User.get_or_none(login=name)
     if not auth.verify_password(user.password_hash if user else None, password) or user is None:
         await models.LoginAttempt.create(login=name, address=ctx.viewer.address[:64])
-        raise InvalidCredentials("Wrong login or password.", "INVALID_CREDENTIALS")
+        raise InvalidCredentials("Wrong login or password.", ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:
-        raise InvalidCredentials("This account is deactivated. Ask your school.", "ACCOUNT_DEACTIVATED")
+        raise InvalidCredentials("This account is deactivated. Ask your school.", ErrorCode.ACCOUNT_DEACTIVATED)
     # Only this address's failures are forgiven: a stranger's guesses from elsewhere still count
     # against them (and towards the limit from everywhere) when the owner logs in meanwhile.
     await models.LoginAttempt.filter(login=name, address=ctx.viewer.address[:64]).delete()
@@ -108,7 +111,7 @@ async def refresh(ctx: Context, refresh_token: str) -> auth.TokenPair:
     pair = rotation.pair
     if pair is None:
         raise InvalidCredentials(
-            "The refresh token is invalid, expired or revoked. Log in again.", "INVALID_REFRESH_TOKEN"
+            "The refresh token is invalid, expired or revoked. Log in again.", ErrorCode.INVALID_REFRESH_TOKEN
         )
     return pair
 
@@ -124,7 +127,7 @@ async def revoke_session(ctx: Context, session_id: str) -> None:
         if pk is not None and await policy.own_sessions(viewer).filter(id=pk).exists():
             ended = await sessions.end(sessions.EndReason.REVOKED, session_ids=[pk])
         if not ended:  # not theirs, not live, or ended by a concurrent write
-            raise NotFound("No such session.", "SESSION_NOT_FOUND")
+            raise NotFound("No such session.", ErrorCode.SESSION_NOT_FOUND)
         await audit.record(
             viewer,
             "session.revoke",
@@ -140,7 +143,7 @@ async def logout(ctx: Context, refresh_token: str) -> None:
     user_id = ctx.viewer.id
     session_id = await auth.session_of_refresh_token(refresh_token, user_id)
     if session_id is None:
-        raise NotFound("No such session.", "SESSION_NOT_FOUND")
+        raise NotFound("No such session.", ErrorCode.SESSION_NOT_FOUND)
     async with in_transaction():
         ended = await sessions.end(sessions.EndReason.LOGOUT, session_ids=[session_id])
         await audit.record(ctx.viewer, "session.logout", "User", user_id, school_id=await home_school_id(user_id))
@@ -152,17 +155,19 @@ def password_problems(user: models.User, current: str, new: str) -> list[FieldPr
     problems: list[FieldProblem] = []
     if len(new) < MIN_PASSWORD_LENGTH:
         problems.append(
-            FieldProblem("newPassword", f"Use at least {MIN_PASSWORD_LENGTH} characters.", "PASSWORD_TOO_SHORT")
+            FieldProblem("newPassword", f"Use at least {MIN_PASSWORD_LENGTH} characters.", ErrorCode.PASSWORD_TOO_SHORT)
         )
     elif len(new) > MAX_PASSWORD_LENGTH:
         problems.append(
-            FieldProblem("newPassword", f"Use at most {MAX_PASSWORD_LENGTH} characters.", "PASSWORD_TOO_LONG")
+            FieldProblem("newPassword", f"Use at most {MAX_PASSWORD_LENGTH} characters.", ErrorCode.PASSWORD_TOO_LONG)
         )
     lowered = new.strip().lower()
     if lowered == user.login.lower() or (len(user.login) >= 4 and user.login.lower() in lowered):
-        problems.append(FieldProblem("newPassword", "Do not use your login in your password.", "PASSWORD_IS_LOGIN"))
+        problems.append(
+            FieldProblem("newPassword", "Do not use your login in your password.", ErrorCode.PASSWORD_IS_LOGIN)
+        )
     if new == current:
-        code = "PASSWORD_IS_ONE_TIME" if user.must_change_password else "PASSWORD_UNCHANGED"
+        code = ErrorCode.PASSWORD_IS_ONE_TIME if user.must_change_password else ErrorCode.PASSWORD_UNCHANGED
         problems.append(FieldProblem("newPassword", "Choose a password different from the current one.", code))
     return problems
 
@@ -178,7 +183,7 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
     await _check_rate_limit(ctx, user.login)
     if not auth.verify_password(user.password_hash, current):
         await models.LoginAttempt.create(login=user.login, address=ctx.viewer.address[:64])
-        raise refuse([("currentPassword", "WRONG_PASSWORD", "The current password is wrong.")])
+        raise refuse([("currentPassword", ErrorCode.WRONG_PASSWORD, "The current password is wrong.")])
     problems = password_problems(user, current, new)
     if problems:
         raise refuse(problems)

@@ -12,8 +12,9 @@ import models
 from pubsub.events import EventKind
 from resolvers import audit, outbox, policy, rollups
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
-from resolvers.errors import NotFound, refuse
+from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
 
 MAX_REASON = 500
@@ -61,14 +62,14 @@ def revision(
     )
 
 
-async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_Mark], list[tuple[str, str, str]]]:
-    problems: list[tuple[str, str, str]] = []
+async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_Mark], list[Problem]]:
+    problems: list[Problem] = []
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", "LESSON_CANCELLED", "The lesson was cancelled."))
+        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, "The lesson was cancelled."))
     if lesson.starts_at > now_utc():
-        problems.append(("lessonId", "LESSON_IN_FUTURE", "The lesson has not started yet."))
+        problems.append(("lessonId", ErrorCode.LESSON_IN_FUTURE, "The lesson has not started yet."))
     if not marks:
-        problems.append(("marks", "NO_MARKS", "Mark at least one student."))
+        problems.append(("marks", ErrorCode.NO_MARKS, "Mark at least one student."))
     enrolled = await policy.enrolled_on(lesson.school_class_id, lesson.date)
     minutes = lesson_minutes(lesson)
     seen: set[int] = set()
@@ -78,22 +79,34 @@ async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_M
         pk = pk_of(mark.student_id, "Student")
         if pk is None or pk not in enrolled:
             problems.append(
-                (f"{at}.studentId", "STUDENT_NOT_IN_CLASS", "The student was not in this class on the lesson's date.")
+                (
+                    f"{at}.studentId",
+                    ErrorCode.STUDENT_NOT_IN_CLASS,
+                    "The student was not in this class on the lesson's date.",
+                )
             )
         elif pk in seen:
-            problems.append((f"{at}.studentId", "DUPLICATE_STUDENT", "The student is listed twice."))
+            problems.append((f"{at}.studentId", ErrorCode.DUPLICATE_STUDENT, "The student is listed twice."))
         seen.add(pk or 0)
         late = mark.late_minutes
         if mark.status == models.AttendanceStatus.LATE:
             if late is None or not 1 <= late <= minutes:
                 problems.append(
-                    (f"{at}.lateMinutes", "INVALID_LATE_MINUTES", f"A late arrival is 1 to {minutes} minutes late.")
+                    (
+                        f"{at}.lateMinutes",
+                        ErrorCode.INVALID_LATE_MINUTES,
+                        f"A late arrival is 1 to {minutes} minutes late.",
+                    )
                 )
         elif late is not None:
-            problems.append((f"{at}.lateMinutes", "LATE_MINUTES_NOT_LATE", "Only a LATE mark has minutes late."))
+            problems.append(
+                (f"{at}.lateMinutes", ErrorCode.LATE_MINUTES_NOT_LATE, "Only a LATE mark has minutes late.")
+            )
         reason = (mark.reason or "").strip() or None
         if reason is not None and len(reason) > MAX_REASON:
-            problems.append((f"{at}.reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+            problems.append(
+                (f"{at}.reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters.")
+            )
         parsed.append(_Mark(pk or 0, mark.status, late, reason))
     return parsed, problems
 
@@ -104,9 +117,9 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
     pk = pk_of(lesson_id, "Lesson")
     lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
-        raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
+        raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
     if not await policy.can_mark(ctx.viewer, lesson):
-        raise refuse([("lessonId", "NOT_ASSIGNED", "You do not teach this lesson.")])
+        raise refuse([("lessonId", ErrorCode.NOT_ASSIGNED, "You do not teach this lesson.")])
     parsed, problems = await _check(lesson, marks)
     if problems:
         raise refuse(problems)
@@ -114,7 +127,7 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
     try:
         recorded = await _write(ctx, lesson, parsed, teacher_id)
     except IntegrityError:  # a concurrent mark of the same student (unique student + lesson)
-        raise refuse([("lessonId", "REGISTER_CHANGED", CONFLICT)]) from None
+        raise refuse([("lessonId", ErrorCode.REGISTER_CHANGED, CONFLICT)]) from None
     await outbox.publish(ctx.broker, recorded)
     return lesson
 

@@ -15,6 +15,7 @@ import models
 from resolvers import audit, lesson_plan, policy, timetable
 from resolvers.calendar_admin import admin_school
 from resolvers.clock import today_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
@@ -68,19 +69,19 @@ async def retime_lessons(school_id: int, first: date, last: date | None = None) 
 
 def _check_periods(periods: list[PeriodInput], problems: list[Problem]) -> None:
     if not periods:
-        problems.append(("periods", "NO_PERIODS", "A schedule has at least one period."))
+        problems.append(("periods", ErrorCode.NO_PERIODS, "A schedule has at least one period."))
     elif len(periods) > MAX_PERIODS:
-        problems.append(("periods", "TOO_MANY_PERIODS", f"At most {MAX_PERIODS} periods."))
+        problems.append(("periods", ErrorCode.TOO_MANY_PERIODS, f"At most {MAX_PERIODS} periods."))
     previous_end = -1
     for i, period in enumerate(periods):
         start, end = _minute(period.starts_at), _minute(period.ends_at)
         if period.starts_at.second or period.ends_at.second or period.starts_at.microsecond:
-            problems.append((f"periods[{i}].startsAt", "WHOLE_MINUTES", "Bell times are whole minutes."))
+            problems.append((f"periods[{i}].startsAt", ErrorCode.WHOLE_MINUTES, "Bell times are whole minutes."))
         if end <= start:
-            problems.append((f"periods[{i}].endsAt", "ENDS_BEFORE_START", "A period ends after it starts."))
+            problems.append((f"periods[{i}].endsAt", ErrorCode.ENDS_BEFORE_START, "A period ends after it starts."))
         if start < previous_end:
             problems.append(
-                (f"periods[{i}].startsAt", "OVERLAPS_PREVIOUS", "A period starts after the previous one ends.")
+                (f"periods[{i}].startsAt", ErrorCode.OVERLAPS_PREVIOUS, "A period starts after the previous one ends.")
             )
         previous_end = max(previous_end, end)
 
@@ -95,7 +96,9 @@ async def set_bells(ctx: Context, data: BellInput) -> tuple[list[models.BellPeri
             school_class__school_id=school.id, period__gt=len(data.periods)
         ).exists()
         if used:
-            problems.append(("periods", "PERIOD_IN_USE", "The timetable has lessons in a period this schedule drops."))
+            problems.append(
+                ("periods", ErrorCode.PERIOD_IN_USE, "The timetable has lessons in a period this schedule drops.")
+            )
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -138,17 +141,17 @@ async def create_short_day(ctx: Context, data: ShortDayInput) -> tuple[models.Sh
     problems: list[Problem] = []
     name = data.name.strip()
     if not name:
-        problems.append(("name", "NAME_REQUIRED", "Say why the day is short."))
+        problems.append(("name", ErrorCode.NAME_REQUIRED, "Say why the day is short."))
     elif len(name) > MAX_NAME:
-        problems.append(("name", "NAME_TOO_LONG", f"A name has at most {MAX_NAME} characters."))
+        problems.append(("name", ErrorCode.NAME_TOO_LONG, f"A name has at most {MAX_NAME} characters."))
     if data.date < today_utc():
-        problems.append(("date", "IN_THE_PAST", "Past days are history."))
+        problems.append(("date", ErrorCode.IN_THE_PAST, "Past days are history."))
     elif not await models.AcademicYear.exists(school_id=school.id, start_date__lte=data.date, end_date__gte=data.date):
-        problems.append(("date", "OUTSIDE_ACADEMIC_YEAR", "The day is in none of the school's academic years."))
+        problems.append(("date", ErrorCode.OUTSIDE_ACADEMIC_YEAR, "The day is in none of the school's academic years."))
     if await models.ShortDay.exists(school_id=school.id, date=data.date):
-        problems.append(("date", "ALREADY_SHORT", "The day is already short."))
+        problems.append(("date", ErrorCode.ALREADY_SHORT, "The day is already short."))
     if not await models.BellPeriod.exists(school_id=school.id, variant=models.BellVariant.SHORTENED):
-        problems.append(("schoolId", "NO_SHORTENED_SCHEDULE", "Set the SHORTENED bell schedule first."))
+        problems.append(("schoolId", ErrorCode.NO_SHORTENED_SCHEDULE, "Set the SHORTENED bell schedule first."))
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -171,7 +174,7 @@ async def delete_short_day(ctx: Context, short_day_id: str) -> tuple[models.Shor
     schools = Subquery(policy.administered_schools(ctx.viewer).values("id"))
     row = await models.ShortDay.filter(id=pk, school_id__in=schools).first() if pk else None
     if row is None:
-        raise NotFound("No such short day.", "SHORT_DAY_NOT_FOUND")
+        raise NotFound("No such short day.", ErrorCode.SHORT_DAY_NOT_FOUND)
     row_pk = row.id
     async with in_transaction():
         await lesson_plan.lock_school(row.school_id)

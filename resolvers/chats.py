@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, locks, outbox, policy
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
@@ -48,15 +49,15 @@ async def _locked_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.
 async def _membership(ctx: Context, pk: int | None) -> tuple[models.Chat, models.ChatMember]:
     membership = await policy.chat_membership(ctx.viewer, pk) if pk else None
     if membership is None or pk is None:
-        raise NotFound(CHAT_NOT_FOUND, "CHAT_NOT_FOUND")
+        raise NotFound(CHAT_NOT_FOUND, ErrorCode.CHAT_NOT_FOUND)
     chat = await models.Chat.get(id=pk)
     return chat, membership
 
 
 def _check_title(title: str, problems: list[Problem]) -> str:
-    cleaned = clean(title, "title", problems, empty=("TITLE_EMPTY", "Give the chat a title."))
+    cleaned = clean(title, "title", problems, empty=(ErrorCode.TITLE_EMPTY, "Give the chat a title."))
     if len(cleaned) > MAX_TITLE:
-        problems.append(("title", "TITLE_TOO_LONG", f"A title has at most {MAX_TITLE} characters."))
+        problems.append(("title", ErrorCode.TITLE_TOO_LONG, f"A title has at most {MAX_TITLE} characters."))
     return cleaned
 
 
@@ -66,7 +67,7 @@ async def _check_people(
     """The user pks of ``ids`` (deduplicated, without the viewer), each reachable by the viewer
     and of the school; every other id is a MEMBER_NOT_FOUND problem at its position."""
     if len(ids) > MAX_MEMBERS:
-        problems.append((field, "TOO_MANY_MEMBERS", f"At most {MAX_MEMBERS} people at once."))
+        problems.append((field, ErrorCode.TOO_MANY_MEMBERS, f"At most {MAX_MEMBERS} people at once."))
         return []
     wanted = [pk_of(i, "User") for i in ids]
     candidates = {pk for pk in wanted if pk is not None}
@@ -81,7 +82,9 @@ async def _check_people(
     for index, pk in enumerate(wanted):
         if pk is None or pk not in allowed:
             if pk != ctx.viewer.user_id:
-                problems.append((f"{field}[{index}]", "MEMBER_NOT_FOUND", "No such person among those you can reach."))
+                problems.append(
+                    (f"{field}[{index}]", ErrorCode.MEMBER_NOT_FOUND, "No such person among those you can reach.")
+                )
         elif pk not in result:
             result.append(pk)
     return result
@@ -93,12 +96,16 @@ async def _chat_school(ctx: Context, school_id: str | None, problems: list[Probl
     if school_id is not None:
         pk = pk_of(school_id, "School")
         if pk is None or pk not in schools:
-            raise NotFound("No such school.", "SCHOOL_NOT_FOUND")
+            raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
         return pk
     if len(schools) == 1:
         return schools[0]
     problems.append(
-        ("schoolId", "SCHOOL_REQUIRED", "You belong to several schools (or none): say which school the chat is in.")
+        (
+            "schoolId",
+            ErrorCode.SCHOOL_REQUIRED,
+            "You belong to several schools (or none): say which school the chat is in.",
+        )
     )
     return None
 
@@ -134,7 +141,7 @@ async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
     school_id = await _chat_school(ctx, data.school_id, problems)
     members = await _check_people(ctx, school_id, data.member_ids, "memberIds", problems) if school_id else []
     if school_id and not members and not problems:
-        problems.append(("memberIds", "MEMBERS_EMPTY", "Add at least one person besides you."))
+        problems.append(("memberIds", ErrorCode.MEMBERS_EMPTY, "Add at least one person besides you."))
     if problems or school_id is None:
         raise refuse(problems)
     now = now_utc()
@@ -154,7 +161,7 @@ async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
 
 def _require_admin(membership: models.ChatMember) -> None:
     if not membership.is_admin:
-        raise refuse([("chatId", "NOT_CHAT_ADMIN", "Only the chat's admins can do that.")])
+        raise refuse([("chatId", ErrorCode.NOT_CHAT_ADMIN, "Only the chat's admins can do that.")])
 
 
 async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
@@ -162,7 +169,7 @@ async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
         chat, membership = await _locked_chat(ctx, chat_id)
         problems: list[Problem] = []
         if not membership.is_admin:
-            problems.append(("chatId", "NOT_CHAT_ADMIN", "Only the chat's admins can rename it."))
+            problems.append(("chatId", ErrorCode.NOT_CHAT_ADMIN, "Only the chat's admins can rename it."))
         cleaned = _check_title(title, problems)
         if problems:
             raise refuse(problems)
@@ -220,9 +227,9 @@ async def remove_member(ctx: Context, chat_id: str, user_id: str) -> models.Chat
             await models.ChatMember.filter(chat_id=chat.id, user_id=pk, removed_at__isnull=True).first() if pk else None
         )
         if target is None:
-            raise refuse([("userId", "MEMBER_NOT_FOUND", "No such member of the chat.")])
+            raise refuse([("userId", ErrorCode.MEMBER_NOT_FOUND, "No such member of the chat.")])
         if target.user_id == membership.user_id:
-            raise refuse([("userId", "USE_CHAT_LEAVE", "To leave the chat yourself, use chatLeave.")])
+            raise refuse([("userId", ErrorCode.USE_CHAT_LEAVE, "To leave the chat yourself, use chatLeave.")])
         changed = await models.ChatMember.filter(id=target.id, removed_at__isnull=True).update(removed_at=now_utc())
         if not changed:
             return chat
@@ -243,14 +250,20 @@ async def leave_chat(ctx: Context, chat_id: str, new_admin_id: str | None) -> mo
         heir: models.ChatMember | None = None
         if new_admin_id is not None:
             if not membership.is_admin:
-                raise refuse([("newAdminId", "NOT_CHAT_ADMIN", "Only an admin can hand the chat over.")])
+                raise refuse([("newAdminId", ErrorCode.NOT_CHAT_ADMIN, "Only an admin can hand the chat over.")])
             pk = pk_of(new_admin_id, "User")
             heir = next((m for m in others if m.user_id == pk), None)
             if heir is None:
-                raise refuse([("newAdminId", "MEMBER_NOT_FOUND", "No such member of the chat.")])
+                raise refuse([("newAdminId", ErrorCode.MEMBER_NOT_FOUND, "No such member of the chat.")])
         elif membership.is_admin and others and not any(m.is_admin for m in others):
             raise refuse(
-                [("newAdminId", "LAST_ADMIN", "You are the chat's last admin: name a member to hand it over to.")]
+                [
+                    (
+                        "newAdminId",
+                        ErrorCode.LAST_ADMIN,
+                        "You are the chat's last admin: name a member to hand it over to.",
+                    )
+                ]
             )
         now = now_utc()
         await models.ChatMember.filter(id=membership.id).update(removed_at=now, is_admin=False)
@@ -275,7 +288,7 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
     async with in_transaction():
         chat, membership = await _locked_chat(ctx, chat_id)
         if not membership.is_admin and chat.created_by_id != membership.user_id:
-            raise refuse([("chatId", "NOT_CHAT_ADMIN", "Only the chat's creator or admins can delete it.")])
+            raise refuse([("chatId", ErrorCode.NOT_CHAT_ADMIN, "Only the chat's creator or admins can delete it.")])
         chat.deleted_at = now_utc()
         await chat.save(update_fields=["deleted_at"])
         await audit.record(ctx.viewer, "chat.delete", "Chat", chat.id, school_id=chat.school_id)

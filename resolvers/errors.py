@@ -9,13 +9,14 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from resolvers.codes import ErrorCode
 from resolvers.i18n import Text, _
 
 
 class CodedError(GraphQLError):
     """A GraphQL error (not data) with a stable ``extensions.code``."""
 
-    code = "INTERNAL_SERVER_ERROR"
+    code: ErrorCode = ErrorCode.INTERNAL_SERVER_ERROR
 
     def __init__(self, message: str | Text, **extensions: Any) -> None:
         # A ``Text`` is written in the language of the request or operation (``resolvers/i18n.py``).
@@ -23,22 +24,22 @@ class CodedError(GraphQLError):
 
 
 class Unauthenticated(CodedError):
-    code = "UNAUTHENTICATED"
+    code = ErrorCode.UNAUTHENTICATED
 
 
 class Forbidden(CodedError):
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 class BadUserInput(CodedError):
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
 
 class StreamInterrupted(CodedError):
     """A live stream lost its broker (or fell behind): the client resubscribes with the last
     cursor and misses nothing, since events are replayed from the outbox."""
 
-    code = "INTERNAL_SERVER_ERROR"
+    code = ErrorCode.INTERNAL_SERVER_ERROR
 
     def __init__(self) -> None:
         super().__init__(
@@ -53,7 +54,7 @@ class ServiceUnavailable(CodedError):
     saved and the same request may be sent again. The code stays within API.md's list
     (``INTERNAL_SERVER_ERROR``); ``reason`` and ``retryable`` tell a client what to do."""
 
-    code = "INTERNAL_SERVER_ERROR"
+    code = ErrorCode.INTERNAL_SERVER_ERROR
     reason = "DATABASE_UNAVAILABLE"
 
     def __init__(self) -> None:
@@ -69,7 +70,7 @@ class DomainError(Exception):
     """A refusal that a mutation reports as data: a member of its result union."""
 
     message: str
-    code: str
+    code: ErrorCode
 
     def __str__(self) -> str:
         return self.message
@@ -81,7 +82,7 @@ class FieldProblem:
 
     field: str
     message: str
-    code: str | None = None
+    code: ErrorCode | None = None
 
 
 @dataclass
@@ -89,7 +90,7 @@ class ValidationFailed(DomainError):
     problems: list[FieldProblem] = field(default_factory=list)
 
 
-Problem = tuple[str, str, str]  # (input field, code, message): a FieldProblem written inline
+Problem = tuple[str, ErrorCode, str]  # (input field, code, message): a FieldProblem written inline
 
 
 MAX_REASON = 500
@@ -100,9 +101,9 @@ def stated_reason(reason: str, ask: str, problems: list[Problem]) -> str:
     collapsed; REASON_EMPTY (``ask`` says what to state) or REASON_TOO_LONG added to ``problems``."""
     text = " ".join(reason.split())
     if not text:
-        problems.append(("reason", "REASON_EMPTY", ask))
+        problems.append(("reason", ErrorCode.REASON_EMPTY, ask))
     elif len(text) > MAX_REASON:
-        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+        problems.append(("reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters."))
     return text
 
 
@@ -110,7 +111,7 @@ def refuse(problems: Sequence[FieldProblem | Problem]) -> ValidationFailed:
     """The refusal of a whole input: every problem listed, the first one as the headline."""
     listed = [p if isinstance(p, FieldProblem) else FieldProblem(p[0], p[2], p[1]) for p in problems]
     first = listed[0]
-    return ValidationFailed(first.message, first.code or "INVALID_INPUT", listed)
+    return ValidationFailed(first.message, first.code or ErrorCode.INVALID_INPUT, listed)
 
 
 @dataclass
@@ -134,7 +135,7 @@ class RowProblem:
 
     line: int
     column: str | None
-    code: str
+    code: ErrorCode
     message: str
 
 

@@ -13,6 +13,7 @@ import models
 from pubsub.events import EventKind
 from resolvers import audit, grades, outbox, policy, rollups, scales
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.ids import pk_of
@@ -39,13 +40,13 @@ async def _editable(ctx: Context, grade_id: str) -> tuple[int, models.Grade]:
     if grade is None or not await models.TeachingAssignment.exists(
         teacher_id=teacher_id, school_class_id=grade.school_class_id, subject_id=grade.subject_id
     ):
-        raise NotFound("No such grade.", "GRADE_NOT_FOUND")
+        raise NotFound("No such grade.", ErrorCode.GRADE_NOT_FOUND)
     return teacher_id, grade
 
 
 def _reason_problems(grade: models.Grade, reason: str | None) -> list[FieldProblem]:
     if grade.deleted_at is not None:
-        return [FieldProblem("gradeId", "The grade was removed; give a new one instead.", "GRADE_REMOVED")]
+        return [FieldProblem("gradeId", "The grade was removed; give a new one instead.", ErrorCode.GRADE_REMOVED)]
     return grades.check_reason(reason, grade.created_at, "The grade")
 
 
@@ -64,7 +65,11 @@ async def _apply(grade: models.Grade, **changes: object) -> None:
     ).update(**changes)
     if count != 1:
         raise refuse(
-            [FieldProblem("gradeId", "Someone changed this grade meanwhile: reload it.", "GRADE_CHANGED_MEANWHILE")]
+            [
+                FieldProblem(
+                    "gradeId", "Someone changed this grade meanwhile: reload it.", ErrorCode.GRADE_CHANGED_MEANWHILE
+                )
+            ]
         )
     for name, value in changes.items():
         setattr(grade, name, value)
@@ -97,7 +102,7 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     if change.value is not None:
         parsed = scales.parse(school, change.value)
         if parsed is None:
-            problems.append(FieldProblem("value", f"A grade is {scales.describe(school)}.", "INVALID_VALUE"))
+            problems.append(FieldProblem("value", f"A grade is {scales.describe(school)}.", ErrorCode.INVALID_VALUE))
         else:
             mark = parsed
     kind = change.kind or grade.kind

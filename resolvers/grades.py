@@ -15,6 +15,7 @@ import models
 from pubsub.events import EventKind
 from resolvers import audit, outbox, policy, rollups, scales
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.ids import pk_of
@@ -51,7 +52,11 @@ def clean_comment(raw: str | None) -> str | None:
 
 def check_comment(field: str, comment: str | None) -> list[FieldProblem]:
     if comment is not None and len(comment) > MAX_COMMENT:
-        return [FieldProblem(f"{field}comment", f"A comment has at most {MAX_COMMENT} characters.", "COMMENT_TOO_LONG")]
+        return [
+            FieldProblem(
+                f"{field}comment", f"A comment has at most {MAX_COMMENT} characters.", ErrorCode.COMMENT_TOO_LONG
+            )
+        ]
     return []
 
 
@@ -60,7 +65,9 @@ def check_weight_and_comment(field: str, weight: int, comment: str | None) -> li
     if not scales.MIN_WEIGHT <= weight <= scales.MAX_WEIGHT:
         problems.append(
             FieldProblem(
-                f"{field}weight", f"The weight is from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}.", "INVALID_WEIGHT"
+                f"{field}weight",
+                f"The weight is from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}.",
+                ErrorCode.INVALID_WEIGHT,
             )
         )
     return problems + check_comment(field, comment)
@@ -71,9 +78,9 @@ def check_reason(reason: str | None, created_at: datetime | None, what: str) -> 
     yet created): a reason of at most ``MAX_REASON`` characters, required once it is over
     ``REASON_AFTER`` old."""
     if reason is not None and len(reason) > MAX_REASON:
-        return [FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", "REASON_TOO_LONG")]
+        return [FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", ErrorCode.REASON_TOO_LONG)]
     if reason is None and created_at is not None and now_utc() - created_at > REASON_AFTER:
-        return [FieldProblem("reason", f"{what} is over 24 hours old: say why it changes.", "REASON_REQUIRED")]
+        return [FieldProblem("reason", f"{what} is over 24 hours old: say why it changes.", ErrorCode.REASON_REQUIRED)]
     return []
 
 
@@ -85,7 +92,7 @@ async def _lesson(ctx: Context, lesson_id: str) -> models.Lesson:
     pk = pk_of(lesson_id, "Lesson")
     lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
-        raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
+        raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
     return lesson
 
 
@@ -97,11 +104,13 @@ async def _given_lesson(ctx: Context, lesson_id: str) -> models.Lesson | None:
 async def _lesson_problems(ctx: Context, lesson: models.Lesson) -> list[FieldProblem]:
     problems = []
     if not await policy.can_grade_in(ctx.viewer, lesson):
-        problems.append(FieldProblem("lessonId", "You do not teach this subject in this class.", "NOT_ASSIGNED"))
+        problems.append(
+            FieldProblem("lessonId", "You do not teach this subject in this class.", ErrorCode.NOT_ASSIGNED)
+        )
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(FieldProblem("lessonId", "The lesson was cancelled.", "LESSON_CANCELLED"))
+        problems.append(FieldProblem("lessonId", "The lesson was cancelled.", ErrorCode.LESSON_CANCELLED))
     if lesson.starts_at > now_utc():
-        problems.append(FieldProblem("lessonId", "The lesson has not started yet.", "LESSON_IN_FUTURE"))
+        problems.append(FieldProblem("lessonId", "The lesson has not started yet.", ErrorCode.LESSON_IN_FUTURE))
     return problems
 
 
@@ -113,7 +122,7 @@ async def create_grade(ctx: Context, lesson_id: str, row: GradeRow) -> models.Gr
         # A substitute reaches the students of the lesson they give, and no others.
         given = await _given_lesson(ctx, lesson_id)
         if pk is None or given is None or not await policy.gradable_students(ctx.viewer, given, {pk}):
-            raise NotFound("No such student.", "STUDENT_NOT_FOUND")
+            raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
     lesson = await _lesson(ctx, lesson_id)
     (grade,) = await _create(ctx, teacher_id, lesson, [row], many=False)
     return grade
@@ -125,9 +134,9 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
     teacher_id = ctx.viewer.id
     lesson = await _lesson(ctx, lesson_id)
     if not rows:
-        raise refuse([FieldProblem("grades", "Give at least one grade.", "NO_GRADES")])
+        raise refuse([FieldProblem("grades", "Give at least one grade.", ErrorCode.NO_GRADES)])
     if len(rows) > MAX_ROWS:
-        raise refuse([FieldProblem("grades", f"At most {MAX_ROWS} grades in one call.", "TOO_MANY_GRADES")])
+        raise refuse([FieldProblem("grades", f"At most {MAX_ROWS} grades in one call.", ErrorCode.TOO_MANY_GRADES)])
     return await _create(ctx, teacher_id, lesson, rows, many=True)
 
 
@@ -146,12 +155,14 @@ async def _create(
                 FieldProblem(
                     f"{field}studentId",
                     "The student was not in this class on the lesson's date.",
-                    "STUDENT_NOT_IN_CLASS",
+                    ErrorCode.STUDENT_NOT_IN_CLASS,
                 )
             )
         mark = scales.parse(school, row.value)
         if mark is None:
-            problems.append(FieldProblem(f"{field}value", f"A grade is {scales.describe(school)}.", "INVALID_VALUE"))
+            problems.append(
+                FieldProblem(f"{field}value", f"A grade is {scales.describe(school)}.", ErrorCode.INVALID_VALUE)
+            )
         kind = row.kind or models.GradeKind.CLASSWORK
         weight = scales.default_weight(school, kind) if row.weight is None else row.weight
         comment = clean_comment(row.comment)

@@ -34,6 +34,7 @@ import models
 from resolvers import audit, outbox, policy
 from resolvers.chats import write_events
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse, stated_reason
 from resolvers.ids import pk_of
@@ -58,7 +59,7 @@ async def _administered(viewer: Viewer, guardianship_id: str) -> models.Guardian
     pk = pk_of(guardianship_id, "Guardianship")
     row = await policy.administered_guardianships(viewer).filter(id=pk).first() if pk else None
     if row is None:
-        raise NotFound(NOT_FOUND, "GUARDIANSHIP_NOT_FOUND")
+        raise NotFound(NOT_FOUND, ErrorCode.GUARDIANSHIP_NOT_FOUND)
     return row
 
 
@@ -79,7 +80,7 @@ async def revoke(ctx: Context, guardianship_id: str, reason: str, category: mode
     row = await _administered(ctx.viewer, guardianship_id)
     problems: list[Problem] = []
     if row.revoked_at is not None:
-        problems.append(("guardianshipId", "ALREADY_REVOKED", "The guardianship is already revoked."))
+        problems.append(("guardianshipId", ErrorCode.ALREADY_REVOKED, "The guardianship is already revoked."))
     text = stated_reason(reason, "Say why the guardianship is revoked.", problems)
     if problems:
         raise refuse(problems)
@@ -90,7 +91,7 @@ async def revoke(ctx: Context, guardianship_id: str, reason: str, category: mode
         ties = await policy.chat_ties(guardian)
         changed = await models.Guardianship.filter(id=row.id, revoked_at__isnull=True).update(revoked_at=now)
         if not changed:  # revoked meanwhile by another admin
-            raise refuse([("guardianshipId", "ALREADY_REVOKED", "The guardianship is already revoked.")])
+            raise refuse([("guardianshipId", ErrorCode.ALREADY_REVOKED, "The guardianship is already revoked.")])
         cut = ties - await policy.chat_ties(guardian)
         chats = sorted({chat for chat, _user in cut})
         members = await models.ChatMember.filter(chat_id__in=chats, user_id=row.guardian_id, removed_at__isnull=True)
@@ -133,17 +134,23 @@ async def revoke(ctx: Context, guardianship_id: str, reason: str, category: mode
 async def restore(ctx: Context, guardianship_id: str) -> Restored:
     row = await _administered(ctx.viewer, guardianship_id)
     if row.revoked_at is None:
-        raise refuse([("guardianshipId", "NOT_REVOKED", "The guardianship stands: there is nothing to restore.")])
+        raise refuse(
+            [("guardianshipId", ErrorCode.NOT_REVOKED, "The guardianship stands: there is nothing to restore.")]
+        )
     if await models.Guardianship.exists(
         guardian_id=row.guardian_id, student_id=row.student_id, revoked_at__isnull=True
     ):
-        raise refuse([("guardianshipId", "ALREADY_GUARDIAN", "The guardian was linked to the child again meanwhile.")])
+        raise refuse(
+            [("guardianshipId", ErrorCode.ALREADY_GUARDIAN, "The guardian was linked to the child again meanwhile.")]
+        )
     school_id = await _school_of(row)
     now = now_utc()
     async with in_transaction():
         changed = await models.Guardianship.filter(id=row.id, revoked_at__isnull=False).update(revoked_at=None)
         if not changed:  # restored (or revoked again) meanwhile
-            raise refuse([("guardianshipId", "NOT_REVOKED", "The guardianship stands: there is nothing to restore.")])
+            raise refuse(
+                [("guardianshipId", ErrorCode.NOT_REVOKED, "The guardianship stands: there is nothing to restore.")]
+            )
         revocation = (
             await models.GuardianshipRevocation.filter(guardianship_id=row.id, restored_at__isnull=True)
             .order_by("-revoked_at", "-id")

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 import models
 from pubsub.events import EventKind
 from resolvers import audit, outbox, policy
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
@@ -41,7 +42,7 @@ async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, in
     pk = pk_of(global_id, "Lesson")
     lesson = await policy.administered_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
-        raise NotFound("No such lesson.", "LESSON_NOT_FOUND")
+        raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
     klass = await models.SchoolClass.get(id=lesson.school_class_id)
     return lesson, klass.school_id
 
@@ -60,9 +61,9 @@ async def _tell_families(kind: str, lesson: models.Lesson) -> list[models.Outbox
 def _reason(text: str, problems: list[Problem]) -> str:
     cleaned = text.strip()
     if not cleaned:
-        problems.append(("reason", "REASON_REQUIRED", "Say why; the family reads it."))
+        problems.append(("reason", ErrorCode.REASON_REQUIRED, "Say why; the family reads it."))
     elif len(cleaned) > MAX_REASON:
-        problems.append(("reason", "REASON_TOO_LONG", f"A reason has at most {MAX_REASON} characters."))
+        problems.append(("reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters."))
     return cleaned
 
 
@@ -71,9 +72,11 @@ async def cancel_lesson(ctx: Context, data: CancelInput) -> models.Lesson:
     problems: list[Problem] = []
     reason = _reason(data.reason, problems)
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", "LESSON_ALREADY_CANCELLED", "The lesson is already cancelled."))
+        problems.append(("lessonId", ErrorCode.LESSON_ALREADY_CANCELLED, "The lesson is already cancelled."))
     elif await models.Grade.exists(lesson_id=lesson.id) or await models.Attendance.exists(lesson_id=lesson.id):
-        problems.append(("lessonId", "LESSON_HAS_RECORDS", "The lesson has grades or attendance marks: it took place."))
+        problems.append(
+            ("lessonId", ErrorCode.LESSON_HAS_RECORDS, "The lesson has grades or attendance marks: it took place.")
+        )
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -88,10 +91,16 @@ async def cancel_lesson(ctx: Context, data: CancelInput) -> models.Lesson:
 async def restore_lesson(ctx: Context, lesson_id: str) -> models.Lesson:
     lesson, school_id = await _admin_lesson(ctx, lesson_id)
     if lesson.status != models.LessonStatus.CANCELLED:
-        raise refuse([("lessonId", "LESSON_NOT_CANCELLED", "The lesson is not cancelled.")])
+        raise refuse([("lessonId", ErrorCode.LESSON_NOT_CANCELLED, "The lesson is not cancelled.")])
     if lesson.day_off_id is not None:
         raise refuse(
-            [("lessonId", "CANCELLED_BY_DAY_OFF", "A holiday or vacation cancelled it: change the day off instead.")]
+            [
+                (
+                    "lessonId",
+                    ErrorCode.CANCELLED_BY_DAY_OFF,
+                    "A holiday or vacation cancelled it: change the day off instead.",
+                )
+            ]
         )
     async with in_transaction():
         old_reason = lesson.cancel_reason
@@ -115,7 +124,7 @@ async def substitute_lesson(ctx: Context, data: SubstituteInput) -> models.Lesso
     reverting = teacher_id == planned
     reason = _reason(data.reason, problems) if not reverting else data.reason.strip()[:MAX_REASON]
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", "LESSON_CANCELLED", "The lesson was cancelled."))
+        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, "The lesson was cancelled."))
     if teacher_id is not None and not problems:
         busy = (
             await models.Lesson.filter(
@@ -125,7 +134,7 @@ async def substitute_lesson(ctx: Context, data: SubstituteInput) -> models.Lesso
             .exists()
         )
         if busy:
-            problems.append(("teacherId", "TEACHER_BUSY", "The teacher gives another lesson then."))
+            problems.append(("teacherId", ErrorCode.TEACHER_BUSY, "The teacher gives another lesson then."))
     if problems or teacher_id is None:
         raise refuse(problems)
     async with in_transaction():

@@ -17,6 +17,7 @@ import models
 from resolvers import audit, notifications, outbox, policy, sql
 from resolvers.chats import visible_chat, write_events
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of, to_global_id
@@ -38,9 +39,9 @@ def links(text: str) -> list[str]:
 
 
 def _check_text(text: str, problems: list[Problem]) -> str:
-    cleaned = clean(text, "text", problems, multiline=True, empty=("TEXT_EMPTY", "Write something."))
+    cleaned = clean(text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, "Write something."))
     if len(cleaned) > MAX_TEXT:
-        problems.append(("text", "TEXT_TOO_LONG", f"A message has at most {MAX_TEXT} characters."))
+        problems.append(("text", ErrorCode.TEXT_TOO_LONG, f"A message has at most {MAX_TEXT} characters."))
     return cleaned
 
 
@@ -84,11 +85,11 @@ async def _own_message(ctx: Context, message_id: str) -> tuple[models.Message, m
     pk = pk_of(message_id, "ChatMessage")
     message = await models.Message.filter(id=pk).first() if pk else None
     if message is None:
-        raise NotFound(MESSAGE_NOT_FOUND, "MESSAGE_NOT_FOUND")
+        raise NotFound(MESSAGE_NOT_FOUND, ErrorCode.MESSAGE_NOT_FOUND)
     try:
         chat, membership = await visible_chat(ctx, _chat_gid(message.chat_id))
     except NotFound:
-        raise NotFound(MESSAGE_NOT_FOUND, "MESSAGE_NOT_FOUND") from None
+        raise NotFound(MESSAGE_NOT_FOUND, ErrorCode.MESSAGE_NOT_FOUND) from None
     return message, chat, membership
 
 
@@ -100,11 +101,13 @@ async def edit_message(ctx: Context, message_id: str, text: str) -> models.Messa
     message, chat, membership = await _own_message(ctx, message_id)
     problems: list[Problem] = []
     if message.author_id != membership.user_id:
-        problems.append(("messageId", "NOT_AUTHOR", "Only its author can edit a message."))
+        problems.append(("messageId", ErrorCode.NOT_AUTHOR, "Only its author can edit a message."))
     elif message.deleted_at is not None:
-        problems.append(("messageId", "MESSAGE_DELETED", "The message was deleted."))
+        problems.append(("messageId", ErrorCode.MESSAGE_DELETED, "The message was deleted."))
     elif now_utc() - message.created_at > EDIT_WINDOW:
-        problems.append(("messageId", "EDIT_WINDOW_CLOSED", "Messages can be edited for 24 hours after sending."))
+        problems.append(
+            ("messageId", ErrorCode.EDIT_WINDOW_CLOSED, "Messages can be edited for 24 hours after sending.")
+        )
     cleaned = _check_text(text, problems)
     if problems:
         raise refuse(problems)
@@ -135,9 +138,9 @@ async def delete_message(ctx: Context, message_id: str) -> models.Message:
     own_in_window = message.author_id == membership.user_id and now_utc() - message.created_at <= DELETE_WINDOW
     if not (own_in_window or membership.is_admin):
         code, text = (
-            ("DELETE_WINDOW_CLOSED", "Your messages can be deleted for 24 hours after sending.")
+            (ErrorCode.DELETE_WINDOW_CLOSED, "Your messages can be deleted for 24 hours after sending.")
             if message.author_id == membership.user_id
-            else ("NOT_AUTHOR", "Only its author (or a chat admin) can delete a message.")
+            else (ErrorCode.NOT_AUTHOR, "Only its author (or a chat admin) can delete a message.")
         )
         raise refuse([("messageId", code, text)])
     async with in_transaction():
@@ -165,7 +168,7 @@ async def mark_read(ctx: Context, chat_id: str, message_id: str | None) -> model
         pk = pk_of(message_id, "ChatMessage")
         target = await models.Message.filter(id=pk, chat_id=chat.id).first() if pk else None
         if target is None:
-            raise NotFound(MESSAGE_NOT_FOUND, "MESSAGE_NOT_FOUND")
+            raise NotFound(MESSAGE_NOT_FOUND, ErrorCode.MESSAGE_NOT_FOUND)
     else:
         target = await models.Message.filter(chat_id=chat.id).order_by("-id").first()
     if target is not None:

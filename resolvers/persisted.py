@@ -26,6 +26,8 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from resolvers.codes import ErrorCode
+
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -34,7 +36,7 @@ def sha256(document: str) -> str:
 
 
 class PersistedQueryError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
 
@@ -130,24 +132,26 @@ class PersistedQueries:
     async def document(self, params: dict[str, Any]) -> str:
         query = params.get("query")
         if query is not None and (not isinstance(query, str) or not query.strip()):
-            raise PersistedQueryError("BAD_REQUEST", "`query` must be a non-empty string.")
+            raise PersistedQueryError(ErrorCode.BAD_REQUEST, "`query` must be a non-empty string.")
         persisted = (params.get("extensions") or {}).get("persistedQuery")
         if persisted is None:
             if query is None:
-                raise PersistedQueryError("BAD_REQUEST", "`query` must be a non-empty string.")
+                raise PersistedQueryError(ErrorCode.BAD_REQUEST, "`query` must be a non-empty string.")
             if self.trusted is not None and sha256(query) not in self.trusted:
                 raise _required()
             return str(query)
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(persisted, dict) or persisted.get("version") != 1 or not isinstance(digest, str):
             raise PersistedQueryError(
-                "BAD_REQUEST", "`extensions.persistedQuery` must be {version: 1, sha256Hash: <hex sha256>}."
+                ErrorCode.BAD_REQUEST, "`extensions.persistedQuery` must be {version: 1, sha256Hash: <hex sha256>}."
             )
         digest = digest.lower()
         if not _HASH.fullmatch(digest):
-            raise PersistedQueryError("BAD_REQUEST", "`sha256Hash` must be 64 hexadecimal digits.")
+            raise PersistedQueryError(ErrorCode.BAD_REQUEST, "`sha256Hash` must be 64 hexadecimal digits.")
         if query is not None and sha256(query) != digest:
-            raise PersistedQueryError("PERSISTED_QUERY_HASH_MISMATCH", "`sha256Hash` is not the sha256 of `query`.")
+            raise PersistedQueryError(
+                ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, "`sha256Hash` is not the sha256 of `query`."
+            )
         if self.trusted is not None:
             if digest not in self.trusted:
                 raise _required()
@@ -157,13 +161,13 @@ class PersistedQueries:
             return str(query)
         stored = await self.store.get(digest)
         if stored is None:
-            raise PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+            raise PersistedQueryError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
         return stored
 
 
 def _required() -> PersistedQueryError:
     return PersistedQueryError(
-        "PERSISTED_QUERY_REQUIRED", "This server runs only the trusted documents its clients ship."
+        ErrorCode.PERSISTED_QUERY_REQUIRED, "This server runs only the trusted documents its clients ship."
     )
 
 

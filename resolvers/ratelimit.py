@@ -21,6 +21,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from resolvers.codes import ErrorCode
 from resolvers.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,6 @@ async def attempt(limiter: Limiter | None, bucket: tuple[str, int], window: int,
     if refused is not None:
         raise RateLimited(
             f"Too many {what}. Try again in {refused.retry_after} seconds.",
-            "RATE_LIMITED",
+            ErrorCode.RATE_LIMITED,
             retry_after_seconds=refused.retry_after,
         )

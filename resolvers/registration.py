@@ -15,6 +15,7 @@ import models
 from resolvers import audit, auth, ratelimit
 from resolvers.accounts import normalize_login, user_agent
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import Problem, RateLimited, refuse
 from resolvers.schools import name_of
@@ -29,7 +30,7 @@ ACTION = "account.register"
 # does not tell anyone which logins exist (issue 17).
 LOGIN_REFUSED: Problem = (
     "login",
-    "INVALID_LOGIN",
+    ErrorCode.INVALID_LOGIN,
     "This login cannot be used: pick another, of 3-100 letters a-z, digits, dots, dashes or underscores, "
     "starting with a letter or a digit.",
 )
@@ -57,7 +58,7 @@ async def _check_rate_limit(ctx: Context) -> None:
             retry = max(1, int((oldest.at - since).total_seconds()) + 1)
         raise RateLimited(
             f"Too many new accounts from your address. Try again in {retry} seconds.",
-            "RATE_LIMITED",
+            ErrorCode.RATE_LIMITED,
             retry_after_seconds=retry,
         )
 
@@ -73,15 +74,15 @@ async def register(ctx: Context, login: str, password: str, full_name: str, emai
     if await models.User.exists(login=name if well_formed else "") or not well_formed:
         problems.append(LOGIN_REFUSED)
     if len(password) < MIN_PASSWORD:
-        problems.append(("password", "PASSWORD_TOO_SHORT", f"At least {MIN_PASSWORD} characters."))
+        problems.append(("password", ErrorCode.PASSWORD_TOO_SHORT, f"At least {MIN_PASSWORD} characters."))
     elif len(password) > MAX_PASSWORD:
-        problems.append(("password", "PASSWORD_TOO_LONG", f"At most {MAX_PASSWORD} characters."))
+        problems.append(("password", ErrorCode.PASSWORD_TOO_LONG, f"At most {MAX_PASSWORD} characters."))
     elif password.strip().casefold() == name:
-        problems.append(("password", "PASSWORD_IS_LOGIN", "The password cannot be the login."))
+        problems.append(("password", ErrorCode.PASSWORD_IS_LOGIN, "The password cannot be the login."))
     person = name_of(full_name, "fullName", MAX_NAME, problems)
     address = email.strip()
     if len(address) > MAX_EMAIL or not EMAIL_PATTERN.fullmatch(address):
-        problems.append(("email", "INVALID_EMAIL", "Give an e-mail address, e.g. name@example.org."))
+        problems.append(("email", ErrorCode.INVALID_EMAIL, "Give an e-mail address, e.g. name@example.org."))
     if problems:
         raise refuse(problems)
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resolvers.codes import ErrorCode
 from resolvers.i18n import _
 
 HEADER = "X-Request-ID"
@@ -105,8 +106,10 @@ class RequestIdMiddleware:
             log.exception("unhandled error")
             if scope["type"] != "http" or started:
                 raise
-            message = str(_("Internal server error"))
-            error = {"message": message, "extensions": error_extensions("INTERNAL_SERVER_ERROR")}
+            error = {
+                "message": str(_("Internal server error")),
+                "extensions": error_extensions(ErrorCode.INTERNAL_SERVER_ERROR),
+            }
             body = json.dumps({"errors": [error]}).encode()
             await send(
                 {
@@ -120,7 +123,7 @@ class RequestIdMiddleware:
             _current.reset(token)
 
 
-def error_extensions(code: str, **more: Any) -> dict[str, Any]:
+def error_extensions(code: ErrorCode, **more: Any) -> dict[str, Any]:
     """``extensions`` of an error we write ourselves: the code, then ``requestId``."""
     extensions: dict[str, Any] = {"code": code, **more}
     request_id = _current.get()

@@ -22,13 +22,14 @@ import models
 from resolvers import policy
 from resolvers.account_admin import EMAIL_RE, LOGIN_RE, MAX_NAME
 from resolvers.clock import today_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FileRefused, NotFound, RowProblem, refuse
 from resolvers.ids import pk_of
 from resolvers.roster_rows import COLUMNS, Row, parse_rows
 from resolvers.roster_write import write_plan
 
-Callback = Callable[[Row, str | None, str, str], None]
+Callback = Callable[[Row, str | None, ErrorCode, str], None]
 MAX_BYTES = 2_000_000
 MAX_ROWS = 5000
 Kind = models.RosterKind
@@ -67,14 +68,14 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
     pk = pk_of(school_id, "School")
     school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", "SCHOOL_NOT_FOUND")
+        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
     if not text.strip():
-        raise refuse([("csv", "CSV_EMPTY", "The file is empty.")])
+        raise refuse([("csv", ErrorCode.CSV_EMPTY, "The file is empty.")])
     if len(text.encode()) > MAX_BYTES:
-        raise refuse([("csv", "CSV_TOO_LARGE", f"Import at most {MAX_BYTES // 1_000_000} MB at once.")])
+        raise refuse([("csv", ErrorCode.CSV_TOO_LARGE, f"Import at most {MAX_BYTES // 1_000_000} MB at once.")])
     rows, problems = parse_rows(io.StringIO(text.lstrip("\ufeff")))
     if len(rows) > MAX_ROWS:
-        raise refuse([("csv", "CSV_TOO_LARGE", f"Import at most {MAX_ROWS} rows at once.")])
+        raise refuse([("csv", ErrorCode.CSV_TOO_LARGE, f"Import at most {MAX_ROWS} rows at once.")])
     if problems and problems[0].line == 1:  # header errors: the rows cannot be read
         raise FileRefused(problems[0].message, problems[0].code, problems)
     if dry_run:
@@ -92,7 +93,13 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
         # Someone else took one of the file's logins between validation and writing (an
         # account created meanwhile): nothing was written.
         raise refuse(
-            [("csv", "IMPORT_CONFLICT", "The school's accounts changed during the import; import the file again.")]
+            [
+                (
+                    "csv",
+                    ErrorCode.IMPORT_CONFLICT,
+                    "The school's accounts changed during the import; import the file again.",
+                )
+            ]
         ) from None
     return ImportResult(False, counts, issued)
 
@@ -173,7 +180,7 @@ class RosterPlan:
     def check(self, rows: list[Row], problems: list[RowProblem]) -> None:
         """Every row against the file and the database; problems carry the row's line."""
 
-        def bad(row: Row, column: str | None, code: str, message: str) -> None:
+        def bad(row: Row, column: str | None, code: ErrorCode, message: str) -> None:
             problems.append(RowProblem(row.line, column, code, message))
 
         seen_students: dict[str, int] = {}
@@ -181,9 +188,9 @@ class RosterPlan:
         file_students = {r.external_id for r in rows if r.type == "student" and r.external_id}
         for row in rows:
             if not row.full_name:
-                bad(row, "full_name", "FULL_NAME_REQUIRED", "Give the person's full name.")
+                bad(row, "full_name", ErrorCode.FULL_NAME_REQUIRED, "Give the person's full name.")
             elif len(row.full_name) > MAX_NAME:
-                bad(row, "full_name", "FULL_NAME_TOO_LONG", f"A name has at most {MAX_NAME} characters.")
+                bad(row, "full_name", ErrorCode.FULL_NAME_TOO_LONG, f"A name has at most {MAX_NAME} characters.")
             if row.type == "student":
                 self._check_student(row, seen_students, bad)
             elif row.type in ("guardian", "teacher"):
@@ -191,19 +198,24 @@ class RosterPlan:
                 if row.type == "guardian":
                     ext = row.student_external_id
                     if not ext:
-                        bad(row, "student_external_id", "STUDENT_REQUIRED", "Name the child by their external id.")
+                        bad(
+                            row,
+                            "student_external_id",
+                            ErrorCode.STUDENT_REQUIRED,
+                            "Name the child by their external id.",
+                        )
                     elif ext not in file_students and (Kind.STUDENT, ext) not in self.keys:
                         bad(
                             row,
                             "student_external_id",
-                            "STUDENT_UNKNOWN",
+                            ErrorCode.STUDENT_UNKNOWN,
                             f"No student with external id {ext!r} in this file or in the school's roster.",
                         )
                     elif (row.login, ext) in seen_links:
                         bad(
                             row,
                             None,
-                            "DUPLICATE_ROW",
+                            ErrorCode.DUPLICATE_ROW,
                             f"The same guardian and child as line {seen_links[row.login, ext]}.",
                         )
                     else:
@@ -212,27 +224,32 @@ class RosterPlan:
 
     def _check_student(self, row: Row, seen: dict[str, int], bad: Callback) -> None:
         if not row.external_id:
-            bad(row, "external_id", "EXTERNAL_ID_REQUIRED", "A student needs the school's external id.")
+            bad(row, "external_id", ErrorCode.EXTERNAL_ID_REQUIRED, "A student needs the school's external id.")
         elif row.external_id in seen:
-            bad(row, "external_id", "DUPLICATE_ROW", f"The same external id as line {seen[row.external_id]}.")
+            bad(row, "external_id", ErrorCode.DUPLICATE_ROW, f"The same external id as line {seen[row.external_id]}.")
         else:
             seen[row.external_id] = row.line
         if row.birth_date is None:
-            code = "BIRTH_DATE_REQUIRED" if not row.raw_birth_date else "DATE_INVALID"
+            code = ErrorCode.BIRTH_DATE_REQUIRED if not row.raw_birth_date else ErrorCode.DATE_INVALID
             bad(row, "birth_date", code, "Give the birth date as YYYY-MM-DD.")
         elif not date(1900, 1, 1) <= row.birth_date <= self.today:
-            bad(row, "birth_date", "DATE_INVALID", "The birth date is not a plausible one.")
+            bad(row, "birth_date", ErrorCode.DATE_INVALID, "The birth date is not a plausible one.")
         if row.class_name.upper() not in self.classes:
-            bad(row, "class", "CLASS_UNKNOWN", f"No class {row.class_name!r} in the school's current academic year.")
+            bad(
+                row,
+                "class",
+                ErrorCode.CLASS_UNKNOWN,
+                f"No class {row.class_name!r} in the school's current academic year.",
+            )
 
     def _check_person(self, row: Row, bad: Callback) -> None:
         if not row.login:
-            bad(row, "login", "LOGIN_REQUIRED", "Give a login or an e-mail address.")
+            bad(row, "login", ErrorCode.LOGIN_REQUIRED, "Give a login or an e-mail address.")
             return
         if not LOGIN_RE.match(row.login):
-            bad(row, "login", "LOGIN_INVALID", "A login is 3-100 characters: a-z, digits, '.', '_', '-', '@'.")
+            bad(row, "login", ErrorCode.LOGIN_INVALID, "A login is 3-100 characters: a-z, digits, '.', '_', '-', '@'.")
         if row.email and not EMAIL_RE.match(row.email):
-            bad(row, "email", "EMAIL_INVALID", "Not an e-mail address.")
+            bad(row, "email", ErrorCode.EMAIL_INVALID, "Not an e-mail address.")
         kind = Kind.GUARDIAN if row.type == "guardian" else Kind.TEACHER
         user = self.users.get(row.login)
         key = self.keys.get((kind, row.login))
@@ -240,18 +257,23 @@ class RosterPlan:
             bad(
                 row,
                 "login",
-                "LOGIN_TAKEN",
+                ErrorCode.LOGIN_TAKEN,
                 f"The login {row.login!r} belongs to an account not imported as this {row.type} of this school.",
             )
         person = self.people.get(row.login)
         if person is None:
             self.people[row.login] = Person(kind, row.login, row.full_name, row.email or None, row.line, user)
         elif person.kind != kind:
-            bad(row, "type", "CONFLICTING_ROW", f"Line {person.line} lists {row.login!r} as a {person.kind.lower()}.")
+            bad(
+                row,
+                "type",
+                ErrorCode.CONFLICTING_ROW,
+                f"Line {person.line} lists {row.login!r} as a {person.kind.lower()}.",
+            )
         elif person.full_name != row.full_name:
-            bad(row, "full_name", "CONFLICTING_ROW", f"Line {person.line} gives {row.login!r} another name.")
+            bad(row, "full_name", ErrorCode.CONFLICTING_ROW, f"Line {person.line} gives {row.login!r} another name.")
         elif kind == Kind.TEACHER:
-            bad(row, "login", "DUPLICATE_ROW", f"The same teacher as line {person.line}.")
+            bad(row, "login", ErrorCode.DUPLICATE_ROW, f"The same teacher as line {person.line}.")
         person = self.people[row.login]
         if row.type == "guardian" and row.student_external_id:
             person.children[row.student_external_id] = row.relation or "parent"
@@ -263,11 +285,16 @@ class RosterPlan:
                 bad(
                     row,
                     "subjects",
-                    "SUBJECT_UNKNOWN",
+                    ErrorCode.SUBJECT_UNKNOWN,
                     f"No subject {subject_name or pair!r} in the school (write Subject@Class, e.g. Mathematics@5A).",
                 )
             elif klass is None:
-                bad(row, "subjects", "CLASS_UNKNOWN", f"No class {class_name!r} in the school's current academic year.")
+                bad(
+                    row,
+                    "subjects",
+                    ErrorCode.CLASS_UNKNOWN,
+                    f"No class {class_name!r} in the school's current academic year.",
+                )
             else:
                 person.teaches.add((klass.id, subject.id))
 

@@ -28,6 +28,7 @@ from datetime import date
 from typing import TextIO
 
 from resolvers.accounts import normalize_login
+from resolvers.codes import ErrorCode
 from resolvers.errors import RowProblem
 
 COLUMNS = (
@@ -92,7 +93,7 @@ def parse_rows(stream: TextIO) -> tuple[list[Row], list[RowProblem]]:
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        return [], [RowProblem(1, None, "HEADER_MISSING", "The first line must name the columns.")]
+        return [], [RowProblem(1, None, ErrorCode.HEADER_MISSING, "The first line must name the columns.")]
     names = [_column(h) for h in header]
     problems: list[RowProblem] = []
     seen: set[str] = set()
@@ -100,14 +101,18 @@ def parse_rows(stream: TextIO) -> tuple[list[Row], list[RowProblem]]:
         if name not in COLUMNS:
             known = ", ".join(COLUMNS)
             problems.append(
-                RowProblem(1, name, "HEADER_UNKNOWN_COLUMN", f"Unknown column {name!r}; the columns are {known}.")
+                RowProblem(
+                    1, name, ErrorCode.HEADER_UNKNOWN_COLUMN, f"Unknown column {name!r}; the columns are {known}."
+                )
             )
         elif name in seen:
-            problems.append(RowProblem(1, name, "HEADER_DUPLICATE_COLUMN", f"The column {name!r} appears twice."))
+            problems.append(
+                RowProblem(1, name, ErrorCode.HEADER_DUPLICATE_COLUMN, f"The column {name!r} appears twice.")
+            )
         seen.add(name)
     for name in REQUIRED:
         if name not in names:
-            problems.append(RowProblem(1, name, "HEADER_MISSING_COLUMN", f"The column {name!r} is required."))
+            problems.append(RowProblem(1, name, ErrorCode.HEADER_MISSING_COLUMN, f"The column {name!r} is required."))
     if problems:
         return [], _dedupe(problems)
     rows: list[Row] = []
@@ -119,14 +124,16 @@ def parse_rows(stream: TextIO) -> tuple[list[Row], list[RowProblem]]:
                 continue
             if len(cells) != len(names):
                 problems.append(
-                    RowProblem(start, None, "ROW_WIDTH", f"{len(cells)} cells where the header has {len(names)}.")
+                    RowProblem(
+                        start, None, ErrorCode.ROW_WIDTH, f"{len(cells)} cells where the header has {len(names)}."
+                    )
                 )
                 continue
             row = _row(start, dict(zip(names, cells, strict=True)), problems)
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
-        problems.append(RowProblem(line + 1, None, "CSV_MALFORMED", f"Not valid CSV: {exc}."))
+        problems.append(RowProblem(line + 1, None, ErrorCode.CSV_MALFORMED, f"Not valid CSV: {exc}."))
     return rows, problems
 
 
@@ -135,14 +142,14 @@ def _row(line: int, cells: dict[str, str], problems: list[RowProblem]) -> Row | 
     ok = True
     for name, value in values.items():
         if value.startswith(FORMULA_START):
-            problems.append(RowProblem(line, name, "FORMULA_NOT_ALLOWED", "A cell may not start with = + - @."))
+            problems.append(RowProblem(line, name, ErrorCode.FORMULA_NOT_ALLOWED, "A cell may not start with = + - @."))
             ok = False
         elif len(value) > MAX_CELL:
-            problems.append(RowProblem(line, name, "CELL_TOO_LONG", f"At most {MAX_CELL} characters."))
+            problems.append(RowProblem(line, name, ErrorCode.CELL_TOO_LONG, f"At most {MAX_CELL} characters."))
             ok = False
     kind = values["type"].lower()
     if kind not in TYPES:
-        problems.append(RowProblem(line, "type", "TYPE_INVALID", "The type is student, guardian or teacher."))
+        problems.append(RowProblem(line, "type", ErrorCode.TYPE_INVALID, "The type is student, guardian or teacher."))
         return None
     if not ok:
         return None

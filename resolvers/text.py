@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 
+from resolvers.codes import ErrorCode
 from resolvers.errors import Problem
 
-INVALID_CHARACTERS = "INVALID_CHARACTERS"
+INVALID_CHARACTERS = ErrorCode.INVALID_CHARACTERS
 MESSAGE = "Remove control, zero-width and text-direction characters."
 
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
@@ -32,7 +33,7 @@ def has_bad_characters(text: str, *, multiline: bool = False) -> bool:
 
 
 def clean(
-    raw: str, path: str, problems: list[Problem], *, multiline: bool = False, empty: tuple[str, str] | None = None
+    raw: str, path: str, problems: list[Problem], *, multiline: bool = False, empty: tuple[ErrorCode, str] | None = None
 ) -> str:
     """``raw`` stripped (a single line also has its runs of spaces collapsed); the problem
     INVALID_CHARACTERS appended for a bad character, and ``empty`` (code, message) when

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, lesson_plan, policy
 from resolvers.clock import today_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.ids import pk_of
@@ -68,7 +69,7 @@ async def _admin_class(ctx: Context, global_id: str) -> models.SchoolClass:
     pk = pk_of(global_id, "SchoolClass")
     klass = await policy.administered_classes(ctx.viewer).filter(id=pk).first() if pk else None
     if klass is None:
-        raise NotFound("No such class.", "CLASS_NOT_FOUND")
+        raise NotFound("No such class.", ErrorCode.CLASS_NOT_FOUND)
     return klass
 
 
@@ -77,7 +78,7 @@ async def _admin_slot(ctx: Context, global_id: str) -> models.TimetableSlot:
     classes = policy.administered_classes(ctx.viewer).values("id")
     slot = await models.TimetableSlot.filter(id=pk, school_class_id__in=Subquery(classes)).first() if pk else None
     if slot is None:
-        raise NotFound("No such timetable slot.", "SLOT_NOT_FOUND")
+        raise NotFound("No such timetable slot.", ErrorCode.SLOT_NOT_FOUND)
     return slot
 
 
@@ -87,9 +88,9 @@ async def school_teacher(ctx: Context, global_id: str, school_id: int, problems:
     pk = pk_of(global_id, "User")
     user = await policy.visible_users(ctx.viewer).filter(id=pk).first() if pk else None
     if user is None:
-        raise NotFound("No such teacher.", "TEACHER_NOT_FOUND")
+        raise NotFound("No such teacher.", ErrorCode.TEACHER_NOT_FOUND)
     if not await models.RoleGrant.exists(user_id=user.id, role=models.Role.TEACHER, school_id=school_id):
-        problems.append((at, "NOT_A_TEACHER", "They are not a teacher of the school."))
+        problems.append((at, ErrorCode.NOT_A_TEACHER, "They are not a teacher of the school."))
     return int(user.id)
 
 
@@ -102,9 +103,11 @@ async def _bell_periods(school_id: int) -> set[int]:
 
 def _check_place(weekday: int, period: int, periods: set[int], problems: list[Problem]) -> None:
     if weekday not in WEEKDAYS:
-        problems.append(("weekday", "WEEKDAY_OUT_OF_RANGE", "A weekday from 1 (Monday) to 5 (Friday)."))
+        problems.append(("weekday", ErrorCode.WEEKDAY_OUT_OF_RANGE, "A weekday from 1 (Monday) to 5 (Friday)."))
     if period not in periods:
-        problems.append(("period", "PERIOD_NOT_IN_BELL_SCHEDULE", "The school's bell schedule has no such period."))
+        problems.append(
+            ("period", ErrorCode.PERIOD_NOT_IN_BELL_SCHEDULE, "The school's bell schedule has no such period.")
+        )
 
 
 def _clean_room(room: str | None, problems: list[Problem]) -> str | None:
@@ -112,7 +115,7 @@ def _clean_room(room: str | None, problems: list[Problem]) -> str | None:
         return None
     cleaned = room.strip()
     if len(cleaned) > MAX_ROOM:
-        problems.append(("room", "ROOM_TOO_LONG", f"A room has at most {MAX_ROOM} characters."))
+        problems.append(("room", ErrorCode.ROOM_TOO_LONG, f"A room has at most {MAX_ROOM} characters."))
     return cleaned or None
 
 
@@ -133,11 +136,11 @@ async def _check_conflicts(
         valid_from__lte=last,
     ).exclude(id=slot.id or 0)
     if any(o.school_class_id == slot.school_class_id for o in others):
-        problems.append(("period", "CLASS_BUSY", "The class already has a lesson then."))
+        problems.append(("period", ErrorCode.CLASS_BUSY, "The class already has a lesson then."))
     if any(o.teacher_id == slot.teacher_id for o in others):
-        problems.append(("teacherId", "TEACHER_BUSY", "The teacher already teaches another lesson then."))
+        problems.append(("teacherId", ErrorCode.TEACHER_BUSY, "The teacher already teaches another lesson then."))
     if slot.room and any(o.room == slot.room and o.school_class_id != slot.school_class_id for o in others):
-        problems.append(("room", "ROOM_TAKEN", "Another class has a lesson in that room then."))
+        problems.append(("room", ErrorCode.ROOM_TAKEN, "Another class has a lesson in that room then."))
 
 
 async def _year(klass: models.SchoolClass) -> models.AcademicYear:
@@ -162,7 +165,7 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
     subject_pk = pk_of(data.subject_id, "Subject")
     subject = await models.Subject.filter(id=subject_pk, school_id=klass.school_id).first() if subject_pk else None
     if subject is None:
-        raise NotFound("No such subject.", "SUBJECT_NOT_FOUND")
+        raise NotFound("No such subject.", ErrorCode.SUBJECT_NOT_FOUND)
     problems: list[Problem] = []
     teacher_id = await school_teacher(ctx, data.teacher_id, klass.school_id, problems, "teacherId")
     if teacher_id is not None and not problems:
@@ -170,16 +173,20 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
             teacher_id=teacher_id, school_class_id=klass.id, subject_id=subject.id
         )
         if not assigned:
-            problems.append(("teacherId", "TEACHER_NOT_ASSIGNED", NOT_ASSIGNED))
+            problems.append(("teacherId", ErrorCode.TEACHER_NOT_ASSIGNED, NOT_ASSIGNED))
     _check_place(data.weekday, data.period, await _bell_periods(klass.school_id), problems)
     room = _clean_room(data.room, problems)
     year = await _year(klass)
     today = today_utc()
     valid_from = data.valid_from or min(max(today, year.start_date), year.end_date)
     if not year.start_date <= valid_from <= year.end_date:
-        problems.append(("validFrom", "OUTSIDE_ACADEMIC_YEAR", "The slot must start within the class's academic year."))
+        problems.append(
+            ("validFrom", ErrorCode.OUTSIDE_ACADEMIC_YEAR, "The slot must start within the class's academic year.")
+        )
     if data.valid_to is not None and not valid_from <= data.valid_to <= year.end_date:
-        problems.append(("validTo", "INVALID_RANGE", "The end must be after the start and within the academic year."))
+        problems.append(
+            ("validTo", ErrorCode.INVALID_RANGE, "The end must be after the start and within the academic year.")
+        )
     slot = models.TimetableSlot(
         school_class_id=klass.id,
         subject_id=subject.id,
@@ -224,7 +231,7 @@ async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
             if not await models.TeachingAssignment.exists(
                 teacher_id=teacher_id, school_class_id=klass.id, subject_id=slot.subject_id
             ):
-                problems.append(("teacherId", "TEACHER_NOT_ASSIGNED", NOT_ASSIGNED))
+                problems.append(("teacherId", ErrorCode.TEACHER_NOT_ASSIGNED, NOT_ASSIGNED))
             slot.teacher_id = teacher_id
     slot.weekday = data.weekday if data.weekday is not None else slot.weekday
     slot.period = data.period if data.period is not None else slot.period
@@ -234,7 +241,11 @@ async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
     if data.valid_to is not None:
         if not max(slot.valid_from, today - timedelta(days=1)) <= data.valid_to <= year.end_date:
             problems.append(
-                ("validTo", "INVALID_RANGE", "The end must be from yesterday on, after the start, within the year.")
+                (
+                    "validTo",
+                    ErrorCode.INVALID_RANGE,
+                    "The end must be from yesterday on, after the start, within the year.",
+                )
             )
         slot.valid_to = data.valid_to
     if problems:

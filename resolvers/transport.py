@@ -12,6 +12,7 @@ from __future__ import annotations
 from starlette.requests import ClientDisconnect, Request
 
 from resolvers import request_id
+from resolvers.codes import ErrorCode
 from resolvers.i18n import Text, _
 
 JSON = "application/json"
@@ -43,7 +44,11 @@ class RequestRefused(Exception):
     """A request refused before execution: an HTTP status and a JSON error."""
 
     def __init__(
-        self, status: int, message: str | Text, headers: dict[str, str] | None = None, code: str = "BAD_REQUEST"
+        self,
+        status: int,
+        message: str | Text,
+        headers: dict[str, str] | None = None,
+        code: ErrorCode = ErrorCode.BAD_REQUEST,
     ) -> None:
         super().__init__(str(message))
         self.status, self.message, self.headers, self.code = status, message, headers, code
@@ -68,7 +73,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     """The body, refused with 413 as soon as it is longer than ``max_bytes`` (0: no limit),
     whether or not the client announced its length."""
     too_large = RequestRefused(
-        413, _("The request body is larger than {limit} bytes.", limit=max_bytes), code="PAYLOAD_TOO_LARGE"
+        413, _("The request body is larger than {limit} bytes.", limit=max_bytes), code=ErrorCode.PAYLOAD_TOO_LARGE
     )
     declared = request.headers.get("content-length", "")
     if max_bytes and declared.isdigit() and int(declared) > max_bytes:
@@ -92,5 +97,5 @@ def check_query_string(request: Request, max_bytes: int) -> None:
         raise RequestRefused(
             414,
             _("The query string is longer than {limit} bytes; send it with POST.", limit=max_bytes),
-            code="PAYLOAD_TOO_LARGE",
+            code=ErrorCode.PAYLOAD_TOO_LARGE,
         )

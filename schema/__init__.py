@@ -13,6 +13,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension, Validatio
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
+from resolvers.codes import ErrorCode
 from resolvers.errors import CodedError
 from resolvers.i18n import _
 from resolvers.unavailable import database_unreachable
@@ -28,6 +29,7 @@ from schema import (
     scalars,
     types,
 )
+from schema.error_codes import DocumentErrorCodes
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
 from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
@@ -150,6 +152,7 @@ def build_schema(
         rules.append(trusted_documents_rule(trusted))
     traced = tracing_extensions() if tracing else []
     extensions: list[Any] = [
+        DocumentErrorCodes,
         *extensions_first,
         OperationMetrics,
         *traced,
@@ -220,4 +223,4 @@ def _should_mask(error: object) -> bool:
         return False  # database_unreachable: DatabaseUnavailable gives it a code and a safe message
     if unstorable_text(original):
         return False  # UnstorableText makes it BAD_USER_INPUT
-    return (error.extensions or {}).get("code") in (None, "INTERNAL_SERVER_ERROR")
+    return (error.extensions or {}).get("code") in (None, ErrorCode.INTERNAL_SERVER_ERROR)

@@ -7,12 +7,24 @@ from typing import Any
 import strawberry
 
 from resolvers import errors
+from resolvers.codes import ErrorCode
+from schema.enums import describe
+
+describe(
+    ErrorCode,
+    name="ErrorCode",
+    description=(
+        "The one catalogue of error codes: every `Error.code` (and `FieldError.code`, `FileProblem.code`) and every "
+        "`extensions.code` of a GraphQL error is one of these. Codes are stable and never change with the language."
+    ),
+    values={code: code.meaning for code in ErrorCode},
+)
 
 
 @strawberry.interface(description="A refusal reported as data. Select `... on Error { code message }` on any result.")
 class Error:
     message: str = strawberry.field(description="Human-readable explanation, safe to show to the user.")
-    code: str = strawberry.field(description="Stable SCREAMING_SNAKE code for programs; see each error type.")
+    code: ErrorCode = strawberry.field(description="Stable code for programs; each error type says which it uses.")
 
 
 @strawberry.type(description="One refused input field.")
@@ -21,7 +33,7 @@ class FieldError:
         description="The input field's path, in camelCase: `value`, or `grades[2].value` for a row of a list."
     )
     message: str = strawberry.field(description="What is wrong with it.")
-    code: str | None = strawberry.field(description="This problem's code (see the mutation's description).")
+    code: ErrorCode | None = strawberry.field(description="This problem's code (see the mutation's description).")
 
 
 @strawberry.type(
@@ -61,7 +73,7 @@ class RateLimitedError(Error):
 class FileProblem:
     line: int = strawberry.field(description="The line of the file, 1 being the header.")
     column: str | None = strawberry.field(description="The column (as documented, e.g. `birth_date`); null: the row.")
-    code: str = strawberry.field(description="This problem's code (see the mutation's description).")
+    code: ErrorCode = strawberry.field(description="This problem's code (see the mutation's description).")
     message: str = strawberry.field(description="What is wrong, safe to show to the user.")
 
 

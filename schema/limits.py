@@ -54,9 +54,10 @@ from graphql.language import Lexer, Source, TokenKind, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from resolvers.codes import ErrorCode
 from resolvers.i18n import Text, _
 
-CODE = "QUERY_TOO_COMPLEX"
+CODE = ErrorCode.QUERY_TOO_COMPLEX
 PAGE_ARGUMENTS = ("first", "last", "limit")
 E = TypeVar("E")
 

@@ -18,6 +18,7 @@ from graphql import GraphQLError
 from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
 
 from resolvers import i18n
+from resolvers.codes import ErrorCode
 from resolvers.i18n import _
 from schema.unavailable import RewritesErrors
 
@@ -73,14 +74,20 @@ def _refused_document(error: GraphQLError) -> GraphQLError:
     )
 
 
+# The codes of a document refused before it ran (``schema/error_codes.py``): graphql-core's words.
+DOCUMENT_REFUSALS = frozenset(
+    {None, ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.BAD_USER_INPUT}
+)
+
+
 class DocumentRefusalsInLanguage(RewritesErrors):
-    """Heads graphql-core's refusals of a document (no ``code`` of ours, no ``path``) in the
-    operation's language, over HTTP and sockets alike. New errors, not the old ones changed:
+    """Heads graphql-core's refusals of a document (syntax, validation, variables: no ``path``)
+    in the operation's language, over HTTP and sockets alike. New errors, not the old ones changed:
     the validation cache keeps those for requests in other languages."""
 
     @staticmethod
     def matches(error: GraphQLError) -> bool:
-        return error.path is None and not (error.extensions or {}).get("code")
+        return error.path is None and (error.extensions or {}).get("code") in DOCUMENT_REFUSALS
 
     @staticmethod
     def replaced(error: GraphQLError) -> GraphQLError:

@@ -15,6 +15,7 @@ from strawberry.schema.exception_handlers import ExceptionHandler, get_error_typ
 from strawberry.types import ExecutionContext
 
 from resolvers import live, metrics
+from resolvers.codes import ErrorCode
 
 SUBSCRIPTION = "subscription"
 
@@ -35,7 +36,7 @@ def _code(error: GraphQLError) -> object:
     code = (error.extensions or {}).get("code")
     if code is None:
         # As the HTTP view answers it: without a path the request never executed.
-        return "INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT"
+        return ErrorCode.INTERNAL_SERVER_ERROR if error.path else ErrorCode.BAD_USER_INPUT
     return code
 
 

@@ -12,6 +12,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 import models
 from resolvers import live, policy
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.i18n import Text, _
@@ -49,7 +50,7 @@ class IsAuthenticated(BasePermission):
     only change it (FORBIDDEN, ``extensions.reason`` PASSWORD_CHANGE_REQUIRED)."""
 
     message = "Log in first: send `Authorization: Bearer <accessToken>`."
-    error_extensions = {"code": "UNAUTHENTICATED"}
+    error_extensions = {"code": ErrorCode.UNAUTHENTICATED}
 
     def on_unauthorized(self) -> None:
         """UNAUTHENTICATED, in the language of the request (``resolvers/i18n.py``)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError
 
+from resolvers.codes import ErrorCode
 from resolvers.persisted import sha256
 
 
@@ -22,7 +23,7 @@ def trusted_documents_rule(hashes: frozenset[str]) -> type[ASTValidationRule]:
                 self.report_error(
                     GraphQLError(
                         "This server runs only the trusted documents its clients ship.",
-                        extensions={"code": "PERSISTED_QUERY_REQUIRED"},
+                        extensions={"code": ErrorCode.PERSISTED_QUERY_REQUIRED},
                     )
                 )
 

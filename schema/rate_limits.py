@@ -18,10 +18,11 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from resolvers import ratelimit
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.i18n import _, ngettext
 
-CODE = "RATE_LIMITED"
+CODE = ErrorCode.RATE_LIMITED
 
 
 def _root_fields(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode], seen: set[str]) -> int:

@@ -45,6 +45,7 @@ from pubsub.topics import sessions_ended_topic
 from resolvers import sessions
 from resolvers.auth import AccessClaims
 from resolvers.clock import now_utc
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.i18n import ngettext
 from resolvers.loaders import Loaders
@@ -125,7 +126,7 @@ class SocketSessions:
             raise SocketRefused(
                 TOO_MANY_SOCKETS,
                 "Too many connections",
-                {"message": message, "extensions": {"code": "RATE_LIMITED", "limit": self.per_user}},
+                {"message": message, "extensions": {"code": ErrorCode.RATE_LIMITED, "limit": self.per_user}},
             )
         binding = Binding(websocket, claims.user_id, claims.session_id, claims.expires_at.timestamp())
         found = self._sessions.get(binding.session_id)

@@ -34,6 +34,7 @@ from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
 from resolvers import i18n, live, payloads, request_id
+from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.i18n import ngettext
 from schema.socket_sessions import SocketSessions, refusal
@@ -58,20 +59,21 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
                     limit or 0,
                 )
             )
-            error["extensions"] = {"code": "RATE_LIMITED", "limit": limit}
+            error["extensions"] = {"code": ErrorCode.RATE_LIMITED, "limit": limit}
     return message
 
 
 def _coded_input_errors(message: Any) -> Any:
-    """Errors of a request that never ran (syntax, validation, variables: no ``path``) carry
-    BAD_USER_INPUT, as over HTTP (``server.GraphQLView._format_error``)."""
+    """Errors of a request that never ran (no ``path``) and have no code yet (syntax and validation
+    errors have theirs: ``schema/error_codes.py``) carry BAD_USER_INPUT, as over HTTP
+    (``server.GraphQLView._format_error``)."""
     if not isinstance(message, dict) or message.get("type") not in ("next", "data", "error"):
         return message
     payload = message.get("payload")
     errors = payload.get("errors") if message["type"] != "error" and isinstance(payload, dict) else payload
     for error in errors if isinstance(errors, list) else [errors]:
         if isinstance(error, dict) and "path" not in error and not (error.get("extensions") or {}).get("code"):
-            error["extensions"] = {**(error.get("extensions") or {}), "code": "BAD_USER_INPUT"}
+            error["extensions"] = {**(error.get("extensions") or {}), "code": ErrorCode.BAD_USER_INPUT}
     return message
 
 
@@ -141,7 +143,7 @@ class RefusedFrame(dict[str, Any]):
         self.message = message
 
     def error(self) -> dict[str, Any]:
-        return {"message": self.message, "extensions": {"code": "BAD_REQUEST"}}
+        return {"message": self.message, "extensions": {"code": ErrorCode.BAD_REQUEST}}
 
 
 def decode_frame(text: str | bytes) -> object:

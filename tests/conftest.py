@@ -30,6 +30,7 @@ from resolvers.settings import Settings, tortoise_config
 from schema import socket_sessions
 from schema.sockets import WebSocketProtocol
 from server import create_app
+from tests import codes_seen
 from tests.client import Client as Client  # re-exported: older tests import it from here
 from tests.factories import Factory
 
@@ -82,7 +83,7 @@ async def database(settings: Settings) -> AsyncIterator[None]:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings, database: None) -> AsyncIterator[Any]:
-    application = create_app(settings)
+    application = codes_seen.watch(create_app(settings))
     yield application
     await application.state.broker.close()
     await application.state.limiter.close()
@@ -94,7 +95,7 @@ async def client_for(
     settings: Settings, address: str = "127.0.0.1", **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on a separate app built with changed settings (closed afterwards)."""
-    application = create_app(dataclasses.replace(settings, **overrides))
+    application = codes_seen.watch(create_app(dataclasses.replace(settings, **overrides)))
     transport = httpx.ASGITransport(app=application, client=(address, 4000))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -109,7 +110,7 @@ async def client_for(
 async def app_served(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[Any, str]]:
     """A separate app built with changed settings, served on a free port with its lifespan off
     (no background task), closed afterwards: the app and its ``host:port``."""
-    application = create_app(dataclasses.replace(settings, **overrides))
+    application = codes_seen.watch(create_app(dataclasses.replace(settings, **overrides)))
     config = uvicorn.Config(
         application, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws=WebSocketProtocol
     )
@@ -136,6 +137,14 @@ mutation Login($login: String!, $password: String!) {
   }
 }
 """
+
+
+@pytest.fixture(autouse=True)
+def known_codes_only() -> Iterator[None]:
+    """A test fails when the app answered it with an ``extensions.code`` the catalogue lacks."""
+    codes_seen.UNKNOWN.clear()
+    yield
+    assert not codes_seen.UNKNOWN, f"codes outside resolvers.codes.ErrorCode: {codes_seen.UNKNOWN}"
 
 
 @pytest.fixture(scope="session")

@@ -34,20 +34,23 @@ async def test_graphql_response_media_type_when_accepted(http: httpx.AsyncClient
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "code"),
     [
-        "{ nope }",
-        "{ __typename",
-        "query A { __typename } query B { __typename }",
-        "query Q($id: ID!) { student(id: $id) { id } }",  # a required variable is missing
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ __typename", "GRAPHQL_PARSE_FAILED"),
+        ("query A { __typename } query B { __typename }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query Q($id: ID!) { student(id: $id) { id } }", "BAD_USER_INPUT"),  # a required variable is missing
+        ('{ student(id: "x") { diary(from: "1800-01-01", to: "2026-01-01") { date } } }', "BAD_USER_INPUT"),
     ],
 )
-async def test_invalid_document_is_400_with_graphql_response(http: httpx.AsyncClient, query: str) -> None:
+async def test_invalid_document_is_400_with_graphql_response(http: httpx.AsyncClient, query: str, code: str) -> None:
+    """Not GraphQL: GRAPHQL_PARSE_FAILED; not valid against the schema: GRAPHQL_VALIDATION_FAILED; a value
+    refused (a missing variable, a date out of range even written in the document): BAD_USER_INPUT."""
     r = await http.post("/graphql", json={"query": query}, headers={"Accept": GRAPHQL_RESPONSE})
     assert r.status_code == 400
     body = r.json()
     assert "data" not in body
-    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert [e["extensions"]["code"] for e in body["errors"]] == [code]
 
 
 async def test_invalid_document_is_200_with_legacy_json(http: httpx.AsyncClient) -> None:

@@ -138,7 +138,7 @@ async def test_introspection_off_in_production(settings: Settings) -> None:
     async with client_for(settings, env="production") as client:
         body = (await client.post("/graphql", json={"query": INTROSPECTION})).json()
         assert "introspection" in body["errors"][0]["message"].lower()
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         body = (await client.post("/graphql", json={"query": "{ __typename }"})).json()
         assert body["data"] == {"__typename": "Query"}
 

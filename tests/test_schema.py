@@ -134,7 +134,7 @@ CONTRACT: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
         "grade": ("Grade", {}),
         "homework": ("Homework", {}),
     },
-    "Error": {"message": ("String!", {}), "code": ("String!", {})},
+    "Error": {"message": ("String!", {}), "code": ("ErrorCode!", {})},
     "Node": {"id": ("ID!", {})},
 }
 ENUMS = {
