@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.relay import PageInfo
 
 import models
 from resolvers import access_list, policy
 from schema import types
 from schema.access import AccessRequest, AccessRequestStatus
+from schema.pages import PageInfo, page_info
 
 Info = types.Info
 
@@ -48,11 +48,6 @@ async def school_access_requests(
     edges = [AccessRequestEdge(cursor=access_list.cursor_of(r), node=AccessRequest(model=r)) for r in page.rows]
     return AccessRequestConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info([e.cursor for e in edges], page.has_next, page.has_previous),
         total_count=page.total,
     )

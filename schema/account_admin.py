@@ -15,6 +15,7 @@ from schema import types
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.pages import PageInfo, page_info
 from schema.permissions import IsAdmin, IsAuthenticated
 
 Info = types.Info
@@ -70,28 +71,18 @@ class AccountEdge:
     node: Account = strawberry.field(description="The account.")
 
 
-@strawberry.type(description="Where a page of accounts sits in the whole list.")
-class AccountPageInfo:
-    has_next_page: bool = strawberry.field(description="More accounts follow.")
-    has_previous_page: bool = strawberry.field(description="This page was asked for `after` a cursor.")
-    end_cursor: str | None = strawberry.field(description="The last account's cursor: pass as `after` for more.")
-
-
 @strawberry.type(description="A page of a school's accounts, by name.")
 class AccountConnection:
     edges: list[AccountEdge] = strawberry.field(description="The accounts with their cursors.")
-    page_info: AccountPageInfo = strawberry.field(description="Paging.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
 def account_connection(page: account_list.AccountPage, after: str | None) -> AccountConnection:
     edges = [AccountEdge(cursor=account_list.encode_cursor(n), node=Account(model=u)) for n, u in page.accounts]
     return AccountConnection(
         edges=edges,
-        page_info=AccountPageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=after is not None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        # Cursors are positions from 1: a page after one has accounts before it.
+        page_info=page_info([e.cursor for e in edges], page.has_next_page, after is not None),
     )
 
 

@@ -6,14 +6,13 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from strawberry.relay import PageInfo
 
 import models
 from resolvers import accounts, pages, policy
 from resolvers.auth import TokenPair
 from schema import types
-from schema.deliveries import page_info
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
+from schema.pages import PageInfo, keyset_page_info
 from schema.permissions import IsAuthenticated, IsPublic
 
 Info = types.Info
@@ -178,7 +177,7 @@ class SessionViewer:
             policy.own_sessions(info.context.viewer), SESSION_CURSOR, first, after, last, before
         )
         edges = [SessionEdge(node=Session(model=r), cursor=pages.encode(SESSION_CURSOR, r.id)) for r in page.rows]
-        return SessionConnection(edges=edges, page_info=page_info(page, SESSION_CURSOR))
+        return SessionConnection(edges=edges, page_info=keyset_page_info(page, SESSION_CURSOR))
 
 
 @strawberry.input(description="The session to end.")

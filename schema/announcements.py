@@ -7,7 +7,6 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from strawberry.relay import PageInfo
 
 import models
 from resolvers import announcements, pages, policy
@@ -16,6 +15,7 @@ from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.pages import PageInfo, page_info
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -93,12 +93,7 @@ def connection(page: pages.Page[models.Announcement], kind: str) -> Announcement
     edges = [AnnouncementEdge(node=Announcement(model=r), cursor=pages.encode(kind, r.id)) for r in page.rows]
     return AnnouncementConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info([e.cursor for e in edges], page.has_next_page, page.has_previous_page),
     )
 
 

@@ -12,6 +12,7 @@ import models
 from resolvers import audit_log
 from resolvers.ids import to_global_id
 from schema import types
+from schema.pages import PageInfo, page_info
 
 Info = types.Info
 
@@ -63,28 +64,16 @@ class AuditEntryEdge:
     node: AuditEntry = strawberry.field(description="The entry.")
 
 
-@strawberry.type(description="Where a page of a connection sits in the whole list.")
-class AuditPageInfo:
-    has_next_page: bool = strawberry.field(description="Older entries follow.")
-    has_previous_page: bool = strawberry.field(description="This page was asked for `after` a cursor.")
-    start_cursor: str | None = strawberry.field(description="The first entry's cursor.")
-    end_cursor: str | None = strawberry.field(description="The last entry's cursor: pass as `after` for more.")
-
-
 @strawberry.type(description="A page of an audit log, newest first.")
 class AuditEntryConnection:
     edges: list[AuditEntryEdge] = strawberry.field(description="The entries with their cursors.")
-    page_info: AuditPageInfo = strawberry.field(description="Paging.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
 def connection(page: audit_log.AuditPage, after: str | None) -> AuditEntryConnection:
     edges = [AuditEntryEdge(cursor=audit_log.encode_cursor(e.id), node=AuditEntry(model=e)) for e in page.entries]
     return AuditEntryConnection(
         edges=edges,
-        page_info=AuditPageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        # Entries are never deleted: a page after a cursor has that entry (and any newer) before it.
+        page_info=page_info([e.cursor for e in edges], page.has_next_page, after is not None),
     )

@@ -16,6 +16,7 @@ from resolvers.errors import BadUserInput
 from resolvers.ids import pk_of
 from schema import types
 from schema.chats import Chat
+from schema.pages import PageInfo, page_info
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -97,18 +98,10 @@ class ChatEdge:
     cursor: str = strawberry.field(description="Pass as `after` to get the chats after this one.")
 
 
-@strawberry.type(description="Where a page of your chats stands.")
-class ChatPageInfo:
-    has_next_page: bool = strawberry.field(description="More chats (with older activity) follow this page.")
-    has_previous_page: bool = strawberry.field(description="Always false: pages go from the most recent activity.")
-    start_cursor: str | None = strawberry.field(description="The cursor of the first chat of the page.")
-    end_cursor: str | None = strawberry.field(description="The cursor of the last chat: pass it as `after`.")
-
-
 @strawberry.type(description="A page of your chats, most recent activity first.")
 class ChatConnection:
     edges: list[ChatEdge] = strawberry.field(description="The chats, most recent activity first.")
-    page_info: ChatPageInfo = strawberry.field(description="Whether more follow, and the cursors.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursors.")
 
 
 @strawberry.type
@@ -134,12 +127,8 @@ class ChatViewer:
         edges = [ChatEdge(node=Chat(model=c), cursor=_chat_cursor(c)) for c in page]
         return ChatConnection(
             edges=edges,
-            page_info=ChatPageInfo(
-                has_next_page=more,
-                has_previous_page=False,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            # A page after a cursor has at least that chat before it.
+            page_info=page_info([e.cursor for e in edges], more, after is not None),
         )
 
     @strawberry.field(description="Unread messages over all your chats (the sum of their `unreadCount`).")

@@ -15,6 +15,7 @@ from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from schema import types
 from schema.faces import shown
+from schema.pages import PageInfo, page_info
 
 Info = types.Info
 
@@ -101,20 +102,10 @@ class MessageEdge:
     cursor: str = strawberry.field(description="Pass as `before` to get the messages older than this one.")
 
 
-@strawberry.type(description="Where a history page stands.")
-class MessagePageInfo:
-    has_previous_page: bool = strawberry.field(description="Older messages exist before this page.")
-    has_next_page: bool = strawberry.field(description="Always false: pages go back in time from the newest.")
-    start_cursor: str | None = strawberry.field(description="The cursor of the newest message of the page.")
-    end_cursor: str | None = strawberry.field(
-        description="The cursor of the oldest message of the page: pass it as `before` for the next page."
-    )
-
-
 @strawberry.type(description="A page of a chat's history, newest message first.")
 class MessageConnection:
     edges: list[MessageEdge] = strawberry.field(description="The messages, newest first.")
-    page_info: MessagePageInfo = strawberry.field(description="Whether older messages exist, and the cursors.")
+    page_info: PageInfo = strawberry.field(description="Whether older messages exist, and the cursors.")
 
 
 @strawberry.type(description="A conversation between people of one school. Visible only to its current members.")
@@ -179,10 +170,5 @@ class Chat(types.Node):
         edges = [MessageEdge(node=ChatMessage(model=m), cursor=message_cursor(m.id)) for m in page.messages]
         return MessageConnection(
             edges=edges,
-            page_info=MessagePageInfo(
-                has_previous_page=page.has_older,
-                has_next_page=False,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info([e.cursor for e in edges], False, page.has_older),
         )

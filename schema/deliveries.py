@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from strawberry.relay import PageInfo
 from tortoise.expressions import Subquery
 
 import models
@@ -16,21 +15,12 @@ from resolvers import inbox, pages, policy
 from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.pages import PageInfo, keyset_page_info
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
 DELIVERY_CURSOR = "delivery"
-
-
-def page_info(page: pages.Page[Any], kind: str) -> PageInfo:
-    """The Relay page info of a keyset page of ``kind`` cursors."""
-    return PageInfo(
-        has_next_page=page.has_next_page,
-        has_previous_page=page.has_previous_page,
-        start_cursor=pages.encode(kind, page.rows[0].id) if page.rows else None,
-        end_cursor=pages.encode(kind, page.rows[-1].id) if page.rows else None,
-    )
 
 
 @strawberry.enum(description="Where a notification goes besides the inbox.")
@@ -122,7 +112,7 @@ class NotificationQueries:
                 NotificationDeliveryEdge(node=NotificationDelivery(model=r), cursor=pages.encode(DELIVERY_CURSOR, r.id))
                 for r in page.rows
             ],
-            page_info=page_info(page, DELIVERY_CURSOR),
+            page_info=keyset_page_info(page, DELIVERY_CURSOR),
         )
 
 

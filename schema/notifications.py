@@ -8,16 +8,16 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.relay import PageInfo
 
 import models
 from pubsub.events import EventKind
 from resolvers import inbox, pages, policy
 from resolvers.ids import to_global_id
 from schema import announcements, diary, meetings, progress, remarks, types
-from schema.deliveries import DeliveryMutations, page_info
+from schema.deliveries import DeliveryMutations
 from schema.errors import NotFoundError, ValidationError
 from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
+from schema.pages import PageInfo, keyset_page_info
 from schema.permissions import IsAuthenticated
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ class NotificationViewer(PreferencesViewer):
             NotificationEdge(node=Notification(model=r), cursor=pages.encode(inbox.CURSOR_KIND, r.id))
             for r in page.rows
         ]
-        return NotificationConnection(edges=edges, page_info=page_info(page, inbox.CURSOR_KIND))
+        return NotificationConnection(edges=edges, page_info=keyset_page_info(page, inbox.CURSOR_KIND))
 
     @strawberry.field(description="How many notifications of your inbox are unread.")
     async def unread_notification_count(self, info: Info) -> int:

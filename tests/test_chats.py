@@ -289,7 +289,7 @@ async def test_chat_list_orders_by_last_activity(factory: Factory) -> None:
 
 
 PAGE = """query P($first: Int, $after: String) { viewer { chats(first: $first, after: $after) {
-  edges { cursor node { title } } pageInfo { hasNextPage endCursor } } } }"""
+  edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
 
 
 async def test_chat_list_pages(factory: Factory) -> None:
@@ -299,9 +299,15 @@ async def test_chat_list_pages(factory: Factory) -> None:
         await new_chat(client, f"page {i}", s.parent)
     first = (await client.data(PAGE, first=2))["viewer"]["chats"]
     assert [e["node"]["title"] for e in first["edges"]] == ["page 4", "page 3"]
-    assert first["pageInfo"] == {"hasNextPage": True, "endCursor": first["edges"][-1]["cursor"]}
+    assert first["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": first["edges"][0]["cursor"],
+        "endCursor": first["edges"][-1]["cursor"],
+    }
     second = (await client.data(PAGE, first=2, after=first["pageInfo"]["endCursor"]))["viewer"]["chats"]
     assert [e["node"]["title"] for e in second["edges"]] == ["page 2", "page 1"]
+    assert second["pageInfo"]["hasPreviousPage"] is True
     third = (await client.data(PAGE, first=2, after=second["pageInfo"]["endCursor"]))["viewer"]["chats"]
     assert [e["node"]["title"] for e in third["edges"]] == ["page 0"]
     assert third["pageInfo"]["hasNextPage"] is False
