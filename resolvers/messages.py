@@ -7,7 +7,6 @@ wake-ups are published after the commit (the relays cover a lost publish)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.expressions import Q
@@ -177,23 +176,6 @@ async def mark_read(ctx: Context, chat_id: str, message_id: str | None) -> model
             Q(last_read_message_id__isnull=True) | Q(last_read_message_id__lt=target.id), id=membership.id
         ).update(last_read_message_id=target.id)
     return chat
-
-
-@dataclass(frozen=True)
-class Page:
-    messages: list[models.Message]  # newest first
-    has_older: bool
-
-
-async def history(chat: models.Chat, last: int | None, before: int | None) -> Page:
-    """Up to ``last`` messages older than the message ``before`` (the newest when omitted),
-    newest first. One statement: one row more than asked tells whether older ones exist."""
-    size = PAGE_DEFAULT if last is None else last
-    query = models.Message.filter(chat_id=chat.id)
-    if before is not None:
-        query = query.filter(id__lt=before)
-    rows = await query.order_by("-id").limit(size + 1)
-    return Page(list(rows[:size]), len(rows) > size)
 
 
 _UNREAD_TOTAL_SQL = """

@@ -1,4 +1,4 @@
-"""Keyset pages for Relay connections ordered newest first by id (``first``/``after``,
+"""Keyset pages for Relay connections ordered by id, newest or oldest first (``first``/``after``,
 ``last``/``before``, at most ``MAX_PAGE`` a page), and the cursors of every list and stream.
 
 Cursors are opaque and sealed: the kind of list and the row's id in one 16-byte block,
@@ -118,27 +118,51 @@ async def newest_first(
     last: int | None = None,
     before: str | None = None,
 ) -> Page[M]:
-    """One page of ``scope``, newest (highest id) first. ``first`` reads on from ``after``
-    towards older rows; ``last`` reads back from ``before`` towards newer ones."""
+    """One page of ``scope``, newest (highest id) first (``keyset`` with ``descending``)."""
+    return await keyset(scope, kind, first, after, last, before, descending=True)
+
+
+async def keyset(
+    scope: QuerySet[M],
+    kind: str,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    *,
+    descending: bool,
+    default_last: int | None = None,
+) -> Page[M]:
+    """One page of ``scope`` in id order (``descending``: newest first; else oldest first), as
+    Relay reads a connection: ``first`` rows from the start of the list (or just after the row
+    ``after``), or the ``last`` rows of its end (or just before the row ``before``), always in
+    the list's order, so ``before`` a page's first cursor is the page before it, with no
+    overlap and no gap. Without ``first`` and ``last``: ``default_last`` rows from the end when
+    given (a chat history opens on its newest messages), else ``DEFAULT_PAGE`` from the start.
+    One statement: one row more than asked tells whether more lie that way."""
     for name, value in (("first", first), ("last", last)):
         if value is not None and not 0 <= value <= MAX_PAGE:
             raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE}.", argument=name)
     if first is not None and last is not None:
         raise BadUserInput("Pass `first` or `last`, not both.", argument="last")
+    if first is None and last is None and default_last is not None:
+        last = default_last
+    towards_end, towards_start = ("id__lt", "id__gt") if descending else ("id__gt", "id__lt")
     bounds: dict[str, int] = {}
-    for arg, cursor, lookup in (("after", after, "id__lt"), ("before", before, "id__gt")):
+    for arg, cursor, lookup in (("after", after, towards_end), ("before", before, towards_start)):
         if cursor is not None:
             pk = decode(kind, cursor, largest_id(scope.model))
             if pk is None:
                 raise BadUserInput(f"`{arg}` is not a cursor of this list.", argument=arg)
             bounds[lookup] = pk
     scoped = scope.filter(**bounds)
+    forward, backward = ("-id", "id") if descending else ("id", "-id")
     if last is not None:
-        rows = list(await scoped.order_by("id").limit(last + 1))
+        rows = list(await scoped.order_by(backward).limit(last + 1))
         more = len(rows) > last
         rows = rows[:last]
         rows.reverse()
-        return Page(rows, has_next_page="id__gt" in bounds, has_previous_page=more)
+        return Page(rows, has_next_page=towards_start in bounds, has_previous_page=more)
     size = DEFAULT_PAGE if first is None else first
-    rows = list(await scoped.order_by("-id").limit(size + 1))
-    return Page(rows[:size], has_next_page=len(rows) > size, has_previous_page="id__lt" in bounds)
+    rows = list(await scoped.order_by(forward).limit(size + 1))
+    return Page(rows[:size], has_next_page=len(rows) > size, has_previous_page=towards_end in bounds)

@@ -15,20 +15,16 @@ from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from schema import types
 from schema.faces import shown
-from schema.pages import PageInfo, page_info
+from schema.pages import PageInfo, keyset_page_info
 
 Info = types.Info
 
 
+MESSAGE_CURSOR = "message"
+
+
 def message_cursor(message_id: int) -> str:
-    return pages.encode("message", message_id)
-
-
-def _decode_message_cursor(cursor: str) -> int:
-    pk = pages.decode("message", cursor)
-    if pk is None:
-        raise BadUserInput("Unknown cursor: pass a `cursor` of this history.", argument="before")
-    return pk
+    return pages.encode(MESSAGE_CURSOR, message_id)
 
 
 @strawberry.type(description="A message of a chat. A deleted message stays in the history as a tombstone without text.")
@@ -99,13 +95,15 @@ class ChatMember:
 @strawberry.type(description="One message of a history page, with its cursor.")
 class MessageEdge:
     node: ChatMessage = strawberry.field(description="The message.")
-    cursor: str = strawberry.field(description="Pass as `before` to get the messages older than this one.")
+    cursor: str = strawberry.field(
+        description="Pass as `before` for the messages older than this one, as `after` for the newer ones."
+    )
 
 
-@strawberry.type(description="A page of a chat's history, newest message first.")
+@strawberry.type(description="A page of a chat's history, oldest to newest.")
 class MessageConnection:
-    edges: list[MessageEdge] = strawberry.field(description="The messages, newest first.")
-    page_info: PageInfo = strawberry.field(description="Whether older messages exist, and the cursors.")
+    edges: list[MessageEdge] = strawberry.field(description="The messages, oldest to newest.")
+    page_info: PageInfo = strawberry.field(description="Whether older or newer messages exist, and the cursors.")
 
 
 @strawberry.type(description="A conversation between people of one school. Visible only to its current members.")
@@ -154,21 +152,40 @@ class Chat(types.Node):
     async def unread_count(self, info: Info) -> int:
         return await info.context.loaders.unread_by_chat.load(self.model.id)
 
-    @strawberry.field(description="The history, newest first: `last` messages before the message `before`.")
+    @strawberry.field(
+        description="The history, oldest to newest in `edges` (Relay's order): `last: n` is the n newest "
+        "messages (the default, 30), `before: pageInfo.startCursor` the page of older ones before them; "
+        "`first`/`after` read on towards the newest."
+    )
     async def messages(
         self,
         info: Info,
-        last: Annotated[int | None, strawberry.argument(description="How many, 1-100 (default 30).")] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many from the oldest (or just after `after`), 0-100.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="A `cursor`: newer messages than that one.")
+        ] = None,
+        last: Annotated[
+            int | None,
+            strawberry.argument(description="How many from the newest (or just before `before`), 1-100 (default 30)."),
+        ] = None,
         before: Annotated[
             str | None, strawberry.argument(description="A `cursor`: older messages than that one. Omit: the newest.")
         ] = None,
     ) -> MessageConnection:
         if last is not None and not 1 <= last <= messages.PAGE_MAX:
             raise BadUserInput(f"`last` is 1-{messages.PAGE_MAX}.", argument="last")
-        page = await messages.history(self.model, last, _decode_message_cursor(before) if before else None)
-        info.context.loaders.prime_many(info.context.loaders.message_by_id, page.messages)
-        edges = [MessageEdge(node=ChatMessage(model=m), cursor=message_cursor(m.id)) for m in page.messages]
-        return MessageConnection(
-            edges=edges,
-            page_info=page_info([e.cursor for e in edges], False, page.has_older),
+        page = await pages.keyset(
+            models.Message.filter(chat_id=self.model.id),
+            MESSAGE_CURSOR,
+            first,
+            after,
+            last,
+            before,
+            descending=False,
+            default_last=messages.PAGE_DEFAULT,
         )
+        info.context.loaders.prime_many(info.context.loaders.message_by_id, page.rows)
+        edges = [MessageEdge(node=ChatMessage(model=m), cursor=message_cursor(m.id)) for m in page.rows]
+        return MessageConnection(edges=edges, page_info=keyset_page_info(page, MESSAGE_CURSOR))

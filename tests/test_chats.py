@@ -204,7 +204,9 @@ async def test_bad_chat_input_is_refused_and_writes_nothing(
     assert await _writes() == before
 
 
-async def test_messages_history_pages_newest_first(factory: Factory) -> None:
+async def test_messages_history_pages_oldest_to_newest(factory: Factory) -> None:
+    """Relay's order: `last: n` is the n newest, oldest to newest in `edges`; `before:
+    startCursor` is the page of older messages just before it, with no overlap."""
     s = await _school(factory)
     teacher, parent = factory.client(s.teacher), factory.client(s.parent)
     chat = await new_chat(teacher, "history", s.parent)
@@ -212,14 +214,19 @@ async def test_messages_history_pages_newest_first(factory: Factory) -> None:
     for text in texts:
         await sent(teacher, chat, text)
     first = (await parent.data(HISTORY, id=chat, last=2))["chat"]["messages"]
-    assert [e["node"]["text"] for e in first["edges"]] == ["message 4", "message 3"]
+    assert [e["node"]["text"] for e in first["edges"]] == ["message 3", "message 4"]
     assert first["pageInfo"]["hasPreviousPage"] is True
+    assert first["pageInfo"]["hasNextPage"] is False
+    assert first["pageInfo"]["startCursor"] == first["edges"][0]["cursor"]
     assert first["pageInfo"]["endCursor"] == first["edges"][-1]["cursor"]
-    second = (await parent.data(HISTORY, id=chat, last=2, before=first["pageInfo"]["endCursor"]))["chat"]["messages"]
-    assert [e["node"]["text"] for e in second["edges"]] == ["message 2", "message 1"]
-    last = (await parent.data(HISTORY, id=chat, last=2, before=second["pageInfo"]["endCursor"]))["chat"]["messages"]
+    second = (await parent.data(HISTORY, id=chat, last=2, before=first["pageInfo"]["startCursor"]))["chat"]["messages"]
+    assert [e["node"]["text"] for e in second["edges"]] == ["message 1", "message 2"]
+    assert second["pageInfo"]["hasNextPage"] is True
+    last = (await parent.data(HISTORY, id=chat, last=2, before=second["pageInfo"]["startCursor"]))["chat"]["messages"]
     assert [e["node"]["text"] for e in last["edges"]] == ["message 0"]
     assert last["pageInfo"]["hasPreviousPage"] is False
+    default = (await parent.data(HISTORY, id=chat))["chat"]["messages"]
+    assert [e["node"]["text"] for e in default["edges"]] == texts
     body = await parent.post(HISTORY, id=chat, last=101)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
@@ -344,7 +351,7 @@ async def test_edit_and_delete_windows(factory: Factory) -> None:
     assert gone["chatMessage"]["deleted"] is True
     assert gone["chatMessage"]["links"] == []
     history = (await parent.data(HISTORY, id=chat))["chat"]["messages"]["edges"]
-    assert [(e["node"]["text"], e["node"]["deleted"]) for e in history] == [("teacher's", False), (None, True)]
+    assert [(e["node"]["text"], e["node"]["deleted"]) for e in history] == [(None, True), ("teacher's", False)]
     entry = await models.AuditEntry.filter(action="message.delete", object_id=_pk(mine)).first()
     assert entry is not None
     assert entry.details == {"chat": _pk(chat), "ownMessage": False}  # an admin's, and never the text
