@@ -17,7 +17,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, locks, outbox, policy
+from resolvers import audit, locks, outbox, pages, policy
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
@@ -297,12 +297,32 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
     return chat
 
 
-async def chat_page(viewer: Viewer, size: int, after: tuple[datetime, int] | None) -> tuple[list[models.Chat], bool]:
-    """The viewer's chats, most recent activity first, after ``(last activity, id)``: one
-    statement, fetching one row more than asked to tell whether more follow."""
+async def chat_page(
+    viewer: Viewer,
+    first: int | None,
+    after: tuple[datetime, int] | None,
+    last: int | None,
+    before: tuple[datetime, int] | None,
+    default: int,
+) -> pages.Page[models.Chat]:
+    """The viewer's chats, most recent activity first (then newest id), as Relay reads a
+    connection: ``first`` from the top (or just after ``after``, a chat's ``(last activity,
+    id)``), or the ``last`` of the list (or just before ``before``), in the list's order. One
+    statement, fetching one row more than asked to tell whether more lie that way."""
+    pages.check_sizes(first, last)
     query = policy.visible_chats(viewer)
     if after is not None:
         at, pk = after
         query = query.filter(Q(last_activity_at__lt=at) | Q(last_activity_at=at, id__lt=pk))
+    if before is not None:
+        at, pk = before
+        query = query.filter(Q(last_activity_at__gt=at) | Q(last_activity_at=at, id__gt=pk))
+    if last is not None:
+        rows = list(await query.order_by("last_activity_at", "id").limit(last + 1))
+        more = len(rows) > last
+        rows = rows[:last]
+        rows.reverse()
+        return pages.Page(rows, has_next_page=before is not None, has_previous_page=more)
+    size = default if first is None else first
     rows = list(await query.order_by("-last_activity_at", "-id").limit(size + 1))
-    return rows[:size], len(rows) > size
+    return pages.Page(rows[:size], has_next_page=len(rows) > size, has_previous_page=after is not None)

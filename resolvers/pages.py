@@ -110,6 +110,16 @@ class Page(Generic[M]):
     has_previous_page: bool
 
 
+def check_sizes(first: int | None, last: int | None) -> None:
+    """Refuse page sizes out of 0-``MAX_PAGE``, and ``first`` with ``last``: every connection
+    asks this."""
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= MAX_PAGE:
+            raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE}.", argument=name)
+    if first is not None and last is not None:
+        raise BadUserInput("Pass `first` or `last`, not both.", argument="last")
+
+
 async def newest_first(
     scope: QuerySet[M],
     kind: str,
@@ -140,11 +150,7 @@ async def keyset(
     overlap and no gap. Without ``first`` and ``last``: ``default_last`` rows from the end when
     given (a chat history opens on its newest messages), else ``DEFAULT_PAGE`` from the start.
     One statement: one row more than asked tells whether more lie that way."""
-    for name, value in (("first", first), ("last", last)):
-        if value is not None and not 0 <= value <= MAX_PAGE:
-            raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE}.", argument=name)
-    if first is not None and last is not None:
-        raise BadUserInput("Pass `first` or `last`, not both.", argument="last")
+    check_sizes(first, last)
     if first is None and last is None and default_last is not None:
         last = default_last
     towards_end, towards_start = ("id__lt", "id__gt") if descending else ("id__gt", "id__lt")

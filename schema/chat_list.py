@@ -30,7 +30,7 @@ def _chat_cursor(chat: models.Chat) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_chat_cursor(cursor: str) -> tuple[dt.datetime, int]:
+def _decode_chat_cursor(cursor: str, argument: str = "after") -> tuple[dt.datetime, int]:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
         at, _, pk = raw.removeprefix(_CHAT_CURSOR_PREFIX).partition("|")
@@ -38,7 +38,7 @@ def _decode_chat_cursor(cursor: str) -> tuple[dt.datetime, int]:
             raise ValueError(raw)
         return dt.datetime.fromisoformat(at), int(pk)
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadUserInput("Unknown cursor: pass a `cursor` of your chat list.", argument="after") from None
+        raise BadUserInput("Unknown cursor: pass a `cursor` of your chat list.", argument=argument) from None
 
 
 @strawberry.enum(description="Whom to list in `peopleSearch`.")
@@ -95,7 +95,7 @@ class ChatQueries:
 @strawberry.type(description="A chat of your list, with its cursor.")
 class ChatEdge:
     node: Chat = strawberry.field(description="The chat.")
-    cursor: str = strawberry.field(description="Pass as `after` to get the chats after this one.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
 
 
 @strawberry.type(description="A page of your chats, most recent activity first.")
@@ -114,21 +114,26 @@ class ChatViewer:
     async def chats(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="How many, 1-100 (default 50).")] = None,
+        first: Annotated[int | None, strawberry.argument(description="How many, 0-100 (default 50).")] = None,
         after: Annotated[str | None, strawberry.argument(description="A `cursor`: the chats after that one.")] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="How many from the end of the list (or just before `before`).")
+        ] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `cursor`: the chats before that one.")] = None,
     ) -> ChatConnection:
-        size = CHATS_DEFAULT if first is None else first
-        if not 1 <= size <= messages.PAGE_MAX:
-            raise BadUserInput(f"`first` is 1-{messages.PAGE_MAX}.", argument="first")
-        page, more = await chats.chat_page(
-            info.context.viewer, size, _decode_chat_cursor(after) if after is not None else None
+        page = await chats.chat_page(
+            info.context.viewer,
+            first,
+            _decode_chat_cursor(after) if after is not None else None,
+            last,
+            _decode_chat_cursor(before, "before") if before is not None else None,
+            CHATS_DEFAULT,
         )
-        info.context.loaders.prime_many(info.context.loaders.chat_by_id, page)
-        edges = [ChatEdge(node=Chat(model=c), cursor=_chat_cursor(c)) for c in page]
+        info.context.loaders.prime_many(info.context.loaders.chat_by_id, page.rows)
+        edges = [ChatEdge(node=Chat(model=c), cursor=_chat_cursor(c)) for c in page.rows]
         return ChatConnection(
             edges=edges,
-            # A page after a cursor has at least that chat before it.
-            page_info=page_info([e.cursor for e in edges], more, after is not None),
+            page_info=page_info([e.cursor for e in edges], page.has_next_page, page.has_previous_page),
         )
 
     @strawberry.field(description="Unread messages over all your chats (the sum of their `unreadCount`).")

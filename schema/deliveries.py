@@ -99,6 +99,10 @@ class NotificationQueries:
         ),
         first: Annotated[int | None, strawberry.argument(description="At most this many (max 100).")] = None,
         after: Annotated[str | None, strawberry.argument(description="Older than this cursor.")] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="At most this many from the end (or just before `before`).")
+        ] = None,
+        before: Annotated[str | None, strawberry.argument(description="Newer than this cursor.")] = None,
     ) -> NotificationDeliveryConnection:
         school_pk = pk_of(school_id, "School") or 0
         schools = policy.administered_schools(info.context.viewer).filter(id=school_pk).values("id")
@@ -106,7 +110,7 @@ class NotificationQueries:
             status=models.DeliveryStatus(status.name),
             notification_id__in=Subquery(models.Notification.filter(school_id__in=Subquery(schools)).values("id")),
         )
-        page = await pages.newest_first(scope, DELIVERY_CURSOR, first, after)
+        page = await pages.newest_first(scope, DELIVERY_CURSOR, first, after, last, before)
         return NotificationDeliveryConnection(
             edges=[
                 NotificationDeliveryEdge(node=NotificationDelivery(model=r), cursor=pages.encode(DELIVERY_CURSOR, r.id))

@@ -295,7 +295,8 @@ async def test_chat_list_orders_by_last_activity(factory: Factory) -> None:
     assert listed[0]["lastMessage"] == {"text": "wake up"}
 
 
-PAGE = """query P($first: Int, $after: String) { viewer { chats(first: $first, after: $after) {
+PAGE = """query P($first: Int, $after: String, $last: Int, $before: String) {
+  viewer { chats(first: $first, after: $after, last: $last, before: $before) {
   edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
 
 
@@ -318,7 +319,16 @@ async def test_chat_list_pages(factory: Factory) -> None:
     third = (await client.data(PAGE, first=2, after=second["pageInfo"]["endCursor"]))["viewer"]["chats"]
     assert [e["node"]["title"] for e in third["edges"]] == ["page 0"]
     assert third["pageInfo"]["hasNextPage"] is False
-    for bad in ({"first": 0}, {"first": 101}, {"after": "bm9wZQ"}):
+    # Backwards, as Relay does: the end of the list, then `before` each page's start.
+    end = (await client.data(PAGE, last=2))["viewer"]["chats"]
+    assert [e["node"]["title"] for e in end["edges"]] == ["page 1", "page 0"]
+    assert (end["pageInfo"]["hasPreviousPage"], end["pageInfo"]["hasNextPage"]) == (True, False)
+    middle = (await client.data(PAGE, last=2, before=end["pageInfo"]["startCursor"]))["viewer"]["chats"]
+    assert [e["node"]["title"] for e in middle["edges"]] == ["page 3", "page 2"]
+    top = (await client.data(PAGE, last=2, before=middle["pageInfo"]["startCursor"]))["viewer"]["chats"]
+    assert [e["node"]["title"] for e in top["edges"]] == ["page 4"]
+    assert (top["pageInfo"]["hasPreviousPage"], top["pageInfo"]["hasNextPage"]) == (False, True)
+    for bad in ({"first": -1}, {"first": 101}, {"last": 101}, {"after": "bm9wZQ"}, {"before": "bm9wZQ"}):
         body = await client.post(PAGE, **bad)
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
 
