@@ -60,7 +60,9 @@ class AuditEntry:
 
 @strawberry.type(description="An entry of the log with its cursor.")
 class AuditEntryEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to get the entries older than this one.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` for the entries older than this one, as `before` for the newer ones."
+    )
     node: AuditEntry = strawberry.field(description="The entry.")
 
 
@@ -70,10 +72,9 @@ class AuditEntryConnection:
     page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
-def connection(page: audit_log.AuditPage, after: str | None) -> AuditEntryConnection:
+def connection(page: audit_log.AuditPage) -> AuditEntryConnection:
     edges = [AuditEntryEdge(cursor=audit_log.encode_cursor(e.id), node=AuditEntry(model=e)) for e in page.entries]
     return AuditEntryConnection(
         edges=edges,
-        # Entries are never deleted: a page after a cursor has that entry (and any newer) before it.
-        page_info=page_info([e.cursor for e in edges], page.has_next_page, after is not None),
+        page_info=page_info([e.cursor for e in edges], page.has_next_page, page.has_previous_page),
     )

@@ -286,8 +286,14 @@ class School(Node):
     async def audit_log(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Entries per page, at most 100.")] = 20,
+        first: Annotated[
+            int | None, strawberry.argument(description="Entries per page from the newest, at most 100 (default 20).")
+        ] = None,
         after: Annotated[str | None, strawberry.argument(description="An `endCursor`: older entries.")] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="Entries per page from the oldest (or just before `before`).")
+        ] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `startCursor`: newer entries.")] = None,
         action: Annotated[str | None, strawberry.argument(description="Only this action: `account.create`.")] = None,
         actor_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this `User`'s.")] = None,
         from_: Annotated[
@@ -304,9 +310,9 @@ class School(Node):
             return None
         # An id that names no user matches no entry (-1), rather than being ignored.
         actor = (pk_of(actor_id, "User") or -1) if actor_id is not None else None
-        wanted = audit_log_resolvers.page_filter(first, after, action, actor, from_, to)
+        wanted = audit_log_resolvers.page_filter(first, after, last, before, action, actor, from_, to)
         key = audit_log_resolvers.AuditKey(self.model.id, wanted)
-        return connection(await info.context.loaders.audit_page_by_school.load(key), after)
+        return connection(await info.context.loaders.audit_page_by_school.load(key))
 
 
 @strawberry.type(description="A school subject, e.g. Mathematics.")

@@ -3,9 +3,15 @@ the one shared ``PageInfo`` with its four fields, and no list has a page-info ty
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import models
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
 from tests.factories import Factory
+from tests.helpers import gid
+from tests.test_audit_log import _district, school
 from tests.test_chats import _school
 
 TYPES = "{ __schema { types { name kind fields { name type { kind ofType { name } } } } } }"
@@ -34,25 +40,38 @@ HISTORY = """query H($id: ID!, $first: Int, $after: String, $last: Int, $before:
     edges { cursor node { text } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
 
 
-async def _walk(client: Client, chat: str, size: int, backward: bool) -> list[list[str]]:
-    """Every page of the history, `size` at a time: back from the newest with `last`/`before`
-    (pages returned oldest first), or on from the oldest with `first`/`after`."""
+Fetch = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def walk(fetch: Fetch, size: int, backward: bool, label: Callable[[dict[str, Any]], str]) -> list[list[str]]:
+    """Every page of a connection, `size` at a time, in the list's order: back from its end
+    with `last`/`before startCursor` (pages returned oldest first), or on from its start
+    with `first`/`after endCursor`. Checks each page's `pageInfo` on the way."""
     walked: list[list[str]] = []
     cursor: str | None = None
     while True:
-        args = {"last": size, "before": cursor} if backward else {"first": size, "after": cursor}
-        page = (await client.data(HISTORY, id=chat, **args))["chat"]["messages"]
-        texts = [e["node"]["text"] for e in page["edges"]]
+        page = await fetch({"last": size, "before": cursor} if backward else {"first": size, "after": cursor})
+        labels = [label(e["node"]) for e in page["edges"]]
         info = page["pageInfo"]
-        assert info["startCursor"] == (page["edges"][0]["cursor"] if texts else None)
-        assert info["endCursor"] == (page["edges"][-1]["cursor"] if texts else None)
-        walked.append(texts)
+        assert info["startCursor"] == (page["edges"][0]["cursor"] if labels else None)
+        assert info["endCursor"] == (page["edges"][-1]["cursor"] if labels else None)
+        walked.append(labels)
         ahead, behind = info["hasNextPage"], info["hasPreviousPage"]
         more, came_from = (behind, ahead) if backward else (ahead, behind)
         assert came_from is (cursor is not None)
         if not more:
             return walked[::-1] if backward else walked
         cursor = info["startCursor"] if backward else info["endCursor"]
+
+
+async def assert_pages_both_ways(fetch: Fetch, everything: list[str], label: Callable[[dict[str, Any]], str]) -> None:
+    """Walking `fetch`'s connection either way, at any page size, gives `everything` in
+    order, each once, in non-empty pages of at most that size."""
+    for size in (1, 2, 3, len(everything) - 1, len(everything), len(everything) + 1):
+        for backward in (True, False):
+            walked = await walk(fetch, size, backward, label)
+            assert [t for page in walked for t in page] == everything, (size, backward)
+            assert all(0 < len(page) <= size for page in walked), (size, backward)
 
 
 async def test_history_pages_both_ways_without_overlap_or_gap(factory: Factory) -> None:
@@ -62,8 +81,30 @@ async def test_history_pages_both_ways_without_overlap_or_gap(factory: Factory) 
     texts = [f"m{i}" for i in range(7)]
     for text in texts:
         await sent(teacher, chat, text)
-    for size in (1, 2, 3, 6, 7, 8):
-        for backward in (True, False):
-            walked = await _walk(parent, chat, size, backward)
-            assert [t for page in walked for t in page] == texts, (size, backward)
-            assert all(0 < len(page) <= size for page in walked), (size, backward)
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await parent.data(HISTORY, id=chat, **args))["chat"]["messages"]
+        return page
+
+    await assert_pages_both_ways(fetch, texts, lambda node: str(node["text"]))
+
+
+AUDIT = """query A($id: ID!, $actorId: ID, $first: Int, $after: String, $last: Int, $before: String) {
+  node(id: $id) { ... on School { auditLog(actorId: $actorId, first: $first, after: $after, last: $last,
+    before: $before) { edges { cursor node { objectType } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } }"""
+
+
+async def test_audit_log_pages_both_ways_newest_first(factory: Factory) -> None:
+    d = await _district(factory)
+    actor = await factory.parent("actor")
+    for i in range(6):
+        await models.AuditEntry.create(actor=actor, school=d.kit.school, action="test.write", object_type=f"P{i}")
+    admin = factory.client(d.admin)
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        node = (await admin.data(AUDIT, id=school(d.kit), actorId=gid(actor, "User"), **args))["node"]
+        page: dict[str, Any] = node["auditLog"]
+        return page
+
+    await assert_pages_both_ways(fetch, [f"P{i}" for i in reversed(range(6))], lambda node: str(node["objectType"]))
