@@ -67,7 +67,7 @@ class Account:
 
 @strawberry.type(description="An account with its cursor.")
 class AccountEdge:
-    cursor: str = strawberry.field(description="Pass as `after` for the accounts that follow.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
     node: Account = strawberry.field(description="The account.")
 
 
@@ -77,12 +77,11 @@ class AccountConnection:
     page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
-def account_connection(page: account_list.AccountPage, after: str | None) -> AccountConnection:
+def account_connection(page: account_list.AccountPage) -> AccountConnection:
     edges = [AccountEdge(cursor=account_list.encode_cursor(n), node=Account(model=u)) for n, u in page.accounts]
     return AccountConnection(
         edges=edges,
-        # Cursors are positions from 1: a page after one has accounts before it.
-        page_info=page_info([e.cursor for e in edges], page.has_next_page, after is not None),
+        page_info=page_info([e.cursor for e in edges], page.has_next_page, page.has_previous_page),
     )
 
 

@@ -260,8 +260,14 @@ class School(Node):
     async def accounts(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Accounts per page, at most 100.")] = 50,
+        first: Annotated[
+            int | None, strawberry.argument(description="Accounts per page from the start, at most 100 (default 50).")
+        ] = None,
         after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the accounts after.")] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="Accounts per page from the end (or just before `before`).")
+        ] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the accounts before.")] = None,
         role: Annotated[Role | None, strawberry.argument(description="Only holders of this role here.")] = None,
         is_active: Annotated[
             bool | None, strawberry.argument(description="Only active (true) or deactivated (false) accounts.")
@@ -275,9 +281,11 @@ class School(Node):
 
         if not await info.context.loaders.administered_by_school.load(self.model.id):
             return None
-        wanted = account_list.page_filter(first, after, models.Role(role.name) if role else None, is_active, search)
+        wanted = account_list.page_filter(
+            first, after, last, before, models.Role(role.name) if role else None, is_active, search
+        )
         page = await info.context.loaders.account_page_by_school.load(account_list.AccountKey(self.model.id, wanted))
-        return account_connection(page, after)
+        return account_connection(page)
 
     @strawberry.field(
         description="The school's audit log, newest first: logins, account administration, imports and every "

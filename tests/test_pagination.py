@@ -108,3 +108,26 @@ async def test_audit_log_pages_both_ways_newest_first(factory: Factory) -> None:
         return page
 
     await assert_pages_both_ways(fetch, [f"P{i}" for i in reversed(range(6))], lambda node: str(node["objectType"]))
+
+
+ACCOUNTS = """query A($id: ID!, $search: String, $first: Int, $after: String, $last: Int, $before: String) {
+  node(id: $id) { ... on School { accounts(search: $search, first: $first, after: $after, last: $last,
+    before: $before) { edges { cursor node { login } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } }"""
+
+
+async def test_school_accounts_page_both_ways_by_name(factory: Factory) -> None:
+    kit = await factory.school(classes=("5B",))
+    assert kit.admin is not None
+    admin = factory.client(kit.admin)
+    for n in (4, 1, 5, 3, 2):  # made out of order: the list is by name
+        await factory.teacher(kit, [], name=f"pager{n}")
+    tag = f"{factory.tag}-pager"
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        node = (await admin.data(ACCOUNTS, id=gid(kit.school, "School"), search=tag, **args))["node"]
+        page: dict[str, Any] = node["accounts"]
+        return page
+
+    everything = [f"{tag}{n}" for n in range(1, 6)]
+    await assert_pages_both_ways(fetch, everything, lambda node: str(node["login"]))
