@@ -24,12 +24,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from functools import cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -141,34 +142,54 @@ async def keyset(
     before: str | None = None,
     *,
     descending: bool,
+    by: str | None = None,
     default_last: int | None = None,
 ) -> Page[M]:
-    """One page of ``scope`` in id order (``descending``: newest first; else oldest first), as
-    Relay reads a connection: ``first`` rows from the start of the list (or just after the row
-    ``after``), or the ``last`` rows of its end (or just before the row ``before``), always in
-    the list's order, so ``before`` a page's first cursor is the page before it, with no
-    overlap and no gap. Without ``first`` and ``last``: ``default_last`` rows from the end when
-    given (a chat history opens on its newest messages), else ``DEFAULT_PAGE`` from the start.
-    One statement: one row more than asked tells whether more lie that way."""
+    """One page of ``scope`` in id order (``descending``: newest first; else oldest first), or
+    by the column ``by`` then id, as Relay reads a connection: ``first`` rows from the start of
+    the list (or just after the row ``after``), or the ``last`` rows of its end (or just before
+    the row ``before``), always in the list's order, so ``before`` a page's first cursor is the
+    page before it, with no overlap and no gap. Without ``first`` and ``last``:
+    ``default_last`` rows from the end when given (a chat history opens on its newest
+    messages), else ``DEFAULT_PAGE`` from the start. One statement, and one more for each
+    cursor of a list ``by`` a column (its row's value there): one row more than asked tells
+    whether more lie that way."""
     check_sizes(first, last)
     if first is None and last is None and default_last is not None:
         last = default_last
-    towards_end, towards_start = ("id__lt", "id__gt") if descending else ("id__gt", "id__lt")
-    bounds: dict[str, int] = {}
-    for arg, cursor, lookup in (("after", after, towards_end), ("before", before, towards_start)):
+    scoped = scope
+    for arg, cursor, towards_end in (("after", after, True), ("before", before, False)):
         if cursor is not None:
             pk = decode(kind, cursor, largest_id(scope.model))
-            if pk is None:
+            bound = None if pk is None else await _beyond(scope.model, by, pk, greater=towards_end != descending)
+            if bound is None:
                 raise BadUserInput(f"`{arg}` is not a cursor of this list.", argument=arg)
-            bounds[lookup] = pk
-    scoped = scope.filter(**bounds)
-    forward, backward = ("-id", "id") if descending else ("id", "-id")
+            scoped = scoped.filter(bound)
+    order = [by, "id"] if by else ["id"]
+    forward = [f"-{o}" for o in order] if descending else order
+    backward = order if descending else [f"-{o}" for o in order]
     if last is not None:
-        rows = list(await scoped.order_by(backward).limit(last + 1))
+        rows = list(await scoped.order_by(*backward).limit(last + 1))
         more = len(rows) > last
         rows = rows[:last]
         rows.reverse()
-        return Page(rows, has_next_page=towards_start in bounds, has_previous_page=more)
+        return Page(rows, has_next_page=before is not None, has_previous_page=more)
     size = DEFAULT_PAGE if first is None else first
-    rows = list(await scoped.order_by(forward).limit(size + 1))
-    return Page(rows[:size], has_next_page=len(rows) > size, has_previous_page=towards_end in bounds)
+    rows = list(await scoped.order_by(*forward).limit(size + 1))
+    return Page(rows[:size], has_next_page=len(rows) > size, has_previous_page=after is not None)
+
+
+async def _beyond(model: type[Model], by: str | None, pk: int, greater: bool) -> Q | None:
+    """The rows past row ``pk`` (after it when ``greater``) in the order of ``by`` then id;
+    None when a list ``by`` a column has no row ``pk``."""
+    op = "gt" if greater else "lt"
+    if by is None:
+        by_id: dict[str, Any] = {f"id__{op}": pk}
+        return Q(**by_id)
+    values = await model.filter(id=pk).values_list(by, flat=True)
+    if not values:
+        return None
+    value: Any = values[0]
+    past: dict[str, Any] = {f"{by}__{op}": value}
+    level: dict[str, Any] = {by: value, f"id__{op}": pk}
+    return Q(**past) | Q(**level)
