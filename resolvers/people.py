@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 import models
 from resolvers import policy
@@ -57,14 +58,22 @@ def _in_category(category: PeopleCategory, class_id: int | None) -> Q:
 async def search(
     ctx: Context, query: str | None, category: PeopleCategory | None, class_id: str | None, limit: int | None
 ) -> list[models.User]:
-    """Only people the viewer may reach (``policy.reachable_users``), by name then id. A class
-    the viewer cannot see finds nobody, like a class that does not exist."""
-    text = (query or "").strip()
-    if len(text) > MAX_QUERY:
-        raise BadUserInput(f"Type at most {MAX_QUERY} characters.", argument="query")
+    """The first ``limit`` people of ``found`` (``peopleSearch``, by name then id)."""
     size = LIMIT_DEFAULT if limit is None else limit
     if not 1 <= size <= LIMIT_MAX:
         raise BadUserInput(f"`limit` is 1-{LIMIT_MAX}.", argument="limit")
+    scope = await found(ctx, query, category, class_id)
+    return list(await scope.order_by("full_name", "id").limit(size))
+
+
+async def found(
+    ctx: Context, query: str | None, category: PeopleCategory | None, class_id: str | None
+) -> QuerySet[models.User]:
+    """Only people the viewer may reach (``policy.reachable_users``) matching the search. A
+    class the viewer cannot see finds nobody, like a class that does not exist."""
+    text = (query or "").strip()
+    if len(text) > MAX_QUERY:
+        raise BadUserInput(f"Type at most {MAX_QUERY} characters.", argument="query")
     scope = policy.reachable_users(ctx.viewer)
     if text:
         scope = scope.filter(name_matches(text))
@@ -76,6 +85,6 @@ async def search(
         if needs_class and (
             class_pk is None or not await policy.visible_classes(ctx.viewer).filter(id=class_pk).exists()
         ):
-            return []
+            return scope.filter(id=policy.NOBODY)
         scope = scope.filter(_in_category(category, class_pk))
-    return list(await scope.order_by("full_name", "id").limit(size))
+    return scope

@@ -11,12 +11,12 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import chats, messages, people, policy
+from resolvers import chats, messages, pages, people, policy
 from resolvers.errors import BadUserInput
 from resolvers.ids import pk_of
 from schema import types
 from schema.chats import Chat
-from schema.pages import PageInfo, page_info
+from schema.pages import PageInfo, keyset_page_info, page_info
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -83,13 +83,62 @@ class ChatQueries:
         class_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="The `SchoolClass` of a class category.")
         ] = None,
-        limit: Annotated[int | None, strawberry.argument(description="At most this many, 1-100 (default 20).")] = None,
+        limit: Annotated[
+            int | None,
+            strawberry.argument(
+                description="At most this many, 1-100 (default 20).",
+                deprecation_reason="Use `people(first:)`, a connection; removed after 2027-03-31.",
+            ),
+        ] = None,
     ) -> list[types.User]:
         rows = await people.search(
             info.context, query, people.PeopleCategory(category.name) if category else None, class_id, limit
         )
         info.context.loaders.prime_many(info.context.loaders.user_by_id, rows)
         return [types.User(model=u) for u in rows]
+
+    @strawberry.field(
+        description="The people `peopleSearch` finds, as a Relay connection by name then id: `first`/`after` from "
+        "the start, `last`/`before` from the end, at most 100 a page (default 20).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def people(
+        self,
+        info: Info,
+        query: Annotated[
+            str | None, strawberry.argument(description="The first letters of one or more words of the name.")
+        ] = None,
+        category: Annotated[PeopleCategory | None, strawberry.argument(description="Only this group.")] = None,
+        class_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The `SchoolClass` of a class category.")
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="How many from the start, 0-100.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor`: the people after it.")] = None,
+        last: Annotated[int | None, strawberry.argument(description="How many from the end, 0-100.")] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `cursor`: the people before it.")] = None,
+    ) -> UserConnection:
+        scope = await people.found(
+            info.context, query, people.PeopleCategory(category.name) if category else None, class_id
+        )
+        page = await pages.keyset(scope, PEOPLE_CURSOR, first, after, last, before, descending=False, by="full_name")
+        info.context.loaders.prime_many(info.context.loaders.user_by_id, page.rows)
+        edges = [UserEdge(node=types.User(model=u), cursor=pages.encode(PEOPLE_CURSOR, u.id)) for u in page.rows]
+        return UserConnection(edges=edges, page_info=keyset_page_info(page, PEOPLE_CURSOR))
+
+
+PEOPLE_CURSOR = "people"
+
+
+@strawberry.type(description="A person `people` found, with the cursor.")
+class UserEdge:
+    node: types.User = strawberry.field(description="The person.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
+
+
+@strawberry.type(description="A page of the people a search found, by name.")
+class UserConnection:
+    edges: list[UserEdge] = strawberry.field(description="The people of this page.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
 @strawberry.type(description="A chat of your list, with its cursor.")

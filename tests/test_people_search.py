@@ -12,6 +12,7 @@ from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit
 from tests.helpers import gid
+from tests.test_pagination import assert_pages_both_ways
 from tests.test_statements import _count, _explain
 
 SEARCH = """
@@ -216,3 +217,44 @@ async def test_statements_do_not_grow_with_the_results(factory: Factory, count_s
     large, many = await _count(admin, count_statements, SEARCH, limit=50)
     assert (len(one["peopleSearch"]), len(many["peopleSearch"])) == (1, 50)
     assert len(large) == len(small), _explain(small, large)
+
+
+PEOPLE = """
+query P($text: String, $first: Int, $after: String, $last: Int, $before: String) {
+  people(query: $text, first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { id fullName } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
+"""
+
+
+async def test_people_connection_pages_both_ways_by_name(factory: Factory) -> None:
+    """`people` finds what `peopleSearch` does, as a connection: by name in pages either way."""
+    s = await _school(factory)
+    await _cyrillic(factory, s.kit)
+    await _crowd(factory, s.kit, 8)
+    admin = factory.client(s.admin)
+    everyone = await _names(admin, limit=100)
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await admin.data(PEOPLE, **args))["people"]
+        return page
+
+    await assert_pages_both_ways(fetch, everyone, lambda node: str(node["fullName"]))
+    found = (await admin.data(PEOPLE, text="ив"))["people"]["edges"]
+    assert [e["node"]["fullName"] for e in found] == ["Иван Петров", "Ивлева-Смирнова Анна", "Пётр Иванов"]
+    for bad in ({"first": 101}, {"last": -1}, {"after": "bm9wZQ"}, {"first": 1, "last": 1}):
+        body = await admin.post(PEOPLE, **bad)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
+
+
+async def test_people_statements_do_not_grow(factory: Factory, count_statements: StatementCounter) -> None:
+    s = await _school(factory)
+    await _crowd(factory, s.kit, 50)
+    admin = factory.client(s.admin)
+    small, one = await _count(admin, count_statements, PEOPLE, first=1)
+    large, many = await _count(admin, count_statements, PEOPLE, first=50)
+    assert (len(one["people"]["edges"]), len(many["people"]["edges"])) == (1, 50)
+    assert len(large) == len(small), _explain(small, large)
+    after = many["people"]["pageInfo"]["endCursor"]
+    paged, rest = await _count(admin, count_statements, PEOPLE, first=50, after=after)
+    assert rest["people"]["edges"]
+    assert len(paged) == len(small) + 1, _explain(small, paged)  # and one for the cursor's name
