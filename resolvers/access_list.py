@@ -12,10 +12,11 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 import models
+from resolvers import pages
 from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 
-MAX_PAGE = 100
+MAX_PAGE = pages.MAX_PAGE
 PENDING = models.AccessRequestStatus.SUBMITTED
 
 
@@ -66,9 +67,7 @@ async def paginate(
     before: str | None,
 ) -> Page:
     """Keyset pagination on (due_at, id): pages stay stable while requests come and go."""
-    for value in (first, last):
-        if value is not None and not 0 <= value <= MAX_PAGE:
-            raise BadUserInput(f"`first` and `last` are from 0 to {MAX_PAGE}.")
+    first, last = pages.capped("first", first), pages.capped("last", last)
     total = await rows.count()
     window = rows
     if after is not None:

@@ -64,7 +64,7 @@ def page_filter(
     active: bool | None,
     search: str | None,
 ) -> AccountFilter:
-    pages.check_sizes(first, last)
+    first, last = pages.page_sizes(first, last)
     text = " ".join((search or "").split()).lower()
     return AccountFilter(
         (last if last is not None else DEFAULT_PAGE if first is None else first),

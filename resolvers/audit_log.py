@@ -66,7 +66,7 @@ def page_filter(
     since: datetime | None,
     until: datetime | None,
 ) -> AuditFilter:
-    pages.check_sizes(first, last)
+    first, last = pages.page_sizes(first, last)
     if since is not None and until is not None and since > until:
         raise BadUserInput("`from` is after `to`.", argument="from")
     return AuditFilter(

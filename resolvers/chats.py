@@ -309,7 +309,7 @@ async def chat_page(
     connection: ``first`` from the top (or just after ``after``, a chat's ``(last activity,
     id)``), or the ``last`` of the list (or just before ``before``), in the list's order. One
     statement, fetching one row more than asked to tell whether more lie that way."""
-    pages.check_sizes(first, last)
+    first, last = pages.page_sizes(first, last)
     query = policy.visible_chats(viewer)
     if after is not None:
         at, pk = after

@@ -26,7 +26,6 @@ MAX_TEXT = 4000
 EDIT_WINDOW = timedelta(hours=24)
 DELETE_WINDOW = timedelta(hours=24)
 PAGE_DEFAULT = 30
-PAGE_MAX = 100
 MESSAGE_NOT_FOUND = "No such message."
 
 _LINK = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)

@@ -111,14 +111,21 @@ class Page(Generic[M]):
     has_previous_page: bool
 
 
-def check_sizes(first: int | None, last: int | None) -> None:
-    """Refuse page sizes out of 0-``MAX_PAGE``, and ``first`` with ``last``: every connection
-    asks this."""
-    for name, value in (("first", first), ("last", last)):
-        if value is not None and not 0 <= value <= MAX_PAGE:
-            raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE}.", argument=name)
+def capped(name: str, value: int | None) -> int | None:
+    """A page size as served: over ``MAX_PAGE`` it is cut to ``MAX_PAGE`` (the page's
+    ``hasNextPage``/``hasPreviousPage`` say that more follow), so a request for too much still
+    gets its other fields; a negative one is refused (BAD_USER_INPUT)."""
+    if value is not None and value < 0:
+        raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE}.", argument=name)
+    return None if value is None else min(value, MAX_PAGE)
+
+
+def page_sizes(first: int | None, last: int | None) -> tuple[int | None, int | None]:
+    """``first`` and ``last`` as served (``capped``); both at once are refused. Every
+    connection asks this."""
     if first is not None and last is not None:
         raise BadUserInput("Pass `first` or `last`, not both.", argument="last")
+    return capped("first", first), capped("last", last)
 
 
 async def newest_first(
@@ -154,7 +161,7 @@ async def keyset(
     messages), else ``DEFAULT_PAGE`` from the start. One statement, and one more for each
     cursor of a list ``by`` a column (its row's value there): one row more than asked tells
     whether more lie that way."""
-    check_sizes(first, last)
+    first, last = page_sizes(first, last)
     if first is None and last is None and default_last is not None:
         last = default_last
     scoped = scope

@@ -12,7 +12,7 @@ from resolvers import accounts, pages, policy
 from resolvers.auth import TokenPair
 from schema import types
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
-from schema.pages import PageInfo, keyset_page_info
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated, IsPublic
 
 Info = types.Info
@@ -166,11 +166,9 @@ class SessionViewer:
     async def sessions(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="At most this many (max 100).")] = None,
+        first: Annotated[int | None, first_argument(20)] = None,
         after: Annotated[str | None, strawberry.argument(description="Older than this cursor.")] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="At most this many from the end (or just before `before`).")
-        ] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="Newer than this cursor.")] = None,
     ) -> SessionConnection:
         page = await pages.newest_first(

@@ -15,7 +15,7 @@ from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
-from schema.pages import PageInfo, page_info
+from schema.pages import PageInfo, first_argument, last_argument, page_info
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -111,9 +111,9 @@ class AnnouncementViewer:
             strawberry.ID | None, strawberry.argument(description="Only this `SchoolClass`'s class announcements.")
         ] = None,
         pinned: Annotated[bool | None, strawberry.argument(description="Only pinned (true) or unpinned.")] = None,
-        first: Annotated[int | None, strawberry.argument(description="At most this many (max 100).")] = None,
+        first: Annotated[int | None, first_argument(20)] = None,
         after: Annotated[str | None, strawberry.argument(description="Older than this cursor.")] = None,
-        last: Annotated[int | None, strawberry.argument(description="The newest this many before `before`.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="Newer than this cursor.")] = None,
     ) -> AnnouncementConnection:
         scope = policy.visible_announcements(info.context.viewer)

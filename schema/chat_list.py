@@ -16,7 +16,7 @@ from resolvers.errors import BadUserInput
 from resolvers.ids import pk_of
 from schema import types
 from schema.chats import Chat
-from schema.pages import PageInfo, keyset_page_info, page_info
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument, page_info
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -112,9 +112,9 @@ class ChatQueries:
         class_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="The `SchoolClass` of a class category.")
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="How many from the start, 0-100.")] = None,
+        first: Annotated[int | None, first_argument(20)] = None,
         after: Annotated[str | None, strawberry.argument(description="A `cursor`: the people after it.")] = None,
-        last: Annotated[int | None, strawberry.argument(description="How many from the end, 0-100.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `cursor`: the people before it.")] = None,
     ) -> UserConnection:
         scope = await people.found(
@@ -163,11 +163,9 @@ class ChatViewer:
     async def chats(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="How many, 0-100 (default 50).")] = None,
+        first: Annotated[int | None, first_argument(50)] = None,
         after: Annotated[str | None, strawberry.argument(description="A `cursor`: the chats after that one.")] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="How many from the end of the list (or just before `before`).")
-        ] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `cursor`: the chats before that one.")] = None,
     ) -> ChatConnection:
         page = await chats.chat_page(

@@ -12,10 +12,9 @@ import strawberry
 import models
 from resolvers import messages, pages
 from resolvers.clock import now_utc
-from resolvers.errors import BadUserInput
 from schema import types
 from schema.faces import shown
-from schema.pages import PageInfo, keyset_page_info
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 
 Info = types.Info
 
@@ -160,22 +159,15 @@ class Chat(types.Node):
     async def messages(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="How many from the oldest (or just after `after`), 0-100.")
-        ] = None,
+        first: Annotated[int | None, first_argument(None)] = None,
         after: Annotated[
             str | None, strawberry.argument(description="A `cursor`: newer messages than that one.")
         ] = None,
-        last: Annotated[
-            int | None,
-            strawberry.argument(description="How many from the newest (or just before `before`), 1-100 (default 30)."),
-        ] = None,
+        last: Annotated[int | None, last_argument(30)] = None,
         before: Annotated[
             str | None, strawberry.argument(description="A `cursor`: older messages than that one. Omit: the newest.")
         ] = None,
     ) -> MessageConnection:
-        if last is not None and not 1 <= last <= messages.PAGE_MAX:
-            raise BadUserInput(f"`last` is 1-{messages.PAGE_MAX}.", argument="last")
         page = await pages.keyset(
             models.Message.filter(chat_id=self.model.id),
             MESSAGE_CURSOR,

@@ -15,7 +15,7 @@ from resolvers import inbox, pages, policy
 from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.pages import PageInfo, keyset_page_info
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -97,11 +97,9 @@ class NotificationQueries:
         status: Annotated[DeliveryStatus, strawberry.argument(description="Only deliveries in this state.")] = (
             DeliveryStatus.FAILED
         ),
-        first: Annotated[int | None, strawberry.argument(description="At most this many (max 100).")] = None,
+        first: Annotated[int | None, first_argument(20)] = None,
         after: Annotated[str | None, strawberry.argument(description="Older than this cursor.")] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="At most this many from the end (or just before `before`).")
-        ] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="Newer than this cursor.")] = None,
     ) -> NotificationDeliveryConnection:
         school_pk = pk_of(school_id, "School") or 0

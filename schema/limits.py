@@ -10,12 +10,12 @@ WebSocket. Every refusal is a GraphQL error with
 against the schema, so new fields and mutations are covered without being listed here.
 
 Cost: a field costs 1 plus its selections' cost, and a list field multiplies its selections'
-cost by its page size: its ``first``/``last``/``limit`` argument as execution will see it (a
-literal, the variable's value, the variable's default, the argument's default), else that of
-the field just above it (a Relay connection's ``edges``/``nodes`` take the connection's
-``first``), else ``default_list_size`` for an unpaginated list. ``__typename`` and introspection
-(``__schema``, ``__type``) cost nothing and do not count towards depth: introspection is
-switched off in production instead.
+cost by its page size: its ``first``/``last``/``limit`` argument as execution will see it (at
+most ``MAX_PAGE``, as connections serve larger sizes; a literal, the variable's value, the
+variable's default, the argument's default), else that of the field just above it (a Relay
+connection's ``edges``/``nodes`` take the connection's ``first``), else ``default_list_size``
+for an unpaginated list. ``__typename`` and introspection (``__schema``, ``__type``) cost
+nothing and do not count towards depth: introspection is switched off in production instead.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from graphql.language import Lexer, Source, TokenKind, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from resolvers import pages
 from resolvers.codes import ErrorCode
 from resolvers.i18n import Text, _
 
@@ -197,7 +198,7 @@ def operation_cost(
         for name in PAGE_ARGUMENTS:
             value = arguments.get(name)
             if isinstance(value, int) and not isinstance(value, bool):
-                return max(0, value)
+                return min(max(0, value), pages.MAX_PAGE)  # execution serves at most a full page
         return None
 
     walker = _Walker(schema, fragments.get, limits, page_size)

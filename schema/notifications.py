@@ -17,7 +17,7 @@ from schema import announcements, diary, meetings, progress, remarks, types
 from schema.deliveries import DeliveryMutations
 from schema.errors import NotFoundError, ValidationError
 from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
-from schema.pages import PageInfo, keyset_page_info
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated
 
 if TYPE_CHECKING:
@@ -166,9 +166,9 @@ class NotificationViewer(PreferencesViewer):
         self,
         info: Info,
         unread_only: Annotated[bool, strawberry.argument(description="Only unread ones.")] = False,
-        first: Annotated[int | None, strawberry.argument(description="At most this many (max 100).")] = None,
+        first: Annotated[int | None, first_argument(20)] = None,
         after: Annotated[str | None, strawberry.argument(description="Older than this cursor.")] = None,
-        last: Annotated[int | None, strawberry.argument(description="The newest this many before `before`.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="Newer than this cursor.")] = None,
     ) -> NotificationConnection:
         scope = policy.inbox(info.context.viewer)

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import strawberry
 from strawberry.relay import PageInfo
 
 from resolvers import pages
 
-__all__ = ["PageInfo", "keyset_page_info", "page_info"]
+__all__ = ["PageInfo", "first_argument", "keyset_page_info", "last_argument", "page_info"]
 
 
 def page_info(cursors: Sequence[str], has_next_page: bool, has_previous_page: bool) -> PageInfo:
@@ -29,3 +30,19 @@ def page_info(cursors: Sequence[str], has_next_page: bool, has_previous_page: bo
 def keyset_page_info(page: pages.Page[Any], kind: str) -> PageInfo:
     """The page info of a keyset page (``resolvers.pages``) of ``kind`` cursors."""
     return page_info([pages.encode(kind, row.id) for row in page.rows], page.has_next_page, page.has_previous_page)
+
+
+def first_argument(default: int | None) -> Any:
+    """The ``first`` argument of a connection, described alike everywhere."""
+    return strawberry.argument(
+        description=f"How many from the start of the list (or just after `after`): 0-{pages.MAX_PAGE}; more is "
+        f"served as {pages.MAX_PAGE}, with `hasNextPage`." + (f" Default {default}." if default else "")
+    )
+
+
+def last_argument(default: int | None = None) -> Any:
+    """The ``last`` argument of a connection, described alike everywhere."""
+    return strawberry.argument(
+        description=f"How many from the end of the list (or just before `before`): 0-{pages.MAX_PAGE}; more is "
+        f"served as {pages.MAX_PAGE}, with `hasPreviousPage`." + (f" Default {default}." if default else "")
+    )

@@ -24,6 +24,7 @@ from schema.enums import (
 )
 from schema.faces import shown
 from schema.grading import GradeScale
+from schema.pages import first_argument, last_argument
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
@@ -202,9 +203,9 @@ class School(Node):
             bool | None,
             strawberry.argument(description="true: only pending requests past their due time; false: all others."),
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="At most this many from the start.")] = None,
+        first: Annotated[int | None, first_argument(100)] = None,
         after: Annotated[str | None, strawberry.argument(description="Start after this cursor.")] = None,
-        last: Annotated[int | None, strawberry.argument(description="At most this many from the end.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
     ) -> Annotated[AccessRequestConnection, strawberry.lazy("schema.access_list")]:
         from schema.access_list import school_access_requests
@@ -260,13 +261,9 @@ class School(Node):
     async def accounts(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="Accounts per page from the start, at most 100 (default 50).")
-        ] = None,
+        first: Annotated[int | None, first_argument(50)] = None,
         after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the accounts after.")] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="Accounts per page from the end (or just before `before`).")
-        ] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the accounts before.")] = None,
         role: Annotated[Role | None, strawberry.argument(description="Only holders of this role here.")] = None,
         is_active: Annotated[
@@ -294,13 +291,9 @@ class School(Node):
     async def audit_log(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="Entries per page from the newest, at most 100 (default 20).")
-        ] = None,
+        first: Annotated[int | None, first_argument(20)] = None,
         after: Annotated[str | None, strawberry.argument(description="An `endCursor`: older entries.")] = None,
-        last: Annotated[
-            int | None, strawberry.argument(description="Entries per page from the oldest (or just before `before`).")
-        ] = None,
+        last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `startCursor`: newer entries.")] = None,
         action: Annotated[str | None, strawberry.argument(description="Only this action: `account.create`.")] = None,
         actor_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this `User`'s.")] = None,

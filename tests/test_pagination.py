@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import models
+from resolvers.ids import pk_of
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
 from tests.factories import Factory
@@ -131,3 +132,34 @@ async def test_school_accounts_page_both_ways_by_name(factory: Factory) -> None:
 
     everything = [f"{tag}{n}" for n in range(1, 6)]
     await assert_pages_both_ways(fetch, everything, lambda node: str(node["login"]))
+
+
+OVERSIZED = """query O($id: ID!, $first: Int, $last: Int) {
+  viewer { user { id } }
+  chat(id: $id) { messages(first: $first, last: $last) {
+    edges { node { text } } pageInfo { hasNextPage hasPreviousPage } } }
+}"""
+
+
+async def test_a_page_over_the_maximum_is_served_as_a_full_page(factory: Factory) -> None:
+    """`first: 500` is cut to 100 with `hasNextPage` (likewise `last`), and the rest of the
+    response is there: nothing is nulled. A negative size is refused on the field alone."""
+    s = await _school(factory)
+    teacher, parent = factory.client(s.teacher), factory.client(s.parent)
+    chat = await new_chat(teacher, "many", s.parent)
+    await models.Message.bulk_create(
+        [models.Message(chat_id=pk_of(chat, "Chat"), author=s.teacher, text=f"m{i}") for i in range(102)]
+    )
+    served = await parent.post(OVERSIZED, id=chat, first=500)
+    assert "errors" not in served
+    page = served["data"]["chat"]["messages"]
+    assert [e["node"]["text"] for e in page["edges"]] == [f"m{i}" for i in range(100)]
+    assert page["pageInfo"] == {"hasNextPage": True, "hasPreviousPage": False}
+    served = await parent.post(OVERSIZED, id=chat, last=500)
+    page = served["data"]["chat"]["messages"]
+    assert [e["node"]["text"] for e in page["edges"]] == [f"m{i}" for i in range(2, 102)]
+    assert page["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
+    refused = await parent.post(OVERSIZED, id=chat, first=-1)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert refused["errors"][0]["path"] == ["chat", "messages"]
+    assert refused["data"]["viewer"]["user"]["id"]

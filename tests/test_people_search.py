@@ -241,7 +241,7 @@ async def test_people_connection_pages_both_ways_by_name(factory: Factory) -> No
     await assert_pages_both_ways(fetch, everyone, lambda node: str(node["fullName"]))
     found = (await admin.data(PEOPLE, text="ив"))["people"]["edges"]
     assert [e["node"]["fullName"] for e in found] == ["Иван Петров", "Ивлева-Смирнова Анна", "Пётр Иванов"]
-    for bad in ({"first": 101}, {"last": -1}, {"after": "bm9wZQ"}, {"first": 1, "last": 1}):
+    for bad in ({"first": -1}, {"last": -1}, {"after": "bm9wZQ"}, {"first": 1, "last": 1}):
         body = await admin.post(PEOPLE, **bad)
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", bad
 
