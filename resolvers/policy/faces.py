@@ -61,6 +61,8 @@ FACE_PLACES: dict[str, frozenset[str]] = {
             "Meeting.organiser",
             "MeetingResponse.user",
             "RegisterRow.markedBy",
+            # The people a search finds (`Query.people`): whom the viewer may reach in a chat.
+            "UserEdge.node",
         }
     ),
     "Subject": frozenset(
