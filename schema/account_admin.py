@@ -23,7 +23,7 @@ INPUT = strawberry.argument(description="The mutation's input.")
 
 
 @strawberry.type(description="A user's account as their school's admins see it.")
-class Account:
+class Account(types.Node):
     model: strawberry.Private[models.User]
 
     @strawberry.field(description="The user (its `id` is the `userId` the account mutations take).")

@@ -18,7 +18,7 @@ Info = types.Info
 
 
 @strawberry.type(description="One recorded write: who made it, what it changed, when and from where.")
-class AuditEntry:
+class AuditEntry(types.Node):
     model: strawberry.Private[models.AuditEntry]
 
     @strawberry.field(description="Who did it; null for the system (an import, the seed) or a deleted user.")

@@ -74,7 +74,7 @@ class ChatMessage(types.Node):
 
 
 @strawberry.type(description="A person in a chat.")
-class ChatMember:
+class ChatMember(types.Node):
     model: strawberry.Private[models.ChatMember]
 
     @strawberry.field(description="The person.")

@@ -13,8 +13,10 @@ from resolvers.ids import from_global_id
 from schema import (
     absence,
     access,
+    account_admin,
     accounts,
     announcements,
+    audit_log,
     bells,
     calendar,
     chat_list,
@@ -64,6 +66,9 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
     "Session": (policy.own_sessions, lambda m: accounts.Session(model=m)),
     "Guardianship": (policy.visible_guardianships, lambda m: guardianships.Guardianship(model=m)),
+    "AuditEntry": (policy.visible_audit_entries, lambda m: audit_log.AuditEntry(model=m)),
+    "Account": (policy.administered_users, lambda m: account_admin.Account(model=m)),
+    "ChatMember": (policy.visible_chat_members, lambda m: chats.ChatMember(model=m)),
 }
 
 

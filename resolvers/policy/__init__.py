@@ -68,6 +68,7 @@ from resolvers.policy.admin import (
     own_sessions,
     reviewable_access_requests,
     visible_access_requests,
+    visible_audit_entries,
     visible_guardianships,
 )
 from resolvers.policy.base import NOBODY
@@ -76,6 +77,7 @@ from resolvers.policy.chats import (
     chat_ties,
     reachable_users,
     school_people,
+    visible_chat_members,
     visible_chats,
     visible_messages,
 )
@@ -195,6 +197,8 @@ __all__ = [
     "visible_academic_years",
     "visible_access_requests",
     "visible_announcements",
+    "visible_audit_entries",
+    "visible_chat_members",
     "visible_chats",
     "visible_classes",
     "visible_days_off",

@@ -29,6 +29,11 @@ def district_schools(viewer: Viewer) -> QuerySet[models.School]:
     return _district_schools(_uid(viewer))
 
 
+def visible_audit_entries(viewer: Viewer) -> QuerySet[models.AuditEntry]:
+    """The audit log of the schools the viewer administers (``School.auditLog``)."""
+    return models.AuditEntry.filter(school_id__in=Subquery(administered_schools(viewer).values("id")))
+
+
 def administered_districts(viewer: Viewer) -> QuerySet[models.District]:
     districts = models.RoleGrant.filter(user_id=_uid(viewer), role=models.Role.DISTRICT_ADMIN).values("district_id")
     return models.District.filter(id__in=Subquery(districts))

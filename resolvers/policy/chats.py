@@ -128,6 +128,11 @@ def visible_chats(viewer: Viewer) -> QuerySet[models.Chat]:
     return models.Chat.filter(id__in=Subquery(mine), deleted_at__isnull=True)
 
 
+def visible_chat_members(viewer: Viewer) -> QuerySet[models.ChatMember]:
+    """The current members of the visible chats (what ``Chat.members`` lists)."""
+    return models.ChatMember.filter(chat_id__in=Subquery(visible_chats(viewer).values("id")), removed_at__isnull=True)
+
+
 def visible_messages(viewer: Viewer) -> QuerySet[models.Message]:
     """Messages (tombstones included) of the visible chats."""
     return models.Message.filter(chat_id__in=Subquery(visible_chats(viewer).values("id")))
