@@ -29,7 +29,7 @@ class MeetingAnswer(Enum):
 
 
 @strawberry.type(description="A parent's answer to a meeting invitation.")
-class MeetingResponse:
+class MeetingResponse(types.Node):
     model: strawberry.Private[models.MeetingResponse]
 
     @strawberry.field(description="The parent who answered.")

@@ -69,6 +69,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "AuditEntry": (policy.visible_audit_entries, lambda m: audit_log.AuditEntry(model=m)),
     "Account": (policy.administered_users, lambda m: account_admin.Account(model=m)),
     "ChatMember": (policy.visible_chat_members, lambda m: chats.ChatMember(model=m)),
+    "MeetingResponse": (policy.visible_meeting_responses, lambda m: meetings.MeetingResponse(model=m)),
 }
 
 

@@ -8,6 +8,8 @@ import models
 from tests.chat_helpers import new_chat
 from tests.factories import Factory
 from tests.helpers import gid
+from tests.test_meetings import RESPOND, _meeting
+from tests.test_meetings import _school as _meeting_school
 
 NODE = """query N($id: ID!) { node(id: $id) { __typename id
   ... on AuditEntry { action } ... on Account { login } ... on ChatMember { user { id } } } }"""
@@ -50,3 +52,24 @@ async def test_chat_members_are_nodes_for_the_chats_members_only(factory: Factor
         found = await factory.client(teacher).data(NODE, id=member["id"])
         assert found == {"node": {"__typename": "ChatMember", **member}}
         assert await factory.client(outsider).data(NODE, id=member["id"]) == {"node": None}
+
+
+RESPONSES = "query { viewer { meetings { title responses { id answer user { id } } } } }"
+RESPONSE_NODE = "query N($id: ID!) { node(id: $id) { __typename id ... on MeetingResponse { answer user { id } } } }"
+
+
+async def test_meeting_responses_are_nodes_for_staff_and_their_own_parent(factory: Factory) -> None:
+    s = await _meeting_school(factory)
+    parent, other_parent = factory.client(s.parent), factory.client(s.parent2)
+    lead, outsider = factory.client(s.leads["5A"]), factory.client(s.parent_7a)
+    meeting = await _meeting(lead, s.kit, ["5A"], "Nodes")
+    for client in (parent, other_parent):
+        await client.data(RESPOND, input={"meetingId": meeting["id"], "answer": "ATTENDING"})
+    [listed] = [m for m in (await lead.data(RESPONSES))["viewer"]["meetings"] if m["title"] == "Nodes"]
+    assert len(listed["responses"]) == 2
+    for response in listed["responses"]:
+        shown = {"__typename": "MeetingResponse", **response}
+        assert await lead.data(RESPONSE_NODE, id=response["id"]) == {"node": shown}
+        own = response["user"]["id"] == gid(s.parent, "User")
+        assert await parent.data(RESPONSE_NODE, id=response["id"]) == {"node": shown if own else None}
+        assert await outsider.data(RESPONSE_NODE, id=response["id"]) == {"node": None}

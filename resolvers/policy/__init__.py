@@ -122,6 +122,7 @@ from resolvers.policy.notices import (
     staffed_meetings,
     visible_announcements,
     visible_deliveries,
+    visible_meeting_responses,
     visible_meetings,
     visible_notifications,
 )
@@ -208,6 +209,7 @@ __all__ = [
     "visible_guardianships",
     "visible_homework",
     "visible_lessons",
+    "visible_meeting_responses",
     "visible_meetings",
     "visible_messages",
     "visible_notifications",

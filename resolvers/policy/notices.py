@@ -162,6 +162,16 @@ def visible_meetings(viewer: Viewer) -> QuerySet[models.Meeting]:
     )
 
 
+def visible_meeting_responses(viewer: Viewer) -> QuerySet[models.MeetingResponse]:
+    """What ``Meeting.responses`` shows: every answer to a meeting the viewer staffs, and the
+    viewer's own answers to the meetings they see."""
+    staffed = staffed_meetings(viewer).values("id")
+    seen = visible_meetings(viewer).values("id")
+    return models.MeetingResponse.filter(
+        Q(meeting_id__in=Subquery(staffed)) | Q(user_id=_uid(viewer), meeting_id__in=Subquery(seen))
+    )
+
+
 def organised_meetings(viewer: Viewer) -> QuerySet[models.Meeting]:
     """Meetings the viewer may change or cancel: their own and those of the schools they administer."""
     uid = _uid(viewer)
