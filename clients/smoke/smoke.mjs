@@ -1,0 +1,338 @@
+// Real client libraries against a running ediary (the demo district): Apollo Client 4 with
+// `possibleTypes` from GraphQL Code Generator, urql, and the graphql-ws client. Each step checks
+// what it got; any mismatch ends the run with exit code 1.
+//
+//   EDIARY_URL=http://127.0.0.1:8000 npm run codegen && EDIARY_URL=http://127.0.0.1:8000 npm run smoke
+//
+// `make clients` (in the repository's root) starts a fresh demo server and runs both.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+import { ApolloClient, HttpLink, InMemoryCache, gql } from "@apollo/client";
+import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
+import { Client as UrqlClient, fetchExchange } from "@urql/core";
+import { createClient as createWsClient } from "graphql-ws";
+import WebSocket from "ws";
+
+const URL_BASE = (process.env.EDIARY_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
+const HTTP_URL = `${URL_BASE}/graphql`;
+const WS_URL = HTTP_URL.replace(/^http/, "ws");
+// Apollo Client keeps `... on Error { code message }` only when it knows which types implement
+// `Error`: this file is `npm run codegen`'s output (GraphQL Code Generator, fragment-matcher).
+const { possibleTypes } = JSON.parse(readFileSync(new URL("./generated/possibleTypes.json", import.meta.url)));
+
+let failures = 0;
+function check(what, ok, got) {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}${ok ? "" : `: got ${JSON.stringify(got)}`}`);
+  if (!ok) failures += 1;
+}
+
+// The school's day, as the server's clock has it (EDIARY_NOW moves both; a date means 09:00 Moscow).
+const MOSCOW = "Europe/Moscow";
+const now = process.env.EDIARY_NOW
+  ? new Date(/T/.test(process.env.EDIARY_NOW) ? process.env.EDIARY_NOW : `${process.env.EDIARY_NOW}T09:00:00+03:00`)
+  : new Date();
+const day = (date) => date.toLocaleDateString("en-CA", { timeZone: MOSCOW }); // YYYY-MM-DD
+const daysBefore = (n) => day(new Date(now.getTime() - n * 86_400_000));
+
+// --- Documents (module constants, as a client app keeps them) ------------------------------------
+const LOGIN = gql`
+  mutation Login($login: String!, $password: String!) {
+    login(input: { login: $login, password: $password }) {
+      ... on LoginSuccess {
+        accessToken
+        refreshToken
+        user {
+          id
+          fullName
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`;
+const VIEWER = gql`
+  query Viewer {
+    viewer {
+      roles
+      user {
+        id
+        fullName
+      }
+      children {
+        id
+        fullName
+        schoolClass {
+          id
+          name
+        }
+      }
+      teaching {
+        schoolClass {
+          id
+          name
+        }
+        subject {
+          id
+          name
+        }
+      }
+    }
+  }
+`;
+const DIARY = `
+  query Diary($id: ID!, $from: Date!, $to: Date!) {
+    student(id: $id) {
+      id
+      fullName
+      diary(from: $from, to: $to) {
+        date
+        entries {
+          lesson { id date period startsAt status subject { id name } }
+          grades { id value }
+        }
+      }
+    }
+  }
+`;
+const GRADE_CREATE = gql`
+  mutation GradeCreate($input: GradeCreateInput!) {
+    gradeCreate(input: $input) {
+      ... on GradeCreateSuccess {
+        grade {
+          id
+          value
+        }
+      }
+      ... on ValidationError {
+        fields {
+          field
+          code
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`;
+const DIARY_EVENTS = `
+  subscription DiaryEvents($studentId: ID, $after: String) {
+    diaryEvents(studentId: $studentId, after: $after) { cursor kind grade { id value } }
+  }
+`;
+
+// --- Apollo Client 4 ------------------------------------------------------------------------------
+// Every POST body Apollo sends, to see the persisted-query exchange on the wire.
+const sent = [];
+const recordingFetch = (uri, options) => {
+  sent.push(JSON.parse(options.body));
+  return fetch(uri, options);
+};
+
+function apollo({ token, locale = "en", cacheTypes = possibleTypes } = {}) {
+  const headers = { "Accept-Language": locale };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  // Automatic persisted queries: the hash first; the server answers PERSISTED_QUERY_NOT_FOUND once
+  // and the link sends the document with it.
+  const sha256 = (document) => createHash("sha256").update(document).digest("hex");
+  const link = new PersistedQueryLink({ sha256 }).concat(new HttpLink({ uri: HTTP_URL, headers, fetch: recordingFetch }));
+  return new ApolloClient({ link, cache: new InMemoryCache({ possibleTypes: cacheTypes }) });
+}
+
+async function login(loginName, password = "demo") {
+  const { data } = await apollo().mutate({ mutation: LOGIN, variables: { login: loginName, password } });
+  return data.login;
+}
+
+// --- urql -----------------------------------------------------------------------------------------
+function urql(token, locale = "en") {
+  return new UrqlClient({
+    url: HTTP_URL,
+    exchanges: [fetchExchange],
+    preferGetMethod: false,
+    fetchOptions: () => ({ headers: { Authorization: `Bearer ${token}`, "Accept-Language": locale } }),
+  });
+}
+
+// --- graphql-ws -----------------------------------------------------------------------------------
+// `connectionParams` is a function: each (re)connection asks for a token then, so a socket closed
+// with 4403 (token expired) comes back with a fresh one. 4401 (the session ended) is fatal.
+function sockets(freshToken, locale = "en") {
+  let connections = 0;
+  const client = createWsClient({
+    url: WS_URL,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 3,
+    connectionParams: async () => {
+      connections += 1;
+      return { Authorization: `Bearer ${await freshToken()}`, locale };
+    },
+  });
+  return { client, connections: () => connections };
+}
+
+// The first event that `accept`s, or null after `ms`.
+function nextEvent(ws, variables, accept, ms = 10_000) {
+  return new Promise((resolve, reject) => {
+    let dispose = () => {};
+    const timer = setTimeout(() => {
+      dispose();
+      resolve(null);
+    }, ms);
+    dispose = ws.subscribe(
+      { query: DIARY_EVENTS, variables },
+      {
+        next: ({ data, errors }) => {
+          if (errors) {
+            clearTimeout(timer);
+            dispose();
+            reject(new Error(JSON.stringify(errors)));
+          } else if (accept(data.diaryEvents)) {
+            clearTimeout(timer);
+            dispose();
+            resolve(data.diaryEvents);
+          }
+        },
+        error: (error) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(`socket closed: ${error?.code} ${error?.reason}`));
+        },
+        complete: () => {},
+      },
+    );
+  });
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// --- The run --------------------------------------------------------------------------------------
+async function main() {
+  console.log(`ediary at ${HTTP_URL}, today ${day(now)} (Moscow)`);
+  check(
+    "possibleTypes (codegen) lists the Error implementations",
+    possibleTypes.Error?.includes("ValidationError") && possibleTypes.Error?.includes("InvalidCredentialsError"),
+    possibleTypes.Error,
+  );
+
+  // 1. A wrong password is an `Error` result of the union, read with `... on Error`.
+  const refused = await login("parent", "not the password");
+  check(
+    "login with a wrong password: ... on Error { code message }",
+    refused.__typename === "InvalidCredentialsError" && refused.code === "INVALID_CREDENTIALS" && !!refused.message,
+    refused,
+  );
+
+  // 2. The parent signs in and reads the viewer (Apollo).
+  const parent = await login("parent");
+  check("login parent/demo: LoginSuccess", parent.__typename === "LoginSuccess" && !!parent.accessToken, parent);
+  const parentApollo = apollo({ token: parent.accessToken });
+  const { data: parentView } = await parentApollo.query({ query: VIEWER });
+  const children = parentView.viewer.children;
+  check("parent's viewer: PARENT with two children", parentView.viewer.roles.includes("PARENT") && children.length === 2, parentView);
+
+  // 3. The teacher signs in; the child in the teacher's class.
+  const teacher = await login("teacher");
+  const teacherApollo = apollo({ token: teacher.accessToken });
+  const { data: teacherView } = await teacherApollo.query({ query: VIEWER });
+  const teaching = teacherView.viewer.teaching;
+  const child = children.find((c) => teaching.some((t) => t.schoolClass.id === c.schoolClass.id));
+  const subject = teaching.find((t) => t.schoolClass.id === child?.schoolClass.id)?.subject;
+  check("teacher teaches a class of the parent's child", !!child && !!subject, { teaching, children });
+  if (!child || !subject) return;
+
+  // 4. The child's diary of the last four weeks (urql), with the cost in `extensions`.
+  const diary = await urql(parent.accessToken)
+    .query(DIARY, { id: child.id, from: daysBefore(27), to: day(now) })
+    .toPromise();
+  const days = diary.data?.student?.diary ?? [];
+  check("the child's diary (urql): four weeks of days", !diary.error && days.length === 28, diary.error?.message ?? days.length);
+  const cost = diary.extensions?.cost;
+  check(
+    "extensions.cost: requestedQueryCost under maximumQueryCost",
+    cost && cost.requestedQueryCost > 0 && (cost.maximumQueryCost === null || cost.requestedQueryCost <= cost.maximumQueryCost),
+    diary.extensions,
+  );
+  const lessons = days
+    .flatMap((d) => d.entries.map((e) => e.lesson))
+    .filter((l) => l.subject.id === subject.id && l.status === "SCHEDULED" && new Date(l.startsAt) <= now);
+  const lesson = lessons.at(-1);
+  check(`a ${subject.name} lesson that has started, in the diary`, !!lesson, lessons.length);
+  if (!lesson) return;
+
+  // 5. A refused grade: an `Error` result (ValidationError) read through `... on Error`.
+  const { data: bad } = await teacherApollo.mutate({
+    mutation: GRADE_CREATE,
+    variables: { input: { studentId: child.id, lessonId: lesson.id, value: "banana" } },
+  });
+  check(
+    "gradeCreate with a bad value: ValidationError, ... on Error { code message }",
+    bad.gradeCreate.__typename === "ValidationError" &&
+      bad.gradeCreate.code === "INVALID_VALUE" &&
+      !!bad.gradeCreate.message &&
+      bad.gradeCreate.fields.some((f) => f.field === "value"),
+    bad.gradeCreate,
+  );
+
+  // 6. Live: the parent subscribes (graphql-ws, connectionParams a function) and the teacher grades.
+  let tokenRequests = 0;
+  const freshToken = async () => {
+    tokenRequests += 1;
+    return parent.accessToken; // a real app refreshes here (sessionRefresh) when the token is old
+  };
+  const live = sockets(freshToken);
+  const gradeCreate = (value) =>
+    teacherApollo.mutate({ mutation: GRADE_CREATE, variables: { input: { studentId: child.id, lessonId: lesson.id, value } } });
+  let posted = null;
+  const first = nextEvent(live.client, { studentId: child.id }, (e) => e.kind === "GRADE_ADDED" && e.grade?.id === posted);
+  await sleep(1000); // the socket connects and the subscription starts
+  const { data: good } = await gradeCreate("5");
+  posted = good.gradeCreate.grade?.id;
+  check("teacher's gradeCreate: GradeCreateSuccess", good.gradeCreate.__typename === "GradeCreateSuccess" && !!posted, good.gradeCreate);
+  const event = await first;
+  check("the parent's socket got GRADE_ADDED for that grade", event?.grade?.value === "5", event);
+  check("connectionParams was asked for a token", tokenRequests >= 1, tokenRequests);
+  await live.client.dispose();
+
+  // 7. Resume by cursor: a grade given while no socket was open is replayed after `after: cursor`.
+  if (event) {
+    const { data: missed } = await gradeCreate("4");
+    const missedId = missed.gradeCreate.grade?.id;
+    const again = sockets(freshToken);
+    const replayed = await nextEvent(again.client, { studentId: child.id, after: event.cursor }, (e) => e.grade?.id === missedId);
+    check("resubscribed with after: cursor, the missed grade is replayed", replayed?.grade?.value === "4", replayed);
+    await again.client.dispose();
+  }
+
+  // 8. Persisted queries: the same query again goes as its hash alone, and is answered.
+  sent.length = 0;
+  const { data: again } = await parentApollo.query({ query: VIEWER, fetchPolicy: "network-only" });
+  check(
+    "persisted query: the second Viewer query is sent as its sha256 only, and answered",
+    sent.length === 1 && !sent[0].query && !!sent[0].extensions?.persistedQuery?.sha256Hash && again.viewer.children.length === 2,
+    sent,
+  );
+
+  // 9. Locales: a Russian refusal for Accept-Language: ru; the code stays the same.
+  const anonymousRu = urql("", "ru");
+  const ru = await anonymousRu.query("query { viewer { user { id } } }", {}).toPromise();
+  const ruError = ru.error?.graphQLErrors?.[0];
+  check(
+    "Accept-Language: ru: UNAUTHENTICATED with a Russian message",
+    ruError?.extensions?.code === "UNAUTHENTICATED" && /[А-Яа-яЁё]/.test(ruError.message),
+    ruError,
+  );
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  failures += 1;
+}
+console.log(failures ? `${failures} check(s) failed` : "all checks passed");
+process.exit(failures ? 1 : 0);
