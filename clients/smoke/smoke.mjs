@@ -120,6 +120,31 @@ const GRADE_CREATE = gql`
     }
   }
 `;
+const SESSION_REFRESH = gql`
+  mutation SessionRefresh($refreshToken: String!) {
+    sessionRefresh(input: { refreshToken: $refreshToken }) {
+      ... on LoginSuccess {
+        accessToken
+        refreshToken
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`;
+// One Relay connection, paged both ways (the parent's notifications: the demo gives every parent some).
+const NOTIFICATIONS = `
+  query Notifications($first: Int, $after: String, $last: Int, $before: String) {
+    viewer {
+      notifications(first: $first, after: $after, last: $last, before: $before) {
+        edges { cursor node { id } }
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      }
+    }
+  }
+`;
 const DIARY_EVENTS = `
   subscription DiaryEvents($studentId: ID, $after: String) {
     diaryEvents(studentId: $studentId, after: $after) { cursor kind grade { id value } }
@@ -279,10 +304,18 @@ async function main() {
   );
 
   // 6. Live: the parent subscribes (graphql-ws, connectionParams a function) and the teacher grades.
+  // Each connection asks for a token: the login's first, then a fresh pair from sessionRefresh (a
+  // real app refreshes when its token is about to expire, and on a 4403 close).
   let tokenRequests = 0;
+  let session = { accessToken: parent.accessToken, refreshToken: parent.refreshToken };
   const freshToken = async () => {
     tokenRequests += 1;
-    return parent.accessToken; // a real app refreshes here (sessionRefresh) when the token is old
+    if (tokenRequests > 1) {
+      const { data } = await apollo().mutate({ mutation: SESSION_REFRESH, variables: { refreshToken: session.refreshToken } });
+      check("sessionRefresh: a fresh token for the new connection", data.sessionRefresh.__typename === "LoginSuccess", data.sessionRefresh);
+      session = data.sessionRefresh;
+    }
+    return session.accessToken;
   };
   const live = sockets(freshToken);
   const gradeCreate = (value) =>
@@ -305,6 +338,7 @@ async function main() {
     const again = sockets(freshToken);
     const replayed = await nextEvent(again.client, { studentId: child.id, after: event.cursor }, (e) => e.grade?.id === missedId);
     check("resubscribed with after: cursor, the missed grade is replayed", replayed?.grade?.value === "4", replayed);
+    check("the new connection asked connectionParams again", tokenRequests === 2, tokenRequests);
     await again.client.dispose();
   }
 
@@ -317,7 +351,32 @@ async function main() {
     sent,
   );
 
-  // 9. Locales: a Russian refusal for Accept-Language: ru; the code stays the same.
+  // 9. Pagination (Relay): forward with first/after and backward with last/before give the same
+  // list, in the same order, with no page overlapping another.
+  const page = async (variables) => {
+    const result = await urql(parent.accessToken).query(NOTIFICATIONS, variables).toPromise();
+    if (result.error) throw result.error;
+    return result.data.viewer.notifications;
+  };
+  const forward = [];
+  for (let after = null, more = true; more; ) {
+    const { edges, pageInfo } = await page({ first: 3, after });
+    forward.push(...edges.map((e) => e.node.id));
+    [after, more] = [pageInfo.endCursor, pageInfo.hasNextPage];
+  }
+  const backward = [];
+  for (let before = null, more = true; more; ) {
+    const { edges, pageInfo } = await page({ last: 3, before });
+    backward.unshift(...edges.map((e) => e.node.id));
+    [before, more] = [pageInfo.startCursor, pageInfo.hasPreviousPage];
+  }
+  check(
+    "a connection paged forward (first/after) and backward (last/before): the same list",
+    forward.length > 3 && new Set(forward).size === forward.length && JSON.stringify(forward) === JSON.stringify(backward),
+    { forward, backward },
+  );
+
+  // 10. Locales: a Russian refusal for Accept-Language: ru; the code stays the same.
   const anonymousRu = urql("", "ru");
   const ru = await anonymousRu.query("query { viewer { user { id } } }", {}).toPromise();
   const ruError = ru.error?.graphQLErrors?.[0];
