@@ -240,8 +240,8 @@ async function main() {
   console.log(`ediary at ${HTTP_URL}, today ${day(now)} (Moscow)`);
   check(
     "possibleTypes (codegen) lists the Error implementations",
-    possibleTypes.Error?.includes("ValidationError") && possibleTypes.Error?.includes("InvalidCredentialsError"),
-    possibleTypes.Error,
+    possibleTypes?.Error?.includes("ValidationError") && possibleTypes?.Error?.includes("InvalidCredentialsError"),
+    possibleTypes?.Error,
   );
 
   // 1. A wrong password is an `Error` result of the union, read with `... on Error`.
