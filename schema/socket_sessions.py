@@ -64,6 +64,7 @@ TRY_AGAIN_LATER = 1013  # RFC 6455; graphql-ws: retried
 # documented "Too many connections" are words for programs and stay as they are.
 SESSION_ENDED_REASON = _("Session ended: log in again.")
 TOKEN_EXPIRED_REASON = _("Token expired: reconnect with a fresh one.")
+DATABASE_UNAVAILABLE_REASON = _("Database unavailable: reconnect and resume.")
 
 TASK_NAME = "socket-sessions"  # the process's task that runs ``SocketSessions.run``
 CHECK_EVERY = 1.0  # seconds between two reads of the sessions ended lately
@@ -228,7 +229,7 @@ class SocketSessions:
         except Exception as exc:
             if not database_unreachable(exc):
                 raise
-            await self.close(binding, TRY_AGAIN_LATER, _("Database unavailable: reconnect and resume."))
+            await self.close(binding, TRY_AGAIN_LATER, DATABASE_UNAVAILABLE_REASON)
             return False
         if not admitted.authenticated:
             await self.close(binding, SESSION_ENDED, SESSION_ENDED_REASON)
