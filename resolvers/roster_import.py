@@ -78,7 +78,7 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
                 (
                     "csv",
                     ErrorCode.CSV_TOO_LARGE,
-                    _("Import at most {megabytes} MB at once.", megabytes=MAX_BYTES // 1000000),
+                    _("Import at most {megabytes} MB at once.", megabytes=MAX_BYTES // 1_000_000),
                 )
             ]
         )
