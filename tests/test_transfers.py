@@ -165,3 +165,77 @@ async def test_a_grade_by_id_follows_the_windows(
         if (await client.data(NODE, id=gid(grade, "Grade")))["node"] is not None:
             found.append(n)
     assert found == seen
+
+
+CHART = """
+query C($id: ID!, $subject: ID!, $from: Date!, $to: Date!) { student(id: $id) {
+  progressChart(subjectId: $subject, from: $from, to: $to, bucket: MONTH) { gradeCount }
+  rank { position classSize } } }
+"""
+
+
+@pytest.mark.parametrize(("who", "counted"), [("old_teacher", 2), ("new_teacher", 2), ("parent", 4)])
+async def test_the_progress_chart_counts_only_the_grades_inside_the_window(
+    factory: Factory, transfer: Transfer, who: str, counted: int
+) -> None:
+    data = await factory.client(getattr(transfer, who)).data(
+        CHART,
+        id=gid(transfer.child, "Student"),
+        subject=gid(transfer.kit.subjects["Mathematics"], "Subject"),
+        **{"from": str(transfer.days[0]), "to": str(transfer.days[-1])},
+    )
+    assert sum(p["gradeCount"] for p in data["student"]["progressChart"]) == counted
+
+
+@pytest.mark.parametrize(("who", "ranked"), [("old_teacher", False), ("new_teacher", True), ("parent", True)])
+async def test_the_class_rank_is_the_new_classs_side(
+    factory: Factory, transfer: Transfer, who: str, ranked: bool
+) -> None:
+    """The rank places the child in its current class (5B): the old class's teacher does not
+    see it; the new class's teacher and the family do."""
+    data = await factory.client(getattr(transfer, who)).data(
+        CHART,
+        id=gid(transfer.child, "Student"),
+        subject=gid(transfer.kit.subjects["Mathematics"], "Subject"),
+        **{"from": str(transfer.days[0]), "to": str(transfer.days[-1])},
+    )
+    rank = data["student"]["rank"]
+    assert (rank is not None) == ranked
+    if ranked:
+        assert rank == {"position": 1, "classSize": 1}
+
+
+@pytest.mark.parametrize(("who", "seen"), [("old_teacher", [0, 1]), ("new_teacher", [1, 2]), ("parent", [0, 1, 2])])
+async def test_an_absence_notice_by_id_follows_the_windows(
+    factory: Factory, transfer: Transfer, who: str, seen: list[int]
+) -> None:
+    """``node`` agrees with ``Student.absenceNotices``: the notice across D is both sides'."""
+    client = factory.client(getattr(transfer, who))
+    found = [
+        n
+        for n, notice in enumerate(transfer.notices)
+        if (await client.data(NODE, id=gid(notice, "AbsenceNotice")))["node"] is not None
+    ]
+    assert found == seen
+
+
+@pytest.mark.parametrize(("who", "seen"), [("old_teacher", ["5A"]), ("new_teacher", ["5B"]), ("parent", ["5A", "5B"])])
+async def test_a_final_grade_by_id_is_the_side_of_the_class_it_was_set_in(
+    factory: Factory, transfer: Transfer, who: str, seen: list[str]
+) -> None:
+    finals = {}
+    for name in ("5A", "5B"):
+        finals[name] = await models.TermGrade.create(
+            student=transfer.child,
+            subject=transfer.kit.subjects["Mathematics" if name == "5A" else "Russian language"],
+            school_class=transfer.kit.classes[name],
+            academic_year=transfer.kit.year,
+            term=transfer.kit.term,
+            period_key=f"term:{transfer.kit.term.id}",
+            teacher=transfer.old_teacher if name == "5A" else transfer.new_teacher,
+            value="5",
+            numeric_value=5.0,
+        )
+    client = factory.client(getattr(transfer, who))
+    found = [n for n, row in finals.items() if (await client.data(NODE, id=gid(row, "TermGrade")))["node"] is not None]
+    assert found == seen
