@@ -239,3 +239,26 @@ async def test_a_final_grade_by_id_is_the_side_of_the_class_it_was_set_in(
     client = factory.client(getattr(transfer, who))
     found = [n for n, row in finals.items() if (await client.data(NODE, id=gid(row, "TermGrade")))["node"] is not None]
     assert found == seen
+
+
+NOTICE_LESSONS = "query L($id: ID!) { node(id: $id) { ... on AbsenceNotice { lessons { id } } } }"
+
+
+@pytest.mark.parametrize(("who", "seen"), [("old_teacher", [1]), ("new_teacher", [2]), ("parent", [1, 2])])
+async def test_a_notice_across_the_transfer_shows_each_side_the_lessons_of_its_own_class(
+    factory: Factory, transfer: Transfer, who: str, seen: list[int]
+) -> None:
+    """The notice across D, for chosen lessons: one of 5A before D, one of 5B on D. Both sides
+    read the notice whole, each the lessons it may open."""
+    notice = transfer.notices[1]
+    await models.AbsenceNotice.filter(id=notice.id).update(kind=models.AbsenceNoticeKind.LESSONS)
+    for n in (1, 2):
+        await models.AbsenceNoticeItem.filter(notice_id=notice.id, date=transfer.days[n]).update(
+            lesson_id=transfer.lessons[n].id
+        )
+    client = factory.client(getattr(transfer, who))
+    data = await client.data(NOTICE_LESSONS, id=gid(notice, "AbsenceNotice"))
+    lessons = [x["id"] for x in data["node"]["lessons"]]
+    assert lessons == [gid(transfer.lessons[n], "Lesson") for n in seen]
+    for x in lessons:  # each one node returns to the same viewer
+        assert (await client.data(NODE, id=x))["node"] is not None
