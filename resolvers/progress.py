@@ -50,9 +50,15 @@ async def resolve_school_term(loaders: Loaders, school_id: int, term_id: int | N
 
 
 async def term_grade(loaders: Loaders, student_id: int, subject_id: int, term: models.Term) -> models.TermGrade | None:
-    """The final grade set for the student in the subject for the term, if any."""
-    rows = await loaders.term_grades_by_student.load((student_id, period_key(term)))
-    return next((t for t in rows if t.subject_id == subject_id), None)
+    """The final grade set for the student in the subject for the term, if any, and if set in
+    a class the viewer's windows reach (after a transfer, the new class's is not the old side's)."""
+    rows, seen = await asyncio.gather(
+        loaders.term_grades_by_student.load((student_id, period_key(term))),
+        loaders.windows_by_student.load(student_id),
+    )
+    return next(
+        (t for t in rows if t.subject_id == subject_id and windows.reaches_class(seen, t.school_class_id)), None
+    )
 
 
 async def suggested(loaders: Loaders, school_id: int, average: float | None) -> scales.Mark | None:
@@ -148,7 +154,7 @@ async def load_rank(loaders: Loaders, student: models.Student, term: models.Term
         loaders.school_by_id.load(student.school_id),
         loaders.windows_by_student.load(student.id),
     )
-    if school_class is None or school is None or not windows.sees_class_now(seen, school_class.id):
+    if school_class is None or school is None or not windows.reaches_class(seen, school_class.id):
         return None  # the old class's side after a transfer: the child's place in the new class is not theirs
     totals = await loaders.student_totals_by_class.load(ClassRange(school_class.id, term.start_date, term.end_date))
     averages = {sid: avg for sid, t in totals.items() if (avg := weighted(t)) is not None}

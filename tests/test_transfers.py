@@ -262,3 +262,34 @@ async def test_a_notice_across_the_transfer_shows_each_side_the_lessons_of_its_o
     assert lessons == [gid(transfer.lessons[n], "Lesson") for n in seen]
     for x in lessons:  # each one node returns to the same viewer
         assert (await client.data(NODE, id=x))["node"] is not None
+
+
+FINALS = """
+query F($id: ID!, $class: ID!, $subject: ID!) {
+  student(id: $id) { progress { subject { name } termGrade { id } } }
+  node(id: $class) { ... on SchoolClass { journal(subjectId: $subject) { rows { student { id } termGrade { id } } } } }
+}
+"""
+
+
+@pytest.mark.parametrize(("who", "klass", "shown"), [("old_teacher", "5A", False), ("new_teacher", "5B", True)])
+async def test_the_new_classs_final_grade_is_not_the_old_sides(
+    factory: Factory, transfer: Transfer, who: str, klass: str, shown: bool
+) -> None:
+    """A final grade set in 5B after the move: the new class's teacher reads it in the progress
+    and in 5B's journal; the old class's teacher in neither (nor in 5A's journal, whose row of
+    the child ends at D - 1)."""
+    final = await factory.term_grade(transfer.kit, transfer.child, "Mathematics", transfer.new_teacher)
+    data = await factory.client(getattr(transfer, who)).data(
+        FINALS,
+        id=gid(transfer.child, "Student"),
+        **{
+            "class": gid(transfer.kit.classes[klass], "SchoolClass"),
+            "subject": gid(transfer.kit.subjects["Mathematics"], "Subject"),
+        },
+    )
+    expected = {"id": gid(final, "TermGrade")} if shown else None
+    maths = [p["termGrade"] for p in data["student"]["progress"] if p["subject"]["name"] == "Mathematics"]
+    assert maths == [expected]
+    rows = data["node"]["journal"]["rows"]
+    assert [r["termGrade"] for r in rows if r["student"]["id"] == gid(transfer.child, "Student")] == [expected]

@@ -96,7 +96,7 @@ async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[W
     return {pk: found.get(pk, []) for pk in student_ids}
 
 
-def sees_class_now(windows: list[Window], school_class_id: int) -> bool:
-    """Whether the windows reach the class the child is in now (the class rank compares the
-    child with its current class: the old class's teachers do not see it after a transfer)."""
+def reaches_class(windows: list[Window], school_class_id: int) -> bool:
+    """Whether the windows reach a class at all: a row of the class without a day (a final
+    grade set in it) or of the child's current class (the class rank) is that side's only."""
     return any(w.school_class_id in (None, school_class_id) for w in windows)
