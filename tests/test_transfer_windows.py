@@ -45,6 +45,7 @@ class Moved:
     lessons: list[models.Lesson]  # 5A on days[0..1], 5B on days[2..3]
     grades: list[models.Grade]  # one a lesson
     remark: models.Remark  # written in 5A
+    parent: models.User
 
 
 @pytest.fixture
@@ -53,7 +54,8 @@ async def moved(factory: Factory) -> Moved:
     new = await factory.school(name="New", classes=("5B",))
     old_teacher = await factory.teacher(old, [("5A", "Mathematics")], name="old")
     new_teacher = await factory.teacher(new, [("5B", "Mathematics")], name="new")
-    child = await factory.student(old, "5A", "boris", login=False)
+    parent = await factory.parent()
+    child = await factory.student(old, "5A", "boris", guardians=[parent], login=False)
     remark = await factory.remark(child, old_teacher, text="Before the move")
     days = school_days_before(today_utc(), 4)
     await models.Enrollment.filter(student_id=child.id).update(end_date=days[2] - timedelta(days=1))
@@ -64,7 +66,7 @@ async def moved(factory: Factory) -> Moved:
         kit, name, teacher = (old, "5A", old_teacher) if n < 2 else (new, "5B", new_teacher)
         lessons.append(await factory.lesson(kit, name, "Mathematics", teacher, day))
         grades.append(await factory.grade(child, lessons[-1], value=str(2 + n)))
-    return Moved(old, new, child, days, lessons, grades, remark)
+    return Moved(old, new, child, days, lessons, grades, remark, parent)
 
 
 async def _seen(client: Client, ids: list[str]) -> list[int]:
@@ -140,3 +142,20 @@ async def test_the_new_schools_admin_sees_neither_the_old_journal_nor_its_remark
     client = factory.client(moved.new.admin)
     assert (await client.data(REMARK, id=gid(moved.remark, "Remark")))["node"] is None
     assert (await client.data(NODE, id=gid(moved.old.classes["5A"], "SchoolClass")))["node"] is None
+
+
+FINAL = "query F($id: ID!) { node(id: $id) { ... on TermGrade { value term { id name } } } }"
+
+
+async def test_the_family_reads_the_old_schools_final_grade_with_its_terms_name(factory: Factory, moved: Moved) -> None:
+    """A final grade set in the old school: the family sees it, with the old school's term as a
+    face (its name and days; ``node(Term)`` does not return it, the family has left that school)."""
+    final = await factory.term_grade(moved.old, moved.child, "Mathematics", moved.old.admin or moved.parent)
+    await models.TermGrade.filter(id=final.id).update(school_class_id=moved.old.classes["5A"].id)
+    client = factory.client(moved.parent)
+    data = await client.data(FINAL, id=gid(final, "TermGrade"))
+    term = gid(moved.old.term, "Term")
+    assert data["node"] == {"value": "5", "term": {"id": term, "name": "Term 1"}}
+    assert (await client.data(NODE, id=term))["node"] is None
+    assert (await factory.client(moved.new.admin).data(NODE, id=gid(final, "TermGrade")))["node"] is None
+    assert (await factory.client(moved.old.admin).data(NODE, id=gid(final, "TermGrade")))["node"] is not None

@@ -153,9 +153,10 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
         held = [x for x in world.lessons if _enrolled(world, student.id, x)]
         if held:
             world.grades.append(await grade(student, held[n % len(held)]))
-    for s, j in spec.term_grades:
+    for s, j in spec.term_grades:  # a transferred child's first subject's in its old class, the other's in the new one
         student = world.students[s]
-        current = next(e for e in world.enrollments if e.student_id == student.id and e.end_date is None)
+        own = [e for e in world.enrollments if e.student_id == student.id]
+        current = own[j % len(own)]
         c = next(i for i, k in enumerate(world.classes) if k.id == current.school_class_id)
         term = world.terms[c // CLASSES_PER_SCHOOL]
         world.term_grades.append(
