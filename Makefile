@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean
+.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean clients
 
 # GraphiQL's assets (web/graphiql: React, GraphiQL, graphql-ws, from the npm registry, pinned by
 # its package-lock.json) are built into web/graphiql/dist when npm is there; without Node.js the
@@ -131,6 +131,12 @@ bench-mixed: install
 # The roll-ups against a full recomputation; REPAIR=1 rebuilds them when they differ.
 rollups-check: install
 	$(BIN)/python server.py rollups-check $(if $(REPAIR),--repair,)
+
+# Real client libraries against a fresh demo server (clients/run-smoke.sh): Apollo Client with
+# possibleTypes from GraphQL Code Generator, urql and graphql-ws, from clients/smoke's
+# package-lock.json; a free port and a temporary SQLite database (data/ is not touched). Needs npm.
+clients: install
+	clients/run-smoke.sh
 
 # Re-resolve the pinned dependencies (needs uv: pip install uv).
 lock:

@@ -77,7 +77,7 @@ from resolvers.socket_counts import make_socket_counts
 from schema import build_schema, changes, socket_sessions
 from schema.limits import Limits
 from schema.live import FrameEncoder
-from schema.socket_sessions import SESSION_ENDED, SocketRefused, SocketSessions
+from schema.socket_sessions import SESSION_ENDED, SESSION_ENDED_REASON, SocketRefused, SocketSessions
 from schema.sockets import Sockets, WebSocketProtocol
 from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler, decode_frame
 from web import graphiql
@@ -387,7 +387,7 @@ class SubscriptionView(GraphQL[Context, None]):
             extensions = {"code": ErrorCode.UNAUTHENTICATED, "reason": viewer.ended or "SESSION_ENDED"}
             message = str(_("Your session has ended: log in again."))
             payload: dict[str, object] = {"message": message, "extensions": extensions}
-            raise SocketRefused(SESSION_ENDED, "Session ended: log in again.", payload)
+            raise SocketRefused(SESSION_ENDED, str(SESSION_ENDED_REASON), payload)
         viewer.forget()  # the account read with the session: a socket keeps nothing it need not
         context.binding = await self.sessions.bind(context.request, claims)
         context.viewer = viewer

@@ -19,6 +19,7 @@ from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MAX_DAYS = 31
@@ -56,20 +57,34 @@ async def _by_day(
 ) -> tuple[list[date], list[models.Lesson]]:
     start, end = data.start, data.end
     if start is None or end is None:
-        problems.append(("from", ErrorCode.RANGE_REQUIRED, "A notice by day needs `from` and `to`."))
+        problems.append(("from", ErrorCode.RANGE_REQUIRED, _("A notice by day needs `from` and `to`.")))
         return [], []
     if data.lesson_ids:
         problems.append(
-            ("lessonIds", ErrorCode.LESSONS_NOT_EXPECTED, "A notice by day covers whole days: omit `lessonIds`.")
+            ("lessonIds", ErrorCode.LESSONS_NOT_EXPECTED, _("A notice by day covers whole days: omit `lessonIds`."))
         )
     if end < start:
-        problems.append(("to", ErrorCode.INVALID_RANGE, "`to` must not be before `from`."))
+        problems.append(("to", ErrorCode.INVALID_RANGE, _("`to` must not be before `from`.")))
         return [], []
     if (end - start).days + 1 > MAX_DAYS:
-        problems.append(("to", ErrorCode.RANGE_TOO_LONG, f"A notice covers at most {MAX_DAYS} days."))
+        problems.append(
+            (
+                "to",
+                ErrorCode.RANGE_TOO_LONG,
+                ngettext("A notice covers at most {n} day.", "A notice covers at most {n} days.", MAX_DAYS),
+            )
+        )
         return [], []
     if start < today_utc() - timedelta(days=MAX_PAST_DAYS):
-        problems.append(("from", ErrorCode.NOTICE_TOO_OLD, f"A notice reaches at most {MAX_PAST_DAYS} days back."))
+        problems.append(
+            (
+                "from",
+                ErrorCode.NOTICE_TOO_OLD,
+                ngettext(
+                    "A notice reaches at most {n} day back.", "A notice reaches at most {n} days back.", MAX_PAST_DAYS
+                ),
+            )
+        )
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     lessons = await models.Lesson.filter(
         school_class_id__in=list({e.school_class_id for e in enrollments}),
@@ -85,13 +100,19 @@ async def _by_lessons(
 ) -> list[models.Lesson]:
     if data.start is not None or data.end is not None:
         problems.append(
-            ("from", ErrorCode.RANGE_NOT_EXPECTED, "A notice for lessons takes `lessonIds`: omit `from` and `to`.")
+            ("from", ErrorCode.RANGE_NOT_EXPECTED, _("A notice for lessons takes `lessonIds`: omit `from` and `to`."))
         )
     ids = data.lesson_ids or []
     if not ids:
-        problems.append(("lessonIds", ErrorCode.LESSONS_REQUIRED, "Choose at least one lesson."))
+        problems.append(("lessonIds", ErrorCode.LESSONS_REQUIRED, _("Choose at least one lesson.")))
     if len(ids) > MAX_LESSONS:
-        problems.append(("lessonIds", ErrorCode.TOO_MANY_LESSONS, f"A notice covers at most {MAX_LESSONS} lessons."))
+        problems.append(
+            (
+                "lessonIds",
+                ErrorCode.TOO_MANY_LESSONS,
+                ngettext("A notice covers at most {n} lesson.", "A notice covers at most {n} lessons.", MAX_LESSONS),
+            )
+        )
         return []
     pks = [pk_of(i, "Lesson") for i in ids]
     found = {x.id: x for x in await models.Lesson.filter(id__in=[p for p in pks if p])}
@@ -101,13 +122,23 @@ async def _by_lessons(
         at = f"lessonIds[{i}]"
         lesson = found.get(pk) if pk else None
         if lesson is None or not _enrolled(enrollments, lesson.school_class_id, lesson.date):
-            problems.append((at, ErrorCode.LESSON_NOT_FOUND, "No such lesson of the child's class."))
+            problems.append((at, ErrorCode.LESSON_NOT_FOUND, _("No such lesson of the child's class.")))
         elif lesson in lessons:
-            problems.append((at, ErrorCode.DUPLICATE_LESSON, "The lesson is listed twice."))
+            problems.append((at, ErrorCode.DUPLICATE_LESSON, _("The lesson is listed twice.")))
         elif lesson.status == models.LessonStatus.CANCELLED:
-            problems.append((at, ErrorCode.LESSON_CANCELLED, "The lesson was cancelled."))
+            problems.append((at, ErrorCode.LESSON_CANCELLED, _("The lesson was cancelled.")))
         elif lesson.date < oldest:
-            problems.append((at, ErrorCode.NOTICE_TOO_OLD, f"A notice reaches at most {MAX_PAST_DAYS} days back."))
+            problems.append(
+                (
+                    at,
+                    ErrorCode.NOTICE_TOO_OLD,
+                    ngettext(
+                        "A notice reaches at most {n} day back.",
+                        "A notice reaches at most {n} days back.",
+                        MAX_PAST_DAYS,
+                    ),
+                )
+            )
         else:
             lessons.append(lesson)
     return lessons
@@ -118,13 +149,19 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
     pk = pk_of(data.student_id, "Student")
     student = await policy.children(ctx.viewer).filter(id=pk).first() if pk else None
     if student is None:
-        raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
+        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
     problems: Problems = []
     reason = data.reason.strip()
     if not reason:
-        problems.append(("reason", ErrorCode.REASON_REQUIRED, "Say why the child is absent."))
+        problems.append(("reason", ErrorCode.REASON_REQUIRED, _("Say why the child is absent.")))
     elif len(reason) > MAX_REASON:
-        problems.append(("reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters."))
+        problems.append(
+            (
+                "reason",
+                ErrorCode.REASON_TOO_LONG,
+                ngettext("A reason has at most {n} character.", "A reason has at most {n} characters.", MAX_REASON),
+            )
+        )
     enrollments = await models.Enrollment.filter(student_id=student.id)
     items: list[tuple[date, int | None]]
     if data.kind == models.AbsenceNoticeKind.BY_DAY:
@@ -142,7 +179,7 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
                     await models.AbsenceNoticeItem.filter(student_id=student.id, date__in=days), items, problems
                 )
             if problems or not items:
-                raise refuse(problems or [("lessonIds", ErrorCode.LESSONS_REQUIRED, "Choose at least one lesson.")])
+                raise refuse(problems or [("lessonIds", ErrorCode.LESSONS_REQUIRED, _("Choose at least one lesson."))])
             notice, recorded = await _write(ctx, data, student, parent_id, reason, items, lessons)
     except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
         raise refuse([("studentId", ErrorCode.REGISTER_CHANGED, CONFLICT)]) from None
@@ -158,11 +195,21 @@ def _check_overlaps(
     taken_lessons = {i.lesson_id for i in taken}
     for n, (day, lesson_id) in enumerate(items):
         if lesson_id is None and any(i.date == day for i in taken):
-            problems.append(("from", ErrorCode.NOTICE_OVERLAPS, f"Another notice already covers {day.isoformat()}."))
+            problems.append(
+                (
+                    "from",
+                    ErrorCode.NOTICE_OVERLAPS,
+                    _("Another notice already covers {day}.", day=day.isoformat()),
+                )
+            )
             return
         if lesson_id is not None and (day in whole_days or lesson_id in taken_lessons):
             problems.append(
-                (f"lessonIds[{n}]", ErrorCode.NOTICE_OVERLAPS, f"Another notice already covers this lesson on {day}.")
+                (
+                    f"lessonIds[{n}]",
+                    ErrorCode.NOTICE_OVERLAPS,
+                    _("Another notice already covers this lesson on {day}.", day=day),
+                )
             )
 
 
@@ -250,23 +297,23 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
     pk = pk_of(notice_id, "AbsenceNotice")
     notice = await policy.own_absence_notices(ctx.viewer).filter(id=pk).first() if pk else None
     if notice is None:
-        raise NotFound("No such absence notice.", ErrorCode.NOTICE_NOT_FOUND)
+        raise NotFound(_("No such absence notice."), ErrorCode.NOTICE_NOT_FOUND)
     notice_pk = notice.id
     async with in_transaction():
         await locks.child(notice.student_id)  # another withdrawal of the same notice waits, then reads what is left
         notice = await models.AbsenceNotice.filter(id=notice_pk).first()
         if notice is None:
-            raise NotFound("No such absence notice.", ErrorCode.NOTICE_NOT_FOUND)
+            raise NotFound(_("No such absence notice."), ErrorCode.NOTICE_NOT_FOUND)
         first, last = start or notice.start_date, end or notice.end_date
         if last < first:
-            raise refuse([("to", ErrorCode.INVALID_RANGE, "`to` must not be before `from`.")])
+            raise refuse([("to", ErrorCode.INVALID_RANGE, _("`to` must not be before `from`."))])
         items = await models.AbsenceNoticeItem.filter(notice_id=notice.id)
         chosen = [i for i in items if first <= i.date <= last]
         days = sorted({i.date for i in chosen})
         if not chosen:
-            raise refuse([("from", ErrorCode.NO_DAYS, "The notice covers none of the chosen days.")])
+            raise refuse([("from", ErrorCode.NO_DAYS, _("The notice covers none of the chosen days."))])
         if days[0] < today_utc():
-            raise refuse([("from", ErrorCode.NOTICE_IN_PAST, "Days that have passed cannot be withdrawn.")])
+            raise refuse([("from", ErrorCode.NOTICE_IN_PAST, _("Days that have passed cannot be withdrawn."))])
         premarks = await models.Attendance.filter(notice_id=notice.id, date__in=days).select_for_update()
         await models.AttendanceRevision.bulk_create(
             [

@@ -20,6 +20,7 @@ from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.enrolment import check_birth_date
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import Text, _, ngettext
 from resolvers.ids import pk_of
 from resolvers.schools import name_of
 
@@ -50,15 +51,23 @@ class Application:
 
 
 def _text(
-    raw: str, path: str, limit: int, problems: list[Problem], codes: tuple[ErrorCode, ErrorCode], message: str
+    raw: str, path: str, limit: int, problems: list[Problem], codes: tuple[ErrorCode, ErrorCode], message: Text
 ) -> str:
     """``codes``: the problem's when ``raw`` is blank, and when it is longer than ``limit``."""
     text = " ".join(raw.split())
     if not text:
         problems.append((path, codes[0], message))
     elif len(text) > limit:
-        problems.append((path, codes[1], f"At most {limit} characters."))
+        problems.append((path, codes[1], ngettext("At most {n} character.", "At most {n} characters.", limit)))
     return text
+
+
+# A decided request's refusal, by what became of it.
+ALREADY = {
+    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
+    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
+    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
+}
 
 
 async def _duplicate(uid: int, school_id: int, child: str, born: date, certificate: str) -> bool:
@@ -74,12 +83,20 @@ async def _duplicate(uid: int, school_id: int, child: str, born: date, certifica
     )
 
 
+# A decided request's refusal, by what became of it.
+ALREADY = {
+    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
+    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
+    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
+}
+
+
 async def submit(ctx: Context, data: Application) -> models.AccessRequest:
     uid = ctx.viewer.id
     pk = pk_of(data.school_id, "School")
     school = await models.School.filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     problems: list[Problem] = []
     child = name_of(data.child_full_name, "childFullName", MAX_NAME, problems)
     check_birth_date(data.child_birth_date, "childBirthDate", problems)
@@ -89,7 +106,7 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
         MAX_CERTIFICATE,
         problems,
         (ErrorCode.CERTIFICATE_REQUIRED, ErrorCode.CERTIFICATE_TOO_LONG),
-        "Give the number of the child's birth certificate.",
+        _("Give the number of the child's birth certificate."),
     )
     document = _text(
         data.identity_document,
@@ -97,11 +114,11 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
         MAX_DOCUMENT,
         problems,
         (ErrorCode.DOCUMENT_REQUIRED, ErrorCode.DOCUMENT_TOO_LONG),
-        "Give your identity document (kind, series and number).",
+        _("Give your identity document (kind, series and number)."),
     )
     if not data.consent:
         problems.append(
-            ("consent", ErrorCode.CONSENT_REQUIRED, "The school can only process the request with your consent.")
+            ("consent", ErrorCode.CONSENT_REQUIRED, _("The school can only process the request with your consent."))
         )
     if problems:
         raise refuse(problems)
@@ -115,7 +132,7 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
                     (
                         "childFullName",
                         ErrorCode.DUPLICATE_REQUEST,
-                        "You already have a pending request for this child here.",
+                        _("You already have a pending request for this child here."),
                     )
                 ]
             )
@@ -143,18 +160,42 @@ async def submit(ctx: Context, data: Application) -> models.AccessRequest:
     return row
 
 
+# A decided request's refusal, by what became of it.
+ALREADY = {
+    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
+    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
+    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
+}
+
+
 async def _reviewable(ctx: Context, request_id: str) -> models.AccessRequest:
     pk = pk_of(request_id, "AccessRequest")
     row = await policy.reviewable_access_requests(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:
-        raise NotFound("No such access request.", ErrorCode.ACCESS_REQUEST_NOT_FOUND)
+        raise NotFound(_("No such access request."), ErrorCode.ACCESS_REQUEST_NOT_FOUND)
     return row
 
 
 def _still_pending(row: models.AccessRequest) -> None:
     """A decided (or withdrawn) request is refused as such: nothing else about it matters."""
     if row.status != PENDING:
-        raise refuse([("requestId", ErrorCode.NOT_PENDING, f"The request was already {row.status.value.lower()}.")])
+        raise refuse(
+            [
+                (
+                    "requestId",
+                    ErrorCode.NOT_PENDING,
+                    ALREADY[row.status],
+                )
+            ]
+        )
+
+
+# A decided request's refusal, by what became of it.
+ALREADY = {
+    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
+    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
+    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
+}
 
 
 async def _decide(ctx: Context, row: models.AccessRequest, **changes: object) -> None:
@@ -164,7 +205,15 @@ async def _decide(ctx: Context, row: models.AccessRequest, **changes: object) ->
         reviewed_by_id=ctx.viewer.user_id, reviewed_at=now_utc(), **changes
     )
     if not changed:
-        raise refuse([("requestId", ErrorCode.NOT_PENDING, "The request was decided meanwhile.")])
+        raise refuse([("requestId", ErrorCode.NOT_PENDING, _("The request was decided meanwhile."))])
+
+
+# A decided request's refusal, by what became of it.
+ALREADY = {
+    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
+    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
+    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
+}
 
 
 async def approve(ctx: Context, request_id: str, student_id: str | None) -> models.AccessRequest:
@@ -179,24 +228,28 @@ async def approve(ctx: Context, request_id: str, student_id: str | None) -> mode
         pk = pk_of(student_id, "Student")
         student = await models.Student.filter(id=pk, school_id=row.school_id).first() if pk else None
         if student is None:
-            problems.append(("studentId", ErrorCode.STUDENT_NOT_IN_SCHOOL, "Pick a student of the school asked."))
+            problems.append(("studentId", ErrorCode.STUDENT_NOT_IN_SCHOOL, _("Pick a student of the school asked.")))
     else:
         candidates = await models.Student.filter(school_id=row.school_id, birth_date=row.child_birth_date)
         matching = [s for s in candidates if _folded(s.full_name) == _folded(row.child_full_name)]
         if not matching:
             problems.append(
-                ("studentId", ErrorCode.NO_MATCHING_STUDENT, "No student of the school has that name and birth date.")
+                (
+                    "studentId",
+                    ErrorCode.NO_MATCHING_STUDENT,
+                    _("No student of the school has that name and birth date."),
+                )
             )
         elif len(matching) > 1:
             problems.append(
-                ("studentId", ErrorCode.AMBIGUOUS_STUDENT, "Several students match: pick one with studentId.")
+                ("studentId", ErrorCode.AMBIGUOUS_STUDENT, _("Several students match: pick one with studentId."))
             )
         else:
             student = matching[0]
     if student is not None and await models.Guardianship.exists(
         guardian_id=row.applicant_id, student_id=student.id, revoked_at__isnull=True
     ):
-        problems.append(("studentId", ErrorCode.ALREADY_GUARDIAN, "The applicant is already this child's guardian."))
+        problems.append(("studentId", ErrorCode.ALREADY_GUARDIAN, _("The applicant is already this child's guardian.")))
     if problems or student is None:
         raise refuse(problems)
     async with in_transaction():
@@ -223,6 +276,14 @@ async def approve(ctx: Context, request_id: str, student_id: str | None) -> mode
     return row
 
 
+# A decided request's refusal, by what became of it.
+ALREADY = {
+    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
+    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
+    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
+}
+
+
 async def refuse_request(
     ctx: Context, request_id: str, reason: models.RefusalReason, comment: str
 ) -> models.AccessRequest:
@@ -235,7 +296,7 @@ async def refuse_request(
         MAX_COMMENT,
         problems,
         (ErrorCode.COMMENT_REQUIRED, ErrorCode.COMMENT_TOO_LONG),
-        "Tell the applicant why.",
+        _("Tell the applicant why."),
     )
     if problems:
         raise refuse(problems)
@@ -253,18 +314,26 @@ async def refuse_request(
     return row
 
 
+# A decided request's refusal, by what became of it.
+ALREADY = {
+    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
+    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
+    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
+}
+
+
 async def withdraw(ctx: Context, request_id: str) -> models.AccessRequest:
     pk = pk_of(request_id, "AccessRequest")
     row = await policy.own_access_requests(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:
-        raise NotFound("No such access request.", ErrorCode.ACCESS_REQUEST_NOT_FOUND)
+        raise NotFound(_("No such access request."), ErrorCode.ACCESS_REQUEST_NOT_FOUND)
     _still_pending(row)
     async with in_transaction():
         changed = await models.AccessRequest.filter(id=row.id, status=PENDING).update(
             status=models.AccessRequestStatus.WITHDRAWN
         )
         if not changed:
-            raise refuse([("requestId", ErrorCode.NOT_PENDING, "The request was decided meanwhile.")])
+            raise refuse([("requestId", ErrorCode.NOT_PENDING, _("The request was decided meanwhile."))])
         await audit.record(ctx.viewer, "access_request.withdraw", "AccessRequest", row.id, school_id=row.school_id)
     await row.refresh_from_db()
     return row

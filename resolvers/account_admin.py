@@ -19,6 +19,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse, stated_reason
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.text import clean
 
@@ -59,14 +60,14 @@ def check_login(login: str) -> Problem | None:
         return (
             "login",
             ErrorCode.LOGIN_INVALID,
-            "A login is 3-100 characters: letters a-z, digits, '.', '_', '-', '@', starting with a letter or digit.",
+            _("A login is 3-100 characters: letters a-z, digits, '.', '_', '-', '@', starting with a letter or digit."),
         )
     return None
 
 
 def check_email(email: str) -> Problem | None:
     if len(email) > 254 or not EMAIL_RE.match(email):
-        return ("email", ErrorCode.EMAIL_INVALID, "Not an e-mail address.")
+        return ("email", ErrorCode.EMAIL_INVALID, _("Not an e-mail address."))
     return None
 
 
@@ -86,7 +87,7 @@ async def _school(ctx: Context, school_id: str) -> models.School:
     pk = pk_of(school_id, "School")
     school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     return school
 
 
@@ -95,7 +96,7 @@ async def managed_user(ctx: Context, user_id: str) -> models.User:
     pk = pk_of(user_id, "User")
     user = await policy.administered_users(ctx.viewer).filter(id=pk).first() if pk else None
     if user is None:
-        raise NotFound("No such user.", ErrorCode.USER_NOT_FOUND)
+        raise NotFound(_("No such user."), ErrorCode.USER_NOT_FOUND)
     return user
 
 
@@ -115,42 +116,48 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
     school = await _school(ctx, data.school_id)
     problems: list[Problem] = []
     full_name = clean(
-        data.full_name, "fullName", problems, empty=(ErrorCode.FULL_NAME_EMPTY, "Give the person's full name.")
+        data.full_name, "fullName", problems, empty=(ErrorCode.FULL_NAME_EMPTY, _("Give the person's full name."))
     )
     if len(full_name) > MAX_NAME:
-        problems.append(("fullName", ErrorCode.FULL_NAME_TOO_LONG, f"A name has at most {MAX_NAME} characters."))
+        problems.append(
+            (
+                "fullName",
+                ErrorCode.FULL_NAME_TOO_LONG,
+                ngettext("A name has at most {n} character.", "A name has at most {n} characters.", MAX_NAME),
+            )
+        )
     email = data.email.strip().lower() if data.email and data.email.strip() else None
     if email is not None and (problem := check_email(email)):
         problems.append(problem)
     if data.role not in ISSUABLE_ROLES:
         problems.append(
-            ("role", ErrorCode.ROLE_NOT_ALLOWED, "District admins are appointed by the district, not a school.")
+            ("role", ErrorCode.ROLE_NOT_ALLOWED, _("District admins are appointed by the district, not a school."))
         )
     login: str | None = normalize_login(data.login) if data.login and data.login.strip() else None
     if login is not None:
         if problem := check_login(login):
             problems.append(problem)
         elif await models.User.exists(login=login):
-            problems.append(("login", ErrorCode.LOGIN_TAKEN, "This login is taken; choose another."))
+            problems.append(("login", ErrorCode.LOGIN_TAKEN, _("This login is taken; choose another.")))
     student: models.Student | None = None
     if data.role == models.Role.STUDENT:
         pk = pk_of(data.student_id, "Student") if data.student_id else None
         if data.student_id is None:
-            problems.append(("studentId", ErrorCode.STUDENT_REQUIRED, "Name the student record the login is for."))
+            problems.append(("studentId", ErrorCode.STUDENT_REQUIRED, _("Name the student record the login is for.")))
         else:
             student = await models.Student.filter(id=pk, school_id=school.id).first() if pk else None
             if student is None:
-                raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
+                raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
             if student.user_id is not None:
-                problems.append(("studentId", ErrorCode.STUDENT_HAS_LOGIN, "The student already has a login."))
+                problems.append(("studentId", ErrorCode.STUDENT_HAS_LOGIN, _("The student already has a login.")))
     children: list[models.Student] = []
     if data.child_ids:
         if data.role != models.Role.PARENT:
-            problems.append(("childIds", ErrorCode.CHILDREN_ONLY_FOR_PARENTS, "Only a parent account has children."))
+            problems.append(("childIds", ErrorCode.CHILDREN_ONLY_FOR_PARENTS, _("Only a parent account has children.")))
         pks = {pk_of(c, "Student") for c in data.child_ids}
         children = await models.Student.filter(id__in=[p for p in pks if p], school_id=school.id)
         if None in pks or len(children) != len(pks):
-            raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
+            raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
     if problems:
         raise refuse(problems)
 
@@ -169,7 +176,7 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
             if student is not None and not await models.Student.filter(id=student.id, user_id__isnull=True).update(
                 user_id=user.id
             ):  # linked meanwhile: roll back
-                raise refuse([("studentId", ErrorCode.STUDENT_HAS_LOGIN, "The student already has a login.")])
+                raise refuse([("studentId", ErrorCode.STUDENT_HAS_LOGIN, _("The student already has a login."))])
             if children:
                 await models.Guardianship.bulk_create(
                     [models.Guardianship(guardian_id=user.id, student_id=c.id) for c in children]
@@ -188,7 +195,7 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
                 school_id=school.id,
             )
     except IntegrityError:  # the login was taken between the check and the insert
-        raise refuse([("login", ErrorCode.LOGIN_TAKEN, "This login is taken; choose another.")]) from None
+        raise refuse([("login", ErrorCode.LOGIN_TAKEN, _("This login is taken; choose another."))]) from None
     return Issued(user, password)
 
 
@@ -197,9 +204,9 @@ async def reset_password(ctx: Context, user_id: str) -> Issued:
     admin_id = ctx.viewer.id
     user = await managed_user(ctx, user_id)
     if user.id == admin_id:
-        raise refuse([("userId", ErrorCode.CANNOT_RESET_SELF, "Change your own password with `passwordChange`.")])
+        raise refuse([("userId", ErrorCode.CANNOT_RESET_SELF, _("Change your own password with `passwordChange`."))])
     if not user.is_active:
-        raise refuse([("userId", ErrorCode.ACCOUNT_DEACTIVATED, "Reactivate the account first.")])
+        raise refuse([("userId", ErrorCode.ACCOUNT_DEACTIVATED, _("Reactivate the account first."))])
     password = auth.one_time_password()
     async with in_transaction():
         user.password_hash = auth.hash_one_time_password(password)
@@ -224,10 +231,10 @@ async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
     user = await managed_user(ctx, user_id)
     problems: list[Problem] = []
     if user.id == admin_id:
-        problems.append(("userId", ErrorCode.CANNOT_DEACTIVATE_SELF, "Another admin must deactivate your account."))
+        problems.append(("userId", ErrorCode.CANNOT_DEACTIVATE_SELF, _("Another admin must deactivate your account.")))
     elif not user.is_active:
-        problems.append(("userId", ErrorCode.ALREADY_DEACTIVATED, "The account is already deactivated."))
-    text = stated_reason(reason, "Say why the account is deactivated.", problems)
+        problems.append(("userId", ErrorCode.ALREADY_DEACTIVATED, _("The account is already deactivated.")))
+    text = stated_reason(reason, _("Say why the account is deactivated."), problems)
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -235,7 +242,7 @@ async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
             is_active=False, deactivated_at=now_utc(), deactivation_reason=text
         )
         if not changed:  # deactivated meanwhile by another admin
-            raise refuse([("userId", ErrorCode.ALREADY_DEACTIVATED, "The account is already deactivated.")])
+            raise refuse([("userId", ErrorCode.ALREADY_DEACTIVATED, _("The account is already deactivated."))])
         ended = await sessions.end(sessions.EndReason.DEACTIVATED, user_id=user.id)
         await audit.record(
             ctx.viewer,
@@ -254,7 +261,7 @@ async def reactivate(ctx: Context, user_id: str) -> models.User:
     """The account works again with its old password; the deactivation stays in the audit log."""
     user = await managed_user(ctx, user_id)
     if user.is_active:
-        raise refuse([("userId", ErrorCode.NOT_DEACTIVATED, "The account is active.")])
+        raise refuse([("userId", ErrorCode.NOT_DEACTIVATED, _("The account is active."))])
     async with in_transaction():
         await models.User.filter(id=user.id).update(is_active=True, deactivated_at=None, deactivation_reason=None)
         await audit.record(

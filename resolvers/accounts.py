@@ -12,7 +12,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
-from resolvers.i18n import _
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MIN_PASSWORD_LENGTH = 10
@@ -57,7 +57,11 @@ async def _check_rate_limit(ctx: Context, login: str) -> None:
             if oldest is not None:
                 retry = max(1, int((oldest.at - since).total_seconds()) + 1)
             raise RateLimited(
-                f"Too many failed logins. Try again in {retry} seconds.",
+                ngettext(
+                    "Too many failed logins. Try again in {n} second.",
+                    "Too many failed logins. Try again in {n} seconds.",
+                    retry,
+                ),
                 ErrorCode.RATE_LIMITED,
                 retry_after_seconds=retry,
             )
@@ -68,7 +72,7 @@ async def _check_attempts(ctx: Context) -> None:
     current window: counted by the shared limiter, so across processes when Redis is set."""
     settings = ctx.settings
     bucket = (f"login:address:{ctx.viewer.address}", settings.logins_per_address)
-    await ratelimit.attempt(ctx.limiter, bucket, settings.rate_window_seconds, "login attempts from your address")
+    await ratelimit.attempt(ctx.limiter, bucket, settings.rate_window_seconds, _("login attempts from your address"))
 
 
 async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
@@ -80,9 +84,9 @@ async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
     user = await models.User.get_or_none(login=name)
     if not auth.verify_password(user.password_hash if user else None, password) or user is None:
         await models.LoginAttempt.create(login=name, address=ctx.viewer.address[:64])
-        raise InvalidCredentials("Wrong login or password.", ErrorCode.INVALID_CREDENTIALS)
+        raise InvalidCredentials(_("Wrong login or password."), ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:
-        raise InvalidCredentials("This account is deactivated. Ask your school.", ErrorCode.ACCOUNT_DEACTIVATED)
+        raise InvalidCredentials(_("This account is deactivated. Ask your school."), ErrorCode.ACCOUNT_DEACTIVATED)
     # Only this address's failures are forgiven: a stranger's guesses from elsewhere still count
     # against them (and towards the limit from everywhere) when the owner logs in meanwhile.
     await models.LoginAttempt.filter(login=name, address=ctx.viewer.address[:64]).delete()
@@ -111,7 +115,7 @@ async def refresh(ctx: Context, refresh_token: str) -> auth.TokenPair:
     pair = rotation.pair
     if pair is None:
         raise InvalidCredentials(
-            "The refresh token is invalid, expired or revoked. Log in again.", ErrorCode.INVALID_REFRESH_TOKEN
+            _("The refresh token is invalid, expired or revoked. Log in again."), ErrorCode.INVALID_REFRESH_TOKEN
         )
     return pair
 
@@ -127,7 +131,7 @@ async def revoke_session(ctx: Context, session_id: str) -> None:
         if pk is not None and await policy.own_sessions(viewer).filter(id=pk).exists():
             ended = await sessions.end(sessions.EndReason.REVOKED, session_ids=[pk])
         if not ended:  # not theirs, not live, or ended by a concurrent write
-            raise NotFound("No such session.", ErrorCode.SESSION_NOT_FOUND)
+            raise NotFound(_("No such session."), ErrorCode.SESSION_NOT_FOUND)
         await audit.record(
             viewer,
             "session.revoke",
@@ -143,7 +147,7 @@ async def logout(ctx: Context, refresh_token: str) -> None:
     user_id = ctx.viewer.id
     session_id = await auth.session_of_refresh_token(refresh_token, user_id)
     if session_id is None:
-        raise NotFound("No such session.", ErrorCode.SESSION_NOT_FOUND)
+        raise NotFound(_("No such session."), ErrorCode.SESSION_NOT_FOUND)
     async with in_transaction():
         ended = await sessions.end(sessions.EndReason.LOGOUT, session_ids=[session_id])
         await audit.record(ctx.viewer, "session.logout", "User", user_id, school_id=await home_school_id(user_id))
@@ -155,20 +159,28 @@ def password_problems(user: models.User, current: str, new: str) -> list[FieldPr
     problems: list[FieldProblem] = []
     if len(new) < MIN_PASSWORD_LENGTH:
         problems.append(
-            FieldProblem("newPassword", f"Use at least {MIN_PASSWORD_LENGTH} characters.", ErrorCode.PASSWORD_TOO_SHORT)
+            FieldProblem(
+                "newPassword",
+                ngettext("Use at least {n} character.", "Use at least {n} characters.", MIN_PASSWORD_LENGTH),
+                ErrorCode.PASSWORD_TOO_SHORT,
+            )
         )
     elif len(new) > MAX_PASSWORD_LENGTH:
         problems.append(
-            FieldProblem("newPassword", f"Use at most {MAX_PASSWORD_LENGTH} characters.", ErrorCode.PASSWORD_TOO_LONG)
+            FieldProblem(
+                "newPassword",
+                ngettext("Use at most {n} character.", "Use at most {n} characters.", MAX_PASSWORD_LENGTH),
+                ErrorCode.PASSWORD_TOO_LONG,
+            )
         )
     lowered = new.strip().lower()
     if lowered == user.login.lower() or (len(user.login) >= 4 and user.login.lower() in lowered):
         problems.append(
-            FieldProblem("newPassword", "Do not use your login in your password.", ErrorCode.PASSWORD_IS_LOGIN)
+            FieldProblem("newPassword", _("Do not use your login in your password."), ErrorCode.PASSWORD_IS_LOGIN)
         )
     if new == current:
         code = ErrorCode.PASSWORD_IS_ONE_TIME if user.must_change_password else ErrorCode.PASSWORD_UNCHANGED
-        problems.append(FieldProblem("newPassword", "Choose a password different from the current one.", code))
+        problems.append(FieldProblem("newPassword", _("Choose a password different from the current one."), code))
     return problems
 
 
@@ -183,7 +195,7 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
     await _check_rate_limit(ctx, user.login)
     if not auth.verify_password(user.password_hash, current):
         await models.LoginAttempt.create(login=user.login, address=ctx.viewer.address[:64])
-        raise refuse([("currentPassword", ErrorCode.WRONG_PASSWORD, "The current password is wrong.")])
+        raise refuse([("currentPassword", ErrorCode.WRONG_PASSWORD, _("The current password is wrong."))])
     problems = password_problems(user, current, new)
     if problems:
         raise refuse(problems)

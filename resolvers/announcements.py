@@ -13,6 +13,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MAX_TITLE = 200
@@ -45,16 +46,32 @@ def _text_problems(title: str | None, body: str | None) -> list[Problem]:
         if text.has_bad_characters(title):
             problems.append(("title", text.INVALID_CHARACTERS, text.MESSAGE))
         elif not title:
-            problems.append(("title", ErrorCode.TITLE_EMPTY, "Give the announcement a title."))
+            problems.append(("title", ErrorCode.TITLE_EMPTY, _("Give the announcement a title.")))
         elif len(title) > MAX_TITLE:
-            problems.append(("title", ErrorCode.TITLE_TOO_LONG, f"A title has at most {MAX_TITLE} characters."))
+            problems.append(
+                (
+                    "title",
+                    ErrorCode.TITLE_TOO_LONG,
+                    ngettext("A title has at most {n} character.", "A title has at most {n} characters.", MAX_TITLE),
+                )
+            )
     if body is not None:
         if text.has_bad_characters(body, multiline=True):
             problems.append(("body", text.INVALID_CHARACTERS, text.MESSAGE))
         elif not body:
-            problems.append(("body", ErrorCode.BODY_EMPTY, "Write the announcement."))
+            problems.append(("body", ErrorCode.BODY_EMPTY, _("Write the announcement.")))
         elif len(body) > MAX_BODY:
-            problems.append(("body", ErrorCode.BODY_TOO_LONG, f"An announcement has at most {MAX_BODY} characters."))
+            problems.append(
+                (
+                    "body",
+                    ErrorCode.BODY_TOO_LONG,
+                    ngettext(
+                        "An announcement has at most {n} character.",
+                        "An announcement has at most {n} characters.",
+                        MAX_BODY,
+                    ),
+                )
+            )
     return problems
 
 
@@ -64,20 +81,20 @@ async def create_announcement(ctx: Context, data: AnnouncementInput) -> models.A
     school_pk = pk_of(data.school_id, "School")
     school = await policy.visible_schools(ctx.viewer).filter(id=school_pk).first() if school_pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     klass = None
     if data.class_id is not None:
         class_pk = pk_of(data.class_id, "SchoolClass")
         klass = await policy.visible_classes(ctx.viewer).filter(id=class_pk).first() if class_pk else None
         if klass is None:
-            raise NotFound("No such class.", ErrorCode.CLASS_NOT_FOUND)
+            raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
     problems: list[Problem] = []
     if klass is not None and klass.school_id != school.id:
-        problems.append(("classId", ErrorCode.CLASS_NOT_IN_SCHOOL, "The class is not one of the school's."))
+        problems.append(("classId", ErrorCode.CLASS_NOT_IN_SCHOOL, _("The class is not one of the school's.")))
     elif not await policy.can_post_for(ctx.viewer, school.id, [klass.id] if klass else []):
         field = "classId" if klass else "schoolId"
         problems.append(
-            (field, ErrorCode.NOT_ALLOWED, "Only the school's admins, or a class's homeroom teacher, post here.")
+            (field, ErrorCode.NOT_ALLOWED, _("Only the school's admins, or a class's homeroom teacher, post here."))
         )
     title, body = data.title.strip(), data.body.strip()
     problems += _text_problems(title, body)
@@ -123,7 +140,7 @@ async def _manageable(ctx: Context, announcement_id: str) -> models.Announcement
     pk = pk_of(announcement_id, "Announcement")
     row = await policy.manageable_announcements(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:
-        raise NotFound("No such announcement.", ErrorCode.ANNOUNCEMENT_NOT_FOUND)
+        raise NotFound(_("No such announcement."), ErrorCode.ANNOUNCEMENT_NOT_FOUND)
     return row
 
 

@@ -15,10 +15,11 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MAX_REASON = 500
-CONFLICT = "The register was changed at the same time by someone else; reload it and try again."
+CONFLICT = _("The register was changed at the same time by someone else; reload it and try again.")
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,11 @@ def revision(
 async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_Mark], list[Problem]]:
     problems: list[Problem] = []
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, "The lesson was cancelled."))
+        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, _("The lesson was cancelled.")))
     if lesson.starts_at > now_utc():
-        problems.append(("lessonId", ErrorCode.LESSON_IN_FUTURE, "The lesson has not started yet."))
+        problems.append(("lessonId", ErrorCode.LESSON_IN_FUTURE, _("The lesson has not started yet.")))
     if not marks:
-        problems.append(("marks", ErrorCode.NO_MARKS, "Mark at least one student."))
+        problems.append(("marks", ErrorCode.NO_MARKS, _("Mark at least one student.")))
     enrolled = await policy.enrolled_on(lesson.school_class_id, lesson.date)
     minutes = lesson_minutes(lesson)
     seen: set[int] = set()
@@ -82,11 +83,11 @@ async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_M
                 (
                     f"{at}.studentId",
                     ErrorCode.STUDENT_NOT_IN_CLASS,
-                    "The student was not in this class on the lesson's date.",
+                    _("The student was not in this class on the lesson's date."),
                 )
             )
         elif pk in seen:
-            problems.append((f"{at}.studentId", ErrorCode.DUPLICATE_STUDENT, "The student is listed twice."))
+            problems.append((f"{at}.studentId", ErrorCode.DUPLICATE_STUDENT, _("The student is listed twice.")))
         seen.add(pk or 0)
         late = mark.late_minutes
         if mark.status == models.AttendanceStatus.LATE:
@@ -95,17 +96,25 @@ async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_M
                     (
                         f"{at}.lateMinutes",
                         ErrorCode.INVALID_LATE_MINUTES,
-                        f"A late arrival is 1 to {minutes} minutes late.",
+                        ngettext(
+                            "A late arrival is 1 to {n} minute late.",
+                            "A late arrival is 1 to {n} minutes late.",
+                            minutes,
+                        ),
                     )
                 )
         elif late is not None:
             problems.append(
-                (f"{at}.lateMinutes", ErrorCode.LATE_MINUTES_NOT_LATE, "Only a LATE mark has minutes late.")
+                (f"{at}.lateMinutes", ErrorCode.LATE_MINUTES_NOT_LATE, _("Only a LATE mark has minutes late."))
             )
         reason = (mark.reason or "").strip() or None
         if reason is not None and len(reason) > MAX_REASON:
             problems.append(
-                (f"{at}.reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters.")
+                (
+                    f"{at}.reason",
+                    ErrorCode.REASON_TOO_LONG,
+                    ngettext("A reason has at most {n} character.", "A reason has at most {n} characters.", MAX_REASON),
+                )
             )
         parsed.append(_Mark(pk or 0, mark.status, late, reason))
     return parsed, problems
@@ -117,9 +126,9 @@ async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) ->
     pk = pk_of(lesson_id, "Lesson")
     lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
-        raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
+        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
     if not await policy.can_mark(ctx.viewer, lesson):
-        raise refuse([("lessonId", ErrorCode.NOT_ASSIGNED, "You do not teach this lesson.")])
+        raise refuse([("lessonId", ErrorCode.NOT_ASSIGNED, _("You do not teach this lesson."))])
     parsed, problems = await _check(lesson, marks)
     if problems:
         raise refuse(problems)

@@ -18,6 +18,7 @@ from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MAX_PERIODS = 12
@@ -69,19 +70,29 @@ async def retime_lessons(school_id: int, first: date, last: date | None = None) 
 
 def _check_periods(periods: list[PeriodInput], problems: list[Problem]) -> None:
     if not periods:
-        problems.append(("periods", ErrorCode.NO_PERIODS, "A schedule has at least one period."))
+        problems.append(("periods", ErrorCode.NO_PERIODS, _("A schedule has at least one period.")))
     elif len(periods) > MAX_PERIODS:
-        problems.append(("periods", ErrorCode.TOO_MANY_PERIODS, f"At most {MAX_PERIODS} periods."))
+        problems.append(
+            (
+                "periods",
+                ErrorCode.TOO_MANY_PERIODS,
+                ngettext("At most {n} period.", "At most {n} periods.", MAX_PERIODS),
+            )
+        )
     previous_end = -1
     for i, period in enumerate(periods):
         start, end = _minute(period.starts_at), _minute(period.ends_at)
         if period.starts_at.second or period.ends_at.second or period.starts_at.microsecond:
-            problems.append((f"periods[{i}].startsAt", ErrorCode.WHOLE_MINUTES, "Bell times are whole minutes."))
+            problems.append((f"periods[{i}].startsAt", ErrorCode.WHOLE_MINUTES, _("Bell times are whole minutes.")))
         if end <= start:
-            problems.append((f"periods[{i}].endsAt", ErrorCode.ENDS_BEFORE_START, "A period ends after it starts."))
+            problems.append((f"periods[{i}].endsAt", ErrorCode.ENDS_BEFORE_START, _("A period ends after it starts.")))
         if start < previous_end:
             problems.append(
-                (f"periods[{i}].startsAt", ErrorCode.OVERLAPS_PREVIOUS, "A period starts after the previous one ends.")
+                (
+                    f"periods[{i}].startsAt",
+                    ErrorCode.OVERLAPS_PREVIOUS,
+                    _("A period starts after the previous one ends."),
+                )
             )
         previous_end = max(previous_end, end)
 
@@ -97,7 +108,7 @@ async def set_bells(ctx: Context, data: BellInput) -> tuple[list[models.BellPeri
         ).exists()
         if used:
             problems.append(
-                ("periods", ErrorCode.PERIOD_IN_USE, "The timetable has lessons in a period this schedule drops.")
+                ("periods", ErrorCode.PERIOD_IN_USE, _("The timetable has lessons in a period this schedule drops."))
             )
     if problems:
         raise refuse(problems)
@@ -141,17 +152,25 @@ async def create_short_day(ctx: Context, data: ShortDayInput) -> tuple[models.Sh
     problems: list[Problem] = []
     name = data.name.strip()
     if not name:
-        problems.append(("name", ErrorCode.NAME_REQUIRED, "Say why the day is short."))
+        problems.append(("name", ErrorCode.NAME_REQUIRED, _("Say why the day is short.")))
     elif len(name) > MAX_NAME:
-        problems.append(("name", ErrorCode.NAME_TOO_LONG, f"A name has at most {MAX_NAME} characters."))
+        problems.append(
+            (
+                "name",
+                ErrorCode.NAME_TOO_LONG,
+                ngettext("A name has at most {n} character.", "A name has at most {n} characters.", MAX_NAME),
+            )
+        )
     if data.date < today_utc():
-        problems.append(("date", ErrorCode.IN_THE_PAST, "Past days are history."))
+        problems.append(("date", ErrorCode.IN_THE_PAST, _("Past days are history.")))
     elif not await models.AcademicYear.exists(school_id=school.id, start_date__lte=data.date, end_date__gte=data.date):
-        problems.append(("date", ErrorCode.OUTSIDE_ACADEMIC_YEAR, "The day is in none of the school's academic years."))
+        problems.append(
+            ("date", ErrorCode.OUTSIDE_ACADEMIC_YEAR, _("The day is in none of the school's academic years."))
+        )
     if await models.ShortDay.exists(school_id=school.id, date=data.date):
-        problems.append(("date", ErrorCode.ALREADY_SHORT, "The day is already short."))
+        problems.append(("date", ErrorCode.ALREADY_SHORT, _("The day is already short.")))
     if not await models.BellPeriod.exists(school_id=school.id, variant=models.BellVariant.SHORTENED):
-        problems.append(("schoolId", ErrorCode.NO_SHORTENED_SCHEDULE, "Set the SHORTENED bell schedule first."))
+        problems.append(("schoolId", ErrorCode.NO_SHORTENED_SCHEDULE, _("Set the SHORTENED bell schedule first.")))
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -174,7 +193,7 @@ async def delete_short_day(ctx: Context, short_day_id: str) -> tuple[models.Shor
     schools = Subquery(policy.administered_schools(ctx.viewer).values("id"))
     row = await models.ShortDay.filter(id=pk, school_id__in=schools).first() if pk else None
     if row is None:
-        raise NotFound("No such short day.", ErrorCode.SHORT_DAY_NOT_FOUND)
+        raise NotFound(_("No such short day."), ErrorCode.SHORT_DAY_NOT_FOUND)
     row_pk = row.id
     async with in_transaction():
         await lesson_plan.lock_school(row.school_id)

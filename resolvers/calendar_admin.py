@@ -19,6 +19,7 @@ from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MAX_NAME = 50
@@ -53,7 +54,7 @@ async def admin_school(ctx: Context, global_id: str) -> models.School:
     pk = pk_of(global_id, "School")
     school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     return school
 
 
@@ -61,7 +62,7 @@ async def _admin_year(ctx: Context, global_id: str) -> models.AcademicYear:
     pk = pk_of(global_id, "AcademicYear")
     year = await models.AcademicYear.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
     if year is None:
-        raise NotFound("No such academic year.", ErrorCode.ACADEMIC_YEAR_NOT_FOUND)
+        raise NotFound(_("No such academic year."), ErrorCode.ACADEMIC_YEAR_NOT_FOUND)
     return year
 
 
@@ -69,24 +70,32 @@ async def _admin_term(ctx: Context, global_id: str) -> models.Term:
     pk = pk_of(global_id, "Term")
     term = await models.Term.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
     if term is None:
-        raise NotFound("No such term.", ErrorCode.TERM_NOT_FOUND)
+        raise NotFound(_("No such term."), ErrorCode.TERM_NOT_FOUND)
     return term
 
 
 def clean_name(value: str, limit: int, problems: list[Problem]) -> str:
     cleaned = value.strip()
     if not cleaned:
-        problems.append(("name", ErrorCode.NAME_REQUIRED, "Give it a name."))
+        problems.append(("name", ErrorCode.NAME_REQUIRED, _("Give it a name.")))
     elif len(cleaned) > limit:
-        problems.append(("name", ErrorCode.NAME_TOO_LONG, f"A name has at most {limit} characters."))
+        problems.append(
+            (
+                "name",
+                ErrorCode.NAME_TOO_LONG,
+                ngettext("A name has at most {n} character.", "A name has at most {n} characters.", limit),
+            )
+        )
     return cleaned
 
 
 def check_range(start: date, end: date, problems: list[Problem], longest: int = MAX_YEAR_DAYS) -> None:
     if end < start:
-        problems.append(("endDate", ErrorCode.INVALID_RANGE, "The end must not be before the start."))
+        problems.append(("endDate", ErrorCode.INVALID_RANGE, _("The end must not be before the start.")))
     elif (end - start).days + 1 > longest:
-        problems.append(("endDate", ErrorCode.RANGE_TOO_LONG, f"At most {longest} days."))
+        problems.append(
+            ("endDate", ErrorCode.RANGE_TOO_LONG, ngettext("At most {n} day.", "At most {n} days.", longest))
+        )
 
 
 # --- academic years ------------------------------------------------------------------
@@ -97,15 +106,17 @@ async def _check_year(
 ) -> None:
     others = await models.AcademicYear.filter(school_id=school_id).exclude(id=own or 0)
     if any(y.name == name for y in others):
-        problems.append(("name", ErrorCode.NAME_TAKEN, "The school has another year of that name."))
+        problems.append(("name", ErrorCode.NAME_TAKEN, _("The school has another year of that name.")))
     if any(y.start_date <= end and start <= y.end_date for y in others):
-        problems.append(("startDate", ErrorCode.YEAR_OVERLAP, "The dates overlap another academic year of the school."))
+        problems.append(
+            ("startDate", ErrorCode.YEAR_OVERLAP, _("The dates overlap another academic year of the school."))
+        )
 
 
 async def create_year(ctx: Context, data: YearInput) -> models.AcademicYear:
     school = await admin_school(ctx, data.school_id or "")
     if data.start_date is None or data.end_date is None or data.name is None:
-        raise refuse([("name", ErrorCode.INVALID_INPUT, "Name, start and end are required.")])
+        raise refuse([("name", ErrorCode.INVALID_INPUT, _("Name, start and end are required."))])
     problems: list[Problem] = []
     name = clean_name(data.name, MAX_NAME, problems)
     check_range(data.start_date, data.end_date, problems)
@@ -142,7 +153,7 @@ async def update_year(ctx: Context, data: YearInput) -> tuple[models.AcademicYea
         await _check_year(year.school_id, name, start, end, problems, year.id)
         terms = await models.Term.filter(academic_year_id=year.id)
         if any(t.start_date < start or t.end_date > end for t in terms):
-            problems.append(("endDate", ErrorCode.TERMS_OUTSIDE_YEAR, "A term of the year would fall outside it."))
+            problems.append(("endDate", ErrorCode.TERMS_OUTSIDE_YEAR, _("A term of the year would fall outside it.")))
     if problems:
         raise refuse(problems)
     before = {"name": year.name, "start": str(year.start_date), "end": str(year.end_date)}
@@ -171,12 +182,12 @@ async def _check_term(
     year: models.AcademicYear, name: str, start: date, end: date, problems: list[Problem], own: int | None
 ) -> None:
     if start < year.start_date or end > year.end_date:
-        problems.append(("startDate", ErrorCode.OUTSIDE_ACADEMIC_YEAR, "A term lies within its academic year."))
+        problems.append(("startDate", ErrorCode.OUTSIDE_ACADEMIC_YEAR, _("A term lies within its academic year.")))
     others = await models.Term.filter(academic_year_id=year.id).exclude(id=own or 0)
     if any(t.start_date <= end and start <= t.end_date for t in others):
-        problems.append(("startDate", ErrorCode.TERM_OVERLAP, "The dates overlap another term of the year."))
+        problems.append(("startDate", ErrorCode.TERM_OVERLAP, _("The dates overlap another term of the year.")))
     if any(t.name == name for t in others):
-        problems.append(("name", ErrorCode.NAME_TAKEN, "The year has another term of that name."))
+        problems.append(("name", ErrorCode.NAME_TAKEN, _("The year has another term of that name.")))
 
 
 async def _renumber(year_id: int) -> None:
@@ -194,7 +205,7 @@ async def _renumber(year_id: int) -> None:
 async def create_term(ctx: Context, data: TermInput) -> models.Term:
     year = await _admin_year(ctx, data.academic_year_id or "")
     if data.start_date is None or data.end_date is None or data.name is None:
-        raise refuse([("name", ErrorCode.INVALID_INPUT, "Name, start and end are required.")])
+        raise refuse([("name", ErrorCode.INVALID_INPUT, _("Name, start and end are required."))])
     problems: list[Problem] = []
     name = clean_name(data.name, MAX_NAME, problems)
     check_range(data.start_date, data.end_date, problems)
@@ -258,12 +269,12 @@ async def delete_term(ctx: Context, term_id: str) -> models.Term:
     term = await _admin_term(ctx, term_id)
     problems: list[Problem] = []
     if await models.TermGrade.exists(term_id=term.id):
-        problems.append(("termId", ErrorCode.TERM_GRADES_GIVEN, "Final grades were given for the term."))
+        problems.append(("termId", ErrorCode.TERM_GRADES_GIVEN, _("Final grades were given for the term.")))
     classes = models.SchoolClass.filter(school_id=term.school_id).values("id")
     if await models.Grade.exists(
         school_class_id__in=Subquery(classes), date__gte=term.start_date, date__lte=term.end_date
     ):
-        problems.append(("termId", ErrorCode.GRADES_IN_TERM, "Grades were given during the term."))
+        problems.append(("termId", ErrorCode.GRADES_IN_TERM, _("Grades were given during the term.")))
     if problems:
         raise refuse(problems)
     term_pk = term.id

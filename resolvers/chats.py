@@ -22,12 +22,13 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.text import clean
 
 MAX_TITLE = 200
 MAX_MEMBERS = 500
-CHAT_NOT_FOUND = "No such chat."
+CHAT_NOT_FOUND = _("No such chat.")
 
 
 async def visible_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.ChatMember]:
@@ -55,9 +56,15 @@ async def _membership(ctx: Context, pk: int | None) -> tuple[models.Chat, models
 
 
 def _check_title(title: str, problems: list[Problem]) -> str:
-    cleaned = clean(title, "title", problems, empty=(ErrorCode.TITLE_EMPTY, "Give the chat a title."))
+    cleaned = clean(title, "title", problems, empty=(ErrorCode.TITLE_EMPTY, _("Give the chat a title.")))
     if len(cleaned) > MAX_TITLE:
-        problems.append(("title", ErrorCode.TITLE_TOO_LONG, f"A title has at most {MAX_TITLE} characters."))
+        problems.append(
+            (
+                "title",
+                ErrorCode.TITLE_TOO_LONG,
+                ngettext("A title has at most {n} character.", "A title has at most {n} characters.", MAX_TITLE),
+            )
+        )
     return cleaned
 
 
@@ -67,7 +74,13 @@ async def _check_people(
     """The user pks of ``ids`` (deduplicated, without the viewer), each reachable by the viewer
     and of the school; every other id is a MEMBER_NOT_FOUND problem at its position."""
     if len(ids) > MAX_MEMBERS:
-        problems.append((field, ErrorCode.TOO_MANY_MEMBERS, f"At most {MAX_MEMBERS} people at once."))
+        problems.append(
+            (
+                field,
+                ErrorCode.TOO_MANY_MEMBERS,
+                ngettext("At most {n} person at once.", "At most {n} people at once.", MAX_MEMBERS),
+            )
+        )
         return []
     wanted = [pk_of(i, "User") for i in ids]
     candidates = {pk for pk in wanted if pk is not None}
@@ -83,7 +96,7 @@ async def _check_people(
         if pk is None or pk not in allowed:
             if pk != ctx.viewer.user_id:
                 problems.append(
-                    (f"{field}[{index}]", ErrorCode.MEMBER_NOT_FOUND, "No such person among those you can reach.")
+                    (f"{field}[{index}]", ErrorCode.MEMBER_NOT_FOUND, _("No such person among those you can reach."))
                 )
         elif pk not in result:
             result.append(pk)
@@ -96,7 +109,7 @@ async def _chat_school(ctx: Context, school_id: str | None, problems: list[Probl
     if school_id is not None:
         pk = pk_of(school_id, "School")
         if pk is None or pk not in schools:
-            raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+            raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
         return pk
     if len(schools) == 1:
         return schools[0]
@@ -104,7 +117,7 @@ async def _chat_school(ctx: Context, school_id: str | None, problems: list[Probl
         (
             "schoolId",
             ErrorCode.SCHOOL_REQUIRED,
-            "You belong to several schools (or none): say which school the chat is in.",
+            _("You belong to several schools (or none): say which school the chat is in."),
         )
     )
     return None
@@ -141,7 +154,7 @@ async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
     school_id = await _chat_school(ctx, data.school_id, problems)
     members = await _check_people(ctx, school_id, data.member_ids, "memberIds", problems) if school_id else []
     if school_id and not members and not problems:
-        problems.append(("memberIds", ErrorCode.MEMBERS_EMPTY, "Add at least one person besides you."))
+        problems.append(("memberIds", ErrorCode.MEMBERS_EMPTY, _("Add at least one person besides you.")))
     if problems or school_id is None:
         raise refuse(problems)
     now = now_utc()
@@ -161,7 +174,7 @@ async def create_chat(ctx: Context, data: CreateInput) -> models.Chat:
 
 def _require_admin(membership: models.ChatMember) -> None:
     if not membership.is_admin:
-        raise refuse([("chatId", ErrorCode.NOT_CHAT_ADMIN, "Only the chat's admins can do that.")])
+        raise refuse([("chatId", ErrorCode.NOT_CHAT_ADMIN, _("Only the chat's admins can do that."))])
 
 
 async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
@@ -169,7 +182,7 @@ async def rename_chat(ctx: Context, chat_id: str, title: str) -> models.Chat:
         chat, membership = await _locked_chat(ctx, chat_id)
         problems: list[Problem] = []
         if not membership.is_admin:
-            problems.append(("chatId", ErrorCode.NOT_CHAT_ADMIN, "Only the chat's admins can rename it."))
+            problems.append(("chatId", ErrorCode.NOT_CHAT_ADMIN, _("Only the chat's admins can rename it.")))
         cleaned = _check_title(title, problems)
         if problems:
             raise refuse(problems)
@@ -227,9 +240,9 @@ async def remove_member(ctx: Context, chat_id: str, user_id: str) -> models.Chat
             await models.ChatMember.filter(chat_id=chat.id, user_id=pk, removed_at__isnull=True).first() if pk else None
         )
         if target is None:
-            raise refuse([("userId", ErrorCode.MEMBER_NOT_FOUND, "No such member of the chat.")])
+            raise refuse([("userId", ErrorCode.MEMBER_NOT_FOUND, _("No such member of the chat."))])
         if target.user_id == membership.user_id:
-            raise refuse([("userId", ErrorCode.USE_CHAT_LEAVE, "To leave the chat yourself, use chatLeave.")])
+            raise refuse([("userId", ErrorCode.USE_CHAT_LEAVE, _("To leave the chat yourself, use chatLeave."))])
         changed = await models.ChatMember.filter(id=target.id, removed_at__isnull=True).update(removed_at=now_utc())
         if not changed:
             return chat
@@ -250,18 +263,18 @@ async def leave_chat(ctx: Context, chat_id: str, new_admin_id: str | None) -> mo
         heir: models.ChatMember | None = None
         if new_admin_id is not None:
             if not membership.is_admin:
-                raise refuse([("newAdminId", ErrorCode.NOT_CHAT_ADMIN, "Only an admin can hand the chat over.")])
+                raise refuse([("newAdminId", ErrorCode.NOT_CHAT_ADMIN, _("Only an admin can hand the chat over."))])
             pk = pk_of(new_admin_id, "User")
             heir = next((m for m in others if m.user_id == pk), None)
             if heir is None:
-                raise refuse([("newAdminId", ErrorCode.MEMBER_NOT_FOUND, "No such member of the chat.")])
+                raise refuse([("newAdminId", ErrorCode.MEMBER_NOT_FOUND, _("No such member of the chat."))])
         elif membership.is_admin and others and not any(m.is_admin for m in others):
             raise refuse(
                 [
                     (
                         "newAdminId",
                         ErrorCode.LAST_ADMIN,
-                        "You are the chat's last admin: name a member to hand it over to.",
+                        _("You are the chat's last admin: name a member to hand it over to."),
                     )
                 ]
             )
@@ -288,7 +301,7 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
     async with in_transaction():
         chat, membership = await _locked_chat(ctx, chat_id)
         if not membership.is_admin and chat.created_by_id != membership.user_id:
-            raise refuse([("chatId", ErrorCode.NOT_CHAT_ADMIN, "Only the chat's creator or admins can delete it.")])
+            raise refuse([("chatId", ErrorCode.NOT_CHAT_ADMIN, _("Only the chat's creator or admins can delete it."))])
         chat.deleted_at = now_utc()
         await chat.save(update_fields=["deleted_at"])
         await audit.record(ctx.viewer, "chat.delete", "Chat", chat.id, school_id=chat.school_id)

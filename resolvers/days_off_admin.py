@@ -17,6 +17,7 @@ from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 
 MAX_NAME = 200
@@ -42,14 +43,14 @@ async def _admin_day_off(ctx: Context, global_id: str) -> models.DayOff:
     pk = pk_of(global_id, "DayOff")
     day_off = await models.DayOff.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
     if day_off is None:
-        raise NotFound("No such day off.", ErrorCode.DAY_OFF_NOT_FOUND)
+        raise NotFound(_("No such day off."), ErrorCode.DAY_OFF_NOT_FOUND)
     return day_off
 
 
 async def _check_day_off(school_id: int, start: date, end: date, problems: list[Problem]) -> None:
     inside = await models.AcademicYear.exists(school_id=school_id, start_date__lte=start, end_date__gte=end)
     if not inside:
-        problems.append(("startDate", ErrorCode.OUTSIDE_ACADEMIC_YEAR, "A day off lies within one academic year."))
+        problems.append(("startDate", ErrorCode.OUTSIDE_ACADEMIC_YEAR, _("A day off lies within one academic year.")))
 
 
 async def _sync_days(school_id: int, first: date, last: date) -> lesson_plan.SyncReport:
@@ -71,7 +72,7 @@ def _day_off_details(day_off: models.DayOff) -> dict[str, Any]:
 async def create_day_off(ctx: Context, data: DayOffInput) -> DayOffChange:
     school = await admin_school(ctx, data.school_id or "")
     if data.start_date is None or data.end_date is None or data.name is None or data.kind is None:
-        raise refuse([("name", ErrorCode.INVALID_INPUT, "Kind, name, start and end are required.")])
+        raise refuse([("name", ErrorCode.INVALID_INPUT, _("Kind, name, start and end are required."))])
     problems: list[Problem] = []
     name = clean_name(data.name, MAX_NAME, problems)
     check_range(data.start_date, data.end_date, problems)

@@ -12,6 +12,7 @@ from resolvers import scales
 from resolvers.averages import StudentRange, Totals
 from resolvers.clock import today_utc
 from resolvers.errors import BadUserInput
+from resolvers.i18n import _, ngettext
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
 from resolvers.policy import windows
 from resolvers.timetable import day_kind
@@ -34,11 +35,18 @@ class DiaryDayData:
 
 def check_range(start: date, end: date, max_days: int) -> None:
     if end < start:
-        raise BadUserInput("`to` must not be before `from`.", argument="to")
+        raise BadUserInput(_("`to` must not be before `from`."), argument="to")
     days = (end - start).days + 1
     if days > max_days:
         raise BadUserInput(
-            f"A range covers at most {max_days} days; this one covers {days}.", argument="to", maxDays=max_days
+            ngettext(
+                "A range covers at most {n} day; this one covers {days}.",
+                "A range covers at most {n} days; this one covers {days}.",
+                max_days,
+                days=days,
+            ),
+            argument="to",
+            maxDays=max_days,
         )
 
 

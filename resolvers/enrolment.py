@@ -20,6 +20,7 @@ from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 from resolvers.org import administered_class, administered_subject
 from resolvers.schools import name_of
@@ -33,7 +34,7 @@ async def _administered_student(viewer: Viewer, student_id: str) -> models.Stude
     schools = policy.administered_schools(viewer).values("id")
     student = await models.Student.filter(id=pk, school_id__in=Subquery(schools)).first() if pk else None
     if student is None:
-        raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
+        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
     return student
 
 
@@ -41,7 +42,7 @@ def check_birth_date(value: date | None, path: str, problems: list[Problem]) -> 
     today = today_utc()
     if value is not None and not today - timedelta(days=366 * MAX_AGE_YEARS) <= value < today:
         problems.append(
-            (path, ErrorCode.INVALID_BIRTH_DATE, "The birth date must be in the past (and not a century ago).")
+            (path, ErrorCode.INVALID_BIRTH_DATE, _("The birth date must be in the past (and not a century ago)."))
         )
 
 
@@ -49,7 +50,7 @@ async def create_student(ctx: Context, school_id: str, full_name: str, birth_dat
     pk = pk_of(school_id, "School")
     school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     problems: list[Problem] = []
     name = name_of(full_name, "fullName", MAX_STUDENT_NAME, problems)
     check_birth_date(birth_date, "birthDate", problems)
@@ -77,7 +78,7 @@ async def _class_for(
 ) -> models.SchoolClass:
     klass = await administered_class(viewer, class_id)
     if klass.school_id != student.school_id:
-        problems.append((path, ErrorCode.CLASS_OF_OTHER_SCHOOL, "The class is not of the student's school."))
+        problems.append((path, ErrorCode.CLASS_OF_OTHER_SCHOOL, _("The class is not of the student's school.")))
     return klass
 
 
@@ -101,7 +102,7 @@ async def create_enrollment(ctx: Context, student_id: str, class_id: str, start:
                 (
                     "startDate",
                     ErrorCode.ALREADY_ENROLLED,
-                    "The student is in a class on or after that day: transfer them instead.",
+                    _("The student is in a class on or after that day: transfer them instead."),
                 )
             )
         if problems:
@@ -123,9 +124,9 @@ async def _current(student: models.Student, day: date, problems: list[Problem]) 
     rows = await models.Enrollment.filter(_open_on(day), student_id=student.id).order_by("start_date", "id")
     current = next((e for e in rows if e.start_date <= day), None)
     if current is None:
-        problems.append(("date", ErrorCode.NOT_ENROLLED, "The student is in no class on that day."))
+        problems.append(("date", ErrorCode.NOT_ENROLLED, _("The student is in no class on that day.")))
     elif any(e.start_date > day for e in rows):
-        problems.append(("date", ErrorCode.LATER_ENROLLMENT, "The student already has an enrolment after that day."))
+        problems.append(("date", ErrorCode.LATER_ENROLLMENT, _("The student already has an enrolment after that day.")))
     return current
 
 
@@ -137,10 +138,10 @@ async def transfer_student(ctx: Context, student_id: str, to_class_id: str, day:
         klass = await _class_for(ctx.viewer, student, to_class_id, "toClassId", problems)
         current = await _current(student, day, problems)
         if current is not None and current.school_class_id == klass.id:
-            problems.append(("toClassId", ErrorCode.SAME_CLASS, "The student is already in that class."))
+            problems.append(("toClassId", ErrorCode.SAME_CLASS, _("The student is already in that class.")))
         elif current is not None and current.start_date >= day:
             problems.append(
-                ("date", ErrorCode.DATE_BEFORE_ENROLLMENT, "Transfer after the day the current enrolment started.")
+                ("date", ErrorCode.DATE_BEFORE_ENROLLMENT, _("Transfer after the day the current enrolment started."))
             )
         if problems or current is None:
             raise refuse(problems)
@@ -195,12 +196,14 @@ async def _assignment_parts(
     klass = await administered_class(viewer, key.class_id)
     subject = await administered_subject(viewer, key.subject_id)
     if subject.school_id != klass.school_id:
-        problems.append(("subjectId", ErrorCode.SUBJECT_OF_OTHER_SCHOOL, "The subject is not of the class's school."))
+        problems.append(
+            ("subjectId", ErrorCode.SUBJECT_OF_OTHER_SCHOOL, _("The subject is not of the class's school."))
+        )
     teacher = pk_of(key.teacher_id, "User")
     if teacher is None or not await models.RoleGrant.exists(
         user_id=teacher, role=models.Role.TEACHER, school_id=klass.school_id
     ):
-        problems.append(("teacherId", ErrorCode.NOT_A_TEACHER, "Pick a teacher of the school."))
+        problems.append(("teacherId", ErrorCode.NOT_A_TEACHER, _("Pick a teacher of the school.")))
         teacher = None
     return klass, subject, teacher
 
@@ -209,12 +212,14 @@ async def create_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
     problems: list[Problem] = []
     klass, subject, teacher = await _assignment_parts(ctx.viewer, key, problems)
     if subject.archived_at is not None:
-        problems.append(("subjectId", ErrorCode.SUBJECT_ARCHIVED, "The subject is archived: it takes no new teachers."))
+        problems.append(
+            ("subjectId", ErrorCode.SUBJECT_ARCHIVED, _("The subject is archived: it takes no new teachers."))
+        )
     if teacher is not None and await models.TeachingAssignment.exists(
         teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id
     ):
         problems.append(
-            ("teacherId", ErrorCode.ASSIGNMENT_EXISTS, "The teacher already teaches that subject in that class.")
+            ("teacherId", ErrorCode.ASSIGNMENT_EXISTS, _("The teacher already teaches that subject in that class."))
         )
     if problems or teacher is None:
         raise refuse(problems)
@@ -245,7 +250,7 @@ async def delete_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
             teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id
         ).first()
     if not problems and row is None:
-        raise NotFound("No such teaching assignment.", ErrorCode.ASSIGNMENT_NOT_FOUND)
+        raise NotFound(_("No such teaching assignment."), ErrorCode.ASSIGNMENT_NOT_FOUND)
     if (
         row is not None
         and await models.TimetableSlot.filter(
@@ -259,7 +264,7 @@ async def delete_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
             (
                 "teacherId",
                 ErrorCode.ASSIGNMENT_IN_TIMETABLE,
-                "The timetable still has this teacher give this subject to this class: change those slots first.",
+                _("The timetable still has this teacher give this subject to this class: change those slots first."),
             )
         )
     if problems or row is None:

@@ -10,7 +10,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from resolvers.codes import ErrorCode
-from resolvers.i18n import Text, _
+from resolvers.i18n import Text, _, ngettext
 
 
 class CodedError(GraphQLError):
@@ -69,11 +69,11 @@ class ServiceUnavailable(CodedError):
 class DomainError(Exception):
     """A refusal that a mutation reports as data: a member of its result union."""
 
-    message: str
+    message: Text
     code: ErrorCode
 
     def __str__(self) -> str:
-        return self.message
+        return self.message.render()
 
 
 @dataclass
@@ -81,7 +81,7 @@ class FieldProblem:
     """One refused input field: ``field`` is its path in the input (``grades[2].value``)."""
 
     field: str
-    message: str
+    message: Text
     code: ErrorCode | None = None
 
 
@@ -90,20 +90,26 @@ class ValidationFailed(DomainError):
     problems: list[FieldProblem] = field(default_factory=list)
 
 
-Problem = tuple[str, ErrorCode, str]  # (input field, code, message): a FieldProblem written inline
+Problem = tuple[str, ErrorCode, Text]  # (input field, code, message): a FieldProblem written inline
 
 
 MAX_REASON = 500
 
 
-def stated_reason(reason: str, ask: str, problems: list[Problem]) -> str:
+def stated_reason(reason: str, ask: Text, problems: list[Problem]) -> str:
     """An admin's reason for an act (a deactivation, a revoked guardianship), its whitespace
     collapsed; REASON_EMPTY (``ask`` says what to state) or REASON_TOO_LONG added to ``problems``."""
     text = " ".join(reason.split())
     if not text:
         problems.append(("reason", ErrorCode.REASON_EMPTY, ask))
     elif len(text) > MAX_REASON:
-        problems.append(("reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters."))
+        problems.append(
+            (
+                "reason",
+                ErrorCode.REASON_TOO_LONG,
+                ngettext("A reason has at most {n} character.", "A reason has at most {n} characters.", MAX_REASON),
+            )
+        )
     return text
 
 
@@ -136,7 +142,7 @@ class RowProblem:
     line: int
     column: str | None
     code: ErrorCode
-    message: str
+    message: Text
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pubsub.topics import class_topic, student_topic
 from resolvers import pages, policy, streams
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 from resolvers.policy import windows
 
@@ -46,13 +47,13 @@ async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[li
     if student_id is not None:
         pk = pk_of(student_id, "Student")
         if pk is None or not await policy.visible_students(ctx.viewer).filter(id=pk).exists():
-            raise BadUserInput("No such student.", argument="studentId")
+            raise BadUserInput(_("No such student."), argument="studentId")
         return [pk], True
     family = await policy.children(ctx.viewer).only("id")
     own = await models.Student.filter(user_id=ctx.viewer.user_id).only("id")
     ids = sorted({s.id for s in [*family, *own]})
     if not ids:
-        raise BadUserInput("You have no children to follow; pass `studentId`.", argument="studentId")
+        raise BadUserInput(_("You have no children to follow; pass `studentId`."), argument="studentId")
     return ids, False
 
 
@@ -110,7 +111,7 @@ async def class_events(
         floor = await streams.start(ctx, OUTBOX, after)
         pk = pk_of(class_id, "SchoolClass")
         if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
-            raise BadUserInput("No such class among those you teach.", argument="classId")
+            raise BadUserInput(_("No such class among those you teach."), argument="classId")
 
         async def check(row: models.OutboxEvent, _answer: frozenset[int] | None) -> Hashable | None:
             return ("user", ctx.viewer.user_id) if await policy.still_follows_class(ctx.viewer, pk) else None

@@ -16,6 +16,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 
 
@@ -40,14 +41,14 @@ async def _editable(ctx: Context, grade_id: str) -> tuple[int, models.Grade]:
     if grade is None or not await models.TeachingAssignment.exists(
         teacher_id=teacher_id, school_class_id=grade.school_class_id, subject_id=grade.subject_id
     ):
-        raise NotFound("No such grade.", ErrorCode.GRADE_NOT_FOUND)
+        raise NotFound(_("No such grade."), ErrorCode.GRADE_NOT_FOUND)
     return teacher_id, grade
 
 
 def _reason_problems(grade: models.Grade, reason: str | None) -> list[FieldProblem]:
     if grade.deleted_at is not None:
-        return [FieldProblem("gradeId", "The grade was removed; give a new one instead.", ErrorCode.GRADE_REMOVED)]
-    return grades.check_reason(reason, grade.created_at, "The grade")
+        return [FieldProblem("gradeId", _("The grade was removed; give a new one instead."), ErrorCode.GRADE_REMOVED)]
+    return grades.check_reason(reason, grade.created_at, _("The grade is over 24 hours old: say why it changes."))
 
 
 async def _apply(grade: models.Grade, **changes: object) -> None:
@@ -67,7 +68,7 @@ async def _apply(grade: models.Grade, **changes: object) -> None:
         raise refuse(
             [
                 FieldProblem(
-                    "gradeId", "Someone changed this grade meanwhile: reload it.", ErrorCode.GRADE_CHANGED_MEANWHILE
+                    "gradeId", _("Someone changed this grade meanwhile: reload it."), ErrorCode.GRADE_CHANGED_MEANWHILE
                 )
             ]
         )
@@ -102,7 +103,11 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     if change.value is not None:
         parsed = scales.parse(school, change.value)
         if parsed is None:
-            problems.append(FieldProblem("value", f"A grade is {scales.describe(school)}.", ErrorCode.INVALID_VALUE))
+            problems.append(
+                FieldProblem(
+                    "value", _("A grade is {describe}.", describe=scales.describe(school)), ErrorCode.INVALID_VALUE
+                )
+            )
         else:
             mark = parsed
     kind = change.kind or grade.kind

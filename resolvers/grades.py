@@ -18,6 +18,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
+from resolvers.i18n import Text, _, ngettext
 from resolvers.ids import pk_of
 
 MAX_COMMENT = 1000
@@ -54,7 +55,9 @@ def check_comment(field: str, comment: str | None) -> list[FieldProblem]:
     if comment is not None and len(comment) > MAX_COMMENT:
         return [
             FieldProblem(
-                f"{field}comment", f"A comment has at most {MAX_COMMENT} characters.", ErrorCode.COMMENT_TOO_LONG
+                f"{field}comment",
+                ngettext("A comment has at most {n} character.", "A comment has at most {n} characters.", MAX_COMMENT),
+                ErrorCode.COMMENT_TOO_LONG,
             )
         ]
     return []
@@ -66,21 +69,31 @@ def check_weight_and_comment(field: str, weight: int, comment: str | None) -> li
         problems.append(
             FieldProblem(
                 f"{field}weight",
-                f"The weight is from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}.",
+                _(
+                    "The weight is from {min_weight} to {max_weight}.",
+                    min_weight=scales.MIN_WEIGHT,
+                    max_weight=scales.MAX_WEIGHT,
+                ),
                 ErrorCode.INVALID_WEIGHT,
             )
         )
     return problems + check_comment(field, comment)
 
 
-def check_reason(reason: str | None, created_at: datetime | None, what: str) -> list[FieldProblem]:
+def check_reason(reason: str | None, created_at: datetime | None, what: Text) -> list[FieldProblem]:
     """A change to something a family has already seen (created at ``created_at``; None: not
     yet created): a reason of at most ``MAX_REASON`` characters, required once it is over
     ``REASON_AFTER`` old."""
     if reason is not None and len(reason) > MAX_REASON:
-        return [FieldProblem("reason", f"A reason has at most {MAX_REASON} characters.", ErrorCode.REASON_TOO_LONG)]
+        return [
+            FieldProblem(
+                "reason",
+                ngettext("A reason has at most {n} character.", "A reason has at most {n} characters.", MAX_REASON),
+                ErrorCode.REASON_TOO_LONG,
+            )
+        ]
     if reason is None and created_at is not None and now_utc() - created_at > REASON_AFTER:
-        return [FieldProblem("reason", f"{what} is over 24 hours old: say why it changes.", ErrorCode.REASON_REQUIRED)]
+        return [FieldProblem("reason", what, ErrorCode.REASON_REQUIRED)]
     return []
 
 
@@ -92,7 +105,7 @@ async def _lesson(ctx: Context, lesson_id: str) -> models.Lesson:
     pk = pk_of(lesson_id, "Lesson")
     lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
-        raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
+        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
     return lesson
 
 
@@ -105,12 +118,12 @@ async def _lesson_problems(ctx: Context, lesson: models.Lesson) -> list[FieldPro
     problems = []
     if not await policy.can_grade_in(ctx.viewer, lesson):
         problems.append(
-            FieldProblem("lessonId", "You do not teach this subject in this class.", ErrorCode.NOT_ASSIGNED)
+            FieldProblem("lessonId", _("You do not teach this subject in this class."), ErrorCode.NOT_ASSIGNED)
         )
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(FieldProblem("lessonId", "The lesson was cancelled.", ErrorCode.LESSON_CANCELLED))
+        problems.append(FieldProblem("lessonId", _("The lesson was cancelled."), ErrorCode.LESSON_CANCELLED))
     if lesson.starts_at > now_utc():
-        problems.append(FieldProblem("lessonId", "The lesson has not started yet.", ErrorCode.LESSON_IN_FUTURE))
+        problems.append(FieldProblem("lessonId", _("The lesson has not started yet."), ErrorCode.LESSON_IN_FUTURE))
     return problems
 
 
@@ -122,7 +135,7 @@ async def create_grade(ctx: Context, lesson_id: str, row: GradeRow) -> models.Gr
         # A substitute reaches the students of the lesson they give, and no others.
         given = await _given_lesson(ctx, lesson_id)
         if pk is None or given is None or not await policy.gradable_students(ctx.viewer, given, {pk}):
-            raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
+            raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
     lesson = await _lesson(ctx, lesson_id)
     (grade,) = await _create(ctx, teacher_id, lesson, [row], many=False)
     return grade
@@ -134,9 +147,17 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
     teacher_id = ctx.viewer.id
     lesson = await _lesson(ctx, lesson_id)
     if not rows:
-        raise refuse([FieldProblem("grades", "Give at least one grade.", ErrorCode.NO_GRADES)])
+        raise refuse([FieldProblem("grades", _("Give at least one grade."), ErrorCode.NO_GRADES)])
     if len(rows) > MAX_ROWS:
-        raise refuse([FieldProblem("grades", f"At most {MAX_ROWS} grades in one call.", ErrorCode.TOO_MANY_GRADES)])
+        raise refuse(
+            [
+                FieldProblem(
+                    "grades",
+                    ngettext("At most {n} grade in one call.", "At most {n} grades in one call.", MAX_ROWS),
+                    ErrorCode.TOO_MANY_GRADES,
+                )
+            ]
+        )
     return await _create(ctx, teacher_id, lesson, rows, many=True)
 
 
@@ -154,14 +175,18 @@ async def _create(
             problems.append(
                 FieldProblem(
                     f"{field}studentId",
-                    "The student was not in this class on the lesson's date.",
+                    _("The student was not in this class on the lesson's date."),
                     ErrorCode.STUDENT_NOT_IN_CLASS,
                 )
             )
         mark = scales.parse(school, row.value)
         if mark is None:
             problems.append(
-                FieldProblem(f"{field}value", f"A grade is {scales.describe(school)}.", ErrorCode.INVALID_VALUE)
+                FieldProblem(
+                    f"{field}value",
+                    _("A grade is {describe}.", describe=scales.describe(school)),
+                    ErrorCode.INVALID_VALUE,
+                )
             )
         kind = row.kind or models.GradeKind.CLASSWORK
         weight = scales.default_weight(school, kind) if row.weight is None else row.weight

@@ -37,9 +37,10 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse, stated_reason
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 
-NOT_FOUND = "No such guardianship."
+NOT_FOUND = _("No such guardianship.")
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ async def revoke(ctx: Context, guardianship_id: str, reason: str, category: mode
     row = await _administered(ctx.viewer, guardianship_id)
     problems: list[Problem] = []
     if row.revoked_at is not None:
-        problems.append(("guardianshipId", ErrorCode.ALREADY_REVOKED, "The guardianship is already revoked."))
-    text = stated_reason(reason, "Say why the guardianship is revoked.", problems)
+        problems.append(("guardianshipId", ErrorCode.ALREADY_REVOKED, _("The guardianship is already revoked.")))
+    text = stated_reason(reason, _("Say why the guardianship is revoked."), problems)
     if problems:
         raise refuse(problems)
     guardian = Viewer(row.guardian_id)
@@ -91,7 +92,7 @@ async def revoke(ctx: Context, guardianship_id: str, reason: str, category: mode
         ties = await policy.chat_ties(guardian)
         changed = await models.Guardianship.filter(id=row.id, revoked_at__isnull=True).update(revoked_at=now)
         if not changed:  # revoked meanwhile by another admin
-            raise refuse([("guardianshipId", ErrorCode.ALREADY_REVOKED, "The guardianship is already revoked.")])
+            raise refuse([("guardianshipId", ErrorCode.ALREADY_REVOKED, _("The guardianship is already revoked."))])
         cut = ties - await policy.chat_ties(guardian)
         chats = sorted({chat for chat, _user in cut})
         members = await models.ChatMember.filter(chat_id__in=chats, user_id=row.guardian_id, removed_at__isnull=True)
@@ -135,13 +136,13 @@ async def restore(ctx: Context, guardianship_id: str) -> Restored:
     row = await _administered(ctx.viewer, guardianship_id)
     if row.revoked_at is None:
         raise refuse(
-            [("guardianshipId", ErrorCode.NOT_REVOKED, "The guardianship stands: there is nothing to restore.")]
+            [("guardianshipId", ErrorCode.NOT_REVOKED, _("The guardianship stands: there is nothing to restore."))]
         )
     if await models.Guardianship.exists(
         guardian_id=row.guardian_id, student_id=row.student_id, revoked_at__isnull=True
     ):
         raise refuse(
-            [("guardianshipId", ErrorCode.ALREADY_GUARDIAN, "The guardian was linked to the child again meanwhile.")]
+            [("guardianshipId", ErrorCode.ALREADY_GUARDIAN, _("The guardian was linked to the child again meanwhile."))]
         )
     school_id = await _school_of(row)
     now = now_utc()
@@ -149,7 +150,7 @@ async def restore(ctx: Context, guardianship_id: str) -> Restored:
         changed = await models.Guardianship.filter(id=row.id, revoked_at__isnull=False).update(revoked_at=None)
         if not changed:  # restored (or revoked again) meanwhile
             raise refuse(
-                [("guardianshipId", ErrorCode.NOT_REVOKED, "The guardianship stands: there is nothing to restore.")]
+                [("guardianshipId", ErrorCode.NOT_REVOKED, _("The guardianship stands: there is nothing to restore."))]
             )
         revocation = (
             await models.GuardianshipRevocation.filter(guardianship_id=row.id, restored_at__isnull=True)

@@ -15,6 +15,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.text import clean
 
@@ -40,9 +41,17 @@ class UpdateInput:
 
 
 def _check_text(text: str, problems: list[Problem]) -> str:
-    cleaned = clean(text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, "Write what to do."))
+    cleaned = clean(text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, _("Write what to do.")))
     if len(cleaned) > MAX_TEXT:
-        problems.append(("text", ErrorCode.TEXT_TOO_LONG, f"Homework text has at most {MAX_TEXT} characters."))
+        problems.append(
+            (
+                "text",
+                ErrorCode.TEXT_TOO_LONG,
+                ngettext(
+                    "Homework text has at most {n} character.", "Homework text has at most {n} characters.", MAX_TEXT
+                ),
+            )
+        )
     return cleaned
 
 
@@ -57,20 +66,30 @@ def _is_web_url(link: str) -> bool:
 def _check_links(links: list[str], problems: list[Problem]) -> list[str]:
     cleaned = [link.strip() for link in links]
     if len(cleaned) > MAX_LINKS:
-        problems.append(("links", ErrorCode.TOO_MANY_LINKS, f"At most {MAX_LINKS} links."))
+        problems.append(
+            ("links", ErrorCode.TOO_MANY_LINKS, ngettext("At most {n} link.", "At most {n} links.", MAX_LINKS))
+        )
     for link in cleaned:
         if len(link) > MAX_LINK:
-            problems.append(("links", ErrorCode.LINK_TOO_LONG, f"A link has at most {MAX_LINK} characters."))
+            problems.append(
+                (
+                    "links",
+                    ErrorCode.LINK_TOO_LONG,
+                    ngettext("A link has at most {n} character.", "A link has at most {n} characters.", MAX_LINK),
+                )
+            )
             break
         if not _is_web_url(link):
-            problems.append(("links", ErrorCode.INVALID_LINK, f"Not an absolute http(s) address: {link[:100]!r}."))
+            problems.append(
+                ("links", ErrorCode.INVALID_LINK, _("Not an absolute http(s) address: {value!r}.", value=link[:100]))
+            )
             break
     return cleaned
 
 
 def _check_lessons(lesson: models.Lesson, assigned_in: models.Lesson | None, problems: list[Problem]) -> None:
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, "The lesson it is due for was cancelled."))
+        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, _("The lesson it is due for was cancelled.")))
     if assigned_in is None:
         return
     if (assigned_in.school_class_id, assigned_in.subject_id) != (lesson.school_class_id, lesson.subject_id):
@@ -78,7 +97,7 @@ def _check_lessons(lesson: models.Lesson, assigned_in: models.Lesson | None, pro
             (
                 "assignedInLessonId",
                 ErrorCode.ASSIGNED_IN_MISMATCH,
-                "It was set in a lesson of another class or subject.",
+                _("It was set in a lesson of another class or subject."),
             )
         )
     elif assigned_in.starts_at >= lesson.starts_at:
@@ -86,7 +105,7 @@ def _check_lessons(lesson: models.Lesson, assigned_in: models.Lesson | None, pro
             (
                 "assignedInLessonId",
                 ErrorCode.ASSIGNED_IN_AFTER_DUE,
-                "It must be set in a lesson before the one it is due for.",
+                _("It must be set in a lesson before the one it is due for."),
             )
         )
 
@@ -95,7 +114,7 @@ async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
     pk = pk_of(global_id, "Lesson")
     lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
-        raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
+        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
     return lesson
 
 
@@ -125,7 +144,7 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
 
     problems: list[Problem] = []
     if not await policy.can_set_homework(ctx.viewer, lesson):
-        problems.append(("lessonId", ErrorCode.NOT_ASSIGNED, "You do not teach this subject in this class."))
+        problems.append(("lessonId", ErrorCode.NOT_ASSIGNED, _("You do not teach this subject in this class.")))
     _check_lessons(lesson, assigned_in, problems)
     text = _check_text(data.text, problems)
     links = _check_links(data.links or [], problems)
@@ -153,16 +172,16 @@ async def _own_homework(ctx: Context, global_id: str) -> tuple[models.Homework, 
     pk = pk_of(global_id, "Homework")
     homework = await policy.visible_homework(ctx.viewer).filter(id=pk).first() if pk else None
     if homework is None:
-        raise NotFound("No such homework.", ErrorCode.HOMEWORK_NOT_FOUND)
+        raise NotFound(_("No such homework."), ErrorCode.HOMEWORK_NOT_FOUND)
     lesson = await models.Lesson.get(id=homework.lesson_id)
     if not await policy.can_change_homework(ctx.viewer, homework, lesson):
         raise ValidationFailed(
-            "Only its author or a teacher of this class and subject can change it.",
+            _("Only its author or a teacher of this class and subject can change it."),
             ErrorCode.NOT_ASSIGNED,
             [
                 FieldProblem(
                     "homeworkId",
-                    "You did not set it and do not teach this subject in this class.",
+                    _("You did not set it and do not teach this subject in this class."),
                     ErrorCode.NOT_ASSIGNED,
                 )
             ],
@@ -174,9 +193,9 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
     homework, lesson = await _own_homework(ctx, data.homework_id)
     if data.text is None and data.links is None and data.lesson_id is None:
         raise ValidationFailed(
-            "Nothing to change.",
+            _("Nothing to change."),
             ErrorCode.NOTHING_TO_CHANGE,
-            [FieldProblem("input", "Give `text`, `links` or `lessonId`.", ErrorCode.NOTHING_TO_CHANGE)],
+            [FieldProblem("input", _("Give `text`, `links` or `lessonId`."), ErrorCode.NOTHING_TO_CHANGE)],
         )
     new_lesson = lesson if data.lesson_id is None else await _visible_lesson(ctx, data.lesson_id)
     assigned_in = await models.Lesson.get_or_none(id=homework.assigned_in_id) if homework.assigned_in_id else None
@@ -184,7 +203,7 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
     problems: list[Problem] = []
     if (new_lesson.school_class_id, new_lesson.subject_id) != (lesson.school_class_id, lesson.subject_id):
         problems.append(
-            ("lessonId", ErrorCode.LESSON_MISMATCH, "It moves only to a lesson of the same class and subject.")
+            ("lessonId", ErrorCode.LESSON_MISMATCH, _("It moves only to a lesson of the same class and subject."))
         )
     elif new_lesson.id != lesson.id:
         _check_lessons(new_lesson, assigned_in, problems)
@@ -215,7 +234,7 @@ async def delete_homework(ctx: Context, homework_id: str) -> models.Homework:
         # Conditional: of two concurrent removals only one writes the audit entry and events.
         removed = await models.Homework.filter(id=homework.id, deleted_at__isnull=True).update(deleted_at=now_utc())
         if not removed:
-            raise NotFound("No such homework.", ErrorCode.HOMEWORK_NOT_FOUND)
+            raise NotFound(_("No such homework."), ErrorCode.HOMEWORK_NOT_FOUND)
         await homework.refresh_from_db()
         await audit.record(ctx.viewer, "homework.delete", "Homework", homework.id, {"lesson": lesson.id})
         rows = await _write_events(EventKind.HOMEWORK_REMOVED, homework, lesson)

@@ -67,6 +67,10 @@ class Text:
     def __str__(self) -> str:
         return self.render()
 
+    def with_params(self, **params: Any) -> Text:
+        """The same message with ``params`` added (one of several ids chosen, then filled in)."""
+        return Text(self.msgid, {**self.params, **params}, self.plural, self.n)
+
 
 def _(msgid: str, **params: Any) -> Text:
     """A message in the catalogues: ``msgid`` is its English text, ``{name}`` its parameters."""

@@ -18,6 +18,7 @@ from resolvers.clock import now_utc, zone_named
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.notifications import channels_of
 
@@ -32,9 +33,19 @@ async def mark_read(ctx: Context, ids: list[str] | None, everything: bool) -> in
     An id that is not in the viewer's inbox is NOT_FOUND and nothing changes."""
     problems: list[Problem] = []
     if everything == bool(ids):
-        problems.append(("ids", ErrorCode.IDS_OR_ALL, "Pass the ids to mark, or `all: true`."))
+        problems.append(("ids", ErrorCode.IDS_OR_ALL, _("Pass the ids to mark, or `all: true`.")))
     elif ids and len(ids) > MAX_IDS:
-        problems.append(("ids", ErrorCode.TOO_MANY, f"At most {MAX_IDS} ids at once; use `all: true` for everything."))
+        problems.append(
+            (
+                "ids",
+                ErrorCode.TOO_MANY,
+                ngettext(
+                    "At most {n} id at once; use `all: true` for everything.",
+                    "At most {n} ids at once; use `all: true` for everything.",
+                    MAX_IDS,
+                ),
+            )
+        )
     if problems:
         raise refuse(problems)
     scope = policy.inbox(ctx.viewer).filter(read_at__isnull=True)
@@ -42,7 +53,7 @@ async def mark_read(ctx: Context, ids: list[str] | None, everything: bool) -> in
         pks = {pk_of(i, "Notification") for i in ids or []}
         found = await policy.inbox(ctx.viewer).filter(id__in={p for p in pks if p}).count() if None not in pks else -1
         if found != len(pks):
-            raise NotFound("No such notification.", ErrorCode.NOTIFICATION_NOT_FOUND)
+            raise NotFound(_("No such notification."), ErrorCode.NOTIFICATION_NOT_FOUND)
         scope = scope.filter(id__in=pks)
     return await scope.update(read_at=now_utc())
 
@@ -72,19 +83,21 @@ async def set_preferences(ctx: Context, data: PreferencesInput) -> models.Notifi
     seen: set[models.NotificationCategory] = set()
     for i, choice in enumerate(data.channels):
         if choice.category in seen:
-            problems.append((f"channels[{i}].category", ErrorCode.DUPLICATE_CATEGORY, "Each category once."))
+            problems.append((f"channels[{i}].category", ErrorCode.DUPLICATE_CATEGORY, _("Each category once.")))
         seen.add(choice.category)
     if (data.quiet_start is None) != (data.quiet_end is None):
         problems.append(
-            ("quietHoursEnd", ErrorCode.QUIET_HOURS_INCOMPLETE, "Give both ends of the quiet hours, or neither.")
+            ("quietHoursEnd", ErrorCode.QUIET_HOURS_INCOMPLETE, _("Give both ends of the quiet hours, or neither."))
         )
     if data.timezone is not None and zone_named(data.timezone) is None:
-        problems.append(("timezone", ErrorCode.UNKNOWN_TIMEZONE, "An IANA time zone, e.g. Europe/Moscow."))
+        problems.append(("timezone", ErrorCode.UNKNOWN_TIMEZONE, _("An IANA time zone, e.g. Europe/Moscow.")))
     phone = data.phone.replace(" ", "") if data.phone else None
     if phone is not None and not PHONE.match(phone):
-        problems.append(("phone", ErrorCode.INVALID_PHONE, "A phone number in international form, e.g. +79161234567."))
+        problems.append(
+            ("phone", ErrorCode.INVALID_PHONE, _("A phone number in international form, e.g. +79161234567."))
+        )
     if any(c.sms for c in data.channels) and not phone:
-        problems.append(("phone", ErrorCode.PHONE_REQUIRED, "SMS needs a phone number."))
+        problems.append(("phone", ErrorCode.PHONE_REQUIRED, _("SMS needs a phone number.")))
     if problems:
         raise refuse(problems)
 
@@ -132,10 +145,20 @@ async def retry_delivery(ctx: Context, delivery_id: str) -> models.NotificationD
     pk = pk_of(delivery_id, "NotificationDelivery")
     row = await policy.visible_deliveries(ctx.viewer).filter(id=pk).first() if pk else None
     if row is None:
-        raise NotFound("No such delivery.", ErrorCode.DELIVERY_NOT_FOUND)
+        raise NotFound(_("No such delivery."), ErrorCode.DELIVERY_NOT_FOUND)
     if row.status in (models.DeliveryStatus.PENDING, models.DeliveryStatus.SENT):
         code = ErrorCode.ALREADY_PENDING if row.status == models.DeliveryStatus.PENDING else ErrorCode.ALREADY_SENT
-        raise refuse([("deliveryId", code, f"The delivery is {row.status.value.lower()}.")])
+        raise refuse(
+            [
+                (
+                    "deliveryId",
+                    code,
+                    _("The delivery is already pending.")
+                    if code == ErrorCode.ALREADY_PENDING
+                    else _("The delivery was already sent."),
+                )
+            ]
+        )
     notification = await models.Notification.get(id=row.notification_id)
     async with in_transaction():
         await models.NotificationDelivery.filter(id=row.id).update(

@@ -88,8 +88,11 @@ async def load_journal(
             deleted_at__isnull=True,
         ).order_by("date", "created_at", "id"),
         models.Attendance.filter(lesson_id__in=Subquery(lessons_q.values("id"))),
-        models.TermGrade.filter(
-            student_id__in=Subquery(enrolled.values("student_id")), subject_id=subject_id, period_key=period_key(term)
+        models.TermGrade.filter(  # set in this class: a transferred child's other class's final grade is not its
+            school_class_id=school_class.id,
+            student_id__in=Subquery(enrolled.values("student_id")),
+            subject_id=subject_id,
+            period_key=period_key(term),
         ),
     )
     loaders.prime_many(loaders.lesson_by_id, lessons)

@@ -18,6 +18,7 @@ from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.timetable_admin import school_teacher
 
@@ -42,7 +43,7 @@ async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, in
     pk = pk_of(global_id, "Lesson")
     lesson = await policy.administered_lessons(ctx.viewer).filter(id=pk).first() if pk else None
     if lesson is None:
-        raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
+        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
     klass = await models.SchoolClass.get(id=lesson.school_class_id)
     return lesson, klass.school_id
 
@@ -61,9 +62,15 @@ async def _tell_families(kind: str, lesson: models.Lesson) -> list[models.Outbox
 def _reason(text: str, problems: list[Problem]) -> str:
     cleaned = text.strip()
     if not cleaned:
-        problems.append(("reason", ErrorCode.REASON_REQUIRED, "Say why; the family reads it."))
+        problems.append(("reason", ErrorCode.REASON_REQUIRED, _("Say why; the family reads it.")))
     elif len(cleaned) > MAX_REASON:
-        problems.append(("reason", ErrorCode.REASON_TOO_LONG, f"A reason has at most {MAX_REASON} characters."))
+        problems.append(
+            (
+                "reason",
+                ErrorCode.REASON_TOO_LONG,
+                ngettext("A reason has at most {n} character.", "A reason has at most {n} characters.", MAX_REASON),
+            )
+        )
     return cleaned
 
 
@@ -72,10 +79,10 @@ async def cancel_lesson(ctx: Context, data: CancelInput) -> models.Lesson:
     problems: list[Problem] = []
     reason = _reason(data.reason, problems)
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", ErrorCode.LESSON_ALREADY_CANCELLED, "The lesson is already cancelled."))
+        problems.append(("lessonId", ErrorCode.LESSON_ALREADY_CANCELLED, _("The lesson is already cancelled.")))
     elif await models.Grade.exists(lesson_id=lesson.id) or await models.Attendance.exists(lesson_id=lesson.id):
         problems.append(
-            ("lessonId", ErrorCode.LESSON_HAS_RECORDS, "The lesson has grades or attendance marks: it took place.")
+            ("lessonId", ErrorCode.LESSON_HAS_RECORDS, _("The lesson has grades or attendance marks: it took place."))
         )
     if problems:
         raise refuse(problems)
@@ -91,14 +98,14 @@ async def cancel_lesson(ctx: Context, data: CancelInput) -> models.Lesson:
 async def restore_lesson(ctx: Context, lesson_id: str) -> models.Lesson:
     lesson, school_id = await _admin_lesson(ctx, lesson_id)
     if lesson.status != models.LessonStatus.CANCELLED:
-        raise refuse([("lessonId", ErrorCode.LESSON_NOT_CANCELLED, "The lesson is not cancelled.")])
+        raise refuse([("lessonId", ErrorCode.LESSON_NOT_CANCELLED, _("The lesson is not cancelled."))])
     if lesson.day_off_id is not None:
         raise refuse(
             [
                 (
                     "lessonId",
                     ErrorCode.CANCELLED_BY_DAY_OFF,
-                    "A holiday or vacation cancelled it: change the day off instead.",
+                    _("A holiday or vacation cancelled it: change the day off instead."),
                 )
             ]
         )
@@ -124,7 +131,7 @@ async def substitute_lesson(ctx: Context, data: SubstituteInput) -> models.Lesso
     reverting = teacher_id == planned
     reason = _reason(data.reason, problems) if not reverting else data.reason.strip()[:MAX_REASON]
     if lesson.status == models.LessonStatus.CANCELLED:
-        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, "The lesson was cancelled."))
+        problems.append(("lessonId", ErrorCode.LESSON_CANCELLED, _("The lesson was cancelled.")))
     if teacher_id is not None and not problems:
         busy = (
             await models.Lesson.filter(
@@ -134,7 +141,7 @@ async def substitute_lesson(ctx: Context, data: SubstituteInput) -> models.Lesso
             .exists()
         )
         if busy:
-            problems.append(("teacherId", ErrorCode.TEACHER_BUSY, "The teacher gives another lesson then."))
+            problems.append(("teacherId", ErrorCode.TEACHER_BUSY, _("The teacher gives another lesson then.")))
     if problems or teacher_id is None:
         raise refuse(problems)
     async with in_transaction():

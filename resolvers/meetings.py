@@ -15,6 +15,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MAX_TITLE = 200
@@ -58,21 +59,33 @@ def _problems(
     if title is not None and text.has_bad_characters(title):
         problems.append(("title", text.INVALID_CHARACTERS, text.MESSAGE))
     elif title is not None and not title:
-        problems.append(("title", ErrorCode.TITLE_EMPTY, "Give the meeting a title."))
+        problems.append(("title", ErrorCode.TITLE_EMPTY, _("Give the meeting a title.")))
     elif title is not None and len(title) > MAX_TITLE:
-        problems.append(("title", ErrorCode.TITLE_TOO_LONG, f"A title has at most {MAX_TITLE} characters."))
+        problems.append(
+            (
+                "title",
+                ErrorCode.TITLE_TOO_LONG,
+                ngettext("A title has at most {n} character.", "A title has at most {n} characters.", MAX_TITLE),
+            )
+        )
     if ends <= starts:
-        problems.append(("endsAt", ErrorCode.ENDS_BEFORE_START, "The meeting must end after it starts."))
+        problems.append(("endsAt", ErrorCode.ENDS_BEFORE_START, _("The meeting must end after it starts.")))
     elif ends - starts > MAX_LENGTH:
-        problems.append(("endsAt", ErrorCode.TOO_LONG, "A meeting lasts at most 12 hours."))
+        problems.append(("endsAt", ErrorCode.TOO_LONG, _("A meeting lasts at most 12 hours.")))
     if place is None and link is None:
-        problems.append(("place", ErrorCode.PLACE_OR_LINK_REQUIRED, "Say where the meeting is: a place or a link."))
+        problems.append(("place", ErrorCode.PLACE_OR_LINK_REQUIRED, _("Say where the meeting is: a place or a link.")))
     if place is not None and len(place) > 200:
-        problems.append(("place", ErrorCode.PLACE_TOO_LONG, "A place has at most 200 characters."))
+        problems.append(("place", ErrorCode.PLACE_TOO_LONG, _("A place has at most 200 characters.")))
     if link is not None and (len(link) > 500 or not link.startswith(("https://", "http://"))):
-        problems.append(("link", ErrorCode.INVALID_LINK, "A link is an http(s) address of at most 500 characters."))
+        problems.append(("link", ErrorCode.INVALID_LINK, _("A link is an http(s) address of at most 500 characters.")))
     if agenda is not None and len(agenda) > MAX_AGENDA:
-        problems.append(("agenda", ErrorCode.AGENDA_TOO_LONG, f"An agenda has at most {MAX_AGENDA} characters."))
+        problems.append(
+            (
+                "agenda",
+                ErrorCode.AGENDA_TOO_LONG,
+                ngettext("An agenda has at most {n} character.", "An agenda has at most {n} characters.", MAX_AGENDA),
+            )
+        )
     return problems
 
 
@@ -95,20 +108,20 @@ async def create_meeting(ctx: Context, data: MeetingInput) -> models.Meeting:
     wanted = {pk for pk in class_pks if pk is not None}
     classes = await policy.visible_classes(ctx.viewer).filter(id__in=wanted) if wanted else []
     if None in class_pks or len(classes) != len(wanted):
-        raise NotFound("No such class.", ErrorCode.CLASS_NOT_FOUND)
+        raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
     title, place, link, agenda = (data.title or "").strip(), _clean(data.place), _clean(data.link), data.agenda.strip()
     problems = _problems(title, data.starts_at, data.ends_at, place, link, agenda)
     schools = {c.school_id for c in classes}
     if not classes:
-        problems.append(("classIds", ErrorCode.NO_CLASSES, "Invite at least one class."))
+        problems.append(("classIds", ErrorCode.NO_CLASSES, _("Invite at least one class.")))
     elif len(schools) > 1:
-        problems.append(("classIds", ErrorCode.CLASSES_OF_SEVERAL_SCHOOLS, "Invite classes of one school."))
+        problems.append(("classIds", ErrorCode.CLASSES_OF_SEVERAL_SCHOOLS, _("Invite classes of one school.")))
     elif not await policy.can_post_for(ctx.viewer, classes[0].school_id, [c.id for c in classes]):
         problems.append(
-            ("classIds", ErrorCode.NOT_ALLOWED, "Only the school's admins or the classes' homeroom teacher.")
+            ("classIds", ErrorCode.NOT_ALLOWED, _("Only the school's admins or the classes' homeroom teacher."))
         )
     elif data.starts_at <= now_utc():
-        problems.append(("startsAt", ErrorCode.IN_THE_PAST, "A meeting is scheduled ahead."))
+        problems.append(("startsAt", ErrorCode.IN_THE_PAST, _("A meeting is scheduled ahead.")))
     if problems:
         raise refuse(problems)
 
@@ -143,7 +156,7 @@ async def _organised(ctx: Context, meeting_id: str) -> models.Meeting:
     pk = pk_of(meeting_id, "Meeting")
     meeting = await policy.organised_meetings(ctx.viewer).filter(id=pk).first() if pk else None
     if meeting is None:
-        raise NotFound("No such meeting.", ErrorCode.MEETING_NOT_FOUND)
+        raise NotFound(_("No such meeting."), ErrorCode.MEETING_NOT_FOUND)
     return meeting
 
 
@@ -158,7 +171,7 @@ async def update_meeting(ctx: Context, data: MeetingChanges) -> models.Meeting:
     starts, ends = data.starts_at or meeting.starts_at, data.ends_at or meeting.ends_at
     problems = _problems(title, starts, ends, place, link, agenda)
     if meeting.cancelled_at is not None:
-        problems.insert(0, ("meetingId", ErrorCode.CANCELLED, "The meeting is cancelled."))
+        problems.insert(0, ("meetingId", ErrorCode.CANCELLED, _("The meeting is cancelled.")))
     if problems:
         raise refuse(problems)
     proposed = {"title": title, "starts_at": starts, "ends_at": ends, "place": place, "link": link, "agenda": agenda}
@@ -207,15 +220,21 @@ async def respond(ctx: Context, meeting_id: str, answer: models.MeetingAnswer, c
     pk = pk_of(meeting_id, "Meeting")
     meeting = await policy.respondable_meetings(ctx.viewer).filter(id=pk).first() if pk else None
     if meeting is None:
-        raise NotFound("No such meeting.", ErrorCode.MEETING_NOT_FOUND)
+        raise NotFound(_("No such meeting."), ErrorCode.MEETING_NOT_FOUND)
     text = _clean(comment)
     problems: list[Problem] = []
     if meeting.cancelled_at is not None:
-        problems.append(("meetingId", ErrorCode.CANCELLED, "The meeting is cancelled."))
+        problems.append(("meetingId", ErrorCode.CANCELLED, _("The meeting is cancelled.")))
     elif meeting.ends_at <= now_utc():
-        problems.append(("meetingId", ErrorCode.OVER, "The meeting is over."))
+        problems.append(("meetingId", ErrorCode.OVER, _("The meeting is over.")))
     if text is not None and len(text) > MAX_COMMENT:
-        problems.append(("comment", ErrorCode.COMMENT_TOO_LONG, f"A comment has at most {MAX_COMMENT} characters."))
+        problems.append(
+            (
+                "comment",
+                ErrorCode.COMMENT_TOO_LONG,
+                ngettext("A comment has at most {n} character.", "A comment has at most {n} characters.", MAX_COMMENT),
+            )
+        )
     if problems:
         raise refuse(problems)
     async with in_transaction():

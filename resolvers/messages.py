@@ -19,6 +19,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of, to_global_id
 from resolvers.text import clean
 
@@ -26,7 +27,7 @@ MAX_TEXT = 4000
 EDIT_WINDOW = timedelta(hours=24)
 DELETE_WINDOW = timedelta(hours=24)
 PAGE_DEFAULT = 30
-MESSAGE_NOT_FOUND = "No such message."
+MESSAGE_NOT_FOUND = _("No such message.")
 
 _LINK = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
 
@@ -37,9 +38,15 @@ def links(text: str) -> list[str]:
 
 
 def _check_text(text: str, problems: list[Problem]) -> str:
-    cleaned = clean(text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, "Write something."))
+    cleaned = clean(text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, _("Write something.")))
     if len(cleaned) > MAX_TEXT:
-        problems.append(("text", ErrorCode.TEXT_TOO_LONG, f"A message has at most {MAX_TEXT} characters."))
+        problems.append(
+            (
+                "text",
+                ErrorCode.TEXT_TOO_LONG,
+                ngettext("A message has at most {n} character.", "A message has at most {n} characters.", MAX_TEXT),
+            )
+        )
     return cleaned
 
 
@@ -99,12 +106,12 @@ async def edit_message(ctx: Context, message_id: str, text: str) -> models.Messa
     message, chat, membership = await _own_message(ctx, message_id)
     problems: list[Problem] = []
     if message.author_id != membership.user_id:
-        problems.append(("messageId", ErrorCode.NOT_AUTHOR, "Only its author can edit a message."))
+        problems.append(("messageId", ErrorCode.NOT_AUTHOR, _("Only its author can edit a message.")))
     elif message.deleted_at is not None:
-        problems.append(("messageId", ErrorCode.MESSAGE_DELETED, "The message was deleted."))
+        problems.append(("messageId", ErrorCode.MESSAGE_DELETED, _("The message was deleted.")))
     elif now_utc() - message.created_at > EDIT_WINDOW:
         problems.append(
-            ("messageId", ErrorCode.EDIT_WINDOW_CLOSED, "Messages can be edited for 24 hours after sending.")
+            ("messageId", ErrorCode.EDIT_WINDOW_CLOSED, _("Messages can be edited for 24 hours after sending."))
         )
     cleaned = _check_text(text, problems)
     if problems:
@@ -136,9 +143,9 @@ async def delete_message(ctx: Context, message_id: str) -> models.Message:
     own_in_window = message.author_id == membership.user_id and now_utc() - message.created_at <= DELETE_WINDOW
     if not (own_in_window or membership.is_admin):
         code, text = (
-            (ErrorCode.DELETE_WINDOW_CLOSED, "Your messages can be deleted for 24 hours after sending.")
+            (ErrorCode.DELETE_WINDOW_CLOSED, _("Your messages can be deleted for 24 hours after sending."))
             if message.author_id == membership.user_id
-            else (ErrorCode.NOT_AUTHOR, "Only its author (or a chat admin) can delete a message.")
+            else (ErrorCode.NOT_AUTHOR, _("Only its author (or a chat admin) can delete a message."))
         )
         raise refuse([("messageId", code, text)])
     async with in_transaction():

@@ -15,6 +15,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.schools import name_of
 
@@ -28,7 +29,7 @@ async def _administered_school(viewer: Viewer, school_id: str) -> models.School:
     pk = pk_of(school_id, "School")
     school = await policy.administered_schools(viewer).filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     return school
 
 
@@ -37,7 +38,7 @@ async def administered_subject(viewer: Viewer, subject_id: str) -> models.Subjec
     schools = policy.administered_schools(viewer).values("id")
     subject = await models.Subject.filter(id=pk, school_id__in=Subquery(schools)).first() if pk else None
     if subject is None:
-        raise NotFound("No such subject.", ErrorCode.SUBJECT_NOT_FOUND)
+        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
     return subject
 
 
@@ -46,7 +47,7 @@ async def administered_class(viewer: Viewer, class_id: str) -> models.SchoolClas
     schools = policy.administered_schools(viewer).values("id")
     klass = await models.SchoolClass.filter(id=pk, school_id__in=Subquery(schools)).first() if pk else None
     if klass is None:
-        raise NotFound("No such class.", ErrorCode.CLASS_NOT_FOUND)
+        raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
     return klass
 
 
@@ -55,7 +56,7 @@ async def create_subject(ctx: Context, school_id: str, name: str) -> models.Subj
     problems: list[Problem] = []
     text = name_of(name, "name", MAX_SUBJECT_NAME, problems)
     if text and await models.Subject.exists(school_id=school.id, name=text):
-        problems.append(("name", ErrorCode.NAME_TAKEN, "The school already has a subject of that name."))
+        problems.append(("name", ErrorCode.NAME_TAKEN, _("The school already has a subject of that name.")))
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -70,7 +71,7 @@ async def update_subject(ctx: Context, subject_id: str, name: str) -> models.Sub
     text = name_of(name, "name", MAX_SUBJECT_NAME, problems)
     taken = models.Subject.filter(school_id=subject.school_id, name=text).exclude(id=subject.id)
     if text and await taken.exists():
-        problems.append(("name", ErrorCode.NAME_TAKEN, "The school already has a subject of that name."))
+        problems.append(("name", ErrorCode.NAME_TAKEN, _("The school already has a subject of that name.")))
     if problems:
         raise refuse(problems)
     if text != subject.name:
@@ -126,7 +127,7 @@ async def _teacher_of(school_id: int, user_id: str, path: str, problems: list[Pr
     is refused alike."""
     pk = pk_of(user_id, "User")
     if pk is None or not await models.RoleGrant.exists(user_id=pk, role=models.Role.TEACHER, school_id=school_id):
-        problems.append((path, ErrorCode.NOT_A_TEACHER, "Pick a teacher of the school."))
+        problems.append((path, ErrorCode.NOT_A_TEACHER, _("Pick a teacher of the school.")))
         return None
     return pk
 
@@ -139,15 +140,25 @@ def _class_shape(spec: ClassSpec, klass: models.SchoolClass, problems: list[Prob
                 (
                     "gradeLevel",
                     ErrorCode.INVALID_GRADE_LEVEL,
-                    f"A grade level is from {MIN_GRADE_LEVEL} to {MAX_GRADE_LEVEL}.",
+                    _(
+                        "A grade level is from {min_grade_level} to {max_grade_level}.",
+                        min_grade_level=MIN_GRADE_LEVEL,
+                        max_grade_level=MAX_GRADE_LEVEL,
+                    ),
                 )
             )
     if spec.letter is not None:
         klass.letter = spec.letter.strip().upper()
         if not klass.letter:
-            problems.append(("letter", ErrorCode.LETTER_EMPTY, 'Give the letter, e.g. "A".'))
+            problems.append(("letter", ErrorCode.LETTER_EMPTY, _('Give the letter, e.g. "A".')))
         elif len(klass.letter) > MAX_LETTER:
-            problems.append(("letter", ErrorCode.LETTER_TOO_LONG, f"At most {MAX_LETTER} characters."))
+            problems.append(
+                (
+                    "letter",
+                    ErrorCode.LETTER_TOO_LONG,
+                    ngettext("At most {n} character.", "At most {n} characters.", MAX_LETTER),
+                )
+            )
 
 
 async def _class_clash(klass: models.SchoolClass, problems: list[Problem]) -> None:
@@ -157,7 +168,7 @@ async def _class_clash(klass: models.SchoolClass, problems: list[Problem]) -> No
     if klass.id is not None:
         clash = clash.exclude(id=klass.id)
     if await clash.exists():
-        problems.append(("letter", ErrorCode.CLASS_EXISTS, f"The year already has a class {klass.name}."))
+        problems.append(("letter", ErrorCode.CLASS_EXISTS, _("The year already has a class {name}.", name=klass.name)))
 
 
 async def create_class(ctx: Context, school_id: str, spec: ClassSpec) -> models.SchoolClass:
@@ -168,7 +179,7 @@ async def create_class(ctx: Context, school_id: str, spec: ClassSpec) -> models.
     year = await models.AcademicYear.filter(school_id=school.id, name=(spec.academic_year or "").strip()).first()
     if year is None:
         problems.append(
-            ("academicYear", ErrorCode.ACADEMIC_YEAR_NOT_FOUND, "The school has no academic year of that name.")
+            ("academicYear", ErrorCode.ACADEMIC_YEAR_NOT_FOUND, _("The school has no academic year of that name."))
         )
     else:
         klass.academic_year_id = year.id

@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from resolvers.codes import ErrorCode
+from resolvers.i18n import Text, _
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 
@@ -36,8 +37,8 @@ def sha256(document: str) -> str:
 
 
 class PersistedQueryError(Exception):
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: ErrorCode, message: str | Text) -> None:
+        super().__init__(str(message))
         self.code, self.message = code, message
 
 
@@ -132,25 +133,25 @@ class PersistedQueries:
     async def document(self, params: dict[str, Any]) -> str:
         query = params.get("query")
         if query is not None and (not isinstance(query, str) or not query.strip()):
-            raise PersistedQueryError(ErrorCode.BAD_REQUEST, "`query` must be a non-empty string.")
+            raise PersistedQueryError(ErrorCode.BAD_REQUEST, _("`query` must be a non-empty string."))
         persisted = (params.get("extensions") or {}).get("persistedQuery")
         if persisted is None:
             if query is None:
-                raise PersistedQueryError(ErrorCode.BAD_REQUEST, "`query` must be a non-empty string.")
+                raise PersistedQueryError(ErrorCode.BAD_REQUEST, _("`query` must be a non-empty string."))
             if self.trusted is not None and sha256(query) not in self.trusted:
                 raise _required()
             return str(query)
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(persisted, dict) or persisted.get("version") != 1 or not isinstance(digest, str):
             raise PersistedQueryError(
-                ErrorCode.BAD_REQUEST, "`extensions.persistedQuery` must be {version: 1, sha256Hash: <hex sha256>}."
+                ErrorCode.BAD_REQUEST, _("`extensions.persistedQuery` must be {version: 1, sha256Hash: <hex sha256>}.")
             )
         digest = digest.lower()
         if not _HASH.fullmatch(digest):
-            raise PersistedQueryError(ErrorCode.BAD_REQUEST, "`sha256Hash` must be 64 hexadecimal digits.")
+            raise PersistedQueryError(ErrorCode.BAD_REQUEST, _("`sha256Hash` must be 64 hexadecimal digits."))
         if query is not None and sha256(query) != digest:
             raise PersistedQueryError(
-                ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, "`sha256Hash` is not the sha256 of `query`."
+                ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, _("`sha256Hash` is not the sha256 of `query`.")
             )
         if self.trusted is not None:
             if digest not in self.trusted:
@@ -161,14 +162,17 @@ class PersistedQueries:
             return str(query)
         stored = await self.store.get(digest)
         if stored is None:
+            # Apollo's link reads these words (and the code), not a person: they stay as they are.
             raise PersistedQueryError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
         return stored
 
 
+# Over HTTP here; over a socket, by the validation rule of ``schema/persisted.py``.
+REQUIRED = _("This server runs only the trusted documents its clients ship.")
+
+
 def _required() -> PersistedQueryError:
-    return PersistedQueryError(
-        ErrorCode.PERSISTED_QUERY_REQUIRED, "This server runs only the trusted documents its clients ship."
-    )
+    return PersistedQueryError(ErrorCode.PERSISTED_QUERY_REQUIRED, REQUIRED)
 
 
 def make_store(redis: aioredis.Redis | None, namespace: str = "ediary") -> QueryStore:

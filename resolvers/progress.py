@@ -17,6 +17,7 @@ from resolvers import scales
 from resolvers.averages import ChartKey, ClassRange, Totals
 from resolvers.clock import today_utc
 from resolvers.loaders import Loaders
+from resolvers.policy import windows
 
 MAX_CHART_DAYS = 366
 
@@ -49,9 +50,15 @@ async def resolve_school_term(loaders: Loaders, school_id: int, term_id: int | N
 
 
 async def term_grade(loaders: Loaders, student_id: int, subject_id: int, term: models.Term) -> models.TermGrade | None:
-    """The final grade set for the student in the subject for the term, if any."""
-    rows = await loaders.term_grades_by_student.load((student_id, period_key(term)))
-    return next((t for t in rows if t.subject_id == subject_id), None)
+    """The final grade set for the student in the subject for the term, if any, and if set in
+    a class the viewer's windows reach (after a transfer, the new class's is not the old side's)."""
+    rows, seen = await asyncio.gather(
+        loaders.term_grades_by_student.load((student_id, period_key(term))),
+        loaders.windows_by_student.load(student_id),
+    )
+    return next(
+        (t for t in rows if t.subject_id == subject_id and windows.reaches_class(seen, t.school_class_id)), None
+    )
 
 
 async def suggested(loaders: Loaders, school_id: int, average: float | None) -> scales.Mark | None:
@@ -100,7 +107,11 @@ async def load_chart(
 ) -> list[ProgressPointData]:
     """Every bucket from the one containing ``start`` to the one containing ``end``; only
     grades from ``start`` to ``end`` count. The running average runs from ``start``."""
-    days = await loaders.day_totals_by_chart.load(ChartKey(student.id, subject_id, start, end))
+    days, seen = await asyncio.gather(
+        loaders.day_totals_by_chart.load(ChartKey(student.id, subject_id, start, end)),
+        loaders.windows_by_student.load(student.id),
+    )
+    days = [d for d in days if windows.in_windows(seen, d.day)]  # a teacher: the days the child was in their class
     points: list[ProgressPointData] = []
     running = Totals()
     position = 0
@@ -138,11 +149,13 @@ def competition_position(averages: list[float], own: float) -> int:
 async def load_rank(loaders: Loaders, student: models.Student, term: models.Term) -> RankData | None:
     """The child's position in their current class by the weighted average of all the
     term's grades, with the class's anonymous distribution of suggested marks."""
-    school_class, school = await asyncio.gather(
-        loaders.class_by_student.load(student.id), loaders.school_by_id.load(student.school_id)
+    school_class, school, seen = await asyncio.gather(
+        loaders.class_by_student.load(student.id),
+        loaders.school_by_id.load(student.school_id),
+        loaders.windows_by_student.load(student.id),
     )
-    if school_class is None or school is None:
-        return None
+    if school_class is None or school is None or not windows.reaches_class(seen, school_class.id):
+        return None  # the old class's side after a transfer: the child's place in the new class is not theirs
     totals = await loaders.student_totals_by_class.load(ClassRange(school_class.id, term.start_date, term.end_date))
     averages = {sid: avg for sid, t in totals.items() if (avg := weighted(t)) is not None}
     own = averages.get(student.id)

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from resolvers.codes import ErrorCode
 from resolvers.errors import RateLimited
+from resolvers.i18n import Text, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +117,21 @@ async def check(limiter: Limiter, buckets: list[tuple[str, int]], window: int, c
     return refused
 
 
-async def attempt(limiter: Limiter | None, bucket: tuple[str, int], window: int, what: str) -> None:
+async def attempt(limiter: Limiter | None, bucket: tuple[str, int], window: int, what: Text) -> None:
     """Count one attempt in ``bucket`` (key, limit); over the limit, RATE_LIMITED saying when to
-    try again: "Too many ``what``. Try again in N seconds." No limiter: no limit."""
+    try again: "Too many ``what``. Try again in N seconds." (``what``: "login attempts from your
+    address", in the catalogues). No limiter: no limit."""
     if limiter is None:
         return
     refused = await check(limiter, [bucket], window)
     if refused is not None:
         raise RateLimited(
-            f"Too many {what}. Try again in {refused.retry_after} seconds.",
+            ngettext(
+                "Too many {what}. Try again in {n} second.",
+                "Too many {what}. Try again in {n} seconds.",
+                refused.retry_after,
+                what=what,
+            ),
             ErrorCode.RATE_LIMITED,
             retry_after_seconds=refused.retry_after,
         )

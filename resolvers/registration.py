@@ -18,6 +18,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import Problem, RateLimited, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.schools import name_of
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,99}")
@@ -31,8 +32,10 @@ ACTION = "account.register"
 LOGIN_REFUSED: Problem = (
     "login",
     ErrorCode.INVALID_LOGIN,
-    "This login cannot be used: pick another, of 3-100 letters a-z, digits, dots, dashes or underscores, "
-    "starting with a letter or a digit.",
+    _(
+        "This login cannot be used: pick another, of 3-100 letters a-z, digits, dots, dashes or underscores, "
+        "starting with a letter or a digit."
+    ),
 )
 
 
@@ -43,7 +46,7 @@ async def _check_attempts(ctx: Context) -> None:
     settings = ctx.settings
     bucket = (f"register:address:{ctx.viewer.address}", settings.registration_attempts_per_address)
     await ratelimit.attempt(
-        ctx.limiter, bucket, settings.registration_window_seconds, "registration attempts from your address"
+        ctx.limiter, bucket, settings.registration_window_seconds, _("registration attempts from your address")
     )
 
 
@@ -57,7 +60,11 @@ async def _check_rate_limit(ctx: Context) -> None:
         if oldest is not None:
             retry = max(1, int((oldest.at - since).total_seconds()) + 1)
         raise RateLimited(
-            f"Too many new accounts from your address. Try again in {retry} seconds.",
+            ngettext(
+                "Too many new accounts from your address. Try again in {n} second.",
+                "Too many new accounts from your address. Try again in {n} seconds.",
+                retry,
+            ),
             ErrorCode.RATE_LIMITED,
             retry_after_seconds=retry,
         )
@@ -74,15 +81,27 @@ async def register(ctx: Context, login: str, password: str, full_name: str, emai
     if await models.User.exists(login=name if well_formed else "") or not well_formed:
         problems.append(LOGIN_REFUSED)
     if len(password) < MIN_PASSWORD:
-        problems.append(("password", ErrorCode.PASSWORD_TOO_SHORT, f"At least {MIN_PASSWORD} characters."))
+        problems.append(
+            (
+                "password",
+                ErrorCode.PASSWORD_TOO_SHORT,
+                ngettext("At least {n} character.", "At least {n} characters.", MIN_PASSWORD),
+            )
+        )
     elif len(password) > MAX_PASSWORD:
-        problems.append(("password", ErrorCode.PASSWORD_TOO_LONG, f"At most {MAX_PASSWORD} characters."))
+        problems.append(
+            (
+                "password",
+                ErrorCode.PASSWORD_TOO_LONG,
+                ngettext("At most {n} character.", "At most {n} characters.", MAX_PASSWORD),
+            )
+        )
     elif password.strip().casefold() == name:
-        problems.append(("password", ErrorCode.PASSWORD_IS_LOGIN, "The password cannot be the login."))
+        problems.append(("password", ErrorCode.PASSWORD_IS_LOGIN, _("The password cannot be the login.")))
     person = name_of(full_name, "fullName", MAX_NAME, problems)
     address = email.strip()
     if len(address) > MAX_EMAIL or not EMAIL_PATTERN.fullmatch(address):
-        problems.append(("email", ErrorCode.INVALID_EMAIL, "Give an e-mail address, e.g. name@example.org."))
+        problems.append(("email", ErrorCode.INVALID_EMAIL, _("Give an e-mail address, e.g. name@example.org.")))
     if problems:
         raise refuse(problems)
     try:

@@ -13,6 +13,7 @@ from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.text import clean
 
@@ -32,23 +33,29 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
     student_pk = pk_of(data.student_id, "Student")
     student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
     if student is None:
-        raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
+        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
     lesson = None
     if data.lesson_id is not None:
         lesson_pk = pk_of(data.lesson_id, "Lesson")
         lesson = await policy.visible_lessons(ctx.viewer).filter(id=lesson_pk).first() if lesson_pk else None
         if lesson is None:
-            raise NotFound("No such lesson.", ErrorCode.LESSON_NOT_FOUND)
+            raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
 
     problems: list[Problem] = []
     class_id = await policy.current_class_id(student.id, today_utc())
     if class_id is None or not await policy.can_remark(ctx.viewer, class_id):
-        problems.append(("studentId", ErrorCode.NOT_ASSIGNED, "You do not teach the student's class."))
+        problems.append(("studentId", ErrorCode.NOT_ASSIGNED, _("You do not teach the student's class.")))
     elif lesson is not None and lesson.school_class_id != class_id:
-        problems.append(("lessonId", ErrorCode.LESSON_NOT_IN_CLASS, "The lesson is not one of the student's class."))
-    text = clean(data.text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, "Write the remark."))
+        problems.append(("lessonId", ErrorCode.LESSON_NOT_IN_CLASS, _("The lesson is not one of the student's class.")))
+    text = clean(data.text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, _("Write the remark.")))
     if len(text) > MAX_TEXT:
-        problems.append(("text", ErrorCode.TEXT_TOO_LONG, f"A remark has at most {MAX_TEXT} characters."))
+        problems.append(
+            (
+                "text",
+                ErrorCode.TEXT_TOO_LONG,
+                ngettext("A remark has at most {n} character.", "A remark has at most {n} characters.", MAX_TEXT),
+            )
+        )
     if problems or class_id is None:
         raise refuse(problems)
 
@@ -85,7 +92,7 @@ async def acknowledge_remark(ctx: Context, remark_id: str) -> models.Remark:
     pk = pk_of(remark_id, "Remark")
     remark = await policy.acknowledgeable_remarks(ctx.viewer).filter(id=pk).first() if pk else None
     if remark is None:
-        raise NotFound("No such remark.", ErrorCode.REMARK_NOT_FOUND)
+        raise NotFound(_("No such remark."), ErrorCode.REMARK_NOT_FOUND)
     if remark.acknowledged_at is not None:
         return remark
     async with in_transaction():

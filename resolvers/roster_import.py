@@ -25,11 +25,12 @@ from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FileRefused, NotFound, RowProblem, refuse
+from resolvers.i18n import Text, _, ngettext
 from resolvers.ids import pk_of
 from resolvers.roster_rows import COLUMNS, Row, parse_rows
 from resolvers.roster_write import write_plan
 
-Callback = Callable[[Row, str | None, ErrorCode, str], None]
+Callback = Callable[[Row, str | None, ErrorCode, Text], None]
 MAX_BYTES = 2_000_000
 MAX_ROWS = 5000
 Kind = models.RosterKind
@@ -68,14 +69,30 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
     pk = pk_of(school_id, "School")
     school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     if not text.strip():
-        raise refuse([("csv", ErrorCode.CSV_EMPTY, "The file is empty.")])
+        raise refuse([("csv", ErrorCode.CSV_EMPTY, _("The file is empty."))])
     if len(text.encode()) > MAX_BYTES:
-        raise refuse([("csv", ErrorCode.CSV_TOO_LARGE, f"Import at most {MAX_BYTES // 1_000_000} MB at once.")])
+        raise refuse(
+            [
+                (
+                    "csv",
+                    ErrorCode.CSV_TOO_LARGE,
+                    _("Import at most {megabytes} MB at once.", megabytes=MAX_BYTES // 1_000_000),
+                )
+            ]
+        )
     rows, problems = parse_rows(io.StringIO(text.lstrip("\ufeff")))
     if len(rows) > MAX_ROWS:
-        raise refuse([("csv", ErrorCode.CSV_TOO_LARGE, f"Import at most {MAX_ROWS} rows at once.")])
+        raise refuse(
+            [
+                (
+                    "csv",
+                    ErrorCode.CSV_TOO_LARGE,
+                    ngettext("Import at most {n} row at once.", "Import at most {n} rows at once.", MAX_ROWS),
+                )
+            ]
+        )
     if problems and problems[0].line == 1:  # header errors: the rows cannot be read
         raise FileRefused(problems[0].message, problems[0].code, problems)
     if dry_run:
@@ -97,7 +114,7 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
                 (
                     "csv",
                     ErrorCode.IMPORT_CONFLICT,
-                    "The school's accounts changed during the import; import the file again.",
+                    _("The school's accounts changed during the import; import the file again."),
                 )
             ]
         ) from None
@@ -112,7 +129,13 @@ async def _validated(school: models.School, rows: list[Row], problems: list[RowP
     if problems:
         problems.sort(key=lambda p: (p.line, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
         raise FileRefused(
-            f"{len(problems)} problem(s); nothing was imported. Line {problems[0].line}: {problems[0].message}",
+            ngettext(
+                "{n} problem; nothing was imported. Line {line}: {message}",
+                "{n} problems; nothing was imported. Line {line}: {message}",
+                len(problems),
+                line=problems[0].line,
+                message=problems[0].message,
+            ),
             problems[0].code,
             problems,
         )
@@ -180,7 +203,7 @@ class RosterPlan:
     def check(self, rows: list[Row], problems: list[RowProblem]) -> None:
         """Every row against the file and the database; problems carry the row's line."""
 
-        def bad(row: Row, column: str | None, code: ErrorCode, message: str) -> None:
+        def bad(row: Row, column: str | None, code: ErrorCode, message: Text) -> None:
             problems.append(RowProblem(row.line, column, code, message))
 
         seen_students: dict[str, int] = {}
@@ -188,9 +211,14 @@ class RosterPlan:
         file_students = {r.external_id for r in rows if r.type == "student" and r.external_id}
         for row in rows:
             if not row.full_name:
-                bad(row, "full_name", ErrorCode.FULL_NAME_REQUIRED, "Give the person's full name.")
+                bad(row, "full_name", ErrorCode.FULL_NAME_REQUIRED, _("Give the person's full name."))
             elif len(row.full_name) > MAX_NAME:
-                bad(row, "full_name", ErrorCode.FULL_NAME_TOO_LONG, f"A name has at most {MAX_NAME} characters.")
+                bad(
+                    row,
+                    "full_name",
+                    ErrorCode.FULL_NAME_TOO_LONG,
+                    ngettext("A name has at most {n} character.", "A name has at most {n} characters.", MAX_NAME),
+                )
             if row.type == "student":
                 self._check_student(row, seen_students, bad)
             elif row.type in ("guardian", "teacher"):
@@ -202,21 +230,21 @@ class RosterPlan:
                             row,
                             "student_external_id",
                             ErrorCode.STUDENT_REQUIRED,
-                            "Name the child by their external id.",
+                            _("Name the child by their external id."),
                         )
                     elif ext not in file_students and (Kind.STUDENT, ext) not in self.keys:
                         bad(
                             row,
                             "student_external_id",
                             ErrorCode.STUDENT_UNKNOWN,
-                            f"No student with external id {ext!r} in this file or in the school's roster.",
+                            _("No student with external id {ext!r} in this file or in the school's roster.", ext=ext),
                         )
                     elif (row.login, ext) in seen_links:
                         bad(
                             row,
                             None,
                             ErrorCode.DUPLICATE_ROW,
-                            f"The same guardian and child as line {seen_links[row.login, ext]}.",
+                            _("The same guardian and child as line {line}.", line=seen_links[row.login, ext]),
                         )
                     else:
                         seen_links[row.login, ext] = row.line
@@ -224,32 +252,42 @@ class RosterPlan:
 
     def _check_student(self, row: Row, seen: dict[str, int], bad: Callback) -> None:
         if not row.external_id:
-            bad(row, "external_id", ErrorCode.EXTERNAL_ID_REQUIRED, "A student needs the school's external id.")
+            bad(row, "external_id", ErrorCode.EXTERNAL_ID_REQUIRED, _("A student needs the school's external id."))
         elif row.external_id in seen:
-            bad(row, "external_id", ErrorCode.DUPLICATE_ROW, f"The same external id as line {seen[row.external_id]}.")
+            bad(
+                row,
+                "external_id",
+                ErrorCode.DUPLICATE_ROW,
+                _("The same external id as line {line}.", line=seen[row.external_id]),
+            )
         else:
             seen[row.external_id] = row.line
         if row.birth_date is None:
             code = ErrorCode.BIRTH_DATE_REQUIRED if not row.raw_birth_date else ErrorCode.DATE_INVALID
-            bad(row, "birth_date", code, "Give the birth date as YYYY-MM-DD.")
+            bad(row, "birth_date", code, _("Give the birth date as YYYY-MM-DD."))
         elif not date(1900, 1, 1) <= row.birth_date <= self.today:
-            bad(row, "birth_date", ErrorCode.DATE_INVALID, "The birth date is not a plausible one.")
+            bad(row, "birth_date", ErrorCode.DATE_INVALID, _("The birth date is not a plausible one."))
         if row.class_name.upper() not in self.classes:
             bad(
                 row,
                 "class",
                 ErrorCode.CLASS_UNKNOWN,
-                f"No class {row.class_name!r} in the school's current academic year.",
+                _("No class {class_name!r} in the school's current academic year.", class_name=row.class_name),
             )
 
     def _check_person(self, row: Row, bad: Callback) -> None:
         if not row.login:
-            bad(row, "login", ErrorCode.LOGIN_REQUIRED, "Give a login or an e-mail address.")
+            bad(row, "login", ErrorCode.LOGIN_REQUIRED, _("Give a login or an e-mail address."))
             return
         if not LOGIN_RE.match(row.login):
-            bad(row, "login", ErrorCode.LOGIN_INVALID, "A login is 3-100 characters: a-z, digits, '.', '_', '-', '@'.")
+            bad(
+                row,
+                "login",
+                ErrorCode.LOGIN_INVALID,
+                _("A login is 3-100 characters: a-z, digits, '.', '_', '-', '@'."),
+            )
         if row.email and not EMAIL_RE.match(row.email):
-            bad(row, "email", ErrorCode.EMAIL_INVALID, "Not an e-mail address.")
+            bad(row, "email", ErrorCode.EMAIL_INVALID, _("Not an e-mail address."))
         kind = Kind.GUARDIAN if row.type == "guardian" else Kind.TEACHER
         user = self.users.get(row.login)
         key = self.keys.get((kind, row.login))
@@ -258,7 +296,11 @@ class RosterPlan:
                 row,
                 "login",
                 ErrorCode.LOGIN_TAKEN,
-                f"The login {row.login!r} belongs to an account not imported as this {row.type} of this school.",
+                (
+                    _("The login {login!r} belongs to an account not imported as this guardian of this school.")
+                    if kind == Kind.GUARDIAN
+                    else _("The login {login!r} belongs to an account not imported as this teacher of this school.")
+                ).with_params(login=row.login),
             )
         person = self.people.get(row.login)
         if person is None:
@@ -268,17 +310,26 @@ class RosterPlan:
                 row,
                 "type",
                 ErrorCode.CONFLICTING_ROW,
-                f"Line {person.line} lists {row.login!r} as a {person.kind.lower()}.",
+                (
+                    _("Line {line} lists {login!r} as a guardian.")
+                    if person.kind == Kind.GUARDIAN
+                    else _("Line {line} lists {login!r} as a teacher.")
+                ).with_params(line=person.line, login=row.login),
             )
         elif person.full_name != row.full_name:
-            bad(row, "full_name", ErrorCode.CONFLICTING_ROW, f"Line {person.line} gives {row.login!r} another name.")
+            bad(
+                row,
+                "full_name",
+                ErrorCode.CONFLICTING_ROW,
+                _("Line {line} gives {login!r} another name.", line=person.line, login=row.login),
+            )
         elif kind == Kind.TEACHER:
-            bad(row, "login", ErrorCode.DUPLICATE_ROW, f"The same teacher as line {person.line}.")
+            bad(row, "login", ErrorCode.DUPLICATE_ROW, _("The same teacher as line {line}.", line=person.line))
         person = self.people[row.login]
         if row.type == "guardian" and row.student_external_id:
             person.children[row.student_external_id] = row.relation or "parent"
         for pair in filter(None, (p.strip() for p in row.subjects.split(";"))):
-            subject_name, _, class_name = pair.rpartition("@")
+            subject_name, _at, class_name = pair.rpartition("@")
             subject = self.subjects.get(subject_name.strip().lower())
             klass = self.classes.get(class_name.strip().upper())
             if not subject_name or subject is None:
@@ -286,14 +337,17 @@ class RosterPlan:
                     row,
                     "subjects",
                     ErrorCode.SUBJECT_UNKNOWN,
-                    f"No subject {subject_name or pair!r} in the school (write Subject@Class, e.g. Mathematics@5A).",
+                    _(
+                        "No subject {subject!r} in the school (write Subject@Class, e.g. Mathematics@5A).",
+                        subject=subject_name or pair,
+                    ),
                 )
             elif klass is None:
                 bad(
                     row,
                     "subjects",
                     ErrorCode.CLASS_UNKNOWN,
-                    f"No class {class_name!r} in the school's current academic year.",
+                    _("No class {class_name!r} in the school's current academic year.", class_name=class_name),
                 )
             else:
                 person.teaches.add((klass.id, subject.id))

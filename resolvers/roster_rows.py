@@ -30,6 +30,7 @@ from typing import TextIO
 from resolvers.accounts import normalize_login
 from resolvers.codes import ErrorCode
 from resolvers.errors import RowProblem
+from resolvers.i18n import _, ngettext
 
 COLUMNS = (
     "type",
@@ -93,7 +94,7 @@ def parse_rows(stream: TextIO) -> tuple[list[Row], list[RowProblem]]:
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        return [], [RowProblem(1, None, ErrorCode.HEADER_MISSING, "The first line must name the columns.")]
+        return [], [RowProblem(1, None, ErrorCode.HEADER_MISSING, _("The first line must name the columns."))]
     names = [_column(h) for h in header]
     problems: list[RowProblem] = []
     seen: set[str] = set()
@@ -102,17 +103,24 @@ def parse_rows(stream: TextIO) -> tuple[list[Row], list[RowProblem]]:
             known = ", ".join(COLUMNS)
             problems.append(
                 RowProblem(
-                    1, name, ErrorCode.HEADER_UNKNOWN_COLUMN, f"Unknown column {name!r}; the columns are {known}."
+                    1,
+                    name,
+                    ErrorCode.HEADER_UNKNOWN_COLUMN,
+                    _("Unknown column {name!r}; the columns are {known}.", name=name, known=known),
                 )
             )
         elif name in seen:
             problems.append(
-                RowProblem(1, name, ErrorCode.HEADER_DUPLICATE_COLUMN, f"The column {name!r} appears twice.")
+                RowProblem(
+                    1, name, ErrorCode.HEADER_DUPLICATE_COLUMN, _("The column {name!r} appears twice.", name=name)
+                )
             )
         seen.add(name)
     for name in REQUIRED:
         if name not in names:
-            problems.append(RowProblem(1, name, ErrorCode.HEADER_MISSING_COLUMN, f"The column {name!r} is required."))
+            problems.append(
+                RowProblem(1, name, ErrorCode.HEADER_MISSING_COLUMN, _("The column {name!r} is required.", name=name))
+            )
     if problems:
         return [], _dedupe(problems)
     rows: list[Row] = []
@@ -125,7 +133,10 @@ def parse_rows(stream: TextIO) -> tuple[list[Row], list[RowProblem]]:
             if len(cells) != len(names):
                 problems.append(
                     RowProblem(
-                        start, None, ErrorCode.ROW_WIDTH, f"{len(cells)} cells where the header has {len(names)}."
+                        start,
+                        None,
+                        ErrorCode.ROW_WIDTH,
+                        _("{cells} cells where the header has {columns}.", cells=len(cells), columns=len(names)),
                     )
                 )
                 continue
@@ -133,7 +144,7 @@ def parse_rows(stream: TextIO) -> tuple[list[Row], list[RowProblem]]:
             if row is not None:
                 rows.append(row)
     except csv.Error as exc:
-        problems.append(RowProblem(line + 1, None, ErrorCode.CSV_MALFORMED, f"Not valid CSV: {exc}."))
+        problems.append(RowProblem(line + 1, None, ErrorCode.CSV_MALFORMED, _("Not valid CSV: {exc}.", exc=exc)))
     return rows, problems
 
 
@@ -142,14 +153,25 @@ def _row(line: int, cells: dict[str, str], problems: list[RowProblem]) -> Row | 
     ok = True
     for name, value in values.items():
         if value.startswith(FORMULA_START):
-            problems.append(RowProblem(line, name, ErrorCode.FORMULA_NOT_ALLOWED, "A cell may not start with = + - @."))
+            problems.append(
+                RowProblem(line, name, ErrorCode.FORMULA_NOT_ALLOWED, _("A cell may not start with = + - @."))
+            )
             ok = False
         elif len(value) > MAX_CELL:
-            problems.append(RowProblem(line, name, ErrorCode.CELL_TOO_LONG, f"At most {MAX_CELL} characters."))
+            problems.append(
+                RowProblem(
+                    line,
+                    name,
+                    ErrorCode.CELL_TOO_LONG,
+                    ngettext("At most {n} character.", "At most {n} characters.", MAX_CELL),
+                )
+            )
             ok = False
     kind = values["type"].lower()
     if kind not in TYPES:
-        problems.append(RowProblem(line, "type", ErrorCode.TYPE_INVALID, "The type is student, guardian or teacher."))
+        problems.append(
+            RowProblem(line, "type", ErrorCode.TYPE_INVALID, _("The type is student, guardian or teacher."))
+        )
         return None
     if not ok:
         return None

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import models
+from resolvers.i18n import Text, _
 
 MIN_WEIGHT, MAX_WEIGHT = 1, 10
 
@@ -60,11 +61,11 @@ def parse(school: models.School, raw: str) -> Mark | None:
     return next((m for m in marks(school) if m.value.casefold() == folded), None)
 
 
-def describe(school: models.School) -> str:
-    """What a valid value looks like, for error messages."""
+def describe(school: models.School) -> Text:
+    """What a valid value looks like, for error messages: "A grade is {describe}." """
     if school.scale_kind == models.ScaleKind.NUMERIC:
-        return f"a whole number from {school.scale_min} to {school.scale_max}"
-    return "one of " + ", ".join(m.value for m in marks(school))
+        return _("a whole number from {low} to {high}", low=school.scale_min, high=school.scale_max)
+    return _("one of {marks}", marks=", ".join(m.value for m in marks(school)))
 
 
 def passes(school: models.School, numeric: float) -> bool:

@@ -15,6 +15,7 @@ from resolvers.clock import zone_named
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 from resolvers.text import clean
 
@@ -54,16 +55,18 @@ SETTING_COLUMNS = (*SCALE_COLUMNS, "pass_mark", "rounding_threshold", "default_g
 
 
 def name_of(raw: str, path: str, limit: int, problems: list[Problem]) -> str:
-    text = clean(raw, path, problems, empty=(ErrorCode.NAME_EMPTY, "Give it a name."))
+    text = clean(raw, path, problems, empty=(ErrorCode.NAME_EMPTY, _("Give it a name.")))
     if len(text) > limit:
-        problems.append((path, ErrorCode.NAME_TOO_LONG, f"At most {limit} characters."))
+        problems.append(
+            (path, ErrorCode.NAME_TOO_LONG, ngettext("At most {n} character.", "At most {n} characters.", limit))
+        )
     return text
 
 
 def _timezone(raw: str, problems: list[Problem]) -> str:
     key = raw.strip()
     if zone_named(key) is None:
-        problems.append(("timezone", ErrorCode.INVALID_TIMEZONE, "Use an IANA time zone, e.g. Europe/Moscow."))
+        problems.append(("timezone", ErrorCode.INVALID_TIMEZONE, _("Use an IANA time zone, e.g. Europe/Moscow.")))
     return key
 
 
@@ -83,7 +86,11 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
         school.scale_marks = []
         if not 0 <= school.scale_min < school.scale_max <= MAX_NUMERIC_SCALE:
             problems.append(
-                ("gradeScale.max", ErrorCode.INVALID_SCALE_RANGE, f"Need 0 <= min < max <= {MAX_NUMERIC_SCALE}.")
+                (
+                    "gradeScale.max",
+                    ErrorCode.INVALID_SCALE_RANGE,
+                    _("Need 0 <= min < max <= {max_numeric_scale}.", max_numeric_scale=MAX_NUMERIC_SCALE),
+                )
             )
             return
     else:
@@ -104,8 +111,13 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
                 (
                     "gradeScale.marks",
                     ErrorCode.INVALID_MARKS,
-                    f"List at least two marks (exactly two for pass/fail), each 1-{MAX_MARK} characters, "
-                    "with distinct values and distinct numeric values.",
+                    ngettext(
+                        "List at least two marks (exactly two for pass/fail), each 1-{n} character, "
+                        "with distinct values and distinct numeric values.",
+                        "List at least two marks (exactly two for pass/fail), each 1-{n} characters, "
+                        "with distinct values and distinct numeric values.",
+                        MAX_MARK,
+                    ),
                 )
             )
             return
@@ -117,7 +129,11 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
         school.pass_mark = int(high)
     if not low <= school.pass_mark <= high:
         problems.append(
-            ("gradeScale.passMark", ErrorCode.INVALID_PASS_MARK, f"Pick a pass mark from {low:g} to {high:g}.")
+            (
+                "gradeScale.passMark",
+                ErrorCode.INVALID_PASS_MARK,
+                _("Pick a pass mark from {low:g} to {high:g}.", low=low, high=high),
+            )
         )
     if spec.rounding_threshold is not None:
         school.rounding_threshold = spec.rounding_threshold
@@ -126,7 +142,7 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
                 (
                     "gradeScale.roundingThreshold",
                     ErrorCode.INVALID_ROUNDING_THRESHOLD,
-                    "Pick a fraction above 0, at most 1.",
+                    _("Pick a fraction above 0, at most 1."),
                 )
             )
     if spec.default_grade_weight is not None:
@@ -139,7 +155,11 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
             (
                 "gradeScale.kindWeights",
                 ErrorCode.INVALID_WEIGHT,
-                f"Weights are whole numbers from {scales.MIN_WEIGHT} to {scales.MAX_WEIGHT}.",
+                _(
+                    "Weights are whole numbers from {min_weight} to {max_weight}.",
+                    min_weight=scales.MIN_WEIGHT,
+                    max_weight=scales.MAX_WEIGHT,
+                ),
             )
         )
 
@@ -154,14 +174,14 @@ def _settings(school: models.School) -> dict[str, Any]:
 async def create_school(ctx: Context, spec: SchoolSpec) -> models.School:
     district = await policy.administered_districts(ctx.viewer).order_by("id").first()
     if district is None:  # a grant without a district: nothing to create it in
-        raise NotFound("No such district.", ErrorCode.DISTRICT_NOT_FOUND)
+        raise NotFound(_("No such district."), ErrorCode.DISTRICT_NOT_FOUND)
     problems: list[Problem] = []
     name = name_of(spec.name or "", "name", MAX_SCHOOL_NAME, problems)
     school = models.School(district_id=district.id, name=name, kind_weights={}, scale_marks=[])
     school.timezone = _timezone(spec.timezone or "UTC", problems)
     _apply_scale(school, spec.scale, problems)
     if name and await models.School.exists(district_id=district.id, name=name):
-        problems.append(("name", ErrorCode.NAME_TAKEN, "The district already has a school of that name."))
+        problems.append(("name", ErrorCode.NAME_TAKEN, _("The district already has a school of that name.")))
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -181,14 +201,14 @@ async def update_school(ctx: Context, school_id: str, spec: SchoolSpec) -> model
     pk = pk_of(school_id, "School")
     school = await policy.district_schools(ctx.viewer).filter(id=pk).first() if pk else None
     if school is None:
-        raise NotFound("No such school.", ErrorCode.SCHOOL_NOT_FOUND)
+        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
     before = {"name": school.name, "timezone": school.timezone, **_settings(school)}
     problems: list[Problem] = []
     if spec.name is not None:
         school.name = name_of(spec.name, "name", MAX_SCHOOL_NAME, problems)
         taken = models.School.filter(district_id=school.district_id, name=school.name).exclude(id=school.id)
         if school.name and await taken.exists():
-            problems.append(("name", ErrorCode.NAME_TAKEN, "The district already has a school of that name."))
+            problems.append(("name", ErrorCode.NAME_TAKEN, _("The district already has a school of that name.")))
     if spec.timezone is not None:
         school.timezone = _timezone(spec.timezone, problems)
     _apply_scale(school, spec.scale, problems)
@@ -199,8 +219,10 @@ async def update_school(ctx: Context, school_id: str, spec: SchoolSpec) -> model
             (
                 "gradeScale.kind",
                 ErrorCode.SCALE_IN_USE,
-                "The school already has grades on its scale: the marks can no longer change "
-                "(the pass mark, rounding and weights still can).",
+                _(
+                    "The school already has grades on its scale: the marks can no longer change "
+                    "(the pass mark, rounding and weights still can)."
+                ),
             )
         )
     if problems:

@@ -55,6 +55,7 @@ from resolvers import live, metrics, pages, policy, sql
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted
+from resolvers.i18n import _
 from resolvers.loaders import Loaders
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ async def start(ctx: Context, source: Source[Any], after: str | None, newest: Q 
     last = pages.decode(source.cursor, after, pages.largest_id(source.model))
     if last is None:
         raise BadUserInput(
-            f"Unknown cursor: refetch {source.refetch} and subscribe without `after`.",
+            _("Unknown cursor: refetch {refetch} and subscribe without `after`.", refetch=source.refetch),
             argument="after",
             reason="CURSOR_INVALID",
         )
@@ -304,6 +305,7 @@ async def subscribe(ctx: Context, *topics: str, inbox: Inbox | None = None) -> S
 
 
 SLOW_CONSUMER_CLOSE = 1013  # RFC 6455 "Try Again Later"
+SLOW_CONSUMER_REASON = _("Too slow: reconnect and resume with `after`.")  # a close reason: at most 123 bytes
 
 
 async def disconnect_slow_consumer(ctx: Context) -> None:
@@ -314,4 +316,4 @@ async def disconnect_slow_consumer(ctx: Context) -> None:
     if close is not None:
         log.info("closing a slow subscriber's connection")
         with contextlib.suppress(RuntimeError):  # already closed
-            await close(code=SLOW_CONSUMER_CLOSE, reason="Too slow: reconnect and resume with `after`.")
+            await close(code=SLOW_CONSUMER_CLOSE, reason=SLOW_CONSUMER_REASON.render(ctx.locale))

@@ -19,6 +19,7 @@ from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 
 
@@ -53,45 +54,57 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
     student_pk, subject_pk = pk_of(data.student_id, "Student"), pk_of(data.subject_id, "Subject")
     student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
     if student is None:
-        raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)
+        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
     subject = await policy.visible_subjects(ctx.viewer).filter(id=subject_pk).first() if subject_pk else None
     if subject is None:
-        raise NotFound("No such subject.", ErrorCode.SUBJECT_NOT_FOUND)
+        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
     klass = await _class_today(student.id)
     term: models.Term | None = None
     if data.term_id is not None:
         term_pk = pk_of(data.term_id, "Term")
         term = await models.Term.filter(id=term_pk, school_id=student.school_id).first() if term_pk else None
         if term is None:
-            raise NotFound("No such term.", ErrorCode.TERM_NOT_FOUND)
+            raise NotFound(_("No such term."), ErrorCode.TERM_NOT_FOUND)
 
     problems: list[FieldProblem] = []
     if klass is None or not await models.TeachingAssignment.exists(
         teacher_id=teacher_id, school_class_id=klass.id, subject_id=subject.id
     ):
         problems.append(
-            FieldProblem("subjectId", "You do not teach this subject in the student's class.", ErrorCode.NOT_ASSIGNED)
+            FieldProblem(
+                "subjectId", _("You do not teach this subject in the student's class."), ErrorCode.NOT_ASSIGNED
+            )
         )
     if term is not None and klass is not None and term.academic_year_id != klass.academic_year_id:
         problems.append(
-            FieldProblem("termId", "The term is not of the class's academic year.", ErrorCode.TERM_NOT_OF_YEAR)
+            FieldProblem("termId", _("The term is not of the class's academic year."), ErrorCode.TERM_NOT_OF_YEAR)
         )
     if term is not None and term.start_date > today_utc():
-        problems.append(FieldProblem("termId", "The term has not started yet.", ErrorCode.TERM_NOT_STARTED))
+        problems.append(FieldProblem("termId", _("The term has not started yet."), ErrorCode.TERM_NOT_STARTED))
     school = await models.School.get(id=student.school_id)
     mark = scales.parse(school, data.value)
     if mark is None:
-        problems.append(FieldProblem("value", f"A grade is {scales.describe(school)}.", ErrorCode.INVALID_VALUE))
+        problems.append(
+            FieldProblem(
+                "value", _("A grade is {describe}.", describe=scales.describe(school)), ErrorCode.INVALID_VALUE
+            )
+        )
     comment = grades.clean_comment(data.comment)
     reason = grades.clean_comment(data.reason)
     problems += grades.check_comment("", comment)
-    problems += grades.check_reason(reason, None, "The final grade")  # its length; its age once it is found
+    problems += grades.check_reason(
+        reason, None, _("The final grade is over 24 hours old: say why it changes.")
+    )  # its length; its age once it is found
     if problems or mark is None or klass is None:
         raise refuse(problems)
 
     key = period_key(term, klass.academic_year_id)
     existing = await models.TermGrade.filter(student_id=student.id, subject_id=subject.id, period_key=key).first()
-    if existing is not None and (late := grades.check_reason(reason, existing.created_at, "The final grade")):
+    if existing is not None and (
+        late := grades.check_reason(
+            reason, existing.created_at, _("The final grade is over 24 hours old: say why it changes.")
+        )
+    ):
         raise refuse(late)
     if existing is not None and (existing.value, existing.comment) == (mark.value, comment):
         return existing
@@ -122,7 +135,7 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
         raise refuse(
             [
                 FieldProblem(
-                    "value", "Someone set this grade meanwhile: reload it.", ErrorCode.TERM_GRADE_CHANGED_MEANWHILE
+                    "value", _("Someone set this grade meanwhile: reload it."), ErrorCode.TERM_GRADE_CHANGED_MEANWHILE
                 )
             ]
         ) from None

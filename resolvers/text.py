@@ -15,9 +15,10 @@ import re
 
 from resolvers.codes import ErrorCode
 from resolvers.errors import Problem
+from resolvers.i18n import Text, _
 
 INVALID_CHARACTERS = ErrorCode.INVALID_CHARACTERS
-MESSAGE = "Remove control, zero-width and text-direction characters."
+MESSAGE = _("Remove control, zero-width and text-direction characters.")
 
 _CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _INVISIBLE = "\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
@@ -33,7 +34,12 @@ def has_bad_characters(text: str, *, multiline: bool = False) -> bool:
 
 
 def clean(
-    raw: str, path: str, problems: list[Problem], *, multiline: bool = False, empty: tuple[ErrorCode, str] | None = None
+    raw: str,
+    path: str,
+    problems: list[Problem],
+    *,
+    multiline: bool = False,
+    empty: tuple[ErrorCode, Text] | None = None,
 ) -> str:
     """``raw`` stripped (a single line also has its runs of spaces collapsed); the problem
     INVALID_CHARACTERS appended for a bad character, and ``empty`` (code, message) when

@@ -18,11 +18,12 @@ from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
 
 MAX_ROOM = 50
 WEEKDAYS = range(1, 6)  # Monday to Friday: weekends never have lessons (see timetable.day_kind)
-NOT_ASSIGNED = "The teacher does not teach this subject in the class."
+NOT_ASSIGNED = _("The teacher does not teach this subject in the class.")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ async def _admin_class(ctx: Context, global_id: str) -> models.SchoolClass:
     pk = pk_of(global_id, "SchoolClass")
     klass = await policy.administered_classes(ctx.viewer).filter(id=pk).first() if pk else None
     if klass is None:
-        raise NotFound("No such class.", ErrorCode.CLASS_NOT_FOUND)
+        raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
     return klass
 
 
@@ -78,7 +79,7 @@ async def _admin_slot(ctx: Context, global_id: str) -> models.TimetableSlot:
     classes = policy.administered_classes(ctx.viewer).values("id")
     slot = await models.TimetableSlot.filter(id=pk, school_class_id__in=Subquery(classes)).first() if pk else None
     if slot is None:
-        raise NotFound("No such timetable slot.", ErrorCode.SLOT_NOT_FOUND)
+        raise NotFound(_("No such timetable slot."), ErrorCode.SLOT_NOT_FOUND)
     return slot
 
 
@@ -88,9 +89,9 @@ async def school_teacher(ctx: Context, global_id: str, school_id: int, problems:
     pk = pk_of(global_id, "User")
     user = await policy.visible_users(ctx.viewer).filter(id=pk).first() if pk else None
     if user is None:
-        raise NotFound("No such teacher.", ErrorCode.TEACHER_NOT_FOUND)
+        raise NotFound(_("No such teacher."), ErrorCode.TEACHER_NOT_FOUND)
     if not await models.RoleGrant.exists(user_id=user.id, role=models.Role.TEACHER, school_id=school_id):
-        problems.append((at, ErrorCode.NOT_A_TEACHER, "They are not a teacher of the school."))
+        problems.append((at, ErrorCode.NOT_A_TEACHER, _("They are not a teacher of the school.")))
     return int(user.id)
 
 
@@ -103,10 +104,10 @@ async def _bell_periods(school_id: int) -> set[int]:
 
 def _check_place(weekday: int, period: int, periods: set[int], problems: list[Problem]) -> None:
     if weekday not in WEEKDAYS:
-        problems.append(("weekday", ErrorCode.WEEKDAY_OUT_OF_RANGE, "A weekday from 1 (Monday) to 5 (Friday)."))
+        problems.append(("weekday", ErrorCode.WEEKDAY_OUT_OF_RANGE, _("A weekday from 1 (Monday) to 5 (Friday).")))
     if period not in periods:
         problems.append(
-            ("period", ErrorCode.PERIOD_NOT_IN_BELL_SCHEDULE, "The school's bell schedule has no such period.")
+            ("period", ErrorCode.PERIOD_NOT_IN_BELL_SCHEDULE, _("The school's bell schedule has no such period."))
         )
 
 
@@ -115,7 +116,13 @@ def _clean_room(room: str | None, problems: list[Problem]) -> str | None:
         return None
     cleaned = room.strip()
     if len(cleaned) > MAX_ROOM:
-        problems.append(("room", ErrorCode.ROOM_TOO_LONG, f"A room has at most {MAX_ROOM} characters."))
+        problems.append(
+            (
+                "room",
+                ErrorCode.ROOM_TOO_LONG,
+                ngettext("A room has at most {n} character.", "A room has at most {n} characters.", MAX_ROOM),
+            )
+        )
     return cleaned or None
 
 
@@ -136,11 +143,11 @@ async def _check_conflicts(
         valid_from__lte=last,
     ).exclude(id=slot.id or 0)
     if any(o.school_class_id == slot.school_class_id for o in others):
-        problems.append(("period", ErrorCode.CLASS_BUSY, "The class already has a lesson then."))
+        problems.append(("period", ErrorCode.CLASS_BUSY, _("The class already has a lesson then.")))
     if any(o.teacher_id == slot.teacher_id for o in others):
-        problems.append(("teacherId", ErrorCode.TEACHER_BUSY, "The teacher already teaches another lesson then."))
+        problems.append(("teacherId", ErrorCode.TEACHER_BUSY, _("The teacher already teaches another lesson then.")))
     if slot.room and any(o.room == slot.room and o.school_class_id != slot.school_class_id for o in others):
-        problems.append(("room", ErrorCode.ROOM_TAKEN, "Another class has a lesson in that room then."))
+        problems.append(("room", ErrorCode.ROOM_TAKEN, _("Another class has a lesson in that room then.")))
 
 
 async def _year(klass: models.SchoolClass) -> models.AcademicYear:
@@ -165,7 +172,7 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
     subject_pk = pk_of(data.subject_id, "Subject")
     subject = await models.Subject.filter(id=subject_pk, school_id=klass.school_id).first() if subject_pk else None
     if subject is None:
-        raise NotFound("No such subject.", ErrorCode.SUBJECT_NOT_FOUND)
+        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
     problems: list[Problem] = []
     teacher_id = await school_teacher(ctx, data.teacher_id, klass.school_id, problems, "teacherId")
     if teacher_id is not None and not problems:
@@ -181,11 +188,11 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
     valid_from = data.valid_from or min(max(today, year.start_date), year.end_date)
     if not year.start_date <= valid_from <= year.end_date:
         problems.append(
-            ("validFrom", ErrorCode.OUTSIDE_ACADEMIC_YEAR, "The slot must start within the class's academic year.")
+            ("validFrom", ErrorCode.OUTSIDE_ACADEMIC_YEAR, _("The slot must start within the class's academic year."))
         )
     if data.valid_to is not None and not valid_from <= data.valid_to <= year.end_date:
         problems.append(
-            ("validTo", ErrorCode.INVALID_RANGE, "The end must be after the start and within the academic year.")
+            ("validTo", ErrorCode.INVALID_RANGE, _("The end must be after the start and within the academic year."))
         )
     slot = models.TimetableSlot(
         school_class_id=klass.id,
@@ -244,7 +251,7 @@ async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
                 (
                     "validTo",
                     ErrorCode.INVALID_RANGE,
-                    "The end must be from yesterday on, after the start, within the year.",
+                    _("The end must be from yesterday on, after the start, within the year."),
                 )
             )
         slot.valid_to = data.valid_to

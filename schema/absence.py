@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from enum import Enum
 from typing import Annotated
@@ -11,6 +12,7 @@ import strawberry
 import models
 from resolvers import absence
 from resolvers.i18n import _
+from resolvers.policy import windows
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import HasRole
@@ -72,11 +74,22 @@ class AbsenceNotice(types.Node):
         items = await info.context.loaders.absence_notice_items_by_notice.load(self.model.id)
         return sorted({i.date for i in items})
 
-    @strawberry.field(description="The chosen lessons (LESSONS); empty for whole days (BY_DAY: see `days`).")
+    @strawberry.field(
+        description="The chosen lessons (LESSONS); empty for whole days (BY_DAY: see `days`). A teacher sees those"
+        " of the days the child was in their class (a notice across a transfer: each side its own class's)."
+    )
     async def lessons(self, info: Info) -> list[types.Lesson]:
-        items = await info.context.loaders.absence_notice_items_by_notice.load(self.model.id)
+        loaders = info.context.loaders
+        items, seen = await asyncio.gather(
+            loaders.absence_notice_items_by_notice.load(self.model.id),
+            loaders.windows_by_student.load(self.model.student_id),
+        )
         ids = [i.lesson_id for i in items if i.lesson_id is not None]
-        return [types.Lesson(model=x) for x in await info.context.loaders.lesson_by_id.load_many(ids) if x is not None]
+        return [
+            types.Lesson(model=x)
+            for x in await loaders.lesson_by_id.load_many(ids)
+            if x is not None and windows.in_windows(seen, x.date, x.school_class_id)
+        ]
 
 
 @strawberry.input(description="A parent's notice of their child's absence.")

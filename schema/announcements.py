@@ -11,6 +11,7 @@ import strawberry
 import models
 from resolvers import announcements, pages, policy
 from resolvers.errors import BadUserInput
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
@@ -124,7 +125,7 @@ class AnnouncementViewer:
             if value is not None:
                 pk = pk_of(value, type_name)
                 if pk is None:
-                    raise BadUserInput(f"Not a {type_name} id.", argument=column)
+                    raise BadUserInput(_("Not a {type_name} id.", type_name=type_name), argument=column)
                 scope = scope.filter(**{column: pk})
         if pinned is not None:
             scope = scope.filter(pinned=pinned)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
 from resolvers import errors
 from resolvers.codes import ErrorCode
+from resolvers.i18n import Text
 from schema.enums import describe
 
 describe(
@@ -85,39 +86,46 @@ class FileRefusedError(Error):
     problems: list[FileProblem] = strawberry.field(description="Every problem, in file order.")
 
 
+def _shown(message: Text) -> str:
+    """``message`` as the error type holds it until ``schema/messages.py`` renders it in the
+    operation's language (``LocalizedHandler``): the ``Text`` itself, typed as the field's ``str``."""
+    return cast(str, message)
+
+
 class ValidationHandler(strawberry.ExceptionHandler[errors.ValidationFailed, ValidationError]):
     def handle(self, exception: errors.ValidationFailed, *, field: Any, info: Any) -> ValidationError:
         return ValidationError(
-            message=exception.message,
+            message=_shown(exception.message),
             code=exception.code,
-            fields=[FieldError(field=p.field, message=p.message, code=p.code) for p in exception.problems],
+            fields=[FieldError(field=p.field, message=_shown(p.message), code=p.code) for p in exception.problems],
         )
 
 
 class NotFoundHandler(strawberry.ExceptionHandler[errors.NotFound, NotFoundError]):
     def handle(self, exception: errors.NotFound, *, field: Any, info: Any) -> NotFoundError:
-        return NotFoundError(message=exception.message, code=exception.code)
+        return NotFoundError(message=_shown(exception.message), code=exception.code)
 
 
 class CredentialsHandler(strawberry.ExceptionHandler[errors.InvalidCredentials, InvalidCredentialsError]):
     def handle(self, exception: errors.InvalidCredentials, *, field: Any, info: Any) -> InvalidCredentialsError:
-        return InvalidCredentialsError(message=exception.message, code=exception.code)
+        return InvalidCredentialsError(message=_shown(exception.message), code=exception.code)
 
 
 class RateLimitHandler(strawberry.ExceptionHandler[errors.RateLimited, RateLimitedError]):
     def handle(self, exception: errors.RateLimited, *, field: Any, info: Any) -> RateLimitedError:
         return RateLimitedError(
-            message=exception.message, code=exception.code, retry_after_seconds=exception.retry_after_seconds
+            message=_shown(exception.message), code=exception.code, retry_after_seconds=exception.retry_after_seconds
         )
 
 
 class FileRefusedHandler(strawberry.ExceptionHandler[errors.FileRefused, FileRefusedError]):
     def handle(self, exception: errors.FileRefused, *, field: Any, info: Any) -> FileRefusedError:
         return FileRefusedError(
-            message=exception.message,
+            message=_shown(exception.message),
             code=exception.code,
             problems=[
-                FileProblem(line=p.line, column=p.column, code=p.code, message=p.message) for p in exception.problems
+                FileProblem(line=p.line, column=p.column, code=p.code, message=_shown(p.message))
+                for p in exception.problems
             ],
         )
 

@@ -12,6 +12,7 @@ import models
 from resolvers import meetings, policy
 from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
+from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import visible_only
@@ -128,7 +129,7 @@ class MeetingViewer:
         start = from_ or now_utc()
         end = to or start + dt.timedelta(days=92)
         if end < start or end - start > MAX_RANGE:
-            raise BadUserInput("`to` must be after `from`, at most 366 days.", argument="to")
+            raise BadUserInput(_("`to` must be after `from`, at most 366 days."), argument="to")
         scope = policy.visible_meetings(info.context.viewer).filter(starts_at__gte=start, starts_at__lte=end)
         if not include_cancelled:
             scope = scope.filter(cancelled_at__isnull=True)

@@ -6,7 +6,8 @@ here, in the operation's locale (``Context.locale``), as it is returned. Plain s
 unchanged.
 
 graphql-core's refusals of a document (syntax, validation, variables) get a heading in the
-operation's language (``DocumentRefusalsInLanguage``)."""
+operation's language (``DocumentRefusalsInLanguage``), which also writes our trusted-documents
+rule's refusal (PERSISTED_QUERY_REQUIRED over a socket) in it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
 
-from resolvers import i18n
+from resolvers import i18n, persisted
 from resolvers.codes import ErrorCode
 from resolvers.i18n import _
 from schema.unavailable import RewritesErrors
@@ -87,8 +88,11 @@ class DocumentRefusalsInLanguage(RewritesErrors):
 
     @staticmethod
     def matches(error: GraphQLError) -> bool:
-        return error.path is None and (error.extensions or {}).get("code") in DOCUMENT_REFUSALS
+        code = (error.extensions or {}).get("code")
+        return error.path is None and (code in DOCUMENT_REFUSALS or code == ErrorCode.PERSISTED_QUERY_REQUIRED)
 
     @staticmethod
     def replaced(error: GraphQLError) -> GraphQLError:
+        if (error.extensions or {}).get("code") == ErrorCode.PERSISTED_QUERY_REQUIRED:  # our own rule's refusal
+            return GraphQLError(str(persisted.REQUIRED), nodes=error.nodes, extensions=error.extensions)
         return _refused_document(error)

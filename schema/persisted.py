@@ -11,7 +11,7 @@ from typing import Any
 from graphql import ASTValidationRule, DocumentNode, GraphQLError
 
 from resolvers.codes import ErrorCode
-from resolvers.persisted import sha256
+from resolvers.persisted import REQUIRED, sha256
 
 
 @cache
@@ -22,7 +22,8 @@ def trusted_documents_rule(hashes: frozenset[str]) -> type[ASTValidationRule]:
             if body is None or sha256(body) not in hashes:
                 self.report_error(
                     GraphQLError(
-                        "This server runs only the trusted documents its clients ship.",
+                        # Validation is cached: written in the reader's language by schema/messages.py.
+                        REQUIRED.msgid,
                         extensions={"code": ErrorCode.PERSISTED_QUERY_REQUIRED},
                     )
                 )

@@ -17,6 +17,8 @@ import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
+from resolvers.i18n import Text, _
+
 MIN_YEAR = 1900
 MAX_YEAR = 2999
 
@@ -25,24 +27,28 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(
 _MAX_TEXT = 40
 
 
-def _refuse(value: object, name: str, why: str) -> StrawberryInputCoercionError:
+def _refuse(value: object, name: str, why: Text) -> StrawberryInputCoercionError:
+    """The refusal, in the language of the request or operation (a value written in the document
+    itself is refused during validation, whose cache keeps the first language it was refused in)."""
     shown = value[:_MAX_TEXT] if isinstance(value, str) else type(value).__name__
-    return StrawberryInputCoercionError(f'Value cannot represent a {name}: "{shown}". {why}')
+    return StrawberryInputCoercionError(
+        str(_('Value cannot represent a {name}: "{shown}". {why}', name=name, shown=shown, why=why))
+    )
 
 
 def _in_bounds(day: dt.date, value: str, name: str) -> None:
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise _refuse(value, name, f"Years {MIN_YEAR} to {MAX_YEAR} only.")
+        raise _refuse(value, name, _("Years {min_year} to {max_year} only.", min_year=MIN_YEAR, max_year=MAX_YEAR))
 
 
 def parse_date(value: object) -> dt.date:
     """``YYYY-MM-DD`` in the years MIN_YEAR..MAX_YEAR."""
     if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise _refuse(value, "Date", "Use YYYY-MM-DD.")
+        raise _refuse(value, "Date", _("Use YYYY-MM-DD."))
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise _refuse(value, "Date", "No such day.") from None
+        raise _refuse(value, "Date", _("No such day.")) from None
     _in_bounds(day, value, "Date")
     return day
 
@@ -51,11 +57,11 @@ def parse_datetime(value: object) -> dt.datetime:
     """An RFC 3339 date-time with an offset (``2026-12-01T09:00:00+03:00``, ``…Z``) in the years
     MIN_YEAR..MAX_YEAR, as an aware datetime."""
     if not isinstance(value, str) or not _DATETIME.fullmatch(value):
-        raise _refuse(value, "DateTime", "Use ISO 8601 with an offset, e.g. 2026-12-01T09:00:00+03:00 or …Z.")
+        raise _refuse(value, "DateTime", _("Use ISO 8601 with an offset, e.g. 2026-12-01T09:00:00+03:00 or …Z."))
     try:
         instant = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1] in "Zz" else value)
     except ValueError:
-        raise _refuse(value, "DateTime", "No such instant.") from None
+        raise _refuse(value, "DateTime", _("No such instant.")) from None
     _in_bounds(instant.date(), value, "DateTime")
     return instant
 

@@ -42,12 +42,12 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of
 from pubsub.topics import sessions_ended_topic
-from resolvers import sessions
+from resolvers import i18n, sessions
 from resolvers.auth import AccessClaims
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
-from resolvers.i18n import ngettext
+from resolvers.i18n import Text, _, ngettext
 from resolvers.loaders import Loaders
 from resolvers.socket_counts import REFRESH_EVERY, SocketCounts
 from resolvers.unavailable import database_unreachable
@@ -58,6 +58,13 @@ SESSION_ENDED = 4401  # graphql-ws: fatal (the app signs the user out)
 TOKEN_REFUSED = 4403  # graphql-ws: retried (a fresh token from `connectionParams`)
 TOO_MANY_SOCKETS = 4429  # graphql-ws: fatal, not retried
 TRY_AGAIN_LATER = 1013  # RFC 6455; graphql-ws: retried
+
+# Close reasons of the app's own, in the socket's language. graphql-transport-ws's own reasons
+# ("Invalid connection init payload", "Too many initialisation requests", "Forbidden") and the
+# documented "Too many connections" are words for programs and stay as they are.
+SESSION_ENDED_REASON = _("Session ended: log in again.")
+TOKEN_EXPIRED_REASON = _("Token expired: reconnect with a fresh one.")
+DATABASE_UNAVAILABLE_REASON = _("Database unavailable: reconnect and resume.")
 
 TASK_NAME = "socket-sessions"  # the process's task that runs ``SocketSessions.run``
 CHECK_EVERY = 1.0  # seconds between two reads of the sessions ended lately
@@ -85,11 +92,12 @@ def refusal(exc: ConnectionRejectionError) -> tuple[int, str]:
 class Binding:
     """One socket's session: whose, which, and until when its token lasts."""
 
-    __slots__ = ("expires_at", "session_id", "user_id", "websocket")
+    __slots__ = ("expires_at", "locale", "session_id", "user_id", "websocket")
 
-    def __init__(self, websocket: Any, user_id: int, session_id: int, expires_at: float) -> None:
+    def __init__(self, websocket: Any, user_id: int, session_id: int, expires_at: float, locale: str) -> None:
         self.websocket = websocket  # Starlette's WebSocket (``close(code, reason)``); None once gone
         self.user_id, self.session_id, self.expires_at = user_id, session_id, expires_at
+        self.locale = locale  # the socket's language: its close reasons are written in it
 
     def expired(self) -> bool:
         return now_utc().timestamp() >= self.expires_at
@@ -128,7 +136,7 @@ class SocketSessions:
                 "Too many connections",
                 {"message": message, "extensions": {"code": ErrorCode.RATE_LIMITED, "limit": self.per_user}},
             )
-        binding = Binding(websocket, claims.user_id, claims.session_id, claims.expires_at.timestamp())
+        binding = Binding(websocket, claims.user_id, claims.session_id, claims.expires_at.timestamp(), i18n.current())
         found = self._sessions.get(binding.session_id)
         if found is None:
             self._sessions[binding.session_id] = binding
@@ -161,15 +169,16 @@ class SocketSessions:
 
     # Closing -----------------------------------------------------------------------------
 
-    async def close(self, binding: Binding, code: int, reason: str) -> bool:
-        """Close the socket with ``code``, once: whether it was still open and bound."""
+    async def close(self, binding: Binding, code: int, reason: Text) -> bool:
+        """Close the socket with ``code``, once: whether it was still open and bound. ``reason``
+        is written in the socket's language (at most 123 bytes: tests/test_messages.py)."""
         if not self._forget(binding) or binding.websocket is None:
             return False
         with contextlib.suppress(RuntimeError, OSError):  # the client left meanwhile
-            await binding.websocket.close(code=code, reason=reason)
+            await binding.websocket.close(code=code, reason=reason.render(binding.locale))
         return True
 
-    def close_soon(self, binding: Binding, code: int, reason: str) -> None:
+    def close_soon(self, binding: Binding, code: int, reason: Text) -> None:
         task = asyncio.get_running_loop().create_task(self.close(binding, code, reason))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -180,7 +189,7 @@ class SocketSessions:
         for session_id in session_ids:
             found = self._sessions.get(session_id)
             for binding in [found] if isinstance(found, Binding) else list(found or ()):
-                closed += await self.close(binding, SESSION_ENDED, "Session ended: log in again.")
+                closed += await self.close(binding, SESSION_ENDED, SESSION_ENDED_REASON)
         return closed
 
     async def expire_due(self) -> int:
@@ -189,7 +198,7 @@ class SocketSessions:
         now, expiries, closed = now_utc().timestamp(), self._expiries, 0
         while expiries and expiries[0][0] <= now:
             _, binding = heapq.heappop(expiries)
-            closed += await self.close(binding, TOKEN_REFUSED, "Token expired: reconnect with a fresh one.")
+            closed += await self.close(binding, TOKEN_REFUSED, TOKEN_EXPIRED_REASON)
         return closed
 
     # Each operation ----------------------------------------------------------------------
@@ -200,7 +209,7 @@ class SocketSessions:
         binding: Binding | None = ctx.binding
         if binding is None or not binding.expired():
             return False
-        self.close_soon(binding, TOKEN_REFUSED, "Token expired: reconnect with a fresh one.")
+        self.close_soon(binding, TOKEN_REFUSED, TOKEN_EXPIRED_REASON)
         return True
 
     async def admit_operation(self, ctx: Context) -> bool:
@@ -211,7 +220,7 @@ class SocketSessions:
         if binding is None:
             return True  # anonymous: public fields only, as over HTTP
         if binding.expired():
-            await self.close(binding, TOKEN_REFUSED, "Token expired: reconnect with a fresh one.")
+            await self.close(binding, TOKEN_REFUSED, TOKEN_EXPIRED_REASON)
             return False
         viewer = ctx.viewer
         viewer.forget()
@@ -220,10 +229,10 @@ class SocketSessions:
         except Exception as exc:
             if not database_unreachable(exc):
                 raise
-            await self.close(binding, TRY_AGAIN_LATER, "Database unavailable: reconnect and resume.")
+            await self.close(binding, TRY_AGAIN_LATER, DATABASE_UNAVAILABLE_REASON)
             return False
         if not admitted.authenticated:
-            await self.close(binding, SESSION_ENDED, "Session ended: log in again.")
+            await self.close(binding, SESSION_ENDED, SESSION_ENDED_REASON)
             return False
         ctx.loaders = Loaders.of_request(viewer)
         return True

@@ -642,7 +642,9 @@ class Student(Node):
 
     @strawberry.field(
         description="The child's weighted average in one subject week by week or month by month, with the class's."
-        " Every bucket of the range appears (empty ones with nulls). At most 366 days (BAD_USER_INPUT)."
+        " Every bucket of the range appears (empty ones with nulls). At most 366 days (BAD_USER_INPUT). A teacher"
+        " counts only the days the child was in their class (after a transfer: the old class up to the day before,"
+        " the new one from the day)."
     )
     async def progress_chart(
         self,
@@ -665,7 +667,8 @@ class Student(Node):
 
     @strawberry.field(
         description="The child's place in their current class by the weighted average of all the term's grades"
-        " (default: the current term); null for an unknown term."
+        " (default: the current term); null for an unknown term, and for the teachers and admins of the child's"
+        " former class after a transfer."
     )
     async def rank(
         self,

@@ -7,6 +7,7 @@ the converted modules write no message for people outside the catalogues."""
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -17,11 +18,19 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
+import models
 import server
-from resolvers import i18n
+from resolvers import auth, grades, i18n
+from resolvers.clock import today_utc
 from resolvers.settings import ConfigurationError, Settings
-from tests.conftest import client_for
+from resolvers.streams import SLOW_CONSUMER_REASON
+from schema.socket_sessions import DATABASE_UNAVAILABLE_REASON, SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON
+from tests.client import Client
+from tests.conftest import LOGIN, client_for
+from tests.factories import Factory, school_days_before
+from tests.helpers import gid
 
 ROOT = Path(__file__).resolve().parent.parent
 CYRILLIC = re.compile(r"[\u0410-\u044f\u0401\u0451]")  # the Russian alphabet
@@ -260,46 +269,194 @@ async def test_a_socket_speaks_the_language_of_its_connection_init(server_url: s
     assert await _socket_answer(server_url, protocol, {"locale": "xx"}, {}) == (LOG_IN_FIRST["en"], "UNAUTHENTICATED")
 
 
+# --- mutation result errors ------------------------------------------------------------
+
+GRADE_CREATE = """
+mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) {
+  __typename ... on ValidationError { fields { field code message } } ... on Error { code message } } }
+"""
+WRONG_PASSWORD = {"ru": "Неверный логин или пароль.", "en": "Wrong login or password."}
+
+
+async def _answer(
+    http: httpx.AsyncClient, language: str, query: str, token: str | None = None, **variables: Any
+) -> Any:
+    headers = {"Accept-Language": language, **({"Authorization": f"Bearer {token}"} if token else {})}
+    response = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return next(iter(body["data"].values()))
+
+
+async def _grading(factory: Factory) -> tuple[Client, models.Student, models.Lesson, models.Student]:
+    """A teacher of 5A's mathematics, a pupil of 5A, a past lesson, and a pupil of 5B."""
+    kit = await factory.school(subjects=("Mathematics",), classes=("5A", "5B"))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    pupil = await factory.student(kit, "5A", "anna", guardians=[await factory.parent()])
+    other = await factory.student(kit, "5B", "vera", guardians=[await factory.parent("other")])
+    (day,) = school_days_before(today_utc(), 1)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day)
+    return factory.client(teacher), pupil, lesson, other
+
+
+async def test_a_validation_error_and_its_fields_are_in_the_readers_language(
+    http: httpx.AsyncClient, factory: Factory
+) -> None:
+    """Every field's message too, with Russian plural forms; codes and field paths never change."""
+    teacher, pupil, lesson, _other = await _grading(factory)
+    refused = {
+        language: await _answer(
+            http,
+            language,
+            GRADE_CREATE,
+            teacher.token,
+            input={
+                "studentId": gid(pupil, "Student"),
+                "lessonId": gid(lesson, "Lesson"),
+                "value": "9",
+                "comment": "x" * (grades.MAX_COMMENT + 1),
+            },
+        )
+        for language in ("ru", "en")
+    }
+    assert refused["en"]["__typename"] == refused["ru"]["__typename"] == "ValidationError"
+    assert refused["ru"]["code"] == refused["en"]["code"]
+    assert [(f["field"], f["code"]) for f in refused["ru"]["fields"]] == [
+        (f["field"], f["code"]) for f in refused["en"]["fields"]
+    ]
+    messages = {language: {f["code"]: f["message"] for f in refused[language]["fields"]} for language in refused}
+    assert messages["en"] == {
+        "INVALID_VALUE": "A grade is a whole number from 1 to 5.",
+        "COMMENT_TOO_LONG": f"A comment has at most {grades.MAX_COMMENT} characters.",
+    }
+    assert messages["ru"] == {
+        "INVALID_VALUE": "Оценка — целое число от 1 до 5.",
+        "COMMENT_TOO_LONG": f"Комментарий — не более {grades.MAX_COMMENT} символов.",
+    }
+    first = refused["en"]["fields"][0]["code"]
+    assert (refused["ru"]["message"], refused["en"]["message"]) == (messages["ru"][first], messages["en"][first])
+    assert not await models.Grade.filter(student_id=pupil.id).exists()
+
+
+async def test_not_found_is_in_the_readers_language(http: httpx.AsyncClient, factory: Factory) -> None:
+    teacher, _pupil, lesson, other = await _grading(factory)
+    answers = {
+        language: await _answer(
+            http,
+            language,
+            GRADE_CREATE,
+            teacher.token,
+            input={"studentId": gid(other, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "5"},
+        )
+        for language in ("ru", "en")
+    }
+    assert answers["ru"] == {"__typename": "NotFoundError", "code": "STUDENT_NOT_FOUND", "message": "Ученик не найден."}
+    assert answers["en"] == {"__typename": "NotFoundError", "code": "STUDENT_NOT_FOUND", "message": "No such student."}
+
+
+async def test_a_failed_login_is_in_the_readers_language(http: httpx.AsyncClient, factory: Factory) -> None:
+    user = await factory.user("olga", password="a-long-enough-password")
+    for language in ("ru", "en"):
+        answer = await _answer(http, language, LOGIN, login=user.login, password="not-the-password")
+        assert answer == {
+            "__typename": "InvalidCredentialsError",
+            "code": "INVALID_CREDENTIALS",
+            "message": WRONG_PASSWORD[language],
+        }
+
+
+async def test_a_sockets_mutations_answer_in_the_language_of_its_connection_init(
+    server_url: str, factory: Factory
+) -> None:
+    user = await factory.user("pavel", password="a-long-enough-password")
+    for locale in ("ru", "en"):
+        async with connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"locale": locale}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            variables = {"login": user.login, "password": "not-the-password"}
+            await ws.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": LOGIN, "variables": variables}})
+            )
+            message = json.loads(await ws.recv())
+        assert message["type"] == "next", message
+        assert message["payload"]["data"]["login"] == {
+            "__typename": "InvalidCredentialsError",
+            "code": "INVALID_CREDENTIALS",
+            "message": WRONG_PASSWORD[locale],
+        }
+
+
+async def test_our_scalars_refuse_in_the_readers_language(http: httpx.AsyncClient) -> None:
+    """A Date that is no day: the refusal's own words in the reader's language, the code the same."""
+    document = "query D($id: ID!, $d: Date!) { student(id: $id) { diary(from: $d, to: $d) { date } } }"
+    errors = {}
+    for language in ("ru", "en"):
+        response = await http.post(
+            "/graphql",
+            json={"query": document, "variables": {"id": "U3R1ZGVudDox", "d": "2026-02-30"}},
+            headers={"Accept-Language": language},
+        )
+        errors[language] = response.json()["errors"][0]
+    assert errors["ru"]["extensions"]["code"] == errors["en"]["extensions"]["code"]
+    assert 'Value cannot represent a Date: "2026-02-30". No such day.' in errors["en"]["message"]
+    assert "Значение не подходит для типа Date: «2026-02-30». Такого дня нет." in errors["ru"]["message"]
+
+
+async def test_a_session_ending_closes_a_socket_with_a_reason_in_its_language(
+    server_url: str, factory: Factory
+) -> None:
+    reasons = {"ru": "Сеанс завершён: войдите снова.", "en": "Session ended: log in again."}
+    for locale in ("ru", "en"):
+        user = await factory.user(f"irina-{locale}")
+        pair = await auth.start_session(factory.settings, user)
+        async with connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            init = {"Authorization": f"Bearer {pair.access_token}", "locale": locale}
+            await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            logout = "mutation L($t: String!) { logout(input: {refreshToken: $t}) { __typename } }"
+            await Client(factory.http, pair.access_token).data(logout, t=pair.refresh_token)
+            with pytest.raises(ConnectionClosed) as closed:
+                await _until_closed(ws)
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, reasons[locale])
+
+
+async def _until_closed(ws: Any) -> None:
+    """Reads (keep-alives) until the server closes the socket: ``ConnectionClosed``."""
+    while True:
+        await asyncio.wait_for(ws.recv(), 5)
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_close_reasons_fit_a_close_frame(locale: str) -> None:
+    """A close frame's reason is at most 123 bytes of UTF-8 (RFC 6455); Cyrillic takes two a letter."""
+    for reason in (SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON, DATABASE_UNAVAILABLE_REASON, SLOW_CONSUMER_REASON):
+        assert len(reason.render(locale).encode()) <= 123, reason
+
+
 # --- nothing hard-coded -----------------------------------------------------------------
 
-# The modules whose messages for people come from the catalogues, and the calls whose
-# argument is such a message: (callable name, index of the positional argument, keyword).
-CONVERTED = [
-    "server.py",
-    "resolvers/transport.py",
-    "resolvers/payloads.py",
-    "resolvers/request_id.py",
-    "resolvers/delivery.py",
-    "resolvers/channels.py",
-    "resolvers/journal.py",
-    "schema/permissions.py",
-    "schema/limits.py",
-    "schema/rate_limits.py",
-    "schema/viewer.py",
-    "schema/websocket.py",
-    "schema/__init__.py",
-    "schema/messages.py",
-    "schema/stored_text.py",
-    "schema/socket_sessions.py",
-    # the role gates' refusals
-    *[
-        f"schema/{name}.py"
-        for name in (
-            "absence",
-            "access",
-            "account_admin",
-            "attendance",
-            "calendar",
-            "enrolment",
-            "grades",
-            "guardianships",
-            "homework",
-            "org",
-            "remarks",
-            "timetable",
-        )
-    ],
-]
+# Every module of the code writes its messages for people from the catalogues; these are the
+# calls whose argument is such a message: (callable name, index of the positional argument, keyword).
+# Not yet: the paged lists' argument refusals (`first`, `last`, cursors), which go with the
+# pagination being rewritten as one Relay connection (issue 18 item 2).
+PAGINATION = frozenset(
+    {
+        "resolvers/access_list.py",
+        "resolvers/account_list.py",
+        "resolvers/audit_log.py",
+        "resolvers/pages.py",
+        "resolvers/people.py",
+        "schema/chat_list.py",
+        "schema/chats.py",
+    }
+)
+CONVERTED = sorted(
+    str(path.relative_to(ROOT))
+    for path in [ROOT / "server.py", *(ROOT / "resolvers").rglob("*.py"), *(ROOT / "schema").rglob("*.py")]
+    if str(path.relative_to(ROOT)) not in PAGINATION
+)
 SINKS = {
     "_problem": (1, "message"),
     "RequestRefused": (1, "message"),
@@ -317,14 +474,49 @@ SINKS = {
     "too_complex": (3, "explanation"),
     "PayloadRefused": (0, "message"),
     "MaskErrors": (None, "error_message"),
+    # result-union errors (resolvers/errors.py) and their problems
+    "DomainError": (0, "message"),
+    "NotFound": (0, "message"),
+    "InvalidCredentials": (0, "message"),
+    "RateLimited": (0, "message"),
+    "ValidationFailed": (0, "message"),
+    "FileRefused": (0, "message"),
+    "FieldProblem": (1, "message"),
+    "RowProblem": (3, "message"),
+    "bad": (3, "message"),  # a roster row's problem (resolvers/roster_import.py)
+    "stated_reason": (1, "ask"),
+    "check_reason": (2, "what"),
+    "attempt": (3, "what"),  # "Too many {what}" (resolvers/ratelimit.py)
+    # persisted-query refusals, our scalars' refusals, a socket's close reason
+    "PersistedQueryError": (1, "message"),
+    "_refuse": (2, "why"),
+    "SocketRefused": (1, "reason"),
+    "close": (2, "reason"),
+    "close_soon": (2, "reason"),
 }
 
-# Answers read by programs, not people (`GET /healthz`).
-FOR_PROGRAMS = frozenset({"ok"})
+# Words for programs that stay as they are: Apollo's persisted-query link reads the first, the
+# others are graphql-transport-ws's own close reasons and the documented reason of 4429.
+FOR_PROGRAMS_TOO = frozenset(
+    {
+        "PersistedQueryNotFound",
+        "Invalid connection init payload",
+        "Too many initialisation requests",
+        "Forbidden",
+        "Bad connection_init payload",
+    }
+)
+
+# Answers read by programs, not people (`GET /healthz`), and the words above.
+FOR_PROGRAMS = frozenset({"ok", "Too many connections"}) | FOR_PROGRAMS_TOO
 
 
 def _name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _is_code(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "ErrorCode"
 
 
 def _hard_coded(node: ast.expr) -> bool:
@@ -353,6 +545,11 @@ def hard_coded_messages(source: str) -> list[int]:
             arguments.append(node.args[position])
         if any(_hard_coded(a) for a in arguments):
             lines.append(node.lineno)
+    for node in ast.walk(ast.parse(source)):  # a problem written inline: (field, ErrorCode.X, message)
+        if not isinstance(node, ast.Tuple) or len(node.elts) not in (2, 3):
+            continue
+        if _is_code(node.elts[-2]) and _hard_coded(node.elts[-1]):
+            lines.append(node.lineno)
     for node in ast.walk(ast.parse(source)):  # a socket's refusal: {"message": ...}
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
@@ -375,6 +572,14 @@ def test_the_check_sees_a_hard_coded_message() -> None:
         'raise RequestRefused(400, "Bad." if syntax else _("Worse."))',
         'payload = {"message": "Your session has ended.", "extensions": {}}',
         'return Message(f"New grade{about}", text)',
+        'raise NotFound("No such student.", ErrorCode.STUDENT_NOT_FOUND)',
+        'problems.append(FieldProblem("value", f"A grade is {scale}.", ErrorCode.INVALID_VALUE))',
+        'problems.append(("reason", ErrorCode.REASON_EMPTY, "Say why."))',
+        'clean(title, "title", problems, empty=(ErrorCode.TITLE_EMPTY, "Give it a title."))',
+        'bad(row, "login", ErrorCode.LOGIN_REQUIRED, "Give a login.")',
+        'raise PersistedQueryError(ErrorCode.BAD_REQUEST, "`query` must be a string.")',
+        'raise _refuse(value, "Date", "Use YYYY-MM-DD.")',
+        'await self.close(binding, SESSION_ENDED, "Session ended: log in again.")',
     ):
         assert hard_coded_messages(source) == [1], source
     for source in (
@@ -382,5 +587,9 @@ def test_the_check_sees_a_hard_coded_message() -> None:
         'return _problem(405, _("GraphQL accepts {methods}.", methods=m), headers={"Allow": "GET"})',
         'payload = {"message": str(_("Your session has ended.")), "extensions": {}}',
         'return Message(str(_("New grade")), homework.text)',
+        'raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)',
+        'problems.append(("reason", ErrorCode.REASON_TOO_LONG, ngettext("{n} character.", "{n} characters.", n)))',
+        'raise PersistedQueryError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")',
+        'await self.websocket.close(code=4429, reason="Too many initialisation requests")',
     ):
         assert hard_coded_messages(source) == [], source

@@ -181,7 +181,7 @@ async def test_bad_rows_have_line_numbers_and_nothing_is_written(factory: Factor
         (12, "birth_date", "BIRTH_DATE_REQUIRED"),
     ]
     assert refused["code"] == "DATE_INVALID"
-    assert refused["message"].startswith("10 problem(s); nothing was imported.")
+    assert refused["message"].startswith("10 problems; nothing was imported.")
     assert "line 2" in refused["problems"][2]["message"]
     assert await totals() == before
     assert not await models.Student.filter(full_name="Good Kid").exists()

@@ -19,7 +19,7 @@ def test_numeric_scale_accepts_whole_numbers_in_range_only() -> None:
     points = _school(scale_min=0, scale_max=100, pass_mark=50)
     assert scales.parse(points, "100") == scales.Mark("100", 100.0)
     assert scales.parse(points, "0") == scales.Mark("0", 0.0)
-    assert scales.describe(points) == "a whole number from 0 to 100"
+    assert scales.describe(points).render("en") == "a whole number from 0 to 100"
 
 
 def test_letter_scale_maps_letters_case_insensitively() -> None:
@@ -28,7 +28,7 @@ def test_letter_scale_maps_letters_case_insensitively() -> None:
     assert scales.parse(letters, "E") is None
     assert scales.parse(letters, "5") is None
     assert [m.value for m in scales.marks(letters)] == ["A", "B", "C", "D", "F"]
-    assert scales.describe(letters) == "one of A, B, C, D, F"
+    assert scales.describe(letters).render("en") == "one of A, B, C, D, F"
 
 
 def test_pass_fail_scale() -> None:

@@ -165,3 +165,131 @@ async def test_a_grade_by_id_follows_the_windows(
         if (await client.data(NODE, id=gid(grade, "Grade")))["node"] is not None:
             found.append(n)
     assert found == seen
+
+
+CHART = """
+query C($id: ID!, $subject: ID!, $from: Date!, $to: Date!) { student(id: $id) {
+  progressChart(subjectId: $subject, from: $from, to: $to, bucket: MONTH) { gradeCount }
+  rank { position classSize } } }
+"""
+
+
+@pytest.mark.parametrize(("who", "counted"), [("old_teacher", 2), ("new_teacher", 2), ("parent", 4)])
+async def test_the_progress_chart_counts_only_the_grades_inside_the_window(
+    factory: Factory, transfer: Transfer, who: str, counted: int
+) -> None:
+    data = await factory.client(getattr(transfer, who)).data(
+        CHART,
+        id=gid(transfer.child, "Student"),
+        subject=gid(transfer.kit.subjects["Mathematics"], "Subject"),
+        **{"from": str(transfer.days[0]), "to": str(transfer.days[-1])},
+    )
+    assert sum(p["gradeCount"] for p in data["student"]["progressChart"]) == counted
+
+
+@pytest.mark.parametrize(("who", "ranked"), [("old_teacher", False), ("new_teacher", True), ("parent", True)])
+async def test_the_class_rank_is_the_new_classs_side(
+    factory: Factory, transfer: Transfer, who: str, ranked: bool
+) -> None:
+    """The rank places the child in its current class (5B): the old class's teacher does not
+    see it; the new class's teacher and the family do."""
+    data = await factory.client(getattr(transfer, who)).data(
+        CHART,
+        id=gid(transfer.child, "Student"),
+        subject=gid(transfer.kit.subjects["Mathematics"], "Subject"),
+        **{"from": str(transfer.days[0]), "to": str(transfer.days[-1])},
+    )
+    rank = data["student"]["rank"]
+    assert (rank is not None) == ranked
+    if ranked:
+        assert rank == {"position": 1, "classSize": 1}
+
+
+@pytest.mark.parametrize(("who", "seen"), [("old_teacher", [0, 1]), ("new_teacher", [1, 2]), ("parent", [0, 1, 2])])
+async def test_an_absence_notice_by_id_follows_the_windows(
+    factory: Factory, transfer: Transfer, who: str, seen: list[int]
+) -> None:
+    """``node`` agrees with ``Student.absenceNotices``: the notice across D is both sides'."""
+    client = factory.client(getattr(transfer, who))
+    found = [
+        n
+        for n, notice in enumerate(transfer.notices)
+        if (await client.data(NODE, id=gid(notice, "AbsenceNotice")))["node"] is not None
+    ]
+    assert found == seen
+
+
+@pytest.mark.parametrize(("who", "seen"), [("old_teacher", ["5A"]), ("new_teacher", ["5B"]), ("parent", ["5A", "5B"])])
+async def test_a_final_grade_by_id_is_the_side_of_the_class_it_was_set_in(
+    factory: Factory, transfer: Transfer, who: str, seen: list[str]
+) -> None:
+    finals = {}
+    for name in ("5A", "5B"):
+        finals[name] = await models.TermGrade.create(
+            student=transfer.child,
+            subject=transfer.kit.subjects["Mathematics" if name == "5A" else "Russian language"],
+            school_class=transfer.kit.classes[name],
+            academic_year=transfer.kit.year,
+            term=transfer.kit.term,
+            period_key=f"term:{transfer.kit.term.id}",
+            teacher=transfer.old_teacher if name == "5A" else transfer.new_teacher,
+            value="5",
+            numeric_value=5.0,
+        )
+    client = factory.client(getattr(transfer, who))
+    found = [n for n, row in finals.items() if (await client.data(NODE, id=gid(row, "TermGrade")))["node"] is not None]
+    assert found == seen
+
+
+NOTICE_LESSONS = "query L($id: ID!) { node(id: $id) { ... on AbsenceNotice { lessons { id } } } }"
+
+
+@pytest.mark.parametrize(("who", "seen"), [("old_teacher", [1]), ("new_teacher", [2]), ("parent", [1, 2])])
+async def test_a_notice_across_the_transfer_shows_each_side_the_lessons_of_its_own_class(
+    factory: Factory, transfer: Transfer, who: str, seen: list[int]
+) -> None:
+    """The notice across D, for chosen lessons: one of 5A before D, one of 5B on D. Both sides
+    read the notice whole, each the lessons it may open."""
+    notice = transfer.notices[1]
+    await models.AbsenceNotice.filter(id=notice.id).update(kind=models.AbsenceNoticeKind.LESSONS)
+    for n in (1, 2):
+        await models.AbsenceNoticeItem.filter(notice_id=notice.id, date=transfer.days[n]).update(
+            lesson_id=transfer.lessons[n].id
+        )
+    client = factory.client(getattr(transfer, who))
+    data = await client.data(NOTICE_LESSONS, id=gid(notice, "AbsenceNotice"))
+    lessons = [x["id"] for x in data["node"]["lessons"]]
+    assert lessons == [gid(transfer.lessons[n], "Lesson") for n in seen]
+    for x in lessons:  # each one node returns to the same viewer
+        assert (await client.data(NODE, id=x))["node"] is not None
+
+
+FINALS = """
+query F($id: ID!, $class: ID!, $subject: ID!) {
+  student(id: $id) { progress { subject { name } termGrade { id } } }
+  node(id: $class) { ... on SchoolClass { journal(subjectId: $subject) { rows { student { id } termGrade { id } } } } }
+}
+"""
+
+
+@pytest.mark.parametrize(("who", "klass", "shown"), [("old_teacher", "5A", False), ("new_teacher", "5B", True)])
+async def test_the_new_classs_final_grade_is_not_the_old_sides(
+    factory: Factory, transfer: Transfer, who: str, klass: str, shown: bool
+) -> None:
+    """A final grade set in 5B after the move: the new class's teacher reads it in the progress
+    and in 5B's journal; the old class's teacher in neither (nor in 5A's journal, whose row of
+    the child ends at D - 1)."""
+    final = await factory.term_grade(transfer.kit, transfer.child, "Mathematics", transfer.new_teacher)
+    data = await factory.client(getattr(transfer, who)).data(
+        FINALS,
+        id=gid(transfer.child, "Student"),
+        **{
+            "class": gid(transfer.kit.classes[klass], "SchoolClass"),
+            "subject": gid(transfer.kit.subjects["Mathematics"], "Subject"),
+        },
+    )
+    expected = {"id": gid(final, "TermGrade")} if shown else None
+    maths = [p["termGrade"] for p in data["student"]["progress"] if p["subject"]["name"] == "Mathematics"]
+    assert maths == [expected]
+    rows = data["node"]["journal"]["rows"]
+    assert [r["termGrade"] for r in rows if r["student"]["id"] == gid(transfer.child, "Student")] == [expected]

@@ -5,10 +5,13 @@ decision is a subquery of the same statement that loads the data: there is no ca
 notion of "my children" that could outlive a revoked guardianship or role.
 
 Who sees which students:
-- a district admin: every student of every school of their district;
-- a school admin: every student of their school;
+- a district admin: every student of every school of their district, and those ever enrolled
+  in one of its classes;
+- a school admin: every student of their school, and those ever enrolled in one of its classes;
 - a teacher: the students enrolled (at any time) in a class they teach or lead as
-  homeroom teacher, with their whole diary;
+  homeroom teacher;
+teachers and admins read a child's diary within their windows (``windows``: its enrolments in
+those classes; after a transfer, the old side up to D - 1, the new side from D);
 - a parent: their children, while the guardianship is not revoked;
 - a student: themself.
 Classes, lessons, grades, homework and attendance are visible through the students and

@@ -42,6 +42,13 @@ def _taught_class_ids(uid: int) -> Q:
     return Q(id__in=Subquery(assigned)) | Q(id__in=Subquery(homeroom))
 
 
+def _staffed_class_ids(uid: int) -> Q:
+    """Classes whose children's diaries the viewer keeps or runs (as a filter on ``id``): the
+    ones they teach or lead, and every class of the schools they administer. Their windows
+    (``policy.windows``) are the children's enrolments in these classes."""
+    return _taught_class_ids(uid) | _admin_school_q(uid)
+
+
 def _own_student_ids(uid: int) -> QuerySet[models.Student]:
     return models.Student.filter(user_id=uid)
 

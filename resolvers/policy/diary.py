@@ -3,22 +3,42 @@ attendance, terms, the calendar and timetable."""
 
 from __future__ import annotations
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
 from resolvers.context import Viewer
-from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools, _taught_class_ids, _uid
+from resolvers.policy.base import (
+    _admin_school_q,
+    _children_ids,
+    _grant_schools,
+    _staffed_class_ids,
+    _taught_class_ids,
+    _uid,
+)
+
+
+def _family(uid: int) -> QuerySet[models.Student]:
+    """The viewer's own record and their children (unrevoked): they see the whole diary."""
+    return models.Student.filter(Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id"))))
+
+
+def _staffed_pupils(uid: int) -> QuerySet[models.Enrollment]:
+    """The enrolments in the classes the viewer teaches, leads or runs: their windows."""
+    staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+    return models.Enrollment.filter(school_class_id__in=Subquery(staffed))
 
 
 def visible_students(viewer: Viewer) -> QuerySet[models.Student]:
+    """The family; the students ever enrolled in a class the viewer teaches, leads or runs
+    (an admin: the classes of their schools, so a child who moved to another school is still
+    seen by its old school, through the windows of ``policy.windows``); a school's own students
+    for its admins."""
     uid = _uid(viewer)
-    taught_classes = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
-    taught_students = models.Enrollment.filter(school_class_id__in=Subquery(taught_classes)).values("student_id")
     return models.Student.filter(
         Q(user_id=uid)
         | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
-        | Q(id__in=Subquery(taught_students))
+        | Q(id__in=Subquery(_staffed_pupils(uid).values("student_id")))
         | _admin_school_q(uid)
     )
 
@@ -68,17 +88,20 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
 
 def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
     """The grades of the students the viewer sees, removed ones included: a removed grade
-    stays visible as removed, with who removed it, when and why. A teacher sees the grades
-    given in the classes they teach or lead to the children enrolled there: of a transferred
-    child, those of its enrolment in that class (``policy.windows``), not those of its other
-    class."""
+    stays visible as removed, with who removed it, when and why. The family sees all of them;
+    a teacher the grades given in the classes they teach or lead to the children enrolled
+    there, an admin those given in the classes of their schools: of a transferred child, those
+    of its enrolment in that class (``policy.windows``), not those of its other class."""
     uid = _uid(viewer)
-    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
-    whole = models.Student.filter(family | _admin_school_q(uid)).values("id")
-    taught = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
-    pupils = models.Enrollment.filter(school_class_id__in=Subquery(taught)).values("student_id")
-    in_taught = Q(school_class_id__in=Subquery(taught), student_id__in=Subquery(pupils))
-    return models.Grade.filter(Q(student_id__in=Subquery(whole)) | in_taught)
+    return models.Grade.filter(_in_staffed_classes(uid) | Q(student_id__in=Subquery(_family(uid).values("id"))))
+
+
+def _in_staffed_classes(uid: int) -> Q:
+    """Rows (grades, final grades) given in a class the viewer teaches, leads or runs, to a
+    child enrolled in one of them."""
+    staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+    pupils = _staffed_pupils(uid).values("student_id")
+    return Q(school_class_id__in=Subquery(staffed), student_id__in=Subquery(pupils))
 
 
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
@@ -127,8 +150,21 @@ def visible_users(viewer: Viewer) -> QuerySet[models.User]:
 
 
 def visible_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
-    """Notices of the visible students: the family, the child's teachers, the admins."""
-    return models.AbsenceNotice.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+    """The family's notices; for the child's teachers and admins, those with a day in one of
+    their windows (``policy.windows``: an enrolment in a class they teach, lead or run), seen
+    whole: a notice across a transfer day is read by both sides."""
+    uid = _uid(viewer)
+    enrolled = Q(student__enrollments__end_date__isnull=True) | Q(student__enrollments__end_date__gte=F("date"))
+    in_window = models.AbsenceNoticeItem.filter(
+        enrolled,
+        student__enrollments__school_class_id__in=Subquery(
+            models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+        ),
+        student__enrollments__start_date__lte=F("date"),
+    ).values("notice_id")
+    return models.AbsenceNotice.filter(
+        Q(student_id__in=Subquery(_family(uid).values("id"))) | Q(id__in=Subquery(in_window))
+    )
 
 
 def own_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
@@ -142,8 +178,10 @@ def visible_terms(viewer: Viewer) -> QuerySet[models.Term]:
 
 def visible_term_grades(viewer: Viewer) -> QuerySet[models.TermGrade]:
     """Final grades have the audience of the student's grades: the family, the teachers of
-    the student's classes, the admins of the school and its district."""
-    return models.TermGrade.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+    the class they were set in, the admins of its school and its district (after a transfer,
+    the old class's final grades are the old side's, the new class's the new side's)."""
+    uid = _uid(viewer)
+    return models.TermGrade.filter(_in_staffed_classes(uid) | Q(student_id__in=Subquery(_family(uid).values("id"))))
 
 
 def stats_schools(viewer: Viewer) -> QuerySet[models.School]:

@@ -1,7 +1,8 @@
 """Faces: the few places where an object the viewer may not fetch with ``node(id)`` is still
 shown, and the only fields it then answers (issue 16). A substitute's register names children
 whose diaries they may not read; a teacher of a transferred child's old class sees the name of
-the new class; an applicant sees the name of the school applied to. Every other field of a
+the new class; an applicant sees the name of the school applied to; the family of a child who
+moved schools sees the old school's term (name and days) on the final grades set there. Every other field of a
 face answers null or an empty list (schema/faces.py enforces it for every field of these
 types, those added later too); a field that can be neither is listed here or the schema test
 refuses it.
@@ -34,6 +35,8 @@ FACES: dict[str, frozenset[str]] = {
     # accessRequests: a non-null connection, empty for whoever does not administer the school
     # (and whoever administers it sees it whole).
     "School": frozenset({"name", "timezone", "gradeScale", "accessRequests"}),
+    # A term is its name and days: a child's final grade of its old school names that school's term.
+    "Term": frozenset({"name", "number", "startDate", "endDate"}),
 }
 
 FACE_PLACES: dict[str, frozenset[str]] = {
@@ -75,11 +78,13 @@ FACE_PLACES: dict[str, frozenset[str]] = {
     "School": frozenset(
         {"AccessRequest.school", "SchoolClass.school", "Student.school", "Chat.school", "Announcement.school"}
     ),
+    # The family reads a final grade set in the child's old school (before a transfer) with its term.
+    "Term": frozenset({"TermGrade.term"}),
 }
 
 # Types whose every field is a face field: a place may return them without asking
 # (tests/test_reachability.py keeps them so; a field added to one makes its places ask).
-WHOLE_FACES = frozenset({"User", "Subject"})
+WHOLE_FACES = frozenset({"User", "Subject", "Term"})
 
 FACE_SCOPES: dict[str, Callable[[Viewer], Any]] = {
     "User": visible_users,

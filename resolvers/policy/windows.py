@@ -4,9 +4,16 @@ A transfer on day D ends the old enrolment on D - 1 and opens the new one on D (
 "Running a school"). The old class's teachers keep the child's diary up to D - 1, the new
 class's teachers see it from D: a teacher's windows are the child's enrolments in the classes
 they teach or lead, each from its first to its last day, and a row of the diary (lesson,
-grade, attendance, homework, absence notice, progress) is theirs when it falls in one of them.
-The family and the school's admins (and its district's) see the whole diary: one window
-without ends.
+grade, attendance, homework, absence notice, progress, the progress chart, the class rank) is
+theirs when it falls in one of them. A school's admins (and its district's) have the windows
+of the child's enrolments in the classes of the schools they run: the whole diary while the
+child stays there; after a transfer to another school the old school's admins keep it up to
+D - 1 and the new school's see it from D (neither reads the other school's lessons). The
+family sees the whole diary: one window without ends.
+
+``node`` follows the same windows (``policy.diary``): a grade or a final grade is a teacher's
+or an admin's when it was given in one of their classes, an absence notice when one of its
+days is in one of their windows, the child when it was ever enrolled in one of their classes.
 
 Every field of the diary reads the windows through ``Loaders.windows_by_student``
 (``windows_of``, one batch); the child's stream (``diaryEvents``) asks ``windows_of`` of each
@@ -23,7 +30,7 @@ from tortoise.expressions import Q, Subquery
 
 import models
 from resolvers.context import Viewer
-from resolvers.policy.base import _admin_school_q, _children_ids, _taught_class_ids, _uid
+from resolvers.policy.base import _children_ids, _staffed_class_ids, _uid
 
 
 @dataclass(frozen=True)
@@ -74,16 +81,22 @@ def clip(windows: list[Window], start: date, end: date) -> tuple[date, date] | N
 async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[Window]]:
     """Each child's windows for ``viewer`` (an empty list: none of its diary): two statements."""
     uid = _uid(viewer)
-    whole_q = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id"))) | _admin_school_q(uid)
+    whole_q = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
     rows = await models.Student.filter(whole_q, id__in=student_ids).values_list("id", flat=True)
     whole = {int(str(pk)) for pk in rows}
     found: dict[int, list[Window]] = {pk: [WHOLE] for pk in whole}
     rest = [pk for pk in student_ids if pk not in whole]
     if rest:
-        taught = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
-        enrolments = await models.Enrollment.filter(student_id__in=rest, school_class_id__in=Subquery(taught)).order_by(
-            "start_date", "id"
-        )
+        staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+        enrolments = await models.Enrollment.filter(
+            student_id__in=rest, school_class_id__in=Subquery(staffed)
+        ).order_by("start_date", "id")
         for e in enrolments:
             found.setdefault(e.student_id, []).append(Window(e.start_date, e.end_date, e.school_class_id))
     return {pk: found.get(pk, []) for pk in student_ids}
+
+
+def reaches_class(windows: list[Window], school_class_id: int) -> bool:
+    """Whether the windows reach a class at all: a row of the class without a day (a final
+    grade set in it) or of the child's current class (the class rank) is that side's only."""
+    return any(w.school_class_id in (None, school_class_id) for w in windows)

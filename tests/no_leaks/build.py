@@ -122,6 +122,16 @@ async def _people(world: World, spec: Spec, tag: str, today: date, now: datetime
     return teachers
 
 
+def _enrolled(world: World, student_id: int, lesson: models.Lesson) -> bool:
+    return any(
+        e.student_id == student_id
+        and e.school_class_id == lesson.school_class_id
+        and e.start_date <= lesson.date
+        and (e.end_date is None or lesson.date <= e.end_date)
+        for e in world.enrollments
+    )
+
+
 async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str, today: date, now: datetime) -> None:
     for n, (days, t) in enumerate(zip(spec.lesson_days, spec.lesson_teachers, strict=True)):
         c, s = divmod(n, SUBJECTS_PER_SCHOOL)
@@ -138,11 +148,15 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
                 ends_at=starts + timedelta(hours=s, minutes=45),
             )
         )
-    for s, n in spec.grades:
-        world.grades.append(await grade(world.students[s], world.lessons[n]))
-    for s, j in spec.term_grades:
+    for s, n in spec.grades:  # as gradeCreate allows: in a lesson of the class the child was in that day
         student = world.students[s]
-        current = next(e for e in world.enrollments if e.student_id == student.id and e.end_date is None)
+        held = [x for x in world.lessons if _enrolled(world, student.id, x)]
+        if held:
+            world.grades.append(await grade(student, held[n % len(held)]))
+    for s, j in spec.term_grades:  # a transferred child's first subject's in its old class, the other's in the new one
+        student = world.students[s]
+        own = [e for e in world.enrollments if e.student_id == student.id]
+        current = own[j % len(own)]
         c = next(i for i, k in enumerate(world.classes) if k.id == current.school_class_id)
         term = world.terms[c // CLASSES_PER_SCHOOL]
         world.term_grades.append(

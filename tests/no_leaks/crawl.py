@@ -65,22 +65,6 @@ ID_KINDS = {
     "userId": "User",
     "districtId": "District",
 }
-# Reached but not visible, and not faces: what the transfer windows
-# (``resolvers/policy/windows.py``) do not cover yet (issue 16 item 5 is open for them): a
-# transferred child's diary and grades name lessons of the old class that ``node(Lesson)`` does
-# not return to the family; the old class's grades, journal and remarks name the child to its
-# teachers, who no longer see them. Listed here (kind, field) so that the crawl reports every
-# other case; remove a line when its window is fixed.
-TRANSFER_CASES = frozenset(
-    {
-        ("Lesson", "DiaryEntry.lesson"),
-        ("Lesson", "Grade.lesson"),
-        ("Student", "Grade.student"),  # a grade of the old class, seen by its teacher after the transfer
-        ("Student", "JournalRow.student"),
-        ("Student", "Remark.student"),
-        ("Term", "TermGrade.term"),
-    }
-)
 MUTATION_ROOTS = {"__schema", "__type", "__typename"}
 
 
@@ -336,13 +320,9 @@ def check(uid: int, reached: Reached, found: set[str]) -> list[tuple[Any, ...]]:
         PROBES["crawl.node"] += 1
         if gid in found:
             continue
-        transfers = {v for k, v in TRANSFER_CASES if k == kind}
-        places = FACE_PLACES.get(kind, frozenset()) | transfers
+        places = FACE_PLACES.get(kind, frozenset())
         if not via <= places:
             wrong.append((uid, "reached but not visible", kind, gid, sorted(via - places)))
-            continue
-        if via & transfers:  # not a face: the transfer windows' known case, shown whole
-            PROBES["crawl.transfer_case"] += 1
             continue
         PROBES["crawl.face"] += 1
         for answer in reached.answers.get((kind, gid), []):

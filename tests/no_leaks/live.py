@@ -23,7 +23,7 @@ from resolvers.notifier import notify_pending
 from resolvers.settings import Settings
 from tests.conftest import Client
 from tests.helpers import Socket, open_socket, session_token
-from tests.no_leaks.oracle import oracle
+from tests.no_leaks.oracle import classes_in, oracle
 from tests.no_leaks.reads import MISSING, PROBES
 from tests.no_leaks.world import Spec, World, grade
 
@@ -140,14 +140,12 @@ async def probe_live(
         PROBES["diaryEvents(studentId)"] += 1
         if student.id in allowed["Student"]:
             # A teacher of one class of a transferred child follows that class's events only (its
-            # window, ``resolvers/policy/windows.py``); an event of the other class is skipped.
-            whole = (
-                student.id in allowed.children
-                or student.user_id == user.id
-                or student.school_id in allowed.admin_schools
-            )
+            # window, ``resolvers/policy/windows.py``), an admin those of the classes of their
+            # schools; an event of another class is skipped. The family follows them all.
+            whole = student.id in allowed.children or student.user_id == user.id
+            staffed = allowed.taught | classes_in(allowed.admin_schools, world)
             in_window = whole or any(
-                e.student_id == student.id and e.school_class_id == klass and klass in allowed.taught
+                e.student_id == student.id and e.school_class_id == klass and klass in staffed
                 for e in world.enrollments
             )
             expected_grades = [to_global_id("Grade", row.id)] if in_window else []

@@ -107,7 +107,10 @@ def oracle(world: World, uid: int) -> Allowed:
     classes_of: dict[int, set[int]] = {}
     for e in world.enrollments:
         classes_of.setdefault(e.student_id, set()).add(e.school_class_id)
-    students = {s.id for s in world.students if s.id in family or classes_of[s.id] & taught or s.school_id in admin}
+    # Classes whose children the viewer keeps or runs: their windows (a teacher's taught ones,
+    # an admin's every class of their schools): a child ever enrolled in one is seen.
+    staffed = taught | classes_in(admin, world)
+    students = {s.id for s in world.students if s.id in family or classes_of[s.id] & staffed or s.school_id in admin}
     family_classes = set().union(*(classes_of[s] for s in family)) if family else set()
     classes = {c for c in school_of_class if c in taught or c in family_classes or school_of_class[c] in admin}
     lessons = {
@@ -131,23 +134,27 @@ def oracle(world: World, uid: int) -> Allowed:
         "SchoolClass": classes,
         "School": schools,
         "Lesson": lessons,
-        # A teacher: the grades given in the classes they teach, to children enrolled in one of them
-        # (a transferred child's windows).
+        # A teacher: the grades given in the classes they teach, to children enrolled in one of them;
+        # an admin: those given in the classes of their schools (a transferred child's windows).
         "Grade": {
             g.id
             for g in world.grades
-            if g.student_id in family
-            or school_of_student[g.student_id] in admin
-            or (g.school_class_id in taught and g.student_id in students)
+            if g.student_id in family or (g.school_class_id in staffed and g.student_id in students)
         },
-        "TermGrade": {t.id for t in world.term_grades if t.student_id in students},
+        "TermGrade": {
+            t.id
+            for t in world.term_grades
+            if t.student_id in family or (t.school_class_id in staffed and t.student_id in students)
+        },
         "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
         "Remark": {
             r.id
             for r in world.remarks
             if r.student_id in family or r.school_class_id in taught | classes_in(admin, world)
         },
-        "AbsenceNotice": {n.id for n in world.notices if n.student_id in students},
+        # The family's; a teacher's or an admin's when a day of it is in one of their windows
+        # (the child's enrolment in a class they teach, lead or run), seen whole.
+        "AbsenceNotice": {n.id for n in world.notices if n.student_id in family or _in_window(world, n, staffed)},
         "Subject": {s.id for s in world.subjects if s.school_id in schools},
         "Term": {t.id for t in world.terms if t.school_id in schools},
         "AcademicYear": {y.id for y in world.years if y.school_id in schools},
@@ -197,6 +204,17 @@ def oracle(world: World, uid: int) -> Allowed:
             or any(c.id == x.school_class_id and c.homeroom_teacher_id == uid for c in world.classes)
             or school_of_class[x.school_class_id] in admin
         },
+    )
+
+
+def _in_window(world: World, notice: models.AbsenceNotice, classes: set[int]) -> bool:
+    """Whether a day of the notice falls in the child's enrolment in one of ``classes``."""
+    return any(
+        e.student_id == notice.student_id
+        and e.school_class_id in classes
+        and e.start_date <= notice.end_date
+        and (e.end_date is None or notice.start_date <= e.end_date)
+        for e in world.enrollments
     )
 
 

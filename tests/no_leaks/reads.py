@@ -17,7 +17,7 @@ from typing import Any
 from resolvers.clock import now_utc, today_utc
 from resolvers.ids import to_global_id
 from tests.conftest import Client
-from tests.no_leaks.oracle import Allowed, current, oracle, reachable
+from tests.no_leaks.oracle import Allowed, classes_in, current, oracle, reachable
 from tests.no_leaks.world import World
 
 PROBES: Counter[str] = Counter()
@@ -111,16 +111,16 @@ def _student_fields(first: str, last: str) -> str:
 
 
 def _notices_seen(world: World, uid: int, allowed: Allowed, s: Any) -> set[int]:
-    """The child's absence notices the viewer sees: all of them for the family and the school's
-    admins; for a teacher, those overlapping the child's enrolments in classes they teach or
-    lead (the transfer windows, ``resolvers/policy/windows.py``), each shown whole."""
+    """The child's absence notices the viewer sees: all of them for the family; for a teacher
+    or an admin, those overlapping the child's enrolments in classes they teach or lead, or of
+    the schools they run (the transfer windows, ``resolvers/policy/windows.py``), each shown
+    whole."""
     notices = [n for n in world.notices if n.student_id == s.id]
-    if s.id in allowed.children or s.user_id == uid or s.school_id in allowed.admin_schools:
+    if s.id in allowed.children or s.user_id == uid:
         return {n.id for n in notices}
+    staffed = allowed.taught | classes_in(allowed.admin_schools, world)
     windows = [
-        (e.start_date, e.end_date)
-        for e in world.enrollments
-        if e.student_id == s.id and e.school_class_id in allowed.taught
+        (e.start_date, e.end_date) for e in world.enrollments if e.student_id == s.id and e.school_class_id in staffed
     ]
     return {
         n.id

@@ -43,7 +43,7 @@ class Spec:
     lesson_days: list[int]  # per (class, subject) lesson: days ago
     lesson_teachers: list[int]
     grades: list[tuple[int, int]]  # (student, lesson)
-    term_grades: list[tuple[int, int]]  # (student, subject of their current school)
+    term_grades: list[tuple[int, int]]  # (student, subject j of the school of its enrolment j % count)
     homework: list[tuple[int, bool]]  # (lesson, removed)
     remarks: list[tuple[int, int, int]]  # (student, which enrolment, author)
     notices: list[int]  # guardianship: that guardian's absence notice for that child
