@@ -27,6 +27,9 @@ def inserting(model: str, *, building: bool = False) -> set[str]:
                 continue
             call = node.func
             inserts = call.attr in INSERTS and isinstance(call.value, ast.Attribute) and call.value.attr == model
-            if inserts or (building and call.attr == model):
+            # Building is ``models.<model>(...)``: ``audit_log.AuditEntry(model=m)`` is the
+            # GraphQL type of the same name, made for a row read, not a row.
+            builds = building and call.attr == model and isinstance(call.value, ast.Name) and call.value.id == "models"
+            if inserts or builds:
                 found.add(str(path.relative_to(ROOT)))
     return found
