@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable
 from typing import Any, cast
 
 import strawberry
+from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
 
 from resolvers import errors
 from resolvers.codes import ErrorCode
@@ -137,3 +140,25 @@ EXCEPTION_HANDLERS: list[strawberry.ExceptionHandler[Any, Any]] = [
     RateLimitHandler(),
     FileRefusedHandler(),
 ]
+
+
+class WrappedHandler:
+    """An exception handler around another, doing ``after`` to each error it returns (a result,
+    or None when it declines), whether the handler answers at once or awaits."""
+
+    def __init__(self, handler: ExceptionHandler[Any, Any]) -> None:
+        self.handler = handler
+        self.exception_type = get_exception_types(handler)
+        self.error_type = get_error_type(handler)
+
+    def after(self, result: Any, info: Any) -> Any:
+        raise NotImplementedError
+
+    def handle(self, exception: Exception, *, field: Any, info: Any) -> Any:
+        result = self.handler.handle(exception, field=field, info=info)
+        if inspect.isawaitable(result):
+            return self._after(result, info)
+        return self.after(result, info)
+
+    async def _after(self, pending: Awaitable[Any], info: Any) -> Any:
+        return self.after(await pending, info)

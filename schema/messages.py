@@ -11,16 +11,15 @@ rule's refusal (PERSISTED_QUERY_REQUIRED over a socket) in it."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
+from strawberry.schema.exception_handlers import ExceptionHandler
 
 from resolvers import i18n, persisted
 from resolvers.codes import ErrorCode
 from resolvers.i18n import _
+from schema.errors import WrappedHandler
 from schema.unavailable import RewritesErrors
 
 
@@ -36,22 +35,11 @@ def localize(error: Any, locale: str) -> Any:
     return error
 
 
-class LocalizedHandler:
+class LocalizedHandler(WrappedHandler):
     """An exception handler whose result's messages are rendered in the operation's locale."""
 
-    def __init__(self, handler: ExceptionHandler[Any, Any]) -> None:
-        self.handler = handler
-        self.exception_type = get_exception_types(handler)
-        self.error_type = get_error_type(handler)
-
-    def handle(self, exception: Exception, *, field: Any, info: Any) -> Any:
-        result = self.handler.handle(exception, field=field, info=info)
-        if inspect.isawaitable(result):
-            return self._localized(result, info.context.locale)
+    def after(self, result: Any, info: Any) -> Any:
         return localize(result, info.context.locale)
-
-    async def _localized(self, pending: Awaitable[Any], locale: str) -> Any:
-        return localize(await pending, locale)
 
 
 def localized(handlers: list[ExceptionHandler[Any, Any]]) -> list[ExceptionHandler[Any, Any]]:

@@ -4,18 +4,18 @@ running subscriptions by field (``resolvers.metrics`` holds the metrics themselv
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
+from strawberry.schema.exception_handlers import ExceptionHandler
 from strawberry.types import ExecutionContext
 
 from resolvers import live, metrics
 from resolvers.codes import ErrorCode
+from schema.errors import WrappedHandler
 
 SUBSCRIPTION = "subscription"
 
@@ -134,25 +134,11 @@ class OperationMetrics(SchemaExtension):
                 metrics.record_error(_code(error))
 
 
-class CountedHandler:
+class CountedHandler(WrappedHandler):
     """An exception handler that counts the code of every result-union error it returns
     (``ValidationError``, ``NotFoundError`` ...), for ``ediary_graphql_errors_total``."""
 
-    def __init__(self, handler: ExceptionHandler[Any, Any]) -> None:
-        self.handler = handler
-        self.exception_type = get_exception_types(handler)
-        self.error_type = get_error_type(handler)
-
-    def handle(self, exception: Exception, *, field: Any, info: Any) -> Any:
-        result = self.handler.handle(exception, field=field, info=info)
-        if inspect.isawaitable(result):
-            return self._counted(result)
-        if result is not None:
-            metrics.record_error(getattr(result, "code", None))
-        return result
-
-    async def _counted(self, pending: Awaitable[Any]) -> Any:
-        result = await pending
+    def after(self, result: Any, info: Any) -> Any:
         if result is not None:
             metrics.record_error(getattr(result, "code", None))
         return result
