@@ -51,6 +51,16 @@ class PeopleCategory(Enum):
     ADMINISTRATION = strawberry.enum_value("ADMINISTRATION", description="The school's administrators.")
 
 
+# The search arguments `peopleSearch` and `people` both take.
+NameQuery = Annotated[
+    str | None, strawberry.argument(description="The first letters of one or more words of the name.")
+]
+Category = Annotated[PeopleCategory | None, strawberry.argument(description="Only this group.")]
+ClassOfCategory = Annotated[
+    strawberry.ID | None, strawberry.argument(description="The `SchoolClass` of a class category.")
+]
+
+
 @strawberry.type
 class ChatQueries:
     @strawberry.field(
@@ -76,13 +86,9 @@ class ChatQueries:
     async def people_search(
         self,
         info: Info,
-        query: Annotated[
-            str | None, strawberry.argument(description="The first letters of one or more words of the name.")
-        ] = None,
-        category: Annotated[PeopleCategory | None, strawberry.argument(description="Only this group.")] = None,
-        class_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="The `SchoolClass` of a class category.")
-        ] = None,
+        query: NameQuery = None,
+        category: Category = None,
+        class_id: ClassOfCategory = None,
         limit: Annotated[
             int | None,
             strawberry.argument(
@@ -105,13 +111,9 @@ class ChatQueries:
     async def people(
         self,
         info: Info,
-        query: Annotated[
-            str | None, strawberry.argument(description="The first letters of one or more words of the name.")
-        ] = None,
-        category: Annotated[PeopleCategory | None, strawberry.argument(description="Only this group.")] = None,
-        class_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="The `SchoolClass` of a class category.")
-        ] = None,
+        query: NameQuery = None,
+        category: Category = None,
+        class_id: ClassOfCategory = None,
         first: Annotated[int | None, first_argument(20)] = None,
         after: Annotated[str | None, strawberry.argument(description="A `cursor`: the people after it.")] = None,
         last: Annotated[int | None, last_argument()] = None,
