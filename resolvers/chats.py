@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, locks, outbox, pages, policy
+from resolvers import audit, locks, outbox, policy
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
@@ -308,34 +307,3 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
         rows = await write_events(models.ChatEventKind.CHAT_DELETED, chat, membership.user_id)
     await outbox.publish(ctx.broker, rows)
     return chat
-
-
-async def chat_page(
-    viewer: Viewer,
-    first: int | None,
-    after: tuple[datetime, int] | None,
-    last: int | None,
-    before: tuple[datetime, int] | None,
-    default: int,
-) -> pages.Page[models.Chat]:
-    """The viewer's chats, most recent activity first (then newest id), as Relay reads a
-    connection: ``first`` from the top (or just after ``after``, a chat's ``(last activity,
-    id)``), or the ``last`` of the list (or just before ``before``), in the list's order. One
-    statement, fetching one row more than asked to tell whether more lie that way."""
-    first, last = pages.page_sizes(first, last)
-    query = policy.visible_chats(viewer)
-    if after is not None:
-        at, pk = after
-        query = query.filter(Q(last_activity_at__lt=at) | Q(last_activity_at=at, id__lt=pk))
-    if before is not None:
-        at, pk = before
-        query = query.filter(Q(last_activity_at__gt=at) | Q(last_activity_at=at, id__gt=pk))
-    if last is not None:
-        rows = list(await query.order_by("last_activity_at", "id").limit(last + 1))
-        more = len(rows) > last
-        rows = rows[:last]
-        rows.reverse()
-        return pages.Page(rows, has_next_page=before is not None, has_previous_page=more)
-    size = default if first is None else first
-    rows = list(await query.order_by("-last_activity_at", "-id").limit(size + 1))
-    return pages.Page(rows[:size], has_next_page=len(rows) > size, has_previous_page=after is not None)

@@ -1,4 +1,4 @@
-"""Keyset pages for Relay connections ordered by id, newest or oldest first (``first``/``after``,
+"""Keyset pages for every Relay connection, ordered by id or by a column then id, either way (``first``/``after``,
 ``last``/``before``, at most ``MAX_PAGE`` a page), and the cursors of every list and stream.
 
 Cursors are opaque and sealed: the kind of list and the row's id in one 16-byte block,
@@ -22,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -34,7 +35,9 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from resolvers import sql
 from resolvers.errors import BadUserInput
+from resolvers.i18n import _
 
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
@@ -116,7 +119,7 @@ def capped(name: str, value: int | None) -> int | None:
     ``hasNextPage``/``hasPreviousPage`` say that more follow), so a request for too much still
     gets its other fields; a negative one is refused (BAD_USER_INPUT)."""
     if value is not None and value < 0:
-        raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE}.", argument=name)
+        raise BadUserInput(_("`{name}` must be between 0 and {most}.", name=name, most=MAX_PAGE), argument=name)
     return None if value is None else min(value, MAX_PAGE)
 
 
@@ -124,7 +127,7 @@ def page_sizes(first: int | None, last: int | None) -> tuple[int | None, int | N
     """``first`` and ``last`` as served (``capped``); both at once are refused. Every
     connection asks this."""
     if first is not None and last is not None:
-        raise BadUserInput("Pass `first` or `last`, not both.", argument="last")
+        raise BadUserInput(_("Pass `first` or `last`, not both."), argument="last")
     return capped("first", first), capped("last", last)
 
 
@@ -140,6 +143,71 @@ async def newest_first(
     return await keyset(scope, kind, first, after, last, before, descending=True)
 
 
+@dataclass(frozen=True)
+class Window:
+    """What a page request asks of a list, its cursors read: ``size`` rows (one more is
+    fetched, to tell whether more lie that way) in the order ``order``; ``backward``: from the
+    list's end (``last``), so the rows come in reverse and are turned round."""
+
+    bounds: tuple[Q, ...]
+    order: tuple[str, ...]
+    size: int
+    backward: bool
+    after: bool
+    before: bool
+
+    def query(self, scope: QuerySet[M]) -> QuerySet[M]:
+        """``scope``'s rows of this page, and one more beyond its far end."""
+        for bound in self.bounds:
+            scope = scope.filter(bound)
+        return scope.order_by(*self.order).limit(self.size + 1)
+
+    def page(self, found: list[M]) -> Page[M]:
+        """The page of the rows ``query`` found, in the list's order."""
+        more = len(found) > self.size
+        rows = found[: self.size]
+        if self.backward:
+            rows.reverse()
+            return Page(rows, has_next_page=self.before, has_previous_page=more)
+        return Page(rows, has_next_page=more, has_previous_page=self.after)
+
+
+async def window(
+    model: type[Model],
+    kind: str,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    descending: bool,
+    by: str | None = None,
+    default_first: int = DEFAULT_PAGE,
+    default_last: int | None = None,
+) -> Window:
+    """A page request of a list of ``model`` rows of ``kind`` cursors, read (``keyset``): one
+    statement for each cursor of a list ``by`` a column (its row's value there), none else.
+    A cursor that is not one of this list's is refused, naming its argument."""
+    first, last = page_sizes(first, last)
+    if first is None and last is None and default_last is not None:
+        last = default_last
+    bounds = []
+    for arg, cursor, towards_end in (("after", after, True), ("before", before, False)):
+        if cursor is not None:
+            pk = decode(kind, cursor, largest_id(model))
+            bound = None if pk is None else await _beyond(model, by, pk, greater=towards_end != descending)
+            if bound is None:
+                raise BadUserInput(_("`{argument}` is not a cursor of this list.", argument=arg), argument=arg)
+            bounds.append(bound)
+    order = [by, "id"] if by else ["id"]
+    forward = [f"-{o}" for o in order] if descending else order
+    backward = order if descending else [f"-{o}" for o in order]
+    if last is not None:
+        return Window(tuple(bounds), tuple(backward), last, True, after is not None, before is not None)
+    size = default_first if first is None else first
+    return Window(tuple(bounds), tuple(forward), size, False, after is not None, before is not None)
+
+
 async def keyset(
     scope: QuerySet[M],
     kind: str,
@@ -150,40 +218,64 @@ async def keyset(
     *,
     descending: bool,
     by: str | None = None,
+    default_first: int = DEFAULT_PAGE,
     default_last: int | None = None,
 ) -> Page[M]:
     """One page of ``scope`` in id order (``descending``: newest first; else oldest first), or
-    by the column ``by`` then id, as Relay reads a connection: ``first`` rows from the start of
-    the list (or just after the row ``after``), or the ``last`` rows of its end (or just before
-    the row ``before``), always in the list's order, so ``before`` a page's first cursor is the
-    page before it, with no overlap and no gap. Without ``first`` and ``last``:
-    ``default_last`` rows from the end when given (a chat history opens on its newest
-    messages), else ``DEFAULT_PAGE`` from the start. One statement, and one more for each
-    cursor of a list ``by`` a column (its row's value there): one row more than asked tells
-    whether more lie that way."""
-    first, last = page_sizes(first, last)
-    if first is None and last is None and default_last is not None:
-        last = default_last
-    scoped = scope
-    for arg, cursor, towards_end in (("after", after, True), ("before", before, False)):
-        if cursor is not None:
-            pk = decode(kind, cursor, largest_id(scope.model))
-            bound = None if pk is None else await _beyond(scope.model, by, pk, greater=towards_end != descending)
-            if bound is None:
-                raise BadUserInput(f"`{arg}` is not a cursor of this list.", argument=arg)
-            scoped = scoped.filter(bound)
-    order = [by, "id"] if by else ["id"]
-    forward = [f"-{o}" for o in order] if descending else order
-    backward = order if descending else [f"-{o}" for o in order]
-    if last is not None:
-        rows = list(await scoped.order_by(*backward).limit(last + 1))
-        more = len(rows) > last
-        rows = rows[:last]
-        rows.reverse()
-        return Page(rows, has_next_page=before is not None, has_previous_page=more)
-    size = DEFAULT_PAGE if first is None else first
-    rows = list(await scoped.order_by(*forward).limit(size + 1))
-    return Page(rows[:size], has_next_page=len(rows) > size, has_previous_page=after is not None)
+    by the column ``by`` then id (``descending``: its largest values first), as Relay reads a
+    connection: ``first`` rows from the start of the list (or just after the row ``after``), or
+    the ``last`` rows of its end (or just before the row ``before``), always in the list's
+    order, so ``before`` a page's first cursor is the page before it, with no overlap and no
+    gap. Without ``first`` and ``last``: ``default_last`` rows from the end when given (a chat
+    history opens on its newest messages), else ``default_first`` from the start. One
+    statement, and one more for each cursor of a list ``by`` a column (``window``): one row
+    more than asked tells whether more lie that way."""
+    asked = await window(
+        scope.model,
+        kind,
+        first,
+        after,
+        last,
+        before,
+        descending=descending,
+        by=by,
+        default_first=default_first,
+        default_last=default_last,
+    )
+    return asked.page(list(await asked.query(scope)))
+
+
+async def keyset_each(
+    scopes: Mapping[int, QuerySet[M]],
+    kind: str,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    *,
+    descending: bool,
+    by: str | None = None,
+    default_first: int = DEFAULT_PAGE,
+) -> dict[int, Page[M]]:
+    """The same page (``keyset``) of each of several lists of one model (a school's audit log,
+    for every school a district admin lists), in one statement for all of them, and one more
+    for each cursor of a list ``by`` a column: each list's page is read as ``keyset`` reads it,
+    and the reads are joined into one (``UNION ALL``)."""
+    if not scopes:
+        return {}
+    model = next(iter(scopes.values())).model
+    asked = await window(
+        model, kind, first, after, last, before, descending=descending, by=by, default_first=default_first
+    )
+    parts, params = [], []
+    for key, scope in scopes.items():
+        statement, values = sql.embedded(asked.query(scope))
+        parts.append(f"SELECT {int(key)} AS page_list, page_rows.* FROM ({statement}) page_rows")
+        params += values
+    found: dict[int, list[M]] = {key: [] for key in scopes}
+    for row in await sql.fetch(" UNION ALL ".join(parts), params):
+        found[int(row["page_list"])].append(sql.hydrate(model, row))
+    return {key: asked.page(rows) for key, rows in found.items()}
 
 
 async def _beyond(model: type[Model], by: str | None, pk: int, greater: bool) -> Q | None:

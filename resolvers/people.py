@@ -9,15 +9,18 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers import policy
+from resolvers import pages, policy
 from resolvers.clock import today_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 
 LIMIT_DEFAULT = 20
 LIMIT_MAX = 100
 MAX_QUERY = 100
+CURSOR = "people"  # ``people``: by name then id
+ORDER = "full_name"
 
 
 class PeopleCategory(StrEnum):
@@ -58,12 +61,13 @@ def _in_category(category: PeopleCategory, class_id: int | None) -> Q:
 async def search(
     ctx: Context, query: str | None, category: PeopleCategory | None, class_id: str | None, limit: int | None
 ) -> list[models.User]:
-    """The first ``limit`` people of ``found`` (``peopleSearch``, by name then id)."""
+    """The first ``limit`` people of ``found`` (``peopleSearch``, by name then id): the first
+    page of the ``people`` connection."""
     size = LIMIT_DEFAULT if limit is None else limit
     if not 1 <= size <= LIMIT_MAX:
-        raise BadUserInput(f"`limit` is 1-{LIMIT_MAX}.", argument="limit")
+        raise BadUserInput(_("`limit` is 1-{most}.", most=LIMIT_MAX), argument="limit")
     scope = await found(ctx, query, category, class_id)
-    return list(await scope.order_by("full_name", "id").limit(size))
+    return (await pages.keyset(scope, CURSOR, first=size, descending=False, by=ORDER)).rows
 
 
 async def found(
@@ -73,7 +77,7 @@ async def found(
     class the viewer cannot see finds nobody, like a class that does not exist."""
     text = (query or "").strip()
     if len(text) > MAX_QUERY:
-        raise BadUserInput(f"Type at most {MAX_QUERY} characters.", argument="query")
+        raise BadUserInput(_("Type at most {most} characters.", most=MAX_QUERY), argument="query")
     scope = policy.reachable_users(ctx.viewer)
     if text:
         scope = scope.filter(name_matches(text))
@@ -81,7 +85,7 @@ async def found(
         needs_class = category is not PeopleCategory.ADMINISTRATION
         class_pk = pk_of(class_id, "SchoolClass") if class_id else None
         if needs_class and class_id is None:
-            raise BadUserInput("Say which class (`classId`).", argument="classId")
+            raise BadUserInput(_("Say which class (`classId`)."), argument="classId")
         if needs_class and (
             class_pk is None or not await policy.visible_classes(ctx.viewer).filter(id=class_pk).exists()
         ):

@@ -89,6 +89,8 @@ def embedded(query: Compilable) -> tuple[str, list[Any]]:
     statement, params = _compiled(query)
     if dialect() == "postgres":  # $1, $2... in order: ``fetch`` numbers them again
         statement = re.sub(r"\$\d+", "?", statement)
+    else:  # an instant as the ORM's driver writes it (and compares it): ``fetch`` would write a "T"
+        params = [p.isoformat(" ") if isinstance(p, datetime) else p for p in params]
     return statement, params
 
 

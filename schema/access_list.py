@@ -5,10 +5,10 @@ from __future__ import annotations
 import strawberry
 
 import models
-from resolvers import access_list, policy
+from resolvers import access_list, pages, policy
 from schema import types
 from schema.access import AccessRequest, AccessRequestStatus
-from schema.pages import PageInfo, page_info
+from schema.pages import PageInfo, keyset_page_info
 
 Info = types.Info
 
@@ -44,10 +44,11 @@ async def school_access_requests(
         models.AccessRequestStatus(status.name) if status is not None else None,
         overdue,
     )
-    page = await access_list.paginate(rows, first, after, last, before)
-    edges = [AccessRequestEdge(cursor=access_list.cursor_of(r), node=AccessRequest(model=r)) for r in page.rows]
+    found = await access_list.paginate(rows, first, after, last, before)
+    edges = [
+        AccessRequestEdge(cursor=pages.encode(access_list.CURSOR, r.id), node=AccessRequest(model=r))
+        for r in found.page.rows
+    ]
     return AccessRequestConnection(
-        edges=edges,
-        page_info=page_info([e.cursor for e in edges], page.has_next, page.has_previous),
-        total_count=page.total,
+        edges=edges, page_info=keyset_page_info(found.page, access_list.CURSOR), total_count=found.total
     )

@@ -8,14 +8,14 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import account_admin, account_list, policy
+from resolvers import account_admin, account_list, pages, policy
 from resolvers.i18n import _
 from resolvers.ids import pk_of
 from schema import types
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
-from schema.pages import PageInfo, page_info
+from schema.pages import PageInfo, keyset_page_info
 from schema.permissions import IsAdmin, IsAuthenticated
 
 Info = types.Info
@@ -78,11 +78,8 @@ class AccountConnection:
 
 
 def account_connection(page: account_list.AccountPage) -> AccountConnection:
-    edges = [AccountEdge(cursor=account_list.encode_cursor(n), node=Account(model=u)) for n, u in page.accounts]
-    return AccountConnection(
-        edges=edges,
-        page_info=page_info([e.cursor for e in edges], page.has_next_page, page.has_previous_page),
-    )
+    edges = [AccountEdge(cursor=pages.encode(account_list.CURSOR, u.id), node=Account(model=u)) for u in page.rows]
+    return AccountConnection(edges=edges, page_info=keyset_page_info(page, account_list.CURSOR))
 
 
 @strawberry.input(description="A new login for a person of your school.")

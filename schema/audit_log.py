@@ -9,10 +9,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 import models
-from resolvers import audit_log
+from resolvers import audit_log, pages
 from resolvers.ids import to_global_id
 from schema import types
-from schema.pages import PageInfo, page_info
+from schema.pages import PageInfo, keyset_page_info
 
 Info = types.Info
 
@@ -73,8 +73,5 @@ class AuditEntryConnection:
 
 
 def connection(page: audit_log.AuditPage) -> AuditEntryConnection:
-    edges = [AuditEntryEdge(cursor=audit_log.encode_cursor(e.id), node=AuditEntry(model=e)) for e in page.entries]
-    return AuditEntryConnection(
-        edges=edges,
-        page_info=page_info([e.cursor for e in edges], page.has_next_page, page.has_previous_page),
-    )
+    edges = [AuditEntryEdge(cursor=pages.encode(audit_log.CURSOR, e.id), node=AuditEntry(model=e)) for e in page.rows]
+    return AuditEntryConnection(edges=edges, page_info=keyset_page_info(page, audit_log.CURSOR))

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime as dt
 from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-import models
-from resolvers import chats, messages, pages, people, policy
-from resolvers.errors import BadUserInput
+from resolvers import messages, pages, people, policy
 from resolvers.ids import pk_of
 from schema import types
 from schema.chats import Chat
-from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument, page_info
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
 
 CHATS_DEFAULT = 50
-_CHAT_CURSOR_PREFIX = "chat:"
-
-
-def _chat_cursor(chat: models.Chat) -> str:
-    raw = f"{_CHAT_CURSOR_PREFIX}{chat.last_activity_at.isoformat()}|{chat.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_chat_cursor(cursor: str, argument: str = "after") -> tuple[dt.datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
-        at, _, pk = raw.removeprefix(_CHAT_CURSOR_PREFIX).partition("|")
-        if not raw.startswith(_CHAT_CURSOR_PREFIX):
-            raise ValueError(raw)
-        return dt.datetime.fromisoformat(at), int(pk)
-    except (binascii.Error, UnicodeError, ValueError):
-        raise BadUserInput("Unknown cursor: pass a `cursor` of your chat list.", argument=argument) from None
+CHATS_CURSOR = "chats"
 
 
 @strawberry.enum(description="Whom to list in `peopleSearch`.")
@@ -122,13 +101,13 @@ class ChatQueries:
         scope = await people.found(
             info.context, query, people.PeopleCategory(category.name) if category else None, class_id
         )
-        page = await pages.keyset(scope, PEOPLE_CURSOR, first, after, last, before, descending=False, by="full_name")
+        page = await pages.keyset(scope, PEOPLE_CURSOR, first, after, last, before, descending=False, by=people.ORDER)
         info.context.loaders.prime_many(info.context.loaders.user_by_id, page.rows)
         edges = [UserEdge(node=types.User(model=u), cursor=pages.encode(PEOPLE_CURSOR, u.id)) for u in page.rows]
         return UserConnection(edges=edges, page_info=keyset_page_info(page, PEOPLE_CURSOR))
 
 
-PEOPLE_CURSOR = "people"
+PEOPLE_CURSOR = people.CURSOR
 
 
 @strawberry.type(description="A person `people` found, with the cursor.")
@@ -170,20 +149,20 @@ class ChatViewer:
         last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `cursor`: the chats before that one.")] = None,
     ) -> ChatConnection:
-        page = await chats.chat_page(
-            info.context.viewer,
+        page = await pages.keyset(
+            policy.visible_chats(info.context.viewer),
+            CHATS_CURSOR,
             first,
-            _decode_chat_cursor(after) if after is not None else None,
+            after,
             last,
-            _decode_chat_cursor(before, "before") if before is not None else None,
-            CHATS_DEFAULT,
+            before,
+            descending=True,
+            by="last_activity_at",
+            default_first=CHATS_DEFAULT,
         )
         info.context.loaders.prime_many(info.context.loaders.chat_by_id, page.rows)
-        edges = [ChatEdge(node=Chat(model=c), cursor=_chat_cursor(c)) for c in page.rows]
-        return ChatConnection(
-            edges=edges,
-            page_info=page_info([e.cursor for e in edges], page.has_next_page, page.has_previous_page),
-        )
+        edges = [ChatEdge(node=Chat(model=c), cursor=pages.encode(CHATS_CURSOR, c.id)) for c in page.rows]
+        return ChatConnection(edges=edges, page_info=keyset_page_info(page, CHATS_CURSOR))
 
     @strawberry.field(description="Unread messages over all your chats (the sum of their `unreadCount`).")
     async def unread_chat_messages(self, info: Info) -> int:
