@@ -439,23 +439,9 @@ def test_close_reasons_fit_a_close_frame(locale: str) -> None:
 
 # Every module of the code writes its messages for people from the catalogues; these are the
 # calls whose argument is such a message: (callable name, index of the positional argument, keyword).
-# Not yet: the paged lists' argument refusals (`first`, `last`, cursors), which go with the
-# pagination being rewritten as one Relay connection (issue 18 item 2).
-PAGINATION = frozenset(
-    {
-        "resolvers/access_list.py",
-        "resolvers/account_list.py",
-        "resolvers/audit_log.py",
-        "resolvers/pages.py",
-        "resolvers/people.py",
-        "schema/chat_list.py",
-        "schema/chats.py",
-    }
-)
 CONVERTED = sorted(
     str(path.relative_to(ROOT))
     for path in [ROOT / "server.py", *(ROOT / "resolvers").rglob("*.py"), *(ROOT / "schema").rglob("*.py")]
-    if str(path.relative_to(ROOT)) not in PAGINATION
 )
 SINKS = {
     "_problem": (1, "message"),
