@@ -4,13 +4,18 @@ the one shared ``PageInfo`` with its four fields, and no list has a page-info ty
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 import models
+from resolvers.clock import now_utc
 from resolvers.ids import pk_of
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
-from tests.factories import Factory
+from tests.factories import Factory, SchoolKit
 from tests.helpers import gid
 from tests.test_audit_log import _district, school
 from tests.test_chats import _school
@@ -163,3 +168,183 @@ async def test_a_page_over_the_maximum_is_served_as_a_full_page(factory: Factory
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert refused["errors"][0]["path"] == ["chat", "messages"]
     assert refused["data"]["viewer"]["user"]["id"]
+
+
+REQUESTS = """query R($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  node(id: $id) { ... on School { accessRequests(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { childFullName } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } }"""
+
+
+async def _requests(factory: Factory, kit: SchoolKit, dues: list[int]) -> list[str]:
+    """Access requests to ``kit``, due that many hours from now (equal hours: equal due times),
+    named by their place in the list: oldest due first, then by id."""
+    applicant = await factory.parent("applicant")
+    start = now_utc()
+    made = [
+        await models.AccessRequest.create(
+            applicant=applicant,
+            school=kit.school,
+            child_full_name=f"req{n}",
+            child_birth_date=date(2015, 1, 1),
+            birth_certificate_number=f"I-AB {n:06d}",
+            identity_document=f"passport {n}",
+            relation=models.GuardianRelation.MOTHER,
+            consent_at=start,
+            submitted_at=start,
+            due_at=start + timedelta(hours=hours),
+        )
+        for n, hours in enumerate(dues)
+    ]
+    return [r.child_full_name for r in sorted(made, key=lambda r: (r.due_at, r.id))]
+
+
+async def test_access_requests_page_both_ways_oldest_due_first(factory: Factory) -> None:
+    kit = await factory.school()
+    assert kit.admin is not None
+    admin = factory.client(kit.admin)
+    everything = await _requests(factory, kit, [5, -3, 5, 1, 5, 72, -3])
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await admin.data(REQUESTS, id=gid(kit.school, "School"), **args))["node"]
+        return page["accessRequests"]  # type: ignore[no-any-return]
+
+    await assert_pages_both_ways(fetch, everything, lambda node: str(node["childFullName"]))
+
+
+CHATS = """query C($first: Int, $after: String, $last: Int, $before: String) {
+  viewer { chats(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
+
+
+async def test_chat_list_pages_both_ways_most_recent_activity_first(factory: Factory) -> None:
+    s = await _school(factory)
+    teacher = factory.client(s.teacher)
+    ids = [await new_chat(teacher, f"c{i}", s.parent) for i in range(7)]
+    # Activity out of creation order, some chats at the very same instant (then newest id first).
+    at = now_utc()
+    for n, chat in enumerate(ids):
+        moved = at - timedelta(minutes=[3, 1, 3, 0, 2, 3, 1][n])
+        await models.Chat.filter(id=pk_of(chat, "Chat")).update(last_activity_at=moved)
+    rows = await models.Chat.filter(id__in=[pk_of(c, "Chat") for c in ids])
+    everything = [c.title for c in sorted(rows, key=lambda c: (c.last_activity_at, c.id), reverse=True)]
+    assert everything[:2] == ["c3", "c6"]
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await teacher.data(CHATS, **args))["viewer"]["chats"]
+        return page
+
+    await assert_pages_both_ways(fetch, everything, lambda node: str(node["title"]))
+
+
+PEOPLE = """query P($first: Int, $after: String, $last: Int, $before: String) {
+  people(query: "pager", first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { id fullName } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+PEOPLE_SEARCH = """query S($limit: Int) { peopleSearch(query: "pager", limit: $limit) { id } }"""
+
+
+async def _staff(factory: Factory, kit: SchoolKit, name: str, full_name: str) -> models.User:
+    user = await factory.user(name, full_name=full_name)
+    await models.RoleGrant.create(user=user, role=models.Role.TEACHER, school=kit.school)
+    return user
+
+
+async def test_people_page_both_ways_by_name_then_id(factory: Factory) -> None:
+    """Namesakes are listed by id, and `peopleSearch(limit:)` is the connection's first page."""
+    kit = await factory.school()
+    assert kit.admin is not None
+    admin = factory.client(kit.admin)
+    made = [await _staff(factory, kit, f"p{n}", f"Pager {letter}") for n, letter in enumerate("DBDADB")]
+    everything = [gid(u, "User") for u in sorted(made, key=lambda u: (u.full_name, u.id))]
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await admin.data(PEOPLE, **args))["people"]
+        return page
+
+    await assert_pages_both_ways(fetch, everything, lambda node: str(node["id"]))
+    searched = (await admin.data(PEOPLE_SEARCH, limit=4))["peopleSearch"]
+    assert [u["id"] for u in searched] == everything[:4]
+
+
+# Every paged list, read by a school's admin: (the list's query, the path to its connection).
+LISTS = {
+    "accessRequests": (REQUESTS, ("node", "accessRequests")),
+    "accounts": (ACCOUNTS, ("node", "accounts")),
+    "auditLog": (AUDIT, ("node", "auditLog")),
+    "chats": (CHATS, ("viewer", "chats")),
+    "people": (PEOPLE, ("people",)),
+}
+
+
+def _connection(data: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    for key in path:
+        data = data[key]
+    return data
+
+
+async def test_a_cursor_of_another_list_is_refused_naming_its_argument(factory: Factory) -> None:
+    kit = await factory.school()
+    assert kit.admin is not None
+    admin = factory.client(kit.admin)
+    await _requests(factory, kit, [1, 2])
+    await _staff(factory, kit, "pager1", "Pager One")
+    parent = await factory.parent("talker")
+    await factory.student(kit, "5A", "kid", guardians=[parent])
+    await new_chat(admin, "a chat", parent)
+    await models.AuditEntry.create(actor=kit.admin, school=kit.school, action="test.write", object_type="P")
+    variables = {"id": gid(kit.school, "School")}
+    cursors = {}
+    for name, (query, path) in LISTS.items():
+        page = _connection(await admin.data(query, **variables, first=1), path)
+        assert page["edges"], name
+        cursors[name] = page["pageInfo"]["endCursor"]
+        again = _connection(await admin.data(query, **variables, first=1, after=cursors[name]), path)
+        assert again["pageInfo"]["hasPreviousPage"] is True, name  # its own cursor is good
+    for name, (query, _path) in LISTS.items():
+        for other, cursor in cursors.items():
+            if other == name:
+                continue
+            for argument in ("after", "before"):
+                body = await admin.post(query, **variables, **{argument: cursor})
+                error = body["errors"][0]
+                assert error["extensions"]["code"] == "BAD_USER_INPUT", (name, other, argument)
+                assert error["extensions"]["argument"] == argument, (name, other, argument)
+
+
+CAPPED = """query A($id: ID!, $first: Int, $last: Int) { node(id: $id) { ... on School {
+  auditLog(first: $first, last: $last) {
+    edges { node { objectType } } pageInfo { hasNextPage hasPreviousPage } } } } }"""
+
+
+async def test_a_list_page_over_the_maximum_is_served_as_a_full_page(factory: Factory) -> None:
+    d = await _district(factory)
+    await models.AuditEntry.bulk_create(
+        [
+            models.AuditEntry(actor=d.teacher, school=d.kit.school, action="test.write", object_type=f"P{i}")
+            for i in range(102)
+        ]
+    )
+    admin, district = factory.client(d.admin), factory.client(d.district_admin)
+    newest = [f"P{i}" for i in reversed(range(102))]
+    for client in (admin, district):  # one school's log, and the same page among every school's
+        page = (await client.data(CAPPED, id=school(d.kit), first=500))["node"]["auditLog"]
+        assert [e["node"]["objectType"] for e in page["edges"]] == newest[:100]
+        assert page["pageInfo"] == {"hasNextPage": True, "hasPreviousPage": False}
+        page = (await client.data(CAPPED, id=school(d.kit), last=500))["node"]["auditLog"]
+        assert [e["node"]["objectType"] for e in page["edges"]] == newest[-100:]
+        assert page["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": True}
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("ru", "`after` — не курсор этого списка."), ("en", "`after` is not a cursor of this list.")],
+)
+async def test_an_unknown_cursor_is_refused_in_the_readers_language(
+    factory: Factory, language: str, message: str
+) -> None:
+    s = await _school(factory)
+    teacher = replace(factory.client(s.teacher), extra_headers={"Accept-Language": language})
+    await new_chat(teacher, "words", s.parent)
+    body = await teacher.post(CHATS, first=1, after="bm9wZQ")
+    assert body["errors"][0]["message"] == message
+    extensions = body["errors"][0]["extensions"]
+    assert (extensions["code"], extensions["argument"]) == ("BAD_USER_INPUT", "after")
