@@ -1,5 +1,6 @@
-"""Keyset pages for every Relay connection, ordered by id or by a column then id, either way (``first``/``after``,
-``last``/``before``, at most ``MAX_PAGE`` a page), and the cursors of every list and stream.
+"""Keyset pages for every Relay connection, by id or by a column then id, either way
+(``first``/``after``, ``last``/``before``, at most ``MAX_PAGE`` a page), and the cursors of
+every list and stream.
 
 Cursors are opaque and sealed: the kind of list and the row's id in one 16-byte block,
 encrypted with AES under a key derived from ``SECRET_KEY`` (a keyed pseudorandom permutation:
@@ -147,7 +148,8 @@ async def newest_first(
 class Window:
     """What a page request asks of a list, its cursors read: ``size`` rows (one more is
     fetched, to tell whether more lie that way) in the order ``order``; ``backward``: from the
-    list's end (``last``), so the rows come in reverse and are turned round."""
+    list's end (``last``), so the rows come in reverse and are turned round; ``after`` and
+    ``before``: whether the request gave that cursor (a page after one has rows before it)."""
 
     bounds: tuple[Q, ...]
     order: tuple[str, ...]
