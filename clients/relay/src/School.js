@@ -1,0 +1,68 @@
+// A school's administration lists: access requests, accounts and the audit log.
+const { graphql } = require("relay-runtime");
+
+const accessRequests = graphql`
+  fragment School_accessRequests on School
+  @refetchable(queryName: "SchoolAccessRequestsPaginationQuery")
+  @argumentDefinitions(
+    status: { type: "AccessRequestStatus" }
+    overdue: { type: "Boolean" }
+    count: { type: "Int", defaultValue: 20 }
+    cursor: { type: "String" }
+  ) {
+    accessRequests(status: $status, overdue: $overdue, first: $count, after: $cursor)
+      @connection(key: "School_accessRequests", filters: ["status", "overdue"]) {
+      totalCount
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`;
+
+const accounts = graphql`
+  fragment School_accounts on School
+  @refetchable(queryName: "SchoolAccountsPaginationQuery")
+  @argumentDefinitions(
+    role: { type: "Role" }
+    isActive: { type: "Boolean" }
+    search: { type: "String" }
+    count: { type: "Int", defaultValue: 20 }
+    cursor: { type: "String" }
+  ) {
+    accounts(role: $role, isActive: $isActive, search: $search, first: $count, after: $cursor)
+      @connection(key: "School_accounts", filters: ["role", "isActive", "search"]) {
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`;
+
+const auditLog = graphql`
+  fragment School_auditLog on School
+  @refetchable(queryName: "SchoolAuditLogPaginationQuery")
+  @argumentDefinitions(
+    action: { type: "String" }
+    actorId: { type: "ID" }
+    from: { type: "DateTime" }
+    to: { type: "DateTime" }
+    count: { type: "Int", defaultValue: 20 }
+    cursor: { type: "String" }
+  ) {
+    auditLog(action: $action, actorId: $actorId, from: $from, to: $to, first: $count, after: $cursor)
+      @connection(key: "School_auditLog", filters: ["action", "actorId", "from", "to"]) {
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`;
+
+module.exports = { accessRequests, accounts, auditLog };
