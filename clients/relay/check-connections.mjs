@@ -1,6 +1,7 @@
-// Every connection field of schema.graphql has a use with `@connection(key:)` in this fixture
-// (src/*.js), so that a new connection cannot go unchecked by relay-compiler: a field whose type
-// is named `...Connection` or has a `pageInfo` field. Lists them and exits 1 if one has no use.
+// Every connection field of schema.graphql (a field whose type is named `...Connection` or has a
+// `pageInfo` field) has a use in this fixture (src/*.js) with `@connection(key:)` that passes all
+// of first/after/last/before, so that relay-compiler checks each connection both ways and a new
+// connection cannot go unchecked. Lists them; exits 1 if one has no such use.
 //
 //   npm run connections        (`make relay` runs it before relay-compiler)
 import { readFileSync, readdirSync } from "node:fs";
@@ -31,6 +32,7 @@ for (const type of Object.values(schema.getTypeMap())) {
 }
 
 // The graphql`...` documents of the fixture, as relay-compiler reads them.
+const PAGING = ["first", "after", "last", "before"];
 const SRC = new URL("./src/", import.meta.url);
 const used = new Map(); // "Type.field" -> where
 for (const file of readdirSync(SRC).filter((name) => name.endsWith(".js")).sort()) {
@@ -43,7 +45,8 @@ for (const file of readdirSync(SRC).filter((name) => name.endsWith(".js")).sort(
         Field(node) {
           if (!node.directives?.some((d) => d.name.value === "connection")) return;
           const parent = typeInfo.getParentType();
-          if (parent) used.set(`${parent.name}.${node.name.value}`, file);
+          const passed = new Set(node.arguments.map((argument) => argument.name.value));
+          if (parent && PAGING.every((name) => passed.has(name))) used.set(`${parent.name}.${node.name.value}`, file);
         },
       }),
     );
@@ -53,12 +56,12 @@ for (const file of readdirSync(SRC).filter((name) => name.endsWith(".js")).sort(
 let missing = 0;
 for (const [coordinate, type] of [...connectionFields].sort()) {
   const where = used.get(coordinate);
-  console.log(`${where ? "ok  " : "FAIL"} ${coordinate}: ${type}${where ? ` (src/${where})` : " has no @connection use in src/"}`);
+  console.log(`${where ? "ok  " : "FAIL"} ${coordinate}: ${type}${where ? ` (src/${where})` : " has no @connection use in src/ with first/after/last/before"}`);
   if (!where) missing += 1;
 }
 console.log(
   missing
-    ? `${missing} connection field(s) without a fixture: add a fragment with @connection(key:) in src/`
-    : `all ${connectionFields.size} connection fields are paged with @connection`,
+    ? `${missing} connection field(s) without a fixture: add a @refetchable fragment with @connection(key:) in src/`
+    : `all ${connectionFields.size} connection fields are paged both ways with @connection`,
 );
 process.exit(missing || connectionFields.size === 0 ? 1 : 0);

@@ -8,10 +8,12 @@ const people = graphql`
     query: { type: "String" }
     category: { type: "PeopleCategory" }
     classId: { type: "ID" }
-    count: { type: "Int", defaultValue: 20 }
-    cursor: { type: "String" }
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
   ) {
-    people(query: $query, category: $category, classId: $classId, first: $count, after: $cursor)
+    people(query: $query, category: $category, classId: $classId, first: $first, after: $after, last: $last, before: $before)
       @connection(key: "Directory_people", filters: ["query", "category", "classId"]) {
       edges {
         node {
@@ -29,10 +31,12 @@ const notificationDeliveries = graphql`
   @argumentDefinitions(
     schoolId: { type: "ID!" }
     status: { type: "DeliveryStatus!" }
-    count: { type: "Int", defaultValue: 20 }
-    cursor: { type: "String" }
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
   ) {
-    notificationDeliveries(schoolId: $schoolId, status: $status, first: $count, after: $cursor)
+    notificationDeliveries(schoolId: $schoolId, status: $status, first: $first, after: $after, last: $last, before: $before)
       @connection(key: "Directory_notificationDeliveries", filters: ["schoolId", "status"]) {
       edges {
         node {

@@ -7,10 +7,12 @@ const accessRequests = graphql`
   @argumentDefinitions(
     status: { type: "AccessRequestStatus" }
     overdue: { type: "Boolean" }
-    count: { type: "Int", defaultValue: 20 }
-    cursor: { type: "String" }
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
   ) {
-    accessRequests(status: $status, overdue: $overdue, first: $count, after: $cursor)
+    accessRequests(status: $status, overdue: $overdue, first: $first, after: $after, last: $last, before: $before)
       @connection(key: "School_accessRequests", filters: ["status", "overdue"]) {
       totalCount
       edges {
@@ -29,10 +31,12 @@ const accounts = graphql`
     role: { type: "Role" }
     isActive: { type: "Boolean" }
     search: { type: "String" }
-    count: { type: "Int", defaultValue: 20 }
-    cursor: { type: "String" }
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
   ) {
-    accounts(role: $role, isActive: $isActive, search: $search, first: $count, after: $cursor)
+    accounts(role: $role, isActive: $isActive, search: $search, first: $first, after: $after, last: $last, before: $before)
       @connection(key: "School_accounts", filters: ["role", "isActive", "search"]) {
       edges {
         node {
@@ -51,10 +55,12 @@ const auditLog = graphql`
     actorId: { type: "ID" }
     from: { type: "DateTime" }
     to: { type: "DateTime" }
-    count: { type: "Int", defaultValue: 20 }
-    cursor: { type: "String" }
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
   ) {
-    auditLog(action: $action, actorId: $actorId, from: $from, to: $to, first: $count, after: $cursor)
+    auditLog(action: $action, actorId: $actorId, from: $from, to: $to, first: $first, after: $after, last: $last, before: $before)
       @connection(key: "School_auditLog", filters: ["action", "actorId", "from", "to"]) {
       edges {
         node {

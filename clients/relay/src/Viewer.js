@@ -1,4 +1,5 @@
-// The viewer's own connections: notifications, announcements, chats and sessions.
+// The viewer's own connections: notifications, announcements, chats and sessions, and the query
+// a Relay app opens with (ViewerQuery: the first page of each).
 const { graphql } = require("relay-runtime");
 
 const notifications = graphql`
@@ -27,14 +28,17 @@ const notifications = graphql`
 
 const announcements = graphql`
   fragment Viewer_announcements on Viewer
+  @refetchable(queryName: "ViewerAnnouncementsPaginationQuery")
   @argumentDefinitions(
     schoolId: { type: "ID" }
     classId: { type: "ID" }
     pinned: { type: "Boolean" }
-    count: { type: "Int", defaultValue: 20 }
-    cursor: { type: "String" }
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
   ) {
-    announcements(schoolId: $schoolId, classId: $classId, pinned: $pinned, first: $count, after: $cursor)
+    announcements(schoolId: $schoolId, classId: $classId, pinned: $pinned, first: $first, after: $after, last: $last, before: $before)
       @connection(key: "Viewer_announcements", filters: ["schoolId", "classId", "pinned"]) {
       edges {
         node {
@@ -48,8 +52,14 @@ const announcements = graphql`
 
 const chats = graphql`
   fragment Viewer_chats on Viewer
-  @argumentDefinitions(count: { type: "Int", defaultValue: 20 }, cursor: { type: "String" }) {
-    chats(first: $count, after: $cursor) @connection(key: "Viewer_chats") {
+  @refetchable(queryName: "ViewerChatsPaginationQuery")
+  @argumentDefinitions(
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
+  ) {
+    chats(first: $first, after: $after, last: $last, before: $before) @connection(key: "Viewer_chats") {
       edges {
         node {
           id
@@ -63,8 +73,14 @@ const chats = graphql`
 
 const sessions = graphql`
   fragment Viewer_sessions on Viewer
-  @argumentDefinitions(count: { type: "Int", defaultValue: 20 }, cursor: { type: "String" }) {
-    sessions(first: $count, after: $cursor) @connection(key: "Viewer_sessions") {
+  @refetchable(queryName: "ViewerSessionsPaginationQuery")
+  @argumentDefinitions(
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
+  ) {
+    sessions(first: $first, after: $after, last: $last, before: $before) @connection(key: "Viewer_sessions") {
       edges {
         node {
           id
@@ -81,10 +97,10 @@ const query = graphql`
         id
         fullName
       }
-      ...Viewer_notifications
-      ...Viewer_announcements
-      ...Viewer_chats
-      ...Viewer_sessions
+      ...Viewer_notifications @arguments(first: 20)
+      ...Viewer_announcements @arguments(first: 20)
+      ...Viewer_chats @arguments(first: 20)
+      ...Viewer_sessions @arguments(first: 20)
     }
   }
 `;
