@@ -1,4 +1,5 @@
-// A school's administration lists: access requests, accounts and the audit log.
+// A school's administration lists: access requests, accounts and the audit log, and the viewer's
+// schools (SchoolListQuery) to page them from.
 const { graphql } = require("relay-runtime");
 
 const accessRequests = graphql`
@@ -71,4 +72,15 @@ const auditLog = graphql`
   }
 `;
 
-module.exports = { accessRequests, accounts, auditLog };
+const list = graphql`
+  query SchoolListQuery {
+    viewer {
+      schools {
+        id
+        name
+      }
+    }
+  }
+`;
+
+module.exports = { accessRequests, accounts, auditLog, list };
