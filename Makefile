@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean clients
+.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean clients relay
 
 # GraphiQL's assets (web/graphiql: React, GraphiQL, graphql-ws, from the npm registry, pinned by
 # its package-lock.json) are built into web/graphiql/dist when npm is there; without Node.js the
@@ -133,10 +133,18 @@ rollups-check: install
 	$(BIN)/python server.py rollups-check $(if $(REPAIR),--repair,)
 
 # Real client libraries against a fresh demo server (clients/run-smoke.sh): Apollo Client with
-# possibleTypes from GraphQL Code Generator, urql and graphql-ws, from clients/smoke's
-# package-lock.json; a free port and a temporary SQLite database (data/ is not touched). Needs npm.
+# possibleTypes from GraphQL Code Generator, urql and graphql-ws (clients/smoke), and Relay
+# (clients/relay: `make relay`'s checks, then relay-runtime running the compiled operations), each
+# from its package-lock.json; a free port and a temporary SQLite database (data/ is not touched).
+# Needs npm.
 clients: install
 	clients/run-smoke.sh
+
+# Relay without a server (clients/relay): every connection field of schema.graphql has a fixture
+# with @connection, relay-compiler compiles the fixture with no error, and graphql-eslint's Relay
+# rules pass on schema.graphql. Run it after changing the schema. Needs npm.
+relay:
+	cd clients/relay && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check
 
 # Re-resolve the pinned dependencies (needs uv: pip install uv).
 lock:

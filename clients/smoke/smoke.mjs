@@ -145,6 +145,28 @@ const NOTIFICATIONS = `
     }
   }
 `;
+// A chat's history, newest page first as a chat view opens it (last/before); edges oldest to newest.
+const CHATS = `
+  query Chats {
+    viewer {
+      chats(first: 20) {
+        edges { node { id title } }
+      }
+    }
+  }
+`;
+const MESSAGES = `
+  query Messages($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+    node(id: $id) {
+      ... on Chat {
+        messages(first: $first, after: $after, last: $last, before: $before) {
+          edges { cursor node { id createdAt } }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        }
+      }
+    }
+  }
+`;
 const DIARY_EVENTS = `
   subscription DiaryEvents($studentId: ID, $after: String) {
     diaryEvents(studentId: $studentId, after: $after) { cursor kind grade { id value } }
@@ -327,6 +349,42 @@ async function main() {
     forward.length >= 2 && new Set(forward).size === forward.length && JSON.stringify(forward) === JSON.stringify(backward),
     { forward, backward },
   );
+
+  // 5b. Chat.messages paged back from the newest with last/before (the demo's parents' chat has
+  // five messages: pages of two): each page oldest→newest in `edges`, no page overlapping another,
+  // and the pages, older ones first, the whole history that first/after reads from the start.
+  const { data: chatList, error: chatsError } = await urql(parent.accessToken).query(CHATS, {}).toPromise();
+  const chat = chatList?.viewer.chats.edges.map((e) => e.node).find((c) => c.title === "5A mathematics: parents");
+  check("the parent's chats include the demo's 5A parents' chat", !!chat, chatsError?.message ?? chatList);
+  if (chat) {
+    const messages = async (variables) => {
+      const result = await urql(parent.accessToken).query(MESSAGES, { id: chat.id, ...variables }).toPromise();
+      if (result.error) throw result.error;
+      return result.data.node.messages;
+    };
+    const pages = [];
+    for (let before = null, more = true; more; ) {
+      const { edges, pageInfo } = await messages({ last: 2, before });
+      pages.push(edges.map((e) => e.node));
+      [before, more] = [pageInfo.startCursor, pageInfo.hasPreviousPage && pages.length < 50];
+    }
+    const oldestFirst = (nodes) => nodes.every((n, i) => i === 0 || Date.parse(nodes[i - 1].createdAt) < Date.parse(n.createdAt));
+    const history = pages.toReversed().flat();
+    check(
+      "Chat.messages with last/before: each page oldest→newest, no overlap, older pages before newer",
+      pages.length >= 2 &&
+        pages.every((page) => page.length >= 1 && page.length <= 2 && oldestFirst(page)) &&
+        new Set(history.map((n) => n.id)).size === history.length &&
+        oldestFirst(history),
+      pages,
+    );
+    const { edges: all } = await messages({ first: 100 });
+    check(
+      "Chat.messages: the pages read backward are the history first/after reads forward",
+      JSON.stringify(all.map((e) => e.node.id)) === JSON.stringify(history.map((n) => n.id)),
+      { forward: all.map((e) => e.node.id), backward: history.map((n) => n.id) },
+    );
+  }
 
   // 6. A refused grade: an `Error` result (ValidationError) read through `... on Error`.
   const { data: bad } = await teacherApollo.mutate({

@@ -1,0 +1,40 @@
+// Chat.messages, paged both ways: `last`/`before` from the newest back (a chat view opens at the
+// newest) and `first`/`after` onwards. The refetch query (ChatMessagesPaginationQuery) is what
+// pagination.mjs runs against the demo server.
+const { graphql } = require("relay-runtime");
+
+const messages = graphql`
+  fragment Chat_messages on Chat
+  @refetchable(queryName: "ChatMessagesPaginationQuery")
+  @argumentDefinitions(
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
+  ) {
+    id
+    title
+    messages(first: $first, after: $after, last: $last, before: $before) @connection(key: "Chat_messages") {
+      edges {
+        cursor
+        node {
+          id
+          text
+          createdAt
+          author {
+            id
+            fullName
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
+    }
+  }
+`;
+
+module.exports = { messages };
