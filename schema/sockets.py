@@ -21,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import os
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,6 +192,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         "config",
         "connections",
         "default_headers",
+        "keepalive_due",
         "last_ping_rtt",
         "logger",
         "loop",
@@ -204,6 +207,16 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         self.queue = _Received()  # type: ignore[assignment]
         self.writable = _Writable()  # type: ignore[assignment]
         self.writable.set()
+        self.keepalive_due: int | None = None  # the second of its next ping (``Keepalive``)
+
+    def schedule_ping(self) -> None:
+        """The next keepalive ping, in the loop's ``Keepalive`` instead of a timer of its own."""
+        assert self.ping_interval is not None
+        keepalive(self.loop).schedule(self, max(0.0, self.ping_interval - self.last_ping_rtt))
+
+    def stop_keepalive(self) -> None:
+        keepalive(self.loop).cancel(self)
+        super().stop_keepalive()
 
     async def send(self, message: Any) -> None:
         handshaking = not self.handshake_complete
@@ -215,3 +228,65 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             # client's can be half-read yet: it sends frames only once it has our 101.
             self.conn.parser = self.conn.parse()
             next(self.conn.parser)
+
+
+class Keepalive:
+    """The keepalive pings of every socket on one event loop, from one timer.
+
+    Why: uvicorn gives each socket a timer for its next ping (``ws_ping_interval``, 20 s by
+    default): a handle of about 500 bytes and a libuv timer, held all the hours a socket stays
+    open. Here a socket is a member of the set of the whole second its ping is due in, and one
+    timer, set for the earliest such second, pings them all (at most one second late, well
+    within ``ws_ping_timeout``). The pong deadline stays uvicorn's own timer: it lives only
+    while a ping is in flight."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.due: dict[int, set[WebSocketProtocol]] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at: int | None = None
+
+    def schedule(self, protocol: WebSocketProtocol, delay: float) -> None:
+        self.cancel(protocol)
+        second = math.ceil(self.loop.time() + delay)
+        self.due.setdefault(second, set()).add(protocol)
+        protocol.keepalive_due = second
+        if self.timer_at is None or second < self.timer_at:
+            self._arm(second)
+
+    def cancel(self, protocol: WebSocketProtocol) -> None:
+        second, protocol.keepalive_due = protocol.keepalive_due, None
+        members = self.due.get(second) if second is not None else None
+        if members is not None:
+            members.discard(protocol)
+            if not members:
+                del self.due[second]  # type: ignore[arg-type]  # not None when members is found
+
+    def _arm(self, second: int) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer_at, self.timer = second, self.loop.call_at(second, self._ping)
+
+    def _ping(self) -> None:
+        self.timer = self.timer_at = None
+        now = self.loop.time()
+        for second in sorted(s for s in self.due if s <= now):
+            for protocol in self.due.pop(second):
+                protocol.keepalive_due = None
+                try:
+                    protocol.send_keepalive_ping()  # schedules the next one (now or at its pong)
+                except Exception:  # one socket's failure must not stop the others' pings
+                    log.exception("keepalive ping failed")
+        if self.due:
+            self._arm(min(self.due))
+
+
+_keepalives: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Keepalive] = weakref.WeakKeyDictionary()
+
+
+def keepalive(loop: asyncio.AbstractEventLoop) -> Keepalive:
+    """The loop's ``Keepalive`` (a process may run several loops: tests, benchmarks)."""
+    found = _keepalives.get(loop)
+    if found is None:
+        found = _keepalives[loop] = Keepalive(loop)
+    return found
