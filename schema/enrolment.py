@@ -21,7 +21,7 @@ ADMINS = "School admins of the school and district admins of its district; FORBI
 
 
 @strawberry.type(description="A student's membership of a class over a span of days.")
-class Enrollment:
+class Enrollment(types.Node):
     model: strawberry.Private[models.Enrollment]
 
     @strawberry.field(description="The class.")

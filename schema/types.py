@@ -393,7 +393,7 @@ class SchoolClass(Node):
 
 
 @strawberry.type(description="A teacher's class + subject pair: what they teach and may grade.")
-class TeachingAssignment:
+class TeachingAssignment(Node):
     model: strawberry.Private[models.TeachingAssignment]
 
     @strawberry.field(description="The class taught.")

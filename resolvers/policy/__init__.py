@@ -35,7 +35,9 @@ guardians (unrevoked), and read by whoever sees the child.
 Who runs a school: its school admins and the district admins of its district create and
 change its subjects, classes, students, enrolments and teaching assignments; a district
 admin alone creates schools and changes their settings. Another school's objects are not
-there for them (``administered_schools``).
+there for them (``administered_schools``). A child's enrolments are read by whoever sees the
+child (``visible_enrollments``); a teaching assignment by its teacher and the admins who run
+its class's school (``visible_teaching_assignments``).
 Access requests (a family asking to be linked to a child) are read only by the applicant
 and the admins of the school asked: they carry the child's and the applicant's documents.
 Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
@@ -99,6 +101,7 @@ from resolvers.policy.diary import (
     visible_classes,
     visible_days_off,
     visible_districts,
+    visible_enrollments,
     visible_grades,
     visible_homework,
     visible_lessons,
@@ -108,6 +111,7 @@ from resolvers.policy.diary import (
     visible_slots,
     visible_students,
     visible_subjects,
+    visible_teaching_assignments,
     visible_term_grades,
     visible_terms,
     visible_users,
@@ -208,6 +212,7 @@ __all__ = [
     "visible_days_off",
     "visible_deliveries",
     "visible_districts",
+    "visible_enrollments",
     "visible_grades",
     "visible_guardianships",
     "visible_homework",
@@ -222,6 +227,7 @@ __all__ = [
     "visible_slots",
     "visible_students",
     "visible_subjects",
+    "visible_teaching_assignments",
     "visible_term_grades",
     "visible_terms",
     "visible_users",

@@ -218,6 +218,23 @@ def administered_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
     return models.SchoolClass.filter(_admin_school_q(_uid(viewer)))
 
 
+def visible_enrollments(viewer: Viewer) -> QuerySet[models.Enrollment]:
+    """What ``Student.enrollments`` shows: every enrolment of a student the viewer sees whole
+    (``visible_students``), in whichever class or school; a class the viewer does not see is
+    a face there (``Enrollment.schoolClass``). An admin who sees a child that moved schools sees
+    all its enrolments, as the field lists them; the diary stays within the windows."""
+    return models.Enrollment.filter(student_id__in=Subquery(visible_students(viewer).values("id")))
+
+
+def visible_teaching_assignments(viewer: Viewer) -> QuerySet[models.TeachingAssignment]:
+    """A teacher's own (``Viewer.teaching``), and those of the classes of the schools the viewer
+    administers, who create and remove them (``teachingAssignmentCreate``/``Delete``)."""
+    uid = _uid(viewer)
+    return models.TeachingAssignment.filter(
+        Q(teacher_id=uid) | Q(school_class_id__in=Subquery(administered_classes(viewer).values("id")))
+    )
+
+
 def administered_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
     """Lessons an admin may cancel, restore or give to a substitute: those of their schools."""
     return models.Lesson.filter(school_class_id__in=Subquery(administered_classes(viewer).values("id")))

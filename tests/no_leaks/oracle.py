@@ -183,6 +183,12 @@ def oracle(world: World, uid: int) -> Allowed:
         "DayOff": {d.id for d in world.days_off if d.school_id in schools},
         "ShortDay": {d.id for d in world.short_days if d.school_id in schools},
         "TimetableSlot": {x.id for x in world.slots if x.school_class_id in classes},
+        # a child's enrolments, every one of them (other schools' too), for whoever sees the child
+        "Enrollment": {e.id for e in world.enrollments if e.student_id in students},
+        # who teaches what: the teacher's own, and those of the classes of the schools the viewer runs
+        "TeachingAssignment": {
+            a.id for a in world.assignments if a.teacher_id == uid or school_of_class[a.school_class_id] in admin
+        },
     }
     return Allowed(
         ids=ids,

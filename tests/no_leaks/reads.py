@@ -55,6 +55,8 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("ShortDay", world.short_days),
         ("TimetableSlot", world.slots),
         ("Guardianship", world.guardianships),
+        ("Enrollment", world.enrollments),
+        ("TeachingAssignment", world.assignments),
     ]
     return [(kind, row.id) for kind, rows in kinds for row in rows]
 
