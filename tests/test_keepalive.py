@@ -93,7 +93,10 @@ async def test_a_peer_that_answers_is_pinged_again_and_again_and_stays_open(
             await asyncio.sleep(0.01)
         protocol = made[0]
         rtts = set()
-        for _ in range(int(5 * INTERVAL / 0.05)):
+        # Pings go out in whole seconds (at most one late): two answered ones within a few.
+        for _ in range(int(6 / 0.05)):
+            if len(rtts) >= 2:
+                break
             await asyncio.sleep(0.05)
             if protocol.last_ping_rtt:
                 rtts.add(protocol.last_ping_rtt)
@@ -111,9 +114,9 @@ async def test_a_peer_that_stops_answering_is_closed_after_the_timeout(
     port, _made = served
     reader, writer = await _silent_peer(port)
     try:
-        opcode, _payload = await asyncio.wait_for(_frame(reader), INTERVAL + 1.5)
+        opcode, _payload = await asyncio.wait_for(_frame(reader), INTERVAL + 3)
         assert opcode == 0x9  # a ping, which this peer leaves unanswered
-        opcode, payload = await asyncio.wait_for(_frame(reader), TIMEOUT + 1.5)
+        opcode, payload = await asyncio.wait_for(_frame(reader), TIMEOUT + 3)
         assert opcode == 0x8  # then a close: 1011, keepalive ping timeout
         assert struct.unpack("!H", payload[:2])[0] == 1011
     finally:
