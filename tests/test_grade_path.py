@@ -13,7 +13,7 @@ from typing import Any
 import models
 from resolvers.clock import today_utc
 from tests.factories import Factory, school_days_before
-from tests.helpers import gid, grade_over_http, open_socket
+from tests.helpers import grade_over_http, open_socket
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("schema", "resolvers", "models", "pubsub", "edge", "demo")
@@ -68,6 +68,6 @@ async def test_the_grade_path_from_mutation_to_socket(server_url: str, factory: 
     await socket.ws.close()
     assert message["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "the path"
     path = list(entered)
-    print(f"\nthe grade's path crosses {len(path)} files:\n" + "\n".join(f"  {f}" for f in path))
+    print(f"\nthe grade's path crosses {len(path)} files:\n" + "\n".join(f"  {f}" for f in path))  # noqa: T201 - the report, with -s
     assert "schema/grades.py" in path  # the mutation is on it
     assert len(path) <= MOST, path
