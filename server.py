@@ -45,35 +45,22 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
 
+from edge import metrics, payloads, persisted, request_id, transport
+from edge.channels import RecordingSmsGateway, make_mailer
+from edge.logs import configure_logging
+from edge.ratelimit import Limiter, make_limiter
+from edge.settings import ConfigurationError, Settings, tortoise_config
+from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import (
-    auth,
-    catchup,
-    delivery,
-    i18n,
-    journal,
-    metrics,
-    pages,
-    payloads,
-    persisted,
-    policy,
-    request_id,
-    sessions,
-    transport,
-)
-from resolvers.channels import RecordingSmsGateway, make_mailer
+from resolvers import auth, catchup, delivery, i18n, journal, pages, policy, sessions
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
 from resolvers.loaders import Loaders
-from resolvers.logs import configure_logging
 from resolvers.notifier import run_notifier
 from resolvers.outbox import run_relay
-from resolvers.ratelimit import Limiter, make_limiter
-from resolvers.settings import ConfigurationError, Settings, tortoise_config
-from resolvers.socket_counts import make_socket_counts
 from schema import build_schema, changes, socket_sessions
 from schema.limits import Limits
 from schema.live import FrameEncoder

@@ -32,7 +32,7 @@ from bench.diary import (
     lessons_from_response,
     lessons_from_rows,
 )
-from resolvers.settings import Settings
+from edge.settings import Settings
 from server import create_app
 
 SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository

@@ -34,12 +34,12 @@ from tortoise.transactions import in_transaction
 
 import models
 from bench.district_data import generate
+from edge.settings import Settings, tortoise_config
 from pubsub.memory import MemoryBroker
 from resolvers import grades, rollups, stats
 from resolvers.context import Context, Viewer
 from resolvers.ids import to_global_id
 from resolvers.loaders import Loaders
-from resolvers.settings import Settings, tortoise_config
 from schema import build_schema
 
 SERVER = "postgres://postgres@127.0.0.1:5432"

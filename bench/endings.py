@@ -35,9 +35,9 @@ import models
 from bench import report
 from bench.database import bench_database, bench_database_url, server_version
 from bench.live import HOST, SECRET, ServerProcess, percentile, server_process
+from edge.settings import Settings
 from resolvers import auth, sessions
 from resolvers.clock import now_utc
-from resolvers.settings import Settings
 from schema.socket_sessions import CHECK_EVERY
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/10"

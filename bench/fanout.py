@@ -39,9 +39,9 @@ from bench.live import (
     redis_ports,
     server_process,
 )
+from edge.settings import Settings
 from pubsub.redis import RedisBroker
 from resolvers.events import decode_cursor
-from resolvers.settings import Settings
 from server import create_app
 
 RESULTS = Path(__file__).parent / "results"

@@ -23,12 +23,12 @@ from tortoise.transactions import in_transaction
 
 import models
 from bench import ws
+from edge.settings import Settings
 from pubsub.broker import Broker
 from pubsub.events import EventKind
 from resolvers import auth, outbox, pages
 from resolvers.clock import now_utc, today_utc
 from resolvers.events import decode_cursor, encode_cursor
-from resolvers.settings import Settings
 from schema.sockets import WebSocketProtocol
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from typing import Any
 
 from bench import ws
 from bench.live import HOST, SECRET, SUBSCRIPTION, Family, free_port, in_process_server
-from resolvers.settings import Settings
+from edge.settings import Settings
 from server import create_app
 
 ROOT = str(Path(__file__).resolve().parent.parent)

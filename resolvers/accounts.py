@@ -7,7 +7,8 @@ from datetime import timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, auth, policy, ratelimit, sessions
+from edge import ratelimit
+from resolvers import audit, auth, policy, sessions
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer

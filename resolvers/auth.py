@@ -21,10 +21,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
 import models
+from edge.settings import Settings
 from resolvers import sessions
 from resolvers.clock import now_utc
 from resolvers.sessions import EndReason
-from resolvers.settings import Settings
 
 _hasher = PasswordHasher()  # argon2id, the library's current recommended parameters
 # One-time passwords are random (~80 bits), not chosen by people: guessing them from the hash

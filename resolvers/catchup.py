@@ -45,10 +45,11 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 
 import models
+from edge import metrics
 from pubsub import events
 from pubsub.broker import Broker, Reconnection
 from pubsub.topics import class_topic, student_topic, user_chats_topic, user_topic
-from resolvers import live, metrics, outbox, streams
+from resolvers import live, outbox, streams
 
 log = logging.getLogger(__name__)
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import models
+from edge.settings import Settings
 from pubsub.broker import Broker
 from resolvers import i18n
-from resolvers.settings import Settings
 
 if TYPE_CHECKING:
+    from edge.ratelimit import Limiter
     from resolvers.loaders import Loaders
-    from resolvers.ratelimit import Limiter
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Context:
     response: Any = None
     # The graphql-transport-ws / graphql-ws ``connection_init`` payload, on sockets only.
     connection_params: dict[str, Any] | None = None
-    # The shared rate limiter (resolvers/ratelimit.py); None where nothing is limited.
+    # The shared rate limiter (edge/ratelimit.py); None where nothing is limited.
     limiter: Limiter | None = None
     # On an authenticated socket: its binding to the session (``schema/socket_sessions.py``).
     binding: Any = None

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 import models
+from edge.channels import DeliveryError, Mailer, SmsGateway
 from resolvers import i18n, policy
-from resolvers.channels import DeliveryError, Mailer, SmsGateway
 from resolvers.clock import now_utc
 from resolvers.context import Viewer
 from resolvers.i18n import _

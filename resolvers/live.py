@@ -31,9 +31,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from edge import metrics
 from pubsub import events
 from pubsub.broker import Inbox, Subscription, message_of
-from resolvers import metrics
 
 if TYPE_CHECKING:
     from resolvers.streams import Follow, Read

@@ -24,10 +24,10 @@ from typing import Any, TypeVar
 from tortoise.expressions import Q
 
 import models
+from edge import faults, metrics
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable
 from pubsub.topics import user_chats_topic
-from resolvers import faults, metrics
 from resolvers.clock import now_utc
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, auth, ratelimit
+from edge import ratelimit
+from resolvers import audit, auth
 from resolvers.accounts import normalize_login, user_agent
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode

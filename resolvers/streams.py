@@ -50,8 +50,9 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import ValuesQuery
 
+from edge import metrics
 from pubsub.broker import BrokerUnavailable, Inbox, SlowConsumer, Subscription
-from resolvers import live, metrics, pages, policy, sql
+from resolvers import live, pages, policy, sql
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted

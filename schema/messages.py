@@ -16,7 +16,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.schema.exception_handlers import ExceptionHandler
 
-from resolvers import i18n, persisted
+from edge import persisted
+from resolvers import i18n
 from resolvers.codes import ErrorCode
 from resolvers.i18n import _
 from schema.errors import WrappedHandler

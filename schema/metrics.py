@@ -1,5 +1,5 @@
 """GraphQL metrics: every operation counted and timed by name, errors counted by code,
-running subscriptions by field (``resolvers.metrics`` holds the metrics themselves)."""
+running subscriptions by field (``edge.metrics`` holds the metrics themselves)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exception_handlers import ExceptionHandler
 from strawberry.types import ExecutionContext
 
-from resolvers import live, metrics
+from edge import metrics
+from resolvers import live
 from resolvers.codes import ErrorCode
 from schema.errors import WrappedHandler
 

@@ -1,6 +1,6 @@
 """Trusted-documents mode at the schema: a document whose sha256 is not in the manifest does
 not run, whichever transport brought it (HTTP resolves hashes first, see
-resolvers/persisted.py; WebSocket subscriptions send the full text of a trusted document).
+edge/persisted.py; WebSocket subscriptions send the full text of a trusted document).
 A validation rule, so its verdict is cached with the document's validation."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError
 
+from edge.persisted import REQUIRED, sha256
 from resolvers.codes import ErrorCode
-from resolvers.persisted import REQUIRED, sha256
 
 
 @cache

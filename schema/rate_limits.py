@@ -1,4 +1,4 @@
-"""Rate limits on mutations, for every mutation the schema has (resolvers/ratelimit.py counts).
+"""Rate limits on mutations, for every mutation the schema has (edge/ratelimit.py counts).
 
 Each root field of a mutation operation counts one hit (aliases cannot batch past the limit)
 in the viewer's bucket and in the client address's bucket. Over either, nothing runs and the
@@ -17,7 +17,7 @@ from graphql.language import FragmentDefinitionNode, FragmentSpreadNode, InlineF
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from resolvers import ratelimit
+from edge import ratelimit
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.i18n import _, ngettext

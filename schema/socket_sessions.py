@@ -22,7 +22,7 @@ account read with it in one statement, the viewer's roles and account read afres
 loaders. A token whose session already ended is refused at ``connection_init`` with 4401 too.
 
 A user has at most ``EDIARY_MAX_SOCKETS_PER_USER`` sockets open at once, counted across the
-processes sharing Redis (``resolvers/socket_counts.py``): one more is refused at
+processes sharing Redis (``edge/socket_counts.py``): one more is refused at
 ``connection_init`` with **4429** ("too many", fatal for graphql-ws clients: they do not retry it).
 
 What a socket keeps for this is a ``Binding`` (four slots) and its place in the heap, about 250
@@ -40,6 +40,7 @@ from typing import Any
 
 from strawberry.exceptions import ConnectionRejectionError
 
+from edge.socket_counts import REFRESH_EVERY, SocketCounts
 from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of
 from pubsub.topics import sessions_ended_topic
 from resolvers import i18n, sessions
@@ -49,7 +50,6 @@ from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.i18n import Text, _, ngettext
 from resolvers.loaders import Loaders
-from resolvers.socket_counts import REFRESH_EVERY, SocketCounts
 from resolvers.unavailable import database_unreachable
 
 log = logging.getLogger(__name__)

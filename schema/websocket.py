@@ -33,7 +33,8 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
-from resolvers import i18n, live, payloads, request_id
+from edge import payloads, request_id
+from resolvers import i18n, live
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.i18n import ngettext

@@ -20,9 +20,9 @@ import httpx
 from tortoise.transactions import in_transaction
 
 import models
+from edge.settings import Settings
 from resolvers import auth, rollups, sessions
 from resolvers.clock import now_utc, today_utc
-from resolvers.settings import Settings
 from tests.client import Client
 
 _SERIAL = itertools.count(1)

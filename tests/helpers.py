@@ -16,9 +16,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import models
+from edge.settings import Settings
 from resolvers import auth, sessions
 from resolvers.ids import from_global_id, to_global_id
-from resolvers.settings import Settings
 
 
 def half_up(numerator: float, denominator: float, places: int = 2) -> Decimal:

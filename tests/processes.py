@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolvers.settings import Settings
+from edge.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.helpers import free_port
 

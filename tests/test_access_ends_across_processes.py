@@ -17,8 +17,8 @@ import pytest
 from tortoise.transactions import in_transaction
 from websockets.exceptions import ConnectionClosed
 
+from edge.settings import Settings
 from resolvers import auth, sessions
-from resolvers.settings import Settings
 from tests.client import Client
 from tests.factories import Factory
 from tests.helpers import gid, open_socket

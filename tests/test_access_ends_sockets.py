@@ -26,10 +26,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import models
+from edge.settings import Settings
 from pubsub import events
 from pubsub.topics import student_topic
 from resolvers import auth, clock, sessions
-from resolvers.settings import Settings
 from tests.client import Client
 from tests.conftest import app_served
 from tests.factories import Factory

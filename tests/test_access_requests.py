@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import models
+from edge.settings import Settings
 from resolvers.clock import now_utc
 from resolvers.ids import to_global_id
-from resolvers.settings import Settings
 from tests.client import Client
 from tests.conftest import LOGIN, StatementCounter, client_for
 from tests.factories import Factory, SchoolKit

@@ -12,9 +12,9 @@ import jwt
 import pytest
 
 import models
+from edge.settings import Settings
 from resolvers.auth import JWT_ALGORITHM, JWT_AUDIENCE, hash_password
 from resolvers.clock import now_utc
-from resolvers.settings import Settings
 from tests.client import Client
 from tests.conftest import LOGIN, TEST_SECRET, client_for
 from tests.factories import Factory

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from resolvers.settings import Settings
+from edge.settings import Settings
 from server import create_app
 from tests.factories import Factory
 from tests.helpers import grade_over_http, open_socket

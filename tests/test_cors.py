@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from resolvers.settings import Settings
+from edge.settings import Settings
 from tests.conftest import client_for
 from tests.factories import Factory
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.settings import Settings
+from edge.settings import Settings
 from tests.conftest import client_for
 from tests.factories import Factory
 from tests.helpers import open_socket

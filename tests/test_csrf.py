@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import models
-from resolvers.settings import Settings
+from edge.settings import Settings
 from tests.conftest import client_for
 from tests.factories import Factory
 

@@ -17,7 +17,10 @@ from resolvers.codes import ErrorCode, catalogue_markdown
 from schema import build_schema
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [ROOT / "server.py", *sorted((ROOT / "resolvers").rglob("*.py")), *sorted((ROOT / "schema").rglob("*.py"))]
+SOURCES = [
+    ROOT / "server.py",
+    *(p for d in ("resolvers", "edge", "schema") for p in sorted((ROOT / d).rglob("*.py"))),
+]
 SCREAMING = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,}")
 
 # Where a code is passed (the classes and helpers of resolvers/errors.py and the process edge).

@@ -26,8 +26,8 @@ import pytest
 
 import models
 from bench import ws
+from edge.settings import Settings
 from resolvers.events import encode_cursor
-from resolvers.settings import Settings
 from tests.factories import Factory
 from tests.helpers import grade_over_http
 from tests.processes import ServerProcess

@@ -2,7 +2,7 @@
 event: the event is still delivered, once: by the catch-up check of the process the parent is
 connected to (``resolvers/catchup.py``), and published by another process's outbox relay.
 
-Process A runs with ``EDIARY_FAULT=kill-after-commit`` (``resolvers/faults.py``): it commits
+Process A runs with ``EDIARY_FAULT=kill-after-commit`` (``edge/faults.py``): it commits
 the grade and its outbox event, then kills itself before publishing. The parent is connected
 to process B, which never saw the write. On both backends (on the embedded one, one SQLite
 file and each process its own in-memory broker): B's catch-up finds the row within a second;
@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 import models
+from edge.settings import Settings
 from resolvers.events import decode_cursor
-from resolvers.settings import Settings
 from tests.factories import Factory
 from tests.helpers import GRADE_CREATE, gid, open_socket
 from tests.processes import ServerProcess

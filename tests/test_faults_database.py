@@ -29,8 +29,8 @@ import httpx
 import pytest
 
 import models
+from edge.settings import Settings
 from resolvers import rollups, sql
-from resolvers.settings import Settings
 from tests.factories import Factory
 from tests.helpers import gid
 from tests.processes import ServerProcess

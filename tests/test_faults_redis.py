@@ -21,8 +21,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 import models
+from edge.settings import Settings
 from resolvers.events import decode_cursor, encode_cursor
-from resolvers.settings import Settings
 from tests.factories import Factory
 from tests.helpers import GRADE_CREATE, gid, open_socket
 from tests.processes import RedisServer, ServerProcess

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 import models
+from edge.settings import Settings
 from resolvers.events import decode_cursor, encode_cursor
-from resolvers.settings import Settings
 from tests.factories import Factory
 from tests.helpers import GRADE_CREATE, gid
 from tests.processes import RedisServer, ServerProcess

@@ -40,10 +40,10 @@ from hypothesis_graphql._strategies.negative_sites import enumerate_violation_si
 from tortoise import Tortoise
 
 import models
+from edge.settings import Settings
 from resolvers import auth
 from resolvers.clock import today_utc
 from resolvers.ids import to_global_id
-from resolvers.settings import Settings
 from schema import build_schema
 from tests.conftest import client_for
 from tests.factories import Factory, school_days_before

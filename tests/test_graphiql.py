@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from edge.settings import Settings
 from resolvers.clock import today_utc
-from resolvers.settings import Settings
 from tests.conftest import client_for
 from tests.factories import Factory, school_days_before
 from tests.helpers import gid

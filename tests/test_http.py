@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from resolvers.settings import ConfigurationError, Settings
+from edge.settings import ConfigurationError, Settings
 from server import create_app
 from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory

@@ -13,7 +13,7 @@ from graphql.execution.values import get_variable_values
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
-from resolvers.settings import ConfigurationError, Settings
+from edge.settings import ConfigurationError, Settings
 from schema.limits import Limits, count_tokens, operation_cost, validation_rules
 from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory

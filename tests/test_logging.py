@@ -17,8 +17,8 @@ import httpx
 import pytest
 import uvicorn
 
-from resolvers.logs import JsonFormatter, configure_logging
-from resolvers.settings import ConfigurationError, Settings
+from edge.logs import JsonFormatter, configure_logging
+from edge.settings import ConfigurationError, Settings
 from tests.conftest import TEST_SECRET
 
 FIELDS = {"time", "level", "logger", "message", "request_id", "exception"}

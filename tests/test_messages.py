@@ -22,9 +22,9 @@ from websockets.exceptions import ConnectionClosed
 
 import models
 import server
+from edge.settings import ConfigurationError, Settings
 from resolvers import auth, grades, i18n
 from resolvers.clock import today_utc
-from resolvers.settings import ConfigurationError, Settings
 from resolvers.streams import SLOW_CONSUMER_REASON
 from schema.socket_sessions import DATABASE_UNAVAILABLE_REASON, SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON
 from tests.client import Client
@@ -52,7 +52,7 @@ LOG_IN_FIRST = {
 def _ids_in_code() -> set[str]:
     """The message ids of ``_()`` and ``ngettext()`` in the code, as ``make messages`` finds them."""
     found: set[str] = set()
-    for folder in ("resolvers", "schema"):
+    for folder in ("resolvers", "edge", "schema"):
         for _file, _line, message, _comments, _context in extract_from_dir(ROOT / folder):
             found.add(message[0] if isinstance(message, tuple) else message)
     with (ROOT / "server.py").open("rb") as fh:
@@ -441,7 +441,7 @@ def test_close_reasons_fit_a_close_frame(locale: str) -> None:
 # calls whose argument is such a message: (callable name, index of the positional argument, keyword).
 CONVERTED = sorted(
     str(path.relative_to(ROOT))
-    for path in [ROOT / "server.py", *(ROOT / "resolvers").rglob("*.py"), *(ROOT / "schema").rglob("*.py")]
+    for path in [ROOT / "server.py", *(p for d in ("resolvers", "edge", "schema") for p in (ROOT / d).rglob("*.py"))]
 )
 SINKS = {
     "_problem": (1, "message"),
@@ -472,7 +472,7 @@ SINKS = {
     "bad": (3, "message"),  # a roster row's problem (resolvers/roster_import.py)
     "stated_reason": (1, "ask"),
     "check_reason": (2, "what"),
-    "attempt": (3, "what"),  # "Too many {what}" (resolvers/ratelimit.py)
+    "attempt": (3, "what"),  # "Too many {what}" (edge/ratelimit.py)
     # persisted-query refusals, our scalars' refusals, a socket's close reason
     "PersistedQueryError": (1, "message"),
     "_refuse": (2, "why"),

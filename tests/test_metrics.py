@@ -17,10 +17,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import models
-from resolvers import metrics, outbox
+from edge import metrics
+from edge.settings import ConfigurationError, Settings
+from resolvers import outbox
 from resolvers.clock import now_utc, today_utc
 from resolvers.ids import to_global_id
-from resolvers.settings import ConfigurationError, Settings
 from schema.tracing import tracing_extensions
 from tests.client import Client
 from tests.conftest import TEST_SECRET, client_for

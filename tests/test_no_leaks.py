@@ -30,8 +30,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
+from edge.settings import Settings
 from resolvers.ids import to_global_id
-from resolvers.settings import Settings
 from tests.conftest import Client, client_for
 from tests.helpers import session_token
 from tests.no_leaks import crawl

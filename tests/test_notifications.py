@@ -16,9 +16,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 import models
+from edge.channels import RecordingSmsGateway, SmtpConfig, SmtpMailer
 from pubsub.events import EventKind
 from resolvers import delivery, notifications
-from resolvers.channels import RecordingSmsGateway, SmtpConfig, SmtpMailer
 from resolvers.clock import now_utc, today_utc
 from resolvers.ids import from_global_id, to_global_id
 from tests.client import Client

@@ -12,8 +12,8 @@ from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError
 
 import models
+from edge.settings import Settings
 from resolvers import auth
-from resolvers.settings import Settings
 from tests.client import Client
 from tests.conftest import LOGIN, client_for
 from tests.factories import Factory

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from resolvers.settings import PROJECT_ROOT, PUBLIC_SECRETS, ConfigurationError, Settings, project_files, public_secret
+from edge.settings import PROJECT_ROOT, PUBLIC_SECRETS, ConfigurationError, Settings, project_files, public_secret
 
 SERVER = PROJECT_ROOT / "server.py"
 
@@ -83,7 +83,7 @@ def test_development_keeps_accepting_what_it_did() -> None:
 
 def test_the_checkout_is_read_through_git() -> None:
     files = {path.relative_to(PROJECT_ROOT).as_posix() for path in project_files(PROJECT_ROOT)}
-    assert {"README.md", "server.py", "docker-compose.yml", "resolvers/settings.py"} <= files
+    assert {"README.md", "server.py", "docker-compose.yml", "edge/settings.py"} <= files
     assert not any(name.startswith((".venv/", "data/")) for name in files)
 
 

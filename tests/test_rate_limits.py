@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from edge.ratelimit import MemoryLimiter, RedisLimiter
+from edge.settings import Settings
 from pubsub.redis import connect
-from resolvers.ratelimit import MemoryLimiter, RedisLimiter
-from resolvers.settings import Settings
 from tests.conftest import LOGIN, client_for
 from tests.factories import Factory
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from edge.settings import Settings
 from pubsub.redis import RedisBroker
-from resolvers.settings import Settings
 from server import create_app
 from tests.conftest import LOGIN
 from tests.factories import Factory

@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import connect
 
-from resolvers import request_id
-from resolvers.settings import Settings
+from edge import request_id
+from edge.settings import Settings
 from tests.conftest import client_for
 from tests.factories import Factory
 from tests.helpers import gid

@@ -17,11 +17,11 @@ import pytest
 from tortoise.transactions import in_transaction
 
 import models
+from edge.settings import Settings
 from resolvers import grades, policy, rollups, sql
 from resolvers.clock import today_utc
 from resolvers.context import Context, Viewer
 from resolvers.loaders import Loaders
-from resolvers.settings import Settings
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
 from tests.helpers import gid
 

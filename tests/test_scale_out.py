@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolvers.settings import Settings
+from edge.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory
 from tests.helpers import free_port, grade_over_http, open_socket

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from resolvers.settings import Settings
+from edge.settings import Settings
 from tests.conftest import client_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 import models
+from edge.settings import ConfigurationError, Settings
 from pubsub.topics import sessions_ended_topic
 from resolvers import auth, clock, sessions
 from resolvers.clock import now_utc
 from resolvers.ids import to_global_id
-from resolvers.settings import ConfigurationError, Settings
 from tests.client import Client
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory

@@ -1,4 +1,4 @@
-"""Open sockets per user (``resolvers/socket_counts.py``), for the per-user cap: each process's
+"""Open sockets per user (``edge/socket_counts.py``), for the per-user cap: each process's
 own count, and with Redis one count shared by every process, from which a process that died
 drops out and which a process rebuilds after Redis lost it. The cap over real sockets is
 tested in ``tests/test_access_ends_sockets.py`` and ``tests/test_access_ends_across_processes.py``."""
@@ -11,8 +11,8 @@ import secrets
 
 import pytest
 
+from edge.socket_counts import RedisSocketCounts, SocketCounts
 from pubsub.redis import connect
-from resolvers.socket_counts import RedisSocketCounts, SocketCounts
 
 REDIS = os.environ.get("TEST_REDIS_URL")
 

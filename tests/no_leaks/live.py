@@ -16,11 +16,11 @@ import httpx
 from tortoise.models import Model
 
 import models
+from edge.settings import Settings
 from resolvers import chat_events, events, outbox, pages
 from resolvers.ids import to_global_id
 from resolvers.inbox import CURSOR_KIND as INBOX_CURSOR
 from resolvers.notifier import notify_pending
-from resolvers.settings import Settings
 from tests.conftest import Client
 from tests.helpers import Socket, open_socket, session_token
 from tests.no_leaks.oracle import classes_in, oracle

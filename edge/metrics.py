@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from tortoise import connections
 
-from resolvers.settings import Settings
+from edge.settings import Settings
 
 MAX_OPERATIONS = 200
 ANONYMOUS = "anonymous"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from starlette.requests import ClientDisconnect, Request
 
-from resolvers import request_id
+from edge import request_id
 from resolvers.codes import ErrorCode
 from resolvers.i18n import Text, _
 

@@ -98,7 +98,7 @@ class Settings:
     logins_per_address: int = 60
     # Redis key prefix of the shared counters (deployments sharing one Redis keep theirs apart).
     rate_limit_namespace: str = "ediary"
-    # A manifest of the only documents that run (resolvers/persisted.py); None: any document.
+    # A manifest of the only documents that run (edge/persisted.py); None: any document.
     trusted_documents: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -339,5 +339,5 @@ async def keep_session(connection: Any) -> None:
     (tests/test_database_sessions.py)."""
 
 
-# For the ``tortoise`` command line (makemigrations): ``TORTOISE_ORM=resolvers.settings.TORTOISE_ORM``.
+# For the ``tortoise`` command line (makemigrations): ``TORTOISE_ORM=edge.settings.TORTOISE_ORM``.
 TORTOISE_ORM = tortoise_config(normalize_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
