@@ -90,7 +90,7 @@ schema: install
 # tests/test_messages.py fails until every id has its Russian and English text). The .po files
 # are read as they are at start-up: nothing to compile.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg --add-comments=Translators: --no-location --sort-output --omit-header -o locales/ediary.pot resolvers edge schema server.py
+	$(BIN)/pybabel extract -F babel.cfg --add-comments=Translators: --no-location --sort-output --omit-header -o locales/ediary.pot resolvers edge demo schema server.py
 	$(BIN)/pybabel update -i locales/ediary.pot -d locales -D ediary -w 120 --no-fuzzy-matching --ignore-obsolete
 
 # schema.graphql against the last released schema (docs/schema.released.graphql): fails on a

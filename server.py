@@ -552,7 +552,7 @@ async def migrate(settings: Settings) -> None:
 
 
 async def seed(settings: Settings, reset: bool) -> bool:
-    from resolvers.demo import reset_database, seed_demo
+    from demo.seed import reset_database, seed_demo
 
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:

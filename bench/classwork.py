@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import models
+from demo.seed import roll_attendance
 from resolvers import scales, sql
 from resolvers.clock import today_utc
-from resolvers.demo import roll_attendance
 from resolvers.ids import to_global_id
 
 STUDENTS = 30

@@ -11,8 +11,8 @@ from pathlib import Path
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 
+from demo.seed import seed_demo
 from edge.settings import normalize_database_url, tortoise_config
-from resolvers.demo import seed_demo
 
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 STUDENTS_PER_CLASS = 25

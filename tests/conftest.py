@@ -24,9 +24,9 @@ import uvicorn
 from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
+from demo.seed import seed_demo
 from edge.settings import Settings, tortoise_config
 from resolvers import pages
-from resolvers.demo import seed_demo
 from schema import socket_sessions
 from schema.sockets import WebSocketProtocol
 from server import create_app

@@ -10,10 +10,10 @@ INSERTS = {"create", "bulk_create", "get_or_create", "update_or_create"}
 
 
 def modules() -> list[Path]:
-    """``server.py`` and every module of ``resolvers/``, ``edge/``, ``schema/`` and ``pubsub/``."""
+    """``server.py`` and every module of ``resolvers/``, ``edge/``, ``demo/``, ``schema/`` and ``pubsub/``."""
     return [
         ROOT / "server.py",
-        *(p for d in ("resolvers", "edge", "schema", "pubsub") for p in sorted((ROOT / d).rglob("*.py"))),
+        *(p for d in ("resolvers", "edge", "demo", "schema", "pubsub") for p in sorted((ROOT / d).rglob("*.py"))),
     ]
 
 

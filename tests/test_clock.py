@@ -37,7 +37,7 @@ def test_nothing_but_the_clock_reads_the_system_date() -> None:
     """bench/ is left out: it times and names result files by the real time on purpose."""
     sources = [
         p
-        for folder in ("resolvers", "edge", "schema", "models", "pubsub", "web", "tests")
+        for folder in ("resolvers", "edge", "demo", "schema", "models", "pubsub", "web", "tests")
         for p in (ROOT / folder).rglob("*.py")
         if "migrations" not in p.parts and "node_modules" not in p.parts
     ] + [ROOT / "server.py"]

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 import models
+from demo.seed import academic_year_start
 from resolvers.clock import today_utc
-from resolvers.demo import academic_year_start
 from tests.client import Client
 from tests.conftest import login_as
 

@@ -19,7 +19,7 @@ from schema import build_schema
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [
     ROOT / "server.py",
-    *(p for d in ("resolvers", "edge", "schema") for p in sorted((ROOT / d).rglob("*.py"))),
+    *(p for d in ("resolvers", "edge", "demo", "schema") for p in sorted((ROOT / d).rglob("*.py"))),
 ]
 SCREAMING = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,}")
 

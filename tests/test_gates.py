@@ -136,7 +136,7 @@ def test_gates_are_not_checked_in_resolver_bodies() -> None:
     roles to decide: role gates and logging in belong to the permission classes, what a
     role may see to ``resolvers/policy``."""
     offenders = []
-    for path in sorted(p for d in ("resolvers", "edge", "schema") for p in (ROOT / d).rglob("*.py")):
+    for path in sorted(p for d in ("resolvers", "edge", "demo", "schema") for p in (ROOT / d).rglob("*.py")):
         module = path.relative_to(ROOT).as_posix()
         if module == "schema/permissions.py":
             continue

@@ -52,7 +52,7 @@ LOG_IN_FIRST = {
 def _ids_in_code() -> set[str]:
     """The message ids of ``_()`` and ``ngettext()`` in the code, as ``make messages`` finds them."""
     found: set[str] = set()
-    for folder in ("resolvers", "edge", "schema"):
+    for folder in ("resolvers", "edge", "demo", "schema"):
         for _file, _line, message, _comments, _context in extract_from_dir(ROOT / folder):
             found.add(message[0] if isinstance(message, tuple) else message)
     with (ROOT / "server.py").open("rb") as fh:
@@ -441,7 +441,10 @@ def test_close_reasons_fit_a_close_frame(locale: str) -> None:
 # calls whose argument is such a message: (callable name, index of the positional argument, keyword).
 CONVERTED = sorted(
     str(path.relative_to(ROOT))
-    for path in [ROOT / "server.py", *(p for d in ("resolvers", "edge", "schema") for p in (ROOT / d).rglob("*.py"))]
+    for path in [
+        ROOT / "server.py",
+        *(p for d in ("resolvers", "edge", "demo", "schema") for p in (ROOT / d).rglob("*.py")),
+    ]
 )
 SINKS = {
     "_problem": (1, "message"),

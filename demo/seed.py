@@ -21,11 +21,11 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import demo_chats, lesson_plan, rollups, timetable
-from resolvers import demo_data as data
+from demo import chats, data
+from demo.notices import seed_notice_board
+from resolvers import lesson_plan, rollups, timetable
 from resolvers.auth import hash_password
 from resolvers.clock import today_utc
-from resolvers.demo_notices import seed_notice_board
 
 DISTRICT = "Demo District"
 TIMEZONE = "Europe/Moscow"
@@ -181,7 +181,7 @@ async def _seed(plan: _Plan, per_class: int) -> None:
     await _seed_remarks(plan)
     await _seed_access_requests(plan)
     await seed_notice_board(plan.today)
-    await demo_chats.seed_chats(await models.School.get(name=next(iter(SCHOOLS))))
+    await chats.seed_chats(await models.School.get(name=next(iter(SCHOOLS))))
     del rng
 
 
