@@ -21,8 +21,8 @@ import asyncio
 import time
 from typing import Any
 
-from bench import ws
 from bench.live import HOST, SUBSCRIPTION, Family, server_process
+from clients import ws
 
 LISTEN, TIME_WAIT, CLOSE = "0A", "06", "07"
 LEFTOVER_TARGET = 0.10

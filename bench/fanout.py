@@ -21,7 +21,7 @@ from typing import Any
 import redis.asyncio as aioredis
 import uvloop
 
-from bench import brokers, churn, memory, ws
+from bench import brokers, churn, memory
 from bench.database import bench_database, bench_database_url, server_version
 from bench.live import (
     HOST,
@@ -39,6 +39,7 @@ from bench.live import (
     redis_ports,
     server_process,
 )
+from clients import ws
 from edge.settings import Settings
 from pubsub.redis import RedisBroker
 from resolvers.events import decode_cursor

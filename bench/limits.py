@@ -16,10 +16,9 @@ import time
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLSchema, parse, specified_rules, validate
 
+from clients.documents import CHILDREN_DIARY, JOURNAL
 from schema import build_schema
 from schema.limits import Limits, validation_rules
-from tests.test_diary import CHILDREN_DIARY
-from tests.test_journal import JOURNAL
 
 
 def _time(

@@ -22,7 +22,7 @@ import uvicorn
 from tortoise.transactions import in_transaction
 
 import models
-from bench import ws
+from clients import ws
 from edge.settings import Settings
 from pubsub.broker import Broker
 from pubsub.events import EventKind

@@ -1,6 +1,6 @@
 """Where an idle subscribed connection's memory goes: the app served in this process, a
 tracemalloc snapshot before and after opening idle connections, the difference grouped by the
-line that allocated it. The client's side (``bench/ws.py``) runs in the same process and is
+line that allocated it. The client's side (``clients/ws.py``) runs in the same process and is
 left out by its traceback."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from bench import ws
 from bench.live import HOST, SECRET, SUBSCRIPTION, Family, free_port, in_process_server
+from clients import ws
 from edge.settings import Settings
 from server import create_app
 
 ROOT = str(Path(__file__).resolve().parent.parent)
-CLIENT = ("bench/ws.py", "bench/memory.py")
+CLIENT = ("clients/ws.py", "bench/memory.py")
 
 
 def _place(traceback: tracemalloc.Traceback) -> str:

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
-from bench import ws
 from bench.mixed_load import Phase
 from bench.mixed_world import Failure, Poster, User, World, refresh
+from clients import ws
 from resolvers.ids import to_global_id
 
 DIARY = """query ParentDiary($from: Date!, $to: Date!) { viewer { children { fullName

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import models
+from clients.documents import CHILDREN_DIARY, DIARY_FIELDS
 from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -15,25 +16,10 @@ from tests.helpers import gid, half_up
 
 CHILDREN = "{ viewer { children { id fullName schoolClass { name school { name } } } } }"
 
-DIARY_FIELDS = """
-  date kind dayOffName
-  entries {
-    lesson { id date period startsAt endsAt topic room status subject { name } teacher { fullName }
-             schoolClass { name } }
-    grades { value numericValue weight comment teacher { fullName } createdAt }
-    attendance lateMinutes
-    homework { text links }
-  }
-"""
 DIARY = (
     "query D($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { fullName diary(from: $from, to: $to) {"
     + DIARY_FIELDS
     + "} } }"
-)
-CHILDREN_DIARY = (
-    "query C($from: Date!, $to: Date!) { viewer { children { fullName diary(from: $from, to: $to) {"
-    + DIARY_FIELDS
-    + "} } } }"
 )
 PROGRESS = """
 query P($id: ID!) { student(id: $id) { progress {

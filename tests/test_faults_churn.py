@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 import models
-from bench import ws
+from clients import ws
 from edge.settings import Settings
 from resolvers.events import encode_cursor
 from tests.factories import Factory

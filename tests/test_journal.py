@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 import models
+from clients.documents import JOURNAL
 from resolvers import scales
 from resolvers.clock import today_utc
 from resolvers.ids import to_global_id
@@ -19,15 +20,6 @@ from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
 from tests.helpers import gid, half_up
 
-JOURNAL = """
-query J($class: ID!, $subject: ID!, $term: ID) { node(id: $class) { ... on SchoolClass {
-  journal(subjectId: $subject, termId: $term) {
-    subject { name } term { name startDate endDate }
-    lessons { id date period homework { text } }
-    rows { student { id fullName } average weightedAverage suggestedGrade { value numericValue } termGrade { value }
-      cells { lesson { id } grades { value weight teacher { fullName } } attendance lateMinutes } }
-    csv } } } }
-"""
 # The whole grid and nothing around it (the query of `make bench`'s class journal).
 JOURNAL_GRID = """
 query Journal($class: ID!, $subject: ID!, $term: ID) { node(id: $class) { ... on SchoolClass {

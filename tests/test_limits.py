@@ -13,12 +13,12 @@ from graphql.execution.values import get_variable_values
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
+from clients.documents import CHILDREN_DIARY
 from edge.settings import ConfigurationError, Settings
 from schema.limits import Limits, count_tokens, operation_cost, validation_rules
 from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory
 from tests.helpers import open_socket
-from tests.test_diary import CHILDREN_DIARY
 
 DEEP = "{ viewer { children { schoolClass { school { classes { school { classes { name } } } } } } } }"
 INTROSPECTION = "{ __schema { queryType { name } } }"

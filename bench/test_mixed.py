@@ -10,9 +10,9 @@ from typing import Any, cast
 
 import pytest
 
-from bench import ws
 from bench.mixed_load import Phase, Step, doubling, open_loop, percentile, picker, schedule, step_rates
 from bench.mixed_ops import Deliveries
+from clients import ws
 
 
 def test_schedule_is_evenly_spaced_at_the_rate() -> None:
