@@ -58,7 +58,7 @@ test: install
 # The reachability crawl over more random worlds than the suite's one (tests/no_leaks/crawl.py).
 CRAWL_EXAMPLES ?= 10
 test-crawl: install
-	CRAWL_EXAMPLES=$(CRAWL_EXAMPLES) $(BIN)/python -m pytest -q -p no:randomly tests/test_no_leaks.py -k reaches $(PYTEST_ARGS)
+	CRAWL_EXAMPLES=$(CRAWL_EXAMPLES) $(BIN)/python -m pytest -q -p no:randomly tests/access/test_no_leaks.py -k reaches $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not faults and not browser" $(PYTEST_ARGS)
@@ -87,7 +87,7 @@ schema: install
 
 # The message catalogues (resolvers/i18n.py): the ids of `_(...)` / `ngettext(...)` in the code
 # into locales/ediary.pot, then into each locale's .po (new ids untranslated: translate them;
-# tests/test_messages.py fails until every id has its Russian and English text). The .po files
+# tests/api/test_messages.py fails until every id has its Russian and English text). The .po files
 # are read as they are at start-up: nothing to compile.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg --add-comments=Translators: --no-location --sort-output --omit-header -o locales/ediary.pot resolvers edge demo schema server.py
@@ -98,12 +98,12 @@ messages: install
 schema-check: install
 	$(BIN)/python server.py schema-check
 
-# The long fuzz run (tests/test_fuzz.py; `make test` runs 300 examples of it): FUZZ_EXAMPLES
+# The long fuzz run (tests/api/test_fuzz.py; `make test` runs 300 examples of it): FUZZ_EXAMPLES
 # documents (10,000: about 20 minutes) with a random seed; prints the examples, the failures
 # (each distinct one with its first document) and the time.
 FUZZ_EXAMPLES ?= 10000
 fuzz: install
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:randomly tests/test_fuzz.py $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:randomly tests/api/test_fuzz.py $(PYTEST_ARGS)
 
 # The manifest for EDIARY_TRUSTED_DOCUMENTS: `make -s trusted-manifest DOCUMENTS=dir > manifest.json`.
 trusted-manifest: install

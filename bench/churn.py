@@ -13,7 +13,7 @@ matters is that later rounds reuse it. The baseline is the RSS after the ``warmu
 (the allocator grown to its working size), measured in the same run; each later round is
 reported as a ratio to it, and what it added as a share of the memory one round's sockets
 took. Target: after the last round at most 10 % of that (the same rule as
-``tests/test_faults_churn.py`` with 1,000 sockets)."""
+``tests/faults/test_faults_churn.py`` with 1,000 sockets)."""
 
 from __future__ import annotations
 

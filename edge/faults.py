@@ -3,7 +3,7 @@
 ``EDIARY_FAULT=kill-after-commit``: the process SIGKILLs itself right after a write's
 transaction commits and before its diary events are published, the worst moment to crash:
 the row and its outbox event are in the database, no subscriber has been woken. Another
-process's outbox relay must deliver the event (``tests/test_faults_crash.py``). Never set it
+process's outbox relay must deliver the event (``tests/faults/test_faults_crash.py``). Never set it
 in production. The variable is read once at import; each publish pays one comparison."""
 
 from __future__ import annotations

@@ -336,7 +336,7 @@ async def keep_session(connection: Any) -> None:
     round trip for each. Nothing here leaves session state behind: no LISTEN (the broker is
     Redis), no session-level advisory lock, no SET outside a transaction, no cursor left open.
     asyncpg still rolls back a transaction left open before it calls this
-    (tests/test_database_sessions.py)."""
+    (tests/edge/test_database_sessions.py)."""
 
 
 # For the ``tortoise`` command line (makemigrations): ``TORTOISE_ORM=edge.settings.TORTOISE_ORM``.

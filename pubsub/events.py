@@ -16,7 +16,7 @@ class EventKind(StrEnum):
     """What happened in a diary: the ``kind`` of an outbox row and of its message.
 
     The one list of diary event kinds. The GraphQL enum ``DiaryEventKind`` is this enum, and the
-    notifier decides for each member what it tells families (tests/test_event_kinds.py)."""
+    notifier decides for each member what it tells families (tests/notices/test_event_kinds.py)."""
 
     GRADE_ADDED = "GRADE_ADDED"
     GRADE_CHANGED = "GRADE_CHANGED"

@@ -80,7 +80,7 @@ _SETTINGS = "scale_kind scale_min scale_max scale_marks pass_mark rounding_thres
 _PLAN = "created updated removed cancelled restored kept"
 _SLOT = "class subject teacher weekday period room validFrom validTo"
 
-# What each action may record: every action written anywhere is here (tests/test_audit.py).
+# What each action may record: every action written anywhere is here (tests/admin/test_audit.py).
 ACTIONS: dict[str, frozenset[str]] = {
     # chats and messages: ids, counts and flags only (``PRIVATE``)
     "chat.create": _keys("memberCount"),

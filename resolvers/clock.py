@@ -12,7 +12,7 @@ By default it is the system's clock. Two ways move it:
 
 The ORM's ``auto_now``/``auto_now_add`` timestamps and token expiry read this clock too, so a
 moved clock moves everything together; nothing else in the project calls ``datetime.now`` or
-``date.today`` (``tests/test_clock.py`` fails if something does).
+``date.today`` (``tests/edge/test_clock.py`` fails if something does).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one catalogue of error codes: every ``extensions.code`` of a GraphQL error or an HTTP
 refusal, and every ``code`` of an ``Error`` result (``FieldError``, ``FileProblem``) is a member
 of ``ErrorCode``. Code raises members (``ErrorCode.STUDENT_NOT_FOUND``), never string literals
-(``tests/test_error_codes.py`` walks the code to make sure). Each member carries a one-line
+(``tests/api/test_error_codes.py`` walks the code to make sure). Each member carries a one-line
 meaning: the schema's ``enum ErrorCode`` describes its values with them and ``docs/errors.md``
 is generated from them (``make schema``).
 

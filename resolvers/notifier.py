@@ -33,7 +33,7 @@ SETTLE = timedelta(seconds=3)
 BATCH = 500
 
 # What each diary event tells its student's family: a notification in this category, or nothing.
-# Every kind is decided here (tests/test_event_kinds.py).
+# Every kind is decided here (tests/notices/test_event_kinds.py).
 CATEGORIES: dict[str, models.NotificationCategory | None] = {
     EventKind.GRADE_ADDED: models.NotificationCategory.GRADES,
     EventKind.GRADE_CHANGED: models.NotificationCategory.GRADES,

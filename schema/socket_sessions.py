@@ -171,7 +171,7 @@ class SocketSessions:
 
     async def close(self, binding: Binding, code: int, reason: Text) -> bool:
         """Close the socket with ``code``, once: whether it was still open and bound. ``reason``
-        is written in the socket's language (at most 123 bytes: tests/test_messages.py)."""
+        is written in the socket's language (at most 123 bytes: tests/api/test_messages.py)."""
         if not self._forget(binding) or binding.websocket is None:
             return False
         with contextlib.suppress(RuntimeError, OSError):  # the client left meanwhile

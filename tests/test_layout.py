@@ -7,6 +7,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+from tests import module_map
+
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = ("server.py", "schema", "resolvers", "edge", "demo", "models", "pubsub")
 # What left resolvers/ for edge/ and demo/ (issue 19): none of them may come back.
@@ -70,3 +74,18 @@ def test_resolvers_holds_neither_the_process_edge_nor_the_demo() -> None:
     assert names & (EDGE | DEMO) == set()
     assert {path.stem for path in (ROOT / "edge").glob("*.py")} >= EDGE
     assert {path.stem for path in (ROOT / "demo").glob("*.py")} >= {"seed", "data", "chats", "notices"}
+
+
+def test_every_module_has_its_tests_in_the_readme() -> None:
+    """``tests/README.md``'s table names each module's tests (``tests/module_map.py`` writes it)."""
+    assert module_map.problems() == []
+    assert module_map.README.read_text() == module_map.readme(), "run: .venv/bin/python -m tests.module_map"
+
+
+def test_the_table_check_sees_a_module_without_tests_and_a_missing_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(module_map.TESTS, "edge/logs.py", ["edge/test_no_such_file.py"])
+    monkeypatch.setitem(module_map.TESTS, "edge/ratelimit.py", [])
+    assert module_map.problems() == [
+        "edge/ratelimit.py has no tests",
+        "edge/logs.py names edge/test_no_such_file.py, which does not exist",
+    ]

@@ -83,7 +83,7 @@ FACE_PLACES: dict[str, frozenset[str]] = {
 }
 
 # Types whose every field is a face field: a place may return them without asking
-# (tests/test_reachability.py keeps them so; a field added to one makes its places ask).
+# (tests/access/test_reachability.py keeps them so; a field added to one makes its places ask).
 WHOLE_FACES = frozenset({"User", "Subject", "Term"})
 
 FACE_SCOPES: dict[str, Callable[[Viewer], Any]] = {

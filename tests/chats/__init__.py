@@ -1,0 +1,1 @@
+"""Chats, their events, and whom a viewer may add to one (people search)."""

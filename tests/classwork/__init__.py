@@ -1,0 +1,1 @@
+"""A lesson's register and what comes with it: attendance, homework, remarks, absence notices."""

@@ -1,0 +1,1 @@
+"""The demo district (``demo/``): what ``make run`` shows."""

@@ -1,0 +1,1 @@
+"""Announcements, parent-teacher meetings, notifications and the kinds of events they come from."""
