@@ -48,6 +48,7 @@ TESTS: dict[str, list[str]] = {
     "schema/query.py": ["api/test_schema.py", "api/test_nodes.py", *_ACCESS_POLICY],
     "schema/registration.py": ["access/test_access_requests.py", "access/test_oracles.py"],
     "schema/scalars.py": ["api/test_hostile_input.py", "api/test_schema.py"],
+    "schema/sockets.py": ["live/test_sockets.py", "live/test_keepalive.py"],
     "schema/socket_sessions.py": ["access/test_access_ends_sockets.py", "live/test_socket_counts.py"],
     "schema/stored_text.py": ["api/test_hostile_input.py"],
     "schema/subscription.py": ["live/test_subscriptions.py", "live/test_streams.py"],
@@ -176,9 +177,10 @@ edge: settings, logs, metrics, request ids, rate limits, the clock) and `demo/`.
 every test uses stay here at the top: `conftest.py` (the app, the database, the clock),
 `factories.py`, `client.py`, `helpers.py`, `worlds.py`, `processes.py` (real server
 processes), `sources.py` (the code, for tests that hold a rule over every module), `notifying.py`,
-`chat_helpers.py`, `codes_seen.py`; `test_layout.py` checks the layout of the code and this
-table. The benchmarks' own tests are in `bench/` (tests and benchmarks never import each other;
-what both need is in `clients/`).
+`chat_helpers.py`, `codes_seen.py`. Two tests here are about the code as a whole:
+`test_layout.py` checks its layout and this table, `test_grade_path.py` how many files one
+grade crosses on its way to a parent's socket. The benchmarks' own tests are in `bench/`
+(tests and benchmarks never import each other; what both need is in `clients/`).
 
 ## Module → its tests
 

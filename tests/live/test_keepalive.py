@@ -92,7 +92,7 @@ async def test_a_peer_that_answers_is_pinged_again_and_again_and_stays_open(
         while not made:
             await asyncio.sleep(0.01)
         protocol = made[0]
-        rtts = set()
+        rtts: set[float] = set()
         # Pings go out in whole seconds (at most one late): two answered ones within a few.
         for _ in range(int(6 / 0.05)):
             if len(rtts) >= 2:
