@@ -1,4 +1,5 @@
-"""Grades: give, change, remove, and final grades."""
+"""Grades: the `Grade` type and its history, and the mutations that give, change and remove grades and set
+final grades."""
 
 from __future__ import annotations
 
@@ -10,16 +11,105 @@ import strawberry
 import models
 from resolvers import grade_changes, grades, term_grades
 from resolvers.i18n import _
-from schema import diary, types
+from schema import types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import HasRole
+from schema.types import Lesson, Node, Student, Subject, User, _must
 
 if TYPE_CHECKING:
     from schema.progress import TermGrade
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type
+class GradeBase:
+    """The fields ``Grade`` and ``TermGrade`` share; not a GraphQL type of its own. Strawberry lists
+    inherited fields first (after ``Node.id``), so only the fields both types list first live here:
+    the others stay in each type, in the schema's order."""
+
+    model: strawberry.Private[models.Grade | models.TermGrade]
+
+    @strawberry.field(description="The graded student.")
+    async def student(self, info: Info) -> Student:
+        s = await info.context.loaders.student_by_id.load(self.model.student_id)
+        return Student(model=_must(s, "student"))
+
+    @strawberry.field(description="The subject.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+
+@strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
+class Grade(Node, GradeBase):
+    model: strawberry.Private[models.Grade]
+
+    @strawberry.field(description="The lesson it was given in, if any.")
+    async def lesson(self, info: Info) -> Lesson | None:
+        if self.model.lesson_id is None:
+            return None
+        lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
+        return Lesson(model=lesson) if lesson else None
+
+    @strawberry.field(description='As shown, e.g. "5".')
+    def value(self) -> str:
+        return self.model.value
+
+    @strawberry.field(description="On the school's numeric scale, for averages.")
+    def numeric_value(self) -> float | None:
+        return self.model.numeric_value
+
+    @strawberry.field(description="Weight in the weighted average, 1-10.")
+    def weight(self) -> int:
+        return int(self.model.weight)
+
+    @strawberry.field(description="What the grade was given for.")
+    def kind(self) -> GradeKind:
+        return GradeKind(self.model.kind)
+
+    @strawberry.field(description="The teacher's comment.")
+    def comment(self) -> str | None:
+        return self.model.comment
+
+    @strawberry.field(description="Who gave it.")
+    async def teacher(self, info: Info) -> User:
+        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
+
+    @strawberry.field(description="When it was given.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When it was last changed.")
+    def updated_at(self) -> dt.datetime:
+        return self.model.updated_at
+
+    @strawberry.field(description="Whether the grade was removed: it no longer counts, and stays shown as removed.")
+    def removed(self) -> bool:
+        return self.model.deleted_at is not None
+
+    @strawberry.field(description="When it was removed, if it was.")
+    def removed_at(self) -> dt.datetime | None:
+        return self.model.deleted_at
+
+    @strawberry.field(description="Who removed it, if it was removed.")
+    async def removed_by(self, info: Info) -> User | None:
+        if self.model.deleted_by_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.deleted_by_id)
+        return User(model=user) if user else None
+
+    @strawberry.field(description="Why it was removed (required once the grade was over a day old).")
+    def remove_reason(self) -> str | None:
+        return self.model.delete_reason
+
+    @strawberry.field(
+        description="Every change since it was given, oldest first: who, when, from what to what, and why."
+    )
+    async def history(self, info: Info) -> list[GradeRevision]:
+        return [GradeRevision(model=r) for r in await info.context.loaders.revisions_by_grade.load(self.model.id)]
 
 
 @strawberry.input(description="A grade for one student in one lesson.")
@@ -38,7 +128,7 @@ class GradeCreateInput:
 
 @strawberry.type(description="The grade was recorded and the family notified.")
 class GradeCreateSuccess:
-    grade: diary.Grade = strawberry.field(description="The new grade.")
+    grade: Grade = strawberry.field(description="The new grade.")
 
 
 GradeCreateResult = Annotated[
@@ -74,7 +164,7 @@ class GradesCreateInput:
 
 @strawberry.type(description="Every grade was recorded and the families notified.")
 class GradesCreateSuccess:
-    grades: list[diary.Grade] = strawberry.field(description="The new grades, in the order given.")
+    grades: list[Grade] = strawberry.field(description="The new grades, in the order given.")
 
 
 GradesCreateResult = Annotated[
@@ -100,7 +190,7 @@ class GradeUpdateInput:
 
 @strawberry.type(description="The grade was corrected, its history extended and the family notified.")
 class GradeUpdateSuccess:
-    grade: diary.Grade = strawberry.field(description="The grade as it is now.")
+    grade: Grade = strawberry.field(description="The grade as it is now.")
 
 
 GradeUpdateResult = Annotated[
@@ -119,7 +209,7 @@ class GradeDeleteInput:
 
 @strawberry.type(description="The grade was removed: it no longer counts and shows as removed.")
 class GradeDeleteSuccess:
-    grade: diary.Grade = strawberry.field(description="The removed grade (`removed` is true).")
+    grade: Grade = strawberry.field(description="The removed grade (`removed` is true).")
 
 
 GradeDeleteResult = Annotated[
@@ -141,9 +231,9 @@ class GradeRevision:
         return self.model.at
 
     @strawberry.field(description="Who made the change.")
-    async def by(self, info: Info) -> types.User | None:
+    async def by(self, info: Info) -> User | None:
         user = await info.context.loaders.user_by_id.load(self.model.actor_id)
-        return types.User(model=user) if user else None
+        return User(model=user) if user else None
 
     @strawberry.field(description="The value before (null when the grade was given).")
     def old_value(self) -> str | None:
@@ -224,9 +314,7 @@ class GradeMutations:
     )
     async def grade_create(self, info: Info, input: Annotated[GradeCreateInput, INPUT]) -> GradeCreateResult:
         row = grades.GradeRow(input.student_id, input.value, input.weight, input.comment, _kind(input.kind))
-        return GradeCreateSuccess(
-            grade=diary.Grade(model=await grades.create_grade(info.context, input.lesson_id, row))
-        )
+        return GradeCreateSuccess(grade=Grade(model=await grades.create_grade(info.context, input.lesson_id, row)))
 
     @strawberry.mutation(
         description=(
@@ -240,7 +328,7 @@ class GradeMutations:
     async def grades_create(self, info: Info, input: Annotated[GradesCreateInput, INPUT]) -> GradesCreateResult:
         rows = [grades.GradeRow(r.student_id, r.value, r.weight, r.comment, _kind(r.kind)) for r in input.grades]
         created = await grades.create_grades(info.context, input.lesson_id, rows)
-        return GradesCreateSuccess(grades=[diary.Grade(model=g) for g in created])
+        return GradesCreateSuccess(grades=[Grade(model=g) for g in created])
 
     @strawberry.mutation(
         description=(
@@ -255,7 +343,7 @@ class GradeMutations:
         change = grade_changes.GradeChange(
             input.grade_id, input.value, input.weight, _kind(input.kind), input.comment, input.reason
         )
-        return GradeUpdateSuccess(grade=diary.Grade(model=await grade_changes.update_grade(info.context, change)))
+        return GradeUpdateSuccess(grade=Grade(model=await grade_changes.update_grade(info.context, change)))
 
     @strawberry.mutation(
         description=(
@@ -267,7 +355,7 @@ class GradeMutations:
     )
     async def grade_delete(self, info: Info, input: Annotated[GradeDeleteInput, INPUT]) -> GradeDeleteResult:
         grade = await grade_changes.delete_grade(info.context, input.grade_id, input.reason)
-        return GradeDeleteSuccess(grade=diary.Grade(model=grade))
+        return GradeDeleteSuccess(grade=Grade(model=grade))
 
     @strawberry.mutation(
         description=(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import journal
-from schema.diary import Grade
 from schema.enums import AttendanceStatus
+from schema.grades import Grade
 from schema.grading import GradeMark
 from schema.progress import TermGrade
 from schema.types import Lesson, Student, Subject, Term

@@ -13,7 +13,7 @@ import models
 from pubsub.events import EventKind
 from resolvers import inbox, pages, policy
 from resolvers.ids import to_global_id
-from schema import announcements, diary, meetings, progress, remarks, types
+from schema import announcements, grades, meetings, progress, remarks, types
 from schema.deliveries import DeliveryMutations
 from schema.errors import NotFoundError, ValidationError
 from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
@@ -77,12 +77,12 @@ class Notification(types.Node):
         return await info.context.loaders.outbox_event_by_id.load(self.model.outbox_event_id)
 
     @strawberry.field(description="The grade, for GRADE_ADDED and GRADE_CHANGED (null once removed).")
-    async def grade(self, info: Info) -> diary.Grade | None:
+    async def grade(self, info: Info) -> grades.Grade | None:
         event = await self._event(info)
         if event is None or event.grade_id is None:
             return None
         found = await info.context.loaders.grade_by_id.load(event.grade_id)
-        return diary.Grade(model=found) if found and found.deleted_at is None else None
+        return grades.Grade(model=found) if found and found.deleted_at is None else None
 
     @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
     async def term_grade(self, info: Info) -> progress.TermGrade | None:

@@ -8,8 +8,8 @@ import strawberry
 
 import models
 from resolvers import progress
-from schema.diary import GradeBase
 from schema.enums import RevisionAction
+from schema.grades import GradeBase
 from schema.grading import GradeMark
 from schema.types import Info, Node, Term, User, _must
 

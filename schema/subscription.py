@@ -12,7 +12,7 @@ import models
 from pubsub.events import EventKind
 from resolvers import chat_events, events, inbox
 from schema import chat_events as chat_event_types
-from schema import diary, notifications, progress, remarks, types
+from schema import grades, notifications, progress, remarks, types
 from schema.enums import AttendanceStatus, describe
 from schema.permissions import IsAuthenticated
 
@@ -92,11 +92,11 @@ class DiaryEvent:
         return AttendanceStatus(mark.status) if mark else None
 
     @strawberry.field(description="The grade, for grade events.")
-    async def grade(self, info: Info) -> diary.Grade | None:
+    async def grade(self, info: Info) -> grades.Grade | None:
         if self.row.grade_id is None:
             return None
         grade = await info.context.loaders.grade_by_id.load(self.row.grade_id)
-        return diary.Grade(model=grade) if grade else None
+        return grades.Grade(model=grade) if grade else None
 
     @strawberry.field(
         description="The homework, for homework events; for HOMEWORK_REMOVED the removed one (`removed` true)."
