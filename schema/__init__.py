@@ -33,13 +33,13 @@ from schema.error_codes import DocumentErrorCodes
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
 from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
-from schema.live import shared_execution
 from schema.messages import DocumentRefusalsInLanguage, localized
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
+from schema.shared_execution import shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
@@ -94,7 +94,7 @@ class DiarySchema(strawberry.Schema):
         self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None, context: Any
     ) -> AsyncGenerator[Any, None]:
         """A parked subscription's run again (``schema/websocket.py``): Strawberry's stream of
-        ``document`` (parsed and validated by its first run, which ``live.Subscriber.document``
+        ``document`` (parsed and validated by its first run, which ``parking.Subscriber.document``
         keeps), with ``resume_extensions`` only. An event wakes a parked subscription, so this
         runs once per delivery: the other extensions' hooks cost about a tenth of the server's
         CPU per event (issue 15)."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import bells_admin
+from resolvers import bells
 from resolvers.ids import to_global_id
 from schema import types
 from schema.calendar import CALENDAR_KEEPERS
@@ -118,12 +118,12 @@ class BellMutations:
     async def bell_schedule_set(
         self, info: Info, input: Annotated[BellScheduleSetInput, INPUT]
     ) -> BellScheduleSetResult:
-        rows, retimed = await bells_admin.set_bells(
+        rows, retimed = await bells.set_bells(
             info.context,
-            bells_admin.BellInput(
+            bells.BellInput(
                 school_id=input.school_id,
                 variant=models.BellVariant(input.variant.name),
-                periods=[bells_admin.PeriodInput(p.starts_at, p.ends_at) for p in input.periods],
+                periods=[bells.PeriodInput(p.starts_at, p.ends_at) for p in input.periods],
             ),
         )
         return BellScheduleSetSuccess(periods=[types.BellPeriod(model=r) for r in rows], lessons_retimed=retimed)
@@ -133,8 +133,8 @@ class BellMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def short_day_create(self, info: Info, input: Annotated[ShortDayCreateInput, INPUT]) -> ShortDayCreateResult:
-        row, retimed = await bells_admin.create_short_day(
-            info.context, bells_admin.ShortDayInput(input.school_id, input.date, input.name)
+        row, retimed = await bells.create_short_day(
+            info.context, bells.ShortDayInput(input.school_id, input.date, input.name)
         )
         return ShortDaySuccess(short_day=ShortDay(model=row), lessons_retimed=retimed)
 
@@ -143,5 +143,5 @@ class BellMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def short_day_delete(self, info: Info, input: Annotated[ShortDayDeleteInput, INPUT]) -> ShortDayDeleteResult:
-        row, retimed = await bells_admin.delete_short_day(info.context, input.short_day_id)
+        row, retimed = await bells.delete_short_day(info.context, input.short_day_id)
         return ShortDayDeleteSuccess(deleted_short_day_id=_id("ShortDay", row.id), lessons_retimed=retimed)

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import calendar_admin
+from resolvers import calendar
 from resolvers.i18n import _
 from resolvers.ids import to_global_id
 from schema import types
@@ -173,9 +173,9 @@ class CalendarMutations:
     async def academic_year_create(
         self, info: Info, input: Annotated[AcademicYearCreateInput, INPUT]
     ) -> AcademicYearCreateResult:
-        row = await calendar_admin.create_year(
+        row = await calendar.create_year(
             info.context,
-            calendar_admin.YearInput(
+            calendar.YearInput(
                 school_id=input.school_id, name=input.name, start_date=input.start_date, end_date=input.end_date
             ),
         )
@@ -188,9 +188,9 @@ class CalendarMutations:
     async def academic_year_update(
         self, info: Info, input: Annotated[AcademicYearUpdateInput, INPUT]
     ) -> AcademicYearUpdateResult:
-        row, report = await calendar_admin.update_year(
+        row, report = await calendar.update_year(
             info.context,
-            calendar_admin.YearInput(
+            calendar.YearInput(
                 year_id=input.academic_year_id, name=input.name, start_date=input.start_date, end_date=input.end_date
             ),
         )
@@ -198,9 +198,9 @@ class CalendarMutations:
 
     @strawberry.mutation(description="Add a term to an academic year." + ADMINS, permission_classes=[CALENDAR_KEEPERS])
     async def term_create(self, info: Info, input: Annotated[TermCreateInput, INPUT]) -> TermCreateResult:
-        row = await calendar_admin.create_term(
+        row = await calendar.create_term(
             info.context,
-            calendar_admin.TermInput(
+            calendar.TermInput(
                 academic_year_id=input.academic_year_id,
                 name=input.name,
                 start_date=input.start_date,
@@ -211,9 +211,9 @@ class CalendarMutations:
 
     @strawberry.mutation(description="Rename or move a term." + ADMINS, permission_classes=[CALENDAR_KEEPERS])
     async def term_update(self, info: Info, input: Annotated[TermUpdateInput, INPUT]) -> TermUpdateResult:
-        row = await calendar_admin.update_term(
+        row = await calendar.update_term(
             info.context,
-            calendar_admin.TermInput(
+            calendar.TermInput(
                 term_id=input.term_id, name=input.name, start_date=input.start_date, end_date=input.end_date
             ),
         )
@@ -223,5 +223,5 @@ class CalendarMutations:
         description="Delete a term that holds no grades." + ADMINS, permission_classes=[CALENDAR_KEEPERS]
     )
     async def term_delete(self, info: Info, input: Annotated[TermDeleteInput, INPUT]) -> TermDeleteResult:
-        row = await calendar_admin.delete_term(info.context, input.term_id)
+        row = await calendar.delete_term(info.context, input.term_id)
         return TermDeleteSuccess(deleted_term_id=_id("Term", row.id))

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import days_off_admin
+from resolvers import days_off
 from schema import types
 from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import DayOffKind
@@ -90,9 +90,9 @@ class DayOffMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_create(self, info: Info, input: Annotated[DayOffCreateInput, INPUT]) -> DayOffCreateResult:
-        change = await days_off_admin.create_day_off(
+        change = await days_off.create_day_off(
             info.context,
-            days_off_admin.DayOffInput(
+            days_off.DayOffInput(
                 school_id=input.school_id,
                 kind=models.DayOffKind(input.kind.name),
                 name=input.name,
@@ -108,9 +108,9 @@ class DayOffMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_update(self, info: Info, input: Annotated[DayOffUpdateInput, INPUT]) -> DayOffUpdateResult:
-        change = await days_off_admin.update_day_off(
+        change = await days_off.update_day_off(
             info.context,
-            days_off_admin.DayOffInput(
+            days_off.DayOffInput(
                 day_off_id=input.day_off_id,
                 kind=models.DayOffKind(input.kind.name) if input.kind is not None else None,
                 name=input.name,
@@ -126,7 +126,7 @@ class DayOffMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_delete(self, info: Info, input: Annotated[DayOffDeleteInput, INPUT]) -> DayOffDeleteResult:
-        report = await days_off_admin.delete_day_off(info.context, input.day_off_id)
+        report = await days_off.delete_day_off(info.context, input.day_off_id)
         return DayOffDeleteSuccess(
             deleted_day_off_id=strawberry.ID(input.day_off_id), lessons=LessonChanges(report=report)
         )

@@ -15,7 +15,7 @@ from schema.bells import BellMutations
 from schema.calendar import CalendarMutations
 from schema.chat_mutations import ChatMutations
 from schema.days_off import DayOffMutations
-from schema.enrolment import EnrolmentMutations
+from schema.enrollment import EnrollmentMutations
 from schema.grades import GradeMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
@@ -37,7 +37,7 @@ class Mutation(
     AttendanceMutations,
     AbsenceMutations,
     OrgMutations,
-    EnrolmentMutations,
+    EnrollmentMutations,
     GuardianshipMutations,
     AccessRequestMutations,
     RegistrationMutations,

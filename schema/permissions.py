@@ -11,7 +11,7 @@ from strawberry.permission import BasePermission
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 import models
-from resolvers import live, policy
+from resolvers import parking, policy
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
@@ -63,9 +63,9 @@ class IsAuthenticated(BasePermission):
                 raise Unauthenticated(_("Your session has ended: log in again."), reason=viewer.ended)
             return False
         if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
-            subscriber = live.parking()
+            subscriber = parking.current()
             if subscriber is not None and subscriber.following:
-                # A parked stream going on (``resolvers/live.py``): it was let in when it
+                # A parked stream going on (``resolvers/parking.py``): it was let in when it
                 # started, and the stream core (``resolvers/streams.py``) re-checks the account's
                 # standing with every event it delivers, in the same statement as its policy.
                 return True

@@ -22,7 +22,7 @@ from schema import (
     chat_list,
     chats,
     deliveries,
-    enrolment,
+    enrollment,
     grades,
     guardianships,
     meetings,
@@ -71,7 +71,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Account": (policy.administered_users, lambda m: account_admin.Account(model=m)),
     "ChatMember": (policy.visible_chat_members, lambda m: chats.ChatMember(model=m)),
     "MeetingResponse": (policy.visible_meeting_responses, lambda m: meetings.MeetingResponse(model=m)),
-    "Enrollment": (policy.visible_enrollments, lambda m: enrolment.Enrollment(model=m)),
+    "Enrollment": (policy.visible_enrollments, lambda m: enrollment.Enrollment(model=m)),
     "TeachingAssignment": (policy.visible_teaching_assignments, lambda m: types.TeachingAssignment(model=m)),
 }
 

@@ -45,7 +45,7 @@ describe(
 class DiaryEvent:
     row: strawberry.Private[models.OutboxEvent]
     # Subscribers with equal keys see the same data: the payload is computed once for them
-    # (schema/live.py). Includes the event id.
+    # (schema/shared_execution.py). Includes the event id.
     share_key: strawberry.Private[Hashable] = None
 
     @strawberry.field(description="Pass as `after` when resubscribing to get what you missed.")

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import lesson_admin, lesson_plan, timetable_admin
+from resolvers import lesson_admin, lesson_plan, timetable
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
@@ -243,9 +243,9 @@ class TimetableMutations:
     async def timetable_slot_create(
         self, info: Info, input: Annotated[TimetableSlotCreateInput, INPUT]
     ) -> TimetableSlotCreateResult:
-        change = await timetable_admin.create_slot(
+        change = await timetable.create_slot(
             info.context,
-            timetable_admin.SlotCreateInput(
+            timetable.SlotCreateInput(
                 school_class_id=input.school_class_id,
                 subject_id=input.subject_id,
                 teacher_id=input.teacher_id,
@@ -266,9 +266,9 @@ class TimetableMutations:
     async def timetable_slot_update(
         self, info: Info, input: Annotated[TimetableSlotUpdateInput, INPUT]
     ) -> TimetableSlotUpdateResult:
-        change = await timetable_admin.update_slot(
+        change = await timetable.update_slot(
             info.context,
-            timetable_admin.SlotUpdateInput(
+            timetable.SlotUpdateInput(
                 slot_id=input.slot_id,
                 teacher_id=input.teacher_id,
                 weekday=input.weekday,
@@ -287,7 +287,7 @@ class TimetableMutations:
     async def timetable_slot_delete(
         self, info: Info, input: Annotated[TimetableSlotDeleteInput, INPUT]
     ) -> TimetableSlotDeleteResult:
-        change = await timetable_admin.delete_slot(info.context, input.slot_id)
+        change = await timetable.delete_slot(info.context, input.slot_id)
         slot = TimetableSlot(model=change.slot) if change.slot is not None else None
         return TimetableSlotDeleteSuccess(slot=slot, lessons=LessonChanges(report=change.report))
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from schema.bells import ShortDay
     from schema.calendar import AcademicYear
     from schema.diary import DiaryDay, SubjectProgress
-    from schema.enrolment import Enrollment
+    from schema.enrollment import Enrollment
     from schema.guardianships import Guardianship
     from schema.journal import ClassJournal
     from schema.progress import ClassRank, ProgressPoint
@@ -568,8 +568,8 @@ class Student(Node):
         return await shown(info, School(model=_must(s, "school")))
 
     @strawberry.field(description="Every class the child was, is or will be in, by first day (transfers included).")
-    async def enrollments(self, info: Info) -> list[Annotated[Enrollment, strawberry.lazy("schema.enrolment")]]:
-        from schema.enrolment import Enrollment
+    async def enrollments(self, info: Info) -> list[Annotated[Enrollment, strawberry.lazy("schema.enrollment")]]:
+        from schema.enrollment import Enrollment
 
         return [Enrollment(model=e) for e in await info.context.loaders.enrollments_by_student.load(self.model.id)]
 

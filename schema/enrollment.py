@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import enrolment
+from resolvers import enrollment
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
@@ -170,10 +170,10 @@ ASSIGNERS = IsAdmin(_("Only school admins assign teachers."))
 
 
 @strawberry.type
-class EnrolmentMutations:
+class EnrollmentMutations:
     @strawberry.mutation(description=f"Put a child on a school's roll. {ADMINS}", permission_classes=[ROLL_KEEPERS])
     async def student_create(self, info: Info, input: Annotated[StudentCreateInput, INPUT]) -> StudentCreateResult:
-        row = await enrolment.create_student(info.context, input.school_id, input.full_name, input.birth_date)
+        row = await enrollment.create_student(info.context, input.school_id, input.full_name, input.birth_date)
         return StudentCreateSuccess(student=types.Student(model=row))
 
     @strawberry.mutation(
@@ -183,7 +183,7 @@ class EnrolmentMutations:
     async def enrollment_create(
         self, info: Info, input: Annotated[EnrollmentCreateInput, INPUT]
     ) -> EnrollmentCreateResult:
-        row = await enrolment.create_enrollment(info.context, input.student_id, input.class_id, input.start_date)
+        row = await enrollment.create_enrollment(info.context, input.student_id, input.class_id, input.start_date)
         return EnrollmentSuccess(model=row)
 
     @strawberry.mutation(
@@ -194,7 +194,7 @@ class EnrolmentMutations:
     async def student_transfer(
         self, info: Info, input: Annotated[StudentTransferInput, INPUT]
     ) -> StudentTransferResult:
-        row = await enrolment.transfer_student(info.context, input.student_id, input.to_class_id, input.date)
+        row = await enrollment.transfer_student(info.context, input.student_id, input.to_class_id, input.date)
         return EnrollmentSuccess(model=row)
 
     @strawberry.mutation(
@@ -202,7 +202,7 @@ class EnrolmentMutations:
         permission_classes=[ROLL_KEEPERS],
     )
     async def enrollment_end(self, info: Info, input: Annotated[EnrollmentEndInput, INPUT]) -> EnrollmentEndResult:
-        row = await enrolment.end_enrollment(info.context, input.student_id, input.last_day)
+        row = await enrollment.end_enrollment(info.context, input.student_id, input.last_day)
         return EnrollmentSuccess(model=row)
 
     @strawberry.mutation(
@@ -212,8 +212,8 @@ class EnrolmentMutations:
     async def teaching_assignment_create(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]
     ) -> TeachingAssignmentCreateResult:
-        key = enrolment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
-        return await _assignment_success(info, await enrolment.create_assignment(info.context, key))
+        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
+        return await _assignment_success(info, await enrollment.create_assignment(info.context, key))
 
     @strawberry.mutation(
         description="Stop a teacher teaching a subject in a class. Refused (ASSIGNMENT_IN_TIMETABLE) while the "
@@ -223,5 +223,5 @@ class EnrolmentMutations:
     async def teaching_assignment_delete(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]
     ) -> TeachingAssignmentDeleteResult:
-        key = enrolment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
-        return await _assignment_success(info, await enrolment.delete_assignment(info.context, key))
+        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
+        return await _assignment_success(info, await enrollment.delete_assignment(info.context, key))
