@@ -27,11 +27,13 @@ from schema import (
     notifications,
     remarks,
     scalars,
-    types,
 )
+from schema.calendar import Term
 from schema.error_codes import DocumentErrorCodes
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
+from schema.homework import Homework
+from schema.lessons import Lesson
 from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
 from schema.messages import DocumentRefusalsInLanguage, localized
 from schema.metrics import OperationMetrics, counted
@@ -39,11 +41,14 @@ from schema.mutation import Mutation
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
+from schema.schools import School, SchoolClass, Subject
 from schema.shared_execution import shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
+from schema.students import Student
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
 from schema.unavailable import DatabaseUnavailable
+from schema.users import User
 
 log = logging.getLogger("ediary.errors")
 
@@ -179,15 +184,15 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         types=[
-            types.User,
-            types.School,
-            types.Subject,
-            types.SchoolClass,
-            types.Student,
-            types.Lesson,
-            types.Homework,
+            User,
+            School,
+            Subject,
+            SchoolClass,
+            Student,
+            Lesson,
+            Homework,
             grades.Grade,
-            types.Term,
+            Term,
             remarks.Remark,
             announcements.Announcement,
             meetings.Meeting,

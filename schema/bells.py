@@ -20,6 +20,27 @@ Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
 
 
+@strawberry.type(description="A period of the bell schedule, in the school's local time.")
+class BellPeriod:
+    model: strawberry.Private[models.BellPeriod]
+
+    @strawberry.field(description="Period number, 1 for the first lesson of the day.")
+    def number(self) -> int:
+        return int(self.model.number)
+
+    @strawberry.field(description="Which schedule this period belongs to.")
+    def variant(self) -> BellVariant:
+        return BellVariant(self.model.variant)
+
+    @strawberry.field(description="Start, local wall-clock time of the school.")
+    def starts_at(self) -> dt.time:
+        return self.model.starts_at
+
+    @strawberry.field(description="End, local wall-clock time of the school.")
+    def ends_at(self) -> dt.time:
+        return self.model.ends_at
+
+
 @strawberry.type(description="A school day that follows the SHORTENED bell schedule.")
 class ShortDay(types.Node):
     model: strawberry.Private[models.ShortDay]
@@ -50,7 +71,7 @@ class BellScheduleSetInput:
 
 @strawberry.type(description="The variant's new periods; the school's lessons from today on are re-timed.")
 class BellScheduleSetSuccess:
-    periods: list[types.BellPeriod] = strawberry.field(description="The variant's periods.")
+    periods: list[BellPeriod] = strawberry.field(description="The variant's periods.")
     lessons_retimed: int = strawberry.field(description="Lessons whose start and end changed.")
 
 
@@ -126,7 +147,7 @@ class BellMutations:
                 periods=[bells.PeriodInput(p.starts_at, p.ends_at) for p in input.periods],
             ),
         )
-        return BellScheduleSetSuccess(periods=[types.BellPeriod(model=r) for r in rows], lessons_retimed=retimed)
+        return BellScheduleSetSuccess(periods=[BellPeriod(model=r) for r in rows], lessons_retimed=retimed)
 
     @strawberry.mutation(
         description="Put a day on the SHORTENED bell schedule; its lessons get the shortened times." + ADMINS,

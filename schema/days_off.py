@@ -14,9 +14,31 @@ from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import DayOffKind
 from schema.errors import NotFoundError, ValidationError
 from schema.timetable import ADMINS, LessonChanges
+from schema.types import Node
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type(description="A holiday or vacation: days without lessons besides weekends.")
+class DayOff(Node):
+    model: strawberry.Private[models.DayOff]
+
+    @strawberry.field(description="Holiday or vacation.")
+    def kind(self) -> DayOffKind:
+        return DayOffKind(self.model.kind)
+
+    @strawberry.field(description='Its name, e.g. "Winter vacation".')
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="First day off, inclusive.")
+    def start_date(self) -> dt.date:
+        return self.model.start_date
+
+    @strawberry.field(description="Last day off, inclusive.")
+    def end_date(self) -> dt.date:
+        return self.model.end_date
 
 
 @strawberry.input(description="A holiday or vacation: no lessons on it.")
@@ -44,7 +66,7 @@ class DayOffDeleteInput:
 
 @strawberry.type(description="The day off as it is now, and what it did to the lessons from today on.")
 class DayOffSuccess:
-    day_off: types.DayOff = strawberry.field(description="The day off.")
+    day_off: DayOff = strawberry.field(description="The day off.")
     lessons: LessonChanges = strawberry.field(
         description="Lessons cancelled on it, restored on days no longer off, and `kept`: lessons on it that hold "
         "grades, attendance, homework or a topic and so were not cancelled (the school decides)."
@@ -100,7 +122,7 @@ class DayOffMutations:
                 end_date=input.end_date,
             ),
         )
-        return DayOffSuccess(day_off=types.DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
+        return DayOffSuccess(day_off=DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
 
     @strawberry.mutation(
         description="Change a holiday or vacation: lessons on days it no longer covers are restored, those on new"
@@ -118,7 +140,7 @@ class DayOffMutations:
                 end_date=input.end_date,
             ),
         )
-        return DayOffSuccess(day_off=types.DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
+        return DayOffSuccess(day_off=DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
 
     @strawberry.mutation(
         description="Remove a holiday or vacation: the lessons it cancelled from today on take place again, and"

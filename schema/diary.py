@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,14 +10,15 @@ import models
 from resolvers import diary as diary_resolvers
 from resolvers import progress as progress_resolvers
 from resolvers.loaders import RangeKey
+from schema.attendance import AttendanceRevision
 from schema.enums import AttendanceStatus, DayKind
 from schema.grades import Grade
 from schema.grading import GradeMark
-from schema.types import Homework, Info, Lesson, Subject, _must
-
-if TYPE_CHECKING:
-    from schema.attendance import AttendanceRevision
-    from schema.progress import TermGrade
+from schema.homework import Homework
+from schema.lessons import Lesson
+from schema.progress import TermGrade
+from schema.schools import Subject
+from schema.types import Info, _must
 
 
 @strawberry.type(description="One lesson in a child's diary with this child's grades, attendance and homework.")
@@ -55,11 +55,7 @@ class DiaryEntry:
         return [Homework(model=h) for h in self.data.homework]
 
     @strawberry.field(description="Every change of this child's mark in the lesson, oldest first.")
-    async def attendance_history(
-        self, info: Info
-    ) -> list[Annotated[AttendanceRevision, strawberry.lazy("schema.attendance")]]:
-        from schema.attendance import AttendanceRevision
-
+    async def attendance_history(self, info: Info) -> list[AttendanceRevision]:
         key = (self.data.row.student_id, self.data.row.lesson.id)
         return [AttendanceRevision(model=r) for r in await info.context.loaders.attendance_revisions_by_mark.load(key)]
 
@@ -122,9 +118,7 @@ class SubjectProgress:
         return self.data.late
 
     @strawberry.field(description="The final grade set for this term, or null until a teacher sets it.")
-    async def term_grade(self, info: Info) -> Annotated[TermGrade, strawberry.lazy("schema.progress")] | None:
-        from schema.progress import TermGrade
-
+    async def term_grade(self, info: Info) -> TermGrade | None:
         if self.student is None or self.term is None:
             return None
         found = await progress_resolvers.term_grade(

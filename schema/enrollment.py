@@ -14,6 +14,10 @@ from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
 from schema.permissions import IsAdmin
+from schema.schools import SchoolClass, Subject
+from schema.students import Student
+from schema.types import Node, _must
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -25,9 +29,9 @@ class Enrollment(types.Node):
     model: strawberry.Private[models.Enrollment]
 
     @strawberry.field(description="The class.")
-    async def school_class(self, info: Info) -> types.SchoolClass:
+    async def school_class(self, info: Info) -> SchoolClass:
         c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return await shown(info, types.SchoolClass(model=types._must(c, "class")))
+        return await shown(info, SchoolClass(model=types._must(c, "class")))
 
     @strawberry.field(description="First day in the class, inclusive.")
     def start_date(self) -> dt.date:
@@ -47,7 +51,7 @@ class StudentCreateInput:
 
 @strawberry.type(description="The student is on the roll.")
 class StudentCreateSuccess:
-    student: types.Student = strawberry.field(description="The new student (in no class yet).")
+    student: Student = strawberry.field(description="The new student (in no class yet).")
 
 
 StudentCreateResult = Annotated[
@@ -92,9 +96,9 @@ class EnrollmentSuccess:
         return Enrollment(model=self.model)
 
     @strawberry.field(description="The student, with `enrollments` and `schoolClass` as they are now.")
-    async def student(self, info: Info) -> types.Student:
+    async def student(self, info: Info) -> Student:
         s = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return types.Student(model=types._must(s, "student"))
+        return Student(model=types._must(s, "student"))
 
 
 EnrollmentCreateResult = Annotated[
@@ -134,8 +138,8 @@ class TeachingAssignmentInput:
 
 @strawberry.type(description="The teaching assignment as it is (or was, when deleted).")
 class TeachingAssignmentSuccess:
-    teaching_assignment: types.TeachingAssignment = strawberry.field(description="The class + subject pair.")
-    teacher: types.User = strawberry.field(description="The teacher.")
+    teaching_assignment: TeachingAssignment = strawberry.field(description="The class + subject pair.")
+    teacher: User = strawberry.field(description="The teacher.")
 
 
 ASSIGNMENT_CODES = "SUBJECT_OF_OTHER_SCHOOL, NOT_A_TEACHER"
@@ -161,7 +165,7 @@ TeachingAssignmentDeleteResult = Annotated[
 async def _assignment_success(info: Info, row: models.TeachingAssignment) -> TeachingAssignmentSuccess:
     user = await info.context.loaders.user_by_id.load(row.teacher_id)
     return TeachingAssignmentSuccess(
-        teaching_assignment=types.TeachingAssignment(model=row), teacher=types.User(model=types._must(user, "teacher"))
+        teaching_assignment=TeachingAssignment(model=row), teacher=User(model=types._must(user, "teacher"))
     )
 
 
@@ -174,7 +178,7 @@ class EnrollmentMutations:
     @strawberry.mutation(description=f"Put a child on a school's roll. {ADMINS}", permission_classes=[ROLL_KEEPERS])
     async def student_create(self, info: Info, input: Annotated[StudentCreateInput, INPUT]) -> StudentCreateResult:
         row = await enrollment.create_student(info.context, input.school_id, input.full_name, input.birth_date)
-        return StudentCreateSuccess(student=types.Student(model=row))
+        return StudentCreateSuccess(student=Student(model=row))
 
     @strawberry.mutation(
         description=f"Enrol a student in a class from a day on; a student is in one class at a time. {ADMINS}",
@@ -225,3 +229,22 @@ class EnrollmentMutations:
     ) -> TeachingAssignmentDeleteResult:
         key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
         return await _assignment_success(info, await enrollment.delete_assignment(info.context, key))
+
+
+@strawberry.type(description="A teacher's class + subject pair: what they teach and may grade.")
+class TeachingAssignment(Node):
+    model: strawberry.Private[models.TeachingAssignment]
+
+    @strawberry.field(description="The class taught.")
+    async def school_class(self, info: Info) -> SchoolClass:
+        c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
+        return SchoolClass(model=_must(c, "class"))
+
+    @strawberry.field(description="The subject taught in that class.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+    @strawberry.field(description="The teacher.")
+    async def teacher(self, info: Info) -> User:
+        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))

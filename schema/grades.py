@@ -14,8 +14,12 @@ from resolvers.i18n import _
 from schema import types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
+from schema.lessons import Lesson
 from schema.permissions import HasRole
-from schema.types import Lesson, Node, Student, Subject, User, _must
+from schema.schools import Subject
+from schema.students import Student
+from schema.types import Node, _must
+from schema.users import User
 
 if TYPE_CHECKING:
     from schema.progress import TermGrade

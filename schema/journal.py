@@ -5,11 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import journal
+from schema.calendar import Term
 from schema.enums import AttendanceStatus
 from schema.grades import Grade
 from schema.grading import GradeMark
+from schema.lessons import Lesson
 from schema.progress import TermGrade
-from schema.types import Lesson, Student, Subject, Term
+from schema.schools import Subject
+from schema.students import Student
 
 
 @strawberry.type(description="One student at one lesson of the journal.")

@@ -14,6 +14,7 @@ from schema import types
 from schema.enums import GradeKind, ScaleKind
 from schema.errors import NotFoundError, ValidationError
 from schema.permissions import HasRole, IsAdmin
+from schema.schools import School, SchoolClass, Subject
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -99,12 +100,12 @@ class SchoolUpdateInput:
 
 @strawberry.type(description="The school was created.")
 class SchoolCreateSuccess:
-    school: types.School = strawberry.field(description="The new school.")
+    school: School = strawberry.field(description="The new school.")
 
 
 @strawberry.type(description="The school was changed (or already was as asked).")
 class SchoolUpdateSuccess:
-    school: types.School = strawberry.field(description="The school as it is now.")
+    school: School = strawberry.field(description="The school as it is now.")
 
 
 SchoolCreateResult = Annotated[
@@ -147,7 +148,7 @@ class SubjectArchiveInput:
 
 @strawberry.type(description="The subject as it is now.")
 class SubjectSuccess:
-    subject: types.Subject = strawberry.field(description="The subject.")
+    subject: Subject = strawberry.field(description="The subject.")
 
 
 SUBJECT_CODES = "ValidationError codes: NAME_EMPTY, INVALID_CHARACTERS, NAME_TOO_LONG, NAME_TAKEN; NotFoundError "
@@ -200,7 +201,7 @@ class ClassUpdateInput:
 
 @strawberry.type(description="The class as it is now.")
 class ClassSuccess:
-    school_class: types.SchoolClass = strawberry.field(description="The class.")
+    school_class: SchoolClass = strawberry.field(description="The class.")
 
 
 CLASS_CODES = "INVALID_GRADE_LEVEL, LETTER_EMPTY, LETTER_TOO_LONG, NOT_A_TEACHER, CLASS_EXISTS"
@@ -238,7 +239,7 @@ class OrgMutations:
     )
     async def school_create(self, info: Info, input: Annotated[SchoolCreateInput, INPUT]) -> SchoolCreateResult:
         spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=_scale(input.grade_scale))
-        return SchoolCreateSuccess(school=types.School(model=await schools.create_school(info.context, spec)))
+        return SchoolCreateSuccess(school=School(model=await schools.create_school(info.context, spec)))
 
     @strawberry.mutation(
         description="Change a school's name, time zone or grading settings. District admins of its district only.",
@@ -247,17 +248,17 @@ class OrgMutations:
     async def school_update(self, info: Info, input: Annotated[SchoolUpdateInput, INPUT]) -> SchoolUpdateResult:
         spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=_scale(input.grade_scale))
         row = await schools.update_school(info.context, input.school_id, spec)
-        return SchoolUpdateSuccess(school=types.School(model=row))
+        return SchoolUpdateSuccess(school=School(model=row))
 
     @strawberry.mutation(description=f"Add a subject to a school. {ADMINS}", permission_classes=[SUBJECT_KEEPERS])
     async def subject_create(self, info: Info, input: Annotated[SubjectCreateInput, INPUT]) -> SubjectCreateResult:
         row = await org.create_subject(info.context, input.school_id, input.name)
-        return SubjectSuccess(subject=types.Subject(model=row))
+        return SubjectSuccess(subject=Subject(model=row))
 
     @strawberry.mutation(description=f"Rename a subject. {ADMINS}", permission_classes=[SUBJECT_KEEPERS])
     async def subject_update(self, info: Info, input: Annotated[SubjectUpdateInput, INPUT]) -> SubjectUpdateResult:
         row = await org.update_subject(info.context, input.subject_id, input.name)
-        return SubjectSuccess(subject=types.Subject(model=row))
+        return SubjectSuccess(subject=Subject(model=row))
 
     @strawberry.mutation(
         description="Archive a subject: subjects are never deleted (lessons, grades and journals keep them); an "
@@ -266,7 +267,7 @@ class OrgMutations:
     )
     async def subject_archive(self, info: Info, input: Annotated[SubjectArchiveInput, INPUT]) -> SubjectArchiveResult:
         row = await org.archive_subject(info.context, input.subject_id)
-        return SubjectSuccess(subject=types.Subject(model=row))
+        return SubjectSuccess(subject=Subject(model=row))
 
     @strawberry.mutation(description=f"Create a class. {ADMINS}", permission_classes=[CLASS_KEEPERS])
     async def class_create(self, info: Info, input: Annotated[ClassCreateInput, INPUT]) -> ClassCreateResult:
@@ -277,7 +278,7 @@ class OrgMutations:
             homeroom_teacher_id=input.homeroom_teacher_id,
         )
         row = await org.create_class(info.context, input.school_id, spec)
-        return ClassSuccess(school_class=types.SchoolClass(model=row))
+        return ClassSuccess(school_class=SchoolClass(model=row))
 
     @strawberry.mutation(
         description=f"Change a class's grade level, letter or homeroom teacher. {ADMINS}",
@@ -291,4 +292,4 @@ class OrgMutations:
             homeroom_teacher_id=None if homeroom is strawberry.UNSET else (homeroom or ""),
         )
         row = await org.update_class(info.context, input.class_id, spec)
-        return ClassSuccess(school_class=types.SchoolClass(model=row))
+        return ClassSuccess(school_class=SchoolClass(model=row))

@@ -8,10 +8,12 @@ import strawberry
 
 import models
 from resolvers import progress
+from schema.calendar import Term
 from schema.enums import RevisionAction
 from schema.grades import GradeBase
 from schema.grading import GradeMark
-from schema.types import Info, Node, Term, User, _must
+from schema.types import Info, Node, _must
+from schema.users import User
 
 
 @strawberry.type(description="A final grade of a student in a subject for a term, or for the whole year.")

@@ -14,7 +14,10 @@ from resolvers import chat_events, events, inbox
 from schema import chat_events as chat_event_types
 from schema import grades, notifications, progress, remarks, types
 from schema.enums import AttendanceStatus, describe
+from schema.homework import Homework
+from schema.lessons import Lesson
 from schema.permissions import IsAuthenticated
+from schema.students import Student
 
 Info = types.Info
 
@@ -61,11 +64,11 @@ class DiaryEvent:
         return self.row.occurred_at
 
     @strawberry.field(description="Whose diary.")
-    async def student(self, info: Info) -> types.Student:
+    async def student(self, info: Info) -> Student:
         student = await info.context.loaders.student_by_id.load(self.row.student_id)
         if student is None:
             raise LookupError("missing student")
-        return types.Student(model=student)
+        return Student(model=student)
 
     @strawberry.field(
         description=(
@@ -73,11 +76,11 @@ class DiaryEvent:
             "family's absence notice, the first lesson it covers)."
         )
     )
-    async def lesson(self, info: Info) -> types.Lesson | None:
+    async def lesson(self, info: Info) -> Lesson | None:
         if self.row.lesson_id is None or not self.row.kind.startswith(("LESSON_", "ATTENDANCE_")):
             return None
         lesson = await info.context.loaders.lesson_by_id.load(self.row.lesson_id)
-        return types.Lesson(model=lesson) if lesson else None
+        return Lesson(model=lesson) if lesson else None
 
     @strawberry.field(
         description=(
@@ -101,11 +104,11 @@ class DiaryEvent:
     @strawberry.field(
         description="The homework, for homework events; for HOMEWORK_REMOVED the removed one (`removed` true)."
     )
-    async def homework(self, info: Info) -> types.Homework | None:
+    async def homework(self, info: Info) -> Homework | None:
         if self.row.homework_id is None:
             return None
         homework = await info.context.loaders.any_homework_by_id.load(self.row.homework_id)
-        return types.Homework(model=homework) if homework else None
+        return Homework(model=homework) if homework else None
 
     @strawberry.field(description="The remark, for REMARK_ADDED (null if you may not read it).")
     async def remark(self, info: Info) -> remarks.Remark | None:

@@ -12,7 +12,10 @@ from resolvers import lesson_admin, lesson_plan, timetable
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.lessons import Lesson
 from schema.permissions import IsAdmin
+from schema.schools import SchoolClass, Subject
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -23,19 +26,19 @@ class TimetableSlot(types.Node):
     model: strawberry.Private[models.TimetableSlot]
 
     @strawberry.field(description="The class.")
-    async def school_class(self, info: Info) -> types.SchoolClass:
+    async def school_class(self, info: Info) -> SchoolClass:
         c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return types.SchoolClass(model=types._must(c, "class"))
+        return SchoolClass(model=types._must(c, "class"))
 
     @strawberry.field(description="The subject taught.")
-    async def subject(self, info: Info) -> types.Subject:
+    async def subject(self, info: Info) -> Subject:
         s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
-        return types.Subject(model=types._must(s, "subject"))
+        return Subject(model=types._must(s, "subject"))
 
     @strawberry.field(description="The planned teacher.")
-    async def teacher(self, info: Info) -> types.User:
+    async def teacher(self, info: Info) -> User:
         u = await info.context.loaders.user_by_id.load(self.model.teacher_id)
-        return types.User(model=types._must(u, "teacher"))
+        return User(model=types._must(u, "teacher"))
 
     @strawberry.field(description="Day of the week, 1 = Monday ... 5 = Friday.")
     def weekday(self) -> int:
@@ -86,8 +89,8 @@ class LessonChanges:
         description="Lessons that would have been removed or cancelled but hold grades, attendance, homework, a"
         " topic or remarks: kept as they are, for the school to deal with."
     )
-    def kept(self) -> list[types.Lesson]:
-        return [types.Lesson(model=x) for x in self.report.kept]
+    def kept(self) -> list[Lesson]:
+        return [Lesson(model=x) for x in self.report.kept]
 
 
 @strawberry.input(description="A new weekly timetable slot.")
@@ -196,7 +199,7 @@ class LessonSubstituteInput:
 
 @strawberry.type(description="The lesson as it is now.")
 class LessonChangeSuccess:
-    lesson: types.Lesson = strawberry.field(description="The changed lesson.")
+    lesson: Lesson = strawberry.field(description="The changed lesson.")
 
 
 LessonCancelResult = Annotated[
@@ -297,14 +300,14 @@ class TimetableMutations:
     )
     async def lesson_cancel(self, info: Info, input: Annotated[LessonCancelInput, INPUT]) -> LessonCancelResult:
         row = await lesson_admin.cancel_lesson(info.context, lesson_admin.CancelInput(input.lesson_id, input.reason))
-        return LessonChangeSuccess(lesson=types.Lesson(model=row))
+        return LessonChangeSuccess(lesson=Lesson(model=row))
 
     @strawberry.mutation(
         description="Schedule a lesson cancelled by hand again." + ADMINS, permission_classes=[LESSON_KEEPERS]
     )
     async def lesson_restore(self, info: Info, input: Annotated[LessonRestoreInput, INPUT]) -> LessonRestoreResult:
         row = await lesson_admin.restore_lesson(info.context, input.lesson_id)
-        return LessonChangeSuccess(lesson=types.Lesson(model=row))
+        return LessonChangeSuccess(lesson=Lesson(model=row))
 
     @strawberry.mutation(
         description="Give a lesson to a substitute, who then sees, marks and grades it; the planned teacher is"
@@ -317,4 +320,4 @@ class TimetableMutations:
         row = await lesson_admin.substitute_lesson(
             info.context, lesson_admin.SubstituteInput(input.lesson_id, input.teacher_id, input.reason)
         )
-        return LessonChangeSuccess(lesson=types.Lesson(model=row))
+        return LessonChangeSuccess(lesson=Lesson(model=row))
