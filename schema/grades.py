@@ -1,15 +1,15 @@
-"""Grades: the `Grade` type and its history, and the mutations that give, change and remove grades and set
-final grades."""
+"""Grades: the `Grade` type and its history, and the mutations that give, change and remove grades (final
+grades: ``schema.term_grades``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
 import models
-from resolvers import grade_changes, grades, term_grades
+from resolvers import grade_changes, grades
 from resolvers.i18n import _
 from schema import types
 from schema.enums import GradeKind, RevisionAction
@@ -20,9 +20,6 @@ from schema.schools import Subject
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User
-
-if TYPE_CHECKING:
-    from schema.progress import TermGrade
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -276,33 +273,6 @@ class GradeRevision:
         return self.model.reason
 
 
-@strawberry.input(description="A final grade for a term (or, without `termId`, for the year).")
-class TermGradeSetInput:
-    student_id: strawberry.ID = strawberry.field(description="The `Student`, in a class you teach the subject in.")
-    subject_id: strawberry.ID = strawberry.field(description="The `Subject`.")
-    term_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A `Term` of the class's academic year, already started; null: the year grade."
-    )
-    value: str = strawberry.field(description="On the school's scale (see `SubjectProgress.suggestedGrade`).")
-    comment: str | None = strawberry.field(default=None, description="Shown to the family, at most 1000 characters.")
-    reason: str | None = strawberry.field(
-        default=None, description="Why it changes, when it was set before. Required once it is over 24 hours old."
-    )
-
-
-@strawberry.type(description="The final grade was set and the family notified.")
-class TermGradeSetSuccess:
-    term_grade: Annotated[TermGrade, strawberry.lazy("schema.progress")] = strawberry.field(
-        description="The final grade as it is now, with its history."
-    )
-
-
-TermGradeSetResult = Annotated[
-    TermGradeSetSuccess | ValidationError | NotFoundError,
-    strawberry.union("TermGradeSetResult", description="The final grade, or why not (nothing written)."),
-]
-
-
 GRADE_WRITERS = HasRole(models.Role.TEACHER, refusal=_("Only teachers can write grades."))
 
 
@@ -360,21 +330,3 @@ class GradeMutations:
     async def grade_delete(self, info: Info, input: Annotated[GradeDeleteInput, INPUT]) -> GradeDeleteResult:
         grade = await grade_changes.delete_grade(info.context, input.grade_id, input.reason)
         return GradeDeleteSuccess(grade=Grade(model=grade))
-
-    @strawberry.mutation(
-        description=(
-            "Set a student's final grade in a subject for a term or the year (the subject's teachers in the "
-            "student's current class). Setting it again changes it, kept in `TermGrade.history`. FORBIDDEN for "
-            "non-teachers. NotFoundError: STUDENT_NOT_FOUND, SUBJECT_NOT_FOUND, TERM_NOT_FOUND. ValidationError: "
-            "NOT_ASSIGNED, TERM_NOT_OF_YEAR, TERM_NOT_STARTED, INVALID_VALUE, COMMENT_TOO_LONG, REASON_REQUIRED, "
-            "REASON_TOO_LONG, TERM_GRADE_CHANGED_MEANWHILE. Setting the same value again records nothing."
-        ),
-        permission_classes=[GRADE_WRITERS],
-    )
-    async def term_grade_set(self, info: Info, input: Annotated[TermGradeSetInput, INPUT]) -> TermGradeSetResult:
-        from schema.progress import TermGrade
-
-        data = term_grades.TermGradeInput(
-            input.student_id, input.subject_id, input.term_id, input.value, input.comment, input.reason
-        )
-        return TermGradeSetSuccess(term_grade=TermGrade(model=await term_grades.set_term_grade(info.context, data)))

@@ -10,9 +10,9 @@ from schema.enums import AttendanceStatus
 from schema.grades import Grade
 from schema.grading import GradeMark
 from schema.lessons import Lesson
-from schema.progress import TermGrade
 from schema.schools import Subject
 from schema.students import Student
+from schema.term_grades import TermGrade
 
 
 @strawberry.type(description="One student at one lesson of the journal.")

@@ -25,6 +25,7 @@ from schema.org import OrgMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
 from schema.roster_import import RosterMutations
+from schema.term_grades import TermGradeMutations
 from schema.timetable import TimetableMutations
 
 
@@ -32,6 +33,7 @@ from schema.timetable import TimetableMutations
 class Mutation(
     AccountMutations,
     GradeMutations,
+    TermGradeMutations,
     HomeworkMutations,
     RemarkMutations,
     AttendanceMutations,

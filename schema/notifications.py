@@ -13,7 +13,7 @@ import models
 from pubsub.events import EventKind
 from resolvers import inbox, pages, policy
 from resolvers.ids import to_global_id
-from schema import announcements, grades, meetings, progress, remarks, types
+from schema import announcements, grades, meetings, remarks, term_grades, types
 from schema.chats import ChatMessage
 from schema.deliveries import DeliveryMutations
 from schema.errors import NotFoundError, ValidationError
@@ -86,12 +86,12 @@ class Notification(types.Node):
         return grades.Grade(model=found) if found and found.deleted_at is None else None
 
     @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
-    async def term_grade(self, info: Info) -> progress.TermGrade | None:
+    async def term_grade(self, info: Info) -> term_grades.TermGrade | None:
         event = await self._event(info)
         if event is None or event.term_grade_id is None:
             return None
         found = await info.context.loaders.term_grade_by_id.load(event.term_grade_id)
-        return progress.TermGrade(model=found) if found else None
+        return term_grades.TermGrade(model=found) if found else None
 
     @strawberry.field(description="The lesson, for ATTENDANCE_MARKED (see the diary for the mark).")
     async def lesson(self, info: Info) -> Lesson | None:

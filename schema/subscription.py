@@ -12,7 +12,7 @@ import models
 from pubsub.events import EventKind
 from resolvers import chat_events, events, inbox
 from schema import chat_events as chat_event_types
-from schema import grades, notifications, progress, remarks, types
+from schema import grades, notifications, remarks, term_grades, types
 from schema.enums import AttendanceStatus, describe
 from schema.homework import Homework
 from schema.lessons import Lesson
@@ -118,11 +118,11 @@ class DiaryEvent:
         return remarks.Remark(model=remark) if remark else None
 
     @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
-    async def term_grade(self, info: Info) -> progress.TermGrade | None:
+    async def term_grade(self, info: Info) -> term_grades.TermGrade | None:
         if self.row.term_grade_id is None:
             return None
         found = await info.context.loaders.term_grade_by_id.load(self.row.term_grade_id)
-        return progress.TermGrade(model=found) if found else None
+        return term_grades.TermGrade(model=found) if found else None
 
 
 @strawberry.type(description="Live updates over WebSocket.")
