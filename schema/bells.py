@@ -14,7 +14,7 @@ from schema import types
 from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import BellVariant
 from schema.errors import NotFoundError, ValidationError
-from schema.timetable import ADMINS
+from schema.permissions import ADMINS
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

@@ -14,8 +14,8 @@ from resolvers.i18n import _
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAdmin
-from schema.timetable import ADMINS, LessonChanges
+from schema.lessons import LessonChanges
+from schema.permissions import ADMINS, IsAdmin
 from schema.types import Node
 
 Info = types.Info

@@ -19,6 +19,7 @@ from schema.enrollment import EnrollmentMutations
 from schema.grades import GradeMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
+from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
 from schema.org import OrgMutations
@@ -47,6 +48,7 @@ class Mutation(
     MeetingMutations,
     NotificationMutations,
     TimetableMutations,
+    LessonMutations,
     CalendarMutations,
     DayOffMutations,
     BellMutations,

@@ -18,6 +18,8 @@ from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.i18n import Text, _
 
 # What a user holding a one-time password may still do: change it, log out, see who they are.
+# Appended to the description of a mutation gated by `IsAdmin` (timetable, lessons, calendar, days off, bells).
+ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
 PASSWORD_CHANGE_FIELDS = frozenset({"passwordChange", "logout"})
 PASSWORD_CHANGE_VIEWER_FIELDS = frozenset({"user", "__typename"})
 

@@ -1,4 +1,5 @@
-"""The weekly timetable an admin runs, and an admin's changes to single lessons."""
+"""The weekly timetable an admin runs: slots that generate the classes' dated lessons (an admin's changes to
+single lessons: ``schema.lessons``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import lesson_admin, lesson_plan, timetable
+from resolvers import timetable
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.lessons import Lesson
-from schema.permissions import IsAdmin
+from schema.lessons import LessonChanges
+from schema.permissions import ADMINS, IsAdmin
 from schema.schools import SchoolClass, Subject
 from schema.users import User
 
@@ -59,38 +60,6 @@ class TimetableSlot(types.Node):
     @strawberry.field(description="Last day the slot gives lessons; null: to the end of the academic year.")
     def valid_to(self) -> dt.date | None:
         return self.model.valid_to
-
-
-@strawberry.type(description="What a timetable or calendar change did to the generated lessons.")
-class LessonChanges:
-    report: strawberry.Private[lesson_plan.SyncReport]
-
-    @strawberry.field(description="Lessons generated.")
-    def created(self) -> int:
-        return self.report.created
-
-    @strawberry.field(description="Lessons moved or changed (teacher, room, period, bell times).")
-    def updated(self) -> int:
-        return self.report.updated
-
-    @strawberry.field(description="Lessons removed (they held no grades, attendance, homework or topic).")
-    def removed(self) -> int:
-        return self.report.removed
-
-    @strawberry.field(description="Lessons cancelled because they fall on a holiday or vacation.")
-    def cancelled(self) -> int:
-        return self.report.cancelled
-
-    @strawberry.field(description="Lessons a removed or moved day off had cancelled, scheduled again.")
-    def restored(self) -> int:
-        return self.report.restored
-
-    @strawberry.field(
-        description="Lessons that would have been removed or cancelled but hold grades, attendance, homework, a"
-        " topic or remarks: kept as they are, for the school to deal with."
-    )
-    def kept(self) -> list[Lesson]:
-        return [Lesson(model=x) for x in self.report.kept]
 
 
 @strawberry.input(description="A new weekly timetable slot.")
@@ -177,63 +146,7 @@ TimetableSlotDeleteResult = Annotated[
 ]
 
 
-@strawberry.input(description="A lesson that will not take place.")
-class LessonCancelInput:
-    lesson_id: strawberry.ID = strawberry.field(description="A `Lesson` of a school you run.")
-    reason: str = strawberry.field(description="Why, 1-500 characters; shown to the family.")
-
-
-@strawberry.input(description="A cancelled lesson that takes place after all.")
-class LessonRestoreInput:
-    lesson_id: strawberry.ID = strawberry.field(description="A cancelled `Lesson` of a school you run.")
-
-
-@strawberry.input(description="Another teacher gives a lesson.")
-class LessonSubstituteInput:
-    lesson_id: strawberry.ID = strawberry.field(description="A `Lesson` of a school you run.")
-    teacher_id: strawberry.ID = strawberry.field(
-        description="A `User` teaching at the school; the planned teacher ends the substitution."
-    )
-    reason: str = strawberry.field(description="Why, 1-500 characters (may be empty when ending a substitution).")
-
-
-@strawberry.type(description="The lesson as it is now.")
-class LessonChangeSuccess:
-    lesson: Lesson = strawberry.field(description="The changed lesson.")
-
-
-LessonCancelResult = Annotated[
-    LessonChangeSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "LessonCancelResult",
-        description="The cancelled lesson, or why not (nothing written). ValidationError codes: REASON_REQUIRED, "
-        "REASON_TOO_LONG, LESSON_ALREADY_CANCELLED, LESSON_HAS_RECORDS (it has grades or attendance: it took "
-        "place); NotFoundError LESSON_NOT_FOUND.",
-    ),
-]
-LessonRestoreResult = Annotated[
-    LessonChangeSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "LessonRestoreResult",
-        description="The scheduled lesson, or why not (nothing written). ValidationError codes: LESSON_NOT_CANCELLED, "
-        "CANCELLED_BY_DAY_OFF (change the day off instead); NotFoundError LESSON_NOT_FOUND.",
-    ),
-]
-LessonSubstituteResult = Annotated[
-    LessonChangeSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "LessonSubstituteResult",
-        description="The lesson with its substitute, or why not (nothing written). ValidationError codes: "
-        "NOT_A_TEACHER, REASON_REQUIRED, REASON_TOO_LONG, LESSON_CANCELLED, TEACHER_BUSY (they give another lesson "
-        "then); NotFoundError LESSON_NOT_FOUND, TEACHER_NOT_FOUND.",
-    ),
-]
-
-ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
-
-
 TIMETABLE_KEEPERS = IsAdmin(_("Only school and district admins can change the timetable."))
-LESSON_KEEPERS = IsAdmin(_("Only school and district admins can cancel lessons or arrange substitutes."))
 
 
 @strawberry.type
@@ -293,31 +206,3 @@ class TimetableMutations:
         change = await timetable.delete_slot(info.context, input.slot_id)
         slot = TimetableSlot(model=change.slot) if change.slot is not None else None
         return TimetableSlotDeleteSuccess(slot=slot, lessons=LessonChanges(report=change.report))
-
-    @strawberry.mutation(
-        description="Cancel a lesson: the family sees it as CANCELLED with the reason." + ADMINS,
-        permission_classes=[LESSON_KEEPERS],
-    )
-    async def lesson_cancel(self, info: Info, input: Annotated[LessonCancelInput, INPUT]) -> LessonCancelResult:
-        row = await lesson_admin.cancel_lesson(info.context, lesson_admin.CancelInput(input.lesson_id, input.reason))
-        return LessonChangeSuccess(lesson=Lesson(model=row))
-
-    @strawberry.mutation(
-        description="Schedule a lesson cancelled by hand again." + ADMINS, permission_classes=[LESSON_KEEPERS]
-    )
-    async def lesson_restore(self, info: Info, input: Annotated[LessonRestoreInput, INPUT]) -> LessonRestoreResult:
-        row = await lesson_admin.restore_lesson(info.context, input.lesson_id)
-        return LessonChangeSuccess(lesson=Lesson(model=row))
-
-    @strawberry.mutation(
-        description="Give a lesson to a substitute, who then sees, marks and grades it; the planned teacher is"
-        " kept (`Lesson.substitutedTeacher`)." + ADMINS,
-        permission_classes=[LESSON_KEEPERS],
-    )
-    async def lesson_substitute(
-        self, info: Info, input: Annotated[LessonSubstituteInput, INPUT]
-    ) -> LessonSubstituteResult:
-        row = await lesson_admin.substitute_lesson(
-            info.context, lesson_admin.SubstituteInput(input.lesson_id, input.teacher_id, input.reason)
-        )
-        return LessonChangeSuccess(lesson=Lesson(model=row))
