@@ -38,10 +38,11 @@ from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, v
 from schema.messages import DocumentRefusalsInLanguage, localized
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
+from schema.org import SchoolClass, Subject
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
-from schema.schools import School, SchoolClass, Subject
+from schema.schools import School
 from schema.shared_execution import shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
 from schema.students import Student

@@ -16,9 +16,10 @@ from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.org import SchoolClass
 from schema.pages import PageInfo, first_argument, last_argument, page_info
 from schema.permissions import IsAuthenticated
-from schema.schools import School, SchoolClass
+from schema.schools import School
 from schema.users import User
 
 Info = types.Info

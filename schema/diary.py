@@ -16,7 +16,7 @@ from schema.grades import Grade
 from schema.grading import GradeMark
 from schema.homework import Homework
 from schema.lessons import Lesson
-from schema.schools import Subject
+from schema.org import Subject
 from schema.term_grades import TermGrade
 from schema.types import Info, _must
 

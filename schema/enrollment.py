@@ -13,8 +13,8 @@ from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.org import SchoolClass, Subject
 from schema.permissions import IsAdmin
-from schema.schools import SchoolClass, Subject
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User

@@ -15,8 +15,8 @@ from schema import types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
 from schema.lessons import Lesson
+from schema.org import Subject
 from schema.permissions import HasRole
-from schema.schools import Subject
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 import models
-from resolvers import scales
+from resolvers import scales, schools
 from schema.enums import GradeKind, ScaleKind
 
 
@@ -59,3 +59,59 @@ class GradeScale:
 class GradeKindWeight:
     kind: GradeKind = strawberry.field(description="The kind of grade.")
     weight: int = strawberry.field(description="Its default weight, 1-10.")
+
+
+@strawberry.input(description="A mark of a LETTER or PASS_FAIL scale.")
+class GradeMarkInput:
+    value: str = strawberry.field(description='As shown and typed, 1-16 characters, e.g. "A" or "pass".')
+    numeric_value: float = strawberry.field(description="What it counts for in averages; distinct per mark.")
+
+
+@strawberry.input(description="The default weight of one kind of grade.")
+class GradeKindWeightInput:
+    kind: GradeKind = strawberry.field(description="The kind of grade.")
+    weight: int = strawberry.field(description="Its default weight, 1-10.")
+
+
+@strawberry.input(description="Grading settings of a school; every field left out keeps its current value.")
+class GradeScaleInput:
+    kind: ScaleKind | None = strawberry.field(
+        default=None,
+        description="NUMERIC, LETTER or PASS_FAIL. Switching to LETTER or PASS_FAIL without `marks` uses A-F "
+        "(5 to 1) or pass/fail (1/0).",
+    )
+    min: int | None = strawberry.field(default=None, description="NUMERIC: the lowest mark, 0 or more.")
+    max: int | None = strawberry.field(default=None, description="NUMERIC: the highest mark, above min, at most 100.")
+    marks: list[GradeMarkInput] | None = strawberry.field(
+        default=None, description="LETTER / PASS_FAIL: the marks (at least two; exactly two for PASS_FAIL)."
+    )
+    pass_mark: int | None = strawberry.field(
+        default=None, description="Lowest passing numeric value, within the scale."
+    )
+    rounding_threshold: float | None = strawberry.field(
+        default=None, description="How far to the next mark an average rounds up: above 0, at most 1."
+    )
+    default_grade_weight: int | None = strawberry.field(
+        default=None, description="Weight of kinds not listed in `kindWeights`, 1-10."
+    )
+    kind_weights: list[GradeKindWeightInput] | None = strawberry.field(
+        default=None, description="Default weight per kind of grade (replaces the whole list)."
+    )
+
+
+def scale_spec(value: GradeScaleInput | None) -> schools.ScaleSpec:
+    """The settings as ``resolvers.schools`` takes them; nothing given: nothing changes."""
+    if value is None:
+        return schools.ScaleSpec()
+    return schools.ScaleSpec(
+        kind=models.ScaleKind(value.kind.name) if value.kind else None,
+        min=value.min,
+        max=value.max,
+        marks=[schools.MarkSpec(m.value, m.numeric_value) for m in value.marks] if value.marks is not None else None,
+        pass_mark=value.pass_mark,
+        rounding_threshold=value.rounding_threshold,
+        default_grade_weight=value.default_grade_weight,
+        kind_weights={models.GradeKind(w.kind.name): w.weight for w in value.kind_weights}
+        if value.kind_weights is not None
+        else None,
+    )

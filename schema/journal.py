@@ -10,7 +10,7 @@ from schema.enums import AttendanceStatus
 from schema.grades import Grade
 from schema.grading import GradeMark
 from schema.lessons import Lesson
-from schema.schools import Subject
+from schema.org import Subject
 from schema.students import Student
 from schema.term_grades import TermGrade
 

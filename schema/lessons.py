@@ -16,8 +16,8 @@ from resolvers.i18n import _
 from schema.enums import LessonStatus
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.org import SchoolClass, Subject
 from schema.permissions import ADMINS, IsAdmin
-from schema.schools import SchoolClass, Subject
 from schema.types import Info, Node, _must
 from schema.users import User
 

@@ -16,8 +16,8 @@ from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import visible_only
+from schema.org import SchoolClass
 from schema.permissions import IsAuthenticated
-from schema.schools import SchoolClass
 from schema.users import User
 
 Info = types.Info

@@ -26,6 +26,7 @@ from schema.org import OrgMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
 from schema.roster_import import RosterMutations
+from schema.schools import SchoolMutations
 from schema.term_grades import TermGradeMutations
 from schema.timetable import TimetableMutations
 
@@ -39,6 +40,7 @@ class Mutation(
     RemarkMutations,
     AttendanceMutations,
     AbsenceMutations,
+    SchoolMutations,
     OrgMutations,
     EnrollmentMutations,
     GuardianshipMutations,

@@ -39,8 +39,9 @@ from schema.days_off import DayOff
 from schema.enrollment import TeachingAssignment
 from schema.homework import Homework
 from schema.lessons import Lesson
+from schema.org import SchoolClass, Subject
 from schema.permissions import IsAuthenticated
-from schema.schools import School, SchoolClass, Subject
+from schema.schools import School
 from schema.students import Student
 from schema.users import User
 from schema.viewer import Viewer

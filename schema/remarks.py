@@ -14,8 +14,8 @@ from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.lessons import Lesson
+from schema.org import Subject
 from schema.permissions import HasRole, IsAuthenticated
-from schema.schools import Subject
 from schema.students import Student
 from schema.users import User
 

@@ -1,6 +1,7 @@
-"""Schools, their subjects and classes as everyone reads them (running them: ``schema.org``). What
-hangs off a school or a class in another domain (calendar, bells, timetable, students, lessons,
-accounts, audit log, stats) is that domain's type, annotated lazily: those modules build on this one."""
+"""Schools: the `School` type and the district admins' mutations that create schools and set each one's
+name, time zone and grading scale (``resolvers.schools``). What hangs off a school in another domain
+(calendar, bells, timetable, access requests, stats) is that domain's type, annotated lazily: those
+modules build on this one. Its subjects and classes: ``schema.org``."""
 
 from __future__ import annotations
 
@@ -10,20 +11,21 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 import models
-from resolvers import account_list
+from resolvers import account_list, schools
 from resolvers import audit_log as audit_log_resolvers
 from resolvers import diary as diary_resolvers
-from resolvers import journal as journal_resolvers
+from resolvers.i18n import _
 from resolvers.ids import pk_of
 from resolvers.loaders import RangeKey
 from schema.account_admin import AccountConnection, account_connection
 from schema.audit_log import AuditEntryConnection, connection
 from schema.enums import Role
-from schema.faces import shown
-from schema.grading import GradeScale
+from schema.errors import NotFoundError, ValidationError
+from schema.grading import GradeScale, GradeScaleInput, scale_spec
+from schema.org import SchoolClass, Subject
 from schema.pages import first_argument, last_argument
-from schema.types import FromArg, Info, Node, ToArg, _must
-from schema.users import User
+from schema.permissions import HasRole
+from schema.types import FromArg, Info, Node, ToArg
 
 if TYPE_CHECKING:
     from schema.access import AccessRequestStatus
@@ -31,10 +33,7 @@ if TYPE_CHECKING:
     from schema.bells import BellPeriod, ShortDay
     from schema.calendar import AcademicYear, Term
     from schema.days_off import DayOff
-    from schema.journal import ClassJournal
-    from schema.lessons import Lesson
     from schema.stats import SchoolStats
-    from schema.students import Student
     from schema.timetable import TimetableSlot
 
 
@@ -215,83 +214,81 @@ class School(Node):
         return connection(await info.context.loaders.audit_page_by_school.load(key))
 
 
-@strawberry.type(description="A school subject, e.g. Mathematics.")
-class Subject(Node):
-    model: strawberry.Private[models.Subject]
-
-    @strawberry.field(description="The subject's name.")
-    def name(self) -> str:
-        return self.model.name
-
-    @strawberry.field(description="When the school stopped teaching it (no new teaching assignments); else null.")
-    def archived_at(self) -> dt.datetime | None:
-        return self.model.archived_at
+SCALE_CODES = "INVALID_SCALE_RANGE, INVALID_MARKS, INVALID_PASS_MARK, INVALID_ROUNDING_THRESHOLD, INVALID_WEIGHT"
 
 
-@strawberry.type(description="A class of one academic year, e.g. 5A.")
-class SchoolClass(Node):
-    model: strawberry.Private[models.SchoolClass]
-
-    @strawberry.field(description='Grade level and letter, e.g. "5A".')
-    def name(self) -> str:
-        return self.model.name
-
-    @strawberry.field(description="Grade level, e.g. 5.")
-    def grade_level(self) -> int:
-        return int(self.model.grade_level)
-
-    @strawberry.field(description='Letter within the grade level, e.g. "A".')
-    def letter(self) -> str:
-        return self.model.letter
-
-    @strawberry.field(description="The school the class belongs to.")
-    async def school(self, info: Info) -> School:
-        s = await info.context.loaders.school_by_id.load(self.model.school_id)
-        return await shown(info, School(model=_must(s, "school")))
-
-    @strawberry.field(description="The homeroom (class) teacher, if any.")
-    async def homeroom_teacher(self, info: Info) -> User | None:
-        if self.model.homeroom_teacher_id is None:
-            return None
-        user = await info.context.loaders.user_by_id.load(self.model.homeroom_teacher_id)
-        return User(model=user) if user else None
-
-    @strawberry.field(
-        description="Students in the class today, by name. Parents and students see only their own family."
+@strawberry.input(description="A new school of your district.")
+class SchoolCreateInput:
+    name: str = strawberry.field(description="Its name, unique in the district, 1-200 characters.")
+    timezone: str = strawberry.field(default="UTC", description="IANA time zone, e.g. Europe/Moscow.")
+    grade_scale: GradeScaleInput | None = strawberry.field(
+        default=None, description="Grading settings; default: whole numbers 1-5, pass mark 3."
     )
-    async def students(self, info: Info) -> list[Annotated[Student, strawberry.lazy("schema.students")]]:
-        from schema.students import Student
 
-        loaders = info.context.loaders
-        rows = await loaders.students_by_class.load(self.model.id)
-        visible = await loaders.student_visible.load_many([s.id for s in rows])
-        return [Student(model=s) for s, ok in zip(rows, visible, strict=True) if ok]
 
-    @strawberry.field(description="The class's lessons over the range, by date and period.")
-    async def lessons(
-        self, info: Info, from_: FromArg, to: ToArg
-    ) -> list[Annotated[Lesson, strawberry.lazy("schema.lessons")]]:
-        from schema.lessons import Lesson
-
-        diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
-        rows = await info.context.loaders.lessons_by_class.load(RangeKey(self.model.id, from_, to))
-        return [Lesson(model=x) for x in rows]
-
-    @strawberry.field(
-        description="The journal of one subject over a term (default: the current one): every student at every"
-        " lesson. For the teachers of that class + subject and the school's admins; null for everyone else."
+@strawberry.input(description="Changes to a school: fields left out stay as they are.")
+class SchoolUpdateInput:
+    school_id: strawberry.ID = strawberry.field(description="A `School` of your district.")
+    name: str | None = strawberry.field(default=None, description="A new name, unique in the district.")
+    timezone: str | None = strawberry.field(default=None, description="A new IANA time zone.")
+    grade_scale: GradeScaleInput | None = strawberry.field(
+        default=None,
+        description="New grading settings. The marks (kind, min, max, marks) cannot change once the school "
+        "has grades (SCALE_IN_USE); the pass mark, rounding and weights can.",
     )
-    async def journal(
-        self,
-        info: Info,
-        subject_id: Annotated[strawberry.ID, strawberry.argument(description="A `Subject` id.")],
-        term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
-    ) -> Annotated[ClassJournal, strawberry.lazy("schema.journal")] | None:
-        from schema.journal import ClassJournal
 
-        subject_pk = pk_of(subject_id, "Subject")
-        term_pk = pk_of(term_id, "Term") if term_id is not None else None
-        if subject_pk is None or (term_id is not None and term_pk is None):
-            return None
-        data = await journal_resolvers.load_journal(info.context.loaders, self.model, subject_pk, term_pk)
-        return ClassJournal(data=data) if data else None
+
+@strawberry.type(description="The school was created.")
+class SchoolCreateSuccess:
+    school: School = strawberry.field(description="The new school.")
+
+
+@strawberry.type(description="The school was changed (or already was as asked).")
+class SchoolUpdateSuccess:
+    school: School = strawberry.field(description="The school as it is now.")
+
+
+SchoolCreateResult = Annotated[
+    SchoolCreateSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "SchoolCreateResult",
+        description="The new school, or why not (nothing written). ValidationError codes: NAME_EMPTY, "
+        "INVALID_CHARACTERS, "
+        f"NAME_TOO_LONG, NAME_TAKEN, INVALID_TIMEZONE, {SCALE_CODES}; NotFoundError DISTRICT_NOT_FOUND.",
+    ),
+]
+SchoolUpdateResult = Annotated[
+    SchoolUpdateSuccess | ValidationError | NotFoundError,
+    strawberry.union(
+        "SchoolUpdateResult",
+        description="The changed school, or why not (nothing written). ValidationError codes: "
+        "NAME_EMPTY, INVALID_CHARACTERS, "
+        f"NAME_TOO_LONG, NAME_TAKEN, INVALID_TIMEZONE, {SCALE_CODES}, SCALE_IN_USE; NotFoundError "
+        "SCHOOL_NOT_FOUND (not there, or not of your district).",
+    ),
+]
+
+
+SCHOOL_CREATORS = HasRole(models.Role.DISTRICT_ADMIN, refusal=_("Only district admins create schools."))
+SCHOOL_SETTERS = HasRole(models.Role.DISTRICT_ADMIN, refusal=_("Only district admins change school settings."))
+INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type
+class SchoolMutations:
+    @strawberry.mutation(
+        description="Create a school in your district. District admins only (FORBIDDEN otherwise).",
+        permission_classes=[SCHOOL_CREATORS],
+    )
+    async def school_create(self, info: Info, input: Annotated[SchoolCreateInput, INPUT]) -> SchoolCreateResult:
+        spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=scale_spec(input.grade_scale))
+        return SchoolCreateSuccess(school=School(model=await schools.create_school(info.context, spec)))
+
+    @strawberry.mutation(
+        description="Change a school's name, time zone or grading settings. District admins of its district only.",
+        permission_classes=[SCHOOL_SETTERS],
+    )
+    async def school_update(self, info: Info, input: Annotated[SchoolUpdateInput, INPUT]) -> SchoolUpdateResult:
+        spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=scale_spec(input.grade_scale))
+        row = await schools.update_school(info.context, input.school_id, spec)
+        return SchoolUpdateSuccess(school=School(model=row))

@@ -17,7 +17,8 @@ from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
 from resolvers.ids import pk_of
 from schema.calendar import Term
-from schema.schools import School, SchoolClass, Subject
+from schema.org import SchoolClass, Subject
+from schema.schools import School
 from schema.students import Student
 from schema.types import Info, Node
 from schema.users import User

@@ -16,7 +16,8 @@ from resolvers.ids import pk_of
 from resolvers.loaders import RangeKey
 from schema.enums import ChartBucket
 from schema.faces import shown
-from schema.schools import School, SchoolClass
+from schema.org import SchoolClass
+from schema.schools import School
 from schema.types import FromArg, Info, Node, ToArg, _must
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.lessons import LessonChanges
+from schema.org import SchoolClass, Subject
 from schema.permissions import ADMINS, IsAdmin
-from schema.schools import SchoolClass, Subject
 from schema.users import User
 
 Info = types.Info
