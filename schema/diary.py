@@ -13,10 +13,10 @@ from resolvers.loaders import RangeKey
 from schema.attendance import AttendanceRevision
 from schema.enums import AttendanceStatus, DayKind
 from schema.grades import Grade
-from schema.grading import GradeMark
 from schema.homework import Homework
 from schema.lessons import Lesson
 from schema.org import Subject
+from schema.scales import GradeMark
 from schema.term_grades import TermGrade
 from schema.types import Info, _must
 

@@ -8,9 +8,9 @@ from resolvers import journal
 from schema.calendar import Term
 from schema.enums import AttendanceStatus
 from schema.grades import Grade
-from schema.grading import GradeMark
 from schema.lessons import Lesson
 from schema.org import Subject
+from schema.scales import GradeMark
 from schema.students import Student
 from schema.term_grades import TermGrade
 

@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 
 from resolvers import progress
-from schema.grading import GradeMark
+from schema.scales import GradeMark
 
 
 @strawberry.type(description="One week or month of a child's progress chart in one subject.")

@@ -21,10 +21,10 @@ from schema.account_admin import AccountConnection, account_connection
 from schema.audit_log import AuditEntryConnection, connection
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
-from schema.grading import GradeScale, GradeScaleInput, scale_spec
 from schema.org import SchoolClass, Subject
 from schema.pages import first_argument, last_argument
 from schema.permissions import HasRole
+from schema.scales import GradeScale, GradeScaleInput, scale_spec
 from schema.types import FromArg, Info, Node, ToArg
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""The grading vocabulary of a school: its scale, the marks on it, the weight of each kind."""
+"""The grading vocabulary of a school: its scale, the marks on it, the weight of each kind, and the
+settings district admins send to change them (the rules: ``resolvers.scales``)."""
 
 from __future__ import annotations
 
