@@ -63,7 +63,7 @@ from resolvers.notifier import run_notifier
 from resolvers.outbox import run_relay
 from schema import build_schema, changes, socket_sessions
 from schema.limits import Limits
-from schema.live import FrameEncoder
+from schema.shared_execution import FrameEncoder
 from schema.socket_sessions import SESSION_ENDED, SESSION_ENDED_REASON, SocketRefused, SocketSessions
 from schema.sockets import Sockets, WebSocketProtocol
 from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler, decode_frame

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from bench.database import bench_database, bench_database_url, server_version
-from resolvers import lesson_plan, timetable
+from resolvers import lesson_plan, school_days
 from resolvers.clock import today_utc
 
 
@@ -45,7 +45,7 @@ async def one_by_one() -> int:
     slots, school = await _slots()
     year = await models.AcademicYear.get(school_id=school, start_date__lte=today_utc(), end_date__gte=today_utc())
     plans = await lesson_plan.slot_plans(slots)
-    calendars = await timetable.load_calendars([school])
+    calendars = await school_days.load_calendars([school])
     existing = set(
         await models.Lesson.filter(slot_id__in=[s.id for s in slots], date__gte=today_utc()).values_list(
             "slot_id", "date"

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 import models
 from demo import chats, data
 from demo.notices import seed_notice_board
-from resolvers import lesson_plan, rollups, timetable
+from resolvers import lesson_plan, rollups, school_days
 from resolvers.auth import hash_password
 from resolvers.clock import today_utc
 
@@ -422,7 +422,7 @@ async def _seed_lessons(
     plans = sorted(
         await lesson_plan.slot_plans(slots), key=lambda p: (class_names[p.slot.school_class_id], p.slot.period)
     )
-    calendars = await timetable.load_calendars([school.id])
+    calendars = await school_days.load_calendars([school.id])
     lessons = lesson_plan.plan_lessons(plans, calendars, first, last)
     topic_index: dict[tuple[int, int], int] = defaultdict(int)
     for lesson in lessons:

@@ -135,7 +135,7 @@ def error_extensions(code: ErrorCode, **more: Any) -> dict[str, Any]:
 def tag_error_message(message: Any) -> Any:
     """A WebSocket ``error`` message (graphql-transport-ws and graphql-ws), with the
     connection's request id in each error's extensions. Only ``error`` messages: ``next``
-    payloads may be shared by many subscribers (schema/live.py) and are left alone."""
+    payloads may be shared by many subscribers (schema/shared_execution.py) and are left alone."""
     request_id = _current.get()
     if request_id is None or not isinstance(message, dict) or message.get("type") != "error":
         return message

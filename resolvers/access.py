@@ -18,7 +18,7 @@ from resolvers import audit, policy
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
-from resolvers.enrolment import check_birth_date
+from resolvers.enrollment import check_birth_date
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.i18n import Text, _, ngettext
 from resolvers.ids import pk_of

@@ -13,7 +13,7 @@ nothing of another process's writes. Two things make up for it, in every server 
   source (the diary outbox, the chat outbox, the in-app notifications; and the members of the
   chats of new chat events, the topics they were announced on) whatever the load and however
   many subscribers; at the next check, a row that a local subscriber of its topics has
-  still not reached (its position, ``live.Subscriber.last``, is behind the row, and nothing
+  still not reached (its position, ``parking.Subscriber.last``, is behind the row, and nothing
   waits in its queue) wakes that subscriber, as the broker's message would have. The events
   themselves are read by the subscribers, as always, through their policy. So a committed
   event reaches a local subscriber within two checks (``WITHIN``) whatever the broker did.
@@ -49,7 +49,7 @@ from edge import metrics
 from pubsub import events
 from pubsub.broker import Broker, Reconnection
 from pubsub.topics import class_topic, student_topic, user_chats_topic, user_topic
-from resolvers import live, outbox, streams
+from resolvers import outbox, parking, streams
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class Watched:
         return rows
 
 
-def _behind(inbox: live.Subscriber, model: type[Model], event_id: int) -> bool:
+def _behind(inbox: parking.Subscriber, model: type[Model], event_id: int) -> bool:
     """Whether a local subscriber of a row's topic has not reached the row (its stream's
     position), and nothing is queued to wake it."""
     if inbox.qsize():
@@ -167,7 +167,7 @@ class Catchup:
         behind a row read now. Returns how many subscribers were woken."""
         reconnections, self.reconnections = self.reconnections, []
         missed: list[Row] = []
-        behind: dict[live.Subscriber, None] = {}  # in order, once each
+        behind: dict[parking.Subscriber, None] = {}  # in order, once each
         for source in self.sources:
             due, source.due = source.due, await source.advance()
             if reconnections:  # messages were lost: what is committed now is due now
@@ -177,7 +177,7 @@ class Catchup:
                     i
                     for topic in row.topics
                     for i in self.broker.local.inboxes(topic)
-                    if isinstance(i, live.Subscriber) and _behind(i, source.model, row.id)
+                    if isinstance(i, parking.Subscriber) and _behind(i, source.model, row.id)
                 ]
                 if late:
                     missed.append(row)

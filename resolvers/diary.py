@@ -15,7 +15,7 @@ from resolvers.errors import BadUserInput
 from resolvers.i18n import _, ngettext
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
 from resolvers.policy import windows
-from resolvers.timetable import day_kind
+from resolvers.school_days import day_kind
 
 
 @dataclass

@@ -28,7 +28,7 @@ from tortoise.expressions import Q
 
 import models
 from resolvers import sql
-from resolvers.timetable import SchoolCalendar, day_kind, load_calendars
+from resolvers.school_days import SchoolCalendar, day_kind, load_calendars
 
 BATCH = 2000
 RECORDS_CHUNK = 2000  # ids per records query: 8 x 2,000 parameters stay under SQLite's and PostgreSQL's limits

@@ -31,7 +31,7 @@ what comes after it, as any cursor does, so no answer and no timing depends on h
 other people wrote. What a stream then replays and delivers is the viewer's own rows only
 (``Follow.mine``, each checked).
 
-Run by a transport that parks (``resolvers/live.py``), a stream keeps its position in the
+Run by a transport that parks (``resolvers/parking.py``), a stream keeps its position in the
 operation's Subscriber, returns when it is idle (parked), and a later run continues from there
 without asking the stream what it follows again."""
 
@@ -52,7 +52,7 @@ from tortoise.queryset import ValuesQuery
 
 from edge import metrics
 from pubsub.broker import BrokerUnavailable, Inbox, SlowConsumer, Subscription
-from resolvers import live, pages, policy, sql
+from resolvers import pages, parking, policy, sql
 from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted
@@ -98,7 +98,7 @@ class Source(Generic[E]):
 
 
 # The policy for one event, asked as it is delivered: a share key (subscribers whose keys are
-# equal see the same data: ``schema/live.py``), or None when the viewer may not have it. It may
+# equal see the same data: ``schema/shared_execution.py``), or None when the viewer may not have it. It may
 # prime the event's fresh loaders (``ctx.loaders``) with what it read. Its second argument is
 # the answer to the stream's question (``Follow.asks``) read in the same statement as the event,
 # or None: then it asks the database itself.
@@ -224,14 +224,14 @@ async def start(ctx: Context, source: Source[Any], after: str | None, newest: Q 
 async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> AsyncIterator[Delivery[E]]:
     """Replay the rows the stream follows after its start, then follow its topics, each row
     checked as it is delivered (see the module's docstring)."""
-    subscriber = live.parking()
+    subscriber = parking.current()
     if subscriber is None or not subscriber.following:
-        subscriber = subscriber or live.Subscriber()
+        subscriber = subscriber or parking.Subscriber()
         subscriber.follow = started = await follow()
         subscriber.read = Read.of(started)
         subscriber.last = started.floor
         subscriber.subscription = await subscribe(ctx, *started.topics, inbox=subscriber)
-    can_park = subscriber is live.parking()
+    can_park = subscriber is parking.current()
     following, read = subscriber.follow, subscriber.read
     assert following is not None
     assert read is not None

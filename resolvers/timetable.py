@@ -1,96 +1,307 @@
-"""Calendar arithmetic: lesson instants from bell times, the kind of a day, a school's calendar."""
+"""Running the weekly timetable: slots that generate the year's lessons and keep them in step.
+
+Only school admins (their school) and district admins (their district's schools) write here;
+anyone else is FORBIDDEN, and another school's class, slot or teacher is not found."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from typing import Protocol
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
 
 import models
+from resolvers import audit, lesson_plan, policy
+from resolvers.clock import today_utc
+from resolvers.codes import ErrorCode
+from resolvers.context import Context
+from resolvers.errors import NotFound, Problem, refuse
+from resolvers.i18n import _, ngettext
+from resolvers.ids import pk_of
+
+MAX_ROOM = 50
+WEEKDAYS = range(1, 6)  # Monday to Friday: weekends never have lessons (see timetable.day_kind)
+NOT_ASSIGNED = _("The teacher does not teach this subject in the class.")
 
 
-class DayOffLike(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def start_date(self) -> date: ...
-    @property
-    def end_date(self) -> date: ...
+@dataclass(frozen=True)
+class SlotCreateInput:
+    school_class_id: str
+    subject_id: str
+    teacher_id: str
+    weekday: int
+    period: int
+    room: str | None
+    valid_from: date | None
+    valid_to: date | None
 
 
-def lesson_instants(timezone: str, day: date, starts: time, ends: time) -> tuple[datetime, datetime]:
-    """The school's local wall-clock bell times on ``day`` as aware UTC instants."""
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(day, starts, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(day, ends, tzinfo=zone).astimezone(UTC)
-    return start, end
+@dataclass(frozen=True)
+class SlotUpdateInput:
+    """None leaves a field as it is; an empty ``room`` clears it."""
 
-
-def day_kind(day: date, days_off: Iterable[DayOffLike]) -> str:
-    """SCHOOL_DAY, WEEKEND, HOLIDAY or VACATION. A vacation covers its weekends too; a
-    holiday falling on a weekend is still a weekend."""
-    kinds = {str(d.kind) for d in days_off if d.start_date <= day <= d.end_date}
-    if "VACATION" in kinds:
-        return "VACATION"
-    if day.weekday() >= 5:
-        return "WEEKEND"
-    if "HOLIDAY" in kinds:
-        return "HOLIDAY"
-    return "SCHOOL_DAY"
+    slot_id: str
+    teacher_id: str | None
+    weekday: int | None
+    period: int | None
+    room: str | None
+    valid_to: date | None
 
 
 @dataclass
-class SchoolCalendar:
-    """What lesson generation needs to know about one school."""
+class SlotChange:
+    """A slot after a write and what happened to its lessons."""
 
-    school_id: int
-    timezone: str
-    days_off: list[models.DayOff] = field(default_factory=list)
-    short_days: set[date] = field(default_factory=set)
-    # variant -> period number -> (start minute, end minute), local wall-clock time
-    bells: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
-
-    def variant_on(self, day: date) -> str:
-        """SHORTENED on a short day (when the school has that schedule), else REGULAR."""
-        shortened = models.BellVariant.SHORTENED.value
-        if day in self.short_days and self.bells.get(shortened):
-            return shortened
-        return models.BellVariant.REGULAR.value
-
-    def times(self, day: date, period: int) -> tuple[datetime, datetime] | None:
-        """The lesson's start and end instants: from the day's schedule, else (a short day
-        with fewer periods) the regular one; None when neither has the period."""
-        minutes = self.bells.get(self.variant_on(day), {}).get(period)
-        if minutes is None:
-            minutes = self.bells.get(models.BellVariant.REGULAR.value, {}).get(period)
-        if minutes is None:
-            return None
-        start, end = minutes
-        return lesson_instants(self.timezone, day, time(start // 60, start % 60), time(end // 60, end % 60))
-
-    def day_off_on(self, day: date) -> models.DayOff | None:
-        """The holiday or vacation that makes a weekday (or any day of a vacation) lesson-free."""
-        kind = day_kind(day, self.days_off)
-        if kind not in ("HOLIDAY", "VACATION"):
-            return None
-        return next((d for d in self.days_off if str(d.kind) == kind and d.start_date <= day <= d.end_date), None)
+    slot: models.TimetableSlot
+    report: lesson_plan.SyncReport
 
 
-async def load_calendars(school_ids: Iterable[int]) -> dict[int, SchoolCalendar]:
-    """The calendars of the schools: four statements for any number of schools."""
-    ids = set(school_ids)
-    if not ids:
-        return {}
-    calendars = {s.id: SchoolCalendar(s.id, s.timezone) for s in await models.School.filter(id__in=ids)}
-    for off in await models.DayOff.filter(school_id__in=ids).order_by("start_date", "id"):
-        calendars[off.school_id].days_off.append(off)
-    for short in await models.ShortDay.filter(school_id__in=ids):
-        calendars[short.school_id].short_days.add(short.date)
-    for bell in await models.BellPeriod.filter(school_id__in=ids):
-        calendars[bell.school_id].bells.setdefault(str(bell.variant), {})[int(bell.number)] = (
-            int(bell.start_minute),
-            int(bell.end_minute),
+@dataclass
+class SlotEnd:
+    """An ended slot (None when it was deleted outright) and what happened to its lessons."""
+
+    slot: models.TimetableSlot | None
+    report: lesson_plan.SyncReport
+
+
+async def _admin_class(ctx: Context, global_id: str) -> models.SchoolClass:
+    pk = pk_of(global_id, "SchoolClass")
+    klass = await policy.administered_classes(ctx.viewer).filter(id=pk).first() if pk else None
+    if klass is None:
+        raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
+    return klass
+
+
+async def _admin_slot(ctx: Context, global_id: str) -> models.TimetableSlot:
+    pk = pk_of(global_id, "TimetableSlot")
+    classes = policy.administered_classes(ctx.viewer).values("id")
+    slot = await models.TimetableSlot.filter(id=pk, school_class_id__in=Subquery(classes)).first() if pk else None
+    if slot is None:
+        raise NotFound(_("No such timetable slot."), ErrorCode.SLOT_NOT_FOUND)
+    return slot
+
+
+async def school_teacher(ctx: Context, global_id: str, school_id: int, problems: list[Problem], at: str) -> int | None:
+    """The id of a teacher of the school. A user the viewer cannot see is not found; a visible
+    user who does not teach at the school is a problem of the input."""
+    pk = pk_of(global_id, "User")
+    user = await policy.visible_users(ctx.viewer).filter(id=pk).first() if pk else None
+    if user is None:
+        raise NotFound(_("No such teacher."), ErrorCode.TEACHER_NOT_FOUND)
+    if not await models.RoleGrant.exists(user_id=user.id, role=models.Role.TEACHER, school_id=school_id):
+        problems.append((at, ErrorCode.NOT_A_TEACHER, _("They are not a teacher of the school.")))
+    return int(user.id)
+
+
+async def _bell_periods(school_id: int) -> set[int]:
+    rows = await models.BellPeriod.filter(school_id=school_id, variant=models.BellVariant.REGULAR).values_list(
+        "number", flat=True
+    )
+    return {int(str(n)) for n in rows}
+
+
+def _check_place(weekday: int, period: int, periods: set[int], problems: list[Problem]) -> None:
+    if weekday not in WEEKDAYS:
+        problems.append(("weekday", ErrorCode.WEEKDAY_OUT_OF_RANGE, _("A weekday from 1 (Monday) to 5 (Friday).")))
+    if period not in periods:
+        problems.append(
+            ("period", ErrorCode.PERIOD_NOT_IN_BELL_SCHEDULE, _("The school's bell schedule has no such period."))
         )
-    return calendars
+
+
+def _clean_room(room: str | None, problems: list[Problem]) -> str | None:
+    if room is None:
+        return None
+    cleaned = room.strip()
+    if len(cleaned) > MAX_ROOM:
+        problems.append(
+            (
+                "room",
+                ErrorCode.ROOM_TOO_LONG,
+                ngettext("A room has at most {n} character.", "A room has at most {n} characters.", MAX_ROOM),
+            )
+        )
+    return cleaned or None
+
+
+async def _check_conflicts(
+    slot: models.TimetableSlot, school_id: int, first: date, last: date, problems: list[Problem]
+) -> None:
+    """Refuse a second lesson of the class, of the teacher, or in the room at the same weekday
+    and period over overlapping dates: one statement, run under the school's lock."""
+    school_classes = models.SchoolClass.filter(school_id=school_id).values("id")
+    wanted = Q(school_class_id=slot.school_class_id) | Q(teacher_id=slot.teacher_id)
+    if slot.room:
+        wanted |= Q(room=slot.room, school_class_id__in=Subquery(school_classes))
+    others = await models.TimetableSlot.filter(
+        wanted,
+        Q(valid_to__isnull=True) | Q(valid_to__gte=first),
+        weekday=slot.weekday,
+        period=slot.period,
+        valid_from__lte=last,
+    ).exclude(id=slot.id or 0)
+    if any(o.school_class_id == slot.school_class_id for o in others):
+        problems.append(("period", ErrorCode.CLASS_BUSY, _("The class already has a lesson then.")))
+    if any(o.teacher_id == slot.teacher_id for o in others):
+        problems.append(("teacherId", ErrorCode.TEACHER_BUSY, _("The teacher already teaches another lesson then.")))
+    if slot.room and any(o.room == slot.room and o.school_class_id != slot.school_class_id for o in others):
+        problems.append(("room", ErrorCode.ROOM_TAKEN, _("Another class has a lesson in that room then.")))
+
+
+async def _year(klass: models.SchoolClass) -> models.AcademicYear:
+    return await models.AcademicYear.get(id=klass.academic_year_id)
+
+
+def _details(slot: models.TimetableSlot) -> dict[str, Any]:
+    return {
+        "class": slot.school_class_id,
+        "subject": slot.subject_id,
+        "teacher": slot.teacher_id,
+        "weekday": slot.weekday,
+        "period": slot.period,
+        "room": slot.room,
+        "validFrom": slot.valid_from.isoformat(),
+        "validTo": slot.valid_to.isoformat() if slot.valid_to else None,
+    }
+
+
+async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
+    klass = await _admin_class(ctx, data.school_class_id)
+    subject_pk = pk_of(data.subject_id, "Subject")
+    subject = await models.Subject.filter(id=subject_pk, school_id=klass.school_id).first() if subject_pk else None
+    if subject is None:
+        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
+    problems: list[Problem] = []
+    teacher_id = await school_teacher(ctx, data.teacher_id, klass.school_id, problems, "teacherId")
+    if teacher_id is not None and not problems:
+        assigned = await models.TeachingAssignment.exists(
+            teacher_id=teacher_id, school_class_id=klass.id, subject_id=subject.id
+        )
+        if not assigned:
+            problems.append(("teacherId", ErrorCode.TEACHER_NOT_ASSIGNED, NOT_ASSIGNED))
+    _check_place(data.weekday, data.period, await _bell_periods(klass.school_id), problems)
+    room = _clean_room(data.room, problems)
+    year = await _year(klass)
+    today = today_utc()
+    valid_from = data.valid_from or min(max(today, year.start_date), year.end_date)
+    if not year.start_date <= valid_from <= year.end_date:
+        problems.append(
+            ("validFrom", ErrorCode.OUTSIDE_ACADEMIC_YEAR, _("The slot must start within the class's academic year."))
+        )
+    if data.valid_to is not None and not valid_from <= data.valid_to <= year.end_date:
+        problems.append(
+            ("validTo", ErrorCode.INVALID_RANGE, _("The end must be after the start and within the academic year."))
+        )
+    slot = models.TimetableSlot(
+        school_class_id=klass.id,
+        subject_id=subject.id,
+        teacher_id=teacher_id,
+        weekday=data.weekday,
+        period=data.period,
+        room=room,
+        valid_from=valid_from,
+        valid_to=data.valid_to,
+    )
+    if problems:
+        raise refuse(problems)
+    async with in_transaction():
+        await lesson_plan.lock_school(klass.school_id)
+        await _check_conflicts(slot, klass.school_id, valid_from, data.valid_to or year.end_date, problems)
+        if problems:
+            raise refuse(problems)
+        await slot.save()
+        report = await lesson_plan.sync_lessons([slot], today, year.end_date, reshape=True)
+        await audit.record(
+            ctx.viewer,
+            "timetableSlot.create",
+            "TimetableSlot",
+            slot.id,
+            {**_details(slot), "lessons": report.details()},
+            school_id=klass.school_id,
+        )
+    return SlotChange(slot, report)
+
+
+async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
+    """Change the slot; its lessons from today on follow (past lessons are history and stay)."""
+    slot = await _admin_slot(ctx, data.slot_id)
+    klass = await models.SchoolClass.get(id=slot.school_class_id)
+    year = await _year(klass)
+    today = today_utc()
+    before = _details(slot)
+    problems: list[Problem] = []
+    if data.teacher_id is not None:
+        teacher_id = await school_teacher(ctx, data.teacher_id, klass.school_id, problems, "teacherId")
+        if teacher_id is not None and not problems:
+            if not await models.TeachingAssignment.exists(
+                teacher_id=teacher_id, school_class_id=klass.id, subject_id=slot.subject_id
+            ):
+                problems.append(("teacherId", ErrorCode.TEACHER_NOT_ASSIGNED, NOT_ASSIGNED))
+            slot.teacher_id = teacher_id
+    slot.weekday = data.weekday if data.weekday is not None else slot.weekday
+    slot.period = data.period if data.period is not None else slot.period
+    _check_place(int(slot.weekday), int(slot.period), await _bell_periods(klass.school_id), problems)
+    if data.room is not None:
+        slot.room = _clean_room(data.room, problems)
+    if data.valid_to is not None:
+        if not max(slot.valid_from, today - timedelta(days=1)) <= data.valid_to <= year.end_date:
+            problems.append(
+                (
+                    "validTo",
+                    ErrorCode.INVALID_RANGE,
+                    _("The end must be from yesterday on, after the start, within the year."),
+                )
+            )
+        slot.valid_to = data.valid_to
+    if problems:
+        raise refuse(problems)
+    async with in_transaction():
+        await lesson_plan.lock_school(klass.school_id)
+        first = max(slot.valid_from, today)
+        await _check_conflicts(slot, klass.school_id, first, slot.valid_to or year.end_date, problems)
+        if problems:
+            raise refuse(problems)
+        await slot.save()
+        report = await lesson_plan.sync_lessons([slot], today, year.end_date, reshape=True)
+        await audit.record(
+            ctx.viewer,
+            "timetableSlot.update",
+            "TimetableSlot",
+            slot.id,
+            {"before": before, "after": _details(slot), "lessons": report.details()},
+            school_id=klass.school_id,
+        )
+    return SlotChange(slot, report)
+
+
+async def delete_slot(ctx: Context, slot_id: str) -> SlotEnd:
+    """End the slot: its lessons from today on are removed, except those holding records
+    (kept and reported). A slot that has not started yet is deleted outright; one that has
+    is kept, ending yesterday, as the history of its past lessons."""
+    slot = await _admin_slot(ctx, slot_id)
+    klass = await models.SchoolClass.get(id=slot.school_class_id)
+    year = await _year(klass)
+    today = today_utc()
+    before, slot_pk = _details(slot), slot.id
+    async with in_transaction():
+        await lesson_plan.lock_school(klass.school_id)
+        report = await lesson_plan.sync_lessons([], today, year.end_date, reshape=True, retired=[slot])
+        remaining: models.TimetableSlot | None
+        if slot.valid_from < today:
+            slot.valid_to = min(slot.valid_to or today, today - timedelta(days=1))
+            await slot.save(update_fields=["valid_to"])
+            remaining = slot
+        else:
+            await slot.delete()
+            remaining = None
+        await audit.record(
+            ctx.viewer,
+            "timetableSlot.delete",
+            "TimetableSlot",
+            slot_pk,
+            {**before, "ended": remaining is not None, "lessons": report.details()},
+            school_id=klass.school_id,
+        )
+    return SlotEnd(remaining, report)

@@ -21,29 +21,35 @@ from schema import (
     announcements,
     chats,
     deliveries,
-    diary,
+    grades,
     guardianships,
     meetings,
     notifications,
     remarks,
     scalars,
-    types,
 )
+from schema.calendar import Term
 from schema.error_codes import DocumentErrorCodes
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
+from schema.homework import Homework
+from schema.lessons import Lesson
 from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
-from schema.live import shared_execution
 from schema.messages import DocumentRefusalsInLanguage, localized
 from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
+from schema.org import SchoolClass, Subject
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
+from schema.schools import School
+from schema.shared_execution import shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
+from schema.students import Student
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
 from schema.unavailable import DatabaseUnavailable
+from schema.users import User
 
 log = logging.getLogger("ediary.errors")
 
@@ -94,7 +100,7 @@ class DiarySchema(strawberry.Schema):
         self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None, context: Any
     ) -> AsyncGenerator[Any, None]:
         """A parked subscription's run again (``schema/websocket.py``): Strawberry's stream of
-        ``document`` (parsed and validated by its first run, which ``live.Subscriber.document``
+        ``document`` (parsed and validated by its first run, which ``parking.Subscriber.document``
         keeps), with ``resume_extensions`` only. An event wakes a parked subscription, so this
         runs once per delivery: the other extensions' hooks cost about a tenth of the server's
         CPU per event (issue 15)."""
@@ -179,15 +185,15 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         types=[
-            types.User,
-            types.School,
-            types.Subject,
-            types.SchoolClass,
-            types.Student,
-            types.Lesson,
-            types.Homework,
-            diary.Grade,
-            types.Term,
+            User,
+            School,
+            Subject,
+            SchoolClass,
+            Student,
+            Lesson,
+            Homework,
+            grades.Grade,
+            Term,
             remarks.Remark,
             announcements.Announcement,
             meetings.Meeting,

@@ -15,17 +15,20 @@ from resolvers.i18n import _
 from resolvers.policy import windows
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.lessons import Lesson
 from schema.permissions import HasRole
+from schema.students import Student
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
 
 
-async def load_user(info: Info, user_id: int) -> types.User:
+async def load_user(info: Info, user_id: int) -> User:
     user = await info.context.loaders.user_by_id.load(user_id)
     if user is None:
         raise LookupError("missing user")
-    return types.User(model=user)
+    return User(model=user)
 
 
 @strawberry.enum(description="What an absence notice covers.")
@@ -39,11 +42,11 @@ class AbsenceNotice(types.Node):
     model: strawberry.Private[models.AbsenceNotice]
 
     @strawberry.field(description="The absent child.")
-    async def student(self, info: Info) -> types.Student:
+    async def student(self, info: Info) -> Student:
         student = await info.context.loaders.student_by_id.load(self.model.student_id)
         if student is None:
             raise LookupError("missing student")
-        return types.Student(model=student)
+        return Student(model=student)
 
     @strawberry.field(description="Whole days or chosen lessons.")
     def kind(self) -> AbsenceNoticeKind:
@@ -62,7 +65,7 @@ class AbsenceNotice(types.Node):
         return self.model.reason
 
     @strawberry.field(description="The parent who sent it.")
-    async def created_by(self, info: Info) -> types.User:
+    async def created_by(self, info: Info) -> User:
         return await load_user(info, self.model.created_by_id)
 
     @strawberry.field(description="When it was sent.")
@@ -78,7 +81,7 @@ class AbsenceNotice(types.Node):
         description="The chosen lessons (LESSONS); empty for whole days (BY_DAY: see `days`). A teacher sees those"
         " of the days the child was in their class (a notice across a transfer: each side its own class's)."
     )
-    async def lessons(self, info: Info) -> list[types.Lesson]:
+    async def lessons(self, info: Info) -> list[Lesson]:
         loaders = info.context.loaders
         items, seen = await asyncio.gather(
             loaders.absence_notice_items_by_notice.load(self.model.id),
@@ -86,7 +89,7 @@ class AbsenceNotice(types.Node):
         )
         ids = [i.lesson_id for i in items if i.lesson_id is not None]
         return [
-            types.Lesson(model=x)
+            Lesson(model=x)
             for x in await loaders.lesson_by_id.load_many(ids)
             if x is not None and windows.in_windows(seen, x.date, x.school_class_id)
         ]

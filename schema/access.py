@@ -18,6 +18,9 @@ from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
 from schema.permissions import IsAdmin, IsAuthenticated, LacksRole
+from schema.schools import School
+from schema.students import Student
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -66,14 +69,14 @@ class AccessRequest(types.Node):
     model: strawberry.Private[models.AccessRequest]
 
     @strawberry.field(description="The school asked.")
-    async def school(self, info: Info) -> types.School:
+    async def school(self, info: Info) -> School:
         s = await info.context.loaders.school_by_id.load(self.model.school_id)
-        return await shown(info, types.School(model=types._must(s, "school")))
+        return await shown(info, School(model=types._must(s, "school")))
 
     @strawberry.field(description="Who applied.")
-    async def applicant(self, info: Info) -> types.User:
+    async def applicant(self, info: Info) -> User:
         u = await info.context.loaders.user_by_id.load(self.model.applicant_id)
-        return await shown(info, types.User(model=types._must(u, "applicant")))
+        return await shown(info, User(model=types._must(u, "applicant")))
 
     @strawberry.field(description="The child's full name, as the applicant wrote it.")
     def child_full_name(self) -> str:
@@ -120,11 +123,11 @@ class AccessRequest(types.Node):
         return self.model.reviewed_at
 
     @strawberry.field(description="The admin who approved or refused it.")
-    async def reviewed_by(self, info: Info) -> types.User | None:
+    async def reviewed_by(self, info: Info) -> User | None:
         if self.model.reviewed_by_id is None:
             return None
         u = await info.context.loaders.user_by_id.load(self.model.reviewed_by_id)
-        return types.User(model=u) if u else None
+        return User(model=u) if u else None
 
     @strawberry.field(description="Why it was refused; null unless REFUSED.")
     def refusal_reason(self) -> RefusalReason | None:
@@ -136,14 +139,14 @@ class AccessRequest(types.Node):
         return self.model.comment
 
     @strawberry.field(description="The child, once approved (and while you may see them).")
-    async def student(self, info: Info) -> types.Student | None:
+    async def student(self, info: Info) -> Student | None:
         if self.model.student_id is None:
             return None
         loaders = info.context.loaders
         if not await loaders.student_visible.load(self.model.student_id):
             return None
         s = await loaders.student_by_id.load(self.model.student_id)
-        return types.Student(model=s) if s else None
+        return Student(model=s) if s else None
 
 
 @strawberry.input(description="An application to a school for access to a child's diary.")

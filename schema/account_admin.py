@@ -17,6 +17,7 @@ from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
 from schema.pages import PageInfo, keyset_page_info
 from schema.permissions import IsAdmin, IsAuthenticated
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -27,8 +28,8 @@ class Account(types.Node):
     model: strawberry.Private[models.User]
 
     @strawberry.field(description="The user (its `id` is the `userId` the account mutations take).")
-    async def user(self, info: Info) -> types.User:
-        return await shown(info, types.User(model=self.model))
+    async def user(self, info: Info) -> User:
+        return await shown(info, User(model=self.model))
 
     @strawberry.field(description="The login name.")
     def login(self) -> str:

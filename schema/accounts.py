@@ -14,6 +14,7 @@ from schema import types
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated, IsPublic
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -48,8 +49,8 @@ class LoginSuccess:
         return self.pair.refresh_token
 
     @strawberry.field(description="The logged-in user.")
-    def user(self) -> types.User:
-        return types.User(model=self.pair.user)
+    def user(self) -> User:
+        return User(model=self.pair.user)
 
     @strawberry.field(
         description="True when the account holds a one-time password from an admin. Until `passwordChange` "

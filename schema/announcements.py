@@ -16,8 +16,11 @@ from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.org import SchoolClass
 from schema.pages import PageInfo, first_argument, last_argument, page_info
 from schema.permissions import IsAuthenticated
+from schema.schools import School
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -61,21 +64,21 @@ class Announcement(types.Node):
         return self.model.updated_at
 
     @strawberry.field(description="The school it belongs to.")
-    async def school(self, info: Info) -> types.School:
+    async def school(self, info: Info) -> School:
         school = await info.context.loaders.school_by_id.load(self.model.school_id)
-        return await shown(info, types.School(model=types._must(school, "school")))
+        return await shown(info, School(model=types._must(school, "school")))
 
     @strawberry.field(description="The class, for a class announcement; null for the whole school.")
-    async def school_class(self, info: Info) -> types.SchoolClass | None:
+    async def school_class(self, info: Info) -> SchoolClass | None:
         if self.model.school_class_id is None:
             return None
         klass = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return await shown(info, types.SchoolClass(model=klass)) if klass else None
+        return await shown(info, SchoolClass(model=klass)) if klass else None
 
     @strawberry.field(description="Who wrote it.")
-    async def author(self, info: Info) -> types.User:
+    async def author(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.author_id)
-        return types.User(model=types._must(user, "author"))
+        return User(model=types._must(user, "author"))
 
 
 @strawberry.type(description="An announcement in a list, with its cursor.")

@@ -16,7 +16,10 @@ from schema.absence import AbsenceNotice, load_user
 from schema.enums import AttendanceStatus
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown, visible_only
+from schema.lessons import Lesson
 from schema.permissions import HasRole
+from schema.students import Student
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -39,7 +42,7 @@ class AttendanceRevision:
         return self.model.at
 
     @strawberry.field(description="Who changed it: the teacher, or the parent whose notice pre-marked it.")
-    async def by(self, info: Info) -> types.User:
+    async def by(self, info: Info) -> User:
         return await load_user(info, self.model.actor_id)
 
     @strawberry.field(description="The mark before; null when the student was unmarked.")
@@ -72,8 +75,8 @@ class RegisterRow:
     data: strawberry.Private[RegisterRowData]
 
     @strawberry.field(description="The student, enrolled in the class on the lesson's date.")
-    async def student(self, info: Info) -> types.Student:
-        return await shown(info, types.Student(model=self.data.student))
+    async def student(self, info: Info) -> Student:
+        return await shown(info, Student(model=self.data.student))
 
     @strawberry.field(description="The mark; null while unmarked.")
     def status(self) -> AttendanceStatus | None:
@@ -91,7 +94,7 @@ class RegisterRow:
         return a.reason if a else None
 
     @strawberry.field(description="Who marked it: a teacher, or the parent whose notice pre-marked it.")
-    async def marked_by(self, info: Info) -> types.User | None:
+    async def marked_by(self, info: Info) -> User | None:
         a = self.data.attendance
         return await load_user(info, a.marked_by_id) if a else None
 
@@ -139,7 +142,7 @@ class AttendanceMarkInput:
 
 @strawberry.type(description="The register was saved and the families of changed marks notified.")
 class AttendanceMarkSuccess:
-    lesson: types.Lesson = strawberry.field(description="The lesson; its `register` shows the saved marks.")
+    lesson: Lesson = strawberry.field(description="The lesson; its `register` shows the saved marks.")
 
     @strawberry.field(description="The lesson's register after the change.")
     async def register(self, info: Info) -> list[RegisterRow]:
@@ -185,4 +188,4 @@ class AttendanceMutations:
             for m in input.marks
         ]
         lesson = await attendance.mark_register(info.context, input.lesson_id, rows)
-        return AttendanceMarkSuccess(lesson=types.Lesson(model=lesson))
+        return AttendanceMarkSuccess(lesson=Lesson(model=lesson))

@@ -13,6 +13,7 @@ from resolvers import audit_log, pages
 from resolvers.ids import to_global_id
 from schema import types
 from schema.pages import PageInfo, keyset_page_info
+from schema.users import User
 
 Info = types.Info
 
@@ -22,11 +23,11 @@ class AuditEntry(types.Node):
     model: strawberry.Private[models.AuditEntry]
 
     @strawberry.field(description="Who did it; null for the system (an import, the seed) or a deleted user.")
-    async def actor(self, info: Info) -> types.User | None:
+    async def actor(self, info: Info) -> User | None:
         if self.model.actor_id is None:
             return None
         user = await info.context.loaders.user_by_id.load(self.model.actor_id)
-        return types.User(model=user) if user else None
+        return User(model=user) if user else None
 
     @strawberry.field(
         description="What was done, `<noun>.<verb>`: `session.login`, `account.create`, `grade.create`..."

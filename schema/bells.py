@@ -8,16 +8,37 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import bells_admin
+from resolvers import bells
 from resolvers.ids import to_global_id
 from schema import types
 from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import BellVariant
 from schema.errors import NotFoundError, ValidationError
-from schema.timetable import ADMINS
+from schema.permissions import ADMINS
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type(description="A period of the bell schedule, in the school's local time.")
+class BellPeriod:
+    model: strawberry.Private[models.BellPeriod]
+
+    @strawberry.field(description="Period number, 1 for the first lesson of the day.")
+    def number(self) -> int:
+        return int(self.model.number)
+
+    @strawberry.field(description="Which schedule this period belongs to.")
+    def variant(self) -> BellVariant:
+        return BellVariant(self.model.variant)
+
+    @strawberry.field(description="Start, local wall-clock time of the school.")
+    def starts_at(self) -> dt.time:
+        return self.model.starts_at
+
+    @strawberry.field(description="End, local wall-clock time of the school.")
+    def ends_at(self) -> dt.time:
+        return self.model.ends_at
 
 
 @strawberry.type(description="A school day that follows the SHORTENED bell schedule.")
@@ -50,7 +71,7 @@ class BellScheduleSetInput:
 
 @strawberry.type(description="The variant's new periods; the school's lessons from today on are re-timed.")
 class BellScheduleSetSuccess:
-    periods: list[types.BellPeriod] = strawberry.field(description="The variant's periods.")
+    periods: list[BellPeriod] = strawberry.field(description="The variant's periods.")
     lessons_retimed: int = strawberry.field(description="Lessons whose start and end changed.")
 
 
@@ -118,23 +139,23 @@ class BellMutations:
     async def bell_schedule_set(
         self, info: Info, input: Annotated[BellScheduleSetInput, INPUT]
     ) -> BellScheduleSetResult:
-        rows, retimed = await bells_admin.set_bells(
+        rows, retimed = await bells.set_bells(
             info.context,
-            bells_admin.BellInput(
+            bells.BellInput(
                 school_id=input.school_id,
                 variant=models.BellVariant(input.variant.name),
-                periods=[bells_admin.PeriodInput(p.starts_at, p.ends_at) for p in input.periods],
+                periods=[bells.PeriodInput(p.starts_at, p.ends_at) for p in input.periods],
             ),
         )
-        return BellScheduleSetSuccess(periods=[types.BellPeriod(model=r) for r in rows], lessons_retimed=retimed)
+        return BellScheduleSetSuccess(periods=[BellPeriod(model=r) for r in rows], lessons_retimed=retimed)
 
     @strawberry.mutation(
         description="Put a day on the SHORTENED bell schedule; its lessons get the shortened times." + ADMINS,
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def short_day_create(self, info: Info, input: Annotated[ShortDayCreateInput, INPUT]) -> ShortDayCreateResult:
-        row, retimed = await bells_admin.create_short_day(
-            info.context, bells_admin.ShortDayInput(input.school_id, input.date, input.name)
+        row, retimed = await bells.create_short_day(
+            info.context, bells.ShortDayInput(input.school_id, input.date, input.name)
         )
         return ShortDaySuccess(short_day=ShortDay(model=row), lessons_retimed=retimed)
 
@@ -143,5 +164,5 @@ class BellMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def short_day_delete(self, info: Info, input: Annotated[ShortDayDeleteInput, INPUT]) -> ShortDayDeleteResult:
-        row, retimed = await bells_admin.delete_short_day(info.context, input.short_day_id)
+        row, retimed = await bells.delete_short_day(info.context, input.short_day_id)
         return ShortDayDeleteSuccess(deleted_short_day_id=_id("ShortDay", row.id), lessons_retimed=retimed)

@@ -9,16 +9,38 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import calendar_admin
+from resolvers import calendar
 from resolvers.i18n import _
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAdmin
-from schema.timetable import ADMINS, LessonChanges
+from schema.lessons import LessonChanges
+from schema.permissions import ADMINS, IsAdmin
+from schema.types import Node
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type(description="A grading period: a quarter, trimester or semester.")
+class Term(Node):
+    model: strawberry.Private[models.Term]
+
+    @strawberry.field(description='Its name, e.g. "Quarter 2".')
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="Position in the academic year, from 1.")
+    def number(self) -> int:
+        return int(self.model.number)
+
+    @strawberry.field(description="First day, inclusive.")
+    def start_date(self) -> dt.date:
+        return self.model.start_date
+
+    @strawberry.field(description="Last day, inclusive.")
+    def end_date(self) -> dt.date:
+        return self.model.end_date
 
 
 @strawberry.type(description="A school year, e.g. 2026/2027: its classes, terms and timetable live within it.")
@@ -38,8 +60,8 @@ class AcademicYear(types.Node):
         return self.model.end_date
 
     @strawberry.field(description="The year's terms, in date order (numbered 1, 2, ...).")
-    async def terms(self, info: Info) -> list[types.Term]:
-        return [types.Term(model=t) for t in await info.context.loaders.terms_by_year.load(self.model.id)]
+    async def terms(self, info: Info) -> list[Term]:
+        return [Term(model=t) for t in await info.context.loaders.terms_by_year.load(self.model.id)]
 
 
 # --- academic years ----------------------------------------------------------------------
@@ -121,7 +143,7 @@ class TermDeleteInput:
 
 @strawberry.type(description="The term as it is now; terms are renumbered in date order.")
 class TermSuccess:
-    term: types.Term = strawberry.field(description="The term.")
+    term: Term = strawberry.field(description="The term.")
 
 
 @strawberry.type(description="The term is gone; the year's other terms are renumbered.")
@@ -173,9 +195,9 @@ class CalendarMutations:
     async def academic_year_create(
         self, info: Info, input: Annotated[AcademicYearCreateInput, INPUT]
     ) -> AcademicYearCreateResult:
-        row = await calendar_admin.create_year(
+        row = await calendar.create_year(
             info.context,
-            calendar_admin.YearInput(
+            calendar.YearInput(
                 school_id=input.school_id, name=input.name, start_date=input.start_date, end_date=input.end_date
             ),
         )
@@ -188,9 +210,9 @@ class CalendarMutations:
     async def academic_year_update(
         self, info: Info, input: Annotated[AcademicYearUpdateInput, INPUT]
     ) -> AcademicYearUpdateResult:
-        row, report = await calendar_admin.update_year(
+        row, report = await calendar.update_year(
             info.context,
-            calendar_admin.YearInput(
+            calendar.YearInput(
                 year_id=input.academic_year_id, name=input.name, start_date=input.start_date, end_date=input.end_date
             ),
         )
@@ -198,30 +220,30 @@ class CalendarMutations:
 
     @strawberry.mutation(description="Add a term to an academic year." + ADMINS, permission_classes=[CALENDAR_KEEPERS])
     async def term_create(self, info: Info, input: Annotated[TermCreateInput, INPUT]) -> TermCreateResult:
-        row = await calendar_admin.create_term(
+        row = await calendar.create_term(
             info.context,
-            calendar_admin.TermInput(
+            calendar.TermInput(
                 academic_year_id=input.academic_year_id,
                 name=input.name,
                 start_date=input.start_date,
                 end_date=input.end_date,
             ),
         )
-        return TermSuccess(term=types.Term(model=row))
+        return TermSuccess(term=Term(model=row))
 
     @strawberry.mutation(description="Rename or move a term." + ADMINS, permission_classes=[CALENDAR_KEEPERS])
     async def term_update(self, info: Info, input: Annotated[TermUpdateInput, INPUT]) -> TermUpdateResult:
-        row = await calendar_admin.update_term(
+        row = await calendar.update_term(
             info.context,
-            calendar_admin.TermInput(
+            calendar.TermInput(
                 term_id=input.term_id, name=input.name, start_date=input.start_date, end_date=input.end_date
             ),
         )
-        return TermSuccess(term=types.Term(model=row))
+        return TermSuccess(term=Term(model=row))
 
     @strawberry.mutation(
         description="Delete a term that holds no grades." + ADMINS, permission_classes=[CALENDAR_KEEPERS]
     )
     async def term_delete(self, info: Info, input: Annotated[TermDeleteInput, INPUT]) -> TermDeleteResult:
-        row = await calendar_admin.delete_term(info.context, input.term_id)
+        row = await calendar.delete_term(info.context, input.term_id)
         return TermDeleteSuccess(deleted_term_id=_id("Term", row.id))

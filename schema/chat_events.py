@@ -12,6 +12,7 @@ from resolvers import chat_events
 from resolvers.ids import to_global_id
 from schema import types
 from schema.chats import Chat, ChatMessage
+from schema.users import User
 
 Info = types.Info
 
@@ -67,15 +68,15 @@ class ChatEvent:
         return ChatMessage(model=message) if message else None
 
     @strawberry.field(description="The person added or removed, for member events.")
-    async def member(self, info: Info) -> types.User | None:
+    async def member(self, info: Info) -> User | None:
         if self.row.member_id is None:
             return None
         user = await info.context.loaders.user_by_id.load(self.row.member_id)
-        return types.User(model=user) if user else None
+        return User(model=user) if user else None
 
     @strawberry.field(description="Who did it.")
-    async def actor(self, info: Info) -> types.User | None:
+    async def actor(self, info: Info) -> User | None:
         if self.row.actor_id is None:
             return None
         user = await info.context.loaders.user_by_id.load(self.row.actor_id)
-        return types.User(model=user) if user else None
+        return User(model=user) if user else None

@@ -13,6 +13,7 @@ from schema import types
 from schema.chats import Chat
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated
+from schema.users import User
 
 Info = types.Info
 
@@ -75,12 +76,12 @@ class ChatQueries:
                 deprecation_reason="Use `people(first:)`, a connection; removed after 2027-03-31.",
             ),
         ] = None,
-    ) -> list[types.User]:
+    ) -> list[User]:
         rows = await people.search(
             info.context, query, people.PeopleCategory(category.name) if category else None, class_id, limit
         )
         info.context.loaders.prime_many(info.context.loaders.user_by_id, rows)
-        return [types.User(model=u) for u in rows]
+        return [User(model=u) for u in rows]
 
     @strawberry.field(
         description="The people `peopleSearch` finds, as a Relay connection by name then id: `first`/`after` from "
@@ -103,7 +104,7 @@ class ChatQueries:
         )
         page = await pages.keyset(scope, PEOPLE_CURSOR, first, after, last, before, descending=False, by=people.ORDER)
         info.context.loaders.prime_many(info.context.loaders.user_by_id, page.rows)
-        edges = [UserEdge(node=types.User(model=u), cursor=pages.encode(PEOPLE_CURSOR, u.id)) for u in page.rows]
+        edges = [UserEdge(node=User(model=u), cursor=pages.encode(PEOPLE_CURSOR, u.id)) for u in page.rows]
         return UserConnection(edges=edges, page_info=keyset_page_info(page, PEOPLE_CURSOR))
 
 
@@ -112,7 +113,7 @@ PEOPLE_CURSOR = people.CURSOR
 
 @strawberry.type(description="A person `people` found, with the cursor.")
 class UserEdge:
-    node: types.User = strawberry.field(description="The person.")
+    node: User = strawberry.field(description="The person.")
     cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
 
 

@@ -15,6 +15,8 @@ from resolvers.clock import now_utc
 from schema import types
 from schema.faces import shown
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
+from schema.schools import School
+from schema.users import User
 
 Info = types.Info
 
@@ -36,9 +38,9 @@ class ChatMessage(types.Node):
         return Chat(model=types._must(chat, "chat"))
 
     @strawberry.field(description="Who sent it.")
-    async def author(self, info: Info) -> types.User:
+    async def author(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.author_id)
-        return types.User(model=types._must(user, "author"))
+        return User(model=types._must(user, "author"))
 
     @strawberry.field(description="The text (up to 4,000 characters); null once deleted.")
     def text(self) -> str | None:
@@ -78,9 +80,9 @@ class ChatMember(types.Node):
     model: strawberry.Private[models.ChatMember]
 
     @strawberry.field(description="The person.")
-    async def user(self, info: Info) -> types.User:
+    async def user(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.user_id)
-        return types.User(model=types._must(user, "member"))
+        return User(model=types._must(user, "member"))
 
     @strawberry.field(description="Whether they administer the chat (rename, add, remove, delete).")
     def is_admin(self) -> bool:
@@ -114,14 +116,14 @@ class Chat(types.Node):
         return self.model.title
 
     @strawberry.field(description="The school it belongs to: everyone in it is of this school.")
-    async def school(self, info: Info) -> types.School:
+    async def school(self, info: Info) -> School:
         school = await info.context.loaders.school_by_id.load(self.model.school_id)
-        return await shown(info, types.School(model=types._must(school, "school")))
+        return await shown(info, School(model=types._must(school, "school")))
 
     @strawberry.field(description="Who created it.")
-    async def created_by(self, info: Info) -> types.User:
+    async def created_by(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.created_by_id)
-        return types.User(model=types._must(user, "creator"))
+        return User(model=types._must(user, "creator"))
 
     @strawberry.field(description="When it was created.")
     def created_at(self) -> dt.datetime:

@@ -8,15 +8,38 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import days_off_admin
+from resolvers import days_off
 from schema import types
 from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import DayOffKind
 from schema.errors import NotFoundError, ValidationError
-from schema.timetable import ADMINS, LessonChanges
+from schema.lessons import LessonChanges
+from schema.permissions import ADMINS
+from schema.types import Node
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type(description="A holiday or vacation: days without lessons besides weekends.")
+class DayOff(Node):
+    model: strawberry.Private[models.DayOff]
+
+    @strawberry.field(description="Holiday or vacation.")
+    def kind(self) -> DayOffKind:
+        return DayOffKind(self.model.kind)
+
+    @strawberry.field(description='Its name, e.g. "Winter vacation".')
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="First day off, inclusive.")
+    def start_date(self) -> dt.date:
+        return self.model.start_date
+
+    @strawberry.field(description="Last day off, inclusive.")
+    def end_date(self) -> dt.date:
+        return self.model.end_date
 
 
 @strawberry.input(description="A holiday or vacation: no lessons on it.")
@@ -44,7 +67,7 @@ class DayOffDeleteInput:
 
 @strawberry.type(description="The day off as it is now, and what it did to the lessons from today on.")
 class DayOffSuccess:
-    day_off: types.DayOff = strawberry.field(description="The day off.")
+    day_off: DayOff = strawberry.field(description="The day off.")
     lessons: LessonChanges = strawberry.field(
         description="Lessons cancelled on it, restored on days no longer off, and `kept`: lessons on it that hold "
         "grades, attendance, homework or a topic and so were not cancelled (the school decides)."
@@ -90,9 +113,9 @@ class DayOffMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_create(self, info: Info, input: Annotated[DayOffCreateInput, INPUT]) -> DayOffCreateResult:
-        change = await days_off_admin.create_day_off(
+        change = await days_off.create_day_off(
             info.context,
-            days_off_admin.DayOffInput(
+            days_off.DayOffInput(
                 school_id=input.school_id,
                 kind=models.DayOffKind(input.kind.name),
                 name=input.name,
@@ -100,7 +123,7 @@ class DayOffMutations:
                 end_date=input.end_date,
             ),
         )
-        return DayOffSuccess(day_off=types.DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
+        return DayOffSuccess(day_off=DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
 
     @strawberry.mutation(
         description="Change a holiday or vacation: lessons on days it no longer covers are restored, those on new"
@@ -108,9 +131,9 @@ class DayOffMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_update(self, info: Info, input: Annotated[DayOffUpdateInput, INPUT]) -> DayOffUpdateResult:
-        change = await days_off_admin.update_day_off(
+        change = await days_off.update_day_off(
             info.context,
-            days_off_admin.DayOffInput(
+            days_off.DayOffInput(
                 day_off_id=input.day_off_id,
                 kind=models.DayOffKind(input.kind.name) if input.kind is not None else None,
                 name=input.name,
@@ -118,7 +141,7 @@ class DayOffMutations:
                 end_date=input.end_date,
             ),
         )
-        return DayOffSuccess(day_off=types.DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
+        return DayOffSuccess(day_off=DayOff(model=change.day_off), lessons=LessonChanges(report=change.report))
 
     @strawberry.mutation(
         description="Remove a holiday or vacation: the lessons it cancelled from today on take place again, and"
@@ -126,7 +149,7 @@ class DayOffMutations:
         permission_classes=[CALENDAR_KEEPERS],
     )
     async def day_off_delete(self, info: Info, input: Annotated[DayOffDeleteInput, INPUT]) -> DayOffDeleteResult:
-        report = await days_off_admin.delete_day_off(info.context, input.day_off_id)
+        report = await days_off.delete_day_off(info.context, input.day_off_id)
         return DayOffDeleteSuccess(
             deleted_day_off_id=strawberry.ID(input.day_off_id), lessons=LessonChanges(report=report)
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,104 +10,15 @@ import models
 from resolvers import diary as diary_resolvers
 from resolvers import progress as progress_resolvers
 from resolvers.loaders import RangeKey
-from schema.enums import AttendanceStatus, DayKind, GradeKind
-from schema.grading import GradeMark
-from schema.types import Homework, Info, Lesson, Node, Student, Subject, User, _must
-
-if TYPE_CHECKING:
-    from schema.attendance import AttendanceRevision
-    from schema.grades import GradeRevision
-    from schema.progress import TermGrade
-
-
-@strawberry.type
-class GradeBase:
-    """The fields ``Grade`` and ``TermGrade`` share; not a GraphQL type of its own. Strawberry lists
-    inherited fields first (after ``Node.id``), so only the fields both types list first live here:
-    the others stay in each type, in the schema's order."""
-
-    model: strawberry.Private[models.Grade | models.TermGrade]
-
-    @strawberry.field(description="The graded student.")
-    async def student(self, info: Info) -> Student:
-        s = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return Student(model=_must(s, "student"))
-
-    @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
-        return Subject(model=_must(s, "subject"))
-
-
-@strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
-class Grade(Node, GradeBase):
-    model: strawberry.Private[models.Grade]
-
-    @strawberry.field(description="The lesson it was given in, if any.")
-    async def lesson(self, info: Info) -> Lesson | None:
-        if self.model.lesson_id is None:
-            return None
-        lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
-        return Lesson(model=lesson) if lesson else None
-
-    @strawberry.field(description='As shown, e.g. "5".')
-    def value(self) -> str:
-        return self.model.value
-
-    @strawberry.field(description="On the school's numeric scale, for averages.")
-    def numeric_value(self) -> float | None:
-        return self.model.numeric_value
-
-    @strawberry.field(description="Weight in the weighted average, 1-10.")
-    def weight(self) -> int:
-        return int(self.model.weight)
-
-    @strawberry.field(description="What the grade was given for.")
-    def kind(self) -> GradeKind:
-        return GradeKind(self.model.kind)
-
-    @strawberry.field(description="The teacher's comment.")
-    def comment(self) -> str | None:
-        return self.model.comment
-
-    @strawberry.field(description="Who gave it.")
-    async def teacher(self, info: Info) -> User:
-        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
-
-    @strawberry.field(description="When it was given.")
-    def created_at(self) -> dt.datetime:
-        return self.model.created_at
-
-    @strawberry.field(description="When it was last changed.")
-    def updated_at(self) -> dt.datetime:
-        return self.model.updated_at
-
-    @strawberry.field(description="Whether the grade was removed: it no longer counts, and stays shown as removed.")
-    def removed(self) -> bool:
-        return self.model.deleted_at is not None
-
-    @strawberry.field(description="When it was removed, if it was.")
-    def removed_at(self) -> dt.datetime | None:
-        return self.model.deleted_at
-
-    @strawberry.field(description="Who removed it, if it was removed.")
-    async def removed_by(self, info: Info) -> User | None:
-        if self.model.deleted_by_id is None:
-            return None
-        user = await info.context.loaders.user_by_id.load(self.model.deleted_by_id)
-        return User(model=user) if user else None
-
-    @strawberry.field(description="Why it was removed (required once the grade was over a day old).")
-    def remove_reason(self) -> str | None:
-        return self.model.delete_reason
-
-    @strawberry.field(
-        description="Every change since it was given, oldest first: who, when, from what to what, and why."
-    )
-    async def history(self, info: Info) -> list[Annotated[GradeRevision, strawberry.lazy("schema.grades")]]:
-        from schema.grades import GradeRevision
-
-        return [GradeRevision(model=r) for r in await info.context.loaders.revisions_by_grade.load(self.model.id)]
+from schema.attendance import AttendanceRevision
+from schema.enums import AttendanceStatus, DayKind
+from schema.grades import Grade
+from schema.homework import Homework
+from schema.lessons import Lesson
+from schema.org import Subject
+from schema.scales import GradeMark
+from schema.term_grades import TermGrade
+from schema.types import Info, _must
 
 
 @strawberry.type(description="One lesson in a child's diary with this child's grades, attendance and homework.")
@@ -145,11 +55,7 @@ class DiaryEntry:
         return [Homework(model=h) for h in self.data.homework]
 
     @strawberry.field(description="Every change of this child's mark in the lesson, oldest first.")
-    async def attendance_history(
-        self, info: Info
-    ) -> list[Annotated[AttendanceRevision, strawberry.lazy("schema.attendance")]]:
-        from schema.attendance import AttendanceRevision
-
+    async def attendance_history(self, info: Info) -> list[AttendanceRevision]:
         key = (self.data.row.student_id, self.data.row.lesson.id)
         return [AttendanceRevision(model=r) for r in await info.context.loaders.attendance_revisions_by_mark.load(key)]
 
@@ -212,9 +118,7 @@ class SubjectProgress:
         return self.data.late
 
     @strawberry.field(description="The final grade set for this term, or null until a teacher sets it.")
-    async def term_grade(self, info: Info) -> Annotated[TermGrade, strawberry.lazy("schema.progress")] | None:
-        from schema.progress import TermGrade
-
+    async def term_grade(self, info: Info) -> TermGrade | None:
         if self.student is None or self.term is None:
             return None
         found = await progress_resolvers.term_grade(

@@ -1,25 +1,116 @@
-"""Grades: give, change, remove, and final grades."""
+"""Grades: the `Grade` type and its history, and the mutations that give, change and remove grades (final
+grades: ``schema.term_grades``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
 import models
-from resolvers import grade_changes, grades, term_grades
+from resolvers import grade_changes, grades
 from resolvers.i18n import _
-from schema import diary, types
+from schema import types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
+from schema.lessons import Lesson
+from schema.org import Subject
 from schema.permissions import HasRole
-
-if TYPE_CHECKING:
-    from schema.progress import TermGrade
+from schema.students import Student
+from schema.types import Node, _must
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
+
+
+@strawberry.type
+class GradeBase:
+    """The fields ``Grade`` and ``TermGrade`` share; not a GraphQL type of its own. Strawberry lists
+    inherited fields first (after ``Node.id``), so only the fields both types list first live here:
+    the others stay in each type, in the schema's order."""
+
+    model: strawberry.Private[models.Grade | models.TermGrade]
+
+    @strawberry.field(description="The graded student.")
+    async def student(self, info: Info) -> Student:
+        s = await info.context.loaders.student_by_id.load(self.model.student_id)
+        return Student(model=_must(s, "student"))
+
+    @strawberry.field(description="The subject.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+
+@strawberry.type(description="A grade: as shown (`value`) and as counted (`numericValue`, `weight`).")
+class Grade(Node, GradeBase):
+    model: strawberry.Private[models.Grade]
+
+    @strawberry.field(description="The lesson it was given in, if any.")
+    async def lesson(self, info: Info) -> Lesson | None:
+        if self.model.lesson_id is None:
+            return None
+        lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
+        return Lesson(model=lesson) if lesson else None
+
+    @strawberry.field(description='As shown, e.g. "5".')
+    def value(self) -> str:
+        return self.model.value
+
+    @strawberry.field(description="On the school's numeric scale, for averages.")
+    def numeric_value(self) -> float | None:
+        return self.model.numeric_value
+
+    @strawberry.field(description="Weight in the weighted average, 1-10.")
+    def weight(self) -> int:
+        return int(self.model.weight)
+
+    @strawberry.field(description="What the grade was given for.")
+    def kind(self) -> GradeKind:
+        return GradeKind(self.model.kind)
+
+    @strawberry.field(description="The teacher's comment.")
+    def comment(self) -> str | None:
+        return self.model.comment
+
+    @strawberry.field(description="Who gave it.")
+    async def teacher(self, info: Info) -> User:
+        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
+
+    @strawberry.field(description="When it was given.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When it was last changed.")
+    def updated_at(self) -> dt.datetime:
+        return self.model.updated_at
+
+    @strawberry.field(description="Whether the grade was removed: it no longer counts, and stays shown as removed.")
+    def removed(self) -> bool:
+        return self.model.deleted_at is not None
+
+    @strawberry.field(description="When it was removed, if it was.")
+    def removed_at(self) -> dt.datetime | None:
+        return self.model.deleted_at
+
+    @strawberry.field(description="Who removed it, if it was removed.")
+    async def removed_by(self, info: Info) -> User | None:
+        if self.model.deleted_by_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.deleted_by_id)
+        return User(model=user) if user else None
+
+    @strawberry.field(description="Why it was removed (required once the grade was over a day old).")
+    def remove_reason(self) -> str | None:
+        return self.model.delete_reason
+
+    @strawberry.field(
+        description="Every change since it was given, oldest first: who, when, from what to what, and why."
+    )
+    async def history(self, info: Info) -> list[GradeRevision]:
+        return [GradeRevision(model=r) for r in await info.context.loaders.revisions_by_grade.load(self.model.id)]
 
 
 @strawberry.input(description="A grade for one student in one lesson.")
@@ -38,7 +129,7 @@ class GradeCreateInput:
 
 @strawberry.type(description="The grade was recorded and the family notified.")
 class GradeCreateSuccess:
-    grade: diary.Grade = strawberry.field(description="The new grade.")
+    grade: Grade = strawberry.field(description="The new grade.")
 
 
 GradeCreateResult = Annotated[
@@ -74,7 +165,7 @@ class GradesCreateInput:
 
 @strawberry.type(description="Every grade was recorded and the families notified.")
 class GradesCreateSuccess:
-    grades: list[diary.Grade] = strawberry.field(description="The new grades, in the order given.")
+    grades: list[Grade] = strawberry.field(description="The new grades, in the order given.")
 
 
 GradesCreateResult = Annotated[
@@ -100,7 +191,7 @@ class GradeUpdateInput:
 
 @strawberry.type(description="The grade was corrected, its history extended and the family notified.")
 class GradeUpdateSuccess:
-    grade: diary.Grade = strawberry.field(description="The grade as it is now.")
+    grade: Grade = strawberry.field(description="The grade as it is now.")
 
 
 GradeUpdateResult = Annotated[
@@ -119,7 +210,7 @@ class GradeDeleteInput:
 
 @strawberry.type(description="The grade was removed: it no longer counts and shows as removed.")
 class GradeDeleteSuccess:
-    grade: diary.Grade = strawberry.field(description="The removed grade (`removed` is true).")
+    grade: Grade = strawberry.field(description="The removed grade (`removed` is true).")
 
 
 GradeDeleteResult = Annotated[
@@ -141,9 +232,9 @@ class GradeRevision:
         return self.model.at
 
     @strawberry.field(description="Who made the change.")
-    async def by(self, info: Info) -> types.User | None:
+    async def by(self, info: Info) -> User | None:
         user = await info.context.loaders.user_by_id.load(self.model.actor_id)
-        return types.User(model=user) if user else None
+        return User(model=user) if user else None
 
     @strawberry.field(description="The value before (null when the grade was given).")
     def old_value(self) -> str | None:
@@ -182,33 +273,6 @@ class GradeRevision:
         return self.model.reason
 
 
-@strawberry.input(description="A final grade for a term (or, without `termId`, for the year).")
-class TermGradeSetInput:
-    student_id: strawberry.ID = strawberry.field(description="The `Student`, in a class you teach the subject in.")
-    subject_id: strawberry.ID = strawberry.field(description="The `Subject`.")
-    term_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A `Term` of the class's academic year, already started; null: the year grade."
-    )
-    value: str = strawberry.field(description="On the school's scale (see `SubjectProgress.suggestedGrade`).")
-    comment: str | None = strawberry.field(default=None, description="Shown to the family, at most 1000 characters.")
-    reason: str | None = strawberry.field(
-        default=None, description="Why it changes, when it was set before. Required once it is over 24 hours old."
-    )
-
-
-@strawberry.type(description="The final grade was set and the family notified.")
-class TermGradeSetSuccess:
-    term_grade: Annotated[TermGrade, strawberry.lazy("schema.progress")] = strawberry.field(
-        description="The final grade as it is now, with its history."
-    )
-
-
-TermGradeSetResult = Annotated[
-    TermGradeSetSuccess | ValidationError | NotFoundError,
-    strawberry.union("TermGradeSetResult", description="The final grade, or why not (nothing written)."),
-]
-
-
 GRADE_WRITERS = HasRole(models.Role.TEACHER, refusal=_("Only teachers can write grades."))
 
 
@@ -224,9 +288,7 @@ class GradeMutations:
     )
     async def grade_create(self, info: Info, input: Annotated[GradeCreateInput, INPUT]) -> GradeCreateResult:
         row = grades.GradeRow(input.student_id, input.value, input.weight, input.comment, _kind(input.kind))
-        return GradeCreateSuccess(
-            grade=diary.Grade(model=await grades.create_grade(info.context, input.lesson_id, row))
-        )
+        return GradeCreateSuccess(grade=Grade(model=await grades.create_grade(info.context, input.lesson_id, row)))
 
     @strawberry.mutation(
         description=(
@@ -240,7 +302,7 @@ class GradeMutations:
     async def grades_create(self, info: Info, input: Annotated[GradesCreateInput, INPUT]) -> GradesCreateResult:
         rows = [grades.GradeRow(r.student_id, r.value, r.weight, r.comment, _kind(r.kind)) for r in input.grades]
         created = await grades.create_grades(info.context, input.lesson_id, rows)
-        return GradesCreateSuccess(grades=[diary.Grade(model=g) for g in created])
+        return GradesCreateSuccess(grades=[Grade(model=g) for g in created])
 
     @strawberry.mutation(
         description=(
@@ -255,7 +317,7 @@ class GradeMutations:
         change = grade_changes.GradeChange(
             input.grade_id, input.value, input.weight, _kind(input.kind), input.comment, input.reason
         )
-        return GradeUpdateSuccess(grade=diary.Grade(model=await grade_changes.update_grade(info.context, change)))
+        return GradeUpdateSuccess(grade=Grade(model=await grade_changes.update_grade(info.context, change)))
 
     @strawberry.mutation(
         description=(
@@ -267,22 +329,4 @@ class GradeMutations:
     )
     async def grade_delete(self, info: Info, input: Annotated[GradeDeleteInput, INPUT]) -> GradeDeleteResult:
         grade = await grade_changes.delete_grade(info.context, input.grade_id, input.reason)
-        return GradeDeleteSuccess(grade=diary.Grade(model=grade))
-
-    @strawberry.mutation(
-        description=(
-            "Set a student's final grade in a subject for a term or the year (the subject's teachers in the "
-            "student's current class). Setting it again changes it, kept in `TermGrade.history`. FORBIDDEN for "
-            "non-teachers. NotFoundError: STUDENT_NOT_FOUND, SUBJECT_NOT_FOUND, TERM_NOT_FOUND. ValidationError: "
-            "NOT_ASSIGNED, TERM_NOT_OF_YEAR, TERM_NOT_STARTED, INVALID_VALUE, COMMENT_TOO_LONG, REASON_REQUIRED, "
-            "REASON_TOO_LONG, TERM_GRADE_CHANGED_MEANWHILE. Setting the same value again records nothing."
-        ),
-        permission_classes=[GRADE_WRITERS],
-    )
-    async def term_grade_set(self, info: Info, input: Annotated[TermGradeSetInput, INPUT]) -> TermGradeSetResult:
-        from schema.progress import TermGrade
-
-        data = term_grades.TermGradeInput(
-            input.student_id, input.subject_id, input.term_id, input.value, input.comment, input.reason
-        )
-        return TermGradeSetSuccess(term_grade=TermGrade(model=await term_grades.set_term_grade(info.context, data)))
+        return GradeDeleteSuccess(grade=Grade(model=grade))

@@ -16,6 +16,8 @@ from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
 from schema.permissions import IsAdmin
+from schema.students import Student
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -50,7 +52,7 @@ class GuardianshipRevocation:
         return self.model.revoked_at
 
     @strawberry.field(description="The admin who revoked it; null if their account is gone.")
-    async def revoked_by(self, info: Info) -> types.User | None:
+    async def revoked_by(self, info: Info) -> User | None:
         return await _user(info, self.model.revoked_by_id)
 
     @strawberry.field(description="When it was restored; null while it is revoked.")
@@ -58,13 +60,13 @@ class GuardianshipRevocation:
         return self.model.restored_at
 
     @strawberry.field(description="The admin who restored it; null while it is revoked.")
-    async def restored_by(self, info: Info) -> types.User | None:
+    async def restored_by(self, info: Info) -> User | None:
         return await _user(info, self.model.restored_by_id)
 
 
-async def _user(info: Info, user_id: int | None) -> types.User | None:
+async def _user(info: Info, user_id: int | None) -> User | None:
     user = await info.context.loaders.user_by_id.load(user_id) if user_id is not None else None
-    return types.User(model=user) if user is not None else None
+    return User(model=user) if user is not None else None
 
 
 @strawberry.type(
@@ -75,14 +77,14 @@ class Guardianship(types.Node):
     model: strawberry.Private[models.Guardianship]
 
     @strawberry.field(description="The child.")
-    async def student(self, info: Info) -> types.Student:
+    async def student(self, info: Info) -> Student:
         s = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return types.Student(model=types._must(s, "student"))
+        return Student(model=types._must(s, "student"))
 
     @strawberry.field(description="The guardian.")
-    async def guardian(self, info: Info) -> types.User:
+    async def guardian(self, info: Info) -> User:
         u = await info.context.loaders.user_by_id.load(self.model.guardian_id)
-        return await shown(info, types.User(model=types._must(u, "guardian")))
+        return await shown(info, User(model=types._must(u, "guardian")))
 
     @strawberry.field(description='How they are related to the child, as recorded: "mother", "legal_guardian", ...')
     def relation(self) -> str:

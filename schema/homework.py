@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -11,7 +12,10 @@ from resolvers import homework
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.lessons import Lesson
 from schema.permissions import HasRole
+from schema.types import Node, _must
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -23,6 +27,55 @@ CODES = (
     "TOO_MANY_LINKS, INVALID_LINK, LINK_TOO_LONG, LESSON_CANCELLED, ASSIGNED_IN_MISMATCH (set in a lesson of "
     "another class or subject), ASSIGNED_IN_AFTER_DUE (set in a lesson not before the due one)"
 )
+
+
+@strawberry.type(description="Homework, shown on the lesson it is due for.")
+class Homework(Node):
+    model: strawberry.Private[models.Homework]
+
+    @strawberry.field(description="What to do.")
+    def text(self) -> str:
+        return self.model.text
+
+    @strawberry.field(description="Links to materials.")
+    def links(self) -> list[str]:
+        return list(self.model.links or [])
+
+    @strawberry.field(description="The lesson it is due for.")
+    async def lesson(self, info: Info) -> Lesson:
+        return Lesson(model=_must(await info.context.loaders.lesson_by_id.load(self.model.lesson_id), "lesson"))
+
+    @strawberry.field(description="The lesson where it was set, if the teacher said.")
+    async def assigned_in(self, info: Info) -> Lesson | None:
+        if self.model.assigned_in_id is None:
+            return None
+        lesson = await info.context.loaders.lesson_by_id.load(self.model.assigned_in_id)
+        return Lesson(model=lesson) if lesson else None
+
+    @strawberry.field(description="The teacher who set it.")
+    async def assigned_by(self, info: Info) -> User:
+        user = await info.context.loaders.user_by_id.load(self.model.assigned_by_id)
+        return User(model=_must(user, "author"))
+
+    @strawberry.field(description="When it was assigned.")
+    def created_at(self) -> dt.datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When it was last changed (equals `createdAt` until then).")
+    def updated_at(self) -> dt.datetime:
+        return self.model.updated_at
+
+    @strawberry.field(
+        description="True once the teacher removed it. Removed homework is reached only through diary events "
+        "(a HOMEWORK_REMOVED event says which one to drop) and `homeworkDelete`; the diary, `Lesson.homework` "
+        "and `node` no longer show it."
+    )
+    def removed(self) -> bool:
+        return self.model.deleted_at is not None
+
+    @strawberry.field(description="When it was removed; null while it stands.")
+    def removed_at(self) -> dt.datetime | None:
+        return self.model.deleted_at
 
 
 @strawberry.input(description="Homework due for a lesson.")
@@ -39,7 +92,7 @@ class HomeworkAssignInput:
 
 @strawberry.type(description="The homework was set and the class's families notified.")
 class HomeworkAssignSuccess:
-    homework: types.Homework = strawberry.field(description="The new homework.")
+    homework: Homework = strawberry.field(description="The new homework.")
 
 
 HomeworkAssignResult = Annotated[
@@ -64,7 +117,7 @@ class HomeworkUpdateInput:
 
 @strawberry.type(description="The homework was changed and the class's families notified.")
 class HomeworkUpdateSuccess:
-    homework: types.Homework = strawberry.field(description="The homework as it is now.")
+    homework: Homework = strawberry.field(description="The homework as it is now.")
 
 
 HomeworkUpdateResult = Annotated[
@@ -84,7 +137,7 @@ class HomeworkDeleteInput:
 
 @strawberry.type(description="The homework was removed from the diary and the class's families notified.")
 class HomeworkDeleteSuccess:
-    homework: types.Homework = strawberry.field(description="The removed homework (`removed` is true).")
+    homework: Homework = strawberry.field(description="The removed homework (`removed` is true).")
 
 
 HomeworkDeleteResult = Annotated[
@@ -118,7 +171,7 @@ class HomeworkMutations:
                 links=input.links,
             ),
         )
-        return HomeworkAssignSuccess(homework=types.Homework(model=row))
+        return HomeworkAssignSuccess(homework=Homework(model=row))
 
     @strawberry.mutation(
         description="Change homework (its author or a teacher of the class + subject); every student of the "
@@ -132,7 +185,7 @@ class HomeworkMutations:
                 homework_id=input.homework_id, text=input.text, links=input.links, lesson_id=input.lesson_id
             ),
         )
-        return HomeworkUpdateSuccess(homework=types.Homework(model=row))
+        return HomeworkUpdateSuccess(homework=Homework(model=row))
 
     @strawberry.mutation(
         description="Remove homework (its author or a teacher of the class + subject): it disappears from the "
@@ -141,4 +194,4 @@ class HomeworkMutations:
     )
     async def homework_delete(self, info: Info, input: Annotated[HomeworkDeleteInput, INPUT]) -> HomeworkDeleteResult:
         row = await homework.delete_homework(info.context, input.homework_id)
-        return HomeworkDeleteSuccess(homework=types.Homework(model=row))
+        return HomeworkDeleteSuccess(homework=Homework(model=row))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import journal
-from schema.diary import Grade
+from schema.calendar import Term
 from schema.enums import AttendanceStatus
-from schema.grading import GradeMark
-from schema.progress import TermGrade
-from schema.types import Lesson, Student, Subject, Term
+from schema.grades import Grade
+from schema.lessons import Lesson
+from schema.org import Subject
+from schema.scales import GradeMark
+from schema.students import Student
+from schema.term_grades import TermGrade
 
 
 @strawberry.type(description="One student at one lesson of the journal.")

@@ -284,7 +284,7 @@ class QueryCost(SchemaExtension):
     its cost, over HTTP and WebSocket alike. The cost is the one ``limited_execution`` measured
     (cached per operation and variables). A result that never reached execution (a document
     that does not parse or validate, a rate-limit refusal) has none. Subscription events do
-    not carry it: their payloads are shared by every subscriber (``schema/live.py``), and the
+    not carry it: their payloads are shared by every subscriber (``schema/shared_execution.py``), and the
     subscription's cost was judged when it started."""
 
     def __init__(self, limits: Limits) -> None:

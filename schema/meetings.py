@@ -16,7 +16,9 @@ from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import visible_only
+from schema.org import SchoolClass
 from schema.permissions import IsAuthenticated
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -34,9 +36,9 @@ class MeetingResponse(types.Node):
     model: strawberry.Private[models.MeetingResponse]
 
     @strawberry.field(description="The parent who answered.")
-    async def user(self, info: Info) -> types.User:
+    async def user(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.user_id)
-        return types.User(model=types._must(user, "user"))
+        return User(model=types._must(user, "user"))
 
     @strawberry.field(description="The answer.")
     def answer(self) -> MeetingAnswer:
@@ -84,14 +86,14 @@ class Meeting(types.Node):
         return self.model.cancelled_at
 
     @strawberry.field(description="Who organised it.")
-    async def organiser(self, info: Info) -> types.User:
+    async def organiser(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.organiser_id)
-        return types.User(model=types._must(user, "organiser"))
+        return User(model=types._must(user, "organiser"))
 
     @strawberry.field(description="The classes whose parents are invited.")
-    async def classes(self, info: Info) -> list[types.SchoolClass]:
+    async def classes(self, info: Info) -> list[SchoolClass]:
         classes = await info.context.loaders.classes_by_meeting.load(self.model.id)
-        return await visible_only(info, [types.SchoolClass(model=c) for c in classes])
+        return await visible_only(info, [SchoolClass(model=c) for c in classes])
 
     @strawberry.field(
         description="The answers: every parent's for the organiser, the school's admins and the invited classes' "

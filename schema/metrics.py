@@ -14,7 +14,7 @@ from strawberry.schema.exception_handlers import ExceptionHandler
 from strawberry.types import ExecutionContext
 
 from edge import metrics
-from resolvers import live
+from resolvers import parking
 from resolvers.codes import ErrorCode
 from schema.errors import WrappedHandler
 
@@ -52,13 +52,13 @@ class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         failed = False
-        parking = live.parking()
+        subscriber = parking.current()
         try:
             yield
-            if parking is not None and parking.parked:
-                # Idle, handed over to the transport (resolvers/live.py): the operation goes
+            if subscriber is not None and subscriber.parked:
+                # Idle, handed over to the transport (resolvers/parking.py): the operation goes
                 # on; it is counted when it ends, by its last run or by the Subscriber.
-                self._park(parking)
+                self._park(subscriber)
                 return
         except (asyncio.CancelledError, GeneratorExit):
             raise  # a subscription whose client left: it ran
@@ -69,21 +69,21 @@ class OperationMetrics(SchemaExtension):
             failed = True
             raise
         finally:
-            if parking is None or not parking.parked:
+            if subscriber is None or not subscriber.parked:
                 if self._active is not None:
                     self._active.dec()
-                if parking is not None:
-                    parking.gauge = None
+                if subscriber is not None:
+                    subscriber.gauge = None
                 self._finish(time.perf_counter() - started, failed)
 
-    def _park(self, parking: live.Subscriber) -> None:
-        parking.gauge = self._active
-        parking.document = self.execution_context.graphql_document
+    def _park(self, subscriber: parking.Subscriber) -> None:
+        subscriber.gauge = self._active
+        subscriber.document = self.execution_context.graphql_document
         operation = _operation(self.execution_context)
-        if operation is not None and parking.labels is None:
+        if operation is not None and subscriber.labels is None:
             name = metrics.operation_label(operation.name.value if operation.name else None, True)
-            parking.labels = (name, SUBSCRIPTION)
-        parking.errored = parking.errored or self._errored
+            subscriber.labels = (name, SUBSCRIPTION)
+        subscriber.errored = subscriber.errored or self._errored
 
     def _finish(self, seconds: float, failed: bool) -> None:
         ctx = self.execution_context
@@ -98,8 +98,8 @@ class OperationMetrics(SchemaExtension):
         if operation is None or never_ran or failed:
             outcome = "invalid"
         elif kind == SUBSCRIPTION:
-            parking = live.parking()
-            outcome = "error" if self._errored or (parking is not None and parking.errored) else "ok"
+            subscriber = parking.current()
+            outcome = "error" if self._errored or (subscriber is not None and subscriber.errored) else "ok"
         else:
             outcome = "error" if errors else "ok"
         if operation is None:
@@ -117,9 +117,9 @@ class OperationMetrics(SchemaExtension):
         """A subscription counts as active from here until its operation ends (``on_operation``
         spans the whole stream; ``on_execute`` only its start)."""
         operation = _operation(self.execution_context)
-        parking = live.parking()
-        if parking is not None and parking.gauge is not None:
-            self._active = parking.gauge  # a parked operation runs again: still the same one
+        subscriber = parking.current()
+        if subscriber is not None and subscriber.gauge is not None:
+            self._active = subscriber.gauge  # a parked operation runs again: still the same one
         elif operation is not None and operation.operation.value == SUBSCRIPTION:
             fields = [s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)]
             self._active = metrics.SUBSCRIPTIONS.labels(fields[0] if len(fields) == 1 else metrics.OTHER)

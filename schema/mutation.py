@@ -15,16 +15,19 @@ from schema.bells import BellMutations
 from schema.calendar import CalendarMutations
 from schema.chat_mutations import ChatMutations
 from schema.days_off import DayOffMutations
-from schema.enrolment import EnrolmentMutations
+from schema.enrollment import EnrollmentMutations
 from schema.grades import GradeMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
+from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
 from schema.org import OrgMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
 from schema.roster_import import RosterMutations
+from schema.schools import SchoolMutations
+from schema.term_grades import TermGradeMutations
 from schema.timetable import TimetableMutations
 
 
@@ -32,12 +35,14 @@ from schema.timetable import TimetableMutations
 class Mutation(
     AccountMutations,
     GradeMutations,
+    TermGradeMutations,
     HomeworkMutations,
     RemarkMutations,
     AttendanceMutations,
     AbsenceMutations,
+    SchoolMutations,
     OrgMutations,
-    EnrolmentMutations,
+    EnrollmentMutations,
     GuardianshipMutations,
     AccessRequestMutations,
     RegistrationMutations,
@@ -45,6 +50,7 @@ class Mutation(
     MeetingMutations,
     NotificationMutations,
     TimetableMutations,
+    LessonMutations,
     CalendarMutations,
     DayOffMutations,
     BellMutations,

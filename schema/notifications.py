@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -13,15 +13,16 @@ import models
 from pubsub.events import EventKind
 from resolvers import inbox, pages, policy
 from resolvers.ids import to_global_id
-from schema import announcements, diary, meetings, progress, remarks, types
+from schema import announcements, grades, meetings, remarks, term_grades, types
+from schema.chats import ChatMessage
 from schema.deliveries import DeliveryMutations
 from schema.errors import NotFoundError, ValidationError
+from schema.homework import Homework
+from schema.lessons import Lesson
 from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated
-
-if TYPE_CHECKING:
-    from schema.chats import ChatMessage
+from schema.students import Student
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -65,11 +66,11 @@ class Notification(types.Node):
         return self.model.read_at
 
     @strawberry.field(description="The child (or you, a student) it is about, for diary notifications.")
-    async def student(self, info: Info) -> types.Student | None:
+    async def student(self, info: Info) -> Student | None:
         if self.model.student_id is None:
             return None
         found = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return types.Student(model=found) if found else None
+        return Student(model=found) if found else None
 
     async def _event(self, info: Info) -> models.OutboxEvent | None:
         if self.model.outbox_event_id is None:
@@ -77,36 +78,36 @@ class Notification(types.Node):
         return await info.context.loaders.outbox_event_by_id.load(self.model.outbox_event_id)
 
     @strawberry.field(description="The grade, for GRADE_ADDED and GRADE_CHANGED (null once removed).")
-    async def grade(self, info: Info) -> diary.Grade | None:
+    async def grade(self, info: Info) -> grades.Grade | None:
         event = await self._event(info)
         if event is None or event.grade_id is None:
             return None
         found = await info.context.loaders.grade_by_id.load(event.grade_id)
-        return diary.Grade(model=found) if found and found.deleted_at is None else None
+        return grades.Grade(model=found) if found and found.deleted_at is None else None
 
     @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
-    async def term_grade(self, info: Info) -> progress.TermGrade | None:
+    async def term_grade(self, info: Info) -> term_grades.TermGrade | None:
         event = await self._event(info)
         if event is None or event.term_grade_id is None:
             return None
         found = await info.context.loaders.term_grade_by_id.load(event.term_grade_id)
-        return progress.TermGrade(model=found) if found else None
+        return term_grades.TermGrade(model=found) if found else None
 
     @strawberry.field(description="The lesson, for ATTENDANCE_MARKED (see the diary for the mark).")
-    async def lesson(self, info: Info) -> types.Lesson | None:
+    async def lesson(self, info: Info) -> Lesson | None:
         event = await self._event(info)
         if event is None or event.lesson_id is None or event.kind != EventKind.ATTENDANCE_MARKED:
             return None
         found = await info.context.loaders.lesson_by_id.load(event.lesson_id)
-        return types.Lesson(model=found) if found else None
+        return Lesson(model=found) if found else None
 
     @strawberry.field(description="The homework, for HOMEWORK_ASSIGNED (null once removed).")
-    async def homework(self, info: Info) -> types.Homework | None:
+    async def homework(self, info: Info) -> Homework | None:
         event = await self._event(info)
         if event is None or event.homework_id is None:
             return None
         found = await info.context.loaders.homework_by_id.load(event.homework_id)
-        return types.Homework(model=found) if found else None
+        return Homework(model=found) if found else None
 
     @strawberry.field(description="The remark, for REMARK_ADDED.")
     async def remark(self, info: Info) -> remarks.Remark | None:
@@ -138,9 +139,7 @@ class Notification(types.Node):
     @strawberry.field(
         description="The chat message, for CHAT_MESSAGE (the notification is only shown while you are a member)."
     )
-    async def chat_message(self, info: Info) -> Annotated[ChatMessage, strawberry.lazy("schema.chats")] | None:
-        from schema.chats import ChatMessage
-
+    async def chat_message(self, info: Info) -> ChatMessage | None:
         if self.model.chat_message_id is None:
             return None
         found = await info.context.loaders.message_by_id.load(self.model.chat_message_id)

@@ -1,131 +1,120 @@
-"""Running a school: schools and their settings (district admins), subjects and classes
-(the school's admins)."""
+"""A school's subjects and classes: the `Subject` and `SchoolClass` types and the school admins'
+mutations that run them (``resolvers.org``; schools themselves: ``schema.schools``). A class's
+students, lessons and journal are those domains' types, annotated lazily: they build on this one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 import models
-from resolvers import org, schools
+from resolvers import diary as diary_resolvers
+from resolvers import journal as journal_resolvers
+from resolvers import org
 from resolvers.i18n import _
+from resolvers.ids import pk_of
+from resolvers.loaders import RangeKey
 from schema import types
-from schema.enums import GradeKind, ScaleKind
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import HasRole, IsAdmin
+from schema.faces import shown
+from schema.permissions import IsAdmin
+from schema.types import FromArg, Node, ToArg, _must
+from schema.users import User
+
+if TYPE_CHECKING:
+    from schema.journal import ClassJournal
+    from schema.lessons import Lesson
+    from schema.schools import School
+    from schema.students import Student
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
 
-SCALE_CODES = "INVALID_SCALE_RANGE, INVALID_MARKS, INVALID_PASS_MARK, INVALID_ROUNDING_THRESHOLD, INVALID_WEIGHT"
+
+@strawberry.type(description="A school subject, e.g. Mathematics.")
+class Subject(Node):
+    model: strawberry.Private[models.Subject]
+
+    @strawberry.field(description="The subject's name.")
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="When the school stopped teaching it (no new teaching assignments); else null.")
+    def archived_at(self) -> dt.datetime | None:
+        return self.model.archived_at
 
 
-@strawberry.input(description="A mark of a LETTER or PASS_FAIL scale.")
-class GradeMarkInput:
-    value: str = strawberry.field(description='As shown and typed, 1-16 characters, e.g. "A" or "pass".')
-    numeric_value: float = strawberry.field(description="What it counts for in averages; distinct per mark.")
+@strawberry.type(description="A class of one academic year, e.g. 5A.")
+class SchoolClass(Node):
+    model: strawberry.Private[models.SchoolClass]
 
+    @strawberry.field(description='Grade level and letter, e.g. "5A".')
+    def name(self) -> str:
+        return self.model.name
 
-@strawberry.input(description="The default weight of one kind of grade.")
-class GradeKindWeightInput:
-    kind: GradeKind = strawberry.field(description="The kind of grade.")
-    weight: int = strawberry.field(description="Its default weight, 1-10.")
+    @strawberry.field(description="Grade level, e.g. 5.")
+    def grade_level(self) -> int:
+        return int(self.model.grade_level)
 
+    @strawberry.field(description='Letter within the grade level, e.g. "A".')
+    def letter(self) -> str:
+        return self.model.letter
 
-@strawberry.input(description="Grading settings of a school; every field left out keeps its current value.")
-class GradeScaleInput:
-    kind: ScaleKind | None = strawberry.field(
-        default=None,
-        description="NUMERIC, LETTER or PASS_FAIL. Switching to LETTER or PASS_FAIL without `marks` uses A-F "
-        "(5 to 1) or pass/fail (1/0).",
+    @strawberry.field(description="The school the class belongs to.")
+    async def school(self, info: Info) -> Annotated[School, strawberry.lazy("schema.schools")]:
+        from schema.schools import School
+
+        s = await info.context.loaders.school_by_id.load(self.model.school_id)
+        return await shown(info, School(model=_must(s, "school")))
+
+    @strawberry.field(description="The homeroom (class) teacher, if any.")
+    async def homeroom_teacher(self, info: Info) -> User | None:
+        if self.model.homeroom_teacher_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.homeroom_teacher_id)
+        return User(model=user) if user else None
+
+    @strawberry.field(
+        description="Students in the class today, by name. Parents and students see only their own family."
     )
-    min: int | None = strawberry.field(default=None, description="NUMERIC: the lowest mark, 0 or more.")
-    max: int | None = strawberry.field(default=None, description="NUMERIC: the highest mark, above min, at most 100.")
-    marks: list[GradeMarkInput] | None = strawberry.field(
-        default=None, description="LETTER / PASS_FAIL: the marks (at least two; exactly two for PASS_FAIL)."
+    async def students(self, info: Info) -> list[Annotated[Student, strawberry.lazy("schema.students")]]:
+        from schema.students import Student
+
+        loaders = info.context.loaders
+        rows = await loaders.students_by_class.load(self.model.id)
+        visible = await loaders.student_visible.load_many([s.id for s in rows])
+        return [Student(model=s) for s, ok in zip(rows, visible, strict=True) if ok]
+
+    @strawberry.field(description="The class's lessons over the range, by date and period.")
+    async def lessons(
+        self, info: Info, from_: FromArg, to: ToArg
+    ) -> list[Annotated[Lesson, strawberry.lazy("schema.lessons")]]:
+        from schema.lessons import Lesson
+
+        diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
+        rows = await info.context.loaders.lessons_by_class.load(RangeKey(self.model.id, from_, to))
+        return [Lesson(model=x) for x in rows]
+
+    @strawberry.field(
+        description="The journal of one subject over a term (default: the current one): every student at every"
+        " lesson. For the teachers of that class + subject and the school's admins; null for everyone else."
     )
-    pass_mark: int | None = strawberry.field(
-        default=None, description="Lowest passing numeric value, within the scale."
-    )
-    rounding_threshold: float | None = strawberry.field(
-        default=None, description="How far to the next mark an average rounds up: above 0, at most 1."
-    )
-    default_grade_weight: int | None = strawberry.field(
-        default=None, description="Weight of kinds not listed in `kindWeights`, 1-10."
-    )
-    kind_weights: list[GradeKindWeightInput] | None = strawberry.field(
-        default=None, description="Default weight per kind of grade (replaces the whole list)."
-    )
+    async def journal(
+        self,
+        info: Info,
+        subject_id: Annotated[strawberry.ID, strawberry.argument(description="A `Subject` id.")],
+        term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
+    ) -> Annotated[ClassJournal, strawberry.lazy("schema.journal")] | None:
+        from schema.journal import ClassJournal
 
-
-def _scale(value: GradeScaleInput | None) -> schools.ScaleSpec:
-    if value is None:
-        return schools.ScaleSpec()
-    return schools.ScaleSpec(
-        kind=models.ScaleKind(value.kind.name) if value.kind else None,
-        min=value.min,
-        max=value.max,
-        marks=[schools.MarkSpec(m.value, m.numeric_value) for m in value.marks] if value.marks is not None else None,
-        pass_mark=value.pass_mark,
-        rounding_threshold=value.rounding_threshold,
-        default_grade_weight=value.default_grade_weight,
-        kind_weights={models.GradeKind(w.kind.name): w.weight for w in value.kind_weights}
-        if value.kind_weights is not None
-        else None,
-    )
-
-
-@strawberry.input(description="A new school of your district.")
-class SchoolCreateInput:
-    name: str = strawberry.field(description="Its name, unique in the district, 1-200 characters.")
-    timezone: str = strawberry.field(default="UTC", description="IANA time zone, e.g. Europe/Moscow.")
-    grade_scale: GradeScaleInput | None = strawberry.field(
-        default=None, description="Grading settings; default: whole numbers 1-5, pass mark 3."
-    )
-
-
-@strawberry.input(description="Changes to a school: fields left out stay as they are.")
-class SchoolUpdateInput:
-    school_id: strawberry.ID = strawberry.field(description="A `School` of your district.")
-    name: str | None = strawberry.field(default=None, description="A new name, unique in the district.")
-    timezone: str | None = strawberry.field(default=None, description="A new IANA time zone.")
-    grade_scale: GradeScaleInput | None = strawberry.field(
-        default=None,
-        description="New grading settings. The marks (kind, min, max, marks) cannot change once the school "
-        "has grades (SCALE_IN_USE); the pass mark, rounding and weights can.",
-    )
-
-
-@strawberry.type(description="The school was created.")
-class SchoolCreateSuccess:
-    school: types.School = strawberry.field(description="The new school.")
-
-
-@strawberry.type(description="The school was changed (or already was as asked).")
-class SchoolUpdateSuccess:
-    school: types.School = strawberry.field(description="The school as it is now.")
-
-
-SchoolCreateResult = Annotated[
-    SchoolCreateSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "SchoolCreateResult",
-        description="The new school, or why not (nothing written). ValidationError codes: NAME_EMPTY, "
-        "INVALID_CHARACTERS, "
-        f"NAME_TOO_LONG, NAME_TAKEN, INVALID_TIMEZONE, {SCALE_CODES}; NotFoundError DISTRICT_NOT_FOUND.",
-    ),
-]
-SchoolUpdateResult = Annotated[
-    SchoolUpdateSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "SchoolUpdateResult",
-        description="The changed school, or why not (nothing written). ValidationError codes: "
-        "NAME_EMPTY, INVALID_CHARACTERS, "
-        f"NAME_TOO_LONG, NAME_TAKEN, INVALID_TIMEZONE, {SCALE_CODES}, SCALE_IN_USE; NotFoundError "
-        "SCHOOL_NOT_FOUND (not there, or not of your district).",
-    ),
-]
+        subject_pk = pk_of(subject_id, "Subject")
+        term_pk = pk_of(term_id, "Term") if term_id is not None else None
+        if subject_pk is None or (term_id is not None and term_pk is None):
+            return None
+        data = await journal_resolvers.load_journal(info.context.loaders, self.model, subject_pk, term_pk)
+        return ClassJournal(data=data) if data else None
 
 
 @strawberry.input(description="A new subject of a school.")
@@ -147,7 +136,7 @@ class SubjectArchiveInput:
 
 @strawberry.type(description="The subject as it is now.")
 class SubjectSuccess:
-    subject: types.Subject = strawberry.field(description="The subject.")
+    subject: Subject = strawberry.field(description="The subject.")
 
 
 SUBJECT_CODES = "ValidationError codes: NAME_EMPTY, INVALID_CHARACTERS, NAME_TOO_LONG, NAME_TAKEN; NotFoundError "
@@ -200,7 +189,7 @@ class ClassUpdateInput:
 
 @strawberry.type(description="The class as it is now.")
 class ClassSuccess:
-    school_class: types.SchoolClass = strawberry.field(description="The class.")
+    school_class: SchoolClass = strawberry.field(description="The class.")
 
 
 CLASS_CODES = "INVALID_GRADE_LEVEL, LETTER_EMPTY, LETTER_TOO_LONG, NOT_A_TEACHER, CLASS_EXISTS"
@@ -224,40 +213,21 @@ ClassUpdateResult = Annotated[
 ADMINS = "School admins of the school and district admins of its district; FORBIDDEN for everyone else."
 
 
-SCHOOL_CREATORS = HasRole(models.Role.DISTRICT_ADMIN, refusal=_("Only district admins create schools."))
-SCHOOL_SETTERS = HasRole(models.Role.DISTRICT_ADMIN, refusal=_("Only district admins change school settings."))
 SUBJECT_KEEPERS = IsAdmin(_("Only school admins manage subjects."))
 CLASS_KEEPERS = IsAdmin(_("Only school admins manage classes."))
 
 
 @strawberry.type
 class OrgMutations:
-    @strawberry.mutation(
-        description="Create a school in your district. District admins only (FORBIDDEN otherwise).",
-        permission_classes=[SCHOOL_CREATORS],
-    )
-    async def school_create(self, info: Info, input: Annotated[SchoolCreateInput, INPUT]) -> SchoolCreateResult:
-        spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=_scale(input.grade_scale))
-        return SchoolCreateSuccess(school=types.School(model=await schools.create_school(info.context, spec)))
-
-    @strawberry.mutation(
-        description="Change a school's name, time zone or grading settings. District admins of its district only.",
-        permission_classes=[SCHOOL_SETTERS],
-    )
-    async def school_update(self, info: Info, input: Annotated[SchoolUpdateInput, INPUT]) -> SchoolUpdateResult:
-        spec = schools.SchoolSpec(name=input.name, timezone=input.timezone, scale=_scale(input.grade_scale))
-        row = await schools.update_school(info.context, input.school_id, spec)
-        return SchoolUpdateSuccess(school=types.School(model=row))
-
     @strawberry.mutation(description=f"Add a subject to a school. {ADMINS}", permission_classes=[SUBJECT_KEEPERS])
     async def subject_create(self, info: Info, input: Annotated[SubjectCreateInput, INPUT]) -> SubjectCreateResult:
         row = await org.create_subject(info.context, input.school_id, input.name)
-        return SubjectSuccess(subject=types.Subject(model=row))
+        return SubjectSuccess(subject=Subject(model=row))
 
     @strawberry.mutation(description=f"Rename a subject. {ADMINS}", permission_classes=[SUBJECT_KEEPERS])
     async def subject_update(self, info: Info, input: Annotated[SubjectUpdateInput, INPUT]) -> SubjectUpdateResult:
         row = await org.update_subject(info.context, input.subject_id, input.name)
-        return SubjectSuccess(subject=types.Subject(model=row))
+        return SubjectSuccess(subject=Subject(model=row))
 
     @strawberry.mutation(
         description="Archive a subject: subjects are never deleted (lessons, grades and journals keep them); an "
@@ -266,7 +236,7 @@ class OrgMutations:
     )
     async def subject_archive(self, info: Info, input: Annotated[SubjectArchiveInput, INPUT]) -> SubjectArchiveResult:
         row = await org.archive_subject(info.context, input.subject_id)
-        return SubjectSuccess(subject=types.Subject(model=row))
+        return SubjectSuccess(subject=Subject(model=row))
 
     @strawberry.mutation(description=f"Create a class. {ADMINS}", permission_classes=[CLASS_KEEPERS])
     async def class_create(self, info: Info, input: Annotated[ClassCreateInput, INPUT]) -> ClassCreateResult:
@@ -277,7 +247,7 @@ class OrgMutations:
             homeroom_teacher_id=input.homeroom_teacher_id,
         )
         row = await org.create_class(info.context, input.school_id, spec)
-        return ClassSuccess(school_class=types.SchoolClass(model=row))
+        return ClassSuccess(school_class=SchoolClass(model=row))
 
     @strawberry.mutation(
         description=f"Change a class's grade level, letter or homeroom teacher. {ADMINS}",
@@ -291,4 +261,4 @@ class OrgMutations:
             homeroom_teacher_id=None if homeroom is strawberry.UNSET else (homeroom or ""),
         )
         row = await org.update_class(info.context, input.class_id, spec)
-        return ClassSuccess(school_class=types.SchoolClass(model=row))
+        return ClassSuccess(school_class=SchoolClass(model=row))

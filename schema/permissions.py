@@ -11,13 +11,15 @@ from strawberry.permission import BasePermission
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 import models
-from resolvers import live, policy
+from resolvers import parking, policy
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.i18n import Text, _
 
 # What a user holding a one-time password may still do: change it, log out, see who they are.
+# Appended to the description of a mutation gated by `IsAdmin` (timetable, lessons, calendar, days off, bells).
+ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
 PASSWORD_CHANGE_FIELDS = frozenset({"passwordChange", "logout"})
 PASSWORD_CHANGE_VIEWER_FIELDS = frozenset({"user", "__typename"})
 
@@ -63,9 +65,9 @@ class IsAuthenticated(BasePermission):
                 raise Unauthenticated(_("Your session has ended: log in again."), reason=viewer.ended)
             return False
         if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
-            subscriber = live.parking()
+            subscriber = parking.current()
             if subscriber is not None and subscriber.following:
-                # A parked stream going on (``resolvers/live.py``): it was let in when it
+                # A parked stream going on (``resolvers/parking.py``): it was let in when it
                 # started, and the stream core (``resolvers/streams.py``) re-checks the account's
                 # standing with every event it delivers, in the same statement as its policy.
                 return True

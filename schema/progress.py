@@ -1,4 +1,4 @@
-"""Progress types: final (term / year) grades, the progress chart and the class rank."""
+"""Progress types: the progress chart and the class rank (final grades: ``schema.term_grades``)."""
 
 from __future__ import annotations
 
@@ -6,83 +6,8 @@ import datetime as dt
 
 import strawberry
 
-import models
 from resolvers import progress
-from schema.diary import GradeBase
-from schema.enums import RevisionAction
-from schema.grading import GradeMark
-from schema.types import Info, Node, Term, User, _must
-
-
-@strawberry.type(description="A final grade of a student in a subject for a term, or for the whole year.")
-class TermGrade(Node, GradeBase):
-    model: strawberry.Private[models.TermGrade]
-
-    @strawberry.field(description="The term it is the final grade of; null for a year grade.")
-    async def term(self, info: Info) -> Term | None:
-        if self.model.term_id is None:
-            return None
-        found = await info.context.loaders.term_by_id.load(self.model.term_id)
-        return Term(model=found) if found else None
-
-    @strawberry.field(description='As shown, e.g. "5" or "B".')
-    def value(self) -> str:
-        return self.model.value
-
-    @strawberry.field(description="What it counts for on the school's scale.")
-    def numeric_value(self) -> float | None:
-        return self.model.numeric_value
-
-    @strawberry.field(description="The teacher's comment.")
-    def comment(self) -> str | None:
-        return self.model.comment
-
-    @strawberry.field(description="Who set it.")
-    async def teacher(self, info: Info) -> User:
-        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
-
-    @strawberry.field(description="When it was first set.")
-    def created_at(self) -> dt.datetime:
-        return self.model.created_at
-
-    @strawberry.field(description="When it was last changed.")
-    def updated_at(self) -> dt.datetime:
-        return self.model.updated_at
-
-    @strawberry.field(description="Every time it was set, oldest first: who, when, from what to what, and why.")
-    async def history(self, info: Info) -> list[TermGradeRevision]:
-        rows = await info.context.loaders.revisions_by_term_grade.load(self.model.id)
-        return [TermGradeRevision(model=r) for r in rows]
-
-
-@strawberry.type(description="One change of a final grade.")
-class TermGradeRevision:
-    model: strawberry.Private[models.TermGradeRevision]
-
-    @strawberry.field(description="Set for the first time, or changed.")
-    def action(self) -> RevisionAction:
-        return RevisionAction(self.model.action.value)
-
-    @strawberry.field(description="When.")
-    def at(self) -> dt.datetime:
-        return self.model.at
-
-    @strawberry.field(description="Who set it.")
-    async def by(self, info: Info) -> User | None:
-        user = await info.context.loaders.user_by_id.load(self.model.actor_id)
-        return User(model=user) if user else None
-
-    @strawberry.field(description="The value before (null the first time).")
-    def old_value(self) -> str | None:
-        return self.model.old_value
-
-    @strawberry.field(description="The value after.")
-    def new_value(self) -> str | None:
-        return self.model.new_value
-
-    @strawberry.field(description="Why, as the teacher wrote it (required once the grade was over a day old).")
-    def reason(self) -> str | None:
-        return self.model.reason
+from schema.scales import GradeMark
 
 
 @strawberry.type(description="One week or month of a child's progress chart in one subject.")

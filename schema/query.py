@@ -22,37 +22,46 @@ from schema import (
     chat_list,
     chats,
     deliveries,
-    diary,
-    enrolment,
+    enrollment,
+    grades,
     guardianships,
     meetings,
     notifications,
-    progress,
     remarks,
     stats,
+    term_grades,
     timetable,
     types,
 )
 from schema.account_admin import AccountQueries
+from schema.calendar import Term
+from schema.days_off import DayOff
+from schema.enrollment import TeachingAssignment
+from schema.homework import Homework
+from schema.lessons import Lesson
+from schema.org import SchoolClass, Subject
 from schema.permissions import IsAuthenticated
+from schema.schools import School
+from schema.students import Student
+from schema.users import User
 from schema.viewer import Viewer
 
 Info = types.Info
 
 # Type name in a global id -> (scope of what the viewer may see, GraphQL type).
 NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], types.Node]]] = {
-    "Student": (policy.visible_students, lambda m: types.Student(model=m)),
-    "SchoolClass": (policy.visible_classes, lambda m: types.SchoolClass(model=m)),
-    "School": (policy.visible_schools, lambda m: types.School(model=m)),
-    "Lesson": (policy.visible_lessons, lambda m: types.Lesson(model=m)),
-    "Grade": (policy.visible_grades, lambda m: diary.Grade(model=m)),
-    "Homework": (policy.visible_homework, lambda m: types.Homework(model=m)),
-    "Subject": (policy.visible_subjects, lambda m: types.Subject(model=m)),
-    "User": (policy.visible_users, lambda m: types.User(model=m)),
-    "Term": (policy.visible_terms, lambda m: types.Term(model=m)),
+    "Student": (policy.visible_students, lambda m: Student(model=m)),
+    "SchoolClass": (policy.visible_classes, lambda m: SchoolClass(model=m)),
+    "School": (policy.visible_schools, lambda m: School(model=m)),
+    "Lesson": (policy.visible_lessons, lambda m: Lesson(model=m)),
+    "Grade": (policy.visible_grades, lambda m: grades.Grade(model=m)),
+    "Homework": (policy.visible_homework, lambda m: Homework(model=m)),
+    "Subject": (policy.visible_subjects, lambda m: Subject(model=m)),
+    "User": (policy.visible_users, lambda m: User(model=m)),
+    "Term": (policy.visible_terms, lambda m: Term(model=m)),
     "Remark": (policy.visible_remarks, lambda m: remarks.Remark(model=m)),
     "AbsenceNotice": (policy.visible_absence_notices, lambda m: absence.AbsenceNotice(model=m)),
-    "TermGrade": (policy.visible_term_grades, lambda m: progress.TermGrade(model=m)),
+    "TermGrade": (policy.visible_term_grades, lambda m: term_grades.TermGrade(model=m)),
     "AccessRequest": (policy.visible_access_requests, lambda m: access.AccessRequest(model=m)),
     "District": (policy.visible_districts, lambda m: stats.District(model=m)),
     "Announcement": (policy.visible_announcements, lambda m: announcements.Announcement(model=m)),
@@ -61,7 +70,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "NotificationDelivery": (policy.visible_deliveries, lambda m: deliveries.NotificationDelivery(model=m)),
     "TimetableSlot": (policy.visible_slots, lambda m: timetable.TimetableSlot(model=m)),
     "AcademicYear": (policy.visible_academic_years, lambda m: calendar.AcademicYear(model=m)),
-    "DayOff": (policy.visible_days_off, lambda m: types.DayOff(model=m)),
+    "DayOff": (policy.visible_days_off, lambda m: DayOff(model=m)),
     "ShortDay": (policy.visible_short_days, lambda m: bells.ShortDay(model=m)),
     "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
     "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
@@ -71,8 +80,8 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Account": (policy.administered_users, lambda m: account_admin.Account(model=m)),
     "ChatMember": (policy.visible_chat_members, lambda m: chats.ChatMember(model=m)),
     "MeetingResponse": (policy.visible_meeting_responses, lambda m: meetings.MeetingResponse(model=m)),
-    "Enrollment": (policy.visible_enrollments, lambda m: enrolment.Enrollment(model=m)),
-    "TeachingAssignment": (policy.visible_teaching_assignments, lambda m: types.TeachingAssignment(model=m)),
+    "Enrollment": (policy.visible_enrollments, lambda m: enrollment.Enrollment(model=m)),
+    "TeachingAssignment": (policy.visible_teaching_assignments, lambda m: TeachingAssignment(model=m)),
 }
 
 
@@ -110,9 +119,9 @@ class Query(AccountQueries, access.AccessRequestQueries, deliveries.Notification
     )
     async def student(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A `Student` id.")]
-    ) -> types.Student | None:
+    ) -> Student | None:
         student = await load_node(info, id, only="Student")
-        if not isinstance(student, types.Student):
+        if not isinstance(student, Student):
             return None
         info.context.loaders.student_by_id.prime(student.model.id, student.model)
         return student

@@ -13,7 +13,11 @@ from resolvers import remarks
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.lessons import Lesson
+from schema.org import Subject
 from schema.permissions import HasRole, IsAuthenticated
+from schema.students import Student
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -32,14 +36,14 @@ class Remark(types.Node):
     model: strawberry.Private[models.Remark]
 
     @strawberry.field(description="The student it is about.")
-    async def student(self, info: Info) -> types.Student:
+    async def student(self, info: Info) -> Student:
         s = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return types.Student(model=types._must(s, "student"))
+        return Student(model=types._must(s, "student"))
 
     @strawberry.field(description="The teacher who wrote it.")
-    async def author(self, info: Info) -> types.User:
+    async def author(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.author_id)
-        return types.User(model=types._must(user, "author"))
+        return User(model=types._must(user, "author"))
 
     @strawberry.field(description="What it is about.")
     def kind(self) -> RemarkKind:
@@ -54,18 +58,18 @@ class Remark(types.Node):
         return self.model.date
 
     @strawberry.field(description="The lesson it is about, if any.")
-    async def lesson(self, info: Info) -> types.Lesson | None:
+    async def lesson(self, info: Info) -> Lesson | None:
         if self.model.lesson_id is None:
             return None
         lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
-        return types.Lesson(model=lesson) if lesson else None
+        return Lesson(model=lesson) if lesson else None
 
     @strawberry.field(description="The lesson's subject, when it is about a lesson.")
-    async def subject(self, info: Info) -> types.Subject | None:
+    async def subject(self, info: Info) -> Subject | None:
         if self.model.subject_id is None:
             return None
         subject = await info.context.loaders.subject_by_id.load(self.model.subject_id)
-        return types.Subject(model=subject) if subject else None
+        return Subject(model=subject) if subject else None
 
     @strawberry.field(description="When it was written.")
     def created_at(self) -> dt.datetime:
@@ -76,11 +80,11 @@ class Remark(types.Node):
         return self.model.acknowledged_at
 
     @strawberry.field(description="Who acknowledged it first: a guardian or the student.")
-    async def acknowledged_by(self, info: Info) -> types.User | None:
+    async def acknowledged_by(self, info: Info) -> User | None:
         if self.model.acknowledged_by_id is None:
             return None
         user = await info.context.loaders.user_by_id.load(self.model.acknowledged_by_id)
-        return types.User(model=user) if user else None
+        return User(model=user) if user else None
 
 
 @strawberry.input(description="A remark on a student.")

@@ -16,7 +16,12 @@ from resolvers import policy, scales
 from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
 from resolvers.ids import pk_of
-from schema.types import Info, Node, School, SchoolClass, Student, Subject, Term, User
+from schema.calendar import Term
+from schema.org import SchoolClass, Subject
+from schema.schools import School
+from schema.students import Student
+from schema.types import Info, Node
+from schema.users import User
 
 T = TypeVar("T")
 

@@ -12,9 +12,12 @@ import models
 from pubsub.events import EventKind
 from resolvers import chat_events, events, inbox
 from schema import chat_events as chat_event_types
-from schema import diary, notifications, progress, remarks, types
+from schema import grades, notifications, remarks, term_grades, types
 from schema.enums import AttendanceStatus, describe
+from schema.homework import Homework
+from schema.lessons import Lesson
 from schema.permissions import IsAuthenticated
+from schema.students import Student
 
 Info = types.Info
 
@@ -45,7 +48,7 @@ describe(
 class DiaryEvent:
     row: strawberry.Private[models.OutboxEvent]
     # Subscribers with equal keys see the same data: the payload is computed once for them
-    # (schema/live.py). Includes the event id.
+    # (schema/shared_execution.py). Includes the event id.
     share_key: strawberry.Private[Hashable] = None
 
     @strawberry.field(description="Pass as `after` when resubscribing to get what you missed.")
@@ -61,11 +64,11 @@ class DiaryEvent:
         return self.row.occurred_at
 
     @strawberry.field(description="Whose diary.")
-    async def student(self, info: Info) -> types.Student:
+    async def student(self, info: Info) -> Student:
         student = await info.context.loaders.student_by_id.load(self.row.student_id)
         if student is None:
             raise LookupError("missing student")
-        return types.Student(model=student)
+        return Student(model=student)
 
     @strawberry.field(
         description=(
@@ -73,11 +76,11 @@ class DiaryEvent:
             "family's absence notice, the first lesson it covers)."
         )
     )
-    async def lesson(self, info: Info) -> types.Lesson | None:
+    async def lesson(self, info: Info) -> Lesson | None:
         if self.row.lesson_id is None or not self.row.kind.startswith(("LESSON_", "ATTENDANCE_")):
             return None
         lesson = await info.context.loaders.lesson_by_id.load(self.row.lesson_id)
-        return types.Lesson(model=lesson) if lesson else None
+        return Lesson(model=lesson) if lesson else None
 
     @strawberry.field(
         description=(
@@ -92,20 +95,20 @@ class DiaryEvent:
         return AttendanceStatus(mark.status) if mark else None
 
     @strawberry.field(description="The grade, for grade events.")
-    async def grade(self, info: Info) -> diary.Grade | None:
+    async def grade(self, info: Info) -> grades.Grade | None:
         if self.row.grade_id is None:
             return None
         grade = await info.context.loaders.grade_by_id.load(self.row.grade_id)
-        return diary.Grade(model=grade) if grade else None
+        return grades.Grade(model=grade) if grade else None
 
     @strawberry.field(
         description="The homework, for homework events; for HOMEWORK_REMOVED the removed one (`removed` true)."
     )
-    async def homework(self, info: Info) -> types.Homework | None:
+    async def homework(self, info: Info) -> Homework | None:
         if self.row.homework_id is None:
             return None
         homework = await info.context.loaders.any_homework_by_id.load(self.row.homework_id)
-        return types.Homework(model=homework) if homework else None
+        return Homework(model=homework) if homework else None
 
     @strawberry.field(description="The remark, for REMARK_ADDED (null if you may not read it).")
     async def remark(self, info: Info) -> remarks.Remark | None:
@@ -115,11 +118,11 @@ class DiaryEvent:
         return remarks.Remark(model=remark) if remark else None
 
     @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
-    async def term_grade(self, info: Info) -> progress.TermGrade | None:
+    async def term_grade(self, info: Info) -> term_grades.TermGrade | None:
         if self.row.term_grade_id is None:
             return None
         found = await info.context.loaders.term_grade_by_id.load(self.row.term_grade_id)
-        return progress.TermGrade(model=found) if found else None
+        return term_grades.TermGrade(model=found) if found else None
 
 
 @strawberry.type(description="Live updates over WebSocket.")

@@ -1,4 +1,5 @@
-"""The weekly timetable an admin runs, and an admin's changes to single lessons."""
+"""The weekly timetable an admin runs: slots that generate the classes' dated lessons (an admin's changes to
+single lessons: ``schema.lessons``)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import lesson_admin, lesson_plan, timetable_admin
+from resolvers import timetable
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAdmin
+from schema.lessons import LessonChanges
+from schema.org import SchoolClass, Subject
+from schema.permissions import ADMINS, IsAdmin
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -23,19 +27,19 @@ class TimetableSlot(types.Node):
     model: strawberry.Private[models.TimetableSlot]
 
     @strawberry.field(description="The class.")
-    async def school_class(self, info: Info) -> types.SchoolClass:
+    async def school_class(self, info: Info) -> SchoolClass:
         c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return types.SchoolClass(model=types._must(c, "class"))
+        return SchoolClass(model=types._must(c, "class"))
 
     @strawberry.field(description="The subject taught.")
-    async def subject(self, info: Info) -> types.Subject:
+    async def subject(self, info: Info) -> Subject:
         s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
-        return types.Subject(model=types._must(s, "subject"))
+        return Subject(model=types._must(s, "subject"))
 
     @strawberry.field(description="The planned teacher.")
-    async def teacher(self, info: Info) -> types.User:
+    async def teacher(self, info: Info) -> User:
         u = await info.context.loaders.user_by_id.load(self.model.teacher_id)
-        return types.User(model=types._must(u, "teacher"))
+        return User(model=types._must(u, "teacher"))
 
     @strawberry.field(description="Day of the week, 1 = Monday ... 5 = Friday.")
     def weekday(self) -> int:
@@ -56,38 +60,6 @@ class TimetableSlot(types.Node):
     @strawberry.field(description="Last day the slot gives lessons; null: to the end of the academic year.")
     def valid_to(self) -> dt.date | None:
         return self.model.valid_to
-
-
-@strawberry.type(description="What a timetable or calendar change did to the generated lessons.")
-class LessonChanges:
-    report: strawberry.Private[lesson_plan.SyncReport]
-
-    @strawberry.field(description="Lessons generated.")
-    def created(self) -> int:
-        return self.report.created
-
-    @strawberry.field(description="Lessons moved or changed (teacher, room, period, bell times).")
-    def updated(self) -> int:
-        return self.report.updated
-
-    @strawberry.field(description="Lessons removed (they held no grades, attendance, homework or topic).")
-    def removed(self) -> int:
-        return self.report.removed
-
-    @strawberry.field(description="Lessons cancelled because they fall on a holiday or vacation.")
-    def cancelled(self) -> int:
-        return self.report.cancelled
-
-    @strawberry.field(description="Lessons a removed or moved day off had cancelled, scheduled again.")
-    def restored(self) -> int:
-        return self.report.restored
-
-    @strawberry.field(
-        description="Lessons that would have been removed or cancelled but hold grades, attendance, homework, a"
-        " topic or remarks: kept as they are, for the school to deal with."
-    )
-    def kept(self) -> list[types.Lesson]:
-        return [types.Lesson(model=x) for x in self.report.kept]
 
 
 @strawberry.input(description="A new weekly timetable slot.")
@@ -174,63 +146,7 @@ TimetableSlotDeleteResult = Annotated[
 ]
 
 
-@strawberry.input(description="A lesson that will not take place.")
-class LessonCancelInput:
-    lesson_id: strawberry.ID = strawberry.field(description="A `Lesson` of a school you run.")
-    reason: str = strawberry.field(description="Why, 1-500 characters; shown to the family.")
-
-
-@strawberry.input(description="A cancelled lesson that takes place after all.")
-class LessonRestoreInput:
-    lesson_id: strawberry.ID = strawberry.field(description="A cancelled `Lesson` of a school you run.")
-
-
-@strawberry.input(description="Another teacher gives a lesson.")
-class LessonSubstituteInput:
-    lesson_id: strawberry.ID = strawberry.field(description="A `Lesson` of a school you run.")
-    teacher_id: strawberry.ID = strawberry.field(
-        description="A `User` teaching at the school; the planned teacher ends the substitution."
-    )
-    reason: str = strawberry.field(description="Why, 1-500 characters (may be empty when ending a substitution).")
-
-
-@strawberry.type(description="The lesson as it is now.")
-class LessonChangeSuccess:
-    lesson: types.Lesson = strawberry.field(description="The changed lesson.")
-
-
-LessonCancelResult = Annotated[
-    LessonChangeSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "LessonCancelResult",
-        description="The cancelled lesson, or why not (nothing written). ValidationError codes: REASON_REQUIRED, "
-        "REASON_TOO_LONG, LESSON_ALREADY_CANCELLED, LESSON_HAS_RECORDS (it has grades or attendance: it took "
-        "place); NotFoundError LESSON_NOT_FOUND.",
-    ),
-]
-LessonRestoreResult = Annotated[
-    LessonChangeSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "LessonRestoreResult",
-        description="The scheduled lesson, or why not (nothing written). ValidationError codes: LESSON_NOT_CANCELLED, "
-        "CANCELLED_BY_DAY_OFF (change the day off instead); NotFoundError LESSON_NOT_FOUND.",
-    ),
-]
-LessonSubstituteResult = Annotated[
-    LessonChangeSuccess | ValidationError | NotFoundError,
-    strawberry.union(
-        "LessonSubstituteResult",
-        description="The lesson with its substitute, or why not (nothing written). ValidationError codes: "
-        "NOT_A_TEACHER, REASON_REQUIRED, REASON_TOO_LONG, LESSON_CANCELLED, TEACHER_BUSY (they give another lesson "
-        "then); NotFoundError LESSON_NOT_FOUND, TEACHER_NOT_FOUND.",
-    ),
-]
-
-ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
-
-
 TIMETABLE_KEEPERS = IsAdmin(_("Only school and district admins can change the timetable."))
-LESSON_KEEPERS = IsAdmin(_("Only school and district admins can cancel lessons or arrange substitutes."))
 
 
 @strawberry.type
@@ -243,9 +159,9 @@ class TimetableMutations:
     async def timetable_slot_create(
         self, info: Info, input: Annotated[TimetableSlotCreateInput, INPUT]
     ) -> TimetableSlotCreateResult:
-        change = await timetable_admin.create_slot(
+        change = await timetable.create_slot(
             info.context,
-            timetable_admin.SlotCreateInput(
+            timetable.SlotCreateInput(
                 school_class_id=input.school_class_id,
                 subject_id=input.subject_id,
                 teacher_id=input.teacher_id,
@@ -266,9 +182,9 @@ class TimetableMutations:
     async def timetable_slot_update(
         self, info: Info, input: Annotated[TimetableSlotUpdateInput, INPUT]
     ) -> TimetableSlotUpdateResult:
-        change = await timetable_admin.update_slot(
+        change = await timetable.update_slot(
             info.context,
-            timetable_admin.SlotUpdateInput(
+            timetable.SlotUpdateInput(
                 slot_id=input.slot_id,
                 teacher_id=input.teacher_id,
                 weekday=input.weekday,
@@ -287,34 +203,6 @@ class TimetableMutations:
     async def timetable_slot_delete(
         self, info: Info, input: Annotated[TimetableSlotDeleteInput, INPUT]
     ) -> TimetableSlotDeleteResult:
-        change = await timetable_admin.delete_slot(info.context, input.slot_id)
+        change = await timetable.delete_slot(info.context, input.slot_id)
         slot = TimetableSlot(model=change.slot) if change.slot is not None else None
         return TimetableSlotDeleteSuccess(slot=slot, lessons=LessonChanges(report=change.report))
-
-    @strawberry.mutation(
-        description="Cancel a lesson: the family sees it as CANCELLED with the reason." + ADMINS,
-        permission_classes=[LESSON_KEEPERS],
-    )
-    async def lesson_cancel(self, info: Info, input: Annotated[LessonCancelInput, INPUT]) -> LessonCancelResult:
-        row = await lesson_admin.cancel_lesson(info.context, lesson_admin.CancelInput(input.lesson_id, input.reason))
-        return LessonChangeSuccess(lesson=types.Lesson(model=row))
-
-    @strawberry.mutation(
-        description="Schedule a lesson cancelled by hand again." + ADMINS, permission_classes=[LESSON_KEEPERS]
-    )
-    async def lesson_restore(self, info: Info, input: Annotated[LessonRestoreInput, INPUT]) -> LessonRestoreResult:
-        row = await lesson_admin.restore_lesson(info.context, input.lesson_id)
-        return LessonChangeSuccess(lesson=types.Lesson(model=row))
-
-    @strawberry.mutation(
-        description="Give a lesson to a substitute, who then sees, marks and grades it; the planned teacher is"
-        " kept (`Lesson.substitutedTeacher`)." + ADMINS,
-        permission_classes=[LESSON_KEEPERS],
-    )
-    async def lesson_substitute(
-        self, info: Info, input: Annotated[LessonSubstituteInput, INPUT]
-    ) -> LessonSubstituteResult:
-        row = await lesson_admin.substitute_lesson(
-            info.context, lesson_admin.SubstituteInput(input.lesson_id, input.teacher_id, input.reason)
-        )
-        return LessonChangeSuccess(lesson=types.Lesson(model=row))

@@ -13,11 +13,15 @@ from schema.access import ViewerAccessRequests
 from schema.accounts import SessionViewer
 from schema.announcements import AnnouncementViewer
 from schema.chat_list import ChatViewer
+from schema.enrollment import TeachingAssignment
 from schema.enums import Role
 from schema.meetings import MeetingViewer
 from schema.notifications import NotificationViewer
+from schema.schools import School
 from schema.stats import DistrictViewer
-from schema.types import Info, School, Student, TeachingAssignment, User
+from schema.students import Student
+from schema.types import Info
+from schema.users import User
 
 
 @strawberry.type(description="The logged-in user and what they can reach.")

@@ -88,10 +88,10 @@ async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[W
     rest = [pk for pk in student_ids if pk not in whole]
     if rest:
         staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
-        enrolments = await models.Enrollment.filter(
+        enrollments = await models.Enrollment.filter(
             student_id__in=rest, school_class_id__in=Subquery(staffed)
         ).order_by("start_date", "id")
-        for e in enrolments:
+        for e in enrollments:
             found.setdefault(e.student_id, []).append(Window(e.start_date, e.end_date, e.school_class_id))
     return {pk: found.get(pk, []) for pk in student_ids}
 

@@ -1,4 +1,4 @@
-"""Idle subscriptions are parked (resolvers/live.py, schema/websocket.py): no task of their own
+"""Idle subscriptions are parked (resolvers/parking.py, schema/websocket.py): no task of their own
 while they wait, yet every event still arrives, and the client still ends them. Each test
 builds its own family from factories, dated from the clock's today."""
 

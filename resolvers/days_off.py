@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, lesson_plan
-from resolvers.calendar_admin import admin_school, admin_schools, check_range, clean_name
+from resolvers.calendar import admin_school, admin_schools, check_range, clean_name
 from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context

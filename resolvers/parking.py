@@ -132,6 +132,6 @@ class Subscriber(Inbox):
 PARKING: contextvars.ContextVar[Subscriber | None] = contextvars.ContextVar("parking", default=None)
 
 
-def parking() -> Subscriber | None:
+def current() -> Subscriber | None:
     """The Subscriber of the operation this task runs, if its transport can park it."""
     return PARKING.get()

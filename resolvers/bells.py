@@ -12,8 +12,8 @@ from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, lesson_plan, policy, timetable
-from resolvers.calendar_admin import admin_school
+from resolvers import audit, lesson_plan, policy, school_days
+from resolvers.calendar import admin_school
 from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -52,7 +52,7 @@ def _minute(value: time) -> int:
 async def retime_lessons(school_id: int, first: date, last: date | None = None) -> int:
     """Recompute start and end of the school's lessons from ``first`` (to ``last``) from the
     bells of their day's variant. Returns how many changed."""
-    calendar = (await timetable.load_calendars([school_id]))[school_id]
+    calendar = (await school_days.load_calendars([school_id]))[school_id]
     classes = models.SchoolClass.filter(school_id=school_id).values("id")
     query = models.Lesson.filter(school_class_id__in=Subquery(classes), date__gte=first)
     if last is not None:

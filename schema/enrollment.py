@@ -8,12 +8,16 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import enrolment
+from resolvers import enrollment
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.org import SchoolClass, Subject
 from schema.permissions import IsAdmin
+from schema.students import Student
+from schema.types import Node, _must
+from schema.users import User
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -25,9 +29,9 @@ class Enrollment(types.Node):
     model: strawberry.Private[models.Enrollment]
 
     @strawberry.field(description="The class.")
-    async def school_class(self, info: Info) -> types.SchoolClass:
+    async def school_class(self, info: Info) -> SchoolClass:
         c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
-        return await shown(info, types.SchoolClass(model=types._must(c, "class")))
+        return await shown(info, SchoolClass(model=types._must(c, "class")))
 
     @strawberry.field(description="First day in the class, inclusive.")
     def start_date(self) -> dt.date:
@@ -47,7 +51,7 @@ class StudentCreateInput:
 
 @strawberry.type(description="The student is on the roll.")
 class StudentCreateSuccess:
-    student: types.Student = strawberry.field(description="The new student (in no class yet).")
+    student: Student = strawberry.field(description="The new student (in no class yet).")
 
 
 StudentCreateResult = Annotated[
@@ -92,9 +96,9 @@ class EnrollmentSuccess:
         return Enrollment(model=self.model)
 
     @strawberry.field(description="The student, with `enrollments` and `schoolClass` as they are now.")
-    async def student(self, info: Info) -> types.Student:
+    async def student(self, info: Info) -> Student:
         s = await info.context.loaders.student_by_id.load(self.model.student_id)
-        return types.Student(model=types._must(s, "student"))
+        return Student(model=types._must(s, "student"))
 
 
 EnrollmentCreateResult = Annotated[
@@ -134,8 +138,8 @@ class TeachingAssignmentInput:
 
 @strawberry.type(description="The teaching assignment as it is (or was, when deleted).")
 class TeachingAssignmentSuccess:
-    teaching_assignment: types.TeachingAssignment = strawberry.field(description="The class + subject pair.")
-    teacher: types.User = strawberry.field(description="The teacher.")
+    teaching_assignment: TeachingAssignment = strawberry.field(description="The class + subject pair.")
+    teacher: User = strawberry.field(description="The teacher.")
 
 
 ASSIGNMENT_CODES = "SUBJECT_OF_OTHER_SCHOOL, NOT_A_TEACHER"
@@ -161,7 +165,7 @@ TeachingAssignmentDeleteResult = Annotated[
 async def _assignment_success(info: Info, row: models.TeachingAssignment) -> TeachingAssignmentSuccess:
     user = await info.context.loaders.user_by_id.load(row.teacher_id)
     return TeachingAssignmentSuccess(
-        teaching_assignment=types.TeachingAssignment(model=row), teacher=types.User(model=types._must(user, "teacher"))
+        teaching_assignment=TeachingAssignment(model=row), teacher=User(model=types._must(user, "teacher"))
     )
 
 
@@ -170,11 +174,11 @@ ASSIGNERS = IsAdmin(_("Only school admins assign teachers."))
 
 
 @strawberry.type
-class EnrolmentMutations:
+class EnrollmentMutations:
     @strawberry.mutation(description=f"Put a child on a school's roll. {ADMINS}", permission_classes=[ROLL_KEEPERS])
     async def student_create(self, info: Info, input: Annotated[StudentCreateInput, INPUT]) -> StudentCreateResult:
-        row = await enrolment.create_student(info.context, input.school_id, input.full_name, input.birth_date)
-        return StudentCreateSuccess(student=types.Student(model=row))
+        row = await enrollment.create_student(info.context, input.school_id, input.full_name, input.birth_date)
+        return StudentCreateSuccess(student=Student(model=row))
 
     @strawberry.mutation(
         description=f"Enrol a student in a class from a day on; a student is in one class at a time. {ADMINS}",
@@ -183,7 +187,7 @@ class EnrolmentMutations:
     async def enrollment_create(
         self, info: Info, input: Annotated[EnrollmentCreateInput, INPUT]
     ) -> EnrollmentCreateResult:
-        row = await enrolment.create_enrollment(info.context, input.student_id, input.class_id, input.start_date)
+        row = await enrollment.create_enrollment(info.context, input.student_id, input.class_id, input.start_date)
         return EnrollmentSuccess(model=row)
 
     @strawberry.mutation(
@@ -194,7 +198,7 @@ class EnrolmentMutations:
     async def student_transfer(
         self, info: Info, input: Annotated[StudentTransferInput, INPUT]
     ) -> StudentTransferResult:
-        row = await enrolment.transfer_student(info.context, input.student_id, input.to_class_id, input.date)
+        row = await enrollment.transfer_student(info.context, input.student_id, input.to_class_id, input.date)
         return EnrollmentSuccess(model=row)
 
     @strawberry.mutation(
@@ -202,7 +206,7 @@ class EnrolmentMutations:
         permission_classes=[ROLL_KEEPERS],
     )
     async def enrollment_end(self, info: Info, input: Annotated[EnrollmentEndInput, INPUT]) -> EnrollmentEndResult:
-        row = await enrolment.end_enrollment(info.context, input.student_id, input.last_day)
+        row = await enrollment.end_enrollment(info.context, input.student_id, input.last_day)
         return EnrollmentSuccess(model=row)
 
     @strawberry.mutation(
@@ -212,8 +216,8 @@ class EnrolmentMutations:
     async def teaching_assignment_create(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]
     ) -> TeachingAssignmentCreateResult:
-        key = enrolment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
-        return await _assignment_success(info, await enrolment.create_assignment(info.context, key))
+        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
+        return await _assignment_success(info, await enrollment.create_assignment(info.context, key))
 
     @strawberry.mutation(
         description="Stop a teacher teaching a subject in a class. Refused (ASSIGNMENT_IN_TIMETABLE) while the "
@@ -223,5 +227,24 @@ class EnrolmentMutations:
     async def teaching_assignment_delete(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]
     ) -> TeachingAssignmentDeleteResult:
-        key = enrolment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
-        return await _assignment_success(info, await enrolment.delete_assignment(info.context, key))
+        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
+        return await _assignment_success(info, await enrollment.delete_assignment(info.context, key))
+
+
+@strawberry.type(description="A teacher's class + subject pair: what they teach and may grade.")
+class TeachingAssignment(Node):
+    model: strawberry.Private[models.TeachingAssignment]
+
+    @strawberry.field(description="The class taught.")
+    async def school_class(self, info: Info) -> SchoolClass:
+        c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
+        return SchoolClass(model=_must(c, "class"))
+
+    @strawberry.field(description="The subject taught in that class.")
+    async def subject(self, info: Info) -> Subject:
+        s = await info.context.loaders.subject_by_id.load(self.model.subject_id)
+        return Subject(model=_must(s, "subject"))
+
+    @strawberry.field(description="The teacher.")
+    async def teacher(self, info: Info) -> User:
+        return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))

@@ -20,7 +20,7 @@ from resolvers.context import Context
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
-from resolvers.timetable_admin import school_teacher
+from resolvers.timetable import school_teacher
 
 MAX_REASON = 500
 

@@ -1,5 +1,5 @@
-"""Running a school's calendar: academic years and their terms (days off: ``days_off_admin``,
-bells: ``bells_admin``), and the scope every calendar write shares.
+"""Running a school's calendar: academic years and their terms (days off: ``days_off``,
+bells: ``bells``), and the scope every calendar write shares.
 
 School admins act on their own school, district admins on their district's schools; anyone
 else is FORBIDDEN, and another school's year or term is not found."""
