@@ -4,7 +4,6 @@ pages of any number of schools (``pages.keyset_each``), and one more for each cu
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,31 +71,14 @@ def page_filter(
 
 
 async def pages_by_school(viewer: Viewer, keys: Sequence[AccountKey]) -> list[AccountPage | BadUserInput]:
-    """One statement per distinct filter for every school's page, by name (and one for each
-    cursor); only accounts the viewer administers are there (a teacher who also works in
-    another school is not listed by either school's admin). A filter with a cursor that is
-    not one of this list's is refused for the schools it asks."""
-    by_filter: dict[AccountFilter, list[int]] = defaultdict(list)
-    for key in keys:
-        by_filter[key.filter].append(key.school_id)
-    by_key: dict[AccountKey, AccountPage | BadUserInput] = {}
-    for f, school_ids in by_filter.items():
-        try:
-            found: dict[int, AccountPage | BadUserInput] = dict(
-                await pages.keyset_each(
-                    {school_id: f.accounts(viewer, school_id) for school_id in school_ids},
-                    CURSOR,
-                    f.first,
-                    f.after,
-                    f.last,
-                    f.before,
-                    descending=False,
-                    by=ORDER,
-                    default_first=DEFAULT_PAGE,
-                )
-            )
-        except BadUserInput as refused:
-            found = dict.fromkeys(school_ids, refused)
-        for school_id, page in found.items():
-            by_key[AccountKey(school_id, f)] = page
-    return [by_key[key] for key in keys]
+    """Every school's page by name (``pages.pages_by_owner``: one statement per distinct
+    filter, and one for each cursor); only accounts the viewer administers are there (a
+    teacher who also works in another school is not listed by either school's admin)."""
+    return await pages.pages_by_owner(
+        [(key.school_id, key.filter) for key in keys],
+        lambda asked, school_id: asked.accounts(viewer, school_id),
+        CURSOR,
+        descending=False,
+        by=ORDER,
+        default_first=DEFAULT_PAGE,
+    )

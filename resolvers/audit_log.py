@@ -4,7 +4,6 @@ listing every school's log pays what a school admin pays for one)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,28 +71,12 @@ def page_filter(
 
 
 async def pages_by_school(keys: Sequence[AuditKey]) -> list[AuditPage | BadUserInput]:
-    """One statement per distinct filter (normally one) for every school's page, newest first;
-    a filter with a cursor that is not one of the log's is refused for the schools it asks."""
-    by_filter: dict[AuditFilter, list[int]] = defaultdict(list)
-    for key in keys:
-        by_filter[key.filter].append(key.school_id)
-    by_key: dict[AuditKey, AuditPage | BadUserInput] = {}
-    for f, school_ids in by_filter.items():
-        try:
-            found: dict[int, AuditPage | BadUserInput] = dict(
-                await pages.keyset_each(
-                    {school_id: f.entries(school_id) for school_id in school_ids},
-                    CURSOR,
-                    f.first,
-                    f.after,
-                    f.last,
-                    f.before,
-                    descending=True,
-                    default_first=DEFAULT_PAGE,
-                )
-            )
-        except BadUserInput as refused:
-            found = dict.fromkeys(school_ids, refused)
-        for school_id, page in found.items():
-            by_key[AuditKey(school_id, f)] = page
-    return [by_key[key] for key in keys]
+    """Every school's page, newest first (``pages.pages_by_owner``: one statement per distinct
+    filter, normally one)."""
+    return await pages.pages_by_owner(
+        [(key.school_id, key.filter) for key in keys],
+        lambda asked, school_id: asked.entries(school_id),
+        CURSOR,
+        descending=True,
+        default_first=DEFAULT_PAGE,
+    )

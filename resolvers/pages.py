@@ -23,10 +23,11 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -294,3 +295,57 @@ async def _beyond(model: type[Model], by: str | None, pk: int, greater: bool) ->
     past: dict[str, Any] = {f"{by}__{op}": value}
     level: dict[str, Any] = {by: value, f"id__{op}": pk}
     return Q(**past) | Q(**level)
+
+
+class PageRequest(Protocol):
+    """What a batched list's filter carries besides its own conditions: the page asked for."""
+
+    @property
+    def first(self) -> int | None: ...
+    @property
+    def after(self) -> str | None: ...
+    @property
+    def last(self) -> int | None: ...
+    @property
+    def before(self) -> str | None: ...
+
+
+F = TypeVar("F", bound=PageRequest)
+
+
+async def pages_by_owner(
+    keys: Sequence[tuple[int, F]],
+    scope: Callable[[F, int], QuerySet[M]],
+    kind: str,
+    *,
+    descending: bool,
+    by: str | None = None,
+    default_first: int = DEFAULT_PAGE,
+) -> list[Page[M] | BadUserInput]:
+    """A loader's pages of lists that differ by owner (a school: its accounts, its audit log):
+    for each ``(owner id, filter)`` key, the page of ``scope(filter, owner)``. One statement per
+    distinct filter (normally one) for every owner asking it (``keyset_each``); a filter with a
+    cursor that is not one of this list's is refused for the owners it asks, the others are
+    served."""
+    owners: dict[F, list[int]] = defaultdict(list)
+    for owner, asked in keys:
+        owners[asked].append(owner)
+    found: dict[tuple[int, F], Page[M] | BadUserInput] = {}
+    for asked, ids in owners.items():
+        try:
+            each: Mapping[int, Page[M] | BadUserInput] = await keyset_each(
+                {owner: scope(asked, owner) for owner in ids},
+                kind,
+                asked.first,
+                asked.after,
+                asked.last,
+                asked.before,
+                descending=descending,
+                by=by,
+                default_first=default_first,
+            )
+        except BadUserInput as refused:
+            each = dict.fromkeys(ids, refused)
+        for owner, page in each.items():
+            found[(owner, asked)] = page
+    return [found[key] for key in keys]
