@@ -20,7 +20,7 @@ from tortoise.functions import Max
 from tortoise.models import Model
 
 import models
-from resolvers import account_list, audit_log, averages, policy, sql
+from resolvers import account_list, audit_log, averages, member_list, policy, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 from resolvers.policy import windows
@@ -194,6 +194,7 @@ class Loaders:
     administered_by_school: DataLoader[int, bool]
     audit_page_by_school: DataLoader[audit_log.AuditKey, audit_log.AuditPage]
     account_page_by_school: DataLoader[account_list.AccountKey, account_list.AccountPage]
+    member_page_by_chat: DataLoader[member_list.MemberKey, member_list.MemberPage]
     role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
@@ -532,11 +533,12 @@ class Loaders:
         return [i in found for i in ids]
 
     async def _members_by_chat(self, ids: list[int]) -> list[list[models.ChatMember]]:
-        """Current members of each chat, by name, with their users (primed): one statement."""
+        """Current members of each chat, by name then membership (``Chat.participants``'s
+        order), with their users (primed): one statement."""
         rows = (
             await models.ChatMember.filter(chat_id__in=set(ids), removed_at__isnull=True)
             .select_related("user")
-            .order_by("user__full_name", "user_id")
+            .order_by(member_list.ORDER, "id")
         )
         self.prime_many(self.user_by_id, [m.user for m in rows])
         grouped = _group(rows, lambda m: m.chat_id)
@@ -671,6 +673,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "administered_by_school": lambda loaders: DataLoader(loaders._administered_by_school),
     "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
     "account_page_by_school": lambda loaders: DataLoader(partial(account_list.pages_by_school, loaders.viewer)),
+    "member_page_by_chat": lambda loaders: DataLoader(partial(member_list.pages_by_chat, loaders.viewer)),
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),

@@ -10,7 +10,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import messages, pages
+from resolvers import member_list, messages, pages
 from resolvers.clock import now_utc
 from schema import types
 from schema.faces import shown
@@ -93,6 +93,18 @@ class ChatMember(types.Node):
         return self.model.joined_at
 
 
+@strawberry.type(description="A member of a chat, with the cursor.")
+class ChatMemberEdge:
+    node: ChatMember = strawberry.field(description="The member.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
+
+
+@strawberry.type(description="A page of a chat's members, by name.")
+class ChatMemberConnection:
+    edges: list[ChatMemberEdge] = strawberry.field(description="The members of this page, by name.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
+
+
 @strawberry.type(description="One message of a history page, with its cursor.")
 class MessageEdge:
     node: ChatMessage = strawberry.field(description="The message.")
@@ -133,9 +145,32 @@ class Chat(types.Node):
     def last_activity_at(self) -> dt.datetime:
         return self.model.last_activity_at
 
-    @strawberry.field(description="Its current members, by name (you included).")
+    @strawberry.field(
+        description="Its current members, by name (you included).",
+        deprecation_reason="Use `participants`, a connection; removed after 2027-03-31.",
+    )
     async def members(self, info: Info) -> list[ChatMember]:
         return [ChatMember(model=m) for m in await info.context.loaders.members_by_chat.load(self.model.id)]
+
+    @strawberry.field(
+        description="Its current members (you included), by name then the order they joined in, as a Relay "
+        "connection: `first`/`after` from the start, `last`/`before` from the end, at most 100 a page "
+        "(default 50). A chat holds up to 500."
+    )
+    async def participants(
+        self,
+        info: Info,
+        first: Annotated[int | None, first_argument(member_list.DEFAULT_PAGE)] = None,
+        after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the members after.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the members before.")] = None,
+    ) -> ChatMemberConnection:
+        wanted = member_list.page_filter(first, after, last, before)
+        page = await info.context.loaders.member_page_by_chat.load(member_list.MemberKey(self.model.id, wanted))
+        edges = [
+            ChatMemberEdge(node=ChatMember(model=m), cursor=pages.encode(member_list.CURSOR, m.id)) for m in page.rows
+        ]
+        return ChatMemberConnection(edges=edges, page_info=keyset_page_info(page, member_list.CURSOR))
 
     @strawberry.field(description="Whether you administer it.")
     async def viewer_is_admin(self, info: Info) -> bool:

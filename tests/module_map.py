@@ -87,6 +87,7 @@ TESTS: dict[str, list[str]] = {
     "resolvers/lesson_plan.py": ["admin/test_timetable_admin.py", "admin/test_calendar_admin.py"],
     "resolvers/loaders.py": ["api/test_statements.py", "grades/test_rollups.py"],
     "resolvers/locks.py": ["faults/test_concurrency.py"],
+    "resolvers/member_list.py": ["api/test_pagination.py", "chats/test_chats.py"],
     "resolvers/messages.py": ["chats/test_chats.py", "chats/test_chat_events.py"],
     "resolvers/notifier.py": ["notices/test_event_kinds.py", "notices/test_notifications.py"],
     "resolvers/org.py": ["admin/test_org_admin.py"],

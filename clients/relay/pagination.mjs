@@ -5,15 +5,18 @@
 // ConnectionHandler merges the page into it (prepends a `before` page, appends an `after` one).
 // The demo parent (LoginMutation, then ViewerQuery) pages Chat.messages (oldest to newest) and
 // Viewer.notifications (newest first) two at a time: every page in that order, none overlapping
-// another, the merged list the same whichever way it was paged, and pageInfo at the ends. The
-// demo school's administrator pages every other connection the same way (no order checked: the
-// fixture selects only ids there).
+// another, the merged list the same whichever way it was paged, and pageInfo at the ends; and
+// the chat's Chat.participants the same way (by name: no order checked). The demo school's
+// administrator pages every other connection the same way (no order checked: the fixture
+// selects only ids there).
 //
 //   EDIARY_URL=http://127.0.0.1:8000 npm run pagination      (after `npm run compile`)
 import RelayRuntime from "relay-runtime";
 
 import ChatMessagesPaginationQuery from "./src/__generated__/ChatMessagesPaginationQuery.graphql.js";
 import ChatMessages from "./src/__generated__/Chat_messages.graphql.js";
+import ChatParticipantsPaginationQuery from "./src/__generated__/ChatParticipantsPaginationQuery.graphql.js";
+import ChatParticipants from "./src/__generated__/Chat_participants.graphql.js";
 import LoginMutation from "./src/__generated__/LoginMutation.graphql.js";
 import DirectoryNotificationDeliveriesPaginationQuery from "./src/__generated__/DirectoryNotificationDeliveriesPaginationQuery.graphql.js";
 import DirectoryPeoplePaginationQuery from "./src/__generated__/DirectoryPeoplePaginationQuery.graphql.js";
@@ -178,6 +181,15 @@ async function main() {
     variables: { id: chat.id },
     connectionOf: (env, data) => read(env, ChatMessages, data.node).messages,
     pageOf: (response) => response.node.messages,
+  });
+  // Chat.participants, by name (no order checked: by name, not by time).
+  await both({
+    name: "Chat.participants",
+    token: session.token,
+    operation: ChatParticipantsPaginationQuery,
+    variables: { id: chat.id },
+    connectionOf: (env, data) => read(env, ChatParticipants, data.node).participants,
+    pageOf: (response) => response.node.participants,
   });
   // Viewer.notifications, documented newest first.
   await both({

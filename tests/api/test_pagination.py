@@ -265,6 +265,37 @@ async def test_people_page_both_ways_by_name_then_id(factory: Factory) -> None:
     assert [u["id"] for u in searched] == everything[:4]
 
 
+PARTICIPANTS = """query M($chat: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  chat(id: $chat) { members { user { id } }
+    participants(first: $first, after: $after, last: $last, before: $before) {
+      edges { cursor node { user { id } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
+
+
+async def test_chat_participants_page_both_ways_as_members_lists_them(factory: Factory) -> None:
+    """`Chat.participants` pages through exactly `Chat.members`, in its order (by name, namesakes in the
+    order they joined); a member who was removed is in neither; someone outside the chat (and the
+    removed member) sees no chat at all, through either field."""
+    kit = await factory.school()
+    assert kit.admin is not None
+    made = [await _staff(factory, kit, f"m{n}", f"Member {letter}") for n, letter in enumerate("DBDCADB")]
+    chat = await factory.chat(kit, made[0], made[1:], title="participants")
+    removed, outsider = made[3], await _staff(factory, kit, "outsider", "Member Out")
+    await models.ChatMember.filter(chat=chat, user=removed).update(removed_at=now_utc())
+    expected = [gid(u, "User") for u in sorted(made, key=lambda u: (u.full_name, u.id)) if u != removed]
+    member = factory.client(made[1])
+    chat_id = gid(chat, "Chat")
+    listed = [m["user"]["id"] for m in (await member.data(PARTICIPANTS, chat=chat_id, first=1))["chat"]["members"]]
+    assert listed == expected
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await member.data(PARTICIPANTS, chat=chat_id, **args))["chat"]["participants"]
+        return page
+
+    await assert_pages_both_ways(fetch, expected, lambda node: str(node["user"]["id"]))
+    for stranger in (outsider, removed):
+        assert (await factory.client(stranger).data(PARTICIPANTS, chat=chat_id, first=5)) == {"chat": None}
+
+
 # Every paged list, read by a school's admin: (the list's query, the path to its connection).
 LISTS = {
     "accessRequests": (REQUESTS, ("node", "accessRequests")),
@@ -272,6 +303,7 @@ LISTS = {
     "auditLog": (AUDIT, ("node", "auditLog")),
     "chats": (CHATS, ("viewer", "chats")),
     "people": (PEOPLE, ("people",)),
+    "participants": (PARTICIPANTS, ("chat", "participants")),
 }
 
 
@@ -289,9 +321,9 @@ async def test_a_cursor_of_another_list_is_refused_naming_its_argument(factory: 
     await _staff(factory, kit, "pager1", "Pager One")
     parent = await factory.parent("talker")
     await factory.student(kit, "5A", "kid", guardians=[parent])
-    await new_chat(admin, "a chat", parent)
+    chat = await new_chat(admin, "a chat", parent)
     await models.AuditEntry.create(actor=kit.admin, school=kit.school, action="test.write", object_type="P")
-    variables = {"id": gid(kit.school, "School")}
+    variables = {"id": gid(kit.school, "School"), "chat": chat}
     cursors = {}
     for name, (query, path) in LISTS.items():
         page = _connection(await admin.data(query, **variables, first=1), path)

@@ -196,3 +196,28 @@ async def test_sessions(factory: Factory, count_statements: StatementCounter) ->
     large, many = await _count(clients[1], count_statements, SESSIONS)
     assert (len(few["viewer"]["sessions"]["edges"]), len(many["viewer"]["sessions"]["edges"])) == (2, 8)
     assert len(large) == len(small) == 2, _explain(small, large)
+
+
+PARTICIPANTS = """
+{ viewer { chats(first: 100) { edges { node { title
+  participants(first: 3) { edges { cursor node { isAdmin user { fullName } } } pageInfo { hasNextPage endCursor } }
+  later: participants(last: 2) { edges { node { user { fullName } } } } } } } } }
+"""
+
+
+async def test_chat_participants(factory: Factory, count_statements: StatementCounter) -> None:
+    """The members of four chats of seven cost what those of one chat of two cost: each page
+    request is one statement for every chat of the list (``pages.pages_by_owner``)."""
+    kit = await factory.school()
+    few, many = await factory.teacher(kit, [], name="few"), await factory.teacher(kit, [], name="many")
+    people = [await factory.parent(f"member{n}") for n in range(6)]
+    await factory.chat(kit, few, people[:1], title="one")
+    for n in range(4):
+        await factory.chat(kit, many, people, title=f"chat {n}")
+    small, one = await _count(factory.client(few), count_statements, PARTICIPANTS)
+    large, four = await _count(factory.client(many), count_statements, PARTICIPANTS)
+    chats = [e["node"] for e in four["viewer"]["chats"]["edges"]]
+    assert len(one["viewer"]["chats"]["edges"]) == 1
+    assert len(chats) == 4
+    assert all(len(c["participants"]["edges"]) == 3 and c["participants"]["pageInfo"]["hasNextPage"] for c in chats)
+    assert len(large) == len(small), _explain(small, large)

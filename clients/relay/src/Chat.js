@@ -1,6 +1,7 @@
 // Chat.messages, paged both ways: `last`/`before` from the newest back (a chat view opens at the
-// newest) and `first`/`after` onwards. The refetch query (ChatMessagesPaginationQuery) is what
-// pagination.mjs runs against the demo server.
+// newest) and `first`/`after` onwards; and Chat.participants (its members, by name). The refetch
+// queries (ChatMessagesPaginationQuery, ChatParticipantsPaginationQuery) are what pagination.mjs
+// runs against the demo server.
 const { graphql } = require("relay-runtime");
 
 const messages = graphql`
@@ -37,4 +38,28 @@ const messages = graphql`
   }
 `;
 
-module.exports = { messages };
+const participants = graphql`
+  fragment Chat_participants on Chat
+  @refetchable(queryName: "ChatParticipantsPaginationQuery")
+  @argumentDefinitions(
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
+  ) {
+    participants(first: $first, after: $after, last: $last, before: $before) @connection(key: "Chat_participants") {
+      edges {
+        node {
+          id
+          isAdmin
+          user {
+            id
+            fullName
+          }
+        }
+      }
+    }
+  }
+`;
+
+module.exports = { messages, participants };
