@@ -20,7 +20,7 @@ from tortoise.functions import Max
 from tortoise.models import Model
 
 import models
-from resolvers import account_list, audit_log, averages, member_list, policy, sql
+from resolvers import account_list, audit_log, averages, member_list, policy, response_list, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 from resolvers.policy import windows
@@ -195,6 +195,7 @@ class Loaders:
     audit_page_by_school: DataLoader[audit_log.AuditKey, audit_log.AuditPage]
     account_page_by_school: DataLoader[account_list.AccountKey, account_list.AccountPage]
     member_page_by_chat: DataLoader[member_list.MemberKey, member_list.MemberPage]
+    response_page_by_meeting: DataLoader[response_list.ResponseKey, response_list.ResponsePage]
     role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
@@ -674,6 +675,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
     "account_page_by_school": lambda loaders: DataLoader(partial(account_list.pages_by_school, loaders.viewer)),
     "member_page_by_chat": lambda loaders: DataLoader(partial(member_list.pages_by_chat, loaders.viewer)),
+    "response_page_by_meeting": lambda loaders: DataLoader(partial(response_list.pages_by_meeting, loaders.viewer)),
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import meetings, policy
+from resolvers import meetings, pages, policy, response_list
 from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from resolvers.i18n import _
@@ -17,6 +17,7 @@ from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import visible_only
 from schema.org import SchoolClass
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated
 from schema.users import User
 
@@ -51,6 +52,18 @@ class MeetingResponse(types.Node):
     @strawberry.field(description="When they last answered.")
     def answered_at(self) -> dt.datetime:
         return self.model.answered_at
+
+
+@strawberry.type(description="An answer to a meeting, with the cursor.")
+class MeetingResponseEdge:
+    node: MeetingResponse = strawberry.field(description="The answer.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
+
+
+@strawberry.type(description="A page of a meeting's answers, oldest answer first.")
+class MeetingResponseConnection:
+    edges: list[MeetingResponseEdge] = strawberry.field(description="The answers of this page, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
 @strawberry.type(description="A parent-teacher meeting for the parents of the invited classes.")
@@ -97,7 +110,8 @@ class Meeting(types.Node):
 
     @strawberry.field(
         description="The answers: every parent's for the organiser, the school's admins and the invited classes' "
-        "teachers; a parent sees only their own."
+        "teachers; a parent sees only their own.",
+        deprecation_reason="Use `answers`, a connection; removed after 2027-03-31.",
     )
     async def responses(self, info: Info) -> list[MeetingResponse]:
         loaders = info.context.loaders
@@ -105,6 +119,29 @@ class Meeting(types.Node):
         if not await loaders.meeting_staffed.load(self.model.id):
             rows = [r for r in rows if r.user_id == info.context.viewer.user_id]
         return [MeetingResponse(model=r) for r in rows]
+
+    @strawberry.field(
+        description="The answers as a Relay connection, oldest answer first (an answer given again moves to the "
+        "end): every parent's for the organiser, the school's admins and the invited classes' teachers; a parent "
+        "sees only their own. `first`/`after` from the start, `last`/`before` from the end, at most 100 a page "
+        "(default 50)."
+    )
+    async def answers(
+        self,
+        info: Info,
+        first: Annotated[int | None, first_argument(response_list.DEFAULT_PAGE)] = None,
+        after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the answers after.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the answers before.")] = None,
+    ) -> MeetingResponseConnection:
+        wanted = response_list.page_filter(first, after, last, before)
+        key = response_list.ResponseKey(self.model.id, wanted)
+        page = await info.context.loaders.response_page_by_meeting.load(key)
+        edges = [
+            MeetingResponseEdge(node=MeetingResponse(model=r), cursor=pages.encode(response_list.CURSOR, r.id))
+            for r in page.rows
+        ]
+        return MeetingResponseConnection(edges=edges, page_info=keyset_page_info(page, response_list.CURSOR))
 
     @strawberry.field(description="Your own answer, if you have given one.")
     async def my_response(self, info: Info) -> MeetingResponse | None:

@@ -94,6 +94,7 @@ TESTS: dict[str, list[str]] = {
     "resolvers/pages.py": ["api/test_pagination.py", "api/test_cursors.py"],
     "resolvers/people.py": ["chats/test_people_search.py"],
     "resolvers/registration.py": ["access/test_access_requests.py", "access/test_oracles.py"],
+    "resolvers/response_list.py": ["api/test_pagination.py", "notices/test_meetings.py"],
     "resolvers/roster_rows.py": ["admin/test_roster_import.py"],
     "resolvers/roster_write.py": ["admin/test_roster_import.py"],
     "resolvers/schools.py": ["admin/test_org_admin.py"],

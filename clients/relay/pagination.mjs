@@ -6,7 +6,8 @@
 // The demo parent (LoginMutation, then ViewerQuery) pages Chat.messages (oldest to newest) and
 // Viewer.notifications (newest first) two at a time: every page in that order, none overlapping
 // another, the merged list the same whichever way it was paged, and pageInfo at the ends; and
-// the chat's Chat.participants the same way (by name: no order checked). The demo school's
+// the chat's Chat.participants the same way (by name: no order checked), and, once it has answered
+// the demo meeting, Meeting.answers (no order checked: one answer). The demo school's
 // administrator pages every other connection the same way (no order checked: the fixture
 // selects only ids there).
 //
@@ -18,6 +19,10 @@ import ChatMessages from "./src/__generated__/Chat_messages.graphql.js";
 import ChatParticipantsPaginationQuery from "./src/__generated__/ChatParticipantsPaginationQuery.graphql.js";
 import ChatParticipants from "./src/__generated__/Chat_participants.graphql.js";
 import LoginMutation from "./src/__generated__/LoginMutation.graphql.js";
+import MeetingAnswersPaginationQuery from "./src/__generated__/MeetingAnswersPaginationQuery.graphql.js";
+import MeetingListQuery from "./src/__generated__/MeetingListQuery.graphql.js";
+import MeetingRespondMutation from "./src/__generated__/MeetingRespondMutation.graphql.js";
+import MeetingAnswers from "./src/__generated__/Meeting_answers.graphql.js";
 import DirectoryNotificationDeliveriesPaginationQuery from "./src/__generated__/DirectoryNotificationDeliveriesPaginationQuery.graphql.js";
 import DirectoryPeoplePaginationQuery from "./src/__generated__/DirectoryPeoplePaginationQuery.graphql.js";
 import DirectoryNotificationDeliveries from "./src/__generated__/Directory_notificationDeliveries.graphql.js";
@@ -73,6 +78,17 @@ function environment(session = {}) {
 
 const query = (env, operation, variables) => fetchQuery(env, operation, variables, { fetchPolicy: "network-only" }).toPromise();
 const read = (env, fragment, ref) => env.lookup(getSelector(fragment, ref)).data;
+
+function respond(env, meetingId, answer) {
+  return new Promise((resolve, reject) =>
+    commitMutation(env, {
+      mutation: MeetingRespondMutation,
+      variables: { meetingId, answer },
+      onCompleted: (data) => resolve(data.meetingRespond),
+      onError: reject,
+    }),
+  );
+}
 
 function login(env, loginName, password = "demo") {
   return new Promise((resolve, reject) =>
@@ -191,6 +207,21 @@ async function main() {
     connectionOf: (env, data) => read(env, ChatParticipants, data.node).participants,
     pageOf: (response) => response.node.participants,
   });
+  // Meeting.answers: the demo parent answers the demo meeting, then pages the answers (their own).
+  const meetings = (await query(environment(session).env, MeetingListQuery, {})).viewer.meetings;
+  const meeting = meetings[0];
+  check("MeetingListQuery: the demo parent's meeting", !!meeting, meetings);
+  if (!meeting) return;
+  const answered = await respond(environment(session).env, meeting.id, "ATTENDING");
+  check("MeetingRespondMutation: the demo parent's answer", answered.__typename === "MeetingSuccess", answered);
+  const meetingAnswers = {
+    name: "Meeting.answers",
+    operation: MeetingAnswersPaginationQuery,
+    variables: { id: meeting.id },
+    connectionOf: (env, data) => read(env, MeetingAnswers, data.node).answers,
+    pageOf: (response) => response.node.answers,
+  };
+  await both({ token: session.token, ...meetingAnswers, name: "Meeting.answers (a parent: their own)" });
   // Viewer.notifications, documented newest first.
   await both({
     name: "Viewer.notifications",
@@ -240,6 +271,7 @@ async function main() {
     { ...schoolConnection("accounts", SchoolAccountsPaginationQuery, SchoolAccounts), size: 50 },
     schoolConnection("auditLog", SchoolAuditLogPaginationQuery, SchoolAuditLog),
     { ...rootConnection("people", DirectoryPeoplePaginationQuery, DirectoryPeople), size: 50 },
+    { ...meetingAnswers, name: "Meeting.answers (the school's administrator: every answer)" },
     rootConnection("notificationDeliveries", DirectoryNotificationDeliveriesPaginationQuery, DirectoryNotificationDeliveries, {
       schoolId: school.id,
       status: "SENT",

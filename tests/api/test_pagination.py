@@ -18,6 +18,9 @@ from tests.chat_helpers import new_chat, sent
 from tests.chats.test_chats import _school
 from tests.client import Client
 from tests.factories import Factory, SchoolKit
+from tests.notices.test_meetings import RESPOND
+from tests.notices.test_meetings import _meeting as new_meeting
+from tests.notices.test_meetings import _school as meetings_school
 from tests.helpers import gid
 
 TYPES = "{ __schema { types { name kind fields { name type { kind ofType { name } } } } } }"
@@ -296,6 +299,46 @@ async def test_chat_participants_page_both_ways_as_members_lists_them(factory: F
         assert (await factory.client(stranger).data(PARTICIPANTS, chat=chat_id, first=5)) == {"chat": None}
 
 
+ANSWERS = """query A($meeting: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  node(id: $meeting) { ... on Meeting { responses { id }
+    answers(first: $first, after: $after, last: $last, before: $before) {
+      edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } }"""
+
+
+async def test_meeting_answers_page_both_ways_as_responses_lists_them(factory: Factory) -> None:
+    """`Meeting.answers` pages through exactly `Meeting.responses`, in its order (oldest answer first,
+    answers at the same instant by id), for the meeting's staff; a parent reads only their own answer
+    through either field, and a parent of a class not invited no meeting at all."""
+    m = await meetings_school(factory)
+    meeting = await new_meeting(factory.client(m.leads["5A"]), m.kit, ["5A"], "Paged answers")
+    start = now_utc()
+    parents = [m.parent, *[await factory.parent(f"answerer{n}") for n in range(6)]]
+    made = [
+        await models.MeetingResponse.create(
+            meeting_id=pk_of(meeting["id"], "Meeting"),
+            user=parent,
+            answer=models.MeetingAnswer.ATTENDING,
+            answered_at=start - timedelta(minutes=minutes),
+        )
+        for parent, minutes in zip(parents, [3, 1, 3, 0, 2, 3, 1], strict=True)
+    ]
+    expected = [gid(r, "MeetingResponse") for r in sorted(made, key=lambda r: (r.answered_at, r.id))]
+    lead = factory.client(m.leads["5A"])
+    listed = (await lead.data(ANSWERS, meeting=meeting["id"], first=1))["node"]["responses"]
+    assert [r["id"] for r in listed] == expected
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await lead.data(ANSWERS, meeting=meeting["id"], **args))["node"]["answers"]
+        return page
+
+    await assert_pages_both_ways(fetch, expected, lambda node: str(node["id"]))
+    own = (await factory.client(m.parent).data(ANSWERS, meeting=meeting["id"], first=5))["node"]
+    assert [r["id"] for r in own["responses"]] == [e["node"]["id"] for e in own["answers"]["edges"]]
+    assert [r["id"] for r in own["responses"]] == [gid(made[0], "MeetingResponse")]
+    stranger = factory.client(m.parent_7a)
+    assert (await stranger.data(ANSWERS, meeting=meeting["id"], first=5)) == {"node": None}
+
+
 # Every paged list, read by a school's admin: (the list's query, the path to its connection).
 LISTS = {
     "accessRequests": (REQUESTS, ("node", "accessRequests")),
@@ -304,6 +347,7 @@ LISTS = {
     "chats": (CHATS, ("viewer", "chats")),
     "people": (PEOPLE, ("people",)),
     "participants": (PARTICIPANTS, ("chat", "participants")),
+    "answers": (ANSWERS, ("node", "answers")),
 }
 
 
@@ -323,7 +367,10 @@ async def test_a_cursor_of_another_list_is_refused_naming_its_argument(factory: 
     await factory.student(kit, "5A", "kid", guardians=[parent])
     chat = await new_chat(admin, "a chat", parent)
     await models.AuditEntry.create(actor=kit.admin, school=kit.school, action="test.write", object_type="P")
-    variables = {"id": gid(kit.school, "School"), "chat": chat}
+    meeting = await new_meeting(admin, kit, ["5A"], "a meeting")
+    answered = await factory.client(parent).data(RESPOND, input={"meetingId": meeting["id"], "answer": "ATTENDING"})
+    assert answered["meetingRespond"]["__typename"] == "MeetingSuccess"
+    variables = {"id": gid(kit.school, "School"), "chat": chat, "meeting": meeting["id"]}
     cursors = {}
     for name, (query, path) in LISTS.items():
         page = _connection(await admin.data(query, **variables, first=1), path)

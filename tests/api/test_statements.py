@@ -12,7 +12,7 @@ from typing import Any
 
 import models
 from resolvers import auth
-from resolvers.clock import today_utc
+from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before
@@ -220,4 +220,42 @@ async def test_chat_participants(factory: Factory, count_statements: StatementCo
     assert len(one["viewer"]["chats"]["edges"]) == 1
     assert len(chats) == 4
     assert all(len(c["participants"]["edges"]) == 3 and c["participants"]["pageInfo"]["hasNextPage"] for c in chats)
+    assert len(large) == len(small), _explain(small, large)
+
+
+ANSWERS = """
+{ viewer { meetings { title
+  answers(first: 2) { edges { cursor node { answer comment user { fullName } } } pageInfo { hasNextPage endCursor } }
+  latest: answers(last: 1) { edges { node { answeredAt } } } } } }
+"""
+
+
+async def test_meeting_answers(factory: Factory, count_statements: StatementCounter) -> None:
+    """The answers to four meetings of several parents each cost what one meeting's single answer
+    costs: each page request is one statement for every meeting listed (``pages.pages_by_owner``)."""
+    kit = await factory.school(classes=("5A", "6B"))
+    few, many = await factory.homeroom(kit, "5A"), await factory.homeroom(kit, "6B")
+    parents = [await factory.parent(f"guardian{n}") for n in range(3)]
+    for n, parent in enumerate(parents):
+        await factory.student(kit, "6B", f"pupil{n}", guardians=[parent])
+    start = now_utc() + timedelta(days=7)
+    for organiser, class_name, count, answering in ((few, "5A", 1, parents[:1]), (many, "6B", 4, parents)):
+        for n in range(count):
+            meeting = await models.Meeting.create(
+                school=kit.school,
+                organiser=organiser,
+                title=f"{class_name} meeting {n}",
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                place="Room 1",
+            )
+            await models.MeetingClass.create(meeting=meeting, school_class=kit.classes[class_name])
+            for parent in answering:
+                await models.MeetingResponse.create(
+                    meeting=meeting, user=parent, answer=models.MeetingAnswer.ATTENDING, answered_at=now_utc()
+                )
+    small, one = await _count(factory.client(few), count_statements, ANSWERS)
+    large, four = await _count(factory.client(many), count_statements, ANSWERS)
+    assert [len(m["answers"]["edges"]) for m in one["viewer"]["meetings"]] == [1]
+    assert [len(m["answers"]["edges"]) for m in four["viewer"]["meetings"]] == [2, 2, 2, 2]
     assert len(large) == len(small), _explain(small, large)
