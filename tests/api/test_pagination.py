@@ -18,10 +18,10 @@ from tests.chat_helpers import new_chat, sent
 from tests.chats.test_chats import _school
 from tests.client import Client
 from tests.factories import Factory, SchoolKit
+from tests.helpers import gid
 from tests.notices.test_meetings import RESPOND
 from tests.notices.test_meetings import _meeting as new_meeting
 from tests.notices.test_meetings import _school as meetings_school
-from tests.helpers import gid
 
 TYPES = "{ __schema { types { name kind fields { name type { kind ofType { name } } } } } }"
 
