@@ -20,7 +20,7 @@ from tortoise.functions import Max
 from tortoise.models import Model
 
 import models
-from resolvers import account_list, audit_log, averages, member_list, policy, response_list, sql
+from resolvers import account_list, audit_log, averages, member_list, policy, response_list, school_list, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 from resolvers.policy import windows
@@ -196,6 +196,7 @@ class Loaders:
     account_page_by_school: DataLoader[account_list.AccountKey, account_list.AccountPage]
     member_page_by_chat: DataLoader[member_list.MemberKey, member_list.MemberPage]
     response_page_by_meeting: DataLoader[response_list.ResponseKey, response_list.ResponsePage]
+    school_page_by_district: DataLoader[school_list.SchoolKey, school_list.SchoolPage]
     role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
@@ -676,6 +677,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "account_page_by_school": lambda loaders: DataLoader(partial(account_list.pages_by_school, loaders.viewer)),
     "member_page_by_chat": lambda loaders: DataLoader(partial(member_list.pages_by_chat, loaders.viewer)),
     "response_page_by_meeting": lambda loaders: DataLoader(partial(response_list.pages_by_meeting, loaders.viewer)),
+    "school_page_by_district": lambda loaders: DataLoader(partial(school_list.pages_by_district, loaders.viewer)),
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),

@@ -12,12 +12,13 @@ import strawberry
 from tortoise.models import Model
 
 import models
-from resolvers import policy, scales
+from resolvers import pages, policy, scales, school_list
 from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
 from resolvers.ids import pk_of
 from schema.calendar import Term
 from schema.org import SchoolClass, Subject
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.schools import School
 from schema.students import Student
 from schema.types import Info, Node
@@ -299,6 +300,18 @@ def _by_pk(rows: Sequence[M | None]) -> dict[int, M]:
     return {row.pk: row for row in rows if row is not None}
 
 
+@strawberry.type(description="A school of a district, with the cursor.")
+class SchoolEdge:
+    node: School = strawberry.field(description="The school.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
+
+
+@strawberry.type(description="A page of a district's schools, by name.")
+class SchoolConnection:
+    edges: list[SchoolEdge] = strawberry.field(description="The schools of this page, by name.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
+
+
 @strawberry.type(description="A school district: the schools one education authority runs.")
 class District(Node):
     model: strawberry.Private[models.District]
@@ -307,11 +320,34 @@ class District(Node):
     def name(self) -> str:
         return self.model.name
 
-    @strawberry.field(description="The district's schools, by name.")
+    @strawberry.field(
+        description="The district's schools, by name.",
+        deprecation_reason="Use `schoolsConnection`, a connection; removed after 2027-03-31.",
+    )
     async def schools(self, info: Info) -> list[School]:
         rows = await models.School.filter(district_id=self.model.id).order_by("name", "id")
         info.context.loaders.prime_many(info.context.loaders.school_by_id, rows)
         return [School(model=s) for s in rows]
+
+    @strawberry.field(
+        description="The district's schools (a city district runs hundreds), by name then id, as a Relay "
+        "connection: `first`/`after` from the start, `last`/`before` from the end, at most 100 a page "
+        "(default 50)."
+    )
+    async def schools_connection(
+        self,
+        info: Info,
+        first: Annotated[int | None, first_argument(school_list.DEFAULT_PAGE)] = None,
+        after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the schools after.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the schools before.")] = None,
+    ) -> SchoolConnection:
+        wanted = school_list.page_filter(first, after, last, before)
+        page = await info.context.loaders.school_page_by_district.load(school_list.SchoolKey(self.model.id, wanted))
+        info.context.loaders.prime_many(info.context.loaders.school_by_id, page.rows)
+        cursor = school_list.DISTRICT_CURSOR
+        edges = [SchoolEdge(node=School(model=s), cursor=pages.encode(cursor, s.id)) for s in page.rows]
+        return SchoolConnection(edges=edges, page_info=keyset_page_info(page, cursor))
 
     @strawberry.field(
         description="The dashboard over every school for a term (a `Term` of any of its schools stands for the "

@@ -97,6 +97,7 @@ TESTS: dict[str, list[str]] = {
     "resolvers/response_list.py": ["api/test_pagination.py", "notices/test_meetings.py"],
     "resolvers/roster_rows.py": ["admin/test_roster_import.py"],
     "resolvers/roster_write.py": ["admin/test_roster_import.py"],
+    "resolvers/school_list.py": ["api/test_pagination.py", "admin/test_org_admin.py"],
     "resolvers/schools.py": ["admin/test_org_admin.py"],
     "resolvers/sql.py": ["grades/test_rollups.py", "api/test_statements.py"],
     "resolvers/text.py": ["api/test_hostile_input.py", "chats/test_chats.py"],

@@ -9,7 +9,8 @@
 // the chat's Chat.participants the same way (by name: no order checked), and, once it has answered
 // the demo meeting, Meeting.answers (no order checked: one answer). The demo school's
 // administrator pages every other connection the same way (no order checked: the fixture
-// selects only ids there).
+// selects only ids there), but District.schoolsConnection, which the district's administrator
+// pages.
 //
 //   EDIARY_URL=http://127.0.0.1:8000 npm run pagination      (after `npm run compile`)
 import RelayRuntime from "relay-runtime";
@@ -24,6 +25,9 @@ import MeetingListQuery from "./src/__generated__/MeetingListQuery.graphql.js";
 import MeetingRespondMutation from "./src/__generated__/MeetingRespondMutation.graphql.js";
 import MeetingAnswers from "./src/__generated__/Meeting_answers.graphql.js";
 import DirectoryNotificationDeliveriesPaginationQuery from "./src/__generated__/DirectoryNotificationDeliveriesPaginationQuery.graphql.js";
+import DistrictListQuery from "./src/__generated__/DistrictListQuery.graphql.js";
+import DistrictSchoolsPaginationQuery from "./src/__generated__/DistrictSchoolsPaginationQuery.graphql.js";
+import DistrictSchoolsConnection from "./src/__generated__/District_schoolsConnection.graphql.js";
 import DirectoryPeoplePaginationQuery from "./src/__generated__/DirectoryPeoplePaginationQuery.graphql.js";
 import DirectoryNotificationDeliveries from "./src/__generated__/Directory_notificationDeliveries.graphql.js";
 import DirectoryPeople from "./src/__generated__/Directory_people.graphql.js";
@@ -278,6 +282,23 @@ async function main() {
     }),
   ]) {
     await both({ token, ...connection });
+  }
+
+  // District.schoolsConnection, as the demo district's administrator.
+  const districtAdmin = await login(env, "district");
+  check("LoginMutation district/demo: LoginSuccess", districtAdmin.__typename === "LoginSuccess", districtAdmin);
+  const districtToken = districtAdmin.accessToken;
+  const districts = (await query(environment({ token: districtToken }).env, DistrictListQuery, {})).viewer.districts;
+  check("DistrictListQuery: the district administrator's district", districts.length === 1, districts);
+  for (const district of districts) {
+    await both({
+      name: "District.schoolsConnection",
+      token: districtToken,
+      operation: DistrictSchoolsPaginationQuery,
+      variables: { id: district.id },
+      connectionOf: (env, data) => read(env, DistrictSchoolsConnection, data.node).schoolsConnection,
+      pageOf: (response) => response.node.schoolsConnection,
+    });
   }
 }
 

@@ -339,7 +339,44 @@ async def test_meeting_answers_page_both_ways_as_responses_lists_them(factory: F
     assert (await stranger.data(ANSWERS, meeting=meeting["id"], first=5)) == {"node": None}
 
 
-# Every paged list, read by a school's admin: (the list's query, the path to its connection).
+DISTRICT_SCHOOLS = """query D($district: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  node(id: $district) { ... on District { schools { id }
+    schoolsConnection(first: $first, after: $after, last: $last, before: $before) {
+      edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } }"""
+
+
+async def _schools(district: models.District, names: str) -> list[models.School]:
+    return [
+        await models.School.create(district=district, name=f"Paged school {letter}", timezone="Europe/Moscow")
+        for letter in names
+    ]
+
+
+async def test_district_schools_page_both_ways_as_schools_lists_them(factory: Factory) -> None:
+    """`District.schoolsConnection` pages through exactly `District.schools` (by name, namesakes by id)
+    for the district's admin; another district's schools are in neither, and anyone else reaches no
+    district at all."""
+    kit = await factory.school()
+    district = await factory.district()
+    admin = factory.client(await factory.district_admin())
+    made = [kit.school, *await _schools(district, "DBDCADB")]
+    await _schools(await models.District.create(name="Elsewhere"), "ABC")
+    expected = [gid(s, "School") for s in sorted(made, key=lambda s: (s.name, s.id))]
+    variables = {"district": gid(district, "District")}
+    listed = (await admin.data(DISTRICT_SCHOOLS, **variables, first=1))["node"]["schools"]
+    assert [s["id"] for s in listed] == expected
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await admin.data(DISTRICT_SCHOOLS, **variables, **args))["node"]["schoolsConnection"]
+        return page
+
+    await assert_pages_both_ways(fetch, expected, lambda node: str(node["id"]))
+    for outsider in (kit.admin, await factory.parent("outsider")):
+        assert (await factory.client(outsider).data(DISTRICT_SCHOOLS, **variables, first=5)) == {"node": None}
+
+
+# Every paged list, read by a school's admin (who also runs its district): (the list's query, the path to
+# its connection).
 LISTS = {
     "accessRequests": (REQUESTS, ("node", "accessRequests")),
     "accounts": (ACCOUNTS, ("node", "accounts")),
@@ -348,6 +385,7 @@ LISTS = {
     "people": (PEOPLE, ("people",)),
     "participants": (PARTICIPANTS, ("chat", "participants")),
     "answers": (ANSWERS, ("node", "answers")),
+    "schoolsConnection": (DISTRICT_SCHOOLS, ("node", "schoolsConnection")),
 }
 
 
@@ -370,7 +408,10 @@ async def test_a_cursor_of_another_list_is_refused_naming_its_argument(factory: 
     meeting = await new_meeting(admin, kit, ["5A"], "a meeting")
     answered = await factory.client(parent).data(RESPOND, input={"meetingId": meeting["id"], "answer": "ATTENDING"})
     assert answered["meetingRespond"]["__typename"] == "MeetingSuccess"
+    district = await factory.district()  # the admin runs the district too: its schools are a list of theirs
+    await models.RoleGrant.create(user=kit.admin, role=models.Role.DISTRICT_ADMIN, district=district)
     variables = {"id": gid(kit.school, "School"), "chat": chat, "meeting": meeting["id"]}
+    variables["district"] = gid(district, "District")
     cursors = {}
     for name, (query, path) in LISTS.items():
         page = _connection(await admin.data(query, **variables, first=1), path)

@@ -259,3 +259,29 @@ async def test_meeting_answers(factory: Factory, count_statements: StatementCoun
     assert [len(m["answers"]["edges"]) for m in one["viewer"]["meetings"]] == [1]
     assert [len(m["answers"]["edges"]) for m in four["viewer"]["meetings"]] == [2, 2, 2, 2]
     assert len(large) == len(small), _explain(small, large)
+
+
+DISTRICT_SCHOOLS = """
+{ viewer { districts { name
+  schoolsConnection(first: 2) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } }
+  last: schoolsConnection(last: 1) { edges { node { name } } } } } }
+"""
+
+
+async def test_district_schools(factory: Factory, count_statements: StatementCounter) -> None:
+    """The schools of three districts of three schools each cost what one district's single school
+    costs: each page request is one statement for every district listed (``pages.pages_by_owner``)."""
+    few, many = await factory.user("few"), await factory.user("many")
+    one = await models.District.create(name="One")
+    await models.School.create(district=one, name="Only", timezone="Europe/Moscow")
+    await models.RoleGrant.create(user=few, role=models.Role.DISTRICT_ADMIN, district=one)
+    for n in range(3):
+        district = await models.District.create(name=f"District {n}")
+        for letter in "ABC":
+            await models.School.create(district=district, name=f"School {letter}", timezone="Europe/Moscow")
+        await models.RoleGrant.create(user=many, role=models.Role.DISTRICT_ADMIN, district=district)
+    small, single = await _count(factory.client(few), count_statements, DISTRICT_SCHOOLS)
+    large, three = await _count(factory.client(many), count_statements, DISTRICT_SCHOOLS)
+    assert [len(d["schoolsConnection"]["edges"]) for d in single["viewer"]["districts"]] == [1]
+    assert [len(d["schoolsConnection"]["edges"]) for d in three["viewer"]["districts"]] == [2, 2, 2]
+    assert len(large) == len(small), _explain(small, large)
