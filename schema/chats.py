@@ -153,8 +153,8 @@ class Chat(types.Node):
         return [ChatMember(model=m) for m in await info.context.loaders.members_by_chat.load(self.model.id)]
 
     @strawberry.field(
-        description="Its current members (you included), by name then the order they joined in, as a Relay "
-        "connection: `first`/`after` from the start, `last`/`before` from the end, at most 100 a page "
+        description="Its current members (you included), by name (namesakes in the order they first joined), as "
+        "a Relay connection: `first`/`after` from the start, `last`/`before` from the end, at most 100 a page "
         "(default 50). A chat holds up to 500."
     )
     async def participants(

@@ -276,7 +276,7 @@ PARTICIPANTS = """query M($chat: ID!, $first: Int, $after: String, $last: Int, $
 
 async def test_chat_participants_page_both_ways_as_members_lists_them(factory: Factory) -> None:
     """`Chat.participants` pages through exactly `Chat.members`, in its order (by name, namesakes in the
-    order they joined); a member who was removed is in neither; someone outside the chat (and the
+    order they first joined); a member who was removed is in neither; someone outside the chat (and the
     removed member) sees no chat at all, through either field."""
     kit = await factory.school()
     assert kit.admin is not None
