@@ -10,13 +10,14 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import access, policy
+from resolvers import access, pages, policy
 from resolvers.clock import now_utc
 from resolvers.i18n import _
 from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAdmin, IsAuthenticated, LacksRole
 from schema.schools import School
 from schema.students import Student
@@ -285,8 +286,8 @@ class AccessRequestMutations:
         return AccessRequestSuccess(access_request=AccessRequest(model=row))
 
 
-@strawberry.type(description="A school a family can apply to.")
-class SchoolListing:
+@strawberry.type(description="A school a family can apply to: its name, for every signed-in user.")
+class SchoolListing(types.Node):
     model: strawberry.Private[models.School]
 
     @strawberry.field(description="The `School` id to pass to `accessRequestSubmit`.")
@@ -298,14 +299,61 @@ class SchoolListing:
         return self.model.name
 
 
+LISTINGS_CURSOR = "school listings"
+LISTINGS_PAGE = 50
+
+
 @strawberry.type
 class AccessRequestQueries:
     @strawberry.field(
         description="Every school, by name: where a family picks the school to apply to.",
         permission_classes=[IsAuthenticated],
+        deprecation_reason="Use `schoolListings`, a connection; removed after 2027-03-31.",
     )
     async def school_directory(self, info: Info) -> list[SchoolListing]:
-        return [SchoolListing(model=s) for s in await models.School.all().order_by("name", "id")]
+        return [SchoolListing(model=s) for s in await policy.listed_schools(info.context.viewer).order_by("name", "id")]
+
+    @strawberry.field(
+        description="Every school, as `schoolDirectory` lists them (by name, then id), as a Relay connection: "
+        "`first`/`after` from the start, `last`/`before` from the end, at most 100 a page (default 50).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def school_listings(
+        self,
+        info: Info,
+        first: Annotated[int | None, first_argument(LISTINGS_PAGE)] = None,
+        after: Annotated[str | None, strawberry.argument(description="A `cursor`: the schools after it.")] = None,
+        last: Annotated[int | None, last_argument()] = None,
+        before: Annotated[str | None, strawberry.argument(description="A `cursor`: the schools before it.")] = None,
+    ) -> SchoolListingConnection:
+        page = await pages.keyset(
+            policy.listed_schools(info.context.viewer),
+            LISTINGS_CURSOR,
+            first,
+            after,
+            last,
+            before,
+            descending=False,
+            by="name",
+            default_first=LISTINGS_PAGE,
+        )
+        edges = [
+            SchoolListingEdge(node=SchoolListing(model=s), cursor=pages.encode(LISTINGS_CURSOR, s.id))
+            for s in page.rows
+        ]
+        return SchoolListingConnection(edges=edges, page_info=keyset_page_info(page, LISTINGS_CURSOR))
+
+
+@strawberry.type(description="A school of the directory, with its cursor.")
+class SchoolListingEdge:
+    node: SchoolListing = strawberry.field(description="The school.")
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from here.")
+
+
+@strawberry.type(description="A page of the school directory, by name.")
+class SchoolListingConnection:
+    edges: list[SchoolListingEdge] = strawberry.field(description="The schools of this page, by name.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more, and where to continue.")
 
 
 @strawberry.type

@@ -64,6 +64,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "TermGrade": (policy.visible_term_grades, lambda m: term_grades.TermGrade(model=m)),
     "AccessRequest": (policy.visible_access_requests, lambda m: access.AccessRequest(model=m)),
     "District": (policy.visible_districts, lambda m: stats.District(model=m)),
+    "SchoolListing": (policy.listed_schools, lambda m: access.SchoolListing(model=m)),
     "Announcement": (policy.visible_announcements, lambda m: announcements.Announcement(model=m)),
     "Meeting": (policy.visible_meetings, lambda m: meetings.Meeting(model=m)),
     "Notification": (policy.inbox, lambda m: notifications.Notification(model=m)),

@@ -9,6 +9,7 @@ from tortoise.queryset import QuerySet
 import models
 from resolvers.context import Viewer
 from resolvers.policy.base import (
+    NOBODY,
     _admin_school_q,
     _children_ids,
     _grant_schools,
@@ -196,6 +197,13 @@ def at_risk_schools(viewer: Viewer) -> QuerySet[models.School]:
     viewer reads: the school's own admins only. A district admin reads aggregates."""
     admin = _grant_schools(_uid(viewer), models.Role.SCHOOL_ADMIN).values("school_id")
     return models.School.filter(id__in=Subquery(admin))
+
+
+def listed_schools(viewer: Viewer) -> QuerySet[models.School]:
+    """The school directory: every school, by name only (``SchoolListing``), for any signed-in
+    user (a family picks the school to apply to before it sees anything of it); nothing for
+    anyone else."""
+    return models.School.all() if viewer.user_id is not None else models.School.filter(id=NOBODY)
 
 
 def visible_districts(viewer: Viewer) -> QuerySet[models.District]:

@@ -375,6 +375,40 @@ async def test_district_schools_page_both_ways_as_schools_lists_them(factory: Fa
         assert (await factory.client(outsider).data(DISTRICT_SCHOOLS, **variables, first=5)) == {"node": None}
 
 
+LISTINGS = """query L($first: Int, $after: String, $last: Int, $before: String) {
+  schoolDirectory { id schoolId name }
+  schoolListings(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { id schoolId name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
+async def test_school_listings_page_both_ways_as_the_directory_lists_them(factory: Factory, anonymous: Client) -> None:
+    """`schoolListings` pages through exactly `schoolDirectory` (every school by name, namesakes by
+    id), for any signed-in user; `node` of a listing answers it; anonymous gets neither."""
+    district = await factory.district()
+    await _schools(district, "ZYZXW")
+    parent = factory.client(await factory.parent("chooser"))
+    directory = (await parent.data(LISTINGS, first=1))["schoolDirectory"]
+    expected = [s["id"] for s in directory]
+    assert len(expected) >= 5
+    assert len(set(expected)) == len(expected)
+
+    async def fetch(args: dict[str, Any]) -> dict[str, Any]:
+        page: dict[str, Any] = (await parent.data(LISTINGS, **args))["schoolListings"]
+        return page
+
+    for size in (max(1, len(expected) // 3), len(expected) + 1):
+        for backward in (True, False):
+            walked = await walk(fetch, size, backward, lambda node: str(node["id"]))
+            assert [t for page in walked for t in page] == expected, (size, backward)
+    first = directory[0]
+    found = await parent.data(
+        "query N($id: ID!) { node(id: $id) { id ... on SchoolListing { schoolId name } } }", id=first["id"]
+    )
+    assert found["node"] == first
+    refused = await anonymous.post(LISTINGS, first=1)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
 # Every paged list, read by a school's admin (who also runs its district): (the list's query, the path to
 # its connection).
 LISTS = {
@@ -386,6 +420,7 @@ LISTS = {
     "participants": (PARTICIPANTS, ("chat", "participants")),
     "answers": (ANSWERS, ("node", "answers")),
     "schoolsConnection": (DISTRICT_SCHOOLS, ("node", "schoolsConnection")),
+    "schoolListings": (LISTINGS, ("schoolListings",)),
 }
 
 

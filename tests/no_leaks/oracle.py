@@ -185,6 +185,8 @@ def oracle(world: World, uid: int) -> Allowed:
         "TimetableSlot": {x.id for x in world.slots if x.school_class_id in classes},
         # a child's enrolments, every one of them (other schools' too), for whoever sees the child
         "Enrollment": {e.id for e in world.enrollments if e.student_id in students},
+        # the school directory: every school's name, for every signed-in user
+        "SchoolListing": {s.id for s in world.schools},
         # who teaches what: the teacher's own, and those of the classes of the schools the viewer runs
         "TeachingAssignment": {
             a.id for a in world.assignments if a.teacher_id == uid or school_of_class[a.school_class_id] in admin

@@ -1,8 +1,9 @@
 """Read probes: every root field, ``node`` of every Node type of the world, and the list
 fields under them, for one viewer, in a few aliased requests, compared with the oracle.
 
-Public by design and not probed: ``schoolDirectory`` (the names of all schools, where a
-family picks the school to apply to) and, under a visible school, its bell schedule, short
+Public by design and not probed as lists: ``schoolDirectory``/``schoolListings`` (the names of
+all schools, where a family picks the school to apply to; ``node`` of a ``SchoolListing`` is
+probed: every signed-in user gets it) and, under a visible school, its bell schedule, short
 days, days off, subjects, terms and academic years (a school's calendar, the same for all
 who see the school). ``viewer.user``, ``roles``, ``notificationPreferences``,
 ``unreadNotificationCount`` and ``unreadChatMessages`` are the viewer's own."""
@@ -57,6 +58,7 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("Guardianship", world.guardianships),
         ("Enrollment", world.enrollments),
         ("TeachingAssignment", world.assignments),
+        ("SchoolListing", world.schools),
     ]
     return [(kind, row.id) for kind, rows in kinds for row in rows]
 

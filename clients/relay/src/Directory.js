@@ -1,4 +1,4 @@
-// The root connections: people (whom you can reach) and a school's notification deliveries.
+// The root connections: people (whom you can reach), a school's notification deliveries and the school directory.
 const { graphql } = require("relay-runtime");
 
 const people = graphql`
@@ -47,4 +47,26 @@ const notificationDeliveries = graphql`
   }
 `;
 
-module.exports = { people, notificationDeliveries };
+const schoolListings = graphql`
+  fragment Directory_schoolListings on Query
+  @refetchable(queryName: "DirectorySchoolListingsPaginationQuery")
+  @argumentDefinitions(
+    first: { type: "Int" }
+    after: { type: "String" }
+    last: { type: "Int" }
+    before: { type: "String" }
+  ) {
+    schoolListings(first: $first, after: $after, last: $last, before: $before)
+      @connection(key: "Directory_schoolListings") {
+      edges {
+        node {
+          id
+          schoolId
+          name
+        }
+      }
+    }
+  }
+`;
+
+module.exports = { people, notificationDeliveries, schoolListings };
