@@ -16,7 +16,7 @@ from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, locks, outbox, policy
+from resolvers import audit, locks, outbox, pages, policy
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -307,3 +307,13 @@ async def delete_chat(ctx: Context, chat_id: str) -> models.Chat:
         rows = await write_events(models.ChatEventKind.CHAT_DELETED, chat, membership.user_id)
     await outbox.publish(ctx.broker, rows)
     return chat
+
+
+# A chat's members as a connection (``Chat.participants``): its current members
+# (``policy.visible_chat_members``: only a member of the chat sees any), by name then membership.
+MEMBERS: pages.OwnedList[models.ChatMember] = pages.OwnedList(
+    "chat members",
+    "user__full_name",
+    50,
+    lambda viewer, chat_id: policy.visible_chat_members(viewer).filter(chat_id=chat_id),
+)

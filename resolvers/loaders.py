@@ -20,7 +20,7 @@ from tortoise.functions import Max
 from tortoise.models import Model
 
 import models
-from resolvers import account_list, audit_log, averages, member_list, policy, response_list, school_list, sql
+from resolvers import account_list, audit_log, averages, chats, meetings, pages, policy, schools, sql
 from resolvers.clock import today_utc
 from resolvers.context import Viewer
 from resolvers.policy import windows
@@ -194,9 +194,9 @@ class Loaders:
     administered_by_school: DataLoader[int, bool]
     audit_page_by_school: DataLoader[audit_log.AuditKey, audit_log.AuditPage]
     account_page_by_school: DataLoader[account_list.AccountKey, account_list.AccountPage]
-    member_page_by_chat: DataLoader[member_list.MemberKey, member_list.MemberPage]
-    response_page_by_meeting: DataLoader[response_list.ResponseKey, response_list.ResponsePage]
-    school_page_by_district: DataLoader[school_list.SchoolKey, school_list.SchoolPage]
+    member_page_by_chat: DataLoader[tuple[int, pages.PageArgs], pages.Page[models.ChatMember]]
+    response_page_by_meeting: DataLoader[tuple[int, pages.PageArgs], pages.Page[models.MeetingResponse]]
+    school_page_by_district: DataLoader[tuple[int, pages.PageArgs], pages.Page[models.School]]
     role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
@@ -540,7 +540,7 @@ class Loaders:
         rows = (
             await models.ChatMember.filter(chat_id__in=set(ids), removed_at__isnull=True)
             .select_related("user")
-            .order_by(member_list.ORDER, "id")
+            .order_by(chats.MEMBERS.by or "id", "id")
         )
         self.prime_many(self.user_by_id, [m.user for m in rows])
         grouped = _group(rows, lambda m: m.chat_id)
@@ -675,9 +675,9 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "administered_by_school": lambda loaders: DataLoader(loaders._administered_by_school),
     "audit_page_by_school": lambda loaders: DataLoader(audit_log.pages_by_school),
     "account_page_by_school": lambda loaders: DataLoader(partial(account_list.pages_by_school, loaders.viewer)),
-    "member_page_by_chat": lambda loaders: DataLoader(partial(member_list.pages_by_chat, loaders.viewer)),
-    "response_page_by_meeting": lambda loaders: DataLoader(partial(response_list.pages_by_meeting, loaders.viewer)),
-    "school_page_by_district": lambda loaders: DataLoader(partial(school_list.pages_by_district, loaders.viewer)),
+    "member_page_by_chat": lambda loaders: DataLoader(partial(chats.MEMBERS.pages, loaders.viewer)),
+    "response_page_by_meeting": lambda loaders: DataLoader(partial(meetings.ANSWERS.pages, loaders.viewer)),
+    "school_page_by_district": lambda loaders: DataLoader(partial(schools.DISTRICT_SCHOOLS.pages, loaders.viewer)),
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),

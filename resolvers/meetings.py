@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, notifications, policy, text
+from resolvers import audit, notifications, pages, policy, text
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -256,3 +256,14 @@ async def respond(ctx: Context, meeting_id: str, answer: models.MeetingAnswer, c
             school_id=meeting.school_id,
         )
     return meeting
+
+
+# A meeting's answers as a connection (``Meeting.answers``): every parent's answer to the meetings
+# the viewer staffs, and the viewer's own to the others they see (``policy.visible_meeting_responses``),
+# oldest answer first.
+ANSWERS: pages.OwnedList[models.MeetingResponse] = pages.OwnedList(
+    "meeting responses",
+    "answered_at",
+    50,
+    lambda viewer, meeting_id: policy.visible_meeting_responses(viewer).filter(meeting_id=meeting_id),
+)

@@ -349,3 +349,44 @@ async def pages_by_owner(
         for owner, page in each.items():
             found[(owner, asked)] = page
     return [found[key] for key in keys]
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """One page request of a connection (``keyset``'s arguments), sizes checked (``page_sizes``):
+    with its owner's id, the key of a batched list's loader (``OwnedList``)."""
+
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+
+    @classmethod
+    def of(cls, first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:
+        page_sizes(first, last)
+        return cls(first, after, last, before)
+
+
+@dataclass(frozen=True)
+class OwnedList(Generic[M]):
+    """A list each of many parents owns, served as a connection (a chat's members, a meeting's
+    answers, a district's schools): its cursors' ``kind``, its order (``by`` then id), its
+    default page, and ``scope``: what a viewer sees of one owner's list (the policy's). ``pages``
+    is the loader's batch function: one statement per distinct page request, whatever the
+    number of owners (``pages_by_owner``)."""
+
+    kind: str
+    by: str | None
+    default_first: int
+    scope: Callable[[Any, int], QuerySet[M]]
+    descending: bool = False
+
+    async def pages(self, viewer: Any, keys: Sequence[tuple[int, PageArgs]]) -> list[Page[M] | BadUserInput]:
+        return await pages_by_owner(
+            keys,
+            lambda _asked, owner: self.scope(viewer, owner),
+            self.kind,
+            descending=self.descending,
+            by=self.by,
+            default_first=self.default_first,
+        )

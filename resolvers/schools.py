@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, policy, scales
+from resolvers import audit, pages, policy, scales
 from resolvers.clock import zone_named
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -233,3 +233,14 @@ async def update_school(ctx: Context, school_id: str, spec: SchoolSpec) -> model
             await school.save()
             await audit.record(ctx.viewer, "school.update", "School", school.id, changed, school_id=school.id)
     return school
+
+
+# A district's schools as a connection (``District.schoolsConnection``), by name then id: what
+# ``policy.visible_schools`` shows of the district (all of them, to its admins, the only ones who
+# reach a district).
+DISTRICT_SCHOOLS: pages.OwnedList[models.School] = pages.OwnedList(
+    "district schools",
+    "name",
+    50,
+    lambda viewer, district_id: policy.visible_schools(viewer).filter(district_id=district_id),
+)

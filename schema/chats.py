@@ -10,7 +10,8 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import member_list, messages, pages
+from resolvers import messages, pages
+from resolvers.chats import MEMBERS
 from resolvers.clock import now_utc
 from schema import types
 from schema.faces import shown
@@ -160,17 +161,15 @@ class Chat(types.Node):
     async def participants(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(member_list.DEFAULT_PAGE)] = None,
+        first: Annotated[int | None, first_argument(MEMBERS.default_first)] = None,
         after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the members after.")] = None,
         last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the members before.")] = None,
     ) -> ChatMemberConnection:
-        wanted = member_list.page_filter(first, after, last, before)
-        page = await info.context.loaders.member_page_by_chat.load(member_list.MemberKey(self.model.id, wanted))
-        edges = [
-            ChatMemberEdge(node=ChatMember(model=m), cursor=pages.encode(member_list.CURSOR, m.id)) for m in page.rows
-        ]
-        return ChatMemberConnection(edges=edges, page_info=keyset_page_info(page, member_list.CURSOR))
+        wanted = pages.PageArgs.of(first, after, last, before)
+        page = await info.context.loaders.member_page_by_chat.load((self.model.id, wanted))
+        edges = [ChatMemberEdge(node=ChatMember(model=m), cursor=pages.encode(MEMBERS.kind, m.id)) for m in page.rows]
+        return ChatMemberConnection(edges=edges, page_info=keyset_page_info(page, MEMBERS.kind))
 
     @strawberry.field(description="Whether you administer it.")
     async def viewer_is_admin(self, info: Info) -> bool:

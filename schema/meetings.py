@@ -9,10 +9,11 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import meetings, pages, policy, response_list
+from resolvers import meetings, pages, policy
 from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
 from resolvers.i18n import _
+from resolvers.meetings import ANSWERS
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import visible_only
@@ -129,19 +130,18 @@ class Meeting(types.Node):
     async def answers(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(response_list.DEFAULT_PAGE)] = None,
+        first: Annotated[int | None, first_argument(ANSWERS.default_first)] = None,
         after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the answers after.")] = None,
         last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the answers before.")] = None,
     ) -> MeetingResponseConnection:
-        wanted = response_list.page_filter(first, after, last, before)
-        key = response_list.ResponseKey(self.model.id, wanted)
-        page = await info.context.loaders.response_page_by_meeting.load(key)
+        wanted = pages.PageArgs.of(first, after, last, before)
+        page = await info.context.loaders.response_page_by_meeting.load((self.model.id, wanted))
         edges = [
-            MeetingResponseEdge(node=MeetingResponse(model=r), cursor=pages.encode(response_list.CURSOR, r.id))
+            MeetingResponseEdge(node=MeetingResponse(model=r), cursor=pages.encode(ANSWERS.kind, r.id))
             for r in page.rows
         ]
-        return MeetingResponseConnection(edges=edges, page_info=keyset_page_info(page, response_list.CURSOR))
+        return MeetingResponseConnection(edges=edges, page_info=keyset_page_info(page, ANSWERS.kind))
 
     @strawberry.field(description="Your own answer, if you have given one.")
     async def my_response(self, info: Info) -> MeetingResponse | None:

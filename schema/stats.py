@@ -12,10 +12,11 @@ import strawberry
 from tortoise.models import Model
 
 import models
-from resolvers import pages, policy, scales, school_list
+from resolvers import pages, policy, scales
 from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
 from resolvers.ids import pk_of
+from resolvers.schools import DISTRICT_SCHOOLS
 from schema.calendar import Term
 from schema.org import SchoolClass, Subject
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
@@ -337,15 +338,15 @@ class District(Node):
     async def schools_connection(
         self,
         info: Info,
-        first: Annotated[int | None, first_argument(school_list.DEFAULT_PAGE)] = None,
+        first: Annotated[int | None, first_argument(DISTRICT_SCHOOLS.default_first)] = None,
         after: Annotated[str | None, strawberry.argument(description="An `endCursor`: the schools after.")] = None,
         last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="A `startCursor`: the schools before.")] = None,
     ) -> SchoolConnection:
-        wanted = school_list.page_filter(first, after, last, before)
-        page = await info.context.loaders.school_page_by_district.load(school_list.SchoolKey(self.model.id, wanted))
+        wanted = pages.PageArgs.of(first, after, last, before)
+        page = await info.context.loaders.school_page_by_district.load((self.model.id, wanted))
         info.context.loaders.prime_many(info.context.loaders.school_by_id, page.rows)
-        cursor = school_list.DISTRICT_CURSOR
+        cursor = DISTRICT_SCHOOLS.kind
         edges = [SchoolEdge(node=School(model=s), cursor=pages.encode(cursor, s.id)) for s in page.rows]
         return SchoolConnection(edges=edges, page_info=keyset_page_info(page, cursor))
 
