@@ -381,6 +381,14 @@ LISTINGS = """query L($first: Int, $after: String, $last: Int, $before: String) 
     edges { cursor node { id schoolId name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
 
 
+# The listings alone: a document whose only field is refused (an unknown cursor) answers at once. Beside
+# `schoolDirectory`, the refusal nulls the whole response while graphql-core leaves the directory's resolver
+# unawaited (a RuntimeWarning when it is collected, which pytest reports in whatever test runs then).
+LISTINGS_ONLY = """query L($first: Int, $after: String, $last: Int, $before: String) {
+  schoolListings(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
 async def test_school_listings_page_both_ways_as_the_directory_lists_them(factory: Factory, anonymous: Client) -> None:
     """`schoolListings` pages through exactly `schoolDirectory` (every school by name, namesakes by
     id), for any signed-in user; `node` of a listing answers it; anonymous gets neither."""
@@ -420,7 +428,7 @@ LISTS = {
     "participants": (PARTICIPANTS, ("chat", "participants")),
     "answers": (ANSWERS, ("node", "answers")),
     "schoolsConnection": (DISTRICT_SCHOOLS, ("node", "schoolsConnection")),
-    "schoolListings": (LISTINGS, ("schoolListings",)),
+    "schoolListings": (LISTINGS_ONLY, ("schoolListings",)),
 }
 
 
