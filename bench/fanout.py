@@ -264,11 +264,14 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
                 receiver.start()
                 frames_before = receiver.frames
                 cpu_before = server.cpu_seconds()
+                reads_before = await server.counters("ediary_stream_reads")
                 with _no_gc_here():
                     posted = await _post(writer, receiver, children, args.rate, args.seconds)
                     expected = sum(recipients[children[n % len(children)].id] for n in range(posted))
                     await _until(lambda: len(receiver.latencies) >= expected, 5)  # noqa: B023 - awaited here
                 cpu = server.cpu_seconds() - cpu_before
+                reads = await server.counters("ediary_stream_reads")
+                reads = {k: v - reads_before.get(k, 0) for k, v in reads.items()}
                 first_sent = min((x[0] for x in receiver.samples), default=0.0)
                 slowest = sorted(receiver.samples, key=lambda x: -x[1])[:10]
                 steps.append(
@@ -284,6 +287,8 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
                         "frames": receiver.frames - frames_before,
                         **_summary(receiver.latencies),
                         "server_cpu_ms_per_delivery": round(cpu * 1000 / max(len(receiver.latencies), 1), 3),
+                        # stream reads that shared a statement with others the same event woke
+                        "stream_reads": {k.split('"')[1]: int(v) for k, v in reads.items()},
                         "server_rss_kib": rss,
                         "broken_connections": len(pool.broken()),
                     }

@@ -281,6 +281,18 @@ class ServerProcess:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    async def counters(self, name: str) -> dict[str, float]:
+        """The samples of counter ``name`` on the process's ``/metrics`` (its labels as text:
+        ``statement="shared"``), empty when the process does not have it (an older checkout)."""
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://{HOST}:{self.port}/metrics")).text
+        found = {}
+        for line in text.splitlines():
+            if line.startswith(f"{name}_total"):
+                series, value = line.rsplit(" ", 1)
+                found[series[len(name) + len("_total") :].strip("{}")] = float(value)
+        return found
+
 
 @contextlib.asynccontextmanager
 async def server_process(
@@ -299,6 +311,7 @@ async def server_process(
         "PORT": str(port),
         # The district's few hundred guardians hold thousands of devices: no per-user cap.
         "EDIARY_MAX_SOCKETS_PER_USER": "0",
+        "METRICS_ENABLED": "1",  # read from the loopback only (``counters``)
         **(extra_env or {}),
     }
     handle, name = tempfile.mkstemp(prefix="ediary-fanout-server-", suffix=".log")

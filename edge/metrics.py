@@ -54,6 +54,14 @@ EVENTS_PUBLISHED = Counter("ediary_events_published", "Outbox events handed to t
 EVENTS_DELIVERED = Counter(
     "ediary_events_delivered", "Live events (every stream) sent to subscribers by this process (one per subscriber)."
 )
+STREAM_READS = Counter(
+    "ediary_stream_reads",
+    "Reads of a stream's outbox (one per woken subscriber), by how they went to the database: alone, or in a "
+    "statement shared with the other subscribers the same event woke (`resolvers/sql.py`, read batches).",
+    ["statement"],
+)
+for _label in ("alone", "shared"):
+    STREAM_READS.labels(_label)
 OUTBOX_LAG = Gauge(
     "ediary_outbox_lag_seconds",
     "Age of the oldest outbox event not yet published (0 when none), sampled by the outbox relay.",

@@ -4,6 +4,8 @@ Write ``?`` placeholders; they are rewritten to ``$n`` for PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -12,8 +14,11 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery, ValuesQuery
+
+from edge import metrics
 
 M = TypeVar("M", bound=Model)
 Compilable = QuerySet[Any] | ValuesListQuery[Any] | ValuesQuery[Any]
@@ -144,7 +149,95 @@ class Reusable:
         return cls(statement, tuple(params), slots[0])
 
     async def rows(self, value: Any) -> list[dict[str, Any]]:
-        """The rows, with ``value`` in the slot."""
+        """The rows, with ``value`` in the slot. Reads of the same text asked in the same turn
+        of the event loop (the subscribers one event woke) go to the database as one statement
+        (``_Batch``); inside a transaction, a read runs alone, in it."""
         params = list(self.params)
         params[self.slot] = value
-        return list(await connections.get("default").execute_query_dict(self.statement, params))
+        conn = connections.get("default")
+        if isinstance(conn, TransactionalDBClient):  # a transaction's own: not shared
+            return list(await conn.execute_query_dict(self.statement, params))
+        return await _Batch.join(conn, self.statement, params)
+
+
+# Reads batched into one statement at most; a batch of n reads runs the text for the next power
+# of two (its last read repeated, its rows dropped), so the database's and the driver's statement
+# caches hold a handful of texts per kind of read, not one per number of readers.
+BATCH_READS = 32
+BRANCH = "batch__branch"
+
+
+class _Batch:
+    """The reads of one statement text waiting for the end of this turn of the event loop."""
+
+    _open: dict[tuple[int, str], _Batch] = {}
+
+    def __init__(self, conn: Any, statement: str) -> None:
+        self.conn, self.statement = conn, statement
+        self.reads: list[tuple[list[Any], asyncio.Future[list[dict[str, Any]]]]] = []
+
+    @classmethod
+    async def join(cls, conn: Any, statement: str, params: list[Any]) -> list[dict[str, Any]]:
+        key = (id(conn), statement)
+        batch = cls._open.get(key)
+        if batch is None:
+            batch = cls._open[key] = cls(conn, statement)
+            asyncio.get_running_loop().call_soon(batch._close, key)
+        future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+        batch.reads.append((params, future))
+        if len(batch.reads) >= BATCH_READS:
+            batch._close(key)
+        return await future
+
+    def _close(self, key: tuple[int, str]) -> None:
+        if self._open.get(key) is self:
+            del self._open[key]
+            asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        reads = [(params, future) for params, future in self.reads if not future.done()]
+        if not reads:
+            return
+        try:
+            if len(reads) == 1:
+                metrics.STREAM_READS.labels("alone").inc()
+                found = [list(await self.conn.execute_query_dict(self.statement, reads[0][0]))]
+            else:
+                metrics.STREAM_READS.labels("shared").inc(len(reads))
+                found = await self._union([params for params, _ in reads])
+        except BaseException as exc:  # every reader gets the failure it would have had alone
+            for _, future in reads:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, future), rows in zip(reads, found, strict=False):
+            if not future.done():
+                future.set_result(rows)
+
+    async def _union(self, batch: list[list[Any]]) -> list[list[dict[str, Any]]]:
+        size = 1 << (len(batch) - 1).bit_length()
+        padded = batch + [batch[-1]] * (size - len(batch))
+        text = _union_text(self.statement, len(batch[0]), size)
+        rows = await self.conn.execute_query_dict(text, [value for params in padded for value in params])
+        found: list[list[dict[str, Any]]] = [[] for _ in batch]
+        for row in rows:
+            branch = row[BRANCH]
+            if branch < len(batch):
+                found[branch].append(row)
+        return found
+
+
+@functools.lru_cache(maxsize=64)
+def _union_text(statement: str, count: int, size: int) -> str:
+    """``size`` copies of ``statement`` (of ``count`` values each) as one statement, each row
+    tagged with its copy's number; rows in each copy's own order."""
+    postgres = dialect() == "postgres"
+    branches = []
+    for n in range(size):
+        text = statement
+        if postgres:  # $1... of copy n follow those of the copies before it
+            text = re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + n * count}", statement)  # noqa: B023
+        branches.append(f"SELECT {n} AS {BRANCH}, t{n}.* FROM ({text}) AS t{n}")
+    return f'SELECT * FROM ({" UNION ALL ".join(branches)}) AS batch ORDER BY {BRANCH}, "id"'

@@ -14,9 +14,10 @@ import pytest
 from tortoise.transactions import in_transaction
 
 import models
+from edge import metrics
 from pubsub.events import EventKind
 from pubsub.topics import student_topic
-from resolvers import outbox, streams
+from resolvers import outbox, sql, streams
 from resolvers.clock import today_utc
 from schema import RequireOperationName
 from tests.factories import Factory, school_days_before
@@ -227,3 +228,29 @@ async def test_a_woken_subscription_goes_on_from_its_first_runs_document(
         assert await comment_of(socket) == f"woken {n}"
     assert validations == ["validated"], "a woken run validated its document again"
     await socket.ws.close()
+
+
+async def test_the_subscribers_one_event_wakes_read_it_in_one_statement(
+    server_url: str, factory: Factory, count_statements: Any
+) -> None:
+    """Five devices of a family, one grade: one read of the outbox for all five (``sql._Batch``),
+    each still gets exactly its own event, once."""
+    family = await _family(factory)
+    parent, teacher = factory.client(family.parent), factory.client(family.teacher)
+    sockets = [await open_socket(server_url, parent.token) for _ in range(SUBSCRIPTIONS)]
+    for socket in sockets:
+        await socket.start(EVENTS, studentId=gid(family.child, "Student"))
+        await socket.nothing()
+    shared = metrics.STREAM_READS.labels("shared")._value.get()
+    count_statements.statements.clear()
+
+    await grade_over_http(address(server_url), teacher.token, family.child, family.lesson, "one read")
+    for socket in sockets:
+        assert await comment_of(socket) == "one read"
+        await socket.nothing()
+    reads = [s for s in count_statements.statements if '"outbox_event"' in s and "INSERT" not in s.upper()[:20]]
+    batched = [s for s in reads if sql.BRANCH in s]
+    assert len(batched) == 1, reads
+    assert metrics.STREAM_READS.labels("shared")._value.get() - shared == SUBSCRIPTIONS
+    for socket in sockets:
+        await socket.ws.close()
