@@ -218,9 +218,11 @@ def test_a_signature_made_by_openssl_verifies_in_the_test_provider() -> None:
 
 @pytest.mark.parametrize("encoding", ["raw", "octet", "integer"])
 def test_the_key_is_read_as_the_tools_write_it_on_either_parameter_set(tmp_path: Path, encoding: str) -> None:
-    """OpenSSL's gost engine writes the 32 key bytes bare; other tools wrap them (PEM or DER)."""
+    """OpenSSL's gost engine writes the 32 key bytes bare, other tools wrap them; the files in DER here
+    (PEM in the other tests)."""
     pair = make_key_pair(tmp_path, "cryptopro", NOW, curve_oid=CRYPTOPRO_A)
-    pair.key_file.write_bytes(pkcs8(pair.private, pair.curve_oid, encoding))
+    pair.key_file.write_bytes(pkcs8(pair.private, pair.curve_oid, encoding))  # DER
+    pair.certificate_file.write_bytes(pair.certificate.dump())  # DER
     provider = EsiaLikeProvider(client_id=CLIENT_ID, registered=pair.certificate, now=NOW)
     provider.check(authorization_request(client_authentication("gost", pair.options), str(uuid.uuid4())))
 
