@@ -122,7 +122,10 @@ def _read(path_text: str, setting: str) -> bytes:
 def _load_key(data: bytes, setting: str) -> tuple[int, str]:
     """(the private key as an integer, its curve) from an unencrypted PKCS#8 GOST key."""
     try:
-        info = _GostPrivateKeyInfo.load(_der(data))
+        label, _, der = pem.unarmor(data) if pem.detect(data) else ("", {}, data)
+        if label == "ENCRYPTED PRIVATE KEY":
+            raise ClientAuthenticationError(f'{setting}: the key is encrypted; decrypt it (README, "ESIA (Госуслуги)")')
+        info = _GostPrivateKeyInfo.load(der)
         algorithm = info["algorithm"]
         oid = algorithm["algorithm"].dotted
         raw = bytes(info["private_key"].native)
@@ -133,14 +136,19 @@ def _load_key(data: bytes, setting: str) -> tuple[int, str]:
     curve = _curve_name(algorithm["parameters"], setting)
     # The gost engine writes the 32 bytes little-endian, bare or inside an OCTET STRING; some
     # tools write an INTEGER.
-    if len(raw) == SIZE:
-        value = int.from_bytes(raw, "little")
-    elif raw[:1] == b"\x04":
-        value = int.from_bytes(core.OctetString.load(raw).native, "little")
-    elif raw[:1] == b"\x02":
-        value = core.Integer.load(raw).native
-    else:
-        raise ClientAuthenticationError(f"{setting}: unsupported GOST private key encoding (a CryptoPro container?)")
+    try:
+        if len(raw) == SIZE:
+            value = int.from_bytes(raw, "little")
+        elif raw[:1] == b"\x04":
+            value = int.from_bytes(core.OctetString.load(raw).native, "little")
+        elif raw[:1] == b"\x02":
+            value = int(core.Integer.load(raw).native)
+        else:
+            raise ValueError(raw[:1])
+    except (ValueError, TypeError) as error:
+        raise ClientAuthenticationError(
+            f"{setting}: unsupported GOST private key encoding (a CryptoPro container?)"
+        ) from error
     return value, curve
 
 

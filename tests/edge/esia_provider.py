@@ -84,6 +84,11 @@ def pkcs8(private: int, curve_oid: str, encoding: str = "raw") -> bytes:
         "octet": core.OctetString(little).dump(),
         "integer": core.Integer(private).dump(),
     }[encoding]
+    return pkcs8_of(inner, curve_oid)
+
+
+def pkcs8_of(inner: bytes, curve_oid: str = PARAMSET_A) -> bytes:
+    """A PKCS#8 DER of a GOST key whose private key field holds ``inner``, whatever it is."""
     return _sequence(core.Integer(0).dump(), _algorithm(curve_oid), core.OctetString(inner).dump())
 
 

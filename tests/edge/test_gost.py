@@ -26,6 +26,7 @@ from tests.edge.esia_provider import (
     Refused,
     make_key_pair,
     pkcs8,
+    pkcs8_of,
     verify_client_secret,
 )
 
@@ -247,6 +248,22 @@ def test_missing_unreadable_or_wrong_files_are_refused_by_name(school: KeyPair, 
     assert "not an unencrypted PKCS#8" in error(
         {"key_file": str(tmp_path / "garbage.pem"), "certificate_file": certificate}
     )
+    broken = {
+        "encrypted.pem": b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
+        "armour.pem": b"-----BEGIN PRIVATE KEY-----\nnot base64!\n",
+        "inner.der": pkcs8_of(b"\x04\x05ab"),
+        "container.der": pkcs8_of(b"\x30" + bytes(40)),
+    }
+    messages = []
+    for name, content in broken.items():
+        (tmp_path / name).write_bytes(content)
+        messages.append(error({"key_file": str(tmp_path / name), "certificate_file": certificate}))
+    assert [m.split(": ", 1)[1].split(";")[0] for m in messages] == [
+        "the key is encrypted",
+        "not an unencrypted PKCS#8 private key",
+        "unsupported GOST private key encoding (a CryptoPro container?)",
+        "unsupported GOST private key encoding (a CryptoPro container?)",
+    ]
     ec_key = ec.generate_private_key(ec.SECP256R1())
     ec_pem = ec_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
