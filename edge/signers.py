@@ -53,8 +53,16 @@ class SecretAuthentication:
         return cls(secret=secret)
 
 
+def _gost(options: Mapping[str, str]) -> ClientAuthentication:
+    """ESIA's GOST signature (``edge/gost.py``), imported only where a provider uses it."""
+    from edge.gost import GostAuthentication
+
+    return GostAuthentication.from_options(options)
+
+
 METHODS: dict[str, Callable[[Mapping[str, str]], ClientAuthentication]] = {
     "secret": SecretAuthentication.from_options,
+    "gost": _gost,
 }
 
 
