@@ -19,6 +19,7 @@ DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
 DEFAULT_DATABASE_URL = f"sqlite://{DATA_DIR / 'ediary.sqlite3'}"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+MAX_CACHEABLE_STATEMENT = 64 * 1024  # bytes of SQL text asyncpg keeps prepared (``tortoise_config``)
 MIN_SECRET_LENGTH = 32
 # A key of a few repeated characters ("xxxx...", "abab...") is a placeholder, not a secret. A
 # random one has far more: a hex key of 32 (`openssl rand -hex 16`, 16 possible characters)
@@ -314,6 +315,10 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     if url.startswith("postgres://"):
         connection = expand_db_url(url)
         connection["credentials"]["reset"] = keep_session
+        # asyncpg prepares a statement once per connection and reuses it, but only below 15 KB by
+        # default: the batched read of 16 subscribers (``resolvers/sql.py``) is about 50 KB, and
+        # preparing it again for every event cost more than the 16 reads it replaces.
+        connection["credentials"]["max_cacheable_statement_size"] = MAX_CACHEABLE_STATEMENT
     return {
         "connections": {"default": connection},
         "apps": {

@@ -162,8 +162,10 @@ class Reusable:
 
 # Reads batched into one statement at most; a batch of n reads runs the text for the next power
 # of two (its last read repeated, its rows dropped), so the database's and the driver's statement
-# caches hold a handful of texts per kind of read, not one per number of readers.
-BATCH_READS = 32
+# caches hold a handful of texts per kind of read, not one per number of readers. A read is about
+# 3 KB of SQL: 16 of them stay under what the driver keeps prepared (``edge/settings.py``,
+# ``MAX_CACHEABLE_STATEMENT``); a text it does not keep is prepared again for every event.
+BATCH_READS = 16
 BRANCH = "batch__branch"
 
 
