@@ -286,6 +286,7 @@ class ErrorCode(StrEnum):
     STUDENT_REQUIRED = "STUDENT_REQUIRED", "The student is required."
     STUDENT_UNKNOWN = "STUDENT_UNKNOWN", "No student with that external id in the file or the school's roster."
     SUBJECT_ARCHIVED = "SUBJECT_ARCHIVED", "The subject is archived: it takes no new teachers."
+    SUBJECT_INVALID = "SUBJECT_INVALID", "An external subject id is empty, over 255 characters or not printable."
     SUBJECT_NOT_FOUND = "SUBJECT_NOT_FOUND", "No such subject, or not one the viewer may see."
     SUBJECT_OF_OTHER_SCHOOL = "SUBJECT_OF_OTHER_SCHOOL", "The subject is not of the class's school."
     SUBJECT_UNKNOWN = "SUBJECT_UNKNOWN", "No subject of that name in the school."

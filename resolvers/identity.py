@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.identity_providers import IdentityProvider
-from resolvers import audit, auth, oidc
+from resolvers import account_admin, audit, auth, oidc
 from resolvers.accounts import _check_attempts as check_login_attempts
 from resolvers.accounts import home_school_id, user_agent
 from resolvers.clock import now_utc
@@ -254,3 +254,43 @@ async def unlink(ctx: Context, identity_id: str) -> None:
             {"provider": identity.provider},
             school_id=await home_school_id(user.id),
         )
+
+
+async def pre_register(ctx: Context, user_id: str, provider_name: str, subject: str) -> models.ExternalIdentity:
+    """An admin links a provider's subject id (from the state register, a school's tenant) to an
+    account they administer: its first login through that provider goes straight into it."""
+    user = await account_admin.managed_user(ctx, user_id)
+    problems: list[Problem] = []
+    provider = provider_named(ctx, provider_name.strip().lower())
+    if provider is None:
+        problems.append(("provider", ErrorCode.IDENTITY_PROVIDER_UNKNOWN, _("No such identity provider.")))
+    sub = subject.strip()
+    if not sub or len(sub) > 255 or not sub.isprintable():
+        problems.append(
+            ("subject", ErrorCode.SUBJECT_INVALID, _("Give the subject id the provider uses, 1-255 characters."))
+        )
+    taken: Problem = ("subject", ErrorCode.IDENTITY_TAKEN, _("This identity is already linked to an account."))
+    if (
+        provider is not None
+        and not problems
+        and await models.ExternalIdentity.exists(provider=provider.name, subject=sub)
+    ):
+        problems.append(taken)
+    if problems or provider is None:
+        raise refuse(problems)
+    try:
+        async with in_transaction():
+            identity = await models.ExternalIdentity.create(
+                user_id=user.id, provider=provider.name, subject=sub, linked_at=now_utc()
+            )
+            await audit.record(
+                ctx.viewer,
+                "identity.preregister",
+                "ExternalIdentity",
+                identity.id,
+                {"provider": provider.name},
+                school_id=await home_school_id(user.id),
+            )
+    except IntegrityError:
+        raise refuse([taken]) from None
+    return identity

@@ -12,6 +12,7 @@ import strawberry
 import models
 from resolvers import identity, policy
 from schema import types
+from schema.account_admin import ACCOUNT_MANAGERS
 from schema.accounts import LoginSuccess
 from schema.errors import ExternalLoginError, NotFoundError, RateLimitedError, ValidationError
 from schema.permissions import IsAuthenticated, IsPublic
@@ -163,6 +164,29 @@ ExternalIdentityUnlinkResult = Annotated[
 ]
 
 
+@strawberry.input(description="A provider's subject id to link to an account you administer.")
+class ExternalIdentityPreRegisterInput:
+    user_id: strawberry.ID = strawberry.field(description="A `User` (or `Account`) id you administer.")
+    provider: str = strawberry.field(description="An `IdentityProvider.name`.")
+    subject: str = strawberry.field(description="The provider's subject id of that person (its `sub` claim).")
+
+
+@strawberry.type(description="The identity is linked to the account: its first login goes straight into it.")
+class ExternalIdentityPreRegisterSuccess:
+    provider: str = strawberry.field(description="The provider's name.")
+    linked_at: dt.datetime = strawberry.field(description="When it was linked.")
+
+
+ExternalIdentityPreRegisterResult = Annotated[
+    ExternalIdentityPreRegisterSuccess | NotFoundError | ValidationError,
+    strawberry.union(
+        "ExternalIdentityPreRegisterResult",
+        description="Linked, or why not (nothing written): NotFoundError USER_NOT_FOUND (not an account you "
+        "administer); ValidationError IDENTITY_PROVIDER_UNKNOWN, SUBJECT_INVALID, IDENTITY_TAKEN.",
+    ),
+]
+
+
 def _started(started: identity.Started) -> ExternalLoginStartSuccess:
     return ExternalLoginStartSuccess(
         authorization_url=started.authorization_url, state=started.state, expires_at=started.expires_at
@@ -224,3 +248,15 @@ class IdentityMutations:
     ) -> ExternalIdentityUnlinkResult:
         await identity.unlink(info.context, input.id)
         return ExternalIdentityUnlinkSuccess(id=input.id)
+
+    @strawberry.mutation(
+        description="Link a provider's subject id to an account you administer (school admins for their school, "
+        "district admins for their district), before its owner first logs in with it. Audited. FORBIDDEN for "
+        "anyone else.",
+        permission_classes=[ACCOUNT_MANAGERS],
+    )
+    async def external_identity_pre_register(
+        self, info: Info, input: Annotated[ExternalIdentityPreRegisterInput, INPUT]
+    ) -> ExternalIdentityPreRegisterResult:
+        row = await identity.pre_register(info.context, input.user_id, input.provider, input.subject)
+        return ExternalIdentityPreRegisterSuccess(provider=row.provider, linked_at=row.linked_at)
