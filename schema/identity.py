@@ -98,7 +98,9 @@ class ExternalIdentityLinkStartInput:
 class ExternalLoginStartSuccess:
     authorization_url: str = strawberry.field(description="The provider's login page for this login.")
     state: str = strawberry.field(description="Comes back with the code: pass both to the completing mutation.")
-    expires_at: dt.datetime = strawberry.field(description="Complete before this (OIDC_LOGIN_TTL_SECONDS).")
+    expires_at: dt.datetime = strawberry.field(
+        description="Complete the login before this (10 minutes unless the server sets otherwise)."
+    )
 
 
 ExternalLoginStartResult = Annotated[
