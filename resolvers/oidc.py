@@ -130,12 +130,23 @@ async def exchange_code(
         if not isinstance(id_token, str):
             raise ProviderRefused("no id_token in the token answer")
         keys = await _get_json(client, document["jwks_uri"])
-    return verify_id_token(provider, id_token, keys, nonce=nonce, skew=skew)
+    access_token = tokens.get("access_token")
+    access = access_token if isinstance(access_token, str) else None
+    return verify_id_token(provider, id_token, keys, nonce=nonce, skew=skew, access_token=access)
 
 
 def verify_id_token(
-    provider: IdentityProvider, id_token: str, jwks: dict[str, Any], *, nonce: str, skew: int
+    provider: IdentityProvider,
+    id_token: str,
+    jwks: dict[str, Any],
+    *,
+    nonce: str,
+    skew: int,
+    access_token: str | None = None,
 ) -> Claims:
+    """The claims of ``id_token`` once its signature (a key of ``jwks``), issuer, audience,
+    authorized party, nonce, times (the project's clock, ``skew`` seconds either way) and, when it
+    carries one, its ``at_hash`` of ``access_token`` are checked; else ``IdTokenRejected``."""
     try:
         key_set = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
         token = jwt.decode(id_token, key_set, algorithms=list(ALGORITHMS))
@@ -149,7 +160,7 @@ def verify_id_token(
             "aud": {"essential": True, "value": provider.client_id},
             "nonce": {"essential": True, "value": nonce},
         },
-        params={"nonce": nonce, "client_id": provider.client_id},
+        params={"nonce": nonce, "client_id": provider.client_id, "access_token": access_token},
     )
     try:
         claims.validate(now=int(now_utc().timestamp()), leeway=skew)

@@ -4,6 +4,7 @@ but the used-up login."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -132,6 +133,15 @@ async def test_a_replayed_answer_logs_in_once(oidc_http: httpx.AsyncClient, fact
     other = await start(oidc_http)
     replayed = await complete(oidc_http, other["state"], answer.code)
     assert (replayed["__typename"], replayed["code"]) == ("ExternalLoginError", "IDENTITY_PROVIDER_ERROR")
+    assert await models.Session.filter(user_id=user.id).count() == 2
+
+
+async def test_the_same_answer_twice_at_once_logs_in_once(oidc_http: httpx.AsyncClient, factory: Factory) -> None:
+    user = await linked(factory, "anna", f"{factory.tag}-anna")
+    started = await start(oidc_http)
+    answer = await log_in_at_provider(started["authorizationUrl"], f"{factory.tag}-anna")
+    results = await asyncio.gather(*(complete(oidc_http, answer.state, answer.code) for _ in range(2)))
+    assert sorted(r["__typename"] for r in results) == ["ExternalLoginError", "LoginSuccess"]
     assert await models.Session.filter(user_id=user.id).count() == 2
 
 
