@@ -12,10 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 import models
+from edge.settings import Settings
 from resolvers.clock import now_utc, travel
 from tests.client import Client
+from tests.conftest import client_for
 from tests.factories import Factory
-from tests.identity.provider import MOBILE_REDIRECT, WEB_REDIRECT, RunningProvider, log_in_at_provider
+from tests.identity.provider import MOBILE_REDIRECT, WEB_REDIRECT, RunningProvider, log_in_at_provider, running
 
 START = """
 mutation S($input: ExternalLoginStartInput!) {
@@ -249,6 +251,19 @@ async def test_a_provider_that_is_down(oidc_http: httpx.AsyncClient) -> None:
     result = await start(oidc_http, "down")
     assert (result["__typename"], result["code"]) == ("ExternalLoginError", "IDENTITY_PROVIDER_ERROR")
     assert await models.ExternalLogin.all().count() == logins
+
+
+async def test_a_provider_that_goes_down_before_the_answer(settings: Settings, factory: Factory) -> None:
+    """The person logged in at the provider, which is down when the app exchanges the code."""
+    user = await linked(factory, "anna", f"{factory.tag}-anna", provider="brief")
+    with running("brief") as provider:
+        async with client_for(settings, oidc_providers=(provider.settings(),)) as http:
+            started = await start(http, "brief")
+            answer = await log_in_at_provider(started["authorizationUrl"], f"{factory.tag}-anna")
+    async with client_for(settings, oidc_providers=(provider.settings(),)) as http:
+        result = await complete(http, answer.state, answer.code)
+    assert (result["__typename"], result["code"]) == ("ExternalLoginError", "IDENTITY_PROVIDER_ERROR")
+    assert await models.Session.filter(user_id=user.id).count() == 1
 
 
 async def test_unknown_providers_and_redirects_are_refused(oidc_http: httpx.AsyncClient) -> None:
