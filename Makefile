@@ -13,8 +13,13 @@ GRAPHIQL       := web/graphiql
 GRAPHIQL_BUILT := $(GRAPHIQL)/dist/graphiql.js
 NPM            := $(shell command -v npm 2>/dev/null)
 
-install: $(STAMP) $(if $(NPM),$(GRAPHIQL_BUILT))
-	$(if $(NPM),,@echo "npm not found: GraphiQL is not built (install Node.js and npm, then make graphiql)")
+# The real OpenID Connect provider the tests run (tests/oidc: oidc-provider, pinned by its
+# package-lock.json); the identity tests fail without it rather than skip.
+OIDC_TEST       := tests/oidc
+OIDC_TEST_READY := $(OIDC_TEST)/node_modules/.package-lock.json
+
+install: $(STAMP) $(if $(NPM),$(GRAPHIQL_BUILT) $(OIDC_TEST_READY))
+	$(if $(NPM),,@echo "npm not found: GraphiQL and the tests' OpenID Connect provider are not installed (install Node.js and npm)")
 
 graphiql:
 	rm -f $(GRAPHIQL_BUILT)
@@ -22,6 +27,9 @@ graphiql:
 
 $(GRAPHIQL_BUILT): $(GRAPHIQL)/package-lock.json $(GRAPHIQL)/build.mjs $(wildcard $(GRAPHIQL)/src/*)
 	cd $(GRAPHIQL) && npm ci --no-audit --no-fund && npm run build
+
+$(OIDC_TEST_READY): $(OIDC_TEST)/package-lock.json
+	cd $(OIDC_TEST) && npm ci --no-audit --no-fund
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (set PYTHON=...)"; exit 1; }

@@ -245,7 +245,8 @@ class GostAuthentication:
         fresh = str(uuid.uuid4())
         timestamp = esia_timestamp(now)
         secret = self.signer.client_secret(client_id=client_id, scope=scope, state=fresh, timestamp=timestamp, now=now)
-        return {"client_secret": secret, "timestamp": timestamp, "state": fresh, "token_type": "Bearer"}
+        # ESIA also wants the scope in the token request (signed above), which standard providers do not
+        return {"client_secret": secret, "timestamp": timestamp, "state": fresh, "token_type": "Bearer", "scope": scope}
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> GostAuthentication:

@@ -12,6 +12,7 @@ from typing import Any
 
 from tortoise.backends.base.config_generator import expand_db_url
 
+from edge.identity_providers import IdentityProvider, ProviderConfigurationError, providers_from_env
 from models import MODEL_MODULES
 from resolvers import i18n
 
@@ -101,6 +102,12 @@ class Settings:
     rate_limit_namespace: str = "ediary"
     # A manifest of the only documents that run (edge/persisted.py); None: any document.
     trusted_documents: str | None = None
+    # OpenID Connect providers (edge/identity_providers.py, README "Signing in with an identity
+    # provider"); the clock skew allowed on an id token's times, and how long a started external
+    # login (its state, nonce and PKCE verifier) waits for the provider's answer.
+    oidc_providers: tuple[IdentityProvider, ...] = ()
+    oidc_clock_skew_seconds: int = 60
+    oidc_login_ttl_seconds: int = 600
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -156,7 +163,12 @@ class Settings:
             raise ConfigurationError(
                 f"EDIARY_DEFAULT_LOCALE must be one of {', '.join(i18n.LOCALES)}, not {default_locale!r}"
             )
+        try:
+            oidc_providers = providers_from_env(env)
+        except ProviderConfigurationError as exc:
+            raise ConfigurationError(str(exc)) from exc
         return cls(
+            oidc_providers=oidc_providers,
             introspection=None if not introspection else introspection.lower() in ("1", "true", "yes", "on"),
             **numbers,  # type: ignore[arg-type]
             database_url=normalize_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
@@ -250,6 +262,8 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
         Settings.max_subscriptions_per_connection,
     ),
     ("max_sockets_per_user", "EDIARY_MAX_SOCKETS_PER_USER", Settings.max_sockets_per_user),
+    ("oidc_clock_skew_seconds", "OIDC_CLOCK_SKEW_SECONDS", Settings.oidc_clock_skew_seconds),
+    ("oidc_login_ttl_seconds", "OIDC_LOGIN_TTL_SECONDS", Settings.oidc_login_ttl_seconds),
 )
 
 

@@ -12,6 +12,7 @@ from models.attendance import (
 )
 from models.audit import AuditEntry
 from models.chat import Chat, ChatEvent, ChatEventKind, ChatMember, Message
+from models.identity import ExternalIdentity, ExternalLogin, ExternalLoginPurpose
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.notification import (
     Channel,
@@ -83,6 +84,9 @@ __all__ = [
     "DeliveryStatus",
     "District",
     "Enrollment",
+    "ExternalIdentity",
+    "ExternalLogin",
+    "ExternalLoginPurpose",
     "Grade",
     "GradeKind",
     "GradeRevision",
@@ -141,6 +145,7 @@ MODEL_MODULES = [
     "models.attendance",
     "models.audit",
     "models.chat",
+    "models.identity",
     "models.journal",
     "models.notification",
     "models.outbox",

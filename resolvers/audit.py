@@ -60,6 +60,8 @@ DETAILS: dict[str, Kind] = {
         rounding_threshold scale_kind scale_max scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
     **_declare(DATA, " ".join(kind.value for kind in models.RosterKind)),
+    # the name of an identity provider as the server's settings spell it (``OIDC_PROVIDERS``)
+    **_declare(DATA, "provider"),
     # when
     **_declare(
         DATA,
@@ -120,6 +122,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "password.reset": _keys("sessionsEnded"),
     "password.change": _keys("oneTimePasswordReplaced sessionsEnded"),
     "session.login": _keys("mustChangePassword"),
+    # external identities (resolvers/identity.py): the provider's name, never the subject's claims
+    "identity.login": _keys("provider"),
+    "identity.register": _keys("provider login"),
+    "identity.link": _keys("provider"),
+    "identity.unlink": _keys("provider"),
+    "identity.preregister": _keys("provider"),
     "session.logout": _keys(""),
     "session.revoke": _keys("current"),
     # the journal

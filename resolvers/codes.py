@@ -133,6 +133,10 @@ class ErrorCode(StrEnum):
     EMAIL_INVALID = "EMAIL_INVALID", "Not an e-mail address."
     ENDS_BEFORE_START = "ENDS_BEFORE_START", "The end is not after the start."
     EXTERNAL_ID_REQUIRED = "EXTERNAL_ID_REQUIRED", "A student row needs the school's external id."
+    EXTERNAL_LOGIN_INVALID = (
+        "EXTERNAL_LOGIN_INVALID",
+        "The external login's `state` is unknown, already used or expired: start the login again.",
+    )
     FORMULA_NOT_ALLOWED = "FORMULA_NOT_ALLOWED", "A cell may not start with a spreadsheet formula character."
     FULL_NAME_EMPTY = "FULL_NAME_EMPTY", "The full name is empty."
     FULL_NAME_REQUIRED = "FULL_NAME_REQUIRED", "A full name is required."
@@ -147,7 +151,22 @@ class ErrorCode(StrEnum):
     HEADER_MISSING_COLUMN = "HEADER_MISSING_COLUMN", "A required column is missing from the header."
     HEADER_UNKNOWN_COLUMN = "HEADER_UNKNOWN_COLUMN", "The header names an unknown column."
     HOMEWORK_NOT_FOUND = "HOMEWORK_NOT_FOUND", "No such homework, or not one the viewer may see."
+    IDENTITY_NOT_FOUND = "IDENTITY_NOT_FOUND", "No such linked identity, or not one of the viewer's."
+    IDENTITY_NOT_LINKED = (
+        "IDENTITY_NOT_LINKED",
+        "No account is linked to this external identity: link it first, or start with `createAccount`.",
+    )
+    IDENTITY_PROVIDER_ERROR = (
+        "IDENTITY_PROVIDER_ERROR",
+        "The identity provider refused the login (the user cancelled, a bad code) or could not be reached.",
+    )
+    IDENTITY_PROVIDER_UNKNOWN = "IDENTITY_PROVIDER_UNKNOWN", "No identity provider of that name is configured."
+    IDENTITY_TAKEN = "IDENTITY_TAKEN", "This external identity is already linked to an account."
     IDS_OR_ALL = "IDS_OR_ALL", "Give the ids, or `all: true`, not both nor neither."
+    ID_TOKEN_INVALID = (
+        "ID_TOKEN_INVALID",
+        "The provider's id token failed a check: signature (JWKS), issuer, audience, nonce or expiry.",
+    )
     IMPORT_CONFLICT = "IMPORT_CONFLICT", "The school's accounts changed during the import: import the file again."
     INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE", "The birth date is not plausible (in the future, or a century ago)."
     INVALID_CHARACTERS = "INVALID_CHARACTERS", "The text holds characters that cannot be stored (control characters)."
@@ -170,6 +189,10 @@ class ErrorCode(StrEnum):
     INVALID_WEIGHT = "INVALID_WEIGHT", "The weight is out of range."
     IN_THE_PAST = "IN_THE_PAST", "The date or time has passed."
     LAST_ADMIN = "LAST_ADMIN", "The chat's last admin must hand it over first."
+    LAST_WAY_IN = (
+        "LAST_WAY_IN",
+        "Unlinking it would leave the account without a password or another identity to log in with.",
+    )
     LATER_ENROLLMENT = "LATER_ENROLLMENT", "The student already has an enrolment after that day."
     LATE_MINUTES_NOT_LATE = "LATE_MINUTES_NOT_LATE", "Only a LATE mark has minutes late."
     LESSONS_NOT_EXPECTED = "LESSONS_NOT_EXPECTED", "A notice by day takes no lessons."
@@ -239,6 +262,10 @@ class ErrorCode(StrEnum):
     REASON_EMPTY = "REASON_EMPTY", "The reason is empty."
     REASON_REQUIRED = "REASON_REQUIRED", "A reason is required."
     REASON_TOO_LONG = "REASON_TOO_LONG", "The reason is over the length limit."
+    REDIRECT_URI_NOT_ALLOWED = (
+        "REDIRECT_URI_NOT_ALLOWED",
+        "The redirect URI is not one of those registered for the provider.",
+    )
     REGISTER_CHANGED = "REGISTER_CHANGED", "The attendance register changed meanwhile: reload it."
     REMARK_NOT_FOUND = "REMARK_NOT_FOUND", "No such remark, or not one the viewer may see."
     ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED", "The role cannot be given here."
@@ -259,6 +286,7 @@ class ErrorCode(StrEnum):
     STUDENT_REQUIRED = "STUDENT_REQUIRED", "The student is required."
     STUDENT_UNKNOWN = "STUDENT_UNKNOWN", "No student with that external id in the file or the school's roster."
     SUBJECT_ARCHIVED = "SUBJECT_ARCHIVED", "The subject is archived: it takes no new teachers."
+    SUBJECT_INVALID = "SUBJECT_INVALID", "An external subject id is empty, over 255 characters or not printable."
     SUBJECT_NOT_FOUND = "SUBJECT_NOT_FOUND", "No such subject, or not one the viewer may see."
     SUBJECT_OF_OTHER_SCHOOL = "SUBJECT_OF_OTHER_SCHOOL", "The subject is not of the class's school."
     SUBJECT_UNKNOWN = "SUBJECT_UNKNOWN", "No subject of that name in the school."

@@ -131,6 +131,12 @@ class InvalidCredentials(DomainError):
 
 
 @dataclass
+class ExternalLoginFailed(DomainError):
+    """An external login (OpenID Connect) did not prove who is asking: the provider refused or
+    is down, the state or id token failed a check, or the identity leads to no account."""
+
+
+@dataclass
 class RateLimited(DomainError):
     retry_after_seconds: int = 0
 

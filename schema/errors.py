@@ -68,6 +68,16 @@ class InvalidCredentialsError(Error):
     pass
 
 
+@strawberry.type(
+    description="An external login (an identity provider) proved nothing, and nothing was written: "
+    "EXTERNAL_LOGIN_INVALID (unknown, used or expired `state`), IDENTITY_PROVIDER_ERROR (the provider refused or "
+    "is down), ID_TOKEN_INVALID (its id token failed a check), IDENTITY_NOT_LINKED (no account has this identity), "
+    "IDENTITY_TAKEN (another account has it), ACCOUNT_DEACTIVATED."
+)
+class ExternalLoginError(Error):
+    pass
+
+
 @strawberry.type(description="Too many attempts (code RATE_LIMITED). Wait `retryAfterSeconds` and try again.")
 class RateLimitedError(Error):
     retry_after_seconds: int = strawberry.field(description="Seconds until the next attempt is accepted.")
@@ -121,6 +131,11 @@ class RateLimitHandler(strawberry.ExceptionHandler[errors.RateLimited, RateLimit
         )
 
 
+class ExternalLoginHandler(strawberry.ExceptionHandler[errors.ExternalLoginFailed, ExternalLoginError]):
+    def handle(self, exception: errors.ExternalLoginFailed, *, field: Any, info: Any) -> ExternalLoginError:
+        return ExternalLoginError(message=_shown(exception.message), code=exception.code)
+
+
 class FileRefusedHandler(strawberry.ExceptionHandler[errors.FileRefused, FileRefusedError]):
     def handle(self, exception: errors.FileRefused, *, field: Any, info: Any) -> FileRefusedError:
         return FileRefusedError(
@@ -139,6 +154,7 @@ EXCEPTION_HANDLERS: list[strawberry.ExceptionHandler[Any, Any]] = [
     CredentialsHandler(),
     RateLimitHandler(),
     FileRefusedHandler(),
+    ExternalLoginHandler(),
 ]
 
 

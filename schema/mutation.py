@@ -19,6 +19,7 @@ from schema.enrollment import EnrollmentMutations
 from schema.grades import GradeMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
+from schema.identity import IdentityMutations
 from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
@@ -57,5 +58,6 @@ class Mutation(
     ChatMutations,
     AccountAdminMutations,
     RosterMutations,
+    IdentityMutations,
 ):
     pass

@@ -25,6 +25,7 @@ from schema import (
     enrollment,
     grades,
     guardianships,
+    identity,
     meetings,
     notifications,
     remarks,
@@ -76,6 +77,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
     "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
     "Session": (policy.own_sessions, lambda m: accounts.Session(model=m)),
+    "ExternalIdentity": (policy.own_identities, lambda m: identity.ExternalIdentity(model=m)),
     "Guardianship": (policy.visible_guardianships, lambda m: guardianships.Guardianship(model=m)),
     "AuditEntry": (policy.visible_audit_entries, lambda m: audit_log.AuditEntry(model=m)),
     "Account": (policy.administered_users, lambda m: account_admin.Account(model=m)),
@@ -97,7 +99,13 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
 
 
 @strawberry.type(description="Read the diary. Everything here needs `Authorization: Bearer <accessToken>`.")
-class Query(AccountQueries, access.AccessRequestQueries, deliveries.NotificationQueries, chat_list.ChatQueries):
+class Query(
+    AccountQueries,
+    access.AccessRequestQueries,
+    deliveries.NotificationQueries,
+    chat_list.ChatQueries,
+    identity.IdentityQueries,
+):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",
         permission_classes=[IsAuthenticated],

@@ -15,6 +15,7 @@ from schema.announcements import AnnouncementViewer
 from schema.chat_list import ChatViewer
 from schema.enrollment import TeachingAssignment
 from schema.enums import Role
+from schema.identity import IdentityViewer
 from schema.meetings import MeetingViewer
 from schema.notifications import NotificationViewer
 from schema.schools import School
@@ -33,6 +34,7 @@ class Viewer(
     NotificationViewer,
     ChatViewer,
     SessionViewer,
+    IdentityViewer,
 ):
     user_id: strawberry.Private[int]
 

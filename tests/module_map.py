@@ -38,6 +38,7 @@ TESTS: dict[str, list[str]] = {
     "schema/enums.py": ["api/test_schema.py", "notices/test_event_kinds.py"],
     "schema/errors.py": ["api/test_error_codes.py", "api/test_messages.py"],
     "schema/faces.py": ["access/test_reachability.py"],
+    "schema/identity.py": ["identity/test_external_login.py", "identity/test_identity_links.py"],
     "schema/mutation.py": ["api/test_schema.py", "access/test_gates.py"],
     "schema/notification_preferences.py": ["notices/test_notifications.py"],
     "schema/org.py": ["admin/test_org_admin.py"],
@@ -65,6 +66,8 @@ TESTS: dict[str, list[str]] = {
     "schema/absence.py": ["classwork/test_absence_notices.py"],
     # resolvers/
     "resolvers/absence.py": ["classwork/test_absence_notices.py"],
+    "resolvers/identity.py": ["identity/test_external_login.py", "identity/test_identity_links.py"],
+    "resolvers/oidc.py": ["identity/test_external_login.py"],
     "resolvers/access.py": ["access/test_access_requests.py"],
     "resolvers/access_list.py": ["access/test_access_requests.py", "api/test_pagination.py"],
     "resolvers/account_admin.py": ["admin/test_accounts_admin.py"],

@@ -53,7 +53,8 @@ restore the guardianships of their schools' students, and alone read revoked one
 one waiting for a password change, is refused by the permission classes and its live
 streams see nothing (``live``). A user's sessions (devices) are theirs alone
 (``own_sessions``): their admins end them all by a password reset or a deactivation, but
-do not list them (addresses and devices are the user's own business).
+do not list them (addresses and devices are the user's own business). The same for the external
+identities linked to an account (``own_identities``).
 
 The rules live in one module per domain (``diary``, ``writes``, ``admin``, ``notices``,
 ``chats``); callers use them as ``policy.<rule>``."""
@@ -70,6 +71,7 @@ from resolvers.policy.admin import (
     in_good_standing,
     live,
     own_access_requests,
+    own_identities,
     own_sessions,
     reviewable_access_requests,
     visible_access_requests,
@@ -194,6 +196,7 @@ __all__ = [
     "organised_meetings",
     "own_absence_notices",
     "own_access_requests",
+    "own_identities",
     "own_sessions",
     "reachable_users",
     "register_readable",

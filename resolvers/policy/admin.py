@@ -130,6 +130,12 @@ async def in_good_standing(viewer: Viewer) -> bool:
     return await _standing(viewer).exists()
 
 
+def own_identities(viewer: Viewer) -> QuerySet[models.ExternalIdentity]:
+    """The external identities linked to the viewer's account, and nobody else's: which provider
+    accounts a person uses is their own business, not their admins'."""
+    return models.ExternalIdentity.filter(user_id=_uid(viewer))
+
+
 def own_sessions(viewer: Viewer) -> QuerySet[models.Session]:
     """The viewer's live sessions, and nobody else's (not even for their admins): a session is
     live while it has not ended and holds a refresh token that is neither used up nor expired.

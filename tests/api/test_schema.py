@@ -17,6 +17,8 @@ from schema.permissions import IsPublic
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_ROOT_FIELDS = {"login", "session_refresh", "account_register"}  # Python names
+# Logging in with an identity provider, and the providers a login screen offers (issue 20).
+PUBLIC_ROOT_FIELDS |= {"identity_providers", "external_login_start", "external_login_complete"}
 
 
 def test_schema_graphql_is_current() -> None:

@@ -112,7 +112,8 @@ async def test_esia_accepts_the_signed_authorization_and_token_requests_and_refu
         back = parse_qs(urlsplit(redirect.headers["location"]).query)
         assert back["state"] == [state]
         form = {"client_id": CLIENT_ID, "code": back["code"][0], "grant_type": "authorization_code"}
-        form |= {"redirect_uri": REDIRECT_URI, "scope": SCOPE, "state": state}
+        # as resolvers/oidc.py sends it: its own fields, then the method's (ESIA's scope among them)
+        form |= {"redirect_uri": REDIRECT_URI, "state": state}
         form |= auth.token_parameters(client_id=CLIENT_ID, scope=SCOPE, state=state, now=NOW)
         token = await esia.post("/aas/oauth2/te", data=form)
         assert token.status_code == 200, token.text
