@@ -18,6 +18,7 @@ from schema.enums import Role
 from schema.meetings import MeetingViewer
 from schema.notifications import NotificationViewer
 from schema.schools import School
+from schema.second_factor import SecondFactorViewer
 from schema.stats import DistrictViewer
 from schema.students import Student
 from schema.types import Info
@@ -33,6 +34,7 @@ class Viewer(
     NotificationViewer,
     ChatViewer,
     SessionViewer,
+    SecondFactorViewer,
 ):
     user_id: strawberry.Private[int]
 
