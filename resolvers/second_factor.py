@@ -33,7 +33,7 @@ from resolvers import account_admin, accounts, audit, auth, sessions
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
-from resolvers.errors import RateLimited, Unauthenticated, refuse
+from resolvers.errors import RateLimited, refuse
 from resolvers.i18n import _, ngettext
 
 ISSUER = "ediary"
@@ -167,10 +167,8 @@ def wrong_code() -> Exception:
 
 
 async def _account(ctx: Context) -> models.User:
-    user = await models.User.get_or_none(id=ctx.viewer.id, is_active=True)
-    if user is None:
-        raise Unauthenticated(_("This account is deactivated. Ask your school."))
-    return user
+    """The viewer's account (its standing was checked by ``IsAuthenticated``)."""
+    return await models.User.get(id=ctx.viewer.id)
 
 
 async def enroll(ctx: Context) -> Enrolment:
@@ -253,17 +251,6 @@ async def regenerate(ctx: Context, code: str) -> list[str]:
             return codes
     await count_wrong(ctx, user.id)
     raise wrong_code()
-
-
-async def must_enroll(ctx: Context) -> bool:
-    """Whether the viewer holds a role the deployment requires a second factor for
-    (EDIARY_REQUIRE_2FA_FOR) and has none on. No statement when no role requires one."""
-    required = ctx.settings.require_2fa_for
-    if not required or ctx.viewer.user_id is None:
-        return False
-    if not any(r.value in required for r in await ctx.viewer.roles()):
-        return False
-    return not await models.SecondFactor.exists(user_id=ctx.viewer.user_id, confirmed_at__isnull=False)
 
 
 async def reset(ctx: Context, user_id: str) -> models.User:

@@ -57,6 +57,17 @@ def allowed_before_second_factor(info: strawberry.Info[Context, None]) -> bool:
     return allowed_before_password_change(info, SECOND_FACTOR_FIELDS, SECOND_FACTOR_VIEWER_FIELDS)
 
 
+async def second_factor_required(ctx: Context) -> bool:
+    """Whether the viewer holds a role the deployment requires a second factor for
+    (EDIARY_REQUIRE_2FA_FOR) and has none on. No statement when no role requires one."""
+    required = ctx.settings.require_2fa_for
+    if not required or ctx.viewer.user_id is None:
+        return False
+    if not any(role.value in required for role in await ctx.viewer.roles()):
+        return False
+    return await second_factor.active_factor(ctx.viewer.user_id) is None
+
+
 class IsAuthenticated(BasePermission):
     """The request carries a valid access token of an active account.
 
@@ -97,7 +108,7 @@ class IsAuthenticated(BasePermission):
             raise Forbidden(
                 _("Change your one-time password first (`passwordChange`)."), reason="PASSWORD_CHANGE_REQUIRED"
             )
-        if await second_factor.must_enroll(info.context) and not allowed_before_second_factor(info):
+        if await second_factor_required(info.context) and not allowed_before_second_factor(info):
             raise Forbidden(
                 _("Your role requires two-factor login: turn it on first (`secondFactorEnroll`)."),
                 reason="SECOND_FACTOR_REQUIRED",

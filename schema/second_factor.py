@@ -8,16 +8,15 @@ from typing import Annotated
 import strawberry
 
 from resolvers import login_steps, second_factor
-from resolvers.i18n import _
 from schema import types
+from schema.account_admin import ACCOUNT_MANAGERS
 from schema.accounts import LoginSuccess
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
-from schema.permissions import IsAdmin, IsAuthenticated, IsPublic
+from schema.permissions import IsAuthenticated, IsPublic, second_factor_required
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
 CODE = "A 6-digit code of your authenticator app, or one of your recovery codes (`xxxxx-xxxxx`; used up)."
-SECOND_FACTOR_MANAGERS = IsAdmin(_("Only school and district admins reset a second factor."))
 
 
 @strawberry.type(description="Your two-factor login.")
@@ -38,7 +37,7 @@ class SecondFactorStatus:
         "work (everything else: FORBIDDEN, `extensions.reason` SECOND_FACTOR_REQUIRED)."
     )
     async def required(self, info: Info) -> bool:
-        return await second_factor.must_enroll(info.context)
+        return await second_factor_required(info.context)
 
 
 @strawberry.type
@@ -209,7 +208,7 @@ class SecondFactorMutations:
         description="Turn a user's two-factor login off (they lost the phone and the recovery codes). Every session "
         "of theirs ends (sockets close with 4401); they enrol again if their role requires it. Audited."
         " School admins (their school's users) and district admins (their district's); FORBIDDEN for others.",
-        permission_classes=[SECOND_FACTOR_MANAGERS],
+        permission_classes=[ACCOUNT_MANAGERS],
     )
     async def second_factor_reset(
         self, info: Info, input: Annotated[SecondFactorResetInput, INPUT]

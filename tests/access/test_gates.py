@@ -58,7 +58,14 @@ GATES: dict[tuple[str, str], set[str]] = {
     (ADMIN, "Only school admins assign teachers."): {"teachingAssignmentCreate", "teachingAssignmentDelete"},
     (ADMIN, "Only the school's admins review access requests."): {"accessRequestApprove", "accessRequestRefuse"},
     (ADMIN, "Only school admins revoke or restore a guardianship."): {"guardianshipRevoke", "guardianshipRestore"},
-    (ADMIN, ACCOUNTS): {"accountCreate", "passwordReset", "accountDeactivate", "accountReactivate", "rosterImport"},
+    (ADMIN, ACCOUNTS): {
+        "accountCreate",
+        "passwordReset",
+        "accountDeactivate",
+        "accountReactivate",
+        "rosterImport",
+        "secondFactorReset",
+    },
     (ADMIN, CALENDAR): {
         "academicYearCreate",
         "academicYearUpdate",
