@@ -16,11 +16,11 @@ import pyotp
 import pytest
 
 import models
-from edge.settings import Settings
-from resolvers import clock
+from edge.settings import ConfigurationError, Settings
+from resolvers import clock, pages
 from resolvers.clock import now_utc
 from tests.client import Client
-from tests.conftest import client_for
+from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory
 from tests.helpers import gid, open_socket
 
@@ -344,3 +344,30 @@ async def test_an_admin_resets_a_second_factor_of_their_school_only(
     assert (entry.actor_id, entry.school_id, entry.details) == (kit.admin.id, kit.school.id, {"sessionsEnded": 2})
     again = (await factory.client(kit.admin).data(RESET, id=target))["secondFactorReset"]
     assert again["code"] == "SECOND_FACTOR_NOT_ON"
+
+
+def test_the_roles_that_require_it_are_a_setting() -> None:
+    base = {"SECRET_KEY": TEST_SECRET}
+    assert Settings.from_env(base).require_2fa_for == frozenset()
+    both = Settings.from_env({**base, "EDIARY_REQUIRE_2FA_FOR": " school_admin, DISTRICT_ADMIN ,"})
+    assert both.require_2fa_for == frozenset({"SCHOOL_ADMIN", "DISTRICT_ADMIN"})
+    with pytest.raises(ConfigurationError, match="EDIARY_REQUIRE_2FA_FOR: ADMIN is not a role"):
+        Settings.from_env({**base, "EDIARY_REQUIRE_2FA_FOR": "ADMIN"})
+    limit = Settings.from_env({**base, "EDIARY_SECOND_FACTOR_FAILURES_PER_USER": "3"})
+    assert limit.second_factor_failures_per_user == 3
+
+
+async def test_a_deactivated_account_or_another_secret_key_completes_nothing(
+    factory: Factory, http: httpx.AsyncClient, settings: Settings, time: Clock
+) -> None:
+    mum = await enrolled(factory)
+    time.tick(30)
+    challenge = (await first_step(http, mum.user))["challenge"]
+    # The secret is sealed with SECRET_KEY: under another key no code matches (a database alone is not enough).
+    try:
+        async with client_for(settings, secret_key="another-secret-key-of-at-least-32-characters") as moved:
+            assert (await second_step(moved, challenge, code(mum.secret)))["code"] == "SECOND_FACTOR_CODE_WRONG"
+    finally:
+        pages.use_secret(TEST_SECRET)  # create_app set the process's cursor key to the other one
+    await models.User.filter(id=mum.user.id).update(is_active=False)
+    assert (await second_step(http, challenge, code(mum.secret)))["code"] == "LOGIN_CHALLENGE_INVALID"
