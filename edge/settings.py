@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.backends.base.config_generator import expand_db_url
 
 from edge.identity_providers import IdentityProvider, ProviderConfigurationError, providers_from_env
-from models import MODEL_MODULES
+from models import MODEL_MODULES, Role
 from resolvers import i18n
 
 DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
@@ -58,6 +58,11 @@ class Settings:
     login_failures_per_login_everywhere: int = 50
     login_failures_per_address: int = 30
     login_window_seconds: int = 15 * 60
+    # Two-factor login (README "Two-factor login"): the roles whose holders must enrol a TOTP
+    # authenticator before doing anything else (EDIARY_REQUIRE_2FA_FOR), and wrong codes per
+    # user from everywhere in ``login_window_seconds`` (per address: login_failures_per_address).
+    require_2fa_for: frozenset[str] = frozenset()
+    second_factor_failures_per_user: int = 10
     max_diary_days: int = 92
     # Operations running at once on one socket, and sockets open at once per user (across
     # every process sharing REDIS_URL): README "WebSocket sessions"; 0 switches either off.
@@ -167,6 +172,15 @@ class Settings:
             oidc_providers = providers_from_env(env)
         except ProviderConfigurationError as exc:
             raise ConfigurationError(str(exc)) from exc
+        require_2fa_for = frozenset(
+            r.strip().upper() for r in env.get("EDIARY_REQUIRE_2FA_FOR", "").split(",") if r.strip()
+        )
+        roles = [r.value for r in Role]
+        unknown = sorted(require_2fa_for - set(roles))
+        if unknown:
+            raise ConfigurationError(
+                f"EDIARY_REQUIRE_2FA_FOR: {', '.join(unknown)} is not a role (one of {', '.join(roles)})"
+            )
         return cls(
             oidc_providers=oidc_providers,
             introspection=None if not introspection else introspection.lower() in ("1", "true", "yes", "on"),
@@ -191,6 +205,7 @@ class Settings:
             rate_limit_namespace=env.get("EDIARY_RATE_LIMIT_NAMESPACE", "").strip() or "ediary",
             trusted_documents=trusted,
             default_locale=default_locale,
+            require_2fa_for=require_2fa_for,
         )
 
 
@@ -251,6 +266,11 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("mutations_per_user", "EDIARY_MUTATIONS_PER_USER", Settings.mutations_per_user),
     ("mutations_per_address", "EDIARY_MUTATIONS_PER_ADDRESS", Settings.mutations_per_address),
     ("logins_per_address", "EDIARY_LOGINS_PER_ADDRESS", Settings.logins_per_address),
+    (
+        "second_factor_failures_per_user",
+        "EDIARY_SECOND_FACTOR_FAILURES_PER_USER",
+        Settings.second_factor_failures_per_user,
+    ),
     (
         "registration_attempts_per_address",
         "EDIARY_REGISTRATION_ATTEMPTS_PER_ADDRESS",

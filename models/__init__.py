@@ -55,6 +55,7 @@ from models.school import (
     Subject,
     Term,
 )
+from models.second_factor import LoginChallenge, RecoveryCode, SecondFactor, SecondFactorAttempt
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
 from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, RosterKey, RosterKind, Session, User, fold_name
 
@@ -99,6 +100,7 @@ __all__ = [
     "Lesson",
     "LessonStatus",
     "LoginAttempt",
+    "LoginChallenge",
     "LowestMarkRollup",
     "Meeting",
     "MeetingAnswer",
@@ -111,6 +113,7 @@ __all__ = [
     "NotificationSettings",
     "NotifierCursor",
     "OutboxEvent",
+    "RecoveryCode",
     "RefreshToken",
     "RefusalReason",
     "Remark",
@@ -124,6 +127,8 @@ __all__ = [
     "ScaleKind",
     "School",
     "SchoolClass",
+    "SecondFactor",
+    "SecondFactorAttempt",
     "Session",
     "ShortDay",
     "Student",
@@ -153,6 +158,7 @@ MODEL_MODULES = [
     "models.rollup",
     "models.roster",
     "models.school",
+    "models.second_factor",
     "models.timetable",
     "models.user",
 ]

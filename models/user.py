@@ -109,7 +109,8 @@ class Session(Model):
     # Written at most once a minute per session (``resolvers/sessions.py``), not per request.
     last_seen_at = fields.DatetimeField()
     ended_at = fields.DatetimeField(null=True)
-    # LOGOUT, REVOKED, PASSWORD_CHANGED, PASSWORD_RESET, DEACTIVATED, REFRESH_REUSED
+    # LOGOUT, REVOKED, PASSWORD_CHANGED, PASSWORD_RESET, DEACTIVATED, REFRESH_REUSED,
+    # SECOND_FACTOR_RESET
     end_reason = fields.CharField(max_length=32, null=True)
 
     user_id: int

@@ -100,7 +100,7 @@ async def managed_user(ctx: Context, user_id: str) -> models.User:
     return user
 
 
-async def _audit_school(ctx: Context, user_id: int) -> int | None:
+async def audit_school(ctx: Context, user_id: int) -> int | None:
     """The administered school the user belongs to, for the audit entry."""
     grant = (
         await models.RoleGrant.filter(
@@ -219,7 +219,7 @@ async def reset_password(ctx: Context, user_id: str) -> Issued:
             "User",
             user.id,
             {"sessionsEnded": len(ended)},
-            school_id=await _audit_school(ctx, user.id),
+            school_id=await audit_school(ctx, user.id),
         )
     await sessions.announce(ctx.broker, ended)
     return Issued(user, password)
@@ -250,7 +250,7 @@ async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
             "User",
             user.id,
             {"reason": text, "sessionsEnded": len(ended)},
-            school_id=await _audit_school(ctx, user.id),
+            school_id=await audit_school(ctx, user.id),
         )
     await sessions.announce(ctx.broker, ended)
     await user.refresh_from_db()
@@ -273,7 +273,7 @@ async def reactivate(ctx: Context, user_id: str) -> models.User:
                 "deactivatedAt": user.deactivated_at.isoformat() if user.deactivated_at else None,
                 "reason": user.deactivation_reason,
             },
-            school_id=await _audit_school(ctx, user.id),
+            school_id=await audit_school(ctx, user.id),
         )
     await user.refresh_from_db()
     return user

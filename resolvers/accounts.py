@@ -68,7 +68,7 @@ async def _check_rate_limit(ctx: Context, login: str) -> None:
             )
 
 
-async def _check_attempts(ctx: Context) -> None:
+async def check_attempts(ctx: Context) -> None:
     """Refuse while the client address has made too many attempts, failed or not, in the
     current window: counted by the shared limiter, so across processes when Redis is set."""
     settings = ctx.settings
@@ -76,11 +76,14 @@ async def _check_attempts(ctx: Context) -> None:
     await ratelimit.attempt(ctx.limiter, bucket, settings.rate_window_seconds, _("login attempts from your address"))
 
 
-async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
-    """A deactivated account is told so, but only once the password proved who is asking:
+async def authenticate(ctx: Context, login: str, password: str) -> models.User:
+    """The account whose password this is: the first factor of a login, which
+    ``second_factor.finish_login`` completes (a session, or a second factor to ask for).
+
+    A deactivated account is told so, but only once the password proved who is asking:
     to anyone else it is the same "wrong login or password" as an unknown login."""
     name = normalize_login(login)[:100]
-    await _check_attempts(ctx)
+    await check_attempts(ctx)
     await _check_rate_limit(ctx, name)
     user = await models.User.get_or_none(login=name)
     if not auth.verify_password(user.password_hash if user else None, password) or user is None:
@@ -91,16 +94,26 @@ async def login(ctx: Context, login: str, password: str) -> auth.TokenPair:
     # Only this address's failures are forgiven: a stranger's guesses from elsewhere still count
     # against them (and towards the limit from everywhere) when the owner logs in meanwhile.
     await models.LoginAttempt.filter(login=name, address=ctx.viewer.address[:64]).delete()
-    async with in_transaction():
-        pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
-        await audit.record(
-            Viewer(user.id, ctx.viewer.address),
-            "session.login",
-            "User",
-            user.id,
-            {"mustChangePassword": user.must_change_password} if user.must_change_password else None,
-            school_id=await home_school_id(user.id),
-        )
+    return user
+
+
+async def start_session(ctx: Context, user: models.User, via: str | None = None) -> auth.TokenPair:
+    """Every factor proved: a new session and its audit entry (``via`` names the second
+    factor used, if any). Call it inside the transaction that consumed the proof."""
+    pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
+    details: dict[str, object] = {}
+    if user.must_change_password:
+        details["mustChangePassword"] = True
+    if via is not None:
+        details["via"] = via
+    await audit.record(
+        Viewer(user.id, ctx.viewer.address),
+        "session.login",
+        "User",
+        user.id,
+        details or None,
+        school_id=await home_school_id(user.id),
+    )
     return pair
 
 

@@ -56,7 +56,8 @@ DETAILS: dict[str, Kind] = {
         DATA,
         """answer audience cancelled category channel channels created current default_grade_weight deleted ended
         fields handedOver items kind kind_weights length lessons lessonsRetimed marks memberCount mustChangePassword
-        oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart relation removed restored role
+        oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart recoveryCodesLeft relation
+        removed restored role secondFactor
         rounding_threshold scale_kind scale_max scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
     **_declare(DATA, " ".join(kind.value for kind in models.RosterKind)),
@@ -121,15 +122,21 @@ ACTIONS: dict[str, frozenset[str]] = {
     "account.reactivate": _keys("deactivatedAt reason"),
     "password.reset": _keys("sessionsEnded"),
     "password.change": _keys("oneTimePasswordReplaced sessionsEnded"),
-    "session.login": _keys("mustChangePassword"),
     # external identities (resolvers/identity.py): the provider's name, never the subject's claims
-    "identity.login": _keys("provider"),
+    "identity.login": _keys("provider secondFactor"),
     "identity.register": _keys("provider login"),
     "identity.link": _keys("provider"),
     "identity.unlink": _keys("provider"),
     "identity.preregister": _keys("provider"),
+    "session.login": _keys("mustChangePassword via"),
     "session.logout": _keys(""),
     "session.revoke": _keys("current"),
+    # two-factor login: how it was proved ``via`` (TOTP or RECOVERY_CODE), never a secret or code
+    "second_factor.enable": _keys("recoveryCodesLeft"),
+    "second_factor.disable": _keys("via"),
+    "second_factor.recovery_codes_regenerate": _keys("via recoveryCodesLeft"),
+    "second_factor.recovery_code_use": _keys("recoveryCodesLeft"),
+    "second_factor.reset": _keys("sessionsEnded"),
     # the journal
     "grade.create": _keys("student lesson value weight"),
     "grade.update": _keys("from to weight reason"),

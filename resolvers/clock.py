@@ -120,6 +120,18 @@ def travel(instant: datetime) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def real() -> Iterator[None]:
+    """Inside the block the clock reads the machine's own time, whatever a run set it to: for
+    tests that talk with a real process living in real time (an identity provider's tokens)."""
+    saved = (_clock.offset, _clock.frozen)
+    _clock.offset, _clock.frozen = timedelta(0), None
+    try:
+        yield
+    finally:
+        _clock.offset, _clock.frozen = saved
+
+
+@contextlib.contextmanager
 def freeze(instant: datetime) -> Iterator[None]:
     """Inside the block the clock reads ``instant`` and does not move."""
     if instant.tzinfo is None:

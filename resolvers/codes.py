@@ -96,7 +96,10 @@ class ErrorCode(StrEnum):
     CANCELLED = "CANCELLED", "The meeting is cancelled."
     CANCELLED_BY_DAY_OFF = "CANCELLED_BY_DAY_OFF", "A holiday or vacation cancelled the lesson: change the day off."
     CANNOT_DEACTIVATE_SELF = "CANNOT_DEACTIVATE_SELF", "An admin cannot deactivate their own account."
-    CANNOT_RESET_SELF = "CANNOT_RESET_SELF", "An admin cannot reset their own password (use `passwordChange`)."
+    CANNOT_RESET_SELF = (
+        "CANNOT_RESET_SELF",
+        "An admin cannot reset their own password or second factor (use `passwordChange`, `secondFactorDisable`).",
+    )
     CELL_TOO_LONG = "CELL_TOO_LONG", "A cell of the file is over the length limit."
     CERTIFICATE_REQUIRED = "CERTIFICATE_REQUIRED", "The child's birth certificate number is required."
     CERTIFICATE_TOO_LONG = "CERTIFICATE_TOO_LONG", "The birth certificate number is over the length limit."
@@ -208,6 +211,10 @@ class ErrorCode(StrEnum):
     LETTER_EMPTY = "LETTER_EMPTY", "The class letter is empty."
     LETTER_TOO_LONG = "LETTER_TOO_LONG", "The class letter is over the length limit."
     LINK_TOO_LONG = "LINK_TOO_LONG", "A link is over the length limit."
+    LOGIN_CHALLENGE_INVALID = (
+        "LOGIN_CHALLENGE_INVALID",
+        "The second-factor challenge is unknown, expired or used: log in with the password again.",
+    )
     LOGIN_INVALID = "LOGIN_INVALID", "Not a valid login."
     LOGIN_REQUIRED = "LOGIN_REQUIRED", "A login or e-mail address is required."
     LOGIN_TAKEN = "LOGIN_TAKEN", "The login belongs to another account."
@@ -276,6 +283,16 @@ class ErrorCode(StrEnum):
     SCALE_IN_USE = "SCALE_IN_USE", "The school has grades on its scale: its marks can no longer change."
     SCHOOL_NOT_FOUND = "SCHOOL_NOT_FOUND", "No such school, or not one the viewer may see."
     SCHOOL_REQUIRED = "SCHOOL_REQUIRED", "Name the school: the viewer belongs to several schools, or none."
+    SECOND_FACTOR_ALREADY_ON = "SECOND_FACTOR_ALREADY_ON", "Two-factor login is already on for the account."
+    SECOND_FACTOR_CODE_WRONG = (
+        "SECOND_FACTOR_CODE_WRONG",
+        "The code is not a current authenticator code (or was used already) nor an unused recovery code.",
+    )
+    SECOND_FACTOR_NOT_ENROLLED = (
+        "SECOND_FACTOR_NOT_ENROLLED",
+        "No authenticator is waiting for confirmation: start with `secondFactorEnroll`.",
+    )
+    SECOND_FACTOR_NOT_ON = "SECOND_FACTOR_NOT_ON", "Two-factor login is not on for the account."
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND", "No such session, or not one of the viewer's."
     SHORT_DAY_NOT_FOUND = "SHORT_DAY_NOT_FOUND", "No such short day, or not one the viewer may see."
     SLOT_NOT_FOUND = "SLOT_NOT_FOUND", "No such timetable slot, or not one the viewer may see."

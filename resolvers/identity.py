@@ -25,8 +25,8 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.identity_providers import IdentityProvider
-from resolvers import account_admin, audit, auth, oidc
-from resolvers.accounts import _check_attempts as check_login_attempts
+from resolvers import account_admin, audit, auth, login_steps, oidc, second_factor
+from resolvers.accounts import check_attempts as check_login_attempts
 from resolvers.accounts import home_school_id, user_agent
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
@@ -151,11 +151,14 @@ def _deactivated() -> ExternalLoginFailed:
     return _failed(_("This account is deactivated. Ask your school."), ErrorCode.ACCOUNT_DEACTIVATED)
 
 
-async def complete_login(ctx: Context, state: str, code: str) -> auth.TokenPair:
+async def complete_login(ctx: Context, state: str, code: str) -> auth.TokenPair | login_steps.Challenge:
     """A session of the account the identity is linked to (or of a new role-less one, when the
-    login was started to register and the identity is linked to none)."""
+    login was started to register and the identity is linked to none). An account with
+    two-factor login on gets a challenge instead, as after its password: the identity stands for
+    the password, not for the second factor (``loginSecondFactor`` completes it)."""
     row, claims = await _claims(ctx, state, code, link=False)
     now = now_utc()
+    asks_second_factor = False
     try:
         async with in_transaction():
             identity = await models.ExternalIdentity.filter(provider=row.provider, subject=claims.subject).first()
@@ -164,7 +167,10 @@ async def complete_login(ctx: Context, state: str, code: str) -> auth.TokenPair:
                 if not user.is_active:
                     raise _deactivated()
                 await models.ExternalIdentity.filter(id=identity.id).update(last_login_at=now)
-                action, details = "identity.login", {"provider": row.provider}
+                details: dict[str, object] = {"provider": row.provider}
+                if await second_factor.active_factor(user.id) is not None:
+                    asks_second_factor = details["secondFactor"] = True
+                await _audit_login(ctx, user, "identity.login", details)
             elif row.purpose is Purpose.REGISTER:
                 login = f"{row.provider}.{secrets.token_hex(5)}"
                 user = await models.User.create(
@@ -173,24 +179,26 @@ async def complete_login(ctx: Context, state: str, code: str) -> auth.TokenPair:
                 await models.ExternalIdentity.create(
                     user=user, provider=row.provider, subject=claims.subject, linked_at=now, last_login_at=now
                 )
-                action, details = "identity.register", {"provider": row.provider, "login": login}
+                await _audit_login(ctx, user, "identity.register", {"provider": row.provider, "login": login})
             else:
                 raise _failed(
                     _("No account is linked to this identity. Link it from your account first, or register."),
                     ErrorCode.IDENTITY_NOT_LINKED,
                 )
-            pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
-            await audit.record(
-                Viewer(user.id, ctx.viewer.address),
-                action,
-                "User",
-                user.id,
-                details,
-                school_id=await home_school_id(user.id),
-            )
+            pair = None
+            if not asks_second_factor:
+                pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
     except IntegrityError:  # the same identity registered by a concurrent login
         raise _failed(_("This identity is already linked to an account."), ErrorCode.IDENTITY_TAKEN) from None
+    if pair is None:  # a second factor to ask for: the challenge, no session yet
+        return await login_steps.finish_login(ctx, user)
     return pair
+
+
+async def _audit_login(ctx: Context, user: models.User, action: str, details: dict[str, object]) -> None:
+    await audit.record(
+        Viewer(user.id, ctx.viewer.address), action, "User", user.id, details, school_id=await home_school_id(user.id)
+    )
 
 
 async def complete_link(ctx: Context, state: str, code: str) -> models.ExternalIdentity:

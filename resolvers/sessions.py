@@ -42,6 +42,7 @@ class EndReason(StrEnum):
     PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105 - a reason, not a password
     DEACTIVATED = "DEACTIVATED"
     REFRESH_REUSED = "REFRESH_REUSED"
+    SECOND_FACTOR_RESET = "SECOND_FACTOR_RESET"
 
 
 async def open_session(user_id: int, user_agent: str = "", address: str = "") -> models.Session:

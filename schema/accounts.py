@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import accounts, pages, policy
+from resolvers import accounts, login_steps, pages, policy
 from resolvers.auth import TokenPair
 from schema import types
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
@@ -62,11 +62,23 @@ class LoginSuccess:
         return bool(self.pair.user.must_change_password)
 
 
+@strawberry.type(
+    description="The password was right and the account has two-factor login on: no session yet. Send "
+    "`challenge` with a code from the authenticator app (or a recovery code) to `loginSecondFactor`."
+)
+class SecondFactorRequired:
+    challenge: str = strawberry.field(
+        description="Single-use, for this login only; it expires at `expiresAt` (5 minutes). Keep it secret."
+    )
+    expires_at: dt.datetime = strawberry.field(description="When the challenge stops working: log in again then.")
+
+
 LoginResult = Annotated[
-    LoginSuccess | InvalidCredentialsError | RateLimitedError,
+    LoginSuccess | SecondFactorRequired | InvalidCredentialsError | RateLimitedError,
     strawberry.union(
         "LoginResult",
-        description="A session, or why not: InvalidCredentialsError INVALID_CREDENTIALS (wrong login or password), "
+        description="A session, a second factor to ask for (SecondFactorRequired), or why not: "
+        "InvalidCredentialsError INVALID_CREDENTIALS (wrong login or password), "
         "ACCOUNT_DEACTIVATED (right password, but an admin deactivated the account); RateLimitedError RATE_LIMITED.",
     ),
 ]
@@ -212,11 +224,16 @@ class AccountMutations:
         return LoginSuccess(pair=pair)
 
     @strawberry.mutation(
-        description="Log in. Repeated failures are limited per login and per client address (RateLimitedError).",
+        description="Log in. Repeated failures are limited per login and per client address (RateLimitedError). "
+        "An account with two-factor login on answers SecondFactorRequired: `loginSecondFactor` completes it.",
         permission_classes=[IsPublic],
     )
     async def login(self, info: Info, input: Annotated[LoginInput, INPUT]) -> LoginResult:
-        return LoginSuccess(pair=await accounts.login(info.context, input.login, input.password))
+        user = await accounts.authenticate(info.context, input.login, input.password)
+        done = await login_steps.finish_login(info.context, user)
+        if isinstance(done, login_steps.Challenge):
+            return SecondFactorRequired(challenge=done.token, expires_at=done.expires_at)
+        return LoginSuccess(pair=done)
 
     @strawberry.mutation(
         description="Exchange a refresh token for a new pair. A reused token ends the whole session.",

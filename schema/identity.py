@@ -10,10 +10,10 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import identity, policy
+from resolvers import identity, login_steps, policy
 from schema import types
 from schema.account_admin import ACCOUNT_MANAGERS
-from schema.accounts import LoginSuccess
+from schema.accounts import LoginSuccess, SecondFactorRequired
 from schema.errors import ExternalLoginError, NotFoundError, RateLimitedError, ValidationError
 from schema.permissions import IsAuthenticated, IsPublic
 
@@ -120,10 +120,12 @@ class ExternalLoginCompleteInput:
 
 
 ExternalLoginCompleteResult = Annotated[
-    LoginSuccess | ExternalLoginError | RateLimitedError,
+    LoginSuccess | SecondFactorRequired | ExternalLoginError | RateLimitedError,
     strawberry.union(
         "ExternalLoginCompleteResult",
-        description="A session, exactly as `login` gives it, or why not (no session, no account): ExternalLoginError "
+        description="A session, exactly as `login` gives it; for an account with two-factor login on, the second "
+        "factor to ask for (SecondFactorRequired: `loginSecondFactor` completes it); or why not (no session, no "
+        "account): ExternalLoginError "
         "EXTERNAL_LOGIN_INVALID, IDENTITY_PROVIDER_ERROR, ID_TOKEN_INVALID, IDENTITY_NOT_LINKED, IDENTITY_TAKEN, "
         "ACCOUNT_DEACTIVATED; RateLimitedError RATE_LIMITED.",
     ),
@@ -217,7 +219,10 @@ class IdentityMutations:
     async def external_login_complete(
         self, info: Info, input: Annotated[ExternalLoginCompleteInput, INPUT]
     ) -> ExternalLoginCompleteResult:
-        return LoginSuccess(pair=await identity.complete_login(info.context, input.state, input.code))
+        done = await identity.complete_login(info.context, input.state, input.code)
+        if isinstance(done, login_steps.Challenge):
+            return SecondFactorRequired(challenge=done.token, expires_at=done.expires_at)
+        return LoginSuccess(pair=done)
 
     @strawberry.mutation(
         description="Start linking an identity at a provider to your account; complete with "

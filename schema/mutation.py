@@ -28,6 +28,7 @@ from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
 from schema.roster_import import RosterMutations
 from schema.schools import SchoolMutations
+from schema.second_factor import SecondFactorMutations
 from schema.term_grades import TermGradeMutations
 from schema.timetable import TimetableMutations
 
@@ -57,6 +58,7 @@ class Mutation(
     BellMutations,
     ChatMutations,
     AccountAdminMutations,
+    SecondFactorMutations,
     RosterMutations,
     IdentityMutations,
 ):

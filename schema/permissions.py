@@ -11,7 +11,7 @@ from strawberry.permission import BasePermission
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 import models
-from resolvers import parking, policy
+from resolvers import parking, policy, second_factor
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
@@ -22,6 +22,9 @@ from resolvers.i18n import Text, _
 ADMINS = " School admins (their school) and district admins (their district's schools); FORBIDDEN for others."
 PASSWORD_CHANGE_FIELDS = frozenset({"passwordChange", "logout"})
 PASSWORD_CHANGE_VIEWER_FIELDS = frozenset({"user", "__typename"})
+# What a user whose role requires a second factor (EDIARY_REQUIRE_2FA_FOR) may do before enrolling one.
+SECOND_FACTOR_FIELDS = PASSWORD_CHANGE_FIELDS | {"secondFactorEnroll", "secondFactorConfirm"}
+SECOND_FACTOR_VIEWER_FIELDS = PASSWORD_CHANGE_VIEWER_FIELDS | {"secondFactor"}
 
 
 def _only(selections: Iterable[Selection], allowed: frozenset[str]) -> bool:
@@ -34,13 +37,35 @@ def _only(selections: Iterable[Selection], allowed: frozenset[str]) -> bool:
     return True
 
 
-def allowed_before_password_change(info: strawberry.Info[Context, None]) -> bool:
-    """``passwordChange``, ``logout`` and ``viewer { user }``: nothing else."""
-    if info.field_name in PASSWORD_CHANGE_FIELDS:
+def allowed_before_password_change(
+    info: strawberry.Info[Context, None],
+    fields: frozenset[str] = PASSWORD_CHANGE_FIELDS,
+    viewer_fields: frozenset[str] = PASSWORD_CHANGE_VIEWER_FIELDS,
+) -> bool:
+    """``passwordChange``, ``logout`` and ``viewer { user }``: nothing else (or ``fields`` and
+    ``viewer { viewer_fields }``)."""
+    if info.field_name in fields:
         return True
     if info.field_name == "viewer":
-        return all(_only(field.selections, PASSWORD_CHANGE_VIEWER_FIELDS) for field in info.selected_fields)
+        return all(_only(field.selections, viewer_fields) for field in info.selected_fields)
     return False
+
+
+def allowed_before_second_factor(info: strawberry.Info[Context, None]) -> bool:
+    """Enrolling and confirming a second factor, ``passwordChange``, ``logout`` and
+    ``viewer { user secondFactor }``: nothing else."""
+    return allowed_before_password_change(info, SECOND_FACTOR_FIELDS, SECOND_FACTOR_VIEWER_FIELDS)
+
+
+async def second_factor_required(ctx: Context) -> bool:
+    """Whether the viewer holds a role the deployment requires a second factor for
+    (EDIARY_REQUIRE_2FA_FOR) and has none on. No statement when no role requires one."""
+    required = ctx.settings.require_2fa_for
+    if not required or ctx.viewer.user_id is None:
+        return False
+    if not any(role.value in required for role in await ctx.viewer.roles()):
+        return False
+    return await second_factor.active_factor(ctx.viewer.user_id) is None
 
 
 class IsAuthenticated(BasePermission):
@@ -49,7 +74,9 @@ class IsAuthenticated(BasePermission):
     The token carries only the user id; the account is read from the database once per
     request (again at the start of every subscription), so a deactivated account's tokens
     stop working at once (UNAUTHENTICATED) and an account holding a one-time password may
-    only change it (FORBIDDEN, ``extensions.reason`` PASSWORD_CHANGE_REQUIRED)."""
+    only change it (FORBIDDEN, ``extensions.reason`` PASSWORD_CHANGE_REQUIRED); nor may an account
+    whose role requires a second factor (EDIARY_REQUIRE_2FA_FOR) do more than enrol one until it is
+    on (FORBIDDEN, ``extensions.reason`` SECOND_FACTOR_REQUIRED)."""
 
     message = "Log in first: send `Authorization: Bearer <accessToken>`."
     error_extensions = {"code": ErrorCode.UNAUTHENTICATED}
@@ -80,6 +107,11 @@ class IsAuthenticated(BasePermission):
         if account.must_change_password and not allowed_before_password_change(info):
             raise Forbidden(
                 _("Change your one-time password first (`passwordChange`)."), reason="PASSWORD_CHANGE_REQUIRED"
+            )
+        if await second_factor_required(info.context) and not allowed_before_second_factor(info):
+            raise Forbidden(
+                _("Your role requires two-factor login: turn it on first (`secondFactorEnroll`)."),
+                reason="SECOND_FACTOR_REQUIRED",
             )
         return True
 

@@ -19,6 +19,7 @@ from schema.identity import IdentityViewer
 from schema.meetings import MeetingViewer
 from schema.notifications import NotificationViewer
 from schema.schools import School
+from schema.second_factor import SecondFactorViewer
 from schema.stats import DistrictViewer
 from schema.students import Student
 from schema.types import Info
@@ -35,6 +36,7 @@ class Viewer(
     ChatViewer,
     SessionViewer,
     IdentityViewer,
+    SecondFactorViewer,
 ):
     user_id: strawberry.Private[int]
 

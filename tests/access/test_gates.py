@@ -65,6 +65,7 @@ GATES: dict[tuple[str, str], set[str]] = {
         "accountReactivate",
         "rosterImport",
         "externalIdentityPreRegister",
+        "secondFactorReset",
     },
     (ADMIN, CALENDAR): {
         "academicYearCreate",

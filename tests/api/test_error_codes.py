@@ -176,7 +176,13 @@ def _descriptions(schema: GraphQLSchema) -> Iterator[tuple[str, str]]:
 
 
 # Names in descriptions that are neither codes nor enum values: settings and `extensions.reason`s.
-NOT_CODE_WORDS = {"ACCESS_TOKEN_TTL_SECONDS", "REFRESH_TOKEN_TTL_SECONDS", "PASSWORD_CHANGE_REQUIRED"}
+NOT_CODE_WORDS = {
+    "ACCESS_TOKEN_TTL_SECONDS",
+    "REFRESH_TOKEN_TTL_SECONDS",
+    "PASSWORD_CHANGE_REQUIRED",
+    "SECOND_FACTOR_REQUIRED",
+    "EDIARY_REQUIRE_2FA_FOR",
+}
 
 ERROR_LIST = re.compile(
     r"(?:NotFoundError|ValidationError|FileRefusedError|InvalidCredentialsError|RateLimitedError)"

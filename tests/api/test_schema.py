@@ -16,7 +16,7 @@ from schema import build_schema
 from schema.permissions import IsPublic
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_ROOT_FIELDS = {"login", "session_refresh", "account_register"}  # Python names
+PUBLIC_ROOT_FIELDS = {"login", "login_second_factor", "session_refresh", "account_register"}  # Python names
 # Logging in with an identity provider, and the providers a login screen offers (issue 20).
 PUBLIC_ROOT_FIELDS |= {"identity_providers", "external_login_start", "external_login_complete"}
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import dataclasses
 import socket
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from edge.settings import Settings
-from resolvers.clock import travel
+from resolvers.clock import real
 from server import create_app
 from tests import codes_seen
 from tests.identity.provider import RunningProvider, running
@@ -57,5 +56,5 @@ async def oidc_http(
 def provider_time() -> Iterator[None]:
     """The provider is a real process living in real time (its id tokens' ``iat`` and ``exp``):
     the project's clock (which a CI run sets to another date) reads the same for these tests."""
-    with travel(datetime.now(UTC)):
+    with real():
         yield

@@ -5,7 +5,7 @@ but the used-up login."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +14,7 @@ import httpx
 import models
 from edge.settings import Settings
 from resolvers.clock import now_utc, travel
+from tests.access.test_second_factor import code, enrolled, second_step
 from tests.client import Client
 from tests.conftest import client_for
 from tests.factories import Factory
@@ -34,6 +35,7 @@ mutation C($input: ExternalLoginCompleteInput!) {
   externalLoginComplete(input: $input) {
     __typename
     ... on LoginSuccess { accessToken refreshToken mustChangePassword user { id fullName } }
+    ... on SecondFactorRequired { challenge expiresAt }
     ... on Error { code message }
   }
 }
@@ -165,10 +167,10 @@ async def test_an_expired_id_token_is_refused_past_the_skew(oidc_http: httpx.Asy
     late, in_skew = await start(oidc_http), await start(oidc_http)
     late_answer = await log_in_at_provider(late["authorizationUrl"], f"{factory.tag}-anna")
     skew_answer = await log_in_at_provider(in_skew["authorizationUrl"], f"{factory.tag}-anna")
-    with travel(datetime.now(UTC) + timedelta(seconds=150)):
+    with travel(now_utc() + timedelta(seconds=150)):
         result = await complete(oidc_http, late_answer.state, late_answer.code)
     assert (result["__typename"], result["code"]) == ("ExternalLoginError", "ID_TOKEN_INVALID")
-    with travel(datetime.now(UTC) + timedelta(seconds=90)):
+    with travel(now_utc() + timedelta(seconds=90)):
         result = await complete(oidc_http, skew_answer.state, skew_answer.code)
     assert result["__typename"] == "LoginSuccess", result
     assert await models.Session.filter(user_id=user.id).count() == 2
@@ -178,7 +180,7 @@ async def test_a_started_login_expires(oidc_http: httpx.AsyncClient, factory: Fa
     await linked(factory, "anna", f"{factory.tag}-anna")
     started = await start(oidc_http)
     answer = await log_in_at_provider(started["authorizationUrl"], f"{factory.tag}-anna")
-    with travel(datetime.now(UTC) + timedelta(seconds=601)):
+    with travel(now_utc() + timedelta(seconds=601)):
         result = await complete(oidc_http, answer.state, answer.code)
     assert result["code"] == "EXTERNAL_LOGIN_INVALID"
 
@@ -288,3 +290,19 @@ async def test_the_providers_are_listed_to_anyone(oidc_http: httpx.AsyncClient) 
 
 async def test_no_provider_is_listed_when_none_is_configured(http: httpx.AsyncClient) -> None:
     assert (await Client(http).data(PROVIDERS))["identityProviders"] == []
+
+
+async def test_an_identity_stands_for_the_password_not_for_the_second_factor(
+    oidc_http: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await linked(factory, "tfa", f"{factory.tag}-tfa")
+    on = await enrolled(factory, user=user)
+    sessions = await models.Session.filter(user_id=user.id).count()
+    result = await log_in(oidc_http, f"{factory.tag}-tfa")
+    assert result["__typename"] == "SecondFactorRequired", result
+    assert await models.Session.filter(user_id=user.id).count() == sessions  # none until the code
+    [entry] = await models.AuditEntry.filter(actor_id=user.id, action="identity.login")
+    assert entry.details == {"provider": "idp", "secondFactor": True}
+    done = await second_step(oidc_http, result["challenge"], code(on.secret, 1))
+    assert done["__typename"] == "LoginSuccess", done
+    assert await models.Session.filter(user_id=user.id).count() == sessions + 1
