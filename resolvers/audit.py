@@ -115,9 +115,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     # accounts and sessions
     "account.create": _keys("login role student children via"),
     "account.register": _keys("login"),
-    "account.deactivate": _keys("reason sessionsEnded"),
-    "account.reactivate": _keys("deactivatedAt reason"),
-    "password.reset": _keys("sessionsEnded"),
+    "account.deactivate": _keys("reason sessionsEnded via"),
+    "account.reactivate": _keys("deactivatedAt reason via"),
+    "password.reset": _keys("sessionsEnded via"),
     "password.change": _keys("oneTimePasswordReplaced sessionsEnded"),
     "session.login": _keys("mustChangePassword"),
     "session.logout": _keys(""),
