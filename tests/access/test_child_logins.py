@@ -265,12 +265,12 @@ async def test_a_concurrent_double_create_gives_one_account(factory: Factory) ->
 
     # The same login asked for twice at once (two children): one account has it.
     same = unique()
-    results = await asyncio.gather(
+    pair = await asyncio.gather(
         create(factory.client(family.mother), family.sibling, login=same),
         create(factory.client(family.stranger), family.strangers_child, login=same),
     )
-    assert sorted(r["__typename"] for r in results) == ["ChildLoginCreateSuccess", "ValidationError"], results
-    assert [r["code"] for r in results if r["__typename"] == "ValidationError"] == ["LOGIN_TAKEN"]
+    assert sorted(r["__typename"] for r in pair) == ["ChildLoginCreateSuccess", "ValidationError"], pair
+    assert [r["code"] for r in pair if r["__typename"] == "ValidationError"] == ["LOGIN_TAKEN"]
     assert await models.User.filter(login=same).count() == 1
 
 
