@@ -1,6 +1,8 @@
 """Account administration by school and district admins: issue a login with a one-time
 password, reset a password, deactivate and reactivate. Every refusal for someone outside
-the admin's schools looks like "no such user"."""
+the admin's schools looks like "no such user". The writes themselves (``open_account``,
+``reissue``, ``switch_off``, ``switch_on``) are shared with a child's guardians
+(``resolvers/child_logins.py``), who decide for themselves who may."""
 
 from __future__ import annotations
 
