@@ -44,6 +44,19 @@ class User(Model):
     # guardianships): the user just cannot log in, and their tokens stop working.
     deactivated_at = fields.DatetimeField(null=True)
     deactivation_reason = fields.CharField(max_length=500, null=True)
+    # Who switched the account off: a child's guardian may switch back on only what a guardian
+    # switched off, never what the school did (``resolvers/child_logins.py``).
+    deactivated_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="accounts_deactivated", null=True, on_delete=fields.SET_NULL
+    )
+    # The guardian who made this login for their child (``childLoginCreate``), shown to the
+    # school; null for an account the school issued or a person registered. When is ``created_at``.
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="logins_created", null=True, on_delete=fields.SET_NULL
+    )
+
+    deactivated_by_id: int | None
+    created_by_id: int | None
 
     class Meta:
         table = "user_account"

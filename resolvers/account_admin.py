@@ -1,12 +1,15 @@
 """Account administration by school and district admins: issue a login with a one-time
 password, reset a password, deactivate and reactivate. Every refusal for someone outside
-the admin's schools looks like "no such user"."""
+the admin's schools looks like "no such user". The writes themselves (``open_account``,
+``reissue``, ``switch_off``, ``switch_on``) are shared with a child's guardians
+(``resolvers/child_logins.py``), who decide for themselves who may."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
@@ -17,7 +20,7 @@ from resolvers import audit, auth, policy, sessions
 from resolvers.accounts import normalize_login
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse, stated_reason
 from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
@@ -134,11 +137,8 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
             ("role", ErrorCode.ROLE_NOT_ALLOWED, _("District admins are appointed by the district, not a school."))
         )
     login: str | None = normalize_login(data.login) if data.login and data.login.strip() else None
-    if login is not None:
-        if problem := check_login(login):
-            problems.append(problem)
-        elif await models.User.exists(login=login):
-            problems.append(("login", ErrorCode.LOGIN_TAKEN, _("This login is taken; choose another.")))
+    if login is not None and (problem := await login_problem(login)):
+        problems.append(problem)
     student: models.Student | None = None
     if data.role == models.Role.STUDENT:
         pk = pk_of(data.student_id, "Student") if data.student_id else None
@@ -162,17 +162,74 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
         raise refuse(problems)
 
     password = auth.one_time_password()
+    user = await open_account(
+        ctx.viewer,
+        NewAccount(
+            full_name=full_name,
+            role=data.role,
+            school_id=school.id,
+            password_hash=auth.hash_one_time_password(password),
+            must_change_password=True,
+            login=login,
+            login_base=login_from(email.split("@")[0] if email else full_name),
+            email=email,
+            student=student,
+            children=children,
+        ),
+    )
+    return Issued(user, password)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What ``open_account`` writes: an account with one role in one school, the ``student``
+    record it is the login of (a STUDENT's), the ``children`` it is the guardian of (a PARENT's),
+    and the guardian who made it for their child (``created_by``)."""
+
+    full_name: str
+    role: models.Role
+    school_id: int
+    password_hash: str
+    must_change_password: bool
+    login: str | None = None  # checked and free (``login_problem``), or made from ``login_base``
+    login_base: str = "user"
+    email: str | None = None
+    student: models.Student | None = None
+    children: list[models.Student] = field(default_factory=list)
+    created_by: int | None = None
+    via: str | None = None  # the audit entry's ``via``: who made it, when not the school
+
+
+def login_taken() -> Problem:
+    return ("login", ErrorCode.LOGIN_TAKEN, _("This login is taken; choose another."))
+
+
+async def login_problem(login: str) -> Problem | None:
+    """LOGIN_INVALID or LOGIN_TAKEN for a chosen login (the database's uniqueness decides at
+    the write: ``open_account``)."""
+    if problem := check_login(login):
+        return problem
+    return login_taken() if await models.User.exists(login=login) else None
+
+
+async def open_account(viewer: Viewer, new: NewAccount) -> models.User:
+    """Write a new account in one transaction with its role, its links and its audit entry.
+    The input is already checked; what concurrency can break is refused here and changes
+    nothing: a login taken meanwhile (LOGIN_TAKEN, the unique login) and a student linked to
+    another login meanwhile (STUDENT_HAS_LOGIN, the conditional update of its row)."""
+    student, children = new.student, new.children
     try:
         async with in_transaction():
-            login = login or await _free_login(login_from(email.split("@")[0] if email else full_name))
+            login = new.login or await _free_login(new.login_base)
             user = await models.User.create(
                 login=login,
-                full_name=full_name,
-                email=email,
-                password_hash=auth.hash_one_time_password(password),
-                must_change_password=True,
+                full_name=new.full_name,
+                email=new.email,
+                password_hash=new.password_hash,
+                must_change_password=new.must_change_password,
+                created_by_id=new.created_by,
             )
-            await models.RoleGrant.create(user_id=user.id, role=data.role, school_id=school.id)
+            await models.RoleGrant.create(user_id=user.id, role=new.role, school_id=new.school_id)
             if student is not None and not await models.Student.filter(id=student.id, user_id__isnull=True).update(
                 user_id=user.id
             ):  # linked meanwhile: roll back
@@ -181,22 +238,18 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
                 await models.Guardianship.bulk_create(
                     [models.Guardianship(guardian_id=user.id, student_id=c.id) for c in children]
                 )
-            await audit.record(
-                ctx.viewer,
-                "account.create",
-                "User",
-                user.id,
-                {
-                    "login": login,
-                    "role": data.role.value,
-                    "student": student.id if student else None,
-                    "children": [c.id for c in children],
-                },
-                school_id=school.id,
-            )
+            details: dict[str, Any] = {
+                "login": login,
+                "role": new.role.value,
+                "student": student.id if student else None,
+                "children": [c.id for c in children],
+            }
+            if new.via is not None:
+                details["via"] = new.via
+            await audit.record(viewer, "account.create", "User", user.id, details, school_id=new.school_id)
     except IntegrityError:  # the login was taken between the check and the insert
-        raise refuse([("login", ErrorCode.LOGIN_TAKEN, _("This login is taken; choose another."))]) from None
-    return Issued(user, password)
+        raise refuse([login_taken()]) from None
+    return user
 
 
 async def reset_password(ctx: Context, user_id: str) -> Issued:
@@ -205,22 +258,27 @@ async def reset_password(ctx: Context, user_id: str) -> Issued:
     user = await managed_user(ctx, user_id)
     if user.id == admin_id:
         raise refuse([("userId", ErrorCode.CANNOT_RESET_SELF, _("Change your own password with `passwordChange`."))])
+    return await reissue(ctx, user, school_id=await audit_school(ctx, user.id))
+
+
+async def reissue(
+    ctx: Context, user: models.User, *, school_id: int | None, via: str | None = None, field: str = "userId"
+) -> Issued:
+    """Replace ``user``'s password by a one-time password they must change at their next login;
+    every session of theirs ends (sockets closed after the commit). ACCOUNT_DEACTIVATED for a
+    deactivated account. The caller decided that the viewer may."""
     if not user.is_active:
-        raise refuse([("userId", ErrorCode.ACCOUNT_DEACTIVATED, _("Reactivate the account first."))])
+        raise refuse([(field, ErrorCode.ACCOUNT_DEACTIVATED, _("Reactivate the account first."))])
     password = auth.one_time_password()
     async with in_transaction():
         user.password_hash = auth.hash_one_time_password(password)
         user.must_change_password = True
         await user.save(update_fields=["password_hash", "must_change_password"])
         ended = await sessions.end(sessions.EndReason.PASSWORD_RESET, user_id=user.id)
-        await audit.record(
-            ctx.viewer,
-            "password.reset",
-            "User",
-            user.id,
-            {"sessionsEnded": len(ended)},
-            school_id=await audit_school(ctx, user.id),
-        )
+        details: dict[str, Any] = {"sessionsEnded": len(ended)}
+        if via is not None:
+            details["via"] = via
+        await audit.record(ctx.viewer, "password.reset", "User", user.id, details, school_id=school_id)
     await sessions.announce(ctx.broker, ended)
     return Issued(user, password)
 
@@ -233,25 +291,40 @@ async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
     if user.id == admin_id:
         problems.append(("userId", ErrorCode.CANNOT_DEACTIVATE_SELF, _("Another admin must deactivate your account.")))
     elif not user.is_active:
-        problems.append(("userId", ErrorCode.ALREADY_DEACTIVATED, _("The account is already deactivated.")))
+        problems.append(already_deactivated())
     text = stated_reason(reason, _("Say why the account is deactivated."), problems)
     if problems:
         raise refuse(problems)
+    return await switch_off(ctx, user, text, school_id=await audit_school(ctx, user.id))
+
+
+def already_deactivated(field: str = "userId") -> Problem:
+    return (field, ErrorCode.ALREADY_DEACTIVATED, _("The account is already deactivated."))
+
+
+async def switch_off(
+    ctx: Context,
+    user: models.User,
+    reason: str,
+    *,
+    school_id: int | None,
+    via: str | None = None,
+    field: str = "userId",
+) -> models.User:
+    """Deactivate ``user`` (the viewer is ``deactivated_by``): their sessions end and, after the
+    commit, their sockets close. ALREADY_DEACTIVATED when someone did it meanwhile. The caller
+    checked the input and decided that the viewer may."""
     async with in_transaction():
         changed = await models.User.filter(id=user.id, is_active=True).update(
-            is_active=False, deactivated_at=now_utc(), deactivation_reason=text
+            is_active=False, deactivated_at=now_utc(), deactivation_reason=reason, deactivated_by_id=ctx.viewer.id
         )
-        if not changed:  # deactivated meanwhile by another admin
-            raise refuse([("userId", ErrorCode.ALREADY_DEACTIVATED, _("The account is already deactivated."))])
+        if not changed:  # deactivated meanwhile by someone else
+            raise refuse([already_deactivated(field)])
         ended = await sessions.end(sessions.EndReason.DEACTIVATED, user_id=user.id)
-        await audit.record(
-            ctx.viewer,
-            "account.deactivate",
-            "User",
-            user.id,
-            {"reason": text, "sessionsEnded": len(ended)},
-            school_id=await audit_school(ctx, user.id),
-        )
+        details: dict[str, Any] = {"reason": reason, "sessionsEnded": len(ended)}
+        if via is not None:
+            details["via"] = via
+        await audit.record(ctx.viewer, "account.deactivate", "User", user.id, details, school_id=school_id)
     await sessions.announce(ctx.broker, ended)
     await user.refresh_from_db()
     return user
@@ -260,20 +333,38 @@ async def deactivate(ctx: Context, user_id: str, reason: str) -> models.User:
 async def reactivate(ctx: Context, user_id: str) -> models.User:
     """The account works again with its old password; the deactivation stays in the audit log."""
     user = await managed_user(ctx, user_id)
+    return await switch_on(ctx, user, school_id=await audit_school(ctx, user.id))
+
+
+async def switch_on(
+    ctx: Context,
+    user: models.User,
+    *,
+    school_id: int | None,
+    via: str | None = None,
+    field: str = "userId",
+    only_if: Q | None = None,
+) -> models.User:
+    """Reactivate ``user`` with their old password (NOT_DEACTIVATED while active). ``only_if``
+    narrows which deactivated accounts may be: it is part of the statement that writes, so a
+    change meanwhile refuses (NOT_DEACTIVATED) rather than slipping through. The caller
+    decided that the viewer may."""
     if user.is_active:
-        raise refuse([("userId", ErrorCode.NOT_DEACTIVATED, _("The account is active."))])
+        raise refuse([(field, ErrorCode.NOT_DEACTIVATED, _("The account is active."))])
     async with in_transaction():
-        await models.User.filter(id=user.id).update(is_active=True, deactivated_at=None, deactivation_reason=None)
-        await audit.record(
-            ctx.viewer,
-            "account.reactivate",
-            "User",
-            user.id,
-            {
-                "deactivatedAt": user.deactivated_at.isoformat() if user.deactivated_at else None,
-                "reason": user.deactivation_reason,
-            },
-            school_id=await audit_school(ctx, user.id),
-        )
+        still_off = models.User.filter(id=user.id, is_active=False)
+        if only_if is not None:
+            still_off = still_off.filter(only_if)
+        if not await still_off.update(
+            is_active=True, deactivated_at=None, deactivation_reason=None, deactivated_by_id=None
+        ):  # reactivated meanwhile, or no longer what ``only_if`` allows
+            raise refuse([(field, ErrorCode.NOT_DEACTIVATED, _("The account is active."))])
+        details: dict[str, Any] = {
+            "deactivatedAt": user.deactivated_at.isoformat() if user.deactivated_at else None,
+            "reason": user.deactivation_reason,
+        }
+        if via is not None:
+            details["via"] = via
+        await audit.record(ctx.viewer, "account.reactivate", "User", user.id, details, school_id=school_id)
     await user.refresh_from_db()
     return user

@@ -168,13 +168,16 @@ async def logout(ctx: Context, refresh_token: str) -> None:
     await sessions.announce(ctx.broker, ended)
 
 
-def password_problems(user: models.User, current: str, new: str) -> list[FieldProblem]:
-    """The strength rules of a chosen password (the current one already verified)."""
+def password_problems(
+    user: models.User, current: str | None, new: str, field: str = "newPassword"
+) -> list[FieldProblem]:
+    """The strength rules of a chosen password (the current one already verified; ``None`` for
+    an account that has none yet), reported on the input's ``field``."""
     problems: list[FieldProblem] = []
     if len(new) < MIN_PASSWORD_LENGTH:
         problems.append(
             FieldProblem(
-                "newPassword",
+                field,
                 ngettext("Use at least {n} character.", "Use at least {n} characters.", MIN_PASSWORD_LENGTH),
                 ErrorCode.PASSWORD_TOO_SHORT,
             )
@@ -182,19 +185,17 @@ def password_problems(user: models.User, current: str, new: str) -> list[FieldPr
     elif len(new) > MAX_PASSWORD_LENGTH:
         problems.append(
             FieldProblem(
-                "newPassword",
+                field,
                 ngettext("Use at most {n} character.", "Use at most {n} characters.", MAX_PASSWORD_LENGTH),
                 ErrorCode.PASSWORD_TOO_LONG,
             )
         )
     lowered = new.strip().lower()
     if lowered == user.login.lower() or (len(user.login) >= 4 and user.login.lower() in lowered):
-        problems.append(
-            FieldProblem("newPassword", _("Do not use your login in your password."), ErrorCode.PASSWORD_IS_LOGIN)
-        )
-    if new == current:
+        problems.append(FieldProblem(field, _("Do not use your login in your password."), ErrorCode.PASSWORD_IS_LOGIN))
+    if current is not None and new == current:
         code = ErrorCode.PASSWORD_IS_ONE_TIME if user.must_change_password else ErrorCode.PASSWORD_UNCHANGED
-        problems.append(FieldProblem("newPassword", _("Choose a password different from the current one."), code))
+        problems.append(FieldProblem(field, _("Choose a password different from the current one."), code))
     return problems
 
 

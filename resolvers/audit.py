@@ -118,9 +118,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     # accounts and sessions
     "account.create": _keys("login role student children via"),
     "account.register": _keys("login"),
-    "account.deactivate": _keys("reason sessionsEnded"),
-    "account.reactivate": _keys("deactivatedAt reason"),
-    "password.reset": _keys("sessionsEnded"),
+    "account.deactivate": _keys("reason sessionsEnded via"),
+    "account.reactivate": _keys("deactivatedAt reason via"),
+    "password.reset": _keys("sessionsEnded via"),
     "password.change": _keys("oneTimePasswordReplaced sessionsEnded"),
     # external identities (resolvers/identity.py): the provider's name, never the subject's claims
     "identity.login": _keys("provider secondFactor"),

@@ -122,6 +122,7 @@ class ErrorCode(StrEnum):
     DATE_BEFORE_ENROLLMENT = "DATE_BEFORE_ENROLLMENT", "The date is before the current enrolment started."
     DATE_INVALID = "DATE_INVALID", "The date is not a valid or plausible one."
     DAY_OFF_NOT_FOUND = "DAY_OFF_NOT_FOUND", "No such day off, or not one the viewer may see."
+    DEACTIVATED_BY_SCHOOL = "DEACTIVATED_BY_SCHOOL", "The school deactivated the login: only the school reactivates it."
     DELETE_WINDOW_CLOSED = "DELETE_WINDOW_CLOSED", "The message is too old to be deleted by its author."
     DELIVERY_NOT_FOUND = "DELIVERY_NOT_FOUND", "No such notification delivery, or not one the viewer may see."
     DISTRICT_NOT_FOUND = "DISTRICT_NOT_FOUND", "No such district, or not one the viewer may see."
@@ -216,6 +217,7 @@ class ErrorCode(StrEnum):
         "The second-factor challenge is unknown, expired or used: log in with the password again.",
     )
     LOGIN_INVALID = "LOGIN_INVALID", "Not a valid login."
+    LOGIN_ISSUED_BY_SCHOOL = "LOGIN_ISSUED_BY_SCHOOL", "The child's login was issued by the school: the school runs it."
     LOGIN_REQUIRED = "LOGIN_REQUIRED", "A login or e-mail address is required."
     LOGIN_TAKEN = "LOGIN_TAKEN", "The login belongs to another account."
     MEETING_NOT_FOUND = "MEETING_NOT_FOUND", "No such meeting, or not one the viewer may see."
@@ -297,6 +299,7 @@ class ErrorCode(StrEnum):
     SHORT_DAY_NOT_FOUND = "SHORT_DAY_NOT_FOUND", "No such short day, or not one the viewer may see."
     SLOT_NOT_FOUND = "SLOT_NOT_FOUND", "No such timetable slot, or not one the viewer may see."
     STUDENT_HAS_LOGIN = "STUDENT_HAS_LOGIN", "The student already has a login."
+    STUDENT_HAS_NO_LOGIN = "STUDENT_HAS_NO_LOGIN", "The student has no login of their own yet."
     STUDENT_NOT_FOUND = "STUDENT_NOT_FOUND", "No such student, or not one the viewer may see."
     STUDENT_NOT_IN_CLASS = "STUDENT_NOT_IN_CLASS", "The student was not in the lesson's class on its date."
     STUDENT_NOT_IN_SCHOOL = "STUDENT_NOT_IN_SCHOOL", "The student is not of the school named."

@@ -200,6 +200,7 @@ class Loaders:
     role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
+    login_by_student: DataLoader[int, models.User | None]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -576,6 +577,18 @@ class Loaders:
         grouped = _group(rows, lambda g: g.student_id)
         return [grouped.get(i, []) for i in ids]
 
+    async def _login_by_student(self, ids: list[int]) -> list[models.User | None]:
+        """Each student's own login, for those whose login the viewer reads
+        (``policy.login_readable_students``), primed as users: one statement."""
+        rows = (
+            await policy.login_readable_students(self.viewer)
+            .filter(id__in=set(ids), user_id__isnull=False)
+            .select_related("user")
+        )
+        found: dict[int, models.User] = {s.id: s.user for s in rows if s.user is not None}
+        self.prime_many(self.user_by_id, found.values())
+        return [found.get(i) for i in ids]
+
     async def _revocations_by_guardianship(self, ids: list[int]) -> list[list[models.GuardianshipRevocation]]:
         """Each guardianship's revocations, newest first, for the admins who run it
         (``policy.administered_guardianships``); nobody else reads one: one statement."""
@@ -680,5 +693,6 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "school_page_by_district": lambda loaders: DataLoader(partial(schools.DISTRICT_SCHOOLS.pages, loaders.viewer)),
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
+    "login_by_student": lambda loaders: DataLoader(loaders._login_by_student),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),
 }

@@ -59,6 +59,16 @@ class Account(types.Node):
     def created_at(self) -> dt.datetime:
         return self.model.created_at
 
+    @strawberry.field(
+        description="The guardian who made this login for their child (`childLoginCreate`); null for an "
+        "account the school issued or a person registered. When: `createdAt`."
+    )
+    async def created_by(self, info: Info) -> User | None:
+        if self.model.created_by_id is None:
+            return None
+        user = await info.context.loaders.user_by_id.load(self.model.created_by_id)
+        return await shown(info, User(model=user)) if user is not None else None
+
     @strawberry.field(description="Every role the user holds, in any school.")
     async def roles(self, info: Info) -> list[Role]:
         grants = await info.context.loaders.role_grants_by_user.load(self.model.id)

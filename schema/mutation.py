@@ -14,6 +14,7 @@ from schema.attendance import AttendanceMutations
 from schema.bells import BellMutations
 from schema.calendar import CalendarMutations
 from schema.chat_mutations import ChatMutations
+from schema.child_logins import ChildLoginMutations
 from schema.days_off import DayOffMutations
 from schema.enrollment import EnrollmentMutations
 from schema.grades import GradeMutations
@@ -59,6 +60,7 @@ class Mutation(
     ChatMutations,
     AccountAdminMutations,
     SecondFactorMutations,
+    ChildLoginMutations,
     RosterMutations,
     IdentityMutations,
 ):

@@ -22,6 +22,7 @@ from schema.types import FromArg, Info, Node, ToArg, _must
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
+    from schema.child_logins import StudentLogin
     from schema.diary import DiaryDay, SubjectProgress
     from schema.enrollment import Enrollment
     from schema.guardianships import Guardianship
@@ -62,6 +63,16 @@ class Student(Node):
         from schema.guardianships import Guardianship
 
         return [Guardianship(model=g) for g in await info.context.loaders.guardianships_by_student.load(self.model.id)]
+
+    @strawberry.field(
+        description="The child's own login and its state: read by the child's guardians (while their guardianship "
+        "stands) and the school's admins; null for everyone else, and while the child has no login."
+    )
+    async def login(self, info: Info) -> Annotated[StudentLogin, strawberry.lazy("schema.child_logins")] | None:
+        from schema.child_logins import StudentLogin
+
+        user = await info.context.loaders.login_by_student.load(self.model.id)
+        return StudentLogin(model=user) if user is not None else None
 
     @strawberry.field(description="Every day of the range with its lessons. At most 92 days (BAD_USER_INPUT).")
     async def diary(

@@ -55,6 +55,12 @@ streams see nothing (``live``). A user's sessions (devices) are theirs alone
 (``own_sessions``): their admins end them all by a password reset or a deactivation, but
 do not list them (addresses and devices are the user's own business). The same for the external
 identities linked to an account (``own_identities``).
+A child's own login: each unrevoked guardian of the child (not only the one who made it) makes
+it when the child has none (``guarded_students``), and resets, deactivates and reactivates a
+login a guardian made (``family_logins``); one the school issued, or the school switched off,
+stays the school's. Its state (``Student.login``) is read by the child's unrevoked guardians and
+the school's admins alone (``login_readable_students``); the admins also see which guardian
+made it (``Account.createdBy``).
 
 The rules live in one module per domain (``diary``, ``writes``, ``admin``, ``notices``,
 ``chats``); callers use them as ``policy.<rule>``."""
@@ -68,8 +74,11 @@ from resolvers.policy.admin import (
     administered_schools,
     administered_users,
     district_schools,
+    family_logins,
+    guarded_students,
     in_good_standing,
     live,
+    login_readable_students,
     own_access_requests,
     own_identities,
     own_sessions,
@@ -182,15 +191,18 @@ __all__ = [
     "district_schools",
     "enrolled_on",
     "families",
+    "family_logins",
     "family_scope",
     "family_view",
     "followable_classes",
     "gradable_students",
+    "guarded_students",
     "in_good_standing",
     "inbox",
     "journal_classes",
     "listed_schools",
     "live",
+    "login_readable_students",
     "manageable_announcements",
     "meeting_recipients",
     "organised_meetings",

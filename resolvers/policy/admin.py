@@ -113,6 +113,30 @@ def visible_guardianships(viewer: Viewer) -> QuerySet[models.Guardianship]:
     )
 
 
+def guarded_students(viewer: Viewer) -> QuerySet[models.Student]:
+    """Children whose own login the viewer makes and runs (``childLoginCreate`` and the rest):
+    those of their unrevoked guardianships, each guardian alike (not only the one who made the
+    login). Nobody else's: a teacher, an admin, a revoked guardian and another family find no
+    such student (STUDENT_NOT_FOUND)."""
+    return models.Student.filter(id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
+
+
+def family_logins(viewer: Viewer) -> QuerySet[models.User]:
+    """The children's logins the viewer resets, deactivates and reactivates: a login a guardian
+    made (``created_by``) of a child in ``guarded_students``. A login the school issued stays
+    the school's to run (LOGIN_ISSUED_BY_SCHOOL)."""
+    logins = guarded_students(viewer).filter(user_id__isnull=False).values("user_id")
+    return models.User.filter(id__in=Subquery(logins), created_by_id__isnull=False)
+
+
+def login_readable_students(viewer: Viewer) -> QuerySet[models.Student]:
+    """Students whose login state (``Student.login``) the viewer reads: their guardians' children
+    (unrevoked) and the students of the schools they administer. Not the child's teachers, not
+    the child themself (they know their own login: ``viewer``), nobody else."""
+    uid = _uid(viewer)
+    return models.Student.filter(Q(id__in=Subquery(_children_ids(uid).values("student_id"))) | _admin_school_q(uid))
+
+
 def _standing(viewer: Viewer) -> QuerySet[models.User]:
     """The viewer's account row while it is active, not waiting for a password change, and (for
     a viewer who came with a token) its session has not ended (``resolvers/sessions.py``)."""
