@@ -55,7 +55,18 @@ from models.school import (
     Term,
 )
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
-from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, RosterKey, RosterKind, Session, User, fold_name
+from models.user import (
+    LoginAttempt,
+    PasswordRecovery,
+    RefreshToken,
+    Role,
+    RoleGrant,
+    RosterKey,
+    RosterKind,
+    Session,
+    User,
+    fold_name,
+)
 
 __all__ = [
     "AbsenceNotice",
@@ -107,6 +118,7 @@ __all__ = [
     "NotificationSettings",
     "NotifierCursor",
     "OutboxEvent",
+    "PasswordRecovery",
     "RefreshToken",
     "RefusalReason",
     "Remark",
