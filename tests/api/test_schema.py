@@ -16,7 +16,13 @@ from schema import build_schema
 from schema.permissions import IsPublic
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_ROOT_FIELDS = {"login", "session_refresh", "account_register"}  # Python names
+PUBLIC_ROOT_FIELDS = {
+    "login",
+    "session_refresh",
+    "account_register",
+    "password_recovery_start",
+    "password_recovery_complete",
+}  # Python names
 
 
 def test_schema_graphql_is_current() -> None:
