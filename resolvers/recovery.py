@@ -5,7 +5,8 @@ number it sends the account a single-use link by e-mail (to the account's ``emai
 six-digit code by SMS (to the phone of the account's notification preferences, the one its
 owner set while logged in). Its answer is the same whether or not the account exists, is
 active, or has an address on the channel asked for; the request is counted by the rate limits
-the same way too (per account, keyed by what was asked for, and per client address), and the
+the same way too (per account as named and per client address; past the limit of messages to
+one account however it is named, the answer is the same success and nothing is sent), and the
 answer is given no sooner than ``MIN_ANSWER_SECONDS``, while the message is handed to the mail
 server or SMS gateway in a task of its own: the time of the answer says nothing either.
 
@@ -215,7 +216,10 @@ async def start(ctx: Context, asked: str, channel: RecoveryChannel) -> None:
             _("password recovery requests"),
         )
         user = await account_asked(asked)
-        to = await _address(user, channel) if user is not None else None
+        # Messages per account, however it was named (login, e-mail, phone): over the limit the
+        # answer stays the same and nothing is sent. An unknown account is counted just the same.
+        sends = await _count(ctx, f"recovery:user:{user.id}" if user else f"recovery:none:{_asked_key(asked)}")
+        to = await _address(user, channel) if user is not None and sends else None
         secret = secrets.token_urlsafe(32) if channel == RecoveryChannel.EMAIL else _new_code()
         if user is None or to is None:
             return  # nothing to send to: the same answer
@@ -245,6 +249,14 @@ async def start(ctx: Context, asked: str, channel: RecoveryChannel) -> None:
         _send_later(channels_of(ctx), channel, to, subject, text)
     finally:
         await asyncio.sleep(max(0.0, MIN_ANSWER_SECONDS - (time.monotonic() - began)))
+
+
+async def _count(ctx: Context, key: str) -> bool:
+    """Count one message to an account; False when its limit is reached (nothing more is sent)."""
+    limit = ctx.settings.password_recoveries_per_account
+    if ctx.limiter is None or limit <= 0:
+        return True
+    return (await ctx.limiter.hit(key, limit, ctx.settings.password_recovery_window_seconds)).allowed
 
 
 def _new_code() -> str:
