@@ -347,11 +347,12 @@ async def complete(ctx: Context, token: str | None, asked: str | None, code: str
         raise refuse(problems)
     async with in_transaction():
         now = now_utc()
-        live = await models.PasswordRecovery.filter(id=row.id, ended_at__isnull=True).select_for_update().first()
-        if live is None or live.expires_at <= now:  # used by a concurrent request, or expired meanwhile
+        # Used up by one statement: of two requests presenting it at once, one sets the password.
+        used = await models.PasswordRecovery.filter(id=row.id, ended_at__isnull=True, expires_at__gt=now).update(
+            used_at=now, ended_at=now
+        )
+        if not used:  # used by a concurrent request, or expired meanwhile
             raise _invalid()
-        live.used_at = live.ended_at = now
-        await live.save(update_fields=["used_at", "ended_at"])
         await models.PasswordRecovery.filter(user_id=user.id, ended_at__isnull=True).update(ended_at=now)
         user.password_hash = auth.hash_password(new_password)
         user.must_change_password = False

@@ -283,6 +283,21 @@ async def test_a_second_request_replaces_the_first(settings: Settings, factory: 
         assert (await app.complete(token="not-a-token"))["code"] == "INVALID_RECOVERY"
 
 
+async def test_a_link_presented_twice_at_once_works_once(settings: Settings, factory: Factory) -> None:
+    # On PostgreSQL both requests read the live link before either uses it up (SQLite's one
+    # connection takes them in turn): only the statement that uses it up decides.
+    user, address = await _owner(factory)
+    async with served(settings) as app:
+        await app.start(user.login)
+        token = app.token(address)
+        answers = await asyncio.gather(
+            app.complete(token=token), app.complete(token=token, new_password="the other new password")
+        )
+        kinds = sorted(a.get("code", a["__typename"]) for a in answers)
+        assert kinds == ["INVALID_RECOVERY", "PasswordRecoveryCompleteSuccess"]
+    assert [r.action for r in await _audit(user)].count("password.recover") == 1
+
+
 async def test_a_weak_password_is_refused_and_the_link_still_works(settings: Settings, factory: Factory) -> None:
     user, address = await _owner(factory)
     async with served(settings) as app:
