@@ -159,7 +159,8 @@ class PasswordRecovery(Model):
     """A request to recover a forgotten password (``resolvers/recovery.py``): a link sent by
     e-mail or a short code sent by SMS. Only a keyed hash of its secret is stored; it works once
     (``used_at``), until ``expires_at``, and a code dies after a few wrong tries (``attempts``).
-    A newer request, a completed one and a changed password end the others (``ended_at``)."""
+    A newer or completed request ends the others (``ended_at``); one asked before the password
+    last changed no longer works."""
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(

@@ -11,13 +11,13 @@ answer is given no sooner than ``MIN_ANSWER_SECONDS``, while the message is hand
 server or SMS gateway in a task of its own: the time of the answer says nothing either.
 
 ``complete`` (``passwordRecoveryComplete``) takes the link's token, or the login and the code,
-and the new password: a recovery works once, until it expires (``EDIARY_PASSWORD_RECOVERY_TTL_
-SECONDS`` by the project clock), and a code dies after ``password_recovery_code_attempts``
-wrong tries (each try is counted before it is compared, so parallel guesses get no more). A
-newer request ends the earlier ones. Setting the password clears ``must_change_password`` and
-ends every session of the user (sockets close with 4401); the answer is a plain success, not
-a session: the owner logs in with the new password, through whatever second factor the
-account has.
+and the new password: a recovery works once, until it expires (``password_recovery_ttl_seconds``
+by the project clock), and a code dies after ``password_recovery_code_attempts`` wrong tries
+(each try is counted before it is compared, so parallel guesses get no more). A newer request
+ends the earlier ones, and so does the owner changing the password (``passwordChange``).
+Setting the password clears ``must_change_password`` and ends every session of the user
+(sockets close with 4401); the answer is a plain success, not a session: the owner logs in
+with the new password, through whatever second factor the account has.
 
 Only a keyed hash (HMAC with ``SECRET_KEY``) of a token or code is stored; the audit trail
 has the request (only for an existing account), the completion and counted failures, never a
@@ -340,8 +340,8 @@ async def complete(ctx: Context, token: str | None, asked: str | None, code: str
     else:
         raise refuse([("token", ErrorCode.INVALID_INPUT, _("Give the link's token, or the login and the code."))])
     user = await models.User.get_or_none(id=row.user_id, is_active=True)
-    if user is None:
-        raise _invalid()
+    if user is None or (user.password_changed_at is not None and user.password_changed_at >= row.created_at):
+        raise _invalid()  # deactivated, or the owner changed the password since: no longer needed
     problems = password_problems(user, "", new_password)
     if problems:  # the link or code still works: the owner tries another password
         raise refuse(problems)

@@ -298,6 +298,26 @@ async def test_a_link_presented_twice_at_once_works_once(settings: Settings, fac
     assert [r.action for r in await _audit(user)].count("password.recover") == 1
 
 
+PASSWORD_CHANGE = """
+mutation Change($current: String!, $new: String!) {
+  passwordChange(input: {currentPassword: $current, newPassword: $new}) { __typename }
+}
+"""
+
+
+async def test_a_password_changed_since_the_request_ends_it(settings: Settings, factory: Factory) -> None:
+    user, address = await _owner(factory)
+    async with served(settings) as app:
+        await app.start(user.login)
+        token = app.token(address)
+        session = await app.login(user.login, PASSWORD)
+        owner = Client(app.client.http, session["accessToken"])
+        changed = await owner.data(PASSWORD_CHANGE, current=PASSWORD, new="remembered it after all")
+        assert changed["passwordChange"]["__typename"] == "LoginSuccess"
+        assert (await app.complete(token=token))["code"] == "INVALID_RECOVERY"
+        assert (await app.login(user.login, "remembered it after all"))["__typename"] == "LoginSuccess"
+
+
 async def test_a_weak_password_is_refused_and_the_link_still_works(settings: Settings, factory: Factory) -> None:
     user, address = await _owner(factory)
     async with served(settings) as app:
