@@ -54,7 +54,7 @@ from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, catchup, delivery, i18n, journal, pages, policy, sessions
+from resolvers import auth, catchup, delivery, i18n, journal, pages, policy, recovery, sessions
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
@@ -444,6 +444,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             subscriptions.sockets.unwatch()
+            await recovery.sending_done()  # password recovery messages being handed over
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -87,6 +87,17 @@ class Settings:
     registration_window_seconds: int = 3600
     smtp_url: str | None = None
     smtp_from: str = "ediary <noreply@localhost>"
+    # A forgotten password recovered by its owner (README, "Recovering a forgotten password"):
+    # the page of the app a recovery link opens (``?token=`` is added), how long a link or SMS
+    # code works, wrong codes before it dies, and requests per account (per login, e-mail or
+    # phone asked for, known or not) and per client address in a window, completions included.
+    password_recovery_url: str = "http://127.0.0.1:8000/password-recovery"  # noqa: S105 - an address
+    password_recovery_ttl_seconds: int = 30 * 60
+    password_recovery_code_attempts: int = 5
+    password_recoveries_per_account: int = 3
+    password_recoveries_per_address: int = 10
+    password_recovery_completions_per_address: int = 30
+    password_recovery_window_seconds: int = 3600
     # The language of messages for people (resolvers/i18n.py) when a request asks for none
     # (Accept-Language, a socket's connection_init `locale`), and of notifications.
     default_locale: str = "en"
@@ -159,6 +170,13 @@ class Settings:
                 raise ConfigurationError(f"METRICS_ALLOW: {network!r} is not an address or network") from exc
         numbers = {name: _number(env, variable, default) for name, variable, default in _NUMBERS}
         access_ttl, refresh_ttl = _token_lifetimes(env)
+        for name in (
+            "password_recovery_ttl_seconds",
+            "password_recovery_code_attempts",
+            "password_recovery_window_seconds",
+        ):
+            if numbers[name] <= 0:
+                raise ConfigurationError(f"EDIARY_{name.upper()} must be above 0")
         trusted = env.get("EDIARY_TRUSTED_DOCUMENTS", "").strip() or None
         if trusted is not None and not Path(trusted).is_file():
             raise ConfigurationError(f"EDIARY_TRUSTED_DOCUMENTS: no such file {trusted!r}")
@@ -202,6 +220,7 @@ class Settings:
             metrics_allow=allow,
             smtp_url=_smtp_url(env.get("SMTP_URL") or None),
             smtp_from=env.get("SMTP_FROM") or cls.smtp_from,
+            password_recovery_url=_recovery_url(env.get("EDIARY_PASSWORD_RECOVERY_URL") or cls.password_recovery_url),
             rate_limit_namespace=env.get("EDIARY_RATE_LIMIT_NAMESPACE", "").strip() or "ediary",
             trusted_documents=trusted,
             default_locale=default_locale,
@@ -254,6 +273,12 @@ def _smtp_url(url: str | None) -> str | None:
     return url
 
 
+def _recovery_url(url: str) -> str:
+    if not url.startswith(("https://", "http://")) or "#" in url:
+        raise ConfigurationError("EDIARY_PASSWORD_RECOVERY_URL must be an http(s) address without a #fragment")
+    return url
+
+
 # (Settings field, environment variable, default) of every numeric ceiling.
 _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("max_query_depth", "EDIARY_MAX_QUERY_DEPTH", Settings.max_query_depth),
@@ -284,6 +309,36 @@ _NUMBERS: tuple[tuple[str, str, int], ...] = (
     ("max_sockets_per_user", "EDIARY_MAX_SOCKETS_PER_USER", Settings.max_sockets_per_user),
     ("oidc_clock_skew_seconds", "OIDC_CLOCK_SKEW_SECONDS", Settings.oidc_clock_skew_seconds),
     ("oidc_login_ttl_seconds", "OIDC_LOGIN_TTL_SECONDS", Settings.oidc_login_ttl_seconds),
+    (
+        "password_recovery_ttl_seconds",
+        "EDIARY_PASSWORD_RECOVERY_TTL_SECONDS",
+        Settings.password_recovery_ttl_seconds,
+    ),
+    (
+        "password_recovery_code_attempts",
+        "EDIARY_PASSWORD_RECOVERY_CODE_ATTEMPTS",
+        Settings.password_recovery_code_attempts,
+    ),
+    (
+        "password_recoveries_per_account",
+        "EDIARY_PASSWORD_RECOVERIES_PER_ACCOUNT",
+        Settings.password_recoveries_per_account,
+    ),
+    (
+        "password_recoveries_per_address",
+        "EDIARY_PASSWORD_RECOVERIES_PER_ADDRESS",
+        Settings.password_recoveries_per_address,
+    ),
+    (
+        "password_recovery_completions_per_address",
+        "EDIARY_PASSWORD_RECOVERY_COMPLETIONS_PER_ADDRESS",
+        Settings.password_recovery_completions_per_address,
+    ),
+    (
+        "password_recovery_window_seconds",
+        "EDIARY_PASSWORD_RECOVERY_WINDOW_SECONDS",
+        Settings.password_recovery_window_seconds,
+    ),
 )
 
 

@@ -57,7 +57,18 @@ from models.school import (
 )
 from models.second_factor import LoginChallenge, RecoveryCode, SecondFactor, SecondFactorAttempt
 from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
-from models.user import LoginAttempt, RefreshToken, Role, RoleGrant, RosterKey, RosterKind, Session, User, fold_name
+from models.user import (
+    LoginAttempt,
+    PasswordRecovery,
+    RefreshToken,
+    Role,
+    RoleGrant,
+    RosterKey,
+    RosterKind,
+    Session,
+    User,
+    fold_name,
+)
 
 __all__ = [
     "AbsenceNotice",
@@ -113,6 +124,7 @@ __all__ = [
     "NotificationSettings",
     "NotifierCursor",
     "OutboxEvent",
+    "PasswordRecovery",
     "RecoveryCode",
     "RefreshToken",
     "RefusalReason",

@@ -169,6 +169,32 @@ class LoginAttempt(Model):
         indexes = (Index(fields=("login", "at")), Index(fields=("address", "at")))
 
 
+class PasswordRecovery(Model):
+    """A request to recover a forgotten password (``resolvers/recovery.py``): a link sent by
+    e-mail or a short code sent by SMS. Only a keyed hash of its secret is stored; it works once
+    (``used_at``), until ``expires_at``, and a code dies after a few wrong tries (``attempts``).
+    A newer or completed request ends the others (``ended_at``); one asked before the password
+    last changed no longer works."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="password_recoveries", on_delete=fields.CASCADE
+    )
+    channel = fields.CharField(max_length=8)  # EMAIL (a link) or SMS (a code)
+    secret_hash = fields.CharField(max_length=64, db_index=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    attempts = fields.SmallIntField(default=0, db_default=0)
+    used_at = fields.DatetimeField(null=True)
+    ended_at = fields.DatetimeField(null=True)
+
+    user_id: int
+
+    class Meta:
+        table = "password_recovery"
+        indexes = (Index(fields=("user_id", "ended_at")),)
+
+
 class RosterKind(StrEnum):
     STUDENT = "STUDENT"
     GUARDIAN = "GUARDIAN"

@@ -68,6 +68,8 @@ DETAILS: dict[str, Kind] = {
         DATA,
         "birthDate date days deactivatedAt end ends_at lastDay revokedAt start startsAt starts_at validFrom validTo",
     ),
+    # a password recovery's failed tries so far
+    **_declare(DATA, "attempts"),
     **_declare(REASON, "reason cancelReason lastError"),
     # names; a grade's ``value``, ``from`` and ``to`` are marks of the school's scale (or ids, dates)
     **_declare(NAME, "name login fullName room year value from to scale_marks"),
@@ -128,6 +130,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "identity.link": _keys("provider"),
     "identity.unlink": _keys("provider"),
     "identity.preregister": _keys("provider"),
+    "password.recovery_request": _keys("channel"),
+    "password.recovery_fail": _keys("channel attempts"),
+    "password.recover": _keys("channel sessionsEnded"),
     "session.login": _keys("mustChangePassword via"),
     "session.logout": _keys(""),
     "session.revoke": _keys("current"),

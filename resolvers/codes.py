@@ -185,6 +185,10 @@ class ErrorCode(StrEnum):
     INVALID_PASS_MARK = "INVALID_PASS_MARK", "The pass mark is outside the scale."
     INVALID_PHONE = "INVALID_PHONE", "Not a phone number in international form."
     INVALID_RANGE = "INVALID_RANGE", "The range's end is before its start, or it lies outside the allowed dates."
+    INVALID_RECOVERY = (
+        "INVALID_RECOVERY",
+        "The password recovery link or code is wrong, expired, used or replaced by a newer one: ask for a new one.",
+    )
     INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN", "The refresh token is invalid, expired or revoked: log in again."
     INVALID_ROUNDING_THRESHOLD = "INVALID_ROUNDING_THRESHOLD", "The rounding threshold is not above 0 and at most 1."
     INVALID_SCALE_RANGE = "INVALID_SCALE_RANGE", "The numeric scale's bounds are out of range."

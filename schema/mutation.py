@@ -25,6 +25,7 @@ from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
 from schema.org import OrgMutations
+from schema.recovery import RecoveryMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
 from schema.roster_import import RosterMutations
@@ -49,6 +50,7 @@ class Mutation(
     GuardianshipMutations,
     AccessRequestMutations,
     RegistrationMutations,
+    RecoveryMutations,
     AnnouncementMutations,
     MeetingMutations,
     NotificationMutations,

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_ROOT_FIELDS = {"login", "login_second_factor", "session_refresh", "account_register"}  # Python names
 # Logging in with an identity provider, and the providers a login screen offers (issue 20).
 PUBLIC_ROOT_FIELDS |= {"identity_providers", "external_login_start", "external_login_complete"}
+# Recovering a forgotten password by a link or a code (issue 20).
+PUBLIC_ROOT_FIELDS |= {"password_recovery_start", "password_recovery_complete"}
 
 
 def test_schema_graphql_is_current() -> None:

@@ -8,8 +8,10 @@ The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py,
 diary_writes.py, reach_writes.py, post_writes.py, calendar_writes.py and org_writes.py
 (which also probes schoolCreate, naming no object, as refused by role alike, and the
 guardianships revoked and restored). Not probed because they name no object of anyone else:
-login, logout, sessionRefresh, passwordChange, accountRegister, accessRequestSubmit, and
-notificationPreferencesSet (the viewer's own settings)."""
+login, logout, sessionRefresh, passwordChange, accountRegister, accessRequestSubmit,
+notificationPreferencesSet (the viewer's own settings), and passwordRecoveryStart and
+passwordRecoveryComplete (public: that they answer alike for every account, existing or not,
+is tests/access/test_recovery.py's)."""
 
 from __future__ import annotations
 
