@@ -63,6 +63,7 @@ class Person:
     user: models.User | None = None
     children: dict[str, str] = field(default_factory=dict)  # student external id -> relation
     teaches: set[tuple[int, int]] = field(default_factory=set)  # (class id, subject id)
+    identities: set[tuple[str, str]] = field(default_factory=set)  # (provider, subject) to link
 
 
 async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) -> ImportResult:
@@ -96,14 +97,14 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
     if problems and problems[0].line == 1:  # header errors: the rows cannot be read
         raise FileRefused(problems[0].message, problems[0].code, problems)
     if dry_run:
-        plan = await _validated(school, rows, problems)
+        plan = await _validated(ctx, school, rows, problems)
         return ImportResult(True, plan.counts())
     try:
         async with in_transaction():
             # One import of a school at a time, validated and written under the same lock: a
             # second import waits here, then validates against what the first one wrote.
             await models.School.filter(id=school.id).select_for_update().first()
-            plan = await _validated(school, rows, problems)
+            plan = await _validated(ctx, school, rows, problems)
             counts = plan.counts()
             issued = await write_plan(ctx, plan, counts)
     except IntegrityError:
@@ -121,9 +122,9 @@ async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) 
     return ImportResult(False, counts, issued)
 
 
-async def _validated(school: models.School, rows: list[Row], problems: list[RowProblem]) -> RosterPlan:
+async def _validated(ctx: Context, school: models.School, rows: list[Row], problems: list[RowProblem]) -> RosterPlan:
     """The plan of a file whose every row is valid, else FileRefused with every problem."""
-    plan = RosterPlan(school, today_utc())
+    plan = RosterPlan(school, today_utc(), frozenset(p.name for p in ctx.settings.oidc_providers))
     await plan.load(rows)
     plan.check(rows, problems)
     if problems:
@@ -142,9 +143,20 @@ async def _validated(school: models.School, rows: list[Row], problems: list[RowP
     return plan
 
 
+def identities_of(row: Row) -> list[tuple[str, str]]:
+    """The (provider, subject) pairs of a row's ``identity`` cell: ``esia:1000123456;google:42``."""
+    pairs = []
+    for item in filter(None, (i.strip() for i in row.identity.split(";"))):
+        provider, _colon, subject = item.partition(":")
+        pairs.append((provider.strip().lower(), subject.strip()))
+    return pairs
+
+
 class RosterPlan:
-    def __init__(self, school: models.School, today: date) -> None:
-        self.school, self.today = school, today
+    def __init__(self, school: models.School, today: date, providers: frozenset[str] = frozenset()) -> None:
+        self.school, self.today, self.providers = school, today, providers
+        # (provider, subject) -> the account it is linked to, of the identities the file names
+        self.identities: dict[tuple[str, str], int] = {}
         self.classes: dict[str, models.SchoolClass] = {}
         self.subjects: dict[str, models.Subject] = {}
         self.keys: dict[tuple[Kind, str], models.RosterKey] = {}
@@ -182,6 +194,12 @@ class RosterPlan:
             self.keys = {(k.kind, k.key): k for k in found}
         if logins:
             self.users = {u.login: u for u in await models.User.filter(login__in=logins)}
+        subjects = {s for r in rows for _p, s in identities_of(r)}
+        if subjects:
+            linked = await models.ExternalIdentity.filter(subject__in=subjects).values_list(
+                "provider", "subject", "user_id"
+            )
+            self.identities = {(str(p), str(s)): int(u) for p, s, u in linked}
         student_ids = [k.student_id for k in self.keys.values() if k.student_id is not None]
         user_ids = [u.id for u in self.users.values()]
         if student_ids:
@@ -326,6 +344,7 @@ class RosterPlan:
         elif kind == Kind.TEACHER:
             bad(row, "login", ErrorCode.DUPLICATE_ROW, _("The same teacher as line {line}.", line=person.line))
         person = self.people[row.login]
+        self._check_identities(row, person, bad)
         if row.type == "guardian" and row.student_external_id:
             person.children[row.student_external_id] = row.relation or "parent"
         for pair in filter(None, (p.strip() for p in row.subjects.split(";"))):
@@ -351,6 +370,27 @@ class RosterPlan:
                 )
             else:
                 person.teaches.add((klass.id, subject.id))
+
+    def _check_identities(self, row: Row, person: Person, bad: Callback) -> None:
+        """``provider:subject`` cells: a configured provider, a plausible subject, linked to no
+        other account (in the database or by another line of the file)."""
+        for provider, subject in identities_of(row):
+            if provider not in self.providers:
+                bad(row, "identity", ErrorCode.IDENTITY_PROVIDER_UNKNOWN, _("No such identity provider."))
+            elif not subject or len(subject) > 255 or not subject.isprintable():
+                bad(
+                    row,
+                    "identity",
+                    ErrorCode.SUBJECT_INVALID,
+                    _("Give the subject id the provider uses, 1-255 characters."),
+                )
+            else:
+                owner = self.identities.get((provider, subject))
+                others = [p for p in self.people.values() if p is not person and (provider, subject) in p.identities]
+                if (owner is not None and (person.user is None or owner != person.user.id)) or others:
+                    bad(row, "identity", ErrorCode.IDENTITY_TAKEN, _("This identity is already linked to an account."))
+                elif owner is None:
+                    person.identities.add((provider, subject))
 
     def _classify_students(self, rows: list[Row]) -> None:
         """New, changed or unchanged: what a valid student row will do."""
@@ -406,7 +446,7 @@ class RosterPlan:
             renamed, links, teach = self._person_changes(person, known)
             # A child new to the school counts as a change of their guardian's links.
             new_child = any(ext not in known for ext in person.children)
-            if renamed or links or teach or new_child:
+            if renamed or links or teach or new_child or person.identities:
                 c.updated += 1
             else:
                 c.unchanged += 1

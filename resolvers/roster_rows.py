@@ -14,6 +14,9 @@ The columns (header names are case-insensitive and ignore ``-``, ``_`` and space
 ``relation``            guardian: ``mother``, ``father``, ``guardian``... (default ``parent``)
 ``student_external_id`` guardian: the child's external id (one row per child)
 ``subjects``            teacher: ``Subject@Class`` pairs separated by ``;`` (optional)
+``identity``            guardian / teacher: ``provider:subject``, the person's id at an identity
+                        provider of ``OIDC_PROVIDERS`` (``esia:1000123456``), linked ahead of
+                        their first login through it (optional; ``;`` between several)
 ======================  ==========================================================
 
 Only ``type`` and ``full_name`` must be present in the header; unknown columns are refused,
@@ -43,6 +46,7 @@ COLUMNS = (
     "relation",
     "student_external_id",
     "subjects",
+    "identity",
 )
 REQUIRED = ("type", "full_name")
 TYPES = ("student", "guardian", "teacher")
@@ -67,6 +71,7 @@ class Row:
     relation: str
     student_external_id: str
     subjects: str
+    identity: str
 
 
 _BY_KEY = {c.replace("_", ""): c for c in COLUMNS}
@@ -189,6 +194,7 @@ def _row(line: int, cells: dict[str, str], problems: list[RowProblem]) -> Row | 
         relation=values["relation"].lower()[:50],
         student_external_id=values["student_external_id"],
         subjects=values["subjects"],
+        identity=values["identity"],
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import models
 from resolvers import audit, auth
+from resolvers.clock import now_utc
 from resolvers.context import Context
 
 if TYPE_CHECKING:
@@ -92,6 +93,15 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
         await models.Guardianship.bulk_create(links, batch_size=BATCH)
     if teaching:
         await models.TeachingAssignment.bulk_create(teaching, batch_size=BATCH)
+    linked = [(p, provider, subject) for p in plan.people.values() for provider, subject in sorted(p.identities)]
+    if linked:
+        await models.ExternalIdentity.bulk_create(
+            [
+                models.ExternalIdentity(user_id=_uid(p.user), provider=provider, subject=subject, linked_at=now_utc())
+                for p, provider, subject in linked
+            ],
+            batch_size=BATCH,
+        )
 
     summary = {kind.value: vars(c) for kind, c in counts.items()}
     entries = [audit.entry(ctx.viewer, "roster.import", "School", school_id, summary, school_id=school_id)]
@@ -105,6 +115,12 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
             school_id=school_id,
         )
         for p in new_people
+    ]
+    entries += [
+        audit.entry(
+            ctx.viewer, "identity.preregister", "User", _uid(p.user), {"provider": provider}, school_id=school_id
+        )
+        for p, provider, _subject in linked
     ]
     await audit.record_many(entries, batch_size=BATCH)
     return [(p.user, passwords[p.login]) for p in new_people if p.user is not None]

@@ -34,7 +34,11 @@ class RosterKind(Enum):
         "`relation` (mother, father, guardian...; default parent), `student_external_id` (the child, in this file "
         "or imported before). One row per child.\n"
         "- `teacher`: `full_name`, `login` and/or `email`, `subjects` (optional: `Subject@Class` pairs separated "
-        "by `;`, e.g. `Mathematics@5A;Physics@6B`).\n\n"
+        "by `;`, e.g. `Mathematics@5A;Physics@6B`).\n"
+        "- guardians and teachers may have `identity`: `provider:subject` (`esia:1000123456`; several separated by "
+        "`;`), the person's id at a configured identity provider (`identityProviders`), linked ahead of their first "
+        "login through it, as `externalIdentityPreRegister` does (IDENTITY_PROVIDER_UNKNOWN, SUBJECT_INVALID, "
+        "IDENTITY_TAKEN).\n\n"
         "Columns a row type does not use are left empty. A sample is `docs/roster-sample.csv` in the repository."
     )
 )

@@ -54,6 +54,13 @@ mutation P($input: ExternalIdentityPreRegisterInput!) {
   }
 }
 """
+IMPORT = """
+mutation I($input: RosterImportInput!) { rosterImport(input: $input) {
+  __typename
+  ... on RosterImportSuccess { counts { kind created updated unchanged } }
+  ... on FileRefusedError { code problems { line column code } }
+  ... on Error { code } } }
+"""
 NODE = "query N($id: ID!) { node(id: $id) { __typename ... on ExternalIdentity { provider } } }"
 
 
@@ -226,3 +233,42 @@ async def test_listing_identities_takes_the_same_statements(
         counts.append(count_statements.count)
         assert len(listed) == n
     assert counts[0] == counts[1] == counts[2]
+
+
+async def test_a_roster_import_links_identities_ahead_of_the_first_login(
+    oidc_http: httpx.AsyncClient, factory: Factory
+) -> None:
+    """The roster's ``identity`` column: each ``provider:subject`` checked like a pre-registration,
+    the whole file refused for one bad cell, and a linked person's first login goes straight in."""
+    kit = await factory.school(subjects=("Mathematics",), classes=("5A",))
+    assert kit.admin is not None
+    admin = as_user(oidc_http, factory, kit.admin)
+    school, tag = gid(kit.school, "School"), factory.tag
+    elsewhere = await factory.user("elsewhere")
+    await models.ExternalIdentity.create(user=elsewhere, provider="idp", subject=f"{tag}-other", linked_at=now_utc())
+    header = "type,full_name,login,subjects,identity\n"
+    bad = (
+        f"teacher,Anna Petrova,anna-{tag},Mathematics@5A,idp:{tag}-anna\n"
+        f"teacher,Boris Ivanov,boris-{tag},,idp:{tag}-anna\n"  # the same identity as line 2
+        f"teacher,Vera Orlova,vera-{tag},,nobody:{tag}-vera\n"
+        f"teacher,Gleb Sokolov,gleb-{tag},,idp:{tag}-other\n"  # linked to another account
+    )
+    refused = await admin.data(IMPORT, input={"schoolId": school, "csv": header + bad, "dryRun": False})
+    problems = refused["rosterImport"]["problems"]
+    assert [(p["line"], p["column"], p["code"]) for p in problems] == [
+        (3, "identity", "IDENTITY_TAKEN"),
+        (4, "identity", "IDENTITY_PROVIDER_UNKNOWN"),
+        (5, "identity", "IDENTITY_TAKEN"),
+    ]
+    assert not await models.User.filter(login=f"anna-{tag}").exists()
+
+    good = header + f"teacher,Anna Petrova,anna-{tag},Mathematics@5A,idp:{tag}-anna\n"
+    done = (await admin.data(IMPORT, input={"schoolId": school, "csv": good, "dryRun": False}))["rosterImport"]
+    assert done["__typename"] == "RosterImportSuccess", done
+    anna = await models.User.get(login=f"anna-{tag}")
+    [entry] = await models.AuditEntry.filter(action="identity.preregister", object_id=anna.id)
+    assert (entry.actor_id, entry.details, entry.school_id) == (kit.admin.id, {"provider": "idp"}, kit.school.id)
+    result = await log_in(oidc_http, f"{tag}-anna")
+    assert result["user"]["id"] == gid(anna, "User")
+    again = (await admin.data(IMPORT, input={"schoolId": school, "csv": good, "dryRun": True}))["rosterImport"]
+    assert {c["kind"]: c["unchanged"] for c in again["counts"]}["TEACHER"] == 1  # linked already: nothing to do
