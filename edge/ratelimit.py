@@ -121,9 +121,14 @@ async def attempt(limiter: Limiter | None, bucket: tuple[str, int], window: int,
     """Count one attempt in ``bucket`` (key, limit); over the limit, RATE_LIMITED saying when to
     try again: "Too many ``what``. Try again in N seconds." (``what``: "login attempts from your
     address", in the catalogues). No limiter: no limit."""
+    await attempt_all(limiter, [bucket], window, what)
+
+
+async def attempt_all(limiter: Limiter | None, buckets: list[tuple[str, int]], window: int, what: Text) -> None:
+    """``attempt`` counted in every one of ``buckets`` at once (``check``)."""
     if limiter is None:
         return
-    refused = await check(limiter, [bucket], window)
+    refused = await check(limiter, buckets, window)
     if refused is not None:
         raise RateLimited(
             ngettext(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 import models
@@ -13,7 +16,7 @@ from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
-from resolvers.i18n import _, ngettext
+from resolvers.i18n import Text, _, ngettext
 from resolvers.ids import pk_of
 
 MIN_PASSWORD_LENGTH = 10
@@ -50,22 +53,32 @@ async def _check_rate_limit(ctx: Context, login: str) -> None:
     if not known:
         limits.append(({"login": login}, settings.login_failures_per_login_everywhere))
     limits.append(({"address": address}, settings.login_failures_per_address))
-    for where, limit in limits:
-        recent = models.LoginAttempt.filter(**where, at__gte=since)
+    await refuse_recent(
+        [(models.LoginAttempt.filter(**where, at__gte=since), limit) for where, limit in limits],
+        since,
+        settings.login_window_seconds,
+        lambda retry: ngettext(
+            "Too many failed logins. Try again in {n} second.",
+            "Too many failed logins. Try again in {n} seconds.",
+            retry,
+        ),
+    )
+
+
+async def refuse_recent(
+    windows: list[tuple[QuerySet[Any], int]], since: datetime, window: int, refusal: Callable[[int], Text]
+) -> None:
+    """RATE_LIMITED (``refusal`` of the seconds to wait) at the first of ``windows`` (failures
+    recorded since ``since``, each row with its ``at``; the most allowed) that is full: the wait
+    is until its oldest failure leaves the ``window`` seconds. Counted in the database, so every
+    server process shares the counts."""
+    for recent, limit in windows:
         if await recent.count() >= limit:
             oldest = await recent.order_by("at").first()
-            retry = settings.login_window_seconds
+            retry = window
             if oldest is not None:
                 retry = max(1, int((oldest.at - since).total_seconds()) + 1)
-            raise RateLimited(
-                ngettext(
-                    "Too many failed logins. Try again in {n} second.",
-                    "Too many failed logins. Try again in {n} seconds.",
-                    retry,
-                ),
-                ErrorCode.RATE_LIMITED,
-                retry_after_seconds=retry,
-            )
+            raise RateLimited(refusal(retry), ErrorCode.RATE_LIMITED, retry_after_seconds=retry)
 
 
 async def check_attempts(ctx: Context) -> None:

@@ -48,7 +48,7 @@ from resolvers.accounts import home_school_id, normalize_login, password_problem
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
-from resolvers.errors import InvalidCredentials, RateLimited, refuse
+from resolvers.errors import InvalidCredentials, refuse
 from resolvers.i18n import Text, _, ngettext
 
 log = logging.getLogger(__name__)
@@ -185,20 +185,7 @@ def _send_later(channels: Channels, channel: RecoveryChannel, to: str, subject: 
 
 
 async def _limit(ctx: Context, buckets: list[tuple[str, int]], what: Text) -> None:
-    if ctx.limiter is None:
-        return
-    refused = await ratelimit.check(ctx.limiter, buckets, ctx.settings.password_recovery_window_seconds)
-    if refused is not None:
-        raise RateLimited(
-            ngettext(
-                "Too many {what}. Try again in {n} second.",
-                "Too many {what}. Try again in {n} seconds.",
-                refused.retry_after,
-                what=what,
-            ),
-            ErrorCode.RATE_LIMITED,
-            retry_after_seconds=refused.retry_after,
-        )
+    await ratelimit.attempt_all(ctx.limiter, buckets, ctx.settings.password_recovery_window_seconds, what)
 
 
 async def start(ctx: Context, asked: str, channel: RecoveryChannel) -> None:

@@ -33,7 +33,7 @@ from resolvers import account_admin, accounts, audit, auth, sessions
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
-from resolvers.errors import RateLimited, refuse
+from resolvers.errors import refuse
 from resolvers.i18n import _, ngettext
 
 ISSUER = "ediary"
@@ -117,22 +117,14 @@ async def check_limit(ctx: Context, user_id: int) -> None:
     limits = [({"user_id": user_id, "address": address}, settings.login_failures_per_login)]
     limits.append(({"user_id": user_id}, settings.second_factor_failures_per_user))
     limits.append(({"address": address}, settings.login_failures_per_address))
-    for where, limit in limits:
-        recent = models.SecondFactorAttempt.filter(**where, at__gte=since)
-        if limit and await recent.count() >= limit:
-            oldest = await recent.order_by("at").first()
-            retry = settings.login_window_seconds
-            if oldest is not None:
-                retry = max(1, int((oldest.at - since).total_seconds()) + 1)
-            raise RateLimited(
-                ngettext(
-                    "Too many wrong codes. Try again in {n} second.",
-                    "Too many wrong codes. Try again in {n} seconds.",
-                    retry,
-                ),
-                ErrorCode.RATE_LIMITED,
-                retry_after_seconds=retry,
-            )
+    await accounts.refuse_recent(
+        [(models.SecondFactorAttempt.filter(**where, at__gte=since), limit) for where, limit in limits if limit],
+        since,
+        settings.login_window_seconds,
+        lambda retry: ngettext(
+            "Too many wrong codes. Try again in {n} second.", "Too many wrong codes. Try again in {n} seconds.", retry
+        ),
+    )
 
 
 async def prove(ctx: Context, user_id: int, factor: models.SecondFactor, code: str) -> Via | None:
