@@ -14,6 +14,7 @@ import models
 from pubsub.topics import user_chats_topic
 from resolvers import pages, policy, streams
 from resolvers.context import Context, Viewer
+from resolvers.ids import BIGINT_MAX
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ def encode_cursor(event_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int | None:
-    return pages.decode(CHAT_EVENTS.cursor, cursor, pages.BIGINT_MAX)
+    return pages.decode(CHAT_EVENTS.cursor, cursor, BIGINT_MAX)
 
 
 async def deliverable(viewer: Viewer, row: models.ChatEvent) -> tuple[bool, models.ChatMember | None]:

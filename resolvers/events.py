@@ -16,7 +16,7 @@ from resolvers import pages, policy, streams
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.i18n import _
-from resolvers.ids import pk_of
+from resolvers.ids import BIGINT_MAX, pk_of
 from resolvers.policy import windows
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def encode_cursor(event_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int | None:
-    return pages.decode(OUTBOX.cursor, cursor, pages.BIGINT_MAX)
+    return pages.decode(OUTBOX.cursor, cursor, BIGINT_MAX)
 
 
 async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[list[int], bool]:

@@ -32,7 +32,6 @@ from typing import Any, Generic, Protocol, TypeVar
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -40,18 +39,12 @@ from tortoise.queryset import QuerySet
 from resolvers import sql
 from resolvers.errors import BadUserInput
 from resolvers.i18n import _
+from resolvers.ids import INTEGER_MAX, largest_id
 
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 _ID_BYTES = 8  # ids up to 2**64 - 1; the other half of the block names the kind
-INTEGER_MAX = 2**31 - 1  # PostgreSQL's integer, the id columns of most tables
-BIGINT_MAX = 2**63 - 1  # and its bigint (the outbox, chat events, notifications)
-
-
-def largest_id(model: type[Model]) -> int:
-    """The largest id ``model``'s id column holds."""
-    return BIGINT_MAX if isinstance(model._meta.pk, fields.BigIntField) else INTEGER_MAX
 
 
 class _Seal:

@@ -57,6 +57,7 @@ from resolvers.clock import now_utc
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, StreamInterrupted
 from resolvers.i18n import _
+from resolvers.ids import largest_id
 from resolvers.loaders import Loaders
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ async def start(ctx: Context, source: Source[Any], after: str | None, newest: Q 
         rows = source.model.filter(newest) if newest is not None else source.model.all()
         found = await rows.order_by("-id").only("id").first()
         return int(found.pk) if found is not None else 0
-    last = pages.decode(source.cursor, after, pages.largest_id(source.model))
+    last = pages.decode(source.cursor, after, largest_id(source.model))
     if last is None:
         raise BadUserInput(
             _("Unknown cursor: refetch {refetch} and subscribe without `after`.", refetch=source.refetch),

@@ -9,7 +9,7 @@ import strawberry
 
 from resolvers import policy
 from resolvers.context import Viewer as ViewerContext
-from resolvers.ids import from_global_id
+from resolvers.ids import from_global_id, largest_id
 from schema import (
     absence,
     access,
@@ -94,7 +94,10 @@ async def load_node(info: Info, global_id: str, only: str | None = None) -> type
     if parsed is None or parsed[0] not in NODE_TYPES or (only is not None and parsed[0] != only):
         return None
     scope, wrap = NODE_TYPES[parsed[0]]
-    obj = await scope(info.context.viewer).filter(id=parsed[1]).first()
+    rows = scope(info.context.viewer)
+    if parsed[1] > largest_id(rows.model):  # no such row, and PostgreSQL would refuse the value
+        return None
+    obj = await rows.filter(id=parsed[1]).first()
     return wrap(obj) if obj is not None else None
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import models
 from resolvers.clock import today_utc
-from resolvers.ids import to_global_id
+from resolvers.ids import pk_of, to_global_id
+from schema.query import NODE_TYPES
 from tests.chat_helpers import new_chat
 from tests.client import Client
 from tests.factories import Factory
@@ -224,3 +225,21 @@ async def test_teaching_assignments_are_nodes_for_their_teacher_and_the_schools_
         await _not_there(factory.client(user), "TeachingAssignment", created["id"])
     await models.User.filter(id=teacher.id).update(is_active=False)
     await _not_there(factory.client(teacher), "TeachingAssignment", teaching[0]["id"])
+
+
+async def test_an_id_past_its_column_is_null_for_every_type(factory: Factory) -> None:
+    """``User:2147483648`` (one past a 32-bit id column) names nothing: null, not a database error
+    (PostgreSQL refuses the value for an integer column), for every node type (the fuzzer's find)."""
+    await factory.school()
+    district = factory.client(await factory.district_admin())
+    for type_name in sorted(NODE_TYPES):
+        for pk in (2**31 - 1, 2**31, 2**62):
+            assert await district.data(NODE, id=to_global_id(type_name, pk)) == {"node": None}, (type_name, pk)
+
+
+def test_an_id_argument_past_its_column_names_nothing() -> None:
+    """An argument's id (``studentId``...) is read by ``pk_of``: past a 32-bit id column it names
+    nothing, as an unknown id does; a 64-bit column (notifications) takes it."""
+    assert pk_of(to_global_id("Student", 2**31 - 1), "Student") == 2**31 - 1
+    assert pk_of(to_global_id("Student", 2**31), "Student") is None
+    assert pk_of(to_global_id("Notification", 2**31), "Notification") == 2**31
