@@ -19,6 +19,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery, ValuesQuery
 
 from edge import metrics
+from resolvers.ids import largest_id
 
 M = TypeVar("M", bound=Model)
 Compilable = QuerySet[Any] | ValuesListQuery[Any] | ValuesQuery[Any]
@@ -121,6 +122,7 @@ class Reusable:
     statement: str
     params: tuple[Any, ...]
     slot: int
+    past: int  # a value of the slot past every row: the largest id of the query's table
 
     @classmethod
     def compile(
@@ -146,7 +148,7 @@ class Reusable:
         statement = wrap(statement, second)
         if len(_TEXTS) < _TEXTS_KEPT:
             statement = _TEXTS.setdefault(statement, statement)
-        return cls(statement, tuple(params), slots[0])
+        return cls(statement, tuple(params), slots[0], largest_id(query.model))
 
     async def rows(self, value: Any) -> list[dict[str, Any]]:
         """The rows, with ``value`` in the slot. Reads of the same text asked in the same turn
@@ -157,11 +159,11 @@ class Reusable:
         conn = connections.get("default")
         if isinstance(conn, TransactionalDBClient):  # a transaction's own: not shared
             return list(await conn.execute_query_dict(self.statement, params))
-        return await _Batch.join(conn, self.statement, params)
+        return await _Batch.join(conn, self.statement, params, (self.slot, self.past))
 
 
 # Reads batched into one statement at most; a batch of n reads runs the text for the next power
-# of two (its last read repeated, its rows dropped), so the database's and the driver's statement
+# of two (its last read repeated after the largest id: no rows), so the database's and the driver's statement
 # caches hold a handful of texts per kind of read, not one per number of readers. A read is about
 # 3 KB of SQL: 16 of them stay under what the driver keeps prepared (``edge/settings.py``,
 # ``MAX_CACHEABLE_STATEMENT``); a text it does not keep is prepared again for every event.
@@ -174,16 +176,18 @@ class _Batch:
 
     _open: dict[tuple[int, str], _Batch] = {}
 
-    def __init__(self, conn: Any, statement: str) -> None:
-        self.conn, self.statement = conn, statement
+    def __init__(self, conn: Any, statement: str, nothing: tuple[int, int]) -> None:
+        self.conn, self.statement, self.nothing = conn, statement, nothing
         self.reads: list[tuple[list[Any], asyncio.Future[list[dict[str, Any]]]]] = []
 
     @classmethod
-    async def join(cls, conn: Any, statement: str, params: list[Any]) -> list[dict[str, Any]]:
+    async def join(cls, conn: Any, statement: str, params: list[Any], nothing: tuple[int, int]) -> list[dict[str, Any]]:
+        """``params`` read with the others of this turn; ``nothing``: (slot, value) that makes a
+        read of this text return no rows, for the padding."""
         key = (id(conn), statement)
         batch = cls._open.get(key)
         if batch is None:
-            batch = cls._open[key] = cls(conn, statement)
+            batch = cls._open[key] = cls(conn, statement, nothing)
             asyncio.get_running_loop().call_soon(batch._close, key)
         future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
         batch.reads.append((params, future))
@@ -220,7 +224,10 @@ class _Batch:
 
     async def _union(self, batch: list[list[Any]]) -> list[list[dict[str, Any]]]:
         size = 1 << (len(batch) - 1).bit_length()
-        padded = batch + [batch[-1]] * (size - len(batch))
+        slot, past = self.nothing
+        empty = list(batch[-1])
+        empty[slot] = past  # reads after the largest id: the padding costs no rows
+        padded = batch + [empty] * (size - len(batch))
         text = _union_text(self.statement, len(batch[0]), size)
         rows = await self.conn.execute_query_dict(text, [value for params in padded for value in params])
         found: list[list[dict[str, Any]]] = [[] for _ in batch]
