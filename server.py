@@ -54,7 +54,7 @@ from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, catchup, delivery, i18n, journal, pages, policy, recovery, sessions
+from resolvers import auth, catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, sessions
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
@@ -434,6 +434,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 name="notifier",
             ),
             asyncio.create_task(subscriptions.sessions.run(broker), name=socket_sessions.TASK_NAME),
+            asyncio.create_task(housekeeping.run(settings), name="housekeeping"),
         ]
         if settings.freeze_collector:
             gc.collect()

@@ -175,6 +175,7 @@ class _Batch:
     """The reads of one statement text waiting for the end of this turn of the event loop."""
 
     _open: dict[tuple[int, str], _Batch] = {}
+    _running: set[asyncio.Task[None]] = set()  # the loop holds tasks weakly: these are held here
 
     def __init__(self, conn: Any, statement: str, nothing: tuple[int, int]) -> None:
         self.conn, self.statement, self.nothing = conn, statement, nothing
@@ -198,7 +199,9 @@ class _Batch:
     def _close(self, key: tuple[int, str]) -> None:
         if self._open.get(key) is self:
             del self._open[key]
-            asyncio.get_running_loop().create_task(self._run())
+            task = asyncio.get_running_loop().create_task(self._run())
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     async def _run(self) -> None:
         reads = [(params, future) for params, future in self.reads if not future.done()]

@@ -1,0 +1,49 @@
+"""Rows that matter only for a while, removed once nothing can count or use them any more:
+failed logins and wrong second-factor codes (counted for the rate limits over
+``login_window_seconds``), login challenges waiting for a second factor, and password recovery
+links and codes. Every server process sweeps on its own; two sweeping at once delete the same
+rows, which is harmless. (Started external logins are removed as new ones start,
+``resolvers/identity.py``.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import models
+from edge.settings import Settings
+from resolvers.clock import now_utc
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 600.0  # seconds between sweeps
+# An ended challenge or recovery row stays a day after it expired, for whoever reads the
+# tables while looking into a complaint ("the code I was sent did not work").
+KEPT_AFTER_EXPIRY = timedelta(days=1)
+
+
+async def sweep(settings: Settings) -> dict[str, int]:
+    """Remove what no check can count or use any more; how many rows of each table went."""
+    now = now_utc()
+    counted_since = now - timedelta(seconds=settings.login_window_seconds)
+    expired_before = now - KEPT_AFTER_EXPIRY
+    return {
+        "login_attempt": await models.LoginAttempt.filter(at__lt=counted_since).delete(),
+        "second_factor_attempt": await models.SecondFactorAttempt.filter(at__lt=counted_since).delete(),
+        "login_challenge": await models.LoginChallenge.filter(expires_at__lt=expired_before).delete(),
+        "password_recovery": await models.PasswordRecovery.filter(expires_at__lt=expired_before).delete(),
+    }
+
+
+async def run(settings: Settings, interval: float = INTERVAL) -> None:
+    """Forever, in the background of every server process."""
+    while True:
+        try:
+            removed = await sweep(settings)
+        except Exception:  # the database may be briefly unreachable: sweep again next time
+            log.exception("housekeeping sweep failed")
+        else:
+            if any(removed.values()):
+                log.info("housekeeping removed %s", removed)
+        await asyncio.sleep(interval)
