@@ -37,8 +37,10 @@ async def sweep(settings: Settings) -> dict[str, int]:
 
 
 async def run(settings: Settings, interval: float = INTERVAL) -> None:
-    """Forever, in the background of every server process."""
+    """Forever, in the background of every server process: a sweep every ``interval``, the
+    first one an interval after the start (a process that restarts often sweeps no more)."""
     while True:
+        await asyncio.sleep(interval)
         try:
             removed = await sweep(settings)
         except Exception:  # the database may be briefly unreachable: sweep again next time
@@ -46,4 +48,3 @@ async def run(settings: Settings, interval: float = INTERVAL) -> None:
         else:
             if any(removed.values()):
                 log.info("housekeeping removed %s", removed)
-        await asyncio.sleep(interval)
