@@ -15,21 +15,34 @@ from pubsub.topics import class_topic, student_topic
 class EventKind(StrEnum):
     """What happened in a diary: the ``kind`` of an outbox row and of its message.
 
-    The one list of diary event kinds. The GraphQL enum ``DiaryEventKind`` is this enum, and the
-    notifier decides for each member what it tells families (tests/notices/test_event_kinds.py)."""
+    The one declaration of each diary event kind, with all that is said of it: its
+    description (the GraphQL enum ``DiaryEventKind`` is this enum, ``schema/subscription.py``)
+    and what it tells the child's family (``notify``: the name of the notification category
+    it notifies in, ``models.NotificationCategory``, read by ``resolvers/notifier.py``; ``None``
+    for a kind that notifies nobody). tests/notices/test_event_kinds.py holds the rest to it."""
 
-    GRADE_ADDED = "GRADE_ADDED"
-    GRADE_CHANGED = "GRADE_CHANGED"
-    GRADE_REMOVED = "GRADE_REMOVED"
-    ATTENDANCE_MARKED = "ATTENDANCE_MARKED"
-    HOMEWORK_ASSIGNED = "HOMEWORK_ASSIGNED"
-    HOMEWORK_CHANGED = "HOMEWORK_CHANGED"
-    HOMEWORK_REMOVED = "HOMEWORK_REMOVED"
-    REMARK_ADDED = "REMARK_ADDED"
-    TERM_GRADE_SET = "TERM_GRADE_SET"
-    LESSON_CANCELLED = "LESSON_CANCELLED"
-    LESSON_RESTORED = "LESSON_RESTORED"
-    LESSON_SUBSTITUTED = "LESSON_SUBSTITUTED"
+    description: str
+    notify: str | None
+
+    def __new__(cls, value: str, description: str, notify: str | None = None) -> EventKind:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description = description
+        member.notify = notify
+        return member
+
+    GRADE_ADDED = ("GRADE_ADDED", "A grade was given.", "GRADES")
+    GRADE_CHANGED = ("GRADE_CHANGED", "A grade was corrected.", "GRADES")
+    GRADE_REMOVED = ("GRADE_REMOVED", "A grade was removed.", None)
+    ATTENDANCE_MARKED = ("ATTENDANCE_MARKED", "Attendance was marked.", "ABSENCES")
+    HOMEWORK_ASSIGNED = ("HOMEWORK_ASSIGNED", "Homework was assigned.", "HOMEWORK")
+    HOMEWORK_CHANGED = ("HOMEWORK_CHANGED", "Homework was changed or moved.", None)
+    HOMEWORK_REMOVED = ("HOMEWORK_REMOVED", "Homework was removed: drop it (`homework.removed` is true).", None)
+    REMARK_ADDED = ("REMARK_ADDED", "A teacher wrote a remark.", "REMARKS")
+    TERM_GRADE_SET = ("TERM_GRADE_SET", "A final grade for a term or the year was set or changed.", "GRADES")
+    LESSON_CANCELLED = ("LESSON_CANCELLED", "The school cancelled a lesson (`lesson.cancelReason` says why).", None)
+    LESSON_RESTORED = ("LESSON_RESTORED", "A cancelled lesson takes place after all.", None)
+    LESSON_SUBSTITUTED = ("LESSON_SUBSTITUTED", "Another teacher gives a lesson, or the planned one again.", None)
 
 
 @dataclass(frozen=True)

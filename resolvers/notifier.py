@@ -32,21 +32,10 @@ log = logging.getLogger(__name__)
 SETTLE = timedelta(seconds=3)
 BATCH = 500
 
-# What each diary event tells its student's family: a notification in this category, or nothing.
-# Every kind is decided here (tests/notices/test_event_kinds.py).
+# What each diary event tells its student's family: a notification in this category, or nothing
+# (declared with the kind, ``pubsub.events.EventKind.notify``).
 CATEGORIES: dict[str, models.NotificationCategory | None] = {
-    EventKind.GRADE_ADDED: models.NotificationCategory.GRADES,
-    EventKind.GRADE_CHANGED: models.NotificationCategory.GRADES,
-    EventKind.GRADE_REMOVED: None,
-    EventKind.ATTENDANCE_MARKED: models.NotificationCategory.ABSENCES,
-    EventKind.HOMEWORK_ASSIGNED: models.NotificationCategory.HOMEWORK,
-    EventKind.HOMEWORK_CHANGED: None,
-    EventKind.HOMEWORK_REMOVED: None,
-    EventKind.REMARK_ADDED: models.NotificationCategory.REMARKS,
-    EventKind.TERM_GRADE_SET: models.NotificationCategory.GRADES,
-    EventKind.LESSON_CANCELLED: None,
-    EventKind.LESSON_RESTORED: None,
-    EventKind.LESSON_SUBSTITUTED: None,
+    kind: models.NotificationCategory[kind.notify] if kind.notify else None for kind in EventKind
 }
 ABSENT = [
     models.AttendanceStatus.ABSENT_EXCUSED,

@@ -27,20 +27,7 @@ describe(
     DiaryEventKind,
     name="DiaryEventKind",
     description="What happened in a diary.",
-    values={
-        EventKind.GRADE_ADDED: "A grade was given.",
-        EventKind.GRADE_CHANGED: "A grade was corrected.",
-        EventKind.GRADE_REMOVED: "A grade was removed.",
-        EventKind.ATTENDANCE_MARKED: "Attendance was marked.",
-        EventKind.HOMEWORK_ASSIGNED: "Homework was assigned.",
-        EventKind.HOMEWORK_CHANGED: "Homework was changed or moved.",
-        EventKind.HOMEWORK_REMOVED: "Homework was removed: drop it (`homework.removed` is true).",
-        EventKind.REMARK_ADDED: "A teacher wrote a remark.",
-        EventKind.TERM_GRADE_SET: "A final grade for a term or the year was set or changed.",
-        EventKind.LESSON_CANCELLED: "The school cancelled a lesson (`lesson.cancelReason` says why).",
-        EventKind.LESSON_RESTORED: "A cancelled lesson takes place after all.",
-        EventKind.LESSON_SUBSTITUTED: "Another teacher gives a lesson, or the planned one again.",
-    },
+    values={kind: kind.description for kind in EventKind},  # declared with the kind (pubsub/events.py)
 )
 
 
@@ -57,7 +44,7 @@ class DiaryEvent:
 
     @strawberry.field(description="What happened.")
     def kind(self) -> DiaryEventKind:
-        return DiaryEventKind(self.row.kind)
+        return DiaryEventKind.__members__[self.row.kind]  # a kind's value is its name
 
     @strawberry.field(description="When it happened.")
     def occurred_at(self) -> dt.datetime:
