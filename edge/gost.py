@@ -172,6 +172,45 @@ def _public_point(certificate: x509.Certificate, setting: str) -> tuple[bytes, s
 
 
 @dataclass(frozen=True)
+class GostPublicKey:
+    """A GOST R 34.10-2012 (256-bit) public key: ``point`` is x || y big-endian on ``curve``."""
+
+    point: bytes
+    curve: str
+
+    def verify_jws(self, signing_input: bytes, signature: bytes) -> bool:
+        """Whether ``signature`` is this key's signature of a JWS ``signing_input`` (ESIA's
+        ``GOST3410_2012_256`` id tokens, API v2/v3).
+
+        ESIA signs a JWT as ``openssl dgst -sign`` does with OpenSSL's gost engine: the Streebog-256
+        digest of ``header.payload`` read as a little-endian number, the signature s || r, each 32
+        bytes big-endian (the layout CMS carries too). Source: the PHP ESIA client
+        ekapusta/oauth2-esia verifies ESIA's tokens by handing the JWT's signature bytes unchanged
+        to ``openssl dgst -verify ... -signature ... -engine gost``
+        (src/Security/JWTSigner/OpenSslCliJwtSigner.php), and PHP ESIA clients built on
+        ``openssl_verify(..., 'md_gost12_256')`` do the same; OpenSSL's engine (gost_sign.c) stores
+        s then r."""
+        if len(signature) != 2 * SIZE:
+            return False
+        r_s = signature[SIZE:] + signature[:SIZE]
+        digest = streebog256(signing_input)[::-1]
+        return bool(_gost3410(self.curve).verify(bytearray(self.point), bytearray(digest), bytearray(r_s)))
+
+
+def certificate_public_key(certificate: x509.Certificate, setting: str) -> GostPublicKey:
+    """The GOST public key of an X.509 ``certificate`` (``ClientAuthenticationError`` naming
+    ``setting`` when it is not a GOST R 34.10-2012 256-bit key)."""
+    point, curve = _public_point(certificate, setting)
+    return GostPublicKey(point, curve)
+
+
+def is_gost_certificate(certificate: x509.Certificate) -> bool:
+    """Whether the certificate's key is a GOST R 34.10-2012 256-bit one."""
+    info = _GostPublicKeyInfo.load(certificate["tbs_certificate"]["subject_public_key_info"].dump())
+    return bool(info["algorithm"]["algorithm"].dotted == GOST3410_2012_256)
+
+
+@dataclass(frozen=True)
 class GostSigner:
     """Signs with the organisation's key; ``certificate`` is the one registered in ESIA."""
 
@@ -234,6 +273,11 @@ class GostAuthentication:
     """ESIA's way: a fresh signature in the authorization request and in the token request."""
 
     signer: GostSigner
+
+    def new_state(self) -> str:
+        # ESIA takes only a UUID as state ("a 128-bit request identifier ... by the UUID standard");
+        # uuid4 draws its 122 random bits from os.urandom.
+        return str(uuid.uuid4())
 
     def authorization_parameters(self, *, client_id: str, scope: str, state: str, now: datetime) -> dict[str, str]:
         timestamp = esia_timestamp(now)

@@ -10,6 +10,7 @@ builds it from the provider's options, so a new method is one class and one entr
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,10 @@ class ClientAuthenticationError(RuntimeError):
 
 class ClientAuthentication(Protocol):
     """Form parameters that authenticate this client, added to the two requests of the code flow."""
+
+    def new_state(self) -> str:
+        """A fresh, unguessable ``state`` for an authorization request, in the provider's format."""
+        ...
 
     def authorization_parameters(self, *, client_id: str, scope: str, state: str, now: datetime) -> dict[str, str]:
         """Added to the authorization request (the browser's redirect to the provider)."""
@@ -38,6 +43,9 @@ class SecretAuthentication:
     server's token request, never through the browser."""
 
     secret: str
+
+    def new_state(self) -> str:
+        return secrets.token_urlsafe(32)
 
     def authorization_parameters(self, *, client_id: str, scope: str, state: str, now: datetime) -> dict[str, str]:
         return {}

@@ -67,7 +67,7 @@ TESTS: dict[str, list[str]] = {
     # resolvers/
     "resolvers/absence.py": ["classwork/test_absence_notices.py"],
     "resolvers/identity.py": ["identity/test_external_login.py", "identity/test_identity_links.py"],
-    "resolvers/oidc.py": ["identity/test_external_login.py"],
+    "resolvers/oidc.py": ["identity/test_external_login.py", "identity/test_esia_login.py"],
     "resolvers/access.py": ["access/test_access_requests.py"],
     "resolvers/access_list.py": ["access/test_access_requests.py", "api/test_pagination.py"],
     "resolvers/account_admin.py": ["admin/test_accounts_admin.py"],

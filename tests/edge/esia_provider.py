@@ -6,15 +6,27 @@ in the signer is not repeated here and cancelled out. ``verify_client_secret`` p
 checks that it is detached, that its certificate is the registered one, that the signed content
 (through the ``message-digest`` attribute) is ``scope + timestamp + client_id + state`` and that the
 GOST R 34.10-2012 signature of the signed attributes verifies with the registered public key.
-The app serves ESIA's v1 endpoints: ``GET /aas/oauth2/ac`` (authorization: a code, by redirect)
-and ``POST /aas/oauth2/te`` (token: the code for an access token, with a state of its own).
+The app serves ESIA's v1 endpoints: ``GET /aas/oauth2/ac`` (authorization: a code, by redirect;
+the person who logs in is the ``oid`` the test's browser adds) and ``POST /aas/oauth2/te`` (token:
+the code for an access token, with a state of its own, and an id token when the provider has a
+signing key), ESIA's person resource ``GET /rs/prns/{oid}`` (the bearer token's person only) and a
+standard ``GET /userinfo``. Given a GOST ``signing`` key pair it signs id tokens as ESIA does
+(``GOST3410_2012_256``: s || r big-endian over the Streebog-256 digest of ``header.payload`` read
+little-endian, as OpenSSL's gost engine signs); given RSA ``jose_keys`` it signs RS256 and
+publishes them at ``/jwks`` with a discovery document (``/.well-known/openid-configuration``).
+``served`` runs it under uvicorn on a free loopback port; ``hits`` counts the requests by path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
+import json
 import secrets
 import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,11 +34,20 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import gostcrypto  # type: ignore[import-untyped]
+import uvicorn
 from asn1crypto import cms, core, pem, x509  # type: ignore[import-untyped]
+from cryptography import x509 as crypto_x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from resolvers.clock import now_utc
 
 PARAMSET_A = "1.2.643.7.1.2.1.1.1"  # id-tc26-gost-3410-12-256-paramSetA
 CRYPTOPRO_A = "1.2.643.2.2.35.1"
@@ -130,6 +151,39 @@ def make_key_pair(folder: Path, name: str, now: datetime, curve_oid: str = PARAM
     return KeyPair(private, curve_oid, x509.Certificate.load(certificate.dump()), key_file, certificate_file)
 
 
+def make_rsa_certificate(folder: Path, name: str, now: datetime) -> tuple[RSAKey, Path]:
+    """An RSA key and its self-signed certificate (PEM file): a provider that distributes an RS256
+    signing key as a certificate."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = crypto_x509.Name([crypto_x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    certificate = (
+        crypto_x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(private.public_key())
+        .serial_number(crypto_x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(private, hashes.SHA256())
+    )
+    path = folder / f"{name}.rsa.cert.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return RSAKey.import_key(private), path
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def gost_jwt(claims: dict[str, Any], pair: KeyPair) -> str:
+    """A JWT signed as ESIA signs its id tokens (``GOST3410_2012_256``, header as ESIA's v2 API)."""
+    header = {"alg": "GOST3410_2012_256", "typ": "JWT", "sbt": "id", "ver": 1}
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    digest = _streebog(signing_input.encode())[::-1]
+    r_s = bytes(_gost(pair.curve_oid).sign(bytearray(pair.private.to_bytes(32, "big")), bytearray(digest)))
+    return f"{signing_input}.{_b64(r_s[32:] + r_s[:32])}"
+
+
 def _public_key(certificate: x509.Certificate) -> tuple[str, bytes]:
     """(curve OID, x || y big-endian) of a certificate's GOST key."""
     spki = core.Sequence.load(certificate["tbs_certificate"]["subject_public_key_info"].dump())
@@ -180,10 +234,24 @@ class EsiaLikeProvider:
 
     client_id: str
     registered: x509.Certificate
-    now: datetime
+    now: datetime | None = None  # None: the project's clock
     skew: timedelta = timedelta(minutes=5)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)  # code → its authorization request
     refusals: list[str] = field(default_factory=list)
+    issuer: str = "http://esia.gosuslugi.ru/"
+    signing: KeyPair | None = None  # signs GOST id tokens
+    jose_keys: list[RSAKey] = field(default_factory=list)  # the last one signs RS256 id tokens
+    persons: dict[str, dict[str, Any]] = field(default_factory=dict)  # oid → ESIA's person resource
+    access: dict[str, str] = field(default_factory=dict)  # access token → oid
+    token_clock: Callable[[], datetime] | None = None  # the id tokens' iat/exp (default: ``clock``)
+    tamper: str | None = None  # "signature" or "payload": a broken id token
+    person_fails: bool = False
+    userinfo_subject: str | None = None  # a userinfo that names another subject
+    hits: Counter[str] = field(default_factory=Counter)
+    base_url: str = ""
+
+    def clock(self) -> datetime:
+        return self.now or now_utc()
 
     def check(self, params: dict[str, str]) -> None:
         """The client authentication of a request (``Refused`` with the reason)."""
@@ -194,12 +262,13 @@ class EsiaLikeProvider:
             stamp = datetime.strptime(params.get("timestamp", ""), "%Y.%m.%d %H:%M:%S %z")
         except ValueError as error:
             raise Refused(f"malformed state or timestamp: {error}") from error
-        if abs(stamp - self.now) > self.skew:
+        if abs(stamp - self.clock()) > self.skew:
             raise Refused("stale timestamp")
         content = (params["scope"] + params["timestamp"] + params["client_id"] + params["state"]).encode()
         verify_client_secret(params.get("client_secret", ""), content=content, registered=self.registered)
 
     async def authorize(self, request: Request) -> Response:
+        self.hits["ac"] += 1
         params = dict(request.query_params)
         try:
             self.check(params)
@@ -211,6 +280,7 @@ class EsiaLikeProvider:
         return RedirectResponse(f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}", 302)
 
     async def token(self, request: Request) -> Response:
+        self.hits["te"] += 1
         params = dict(parse_qsl((await request.body()).decode()))
         try:
             self.check(params)
@@ -225,11 +295,106 @@ class EsiaLikeProvider:
             self.refusals.append(str(refused))
             return JSONResponse({"error": "invalid_client", "error_description": str(refused)}, status_code=400)
         token = secrets.token_urlsafe(24)
+        oid = authorization.get("oid", "1000000001")
+        self.access[token] = oid
+        answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+        answer["state"] = params["state"]
+        if self.signing is not None or self.jose_keys:
+            answer["id_token"] = self.id_token(oid, authorization.get("nonce"))
+        return JSONResponse(answer)
+
+    def id_token(self, oid: str, nonce: str | None) -> str:
+        """An id token as ESIA's: its ``sub`` and ``urn:esia:sbj_id`` are the person's oid (a number)."""
+        now = int((self.token_clock or self.clock)().timestamp())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": int(oid),
+            "urn:esia:sbj_id": int(oid),
+            "nbf": now,
+            "iat": now,
+            "exp": now + 60,
+            "auth_time": now,
+            "amr": "PWD",
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        if self.signing is not None:
+            token = gost_jwt(claims, self.signing)
+        else:
+            key = self.jose_keys[-1]
+            token = jwt.encode({"alg": "RS256", **({"kid": key.kid} if key.kid else {})}, claims, key)
+        header, payload, signature = token.split(".")
+        if self.tamper == "signature":
+            signature = ("B" if signature[0] == "A" else "A") + signature[1:]
+        elif self.tamper == "payload":
+            payload = _b64(json.dumps({**claims, "sub": int(oid) + 1}).encode())
+        return f"{header}.{payload}.{signature}"
+
+    def _bearer(self, request: Request) -> str | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return self.access.get(token) if scheme == "Bearer" else None
+
+    async def person(self, request: Request) -> Response:
+        """ESIA's ``/rs/prns/{oid}``: the person the access token was issued for, no one else."""
+        self.hits["prns"] += 1
+        oid = request.path_params["oid"]
+        if self.person_fails:
+            return JSONResponse({"code": "ESIA-000000"}, status_code=503)
+        if self._bearer(request) != oid or oid not in self.persons:
+            return JSONResponse({"code": "ESIA-007014"}, status_code=403)
+        return JSONResponse({"stateFacts": ["EntityRoot"], **self.persons[oid], "trusted": True})
+
+    async def userinfo(self, request: Request) -> Response:
+        self.hits["userinfo"] += 1
+        oid = self._bearer(request)
+        if oid is None:
+            return JSONResponse({"error": "invalid_token"}, status_code=401)
+        person = self.persons.get(oid, {})
+        name = " ".join(person.get(k, "") for k in ("firstName", "lastName")).strip()
+        return JSONResponse({"sub": self.userinfo_subject or oid, "name": name})
+
+    async def discovery(self, request: Request) -> Response:
+        self.hits["discovery"] += 1
+        base = self.base_url
         return JSONResponse(
-            {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "state": params["state"]}
+            {
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{base}/aas/oauth2/ac",
+                "token_endpoint": f"{base}/aas/oauth2/te",
+                "jwks_uri": f"{base}/jwks",
+            }
         )
+
+    async def jwks(self, request: Request) -> Response:
+        self.hits["jwks"] += 1
+        return JSONResponse({"keys": [{**k.as_dict(private=False), "kid": k.kid} for k in self.jose_keys]})
 
     def app(self) -> Starlette:
         return Starlette(
-            routes=[Route("/aas/oauth2/ac", self.authorize), Route("/aas/oauth2/te", self.token, methods=["POST"])]
+            routes=[
+                Route("/aas/oauth2/ac", self.authorize),
+                Route("/aas/oauth2/te", self.token, methods=["POST"]),
+                Route("/rs/prns/{oid}", self.person),
+                Route("/userinfo", self.userinfo),
+                Route("/.well-known/openid-configuration", self.discovery),
+                Route("/jwks", self.jwks),
+            ]
         )
+
+
+@contextlib.asynccontextmanager
+async def served(provider: EsiaLikeProvider) -> AsyncIterator[str]:
+    """The provider on a free loopback port, until the block ends: its base URL (also set as
+    ``provider.base_url``)."""
+    config = uvicorn.Config(provider.app(), host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        provider.base_url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        yield provider.base_url
+    finally:
+        server.should_exit = True
+        await task

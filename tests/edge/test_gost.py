@@ -17,13 +17,14 @@ from asn1crypto import cms, pem, x509  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from edge.gost import GostAuthentication, esia_timestamp
+from edge.gost import GostAuthentication, certificate_public_key, esia_timestamp
 from edge.signers import ClientAuthentication, ClientAuthenticationError, client_authentication
 from tests.edge.esia_provider import (
     CRYPTOPRO_A,
     EsiaLikeProvider,
     KeyPair,
     Refused,
+    gost_jwt,
     make_key_pair,
     pkcs8,
     pkcs8_of,
@@ -278,3 +279,44 @@ def test_missing_unreadable_or_wrong_files_are_refused_by_name(school: KeyPair, 
     assert error({"key_file": key, "certificate_file": str(other.certificate_file)}) == (
         "key_file and certificate_file are not a pair"
     )
+
+
+# ESIA's id-token signature layout (edge/gost.py GostPublicKey.verify_jws), checked against OpenSSL's
+# gost engine, which signs a JWT as ESIA does: `openssl genpkey -engine gost -algorithm gost2012_256
+# -pkeyopt paramset:A`, `openssl req -engine gost -new -x509`, then `openssl dgst -engine gost
+# -md_gost12_256 -sign key.pem` of the JWT's signing input (header.payload). The key was thrown away.
+OPENSSL_JWT_CERTIFICATE = b"""-----BEGIN CERTIFICATE-----
+MIIBpTCCAVCgAwIBAgIUU3CZmso82rmvTNw2XuMmVcAbCdswDAYIKoUDBwEBAwIF
+ADAjMRIwEAYDVQQDDAllc2lhIHRlc3QxDTALBgNVBAoMBFRlc3QwHhcNMjYxMjA2
+MTcxMjIyWhcNMzYxMjAzMTcxMjIyWjAjMRIwEAYDVQQDDAllc2lhIHRlc3QxDTAL
+BgNVBAoMBFRlc3QwZjAfBggqhQMHAQEBATATBgcqhQMCAiMBBggqhQMHAQECAgND
+AARAve2qXNmd7BamfpUGoHuacUFzN5f4BZNffW/vaMk08Ni7qzNGs1RaX9vEhFXG
+FvWgp/F0mdHtSSMR68cRyPAUlqNTMFEwHQYDVR0OBBYEFJ4dXqVnqn5xIeObDCu1
+IpiucqB7MB8GA1UdIwQYMBaAFJ4dXqVnqn5xIeObDCu1IpiucqB7MA8GA1UdEwEB
+/wQFMAMBAf8wDAYIKoUDBwEBAwIFAANBAPUOnXjEcvoPYZqLBuFaFCiKyFHHDguS
+OiAXRrVR+UIqCxXZXnBr7TYoav6ypGtTTol5dKVN174nrZuHELyVkhE=
+-----END CERTIFICATE-----
+"""
+OPENSSL_JWT = (
+    "eyJhbGciOiJHT1NUMzQxMF8yMDEyXzI1NiIsInR5cCI6IkpXVCIsInNidCI6ImlkIiwidmVyIjoxfQ."
+    "eyJzdWIiOjEwMDAwMDAwMDEsImlzcyI6Imh0dHA6Ly9lc2lhLmdvc3VzbHVnaS5ydS8ifQ."
+    "_ur33rSvHg3mwmdHN-ozqKhMcPqw3cJo0fi1-htsCya5NvlJOPzfrLW1biqbbDlXMeqpfGbVabzvfL5Fwm3iHQ"
+)
+
+
+def test_an_id_token_signed_by_openssl_as_esia_signs_verifies_and_a_changed_one_does_not() -> None:
+    key = certificate_public_key(x509.Certificate.load(pem.unarmor(OPENSSL_JWT_CERTIFICATE)[2]), "test")
+    header, payload, signature = OPENSSL_JWT.encode().split(b".")
+    raw = base64.urlsafe_b64decode(signature + b"=" * (-len(signature) % 4))
+    assert key.verify_jws(header + b"." + payload, raw)
+    assert not key.verify_jws(header + b"." + payload.replace(b"MD", b"MT", 1), raw)  # another sub
+    assert not key.verify_jws(header + b"." + payload, raw[32:] + raw[:32])  # r || s: not ESIA's layout
+    assert not key.verify_jws(header + b"." + payload, raw[:-1])
+
+
+def test_the_test_esia_signs_id_tokens_as_openssl_does(school: KeyPair) -> None:
+    """The test provider's GOST id tokens (its own code) verify with edge/gost.py's check."""
+    header, payload, signature = gost_jwt({"sub": 1}, school).encode().split(b".")
+    raw = base64.urlsafe_b64decode(signature + b"=" * (-len(signature) % 4))
+    key = certificate_public_key(school.certificate, "test")
+    assert key.verify_jws(header + b"." + payload, raw)
