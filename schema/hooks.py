@@ -29,9 +29,9 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 
-# (extension class, hook name) -> (a context-manager factory taking the extension first, is
-# async), or None where the class keeps the default hook (nothing to run).
-_HOOKS: dict[tuple[type[SchemaExtension], str], tuple[Callable[..., Any], bool] | None] = {}
+# A hook function (as its class has it now) -> (a context-manager factory taking the extension
+# first, whether it is async).
+_HOOKS: dict[Callable[..., Any], tuple[Callable[..., Any], bool]] = {}
 
 
 def _plain(func: Callable[..., Any]) -> tuple[Callable[..., Any], bool]:
@@ -55,14 +55,15 @@ def _plain(func: Callable[..., Any]) -> tuple[Callable[..., Any], bool]:
 
 
 def _factory(kind: type[SchemaExtension], name: str) -> tuple[Callable[..., Any], bool] | None:
-    key = (kind, name)
-    if key in _HOOKS:
-        return _HOOKS[key]
+    """How to run hook ``name`` of extension class ``kind``; None where it keeps the default
+    (nothing to run). Looked up on the class each time, worked out once per hook function."""
     hook = getattr(kind, name)
-    found: tuple[Callable[..., Any], bool] | None
     if hook is getattr(SchemaExtension, name):
-        found = None
-    elif inspect.isgeneratorfunction(hook):
+        return None
+    found = _HOOKS.get(hook)
+    if found is not None:
+        return found
+    if inspect.isgeneratorfunction(hook):
         found = contextlib.contextmanager(hook), False
     elif inspect.isasyncgenfunction(hook):
         found = contextlib.asynccontextmanager(hook), True
@@ -70,7 +71,7 @@ def _factory(kind: type[SchemaExtension], name: str) -> tuple[Callable[..., Any]
         found = _plain(hook)
     else:
         raise ValueError(f"Hook {name} on {kind} must be callable, received {hook!r}")
-    _HOOKS[key] = found
+    _HOOKS[hook] = found
     return found
 
 
