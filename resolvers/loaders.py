@@ -215,13 +215,28 @@ class Loaders:
         return loaders
 
     def __getattr__(self, name: str) -> Any:
-        """Only called for a loader not made yet: make it, keep it for this request."""
+        """Only called for a loader not made yet: make it, keep it for this request, primed
+        with what was read for it meanwhile (``prime_later``)."""
         factory = _FACTORIES.get(name)
         if factory is None:
             raise AttributeError(name)
         loader = factory(self)
         setattr(self, name, loader)
+        later = self.__dict__.get("_later")
+        for key, make in later.pop(name, ()) if later else ():
+            loader.prime(key, make())
         return loader
+
+    def prime_later(self, name: str, key: Any, make: Callable[[], Any]) -> None:
+        """Prime loader ``name`` with ``make()`` for ``key`` when something first asks for that
+        loader: a stream reads the rows an event names with the event (``resolvers/streams.py``),
+        and a payload that asks for none of them, or an event skipped or shared with another
+        subscriber's payload, does not pay for making them into models."""
+        if name in self.__dict__:
+            getattr(self, name).prime(key, make())
+            return
+        later = self.__dict__.setdefault("_later", {})
+        later.setdefault(name, []).append((key, make))
 
     async def _student_visible(self, ids: list[int]) -> list[bool]:
         rows = await policy.visible_students(self.viewer).filter(id__in=set(ids)).only("id")

@@ -54,6 +54,11 @@ class _Seal:
         hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ediary cursors v1")
         # One block at a time: ECB over a single block is the AES permutation itself.
         self.cipher = Cipher(algorithms.AES(hkdf.derive(secret_key.encode())), modes.ECB())  # noqa: S305
+        # Kept open and never finalized: ECB without padding turns each whole block given to
+        # ``update`` into its block at once, and a context costs more to make than a block
+        # (a cursor is encoded for every delivered event).
+        self.encryptor = self.cipher.encryptor()
+        self.decryptor = self.cipher.decryptor()
 
 
 _seal: _Seal | None = None
@@ -67,10 +72,10 @@ def use_secret(secret_key: str) -> None:
     _seal = _Seal(secret_key)
 
 
-def _cipher() -> Cipher[modes.ECB]:
+def _sealed() -> _Seal:
     if _seal is None:
         raise RuntimeError("cursors are sealed with SECRET_KEY: call pages.use_secret() first (create_app does)")
-    return _seal.cipher
+    return _seal
 
 
 @cache
@@ -80,8 +85,7 @@ def _tag(kind: str) -> bytes:
 
 def encode(kind: str, pk: int) -> str:
     """The cursor of row ``pk`` in lists of ``kind``."""
-    encryptor = _cipher().encryptor()
-    block = encryptor.update(_tag(kind) + pk.to_bytes(_ID_BYTES, "big")) + encryptor.finalize()
+    block = _sealed().encryptor.update(_tag(kind) + pk.to_bytes(_ID_BYTES, "big"))
     return base64.urlsafe_b64encode(block).decode().rstrip("=")
 
 
@@ -94,8 +98,7 @@ def decode(kind: str, cursor: str, largest: int = INTEGER_MAX) -> int | None:
         return None
     if len(block) != 16:
         return None
-    decryptor = _cipher().decryptor()
-    plain = decryptor.update(block) + decryptor.finalize()
+    plain = _sealed().decryptor.update(block)
     if not hmac.compare_digest(plain[: 16 - _ID_BYTES], _tag(kind)):
         return None
     pk = int.from_bytes(plain[16 - _ID_BYTES :], "big")

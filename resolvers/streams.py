@@ -38,6 +38,7 @@ without asking the stream what it follows again."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
@@ -135,8 +136,9 @@ COMPILED: dict[str, Any] = {"mine": Q(), "asks": None, "topics": ()}
 # of a transferred child's other class, ``policy.windows``): skipped, the stream goes on.
 SKIP: Hashable = ("skip",)
 
-# A row an event names, read with it: the loader to prime, its id, and the row (None: gone).
-Named = tuple[str, int, Model | None]
+# A row an event names, read with it: the loader to prime, its id, and how to make the row
+# from the read (None: gone), called only if a payload asks that loader (``Loaders.prime_later``).
+Named = tuple[str, int, Callable[[], Model | None]]
 
 # Where the id a read starts after goes in a compiled read: a value no id reaches.
 _AFTER = 9_007_199_254_740_881
@@ -172,14 +174,18 @@ class Read(Generic[E]):
         for raw in await self.statement.rows(after):
             if self.asks and answer is None:
                 answer = frozenset(int(i) for i in str(raw["answer__ids"] or "").split(",") if i)
-            named = []
+            named: list[Named] = []
             for n, prime in enumerate(self.source.primes):
                 pk = raw[projection[prime.column]]
                 if pk is not None:
-                    row = sql.hydrate(prime.model, raw, f"p{n}__") if raw[f"p{n}__id"] is not None else None
-                    named.append((prime.loader, int(pk), row))
+                    named.append((prime.loader, int(pk), functools.partial(_named_row, prime.model, raw, f"p{n}__")))
             found.append((sql.hydrate(self.source.model, raw), named))
         return found, answer
+
+
+def _named_row(model: type[Model], raw: dict[str, Any], prefix: str) -> Model | None:
+    """The row an event names, from the read's ``prefix``-ed columns (None: it is gone)."""
+    return sql.hydrate(model, raw, prefix) if raw[f"{prefix}id"] is not None else None
 
 
 def _joined(source: Source[Any], inner: str, asked: str | None) -> str:
@@ -261,7 +267,7 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
                 subscriber.last = max(subscriber.last, event_id)
                 ctx.loaders = Loaders(ctx.viewer)  # fresh per event: no cache outlives an event
                 for loader, pk, found in named:
-                    getattr(ctx.loaders, loader).prime(pk, found)
+                    ctx.loaders.prime_later(loader, pk, found)
                 if answer is not None and time.monotonic() - answered > ANSWER_HOLDS:
                     answer = None  # held back too long: this event and the next ones ask again
                 share = await check(row, answer)

@@ -33,6 +33,7 @@ from schema.error_codes import DocumentErrorCodes
 from schema.errors import EXCEPTION_HANDLERS
 from schema.faces import FaceFields
 from schema.homework import Homework
+from schema.hooks import CachedHooksRunner
 from schema.lessons import Lesson
 from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
 from schema.messages import DocumentRefusalsInLanguage, localized
@@ -118,7 +119,7 @@ class DiarySchema(strawberry.Schema):
             extension.execution_context = execution_context
         return self._stream(
             execution_context,
-            extensions_runner=self.create_extensions_runner(execution_context, extensions),
+            extensions_runner=CachedHooksRunner(execution_context, extensions),
             middleware_manager=self._get_middleware_manager(extensions),
             execution_context_class=self.execution_context_class,
         )

@@ -219,6 +219,10 @@ def cost_refusal(limits: Limits, cost: int, nodes: Any = None) -> GraphQLError |
 # Operations whose cost is kept, with their variables (``limited_execution``).
 MEASURED_OPERATIONS = 512
 
+# ``json.dumps(variables, sort_keys=True, default=str)`` without making an encoder at every
+# call: a parked subscription's executor is built at every event it wakes for.
+_variables_key = json.JSONEncoder(sort_keys=True, default=str).encode
+
 
 @dataclass
 class _Measured:
@@ -247,7 +251,7 @@ def limited_execution(base: type[E], limits: Limits) -> type[E]:
         # the walk is done once for them. The entry keeps its operation alive, so its id
         # cannot be reused while it is cached.
         operation = executor.operation
-        key = (id(operation), json.dumps(executor.variable_values, sort_keys=True, default=str))
+        key = (id(operation), _variables_key(executor.variable_values))
         cached = costs.get(key)
         if cached is not None and cached[0] is operation:
             costs.move_to_end(key)

@@ -49,7 +49,7 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         loc = self.operation.loc
         document = loc.source.body if loc is not None else id(self.operation)
-        variables = json.dumps(self.variable_values, sort_keys=True, default=str)
+        variables = _variables_key(self.variable_values)
         name = self.operation.name.value if self.operation.name else None
         key = (share, document, name, variables)
         pending = self.results.get(key)
@@ -110,5 +110,7 @@ def shared_execution() -> type[SharedEventExecution]:
     return type("SharedEventExecution", (SharedEventExecution,), {"results": _Lru(SHARED_RESULTS), "executions": 0})
 
 
-def _dumps(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
+# ``json.dumps`` with these arguments, without making an encoder at every call (every event,
+# every frame).
+_variables_key = json.JSONEncoder(sort_keys=True, default=str).encode
+_dumps = json.JSONEncoder(separators=(",", ":")).encode

@@ -58,6 +58,7 @@ TESTS: dict[str, list[str]] = {
     "schema/students.py": ["grades/test_diary.py", "admin/test_transfers.py"],
     "schema/users.py": ["api/test_nodes.py", "chats/test_people_search.py"],
     "schema/shared_execution.py": ["live/test_subscriptions.py", "live/test_live.py"],
+    "schema/hooks.py": ["live/test_live.py"],
     "schema/tracing.py": ["edge/test_metrics.py"],
     "schema/types.py": ["api/test_nodes.py", "api/test_statements.py", "access/test_reachability.py"],
     "schema/unavailable.py": ["faults/test_faults_database.py"],

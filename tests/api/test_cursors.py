@@ -198,3 +198,34 @@ async def test_own_consecutive_cursors_do_not_count_what_happened_in_between(
     assert [m.text for m in messages] == ["first", "second", "third"]
     assert messages[1].id - messages[0].id == 4  # the three messages elsewhere
     _assert_sealed([by_text[m.text] for m in messages], [m.id for m in messages])
+
+
+def test_a_cursor_is_sealed_by_the_process_cipher_without_a_new_context_each_time(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cursor is encoded for every delivered event: ``pages`` keeps one AES context open for
+    each direction (making one cost more than the block, issue 15). What one context seals and
+    opens, block after block, is what a fresh context does with each block alone."""
+    assert pages._seal is not None
+    cipher = pages._seal.cipher
+    made: list[str] = []
+
+    def counting(name: str) -> Any:
+        method = getattr(type(cipher), name)
+
+        def make(self: Any) -> Any:
+            made.append(name)
+            return method(self)
+
+        return make
+
+    for name in ("encryptor", "decryptor"):
+        monkeypatch.setattr(type(cipher), name, counting(name))
+    cursors = {n: pages.encode("outbox", n) for n in (1, 2, 7, 2**40, 2**63)}
+    assert {n: pages.decode("outbox", cursor, 2**64) for n, cursor in cursors.items()} == {n: n for n in cursors}
+    assert pages.decode("chat", cursors[7], 2**64) is None
+    assert made == []
+    for n, cursor in cursors.items():
+        fresh = cipher.encryptor()
+        block = fresh.update(pages._tag("outbox") + n.to_bytes(8, "big")) + fresh.finalize()
+        assert cursor == base64.urlsafe_b64encode(block).decode().rstrip("=")

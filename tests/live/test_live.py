@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import ExtensionContextManagerBase
 from tortoise.transactions import in_transaction
 
 import models
@@ -20,6 +22,7 @@ from pubsub.topics import student_topic
 from resolvers import outbox, sql, streams
 from resolvers.clock import today_utc
 from schema import RequireOperationName
+from schema.metrics import OperationMetrics
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
 
@@ -256,3 +259,88 @@ async def test_the_subscribers_one_event_wakes_read_it_in_one_statement(
     assert metrics.STREAM_READS.labels("shared")._value.get() - shared == SUBSCRIPTIONS
     for socket in sockets:
         await socket.ws.close()
+
+
+async def test_a_woken_subscription_runs_its_hooks_without_working_them_out_again(
+    server_url: str, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A woken run calls its extensions' hooks as worked out once per extension class
+    (``schema/hooks.py``): Strawberry's runner inspects and wraps every hook of every extension
+    at every event (a few per cent of a delivery's CPU, issue 15). Every hook still runs: the
+    events' errors are still counted by ``OperationMetrics.on_stream_result``."""
+    worked_out: list[str] = []
+    inspect_hook = ExtensionContextManagerBase.get_hook
+
+    def counted(self: ExtensionContextManagerBase, extension: SchemaExtension) -> Any:
+        task = asyncio.current_task()
+        name = getattr(task.get_coro(), "__qualname__", "") if task is not None else ""
+        if "run_operation" in name:  # a subscription's run, not the teacher's gradeCreate
+            worked_out.append(self.HOOK_NAME)
+        return inspect_hook(self, extension)
+
+    results: list[str] = []
+    on_result = OperationMetrics.on_stream_result
+
+    def seen(self: OperationMetrics, result: Any) -> None:
+        results.append("result")
+        on_result(self, result)
+
+    monkeypatch.setattr(ExtensionContextManagerBase, "get_hook", counted)
+    monkeypatch.setattr(OperationMetrics, "on_stream_result", seen)
+    family = await _family(factory)
+    socket = await open_socket(server_url, factory.client(family.parent).token)
+    await socket.start(EVENTS, studentId=gid(family.child, "Student"))
+    await asyncio.sleep(0.2)  # its first run has read and parked
+    worked_out.clear()
+    for n in range(3):
+        await grade_over_http(
+            address(server_url), factory.client(family.teacher).token, family.child, family.lesson, f"hooked {n}"
+        )
+        assert await comment_of(socket) == f"hooked {n}"
+    assert results == ["result"] * 3
+    assert worked_out == [], "a woken run worked its hooks out again"
+    await socket.ws.close()
+
+
+NAMED = """
+subscription Named($studentId: ID) { diaryEvents(studentId: $studentId) { grade { comment } student { id } } }
+"""
+
+
+async def test_the_rows_an_event_names_become_models_only_if_its_payload_asks_for_them(
+    server_url: str, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream reads the grade and the student an event names with the event, and primes the
+    payload's loaders with them; each becomes a model only when the payload asks for it
+    (``Loaders.prime_later``: making models was a tenth of a delivery's CPU, issue 15)."""
+    made: list[str] = []
+    hydrate = sql.hydrate
+
+    def counted(model: Any, row: dict[str, Any], prefix: str = "") -> Any:
+        made.append(model.__name__)
+        return hydrate(model, row, prefix)
+
+    monkeypatch.setattr(sql, "hydrate", counted)
+    family = await _family(factory)
+    parent = factory.client(family.parent)
+    grade_only = await open_socket(server_url, parent.token)
+    await grade_only.start(EVENTS, studentId=gid(family.child, "Student"))
+    await grade_only.nothing()
+    made.clear()
+    await grade_over_http(address(server_url), factory.client(family.teacher).token, family.child, family.lesson, "g")
+    assert await comment_of(grade_only) == "g"
+    assert sorted(made) == ["Grade", "OutboxEvent"]
+    await grade_only.ws.close()
+
+    both = await open_socket(server_url, parent.token)
+    await both.start(NAMED, studentId=gid(family.child, "Student"))
+    await both.nothing()
+    made.clear()
+    await grade_over_http(address(server_url), factory.client(family.teacher).token, family.child, family.lesson, "s")
+    message = await both.next()
+    assert message["payload"]["data"]["diaryEvents"] == {
+        "grade": {"comment": "s"},
+        "student": {"id": gid(family.child, "Student")},
+    }
+    assert sorted(made) == ["Grade", "OutboxEvent", "Student"]
+    await both.ws.close()
