@@ -21,7 +21,6 @@ nothing and do not count towards depth: introspection is switched off in product
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -57,6 +56,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from resolvers import pages
 from resolvers.codes import ErrorCode
 from resolvers.i18n import Text, _
+from schema.shared_execution import variables_key
 
 CODE = ErrorCode.QUERY_TOO_COMPLEX
 PAGE_ARGUMENTS = ("first", "last", "limit")
@@ -219,10 +219,6 @@ def cost_refusal(limits: Limits, cost: int, nodes: Any = None) -> GraphQLError |
 # Operations whose cost is kept, with their variables (``limited_execution``).
 MEASURED_OPERATIONS = 512
 
-# ``json.dumps(variables, sort_keys=True, default=str)`` without making an encoder at every
-# call: a parked subscription's executor is built at every event it wakes for.
-_variables_key = json.JSONEncoder(sort_keys=True, default=str).encode
-
 
 @dataclass
 class _Measured:
@@ -251,7 +247,7 @@ def limited_execution(base: type[E], limits: Limits) -> type[E]:
         # the walk is done once for them. The entry keeps its operation alive, so its id
         # cannot be reused while it is cached.
         operation = executor.operation
-        key = (id(operation), _variables_key(executor.variable_values))
+        key = (id(operation), variables_key(executor.variable_values))
         cached = costs.get(key)
         if cached is not None and cached[0] is operation:
             costs.move_to_end(key)

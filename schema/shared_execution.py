@@ -49,7 +49,7 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         loc = self.operation.loc
         document = loc.source.body if loc is not None else id(self.operation)
-        variables = _variables_key(self.variable_values)
+        variables = variables_key(self.variable_values)
         name = self.operation.name.value if self.operation.name else None
         key = (share, document, name, variables)
         pending = self.results.get(key)
@@ -111,6 +111,7 @@ def shared_execution() -> type[SharedEventExecution]:
 
 
 # ``json.dumps`` with these arguments, without making an encoder at every call (every event,
-# every frame).
-_variables_key = json.JSONEncoder(sort_keys=True, default=str).encode
+# every frame). ``variables_key``: an operation's variables as a key (here and in the cost
+# cache, ``schema/limits.py``).
+variables_key = json.JSONEncoder(sort_keys=True, default=str).encode
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
