@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
+from graphql.execution import create_source_event_stream
 from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
+from strawberry.utils.aio import aclosing
 
+from resolvers import parking
 from resolvers.codes import ErrorCode
 from resolvers.errors import CodedError
 from resolvers.i18n import _
@@ -44,7 +49,7 @@ from schema.persisted import trusted_documents_rule
 from schema.query import Query
 from schema.rate_limits import MutationRateLimit
 from schema.schools import School
-from schema.shared_execution import shared_execution
+from schema.shared_execution import SharedEventExecution, shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
 from schema.students import Student
 from schema.subscription import Subscription
@@ -98,13 +103,16 @@ class DiarySchema(strawberry.Schema):
     resume_extensions: tuple[Any, ...] = ()
 
     def resume(
-        self, document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None, context: Any
+        self, subscriber: parking.Subscriber, variables: dict[str, Any] | None, operation_name: str | None, context: Any
     ) -> AsyncGenerator[Any, None]:
-        """A parked subscription's run again (``schema/websocket.py``): Strawberry's stream of
-        ``document`` (parsed and validated by its first run, which ``parking.Subscriber.document``
-        keeps), with ``resume_extensions`` only. An event wakes a parked subscription, so this
-        runs once per delivery: the other extensions' hooks cost about a tenth of the server's
-        CPU per event (issue 15)."""
+        """A parked subscription's run again (``schema/websocket.py``), from what its first run
+        worked out: the document it parsed and validated (``Subscriber.document``) and the
+        executor it built (``Subscriber.resumable``: the operation, the coerced variables, the
+        cost measured). An event wakes a parked subscription, so this runs once per delivery
+        (issue 15): it runs only ``resume_extensions`` (the others' hooks cost about a tenth of
+        the server's CPU per event), and, where its executor is kept, goes straight to the
+        source stream and the payloads (``_resumed``), not through graphql-core's ``subscribe``
+        and Strawberry's stream again."""
         execution_context = self._create_execution_context(
             query=None,
             allowed_operation_types=(OperationType.SUBSCRIPTION,),
@@ -112,17 +120,71 @@ class DiarySchema(strawberry.Schema):
             context_value=context,
             operation_name=operation_name,
         )
-        execution_context.graphql_document = document
+        execution_context.graphql_document = subscriber.document
         execution_context.pre_execution_errors = []  # validated by the first run
         extensions = [extension() for extension in self.resume_extensions]
         for extension in extensions:
             extension.execution_context = execution_context
-        return self._stream(
-            execution_context,
-            extensions_runner=CachedHooksRunner(execution_context, extensions),
-            middleware_manager=self._get_middleware_manager(extensions),
-            execution_context_class=self.execution_context_class,
-        )
+        runner = CachedHooksRunner(execution_context, extensions)
+        middleware = self._get_middleware_manager(extensions)
+        if subscriber.resumable is None:
+            return self._stream(
+                execution_context,
+                extensions_runner=runner,
+                middleware_manager=middleware,
+                execution_context_class=self.execution_context_class,
+            )
+        # A viewer let in when the stream started: its resolver is called again at once. One whose
+        # token or session ended meanwhile goes through the permission classes, which refuse.
+        source = subscriber.source if context.viewer.authenticated else None
+        return self._resumed(execution_context, runner, subscriber.resumable.executor(context, middleware), source)
+
+    async def _resumed(
+        self,
+        execution_context: ExecutionContext,
+        runner: CachedHooksRunner,
+        executor: SharedEventExecution,
+        again: Callable[[], Any] | None,
+    ) -> AsyncGenerator[Any, None]:
+        """Strawberry's stream of a subscription (``Schema._stream``) from its executor on: the
+        same hooks around the same steps (the operation, its execution, each result), and each
+        event executed as graphql-core executes it, with this run's middleware. The root field's
+        resolver is called ``again`` as the first run left it (``schema.subscription.resumable``),
+        or, without that, resolved as graphql-core resolves it (arguments, permission classes).
+        Left out: parsing, validation and building the executor, which the first run did on the
+        same document and variables."""
+        async with runner.operation():
+            try:
+                async with runner.executing():
+                    created = again() if again is not None else create_source_event_stream(executor)
+                    source: Any = await created if executor.is_awaitable(created) else created
+                    if isinstance(source, GraphQLExecutionResult):
+                        refused = await self._handle_execution_result(
+                            execution_context, PreExecutionError(data=None, errors=source.errors), runner
+                        )
+                        async with runner.on_stream_result(refused):
+                            yield refused
+                        return
+                    try:
+                        async with aclosing(source):
+                            async for payload in source:
+                                executed = executor.build_per_event_executor(payload).execute_operation(False)
+                                result: Any = await executed if executor.is_awaitable(executed) else executed
+                                handled = await self._handle_execution_result(execution_context, result, runner)
+                                async with runner.on_stream_result(handled):
+                                    yield handled
+                    except Exception as exc:  # noqa: BLE001 - as Strawberry's stream: the error is the result
+                        failed = await self._handle_execution_result(
+                            execution_context, GraphQLExecutionResult(data=None, errors=[_as_error(exc)]), runner
+                        )
+                        async with runner.on_stream_result(failed):
+                            yield failed
+            except Exception as exc:  # noqa: BLE001 - raised by an ``on_execute`` hook, as Strawberry's
+                failed = await self._handle_execution_result(
+                    execution_context, GraphQLExecutionResult(data=None, errors=[_as_error(exc)]), runner
+                )
+                async with runner.on_stream_result(failed):
+                    yield failed
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what nobody expected: refusals carry a code and are answers, not faults;
@@ -218,6 +280,11 @@ def build_schema(
         *masking,
     )
     return schema
+
+
+def _as_error(error: Exception) -> GraphQLError:
+    """An exception a stream raised, as the error of its result (as Strawberry's stream makes it)."""
+    return error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
 
 
 def _should_mask(error: object) -> bool:

@@ -15,8 +15,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Hashable
 from typing import Any
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from resolvers import parking
 
 # Enough for every subscriber of a burst of events to find the shared result; results of
 # older events are recomputed if someone still asks (a replay), never served stale.
@@ -42,6 +44,21 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
 
     results: _Lru = _Lru(SHARED_RESULTS)
     executions = 0  # how many event payloads were actually executed (for tests and benchmarks)
+    # A subscription's variables as a share key, made once when its executor is built (its
+    # events' executors are copies of it).
+    shared_variables: str | None = None
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's, and a subscription's executor is kept (``Resumable``) by the parked
+        operation it runs for, so that its later runs need not build it again."""
+        executor = super().build(*args, **kwargs)
+        if isinstance(executor, cls) and executor.operation.operation is OperationType.SUBSCRIPTION:
+            executor.shared_variables = variables_key(executor.variable_values)
+            subscriber = parking.current()
+            if subscriber is not None:
+                subscriber.resumable = Resumable(executor)
+        return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         share = getattr(self.root_value, "share_key", None)
@@ -49,7 +66,7 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         loc = self.operation.loc
         document = loc.source.body if loc is not None else id(self.operation)
-        variables = variables_key(self.variable_values)
+        variables = self.shared_variables or variables_key(self.variable_values)
         name = self.operation.name.value if self.operation.name else None
         key = (share, document, name, variables)
         pending = self.results.get(key)
@@ -73,6 +90,35 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             raise
         future.set_result(result)
         return result  # type: ignore[no-any-return]
+
+
+class Resumable:
+    """What a subscription's executor was built from (the operation found in its document, its
+    variables coerced, its cost measured: ``schema/limits.py``), kept by its parked operation
+    (``parking.Subscriber``): a resumed run (``schema.DiarySchema.resume``) builds its executor
+    from this at once. Only what the build worked out is kept, not the first run's context,
+    middleware or state."""
+
+    __slots__ = ("_after", "_before", "_kind", "_options", "_shared")
+
+    def __init__(self, executor: SharedEventExecution) -> None:
+        e = executor
+        self._kind = type(e)
+        # Executor's positional arguments before and after the context; then its options.
+        self._before = (e.schema, e.fragment_definitions, e.fragments, e.root_value)
+        self._after = (e.operation, e.variable_values, e.field_resolver, e.type_resolver, e.subscribe_field_resolver)
+        self._options = {
+            "hide_suggestions": e.hide_suggestions,
+            "hooks": e.hooks,
+            "operation_extensions": e.operation_extensions,
+        }
+        self._shared = e.shared_variables
+
+    def executor(self, context: Any, middleware: Any) -> SharedEventExecution:
+        """A new executor for one run of the operation, with this run's context and middleware."""
+        executor = self._kind(*self._before, context, *self._after, middleware_manager=middleware, **self._options)
+        executor.shared_variables = self._shared
+        return executor
 
 
 class FrameEncoder:

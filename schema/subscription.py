@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator, Hashable
-from typing import Annotated
+import functools
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
 import models
 from pubsub.events import EventKind
-from resolvers import chat_events, events, inbox
+from resolvers import chat_events, events, inbox, parking
 from schema import chat_events as chat_event_types
 from schema import grades, notifications, remarks, term_grades, types
 from schema.enums import AttendanceStatus, describe
@@ -20,6 +21,40 @@ from schema.permissions import IsAuthenticated
 from schema.students import Student
 
 Info = types.Info
+T = TypeVar("T")
+
+
+class ResumedInfo:
+    """The ``info`` a resumed stream's resolver is called with (``resumable``): the socket's
+    context, nothing else of the first run."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+def resumable(resolver: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncGenerator[T, None]]:
+    """A subscription resolver whose later runs go straight in (issue 15). Its first run leaves in
+    the operation's Subscriber (``resolvers/parking.py``) how to call it again: its arguments as
+    Strawberry converted them, and its context. A resumed run (``schema.DiarySchema.resume``)
+    then calls it at once, without graphql-core resolving the root field again (its arguments,
+    its permission classes, which let a stream that goes on in): the stream continues from its
+    saved place (``resolvers/streams.py``), every event still checked as it is delivered, and
+    a socket whose session ended is closed (``schema/socket_sessions.py``). Such a resolver
+    reads only ``info.context``: a resumed call gets nothing else (``ResumedInfo``), so that an
+    idle subscription does not keep its first run alive."""
+
+    @functools.wraps(resolver)
+    async def first_run(*args: Any, **kwargs: Any) -> AsyncGenerator[T, None]:
+        subscriber = parking.current()
+        if subscriber is not None:
+            again = {**kwargs, "info": ResumedInfo(kwargs["info"].context)}
+            subscriber.source = functools.partial(resolver, *args, **again)
+        async for item in resolver(*args, **kwargs):
+            yield item
+
+    return first_run
 
 
 DiaryEventKind = EventKind
@@ -123,6 +158,7 @@ class Subscription:
         ),
         permission_classes=[IsAuthenticated],
     )
+    @resumable
     async def diary_events(
         self,
         info: Info,
@@ -139,6 +175,7 @@ class Subscription:
         ),
         permission_classes=[IsAuthenticated],
     )
+    @resumable
     async def class_events(
         self,
         info: Info,
@@ -156,6 +193,7 @@ class Subscription:
         ),
         permission_classes=[IsAuthenticated],
     )
+    @resumable
     async def notification_events(
         self,
         info: Info,
@@ -173,6 +211,7 @@ class Subscription:
         ),
         permission_classes=[IsAuthenticated],
     )
+    @resumable
     async def chat_events(
         self,
         info: Info,

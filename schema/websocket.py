@@ -122,7 +122,7 @@ def _resumed(
 ) -> AsyncGenerator[Any, None]:
     """A parked operation's next run, from the document its first run parsed and validated."""
     schema = cast("DiarySchema", handler.schema)
-    return schema.resume(parked.document, variables, operation_name, handler.context)
+    return schema.resume(parked, variables, operation_name, handler.context)
 
 
 def _parks(view: object) -> bool:
