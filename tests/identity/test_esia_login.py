@@ -23,12 +23,11 @@ from edge.identity_providers import providers_from_env
 from edge.settings import Settings
 from resolvers.clock import now_utc, travel
 from resolvers.oidc import forget_metadata
-from tests.client import Client
 from tests.conftest import client_for
 from tests.edge.esia_provider import EsiaLikeProvider, KeyPair, make_key_pair, make_rsa_certificate, served
 from tests.factories import Factory
 from tests.identity.provider import WEB_REDIRECT
-from tests.identity.test_external_login import VIEWER, complete, linked, start
+from tests.identity.test_external_login import complete, linked, start, working_session
 
 CLIENT_ID = "EDIARY-DISTRICT"
 ESIA_ISSUER = "http://esia.gosuslugi.ru/"  # ESIA's iss, trailing slash included
@@ -121,7 +120,7 @@ async def test_a_first_login_creates_an_account_named_from_the_person_resource(
     identity = await models.ExternalIdentity.get(provider="esia", subject=oid)
     account = await models.User.get(id=identity.user_id)
     assert (account.password_hash, account.email) == ("", None)
-    viewer = (await Client(http, result["accessToken"]).data(VIEWER))["viewer"]
+    viewer = await working_session(http, result)
     assert viewer["roles"] == []
     assert [i["displayName"] for i in viewer["externalIdentities"]] == ["Госуслуги"]
     [entry] = await models.AuditEntry.filter(actor_id=account.id, action="identity.register")
@@ -138,13 +137,7 @@ async def test_a_linked_person_logs_in_with_the_tokens_login_gives(
     result = await esia_login(http, oid)
     assert result["__typename"] == "LoginSuccess", (result, esia.provider.refusals)
     assert result["user"]["fullName"] == user.full_name  # the account's own name
-    viewer = (await Client(http, result["accessToken"]).data(VIEWER))["viewer"]
-    assert viewer["user"]["id"] == result["user"]["id"]
-    refreshed = await Client(http).data(
-        "mutation R($t: String!) { sessionRefresh(input: {refreshToken: $t}) { __typename } }",
-        t=result["refreshToken"],
-    )
-    assert refreshed["sessionRefresh"]["__typename"] == "LoginSuccess"
+    await working_session(http, result)
     [entry] = await models.AuditEntry.filter(actor_id=user.id, action="identity.login")
     assert entry.details == {"provider": "esia"}
 
