@@ -27,6 +27,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from asn1crypto import pem, x509  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import load_der_x509_certificate
+from joserfc.jwk import ECKey, RSAKey
+
+from edge import gost
 from edge.signers import ClientAuthentication, ClientAuthenticationError, client_authentication
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -106,13 +112,6 @@ def _is_url(text: str) -> bool:
 
 def signing_certificate(path: str, setting: str) -> SigningCertificate:
     """The id-token signing key of the certificate file at ``path`` (PEM or DER), checked now."""
-    from asn1crypto import pem, x509  # type: ignore[import-untyped]
-    from cryptography import x509 as crypto_x509
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from joserfc.jwk import ECKey, RSAKey
-
-    from edge import gost
-
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -123,7 +122,7 @@ def signing_certificate(path: str, setting: str) -> SigningCertificate:
         certificate["tbs_certificate"]["serial_number"].native  # noqa: B018 (parse it now)
         if gost.is_gost_certificate(certificate):
             return SigningCertificate(path, gost=gost.certificate_public_key(certificate, setting))
-        public = crypto_x509.load_der_x509_certificate(der).public_key()
+        public = load_der_x509_certificate(der).public_key()
         if isinstance(public, rsa.RSAPublicKey):
             key: RSAKey | ECKey = RSAKey.import_key(public)
         elif isinstance(public, ec.EllipticCurvePublicKey):
