@@ -84,7 +84,7 @@ async def start(ctx: Context, provider_name: str, redirect_uri: str, purpose: Pu
     if problems or provider is None:
         raise refuse(problems)
     # The state in the provider's format (ESIA takes only a UUID), nonce and PKCE verifier.
-    state, nonce, verifier = provider.authentication().new_state(), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+    state, nonce, verifier = provider.authentication.new_state(), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
     try:
         url = await oidc.authorization_url(
             provider, redirect_uri=redirect_uri, state=state, nonce=nonce, code_verifier=verifier

@@ -148,7 +148,7 @@ async def authorization_url(
     """Where the browser (or the mobile app) sends the person to log in."""
     async with _client() as client:
         found = await endpoints(provider, client)
-    extra = provider.authentication().authorization_parameters(
+    extra = provider.authentication.authorization_parameters(
         client_id=provider.client_id, scope=provider.scopes, state=state, now=now_utc()
     )
     uri: str = prepare_grant_uri(
@@ -178,7 +178,7 @@ async def exchange_code(
         "redirect_uri": redirect_uri,
         "client_id": provider.client_id,
         "code_verifier": code_verifier,
-        **provider.authentication().token_parameters(
+        **provider.authentication.token_parameters(
             client_id=provider.client_id, scope=provider.scopes, state=state, now=now_utc()
         ),
     }

@@ -142,6 +142,24 @@ async def test_a_linked_person_logs_in_with_the_tokens_login_gives(
     assert entry.details == {"provider": "esia"}
 
 
+async def test_the_key_files_are_read_once_when_the_server_starts(
+    settings: Settings, esia: Esia, factory: Factory
+) -> None:
+    """The district's key and certificate are read when the providers are configured, not at each
+    login: with both files gone (moved, unreadable), logins still sign their requests."""
+    providers = providers_from_env(esia.env())
+    esia.school.key_file.unlink()
+    esia.school.certificate_file.unlink()
+    oid = a_person(esia)
+    await linked(factory, "ivan", oid, provider="esia")
+    async with client_for(settings, oidc_providers=providers) as http:
+        for _ in range(2):
+            result = await esia_login(http, oid)
+            assert result["__typename"] == "LoginSuccess", (result, esia.provider.refusals)
+    assert esia.provider.refusals == []
+    assert (esia.provider.hits["ac"], esia.provider.hits["te"]) == (2, 2)  # both requests signed, twice
+
+
 @pytest.mark.parametrize("broken", ["signature", "payload", "another key"])
 async def test_an_id_token_esia_did_not_sign_is_refused(
     http: httpx.AsyncClient, esia: Esia, factory: Factory, broken: str
