@@ -23,11 +23,14 @@ from edge.identity_providers import providers_from_env
 from edge.settings import Settings
 from resolvers.clock import now_utc, travel
 from resolvers.oidc import forget_metadata
+from tests.client import Client
 from tests.conftest import client_for
 from tests.edge.esia_provider import EsiaLikeProvider, KeyPair, make_key_pair, make_rsa_certificate, served
 from tests.factories import Factory
+from tests.helpers import gid
 from tests.identity.provider import WEB_REDIRECT
 from tests.identity.test_external_login import complete, linked, start, working_session
+from tests.identity.test_identity_links import LINK_COMPLETE, LINK_START
 
 CLIENT_ID = "EDIARY-DISTRICT"
 ESIA_ISSUER = "http://esia.gosuslugi.ru/"  # ESIA's iss, trailing slash included
@@ -158,6 +161,34 @@ async def test_the_key_files_are_read_once_when_the_server_starts(
             assert result["__typename"] == "LoginSuccess", (result, esia.provider.refusals)
     assert esia.provider.refusals == []
     assert (esia.provider.hits["ac"], esia.provider.hits["te"]) == (2, 2)  # both requests signed, twice
+
+
+async def test_only_a_new_account_reads_the_person_resource(
+    http: httpx.AsyncClient, esia: Esia, factory: Factory
+) -> None:
+    """The person's name names a new account only: logging into a linked account (with or
+    without createAccount), a login refused as not linked and a link read nothing more at ESIA."""
+    hits = esia.provider.hits
+    oid = a_person(esia)
+    user = await linked(factory, "ivan", oid, provider="esia")
+    for more in ({}, {"createAccount": True}):
+        result = await esia_login(http, oid, **more)
+        assert (result["__typename"], result["user"]["id"]) == ("LoginSuccess", gid(user, "User")), result
+    stranger = a_person(esia)
+    refused = await esia_login(http, stranger)
+    assert refused["code"] == "IDENTITY_NOT_LINKED"
+    other = await factory.user("olga")
+    client = Client(http, factory.client(other).token, str(other.id))
+    started = (await client.data(LINK_START, input={"provider": "esia", "redirectUri": WEB_REDIRECT}))[
+        "externalIdentityLinkStart"
+    ]
+    code, state = await at_esia(started["authorizationUrl"], stranger)
+    done = (await client.data(LINK_COMPLETE, input={"state": state, "code": code}))["externalIdentityLinkComplete"]
+    assert done["__typename"] == "ExternalIdentityLinkSuccess", done
+    assert (hits["te"], hits["prns"]) == (4, 0)
+    created = await esia_login(http, a_person(esia), createAccount=True)
+    assert created["user"]["fullName"] == "Петров Иван Сергеевич"
+    assert (hits["te"], hits["prns"]) == (5, 1)
 
 
 @pytest.mark.parametrize("broken", ["signature", "payload", "another key"])
