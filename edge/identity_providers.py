@@ -27,6 +27,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from asn1crypto import pem, x509  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509 import load_der_x509_certificate
+from joserfc.jwk import ECKey, RSAKey
+
+from edge import gost
 from edge.signers import ClientAuthentication, ClientAuthenticationError, client_authentication
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -61,7 +67,11 @@ class SigningCertificate:
 
 @dataclass(frozen=True)
 class IdentityProvider:
-    """One configured provider: who it is, how this server is registered with it."""
+    """One configured provider: who it is, how this server is registered with it.
+
+    ``authentication`` (how this server proves itself to the provider, ``edge/signers.py``) is
+    built once, when the provider is made from its settings (a key file is read then, and a bad one
+    stops the start), and reused by every login; ``ClientAuthenticationError`` if it cannot be."""
 
     name: str
     issuer: str
@@ -79,9 +89,10 @@ class IdentityProvider:
     userinfo_endpoint: str | None = None
     person_endpoint: str | None = None  # ESIA's person resource, "{sub}" replaced by the subject
     metadata_ttl_seconds: int = DEFAULT_METADATA_TTL_SECONDS
+    authentication: ClientAuthentication = field(init=False, repr=False, compare=False)
 
-    def authentication(self) -> ClientAuthentication:
-        return client_authentication(self.client_auth, self.options)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "authentication", client_authentication(self.client_auth, self.options))
 
 
 def providers_from_env(env: Mapping[str, str]) -> tuple[IdentityProvider, ...]:
@@ -106,13 +117,6 @@ def _is_url(text: str) -> bool:
 
 def signing_certificate(path: str, setting: str) -> SigningCertificate:
     """The id-token signing key of the certificate file at ``path`` (PEM or DER), checked now."""
-    from asn1crypto import pem, x509  # type: ignore[import-untyped]
-    from cryptography import x509 as crypto_x509
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from joserfc.jwk import ECKey, RSAKey
-
-    from edge import gost
-
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -123,7 +127,7 @@ def signing_certificate(path: str, setting: str) -> SigningCertificate:
         certificate["tbs_certificate"]["serial_number"].native  # noqa: B018 (parse it now)
         if gost.is_gost_certificate(certificate):
             return SigningCertificate(path, gost=gost.certificate_public_key(certificate, setting))
-        public = crypto_x509.load_der_x509_certificate(der).public_key()
+        public = load_der_x509_certificate(der).public_key()
         if isinstance(public, rsa.RSAPublicKey):
             key: RSAKey | ECKey = RSAKey.import_key(public)
         elif isinstance(public, ec.EllipticCurvePublicKey):
@@ -182,25 +186,23 @@ def _provider(env: Mapping[str, str], name: str, metadata_ttl_seconds: int) -> I
         for key, raw in env.items()
         if key.startswith(prefix) and key[len(prefix) :] not in _KNOWN
     }
-    provider = IdentityProvider(
-        name=name,
-        issuer=issuer,
-        client_id=client_id,
-        display_name=value("DISPLAY_NAME", name),
-        scopes=scopes,
-        redirect_uris=redirects,
-        client_auth=value("CLIENT_AUTH", "secret").lower(),
-        options=options,
-        authorization_endpoint=endpoints["AUTHORIZATION_ENDPOINT"],
-        token_endpoint=endpoints["TOKEN_ENDPOINT"],
-        jwks_uri=endpoints["JWKS_URI"],
-        signing_certificate=certificate,
-        userinfo_endpoint=endpoints["USERINFO_ENDPOINT"],
-        person_endpoint=person,
-        metadata_ttl_seconds=metadata_ttl_seconds,
-    )
     try:
-        provider.authentication()
+        return IdentityProvider(
+            name=name,
+            issuer=issuer,
+            client_id=client_id,
+            display_name=value("DISPLAY_NAME", name),
+            scopes=scopes,
+            redirect_uris=redirects,
+            client_auth=value("CLIENT_AUTH", "secret").lower(),
+            options=options,
+            authorization_endpoint=endpoints["AUTHORIZATION_ENDPOINT"],
+            token_endpoint=endpoints["TOKEN_ENDPOINT"],
+            jwks_uri=endpoints["JWKS_URI"],
+            signing_certificate=certificate,
+            userinfo_endpoint=endpoints["USERINFO_ENDPOINT"],
+            person_endpoint=person,
+            metadata_ttl_seconds=metadata_ttl_seconds,
+        )
     except ClientAuthenticationError as exc:
         raise ProviderConfigurationError(f"{prefix}CLIENT_AUTH: {exc}") from exc
-    return provider

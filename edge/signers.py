@@ -62,7 +62,9 @@ class SecretAuthentication:
 
 
 def _gost(options: Mapping[str, str]) -> ClientAuthentication:
-    """ESIA's GOST signature (``edge/gost.py``), imported only where a provider uses it."""
+    """ESIA's GOST signature (``edge/gost.py``)."""
+    # Imported here, not at the top: edge/gost.py imports this module's ClientAuthenticationError,
+    # so a module-level import would be a cycle (whichever of the two is imported first breaks).
     from edge.gost import GostAuthentication
 
     return GostAuthentication.from_options(options)

@@ -84,7 +84,7 @@ async def start(ctx: Context, provider_name: str, redirect_uri: str, purpose: Pu
     if problems or provider is None:
         raise refuse(problems)
     # The state in the provider's format (ESIA takes only a UUID), nonce and PKCE verifier.
-    state, nonce, verifier = provider.authentication().new_state(), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+    state, nonce, verifier = provider.authentication.new_state(), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
     try:
         url = await oidc.authorization_url(
             provider, redirect_uri=redirect_uri, state=state, nonce=nonce, code_verifier=verifier
@@ -129,6 +129,14 @@ async def _claims(ctx: Context, state: str, code: str, link: bool) -> tuple[mode
     provider = provider_named(ctx, row.provider)
     if provider is None or not code or len(code) > 2048:
         raise invalid
+
+    async def wants_name(subject: str) -> bool:
+        # The provider's name (and e-mail) of the person only names a new account: not wanted to
+        # link, to log into a linked account, or for a login that is refused as not linked.
+        return row.purpose is Purpose.REGISTER and not await models.ExternalIdentity.exists(
+            provider=row.provider, subject=subject
+        )
+
     try:
         claims = await oidc.exchange_code(
             provider,
@@ -138,6 +146,7 @@ async def _claims(ctx: Context, state: str, code: str, link: bool) -> tuple[mode
             nonce=row.nonce,
             code_verifier=row.code_verifier,
             skew=ctx.settings.oidc_clock_skew_seconds,
+            wants_name=wants_name,
         )
     except (oidc.ProviderUnavailable, oidc.ProviderRefused):
         raise _provider_error() from None

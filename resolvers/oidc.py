@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,7 +149,7 @@ async def authorization_url(
     """Where the browser (or the mobile app) sends the person to log in."""
     async with _client() as client:
         found = await endpoints(provider, client)
-    extra = provider.authentication().authorization_parameters(
+    extra = provider.authentication.authorization_parameters(
         client_id=provider.client_id, scope=provider.scopes, state=state, now=now_utc()
     )
     uri: str = prepare_grant_uri(
@@ -167,18 +168,28 @@ async def authorization_url(
 
 
 async def exchange_code(
-    provider: IdentityProvider, *, code: str, redirect_uri: str, state: str, nonce: str, code_verifier: str, skew: int
+    provider: IdentityProvider,
+    *,
+    code: str,
+    redirect_uri: str,
+    state: str,
+    nonce: str,
+    code_verifier: str,
+    skew: int,
+    wants_name: Callable[[str], Awaitable[bool]],
 ) -> Claims:
     """The id token the code is exchanged for, verified: signed by the provider's key (its JWKS or
     its certificate), issued by it to this client for this ``nonce``, and current by the project's
-    clock; with the name from the userinfo or person resource when the provider has one."""
+    clock; with the name from the userinfo or person resource when the provider has one and
+    ``wants_name`` (asked with the verified subject) says the name is wanted: it names a new account
+    only, so a login into a linked account reads nothing more from the provider."""
     body = {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": redirect_uri,
         "client_id": provider.client_id,
         "code_verifier": code_verifier,
-        **provider.authentication().token_parameters(
+        **provider.authentication.token_parameters(
             client_id=provider.client_id, scope=provider.scopes, state=state, now=now_utc()
         ),
     }
@@ -199,7 +210,7 @@ async def exchange_code(
         access = access_token if isinstance(access_token, str) else None
         header, payload = await _signed(provider, client, found, id_token)
         claims = check_claims(provider, header, payload, nonce=nonce, skew=skew, access_token=access)
-        if provider.userinfo_endpoint or provider.person_endpoint:
+        if (provider.userinfo_endpoint or provider.person_endpoint) and await wants_name(claims.subject):
             if access is None:
                 raise ProviderRefused("no access_token in the token answer")
             claims = await _named(provider, client, claims, access)

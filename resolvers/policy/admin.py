@@ -15,6 +15,27 @@ from resolvers.clock import now_utc
 from resolvers.context import Viewer
 from resolvers.policy.base import _admin_school_q, _children_ids, _district_schools, _uid
 
+__all__ = [
+    "ADMIN_ROLES",
+    "administered_districts",
+    "administered_guardianships",
+    "administered_schools",
+    "administered_users",
+    "district_schools",
+    "family_logins",
+    "guarded_students",
+    "in_good_standing",
+    "live",
+    "login_readable_students",
+    "own_access_requests",
+    "own_identities",
+    "own_sessions",
+    "reviewable_access_requests",
+    "visible_access_requests",
+    "visible_audit_entries",
+    "visible_guardianships",
+]
+
 ADMIN_ROLES = (models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
 
 

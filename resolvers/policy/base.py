@@ -10,6 +10,8 @@ from tortoise.queryset import QuerySet
 import models
 from resolvers.context import Viewer
 
+__all__ = ["NOBODY"]
+
 NOBODY = -1  # a user id that matches no row: the scope of an anonymous viewer is empty
 
 

@@ -12,6 +12,16 @@ from resolvers.clock import today_utc
 from resolvers.context import Viewer
 from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools, _own_student_ids, _uid
 
+__all__ = [
+    "chat_membership",
+    "chat_ties",
+    "reachable_users",
+    "school_people",
+    "visible_chat_members",
+    "visible_chats",
+    "visible_messages",
+]
+
 
 def _current_enrollments(**filters: Any) -> QuerySet[models.Enrollment]:
     today = today_utc()

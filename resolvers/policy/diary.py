@@ -18,6 +18,38 @@ from resolvers.policy.base import (
     _uid,
 )
 
+__all__ = [
+    "acknowledgeable_remarks",
+    "administered_classes",
+    "administered_lessons",
+    "at_risk_schools",
+    "children",
+    "followable_classes",
+    "journal_classes",
+    "listed_schools",
+    "own_absence_notices",
+    "stats_schools",
+    "visible_absence_notices",
+    "visible_academic_years",
+    "visible_classes",
+    "visible_days_off",
+    "visible_districts",
+    "visible_enrollments",
+    "visible_grades",
+    "visible_homework",
+    "visible_lessons",
+    "visible_remarks",
+    "visible_schools",
+    "visible_short_days",
+    "visible_slots",
+    "visible_students",
+    "visible_subjects",
+    "visible_teaching_assignments",
+    "visible_term_grades",
+    "visible_terms",
+    "visible_users",
+]
+
 
 def _family(uid: int) -> QuerySet[models.Student]:
     """The viewer's own record and their children (unrevoked): they see the whole diary."""

@@ -27,6 +27,8 @@ from resolvers.policy.diary import (
     visible_users,
 )
 
+__all__ = ["FACES", "FACE_PLACES", "FACE_SCOPES", "WHOLE_FACES"]
+
 FACES: dict[str, frozenset[str]] = {
     "User": frozenset({"fullName"}),
     "Subject": frozenset({"name", "archivedAt"}),

@@ -16,6 +16,23 @@ from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools
 from resolvers.policy.chats import visible_messages
 from resolvers.policy.diary import visible_students
 
+__all__ = [
+    "announcement_recipients",
+    "can_post_for",
+    "families",
+    "inbox",
+    "manageable_announcements",
+    "meeting_recipients",
+    "organised_meetings",
+    "respondable_meetings",
+    "staffed_meetings",
+    "visible_announcements",
+    "visible_deliveries",
+    "visible_meeting_responses",
+    "visible_meetings",
+    "visible_notifications",
+]
+
 # An announcement is read by its audience within its school (school-wide) or its class:
 # EVERYONE = the school's (class's) teachers, the parents of its current students and the
 # students themselves; PARENTS, STUDENTS, TEACHERS = only those. The school's admins (and

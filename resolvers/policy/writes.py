@@ -15,6 +15,22 @@ from resolvers.policy.admin import count_of, live
 from resolvers.policy.base import NOBODY, _admin_school_q, _taught_class_ids, _uid
 from resolvers.policy.diary import followable_classes, visible_students
 
+__all__ = [
+    "STAFF_ROLES",
+    "can_change_homework",
+    "can_grade_in",
+    "can_mark",
+    "can_remark",
+    "can_set_homework",
+    "current_class_id",
+    "enrolled_on",
+    "family_scope",
+    "family_view",
+    "gradable_students",
+    "register_readable",
+    "still_follows_class",
+]
+
 STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
 
 

@@ -46,7 +46,7 @@ def test_several_providers_in_their_order() -> None:
     assert esia.redirect_uris == ("https://diary.example.org/login/callback", "org.ediary.app:/oauth2redirect")
     assert esia.scopes == "openid email profile"
     assert (google.display_name, google.scopes) == ("google", "openid email")
-    assert google.authentication() == SecretAuthentication("g-secret")
+    assert google.authentication == SecretAuthentication("g-secret")
     assert settings.oidc_clock_skew_seconds == 60
 
 

@@ -27,8 +27,10 @@ from tests.client import Client
 from tests.conftest import client_for
 from tests.edge.esia_provider import EsiaLikeProvider, KeyPair, make_key_pair, make_rsa_certificate, served
 from tests.factories import Factory
+from tests.helpers import gid
 from tests.identity.provider import WEB_REDIRECT
-from tests.identity.test_external_login import VIEWER, complete, linked, start
+from tests.identity.test_external_login import complete, linked, start, working_session
+from tests.identity.test_identity_links import LINK_COMPLETE, LINK_START
 
 CLIENT_ID = "EDIARY-DISTRICT"
 ESIA_ISSUER = "http://esia.gosuslugi.ru/"  # ESIA's iss, trailing slash included
@@ -121,7 +123,7 @@ async def test_a_first_login_creates_an_account_named_from_the_person_resource(
     identity = await models.ExternalIdentity.get(provider="esia", subject=oid)
     account = await models.User.get(id=identity.user_id)
     assert (account.password_hash, account.email) == ("", None)
-    viewer = (await Client(http, result["accessToken"]).data(VIEWER))["viewer"]
+    viewer = await working_session(http, result)
     assert viewer["roles"] == []
     assert [i["displayName"] for i in viewer["externalIdentities"]] == ["Госуслуги"]
     [entry] = await models.AuditEntry.filter(actor_id=account.id, action="identity.register")
@@ -138,15 +140,55 @@ async def test_a_linked_person_logs_in_with_the_tokens_login_gives(
     result = await esia_login(http, oid)
     assert result["__typename"] == "LoginSuccess", (result, esia.provider.refusals)
     assert result["user"]["fullName"] == user.full_name  # the account's own name
-    viewer = (await Client(http, result["accessToken"]).data(VIEWER))["viewer"]
-    assert viewer["user"]["id"] == result["user"]["id"]
-    refreshed = await Client(http).data(
-        "mutation R($t: String!) { sessionRefresh(input: {refreshToken: $t}) { __typename } }",
-        t=result["refreshToken"],
-    )
-    assert refreshed["sessionRefresh"]["__typename"] == "LoginSuccess"
+    await working_session(http, result)
     [entry] = await models.AuditEntry.filter(actor_id=user.id, action="identity.login")
     assert entry.details == {"provider": "esia"}
+
+
+async def test_the_key_files_are_read_once_when_the_server_starts(
+    settings: Settings, esia: Esia, factory: Factory
+) -> None:
+    """The district's key and certificate are read when the providers are configured, not at each
+    login: with both files gone (moved, unreadable), logins still sign their requests."""
+    providers = providers_from_env(esia.env())
+    esia.school.key_file.unlink()
+    esia.school.certificate_file.unlink()
+    oid = a_person(esia)
+    await linked(factory, "ivan", oid, provider="esia")
+    async with client_for(settings, oidc_providers=providers) as http:
+        for _ in range(2):
+            result = await esia_login(http, oid)
+            assert result["__typename"] == "LoginSuccess", (result, esia.provider.refusals)
+    assert esia.provider.refusals == []
+    assert (esia.provider.hits["ac"], esia.provider.hits["te"]) == (2, 2)  # both requests signed, twice
+
+
+async def test_only_a_new_account_reads_the_person_resource(
+    http: httpx.AsyncClient, esia: Esia, factory: Factory
+) -> None:
+    """The person's name names a new account only: logging into a linked account (with or
+    without createAccount), a login refused as not linked and a link read nothing more at ESIA."""
+    hits = esia.provider.hits
+    oid = a_person(esia)
+    user = await linked(factory, "ivan", oid, provider="esia")
+    for more in ({}, {"createAccount": True}):
+        result = await esia_login(http, oid, **more)
+        assert (result["__typename"], result["user"]["id"]) == ("LoginSuccess", gid(user, "User")), result
+    stranger = a_person(esia)
+    refused = await esia_login(http, stranger)
+    assert refused["code"] == "IDENTITY_NOT_LINKED"
+    other = await factory.user("olga")
+    client = Client(http, factory.client(other).token, str(other.id))
+    started = (await client.data(LINK_START, input={"provider": "esia", "redirectUri": WEB_REDIRECT}))[
+        "externalIdentityLinkStart"
+    ]
+    code, state = await at_esia(started["authorizationUrl"], stranger)
+    done = (await client.data(LINK_COMPLETE, input={"state": state, "code": code}))["externalIdentityLinkComplete"]
+    assert done["__typename"] == "ExternalIdentityLinkSuccess", done
+    assert (hits["te"], hits["prns"]) == (4, 0)
+    created = await esia_login(http, a_person(esia), createAccount=True)
+    assert created["user"]["fullName"] == "Петров Иван Сергеевич"
+    assert (hits["te"], hits["prns"]) == (5, 1)
 
 
 @pytest.mark.parametrize("broken", ["signature", "payload", "another key"])

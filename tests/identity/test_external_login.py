@@ -65,6 +65,19 @@ async def log_in(http: httpx.AsyncClient, login: str, provider: str = "idp", **m
     return await complete(http, answer.state, answer.code)
 
 
+async def working_session(http: httpx.AsyncClient, result: dict[str, Any]) -> dict[str, Any]:
+    """The viewer a login's ``LoginSuccess`` opens: its access token reads the viewer as the
+    logged-in user, and its refresh token refreshes the session."""
+    viewer: dict[str, Any] = (await Client(http, result["accessToken"]).data(VIEWER))["viewer"]
+    assert viewer["user"]["id"] == result["user"]["id"]
+    refreshed = await Client(http).data(
+        "mutation R($t: String!) { sessionRefresh(input: {refreshToken: $t}) { __typename } }",
+        t=result["refreshToken"],
+    )
+    assert refreshed["sessionRefresh"]["__typename"] == "LoginSuccess"
+    return viewer
+
+
 async def linked(factory: Factory, name: str, subject: str, provider: str = "idp") -> models.User:
     user = await factory.user(name)
     await models.ExternalIdentity.create(user=user, provider=provider, subject=subject, linked_at=now_utc())
@@ -77,16 +90,9 @@ async def test_a_linked_identity_logs_in_like_login(oidc_http: httpx.AsyncClient
     assert result["__typename"] == "LoginSuccess", result
     assert result["user"]["fullName"] == user.full_name  # the account's own name, not the provider's
     assert result["mustChangePassword"] is False
-    viewer = (await Client(oidc_http, result["accessToken"]).data(VIEWER))["viewer"]
-    assert viewer["user"]["id"] == result["user"]["id"]
-    [identity] = viewer["externalIdentities"]
+    [identity] = (await working_session(oidc_http, result))["externalIdentities"]
     assert (identity["provider"], identity["displayName"]) == ("idp", "Provider idp")
     assert identity["lastLoginAt"] is not None
-    refreshed = await Client(oidc_http).data(
-        "mutation R($t: String!) { sessionRefresh(input: {refreshToken: $t}) { __typename } }",
-        t=result["refreshToken"],
-    )
-    assert refreshed["sessionRefresh"]["__typename"] == "LoginSuccess"
     [entry] = await models.AuditEntry.filter(actor_id=user.id, action="identity.login")
     assert entry.details == {"provider": "idp"}
     assert await models.Session.filter(user_id=user.id).count() == 2  # the factory's and this one
@@ -221,8 +227,7 @@ async def test_a_first_login_may_create_a_role_less_account(oidc_http: httpx.Asy
     account = await models.User.get(id=identity.user_id)
     assert account.email == f"{login}@example.org"
     assert account.password_hash == ""  # no password: the identity is its way in
-    viewer = (await Client(oidc_http, result["accessToken"]).data(VIEWER))["viewer"]
-    assert viewer["roles"] == []
+    assert (await working_session(oidc_http, result))["roles"] == []
     [entry] = await models.AuditEntry.filter(actor_id=account.id, action="identity.register")
     assert entry.details == {"provider": "idp", "login": account.login}
     # the next login, with or without createAccount, is into the same account
