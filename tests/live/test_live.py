@@ -22,6 +22,7 @@ from pubsub.topics import student_topic
 from resolvers import outbox, sql, streams
 from resolvers.clock import today_utc
 from schema import RequireOperationName
+from schema.hooks import CachedHooksRunner
 from schema.metrics import OperationMetrics
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
@@ -300,6 +301,67 @@ async def test_a_woken_subscription_runs_its_hooks_without_working_them_out_agai
     assert results == ["result"] * 3
     assert worked_out == [], "a woken run worked its hooks out again"
     await socket.ws.close()
+
+
+class _Told(Exception):
+    pass
+
+
+def _recording(name: str, seen: list[str], suppress: bool = False, fail_on: str = "") -> type[SchemaExtension]:
+    class Recording(SchemaExtension):
+        def on_operation(self) -> Iterator[None]:
+            if fail_on == "enter":
+                raise _Told(name)
+            seen.append(f"{name} in")
+            try:
+                yield
+            except _Told as exc:
+                seen.append(f"{name} saw {exc}")
+                if not suppress:
+                    raise
+            else:
+                seen.append(f"{name} out")
+            if fail_on == "exit":
+                raise _Told(f"{name}'s own")
+
+    return Recording
+
+
+async def _operation(*extensions: type[SchemaExtension], raising: str = "") -> None:
+    runner = CachedHooksRunner(None, [e() for e in extensions])  # type: ignore[arg-type]
+    async with runner.operation():
+        if raising:
+            raise _Told(raising)
+
+
+async def test_a_woken_runs_hooks_enter_in_order_and_leave_in_reverse_as_an_exit_stack() -> None:
+    """A resumed run's stages (``schema/hooks.py``, entered without Strawberry's exit stack) keep
+    the context-manager semantics the extensions were written for: first in, last out; an error
+    in the stage reaches every hook, one hook may suppress it (the hooks entered before it then
+    see none), an error a hook raises replaces it, and a hook that fails on entry leaves the
+    hooks entered before it."""
+    seen: list[str] = []
+    await _operation(_recording("a", seen), _recording("b", seen))
+    assert seen == ["a in", "b in", "b out", "a out"]
+
+    seen.clear()
+    with pytest.raises(_Told, match="boom"):
+        await _operation(_recording("a", seen), _recording("b", seen), raising="boom")
+    assert seen == ["a in", "b in", "b saw boom", "a saw boom"]
+
+    seen.clear()
+    await _operation(_recording("a", seen), _recording("b", seen, suppress=True), raising="boom")
+    assert seen == ["a in", "b in", "b saw boom", "a out"]
+
+    seen.clear()
+    with pytest.raises(_Told, match="b's own"):
+        await _operation(_recording("a", seen), _recording("b", seen, suppress=True, fail_on="exit"), raising="boom")
+    assert seen == ["a in", "b in", "b saw boom", "a saw b's own"]
+
+    seen.clear()
+    with pytest.raises(_Told, match=r"^b$"):
+        await _operation(_recording("a", seen), _recording("b", seen, fail_on="enter"), _recording("c", seen))
+    assert seen == ["a in", "a saw b"]
 
 
 NAMED = """
