@@ -45,7 +45,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
 
-from edge import metrics, payloads, persisted, request_id, transport
+from edge import intake, metrics, persisted
 from edge.channels import RecordingSmsGateway, make_mailer
 from edge.logs import configure_logging
 from edge.ratelimit import Limiter, make_limiter
@@ -240,19 +240,19 @@ class GraphQLView:
         code = extensions.pop("code", None) or (
             ErrorCode.INTERNAL_SERVER_ERROR if error.path else ErrorCode.BAD_USER_INPUT
         )
-        formatted["extensions"] = request_id.error_extensions(code, **extensions)
+        formatted["extensions"] = intake.error_extensions(code, **extensions)
         return formatted
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.method == "GET":
-            transport.check_query_string(request, self.settings.max_body_bytes)
+            intake.check_query_string(request, self.settings.max_body_bytes)
             q = request.query_params
             data: dict[str, Any] = {k: q[k] for k in ("query", "operationName", "variables", "extensions") if k in q}
             for key in ("variables", "extensions"):
                 if key in data:
                     try:
-                        data[key] = payloads.read_json(data[key])
-                    except payloads.PayloadRefused as exc:
+                        data[key] = intake.read_json(data[key])
+                    except intake.PayloadRefused as exc:
                         message = (
                             _("`{key}` must be JSON.", key=key)
                             if exc.syntax
@@ -260,11 +260,11 @@ class GraphQLView:
                         )
                         raise _RequestError(400, message) from None
         else:
-            transport.check_post_media(request)
-            body = await transport.read_body(request, self.settings.max_body_bytes)
+            intake.check_post_media(request)
+            body = await intake.read_body(request, self.settings.max_body_bytes)
             try:
-                data = payloads.read_json(body)
-            except payloads.PayloadRefused as exc:
+                data = intake.read_json(body)
+            except intake.PayloadRefused as exc:
                 raise _RequestError(400, _("The body is not valid JSON.") if exc.syntax else exc.message) from None
             if isinstance(data, list):
                 raise _RequestError(400, _("Batched requests are not supported; send one operation per request."))
@@ -278,7 +278,7 @@ class GraphQLView:
         return data
 
 
-_RequestError = transport.RequestRefused
+_RequestError = intake.RequestRefused
 
 
 def _retry_after(errors: list[GraphQLError] | None) -> int | None:
@@ -298,7 +298,7 @@ def _problem(
     code: ErrorCode | None = None,
 ) -> Response:
     code = code or (ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_SERVER_ERROR)
-    body = {"errors": [{"message": i18n.render(message), "extensions": request_id.error_extensions(code)}]}
+    body = {"errors": [{"message": i18n.render(message), "extensions": intake.error_extensions(code)}]}
     return _json(body, status, media, headers)
 
 
@@ -329,7 +329,7 @@ class SubscriptionView(GraphQL[Context, None]):
         self.park_subscriptions = view.settings.park_subscriptions
 
     def decode_json(self, data: str | bytes) -> object:
-        """Every WebSocket frame the client sends, read by ``payloads.read_json``."""
+        """Every WebSocket frame the client sends, read by ``intake.read_json``."""
         return decode_frame(data)
 
     def encode_json(self, data: object) -> str:
@@ -340,7 +340,7 @@ class SubscriptionView(GraphQL[Context, None]):
         """Called once per socket, after the handshake: the upgrade request's headers are read
         here for the last time, so the socket does not keep them for hours."""
         headers = Headers(scope=request.scope)
-        request_id.bind(headers.get(request_id.HEADER))
+        intake.bind_request_id(headers.get(intake.REQUEST_ID_HEADER))
         # The upgrade request's Accept-Language (a browser sends it), until connection_init names one.
         i18n.use(i18n.negotiate(headers.get("accept-language")) or self.view.settings.default_locale)
         request.scope["headers"] = []
@@ -495,11 +495,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         status = 200 if all(checks.values()) else 503
         return JSONResponse({name: "ok" if ok else "unavailable" for name, ok in checks.items()}, status)
 
-    request_id.install_log_records()
+    intake.install_log_records()
     # The locale first: a 500 written by the request id middleware is in the request's language too.
     middleware = [
         Middleware(i18n.LocaleMiddleware, default=settings.default_locale),
-        Middleware(request_id.RequestIdMiddleware),
+        Middleware(intake.RequestIdMiddleware),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -507,8 +507,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=list(transport.CORS_REQUEST_HEADERS),
-                expose_headers=list(transport.CORS_EXPOSED_HEADERS),
+                allow_headers=list(intake.CORS_REQUEST_HEADERS),
+                expose_headers=list(intake.CORS_EXPOSED_HEADERS),
                 max_age=600,
             )
         )
@@ -609,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     changes_cmd.add_argument("--schema", type=Path, default=changes.SCHEMA, help="the schema to check")
     changes_cmd.add_argument("--changelog", type=Path, default=changes.CHANGELOG)
     args = parser.parse_args(argv)
-    request_id.install_log_records()
+    intake.install_log_records()
     configure_logging("text")
 
     if args.command == "trusted-manifest":

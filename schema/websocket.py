@@ -33,7 +33,8 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
-from edge import payloads, request_id
+from edge import intake as payloads
+from edge import intake as request_id
 from resolvers import i18n, parking
 from resolvers.codes import ErrorCode
 from resolvers.context import Context

@@ -126,12 +126,17 @@ TESTS: dict[str, list[str]] = {
     # edge/
     "edge/channels.py": ["notices/test_notifications.py"],
     "edge/faults.py": ["faults/test_faults_crash.py"],
+    "edge/intake.py": [
+        "edge/test_request_id.py",
+        "api/test_http.py",
+        "api/test_csrf.py",
+        "api/test_cors.py",
+        "api/test_hostile_input.py",
+    ],
     "edge/logs.py": ["edge/test_logging.py"],
-    "edge/payloads.py": ["api/test_hostile_input.py"],
     "edge/persisted.py": ["api/test_persisted_queries.py"],
     "edge/ratelimit.py": ["edge/test_rate_limits.py"],
     "edge/settings.py": ["edge/test_production_start.py", "edge/test_database_sessions.py", "api/test_cors.py"],
-    "edge/transport.py": ["api/test_http.py", "api/test_csrf.py", "api/test_cors.py"],
     # demo/
     "demo/chats.py": ["demo/test_demo.py"],
     "demo/data.py": ["demo/test_demo.py"],
