@@ -236,7 +236,7 @@ class GraphQLView:
         formatted: dict[str, Any] = dict(error.formatted)
         extensions = dict(formatted.get("extensions") or {})
         # Without a path the request never executed: syntax and validation errors carry their
-        # codes (schema/error_codes.py), variable values refused by coercion are BAD_USER_INPUT.
+        # codes (schema/extensions.py), variable values refused by coercion are BAD_USER_INPUT.
         code = extensions.pop("code", None) or (
             ErrorCode.INTERNAL_SERVER_ERROR if error.path else ErrorCode.BAD_USER_INPUT
         )
@@ -282,7 +282,7 @@ _RequestError = intake.RequestRefused
 
 
 def _retry_after(errors: list[GraphQLError] | None) -> int | None:
-    """A request refused by a rate limit (schema/rate_limits.py) is a 429."""
+    """A request refused by a rate limit (schema/extensions.py) is a 429."""
     for error in errors or []:
         extensions = error.extensions or {}
         if extensions.get("code") == ErrorCode.RATE_LIMITED and "retryAfterSeconds" in extensions:
