@@ -54,7 +54,7 @@ from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, sessions
+from resolvers import catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, sessions
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
@@ -108,8 +108,8 @@ async def viewer_from_token(settings: Settings, token: str | None, address: str)
     if token is None:
         return Viewer(None, address)
     try:
-        claims = auth.read_access_token(settings, token)
-    except auth.InvalidToken:
+        claims = sessions.read_access_token(settings, token)
+    except sessions.InvalidToken:
         return Viewer(None, address)
     return await sessions.admit(Viewer(claims.user_id, address, session_id=claims.session_id))
 
@@ -366,8 +366,8 @@ class SubscriptionView(GraphQL[Context, None]):
             return None
         token = bearer_token(raw) if " " in raw.strip() else raw.strip()
         try:
-            claims = auth.read_access_token(self.view.settings, token or "")
-        except auth.InvalidToken:
+            claims = sessions.read_access_token(self.view.settings, token or "")
+        except sessions.InvalidToken:
             raise ConnectionRejectionError({"message": str(_("Invalid or expired token."))}) from None
         viewer = await sessions.admit(Viewer(claims.user_id, context.viewer.address, session_id=claims.session_id))
         if not viewer.authenticated:

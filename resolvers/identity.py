@@ -25,7 +25,8 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.identity_providers import IdentityProvider
-from resolvers import account_admin, audit, auth, login_steps, oidc, second_factor
+from resolvers import account_admin, audit, login_steps, oidc, second_factor
+from resolvers import sessions as auth
 from resolvers.accounts import check_attempts as check_login_attempts
 from resolvers.accounts import home_school_id, user_agent
 from resolvers.clock import now_utc
