@@ -44,6 +44,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
+from tortoise.transactions import in_transaction
 
 from edge import intake, metrics, persisted
 from edge.channels import RecordingSmsGateway, make_mailer
@@ -54,7 +55,7 @@ from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, sessions
+from resolvers import catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, rollups, sessions
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
@@ -569,10 +570,6 @@ async def seed(settings: Settings, reset: bool) -> bool:
 async def rollups_check(settings: Settings, repair: bool) -> bool:
     """Compare every roll-up with its full recomputation (and rebuild them all with
     ``repair``). Returns whether they matched before any repair."""
-    from tortoise.transactions import in_transaction
-
-    from resolvers import rollups
-
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         found = await rollups.check()

@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 from graphql import DocumentNode, GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
-from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
+from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
@@ -143,8 +143,6 @@ def build_schema(
     production masks unexpected errors. Every operation is measured
     (``schema.extensions``); ``tracing`` adds OpenTelemetry spans when it is configured
     (``schema.tracing``)."""
-    from strawberry.extensions import MaskErrors
-
     limits = limits or Limits()
     rules = list(validation_rules(limits))
     if not introspection:
