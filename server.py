@@ -44,8 +44,9 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
+from tortoise.transactions import in_transaction
 
-from edge import metrics, payloads, persisted, request_id, transport
+from edge import intake, metrics, persisted
 from edge.channels import RecordingSmsGateway, make_mailer
 from edge.logs import configure_logging
 from edge.ratelimit import Limiter, make_limiter
@@ -54,7 +55,7 @@ from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import auth, catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, sessions
+from resolvers import catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, rollups, sessions
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
@@ -108,8 +109,8 @@ async def viewer_from_token(settings: Settings, token: str | None, address: str)
     if token is None:
         return Viewer(None, address)
     try:
-        claims = auth.read_access_token(settings, token)
-    except auth.InvalidToken:
+        claims = sessions.read_access_token(settings, token)
+    except sessions.InvalidToken:
         return Viewer(None, address)
     return await sessions.admit(Viewer(claims.user_id, address, session_id=claims.session_id))
 
@@ -236,23 +237,23 @@ class GraphQLView:
         formatted: dict[str, Any] = dict(error.formatted)
         extensions = dict(formatted.get("extensions") or {})
         # Without a path the request never executed: syntax and validation errors carry their
-        # codes (schema/error_codes.py), variable values refused by coercion are BAD_USER_INPUT.
+        # codes (schema/extensions.py), variable values refused by coercion are BAD_USER_INPUT.
         code = extensions.pop("code", None) or (
             ErrorCode.INTERNAL_SERVER_ERROR if error.path else ErrorCode.BAD_USER_INPUT
         )
-        formatted["extensions"] = request_id.error_extensions(code, **extensions)
+        formatted["extensions"] = intake.error_extensions(code, **extensions)
         return formatted
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.method == "GET":
-            transport.check_query_string(request, self.settings.max_body_bytes)
+            intake.check_query_string(request, self.settings.max_body_bytes)
             q = request.query_params
             data: dict[str, Any] = {k: q[k] for k in ("query", "operationName", "variables", "extensions") if k in q}
             for key in ("variables", "extensions"):
                 if key in data:
                     try:
-                        data[key] = payloads.read_json(data[key])
-                    except payloads.PayloadRefused as exc:
+                        data[key] = intake.read_json(data[key])
+                    except intake.PayloadRefused as exc:
                         message = (
                             _("`{key}` must be JSON.", key=key)
                             if exc.syntax
@@ -260,11 +261,11 @@ class GraphQLView:
                         )
                         raise _RequestError(400, message) from None
         else:
-            transport.check_post_media(request)
-            body = await transport.read_body(request, self.settings.max_body_bytes)
+            intake.check_post_media(request)
+            body = await intake.read_body(request, self.settings.max_body_bytes)
             try:
-                data = payloads.read_json(body)
-            except payloads.PayloadRefused as exc:
+                data = intake.read_json(body)
+            except intake.PayloadRefused as exc:
                 raise _RequestError(400, _("The body is not valid JSON.") if exc.syntax else exc.message) from None
             if isinstance(data, list):
                 raise _RequestError(400, _("Batched requests are not supported; send one operation per request."))
@@ -278,11 +279,11 @@ class GraphQLView:
         return data
 
 
-_RequestError = transport.RequestRefused
+_RequestError = intake.RequestRefused
 
 
 def _retry_after(errors: list[GraphQLError] | None) -> int | None:
-    """A request refused by a rate limit (schema/rate_limits.py) is a 429."""
+    """A request refused by a rate limit (schema/extensions.py) is a 429."""
     for error in errors or []:
         extensions = error.extensions or {}
         if extensions.get("code") == ErrorCode.RATE_LIMITED and "retryAfterSeconds" in extensions:
@@ -298,7 +299,7 @@ def _problem(
     code: ErrorCode | None = None,
 ) -> Response:
     code = code or (ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_SERVER_ERROR)
-    body = {"errors": [{"message": i18n.render(message), "extensions": request_id.error_extensions(code)}]}
+    body = {"errors": [{"message": i18n.render(message), "extensions": intake.error_extensions(code)}]}
     return _json(body, status, media, headers)
 
 
@@ -329,7 +330,7 @@ class SubscriptionView(GraphQL[Context, None]):
         self.park_subscriptions = view.settings.park_subscriptions
 
     def decode_json(self, data: str | bytes) -> object:
-        """Every WebSocket frame the client sends, read by ``payloads.read_json``."""
+        """Every WebSocket frame the client sends, read by ``intake.read_json``."""
         return decode_frame(data)
 
     def encode_json(self, data: object) -> str:
@@ -340,7 +341,7 @@ class SubscriptionView(GraphQL[Context, None]):
         """Called once per socket, after the handshake: the upgrade request's headers are read
         here for the last time, so the socket does not keep them for hours."""
         headers = Headers(scope=request.scope)
-        request_id.bind(headers.get(request_id.HEADER))
+        intake.bind_request_id(headers.get(intake.REQUEST_ID_HEADER))
         # The upgrade request's Accept-Language (a browser sends it), until connection_init names one.
         i18n.use(i18n.negotiate(headers.get("accept-language")) or self.view.settings.default_locale)
         request.scope["headers"] = []
@@ -366,8 +367,8 @@ class SubscriptionView(GraphQL[Context, None]):
             return None
         token = bearer_token(raw) if " " in raw.strip() else raw.strip()
         try:
-            claims = auth.read_access_token(self.view.settings, token or "")
-        except auth.InvalidToken:
+            claims = sessions.read_access_token(self.view.settings, token or "")
+        except sessions.InvalidToken:
             raise ConnectionRejectionError({"message": str(_("Invalid or expired token."))}) from None
         viewer = await sessions.admit(Viewer(claims.user_id, context.viewer.address, session_id=claims.session_id))
         if not viewer.authenticated:
@@ -495,11 +496,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         status = 200 if all(checks.values()) else 503
         return JSONResponse({name: "ok" if ok else "unavailable" for name, ok in checks.items()}, status)
 
-    request_id.install_log_records()
+    intake.install_log_records()
     # The locale first: a 500 written by the request id middleware is in the request's language too.
     middleware = [
         Middleware(i18n.LocaleMiddleware, default=settings.default_locale),
-        Middleware(request_id.RequestIdMiddleware),
+        Middleware(intake.RequestIdMiddleware),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -507,8 +508,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=list(transport.CORS_REQUEST_HEADERS),
-                expose_headers=list(transport.CORS_EXPOSED_HEADERS),
+                allow_headers=list(intake.CORS_REQUEST_HEADERS),
+                expose_headers=list(intake.CORS_EXPOSED_HEADERS),
                 max_age=600,
             )
         )
@@ -569,10 +570,6 @@ async def seed(settings: Settings, reset: bool) -> bool:
 async def rollups_check(settings: Settings, repair: bool) -> bool:
     """Compare every roll-up with its full recomputation (and rebuild them all with
     ``repair``). Returns whether they matched before any repair."""
-    from tortoise.transactions import in_transaction
-
-    from resolvers import rollups
-
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         found = await rollups.check()
@@ -609,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
     changes_cmd.add_argument("--schema", type=Path, default=changes.SCHEMA, help="the schema to check")
     changes_cmd.add_argument("--changelog", type=Path, default=changes.CHANGELOG)
     args = parser.parse_args(argv)
-    request_id.install_log_records()
+    intake.install_log_records()
     configure_logging("text")
 
     if args.command == "trusted-manifest":

@@ -2,7 +2,7 @@
 sessions", bench/README.md "Session endings").
 
 Two ``server.py serve`` processes (production mode) share a fresh database and Redis. Each run
-opens a session of one user (``auth.start_session``, as a login does), connects a socket with
+opens a session of one user (``sessions.start_session``, as a login does), connects a socket with
 its access token and subscribes it to ``notificationEvents``, then ends the session and times the
 socket's close frame (4401):
 
@@ -36,7 +36,7 @@ from bench import report
 from bench.database import bench_database, bench_database_url, server_version
 from bench.live import HOST, SECRET, ServerProcess, percentile, server_process
 from edge.settings import Settings
-from resolvers import auth, sessions
+from resolvers import sessions
 from resolvers.clock import now_utc
 from schema.socket_sessions import CHECK_EVERY
 
@@ -81,11 +81,11 @@ async def _closed(ws: ClientConnection) -> tuple[float, int | None]:
 
 
 # One run: end the session (``pair``) and say when the ending happened, as (from, from-sent).
-Ending = Callable[[auth.TokenPair], Awaitable[tuple[float, float]]]
+Ending = Callable[[sessions.TokenPair], Awaitable[tuple[float, float]]]
 
 
 def _logout(http: httpx.AsyncClient) -> Ending:
-    async def end(pair: auth.TokenPair) -> tuple[float, float]:
+    async def end(pair: sessions.TokenPair) -> tuple[float, float]:
         sent = time.perf_counter()
         response = await http.post(
             "/graphql",
@@ -100,7 +100,7 @@ def _logout(http: httpx.AsyncClient) -> Ending:
     return end
 
 
-async def _unannounced(pair: auth.TokenPair) -> tuple[float, float]:
+async def _unannounced(pair: sessions.TokenPair) -> tuple[float, float]:
     # At a random moment of the processes' check period: each run's set-up takes about as long
     # every time, and would otherwise always land at the same point of it.
     await asyncio.sleep(random.uniform(0, CHECK_EVERY))
@@ -116,7 +116,7 @@ async def _measure(user: models.User, process: ServerProcess, end: Ending, runs:
     since_sent: list[float] = []
     codes: dict[str, int] = {}
     for _ in range(runs):
-        pair = await auth.start_session(minting, user)
+        pair = await sessions.start_session(minting, user)
         ws = await _socket(process, pair.access_token)
         closing = asyncio.create_task(_closed(ws))
         ended, sent = await end(pair)

@@ -26,7 +26,7 @@ from clients import ws
 from edge.settings import Settings
 from pubsub.broker import Broker
 from pubsub.events import EventKind
-from resolvers import auth, outbox, pages
+from resolvers import outbox, pages, sessions
 from resolvers.clock import now_utc, today_utc
 from resolvers.events import decode_cursor, encode_cursor
 from schema.sockets import WebSocketProtocol
@@ -99,7 +99,7 @@ class Plan:
         )
         session_of = dict(await models.Session.filter(key__in=list(keys.values())).values_list("key", "id"))
         families = {
-            g: Family(g, auth.issue_access_token(minting, g, session_of[keys[g]]), frozenset(kids))
+            g: Family(g, sessions.issue_access_token(minting, g, session_of[keys[g]]), frozenset(kids))
             for g, kids in sorted(links.items())
         }
         return cls(families, children, dict(guardians))

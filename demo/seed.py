@@ -24,8 +24,8 @@ import models
 from demo import chats, data
 from demo.notices import seed_notice_board
 from resolvers import lesson_plan, rollups, school_days
-from resolvers.auth import hash_password
 from resolvers.clock import today_utc
+from resolvers.passwords import hash_password
 
 DISTRICT = "Demo District"
 TIMEZONE = "Europe/Moscow"

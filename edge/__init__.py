@@ -1,11 +1,11 @@
 """The process's edge: what stands between the domain and the world outside the process.
 
 Here: configuration from the environment (``settings``), log output (``logs``), Prometheus
-metrics (``metrics``), request ids (``request_id``), what an HTTP request must look like before
-GraphQL sees it (``transport``) and the JSON a client may send (``payloads``), rate limits
+metrics (``metrics``), a request's intake before GraphQL sees it (``intake``: its id, its size
+and CSRF rules, its JSON) and the persisted documents it may name (``persisted``), rate limits
 (``ratelimit``) and the per-user socket cap (``socket_counts``), the channels that deliver
-e-mail and SMS (``channels``), fault injection for the fault tests (``faults``) and persisted
-documents (``persisted``). ``server.py`` wires them together.
+e-mail and SMS (``channels``) and fault injection for the fault tests (``faults``).
+``server.py`` wires them together.
 
 Not here: who sees what, what a write does and how data is loaded — the domain, in
 ``resolvers/`` (its policy, services and loaders); the GraphQL types, in ``schema/``; and the

@@ -16,7 +16,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, auth, policy, sessions
+from resolvers import audit, passwords, policy, sessions
 from resolvers.accounts import normalize_login
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
@@ -161,14 +161,14 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
     if problems:
         raise refuse(problems)
 
-    password = auth.one_time_password()
+    password = passwords.one_time_password()
     user = await open_account(
         ctx.viewer,
         NewAccount(
             full_name=full_name,
             role=data.role,
             school_id=school.id,
-            password_hash=auth.hash_one_time_password(password),
+            password_hash=passwords.hash_one_time_password(password),
             must_change_password=True,
             login=login,
             login_base=login_from(email.split("@")[0] if email else full_name),
@@ -269,9 +269,9 @@ async def reissue(
     deactivated account. The caller decided that the viewer may."""
     if not user.is_active:
         raise refuse([(field, ErrorCode.ACCOUNT_DEACTIVATED, _("Reactivate the account first."))])
-    password = auth.one_time_password()
+    password = passwords.one_time_password()
     async with in_transaction():
-        user.password_hash = auth.hash_one_time_password(password)
+        user.password_hash = passwords.hash_one_time_password(password)
         user.must_change_password = True
         await user.save(update_fields=["password_hash", "must_change_password"])
         ended = await sessions.end(sessions.EndReason.PASSWORD_RESET, user_id=user.id)

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge import ratelimit
-from resolvers import audit, auth, policy, sessions
+from resolvers import audit, passwords, policy, sessions
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
@@ -99,7 +99,7 @@ async def authenticate(ctx: Context, login: str, password: str) -> models.User:
     await check_attempts(ctx)
     await _check_rate_limit(ctx, name)
     user = await models.User.get_or_none(login=name)
-    if not auth.verify_password(user.password_hash if user else None, password) or user is None:
+    if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
         await models.LoginAttempt.create(login=name, address=ctx.viewer.address[:64])
         raise InvalidCredentials(_("Wrong login or password."), ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:
@@ -110,10 +110,10 @@ async def authenticate(ctx: Context, login: str, password: str) -> models.User:
     return user
 
 
-async def start_session(ctx: Context, user: models.User, via: str | None = None) -> auth.TokenPair:
+async def start_session(ctx: Context, user: models.User, via: str | None = None) -> sessions.TokenPair:
     """Every factor proved: a new session and its audit entry (``via`` names the second
     factor used, if any). Call it inside the transaction that consumed the proof."""
-    pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
+    pair = await sessions.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
     details: dict[str, object] = {}
     if user.must_change_password:
         details["mustChangePassword"] = True
@@ -136,8 +136,8 @@ def user_agent(ctx: Context) -> str:
     return str(headers.get("user-agent", "")) if headers is not None else ""
 
 
-async def refresh(ctx: Context, refresh_token: str) -> auth.TokenPair:
-    rotation = await auth.rotate_refresh_token(ctx.settings, refresh_token)
+async def refresh(ctx: Context, refresh_token: str) -> sessions.TokenPair:
+    rotation = await sessions.rotate_refresh_token(ctx.settings, refresh_token)
     await sessions.announce(ctx.broker, rotation.ended)
     pair = rotation.pair
     if pair is None:
@@ -172,7 +172,7 @@ async def revoke_session(ctx: Context, session_id: str) -> None:
 
 async def logout(ctx: Context, refresh_token: str) -> None:
     user_id = ctx.viewer.id
-    session_id = await auth.session_of_refresh_token(refresh_token, user_id)
+    session_id = await sessions.session_of_refresh_token(refresh_token, user_id)
     if session_id is None:
         raise NotFound(_("No such session."), ErrorCode.SESSION_NOT_FOUND)
     async with in_transaction():
@@ -212,7 +212,7 @@ def password_problems(
     return problems
 
 
-async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPair:
+async def change_password(ctx: Context, current: str, new: str) -> sessions.TokenPair:
     """Change the viewer's own password (the way out of a one-time password). Every other
     session of the user ends; the caller's goes on with a fresh token pair (its earlier
     refresh tokens are used up). A wrong current password counts as a failed login (the same
@@ -221,7 +221,7 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
     if user is None:
         raise Unauthenticated(_("This account is deactivated. Ask your school."))
     await _check_rate_limit(ctx, user.login)
-    if not auth.verify_password(user.password_hash, current):
+    if not passwords.verify_password(user.password_hash, current):
         await models.LoginAttempt.create(login=user.login, address=ctx.viewer.address[:64])
         raise refuse([("currentPassword", ErrorCode.WRONG_PASSWORD, _("The current password is wrong."))])
     problems = password_problems(user, current, new)
@@ -236,7 +236,7 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
         )
         if session is None:  # ended meanwhile (logged out in another tab): nothing changes
             raise Unauthenticated(_("Your session has ended: log in again."), reason="SESSION_ENDED")
-        user.password_hash = auth.hash_password(new)
+        user.password_hash = passwords.hash_password(new)
         user.must_change_password = False
         user.password_changed_at = now_utc()
         await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])
@@ -249,6 +249,6 @@ async def change_password(ctx: Context, current: str, new: str) -> auth.TokenPai
             {"oneTimePasswordReplaced": was_one_time, "sessionsEnded": len(ended)},
             school_id=await home_school_id(user.id),
         )
-        pair = await auth.renew_session(ctx.settings, user, session)
+        pair = await sessions.renew_session(ctx.settings, user, session)
     await sessions.announce(ctx.broker, ended)
     return pair

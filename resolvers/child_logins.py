@@ -16,7 +16,7 @@ from __future__ import annotations
 from tortoise.expressions import Q, Subquery
 
 import models
-from resolvers import account_admin, auth, policy
+from resolvers import account_admin, passwords, policy
 from resolvers.accounts import normalize_login, password_problems
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -57,7 +57,7 @@ async def create(ctx: Context, student_id: str, login: str, password: str) -> tu
             full_name=student.full_name,
             role=models.Role.STUDENT,
             school_id=student.school_id,
-            password_hash=auth.hash_password(password),
+            password_hash=passwords.hash_password(password),
             must_change_password=False,
             login=name,
             student=student,

@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.identity_providers import IdentityProvider
-from resolvers import account_admin, audit, auth, login_steps, oidc, second_factor
+from resolvers import account_admin, audit, login_steps, oidc, second_factor, sessions
 from resolvers.accounts import check_attempts as check_login_attempts
 from resolvers.accounts import home_school_id, user_agent
 from resolvers.clock import now_utc
@@ -161,7 +161,7 @@ def _deactivated() -> ExternalLoginFailed:
     return _failed(_("This account is deactivated. Ask your school."), ErrorCode.ACCOUNT_DEACTIVATED)
 
 
-async def complete_login(ctx: Context, state: str, code: str) -> auth.TokenPair | login_steps.Challenge:
+async def complete_login(ctx: Context, state: str, code: str) -> sessions.TokenPair | login_steps.Challenge:
     """A session of the account the identity is linked to (or of a new role-less one, when the
     login was started to register and the identity is linked to none). An account with
     two-factor login on gets a challenge instead, as after its password: the identity stands for
@@ -197,7 +197,7 @@ async def complete_login(ctx: Context, state: str, code: str) -> auth.TokenPair 
                 )
             pair = None
             if not asks_second_factor:
-                pair = await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
+                pair = await sessions.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
     except IntegrityError:  # the same identity registered by a concurrent login
         raise _failed(_("This identity is already linked to an account."), ErrorCode.IDENTITY_TAKEN) from None
     if pair is None:  # a second factor to ask for: the challenge, no session yet

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import accounts, auth, second_factor
+from resolvers import accounts, second_factor, sessions
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -35,7 +35,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def finish_login(ctx: Context, user: models.User) -> auth.TokenPair | Challenge:
+async def finish_login(ctx: Context, user: models.User) -> sessions.TokenPair | Challenge:
     """After the first factor (a password; an external identity): a session when the user has
     no second factor, else a challenge for ``loginSecondFactor`` and no session yet."""
     if await second_factor.active_factor(user.id) is None:
@@ -49,7 +49,7 @@ async def finish_login(ctx: Context, user: models.User) -> auth.TokenPair | Chal
     return Challenge(token, expires)
 
 
-async def complete_login(ctx: Context, challenge: str, code: str) -> auth.TokenPair:
+async def complete_login(ctx: Context, challenge: str, code: str) -> sessions.TokenPair:
     """The second step: a live challenge and a right code open the session (the challenge is
     used up); an unknown, expired or used challenge, or one whose user can no longer log in,
     is LOGIN_CHALLENGE_INVALID."""

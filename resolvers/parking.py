@@ -70,7 +70,7 @@ class Subscriber(Inbox):
         # Ids delivered lately (skipped when read again): a deque while a run goes, a tuple
         # of those the next read can still see while parked, None before the first event.
         self.sent: deque[int] | tuple[int, ...] | None = None
-        # The operation's metrics (``schema/metrics.py``): its active-subscriptions gauge, its
+        # The operation's metrics (``schema/extensions.py``): its active-subscriptions gauge, its
         # request labels (name, kind) once parked, and whether any result carried errors.
         self.gauge: Any = None
         self.labels: tuple[str, str] | None = None

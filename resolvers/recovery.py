@@ -43,7 +43,7 @@ from tortoise.transactions import in_transaction
 import models
 from edge import ratelimit
 from edge.channels import DeliveryError, Mailer, SmsGateway
-from resolvers import audit, auth, sessions
+from resolvers import audit, passwords, sessions
 from resolvers.accounts import home_school_id, normalize_login, password_problems
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
@@ -341,7 +341,7 @@ async def complete(ctx: Context, token: str | None, asked: str | None, code: str
         if not used:  # used by a concurrent request, or expired meanwhile
             raise _invalid()
         await models.PasswordRecovery.filter(user_id=user.id, ended_at__isnull=True).update(ended_at=now)
-        user.password_hash = auth.hash_password(new_password)
+        user.password_hash = passwords.hash_password(new_password)
         user.must_change_password = False
         user.password_changed_at = now
         await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge import ratelimit
-from resolvers import audit, auth
+from resolvers import audit, passwords, sessions
 from resolvers.accounts import normalize_login, user_agent
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
@@ -71,7 +71,7 @@ async def _check_rate_limit(ctx: Context) -> None:
         )
 
 
-async def register(ctx: Context, login: str, password: str, full_name: str, email: str) -> auth.TokenPair:
+async def register(ctx: Context, login: str, password: str, full_name: str, email: str) -> sessions.TokenPair:
     await _check_attempts(ctx)
     await _check_rate_limit(ctx)
     problems: list[Problem] = []
@@ -108,9 +108,9 @@ async def register(ctx: Context, login: str, password: str, full_name: str, emai
     try:
         async with in_transaction():
             user = await models.User.create(
-                login=name, password_hash=auth.hash_password(password), full_name=person, email=address
+                login=name, password_hash=passwords.hash_password(password), full_name=person, email=address
             )
             await audit.record(Viewer(user.id, ctx.viewer.address), ACTION, "User", user.id, {"login": name})
     except IntegrityError:  # registered by someone else between the check and the insert
         raise refuse([LOGIN_REFUSED]) from None
-    return await auth.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)
+    return await sessions.start_session(ctx.settings, user, user_agent(ctx), ctx.viewer.address)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import models
-from resolvers import audit, auth
+from resolvers import audit, passwords
 from resolvers.clock import now_utc
 from resolvers.context import Context
 
@@ -25,7 +25,7 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
     school_id = plan.school.id
     start = max(plan.year.start_date, plan.today) if plan.year else plan.today
     new_people = [p for p in plan.people.values() if p.user is None]
-    passwords = {p.login: auth.one_time_password() for p in new_people}
+    issued = {p.login: passwords.one_time_password() for p in new_people}
     keys: list[models.RosterKey] = []
     enrollments: list[models.Enrollment] = []
     student_ids = {key: k.student_id for (kind, key), k in plan.keys.items() if kind == Kind.STUDENT}
@@ -40,14 +40,14 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
                     full_name=p.full_name,
                     name_folded=models.fold_name(p.full_name)[:200],
                     email=p.email,
-                    password_hash=auth.hash_one_time_password(passwords[p.login]),
+                    password_hash=passwords.hash_one_time_password(issued[p.login]),
                     must_change_password=True,
                 )
                 for p in new_people
             ],
             batch_size=BATCH,
         )
-        created = {u.login: u for u in await models.User.filter(login__in=list(passwords))}
+        created = {u.login: u for u in await models.User.filter(login__in=list(issued))}
         for p in new_people:
             p.user = created[p.login]
         await models.RoleGrant.bulk_create(
@@ -123,7 +123,7 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
         for p, provider, _subject in linked
     ]
     await audit.record_many(entries, batch_size=BATCH)
-    return [(p.user, passwords[p.login]) for p in new_people if p.user is not None]
+    return [(p.user, issued[p.login]) for p in new_people if p.user is not None]
 
 
 def _uid(user: models.User | None) -> int:

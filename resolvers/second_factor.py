@@ -4,7 +4,7 @@
 The TOTP secret is stored sealed (Fernet) with a key derived from SECRET_KEY by HKDF: a
 database dump alone does not give it away; changing SECRET_KEY makes every enrolment unusable
 (admins reset them, users enrol again). Recovery codes are stored as argon2 hashes (random
-codes: the cheap parameters of one-time passwords, ``auth.hash_one_time_password``). A TOTP
+codes: the cheap parameters of one-time passwords, ``passwords.hash_one_time_password``). A TOTP
 code is accepted within one 30-second step either side of the project's clock, and once per
 user: the last accepted step is stored, and a code of that step or an earlier one is refused
 (the update is conditional, so two processes cannot both accept it). Wrong codes are counted
@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
-from resolvers import account_admin, accounts, audit, auth, sessions
+from resolvers import account_admin, accounts, audit, passwords, sessions
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
@@ -96,7 +96,7 @@ async def _store_recovery_codes(user_id: int) -> list[str]:
     codes = _new_recovery_codes()
     await models.RecoveryCode.filter(user_id=user_id).delete()
     await models.RecoveryCode.bulk_create(
-        [models.RecoveryCode(user_id=user_id, code_hash=auth.hash_one_time_password(c)) for c in codes]
+        [models.RecoveryCode(user_id=user_id, code_hash=passwords.hash_one_time_password(c)) for c in codes]
     )
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
@@ -138,7 +138,7 @@ async def prove(ctx: Context, user_id: int, factor: models.SecondFactor, code: s
     if len(text) != _RECOVERY_LENGTH:
         return None
     for row in await models.RecoveryCode.filter(user_id=user_id, used_at__isnull=True).order_by("id"):
-        if auth.verify_random_code(row.code_hash, text):
+        if passwords.verify_random_code(row.code_hash, text):
             if not await models.RecoveryCode.filter(id=row.id, used_at__isnull=True).update(used_at=now_utc()):
                 return None  # used meanwhile by a concurrent login
             left = await recovery_codes_left(user_id)

@@ -1,10 +1,18 @@
-"""Sessions: one per login on one device, followed by everything the login opened.
+"""Sessions and their tokens: one session per login on one device, followed by everything the
+login opened.
 
-A session (``models.Session``) is created by a login and named by the ``sid`` claim of every
-access token issued to it; its refresh tokens carry its ``key`` as their family. It ends
-(``ended_at``) on logout, when its owner revokes it (``sessionRevoke``), when the password is
-changed (the owner's other sessions) or reset by an admin, when the account is deactivated,
-and when a used refresh token of it is presented again (stolen). From that moment:
+A session (``models.Session``) is created by a login (``start_session``) and named by the
+``sid`` claim of every access token issued to it. Access tokens are short-lived signed JWTs
+carrying only the user id and the session's id: every visibility decision is taken from the
+database at request time, so a revoked guardianship or role takes effect on the next request,
+and so does an ended session, a deactivated account or a pending password change
+(``User.must_change_password``, checked by the permission classes). Refresh tokens are random
+strings stored as SHA-256 hashes, rotated on every use (``models.RefreshToken``); they carry the
+session's ``key`` as their family.
+
+A session ends (``ended_at``) on logout, when its owner revokes it (``sessionRevoke``), when the
+password is changed (the owner's other sessions) or reset by an admin, when the account is
+deactivated, and when a used refresh token of it is presented again (stolen). From that moment:
 
 - HTTP: every request reads the session with the account, in one statement (``admit``): an
   ended session's access tokens answer UNAUTHENTICATED at once, not when they expire.
@@ -16,13 +24,19 @@ Ending is written inside the caller's transaction (``end``); the announcement fo
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+import jwt
+from tortoise.transactions import in_transaction
+
 import models
+from edge.settings import Settings
 from pubsub.broker import Broker, BrokerUnavailable
 from pubsub.topics import sessions_ended_topic
 from resolvers.clock import now_utc
@@ -140,3 +154,144 @@ def ended_reason(end_reason: str | None) -> str:
 
 async def is_live(session_id: int) -> bool:
     return await models.Session.filter(id=session_id, ended_at__isnull=True).exists()
+
+
+# Tokens.
+
+JWT_ALGORITHM = "HS256"
+JWT_AUDIENCE = "ediary"
+
+
+def issue_access_token(settings: Settings, user_id: int, session_id: int, now: datetime | None = None) -> str:
+    """A short-lived token of one session (``sid``): it stops working when the session ends,
+    whatever its ``exp`` says (``admit``)."""
+    now = now or now_utc()
+    claims = {
+        "sub": str(user_id),
+        "sid": session_id,
+        "aud": JWT_AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=settings.access_token_ttl)).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM)
+
+
+class InvalidToken(Exception):
+    """The bearer token is malformed, forged or expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a valid access token says: whose, which session, and until when."""
+
+    user_id: int
+    session_id: int
+    expires_at: datetime
+
+
+def read_access_token(settings: Settings, token: str) -> AccessClaims:
+    """The claims of a valid, unexpired access token, else ``InvalidToken``. Whether its
+    session is still live is the database's to say (``admit``)."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[JWT_ALGORITHM],
+            audience=JWT_AUDIENCE,
+            # Expiry is checked below against the project's clock, not the library's.
+            options={"require": ["exp", "sub", "aud", "sid"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from None
+    expires = claims.get("exp")
+    if not isinstance(expires, int) or expires <= now_utc().timestamp():
+        raise InvalidToken("Signature has expired")
+    if claims.get("typ") != "access":
+        raise InvalidToken("not an access token")
+    session_id = claims.get("sid")
+    if not isinstance(session_id, int) or isinstance(session_id, bool):
+        raise InvalidToken("bad session")
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError):
+        raise InvalidToken("bad subject") from None
+    return AccessClaims(user_id, session_id, datetime.fromtimestamp(expires, UTC))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    user: models.User
+    session_id: int
+
+
+async def issue_token_pair(settings: Settings, user: models.User, session: models.Session) -> TokenPair:
+    """A fresh access token and refresh token of a live session."""
+    refresh = secrets.token_urlsafe(32)
+    await models.RefreshToken.create(
+        user=user,
+        token_hash=_digest(refresh),
+        family=session.key,
+        expires_at=now_utc() + timedelta(seconds=settings.refresh_token_ttl),
+    )
+    return TokenPair(issue_access_token(settings, user.id, session.id), refresh, user, session.id)
+
+
+async def start_session(settings: Settings, user: models.User, user_agent: str = "", address: str = "") -> TokenPair:
+    """A login: a new session and its first token pair."""
+    session = await open_session(user.id, user_agent, address)
+    return await issue_token_pair(settings, user, session)
+
+
+async def renew_session(settings: Settings, user: models.User, session: models.Session) -> TokenPair:
+    """A fresh pair for a live session that goes on (its owner just changed the password in
+    it): its earlier refresh tokens are used up, so presenting one of them again ends the
+    session like any replayed token. Call it inside the write's transaction."""
+    await models.RefreshToken.filter(family=session.key, revoked_at__isnull=True).update(revoked_at=now_utc())
+    return await issue_token_pair(settings, user, session)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A refresh: the new pair, or ``None`` with the sessions a replayed token ended."""
+
+    pair: TokenPair | None
+    ended: list[int]
+
+
+async def rotate_refresh_token(settings: Settings, token: str) -> Rotation:
+    """Exchange a refresh token for a new pair. No pair for an unknown, expired or revoked
+    token or an ended session; presenting a revoked token of a live session ends that session
+    (token theft: the thief and the owner are both signed out)."""
+    now = now_utc()
+    async with in_transaction():
+        row = await models.RefreshToken.filter(token_hash=_digest(token)).select_for_update().first()
+        if row is None:
+            return Rotation(None, [])
+        session = await models.Session.get_or_none(key=row.family, ended_at__isnull=True)
+        if row.revoked_at is not None:
+            ended = [] if session is None else await end(EndReason.REFRESH_REUSED, session_ids=[session.id])
+            return Rotation(None, ended)
+        if row.expires_at <= now or session is None:
+            return Rotation(None, [])
+        user = await models.User.get_or_none(id=row.user_id, is_active=True)
+        if user is None:
+            return Rotation(None, [])
+        row.revoked_at = now
+        await row.save(update_fields=["revoked_at"])
+        return Rotation(await issue_token_pair(settings, user, session), [])
+
+
+async def session_of_refresh_token(token: str, user_id: int) -> int | None:
+    """The live session a live refresh token of the user belongs to."""
+    row = await models.RefreshToken.get_or_none(token_hash=_digest(token), user_id=user_id, revoked_at__isnull=True)
+    if row is None:
+        return None
+    session = await models.Session.get_or_none(key=row.family, user_id=user_id, ended_at__isnull=True)
+    return session.id if session is not None else None

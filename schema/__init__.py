@@ -11,7 +11,7 @@ import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
 from graphql.execution import create_source_event_stream
-from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
+from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -34,27 +34,24 @@ from schema import (
     scalars,
 )
 from schema.calendar import Term
-from schema.error_codes import DocumentErrorCodes
-from schema.errors import EXCEPTION_HANDLERS
+from schema.errors import EXCEPTION_HANDLERS, counted
+from schema.extensions import DatabaseUnavailable, DocumentErrorCodes, MutationRateLimit, OperationMetrics
 from schema.faces import FaceFields
 from schema.homework import Homework
 from schema.hooks import CachedHooksRunner
 from schema.lessons import Lesson
 from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
 from schema.messages import DocumentRefusalsInLanguage, localized
-from schema.metrics import OperationMetrics, counted
 from schema.mutation import Mutation
 from schema.org import SchoolClass, Subject
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
-from schema.rate_limits import MutationRateLimit
 from schema.schools import School
 from schema.shared_execution import SharedEventExecution, shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
 from schema.students import Student
 from schema.subscription import Subscription
 from schema.tracing import tracing_extensions
-from schema.unavailable import DatabaseUnavailable
 from schema.users import User
 
 log = logging.getLogger("ediary.errors")
@@ -206,10 +203,8 @@ def build_schema(
     are refused (schema/limits.py); with ``trusted`` hashes only those documents run
     (schema/persisted.py), their cost measured with each request's variables as it runs;
     production masks unexpected errors. Every operation is measured
-    (``schema.metrics``); ``tracing`` adds OpenTelemetry spans when it is configured
+    (``schema.extensions``); ``tracing`` adds OpenTelemetry spans when it is configured
     (``schema.tracing``)."""
-    from strawberry.extensions import MaskErrors
-
     limits = limits or Limits()
     rules = list(validation_rules(limits))
     if not introspection:

@@ -9,7 +9,7 @@ import strawberry
 
 import models
 from resolvers import accounts, login_steps, pages, policy
-from resolvers.auth import TokenPair
+from resolvers.sessions import TokenPair
 from schema import types
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument

@@ -1,4 +1,5 @@
-"""Error types of mutation result unions, and the handlers mapping domain exceptions to them."""
+"""Error types of mutation result unions, and the handlers mapping domain exceptions to them
+(each error they return counted by its code: ``counted``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
 
+from edge import metrics
 from resolvers import errors
 from resolvers.codes import ErrorCode
 from resolvers.i18n import Text
@@ -178,3 +180,17 @@ class WrappedHandler:
 
     async def _after(self, pending: Awaitable[Any], info: Any) -> Any:
         return self.after(await pending, info)
+
+
+class CountedHandler(WrappedHandler):
+    """An exception handler that counts the code of every result-union error it returns
+    (``ValidationError``, ``NotFoundError`` ...), for ``ediary_graphql_errors_total``."""
+
+    def after(self, result: Any, info: Any) -> Any:
+        if result is not None:
+            metrics.record_error(getattr(result, "code", None))
+        return result
+
+
+def counted(handlers: list[ExceptionHandler[Any, Any]]) -> list[ExceptionHandler[Any, Any]]:
+    return [CountedHandler(h) for h in handlers]

@@ -21,7 +21,7 @@ from resolvers import i18n
 from resolvers.codes import ErrorCode
 from resolvers.i18n import _
 from schema.errors import WrappedHandler
-from schema.unavailable import RewritesErrors
+from schema.extensions import RewritesErrors
 
 
 def localize(error: Any, locale: str) -> Any:
@@ -64,7 +64,7 @@ def _refused_document(error: GraphQLError) -> GraphQLError:
     )
 
 
-# The codes of a document refused before it ran (``schema/error_codes.py``): graphql-core's words.
+# The codes of a document refused before it ran (``schema/extensions.py``): graphql-core's words.
 DOCUMENT_REFUSALS = frozenset(
     {None, ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.BAD_USER_INPUT}
 )

@@ -44,12 +44,12 @@ from edge.socket_counts import REFRESH_EVERY, SocketCounts
 from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of
 from pubsub.topics import sessions_ended_topic
 from resolvers import i18n, sessions
-from resolvers.auth import AccessClaims
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.i18n import Text, _, ngettext
 from resolvers.loaders import Loaders
+from resolvers.sessions import AccessClaims
 from resolvers.unavailable import database_unreachable
 
 log = logging.getLogger(__name__)

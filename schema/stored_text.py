@@ -11,7 +11,7 @@ from graphql import GraphQLError
 
 from resolvers.errors import BadUserInput
 from resolvers.i18n import _
-from schema.unavailable import RewritesErrors
+from schema.extensions import RewritesErrors
 
 _SQLSTATES = frozenset({"22021", "22P05"})
 MESSAGE = _("The text holds a character that cannot be stored or searched (NUL): remove it.")

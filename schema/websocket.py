@@ -33,7 +33,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
-from edge import payloads, request_id
+from edge import intake
 from resolvers import i18n, parking
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -66,7 +66,7 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
 
 def _coded_input_errors(message: Any) -> Any:
     """Errors of a request that never ran (no ``path``) and have no code yet (syntax and validation
-    errors have theirs: ``schema/error_codes.py``) carry BAD_USER_INPUT, as over HTTP
+    errors have theirs: ``schema/extensions.py``) carry BAD_USER_INPUT, as over HTTP
     (``server.GraphQLView._format_error``)."""
     if not isinstance(message, dict) or message.get("type") not in ("next", "data", "error"):
         return message
@@ -135,7 +135,7 @@ _FRAME_ID = re.compile(r'"id"\s*:\s*"([^"\\]{1,100})"')
 
 
 class RefusedFrame(dict[str, Any]):
-    """A frame ``payloads.read_json`` refused (too deeply nested, a lone surrogate): the
+    """A frame ``intake.read_json`` refused (too deeply nested, a lone surrogate): the
     handlers answer it with an error message coded BAD_REQUEST, and the socket stays open.
     ``id`` is the operation's id when the frame's text shows one."""
 
@@ -148,12 +148,12 @@ class RefusedFrame(dict[str, Any]):
 
 
 def decode_frame(text: str | bytes) -> object:
-    """A frame's message (``payloads.read_json``); a ``RefusedFrame`` for one that is read but
+    """A frame's message (``intake.read_json``); a ``RefusedFrame`` for one that is read but
     refused. Text that is not JSON at all raises ``JSONDecodeError``, which the protocols answer
     as before (graphql-transport-ws closes with 4400, the legacy one ignores it)."""
     try:
-        return payloads.read_json(text)
-    except payloads.PayloadRefused as exc:
+        return intake.read_json(text)
+    except intake.PayloadRefused as exc:
         if exc.syntax:
             raise json.JSONDecodeError(exc.message, "", 0) from None
         raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
@@ -187,7 +187,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def send_message(self, message: Any) -> None:
         message = _coded_input_errors(_coded_limit_error(message, self.max_subscriptions_per_connection))
-        await super().send_message(request_id.tag_error_message(message))
+        await super().send_message(intake.tag_error_message(message))
 
     def on_request_accepted(self) -> None:
         if (sockets := _sockets(self.view)) is not None:
@@ -342,7 +342,7 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def send_message(self, message: Any) -> None:
         message = _coded_input_errors(_coded_limit_error(message, self.max_subscriptions_per_connection))
-        await super().send_message(request_id.tag_error_message(message))
+        await super().send_message(intake.tag_error_message(message))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

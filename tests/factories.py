@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
-from resolvers import auth, rollups, sessions
+from resolvers import passwords, rollups, sessions
 from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 
@@ -119,7 +119,7 @@ class Factory:
         full = full_name or f"{name.title()} {self.tag}"
         user = await models.User.create(
             login=f"{self.tag}-{name}",
-            password_hash=auth.hash_password(password) if password else "!",
+            password_hash=passwords.hash_password(password) if password else "!",
             full_name=full,
             name_folded=models.fold_name(full),
         )
@@ -141,7 +141,7 @@ class Factory:
         session_id = self._sessions.get(user.id)
         if session_id is None:
             raise LookupError(f"{user.login} has no session: `await factory.session(user)` first.")
-        return Client(self.http, auth.issue_access_token(self.settings, user.id, session_id), str(user.id))
+        return Client(self.http, sessions.issue_access_token(self.settings, user.id, session_id), str(user.id))
 
     async def district(self) -> models.District:
         if self._district is None:

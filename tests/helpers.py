@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 import models
 from edge.settings import Settings
-from resolvers import auth, sessions
+from resolvers import sessions
 from resolvers.ids import from_global_id, to_global_id
 
 
@@ -149,7 +149,7 @@ async def reached(measure: Callable[[], int], expected: int, seconds: float = 5.
 async def session_token(settings: Settings, user_id: int) -> str:
     """An access token of a new live session of the user (for users the factory did not make)."""
     session = await sessions.open_session(user_id)
-    return auth.issue_access_token(settings, user_id, session.id)
+    return sessions.issue_access_token(settings, user_id, session.id)
 
 
 def access_application(school: models.School, **overrides: Any) -> dict[str, Any]:

@@ -14,8 +14,7 @@ from tests import module_map
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = ("server.py", "schema", "resolvers", "edge", "demo", "models", "pubsub")
 # What left resolvers/ for edge/ and demo/ (issue 19): none of them may come back.
-EDGE = {"settings", "logs", "metrics", "request_id", "transport", "ratelimit", "channels", "faults", "persisted"}
-EDGE |= {"socket_counts", "payloads"}
+EDGE = {"settings", "logs", "metrics", "intake", "ratelimit", "channels", "faults", "persisted", "socket_counts"}
 DEMO = {"demo", "demo_data", "demo_chats", "demo_notices"}
 
 

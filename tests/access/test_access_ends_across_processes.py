@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from websockets.exceptions import ConnectionClosed
 
 from edge.settings import Settings
-from resolvers import auth, sessions
+from resolvers import sessions
 from tests.access.test_access_ends_sockets import LOGOUT, RESET, _ok
 from tests.client import Client
 from tests.factories import Factory
@@ -63,8 +63,8 @@ async def test_an_ending_on_one_process_closes_the_socket_on_another(
     kit = await factory.school()
     parent = await factory.parent()
     await factory.student(kit, "5A", "child", guardians=[parent])  # whom the school's admin may reset
-    pair = await auth.start_session(factory.settings, parent)
-    reset_pair = await auth.start_session(factory.settings, parent)
+    pair = await sessions.start_session(factory.settings, parent)
+    reset_pair = await sessions.start_session(factory.settings, parent)
     logged_out = await open_socket(_url(b), pair.access_token)
     reset = await open_socket(_url(b), reset_pair.access_token, "graphql-ws")
     await logged_out.start(INBOX)
@@ -82,7 +82,7 @@ async def test_an_ending_the_broker_never_announced_closes_within_two_seconds(
 ) -> None:
     _, b = processes
     parent = await factory.parent()
-    pair = await auth.start_session(factory.settings, parent)
+    pair = await sessions.start_session(factory.settings, parent)
     socket = await open_socket(_url(b), pair.access_token)
     await socket.start(INBOX)
     await asyncio.sleep(0.2)

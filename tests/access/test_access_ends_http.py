@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 import models
-from resolvers import auth, clock
+from resolvers import clock, passwords, sessions
 from resolvers.clock import now_utc, today_utc
 from tests.access.test_sessions import CHANGE, REFRESH, REVOKE, WHO, device, refusal, session_gid
 from tests.client import Client
@@ -42,12 +42,12 @@ class Classroom:
     teacher: models.User
     student: models.Student
     lesson: models.Lesson
-    laptop: auth.TokenPair  # the session whose access ends
-    phone: auth.TokenPair  # another session of the teacher's
+    laptop: sessions.TokenPair  # the session whose access ends
+    phone: sessions.TokenPair  # another session of the teacher's
     http: httpx.AsyncClient
     travel: contextlib.ExitStack  # where an ending that moves the clock keeps it moved
 
-    def client(self, pair: auth.TokenPair | None = None) -> Client:
+    def client(self, pair: sessions.TokenPair | None = None) -> Client:
         return Client(self.http, (pair or self.laptop).access_token)
 
     async def grade(self, comment: str) -> dict[str, Any]:
@@ -65,7 +65,7 @@ class Classroom:
 async def _classroom(factory: Factory, travel: contextlib.ExitStack) -> Classroom:
     kit = await factory.school()
     teacher = await factory.teacher(kit, [("5A", "Mathematics")])
-    await models.User.filter(id=teacher.id).update(password_hash=auth.hash_password(PASSWORD))
+    await models.User.filter(id=teacher.id).update(password_hash=passwords.hash_password(PASSWORD))
     student = await factory.student(kit, "5A", login=False)
     lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, school_days_before(today_utc(), 1)[0])
     laptop = await device(factory.settings, teacher, "Laptop")

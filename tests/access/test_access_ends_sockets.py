@@ -29,7 +29,7 @@ import models
 from edge.settings import Settings
 from pubsub import events
 from pubsub.topics import student_topic
-from resolvers import auth, clock, sessions
+from resolvers import clock, passwords, sessions
 from tests.client import Client
 from tests.conftest import app_served
 from tests.factories import Factory
@@ -55,7 +55,7 @@ class Cell:
 
     room: Room
     user: models.User
-    pair: auth.TokenPair
+    pair: sessions.TokenPair
     factory: Factory
     app: Any
 
@@ -98,7 +98,7 @@ async def _logout(cell: Cell, stack: contextlib.ExitStack) -> int:
 
 async def _password_changed(cell: Cell, stack: contextlib.ExitStack) -> int:
     """From another session of the same user: every other session ends."""
-    await models.User.filter(id=cell.user.id).update(password_hash=auth.hash_password(PASSWORD))
+    await models.User.filter(id=cell.user.id).update(password_hash=passwords.hash_password(PASSWORD))
     elsewhere = cell.factory.client(cell.user)
     await _ok(await elsewhere.data(CHANGE, current=PASSWORD, new="a-new-long-password"), "LoginSuccess")
     return 4401
@@ -186,7 +186,7 @@ async def _cell(factory: Factory, app: Any, who: str) -> Cell:
         "teacher": await _teacher(room),
     }
     user = users[who]
-    pair = await auth.start_session(factory.settings, user)  # the socket's own session
+    pair = await sessions.start_session(factory.settings, user)  # the socket's own session
     return Cell(room, user, pair, factory, app)
 
 
@@ -288,7 +288,7 @@ async def test_expiry_is_read_against_the_clock(server_url: str, factory: Factor
     what counts is that this socket still answers, not how many others were closed.)"""
     cell = await _cell(factory, app, "parent")
     socket = await open_socket(server_url, cell.pair.access_token)
-    expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
+    expires = sessions.read_access_token(factory.settings, cell.pair.access_token).expires_at
     with clock.travel(expires - timedelta(seconds=2)):
         await app.state.subscriptions.sessions.expire_due()
         await socket.start(QUERY, "1")
@@ -312,7 +312,7 @@ async def test_a_stream_woken_after_its_token_expired_is_closed(settings: Settin
         socket = await open_socket(f"ws://{address}/graphql", cell.pair.access_token)
         await socket.start(stream.document)
         await asyncio.sleep(SETTLE)
-        expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
+        expires = sessions.read_access_token(factory.settings, cell.pair.access_token).expires_at
         with clock.travel(expires + timedelta(seconds=1)):
             await _remint_teacher(cell)
             await stream.event(cell.room)
@@ -343,7 +343,7 @@ async def test_an_operation_of_an_expired_token_does_not_start(settings: Setting
     written = await _grades(cell.room)
     async with app_served(settings) as (_, address):
         socket = await open_socket(f"ws://{address}/graphql", cell.pair.access_token)
-        expires = auth.read_access_token(factory.settings, cell.pair.access_token).expires_at
+        expires = sessions.read_access_token(factory.settings, cell.pair.access_token).expires_at
         with clock.travel(expires + timedelta(seconds=1)):  # no check of expiries ran: the operation's own
             await socket.start(GRADE_CREATE, "1", input=_grade_input(cell.room, "after"))
             assert await socket.closed() == 4403

@@ -13,8 +13,9 @@ import pytest
 
 import models
 from edge.settings import Settings
-from resolvers.auth import JWT_ALGORITHM, JWT_AUDIENCE, hash_password
 from resolvers.clock import now_utc
+from resolvers.passwords import hash_password
+from resolvers.sessions import JWT_ALGORITHM, JWT_AUDIENCE
 from tests.client import Client
 from tests.conftest import LOGIN, TEST_SECRET, client_for
 from tests.factories import Factory

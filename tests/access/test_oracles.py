@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError
 
 import models
 from edge.settings import Settings
-from resolvers import auth
+from resolvers import passwords
 from tests.client import Client
 from tests.conftest import LOGIN, client_for
 from tests.factories import Factory
@@ -85,7 +85,7 @@ class _CountingHasher(PasswordHasher):
 @pytest.fixture
 def hasher(monkeypatch: pytest.MonkeyPatch) -> _CountingHasher:
     spy = _CountingHasher()
-    monkeypatch.setattr(auth, "_hasher", spy)
+    monkeypatch.setattr(passwords, "_hasher", spy)
     return spy
 
 
@@ -94,9 +94,9 @@ async def test_a_password_check_costs_one_full_verification_whatever_the_account
 ) -> None:
     chosen = await factory.user("chosen", password=PASSWORD)
     one_time = await factory.user("onetime")
-    otp = auth.one_time_password()
+    otp = passwords.one_time_password()
     await models.User.filter(id=one_time.id).update(
-        password_hash=auth.hash_one_time_password(otp), must_change_password=True
+        password_hash=passwords.hash_one_time_password(otp), must_change_password=True
     )
     gone = await factory.user("gone", password=PASSWORD)
     await models.User.filter(id=gone.id).update(is_active=False)

@@ -16,7 +16,7 @@ import pytest
 import models
 from edge.settings import ConfigurationError, Settings
 from pubsub.topics import sessions_ended_topic
-from resolvers import auth, clock, sessions
+from resolvers import clock, sessions
 from resolvers.clock import now_utc
 from resolvers.ids import to_global_id
 from tests.client import Client
@@ -48,12 +48,12 @@ mutation P($input: PasswordChangeInput!) { passwordChange(input: $input) {
 WHO = "{ viewer { user { fullName } } }"
 
 
-async def device(settings: Settings, user: models.User, agent: str) -> auth.TokenPair:
+async def device(settings: Settings, user: models.User, agent: str) -> sessions.TokenPair:
     """A login of ``user`` from a device (what `login` does once the password is checked)."""
-    return await auth.start_session(settings, user, agent, "10.0.0.7")
+    return await sessions.start_session(settings, user, agent, "10.0.0.7")
 
 
-def session_gid(pair: auth.TokenPair) -> str:
+def session_gid(pair: sessions.TokenPair) -> str:
     return to_global_id("Session", pair.session_id)
 
 
@@ -218,7 +218,7 @@ async def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(
     # This session goes on: its token still works, the fresh pair is of the same session, and
     # the session is still listed (the other one is not).
     assert (await me.data(WHO))["viewer"]["user"]["fullName"] == user.full_name
-    assert auth.read_access_token(settings, changed["accessToken"]).session_id == laptop.session_id
+    assert sessions.read_access_token(settings, changed["accessToken"]).session_id == laptop.session_id
     listed = (await Client(http, changed["accessToken"]).data(SESSIONS))["viewer"]["sessions"]["edges"]
     assert [(e["node"]["userAgent"], e["node"]["current"]) for e in listed] == [("Laptop", True)]
     assert (await models.Session.get(id=laptop.session_id)).ended_at is None

@@ -41,7 +41,7 @@ from tortoise import Tortoise
 
 import models
 from edge.settings import Settings
-from resolvers import auth
+from resolvers import sessions
 from resolvers.clock import today_utc
 from resolvers.ids import to_global_id
 from schema import build_schema
@@ -361,7 +361,7 @@ def _token(world: World, settings: Settings, role: str) -> Callable[[], Any]:
         # An earlier example may have deactivated the account (the admins' ids are in _IDS).
         await models.User.filter(id=user.id).update(is_active=True, deactivated_at=None)
         session = await world.factory.session(user)
-        return auth.issue_access_token(settings, user.id, session)
+        return sessions.issue_access_token(settings, user.id, session)
 
     return token
 

@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 import models
 import server
 from edge.settings import ConfigurationError, Settings
-from resolvers import auth, grades, i18n
+from resolvers import grades, i18n, sessions
 from resolvers.clock import today_utc
 from resolvers.streams import SLOW_CONSUMER_REASON
 from schema.socket_sessions import DATABASE_UNAVAILABLE_REASON, SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON
@@ -411,7 +411,7 @@ async def test_a_session_ending_closes_a_socket_with_a_reason_in_its_language(
     reasons = {"ru": "Сеанс завершён: войдите снова.", "en": "Session ended: log in again."}
     for locale in ("ru", "en"):
         user = await factory.user(f"irina-{locale}")
-        pair = await auth.start_session(factory.settings, user)
+        pair = await sessions.start_session(factory.settings, user)
         async with connect(server_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
             init = {"Authorization": f"Bearer {pair.access_token}", "locale": locale}
             await ws.send(json.dumps({"type": "connection_init", "payload": init}))

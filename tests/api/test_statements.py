@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import models
-from resolvers import auth
+from resolvers import sessions
 from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -190,7 +190,9 @@ async def test_sessions(factory: Factory, count_statements: StatementCounter) ->
     clients = []
     for name, devices in (("few", 2), ("many", 8)):
         user = await factory.user(name)
-        pairs = [await auth.start_session(factory.settings, user, f"Device {n}", "10.0.0.1") for n in range(devices)]
+        pairs = [
+            await sessions.start_session(factory.settings, user, f"Device {n}", "10.0.0.1") for n in range(devices)
+        ]
         clients.append(Client(factory.http, pairs[-1].access_token))
     small, few = await _count(clients[0], count_statements, SESSIONS)
     large, many = await _count(clients[1], count_statements, SESSIONS)

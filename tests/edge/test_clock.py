@@ -13,7 +13,7 @@ import pytest
 
 import models
 from edge.settings import Settings
-from resolvers import auth, clock
+from resolvers import clock, sessions
 from tests.factories import Factory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,14 +102,14 @@ def test_a_process_started_with_ediary_now_lives_on_that_date() -> None:
 
 
 def test_token_expiry_reads_the_clock(settings: Settings) -> None:
-    token = auth.issue_access_token(settings, 42, 3)
-    assert auth.read_access_token(settings, token).user_id == 42
+    token = sessions.issue_access_token(settings, 42, 3)
+    assert sessions.read_access_token(settings, token).user_id == 42
     later = clock.now_utc() + timedelta(seconds=settings.access_token_ttl + 5)
-    with clock.travel(later), pytest.raises(auth.InvalidToken, match="expired"):
-        auth.read_access_token(settings, token)
+    with clock.travel(later), pytest.raises(sessions.InvalidToken, match="expired"):
+        sessions.read_access_token(settings, token)
     # A token issued on a moved clock is valid on that clock, whatever the system's date.
     with clock.travel(datetime(2031, 1, 10, 9, tzinfo=UTC)):
-        assert auth.read_access_token(settings, auth.issue_access_token(settings, 7, 3)).user_id == 7
+        assert sessions.read_access_token(settings, sessions.issue_access_token(settings, 7, 3)).user_id == 7
 
 
 async def test_orm_timestamps_read_the_clock(factory: Factory) -> None:

@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import connect
 
-from edge import request_id
+from edge import intake
 from edge.settings import Settings
 from tests.conftest import client_for
 from tests.factories import Factory
@@ -86,7 +86,7 @@ async def test_a_crash_outside_graphql_is_a_json_500_with_the_id(
 
 
 def test_log_records_outside_a_request_have_an_empty_id() -> None:
-    request_id.install_log_records()
+    intake.install_log_records()
     record = logging.getLogger("ediary").makeRecord("ediary", logging.INFO, __file__, 1, "hello", (), None)
     assert getattr(record, "request_id", None) == ""
 

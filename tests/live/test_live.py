@@ -22,8 +22,8 @@ from pubsub.topics import student_topic
 from resolvers import outbox, sql, streams
 from resolvers.clock import today_utc
 from schema import RequireOperationName
+from schema.extensions import OperationMetrics
 from schema.hooks import CachedHooksRunner
-from schema.metrics import OperationMetrics
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
 
