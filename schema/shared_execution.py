@@ -107,16 +107,21 @@ class Resumable:
         # Executor's positional arguments before and after the context; then its options.
         self._before = (e.schema, e.fragment_definitions, e.fragments, e.root_value)
         self._after = (e.operation, e.variable_values, e.field_resolver, e.type_resolver, e.subscribe_field_resolver)
-        self._options = {
-            "hide_suggestions": e.hide_suggestions,
-            "hooks": e.hooks,
-            "operation_extensions": e.operation_extensions,
-        }
+        self._options = (e.hide_suggestions, e.hooks, e.operation_extensions)
         self._shared = e.shared_variables
 
     def executor(self, context: Any, middleware: Any) -> SharedEventExecution:
         """A new executor for one run of the operation, with this run's context and middleware."""
-        executor = self._kind(*self._before, context, *self._after, middleware_manager=middleware, **self._options)
+        hide, hooks, extensions = self._options
+        executor = self._kind(
+            *self._before,
+            context,
+            *self._after,
+            middleware_manager=middleware,
+            hide_suggestions=hide,
+            hooks=hooks,
+            operation_extensions=extensions,
+        )
         executor.shared_variables = self._shared
         return executor
 

@@ -24,6 +24,8 @@ from resolvers.clock import today_utc
 from schema import RequireOperationName
 from schema.extensions import OperationMetrics
 from schema.hooks import CachedHooksRunner
+from schema.permissions import IsAuthenticated
+from schema.shared_execution import SharedEventExecution
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
 
@@ -39,6 +41,7 @@ class Family:
     parent: models.User
     child: models.Student  # in 5A
     lesson: models.Lesson  # a past mathematics lesson of 5A
+    kit: Any = None  # their school
 
 
 async def _family(factory: Factory) -> Family:
@@ -48,7 +51,7 @@ async def _family(factory: Factory) -> Family:
     child = await factory.student(kit, "5A", "anna", guardians=[parent])
     (day,) = school_days_before(today_utc(), 1)
     lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day)
-    return Family(teacher, parent, child, lesson)
+    return Family(teacher, parent, child, lesson, kit)
 
 
 @contextlib.contextmanager
@@ -300,6 +303,52 @@ async def test_a_woken_subscription_runs_its_hooks_without_working_them_out_agai
         assert await comment_of(socket) == f"hooked {n}"
     assert results == ["result"] * 3
     assert worked_out == [], "a woken run worked its hooks out again"
+    await socket.ws.close()
+
+
+async def test_a_woken_subscription_goes_on_without_building_its_executor_or_resolving_its_field_again(
+    server_url: str, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A woken run starts from what the first run worked out (issue 15): the executor it built
+    (``Subscriber.resumable``: operation, variables, cost) and its root resolver with the
+    arguments it was given (``schema.subscription.resumable``); graphql-core does not build an
+    executor or resolve the root field (arguments, permission classes) at every event. The
+    subscription still delivers each event, with its own variables (one child of two)."""
+    built: list[str] = []
+    admitted: list[str] = []
+    build = SharedEventExecution.build.__func__  # type: ignore[attr-defined]
+    has_permission = IsAuthenticated.has_permission
+
+    def in_a_run() -> bool:
+        task = asyncio.current_task()
+        return "run_operation" in (getattr(task.get_coro(), "__qualname__", "") if task is not None else "")
+
+    def counted_build(cls: type[SharedEventExecution], *args: Any, **kwargs: Any) -> Any:
+        if in_a_run():
+            built.append("built")
+        return build(cls, *args, **kwargs)
+
+    async def counted_permission(self: IsAuthenticated, source: Any, info: Any, **kwargs: Any) -> bool:
+        if in_a_run():
+            admitted.append(info.field_name)
+        return await has_permission(self, source, info, **kwargs)
+
+    monkeypatch.setattr(SharedEventExecution, "build", classmethod(counted_build))
+    monkeypatch.setattr(IsAuthenticated, "has_permission", counted_permission)
+    family = await _family(factory)
+    sibling = await factory.student(family.kit, "5A", "sibling", guardians=[family.parent])
+    socket = await open_socket(server_url, factory.client(family.parent).token)
+    await socket.start(EVENTS, studentId=gid(family.child, "Student"))
+    await asyncio.sleep(0.2)  # its first run has read and parked
+    assert built == ["built"]
+    assert admitted == ["diaryEvents"]
+    teacher = factory.client(family.teacher).token
+    for n in range(3):
+        await grade_over_http(address(server_url), teacher, sibling, family.lesson, f"not followed {n}")
+        await grade_over_http(address(server_url), teacher, family.child, family.lesson, f"followed {n}")
+        assert await comment_of(socket) == f"followed {n}"
+    assert built == ["built"], "a woken run built its executor again"
+    assert admitted == ["diaryEvents"], "a woken run resolved its field again"
     await socket.ws.close()
 
 
