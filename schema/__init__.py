@@ -36,7 +36,7 @@ from schema import (
 from schema.calendar import Term
 from schema.errors import EXCEPTION_HANDLERS, counted
 from schema.extensions import DatabaseUnavailable, DocumentErrorCodes, MutationRateLimit, OperationMetrics
-from schema.faces import FaceFields
+from schema.faces import guard_faces
 from schema.homework import Homework
 from schema.hooks import CachedHooksRunner
 from schema.lessons import Lesson
@@ -225,7 +225,6 @@ def build_schema(
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=256),
         RequireOperationName,
-        FaceFields,
         MutationRateLimit,
         DatabaseUnavailable,
         UnstorableText,
@@ -266,10 +265,10 @@ def build_schema(
         exception_handlers=localized(counted(EXCEPTION_HANDLERS)),
         execution_context_class=limited_execution(shared_execution(), limits),
     )
+    guard_faces(schema)
     schema.resume_extensions = (
         OperationMetrics,
         *traced,
-        FaceFields,
         DatabaseUnavailable,
         UnstorableText,
         *masking,
