@@ -99,31 +99,64 @@ class Resumable:
     from this at once. Only what the build worked out is kept, not the first run's context,
     middleware or state."""
 
-    __slots__ = ("_after", "_before", "_kind", "_options", "_shared")
+    __slots__ = ("_common", "_own")
 
     def __init__(self, executor: SharedEventExecution) -> None:
         e = executor
-        self._kind = type(e)
-        # Executor's positional arguments before and after the context; then its options.
-        self._before = (e.schema, e.fragment_definitions, e.fragments, e.root_value)
-        self._after = (e.operation, e.variable_values, e.field_resolver, e.type_resolver, e.subscribe_field_resolver)
-        self._options = (e.hide_suggestions, e.hooks, e.operation_extensions)
-        self._shared = e.shared_variables
+        # What every subscription of this schema has alike, kept once (a parked subscription
+        # keeps this for hours: ``bench/README.md``, memory per socket), and its own.
+        common = (
+            type(e),
+            e.schema,
+            e.root_value,
+            e.field_resolver,
+            e.type_resolver,
+            e.subscribe_field_resolver,
+            e.hide_suggestions,
+            e.hooks,
+            e.operation_extensions,
+        )
+        try:
+            self._common = _COMMON.setdefault(common, common) if len(_COMMON) < _COMMON_KEPT else common
+        except TypeError:  # a part that cannot be a key (operation extensions a client sent): its own
+            self._common = common
+        self._own = (
+            e.fragment_definitions or _NONE,
+            e.fragments or _NONE,
+            e.operation,
+            e.variable_values,
+            e.shared_variables,
+        )
 
     def executor(self, context: Any, middleware: Any) -> SharedEventExecution:
         """A new executor for one run of the operation, with this run's context and middleware."""
-        hide, hooks, extensions = self._options
-        executor = self._kind(
-            *self._before,
+        kind, schema, root, field, kind_of, subscribe, hide, hooks, extensions = self._common
+        definitions, fragments, operation, variables, shared = self._own
+        executor: SharedEventExecution = kind(
+            schema,
+            definitions,
+            fragments,
+            root,
             context,
-            *self._after,
+            operation,
+            variables,
+            field,
+            kind_of,
+            subscribe,
             middleware_manager=middleware,
             hide_suggestions=hide,
             hooks=hooks,
             operation_extensions=extensions,
         )
-        executor.shared_variables = self._shared
+        executor.shared_variables = shared
         return executor
+
+
+# The parts of ``Resumable`` that all subscriptions share (a handful: one per schema), and the
+# empty fragments of a document without any (never written to: execution only reads them).
+_COMMON: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_COMMON_KEPT = 16
+_NONE: dict[str, Any] = {}
 
 
 class FrameEncoder:
