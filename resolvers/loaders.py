@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Max
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 import models
 from resolvers import account_list, audit_log, averages, chats, meetings, pages, policy, schools, sql
@@ -55,6 +56,18 @@ def _by_key(model: type[M], column: str, *order: str) -> Callable[[list[int]], A
         return [grouped.get(k, []) for k in keys]
 
     return load
+
+
+Scope = type[M] | Callable[[Viewer], QuerySet[M]]
+"""Where an on-demand loader reads: a model (a nested field that inherits the visibility of the
+object it hangs off) or a rule of ``resolvers.policy`` (a field that applies its type's own
+scope), called with the request's viewer."""
+
+
+def _rows(scope: Scope[M], viewer: Viewer) -> QuerySet[M]:
+    if isinstance(scope, type):
+        return cast("type[M]", scope).all()
+    return scope(viewer)
 
 
 def _group(items: Iterable[M], key: Callable[[M], K]) -> dict[K, list[M]]:
@@ -145,19 +158,15 @@ class Loaders:
     diary_by_student: DataLoader[RangeKey, list[DiaryRow]]
     grades_by_student: DataLoader[RangeKey, list[models.Grade]]
     removed_grades_by_student: DataLoader[RangeKey, list[models.Grade]]
-    revisions_by_grade: DataLoader[int, list[models.GradeRevision]]
-    revisions_by_term_grade: DataLoader[int, list[models.TermGradeRevision]]
     homework_by_lesson: DataLoader[int, list[models.Homework]]
     days_off_by_school: DataLoader[RangeKey, list[models.DayOff]]
     lessons_by_class: DataLoader[RangeKey, list[models.Lesson]]
     terms_by_school: DataLoader[int, list[models.Term]]
-    bell_periods_by_school: DataLoader[int, list[models.BellPeriod]]
     student_visible: DataLoader[int, bool]
     face_visible: DataLoader[tuple[str, int], bool]
     visible_classes_by_school: DataLoader[int, list[models.SchoolClass]]
     any_homework_by_id: DataLoader[int, models.Homework | None]
     remarks_by_student: DataLoader[RangeKey, list[models.Remark]]
-    visible_remark_by_id: DataLoader[int, models.Remark | None]
     register_readable_by_lesson: DataLoader[int, bool]
     register_by_lesson: DataLoader[int, list[RegisterRowData]]
     attendance_revisions_by_mark: DataLoader[tuple[int, int], list[models.AttendanceRevision]]
@@ -172,8 +181,6 @@ class Loaders:
     term_by_id: DataLoader[int, models.Term | None]
     lesson_counts_by_student: DataLoader[averages.StudentRange, list[averages.LessonCounts]]
     grade_totals_by_student: DataLoader[averages.StudentRange, list[averages.GradeTotals]]
-    subjects_by_school: DataLoader[int, list[models.Subject]]
-    enrollments_by_student: DataLoader[int, list[models.Enrollment]]
     outbox_event_by_id: DataLoader[int, models.OutboxEvent | None]
     announcement_by_id: DataLoader[int, models.Announcement | None]
     meeting_by_id: DataLoader[int, models.Meeting | None]
@@ -182,8 +189,6 @@ class Loaders:
     meeting_staffed: DataLoader[int, bool]
     day_off_by_id: DataLoader[int, models.DayOff | None]
     visible_slots_by_school: DataLoader[int, list[models.TimetableSlot]]
-    academic_years_by_school: DataLoader[int, list[models.AcademicYear]]
-    terms_by_year: DataLoader[int, list[models.Term]]
     short_days_by_school: DataLoader[RangeKey, list[models.ShortDay]]
     chat_by_id: DataLoader[int, models.Chat | None]
     message_by_id: DataLoader[int, models.Message | None]
@@ -197,7 +202,6 @@ class Loaders:
     member_page_by_chat: DataLoader[tuple[int, pages.PageArgs], pages.Page[models.ChatMember]]
     response_page_by_meeting: DataLoader[tuple[int, pages.PageArgs], pages.Page[models.MeetingResponse]]
     school_page_by_district: DataLoader[tuple[int, pages.PageArgs], pages.Page[models.School]]
-    role_grants_by_user: DataLoader[int, list[models.RoleGrant]]
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
     login_by_student: DataLoader[int, models.User | None]
@@ -225,6 +229,42 @@ class Loaders:
         later = self.__dict__.get("_later")
         for key, make in later.pop(name, ()) if later else ():
             loader.prime(key, make())
+        return loader
+
+    def grouped(self, scope: Scope[M], column: str, *order: str) -> DataLoader[int, list[M]]:
+        """A list field's loader made where the field is (``CONTRIBUTING.md``, "Adding a
+        field"): every row of ``scope`` whose ``column`` is one of the keys, in ``order``,
+        grouped per key, in one statement per batch. Made on first use and kept for the request
+        under its arguments, so every parent of a list shares the batch."""
+        made: dict[tuple[Any, ...], DataLoader[Any, Any]] = self.__dict__.setdefault("_made", {})
+        key = ("grouped", scope, column, order)
+        loader = made.get(key)
+        if loader is None:
+            viewer = self.viewer
+
+            async def load(keys: list[int]) -> list[list[M]]:
+                rows = await _rows(scope, viewer).filter(**{f"{column}__in": set(keys)}).order_by(*order)
+                found = _group(rows, lambda row: getattr(row, column))
+                return [found.get(k, []) for k in keys]
+
+            loader = made[key] = DataLoader(load)
+        return loader
+
+    def one(self, scope: Scope[M]) -> DataLoader[int, M | None]:
+        """An object field's loader made where the field is: the row of ``scope`` with each id
+        (None: gone, or not the viewer's to see), one statement per batch, kept for the
+        request like ``grouped``."""
+        made: dict[tuple[Any, ...], DataLoader[Any, Any]] = self.__dict__.setdefault("_made", {})
+        key = ("one", scope)
+        loader = made.get(key)
+        if loader is None:
+            viewer = self.viewer
+
+            async def load(ids: list[int]) -> list[M | None]:
+                found = {row.pk: row for row in await _rows(scope, viewer).filter(id__in=set(ids))}
+                return [found.get(i) for i in ids]
+
+            loader = made[key] = DataLoader(load)
         return loader
 
     def prime_later(self, name: str, key: Any, make: Callable[[], Any]) -> None:
@@ -403,10 +443,6 @@ class Loaders:
         )
         grouped = _group(rows, lambda r: r.student_id)
         return [[r for r in grouped.get(k.id, []) if k.start <= r.date <= k.end] for k in keys]
-
-    async def _visible_remark_by_id(self, ids: list[int]) -> list[models.Remark | None]:
-        found = {r.id: r for r in await policy.visible_remarks(self.viewer).filter(id__in=set(ids))}
-        return [found.get(i) for i in ids]
 
     async def _register_readable_by_lesson(self, ids: list[int]) -> list[bool]:
         lessons = [x for x in await self.lesson_by_id.load_many(ids) if x is not None]
@@ -648,21 +684,15 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "diary_by_student": lambda loaders: DataLoader(loaders._diary_by_student),
     "grades_by_student": lambda loaders: DataLoader(loaders._grades_by_student),
     "removed_grades_by_student": lambda loaders: DataLoader(loaders._removed_grades_by_student),
-    "revisions_by_grade": lambda loaders: DataLoader(_by_key(models.GradeRevision, "grade_id", "at", "id")),
-    "revisions_by_term_grade": lambda loaders: DataLoader(
-        _by_key(models.TermGradeRevision, "term_grade_id", "at", "id")
-    ),
     "homework_by_lesson": lambda loaders: DataLoader(loaders._homework_by_lesson),
     "days_off_by_school": lambda loaders: DataLoader(loaders._days_off_by_school),
     "lessons_by_class": lambda loaders: DataLoader(loaders._lessons_by_class),
     "terms_by_school": lambda loaders: DataLoader(_by_key(models.Term, "school_id", "start_date", "id")),
-    "bell_periods_by_school": lambda loaders: DataLoader(_by_key(models.BellPeriod, "school_id", "variant", "number")),
     "student_visible": lambda loaders: DataLoader(loaders._student_visible),
     "face_visible": lambda loaders: DataLoader(loaders._face_visible),
     "visible_classes_by_school": lambda loaders: DataLoader(loaders._visible_classes_by_school),
     "any_homework_by_id": lambda loaders: DataLoader(_by_id(models.Homework)),
     "remarks_by_student": lambda loaders: DataLoader(loaders._remarks_by_student),
-    "visible_remark_by_id": lambda loaders: DataLoader(loaders._visible_remark_by_id),
     "register_readable_by_lesson": lambda loaders: DataLoader(loaders._register_readable_by_lesson),
     "register_by_lesson": lambda loaders: DataLoader(loaders._register_by_lesson),
     "attendance_revisions_by_mark": lambda loaders: DataLoader(loaders._attendance_revisions_by_mark),
@@ -677,8 +707,6 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "term_by_id": lambda loaders: DataLoader(_by_id(models.Term)),
     "lesson_counts_by_student": lambda loaders: DataLoader(averages.lesson_counts),
     "grade_totals_by_student": lambda loaders: DataLoader(averages.grade_totals),
-    "subjects_by_school": lambda loaders: DataLoader(_by_key(models.Subject, "school_id", "name", "id")),
-    "enrollments_by_student": lambda loaders: DataLoader(_by_key(models.Enrollment, "student_id", "start_date", "id")),
     "outbox_event_by_id": lambda loaders: DataLoader(_by_id(models.OutboxEvent)),
     "announcement_by_id": lambda loaders: DataLoader(_by_id(models.Announcement)),
     "meeting_by_id": lambda loaders: DataLoader(_by_id(models.Meeting)),
@@ -689,10 +717,6 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "meeting_staffed": lambda loaders: DataLoader(loaders._meeting_staffed),
     "day_off_by_id": lambda loaders: DataLoader(_by_id(models.DayOff)),
     "visible_slots_by_school": lambda loaders: DataLoader(loaders._visible_slots_by_school),
-    "academic_years_by_school": lambda loaders: DataLoader(
-        _by_key(models.AcademicYear, "school_id", "start_date", "id")
-    ),
-    "terms_by_year": lambda loaders: DataLoader(_by_key(models.Term, "academic_year_id", "start_date", "id")),
     "short_days_by_school": lambda loaders: DataLoader(loaders._short_days_by_school),
     "chat_by_id": lambda loaders: DataLoader(_by_id(models.Chat)),
     "message_by_id": lambda loaders: DataLoader(_by_id(models.Message)),
@@ -709,5 +733,4 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "login_by_student": lambda loaders: DataLoader(loaders._login_by_student),
-    "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),
 }

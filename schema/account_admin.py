@@ -71,7 +71,7 @@ class Account(types.Node):
 
     @strawberry.field(description="Every role the user holds, in any school.")
     async def roles(self, info: Info) -> list[Role]:
-        grants = await info.context.loaders.role_grants_by_user.load(self.model.id)
+        grants = await info.context.loaders.grouped(models.RoleGrant, "user_id", "id").load(self.model.id)
         held = {g.role for g in grants}
         return [Role[r.value] for r in models.Role if r in held]
 

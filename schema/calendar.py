@@ -61,7 +61,12 @@ class AcademicYear(types.Node):
 
     @strawberry.field(description="The year's terms, in date order (numbered 1, 2, ...).")
     async def terms(self, info: Info) -> list[Term]:
-        return [Term(model=t) for t in await info.context.loaders.terms_by_year.load(self.model.id)]
+        return [
+            Term(model=t)
+            for t in await info.context.loaders.grouped(models.Term, "academic_year_id", "start_date", "id").load(
+                self.model.id
+            )
+        ]
 
 
 # --- academic years ----------------------------------------------------------------------

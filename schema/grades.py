@@ -110,7 +110,12 @@ class Grade(Node, GradeBase):
         description="Every change since it was given, oldest first: who, when, from what to what, and why."
     )
     async def history(self, info: Info) -> list[GradeRevision]:
-        return [GradeRevision(model=r) for r in await info.context.loaders.revisions_by_grade.load(self.model.id)]
+        return [
+            GradeRevision(model=r)
+            for r in await info.context.loaders.grouped(models.GradeRevision, "grade_id", "at", "id").load(
+                self.model.id
+            )
+        ]
 
 
 @strawberry.input(description="A grade for one student in one lesson.")

@@ -114,7 +114,7 @@ class Notification(types.Node):
         event = await self._event(info)
         if event is None or event.remark_id is None:
             return None
-        found = await info.context.loaders.visible_remark_by_id.load(event.remark_id)
+        found = await info.context.loaders.one(policy.visible_remarks).load(event.remark_id)
         return remarks.Remark(model=found) if found else None
 
     @strawberry.field(description="The announcement, for ANNOUNCEMENT_PUBLISHED.")

@@ -63,7 +63,12 @@ class School(Node):
     async def bell_schedule(self, info: Info) -> list[Annotated[BellPeriod, strawberry.lazy("schema.bells")]]:
         from schema.bells import BellPeriod
 
-        return [BellPeriod(model=b) for b in await info.context.loaders.bell_periods_by_school.load(self.model.id)]
+        return [
+            BellPeriod(model=b)
+            for b in await info.context.loaders.grouped(models.BellPeriod, "school_id", "variant", "number").load(
+                self.model.id
+            )
+        ]
 
     @strawberry.field(description="The terms of the school's academic years, in date order.")
     async def terms(self, info: Info) -> list[Annotated[Term, strawberry.lazy("schema.calendar")]]:
@@ -89,7 +94,7 @@ class School(Node):
             bool, strawberry.argument(description="Also list the subjects the school no longer teaches.")
         ] = False,
     ) -> list[Subject]:
-        rows = await info.context.loaders.subjects_by_school.load(self.model.id)
+        rows = await info.context.loaders.grouped(models.Subject, "school_id", "name", "id").load(self.model.id)
         return [Subject(model=s) for s in rows if include_archived or s.archived_at is None]
 
     @strawberry.field(
@@ -136,7 +141,9 @@ class School(Node):
     async def academic_years(self, info: Info) -> list[Annotated[AcademicYear, strawberry.lazy("schema.calendar")]]:
         from schema.calendar import AcademicYear
 
-        rows = await info.context.loaders.academic_years_by_school.load(self.model.id)
+        rows = await info.context.loaders.grouped(models.AcademicYear, "school_id", "start_date", "id").load(
+            self.model.id
+        )
         return [AcademicYear(model=y) for y in rows]
 
     @strawberry.field(description="Days on the SHORTENED bell schedule within the range, by date.")

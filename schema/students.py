@@ -52,7 +52,12 @@ class Student(Node):
     async def enrollments(self, info: Info) -> list[Annotated[Enrollment, strawberry.lazy("schema.enrollment")]]:
         from schema.enrollment import Enrollment
 
-        return [Enrollment(model=e) for e in await info.context.loaders.enrollments_by_student.load(self.model.id)]
+        return [
+            Enrollment(model=e)
+            for e in await info.context.loaders.grouped(models.Enrollment, "student_id", "start_date", "id").load(
+                self.model.id
+            )
+        ]
 
     @strawberry.field(
         description="The child's parents and legal representatives, oldest link first. The school's admins (and its "

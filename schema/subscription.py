@@ -11,7 +11,7 @@ import strawberry
 
 import models
 from pubsub.events import EventKind
-from resolvers import chat_events, events, inbox, parking
+from resolvers import chat_events, events, inbox, parking, policy
 from schema import chat_events as chat_event_types
 from schema import grades, notifications, remarks, term_grades, types
 from schema.enums import AttendanceStatus, describe
@@ -136,7 +136,7 @@ class DiaryEvent:
     async def remark(self, info: Info) -> remarks.Remark | None:
         if self.row.remark_id is None:
             return None
-        remark = await info.context.loaders.visible_remark_by_id.load(self.row.remark_id)
+        remark = await info.context.loaders.one(policy.visible_remarks).load(self.row.remark_id)
         return remarks.Remark(model=remark) if remark else None
 
     @strawberry.field(description="The final grade, for TERM_GRADE_SET.")

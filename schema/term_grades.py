@@ -55,7 +55,9 @@ class TermGrade(Node, GradeBase):
 
     @strawberry.field(description="Every time it was set, oldest first: who, when, from what to what, and why.")
     async def history(self, info: Info) -> list[TermGradeRevision]:
-        rows = await info.context.loaders.revisions_by_term_grade.load(self.model.id)
+        rows = await info.context.loaders.grouped(models.TermGradeRevision, "term_grade_id", "at", "id").load(
+            self.model.id
+        )
         return [TermGradeRevision(model=r) for r in rows]
 
 

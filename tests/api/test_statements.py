@@ -4,6 +4,7 @@ today."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,8 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 import models
-from resolvers import sessions
+from resolvers import policy, sessions
 from resolvers.clock import now_utc, today_utc
+from resolvers.context import Viewer
+from resolvers.loaders import Loaders
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before
@@ -287,3 +290,31 @@ async def test_district_schools(factory: Factory, count_statements: StatementCou
     assert [len(d["schoolsConnection"]["edges"]) for d in single["viewer"]["districts"]] == [1]
     assert [len(d["schoolsConnection"]["edges"]) for d in three["viewer"]["districts"]] == [2, 2, 2]
     assert len(large) == len(small), _explain(small, large)
+
+
+async def test_loaders_made_where_the_field_is(factory: Factory, count_statements: StatementCounter) -> None:
+    """``Loaders.grouped`` and ``Loaders.one`` (a field's loader declared at the field): the
+    parents of a list share one statement however many they are, two fields asking with the
+    same arguments share the loader, and a rule's scope decides what ``one`` answers."""
+    kit = await factory.school()
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")], name="maths")
+    parent = await factory.parent()
+    other_parent = await factory.parent(name="other")
+    students = [await factory.student(kit, "5A", f"pupil{i}", guardians=[parent]) for i in range(3)]
+    stranger = await factory.student(kit, "5A", "stranger", guardians=[other_parent])
+    mine = await factory.remark(students[0], teacher)
+    theirs = await factory.remark(stranger, teacher)
+
+    loaders = Loaders(Viewer(parent.id))
+    enrollments = loaders.grouped(models.Enrollment, "student_id", "start_date", "id")
+    assert loaders.grouped(models.Enrollment, "student_id", "start_date", "id") is enrollments
+    count_statements.statements.clear()
+    found = await asyncio.gather(*(enrollments.load(s.id) for s in [*students, stranger]))
+    assert len(count_statements.statements) == 1, count_statements.statements
+    assert [[e.student_id for e in rows] for rows in found] == [[s.id] for s in [*students, stranger]]
+
+    remarks = loaders.one(policy.visible_remarks)
+    count_statements.statements.clear()
+    got = await asyncio.gather(remarks.load(mine.id), remarks.load(theirs.id), remarks.load(theirs.id + 1000))
+    assert len(count_statements.statements) == 1, count_statements.statements
+    assert [r.id if r else None for r in got] == [mine.id, None, None]
