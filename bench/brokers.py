@@ -15,8 +15,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from pubsub.events import PREFIX
 from pubsub.redis import RedisBroker
-from pubsub.topics import PREFIX
 
 ROUND_TIMEOUT = 30.0
 

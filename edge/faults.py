@@ -4,7 +4,8 @@
 transaction commits and before its diary events are published, the worst moment to crash:
 the row and its outbox event are in the database, no subscriber has been woken. Another
 process's outbox relay must deliver the event (``tests/faults/test_faults_crash.py``). Never set it
-in production. The variable is read once at import; each publish pays one comparison."""
+in production. The variable is read once at import; each publish pays one truth test
+(``resolvers/outbox.py`` calls ``after_commit`` only when a fault is set)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Event messages on the wire: ids only, never personal data.
+"""What goes on the wire: the topics (their names are built only here, never with ad-hoc
+f-strings elsewhere) and the event messages, ids only, never personal data.
 
 A subscriber reloads the event's objects through fresh loaders and re-checks the policy."""
 
@@ -9,7 +10,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pubsub.topics import class_topic, student_topic
+PREFIX = "ediary"
+
+
+def student_topic(student_id: int) -> str:
+    """Diary events of one student (grades, attendance, homework)."""
+    return f"{PREFIX}:student:{student_id}"
+
+
+def class_topic(class_id: int) -> str:
+    """Events of a whole class (homework, lessons) for its teachers."""
+    return f"{PREFIX}:class:{class_id}"
+
+
+def user_topic(user_id: int) -> str:
+    """A user's own inbox: a wake-up for each new notification."""
+    return f"{PREFIX}:user:{user_id}"
+
+
+def user_chats_topic(user_id: int) -> str:
+    """Chat events of every chat one user is in (one topic per person, not per chat: a
+    subscriber need not resubscribe when they join or leave a chat)."""
+    return f"{PREFIX}:chats:user:{user_id}"
+
+
+def sessions_ended_topic() -> str:
+    """Ids of sessions that just ended (logout, revoked, password changed or reset, account
+    deactivated): every process closes their sockets (``resolvers/sessions.py``)."""
+    return f"{PREFIX}:sessions:ended"
 
 
 class EventKind(StrEnum):

@@ -48,7 +48,7 @@ import models
 from edge import metrics
 from pubsub import events
 from pubsub.broker import Broker, Reconnection
-from pubsub.topics import class_topic, student_topic, user_chats_topic, user_topic
+from pubsub.events import class_topic, student_topic, user_chats_topic, user_topic
 from resolvers import outbox, parking, streams
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Hashable
 from tortoise.expressions import Q, Subquery
 
 import models
-from pubsub.topics import user_chats_topic
+from pubsub.events import user_chats_topic
 from resolvers import pages, policy, streams
 from resolvers.context import Context, Viewer
 from resolvers.ids import BIGINT_MAX

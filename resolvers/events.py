@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Hashable
 from tortoise.expressions import Q
 
 import models
-from pubsub.topics import class_topic, student_topic
+from pubsub.events import class_topic, student_topic
 from resolvers import pages, policy, streams
 from resolvers.context import Context
 from resolvers.errors import BadUserInput

@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.topics import user_topic
+from pubsub.events import user_topic
 from resolvers import audit, policy, streams
 from resolvers.clock import now_utc, zone_named
 from resolvers.codes import ErrorCode

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 import models
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable
-from pubsub.topics import user_topic
+from pubsub.events import user_topic
 from resolvers.clock import now_utc, zone_named
 
 log = logging.getLogger(__name__)

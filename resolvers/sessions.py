@@ -38,7 +38,7 @@ from tortoise.transactions import in_transaction
 import models
 from edge.settings import Settings
 from pubsub.broker import Broker, BrokerUnavailable
-from pubsub.topics import sessions_ended_topic
+from pubsub.events import sessions_ended_topic
 from resolvers.clock import now_utc
 from resolvers.context import Viewer
 

@@ -42,7 +42,7 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from edge.socket_counts import REFRESH_EVERY, SocketCounts
 from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of
-from pubsub.topics import sessions_ended_topic
+from pubsub.events import sessions_ended_topic
 from resolvers import i18n, sessions
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode

@@ -126,10 +126,9 @@ TESTS: dict[str, list[str]] = {
     "resolvers/policy/writes.py": ["grades/test_grades.py", "classwork/test_attendance.py", *_ACCESS_POLICY],
     # pubsub/
     "pubsub/broker.py": ["live/test_subscriptions.py", "live/test_scale_out.py"],
-    "pubsub/events.py": ["notices/test_event_kinds.py", "live/test_outbox.py"],
+    "pubsub/events.py": ["notices/test_event_kinds.py", "live/test_outbox.py", "live/test_subscriptions.py"],
     "pubsub/memory.py": ["live/test_subscriptions.py", "live/test_live.py"],
     "pubsub/redis.py": ["live/test_scale_out.py", "live/test_redis_connections.py", "faults/test_broker_loss.py"],
-    "pubsub/topics.py": ["live/test_subscriptions.py", "access/test_access_ends_sockets.py"],
     # edge/
     "edge/channels.py": ["notices/test_notifications.py"],
     "edge/faults.py": ["faults/test_faults_crash.py"],

@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 import models
 from edge.settings import Settings
 from pubsub import events
-from pubsub.topics import student_topic
+from pubsub.events import student_topic
 from resolvers import clock, passwords, sessions
 from tests.client import Client
 from tests.conftest import app_served

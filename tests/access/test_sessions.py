@@ -15,7 +15,7 @@ import pytest
 
 import models
 from edge.settings import ConfigurationError, Settings
-from pubsub.topics import sessions_ended_topic
+from pubsub.events import sessions_ended_topic
 from resolvers import clock, sessions
 from resolvers.clock import now_utc
 from resolvers.ids import to_global_id

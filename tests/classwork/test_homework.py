@@ -14,8 +14,7 @@ import pytest
 
 import models
 from pubsub import events
-from pubsub.events import EventKind
-from pubsub.topics import class_topic
+from pubsub.events import EventKind, class_topic
 from resolvers.clock import today_utc
 from resolvers.ids import from_global_id
 from tests.api.test_statements import _count, _explain

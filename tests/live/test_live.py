@@ -17,8 +17,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge import metrics, settings
-from pubsub.events import EventKind
-from pubsub.topics import student_topic
+from pubsub.events import EventKind, student_topic
 from resolvers import outbox, sql, streams
 from resolvers.clock import today_utc
 from schema import RequireOperationName

@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 import models
 from pubsub import events
-from pubsub.topics import student_topic
+from pubsub.events import student_topic
 from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
