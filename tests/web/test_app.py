@@ -1,0 +1,268 @@
+"""The family app at ``/`` (``web/app``, served by ``web/family.py``): the page and its assets from
+this origin only, the API serving without them, every document the app sends accepted by a
+server that runs trusted documents only; and in headless Chromium with the network cut, a parent
+signs in, opens the week, sees a grade the teacher gives appear without reloading, while a second
+parent sees none of it, and a session ended elsewhere (4401) signs the app out. Screenshots of the
+screens go to ``$EDIARY_SCREENSHOTS`` (else ``tmp/screenshots/``); axe-core (from
+``web/app/node_modules``) checks the screens for accessibility problems."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from edge import persisted
+from edge.settings import Settings
+from resolvers.clock import today_utc
+from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
+from tests.client import Client
+from tests.conftest import client_for
+from tests.factories import Factory, school_days_before
+from tests.helpers import gid
+from web import family
+
+PASSWORD = "correct-horse-battery"
+DOCUMENTS = family.HERE / "src" / "documents"
+MANIFEST = family.DIST / "trusted-documents.json"
+AXE = family.HERE / "node_modules" / "axe-core" / "axe.min.js"
+GRADE = """
+mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename ... on Error { code } } }
+"""
+LOGOUT = "mutation L($input: LogoutInput!) { logout(input: $input) { __typename } }"
+
+
+def _assets(html: str) -> list[str]:
+    return [part.split('"', 1)[0] for part in html.split('="/assets/')[1:]]
+
+
+async def test_page_loads_only_this_origin(http: httpx.AsyncClient) -> None:
+    r = await http.get("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    policy = r.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self';" in policy
+    assert "connect-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+    assert "://" not in r.text  # every asset is a path on this server
+    assert '<html lang="ru">' in r.text  # Russian by default
+    assets = _assets(r.text)
+    assert sorted(name.rsplit(".", 1)[1] for name in assets) == ["css", "js"]
+    for name in assets:
+        asset = await http.get(f"/assets/{name}")
+        assert asset.status_code == 200
+        assert "immutable" in asset.headers["cache-control"]  # the name changes with the content
+
+
+async def test_production_serves_the_app(settings: Settings, database: None) -> None:
+    async with client_for(settings, env="production") as client:
+        page = await client.get("/")
+    assert page.status_code == 200
+    assert _assets(page.text)
+
+
+async def test_unbuilt_app_says_how_to_build_and_the_api_serves(
+    settings: Settings, database: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(family, "DIST", tmp_path)  # a checkout where `make app` never ran (no Node.js)
+    async with client_for(settings) as client:
+        page = await client.get("/")
+        api = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert page.status_code == 503
+    assert "make app" in page.text
+    assert api.json()["data"] == {"__typename": "Query"}
+
+
+def test_the_build_lists_the_trusted_documents() -> None:
+    """dist/trusted-documents.json is what `make trusted-manifest DOCUMENTS=web/app/src/documents` prints."""
+    assert json.loads(MANIFEST.read_text(encoding="utf-8")) == persisted.build_manifest(DOCUMENTS)
+
+
+async def test_a_trusted_documents_server_runs_every_document_of_the_app(settings: Settings, database: None) -> None:
+    """The app sends each document by its hash (and with its text only when asked): with the
+    build's manifest as EDIARY_TRUSTED_DOCUMENTS, every one runs by hash alone."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    async with client_for(settings, trusted_documents=str(MANIFEST)) as client:
+        for digest, document in manifest.items():
+            if document.lstrip().startswith("subscription"):
+                continue  # over the socket (the browser test)
+            body = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}, "variables": {}}
+            answer = (await client.post("/graphql", json=body)).json()
+            codes = {error.get("extensions", {}).get("code") for error in answer.get("errors", [])}
+            # Missing variables or no session: refused for what they are, never as untrusted.
+            assert codes <= {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "UNAUTHENTICATED", None}, answer
+        untrusted = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert untrusted.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+
+
+# In headless Chromium ------------------------------------------------------------------------
+
+
+def _screenshots() -> Path:
+    """``$EDIARY_SCREENSHOTS``, else ``tmp/screenshots/`` in the checkout (not committed)."""
+    folder = Path(os.environ.get("EDIARY_SCREENSHOTS") or family.HERE.parent.parent / "tmp" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _wait(driver: Any, what: str, check: Any, seconds: float = 20) -> Any:
+    """``check(driver)`` once it is truthy; fails with the page's text after ``seconds``."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            value = check(driver)
+        except WebDriverException:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            body = driver.find_element(By.TAG_NAME, "body").text
+            pytest.fail(f"{what}: not there after {seconds} s. The page:\n{body}\nconsole: {driver.get_log('browser')}")
+        time.sleep(0.1)
+
+
+def _text(driver: Any) -> str:
+    from selenium.webdriver.common.by import By
+
+    text: str = driver.find_element(By.TAG_NAME, "body").text
+    return text
+
+
+def _sign_in(driver: Any, url: str, login: str) -> None:
+    """Open ``url``, sign in with the password, and wait until the diary is live."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    _wait(driver, "the sign-in form", lambda d: d.find_element(By.NAME, "login"))
+    driver.find_element(By.NAME, "login").send_keys(login)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(
+        driver,
+        "the live diary",
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".live.live") and d.find_elements(By.CSS_SELECTOR, ".days"),
+    )
+
+
+def _axe(driver: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page (WCAG 2 A and AA rules)."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.html)}))))"
+        ".catch(e => done([{id: 'axe failed', impact: 'critical', nodes: [String(e)]}]));"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.browser
+async def test_a_parent_sees_a_grade_arrive_live_and_another_parent_sees_none(
+    server_url: str,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
+    kit = await factory.school(classes=("5A",))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    mum = await factory.user("mum", password=PASSWORD)
+    other = await factory.user("dad", password=PASSWORD)
+    anna = await factory.student(kit, "5A", "anna", guardians=[mum])
+    boris = await factory.student(kit, "5A", "boris", guardians=[other])
+    (day,) = school_days_before(today_utc(), 1)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day, topic="Fractions")
+    await factory.homework(lesson, "Exercises 12 and 13")
+    origin = server_url.replace("ws://", "http://").removesuffix("/graphql")
+    # The week of the lesson, whatever the browser's own date (the server's clock may be moved).
+    mums_week = f"{origin}/#student={gid(anna, 'Student')}&week={day.isoformat()}"
+    shots = _screenshots()
+
+    def mum_signs_in() -> list[dict[str, Any]]:
+        from selenium.webdriver.common.by import By
+
+        browser.get(mums_week)
+        _wait(browser, "the sign-in form", lambda d: d.find_element(By.NAME, "login"))
+        browser.save_screenshot(str(shots / "sign-in.png"))
+        problems = _axe(browser)
+        _sign_in(browser, mums_week, mum.login)
+        _wait(browser, "the lesson", lambda d: "Fractions" in _text(d))
+        browser.save_screenshot(str(shots / "diary.png"))
+        return problems + _axe(browser)
+
+    problems = await asyncio.to_thread(mum_signs_in)
+    assert problems == [], problems
+    text = _text(browser)
+    assert "Exercises 12 and 13" in text
+    assert "Выйти" in text  # Russian by default
+
+    with chromium() as dad:
+        # The other parent, on anna's address: their own child's week, never anna's.
+        await asyncio.to_thread(_sign_in, dad, mums_week, other.login)
+        await asyncio.to_thread(_wait, dad, "boris's week", lambda d: boris.full_name in _text(d))
+
+        # The subscription starts on the server a moment after the socket: grade until one arrives.
+        teacher_client = factory.client(teacher)
+        comment = None
+        for attempt in range(10):
+            comment = f"live in the app {attempt}"
+            result = await teacher_client.data(
+                GRADE,
+                input={
+                    "studentId": gid(anna, "Student"),
+                    "lessonId": gid(lesson, "Lesson"),
+                    "value": "5",
+                    "comment": comment,
+                },
+            )
+            assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess", result
+            try:
+                await asyncio.to_thread(_wait, browser, "the live grade", lambda d, seen=comment: seen in _text(d), 2)
+                break
+            except pytest.fail.Exception:
+                if attempt == 9:
+                    raise
+        assert comment is not None
+        fresh = browser.find_element("css selector", ".grade.fresh")
+        assert "5" in fresh.text
+        await asyncio.to_thread(browser.save_screenshot, str(shots / "diary-live-grade.png"))
+        await asyncio.sleep(1)  # what would reach the other parent has had its time
+        dads = _text(dad)
+        assert "live in the app" not in dads
+        assert anna.full_name not in dads
+        await asyncio.to_thread(dad.save_screenshot, str(shots / "diary-other-parent.png"))
+
+    def english() -> str:
+        from selenium.webdriver.support.select import Select
+
+        Select(browser.find_element("css selector", ".language select")).select_by_value("en")
+        _wait(browser, "English", lambda d: "Sign out" in _text(d))
+        browser.save_screenshot(str(shots / "diary-en.png"))
+        return _text(browser)
+
+    assert "Fractions" in await asyncio.to_thread(english)
+
+    # The session ends elsewhere (its tokens used from another device to log out): the socket
+    # closes with 4401 and the app signs out.
+    tokens = json.loads(browser.execute_script("return localStorage.getItem('ediary.session')"))
+    elsewhere = Client(factory.client(None).http, token=tokens["accessToken"])
+    ended = await elsewhere.data(LOGOUT, input={"refreshToken": tokens["refreshToken"]})
+    assert ended["logout"]["__typename"] == "LogoutSuccess"
+    await asyncio.to_thread(_wait, browser, "signed out", lambda d: "Your session has ended" in _text(d))
+    await asyncio.to_thread(browser.save_screenshot, str(shots / "signed-out.png"))
+
+    def loads() -> tuple[list[str], list[dict[str, Any]]]:
+        script = "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href])"
+        return browser.execute_script(script), browser.get_log("browser")
+
+    loaded, console = await asyncio.to_thread(loads)
+    assert [url for url in loaded if not url.startswith((origin, "ws://127.0.0.1"))] == []
+    assert [entry for entry in console if entry["level"] == "SEVERE"] == []

@@ -1,0 +1,87 @@
+"""The family app on ``GET /`` (parents and students; ``web/app``): Preact, urql and graphql-ws
+from the npm registry (pinned by ``web/app/package-lock.json``), built by Vite into
+``web/app/dist`` by ``make app`` (``make install`` runs it when npm is there). It uses only the
+public GraphQL API. The page's Content-Security-Policy lets it load and connect to nothing but
+this origin; without the built files ``/`` says how to build them, and the API still serves."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+HERE = Path(__file__).parent / "app"
+DIST = HERE / "dist"
+
+# Its scripts, styles and requests (HTTP and WebSocket) from this origin only; no inline script
+# or style, no frames, no plugins.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",  # the page names the current build's files
+}
+IMMUTABLE = "public, max-age=31536000, immutable"  # /assets/: names carry their content's hash
+
+NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ediary</title></head>
+<body><h1>The family app is not built</h1>
+<p>It comes from the npm registry: run <code>make app</code> (needs Node.js and npm).
+The GraphQL API is served at <a href="/graphql">/graphql</a> all the same.</p>
+</body></html>
+"""
+
+
+@dataclass(frozen=True)
+class Page:
+    """The app's page as Vite wrote it (naming its hashed assets), or, unbuilt, a page that says
+    how to build it (503). Read once per app."""
+
+    html: str
+    status: int
+
+    @classmethod
+    def load(cls) -> Page:
+        index = DIST / "index.html"
+        if not index.is_file():
+            return cls(NOT_BUILT, 503)
+        return cls(index.read_text(encoding="utf-8"), 200)
+
+    def response(self) -> Response:
+        return HTMLResponse(self.html, self.status, headers=HEADERS)
+
+
+class _Assets(StaticFiles):
+    """The built scripts and styles, cached for good (a new build has new names)."""
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = IMMUTABLE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def routes() -> list[Route | Mount]:
+    """``/`` (the page) and ``/assets/`` (its files; ``check_dir=False``: the app starts without them)."""
+    page = Page.load()
+
+    async def index(request: Request) -> Response:
+        return page.response()
+
+    return [
+        Route("/", index, methods=["GET", "HEAD"]),
+        Mount("/assets", app=_Assets(directory=DIST / "assets", check_dir=False), name="family-assets"),
+    ]
