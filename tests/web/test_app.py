@@ -23,7 +23,7 @@ from edge.settings import Settings
 from resolvers.clock import today_utc
 from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.client import Client
-from tests.conftest import client_for
+from tests.conftest import app_served, client_for
 from tests.factories import Factory, school_days_before
 from tests.helpers import gid
 from web import family
@@ -266,3 +266,75 @@ async def test_a_parent_sees_a_grade_arrive_live_and_another_parent_sees_none(
     loaded, console = await asyncio.to_thread(loads)
     assert [url for url in loaded if not url.startswith((origin, "ws://127.0.0.1"))] == []
     assert [entry for entry in console if entry["level"] == "SEVERE"] == []
+
+
+@pytest.mark.browser
+async def test_an_expired_token_is_renewed_and_nothing_is_lost(
+    settings: Settings,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
+    """With access tokens of 3 seconds, the server closes the app's socket (4403) again and again:
+    the app renews its token (sessionRefresh), reconnects and resumes, and every grade given
+    meanwhile arrives as a live event (highlighted) and is shown once; its HTTP requests renew the
+    token too (UNAUTHENTICATED, then sessionRefresh and the request again)."""
+    kit = await factory.school(classes=("5A",))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    mum = await factory.user("mum", password=PASSWORD)
+    anna = await factory.student(kit, "5A", "anna", guardians=[mum])
+    (day,) = school_days_before(today_utc(), 1)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day, topic="Decimals")
+    token = factory.client(teacher).token
+
+    async with (
+        app_served(settings, access_token_ttl=3) as (_, address),
+        httpx.AsyncClient(base_url=f"http://{address}") as http,
+    ):
+        origin = f"http://{address}"
+        teacher_client = Client(http, token=token)  # through this app: its broker carries the events
+        week = f"{origin}/#student={gid(anna, 'Student')}&week={day.isoformat()}"
+        await asyncio.to_thread(_sign_in, browser, week, mum.login)
+        first = json.loads(browser.execute_script("return localStorage.getItem('ediary.session')"))
+        # Grades every half second for 8 seconds: across at least two expiries of the socket's token.
+        for n in range(16):
+            comment = f"across expiry {n}"
+            result = await teacher_client.data(
+                GRADE,
+                input={
+                    "studentId": gid(anna, "Student"),
+                    "lessonId": gid(lesson, "Lesson"),
+                    "value": "4",
+                    "comment": comment,
+                },
+            )
+            assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess", result
+            await asyncio.sleep(0.5)
+
+        def shown() -> list[str]:
+            from selenium.webdriver.common.by import By
+
+            grades = browser.find_elements(By.CSS_SELECTOR, ".grade")
+            fresh = [g for g in grades if "fresh" in (g.get_attribute("class") or "").split()]
+            return [g.text for g in grades] if len(fresh) == 16 else []
+
+        texts = await asyncio.to_thread(_wait, browser, "16 live grades", lambda d: shown(), 20)
+        assert len(texts) == 16  # each once
+        assert sorted(int(t.rsplit(" ", 1)[1]) for t in texts) == list(range(16))
+        last = json.loads(browser.execute_script("return localStorage.getItem('ediary.session')"))
+        assert last["refreshToken"] != first["refreshToken"]  # renewed, and the session goes on
+
+        def next_week_after_expiry() -> str:
+            from selenium.webdriver.common.by import By
+
+            time.sleep(3.5)  # the token expires; the next HTTP request finds out
+            browser.find_element(By.CSS_SELECTOR, "button[aria-label='Следующая неделя']").click()
+            return str(
+                _wait(
+                    browser,
+                    "the next week",
+                    lambda d: "Decimals" not in _text(d) and d.find_elements(By.CSS_SELECTOR, ".days"),
+                )
+            )
+
+        await asyncio.to_thread(next_week_after_expiry)
+        assert browser.find_elements("css selector", ".sign-in") == []  # still signed in

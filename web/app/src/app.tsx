@@ -10,7 +10,7 @@ import LoginDocument from "./documents/Login.graphql";
 import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
-import { followDiary, liveState } from "./live";
+import { followDiary, liveState, reconnections } from "./live";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
 import type { DiaryData, DiaryDay, DiaryEntry, Grade, LoginAnswer, MeData, Person } from "./types";
@@ -257,6 +257,11 @@ function Diary(props: { student: Person; monday: string; zone: string; onWeek: (
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const key = `diary.${student.id}.${monday}`;
   const days = cached<DiaryDay[]>(key, result.data?.student?.diary);
+
+  const reconnected = useSignal(reconnections);
+  useEffect(() => {
+    if (reconnected) reexecute({ requestPolicy: "network-only" });
+  }, [reconnected, reexecute]);
 
   useEffect(
     () =>

@@ -13,6 +13,10 @@ import { signal } from "./signal";
 
 export type LiveState = "connecting" | "live" | "reconnecting";
 export const liveState = signal<LiveState>("connecting");
+/** How many times the socket connected again after a close: screens reload what they show then
+ * (what changed before their subscription's first cursor is not replayed). */
+export const reconnections = signal(0);
+let connections = 0;
 
 export interface DiaryEvent {
   cursor: string;
@@ -43,7 +47,11 @@ function open(): Client {
       return { Authorization: `Bearer ${socketToken ?? ""}`, locale: locale.get() };
     },
     on: {
-      connected: () => liveState.set("live"),
+      connected: () => {
+        liveState.set("live");
+        connections += 1;
+        if (connections > 1) reconnections.set(connections - 1);
+      },
       closed: (event) => {
         const code = (event as CloseEvent | undefined)?.code;
         if (code === 4401) {
@@ -63,6 +71,7 @@ export function closeLive(): void {
   socket?.dispose();
   socket = null;
   socketToken = null;
+  connections = 0;
   liveState.set("connecting");
 }
 
