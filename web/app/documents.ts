@@ -2,7 +2,9 @@
 // exact text and sha256 (what `make trusted-manifest DOCUMENTS=web/app/src/documents` lists), and
 // the build writes dist/trusted-documents.json, the manifest EDIARY_TRUSTED_DOCUMENTS accepts.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { Plugin } from "vite";
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -21,6 +23,21 @@ export function trustedDocuments(): Plugin {
     generateBundle() {
       const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => a.localeCompare(b)));
       this.emitFile({ type: "asset", fileName: "trusted-documents.json", source: JSON.stringify(sorted, null, 2) + "\n" });
+    },
+  };
+}
+
+/** Each built script and style also as .gz (level 9), which the server sends to browsers that
+ * accept gzip: the first load is the compressed size without compressing on every request. */
+export function precompressed(): Plugin {
+  return {
+    name: "ediary-precompressed",
+    writeBundle(options, bundle) {
+      for (const fileName of Object.keys(bundle)) {
+        if (!/\.(js|css)$/.test(fileName)) continue;
+        const path = join(options.dir ?? "dist", fileName);
+        writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
+      }
     },
   };
 }

@@ -2,11 +2,11 @@
 // /assets/, hashed names, nothing from any other origin (the page's CSP allows only this one).
 import { defineConfig } from "vite";
 
-import { trustedDocuments } from "./documents";
+import { precompressed, trustedDocuments } from "./documents";
 
 export default defineConfig({
   base: "/",
-  plugins: [trustedDocuments()],
+  plugins: [trustedDocuments(), precompressed()],
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   build: {
     outDir: "dist",
