@@ -12,10 +12,12 @@ from pathlib import Path
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from resolvers.i18n import _
 
 HERE = Path(__file__).parent / "app"
 DIST = HERE / "dist"
@@ -81,14 +83,34 @@ class _Assets(StaticFiles):
         return response
 
 
+# The files at the root the page names: the service worker must be served from / to control
+# the app's pages, the manifest makes the app installable. Read each time (small; a new build
+# shows at once), and never cached for long: they name the current build's files.
+ROOT_FILES = {
+    "sw.js": "text/javascript; charset=utf-8",
+    "manifest.webmanifest": "application/manifest+json",
+    "icon.svg": "image/svg+xml",
+}
+
+
 def routes() -> list[Route | Mount]:
-    """``/`` (the page) and ``/assets/`` (its files; ``check_dir=False``: the app starts without them)."""
+    """``/`` (the page), its root files (``ROOT_FILES``) and ``/assets/`` (its files;
+    ``check_dir=False``: the app starts without them)."""
     page = Page.load()
 
     async def index(request: Request) -> Response:
         return page.response()
 
+    async def root_file(request: Request) -> Response:
+        name = request.url.path.lstrip("/")
+        path = DIST / name
+        if not path.is_file():
+            return PlainTextResponse(str(_("Not found.")), 404)
+        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        return Response(path.read_bytes(), media_type=ROOT_FILES[name], headers=headers)
+
     return [
         Route("/", index, methods=["GET", "HEAD"]),
+        *(Route(f"/{name}", root_file, methods=["GET", "HEAD"]) for name in ROOT_FILES),
         Mount("/assets", app=_Assets(directory=DIST / "assets", check_dir=False), name="family-assets"),
     ]

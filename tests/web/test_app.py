@@ -65,6 +65,13 @@ async def test_page_loads_only_this_origin(http: httpx.AsyncClient) -> None:
         assert packed.headers["content-type"] == asset.headers["content-type"]
         assert packed.content == asset.content  # httpx unpacks it
         assert int(packed.headers["content-length"]) < len(asset.content) / 2
+    for name, media in (("sw.js", "javascript"), ("manifest.webmanifest", "manifest+json"), ("icon.svg", "svg")):
+        root = await http.get(f"/{name}")
+        assert root.status_code == 200
+        assert media in root.headers["content-type"]
+        assert root.headers["cache-control"] == "no-cache"  # they name the current build's files
+    worker = (await http.get("/sw.js")).text
+    assert all(f'"/assets/{name}"' in worker for name in assets)  # the worker keeps this build
 
 
 async def test_production_serves_the_app(settings: Settings, database: None) -> None:
@@ -80,7 +87,9 @@ async def test_unbuilt_app_says_how_to_build_and_the_api_serves(
     monkeypatch.setattr(family, "DIST", tmp_path)  # a checkout where `make app` never ran (no Node.js)
     async with client_for(settings) as client:
         page = await client.get("/")
+        worker = await client.get("/sw.js")
         api = await client.post("/graphql", json={"query": "{ __typename }"})
+    assert worker.status_code == 404
     assert page.status_code == 503
     assert "make app" in page.text
     assert api.json()["data"] == {"__typename": "Query"}
@@ -156,7 +165,7 @@ def _sign_in(driver: Any, url: str, login: str) -> None:
     _wait(
         driver,
         "the live diary",
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".live.live") and d.find_elements(By.CSS_SELECTOR, ".days"),
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".live.state-live") and d.find_elements(By.CSS_SELECTOR, ".days"),
     )
 
 
@@ -403,3 +412,55 @@ async def test_first_load_is_small_and_the_diary_is_quick_on_a_slow_connection(
     (_screenshots() / "first-load.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     assert transferred < 200_000, figures
     assert seconds < 2.0, figures
+
+
+@pytest.mark.browser
+async def test_the_installed_app_opens_the_last_week_offline(
+    settings: Settings,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
+    """The page names its manifest and registers its service worker; once the server is gone, the
+    app still opens (the worker's cache) on the week read last (the app's own storage), says it
+    is offline, and says so plainly for a week it never loaded."""
+    kit = await factory.school(classes=("5A",))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    mum = await factory.user("mum", password=PASSWORD)
+    anna = await factory.student(kit, "5A", "anna", guardians=[mum])
+    (day,) = school_days_before(today_utc(), 1)
+    await factory.lesson(kit, "5A", "Mathematics", teacher, day, topic="Ratios")
+
+    async with app_served(settings) as (_, address):
+        origin = f"http://{address}"
+        week = f"{origin}/#student={gid(anna, 'Student')}&week={day.isoformat()}"
+
+        def read_the_week_online() -> Any:
+            _sign_in(browser, week, mum.login)
+            _wait(browser, "the lesson", lambda d: "Ratios" in _text(d))
+            return browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "navigator.serviceWorker.ready.then(r => done(r.active && r.active.scriptURL), () => done(null));"
+            )
+
+        worker = await asyncio.to_thread(read_the_week_online)
+        async with httpx.AsyncClient(base_url=origin) as http:
+            manifest = (await http.get("/manifest.webmanifest")).json()
+    assert worker == f"{origin}/sw.js"
+    assert manifest["start_url"] == "/"
+    assert manifest["lang"] == "ru"
+
+    def reopen_offline() -> tuple[str, str]:
+        from selenium.webdriver.common.by import By
+
+        browser.get("about:blank")
+        browser.get(week)  # the server is gone
+        _wait(browser, "the kept week", lambda d: "Ratios" in _text(d))
+        kept = _text(browser)
+        browser.save_screenshot(str(_screenshots() / "offline.png"))
+        browser.find_element(By.CSS_SELECTOR, "button[aria-label='Следующая неделя']").click()
+        _wait(browser, "the week never loaded", lambda d: "Ratios" not in _text(d))
+        return kept, _text(browser)
+
+    kept, unknown = await asyncio.to_thread(reopen_offline)
+    assert "Нет сети: показана последняя загруженная неделя." in kept
+    assert "Нет сети, и эта неделя ещё не загружалась." in unknown

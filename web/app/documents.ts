@@ -41,3 +41,21 @@ export function precompressed(): Plugin {
     },
   };
 }
+
+/** The service worker (dist/sw.js): it keeps the page and this build's files, so the installed
+ * app opens without a network (the week last read comes from the app's own storage). A new
+ * build is a new cache name; the old one is deleted when the new worker takes over. */
+export function serviceWorker(): Plugin {
+  return {
+    name: "ediary-service-worker",
+    writeBundle(options, bundle) {
+      const files = Object.keys(bundle).filter((name) => name.startsWith("assets/") && !name.endsWith(".gz"));
+      const shell = ["/", ...files.map((name) => `/${name}`), "/manifest.webmanifest", "/icon.svg"].sort();
+      const version = createHash("sha256").update(shell.join("\n")).digest("hex").slice(0, 12);
+      const source = readFileSync(join(import.meta.dirname, "src", "sw.js"), "utf-8")
+        .replace('"__VERSION__"', JSON.stringify(version))
+        .replace("[] /* __SHELL__ */", JSON.stringify(shell));
+      writeFileSync(join(options.dir ?? "dist", "sw.js"), source);
+    },
+  };
+}

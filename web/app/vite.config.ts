@@ -2,11 +2,11 @@
 // /assets/, hashed names, nothing from any other origin (the page's CSP allows only this one).
 import { defineConfig } from "vite";
 
-import { precompressed, trustedDocuments } from "./documents";
+import { precompressed, serviceWorker, trustedDocuments } from "./documents";
 
 export default defineConfig({
   base: "/",
-  plugins: [trustedDocuments(), precompressed()],
+  plugins: [trustedDocuments(), precompressed(), serviceWorker()],
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   build: {
     outDir: "dist",

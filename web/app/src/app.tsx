@@ -212,7 +212,7 @@ function Home(): JSX.Element {
       <header class="bar">
         <h1>{t("title")}</h1>
         <span class="who">{data?.viewer.user.fullName}</span>
-        <span class={`live ${online ? live : "offline"}`} role="status">
+        <span class={`live state-${online ? live : "offline"}`} role="status">
           {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : t("offline")}
         </span>
         <LanguageSwitch />
