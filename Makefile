@@ -31,7 +31,7 @@ app:
 	rm -f $(APP_BUILT)
 	$(MAKE) $(APP_BUILT)
 
-$(APP_BUILT): $(APP)/package-lock.json $(APP)/index.html $(APP)/vite.config.ts $(APP)/documents.ts $(APP)/tsconfig.json $(wildcard $(APP)/src/* $(APP)/src/documents/* $(APP)/public/*)
+$(APP_BUILT): schema.graphql $(APP)/package-lock.json $(APP)/index.html $(APP)/vite.config.ts $(APP)/documents.ts $(APP)/codegen.ts $(APP)/tsconfig.json $(wildcard $(APP)/src/* $(APP)/src/documents/* $(APP)/public/*)
 	cd $(APP) && npm ci --no-audit --no-fund && npm run build
 
 graphiql:

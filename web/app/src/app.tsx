@@ -13,7 +13,7 @@ import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, pl
 import { followDiary, liveState, reconnections } from "./live";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
-import type { DiaryData, DiaryDay, DiaryEntry, Grade, LoginAnswer, MeData, Person } from "./types";
+import type { DiaryDay, DiaryEntry, DiaryQuery, DiaryQueryVariables, Grade, LoginAnswer, MeQuery, Person } from "./types";
 import { addDays, mondayOf, readPlace, today, writePlace } from "./week";
 
 const ME = trusted(MeDocument);
@@ -67,11 +67,11 @@ function SignIn(): JSX.Element {
     const reply = result.data?.[field];
     if (!reply) {
       setProblem(result.error?.message ?? t("error"));
-    } else if (reply.__typename === "LoginSuccess" && "accessToken" in reply) {
+    } else if (reply.__typename === "LoginSuccess") {
       signIn(reply);
-    } else if (reply.__typename === "SecondFactorRequired" && "challenge" in reply) {
+    } else if (reply.__typename === "SecondFactorRequired") {
       setChallenge(reply.challenge);
-    } else if ("message" in reply) {
+    } else {
       setProblem(reply.message);
     }
   }
@@ -190,8 +190,8 @@ function useOnline(): boolean {
 }
 
 function Home(): JSX.Element {
-  const [me] = useQuery<MeData>({ query: ME });
-  const data = cached<MeData>("me", me.data);
+  const [me] = useQuery<MeQuery>({ query: ME });
+  const data = cached<MeQuery>("me", me.data);
   const [place, setPlace] = useState(readPlace);
   const live = useSignal(liveState);
   const online = useOnline();
@@ -253,7 +253,7 @@ function Home(): JSX.Element {
 function Diary(props: { student: Person; monday: string; zone: string; onWeek: (monday: string) => void }): JSX.Element {
   const { student, monday, zone } = props;
   const sunday = addDays(monday, 6);
-  const [result, reexecute] = useQuery<DiaryData>({ query: DIARY, variables: { studentId: student.id, from: monday, to: sunday } });
+  const [result, reexecute] = useQuery<DiaryQuery, DiaryQueryVariables>({ query: DIARY, variables: { studentId: student.id, from: monday, to: sunday } });
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const key = `diary.${student.id}.${monday}`;
   const days = cached<DiaryDay[]>(key, result.data?.student?.diary);

@@ -10,6 +10,7 @@ import DiaryEventsDocument from "./documents/DiaryEvents.graphql";
 import { locale } from "./i18n";
 import { refresh, session, sessionEnded } from "./session";
 import { signal } from "./signal";
+import type { DiaryEvent } from "./types";
 
 export type LiveState = "connecting" | "live" | "reconnecting";
 export const liveState = signal<LiveState>("connecting");
@@ -17,14 +18,6 @@ export const liveState = signal<LiveState>("connecting");
  * (what changed before their subscription's first cursor is not replayed). */
 export const reconnections = signal(0);
 let connections = 0;
-
-export interface DiaryEvent {
-  cursor: string;
-  kind: string;
-  occurredAt: string;
-  student: { id: string };
-  grade: { id: string } | null;
-}
 
 let socket: Client | null = null;
 let socketToken: string | null = null; // the token the open (or last) socket was opened with

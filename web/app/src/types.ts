@@ -1,62 +1,11 @@
-// The answers of src/documents, typed by hand from schema.graphql (the documents are few and
-// change with the screens; a generated version is a later step, see README "The family app").
+// The answers of src/documents, from the types GraphQL Code Generator writes into
+// src/generated.ts (codegen.ts; `npm run build` regenerates it from schema.graphql first).
+import type { DiaryEventsSubscription, DiaryQuery, LoginMutation, LoginSecondFactorMutation, MeQuery } from "./generated";
 
-export interface Person {
-  id: string;
-  fullName: string;
-  schoolClass: { id: string; name: string };
-  school: { id: string; name: string; timezone: string };
-}
-
-export interface MeData {
-  viewer: {
-    user: { id: string; fullName: string };
-    roles: string[];
-    children: Person[];
-    student: Person | null;
-  };
-}
-
-export interface Grade {
-  id: string;
-  value: string;
-  weight: number;
-  kind: string;
-  comment: string | null;
-  createdAt: string;
-}
-
-export interface DiaryEntry {
-  lesson: {
-    id: string;
-    period: number;
-    startsAt: string;
-    endsAt: string;
-    room: string | null;
-    status: "SCHEDULED" | "CANCELLED";
-    cancelReason: string | null;
-    topic: string | null;
-    subject: { id: string; name: string };
-    teacher: { id: string; fullName: string };
-  };
-  attendance: string | null;
-  lateMinutes: number | null;
-  grades: Grade[];
-  homework: { id: string; text: string; links: string[] }[];
-}
-
-export interface DiaryDay {
-  date: string;
-  kind: "SCHOOL_DAY" | "WEEKEND" | "HOLIDAY" | "VACATION";
-  dayOffName: string | null;
-  entries: DiaryEntry[];
-}
-
-export interface DiaryData {
-  student: { id: string; diary: DiaryDay[] } | null;
-}
-
-export type LoginAnswer =
-  | { __typename: "LoginSuccess"; accessToken: string; refreshToken: string; mustChangePassword: boolean; user: { id: string; fullName: string } }
-  | { __typename: "SecondFactorRequired"; challenge: string; expiresAt: string }
-  | { __typename: string; code: string; message: string };
+export type { DiaryQuery, DiaryQueryVariables, MeQuery } from "./generated";
+export type Person = MeQuery["viewer"]["children"][number];
+export type DiaryDay = NonNullable<DiaryQuery["student"]>["diary"][number];
+export type DiaryEntry = DiaryDay["entries"][number];
+export type Grade = DiaryEntry["grades"][number];
+export type LoginAnswer = LoginMutation["login"] | LoginSecondFactorMutation["loginSecondFactor"];
+export type DiaryEvent = DiaryEventsSubscription["diaryEvents"];
