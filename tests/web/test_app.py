@@ -21,6 +21,7 @@ import pytest
 from edge import persisted
 from edge.settings import Settings
 from resolvers.clock import today_utc
+from tests.access.test_second_factor import enrolled
 from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.client import Client
 from tests.conftest import app_served, client_for
@@ -465,3 +466,42 @@ async def test_the_installed_app_opens_the_last_week_offline(
     kept, unknown = await asyncio.to_thread(reopen_offline)
     assert "Нет сети: показана последняя загруженная неделя." in kept
     assert "Нет сети, и эта неделя ещё не загружалась." in unknown
+
+
+@pytest.mark.browser
+async def test_an_account_with_two_factor_login_is_asked_for_its_code(
+    server_url: str,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
+    """After the password, the app asks for the code (SecondFactorRequired); a wrong one is refused
+    with the server's message in Russian, and a recovery code opens the diary."""
+    mum = await factory.user("mum", password=PASSWORD)
+    two_factor = await enrolled(factory, user=mum)
+    kit = await factory.school(classes=("5A",))
+    anna = await factory.student(kit, "5A", "anna", guardians=[mum])
+    origin = server_url.replace("ws://", "http://").removesuffix("/graphql")
+
+    def sign_in_with_a_code() -> tuple[str, str]:
+        from selenium.webdriver.common.by import By
+
+        browser.get(f"{origin}/")
+        _wait(browser, "the sign-in form", lambda d: d.find_element(By.NAME, "login"))
+        browser.find_element(By.NAME, "login").send_keys(mum.login)
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _wait(browser, "the code form", lambda d: d.find_elements(By.NAME, "code"))
+        browser.find_element(By.NAME, "code").send_keys("00000-00000")
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        refusal = _wait(browser, "the refusal", lambda d: d.find_element(By.CSS_SELECTOR, "[role=alert]").text)
+        browser.save_screenshot(str(_screenshots() / "second-factor.png"))
+        field = browser.find_element(By.NAME, "code")
+        field.clear()
+        field.send_keys(two_factor.recovery[0])
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _wait(browser, "the diary", lambda d: d.find_elements(By.CSS_SELECTOR, ".days"))
+        return refusal, _text(browser)
+
+    refusal, diary = await asyncio.to_thread(sign_in_with_a_code)
+    assert not refusal.isascii()  # the server's message, in Russian (Cyrillic)
+    assert anna.full_name in diary
