@@ -49,17 +49,29 @@ The GraphQL API is served at <a href="/graphql">/graphql</a> all the same.</p>
 @dataclass(frozen=True)
 class Page:
     """The app's page as Vite wrote it (naming its hashed assets), or, unbuilt, a page that says
-    how to build it (503). Read once per app."""
+    how to build it (503); ``stamp`` is when it was written."""
 
     html: str
     status: int
+    stamp: float | None = None
 
     @classmethod
     def load(cls) -> Page:
         index = DIST / "index.html"
-        if not index.is_file():
+        try:
+            stamp = index.stat().st_mtime
+            return cls(index.read_text(encoding="utf-8"), 200, stamp)
+        except OSError:
             return cls(NOT_BUILT, 503)
-        return cls(index.read_text(encoding="utf-8"), 200)
+
+    def current(self) -> Page:
+        """This page, or the one a new build wrote since (`make app` while the server runs: the
+        old build's files are gone). One stat per request of ``/``."""
+        try:
+            stamp: float | None = (DIST / "index.html").stat().st_mtime
+        except OSError:
+            stamp = None
+        return self if stamp == self.stamp else Page.load()
 
     def response(self) -> Response:
         return HTMLResponse(self.html, self.status, headers=HEADERS)
@@ -99,6 +111,8 @@ def routes() -> list[Route | Mount]:
     page = Page.load()
 
     async def index(request: Request) -> Response:
+        nonlocal page
+        page = page.current()
         return page.response()
 
     async def root_file(request: Request) -> Response:

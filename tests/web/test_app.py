@@ -505,3 +505,20 @@ async def test_an_account_with_two_factor_login_is_asked_for_its_code(
     refusal, diary = await asyncio.to_thread(sign_in_with_a_code)
     assert not refusal.isascii()  # the server's message, in Russian (Cyrillic)
     assert anna.full_name in diary
+
+
+async def test_a_new_build_is_served_without_a_restart(
+    settings: Settings, database: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make app` while the server runs: `/` names the new build's files (the old ones are gone)."""
+    monkeypatch.setattr(family, "DIST", tmp_path)
+    async with client_for(settings) as client:
+        unbuilt = await client.get("/")
+        (tmp_path / "index.html").write_text('<script src="/assets/one.js"></script>', encoding="utf-8")
+        first = await client.get("/")
+        (tmp_path / "index.html").write_text('<script src="/assets/two.js"></script>', encoding="utf-8")
+        os.utime(tmp_path / "index.html", (1, 1))  # another build's time, however fast the two writes
+        second = await client.get("/")
+    assert unbuilt.status_code == 503
+    assert (first.status_code, _assets(first.text)) == (200, ["one.js"])
+    assert (second.status_code, _assets(second.text)) == (200, ["two.js"])
