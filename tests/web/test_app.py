@@ -274,6 +274,9 @@ async def test_a_parent_sees_a_grade_arrive_live_and_another_parent_sees_none(
     assert ended["logout"]["__typename"] == "LogoutSuccess"
     await asyncio.to_thread(_wait, browser, "signed out", lambda d: "Your session has ended" in _text(d))
     await asyncio.to_thread(browser.save_screenshot, str(shots / "signed-out.png"))
+    # What the screens kept for reading offline is gone with the session (a shared device).
+    kept = browser.execute_script("return Object.keys(localStorage).filter(k => k.startsWith('ediary.'))")
+    assert kept == ["ediary.locale"]
 
     def loads() -> tuple[list[str], list[dict[str, Any]]]:
         script = "return performance.getEntriesByType('resource').map(e => e.name).concat([location.href])"

@@ -26,7 +26,14 @@ export const session = signal<Tokens | null>(load());
 /** Why the last session ended without the user asking (shown on the login screen). */
 export const endedByServer = signal(false);
 
+/** What the screens kept for reading offline ("ediary.cache.*"): one person's, never the next's. */
+function dropKept(): void {
+  const kept = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)).filter((key) => key?.startsWith("ediary.cache."));
+  for (const key of kept) if (key) localStorage.removeItem(key);
+}
+
 export function signIn(tokens: Tokens): void {
+  if (session.get() === null) dropKept(); // a new sign-in, not a renewed token
   localStorage.setItem(KEY, JSON.stringify({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken }));
   endedByServer.set(false);
   session.set({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken });
@@ -34,6 +41,7 @@ export function signIn(tokens: Tokens): void {
 
 function forget(): void {
   localStorage.removeItem(KEY);
+  dropKept();
   session.set(null);
 }
 
