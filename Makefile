@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean clients relay
+.PHONY: install app graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean clients relay
 
 # GraphiQL's assets (web/graphiql: React, GraphiQL, graphql-ws, from the npm registry, pinned by
 # its package-lock.json) are built into web/graphiql/dist when npm is there; without Node.js the
@@ -13,13 +13,26 @@ GRAPHIQL       := web/graphiql
 GRAPHIQL_BUILT := $(GRAPHIQL)/dist/graphiql.js
 NPM            := $(shell command -v npm 2>/dev/null)
 
+# The family app (web/app: Preact, urql, graphql-ws, built by Vite, pinned by its
+# package-lock.json) is built into web/app/dist when npm is there and served at /; without
+# Node.js the API works and / says to run `make app`.
+APP       := web/app
+APP_BUILT := $(APP)/dist/index.html
+
 # The real OpenID Connect provider the tests run (tests/oidc: oidc-provider, pinned by its
 # package-lock.json); the identity tests fail without it rather than skip.
 OIDC_TEST       := tests/oidc
 OIDC_TEST_READY := $(OIDC_TEST)/node_modules/.package-lock.json
 
-install: $(STAMP) $(if $(NPM),$(GRAPHIQL_BUILT) $(OIDC_TEST_READY))
-	$(if $(NPM),,@echo "npm not found: GraphiQL and the tests' OpenID Connect provider are not installed (install Node.js and npm)")
+install: $(STAMP) $(if $(NPM),$(APP_BUILT) $(GRAPHIQL_BUILT) $(OIDC_TEST_READY))
+	$(if $(NPM),,@echo "npm not found: the family app (/), GraphiQL and the tests' OpenID Connect provider are not built; the API serves all the same (install Node.js and npm)")
+
+app:
+	rm -f $(APP_BUILT)
+	$(MAKE) $(APP_BUILT)
+
+$(APP_BUILT): schema.graphql $(APP)/package-lock.json $(APP)/index.html $(APP)/vite.config.ts $(APP)/documents.ts $(APP)/codegen.ts $(APP)/tsconfig.json $(wildcard $(APP)/src/* $(APP)/src/documents/* $(APP)/public/*)
+	cd $(APP) && npm ci --no-audit --no-fund && npm run build
 
 graphiql:
 	rm -f $(GRAPHIQL_BUILT)
@@ -58,8 +71,9 @@ seed-reset: install
 # (EDIARY_NOW=2027-09-01 make test runs it on 1 September 2027). .ci/run runs it on both backends.
 # `make test` is the whole suite; `make test-fast` leaves out the long property-based and
 # fault-injection tests and the headless-Chromium one (markers slow, faults and browser), the
-# quick loop while developing; `make test-browser` runs only the browser test (GraphiQL offline;
-# it skips without Debian's chromium and chromium-driver).
+# quick loop while developing; `make test-browser` runs only the browser tests (GraphiQL and the
+# family app offline, screenshots in $EDIARY_SCREENSHOTS or tmp/screenshots; they skip without
+# Debian's chromium and chromium-driver).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -68,7 +68,7 @@ from schema.shared_execution import FrameEncoder
 from schema.socket_sessions import SESSION_ENDED, SESSION_ENDED_REASON, SocketRefused, SocketSessions
 from schema.sockets import Sockets, WebSocketProtocol
 from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler, decode_frame
-from web import graphiql
+from web import family, graphiql
 
 log = logging.getLogger("ediary")
 
@@ -520,6 +520,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/export/journal.csv", journal_csv),
         Route("/metrics", metrics_endpoint),
+        *family.routes(),  # /: the family app (web/app), built or not
     ]
     if not settings.production:
         routes.append(graphiql.assets())  # /graphiql/: the GraphiQL page's scripts and styles

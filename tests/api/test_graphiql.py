@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +14,13 @@ import pytest
 
 from edge.settings import Settings
 from resolvers.clock import today_utc
+from tests.browsers import browser  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.conftest import client_for
 from tests.factories import Factory, school_days_before
 from tests.helpers import gid
 from web import graphiql
 
 PASSWORD = "correct-horse-battery"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 GRADE = """
 mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename ... on Error { code } } }
 """
@@ -67,48 +63,6 @@ async def test_page_without_built_assets_says_how_to_build(
         r = await client.get("/graphql", headers={"Accept": "text/html"})
     assert r.status_code == 503
     assert "make graphiql" in r.text
-
-
-def _closed_port() -> int:
-    """A loopback port where nothing listens: the proxy every other host goes through."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Debian's headless Chromium through its chromedriver, cut off from every host but 127.0.0.1:
-    names resolve to nothing and any other address goes to a proxy where nothing listens."""
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-first-run",
-        "--window-size=1400,900",
-        f"--proxy-server=http://127.0.0.1:{_closed_port()}",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _editor(driver: Any, css: str) -> Any:
@@ -185,7 +139,11 @@ EVENTS = "subscription Events { diaryEvents { kind grade { value comment } } }"
 
 
 @pytest.mark.browser
-async def test_graphiql_works_with_the_network_cut(server_url: str, factory: Factory, browser: Any) -> None:
+async def test_graphiql_works_with_the_network_cut(
+    server_url: str,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
     """A parent signs in through GraphiQL, is refused a subscription without the token, then
     puts the token in the Headers tab and sees a grade arrive live over the WebSocket."""
     kit = await factory.school(classes=("5A",))

@@ -18,7 +18,7 @@ from resolvers.clock import now_utc
 from schema.sockets import WebSocketProtocol
 from server import create_app
 from tests import codes_seen
-from tests.api.test_graphiql import browser  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
+from tests.browsers import browser  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.factories import Factory
 from tests.helpers import free_port
 from tests.identity.provider import running

@@ -1,0 +1,1 @@
+"""The family app (``web/family.py``, ``web/app``)."""

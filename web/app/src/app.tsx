@@ -1,0 +1,400 @@
+// The family app's screens: sign in (password, then the second factor when the account has it),
+// the children, the week's diary, live. Screens for teachers and admins are added beside Home.
+import { Provider, useQuery } from "@urql/preact";
+import type { JSX } from "preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
+
+import { client, trusted } from "./client";
+import DiaryDocument from "./documents/Diary.graphql";
+import LoginDocument from "./documents/Login.graphql";
+import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
+import MeDocument from "./documents/Me.graphql";
+import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
+import { followDiary, liveState, reconnections } from "./live";
+import { endedByServer, session, signIn, signOut } from "./session";
+import { useSignal } from "./signal";
+import type { DiaryDay, DiaryEntry, DiaryQuery, DiaryQueryVariables, Grade, LoginAnswer, MeQuery, Person } from "./types";
+import { addDays, mondayOf, readPlace, today, writePlace } from "./week";
+
+const ME = trusted(MeDocument);
+const DIARY = trusted(DiaryDocument);
+const LOGIN = trusted(LoginDocument);
+const LOGIN_SECOND_FACTOR = trusted(LoginSecondFactorDocument);
+
+export function App(): JSX.Element {
+  const tokens = useSignal(session);
+  useSignal(locale); // every word follows the language
+  return (
+    <Provider value={client}>
+      <a class="skip" href="#main">
+        {t("diary")}
+      </a>
+      {tokens ? <Home /> : <SignIn />}
+    </Provider>
+  );
+}
+
+function LanguageSwitch(): JSX.Element {
+  const current = useSignal(locale);
+  return (
+    <label class="language">
+      <span>{t("language")}</span>
+      <select value={current} onChange={(e) => setLocale((e.currentTarget as HTMLSelectElement).value as Locale)}>
+        {LOCALES.map((code) => (
+          <option key={code} value={code} lang={code}>
+            {code === "ru" ? "Русский" : "English"}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function SignIn(): JSX.Element {
+  const [login, setLogin] = useState("");
+  const [password, setPassword] = useState("");
+  const [code, setCode] = useState("");
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const ended = useSignal(endedByServer);
+
+  async function answer(promise: Promise<{ data?: Record<string, LoginAnswer>; error?: { message: string } }>, field: string) {
+    setBusy(true);
+    setProblem(null);
+    const result = await promise;
+    setBusy(false);
+    const reply = result.data?.[field];
+    if (!reply) {
+      setProblem(result.error?.message ?? t("error"));
+    } else if (reply.__typename === "LoginSuccess") {
+      signIn(reply);
+    } else if (reply.__typename === "SecondFactorRequired") {
+      setChallenge(reply.challenge);
+    } else {
+      setProblem(reply.message);
+    }
+  }
+
+  function submitPassword(event: Event) {
+    event.preventDefault();
+    void answer(client.mutation(LOGIN, { input: { login, password } }).toPromise(), "login");
+  }
+
+  function submitCode(event: Event) {
+    event.preventDefault();
+    void answer(client.mutation(LOGIN_SECOND_FACTOR, { input: { challenge, code } }).toPromise(), "loginSecondFactor");
+  }
+
+  return (
+    <main id="main" class="sign-in">
+      <header class="bar">
+        <h1>{t("title")}</h1>
+        <LanguageSwitch />
+      </header>
+      {ended && !problem ? (
+        <p class="notice" role="status">
+          {t("signedOut")}
+        </p>
+      ) : null}
+      {challenge === null ? (
+        <form onSubmit={submitPassword} aria-labelledby="sign-in-title">
+          <h2 id="sign-in-title">{t("signIn")}</h2>
+          <label>
+            {t("login")}
+            <input name="login" autoComplete="username" required value={login} onInput={(e) => setLogin(e.currentTarget.value)} />
+          </label>
+          <label>
+            {t("password")}
+            <input
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          </label>
+          {problem ? (
+            <p class="problem" role="alert">
+              {problem}
+            </p>
+          ) : null}
+          <button type="submit" disabled={busy}>
+            {busy ? t("signingIn") : t("signIn")}
+          </button>
+        </form>
+      ) : (
+        <form onSubmit={submitCode} aria-labelledby="second-factor-title">
+          <h2 id="second-factor-title">{t("secondFactor")}</h2>
+          <p id="second-factor-hint">{t("secondFactorHint")}</p>
+          <label>
+            {t("secondFactor")}
+            <input
+              name="code"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              required
+              aria-describedby="second-factor-hint"
+              value={code}
+              onInput={(e) => setCode(e.currentTarget.value)}
+            />
+          </label>
+          {problem ? (
+            <p class="problem" role="alert">
+              {problem}
+            </p>
+          ) : null}
+          <div class="actions">
+            <button type="button" class="secondary" onClick={() => (setChallenge(null), setCode(""), setProblem(null))}>
+              {t("back")}
+            </button>
+            <button type="submit" disabled={busy}>
+              {t("confirm")}
+            </button>
+          </div>
+        </form>
+      )}
+    </main>
+  );
+}
+
+function cached<T>(key: string, value: T | undefined): T | undefined {
+  // The last answer of each screen, for reading offline (PWA: the last loaded week).
+  const name = `ediary.cache.${key}`;
+  if (value !== undefined) {
+    try {
+      localStorage.setItem(name, JSON.stringify(value));
+    } catch {
+      /* storage full: the screen still shows */
+    }
+    return value;
+  }
+  try {
+    return (JSON.parse(localStorage.getItem(name) ?? "null") as T | null) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function useOnline(): boolean {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const on = () => setOnline(true);
+    const off = () => setOnline(false);
+    addEventListener("online", on);
+    addEventListener("offline", off);
+    return () => (removeEventListener("online", on), removeEventListener("offline", off));
+  }, []);
+  return online;
+}
+
+function Home(): JSX.Element {
+  const [me] = useQuery<MeQuery>({ query: ME });
+  const data = cached<MeQuery>("me", me.data);
+  const [place, setPlace] = useState(readPlace);
+  const live = useSignal(liveState);
+  const online = useOnline();
+
+  const students: Person[] = useMemo(() => {
+    if (!data) return [];
+    const own = data.viewer.student ? [data.viewer.student] : [];
+    return [...own, ...data.viewer.children];
+  }, [data]);
+  const student = students.find((s) => s.id === place.student) ?? students[0];
+  const zone = student?.school.timezone ?? "Europe/Moscow";
+  const monday = place.week ?? mondayOf(today(zone));
+
+  useEffect(() => writePlace({ student: student?.id ?? null, week: place.week }), [student?.id, place.week]);
+
+  return (
+    <>
+      <header class="bar">
+        <h1>{t("title")}</h1>
+        <span class="who">{data?.viewer.user.fullName}</span>
+        <span class={`live state-${online ? live : "offline"}`} role="status">
+          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : t("offline")}
+        </span>
+        <LanguageSwitch />
+        <button type="button" class="secondary" onClick={() => void signOut()}>
+          {t("signOut")}
+        </button>
+      </header>
+      <main id="main">
+        {!data ? (
+          <p role="status">{me.error ? `${t("error")}: ${me.error.message}` : t("loading")}</p>
+        ) : students.length === 0 ? (
+          <p>{t("nobody")}</p>
+        ) : (
+          <>
+            {students.length > 1 ? (
+              <nav class="children" aria-label={t("child")}>
+                {students.map((s) => (
+                  <button
+                    type="button"
+                    class="secondary"
+                    key={s.id}
+                    aria-pressed={s.id === student.id}
+                    onClick={() => setPlace({ ...place, student: s.id })}
+                  >
+                    {s.fullName} <span class="class-name">{s.schoolClass.name}</span>
+                  </button>
+                ))}
+              </nav>
+            ) : null}
+            <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
+          </>
+        )}
+      </main>
+    </>
+  );
+}
+
+function Diary(props: { student: Person; monday: string; zone: string; onWeek: (monday: string) => void }): JSX.Element {
+  const { student, monday, zone } = props;
+  const sunday = addDays(monday, 6);
+  const [result, reexecute] = useQuery<DiaryQuery, DiaryQueryVariables>({ query: DIARY, variables: { studentId: student.id, from: monday, to: sunday } });
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
+  const key = `diary.${student.id}.${monday}`;
+  const days = cached<DiaryDay[]>(key, result.data?.student?.diary);
+
+  const reconnected = useSignal(reconnections);
+  useEffect(() => {
+    if (reconnected) reexecute({ requestPolicy: "network-only" });
+  }, [reconnected, reexecute]);
+
+  useEffect(
+    () =>
+      followDiary(student.id, (event) => {
+        if (event.grade) setFresh((seen) => new Set(seen).add(event.grade!.id));
+        reexecute({ requestPolicy: "network-only" });
+      }),
+    [student.id, reexecute],
+  );
+
+  return (
+    <section aria-labelledby="week-title">
+      <div class="week-nav">
+        <button type="button" class="secondary" onClick={() => props.onWeek(addDays(monday, -7))} aria-label={t("previousWeek")}>
+          ←
+        </button>
+        <h2 id="week-title">
+          {student.fullName}: {formatWeek(monday, sunday)}
+        </h2>
+        <button type="button" class="secondary" onClick={() => props.onWeek(mondayOf(today(zone)))}>
+          {t("thisWeek")}
+        </button>
+        <button type="button" class="secondary" onClick={() => props.onWeek(addDays(monday, 7))} aria-label={t("nextWeek")}>
+          →
+        </button>
+      </div>
+      {!days ? (
+        <p role="status">{result.error ? (result.error.networkError ? t("offlineNothing") : `${t("error")}: ${result.error.message}`) : t("loading")}</p>
+      ) : (
+        <>
+          {result.error?.networkError ? (
+            <p class="notice" role="status">
+              {t("offline")}
+            </p>
+          ) : null}
+          <ol class="days">
+            {days.map((day) => (
+              <Day key={day.date} day={day} zone={zone} fresh={fresh} />
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Day(props: { day: DiaryDay; zone: string; fresh: Set<string> }): JSX.Element {
+  const { day } = props;
+  const off = day.kind === "HOLIDAY" ? t("holiday") : day.kind === "VACATION" ? t("vacation") : t("dayOff");
+  return (
+    <li class={`day ${day.kind.toLowerCase()}`}>
+      <h3>
+        {formatDay(day.date)}
+        {day.entries.length ? <span class="count"> · {plural("lessons", day.entries.length)}</span> : null}
+      </h3>
+      {day.entries.length === 0 ? (
+        <p class="empty">{day.kind === "SCHOOL_DAY" ? t("noLessons") : day.dayOffName ?? off}</p>
+      ) : (
+        <table>
+          <caption class="visually-hidden">{formatDay(day.date)}</caption>
+          <thead class="visually-hidden">
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">{t("diary")}</th>
+              <th scope="col">{t("grades")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {day.entries.map((entry) => (
+              <Entry key={entry.lesson.id} entry={entry} zone={props.zone} fresh={props.fresh} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </li>
+  );
+}
+
+function Entry(props: { entry: DiaryEntry; zone: string; fresh: Set<string> }): JSX.Element {
+  const { lesson, attendance, lateMinutes, grades, homework } = props.entry;
+  const cancelled = lesson.status === "CANCELLED";
+  return (
+    <tr class={cancelled ? "cancelled" : undefined} data-lesson={lesson.id}>
+      <td class="period">
+        <span class="number">{lesson.period}</span>
+        <span class="bell">
+          {formatTime(lesson.startsAt, props.zone)}–{formatTime(lesson.endsAt, props.zone)}
+        </span>
+      </td>
+      <td class="lesson">
+        <strong>{lesson.subject.name}</strong>
+        {lesson.room ? <span class="room"> · {t("room")} {lesson.room}</span> : null}
+        {cancelled ? <p class="problem">{t("cancelled")}{lesson.cancelReason ? `: ${lesson.cancelReason}` : ""}</p> : null}
+        {lesson.topic ? (
+          <p class="topic">
+            <span class="label">{t("topic")}:</span> {lesson.topic}
+          </p>
+        ) : null}
+        {homework.map((h) => (
+          <p class="homework" key={h.id}>
+            <span class="label">{t("homework")}:</span> {h.text}
+          </p>
+        ))}
+        {attendance && attendance !== "PRESENT" ? (
+          <p class={`attendance ${attendance.toLowerCase()}`}>
+            {attendance === "LATE" && lateMinutes ? plural("minutesLate", lateMinutes) : attendanceLabel(attendance)}
+          </p>
+        ) : null}
+      </td>
+      <td class="grades">
+        {grades.map((grade) => (
+          <GradeMark key={grade.id} grade={grade} fresh={props.fresh.has(grade.id)} />
+        ))}
+      </td>
+    </tr>
+  );
+}
+
+function GradeMark(props: { grade: Grade; fresh: boolean }): JSX.Element {
+  const { grade } = props;
+  const label = [grade.value, grade.weight !== 1 ? `${t("weight")} ${grade.weight}` : null, grade.comment].filter(Boolean).join(", ");
+  return (
+    <span class={`grade${props.fresh ? " fresh" : ""}`} data-grade={grade.id} title={label}>
+      <span class="value" aria-hidden="true">
+        {grade.value}
+        {grade.weight !== 1 ? <sub>×{grade.weight}</sub> : null}
+      </span>
+      <span class="visually-hidden">{props.fresh ? `${t("newGrade")}: ${label}` : label}</span>
+      {grade.comment ? (
+        <span class="comment" aria-hidden="true">
+          {grade.comment}
+        </span>
+      ) : null}
+    </span>
+  );
+}

@@ -1,0 +1,91 @@
+// Live diary events over graphql-ws (graphql-transport-ws). The socket authenticates in
+// connection_init with the session's token; when the token expires the server closes it with 4403
+// and the next connection renews the token first; 4401 (the session ended) signs the user out.
+// Each subscription resumes from the last cursor it saw (graphql-ws sends the subscription's
+// payload again on every connection, so the cursor is kept in its variables), and a cursor seen
+// before is never delivered twice.
+import { createClient, type Client } from "graphql-ws";
+
+import DiaryEventsDocument from "./documents/DiaryEvents.graphql";
+import { locale } from "./i18n";
+import { refresh, session, sessionEnded } from "./session";
+import { signal } from "./signal";
+import type { DiaryEvent } from "./types";
+
+export type LiveState = "connecting" | "live" | "reconnecting";
+export const liveState = signal<LiveState>("connecting");
+/** How many times the socket connected again after a close: screens reload what they show then
+ * (what changed before their subscription's first cursor is not replayed). */
+export const reconnections = signal(0);
+let connections = 0;
+
+let socket: Client | null = null;
+let socketToken: string | null = null; // the token the open (or last) socket was opened with
+let expired = false; // the server closed the socket for its token (4403)
+
+function open(): Client {
+  if (socket) return socket;
+  socket = createClient({
+    url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
+    lazy: true,
+    retryAttempts: Infinity,
+    shouldRetry: () => true, // a dropped network, a restarted server, an expired token (4401 is never retried)
+    retryWait: async (retries) => {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, 15_000) * (0.5 + Math.random() / 2)));
+    },
+    connectionParams: async () => {
+      if (expired && session.get()?.accessToken === socketToken) await refresh();
+      expired = false;
+      socketToken = session.get()?.accessToken ?? null;
+      return { Authorization: `Bearer ${socketToken ?? ""}`, locale: locale.get() };
+    },
+    on: {
+      connected: () => {
+        liveState.set("live");
+        connections += 1;
+        if (connections > 1) reconnections.set(connections - 1);
+      },
+      closed: (event) => {
+        const code = (event as CloseEvent | undefined)?.code;
+        if (code === 4401) {
+          sessionEnded();
+          return;
+        }
+        if (code === 4403) expired = true;
+        liveState.set("reconnecting");
+      },
+    },
+  });
+  return socket;
+}
+
+/** Close the socket (signing out, or the session ended). */
+export function closeLive(): void {
+  socket?.dispose();
+  socket = null;
+  socketToken = null;
+  connections = 0;
+  liveState.set("connecting");
+}
+
+/** Follow one student's diary events; the returned function stops. */
+export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => void): () => void {
+  const seen = new Set<string>();
+  const variables: { studentId: string; after: string | null } = { studentId, after: null };
+  const payload = { operationName: "DiaryEvents", query: DiaryEventsDocument.text, variables };
+  return open().subscribe<{ diaryEvents: DiaryEvent }>(payload, {
+    next: (result) => {
+      const event = result.data?.diaryEvents;
+      if (!event || seen.has(event.cursor)) return;
+      seen.add(event.cursor);
+      variables.after = event.cursor; // the next connection resumes here
+      onEvent(event);
+    },
+    error: () => liveState.set("reconnecting"),
+    complete: () => undefined,
+  });
+}
+
+session.subscribe((tokens) => {
+  if (tokens === null) closeLive();
+});

@@ -1,0 +1,44 @@
+// Weeks (Monday to Sunday) as ISO dates, and what the address bar keeps: #student=<id>&week=<monday>.
+
+export function isoDate(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function parse(iso: string): Date {
+  const [y, m, d] = iso.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d));
+}
+
+export function addDays(iso: string, days: number): string {
+  const date = parse(iso);
+  date.setUTCDate(date.getUTCDate() + days);
+  return isoDate(date);
+}
+
+export function mondayOf(iso: string): string {
+  const weekday = (parse(iso).getUTCDay() + 6) % 7; // Monday 0
+  return addDays(iso, -weekday);
+}
+
+/** Today in the school's time zone. */
+export function today(timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+}
+
+export interface Place {
+  student: string | null;
+  week: string | null;
+}
+
+export function readPlace(): Place {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const week = params.get("week");
+  return { student: params.get("student"), week: week && /^\d{4}-\d{2}-\d{2}$/.test(week) ? mondayOf(week) : null };
+}
+
+export function writePlace(place: Place): void {
+  const params = new URLSearchParams();
+  if (place.student) params.set("student", place.student);
+  if (place.week) params.set("week", place.week);
+  history.replaceState(null, "", `#${params.toString()}`);
+}
