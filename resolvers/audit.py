@@ -48,7 +48,7 @@ DETAILS: dict[str, Kind] = {
     # whom and what a write touched
     **_declare(
         DATA,
-        """applicant assigned_in chat chats children class classes enrollment guardian guardianship
+        """applicant assigned_in chat chats children class classes enrollment group guardian guardianship
         homeroom kept lesson meetings planned premarked student students subject teacher unmarked""",
     ),
     # numbers, flags, codes and field names; a roster import counts by roster kind
@@ -166,6 +166,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "student.transfer": _keys("from to date enrollment"),
     "enrollment.create": _keys("student class from"),
     "enrollment.end": _keys("student class lastDay"),
+    "group.create": _keys("name kind classes"),
+    "group.update": _keys("name"),
+    "group.end": _keys("lastDay students"),
+    "group.move": _keys("students from to date"),
     "teaching.assign": _keys("teacher class subject"),
     "teaching.unassign": _keys("teacher class subject"),
     "roster.import": frozenset(kind.value for kind in models.RosterKind),

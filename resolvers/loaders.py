@@ -201,6 +201,10 @@ class Loaders:
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
     login_by_student: DataLoader[int, models.User | None]
+    visible_group_by_id: DataLoader[int, models.ClassGroup | None]
+    visible_groups_by_class: DataLoader[int, list[models.ClassGroup]]
+    classes_by_group: DataLoader[int, list[models.SchoolClass]]
+    members_by_group: DataLoader[int, list[models.GroupMembership]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -544,6 +548,42 @@ class Loaders:
         }
         return [[r.school_class for r in ordered.get(i, [])] for i in ids]
 
+    async def _visible_group_by_id(self, ids: list[int]) -> list[models.ClassGroup | None]:
+        """Each group if the viewer sees it (``policy.visible_class_groups``): one statement."""
+        found = {g.id: g for g in await policy.visible_class_groups(self.viewer).filter(id__in=set(ids))}
+        return [found.get(i) for i in ids]
+
+    async def _visible_groups_by_class(self, ids: list[int]) -> list[list[models.ClassGroup]]:
+        """The groups drawing from each class that the viewer sees, by name: one statement."""
+        links = models.ClassGroupClass.filter(school_class_id__in=set(ids))
+        rows = await links.filter(
+            group_id__in=Subquery(policy.visible_class_groups(self.viewer).values("id"))
+        ).select_related("group")
+        self.prime_many(self.visible_group_by_id, [r.group for r in rows])
+        grouped = _group(rows, lambda r: r.school_class_id)
+        return [[r.group for r in sorted(grouped.get(i, []), key=lambda r: (r.group.name, r.group_id))] for i in ids]
+
+    async def _classes_by_group(self, ids: list[int]) -> list[list[models.SchoolClass]]:
+        """The classes each group draws from, by grade level and letter: one statement."""
+        rows = await models.ClassGroupClass.filter(group_id__in=set(ids)).select_related("school_class")
+        self.prime_many(self.class_by_id, [r.school_class for r in rows])
+        grouped = _group(rows, lambda r: r.group_id)
+        key = lambda r: (r.school_class.grade_level, r.school_class.letter, r.school_class_id)  # noqa: E731
+        return [[r.school_class for r in sorted(grouped.get(i, []), key=key)] for i in ids]
+
+    async def _members_by_group(self, ids: list[int]) -> list[list[models.GroupMembership]]:
+        """Every membership of each group whose student the viewer sees
+        (``policy.visible_group_memberships``), by the student's name then start: one statement."""
+        rows = (
+            await policy.visible_group_memberships(self.viewer)
+            .filter(group_id__in=set(ids))
+            .select_related("student")
+            .order_by("student__full_name", "student_id", "start_date", "id")
+        )
+        self.prime_many(self.student_by_id, [r.student for r in rows])
+        grouped = _group(rows, lambda r: r.group_id)
+        return [grouped.get(i, []) for i in ids]
+
     async def _meeting_staffed(self, ids: list[int]) -> list[bool]:
         """Whether the viewer sees the meeting as staff (every answer), not as an invited parent."""
         rows = await policy.staffed_meetings(self.viewer).filter(id__in=set(ids)).values("id")
@@ -710,4 +750,8 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "login_by_student": lambda loaders: DataLoader(loaders._login_by_student),
     "role_grants_by_user": lambda loaders: DataLoader(_by_key(models.RoleGrant, "user_id", "id")),
+    "visible_group_by_id": lambda loaders: DataLoader(loaders._visible_group_by_id),
+    "visible_groups_by_class": lambda loaders: DataLoader(loaders._visible_groups_by_class),
+    "classes_by_group": lambda loaders: DataLoader(loaders._classes_by_group),
+    "members_by_group": lambda loaders: DataLoader(loaders._members_by_group),
 }

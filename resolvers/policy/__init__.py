@@ -38,6 +38,10 @@ admin alone creates schools and changes their settings. Another school's objects
 there for them (``administered_schools``). A child's enrolments are read by whoever sees the
 child (``visible_enrollments``); a teaching assignment by its teacher and the admins who run
 its class's school (``visible_teaching_assignments``).
+Class groups (``visible_class_groups``) are seen by whoever sees one of the classes they draw
+from; who is in a group (``visible_group_memberships``) by whoever sees those students; they are
+created, changed, ended and their members moved by the admins who run their school
+(``administered_class_groups``).
 Access requests (a family asking to be linked to a child) are read only by the applicant
 and the admins of the school asked: they carry the child's and the applicant's documents.
 Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
