@@ -83,7 +83,7 @@ def _keys(keys: str) -> frozenset[str]:
 
 _SETTINGS = "scale_kind scale_min scale_max scale_marks pass_mark rounding_threshold default_grade_weight kind_weights"
 _PLAN = "created updated removed cancelled restored kept"
-_SLOT = "class subject teacher weekday period room validFrom validTo"
+_SLOT = "class subject teacher weekday period room validFrom validTo group"
 
 # What each action may record: every action written anywhere is here (tests/admin/test_audit.py).
 ACTIONS: dict[str, frozenset[str]] = {
@@ -168,7 +168,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "enrollment.end": _keys("student class lastDay"),
     "group.create": _keys("name kind classes"),
     "group.update": _keys("name"),
-    "group.end": _keys("lastDay students"),
+    "group.end": _keys("lastDay students lessons"),
     "group.move": _keys("students from to date"),
     "teaching.assign": _keys("teacher class subject"),
     "teaching.unassign": _keys("teacher class subject"),

@@ -14,7 +14,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, policy
+from resolvers import audit, lesson_plan, policy
+from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
@@ -131,15 +132,29 @@ async def end_group(ctx: Context, group_id: str, last_day: date) -> models.Class
         await members.filter(Q(end_date__isnull=True) | Q(end_date__gt=last_day)).update(end_date=last_day)
         group.ended_on = last_day
         await group.save(update_fields=["ended_on"])
+        report = await _end_slots(group, last_day)
         await audit.record(
             ctx.viewer,
             "group.end",
             "ClassGroup",
             group.id,
-            {"lastDay": last_day.isoformat(), "students": sorted(students)},
+            {"lastDay": last_day.isoformat(), "students": sorted(students), "lessons": report.details()},
             school_id=group.school_id,
         )
     return group
+
+
+async def _end_slots(group: models.ClassGroup, last_day: date) -> lesson_plan.SyncReport:
+    """The group's slots end on its last day; their lessons after it, from today on, go (those
+    holding records are kept and reported), as when a slot is ended."""
+    await lesson_plan.lock_school(group.school_id)
+    slots = await models.TimetableSlot.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=last_day), group_id=group.id)
+    for slot in slots:
+        slot.valid_to = max(last_day, slot.valid_from)
+        await slot.save(update_fields=["valid_to"])
+    year = await models.AcademicYear.get(id=group.academic_year_id)
+    first = max(today_utc(), last_day + timedelta(days=1))
+    return await lesson_plan.sync_lessons(slots, first, year.end_date, reshape=True)
 
 
 async def _students(viewer: Viewer, student_ids: list[str]) -> list[models.Student]:
