@@ -418,26 +418,35 @@ class Loaders:
         return [i in readable for i in ids]
 
     async def _register_by_lesson(self, ids: list[int]) -> list[list[RegisterRowData]]:
-        """Each lesson's students enrolled on its date, by name, with marks, notices and
-        history: four statements for any number of lessons."""
+        """Each lesson's students on its date (``policy.attendees``: enrolled in its class, or
+        a group's lesson's members that day), by name, with marks, notices and history: five
+        statements for any number of lessons."""
         lessons = [x for x in await self.lesson_by_id.load_many(ids) if x is not None]
         if not lessons:
             return [[] for _ in ids]
         class_ids = list({x.school_class_id for x in lessons})
+        group_ids = list({x.group_id for x in lessons if x.group_id is not None})
         lesson_ids = [x.id for x in lessons]
         start, end = min(x.date for x in lessons), max(x.date for x in lessons)
-        enrollments, marks, revisions, items = await asyncio.gather(
+        pupils = Q(
+            student_id__in=Subquery(models.Enrollment.filter(school_class_id__in=class_ids).values("student_id"))
+        )
+        pupils |= Q(student_id__in=Subquery(models.GroupMembership.filter(group_id__in=group_ids).values("student_id")))
+        enrollments, memberships, marks, revisions, items = await asyncio.gather(
             models.Enrollment.filter(
                 Q(end_date__isnull=True) | Q(end_date__gte=start),
                 school_class_id__in=class_ids,
                 start_date__lte=end,
             ).select_related("student"),
+            models.GroupMembership.filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=start), group_id__in=group_ids, start_date__lte=end
+            ).select_related("student"),
             models.Attendance.filter(lesson_id__in=lesson_ids),
             models.AttendanceRevision.filter(lesson_id__in=lesson_ids).order_by("at", "id"),
             models.AbsenceNoticeItem.filter(
+                pupils,
                 Q(lesson_id__in=lesson_ids) | Q(lesson_id__isnull=True),
                 date__in=list({x.date for x in lessons}),
-                student_id__in=Subquery(models.Enrollment.filter(school_class_id__in=class_ids).values("student_id")),
             ).select_related("notice"),
         )
         mark_of = {(a.lesson_id, a.student_id): a for a in marks}
@@ -445,13 +454,15 @@ class Loaders:
         result: dict[int, list[RegisterRowData]] = {}
         for lesson in lessons:
             rows = []
-            for enrollment in enrollments:
-                if enrollment.school_class_id != lesson.school_class_id or not (
-                    enrollment.start_date <= lesson.date
-                    and (enrollment.end_date is None or enrollment.end_date >= lesson.date)
-                ):
+            spans: list[Any] = (
+                [m for m in memberships if m.group_id == lesson.group_id]
+                if lesson.group_id is not None
+                else [e for e in enrollments if e.school_class_id == lesson.school_class_id]
+            )
+            for span in spans:
+                if not (span.start_date <= lesson.date and (span.end_date is None or span.end_date >= lesson.date)):
                     continue
-                student = enrollment.student
+                student = span.student
                 notice = next(
                     (
                         i.notice

@@ -113,7 +113,7 @@ TESTS: dict[str, list[str]] = {
     "resolvers/schools.py": ["admin/test_org_admin.py"],
     "resolvers/sql.py": ["grades/test_rollups.py", "api/test_statements.py"],
     "resolvers/text.py": ["api/test_hostile_input.py", "chats/test_chats.py"],
-    "resolvers/groups.py": ["admin/test_groups.py", "admin/test_group_timetable.py"],
+    "resolvers/groups.py": ["admin/test_groups.py", "admin/test_group_timetable.py", "grades/test_group_writes.py"],
     "resolvers/timetable.py": ["admin/test_timetable_admin.py", "admin/test_group_timetable.py"],
     "resolvers/sessions.py": ["access/test_sessions.py", "access/test_auth.py", "access/test_access_ends_http.py"],
     "resolvers/school_days.py": ["grades/test_diary.py", "admin/test_calendar_admin.py"],

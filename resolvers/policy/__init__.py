@@ -23,7 +23,9 @@ remark was written in, and the school's admins.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
 assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on
-the lesson's date;
+the lesson's date; a group's lesson (``Lesson.group``) is for the group's members on its date
+(``attendees``), and an assignment of a group + subject reaches only that group's lessons,
+never the whole class's or another group's (the same for homework, marks and the register);
 homework is set by the teachers of the lesson's class + subject (or the lesson's own
 teacher) and changed by its author or those teachers; a remark is written by any teacher of
 the student's current class; the family (not the school) acknowledges it. A lesson's
