@@ -12,6 +12,7 @@ from models.attendance import (
 )
 from models.audit import AuditEntry
 from models.chat import Chat, ChatEvent, ChatEventKind, ChatMember, Message
+from models.group import ClassGroup, ClassGroupClass, GroupKind, GroupMembership
 from models.identity import ExternalIdentity, ExternalLogin, ExternalLoginPurpose
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.notification import (
@@ -91,6 +92,8 @@ __all__ = [
     "ChatEvent",
     "ChatEventKind",
     "ChatMember",
+    "ClassGroup",
+    "ClassGroupClass",
     "DayOff",
     "DayOffKind",
     "DeliveryStatus",
@@ -104,6 +107,8 @@ __all__ = [
     "GradeRevision",
     "GradeRollup",
     "GradeWeekRollup",
+    "GroupKind",
+    "GroupMembership",
     "GuardianRelation",
     "Guardianship",
     "GuardianshipRevocation",
@@ -162,6 +167,7 @@ MODEL_MODULES = [
     "models.attendance",
     "models.audit",
     "models.chat",
+    "models.group",
     "models.identity",
     "models.journal",
     "models.notification",

@@ -10,6 +10,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from models.group import ClassGroup
     from models.school import School, SchoolClass, Subject
     from models.user import User
 
@@ -123,7 +124,8 @@ class GuardianshipRevocation(Model):
 
 
 class TeachingAssignment(Model):
-    """A teacher teaches ``subject`` in ``school_class``: the unit of a teacher's write rights."""
+    """A teacher teaches ``subject`` in ``school_class``, or only to ``group`` of it (then
+    ``school_class`` is the group's home class): the unit of a teacher's write rights."""
 
     id = fields.IntField(primary_key=True)
     teacher: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -135,11 +137,17 @@ class TeachingAssignment(Model):
     subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
         "models.Subject", related_name="teaching_assignments", on_delete=fields.CASCADE
     )
+    group: fields.ForeignKeyNullableRelation[ClassGroup] = fields.ForeignKeyField(
+        "models.ClassGroup", related_name="teaching_assignments", null=True, on_delete=fields.CASCADE
+    )
 
     teacher_id: int
     school_class_id: int
     subject_id: int
+    group_id: int | None
 
     class Meta:
         table = "teaching_assignment"
+        # One row per teacher, class and subject: a group assignment takes the place of the
+        # class-wide one (a teacher of two groups of one class + subject is not yet expressible).
         unique_together = (("teacher", "school_class", "subject"),)

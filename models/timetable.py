@@ -10,6 +10,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from models.group import ClassGroup
     from models.school import DayOff, SchoolClass, Subject
     from models.user import User
 
@@ -37,10 +38,15 @@ class TimetableSlot(Model):
     room = fields.CharField(max_length=50, null=True)
     valid_from = fields.DateField()
     valid_to = fields.DateField(null=True)
+    # A group's slot (null: the whole class's); ``school_class`` is then the group's home class.
+    group: fields.ForeignKeyNullableRelation[ClassGroup] = fields.ForeignKeyField(
+        "models.ClassGroup", related_name="timetable", null=True, on_delete=fields.CASCADE
+    )
 
     school_class_id: int
     subject_id: int
     teacher_id: int
+    group_id: int | None
 
     class Meta:
         table = "timetable_slot"
@@ -86,6 +92,11 @@ class Lesson(Model):
     # Why it was cancelled (by hand) or why a substitute gives it; shown to the family.
     cancel_reason = fields.CharField(max_length=500, null=True)
     substitution_reason = fields.CharField(max_length=500, null=True)
+    # A group's lesson (null: the whole class's): ``school_class`` is then the group's home
+    # class, and only the group's members on ``date`` attend it.
+    group: fields.ForeignKeyNullableRelation[ClassGroup] = fields.ForeignKeyField(
+        "models.ClassGroup", related_name="lessons", null=True, on_delete=fields.RESTRICT
+    )
 
     school_class_id: int
     subject_id: int
@@ -93,6 +104,7 @@ class Lesson(Model):
     original_teacher_id: int | None
     slot_id: int | None
     day_off_id: int | None
+    group_id: int | None
 
     class Meta:
         table = "lesson"

@@ -71,7 +71,7 @@ async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_M
         problems.append(("lessonId", ErrorCode.LESSON_IN_FUTURE, _("The lesson has not started yet.")))
     if not marks:
         problems.append(("marks", ErrorCode.NO_MARKS, _("Mark at least one student.")))
-    enrolled = await policy.enrolled_on(lesson.school_class_id, lesson.date)
+    enrolled = await policy.attendees(lesson)
     minutes = lesson_minutes(lesson)
     seen: set[int] = set()
     parsed: list[_Mark] = []

@@ -48,7 +48,7 @@ DETAILS: dict[str, Kind] = {
     # whom and what a write touched
     **_declare(
         DATA,
-        """applicant assigned_in chat chats children class classes enrollment guardian guardianship
+        """applicant assigned_in chat chats children class classes enrollment group guardian guardianship
         homeroom kept lesson meetings planned premarked student students subject teacher unmarked""",
     ),
     # numbers, flags, codes and field names; a roster import counts by roster kind
@@ -83,7 +83,7 @@ def _keys(keys: str) -> frozenset[str]:
 
 _SETTINGS = "scale_kind scale_min scale_max scale_marks pass_mark rounding_threshold default_grade_weight kind_weights"
 _PLAN = "created updated removed cancelled restored kept"
-_SLOT = "class subject teacher weekday period room validFrom validTo"
+_SLOT = "class subject teacher weekday period room validFrom validTo group"
 
 # What each action may record: every action written anywhere is here (tests/admin/test_audit.py).
 ACTIONS: dict[str, frozenset[str]] = {
@@ -166,8 +166,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "student.transfer": _keys("from to date enrollment"),
     "enrollment.create": _keys("student class from"),
     "enrollment.end": _keys("student class lastDay"),
-    "teaching.assign": _keys("teacher class subject"),
-    "teaching.unassign": _keys("teacher class subject"),
+    "group.create": _keys("name kind classes"),
+    "group.update": _keys("name"),
+    "group.end": _keys("lastDay students lessons"),
+    "group.move": _keys("students from to date"),
+    "teaching.assign": _keys("teacher class subject group"),
+    "teaching.unassign": _keys("teacher class subject group"),
     "roster.import": frozenset(kind.value for kind in models.RosterKind),
     "academicYear.create": _keys("name start end"),
     "academicYear.update": _keys(f"before after {_PLAN}"),

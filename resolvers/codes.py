@@ -78,6 +78,7 @@ class ErrorCode(StrEnum):
     AGENDA_TOO_LONG = "AGENDA_TOO_LONG", "A meeting's agenda is over the length limit."
     ALREADY_DEACTIVATED = "ALREADY_DEACTIVATED", "The account is already deactivated."
     ALREADY_ENROLLED = "ALREADY_ENROLLED", "The student is already in a class on or after that day: transfer instead."
+    ALREADY_IN_GROUP = "ALREADY_IN_GROUP", "The student is already in the group on or after that day."
     ALREADY_GUARDIAN = "ALREADY_GUARDIAN", "The person is already this child's guardian."
     ALREADY_PENDING = "ALREADY_PENDING", "The delivery is already waiting to be sent."
     ALREADY_REVOKED = "ALREADY_REVOKED", "The guardianship is already revoked."
@@ -105,6 +106,7 @@ class ErrorCode(StrEnum):
     CERTIFICATE_TOO_LONG = "CERTIFICATE_TOO_LONG", "The birth certificate number is over the length limit."
     CHAT_NOT_FOUND = "CHAT_NOT_FOUND", "No such chat, or not one the viewer is in."
     CHILDREN_ONLY_FOR_PARENTS = "CHILDREN_ONLY_FOR_PARENTS", "Only a parent account has children."
+    CLASSES_EMPTY = "CLASSES_EMPTY", "Name at least one class."
     CLASSES_OF_SEVERAL_SCHOOLS = "CLASSES_OF_SEVERAL_SCHOOLS", "The classes named belong to more than one school."
     CLASS_BUSY = "CLASS_BUSY", "The class already has a lesson at that time."
     CLASS_EXISTS = "CLASS_EXISTS", "The academic year already has a class of that name."
@@ -145,6 +147,13 @@ class ErrorCode(StrEnum):
     FULL_NAME_EMPTY = "FULL_NAME_EMPTY", "The full name is empty."
     FULL_NAME_REQUIRED = "FULL_NAME_REQUIRED", "A full name is required."
     FULL_NAME_TOO_LONG = "FULL_NAME_TOO_LONG", "The full name is over the length limit."
+    GROUP_CLASSES_MIXED = (
+        "GROUP_CLASSES_MIXED",
+        "A group's classes must be parallel classes: one school, one academic year, one grade level.",
+    )
+    GROUP_ENDED = "GROUP_ENDED", "The group has ended on or before that day: it takes no members and no changes."
+    GROUP_NOT_FOUND = "GROUP_NOT_FOUND", "No such class group, or not one the viewer may see."
+    GROUPS_SAME = "GROUPS_SAME", "The student would move from a group to the same group."
     GRADES_IN_TERM = "GRADES_IN_TERM", "Grades were given during the term: its dates can no longer change so."
     GRADE_CHANGED_MEANWHILE = "GRADE_CHANGED_MEANWHILE", "Someone changed the grade meanwhile: reload it."
     GRADE_NOT_FOUND = "GRADE_NOT_FOUND", "No such grade, or not one the viewer may see."
@@ -246,6 +255,11 @@ class ErrorCode(StrEnum):
     NOT_CHAT_ADMIN = "NOT_CHAT_ADMIN", "Only the chat's admins may do that."
     NOT_DEACTIVATED = "NOT_DEACTIVATED", "The account is active."
     NOT_ENROLLED = "NOT_ENROLLED", "The student is in no class on that day."
+    NOT_IN_GROUP = "NOT_IN_GROUP", "The student is not in that group on that day (or joined it that day or later)."
+    NOT_IN_GROUP_CLASSES = (
+        "NOT_IN_GROUP_CLASSES",
+        "The student is not enrolled, on that day, in any of the group's classes.",
+    )
     NOT_PENDING = "NOT_PENDING", "The request was already decided or withdrawn."
     NOT_REVOKED = "NOT_REVOKED", "The guardianship stands: there is nothing to restore."
     NO_CLASSES = "NO_CLASSES", "At least one class is required."

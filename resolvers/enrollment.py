@@ -20,6 +20,7 @@ from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
+from resolvers.groups import administered_group
 from resolvers.i18n import _
 from resolvers.ids import pk_of
 from resolvers.org import administered_class, administered_subject
@@ -188,12 +189,19 @@ class AssignmentKey:
     teacher_id: str
     class_id: str
     subject_id: str
+    group_id: str | None = None
 
 
 async def _assignment_parts(
     viewer: Viewer, key: AssignmentKey, problems: list[Problem]
 ) -> tuple[models.SchoolClass, models.Subject, int | None]:
     klass = await administered_class(viewer, key.class_id)
+    if key.group_id:
+        # a group's assignment is filed under the group's home class, like its lessons
+        group = await administered_group(viewer, key.group_id)
+        if not await models.ClassGroupClass.exists(group_id=group.id, school_class_id=klass.id):
+            raise NotFound(_("No such class group."), ErrorCode.GROUP_NOT_FOUND)
+        klass = await models.SchoolClass.get(id=group.home_class_id)
     subject = await administered_subject(viewer, key.subject_id)
     if subject.school_id != klass.school_id:
         problems.append(
@@ -209,8 +217,11 @@ async def _assignment_parts(
 
 
 async def create_assignment(ctx: Context, key: AssignmentKey) -> models.TeachingAssignment:
+    """The whole class + subject, or (``group_id``) only a group of the class: one row per
+    teacher, class and subject either way (ASSIGNMENT_EXISTS)."""
     problems: list[Problem] = []
     klass, subject, teacher = await _assignment_parts(ctx.viewer, key, problems)
+    group_id = (await administered_group(ctx.viewer, key.group_id)).id if key.group_id else None
     if subject.archived_at is not None:
         problems.append(
             ("subjectId", ErrorCode.SUBJECT_ARCHIVED, _("The subject is archived: it takes no new teachers."))
@@ -225,14 +236,14 @@ async def create_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
         raise refuse(problems)
     async with in_transaction():
         row = await models.TeachingAssignment.create(
-            teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id
+            teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id, group_id=group_id
         )
         await audit.record(
             ctx.viewer,
             "teaching.assign",
             "TeachingAssignment",
             row.id,
-            {"teacher": teacher, "class": klass.id, "subject": subject.id},
+            {"teacher": teacher, "class": klass.id, "subject": subject.id, "group": group_id},
             school_id=klass.school_id,
         )
     return row
@@ -249,7 +260,8 @@ async def delete_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
         row = await models.TeachingAssignment.filter(
             teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id
         ).first()
-    if not problems and row is None:
+    group_id = (await administered_group(ctx.viewer, key.group_id)).id if key.group_id else None
+    if not problems and (row is None or row.group_id != group_id):
         raise NotFound(_("No such teaching assignment."), ErrorCode.ASSIGNMENT_NOT_FOUND)
     if (
         row is not None
@@ -276,7 +288,7 @@ async def delete_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
             "teaching.unassign",
             "TeachingAssignment",
             row.id,
-            {"teacher": row.teacher_id, "class": row.school_class_id, "subject": row.subject_id},
+            {"teacher": row.teacher_id, "class": row.school_class_id, "subject": row.subject_id, "group": row.group_id},
             school_id=klass.school_id,
         )
     return row

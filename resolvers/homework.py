@@ -120,7 +120,7 @@ async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
 
 async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
     """One outbox row per student of the class."""
-    students = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
+    students = sorted(await policy.attendees(lesson))
     return await outbox.record(
         [
             models.OutboxEvent(

@@ -72,6 +72,7 @@ def new_lesson(plan: SlotPlan, day: date, calendar: SchoolCalendar) -> models.Le
         subject_id=slot.subject_id,
         teacher_id=slot.teacher_id,
         slot_id=slot.id,
+        group_id=slot.group_id,
         date=day,
         period=slot.period,
         starts_at=instants[0],
@@ -101,11 +102,16 @@ async def slot_plans(slots: Sequence[models.TimetableSlot]) -> list[SlotPlan]:
     """The slots with their classes' school and academic year: one statement."""
     class_ids = {s.school_class_id for s in slots}
     classes = {c.id: c for c in await models.SchoolClass.filter(id__in=class_ids).select_related("academic_year")}
+    group_ids = {s.group_id for s in slots if s.group_id is not None}
+    ends = dict(await models.ClassGroup.filter(id__in=group_ids).values_list("id", "ended_on")) if group_ids else {}
     out = []
     for slot in slots:
         klass = classes[slot.school_class_id]
         year = klass.academic_year
-        out.append(SlotPlan(slot, klass.school_id, year.start_date, year.end_date))
+        end = year.end_date
+        if slot.group_id is not None and ends.get(slot.group_id) is not None:
+            end = min(end, ends[slot.group_id])  # an ended group gives no lessons after its last day
+        out.append(SlotPlan(slot, klass.school_id, year.start_date, end))
     return out
 
 

@@ -50,7 +50,7 @@ async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, in
 
 async def _tell_families(kind: str, lesson: models.Lesson) -> list[models.OutboxEvent]:
     """One outbox row per student of the lesson's class on its date."""
-    students = sorted(await policy.enrolled_on(lesson.school_class_id, lesson.date))
+    students = sorted(await policy.attendees(lesson))
     return await outbox.record(
         [
             models.OutboxEvent(kind=kind, student_id=s, school_class_id=lesson.school_class_id, lesson_id=lesson.id)

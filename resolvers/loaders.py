@@ -205,6 +205,10 @@ class Loaders:
     guardianships_by_student: DataLoader[int, list[models.Guardianship]]
     revocations_by_guardianship: DataLoader[int, list[models.GuardianshipRevocation]]
     login_by_student: DataLoader[int, models.User | None]
+    visible_group_by_id: DataLoader[int, models.ClassGroup | None]
+    visible_groups_by_class: DataLoader[int, list[models.ClassGroup]]
+    classes_by_group: DataLoader[int, list[models.SchoolClass]]
+    members_by_group: DataLoader[int, list[models.GroupMembership]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -450,26 +454,35 @@ class Loaders:
         return [i in readable for i in ids]
 
     async def _register_by_lesson(self, ids: list[int]) -> list[list[RegisterRowData]]:
-        """Each lesson's students enrolled on its date, by name, with marks, notices and
-        history: four statements for any number of lessons."""
+        """Each lesson's students on its date (``policy.attendees``: enrolled in its class, or
+        a group's lesson's members that day), by name, with marks, notices and history: five
+        statements for any number of lessons."""
         lessons = [x for x in await self.lesson_by_id.load_many(ids) if x is not None]
         if not lessons:
             return [[] for _ in ids]
         class_ids = list({x.school_class_id for x in lessons})
+        group_ids = list({x.group_id for x in lessons if x.group_id is not None})
         lesson_ids = [x.id for x in lessons]
         start, end = min(x.date for x in lessons), max(x.date for x in lessons)
-        enrollments, marks, revisions, items = await asyncio.gather(
+        pupils = Q(
+            student_id__in=Subquery(models.Enrollment.filter(school_class_id__in=class_ids).values("student_id"))
+        )
+        pupils |= Q(student_id__in=Subquery(models.GroupMembership.filter(group_id__in=group_ids).values("student_id")))
+        enrollments, memberships, marks, revisions, items = await asyncio.gather(
             models.Enrollment.filter(
                 Q(end_date__isnull=True) | Q(end_date__gte=start),
                 school_class_id__in=class_ids,
                 start_date__lte=end,
             ).select_related("student"),
+            models.GroupMembership.filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=start), group_id__in=group_ids, start_date__lte=end
+            ).select_related("student"),
             models.Attendance.filter(lesson_id__in=lesson_ids),
             models.AttendanceRevision.filter(lesson_id__in=lesson_ids).order_by("at", "id"),
             models.AbsenceNoticeItem.filter(
+                pupils,
                 Q(lesson_id__in=lesson_ids) | Q(lesson_id__isnull=True),
                 date__in=list({x.date for x in lessons}),
-                student_id__in=Subquery(models.Enrollment.filter(school_class_id__in=class_ids).values("student_id")),
             ).select_related("notice"),
         )
         mark_of = {(a.lesson_id, a.student_id): a for a in marks}
@@ -477,13 +490,15 @@ class Loaders:
         result: dict[int, list[RegisterRowData]] = {}
         for lesson in lessons:
             rows = []
-            for enrollment in enrollments:
-                if enrollment.school_class_id != lesson.school_class_id or not (
-                    enrollment.start_date <= lesson.date
-                    and (enrollment.end_date is None or enrollment.end_date >= lesson.date)
-                ):
+            spans: list[Any] = (
+                [m for m in memberships if m.group_id == lesson.group_id]
+                if lesson.group_id is not None
+                else [e for e in enrollments if e.school_class_id == lesson.school_class_id]
+            )
+            for span in spans:
+                if not (span.start_date <= lesson.date and (span.end_date is None or span.end_date >= lesson.date)):
                     continue
-                student = enrollment.student
+                student = span.student
                 notice = next(
                     (
                         i.notice
@@ -579,6 +594,42 @@ class Loaders:
             k: sorted(v, key=lambda r: (r.school_class.grade_level, r.school_class.letter)) for k, v in grouped.items()
         }
         return [[r.school_class for r in ordered.get(i, [])] for i in ids]
+
+    async def _visible_group_by_id(self, ids: list[int]) -> list[models.ClassGroup | None]:
+        """Each group if the viewer sees it (``policy.visible_class_groups``): one statement."""
+        found = {g.id: g for g in await policy.visible_class_groups(self.viewer).filter(id__in=set(ids))}
+        return [found.get(i) for i in ids]
+
+    async def _visible_groups_by_class(self, ids: list[int]) -> list[list[models.ClassGroup]]:
+        """The groups drawing from each class that the viewer sees, by name: one statement."""
+        links = models.ClassGroupClass.filter(school_class_id__in=set(ids))
+        rows = await links.filter(
+            group_id__in=Subquery(policy.visible_class_groups(self.viewer).values("id"))
+        ).select_related("group")
+        self.prime_many(self.visible_group_by_id, [r.group for r in rows])
+        grouped = _group(rows, lambda r: r.school_class_id)
+        return [[r.group for r in sorted(grouped.get(i, []), key=lambda r: (r.group.name, r.group_id))] for i in ids]
+
+    async def _classes_by_group(self, ids: list[int]) -> list[list[models.SchoolClass]]:
+        """The classes each group draws from, by grade level and letter: one statement."""
+        rows = await models.ClassGroupClass.filter(group_id__in=set(ids)).select_related("school_class")
+        self.prime_many(self.class_by_id, [r.school_class for r in rows])
+        grouped = _group(rows, lambda r: r.group_id)
+        key = lambda r: (r.school_class.grade_level, r.school_class.letter, r.school_class_id)  # noqa: E731
+        return [[r.school_class for r in sorted(grouped.get(i, []), key=key)] for i in ids]
+
+    async def _members_by_group(self, ids: list[int]) -> list[list[models.GroupMembership]]:
+        """Every membership of each group whose student the viewer sees
+        (``policy.visible_group_memberships``), by the student's name then start: one statement."""
+        rows = (
+            await policy.visible_group_memberships(self.viewer)
+            .filter(group_id__in=set(ids))
+            .select_related("student")
+            .order_by("student__full_name", "student_id", "start_date", "id")
+        )
+        self.prime_many(self.student_by_id, [r.student for r in rows])
+        grouped = _group(rows, lambda r: r.group_id)
+        return [grouped.get(i, []) for i in ids]
 
     async def _meeting_staffed(self, ids: list[int]) -> list[bool]:
         """Whether the viewer sees the meeting as staff (every answer), not as an invited parent."""
@@ -733,4 +784,8 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "guardianships_by_student": lambda loaders: DataLoader(loaders._guardianships_by_student),
     "revocations_by_guardianship": lambda loaders: DataLoader(loaders._revocations_by_guardianship),
     "login_by_student": lambda loaders: DataLoader(loaders._login_by_student),
+    "visible_group_by_id": lambda loaders: DataLoader(loaders._visible_group_by_id),
+    "visible_groups_by_class": lambda loaders: DataLoader(loaders._visible_groups_by_class),
+    "classes_by_group": lambda loaders: DataLoader(loaders._classes_by_group),
+    "members_by_group": lambda loaders: DataLoader(loaders._members_by_group),
 }

@@ -5,6 +5,7 @@ anyone else is FORBIDDEN, and another school's class, slot or teacher is not fou
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -36,6 +37,7 @@ class SlotCreateInput:
     room: str | None
     valid_from: date | None
     valid_to: date | None
+    group_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,28 +128,79 @@ def _clean_room(room: str | None, problems: list[Problem]) -> str | None:
     return cleaned or None
 
 
+async def _audiences(slots: list[models.TimetableSlot]) -> dict[int | None, set[int]]:
+    """Each group's classes (one statement), and under ``None`` nothing: a class slot's
+    audience is its own class."""
+    group_ids = {s.group_id for s in slots if s.group_id is not None}
+    links = await models.ClassGroupClass.filter(group_id__in=group_ids).values_list("group_id", "school_class_id")
+    out: dict[int | None, set[int]] = defaultdict(set)
+    for group_id, class_id in links:
+        out[group_id].add(class_id)
+    return out
+
+
+def _clash(a: models.TimetableSlot, b: models.TimetableSlot, audiences: dict[int | None, set[int]]) -> bool:
+    """Two slots at the same time share children: a class slot and anything of that class
+    (or a group drawing from it), or the same group twice. Two different groups may meet at
+    the same hour, as the groups of a split do."""
+    if a.group_id is not None and b.group_id is not None:
+        return a.group_id == b.group_id
+    classes_a = audiences[a.group_id] if a.group_id is not None else {a.school_class_id}
+    classes_b = audiences[b.group_id] if b.group_id is not None else {b.school_class_id}
+    return bool(classes_a & classes_b)
+
+
 async def _check_conflicts(
     slot: models.TimetableSlot, school_id: int, first: date, last: date, problems: list[Problem]
 ) -> None:
-    """Refuse a second lesson of the class, of the teacher, or in the room at the same weekday
-    and period over overlapping dates: one statement, run under the school's lock."""
+    """Refuse a second lesson of the class (or of the same group), of the teacher, or in the
+    room at the same weekday and period over overlapping dates; two groups of one class may
+    meet at the same hour. Run under the school's lock."""
     school_classes = models.SchoolClass.filter(school_id=school_id).values("id")
-    wanted = Q(school_class_id=slot.school_class_id) | Q(teacher_id=slot.teacher_id)
-    if slot.room:
-        wanted |= Q(room=slot.room, school_class_id__in=Subquery(school_classes))
     others = await models.TimetableSlot.filter(
-        wanted,
         Q(valid_to__isnull=True) | Q(valid_to__gte=first),
+        school_class_id__in=Subquery(school_classes),
         weekday=slot.weekday,
         period=slot.period,
         valid_from__lte=last,
     ).exclude(id=slot.id or 0)
-    if any(o.school_class_id == slot.school_class_id for o in others):
+    audiences = await _audiences([slot, *others]) if slot.group_id or any(o.group_id for o in others) else {}
+    if any(_clash(slot, o, defaultdict(set, audiences)) for o in others):
         problems.append(("period", ErrorCode.CLASS_BUSY, _("The class already has a lesson then.")))
     if any(o.teacher_id == slot.teacher_id for o in others):
         problems.append(("teacherId", ErrorCode.TEACHER_BUSY, _("The teacher already teaches another lesson then.")))
-    if slot.room and any(o.room == slot.room and o.school_class_id != slot.school_class_id for o in others):
+    if slot.room and any(
+        o.room == slot.room and (o.school_class_id != slot.school_class_id or o.group_id or slot.group_id)
+        for o in others
+    ):
         problems.append(("room", ErrorCode.ROOM_TAKEN, _("Another class has a lesson in that room then.")))
+
+
+async def _group_of(ctx: Context, global_id: str, klass: models.SchoolClass) -> models.ClassGroup:
+    """A group the viewer runs that draws from ``klass``; any other is not found."""
+    pk = pk_of(global_id, "ClassGroup")
+    group = (
+        await policy.administered_class_groups(ctx.viewer)
+        .filter(id=pk, id__in=Subquery(models.ClassGroupClass.filter(school_class_id=klass.id).values("group_id")))
+        .first()
+        if pk
+        else None
+    )
+    if group is None:
+        raise NotFound(_("No such class group."), ErrorCode.GROUP_NOT_FOUND)
+    return group
+
+
+async def _assigned(teacher_id: int, class_id: int, subject_id: int, group_id: int | None) -> bool:
+    """Whether the teacher may give the slot: assigned to the class + subject as a whole, or,
+    for a group's slot, to that group."""
+    whole = Q(group_id__isnull=True)
+    return await models.TeachingAssignment.filter(
+        whole | Q(group_id=group_id) if group_id is not None else whole,
+        teacher_id=teacher_id,
+        school_class_id=class_id,
+        subject_id=subject_id,
+    ).exists()
 
 
 async def _year(klass: models.SchoolClass) -> models.AcademicYear:
@@ -164,23 +217,27 @@ def _details(slot: models.TimetableSlot) -> dict[str, Any]:
         "room": slot.room,
         "validFrom": slot.valid_from.isoformat(),
         "validTo": slot.valid_to.isoformat() if slot.valid_to else None,
+        "group": slot.group_id,
     }
 
 
 async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
     klass = await _admin_class(ctx, data.school_class_id)
+    group = await _group_of(ctx, data.group_id, klass) if data.group_id else None
+    if group is not None:
+        klass = await models.SchoolClass.get(id=group.home_class_id)  # a group's slots are filed under its home class
     subject_pk = pk_of(data.subject_id, "Subject")
     subject = await models.Subject.filter(id=subject_pk, school_id=klass.school_id).first() if subject_pk else None
     if subject is None:
         raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
     problems: list[Problem] = []
     teacher_id = await school_teacher(ctx, data.teacher_id, klass.school_id, problems, "teacherId")
-    if teacher_id is not None and not problems:
-        assigned = await models.TeachingAssignment.exists(
-            teacher_id=teacher_id, school_class_id=klass.id, subject_id=subject.id
-        )
-        if not assigned:
-            problems.append(("teacherId", ErrorCode.TEACHER_NOT_ASSIGNED, NOT_ASSIGNED))
+    if (
+        teacher_id is not None
+        and not problems
+        and not await _assigned(teacher_id, klass.id, subject.id, group.id if group else None)
+    ):
+        problems.append(("teacherId", ErrorCode.TEACHER_NOT_ASSIGNED, NOT_ASSIGNED))
     _check_place(data.weekday, data.period, await _bell_periods(klass.school_id), problems)
     room = _clean_room(data.room, problems)
     year = await _year(klass)
@@ -203,7 +260,10 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
         room=room,
         valid_from=valid_from,
         valid_to=data.valid_to,
+        group_id=group.id if group else None,
     )
+    if group is not None and group.ended_on is not None and (data.valid_to or year.end_date) > group.ended_on:
+        problems.append(("validTo", ErrorCode.GROUP_ENDED, _("The group has already ended by that day.")))
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -235,9 +295,7 @@ async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
     if data.teacher_id is not None:
         teacher_id = await school_teacher(ctx, data.teacher_id, klass.school_id, problems, "teacherId")
         if teacher_id is not None and not problems:
-            if not await models.TeachingAssignment.exists(
-                teacher_id=teacher_id, school_class_id=klass.id, subject_id=slot.subject_id
-            ):
+            if not await _assigned(teacher_id, klass.id, slot.subject_id, slot.group_id):
                 problems.append(("teacherId", ErrorCode.TEACHER_NOT_ASSIGNED, NOT_ASSIGNED))
             slot.teacher_id = teacher_id
     slot.weekday = data.weekday if data.weekday is not None else slot.weekday

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -18,6 +18,9 @@ from schema.permissions import IsAdmin
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User
+
+if TYPE_CHECKING:
+    from schema.groups import ClassGroup
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -134,6 +137,12 @@ class TeachingAssignmentInput:
     teacher_id: strawberry.ID = strawberry.field(description="A `User` holding the TEACHER role at the school.")
     class_id: strawberry.ID = strawberry.field(description="A `SchoolClass` of a school you run.")
     subject_id: strawberry.ID = strawberry.field(description="A `Subject` of the class's school.")
+    group_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A `ClassGroup` drawing from the class: the teacher teaches the subject to that group only "
+        "(grades, marks, sets homework and reads the register of its lessons, for its members on the days they "
+        "were members). Omitted: the whole class.",
+    )
 
 
 @strawberry.type(description="The teaching assignment as it is (or was, when deleted).")
@@ -148,7 +157,7 @@ TeachingAssignmentCreateResult = Annotated[
     strawberry.union(
         "TeachingAssignmentCreateResult",
         description=f"The new assignment, or why not (nothing written). ValidationError codes: {ASSIGNMENT_CODES}, "
-        "SUBJECT_ARCHIVED, ASSIGNMENT_EXISTS; NotFoundError CLASS_NOT_FOUND, SUBJECT_NOT_FOUND.",
+        "SUBJECT_ARCHIVED, ASSIGNMENT_EXISTS; NotFoundError CLASS_NOT_FOUND, SUBJECT_NOT_FOUND, GROUP_NOT_FOUND.",
     ),
 ]
 TeachingAssignmentDeleteResult = Annotated[
@@ -157,7 +166,8 @@ TeachingAssignmentDeleteResult = Annotated[
         "TeachingAssignmentDeleteResult",
         description=f"The removed assignment, or why not (nothing written). ValidationError codes: {ASSIGNMENT_CODES}, "
         "ASSIGNMENT_IN_TIMETABLE (timetable slots from today on still have the teacher give that subject to "
-        "that class: change them first); NotFoundError CLASS_NOT_FOUND, SUBJECT_NOT_FOUND, ASSIGNMENT_NOT_FOUND.",
+        "that class: change them first); NotFoundError CLASS_NOT_FOUND, SUBJECT_NOT_FOUND, ASSIGNMENT_NOT_FOUND, "
+        "GROUP_NOT_FOUND.",
     ),
 ]
 
@@ -216,7 +226,7 @@ class EnrollmentMutations:
     async def teaching_assignment_create(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]
     ) -> TeachingAssignmentCreateResult:
-        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
+        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id, input.group_id)
         return await _assignment_success(info, await enrollment.create_assignment(info.context, key))
 
     @strawberry.mutation(
@@ -227,7 +237,7 @@ class EnrollmentMutations:
     async def teaching_assignment_delete(
         self, info: Info, input: Annotated[TeachingAssignmentInput, INPUT]
     ) -> TeachingAssignmentDeleteResult:
-        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id)
+        key = enrollment.AssignmentKey(input.teacher_id, input.class_id, input.subject_id, input.group_id)
         return await _assignment_success(info, await enrollment.delete_assignment(info.context, key))
 
 
@@ -248,3 +258,15 @@ class TeachingAssignment(Node):
     @strawberry.field(description="The teacher.")
     async def teacher(self, info: Info) -> User:
         return User(model=_must(await info.context.loaders.user_by_id.load(self.model.teacher_id), "teacher"))
+
+    @strawberry.field(
+        description="The class group taught, when the teacher teaches the subject to one group of the class only; "
+        "null for the whole class (or a group the viewer does not see)."
+    )
+    async def group(self, info: Info) -> Annotated[ClassGroup, strawberry.lazy("schema.groups")] | None:
+        from schema.groups import ClassGroup
+
+        if self.model.group_id is None:
+            return None
+        g = await info.context.loaders.visible_group_by_id.load(self.model.group_id)
+        return ClassGroup(model=g) if g else None

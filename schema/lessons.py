@@ -16,6 +16,7 @@ from resolvers.i18n import _
 from schema.enums import LessonStatus
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.groups import ClassGroup, LessonAudience
 from schema.org import SchoolClass, Subject
 from schema.permissions import ADMINS, IsAdmin
 from schema.types import Info, Node, _must
@@ -62,10 +63,27 @@ class Lesson(Node):
         user = await info.context.loaders.user_by_id.load(self.model.original_teacher_id)
         return User(model=user) if user else None
 
-    @strawberry.field(description="The class taught.")
+    @strawberry.field(description="The class taught; for a group's lesson, the group's home class.")
     async def school_class(self, info: Info) -> SchoolClass:
         c = await info.context.loaders.class_by_id.load(self.model.school_class_id)
         return await shown(info, SchoolClass(model=_must(c, "class")))
+
+    @strawberry.field(
+        description="CLASS for a lesson of the whole class, GROUP for a lesson of one of its groups (read the "
+        "group from `group`). Always answered, whoever the viewer."
+    )
+    def audience(self) -> LessonAudience:
+        return LessonAudience.GROUP if self.model.group_id is not None else LessonAudience.CLASS
+
+    @strawberry.field(
+        description="The class group the lesson is for; null for a whole-class lesson (`audience` CLASS), or "
+        "when the viewer does not see the group (a substitute who does not teach its classes)."
+    )
+    async def group(self, info: Info) -> ClassGroup | None:
+        if self.model.group_id is None:
+            return None
+        g = await info.context.loaders.visible_group_by_id.load(self.model.group_id)
+        return ClassGroup(model=g) if g else None
 
     @strawberry.field(description="The lesson's topic, once the teacher wrote it.")
     def topic(self) -> str | None:

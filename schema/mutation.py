@@ -18,6 +18,7 @@ from schema.child_logins import ChildLoginMutations
 from schema.days_off import DayOffMutations
 from schema.enrollment import EnrollmentMutations
 from schema.grades import GradeMutations
+from schema.groups import ClassGroupMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
 from schema.identity import IdentityMutations
@@ -47,6 +48,7 @@ class Mutation(
     SchoolMutations,
     OrgMutations,
     EnrollmentMutations,
+    ClassGroupMutations,
     GuardianshipMutations,
     AccessRequestMutations,
     RegistrationMutations,

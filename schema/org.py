@@ -24,6 +24,7 @@ from schema.types import FromArg, Node, ToArg, _must
 from schema.users import User
 
 if TYPE_CHECKING:
+    from schema.groups import ClassGroup
     from schema.journal import ClassJournal
     from schema.lessons import Lesson
     from schema.schools import School
@@ -86,6 +87,16 @@ class SchoolClass(Node):
         rows = await loaders.students_by_class.load(self.model.id)
         visible = await loaders.student_visible.load_many([s.id for s in rows])
         return [Student(model=s) for s, ok in zip(rows, visible, strict=True) if ok]
+
+    @strawberry.field(
+        description="The class groups drawing from this class (its splits and the cross-class groups it is in), "
+        "ended ones included, by name."
+    )
+    async def groups(self, info: Info) -> list[Annotated[ClassGroup, strawberry.lazy("schema.groups")]]:
+        from schema.groups import ClassGroup
+
+        rows = await info.context.loaders.visible_groups_by_class.load(self.model.id)
+        return [ClassGroup(model=g) for g in rows]
 
     @strawberry.field(description="The class's lessons over the range, by date and period.")
     async def lessons(

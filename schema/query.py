@@ -24,6 +24,7 @@ from schema import (
     deliveries,
     enrollment,
     grades,
+    groups,
     guardianships,
     identity,
     meetings,
@@ -85,6 +86,8 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "MeetingResponse": (policy.visible_meeting_responses, lambda m: meetings.MeetingResponse(model=m)),
     "Enrollment": (policy.visible_enrollments, lambda m: enrollment.Enrollment(model=m)),
     "TeachingAssignment": (policy.visible_teaching_assignments, lambda m: TeachingAssignment(model=m)),
+    "ClassGroup": (policy.visible_class_groups, lambda m: groups.ClassGroup(model=m)),
+    "GroupMembership": (policy.visible_group_memberships, lambda m: groups.GroupMembership(model=m)),
 }
 
 

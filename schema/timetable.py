@@ -13,6 +13,7 @@ from resolvers import timetable
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.groups import ClassGroup
 from schema.lessons import LessonChanges
 from schema.org import SchoolClass, Subject
 from schema.permissions import ADMINS, IsAdmin
@@ -61,6 +62,16 @@ class TimetableSlot(types.Node):
     def valid_to(self) -> dt.date | None:
         return self.model.valid_to
 
+    @strawberry.field(
+        description="The class group whose slot this is (its lessons are the group's); null for a whole-class slot, "
+        "or when the viewer does not see the group."
+    )
+    async def group(self, info: Info) -> ClassGroup | None:
+        if self.model.group_id is None:
+            return None
+        g = await info.context.loaders.visible_group_by_id.load(self.model.group_id)
+        return ClassGroup(model=g) if g else None
+
 
 @strawberry.input(description="A new weekly timetable slot.")
 class TimetableSlotCreateInput:
@@ -77,6 +88,12 @@ class TimetableSlotCreateInput:
     )
     valid_to: dt.date | None = strawberry.field(
         default=None, description="Last day (default: the end of the class's academic year)."
+    )
+    group_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A `ClassGroup` drawing from the class: the slot's lessons are that group's (`Lesson.audience` "
+        "GROUP), filed under the group's home class, and the teacher must teach the subject to the whole class or "
+        "to that group. Two groups of one class may meet at the same hour. Omitted: a whole-class slot.",
     )
 
 
@@ -170,6 +187,7 @@ class TimetableMutations:
                 room=input.room,
                 valid_from=input.valid_from,
                 valid_to=input.valid_to,
+                group_id=input.group_id,
             ),
         )
         return TimetableSlotSuccess(slot=TimetableSlot(model=change.slot), lessons=LessonChanges(report=change.report))

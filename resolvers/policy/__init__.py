@@ -23,7 +23,9 @@ remark was written in, and the school's admins.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
 assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on
-the lesson's date;
+the lesson's date; a group's lesson (``Lesson.group``) is for the group's members on its date
+(``attendees``), and an assignment of a group + subject reaches only that group's lessons,
+never the whole class's or another group's (the same for homework, marks and the register);
 homework is set by the teachers of the lesson's class + subject (or the lesson's own
 teacher) and changed by its author or those teachers; a remark is written by any teacher of
 the student's current class; the family (not the school) acknowledges it. A lesson's
@@ -38,6 +40,10 @@ admin alone creates schools and changes their settings. Another school's objects
 there for them (``administered_schools``). A child's enrolments are read by whoever sees the
 child (``visible_enrollments``); a teaching assignment by its teacher and the admins who run
 its class's school (``visible_teaching_assignments``).
+Class groups (``visible_class_groups``) are seen by whoever sees one of the classes they draw
+from; who is in a group (``visible_group_memberships``) by whoever sees those students; they are
+created, changed, ended and their members moved by the admins who run their school
+(``administered_class_groups``).
 Access requests (a family asking to be linked to a child) are read only by the applicant
 and the admins of the school asked: they carry the child's and the applicant's documents.
 Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson

@@ -20,6 +20,7 @@ from resolvers.policy.base import (
 
 __all__ = [
     "acknowledgeable_remarks",
+    "administered_class_groups",
     "administered_classes",
     "administered_lessons",
     "at_risk_schools",
@@ -31,11 +32,13 @@ __all__ = [
     "stats_schools",
     "visible_absence_notices",
     "visible_academic_years",
+    "visible_class_groups",
     "visible_classes",
     "visible_days_off",
     "visible_districts",
     "visible_enrollments",
     "visible_grades",
+    "visible_group_memberships",
     "visible_homework",
     "visible_lessons",
     "visible_remarks",
@@ -295,3 +298,28 @@ def visible_days_off(viewer: Viewer) -> QuerySet[models.DayOff]:
 
 def visible_short_days(viewer: Viewer) -> QuerySet[models.ShortDay]:
     return models.ShortDay.filter(school_id__in=Subquery(visible_schools(viewer).values("id")))
+
+
+def visible_class_groups(viewer: Viewer) -> QuerySet[models.ClassGroup]:
+    """A class's groups are seen by whoever sees one of the classes the group draws from
+    (``visible_classes``): its teachers, homeroom teacher, the school's admins and the
+    families of its children. Who is in a group is narrower: ``visible_group_memberships``."""
+    links = models.ClassGroupClass.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+    return models.ClassGroup.filter(id__in=Subquery(links.values("group_id")))
+
+
+def administered_class_groups(viewer: Viewer) -> QuerySet[models.ClassGroup]:
+    """Groups an admin creates, changes, ends and moves children between: those of the
+    schools they run (``classGroupCreate``, ``classGroupUpdate``, ``classGroupEnd``,
+    ``classGroupMembersMove``). Another school's group is not there for them."""
+    return models.ClassGroup.filter(_admin_school_q(_uid(viewer)))
+
+
+def visible_group_memberships(viewer: Viewer) -> QuerySet[models.GroupMembership]:
+    """What ``ClassGroup.members`` lists: the memberships of the students the viewer sees
+    (``visible_students``) in the groups they see. A family sees its own child's; a teacher
+    of 5A sees the 5A children of a cross-class group, not those of 5B."""
+    return models.GroupMembership.filter(
+        student_id__in=Subquery(visible_students(viewer).values("id")),
+        group_id__in=Subquery(visible_class_groups(viewer).values("id")),
+    )

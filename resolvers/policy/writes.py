@@ -17,6 +17,7 @@ from resolvers.policy.diary import followable_classes, visible_students
 
 __all__ = [
     "STAFF_ROLES",
+    "attendees",
     "can_change_homework",
     "can_grade_in",
     "can_mark",
@@ -86,9 +87,20 @@ async def _gives_or_teaches(viewer: Viewer, lesson: models.Lesson) -> bool:
         return False
     if lesson.teacher_id == viewer.user_id:
         return True
-    return await models.TeachingAssignment.exists(
-        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
-    )
+    return await models.TeachingAssignment.filter(
+        _for_audience(lesson),
+        teacher_id=viewer.user_id,
+        school_class_id=lesson.school_class_id,
+        subject_id=lesson.subject_id,
+    ).exists()
+
+
+def _for_audience(lesson: models.Lesson) -> Q:
+    """The teaching assignments that reach the lesson's children: the class + subject as a
+    whole, or, for a group's lesson, that group (a group's teacher writes nothing for the
+    whole class's lessons or another group's)."""
+    whole = Q(group_id__isnull=True)
+    return whole | Q(group_id=lesson.group_id) if lesson.group_id is not None else whole
 
 
 async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
@@ -100,8 +112,14 @@ async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson:
     """Its author, or a teacher of its class + subject (a colleague taking over the class)."""
     if viewer.user_id is None:
         return False
-    return homework.assigned_by_id == viewer.user_id or await models.TeachingAssignment.exists(
-        teacher_id=viewer.user_id, school_class_id=lesson.school_class_id, subject_id=lesson.subject_id
+    return (
+        homework.assigned_by_id == viewer.user_id
+        or await models.TeachingAssignment.filter(
+            _for_audience(lesson),
+            teacher_id=viewer.user_id,
+            school_class_id=lesson.school_class_id,
+            subject_id=lesson.subject_id,
+        ).exists()
     )
 
 
@@ -130,10 +148,11 @@ async def can_grade_in(viewer: Viewer, lesson: models.Lesson) -> bool:
 
 
 async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> set[int]:
-    """Of ``ids``, the students the viewer may grade in the lesson: enrolled in its class on its
-    date and seen by the viewer, or, for the teacher giving it (a substitute who does not
-    otherwise teach the class), every student of its register."""
-    enrolled = await enrolled_on(lesson.school_class_id, lesson.date) & ids
+    """Of ``ids``, the students the viewer may grade in the lesson: its attendees on its date
+    (``attendees``: the class's, or the group's members) seen by the viewer, or, for the
+    teacher giving it (a substitute who does not otherwise teach the class), every student of
+    its register."""
+    enrolled = await attendees(lesson) & ids
     if viewer.user_id is not None and lesson.teacher_id == viewer.user_id:
         return enrolled
     found = await visible_students(viewer).filter(id__in=enrolled).values_list("id", flat=True)
@@ -155,9 +174,10 @@ async def register_readable(viewer: Viewer, lessons: list[models.Lesson]) -> set
         return set()
     class_ids = {lesson.school_class_id for lesson in lessons}
     assigned = await models.TeachingAssignment.filter(teacher_id=uid, school_class_id__in=class_ids).values(
-        "school_class_id", "subject_id"
+        "school_class_id", "subject_id", "group_id"
     )
-    pairs = {(row["school_class_id"], row["subject_id"]) for row in assigned}
+    # a class-wide assignment reads every lesson of the class + subject, a group's only the group's
+    keys = {(row["school_class_id"], row["subject_id"], row["group_id"]) for row in assigned}
     led = await models.SchoolClass.filter(Q(homeroom_teacher_id=uid) | _admin_school_q(uid), id__in=class_ids).values(
         "id"
     )
@@ -166,7 +186,8 @@ async def register_readable(viewer: Viewer, lessons: list[models.Lesson]) -> set
         lesson.id
         for lesson in lessons
         if uid in (lesson.teacher_id, lesson.original_teacher_id)
-        or (lesson.school_class_id, lesson.subject_id) in pairs
+        or (lesson.school_class_id, lesson.subject_id, None) in keys
+        or (lesson.group_id is not None and (lesson.school_class_id, lesson.subject_id, lesson.group_id) in keys)
         or lesson.school_class_id in staff
     }
 
@@ -175,5 +196,17 @@ async def enrolled_on(class_id: int, day: date) -> set[int]:
     """Ids of the students enrolled in the class on the day."""
     rows = await models.Enrollment.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=day), school_class_id=class_id, start_date__lte=day
+    ).values("student_id")
+    return {int(row["student_id"]) for row in rows}
+
+
+async def attendees(lesson: models.Lesson) -> set[int]:
+    """Ids of the students a lesson is for on its date: those enrolled in its class, or, for a
+    group's lesson, the group's members that day (a child's other groups' lessons are not
+    theirs: nobody grades or marks them there)."""
+    if lesson.group_id is None:
+        return await enrolled_on(lesson.school_class_id, lesson.date)
+    rows = await models.GroupMembership.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=lesson.date), group_id=lesson.group_id, start_date__lte=lesson.date
     ).values("student_id")
     return {int(row["student_id"]) for row in rows}

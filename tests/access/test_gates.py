@@ -56,6 +56,12 @@ GATES: dict[tuple[str, str], set[str]] = {
         "enrollmentEnd",
     },
     (ADMIN, "Only school admins assign teachers."): {"teachingAssignmentCreate", "teachingAssignmentDelete"},
+    (ADMIN, "Only school admins manage class groups."): {
+        "classGroupCreate",
+        "classGroupUpdate",
+        "classGroupEnd",
+        "classGroupMembersMove",
+    },
     (ADMIN, "Only the school's admins review access requests."): {"accessRequestApprove", "accessRequestRefuse"},
     (ADMIN, "Only school admins revoke or restore a guardianship."): {"guardianshipRevoke", "guardianshipRestore"},
     (ADMIN, ACCOUNTS): {

@@ -1,0 +1,139 @@
+"""A group's teacher (issue 21, README "Class groups"): a teaching assignment of a group + subject
+lets the teacher grade, mark and set homework only in that group's lessons, and only for the
+children who were its members on the lesson's day; the register of a group's lesson lists its
+members, and is not the other group's teacher's to read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import models
+from resolvers.clock import today_utc
+from tests.factories import Factory, SchoolKit, school_days_before
+from tests.helpers import gid
+
+GRADE = """mutation G($input: GradeCreateInput!) { gradeCreate(input: $input) { __typename
+  ... on ValidationError { fields { field code } } ... on Error { code } } }"""
+MARK = """mutation M($input: AttendanceMarkInput!) { attendanceMark(input: $input) { __typename
+  ... on ValidationError { fields { field code } } ... on Error { code } } }"""
+REGISTER = """query R($id: ID!) { node(id: $id) { ... on Lesson { register { student { id } } } } }"""
+ASSIGN = """mutation A($input: TeachingAssignmentInput!) { teachingAssignmentCreate(input: $input) { __typename
+  ... on TeachingAssignmentSuccess { teachingAssignment { group { name } schoolClass { name } } }
+  ... on Error { code } } }"""
+
+
+@dataclass
+class English:
+    kit: SchoolKit
+    one: models.User  # teaches English to group 1 only
+    two: models.User  # teaches English to group 2 only
+    ann: models.Student  # group 1 all along
+    bob: models.Student  # group 2 all along
+    cat: models.Student  # group 2, then group 1 from ``moved``
+    moved: Any
+    lessons: dict[str, list[models.Lesson]]  # by group: one lesson a day on ``days``
+    days: list[Any]
+
+
+async def _english(factory: Factory) -> English:
+    kit = await factory.school(subjects=("English",), classes=("5A",))
+    klass = kit.classes["5A"]
+    groups = {}
+    for name in ("1", "2"):
+        groups[name] = await models.ClassGroup.create(
+            school=kit.school, academic_year=kit.year, home_class=klass, name=f"5A English {name}", kind="SPLIT"
+        )
+        await models.ClassGroupClass.create(group=groups[name], school_class=klass)
+    teachers = {}
+    for name in ("1", "2"):
+        teachers[name] = await factory.teacher(kit, [], name=f"english{name}")
+        await models.TeachingAssignment.create(
+            teacher=teachers[name], school_class=klass, subject=kit.subjects["English"], group=groups[name]
+        )
+    ann, bob, cat = [await factory.student(kit, "5A", n, login=False) for n in ("ann", "bob", "cat")]
+    days = school_days_before(today_utc(), 2)
+    moved = days[1]
+    start = kit.year.start_date
+    await models.GroupMembership.create(student=ann, group=groups["1"], start_date=start)
+    await models.GroupMembership.create(student=bob, group=groups["2"], start_date=start)
+    await models.GroupMembership.create(
+        student=cat, group=groups["2"], start_date=start, end_date=moved - timedelta(days=1)
+    )
+    await models.GroupMembership.create(student=cat, group=groups["1"], start_date=moved)
+    lessons: dict[str, list[models.Lesson]] = {"1": [], "2": []}
+    for day in days:
+        for name, period in (("1", 3), ("2", 3)):
+            lessons[name].append(
+                await factory.lesson(kit, "5A", "English", teachers[name], day, period=period, group=groups[name])
+            )
+    return English(kit, teachers["1"], teachers["2"], ann, bob, cat, moved, lessons, days)
+
+
+async def _grade(factory: Factory, teacher: models.User, student: models.Student, lesson: models.Lesson) -> str:
+    data = await factory.client(teacher).data(
+        GRADE, input={"studentId": gid(student, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "5"}
+    )
+    result: dict[str, Any] = data["gradeCreate"]
+    return str(result["__typename"] if result["__typename"] == "GradeCreateSuccess" else result)
+
+
+async def test_a_group_teacher_grades_only_their_groups_members_on_their_days(factory: Factory) -> None:
+    e = await _english(factory)
+    first, second = e.lessons["1"]
+    assert await _grade(factory, e.one, e.ann, first) == "GradeCreateSuccess"
+    # bob is in group 2: not in group 1's lesson
+    assert await _grade(factory, e.one, e.bob, first) != "GradeCreateSuccess"
+    # cat joined group 1 on the second day: not before
+    assert await _grade(factory, e.one, e.cat, first) != "GradeCreateSuccess"
+    assert await _grade(factory, e.one, e.cat, second) == "GradeCreateSuccess"
+    # ...and group 2's teacher grades cat in group 2's first lesson, not its second
+    assert await _grade(factory, e.two, e.cat, e.lessons["2"][0]) == "GradeCreateSuccess"
+    assert await _grade(factory, e.two, e.cat, e.lessons["2"][1]) != "GradeCreateSuccess"
+    # group 1's teacher writes nothing in group 2's lessons, even for their own pupil
+    assert await _grade(factory, e.one, e.ann, e.lessons["2"][0]) != "GradeCreateSuccess"
+    assert await models.Grade.filter(student_id__in=[e.ann.id, e.bob.id, e.cat.id]).count() == 3
+
+
+async def test_a_group_teacher_marks_and_reads_only_their_groups_register(factory: Factory) -> None:
+    e = await _english(factory)
+    lesson = e.lessons["1"][0]
+    one = factory.client(e.one)
+    register = (await one.data(REGISTER, id=gid(lesson, "Lesson")))["node"]["register"]
+    assert [r["student"]["id"] for r in register] == [gid(e.ann, "Student")]  # cat joined later, bob never
+    assert (await one.data(REGISTER, id=gid(e.lessons["2"][0], "Lesson")))["node"]["register"] is None
+    marks = [{"studentId": gid(s, "Student"), "status": "PRESENT"} for s in (e.ann, e.bob)]
+    refused = (await one.data(MARK, input={"lessonId": gid(lesson, "Lesson"), "marks": marks}))["attendanceMark"]
+    assert refused["__typename"] == "ValidationError"
+    assert [f["field"] for f in refused["fields"]] == ["marks[1].studentId"]
+    ok = await one.data(MARK, input={"lessonId": gid(lesson, "Lesson"), "marks": marks[:1]})
+    assert ok["attendanceMark"]["__typename"] != "ValidationError", ok
+    other = await one.data(MARK, input={"lessonId": gid(e.lessons["2"][0], "Lesson"), "marks": marks[1:]})
+    assert other["attendanceMark"]["__typename"] != "AttendanceMarkSuccess"
+    assert await models.Attendance.filter(student_id__in=[e.ann.id, e.bob.id]).count() == 1
+
+
+async def test_an_admin_assigns_a_teacher_to_a_group(factory: Factory) -> None:
+    e = await _english(factory)
+    assert e.kit.admin is not None
+    teacher = await factory.teacher(e.kit, [], name="third")
+    group = await models.ClassGroup.get(name="5A English 2", school_id=e.kit.school.id)
+    made = await factory.client(e.kit.admin).data(
+        ASSIGN,
+        input={
+            "teacherId": gid(teacher, "User"),
+            "classId": gid(e.kit.classes["5A"], "SchoolClass"),
+            "subjectId": gid(e.kit.subjects["English"], "Subject"),
+            "groupId": gid(group, "ClassGroup"),
+        },
+    )
+    assert made["teachingAssignmentCreate"]["teachingAssignment"] == {
+        "group": {"name": "5A English 2"},
+        "schoolClass": {"name": "5A"},
+    }
+    entry = await models.AuditEntry.filter(action="teaching.assign", school_id=e.kit.school.id).first()
+    assert entry is not None
+    assert entry.details["group"] == group.id
+    assert await _grade(factory, teacher, e.bob, e.lessons["2"][0]) == "GradeCreateSuccess"
+    assert await _grade(factory, teacher, e.ann, e.lessons["1"][0]) != "GradeCreateSuccess"
