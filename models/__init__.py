@@ -56,7 +56,7 @@ from models.school import (
     Term,
 )
 from models.second_factor import LoginChallenge, RecoveryCode, SecondFactor, SecondFactorAttempt
-from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
+from models.timetable import Homework, Lesson, LessonStatus, PlannedAssessment, TimetableSlot
 from models.user import (
     LoginAttempt,
     PasswordRecovery,
@@ -125,6 +125,7 @@ __all__ = [
     "NotifierCursor",
     "OutboxEvent",
     "PasswordRecovery",
+    "PlannedAssessment",
     "RecoveryCode",
     "RefreshToken",
     "RefusalReason",

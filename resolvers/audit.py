@@ -152,6 +152,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "homework.update": _keys("before after fields"),
     "homework.delete": _keys("lesson"),
     "lesson.cancel": _keys("reason"),
+    "lesson.topic": _keys("fields"),
     "lesson.restore": _keys("cancelReason"),
     "lesson.substitute": _keys("teacher before planned reason"),
     # what a school sets up

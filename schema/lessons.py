@@ -71,6 +71,17 @@ class Lesson(Node):
     def topic(self) -> str | None:
         return self.model.topic
 
+    @strawberry.field(
+        description="The teacher's note on the plan of the lesson (`lessonTopicSet`). For the lesson's teachers, "
+        "the class's homeroom teacher and the school's admins (who read its register); null for everyone else."
+    )
+    async def plan_note(self, info: Info) -> str | None:
+        if self.model.plan_note is None:
+            return None
+        if not await info.context.loaders.register_readable_by_lesson.load(self.model.id):
+            return None
+        return self.model.plan_note
+
     @strawberry.field(description="Room, if known.")
     def room(self) -> str | None:
         return self.model.room

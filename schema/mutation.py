@@ -21,6 +21,7 @@ from schema.grades import GradeMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
 from schema.identity import IdentityMutations
+from schema.lesson_topics import LessonTopicMutations
 from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
@@ -56,6 +57,7 @@ class Mutation(
     NotificationMutations,
     TimetableMutations,
     LessonMutations,
+    LessonTopicMutations,
     CalendarMutations,
     DayOffMutations,
     BellMutations,

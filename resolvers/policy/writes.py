@@ -20,6 +20,7 @@ __all__ = [
     "can_change_homework",
     "can_grade_in",
     "can_mark",
+    "can_plan_lesson",
     "can_remark",
     "can_set_homework",
     "current_class_id",
@@ -93,6 +94,13 @@ async def _gives_or_teaches(viewer: Viewer, lesson: models.Lesson) -> bool:
 
 async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
     """The viewer teaches the lesson's class + subject, or gives this very lesson (a substitute)."""
+    return await _gives_or_teaches(viewer, lesson)
+
+
+async def can_plan_lesson(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """Who writes a lesson's topic and plan note and announces its assessment: a teacher of the
+    lesson's class + subject, or the teacher giving this very lesson (a substitute plans the
+    lesson they give, not the others of the class). Admins only when they also teach it."""
     return await _gives_or_teaches(viewer, lesson)
 
 
