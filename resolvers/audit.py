@@ -68,6 +68,8 @@ DETAILS: dict[str, Kind] = {
         DATA,
         "birthDate date days deactivatedAt end ends_at lastDay revokedAt start startsAt starts_at validFrom validTo",
     ),
+    # a thematic plan import: the term, how many topics, how many did not fit (never a topic's text)
+    **_declare(DATA, "term topics unplaced untopiced"),
     # a password recovery's failed tries so far
     **_declare(DATA, "attempts"),
     **_declare(REASON, "reason cancelReason lastError"),
@@ -153,6 +155,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "homework.delete": _keys("lesson"),
     "lesson.cancel": _keys("reason"),
     "lesson.topic": _keys("fields"),
+    "lesson.plan_import": _keys("class subject term lessons topics unplaced untopiced"),
     "lesson.restore": _keys("cancelReason"),
     "lesson.substitute": _keys("teacher before planned reason"),
     # what a school sets up

@@ -7,9 +7,11 @@ import (``resolvers/thematic_plan.py``) writes many topics at once through ``top
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -74,18 +76,25 @@ def not_yours(path: str = "lessonId") -> Problem:
 
 
 async def topic_events(kind: str, lessons: Sequence[models.Lesson]) -> list[models.OutboxEvent]:
-    """One outbox row per lesson and student of its class on its date (inserted in one statement
-    per lesson class and date)."""
+    """One outbox row per lesson and student of its class on its date: one statement for the
+    enrolments of each class, one INSERT."""
     rows: list[models.OutboxEvent] = []
-    enrolled: dict[tuple[int, object], set[int]] = {}
+    by_class: dict[int, list[models.Lesson]] = defaultdict(list)
     for lesson in lessons:
-        key = (lesson.school_class_id, lesson.date)
-        if key not in enrolled:
-            enrolled[key] = await policy.enrolled_on(lesson.school_class_id, lesson.date)
-        rows.extend(
-            models.OutboxEvent(kind=kind, student_id=s, school_class_id=lesson.school_class_id, lesson_id=lesson.id)
-            for s in sorted(enrolled[key])
-        )
+        by_class[lesson.school_class_id].append(lesson)
+    for class_id, mine in by_class.items():
+        first, last = min(x.date for x in mine), max(x.date for x in mine)
+        enrolments = await models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=first), school_class_id=class_id, start_date__lte=last
+        ).values_list("student_id", "start_date", "end_date")
+        for lesson in mine:
+            students = sorted(
+                {int(s) for s, start, end in enrolments if start <= lesson.date and (end is None or end >= lesson.date)}
+            )
+            rows.extend(
+                models.OutboxEvent(kind=kind, student_id=s, school_class_id=class_id, lesson_id=lesson.id)
+                for s in students
+            )
     return await outbox.record(rows)
 
 

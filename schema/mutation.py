@@ -21,7 +21,7 @@ from schema.grades import GradeMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
 from schema.identity import IdentityMutations
-from schema.lesson_topics import LessonTopicMutations
+from schema.lesson_topics import LessonTopicMutations, ThematicPlanMutations
 from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
@@ -58,6 +58,7 @@ class Mutation(
     TimetableMutations,
     LessonMutations,
     LessonTopicMutations,
+    ThematicPlanMutations,
     CalendarMutations,
     DayOffMutations,
     BellMutations,

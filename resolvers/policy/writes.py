@@ -21,6 +21,7 @@ __all__ = [
     "can_grade_in",
     "can_mark",
     "can_plan_lesson",
+    "can_plan_subject",
     "can_remark",
     "can_set_homework",
     "current_class_id",
@@ -102,6 +103,16 @@ async def can_plan_lesson(viewer: Viewer, lesson: models.Lesson) -> bool:
     lesson's class + subject, or the teacher giving this very lesson (a substitute plans the
     lesson they give, not the others of the class). Admins only when they also teach it."""
     return await _gives_or_teaches(viewer, lesson)
+
+
+async def can_plan_subject(viewer: Viewer, class_id: int, subject_id: int) -> bool:
+    """Who imports a thematic plan for a class + subject: a teacher assigned to it (a substitute
+    gives single lessons, not the term)."""
+    if viewer.user_id is None:
+        return False
+    return await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=class_id, subject_id=subject_id
+    )
 
 
 async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson: models.Lesson) -> bool:

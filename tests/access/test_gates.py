@@ -45,6 +45,7 @@ GATES: dict[tuple[str, str], set[str]] = {
     (TEACHER, "Only teachers can mark attendance."): {"attendanceMark"},
     (TEACHER, "Only teachers plan lessons."): {
         "lessonTopicSet",
+        "thematicPlanImport",
     },
     (PARENT, "Only a parent can send or withdraw an absence notice."): {"absenceNoticeCreate", "absenceNoticeDelete"},
     (STUDENT, "Access requests are made by a parent's own account, not a student's."): {"accessRequestSubmit"},
