@@ -15,6 +15,7 @@ from models.chat import Chat, ChatEvent, ChatEventKind, ChatMember, Message
 from models.identity import ExternalIdentity, ExternalLogin, ExternalLoginPurpose
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.notification import (
+    AssessmentReminder,
     Channel,
     DeliveryStatus,
     Notification,
@@ -78,6 +79,7 @@ __all__ = [
     "AccessRequest",
     "AccessRequestStatus",
     "Announcement",
+    "AssessmentReminder",
     "Attendance",
     "AttendanceRevision",
     "AttendanceRollup",

@@ -164,6 +164,7 @@ class ErrorCode(StrEnum):
     HEADER_UNKNOWN_COLUMN = "HEADER_UNKNOWN_COLUMN", "The header names an unknown column."
     HOMEWORK_NOT_FOUND = "HOMEWORK_NOT_FOUND", "No such homework, or not one the viewer may see."
     HOURS_INVALID = "HOURS_INVALID", "Hours are a whole number from 1 to 50."
+    HOUR_INVALID = "HOUR_INVALID", "An hour of the day is from 0 to 23."
     IDENTITY_NOT_FOUND = "IDENTITY_NOT_FOUND", "No such linked identity, or not one of the viewer's."
     IDENTITY_NOT_LINKED = (
         "IDENTITY_NOT_LINKED",

@@ -22,6 +22,7 @@ from schema.types import Info, Node, _must
 from schema.users import User
 
 if TYPE_CHECKING:
+    from schema.assessments import PlannedAssessment
     from schema.attendance import RegisterRow
     from schema.homework import Homework
 
@@ -81,6 +82,20 @@ class Lesson(Node):
         if not await info.context.loaders.register_readable_by_lesson.load(self.model.id):
             return None
         return self.model.plan_note
+
+    @strawberry.field(
+        description="The assessment a teacher announced for the lesson (a control work, a test...), if any; null "
+        "while the lesson is cancelled."
+    )
+    async def assessment(
+        self, info: Info
+    ) -> Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")] | None:
+        from schema.assessments import PlannedAssessment
+
+        if self.model.status != models.LessonStatus.SCHEDULED:
+            return None
+        row = await info.context.loaders.assessment_by_lesson.load(self.model.id)
+        return PlannedAssessment(model=row) if row is not None else None
 
     @strawberry.field(description="Room, if known.")
     def room(self) -> str | None:

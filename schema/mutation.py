@@ -10,6 +10,7 @@ from schema.access import AccessRequestMutations
 from schema.account_admin import AccountAdminMutations
 from schema.accounts import AccountMutations
 from schema.announcements import AnnouncementMutations
+from schema.assessments import AssessmentMutations
 from schema.attendance import AttendanceMutations
 from schema.bells import BellMutations
 from schema.calendar import CalendarMutations
@@ -59,6 +60,7 @@ class Mutation(
     LessonMutations,
     LessonTopicMutations,
     ThematicPlanMutations,
+    AssessmentMutations,
     CalendarMutations,
     DayOffMutations,
     BellMutations,

@@ -46,6 +46,8 @@ GATES: dict[tuple[str, str], set[str]] = {
     (TEACHER, "Only teachers plan lessons."): {
         "lessonTopicSet",
         "thematicPlanImport",
+        "assessmentPlan",
+        "assessmentCancel",
     },
     (PARENT, "Only a parent can send or withdraw an absence notice."): {"absenceNoticeCreate", "absenceNoticeDelete"},
     (STUDENT, "Access requests are made by a parent's own account, not a student's."): {"accessRequestSubmit"},
