@@ -16,6 +16,7 @@ from models.group import ClassGroup, ClassGroupClass, GroupKind, GroupMembership
 from models.identity import ExternalIdentity, ExternalLogin, ExternalLoginPurpose
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
 from models.notification import (
+    AssessmentReminder,
     Channel,
     DeliveryStatus,
     Notification,
@@ -57,7 +58,7 @@ from models.school import (
     Term,
 )
 from models.second_factor import LoginChallenge, RecoveryCode, SecondFactor, SecondFactorAttempt
-from models.timetable import Homework, Lesson, LessonStatus, TimetableSlot
+from models.timetable import Homework, Lesson, LessonStatus, PlannedAssessment, TimetableSlot
 from models.user import (
     LoginAttempt,
     PasswordRecovery,
@@ -79,6 +80,7 @@ __all__ = [
     "AccessRequest",
     "AccessRequestStatus",
     "Announcement",
+    "AssessmentReminder",
     "Attendance",
     "AttendanceRevision",
     "AttendanceRollup",
@@ -130,6 +132,7 @@ __all__ = [
     "NotifierCursor",
     "OutboxEvent",
     "PasswordRecovery",
+    "PlannedAssessment",
     "RecoveryCode",
     "RefreshToken",
     "RefusalReason",

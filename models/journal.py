@@ -25,6 +25,7 @@ class GradeKind(StrEnum):
     LAB_WORK = "LAB_WORK"
     PROJECT = "PROJECT"
     CONTROL_WORK = "CONTROL_WORK"
+    DICTATION = "DICTATION"
     EXAM = "EXAM"
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from models.outbox import OutboxEvent
     from models.roster import Student
     from models.school import School
+    from models.timetable import PlannedAssessment
     from models.user import User
 
 
@@ -31,6 +32,7 @@ class NotificationCategory(StrEnum):
     ANNOUNCEMENTS = "ANNOUNCEMENTS"
     MEETINGS = "MEETINGS"
     CHAT_MESSAGES = "CHAT_MESSAGES"
+    ASSESSMENTS = "ASSESSMENTS"
 
 
 class Channel(StrEnum):
@@ -69,6 +71,10 @@ class Notification(Model):
     meeting: fields.ForeignKeyNullableRelation[Meeting] = fields.ForeignKeyField(
         "models.Meeting", related_name="notifications", null=True, on_delete=fields.CASCADE
     )
+    # The assessment a day-before reminder is about (``resolvers/reminders.py``).
+    planned_assessment: fields.ForeignKeyNullableRelation[PlannedAssessment] = fields.ForeignKeyField(
+        "models.PlannedAssessment", related_name="notifications", null=True, on_delete=fields.CASCADE
+    )
     # A chat message's id; not a foreign key so that notifications do not depend on the chat models.
     chat_message_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -80,6 +86,7 @@ class Notification(Model):
     outbox_event_id: int | None
     announcement_id: int | None
     meeting_id: int | None
+    planned_assessment_id: int | None
 
     class Meta:
         table = "notification"
@@ -102,6 +109,8 @@ class NotificationSettings(Model):
     quiet_end = fields.SmallIntField(null=True)
     timezone = fields.CharField(max_length=64, null=True)
     phone = fields.CharField(max_length=32, null=True)
+    # The hour (0-23, local) of the day before an announced assessment when its reminder goes out; null: 18.
+    reminder_hour = fields.SmallIntField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     user_id: int
@@ -144,3 +153,26 @@ class NotifierCursor(Model):
 
     class Meta:
         table = "notifier_cursor"
+
+
+class AssessmentReminder(Model):
+    """That a user was reminded of an assessment for its lesson's date: written with the
+    reminder's notification, so that each family member is reminded once per date (a lesson
+    moved to another day is reminded of again, the day before that day)."""
+
+    id = fields.BigIntField(primary_key=True)
+    planned_assessment: fields.ForeignKeyRelation[PlannedAssessment] = fields.ForeignKeyField(
+        "models.PlannedAssessment", related_name="reminders", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="assessment_reminders", on_delete=fields.CASCADE
+    )
+    lesson_date = fields.DateField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    planned_assessment_id: int
+    user_id: int
+
+    class Meta:
+        table = "assessment_reminder"
+        unique_together = (("planned_assessment", "user", "lesson_date"),)

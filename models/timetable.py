@@ -9,6 +9,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from models.journal import GradeKind
+
 if TYPE_CHECKING:
     from models.group import ClassGroup
     from models.school import DayOff, SchoolClass, Subject
@@ -82,6 +84,9 @@ class Lesson(Model):
     ends_at = fields.DatetimeField()
     room = fields.CharField(max_length=50, null=True)
     topic = fields.CharField(max_length=500, null=True)
+    # The teacher's note on the plan of the lesson (what to bring, what to repeat): for the staff who
+    # keep the lesson's register, not for families.
+    plan_note = fields.CharField(max_length=1000, null=True)
     status = fields.CharEnumField(LessonStatus, max_length=16, default=LessonStatus.SCHEDULED)
     slot: fields.ForeignKeyNullableRelation[TimetableSlot] = fields.ForeignKeyField(
         "models.TimetableSlot", related_name="lessons", null=True, on_delete=fields.SET_NULL
@@ -142,3 +147,30 @@ class Homework(Model):
     class Meta:
         table = "homework"
         indexes = (Index(fields=("lesson_id",)),)
+
+
+class PlannedAssessment(Model):
+    """An assessment a teacher announces for a lesson (a control work, a test, a dictation: a
+    grade kind) with a description, so that families know before it happens. One per lesson;
+    cancelling is soft (``cancelled_at``) so that the families' event stream can say what was
+    cancelled, and planning the lesson's assessment again revives the row. It follows its
+    lesson: a moved lesson moves it, a cancelled lesson hides it."""
+
+    id = fields.IntField(primary_key=True)
+    lesson: fields.OneToOneRelation[Lesson] = fields.OneToOneField(
+        "models.Lesson", related_name="planned_assessment", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(GradeKind, max_length=20)
+    description = fields.CharField(max_length=1000)
+    planned_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="assessments_planned", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    lesson_id: int
+    planned_by_id: int
+
+    class Meta:
+        table = "planned_assessment"

@@ -71,6 +71,18 @@ class EventKind(StrEnum):
     LESSON_CANCELLED = ("LESSON_CANCELLED", "The school cancelled a lesson (`lesson.cancelReason` says why).", None)
     LESSON_RESTORED = ("LESSON_RESTORED", "A cancelled lesson takes place after all.", None)
     LESSON_SUBSTITUTED = ("LESSON_SUBSTITUTED", "Another teacher gives a lesson, or the planned one again.", None)
+    LESSON_TOPIC_SET = ("LESSON_TOPIC_SET", "A lesson's topic was set or changed (`lesson.topic`).", None)
+    ASSESSMENT_PLANNED = (
+        "ASSESSMENT_PLANNED",
+        "A teacher announced an assessment (a test, a control work...) for a lesson (`lesson.assessment`).",
+        None,
+    )
+    ASSESSMENT_CHANGED = ("ASSESSMENT_CHANGED", "An announced assessment's kind or description changed.", None)
+    ASSESSMENT_CANCELLED = (
+        "ASSESSMENT_CANCELLED",
+        "An announced assessment was called off: drop it (`lesson.assessment` is null).",
+        None,
+    )
 
 
 @dataclass(frozen=True)

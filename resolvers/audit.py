@@ -68,6 +68,10 @@ DETAILS: dict[str, Kind] = {
         DATA,
         "birthDate date days deactivatedAt end ends_at lastDay revokedAt start startsAt starts_at validFrom validTo",
     ),
+    # a thematic plan import: the term, how many topics, how many did not fit (never a topic's text)
+    **_declare(DATA, "term topics unplaced untopiced"),
+    # the hour of the day a user chose for reminders
+    **_declare(DATA, "reminderHour"),
     # a password recovery's failed tries so far
     **_declare(DATA, "attempts"),
     **_declare(REASON, "reason cancelReason lastError"),
@@ -115,7 +119,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "meeting.update": _keys("fields starts_at ends_at"),
     "meeting.respond": _keys("answer"),
     "meeting.cancel": _keys(""),
-    "notification_settings.set": _keys("channels quietStart quietEnd timezone"),
+    "notification_settings.set": _keys("channels quietStart quietEnd timezone reminderHour"),
     "notification_delivery.retry": _keys("channel lastError"),
     # accounts and sessions
     "account.create": _keys("login role student children via"),
@@ -152,6 +156,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "homework.update": _keys("before after fields"),
     "homework.delete": _keys("lesson"),
     "lesson.cancel": _keys("reason"),
+    "lesson.topic": _keys("fields"),
+    "assessment.plan": _keys("lesson kind"),
+    "assessment.update": _keys("lesson before after fields"),
+    "assessment.cancel": _keys("lesson kind"),
+    "lesson.plan_import": _keys("class subject term lessons topics unplaced untopiced"),
     "lesson.restore": _keys("cancelReason"),
     "lesson.substitute": _keys("teacher before planned reason"),
     # what a school sets up

@@ -86,6 +86,14 @@ class ErrorCode(StrEnum):
     ALREADY_SHORT = "ALREADY_SHORT", "The day is already a short day."
     AMBIGUOUS_STUDENT = "AMBIGUOUS_STUDENT", "Several students match: name one by its id."
     ANNOUNCEMENT_NOT_FOUND = "ANNOUNCEMENT_NOT_FOUND", "No such announcement, or not one the viewer may see."
+    ASSESSMENT_KIND_INVALID = (
+        "ASSESSMENT_KIND_INVALID",
+        "Not a kind of assessment that is announced (a quiz, test, dictation, control work...).",
+    )
+    ASSESSMENT_NOT_FOUND = (
+        "ASSESSMENT_NOT_FOUND",
+        "No planned assessment for that lesson, or not one the viewer may see.",
+    )
     ASSIGNED_IN_AFTER_DUE = "ASSIGNED_IN_AFTER_DUE", "Homework must be set in a lesson before the one it is due for."
     ASSIGNED_IN_MISMATCH = "ASSIGNED_IN_MISMATCH", "Homework was set in a lesson of another class or subject."
     ASSIGNMENT_EXISTS = "ASSIGNMENT_EXISTS", "The teacher already teaches that subject in that class."
@@ -164,6 +172,8 @@ class ErrorCode(StrEnum):
     HEADER_MISSING_COLUMN = "HEADER_MISSING_COLUMN", "A required column is missing from the header."
     HEADER_UNKNOWN_COLUMN = "HEADER_UNKNOWN_COLUMN", "The header names an unknown column."
     HOMEWORK_NOT_FOUND = "HOMEWORK_NOT_FOUND", "No such homework, or not one the viewer may see."
+    HOURS_INVALID = "HOURS_INVALID", "Hours are a whole number from 1 to 50."
+    HOUR_INVALID = "HOUR_INVALID", "An hour of the day is from 0 to 23."
     IDENTITY_NOT_FOUND = "IDENTITY_NOT_FOUND", "No such linked identity, or not one of the viewer's."
     IDENTITY_NOT_LINKED = (
         "IDENTITY_NOT_LINKED",
@@ -222,6 +232,7 @@ class ErrorCode(StrEnum):
     LESSON_NOT_CANCELLED = "LESSON_NOT_CANCELLED", "The lesson is not cancelled."
     LESSON_NOT_FOUND = "LESSON_NOT_FOUND", "No such lesson, or not one the viewer may see."
     LESSON_NOT_IN_CLASS = "LESSON_NOT_IN_CLASS", "The lesson is not one of the student's class."
+    LESSON_STARTED = "LESSON_STARTED", "The lesson has already started."
     LETTER_EMPTY = "LETTER_EMPTY", "The class letter is empty."
     LETTER_TOO_LONG = "LETTER_TOO_LONG", "The class letter is over the length limit."
     LINK_TOO_LONG = "LINK_TOO_LONG", "A link is over the length limit."
@@ -282,6 +293,7 @@ class ErrorCode(StrEnum):
     PHONE_REQUIRED = "PHONE_REQUIRED", "SMS needs a phone number."
     PLACE_OR_LINK_REQUIRED = "PLACE_OR_LINK_REQUIRED", "A meeting needs a place or a link."
     PLACE_TOO_LONG = "PLACE_TOO_LONG", "The place is over the length limit."
+    PLAN_EMPTY = "PLAN_EMPTY", "The thematic plan has no topics."
     QUIET_HOURS_INCOMPLETE = "QUIET_HOURS_INCOMPLETE", "Quiet hours need both ends, or neither."
     RANGE_NOT_EXPECTED = "RANGE_NOT_EXPECTED", "A notice for lessons takes no dates."
     RANGE_REQUIRED = "RANGE_REQUIRED", "A notice by day needs `from` and `to`."
@@ -349,6 +361,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_LINKS = "TOO_MANY_LINKS", "Too many links."
     TOO_MANY_MEMBERS = "TOO_MANY_MEMBERS", "Too many people at once."
     TOO_MANY_PERIODS = "TOO_MANY_PERIODS", "Too many periods in a bell schedule."
+    TOPIC_REQUIRED = "TOPIC_REQUIRED", "A row of the thematic plan has no topic."
     TYPE_INVALID = "TYPE_INVALID", "The row type is not student, guardian or teacher."
     UNKNOWN_TIMEZONE = "UNKNOWN_TIMEZONE", "Not an IANA time zone."
     USER_NOT_FOUND = "USER_NOT_FOUND", "No such user, or not one the viewer may see."
@@ -356,6 +369,7 @@ class ErrorCode(StrEnum):
     WEEKDAY_OUT_OF_RANGE = "WEEKDAY_OUT_OF_RANGE", "A weekday is from 1 (Monday) to 5 (Friday)."
     WHOLE_MINUTES = "WHOLE_MINUTES", "Bell times are whole minutes."
     WRONG_PASSWORD = "WRONG_PASSWORD", "The current password is wrong."
+    XLSX_MALFORMED = "XLSX_MALFORMED", "The file is not a readable XLSX workbook."
     YEAR_OVERLAP = "YEAR_OVERLAP", "The dates overlap another academic year of the school."
 
 

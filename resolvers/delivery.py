@@ -126,6 +126,15 @@ ATTENDANCE = {
     models.AttendanceStatus.ABSENT_UNEXCUSED: _("absent, unexcused"),
     models.AttendanceStatus.LATE: _("late"),
 }
+KINDS = {
+    models.GradeKind.QUIZ: _("A quiz"),
+    models.GradeKind.TEST: _("A test"),
+    models.GradeKind.DICTATION: _("A dictation"),
+    models.GradeKind.LAB_WORK: _("Lab work"),
+    models.GradeKind.PROJECT: _("A project"),
+    models.GradeKind.CONTROL_WORK: _("A control work"),
+    models.GradeKind.EXAM: _("An exam"),
+}
 TITLES = {"TERM_GRADE_SET": _("A final grade was set"), "CHAT_MESSAGE": _("A new chat message")}
 
 
@@ -141,6 +150,15 @@ async def render(n: models.Notification) -> Message | None:
         return None
     child = await models.Student.get_or_none(id=n.student_id) if n.student_id else None
     event = await models.OutboxEvent.get_or_none(id=n.outbox_event_id) if n.outbox_event_id else None
+    if n.planned_assessment_id is not None:
+        planned = await models.PlannedAssessment.get(id=n.planned_assessment_id).prefetch_related("lesson__subject")
+        text = _(
+            "{kind} in {subject} tomorrow: {description}",
+            kind=KINDS.get(planned.kind, planned.kind.value),
+            subject=planned.lesson.subject.name,
+            description=planned.description,
+        )
+        return Message(_about(_("An assessment tomorrow"), child), str(text))
     if n.announcement_id is not None:
         a = await models.Announcement.get(id=n.announcement_id)
         return Message(str(_("Announcement: {title}", title=a.title)), a.body)

@@ -33,6 +33,12 @@ class DiaryDayData:
     entries: list[DiaryEntryData] = field(default_factory=list)
 
 
+def check_ahead(days: int, max_days: int) -> None:
+    """A look ahead of ``days`` days (``Student.upcomingAssessments``): 0 to ``max_days``."""
+    if not 0 <= days <= max_days:
+        raise BadUserInput(_("`days` is from 0 to {n}.", n=max_days), argument="days")
+
+
 def check_range(start: date, end: date, max_days: int) -> None:
     if end < start:
         raise BadUserInput(_("`to` must not be before `from`."), argument="to")

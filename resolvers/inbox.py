@@ -73,6 +73,7 @@ class PreferencesInput:
     quiet_end: time | None
     timezone: str | None
     phone: str | None
+    reminder_hour: int | None = None
 
 
 async def set_preferences(ctx: Context, data: PreferencesInput) -> models.NotificationSettings:
@@ -96,6 +97,8 @@ async def set_preferences(ctx: Context, data: PreferencesInput) -> models.Notifi
         problems.append(
             ("phone", ErrorCode.INVALID_PHONE, _("A phone number in international form, e.g. +79161234567."))
         )
+    if data.reminder_hour is not None and not 0 <= data.reminder_hour <= 23:
+        problems.append(("reminderHour", ErrorCode.HOUR_INVALID, _("An hour from 0 to 23.")))
     if any(c.sms for c in data.channels) and not phone:
         problems.append(("phone", ErrorCode.PHONE_REQUIRED, _("SMS needs a phone number.")))
     if problems:
@@ -113,14 +116,20 @@ async def set_preferences(ctx: Context, data: PreferencesInput) -> models.Notifi
             chosen[c.category.value] = {"inApp": c.in_app, "email": c.email, "sms": c.sms}
         row.channels = chosen
         row.quiet_start, row.quiet_end = minutes(data.quiet_start), minutes(data.quiet_end)
-        row.timezone, row.phone = data.timezone, phone
+        row.timezone, row.phone, row.reminder_hour = data.timezone, phone, data.reminder_hour
         await row.save()
         await audit.record(
             ctx.viewer,
             "notification_settings.set",
             "NotificationSettings",
             row.id,
-            {"channels": chosen, "quietStart": row.quiet_start, "quietEnd": row.quiet_end, "timezone": row.timezone},
+            {
+                "channels": chosen,
+                "quietStart": row.quiet_start,
+                "quietEnd": row.quiet_end,
+                "timezone": row.timezone,
+                "reminderHour": row.reminder_hour,
+            },
         )
     return row
 

@@ -13,7 +13,8 @@ The rules (which a school admin can rely on):
   records, in which case it is kept and reported: a grade is never lost;
 - removing a day off restores the lessons it cancelled and creates the missing ones;
 - a lesson "holds records" when it has grades (even removed ones), attendance marks or their
-  history, homework, a topic, remarks or absence-notice items: removing it would lose them;
+  history, homework, a topic, an announced assessment, remarks or absence-notice items: removing
+  it would lose them;
 - days before today are history: no sync changes them."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from resolvers import sql
 from resolvers.school_days import SchoolCalendar, day_kind, load_calendars
 
 BATCH = 2000
-RECORDS_CHUNK = 2000  # ids per records query: 8 x 2,000 parameters stay under SQLite's and PostgreSQL's limits
+RECORDS_CHUNK = 2000  # ids per records query: 9 x 2,000 parameters stay under SQLite's and PostgreSQL's limits
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ UNION SELECT assigned_in_id FROM homework WHERE assigned_in_id IN ({ids})
 UNION SELECT lesson_id FROM remark WHERE lesson_id IN ({ids})
 UNION SELECT lesson_id FROM absence_notice_item WHERE lesson_id IN ({ids})
 UNION SELECT id FROM lesson WHERE id IN ({ids}) AND topic IS NOT NULL
+UNION SELECT lesson_id FROM planned_assessment WHERE lesson_id IN ({ids}) AND cancelled_at IS NULL
 """
 
 
@@ -134,7 +136,7 @@ async def with_records(lesson_ids: Sequence[int]) -> set[int]:
     for start in range(0, len(lesson_ids), RECORDS_CHUNK):
         chunk = list(lesson_ids[start : start + RECORDS_CHUNK])
         query = _RECORDS_SQL.format(ids=sql.placeholders(len(chunk)))
-        rows = await sql.fetch(query, chunk * 8)
+        rows = await sql.fetch(query, chunk * 9)
         result.update(int(next(iter(r.values()))) for r in rows)
     return result
 

@@ -22,7 +22,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from resolvers import account_list, audit_log, averages, chats, meetings, pages, policy, schools, sql
-from resolvers.clock import today_utc
+from resolvers.clock import now_utc, today_utc
 from resolvers.context import Viewer
 from resolvers.policy import windows
 
@@ -117,6 +117,7 @@ SELECT e.student_id AS e_student_id,
        l.room AS l_room, l.topic AS l_topic, l.status AS l_status,
        l.slot_id AS l_slot_id, l.day_off_id AS l_day_off_id, l.cancel_reason AS l_cancel_reason,
        l.substitution_reason AS l_substitution_reason,
+       l.plan_note AS l_plan_note,
        s.id AS s_id, s.school_id AS s_school_id, s.name AS s_name, s.archived_at AS s_archived_at,
        u.id AS u_id, u.full_name AS u_full_name,
        c.id AS c_id, c.school_id AS c_school_id, c.academic_year_id AS c_academic_year_id,
@@ -159,6 +160,9 @@ class Loaders:
     grades_by_student: DataLoader[RangeKey, list[models.Grade]]
     removed_grades_by_student: DataLoader[RangeKey, list[models.Grade]]
     homework_by_lesson: DataLoader[int, list[models.Homework]]
+    assessment_by_lesson: DataLoader[int, models.PlannedAssessment | None]
+    assessment_by_id: DataLoader[int, models.PlannedAssessment | None]
+    upcoming_assessments_by_student: DataLoader[RangeKey, list[models.PlannedAssessment]]
     days_off_by_school: DataLoader[RangeKey, list[models.DayOff]]
     lessons_by_class: DataLoader[RangeKey, list[models.Lesson]]
     terms_by_school: DataLoader[int, list[models.Term]]
@@ -408,6 +412,55 @@ class Loaders:
         )
         grouped = _group(rows, lambda h: h.lesson_id)
         return [grouped.get(i, []) for i in ids]
+
+    async def _assessment_by_lesson(self, ids: list[int]) -> list[models.PlannedAssessment | None]:
+        rows = await models.PlannedAssessment.filter(lesson_id__in=set(ids), cancelled_at__isnull=True)
+        found = {r.lesson_id: r for r in rows}
+        return [found.get(i) for i in ids]
+
+    async def _assessment_by_id(self, ids: list[int]) -> list[models.PlannedAssessment | None]:
+        """The assessments the viewer sees (``policy.visible_assessments``)."""
+        found = {r.id: r for r in await policy.visible_assessments(self.viewer).filter(id__in=set(ids))}
+        return [found.get(i) for i in ids]
+
+    async def _upcoming_assessments_by_student(self, keys: list[RangeKey]) -> list[list[models.PlannedAssessment]]:
+        """Each student's announced assessments of the lessons of the range that have not started, of
+        the class they are enrolled in on the lesson's day, soonest first; only of lessons the viewer
+        sees (``policy.visible_assessments``). Two statements for any number of students."""
+        ids, start, end = _span(keys)
+        enrolments = await models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=start), student_id__in=ids, start_date__lte=end
+        ).values_list("student_id", "school_class_id", "start_date", "end_date")
+        if not enrolments:
+            return [[] for _ in keys]
+        rows = (
+            await policy.visible_assessments(self.viewer)
+            .filter(
+                lesson__school_class_id__in={int(e[1]) for e in enrolments},
+                lesson__date__gte=start,
+                lesson__date__lte=end,
+                lesson__starts_at__gt=now_utc(),
+            )
+            .select_related("lesson")
+            .order_by("lesson__starts_at", "lesson__period", "id")
+        )
+        for row in rows:
+            self.lesson_by_id.prime(row.lesson_id, row.lesson)
+        out: list[list[models.PlannedAssessment]] = []
+        for key in keys:
+            mine = [(int(c), s, e) for st, c, s, e in enrolments if int(st) == key.id]
+            out.append(
+                [
+                    r
+                    for r in rows
+                    if key.start <= r.lesson.date <= key.end
+                    and any(
+                        c == r.lesson.school_class_id and s <= r.lesson.date and (e is None or e >= r.lesson.date)
+                        for c, s, e in mine
+                    )
+                ]
+            )
+        return out
 
     async def _days_off_by_school(self, keys: list[RangeKey]) -> list[list[models.DayOff]]:
         ids, start, end = _span(keys)
@@ -736,6 +789,9 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "grades_by_student": lambda loaders: DataLoader(loaders._grades_by_student),
     "removed_grades_by_student": lambda loaders: DataLoader(loaders._removed_grades_by_student),
     "homework_by_lesson": lambda loaders: DataLoader(loaders._homework_by_lesson),
+    "assessment_by_lesson": lambda loaders: DataLoader(loaders._assessment_by_lesson),
+    "assessment_by_id": lambda loaders: DataLoader(loaders._assessment_by_id),
+    "upcoming_assessments_by_student": lambda loaders: DataLoader(loaders._upcoming_assessments_by_student),
     "days_off_by_school": lambda loaders: DataLoader(loaders._days_off_by_school),
     "lessons_by_class": lambda loaders: DataLoader(loaders._lessons_by_class),
     "terms_by_school": lambda loaders: DataLoader(_by_key(models.Term, "school_id", "start_date", "id")),

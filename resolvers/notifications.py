@@ -41,6 +41,7 @@ class Draft:
     announcement_id: int | None = None
     meeting_id: int | None = None
     chat_message_id: int | None = None
+    planned_assessment_id: int | None = None
 
 
 def channels_of(settings: models.NotificationSettings | None, category: models.NotificationCategory) -> dict[str, bool]:
@@ -108,6 +109,7 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
             announcement_id=draft.announcement_id,
             meeting_id=draft.meeting_id,
             chat_message_id=draft.chat_message_id,
+            planned_assessment_id=draft.planned_assessment_id,
         )
         if wanted["inApp"]:
             woken.add(draft.user_id)

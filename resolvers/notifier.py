@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 import models
 from pubsub.broker import Broker
 from pubsub.events import EventKind
-from resolvers import notifications, policy
+from resolvers import notifications, policy, reminders
 from resolvers.clock import now_utc
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ async def run_notifier(
         try:
             while await notify_pending(broker) == BATCH:
                 pass
+            await reminders.remind_assessments(broker)
             if deliver is not None:
                 await deliver()
         except Exception:  # the database may be briefly unreachable: try again next round

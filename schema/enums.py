@@ -66,6 +66,7 @@ class GradeKind(Enum):
     LAB_WORK = strawberry.enum_value("LAB_WORK", description="Laboratory or practical work.")
     PROJECT = strawberry.enum_value("PROJECT", description="A project or essay.")
     CONTROL_WORK = strawberry.enum_value("CONTROL_WORK", description="A control work (major test).")
+    DICTATION = strawberry.enum_value("DICTATION", description="A dictation.")
     EXAM = strawberry.enum_value("EXAM", description="An exam.")
 
 

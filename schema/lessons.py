@@ -23,6 +23,7 @@ from schema.types import Info, Node, _must
 from schema.users import User
 
 if TYPE_CHECKING:
+    from schema.assessments import PlannedAssessment
     from schema.attendance import RegisterRow
     from schema.homework import Homework
 
@@ -88,6 +89,31 @@ class Lesson(Node):
     @strawberry.field(description="The lesson's topic, once the teacher wrote it.")
     def topic(self) -> str | None:
         return self.model.topic
+
+    @strawberry.field(
+        description="The teacher's note on the plan of the lesson (`lessonTopicSet`). For the lesson's teachers, "
+        "the class's homeroom teacher and the school's admins (who read its register); null for everyone else."
+    )
+    async def plan_note(self, info: Info) -> str | None:
+        if self.model.plan_note is None:
+            return None
+        if not await info.context.loaders.register_readable_by_lesson.load(self.model.id):
+            return None
+        return self.model.plan_note
+
+    @strawberry.field(
+        description="The assessment a teacher announced for the lesson (a control work, a test...), if any; null "
+        "while the lesson is cancelled."
+    )
+    async def assessment(
+        self, info: Info
+    ) -> Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")] | None:
+        from schema.assessments import PlannedAssessment
+
+        if self.model.status != models.LessonStatus.SCHEDULED:
+            return None
+        row = await info.context.loaders.assessment_by_lesson.load(self.model.id)
+        return PlannedAssessment(model=row) if row is not None else None
 
     @strawberry.field(description="Room, if known.")
     def room(self) -> str | None:

@@ -10,6 +10,7 @@ from schema.access import AccessRequestMutations
 from schema.account_admin import AccountAdminMutations
 from schema.accounts import AccountMutations
 from schema.announcements import AnnouncementMutations
+from schema.assessments import AssessmentMutations
 from schema.attendance import AttendanceMutations
 from schema.bells import BellMutations
 from schema.calendar import CalendarMutations
@@ -22,6 +23,7 @@ from schema.groups import ClassGroupMutations
 from schema.guardianships import GuardianshipMutations
 from schema.homework import HomeworkMutations
 from schema.identity import IdentityMutations
+from schema.lesson_topics import LessonTopicMutations, ThematicPlanMutations
 from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
@@ -58,6 +60,9 @@ class Mutation(
     NotificationMutations,
     TimetableMutations,
     LessonMutations,
+    LessonTopicMutations,
+    ThematicPlanMutations,
+    AssessmentMutations,
     CalendarMutations,
     DayOffMutations,
     BellMutations,

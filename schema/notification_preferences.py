@@ -27,6 +27,9 @@ class NotificationCategory(Enum):
     ANNOUNCEMENTS = strawberry.enum_value("ANNOUNCEMENTS", description="School and class news.")
     MEETINGS = strawberry.enum_value("MEETINGS", description="Parent-teacher meetings.")
     CHAT_MESSAGES = strawberry.enum_value("CHAT_MESSAGES", description="Chat messages.")
+    ASSESSMENTS = strawberry.enum_value(
+        "ASSESSMENTS", description="Reminders of announced assessments, the day before (at `reminderHour`)."
+    )
 
 
 @strawberry.type(description="Which channels one category of notifications goes to.")
@@ -61,6 +64,14 @@ class NotificationPreferences:
     @strawberry.field(description="The IANA time zone of the quiet hours; null: your school's.")
     def timezone(self) -> str | None:
         return self.model.timezone
+
+    @strawberry.field(
+        description="The hour (0-23, local time) of the day before an announced assessment when you are reminded "
+        "of it (moved to the end of the quiet hours if they hold it); null: 18."
+    )
+    def reminder_hour(self) -> int | None:
+        hour = self.model.reminder_hour
+        return int(hour) if hour is not None else None
 
     @strawberry.field(description="The phone number SMS go to.")
     def phone(self) -> str | None:
@@ -97,6 +108,9 @@ class NotificationPreferencesSetInput:
         default=None, description="IANA time zone of the quiet hours; null: your school's."
     )
     phone: str | None = strawberry.field(default=None, description="Phone for SMS, international form (+7...).")
+    reminder_hour: int | None = strawberry.field(
+        default=None, description="The hour (0-23, local) of assessment reminders, the day before; null: 18."
+    )
 
 
 @strawberry.type(description="The preferences as saved.")
@@ -109,7 +123,7 @@ NotificationPreferencesSetResult = Annotated[
     strawberry.union(
         "NotificationPreferencesSetResult",
         description="The saved preferences, or why not (nothing changed). ValidationError codes: "
-        "DUPLICATE_CATEGORY, QUIET_HOURS_INCOMPLETE, UNKNOWN_TIMEZONE, INVALID_PHONE, PHONE_REQUIRED.",
+        "DUPLICATE_CATEGORY, QUIET_HOURS_INCOMPLETE, UNKNOWN_TIMEZONE, INVALID_PHONE, PHONE_REQUIRED, HOUR_INVALID.",
     ),
 ]
 
@@ -134,6 +148,7 @@ class PreferenceMutations:
                 quiet_end=input.quiet_hours_end,
                 timezone=input.timezone,
                 phone=input.phone,
+                reminder_hour=input.reminder_hour,
             ),
         )
         return NotificationPreferencesSetSuccess(preferences=NotificationPreferences(model=row))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -23,6 +23,9 @@ from schema.notification_preferences import NotificationCategory, PreferenceMuta
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.permissions import IsAuthenticated
 from schema.students import Student
+
+if TYPE_CHECKING:
+    from schema.assessments import PlannedAssessment
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -43,6 +46,9 @@ class NotificationKind(Enum):
     MEETING_CHANGED = strawberry.enum_value("MEETING_CHANGED", description="A meeting's time or place changed.")
     MEETING_CANCELLED = strawberry.enum_value("MEETING_CANCELLED", description="A meeting was cancelled.")
     CHAT_MESSAGE = strawberry.enum_value("CHAT_MESSAGE", description="A new message in one of your chats.")
+    ASSESSMENT_REMINDER = strawberry.enum_value(
+        "ASSESSMENT_REMINDER", description="A child has an announced assessment tomorrow (`assessment`)."
+    )
 
 
 @strawberry.type(description="Something new for you. It refers to its source; it is shown while you may see it.")
@@ -130,6 +136,20 @@ class Notification(types.Node):
             return None
         found = await info.context.loaders.meeting_by_id.load(self.model.meeting_id)
         return meetings.Meeting(model=found) if found else None
+
+    @strawberry.field(
+        description="The announced assessment, for ASSESSMENT_REMINDER (the reminder is only shown while it "
+        "stands and its lesson takes place)."
+    )
+    async def assessment(
+        self, info: Info
+    ) -> Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")] | None:
+        from schema.assessments import PlannedAssessment
+
+        if self.model.planned_assessment_id is None:
+            return None
+        found = await info.context.loaders.assessment_by_id.load(self.model.planned_assessment_id)
+        return PlannedAssessment(model=found) if found else None
 
     @strawberry.field(description="The chat message's id, for CHAT_MESSAGE.")
     def chat_message_id(self) -> strawberry.ID | None:

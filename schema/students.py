@@ -12,6 +12,7 @@ import strawberry
 import models
 from resolvers import diary as diary_resolvers
 from resolvers import progress as progress_resolvers
+from resolvers.clock import today_utc
 from resolvers.ids import pk_of
 from resolvers.loaders import RangeKey
 from schema.enums import ChartBucket
@@ -22,6 +23,7 @@ from schema.types import FromArg, Info, Node, ToArg, _must
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
+    from schema.assessments import PlannedAssessment
     from schema.child_logins import StudentLogin
     from schema.diary import DiaryDay, SubjectProgress
     from schema.enrollment import Enrollment
@@ -88,6 +90,24 @@ class Student(Node):
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
         days = await diary_resolvers.load_diary(info.context.loaders, self.model, from_, to)
         return [DiaryDay(data=d) for d in days]
+
+    @strawberry.field(
+        description="The assessments (control works, tests, dictations...) announced for the child's lessons that "
+        "have not started, from now to the end of the day `days` days from today, soonest first. At most 92 days "
+        "(BAD_USER_INPUT); a cancelled lesson's are not listed."
+    )
+    async def upcoming_assessments(
+        self,
+        info: Info,
+        days: Annotated[int, strawberry.argument(description="How many days ahead, 0-92 (0: today only).")] = 14,
+    ) -> list[Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")]]:
+        from schema.assessments import PlannedAssessment
+
+        diary_resolvers.check_ahead(days, info.context.settings.max_diary_days)
+        today = today_utc()
+        key = RangeKey(self.model.id, today, today + dt.timedelta(days=days))
+        rows = await info.context.loaders.upcoming_assessments_by_student.load(key)
+        return [PlannedAssessment(model=r) for r in rows]
 
     @strawberry.field(
         description="Teachers' remarks on the child over the range (by the remark's date), newest first. "

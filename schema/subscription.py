@@ -94,12 +94,12 @@ class DiaryEvent:
 
     @strawberry.field(
         description=(
-            "The lesson, for lesson events (cancelled, restored, substituted) and ATTENDANCE_MARKED (for a "
-            "family's absence notice, the first lesson it covers)."
+            "The lesson, for lesson events (cancelled, restored, substituted, its topic set), assessment events "
+            "(`lesson.assessment`) and ATTENDANCE_MARKED (for a family's absence notice, the first lesson it covers)."
         )
     )
     async def lesson(self, info: Info) -> Lesson | None:
-        if self.row.lesson_id is None or not self.row.kind.startswith(("LESSON_", "ATTENDANCE_")):
+        if self.row.lesson_id is None or not self.row.kind.startswith(("LESSON_", "ASSESSMENT_", "ATTENDANCE_")):
             return None
         lesson = await info.context.loaders.lesson_by_id.load(self.row.lesson_id)
         return Lesson(model=lesson) if lesson else None

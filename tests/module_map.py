@@ -108,6 +108,7 @@ TESTS: dict[str, list[str]] = {
     "resolvers/passwords.py": ["access/test_auth.py", "access/test_oracles.py"],
     "resolvers/people.py": ["chats/test_people_search.py"],
     "resolvers/registration.py": ["access/test_access_requests.py", "access/test_oracles.py"],
+    "resolvers/reminders.py": ["planning/test_assessment_reminders.py"],
     "resolvers/roster_rows.py": ["admin/test_roster_import.py"],
     "resolvers/roster_write.py": ["admin/test_roster_import.py"],
     "resolvers/schools.py": ["admin/test_org_admin.py"],

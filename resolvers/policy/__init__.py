@@ -14,10 +14,12 @@ teachers and admins read a child's diary within their windows (``windows``: its 
 those classes; after a transfer, the old side up to D - 1, the new side from D);
 - a parent: their children, while the guardianship is not revoked;
 - a student: themself.
-Classes, lessons, grades, homework and attendance are visible through the students and
-classes above. A nested field applies the scope of the type it returns, not its parent's:
-what a viewer reaches, ``node(id)`` returns them, except the faces of ``faces`` (a name shown
-where the object is not the viewer's, answering nothing else).
+Classes, lessons, grades, homework, attendance and the assessments announced for lessons
+(``visible_assessments``: while the lesson takes place) are visible through the students and
+classes above; a lesson's plan note only to those who read its register. A nested field
+applies the scope of the type it returns, not its parent's: what a viewer reaches, ``node(id)``
+returns them, except the faces of ``faces`` (a name shown where the object is not the viewer's,
+answering nothing else).
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
 remark was written in, and the school's admins.
 
@@ -27,7 +29,9 @@ the lesson's date; a group's lesson (``Lesson.group``) is for the group's member
 (``attendees``), and an assignment of a group + subject reaches only that group's lessons,
 never the whole class's or another group's (the same for homework, marks and the register);
 homework is set by the teachers of the lesson's class + subject (or the lesson's own
-teacher) and changed by its author or those teachers; a remark is written by any teacher of
+teacher) and changed by its author or those teachers; a lesson's topic, plan note and announced
+assessment by the same teachers (``can_plan_lesson``), a term's thematic plan only by those
+assigned to the class + subject (``can_plan_subject``); a remark is written by any teacher of
 the student's current class; the family (not the school) acknowledges it. A lesson's
 register is marked by the teacher giving it (a substitute too) or one assigned to its class
 + subject, and read by them, the class's homeroom teacher and the school's admins (families see their

@@ -32,6 +32,7 @@ __all__ = [
     "stats_schools",
     "visible_absence_notices",
     "visible_academic_years",
+    "visible_assessments",
     "visible_class_groups",
     "visible_classes",
     "visible_days_off",
@@ -119,6 +120,15 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
         Q(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
         | Q(teacher_id=uid)
         | Q(original_teacher_id=uid)
+    )
+
+
+def visible_assessments(viewer: Viewer) -> QuerySet[models.PlannedAssessment]:
+    """The assessments announced (and not called off) for the visible lessons that take place:
+    whoever sees a lesson sees what is planned for it; a cancelled lesson hides it."""
+    return models.PlannedAssessment.filter(
+        cancelled_at__isnull=True,
+        lesson_id__in=Subquery(visible_lessons(viewer).filter(status=models.LessonStatus.SCHEDULED).values("id")),
     )
 
 

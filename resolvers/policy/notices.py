@@ -14,7 +14,7 @@ from resolvers.context import Viewer
 from resolvers.policy.admin import administered_schools
 from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools, _taught_class_ids, _uid
 from resolvers.policy.chats import visible_messages
-from resolvers.policy.diary import visible_students
+from resolvers.policy.diary import visible_assessments, visible_students
 
 __all__ = [
     "announcement_recipients",
@@ -225,12 +225,15 @@ async def families(student_ids: set[int]) -> dict[int, set[int]]:
 
 def visible_notifications(viewer: Viewer) -> QuerySet[models.Notification]:
     """The viewer's own notifications whose source they may still see: the student of a diary
-    event, the announcement, the meeting, the chat message (a member no more: not shown)."""
+    event, the announcement, the meeting, the chat message (a member no more: not shown), the
+    announced assessment (called off, or its lesson cancelled: not shown)."""
     return models.Notification.filter(
         Q(chat_message_id__isnull=True) | Q(chat_message_id__in=Subquery(visible_messages(viewer).values("id"))),
         Q(student_id__isnull=True) | Q(student_id__in=Subquery(visible_students(viewer).values("id"))),
         Q(announcement_id__isnull=True) | Q(announcement_id__in=Subquery(visible_announcements(viewer).values("id"))),
         Q(meeting_id__isnull=True) | Q(meeting_id__in=Subquery(visible_meetings(viewer).values("id"))),
+        Q(planned_assessment_id__isnull=True)
+        | Q(planned_assessment_id__in=Subquery(visible_assessments(viewer).values("id"))),
         user_id=_uid(viewer),
     )
 

@@ -21,6 +21,8 @@ __all__ = [
     "can_change_homework",
     "can_grade_in",
     "can_mark",
+    "can_plan_lesson",
+    "can_plan_subject",
     "can_remark",
     "can_set_homework",
     "current_class_id",
@@ -106,6 +108,24 @@ def _for_audience(lesson: models.Lesson) -> Q:
 async def can_set_homework(viewer: Viewer, lesson: models.Lesson) -> bool:
     """The viewer teaches the lesson's class + subject, or gives this very lesson (a substitute)."""
     return await _gives_or_teaches(viewer, lesson)
+
+
+async def can_plan_lesson(viewer: Viewer, lesson: models.Lesson) -> bool:
+    """Who writes a lesson's topic and plan note and announces its assessment: a teacher of the
+    lesson's class + subject, or the teacher giving this very lesson (a substitute plans the
+    lesson they give, not the others of the class). Admins only when they also teach it."""
+    return await _gives_or_teaches(viewer, lesson)
+
+
+async def can_plan_subject(viewer: Viewer, class_id: int, subject_id: int) -> bool:
+    """Who imports a thematic plan for a class + subject: a teacher assigned to the whole class +
+    subject (a substitute gives single lessons, not the term; a group's teacher plans the group's
+    lessons one by one, ``can_plan_lesson``, not the other group's)."""
+    if viewer.user_id is None:
+        return False
+    return await models.TeachingAssignment.exists(
+        teacher_id=viewer.user_id, school_class_id=class_id, subject_id=subject_id, group_id=None
+    )
 
 
 async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson: models.Lesson) -> bool:

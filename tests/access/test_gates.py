@@ -43,6 +43,12 @@ GATES: dict[tuple[str, str], set[str]] = {
     (TEACHER, "Only teachers can set homework."): {"homeworkAssign", "homeworkUpdate", "homeworkDelete"},
     (TEACHER, "Only teachers can write remarks."): {"remarkCreate"},
     (TEACHER, "Only teachers can mark attendance."): {"attendanceMark"},
+    (TEACHER, "Only teachers plan lessons."): {
+        "lessonTopicSet",
+        "thematicPlanImport",
+        "assessmentPlan",
+        "assessmentCancel",
+    },
     (PARENT, "Only a parent can send or withdraw an absence notice."): {"absenceNoticeCreate", "absenceNoticeDelete"},
     (STUDENT, "Access requests are made by a parent's own account, not a student's."): {"accessRequestSubmit"},
     (DISTRICT, "Only district admins create schools."): {"schoolCreate"},

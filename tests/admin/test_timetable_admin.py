@@ -16,7 +16,7 @@ import pytest
 
 import models
 from resolvers import lesson_plan
-from resolvers.clock import today_utc
+from resolvers.clock import now_utc, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -301,6 +301,18 @@ async def test_changing_a_slot_moves_future_lessons_and_keeps_those_with_records
     grade = await factory.grade(f.student, past, value="5")
     busy = lessons[1]
     await factory.homework(busy, "Exercises 1-5")
+    # And one with an announced assessment (one called off does not hold its lesson).
+    tested = lessons[2]
+    await models.PlannedAssessment.create(
+        lesson=tested, kind=models.GradeKind.TEST, description="Test", planned_by_id=f.teacher.id
+    )
+    await models.PlannedAssessment.create(
+        lesson=lessons[3],
+        kind=models.GradeKind.TEST,
+        description="Off",
+        planned_by_id=f.teacher.id,
+        cancelled_at=now_utc(),
+    )
     result = (
         await admin.data(
             UPDATE,
@@ -316,11 +328,11 @@ async def test_changing_a_slot_moves_future_lessons_and_keeps_those_with_records
     assert result["__typename"] == "TimetableSlotSuccess", result
     assert (result["slot"]["weekday"], result["slot"]["period"], result["slot"]["room"]) == (5, 3, None)
     report = result["lessons"]
-    assert report["kept"] == [{"id": gid(busy, "Lesson"), "date": str(busy.date)}]
-    assert report["removed"] == len(lessons) - 1
+    assert report["kept"] == [{"id": gid(x, "Lesson"), "date": str(x.date)} for x in (busy, tested)]
+    assert report["removed"] == len(lessons) - 2
     # Future lessons are on Fridays in period 3 with the new teacher; the kept one stays where it was.
     future = await _lessons(admin, f, today, today + timedelta(days=40))
-    moved = [x for x in future if x["id"] != gid(busy, "Lesson")]
+    moved = [x for x in future if x["id"] not in (gid(busy, "Lesson"), gid(tested, "Lesson"))]
     assert moved
     assert {date.fromisoformat(x["date"]).isoweekday() for x in moved} == {5}
     assert {(x["period"], x["room"], x["teacher"]["fullName"]) for x in moved} == {(3, None, f.other_teacher.full_name)}

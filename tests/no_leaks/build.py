@@ -182,6 +182,19 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
                 deleted_at=now if removed else None,
             )
         )
+    # An assessment announced on each homework lesson (called off with removed homework): the lessons
+    # are past, which the reads do not mind.
+    for n in sorted({n for n, _removed in spec.homework}):
+        lesson = world.lessons[n]
+        world.assessments.append(
+            await models.PlannedAssessment.create(
+                lesson=lesson,
+                kind=models.GradeKind.TEST,
+                description=f"Test {tag}",
+                planned_by_id=lesson.teacher_id,
+                cancelled_at=now if all(r for m, r in spec.homework if m == n) else None,
+            )
+        )
     for s, which, t in spec.remarks:
         student = world.students[s]
         own = [e for e in world.enrollments if e.student_id == student.id]

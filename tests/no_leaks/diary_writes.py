@@ -74,7 +74,58 @@ def _sets_final(world: World, uid: int, allowed: Allowed, student: Any) -> bool:
     )
 
 
+def _plans(world: World, uid: int, lesson: Any) -> bool:
+    """The teacher giving the lesson, or one assigned to its class + subject (a cancelled one too)."""
+    return lesson.teacher_id == uid or (lesson.school_class_id, lesson.subject_id) in taught_pairs(world, uid)
+
+
+def _plan_of(target: str, world: World, uid: int) -> str:
+    """A thematic plan for the class: a subject the viewer teaches there (else its school's first),
+    a term of its year (else the district's first)."""
+    klass = _row(world, world.classes, target)
+    pair = next(((c, s) for c, s in sorted(taught_pairs(world, uid)) if klass is not None and c == klass.id), None)
+    school = [s for s in world.subjects if klass is not None and s.school_id == klass.school_id]
+    subject = pair[1] if pair else (school or world.subjects)[0].id
+    year = [t for t in world.terms if klass is not None and t.academic_year_id == klass.academic_year_id]
+    term = (year or world.terms)[0].id
+    return (
+        f"classId: {target}, subjectId: {json.dumps(to_global_id('Subject', subject))}, "
+        f'termId: {json.dumps(to_global_id("Term", term))}, file: "topic\\nprobe"'
+    )
+
+
 DIARY_WRITES = [
+    Write(
+        "thematicPlanImport",
+        "SchoolClass",
+        lambda w: w.classes,
+        _plan_of,
+        # a teacher assigned to a subject of the class
+        lambda w, uid, a, r: any(c == r.id for c, _s in taught_pairs(w, uid)),
+    ),
+    Write(
+        "lessonTopicSet",
+        "Lesson",
+        lambda w: w.lessons,
+        lambda g, w, uid: f'lessonId: {g}, topic: "probe"',
+        lambda w, uid, a, r: _plans(w, uid, r),
+    ),
+    # The world's lessons have all started: announcing is refused to all, and the lesson's own
+    # teachers are told why (seen), everyone else as for a missing lesson.
+    Write(
+        "assessmentPlan",
+        "Lesson",
+        lambda w: w.lessons,
+        lambda g, w, uid: f'lessonId: {g}, kind: TEST, description: "probe"',
+        lambda w, uid, a, r: False,
+    ),
+    Write(
+        "assessmentCancel",
+        "Lesson",
+        lambda w: w.lessons,
+        lambda g, w, uid: f"lessonId: {g}",
+        lambda w, uid, a, r: False,
+    ),
     Write(
         "gradesCreate",
         "Lesson",

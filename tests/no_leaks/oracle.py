@@ -147,6 +147,14 @@ def oracle(world: World, uid: int) -> Allowed:
             if t.student_id in family or (t.school_class_id in staffed and t.student_id in students)
         },
         "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
+        # Whoever sees the lesson, while it takes place and the assessment stands.
+        "PlannedAssessment": {
+            a.id
+            for a in world.assessments
+            if a.lesson_id in lessons
+            and a.cancelled_at is None
+            and any(x.id == a.lesson_id and x.status == models.LessonStatus.SCHEDULED for x in world.lessons)
+        },
         "Remark": {
             r.id
             for r in world.remarks

@@ -74,6 +74,10 @@ async def fingerprint(world: World) -> list[Any]:
         await models.Homework.filter(lesson__school_class__school_id__in=schools)
         .order_by("id")
         .values_list("id", "text", "deleted_at"),
+        await models.Lesson.filter(school_class__school_id__in=schools).order_by("id").values_list("id", "topic"),
+        await models.PlannedAssessment.filter(lesson__school_class__school_id__in=schools)
+        .order_by("id")
+        .values_list("id", "kind", "description", "cancelled_at"),
         await models.TermGrade.filter(student_id__in=students).order_by("id").values_list("id", "value"),
         await models.Attendance.filter(student_id__in=students).order_by("id").values_list("id", "status"),
         await models.Notification.filter(user_id__in=users).order_by("id").values_list("id", "read_at"),

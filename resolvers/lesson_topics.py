@@ -1,0 +1,130 @@
+"""A lesson's topic and plan note, set by a teacher of the lesson (``policy.can_plan_lesson``).
+
+The topic is the families' to read (the diary, the journal, a LESSON_TOPIC_SET event to every
+student of the class); the plan note is the staff's (``Lesson.planNote``: whoever reads the
+lesson's register). The audit names which fields changed, never their text. The thematic plan
+import (``resolvers/thematic_plan.py``) writes many topics at once through ``topic_events``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+import models
+from pubsub.events import EventKind
+from resolvers import audit, outbox, policy
+from resolvers.codes import ErrorCode
+from resolvers.context import Context
+from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
+from resolvers.i18n import _, ngettext
+from resolvers.ids import pk_of
+from resolvers.text import clean
+
+MAX_TOPIC = 500
+MAX_NOTE = 1000
+
+
+@dataclass(frozen=True)
+class TopicInput:
+    lesson_id: str
+    topic: str | None
+    plan_note: str | None
+
+
+def check_topic(raw: str, path: str, problems: list[Problem]) -> str | None:
+    """The topic as stored (None when empty: the topic is cleared)."""
+    text = clean(raw, path, problems)
+    if len(text) > MAX_TOPIC:
+        problems.append(
+            (
+                path,
+                ErrorCode.TEXT_TOO_LONG,
+                ngettext("A topic has at most {n} character.", "A topic has at most {n} characters.", MAX_TOPIC),
+            )
+        )
+    return text or None
+
+
+def _check_note(raw: str, problems: list[Problem]) -> str | None:
+    text = clean(raw, "planNote", problems, multiline=True)
+    if len(text) > MAX_NOTE:
+        problems.append(
+            (
+                "planNote",
+                ErrorCode.TEXT_TOO_LONG,
+                ngettext("A plan note has at most {n} character.", "A plan note has at most {n} characters.", MAX_NOTE),
+            )
+        )
+    return text or None
+
+
+async def visible_lesson(ctx: Context, global_id: str, path: str = "lessonId") -> models.Lesson:
+    """The lesson if the viewer sees it; LESSON_NOT_FOUND otherwise (not there and not yours alike)."""
+    pk = pk_of(global_id, "Lesson")
+    lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
+    if lesson is None:
+        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
+    return lesson
+
+
+def not_yours(path: str = "lessonId") -> Problem:
+    return (path, ErrorCode.NOT_ASSIGNED, _("You do not teach this subject in this class."))
+
+
+async def topic_events(kind: str, lessons: Sequence[models.Lesson]) -> list[models.OutboxEvent]:
+    """One outbox row per lesson and student of its class on its date: one statement for the
+    enrolments of each class, one INSERT."""
+    rows: list[models.OutboxEvent] = []
+    by_class: dict[int, list[models.Lesson]] = defaultdict(list)
+    for lesson in lessons:
+        by_class[lesson.school_class_id].append(lesson)
+    for class_id, mine in by_class.items():
+        first, last = min(x.date for x in mine), max(x.date for x in mine)
+        enrolments = await models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=first), school_class_id=class_id, start_date__lte=last
+        ).values_list("student_id", "start_date", "end_date")
+        for lesson in mine:
+            students = sorted(
+                {int(s) for s, start, end in enrolments if start <= lesson.date and (end is None or end >= lesson.date)}
+            )
+            rows.extend(
+                models.OutboxEvent(kind=kind, student_id=s, school_class_id=class_id, lesson_id=lesson.id)
+                for s in students
+            )
+    return await outbox.record(rows)
+
+
+async def set_topic(ctx: Context, data: TopicInput) -> models.Lesson:
+    if data.topic is None and data.plan_note is None:
+        raise ValidationFailed(
+            _("Nothing to change."),
+            ErrorCode.NOTHING_TO_CHANGE,
+            [FieldProblem("input", _("Give `topic` or `planNote`."), ErrorCode.NOTHING_TO_CHANGE)],
+        )
+    lesson = await visible_lesson(ctx, data.lesson_id)
+    problems: list[Problem] = []
+    if not await policy.can_plan_lesson(ctx.viewer, lesson):
+        problems.append(not_yours())
+    topic = lesson.topic if data.topic is None else check_topic(data.topic, "topic", problems)
+    note = lesson.plan_note if data.plan_note is None else _check_note(data.plan_note, problems)
+    if problems:
+        raise refuse(problems)
+    changed = [
+        name for name, old, new in (("topic", lesson.topic, topic), ("planNote", lesson.plan_note, note)) if old != new
+    ]
+    if not changed:
+        return lesson
+    async with in_transaction():
+        lesson.topic, lesson.plan_note = topic, note
+        await lesson.save(update_fields=["topic", "plan_note"])
+        klass = await models.SchoolClass.get(id=lesson.school_class_id)
+        await audit.record(
+            ctx.viewer, "lesson.topic", "Lesson", lesson.id, {"fields": changed}, school_id=klass.school_id
+        )
+        rows = await topic_events(EventKind.LESSON_TOPIC_SET, [lesson]) if "topic" in changed else []
+    await outbox.publish(ctx.broker, rows)
+    return lesson
