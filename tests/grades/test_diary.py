@@ -3,11 +3,13 @@ Each test builds its own family from factories, dated from the clock's today."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import models
 from clients.documents import CHILDREN_DIARY, DIARY_FIELDS
+from resolvers import loaders
 from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -270,3 +272,20 @@ async def test_a_lessons_homework_items_show_once_each_in_order_for_every_child(
         assert entry["homework"] == expected
         assert entry["lesson"]["homework"] == expected
     assert {c["fullName"] for c in children} == {t.full_name for t in twins}
+
+
+async def test_the_diary_statement_reads_every_column_of_what_it_makes(factory: Factory) -> None:
+    """The diary is one hand-written statement (``resolvers/loaders.py``) whose rows become
+    lessons, classes, subjects and homework: a column added to one of those models and not to
+    the statement would leave the object without it, and a field reading it would fail (a
+    group lesson's ``audience`` did, once)."""
+    await factory.school()  # the models are set up
+    statement = loaders._DIARY_SQL
+    for prefix, model in (
+        ("l_", models.Lesson),
+        ("c_", models.SchoolClass),
+        ("s_", models.Subject),
+        ("h_", models.Homework),
+    ):
+        read = {name.removeprefix(prefix) for name in re.findall(rf"AS ({prefix}\w+)", statement)}
+        assert set(model._meta.fields_db_projection.values()) <= read, (model.__name__, prefix)
