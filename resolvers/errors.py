@@ -156,3 +156,18 @@ class FileRefused(DomainError):
     """A file was refused as a whole (nothing written): every problem, line by line."""
 
     problems: list[RowProblem] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, problems: list[RowProblem], columns: Sequence[str]) -> FileRefused:
+        """Every problem of a file, by line and then in the order of the file's ``columns``,
+        the first one told in the message."""
+        problems.sort(key=lambda p: (p.line, columns.index(p.column) if p.column in columns else -1))
+        first = problems[0]
+        message = ngettext(
+            "{n} problem; nothing was imported. Line {line}: {message}",
+            "{n} problems; nothing was imported. Line {line}: {message}",
+            len(problems),
+            line=first.line,
+            message=first.message,
+        )
+        return cls(message, first.code, problems)

@@ -128,18 +128,7 @@ async def _validated(ctx: Context, school: models.School, rows: list[Row], probl
     await plan.load(rows)
     plan.check(rows, problems)
     if problems:
-        problems.sort(key=lambda p: (p.line, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
-        raise FileRefused(
-            ngettext(
-                "{n} problem; nothing was imported. Line {line}: {message}",
-                "{n} problems; nothing was imported. Line {line}: {message}",
-                len(problems),
-                line=problems[0].line,
-                message=problems[0].message,
-            ),
-            problems[0].code,
-            problems,
-        )
+        raise FileRefused.of(problems, COLUMNS)
     return plan
 
 

@@ -269,18 +269,7 @@ async def import_plan(
         raise refuse([("subjectId", ErrorCode.NOT_ASSIGNED, _("You do not teach this subject in this class."))])
     topics, problems = parse_plan(read_rows(content, xlsx))
     if problems:
-        problems.sort(key=lambda p: (p.line, COLUMNS.index(p.column) if p.column in COLUMNS else -1))
-        raise FileRefused(
-            ngettext(
-                "{n} problem; nothing was imported. Line {line}: {message}",
-                "{n} problems; nothing was imported. Line {line}: {message}",
-                len(problems),
-                line=problems[0].line,
-                message=problems[0].message,
-            ),
-            problems[0].code,
-            problems,
-        )
+        raise FileRefused.of(problems, COLUMNS)
     async with in_transaction():
         lessons = list(
             await models.Lesson.filter(
