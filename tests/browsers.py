@@ -62,3 +62,15 @@ def browser() -> Iterator[Any]:
     """One headless Chromium for the test (import it: ``from tests.browsers import browser``)."""
     with chromium() as driver:
         yield driver
+
+
+def same_origin_page(r: Any) -> str:
+    """An HTML page served whole from this origin (the family app's, GraphiQL's): its Content
+    Security Policy, which lets nothing load or connect elsewhere, returned for the page's own checks."""
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    policy = r.headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self';" in policy
+    assert "connect-src 'self';" in policy
+    return str(policy)

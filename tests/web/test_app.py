@@ -22,7 +22,7 @@ from edge import persisted
 from edge.settings import Settings
 from resolvers.clock import today_utc
 from tests.access.test_second_factor import enrolled
-from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
+from tests.browsers import browser, chromium, same_origin_page  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.client import Client
 from tests.conftest import app_served, client_for
 from tests.factories import Factory, school_days_before
@@ -45,12 +45,7 @@ def _assets(html: str) -> list[str]:
 
 async def test_page_loads_only_this_origin(http: httpx.AsyncClient) -> None:
     r = await http.get("/")
-    assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/html")
-    policy = r.headers["content-security-policy"]
-    assert "default-src 'none'" in policy
-    assert "script-src 'self';" in policy
-    assert "connect-src 'self';" in policy
+    policy = same_origin_page(r)
     assert "unsafe-inline" not in policy
     assert "://" not in r.text  # every asset is a path on this server
     assert '<html lang="ru">' in r.text  # Russian by default
