@@ -13,6 +13,11 @@ committed meanwhile (``resolvers/catchup.py``). A loss the retry does not cover 
 local subscription with ``BrokerUnavailable``; the next subscription opens a new connection,
 which is told the same way.
 
+Redis pub/sub channels belong to the whole server, not to the database the URL names, so each
+topic's channel is prefixed with that database's number (``3:grades:school:1`` for
+``redis://host/3``): two deployments, or two test runs, sharing one Redis on different
+databases never hear each other's events.
+
 Commands (PUBLISH, and whatever else the process keeps in Redis: rate-limit counters,
 persisted queries) share one client, ``RedisBroker.client``, whose pool opens a second
 connection only while two commands are in flight at once. Every connection carries the
@@ -76,6 +81,7 @@ class _PubSub(PubSub):
 class RedisBroker:
     def __init__(self, url: str, queue_size: int = 1000, name: str | None = None) -> None:
         self._client = connect(url, name)
+        self._prefix = f"{self._client.connection_pool.connection_kwargs.get('db', 0)}:"
         self._fanout = Fanout(queue_size)
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
@@ -105,7 +111,7 @@ class RedisBroker:
 
     async def publish(self, topic: str, message: str) -> None:
         try:
-            await self._client.publish(topic, message)
+            await self._client.publish(self._prefix + topic, message)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(str(exc)) from exc
 
@@ -116,7 +122,7 @@ class RedisBroker:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for topic, message in messages:
-                    pipe.publish(topic, message)
+                    pipe.publish(self._prefix + topic, message)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(str(exc)) from exc
@@ -132,7 +138,7 @@ class RedisBroker:
                 self._pubsub = _PubSub(self)
             try:
                 if new:
-                    await self._pubsub.subscribe(*new)
+                    await self._pubsub.subscribe(*(self._prefix + t for t in new))
             except (RedisError, OSError) as exc:
                 self._fanout.remove(topics, queue)
                 if created:  # never connected: the next subscription starts afresh
@@ -153,7 +159,7 @@ class RedisBroker:
                 async with self._lock:
                     if self._pubsub is not None:
                         with contextlib.suppress(RedisError, OSError):
-                            await self._pubsub.unsubscribe(*idle)
+                            await self._pubsub.unsubscribe(*(self._prefix + t for t in idle))
 
         return Subscription(queue, close)
 
@@ -170,7 +176,9 @@ class RedisBroker:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 self._heard = time.monotonic()
                 if message is not None and message.get("type") == "message":
-                    self._fanout.dispatch(str(message["channel"]), str(message["data"]))
+                    channel = str(message["channel"])
+                    if channel.startswith(self._prefix):
+                        self._fanout.dispatch(channel[len(self._prefix) :], str(message["data"]))
         except (RedisError, OSError) as exc:
             log.warning("redis pub/sub connection lost: %s", exc)
             self._lost = self._heard

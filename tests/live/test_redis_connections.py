@@ -58,3 +58,28 @@ async def test_a_process_holds_one_pubsub_and_one_command_connection(settings: S
         await subscription.aclose()
         await broker.close()
         await inspector.aclose()
+
+
+async def test_brokers_on_other_redis_databases_hear_nothing_of_each_other(settings: Settings) -> None:
+    """Pub/sub channels are the whole Redis server's: a deployment (or a test run) on another
+    database of the same server must not hear this one's events, and one on the same database
+    must."""
+    if not settings.redis_url:
+        pytest.skip("needs Redis")
+    base, _, number = settings.redis_url.rpartition("/")
+    other = f"{base}/{(int(number or 0) + 1) % 16}"
+    mine, same, elsewhere = RedisBroker(settings.redis_url), RedisBroker(settings.redis_url), RedisBroker(other)
+    heard_here = await same.subscribe("test:neighbours")
+    heard_elsewhere = await elsewhere.subscribe("test:neighbours")
+    try:
+        await mine.publish("test:neighbours", "mine")
+        await elsewhere.publish("test:neighbours", "theirs")
+        assert await anext(heard_here) == "mine"
+        assert await anext(heard_elsewhere) == "theirs"
+        await mine.publish_many([("test:neighbours", "second")])
+        assert await anext(heard_here) == "second"  # not "theirs": nothing came in between
+    finally:
+        await heard_here.aclose()
+        await heard_elsewhere.aclose()
+        for broker in (mine, same, elsewhere):
+            await broker.close()
