@@ -16,7 +16,9 @@ redirect carries ``authorization_parameters``, the token request ``token_paramet
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,8 +111,15 @@ async def _get_json(client: httpx.AsyncClient, url: str, bearer: str | None = No
     return data
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The system's trust store, loaded once per process: building it costs more than the
+    provider's answer (about 15 ms), and it is the same for every request."""
+    return ssl.create_default_context()
+
+
 def _client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=_tls())
 
 
 async def _kept_json(client: httpx.AsyncClient, url: str, ttl_seconds: int) -> tuple[dict[str, Any], bool]:
