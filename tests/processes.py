@@ -97,8 +97,10 @@ class ServerProcess:
         return self.process.pid
 
     async def ready(self) -> None:
+        """Within 60 s: the import alone takes a few CPU seconds, and CI runs suites side by
+        side on two CPUs."""
         async with httpx.AsyncClient() as client:
-            for _ in range(200):
+            for _ in range(600):
                 if self.process.poll() is not None:
                     pytest.fail(f"server at {self.address} exited with {self.process.returncode}: {self.output()}")
                 try:
