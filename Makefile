@@ -88,7 +88,7 @@ test-fast: install
 test-browser: install
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
-# The fast suite on each date CI uses (or DATES="2027-01-01 2027-06-01").
+# The fast suite on each of the seven dates CI picks three from (or DATES="2027-01-01 2027-06-01").
 DATES ?= 2026-12-07 2026-12-06 2026-12-28 2027-02-23 2026-12-31 2027-09-01 2027-07-15
 test-dates: install
 	@for day in $(DATES); do echo "--- fast suite on $$day"; EDIARY_NOW=$$day $(BIN)/python -m pytest -q -m "not slow and not faults and not browser" $(PYTEST_ARGS) || exit 1; done
