@@ -6,14 +6,14 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 import models
 from resolvers import sql
 from resolvers.context import Viewer
 
-__all__ = ["LESSONS_OF_STUDENTS", "NOBODY", "lessons_of_students", "students_of_lessons"]
+__all__ = ["LESSONS_OF_STUDENTS", "NOBODY", "family_lesson_ids", "lessons_of_students", "students_of_lessons"]
 
 NOBODY = -1  # a user id that matches no row: the scope of an anonymous viewer is empty
 
@@ -86,6 +86,16 @@ JOIN lesson l ON l.school_class_id = g.home_class_id AND l.group_id = m.group_id
      AND l.date >= m.start_date AND (m.end_date IS NULL OR l.date <= m.end_date)
      AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
 """
+
+
+def family_lesson_ids(uid: int) -> RawSQL:
+    """The ids of the lessons of the viewer's own record and their children (unrevoked): a
+    subquery of ``LESSONS_OF_STUDENTS`` for a filter ``id__in`` (the viewer's id is an int)."""
+    family = (
+        f"SELECT id FROM student WHERE user_id = {int(uid)} UNION "
+        f"SELECT student_id FROM guardianship WHERE guardian_id = {int(uid)} AND revoked_at IS NULL"
+    )
+    return RawSQL(f"(SELECT sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl WHERE sl.student_id IN ({family}))")
 
 
 async def lessons_of_students(student_ids: list[int], start: date, end: date) -> list[tuple[int, int, int]]:

@@ -16,6 +16,7 @@ from resolvers.policy.base import (
     _staffed_class_ids,
     _taught_class_ids,
     _uid,
+    family_lesson_ids,
 )
 
 __all__ = [
@@ -116,20 +117,20 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
     """For the staff, the lessons of the classes they teach, lead or run, with the lessons of
     the groups drawn from them (a cross-class group's lessons are filed under its home class);
     for a family, the whole-class lessons of its children's classes and the lessons of the
-    groups they were members of (not another group's: a German-group child does not see the
-    English group's lessons, their homework or assessments); and for everyone the lessons they
+    groups they were members of on the lesson's day (``LESSONS_OF_STUDENTS``; not another
+    group's: a German-group child does not see the English group's lessons, their homework or
+    assessments, nor a child who moved group the old group's after the move); and for everyone the lessons they
     give or were planned to give (a substitute sees the lesson they stand in for)."""
     uid = _uid(viewer)
     staffed = models.SchoolClass.filter(_taught_class_ids(uid) | _admin_school_q(uid)).values("id")
     drawn = models.ClassGroupClass.filter(school_class_id__in=Subquery(staffed)).values("group_id")
     family = _family(uid).values("id")
     family_classes = models.Enrollment.filter(student_id__in=Subquery(family)).values("school_class_id")
-    family_groups = models.GroupMembership.filter(student_id__in=Subquery(family)).values("group_id")
     return models.Lesson.filter(
         Q(school_class_id__in=Subquery(staffed))
         | Q(group_id__in=Subquery(drawn))
         | Q(school_class_id__in=Subquery(family_classes), group_id__isnull=True)
-        | Q(group_id__in=Subquery(family_groups))
+        | Q(group_id__isnull=False, id__in=family_lesson_ids(uid))
         | Q(teacher_id=uid)
         | Q(original_teacher_id=uid)
     )
