@@ -47,11 +47,31 @@ def _taught_class_ids(uid: int) -> Q:
     return Q(id__in=Subquery(assigned)) | Q(id__in=Subquery(homeroom))
 
 
+def _whole_class_ids(uid: int) -> Q:
+    """Classes the viewer teaches a subject to as a whole (not only to a group of it), or leads
+    as homeroom teacher (as a filter on ``id``)."""
+    assigned = models.TeachingAssignment.filter(teacher_id=uid, group_id__isnull=True).values("school_class_id")
+    homeroom = models.SchoolClass.filter(homeroom_teacher_id=uid).values("id")
+    return Q(id__in=Subquery(assigned)) | Q(id__in=Subquery(homeroom))
+
+
+def _taught_group_ids(uid: int) -> QuerySet[models.TeachingAssignment]:
+    """The groups the viewer teaches a subject to (``values("group_id")``)."""
+    return models.TeachingAssignment.filter(teacher_id=uid, group_id__isnull=False)
+
+
 def _staffed_class_ids(uid: int) -> Q:
     """Classes whose children's diaries the viewer keeps or runs (as a filter on ``id``): the
-    ones they teach or lead, and every class of the schools they administer. Their windows
-    (``policy.windows``) are the children's enrolments in these classes."""
-    return _taught_class_ids(uid) | _admin_school_q(uid)
+    ones they teach as a whole or lead, and every class of the schools they administer. Their
+    windows (``policy.windows``) are the children's enrolments in these classes. A teacher of a
+    group only keeps its members' diaries, while they are members (``_group_pupils``)."""
+    return _whole_class_ids(uid) | _admin_school_q(uid)
+
+
+def _group_pupils(uid: int) -> QuerySet[models.GroupMembership]:
+    """The memberships of the groups the viewer teaches a subject to: a group's teacher's
+    windows on its members' diaries (``policy.windows``), from the first to the last day of each."""
+    return models.GroupMembership.filter(group_id__in=Subquery(_taught_group_ids(uid).values("group_id")))
 
 
 def _own_student_ids(uid: int) -> QuerySet[models.Student]:

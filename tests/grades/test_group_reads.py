@@ -196,3 +196,35 @@ async def test_a_groups_events_and_reminders_reach_its_members_families_only(app
         "user_id", flat=True
     )
     assert sorted(reminded) == sorted([g.parents["ann"].id, g.parents["cat"].id])
+
+
+STUDENT = """query S($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { diary(from: $from, to: $to) {
+  date entries { lesson { id } } } } }"""
+CLASS_STUDENTS = """query C($id: ID!) { node(id: $id) { ... on SchoolClass { students { id } } } }"""
+
+
+async def test_a_group_only_teacher_reads_only_their_groups_children_on_their_days(factory: Factory) -> None:
+    g = await _groups(factory)
+    span = {"from": g.days[0].isoformat(), "to": g.days[-1].isoformat()}
+
+    async def days_read(teacher: str, child: str) -> list[str] | None:
+        data = await factory.client(g.teachers[teacher]).data(STUDENT, id=gid(g.children[child], "Student"), **span)
+        if data["student"] is None:
+            return None
+        return [d["date"] for d in data["student"]["diary"] if d["entries"]]
+
+    every = [d.isoformat() for d in g.days]
+    assert await days_read("en", "ann") == every
+    assert await days_read("en", "cat") == every[1:]  # in the English group from the second day only
+    assert await days_read("en", "ben") is None  # the German group's child is not there
+    assert await days_read("en", "eve") is None  # nor a child of no group
+    assert await days_read("de", "cat") == every[:1]
+    assert await days_read("pro", "dan") == every  # the cross-class group's 5B member
+    assert await days_read("pro", "eve") is None
+    # the whole class's teacher keeps reading the whole class
+    for child in ("ann", "ben", "cat", "eve"):
+        assert await days_read("maths", child) == every
+    listed = await factory.client(g.teachers["en"]).data(CLASS_STUDENTS, id=gid(g.kit.classes["5A"], "SchoolClass"))
+    assert sorted(s["id"] for s in listed["node"]["students"]) == sorted(
+        gid(g.children[c], "Student") for c in ("ann", "cat")
+    )
