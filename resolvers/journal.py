@@ -3,7 +3,9 @@ as a teacher keeps it, and its CSV export.
 
 Costs a fixed number of statements whatever the size of the class and the term: one each
 for the visibility check, the lessons, the roster, the grades, the attendance and the
-final grades (plus the subject, the terms and the school through the request's loaders)."""
+final grades (plus the subject, the terms and the school through the request's loaders), and
+one or two for whether the viewer reads it only as a group's teacher (``policy.journal_groups``:
+then the journal holds the groups' lessons and members only)."""
 
 from __future__ import annotations
 
@@ -77,6 +79,19 @@ async def load_journal(
     enrolled = models.Enrollment.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start), school_class_id=school_class.id, start_date__lte=end
     )
+    groups = await policy.journal_groups(loaders.viewer, school_class.id, subject_id)
+    if groups is not None:  # a group's teacher: the groups' lessons and members (of any of their classes)
+        lessons_q = lessons_q.filter(group_id__in=groups)
+        members = models.GroupMembership.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=start), group_id__in=groups, start_date__lte=end
+        ).values("student_id")
+        drawn = models.ClassGroupClass.filter(group_id__in=groups).values("school_class_id")
+        enrolled = models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=start),
+            school_class_id__in=Subquery(drawn),
+            student_id__in=Subquery(members),
+            start_date__lte=end,
+        )
     lessons, enrollments, grades, marks, final = await asyncio.gather(
         lessons_q.order_by("date", "period", "id"),
         enrolled.select_related("student").order_by("student__full_name", "student_id", "start_date"),

@@ -30,6 +30,7 @@ __all__ = [
     "children",
     "followable_classes",
     "journal_classes",
+    "journal_groups",
     "listed_schools",
     "own_absence_notices",
     "stats_schools",
@@ -292,6 +293,23 @@ def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolCl
     uid = _uid(viewer)
     assigned = models.TeachingAssignment.filter(teacher_id=uid, subject_id=subject_id).values("school_class_id")
     return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
+
+
+async def journal_groups(viewer: Viewer, class_id: int, subject_id: int) -> list[int] | None:
+    """For a viewer who reads the journal of ``class_id`` + ``subject_id`` (``journal_classes``)
+    only as the teacher of groups of it, those groups: their journal holds the groups' lessons
+    and members, not the rest of the class. ``None`` for a teacher of the whole class + subject
+    and for the school's admins: the whole class. One statement (two for a group's teacher)."""
+    uid = _uid(viewer)
+    rows = await models.TeachingAssignment.filter(
+        teacher_id=uid, school_class_id=class_id, subject_id=subject_id
+    ).values_list("group_id", flat=True)
+    groups = [int(str(g)) for g in rows if g is not None]
+    if not groups or len(groups) < len(rows):
+        return None
+    if await models.SchoolClass.filter(_admin_school_q(uid), id=class_id).exists():
+        return None
+    return sorted(set(groups))
 
 
 def administered_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:

@@ -228,3 +228,32 @@ async def test_a_group_only_teacher_reads_only_their_groups_children_on_their_da
     assert sorted(s["id"] for s in listed["node"]["students"]) == sorted(
         gid(g.children[c], "Student") for c in ("ann", "cat")
     )
+
+
+JOURNAL = """query J($class: ID!, $subject: ID!) { node(id: $class) { ... on SchoolClass {
+  journal(subjectId: $subject) { lessons { id } rows { student { id } } } } } }"""
+
+
+async def test_a_group_only_teachers_journal_holds_their_groups_lessons_and_members(factory: Factory) -> None:
+    g = await _groups(factory)
+
+    async def journal(teacher: str, subject: str) -> tuple[set[str], set[str]]:
+        data = await factory.client(g.teachers[teacher]).data(
+            JOURNAL,
+            **{"class": gid(g.kit.classes["5A"], "SchoolClass"), "subject": gid(g.kit.subjects[subject], "Subject")},
+        )
+        found = data["node"]["journal"]
+        return {x["id"] for x in found["lessons"]}, {r["student"]["id"] for r in found["rows"]}
+
+    def ids(*names: str) -> set[str]:
+        return {gid(g.children[n], "Student") for n in names}
+
+    lessons, students = await journal("en", "English")
+    assert lessons == {gid(x, "Lesson") for x in g.lessons["en"]}
+    assert students == ids("ann", "cat")  # not ben of the German group, nor eve
+    lessons, students = await journal("pro", "Mathematics")
+    assert lessons == {gid(x, "Lesson") for x in g.lessons["pro"]}  # not the whole class's mathematics
+    assert students == ids("dan")  # 5B's member of the cross-class group
+    lessons, students = await journal("maths", "Mathematics")  # the whole class's teacher: the whole class
+    assert {gid(x, "Lesson") for x in g.lessons["maths"]} <= lessons
+    assert students == ids("ann", "ben", "cat", "eve")
