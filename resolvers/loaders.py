@@ -458,7 +458,8 @@ class Loaders:
     async def _lessons_by_class(self, keys: list[RangeKey]) -> list[list[models.Lesson]]:
         ids, start, end = _span(keys)
         rows = (
-            await models.Lesson.filter(school_class_id__in=ids, date__gte=start, date__lte=end)
+            await policy.visible_lessons(self.viewer)
+            .filter(school_class_id__in=ids, date__gte=start, date__lte=end)
             .select_related("subject", "teacher")
             .order_by("date", "period", "id")
         )

@@ -257,3 +257,26 @@ async def test_a_group_only_teachers_journal_holds_their_groups_lessons_and_memb
     lessons, students = await journal("maths", "Mathematics")  # the whole class's teacher: the whole class
     assert {gid(x, "Lesson") for x in g.lessons["maths"]} <= lessons
     assert students == ids("ann", "ben", "cat", "eve")
+
+
+CLASS_LESSONS = """query L($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { ... on SchoolClass {
+  lessons(from: $from, to: $to) { id } } } }"""
+
+
+async def test_a_class_lists_a_groups_lessons_to_whom_they_are_visible(factory: Factory) -> None:
+    g = await _groups(factory)
+    span = {"from": g.days[0].isoformat(), "to": g.days[-1].isoformat()}
+
+    async def listed(user: models.User) -> set[str]:
+        data = await factory.client(user).data(CLASS_LESSONS, id=gid(g.kit.classes["5A"], "SchoolClass"), **span)
+        return {x["id"] for x in data["node"]["lessons"]}
+
+    def of(*names: str, only: slice = slice(None)) -> set[str]:
+        return {gid(x, "Lesson") for n in names for x in g.lessons[n][only]}
+
+    assert await listed(g.parents["ann"]) == of("maths", "en")
+    assert await listed(g.parents["ben"]) == of("maths", "de")
+    assert await listed(g.parents["cat"]) == of("maths") | of("de", only=slice(0, 1)) | of("en", only=slice(1, None))
+    assert await listed(g.parents["eve"]) == of("maths")
+    assert await listed(g.teachers["en"]) == of("en")  # a group-only teacher: their group's
+    assert await listed(g.teachers["maths"]) == of("maths", "en", "de", "pro")  # the class's teacher: all
