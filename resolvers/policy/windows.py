@@ -87,9 +87,10 @@ def clip(windows: list[Window], start: date, end: date) -> tuple[date, date] | N
 # enrolments in the classes the group draws from (a cross-class group's 5B member: their 5B days).
 _GROUP_WINDOWS = """
 SELECT DISTINCT m.student_id AS student_id, m.start_date AS m_start, m.end_date AS m_end,
-       e.start_date AS e_start, e.end_date AS e_end
+       e.start_date AS e_start, e.end_date AS e_end, e.school_class_id AS class_id, g.home_class_id AS home_id
 FROM group_membership m
 JOIN teaching_assignment t ON t.group_id = m.group_id AND t.teacher_id = ?
+JOIN class_group g ON g.id = m.group_id
 JOIN class_group_class gc ON gc.group_id = m.group_id
 JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id
 WHERE m.student_id IN ({ids})
@@ -100,15 +101,16 @@ def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _group_window(row: dict[str, object]) -> Window | None:
-    """The days a membership and an enrolment share; ``None``: none. Of any class: within them
-    the child is in one class, and a cross-class group's grades are filed under its home class."""
+def _group_windows(row: dict[str, object]) -> list[Window]:
+    """The days a membership and an enrolment share (none: no window), in the child's class and,
+    for a cross-class group, its home class too (its lessons' grades are filed there)."""
     start = max(_day(str(row["m_start"])), _day(str(row["e_start"])))
     ends = [_day(str(row[k])) for k in ("m_end", "e_end") if row[k] is not None]
     end = min(ends) if ends else None
     if end is not None and end < start:
-        return None
-    return Window(start, end)
+        return []
+    classes = dict.fromkeys((int(str(row["class_id"])), int(str(row["home_id"]))))
+    return [Window(start, end, c) for c in classes]
 
 
 async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[Window]]:
@@ -130,9 +132,7 @@ async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[W
             found.setdefault(e.student_id, []).append(Window(e.start_date, e.end_date, e.school_class_id))
         spans = await sql.fetch(_GROUP_WINDOWS.format(ids=sql.placeholders(len(rest))), [uid, *rest])
         for row in spans:
-            window = _group_window(row)
-            if window is not None:
-                found.setdefault(int(row["student_id"]), []).append(window)
+            found.setdefault(int(row["student_id"]), []).extend(_group_windows(row))
     return {pk: found.get(pk, []) for pk in student_ids}
 
 
