@@ -24,6 +24,8 @@ DIARY = """query D($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { diar
 UPCOMING = """query U($id: ID!) { student(id: $id) { upcomingAssessments(days: 14) { id lesson { id } } } }"""
 PROGRESS = """query P($id: ID!) { student(id: $id) { progress { subject { name } absences } } }"""
 NODE = """query N($id: ID!) { node(id: $id) { id } }"""
+CANCEL = """mutation C($input: LessonCancelInput!) { lessonCancel(input: $input) { __typename
+  ... on Error { code } } }"""
 ASSIGN = """mutation A($input: HomeworkAssignInput!) { homeworkAssign(input: $input) { __typename
   ... on HomeworkAssignSuccess { homework { id } } ... on Error { code } } }"""
 
@@ -185,6 +187,15 @@ async def test_a_groups_events_and_reminders_reach_its_members_families_only(app
     assert made["homeworkAssign"]["__typename"] == "HomeworkAssignSuccess", made
     rows = await models.OutboxEvent.filter(lesson_id=pro.id, kind=EventKind.HOMEWORK_ASSIGNED)
     assert [(r.student_id, r.school_class_id) for r in rows] == [(g.children["dan"].id, g.kit.classes["5B"].id)]
+
+    # the school cancels the German group's lesson: its members' families are told, no one else's
+    de = g.lessons["de"][-1]
+    assert g.kit.admin is not None
+    cancel = {"lessonId": gid(de, "Lesson"), "reason": "Teacher ill"}
+    done = await factory.client(g.kit.admin).data(CANCEL, input=cancel)
+    assert done["lessonCancel"]["__typename"] == "LessonChangeSuccess", done
+    rows = await models.OutboxEvent.filter(lesson_id=de.id, kind=EventKind.LESSON_CANCELLED)
+    assert [r.student_id for r in rows] == [g.children["ben"].id]  # cat left the German group
 
     await models.PlannedAssessment.create(
         lesson=en, kind=models.GradeKind.TEST, description="Unit 3", planned_by=g.teachers["en"]
