@@ -4,8 +4,8 @@ as a teacher keeps it, and its CSV export.
 Costs a fixed number of statements whatever the size of the class and the term: one each
 for the visibility check, the lessons, the roster, the grades, the attendance and the
 final grades (plus the subject, the terms and the school through the request's loaders), and
-one or two for whether the viewer reads it only as a group's teacher (``policy.journal_groups``:
-then the journal holds the groups' lessons and members only)."""
+for a teacher of groups of the class only, one for those groups (``policy.journal_groups``: the
+journal then holds the groups' lessons and members only)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from resolvers.diary import average_of, weighted_average_of
 from resolvers.i18n import _
 from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
+from resolvers.policy.admin import count_of
 from resolvers.progress import period_key, resolve_school_term
 
 
@@ -62,9 +63,15 @@ async def load_journal(
     # The subject, only if it is the class's school's and the viewer may read this journal: the
     # policy's check and the subject in one statement.
     readable = policy.journal_classes(loaders.viewer, subject_id).filter(id=school_class.id)
-    subject_q = models.Subject.filter(
-        id=subject_id, school_id=school_class.school_id, school_id__in=Subquery(readable.values("school_id"))
-    ).first()
+    # ...and whether it reads the whole class's (``policy.journal_whole_classes``), in the same statement.
+    whole = policy.journal_whole_classes(loaders.viewer, subject_id).filter(id=school_class.id)
+    subject_q = (
+        models.Subject.filter(
+            id=subject_id, school_id=school_class.school_id, school_id__in=Subquery(readable.values("school_id"))
+        )
+        .annotate(whole_journal=count_of(whole))
+        .first()
+    )
     subject, term, school = await asyncio.gather(
         subject_q,
         resolve_school_term(loaders, school_class.school_id, term_id),
@@ -79,8 +86,8 @@ async def load_journal(
     enrolled = models.Enrollment.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start), school_class_id=school_class.id, start_date__lte=end
     )
-    groups = await policy.journal_groups(loaders.viewer, school_class.id, subject_id)
-    if groups is not None:  # a group's teacher: the groups' lessons and members (of any of their classes)
+    if not getattr(subject, "whole_journal", 0):  # a group's teacher: the groups' lessons and members
+        groups = await policy.journal_groups(loaders.viewer, school_class.id, subject_id)
         lessons_q = lessons_q.filter(group_id__in=groups)
         members = models.GroupMembership.filter(
             Q(end_date__isnull=True) | Q(end_date__gte=start), group_id__in=groups, start_date__lte=end

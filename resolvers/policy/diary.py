@@ -31,6 +31,7 @@ __all__ = [
     "followable_classes",
     "journal_classes",
     "journal_groups",
+    "journal_whole_classes",
     "listed_schools",
     "own_absence_notices",
     "stats_schools",
@@ -295,21 +296,22 @@ def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolCl
     return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
 
 
-async def journal_groups(viewer: Viewer, class_id: int, subject_id: int) -> list[int] | None:
-    """For a viewer who reads the journal of ``class_id`` + ``subject_id`` (``journal_classes``)
-    only as the teacher of groups of it, those groups: their journal holds the groups' lessons
-    and members, not the rest of the class. ``None`` for a teacher of the whole class + subject
-    and for the school's admins: the whole class. One statement (two for a group's teacher)."""
+def journal_whole_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolClass]:
+    """Of ``journal_classes``, those whose whole journal the viewer reads: a teacher of the
+    class as a whole + ``subject_id``, and the school's admins. A teacher of groups of it only
+    reads a journal of those groups (``journal_groups``)."""
     uid = _uid(viewer)
+    assigned = models.TeachingAssignment.filter(teacher_id=uid, subject_id=subject_id, group_id__isnull=True)
+    return models.SchoolClass.filter(Q(id__in=Subquery(assigned.values("school_class_id"))) | _admin_school_q(uid))
+
+
+async def journal_groups(viewer: Viewer, class_id: int, subject_id: int) -> list[int]:
+    """The groups of ``class_id`` the viewer teaches ``subject_id`` to: the journal of a teacher
+    of those groups only (not in ``journal_whole_classes``) holds their lessons and members."""
     rows = await models.TeachingAssignment.filter(
-        teacher_id=uid, school_class_id=class_id, subject_id=subject_id
+        teacher_id=_uid(viewer), school_class_id=class_id, subject_id=subject_id, group_id__isnull=False
     ).values_list("group_id", flat=True)
-    groups = [int(str(g)) for g in rows if g is not None]
-    if not groups or len(groups) < len(rows):
-        return None
-    if await models.SchoolClass.filter(_admin_school_q(uid), id=class_id).exists():
-        return None
-    return sorted(set(groups))
+    return sorted({int(str(g)) for g in rows})
 
 
 def administered_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
