@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import models
-from resolvers import sql
+from resolvers import policy, sql
 
 _COUNTED = "g.deleted_at IS NULL AND g.numeric_value IS NOT NULL"
 
@@ -164,19 +164,19 @@ _EXCUSED, _UNEXCUSED, _LATE = (
     models.AttendanceStatus.ABSENT_UNEXCUSED.value,
     models.AttendanceStatus.LATE.value,
 )
-# The lessons of the classes the child was enrolled in on each lesson's day (as the diary).
+# The child's lessons (``policy.LESSONS_OF_STUDENTS``, as the diary: a group's only for its
+# members that day), by the class the child was enrolled in that day.
 _LESSON_COUNTS = f"""
-SELECT {{k}} AS k, e.student_id AS student_id, l.subject_id AS subject_id, l.school_class_id AS class_id,
+SELECT {{k}} AS k, e.student_id AS student_id, l.subject_id AS subject_id, e.class_id AS class_id,
        MAX(l.date) AS last_day,
        SUM(CASE WHEN a.status IN ('{_EXCUSED}', '{_UNEXCUSED}') THEN 1 ELSE 0 END) AS absences,
        SUM(CASE WHEN a.status = '{_UNEXCUSED}' THEN 1 ELSE 0 END) AS unexcused,
        SUM(CASE WHEN a.status = '{_LATE}' THEN 1 ELSE 0 END) AS late
-FROM enrollment e
-JOIN lesson l ON l.school_class_id = e.school_class_id
-     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+FROM ({policy.LESSONS_OF_STUDENTS}) e
+JOIN lesson l ON l.id = e.lesson_id
 LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = e.student_id
-WHERE e.student_id IN ({{ids}}) AND l.date >= ? AND l.date <= ?
-GROUP BY e.student_id, l.subject_id, l.school_class_id
+WHERE e.student_id IN ({{ids}}) AND e.lesson_date >= ? AND e.lesson_date <= ?
+GROUP BY e.student_id, l.subject_id, e.class_id
 """
 
 

@@ -119,18 +119,19 @@ async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
 
 
 async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
-    """One outbox row per student of the class."""
-    students = sorted(await policy.attendees(lesson))
+    """One outbox row per student the lesson is for (``policy.students_of_lessons``: a group's
+    lesson, its members on its date), under the class each is enrolled in."""
+    students = (await policy.students_of_lessons([lesson])).get(lesson.id, {})
     return await outbox.record(
         [
             models.OutboxEvent(
                 kind=kind,
                 student_id=s,
-                school_class_id=lesson.school_class_id,
+                school_class_id=c,
                 homework_id=homework.id,
                 lesson_id=lesson.id,
             )
-            for s in students
+            for s, c in sorted(students.items())
         ]
     )
 

@@ -3,7 +3,9 @@ as a teacher keeps it, and its CSV export.
 
 Costs a fixed number of statements whatever the size of the class and the term: one each
 for the visibility check, the lessons, the roster, the grades, the attendance and the
-final grades (plus the subject, the terms and the school through the request's loaders)."""
+final grades (plus the subject, the terms and the school through the request's loaders), and
+for a teacher of groups of the class only, one for those groups (``policy.journal_groups``: the
+journal then holds the groups' lessons and members only)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from resolvers.diary import average_of, weighted_average_of
 from resolvers.i18n import _
 from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
+from resolvers.policy.admin import count_of
 from resolvers.progress import period_key, resolve_school_term
 
 
@@ -60,9 +63,15 @@ async def load_journal(
     # The subject, only if it is the class's school's and the viewer may read this journal: the
     # policy's check and the subject in one statement.
     readable = policy.journal_classes(loaders.viewer, subject_id).filter(id=school_class.id)
-    subject_q = models.Subject.filter(
-        id=subject_id, school_id=school_class.school_id, school_id__in=Subquery(readable.values("school_id"))
-    ).first()
+    # ...and whether it reads the whole class's (``policy.journal_whole_classes``), in the same statement.
+    whole = policy.journal_whole_classes(loaders.viewer, subject_id).filter(id=school_class.id)
+    subject_q = (
+        models.Subject.filter(
+            id=subject_id, school_id=school_class.school_id, school_id__in=Subquery(readable.values("school_id"))
+        )
+        .annotate(whole_journal=count_of(whole))
+        .first()
+    )
     subject, term, school = await asyncio.gather(
         subject_q,
         resolve_school_term(loaders, school_class.school_id, term_id),
@@ -77,6 +86,19 @@ async def load_journal(
     enrolled = models.Enrollment.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start), school_class_id=school_class.id, start_date__lte=end
     )
+    if not getattr(subject, "whole_journal", 0):  # a group's teacher: the groups' lessons and members
+        groups = await policy.journal_groups(loaders.viewer, school_class.id, subject_id)
+        lessons_q = lessons_q.filter(group_id__in=groups)
+        members = models.GroupMembership.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=start), group_id__in=groups, start_date__lte=end
+        ).values("student_id")
+        drawn = models.ClassGroupClass.filter(group_id__in=groups).values("school_class_id")
+        enrolled = models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=start),
+            school_class_id__in=Subquery(drawn),
+            student_id__in=Subquery(members),
+            start_date__lte=end,
+        )
     lessons, enrollments, grades, marks, final = await asyncio.gather(
         lessons_q.order_by("date", "period", "id"),
         enrolled.select_related("student").order_by("student__full_name", "student_id", "start_date"),

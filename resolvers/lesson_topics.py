@@ -7,11 +7,9 @@ import (``resolvers/thematic_plan.py``) writes many topics at once through ``top
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -76,25 +74,15 @@ def not_yours(path: str = "lessonId") -> Problem:
 
 
 async def topic_events(kind: str, lessons: Sequence[models.Lesson]) -> list[models.OutboxEvent]:
-    """One outbox row per lesson and student of its class on its date: one statement for the
-    enrolments of each class, one INSERT."""
-    rows: list[models.OutboxEvent] = []
-    by_class: dict[int, list[models.Lesson]] = defaultdict(list)
-    for lesson in lessons:
-        by_class[lesson.school_class_id].append(lesson)
-    for class_id, mine in by_class.items():
-        first, last = min(x.date for x in mine), max(x.date for x in mine)
-        enrolments = await models.Enrollment.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=first), school_class_id=class_id, start_date__lte=last
-        ).values_list("student_id", "start_date", "end_date")
-        for lesson in mine:
-            students = sorted(
-                {int(s) for s, start, end in enrolments if start <= lesson.date and (end is None or end >= lesson.date)}
-            )
-            rows.extend(
-                models.OutboxEvent(kind=kind, student_id=s, school_class_id=class_id, lesson_id=lesson.id)
-                for s in students
-            )
+    """One outbox row per lesson and student it is for on its date (``policy.students_of_lessons``:
+    a group's lesson, its members), under the class each is enrolled in: one statement for the
+    students of every lesson, one INSERT."""
+    students = await policy.students_of_lessons(list(lessons))
+    rows = [
+        models.OutboxEvent(kind=kind, student_id=s, school_class_id=c, lesson_id=lesson.id)
+        for lesson in lessons
+        for s, c in sorted(students.get(lesson.id, {}).items())
+    ]
     return await outbox.record(rows)
 
 

@@ -49,12 +49,13 @@ async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, in
 
 
 async def _tell_families(kind: str, lesson: models.Lesson) -> list[models.OutboxEvent]:
-    """One outbox row per student of the lesson's class on its date."""
-    students = sorted(await policy.attendees(lesson))
+    """One outbox row per student the lesson is for on its date (``policy.students_of_lessons``:
+    a group's lesson, its members), under the class each is enrolled in."""
+    students = (await policy.students_of_lessons([lesson])).get(lesson.id, {})
     return await outbox.record(
         [
-            models.OutboxEvent(kind=kind, student_id=s, school_class_id=lesson.school_class_id, lesson_id=lesson.id)
-            for s in students
+            models.OutboxEvent(kind=kind, student_id=s, school_class_id=c, lesson_id=lesson.id)
+            for s, c in sorted(students.items())
         ]
     )
 

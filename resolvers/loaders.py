@@ -109,8 +109,10 @@ class RegisterRowData:
     history: list[models.AttendanceRevision]
 
 
-_DIARY_SQL = """
-SELECT e.student_id AS e_student_id,
+# A child's lessons (``policy.LESSONS_OF_STUDENTS``: a group's only for its members that day),
+# with the class the child was in that day (``e_class_id``, the row's class for the windows).
+_DIARY_SQL = f"""
+SELECT e.student_id AS e_student_id, e.class_id AS e_class_id,
        l.id AS l_id, l.school_class_id AS l_school_class_id, l.subject_id AS l_subject_id,
        l.teacher_id AS l_teacher_id, l.original_teacher_id AS l_original_teacher_id,
        l.date AS l_date, l.period AS l_period, l.starts_at AS l_starts_at, l.ends_at AS l_ends_at,
@@ -128,15 +130,14 @@ SELECT e.student_id AS e_student_id,
        h.id AS h_id, h.lesson_id AS h_lesson_id, h.assigned_in_id AS h_assigned_in_id, h.text AS h_text,
        h.links AS h_links, h.assigned_by_id AS h_assigned_by_id, h.created_at AS h_created_at,
        h.updated_at AS h_updated_at, h.deleted_at AS h_deleted_at
-FROM enrollment e
-JOIN lesson l ON l.school_class_id = e.school_class_id
-     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+FROM ({policy.LESSONS_OF_STUDENTS}) e
+JOIN lesson l ON l.id = e.lesson_id
 JOIN subject s ON s.id = l.subject_id
 JOIN user_account u ON u.id = l.teacher_id
 JOIN school_class c ON c.id = l.school_class_id
 LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = e.student_id
 LEFT JOIN homework h ON h.lesson_id = l.id AND h.deleted_at IS NULL
-WHERE e.student_id IN ({ids}) AND l.date >= ? AND l.date <= ?
+WHERE e.student_id IN ({{ids}}) AND e.lesson_date >= ? AND e.lesson_date <= ?
 ORDER BY e.student_id, l.date, l.period, l.id, h.created_at, h.id
 """
 
@@ -353,16 +354,15 @@ class Loaders:
         return [grouped.get(i, []) for i in ids]
 
     async def _diary_by_student(self, keys: list[RangeKey]) -> list[list[DiaryRow]]:
-        """Every lesson of each student's class(es) over the range, following enrolments
-        (a transferred child shows the old class before the move and the new one after),
+        """Every lesson of each student over the range (``policy.LESSONS_OF_STUDENTS``), following
+        enrolments (a transferred child shows the old class before the move and the new one after)
+        and group memberships (a group's lessons only while the child is in the group),
         with subject, teacher, class, this student's attendance and the lesson's homework: one
         statement (a lesson with several homework items comes in one row each)."""
         ids, start, end = _span(keys)
         rows = await sql.fetch(_DIARY_SQL.format(ids=sql.placeholders(len(ids))), [*ids, start, end])
         seen = await self._windows(ids)
-        rows = [
-            r for r in rows if windows.in_windows(seen[r["e_student_id"]], _day(r["l_date"]), r["l_school_class_id"])
-        ]
+        rows = [r for r in rows if windows.in_windows(seen[r["e_student_id"]], _day(r["l_date"]), r["e_class_id"])]
         by_student: dict[int, list[DiaryRow]] = defaultdict(list)
         homework: dict[int, list[models.Homework]] = {}
         for row in rows:
@@ -424,43 +424,28 @@ class Loaders:
         return [found.get(i) for i in ids]
 
     async def _upcoming_assessments_by_student(self, keys: list[RangeKey]) -> list[list[models.PlannedAssessment]]:
-        """Each student's announced assessments of the lessons of the range that have not started, of
-        the class they are enrolled in on the lesson's day, soonest first; only of lessons the viewer
-        sees (``policy.visible_assessments``). Two statements for any number of students."""
+        """Each student's announced assessments of the lessons of the range that have not started
+        and are theirs (``policy.lessons_of_students``: of the class they are enrolled in on the
+        lesson's day, or of a group they are a member of that day), soonest first; only of lessons
+        the viewer sees (``policy.visible_assessments``). Two statements for any number of students."""
         ids, start, end = _span(keys)
-        enrolments = await models.Enrollment.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=start), student_id__in=ids, start_date__lte=end
-        ).values_list("student_id", "school_class_id", "start_date", "end_date")
-        if not enrolments:
+        attended = await policy.lessons_of_students(ids, start, end)
+        if not attended:
             return [[] for _ in keys]
         rows = (
             await policy.visible_assessments(self.viewer)
-            .filter(
-                lesson__school_class_id__in={int(e[1]) for e in enrolments},
-                lesson__date__gte=start,
-                lesson__date__lte=end,
-                lesson__starts_at__gt=now_utc(),
-            )
+            .filter(lesson_id__in={lesson for _, _, lesson in attended}, lesson__starts_at__gt=now_utc())
             .select_related("lesson")
             .order_by("lesson__starts_at", "lesson__period", "id")
         )
         for row in rows:
             self.lesson_by_id.prime(row.lesson_id, row.lesson)
-        out: list[list[models.PlannedAssessment]] = []
-        for key in keys:
-            mine = [(int(c), s, e) for st, c, s, e in enrolments if int(st) == key.id]
-            out.append(
-                [
-                    r
-                    for r in rows
-                    if key.start <= r.lesson.date <= key.end
-                    and any(
-                        c == r.lesson.school_class_id and s <= r.lesson.date and (e is None or e >= r.lesson.date)
-                        for c, s, e in mine
-                    )
-                ]
-            )
-        return out
+        mine: dict[int, set[int]] = defaultdict(set)
+        for student, _, lesson in attended:
+            mine[student].add(lesson)
+        return [
+            [r for r in rows if key.start <= r.lesson.date <= key.end and r.lesson_id in mine[key.id]] for key in keys
+        ]
 
     async def _days_off_by_school(self, keys: list[RangeKey]) -> list[list[models.DayOff]]:
         ids, start, end = _span(keys)
@@ -473,7 +458,8 @@ class Loaders:
     async def _lessons_by_class(self, keys: list[RangeKey]) -> list[list[models.Lesson]]:
         ids, start, end = _span(keys)
         rows = (
-            await models.Lesson.filter(school_class_id__in=ids, date__gte=start, date__lte=end)
+            await policy.visible_lessons(self.viewer)
+            .filter(school_class_id__in=ids, date__gte=start, date__lte=end)
             .select_related("subject", "teacher")
             .order_by("date", "period", "id")
         )

@@ -16,11 +16,9 @@ win and the other write nothing."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -61,22 +59,9 @@ async def remind_assessments(broker: Broker) -> int:
     if not rows:
         return 0
     lessons = [r.lesson for r in rows]
-    first, last = min(x.date for x in lessons), max(x.date for x in lessons)
-    enrolments = await models.Enrollment.filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=first),
-        school_class_id__in={x.school_class_id for x in lessons},
-        start_date__lte=last,
-    ).values_list("student_id", "school_class_id", "start_date", "end_date")
-    pupils: dict[int, list[int]] = defaultdict(list)  # assessment -> students enrolled on its lesson's day
-    for row in rows:
-        lesson = row.lesson
-        pupils[row.id] = sorted(
-            {
-                int(s)
-                for s, c, start, end in enrolments
-                if c == lesson.school_class_id and start <= lesson.date and (end is None or end >= lesson.date)
-            }
-        )
+    # assessment -> the students its lesson is for on its day (a group's lesson: its members)
+    attending = await policy.students_of_lessons(lessons)
+    pupils = {row.id: sorted(attending.get(row.lesson_id, {})) for row in rows}
     followers = await policy.families({s for ids in pupils.values() for s in ids})
     users = {u for found in followers.values() for u in found}
     if not users:

@@ -98,7 +98,10 @@ class SchoolClass(Node):
         rows = await info.context.loaders.visible_groups_by_class.load(self.model.id)
         return [ClassGroup(model=g) for g in rows]
 
-    @strawberry.field(description="The class's lessons over the range, by date and period.")
+    @strawberry.field(
+        description="The class's lessons over the range that you see, by date and period: a group's lessons "
+        "(`Lesson.audience` GROUP) only to its members' families, its teachers and the class's staff."
+    )
     async def lessons(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[Lesson, strawberry.lazy("schema.lessons")]]:

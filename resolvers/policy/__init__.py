@@ -16,10 +16,14 @@ those classes; after a transfer, the old side up to D - 1, the new side from D);
 - a student: themself.
 Classes, lessons, grades, homework, attendance and the assessments announced for lessons
 (``visible_assessments``: while the lesson takes place) are visible through the students and
-classes above; a lesson's plan note only to those who read its register. A nested field
-applies the scope of the type it returns, not its parent's: what a viewer reaches, ``node(id)``
-returns them, except the faces of ``faces`` (a name shown where the object is not the viewer's,
-answering nothing else).
+classes above; a group's lesson (and its homework and assessment) only to the families of the
+children who were its members on its day (``LESSONS_OF_STUDENTS``: the one rule of whose lesson
+a lesson is, read by the diary, progress, reminders and live events too), and to the staff of
+its classes and its own teachers; a teacher of a group only (no whole-class assignment there)
+sees its members, for the days they were in it, not the rest of the class; a lesson's plan note
+only to those who read its register. A nested field applies the scope of the type it returns,
+not its parent's: what a viewer reaches, ``node(id)`` returns them, except the faces of
+``faces`` (a name shown where the object is not the viewer's, answering nothing else).
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
 remark was written in, and the school's admins.
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 import models
+from resolvers import sql
 from resolvers.context import Viewer
 
-__all__ = ["NOBODY"]
+__all__ = ["LESSONS_OF_STUDENTS", "NOBODY", "family_lesson_ids", "lessons_of_students", "students_of_lessons"]
 
 NOBODY = -1  # a user id that matches no row: the scope of an anonymous viewer is empty
 
@@ -44,11 +47,31 @@ def _taught_class_ids(uid: int) -> Q:
     return Q(id__in=Subquery(assigned)) | Q(id__in=Subquery(homeroom))
 
 
+def _whole_class_ids(uid: int) -> Q:
+    """Classes the viewer teaches a subject to as a whole (not only to a group of it), or leads
+    as homeroom teacher (as a filter on ``id``)."""
+    assigned = models.TeachingAssignment.filter(teacher_id=uid, group_id__isnull=True).values("school_class_id")
+    homeroom = models.SchoolClass.filter(homeroom_teacher_id=uid).values("id")
+    return Q(id__in=Subquery(assigned)) | Q(id__in=Subquery(homeroom))
+
+
+def _taught_group_ids(uid: int) -> QuerySet[models.TeachingAssignment]:
+    """The groups the viewer teaches a subject to (``values("group_id")``)."""
+    return models.TeachingAssignment.filter(teacher_id=uid, group_id__isnull=False)
+
+
 def _staffed_class_ids(uid: int) -> Q:
     """Classes whose children's diaries the viewer keeps or runs (as a filter on ``id``): the
-    ones they teach or lead, and every class of the schools they administer. Their windows
-    (``policy.windows``) are the children's enrolments in these classes."""
-    return _taught_class_ids(uid) | _admin_school_q(uid)
+    ones they teach as a whole or lead, and every class of the schools they administer. Their
+    windows (``policy.windows``) are the children's enrolments in these classes. A teacher of a
+    group only keeps its members' diaries, while they are members (``_group_pupils``)."""
+    return _whole_class_ids(uid) | _admin_school_q(uid)
+
+
+def _group_pupils(uid: int) -> QuerySet[models.GroupMembership]:
+    """The memberships of the groups the viewer teaches a subject to: a group's teacher's
+    windows on its members' diaries (``policy.windows``), from the first to the last day of each."""
+    return models.GroupMembership.filter(group_id__in=Subquery(_taught_group_ids(uid).values("group_id")))
 
 
 def _own_student_ids(uid: int) -> QuerySet[models.Student]:
@@ -57,3 +80,71 @@ def _own_student_ids(uid: int) -> QuerySet[models.Student]:
 
 def _children_ids(uid: int) -> QuerySet[models.Guardianship]:
     return models.Guardianship.filter(guardian_id=uid, revoked_at__isnull=True)
+
+
+# THE rule of whose lesson a lesson is, as a derived table for hand-written statements: one row
+# (student_id, class_id, lesson_id, lesson_date) per lesson a student attends, with the class the
+# student was enrolled in that day (``class_id``: the row's class for the windows and the counts,
+# also for a cross-class group's lesson filed under another class, ``ClassGroup.home_class``).
+# A whole class's lesson is for the children enrolled in its class on its date; a group's lesson
+# only for the group's members on its date (dated: a child who moved group has the old group's
+# lessons before the move and the new one's after it) while enrolled in one of the classes the
+# group draws from. The diary, progress, planned assessments, reminders and the families' live
+# events all read it; a caller filters on ``student_id`` or ``lesson_id`` and ``lesson_date``.
+LESSONS_OF_STUDENTS = """
+SELECT e.student_id AS student_id, e.school_class_id AS class_id, l.id AS lesson_id, l.date AS lesson_date
+FROM enrollment e
+JOIN lesson l ON l.school_class_id = e.school_class_id AND l.group_id IS NULL
+     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+UNION ALL
+SELECT e.student_id, e.school_class_id, l.id, l.date
+FROM group_membership m
+JOIN class_group g ON g.id = m.group_id
+JOIN class_group_class gc ON gc.group_id = g.id
+JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id
+JOIN lesson l ON l.school_class_id = g.home_class_id AND l.group_id = m.group_id
+     AND l.date >= m.start_date AND (m.end_date IS NULL OR l.date <= m.end_date)
+     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+"""
+
+
+def family_lesson_ids(uid: int) -> RawSQL:
+    """The ids of the lessons of the viewer's own record and their children (unrevoked): a
+    subquery of ``LESSONS_OF_STUDENTS`` for a filter ``id__in`` (the viewer's id is an int)."""
+    family = (
+        f"SELECT id FROM student WHERE user_id = {int(uid)} UNION "
+        f"SELECT student_id FROM guardianship WHERE guardian_id = {int(uid)} AND revoked_at IS NULL"
+    )
+    return RawSQL(f"(SELECT sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl WHERE sl.student_id IN ({family}))")
+
+
+async def lessons_of_students(student_ids: list[int], start: date, end: date) -> list[tuple[int, int, int]]:
+    """(student id, class id, lesson id) of every lesson of ``start``..``end`` the students attend
+    (``LESSONS_OF_STUDENTS``): one statement."""
+    if not student_ids:
+        return []
+    rows = await sql.fetch(
+        f"SELECT sl.student_id, sl.class_id, sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl"
+        f" WHERE sl.student_id IN ({sql.placeholders(len(student_ids))})"
+        " AND sl.lesson_date >= ? AND sl.lesson_date <= ?",
+        [*student_ids, start, end],
+    )
+    return [(int(r["student_id"]), int(r["class_id"]), int(r["lesson_id"])) for r in rows]
+
+
+async def students_of_lessons(lessons: list[models.Lesson]) -> dict[int, dict[int, int]]:
+    """Per lesson id, the students it is for on its date (``LESSONS_OF_STUDENTS``), each with the
+    class they were enrolled in that day: one statement for any number of lessons."""
+    found: dict[int, dict[int, int]] = defaultdict(dict)
+    if not lessons:
+        return found
+    ids = sorted({x.id for x in lessons})
+    rows = await sql.fetch(
+        f"SELECT sl.student_id, sl.class_id, sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl"
+        f" WHERE sl.lesson_id IN ({sql.placeholders(len(ids))})"
+        " AND sl.lesson_date >= ? AND sl.lesson_date <= ?",
+        [*ids, min(x.date for x in lessons), max(x.date for x in lessons)],
+    )
+    for r in rows:
+        found[int(r["lesson_id"])][int(r["student_id"])] = int(r["class_id"])
+    return found

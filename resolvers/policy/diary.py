@@ -13,9 +13,12 @@ from resolvers.policy.base import (
     _admin_school_q,
     _children_ids,
     _grant_schools,
+    _group_pupils,
     _staffed_class_ids,
     _taught_class_ids,
+    _taught_group_ids,
     _uid,
+    family_lesson_ids,
 )
 
 __all__ = [
@@ -27,6 +30,8 @@ __all__ = [
     "children",
     "followable_classes",
     "journal_classes",
+    "journal_groups",
+    "journal_whole_classes",
     "listed_schools",
     "own_absence_notices",
     "stats_schools",
@@ -67,15 +72,17 @@ def _staffed_pupils(uid: int) -> QuerySet[models.Enrollment]:
 
 
 def visible_students(viewer: Viewer) -> QuerySet[models.Student]:
-    """The family; the students ever enrolled in a class the viewer teaches, leads or runs
-    (an admin: the classes of their schools, so a child who moved to another school is still
-    seen by its old school, through the windows of ``policy.windows``); a school's own students
-    for its admins."""
+    """The family; the students ever enrolled in a class the viewer teaches as a whole, leads or
+    runs (an admin: the classes of their schools, so a child who moved to another school is still
+    seen by its old school, through the windows of ``policy.windows``); the members (ever) of the
+    groups the viewer teaches, not the rest of their class (a group-only teacher reads the
+    group's children, for the days they were in it); a school's own students for its admins."""
     uid = _uid(viewer)
     return models.Student.filter(
         Q(user_id=uid)
         | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
         | Q(id__in=Subquery(_staffed_pupils(uid).values("student_id")))
+        | Q(id__in=Subquery(_group_pupils(uid).values("student_id")))
         | _admin_school_q(uid)
     )
 
@@ -107,17 +114,33 @@ def visible_schools(viewer: Viewer) -> QuerySet[models.School]:
 
 def followable_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
     """Classes whose live events (every student's grades) the viewer may follow: the ones
-    they teach or lead, and those of the schools they administer. Not a parent's class."""
-    uid = _uid(viewer)
-    return models.SchoolClass.filter(_taught_class_ids(uid) | _admin_school_q(uid))
+    they teach as a whole or lead, and those of the schools they administer. Not a parent's
+    class, nor the class of a group the viewer teaches only (the other group's are not theirs)."""
+    return models.SchoolClass.filter(_staffed_class_ids(_uid(viewer)))
 
 
 def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
-    """Lessons of the visible classes, and the lessons the viewer gives or was planned to
-    give (a substitute sees the lesson they stand in for without teaching the class)."""
+    """For the staff, the lessons of the classes they teach as a whole, lead or run, with the
+    lessons of the groups drawn from them (a cross-class group's lessons are filed under its home
+    class), and the lessons of the groups they teach (a group-only teacher: not the rest of the
+    class's);
+    for a family, the whole-class lessons of its children's classes and the lessons of the
+    groups they were members of on the lesson's day (``LESSONS_OF_STUDENTS``; not another
+    group's: a German-group child does not see the English group's lessons, their homework or
+    assessments, nor a child who moved group the old group's after the move); and for everyone the lessons they
+    give or were planned to give (a substitute sees the lesson they stand in for)."""
     uid = _uid(viewer)
+    staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+    drawn = models.ClassGroupClass.filter(school_class_id__in=Subquery(staffed)).values("group_id")
+    taught = _taught_group_ids(uid).values("group_id")
+    family = _family(uid).values("id")
+    family_classes = models.Enrollment.filter(student_id__in=Subquery(family)).values("school_class_id")
     return models.Lesson.filter(
-        Q(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+        Q(school_class_id__in=Subquery(staffed))
+        | Q(group_id__in=Subquery(drawn))
+        | Q(group_id__in=Subquery(taught))
+        | Q(school_class_id__in=Subquery(family_classes), group_id__isnull=True)
+        | Q(group_id__isnull=False, id__in=family_lesson_ids(uid))
         | Q(teacher_id=uid)
         | Q(original_teacher_id=uid)
     )
@@ -143,11 +166,17 @@ def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
 
 
 def _in_staffed_classes(uid: int) -> Q:
-    """Rows (grades, final grades) given in a class the viewer teaches, leads or runs, to a
-    child enrolled in one of them."""
+    """Rows (grades, final grades) given in a class the viewer teaches as a whole, leads or runs,
+    to a child enrolled in one of them; or given in a class of a group the viewer teaches to one
+    of its members."""
     staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
     pupils = _staffed_pupils(uid).values("student_id")
-    return Q(school_class_id__in=Subquery(staffed), student_id__in=Subquery(pupils))
+    taught = _taught_group_ids(uid).values("group_id")
+    group_classes = models.ClassGroupClass.filter(group_id__in=Subquery(taught)).values("school_class_id")
+    members = _group_pupils(uid).values("student_id")
+    return Q(school_class_id__in=Subquery(staffed), student_id__in=Subquery(pupils)) | Q(
+        school_class_id__in=Subquery(group_classes), student_id__in=Subquery(members)
+    )
 
 
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
@@ -265,6 +294,24 @@ def journal_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolCl
     uid = _uid(viewer)
     assigned = models.TeachingAssignment.filter(teacher_id=uid, subject_id=subject_id).values("school_class_id")
     return models.SchoolClass.filter(Q(id__in=Subquery(assigned)) | _admin_school_q(uid))
+
+
+def journal_whole_classes(viewer: Viewer, subject_id: int) -> QuerySet[models.SchoolClass]:
+    """Of ``journal_classes``, those whose whole journal the viewer reads: a teacher of the
+    class as a whole + ``subject_id``, and the school's admins. A teacher of groups of it only
+    reads a journal of those groups (``journal_groups``)."""
+    uid = _uid(viewer)
+    assigned = models.TeachingAssignment.filter(teacher_id=uid, subject_id=subject_id, group_id__isnull=True)
+    return models.SchoolClass.filter(Q(id__in=Subquery(assigned.values("school_class_id"))) | _admin_school_q(uid))
+
+
+async def journal_groups(viewer: Viewer, class_id: int, subject_id: int) -> list[int]:
+    """The groups of ``class_id`` the viewer teaches ``subject_id`` to: the journal of a teacher
+    of those groups only (not in ``journal_whole_classes``) holds their lessons and members."""
+    rows = await models.TeachingAssignment.filter(
+        teacher_id=_uid(viewer), school_class_id=class_id, subject_id=subject_id, group_id__isnull=False
+    ).values_list("group_id", flat=True)
+    return sorted({int(str(g)) for g in rows})
 
 
 def administered_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:

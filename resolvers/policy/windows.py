@@ -5,7 +5,11 @@ A transfer on day D ends the old enrolment on D - 1 and opens the new one on D (
 class's teachers see it from D: a teacher's windows are the child's enrolments in the classes
 they teach or lead, each from its first to its last day, and a row of the diary (lesson,
 grade, attendance, homework, absence notice, progress, the progress chart, the class rank) is
-theirs when it falls in one of them. A school's admins (and its district's) have the windows
+theirs when it falls in one of them. A teacher of a group only (no whole-class assignment
+there, not its homeroom teacher) has a window per membership of its members instead: the days
+the child was in the group and enrolled in one of the classes it draws from, so the English
+group's teacher reads neither the German group's children nor a child's days before joining.
+A school's admins (and its district's) have the windows
 of the child's enrolments in the classes of the schools they run: the whole diary while the
 child stays there; after a transfer to another school the old school's admins keep it up to
 D - 1 and the new school's see it from D (neither reads the other school's lessons). The
@@ -29,6 +33,7 @@ from datetime import date
 from tortoise.expressions import Q, Subquery
 
 import models
+from resolvers import sql
 from resolvers.context import Viewer
 from resolvers.policy.base import _children_ids, _staffed_class_ids, _uid
 
@@ -78,8 +83,40 @@ def clip(windows: list[Window], start: date, end: date) -> tuple[date, date] | N
     return max(start, first), min(end, last)
 
 
+# A group's teacher's windows: each membership of a group they teach, within the member's
+# enrolments in the classes the group draws from (a cross-class group's 5B member: their 5B days).
+_GROUP_WINDOWS = """
+SELECT DISTINCT m.student_id AS student_id, m.start_date AS m_start, m.end_date AS m_end,
+       e.start_date AS e_start, e.end_date AS e_end, e.school_class_id AS class_id, g.home_class_id AS home_id
+FROM group_membership m
+JOIN teaching_assignment t ON t.group_id = m.group_id AND t.teacher_id = ?
+JOIN class_group g ON g.id = m.group_id
+JOIN class_group_class gc ON gc.group_id = m.group_id
+JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id
+WHERE m.student_id IN ({ids})
+"""
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _group_windows(row: dict[str, object]) -> list[Window]:
+    """The days a membership and an enrolment share (none: no window), in the child's class and,
+    for a cross-class group, its home class too (its lessons' grades are filed there)."""
+    start = max(_day(str(row["m_start"])), _day(str(row["e_start"])))
+    ends = [_day(str(row[k])) for k in ("m_end", "e_end") if row[k] is not None]
+    end = min(ends) if ends else None
+    if end is not None and end < start:
+        return []
+    classes = dict.fromkeys((int(str(row["class_id"])), int(str(row["home_id"]))))
+    return [Window(start, end, c) for c in classes]
+
+
 async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[Window]]:
-    """Each child's windows for ``viewer`` (an empty list: none of its diary): two statements."""
+    """Each child's windows for ``viewer`` (an empty list: none of its diary): two statements for
+    a family, three for the staff (the enrolments in the classes they keep, and the days in the
+    groups they teach)."""
     uid = _uid(viewer)
     whole_q = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
     rows = await models.Student.filter(whole_q, id__in=student_ids).values_list("id", flat=True)
@@ -93,6 +130,9 @@ async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[W
         ).order_by("start_date", "id")
         for e in enrollments:
             found.setdefault(e.student_id, []).append(Window(e.start_date, e.end_date, e.school_class_id))
+        spans = await sql.fetch(_GROUP_WINDOWS.format(ids=sql.placeholders(len(rest))), [uid, *rest])
+        for row in spans:
+            found.setdefault(int(row["student_id"]), []).extend(_group_windows(row))
     return {pk: found.get(pk, []) for pk in student_ids}
 
 

@@ -12,7 +12,7 @@ import models
 from resolvers import sql
 from resolvers.context import Viewer
 from resolvers.policy.admin import count_of, live
-from resolvers.policy.base import NOBODY, _admin_school_q, _taught_class_ids, _uid
+from resolvers.policy.base import NOBODY, _admin_school_q, _taught_class_ids, _uid, students_of_lessons
 from resolvers.policy.diary import followable_classes, visible_students
 
 __all__ = [
@@ -221,12 +221,7 @@ async def enrolled_on(class_id: int, day: date) -> set[int]:
 
 
 async def attendees(lesson: models.Lesson) -> set[int]:
-    """Ids of the students a lesson is for on its date: those enrolled in its class, or, for a
-    group's lesson, the group's members that day (a child's other groups' lessons are not
-    theirs: nobody grades or marks them there)."""
-    if lesson.group_id is None:
-        return await enrolled_on(lesson.school_class_id, lesson.date)
-    rows = await models.GroupMembership.filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=lesson.date), group_id=lesson.group_id, start_date__lte=lesson.date
-    ).values("student_id")
-    return {int(row["student_id"]) for row in rows}
+    """Ids of the students a lesson is for on its date (``LESSONS_OF_STUDENTS``): those enrolled
+    in its class, or, for a group's lesson, the group's members that day (a child's other groups'
+    lessons are not theirs: nobody grades or marks them there)."""
+    return set((await students_of_lessons([lesson])).get(lesson.id, {}))
