@@ -56,7 +56,7 @@ DETAILS: dict[str, Kind] = {
         DATA,
         """answer audience cancelled category channel channels created current default_grade_weight deleted ended
         fields handedOver items kind kind_weights length lessons lessonsRetimed marks memberCount mustChangePassword
-        oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart recoveryCodesLeft relation
+        files oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart recoveryCodesLeft relation
         removed restored role secondFactor
         rounding_threshold scale_kind scale_max scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
@@ -152,7 +152,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "grade.delete": _keys("value reason"),
     "term_grade.set": _keys("student period from to reason"),
     "attendance.mark": _keys("students marks"),
-    "homework.assign": _keys("lesson assigned_in"),
+    "homework.assign": _keys("lesson assigned_in files"),
     "homework.update": _keys("before after fields"),
     "homework.delete": _keys("lesson"),
     "lesson.cancel": _keys("reason"),

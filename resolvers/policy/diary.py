@@ -38,6 +38,7 @@ __all__ = [
     "visible_days_off",
     "visible_districts",
     "visible_enrollments",
+    "visible_files",
     "visible_grades",
     "visible_group_memberships",
     "visible_homework",
@@ -153,6 +154,12 @@ def _in_staffed_classes(uid: int) -> Q:
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
     """Homework of visible lessons; removed homework is gone for everyone."""
     return models.Homework.filter(lesson_id__in=Subquery(visible_lessons(viewer).values("id")), deleted_at__isnull=True)
+
+
+def visible_files(viewer: Viewer) -> QuerySet[models.StoredFile]:
+    """Attached files, seen by whoever sees what they are attached to (homework: its lesson's
+    readers, while it stands). A pending upload is no one's to read, its uploader's included."""
+    return models.StoredFile.filter(homework_id__in=Subquery(visible_homework(viewer).values("id")))
 
 
 def visible_remarks(viewer: Viewer) -> QuerySet[models.Remark]:
