@@ -98,7 +98,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "chat.member_remove": _keys(""),
     "chat.leave": _keys("handedOver deleted"),
     "chat.delete": _keys(""),
-    "message.send": _keys("chat length"),
+    "message.send": _keys("chat length files"),
     "message.edit": _keys("chat"),
     "message.delete": _keys("chat ownMessage"),
     # families' writes: never an absence reason, a remark's or homework's text

@@ -30,7 +30,7 @@ def base_url(info: Info) -> str:
 
 
 @strawberry.type(
-    description="A file attached to homework (and, in time, other writings). Seen by whoever sees its owner."
+    description="A file attached to homework or a chat message. Seen by whoever sees what it is attached to."
 )
 class File(types.Node):
     model: strawberry.Private[models.StoredFile]
@@ -75,8 +75,8 @@ class FileUploadStartInput:
 @strawberry.type(description="Where to upload the file's bytes; then pass `uploadId` to the write it belongs to.")
 class FileUploadStartSuccess:
     upload_id: strawberry.ID = strawberry.field(
-        description="Pass it in the `fileIds` of the write the file belongs to (`homeworkAssign`, ...); once "
-        "attached it is the `File`'s `id`."
+        description="Pass it in the `fileIds` of the write the file belongs to (`homeworkAssign`, "
+        "`messageSend`, ...); once attached it is the `File`'s `id`."
     )
     upload_url: str = strawberry.field(
         description="`PUT` the file's bytes here as the request body (any Content-Type; no `Authorization` "
@@ -100,9 +100,9 @@ FileUploadStartResult = Annotated[
 @strawberry.type
 class FileMutations:
     @strawberry.mutation(
-        description="Start uploading a file to attach to something you write (homework, ...): answers a signed "
-        f"upload URL that works for {files.UPLOAD_SECONDS // 60} minutes. An upload not attached within "
-        f'{files.PENDING_SECONDS // 3600} hours is removed. README "Files" shows the whole way.',
+        description="Start uploading a file to attach to something you write (homework, a chat message): "
+        f"answers a signed upload URL that works for {files.UPLOAD_SECONDS // 60} minutes. An upload not "
+        f'attached within {files.PENDING_SECONDS // 3600} hours is removed. README "Files" shows the whole way.',
         permission_classes=[IsAuthenticated],
     )
     async def file_upload_start(

@@ -17,6 +17,7 @@ from resolvers.policy.base import (
     _taught_class_ids,
     _uid,
 )
+from resolvers.policy.chats import visible_messages
 
 __all__ = [
     "acknowledgeable_remarks",
@@ -157,9 +158,14 @@ def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
 
 
 def visible_files(viewer: Viewer) -> QuerySet[models.StoredFile]:
-    """Attached files, seen by whoever sees what they are attached to (homework: its lesson's
-    readers, while it stands). A pending upload is no one's to read, its uploader's included."""
-    return models.StoredFile.filter(homework_id__in=Subquery(visible_homework(viewer).values("id")))
+    """Attached files, seen by whoever sees what they are attached to: homework (its lesson's
+    readers, while it stands), a chat message (its chat's members, until it is deleted). A
+    pending upload is no one's to read, its uploader's included."""
+    messages = visible_messages(viewer).filter(deleted_at__isnull=True)
+    return models.StoredFile.filter(
+        Q(homework_id__in=Subquery(visible_homework(viewer).values("id")))
+        | Q(message_id__in=Subquery(messages.values("id")))
+    )
 
 
 def visible_remarks(viewer: Viewer) -> QuerySet[models.Remark]:

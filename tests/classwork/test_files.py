@@ -18,6 +18,7 @@ from resolvers import clock, files, housekeeping
 from resolvers.clock import now_utc
 from resolvers.ids import from_global_id
 from tests.api.test_statements import _count, _explain
+from tests.chat_helpers import REMOVE_MESSAGE, SEND, new_chat, run, sent
 from tests.classwork.test_homework import ASSIGN, MATHS, UPDATE, _school
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -297,3 +298,51 @@ def test_the_storage_url_defaults_to_the_data_directory() -> None:
     assert Settings.from_env({}).storage_url == f"file://{(DATA_DIR / 'files').resolve()}"
     s3 = "s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=us-east-1"
     assert Settings.from_env({"STORAGE_URL": s3}).storage_url == s3
+
+
+CHAT_FILES = """query C($id: ID!) { chat(id: $id) { messages(last: 30) { edges { node {
+  id attachments { id name contentType url } } } } } }"""
+
+
+async def test_a_chats_files_are_read_by_its_members_only(factory: Factory, settings: Settings) -> None:
+    school = await _school(factory)
+    teacher, parent = factory.client(school.teacher), factory.client(school.parent)
+    chat = await new_chat(teacher, "Olympiad", school.parent)
+    upload_id = await _upload(teacher, b"%PDF-1.7\n%tasks\n", "tasks.pdf")
+    result = await teacher.data(SEND, input={"chatId": chat, "text": "The tasks", "fileIds": [upload_id]})
+    message = result["messageSend"]["chatMessage"]["id"]
+    entry = await models.AuditEntry.filter(action="message.send", object_id=_pk(message)).get()
+    assert entry.details["files"] == 1
+    (node,) = [e["node"] for e in (await parent.data(CHAT_FILES, id=chat))["chat"]["messages"]["edges"]]
+    (attached,) = node["attachments"]
+    assert (attached["id"], attached["name"], attached["contentType"]) == (upload_id, "tasks.pdf", files.PDF)
+    assert (await parent.http.get(attached["url"])).content == b"%PDF-1.7\n%tasks\n"
+    # Not a member: the other family of the class, a teacher of the same school.
+    for outsider in (school.other_parent, school.russian):
+        assert (await factory.client(outsider).data(NODE, id=upload_id))["node"] is None
+    # A deleted message's files go with it, bytes and all.
+    row = await models.StoredFile.get(id=_pk(upload_id))
+    deleted = await run(teacher, REMOVE_MESSAGE, messageId=message)
+    assert deleted["__typename"] == "MessageDeleteSuccess", deleted
+    assert (await parent.data(NODE, id=upload_id))["node"] is None
+    assert not await models.StoredFile.filter(id=row.id).exists()
+    assert await files.storage_of(settings).get(row.key) is None
+
+
+async def test_message_attachments_cost_the_same_statements_for_more_messages_and_files(
+    factory: Factory, count_statements: StatementCounter
+) -> None:
+    school = await _school(factory)
+    teacher = factory.client(school.teacher)
+    small_chat = await new_chat(teacher, "Small", school.parent)
+    large_chat = await new_chat(teacher, "Large", school.parent)
+    for chat, messages, each in ((small_chat, 1, 1), (large_chat, 4, 3)):
+        for _ in range(messages):
+            sent_id = await sent(teacher, chat, "See the files")
+            for _ in range(each):
+                await factory.upload(school.teacher, message_id=_pk(sent_id))
+    small, data = await _count(teacher, count_statements, CHAT_FILES, id=small_chat)
+    assert [len(e["node"]["attachments"]) for e in data["chat"]["messages"]["edges"]] == [1]
+    large, data = await _count(teacher, count_statements, CHAT_FILES, id=large_chat)
+    assert [len(e["node"]["attachments"]) for e in data["chat"]["messages"]["edges"]] == [3, 3, 3, 3]
+    assert len(small) == len(large), _explain(small, large)
