@@ -102,7 +102,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "message.edit": _keys("chat"),
     "message.delete": _keys("chat ownMessage"),
     # families' writes: never an absence reason, a remark's or homework's text
-    "absence_notice.create": _keys("student items premarked"),
+    "absence_notice.create": _keys("student items premarked files"),
     "absence_notice.delete": _keys("days unmarked"),
     "remark.create": _keys("student kind lesson"),
     "remark.acknowledge": _keys("student"),

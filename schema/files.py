@@ -30,7 +30,8 @@ def base_url(info: Info) -> str:
 
 
 @strawberry.type(
-    description="A file attached to homework or a chat message. Seen by whoever sees what it is attached to."
+    description="A file attached to homework, a chat message or an absence notice. Seen by whoever sees what it is "
+    "attached to."
 )
 class File(types.Node):
     model: strawberry.Private[models.StoredFile]
@@ -100,9 +101,10 @@ FileUploadStartResult = Annotated[
 @strawberry.type
 class FileMutations:
     @strawberry.mutation(
-        description="Start uploading a file to attach to something you write (homework, a chat message): "
-        f"answers a signed upload URL that works for {files.UPLOAD_SECONDS // 60} minutes. An upload not "
-        f'attached within {files.PENDING_SECONDS // 3600} hours is removed. README "Files" shows the whole way.',
+        description="Start uploading a file to attach to something you write (homework, a chat message, an "
+        f"absence notice): answers a signed upload URL that works for {files.UPLOAD_SECONDS // 60} minutes. An "
+        f'upload not attached within {files.PENDING_SECONDS // 3600} hours is removed. README "Files" shows '
+        "the whole way.",
         permission_classes=[IsAuthenticated],
     )
     async def file_upload_start(

@@ -19,6 +19,10 @@ from resolvers.clock import now_utc
 from resolvers.ids import from_global_id
 from tests.api.test_statements import _count, _explain
 from tests.chat_helpers import REMOVE_MESSAGE, SEND, new_chat, run, sent
+from tests.classwork.test_absence_notices import _by_day
+from tests.classwork.test_absence_notices import _create as notice_create
+from tests.classwork.test_absence_notices import _delete as notice_delete
+from tests.classwork.test_absence_notices import _family as notice_family
 from tests.classwork.test_homework import ASSIGN, MATHS, UPDATE, _school
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -345,4 +349,51 @@ async def test_message_attachments_cost_the_same_statements_for_more_messages_an
     assert [len(e["node"]["attachments"]) for e in data["chat"]["messages"]["edges"]] == [1]
     large, data = await _count(teacher, count_statements, CHAT_FILES, id=large_chat)
     assert [len(e["node"]["attachments"]) for e in data["chat"]["messages"]["edges"]] == [3, 3, 3, 3]
+    assert len(small) == len(large), _explain(small, large)
+
+
+NOTICE_FILES = """query N($id: ID!, $from: Date!, $to: Date!) { student(id: $id) {
+  absenceNotices(from: $from, to: $to) { id attachments { id name contentType url } } } }"""
+
+
+async def test_a_doctors_note_goes_with_the_absence_notice(factory: Factory, settings: Settings) -> None:
+    family = await notice_family(factory)
+    parent = factory.client(family.parent)
+    note = await _upload(parent, b"\xff\xd8\xff\xe0 a photo of the note", "note.jpg")
+    start, end = family.days[0], family.days[-1]
+    created = await notice_create(parent, **_by_day(family.child, start, end), fileIds=[note])
+    assert created["__typename"] == "AbsenceNoticeCreateSuccess", created
+    notice_id = created["notice"]["id"]
+    entry = await models.AuditEntry.filter(action="absence_notice.create", object_id=_pk(notice_id)).get()
+    assert entry.details["files"] == 1
+    window = {"id": gid(family.child, "Student"), "from": start.isoformat(), "to": end.isoformat()}
+    for reader in (parent, factory.client(family.teacher)):  # the family; the class's teacher
+        (notice,) = (await reader.data(NOTICE_FILES, **window))["student"]["absenceNotices"]
+        (attached,) = notice["attachments"]
+        assert (attached["id"], attached["contentType"]) == (note, files.JPEG)
+        assert (await reader.http.get(attached["url"])).status_code == 200
+    assert (await factory.client(family.other_parent).data(NODE, id=note))["node"] is None
+    # Withdrawn whole: the note goes with it.
+    row = await models.StoredFile.get(id=_pk(note))
+    withdrawn = await notice_delete(parent, noticeId=notice_id)
+    assert withdrawn["__typename"] == "AbsenceNoticeDeleteSuccess", withdrawn
+    assert not await models.StoredFile.filter(id=row.id).exists()
+    assert await files.storage_of(settings).get(row.key) is None
+
+
+async def test_notice_attachments_cost_the_same_statements_for_more_notices_and_files(
+    factory: Factory, count_statements: StatementCounter
+) -> None:
+    family = await notice_family(factory)
+    parent = factory.client(family.parent)
+    for day in family.days:  # one notice a day, the first with one file, the others with three
+        created = await notice_create(parent, **_by_day(family.child, day, day))
+        for _ in range(1 if day == family.days[0] else 3):
+            await factory.upload(family.parent, absence_notice_id=_pk(created["notice"]["id"]))
+    first = {"id": gid(family.child, "Student"), "from": family.days[0].isoformat(), "to": family.days[0].isoformat()}
+    small, data = await _count(parent, count_statements, NOTICE_FILES, **first)
+    assert [len(n["attachments"]) for n in data["student"]["absenceNotices"]] == [1]
+    every = {**first, "to": family.days[-1].isoformat()}
+    large, data = await _count(parent, count_statements, NOTICE_FILES, **every)
+    assert sorted(len(n["attachments"]) for n in data["student"]["absenceNotices"]) == [1, 3, 3]
     assert len(small) == len(large), _explain(small, large)
