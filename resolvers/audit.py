@@ -104,7 +104,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     # families' writes: never an absence reason, a remark's or homework's text
     "absence_notice.create": _keys("student items premarked files"),
     "absence_notice.delete": _keys("days unmarked"),
-    "remark.create": _keys("student kind lesson"),
+    "remark.create": _keys("student kind lesson files"),
     "remark.acknowledge": _keys("student"),
     "access_request.submit": _keys("relation"),
     "access_request.approve": _keys("student guardianship applicant"),

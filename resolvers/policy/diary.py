@@ -161,12 +161,13 @@ def visible_files(viewer: Viewer) -> QuerySet[models.StoredFile]:
     """Attached files, seen by whoever sees what they are attached to: homework (its lesson's
     readers, while it stands), a chat message (its chat's members, until it is deleted), an
     absence notice (its readers: the family, and the teachers and admins whose windows it falls
-    in). A pending upload is no one's to read, its uploader's included."""
+    in), a remark (its readers: ``visible_remarks``). A pending upload is no one's to read, its uploader's included."""
     messages = visible_messages(viewer).filter(deleted_at__isnull=True)
     return models.StoredFile.filter(
         Q(homework_id__in=Subquery(visible_homework(viewer).values("id")))
         | Q(message_id__in=Subquery(messages.values("id")))
         | Q(absence_notice_id__in=Subquery(visible_absence_notices(viewer).values("id")))
+        | Q(remark_id__in=Subquery(visible_remarks(viewer).values("id")))
     )
 
 

@@ -24,6 +24,8 @@ from tests.classwork.test_absence_notices import _create as notice_create
 from tests.classwork.test_absence_notices import _delete as notice_delete
 from tests.classwork.test_absence_notices import _family as notice_family
 from tests.classwork.test_homework import ASSIGN, MATHS, UPDATE, _school
+from tests.classwork.test_remarks import _create as remark_create
+from tests.classwork.test_remarks import _world as remark_world
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory
@@ -396,4 +398,49 @@ async def test_notice_attachments_cost_the_same_statements_for_more_notices_and_
     every = {**first, "to": family.days[-1].isoformat()}
     large, data = await _count(parent, count_statements, NOTICE_FILES, **every)
     assert sorted(len(n["attachments"]) for n in data["student"]["absenceNotices"]) == [1, 3, 3]
+    assert len(small) == len(large), _explain(small, large)
+
+
+REMARK_FILES = "query R($id: ID!) { node(id: $id) { ... on Remark { attachments { id contentType url } } } }"
+
+
+async def test_a_remarks_files_are_read_by_its_readers_only(factory: Factory) -> None:
+    world = await remark_world(factory)
+    teacher = factory.client(world.teacher)
+    photo = await _upload(teacher, PNG, "work.png")
+    created = await remark_create(
+        teacher, studentId=gid(world.child, "Student"), kind="BEHAVIOUR", text="See the photo", fileIds=[photo]
+    )
+    assert created["__typename"] == "RemarkCreateSuccess", created
+    remark_id = created["remark"]["id"]
+    entry = await models.AuditEntry.filter(action="remark.create", object_id=_pk(remark_id)).get()
+    assert entry.details["files"] == 1
+    for reader in (world.parent, world.teacher, world.russian_5a):  # the family; the class's teachers
+        (attached,) = (await factory.client(reader).data(REMARK_FILES, id=remark_id))["node"]["attachments"]
+        assert (attached["id"], attached["contentType"]) == (photo, files.PNG)
+    for outsider in (world.other_parent, world.stranger):  # another family of the class; 7A's teacher
+        assert (await factory.client(outsider).data(NODE, id=photo))["node"] is None
+
+
+async def test_remark_attachments_cost_the_same_statements_for_more_remarks_and_files(
+    factory: Factory, count_statements: StatementCounter
+) -> None:
+    world = await remark_world(factory)
+    teacher = factory.client(world.teacher)
+    for child, remarks, each in ((world.child, 1, 1), (world.other_child, 3, 3)):
+        for _ in range(remarks):
+            created = await remark_create(teacher, studentId=gid(child, "Student"), kind="BEHAVIOUR", text="Note")
+            for _ in range(each):
+                await factory.upload(world.teacher, remark_id=_pk(created["remark"]["id"]))
+    query = """query R($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { remarks(from: $from, to: $to) {
+      id attachments { id name url } } } }"""
+    today = clock.today_utc().isoformat()
+    small, data = await _count(
+        teacher, count_statements, query, id=gid(world.child, "Student"), **{"from": today, "to": today}
+    )
+    assert [len(r["attachments"]) for r in data["student"]["remarks"]] == [1]
+    large, data = await _count(
+        teacher, count_statements, query, id=gid(world.other_child, "Student"), **{"from": today, "to": today}
+    )
+    assert [len(r["attachments"]) for r in data["student"]["remarks"]] == [3, 3, 3]
     assert len(small) == len(large), _explain(small, large)
