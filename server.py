@@ -46,7 +46,7 @@ from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
-from edge import intake, metrics, persisted
+from edge import intake, metrics, persisted, storage
 from edge.channels import RecordingSmsGateway, make_mailer
 from edge.logs import configure_logging
 from edge.ratelimit import Limiter, make_limiter
@@ -55,7 +55,7 @@ from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import catchup, delivery, housekeeping, i18n, journal, pages, policy, recovery, rollups, sessions
+from resolvers import catchup, delivery, files, housekeeping, i18n, journal, pages, policy, recovery, rollups, sessions
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
@@ -482,6 +482,35 @@ def create_app(settings: Settings | None = None) -> Starlette:
         headers = {"Content-Disposition": export.content_disposition}
         return Response(export.text, media_type="text/csv; charset=utf-8", headers=headers)
 
+    async def file_upload(request: Request) -> Response:
+        """``PUT /files/upload/<token>``: the bytes of a file started by ``fileUploadStart`` (the
+        signed token is the permission: README "Files"). 204 when stored."""
+        try:
+            row = await files.upload_target(settings, request.path_params["token"])
+            body = await intake.read_body(request, files.MAX_BYTES)
+            await files.receive(settings, row, body)
+        except files.UploadRefused as exc:
+            return _problem(exc.status, exc.message, code=exc.code)
+        except intake.RequestRefused as exc:
+            code = ErrorCode.FILE_TOO_LARGE if exc.status == 413 else exc.code
+            return _problem(exc.status, exc.message, code=code)
+        return Response(status_code=204)
+
+    async def file_download(request: Request) -> Response:
+        """``GET /files/<token>``: an attached file, for a token ``File.url`` signed; any other
+        token (unknown, expired, another file's, a pending upload's) is the same 404."""
+        found = await files.download(settings, request.path_params["token"])
+        if found is None:
+            return PlainTextResponse(str(_("Not found.")), 404)
+        row, data = found
+        headers = {
+            "Content-Disposition": storage.content_disposition(row.name),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": f"private, max-age={files.DOWNLOAD_SECONDS}",
+        }
+        return Response(data, media_type=row.content_type or files.TEXT, headers=headers)
+
     async def metrics_endpoint(request: Request) -> Response:
         """Prometheus metrics of this process (README "Observability")."""
         if not settings.metrics_enabled:
@@ -507,7 +536,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
+                allow_methods=["GET", "POST", "PUT"],  # PUT: file uploads
                 allow_headers=list(intake.CORS_REQUEST_HEADERS),
                 expose_headers=list(intake.CORS_EXPOSED_HEADERS),
                 max_age=600,
@@ -520,6 +549,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/export/journal.csv", journal_csv),
         Route("/metrics", metrics_endpoint),
+        Route("/files/upload/{token}", file_upload, methods=["PUT"]),
+        Route("/files/{token}", file_download, methods=["GET"]),
         *family.routes(),  # /: the family app (web/app), built or not
     ]
     if not settings.production:

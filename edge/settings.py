@@ -12,6 +12,7 @@ from typing import Any
 
 from tortoise.backends.base.config_generator import expand_db_url
 
+from edge import storage
 from edge.identity_providers import IdentityProvider, ProviderConfigurationError, providers_from_env
 from models import MODEL_MODULES, Role
 from resolvers import i18n
@@ -124,6 +125,8 @@ class Settings:
     oidc_providers: tuple[IdentityProvider, ...] = ()
     oidc_clock_skew_seconds: int = 60
     oidc_login_ttl_seconds: int = 600
+    # Where attached files live (edge/storage.py, README "Files"): file:// a folder, or s3://.
+    storage_url: str = field(default_factory=lambda: storage.default_url(DATA_DIR))
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -225,6 +228,7 @@ class Settings:
             trusted_documents=trusted,
             default_locale=default_locale,
             require_2fa_for=require_2fa_for,
+            storage_url=_storage_url(env.get("STORAGE_URL", "").strip()),
         )
 
 
@@ -265,6 +269,15 @@ def project_files(root: Path) -> list[Path]:
         folders[:] = [f for f in folders if f not in _UNREAD_FOLDERS and not f.endswith("_cache")]
         found.extend(Path(folder) / name for name in files if not name.startswith(".env"))
     return found
+
+
+def _storage_url(url: str) -> str:
+    if not url:
+        return storage.default_url(DATA_DIR)
+    try:
+        return storage.check_url(url)
+    except storage.StorageError as exc:
+        raise ConfigurationError(str(exc)) from exc
 
 
 def _smtp_url(url: str | None) -> str | None:

@@ -12,6 +12,7 @@ from models.attendance import (
 )
 from models.audit import AuditEntry
 from models.chat import Chat, ChatEvent, ChatEventKind, ChatMember, Message
+from models.file import StoredFile
 from models.group import ClassGroup, ClassGroupClass, GroupKind, GroupMembership
 from models.identity import ExternalIdentity, ExternalLogin, ExternalLoginPurpose
 from models.journal import Grade, GradeKind, GradeRevision, RevisionAction, TermGrade, TermGradeRevision
@@ -151,6 +152,7 @@ __all__ = [
     "SecondFactorAttempt",
     "Session",
     "ShortDay",
+    "StoredFile",
     "Student",
     "StudentAttendanceRollup",
     "StudentMarkRollup",
@@ -170,6 +172,7 @@ MODEL_MODULES = [
     "models.attendance",
     "models.audit",
     "models.chat",
+    "models.file",
     "models.group",
     "models.identity",
     "models.journal",

@@ -5,6 +5,7 @@ pre-marks that still come from it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import audit, locks, outbox, policy, rollups
+from resolvers import audit, files, locks, outbox, policy, rollups
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
@@ -37,6 +38,7 @@ class NoticeInput:
     end: date | None
     lesson_ids: list[str] | None
     reason: str
+    file_ids: Sequence[str] | None = None
 
 
 @dataclass
@@ -162,6 +164,7 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
                 ngettext("A reason has at most {n} character.", "A reason has at most {n} characters.", MAX_REASON),
             )
         )
+    uploads = await files.check_uploads(ctx, data.file_ids or [], problems)
     enrollments = await models.Enrollment.filter(student_id=student.id)
     items: list[tuple[date, int | None]]
     if data.kind == models.AbsenceNoticeKind.BY_DAY:
@@ -180,7 +183,7 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
                 )
             if problems or not items:
                 raise refuse(problems or [("lessonIds", ErrorCode.LESSONS_REQUIRED, _("Choose at least one lesson."))])
-            notice, recorded = await _write(ctx, data, student, parent_id, reason, items, lessons)
+            notice, recorded = await _write(ctx, data, student, parent_id, reason, items, lessons, uploads)
     except IntegrityError:  # a teacher marked one of the lessons meanwhile (unique student + lesson)
         raise refuse([("studentId", ErrorCode.REGISTER_CHANGED, CONFLICT)]) from None
     await outbox.publish(ctx.broker, recorded)
@@ -221,6 +224,7 @@ async def _write(
     reason: str,
     items: list[tuple[date, int | None]],
     lessons: list[models.Lesson],
+    uploads: Sequence[models.StoredFile] = (),
 ) -> tuple[models.AbsenceNotice, list[models.OutboxEvent]]:
     """The notice, its items, the pre-marks of the lessons nobody marked yet: inside the
     caller's transaction."""
@@ -270,7 +274,8 @@ async def _write(
             for x in fresh
         ]
     )
-    details = {"student": student.id, "items": len(items), "premarked": [x.id for x in fresh]}
+    await files.attach(ctx, uploads, absence_notice_id=notice.id)
+    details = {"student": student.id, "items": len(items), "premarked": [x.id for x in fresh], "files": len(uploads)}
     await audit.record(ctx.viewer, "absence_notice.create", "AbsenceNotice", notice.id, details)
     recorded = await _event(student.id, fresh)
     return notice, recorded
@@ -299,6 +304,7 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
     if notice is None:
         raise NotFound(_("No such absence notice."), ErrorCode.NOTICE_NOT_FOUND)
     notice_pk = notice.id
+    dropped: list[str] = []
     async with in_transaction():
         await locks.child(notice.student_id)  # another withdrawal of the same notice waits, then reads what is left
         notice = await models.AbsenceNotice.filter(id=notice_pk).first()
@@ -337,6 +343,7 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
             notice.start_date, notice.end_date = min(i.date for i in rest), max(i.date for i in rest)
             await notice.save(update_fields=["start_date", "end_date"])
         else:
+            dropped = await files.detach(await files.attached_to(absence_notice_id=notice.id))
             await notice.delete()
         details = {"days": [d.isoformat() for d in days], "unmarked": [a.lesson_id for a in premarks]}
         await audit.record(ctx.viewer, "absence_notice.delete", "AbsenceNotice", notice_pk, details)
@@ -345,4 +352,5 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
             lessons = await models.Lesson.filter(id__in=[a.lesson_id for a in premarks]).order_by("date", "period")
             recorded = await _event(notice.student_id, lessons)
     await outbox.publish(ctx.broker, recorded)
+    await files.discard(ctx.settings, dropped)
     return Deleted(notice if rest else None, days)

@@ -56,7 +56,7 @@ DETAILS: dict[str, Kind] = {
         DATA,
         """answer audience cancelled category channel channels created current default_grade_weight deleted ended
         fields handedOver items kind kind_weights length lessons lessonsRetimed marks memberCount mustChangePassword
-        oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart recoveryCodesLeft relation
+        files oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart recoveryCodesLeft relation
         removed restored role secondFactor
         rounding_threshold scale_kind scale_max scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
@@ -98,13 +98,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "chat.member_remove": _keys(""),
     "chat.leave": _keys("handedOver deleted"),
     "chat.delete": _keys(""),
-    "message.send": _keys("chat length"),
+    "message.send": _keys("chat length files"),
     "message.edit": _keys("chat"),
     "message.delete": _keys("chat ownMessage"),
     # families' writes: never an absence reason, a remark's or homework's text
-    "absence_notice.create": _keys("student items premarked"),
+    "absence_notice.create": _keys("student items premarked files"),
     "absence_notice.delete": _keys("days unmarked"),
-    "remark.create": _keys("student kind lesson"),
+    "remark.create": _keys("student kind lesson files"),
     "remark.acknowledge": _keys("student"),
     "access_request.submit": _keys("relation"),
     "access_request.approve": _keys("student guardianship applicant"),
@@ -152,7 +152,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "grade.delete": _keys("value reason"),
     "term_grade.set": _keys("student period from to reason"),
     "attendance.mark": _keys("students marks"),
-    "homework.assign": _keys("lesson assigned_in"),
+    "homework.assign": _keys("lesson assigned_in files"),
     "homework.update": _keys("before after fields"),
     "homework.delete": _keys("lesson"),
     "lesson.cancel": _keys("reason"),

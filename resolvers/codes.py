@@ -151,6 +151,18 @@ class ErrorCode(StrEnum):
         "EXTERNAL_LOGIN_INVALID",
         "The external login's `state` is unknown, already used or expired: start the login again.",
     )
+    FILE_EMPTY = "FILE_EMPTY", "The uploaded file has no content."
+    FILE_NAME_INVALID = "FILE_NAME_INVALID", "A file name is empty, too long or has characters a file name cannot have."
+    FILE_NOT_FOUND = (
+        "FILE_NOT_FOUND",
+        "No such upload of yours waiting to be attached (never started, not uploaded yet, expired, attached already, "
+        "or someone else's).",
+    )
+    FILE_TOO_LARGE = "FILE_TOO_LARGE", "The file is over the size limit."
+    FILE_TYPE_NOT_ALLOWED = (
+        "FILE_TYPE_NOT_ALLOWED",
+        "The file's content is not an allowed type (PDF, PNG, JPEG, WebP, HEIC, DOCX, XLSX, plain text).",
+    )
     FORMULA_NOT_ALLOWED = "FORMULA_NOT_ALLOWED", "A cell may not start with a spreadsheet formula character."
     FULL_NAME_EMPTY = "FULL_NAME_EMPTY", "The full name is empty."
     FULL_NAME_REQUIRED = "FULL_NAME_REQUIRED", "A full name is required."
@@ -356,6 +368,7 @@ class ErrorCode(StrEnum):
     TITLE_TOO_LONG = "TITLE_TOO_LONG", "The title is over the length limit."
     TOO_LONG = "TOO_LONG", "The meeting lasts too long."
     TOO_MANY = "TOO_MANY", "Too many ids at once."
+    TOO_MANY_FILES = "TOO_MANY_FILES", "Too many files attached to one object."
     TOO_MANY_GRADES = "TOO_MANY_GRADES", "Too many grades in one call."
     TOO_MANY_LESSONS = "TOO_MANY_LESSONS", "Too many lessons in one notice."
     TOO_MANY_LINKS = "TOO_MANY_LINKS", "Too many links."

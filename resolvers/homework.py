@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import audit, outbox, policy
+from resolvers import audit, files, outbox, policy
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -30,6 +31,7 @@ class AssignInput:
     assigned_in_lesson_id: str | None
     text: str
     links: list[str] | None
+    file_ids: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class UpdateInput:
     text: str | None
     links: list[str] | None
     lesson_id: str | None
+    file_ids: Sequence[str] | None = None
 
 
 def _check_text(text: str, problems: list[Problem]) -> str:
@@ -149,6 +152,7 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
     _check_lessons(lesson, assigned_in, problems)
     text = _check_text(data.text, problems)
     links = _check_links(data.links or [], problems)
+    uploads = await files.check_uploads(ctx, data.file_ids or [], problems)
     if problems:
         raise refuse(problems)
 
@@ -160,7 +164,8 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
             links=links,
             assigned_by_id=teacher_id,
         )
-        details = {"lesson": lesson.id, "assigned_in": homework.assigned_in_id}
+        await files.attach(ctx, uploads, homework_id=homework.id)
+        details = {"lesson": lesson.id, "assigned_in": homework.assigned_in_id, "files": len(uploads)}
         await audit.record(ctx.viewer, "homework.assign", "Homework", homework.id, details)
         rows = await _write_events(EventKind.HOMEWORK_ASSIGNED, homework, lesson)
     await outbox.publish(ctx.broker, rows)
@@ -192,11 +197,11 @@ async def _own_homework(ctx: Context, global_id: str) -> tuple[models.Homework, 
 
 async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
     homework, lesson = await _own_homework(ctx, data.homework_id)
-    if data.text is None and data.links is None and data.lesson_id is None:
+    if data.text is None and data.links is None and data.lesson_id is None and data.file_ids is None:
         raise ValidationFailed(
             _("Nothing to change."),
             ErrorCode.NOTHING_TO_CHANGE,
-            [FieldProblem("input", _("Give `text`, `links` or `lessonId`."), ErrorCode.NOTHING_TO_CHANGE)],
+            [FieldProblem("input", _("Give `text`, `links`, `fileIds` or `lessonId`."), ErrorCode.NOTHING_TO_CHANGE)],
         )
     new_lesson = lesson if data.lesson_id is None else await _visible_lesson(ctx, data.lesson_id)
     assigned_in = await models.Lesson.get_or_none(id=homework.assigned_in_id) if homework.assigned_in_id else None
@@ -210,11 +215,20 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
         _check_lessons(new_lesson, assigned_in, problems)
     text = homework.text if data.text is None else _check_text(data.text, problems)
     links = list(homework.links or []) if data.links is None else _check_links(data.links, problems)
+    current = await files.attached_to(homework_id=homework.id)
+    kept = current
+    if data.file_ids is not None:
+        kept = await files.check_uploads(ctx, data.file_ids, problems, kept=current)
     if problems:
         raise refuse(problems)
 
-    before = {"lesson": homework.lesson_id, "text": homework.text, "links": list(homework.links or [])}
-    after = {"lesson": new_lesson.id, "text": text, "links": links}
+    before = {
+        "lesson": homework.lesson_id,
+        "text": homework.text,
+        "links": list(homework.links or []),
+        "files": [f.id for f in current],
+    }
+    after = {"lesson": new_lesson.id, "text": text, "links": links, "files": [f.id for f in kept]}
     details = {  # the texts themselves stay out of the audit trail: which fields changed
         "before": {"lesson": homework.lesson_id},
         "after": {"lesson": new_lesson.id},
@@ -223,9 +237,13 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
     async with in_transaction():
         homework.lesson_id, homework.text, homework.links = new_lesson.id, text, links
         await homework.save(update_fields=["lesson_id", "text", "links", "updated_at"])
+        await files.attach(ctx, kept, homework_id=homework.id)
+        keep = {f.id for f in kept}
+        dropped = await files.detach([f for f in current if f.id not in keep])
         await audit.record(ctx.viewer, "homework.update", "Homework", homework.id, details)
         rows = await _write_events(EventKind.HOMEWORK_CHANGED, homework, new_lesson)
     await outbox.publish(ctx.broker, rows)
+    await files.discard(ctx.settings, dropped)
     return homework
 
 

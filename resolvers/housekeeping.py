@@ -1,7 +1,8 @@
 """Rows that matter only for a while, removed once nothing can count or use them any more:
 failed logins and wrong second-factor codes (counted for the rate limits over
 ``login_window_seconds``), login challenges waiting for a second factor, and password recovery
-links and codes. Every server process sweeps on its own; two sweeping at once delete the same
+links and codes, and uploaded files nobody attached in time (``resolvers/files.py``), with their
+bytes. Every server process sweeps on its own; two sweeping at once delete the same
 rows, which is harmless. (Started external logins are removed as new ones start,
 ``resolvers/identity.py``.)"""
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 
 import models
 from edge.settings import Settings
+from resolvers import files
 from resolvers.clock import now_utc
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ async def sweep(settings: Settings) -> dict[str, int]:
         "second_factor_attempt": await models.SecondFactorAttempt.filter(at__lt=counted_since).delete(),
         "login_challenge": await models.LoginChallenge.filter(expires_at__lt=expired_before).delete(),
         "password_recovery": await models.PasswordRecovery.filter(expires_at__lt=expired_before).delete(),
+        "stored_file": await files.sweep(settings),
     }
 
 

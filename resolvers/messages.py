@@ -7,13 +7,14 @@ wake-ups are published after the commit (the relays cover a lost publish)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, notifications, outbox, policy, sql
+from resolvers import audit, files, notifications, outbox, policy, sql
 from resolvers.chats import visible_chat, write_events
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
@@ -62,21 +63,23 @@ async def _notify_members(
     return woken, await notifications.write(drafts)
 
 
-async def send_message(ctx: Context, chat_id: str, text: str) -> models.Message:
+async def send_message(ctx: Context, chat_id: str, text: str, file_ids: Sequence[str] | None = None) -> models.Message:
     chat, membership = await visible_chat(ctx, chat_id)
     problems: list[Problem] = []
     cleaned = _check_text(text, problems)
+    uploads = await files.check_uploads(ctx, file_ids or [], problems)
     if problems:
         raise refuse(problems)
     async with in_transaction():
         message = await models.Message.create(chat_id=chat.id, author_id=membership.user_id, text=cleaned)
+        await files.attach(ctx, uploads, message_id=message.id)
         await models.Chat.filter(id=chat.id).update(last_activity_at=message.created_at)
         await audit.record(
             ctx.viewer,
             "message.send",
             "Message",
             message.id,
-            {"chat": chat.id, "length": len(cleaned)},
+            {"chat": chat.id, "length": len(cleaned), "files": len(uploads)},
             school_id=chat.school_id,
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_ADDED, chat, membership.user_id, message=message)
@@ -151,6 +154,7 @@ async def delete_message(ctx: Context, message_id: str) -> models.Message:
     async with in_transaction():
         message.text, message.deleted_at = "", now_utc()
         await message.save(update_fields=["text", "deleted_at"])
+        dropped = await files.detach(await files.attached_to(message_id=message.id))
         await audit.record(
             ctx.viewer,
             "message.delete",
@@ -161,6 +165,7 @@ async def delete_message(ctx: Context, message_id: str) -> models.Message:
         )
         rows = await write_events(models.ChatEventKind.MESSAGE_DELETED, chat, membership.user_id, message=message)
     await outbox.publish(ctx.broker, rows)
+    await files.discard(ctx.settings, dropped)
     return message
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import audit, outbox, policy
+from resolvers import audit, files, outbox, policy
 from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -26,6 +27,7 @@ class RemarkInput:
     kind: models.RemarkKind
     text: str
     lesson_id: str | None
+    file_ids: Sequence[str] | None = None
 
 
 async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
@@ -56,6 +58,7 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
                 ngettext("A remark has at most {n} character.", "A remark has at most {n} characters.", MAX_TEXT),
             )
         )
+    uploads = await files.check_uploads(ctx, data.file_ids or [], problems)
     if problems or class_id is None:
         raise refuse(problems)
 
@@ -70,7 +73,8 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
             text=text,
             date=lesson.date if lesson else today_utc(),
         )
-        details = {"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id}
+        await files.attach(ctx, uploads, remark_id=remark.id)
+        details = {"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id, "files": len(uploads)}
         await audit.record(ctx.viewer, "remark.create", "Remark", remark.id, details)
         recorded = await outbox.record(
             [

@@ -15,6 +15,7 @@ from resolvers.i18n import _
 from resolvers.policy import windows
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.files import ATTACHMENTS, FILE_CODES, File
 from schema.lessons import Lesson
 from schema.permissions import HasRole
 from schema.students import Student
@@ -47,6 +48,14 @@ class AbsenceNotice(types.Node):
         if student is None:
             raise LookupError("missing student")
         return Student(model=student)
+
+    @strawberry.field(
+        description="Papers sent with it (a doctor's note), in the order given; empty when none. Seen by whoever "
+        "sees the notice; removed with it when it is withdrawn whole."
+    )
+    async def attachments(self, info: Info) -> list[File]:
+        rows = await info.context.loaders.grouped(models.StoredFile, "absence_notice_id", "id").load(self.model.id)
+        return [File(model=row) for row in rows]
 
     @strawberry.field(description="Whole days or chosen lessons.")
     def kind(self) -> AbsenceNoticeKind:
@@ -107,6 +116,9 @@ class AbsenceNoticeCreateInput:
         default=None, description="LESSONS: lessons of the child's class, not cancelled, each once."
     )
     reason: str = strawberry.field(description="Why, 1-500 characters. Teachers see it.")
+    file_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description=f"A doctor's note or other papers, seen by whoever sees the notice. {ATTACHMENTS}"
+    )
 
 
 @strawberry.type(description="The notice was sent; unmarked lessons it covers are marked ABSENT_EXCUSED.")
@@ -120,6 +132,8 @@ AbsenceNoticeCreateResult = Annotated[
         "AbsenceNoticeCreateResult",
         description=(
             "The notice, or why it was refused (nothing written). ValidationError codes: REASON_REQUIRED, "
+            + FILE_CODES
+            + ", "
             "REASON_TOO_LONG, RANGE_REQUIRED, INVALID_RANGE, RANGE_TOO_LONG, NOTICE_TOO_OLD, LESSONS_NOT_EXPECTED, "
             "RANGE_NOT_EXPECTED, LESSONS_REQUIRED, TOO_MANY_LESSONS, LESSON_NOT_FOUND, DUPLICATE_LESSON, "
             "LESSON_CANCELLED, NOTICE_OVERLAPS, REGISTER_CHANGED (a teacher marked meanwhile: retry). "
@@ -178,6 +192,7 @@ class AbsenceMutations:
                 end=input.to,
                 lesson_ids=[str(i) for i in input.lesson_ids] if input.lesson_ids is not None else None,
                 reason=input.reason,
+                file_ids=input.file_ids,
             ),
         )
         return AbsenceNoticeCreateSuccess(notice=AbsenceNotice(model=notice))

@@ -11,6 +11,7 @@ from resolvers.ids import to_global_id
 from schema import types
 from schema.chats import Chat, ChatMessage
 from schema.errors import NotFoundError, ValidationError
+from schema.files import ATTACHMENTS, FILE_CODES
 from schema.permissions import IsAuthenticated
 
 Info = types.Info
@@ -170,6 +171,7 @@ class MessageSendInput:
     text: str = strawberry.field(
         description="The text, 1-4000 characters after trimming; http(s) links in it are listed in `links`."
     )
+    file_ids: list[strawberry.ID] | None = strawberry.field(default=None, description=ATTACHMENTS)
 
 
 @strawberry.type(description="The message was sent; every member got MESSAGE_ADDED.")
@@ -182,7 +184,7 @@ MessageSendResult = Annotated[
     strawberry.union(
         "MessageSendResult",
         description="The message, or why not (nothing written). ValidationError codes: "
-        "TEXT_EMPTY, INVALID_CHARACTERS, TEXT_TOO_LONG; "
+        "TEXT_EMPTY, INVALID_CHARACTERS, TEXT_TOO_LONG, " + FILE_CODES + "; "
         "NotFoundError CHAT_NOT_FOUND.",
     ),
 ]
@@ -298,7 +300,7 @@ class ChatMutations:
 
     @strawberry.mutation(description="Send a message to a chat you are in.", permission_classes=[IsAuthenticated])
     async def message_send(self, info: Info, input: Annotated[MessageSendInput, INPUT]) -> MessageSendResult:
-        row = await messages.send_message(info.context, input.chat_id, input.text)
+        row = await messages.send_message(info.context, input.chat_id, input.text, input.file_ids)
         return MessageSendSuccess(chat_message=ChatMessage(model=row))
 
     @strawberry.mutation(

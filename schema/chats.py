@@ -15,6 +15,7 @@ from resolvers.chats import MEMBERS
 from resolvers.clock import now_utc
 from schema import types
 from schema.faces import shown
+from schema.files import File
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.schools import School
 from schema.users import User
@@ -46,6 +47,15 @@ class ChatMessage(types.Node):
     @strawberry.field(description="The text (up to 4,000 characters); null once deleted.")
     def text(self) -> str | None:
         return None if self.model.deleted_at is not None else self.model.text
+
+    @strawberry.field(
+        description="Files sent with it, in the order given (empty once deleted). Only members read them."
+    )
+    async def attachments(self, info: Info) -> list[File]:
+        if self.model.deleted_at is not None:
+            return []
+        rows = await info.context.loaders.grouped(models.StoredFile, "message_id", "id").load(self.model.id)
+        return [File(model=row) for row in rows]
 
     @strawberry.field(description="The http(s) links in the text, in order (empty once deleted).")
     def links(self) -> list[str]:

@@ -12,6 +12,7 @@ from resolvers import homework
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.files import ATTACHMENTS, FILE_CODES, File
 from schema.lessons import Lesson
 from schema.permissions import HasRole
 from schema.types import Node, _must
@@ -24,7 +25,9 @@ LINKS = "Up to 10 absolute http(s) addresses of materials, each at most 500 char
 CODES = (
     "Codes: NOT_ASSIGNED (you do not teach that subject in that class), TEXT_EMPTY, "
     "INVALID_CHARACTERS, TEXT_TOO_LONG (over 5000), "
-    "TOO_MANY_LINKS, INVALID_LINK, LINK_TOO_LONG, LESSON_CANCELLED, ASSIGNED_IN_MISMATCH (set in a lesson of "
+    "TOO_MANY_LINKS, INVALID_LINK, LINK_TOO_LONG, "
+    + FILE_CODES
+    + ", LESSON_CANCELLED, ASSIGNED_IN_MISMATCH (set in a lesson of "
     "another class or subject), ASSIGNED_IN_AFTER_DUE (set in a lesson not before the due one)"
 )
 
@@ -40,6 +43,13 @@ class Homework(Node):
     @strawberry.field(description="Links to materials.")
     def links(self) -> list[str]:
         return list(self.model.links or [])
+
+    @strawberry.field(
+        description="Files the teacher attached (worksheets, pictures), in the order given; empty when none."
+    )
+    async def attachments(self, info: Info) -> list[File]:
+        rows = await info.context.loaders.grouped(models.StoredFile, "homework_id", "id").load(self.model.id)
+        return [File(model=row) for row in rows]
 
     @strawberry.field(description="The lesson it is due for.")
     async def lesson(self, info: Info) -> Lesson:
@@ -88,6 +98,7 @@ class HomeworkAssignInput:
     )
     text: str = strawberry.field(description="What to do, 1-5000 characters.")
     links: list[str] | None = strawberry.field(default=None, description=LINKS)
+    file_ids: list[strawberry.ID] | None = strawberry.field(default=None, description=ATTACHMENTS)
 
 
 @strawberry.type(description="The homework was set and the class's families notified.")
@@ -105,13 +116,18 @@ HomeworkAssignResult = Annotated[
 ]
 
 
-@strawberry.input(description="A change to homework. Give at least one of `text`, `links`, `lessonId`.")
+@strawberry.input(description="A change to homework. Give at least one of `text`, `links`, `fileIds`, `lessonId`.")
 class HomeworkUpdateInput:
     homework_id: strawberry.ID = strawberry.field(description="The `Homework`.")
     text: str | None = strawberry.field(default=None, description="New text, 1-5000 characters.")
     links: list[str] | None = strawberry.field(default=None, description=f"The new links (replacing all). {LINKS}")
     lesson_id: strawberry.ID | None = strawberry.field(
         default=None, description="Move it to another `Lesson` of the same class and subject."
+    )
+    file_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Its files from now on (replacing all): ids of its current `attachments` to keep and of new "
+        f"uploads to attach; a current one left out is removed. {ATTACHMENTS}",
     )
 
 
@@ -169,6 +185,7 @@ class HomeworkMutations:
                 assigned_in_lesson_id=input.assigned_in_lesson_id,
                 text=input.text,
                 links=input.links,
+                file_ids=input.file_ids,
             ),
         )
         return HomeworkAssignSuccess(homework=Homework(model=row))
@@ -182,7 +199,11 @@ class HomeworkMutations:
         row = await homework.update_homework(
             info.context,
             homework.UpdateInput(
-                homework_id=input.homework_id, text=input.text, links=input.links, lesson_id=input.lesson_id
+                homework_id=input.homework_id,
+                text=input.text,
+                links=input.links,
+                lesson_id=input.lesson_id,
+                file_ids=input.file_ids,
             ),
         )
         return HomeworkUpdateSuccess(homework=Homework(model=row))

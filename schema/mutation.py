@@ -18,6 +18,7 @@ from schema.chat_mutations import ChatMutations
 from schema.child_logins import ChildLoginMutations
 from schema.days_off import DayOffMutations
 from schema.enrollment import EnrollmentMutations
+from schema.files import FileMutations
 from schema.grades import GradeMutations
 from schema.groups import ClassGroupMutations
 from schema.guardianships import GuardianshipMutations
@@ -44,6 +45,7 @@ class Mutation(
     GradeMutations,
     TermGradeMutations,
     HomeworkMutations,
+    FileMutations,
     RemarkMutations,
     AttendanceMutations,
     AbsenceMutations,

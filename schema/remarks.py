@@ -13,6 +13,7 @@ from resolvers import remarks
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.files import ATTACHMENTS, FILE_CODES, File
 from schema.lessons import Lesson
 from schema.org import Subject
 from schema.permissions import HasRole, IsAuthenticated
@@ -39,6 +40,11 @@ class Remark(types.Node):
     async def student(self, info: Info) -> Student:
         s = await info.context.loaders.student_by_id.load(self.model.student_id)
         return Student(model=types._must(s, "student"))
+
+    @strawberry.field(description="Files the teacher sent with it, in the order given; empty when none.")
+    async def attachments(self, info: Info) -> list[File]:
+        rows = await info.context.loaders.grouped(models.StoredFile, "remark_id", "id").load(self.model.id)
+        return [File(model=row) for row in rows]
 
     @strawberry.field(description="The teacher who wrote it.")
     async def author(self, info: Info) -> User:
@@ -97,6 +103,10 @@ class RemarkCreateInput:
     lesson_id: strawberry.ID | None = strawberry.field(
         default=None, description="A `Lesson` of the student's class it is about; the remark gets its subject."
     )
+    file_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description=f"Files for the family (a photo of the work), seen by the remark's readers. {ATTACHMENTS}",
+    )
 
 
 @strawberry.type(description="The remark was written and the family notified.")
@@ -110,7 +120,7 @@ RemarkCreateResult = Annotated[
         "RemarkCreateResult",
         description="The new remark, or why it was refused (nothing written). ValidationError codes: "
         "NOT_ASSIGNED (you do not teach the student's class), LESSON_NOT_IN_CLASS, TEXT_EMPTY, "
-        "INVALID_CHARACTERS, TEXT_TOO_LONG; "
+        "INVALID_CHARACTERS, TEXT_TOO_LONG, " + FILE_CODES + "; "
         "NotFoundError STUDENT_NOT_FOUND, LESSON_NOT_FOUND.",
     ),
 ]
@@ -154,6 +164,7 @@ class RemarkMutations:
                 kind=models.RemarkKind(input.kind.name),
                 text=input.text,
                 lesson_id=input.lesson_id,
+                file_ids=input.file_ids,
             ),
         )
         return RemarkCreateSuccess(remark=Remark(model=row))

@@ -62,6 +62,7 @@ def settings() -> Iterator[Settings]:
             database_url=_database_url(Path(tmp)),
             redis_url=os.environ.get("TEST_REDIS_URL") or None,
             secret_key=TEST_SECRET,
+            storage_url=f"file://{tmp}/files",
             freeze_collector=False,
             park_subscriptions=True,  # the default; test_live also runs without it
             login_failures_per_address=1000,

@@ -12,6 +12,7 @@ refreshed for the schools the factory made.
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
-from resolvers import passwords, rollups, sessions
+from resolvers import files, passwords, rollups, sessions
 from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 
@@ -132,6 +133,27 @@ class Factory:
         session = await sessions.open_session(user.id, user_agent)
         self._sessions[user.id] = session.id
         return session.id
+
+    async def upload(
+        self, user: models.User, data: bytes = b"%PDF-1.7\n%worksheet\n", name: str = "worksheet.pdf", **owner: int
+    ) -> models.StoredFile:
+        """A file ``user`` uploaded (its bytes in the suite's storage): pending, or attached to the
+        owner given (``homework_id=...``)."""
+        now = now_utc()
+        attached: dict[str, Any] = dict(owner)
+        row = await models.StoredFile.create(
+            key=secrets.token_urlsafe(24),
+            name=name,
+            uploaded_by_id=user.id,
+            size=len(data),
+            content_type=files.sniff(data),
+            uploaded_at=now,
+            expires_at=now + timedelta(seconds=files.PENDING_SECONDS),
+            attached_at=now if owner else None,
+            **attached,
+        )
+        await files.storage_of(self.settings).put(row.key, data, row.content_type or files.TEXT)
+        return row
 
     def client(self, user: models.User | None) -> Client:
         """A client acting as ``user`` (anonymous for ``None``) with a fresh access token of the

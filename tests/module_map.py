@@ -153,6 +153,7 @@ TESTS: dict[str, list[str]] = {
     "edge/logs.py": ["edge/test_logging.py"],
     "edge/persisted.py": ["api/test_persisted_queries.py"],
     "edge/ratelimit.py": ["edge/test_rate_limits.py"],
+    "edge/storage.py": ["edge/test_storage_s3.py", "classwork/test_files.py"],
     "edge/settings.py": ["edge/test_production_start.py", "edge/test_database_sessions.py", "api/test_cors.py"],
     # demo/
     "demo/chats.py": ["demo/test_demo.py"],

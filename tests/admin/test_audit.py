@@ -152,7 +152,10 @@ async def test_a_chat_message_edit_keeps_no_text(factory: Factory) -> None:
     assert removed["__typename"] == "MessageDeleteSuccess", removed
     rows = await models.AuditEntry.filter(action__startswith="message.", actor_id=mother.id).order_by("id")
     assert [(r.action, r.details) for r in rows] == [
-        ("message.send", {"chat": rows[0].details["chat"], "length": len("Private: my phone is 555-0100")}),
+        (
+            "message.send",
+            {"chat": rows[0].details["chat"], "length": len("Private: my phone is 555-0100"), "files": 0},
+        ),
         ("message.edit", {"chat": rows[0].details["chat"]}),
         ("message.delete", {"chat": rows[0].details["chat"], "ownMessage": True}),
     ]

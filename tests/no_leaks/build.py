@@ -182,6 +182,20 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
                 deleted_at=now if removed else None,
             )
         )
+        for homework_id in (world.homework[-1].id, None):  # attached, and an upload left pending
+            world.files.append(
+                await models.StoredFile.create(
+                    key=secrets.token_hex(16),
+                    name=f"Worksheet {tag}.pdf",
+                    uploaded_by_id=lesson.teacher_id,
+                    size=9,
+                    content_type="application/pdf",
+                    uploaded_at=now,
+                    expires_at=now + timedelta(days=1),
+                    attached_at=now if homework_id else None,
+                    homework_id=homework_id,
+                )
+            )
     # An assessment announced on each homework lesson (called off with removed homework): the lessons
     # are past, which the reads do not mind.
     for n in sorted({n for n, _removed in spec.homework}):
@@ -435,6 +449,7 @@ async def tear_down(world: World) -> None:
     await models.TermGrade.filter(student_id__in=students).delete()
     await models.AttendanceRevision.filter(student_id__in=students).delete()
     await models.Attendance.filter(student_id__in=students).delete()
+    await models.StoredFile.filter(id__in=[f.id for f in world.files]).delete()
     await models.Homework.filter(lesson__school_class__school_id__in=schools).delete()
     await models.Lesson.filter(school_class__school_id__in=schools).delete()
     await models.TimetableSlot.filter(school_class__school_id__in=schools).delete()

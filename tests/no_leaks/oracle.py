@@ -147,6 +147,13 @@ def oracle(world: World, uid: int) -> Allowed:
             if t.student_id in family or (t.school_class_id in staffed and t.student_id in students)
         },
         "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
+        # Whoever sees the homework it is attached to; an upload never attached: no one.
+        "File": {
+            f.id
+            for f in world.files
+            for h in world.homework
+            if f.homework_id == h.id and h.lesson_id in lessons and h.deleted_at is None
+        },
         # Whoever sees the lesson, while it takes place and the assessment stands.
         "PlannedAssessment": {
             a.id

@@ -38,6 +38,7 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("Grade", world.grades),
         ("TermGrade", world.term_grades),
         ("Homework", world.homework),
+        ("File", world.files),
         ("PlannedAssessment", world.assessments),
         ("Remark", world.remarks),
         ("AbsenceNotice", world.notices),

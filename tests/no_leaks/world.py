@@ -193,6 +193,8 @@ class World:
     grades: list[models.Grade] = field(default_factory=list)
     term_grades: list[models.TermGrade] = field(default_factory=list)
     homework: list[models.Homework] = field(default_factory=list)
+    # A file attached to each homework, and one upload its teacher never attached (no one's to read).
+    files: list[models.StoredFile] = field(default_factory=list)
     assessments: list[models.PlannedAssessment] = field(default_factory=list)
     remarks: list[models.Remark] = field(default_factory=list)
     notices: list[models.AbsenceNotice] = field(default_factory=list)
