@@ -142,7 +142,7 @@ class TeachingAssignmentInput:
         description="A `ClassGroup` drawing from the class: the teacher teaches the subject to that group only "
         "(grades, marks, sets homework and reads the register of its lessons, for its members on the days they "
         "were members). Omitted: the whole class. A teacher may hold several groups of one class + subject "
-        "(\"5A English 1\" and \"5A English 2\"), one assignment each.",
+        '("5A English 1" and "5A English 2"), one assignment each.',
     )
 
 
