@@ -111,6 +111,7 @@ SUBJECT_HOURS: dict[str, dict[int, int]] = {
     "Physics": {5: 0, 6: 0, 7: 2},
     "Physical Education": {5: 3, 6: 3, 7: 3},
     "Art": {5: 1, 6: 1, 7: 0},
+    "Computing": {5: 0, 6: 1, 7: 1},
 }
 
 TOPICS: dict[str, list[str]] = {
@@ -154,6 +155,7 @@ TOPICS: dict[str, list[str]] = {
     "Physics": ["Physical quantities", "Motion and speed", "Mass and density", "Forces", "Pressure"],
     "Physical Education": ["Running", "Basketball", "Volleyball", "Gymnastics", "Skiing"],
     "Art": ["Still life", "Landscape", "Folk crafts", "Portrait"],
+    "Computing": ["Files and folders", "Typing a text", "Algorithms", "Drawing with a turtle"],
 }
 
 HOMEWORK: dict[str, list[str]] = {
@@ -167,6 +169,7 @@ HOMEWORK: dict[str, list[str]] = {
     "Physics": ["Problems {n}, {m}", "Read paragraph {n}"],
     "Physical Education": ["Bring your sports uniform"],
     "Art": ["Finish the drawing at home"],
+    "Computing": ["Write down the algorithm of task {n}", "Answer the questions on page {p}"],
 }
 
 COMMENTS = [

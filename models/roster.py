@@ -148,6 +148,7 @@ class TeachingAssignment(Model):
 
     class Meta:
         table = "teaching_assignment"
-        # One row per teacher, class and subject: a group assignment takes the place of the
-        # class-wide one (a teacher of two groups of one class + subject is not yet expressible).
-        unique_together = (("teacher", "school_class", "subject"),)
+        # One row per teacher, class, subject and group: a teacher may hold "5A English 1" and
+        # "5A English 2" at once. NULLs are distinct in a UNIQUE constraint, so migration 0024
+        # also adds a partial unique index: one class-wide row per teacher, class and subject.
+        unique_together = (("teacher", "school_class", "subject", "group"),)

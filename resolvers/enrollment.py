@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 import models
@@ -217,8 +218,10 @@ async def _assignment_parts(
 
 
 async def create_assignment(ctx: Context, key: AssignmentKey) -> models.TeachingAssignment:
-    """The whole class + subject, or (``group_id``) only a group of the class: one row per
-    teacher, class and subject either way (ASSIGNMENT_EXISTS)."""
+    """The whole class + subject, or (``group_id``) only a group of the class. A teacher may
+    hold several groups of one class + subject ("5A English 1" and "5A English 2"); the same
+    row twice, or a group of a class + subject the teacher already teaches as a whole, is
+    ASSIGNMENT_EXISTS (the database's unique key and class-wide index back the check)."""
     problems: list[Problem] = []
     klass, subject, teacher = await _assignment_parts(ctx.viewer, key, problems)
     group_id = (await administered_group(ctx.viewer, key.group_id)).id if key.group_id else None
@@ -226,8 +229,14 @@ async def create_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
         problems.append(
             ("subjectId", ErrorCode.SUBJECT_ARCHIVED, _("The subject is archived: it takes no new teachers."))
         )
-    if teacher is not None and await models.TeachingAssignment.exists(
-        teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id
+    if (
+        teacher is not None
+        and await models.TeachingAssignment.filter(
+            Q(group_id__isnull=True) | Q(group_id=group_id) if group_id is not None else Q(group_id__isnull=True),
+            teacher_id=teacher,
+            school_class_id=klass.id,
+            subject_id=subject.id,
+        ).exists()
     ):
         problems.append(
             ("teacherId", ErrorCode.ASSIGNMENT_EXISTS, _("The teacher already teaches that subject in that class."))
@@ -249,6 +258,27 @@ async def create_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
     return row
 
 
+def _slots_of(row: models.TeachingAssignment) -> QuerySet[models.TimetableSlot]:
+    """The timetable slots from today on that only ``row`` lets its teacher give: a group
+    assignment's are that group's slots; a class-wide one's are the class + subject's slots
+    but those of groups the teacher also holds on their own."""
+    slots = models.TimetableSlot.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=today_utc()),
+        teacher_id=row.teacher_id,
+        school_class_id=row.school_class_id,
+        subject_id=row.subject_id,
+    )
+    if row.group_id is not None:
+        return slots.filter(group_id=row.group_id)
+    held = models.TeachingAssignment.filter(
+        teacher_id=row.teacher_id,
+        school_class_id=row.school_class_id,
+        subject_id=row.subject_id,
+        group_id__isnull=False,
+    ).values("group_id")
+    return slots.filter(Q(group_id__isnull=True) | ~Q(group_id__in=Subquery(held)))
+
+
 async def delete_assignment(ctx: Context, key: AssignmentKey) -> models.TeachingAssignment:
     """Refused while the timetable still has the teacher give that subject to that class today
     or later: the slots go first (or get another teacher), so no lesson is left with a teacher
@@ -256,22 +286,14 @@ async def delete_assignment(ctx: Context, key: AssignmentKey) -> models.Teaching
     problems: list[Problem] = []
     klass, subject, teacher = await _assignment_parts(ctx.viewer, key, problems)
     row = None
+    group_id = (await administered_group(ctx.viewer, key.group_id)).id if key.group_id else None
     if teacher is not None:
         row = await models.TeachingAssignment.filter(
-            teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id
+            teacher_id=teacher, school_class_id=klass.id, subject_id=subject.id, group_id=group_id
         ).first()
-    group_id = (await administered_group(ctx.viewer, key.group_id)).id if key.group_id else None
-    if not problems and (row is None or row.group_id != group_id):
+    if not problems and row is None:
         raise NotFound(_("No such teaching assignment."), ErrorCode.ASSIGNMENT_NOT_FOUND)
-    if (
-        row is not None
-        and await models.TimetableSlot.filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=today_utc()),
-            teacher_id=row.teacher_id,
-            school_class_id=row.school_class_id,
-            subject_id=row.subject_id,
-        ).exists()
-    ):
+    if row is not None and await _slots_of(row).exists():
         problems.append(
             (
                 "teacherId",

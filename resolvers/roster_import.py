@@ -27,6 +27,7 @@ from resolvers.context import Context
 from resolvers.errors import FileRefused, NotFound, RowProblem, refuse
 from resolvers.i18n import Text, _, ngettext
 from resolvers.ids import pk_of
+from resolvers.roster_groups import GroupPlan
 from resolvers.roster_rows import COLUMNS, Row, parse_rows
 from resolvers.roster_write import write_plan
 
@@ -159,6 +160,13 @@ class RosterPlan:
         self.changed_students: list[tuple[Row, models.Student]] = []
         self.same_students: list[Row] = []
         self.people: dict[str, Person] = {}
+        self.groups = GroupPlan(school.id, None, today)
+
+    @property
+    def start(self) -> date:
+        """The day the import's enrolments and group memberships start: today, or the year's
+        first day before it begins."""
+        return max(self.year.start_date, self.today) if self.year else self.today
 
     async def load(self, rows: list[Row]) -> None:
         """Everything validation needs, in a fixed number of statements."""
@@ -166,6 +174,7 @@ class RosterPlan:
         self.year = await models.AcademicYear.filter(
             school_id=school, start_date__lte=self.today, end_date__gte=self.today
         ).first()
+        self.groups = GroupPlan(school, self.year, self.start)
         if self.year is not None:
             for c in await models.SchoolClass.filter(school_id=school, academic_year_id=self.year.id):
                 self.classes[c.name.upper()] = c
@@ -197,12 +206,14 @@ class RosterPlan:
                 Q(end_date__isnull=True) | Q(end_date__gte=self.today), student_id__in=student_ids
             ).order_by("start_date", "id"):
                 self.current[e.student_id] = e
+        await self.groups.load(rows, student_ids)
         if user_ids:
             links = await models.Guardianship.filter(guardian_id__in=user_ids, revoked_at__isnull=True).values_list(
                 "guardian_id", "student_id"
             )
             self.linked = {(int(g), int(s)) for g, s in links}
-            taught = await models.TeachingAssignment.filter(teacher_id__in=user_ids).values_list(
+            # class-wide assignments only: a ``Subject@Class`` pair is the whole class
+            taught = await models.TeachingAssignment.filter(teacher_id__in=user_ids, group_id=None).values_list(
                 "teacher_id", "school_class_id", "subject_id"
             )
             self.assigned = {(int(t), int(c), int(s)) for t, c, s in taught}
@@ -227,7 +238,7 @@ class RosterPlan:
                     ngettext("A name has at most {n} character.", "A name has at most {n} characters.", MAX_NAME),
                 )
             if row.type == "student":
-                self._check_student(row, seen_students, bad)
+                self._check_student(row, seen_students, bad, problems)
             elif row.type in ("guardian", "teacher"):
                 self._check_person(row, bad)
                 if row.type == "guardian":
@@ -255,9 +266,10 @@ class RosterPlan:
                         )
                     else:
                         seen_links[row.login, ext] = row.line
+        self.groups.finish(problems)
         self._classify_students(rows)
 
-    def _check_student(self, row: Row, seen: dict[str, int], bad: Callback) -> None:
+    def _check_student(self, row: Row, seen: dict[str, int], bad: Callback, problems: list[RowProblem]) -> None:
         if not row.external_id:
             bad(row, "external_id", ErrorCode.EXTERNAL_ID_REQUIRED, _("A student needs the school's external id."))
         elif row.external_id in seen:
@@ -274,6 +286,7 @@ class RosterPlan:
             bad(row, "birth_date", code, _("Give the birth date as YYYY-MM-DD."))
         elif not date(1900, 1, 1) <= row.birth_date <= self.today:
             bad(row, "birth_date", ErrorCode.DATE_INVALID, _("The birth date is not a plausible one."))
+        self.groups.check(row, self.classes.get(row.class_name.upper()), problems)
         if row.class_name.upper() not in self.classes:
             bad(
                 row,
@@ -404,6 +417,7 @@ class RosterPlan:
             and klass is not None
             and enrolled is not None
             and enrolled.school_class_id == klass.id
+            and not self.groups.changes(row.external_id, student.id)
         )
 
     def _person_changes(

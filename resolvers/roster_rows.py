@@ -17,6 +17,8 @@ The columns (header names are case-insensitive and ignore ``-``, ``_`` and space
 ``identity``            guardian / teacher: ``provider:subject``, the person's id at an identity
                         provider of ``OIDC_PROVIDERS`` (``esia:1000123456``), linked ahead of
                         their first login through it (optional; ``;`` between several)
+``group``               student: the class groups the child is in, ``;`` between several
+                        (``5A English 1;5A computing 2``; optional; ``resolvers/roster_groups.py``)
 ======================  ==========================================================
 
 Only ``type`` and ``full_name`` must be present in the header; unknown columns are refused,
@@ -47,6 +49,7 @@ COLUMNS = (
     "student_external_id",
     "subjects",
     "identity",
+    "group",
 )
 REQUIRED = ("type", "full_name")
 TYPES = ("student", "guardian", "teacher")
@@ -72,6 +75,7 @@ class Row:
     student_external_id: str
     subjects: str
     identity: str
+    groups: str = ""
 
 
 _BY_KEY = {c.replace("_", ""): c for c in COLUMNS}
@@ -195,6 +199,7 @@ def _row(line: int, cells: dict[str, str], problems: list[RowProblem]) -> Row | 
         student_external_id=values["student_external_id"],
         subjects=values["subjects"],
         identity=values["identity"],
+        groups=values["group"],
     )
 
 

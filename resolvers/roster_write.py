@@ -23,7 +23,7 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
     one-time passwords (hashed in the database; these are the only clear copies). Runs in
     the caller's transaction, which holds the school's lock."""
     school_id = plan.school.id
-    start = max(plan.year.start_date, plan.today) if plan.year else plan.today
+    start = plan.start
     new_people = [p for p in plan.people.values() if p.user is None]
     issued = {p.login: passwords.one_time_password() for p in new_people}
     keys: list[models.RosterKey] = []
@@ -105,6 +105,7 @@ async def write_plan(ctx: Context, plan: RosterPlan, counts: dict[Kind, Counts])
 
     summary = {kind.value: vars(c) for kind, c in counts.items()}
     entries = [audit.entry(ctx.viewer, "roster.import", "School", school_id, summary, school_id=school_id)]
+    entries += await plan.groups.write(ctx.viewer, student_ids)
     entries += [
         audit.entry(
             ctx.viewer,

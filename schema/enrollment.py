@@ -141,7 +141,8 @@ class TeachingAssignmentInput:
         default=None,
         description="A `ClassGroup` drawing from the class: the teacher teaches the subject to that group only "
         "(grades, marks, sets homework and reads the register of its lessons, for its members on the days they "
-        "were members). Omitted: the whole class.",
+        "were members). Omitted: the whole class. A teacher may hold several groups of one class + subject "
+        '("5A English 1" and "5A English 2"), one assignment each.',
     )
 
 
@@ -157,7 +158,8 @@ TeachingAssignmentCreateResult = Annotated[
     strawberry.union(
         "TeachingAssignmentCreateResult",
         description=f"The new assignment, or why not (nothing written). ValidationError codes: {ASSIGNMENT_CODES}, "
-        "SUBJECT_ARCHIVED, ASSIGNMENT_EXISTS; NotFoundError CLASS_NOT_FOUND, SUBJECT_NOT_FOUND, GROUP_NOT_FOUND.",
+        "SUBJECT_ARCHIVED, ASSIGNMENT_EXISTS (the same assignment, or a group of a class + subject the teacher "
+        "already teaches as a whole); NotFoundError CLASS_NOT_FOUND, SUBJECT_NOT_FOUND, GROUP_NOT_FOUND.",
     ),
 ]
 TeachingAssignmentDeleteResult = Annotated[

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from schema.homework import Homework
 
 
-@strawberry.type(description="One dated lesson of a class.")
+@strawberry.type(
+    description="One dated lesson of a class, or of one of its class groups: `audience` tells which (CLASS: "
+    "every child of the class; GROUP: only the members of `group` on the lesson's date)."
+)
 class Lesson(Node):
     model: strawberry.Private[models.Lesson]
 

@@ -27,9 +27,14 @@ class RosterKind(Enum):
     description=(
         "A roster file. One CSV (RFC 4180, UTF-8, a header line naming the columns, case-insensitive) whose "
         "`type` column says what each row is:\n\n"
-        "- `student`: `full_name`, `external_id` (the school's own id of the child, unique: how a re-import finds "
-        "the child again), `birth_date` (YYYY-MM-DD), `class` (e.g. `5A`, a class of the school's current "
-        "academic year; a different class on a re-import transfers the child from today).\n"
+        "- `student`: `full_name`, `external_id` (the school's own id of the child, unique: how a re-import "
+        "finds the child again), `birth_date` (YYYY-MM-DD), `class` (e.g. `5A`, a class of the school's "
+        "current academic year; a different class on a re-import transfers the child from today), and "
+        "optionally `group`: the class groups the child is in, `;` between several (`5A English 1;5 profile "
+        "maths`). A group the school's current year does not have yet is created: a split of the child's "
+        "class, or a cross-class group of the classes whose rows name it (parallel classes only); the child "
+        "joins each from the import's date unless already in it. The import only adds: groups a row leaves "
+        "out keep the child (move children with `classGroupMembersMove`), and an empty cell changes nothing.\n"
         "- `guardian`: `full_name`, `login` and/or `email` (the e-mail is the login when `login` is empty), "
         "`relation` (mother, father, guardian...; default parent), `student_external_id` (the child, in this file "
         "or imported before). One row per child.\n"
@@ -55,7 +60,8 @@ class RosterCount:
     kind: RosterKind = strawberry.field(description="Which rows.")
     created: int = strawberry.field(description="New students / accounts.")
     updated: int = strawberry.field(
-        description="Existing ones that changed: name, birth date, class, new children or teaching assignments."
+        description="Existing ones that changed: name, birth date, class, groups joined, new children or "
+        "teaching assignments."
     )
     unchanged: int = strawberry.field(description="Existing ones the file repeats as they are.")
 
@@ -87,7 +93,9 @@ RosterImportResult = Annotated[
             "with = + - @), CELL_TOO_LONG, FULL_NAME_REQUIRED, FULL_NAME_TOO_LONG, EXTERNAL_ID_REQUIRED, "
             "DUPLICATE_ROW, CONFLICTING_ROW, BIRTH_DATE_REQUIRED, DATE_INVALID, CLASS_UNKNOWN, SUBJECT_UNKNOWN, "
             "LOGIN_REQUIRED, LOGIN_INVALID, LOGIN_TAKEN (the login belongs to an account this school did not "
-            "import as such), EMAIL_INVALID, STUDENT_REQUIRED, STUDENT_UNKNOWN. ValidationError CSV_EMPTY, "
+            "import as such), EMAIL_INVALID, STUDENT_REQUIRED, STUDENT_UNKNOWN, and for `group`: NAME_TOO_LONG, "
+            "NOT_IN_GROUP_CLASSES (the group does not draw from the row's class), GROUP_ENDED, GROUP_CLASSES_MIXED "
+            "(classes of different grade levels name one new group). ValidationError CSV_EMPTY, "
             "CSV_TOO_LARGE, IMPORT_CONFLICT (the school's accounts changed meanwhile: import again); NotFoundError "
             "SCHOOL_NOT_FOUND."
         ),

@@ -17,11 +17,13 @@ from demo.seed import academic_year_start
 from resolvers.clock import today_utc
 from tests.client import Client
 from tests.conftest import login_as
+from tests.helpers import gid
 
 CHILDREN = "{ viewer { children { id fullName schoolClass { name school { name } } } } }"
 DIARY = """
 query D($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { diary(from: $from, to: $to) {
-  date kind entries { lesson { subject { name } topic } grades { value } attendance homework { text } } } } }
+  date kind entries { lesson { subject { name } topic group { id } } grades { value } attendance
+  homework { text } } } } }
 """
 
 
@@ -61,7 +63,12 @@ async def test_the_demo_parent_sees_a_sensible_diary_today(demo_parent: Client) 
     assert all(d["entries"] for d in school_days), "every school day of the demo has lessons"
     past = [d for d in school_days if date.fromisoformat(d["date"]) < today]
     grades = [g for d in past for e in d["entries"] for g in e["grades"]]
-    marks = [e["attendance"] for d in past for e in d["entries"]]
+    # the lessons the child attends: the class's, and their own groups' (a diary may also list
+    # the other group's lessons until it shows only the child's groups)
+    own = {gid(g, "ClassGroup") for g in await models.ClassGroup.filter(memberships__student_id=student.id)}
+    marks = [
+        e["attendance"] for d in past for e in d["entries"] if (e["lesson"]["group"] or {}).get("id", "") in {"", *own}
+    ]
     if past:
         assert grades, "the school days before today are graded"
         assert all(m is not None for m in marks), "and every lesson before today is marked"
@@ -133,3 +140,53 @@ async def test_the_demo_logins_work_with_the_documented_password(demo: None, htt
             'mutation L($l: String!) { login(input: {login: $l, password: "demo"}) { __typename } }', l=login
         )
         assert body["login"]["__typename"] == "LoginSuccess", login
+
+
+async def test_the_demo_has_class_groups(demo: None, http: httpx.AsyncClient) -> None:
+    """School No. 1 (demo/groups.py): 5A's English in two groups at the same hours, each with
+    its own teacher; 6B's computing in halves, both given by one teacher at different hours;
+    every child of the class in one group, and a group's lessons marked for its members only."""
+    school = await models.School.get(name="School No. 1")
+    groups = {g.name: g for g in await models.ClassGroup.filter(school_id=school.id)}
+    assert set(groups) == {"5A English 1", "5A English 2", "6B computing 1", "6B computing 2"}
+    for class_name, names in (("5A", ("5A English 1", "5A English 2")), ("6B", ("6B computing 1", "6B computing 2"))):
+        klass = await models.SchoolClass.get(school_id=school.id, grade_level=int(class_name[0]), letter=class_name[1])
+        enrolled = {r[0] for r in await models.Enrollment.filter(school_class_id=klass.id).values_list("student_id")}
+        members = [
+            set(await models.GroupMembership.filter(group_id=groups[n].id).values_list("student_id", flat=True))
+            for n in names
+        ]
+        assert members[0]
+        assert members[1]
+        assert not members[0] & members[1]
+        assert members[0] | members[1] == enrolled
+    student = await models.Student.get(user__login="student")
+    assert await models.GroupMembership.exists(student_id=student.id, group_id=groups["5A English 1"].id)
+
+    teachers = {
+        name: {r[0] for r in await models.TeachingAssignment.filter(group_id=g.id).values_list("teacher__login")}
+        for name, g in groups.items()
+    }
+    assert teachers["5A English 2"] == {"t1.en2"}
+    assert len(teachers["5A English 1"]) == 1
+    assert teachers["5A English 1"] != teachers["5A English 2"]
+    assert teachers["6B computing 1"] == teachers["6B computing 2"]  # one teacher, two groups
+    hours = {
+        name: set(await models.TimetableSlot.filter(group_id=g.id).values_list("weekday", "period"))
+        for name, g in groups.items()
+    }
+    assert hours["5A English 1"] == hours["5A English 2"]
+    assert hours["6B computing 1"]
+    assert not hours["6B computing 1"] & hours["6B computing 2"]
+
+    for group in groups.values():
+        lessons = models.Lesson.filter(group_id=group.id)
+        assert await lessons.exists(), group.name
+        marked = set(await models.Attendance.filter(lesson__group_id=group.id).values_list("student_id", flat=True))
+        assert marked <= set(
+            await models.GroupMembership.filter(group_id=group.id).values_list("student_id", flat=True)
+        )
+    body = await Client(http).data(
+        'mutation L($l: String!) { login(input: {login: $l, password: "demo"}) { __typename } }', l="t1.en2"
+    )
+    assert body["login"]["__typename"] == "LoginSuccess"

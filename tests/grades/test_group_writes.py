@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from tortoise.exceptions import IntegrityError
+
 import models
 from resolvers.clock import today_utc
 from tests.factories import Factory, SchoolKit, school_days_before
@@ -21,7 +24,9 @@ MARK = """mutation M($input: AttendanceMarkInput!) { attendanceMark(input: $inpu
 REGISTER = """query R($id: ID!) { node(id: $id) { ... on Lesson { register { student { id } } } } }"""
 ASSIGN = """mutation A($input: TeachingAssignmentInput!) { teachingAssignmentCreate(input: $input) { __typename
   ... on TeachingAssignmentSuccess { teachingAssignment { group { name } schoolClass { name } } }
-  ... on Error { code } } }"""
+  ... on ValidationError { fields { field code } } ... on Error { code } } }"""
+UNASSIGN = """mutation U($input: TeachingAssignmentInput!) { teachingAssignmentDelete(input: $input) { __typename
+  ... on ValidationError { fields { field code } } ... on Error { code } } }"""
 
 
 @dataclass
@@ -138,3 +143,75 @@ async def test_an_admin_assigns_a_teacher_to_a_group(factory: Factory) -> None:
     assert entry.details["group"] == group.id
     assert await _grade(factory, teacher, e.bob, e.lessons["2"][0]) == "GradeCreateSuccess"
     assert await _grade(factory, teacher, e.ann, e.lessons["1"][0]) != "GradeCreateSuccess"
+
+
+async def test_one_teacher_holds_both_groups_of_a_class_and_subject(factory: Factory) -> None:
+    """Migration 0024: the unique key of an assignment includes the group, so one teacher holds
+    "5A English 1" and "5A English 2"; the same row twice, a group of a class + subject taught
+    as a whole, and a second class-wide row (in the database itself) are still refused."""
+    e = await _english(factory)
+    assert e.kit.admin is not None
+    admin = factory.client(e.kit.admin)
+    teacher = await factory.teacher(e.kit, [], name="both")
+    klass, english = e.kit.classes["5A"], e.kit.subjects["English"]
+    groups = {g.name: g for g in await models.ClassGroup.filter(school_id=e.kit.school.id)}
+    key = {
+        "teacherId": gid(teacher, "User"),
+        "classId": gid(klass, "SchoolClass"),
+        "subjectId": gid(english, "Subject"),
+    }
+    one = {**key, "groupId": gid(groups["5A English 1"], "ClassGroup")}
+    two = {**key, "groupId": gid(groups["5A English 2"], "ClassGroup")}
+    for input_ in (one, two):
+        made = (await admin.data(ASSIGN, input=input_))["teachingAssignmentCreate"]
+        assert made["__typename"] == "TeachingAssignmentSuccess", made
+    twice = (await admin.data(ASSIGN, input=two))["teachingAssignmentCreate"]
+    assert twice["fields"] == [{"field": "teacherId", "code": "ASSIGNMENT_EXISTS"}]
+    assert await _grade(factory, teacher, e.ann, e.lessons["1"][0]) == "GradeCreateSuccess"
+    assert await _grade(factory, teacher, e.bob, e.lessons["2"][0]) == "GradeCreateSuccess"
+    # ending one group's assignment leaves the other
+    gone = (await admin.data(UNASSIGN, input=one))["teachingAssignmentDelete"]
+    assert gone["__typename"] == "TeachingAssignmentSuccess", gone
+    assert await _grade(factory, teacher, e.ann, e.lessons["1"][1]) != "GradeCreateSuccess"
+    assert await _grade(factory, teacher, e.bob, e.lessons["2"][1]) == "GradeCreateSuccess"
+    # the whole class, then a group of it: the group adds nothing
+    whole = (await admin.data(ASSIGN, input=key))["teachingAssignmentCreate"]
+    assert whole["__typename"] == "TeachingAssignmentSuccess", whole
+    covered = (await admin.data(ASSIGN, input=one))["teachingAssignmentCreate"]
+    assert covered["fields"] == [{"field": "teacherId", "code": "ASSIGNMENT_EXISTS"}]
+    rows = [r[0] for r in await models.TeachingAssignment.filter(teacher_id=teacher.id).values_list("group_id")]
+    assert sorted(rows, key=lambda g: g or 0) == [None, groups["5A English 2"].id]
+    # the database holds the keys whatever a resolver checks
+    with pytest.raises(IntegrityError):
+        await models.TeachingAssignment.create(teacher=teacher, school_class=klass, subject=english)
+    with pytest.raises(IntegrityError):
+        await models.TeachingAssignment.create(
+            teacher=teacher, school_class=klass, subject=english, group=groups["5A English 2"]
+        )
+
+
+async def test_a_group_assignment_in_the_timetable_is_kept(factory: Factory) -> None:
+    """Deleting a group assignment is refused while the group's slots still have the teacher;
+    the teacher's class-wide assignment is not held back by slots of a group they keep."""
+    e = await _english(factory)
+    assert e.kit.admin is not None
+    admin = factory.client(e.kit.admin)
+    klass, english = e.kit.classes["5A"], e.kit.subjects["English"]
+    group = await models.ClassGroup.get(school_id=e.kit.school.id, name="5A English 1")
+    await models.TeachingAssignment.create(teacher=e.one, school_class=klass, subject=english)
+    await models.TimetableSlot.create(
+        school_class=klass,
+        subject=english,
+        teacher=e.one,
+        group=group,
+        weekday=1,
+        period=1,
+        valid_from=e.kit.year.start_date,
+    )
+    key = {"teacherId": gid(e.one, "User"), "classId": gid(klass, "SchoolClass"), "subjectId": gid(english, "Subject")}
+    kept = (await admin.data(UNASSIGN, input={**key, "groupId": gid(group, "ClassGroup")}))["teachingAssignmentDelete"]
+    assert kept["fields"] == [{"field": "teacherId", "code": "ASSIGNMENT_IN_TIMETABLE"}]
+    gone = (await admin.data(UNASSIGN, input=key))["teachingAssignmentDelete"]
+    assert gone["__typename"] == "TeachingAssignmentSuccess", gone
+    left = await models.TeachingAssignment.filter(teacher_id=e.one.id).values_list("group_id")
+    assert [r[0] for r in left] == [group.id]

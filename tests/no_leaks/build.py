@@ -392,17 +392,61 @@ async def _calendar(world: World, spec: Spec, tag: str, today: date) -> None:
                 )
             )
     # one weekday + period per slot in the whole world: no two slots collide
-    for i, assignment in enumerate(a for a, slot in zip(world.assignments, spec.slots, strict=True) if slot):
+    # a slot given to a group: one running group filed under (drawing from) the slot's class
+    homes = {g.home_class_id: g.id for g in reversed(world.groups) if g.ended_on is None}
+    picked = [
+        (a, to_group) for a, slot, to_group in zip(world.assignments, spec.slots, spec.group_slots, strict=True) if slot
+    ]
+    for i, (assignment, to_group) in enumerate(picked):
         world.slots.append(
             await models.TimetableSlot.create(
                 school_class_id=assignment.school_class_id,
                 subject_id=assignment.subject_id,
                 teacher_id=assignment.teacher_id,
+                group_id=homes.get(assignment.school_class_id) if to_group else None,
                 weekday=1 + i % 5,
                 period=1 + i // 5,
                 valid_from=today - timedelta(days=30),
             )
         )
+
+
+async def _groups(world: World, spec: Spec, tag: str, today: date) -> None:
+    """Class groups: a split of the school's first class, or a cross-class group of its two
+    (parallel) classes; a member joins for the span of their enrolment in one of its classes."""
+    for n, (school, cross, members, ended) in enumerate(spec.groups):
+        classes = world.classes[school * CLASSES_PER_SCHOOL : school * CLASSES_PER_SCHOOL + (2 if cross else 1)]
+        group = await models.ClassGroup.create(
+            school_id=classes[0].school_id,
+            academic_year_id=classes[0].academic_year_id,
+            home_class=classes[0],
+            name=f"G{n} {tag}",
+            kind=models.GroupKind.CROSS_CLASS if cross else models.GroupKind.SPLIT,
+            ended_on=today - timedelta(days=1) if ended else None,
+        )
+        for klass in classes:
+            await models.ClassGroupClass.create(group=group, school_class=klass)
+        world.groups.append(group)
+        world.group_classes[group.id] = {c.id for c in classes}
+        for s in members:
+            enrolled = next(
+                (
+                    e
+                    for e in world.enrollments
+                    if e.student_id == world.students[s].id and e.school_class_id in world.group_classes[group.id]
+                ),
+                None,
+            )
+            if enrolled is None:
+                continue
+            end = enrolled.end_date
+            if group.ended_on is not None:
+                end = min(end or group.ended_on, group.ended_on)
+            world.memberships.append(
+                await models.GroupMembership.create(
+                    student_id=enrolled.student_id, group=group, start_date=enrolled.start_date, end_date=end
+                )
+            )
 
 
 async def build(spec: Spec) -> World:
@@ -412,6 +456,7 @@ async def build(spec: Spec) -> World:
     world = World(district=await models.District.create(name=f"District {tag}"), tag=tag)
     await _schools(world, spec, tag, today)
     teachers = await _people(world, spec, tag, today, now)
+    await _groups(world, spec, tag, today)
     await _diary(world, spec, teachers, tag, today, now)
     await _school_life(world, spec, teachers, tag, now)
     await _pending_requests(world, tag, now)
@@ -461,6 +506,9 @@ async def tear_down(world: World) -> None:
     await models.Enrollment.filter(student_id__in=students).delete()
     await models.Student.filter(id__in=students).delete()
     await models.TeachingAssignment.filter(school_class__school_id__in=schools).delete()
+    await models.GroupMembership.filter(group__school_id__in=schools).delete()
+    await models.ClassGroupClass.filter(group__school_id__in=schools).delete()
+    await models.ClassGroup.filter(school_id__in=schools).delete()
     await models.SchoolClass.filter(school_id__in=schools).delete()
     await models.Subject.filter(school_id__in=schools).delete()
     await models.Term.filter(school_id__in=schools).delete()

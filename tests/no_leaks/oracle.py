@@ -127,6 +127,9 @@ def oracle(world: World, uid: int) -> Allowed:
         if m.organiser_id == uid or m.school_id in admin or world.invited[m.id] & (taught | parent_classes)
     }
     roles = {"children": children, "own": own, "taught": taught}
+    # a class's groups for whoever sees one of the classes a group draws from; who is in one,
+    # only the memberships of the students the viewer sees
+    groups = {g.id for g in world.groups if world.group_classes[g.id] & classes}
     staff = {u for u, s in world.teacher_school.items() if s in schools}
     staff |= {u for u, s in world.school_admin.items() if s in schools}
     ids = {
@@ -198,6 +201,8 @@ def oracle(world: World, uid: int) -> Allowed:
         "DayOff": {d.id for d in world.days_off if d.school_id in schools},
         "ShortDay": {d.id for d in world.short_days if d.school_id in schools},
         "TimetableSlot": {x.id for x in world.slots if x.school_class_id in classes},
+        "ClassGroup": groups,
+        "GroupMembership": {m.id for m in world.memberships if m.group_id in groups and m.student_id in students},
         # a child's enrolments, every one of them (other schools' too), for whoever sees the child
         "Enrollment": {e.id for e in world.enrollments if e.student_id in students},
         # the school directory: every school's name, for every signed-in user

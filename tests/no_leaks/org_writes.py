@@ -24,6 +24,7 @@ from typing import Any
 import models
 from tests.conftest import Client
 from tests.no_leaks.mutations import Write
+from tests.no_leaks.oracle import current
 from tests.no_leaks.org_rules import (
     PENDING,
     TIMETABLE,
@@ -119,6 +120,71 @@ APPROVE_WRITES = [
         ),
         lambda w, uid, a, r: approves(w, uid, r),
         by=admins,
+    ),
+]
+
+
+def _joiner(world: World, group: Any) -> Any:
+    """A student who may join the group today: enrolled in one of its classes, not in it now."""
+    if group is None:
+        return None
+    return next(
+        (
+            s
+            for s in world.students
+            if current(world, s.id) & world.group_classes.get(group.id, set())
+            and not any(
+                m.student_id == s.id and m.group_id == group.id and (m.end_date is None or m.end_date >= today())
+                for m in world.memberships
+            )
+        ),
+        None,
+    )
+
+
+def _running(group: Any) -> bool:
+    return group.ended_on is None or group.ended_on >= today()
+
+
+def _move_fields(target: str, world: World, uid: int) -> str:
+    pupil = _joiner(world, _named_group(world, target)) or world.students[0]
+    return f"studentIds: [{gid('Student', pupil.id)}], toGroupId: {target}, date: {day()}"
+
+
+def _named_group(world: World, target: str) -> Any:
+    return next((g for g in world.groups if gid("ClassGroup", g.id) == target), None)
+
+
+# class groups (issue 21): the school's admins and its district's; another school's group, or
+# a class of another school, answers as a missing one
+GROUP_WRITES = [
+    Write(
+        "classGroupCreate",
+        "SchoolClass",
+        lambda w: w.classes,
+        lambda g, w, uid: f'classIds: [{g}], name: "Probe group {w.tag}"',
+        lambda w, uid, a, r: r.school_id in a.admin_schools,
+    ),
+    Write(
+        "classGroupUpdate",
+        "ClassGroup",
+        lambda w: w.groups,
+        lambda g, w, uid: f'groupId: {g}, name: "Renamed group {w.tag}"',
+        lambda w, uid, a, r: r.school_id in a.admin_schools,
+    ),
+    Write(
+        "classGroupMembersMove",
+        "ClassGroup",
+        lambda w: w.groups,
+        _move_fields,
+        lambda w, uid, a, r: r.school_id in a.admin_schools and _running(r) and _joiner(w, r) is not None,
+    ),
+    Write(
+        "classGroupEnd",
+        "ClassGroup",
+        lambda w: w.groups,
+        lambda g, w, uid: f"groupId: {g}, lastDay: {day()}",
+        lambda w, uid, a, r: r.school_id in a.admin_schools and (r.ended_on is None or r.ended_on > today()),
     ),
 ]
 
@@ -255,6 +321,7 @@ ORG_WRITES = [
         ),
         by=admins,
     ),
+    *GROUP_WRITES,  # after the enrolments change: who may join a group reads them
 ]
 
 
@@ -363,6 +430,9 @@ async def refresh_org(world: World) -> None:
     world.assignments = await models.TeachingAssignment.filter(school_class_id__in=list(classes)).order_by("id")
     world.guardianships = await models.Guardianship.filter(student_id__in=students).order_by("id")
     TIMETABLE[world.tag] = await models.TimetableSlot.filter(school_class_id__in=list(classes))
+    groups = {g.id: g for g in await models.ClassGroup.filter(id__in=[g.id for g in world.groups])}
+    world.groups = [groups[g.id] for g in world.groups if g.id in groups]
+    world.memberships = await models.GroupMembership.filter(group_id__in=list(groups)).order_by("id")
 
 
 async def org_fingerprint(world: World) -> list[Any]:
@@ -385,4 +455,8 @@ async def org_fingerprint(world: World) -> list[Any]:
         await models.Guardianship.filter(student__school_id__in=ids).order_by("id").values_list("id", "revoked_at"),
         await models.RoleGrant.filter(school_id__in=ids).order_by("id").values_list("id", "user_id", "role"),
         await models.RosterKey.filter(school_id__in=ids).count(),
+        await models.ClassGroup.filter(school_id__in=ids).order_by("id").values_list("id", "name", "ended_on"),
+        await models.GroupMembership.filter(group__school_id__in=ids)
+        .order_by("id")
+        .values_list("id", "student_id", "start_date", "end_date"),
     ]

@@ -60,6 +60,8 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("Guardianship", world.guardianships),
         ("Enrollment", world.enrollments),
         ("TeachingAssignment", world.assignments),
+        ("ClassGroup", world.groups),
+        ("GroupMembership", world.memberships),
         ("SchoolListing", world.schools),
     ]
     return [(kind, row.id) for kind, rows in kinds for row in rows]
@@ -175,7 +177,10 @@ def _class_fields(world: World, c: Any, first: str, last: str) -> str:
         f"j{j}: journal(subjectId: {gid('Subject', s.id)}) {{ rows {{ student {{ id }} }} }}"
         for j, s in enumerate(subjects)
     )
-    return f'... on SchoolClass {{ students {{ id }} lessons(from: "{first}", to: "{last}") {{ id }} {journals} }}'
+    return (
+        f'... on SchoolClass {{ students {{ id }} lessons(from: "{first}", to: "{last}") {{ id }} {journals} '
+        "groups { id members { id } } }"
+    )
 
 
 def check_class(world: World, uid: int, allowed: Allowed, c: Any, result: dict[str, Any] | None) -> None:
@@ -189,6 +194,14 @@ def check_class(world: World, uid: int, allowed: Allowed, c: Any, result: dict[s
     assert _ids(result["students"]) == _theirs("Student", enrolled & allowed["Student"]), where
     PROBES["SchoolClass.lessons"] += len(world.lessons)
     assert _ids(result["lessons"]) == _theirs("Lesson", {x.id for x in world.lessons if x.school_class_id == c.id})
+    PROBES["SchoolClass.groups"] += len(world.groups)
+    drawing = [g for g in world.groups if c.id in world.group_classes[g.id]]
+    assert {g["id"] for g in result["groups"]} == _ours("ClassGroup", drawing), where
+    for g in result["groups"]:
+        PROBES["ClassGroup.members"] += 1
+        pk = next(x.id for x in drawing if to_global_id("ClassGroup", x.id) == g["id"])
+        members = {m.id for m in world.memberships if m.group_id == pk} & allowed["GroupMembership"]
+        assert _ids(g["members"]) == _theirs("GroupMembership", members), (where, "members", pk)
     ever = _theirs("Student", {e.student_id for e in world.enrollments if e.school_class_id == c.id})
     for j, s in enumerate(x for x in world.subjects if x.school_id == c.school_id):
         PROBES["SchoolClass.journal"] += 1

@@ -9,7 +9,11 @@ notices, announcements for random audiences, meetings with invited classes, acce
 notifications about random students, and chats with members (some removed; the first standing one is its admin).
 And each school's calendar ahead of today: a second term, bells (REGULAR, and sometimes
 SHORTENED with a short day), sometimes a holiday, and weekly timetable slots for some
-teaching assignments (their lessons are not generated: the world's lessons stay its own)."""
+teaching assignments (their lessons are not generated: the world's lessons stay its own).
+And class groups (issue 21): splits of a school's first class and cross-class groups of its two
+(parallel) classes, with members drawn from the students ever enrolled in one of the group's
+classes (a membership spans that enrolment, so a transferred child's has ended), some of them
+ended, and some timetable slots given to a group of their class."""
 
 from __future__ import annotations
 
@@ -55,6 +59,10 @@ class Spec:
     live_grade: tuple[int, int]  # (student, lesson): the grade given while parents are subscribed
     calendar: list[tuple[bool, bool]]  # per school: (a holiday, SHORTENED bells and a short day)
     slots: list[bool]  # per teaching assignment: a weekly timetable slot
+    groups: list[tuple[int, bool, list[int], bool]] = field(
+        default_factory=list
+    )  # (school, cross-class, members, ended)
+    group_slots: list[bool] = field(default_factory=list)  # per slot: given to a group of its class (if any)
 
 
 def _local(teacher_schools: list[int], school: int) -> list[int]:
@@ -165,6 +173,18 @@ def specs(draw: st.DrawFn) -> Spec:
         live_grade=(draw(st.integers(0, students - 1)), draw(st.integers(0, lessons - 1))),
         calendar=[(draw(st.booleans()), draw(st.booleans())) for _ in range(schools)],
         slots=[draw(st.booleans()) for _ in assignments],
+        groups=draw(
+            st.lists(
+                st.tuples(
+                    st.integers(0, schools - 1),
+                    st.booleans(),
+                    st.lists(st.integers(0, students - 1), max_size=3, unique=True),
+                    st.booleans(),
+                ),
+                max_size=2,
+            )
+        ),
+        group_slots=[draw(st.booleans()) for _ in assignments],
     )
 
 
@@ -212,6 +232,9 @@ class World:
     shortened: set[int] = field(default_factory=set)  # schools with a SHORTENED bell schedule
     slots: list[models.TimetableSlot] = field(default_factory=list)
     held: set[int] = field(default_factory=set)  # lessons found holding grades or marks (allowed writes add some)
+    groups: list[models.ClassGroup] = field(default_factory=list)
+    group_classes: dict[int, set[int]] = field(default_factory=dict)  # group -> the classes it draws from
+    memberships: list[models.GroupMembership] = field(default_factory=list)
 
     def guardians(self) -> list[models.Guardianship]:
         """The guardianships that stand (not revoked)."""
