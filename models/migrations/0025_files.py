@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0023_lesson_plans')]
+    dependencies = [('models', '0024_group_assignments')]
 
     initial = False
 
