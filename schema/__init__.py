@@ -185,10 +185,15 @@ class DiarySchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what nobody expected: refusals carry a code and are answers, not faults;
-        syntax and validation errors are the client's. Never log variables (passwords)."""
+        syntax and validation errors are the client's, and so is text the database cannot hold
+        (``UnstorableText`` makes it BAD_USER_INPUT after this runs). Never log variables
+        (passwords)."""
         for error in errors:
-            if error.path is not None and error.original_error is not None and not (error.extensions or {}).get("code"):
-                log.error("unexpected error at %s", ".".join(map(str, error.path)), exc_info=error.original_error)
+            original = error.original_error
+            if error.path is None or original is None or (error.extensions or {}).get("code"):
+                continue
+            if not unstorable_text(original):
+                log.error("unexpected error at %s", ".".join(map(str, error.path)), exc_info=original)
 
 
 def build_schema(

@@ -4,6 +4,7 @@ cursors and text get a typed answer over HTTP and WebSocket, never a 500 or a dr
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -377,9 +378,13 @@ NUL_ANYWHERE = [
 
 
 @pytest.mark.parametrize("query", NUL_ANYWHERE)
-async def test_nul_in_other_strings_is_never_a_failure(factory: Factory, query: str) -> None:
+async def test_nul_in_other_strings_is_never_a_failure(
+    factory: Factory, query: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """PostgreSQL refuses NUL even in a WHERE clause: such a string is BAD_USER_INPUT there
-    (schema/stored_text.py), an ordinary answer on SQLite; never INTERNAL_SERVER_ERROR."""
+    (schema/stored_text.py), an ordinary answer on SQLite; never INTERNAL_SERVER_ERROR, and
+    not logged as an unexpected error either (it is the client's mistake)."""
+    caplog.set_level(logging.ERROR, logger="ediary.errors")
     kit = await factory.school()
     assert kit.admin is not None
     admin = factory.client(kit.admin)
@@ -387,3 +392,4 @@ async def test_nul_in_other_strings_is_never_a_failure(factory: Factory, query: 
     r = await admin.http.post("/graphql", json={"query": query, "variables": variables}, headers=admin.headers())
     assert r.status_code == 200, r.text
     assert set(_codes(r.json())) <= {"BAD_USER_INPUT"}, r.text
+    assert [r.getMessage() for r in caplog.records if "unexpected" in r.getMessage()] == []
