@@ -29,6 +29,10 @@ from tests.classwork.test_remarks import _world as remark_world
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory
+from tests.notices.test_announcements import DELETE as ANNOUNCEMENT_DELETE
+from tests.notices.test_announcements import UPDATE as ANNOUNCEMENT_UPDATE
+from tests.notices.test_announcements import _post as announcement_post
+from tests.notices.test_announcements import _school as announcement_school
 from tests.helpers import gid
 
 START = (
@@ -443,4 +447,78 @@ async def test_remark_attachments_cost_the_same_statements_for_more_remarks_and_
         teacher, count_statements, query, id=gid(world.other_child, "Student"), **{"from": today, "to": today}
     )
     assert [len(r["attachments"]) for r in data["student"]["remarks"]] == [3, 3, 3]
+    assert len(small) == len(large), _explain(small, large)
+
+
+ANNOUNCEMENT_FILES = (
+    "query A($id: ID!) { node(id: $id) { ... on Announcement { attachments { id name contentType url } } } }"
+)
+
+
+async def test_an_announcements_files_are_read_by_its_audience_only(factory: Factory, settings: Settings) -> None:
+    s = await announcement_school(factory)
+    lead = factory.client(s.leads["5A"])
+    form = await _upload(lead, b"%PDF-1.7\n", "Согласие.pdf")
+    klass = gid(s.kit.classes["5A"], "SchoolClass")
+    posted = await announcement_post(lead, s.kit, classId=klass, title="Trip", audience="PARENTS", fileIds=[form])
+    entry = await models.AuditEntry.filter(action="announcement.create", object_id=_pk(posted["id"])).get()
+    assert entry.details["files"] == 1
+    assert "Согласие" not in str(entry.details)
+    for reader in (s.parent, s.parent2, s.leads["5A"], s.admin):  # its audience, its author, the school's admin
+        client = factory.client(reader)
+        (attached,) = (await client.data(ANNOUNCEMENT_FILES, id=posted["id"]))["node"]["attachments"]
+        assert (attached["id"], attached["name"], attached["contentType"]) == (form, "Согласие.pdf", files.PDF)
+        assert (await client.http.get(attached["url"])).content == b"%PDF-1.7\n"
+        assert (await client.data(NODE, id=form))["node"] == {"__typename": "File", "id": form}
+    other = await factory.school("Other school")
+    assert other.admin is not None
+    # Not for the students (PARENTS), 5A's teachers, another class's parents, another school.
+    for outsider in (s.student, s.teacher, s.parent_6b, other.admin):
+        assert (await factory.client(outsider).data(NODE, id=form))["node"] is None
+    # Removed: its files are no one's any more.
+    deleted = await factory.client(s.admin).data(ANNOUNCEMENT_DELETE, input={"announcementId": posted["id"]})
+    assert deleted["announcementDelete"]["__typename"] == "AnnouncementDeleteSuccess", deleted
+    assert (await factory.client(s.parent).data(NODE, id=form))["node"] is None
+
+
+async def test_an_announcement_update_replaces_its_files(factory: Factory, settings: Settings) -> None:
+    s = await announcement_school(factory)
+    admin = factory.client(s.admin)
+    first, second = await _upload(admin), await _upload(admin, b"%PDF-1.7\n", "menu.pdf")
+    posted = await announcement_post(admin, s.kit, title="Menu", audience="EVERYONE", fileIds=[first])
+    removed = await models.StoredFile.get(id=_pk(first))
+    too_many = [await _upload(admin) for _ in range(files.MAX_FILES + 1)]
+    for ids, code in ((too_many, "TOO_MANY_FILES"), ([gid(s.child, "Student")], "FILE_NOT_FOUND")):
+        refused = (await admin.data(ANNOUNCEMENT_UPDATE, input={"announcementId": posted["id"], "fileIds": ids}))[
+            "announcementUpdate"
+        ]
+        assert (refused["__typename"], refused["code"]) == ("ValidationError", code), refused
+        assert await models.StoredFile.filter(announcement_id=_pk(posted["id"])).count() == 1  # nothing written
+    changed = (await admin.data(ANNOUNCEMENT_UPDATE, input={"announcementId": posted["id"], "fileIds": [second]}))[
+        "announcementUpdate"
+    ]
+    assert changed["__typename"] == "AnnouncementSuccess", changed
+    (attached,) = (await factory.client(s.parent).data(ANNOUNCEMENT_FILES, id=posted["id"]))["node"]["attachments"]
+    assert attached["id"] == second
+    assert not await models.StoredFile.filter(id=removed.id).exists()
+    assert await files.storage_of(settings).get(removed.key) is None
+    entry = await models.AuditEntry.filter(action="announcement.update", object_id=_pk(posted["id"])).get()
+    assert entry.details == {"fields": ["files"], "files": 1}
+
+
+async def test_announcement_attachments_cost_the_same_statements_for_more_announcements_and_files(
+    factory: Factory, count_statements: StatementCounter
+) -> None:
+    s = await announcement_school(factory)
+    admin = factory.client(s.admin)
+    query = """query L($first: Int) { viewer { announcements(first: $first) { edges { node {
+      id attachments { id name size contentType url } } } } } }"""
+    for count in (1, 3, 3, 3):
+        posted = await announcement_post(admin, s.kit, title="News", audience="TEACHERS")
+        for _ in range(count):
+            await factory.upload(s.admin, announcement_id=_pk(posted["id"]))
+    small, data = await _count(admin, count_statements, query, first=1)
+    assert [len(e["node"]["attachments"]) for e in data["viewer"]["announcements"]["edges"]] == [3]
+    large, data = await _count(admin, count_statements, query, first=4)
+    assert [len(e["node"]["attachments"]) for e in data["viewer"]["announcements"]["edges"]] == [3, 3, 3, 1]
     assert len(small) == len(large), _explain(small, large)
