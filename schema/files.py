@@ -52,11 +52,13 @@ class File(types.Node):
         return self.model.content_type or files.TEXT
 
     @strawberry.field(
-        description=f"Where to download it: a URL that works for {files.DOWNLOAD_SECONDS // 60} minutes (no "
-        "`Authorization` header needed, so an `<img src>` or a link works). Read the field again for a fresh one."
+        description=f"Where to download it: a URL of this server that works for {files.DOWNLOAD_SECONDS // 60} "
+        "minutes (no `Authorization` header needed, so an `<img src>` or a link works) while your session lasts and "
+        "the file is yours to read: checked again at every download, so a logout, a password change or access to "
+        "its owner ending stops it at once (404). Read the field again for a fresh one."
     )
     def url(self, info: Info) -> str:
-        return files.download_url(info.context.settings, self.model, base_url(info))
+        return files.download_url(info.context.settings, info.context.viewer, self.model, base_url(info))
 
     @strawberry.field(description="When its bytes were uploaded.")
     def uploaded_at(self) -> dt.datetime:
