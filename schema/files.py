@@ -103,10 +103,10 @@ FileUploadStartResult = Annotated[
 @strawberry.type
 class FileMutations:
     @strawberry.mutation(
-        description="Start uploading a file to attach to something you write (homework, a chat message, an "
-        f"absence notice): answers a signed upload URL that works for {files.UPLOAD_SECONDS // 60} minutes. An "
-        f'upload not attached within {files.PENDING_SECONDS // 3600} hours is removed. README "Files" shows '
-        "the whole way.",
+        description="Start uploading a file to attach to something you write (homework, an announcement, a chat "
+        "message, a remark, an absence notice): answers a signed upload URL that works for "
+        f"{files.UPLOAD_SECONDS // 60} minutes. An upload not attached within {files.PENDING_SECONDS // 3600} "
+        'hours is removed. README "Files" shows the whole way.',
         permission_classes=[IsAuthenticated],
     )
     async def file_upload_start(
