@@ -497,8 +497,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(status_code=204)
 
     async def file_download(request: Request) -> Response:
-        """``GET /files/<token>``: an attached file, for a token ``File.url`` signed; any other
-        token (unknown, expired, another file's, a pending upload's) is the same 404."""
+        """``GET /files/<token>``: an attached file, for a token ``File.url`` signed, while the
+        session it was signed for is live and the file still its user's to read (asked now,
+        ``files.download``); any other token (unknown, forged, expired, another file's, an
+        upload's, one whose access ended) is the same 404. Not cached: access can end."""
         found = await files.download(settings, request.path_params["token"])
         if found is None:
             return PlainTextResponse(str(_("Not found.")), 404)
@@ -507,7 +509,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "Content-Disposition": storage.content_disposition(row.name),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Cache-Control": f"private, max-age={files.DOWNLOAD_SECONDS}",
+            "Cache-Control": "private, no-store",
         }
         return Response(data, media_type=row.content_type or files.TEXT, headers=headers)
 

@@ -3,14 +3,17 @@ any S3-compatible object storage in production. A key is an opaque random name g
 ``resolvers/files.py``; what a file is and whose it is lives in the database (``models.StoredFile``).
 
 - ``file:///srv/ediary/files`` (default: ``files/`` under the data directory, ``EDIARY_DATA_DIR``):
-  one file per key. Downloads go through this server (``GET /files/<signed token>``).
+  one file per key.
 - ``s3://bucket/prefix?endpoint=https://storage.example&region=ru-central1``: objects under
   ``prefix/``, through boto3 (each call run in a worker thread). The credentials are boto3's own
   (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``, a profile, an instance role), never in the
-  URL. Downloads are presigned GET URLs of the storage itself.
+  URL. The bucket need not be reachable by clients.
 
-Uploads always reach this server first (``PUT /files/upload/<signed token>``), which checks the
-size and the type by content before anything is stored."""
+Both ways go through this server, whatever the storage: uploads (``PUT /files/upload/<signed
+token>``), which checks the size and the type by content before anything is stored, and
+downloads (``GET /files/<signed token>``), which checks at that moment that the reader's access
+still stands. The storage never hands out URLs of its own: a presigned URL of a bucket could not
+be revoked when access ends (README "Files")."""
 
 from __future__ import annotations
 
@@ -40,11 +43,6 @@ class Storage(Protocol):
 
     async def delete(self, key: str) -> None:
         """Remove ``key``; nothing happens when it is not there."""
-        ...
-
-    def download_url(self, key: str, name: str, content_type: str, seconds: int) -> str | None:
-        """A URL of the storage itself that serves ``key`` for ``seconds``, or None when
-        downloads go through this server."""
         ...
 
 
@@ -94,9 +92,6 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
-    def download_url(self, key: str, name: str, content_type: str, seconds: int) -> str | None:
-        return None
-
 
 class S3Storage:
     """Objects of one bucket under a prefix, through boto3 (blocking calls run in threads)."""
@@ -134,19 +129,6 @@ class S3Storage:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
-
-    def download_url(self, key: str, name: str, content_type: str, seconds: int) -> str | None:
-        url: str = self.client.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": self._key(key),
-                "ResponseContentType": content_type,
-                "ResponseContentDisposition": content_disposition(name),
-            },
-            ExpiresIn=seconds,
-        )
-        return url
 
 
 def default_url(data_dir: Path) -> str:

@@ -3,12 +3,13 @@ published (in the same transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, notifications, policy, text
+from resolvers import audit, files, notifications, policy, text
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -29,6 +30,7 @@ class AnnouncementInput:
     title: str
     body: str
     pinned: bool
+    file_ids: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class AnnouncementChanges:
     body: str | None = None
     audience: models.Audience | None = None
     pinned: bool | None = None
+    file_ids: Sequence[str] | None = None
 
 
 def _text_problems(title: str | None, body: str | None) -> list[Problem]:
@@ -98,6 +101,7 @@ async def create_announcement(ctx: Context, data: AnnouncementInput) -> models.A
         )
     title, body = data.title.strip(), data.body.strip()
     problems += _text_problems(title, body)
+    uploads = await files.check_uploads(ctx, data.file_ids or [], problems)
     if problems:
         raise refuse(problems)
 
@@ -111,12 +115,13 @@ async def create_announcement(ctx: Context, data: AnnouncementInput) -> models.A
             pinned=data.pinned,
             author_id=author_id,
         )
+        await files.attach(ctx, uploads, announcement_id=row.id)
         await audit.record(
             ctx.viewer,
             "announcement.create",
             "Announcement",
             row.id,
-            {"class": row.school_class_id, "audience": row.audience.value},
+            {"class": row.school_class_id, "audience": row.audience.value, "files": len(uploads)},
             school_id=school.id,
         )
         recipients = await policy.announcement_recipients(row)
@@ -151,28 +156,39 @@ async def update_announcement(ctx: Context, data: AnnouncementChanges) -> models
     title = data.title.strip() if data.title is not None else None
     body = data.body.strip() if data.body is not None else None
     problems = _text_problems(title, body)
+    current = await files.attached_to(announcement_id=row.id)
+    kept = current
+    if data.file_ids is not None:
+        kept = await files.check_uploads(ctx, data.file_ids, problems, kept=current)
     if problems:
         raise refuse(problems)
     changes: dict[str, object] = {}
     for name, value in (("title", title), ("body", body), ("audience", data.audience), ("pinned", data.pinned)):
         if value is not None and value != getattr(row, name):
             changes[name] = value
-    if not changes:
+    files_changed = [f.id for f in kept] != [f.id for f in current]
+    if not changes and not files_changed:
         return row
     async with in_transaction():
         await models.Announcement.filter(id=row.id).update(**changes, updated_at=now_utc())
+        await files.attach(ctx, kept, announcement_id=row.id)
+        keep = {f.id for f in kept}
+        dropped = await files.detach([f for f in current if f.id not in keep])
         await audit.record(
             ctx.viewer,
             "announcement.update",
             "Announcement",
             row.id,
-            # which fields changed, and the new audience and pinning; never the texts
+            # which fields changed (its files: only their number), and the new audience and
+            # pinning; never the texts or the files' names
             {
-                "fields": list(changes),
+                "fields": [*changes, *(["files"] if files_changed else [])],
                 **{k: getattr(v, "value", v) for k, v in changes.items() if k in ("audience", "pinned")},
+                **({"files": len(kept)} if files_changed else {}),
             },
             school_id=row.school_id,
         )
+    await files.discard(ctx.settings, dropped)
     await row.refresh_from_db()
     return row
 

@@ -14,12 +14,13 @@ The way of a file:
    file belongs to nothing until that write commits, and an upload nobody attached within
    ``PENDING_SECONDS`` is removed with its bytes by the housekeeping sweep (``sweep``).
 4. Readers of the owner object see ``attachments`` (through its loader and scope), each with a
-   ``url`` signed for ``DOWNLOAD_SECONDS``: this server's ``GET /files/<token>`` for local
-   storage, a presigned URL of the bucket for S3."""
+   ``url`` signed for ``DOWNLOAD_SECONDS`` and bound to the reader's session: this server's
+   ``GET /files/<token>`` whatever the storage, which asks again when it is used whether the
+   session is live and the file still visible to its user (``download``): access that ends
+   ends the URL at once."""
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import hmac
 import io
@@ -35,9 +36,10 @@ from tortoise.expressions import Q
 import models
 from edge.settings import Settings
 from edge.storage import Storage, open_storage
+from resolvers import policy
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.context import Context, Viewer
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.i18n import _, ngettext
 from resolvers.ids import pk_of
@@ -106,34 +108,55 @@ def _is_text(data: bytes) -> bool:
     return not any((c < " " and c not in _TEXT_CONTROLS) or c == "\x7f" for c in text)
 
 
-# Signed tokens: "<file id>.<expiry, unix seconds>.<tag>", the tag an HMAC of the purpose, the
-# row's id, its random key and the expiry under the server's secret.
+# Signed tokens. An upload's: "<file id>.<expiry, unix seconds>.<tag>"; a download's, bound to the
+# session (and so the user) that read ``File.url``: "<file id>.<session id>.<expiry>.<tag>". The
+# tag is an HMAC, under the server's secret, of the purpose, the row's id and random key, the
+# session and its user for a download, and the expiry: a token of one purpose, file, session or
+# life is no token of another.
 
 
-def _tag(settings: Settings, purpose: str, row: models.StoredFile, expires: int) -> str:
-    message = f"{purpose}:{row.id}:{row.key}:{expires}".encode()
+def _tag(settings: Settings, purpose: str, row: models.StoredFile, expires: int, *bound: int) -> str:
+    message = ":".join([purpose, str(row.id), row.key, *map(str, bound), str(expires)]).encode()
     return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
-def _token(settings: Settings, purpose: str, row: models.StoredFile, seconds: int) -> tuple[str, datetime]:
+def _token(settings: Settings, purpose: str, row: models.StoredFile, seconds: int, *bound: int) -> tuple[str, datetime]:
     expires = now_utc() + timedelta(seconds=seconds)
     stamp = int(expires.timestamp())
-    return f"{row.id}.{stamp}.{_tag(settings, purpose, row, stamp)}", expires
+    named = ".".join(map(str, (row.id, *bound[:1], stamp)))
+    return f"{named}.{_tag(settings, purpose, row, stamp, *bound)}", expires
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    file_id: int
+    session_id: int | None
+    expires: int
+    tag: str
+
+
+def _parse(token: str, parts_wanted: int) -> _Parsed | None:
+    """The parts of a token of that shape while its life lasts; None for anything else."""
+    parts = token.split(".")
+    if len(parts) != parts_wanted or not all(p.isascii() and p.isdigit() and len(p) <= 12 for p in parts[:-1]):
+        return None
+    tag = parts[-1]
+    if len(tag) != 40 or any(c not in "0123456789abcdef" for c in tag):
+        return None
+    expires = int(parts[-2])
+    if expires < now_utc().timestamp():
+        return None
+    session_id = int(parts[1]) if parts_wanted == 4 else None
+    return _Parsed(int(parts[0]), session_id, expires, tag)
 
 
 async def _row_of(settings: Settings, purpose: str, token: str, rows: Any) -> models.StoredFile | None:
-    """The row a token of ``purpose`` names while it works, among ``rows``; None for anything else."""
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 12:
+    """The row an upload token names while it works, among ``rows``; None for anything else."""
+    parsed = _parse(token, 3)
+    if parsed is None:
         return None
-    try:
-        binascii.unhexlify(parts[2])
-    except (binascii.Error, ValueError):
-        return None
-    if int(parts[1]) < now_utc().timestamp():
-        return None
-    row: models.StoredFile | None = await rows.filter(id=int(parts[0])).first()
-    if row is None or not hmac.compare_digest(_tag(settings, purpose, row, int(parts[1])), parts[2]):
+    row: models.StoredFile | None = await rows.filter(id=parsed.file_id).first()
+    if row is None or not hmac.compare_digest(_tag(settings, purpose, row, parsed.expires), parsed.tag):
         return None
     return row
 
@@ -322,19 +345,33 @@ async def attached_to(**owner: int) -> list[models.StoredFile]:
 # 4. Downloads.
 
 
-def download_url(settings: Settings, row: models.StoredFile, base_url: str) -> str:
-    """A URL that serves the file for ``DOWNLOAD_SECONDS``."""
-    direct = storage_of(settings).download_url(row.key, row.name, row.content_type or TEXT, DOWNLOAD_SECONDS)
-    if direct is not None:
-        return direct
-    token, _expires = _token(settings, "download", row, DOWNLOAD_SECONDS)
+def download_url(settings: Settings, viewer: Viewer, row: models.StoredFile, base_url: str) -> str:
+    """This server's URL that serves the file for ``DOWNLOAD_SECONDS`` to the viewer's session,
+    whatever the storage: ``download`` asks again, when it is used, whether the session is live
+    and the file still the viewer's to read (README "Files": why S3 goes through here too)."""
+    bound = (viewer.session_id or 0, viewer.user_id or 0)
+    token, _expires = _token(settings, "download", row, DOWNLOAD_SECONDS, *bound)
     return f"{base_url.rstrip('/')}/files/{token}"
 
 
 async def download(settings: Settings, token: str) -> tuple[models.StoredFile, bytes] | None:
-    """The attached file a download token names and its bytes; None for anything else."""
-    row = await _row_of(settings, "download", token, models.StoredFile.filter(attached_at__isnull=False))
-    if row is None:
+    """The file a download token names and its bytes, if at this moment the session it was
+    signed for is live, its account in good standing, and the file visible to its user through
+    the scope of ``File`` (``policy.visible_files``, what ``node(id:)`` and ``attachments``
+    answer); None for anything else: a token that never was, forged, expired, of an upload, or
+    whose access has ended, all alike."""
+    parsed = _parse(token, 4)
+    if parsed is None or parsed.session_id is None:
+        return None
+    row = await models.StoredFile.filter(id=parsed.file_id, attached_at__isnull=False).first()
+    user_id = await models.Session.filter(id=parsed.session_id).first().values_list("user_id", flat=True)
+    if row is None or not isinstance(user_id, int):
+        return None
+    expected = _tag(settings, "download", row, parsed.expires, parsed.session_id, user_id)
+    if not hmac.compare_digest(expected, parsed.tag):
+        return None
+    viewer = Viewer(user_id, session_id=parsed.session_id)
+    if not await policy.in_good_standing(viewer) or not await policy.visible_files(viewer).filter(id=row.id).exists():
         return None
     data = await storage_of(settings).get(row.key)
     return (row, data) if data is not None else None

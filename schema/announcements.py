@@ -16,6 +16,7 @@ from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.files import ATTACHMENTS, FILE_CODES, File
 from schema.org import SchoolClass
 from schema.pages import PageInfo, first_argument, last_argument, page_info
 from schema.permissions import IsAuthenticated
@@ -79,6 +80,14 @@ class Announcement(types.Node):
     async def author(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.author_id)
         return User(model=types._must(user, "author"))
+
+    @strawberry.field(
+        description="Files posted with it (a timetable, a form to sign), in the order given; empty when "
+        "none. Read by whoever reads the announcement."
+    )
+    async def attachments(self, info: Info) -> list[File]:
+        rows = await info.context.loaders.grouped(models.StoredFile, "announcement_id", "id").load(self.model.id)
+        return [File(model=row) for row in rows]
 
 
 @strawberry.type(description="An announcement in a list, with its cursor.")
@@ -146,6 +155,9 @@ class AnnouncementCreateInput:
     title: str = strawberry.field(description="The headline, 1-200 characters.")
     body: str = strawberry.field(description="The text, 1-10000 characters.")
     pinned: bool = strawberry.field(default=False, description="Show it above the others.")
+    file_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description=f"Files for its readers (a form, a timetable). {ATTACHMENTS}"
+    )
 
 
 @strawberry.input(description="Changes to an announcement; omitted fields stay as they are.")
@@ -155,6 +167,11 @@ class AnnouncementUpdateInput:
     body: str | None = strawberry.field(default=None, description="A new text.")
     audience: Audience | None = strawberry.field(default=None, description="A new audience (not notified again).")
     pinned: bool | None = strawberry.field(default=None, description="Pin or unpin it.")
+    file_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Its files from now on (replacing all): ids of its current `attachments` to keep and of new "
+        f"uploads of yours. {ATTACHMENTS}",
+    )
 
 
 @strawberry.input(description="An announcement to remove.")
@@ -178,7 +195,8 @@ AnnouncementCreateResult = Annotated[
     strawberry.union(
         "AnnouncementCreateResult",
         description="The published announcement, or why not (nothing written). ValidationError codes: NOT_ALLOWED "
-        f"(not an admin of the school / not the class's homeroom teacher), CLASS_NOT_IN_SCHOOL, {TEXT_CODES}; "
+        f"(not an admin of the school / not the class's homeroom teacher), CLASS_NOT_IN_SCHOOL, {TEXT_CODES}, "
+        f"{FILE_CODES}; "
         "NotFoundError SCHOOL_NOT_FOUND, CLASS_NOT_FOUND.",
     ),
 ]
@@ -186,7 +204,8 @@ AnnouncementUpdateResult = Annotated[
     AnnouncementSuccess | ValidationError | NotFoundError,
     strawberry.union(
         "AnnouncementUpdateResult",
-        description=f"The changed announcement, or why not (nothing written). ValidationError codes: {TEXT_CODES}; "
+        description=f"The changed announcement, or why not (nothing written). ValidationError codes: {TEXT_CODES}, "
+        f"{FILE_CODES}; "
         "NotFoundError ANNOUNCEMENT_NOT_FOUND (not there, or not yours to change).",
     ),
 ]
@@ -219,6 +238,7 @@ class AnnouncementMutations:
                 title=input.title,
                 body=input.body,
                 pinned=input.pinned,
+                file_ids=input.file_ids,
             ),
         )
         return AnnouncementSuccess(announcement=Announcement(model=row))
@@ -238,6 +258,7 @@ class AnnouncementMutations:
                 body=input.body,
                 audience=models.Audience(input.audience.name) if input.audience else None,
                 pinned=input.pinned,
+                file_ids=input.file_ids,
             ),
         )
         return AnnouncementSuccess(announcement=Announcement(model=row))

@@ -30,8 +30,8 @@ def base_url(info: Info) -> str:
 
 
 @strawberry.type(
-    description="A file attached to homework, a chat message, a remark or an absence notice. Seen by whoever sees "
-    "what it is attached to."
+    description="A file attached to homework, an announcement, a chat message, a remark or an absence notice. Seen "
+    "by whoever sees what it is attached to."
 )
 class File(types.Node):
     model: strawberry.Private[models.StoredFile]
@@ -52,11 +52,13 @@ class File(types.Node):
         return self.model.content_type or files.TEXT
 
     @strawberry.field(
-        description=f"Where to download it: a URL that works for {files.DOWNLOAD_SECONDS // 60} minutes (no "
-        "`Authorization` header needed, so an `<img src>` or a link works). Read the field again for a fresh one."
+        description=f"Where to download it: a URL of this server that works for {files.DOWNLOAD_SECONDS // 60} "
+        "minutes (no `Authorization` header needed, so an `<img src>` or a link works) while your session lasts and "
+        "the file is yours to read: checked again at every download, so a logout, a password change or access to "
+        "its owner ending stops it at once (404). Read the field again for a fresh one."
     )
     def url(self, info: Info) -> str:
-        return files.download_url(info.context.settings, self.model, base_url(info))
+        return files.download_url(info.context.settings, info.context.viewer, self.model, base_url(info))
 
     @strawberry.field(description="When its bytes were uploaded.")
     def uploaded_at(self) -> dt.datetime:
@@ -101,10 +103,10 @@ FileUploadStartResult = Annotated[
 @strawberry.type
 class FileMutations:
     @strawberry.mutation(
-        description="Start uploading a file to attach to something you write (homework, a chat message, an "
-        f"absence notice): answers a signed upload URL that works for {files.UPLOAD_SECONDS // 60} minutes. An "
-        f'upload not attached within {files.PENDING_SECONDS // 3600} hours is removed. README "Files" shows '
-        "the whole way.",
+        description="Start uploading a file to attach to something you write (homework, an announcement, a chat "
+        "message, a remark, an absence notice): answers a signed upload URL that works for "
+        f"{files.UPLOAD_SECONDS // 60} minutes. An upload not attached within {files.PENDING_SECONDS // 3600} "
+        'hours is removed. README "Files" shows the whole way.',
         permission_classes=[IsAuthenticated],
     )
     async def file_upload_start(

@@ -64,6 +64,7 @@ TESTS: dict[str, list[str]] = {
     "schema/students.py": ["grades/test_diary.py", "admin/test_transfers.py"],
     "schema/users.py": ["api/test_nodes.py", "chats/test_people_search.py"],
     "schema/shared_execution.py": ["live/test_subscriptions.py", "live/test_live.py"],
+    "schema/files.py": ["classwork/test_files.py", "classwork/test_file_access.py"],
     "schema/hooks.py": ["live/test_live.py"],
     "schema/tracing.py": ["edge/test_metrics.py"],
     "schema/types.py": ["api/test_nodes.py", "api/test_statements.py", "access/test_reachability.py"],
@@ -90,6 +91,11 @@ TESTS: dict[str, list[str]] = {
     "resolvers/errors.py": ["api/test_error_codes.py", "grades/test_grade_changes.py"],
     "resolvers/events.py": ["live/test_subscriptions.py", "api/test_cursors.py"],
     "resolvers/exports.py": ["grades/test_journal.py", "admin/test_accounts_admin.py"],
+    "resolvers/files.py": [
+        "classwork/test_files.py",
+        "classwork/test_file_access.py",
+        "access/test_access_ends_http.py",
+    ],
     "resolvers/i18n.py": ["api/test_messages.py"],
     "resolvers/ids.py": ["api/test_nodes.py", "api/test_cursors.py"],
     "resolvers/inbox.py": ["notices/test_notifications.py", "api/test_cursors.py"],
@@ -153,7 +159,7 @@ TESTS: dict[str, list[str]] = {
     "edge/logs.py": ["edge/test_logging.py"],
     "edge/persisted.py": ["api/test_persisted_queries.py"],
     "edge/ratelimit.py": ["edge/test_rate_limits.py"],
-    "edge/storage.py": ["edge/test_storage_s3.py", "classwork/test_files.py"],
+    "edge/storage.py": ["edge/test_storage_s3.py", "classwork/test_files.py", "classwork/test_file_access.py"],
     "edge/settings.py": ["edge/test_production_start.py", "edge/test_database_sessions.py", "api/test_cors.py"],
     # demo/
     "demo/chats.py": ["demo/test_demo.py"],

@@ -24,8 +24,9 @@ sees its members, for the days they were in it, not the rest of the class; a les
 only to those who read its register. A nested field applies the scope of the type it returns,
 not its parent's: what a viewer reaches, ``node(id)`` returns them, except the faces of
 ``faces`` (a name shown where the object is not the viewer's, answering nothing else).
-An attached file is seen by whoever sees its owner (``visible_files``); an upload not yet
-attached is no one's to read.
+An attached file (of homework, an announcement, a chat message, a remark or an absence
+notice) is seen by whoever sees its owner (``visible_files``), asked again when its download
+URL is used; an upload not yet attached is no one's to read.
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
 remark was written in, and the school's admins.
 

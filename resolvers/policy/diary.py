@@ -20,7 +20,6 @@ from resolvers.policy.base import (
     _uid,
     family_lesson_ids,
 )
-from resolvers.policy.chats import visible_messages
 
 __all__ = [
     "acknowledgeable_remarks",
@@ -44,7 +43,6 @@ __all__ = [
     "visible_days_off",
     "visible_districts",
     "visible_enrollments",
-    "visible_files",
     "visible_grades",
     "visible_group_memberships",
     "visible_homework",
@@ -184,20 +182,6 @@ def _in_staffed_classes(uid: int) -> Q:
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
     """Homework of visible lessons; removed homework is gone for everyone."""
     return models.Homework.filter(lesson_id__in=Subquery(visible_lessons(viewer).values("id")), deleted_at__isnull=True)
-
-
-def visible_files(viewer: Viewer) -> QuerySet[models.StoredFile]:
-    """Attached files, seen by whoever sees what they are attached to: homework (its lesson's
-    readers, while it stands), a chat message (its chat's members, until it is deleted), an
-    absence notice (its readers: the family, and the teachers and admins whose windows it falls
-    in), a remark (its readers: ``visible_remarks``). A pending upload is no one's to read, its uploader's included."""
-    messages = visible_messages(viewer).filter(deleted_at__isnull=True)
-    return models.StoredFile.filter(
-        Q(homework_id__in=Subquery(visible_homework(viewer).values("id")))
-        | Q(message_id__in=Subquery(messages.values("id")))
-        | Q(absence_notice_id__in=Subquery(visible_absence_notices(viewer).values("id")))
-        | Q(remark_id__in=Subquery(visible_remarks(viewer).values("id")))
-    )
 
 
 def visible_remarks(viewer: Viewer) -> QuerySet[models.Remark]:

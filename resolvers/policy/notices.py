@@ -14,7 +14,13 @@ from resolvers.context import Viewer
 from resolvers.policy.admin import administered_schools
 from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools, _taught_class_ids, _uid
 from resolvers.policy.chats import visible_messages
-from resolvers.policy.diary import visible_assessments, visible_students
+from resolvers.policy.diary import (
+    visible_absence_notices,
+    visible_assessments,
+    visible_homework,
+    visible_remarks,
+    visible_students,
+)
 
 __all__ = [
     "announcement_recipients",
@@ -28,6 +34,7 @@ __all__ = [
     "staffed_meetings",
     "visible_announcements",
     "visible_deliveries",
+    "visible_files",
     "visible_meeting_responses",
     "visible_meetings",
     "visible_notifications",
@@ -87,6 +94,24 @@ def visible_announcements(viewer: Viewer) -> QuerySet[models.Announcement]:
     )
     return models.Announcement.filter(
         as_parent | as_student | as_teacher | Q(author_id=uid) | _admin_school_q(uid), deleted_at__isnull=True
+    )
+
+
+def visible_files(viewer: Viewer) -> QuerySet[models.StoredFile]:
+    """Attached files, seen by whoever sees what they are attached to: homework (its lesson's
+    readers, while it stands), an announcement (its audience, its author and the school's
+    admins, while it stands: ``visible_announcements``), a chat message (its chat's members,
+    until it is deleted), an absence notice (its readers: the family, and the teachers and
+    admins whose windows it falls in), a remark (its readers: ``visible_remarks``). A pending
+    upload is no one's to read, its uploader's included. The download (``GET /files/<token>``)
+    asks this same rule again at the moment of use."""
+    messages = visible_messages(viewer).filter(deleted_at__isnull=True)
+    return models.StoredFile.filter(
+        Q(homework_id__in=Subquery(visible_homework(viewer).values("id")))
+        | Q(announcement_id__in=Subquery(visible_announcements(viewer).values("id")))
+        | Q(message_id__in=Subquery(messages.values("id")))
+        | Q(absence_notice_id__in=Subquery(visible_absence_notices(viewer).values("id")))
+        | Q(remark_id__in=Subquery(visible_remarks(viewer).values("id")))
     )
 
 

@@ -141,3 +141,34 @@ async def test_an_ended_access_is_refused_over_http_and_writes_nothing(factory: 
         assert refusal(await room.grade("after")) == ("UNAUTHENTICATED", reason)
         assert await room.journal() == 401
         assert [g.comment for g in await models.Grade.filter(student_id=room.student.id)] == ["before"]
+
+
+FILE_URL = "query F($id: ID!) { node(id: $id) { ... on Homework { attachments { url } } } }"
+
+
+def _answer(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+    """All a download answers that could tell one refusal from another (the headers but for the
+    date and the request's own id)."""
+    headers = [(k, v) for k, v in response.headers.items() if k not in ("date", "x-request-id")]
+    return response.status_code, response.content, headers
+
+
+@pytest.mark.parametrize("ending", [name for name in ENDINGS if name != "expiry"])
+async def test_an_ended_access_ends_the_file_urls_it_read(factory: Factory, ending: str) -> None:
+    """A file's URL read in the session works until the session ends, and from that moment
+    answers exactly what a token that never was answers (issue 22: the download asks again).
+    (An access token's expiry ends no session: its URLs live their own few minutes.)"""
+    end, _reason = ENDINGS[ending]
+    with contextlib.ExitStack() as travel:
+        room = await _classroom(factory, travel)
+        homework = await models.Homework.create(lesson_id=room.lesson.id, text="Do", assigned_by_id=room.teacher.id)
+        await factory.upload(room.teacher, b"%PDF-1.7\n%sheet\n", homework_id=homework.id)
+        (attached,) = (await room.client().data(FILE_URL, id=gid(homework, "Homework")))["node"]["attachments"]
+        before = await room.http.get(attached["url"])
+        assert (before.status_code, before.content) == (200, b"%PDF-1.7\n%sheet\n")
+
+        await end(room, factory)
+
+        never = await room.http.get("/files/" + "1." * 3 + "0" * 40)
+        assert never.status_code == 404
+        assert _answer(await room.http.get(attached["url"])) == _answer(never)

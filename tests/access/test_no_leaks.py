@@ -3,7 +3,8 @@
 API returns over real GraphQL is compared with an ORACLE written in plain Python over the
 generated world (tests/no_leaks/oracle.py), not with the scopes of resolvers/policy.
 
-Probed: ``node`` for every Node type of the world, and for a missing id of each; every root
+Probed: ``node`` for every Node type of the world, and for a missing id of each; the download
+of every file of the world with a URL signed for the viewer (tests/no_leaks/reads.py); every root
 field but the public ``schoolDirectory`` (tests/no_leaks/reads.py says why each unprobed
 field is public); the list fields under students, classes, schools and the viewer; writes to
 what is not yours (the diary, chats, news and meetings, accounts, a school's calendar,
@@ -31,13 +32,14 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
 from edge.settings import Settings
+from resolvers import files
 from resolvers.ids import to_global_id
 from tests.conftest import Client, client_for
 from tests.helpers import session_token
 from tests.no_leaks import crawl
 from tests.no_leaks.build import build, tear_down
 from tests.no_leaks.live import probe_live
-from tests.no_leaks.reads import PROBES, probe_reads
+from tests.no_leaks.reads import PROBES, probe_downloads, probe_reads
 from tests.no_leaks.world import Spec, specs
 from tests.no_leaks.writes import probe_allowed_writes, probe_writes
 
@@ -74,17 +76,22 @@ async def test_nothing_outside_the_policy_is_returned_or_delivered(
     app: Any, http: httpx.AsyncClient, wide: httpx.AsyncClient, server_url: str, settings: Settings, spec: Spec
 ) -> None:
     world = await build(spec)
+    storage = files.storage_of(settings)
     try:
+        for row in world.files:
+            await storage.put(row.key, b"%PDF-1.7\n", files.PDF)
         clients = {
             user.id: Client(wide, await session_token(settings, user.id), to_global_id("User", user.id))
             for user in world.users
         }
         for uid, client in clients.items():
             await probe_reads(client, world, uid)
+            await probe_downloads(client, settings, world, uid)
             await probe_writes(client, world, uid)
         await probe_live(app, http, server_url, settings, world, spec)
         await probe_allowed_writes(clients, world, lambda uid: session_token(settings, uid))
     finally:
+        await files.discard(settings, [row.key for row in world.files])
         await tear_down(world)
     assert sum(PROBES.values()) > 0
     _record()

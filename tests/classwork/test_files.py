@@ -30,6 +30,10 @@ from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory
 from tests.helpers import gid
+from tests.notices.test_announcements import DELETE as ANNOUNCEMENT_DELETE
+from tests.notices.test_announcements import UPDATE as ANNOUNCEMENT_UPDATE
+from tests.notices.test_announcements import _post as announcement_post
+from tests.notices.test_announcements import _school as announcement_school
 
 START = (
     "mutation S($input: FileUploadStartInput!) { fileUploadStart(input: $input) { __typename "
@@ -121,7 +125,6 @@ async def test_not_yours_looks_like_not_there(factory: Factory) -> None:
     upload_id = await _upload(teacher)
     result = await teacher.data(ASSIGN, input={"lessonId": gid(due, "Lesson"), "text": "Do", "fileIds": [upload_id]})
     homework_id = result["homeworkAssign"]["homework"]["id"]
-    (attached,) = (await teacher.data(ATTACHMENTS, id=homework_id))["node"]["attachments"]
     other = await factory.school("Other school")
     outsider = await factory.parent("outsider")
     await factory.student(other, "5A", "olga", guardians=[outsider], login=False)
@@ -132,23 +135,7 @@ async def test_not_yours_looks_like_not_there(factory: Factory) -> None:
     # A pending upload is no one's to read, its uploader's included.
     pending = await _upload(teacher)
     assert (await teacher.data(NODE, id=pending))["node"] is None
-    # Unknown, forged and expired download tokens answer as one.
-    token = attached["url"].rsplit("/", 1)[1]
-    file_id, stamp, tag = token.split(".")
-    answers = []
-    for forged in (
-        f"{_pk(pending)}.{stamp}.{tag}",  # another file's
-        f"{file_id}.{int(stamp) + 60}.{tag}",  # a longer life
-        f"{file_id}.{stamp}.{'0' * len(tag)}",
-        "999999999.1.ab",
-        "nonsense",
-    ):
-        answer = await teacher.http.get(f"http://testserver/files/{forged}")
-        answers.append((answer.status_code, answer.text))
-    with clock.travel(now_utc() + timedelta(seconds=files.DOWNLOAD_SECONDS + 1)):
-        answer = await teacher.http.get(attached["url"])
-        answers.append((answer.status_code, answer.text))
-    assert set(answers) == {(404, "Not found.")}
+    # Forged, foreign and expired download tokens: tests/classwork/test_file_access.py.
 
 
 async def test_uploads_are_checked_before_anything_is_stored(
@@ -443,4 +430,78 @@ async def test_remark_attachments_cost_the_same_statements_for_more_remarks_and_
         teacher, count_statements, query, id=gid(world.other_child, "Student"), **{"from": today, "to": today}
     )
     assert [len(r["attachments"]) for r in data["student"]["remarks"]] == [3, 3, 3]
+    assert len(small) == len(large), _explain(small, large)
+
+
+ANNOUNCEMENT_FILES = (
+    "query A($id: ID!) { node(id: $id) { ... on Announcement { attachments { id name contentType url } } } }"
+)
+
+
+async def test_an_announcements_files_are_read_by_its_audience_only(factory: Factory, settings: Settings) -> None:
+    s = await announcement_school(factory)
+    lead = factory.client(s.leads["5A"])
+    form = await _upload(lead, b"%PDF-1.7\n", "Согласие.pdf")
+    klass = gid(s.kit.classes["5A"], "SchoolClass")
+    posted = await announcement_post(lead, s.kit, classId=klass, title="Trip", audience="PARENTS", fileIds=[form])
+    entry = await models.AuditEntry.filter(action="announcement.create", object_id=_pk(posted["id"])).get()
+    assert entry.details["files"] == 1
+    assert "Согласие" not in str(entry.details)
+    for reader in (s.parent, s.parent2, s.leads["5A"], s.admin):  # its audience, its author, the school's admin
+        client = factory.client(reader)
+        (attached,) = (await client.data(ANNOUNCEMENT_FILES, id=posted["id"]))["node"]["attachments"]
+        assert (attached["id"], attached["name"], attached["contentType"]) == (form, "Согласие.pdf", files.PDF)
+        assert (await client.http.get(attached["url"])).content == b"%PDF-1.7\n"
+        assert (await client.data(NODE, id=form))["node"] == {"__typename": "File", "id": form}
+    other = await factory.school("Other school")
+    assert other.admin is not None
+    # Not for the students (PARENTS), 5A's teachers, another class's parents, another school.
+    for outsider in (s.student, s.teacher, s.parent_6b, other.admin):
+        assert (await factory.client(outsider).data(NODE, id=form))["node"] is None
+    # Removed: its files are no one's any more.
+    deleted = await factory.client(s.admin).data(ANNOUNCEMENT_DELETE, input={"announcementId": posted["id"]})
+    assert deleted["announcementDelete"]["__typename"] == "AnnouncementDeleteSuccess", deleted
+    assert (await factory.client(s.parent).data(NODE, id=form))["node"] is None
+
+
+async def test_an_announcement_update_replaces_its_files(factory: Factory, settings: Settings) -> None:
+    s = await announcement_school(factory)
+    admin = factory.client(s.admin)
+    first, second = await _upload(admin), await _upload(admin, b"%PDF-1.7\n", "menu.pdf")
+    posted = await announcement_post(admin, s.kit, title="Menu", audience="EVERYONE", fileIds=[first])
+    removed = await models.StoredFile.get(id=_pk(first))
+    too_many = [await _upload(admin) for _ in range(files.MAX_FILES + 1)]
+    for ids, code in ((too_many, "TOO_MANY_FILES"), ([gid(s.child, "Student")], "FILE_NOT_FOUND")):
+        refused = (await admin.data(ANNOUNCEMENT_UPDATE, input={"announcementId": posted["id"], "fileIds": ids}))[
+            "announcementUpdate"
+        ]
+        assert (refused["__typename"], refused["code"]) == ("ValidationError", code), refused
+        assert await models.StoredFile.filter(announcement_id=_pk(posted["id"])).count() == 1  # nothing written
+    changed = (await admin.data(ANNOUNCEMENT_UPDATE, input={"announcementId": posted["id"], "fileIds": [second]}))[
+        "announcementUpdate"
+    ]
+    assert changed["__typename"] == "AnnouncementSuccess", changed
+    (attached,) = (await factory.client(s.parent).data(ANNOUNCEMENT_FILES, id=posted["id"]))["node"]["attachments"]
+    assert attached["id"] == second
+    assert not await models.StoredFile.filter(id=removed.id).exists()
+    assert await files.storage_of(settings).get(removed.key) is None
+    entry = await models.AuditEntry.filter(action="announcement.update", object_id=_pk(posted["id"])).get()
+    assert entry.details == {"fields": ["files"], "files": 1}
+
+
+async def test_announcement_attachments_cost_the_same_statements_for_more_announcements_and_files(
+    factory: Factory, count_statements: StatementCounter
+) -> None:
+    s = await announcement_school(factory)
+    admin = factory.client(s.admin)
+    query = """query L($first: Int) { viewer { announcements(first: $first) { edges { node {
+      id attachments { id name size contentType url } } } } } }"""
+    for count in (1, 3, 3, 3):
+        posted = await announcement_post(admin, s.kit, title="News", audience="TEACHERS")
+        for _ in range(count):
+            await factory.upload(s.admin, announcement_id=_pk(posted["id"]))
+    small, data = await _count(admin, count_statements, query, first=1)
+    assert [len(e["node"]["attachments"]) for e in data["viewer"]["announcements"]["edges"]] == [3]
+    large, data = await _count(admin, count_statements, query, first=4)
+    assert [len(e["node"]["attachments"]) for e in data["viewer"]["announcements"]["edges"]] == [3, 3, 3, 1]
     assert len(small) == len(large), _explain(small, large)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 
@@ -182,20 +183,8 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
                 deleted_at=now if removed else None,
             )
         )
-        for homework_id in (world.homework[-1].id, None):  # attached, and an upload left pending
-            world.files.append(
-                await models.StoredFile.create(
-                    key=secrets.token_hex(16),
-                    name=f"Worksheet {tag}.pdf",
-                    uploaded_by_id=lesson.teacher_id,
-                    size=9,
-                    content_type="application/pdf",
-                    uploaded_at=now,
-                    expires_at=now + timedelta(days=1),
-                    attached_at=now if homework_id else None,
-                    homework_id=homework_id,
-                )
-            )
+        await _file(world, tag, now, lesson.teacher_id, homework_id=world.homework[-1].id)
+        await _file(world, tag, now, lesson.teacher_id)  # an upload its teacher never attached
     # An assessment announced on each homework lesson (called off with removed homework): the lessons
     # are past, which the reads do not mind.
     for n in sorted({n for n, _removed in spec.homework}):
@@ -222,6 +211,7 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
                 date=today - timedelta(days=1),
             )
         )
+        await _file(world, tag, now, teachers[t].id, remark_id=world.remarks[-1].id)
     for g in spec.notices:
         link = world.guardianships[g]
         world.notices.append(
@@ -236,6 +226,27 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
         )
         for day in (today + timedelta(days=2), today + timedelta(days=3)):
             await models.AbsenceNoticeItem.create(notice=world.notices[-1], student_id=link.student_id, date=day)
+        await _file(world, tag, now, link.guardian_id, absence_notice_id=world.notices[-1].id)  # a doctor's note
+
+
+async def _file(world: World, tag: str, now: datetime, uploaded_by_id: int, **owner: int) -> None:
+    """A file ``uploaded_by_id`` uploaded, attached to the owner given (``remark_id=...``), or a
+    pending upload (no owner): the reads see it through its owner's ``attachments`` and ``node``,
+    and download it (its bytes are put by the test: ``reads.probe_downloads``)."""
+    attached: dict[str, Any] = dict(owner)
+    world.files.append(
+        await models.StoredFile.create(
+            key=secrets.token_hex(16),
+            name=f"Worksheet {tag}.pdf",
+            uploaded_by_id=uploaded_by_id,
+            size=9,
+            content_type="application/pdf",
+            uploaded_at=now,
+            expires_at=now + timedelta(days=1),
+            attached_at=now if owner else None,
+            **attached,
+        )
+    )
 
 
 async def _school_life(world: World, spec: Spec, teachers: list[models.User], tag: str, now: datetime) -> None:
@@ -251,6 +262,7 @@ async def _school_life(world: World, spec: Spec, teachers: list[models.User], ta
                 author=admin if author is None else teachers[author],
             )
         )
+        await _file(world, tag, now, world.announcements[-1].author_id, announcement_id=world.announcements[-1].id)
     for school, invited, organiser, cancelled in spec.meetings:
         starts = now + timedelta(days=5)
         meeting = await models.Meeting.create(
@@ -318,6 +330,7 @@ async def _school_life(world: World, spec: Spec, teachers: list[models.User], ta
             )
         head_id = next((m.user_id for m in world.members if m.chat_id == chat.id and m.is_admin), admin.id)
         world.messages.append(await models.Message.create(chat=chat, author_id=head_id, text=f"Hello {tag}"))
+        await _file(world, tag, now, head_id, message_id=world.messages[-1].id)
         for member in [m for m in world.members if m.chat_id == chat.id]:  # each (removed ones too) was told
             world.notifications.append(
                 await models.Notification.create(

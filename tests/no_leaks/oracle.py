@@ -150,13 +150,6 @@ def oracle(world: World, uid: int) -> Allowed:
             if t.student_id in family or (t.school_class_id in staffed and t.student_id in students)
         },
         "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
-        # Whoever sees the homework it is attached to; an upload never attached: no one.
-        "File": {
-            f.id
-            for f in world.files
-            for h in world.homework
-            if f.homework_id == h.id and h.lesson_id in lessons and h.deleted_at is None
-        },
         # Whoever sees the lesson, while it takes place and the assessment stands.
         "PlannedAssessment": {
             a.id
@@ -212,6 +205,16 @@ def oracle(world: World, uid: int) -> Allowed:
             a.id for a in world.assignments if a.teacher_id == uid or school_of_class[a.school_class_id] in admin
         },
     }
+    # A file: whoever sees what it is attached to (homework, a chat message, a remark, an absence
+    # notice, an announcement); an upload never attached: no one, its uploader included.
+    owners = {
+        "homework_id": ids["Homework"],
+        "message_id": ids["ChatMessage"],
+        "remark_id": ids["Remark"],
+        "absence_notice_id": ids["AbsenceNotice"],
+        "announcement_id": ids["Announcement"],
+    }
+    ids["File"] = {f.id for f in world.files if any(getattr(f, o) in seen for o, seen in owners.items())}
     return Allowed(
         ids=ids,
         children=children,

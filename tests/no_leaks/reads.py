@@ -15,7 +15,10 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from edge.settings import Settings
+from resolvers import files, sessions
 from resolvers.clock import now_utc, today_utc
+from resolvers.context import Viewer
 from resolvers.ids import to_global_id
 from tests.conftest import Client
 from tests.no_leaks.oracle import Allowed, classes_in, current, oracle, reachable
@@ -369,3 +372,18 @@ async def probe_deliveries(client: Client, world: World, uid: int, allowed: Allo
         by_notification = {n.id: n.school_id for n in world.notifications}
         expected = {d.id for d in world.deliveries if by_notification[d.notification_id] == school.id}
         assert _edges(answer["data"]["notificationDeliveries"]) == _theirs("NotificationDelivery", expected)
+
+
+async def probe_downloads(client: Client, settings: Settings, world: World, uid: int) -> None:
+    """``GET /files/<token>`` of every file of the world, with a token signed for this viewer's
+    session as ``File.url`` signs it: the file's bytes exactly when the oracle lets the viewer see
+    the file, else the 404 of a token that never was (the download asks the policy again; it
+    never trusts that only its readers got the URL). The world's bytes are put by the test."""
+    assert client.token is not None
+    session_id = sessions.read_access_token(settings, client.token).session_id
+    viewer = Viewer(uid, session_id=session_id)
+    allowed = oracle(world, uid)["File"]
+    for row in world.files:
+        PROBES["File.url download"] += 1
+        answer = await client.http.get(files.download_url(settings, viewer, row, ""))
+        assert answer.status_code == (200 if row.id in allowed else 404), (uid, "download", row.id)

@@ -213,7 +213,8 @@ class World:
     grades: list[models.Grade] = field(default_factory=list)
     term_grades: list[models.TermGrade] = field(default_factory=list)
     homework: list[models.Homework] = field(default_factory=list)
-    # A file attached to each homework, and one upload its teacher never attached (no one's to read).
+    # A file attached to each homework, remark, absence notice, announcement and chat message, and
+    # for each homework one upload its teacher never attached (no one's to read).
     files: list[models.StoredFile] = field(default_factory=list)
     assessments: list[models.PlannedAssessment] = field(default_factory=list)
     remarks: list[models.Remark] = field(default_factory=list)
