@@ -11,8 +11,9 @@ from tortoise.queryset import ValuesQuery
 import models
 from resolvers import sql
 from resolvers.context import Viewer
+from resolvers.policy import windows
 from resolvers.policy.admin import count_of, live
-from resolvers.policy.base import NOBODY, _admin_school_q, _taught_class_ids, _uid, students_of_lessons
+from resolvers.policy.base import NOBODY, _admin_school_q, _uid, _whole_class_ids, students_of_lessons
 from resolvers.policy.diary import followable_classes, visible_students
 
 __all__ = [
@@ -143,11 +144,17 @@ async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson:
     )
 
 
-async def can_remark(viewer: Viewer, class_id: int) -> bool:
-    """The viewer teaches any subject in the class, or is its homeroom teacher."""
+async def can_remark(viewer: Viewer, student_id: int, class_id: int, day: date) -> bool:
+    """The viewer teaches any subject to the student's class (``class_id``) as a whole, or is its
+    homeroom teacher; or teaches a group the student is a member of on ``day`` (the remark's day)
+    while enrolled in ``class_id`` (``windows.group_windows_of``): a group's teacher writes no
+    remark on the rest of the class, nor on a child of before they joined the group."""
     if viewer.user_id is None:
         return False
-    return await models.SchoolClass.filter(_taught_class_ids(viewer.user_id), id=class_id).exists()
+    if await models.SchoolClass.filter(_whole_class_ids(viewer.user_id), id=class_id).exists():
+        return True
+    spans = await windows.group_windows_of(viewer.user_id, [student_id])
+    return windows.in_windows(spans.get(student_id, []), day, class_id)
 
 
 async def current_class_id(student_id: int, day: date) -> int | None:
