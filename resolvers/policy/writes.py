@@ -174,16 +174,19 @@ async def can_grade_in(viewer: Viewer, lesson: models.Lesson) -> bool:
     return await can_mark(viewer, lesson)
 
 
-async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> set[int]:
+async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> dict[int, int]:
     """Of ``ids``, the students the viewer may grade in the lesson: its attendees on its date
     (``attendees``: the class's, or the group's members) seen by the viewer, or, for the
     teacher giving it (a substitute who does not otherwise teach the class), every student of
-    its register."""
-    enrolled = await attendees(lesson) & ids
+    its register; each with the class they were enrolled in that day (``students_of_lessons``:
+    a cross-class group's member from a parallel class, their own class), under which their
+    grade is filed and counted."""
+    classes = (await students_of_lessons([lesson])).get(lesson.id, {})
+    enrolled = {pk: c for pk, c in classes.items() if pk in ids}
     if viewer.user_id is not None and lesson.teacher_id == viewer.user_id:
         return enrolled
-    found = await visible_students(viewer).filter(id__in=enrolled).values_list("id", flat=True)
-    return {int(str(v)) for v in found}
+    found = await visible_students(viewer).filter(id__in=set(enrolled)).values_list("id", flat=True)
+    return {int(str(v)): enrolled[int(str(v))] for v in found}
 
 
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:
