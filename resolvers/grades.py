@@ -204,7 +204,9 @@ async def _create(
                 await models.Grade.create(
                     student_id=item.student_id,
                     subject_id=lesson.subject_id,
-                    school_class_id=lesson.school_class_id,
+                    # the child's own class that day: a cross-class group's lesson is filed under
+                    # its home class, its grades count in each member's class
+                    school_class_id=enrolled[item.student_id],
                     lesson_id=lesson.id,
                     teacher_id=teacher_id,
                     date=lesson.date,
@@ -247,7 +249,7 @@ async def _create(
                 models.OutboxEvent(
                     kind=EventKind.GRADE_ADDED,
                     student_id=g.student_id,
-                    school_class_id=lesson.school_class_id,
+                    school_class_id=g.school_class_id,
                     grade_id=g.id,
                     lesson_id=lesson.id,
                 )

@@ -102,8 +102,9 @@ async def load_journal(
     lessons, enrollments, grades, marks, final = await asyncio.gather(
         lessons_q.order_by("date", "period", "id"),
         enrolled.select_related("student").order_by("student__full_name", "student_id", "start_date"),
-        models.Grade.filter(
-            school_class_id=school_class.id,
+        models.Grade.filter(  # a cross-class group's member's grades are filed under their own class
+            Q(school_class_id=school_class.id) | Q(lesson_id__in=Subquery(lessons_q.values("id"))),
+            student_id__in=Subquery(enrolled.values("student_id")),
             subject_id=subject_id,
             date__gte=start,
             date__lte=end,

@@ -45,9 +45,10 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
 
     problems: list[Problem] = []
     class_id = await policy.current_class_id(student.id, today_utc())
-    if class_id is None or not await policy.can_remark(ctx.viewer, class_id):
+    day = lesson.date if lesson else today_utc()
+    if class_id is None or not await policy.can_remark(ctx.viewer, student.id, class_id, day):
         problems.append(("studentId", ErrorCode.NOT_ASSIGNED, _("You do not teach the student's class.")))
-    elif lesson is not None and lesson.school_class_id != class_id:
+    elif lesson is not None and not await _lesson_of(lesson, student.id, class_id):
         problems.append(("lessonId", ErrorCode.LESSON_NOT_IN_CLASS, _("The lesson is not one of the student's class.")))
     text = clean(data.text, "text", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, _("Write the remark.")))
     if len(text) > MAX_TEXT:
@@ -71,7 +72,7 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
             lesson_id=lesson.id if lesson else None,
             kind=data.kind,
             text=text,
-            date=lesson.date if lesson else today_utc(),
+            date=day,
         )
         await files.attach(ctx, uploads, remark_id=remark.id)
         details = {"student": student.id, "kind": data.kind.value, "lesson": remark.lesson_id, "files": len(uploads)}
@@ -89,6 +90,15 @@ async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
         )
     await outbox.publish(ctx.broker, recorded)
     return remark
+
+
+async def _lesson_of(lesson: models.Lesson, student_id: int, class_id: int) -> bool:
+    """Whether a remark on the student may name the lesson: a whole-class lesson of their class,
+    or a group's lesson the student attends (``policy.attendees``: a member that day, also of a
+    cross-class group filed under another class), not another group's."""
+    if lesson.group_id is None:
+        return lesson.school_class_id == class_id
+    return student_id in await policy.attendees(lesson)
 
 
 async def acknowledge_remark(ctx: Context, remark_id: str) -> models.Remark:

@@ -13,7 +13,9 @@ with ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (SQLite 3.24+ and PostgreSQ
 Which grades count is what the diary's averages count (``resolvers.averages``): not removed,
 with a numeric value (every mark of every scale has one: letters their listed value, "pass"
 and "fail" 1 and 0). A grade counts in the term of its class's school that contains its
-date; grades and marks outside every term count nowhere.
+date; grades and marks outside every term count nowhere. A grade is filed under the class the
+child was enrolled in that day, and a mark counted there (``attendance_rows``): a cross-class
+group's member from a parallel class counts in their own class, not the group's home class.
 
 The same SELECTs, without the batch filter, are the full recomputation that ``check``
 compares the roll-ups with and ``rebuild`` writes them from (after a bulk load, or when
@@ -61,9 +63,12 @@ _PRESENT, _LATE, _EXCUSED, _UNEXCUSED = (
 
 
 def attendance_rows(where: str = "") -> str:
-    """Every attendance mark with its roll-up keys (``where``: an extra filter on ``a``)."""
+    """Every attendance mark with its roll-up keys (``where``: an extra filter on ``a``). A mark
+    counts in the lesson's class, or, in a group's lesson, in the class the child was enrolled in
+    that day among the group's classes (a cross-class group's lesson is filed under its home
+    class; its member from a parallel class is counted in their own)."""
     return f"""
-SELECT t.school_id AS school_id, t.id AS term_id, l.school_class_id AS school_class_id,
+SELECT t.school_id AS school_id, t.id AS term_id, c.id AS school_class_id,
        a.student_id AS student_id, {week_start("a.date")} AS week_start,
        CASE WHEN a.status = '{_PRESENT}' THEN 1 ELSE 0 END AS present,
        CASE WHEN a.status = '{_LATE}' THEN 1 ELSE 0 END AS late,
@@ -71,7 +76,10 @@ SELECT t.school_id AS school_id, t.id AS term_id, l.school_class_id AS school_cl
        CASE WHEN a.status = '{_UNEXCUSED}' THEN 1 ELSE 0 END AS unexcused
 FROM attendance a
 JOIN lesson l ON l.id = a.lesson_id
-JOIN school_class c ON c.id = l.school_class_id
+LEFT JOIN enrollment e ON l.group_id IS NOT NULL AND e.student_id = a.student_id
+     AND e.start_date <= a.date AND (e.end_date IS NULL OR a.date <= e.end_date)
+     AND e.school_class_id IN (SELECT gc.school_class_id FROM class_group_class gc WHERE gc.group_id = l.group_id)
+JOIN school_class c ON c.id = COALESCE(e.school_class_id, l.school_class_id)
 JOIN term t ON t.school_id = c.school_id AND a.date >= t.start_date AND a.date <= t.end_date
 WHERE 1 = 1 {where}"""
 

@@ -96,12 +96,15 @@ class Remark(types.Node):
 @strawberry.input(description="A remark on a student.")
 class RemarkCreateInput:
     student_id: strawberry.ID = strawberry.field(
-        description="A `Student` of a class you teach (any subject) or lead as homeroom teacher."
+        description="A `Student` of a class you teach as a whole (any subject) or lead as homeroom teacher, or a "
+        "member of a group you teach on the remark's day (the lesson's, else today)."
     )
     kind: RemarkKind = strawberry.field(description="What it is about.")
     text: str = strawberry.field(description="The note, 1-2000 characters. Shown to the family.")
     lesson_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A `Lesson` of the student's class it is about; the remark gets its subject."
+        default=None,
+        description="A `Lesson` of the student's class it is about (of a group's: one the student attends as a "
+        "member); the remark gets its subject.",
     )
     file_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,

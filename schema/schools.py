@@ -158,7 +158,9 @@ class School(Node):
 
     @strawberry.field(
         description="The weekly timetable of the school's classes you may see (every slot, ended ones too), by"
-        " class, weekday and period."
+        " class, weekday and period. A group's slots (`TimetableSlot.group`) only for its members' families (a"
+        " membership while the slot runs), the group's teachers and the class's staff; a teacher of a group only"
+        " sees that group's slots, not the rest of the class's."
     )
     async def timetable(self, info: Info) -> list[Annotated[TimetableSlot, strawberry.lazy("schema.timetable")]]:
         from schema.timetable import TimetableSlot

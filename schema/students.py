@@ -112,7 +112,8 @@ class Student(Node):
     @strawberry.field(
         description="Teachers' remarks on the child over the range (by the remark's date), newest first. "
         "At most 92 days (BAD_USER_INPUT). Readable by the family, the teachers of the class the remark "
-        "was written in and the school's admins; others get an empty list."
+        "was written in (a teacher of a group only: those of the days the child was in their group) and the "
+        "school's admins; others get an empty list."
     )
     async def remarks(
         self, info: Info, from_: FromArg, to: ToArg

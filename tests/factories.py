@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
-from resolvers import files, passwords, rollups, sessions
+from resolvers import files, passwords, policy, rollups, sessions
 from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 
@@ -307,6 +307,9 @@ class Factory:
     ) -> models.Grade:
         async with in_transaction(), rollups.grades_changing([student.id]) as changes:
             row = _grade_row(student, lesson, value, weight, kind, comment)
+            if lesson.group_id is not None:  # filed under the member's own class, as gradeCreate does
+                classes = (await policy.students_of_lessons([lesson])).get(lesson.id, {})
+                row.school_class_id = classes.get(student.id, lesson.school_class_id)
             await row.save()
             await changes.add([row.id])
         return row

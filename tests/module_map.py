@@ -136,10 +136,20 @@ TESTS: dict[str, list[str]] = {
     "resolvers/policy/admin.py": ["access/test_account_scope.py", "access/test_gates.py", *_ACCESS_POLICY],
     "resolvers/policy/base.py": _ACCESS_POLICY,
     "resolvers/policy/chats.py": ["chats/test_chats.py", *_ACCESS_POLICY],
-    "resolvers/policy/diary.py": ["grades/test_diary.py", "grades/test_group_reads.py", *_ACCESS_POLICY],
+    "resolvers/policy/diary.py": [
+        "grades/test_diary.py",
+        "grades/test_group_reads.py",
+        "grades/test_group_teachers.py",
+        *_ACCESS_POLICY,
+    ],
     "resolvers/policy/faces.py": ["access/test_reachability.py", "access/test_no_leaks.py"],
     "resolvers/policy/notices.py": ["notices/test_announcements.py", "notices/test_meetings.py", *_ACCESS_POLICY],
-    "resolvers/policy/windows.py": ["admin/test_transfer_windows.py", "grades/test_group_reads.py", *_ACCESS_POLICY],
+    "resolvers/policy/windows.py": [
+        "admin/test_transfer_windows.py",
+        "grades/test_group_reads.py",
+        "grades/test_group_teachers.py",
+        *_ACCESS_POLICY,
+    ],
     "resolvers/policy/writes.py": ["grades/test_grades.py", "classwork/test_attendance.py", *_ACCESS_POLICY],
     # pubsub/
     "pubsub/broker.py": ["live/test_subscriptions.py", "live/test_scale_out.py"],

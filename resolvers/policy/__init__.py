@@ -28,7 +28,10 @@ An attached file (of homework, an announcement, a chat message, a remark or an a
 notice) is seen by whoever sees its owner (``visible_files``), asked again when its download
 URL is used; an upload not yet attached is no one's to read.
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
-remark was written in, and the school's admins.
+remark was written in (a teacher of a group only: its members' remarks of their days in the
+group), and the school's admins. The weekly timetable (``visible_slots``) has the audience of
+the lessons it makes: a group's slots only for its members' families, its teachers and the
+class's staff.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
 assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on
@@ -39,11 +42,13 @@ homework is set by the teachers of the lesson's class + subject (or the lesson's
 teacher) and changed by its author or those teachers; a lesson's topic, plan note and announced
 assessment by the same teachers (``can_plan_lesson``), a term's thematic plan only by those
 assigned to the class + subject (``can_plan_subject``); a remark is written by any teacher of
-the student's current class; the family (not the school) acknowledges it. A lesson's
+the student's current class as a whole (or its homeroom teacher), or by a teacher of a group the
+student is a member of on the remark's day (``can_remark``); the family (not the school) acknowledges it. A lesson's
 register is marked by the teacher giving it (a substitute too) or one assigned to its class
 + subject, and read by them, the class's homeroom teacher and the school's admins (families see their
 own child's marks in the diary). Absence notices are sent and withdrawn only by a child's
-guardians (unrevoked), and read by whoever sees the child.
+guardians (unrevoked), and read by the family and the staff whose windows they fall in (a teacher
+of a group only: a notice covering a day the child was in their group, ``visible_absence_notices``).
 
 Who runs a school: its school admins and the district admins of its district create and
 change its subjects, classes, students, enrolments and teaching assignments; a district
@@ -60,7 +65,8 @@ and the admins of the school asked: they carry the child's and the applicant's d
 Who runs a school's calendar and timetable (years, terms, days off, bells, slots, lesson
 cancellations and substitutions): its school admins, and the district admins of its district
 (``administered_schools``); everyone else is refused at the field (``IsAdmin``), and
-another school's objects are not found. Whoever sees a class sees its weekly timetable.
+another school's objects are not found. The staff of a class see its weekly timetable, its
+families its whole-class slots and their children's groups' (``visible_slots``).
 Who administers accounts: a school admin manages the accounts of the people they wholly run
 (issue, reset, deactivate, list), imports its roster and reads its audit log; a district admin
 does the same for their district (``administered_users``): someone with any role, guardianship,

@@ -13,7 +13,15 @@ import models
 from resolvers import sql
 from resolvers.context import Viewer
 
-__all__ = ["LESSONS_OF_STUDENTS", "NOBODY", "family_lesson_ids", "lessons_of_students", "students_of_lessons"]
+__all__ = [
+    "LESSONS_OF_STUDENTS",
+    "NOBODY",
+    "family_group_slot_ids",
+    "family_lesson_ids",
+    "group_days_ids",
+    "lessons_of_students",
+    "students_of_lessons",
+]
 
 NOBODY = -1  # a user id that matches no row: the scope of an anonymous viewer is empty
 
@@ -111,11 +119,60 @@ JOIN lesson l ON l.school_class_id = g.home_class_id AND l.group_id = m.group_id
 def family_lesson_ids(uid: int) -> RawSQL:
     """The ids of the lessons of the viewer's own record and their children (unrevoked): a
     subquery of ``LESSONS_OF_STUDENTS`` for a filter ``id__in`` (the viewer's id is an int)."""
-    family = (
+    return RawSQL(f"(SELECT sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl WHERE sl.student_id IN ({_family_sql(uid)}))")
+
+
+def _family_sql(uid: int) -> str:
+    """The ids of the viewer's own record and their children (unrevoked), as SQL."""
+    return (
         f"SELECT id FROM student WHERE user_id = {int(uid)} UNION "
         f"SELECT student_id FROM guardianship WHERE guardian_id = {int(uid)} AND revoked_at IS NULL"
     )
-    return RawSQL(f"(SELECT sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl WHERE sl.student_id IN ({family}))")
+
+
+# The days a member spends in a group and enrolled in one of the classes it draws from: the
+# membership and the enrolment overlap each other (``{first}``..``{last}`` is the row's day or
+# days) and the row's span. A group's teacher's windows (``policy.windows``) as SQL.
+_IN_MEMBERSHIP = """
+({open_end}{last} >= m.start_date AND {last} >= e.start_date)
+AND (m.end_date IS NULL OR {first} <= m.end_date) AND (e.end_date IS NULL OR {first} <= e.end_date)
+AND (m.end_date IS NULL OR e.start_date <= m.end_date) AND (e.end_date IS NULL OR m.start_date <= e.end_date)
+"""
+
+
+def group_days_ids(
+    uid: int, table: str, column: str = "id", first: str = "date", last: str = "date", classed: bool = True
+) -> RawSQL:
+    """The ``column`` of the rows of ``table`` (a grade, a remark, an absence notice: a
+    ``student_id`` and a day, or days ``first``..``last``) that fall in a group's teacher's windows
+    on a member's diary: a day the child was a member of a group the viewer teaches while enrolled
+    in one of its classes; with ``classed``, only rows filed under that class or the group's home
+    class (``school_class_id``). A subquery for a filter ``id__in`` (the viewer's id is an int)."""
+    days = _IN_MEMBERSHIP.format(first=f"x.{first}", last=f"x.{last}", open_end="")
+    classes = " AND x.school_class_id IN (e.school_class_id, g.home_class_id)" if classed else ""
+    return RawSQL(
+        f"(SELECT x.{column} FROM {table} x"
+        " JOIN group_membership m ON m.student_id = x.student_id"
+        f" JOIN teaching_assignment t ON t.group_id = m.group_id AND t.teacher_id = {int(uid)}"
+        " JOIN class_group g ON g.id = m.group_id"
+        " JOIN class_group_class gc ON gc.group_id = m.group_id"
+        " JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id"
+        f" WHERE {days}{classes})"
+    )
+
+
+def family_group_slot_ids(uid: int) -> RawSQL:
+    """The ids of the group timetable slots of the groups the viewer's own record and their
+    children (unrevoked) are members of while the slot runs (its ``valid_from``..``valid_to``
+    meets a membership while enrolled in one of the group's classes): not another group's."""
+    days = _IN_MEMBERSHIP.format(first="x.valid_from", last="x.valid_to", open_end="x.valid_to IS NULL OR ")
+    return RawSQL(
+        "(SELECT x.id FROM timetable_slot x"
+        " JOIN group_membership m ON m.group_id = x.group_id"
+        " JOIN class_group_class gc ON gc.group_id = x.group_id"
+        " JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id"
+        f" WHERE m.student_id IN ({_family_sql(uid)}) AND {days})"
+    )
 
 
 async def lessons_of_students(student_ids: list[int], start: date, end: date) -> list[tuple[int, int, int]]:

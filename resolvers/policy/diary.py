@@ -18,7 +18,10 @@ from resolvers.policy.base import (
     _taught_class_ids,
     _taught_group_ids,
     _uid,
+    _whole_class_ids,
+    family_group_slot_ids,
     family_lesson_ids,
+    group_days_ids,
 )
 
 __all__ = [
@@ -160,9 +163,23 @@ def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
     stays visible as removed, with who removed it, when and why. The family sees all of them;
     a teacher the grades given in the classes they teach or lead to the children enrolled
     there, an admin those given in the classes of their schools: of a transferred child, those
-    of its enrolment in that class (``policy.windows``), not those of its other class."""
+    of its enrolment in that class (``policy.windows``), not those of its other class. A teacher
+    of a group only, the grades of its members' days in the group (``group_days_ids``: the
+    windows of ``policy.windows``), not one given before the child joined or after they left."""
     uid = _uid(viewer)
-    return models.Grade.filter(_in_staffed_classes(uid) | Q(student_id__in=Subquery(_family(uid).values("id"))))
+    return models.Grade.filter(
+        _in_whole_classes(uid)
+        | Q(id__in=group_days_ids(uid, "grade"))
+        | Q(student_id__in=Subquery(_family(uid).values("id")))
+    )
+
+
+def _in_whole_classes(uid: int) -> Q:
+    """Rows (grades) given in a class the viewer teaches as a whole, leads or runs, to a child
+    enrolled in one of them."""
+    staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+    pupils = _staffed_pupils(uid).values("student_id")
+    return Q(school_class_id__in=Subquery(staffed), student_id__in=Subquery(pupils))
 
 
 def _in_staffed_classes(uid: int) -> Q:
@@ -187,16 +204,19 @@ def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
 def visible_remarks(viewer: Viewer) -> QuerySet[models.Remark]:
     """Remarks are for the family and the school, not for everyone who can see the student:
     the student themself and their active guardians; the teachers of the class the remark
-    was written in (any subject, or its homeroom teacher); the school's admins. A teacher who
-    taught the child in another class does not read remarks written there."""
+    was written in (any subject as a whole, or its homeroom teacher); the school's admins. A
+    teacher who taught the child in another class does not read remarks written there. A teacher
+    of a group only reads the remarks of its members written on their days in the group
+    (``group_days_ids``), not those of the rest of the class, nor of before the child joined."""
     uid = _uid(viewer)
     family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
-    taught = models.SchoolClass.filter(_taught_class_ids(uid)).values("id")
+    taught = models.SchoolClass.filter(_whole_class_ids(uid)).values("id")
     admin_classes = models.SchoolClass.filter(_admin_school_q(uid)).values("id")
     return models.Remark.filter(
         Q(student_id__in=Subquery(models.Student.filter(family).values("id")))
         | Q(school_class_id__in=Subquery(taught))
         | Q(school_class_id__in=Subquery(admin_classes))
+        | Q(id__in=group_days_ids(uid, "remark"))
     )
 
 
@@ -227,7 +247,9 @@ def visible_users(viewer: Viewer) -> QuerySet[models.User]:
 def visible_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
     """The family's notices; for the child's teachers and admins, those with a day in one of
     their windows (``policy.windows``: an enrolment in a class they teach, lead or run), seen
-    whole: a notice across a transfer day is read by both sides."""
+    whole: a notice across a transfer day is read by both sides. A teacher of a group only reads
+    the notices of its members that cover a day the child was in the group (their lessons are
+    affected: ``group_days_ids``), not other children's, nor one of before the child joined."""
     uid = _uid(viewer)
     enrolled = Q(student__enrollments__end_date__isnull=True) | Q(student__enrollments__end_date__gte=F("date"))
     in_window = models.AbsenceNoticeItem.filter(
@@ -237,8 +259,9 @@ def visible_absence_notices(viewer: Viewer) -> QuerySet[models.AbsenceNotice]:
         ),
         student__enrollments__start_date__lte=F("date"),
     ).values("notice_id")
+    group_days = group_days_ids(uid, "absence_notice", first="start_date", last="end_date", classed=False)
     return models.AbsenceNotice.filter(
-        Q(student_id__in=Subquery(_family(uid).values("id"))) | Q(id__in=Subquery(in_window))
+        Q(student_id__in=Subquery(_family(uid).values("id"))) | Q(id__in=Subquery(in_window)) | Q(id__in=group_days)
     )
 
 
@@ -341,8 +364,28 @@ def administered_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
 
 
 def visible_slots(viewer: Viewer) -> QuerySet[models.TimetableSlot]:
-    """The timetable of the visible classes: whoever sees a class sees its weekly timetable."""
-    return models.TimetableSlot.filter(school_class_id__in=Subquery(visible_classes(viewer).values("id")))
+    """The weekly timetable, with the audience of the lessons it makes (``visible_lessons``):
+    the staff of a class (its whole-class teachers, homeroom teacher and admins) see all its
+    slots and those of the groups drawn from it; a group's teacher their group's slots (a teacher
+    of a group only: not the rest of the class's); a family the whole-class slots of its
+    children's classes and the slots of the groups they are members of while the slot runs
+    (``family_group_slot_ids``: not another group's, nor a group's a child left before the slot
+    began); everyone the slots they teach."""
+    uid = _uid(viewer)
+    staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+    drawn = models.ClassGroupClass.filter(school_class_id__in=Subquery(staffed)).values("group_id")
+    taught = _taught_group_ids(uid).values("group_id")
+    family_classes = models.Enrollment.filter(student_id__in=Subquery(_family(uid).values("id"))).values(
+        "school_class_id"
+    )
+    return models.TimetableSlot.filter(
+        Q(school_class_id__in=Subquery(staffed))
+        | Q(group_id__in=Subquery(drawn))
+        | Q(group_id__in=Subquery(taught))
+        | Q(school_class_id__in=Subquery(family_classes), group_id__isnull=True)
+        | Q(group_id__isnull=False, id__in=family_group_slot_ids(uid))
+        | Q(teacher_id=uid)
+    )
 
 
 def visible_academic_years(viewer: Viewer) -> QuerySet[models.AcademicYear]:

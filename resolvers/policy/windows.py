@@ -130,10 +130,22 @@ async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[W
         ).order_by("start_date", "id")
         for e in enrollments:
             found.setdefault(e.student_id, []).append(Window(e.start_date, e.end_date, e.school_class_id))
-        spans = await sql.fetch(_GROUP_WINDOWS.format(ids=sql.placeholders(len(rest))), [uid, *rest])
-        for row in spans:
-            found.setdefault(int(row["student_id"]), []).extend(_group_windows(row))
+        for pk, spans in (await group_windows_of(uid, rest)).items():
+            found.setdefault(pk, []).extend(spans)
     return {pk: found.get(pk, []) for pk in student_ids}
+
+
+async def group_windows_of(uid: int, student_ids: list[int]) -> dict[int, list[Window]]:
+    """Each child's windows as a member of the groups the viewer (``uid``) teaches: the days of
+    each membership while enrolled in one of the group's classes (one statement; a child of none
+    of their groups is absent)."""
+    found: dict[int, list[Window]] = {}
+    if not student_ids:
+        return found
+    spans = await sql.fetch(_GROUP_WINDOWS.format(ids=sql.placeholders(len(student_ids))), [uid, *student_ids])
+    for row in spans:
+        found.setdefault(int(row["student_id"]), []).extend(_group_windows(row))
+    return found
 
 
 def reaches_class(windows: list[Window], school_class_id: int) -> bool:

@@ -11,8 +11,9 @@ from tortoise.queryset import ValuesQuery
 import models
 from resolvers import sql
 from resolvers.context import Viewer
+from resolvers.policy import windows
 from resolvers.policy.admin import count_of, live
-from resolvers.policy.base import NOBODY, _admin_school_q, _taught_class_ids, _uid, students_of_lessons
+from resolvers.policy.base import NOBODY, _admin_school_q, _uid, _whole_class_ids, students_of_lessons
 from resolvers.policy.diary import followable_classes, visible_students
 
 __all__ = [
@@ -143,11 +144,17 @@ async def can_change_homework(viewer: Viewer, homework: models.Homework, lesson:
     )
 
 
-async def can_remark(viewer: Viewer, class_id: int) -> bool:
-    """The viewer teaches any subject in the class, or is its homeroom teacher."""
+async def can_remark(viewer: Viewer, student_id: int, class_id: int, day: date) -> bool:
+    """The viewer teaches any subject to the student's class (``class_id``) as a whole, or is its
+    homeroom teacher; or teaches a group the student is a member of on ``day`` (the remark's day)
+    while enrolled in ``class_id`` (``windows.group_windows_of``): a group's teacher writes no
+    remark on the rest of the class, nor on a child of before they joined the group."""
     if viewer.user_id is None:
         return False
-    return await models.SchoolClass.filter(_taught_class_ids(viewer.user_id), id=class_id).exists()
+    if await models.SchoolClass.filter(_whole_class_ids(viewer.user_id), id=class_id).exists():
+        return True
+    spans = await windows.group_windows_of(viewer.user_id, [student_id])
+    return windows.in_windows(spans.get(student_id, []), day, class_id)
 
 
 async def current_class_id(student_id: int, day: date) -> int | None:
@@ -167,16 +174,19 @@ async def can_grade_in(viewer: Viewer, lesson: models.Lesson) -> bool:
     return await can_mark(viewer, lesson)
 
 
-async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> set[int]:
+async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> dict[int, int]:
     """Of ``ids``, the students the viewer may grade in the lesson: its attendees on its date
     (``attendees``: the class's, or the group's members) seen by the viewer, or, for the
     teacher giving it (a substitute who does not otherwise teach the class), every student of
-    its register."""
-    enrolled = await attendees(lesson) & ids
+    its register; each with the class they were enrolled in that day (``students_of_lessons``:
+    a cross-class group's member from a parallel class, their own class), under which their
+    grade is filed and counted."""
+    classes = (await students_of_lessons([lesson])).get(lesson.id, {})
+    enrolled = {pk: c for pk, c in classes.items() if pk in ids}
     if viewer.user_id is not None and lesson.teacher_id == viewer.user_id:
         return enrolled
-    found = await visible_students(viewer).filter(id__in=enrolled).values_list("id", flat=True)
-    return {int(str(v)) for v in found}
+    found = await visible_students(viewer).filter(id__in=set(enrolled)).values_list("id", flat=True)
+    return {int(str(v)): enrolled[int(str(v))] for v in found}
 
 
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:

@@ -303,3 +303,68 @@ async def test_group_lessons_keep_rollups_equal_to_a_full_recomputation(factory:
 async def _attending(lesson: models.Lesson) -> list[str]:
     ids = sorted(await policy.attendees(lesson))
     return [gid(await models.Student.get(id=i), "Student") for i in ids]
+
+
+async def test_a_cross_class_members_grades_and_marks_count_in_their_own_class(factory: Factory) -> None:
+    """A cross-class group's lessons are filed under its home class (5A); its member from 5B is
+    graded and marked there, and every roll-up (the dashboard's, the stats', the at-risk list's)
+    counts those grades and marks in 5B, the child's own class: checked against a recomputation
+    in Python from the grades, the marks and the enrolments, not from the roll-ups' SQL."""
+    g = await _groups(factory)
+    a, b = g.kit.classes["5A"], g.kit.classes["5B"]
+    for name, lessons in (("pro", g.lessons["pro"][:2]), ("maths", g.lessons["maths"][:1])):
+        teacher = factory.client(g.teachers[name])
+        for lesson in lessons:
+            roster = await _attending(lesson)
+            rows = [{"studentId": s, "value": "3", "weight": 1} for s in roster]
+            body = await teacher.data(GRADES_CREATE, input={"lessonId": gid(lesson, "Lesson"), "grades": rows})
+            assert body["gradesCreate"]["__typename"] == "GradesCreateSuccess", body
+            marks = [{"studentId": s, "status": "ABSENT_UNEXCUSED"} for s in roster]
+            body = await teacher.data(MARK, input={"lessonId": gid(lesson, "Lesson"), "marks": marks})
+            assert body["attendanceMark"]["__typename"] == "AttendanceMarkSuccess", body
+    await assert_consistent()
+    dan = g.children["dan"]
+    assert {x.school_class_id for x in await models.Grade.filter(student_id=dan.id)} == {b.id}
+
+    enrolled = {
+        e.student_id: e.school_class_id for e in await models.Enrollment.filter(school_class_id__in=[a.id, b.id])
+    }
+    by_class: dict[int, int] = {}
+    for grade in await models.Grade.filter(school_class__school_id=g.kit.school.id, deleted_at__isnull=True):
+        by_class[enrolled[grade.student_id]] = by_class.get(enrolled[grade.student_id], 0) + 1
+    marked: dict[int, int] = {}
+    for mark in await models.Attendance.filter(lesson__school_class__school_id=g.kit.school.id):
+        marked[enrolled[mark.student_id]] = marked.get(enrolled[mark.student_id], 0) + 1
+    assert by_class == {a.id: 4, b.id: 2}  # maths: ann, ben, cat, eve; the profile group: dan twice
+    assert marked == by_class
+
+    def summed(rows: list[Any], measure: str) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for row in rows:
+            found[row.school_class_id] = found.get(row.school_class_id, 0) + getattr(row, measure)
+        return {k: v for k, v in found.items() if v}
+
+    school = {"school_id": g.kit.school.id}
+    assert summed(await models.GradeRollup.filter(**school), "grades") == by_class
+    assert summed(await models.StudentMarkRollup.filter(**school), "grades") == by_class
+    assert summed(await models.AttendanceRollup.filter(**school), "marked") == marked
+    assert summed(await models.StudentAttendanceRollup.filter(**school), "unexcused") == marked
+    # the class's own pupils only: 5B's dashboard rows name dan, 5A's do not
+    students = await models.StudentAttendanceRollup.filter(school_class_id=a.id).values_list("student_id", flat=True)
+    assert dan.id not in {int(str(s)) for s in students}
+
+
+JOURNAL = """query J($class: ID!, $subject: ID!) { node(id: $class) { ... on SchoolClass {
+  journal(subjectId: $subject) { rows { student { id } average } } } } }"""
+
+
+async def test_a_cross_class_members_grades_stay_in_the_groups_journal(factory: Factory) -> None:
+    """Filed under 5B (their own class), the 5B member's grades of the cross-class group's lessons
+    are still in the group's journal (filed under 5A, its home class)."""
+    g = await _groups(factory)
+    dan = g.children["dan"]
+    await factory.grade(dan, g.lessons["pro"][0], "3")
+    assert {x.school_class_id for x in await models.Grade.filter(student_id=dan.id)} == {g.kit.classes["5B"].id}
+    ids = {"class": gid(g.kit.classes["5A"], "SchoolClass"), "subject": gid(g.kit.subjects["Mathematics"], "Subject")}
+    data = await factory.client(g.teachers["pro"]).data(JOURNAL, **ids)
+    assert data["node"]["journal"]["rows"] == [{"student": {"id": gid(dan, "Student")}, "average": 3.0}]

@@ -190,10 +190,11 @@ def oracle(world: World, uid: int) -> Allowed:
             for g in world.guardianships
             if school_of_student[g.student_id] in admin or (g.revoked_at is None and g.student_id in family)
         },
-        # a school's calendar for all who see the school; a class's timetable for all who see the class
+        # a school's calendar for all who see the school; a class's timetable for its staff, and
+        # for its families the whole-class slots and those of their children's groups
         "DayOff": {d.id for d in world.days_off if d.school_id in schools},
         "ShortDay": {d.id for d in world.short_days if d.school_id in schools},
-        "TimetableSlot": {x.id for x in world.slots if x.school_class_id in classes},
+        "TimetableSlot": {x.id for x in world.slots if _slot_seen(world, x, uid, staffed, family, family_classes)},
         "ClassGroup": groups,
         "GroupMembership": {m.id for m in world.memberships if m.group_id in groups and m.student_id in students},
         # a child's enrolments, every one of them (other schools' too), for whoever sees the child
@@ -235,6 +236,30 @@ def oracle(world: World, uid: int) -> Allowed:
             or any(c.id == x.school_class_id and c.homeroom_teacher_id == uid for c in world.classes)
             or school_of_class[x.school_class_id] in admin
         },
+    )
+
+
+def _slot_seen(
+    world: World, slot: models.TimetableSlot, uid: int, staffed: set[int], family: set[int], family_classes: set[int]
+) -> bool:
+    """A class's slots for its staff (and a group's drawn from it), the slots a teacher gives; a
+    whole-class slot for the families of the class, a group's slot for the families of a child
+    who is a member of the group while the slot runs (and enrolled in one of its classes)."""
+    if slot.teacher_id == uid or slot.school_class_id in staffed:
+        return True
+    if slot.group_id is None:
+        return slot.school_class_id in family_classes
+    if world.group_classes[slot.group_id] & staffed:
+        return True
+    end = slot.valid_to or date.max
+    return any(
+        m.group_id == slot.group_id
+        and e.student_id == m.student_id
+        and e.school_class_id in world.group_classes[slot.group_id]
+        and max(m.start_date, e.start_date, slot.valid_from) <= min(m.end_date or end, e.end_date or end, end)
+        for m in world.memberships
+        if m.student_id in family
+        for e in world.enrollments
     )
 
 
