@@ -127,8 +127,9 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
     lessons of the groups drawn from them (a cross-class group's lessons are filed under its home
     class), and the lessons of the groups they teach (a group-only teacher: not the rest of the
     class's);
-    for a family, the whole-class lessons of its children's classes and the lessons of the
-    groups they were members of on the lesson's day (``LESSONS_OF_STUDENTS``; not another
+    for a family, the whole-class lessons of its children's classes on the days they were
+    enrolled there (not the old class's after a transfer) and the lessons of the groups they
+    were members of on the lesson's day (``LESSONS_OF_STUDENTS``; not another
     group's: a German-group child does not see the English group's lessons, their homework or
     assessments, nor a child who moved group the old group's after the move); and for everyone the lessons they
     give or were planned to give (a substitute sees the lesson they stand in for)."""
@@ -136,14 +137,11 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
     staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
     drawn = models.ClassGroupClass.filter(school_class_id__in=Subquery(staffed)).values("group_id")
     taught = _taught_group_ids(uid).values("group_id")
-    family = _family(uid).values("id")
-    family_classes = models.Enrollment.filter(student_id__in=Subquery(family)).values("school_class_id")
     return models.Lesson.filter(
         Q(school_class_id__in=Subquery(staffed))
         | Q(group_id__in=Subquery(drawn))
         | Q(group_id__in=Subquery(taught))
-        | Q(school_class_id__in=Subquery(family_classes), group_id__isnull=True)
-        | Q(group_id__isnull=False, id__in=family_lesson_ids(uid))
+        | Q(id__in=family_lesson_ids(uid))
         | Q(teacher_id=uid)
         | Q(original_teacher_id=uid)
     )

@@ -293,3 +293,25 @@ async def test_the_new_classs_final_grade_is_not_the_old_sides(
     assert maths == [expected]
     rows = data["node"]["journal"]["rows"]
     assert [r["termGrade"] for r in rows if r["student"]["id"] == gid(transfer.child, "Student")] == [expected]
+
+
+async def test_the_family_no_longer_sees_the_old_classs_lessons_after_the_transfer(
+    factory: Factory, transfer: Transfer
+) -> None:
+    """The old class goes on without the child: its lessons from the transfer on, their
+    homework and their files are not the family's (no longer their child's class), while the
+    lessons the child had there stay in the family's diary."""
+    t = transfer
+    later = [
+        await factory.lesson(t.kit, "5A", "Mathematics", t.old_teacher, day, period=2) for day in t.days[2:]
+    ]
+    homework = [await factory.homework(lesson, text="5A after the move") for lesson in later]
+    parent = factory.client(t.parent)
+    for lesson, work in zip(later, homework, strict=True):
+        assert (await parent.data(NODE, id=gid(lesson, "Lesson")))["node"] is None
+        assert (await parent.data(NODE, id=gid(work, "Homework")))["node"] is None
+    for lesson in t.lessons[:2]:
+        assert (await parent.data(NODE, id=gid(lesson, "Lesson")))["node"] is not None
+    # The old class's teacher still sees them: it is the family's view that ends.
+    teacher = factory.client(t.old_teacher)
+    assert (await teacher.data(NODE, id=gid(later[0], "Lesson")))["node"] is not None

@@ -113,8 +113,20 @@ def oracle(world: World, uid: int) -> Allowed:
     students = {s.id for s in world.students if s.id in family or classes_of[s.id] & staffed or s.school_id in admin}
     family_classes = set().union(*(classes_of[s] for s in family)) if family else set()
     classes = {c for c in school_of_class if c in taught or c in family_classes or school_of_class[c] in admin}
+    # a family's lessons: their class's while enrolled in it (not the old class's after a move)
+    staff_classes = {c for c in school_of_class if c in taught or school_of_class[c] in admin}
+    enrolled = [e for e in world.enrollments if e.student_id in family]
     lessons = {
-        x.id for x in world.lessons if x.school_class_id in classes or uid in (x.teacher_id, x.original_teacher_id)
+        x.id
+        for x in world.lessons
+        if x.school_class_id in staff_classes
+        or uid in (x.teacher_id, x.original_teacher_id)
+        or any(
+            e.school_class_id == x.school_class_id
+            and e.start_date <= x.date
+            and (e.end_date is None or x.date <= e.end_date)
+            for e in enrolled
+        )
     }
     staff_school = {world.teacher_school.get(uid), world.school_admin.get(uid)} - {None}
     schools = {s.id for s in world.schools if s.id in staff_school or s.id in admin}
