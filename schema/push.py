@@ -14,7 +14,7 @@ from edge.push import load_vapid_key, public_key_b64
 from resolvers import policy, push
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated, IsPublic
+from schema.permissions import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -59,7 +59,7 @@ class PushQueries:
     @strawberry.field(
         description="The server's VAPID public key (base64url, uncompressed P-256): the `applicationServerKey` "
         "of `PushManager.subscribe`. Null when this server does not send Web Push.",
-        permission_classes=[IsPublic],
+        permission_classes=[IsAuthenticated],
     )
     def vapid_public_key(self, info: Info) -> str | None:
         key = info.context.settings.vapid_private_key

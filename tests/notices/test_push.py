@@ -436,8 +436,10 @@ async def test_registering_is_validated_audited_and_only_yours(factory: Factory,
 
 
 async def test_the_vapid_public_key_and_a_server_without_web_push(factory: Factory, settings: Settings) -> None:
-    assert (await factory.client(None).data(KEY)) == {"vapidPublicKey": _server_key(settings)}
     user = await factory.parent("nokey")
+    assert (await factory.client(user).data(KEY)) == {"vapidPublicKey": _server_key(settings)}
+    anonymous = await factory.client(None).post(KEY)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     pair = await sessions.start_session(settings, user, "Browser")
     async with client_for(settings, vapid_private_key=None) as http:
         client = Client(http, pair.access_token)
