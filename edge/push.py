@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from edge.settings import Settings
 
 log = logging.getLogger(__name__)
+# httpx logs every request's URL at INFO: a Web Push endpoint and an APNs token are in it, and
+# neither may reach the logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 TIMEOUT = 15.0
 TTL = 24 * 3600  # seconds a push service keeps a message for a device that is offline

@@ -46,7 +46,9 @@ class Arrival:
 @contextlib.asynccontextmanager
 async def serve(app: Starlette) -> AsyncIterator[str]:
     """``app`` on a free port of 127.0.0.1 (HTTP/1.1): its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", access_log=False)
+    )
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 import models
 from edge.push import load_vapid_key, make_senders, public_key_b64
@@ -311,8 +314,10 @@ async def test_a_device_the_push_service_forgot_is_removed_and_a_failure_retried
 
 
 async def test_fcm_and_apns_devices_through_their_providers_apis(
-    app: Any, factory: Factory, settings: Settings, tmp_path: Path
+    app: Any, factory: Factory, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Also: no token reaches the logs (httpx would log each request's URL, an APNs token in it)."""
+    caplog.set_level(logging.INFO)
     world = await _school(factory)
     teacher = factory.client(world.teacher)
     async with fcm_service() as fcm, apns_service() as apns:
@@ -368,6 +373,9 @@ async def test_fcm_and_apns_devices_through_their_providers_apis(
             assert len(apns.arrived) == 1
             kinds = [d["kind"] for d in (await android.data(DEVICES))["viewer"]["pushDevices"]]
             assert kinds == ["FCM"]  # APNs' 410 Unregistered removed the iPhone
+            assert caplog.records  # the worker's own lines were captured...
+            for secret in (fcm_token, apns_token, gone_fcm):
+                assert secret not in caplog.text  # ...and no token among them
         finally:
             await _forget(world.parent)
 
