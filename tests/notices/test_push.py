@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import secrets
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -488,3 +489,24 @@ async def test_push_devices_statements(factory: Factory, count_statements: State
         assert len(large) == len(small), _explain(small, large)
     finally:
         await _forget(*users)
+
+
+def test_the_vapid_key_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Development makes one under the data folder once and keeps it; production without one sends
+    no Web Push; a key that is not a P-256 key, or a subject that is no contact, stops the start."""
+    from edge import settings as configuration
+    from edge.settings import ConfigurationError
+
+    monkeypatch.setattr(configuration, "DATA_DIR", tmp_path)
+    secret = {"SECRET_KEY": secrets.token_urlsafe(48)}  # production refuses one written in a file
+    made = Settings.from_env(secret).vapid_private_key
+    assert made is not None
+    assert (tmp_path / "vapid_private_key.pem").read_text() == made
+    assert oct((tmp_path / "vapid_private_key.pem").stat().st_mode & 0o777) == "0o600"
+    assert Settings.from_env(secret).vapid_private_key == made  # kept across starts
+    assert Settings.from_env({**secret, "EDIARY_ENV": "production"}).vapid_private_key is None
+    raw = "IQlmdXwB5tkFz6-K1xq3iZ6CQk4MHxBXOsVLcl1VU1A"  # the raw 32 bytes, as web-push tools print them
+    assert Settings.from_env({**secret, "VAPID_PRIVATE_KEY": raw}).vapid_private_key == raw
+    for variable, value in (("VAPID_PRIVATE_KEY", "nonsense"), ("VAPID_SUBJECT", "admin@school.example")):
+        with pytest.raises(ConfigurationError, match=variable):
+            Settings.from_env({**secret, variable: value})
