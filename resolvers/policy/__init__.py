@@ -28,6 +28,9 @@ An attached file is seen by whoever sees its owner (``visible_files``); an uploa
 attached is no one's to read.
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
 remark was written in, and the school's admins.
+A push device (``own_push_devices``) is its owner's alone, and only while the session that
+registered it is live and the account active: it is also what a push is sent to, asked as the
+recipient when sending.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
 assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on
