@@ -47,15 +47,29 @@ from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
 from edge import intake, metrics, persisted, storage
-from edge.channels import RecordingSmsGateway, make_mailer
+from edge.channels import Mailer, RecordingSmsGateway, SmsGateway, make_mailer
 from edge.logs import configure_logging
+from edge.push import Senders, make_senders
 from edge.ratelimit import Limiter, make_limiter
 from edge.settings import ConfigurationError, Settings, tortoise_config
 from edge.socket_counts import make_socket_counts
 from pubsub.broker import Broker
 from pubsub.memory import MemoryBroker
 from pubsub.redis import RedisBroker
-from resolvers import catchup, delivery, files, housekeeping, i18n, journal, pages, policy, recovery, rollups, sessions
+from resolvers import (
+    catchup,
+    delivery,
+    files,
+    housekeeping,
+    i18n,
+    journal,
+    pages,
+    policy,
+    push,
+    recovery,
+    rollups,
+    sessions,
+)
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
 from resolvers.i18n import Text, _
@@ -399,6 +413,12 @@ class App(Starlette):
         await super().__call__(scope, receive, send)
 
 
+async def deliver(mailer: Mailer, sms: SmsGateway, senders: Senders, locale: str) -> None:
+    """The notifier's delivery round: due e-mail and SMS, then due pushes."""
+    await delivery.deliver_due(mailer, sms, locale=locale)
+    await push.deliver_due(senders, locale=locale)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     pages.use_secret(settings.secret_key)  # the process's cursors (``resolvers/pages.py``)
@@ -431,7 +451,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             asyncio.create_task(run_relay(broker), name="outbox-relay"),
             asyncio.create_task(catchup.run(broker), name="catch-up"),
             asyncio.create_task(
-                run_notifier(broker, lambda: delivery.deliver_due(mailer, sms, locale=settings.default_locale)),
+                run_notifier(broker, lambda: deliver(mailer, sms, app.state.push, settings.default_locale)),
                 name="notifier",
             ),
             asyncio.create_task(subscriptions.sessions.run(broker), name=socket_sessions.TASK_NAME),
@@ -570,6 +590,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.subscriptions = subscriptions
     app.state.mailer = make_mailer(settings.smtp_url, settings.smtp_from)
     app.state.sms = RecordingSmsGateway()  # the development gateway; a real one plugs in here
+    app.state.push = make_senders(settings)  # Web Push, FCM, APNs: those the settings configure
     return app
 
 

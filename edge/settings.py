@@ -12,7 +12,7 @@ from typing import Any
 
 from tortoise.backends.base.config_generator import expand_db_url
 
-from edge import storage
+from edge import push, storage
 from edge.identity_providers import IdentityProvider, ProviderConfigurationError, providers_from_env
 from models import MODEL_MODULES, Role
 from resolvers import i18n
@@ -127,6 +127,22 @@ class Settings:
     oidc_login_ttl_seconds: int = 600
     # Where attached files live (edge/storage.py, README "Files"): file:// a folder, or s3://.
     storage_url: str = field(default_factory=lambda: storage.default_url(DATA_DIR))
+    # Push with the app closed (edge/push.py, README "Push notifications"). Web Push: the VAPID
+    # private key (PEM, or its raw 32 bytes in base64url; generated under the data folder in
+    # development, Web Push off in production without one) and its subject (mailto: or https:);
+    # http://127.0.0.1 endpoints accepted only when allowed (the suite's local push service).
+    vapid_private_key: str | None = None
+    vapid_subject: str = "mailto:noreply@ediary.invalid"
+    push_allow_local_http: bool = False
+    # FCM HTTP v1: a service account's JSON file (project_id, client_email, private_key, token_uri).
+    fcm_service_account_file: str | None = None
+    fcm_base_url: str = "https://fcm.googleapis.com"
+    # APNs: the .p8 signing key, its key id, the team id and the app's bundle id (apns-topic).
+    apns_key_file: str | None = None
+    apns_key_id: str = ""
+    apns_team_id: str = ""
+    apns_topic: str = ""
+    apns_base_url: str = "https://api.push.apple.com"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -229,6 +245,16 @@ class Settings:
             default_locale=default_locale,
             require_2fa_for=require_2fa_for,
             storage_url=_storage_url(env.get("STORAGE_URL", "").strip()),
+            vapid_private_key=_vapid_key(env.get("VAPID_PRIVATE_KEY", "").strip(), mode),
+            vapid_subject=_vapid_subject(env.get("VAPID_SUBJECT", "").strip() or cls.vapid_subject),
+            push_allow_local_http=env.get("EDIARY_PUSH_ALLOW_LOCAL_HTTP", "0") == "1",
+            fcm_service_account_file=_readable(env, "FCM_SERVICE_ACCOUNT_FILE"),
+            fcm_base_url=env.get("FCM_BASE_URL", "").strip() or cls.fcm_base_url,
+            apns_key_file=_readable(env, "APNS_KEY_FILE"),
+            apns_key_id=env.get("APNS_KEY_ID", "").strip(),
+            apns_team_id=env.get("APNS_TEAM_ID", "").strip(),
+            apns_topic=env.get("APNS_TOPIC", "").strip(),
+            apns_base_url=env.get("APNS_BASE_URL", "").strip() or cls.apns_base_url,
         )
 
 
@@ -278,6 +304,36 @@ def _storage_url(url: str) -> str:
         return storage.check_url(url)
     except storage.StorageError as exc:
         raise ConfigurationError(str(exc)) from exc
+
+
+def _vapid_key(text: str, mode: str) -> str | None:
+    """The VAPID private key: the one set, checked; in development without one, the key kept
+    under the data folder (made on first run, like the development secret); in production
+    without one, None (Web Push off: a key that changed with every start would drop every
+    subscription)."""
+    if not text:
+        if mode == "production":
+            return None
+        path = DATA_DIR / "vapid_private_key.pem"
+        text = path.read_text() if path.exists() else push.generate_vapid_key(path)
+    try:
+        push.load_vapid_key(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"VAPID_PRIVATE_KEY: {exc} (PEM, or the raw key in base64url)") from exc
+    return text
+
+
+def _vapid_subject(subject: str) -> str:
+    if not subject.startswith(("mailto:", "https://")):
+        raise ConfigurationError("VAPID_SUBJECT must be a mailto: or https:// address")
+    return subject
+
+
+def _readable(env: dict[str, str], variable: str) -> str | None:
+    path = env.get(variable, "").strip()
+    if path and not Path(path).is_file():
+        raise ConfigurationError(f"{variable}: no such file {path!r}")
+    return path or None
 
 
 def _smtp_url(url: str | None) -> str | None:

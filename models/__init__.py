@@ -27,6 +27,7 @@ from models.notification import (
     NotifierCursor,
 )
 from models.outbox import OutboxEvent
+from models.push import PushDelivery, PushDevice, PushKind
 from models.remark import Remark, RemarkKind
 from models.rollup import (
     AttendanceRollup,
@@ -134,6 +135,9 @@ __all__ = [
     "OutboxEvent",
     "PasswordRecovery",
     "PlannedAssessment",
+    "PushDelivery",
+    "PushDevice",
+    "PushKind",
     "RecoveryCode",
     "RefreshToken",
     "RefusalReason",
@@ -178,6 +182,7 @@ MODEL_MODULES = [
     "models.journal",
     "models.notification",
     "models.outbox",
+    "models.push",
     "models.remark",
     "models.rollup",
     "models.roster",

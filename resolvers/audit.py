@@ -57,7 +57,7 @@ DETAILS: dict[str, Kind] = {
         """answer audience cancelled category channel channels created current default_grade_weight deleted ended
         fields handedOver items kind kind_weights length lessons lessonsRetimed marks memberCount mustChangePassword
         files oneTimePasswordReplaced ownMessage pass_mark period pinned quietEnd quietStart recoveryCodesLeft relation
-        removed restored role secondFactor
+        removed replaced restored role secondFactor session
         rounding_threshold scale_kind scale_max scale_min sessionsEnded timezone updated variant via weekday weight""",
     ),
     **_declare(DATA, " ".join(kind.value for kind in models.RosterKind)),
@@ -121,6 +121,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "meeting.cancel": _keys(""),
     "notification_settings.set": _keys("channels quietStart quietEnd timezone reminderHour"),
     "notification_delivery.retry": _keys("channel lastError"),
+    # push devices: their ids and kinds only, never an endpoint or a token
+    "push_device.register": _keys("kind session replaced"),
+    "push_device.unregister": _keys("kind session"),
     # accounts and sessions
     "account.create": _keys("login role student children via"),
     "account.register": _keys("login"),

@@ -25,7 +25,7 @@ from resolvers import i18n, policy
 from resolvers.clock import now_utc
 from resolvers.context import Viewer
 from resolvers.i18n import _
-from resolvers.notifications import outside_quiet_hours, zone
+from resolvers.notifications import held_until, zone
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +75,10 @@ async def attempt(row: models.NotificationDelivery, mailer: Mailer, sms: SmsGate
     notification = await models.Notification.get(id=row.notification_id)
     user = await models.User.get(id=notification.user_id)
     settings = await models.NotificationSettings.filter(user_id=user.id).first()
-    if settings is not None and settings.quiet_start is not None:
-        # Checked when sending too: a retry, or an admin's, may fall into the quiet hours.
-        school = await models.School.get_or_none(id=notification.school_id) if notification.school_id else None
-        tz = zone(settings.timezone or (school.timezone if school else None))
-        now = now_utc()
-        due = outside_quiet_hours(now, settings.quiet_start, settings.quiet_end, tz)
-        if due > now:
-            await models.NotificationDelivery.filter(id=row.id).update(next_attempt_at=due)
-            return
+    due = await held_until(notification, settings)
+    if due is not None:
+        await models.NotificationDelivery.filter(id=row.id).update(next_attempt_at=due)
+        return
     message = await render(notification)
     address = user.email if row.channel == models.Channel.EMAIL else settings.phone if settings else None
     if message is None or not address or not user.is_active:

@@ -64,6 +64,7 @@ class CategoryChoice:
     in_app: bool
     email: bool
     sms: bool
+    push: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ async def set_preferences(ctx: Context, data: PreferencesInput) -> models.Notifi
             row = models.NotificationSettings(user_id=user_id, channels={})
         chosen = dict(row.channels or {})
         for c in data.channels:
-            chosen[c.category.value] = {"inApp": c.in_app, "email": c.email, "sms": c.sms}
+            chosen[c.category.value] = {"inApp": c.in_app, "email": c.email, "sms": c.sms, "push": c.push}
         row.channels = chosen
         row.quiet_start, row.quiet_end = minutes(data.quiet_start), minutes(data.quiet_end)
         row.timezone, row.phone, row.reminder_hour = data.timezone, phone, data.reminder_hour
@@ -144,7 +145,7 @@ def choices(row: models.NotificationSettings) -> list[CategoryChoice]:
     out = []
     for category in models.NotificationCategory:
         c = channels_of(row, category)
-        out.append(CategoryChoice(category, c["inApp"], c["email"], c["sms"]))
+        out.append(CategoryChoice(category, c["inApp"], c["email"], c["sms"], c["push"]))
     return out
 
 

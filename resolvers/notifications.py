@@ -1,5 +1,5 @@
-"""Writing notifications: one place (``write``) turns drafts into inbox rows and e-mail / SMS
-deliveries according to each recipient's preferences; ``notify`` does it in its own
+"""Writing notifications: one place (``write``) turns drafts into inbox rows and e-mail / SMS /
+push deliveries according to each recipient's preferences; ``notify`` does it in its own
 transaction and wakes the recipients' live streams. Announcements and meetings call
 ``write`` inside their own write transaction; the notifier does for diary events; a chat
 writes ``chat_message_drafts`` in a message's transaction."""
@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 NOTIFICATION = "NOTIFICATION"  # the kind of a wake-up message on a user's topic
 
-# Channels wanted when a user has not chosen: the inbox only.
-DEFAULT_CHANNELS = {"inApp": True, "email": False, "sms": False}
+# Channels wanted when a user has not chosen: the inbox, and push to the devices they
+# registered (registering one is asking for it; none registered, none sent).
+DEFAULT_CHANNELS = {"inApp": True, "email": False, "sms": False, "push": True}
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,25 @@ def outside_quiet_hours(moment: datetime, start: int | None, end: int | None, tz
     return ends.astimezone(moment.tzinfo)
 
 
+async def held_until(
+    notification: models.Notification, settings: models.NotificationSettings | None
+) -> datetime | None:
+    """When the recipient's quiet hours end, if they hold ``notification`` now: checked when
+    sending too, as a retry (or an admin's) may fall into them. None: send now."""
+    if settings is None or settings.quiet_start is None:
+        return None
+    school = await models.School.get_or_none(id=notification.school_id) if notification.school_id else None
+    tz = zone(settings.timezone or (school.timezone if school else None))
+    now = now_utc()
+    due = outside_quiet_hours(now, settings.quiet_start, settings.quiet_end, tz)
+    return due if due > now else None
+
+
 async def write(drafts: Sequence[Draft]) -> set[int]:
     """Inside the caller's transaction: the notifications of ``drafts`` that their recipients
-    want (in the inbox, by e-mail, by SMS), with a pending delivery per outside channel, timed
-    after the recipient's quiet hours. Returns the users whose inbox changed."""
+    want (in the inbox, by e-mail, by SMS, by push), with a pending delivery per outside channel
+    and per push device of a live session, timed after the recipient's quiet hours. Returns the
+    users whose inbox changed."""
     drafts = await _not_yet_notified(drafts)
     if not drafts:
         return set()
@@ -81,8 +97,14 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
     users = {u.id: u for u in await models.User.filter(id__in=user_ids, is_active=True).only("id", "email")}
     school_ids = {d.school_id for d in drafts if d.school_id is not None}
     zones = dict(await models.School.filter(id__in=school_ids).values_list("id", "timezone")) if school_ids else {}
+    devices: dict[int, list[int]] = {}
+    for device_id, owner in await models.PushDevice.filter(
+        user_id__in=user_ids, session__ended_at__isnull=True
+    ).values_list("id", "user_id"):
+        devices.setdefault(int(owner), []).append(int(device_id))
     now = now_utc()
     plain: list[models.Notification] = []
+    pushes: list[models.PushDelivery] = []
     woken: set[int] = set()
     deliveries: list[models.NotificationDelivery] = []
     for draft in drafts:
@@ -96,7 +118,8 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
             outside.append(models.Channel.EMAIL)
         if wanted["sms"] and settings is not None and settings.phone:
             outside.append(models.Channel.SMS)
-        if not wanted["inApp"] and not outside:
+        pushed = devices.get(draft.user_id, []) if wanted["push"] else []
+        if not wanted["inApp"] and not outside and not pushed:
             continue
         row = models.Notification(
             user_id=draft.user_id,
@@ -113,7 +136,7 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
         )
         if wanted["inApp"]:
             woken.add(draft.user_id)
-        if not outside:
+        if not outside and not pushed:
             plain.append(row)
             continue
         await row.save()  # its id is needed for the deliveries
@@ -123,10 +146,15 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
             models.NotificationDelivery(notification_id=row.id, channel=channel, next_attempt_at=due)
             for channel in outside
         )
+        pushes.extend(
+            models.PushDelivery(notification_id=row.id, device_id=device, next_attempt_at=due) for device in pushed
+        )
     if plain:
         await models.Notification.bulk_create(plain)
     if deliveries:
         await models.NotificationDelivery.bulk_create(deliveries)
+    if pushes:
+        await models.PushDelivery.bulk_create(pushes)
     return woken
 
 

@@ -80,7 +80,7 @@ async def end(
     keep: int | None = None,
 ) -> list[int]:
     """End the live sessions named (``session_ids``), or every live session of ``user_id``
-    but ``keep``; their refresh tokens are revoked with them. Call it inside the write's
+    but ``keep``; their refresh tokens are revoked and their push devices removed with them. Call it inside the write's
     transaction and ``announce`` what it returns after the commit. Returns the ended ids."""
     live = models.Session.filter(ended_at__isnull=True)
     if session_ids is not None:
@@ -99,6 +99,8 @@ async def end(
     await models.RefreshToken.filter(family__in=[row.key for row in rows], revoked_at__isnull=True).update(
         revoked_at=now
     )
+    # Its push devices go with it (a push also asks whether the session is live when sent).
+    await models.PushDevice.filter(session_id__in=ids).delete()
     return ids
 
 

@@ -29,6 +29,7 @@ from schema.lessons import LessonMutations
 from schema.meetings import MeetingMutations
 from schema.notifications import NotificationMutations
 from schema.org import OrgMutations
+from schema.push import PushMutations
 from schema.recovery import RecoveryMutations
 from schema.registration import RegistrationMutations
 from schema.remarks import RemarkMutations
@@ -60,6 +61,7 @@ class Mutation(
     AnnouncementMutations,
     MeetingMutations,
     NotificationMutations,
+    PushMutations,
     TimetableMutations,
     LessonMutations,
     LessonTopicMutations,

@@ -38,6 +38,9 @@ class CategoryChannels:
     in_app: bool = strawberry.field(description="Shown in the inbox (and `notificationEvents`).")
     email: bool = strawberry.field(description="Sent by e-mail (to the account's address, if it has one).")
     sms: bool = strawberry.field(description="Sent by SMS (to `phone`).")
+    push: bool = strawberry.field(
+        description="Pushed to your devices (`pushDeviceRegister`), also while the app is closed; on by default."
+    )
 
 
 @strawberry.type(description="Your notification preferences.")
@@ -47,16 +50,18 @@ class NotificationPreferences:
     @strawberry.field(description="Channels per category, every category (defaults: the inbox only).")
     def channels(self) -> list[CategoryChannels]:
         return [
-            CategoryChannels(category=NotificationCategory(c.category.value), in_app=c.in_app, email=c.email, sms=c.sms)
+            CategoryChannels(
+                category=NotificationCategory(c.category.value), in_app=c.in_app, email=c.email, sms=c.sms, push=c.push
+            )
             for c in inbox.choices(self.model)
         ]
 
-    @strawberry.field(description="Quiet hours start (local time): no e-mail or SMS until they end. Null: none.")
+    @strawberry.field(description="Quiet hours start (local time): no e-mail, SMS or push until they end. Null: none.")
     def quiet_hours_start(self) -> dt.time | None:
         m = self.model.quiet_start
         return dt.time(m // 60, m % 60) if m is not None else None
 
-    @strawberry.field(description="Quiet hours end (local time); e-mail and SMS held back are sent then.")
+    @strawberry.field(description="Quiet hours end (local time); e-mail, SMS and push held back are sent then.")
     def quiet_hours_end(self) -> dt.time | None:
         m = self.model.quiet_end
         return dt.time(m // 60, m % 60) if m is not None else None
@@ -93,6 +98,7 @@ class CategoryChannelsInput:
     in_app: bool = strawberry.field(default=True, description="Show it in the inbox.")
     email: bool = strawberry.field(default=False, description="Send it by e-mail.")
     sms: bool = strawberry.field(default=False, description="Send it by SMS (needs `phone`).")
+    push: bool = strawberry.field(default=True, description="Push it to your registered devices.")
 
 
 @strawberry.input(description="Notification preferences. Categories not listed keep their channels.")
@@ -141,7 +147,7 @@ class PreferenceMutations:
             info.context,
             inbox.PreferencesInput(
                 channels=[
-                    inbox.CategoryChoice(models.NotificationCategory(c.category.name), c.in_app, c.email, c.sms)
+                    inbox.CategoryChoice(models.NotificationCategory(c.category.name), c.in_app, c.email, c.sms, c.push)
                     for c in input.channels
                 ],
                 quiet_start=input.quiet_hours_start,

@@ -31,6 +31,7 @@ from schema import (
     identity,
     meetings,
     notifications,
+    push,
     remarks,
     stats,
     term_grades,
@@ -82,6 +83,7 @@ NODE_TYPES: dict[str, tuple[Callable[[ViewerContext], Any], Callable[[Any], type
     "Chat": (policy.visible_chats, lambda m: chats.Chat(model=m)),
     "ChatMessage": (policy.visible_messages, lambda m: chats.ChatMessage(model=m)),
     "Session": (policy.own_sessions, lambda m: accounts.Session(model=m)),
+    "PushDevice": (policy.own_push_devices, lambda m: push.PushDevice(model=m)),
     "ExternalIdentity": (policy.own_identities, lambda m: identity.ExternalIdentity(model=m)),
     "Guardianship": (policy.visible_guardianships, lambda m: guardianships.Guardianship(model=m)),
     "AuditEntry": (policy.visible_audit_entries, lambda m: audit_log.AuditEntry(model=m)),
@@ -115,6 +117,7 @@ class Query(
     deliveries.NotificationQueries,
     chat_list.ChatQueries,
     identity.IdentityQueries,
+    push.PushQueries,
 ):
     @strawberry.field(
         description="The logged-in user: roles, children, own record, teaching assignments, schools.",

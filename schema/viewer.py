@@ -18,6 +18,7 @@ from schema.enums import Role
 from schema.identity import IdentityViewer
 from schema.meetings import MeetingViewer
 from schema.notifications import NotificationViewer
+from schema.push import PushViewer
 from schema.schools import School
 from schema.second_factor import SecondFactorViewer
 from schema.stats import DistrictViewer
@@ -33,6 +34,7 @@ class Viewer(
     AnnouncementViewer,
     MeetingViewer,
     NotificationViewer,
+    PushViewer,
     ChatViewer,
     SessionViewer,
     IdentityViewer,

@@ -26,6 +26,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api.migrate import migrate
 
 from demo.seed import seed_demo
+from edge import push
 from edge.settings import Settings, tortoise_config
 from resolvers import pages
 from schema import socket_sessions
@@ -70,6 +71,10 @@ def settings() -> Iterator[Settings]:
             registration_attempts_per_address=1000,  # every test registers from the same address
             mutations_per_user=100_000,  # the suite mutates as the same few users; test_rate_limits lowers these
             mutations_per_address=100_000,
+            # Web Push to the suite's local push service (tests/notices/test_push.py).
+            vapid_private_key=push.generate_vapid_key(Path(tmp) / "vapid_private_key.pem"),
+            vapid_subject="mailto:push-tests@school.example",
+            push_allow_local_http=True,
         )
 
 

@@ -32,6 +32,9 @@ remark was written in (a teacher of a group only: its members' remarks of their 
 group), and the school's admins. The weekly timetable (``visible_slots``) has the audience of
 the lessons it makes: a group's slots only for its members' families, its teachers and the
 class's staff.
+A push device (``own_push_devices``) is its owner's alone, and only while the session that
+registered it is live and the account active: it is also what a push is sent to, asked as the
+recipient when sending.
 
 Who writes: a teacher grades a student only in a lesson of a class + subject they are
 assigned to, or in a lesson they give (a substitute), for a student enrolled in that class on

@@ -29,6 +29,7 @@ __all__ = [
     "login_readable_students",
     "own_access_requests",
     "own_identities",
+    "own_push_devices",
     "own_sessions",
     "reviewable_access_requests",
     "visible_access_requests",
@@ -190,6 +191,18 @@ def own_sessions(viewer: Viewer) -> QuerySet[models.Session]:
     uid = _uid(viewer)
     renewable = models.RefreshToken.filter(user_id=uid, revoked_at__isnull=True, expires_at__gt=now_utc())
     return models.Session.filter(user_id=uid, ended_at__isnull=True, key__in=Subquery(renewable.values("family")))
+
+
+def own_push_devices(viewer: Viewer) -> QuerySet[models.PushDevice]:
+    """The viewer's push devices whose session is live (``own_sessions``): what
+    ``viewer.pushDevices`` lists, what ``pushDeviceUnregister`` may remove, and what a push is
+    sent to (asked as the recipient when sending). A device of an ended or expired session, of
+    a deactivated account, or of anyone else, is none of them."""
+    uid = _uid(viewer)
+    active = models.User.filter(id=uid, is_active=True).values("id")
+    return models.PushDevice.filter(
+        user_id__in=Subquery(active), session_id__in=Subquery(own_sessions(viewer).values("id"))
+    )
 
 
 M = TypeVar("M", bound=Model)

@@ -11,6 +11,7 @@ import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
+import { enablePush, pushState, type PushState } from "./push";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
 import type { DiaryDay, DiaryEntry, DiaryQuery, DiaryQueryVariables, Grade, LoginAnswer, MeQuery, Person } from "./types";
@@ -189,6 +190,21 @@ function useOnline(): boolean {
   return online;
 }
 
+function PushSwitch(): JSX.Element | null {
+  const [state, setState] = useState<PushState | null>(null);
+  useEffect(() => {
+    pushState().then(setState, () => setState("unsupported"));
+  }, []);
+  if (state === "on") return <span class="push" role="status">{t("pushOn")}</span>;
+  if (state === "denied") return <span class="push" role="status">{t("pushDenied")}</span>;
+  if (state !== "off") return null;
+  return (
+    <button type="button" class="secondary" onClick={() => enablePush().then(setState, () => setState("off"))}>
+      {t("pushEnable")}
+    </button>
+  );
+}
+
 function Home(): JSX.Element {
   const [me] = useQuery<MeQuery>({ query: ME });
   const data = cached<MeQuery>("me", me.data);
@@ -216,6 +232,7 @@ function Home(): JSX.Element {
           {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : t("offline")}
         </span>
         <LanguageSwitch />
+        <PushSwitch />
         <button type="button" class="secondary" onClick={() => void signOut()}>
           {t("signOut")}
         </button>

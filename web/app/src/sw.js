@@ -29,3 +29,42 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match(url.pathname, { cacheName: CACHE }).then((kept) => kept || fetch(request)));
   }
 });
+
+// Push with the app closed (README "Push notifications"): the server's payload is already what a
+// lock screen may show (a title such as "New grade" and the child's given name) with ids only;
+// the notification opens the app, which reads it through the API.
+self.addEventListener("push", (event) => {
+  let payload = {};
+  try {
+    payload = event.data ? event.data.json() : {};
+  } catch {
+    payload = {};
+  }
+  const title = typeof payload.title === "string" && payload.title ? payload.title : "ediary";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: typeof payload.body === "string" ? payload.body : "",
+      icon: "/icon.svg",
+      tag: typeof payload.notification === "string" ? payload.notification : undefined,
+      data: { notification: payload.notification, student: payload.student, kind: payload.kind },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  const target = new URL("/", self.location.origin);
+  if (typeof data.notification === "string") target.searchParams.set("notification", data.notification);
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+      if (open) return open.focus().then((w) => (w && "navigate" in w ? w.navigate(target.href) : w));
+      return self.clients.openWindow(target.href);
+    }),
+  );
+});
+
+// The browser replaced the subscription (keys rotated): the app registers the new one when it
+// next opens (it cannot be registered from here without the user's session).
+self.addEventListener("pushsubscriptionchange", () => undefined);
