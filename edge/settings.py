@@ -30,6 +30,8 @@ MIN_SECRET_LENGTH = 32
 MIN_SECRET_CHARACTERS = 6
 # SECRET_KEY values once published with the project, refused in production even after they
 # left the repository: the fallback docker-compose.yml had until issue 17.
+# The Web Push services of Chrome (FCM), Firefox (autopush), Safari and Edge (WNS).
+PUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com", "*.notify.windows.com")
 PUBLIC_SECRETS = frozenset({"insecure-demo-secret-change-me-before-any-real-use"})
 # Not read when looking for a secret written in the project's files: tools' folders, the data
 # folder (the development secret), and .env files (where an operator keeps the real one).
@@ -134,6 +136,10 @@ class Settings:
     vapid_private_key: str | None = None
     vapid_subject: str = "mailto:noreply@ediary.invalid"
     push_allow_local_http: bool = False
+    # The push services a Web Push endpoint may name (a host, or *.suffix for its subdomains):
+    # Chrome's, Firefox's, Safari's and Edge's by default (EDIARY_PUSH_HOSTS, comma-separated),
+    # so the server posts to no address a user makes up.
+    push_hosts: tuple[str, ...] = PUSH_HOSTS
     # FCM HTTP v1: a service account's JSON file (project_id, client_email, private_key, token_uri).
     fcm_service_account_file: str | None = None
     fcm_base_url: str = "https://fcm.googleapis.com"
@@ -248,6 +254,7 @@ class Settings:
             vapid_private_key=_vapid_key(env.get("VAPID_PRIVATE_KEY", "").strip(), mode),
             vapid_subject=_vapid_subject(env.get("VAPID_SUBJECT", "").strip() or cls.vapid_subject),
             push_allow_local_http=env.get("EDIARY_PUSH_ALLOW_LOCAL_HTTP", "0") == "1",
+            push_hosts=_push_hosts(env.get("EDIARY_PUSH_HOSTS", "")),
             fcm_service_account_file=_readable(env, "FCM_SERVICE_ACCOUNT_FILE"),
             fcm_base_url=env.get("FCM_BASE_URL", "").strip() or cls.fcm_base_url,
             apns_key_file=_readable(env, "APNS_KEY_FILE"),
@@ -327,6 +334,21 @@ def _vapid_subject(subject: str) -> str:
     if not subject.startswith(("mailto:", "https://")):
         raise ConfigurationError("VAPID_SUBJECT must be a mailto: or https:// address")
     return subject
+
+
+def _push_hosts(text: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in text.split(",") if h.strip())
+    for host in hosts:
+        name = host.removeprefix("*.")
+        if not name or "*" in name or "/" in name or ":" in name:
+            raise ConfigurationError(f"EDIARY_PUSH_HOSTS: {host!r} is not a host name or *.suffix")
+    return hosts or PUSH_HOSTS
+
+
+def push_host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether ``host`` is one of ``allowed`` or under one of its ``*.suffix`` entries."""
+    host = host.lower().rstrip(".")
+    return any(host == a or (a.startswith("*.") and host.endswith(a[1:])) for a in allowed)
 
 
 def _readable(env: dict[str, str], variable: str) -> str | None:

@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 import models
 from edge.channels import DeliveryError
 from edge.push import DeviceGone, PushMessage, Senders, Target, b64url_decode
-from edge.settings import Settings
+from edge.settings import Settings, push_host_allowed
 from resolvers import audit, i18n, policy
 from resolvers.accounts import home_school_id
 from resolvers.clock import now_utc
@@ -62,8 +62,9 @@ class DeviceInput:
 
 
 def _endpoint_problem(endpoint: str | None, settings: Settings) -> Problem | None:
-    """An endpoint is an https:// address (no credentials, no fragment); http://127.0.0.1 only
-    where the settings allow it (the suite's local push service)."""
+    """An endpoint is an https:// address of one of the push services the settings name
+    (``push_hosts``; no credentials, no fragment); http://127.0.0.1 only where the settings
+    allow it (the suite's local push service)."""
     message = _("An https:// address of a push service (the subscription's endpoint).")
     if not endpoint or len(endpoint) > MAX_ENDPOINT:
         return ("endpoint", ErrorCode.PUSH_ENDPOINT_INVALID, message)
@@ -76,6 +77,8 @@ def _endpoint_problem(endpoint: str | None, settings: Settings) -> Problem | Non
     local = settings.push_allow_local_http and parts.scheme == "http" and parts.hostname == "127.0.0.1"
     if (parts.scheme != "https" and not local) or not parts.hostname or parts.username or parts.password:
         return ("endpoint", ErrorCode.PUSH_ENDPOINT_INVALID, message)
+    if not local and not push_host_allowed(parts.hostname, settings.push_hosts):
+        return ("endpoint", ErrorCode.PUSH_ENDPOINT_INVALID, message)  # not a push service: posted nowhere
     if parts.fragment or any(c.isspace() for c in endpoint):
         return ("endpoint", ErrorCode.PUSH_ENDPOINT_INVALID, message)
     return None

@@ -387,7 +387,7 @@ async def test_registering_is_validated_audited_and_only_yours(factory: Factory,
     other, _other_pair = await _login(factory, world.other_parent)
     good = {
         "kind": "WEB_PUSH",
-        "endpoint": "https://push.example.net/send/abc",
+        "endpoint": "https://fcm.googleapis.com/fcm/send/abc",
         "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
         "auth": "tBHItJI5svbpez7KI4CCXg",
     }
@@ -398,6 +398,11 @@ async def test_registering_is_validated_audited_and_only_yours(factory: Factory,
             ({**good, "endpoint": "http://127.0.0.2:8000/x"}, "endpoint", "PUSH_ENDPOINT_INVALID"),
             ({**good, "endpoint": "https://user:pw@push.example.net/x"}, "endpoint", "PUSH_ENDPOINT_INVALID"),
             ({**good, "endpoint": "ftp://push.example.net/x"}, "endpoint", "PUSH_ENDPOINT_INVALID"),
+            # Only the push services of the settings: the server posts to no address a user makes up.
+            ({**good, "endpoint": "https://push.example.net/x"}, "endpoint", "PUSH_ENDPOINT_INVALID"),
+            ({**good, "endpoint": "https://fcm.googleapis.com.example.net/x"}, "endpoint", "PUSH_ENDPOINT_INVALID"),
+            ({**good, "endpoint": "https://evilnotify.windows.com/x"}, "endpoint", "PUSH_ENDPOINT_INVALID"),
+            ({**good, "endpoint": "https://169.254.169.254/latest"}, "endpoint", "PUSH_ENDPOINT_INVALID"),
             ({**good, "p256dh": good["p256dh"][:-4]}, "p256dh", "PUSH_KEY_INVALID"),
             ({**good, "p256dh": "B" + "A" * 86}, "p256dh", "PUSH_KEY_INVALID"),  # not a point of the curve
             ({**good, "auth": "not base64!"}, "auth", "PUSH_KEY_INVALID"),
@@ -458,7 +463,7 @@ async def test_the_vapid_public_key_and_a_server_without_web_push(factory: Facto
                 REGISTER,
                 input={
                     "kind": "WEB_PUSH",
-                    "endpoint": "https://push.example.net/send/abc",
+                    "endpoint": "https://fcm.googleapis.com/fcm/send/abc",
                     "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
                     "auth": "tBHItJI5svbpez7KI4CCXg",
                 },
@@ -510,3 +515,29 @@ def test_the_vapid_key_from_the_environment(tmp_path: Path, monkeypatch: pytest.
     for variable, value in (("VAPID_PRIVATE_KEY", "nonsense"), ("VAPID_SUBJECT", "admin@school.example")):
         with pytest.raises(ConfigurationError, match=variable):
             Settings.from_env({**secret, variable: value})
+
+
+def test_the_push_services_a_server_posts_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chrome's, Firefox's, Safari's and Edge's services by default; EDIARY_PUSH_HOSTS names
+    others (a host, or *.suffix for its subdomains: not the suffix itself, nor a look-alike)."""
+    from edge import settings as configuration
+    from edge.settings import ConfigurationError, push_host_allowed
+
+    monkeypatch.setattr(configuration, "DATA_DIR", tmp_path)
+    secret = {"SECRET_KEY": secrets.token_urlsafe(48)}
+    default = Settings.from_env(secret).push_hosts
+    for host in (
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "web.push.apple.com",
+        "wns2-par02p.notify.windows.com",
+    ):
+        assert push_host_allowed(host, default), host
+    for host in ("push.apple.com", "example.net", "fcm.googleapis.com.example.net", "evilnotify.windows.com"):
+        assert not push_host_allowed(host, default), host
+    own = Settings.from_env({**secret, "EDIARY_PUSH_HOSTS": "push.school.example, *.gorush.example"}).push_hosts
+    assert push_host_allowed("push.school.example", own)
+    assert push_host_allowed("a.gorush.example", own)
+    assert not push_host_allowed("fcm.googleapis.com", own)
+    with pytest.raises(ConfigurationError, match="EDIARY_PUSH_HOSTS"):
+        Settings.from_env({**secret, "EDIARY_PUSH_HOSTS": "https://push.school.example/"})
