@@ -58,6 +58,7 @@ from models.school import (
     Subject,
     Term,
 )
+from models.submission import Submission, SubmissionStatus
 from models.second_factor import LoginChallenge, RecoveryCode, SecondFactor, SecondFactorAttempt
 from models.timetable import Homework, Lesson, LessonStatus, PlannedAssessment, TimetableSlot
 from models.user import (
@@ -183,6 +184,7 @@ MODEL_MODULES = [
     "models.roster",
     "models.school",
     "models.second_factor",
+    "models.submission",
     "models.timetable",
     "models.user",
 ]
