@@ -58,8 +58,8 @@ from models.school import (
     Subject,
     Term,
 )
-from models.submission import Submission, SubmissionStatus
 from models.second_factor import LoginChallenge, RecoveryCode, SecondFactor, SecondFactorAttempt
+from models.submission import Submission, SubmissionStatus
 from models.timetable import Homework, Lesson, LessonStatus, PlannedAssessment, TimetableSlot
 from models.user import (
     LoginAttempt,
@@ -158,6 +158,8 @@ __all__ = [
     "StudentAttendanceRollup",
     "StudentMarkRollup",
     "Subject",
+    "Submission",
+    "SubmissionStatus",
     "TeachingAssignment",
     "Term",
     "TermGrade",

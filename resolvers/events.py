@@ -114,7 +114,12 @@ async def class_events(
             raise BadUserInput(_("No such class among those you teach."), argument="classId")
 
         async def check(row: models.OutboxEvent, _answer: frozenset[int] | None) -> Hashable | None:
-            return ("user", ctx.viewer.user_id) if await policy.still_follows_class(ctx.viewer, pk) else None
+            if not await policy.still_follows_class(ctx.viewer, pk):
+                return None
+            seen = policy.visible_submissions(ctx.viewer)
+            if row.submission_id is not None and not await seen.filter(id=row.submission_id).exists():
+                return streams.SKIP  # handed-in work of another subject's or group's homework: not theirs
+            return ("user", ctx.viewer.user_id)
 
         return streams.Follow(OUTBOX, (class_topic(pk),), Q(school_class_id=pk), floor, check, ends=True)
 

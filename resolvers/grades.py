@@ -39,7 +39,9 @@ class GradeRow:
 
 
 @dataclass
-class _Valid:
+class ValidGrade:
+    """A grade row that passed its checks (``check_rows``), ready to write."""
+
     student_id: int
     mark: scales.Mark
     weight: int
@@ -164,11 +166,25 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
 async def _create(
     ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
 ) -> list[models.Grade]:
+    valid, problems = await check_rows(ctx, lesson, rows, many=many)
+    if problems:
+        raise refuse(problems)
+    async with in_transaction():
+        created, recorded = await write_grades(ctx, teacher_id, lesson, valid)
+    await outbox.publish(ctx.broker, recorded)
+    return created
+
+
+async def check_rows(
+    ctx: Context, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
+) -> tuple[list[ValidGrade], list[FieldProblem]]:
+    """The grades to give in the lesson, checked whole: those that passed, and every problem
+    (``grades[i].<field>`` when ``many``). Nothing is written."""
     school = await school_of_class(lesson.school_class_id)
     problems = await _lesson_problems(ctx, lesson)
     pks = [pk_of(r.student_id, "Student") for r in rows]
     enrolled = await policy.gradable_students(ctx.viewer, lesson, {pk for pk in pks if pk is not None})
-    valid: list[_Valid] = []
+    valid: list[ValidGrade] = []
     for i, (row, pk) in enumerate(zip(rows, pks, strict=True)):
         field = f"grades[{i}]." if many else ""
         if pk is None or pk not in enrolled:
@@ -193,11 +209,17 @@ async def _create(
         comment = clean_comment(row.comment)
         problems += check_weight_and_comment(field, weight, comment)
         if pk is not None and mark is not None:
-            valid.append(_Valid(pk, mark, weight, kind, comment))
-    if problems:
-        raise refuse(problems)
+            valid.append(ValidGrade(pk, mark, weight, kind, comment))
+    return valid, problems
 
-    async with in_transaction(), rollups.grades_changing(v.student_id for v in valid) as tally:
+
+async def write_grades(
+    ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade]
+) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
+    """Inside the caller's transaction: the checked grades (``check_rows``), their first
+    revisions, roll-ups, audit entries and GRADE_ADDED events; the caller publishes the events
+    after commit (``gradeCreate``, ``gradesCreate``, ``submissionGrade``)."""
+    async with rollups.grades_changing(v.student_id for v in valid) as tally:
         created = []
         for item in valid:
             created.append(
@@ -254,5 +276,4 @@ async def _create(
                 for g in created
             ]
         )
-    await outbox.publish(ctx.broker, recorded)
-    return created
+    return created, recorded

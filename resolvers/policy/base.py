@@ -13,7 +13,14 @@ import models
 from resolvers import sql
 from resolvers.context import Viewer
 
-__all__ = ["LESSONS_OF_STUDENTS", "NOBODY", "family_lesson_ids", "lessons_of_students", "students_of_lessons"]
+__all__ = [
+    "LESSONS_OF_STUDENTS",
+    "NOBODY",
+    "family_lesson_ids",
+    "homework_lesson_ids",
+    "lessons_of_students",
+    "students_of_lessons",
+]
 
 NOBODY = -1  # a user id that matches no row: the scope of an anonymous viewer is empty
 
@@ -116,6 +123,17 @@ def family_lesson_ids(uid: int) -> RawSQL:
         f"SELECT student_id FROM guardianship WHERE guardian_id = {int(uid)} AND revoked_at IS NULL"
     )
     return RawSQL(f"(SELECT sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl WHERE sl.student_id IN ({family}))")
+
+
+def homework_lesson_ids(uid: int) -> RawSQL:
+    """The ids of the lessons the viewer sets homework for (``policy.can_set_homework``): those of
+    a class + subject they are assigned to as a whole, those of a group they teach the subject to,
+    and the lessons they give (a substitute): a subquery for a filter ``lesson_id__in``."""
+    return RawSQL(
+        "(SELECT l.id FROM lesson l JOIN teaching_assignment ta ON ta.school_class_id = l.school_class_id"
+        " AND ta.subject_id = l.subject_id AND (ta.group_id IS NULL OR ta.group_id = l.group_id)"
+        f" WHERE ta.teacher_id = {int(uid)} UNION SELECT l2.id FROM lesson l2 WHERE l2.teacher_id = {int(uid)})"
+    )
 
 
 async def lessons_of_students(student_ids: list[int], start: date, end: date) -> list[tuple[int, int, int]]:

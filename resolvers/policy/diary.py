@@ -19,6 +19,7 @@ from resolvers.policy.base import (
     _taught_group_ids,
     _uid,
     family_lesson_ids,
+    homework_lesson_ids,
 )
 from resolvers.policy.chats import visible_messages
 
@@ -29,6 +30,7 @@ __all__ = [
     "administered_lessons",
     "at_risk_schools",
     "children",
+    "family_students",
     "followable_classes",
     "journal_classes",
     "journal_groups",
@@ -55,6 +57,7 @@ __all__ = [
     "visible_slots",
     "visible_students",
     "visible_subjects",
+    "visible_submissions",
     "visible_teaching_assignments",
     "visible_term_grades",
     "visible_terms",
@@ -93,6 +96,12 @@ def children(viewer: Viewer) -> QuerySet[models.Student]:
     """The viewer's own children (unrevoked guardianships): a subset of ``visible_students``
     that needs none of its other branches."""
     return models.Student.filter(id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
+
+
+def family_students(viewer: Viewer) -> QuerySet[models.Student]:
+    """The viewer's own student record and their children (unrevoked guardianships): whose
+    hand-ins of homework they follow (``Homework.handIn``)."""
+    return _family(_uid(viewer))
 
 
 def visible_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
@@ -190,13 +199,28 @@ def visible_files(viewer: Viewer) -> QuerySet[models.StoredFile]:
     """Attached files, seen by whoever sees what they are attached to: homework (its lesson's
     readers, while it stands), a chat message (its chat's members, until it is deleted), an
     absence notice (its readers: the family, and the teachers and admins whose windows it falls
-    in), a remark (its readers: ``visible_remarks``). A pending upload is no one's to read, its uploader's included."""
+    in), a remark (its readers: ``visible_remarks``), handed-in work (``visible_submissions``). A
+    pending upload is no one's to read, its uploader's included."""
     messages = visible_messages(viewer).filter(deleted_at__isnull=True)
     return models.StoredFile.filter(
         Q(homework_id__in=Subquery(visible_homework(viewer).values("id")))
+        | Q(submission_id__in=Subquery(visible_submissions(viewer).values("id")))
         | Q(message_id__in=Subquery(messages.values("id")))
         | Q(absence_notice_id__in=Subquery(visible_absence_notices(viewer).values("id")))
         | Q(remark_id__in=Subquery(visible_remarks(viewer).values("id")))
+    )
+
+
+def visible_submissions(viewer: Viewer) -> QuerySet[models.Submission]:
+    """Work handed in for homework that stands: the student's own and their guardians'
+    (unrevoked), also after the child left the class; and the teachers who set homework for its
+    due lesson (``taught_submissions``). Nobody else: not another subject's teacher of the class,
+    not a group's teacher for another group's or the whole class's lessons, not the admins."""
+    uid = _uid(viewer)
+    return models.Submission.filter(
+        Q(student_id__in=Subquery(_family(uid).values("id")))
+        | Q(homework_id__in=Subquery(models.Homework.filter(lesson_id__in=homework_lesson_ids(uid)).values("id"))),
+        homework_id__in=Subquery(models.Homework.filter(deleted_at__isnull=True).values("id")),
     )
 
 
