@@ -181,10 +181,13 @@ async def test_who_hands_in(factory: Factory) -> None:
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     missing = await _call(student, SUBMIT, homeworkId=gid(other_class, "Homework"), text="x")
     assert (missing["__typename"], missing["code"]) == ("NotFoundError", "HOMEWORK_NOT_FOUND")
-    # The child leaves the class: nothing more is handed in there.
-    await models.Enrollment.filter(student_id=school.child.id).update(end_date=today_utc() - timedelta(days=1))
-    closed = await _call(student, SUBMIT, homeworkId=gid(homework, "Homework"), text="x")
-    assert closed.get("code") in ("SUBMISSION_NOT_OPEN", "HOMEWORK_NOT_FOUND"), closed
+    # The child leaves the class after a lesson they attended: nothing more is handed in there, not even
+    # the work that lesson was due for.
+    attended = await factory.homework(school.past("5A", MATHS))
+    await models.Enrollment.filter(student_id=school.child.id).update(end_date=school.past("5A", MATHS).date)
+    for gone in (attended, homework):
+        closed = await _call(student, SUBMIT, homeworkId=gid(gone, "Homework"), text="x")
+        assert (closed["__typename"], closed["code"]) == ("ValidationError", "SUBMISSION_NOT_OPEN"), closed
     assert await _counts() == before
 
 
