@@ -30,8 +30,8 @@ def base_url(info: Info) -> str:
 
 
 @strawberry.type(
-    description="A file attached to homework, a chat message, a remark or an absence notice. Seen by whoever sees "
-    "what it is attached to."
+    description="A file attached to homework, a chat message, a remark, an absence notice or handed-in work. Seen "
+    "by whoever sees what it is attached to."
 )
 class File(types.Node):
     model: strawberry.Private[models.StoredFile]
