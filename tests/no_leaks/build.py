@@ -196,6 +196,30 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
                     homework_id=homework_id,
                 )
             )
+        pupil = next((s for s in world.students if _enrolled(world, s.id, lesson)), None)
+        if pupil is not None:  # the work of a child in the lesson, with a file: read as the homework's teachers do
+            work = await models.Submission.create(
+                homework=world.homework[-1],
+                student=pupil,
+                text=f"Work {tag}",
+                status=models.SubmissionStatus.LATE,
+                late=True,
+                submitted_at=now,
+            )
+            world.submissions.append(work)
+            world.files.append(
+                await models.StoredFile.create(
+                    key=secrets.token_hex(16),
+                    name=f"Answers {tag}.pdf",
+                    uploaded_by_id=pupil.user_id or lesson.teacher_id,
+                    size=9,
+                    content_type="application/pdf",
+                    uploaded_at=now,
+                    expires_at=now + timedelta(days=1),
+                    attached_at=now,
+                    submission_id=work.id,
+                )
+            )
     # An assessment announced on each homework lesson (called off with removed homework): the lessons
     # are past, which the reads do not mind.
     for n in sorted({n for n, _removed in spec.homework}):
@@ -495,6 +519,7 @@ async def tear_down(world: World) -> None:
     await models.AttendanceRevision.filter(student_id__in=students).delete()
     await models.Attendance.filter(student_id__in=students).delete()
     await models.StoredFile.filter(id__in=[f.id for f in world.files]).delete()
+    await models.Submission.filter(student_id__in=students).delete()
     await models.Homework.filter(lesson__school_class__school_id__in=schools).delete()
     await models.Lesson.filter(school_class__school_id__in=schools).delete()
     await models.TimetableSlot.filter(school_class__school_id__in=schools).delete()
