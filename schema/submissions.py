@@ -12,6 +12,7 @@ import strawberry
 import models
 from resolvers import policy, submissions
 from resolvers.i18n import _
+from resolvers.ids import pk_of
 from schema import types
 from schema.enums import GradeKind
 from schema.errors import NotFoundError, ValidationError
@@ -137,8 +138,6 @@ class HandIn:
 
 async def hand_in(info: Info, homework: models.Homework, student_id: strawberry.ID) -> HandIn | None:
     """``Homework.handIn``: for the viewer's own record or child, of a homework that is for them."""
-    from resolvers.ids import pk_of
-
     pk = pk_of(student_id, "Student")
     if pk is None:
         return None

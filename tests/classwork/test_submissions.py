@@ -167,7 +167,7 @@ async def test_on_time_work_and_its_refusals(factory: Factory) -> None:
     assert {f["code"] for f in wrong["fields"]} == {"LESSON_IN_FUTURE", "INVALID_VALUE"}  # validated whole
     blank = await _call(teacher, RETURN, submissionId=work["id"], comment="  ")
     assert blank["code"] == "TEXT_EMPTY"
-    assert await models.Submission.get(id=_pk(work["id"])).values_list("status", flat=True) == "SUBMITTED"
+    assert (await models.Submission.get(id=_pk(work["id"]))).status == models.SubmissionStatus.SUBMITTED
 
 
 async def test_who_hands_in(factory: Factory) -> None:
@@ -237,8 +237,9 @@ async def test_who_sees_the_work(factory: Factory) -> None:
         "another class's teacher": school.stranger,
         "another school's teacher": outsider_teacher,
         "another group's teacher": await _group_teacher(factory, school),
-        "the school's admin": school.kit.admin,
     }
+    assert school.kit.admin is not None
+    outsiders["the school's admin"] = school.kit.admin
     for who, user in readers.items():
         client = factory.client(user)
         assert (await client.data(NODE, id=work["id"]))["node"] == {"__typename": "Submission", "id": work["id"]}, who
@@ -346,6 +347,8 @@ async def test_live_events(server_url: str, factory: Factory) -> None:
     await family.start(EVENTS, studentId=gid(school.child, "Student"))
     stranger = await open_socket(server_url, factory.client(school.other_parent).token)
     await stranger.start(EVENTS)
+    child_feed = await open_socket(server_url, factory.client(school.russian).token)  # the child's diary, as staff
+    await child_feed.start(EVENTS, studentId=gid(school.child, "Student"))
     await asyncio.sleep(0.2)
     homework = await factory.homework(school.past("5A", MATHS))
     work = (await _call(student, SUBMIT, homeworkId=gid(homework, "Homework"), text="Live"))["submission"]
@@ -358,7 +361,8 @@ async def test_live_events(server_url: str, factory: Factory) -> None:
     assert (await feed.next())["payload"]["data"]["classEvents"]["kind"] == "SUBMISSION_RETURNED"
     await other_subject.nothing()  # another subject's teacher of the class: not theirs
     await stranger.nothing()
-    for socket in (feed, other_subject, family, stranger):
+    await child_feed.nothing()
+    for socket in (feed, other_subject, family, stranger, child_feed):
         await socket.ws.close()
 
 
