@@ -60,6 +60,7 @@ from models.school import (
     Term,
 )
 from models.second_factor import LoginChallenge, RecoveryCode, SecondFactor, SecondFactorAttempt
+from models.submission import Submission, SubmissionStatus
 from models.timetable import Homework, Lesson, LessonStatus, PlannedAssessment, TimetableSlot
 from models.user import (
     LoginAttempt,
@@ -161,6 +162,8 @@ __all__ = [
     "StudentAttendanceRollup",
     "StudentMarkRollup",
     "Subject",
+    "Submission",
+    "SubmissionStatus",
     "TeachingAssignment",
     "Term",
     "TermGrade",
@@ -188,6 +191,7 @@ MODEL_MODULES = [
     "models.roster",
     "models.school",
     "models.second_factor",
+    "models.submission",
     "models.timetable",
     "models.user",
 ]

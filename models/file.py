@@ -1,6 +1,6 @@
-"""Files people attach to what they write: homework, announcements, chat messages, remarks and
-absence notices (a doctor's note). The bytes live in the storage (``edge/storage.py``) under
-``key``; this row says what they are and whose they are."""
+"""Files people attach to what they write: homework, announcements, chat messages, remarks,
+absence notices (a doctor's note) and the work students hand in. The bytes live in the storage
+(``edge/storage.py``) under ``key``; this row says what they are and whose they are."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from models.attendance import AbsenceNotice
     from models.chat import Message
     from models.remark import Remark
+    from models.submission import Submission
     from models.timetable import Homework
     from models.user import User
 
@@ -53,6 +54,9 @@ class StoredFile(Model):
     absence_notice: fields.ForeignKeyNullableRelation[AbsenceNotice] = fields.ForeignKeyField(
         "models.AbsenceNotice", related_name="files", null=True, on_delete=fields.CASCADE
     )
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
+        "models.Submission", related_name="files", null=True, on_delete=fields.CASCADE
+    )
 
     uploaded_by_id: int
     homework_id: int | None
@@ -60,6 +64,7 @@ class StoredFile(Model):
     message_id: int | None
     remark_id: int | None
     absence_notice_id: int | None
+    submission_id: int | None
 
     class Meta:
         table = "stored_file"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from models.remark import Remark
     from models.roster import Student
     from models.school import SchoolClass
+    from models.submission import Submission
     from models.timetable import Homework, Lesson
 
 
@@ -43,6 +44,9 @@ class OutboxEvent(Model):
     remark: fields.ForeignKeyNullableRelation[Remark] = fields.ForeignKeyField(
         "models.Remark", related_name="events", null=True, on_delete=fields.SET_NULL
     )
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
+        "models.Submission", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
     occurred_at = fields.DatetimeField(auto_now_add=True)
     published_at = fields.DatetimeField(null=True)
 
@@ -53,6 +57,7 @@ class OutboxEvent(Model):
     lesson_id: int | None
     term_grade_id: int | None
     remark_id: int | None
+    submission_id: int | None
 
     class Meta:
         table = "outbox_event"

@@ -83,6 +83,21 @@ class EventKind(StrEnum):
         "An announced assessment was called off: drop it (`lesson.assessment` is null).",
         None,
     )
+    SUBMISSION_HANDED_IN = (
+        "SUBMISSION_HANDED_IN",
+        "A student handed work in for homework, or handed it in again (`submission.status`: SUBMITTED or LATE).",
+        None,
+    )
+    SUBMISSION_RETURNED = (
+        "SUBMISSION_RETURNED",
+        "A teacher returned handed-in work with a comment (`submission.returnComment`): it can be handed in again.",
+        "HOMEWORK",
+    )
+    SUBMISSION_GRADED = (
+        "SUBMISSION_GRADED",
+        "A teacher graded handed-in work (`submission.grade`; the grade also comes as its own GRADE_ADDED).",
+        None,
+    )
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ DETAILS: dict[str, Kind] = {
     ),
     # a thematic plan import: the term, how many topics, how many did not fit (never a topic's text)
     **_declare(DATA, "term topics unplaced untopiced"),
+    # a hand-in: the homework, the grade given for it, its status, attempt and whether it was late
+    **_declare(DATA, "homework grade status attempt late"),
     # the hour of the day a user chose for reminders
     **_declare(DATA, "reminderHour"),
     # a password recovery's failed tries so far
@@ -158,6 +160,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "homework.assign": _keys("lesson assigned_in files"),
     "homework.update": _keys("before after fields"),
     "homework.delete": _keys("lesson"),
+    # a hand-in: ids, its status, attempt and flags (never the work's text or a return comment)
+    "submission.submit": _keys("homework student status attempt late files"),
+    "submission.return": _keys("homework student status attempt"),
+    "submission.grade": _keys("homework student status grade lesson value"),
     "lesson.cancel": _keys("reason"),
     "lesson.topic": _keys("fields"),
     "assessment.plan": _keys("lesson kind"),

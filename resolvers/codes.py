@@ -352,6 +352,21 @@ class ErrorCode(StrEnum):
     STUDENT_NOT_IN_SCHOOL = "STUDENT_NOT_IN_SCHOOL", "The student is not of the school named."
     STUDENT_REQUIRED = "STUDENT_REQUIRED", "The student is required."
     STUDENT_UNKNOWN = "STUDENT_UNKNOWN", "No student with that external id in the file or the school's roster."
+    SUBMISSION_CHANGED_MEANWHILE = (
+        "SUBMISSION_CHANGED_MEANWHILE",
+        "The student handed the work in again meanwhile: reload it before returning or grading.",
+    )
+    SUBMISSION_EMPTY = "SUBMISSION_EMPTY", "Hand-in work has neither text nor files."
+    SUBMISSION_GRADED = "SUBMISSION_GRADED", "The work was graded: it takes no more hand-ins, returns or grades."
+    SUBMISSION_NOT_FOUND = "SUBMISSION_NOT_FOUND", "No such hand-in, or not one the viewer may see."
+    SUBMISSION_NOT_OPEN = (
+        "SUBMISSION_NOT_OPEN",
+        "The viewer is not a student the homework is for (not of its lesson's class or group, or no longer enrolled).",
+    )
+    SUBMISSION_RETURNED = (
+        "SUBMISSION_RETURNED",
+        "The work was already returned: the student has not handed it in again.",
+    )
     SUBJECT_ARCHIVED = "SUBJECT_ARCHIVED", "The subject is archived: it takes no new teachers."
     SUBJECT_INVALID = "SUBJECT_INVALID", "An external subject id is empty, over 255 characters or not printable."
     SUBJECT_NOT_FOUND = "SUBJECT_NOT_FOUND", "No such subject, or not one the viewer may see."

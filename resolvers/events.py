@@ -57,6 +57,12 @@ async def _subscribed_students(ctx: Context, student_id: str | None) -> tuple[li
     return ids, False
 
 
+async def _sees_submission(ctx: Context, submission_id: int) -> bool:
+    """Whether a staff follower sees the handed-in work an event names (``policy.visible_submissions``):
+    a class's or a child's stream skips the hand-in events of another subject's or group's homework."""
+    return await policy.visible_submissions(ctx.viewer).filter(id=submission_id).exists()
+
+
 async def diary_events(
     ctx: Context, student_id: str | None, after: str | None
 ) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
@@ -80,6 +86,8 @@ async def diary_events(
             # an event of the other class is skipped, the stream goes on.
             found = await windows.windows_of(ctx.viewer, [row.student_id])
             in_window = windows.sees_class(found[row.student_id], row.school_class_id)
+            if in_window and row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
+                return streams.SKIP  # handed-in work of another subject's or group's homework
             return ("user", ctx.viewer.user_id) if in_window else streams.SKIP
 
         async def gone() -> bool:
@@ -114,7 +122,11 @@ async def class_events(
             raise BadUserInput(_("No such class among those you teach."), argument="classId")
 
         async def check(row: models.OutboxEvent, _answer: frozenset[int] | None) -> Hashable | None:
-            return ("user", ctx.viewer.user_id) if await policy.still_follows_class(ctx.viewer, pk) else None
+            if not await policy.still_follows_class(ctx.viewer, pk):
+                return None
+            if row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
+                return streams.SKIP  # handed-in work of another subject's or group's homework: not theirs
+            return ("user", ctx.viewer.user_id)
 
         return streams.Follow(OUTBOX, (class_topic(pk),), Q(school_class_id=pk), floor, check, ends=True)
 

@@ -266,7 +266,7 @@ async def receive(settings: Settings, row: models.StoredFile, data: bytes) -> mo
 
 # 3. Attaching uploads to their owner.
 
-OWNERS = ("homework", "announcement", "message", "remark", "absence_notice")
+OWNERS = ("homework", "announcement", "message", "remark", "absence_notice", "submission")
 
 
 def _pending_of(viewer_id: int) -> Any:

@@ -39,12 +39,17 @@ class GradeRow:
 
 
 @dataclass
-class _Valid:
+class ValidGrade:
+    """A grade row that passed its checks (``check_rows``), ready to write."""
+
     student_id: int
     mark: scales.Mark
     weight: int
     kind: models.GradeKind
     comment: str | None
+    # the child's own class on the lesson's day: a cross-class group's lesson is filed under its
+    # home class, its grades count in each member's class
+    school_class_id: int
 
 
 def clean_comment(raw: str | None) -> str | None:
@@ -164,11 +169,25 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
 async def _create(
     ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
 ) -> list[models.Grade]:
+    valid, problems = await check_rows(ctx, lesson, rows, many=many)
+    if problems:
+        raise refuse(problems)
+    async with in_transaction():
+        created, recorded = await write_grades(ctx, teacher_id, lesson, valid)
+    await outbox.publish(ctx.broker, recorded)
+    return created
+
+
+async def check_rows(
+    ctx: Context, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
+) -> tuple[list[ValidGrade], list[FieldProblem]]:
+    """The grades to give in the lesson, checked whole: those that passed, and every problem
+    (``grades[i].<field>`` when ``many``). Nothing is written."""
     school = await school_of_class(lesson.school_class_id)
     problems = await _lesson_problems(ctx, lesson)
     pks = [pk_of(r.student_id, "Student") for r in rows]
     enrolled = await policy.gradable_students(ctx.viewer, lesson, {pk for pk in pks if pk is not None})
-    valid: list[_Valid] = []
+    valid: list[ValidGrade] = []
     for i, (row, pk) in enumerate(zip(rows, pks, strict=True)):
         field = f"grades[{i}]." if many else ""
         if pk is None or pk not in enrolled:
@@ -192,21 +211,25 @@ async def _create(
         weight = scales.default_weight(school, kind) if row.weight is None else row.weight
         comment = clean_comment(row.comment)
         problems += check_weight_and_comment(field, weight, comment)
-        if pk is not None and mark is not None:
-            valid.append(_Valid(pk, mark, weight, kind, comment))
-    if problems:
-        raise refuse(problems)
+        if pk is not None and pk in enrolled and mark is not None:
+            valid.append(ValidGrade(pk, mark, weight, kind, comment, enrolled[pk]))
+    return valid, problems
 
-    async with in_transaction(), rollups.grades_changing(v.student_id for v in valid) as tally:
+
+async def write_grades(
+    ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade]
+) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
+    """Inside the caller's transaction: the checked grades (``check_rows``), their first
+    revisions, roll-ups, audit entries and GRADE_ADDED events; the caller publishes the events
+    after commit (``gradeCreate``, ``gradesCreate``, ``submissionGrade``)."""
+    async with rollups.grades_changing(v.student_id for v in valid) as tally:
         created = []
         for item in valid:
             created.append(
                 await models.Grade.create(
                     student_id=item.student_id,
                     subject_id=lesson.subject_id,
-                    # the child's own class that day: a cross-class group's lesson is filed under
-                    # its home class, its grades count in each member's class
-                    school_class_id=enrolled[item.student_id],
+                    school_class_id=item.school_class_id,
                     lesson_id=lesson.id,
                     teacher_id=teacher_id,
                     date=lesson.date,
@@ -256,5 +279,4 @@ async def _create(
                 for g in created
             ]
         )
-    await outbox.publish(ctx.broker, recorded)
-    return created
+    return created, recorded

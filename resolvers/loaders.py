@@ -214,6 +214,8 @@ class Loaders:
     visible_groups_by_class: DataLoader[int, list[models.ClassGroup]]
     classes_by_group: DataLoader[int, list[models.SchoolClass]]
     members_by_group: DataLoader[int, list[models.GroupMembership]]
+    attendees_by_lesson: DataLoader[int, frozenset[int]]
+    submissions_by_class: DataLoader[RangeKey, list[models.Submission]]
 
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
@@ -474,6 +476,30 @@ class Loaders:
         """Removed homework is not there (see ``any_homework_by_id`` for events)."""
         found = {h.id: h for h in await models.Homework.filter(id__in=set(ids), deleted_at__isnull=True)}
         return [found.get(i) for i in ids]
+
+    async def _attendees_by_lesson(self, ids: list[int]) -> list[frozenset[int]]:
+        """The students each lesson is for on its date (``policy.students_of_lessons``), for the
+        lessons the viewer sees: one statement for the lessons, one for their students."""
+        lessons = await policy.visible_lessons(self.viewer).filter(id__in=set(ids))
+        found = await policy.students_of_lessons(lessons)
+        return [frozenset(found.get(i, {})) for i in ids]
+
+    async def _submissions_by_class(self, keys: list[RangeKey]) -> list[list[models.Submission]]:
+        """The work the viewer sees (``policy.visible_submissions``) for homework due at the classes'
+        lessons of the ranges, by the due lesson's date, then hand-in."""
+        ids, start, end = _span(keys)
+        rows = (
+            await policy.visible_submissions(self.viewer)
+            .filter(
+                homework__lesson__school_class_id__in=ids,
+                homework__lesson__date__gte=start,
+                homework__lesson__date__lte=end,
+            )
+            .select_related("homework__lesson")
+            .order_by("homework__lesson__date", "homework__lesson__period", "homework_id", "id")
+        )
+        grouped = _group(rows, lambda r: r.homework.lesson.school_class_id)
+        return [[r for r in grouped.get(k.id, []) if k.start <= r.homework.lesson.date <= k.end] for k in keys]
 
     async def _remarks_by_student(self, keys: list[RangeKey]) -> list[list[models.Remark]]:
         """Newest first, through the policy: a student visible to a teacher of another class
@@ -830,4 +856,6 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "visible_groups_by_class": lambda loaders: DataLoader(loaders._visible_groups_by_class),
     "classes_by_group": lambda loaders: DataLoader(loaders._classes_by_group),
     "members_by_group": lambda loaders: DataLoader(loaders._members_by_group),
+    "attendees_by_lesson": lambda loaders: DataLoader(loaders._attendees_by_lesson),
+    "submissions_by_class": lambda loaders: DataLoader(loaders._submissions_by_class),
 }

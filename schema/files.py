@@ -30,7 +30,8 @@ def base_url(info: Info) -> str:
 
 
 @strawberry.type(
-    description="A file attached to homework, an announcement, a chat message, a remark or an absence notice. Seen "
+    description="A file attached to homework, an announcement, a chat message, a remark, an absence notice or "
+    "handed-in work. Seen "
     "by whoever sees what it is attached to."
 )
 class File(types.Node):

@@ -4,12 +4,12 @@ grades: ``schema.term_grades``)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 import models
-from resolvers import grade_changes, grades
+from resolvers import grade_changes, grades, policy
 from resolvers.i18n import _
 from schema import types
 from schema.enums import GradeKind, RevisionAction
@@ -20,6 +20,9 @@ from schema.permissions import HasRole
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User
+
+if TYPE_CHECKING:
+    from schema.submissions import Submission
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -58,6 +61,13 @@ class Grade(Node, GradeBase):
     @strawberry.field(description='As shown, e.g. "5".')
     def value(self) -> str:
         return self.model.value
+
+    @strawberry.field(description="The handed-in work it grades (`submissionGrade`), if you see it; null for others.")
+    async def submission(self, info: Info) -> Annotated[Submission, strawberry.lazy("schema.submissions")] | None:
+        from schema.submissions import Submission
+
+        rows = await info.context.loaders.grouped(policy.visible_submissions, "grade_id", "id").load(self.model.id)
+        return Submission(model=rows[0]) if rows else None
 
     @strawberry.field(description="On the school's numeric scale, for averages.")
     def numeric_value(self) -> float | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 import models
-from resolvers import homework
+from resolvers import homework, policy
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
@@ -17,6 +17,9 @@ from schema.lessons import Lesson
 from schema.permissions import HasRole
 from schema.types import Node, _must
 from schema.users import User
+
+if TYPE_CHECKING:
+    from schema.submissions import HandIn, Submission
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -66,6 +69,29 @@ class Homework(Node):
     async def assigned_by(self, info: Info) -> User:
         user = await info.context.loaders.user_by_id.load(self.model.assigned_by_id)
         return User(model=_must(user, "author"))
+
+    @strawberry.field(
+        description="The work handed in for it that you see: a student their own, a parent their children's, a "
+        'teacher who sets homework for its lesson every student\'s (README "Hand-in"); by hand-in order.'
+    )
+    async def submissions(self, info: Info) -> list[Annotated[Submission, strawberry.lazy("schema.submissions")]]:
+        from schema.submissions import Submission
+
+        rows = await info.context.loaders.grouped(policy.visible_submissions, "homework_id", "id").load(self.model.id)
+        return [Submission(model=row) for row in rows]
+
+    @strawberry.field(
+        description="For you (a student) or your child: where the hand-in stands, with the owed-work marker (nothing "
+        "handed in after the due time). Null for a student who is not yours or whom the homework is not for."
+    )
+    async def hand_in(
+        self,
+        info: Info,
+        student_id: Annotated[strawberry.ID, strawberry.argument(description="Your `Student` record or a child's.")],
+    ) -> Annotated[HandIn, strawberry.lazy("schema.submissions")] | None:
+        from schema.submissions import hand_in
+
+        return await hand_in(info, self.model, student_id)
 
     @strawberry.field(description="When it was assigned.")
     def created_at(self) -> dt.datetime:

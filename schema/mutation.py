@@ -36,6 +36,7 @@ from schema.remarks import RemarkMutations
 from schema.roster_import import RosterMutations
 from schema.schools import SchoolMutations
 from schema.second_factor import SecondFactorMutations
+from schema.submissions import SubmissionMutations
 from schema.term_grades import TermGradeMutations
 from schema.timetable import TimetableMutations
 
@@ -46,6 +47,7 @@ class Mutation(
     GradeMutations,
     TermGradeMutations,
     HomeworkMutations,
+    SubmissionMutations,
     FileMutations,
     RemarkMutations,
     AttendanceMutations,

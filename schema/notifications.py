@@ -26,6 +26,7 @@ from schema.students import Student
 
 if TYPE_CHECKING:
     from schema.assessments import PlannedAssessment
+    from schema.submissions import Submission
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -46,6 +47,9 @@ class NotificationKind(Enum):
     MEETING_CHANGED = strawberry.enum_value("MEETING_CHANGED", description="A meeting's time or place changed.")
     MEETING_CANCELLED = strawberry.enum_value("MEETING_CANCELLED", description="A meeting was cancelled.")
     CHAT_MESSAGE = strawberry.enum_value("CHAT_MESSAGE", description="A new message in one of your chats.")
+    SUBMISSION_RETURNED = strawberry.enum_value(
+        "SUBMISSION_RETURNED", description="A teacher returned a child's handed-in work with a comment (`submission`)."
+    )
     ASSESSMENT_REMINDER = strawberry.enum_value(
         "ASSESSMENT_REMINDER", description="A child has an announced assessment tomorrow (`assessment`)."
     )
@@ -114,6 +118,16 @@ class Notification(types.Node):
             return None
         found = await info.context.loaders.homework_by_id.load(event.homework_id)
         return Homework(model=found) if found else None
+
+    @strawberry.field(description="The handed-in work, for SUBMISSION_RETURNED.")
+    async def submission(self, info: Info) -> Annotated[Submission, strawberry.lazy("schema.submissions")] | None:
+        from schema.submissions import Submission
+
+        event = await self._event(info)
+        if event is None or event.submission_id is None:
+            return None
+        found = await info.context.loaders.one(policy.visible_submissions).load(event.submission_id)
+        return Submission(model=found) if found else None
 
     @strawberry.field(description="The remark, for REMARK_ADDED.")
     async def remark(self, info: Info) -> remarks.Remark | None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from schema.lessons import Lesson
     from schema.schools import School
     from schema.students import Student
+    from schema.submissions import Submission
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -110,6 +111,19 @@ class SchoolClass(Node):
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
         rows = await info.context.loaders.lessons_by_class.load(RangeKey(self.model.id, from_, to))
         return [Lesson(model=x) for x in rows]
+
+    @strawberry.field(
+        description="The work handed in for homework due at the class's lessons over the range, that you see (a "
+        "teacher: of the subjects and groups they set homework for; a family: their own), by the due lesson."
+    )
+    async def submissions(
+        self, info: Info, from_: FromArg, to: ToArg
+    ) -> list[Annotated[Submission, strawberry.lazy("schema.submissions")]]:
+        from schema.submissions import Submission
+
+        diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
+        rows = await info.context.loaders.submissions_by_class.load(RangeKey(self.model.id, from_, to))
+        return [Submission(model=x) for x in rows]
 
     @strawberry.field(
         description="The journal of one subject over a term (default: the current one): every student at every"

@@ -13,7 +13,7 @@ import models
 from pubsub.events import EventKind
 from resolvers import chat_events, events, inbox, parking, policy
 from schema import chat_events as chat_event_types
-from schema import grades, notifications, remarks, term_grades, types
+from schema import grades, notifications, remarks, submissions, term_grades, types
 from schema.enums import AttendanceStatus, describe
 from schema.homework import Homework
 from schema.lessons import Lesson
@@ -138,6 +138,13 @@ class DiaryEvent:
             return None
         remark = await info.context.loaders.one(policy.visible_remarks).load(self.row.remark_id)
         return remarks.Remark(model=remark) if remark else None
+
+    @strawberry.field(description="The handed-in work, for SUBMISSION_ events (null if you may not read it).")
+    async def submission(self, info: Info) -> submissions.Submission | None:
+        if self.row.submission_id is None:
+            return None
+        found = await info.context.loaders.one(policy.visible_submissions).load(self.row.submission_id)
+        return submissions.Submission(model=found) if found else None
 
     @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
     async def term_grade(self, info: Info) -> term_grades.TermGrade | None:

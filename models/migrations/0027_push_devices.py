@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0025_files')]
+    dependencies = [('models', '0026_submissions')]
 
     initial = False
 

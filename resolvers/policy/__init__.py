@@ -27,6 +27,12 @@ not its parent's: what a viewer reaches, ``node(id)`` returns them, except the f
 An attached file (of homework, an announcement, a chat message, a remark or an absence
 notice) is seen by whoever sees its owner (``visible_files``), asked again when its download
 URL is used; an upload not yet attached is no one's to read.
+Work a student hands in for homework (``visible_submissions``) is seen by the student, their
+guardians (unrevoked) and the teachers who set homework for its due lesson (``homework_lesson_ids``:
+assigned to its class + subject as a whole or to its group, or giving it); not by another
+subject's teacher, another group's, or the admins. The student alone hands it in, while enrolled
+in the class they attended the lesson under (``submitting_student``); those teachers return and
+grade it (``taught_submissions``).
 Remarks are narrower (``visible_remarks``): the family, the teachers of the class the
 remark was written in (a teacher of a group only: its members' remarks of their days in the
 group), and the school's admins. The weekly timetable (``visible_slots``) has the audience of

@@ -19,6 +19,7 @@ __all__ = [
     "family_group_slot_ids",
     "family_lesson_ids",
     "group_days_ids",
+    "homework_lesson_ids",
     "lessons_of_students",
     "students_of_lessons",
 ]
@@ -172,6 +173,17 @@ def family_group_slot_ids(uid: int) -> RawSQL:
         " JOIN class_group_class gc ON gc.group_id = x.group_id"
         " JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id"
         f" WHERE m.student_id IN ({_family_sql(uid)}) AND {days})"
+    )
+
+
+def homework_lesson_ids(uid: int) -> RawSQL:
+    """The ids of the lessons the viewer sets homework for (``policy.can_set_homework``): those of
+    a class + subject they are assigned to as a whole, those of a group they teach the subject to,
+    and the lessons they give (a substitute): a subquery for a filter ``lesson_id__in``."""
+    return RawSQL(
+        "(SELECT l.id FROM lesson l JOIN teaching_assignment ta ON ta.school_class_id = l.school_class_id"
+        " AND ta.subject_id = l.subject_id AND (ta.group_id IS NULL OR ta.group_id = l.group_id)"
+        f" WHERE ta.teacher_id = {int(uid)} UNION SELECT l2.id FROM lesson l2 WHERE l2.teacher_id = {int(uid)})"
     )
 
 

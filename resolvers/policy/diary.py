@@ -22,6 +22,7 @@ from resolvers.policy.base import (
     family_group_slot_ids,
     family_lesson_ids,
     group_days_ids,
+    homework_lesson_ids,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "administered_lessons",
     "at_risk_schools",
     "children",
+    "family_students",
     "followable_classes",
     "journal_classes",
     "journal_groups",
@@ -56,6 +58,7 @@ __all__ = [
     "visible_slots",
     "visible_students",
     "visible_subjects",
+    "visible_submissions",
     "visible_teaching_assignments",
     "visible_term_grades",
     "visible_terms",
@@ -94,6 +97,12 @@ def children(viewer: Viewer) -> QuerySet[models.Student]:
     """The viewer's own children (unrevoked guardianships): a subset of ``visible_students``
     that needs none of its other branches."""
     return models.Student.filter(id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
+
+
+def family_students(viewer: Viewer) -> QuerySet[models.Student]:
+    """The viewer's own student record and their children (unrevoked guardianships): whose
+    hand-ins of homework they follow (``Homework.handIn``)."""
+    return _family(_uid(viewer))
 
 
 def visible_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
@@ -197,6 +206,19 @@ def _in_staffed_classes(uid: int) -> Q:
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
     """Homework of visible lessons; removed homework is gone for everyone."""
     return models.Homework.filter(lesson_id__in=Subquery(visible_lessons(viewer).values("id")), deleted_at__isnull=True)
+
+
+def visible_submissions(viewer: Viewer) -> QuerySet[models.Submission]:
+    """Work handed in for homework that stands: the student's own and their guardians'
+    (unrevoked), also after the child left the class; and the teachers who set homework for its
+    due lesson (``taught_submissions``). Nobody else: not another subject's teacher of the class,
+    not a group's teacher for another group's or the whole class's lessons, not the admins."""
+    uid = _uid(viewer)
+    return models.Submission.filter(
+        Q(student_id__in=Subquery(_family(uid).values("id")))
+        | Q(homework_id__in=Subquery(models.Homework.filter(lesson_id__in=homework_lesson_ids(uid)).values("id"))),
+        homework_id__in=Subquery(models.Homework.filter(deleted_at__isnull=True).values("id")),
+    )
 
 
 def visible_remarks(viewer: Viewer) -> QuerySet[models.Remark]:

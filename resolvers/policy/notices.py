@@ -20,6 +20,7 @@ from resolvers.policy.diary import (
     visible_homework,
     visible_remarks,
     visible_students,
+    visible_submissions,
 )
 
 __all__ = [
@@ -102,12 +103,14 @@ def visible_files(viewer: Viewer) -> QuerySet[models.StoredFile]:
     readers, while it stands), an announcement (its audience, its author and the school's
     admins, while it stands: ``visible_announcements``), a chat message (its chat's members,
     until it is deleted), an absence notice (its readers: the family, and the teachers and
-    admins whose windows it falls in), a remark (its readers: ``visible_remarks``). A pending
-    upload is no one's to read, its uploader's included. The download (``GET /files/<token>``)
+    admins whose windows it falls in), a remark (its readers: ``visible_remarks``), handed-in
+    work (``visible_submissions``). A pending upload is no one's to read, its uploader's
+    included. The download (``GET /files/<token>``)
     asks this same rule again at the moment of use."""
     messages = visible_messages(viewer).filter(deleted_at__isnull=True)
     return models.StoredFile.filter(
         Q(homework_id__in=Subquery(visible_homework(viewer).values("id")))
+        | Q(submission_id__in=Subquery(visible_submissions(viewer).values("id")))
         | Q(announcement_id__in=Subquery(visible_announcements(viewer).values("id")))
         | Q(message_id__in=Subquery(messages.values("id")))
         | Q(absence_notice_id__in=Subquery(visible_absence_notices(viewer).values("id")))

@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from tortoise.expressions import Q
-from tortoise.queryset import ValuesQuery
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet, ValuesQuery
 
 import models
 from resolvers import sql
 from resolvers.context import Viewer
 from resolvers.policy import windows
 from resolvers.policy.admin import count_of, live
-from resolvers.policy.base import NOBODY, _admin_school_q, _uid, _whole_class_ids, students_of_lessons
+from resolvers.policy.base import (
+    NOBODY,
+    _admin_school_q,
+    _uid,
+    _whole_class_ids,
+    homework_lesson_ids,
+    students_of_lessons,
+)
 from resolvers.policy.diary import followable_classes, visible_students
 
 __all__ = [
@@ -33,6 +40,8 @@ __all__ = [
     "gradable_students",
     "register_readable",
     "still_follows_class",
+    "submitting_student",
+    "taught_submissions",
 ]
 
 STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRICT_ADMIN)
@@ -235,3 +244,29 @@ async def attendees(lesson: models.Lesson) -> set[int]:
     in its class, or, for a group's lesson, the group's members that day (a child's other groups'
     lessons are not theirs: nobody grades or marks them there)."""
     return set((await students_of_lessons([lesson])).get(lesson.id, {}))
+
+
+def taught_submissions(viewer: Viewer) -> QuerySet[models.Submission]:
+    """Handed-in work a teacher returns and grades: for homework (standing) of the lessons they
+    set homework for (``homework_lesson_ids``: the same teachers as ``can_set_homework``), whoever
+    the student. Locked and checked inside the write's transaction."""
+    lessons = homework_lesson_ids(_uid(viewer))
+    return models.Submission.filter(
+        homework_id__in=Subquery(models.Homework.filter(lesson_id__in=lessons, deleted_at__isnull=True).values("id"))
+    )
+
+
+async def submitting_student(viewer: Viewer, lesson: models.Lesson, today: date) -> int | None:
+    """The viewer's own student record, if they hand work in for homework due at ``lesson``: the
+    lesson is for them (``students_of_lessons``: their class's, or their group's on its date) and
+    they are still enrolled today in the class they attended it under (a child who left the class
+    hands nothing more in there). Guardians do not hand work in for their children."""
+    if viewer.user_id is None:
+        return None
+    own = await models.Student.filter(user_id=viewer.user_id).values_list("id", flat=True)
+    attending = (await students_of_lessons([lesson])).get(lesson.id, {})
+    for student_id in (int(str(i)) for i in own):
+        class_id = attending.get(student_id)
+        if class_id is not None and await current_class_id(student_id, today) == class_id:
+            return student_id
+    return None

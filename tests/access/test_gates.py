@@ -42,6 +42,8 @@ GATES: dict[tuple[str, str], set[str]] = {
     },
     (TEACHER, "Only teachers can set homework."): {"homeworkAssign", "homeworkUpdate", "homeworkDelete"},
     (TEACHER, "Only teachers can write remarks."): {"remarkCreate"},
+    (TEACHER, "Only teachers return and grade handed-in work."): {"submissionReturn", "submissionGrade"},
+    ("HasRole(STUDENT)", "Only students hand work in."): {"homeworkSubmit"},
     (TEACHER, "Only teachers can mark attendance."): {"attendanceMark"},
     (TEACHER, "Only teachers plan lessons."): {
         "lessonTopicSet",

@@ -185,6 +185,18 @@ async def _diary(world: World, spec: Spec, teachers: list[models.User], tag: str
         )
         await _file(world, tag, now, lesson.teacher_id, homework_id=world.homework[-1].id)
         await _file(world, tag, now, lesson.teacher_id)  # an upload its teacher never attached
+        pupil = next((s for s in world.students if _enrolled(world, s.id, lesson)), None)
+        if pupil is not None:  # the work of a child in the lesson, with a file: read as the homework's teachers do
+            work = await models.Submission.create(
+                homework=world.homework[-1],
+                student=pupil,
+                text=f"Work {tag}",
+                status=models.SubmissionStatus.LATE,
+                late=True,
+                submitted_at=now,
+            )
+            world.submissions.append(work)
+            await _file(world, tag, now, pupil.user_id or lesson.teacher_id, submission_id=work.id)
     # An assessment announced on each homework lesson (called off with removed homework): the lessons
     # are past, which the reads do not mind.
     for n in sorted({n for n, _removed in spec.homework}):
@@ -508,6 +520,7 @@ async def tear_down(world: World) -> None:
     await models.AttendanceRevision.filter(student_id__in=students).delete()
     await models.Attendance.filter(student_id__in=students).delete()
     await models.StoredFile.filter(id__in=[f.id for f in world.files]).delete()
+    await models.Submission.filter(student_id__in=students).delete()
     await models.Homework.filter(lesson__school_class__school_id__in=schools).delete()
     await models.Lesson.filter(school_class__school_id__in=schools).delete()
     await models.TimetableSlot.filter(school_class__school_id__in=schools).delete()

@@ -144,6 +144,25 @@ def oracle(world: World, uid: int) -> Allowed:
     groups = {g.id for g in world.groups if world.group_classes[g.id] & classes}
     staff = {u for u, s in world.teacher_school.items() if s in schools}
     staff |= {u for u, s in world.school_admin.items() if s in schools}
+    # Handed-in work of standing homework: the child's family (also after the child left the class),
+    # and the teachers who set homework for its lesson (assigned to its class + subject, or giving it).
+    sets_homework = {
+        x.id
+        for x in world.lessons
+        if x.teacher_id == uid
+        or any(
+            a.teacher_id == uid
+            and (a.school_class_id, a.subject_id) == (x.school_class_id, x.subject_id)
+            and a.group_id in (None, x.group_id)
+            for a in world.assignments
+        )
+    }
+    standing = {h.id: h.lesson_id for h in world.homework if h.deleted_at is None}
+    submissions = {
+        w.id
+        for w in world.submissions
+        if w.homework_id in standing and (w.student_id in family or standing[w.homework_id] in sets_homework)
+    }
     ids = {
         "Student": students,
         "SchoolClass": classes,
@@ -162,6 +181,7 @@ def oracle(world: World, uid: int) -> Allowed:
             if t.student_id in family or (t.school_class_id in staffed and t.student_id in students)
         },
         "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
+        "Submission": submissions,
         # Whoever sees the lesson, while it takes place and the assessment stands.
         "PlannedAssessment": {
             a.id
@@ -219,13 +239,14 @@ def oracle(world: World, uid: int) -> Allowed:
         },
     }
     # A file: whoever sees what it is attached to (homework, a chat message, a remark, an absence
-    # notice, an announcement); an upload never attached: no one, its uploader included.
+    # notice, an announcement, handed-in work); an upload never attached: no one, its uploader included.
     owners = {
         "homework_id": ids["Homework"],
         "message_id": ids["ChatMessage"],
         "remark_id": ids["Remark"],
         "absence_notice_id": ids["AbsenceNotice"],
         "announcement_id": ids["Announcement"],
+        "submission_id": ids["Submission"],
     }
     ids["File"] = {f.id for f in world.files if any(getattr(f, o) in seen for o, seen in owners.items())}
     return Allowed(

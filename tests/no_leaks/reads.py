@@ -42,6 +42,7 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("TermGrade", world.term_grades),
         ("Homework", world.homework),
         ("File", world.files),
+        ("Submission", world.submissions),
         ("PlannedAssessment", world.assessments),
         ("Remark", world.remarks),
         ("AbsenceNotice", world.notices),

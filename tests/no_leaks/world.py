@@ -216,6 +216,8 @@ class World:
     # A file attached to each homework, remark, absence notice, announcement and chat message, and
     # for each homework one upload its teacher never attached (no one's to read).
     files: list[models.StoredFile] = field(default_factory=list)
+    # One student's work handed in for each homework (the first child in its lesson), a file with it.
+    submissions: list[models.Submission] = field(default_factory=list)
     assessments: list[models.PlannedAssessment] = field(default_factory=list)
     remarks: list[models.Remark] = field(default_factory=list)
     notices: list[models.AbsenceNotice] = field(default_factory=list)
