@@ -197,7 +197,9 @@ def check_class(world: World, uid: int, allowed: Allowed, c: Any, result: dict[s
     enrolled = {s.id for s in world.students if c.id in current(world, s.id)}
     assert _ids(result["students"]) == _theirs("Student", enrolled & allowed["Student"]), where
     PROBES["SchoolClass.lessons"] += len(world.lessons)
-    assert _ids(result["lessons"]) == _theirs("Lesson", {x.id for x in world.lessons if x.school_class_id == c.id})
+    # its lessons the viewer sees: a family, those of the days its child was enrolled in it
+    of_class = {x.id for x in world.lessons if x.school_class_id == c.id}
+    assert _ids(result["lessons"]) == _theirs("Lesson", of_class & allowed["Lesson"]), where
     PROBES["SchoolClass.groups"] += len(world.groups)
     drawing = [g for g in world.groups if c.id in world.group_classes[g.id]]
     assert {g["id"] for g in result["groups"]} == _ours("ClassGroup", drawing), where
