@@ -185,9 +185,11 @@ async def test_who_hands_in(factory: Factory) -> None:
     # the work that lesson was due for.
     attended = await factory.homework(school.past("5A", MATHS))
     await models.Enrollment.filter(student_id=school.child.id).update(end_date=school.past("5A", MATHS).date)
-    for gone in (attended, homework):
-        closed = await _call(student, SUBMIT, homeworkId=gid(gone, "Homework"), text="x")
-        assert (closed["__typename"], closed["code"]) == ("ValidationError", "SUBMISSION_NOT_OPEN"), closed
+    closed = await _call(student, SUBMIT, homeworkId=gid(attended, "Homework"), text="x")
+    assert (closed["__typename"], closed["code"]) == ("ValidationError", "SUBMISSION_NOT_OPEN"), closed
+    # The class's later lessons are no longer the child's: their homework is not there at all.
+    later = await _call(student, SUBMIT, homeworkId=gid(homework, "Homework"), text="x")
+    assert (later["__typename"], later["code"]) == ("NotFoundError", "HOMEWORK_NOT_FOUND"), later
     assert await _counts() == before
 
 
