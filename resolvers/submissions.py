@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
@@ -121,6 +122,38 @@ async def submit(ctx: Context, data: SubmitInput) -> models.Submission:
     late = is_late(lesson)
     status = models.SubmissionStatus.LATE if late else models.SubmissionStatus.SUBMITTED
     class_id = await _class_of(student_id, lesson)
+    try:
+        row, rows, dropped = await _write_submission(
+            ctx, homework, student_id, text, status, late, kept, current, lesson, class_id
+        )
+    except IntegrityError:  # a first hand-in from another device meanwhile (unique student + homework)
+        raise refuse(
+            [
+                (
+                    "homeworkId",
+                    ErrorCode.SUBMISSION_CHANGED_MEANWHILE,
+                    _("The work was handed in elsewhere meanwhile: reload it."),
+                )
+            ]
+        ) from None
+    await outbox.publish(ctx.broker, rows)
+    await files.discard(ctx.settings, dropped)
+    return row
+
+
+async def _write_submission(
+    ctx: Context,
+    homework: models.Homework,
+    student_id: int,
+    text: str,
+    status: models.SubmissionStatus,
+    late: bool,
+    kept: Sequence[models.StoredFile],
+    current: Sequence[models.StoredFile],
+    lesson: models.Lesson,
+    class_id: int,
+) -> tuple[models.Submission, list[models.OutboxEvent], list[str]]:
+    """The hand-in's rows, files, audit entry and events, in one transaction."""
     async with in_transaction():
         row = await models.Submission.filter(homework_id=homework.id, student_id=student_id).select_for_update().first()
         if row is not None and row.status == models.SubmissionStatus.GRADED:  # graded meanwhile
@@ -151,9 +184,7 @@ async def submit(ctx: Context, data: SubmitInput) -> models.Submission:
         }
         await audit.record(ctx.viewer, "submission.submit", "Submission", row.id, details)
         rows = await _events(EventKind.SUBMISSION_HANDED_IN, row, lesson, class_id)
-    await outbox.publish(ctx.broker, rows)
-    await files.discard(ctx.settings, dropped)
-    return row
+    return row, rows, dropped
 
 
 async def _taught(ctx: Context, submission_id: str) -> tuple[models.Submission, models.Lesson]:

@@ -175,6 +175,7 @@ HomeworkSubmitResult = Annotated[
         "HomeworkSubmitResult",
         description="The handed-in work, or why it was refused (nothing written): ValidationError "
         "SUBMISSION_NOT_OPEN (not for you: not your lesson, or you left the class), SUBMISSION_GRADED, "
+        "SUBMISSION_CHANGED_MEANWHILE (handed in from another device at the same moment: reload), "
         f"SUBMISSION_EMPTY (no text, no files), INVALID_CHARACTERS, TEXT_TOO_LONG, {FILE_CODES}; NotFoundError "
         "HOMEWORK_NOT_FOUND.",
     ),

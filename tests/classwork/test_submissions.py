@@ -370,3 +370,24 @@ async def test_live_events(server_url: str, factory: Factory) -> None:
 
 EVENTS = """subscription E($studentId: ID) { diaryEvents(studentId: $studentId) { kind submission { id status } } }"""
 CLASS_EVENTS = """subscription C($classId: ID!) { classEvents(classId: $classId) { kind submission { id status } } }"""
+
+
+async def test_a_first_hand_in_from_two_devices_at_once_keeps_one_work(factory: Factory) -> None:
+    """Two first hand-ins at the same moment (a phone and a laptop): one work, never an internal
+    error; the one that lost the race (PostgreSQL: the unique student + homework) is told to
+    reload, the other is the work."""
+    school = await _school(factory)
+    homework = await factory.homework(school.upcoming("5A", MATHS)[0])
+    student = factory.client(_user(school.child))
+    results = await asyncio.gather(
+        *(_call(student, SUBMIT, homeworkId=gid(homework, "Homework"), text=f"Device {n}") for n in range(4))
+    )
+    outcomes = [r["__typename"] for r in results]
+    assert "HomeworkSubmitSuccess" in outcomes, results
+    for r in results:
+        if r["__typename"] != "HomeworkSubmitSuccess":
+            assert (r["__typename"], r["code"]) == ("ValidationError", "SUBMISSION_CHANGED_MEANWHILE"), r
+    work = await models.Submission.get(homework_id=homework.id, student_id=school.child.id)
+    assert work.attempt == outcomes.count("HomeworkSubmitSuccess")
+    audited = await models.AuditEntry.filter(action="submission.submit", object_id=work.id).count()
+    assert audited == work.attempt
