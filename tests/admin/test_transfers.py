@@ -302,9 +302,7 @@ async def test_the_family_no_longer_sees_the_old_classs_lessons_after_the_transf
     homework and their files are not the family's (no longer their child's class), while the
     lessons the child had there stay in the family's diary."""
     t = transfer
-    later = [
-        await factory.lesson(t.kit, "5A", "Mathematics", t.old_teacher, day, period=2) for day in t.days[2:]
-    ]
+    later = [await factory.lesson(t.kit, "5A", "Mathematics", t.old_teacher, day, period=2) for day in t.days[2:]]
     homework = [await factory.homework(lesson, text="5A after the move") for lesson in later]
     parent = factory.client(t.parent)
     for lesson, work in zip(later, homework, strict=True):
