@@ -328,3 +328,27 @@ async def test_a_group_only_teacher_reaches_by_id_exactly_the_lessons_of_their_m
     # member of theirs, cat left them before her English lessons)
     reached_de = await _reached(factory.client(g.teachers["de"]), every)
     assert reached_de == {gid(x, "Lesson") for n in ("maths", "de") for x in g.lessons[n]}
+
+
+GRADE_LESSON = """query G($id: ID!) { node(id: $id) { ... on Grade { id lesson { id } } } }"""
+REMARK_LESSON = """query R($id: ID!) { node(id: $id) { ... on Remark { id lesson { id } } } }"""
+
+
+async def test_a_grade_or_remark_seen_without_its_lesson_answers_no_lesson(factory: Factory) -> None:
+    """A field that returns a lesson applies the lesson's scope, not its parent's (STYLE:
+    "reachable implies visible"): cat's grade and remark in the German group's lesson stay her
+    family's after her membership there is removed as entered by mistake (she was never in that lesson), but
+    the lesson is no longer theirs, so ``lesson`` is null, as ``node`` of it is."""
+    g = await _groups(factory)
+    cat, lesson = g.children["cat"], g.lessons["de"][0]
+    grade = await factory.grade(cat, lesson)
+    remark = await factory.remark(cat, g.teachers["de"], lesson=lesson)
+    parent = factory.client(g.parents["cat"])
+    found = await parent.data(GRADE_LESSON, id=gid(grade, "Grade"))
+    assert found["node"]["lesson"] == {"id": gid(lesson, "Lesson")}  # while she was a member that day
+    await models.GroupMembership.filter(student_id=cat.id, group_id=lesson.group_id).delete()
+    found = await parent.data(GRADE_LESSON, id=gid(grade, "Grade"))
+    assert found["node"] == {"id": gid(grade, "Grade"), "lesson": None}
+    found = await parent.data(REMARK_LESSON, id=gid(remark, "Remark"))
+    assert found["node"] == {"id": gid(remark, "Remark"), "lesson": None}
+    assert (await parent.data(NODE, id=gid(lesson, "Lesson")))["node"] is None
