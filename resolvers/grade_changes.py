@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
@@ -33,14 +34,21 @@ class GradeChange:
 
 
 async def _editable(ctx: Context, grade_id: str) -> tuple[int, models.Grade]:
-    """The grade, if the viewer teaches its class + subject today (or gave it and still
-    teaches there). Anything else is GRADE_NOT_FOUND, exactly like a missing id."""
+    """The grade, if the viewer teaches its class + subject as a whole today (or gave it and
+    still teaches there), or teaches the group whose lesson it was given in + its subject: a
+    group's teacher, who reads its members' whole diary on their days in the group, changes
+    none of the grades given outside the group's lessons. Anything else is GRADE_NOT_FOUND,
+    exactly like a missing id."""
     teacher_id = ctx.viewer.id
     pk = pk_of(grade_id, "Grade")
     grade = await policy.visible_grades(ctx.viewer).filter(id=pk).first() if pk else None
-    if grade is None or not await models.TeachingAssignment.exists(
-        teacher_id=teacher_id, school_class_id=grade.school_class_id, subject_id=grade.subject_id
-    ):
+    if grade is None:
+        raise NotFound(_("No such grade."), ErrorCode.GRADE_NOT_FOUND)
+    lesson = await models.Lesson.filter(id=grade.lesson_id).first() if grade.lesson_id is not None else None
+    group_id = lesson.group_id if lesson is not None else None
+    whole = Q(school_class_id=grade.school_class_id, group_id__isnull=True)
+    reach = whole | Q(group_id=group_id) if group_id is not None else whole
+    if not await models.TeachingAssignment.filter(reach, teacher_id=teacher_id, subject_id=grade.subject_id).exists():
         raise NotFound(_("No such grade."), ErrorCode.GRADE_NOT_FOUND)
     return teacher_id, grade
 

@@ -51,11 +51,11 @@ class GradeBase:
 class Grade(Node, GradeBase):
     model: strawberry.Private[models.Grade]
 
-    @strawberry.field(description="The lesson it was given in, if any.")
+    @strawberry.field(description="The lesson it was given in, if any and if you see it (`node` returns it).")
     async def lesson(self, info: Info) -> Lesson | None:
         if self.model.lesson_id is None:
             return None
-        lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
+        lesson = await info.context.loaders.one(policy.visible_lessons).load(self.model.lesson_id)
         return Lesson(model=lesson) if lesson else None
 
     @strawberry.field(description='As shown, e.g. "5".')

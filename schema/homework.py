@@ -58,11 +58,11 @@ class Homework(Node):
     async def lesson(self, info: Info) -> Lesson:
         return Lesson(model=_must(await info.context.loaders.lesson_by_id.load(self.model.lesson_id), "lesson"))
 
-    @strawberry.field(description="The lesson where it was set, if the teacher said.")
+    @strawberry.field(description="The lesson where it was set, if the teacher said and you see that lesson.")
     async def assigned_in(self, info: Info) -> Lesson | None:
         if self.model.assigned_in_id is None:
             return None
-        lesson = await info.context.loaders.lesson_by_id.load(self.model.assigned_in_id)
+        lesson = await info.context.loaders.one(policy.visible_lessons).load(self.model.assigned_in_id)
         return Lesson(model=lesson) if lesson else None
 
     @strawberry.field(description="The teacher who set it.")

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 import models
-from resolvers import remarks
+from resolvers import policy, remarks
 from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
@@ -63,11 +63,11 @@ class Remark(types.Node):
     def date(self) -> dt.date:
         return self.model.date
 
-    @strawberry.field(description="The lesson it is about, if any.")
+    @strawberry.field(description="The lesson it is about, if any and if you see it (`node` returns it).")
     async def lesson(self, info: Info) -> Lesson | None:
         if self.model.lesson_id is None:
             return None
-        lesson = await info.context.loaders.lesson_by_id.load(self.model.lesson_id)
+        lesson = await info.context.loaders.one(policy.visible_lessons).load(self.model.lesson_id)
         return Lesson(model=lesson) if lesson else None
 
     @strawberry.field(description="The lesson's subject, when it is about a lesson.")

@@ -20,7 +20,9 @@ classes above; a group's lesson (and its homework and assessment) only to the fa
 children who were its members on its day (``LESSONS_OF_STUDENTS``: the one rule of whose lesson
 a lesson is, read by the diary, progress, reminders and live events too), and to the staff of
 its classes and its own teachers; a teacher of a group only (no whole-class assignment there)
-sees its members, for the days they were in it, not the rest of the class; a lesson's plan note
+sees its members, for the days they were in it, not the rest of the class, and on those days
+the member's whole diary: the child's whole-class lessons and its groups' lessons of the day
+(``group_member_lesson_ids``), as a whole-class teacher their class's children's; a lesson's plan note
 only to those who read its register. A nested field applies the scope of the type it returns,
 not its parent's: what a viewer reaches, ``node(id)`` returns them, except the faces of
 ``faces`` (a name shown where the object is not the viewer's, answering nothing else).

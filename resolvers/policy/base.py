@@ -19,6 +19,7 @@ __all__ = [
     "family_group_slot_ids",
     "family_lesson_ids",
     "group_days_ids",
+    "group_member_lesson_ids",
     "homework_lesson_ids",
     "lessons_of_students",
     "students_of_lessons",
@@ -160,6 +161,46 @@ def group_days_ids(
         " JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id"
         f" WHERE {days}{classes})"
     )
+
+
+# The lessons a group's teacher reads in its members' diaries (``LESSONS_OF_STUDENTS`` within the
+# windows of ``policy.windows``): on a day the child is a member of a group the viewer teaches
+# while enrolled in one of its classes (``e``), the whole-class lessons of that class and the
+# lessons of the child's groups that day (any group drawing from that class, not only the
+# viewer's). It starts from the viewer's group assignments, so it is empty at once for anyone who
+# teaches no group, and it never builds the whole ``LESSONS_OF_STUDENTS`` union. A child is in one
+# class at a time, so the enrolment of the window is the enrolment of the lesson's row.
+_GROUP_MEMBER_LESSONS = """
+SELECT l.id FROM teaching_assignment t
+JOIN group_membership m ON m.group_id = t.group_id
+JOIN class_group_class gc ON gc.group_id = m.group_id
+JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id
+JOIN lesson l ON l.school_class_id = e.school_class_id AND l.group_id IS NULL
+     AND l.date >= m.start_date AND (m.end_date IS NULL OR l.date <= m.end_date)
+     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+WHERE t.teacher_id = {uid} AND t.group_id IS NOT NULL
+UNION
+SELECT l.id FROM teaching_assignment t
+JOIN group_membership m ON m.group_id = t.group_id
+JOIN class_group_class gc ON gc.group_id = m.group_id
+JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id
+JOIN group_membership m2 ON m2.student_id = m.student_id
+JOIN class_group_class gc2 ON gc2.group_id = m2.group_id AND gc2.school_class_id = e.school_class_id
+JOIN class_group g2 ON g2.id = m2.group_id
+JOIN lesson l ON l.school_class_id = g2.home_class_id AND l.group_id = m2.group_id
+     AND l.date >= m2.start_date AND (m2.end_date IS NULL OR l.date <= m2.end_date)
+     AND l.date >= m.start_date AND (m.end_date IS NULL OR l.date <= m.end_date)
+     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+WHERE t.teacher_id = {uid} AND t.group_id IS NOT NULL
+"""
+
+
+def group_member_lesson_ids(uid: int) -> RawSQL:
+    """The ids of the lessons in the diaries of the members of the groups the viewer teaches, on
+    their days in the group (``_GROUP_MEMBER_LESSONS``): exactly what ``Student.diary`` shows a
+    group's teacher, so what they reach there ``node(id:)`` returns. A subquery for a filter
+    ``id__in`` (the viewer's id is an int)."""
+    return RawSQL(f"({_GROUP_MEMBER_LESSONS.format(uid=int(uid))})")
 
 
 def family_group_slot_ids(uid: int) -> RawSQL:

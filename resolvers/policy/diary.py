@@ -22,6 +22,7 @@ from resolvers.policy.base import (
     family_group_slot_ids,
     family_lesson_ids,
     group_days_ids,
+    group_member_lesson_ids,
     homework_lesson_ids,
 )
 
@@ -134,8 +135,12 @@ def followable_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
 def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
     """For the staff, the lessons of the classes they teach as a whole, lead or run, with the
     lessons of the groups drawn from them (a cross-class group's lessons are filed under its home
-    class), and the lessons of the groups they teach (a group-only teacher: not the rest of the
-    class's);
+    class), and the lessons of the groups they teach; a teacher of a group only also sees what
+    its members' diaries show them (``group_member_lesson_ids``): on the days a child is a member
+    of a group they teach while enrolled in one of its classes, the child's whole-class lessons
+    and the lessons of the child's groups that day (as a whole-class teacher reads their class's
+    children's whole diary), so what that diary reaches ``node(id:)`` returns; not the lessons of
+    the class on a day none of its members is theirs, nor another group's without their member;
     for a family, the whole-class lessons of its children's classes on the days they were
     enrolled there (not the old class's after a transfer) and the lessons of the groups they
     were members of on the lesson's day (``LESSONS_OF_STUDENTS``; not another
@@ -150,6 +155,7 @@ def visible_lessons(viewer: Viewer) -> QuerySet[models.Lesson]:
         Q(school_class_id__in=Subquery(staffed))
         | Q(group_id__in=Subquery(drawn))
         | Q(group_id__in=Subquery(taught))
+        | Q(id__in=group_member_lesson_ids(uid))
         | Q(id__in=family_lesson_ids(uid))
         | Q(teacher_id=uid)
         | Q(original_teacher_id=uid)

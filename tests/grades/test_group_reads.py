@@ -289,5 +289,66 @@ async def test_a_class_lists_a_groups_lessons_to_whom_they_are_visible(factory: 
     assert await listed(g.parents["ben"]) == of("maths", "de")
     assert await listed(g.parents["cat"]) == of("maths") | of("de", only=slice(0, 1)) | of("en", only=slice(1, None))
     assert await listed(g.parents["eve"]) == of("maths")
-    assert await listed(g.teachers["en"]) == of("en")  # a group-only teacher: their group's
+    # a group-only teacher: their group's, and what its members' diaries show on their days in it
+    assert await listed(g.teachers["en"]) == of("maths", "en")
     assert await listed(g.teachers["maths"]) == of("maths", "en", "de", "pro")  # the class's teacher: all
+
+
+async def _reached(client: Any, ids: list[str]) -> set[str]:
+    """The ids of ``ids`` that ``node(id:)`` returns to the client."""
+    return {i for i in ids if (await client.data(NODE, id=i))["node"] is not None}
+
+
+async def test_a_group_only_teacher_reaches_by_id_exactly_the_lessons_of_their_members_diaries(
+    factory: Factory,
+) -> None:
+    """Issue 21, the lead's option (a): a group-only teacher reads a member's whole diary on the
+    days of membership, and ``node(id:)`` returns exactly those lessons (reachable implies visible):
+    not a day before the child joined, not another group's lesson a non-member attends that day,
+    and the member's other group's only while the child is a member of it."""
+    g = await _groups(factory)
+    pro = await models.ClassGroup.get(id=g.lessons["pro"][0].group_id)
+    await models.GroupMembership.create(student=g.children["ann"], group=pro, start_date=g.days[2])
+    client = factory.client(g.teachers["en"])
+    span = {"from": g.days[0].isoformat(), "to": g.days[-1].isoformat()}
+    in_diaries: set[str] = set()
+    for child in ("ann", "cat"):
+        data = await client.data(STUDENT, id=gid(g.children[child], "Student"), **span)
+        in_diaries |= {e["lesson"]["id"] for d in data["student"]["diary"] for e in d["entries"]}
+    every = [gid(x, "Lesson") for n in ("maths", "en", "de", "pro") for x in g.lessons[n]]
+    reached = await _reached(client, every)
+    assert reached == in_diaries
+    expected = {gid(x, "Lesson") for n in ("maths", "en") for x in g.lessons[n]} | {gid(g.lessons["pro"][2], "Lesson")}
+    assert reached == expected
+    # cat's German lesson of the first day (before she joined English) and ann's cross-class
+    # group's lessons before she joined it are not theirs, nor the German group's other lessons
+    assert gid(g.lessons["de"][0], "Lesson") not in reached
+    assert not {gid(x, "Lesson") for x in g.lessons["pro"][:2]} & reached
+    # the German group's teacher: ben's and cat's first day, never an English lesson (ann is no
+    # member of theirs, cat left them before her English lessons)
+    reached_de = await _reached(factory.client(g.teachers["de"]), every)
+    assert reached_de == {gid(x, "Lesson") for n in ("maths", "de") for x in g.lessons[n]}
+
+
+GRADE_LESSON = """query G($id: ID!) { node(id: $id) { ... on Grade { id lesson { id } } } }"""
+REMARK_LESSON = """query R($id: ID!) { node(id: $id) { ... on Remark { id lesson { id } } } }"""
+
+
+async def test_a_grade_or_remark_seen_without_its_lesson_answers_no_lesson(factory: Factory) -> None:
+    """A field that returns a lesson applies the lesson's scope, not its parent's (STYLE:
+    "reachable implies visible"): cat's grade and remark in the German group's lesson stay her
+    family's after her membership there is removed as entered by mistake (she was never in that lesson), but
+    the lesson is no longer theirs, so ``lesson`` is null, as ``node`` of it is."""
+    g = await _groups(factory)
+    cat, lesson = g.children["cat"], g.lessons["de"][0]
+    grade = await factory.grade(cat, lesson)
+    remark = await factory.remark(cat, g.teachers["de"], lesson=lesson)
+    parent = factory.client(g.parents["cat"])
+    found = await parent.data(GRADE_LESSON, id=gid(grade, "Grade"))
+    assert found["node"]["lesson"] == {"id": gid(lesson, "Lesson")}  # while she was a member that day
+    await models.GroupMembership.filter(student_id=cat.id, group_id=lesson.group_id).delete()
+    found = await parent.data(GRADE_LESSON, id=gid(grade, "Grade"))
+    assert found["node"] == {"id": gid(grade, "Grade"), "lesson": None}
+    found = await parent.data(REMARK_LESSON, id=gid(remark, "Remark"))
+    assert found["node"] == {"id": gid(remark, "Remark"), "lesson": None}
+    assert (await parent.data(NODE, id=gid(lesson, "Lesson")))["node"] is None

@@ -215,3 +215,33 @@ async def test_a_group_assignment_in_the_timetable_is_kept(factory: Factory) -> 
     assert gone["__typename"] == "TeachingAssignmentSuccess", gone
     left = await models.TeachingAssignment.filter(teacher_id=e.one.id).values_list("group_id")
     assert [r[0] for r in left] == [group.id]
+
+
+GRADE_NODE = """query G($id: ID!) { node(id: $id) { ... on Grade { id } } }"""
+UPDATE = """mutation U($input: GradeUpdateInput!) { gradeUpdate(input: $input) { __typename ... on Error { code } } }"""
+
+
+async def test_a_group_teacher_changes_only_the_grades_of_their_groups_lessons(factory: Factory) -> None:
+    """A group's teacher reads a member's whole diary on their days in the group (README "Class
+    groups"), grades of the whole class's lessons of the same subject included, but changes only
+    those given in the group's lessons: another is GRADE_NOT_FOUND, as a grade not there."""
+    e = await _english(factory)
+    whole = await factory.teacher(e.kit, [("5A", "English")], name="english_whole")
+    lesson = await factory.lesson(e.kit, "5A", "English", whole, e.days[0], period=1)
+    outside = await factory.grade(e.ann, lesson)
+    inside = await factory.grade(e.ann, e.lessons["1"][0])
+    client = factory.client(e.one)
+
+    async def update(grade: models.Grade) -> str:
+        data = await client.data(UPDATE, input={"gradeId": gid(grade, "Grade"), "value": "3", "reason": "probe"})
+        result: dict[str, Any] = data["gradeUpdate"]
+        return str(result.get("code") or result["__typename"])
+
+    assert (await client.data(GRADE_NODE, id=gid(outside, "Grade")))["node"] is not None  # in ann's diary
+    assert await update(outside) == "GRADE_NOT_FOUND"
+    assert await update(inside) == "GradeUpdateSuccess"
+    assert (await models.Grade.get(id=outside.id)).value == "4"
+    # the whole class's teacher changes it
+    whole_client = factory.client(whole)
+    found = await whole_client.data(UPDATE, input={"gradeId": gid(outside, "Grade"), "value": "2", "reason": "probe"})
+    assert found["gradeUpdate"]["__typename"] == "GradeUpdateSuccess"

@@ -13,12 +13,14 @@ from resolvers.clock import now_utc, today_utc
 from tests.no_leaks.world import (
     AUDIENCES,
     CLASSES_PER_SCHOOL,
+    MOVE_DAYS_AGO,
     PERIODS,
     SERIAL,
     SUBJECTS_PER_SCHOOL,
     TRANSFER_DAYS_AGO,
     Spec,
     World,
+    attends,
     grade,
     new_user,
 )
@@ -453,7 +455,7 @@ async def _groups(world: World, spec: Spec, tag: str, today: date) -> None:
             await models.ClassGroupClass.create(group=group, school_class=klass)
         world.groups.append(group)
         world.group_classes[group.id] = {c.id for c in classes}
-        for s in members:
+        for s, mode in members:
             enrolled = next(
                 (
                     e
@@ -464,14 +466,74 @@ async def _groups(world: World, spec: Spec, tag: str, today: date) -> None:
             )
             if enrolled is None:
                 continue
-            end = enrolled.end_date
+            start, end = enrolled.start_date, enrolled.end_date
+            move = today - timedelta(days=MOVE_DAYS_AGO)
+            if mode == 1:  # left the group on the day of the move
+                end = min(end or move, move - timedelta(days=1))
+            elif mode == 2:  # joined it that day
+                start = max(start, move)
             if group.ended_on is not None:
                 end = min(end or group.ended_on, group.ended_on)
+            if end is not None and end < start:
+                continue
             world.memberships.append(
                 await models.GroupMembership.create(
-                    student_id=enrolled.student_id, group=group, start_date=enrolled.start_date, end_date=end
+                    student_id=enrolled.student_id, group=group, start_date=start, end_date=end
                 )
             )
+
+
+async def _group_lessons(
+    world: World, spec: Spec, teachers: list[models.User], tag: str, today: date, now: datetime
+) -> None:
+    """Each group's teacher (a teaching assignment naming the group: a group-only teacher when
+    they teach the class as a whole in no assignment), its lessons (filed under its home class,
+    given by its teacher or else the school's first teacher), their homework, and grades of its
+    members in them (filed under the class the member was enrolled in that day)."""
+    for n, (group, (t, s), lessons) in enumerate(
+        zip(world.groups, spec.group_teachers, spec.group_lessons, strict=True)
+    ):
+        c = next(i for i, k in enumerate(world.classes) if k.id == group.home_class_id)
+        subject = _subject(world, c, s)
+        teacher = teachers[t] if t is not None else None
+        if teacher is not None:
+            world.group_assignments.append(
+                await models.TeachingAssignment.create(
+                    teacher=teacher, school_class_id=group.home_class_id, subject=subject, group=group
+                )
+            )
+        teacher_id = (
+            teacher.id
+            if teacher is not None
+            else next(u for u, x in world.teacher_school.items() if x == group.school_id)
+        )
+        for days, with_homework in lessons:
+            day = today - timedelta(days=days)
+            starts = datetime.combine(day, time(11 + n, 0), tzinfo=UTC)
+            lesson = await models.Lesson.create(
+                school_class_id=group.home_class_id,
+                group=group,
+                subject=subject,
+                teacher_id=teacher_id,
+                date=day,
+                period=3 + n,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=45),
+            )
+            world.group_lessons.append(lesson)
+            if with_homework:
+                world.group_homework.append(
+                    await models.Homework.create(lesson=lesson, text=f"Group homework {tag}", assigned_by_id=teacher_id)
+                )
+                await _file(world, tag, now, teacher_id, homework_id=world.group_homework[-1].id)
+    for s, n in spec.group_grades:
+        if not world.group_lessons:
+            break
+        lesson = world.group_lessons[n % len(world.group_lessons)]
+        student = world.students[s]
+        klass = attends(world, student.id, lesson)
+        if klass is not None:
+            world.group_grades.append(await grade(student, lesson, klass))
 
 
 async def build(spec: Spec) -> World:
@@ -482,6 +544,7 @@ async def build(spec: Spec) -> World:
     await _schools(world, spec, tag, today)
     teachers = await _people(world, spec, tag, today, now)
     await _groups(world, spec, tag, today)
+    await _group_lessons(world, spec, teachers, tag, today, now)
     await _diary(world, spec, teachers, tag, today, now)
     await _school_life(world, spec, teachers, tag, now)
     await _pending_requests(world, tag, now)

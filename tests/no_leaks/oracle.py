@@ -10,7 +10,7 @@ from datetime import date
 
 import models
 from resolvers.clock import today_utc
-from tests.no_leaks.world import World
+from tests.no_leaks.world import World, attends
 
 EVERYONE, PARENTS, STUDENTS, TEACHERS = (
     models.Audience.EVERYONE,
@@ -26,7 +26,8 @@ class Allowed:
 
     ids: dict[str, set[int]]
     children: set[int]
-    taught: set[int]  # classes taught (a subject) or led
+    taught: set[int]  # classes taught (a subject) as a whole or led: their windows are the enrolments there
+    group_windows: list[Span]  # a group's teacher's windows: the days of their groups' members
     followed: set[int]  # classes whose live events they follow
     journals: set[tuple[int, int]]  # (class, subject) journals they read
     stats: set[int]  # schools whose dashboard they read
@@ -37,6 +38,53 @@ class Allowed:
 
     def __getitem__(self, kind: str) -> set[int]:
         return self.ids[kind]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A member's days in a group the viewer teaches, while enrolled in one of its classes: the
+    viewer's window on the child's diary, for rows of ``classes`` (the enrolment's class and the
+    group's home class)."""
+
+    student_id: int
+    classes: frozenset[int]
+    start: date
+    end: date | None
+
+    def covers(self, student_id: int, first: date, last: date | None = None) -> bool:
+        """Whether a row of the student's of ``first``..``last`` (one day by default) meets the span."""
+        last = last or first
+        return student_id == self.student_id and self.start <= last and (self.end is None or first <= self.end)
+
+
+def group_windows(world: World, uid: int) -> list[Span]:
+    """Each membership of a group ``uid`` teaches (a teaching assignment naming it), within the
+    member's enrolments in the classes the group draws from (README "Class groups")."""
+    taught = {a.group_id for a in world.group_assignments if a.teacher_id == uid}
+    homes = {g.id: g.home_class_id for g in world.groups}
+    spans = []
+    for m in world.memberships:
+        if m.group_id not in taught:
+            continue
+        for e in world.enrollments:
+            if e.student_id != m.student_id or e.school_class_id not in world.group_classes.get(m.group_id, set()):
+                continue
+            start = max(m.start_date, e.start_date)
+            ends = [d for d in (m.end_date, e.end_date) if d is not None]
+            end = min(ends) if ends else None
+            if end is None or start <= end:
+                classes = frozenset({e.school_class_id, homes.get(m.group_id, e.school_class_id)})
+                spans.append(Span(m.student_id, classes, start, end))
+    return spans
+
+
+def _in_group_days(
+    spans: list[Span], student_id: int, school_class_id: int | None, first: date, last: date | None = None
+) -> bool:
+    """Whether a row (of a class, or of none: an absence notice) falls in one of the spans."""
+    return any(
+        x.covers(student_id, first, last) and (school_class_id is None or school_class_id in x.classes) for x in spans
+    )
 
 
 def current(world: World, student_id: int, day: date | None = None) -> set[int]:
@@ -95,12 +143,20 @@ def oracle(world: World, uid: int) -> Allowed:
     their school's (a district admin every school of the district); remarks only for the
     family, the teachers of the class they were written in and the admins; chats only while
     a member; access requests for the applicant and the school's admins; notifications for
-    their recipient while their student is still seen."""
+    their recipient while their student is still seen. Class groups (README "Class groups"): a
+    family sees its child's groups' lessons on the days of membership; a group's teacher its
+    members, and their diaries (lessons, homework, grades, remarks, notices) on their days in
+    the group; another group's teacher nothing of a child who is not their member."""
     school_of_class = {c.id: c.school_id for c in world.classes}
     school_of_student = {s.id: s.school_id for s in world.students}
     admin = {s.id for s in world.schools if world.school_admin.get(uid) == s.id or uid in world.district_admins}
+    # the world's ``assignments`` are of classes as a whole; ``group_assignments`` name a group
     taught = {a.school_class_id for a in world.assignments if a.teacher_id == uid}
     taught |= {c.id for c in world.classes if c.homeroom_teacher_id == uid}
+    taught_groups = {a.group_id for a in world.group_assignments if a.teacher_id == uid and a.group_id is not None}
+    # a group's teacher sees the group's home class (where its assignment is)
+    any_taught = taught | {a.school_class_id for a in world.group_assignments if a.teacher_id == uid}
+    spans = group_windows(world, uid)
     children = {g.student_id for g in world.guardianships if g.guardian_id == uid and g.revoked_at is None}
     own = {s.id for s in world.students if s.user_id == uid}
     family = children | own
@@ -110,22 +166,28 @@ def oracle(world: World, uid: int) -> Allowed:
     # Classes whose children the viewer keeps or runs: their windows (a teacher's taught ones,
     # an admin's every class of their schools): a child ever enrolled in one is seen.
     staffed = taught | classes_in(admin, world)
-    students = {s.id for s in world.students if s.id in family or classes_of[s.id] & staffed or s.school_id in admin}
+    # a group's teacher: its members (ever), not the rest of the class
+    members = {m.student_id for m in world.memberships if m.group_id in taught_groups}
+    pupils = {s.id for s in world.students if classes_of[s.id] & staffed}
+    students = {
+        s.id for s in world.students if s.id in family or s.id in pupils or s.id in members or s.school_id in admin
+    }
     family_classes = set().union(*(classes_of[s] for s in family)) if family else set()
-    classes = {c for c in school_of_class if c in taught or c in family_classes or school_of_class[c] in admin}
-    # a family's lessons: their class's while enrolled in it (not the old class's after a move)
-    staff_classes = {c for c in school_of_class if c in taught or school_of_class[c] in admin}
-    enrolled = [e for e in world.enrollments if e.student_id in family]
+    classes = {c for c in school_of_class if c in any_taught or c in family_classes or school_of_class[c] in admin}
+    # The lessons: the staff's classes' and their groups', a group's teacher's group's; a family's
+    # those its children attend (their class's while enrolled in it, their groups' while members);
+    # a group's teacher's those its members attend on their days in the group (their diary).
+    drawn = {g for g, cs in world.group_classes.items() if cs & staffed}
     lessons = {
         x.id
-        for x in world.lessons
-        if x.school_class_id in staff_classes
+        for x in [*world.lessons, *world.group_lessons]
+        if x.school_class_id in staffed
+        or x.group_id in drawn | taught_groups
         or uid in (x.teacher_id, x.original_teacher_id)
+        or any(attends(world, s, x) is not None for s in family)
         or any(
-            e.school_class_id == x.school_class_id
-            and e.start_date <= x.date
-            and (e.end_date is None or x.date <= e.end_date)
-            for e in enrolled
+            span.covers(span.student_id, x.date) and attends(world, span.student_id, x) in span.classes
+            for span in spans
         )
     }
     staff_school = {world.teacher_school.get(uid), world.school_admin.get(uid)} - {None}
@@ -136,9 +198,9 @@ def oracle(world: World, uid: int) -> Allowed:
     meetings = {
         m.id
         for m in world.meetings
-        if m.organiser_id == uid or m.school_id in admin or world.invited[m.id] & (taught | parent_classes)
+        if m.organiser_id == uid or m.school_id in admin or world.invited[m.id] & (any_taught | parent_classes)
     }
-    roles = {"children": children, "own": own, "taught": taught}
+    roles = {"children": children, "own": own, "taught": any_taught}
     # a class's groups for whoever sees one of the classes a group draws from; who is in one,
     # only the memberships of the students the viewer sees
     groups = {g.id for g in world.groups if world.group_classes[g.id] & classes}
@@ -169,18 +231,30 @@ def oracle(world: World, uid: int) -> Allowed:
         "School": schools,
         "Lesson": lessons,
         # A teacher: the grades given in the classes they teach, to children enrolled in one of them;
-        # an admin: those given in the classes of their schools (a transferred child's windows).
+        # an admin: those given in the classes of their schools (a transferred child's windows); a
+        # group's teacher: its members' of their days in the group, filed under their class or the
+        # group's home class.
         "Grade": {
             g.id
-            for g in world.grades
-            if g.student_id in family or (g.school_class_id in staffed and g.student_id in students)
+            for g in [*world.grades, *world.group_grades]
+            if g.student_id in family
+            or (g.school_class_id in staffed and g.student_id in pupils)
+            or _in_group_days(spans, g.student_id, g.school_class_id, g.date)
         },
+        # a group's teacher: its members' final grades set in one of the group's classes
         "TermGrade": {
             t.id
             for t in world.term_grades
-            if t.student_id in family or (t.school_class_id in staffed and t.student_id in students)
+            if t.student_id in family
+            or (t.school_class_id in staffed and t.student_id in pupils)
+            or (
+                t.student_id in members
+                and any(t.school_class_id in world.group_classes.get(g, set()) for g in taught_groups)
+            )
         },
-        "Homework": {h.id for h in world.homework if h.lesson_id in lessons and h.deleted_at is None},
+        "Homework": {
+            h.id for h in [*world.homework, *world.group_homework] if h.lesson_id in lessons and h.deleted_at is None
+        },
         "Submission": submissions,
         # Whoever sees the lesson, while it takes place and the assessment stands.
         "PlannedAssessment": {
@@ -193,11 +267,20 @@ def oracle(world: World, uid: int) -> Allowed:
         "Remark": {
             r.id
             for r in world.remarks
-            if r.student_id in family or r.school_class_id in taught | classes_in(admin, world)
+            if r.student_id in family
+            or r.school_class_id in taught | classes_in(admin, world)
+            or _in_group_days(spans, r.student_id, r.school_class_id, r.date)
         },
         # The family's; a teacher's or an admin's when a day of it is in one of their windows
-        # (the child's enrolment in a class they teach, lead or run), seen whole.
-        "AbsenceNotice": {n.id for n in world.notices if n.student_id in family or _in_window(world, n, staffed)},
+        # (the child's enrolment in a class they teach, lead or run; a member's days in a group
+        # they teach), seen whole.
+        "AbsenceNotice": {
+            n.id
+            for n in world.notices
+            if n.student_id in family
+            or _in_window(world, n, staffed)
+            or _in_group_days(spans, n.student_id, None, n.start_date, n.end_date)
+        },
         "Subject": {s.id for s in world.subjects if s.school_id in schools},
         "Term": {t.id for t in world.terms if t.school_id in schools},
         "AcademicYear": {y.id for y in world.years if y.school_id in schools},
@@ -226,7 +309,9 @@ def oracle(world: World, uid: int) -> Allowed:
         # for its families the whole-class slots and those of their children's groups
         "DayOff": {d.id for d in world.days_off if d.school_id in schools},
         "ShortDay": {d.id for d in world.short_days if d.school_id in schools},
-        "TimetableSlot": {x.id for x in world.slots if _slot_seen(world, x, uid, staffed, family, family_classes)},
+        "TimetableSlot": {
+            x.id for x in world.slots if _slot_seen(world, x, uid, staffed, family, family_classes, taught_groups)
+        },
         "ClassGroup": groups,
         "GroupMembership": {m.id for m in world.memberships if m.group_id in groups and m.student_id in students},
         # a child's enrolments, every one of them (other schools' too), for whoever sees the child
@@ -235,7 +320,9 @@ def oracle(world: World, uid: int) -> Allowed:
         "SchoolListing": {s.id for s in world.schools},
         # who teaches what: the teacher's own, and those of the classes of the schools the viewer runs
         "TeachingAssignment": {
-            a.id for a in world.assignments if a.teacher_id == uid or school_of_class[a.school_class_id] in admin
+            a.id
+            for a in [*world.assignments, *world.group_assignments]
+            if a.teacher_id == uid or school_of_class[a.school_class_id] in admin
         },
     }
     # A file: whoever sees what it is attached to (homework, a chat message, a remark, an absence
@@ -253,19 +340,27 @@ def oracle(world: World, uid: int) -> Allowed:
         ids=ids,
         children=children,
         taught=taught,
+        group_windows=spans,
         followed=taught | classes_in(admin, world),
-        journals={(a.school_class_id, a.subject_id) for a in world.assignments if a.teacher_id == uid}
+        journals={
+            (a.school_class_id, a.subject_id)
+            for a in [*world.assignments, *world.group_assignments]
+            if a.teacher_id == uid
+        }
         | {(c.id, s.id) for c in world.classes for s in world.subjects if c.school_id in admin},
         stats=admin,
         at_risk={world.school_admin[uid]} if uid in world.school_admin else set(),
         admin_schools=admin,
         accounts={u.id for u in world.users if _manages(world, uid, u.id, admin)},
+        # a class-wide assignment reads every lesson of the class + subject, a group's only the group's
         registers={
             x.id
-            for x in world.lessons
+            for x in [*world.lessons, *world.group_lessons]
             if uid in (x.teacher_id, x.original_teacher_id)
             or (x.school_class_id, x.subject_id)
             in {(a.school_class_id, a.subject_id) for a in world.assignments if a.teacher_id == uid}
+            or (x.group_id, x.subject_id)
+            in {(a.group_id, a.subject_id) for a in world.group_assignments if a.teacher_id == uid}
             or any(c.id == x.school_class_id and c.homeroom_teacher_id == uid for c in world.classes)
             or school_of_class[x.school_class_id] in admin
         },
@@ -273,12 +368,19 @@ def oracle(world: World, uid: int) -> Allowed:
 
 
 def _slot_seen(
-    world: World, slot: models.TimetableSlot, uid: int, staffed: set[int], family: set[int], family_classes: set[int]
+    world: World,
+    slot: models.TimetableSlot,
+    uid: int,
+    staffed: set[int],
+    family: set[int],
+    family_classes: set[int],
+    taught_groups: set[int],
 ) -> bool:
     """A class's slots for its staff (and a group's drawn from it), the slots a teacher gives; a
     whole-class slot for the families of the class, a group's slot for the families of a child
-    who is a member of the group while the slot runs (and enrolled in one of its classes)."""
-    if slot.teacher_id == uid or slot.school_class_id in staffed:
+    who is a member of the group while the slot runs (and enrolled in one of its classes); a
+    group's slots for its teachers."""
+    if slot.teacher_id == uid or slot.school_class_id in staffed or slot.group_id in taught_groups:
         return True
     if slot.group_id is None:
         return slot.school_class_id in family_classes
@@ -321,7 +423,7 @@ def reachable(world: World, uid: int) -> set[int]:
     guardians = {(g.guardian_id, g.student_id) for g in world.guardianships if g.revoked_at is None}
     logins = {s.id: s.user_id for s in world.students if s.user_id is not None}
     teaching: dict[int, set[int]] = {}
-    for a in world.assignments:
+    for a in [*world.assignments, *world.group_assignments]:
         teaching.setdefault(a.school_class_id, set()).add(a.teacher_id)
     for c in world.classes:
         if c.homeroom_teacher_id is not None:

@@ -427,7 +427,9 @@ async def refresh_org(world: World) -> None:
     classes = {c.id: c for c in await models.SchoolClass.filter(id__in=[c.id for c in world.classes])}
     world.classes = [classes[c.id] for c in world.classes]
     world.enrollments = await models.Enrollment.filter(student_id__in=students).order_by("id")
-    world.assignments = await models.TeachingAssignment.filter(school_class_id__in=list(classes)).order_by("id")
+    assigned = await models.TeachingAssignment.filter(school_class_id__in=list(classes)).order_by("id")
+    world.assignments = [a for a in assigned if a.group_id is None]  # a group's are kept apart
+    world.group_assignments = [a for a in assigned if a.group_id is not None]
     world.guardianships = await models.Guardianship.filter(student_id__in=students).order_by("id")
     TIMETABLE[world.tag] = await models.TimetableSlot.filter(school_class_id__in=list(classes))
     groups = {g.id: g for g in await models.ClassGroup.filter(id__in=[g.id for g in world.groups])}

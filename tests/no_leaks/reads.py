@@ -22,7 +22,7 @@ from resolvers.context import Viewer
 from resolvers.ids import to_global_id
 from tests.conftest import Client
 from tests.no_leaks.oracle import Allowed, classes_in, current, oracle, reachable
-from tests.no_leaks.world import World
+from tests.no_leaks.world import World, attends
 
 PROBES: Counter[str] = Counter()
 MISSING = 2_000_000_000  # a primary key no row has: what "not there" looks like
@@ -37,10 +37,10 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("Student", world.students),
         ("SchoolClass", world.classes),
         ("School", world.schools),
-        ("Lesson", world.lessons),
-        ("Grade", world.grades),
+        ("Lesson", [*world.lessons, *world.group_lessons]),
+        ("Grade", [*world.grades, *world.group_grades]),
         ("TermGrade", world.term_grades),
-        ("Homework", world.homework),
+        ("Homework", [*world.homework, *world.group_homework]),
         ("File", world.files),
         ("Submission", world.submissions),
         ("PlannedAssessment", world.assessments),
@@ -63,7 +63,7 @@ def objects(world: World) -> list[tuple[str, int]]:
         ("TimetableSlot", world.slots),
         ("Guardianship", world.guardianships),
         ("Enrollment", world.enrollments),
-        ("TeachingAssignment", world.assignments),
+        ("TeachingAssignment", [*world.assignments, *world.group_assignments]),
         ("ClassGroup", world.groups),
         ("GroupMembership", world.memberships),
         ("SchoolListing", world.schools),
@@ -134,6 +134,7 @@ def _notices_seen(world: World, uid: int, allowed: Allowed, s: Any) -> set[int]:
     windows = [
         (e.start_date, e.end_date) for e in world.enrollments if e.student_id == s.id and e.school_class_id in staffed
     ]
+    windows += [(x.start, x.end) for x in allowed.group_windows if x.student_id == s.id]  # a group's teacher's
     return {
         n.id
         for n in notices
@@ -150,9 +151,11 @@ def check_student(world: World, uid: int, allowed: Allowed, s: Any, result: dict
         return
     classes = {e.school_class_id for e in world.enrollments if e.student_id == s.id}
     assert {e["schoolClass"]["id"] for e in result["enrollments"]} == _theirs("SchoolClass", classes), where
-    own_grades = _theirs("Grade", {g.id for g in world.grades if g.student_id == s.id})
-    lessons = _theirs("Lesson", {x.id for x in world.lessons if x.school_class_id in classes})
-    homework = _theirs("Homework", {h.id for h in world.homework if h.deleted_at is None})
+    own_grades = _theirs("Grade", {g.id for g in [*world.grades, *world.group_grades] if g.student_id == s.id})
+    # the lessons the child attends (a group's while a member), each one the viewer reaches by id
+    attended = {x.id for x in [*world.lessons, *world.group_lessons] if attends(world, s.id, x) is not None}
+    lessons = _theirs("Lesson", attended & allowed["Lesson"])
+    homework = _theirs("Homework", {h.id for h in [*world.homework, *world.group_homework] if h.deleted_at is None})
     for day in result["diary"]:
         for entry in day["entries"]:
             PROBES["student.diary"] += 1 + len(entry["grades"]) + len(entry["homework"])
@@ -198,8 +201,8 @@ def check_class(world: World, uid: int, allowed: Allowed, c: Any, result: dict[s
     assert _ids(result["students"]) == _theirs("Student", enrolled & allowed["Student"]), where
     PROBES["SchoolClass.lessons"] += len(world.lessons)
     # its lessons the viewer sees: a family, those of the days its child was enrolled in it
-    of_class = {x.id for x in world.lessons if x.school_class_id == c.id}
-    assert _ids(result["lessons"]) == _theirs("Lesson", of_class & allowed["Lesson"]), where
+    filed = {x.id for x in [*world.lessons, *world.group_lessons] if x.school_class_id == c.id}
+    assert _ids(result["lessons"]) == _theirs("Lesson", filed & allowed["Lesson"]), where
     PROBES["SchoolClass.groups"] += len(world.groups)
     drawing = [g for g in world.groups if c.id in world.group_classes[g.id]]
     assert {g["id"] for g in result["groups"]} == _ours("ClassGroup", drawing), where
@@ -208,7 +211,14 @@ def check_class(world: World, uid: int, allowed: Allowed, c: Any, result: dict[s
         pk = next(x.id for x in drawing if to_global_id("ClassGroup", x.id) == g["id"])
         members = {m.id for m in world.memberships if m.group_id == pk} & allowed["GroupMembership"]
         assert _ids(g["members"]) == _theirs("GroupMembership", members), (where, "members", pk)
-    ever = _theirs("Student", {e.student_id for e in world.enrollments if e.school_class_id == c.id})
+    # a journal's rows: children ever enrolled in the class, or members of a group filed under it
+    # (a cross-class group's members from the other class, in its group teacher's journal)
+    homed = {g.id for g in world.groups if g.home_class_id == c.id}
+    ever = _theirs(
+        "Student",
+        {e.student_id for e in world.enrollments if e.school_class_id == c.id}
+        | {m.student_id for m in world.memberships if m.group_id in homed},
+    )
     for j, s in enumerate(x for x in world.subjects if x.school_id == c.school_id):
         PROBES["SchoolClass.journal"] += 1
         journal = result[f"j{j}"]
@@ -293,7 +303,7 @@ def check_viewer(world: World, uid: int, allowed: Allowed, found: dict[str, Any]
     pairs = {(t["schoolClass"]["id"], t["subject"]["id"]) for t in found["teaching"]}
     assert pairs == {
         (to_global_id("SchoolClass", a.school_class_id), to_global_id("Subject", a.subject_id))
-        for a in world.assignments
+        for a in [*world.assignments, *world.group_assignments]
         if a.teacher_id == uid
     }, where
     own = [s.id for s in world.students if s.user_id == uid]

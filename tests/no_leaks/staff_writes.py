@@ -4,6 +4,7 @@ student, homework for a lesson, a subject archived. Same shape as tests/no_leaks
 from __future__ import annotations
 
 import models
+from resolvers.clock import today_utc
 from tests.no_leaks.mutations import Write, taught_pairs
 from tests.no_leaks.oracle import current
 
@@ -13,8 +14,15 @@ STAFF_WRITES = [
         "Student",
         lambda w: w.students,
         lambda g, w, uid: f'studentId: {g}, kind: OTHER, text: "probe"',
-        # a teacher of the class the student is in today (a subject or as its homeroom teacher)
-        lambda w, uid, a, r: bool(current(w, r.id) & a.taught) and uid in w.teacher_school,
+        # a teacher of the class the student is in today (a subject or as its homeroom teacher),
+        # or of a group the student is a member of today, while in one of its classes
+        lambda w, uid, a, r: (
+            (
+                bool(current(w, r.id) & a.taught)
+                or any(x.covers(r.id, today_utc()) and current(w, r.id) & x.classes for x in a.group_windows)
+            )
+            and uid in w.teacher_school
+        ),
     ),
     Write(
         "homeworkAssign",

@@ -13,7 +13,12 @@ teaching assignments (their lessons are not generated: the world's lessons stay 
 And class groups (issue 21): splits of a school's first class and cross-class groups of its two
 (parallel) classes, with members drawn from the students ever enrolled in one of the group's
 classes (a membership spans that enrolment, so a transferred child's has ended), some of them
-ended, and some timetable slots given to a group of their class."""
+ended, and some timetable slots given to a group of their class. A member's membership may
+change on a date (``MOVE_DAYS_AGO``: one membership ends the day before, another begins that
+day); a group may have a group-only teacher (a teaching assignment naming it, kept apart in
+``World.group_assignments``) and lessons of its own, some with homework, and its members grades
+in them (``World.group_lessons``, ``group_homework``, ``group_grades``: apart from the
+whole-class rows the write probes pick from)."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import models
 CLASSES_PER_SCHOOL = 2
 SUBJECTS_PER_SCHOOL = 2
 TRANSFER_DAYS_AGO = 20
+MOVE_DAYS_AGO = 10  # a membership that changes: ends the day before, or begins that day
 PERIODS = 6  # of each bell schedule; the world's slots use the first two
 AUDIENCES = list(models.Audience)
 SERIAL = itertools.count()
@@ -59,9 +65,12 @@ class Spec:
     live_grade: tuple[int, int]  # (student, lesson): the grade given while parents are subscribed
     calendar: list[tuple[bool, bool]]  # per school: (a holiday, SHORTENED bells and a short day)
     slots: list[bool]  # per teaching assignment: a weekly timetable slot
-    groups: list[tuple[int, bool, list[int], bool]] = field(
+    groups: list[tuple[int, bool, list[tuple[int, int]], bool]] = field(
         default_factory=list
-    )  # (school, cross-class, members, ended)
+    )  # (school, cross-class, [(member, 0: the enrolment's span, 1: until the move, 2: from it)], ended)
+    group_teachers: list[tuple[int | None, int]] = field(default_factory=list)  # per group: (teacher, subject)
+    group_lessons: list[list[tuple[int, bool]]] = field(default_factory=list)  # per group: (days ago, homework)
+    group_grades: list[tuple[int, int]] = field(default_factory=list)  # (member, group lesson)
     group_slots: list[bool] = field(default_factory=list)  # per slot: given to a group of its class (if any)
 
 
@@ -141,6 +150,31 @@ def specs(draw: st.DrawFn) -> Spec:
             max_size=2,
         )
     )
+    groups = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, schools - 1),
+                st.booleans(),
+                st.lists(
+                    st.tuples(st.integers(0, students - 1), st.integers(0, 2)), max_size=3, unique_by=lambda m: m[0]
+                ),
+                st.booleans(),
+            ),
+            min_size=1,  # every world has a group (a split or a cross-class one)
+            max_size=2,
+        )
+    )
+    group_teachers = [
+        (
+            draw(st.none() | st.sampled_from(_local(teacher_schools, school))),
+            draw(st.integers(0, SUBJECTS_PER_SCHOOL - 1)),
+        )
+        for school, _cross, _members, _ended in groups
+    ]
+    group_lessons = [
+        draw(st.lists(st.tuples(st.integers(1, 30), st.booleans()), max_size=2, unique_by=lambda x: x[0]))
+        for _ in groups
+    ]
     return Spec(
         schools=schools,
         teacher_schools=teacher_schools,
@@ -173,18 +207,11 @@ def specs(draw: st.DrawFn) -> Spec:
         live_grade=(draw(st.integers(0, students - 1)), draw(st.integers(0, lessons - 1))),
         calendar=[(draw(st.booleans()), draw(st.booleans())) for _ in range(schools)],
         slots=[draw(st.booleans()) for _ in assignments],
-        groups=draw(
-            st.lists(
-                st.tuples(
-                    st.integers(0, schools - 1),
-                    st.booleans(),
-                    st.lists(st.integers(0, students - 1), max_size=3, unique=True),
-                    st.booleans(),
-                ),
-                max_size=2,
-            )
-        ),
+        groups=groups,
         group_slots=[draw(st.booleans()) for _ in assignments],
+        group_teachers=group_teachers,
+        group_lessons=group_lessons,
+        group_grades=draw(st.lists(st.tuples(st.integers(0, students - 1), st.integers(0, 3)), max_size=3)),
     )
 
 
@@ -238,6 +265,10 @@ class World:
     groups: list[models.ClassGroup] = field(default_factory=list)
     group_classes: dict[int, set[int]] = field(default_factory=dict)  # group -> the classes it draws from
     memberships: list[models.GroupMembership] = field(default_factory=list)
+    group_assignments: list[models.TeachingAssignment] = field(default_factory=list)  # naming a group
+    group_lessons: list[models.Lesson] = field(default_factory=list)
+    group_homework: list[models.Homework] = field(default_factory=list)
+    group_grades: list[models.Grade] = field(default_factory=list)
 
     def guardians(self) -> list[models.Guardianship]:
         """The guardianships that stand (not revoked)."""
@@ -248,14 +279,40 @@ async def new_user(tag: str, name: str) -> models.User:
     return await models.User.create(login=f"{tag}-{name}", password_hash="!", full_name=f"{name} {tag}")
 
 
-async def grade(student: models.Student, lesson: models.Lesson) -> models.Grade:
+async def grade(student: models.Student, lesson: models.Lesson, school_class_id: int | None = None) -> models.Grade:
+    """A grade in ``lesson``, filed under ``school_class_id`` (default: the lesson's class; a
+    group's lesson: the class the member was enrolled in that day)."""
     return await models.Grade.create(
         student=student,
         subject_id=lesson.subject_id,
-        school_class_id=lesson.school_class_id,
+        school_class_id=school_class_id or lesson.school_class_id,
         lesson=lesson,
         teacher_id=lesson.teacher_id,
         date=lesson.date,
         value="4",
         numeric_value=4.0,
     )
+
+
+def attends(world: World, student_id: int, lesson: models.Lesson) -> int | None:
+    """The class ``student_id`` attends ``lesson`` from (README "Class groups"), or ``None``: a
+    whole-class lesson is for the children enrolled in its class on its date; a group's only for
+    its members on its date, while enrolled in one of the classes the group draws from (their own
+    class then, also for a lesson filed under a cross-class group's home class)."""
+    day = lesson.date
+    enrolled = [
+        e.school_class_id
+        for e in world.enrollments
+        if e.student_id == student_id and e.start_date <= day and (e.end_date is None or day <= e.end_date)
+    ]
+    if lesson.group_id is None:
+        return lesson.school_class_id if lesson.school_class_id in enrolled else None
+    member = any(
+        m.student_id == student_id
+        and m.group_id == lesson.group_id
+        and m.start_date <= day
+        and (m.end_date is None or day <= m.end_date)
+        for m in world.memberships
+    )
+    classes = [c for c in enrolled if c in world.group_classes.get(lesson.group_id, set())]
+    return classes[0] if member and classes else None
