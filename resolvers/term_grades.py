@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
@@ -49,6 +49,22 @@ async def _class_today(student_id: int) -> models.SchoolClass | None:
     return enrollment.school_class if enrollment else None
 
 
+async def _teaches_today(teacher_id: int, student_id: int, class_id: int, subject_id: int) -> bool:
+    """The teacher is assigned the subject in the student's class today: as a whole, or to a
+    group of it the child is a member of today (a group's teacher: not the other group's)."""
+    today = today_utc()
+    groups = models.GroupMembership.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today), student_id=student_id, start_date__lte=today
+    ).values("group_id")
+    drawing = models.ClassGroupClass.filter(school_class_id=class_id).values("group_id")
+    return await models.TeachingAssignment.filter(
+        Q(school_class_id=class_id, group_id__isnull=True)
+        | Q(Q(group_id__in=Subquery(groups)), Q(group_id__in=Subquery(drawing))),
+        teacher_id=teacher_id,
+        subject_id=subject_id,
+    ).exists()
+
+
 async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade:
     teacher_id = ctx.viewer.id
     student_pk, subject_pk = pk_of(data.student_id, "Student"), pk_of(data.subject_id, "Subject")
@@ -67,9 +83,7 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
             raise NotFound(_("No such term."), ErrorCode.TERM_NOT_FOUND)
 
     problems: list[FieldProblem] = []
-    if klass is None or not await models.TeachingAssignment.exists(
-        teacher_id=teacher_id, school_class_id=klass.id, subject_id=subject.id
-    ):
+    if klass is None or not await _teaches_today(teacher_id, student.id, klass.id, subject.id):
         problems.append(
             FieldProblem(
                 "subjectId", _("You do not teach this subject in the student's class."), ErrorCode.NOT_ASSIGNED

@@ -245,3 +245,31 @@ async def test_a_group_teacher_changes_only_the_grades_of_their_groups_lessons(f
     whole_client = factory.client(whole)
     found = await whole_client.data(UPDATE, input={"gradeId": gid(outside, "Grade"), "value": "2", "reason": "probe"})
     assert found["gradeUpdate"]["__typename"] == "GradeUpdateSuccess"
+
+
+TERM_GRADE = """mutation T($input: TermGradeSetInput!) { termGradeSet(input: $input) { __typename
+  ... on ValidationError { fields { field code } } ... on Error { code } } }"""
+
+
+async def test_a_group_teacher_sets_final_grades_only_for_their_groups_members_today(factory: Factory) -> None:
+    """A final grade is the subject's for the year: a group's teacher sets it for the children in
+    their group today (cat moved to group 1), not for the other group's; nothing is written when
+    refused."""
+    e = await _english(factory)
+    english = gid(e.kit.subjects["English"], "Subject")
+
+    async def final(teacher: models.User, student: models.Student) -> dict[str, Any]:
+        data = await factory.client(teacher).data(
+            TERM_GRADE, input={"studentId": gid(student, "Student"), "subjectId": english, "value": "5"}
+        )
+        result: dict[str, Any] = data["termGradeSet"]
+        return result
+
+    for teacher, student in ((e.two, e.ann), (e.one, e.bob)):  # never in their group: not there
+        assert await final(teacher, student) == {"__typename": "NotFoundError", "code": "STUDENT_NOT_FOUND"}
+    refused = await final(e.two, e.cat)  # seen while in group 2, no longer their pupil
+    assert refused["__typename"] == "ValidationError", refused
+    assert {"field": "subjectId", "code": "NOT_ASSIGNED"} in refused["fields"]
+    assert not await models.TermGrade.filter(student_id__in=[e.ann.id, e.bob.id, e.cat.id]).exists()
+    for teacher, student in ((e.one, e.ann), (e.one, e.cat), (e.two, e.bob)):
+        assert (await final(teacher, student))["__typename"] == "TermGradeSetSuccess", (teacher.login, student.id)
