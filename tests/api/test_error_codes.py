@@ -50,6 +50,7 @@ NOT_CODES = {
     ("schema/permissions.py", "ACCOUNT_DEACTIVATED"),  # extensions.reason
     ("schema/chat_events.py", "MESSAGE_DELETED"),  # ChatEventKind value
     ("schema/enums.py", "CANCELLED"),  # LessonStatus value
+    ("schema/notifications.py", "SUBMISSION_RETURNED"),  # NotificationKind value (a returned hand-in)
 }
 
 
