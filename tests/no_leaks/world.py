@@ -194,7 +194,12 @@ def specs(draw: st.DrawFn) -> Spec:
                 unique=True,
             )
         ),
-        homework=draw(st.lists(st.tuples(st.integers(0, lessons - 1), st.booleans()), max_size=3)),
+        # one standing homework at least (with a child's work handed in for it), so every world
+        # probes the homework, files and hand-in rules
+        homework=[
+            (draw(st.integers(0, lessons - 1)), False),
+            *draw(st.lists(st.tuples(st.integers(0, lessons - 1), st.booleans()), max_size=2)),
+        ],
         remarks=remarks,
         notices=draw(st.lists(st.integers(0, len(guardianships) - 1), max_size=2, unique=True)),
         announcements=announcements,

@@ -5,7 +5,7 @@ but may not change are refused too. And for each mutation, one write the rules a
 succeed, so the probes cannot pass by refusing everything.
 
 The probed mutations are listed in tests/no_leaks/mutations.py, staff_writes.py,
-diary_writes.py, reach_writes.py, post_writes.py, calendar_writes.py and org_writes.py
+diary_writes.py, handin_writes.py, reach_writes.py, post_writes.py, calendar_writes.py and org_writes.py
 (which also probes schoolCreate, naming no object, as refused by role alike, and the
 guardianships revoked and restored). Not probed because they name no object of anyone else:
 login, logout, sessionRefresh, passwordChange, accountRegister, accessRequestSubmit,
@@ -27,6 +27,7 @@ from tests.conftest import Client
 from tests.no_leaks.calendar_writes import CALENDAR_WRITES, calendar_rows
 from tests.no_leaks.calendar_writes import refresh as refresh_calendar
 from tests.no_leaks.diary_writes import DIARY_WRITES
+from tests.no_leaks.handin_writes import HANDIN_WRITES
 from tests.no_leaks.mutations import WRITES as CORE_WRITES
 from tests.no_leaks.oracle import oracle
 from tests.no_leaks.org_writes import (
@@ -56,6 +57,7 @@ WRITES = [
     *CORE_WRITES[:-1],
     *STAFF_WRITES,
     *DIARY_WRITES,
+    *HANDIN_WRITES,  # before enrolments change: who hands in is who is still enrolled
     *CALENDAR_WRITES,
     *ORG_WRITES,  # enrolments and teaching assignments change: after every write whose ``may`` reads them
     *GUARDIANSHIP_WRITES,  # a guardianship revoked (then one restored) changes what its family may do
@@ -79,6 +81,9 @@ async def fingerprint(world: World) -> list[Any]:
         .order_by("id")
         .values_list("id", "kind", "description", "cancelled_at"),
         await models.TermGrade.filter(student_id__in=students).order_by("id").values_list("id", "value"),
+        await models.Submission.filter(student_id__in=students)
+        .order_by("id")
+        .values_list("id", "status", "attempt", "text", "return_comment", "grade_id"),
         await models.Attendance.filter(student_id__in=students).order_by("id").values_list("id", "status"),
         await models.Notification.filter(user_id__in=users).order_by("id").values_list("id", "read_at"),
         await models.Chat.filter(school_id__in=schools).count(),
@@ -165,6 +170,7 @@ async def probe_writes(client: Client, world: World, uid: int) -> None:
 CHANGING = (
     "grades",
     "homework",
+    "submissions",
     "lessons",
     "subjects",
     "announcements",
