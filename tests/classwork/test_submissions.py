@@ -108,7 +108,9 @@ async def test_hand_in_return_hand_in_again_and_grade(factory: Factory) -> None:
     )
     again = await _call(teacher, RETURN, submissionId=work["id"], comment="Twice")
     assert (again["__typename"], again["code"]) == ("ValidationError", "SUBMISSION_RETURNED")
-    assert "Show" not in str((await models.AuditEntry.get(action="submission.return")).details)
+    assert "Show" not in str(
+        (await models.AuditEntry.get(action="submission.return", object_id=_pk(work["id"]))).details
+    )
 
     second = await _upload(student, PNG, "page 2.png")
     result = await _call(student, SUBMIT, homeworkId=gid(homework, "Homework"), text="With working", fileIds=[second])
@@ -132,7 +134,7 @@ async def test_hand_in_return_hand_in_again_and_grade(factory: Factory) -> None:
     assert await models.AuditEntry.filter(action="grade.create", object_id=grade.id).exists()
     kinds = {r.kind for r in await models.OutboxEvent.filter(student_id=school.child.id, lesson_id=due.id)}
     assert {EventKind.GRADE_ADDED, EventKind.SUBMISSION_GRADED} <= kinds
-    graded_entry = await models.AuditEntry.get(action="submission.grade")
+    graded_entry = await models.AuditEntry.get(action="submission.grade", object_id=_pk(work["id"]))
     assert graded_entry.details["grade"] == grade.id
     assert "Good" not in str(graded_entry.details)
 
