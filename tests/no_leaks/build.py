@@ -455,7 +455,19 @@ async def _groups(world: World, spec: Spec, tag: str, today: date) -> None:
             await models.ClassGroupClass.create(group=group, school_class=klass)
         world.groups.append(group)
         world.group_classes[group.id] = {c.id for c in classes}
-        for s, mode in members:
+        # a member the group surely has: the first child ever enrolled in one of its classes (so
+        # that a group's teacher has a member's diary to reach), then the drawn ones
+        first = next(
+            (
+                i
+                for i, kid in enumerate(world.students)
+                for e in world.enrollments
+                if e.student_id == kid.id and e.school_class_id in world.group_classes[group.id]
+            ),
+            None,
+        )
+        drawn = [(first, 0)] if first is not None and all(m != first for m, _ in members) else []
+        for s, mode in [*drawn, *members]:
             enrolled = next(
                 (
                     e

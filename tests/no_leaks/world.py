@@ -164,12 +164,16 @@ def specs(draw: st.DrawFn) -> Spec:
             max_size=2,
         )
     )
-    group_teachers = [
+    group_teachers = [  # the first group always has its teacher
         (
-            draw(st.none() | st.sampled_from(_local(teacher_schools, school))),
+            draw(
+                st.sampled_from(_local(teacher_schools, school))
+                if n == 0 and _local(teacher_schools, school)
+                else st.none() | st.sampled_from(_local(teacher_schools, school))
+            ),
             draw(st.integers(0, SUBJECTS_PER_SCHOOL - 1)),
         )
-        for school, _cross, _members, _ended in groups
+        for n, (school, _cross, _members, _ended) in enumerate(groups)
     ]
     group_lessons = [
         draw(st.lists(st.tuples(st.integers(1, 30), st.booleans()), max_size=2, unique_by=lambda x: x[0]))
