@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from tortoise.transactions import in_transaction
 
@@ -47,24 +48,30 @@ def backoff(attempts: int) -> timedelta:
     return BASE_DELAY * (1 << max(attempts - 1, 0))
 
 
-async def claim(now: datetime, limit: int = BATCH) -> list[models.NotificationDelivery]:
-    """Due pending deliveries, leased to this process."""
+# What ``claim`` leases: e-mail/SMS deliveries, and pushes (``resolvers/push.py``).
+Claimed = TypeVar("Claimed", models.NotificationDelivery, models.PushDelivery)
+
+
+async def claim(model: type[Claimed], now: datetime, limit: int = BATCH) -> list[Claimed]:
+    """Due pending deliveries of ``model`` (e-mail/SMS, or ``models.PushDelivery``), leased to
+    this process: rows another process holds are skipped, and a lease that lapses (a process
+    that died mid-round) makes them due again."""
     async with in_transaction():
         rows = list(
-            await models.NotificationDelivery.filter(status=models.DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            await model.filter(status=models.DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "id")
             .limit(limit)
             .select_for_update(skip_locked=True)
         )
         if rows:
-            await models.NotificationDelivery.filter(id__in=[r.id for r in rows]).update(next_attempt_at=now + LEASE)
+            await model.filter(id__in=[r.pk for r in rows]).update(next_attempt_at=now + LEASE)
     return rows
 
 
 async def deliver_due(mailer: Mailer, sms: SmsGateway, now: datetime | None = None, locale: str = i18n.FALLBACK) -> int:
     """One round of the worker: every claimed delivery attempted once, its texts (and the
     reasons an admin reads) in ``locale``. Returns how many."""
-    rows = await claim(now or now_utc())
+    rows = await claim(models.NotificationDelivery, now or now_utc())
     with i18n.using(locale):
         for row in rows:
             await attempt(row, mailer, sms)

@@ -35,7 +35,7 @@ from resolvers.accounts import home_school_id
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
-from resolvers.delivery import LEASE, MAX_ATTEMPTS, backoff
+from resolvers.delivery import MAX_ATTEMPTS, backoff, claim
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.i18n import _
 from resolvers.ids import pk_of, to_global_id
@@ -198,23 +198,9 @@ async def unregister(ctx: Context, device_id: str) -> None:
 # Delivery.
 
 
-async def claim(now: datetime, limit: int = BATCH) -> list[models.PushDelivery]:
-    """Due pending pushes, leased to this process (``delivery.claim``'s way)."""
-    async with in_transaction():
-        rows = list(
-            await models.PushDelivery.filter(status=models.DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-        )
-        if rows:
-            await models.PushDelivery.filter(id__in=[r.id for r in rows]).update(next_attempt_at=now + LEASE)
-    return rows
-
-
 async def deliver_due(senders: Senders, now: datetime | None = None, locale: str = i18n.FALLBACK) -> int:
     """One round: every claimed push attempted once, in ``locale``. Returns how many."""
-    rows = await claim(now or now_utc())
+    rows = await claim(models.PushDelivery, now or now_utc(), BATCH)
     with i18n.using(locale):
         for row in rows:
             await attempt(row, senders)
