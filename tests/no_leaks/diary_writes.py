@@ -56,22 +56,41 @@ def _grades_in(world: World, uid: int, allowed: Allowed, lesson: Any) -> bool:
     )
 
 
-def _subject_for(target: str, world: World, uid: int) -> str:
-    """A subject the viewer teaches in the student's class today (else the first of the district)."""
-    student = _row(world, world.students, target)
+def _final_pair(world: World, uid: int, student: Any) -> tuple[int, bool]:
+    """The subject a final grade is probed in, and whether the viewer is assigned it for the
+    student today: a subject they teach in the child's class today as a whole, else the subject of
+    a group they teach that the child is in today (drawing from that class); else the district's
+    first subject, not theirs."""
     classes = current(world, student.id) if student is not None else set()
     pair = next(((c, s) for c, s in sorted(taught_pairs(world, uid)) if c in classes), None)
-    return json.dumps(to_global_id("Subject", pair[1] if pair else world.subjects[0].id))
+    if pair is not None:
+        return pair[1], True
+    today = today_utc()
+    groups = {
+        m.group_id
+        for m in world.memberships
+        if student is not None
+        and m.student_id == student.id
+        and m.start_date <= today
+        and (m.end_date is None or today <= m.end_date)
+        and world.group_classes.get(m.group_id, set()) & classes
+    }
+    group = next((a for a in world.group_assignments if a.teacher_id == uid and a.group_id in groups), None)
+    if group is not None:
+        return group.subject_id, True
+    return world.subjects[0].id, False
+
+
+def _subject_for(target: str, world: World, uid: int) -> str:
+    """The subject of ``_final_pair`` for the student the input names."""
+    subject, _assigned = _final_pair(world, uid, _row(world, world.students, target))
+    return json.dumps(to_global_id("Subject", subject))
 
 
 def _sets_final(world: World, uid: int, allowed: Allowed, student: Any) -> bool:
-    """A teacher of a subject in the class the student is in today, who sees the student."""
-    classes = current(world, student.id)
-    return (
-        uid in world.teacher_school
-        and student.id in allowed["Student"]
-        and any(c in classes for c, _ in taught_pairs(world, uid))
-    )
+    """A teacher assigned the probed subject for the student today (``_final_pair``: in their
+    class as a whole, or to a group they are in today), who sees the student."""
+    return uid in world.teacher_school and student.id in allowed["Student"] and _final_pair(world, uid, student)[1]
 
 
 def _plans(world: World, uid: int, lesson: Any) -> bool:

@@ -34,7 +34,7 @@ CLASS = """subscription C($classId: ID!, $after: String) {
 CHATS = "subscription H($after: String) { chatEvents(after: $after) { kind chatId chatMessage { id } } }"
 INBOX = """subscription I($after: String) { notificationEvents(after: $after) {
   notification { id kind student { id } chatMessage { id chat { id } } } } }"""
-QUIET = 1.0  # seconds without a message: the socket has said everything
+QUIET = 2.0  # seconds without a message: the socket has said everything (1 s was too short under CI load)
 SEND = 'mutation S($chat: ID!) { messageSend(input: {chatId: $chat, text: "live"}) { __typename } }'
 
 
