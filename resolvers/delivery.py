@@ -90,7 +90,7 @@ async def attempt(row: models.NotificationDelivery, mailer: Mailer, sms: SmsGate
     address = user.email if row.channel == models.Channel.EMAIL else settings.phone if settings else None
     if message is None or not address or not user.is_active:
         reason = _("The recipient may no longer see this.") if message is None else _("No address to send to.")
-        await _finish(row, models.DeliveryStatus.SKIPPED, error=str(reason))
+        await finish(row, models.DeliveryStatus.SKIPPED, error=str(reason))
         return
     try:
         if row.channel == models.Channel.EMAIL:
@@ -102,22 +102,27 @@ async def attempt(row: models.NotificationDelivery, mailer: Mailer, sms: SmsGate
         attempts = row.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             log.warning("delivery %d failed for good after %d attempts: %s", row.id, attempts, exc)
-            await _finish(row, models.DeliveryStatus.FAILED, error=str(exc))
+            await finish(row, models.DeliveryStatus.FAILED, error=str(exc))
         else:
             await models.NotificationDelivery.filter(id=row.id).update(
                 attempts=attempts, last_error=str(exc)[:500], next_attempt_at=now_utc() + backoff(attempts)
             )
         return
-    await _finish(row, models.DeliveryStatus.SENT)
+    await finish(row, models.DeliveryStatus.SENT)
 
 
-async def _finish(row: models.NotificationDelivery, status: models.DeliveryStatus, error: str | None = None) -> None:
+async def finish(row: Claimed, status: models.DeliveryStatus, error: str | None = None) -> None:
+    """A claimed delivery's (or push's) end: sent, failed for good or skipped (a skip is no attempt)."""
     attempts = row.attempts + (0 if status == models.DeliveryStatus.SKIPPED else 1)
-    await models.NotificationDelivery.filter(id=row.id).update(
-        status=status,
-        attempts=attempts,
-        last_error=error[:500] if error else None,
-        sent_at=now_utc() if status == models.DeliveryStatus.SENT else None,
+    await (
+        type(row)
+        .filter(id=row.id)
+        .update(
+            status=status,
+            attempts=attempts,
+            last_error=error[:500] if error else None,
+            sent_at=now_utc() if status == models.DeliveryStatus.SENT else None,
+        )
     )
 
 

@@ -35,7 +35,7 @@ from resolvers.accounts import home_school_id
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context, Viewer
-from resolvers.delivery import MAX_ATTEMPTS, backoff, claim
+from resolvers.delivery import MAX_ATTEMPTS, backoff, claim, finish
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.i18n import _
 from resolvers.ids import pk_of, to_global_id
@@ -223,7 +223,7 @@ async def attempt(row: models.PushDelivery, senders: Senders) -> None:
     sender = senders.for_kind(device.kind.value)
     if message is None or sender is None:
         reason = _("The recipient may no longer see this.") if message is None else _("Not configured on this server.")
-        await _finish(row, models.DeliveryStatus.SKIPPED, error=str(reason))
+        await finish(row, models.DeliveryStatus.SKIPPED, error=str(reason))
         return
     target = Target(device.kind.value, device.endpoint, device.p256dh, device.auth, device.token)
     try:
@@ -236,23 +236,14 @@ async def attempt(row: models.PushDelivery, senders: Senders) -> None:
         attempts = row.attempts + 1
         if attempts >= MAX_ATTEMPTS:
             log.warning("push %d failed for good after %d attempts", row.id, attempts)
-            await _finish(row, models.DeliveryStatus.FAILED, error=str(exc))
+            await finish(row, models.DeliveryStatus.FAILED, error=str(exc))
         else:
             await models.PushDelivery.filter(id=row.id).update(
                 attempts=attempts, last_error=str(exc)[:500], next_attempt_at=now_utc() + backoff(attempts)
             )
         return
-    await _finish(row, models.DeliveryStatus.SENT)
+    await finish(row, models.DeliveryStatus.SENT)
     await models.PushDevice.filter(id=device.id).update(last_sent_at=now_utc())
-
-
-async def _finish(row: models.PushDelivery, status: models.DeliveryStatus, error: str | None = None) -> None:
-    await models.PushDelivery.filter(id=row.id).update(
-        status=status,
-        attempts=row.attempts + (0 if status == models.DeliveryStatus.SKIPPED else 1),
-        last_error=error[:500] if error else None,
-        sent_at=now_utc() if status == models.DeliveryStatus.SENT else None,
-    )
 
 
 # What a lock screen shows, by category: the kind of news, never its content.
