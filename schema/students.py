@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from schema.guardianships import Guardianship
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
+    from schema.term_grades import TermGrade
 
 
 @strawberry.type(description="A child on a school's roll.")
@@ -156,6 +157,27 @@ class Student(Node):
             return []
         rows = await diary_resolvers.load_progress(info.context.loaders, self.model, term)
         return [SubjectProgress(data=p, student=self.model, term=term) for p in rows]
+
+    @strawberry.field(
+        description="The child's final grades of one academic year in every subject: each term's and the year's"
+        " (by subject; a subject's terms in date order, its year grade last). Each has the audience of `node`:"
+        " the family, the teachers and admins of the class it was set in; a teacher of a group only, the terms"
+        " the child spent some day in their group. An unknown year gives an empty list."
+    )
+    async def final_grades(
+        self,
+        info: Info,
+        academic_year_id: Annotated[
+            strawberry.ID, strawberry.argument(description="An `AcademicYear` id (`School.academicYears`).")
+        ],
+    ) -> list[Annotated[TermGrade, strawberry.lazy("schema.term_grades")]]:
+        from schema.term_grades import TermGrade
+
+        pk = pk_of(academic_year_id, "AcademicYear")
+        if pk is None:
+            return []
+        rows = await info.context.loaders.final_grades_by_student.load((self.model.id, pk))
+        return [TermGrade(model=t) for t in rows]
 
     @strawberry.field(
         description="The child's weighted average in one subject week by week or month by month, with the class's."
