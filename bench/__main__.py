@@ -93,12 +93,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 expected = (await ours.post("/graphql", json=body, headers=headers)).content
                 expected_baseline = (await baseline.post("/graphql", json=body, headers=headers)).content
                 answer = json.loads(expected)
-                if "errors" in answer or answer != json.loads(expected_baseline):
+                # The data only: ours also answers extensions.cost (issue 18), which the bare server has no part of.
+                if "errors" in answer or answer["data"] != json.loads(expected_baseline).get("data"):
                     raise RuntimeError("ours and the baseline answer differently:\n" + expected.decode()[:2000])
                 lessons = lessons_from_response(answer)
                 if not lessons:
                     raise RuntimeError(f"the diary from {start} to {end} has no lessons")
-                if lessons_from_rows(await hand()) != lessons:
+                # Not with --class-only: the diary is not measured then (and its statement does not know the
+                # class groups yet: the diary has fewer lessons than it in a world with groups).
+                if not args.class_only and lessons_from_rows(await hand()) != lessons:
                     raise RuntimeError("the hand-written statement answers differently from the diary")
 
                 rates = (
