@@ -193,7 +193,8 @@ async def test_progress_figures_asked_in_fragments(factory: Factory) -> None:
         {"value": m["value"]} if m else None for m in (r["suggestedGrade"] for r in plain)
     ]
     assert [r["classAverage"] for r in nested] == [r["classWeightedAverage"] for r in plain]
-    assert any(r["termGrade"] for r in nested) and all(r["classAverage"] is not None for r in nested)
+    assert any(r["termGrade"] for r in nested)
+    assert all(r["classAverage"] is not None for r in nested)
 
 
 async def test_removed_grades_do_not_count_in_class_average(factory: Factory) -> None:
