@@ -4,6 +4,7 @@ annotated lazily: those modules build on this one."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -145,18 +146,32 @@ class Student(Node):
         info: Info,
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
     ) -> list[Annotated[SubjectProgress, strawberry.lazy("schema.diary")]]:
-        from schema.diary import SubjectProgress
+        from schema.diary import asked, subject_progress
 
         pk = None
         if term_id is not None:
             pk = pk_of(term_id, "Term")
             if pk is None:
                 return []
-        term = await progress_resolvers.resolve_school_term(info.context.loaders, self.model.school_id, pk)
+        loaders = info.context.loaders
+        term = await progress_resolvers.resolve_school_term(loaders, self.model.school_id, pk)
         if term is None:
             return []
-        rows = await diary_resolvers.load_progress(info.context.loaders, self.model, term)
-        return [SubjectProgress(data=p, student=self.model, term=term) for p in rows]
+        rows = await diary_resolvers.load_progress(loaders, self.model, term)
+        wanted = asked(info)
+        subjects, figures = await asyncio.gather(
+            loaders.subject_by_id.load_many([r.subject_id for r in rows]),  # loaded with the rows
+            progress_resolvers.subject_figures(
+                loaders,
+                self.model,
+                term,
+                rows,
+                term_grades="termGrade" in wanted,
+                suggestions="suggestedGrade" in wanted,
+                class_averages="classWeightedAverage" in wanted,
+            ),
+        )
+        return subject_progress(rows, {s.id: s for s in subjects if s is not None}, figures)
 
     @strawberry.field(
         description="The child's final grades of one academic year in every subject: each term's and the year's"
