@@ -63,6 +63,13 @@ async def _sees_submission(ctx: Context, submission_id: int) -> bool:
     return await policy.visible_submissions(ctx.viewer).filter(id=submission_id).exists()
 
 
+async def _sees_term_grade(ctx: Context, term_grade_id: int) -> bool:
+    """Whether a staff follower reads the final grade an event names (``policy.visible_term_grades``):
+    a group's teacher's window on the child's class does not reach a term the child was not in
+    their group (the event carries the class, not the term)."""
+    return await policy.visible_term_grades(ctx.viewer).filter(id=term_grade_id).exists()
+
+
 async def diary_events(
     ctx: Context, student_id: str | None, after: str | None
 ) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
@@ -88,6 +95,8 @@ async def diary_events(
             in_window = windows.sees_class(found[row.student_id], row.school_class_id)
             if in_window and row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
                 return streams.SKIP  # handed-in work of another subject's or group's homework
+            if in_window and row.term_grade_id is not None and not await _sees_term_grade(ctx, row.term_grade_id):
+                return streams.SKIP  # a group's teacher: a final grade of a term the child was not in their group
             return ("user", ctx.viewer.user_id) if in_window else streams.SKIP
 
         async def gone() -> bool:

@@ -51,13 +51,20 @@ async def resolve_school_term(loaders: Loaders, school_id: int, term_id: int | N
 
 async def term_grade(loaders: Loaders, student_id: int, subject_id: int, term: models.Term) -> models.TermGrade | None:
     """The final grade set for the student in the subject for the term, if any, and if set in
-    a class the viewer's windows reach (after a transfer, the new class's is not the old side's)."""
+    a class the viewer's windows reach (after a transfer, the new class's is not the old side's;
+    a group's teacher's, only for a term the child was in their group: ``windows.reaches_term``)."""
     rows, seen = await asyncio.gather(
         loaders.term_grades_by_student.load((student_id, period_key(term))),
         loaders.windows_by_student.load(student_id),
     )
     return next(
-        (t for t in rows if t.subject_id == subject_id and windows.reaches_class(seen, t.school_class_id)), None
+        (
+            t
+            for t in rows
+            if t.subject_id == subject_id
+            and windows.reaches_term(seen, t.school_class_id, term.start_date, term.end_date)
+        ),
+        None,
     )
 
 
@@ -148,13 +155,18 @@ def competition_position(averages: list[float], own: float) -> int:
 
 async def load_rank(loaders: Loaders, student: models.Student, term: models.Term) -> RankData | None:
     """The child's position in their current class by the weighted average of all the
-    term's grades, with the class's anonymous distribution of suggested marks."""
+    term's grades, with the class's anonymous distribution of suggested marks. A group's
+    teacher reads it only for a term the child was in their group (``windows.reaches_term``)."""
     school_class, school, seen = await asyncio.gather(
         loaders.class_by_student.load(student.id),
         loaders.school_by_id.load(student.school_id),
         loaders.windows_by_student.load(student.id),
     )
-    if school_class is None or school is None or not windows.reaches_class(seen, school_class.id):
+    if (
+        school_class is None
+        or school is None
+        or not windows.reaches_term(seen, school_class.id, term.start_date, term.end_date)
+    ):
         return None  # the old class's side after a transfer: the child's place in the new class is not theirs
     totals = await loaders.student_totals_by_class.load(ClassRange(school_class.id, term.start_date, term.end_date))
     averages = {sid: avg for sid, t in totals.items() if (avg := weighted(t)) is not None}
