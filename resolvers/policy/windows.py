@@ -25,7 +25,8 @@ days is in one of their windows, the child when it was ever enrolled in one of t
 Every field of the diary reads the windows through ``Loaders.windows_by_student``
 (``windows_of``, one batch); the child's stream (``diaryEvents``) asks ``windows_of`` of each
 event and skips one of a class outside the windows (``sees_class``: an event carries its class,
-not its day), and a final grade's event whose final grade the viewer does not read. The
+not its day); through a group's teacher's windows only (``by_groups_only``), an event is
+theirs when they read what it names (the grade, lesson, remark, final grade). The
 class's stream (``classEvents``) follows one class, whose events are of the child's enrolment
 in it."""
 
@@ -153,6 +154,14 @@ async def group_windows_of(uid: int, student_ids: list[int]) -> dict[int, list[W
     for row in spans:
         found.setdefault(int(row["student_id"]), []).extend(_group_windows(row))
     return found
+
+
+def by_groups_only(windows: list[Window], school_class_id: int | None) -> bool:
+    """Whether the windows that reach an event of the class ``school_class_id`` (``sees_class``)
+    are all a group's teacher's: the event's days then decide (``diaryEvents`` asks the policy of
+    what it names), as the child stays in the class before joining and after leaving the group."""
+    reaching = [w for w in windows if w.school_class_id in (None, school_class_id) or school_class_id is None]
+    return bool(reaching) and all(w.group for w in reaching)
 
 
 def reaches_term(windows: list[Window], school_class_id: int, start: date, end: date) -> bool:
