@@ -86,7 +86,13 @@ async def load_journal(
     enrolled = models.Enrollment.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start), school_class_id=school_class.id, start_date__lte=end
     )
+    # a group's teacher: its members' grades of their days in the group, their final grades of a
+    # term they were in it (``policy.visible_grades``, ``policy.visible_term_grades``)
+    grades_q, finals_q = models.Grade.all(), models.TermGrade.all()
     if not getattr(subject, "whole_journal", 0):  # a group's teacher: the groups' lessons and members
+        uid = loaders.viewer.user_id if loaders.viewer.user_id is not None else policy.NOBODY
+        grades_q = models.Grade.filter(id__in=policy.group_days_ids(uid, "grade"))
+        finals_q = models.TermGrade.filter(id__in=policy.group_term_ids(uid))
         groups = await policy.journal_groups(loaders.viewer, school_class.id, subject_id)
         lessons_q = lessons_q.filter(group_id__in=groups)
         members = models.GroupMembership.filter(
@@ -102,7 +108,7 @@ async def load_journal(
     lessons, enrollments, grades, marks, final = await asyncio.gather(
         lessons_q.order_by("date", "period", "id"),
         enrolled.select_related("student").order_by("student__full_name", "student_id", "start_date"),
-        models.Grade.filter(  # a cross-class group's member's grades are filed under their own class
+        grades_q.filter(  # a cross-class group's member's grades are filed under their own class
             Q(school_class_id=school_class.id) | Q(lesson_id__in=Subquery(lessons_q.values("id"))),
             student_id__in=Subquery(enrolled.values("student_id")),
             subject_id=subject_id,
@@ -114,7 +120,7 @@ async def load_journal(
         models.Attendance.filter(lesson_id__in=Subquery(lessons_q.values("id"))).values_list(
             "student_id", "lesson_id", "status", "late_minutes"
         ),
-        models.TermGrade.filter(  # set in this class: a transferred child's other class's final grade is not its
+        finals_q.filter(  # set in this class: a transferred child's other class's final grade is not its
             school_class_id=school_class.id,
             student_id__in=Subquery(enrolled.values("student_id")),
             subject_id=subject_id,

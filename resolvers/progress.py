@@ -74,7 +74,8 @@ async def subject_figures(
     class_averages: bool,
 ) -> SubjectFigures:
     """For the child's ``rows`` over ``term``: the final grades set (in a class the viewer's
-    windows reach: after a transfer, the new class's is not the old side's), the marks the
+    windows reach: after a transfer, the new class's is not the old side's; a group's teacher's,
+    only for a term the child was in their group: ``windows.reaches_term``), the marks the
     school's rounding rule makes of the weighted averages, and the class's weighted averages of
     each subject (all grades of every student of the class the child had it in). Through the
     request's loaders, so a whole class's students cost the statements of one."""
@@ -86,7 +87,7 @@ async def subject_figures(
             loaders.windows_by_student.load(student.id),
         )
         for t in found:  # by subject, then id: the first one reached is the subject's
-            if windows.reaches_class(seen, t.school_class_id):
+            if windows.reaches_term(seen, t.school_class_id, term.start_date, term.end_date):
                 figures.term_grades.setdefault(t.subject_id, t)
 
     async def marks() -> None:
@@ -179,13 +180,18 @@ def competition_position(averages: list[float], own: float) -> int:
 
 async def load_rank(loaders: Loaders, student: models.Student, term: models.Term) -> RankData | None:
     """The child's position in their current class by the weighted average of all the
-    term's grades, with the class's anonymous distribution of suggested marks."""
+    term's grades, with the class's anonymous distribution of suggested marks. A group's
+    teacher reads it only for a term the child was in their group (``windows.reaches_term``)."""
     school_class, school, seen = await asyncio.gather(
         loaders.class_by_student.load(student.id),
         loaders.school_by_id.load(student.school_id),
         loaders.windows_by_student.load(student.id),
     )
-    if school_class is None or school is None or not windows.reaches_class(seen, school_class.id):
+    if (
+        school_class is None
+        or school is None
+        or not windows.reaches_term(seen, school_class.id, term.start_date, term.end_date)
+    ):
         return None  # the old class's side after a transfer: the child's place in the new class is not theirs
     totals = await loaders.student_totals_by_class.load(ClassRange(school_class.id, term.start_date, term.end_date))
     averages = {sid: avg for sid, t in totals.items() if (avg := weighted(t)) is not None}

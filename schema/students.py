@@ -140,7 +140,10 @@ class Student(Node):
         rows = await info.context.loaders.absence_notices_by_student.load(RangeKey(self.model.id, from_, to))
         return [AbsenceNotice(model=n) for n in rows]
 
-    @strawberry.field(description="Per subject: grades, averages and absences over a term (default: the current one).")
+    @strawberry.field(
+        description="Per subject: grades, averages and absences over a term (default: the current one). A teacher"
+        " counts the days the child was in their class (a teacher of the child's group only: in their group)."
+    )
     async def progress(
         self,
         info: Info,
@@ -158,6 +161,8 @@ class Student(Node):
         if term is None:
             return []
         rows = await diary_resolvers.load_progress(loaders, self.model, term)
+        if not rows:  # none of the term is the viewer's: nothing to load figures for (and no
+            return []  # early batch of them apart from the children that have lines)
         wanted = asked(info)
         subjects, figures = await asyncio.gather(
             loaders.subject_by_id.load_many([r.subject_id for r in rows]),  # loaded with the rows
@@ -221,8 +226,9 @@ class Student(Node):
 
     @strawberry.field(
         description="The child's place in their current class by the weighted average of all the term's grades"
-        " (default: the current term); null for an unknown term, and for the teachers and admins of the child's"
-        " former class after a transfer."
+        " (default: the current term); null for an unknown term, for the teachers and admins of the child's"
+        " former class after a transfer, and for a teacher of the child's group only when the child was not in"
+        " the group on any day of the term."
     )
     async def rank(
         self,
