@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import audit, outbox, policy, rollups, scales
+from resolvers import audit, outbox, policy, rollups, scales, sql
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -223,10 +223,9 @@ async def write_grades(
     revisions, roll-ups, audit entries and GRADE_ADDED events; the caller publishes the events
     after commit (``gradeCreate``, ``gradesCreate``, ``submissionGrade``)."""
     async with rollups.grades_changing(v.student_id for v in valid) as tally:
-        created = []
-        for item in valid:
-            created.append(
-                await models.Grade.create(
+        created = await sql.insert(
+            [
+                models.Grade(
                     student_id=item.student_id,
                     subject_id=lesson.subject_id,
                     school_class_id=item.school_class_id,
@@ -239,7 +238,9 @@ async def write_grades(
                     kind=item.kind,
                     comment=item.comment,
                 )
-            )
+                for item in valid
+            ]
+        )
         await tally.add([g.id for g in created])
         await models.GradeRevision.bulk_create(
             [

@@ -8,7 +8,7 @@ import asyncio
 import functools
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -48,6 +48,36 @@ def hydrate(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
     columns = model._meta.fields_db_projection.values()
     values = {column: row[prefix + column] for column in columns if prefix + column in row}
     return model._init_from_db(**values)
+
+
+async def insert(rows: Sequence[M]) -> list[M]:
+    """Save the unsaved ``rows`` (instances of one model) in one ``INSERT ... VALUES (...), (...)
+    RETURNING id`` and give each its id, in order: what ``Model.create`` does for one row, for
+    many in one round trip (``bulk_create`` returns no ids on PostgreSQL, so a caller that needs
+    them would read the rows back). Values are converted by the model's own fields, as the ORM
+    converts them for its own INSERT (defaults, ``auto_now_add``); no signals are sent (no model
+    written this way has any)."""
+    if not rows:
+        return []
+    model = type(rows[0])
+    meta = model._meta
+    names = [name for name, _column in meta.fields_db_projection.items() if not meta.fields_map[name].generated]
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+    values = [meta.fields_map[name].to_db_value(getattr(row, name), row) for row in rows for name in names]
+    if dialect() == "postgres":
+        numbers = iter(range(1, len(values) + 1))
+        groups = ", ".join("(" + ", ".join(f"${next(numbers)}" for _ in names) + ")" for _ in rows)
+    else:
+        groups = ", ".join("(" + ", ".join("?" * len(names)) + ")" for _ in rows)
+    statement = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups} RETURNING "{meta.db_pk_column}"'
+    _, found = await connections.get("default").execute_query(statement, values)
+    if len(found) != len(rows):
+        raise RuntimeError(f"INSERT INTO {meta.db_table} returned {len(found)} ids for {len(rows)} rows")
+    # PostgreSQL and SQLite return the rows of a multi-row VALUES in its order
+    for row, returned in zip(rows, found, strict=True):
+        row.pk = returned[0]
+        row._saved_in_db = True
+    return list(rows)
 
 
 def placeholders(count: int) -> str:
