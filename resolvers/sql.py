@@ -70,12 +70,12 @@ async def insert(rows: Sequence[M]) -> list[M]:
     else:
         groups = ", ".join("(" + ", ".join("?" * len(names)) + ")" for _ in rows)
     statement = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups} RETURNING "{meta.db_pk_column}"'
-    _, found = await connections.get("default").execute_query(statement, values)
+    found = await connections.get("default").execute_query_dict(statement, values)
     if len(found) != len(rows):
         raise RuntimeError(f"INSERT INTO {meta.db_table} returned {len(found)} ids for {len(rows)} rows")
     # PostgreSQL and SQLite return the rows of a multi-row VALUES in its order
     for row, returned in zip(rows, found, strict=True):
-        row.pk = returned[0]
+        row.pk = returned[meta.db_pk_column]
         row._saved_in_db = True
     return list(rows)
 
