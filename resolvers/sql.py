@@ -130,6 +130,27 @@ def embedded(query: Compilable) -> tuple[str, list[Any]]:
     return statement, params
 
 
+# Scopes compiled once per key: see ``embedded_once``.
+_EMBEDDED: OrderedDict[Hashable, tuple[str, list[Any]]] = OrderedDict()
+
+
+def embedded_once(key: Hashable, build: Callable[[], Compilable]) -> tuple[str, list[Any]]:
+    """``embedded(build())``, compiled the first time for ``key`` and reused after (the last
+    ``COMPILED_STATEMENTS`` keys are kept): for a scope asked on every write of a viewer (say,
+    their visible lessons, whose compilation costs the ORM more CPU than the database takes to
+    run it). As for ``first_column``, only for queries whose SQL and values depend on nothing
+    but ``key`` (never on today's date or the time)."""
+    full_key = (dialect(), key)
+    found = _EMBEDDED.get(full_key)
+    if found is None:
+        found = _EMBEDDED[full_key] = embedded(build())
+        while len(_EMBEDDED) > COMPILED_STATEMENTS:
+            _EMBEDDED.popitem(last=False)
+    else:
+        _EMBEDDED.move_to_end(full_key)
+    return found[0], list(found[1])
+
+
 def joined_ids(column: str) -> str:
     """An aggregate of integer ``column`` into one text, "1,2,3" (NULL for no rows)."""
     if dialect() == "postgres":

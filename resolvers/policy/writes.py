@@ -222,8 +222,11 @@ async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None 
     (``visible_students``), and whether the viewer sees ``student_id``. The statement is the same
     whether the lesson exists, is the viewer's or not (an id that names nothing: no lesson)."""
     uid = _uid(viewer)
-    lessons, lesson_params = sql.embedded(visible_lessons(viewer).values("id"))
-    students, student_params = sql.embedded(visible_students(viewer).values("id"))
+    # both scopes depend on the viewer's id alone
+    lessons, lesson_params = sql.embedded_once(("visible_lessons", uid), lambda: visible_lessons(viewer).values("id"))
+    students, student_params = sql.embedded_once(
+        ("visible_students", uid), lambda: visible_students(viewer).values("id")
+    )
     statement = (
         f"SELECT {_columns(models.Lesson, 'l')}, {_columns(models.School, 's')},"
         f" CASE WHEN l.id IN ({lessons}) THEN 1 ELSE 0 END AS visible,"
