@@ -50,33 +50,41 @@ def hydrate(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
     return model._init_from_db(**values)
 
 
+# At most this many values in one statement (PostgreSQL's protocol and SQLite's default limit
+# are 32767 and 32766): ``insert`` splits larger writes.
+MAX_VALUES = 32000
+
+
 async def insert(rows: Sequence[M]) -> list[M]:
-    """Save the unsaved ``rows`` (instances of one model) in one ``INSERT ... VALUES (...), (...)
-    RETURNING id`` and give each its id, in order: what ``Model.create`` does for one row, for
-    many in one round trip (``bulk_create`` returns no ids on PostgreSQL, so a caller that needs
-    them would read the rows back). Values are converted by the model's own fields, as the ORM
-    converts them for its own INSERT (defaults, ``auto_now_add``); no signals are sent (no model
-    written this way has any)."""
+    """Save the unsaved ``rows`` (instances of one model) with ``INSERT ... VALUES (...), (...)
+    RETURNING id``, one statement (per ``MAX_VALUES`` values), and give each its id: what
+    ``Model.create`` does for one row, for many in one round trip (``bulk_create`` returns no
+    ids on PostgreSQL, so a caller that needs them would read the rows back). Values are
+    converted by the model's own fields, as the ORM converts them for its own INSERT (defaults,
+    ``auto_now_add``); no signals are sent (no model written this way has any)."""
     if not rows:
         return []
-    model = type(rows[0])
-    meta = model._meta
-    names = [name for name, _column in meta.fields_db_projection.items() if not meta.fields_map[name].generated]
+    meta = type(rows[0])._meta
+    names = [name for name in meta.fields_db_projection if not meta.fields_map[name].generated]
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-    values = [meta.fields_map[name].to_db_value(getattr(row, name), row) for row in rows for name in names]
-    if dialect() == "postgres":
-        numbers = iter(range(1, len(values) + 1))
-        groups = ", ".join("(" + ", ".join(f"${next(numbers)}" for _ in names) + ")" for _ in rows)
-    else:
-        groups = ", ".join("(" + ", ".join("?" * len(names)) + ")" for _ in rows)
-    statement = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups} RETURNING "{meta.db_pk_column}"'
-    found = await connections.get("default").execute_query_dict(statement, values)
-    if len(found) != len(rows):
-        raise RuntimeError(f"INSERT INTO {meta.db_table} returned {len(found)} ids for {len(rows)} rows")
-    # PostgreSQL and SQLite return the rows of a multi-row VALUES in its order
-    for row, returned in zip(rows, found, strict=True):
-        row.pk = returned[meta.db_pk_column]
-        row._saved_in_db = True
+    per_statement = max(1, MAX_VALUES // len(names))
+    conn = connections.get("default")
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = [meta.fields_map[name].to_db_value(getattr(row, name), row) for row in chunk for name in names]
+        if dialect() == "postgres":
+            numbers = iter(range(1, len(values) + 1))
+            groups = ", ".join("(" + ", ".join(f"${next(numbers)}" for _ in names) + ")" for _ in chunk)
+        else:
+            groups = ", ".join("(" + ", ".join("?" * len(names)) + ")" for _ in chunk)
+        statement = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups} RETURNING "{meta.db_pk_column}"'
+        found = await conn.execute_query_dict(statement, values)
+        if len(found) != len(chunk):
+            raise RuntimeError(f"INSERT INTO {meta.db_table} returned {len(found)} ids for {len(chunk)} rows")
+        # both return the rows of a VALUES list in its order (the order the ids were drawn in)
+        for row, returned in zip(chunk, found, strict=True):
+            row.pk = returned[meta.db_pk_column]
+            row._saved_in_db = True
     return list(rows)
 
 
