@@ -217,7 +217,8 @@ def _columns(model: type[Model], alias: str) -> str:
 async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None = None) -> Grading:
     """Everything a grade write asks of the policy about a lesson, in one statement: the lesson
     and its school, whether the viewer sees it (``visible_lessons``) and may grade in it (gives
-    it, or is assigned to its class + subject as a whole or to its group: ``can_grade_in``),
+    it, or is assigned to its class + subject as a whole or to its group: ``_gives_or_teaches``
+    and ``_for_audience``, as SQL),
     its attendees on its date with their class that day and whether the viewer sees each
     (``visible_students``), and whether the viewer sees ``student_id``. The statement is the same
     whether the lesson exists, is the viewer's or not (an id that names nothing: no lesson)."""
