@@ -81,9 +81,11 @@ async def insert(rows: Sequence[M]) -> list[M]:
         found = await conn.execute_query_dict(statement, values)
         if len(found) != len(chunk):
             raise RuntimeError(f"INSERT INTO {meta.db_table} returned {len(found)} ids for {len(chunk)} rows")
-        # both return the rows of a VALUES list in its order (the order the ids were drawn in)
-        for row, returned in zip(chunk, found, strict=True):
-            row.pk = returned[meta.db_pk_column]
+        # The ids are drawn row by row in the VALUES list's order, so sorted they match ``chunk``
+        # whatever order RETURNING lists them in (which neither database promises).
+        ids = sorted(returned[meta.db_pk_column] for returned in found)
+        for row, pk in zip(chunk, ids, strict=True):
+            row.pk = pk
             row._saved_in_db = True
     return list(rows)
 
