@@ -268,6 +268,10 @@ async def return_work(ctx: Context, submission_id: str, comment: str) -> models.
     return row
 
 
+# The fields of a grade's input that a graded hand-in takes from the work itself.
+WORK_FIELDS = ("lessonId", "studentId")
+
+
 async def grade_work(ctx: Context, data: GradeInput) -> models.Submission:
     """Grade handed-in work: a grade in the journal on the homework's due lesson, linked both ways."""
     row, lesson = await _taught(ctx, data.submission_id)
@@ -280,6 +284,10 @@ async def grade_work(ctx: Context, data: GradeInput) -> models.Submission:
         kind=data.kind,
     )
     valid, grade_problems = await grades.check_rows(ctx, lesson, [grade_row], many=False)
+    # The lesson and the student come from the work: their problems are the work's field's.
+    for p in grade_problems:
+        if p.field in WORK_FIELDS:
+            p.field = "submissionId"
     if problems or grade_problems:
         raise refuse([*problems, *grade_problems])
     class_id = await _class_of(row.student_id, lesson)

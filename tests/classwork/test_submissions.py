@@ -166,7 +166,11 @@ async def test_on_time_work_and_its_refusals(factory: Factory) -> None:
     early = await _call(teacher, GRADE, submissionId=work["id"], value="5")
     assert (early["__typename"], early["code"]) == ("ValidationError", "LESSON_IN_FUTURE")  # the due lesson's
     wrong = await _call(teacher, GRADE, submissionId=work["id"], value="11")
-    assert {f["code"] for f in wrong["fields"]} == {"LESSON_IN_FUTURE", "INVALID_VALUE"}  # validated whole
+    # validated whole, each problem on a field of the input (the due lesson is the work's)
+    assert {(f["field"], f["code"]) for f in wrong["fields"]} == {
+        ("submissionId", "LESSON_IN_FUTURE"),
+        ("value", "INVALID_VALUE"),
+    }
     blank = await _call(teacher, RETURN, submissionId=work["id"], comment="  ")
     assert blank["code"] == "TEXT_EMPTY"
     assert (await models.Submission.get(id=_pk(work["id"]))).status == models.SubmissionStatus.SUBMITTED
