@@ -1,5 +1,6 @@
 // The family app's screens: sign in (password, then the second factor when the account has it),
-// the children, the week's diary, live. Screens for teachers and admins are added beside Home.
+// the children, the week's diary, live; the other sections (src/nav.tsx: a lesson's details,
+// progress, final grades) load when first opened. Screens for teachers and admins are added beside Home.
 import { Provider, useQuery } from "@urql/preact";
 import type { JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -9,8 +10,9 @@ import DiaryDocument from "./documents/Diary.graphql";
 import LoginDocument from "./documents/Login.graphql";
 import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
-import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
+import { attendanceLabel, formatDay, formatTime, formatWeek, handInLabel, kindLabel, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
+import { Link, lessonRoute, route, Screen, Tabs } from "./nav";
 import { enablePush, pushState, type PushState } from "./push";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
@@ -211,6 +213,7 @@ function Home(): JSX.Element {
   const [place, setPlace] = useState(readPlace);
   const live = useSignal(liveState);
   const online = useOnline();
+  const where = useSignal(route);
 
   const students: Person[] = useMemo(() => {
     if (!data) return [];
@@ -259,7 +262,15 @@ function Home(): JSX.Element {
                 ))}
               </nav>
             ) : null}
-            <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
+            <Tabs />
+            {where.view === "diary" ? (
+              <>
+                <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
+                <Screen name="upcoming" student={student} zone={zone} own={student.id === data.viewer.student?.id} route={where} />
+              </>
+            ) : (
+              <Screen name={where.view} student={student} zone={zone} own={student.id === data.viewer.student?.id} route={where} />
+            )}
           </>
         )}
       </main>
@@ -369,8 +380,16 @@ function Entry(props: { entry: DiaryEntry; zone: string; fresh: Set<string> }): 
         </span>
       </td>
       <td class="lesson">
-        <strong>{lesson.subject.name}</strong>
+        <strong>
+          <Link to={lessonRoute(lesson.id, lesson.date)}>{lesson.subject.name}</Link>
+        </strong>
         {lesson.room ? <span class="room"> · {t("room")} {lesson.room}</span> : null}
+        {lesson.group ? <span class="room"> · {t("group")}: {lesson.group.name}</span> : null}
+        {lesson.assessment ? (
+          <p class="assessment">
+            {kindLabel(lesson.assessment.kind)}: {lesson.assessment.description}
+          </p>
+        ) : null}
         {cancelled ? <p class="problem">{t("cancelled")}{lesson.cancelReason ? `: ${lesson.cancelReason}` : ""}</p> : null}
         {lesson.topic ? (
           <p class="topic">
@@ -380,6 +399,10 @@ function Entry(props: { entry: DiaryEntry; zone: string; fresh: Set<string> }): 
         {homework.map((h) => (
           <p class="homework" key={h.id}>
             <span class="label">{t("homework")}:</span> {h.text}
+            {h.attachments.length ? <span class="label"> · {plural("files", h.attachments.length)}</span> : null}
+            {h.handIn ? (
+              <span class={h.handIn.owed ? "owed" : "label"}> · {h.handIn.owed ? t("owed") : handInLabel(h.handIn.status)}</span>
+            ) : null}
           </p>
         ))}
         {attendance && attendance !== "PRESENT" ? (

@@ -1,0 +1,169 @@
+// The final grades of the school year: per subject, each term's final grade as the teacher set
+// it (with the grade the weighted average suggests until then), and every change of them with
+// who, when and why. One `progress(termId:)` request per term of the year, sent together.
+import type { JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+
+import { client, trusted } from "../client";
+import TermGradesDocument from "../documents/TermGrades.graphql";
+import type { TermGradesQuery, TermGradesQueryVariables } from "../generated";
+import { reconnections } from "../live";
+import { t } from "../i18n";
+import type { ScreenProps } from "../nav";
+import { useSignal } from "../signal";
+import { today } from "../week";
+import { type School, type Term, type Year, useSchoolTerms, yearOf } from "./terms";
+import { actionLabel, formatAverage, formatDate, formatMoment, w } from "./words";
+
+const TERM_GRADES = trusted(TermGradesDocument);
+
+type Row = NonNullable<TermGradesQuery["student"]>["progress"][number];
+type Result = { rows: Row[][] } | { error: string };
+
+export default function FinalsScreen(props: ScreenProps): JSX.Element {
+  const [terms] = useSchoolTerms(props.student.id);
+  const school = terms.data?.student?.school;
+  if (!school) {
+    const error = terms.error;
+    return <p role="status">{error ? (error.networkError ? t("offlineNothing") : `${t("error")}: ${error.message}`) : t("loading")}</p>;
+  }
+  return <Finals {...props} school={school} />;
+}
+
+function Finals(props: ScreenProps & { school: School }): JSX.Element {
+  const { student, school, zone } = props;
+  const [year, setYear] = useState<Year | undefined>(() => yearOf(school.academicYears, today(zone)));
+  const [result, setResult] = useState<Result | null>(null);
+  const reconnected = useSignal(reconnections);
+
+  useEffect(() => {
+    if (!year) return;
+    let current = true;
+    setResult(null);
+    Promise.all(
+      year.terms.map((term) =>
+        client.query<TermGradesQuery, TermGradesQueryVariables>(TERM_GRADES, { studentId: student.id, termId: term.id }).toPromise(),
+      ),
+    ).then((answers) => {
+      if (!current) return;
+      const failed = answers.find((a) => a.error);
+      if (failed?.error) setResult({ error: failed.error.networkError ? t("offlineNothing") : `${t("error")}: ${failed.error.message}` });
+      else setResult({ rows: answers.map((a) => a.data?.student?.progress ?? []) });
+    });
+    return () => {
+      current = false;
+    };
+  }, [student.id, year?.id, reconnected]);
+
+  if (!year) return <p class="empty">{w("noTerms")}</p>;
+  return (
+    <section class="screen finals" aria-labelledby="finals-title">
+      <div class="screen-head">
+        <h2 id="finals-title">
+          {w("finalGrades")}: {student.fullName}
+        </h2>
+        {school.academicYears.length > 1 ? (
+          <label class="inline">
+            {w("year")}
+            <select name="year" value={year.id} onChange={(e) => setYear(school.academicYears.find((y) => y.id === e.currentTarget.value))}>
+              {school.academicYears.map((y) => (
+                <option key={y.id} value={y.id}>
+                  {y.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : (
+          <p class="muted">{year.name}</p>
+        )}
+      </div>
+      {!result ? (
+        <p role="status">{t("loading")}</p>
+      ) : "error" in result ? (
+        <p role="status">{result.error}</p>
+      ) : (
+        <Table terms={year.terms} rows={result.rows} zone={zone} />
+      )}
+    </section>
+  );
+}
+
+function Table(props: { terms: readonly Term[]; rows: Row[][]; zone: string }): JSX.Element {
+  const { terms, rows, zone } = props;
+  // Every subject of any term, in the order the terms list them.
+  const subjects = new Map<string, string>();
+  for (const term of rows) for (const row of term) subjects.set(row.subject.id, row.subject.name);
+  const cell = (termIndex: number, subjectId: string) => rows[termIndex]?.find((r) => r.subject.id === subjectId);
+  const shown = [...subjects].filter(([id]) => rows.some((_, i) => cell(i, id)?.termGrade || cell(i, id)?.weightedAverage !== null));
+  if (shown.length === 0) return <p class="empty">{w("noSubjects")}</p>;
+  const changes = rows.flatMap((term, i) =>
+    term.flatMap((row) => (row.termGrade ? row.termGrade.history.map((h) => ({ ...h, term: terms[i], subject: row.subject.name })) : [])),
+  );
+  changes.sort((a, b) => a.at.localeCompare(b.at));
+  return (
+    <>
+      <div class="scroll">
+        <table class="finals-table">
+          <caption class="visually-hidden">{w("finalGrades")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{w("subject")}</th>
+              {terms.map((term) => (
+                <th scope="col" key={term.id}>
+                  {term.name}
+                  <span class="muted dates">
+                    {formatDate(term.startDate)} – {formatDate(term.endDate)}
+                  </span>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map(([id, name]) => (
+              <tr key={id} data-subject={id}>
+                <th scope="row">{name}</th>
+                {terms.map((term, i) => {
+                  const row = cell(i, id);
+                  const final = row?.termGrade;
+                  return (
+                    <td key={term.id} class="final" data-term={term.id}>
+                      {final ? (
+                        <>
+                          <strong class="final-value">{final.value}</strong>
+                          {final.comment ? <span class="comment">{final.comment}</span> : null}
+                        </>
+                      ) : (
+                        <span class="muted">{w("notSet")}</span>
+                      )}
+                      {!final && row?.suggestedGrade ? (
+                        <span class="muted suggested">{w("suggestedBy", { value: row.suggestedGrade.value })}</span>
+                      ) : null}
+                      {row && row.weightedAverage !== null ? <span class="muted average">{`${w("weightedAverage")}: ${formatAverage(row.weightedAverage)}`}</span> : null}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <section aria-labelledby="changes-title">
+        <h3 id="changes-title">{w("changes")}</h3>
+        {changes.length === 0 ? (
+          <p class="empty">{w("noChanges")}</p>
+        ) : (
+          <ol class="history">
+            {changes.map((c, i) => (
+              <li key={i}>
+                {formatMoment(c.at, zone)} · {c.subject}, {c.term?.name}: {actionLabel(c.action)} {c.oldValue ? `${c.oldValue} → ` : ""}
+                {c.newValue ?? "—"}
+                {c.by ? ` · ${c.by.fullName}` : ""}
+                {c.reason ? ` (${c.reason})` : ""}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+    </>
+  );
+}
