@@ -28,6 +28,7 @@ function open(): Client {
   socket = createClient({
     url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
     lazy: true,
+    lazyCloseTimeout: 5_000, // moving between screens (each follows the diary) keeps the socket
     retryAttempts: Infinity,
     shouldRetry: () => true, // a dropped network, a restarted server, an expired token (4401 is never retried)
     retryWait: async (retries) => {

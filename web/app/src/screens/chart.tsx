@@ -17,7 +17,7 @@ export interface Point {
 
 const WIDTH = 640;
 const HEIGHT = 260;
-const PAD = { left: 36, right: 12, top: 12, bottom: 36 };
+const PAD = { left: 36, right: 32, top: 12, bottom: 36 };
 
 /** Path data through the points, broken where a value is missing. */
 function line(points: (readonly [number, number] | null)[]): string {
@@ -71,7 +71,7 @@ export function ProgressChart(props: { id: string; points: readonly Point[]; buc
         ))}
         {points.map((p, i) =>
           i % every === 0 ? (
-            <text key={p.bucketStart} class="x-label" x={x(i)} y={HEIGHT - 12} text-anchor="middle">
+            <text key={p.bucketStart} class="x-label" x={x(i)} y={HEIGHT - 12} text-anchor={i === points.length - 1 && i > 0 ? "end" : "middle"}>
               {bucket === "MONTH" ? formatMonth(p.bucketStart).split(" ")[0] : shortDay(p.bucketStart)}
             </text>
           ) : null,

@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { client, trusted } from "../client";
 import TermGradesDocument from "../documents/TermGrades.graphql";
 import type { TermGradesQuery, TermGradesQueryVariables } from "../generated";
-import { reconnections } from "../live";
+import { followDiary, reconnections } from "../live";
 import { t } from "../i18n";
 import type { ScreenProps } from "../nav";
 import { useSignal } from "../signal";
@@ -35,11 +35,14 @@ function Finals(props: ScreenProps & { school: School }): JSX.Element {
   const [year, setYear] = useState<Year | undefined>(() => yearOf(school.academicYears, today(zone)));
   const [result, setResult] = useState<Result | null>(null);
   const reconnected = useSignal(reconnections);
+  // Live: a final grade set (TERM_GRADE_SET) or a grade that moves the average is read again.
+  const [changes, setChanges] = useState(0);
+  useEffect(() => followDiary(student.id, () => setChanges((n) => n + 1)), [student.id]);
 
+  useEffect(() => setResult(null), [student.id, year?.id]); // a live change replaces the table once read
   useEffect(() => {
     if (!year) return;
     let current = true;
-    setResult(null);
     Promise.all(
       year.terms.map((term) =>
         client.query<TermGradesQuery, TermGradesQueryVariables>(TERM_GRADES, { studentId: student.id, termId: term.id }).toPromise(),
@@ -53,7 +56,7 @@ function Finals(props: ScreenProps & { school: School }): JSX.Element {
     return () => {
       current = false;
     };
-  }, [student.id, year?.id, reconnected]);
+  }, [student.id, year?.id, reconnected, changes]);
 
   if (!year) return <p class="empty">{w("noTerms")}</p>;
   return (

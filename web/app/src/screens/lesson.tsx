@@ -4,20 +4,25 @@
 // here: src/screens/handin.tsx).
 import { useQuery } from "@urql/preact";
 import type { JSX } from "preact";
+import { useEffect } from "preact/hooks";
 
 import { trusted } from "../client";
 import LessonDetailsDocument from "../documents/LessonDetails.graphql";
 import type { LessonDetailsQuery, LessonDetailsQueryVariables } from "../generated";
 import { attendanceLabel, formatDay, formatTime, kindLabel, plural, t } from "../i18n";
+import { followDiary, reconnections } from "../live";
 import { Link, type ScreenProps } from "../nav";
+import { useSignal } from "../signal";
 import { Files } from "./files";
 import { HandIn } from "./handin";
 import { actionLabel, formatMoment, w } from "./words";
 
 const LESSON_DETAILS = trusted(LessonDetailsDocument);
 
-type Entry = NonNullable<LessonDetailsQuery["student"]>["diary"][number]["entries"][number];
-export type Homework = Entry["homework"][number];
+type Answer = LessonDetailsQuery;
+type Lesson = Extract<NonNullable<Answer["lesson"]>, { __typename: "Lesson" }>;
+type Entry = NonNullable<Answer["student"]>["diary"][number]["entries"][number];
+export type Homework = Lesson["homework"][number];
 type Grade = Entry["grades"][number];
 
 export default function LessonScreen(props: ScreenProps): JSX.Element {
@@ -25,8 +30,17 @@ export default function LessonScreen(props: ScreenProps): JSX.Element {
   const day = route.day ?? "";
   const [result, reexecute] = useQuery<LessonDetailsQuery, LessonDetailsQueryVariables>({
     query: LESSON_DETAILS,
-    variables: { studentId: student.id, day },
+    variables: { studentId: student.id, lessonId: route.lesson ?? "", day },
   });
+  // Live: whatever happens in the child's diary (a grade, a mark, a returned hand-in) is read again.
+  const reconnected = useSignal(reconnections);
+  useEffect(() => {
+    if (reconnected) reexecute({ requestPolicy: "network-only" });
+  }, [reconnected, reexecute]);
+  useEffect(() => followDiary(student.id, () => reexecute({ requestPolicy: "network-only" })), [student.id, reexecute]);
+  // The lesson as the viewer sees it, and the child's entry for it: both, or it is not there.
+  const found = result.data?.lesson;
+  const lesson = found?.__typename === "Lesson" ? found : null;
   const entry = result.data?.student?.diary.flatMap((d) => d.entries).find((e) => e.lesson.id === route.lesson);
   const back = (
     <Link to={{ view: "diary", lesson: null, day: null }} class="back">
@@ -41,7 +55,7 @@ export default function LessonScreen(props: ScreenProps): JSX.Element {
       </section>
     );
   }
-  if (!entry) {
+  if (!entry || !lesson) {
     return (
       <section class="screen">
         {back}
@@ -49,7 +63,6 @@ export default function LessonScreen(props: ScreenProps): JSX.Element {
       </section>
     );
   }
-  const { lesson } = entry;
   const refresh = () => reexecute({ requestPolicy: "network-only" });
   return (
     <article class="screen lesson-details" aria-labelledby="lesson-title" data-lesson={lesson.id}>
@@ -137,10 +150,10 @@ export default function LessonScreen(props: ScreenProps): JSX.Element {
 
       <section aria-labelledby="homework-title">
         <h3 id="homework-title">{w("homework")}</h3>
-        {entry.homework.length === 0 ? (
+        {lesson.homework.length === 0 ? (
           <p class="empty">{w("noHomework")}</p>
         ) : (
-          entry.homework.map((h) => <HomeworkDetails key={h.id} homework={h} zone={zone} own={props.own} onChange={refresh} />)
+          lesson.homework.map((h) => <HomeworkDetails key={h.id} homework={h} zone={zone} own={props.own} onChange={refresh} />)
         )}
       </section>
     </article>

@@ -3,14 +3,16 @@
 // and the chart of one subject week by week (or month by month) against the class.
 import { useQuery } from "@urql/preact";
 import type { JSX } from "preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 import { trusted } from "../client";
 import ProgressDocument from "../documents/Progress.graphql";
 import ProgressChartDocument from "../documents/ProgressChart.graphql";
 import type { ChartBucket, ProgressChartQuery, ProgressChartQueryVariables, ProgressQuery, ProgressQueryVariables } from "../generated";
 import { kindLabel, t } from "../i18n";
+import { followDiary, reconnections } from "../live";
 import { Link, lessonRoute, type ScreenProps } from "../nav";
+import { useSignal } from "../signal";
 import { today } from "../week";
 import { ProgressChart } from "./chart";
 import { type School, type Term, termOf, useSchoolTerms, yearOf } from "./terms";
@@ -63,11 +65,25 @@ function Progress(props: ScreenProps & { school: School }): JSX.Element {
   const { student, school, zone } = props;
   const day = today(zone);
   const [term, setTerm] = useState<Term | undefined>(() => termOf(yearOf(school.academicYears, day)?.terms ?? [], day));
-  const [result] = useQuery<ProgressQuery, ProgressQueryVariables>({
+  const [result, reexecute] = useQuery<ProgressQuery, ProgressQueryVariables>({
     query: PROGRESS,
     variables: { studentId: student.id, termId: term?.id ?? null },
     pause: !term,
   });
+  // Live: a grade given, changed or removed, or a mark, is counted at once.
+  const [changes, setChanges] = useState(0);
+  const reconnected = useSignal(reconnections);
+  useEffect(() => {
+    if (reconnected) reexecute({ requestPolicy: "network-only" });
+  }, [reconnected, reexecute]);
+  useEffect(
+    () =>
+      followDiary(student.id, () => {
+        reexecute({ requestPolicy: "network-only" });
+        setChanges((n) => n + 1);
+      }),
+    [student.id, reexecute],
+  );
   if (!term) return <p class="empty">{w("noTerms")}</p>;
   const progress = result.data?.student?.progress;
   const rank = result.data?.student?.rank;
@@ -110,7 +126,7 @@ function Progress(props: ScreenProps & { school: School }): JSX.Element {
               </tbody>
             </table>
           </div>
-          <Chart {...props} term={term} subjects={progress.filter((s) => s.grades.length > 0)} day={day} />
+          <Chart {...props} term={term} subjects={progress.filter((s) => s.grades.length > 0)} day={day} changes={changes} />
         </>
       )}
     </section>
@@ -155,17 +171,20 @@ function SubjectRow(props: { subject: Subject }): JSX.Element {
   );
 }
 
-function Chart(props: ScreenProps & { school: School; term: Term; subjects: Subject[]; day: string }): JSX.Element {
+function Chart(props: ScreenProps & { school: School; term: Term; subjects: Subject[]; day: string; changes: number }): JSX.Element {
   const { student, term, subjects, school } = props;
   const [subjectId, setSubjectId] = useState(subjects[0]?.subject.id);
   const [bucket, setBucket] = useState<ChartBucket>("WEEK");
   const subject = subjects.find((s) => s.subject.id === subjectId) ?? subjects[0];
   const to = term.startDate <= props.day && props.day < term.endDate ? props.day : term.endDate;
-  const [result] = useQuery<ProgressChartQuery, ProgressChartQueryVariables>({
+  const [result, reexecute] = useQuery<ProgressChartQuery, ProgressChartQueryVariables>({
     query: PROGRESS_CHART,
     variables: { studentId: student.id, subjectId: subject?.subject.id ?? "", from: term.startDate, to, bucket },
     pause: !subject,
   });
+  useEffect(() => {
+    if (props.changes) reexecute({ requestPolicy: "network-only" });
+  }, [props.changes, reexecute]);
   const points = result.data?.student?.progressChart;
   return (
     <section class="chart-section" aria-labelledby="chart-title">
