@@ -81,7 +81,8 @@ class World:
 async def _world(factory: Factory, server_url: str) -> World:
     """5A's anna (mum's; with a login) and carl, 5B's boris (dad's). A past mathematics lesson of
     5A's group 1 with a topic, homework with a worksheet, anna's grade corrected once and her
-    lateness; a coming control work; her final grade in mathematics, set twice."""
+    lateness; a coming control work; her final grade in mathematics, set twice. Boris has a grade
+    in mathematics that day too (5B's lesson), and no final grade."""
     kit = await factory.school(classes=("5A", "5B"))
     teacher = await factory.teacher(kit, [("5A", "Mathematics"), ("5A", "Russian language"), ("5B", "Mathematics")])
     mum = await factory.user("mum", password=PASSWORD)
@@ -128,7 +129,13 @@ async def _world(factory: Factory, server_url: str) -> World:
         GRADE_UPDATE, input={"gradeId": graded["gradeCreate"]["grade"]["id"], "value": "5", "reason": "Recounted"}
     )
     assert fixed["gradeUpdate"]["__typename"] == "GradeUpdateSuccess", fixed
-    for student, lesson_, value in ((carl, lesson, "3"), (anna, russian, "4"), (carl, russian, "5")):
+    borises = await factory.lesson(kit, "5B", "Mathematics", teacher, day, topic="Decimals")
+    for student, lesson_, value in (
+        (carl, lesson, "3"),
+        (anna, russian, "4"),
+        (carl, russian, "5"),
+        (boris, borises, "3"),
+    ):
         given = await teaching.data(
             GRADE_CREATE,
             input={"studentId": gid(student, "Student"), "lessonId": gid(lesson_, "Lesson"), "value": value},
@@ -287,6 +294,9 @@ async def test_a_parent_reads_each_school_work_screen_and_another_parent_none_of
 
     with chromium() as dad:
         # The other parent on anna's addresses: their own child's screens, never anna's.
+        dads_finals: list[str] = []
+        weighted_seen: list[str] = []
+
         def dads_screens() -> list[str]:
             from selenium.webdriver.common.by import By
 
@@ -295,14 +305,13 @@ async def test_a_parent_reads_each_school_work_screen_and_another_parent_none_of
             seen = [_text(dad)]
             dad.save_screenshot(str(shots / "schoolwork-other-parent.png"))
             dad.find_element(By.LINK_TEXT, "Успеваемость").click()
-            _wait(dad, "boris's empty progress", lambda d: "За этот период оценок нет." in _text(d))  # noqa: RUF001
+            _wait(dad, "boris's progress", lambda d: d.find_elements(By.CSS_SELECTOR, ".progress-table .weighted"))
+            weighted = [e.text for e in dad.find_elements(By.CSS_SELECTOR, ".progress-table .weighted")]
             seen.append(_text(dad))
             dad.find_element(By.LINK_TEXT, "Итоговые оценки").click()
-            _wait(
-                dad,
-                "boris's empty final grades",
-                lambda d: "Итоговых оценок и оценок за этот учебный год нет." in _text(d),
-            )
+            _wait(dad, "boris's final grades", lambda d: d.find_elements(By.CSS_SELECTOR, ".finals-table"))
+            dads_finals.extend(e.text for e in dad.find_elements(By.CSS_SELECTOR, ".finals-table .final"))
+            weighted_seen.extend(weighted)
             seen.append(_text(dad))
             dad.find_element(By.LINK_TEXT, "Дневник").click()
             _wait(dad, "boris's upcoming list", lambda d: "В ближайшие 7 дней проверочных работ нет." in _text(d))  # noqa: RUF001
@@ -310,6 +319,9 @@ async def test_a_parent_reads_each_school_work_screen_and_another_parent_none_of
             return seen
 
         missing, *others = await asyncio.to_thread(dads_screens)
+        assert weighted_seen == ["3,00"]  # boris's own mathematics, never anna's 5,00
+        # No final grade of boris's (what his average suggests instead); anna's 5 is not his.
+        assert dads_finals == ["не выставлена\nпо среднему: 3\nСредневзвешенный: 3,00"]  # noqa: RUF001
         for text in others:
             assert world.boris.full_name in text  # their own child's progress, final grades and week
         for text in (missing, *others):
