@@ -76,6 +76,7 @@ class World:
     lesson: models.Lesson
     homework: models.Homework
     figures: dict[str, Any]
+    teacher: models.User
 
 
 async def _world(factory: Factory, server_url: str) -> World:
@@ -165,7 +166,9 @@ async def _world(factory: Factory, server_url: str) -> World:
         **{"from": kit.term.start_date.isoformat(), "to": today_utc().isoformat()},
     )
     origin = server_url.replace("ws://", "http://").removesuffix("/graphql")
-    return World(origin, anna, boris, mum, dad, anna_user, kit.subjects["Mathematics"], lesson, homework, figures)
+    return World(
+        origin, anna, boris, mum, dad, anna_user, kit.subjects["Mathematics"], lesson, homework, figures, teacher
+    )
 
 
 def _sign_in_to(driver: Any, url: str, login: str) -> None:
@@ -277,6 +280,51 @@ async def test_a_parent_reads_each_school_work_screen_and_another_parent_none_of
         assert _ru(point["weightedAverage"]) in chart_table
         assert _ru(point["classWeightedAverage"]) in chart_table
 
+    # Live: a grade the teacher gives now is counted on the open screen, without reloading (the
+    # screen's subscription starts a moment after the socket: grade until one is seen).
+    def weighted_now(expected: str) -> str:
+        from selenium.webdriver.common.by import By
+
+        def shown(d: Any) -> str | None:
+            text: str = d.find_element(By.CSS_SELECTOR, f"tr[data-subject='{math}'] .weighted").text
+            return text if text == expected else None
+
+        return str(_wait(browser, f"the weighted average {expected}", shown, 3))
+
+    for attempt in range(5):
+        given = await factory.client(world.teacher).data(
+            GRADE_CREATE,
+            input={"studentId": gid(world.anna, "Student"), "lessonId": gid(world.lesson, "Lesson"), "value": "2"},
+        )
+        assert given["gradeCreate"]["__typename"] == "GradeCreateSuccess", given
+        figures = await factory.client(world.mum).data(
+            FIGURES,
+            id=gid(world.anna, "Student"),
+            subject=math,
+            **{"from": world.lesson.date.isoformat(), "to": world.lesson.date.isoformat()},
+        )
+        (now,) = [p for p in figures["student"]["progress"] if p["subject"]["id"] == math]
+        assert now["weightedAverage"] < math_progress["weightedAverage"]
+        try:
+            await asyncio.to_thread(weighted_now, _ru(now["weightedAverage"]))
+            break
+        except pytest.fail.Exception:
+            if attempt == 4:
+                raise
+
+    def in_english() -> str:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.select import Select
+
+        Select(browser.find_element(By.CSS_SELECTOR, ".language select")).select_by_value("en")
+        _wait(browser, "English", lambda d: "Weighted average" in _text(d))
+        browser.save_screenshot(str(shots / "schoolwork-progress-en.png"))
+        text: str = browser.find_element(By.CSS_SELECTOR, f"tr[data-subject='{math}'] .weighted").text
+        Select(browser.find_element(By.CSS_SELECTOR, ".language select")).select_by_value("ru")
+        return text
+
+    assert await asyncio.to_thread(in_english) == f"{now['weightedAverage']:.2f}"  # a decimal point in English
+
     def the_finals() -> tuple[str, str]:
         from selenium.webdriver.common.by import By
 
@@ -338,7 +386,7 @@ async def test_a_student_hands_work_in_with_a_file(
 ) -> None:
     """The student's own lesson screen has the hand-in form: the text and a file go through
     fileUploadStart, the upload URL and homeworkSubmit, and the API then has the work (LATE: the
-    lesson is over), shown back on the screen with its file."""
+    lesson is over), shown back on the screen with its file; handed in again, the file is kept."""
     world = await _world(factory, server_url)
     work = tmp_path / "my answers.pdf"
     work.write_bytes(b"%PDF-1.7\n%my answers\n")
@@ -367,3 +415,31 @@ async def test_a_student_hands_work_in_with_a_file(
     assert hand["submission"]["text"] == "Answers: 12) 3/4, 13) 5/8"
     assert hand["submission"]["attempt"] == 1
     assert [f["name"] for f in hand["submission"]["attachments"]] == ["my answers.pdf"]
+
+    def hand_in_again() -> None:
+        """The work handed in again with a corrected text: the file handed in before is kept
+        (its box ticked), and no new file is sent."""
+        from selenium.webdriver.common.by import By
+
+        keep = _wait(
+            browser,
+            "the kept file's box",
+            lambda d: [
+                b for b in d.find_elements(By.CSS_SELECTOR, ".hand-in-form input[type=checkbox]") if b.is_selected()
+            ],
+        )
+        assert len(keep) == 1
+        field = browser.find_element(By.NAME, "work")
+        field.clear()
+        field.send_keys("Answers: 12) 3/4, 13) 7/8")
+        browser.find_element(By.CSS_SELECTOR, ".hand-in-form button[type=submit]").click()
+        _wait(browser, "the second attempt", lambda d: "Попытка 2" in _text(d))
+
+    await asyncio.to_thread(hand_in_again)
+    again = (
+        await factory.client(world.mum).data(
+            HAND_IN, hw=gid(world.homework, "Homework"), student=gid(world.anna, "Student")
+        )
+    )["node"]["handIn"]["submission"]
+    assert (again["attempt"], again["text"]) == (2, "Answers: 12) 3/4, 13) 7/8")
+    assert [f["name"] for f in again["attachments"]] == ["my answers.pdf"]

@@ -53,11 +53,12 @@ export function lessonRoute(lesson: string, day: string): Route {
 }
 
 /** A link to ``next`` that opens it without reloading the page. */
-export function Link(props: { to: Route; class?: string; children: JSX.Element | string | (JSX.Element | string)[] }): JSX.Element {
+export function Link(props: { to: Route; class?: string; current?: boolean; children: JSX.Element | string | (JSX.Element | string)[] }): JSX.Element {
   return (
     <a
       href={href(props.to)}
       class={props.class}
+      aria-current={props.current ? "page" : undefined}
       onClick={(event) => {
         if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
         event.preventDefault();
@@ -79,11 +80,14 @@ export function Tabs(): JSX.Element {
   const current = useSignal(route).view;
   return (
     <nav class="tabs" aria-label={t("sections")}>
-      {TABS.map((tab) => (
-        <Link key={tab.view} to={{ view: tab.view, lesson: null, day: null }} class={tab.view === current || (current === "lesson" && tab.view === "diary") ? "current" : undefined}>
-          {tab.label()}
-        </Link>
-      ))}
+      {TABS.map((tab) => {
+        const here = tab.view === current || (current === "lesson" && tab.view === "diary");
+        return (
+          <Link key={tab.view} to={{ view: tab.view, lesson: null, day: null }} class={here ? "current" : undefined} current={here}>
+            {tab.label()}
+          </Link>
+        );
+      })}
     </nav>
   );
 }

@@ -25,7 +25,7 @@ export default function FinalsScreen(props: ScreenProps): JSX.Element {
   const school = terms.data?.student?.school;
   if (!school) {
     const error = terms.error;
-    return <p role="status">{error ? (error.networkError ? t("offlineNothing") : `${t("error")}: ${error.message}`) : t("loading")}</p>;
+    return <p role="status">{error ? (error.networkError ? w("offline") : `${t("error")}: ${error.message}`) : t("loading")}</p>;
   }
   return <Finals {...props} school={school} />;
 }
@@ -50,7 +50,7 @@ function Finals(props: ScreenProps & { school: School }): JSX.Element {
     ).then((answers) => {
       if (!current) return;
       const failed = answers.find((a) => a.error);
-      if (failed?.error) setResult({ error: failed.error.networkError ? t("offlineNothing") : `${t("error")}: ${failed.error.message}` });
+      if (failed?.error) setResult({ error: failed.error.networkError ? w("offline") : `${t("error")}: ${failed.error.message}` });
       else setResult({ rows: answers.map((a) => a.data?.student?.progress ?? []) });
     });
     return () => {

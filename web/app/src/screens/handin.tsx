@@ -24,10 +24,11 @@ class Offline extends Error {}
 
 export function HandIn(props: { homework: Homework; zone: string; own: boolean; onChange: () => void }): JSX.Element | null {
   const { homework, zone } = props;
-  const handIn = homework.handIn;
-  if (!handIn) return null; // the homework is not for this child
-  const work = handIn.submission;
-  const status = work?.status ?? handIn.status;
+  const handIn = homework.handIn; // null: the homework is not for this child
+  const work = handIn?.submission ?? null;
+  const status = work?.status ?? handIn?.status;
+  const [sent, setSent] = useState(false);
+  if (!handIn || !status) return null;
   return (
     <section class="hand-in" aria-label={w("handIn")}>
       <h4>{w("handIn")}</h4>
@@ -56,7 +57,20 @@ export function HandIn(props: { homework: Homework; zone: string; own: boolean; 
           ) : null}
         </div>
       ) : null}
-      {props.own && status !== "GRADED" ? <HandInForm homework={homework} onDone={props.onChange} /> : null}
+      {sent ? (
+        <p role="status" class="done">
+          {w("sent")}
+        </p>
+      ) : null}
+      {props.own && status !== "GRADED" ? (
+        // A new form (its kept files, its text) for each hand-in the screen reads back.
+        <HandInForm
+          key={`${work?.id}-${work?.attempt}`}
+          homework={homework}
+          onSending={() => setSent(false)}
+          onDone={() => (setSent(true), props.onChange())}
+        />
+      ) : null}
     </section>
   );
 }
@@ -80,21 +94,21 @@ async function upload(file: File): Promise<string> {
   return answer.uploadId;
 }
 
-function HandInForm(props: { homework: Homework; onDone: () => void }): JSX.Element {
+function HandInForm(props: { homework: Homework; onSending: () => void; onDone: () => void }): JSX.Element {
   const work = props.homework.handIn?.submission ?? null;
   const [text, setText] = useState(work?.text ?? "");
   const [keep, setKeep] = useState<Set<string>>(() => new Set(work?.attachments.map((f) => f.id) ?? []));
   const [files, setFiles] = useState<File[]>([]);
   const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<string[]>([]);
-  const [done, setDone] = useState(false);
+  const [picker, setPicker] = useState(0); // a new file input once the chosen files were sent
   const id = `hand-in-${props.homework.id}`;
 
   async function submit(event: Event) {
     event.preventDefault();
     setBusy(true);
     setProblems([]);
-    setDone(false);
+    props.onSending();
     try {
       const uploaded = await Promise.all(files.map(upload));
       const result = await client
@@ -105,7 +119,7 @@ function HandInForm(props: { homework: Homework; onDone: () => void }): JSX.Elem
       if (!answer) throw new Refused(result.error?.message ?? t("error"));
       if (answer.__typename === "HomeworkSubmitSuccess") {
         setFiles([]);
-        setDone(true);
+        setPicker(picker + 1);
         props.onDone();
       } else {
         const fields = "fields" in answer ? answer.fields.map((f) => f.message) : [];
@@ -149,7 +163,7 @@ function HandInForm(props: { homework: Homework; onDone: () => void }): JSX.Elem
       ) : null}
       <label>
         {w("attach")}
-        <input name="files" type="file" multiple onChange={(e) => setFiles(Array.from(e.currentTarget.files ?? []))} />
+        <input key={picker} name="files" type="file" multiple onChange={(e) => setFiles(Array.from(e.currentTarget.files ?? []))} />
       </label>
       {problems.length ? (
         <div class="problem" role="alert">
@@ -160,11 +174,6 @@ function HandInForm(props: { homework: Homework; onDone: () => void }): JSX.Elem
             ))}
           </ul>
         </div>
-      ) : null}
-      {done ? (
-        <p role="status" class="done">
-          {w("sent")}
-        </p>
       ) : null}
       <button type="submit" disabled={busy}>
         {busy ? w("sending") : work ? w("handInAgain") : w("handInNow")}

@@ -38,6 +38,11 @@ export default function LessonScreen(props: ScreenProps): JSX.Element {
     if (reconnected) reexecute({ requestPolicy: "network-only" });
   }, [reconnected, reexecute]);
   useEffect(() => followDiary(student.id, () => reexecute({ requestPolicy: "network-only" })), [student.id, reexecute]);
+  // Download links work for 5 minutes: read fresh ones before they stop.
+  useEffect(() => {
+    const timer = setInterval(() => reexecute({ requestPolicy: "network-only" }), 4 * 60_000);
+    return () => clearInterval(timer);
+  }, [reexecute]);
   // The lesson as the viewer sees it, and the child's entry for it: both, or it is not there.
   const found = result.data?.lesson;
   const lesson = found?.__typename === "Lesson" ? found : null;
@@ -51,7 +56,7 @@ export default function LessonScreen(props: ScreenProps): JSX.Element {
     return (
       <section class="screen">
         {back}
-        <p role="status">{result.error ? (result.error.networkError ? t("offlineNothing") : `${t("error")}: ${result.error.message}`) : t("loading")}</p>
+        <p role="status">{result.error ? (result.error.networkError ? w("offline") : `${t("error")}: ${result.error.message}`) : t("loading")}</p>
       </section>
     );
   }

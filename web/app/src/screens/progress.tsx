@@ -24,7 +24,7 @@ const PROGRESS_CHART = trusted(ProgressChartDocument);
 type Subject = NonNullable<ProgressQuery["student"]>["progress"][number];
 
 function failure(error: { networkError?: Error; message: string } | undefined): string {
-  return error ? (error.networkError ? t("offlineNothing") : `${t("error")}: ${error.message}`) : t("loading");
+  return error ? (error.networkError ? w("offline") : `${t("error")}: ${error.message}`) : t("loading");
 }
 
 export default function ProgressScreen(props: ScreenProps): JSX.Element {

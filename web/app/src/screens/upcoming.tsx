@@ -22,7 +22,7 @@ export default function Upcoming(props: ScreenProps): JSX.Element {
     <section class="upcoming" aria-labelledby="upcoming-title">
       <h2 id="upcoming-title">{w("upcoming")}</h2>
       {!planned ? (
-        <p role="status">{result.error ? (result.error.networkError ? t("offline") : `${t("error")}: ${result.error.message}`) : t("loading")}</p>
+        <p role="status">{result.error ? (result.error.networkError ? w("offline") : `${t("error")}: ${result.error.message}`) : t("loading")}</p>
       ) : planned.length === 0 ? (
         <p class="empty">{w("noUpcoming")}</p>
       ) : (

@@ -4,6 +4,7 @@ import { locale } from "../i18n";
 
 const ru = {
   backToWeek: "← К неделе",
+  offline: "Нет сети, и этот раздел ещё не загружался: он откроется, когда сеть появится.",
   period: "{n}-й урок",
   teacher: "Учитель",
   substitute: "Замена",
@@ -84,6 +85,7 @@ type Words = typeof ru;
 
 const en: Words = {
   backToWeek: "← Back to the week",
+  offline: "Offline, and this section has not been loaded before: it opens when the network is back.",
   period: "Period {n}",
   teacher: "Teacher",
   substitute: "Substitute",
