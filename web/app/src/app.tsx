@@ -399,7 +399,8 @@ function Entry(props: { entry: DiaryEntry; zone: string; fresh: Set<string> }): 
         {homework.map((h) => (
           <p class="homework" key={h.id}>
             <span class="label">{t("homework")}:</span> {h.text}
-            {h.attachments.length ? <span class="label"> · {plural("files", h.attachments.length)}</span> : null}
+            {/* ?. : a week kept offline by an earlier build has no attachments */}
+            {h.attachments?.length ? <span class="label"> · {plural("files", h.attachments.length)}</span> : null}
             {h.handIn ? (
               <span class={h.handIn.owed ? "owed" : "label"}> · {h.handIn.owed ? t("owed") : handInLabel(h.handIn.status)}</span>
             ) : null}
