@@ -97,7 +97,9 @@ function Table(props: { terms: readonly Term[]; rows: Row[][]; zone: string }): 
   const subjects = new Map<string, string>();
   for (const term of rows) for (const row of term) subjects.set(row.subject.id, row.subject.name);
   const cell = (termIndex: number, subjectId: string) => rows[termIndex]?.find((r) => r.subject.id === subjectId);
-  const shown = [...subjects].filter(([id]) => rows.some((_, i) => cell(i, id)?.termGrade || cell(i, id)?.weightedAverage !== null));
+  // A subject with a final grade or a grade in some term (not one the school merely teaches).
+  const counts = (row: Row | undefined) => !!row && (!!row.termGrade || row.weightedAverage !== null);
+  const shown = [...subjects].filter(([id]) => rows.some((_, i) => counts(cell(i, id))));
   if (shown.length === 0) return <p class="empty">{w("noSubjects")}</p>;
   const changes = rows.flatMap((term, i) =>
     term.flatMap((row) => (row.termGrade ? row.termGrade.history.map((h) => ({ ...h, term: terms[i], subject: row.subject.name })) : [])),
