@@ -12,7 +12,7 @@ import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, handInLabel, kindLabel, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
-import { Link, lessonRoute, route, Screen, Tabs } from "./nav";
+import { go, Link, lessonRoute, route, Screen, Tabs } from "./nav";
 import { enablePush, pushState, type PushState } from "./push";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
@@ -225,6 +225,11 @@ function Home(): JSX.Element {
   const monday = place.week ?? mondayOf(today(zone));
 
   useEffect(() => writePlace({ student: student?.id ?? null, week: place.week }), [student?.id, place.week]);
+  useEffect(() => {
+    const back = () => setPlace(readPlace()); // Back to a section opened for another child or week
+    addEventListener("popstate", back);
+    return () => removeEventListener("popstate", back);
+  }, []);
 
   return (
     <>
@@ -255,7 +260,10 @@ function Home(): JSX.Element {
                     class="secondary"
                     key={s.id}
                     aria-pressed={s.id === student.id}
-                    onClick={() => setPlace({ ...place, student: s.id })}
+                    onClick={() => {
+                      if (where.view === "lesson") go({ view: "diary", lesson: null, day: null }); // the lesson was the other child's
+                      setPlace({ ...place, student: s.id });
+                    }}
                   >
                     {s.fullName} <span class="class-name">{s.schoolClass.name}</span>
                   </button>
