@@ -11,6 +11,7 @@ import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
+import { OutboxState, Section, SectionNav, useSection } from "./sections";
 import { enablePush, pushState, type PushState } from "./push";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
@@ -211,6 +212,7 @@ function Home(): JSX.Element {
   const [place, setPlace] = useState(readPlace);
   const live = useSignal(liveState);
   const online = useOnline();
+  const [section, setSection] = useSection();
 
   const students: Person[] = useMemo(() => {
     if (!data) return [];
@@ -231,6 +233,7 @@ function Home(): JSX.Element {
         <span class={`live state-${online ? live : "offline"}`} role="status">
           {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : t("offline")}
         </span>
+        <OutboxState />
         <LanguageSwitch />
         <PushSwitch />
         <button type="button" class="secondary" onClick={() => void signOut()}>
@@ -259,7 +262,12 @@ function Home(): JSX.Element {
                 ))}
               </nav>
             ) : null}
-            <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
+            <SectionNav current={section} roles={data.viewer.roles} onChange={setSection} />
+            {section === "diary" ? (
+              <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
+            ) : (
+              <Section name={section} student={student} zone={zone} viewer={{ id: data.viewer.user.id, roles: data.viewer.roles }} />
+            )}
           </>
         )}
       </main>

@@ -89,3 +89,28 @@ export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => v
 session.subscribe((tokens) => {
   if (tokens === null) closeLive();
 });
+
+/** Follow one of the app's resumable subscriptions (`after`: chatEvents, ...) over the same
+ * socket, like followDiary: resumed from the last cursor seen, none twice; the returned function
+ * stops. */
+export function followEvents<E extends { cursor: string }>(
+  document: { text: string },
+  field: string,
+  onEvent: (event: E) => void,
+): () => void {
+  const seen = new Set<string>();
+  const variables: { after: string | null } = { after: null };
+  const name = /^\s*subscription\s+(\w+)/.exec(document.text)?.[1];
+  const payload = { operationName: name, query: document.text, variables };
+  return open().subscribe<Record<string, E>>(payload, {
+    next: (result) => {
+      const event = result.data?.[field];
+      if (!event || seen.has(event.cursor)) return;
+      seen.add(event.cursor);
+      variables.after = event.cursor;
+      onEvent(event);
+    },
+    error: () => liveState.set("reconnecting"),
+    complete: () => undefined,
+  });
+}
