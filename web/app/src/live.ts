@@ -52,7 +52,8 @@ function open(): Client {
           return;
         }
         if (code === 4403) expired = true;
-        liveState.set("reconnecting");
+        // 1000: graphql-ws closed an idle socket (no subscription left, `lazy`): nothing to resume.
+        liveState.set(code === 1000 ? "connecting" : "reconnecting");
       },
     },
   });

@@ -45,7 +45,14 @@ export default function Absences(props: ScreenProps): JSX.Element {
       <h2 id="absences-title">
         {w("absencesTitle")}: {student.fullName}
       </h2>
-      <NoticeForm key={editing?.id ?? "new"} student={student.id} viewer={viewer.id} today={now} draft={editing} />
+      <NoticeForm
+        key={editing?.id ?? "new"}
+        student={student.id}
+        viewer={viewer.id}
+        today={now}
+        draft={editing}
+        waiting={drafts.some((entry) => entry.state !== "refused")}
+      />
       {drafts.length ? (
         <ul class="cards drafts">
           {drafts.map((entry) =>
@@ -80,7 +87,7 @@ export default function Absences(props: ScreenProps): JSX.Element {
   );
 }
 
-function NoticeForm(props: { student: string; viewer: string; today: string; draft: Entry | null }): JSX.Element {
+function NoticeForm(props: { student: string; viewer: string; today: string; draft: Entry | null; waiting: boolean }): JSX.Element {
   const before = props.draft?.draft.kind === "notice" ? props.draft.draft.input : null;
   const [from, setFrom] = useState(before?.from ?? props.today);
   const [to, setTo] = useState(before?.to ?? props.today);
@@ -137,7 +144,7 @@ function NoticeForm(props: { student: string; viewer: string; today: string; dra
           {problem}
         </p>
       ) : null}
-      {queued ? (
+      {queued && props.waiting ? (
         <p class="notice" role="status">
           {w("absenceQueued")}
         </p>
