@@ -137,8 +137,11 @@ async def test_a_parent_reads_writes_and_answers_and_another_parent_sees_none_of
         from selenium.webdriver.common.by import By
 
         _section(browser, "chats", lambda d: "Anna's maths" in _text(d))
-        browser.find_element(By.CSS_SELECTOR, f"[data-chat='{chat_id}']").click()
+        item = browser.find_element(By.CSS_SELECTOR, f"[data-chat='{chat_id}']")
+        assert "1 непрочитанное" in item.text  # the teacher's welcome
+        item.click()
         _wait(browser, "the chat's history", lambda d: "Welcome to the class chat" in _text(d))
+        _wait(browser, "the chat read", lambda d: "непрочитанн" not in _text(d))
         browser.find_element(By.NAME, "message").send_keys("Anna will bring it tomorrow")
         browser.find_element(By.NAME, "files").send_keys(str(worksheet))
         browser.find_element(By.CSS_SELECTOR, ".conversation form button[type=submit]").click()
@@ -175,16 +178,25 @@ async def test_a_parent_reads_writes_and_answers_and_another_parent_sees_none_of
             if attempt == 9:
                 raise
     problems += await asyncio.to_thread(_checked, browser, shots, "chat")
+    # Read as it arrived (the chat is open): nothing unread for mum on any of her devices.
+    await asyncio.to_thread(_wait, browser, "the answer read", lambda d: "непрочитанн" not in _text(d), 5)
+    unread = await factory.client(mum).data("{ viewer { unreadChatMessages } }")
+    assert unread == {"viewer": {"unreadChatMessages": 0}}
 
     def announcements_and_meeting() -> list[dict[str, Any]]:
         from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.select import Select
 
         _section(browser, "announcements", lambda d: "Trip to the museum" in _text(d))
         found = _checked(browser, shots, "announcements")
         _section(browser, "meetings", lambda d: "Autumn meeting" in _text(d))
         browser.find_element(By.XPATH, "//button[normalize-space()='Приду']").click()
         _wait(browser, "the answer", lambda d: "Ваш ответ: Приду" in _text(d))
-        return found + _checked(browser, shots, "meetings")
+        found += _checked(browser, shots, "meetings")
+        Select(browser.find_element(By.CSS_SELECTOR, ".language select")).select_by_value("en")
+        _wait(browser, "English", lambda d: "Your answer: I will come" in _text(d))
+        browser.save_screenshot(str(shots / "meetings-en.png"))
+        return found
 
     problems += await asyncio.to_thread(announcements_and_meeting)
     response = await models.MeetingResponse.get(meeting_id=meeting.id)

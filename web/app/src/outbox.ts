@@ -102,7 +102,9 @@ export function discard(id: string): Entry | undefined {
 
 /** Keep a draft and try to send it now. */
 export function enqueue(user: string, draft: Draft): Entry {
-  const entry: Entry = { id: crypto.randomUUID(), user, draft, queuedAt: new Date().toISOString(), state: "waiting", attempted: false };
+  // randomUUID only in a secure context (https, localhost): an app served over plain http elsewhere still queues.
+  const id = typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const entry: Entry = { id, user, draft, queuedAt: new Date().toISOString(), state: "waiting", attempted: false };
   write([...read(), entry]);
   void flush();
   return entry;
