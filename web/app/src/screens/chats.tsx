@@ -38,6 +38,7 @@ export default function Chats(props: ScreenProps): JSX.Element {
   const refetch = () => reexecute({ requestPolicy: "network-only" });
   const [open, setOpen] = useState<string | null>(() => sessionStorage.getItem(OPEN));
   const [event, setEvent] = useState<ChatEvent | null>(null);
+  const [gaps, setGaps] = useState(0);
   const reconnected = useSignal(reconnections);
 
   useEffect(() => {
@@ -45,10 +46,18 @@ export default function Chats(props: ScreenProps): JSX.Element {
   }, [reconnected]);
   useEffect(
     () =>
-      followEvents<ChatEvent>(ChatEventsDocument, "chatEvents", (next) => {
-        setEvent(next);
-        refetch(); // unread counts, order, titles, chats added or gone
-      }),
+      followEvents<ChatEvent>(
+        ChatEventsDocument,
+        "chatEvents",
+        (next) => {
+          setEvent(next);
+          refetch(); // unread counts, order, titles, chats added or gone
+        },
+        () => {
+          refetch();
+          setGaps((gaps) => gaps + 1); // the open chat reads its newest page again
+        },
+      ),
     [],
   );
 
@@ -76,7 +85,7 @@ export default function Chats(props: ScreenProps): JSX.Element {
         <div class="chat-layout">
           <ChatList chats={chats} open={current?.id ?? null} zone={props.zone} onOpen={choose} />
           {current ? (
-            <Conversation key={current.id} chat={current} viewer={props.viewer.id} zone={props.zone} event={event} onRead={refetch} />
+            <Conversation key={current.id} chat={current} viewer={props.viewer.id} zone={props.zone} event={event} gaps={gaps} onRead={refetch} />
           ) : (
             <p class="empty">{w("chatChoose")}</p>
           )}
@@ -116,7 +125,7 @@ function merge(messages: Message[], more: Message[]): Message[] {
   return [...byId.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
-function Conversation(props: { chat: ChatSummary; viewer: string; zone: string; event: ChatEvent | null; onRead: () => void }): JSX.Element {
+function Conversation(props: { chat: ChatSummary; viewer: string; zone: string; event: ChatEvent | null; gaps: number; onRead: () => void }): JSX.Element {
   const { chat } = props;
   const key = `chat.${chat.id}`;
   const [messages, setMessages] = useState<Message[] | undefined>(() => kept<Message[]>(key, undefined));
@@ -145,7 +154,7 @@ function Conversation(props: { chat: ChatSummary; viewer: string; zone: string; 
     setOlder((current) => (before || current === undefined ? earlier : current)); // the newest page again: older ones stay
   }
 
-  useEffect(() => void load(null), [chat.id, sent, reconnected]);
+  useEffect(() => void load(null), [chat.id, sent, reconnected, props.gaps]);
 
   useEffect(() => {
     const event = props.event;
