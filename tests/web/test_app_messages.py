@@ -233,12 +233,15 @@ async def test_writes_made_offline_wait_and_arrive_once_when_the_network_is_back
     server_url: str,
     factory: Factory,
     browser: Any,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     world = await _school(factory)
     mum, anna, chat = (world[k] for k in ("mum", "anna", "chat"))
     origin = server_url.replace("ws://", "http://").removesuffix("/graphql")
     chat_id = gid(chat, "Chat")
     start = today_utc() + timedelta(days=2)
+    note = tmp_path / "dentist.pdf"
+    note.write_bytes(PDF)
     # A message whose answer was lost: it reached the server (sent here through the API as mum),
     # but the app's outbox still holds it as attempted.
     lost = await factory.client(mum).data(SEND, input={"chatId": chat_id, "text": "Sent, answer lost"})
@@ -279,7 +282,6 @@ async def test_writes_made_offline_wait_and_arrive_once_when_the_network_is_back
             entry,
         )
 
-        assert browser.find_element(By.NAME, "files").get_attribute("disabled") is not None  # bytes need the network
         browser.find_element(By.NAME, "message").send_keys("Written on the train")
         browser.find_element(By.CSS_SELECTOR, ".conversation form button[type=submit]").click()
         _wait(browser, "the message waiting", lambda d: "Written on the train\nЖдёт отправки" in _text(d))
@@ -294,8 +296,17 @@ async def test_writes_made_offline_wait_and_arrive_once_when_the_network_is_back
             _set(browser, "input[name=from]", first.isoformat())
             _set(browser, "input[name=to]", last.isoformat())
             browser.find_element(By.NAME, "reason").send_keys(reason)
+            if reason.startswith("Dentist"):  # its note is kept on the device until the network is back
+                browser.find_element(By.NAME, "note").send_keys(str(note))
             browser.find_element(By.CSS_SELECTOR, "form.compose button[type=submit]").click()
-            _wait(browser, "the notice waiting", lambda d, r=reason: f"{r}\nЖдёт отправки" in _text(d))
+            _wait(
+                browser,
+                "the notice waiting",
+                lambda d, r=reason: any(
+                    r in card.text and "Ждёт отправки" in card.text
+                    for card in d.find_elements(By.CSS_SELECTOR, ".drafts .card")
+                ),
+            )
         _wait(browser, "the count waiting", lambda d: "Ждут отправки: 4" in _text(d))  # the lost one too
         browser.save_screenshot(str(shots / "absences-offline.png"))
         return _text(browser), found + _axe(browser)
@@ -340,5 +351,7 @@ async def test_writes_made_offline_wait_and_arrive_once_when_the_network_is_back
     assert await models.Message.filter(chat_id=chat.id, text="Sent, answer lost").count() == 1  # not sent again
     notices = await models.AbsenceNotice.filter(student_id=anna.id)
     assert [(n.reason, n.start_date) for n in notices] == [("Dentist in the morning", start)]
+    attached = await models.StoredFile.filter(absence_notice_id=notices[0].id)
+    assert [f.name for f in attached] == ["dentist.pdf"]
     kept = browser.execute_script("return localStorage.getItem('ediary.cache.outbox')")
     assert kept is None

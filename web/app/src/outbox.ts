@@ -2,6 +2,8 @@
 // outbox first, is shown as waiting, and is sent at once when the network is there, else when it
 // comes back (the `online` event, and every 10 s while something waits). The server's typed
 // refusal (ValidationError, NotFoundError) is kept with the draft for the user to fix or discard.
+// Files chosen for a draft (a doctor's note photographed offline) wait in IndexedDB and are
+// uploaded when it is sent (src/uploads.ts).
 //
 // Exactly once without a client key: the API has no idempotency key for messageSend or
 // absenceNoticeCreate, so a draft is marked `attempted` in storage before its request leaves,
@@ -28,8 +30,10 @@ import type {
   ChatSinceQuery,
   MessageSendMutation,
 } from "./generated";
+import { locale } from "./i18n";
 import { session } from "./session";
 import { signal } from "./signal";
+import { dropAllFiles, dropFiles, keepFiles, keptFile, uploadFile } from "./uploads";
 
 const ABSENCE_NOTICE_CREATE = trusted(AbsenceNoticeCreateDocument);
 const ABSENCE_NOTICES = trusted(AbsenceNoticesDocument);
@@ -45,12 +49,15 @@ export interface MessageDraft {
   input: { chatId: string; text: string; fileIds: string[] };
   /** The attached files' names, to show while it waits. */
   files: string[];
+  /** Files chosen but not uploaded yet: their keys in IndexedDB (src/uploads.ts). */
+  stored?: string[];
 }
 
 export interface NoticeDraft {
   kind: "notice";
   input: { studentId: string; kind: "BY_DAY"; from: string; to: string; reason: string; fileIds: string[] };
   files: string[];
+  stored?: string[];
 }
 
 export type Draft = MessageDraft | NoticeDraft;
@@ -97,13 +104,17 @@ function change(id: string, patch: Partial<Entry>): void {
 export function discard(id: string): Entry | undefined {
   const entries = read();
   write(entries.filter((entry) => entry.id !== id));
-  return entries.find((entry) => entry.id === id);
+  const removed = entries.find((entry) => entry.id === id);
+  if (removed?.draft.stored?.length) void dropFiles(removed.draft.stored).catch(() => undefined);
+  return removed;
 }
 
-/** Keep a draft and try to send it now. */
-export function enqueue(user: string, draft: Draft): Entry {
+/** Keep a draft, with the files chosen for it (kept in IndexedDB until they are uploaded), and
+ * try to send it now. Fails only when the files cannot be kept (no IndexedDB): upload them first. */
+export async function enqueue(user: string, draft: Draft, files: readonly File[] = []): Promise<Entry> {
   // randomUUID only in a secure context (https, localhost): an app served over plain http elsewhere still queues.
   const id = typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  if (files.length) draft = { ...draft, files: [...draft.files, ...files.map((file) => file.name)], stored: await keepFiles(id, files) };
   const entry: Entry = { id, user, draft, queuedAt: new Date().toISOString(), state: "waiting", attempted: false };
   write([...read(), entry]);
   void flush();
@@ -173,10 +184,30 @@ async function send(entry: Entry): Promise<Answer> {
   return data.absenceNoticeCreate;
 }
 
+/** Upload the files a draft keeps; the draft with their upload ids, written back first. */
+async function uploaded(entry: Entry): Promise<Entry> {
+  const stored = entry.draft.stored ?? [];
+  if (!stored.length) return entry;
+  const ids = [...entry.draft.input.fileIds];
+  for (const key of stored) {
+    const file = await keptFile(key);
+    if (!file) throw new Refused(locale.get() === "ru" ? "Файл больше не хранится на этом устройстве." : "The file is no longer on this device.", undefined);
+    const result = await uploadFile(file);
+    if ("offline" in result) throw new Offline("upload");
+    if ("problem" in result) throw new Refused(`${file.name}: ${result.problem}`, undefined);
+    ids.push(result.id);
+  }
+  const draft = { ...entry.draft, input: { ...entry.draft.input, fileIds: ids }, stored: [] } as Draft;
+  change(entry.id, { draft });
+  await dropFiles(stored).catch(() => undefined);
+  return { ...entry, draft };
+}
+
 /** Send one draft: true when it is done with (sent or refused), false when the network failed. */
-async function deliver(entry: Entry): Promise<boolean> {
-  change(entry.id, { state: "sending" });
+async function deliver(queued: Entry): Promise<boolean> {
+  change(queued.id, { state: "sending" });
   try {
+    const entry = await uploaded(queued);
     if (entry.attempted && (await landed(entry))) {
       discard(entry.id);
       delivered.set(delivered.get() + 1);
@@ -199,11 +230,11 @@ async function deliver(entry: Entry): Promise<boolean> {
     return true;
   } catch (error) {
     if (error instanceof Refused) {
-      change(entry.id, { state: "refused", code: error.code, problem: error.message });
+      change(queued.id, { state: "refused", code: error.code, problem: error.message });
       return true;
     }
     if (!(error instanceof Offline)) throw error;
-    change(entry.id, { state: "waiting" });
+    change(queued.id, { state: "waiting" });
     return false;
   }
 }
@@ -246,5 +277,6 @@ setInterval(() => {
 session.subscribe((tokens) => {
   outbox.set(read()); // signing out dropped it with the rest of what the app kept
   if (tokens) void flush();
+  else void dropAllFiles().catch(() => undefined); // and the files it kept
 });
 if (session.get()) void flush();

@@ -11,11 +11,11 @@ import AbsenceNoticesDocument from "../documents/AbsenceNotices.graphql";
 import type { AbsenceNoticeDeleteMutation, AbsenceNoticesQuery, AbsenceNoticesQueryVariables } from "../generated";
 import { locale } from "../i18n";
 import { reconnections } from "../live";
-import { delivered, enqueue, outbox, type Entry } from "../outbox";
+import { delivered, outbox, type Entry } from "../outbox";
 import type { ScreenProps } from "../sections";
 import { useSignal } from "../signal";
 import { addDays, today } from "../week";
-import { Attachments, FilePicker, KeptNotice, LoadState, Pending, kept, upload, useOnline } from "./common";
+import { Attachments, FilePicker, KeptNotice, LoadState, Pending, kept, send, useOnline } from "./common";
 import { count, formatDate, formatMoment, w } from "./words";
 
 const ABSENCE_NOTICES = trusted(AbsenceNoticesDocument);
@@ -104,17 +104,12 @@ function NoticeForm(props: { student: string; viewer: string; today: string; dra
     setProblem(null);
     setQueued(false);
     setBusy(true);
-    const uploaded = files.length ? await upload(files) : { ids: [] };
+    const refused = await send(props.viewer, { kind: "notice", input: { studentId: props.student, kind: "BY_DAY", from, to, reason, fileIds: [] }, files: [] }, files);
     setBusy(false);
-    if ("problem" in uploaded) {
-      setProblem(uploaded.problem);
+    if (refused) {
+      setProblem(refused);
       return;
     }
-    enqueue(props.viewer, {
-      kind: "notice",
-      input: { studentId: props.student, kind: "BY_DAY", from, to, reason, fileIds: uploaded.ids },
-      files: files.map((file) => file.name),
-    });
     setReason("");
     setFiles([]);
     form.reset();

@@ -15,10 +15,10 @@ import ChatsDocument from "../documents/Chats.graphql";
 import type { ChatEventsSubscription, ChatMarkReadMutation, ChatMessagesQuery, ChatsQuery } from "../generated";
 import { locale } from "../i18n";
 import { followEvents, reconnections } from "../live";
-import { delivered, enqueue, outbox, type Entry } from "../outbox";
+import { delivered, outbox, type Entry } from "../outbox";
 import type { ScreenProps } from "../sections";
 import { useSignal } from "../signal";
-import { Attachments, FilePicker, KeptNotice, LoadState, Pending, kept, upload, useOnline } from "./common";
+import { Attachments, FilePicker, KeptNotice, LoadState, Pending, kept, send, useOnline } from "./common";
 import { count, formatMoment, w } from "./words";
 
 const CHATS = trusted(ChatsDocument);
@@ -230,13 +230,12 @@ function Composer(props: { chat: string; viewer: string; draft: Entry | null }):
     if (!text.trim()) return;
     setProblem(null);
     setBusy(true);
-    const uploaded = files.length ? await upload(files) : { ids: [] };
+    const refused = await send(props.viewer, { kind: "message", input: { chatId: props.chat, text, fileIds: [] }, files: [] }, files);
     setBusy(false);
-    if ("problem" in uploaded) {
-      setProblem(uploaded.problem);
+    if (refused) {
+      setProblem(refused);
       return;
     }
-    enqueue(props.viewer, { kind: "message", input: { chatId: props.chat, text, fileIds: uploaded.ids }, files: files.map((file) => file.name) });
     setText("");
     setFiles([]);
     form.reset();

@@ -5,14 +5,10 @@ import type { CombinedError } from "@urql/core";
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
-import { client, trusted } from "../client";
-import FileUploadStartDocument from "../documents/FileUploadStart.graphql";
-import type { FileUploadStartMutation } from "../generated";
 import { t } from "../i18n";
-import { discard, type Entry } from "../outbox";
+import { discard, enqueue, type Draft, type Entry } from "../outbox";
+import { uploadFile } from "../uploads";
 import { formatSize, w } from "./words";
-
-const FILE_UPLOAD_START = trusted(FileUploadStartDocument);
 
 /** The last answer of a screen ("ediary.cache.<key>", dropped with the session), for offline. */
 export function kept<T>(key: string, value: T | undefined): T | undefined {
@@ -89,31 +85,27 @@ export function Attachments(props: { files: readonly FileShown[] }): JSX.Element
   );
 }
 
-/** Upload the chosen files (fileUploadStart, then PUT): their upload ids, or why one failed. */
-export async function upload(files: readonly File[]): Promise<{ ids: string[] } | { problem: string }> {
-  const ids: string[] = [];
-  for (const file of files) {
-    const why = (reason: string) => ({ problem: w("uploadFailed", { name: file.name, why: reason }) });
-    const result = await client.mutation<FileUploadStartMutation>(FILE_UPLOAD_START, { input: { name: file.name, size: file.size } }).toPromise();
-    const answer = result.data?.fileUploadStart;
-    if (!answer) return why(result.error?.networkError ? w("fileNetwork") : (result.error?.graphQLErrors[0]?.message ?? w("error")));
-    if (answer.__typename !== "FileUploadStartSuccess") return why(answer.message);
-    let status: number;
-    try {
-      status = (await fetch(answer.uploadUrl, { method: "PUT", body: file })).status;
-    } catch {
-      return why(w("fileNetwork"));
+/** Put a draft and its files in the outbox; where files cannot be kept on the device (no
+ * IndexedDB), upload them first (online only). Why not, or null when it is queued. */
+export async function send(user: string, draft: Draft, files: readonly File[]): Promise<string | null> {
+  try {
+    await enqueue(user, draft, files);
+    return null;
+  } catch {
+    const ids: string[] = [];
+    for (const file of files) {
+      const result = await uploadFile(file);
+      if ("offline" in result) return w("uploadFailed", { name: file.name, why: w("fileNetwork") });
+      if ("problem" in result) return w("uploadFailed", { name: file.name, why: result.problem });
+      ids.push(result.id);
     }
-    if (status === 415) return why(w("fileType"));
-    if (status === 413) return why(w("fileTooLarge"));
-    if (status === 400) return why(w("fileEmpty"));
-    if (status !== 204) return why(w("error"));
-    ids.push(answer.uploadId);
+    const input = { ...draft.input, fileIds: [...draft.input.fileIds, ...ids] };
+    await enqueue(user, { ...draft, input, files: files.map((file) => file.name) } as Draft);
+    return null;
   }
-  return { ids };
 }
 
-/** A file field; offline it is disabled and says why (the bytes need the network). */
+/** A file field; offline it says the files wait on the device with the draft. */
 export function FilePicker(props: { label: string; online: boolean; files: File[]; onChange: (files: File[]) => void; name: string }): JSX.Element {
   return (
     <label>
@@ -122,7 +114,6 @@ export function FilePicker(props: { label: string; online: boolean; files: File[
         type="file"
         name={props.name}
         multiple
-        disabled={!props.online}
         aria-describedby={props.online ? undefined : `${props.name}-offline`}
         onChange={(event) => props.onChange(Array.from(event.currentTarget.files ?? []))}
       />
