@@ -11,7 +11,7 @@ import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
-import { OutboxState, Section, SectionNav, useSection } from "./sections";
+import { offlineLabel, OutboxState, Section, SectionNav, useSection } from "./sections";
 import { enablePush, pushState, type PushState } from "./push";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
@@ -231,7 +231,7 @@ function Home(): JSX.Element {
         <h1>{t("title")}</h1>
         <span class="who">{data?.viewer.user.fullName}</span>
         <span class={`live state-${online ? live : "offline"}`} role="status">
-          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : t("offline")}
+          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : section === "diary" ? t("offline") : offlineLabel()}
         </span>
         <OutboxState />
         <LanguageSwitch />

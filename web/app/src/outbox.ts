@@ -138,6 +138,8 @@ class Refused extends Error {
 }
 
 const LATER = new Set(["UNAUTHENTICATED", "RATE_LIMITED", "INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"]);
+/** Refusals that ask to send again (a teacher marked the register at that moment). */
+const AGAIN = new Set(["REGISTER_CHANGED"]);
 
 function checked<T>(result: OperationResult<T>): T {
   if (result.data) return result.data;
@@ -223,6 +225,9 @@ async function deliver(queued: Entry): Promise<boolean> {
     if (answer.__typename === "MessageSendSuccess" || answer.__typename === "AbsenceNoticeCreateSuccess") {
       discard(entry.id);
       delivered.set(delivered.get() + 1);
+    } else if (answer.code && AGAIN.has(answer.code)) {
+      change(entry.id, { state: "waiting" }); // nothing was written: the next round sends it again
+      return false;
     } else {
       const details = answer.fields?.map((field) => field.message).filter((text) => text && text !== answer.message) ?? [];
       change(entry.id, { state: "refused", code: answer.code, problem: [answer.message, ...details].filter(Boolean).join(" ") });

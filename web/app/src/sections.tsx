@@ -28,7 +28,7 @@ const SCREENS: Record<Exclude<SectionName, "diary">, () => Promise<{ default: Co
   meetings: () => import("./screens/meetings"),
 };
 
-const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "loadFailed" | "retry", string>> = {
+const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "loadFailed" | "retry" | "offline", string>> = {
   ru: {
     sections: "Разделы",
     diary: "Дневник",
@@ -40,6 +40,7 @@ const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "load
     waiting: "Ждут отправки: {n}",
     loadFailed: "Раздел не загрузился. Проверьте сеть и попробуйте снова.",
     retry: "Повторить",
+    offline: "Нет сети",
   },
   en: {
     sections: "Sections",
@@ -52,10 +53,14 @@ const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "load
     waiting: "Waiting to send: {n}",
     loadFailed: "This section did not load. Check the network and try again.",
     retry: "Try again",
+    offline: "Offline",
   },
 };
 
 const label = (key: keyof (typeof LABELS)["ru"]): string => LABELS[locale.get()][key];
+
+/** The bar's word for no network on the screens beside the diary (the diary's says which week it shows). */
+export const offlineLabel = (): string => label("offline");
 
 /** The sections this viewer has: absence notices and meetings are a parent's. */
 export function sectionsFor(roles: readonly string[]): SectionName[] {
