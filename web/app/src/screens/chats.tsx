@@ -37,7 +37,8 @@ export default function Chats(props: ScreenProps): JSX.Element {
   const list = kept<ChatsQuery["viewer"]>("chats", result.data?.viewer);
   const refetch = () => reexecute({ requestPolicy: "network-only" });
   const [open, setOpen] = useState<string | null>(() => sessionStorage.getItem(OPEN));
-  const [event, setEvent] = useState<ChatEvent | null>(null);
+  // The open chat's listener (every event reaches it, however many arrive before a render).
+  const listeners = useRef(new Set<(event: ChatEvent) => void>());
   const [gaps, setGaps] = useState(0);
   const reconnected = useSignal(reconnections);
 
@@ -50,7 +51,7 @@ export default function Chats(props: ScreenProps): JSX.Element {
         ChatEventsDocument,
         "chatEvents",
         (next) => {
-          setEvent(next);
+          for (const listener of listeners.current) listener(next);
           refetch(); // unread counts, order, titles, chats added or gone
         },
         () => {
@@ -85,7 +86,18 @@ export default function Chats(props: ScreenProps): JSX.Element {
         <div class="chat-layout">
           <ChatList chats={chats} open={current?.id ?? null} zone={props.zone} onOpen={choose} />
           {current ? (
-            <Conversation key={current.id} chat={current} viewer={props.viewer.id} zone={props.zone} event={event} gaps={gaps} onRead={refetch} />
+            <Conversation
+              key={current.id}
+              chat={current}
+              viewer={props.viewer.id}
+              zone={props.zone}
+              gaps={gaps}
+              follow={(listener) => {
+                listeners.current.add(listener);
+                return () => void listeners.current.delete(listener);
+              }}
+              onRead={refetch}
+            />
           ) : (
             <p class="empty">{w("chatChoose")}</p>
           )}
@@ -125,7 +137,14 @@ function merge(messages: Message[], more: Message[]): Message[] {
   return [...byId.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
-function Conversation(props: { chat: ChatSummary; viewer: string; zone: string; event: ChatEvent | null; gaps: number; onRead: () => void }): JSX.Element {
+function Conversation(props: {
+  chat: ChatSummary;
+  viewer: string;
+  zone: string;
+  gaps: number;
+  follow: (listener: (event: ChatEvent) => void) => () => void;
+  onRead: () => void;
+}): JSX.Element {
   const { chat } = props;
   const key = `chat.${chat.id}`;
   const [messages, setMessages] = useState<Message[] | undefined>(() => kept<Message[]>(key, undefined));
@@ -156,11 +175,14 @@ function Conversation(props: { chat: ChatSummary; viewer: string; zone: string; 
 
   useEffect(() => void load(null), [chat.id, sent, reconnected, props.gaps]);
 
-  useEffect(() => {
-    const event = props.event;
-    if (!event || event.chatId !== chat.id || !event.chatMessage) return;
-    setMessages((shown) => merge(shown ?? [], [event.chatMessage!]));
-  }, [props.event]);
+  useEffect(
+    () =>
+      props.follow((event) => {
+        const message = event.chatMessage;
+        if (event.chatId === chat.id && message) setMessages((shown) => merge(shown ?? [], [message]));
+      }),
+    [chat.id],
+  );
 
   // What is on screen is read: move the read mark to the newest message (never back).
   const newest = messages?.[messages.length - 1];
