@@ -136,12 +136,24 @@ async def test_a_parent_reads_writes_and_answers_and_another_parent_sees_none_of
     def message() -> list[dict[str, Any]]:
         from selenium.webdriver.common.by import By
 
+        badge = "[data-section=chats] .unread-count"
+        _wait(
+            browser,
+            "the unread count in the navigation",
+            lambda d: (
+                d.find_element(By.CSS_SELECTOR, "[data-section=chats]").get_attribute("textContent").endswith(": 1")
+            ),
+        )
         _section(browser, "chats", lambda d: "Anna's maths" in _text(d))
         item = browser.find_element(By.CSS_SELECTOR, f"[data-chat='{chat_id}']")
         assert "1 непрочитанное" in item.text  # the teacher's welcome
         item.click()
         _wait(browser, "the chat's history", lambda d: "Welcome to the class chat" in _text(d))
-        _wait(browser, "the chat read", lambda d: "непрочитанн" not in _text(d))
+        _wait(
+            browser,
+            "the chat read",
+            lambda d: "непрочитанн" not in _text(d) and not d.find_elements(By.CSS_SELECTOR, badge),
+        )
         browser.find_element(By.NAME, "message").send_keys("Anna will bring it tomorrow")
         browser.find_element(By.NAME, "files").send_keys(str(worksheet))
         browser.find_element(By.CSS_SELECTOR, ".conversation form button[type=submit]").click()

@@ -2,12 +2,18 @@
 // chats, announcements, meetings. Each is its own chunk, loaded when first opened (dynamic
 // import), so the first load stays the diary's; the outbox (offline writes) is here because it
 // sends what waits whichever screen is open.
+import { useQuery } from "@urql/preact";
 import type { ComponentType, JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
+import { trusted } from "./client";
+import ChatEventsDocument from "./documents/ChatEvents.graphql";
+import ChatUnreadDocument from "./documents/ChatUnread.graphql";
+import type { ChatUnreadQuery } from "./generated";
 import { locale, t, type Locale } from "./i18n";
-import { outbox } from "./outbox";
-import { useSignal } from "./signal";
+import { followEvents, reconnections } from "./live";
+import { delivered, outbox } from "./outbox";
+import { signal, useSignal } from "./signal";
 import type { Person } from "./types";
 import "./screens/screens.css";
 
@@ -28,7 +34,7 @@ const SCREENS: Record<Exclude<SectionName, "diary">, () => Promise<{ default: Co
   meetings: () => import("./screens/meetings"),
 };
 
-const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "loadFailed" | "retry" | "offline", string>> = {
+const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "loadFailed" | "retry" | "offline" | "unread", string>> = {
   ru: {
     sections: "Разделы",
     diary: "Дневник",
@@ -41,6 +47,7 @@ const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "load
     loadFailed: "Раздел не загрузился. Проверьте сеть и попробуйте снова.",
     retry: "Повторить",
     offline: "Нет сети",
+    unread: "непрочитанные:",
   },
   en: {
     sections: "Sections",
@@ -54,6 +61,7 @@ const LABELS: Record<Locale, Record<SectionName | "sections" | "waiting" | "load
     loadFailed: "This section did not load. Check the network and try again.",
     retry: "Try again",
     offline: "Offline",
+    unread: "unread:",
   },
 };
 
@@ -85,8 +93,26 @@ export function useSection(): [SectionName, (name: SectionName) => void] {
   ];
 }
 
+const CHAT_UNREAD = trusted(ChatUnreadDocument);
+
+/** Bumped by the chats screen when it moved a read mark: the count in the navigation follows. */
+export const chatsRead = signal(0);
+
+/** Unread messages over all chats, kept current by chatEvents (null until known). */
+function useUnreadChats(): number | null {
+  const [result, reexecute] = useQuery<ChatUnreadQuery>({ query: CHAT_UNREAD });
+  const again = () => reexecute({ requestPolicy: "network-only" });
+  const changes = [useSignal(reconnections), useSignal(chatsRead), useSignal(delivered)];
+  useEffect(() => {
+    if (changes.some(Boolean)) again();
+  }, changes);
+  useEffect(() => followEvents(ChatEventsDocument, "chatEvents", again, again), []);
+  return result.data?.viewer.unreadChatMessages ?? null;
+}
+
 export function SectionNav(props: { current: SectionName; roles: readonly string[]; onChange: (name: SectionName) => void }): JSX.Element {
   useSignal(locale);
+  const unread = useUnreadChats();
   return (
     <nav class="sections" aria-label={label("sections")}>
       {sectionsFor(props.roles).map((name) => (
@@ -99,6 +125,11 @@ export function SectionNav(props: { current: SectionName; roles: readonly string
           onClick={() => props.onChange(name)}
         >
           {label(name)}
+          {name === "chats" && unread ? (
+            <span class="unread-count">
+              <span class="visually-hidden">, {label("unread")}</span> {new Intl.NumberFormat(locale.get()).format(unread)}
+            </span>
+          ) : null}
         </button>
       ))}
     </nav>

@@ -16,7 +16,7 @@ import type { ChatEventsSubscription, ChatMarkReadMutation, ChatMessagesQuery, C
 import { locale } from "../i18n";
 import { followEvents, reconnections } from "../live";
 import { delivered, outbox, type Entry } from "../outbox";
-import type { ScreenProps } from "../sections";
+import { chatsRead, type ScreenProps } from "../sections";
 import { useSignal } from "../signal";
 import { Attachments, FilePicker, KeptNotice, LoadState, Pending, kept, send, useOnline } from "./common";
 import { count, formatMoment, w } from "./words";
@@ -194,7 +194,10 @@ function Conversation(props: {
       void client
         .mutation<ChatMarkReadMutation>(CHAT_MARK_READ, { input: { chatId: chat.id, messageId: newest.id } })
         .toPromise()
-        .then(props.onRead);
+        .then(() => {
+          props.onRead();
+          chatsRead.set(chatsRead.get() + 1);
+        });
     }
   }, [newest?.id]);
 
