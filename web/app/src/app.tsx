@@ -13,6 +13,7 @@ import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, handInLabel, kindLabel, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
 import { go, Link, lessonRoute, route, Screen, Tabs } from "./nav";
+import { offlineLabel, OutboxState, Section, SectionNav, useSection } from "./sections";
 import { enablePush, pushState, type PushState } from "./push";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
@@ -214,6 +215,7 @@ function Home(): JSX.Element {
   const live = useSignal(liveState);
   const online = useOnline();
   const where = useSignal(route);
+  const [section, setSection] = useSection();
 
   const students: Person[] = useMemo(() => {
     if (!data) return [];
@@ -237,8 +239,9 @@ function Home(): JSX.Element {
         <h1>{t("title")}</h1>
         <span class="who">{data?.viewer.user.fullName}</span>
         <span class={`live state-${online ? live : "offline"}`} role="status">
-          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : t("offline")}
+          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : section === "diary" ? t("offline") : offlineLabel()}
         </span>
+        <OutboxState />
         <LanguageSwitch />
         <PushSwitch />
         <button type="button" class="secondary" onClick={() => void signOut()}>
@@ -270,14 +273,20 @@ function Home(): JSX.Element {
                 ))}
               </nav>
             ) : null}
-            <Tabs />
-            {where.view === "diary" ? (
+            <SectionNav current={section} roles={data.viewer.roles} onChange={setSection} />
+            {section !== "diary" ? (
+              <Section name={section} student={student} zone={zone} viewer={{ id: data.viewer.user.id, roles: data.viewer.roles }} />
+            ) : where.view === "diary" ? (
               <>
+                <Tabs />
                 <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
                 <Screen name="upcoming" student={student} zone={zone} own={student.id === data.viewer.student?.id} route={where} />
               </>
             ) : (
-              <Screen name={where.view} student={student} zone={zone} own={student.id === data.viewer.student?.id} route={where} />
+              <>
+                <Tabs />
+                <Screen name={where.view} student={student} zone={zone} own={student.id === data.viewer.student?.id} route={where} />
+              </>
             )}
           </>
         )}

@@ -53,7 +53,8 @@ function open(): Client {
           return;
         }
         if (code === 4403) expired = true;
-        liveState.set("reconnecting");
+        // 1000: graphql-ws closed an idle socket (no subscription left, `lazy`): nothing to resume.
+        liveState.set(code === 1000 ? "connecting" : "reconnecting");
       },
     },
   });
@@ -90,3 +91,48 @@ export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => v
 session.subscribe((tokens) => {
   if (tokens === null) closeLive();
 });
+
+/** Follow one of the app's resumable subscriptions (`after`: chatEvents, ...) over the same
+ * socket, like followDiary: resumed from the last cursor seen, none twice. When the server ends
+ * it with an error (a cursor it no longer knows: BAD_USER_INPUT) it starts again without a cursor
+ * after a moment, and `onGap` tells the screen to read what it shows again. The returned
+ * function stops. */
+export function followEvents<E extends { cursor: string }>(
+  document: { text: string },
+  field: string,
+  onEvent: (event: E) => void,
+  onGap: () => void = () => undefined,
+): () => void {
+  const seen = new Set<string>();
+  const variables: { after: string | null } = { after: null };
+  const name = /^\s*subscription\s+(\w+)/.exec(document.text)?.[1];
+  const payload = { operationName: name, query: document.text, variables };
+  let stopped = false;
+  let stop: () => void = () => undefined;
+  const start = () => {
+    stop = open().subscribe<Record<string, E>>(payload, {
+      next: (result) => {
+        const event = result.data?.[field];
+        if (!event || seen.has(event.cursor)) return;
+        seen.add(event.cursor);
+        variables.after = event.cursor;
+        onEvent(event);
+      },
+      error: () => {
+        if (stopped) return;
+        variables.after = null;
+        setTimeout(() => {
+          if (stopped || !session.get()) return; // signed out: the screen goes too
+          start();
+          onGap();
+        }, 2000);
+      },
+      complete: () => undefined,
+    });
+  };
+  start();
+  return () => {
+    stopped = true;
+    stop();
+  };
+}

@@ -5,7 +5,7 @@
 import type { JSX } from "preact";
 
 import { locale } from "../i18n";
-import { formatAverage, formatDate, formatMonth, w } from "./words";
+import { formatAverage, formatDate, formatMonth, w } from "./words_schoolwork";
 
 export interface Point {
   bucketStart: string;

@@ -2,7 +2,7 @@
 // lasts; the screens read it fresh each time they load).
 import type { JSX } from "preact";
 
-import { formatSize } from "./words";
+import { formatSize } from "./words_schoolwork";
 
 export interface FileRef {
   id: string;

@@ -13,7 +13,7 @@ import type { ScreenProps } from "../nav";
 import { useSignal } from "../signal";
 import { today } from "../week";
 import { type School, type Term, type Year, useSchoolTerms, yearOf } from "./terms";
-import { actionLabel, formatAverage, formatDate, formatMoment, w } from "./words";
+import { actionLabel, formatAverage, formatDate, formatMoment, w } from "./words_schoolwork";
 
 const TERM_GRADES = trusted(TermGradesDocument);
 

@@ -14,7 +14,7 @@ import type { HandInUploadMutation, HomeworkSubmitMutation } from "../generated"
 import { handInLabel, t } from "../i18n";
 import { Files } from "./files";
 import type { Homework } from "./lesson";
-import { formatMoment, w } from "./words";
+import { formatMoment, w } from "./words_schoolwork";
 
 const HAND_IN_UPLOAD = trusted(HandInUploadDocument);
 const HOMEWORK_SUBMIT = trusted(HomeworkSubmitDocument);

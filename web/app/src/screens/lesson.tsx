@@ -15,7 +15,7 @@ import { Link, type ScreenProps } from "../nav";
 import { useSignal } from "../signal";
 import { Files } from "./files";
 import { HandIn } from "./handin";
-import { actionLabel, formatMoment, w } from "./words";
+import { actionLabel, formatMoment, w } from "./words_schoolwork";
 
 const LESSON_DETAILS = trusted(LessonDetailsDocument);
 

@@ -16,7 +16,7 @@ import { useSignal } from "../signal";
 import { today } from "../week";
 import { ProgressChart } from "./chart";
 import { type School, type Term, termOf, useSchoolTerms, yearOf } from "./terms";
-import { formatAverage, formatDate, w } from "./words";
+import { formatAverage, formatDate, w } from "./words_schoolwork";
 
 const PROGRESS = trusted(ProgressDocument);
 const PROGRESS_CHART = trusted(ProgressChartDocument);

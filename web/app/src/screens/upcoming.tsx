@@ -8,7 +8,7 @@ import UpcomingAssessmentsDocument from "../documents/UpcomingAssessments.graphq
 import type { UpcomingAssessmentsQuery, UpcomingAssessmentsQueryVariables } from "../generated";
 import { formatDay, formatTime, kindLabel, t } from "../i18n";
 import { Link, lessonRoute, type ScreenProps } from "../nav";
-import { w } from "./words";
+import { w } from "./words_schoolwork";
 
 const UPCOMING = trusted(UpcomingAssessmentsDocument);
 
