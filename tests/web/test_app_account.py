@@ -356,7 +356,6 @@ async def test_ending_another_session_signs_that_browser_out(
 FAKE_PUSH = """
 (() => {
   const given = %s;
-  let current = null;
   const make = (options) => ({
     endpoint: given.endpoint,
     expirationTime: null,
@@ -374,9 +373,48 @@ FAKE_PUSH = """
     current = current || make(options);
     return current;
   };
+  // given.existing: the browser holds this subscription already when the page opens (it replaced
+  // the earlier one while no window of the app was open).
+  let current = given.existing ? make({ userVisibleOnly: true }) : null;
   PushManager.prototype.getSubscription = async function () { return current; };
 })();
 """
+
+
+def _push_on(driver: Any, origin: str, week: str, login: str, subscription: dict[str, str]) -> str:
+    """Sign in with ``subscription`` as the browser's, turn push on in the app, close its window
+    (another tab stays, so the browser and its worker live on); the key the app subscribed with."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_PUSH % json.dumps(subscription)})
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["notifications"]})
+    _sign_in(driver, week, login)
+    _click(driver, "Уведомления на этом устройстве")
+    _wait(driver, "push on", lambda d: "Уведомления включены" in _text(d))
+    subscribed_with = str(driver.execute_script("return window.__subscribedWith"))
+    _close_the_app(driver)
+    return subscribed_with
+
+
+def _close_the_app(driver: Any) -> None:
+    app_window = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    other = driver.current_window_handle
+    driver.switch_to.window(app_window)
+    driver.close()
+    driver.switch_to.window(other)
+    driver.get("about:blank")
+
+
+async def _arrives(app: Any, settings: Settings, service: Any, endpoint: str) -> dict[str, Any]:
+    """What the push service decrypted for ``endpoint`` within 60 s, the server's notifier and push
+    worker run meanwhile (their rounds, as the server runs them every second)."""
+    senders = make_senders(settings)
+    started = time.monotonic()
+    while not service.to(endpoint) and time.monotonic() - started < 60:
+        await run_notifier(app)
+        await push.deliver_due(senders)
+        await asyncio.sleep(0.5)
+    [pushed] = service.to(endpoint)
+    return dict(pushed)
 
 
 @pytest.mark.browser
@@ -400,29 +438,7 @@ async def test_a_grade_is_pushed_to_the_browser_with_the_app_closed(
     async with web_push_service(server_key) as service:
         subscription = service.subscribe()
         try:
-
-            def turn_push_on() -> str:
-                browser.execute_cdp_cmd(
-                    "Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_PUSH % json.dumps(subscription)}
-                )
-                browser.execute_cdp_cmd(
-                    "Browser.grantPermissions", {"origin": origin, "permissions": ["notifications"]}
-                )
-                _sign_in(browser, week, mum.login)
-                _click(browser, "Уведомления на этом устройстве")
-                _wait(browser, "push on", lambda d: "Уведомления включены" in _text(d))
-                subscribed_with = str(browser.execute_script("return window.__subscribedWith"))
-                # The app's window closes: another tab stays, so the browser (and its worker) live on.
-                app_window = browser.current_window_handle
-                browser.switch_to.new_window("tab")
-                other = browser.current_window_handle
-                browser.switch_to.window(app_window)
-                browser.close()
-                browser.switch_to.window(other)
-                browser.get("about:blank")
-                return subscribed_with
-
-            subscribed_with = await asyncio.to_thread(turn_push_on)
+            subscribed_with = await asyncio.to_thread(_push_on, browser, origin, week, mum.login, subscription)
             assert subscribed_with == server_key
             [device] = await models.PushDevice.filter(user_id=mum.id)
             assert device.endpoint == subscription["endpoint"]
@@ -437,14 +453,7 @@ async def test_a_grade_is_pushed_to_the_browser_with_the_app_closed(
                 },
             )
             assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess", result
-            senders = make_senders(settings)
-            started = time.monotonic()
-            while not service.to(subscription["endpoint"]) and time.monotonic() - started < 60:
-                await run_notifier(app)  # the server's notifier and push worker, one round each
-                await push.deliver_due(senders)
-                await asyncio.sleep(0.5)
-            [pushed] = service.to(subscription["endpoint"])
-            assert time.monotonic() - started < 60
+            pushed = await _arrives(app, settings, service, subscription["endpoint"])
             assert (pushed["title"], pushed["body"], pushed["kind"]) == (
                 "New grade",
                 anna.full_name.split()[0],
@@ -452,5 +461,69 @@ async def test_a_grade_is_pushed_to_the_browser_with_the_app_closed(
             )
             assert "Secret" not in json.dumps(pushed)
             assert service.refused == []
+        finally:
+            await models.PushDevice.filter(user_id=mum.id).delete()
+
+
+@pytest.mark.browser
+async def test_a_replaced_or_dropped_subscription_is_registered_again_when_the_app_opens(
+    app: Any,
+    server_url: str,
+    settings: Settings,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
+    """The browser replaced the subscription while the app was closed (``pushsubscriptionchange``
+    with no window to tell): the app registers the new one when it next opens, and pushes reach
+    it. A device the server no longer has (removed as the least recently used of too many) is
+    registered again the same way."""
+    _kit, teacher, mum, anna, lesson = await _family(factory, "Resubscribed")
+    origin = server_url.replace("ws://", "http://").removesuffix("/graphql")
+    week = f"{origin}/#student={gid(anna, 'Student')}&week={lesson.date.isoformat()}"
+    assert settings.vapid_private_key is not None
+    server_key = public_key_b64(load_vapid_key(settings.vapid_private_key))
+    while await run_notifier(app):
+        pass
+    async with web_push_service(server_key) as service:
+        first, second = service.subscribe(), service.subscribe()
+        try:
+            await asyncio.to_thread(_push_on, browser, origin, week, mum.login, first)
+            assert [d.endpoint for d in await models.PushDevice.filter(user_id=mum.id)] == [first["endpoint"]]
+
+            def reopen(held: dict[str, str]) -> None:
+                """The app opened in a new window, the browser holding ``held`` as its subscription."""
+                # The permission stays granted (headless Chromium forgets a grant made through CDP
+                # in a tab once that tab is closed: granted again for the new one).
+                browser.execute_cdp_cmd(
+                    "Browser.grantPermissions", {"origin": origin, "permissions": ["notifications"]}
+                )
+                source = FAKE_PUSH % json.dumps({**held, "existing": True})
+                browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
+                browser.get(week)
+                _wait(browser, "the diary", lambda d: "Resubscribed" in _text(d))
+
+            async def registered(endpoint: str) -> bool:
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    if await models.PushDevice.filter(user_id=mum.id, endpoint=endpoint).exists():
+                        return True
+                    await asyncio.sleep(0.2)
+                return False
+
+            await asyncio.to_thread(reopen, second)
+            assert await registered(second["endpoint"])
+            await asyncio.to_thread(_close_the_app, browser)
+            result = await factory.client(teacher).data(
+                GRADE,
+                input={"studentId": gid(anna, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "5"},
+            )
+            assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess", result
+            pushed = await _arrives(app, settings, service, second["endpoint"])
+            assert pushed["title"] == "New grade"
+
+            # Evicted on the server: the next start registers the browser's subscription again.
+            await models.PushDevice.filter(user_id=mum.id).delete()
+            await asyncio.to_thread(reopen, second)  # the browser still holds the second one
+            assert await registered(second["endpoint"])
         finally:
             await models.PushDevice.filter(user_id=mum.id).delete()
