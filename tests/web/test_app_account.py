@@ -26,7 +26,7 @@ from resolvers.clock import now_utc, today_utc
 from schema.sockets import WebSocketProtocol
 from server import create_app
 from tests import codes_seen
-from tests.access.test_recovery import NEW_PASSWORD, served
+from tests.access.test_recovery import NEW_PASSWORD, _phone, served
 from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.factories import Factory, school_days_before
 from tests.helpers import free_port, gid
@@ -132,6 +132,56 @@ async def test_a_forgotten_password_is_recovered_through_the_link_in_the_app(
     assert problems == [], problems
     assert "Пароль изменён, все сеансы завершены." in done
     assert "token" not in url
+
+
+@pytest.mark.browser
+async def test_a_forgotten_password_is_recovered_with_an_sms_code_in_the_app(
+    settings: Settings,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
+    """Asked for a code by SMS, the same screen takes the code and the new password; a wrong code
+    is refused with the server's message, the right one sets the password."""
+    _kit, _teacher, mum, _anna, _lesson = await _family(factory, "By SMS")
+    phone = _phone()
+    await models.NotificationSettings.create(user_id=mum.id, phone=phone)
+    async with served(settings) as app:
+        origin = str(app.client.http.base_url).rstrip("/")
+
+        def ask_for_a_code() -> list[dict[str, Any]]:
+            from selenium.webdriver.common.by import By
+
+            browser.get(f"{origin}/")
+            _click(browser, "Забыли пароль?")
+            _wait(browser, "the recovery form", lambda d: d.find_element(By.NAME, "who")).send_keys(phone)
+            browser.find_element(By.CSS_SELECTOR, "input[name=channel][value=SMS]").click()
+            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            _wait(browser, "the code form", lambda d: d.find_element(By.NAME, "code"))
+            return _axe(browser)
+
+        problems = await asyncio.to_thread(ask_for_a_code)
+        assert problems == [], problems
+        await recovery.sending_done()
+        code = app.code(phone)
+
+        def type_the_code(typed: str) -> str:
+            """The code and the new password typed and sent: the refusal's text, or "" once set."""
+            from selenium.webdriver.common.by import By
+
+            for name, value in (("code", typed), ("new-password", NEW_PASSWORD), ("new-password-again", NEW_PASSWORD)):
+                field = browser.find_element(By.NAME, name)
+                field.clear()
+                field.send_keys(value)
+            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            if typed == code:
+                _wait(browser, "the password set", lambda d: "Пароль изменён" in _text(d))
+                return ""
+            return str(_wait(browser, "the refusal", lambda d: d.find_element(By.CSS_SELECTOR, "[role=alert]").text))
+
+        refusal = await asyncio.to_thread(type_the_code, "000000" if code != "000000" else "111111")
+        assert not refusal.isascii()  # the server's message, in Russian
+        assert await asyncio.to_thread(type_the_code, code) == ""
+        assert (await app.login(mum.login, NEW_PASSWORD))["__typename"] == "LoginSuccess"
 
 
 @contextlib.asynccontextmanager
