@@ -3,7 +3,7 @@
 // through the app's one socket).
 import { useQuery } from "@urql/preact";
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 import { client, trusted } from "../client";
 import InboxDocument from "../documents/Inbox.graphql";
@@ -26,10 +26,11 @@ export default function Inbox(): JSX.Element {
   const [problem, setProblem] = useState<string | null>(null);
   const [result, reexecute] = useQuery<InboxQuery, InboxQueryVariables>({ query: INBOX, variables: { unreadOnly, after } });
   const arrivals = useSignal(notificationArrivals);
+  const opened = useRef(arrivals); // what arrived before the inbox opened is in its first answer
 
   useEffect(() => {
     // A new notification: the first page again (it is the newest).
-    if (arrivals) {
+    if (arrivals !== opened.current) {
       setEarlier([]);
       if (after === null) reexecute({ requestPolicy: "network-only" });
       else setAfter(null);
