@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -27,7 +28,7 @@ from schema.sockets import WebSocketProtocol
 from server import create_app
 from tests import codes_seen
 from tests.access.test_recovery import NEW_PASSWORD, _phone, served
-from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
+from tests.browsers import browser, chromium, same_origin_page  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.factories import Factory, school_days_before
 from tests.helpers import free_port, gid
 from tests.identity.provider import running
@@ -67,6 +68,17 @@ def _open(driver: Any, screen: str) -> None:
     from selenium.webdriver.common.by import By
 
     _wait(driver, f"the menu's {screen}", lambda d: d.find_element(By.CSS_SELECTOR, f"[data-screen={screen}]")).click()
+
+
+async def test_the_addresses_other_sites_send_people_to_are_the_app(http: httpx.AsyncClient) -> None:
+    """The e-mailed recovery link's page and a provider's redirect URI answer the app's page, with
+    its Content-Security-Policy (the app reads the token or code there); nothing else is."""
+    page = await http.get("/")
+    for path in ("/password-recovery?token=abc", "/login/callback?code=c&state=s"):
+        r = await http.get(path)
+        same_origin_page(r)
+        assert r.text == page.text
+    assert (await http.get("/login/elsewhere")).status_code == 404
 
 
 @pytest.mark.browser
