@@ -1,6 +1,6 @@
-// The family app's screens: sign in (password, then the second factor when the account has it),
-// the children, the week's diary, live; the other sections (src/nav.tsx: a lesson's details,
-// progress, final grades) load when first opened. Screens for teachers and admins are added beside Home.
+// The family app's screens: sign in (password, then the second factor when the account has it;
+// an identity provider; password recovery), the children, the week's diary, live; the account's
+// screens (src/screens/account.tsx). Screens for teachers and admins are added beside Home.
 import { Provider, useQuery } from "@urql/preact";
 import type { JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -14,7 +14,12 @@ import { attendanceLabel, formatDay, formatTime, formatWeek, handInLabel, kindLa
 import { followDiary, liveState, reconnections } from "./live";
 import { go, Link, lessonRoute, route, Screen, Tabs } from "./nav";
 import { offlineLabel, OutboxState, Section, SectionNav, useSection } from "./sections";
-import { enablePush, pushState, type PushState } from "./push";
+import { enablePush, pushState, resyncPush, type PushState } from "./push";
+import { AccountMenu, accountScreen, AccountScreens } from "./screens/account";
+import { lazy } from "./screens/lazy";
+import { providerAnswer, recoveryToken } from "./screens/links";
+import { completeExternalLogin, Providers } from "./screens/providers";
+import { w } from "./screens/words_account";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
 import type { DiaryDay, DiaryEntry, DiaryQuery, DiaryQueryVariables, Grade, LoginAnswer, MeQuery, Person } from "./types";
@@ -24,6 +29,7 @@ const ME = trusted(MeDocument);
 const DIARY = trusted(DiaryDocument);
 const LOGIN = trusted(LoginDocument);
 const LOGIN_SECOND_FACTOR = trusted(LoginSecondFactorDocument);
+const Recovery = lazy(() => import("./screens/recovery"));
 
 export function App(): JSX.Element {
   const tokens = useSignal(session);
@@ -61,7 +67,14 @@ function SignIn(): JSX.Element {
   const [challenge, setChallenge] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
+  const [recovering, setRecovering] = useState(recoveryToken !== null);
+  const [notice, setNotice] = useState<string | null>(null);
   const ended = useSignal(endedByServer);
+
+  useEffect(() => {
+    // Back from an identity provider: its answer completes the login (once).
+    if (providerAnswer) void answer(completeExternalLogin(providerAnswer) as unknown as Parameters<typeof answer>[0], "externalLoginComplete");
+  }, []);
 
   async function answer(promise: Promise<{ data?: Record<string, LoginAnswer>; error?: { message: string } }>, field: string) {
     setBusy(true);
@@ -90,15 +103,24 @@ function SignIn(): JSX.Element {
     void answer(client.mutation(LOGIN_SECOND_FACTOR, { input: { challenge, code } }).toPromise(), "loginSecondFactor");
   }
 
+  if (recovering) {
+    return <Recovery token={recoveryToken} onDone={(message: string | null) => (setRecovering(false), setNotice(message))} />;
+  }
+
   return (
     <main id="main" class="sign-in">
       <header class="bar">
         <h1>{t("title")}</h1>
         <LanguageSwitch />
       </header>
-      {ended && !problem ? (
+      {ended && !problem && !notice ? (
         <p class="notice" role="status">
           {t("signedOut")}
+        </p>
+      ) : null}
+      {notice ? (
+        <p class="notice" role="status">
+          {notice}
         </p>
       ) : null}
       {challenge === null ? (
@@ -127,6 +149,10 @@ function SignIn(): JSX.Element {
           <button type="submit" disabled={busy}>
             {busy ? t("signingIn") : t("signIn")}
           </button>
+          <button type="button" class="link" onClick={() => (setProblem(null), setRecovering(true))}>
+            {w("forgot")}
+          </button>
+          <Providers onProblem={setProblem} />
         </form>
       ) : (
         <form onSubmit={submitCode} aria-labelledby="second-factor-title">
@@ -216,6 +242,8 @@ function Home(): JSX.Element {
   const online = useOnline();
   const where = useSignal(route);
   const [section, setSection] = useSection();
+  const screen = useSignal(accountScreen);
+  useEffect(() => void resyncPush(), []);
 
   const students: Person[] = useMemo(() => {
     if (!data) return [];
@@ -244,12 +272,15 @@ function Home(): JSX.Element {
         <OutboxState />
         <LanguageSwitch />
         <PushSwitch />
+        <AccountMenu />
         <button type="button" class="secondary" onClick={() => void signOut()}>
           {t("signOut")}
         </button>
       </header>
       <main id="main">
-        {!data ? (
+        {screen ? (
+          <AccountScreens which={screen} />
+        ) : !data ? (
           <p role="status">{me.error ? `${t("error")}: ${me.error.message}` : t("loading")}</p>
         ) : students.length === 0 ? (
           <p>{t("nobody")}</p>

@@ -7,9 +7,11 @@
 import { createClient, type Client } from "graphql-ws";
 
 import DiaryEventsDocument from "./documents/DiaryEvents.graphql";
+import NotificationEventsDocument from "./documents/NotificationEvents.graphql";
 import { locale } from "./i18n";
 import { refresh, session, sessionEnded } from "./session";
 import { signal } from "./signal";
+import type { NotificationEventsSubscription } from "./generated";
 import type { DiaryEvent } from "./types";
 
 export type LiveState = "connecting" | "live" | "reconnecting";
@@ -81,6 +83,25 @@ export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => v
       if (!event || seen.has(event.cursor)) return;
       seen.add(event.cursor);
       variables.after = event.cursor; // the next connection resumes here
+      onEvent(event);
+    },
+    error: () => liveState.set("reconnecting"),
+    complete: () => undefined,
+  });
+}
+
+/** Follow the viewer's inbox (each new notification), resumed by cursor like ``followDiary``;
+ * the returned function stops. */
+export function followNotifications(onEvent: (event: NotificationEventsSubscription["notificationEvents"]) => void): () => void {
+  const seen = new Set<string>();
+  const variables: { after: string | null } = { after: null };
+  const payload = { operationName: "NotificationEvents", query: NotificationEventsDocument.text, variables };
+  return open().subscribe<NotificationEventsSubscription>(payload, {
+    next: (result) => {
+      const event = result.data?.notificationEvents;
+      if (!event || seen.has(event.cursor)) return;
+      seen.add(event.cursor);
+      variables.after = event.cursor;
       onEvent(event);
     },
     error: () => liveState.set("reconnecting"),
