@@ -180,7 +180,7 @@ def _sign_in_to(driver: Any, url: str, login: str) -> None:
     driver.find_element(By.NAME, "login").send_keys(login)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    _wait(driver, "the app", lambda d: d.find_elements(By.CSS_SELECTOR, "nav.tabs"))
+    _wait(driver, "the app", lambda d: d.find_elements(By.CSS_SELECTOR, "nav.sections"))
 
 
 def _lesson_url(world: World) -> str:

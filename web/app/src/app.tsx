@@ -1,6 +1,7 @@
 // The family app's screens: sign in (password, then the second factor when the account has it;
-// an identity provider; password recovery), the children, the week's diary, live; the account's
-// screens (src/screens/account.tsx). Screens for teachers and admins are added beside Home.
+// an identity provider; password recovery), the children, the week's diary, live; the other
+// sections (src/nav.tsx: school work, messages, the account's) load when first opened. Screens
+// for teachers and admins are added beside Home.
 import { Provider, useQuery } from "@urql/preact";
 import type { JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -12,10 +13,8 @@ import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, handInLabel, kindLabel, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
-import { go, Link, lessonRoute, route, Screen, Tabs } from "./nav";
-import { offlineLabel, OutboxState, Section, SectionNav, useSection } from "./sections";
+import { ACCOUNT_SCREENS, allowed, go, isAccountView, Link, lessonRoute, Navigation, OutboxState, route, SCREENS } from "./nav";
 import { enablePush, pushState, resyncPush, type PushState } from "./push";
-import { AccountMenu, accountScreen, AccountScreens } from "./screens/account";
 import { lazy } from "./screens/lazy";
 import { providerAnswer, recoveryToken } from "./screens/links";
 import { completeExternalLogin, Providers } from "./screens/providers";
@@ -241,8 +240,6 @@ function Home(): JSX.Element {
   const live = useSignal(liveState);
   const online = useOnline();
   const where = useSignal(route);
-  const [section, setSection] = useSection();
-  const screen = useSignal(accountScreen);
   useEffect(() => void resyncPush(), []);
 
   const students: Person[] = useMemo(() => {
@@ -253,6 +250,9 @@ function Home(): JSX.Element {
   const student = students.find((s) => s.id === place.student) ?? students[0];
   const zone = student?.school.timezone ?? "Europe/Moscow";
   const monday = place.week ?? mondayOf(today(zone));
+  const roles = data?.viewer.roles ?? [];
+  // A section this viewer does not have (an address from a parent's device) opens the diary.
+  const view = data && !allowed(where.view, roles) ? "diary" : where.view;
 
   useEffect(() => writePlace({ student: student?.id ?? null, week: place.week }), [student?.id, place.week]);
   useEffect(() => {
@@ -261,67 +261,58 @@ function Home(): JSX.Element {
     return () => removeEventListener("popstate", back);
   }, []);
 
+  function screen(): JSX.Element {
+    if (isAccountView(view)) {
+      const Account = ACCOUNT_SCREENS[view];
+      return <Account />;
+    }
+    if (!data) return <p role="status">{me.error ? `${t("error")}: ${me.error.message}` : t("loading")}</p>;
+    if (students.length === 0) return <p>{t("nobody")}</p>;
+    const props = { student, zone, own: student.id === data.viewer.student?.id, route: where, viewer: { id: data.viewer.user.id, roles } };
+    const Screen = view === "diary" ? SCREENS.upcoming : SCREENS[view];
+    return (
+      <>
+        {students.length > 1 ? (
+          <nav class="children" aria-label={t("child")}>
+            {students.map((s) => (
+              <button
+                type="button"
+                class="secondary"
+                key={s.id}
+                aria-pressed={s.id === student.id}
+                onClick={() => {
+                  if (where.view === "lesson") go({ view: "diary", lesson: null, day: null }); // the lesson was the other child's
+                  setPlace({ ...place, student: s.id });
+                }}
+              >
+                {s.fullName} <span class="class-name">{s.schoolClass.name}</span>
+              </button>
+            ))}
+          </nav>
+        ) : null}
+        {view === "diary" ? <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} /> : null}
+        <Screen {...props} />
+      </>
+    );
+  }
+
   return (
     <>
       <header class="bar">
         <h1>{t("title")}</h1>
         <span class="who">{data?.viewer.user.fullName}</span>
         <span class={`live state-${online ? live : "offline"}`} role="status">
-          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : section === "diary" ? t("offline") : offlineLabel()}
+          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : view === "diary" ? t("offline") : t("noNetwork")}
         </span>
         <OutboxState />
         <LanguageSwitch />
         <PushSwitch />
-        <AccountMenu />
         <button type="button" class="secondary" onClick={() => void signOut()}>
           {t("signOut")}
         </button>
       </header>
-      <main id="main">
-        {screen ? (
-          <AccountScreens which={screen} />
-        ) : !data ? (
-          <p role="status">{me.error ? `${t("error")}: ${me.error.message}` : t("loading")}</p>
-        ) : students.length === 0 ? (
-          <p>{t("nobody")}</p>
-        ) : (
-          <>
-            {students.length > 1 ? (
-              <nav class="children" aria-label={t("child")}>
-                {students.map((s) => (
-                  <button
-                    type="button"
-                    class="secondary"
-                    key={s.id}
-                    aria-pressed={s.id === student.id}
-                    onClick={() => {
-                      if (where.view === "lesson") go({ view: "diary", lesson: null, day: null }); // the lesson was the other child's
-                      setPlace({ ...place, student: s.id });
-                    }}
-                  >
-                    {s.fullName} <span class="class-name">{s.schoolClass.name}</span>
-                  </button>
-                ))}
-              </nav>
-            ) : null}
-            <SectionNav current={section} roles={data.viewer.roles} onChange={setSection} />
-            {section !== "diary" ? (
-              <Section name={section} student={student} zone={zone} viewer={{ id: data.viewer.user.id, roles: data.viewer.roles }} />
-            ) : where.view === "diary" ? (
-              <>
-                <Tabs />
-                <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
-                <Screen name="upcoming" student={student} zone={zone} own={student.id === data.viewer.student?.id} route={where} />
-              </>
-            ) : (
-              <>
-                <Tabs />
-                <Screen name={where.view} student={student} zone={zone} own={student.id === data.viewer.student?.id} route={where} />
-              </>
-            )}
-          </>
-        )}
-      </main>
+      <Navigation roles={roles} />
+      <main id="main">{screen()}</main>
     </>
   );
 }

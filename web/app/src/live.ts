@@ -1,4 +1,5 @@
-// Live diary events over graphql-ws (graphql-transport-ws). The socket authenticates in
+// Live events over graphql-ws (graphql-transport-ws), one socket for the whole app: the diary's
+// (`followDiary`), the chats' and the inbox's (`followEvents`, `followNotifications`). The socket authenticates in
 // connection_init with the session's token; when the token expires the server closes it with 4403
 // and the next connection renews the token first; 4401 (the session ended) signs the user out.
 // Each subscription resumes from the last cursor it saw (graphql-ws sends the subscription's
@@ -10,8 +11,8 @@ import DiaryEventsDocument from "./documents/DiaryEvents.graphql";
 import NotificationEventsDocument from "./documents/NotificationEvents.graphql";
 import { locale } from "./i18n";
 import { refresh, session, sessionEnded } from "./session";
-import { signal } from "./signal";
 import type { NotificationEventsSubscription } from "./generated";
+import { signal } from "./signal";
 import type { DiaryEvent } from "./types";
 
 export type LiveState = "connecting" | "live" | "reconnecting";
@@ -72,83 +73,66 @@ export function closeLive(): void {
   liveState.set("connecting");
 }
 
-/** Follow one student's diary events; the returned function stops. */
-export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => void): () => void {
-  const seen = new Set<string>();
-  const variables: { studentId: string; after: string | null } = { studentId, after: null };
-  const payload = { operationName: "DiaryEvents", query: DiaryEventsDocument.text, variables };
-  return open().subscribe<{ diaryEvents: DiaryEvent }>(payload, {
-    next: (result) => {
-      const event = result.data?.diaryEvents;
-      if (!event || seen.has(event.cursor)) return;
-      seen.add(event.cursor);
-      variables.after = event.cursor; // the next connection resumes here
-      onEvent(event);
-    },
-    error: () => liveState.set("reconnecting"),
-    complete: () => undefined,
-  });
-}
-
-/** Follow the viewer's inbox (each new notification), resumed by cursor like ``followDiary``;
- * the returned function stops. */
-export function followNotifications(onEvent: (event: NotificationEventsSubscription["notificationEvents"]) => void): () => void {
-  const seen = new Set<string>();
-  const variables: { after: string | null } = { after: null };
-  const payload = { operationName: "NotificationEvents", query: NotificationEventsDocument.text, variables };
-  return open().subscribe<NotificationEventsSubscription>(payload, {
-    next: (result) => {
-      const event = result.data?.notificationEvents;
-      if (!event || seen.has(event.cursor)) return;
-      seen.add(event.cursor);
-      variables.after = event.cursor;
-      onEvent(event);
-    },
-    error: () => liveState.set("reconnecting"),
-    complete: () => undefined,
-  });
-}
-
 session.subscribe((tokens) => {
   if (tokens === null) closeLive();
 });
 
-/** Follow one of the app's resumable subscriptions (`after`: chatEvents, ...) over the same
- * socket, like followDiary: resumed from the last cursor seen, none twice. When the server ends
- * it with an error (a cursor it no longer knows: BAD_USER_INPUT) it starts again without a cursor
- * after a moment, and `onGap` tells the screen to read what it shows again. The returned
- * function stops. */
+/** One resumable subscription (an ``after`` cursor) over the app's socket: resumed from the last
+ * cursor seen, none delivered twice. ``onError`` is told when the server ends it with an error;
+ * the returned function stops. */
+function follow<E extends { cursor: string }>(
+  document: { text: string },
+  field: string,
+  fixed: Record<string, string>,
+  onEvent: (event: E) => void,
+  onError: (variables: { after: string | null }) => void,
+): () => void {
+  const seen = new Set<string>();
+  const variables: Record<string, string | null> & { after: string | null } = { ...fixed, after: null };
+  const operationName = /^\s*subscription\s+(\w+)/.exec(document.text)?.[1];
+  return open().subscribe<Record<string, E>>(
+    { operationName, query: document.text, variables },
+    {
+      next: (result) => {
+        const event = result.data?.[field];
+        if (!event || seen.has(event.cursor)) return;
+        seen.add(event.cursor);
+        variables.after = event.cursor; // the next connection resumes here
+        onEvent(event);
+      },
+      error: () => onError(variables),
+      complete: () => undefined,
+    },
+  );
+}
+
+/** Follow one student's diary events; the returned function stops. An error from the server (the
+ * child no longer visible) is not asked again: the bar says the app is reconnecting. */
+export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => void): () => void {
+  return follow<DiaryEvent>(DiaryEventsDocument, "diaryEvents", { studentId }, onEvent, () => liveState.set("reconnecting"));
+}
+
+/** Follow one of the viewer's own resumable subscriptions (chatEvents, notificationEvents). When
+ * the server ends it with an error (a cursor it no longer knows: BAD_USER_INPUT) it starts again
+ * without a cursor after 2 s, and ``onGap`` tells the screen to read what it shows again (never
+ * after sign-out). The returned function stops. */
 export function followEvents<E extends { cursor: string }>(
   document: { text: string },
   field: string,
   onEvent: (event: E) => void,
   onGap: () => void = () => undefined,
 ): () => void {
-  const seen = new Set<string>();
-  const variables: { after: string | null } = { after: null };
-  const name = /^\s*subscription\s+(\w+)/.exec(document.text)?.[1];
-  const payload = { operationName: name, query: document.text, variables };
   let stopped = false;
   let stop: () => void = () => undefined;
-  const start = () => {
-    stop = open().subscribe<Record<string, E>>(payload, {
-      next: (result) => {
-        const event = result.data?.[field];
-        if (!event || seen.has(event.cursor)) return;
-        seen.add(event.cursor);
-        variables.after = event.cursor;
-        onEvent(event);
-      },
-      error: () => {
-        if (stopped) return;
-        variables.after = null;
-        setTimeout(() => {
-          if (stopped || !session.get()) return; // signed out: the screen goes too
-          start();
-          onGap();
-        }, 2000);
-      },
-      complete: () => undefined,
+  const start = (): void => {
+    stop = follow<E>(document, field, {}, onEvent, (variables) => {
+      if (stopped) return;
+      variables.after = null;
+      setTimeout(() => {
+        if (stopped || !session.get()) return; // signed out: the screen goes too
+        start();
+        onGap();
+      }, 2000);
     });
   };
   start();
@@ -156,4 +140,12 @@ export function followEvents<E extends { cursor: string }>(
     stopped = true;
     stop();
   };
+}
+
+type Notification = NotificationEventsSubscription["notificationEvents"];
+
+/** Follow the viewer's inbox (each new notification) like ``followEvents``, ``onGap`` told when
+ * it started again. The returned function stops. */
+export function followNotifications(onEvent: (event: Notification) => void, onGap?: () => void): () => void {
+  return followEvents<Notification>(NotificationEventsDocument, "notificationEvents", onEvent, onGap);
 }

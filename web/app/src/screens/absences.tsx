@@ -12,7 +12,7 @@ import type { AbsenceNoticeDeleteMutation, AbsenceNoticesQuery, AbsenceNoticesQu
 import { locale } from "../i18n";
 import { reconnections } from "../live";
 import { delivered, outbox, type Entry } from "../outbox";
-import type { ScreenProps } from "../sections";
+import type { ScreenProps } from "../nav";
 import { useSignal } from "../signal";
 import { addDays, today } from "../week";
 import { Attachments, FilePicker, KeptNotice, LoadState, Pending, kept, send, useOnline } from "./common";
@@ -41,7 +41,7 @@ export default function Absences(props: ScreenProps): JSX.Element {
   }, [sent, reconnected]);
 
   return (
-    <section aria-labelledby="absences-title" class="screen">
+    <section aria-labelledby="absences-title" class="talk">
       <h2 id="absences-title">
         {w("absencesTitle")}: {student.fullName}
       </h2>

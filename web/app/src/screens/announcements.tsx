@@ -9,7 +9,7 @@ import AnnouncementsDocument from "../documents/Announcements.graphql";
 import type { AnnouncementsQuery } from "../generated";
 import { locale } from "../i18n";
 import { reconnections } from "../live";
-import type { ScreenProps } from "../sections";
+import type { ScreenProps } from "../nav";
 import { useSignal } from "../signal";
 import { Attachments, KeptNotice, LoadState, kept } from "./common";
 import { formatMoment, w } from "./words_messages";
@@ -45,7 +45,7 @@ export default function Announcements(props: ScreenProps): JSX.Element {
   useEffect(() => void load(null), [reconnected]);
 
   return (
-    <section aria-labelledby="announcements-title" class="screen">
+    <section aria-labelledby="announcements-title" class="talk">
       <h2 id="announcements-title">{w("announcementsTitle")}</h2>
       <KeptNotice error={error} />
       {!items ? (

@@ -16,7 +16,7 @@ import type { ChatEventsSubscription, ChatMarkReadMutation, ChatMessagesQuery, C
 import { locale } from "../i18n";
 import { followEvents, reconnections } from "../live";
 import { delivered, outbox, type Entry } from "../outbox";
-import { chatsRead, type ScreenProps } from "../sections";
+import { chatsRead, type ScreenProps } from "../nav";
 import { useSignal } from "../signal";
 import { Attachments, FilePicker, KeptNotice, LoadState, Pending, kept, send, useOnline } from "./common";
 import { count, formatMoment, w } from "./words_messages";
@@ -72,7 +72,7 @@ export default function Chats(props: ScreenProps): JSX.Element {
   const current = chats.find((chat) => chat.id === open) ?? null;
 
   return (
-    <section aria-labelledby="chats-title" class="screen chats">
+    <section aria-labelledby="chats-title" class="talk chats">
       <h2 id="chats-title">
         {w("chatsTitle")}
         {list && list.unreadChatMessages ? <span class="count"> · {count("unread", list.unreadChatMessages)}</span> : null}

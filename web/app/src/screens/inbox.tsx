@@ -10,8 +10,8 @@ import InboxDocument from "../documents/Inbox.graphql";
 import NotificationsMarkReadDocument from "../documents/NotificationsMarkRead.graphql";
 import type { InboxQuery, InboxQueryVariables, NotificationsMarkReadMutation } from "../generated";
 import { t } from "../i18n";
+import { notificationArrivals } from "../nav";
 import { useSignal } from "../signal";
-import { notificationArrivals } from "./account";
 import { formatMoment, kindName, w } from "./words_account";
 
 const INBOX = trusted(InboxDocument);

@@ -10,7 +10,7 @@ import MeetingsDocument from "../documents/Meetings.graphql";
 import type { MeetingAnswer, MeetingRespondMutation, MeetingsQuery } from "../generated";
 import { locale } from "../i18n";
 import { reconnections } from "../live";
-import type { ScreenProps } from "../sections";
+import type { ScreenProps } from "../nav";
 import { useSignal } from "../signal";
 import { KeptNotice, LoadState, kept } from "./common";
 import { formatMoment, w } from "./words_messages";
@@ -31,7 +31,7 @@ export default function Meetings(props: ScreenProps): JSX.Element {
   }, [reconnected]);
 
   return (
-    <section aria-labelledby="meetings-title" class="screen">
+    <section aria-labelledby="meetings-title" class="talk">
       <h2 id="meetings-title">{w("meetingsTitle")}</h2>
       <KeptNotice error={result.error} />
       {!meetings ? (

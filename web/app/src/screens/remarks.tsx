@@ -11,7 +11,7 @@ import RemarksDocument from "../documents/Remarks.graphql";
 import type { RemarkAcknowledgeMutation, RemarksQuery, RemarksQueryVariables } from "../generated";
 import { locale } from "../i18n";
 import { followDiary, reconnections } from "../live";
-import type { ScreenProps } from "../sections";
+import type { ScreenProps } from "../nav";
 import { useSignal } from "../signal";
 import { addDays, today } from "../week";
 import { Attachments, KeptNotice, LoadState, kept } from "./common";
@@ -40,7 +40,7 @@ export default function Remarks(props: ScreenProps): JSX.Element {
   useEffect(() => followDiary(student.id, (event) => event.kind === "REMARK_ADDED" && refetch()), [student.id]);
 
   return (
-    <section aria-labelledby="remarks-title" class="screen">
+    <section aria-labelledby="remarks-title" class="talk">
       <h2 id="remarks-title">
         {w("remarksTitle")}: {student.fullName}
       </h2>
