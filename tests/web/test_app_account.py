@@ -67,7 +67,11 @@ def _open(driver: Any, screen: str) -> None:
     """Open an account screen from the app's navigation (``inbox``, ``preferences``, ``sessions``)."""
     from selenium.webdriver.common.by import By
 
-    _wait(driver, f"the navigation's {screen}", lambda d: d.find_element(By.CSS_SELECTOR, f"nav.sections [data-section={screen}]")).click()
+    _wait(
+        driver,
+        f"the navigation's {screen}",
+        lambda d: d.find_element(By.CSS_SELECTOR, f"nav.sections [data-section={screen}]"),
+    ).click()
 
 
 async def test_the_addresses_other_sites_send_people_to_are_the_app(http: httpx.AsyncClient) -> None:
@@ -313,9 +317,15 @@ async def test_the_inbox_is_live_and_read_and_the_settings_are_saved(
     def read_it() -> tuple[str, str, list[dict[str, Any]]]:
         from selenium.webdriver.common.by import By
 
-        _wait(browser, "the unread count", lambda d: d.find_elements(By.CSS_SELECTOR, "nav.sections [data-section=inbox] .unread-count"))
+        _wait(
+            browser,
+            "the unread count",
+            lambda d: d.find_elements(By.CSS_SELECTOR, "nav.sections [data-section=inbox] .unread-count"),
+        )
         text = _text(browser)
-        badge = browser.find_element(By.CSS_SELECTOR, "nav.sections [data-section=inbox] .unread-count").get_attribute("data-unread")
+        badge = browser.find_element(By.CSS_SELECTOR, "nav.sections [data-section=inbox] .unread-count").get_attribute(
+            "data-unread"
+        )
         browser.save_screenshot(str(shots / "inbox.png"))
         problems = _axe(browser)
 
@@ -327,7 +337,11 @@ async def test_the_inbox_is_live_and_read_and_the_settings_are_saved(
             return not buttons
 
         _wait(browser, "all read", read_the_first_unread)
-        _wait(browser, "no unread count", lambda d: not d.find_elements(By.CSS_SELECTOR, "nav.sections [data-section=inbox] .unread-count"))
+        _wait(
+            browser,
+            "no unread count",
+            lambda d: not d.find_elements(By.CSS_SELECTOR, "nav.sections [data-section=inbox] .unread-count"),
+        )
         return text, str(badge), problems
 
     text, badge, problems = await asyncio.to_thread(read_it)

@@ -13,7 +13,7 @@ import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
 import { attendanceLabel, formatDay, formatTime, formatWeek, handInLabel, kindLabel, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
-import { ACCOUNT_SCREENS, allowed, go, isAccountView, Link, lessonRoute, Navigation, OutboxState, route, SCREENS } from "./nav";
+import { ACCOUNT_SCREENS, allowed, DIARY_ROUTE, go, isAccountView, Link, lessonRoute, Navigation, OutboxState, replace, route, SCREENS } from "./nav";
 import { enablePush, pushState, resyncPush, type PushState } from "./push";
 import { lazy } from "./screens/lazy";
 import { providerAnswer, recoveryToken } from "./screens/links";
@@ -253,6 +253,9 @@ function Home(): JSX.Element {
   const roles = data?.viewer.roles ?? [];
   // A section this viewer does not have (an address from a parent's device) opens the diary.
   const view = data && !allowed(where.view, roles) ? "diary" : where.view;
+  useEffect(() => {
+    if (view !== where.view) replace(DIARY_ROUTE);
+  }, [view, where.view]);
 
   useEffect(() => writePlace({ student: student?.id ?? null, week: place.week }), [student?.id, place.week]);
   useEffect(() => {
@@ -281,7 +284,7 @@ function Home(): JSX.Element {
                 key={s.id}
                 aria-pressed={s.id === student.id}
                 onClick={() => {
-                  if (where.view === "lesson") go({ view: "diary", lesson: null, day: null }); // the lesson was the other child's
+                  if (where.view === "lesson") go(DIARY_ROUTE); // the lesson was the other child's
                   setPlace({ ...place, student: s.id });
                 }}
               >

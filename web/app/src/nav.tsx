@@ -46,14 +46,14 @@ export interface Route {
   day: string | null;
 }
 
-const DIARY: Route = { view: "diary", lesson: null, day: null };
+export const DIARY_ROUTE: Route = { view: "diary", lesson: null, day: null };
 
 function read(): Route {
   const params = new URLSearchParams(location.hash.slice(1));
   const view = params.get("view") as View | null;
   const day = params.get("day");
   const lesson = params.get("lesson");
-  if (view === "lesson" && !(lesson && day && /^\d{4}-\d{2}-\d{2}$/.test(day))) return DIARY;
+  if (view === "lesson" && !(lesson && day && /^\d{4}-\d{2}-\d{2}$/.test(day))) return DIARY_ROUTE;
   return { view: view && VIEWS.includes(view) ? view : "diary", lesson: view === "lesson" ? lesson : null, day: view === "lesson" ? day : null };
 }
 
@@ -77,16 +77,19 @@ export function go(next: Route): void {
   scrollTo(0, 0);
 }
 
+/** Show ``next`` in place of the open section (no new entry in the history). */
+export function replace(next: Route): void {
+  history.replaceState(null, "", href(next));
+  route.set(next);
+}
+
 export function lessonRoute(lesson: string, day: string): Route {
   return { view: "lesson", lesson, day };
 }
 
 session.subscribe((tokens) => {
   // Signed out: the next person starts on the diary, not on the last person's section.
-  if (tokens === null && route.get().view !== "diary") {
-    history.replaceState(null, "", href(DIARY));
-    route.set(DIARY);
-  }
+  if (tokens === null && route.get().view !== "diary") replace(DIARY_ROUTE);
 });
 
 /** A link to ``next`` that opens it without reloading the page. */
