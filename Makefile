@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install app graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-district bench-mixed rollups-check lock clean clients relay
+.PHONY: install app graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-grades bench-district bench-mixed rollups-check lock clean clients relay
 
 # GraphiQL's assets (web/graphiql: React, GraphiQL, graphql-ws, from the npm registry, pinned by
 # its package-lock.json) are built into web/graphiql/dist when npm is there; without Node.js the
@@ -139,6 +139,12 @@ bench: install
 
 bench-live: install
 	$(BIN)/python -m bench.fanout $(FANOUT_ARGS)
+
+# One gradeCreate and one gradesCreate of 25 (issue 24, 1) against a bare INSERT and a
+# hand-written transaction, on a fresh ediary_bench_* database (about a minute):
+# GRADES_ARGS="--redis-url redis://127.0.0.1:6379/15" publishes through Redis.
+bench-grades: install
+	$(BIN)/python -m bench.grades $(GRADES_ARGS)
 
 # Dashboards over a generated district (100 schools, ~20M grades, COPY-loaded into a fresh
 # ediary_bench_district on PostgreSQL; ~20 min): DISTRICT_ARGS="--scale 0.05" for a quick run.

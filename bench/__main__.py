@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -93,12 +94,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 expected = (await ours.post("/graphql", json=body, headers=headers)).content
                 expected_baseline = (await baseline.post("/graphql", json=body, headers=headers)).content
                 answer = json.loads(expected)
-                if "errors" in answer or answer != json.loads(expected_baseline):
+                # The data only: ours also answers extensions.cost (issue 18), which the bare server has no part of.
+                if "errors" in answer or answer["data"] != json.loads(expected_baseline).get("data"):
                     raise RuntimeError("ours and the baseline answer differently:\n" + expected.decode()[:2000])
                 lessons = lessons_from_response(answer)
                 if not lessons:
                     raise RuntimeError(f"the diary from {start} to {end} has no lessons")
-                if lessons_from_rows(await hand()) != lessons:
+                # Not with --class-only: the diary is not measured then (and its statement does not know the
+                # class groups yet: the diary has fewer lessons than it in a world with groups).
+                if not args.class_only and lessons_from_rows(await hand()) != lessons:
                     raise RuntimeError("the hand-written statement answers differently from the diary")
 
                 rates = (
@@ -154,6 +158,11 @@ async def run_classwork(ours: httpx.AsyncClient, dialect: str, args: argparse.Na
         "/graphql", json={"query": LOGIN, "variables": {"login": classwork.ADMIN, "password": PASSWORD}}
     )
     headers = {"Authorization": f"Bearer {response.json()['data']['login']['accessToken']}"}
+    # What the set-up made lives to the end of the run: out of the collector's reach, as the
+    # server's lifespan puts what start-up made (server.py, ``freeze_collector``, on by default),
+    # so that a request's collections walk what requests make, not the seeded district.
+    gc.collect()
+    gc.freeze()
     results: dict[str, Any] = {
         "class": {
             "students": classwork.STUDENTS,
@@ -165,16 +174,21 @@ async def run_classwork(ours: httpx.AsyncClient, dialect: str, args: argparse.Na
     }
     arms = (
         ("class_journal", classwork.JOURNAL, classwork.hand_journal, classwork.journal_rows),
+        ("class_journal_cells", classwork.JOURNAL_CELLS, classwork.hand_journal_cells, classwork.journal_rows),
         ("class_progress", classwork.PROGRESS, classwork.hand_progress, classwork.progress_students),
     )
-    targets = {"class_journal": classwork.JOURNAL_STATEMENTS, "class_progress": classwork.PROGRESS_STATEMENTS}
+    targets = {
+        "class_journal": classwork.JOURNAL_STATEMENTS,
+        "class_journal_cells": classwork.JOURNAL_STATEMENTS,
+        "class_progress": classwork.PROGRESS_STATEMENTS,
+    }
     for name, query, hand_written_fn, extract in arms:
         body = {"query": query, "variables": bench.variables()}
         answer = (await ours.post("/graphql", json=body, headers=headers)).json()
         if "errors" in answer:
             raise RuntimeError(f"{name}: {answer['errors']}")
         expected = await hand_written_fn(dialect, bench)
-        if name == "class_journal":
+        if name.startswith("class_journal"):
             expected = [{k: v for k, v in r.items() if k != "_id"} for r in expected]
         if extract(answer) != expected:
             raise RuntimeError(f"{name}: the hand-written statement answers differently from GraphQL")

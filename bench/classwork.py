@@ -24,14 +24,23 @@ STUDENTS = 30
 SCHOOL_DAYS = 40
 SUBJECTS = ("Mathematics", "Russian", "English", "History", "Biology")
 ADMIN = "admin"  # reads every journal of School No. 1
-# Statements per request, whatever the size of the class and the term. The journal: class,
-# journal check, subject, terms, school, lessons, roster, grades, attendance, term grades.
-JOURNAL_STATEMENTS = 10
+# Statements per request, whatever the size of the class and the term. The journal: session, class,
+# subject with its school and the journal check, terms, lessons, roster, grades, attendance, term grades.
+JOURNAL_STATEMENTS = 9
 # Progress: class, students, their visibility, terms, lesson counts, grades, subjects, class
 # averages, school, term grades.
 PROGRESS_STATEMENTS = 10
 
+# The whole grid as a client that shows it asks for it: each row's cells in columns (`line`).
 JOURNAL = """
+query Journal($class: ID!, $subject: ID!, $term: ID) { node(id: $class) { ... on SchoolClass {
+  journal(subjectId: $subject, termId: $term) {
+    lessons { date period }
+    rows { student { fullName } line { attendance lateMinutes gradeLessons gradeValues }
+           weightedAverage suggestedGrade { value } termGrade { value } } } } } }
+"""
+# The same with an object per cell (`cells`), as it was asked for before `line`.
+JOURNAL_CELLS = """
 query Journal($class: ID!, $subject: ID!, $term: ID) { node(id: $class) { ... on SchoolClass {
   journal(subjectId: $subject, termId: $term) {
     lessons { date period }
@@ -244,7 +253,40 @@ def _mark(school: models.School, average: float | None) -> dict[str, str] | None
 
 
 async def hand_journal(dialect: str, bench: BenchClass) -> list[dict[str, Any]]:
-    """The journal's rows, shaped like the GraphQL answer's ``rows`` (suggestions in Python)."""
+    """The journal's rows, shaped like the GraphQL answer's ``rows`` with ``line`` (suggestions
+    in Python)."""
+    c, t = bench.school_class.id, bench.term
+    params = [c, t.end_date, t.start_date, c, bench.subject.id, t.start_date, t.end_date]
+    params += [c, bench.subject.id, t.start_date, t.end_date]
+    params += [bench.subject.id, f"term:{t.id}", c, bench.subject.id, t.start_date, t.end_date]
+    rows: list[dict[str, Any]] = []
+    column = 0
+    for row in await sql.fetch(JOURNAL_SQL[dialect], params):
+        if not rows or rows[-1]["_id"] != row["student_id"]:
+            average = _avg(row["total"], row["weight"])
+            line: dict[str, list[Any]] = {"attendance": [], "lateMinutes": [], "gradeLessons": [], "gradeValues": []}
+            rows.append(
+                {
+                    "_id": row["student_id"],
+                    "student": {"fullName": row["full_name"]},
+                    "line": line,
+                    "weightedAverage": average,
+                    "suggestedGrade": _mark(bench.school, average),
+                    "termGrade": {"value": row["term_grade"]} if row["term_grade"] else None,
+                }
+            )
+            column = 0
+        line["attendance"].append(row["status"])
+        line["lateMinutes"].append(row["late_minutes"])
+        for value in (row["grades"] or "").split():
+            line["gradeLessons"].append(column)
+            line["gradeValues"].append(value)
+        column += 1
+    return rows
+
+
+async def hand_journal_cells(dialect: str, bench: BenchClass) -> list[dict[str, Any]]:
+    """The journal's rows, shaped like the GraphQL answer's ``rows`` with ``cells``."""
     c, t = bench.school_class.id, bench.term
     params = [c, t.end_date, t.start_date, c, bench.subject.id, t.start_date, t.end_date]
     params += [c, bench.subject.id, t.start_date, t.end_date]

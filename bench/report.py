@@ -40,7 +40,7 @@ def _x(ratio: dict[str, Any]) -> str:
     return f"{ratio['median']:.2f}x hand-written"
 
 
-def _classwork(number: int, title: str, db: dict[str, Any]) -> list[str]:
+def _classwork(number: int | str, title: str, db: dict[str, Any]) -> list[str]:
     return [
         "",
         f"{number}. {title}, one thing at a time ({db['samples']} samples per arm and figure)",
@@ -65,7 +65,12 @@ def render(results: dict[str, Any]) -> str:
             "",
             f"class of {c['students']} students, {c['subjects']} subjects x {c['lessons_per_subject']} lessons"
             f" in {c['term']}, {c['grades']} grades; GraphQL and hand-written answers checked equal before measuring",
-            *_classwork(3, "Class journal (one subject, the whole term)", results["class_journal"]),
+            *_classwork(3, "Class journal (one subject, the whole term; rows' `line`)", results["class_journal"]),
+            *(
+                _classwork("3b", "The same journal with an object per cell (rows' `cells`)", cells)
+                if (cells := results.get("class_journal_cells"))
+                else []
+            ),
             *_classwork(4, "Progress of every student of the class (all subjects)", results["class_progress"]),
         ]
     return "\n".join(lines)

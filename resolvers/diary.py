@@ -143,29 +143,37 @@ async def load_progress(loaders: Loaders, student: models.Student, term: models.
     lessons, so one without grades still shows. Both are added up by the database: a whole
     class's progress must not build every lesson and grade of the term as objects."""
     end = min(term.end_date, max(today_utc(), term.start_date))
-    reached = windows.clip(await loaders.windows_by_student.load(student.id), term.start_date, end)
-    if reached is None:  # none of the term is in the viewer's windows (a teacher of the other class)
+    reached = windows.spans(await loaders.windows_by_student.load(student.id), term.start_date, end)
+    if not reached:  # none of the term is in the viewer's windows (a teacher of the other class)
         return []
-    start, end = reached
-    key = StudentRange(student.id, start, end)
-    counts, totals = await asyncio.gather(
-        loaders.lesson_counts_by_student.load(key), loaders.grade_totals_by_student.load(key)
+    # each part the windows reach (a group's teacher: the child's days in their group, not the
+    # days between a leave and a return), added up; one statement each for any number of parts
+    start, end = reached[0][0], reached[-1][1]
+    keys = [StudentRange(student.id, first, last) for first, last in reached]
+    parts_counts, parts_totals = await asyncio.gather(
+        loaders.lesson_counts_by_student.load_many(keys), loaders.grade_totals_by_student.load_many(keys)
     )
     progress: dict[int, SubjectProgressData] = {}
 
     def entry(subject_id: int) -> SubjectProgressData:
         return progress.setdefault(subject_id, SubjectProgressData(subject_id, student.id, start, end))
 
-    for count in counts:  # by the last day of the subject in each class: the latest class wins
+    # by the last day of the subject in each class: the latest class wins
+    for count in sorted((c for part in parts_counts for c in part), key=lambda c: c.last_day):
         item = entry(count.subject_id)
         item.school_class_id = count.class_id
         item.absences += count.absences
         item.unexcused_absences += count.unexcused
         item.late += count.late
-    for total in totals:
+    graded_in: dict[int, int] = {}
+    for total in (t for part in parts_totals for t in part):
         graded = entry(total.subject_id)
-        graded.counted, graded.plain_total, graded.weighted = total.counted, total.plain, total.weighted
-        graded.school_class_id = graded.school_class_id or total.class_id
+        graded.counted += total.counted
+        graded.plain_total += total.plain
+        graded.weighted = graded.weighted + total.weighted
+        graded_in[total.subject_id] = max(graded_in.get(total.subject_id, 0), total.class_id)
+    for subject_id, class_id in graded_in.items():
+        progress[subject_id].school_class_id = progress[subject_id].school_class_id or class_id
     subjects = await loaders.subject_by_id.load_many(list(progress))
     names = {s.id: s.name for s in subjects if s is not None}
     return sorted(progress.values(), key=lambda p: (names.get(p.subject_id, ""), p.subject_id))

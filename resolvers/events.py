@@ -63,6 +63,24 @@ async def _sees_submission(ctx: Context, submission_id: int) -> bool:
     return await policy.visible_submissions(ctx.viewer).filter(id=submission_id).exists()
 
 
+async def _sees_what_it_names(ctx: Context, row: models.OutboxEvent) -> bool:
+    """For a follower whose only window on the event's class is a group's (``Window.group``: a
+    membership, not an enrolment): whether they read the grade, lesson, remark and final grade
+    the event names. The event carries the class, not the day, and a child who left the group is
+    still in the class: a group's teacher gets an event of the child's days in their group only
+    (a grade, a lesson of such a day; a final grade of a term with such a day)."""
+    named = (
+        (row.grade_id, policy.visible_grades),
+        (row.lesson_id, policy.visible_lessons),
+        (row.remark_id, policy.visible_remarks),
+        (row.term_grade_id, policy.visible_term_grades),
+    )
+    for pk, scope in named:
+        if pk is not None and not await scope(ctx.viewer).filter(id=pk).exists():
+            return False
+    return True
+
+
 async def diary_events(
     ctx: Context, student_id: str | None, after: str | None
 ) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
@@ -88,6 +106,9 @@ async def diary_events(
             in_window = windows.sees_class(found[row.student_id], row.school_class_id)
             if in_window and row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
                 return streams.SKIP  # handed-in work of another subject's or group's homework
+            dated = in_window and windows.by_groups_only(found[row.student_id], row.school_class_id)
+            if dated and not await _sees_what_it_names(ctx, row):
+                return streams.SKIP  # a group's teacher: not of the child's days in their group
             return ("user", ctx.viewer.user_id) if in_window else streams.SKIP
 
         async def gone() -> bool:

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import audit, outbox, policy, rollups, scales
+from resolvers import audit, outbox, policy, rollups, scales, sql
 from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
 from resolvers.context import Context
@@ -106,22 +106,22 @@ async def school_of_class(class_id: int) -> models.School:
     return await models.School.get(classes__id=class_id)
 
 
-async def _lesson(ctx: Context, lesson_id: str) -> models.Lesson:
-    pk = pk_of(lesson_id, "Lesson")
-    lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
-    if lesson is None:
+async def _grading(ctx: Context, lesson_id: str, student_id: str | None = None) -> policy.Grading:
+    """The lesson as the viewer finds it (``policy.grading``: one statement, the same whether it
+    is theirs, another's or none)."""
+    pk = pk_of(student_id, "Student") if student_id is not None else None
+    return await policy.grading(ctx.viewer, pk_of(lesson_id, "Lesson"), pk)
+
+
+def _visible(found: policy.Grading) -> models.Lesson:
+    if found.lesson is None or not found.visible:
         raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
-    return lesson
+    return found.lesson
 
 
-async def _given_lesson(ctx: Context, lesson_id: str) -> models.Lesson | None:
-    pk = pk_of(lesson_id, "Lesson")
-    return await models.Lesson.filter(id=pk, teacher_id=ctx.viewer.user_id).first() if pk else None
-
-
-async def _lesson_problems(ctx: Context, lesson: models.Lesson) -> list[FieldProblem]:
+def _lesson_problems(lesson: models.Lesson, found: policy.Grading) -> list[FieldProblem]:
     problems = []
-    if not await policy.can_grade_in(ctx.viewer, lesson):
+    if not found.may_grade:
         problems.append(
             FieldProblem("lessonId", _("You do not teach this subject in this class."), ErrorCode.NOT_ASSIGNED)
         )
@@ -135,14 +135,13 @@ async def _lesson_problems(ctx: Context, lesson: models.Lesson) -> list[FieldPro
 async def create_grade(ctx: Context, lesson_id: str, row: GradeRow) -> models.Grade:
     """One grade. A student the teacher cannot see is STUDENT_NOT_FOUND, like a missing one."""
     teacher_id = ctx.viewer.id
+    found = await _grading(ctx, lesson_id, row.student_id)
     pk = pk_of(row.student_id, "Student")
-    if pk is None or not await policy.visible_students(ctx.viewer).filter(id=pk).exists():
-        # A substitute reaches the students of the lesson they give, and no others.
-        given = await _given_lesson(ctx, lesson_id)
-        if pk is None or given is None or not await policy.gradable_students(ctx.viewer, given, {pk}):
-            raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
-    lesson = await _lesson(ctx, lesson_id)
-    (grade,) = await _create(ctx, teacher_id, lesson, [row], many=False)
+    # A substitute reaches the students of the lesson they give, and no others.
+    if pk is None or not (found.student_visible or (found.gives and found.gradable({pk}))):
+        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
+    lesson = _visible(found)
+    (grade,) = await _create(ctx, teacher_id, lesson, [row], many=False, found=found)
     return grade
 
 
@@ -150,7 +149,8 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
     """A class's grades for one lesson: all are written, or none (each refused row is
     reported as ``grades[i].<field>``)."""
     teacher_id = ctx.viewer.id
-    lesson = await _lesson(ctx, lesson_id)
+    found = await _grading(ctx, lesson_id)
+    lesson = _visible(found)
     if not rows:
         raise refuse([FieldProblem("grades", _("Give at least one grade."), ErrorCode.NO_GRADES)])
     if len(rows) > MAX_ROWS:
@@ -163,13 +163,13 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
                 )
             ]
         )
-    return await _create(ctx, teacher_id, lesson, rows, many=True)
+    return await _create(ctx, teacher_id, lesson, rows, many=True, found=found)
 
 
 async def _create(
-    ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
+    ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool, found: policy.Grading
 ) -> list[models.Grade]:
-    valid, problems = await check_rows(ctx, lesson, rows, many=many)
+    valid, problems = await check_rows(ctx, lesson, rows, many=many, found=found)
     if problems:
         raise refuse(problems)
     async with in_transaction():
@@ -179,14 +179,19 @@ async def _create(
 
 
 async def check_rows(
-    ctx: Context, lesson: models.Lesson, rows: list[GradeRow], *, many: bool
+    ctx: Context, lesson: models.Lesson, rows: list[GradeRow], *, many: bool, found: policy.Grading | None = None
 ) -> tuple[list[ValidGrade], list[FieldProblem]]:
     """The grades to give in the lesson, checked whole: those that passed, and every problem
-    (``grades[i].<field>`` when ``many``). Nothing is written."""
-    school = await school_of_class(lesson.school_class_id)
-    problems = await _lesson_problems(ctx, lesson)
+    (``grades[i].<field>`` when ``many``). Nothing is written. ``found``: the lesson as the
+    viewer found it (``policy.grading``), when the caller has read it already."""
+    if found is None:
+        found = await policy.grading(ctx.viewer, lesson.id)
+    school = found.school
+    if school is None:  # the caller's lesson is gone
+        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
+    problems = _lesson_problems(lesson, found)
     pks = [pk_of(r.student_id, "Student") for r in rows]
-    enrolled = await policy.gradable_students(ctx.viewer, lesson, {pk for pk in pks if pk is not None})
+    enrolled = found.gradable({pk for pk in pks if pk is not None})
     valid: list[ValidGrade] = []
     for i, (row, pk) in enumerate(zip(rows, pks, strict=True)):
         field = f"grades[{i}]." if many else ""
@@ -223,10 +228,9 @@ async def write_grades(
     revisions, roll-ups, audit entries and GRADE_ADDED events; the caller publishes the events
     after commit (``gradeCreate``, ``gradesCreate``, ``submissionGrade``)."""
     async with rollups.grades_changing(v.student_id for v in valid) as tally:
-        created = []
-        for item in valid:
-            created.append(
-                await models.Grade.create(
+        created = await sql.insert(
+            [
+                models.Grade(
                     student_id=item.student_id,
                     subject_id=lesson.subject_id,
                     school_class_id=item.school_class_id,
@@ -239,7 +243,9 @@ async def write_grades(
                     kind=item.kind,
                     comment=item.comment,
                 )
-            )
+                for item in valid
+            ]
+        )
         await tally.add([g.id for g in created])
         await models.GradeRevision.bulk_create(
             [

@@ -2,8 +2,8 @@
 as a teacher keeps it, and its CSV export.
 
 Costs a fixed number of statements whatever the size of the class and the term: one each
-for the visibility check, the lessons, the roster, the grades, the attendance and the
-final grades (plus the subject, the terms and the school through the request's loaders), and
+for the subject with its school and the visibility check, the school's terms (through the
+request's loader), the lessons, the roster, the grades, the attendance and the final grades, and
 for a teacher of groups of the class only, one for those groups (``policy.journal_groups``: the
 journal then holds the groups' lessons and members only)."""
 
@@ -27,18 +27,18 @@ from resolvers.loaders import Loaders
 from resolvers.policy.admin import count_of
 from resolvers.progress import period_key, resolve_school_term
 
-
-@dataclass
-class JournalCellData:
-    lesson: models.Lesson
-    grades: list[models.Grade]
-    attendance: models.Attendance | None
+# A student's attendance at one lesson: its status and the minutes late (LATE only).
+Mark = tuple[models.AttendanceStatus, int | None]
 
 
 @dataclass
 class JournalRowData:
+    """One student's line. The cells are not objects: the grid is read by lesson id from
+    ``cell_grades`` and ``marks`` (a whole term is rows x lessons cells, most of them empty)."""
+
     student: models.Student
-    cells: list[JournalCellData]
+    cell_grades: dict[int, list[models.Grade]]  # by lesson id, in the journal's grade order
+    marks: dict[int, Mark]  # by lesson id; a lesson not there is not marked
     grades: list[models.Grade]  # every grade of the term, out-of-lesson ones included
     term_grade: models.TermGrade | None
     suggested: scales.Mark | None
@@ -65,28 +65,34 @@ async def load_journal(
     readable = policy.journal_classes(loaders.viewer, subject_id).filter(id=school_class.id)
     # ...and whether it reads the whole class's (``policy.journal_whole_classes``), in the same statement.
     whole = policy.journal_whole_classes(loaders.viewer, subject_id).filter(id=school_class.id)
+    # ...and its school (the rounding rule of the suggestions), joined.
     subject_q = (
         models.Subject.filter(
             id=subject_id, school_id=school_class.school_id, school_id__in=Subquery(readable.values("school_id"))
         )
         .annotate(whole_journal=count_of(whole))
+        .select_related("school")
         .first()
     )
-    subject, term, school = await asyncio.gather(
-        subject_q,
-        resolve_school_term(loaders, school_class.school_id, term_id),
-        loaders.school_by_id.load(school_class.school_id),
-    )
-    if subject is None or term is None or school is None:
+    subject, term = await asyncio.gather(subject_q, resolve_school_term(loaders, school_class.school_id, term_id))
+    if subject is None or term is None:
         return None
+    school = subject.school
     loaders.subject_by_id.prime(subject.id, subject)
+    loaders.school_by_id.prime(school.id, school)
     start, end = term.start_date, term.end_date
     lessons_q = models.Lesson.filter(school_class_id=school_class.id, subject_id=subject_id, date__gte=start)
     lessons_q = lessons_q.filter(date__lte=end)
     enrolled = models.Enrollment.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start), school_class_id=school_class.id, start_date__lte=end
     )
+    # a group's teacher: its members' grades of their days in the group, their final grades of a
+    # term they were in it (``policy.visible_grades``, ``policy.visible_term_grades``)
+    grades_q, finals_q = models.Grade.all(), models.TermGrade.all()
     if not getattr(subject, "whole_journal", 0):  # a group's teacher: the groups' lessons and members
+        uid = loaders.viewer.user_id if loaders.viewer.user_id is not None else policy.NOBODY
+        grades_q = models.Grade.filter(id__in=policy.group_days_ids(uid, "grade"))
+        finals_q = models.TermGrade.filter(id__in=policy.group_term_ids(uid))
         groups = await policy.journal_groups(loaders.viewer, school_class.id, subject_id)
         lessons_q = lessons_q.filter(group_id__in=groups)
         members = models.GroupMembership.filter(
@@ -102,7 +108,7 @@ async def load_journal(
     lessons, enrollments, grades, marks, final = await asyncio.gather(
         lessons_q.order_by("date", "period", "id"),
         enrolled.select_related("student").order_by("student__full_name", "student_id", "start_date"),
-        models.Grade.filter(  # a cross-class group's member's grades are filed under their own class
+        grades_q.filter(  # a cross-class group's member's grades are filed under their own class
             Q(school_class_id=school_class.id) | Q(lesson_id__in=Subquery(lessons_q.values("id"))),
             student_id__in=Subquery(enrolled.values("student_id")),
             subject_id=subject_id,
@@ -110,8 +116,11 @@ async def load_journal(
             date__lte=end,
             deleted_at__isnull=True,
         ).order_by("date", "created_at", "id"),
-        models.Attendance.filter(lesson_id__in=Subquery(lessons_q.values("id"))),
-        models.TermGrade.filter(  # set in this class: a transferred child's other class's final grade is not its
+        # Plain tuples: one per cell of the grid, where a model each was most of the journal's cost.
+        models.Attendance.filter(lesson_id__in=Subquery(lessons_q.values("id"))).values_list(
+            "student_id", "lesson_id", "status", "late_minutes"
+        ),
+        finals_q.filter(  # set in this class: a transferred child's other class's final grade is not its
             school_class_id=school_class.id,
             student_id__in=Subquery(enrolled.values("student_id")),
             subject_id=subject_id,
@@ -119,12 +128,15 @@ async def load_journal(
         ),
     )
     loaders.prime_many(loaders.lesson_by_id, lessons)
-    by_cell: dict[tuple[int, int | None], list[models.Grade]] = defaultdict(list)
+    by_cell: dict[int, dict[int, list[models.Grade]]] = defaultdict(dict)
     by_student: dict[int, list[models.Grade]] = defaultdict(list)
     for grade in grades:
-        by_cell[grade.student_id, grade.lesson_id].append(grade)
+        if grade.lesson_id is not None:
+            by_cell[grade.student_id].setdefault(grade.lesson_id, []).append(grade)
         by_student[grade.student_id].append(grade)
-    attendance = {(a.student_id, a.lesson_id): a for a in marks}
+    by_mark: dict[int, dict[int, Mark]] = defaultdict(dict)
+    for student_id, lesson_id, status, late in marks:
+        by_mark[student_id][lesson_id] = (status, late)
     finals = {t.student_id: t for t in final}
     rows: list[JournalRowData] = []
     seen: set[int] = set()
@@ -134,16 +146,13 @@ async def load_journal(
             continue
         seen.add(student.id)
         loaders.student_by_id.prime(student.id, student)
-        cells = [
-            JournalCellData(lesson, by_cell.get((student.id, lesson.id), []), attendance.get((student.id, lesson.id)))
-            for lesson in lessons
-        ]
         own = by_student.get(student.id, [])
         weighted = weighted_average_of(own)
         rows.append(
             JournalRowData(
                 student,
-                cells,
+                by_cell.get(student.id, {}),
+                by_mark.get(student.id, {}),
                 own,
                 finals.get(student.id),
                 scales.suggest(school, weighted),
@@ -163,13 +172,12 @@ _ATTENDANCE = {
 }
 
 
-def _cell(cell: JournalCellData) -> str:
-    parts = [g.value for g in cell.grades]
-    mark = cell.attendance
-    if mark is not None and mark.status in _ATTENDANCE:
-        parts.append(str(_ATTENDANCE[mark.status]))
-    elif mark is not None and mark.status == models.AttendanceStatus.LATE:
-        late = _("late {minutes}", minutes=mark.late_minutes) if mark.late_minutes is not None else _("late")
+def _cell(grades: list[models.Grade], mark: Mark | None) -> str:
+    parts = [g.value for g in grades]
+    if mark is not None and mark[0] in _ATTENDANCE:
+        parts.append(str(_ATTENDANCE[mark[0]]))
+    elif mark is not None and mark[0] == models.AttendanceStatus.LATE:
+        late = _("late {minutes}", minutes=mark[1]) if mark[1] is not None else _("late")
         parts.append(str(late))
     return " ".join(parts)
 
@@ -185,7 +193,7 @@ def journal_csv(journal: JournalData) -> str:
         rows.append(
             [
                 row.student.full_name,
-                *(_cell(c) for c in row.cells),
+                *(_cell(row.cell_grades.get(lesson.id, []), row.marks.get(lesson.id)) for lesson in journal.lessons),
                 f"{row.weighted_average:.2f}" if row.weighted_average is not None else "",
                 row.suggested.value if row.suggested else "",
                 row.term_grade.value if row.term_grade else "",

@@ -180,6 +180,7 @@ class Loaders:
     windows_by_student: DataLoader[int, list[windows.Window]]
     absence_notice_items_by_notice: DataLoader[int, list[models.AbsenceNoticeItem]]
     term_grades_by_student: DataLoader[tuple[int, str], list[models.TermGrade]]
+    final_grades_by_student: DataLoader[tuple[int, int], list[models.TermGrade]]
     subject_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]]
     student_totals_by_class: DataLoader[averages.ClassRange, dict[int, averages.Totals]]
     day_totals_by_chart: DataLoader[averages.ChartKey, list[averages.DayTotals]]
@@ -651,6 +652,19 @@ class Loaders:
         grouped = _group(rows, lambda t: (t.student_id, t.period_key))
         return [grouped.get(k, []) for k in keys]
 
+    async def _final_grades_by_student(self, keys: list[tuple[int, int]]) -> list[list[models.TermGrade]]:
+        """The final grades the viewer reads per (student id, academic year id), through the policy
+        (``visible_term_grades``): by subject, each term's (by its first day) before the year's."""
+        rows = await (
+            policy.visible_term_grades(self.viewer)
+            .filter(student_id__in={k[0] for k in keys}, academic_year_id__in={k[1] for k in keys})
+            .select_related("term")
+        )
+        self.prime_many(self.term_by_id, [t.term for t in rows if t.term is not None])
+        rows.sort(key=lambda t: (t.subject_id, t.term is None, t.term.start_date if t.term else date.min, t.id))
+        grouped = _group(rows, lambda t: (t.student_id, t.academic_year_id))
+        return [grouped.get(k, []) for k in keys]
+
     async def _classes_by_meeting(self, ids: list[int]) -> list[list[models.SchoolClass]]:
         rows = await models.MeetingClass.filter(meeting_id__in=set(ids)).select_related("school_class")
         self.prime_many(self.class_by_id, [r.school_class for r in rows])
@@ -820,6 +834,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "windows_by_student": lambda loaders: DataLoader(loaders._windows_by_student),
     "absence_notice_items_by_notice": lambda loaders: DataLoader(loaders._absence_notice_items_by_notice),
     "term_grades_by_student": lambda loaders: DataLoader(loaders._term_grades_by_student),
+    "final_grades_by_student": lambda loaders: DataLoader(loaders._final_grades_by_student),
     "subject_totals_by_class": lambda loaders: DataLoader(averages.totals_by_subject),
     "student_totals_by_class": lambda loaders: DataLoader(averages.totals_by_student),
     "day_totals_by_chart": lambda loaders: DataLoader(averages.totals_by_day),

@@ -19,15 +19,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
-
-from tortoise.expressions import Q
+from typing import TypeVar
 
 import models
 from edge import faults, metrics
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable
 from pubsub.events import user_chats_topic
+from resolvers import sql
 from resolvers.clock import now_utc
 
 log = logging.getLogger(__name__)
@@ -39,36 +38,8 @@ RELAY_BATCH = 500
 
 async def record(rows: Sequence[Event]) -> list[Event]:
     """Inside the write's transaction: insert the unsaved ``rows`` of one outbox, all in one
-    statement, and return them with their ids, in id order.
-
-    A bulk insert does not return ids, so several rows are read back: the newest unpublished
-    rows equal to them (inside the transaction, that is the ones just written)."""
-    if not rows:
-        return []
-    model = type(rows[0])
-    if len(rows) == 1:
-        await rows[0].save()
-        return list(rows)
-    await model.bulk_create(rows)
-    found = await model.filter(_same_as(rows), published_at__isnull=True).order_by("-id").limit(len(rows))
-    return found[::-1]
-
-
-def _same_as(rows: Sequence[models.OutboxEvent] | Sequence[models.ChatEvent]) -> Q:
-    """Rows whose every column (but the id and the timestamps) holds one of the values it holds in ``rows``."""
-    meta = type(rows[0])._meta
-    match = Q()
-    for column in sorted(meta.db_fields - {meta.pk_attr, "occurred_at", "published_at"}):
-        values = {getattr(r, column) for r in rows}
-        known: dict[str, Any] = {f"{column}__in": sorted(v for v in values if v is not None)}
-        unknown: dict[str, Any] = {f"{column}__isnull": True}
-        if None not in values:
-            match &= Q(**known)
-        elif values == {None}:
-            match &= Q(**unknown)
-        else:
-            match &= Q(**known) | Q(**unknown)
-    return match
+    statement (``INSERT ... RETURNING id``), and return them with their ids, in id order."""
+    return sorted(await sql.insert(rows), key=lambda row: int(row.pk))
 
 
 async def publish(

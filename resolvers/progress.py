@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import models
 from resolvers import scales
@@ -18,6 +19,9 @@ from resolvers.averages import ChartKey, ClassRange, Totals
 from resolvers.clock import today_utc
 from resolvers.loaders import Loaders
 from resolvers.policy import windows
+
+if TYPE_CHECKING:
+    from resolvers.diary import SubjectProgressData
 
 MAX_CHART_DAYS = 366
 
@@ -49,34 +53,62 @@ async def resolve_school_term(loaders: Loaders, school_id: int, term_id: int | N
     return started[-1] if started else (terms[0] if terms else None)
 
 
-async def term_grade(loaders: Loaders, student_id: int, subject_id: int, term: models.Term) -> models.TermGrade | None:
-    """The final grade set for the student in the subject for the term, if any, and if set in
-    a class the viewer's windows reach (after a transfer, the new class's is not the old side's)."""
-    rows, seen = await asyncio.gather(
-        loaders.term_grades_by_student.load((student_id, period_key(term))),
-        loaders.windows_by_student.load(student_id),
-    )
-    return next(
-        (t for t in rows if t.subject_id == subject_id and windows.reaches_class(seen, t.school_class_id)), None
-    )
+@dataclass
+class SubjectFigures:
+    """What a child's line of progress shows beside the child's own figures, for all of the
+    child's subjects at once (each only when asked for: ``subject_figures``)."""
+
+    term_grades: dict[int, models.TermGrade] = field(default_factory=dict)  # by subject id
+    suggested: dict[int, scales.Mark] = field(default_factory=dict)
+    class_averages: dict[int, float] = field(default_factory=dict)
 
 
-async def suggested(loaders: Loaders, school_id: int, average: float | None) -> scales.Mark | None:
-    """The mark the school's rounding rule makes of ``average`` (None without an average)."""
-    if average is None:
-        return None
-    school = await loaders.school_by_id.load(school_id)
-    return scales.suggest(school, average) if school is not None else None
+async def subject_figures(
+    loaders: Loaders,
+    student: models.Student,
+    term: models.Term,
+    rows: list[SubjectProgressData],
+    *,
+    term_grades: bool,
+    suggestions: bool,
+    class_averages: bool,
+) -> SubjectFigures:
+    """For the child's ``rows`` over ``term``: the final grades set (in a class the viewer's
+    windows reach: after a transfer, the new class's is not the old side's; a group's teacher's,
+    only for a term the child was in their group: ``windows.reaches_term``), the marks the
+    school's rounding rule makes of the weighted averages, and the class's weighted averages of
+    each subject (all grades of every student of the class the child had it in). Through the
+    request's loaders, so a whole class's students cost the statements of one."""
+    figures = SubjectFigures()
 
+    async def finals() -> None:
+        found, seen = await asyncio.gather(
+            loaders.term_grades_by_student.load((student.id, period_key(term))),
+            loaders.windows_by_student.load(student.id),
+        )
+        for t in found:  # by subject, then id: the first one reached is the subject's
+            if windows.reaches_term(seen, t.school_class_id, term.start_date, term.end_date):
+                figures.term_grades.setdefault(t.subject_id, t)
 
-async def class_weighted_average(
-    loaders: Loaders, class_id: int | None, subject_id: int, term: models.Term
-) -> float | None:
-    """All grades of every student of the class in the subject over the term, weighted."""
-    if class_id is None:
-        return None
-    by_subject = await loaders.subject_totals_by_class.load(ClassRange(class_id, term.start_date, term.end_date))
-    return weighted(by_subject.get(subject_id))
+    async def marks() -> None:
+        averages = {r.subject_id: a for r in rows if (a := r.weighted_average) is not None}
+        school = await loaders.school_by_id.load(student.school_id) if averages else None
+        for subject_id, average in averages.items():
+            if school is not None and (mark := scales.suggest(school, average)) is not None:
+                figures.suggested[subject_id] = mark
+
+    async def in_class() -> None:
+        classes = sorted({r.school_class_id for r in rows if r.school_class_id is not None})
+        keys = [ClassRange(c, term.start_date, term.end_date) for c in classes]
+        totals = dict(zip(classes, await loaders.subject_totals_by_class.load_many(keys), strict=True))
+        for row in rows:
+            average = weighted(totals[row.school_class_id].get(row.subject_id)) if row.school_class_id else None
+            if average is not None:
+                figures.class_averages[row.subject_id] = average
+
+    wanted = ((term_grades, finals), (suggestions, marks), (class_averages, in_class))
+    await asyncio.gather(*(load() for asked, load in wanted if asked))
+    return figures
 
 
 # --- the progress chart ---------------------------------------------------------------
@@ -148,13 +180,18 @@ def competition_position(averages: list[float], own: float) -> int:
 
 async def load_rank(loaders: Loaders, student: models.Student, term: models.Term) -> RankData | None:
     """The child's position in their current class by the weighted average of all the
-    term's grades, with the class's anonymous distribution of suggested marks."""
+    term's grades, with the class's anonymous distribution of suggested marks. A group's
+    teacher reads it only for a term the child was in their group (``windows.reaches_term``)."""
     school_class, school, seen = await asyncio.gather(
         loaders.class_by_student.load(student.id),
         loaders.school_by_id.load(student.school_id),
         loaders.windows_by_student.load(student.id),
     )
-    if school_class is None or school is None or not windows.reaches_class(seen, school_class.id):
+    if (
+        school_class is None
+        or school is None
+        or not windows.reaches_term(seen, school_class.id, term.start_date, term.end_date)
+    ):
         return None  # the old class's side after a transfer: the child's place in the new class is not theirs
     totals = await loaders.student_totals_by_class.load(ClassRange(school_class.id, term.start_date, term.end_date))
     averages = {sid: avg for sid, t in totals.items() if (avg := weighted(t)) is not None}

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import models
 from resolvers import sql
@@ -93,12 +94,14 @@ class Table:
     measures: tuple[tuple[str, str], ...]
     grades: bool  # summed from grade rows (else from attendance rows)
 
-    def recompute(self, where: str = "", sign: int = 1) -> str:
-        """The table's rows from the source rows (those matching ``where``), times ``sign``."""
-        source = grade_rows(where) if self.grades else attendance_rows(where)
+    def recompute(self, where: str = "", sign: int = 1, rows: str | None = None) -> str:
+        """The table's rows from the source rows (those matching ``where``; or the rows of
+        ``rows``, a table expression such as a CTE's name), times ``sign``."""
+        if rows is None:
+            rows = f"({grade_rows(where) if self.grades else attendance_rows(where)})"
         keys = ", ".join(self.keys)
         measures = ", ".join(f"{sign} * {expr} AS {name}" for name, expr in self.measures)
-        return f"SELECT {keys}, {measures} FROM ({source}) s GROUP BY {keys}"
+        return f"SELECT {keys}, {measures} FROM {rows} s GROUP BY {keys}"
 
     def stored(self) -> str:
         """The table's rows that are not all zero (a row summed back to zero is no row)."""
@@ -198,6 +201,10 @@ async def _lowest(student_ids: list[int]) -> dict[LowestKey, int]:
         "GROUP BY school_id, term_id, school_class_id, student_id",
         student_ids,
     )
+    return _lowest_of(rows)
+
+
+def _lowest_of(rows: list[dict[str, Any]]) -> dict[LowestKey, int]:
     return {(r["school_id"], r["term_id"], r["school_class_id"], r["student_id"]): int(r["lowest"]) for r in rows}
 
 
@@ -225,23 +232,54 @@ async def _move_lowest(before: dict[LowestKey, int], after: dict[LowestKey, int]
 
 
 class GradeChanges:
-    """Roll-up changes of one write of grades, opened by ``grades_changing``."""
+    """Roll-up changes of one write of grades, opened by ``grades_changing`` for ``student_ids``."""
+
+    def __init__(self, student_ids: list[int]) -> None:
+        self.student_ids = student_ids
+        # the students' lowest marks as the last change left them, when its statement read them
+        self.lowest: dict[LowestKey, int] | None = None
 
     async def add(self, grade_ids: list[int]) -> None:
         """Count the grades as they are now."""
-        await _grades(grade_ids, 1)
+        await self._change(grade_ids, 1)
 
     async def remove(self, grade_ids: list[int]) -> None:
         """Stop counting the grades as they are now (before they change or go)."""
-        await _grades(grade_ids, -1)
+        await self._change(grade_ids, -1)
+
+    async def _change(self, grade_ids: list[int], sign: int) -> None:
+        self.lowest = None
+        if not grade_ids:
+            return
+        where = f"AND g.id IN ({sql.placeholders(len(grade_ids))})"
+        if sql.dialect() != "postgres":  # no data-modifying CTEs: a statement per table, then ``_lowest``
+            for table in GRADE_TABLES:
+                await sql.fetch(table.upsert(table.recompute(where, sign)), grade_ids)
+            return
+        rows = await sql.fetch(_grades_statement(where, sign, len(self.student_ids)), [*grade_ids, *self.student_ids])
+        self.lowest = _lowest_of(rows)
 
 
-async def _grades(grade_ids: list[int], sign: int) -> None:
-    if not grade_ids:
-        return
-    where = f"AND g.id IN ({sql.placeholders(len(grade_ids))})"
-    for table in GRADE_TABLES:
-        await sql.fetch(table.upsert(table.recompute(where, sign)), grade_ids)
+def _grades_statement(where: str, sign: int, students: int) -> str:
+    """PostgreSQL: every grade roll-up changed in one statement (one data-modifying CTE per
+    table, all from the changed grades' rows), answering the students' lowest marks as the
+    change leaves them: the statement's own snapshot does not see its changes, so the rows of
+    ``rollup_student_mark`` it did not touch are read as they were and those it touched as its
+    upsert returns them."""
+    upserts = [t.upsert(t.recompute(rows="changed", sign=sign)) for t in GRADE_TABLES]
+    marks = upserts[-1] + " RETURNING school_id, term_id, school_class_id, student_id, mark, grades"
+    same = " AND ".join(f"t.{c} = r.{c}" for c in ("school_id", "term_id", "school_class_id", "student_id", "mark"))
+    return (
+        f"WITH changed AS ({grade_rows(where)}),"
+        + "".join(f" u{i} AS ({u})," for i, u in enumerate(upserts[:-1]))
+        + f" touched AS ({marks})"
+        " SELECT school_id, term_id, school_class_id, student_id, MIN(mark) AS lowest FROM ("
+        " SELECT r.school_id, r.term_id, r.school_class_id, r.student_id, r.mark FROM rollup_student_mark r"
+        f" WHERE r.student_id IN ({sql.placeholders(students)}) AND r.grades > 0"
+        f" AND NOT EXISTS (SELECT 1 FROM touched t WHERE {same})"
+        " UNION ALL SELECT school_id, term_id, school_class_id, student_id, mark FROM touched WHERE grades > 0"
+        ") x GROUP BY school_id, term_id, school_class_id, student_id"
+    )
 
 
 @asynccontextmanager
@@ -252,9 +290,11 @@ async def grades_changing(student_ids: Iterable[int]) -> AsyncIterator[GradeChan
     ids = sorted(set(student_ids))
     await _lock_students(ids)
     before = await _lowest(ids) if ids else {}
-    yield GradeChanges()
+    changes = GradeChanges(ids)
+    yield changes
     if ids:
-        await _move_lowest(before, await _lowest(ids))
+        after = changes.lowest if changes.lowest is not None else await _lowest(ids)
+        await _move_lowest(before, after)
 
 
 async def attendance(lesson_id: int, student_ids: list[int], sign: int) -> None:

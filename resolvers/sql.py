@@ -8,7 +8,7 @@ import asyncio
 import functools
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -48,6 +48,44 @@ def hydrate(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
     columns = model._meta.fields_db_projection.values()
     values = {column: row[prefix + column] for column in columns if prefix + column in row}
     return model._init_from_db(**values)
+
+
+# At most this many values in one statement (PostgreSQL's protocol and SQLite's default limit
+# are 32767 and 32766): ``insert`` splits larger writes.
+MAX_VALUES = 32000
+
+
+async def insert(rows: Sequence[M]) -> list[M]:
+    """Save the unsaved ``rows`` (instances of one model) with ``INSERT ... VALUES (...), (...)
+    RETURNING id``, one statement (per ``MAX_VALUES`` values), and give each its id: what
+    ``Model.create`` does for one row, for many in one round trip (``bulk_create`` returns no
+    ids on PostgreSQL, so a caller that needs them would read the rows back). Values are
+    converted by the model's own fields, as the ORM converts them for its own INSERT (defaults,
+    ``auto_now_add``); no signals are sent (no model written this way has any)."""
+    if not rows:
+        return []
+    meta = type(rows[0])._meta
+    names = [name for name in meta.fields_db_projection if not meta.fields_map[name].generated]
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+    per_statement = max(1, MAX_VALUES // len(names))
+    conn = connections.get("default")
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = [meta.fields_map[name].to_db_value(getattr(row, name), row) for row in chunk for name in names]
+        if dialect() == "postgres":
+            numbers = iter(range(1, len(values) + 1))
+            groups = ", ".join("(" + ", ".join(f"${next(numbers)}" for _ in names) + ")" for _ in chunk)
+        else:
+            groups = ", ".join("(" + ", ".join("?" * len(names)) + ")" for _ in chunk)
+        statement = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups} RETURNING "{meta.db_pk_column}"'
+        found = await conn.execute_query_dict(statement, values)
+        if len(found) != len(chunk):
+            raise RuntimeError(f"INSERT INTO {meta.db_table} returned {len(found)} ids for {len(chunk)} rows")
+        # both return the rows of a VALUES list in its order (the order the ids were drawn in)
+        for row, returned in zip(chunk, found, strict=True):
+            row.pk = returned[meta.db_pk_column]
+            row._saved_in_db = True
+    return list(rows)
 
 
 def placeholders(count: int) -> str:
@@ -98,6 +136,27 @@ def embedded(query: Compilable) -> tuple[str, list[Any]]:
     else:  # an instant as the ORM's driver writes it (and compares it): ``fetch`` would write a "T"
         params = [p.isoformat(" ") if isinstance(p, datetime) else p for p in params]
     return statement, params
+
+
+# Scopes compiled once per key: see ``embedded_once``.
+_EMBEDDED: OrderedDict[Hashable, tuple[str, list[Any]]] = OrderedDict()
+
+
+def embedded_once(key: Hashable, build: Callable[[], Compilable]) -> tuple[str, list[Any]]:
+    """``embedded(build())``, compiled the first time for ``key`` and reused after (the last
+    ``COMPILED_STATEMENTS`` keys are kept): for a scope asked on every write of a viewer (say,
+    their visible lessons, whose compilation costs the ORM more CPU than the database takes to
+    run it). As for ``first_column``, only for queries whose SQL and values depend on nothing
+    but ``key`` (never on today's date or the time)."""
+    full_key = (dialect(), key)
+    found = _EMBEDDED.get(full_key)
+    if found is None:
+        found = _EMBEDDED[full_key] = embedded(build())
+        while len(_EMBEDDED) > COMPILED_STATEMENTS:
+            _EMBEDDED.popitem(last=False)
+    else:
+        _EMBEDDED.move_to_end(full_key)
+    return found[0], list(found[1])
 
 
 def joined_ids(column: str) -> str:

@@ -21,6 +21,7 @@ from resolvers.context import Context
 from resolvers.errors import FieldProblem, NotFound, refuse
 from resolvers.i18n import _
 from resolvers.ids import pk_of
+from resolvers.policy import windows
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,41 @@ async def _class_today(student_id: int) -> models.SchoolClass | None:
     return enrollment.school_class if enrollment else None
 
 
-async def _teaches_today(teacher_id: int, student_id: int, class_id: int, subject_id: int) -> bool:
+async def _teaches_today(
+    teacher_id: int, student_id: int, klass: models.SchoolClass, subject_id: int, term: models.Term | None
+) -> list[FieldProblem]:
     """The teacher is assigned the subject in the student's class today: as a whole, or to a
-    group of it the child is a member of today (a group's teacher: not the other group's)."""
+    group of it the child is a member of today (a group's teacher: not the other group's). A
+    group's teacher only for a period (the term, or the class's year) with a day the child was in
+    one of their groups while in this class: what they set is what they read
+    (``policy.visible_term_grades``), not the final grade of a term before the child joined.
+    The problems (none: they may set it)."""
     today = today_utc()
     groups = models.GroupMembership.filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today), student_id=student_id, start_date__lte=today
     ).values("group_id")
-    drawing = models.ClassGroupClass.filter(school_class_id=class_id).values("group_id")
-    return await models.TeachingAssignment.filter(
-        Q(school_class_id=class_id, group_id__isnull=True)
-        | Q(Q(group_id__in=Subquery(groups)), Q(group_id__in=Subquery(drawing))),
-        teacher_id=teacher_id,
-        subject_id=subject_id,
-    ).exists()
+    drawing = models.ClassGroupClass.filter(school_class_id=klass.id).values("group_id")
+    assigned = models.TeachingAssignment.filter(teacher_id=teacher_id, subject_id=subject_id)
+    if await assigned.filter(school_class_id=klass.id, group_id__isnull=True).exists():
+        return []
+    if not await assigned.filter(group_id__in=Subquery(groups)).filter(group_id__in=Subquery(drawing)).exists():
+        return [_not_assigned()]
+    if term is not None and term.academic_year_id != klass.academic_year_id:
+        return []  # TERM_NOT_OF_YEAR says it
+    if term is not None:
+        start, end = term.start_date, term.end_date
+    else:
+        year = await models.AcademicYear.get(id=klass.academic_year_id)
+        start, end = year.start_date, year.end_date
+    spans = (await windows.group_windows_of(teacher_id, [student_id])).get(student_id, [])
+    if any(w.school_class_id == klass.id and w.overlaps(start, end) for w in spans):
+        return []
+    return [FieldProblem("termId", _("The student was not in your group in this term."), ErrorCode.NOT_ASSIGNED)]
+
+
+def _not_assigned() -> FieldProblem:
+    """Made when raised: its message in the reader's language."""
+    return FieldProblem("subjectId", _("You do not teach this subject in the student's class."), ErrorCode.NOT_ASSIGNED)
 
 
 async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade:
@@ -83,12 +105,10 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
             raise NotFound(_("No such term."), ErrorCode.TERM_NOT_FOUND)
 
     problems: list[FieldProblem] = []
-    if klass is None or not await _teaches_today(teacher_id, student.id, klass.id, subject.id):
-        problems.append(
-            FieldProblem(
-                "subjectId", _("You do not teach this subject in the student's class."), ErrorCode.NOT_ASSIGNED
-            )
-        )
+    if klass is None:
+        problems.append(_not_assigned())
+    else:
+        problems += await _teaches_today(teacher_id, student.id, klass, subject.id, term)
     if term is not None and klass is not None and term.academic_year_id != klass.academic_year_id:
         problems.append(
             FieldProblem("termId", _("The term is not of the class's academic year."), ErrorCode.TERM_NOT_OF_YEAR)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 import models
 from resolvers import diary as diary_resolvers
@@ -83,67 +85,79 @@ class DiaryDay:
 
 @strawberry.type(description="A child's standing in one subject over a term.")
 class SubjectProgress:
-    data: strawberry.Private[diary_resolvers.SubjectProgressData]
-    student: strawberry.Private[models.Student | None] = None
-    term: strawberry.Private[models.Term | None] = None
+    """Its figures are attributes, found for all of a child's subjects at once by
+    ``Student.progress`` (a whole class's progress is 30 x 5 of these: a resolver call for each
+    field of each one, most of them awaiting a loader, was most of its time). The grades are
+    loaded only when asked for."""
 
-    @strawberry.field(description="The subject.")
-    async def subject(self, info: Info) -> Subject:
-        s = await info.context.loaders.subject_by_id.load(self.data.subject_id)
-        return Subject(model=_must(s, "subject"))
+    data: strawberry.Private[diary_resolvers.SubjectProgressData]
+    subject: Subject = strawberry.field(description="The subject.")
+    average: float | None = strawberry.field(
+        description="Plain mean of the numeric values, 2 decimals; null without grades."
+    )
+    weighted_average: float | None = strawberry.field(
+        description="Mean weighted by each grade's weight, 2 decimals; null without grades."
+    )
+    absences: int = strawberry.field(description="Lessons missed, excused or not.")
+    unexcused_absences: int = strawberry.field(description="Lessons missed without a valid reason.")
+    late: int = strawberry.field(description="Lessons come to late.")
+    term_grade: TermGrade | None = strawberry.field(
+        description="The final grade set for this term, or null until a teacher sets it."
+    )
+    suggested_grade: GradeMark | None = strawberry.field(
+        description="The final grade the weighted average suggests by the school's rounding rule; null without grades."
+    )
+    class_weighted_average: float | None = strawberry.field(
+        description="All grades of every student of the child's class in the subject over the term, weighted,"
+        " 2 decimals; null without grades."
+    )
 
     @strawberry.field(description="The term's grades in date order.")
     async def grades(self, info: Info) -> list[Grade]:
         rows = await info.context.loaders.grades_by_student.load(self.data.grades_key)
         return [Grade(model=g) for g in rows if g.subject_id == self.data.subject_id]
 
-    @strawberry.field(description="Plain mean of the numeric values, 2 decimals; null without grades.")
-    def average(self) -> float | None:
-        return self.data.average
 
-    @strawberry.field(description="Mean weighted by each grade's weight, 2 decimals; null without grades.")
-    def weighted_average(self) -> float | None:
-        return self.data.weighted_average
+# The fields of a line of progress that cost a load: found for all of a child's lines at once,
+# and only when the query asks for them.
+LOADED_FIELDS = frozenset({"termGrade", "suggestedGrade", "classWeightedAverage"})
 
-    @strawberry.field(description="Lessons missed, excused or not.")
-    def absences(self) -> int:
-        return self.data.absences
 
-    @strawberry.field(description="Lessons missed without a valid reason.")
-    def unexcused_absences(self) -> int:
-        return self.data.unexcused_absences
+def _names(selections: Iterable[Selection]) -> Iterator[str]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection.name
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _names(selection.selections)
 
-    @strawberry.field(description="Lessons come to late.")
-    def late(self) -> int:
-        return self.data.late
 
-    @strawberry.field(description="The final grade set for this term, or null until a teacher sets it.")
-    async def term_grade(self, info: Info) -> TermGrade | None:
-        if self.student is None or self.term is None:
-            return None
-        found = await progress_resolvers.term_grade(
-            info.context.loaders, self.student.id, self.data.subject_id, self.term
+def asked(info: Info) -> frozenset[str]:
+    """The fields of ``LOADED_FIELDS`` the query selects under the field being resolved
+    (through fragments, every place it is asked for)."""
+    return LOADED_FIELDS.intersection(name for field in info.selected_fields for name in _names(field.selections))
+
+
+def subject_progress(
+    rows: list[diary_resolvers.SubjectProgressData],
+    subjects: dict[int, models.Subject],
+    figures: progress_resolvers.SubjectFigures,
+) -> list[SubjectProgress]:
+    """A child's lines of progress, their figures as attributes."""
+    lines = []
+    for row in rows:
+        final, mark = figures.term_grades.get(row.subject_id), figures.suggested.get(row.subject_id)
+        lines.append(
+            SubjectProgress(
+                data=row,
+                subject=Subject(model=_must(subjects.get(row.subject_id), "subject")),
+                average=row.average,
+                weighted_average=row.weighted_average,
+                absences=row.absences,
+                unexcused_absences=row.unexcused_absences,
+                late=row.late,
+                term_grade=TermGrade(model=final) if final else None,
+                suggested_grade=GradeMark(value=mark.value, numeric_value=mark.numeric) if mark else None,
+                class_weighted_average=figures.class_averages.get(row.subject_id),
+            )
         )
-        return TermGrade(model=found) if found else None
-
-    @strawberry.field(
-        description="The final grade the weighted average suggests by the school's rounding rule; null without grades."
-    )
-    async def suggested_grade(self, info: Info) -> GradeMark | None:
-        if self.student is None:
-            return None
-        mark = await progress_resolvers.suggested(
-            info.context.loaders, self.student.school_id, self.data.weighted_average
-        )
-        return GradeMark(value=mark.value, numeric_value=mark.numeric) if mark else None
-
-    @strawberry.field(
-        description="All grades of every student of the child's class in the subject over the term, weighted,"
-        " 2 decimals; null without grades."
-    )
-    async def class_weighted_average(self, info: Info) -> float | None:
-        if self.term is None:
-            return None
-        return await progress_resolvers.class_weighted_average(
-            info.context.loaders, self.data.school_class_id, self.data.subject_id, self.term
-        )
+    return lines

@@ -4,6 +4,7 @@ annotated lazily: those modules build on this one."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from schema.guardianships import Guardianship
     from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
+    from schema.term_grades import TermGrade
 
 
 @strawberry.type(description="A child on a school's roll.")
@@ -138,24 +140,64 @@ class Student(Node):
         rows = await info.context.loaders.absence_notices_by_student.load(RangeKey(self.model.id, from_, to))
         return [AbsenceNotice(model=n) for n in rows]
 
-    @strawberry.field(description="Per subject: grades, averages and absences over a term (default: the current one).")
+    @strawberry.field(
+        description="Per subject: grades, averages and absences over a term (default: the current one). A teacher"
+        " counts the days the child was in their class (a teacher of the child's group only: in their group)."
+    )
     async def progress(
         self,
         info: Info,
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
     ) -> list[Annotated[SubjectProgress, strawberry.lazy("schema.diary")]]:
-        from schema.diary import SubjectProgress
+        from schema.diary import asked, subject_progress
 
         pk = None
         if term_id is not None:
             pk = pk_of(term_id, "Term")
             if pk is None:
                 return []
-        term = await progress_resolvers.resolve_school_term(info.context.loaders, self.model.school_id, pk)
+        loaders = info.context.loaders
+        term = await progress_resolvers.resolve_school_term(loaders, self.model.school_id, pk)
         if term is None:
             return []
-        rows = await diary_resolvers.load_progress(info.context.loaders, self.model, term)
-        return [SubjectProgress(data=p, student=self.model, term=term) for p in rows]
+        rows = await diary_resolvers.load_progress(loaders, self.model, term)
+        if not rows:  # none of the term is the viewer's: nothing to load figures for (and no
+            return []  # early batch of them apart from the children that have lines)
+        wanted = asked(info)
+        subjects, figures = await asyncio.gather(
+            loaders.subject_by_id.load_many([r.subject_id for r in rows]),  # loaded with the rows
+            progress_resolvers.subject_figures(
+                loaders,
+                self.model,
+                term,
+                rows,
+                term_grades="termGrade" in wanted,
+                suggestions="suggestedGrade" in wanted,
+                class_averages="classWeightedAverage" in wanted,
+            ),
+        )
+        return subject_progress(rows, {s.id: s for s in subjects if s is not None}, figures)
+
+    @strawberry.field(
+        description="The child's final grades of one academic year in every subject: each term's and the year's"
+        " (by subject; a subject's terms in date order, its year grade last). Each has the audience of `node`:"
+        " the family, the teachers and admins of the class it was set in; a teacher of a group only, the terms"
+        " the child spent some day in their group. An unknown year gives an empty list."
+    )
+    async def final_grades(
+        self,
+        info: Info,
+        academic_year_id: Annotated[
+            strawberry.ID, strawberry.argument(description="An `AcademicYear` id (`School.academicYears`).")
+        ],
+    ) -> list[Annotated[TermGrade, strawberry.lazy("schema.term_grades")]]:
+        from schema.term_grades import TermGrade
+
+        pk = pk_of(academic_year_id, "AcademicYear")
+        if pk is None:
+            return []
+        rows = await info.context.loaders.final_grades_by_student.load((self.model.id, pk))
+        return [TermGrade(model=t) for t in rows]
 
     @strawberry.field(
         description="The child's weighted average in one subject week by week or month by month, with the class's."
@@ -184,8 +226,9 @@ class Student(Node):
 
     @strawberry.field(
         description="The child's place in their current class by the weighted average of all the term's grades"
-        " (default: the current term); null for an unknown term, and for the teachers and admins of the child's"
-        " former class after a transfer."
+        " (default: the current term); null for an unknown term, for the teachers and admins of the child's"
+        " former class after a transfer, and for a teacher of the child's group only when the child was not in"
+        " the group on any day of the term."
     )
     async def rank(
         self,

@@ -146,11 +146,11 @@ class DiaryEvent:
         found = await info.context.loaders.one(policy.visible_submissions).load(self.row.submission_id)
         return submissions.Submission(model=found) if found else None
 
-    @strawberry.field(description="The final grade, for TERM_GRADE_SET.")
+    @strawberry.field(description="The final grade, for TERM_GRADE_SET (null if you may not read it).")
     async def term_grade(self, info: Info) -> term_grades.TermGrade | None:
         if self.row.term_grade_id is None:
             return None
-        found = await info.context.loaders.term_grade_by_id.load(self.row.term_grade_id)
+        found = await info.context.loaders.one(policy.visible_term_grades).load(self.row.term_grade_id)
         return term_grades.TermGrade(model=found) if found else None
 
 

@@ -17,9 +17,22 @@ def modules() -> list[Path]:
     ]
 
 
+def _builds(node: ast.AST, model: str) -> bool:
+    """``node`` holds a ``models.<model>(...)`` call."""
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == model
+        and isinstance(n.func.value, ast.Name)
+        and n.func.value.id == "models"
+        for n in ast.walk(node)
+    )
+
+
 def inserting(model: str, *, building: bool = False) -> set[str]:
-    """The modules that insert ``models.<model>`` rows themselves (``create``, ``bulk_create``...),
-    and with ``building`` also those that build one (``models.<model>(...)``)."""
+    """The modules that insert ``models.<model>`` rows themselves (``create``, ``bulk_create``...,
+    or ``sql.insert([models.<model>(...), ...])``), and with ``building`` also those that build
+    one (``models.<model>(...)``)."""
     found = set()
     for path in modules():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -27,6 +40,8 @@ def inserting(model: str, *, building: bool = False) -> set[str]:
                 continue
             call = node.func
             inserts = call.attr in INSERTS and isinstance(call.value, ast.Attribute) and call.value.attr == model
+            if call.attr == "insert" and isinstance(call.value, ast.Name) and call.value.id == "sql":
+                inserts = any(_builds(arg, model) for arg in node.args)
             # Building is ``models.<model>(...)``: ``audit_log.AuditEntry(model=m)`` is the
             # GraphQL type of the same name, made for a row read, not a row.
             builds = building and call.attr == model and isinstance(call.value, ast.Name) and call.value.id == "models"

@@ -22,7 +22,9 @@ a lesson is, read by the diary, progress, reminders and live events too), and to
 its classes and its own teachers; a teacher of a group only (no whole-class assignment there)
 sees its members, for the days they were in it, not the rest of the class, and on those days
 the member's whole diary: the child's whole-class lessons and its groups' lessons of the day
-(``group_member_lesson_ids``), as a whole-class teacher their class's children's; a lesson's plan note
+(``group_member_lesson_ids``), as a whole-class teacher their class's children's, and a member's
+final grades, progress and class rank only of a term with a day the child was in their group
+(``visible_term_grades``; the progress counts those days only); a lesson's plan note
 only to those who read its register. A nested field applies the scope of the type it returns,
 not its parent's: what a viewer reaches, ``node(id)`` returns them, except the faces of
 ``faces`` (a name shown where the object is not the viewer's, answering nothing else).

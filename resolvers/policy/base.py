@@ -20,6 +20,7 @@ __all__ = [
     "family_lesson_ids",
     "group_days_ids",
     "group_member_lesson_ids",
+    "group_term_ids",
     "homework_lesson_ids",
     "lessons_of_students",
     "students_of_lessons",
@@ -150,10 +151,26 @@ def group_days_ids(
     on a member's diary: a day the child was a member of a group the viewer teaches while enrolled
     in one of its classes; with ``classed``, only rows filed under that class or the group's home
     class (``school_class_id``). A subquery for a filter ``id__in`` (the viewer's id is an int)."""
-    days = _IN_MEMBERSHIP.format(first=f"x.{first}", last=f"x.{last}", open_end="")
+    return _group_days(uid, f"{table} x", f"x.{column}", f"x.{first}", f"x.{last}", classed)
+
+
+def group_term_ids(uid: int) -> RawSQL:
+    """The ids of the final grades (``term_grade``) a group's teacher reads: of a member of a group
+    the viewer teaches, for a term (a year grade: the academic year) with a day on which the child
+    was in the group while enrolled in one of its classes, set in that class or the group's home
+    class; not a term the child spent wholly outside the group. A subquery for a filter ``id__in``."""
+    period = "term_grade x JOIN academic_year y ON y.id = x.academic_year_id LEFT JOIN term p ON p.id = x.term_id"
+    first, last = "COALESCE(p.start_date, y.start_date)", "COALESCE(p.end_date, y.end_date)"
+    return _group_days(uid, period, "x.id", first, last, classed=True)
+
+
+def _group_days(uid: int, source: str, column: str, first: str, last: str, classed: bool) -> RawSQL:
+    """``column`` of the rows of ``source`` (alias ``x``: a ``student_id``; days ``first``..``last``,
+    SQL over it) in the windows of the groups the viewer (``uid``) teaches (``group_days_ids``)."""
+    days = _IN_MEMBERSHIP.format(first=first, last=last, open_end="")
     classes = " AND x.school_class_id IN (e.school_class_id, g.home_class_id)" if classed else ""
     return RawSQL(
-        f"(SELECT x.{column} FROM {table} x"
+        f"(SELECT {column} FROM {source}"
         " JOIN group_membership m ON m.student_id = x.student_id"
         f" JOIN teaching_assignment t ON t.group_id = m.group_id AND t.teacher_id = {int(uid)}"
         " JOIN class_group g ON g.id = m.group_id"

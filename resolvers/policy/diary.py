@@ -23,6 +23,7 @@ from resolvers.policy.base import (
     family_lesson_ids,
     group_days_ids,
     group_member_lesson_ids,
+    group_term_ids,
     homework_lesson_ids,
 )
 
@@ -188,25 +189,11 @@ def visible_grades(viewer: Viewer) -> QuerySet[models.Grade]:
 
 
 def _in_whole_classes(uid: int) -> Q:
-    """Rows (grades) given in a class the viewer teaches as a whole, leads or runs, to a child
-    enrolled in one of them."""
+    """Rows (grades, final grades) given in a class the viewer teaches as a whole, leads or runs,
+    to a child enrolled in one of them."""
     staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
     pupils = _staffed_pupils(uid).values("student_id")
     return Q(school_class_id__in=Subquery(staffed), student_id__in=Subquery(pupils))
-
-
-def _in_staffed_classes(uid: int) -> Q:
-    """Rows (grades, final grades) given in a class the viewer teaches as a whole, leads or runs,
-    to a child enrolled in one of them; or given in a class of a group the viewer teaches to one
-    of its members."""
-    staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
-    pupils = _staffed_pupils(uid).values("student_id")
-    taught = _taught_group_ids(uid).values("group_id")
-    group_classes = models.ClassGroupClass.filter(group_id__in=Subquery(taught)).values("school_class_id")
-    members = _group_pupils(uid).values("student_id")
-    return Q(school_class_id__in=Subquery(staffed), student_id__in=Subquery(pupils)) | Q(
-        school_class_id__in=Subquery(group_classes), student_id__in=Subquery(members)
-    )
 
 
 def visible_homework(viewer: Viewer) -> QuerySet[models.Homework]:
@@ -302,10 +289,16 @@ def visible_terms(viewer: Viewer) -> QuerySet[models.Term]:
 
 def visible_term_grades(viewer: Viewer) -> QuerySet[models.TermGrade]:
     """Final grades have the audience of the student's grades: the family, the teachers of
-    the class they were set in, the admins of its school and its district (after a transfer,
-    the old class's final grades are the old side's, the new class's the new side's)."""
+    the class they were set in (as a whole, or its homeroom teacher) to a child enrolled there,
+    the admins of its school and its district (after a transfer, the old class's final grades are
+    the old side's, the new class's the new side's). A teacher of a group only reads the final
+    grades of its members for a term (or a year) with a day the child was in their group
+    (``group_term_ids``): not another child's of the class, nor one of a term the child spent
+    outside the group (left before it began, or joined after it ended)."""
     uid = _uid(viewer)
-    return models.TermGrade.filter(_in_staffed_classes(uid) | Q(student_id__in=Subquery(_family(uid).values("id"))))
+    return models.TermGrade.filter(
+        _in_whole_classes(uid) | Q(id__in=group_term_ids(uid)) | Q(student_id__in=Subquery(_family(uid).values("id")))
+    )
 
 
 def stats_schools(viewer: Viewer) -> QuerySet[models.School]:

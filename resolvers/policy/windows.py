@@ -8,7 +8,9 @@ grade, attendance, homework, absence notice, progress, the progress chart, the c
 theirs when it falls in one of them. A teacher of a group only (no whole-class assignment
 there, not its homeroom teacher) has a window per membership of its members instead: the days
 the child was in the group and enrolled in one of the classes it draws from, so the English
-group's teacher reads neither the German group's children nor a child's days before joining.
+group's teacher reads neither the German group's children nor a child's days before joining;
+a final grade and the class rank of a term (rows without a day) are theirs only when the child
+was in their group on a day of that term, and a member's progress counts only the days in it.
 A school's admins (and its district's) have the windows
 of the child's enrolments in the classes of the schools they run: the whole diary while the
 child stays there; after a transfer to another school the old school's admins keep it up to
@@ -16,19 +18,22 @@ D - 1 and the new school's see it from D (neither reads the other school's lesso
 family sees the whole diary: one window without ends.
 
 ``node`` follows the same windows (``policy.diary``): a grade or a final grade is a teacher's
-or an admin's when it was given in one of their classes, an absence notice when one of its
+or an admin's when it was given in one of their classes (a group's teacher's: a grade of a day
+in their group, a final grade of a term that meets one), an absence notice when one of its
 days is in one of their windows, the child when it was ever enrolled in one of their classes.
 
 Every field of the diary reads the windows through ``Loaders.windows_by_student``
 (``windows_of``, one batch); the child's stream (``diaryEvents``) asks ``windows_of`` of each
 event and skips one of a class outside the windows (``sees_class``: an event carries its class,
-not its day). The class's stream (``classEvents``) follows one class, whose events are of the
-child's enrolment in it."""
+not its day); through a group's teacher's windows only (``by_groups_only``), an event is
+theirs when they read what it names (the grade, lesson, remark, final grade). The
+class's stream (``classEvents``) follows one class, whose events are of the child's enrolment
+in it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from tortoise.expressions import Q, Subquery
 
@@ -41,11 +46,12 @@ from resolvers.policy.base import _children_ids, _staffed_class_ids, _uid
 @dataclass(frozen=True)
 class Window:
     """Days ``start``..``end`` (``None``: no end) of the child's diary in ``school_class_id``
-    (``None``: any class)."""
+    (``None``: any class); ``group``: a group's teacher's window (a membership), not an enrolment's."""
 
     start: date | None = None
     end: date | None = None
     school_class_id: int | None = None
+    group: bool = False
 
     def covers(self, day: date, school_class_id: int | None = None) -> bool:
         """Whether a row of ``day`` (of the class ``school_class_id``, when the row has one) is in the window."""
@@ -72,15 +78,17 @@ def sees_class(windows: list[Window], school_class_id: int | None) -> bool:
     return any(w.school_class_id in (None, school_class_id) or school_class_id is None for w in windows)
 
 
-def clip(windows: list[Window], start: date, end: date) -> tuple[date, date] | None:
-    """The part of ``start``..``end`` the windows reach (from the first window's start to the
-    last one's end); ``None`` when they reach none of it."""
-    reached = [w for w in windows if w.overlaps(start, end)]
-    if not reached:
-        return None
-    first = min((w.start or start for w in reached), default=start)
-    last = max((w.end or end for w in reached), default=end)
-    return max(start, first), min(end, last)
+def spans(windows: list[Window], start: date, end: date) -> list[tuple[date, date]]:
+    """The parts of ``start``..``end`` the windows reach, merged and in order (empty when they
+    reach none of it): a child who left a group and came back is not counted in between."""
+    parts = sorted((max(start, w.start or start), min(end, w.end or end)) for w in windows if w.overlaps(start, end))
+    merged: list[tuple[date, date]] = []
+    for first, last in parts:
+        if merged and first <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 # A group's teacher's windows: each membership of a group they teach, within the member's
@@ -110,7 +118,7 @@ def _group_windows(row: dict[str, object]) -> list[Window]:
     if end is not None and end < start:
         return []
     classes = dict.fromkeys((int(str(row["class_id"])), int(str(row["home_id"]))))
-    return [Window(start, end, c) for c in classes]
+    return [Window(start, end, c, group=True) for c in classes]
 
 
 async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[Window]]:
@@ -148,7 +156,20 @@ async def group_windows_of(uid: int, student_ids: list[int]) -> dict[int, list[W
     return found
 
 
-def reaches_class(windows: list[Window], school_class_id: int) -> bool:
-    """Whether the windows reach a class at all: a row of the class without a day (a final
-    grade set in it) or of the child's current class (the class rank) is that side's only."""
-    return any(w.school_class_id in (None, school_class_id) for w in windows)
+def by_groups_only(windows: list[Window], school_class_id: int | None) -> bool:
+    """Whether the windows that reach an event of the class ``school_class_id`` (``sees_class``)
+    are all a group's teacher's: the event's days then decide (``diaryEvents`` asks the policy of
+    what it names), as the child stays in the class before joining and after leaving the group."""
+    reaching = [w for w in windows if w.school_class_id in (None, school_class_id) or school_class_id is None]
+    return bool(reaching) and all(w.group for w in reaching)
+
+
+def reaches_term(windows: list[Window], school_class_id: int, start: date, end: date) -> bool:
+    """Whether the windows reach a term's (``start``..``end``) final grade set in a class, or the
+    child's rank in it (rows of a class without a day, that side's only): an enrolment's window in
+    the class, whatever its days (after a transfer, the class's side keeps its final grades); a
+    group's teacher's window in the class only when the child was in their group on a day of the
+    term (``policy.visible_term_grades``)."""
+    return any(
+        w.school_class_id in (None, school_class_id) and (not w.group or w.overlaps(start, end)) for w in windows
+    )

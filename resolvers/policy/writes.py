@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesQuery
 
 import models
@@ -14,6 +16,7 @@ from resolvers.context import Viewer
 from resolvers.policy import windows
 from resolvers.policy.admin import count_of, live
 from resolvers.policy.base import (
+    LESSONS_OF_STUDENTS,
     NOBODY,
     _admin_school_q,
     _uid,
@@ -21,13 +24,13 @@ from resolvers.policy.base import (
     homework_lesson_ids,
     students_of_lessons,
 )
-from resolvers.policy.diary import followable_classes, visible_students
+from resolvers.policy.diary import followable_classes, visible_lessons, visible_students
 
 __all__ = [
     "STAFF_ROLES",
+    "Grading",
     "attendees",
     "can_change_homework",
-    "can_grade_in",
     "can_mark",
     "can_plan_lesson",
     "can_plan_subject",
@@ -37,7 +40,7 @@ __all__ = [
     "enrolled_on",
     "family_scope",
     "family_view",
-    "gradable_students",
+    "grading",
     "register_readable",
     "still_follows_class",
     "submitting_student",
@@ -178,24 +181,83 @@ async def current_class_id(student_id: int, day: date) -> int | None:
     return enrollment.school_class_id if enrollment else None
 
 
-async def can_grade_in(viewer: Viewer, lesson: models.Lesson) -> bool:
-    """The viewer gives the lesson (a substitute too) or is assigned to its class + subject."""
-    return await can_mark(viewer, lesson)
+@dataclass(frozen=True)
+class Grading:
+    """A lesson as a viewer who grades in it finds it (``grading``): read whole, whatever the
+    viewer may do with it, so that a refusal costs what a success costs."""
+
+    viewer_id: int
+    lesson: models.Lesson | None  # None: no such lesson
+    school: models.School | None  # the lesson's class's
+    visible: bool  # ``visible_lessons``
+    may_grade: bool  # the viewer gives it (a substitute too) or is assigned to its class + subject, or its group
+    student_visible: bool  # the student asked about is one of ``visible_students``
+    # its attendees on its date (``students_of_lessons``), each with the class they were enrolled
+    # in that day and whether the viewer sees them (``visible_students``)
+    attendees: dict[int, tuple[int, bool]]
+
+    @property
+    def gives(self) -> bool:
+        """The viewer gives the lesson (also a substitute who does not otherwise see it)."""
+        return self.lesson is not None and self.lesson.teacher_id == self.viewer_id
+
+    def gradable(self, ids: set[int]) -> dict[int, int]:
+        """Of ``ids``, the students the viewer may grade in the lesson: its attendees on its date
+        (the class's, or the group's members) seen by the viewer, or, for the teacher giving it
+        (a substitute who does not otherwise teach the class), every student of its register;
+        each with the class they were enrolled in that day (a cross-class group's member from a
+        parallel class, their own class), under which their grade is filed and counted."""
+        return {pk: c for pk, (c, seen) in self.attendees.items() if pk in ids and (seen or self.gives)}
 
 
-async def gradable_students(viewer: Viewer, lesson: models.Lesson, ids: set[int]) -> dict[int, int]:
-    """Of ``ids``, the students the viewer may grade in the lesson: its attendees on its date
-    (``attendees``: the class's, or the group's members) seen by the viewer, or, for the
-    teacher giving it (a substitute who does not otherwise teach the class), every student of
-    its register; each with the class they were enrolled in that day (``students_of_lessons``:
-    a cross-class group's member from a parallel class, their own class), under which their
-    grade is filed and counted."""
-    classes = (await students_of_lessons([lesson])).get(lesson.id, {})
-    enrolled = {pk: c for pk, c in classes.items() if pk in ids}
-    if viewer.user_id is not None and lesson.teacher_id == viewer.user_id:
-        return enrolled
-    found = await visible_students(viewer).filter(id__in=set(enrolled)).values_list("id", flat=True)
-    return {int(str(v)): enrolled[int(str(v))] for v in found}
+def _columns(model: type[Model], alias: str) -> str:
+    return ", ".join(f'{alias}."{c}" AS "{alias}_{c}"' for c in model._meta.fields_db_projection.values())
+
+
+async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None = None) -> Grading:
+    """Everything a grade write asks of the policy about a lesson, in one statement: the lesson
+    and its school, whether the viewer sees it (``visible_lessons``) and may grade in it (gives
+    it, or is assigned to its class + subject as a whole or to its group: ``_gives_or_teaches``
+    and ``_for_audience``, as SQL),
+    its attendees on its date with their class that day and whether the viewer sees each
+    (``visible_students``), and whether the viewer sees ``student_id``. The statement is the same
+    whether the lesson exists, is the viewer's or not (an id that names nothing: no lesson)."""
+    uid = _uid(viewer)
+    # both scopes depend on the viewer's id alone
+    lessons, lesson_params = sql.embedded_once(("visible_lessons", uid), lambda: visible_lessons(viewer).values("id"))
+    students, student_params = sql.embedded_once(
+        ("visible_students", uid), lambda: visible_students(viewer).values("id")
+    )
+    statement = (
+        f"SELECT {_columns(models.Lesson, 'l')}, {_columns(models.School, 's')},"
+        f" CASE WHEN l.id IN ({lessons}) THEN 1 ELSE 0 END AS visible,"
+        " CASE WHEN l.teacher_id = ? THEN 1 WHEN EXISTS (SELECT 1 FROM teaching_assignment ta"
+        " WHERE ta.teacher_id = ? AND ta.school_class_id = l.school_class_id AND ta.subject_id = l.subject_id"
+        " AND (ta.group_id IS NULL OR ta.group_id = l.group_id)) THEN 1 ELSE 0 END AS may_grade,"
+        f" CASE WHEN ? IN ({students}) THEN 1 ELSE 0 END AS student_visible,"
+        " a.student_id AS a_student, a.class_id AS a_class,"
+        f" CASE WHEN a.student_id IN ({students}) THEN 1 ELSE 0 END AS a_visible"
+        " FROM (SELECT 1 AS one) o"
+        " LEFT JOIN lesson l ON l.id = ?"
+        " LEFT JOIN school_class c ON c.id = l.school_class_id"
+        " LEFT JOIN school s ON s.id = c.school_id"
+        f" LEFT JOIN ({LESSONS_OF_STUDENTS}) a ON a.lesson_id = l.id AND a.lesson_date = l.date"
+    )
+    params = [*lesson_params, uid, uid, student_id or 0, *student_params, *student_params, lesson_id or 0]
+    rows = await sql.fetch(statement, params)
+    first = rows[0]
+    lesson = sql.hydrate(models.Lesson, first, "l_") if first["l_id"] is not None else None
+    return Grading(
+        viewer_id=uid,
+        lesson=lesson,
+        school=sql.hydrate(models.School, first, "s_") if lesson is not None else None,
+        visible=bool(first["visible"]),
+        may_grade=bool(first["may_grade"]),
+        student_visible=bool(first["student_visible"]),
+        attendees={
+            int(r["a_student"]): (int(r["a_class"]), bool(r["a_visible"])) for r in rows if r["a_student"] is not None
+        },
+    )
 
 
 async def can_mark(viewer: Viewer, lesson: models.Lesson) -> bool:

@@ -28,6 +28,20 @@ query Journal($class: ID!, $subject: ID!, $term: ID) { node(id: $class) { ... on
     rows { student { fullName } cells { grades { value } attendance lateMinutes }
            weightedAverage suggestedGrade { value } termGrade { value } } } } } }
 """
+# The same grid in columns (`JournalRow.line`), as a client that shows the whole grid asks for it.
+JOURNAL_LINES = """
+query Journal($class: ID!, $subject: ID!, $term: ID) { node(id: $class) { ... on SchoolClass {
+  journal(subjectId: $subject, termId: $term) {
+    lessons { date period }
+    rows { student { fullName } line { attendance lateMinutes gradeLessons gradeValues }
+           weightedAverage suggestedGrade { value } termGrade { value } } } } } }
+"""
+LINES_AND_CELLS = """
+query Journal($class: ID!, $subject: ID!) { node(id: $class) { ... on SchoolClass {
+  journal(subjectId: $subject) { lessons { id } rows {
+    line { attendance lateMinutes gradeLessons gradeValues gradeWeights gradeIds }
+    cells { lesson { id } grades { id value weight } attendance lateMinutes } } } } } }
+"""
 ROLES = ["parent", "other_parent", "student", "teacher", "admin", "district"]
 STAFF = ("teacher", "admin", "district")
 
@@ -163,6 +177,33 @@ async def test_teacher_reads_the_journal_of_a_taught_class(factory: Factory) -> 
     marked = [c for r in journal["rows"] for c in r["cells"] if c["attendance"]]
     assert marked
     assert any(c["attendance"] == "LATE" and c["lateMinutes"] for c in marked)
+
+
+@pytest.mark.parametrize("role", STAFF)
+async def test_line_holds_what_the_cells_hold(role: str, factory: Factory) -> None:
+    """`line` is the row's cells in columns: one attendance and lateness per lesson, and the
+    grades in the order of the lessons and then as given, with their lessons' positions."""
+    world = await _journal(factory)
+    client = factory.client(world.users[role])
+    journal = (await client.data(LINES_AND_CELLS, **_vars(world.klass, world.maths)))["node"]["journal"]
+    columns = [x["id"] for x in journal["lessons"]]
+    assert len(journal["rows"]) == 3
+    graded = 0
+    for row in journal["rows"]:
+        line, cells = row["line"], row["cells"]
+        assert [c["lesson"]["id"] for c in cells] == columns
+        assert line["attendance"] == [c["attendance"] for c in cells]
+        assert line["lateMinutes"] == [c["lateMinutes"] for c in cells]
+        grades = [(n, g) for n, c in enumerate(cells) for g in c["grades"]]
+        assert line["gradeLessons"] == [n for n, _ in grades]
+        assert line["gradeValues"] == [g["value"] for _, g in grades]
+        assert line["gradeWeights"] == [g["weight"] for _, g in grades]
+        assert line["gradeIds"] == [g["id"] for _, g in grades]
+        graded += len(grades)
+    assert graded > len(columns)  # Boris twice in the first lesson, Anna when there
+    assert "LATE" in journal["rows"][0]["line"]["attendance"]
+    assert 5 in journal["rows"][0]["line"]["lateMinutes"]
+    assert journal["rows"][0]["line"]["attendance"][-1] is None  # the lesson ahead is not marked
 
 
 async def test_csv_is_the_same_grid(factory: Factory) -> None:
@@ -340,12 +381,13 @@ async def test_journal_statements(factory: Factory, count_statements: StatementC
         counts.append(count_statements.count)
     assert sizes == [(3, 4, 4), (30, 40, 40)]
     assert counts[0] == counts[1], count_statements.statements
-    # The grid alone (as `make bench` asks for it): the account's standing, the class, the
-    # subject with the journal's policy check, the school, its terms, the lessons, the roster,
-    # grades, marks, term grades.
-    count_statements.statements.clear()
-    await district.data(JOURNAL_GRID, **_vars(kit.classes["11Z"], kit.subjects["Mathematics"], kit.term))
-    assert count_statements.count <= 10, count_statements.statements
+    # The grid alone (as `make bench` asks for it), with an object per cell or in columns: the
+    # account's standing, the class, the subject with its school and the journal's policy check,
+    # the school's terms, the lessons, the roster, grades, marks, term grades.
+    for grid in (JOURNAL_GRID, JOURNAL_LINES):
+        count_statements.statements.clear()
+        await district.data(grid, **_vars(kit.classes["11Z"], kit.subjects["Mathematics"], kit.term))
+        assert count_statements.count <= 9, count_statements.statements
 
 
 def test_download_name_keeps_non_ascii_names() -> None:
@@ -362,14 +404,14 @@ def test_download_name_keeps_non_ascii_names() -> None:
 def test_csv_quotes_per_rfc_4180() -> None:
     from datetime import date
 
-    from resolvers.journal import JournalCellData, JournalData, JournalRowData, journal_csv
+    from resolvers.journal import JournalData, JournalRowData, journal_csv
 
     lesson = models.Lesson(id=1, date=date(2026, 9, 1), period=2)
-    mark = models.Attendance(status=models.AttendanceStatus.ABSENT_EXCUSED)
     grade = models.Grade(value="5", numeric_value=5.0, weight=1)
     row = JournalRowData(
         student=models.Student(id=1, full_name='O"Neil, Ünal'),
-        cells=[JournalCellData(lesson, [grade, grade], mark)],
+        cell_grades={lesson.id: [grade, grade]},
+        marks={lesson.id: (models.AttendanceStatus.ABSENT_EXCUSED, None)},
         grades=[grade, grade],
         term_grade=None,
         suggested=scales.Mark("5", 5.0),
@@ -391,7 +433,8 @@ def test_csv_never_hands_a_spreadsheet_a_formula() -> None:
     rows = [
         JournalRowData(
             student=models.Student(id=i, full_name=name),
-            cells=[],
+            cell_grades={},
+            marks={},
             grades=[],
             term_grade=None,
             suggested=None,

@@ -169,6 +169,34 @@ async def test_progress_shows_term_grade_suggestion_and_class_average(factory: F
     assert maths["classWeightedAverage"] == _weighted(everyone)
 
 
+# The figures a line loads, asked for through a named fragment, an inline one and an alias.
+PROGRESS_IN_FRAGMENTS = """
+query P($id: ID!) { student(id: $id) { progress { subject { name } ...Final
+  ... on SubjectProgress { suggestedGrade { value } } classAverage: classWeightedAverage } } }
+fragment Final on SubjectProgress { termGrade { value } }
+"""
+
+
+async def test_progress_figures_asked_in_fragments(factory: Factory) -> None:
+    """A line's term grade, suggestion and class average are found only when the query asks
+    for them: asked through fragments and an alias, they are what the plain query answers."""
+    room = await _classroom(factory)
+    await _term_grade(factory, room, room.child, "4")
+    parent = factory.client(room.users["parent"])
+    plain = (await parent.data(PROGRESS, id=gid(room.child, "Student")))["student"]["progress"]
+    nested = (await parent.data(PROGRESS_IN_FRAGMENTS, id=gid(room.child, "Student")))["student"]["progress"]
+    assert [r["subject"] for r in nested] == [r["subject"] for r in plain]
+    assert [r["termGrade"] for r in nested] == [
+        {"value": t["value"]} if t else None for t in (r["termGrade"] for r in plain)
+    ]
+    assert [r["suggestedGrade"] for r in nested] == [
+        {"value": m["value"]} if m else None for m in (r["suggestedGrade"] for r in plain)
+    ]
+    assert [r["classAverage"] for r in nested] == [r["classWeightedAverage"] for r in plain]
+    assert any(r["termGrade"] for r in nested)
+    assert all(r["classAverage"] is not None for r in nested)
+
+
 async def test_removed_grades_do_not_count_in_class_average(factory: Factory) -> None:
     room = await _classroom(factory, weeks=2)
     child, term, klass = room.child, room.kit.term, room.kit.classes["5A"]

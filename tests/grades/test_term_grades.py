@@ -217,3 +217,60 @@ async def test_final_grades_with_history_cost_no_statement_per_child(
         assert len(graded) == expected
         assert all(len(p["termGrade"]["history"]) == 2 for p in graded)
     assert costs[0] == costs[1], costs
+
+
+FINALS = """query F($id: ID!, $year: ID!) { student(id: $id) { fullName
+  finalGrades(academicYearId: $year) { value term { name } subject { name } } } }"""
+
+
+async def test_a_years_final_grades_list_each_terms_and_the_years(factory: Factory) -> None:
+    """``Student.finalGrades``: the family reads the term's grade and the year's, the year's last;
+    a teacher of the child's new class after a transfer reads the child but not the old class's
+    final grades; another year's list is empty."""
+    world = await _classes(factory)
+    kit, child, teacher = world.kit, world.child, factory.client(world.teacher)
+    await _set(teacher, kit, child, value="5", subject="Mathematics")  # the year's
+    await _set(teacher, kit, child, termId=gid(world.term, "Term"), value="4")
+    year = gid(kit.year, "AcademicYear")
+    family = factory.client(world.family)
+    seen = (await family.data(FINALS, id=gid(child, "Student"), year=year))["student"]["finalGrades"]
+    assert seen == [
+        {"value": "4", "term": {"name": world.term.name}, "subject": {"name": "Mathematics"}},
+        {"value": "5", "term": None, "subject": {"name": "Mathematics"}},
+    ]
+    other = await models.AcademicYear.create(
+        school=kit.school,
+        name="Next",
+        start_date=kit.year.end_date + timedelta(days=1),
+        end_date=kit.year.end_date + timedelta(days=300),
+    )
+    later = (await family.data(FINALS, id=gid(child, "Student"), year=gid(other, "AcademicYear")))["student"]
+    assert later["finalGrades"] == []
+    # The child moves from 5A to 5B today: 5B's teacher now reads the child, not 5A's final grades.
+    moved = await models.Enrollment.get(student_id=child.id, end_date__isnull=True)
+    moved.end_date = today_utc() - timedelta(days=1)
+    await moved.save(update_fields=["end_date"])
+    await models.Enrollment.create(student=child, school_class=kit.classes["5B"], start_date=today_utc())
+    new_teacher = factory.client(await factory.teacher(kit, [("5B", "Mathematics")], name="new"))
+    theirs = (await new_teacher.data(FINALS, id=gid(child, "Student"), year=year))["student"]
+    assert theirs == {"fullName": child.full_name, "finalGrades": []}
+    assert len((await teacher.data(FINALS, id=gid(child, "Student"), year=year))["student"]["finalGrades"]) == 2
+
+
+async def test_final_grades_of_a_year_cost_no_statement_per_child(
+    factory: Factory, count_statements: StatementCounter
+) -> None:
+    world = await _classes(factory)
+    teacher = factory.client(world.teacher)
+    for kid in [world.child, *world.kids]:
+        await _set(teacher, world.kit, kid, termId=gid(world.term, "Term"), value="4")
+        await _set(teacher, world.kit, kid, value="5")
+    query = """query Y($year: ID!) { viewer { children { finalGrades(academicYearId: $year) { value
+      term { name } subject { name } history { action } } } } }"""
+    costs = []
+    for client, expected in ((factory.client(world.family), 2), (factory.client(world.parent), 4)):
+        count_statements.statements.clear()
+        data = await client.data(query, year=gid(world.kit.year, "AcademicYear"))
+        costs.append(count_statements.count)
+        assert sum(len(c["finalGrades"]) for c in data["viewer"]["children"]) == expected
+    assert costs[0] == costs[1], costs

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from tortoise.transactions import in_transaction
 
 import models
 from pubsub.events import EventKind
-from resolvers import outbox
+from resolvers import outbox, sql
 from tests.factories import Factory
 from tests.sources import inserting
 
@@ -27,7 +28,7 @@ async def test_a_write_gets_back_the_events_it_recorded(factory: Factory, app: A
         (earlier,) = await outbox.record([event(anna)])  # one row: its own INSERT
     # The earlier write's publish failed: its row, equal to one of the next, waits for the relay.
     async with in_transaction():
-        rows = await outbox.record([event(anna), event(boris)])  # several rows: one INSERT, read back
+        rows = await outbox.record([event(anna), event(boris)])  # several rows: one INSERT ... RETURNING
     assert [r.student_id for r in rows] == [anna.id, boris.id]
     assert earlier.id < rows[0].id < rows[1].id
     stored = await models.OutboxEvent.filter(student_id__in=[anna.id, boris.id]).order_by("id")
@@ -43,5 +44,27 @@ async def test_a_write_gets_back_the_events_it_recorded(factory: Factory, app: A
 
 
 def test_one_module_writes_outbox_rows() -> None:
-    assert "resolvers/grades.py" in inserting("Grade")  # the scan sees inserts
+    assert "resolvers/grades.py" in inserting("Grade")  # the scan sees inserts (sql.insert there)
+    assert "resolvers/grade_changes.py" not in inserting("Grade")
     assert inserting("OutboxEvent") | inserting("ChatEvent") <= {"resolvers/outbox.py"}
+
+
+async def test_a_large_write_is_split_and_keeps_every_row_in_order(
+    factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sql.insert`` splits a write of more values than a statement takes (here 3 rows a
+    statement): every row is written once, each with its own id, in the order given."""
+    kit = await factory.school(classes=("5A",))
+    students = [await factory.student(kit, "5A", f"pupil{n}") for n in range(7)]
+    columns = len([f for f in models.OutboxEvent._meta.fields_db_projection if f != "id"])
+    monkeypatch.setattr(sql, "MAX_VALUES", 3 * columns)
+    rows = [
+        models.OutboxEvent(kind=EventKind.LESSON_CANCELLED, student_id=s.id, school_class_id=kit.classes["5A"].id)
+        for s in students
+    ]
+    async with in_transaction():
+        recorded = await outbox.record(rows)
+    assert [r.student_id for r in recorded] == [s.id for s in students]
+    assert [r.id for r in recorded] == sorted({r.id for r in recorded})
+    stored = await models.OutboxEvent.filter(student_id__in=[s.id for s in students]).order_by("id")
+    assert [(r.id, r.student_id) for r in stored] == [(r.id, r.student_id) for r in recorded]

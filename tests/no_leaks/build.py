@@ -548,6 +548,40 @@ async def _group_lessons(
             world.group_grades.append(await grade(student, lesson, klass))
 
 
+async def _later_finals(world: World, teachers: list[models.User], today: date) -> None:
+    """A final grade of the next term (``_calendar``'s Term 2) for each group member enrolled
+    today: a group's teacher reads it only while the membership reaches that term (not one that
+    ended before it: the child left the group, or the group ended)."""
+    done: set[int] = set()
+    for m in world.memberships:
+        enrolled = next(
+            (
+                e
+                for e in world.enrollments
+                if e.student_id == m.student_id and e.start_date <= today <= (e.end_date or today)
+            ),
+            None,
+        )
+        if enrolled is None or m.student_id in done:
+            continue
+        done.add(m.student_id)
+        c = next(i for i, k in enumerate(world.classes) if k.id == enrolled.school_class_id)
+        term = world.terms[len(world.schools) + c // CLASSES_PER_SCHOOL]
+        world.term_grades.append(
+            await models.TermGrade.create(
+                student_id=m.student_id,
+                subject=_subject(world, c, 0),
+                school_class_id=enrolled.school_class_id,
+                academic_year_id=term.academic_year_id,
+                term=term,
+                period_key=f"term:{term.id}",
+                teacher=teachers[0],
+                value="4",
+                numeric_value=4.0,
+            )
+        )
+
+
 async def build(spec: Spec) -> World:
     tag = f"nl{next(SERIAL)}{secrets.token_hex(3)}"
     today = today_utc()
@@ -561,6 +595,7 @@ async def build(spec: Spec) -> World:
     await _school_life(world, spec, teachers, tag, now)
     await _pending_requests(world, tag, now)
     await _calendar(world, spec, tag, today)
+    await _later_finals(world, teachers, today)
     return world
 
 

@@ -56,6 +56,7 @@ fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { 
 ID_KINDS = {
     "subjectId": "Subject",
     "termId": "Term",
+    "academicYearId": "AcademicYear",
     "classId": "SchoolClass",
     "schoolClassId": "SchoolClass",
     "studentId": "Student",

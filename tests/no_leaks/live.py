@@ -148,9 +148,12 @@ async def probe_live(
                 e.student_id == student.id and e.school_class_id == klass and klass in staffed
                 for e in world.enrollments
             )
-            # a group's teacher: an event of a class of one of the member's windows (it carries no day)
-            in_window = in_window or any(
-                x.student_id == student.id and klass in x.classes for x in allowed.group_windows
+            # a group's teacher (no other window on the class): an event of a class of one of the
+            # member's windows (it carries no day) that names a grade and a lesson they read
+            in_window = in_window or (
+                any(x.student_id == student.id and klass in x.classes for x in allowed.group_windows)
+                and row.id in allowed["Grade"]
+                and row.lesson_id in allowed["Lesson"]
             )
             expected_grades = [to_global_id("Grade", row.id)] if in_window else []
             assert [g["grade"]["id"] for g in data(answers.get("named", []), "diaryEvents")] == expected_grades, where

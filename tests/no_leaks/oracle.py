@@ -87,6 +87,15 @@ def _in_group_days(
     )
 
 
+def _period(world: World, final: models.TermGrade) -> tuple[date, date]:
+    """The days a final grade is of: its term's, or its academic year's for a year grade."""
+    if final.term_id is not None:
+        term = next(t for t in world.terms if t.id == final.term_id)
+        return term.start_date, term.end_date
+    year = next(y for y in world.years if y.id == final.academic_year_id)
+    return year.start_date, year.end_date
+
+
 def current(world: World, student_id: int, day: date | None = None) -> set[int]:
     """The classes a student is enrolled in on ``day`` (default: today)."""
     day = day or today_utc()
@@ -241,16 +250,14 @@ def oracle(world: World, uid: int) -> Allowed:
             or (g.school_class_id in staffed and g.student_id in pupils)
             or _in_group_days(spans, g.student_id, g.school_class_id, g.date)
         },
-        # a group's teacher: its members' final grades set in one of the group's classes
+        # a group's teacher: its members' final grades of a term (a year grade: the year) with a
+        # day of theirs in the group, set in the class of that day or the group's home class
         "TermGrade": {
             t.id
             for t in world.term_grades
             if t.student_id in family
             or (t.school_class_id in staffed and t.student_id in pupils)
-            or (
-                t.student_id in members
-                and any(t.school_class_id in world.group_classes.get(g, set()) for g in taught_groups)
-            )
+            or _in_group_days(spans, t.student_id, t.school_class_id, *_period(world, t))
         },
         "Homework": {
             h.id for h in [*world.homework, *world.group_homework] if h.lesson_id in lessons and h.deleted_at is None
