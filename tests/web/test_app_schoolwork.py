@@ -40,6 +40,11 @@ mutation A($input: AssessmentPlanInput!) { assessmentPlan(input: $input) { __typ
 TERM_GRADE_SET = """
 mutation T($input: TermGradeSetInput!) { termGradeSet(input: $input) { __typename ... on Error { code } } }
 """
+YEAR_FINALS = """
+query Y($id: ID!, $year: ID!) {
+  student(id: $id) { finalGrades(academicYearId: $year) { value comment term { id } subject { id } } }
+}
+"""
 FIGURES = """
 query F($id: ID!, $subject: ID!, $from: Date!, $to: Date!) {
   student(id: $id) {
@@ -158,6 +163,16 @@ async def _world(factory: Factory, server_url: str) -> World:
             },
         )
         assert final["termGradeSet"]["__typename"] == "TermGradeSetSuccess", final
+    year_grade = await teaching.data(
+        TERM_GRADE_SET,
+        input={
+            "studentId": gid(anna, "Student"),
+            "subjectId": gid(kit.subjects["Mathematics"], "Subject"),
+            "value": "5",
+            "comment": "A steady year",
+        },
+    )
+    assert year_grade["termGradeSet"]["__typename"] == "TermGradeSetSuccess", year_grade
 
     figures = await factory.client(mum).data(
         FIGURES,
@@ -325,7 +340,7 @@ async def test_a_parent_reads_each_school_work_screen_and_another_parent_none_of
 
     assert await asyncio.to_thread(in_english) == f"{now['weightedAverage']:.2f}"  # a decimal point in English
 
-    def the_finals() -> tuple[str, str]:
+    def the_finals() -> tuple[str, str, str]:
         from selenium.webdriver.common.by import By
 
         browser.find_element(By.LINK_TEXT, "Итоговые оценки").click()
@@ -333,10 +348,21 @@ async def test_a_parent_reads_each_school_work_screen_and_another_parent_none_of
         problems["finals"] = _axe(browser)
         browser.save_screenshot(str(shots / "schoolwork-finals.png"))
         cell = browser.find_element(By.CSS_SELECTOR, f"tr[data-subject='{math}'] .final-value").text
-        return cell, _text(browser)
+        year = browser.find_element(By.CSS_SELECTOR, f"tr[data-subject='{math}'] td.year").text
+        return cell, year, _text(browser)
 
-    final, finals = await asyncio.to_thread(the_finals)
+    final, year, finals = await asyncio.to_thread(the_finals)
+    year_finals = await factory.client(world.mum).data(
+        YEAR_FINALS,
+        id=gid(world.anna, "Student"),
+        year=gid(await models.AcademicYear.get(school_id=world.anna.school_id), "AcademicYear"),
+    )
+    years_api = [f for f in year_finals["student"]["finalGrades"] if f["term"] is None]
     assert final == math_progress["termGrade"]["value"] == "5"
+    # The year grade, as the API has it (families could see it only from a notification before).
+    assert years_api == [{"value": "5", "comment": "A steady year", "term": None, "subject": {"id": math}}]
+    assert year == "5\nA steady year"
+    assert "За год" in finals  # noqa: RUF001 - the column's heading
     assert "исправлена 4 → 5" in finals  # set twice: the change is listed
     assert problems == {"week": [], "lesson": [], "progress": [], "finals": []}, problems
 
@@ -369,7 +395,7 @@ async def test_a_parent_reads_each_school_work_screen_and_another_parent_none_of
         missing, *others = await asyncio.to_thread(dads_screens)
         assert weighted_seen == ["3,00"]  # boris's own mathematics, never anna's 5,00
         # No final grade of boris's (what his average suggests instead); anna's 5 is not his.
-        assert dads_finals == ["не выставлена\nпо среднему: 3\nСредневзвешенный: 3,00"]  # noqa: RUF001
+        assert dads_finals == ["не выставлена\nпо среднему: 3\nСредневзвешенный: 3,00", "не выставлена"]  # noqa: RUF001
         for text in others:
             assert world.boris.full_name in text  # their own child's progress, final grades and week
         for text in (missing, *others):

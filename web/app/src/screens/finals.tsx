@@ -1,12 +1,15 @@
 // The final grades of the school year: per subject, each term's final grade as the teacher set
-// it (with the grade the weighted average suggests until then), and every change of them with
-// who, when and why. One `progress(termId:)` request per term of the year, sent together.
+// it (with the grade the weighted average suggests until then) and the year grade, and every
+// change of them with who, when and why. One `progress(termId:)` request per term of the year
+// (the averages and suggestions) and one `finalGrades(academicYearId:)` (the year grades), sent
+// together.
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 import { client, trusted } from "../client";
 import TermGradesDocument from "../documents/TermGrades.graphql";
-import type { TermGradesQuery, TermGradesQueryVariables } from "../generated";
+import YearFinalGradesDocument from "../documents/YearFinalGrades.graphql";
+import type { TermGradesQuery, TermGradesQueryVariables, YearFinalGradesQuery, YearFinalGradesQueryVariables } from "../generated";
 import { followDiary, reconnections } from "../live";
 import { t } from "../i18n";
 import type { ScreenProps } from "../nav";
@@ -16,9 +19,11 @@ import { type School, type Term, type Year, useSchoolTerms, yearOf } from "./ter
 import { actionLabel, formatAverage, formatDate, formatMoment, w } from "./words_schoolwork";
 
 const TERM_GRADES = trusted(TermGradesDocument);
+const YEAR_GRADES = trusted(YearFinalGradesDocument);
 
 type Row = NonNullable<TermGradesQuery["student"]>["progress"][number];
-type Result = { rows: Row[][] } | { error: string };
+type Final = NonNullable<YearFinalGradesQuery["student"]>["finalGrades"][number];
+type Result = { rows: Row[][]; years: Final[] } | { error: string };
 
 export default function FinalsScreen(props: ScreenProps): JSX.Element {
   const [terms] = useSchoolTerms(props.student.id);
@@ -43,15 +48,22 @@ function Finals(props: ScreenProps & { school: School }): JSX.Element {
   useEffect(() => {
     if (!year) return;
     let current = true;
-    Promise.all(
-      year.terms.map((term) =>
-        client.query<TermGradesQuery, TermGradesQueryVariables>(TERM_GRADES, { studentId: student.id, termId: term.id }).toPromise(),
+    // After a live change or a reconnection the year is read again from the server, not the cache.
+    const policy = { requestPolicy: changes || reconnected ? "network-only" : "cache-first" } as const;
+    Promise.all([
+      client.query<YearFinalGradesQuery, YearFinalGradesQueryVariables>(YEAR_GRADES, { studentId: student.id, academicYearId: year.id }, policy).toPromise(),
+      ...year.terms.map((term) =>
+        client.query<TermGradesQuery, TermGradesQueryVariables>(TERM_GRADES, { studentId: student.id, termId: term.id }, policy).toPromise(),
       ),
-    ).then((answers) => {
+    ]).then(([finals, ...answers]) => {
       if (!current) return;
-      const failed = answers.find((a) => a.error);
+      const failed = [finals, ...answers].find((a) => a.error);
       if (failed?.error) setResult({ error: failed.error.networkError ? w("offline") : `${t("error")}: ${failed.error.message}` });
-      else setResult({ rows: answers.map((a) => a.data?.student?.progress ?? []) });
+      else
+        setResult({
+          rows: answers.map((a) => (a.data as TermGradesQuery | undefined)?.student?.progress ?? []),
+          years: ((finals.data as YearFinalGradesQuery | undefined)?.student?.finalGrades ?? []).filter((f) => f.term === null),
+        });
     });
     return () => {
       current = false;
@@ -85,25 +97,30 @@ function Finals(props: ScreenProps & { school: School }): JSX.Element {
       ) : "error" in result ? (
         <p role="status">{result.error}</p>
       ) : (
-        <Table terms={year.terms} rows={result.rows} zone={zone} />
+        <Table terms={year.terms} rows={result.rows} years={result.years} zone={zone} />
       )}
     </section>
   );
 }
 
-function Table(props: { terms: readonly Term[]; rows: Row[][]; zone: string }): JSX.Element {
-  const { terms, rows, zone } = props;
-  // Every subject of any term, in the order the terms list them.
+function Table(props: { terms: readonly Term[]; rows: Row[][]; years: Final[]; zone: string }): JSX.Element {
+  const { terms, rows, years, zone } = props;
+  // Every subject of any term, in the order the terms list them, then any with a year grade only.
   const subjects = new Map<string, string>();
   for (const term of rows) for (const row of term) subjects.set(row.subject.id, row.subject.name);
+  for (const final of years) subjects.set(final.subject.id, final.subject.name);
   const cell = (termIndex: number, subjectId: string) => rows[termIndex]?.find((r) => r.subject.id === subjectId);
-  // A subject with a final grade or a grade in some term (not one the school merely teaches).
+  const yearOf = (subjectId: string) => years.find((f) => f.subject.id === subjectId);
+  // A subject with a final grade or a grade in some term, or a year grade (not one the school merely teaches).
   const counts = (row: Row | undefined) => !!row && (!!row.termGrade || row.weightedAverage !== null);
-  const shown = [...subjects].filter(([id]) => rows.some((_, i) => counts(cell(i, id))));
+  const shown = [...subjects].filter(([id]) => !!yearOf(id) || rows.some((_, i) => counts(cell(i, id))));
   if (shown.length === 0) return <p class="empty">{w("noSubjects")}</p>;
-  const changes = rows.flatMap((term, i) =>
-    term.flatMap((row) => (row.termGrade ? row.termGrade.history.map((h) => ({ ...h, term: terms[i], subject: row.subject.name })) : [])),
-  );
+  const changes = [
+    ...rows.flatMap((term, i) =>
+      term.flatMap((row) => (row.termGrade ? row.termGrade.history.map((h) => ({ ...h, term: terms[i]?.name, subject: row.subject.name })) : [])),
+    ),
+    ...years.flatMap((final) => final.history.map((h) => ({ ...h, term: w("yearGrade"), subject: final.subject.name }))),
+  ];
   changes.sort((a, b) => a.at.localeCompare(b.at));
   return (
     <>
@@ -121,6 +138,7 @@ function Table(props: { terms: readonly Term[]; rows: Row[][]; zone: string }): 
                   </span>
                 </th>
               ))}
+              <th scope="col">{w("yearGrade")}</th>
             </tr>
           </thead>
           <tbody>
@@ -147,6 +165,7 @@ function Table(props: { terms: readonly Term[]; rows: Row[][]; zone: string }): 
                     </td>
                   );
                 })}
+                <YearCell final={yearOf(id)} />
               </tr>
             ))}
           </tbody>
@@ -160,7 +179,7 @@ function Table(props: { terms: readonly Term[]; rows: Row[][]; zone: string }): 
           <ol class="history">
             {changes.map((c, i) => (
               <li key={i}>
-                {formatMoment(c.at, zone)} · {c.subject}, {c.term?.name}: {actionLabel(c.action)} {c.oldValue ? `${c.oldValue} → ` : ""}
+                {formatMoment(c.at, zone)} · {c.subject}, {c.term}: {actionLabel(c.action)} {c.oldValue ? `${c.oldValue} → ` : ""}
                 {c.newValue ?? "—"}
                 {c.by ? ` · ${c.by.fullName}` : ""}
                 {c.reason ? ` (${c.reason})` : ""}
@@ -170,5 +189,22 @@ function Table(props: { terms: readonly Term[]; rows: Row[][]; zone: string }): 
         )}
       </section>
     </>
+  );
+}
+
+/** A subject's year grade (with the teacher's comment), or "not set". */
+function YearCell(props: { final: Final | undefined }): JSX.Element {
+  const { final } = props;
+  return (
+    <td class="final year" data-year="">
+      {final ? (
+        <>
+          <strong class="final-value">{final.value}</strong>
+          {final.comment ? <span class="comment">{final.comment}</span> : null}
+        </>
+      ) : (
+        <span class="muted">{w("notSet")}</span>
+      )}
+    </td>
   );
 }
