@@ -126,6 +126,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # push devices: their ids and kinds only, never an endpoint or a token
     "push_device.register": _keys("kind session replaced"),
     "push_device.unregister": _keys("kind session"),
+    # a device removed to make room for a new one (``resolvers.push.MAX_DEVICES``)
+    "push_device.evict": _keys("kind session"),
     # accounts and sessions
     "account.create": _keys("login role student children via"),
     "account.register": _keys("login"),

@@ -1,8 +1,9 @@
 """Rows that matter only for a while, removed once nothing can count or use them any more:
 failed logins and wrong second-factor codes (counted for the rate limits over
 ``login_window_seconds``), login challenges waiting for a second factor, and password recovery
-links and codes, and uploaded files nobody attached in time (``resolvers/files.py``), with their
-bytes. Every server process sweeps on its own; two sweeping at once delete the same
+links and codes, uploaded files nobody attached in time (``resolvers/files.py``), with their
+bytes, and finished pushes (``models.PushDelivery`` sent, failed or skipped) once
+``PUSHES_KEPT`` has passed. Every server process sweeps on its own; two sweeping at once delete the same
 rows, which is harmless. (Started external logins are removed as new ones start,
 ``resolvers/identity.py``.)"""
 
@@ -23,6 +24,10 @@ INTERVAL = 600.0  # seconds between sweeps
 # An ended challenge or recovery row stays a day after it expired, for whoever reads the
 # tables while looking into a complaint ("the code I was sent did not work").
 KEPT_AFTER_EXPIRY = timedelta(days=1)
+# A finished push stays 30 days: long enough to answer "my phone never showed it" (its status
+# and last error), and its row says no more than that. A pending one stays until it finishes.
+PUSHES_KEPT = timedelta(days=30)
+FINISHED = (models.DeliveryStatus.SENT, models.DeliveryStatus.FAILED, models.DeliveryStatus.SKIPPED)
 
 
 async def sweep(settings: Settings) -> dict[str, int]:
@@ -36,6 +41,11 @@ async def sweep(settings: Settings) -> dict[str, int]:
         "login_challenge": await models.LoginChallenge.filter(expires_at__lt=expired_before).delete(),
         "password_recovery": await models.PasswordRecovery.filter(expires_at__lt=expired_before).delete(),
         "stored_file": await files.sweep(settings),
+        # A finished push's ``next_attempt_at`` is the end of its last attempt's lease (or of the
+        # quiet hours it waited for): within minutes of when it finished, and indexed with status.
+        "push_delivery": await models.PushDelivery.filter(
+            status__in=FINISHED, next_attempt_at__lt=now - PUSHES_KEPT
+        ).delete(),
     }
 
 

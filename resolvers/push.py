@@ -44,6 +44,8 @@ from resolvers.notifications import held_until
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# A user's devices at most: registering one more removes the least recently used (``register``).
+MAX_DEVICES = 10
 MAX_ENDPOINT = 1000
 MAX_TOKEN = 4096
 P256_POINT = 65  # an uncompressed P-256 public key
@@ -140,7 +142,9 @@ def address_hash(data: DeviceInput) -> str:
 
 async def register(ctx: Context, data: DeviceInput) -> models.PushDevice:
     """A device for the viewer's session. The same endpoint or token registered before (by this
-    login or another) is replaced: a device follows its latest login. Audited by ids and kind."""
+    login or another) is replaced: a device follows its latest login. A user has at most
+    ``MAX_DEVICES``: one more removes the least recently used (``_make_room``). Audited by ids and
+    kind."""
     viewer = ctx.viewer
     user_id, session_id = viewer.id, viewer.session_id
     problems = validate(data, ctx.settings)
@@ -148,10 +152,15 @@ async def register(ctx: Context, data: DeviceInput) -> models.PushDevice:
         raise refuse(problems)
     assert session_id is not None  # an authenticated viewer came with its session (``sessions.admit``)
     digest = address_hash(data)
+    school_id = await home_school_id(user_id)
     async with in_transaction():
+        # One registration of a user at a time (their row locked on PostgreSQL; SQLite writes
+        # one at a time anyway), so two at once cannot both find room for the last device.
+        await models.User.filter(id=user_id).select_for_update().first()
         earlier = await models.PushDevice.filter(address_hash=digest).select_for_update().first()
         if earlier is not None:
             await earlier.delete()
+        await _make_room(viewer, school_id)
         device = await models.PushDevice.create(
             user_id=user_id,
             session_id=session_id,
@@ -168,9 +177,34 @@ async def register(ctx: Context, data: DeviceInput) -> models.PushDevice:
             "PushDevice",
             device.id,
             {"kind": data.kind.value, "session": session_id, "replaced": earlier is not None},
-            school_id=await home_school_id(user_id),
+            school_id=school_id,
         )
     return device
+
+
+async def _make_room(viewer: Viewer, school_id: int | None) -> None:
+    """Below ``MAX_DEVICES`` for one more: the user's least recently used devices removed (the
+    one whose session was last seen longest ago, the older registration first), each audited
+    (``push_device.evict``). A device of a session that is no longer live counts as used least
+    (it would not be sent to again anyway)."""
+    devices = await models.PushDevice.filter(user_id=viewer.id)  # the user's row is locked (``register``)
+    excess = len(devices) - MAX_DEVICES + 1
+    if excess <= 0:
+        return
+    live = {d.id for d in await policy.own_push_devices(viewer).only("id")}
+    sessions = await models.Session.filter(id__in={d.session_id for d in devices}).only("id", "last_seen_at")
+    seen = {s.id: s.last_seen_at for s in sessions}
+    ordered = sorted(devices, key=lambda d: (d.id in live, seen[d.session_id], d.created_at, d.id))
+    for device in ordered[:excess]:
+        await device.delete()  # and its pending pushes with it
+        await audit.record(
+            viewer,
+            "push_device.evict",
+            "PushDevice",
+            device.id,
+            {"kind": device.kind.value, "session": device.session_id},
+            school_id=school_id,
+        )
 
 
 async def unregister(ctx: Context, device_id: str) -> None:

@@ -105,6 +105,10 @@ ROOT_FILES = {
 }
 
 
+# The default EDIARY_PASSWORD_RECOVERY_URL's path, and the redirect URI to register for a provider.
+APP_PATHS = ("/password-recovery", "/login/callback")
+
+
 def routes() -> list[Route | Mount]:
     """``/`` (the page), its root files (``ROOT_FILES``) and ``/assets/`` (its files;
     ``check_dir=False``: the app starts without them)."""
@@ -125,6 +129,9 @@ def routes() -> list[Route | Mount]:
 
     return [
         Route("/", index, methods=["GET", "HEAD"]),
+        # The addresses other sites send people to, answered by the app itself (its src/screens/links.ts):
+        # the e-mailed password recovery link and an identity provider's redirect.
+        *(Route(path, index, methods=["GET", "HEAD"]) for path in APP_PATHS),
         *(Route(f"/{name}", root_file, methods=["GET", "HEAD"]) for name in ROOT_FILES),
         Mount("/assets", app=_Assets(directory=DIST / "assets", check_dir=False), name="family-assets"),
     ]

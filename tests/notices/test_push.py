@@ -23,8 +23,8 @@ import models
 from edge.push import load_vapid_key, make_senders, public_key_b64
 from edge.settings import Settings
 from pubsub.events import EventKind
-from resolvers import push, reminders, sessions
-from resolvers.clock import freeze, now_utc, today_utc
+from resolvers import housekeeping, push, reminders, sessions
+from resolvers.clock import freeze, now_utc, today_utc, travel
 from resolvers.ids import to_global_id
 from tests.api.test_statements import _count, _explain
 from tests.chat_helpers import new_chat, send
@@ -474,6 +474,94 @@ async def test_the_vapid_public_key_and_a_server_without_web_push(factory: Facto
             "__typename"
         ] == "PushDeviceRegisterSuccess"  # native tokens are kept whatever this server sends
     await _forget(user)
+
+
+async def test_one_device_too_many_replaces_the_least_recently_used(factory: Factory) -> None:
+    """At most ``push.MAX_DEVICES`` (10) a user: the eleventh removes the device whose session was
+    seen longest ago (audited as such, by ids), the others stay; registering one of the ten
+    again makes no room; another user's devices are not counted."""
+    user = await factory.user("many")
+    other = await factory.user("neighbour")
+    try:
+        theirs, _theirs_pair = await _login(factory, other, "Their phone")
+        await _register(theirs, {"kind": "APNS", "token": "ff" * 32})
+        clients, devices, pairs = [], [], []
+        for n in range(push.MAX_DEVICES):
+            client, pair = await _login(factory, user, f"Device {n}")
+            devices.append(await _register(client, {"kind": "APNS", "token": f"{n:02d}" * 32}))
+            clients.append(client)
+            pairs.append(pair)
+        # Device 3's session was seen longest ago; the others more recently, in order.
+        now = now_utc()
+        for n, pair in enumerate(pairs):
+            seen = now - timedelta(days=30) if n == 3 else now - timedelta(minutes=50 - n)
+            await models.Session.filter(id=pair.session_id).update(last_seen_at=seen)
+        again = await _register(clients[5], {"kind": "APNS", "token": "05" * 32})  # the same phone again
+        listed = (await clients[0].data(DEVICES))["viewer"]["pushDevices"]
+        assert len(listed) == push.MAX_DEVICES
+        assert await models.AuditEntry.filter(action="push_device.evict", actor_id=user.id).count() == 0
+
+        newest, newest_pair = await _login(factory, user, "Device 10")
+        added = await _register(newest, {"kind": "APNS", "token": "aa" * 32})
+        listed = (await newest.data(DEVICES))["viewer"]["pushDevices"]
+        kept = {d["id"] for d in listed}
+        assert len(kept) == push.MAX_DEVICES
+        assert devices[3] not in kept
+        assert kept == ({*devices} - {devices[3], devices[5]}) | {again, added}
+        [evicted] = await models.AuditEntry.filter(action="push_device.evict", object_id=pk(devices[3]))
+        assert evicted.actor_id == user.id
+        assert evicted.details == {"kind": "APNS", "session": pairs[3].session_id}
+        assert "03" * 32 not in json.dumps(evicted.details)
+        # The session itself goes on: only its device was removed.
+        assert (await clients[3].data("{ viewer { user { id } } }"))["viewer"]["user"]["id"] == gid(user, "User")
+        assert len((await theirs.data(DEVICES))["viewer"]["pushDevices"]) == 1  # the neighbour's: untouched
+
+        # A device of a session that ended is used least of all, before any live one.
+        await models.Session.filter(id=newest_pair.session_id).update(ended_at=now_utc())
+        latest, _latest_pair = await _login(factory, user, "Device 11")
+        await _register(latest, {"kind": "APNS", "token": "bb" * 32})
+        assert not await models.PushDevice.filter(id=pk(added)).exists()
+        assert await models.PushDevice.filter(user_id=user.id).count() == push.MAX_DEVICES
+    finally:
+        await _forget(user, other)
+
+
+async def test_finished_pushes_are_pruned_after_thirty_days(app: Any, factory: Factory, settings: Settings) -> None:
+    """The housekeeping sweep removes a push sent, failed or skipped once ``PUSHES_KEPT`` (30 days)
+    has passed since its last attempt, never a pending one (still to be sent), nor the device."""
+    world = await _school(factory)
+    teacher = factory.client(world.teacher)
+    async with web_push_service(_server_key(settings)) as service:
+        parent, _pair = await _login(factory, world.parent)
+        mine = service.subscribe()
+        device = await _register(parent, mine)
+        senders = make_senders(settings)
+        await _drain(app)
+        try:
+            await _grade(teacher, world.lessons[-1], world.child, "Sent and kept a while")
+            await run_notifier(app)
+            await push.deliver_due(senders)
+            [sent] = await models.PushDelivery.filter(device_id=pk(device))
+            assert sent.status == models.DeliveryStatus.SENT
+            service.status = 503  # the next one waits for a retry
+            await _grade(teacher, world.lessons[-2], world.child, "Still pending")
+            await run_notifier(app)
+            await push.deliver_due(senders)
+            pending = await models.PushDelivery.get(device_id=pk(device), status=models.DeliveryStatus.PENDING)
+            assert pending.next_attempt_at < now_utc() + timedelta(minutes=5)  # due as old as the sent one
+
+            with travel(now_utc() + housekeeping.PUSHES_KEPT - timedelta(hours=1)):
+                await housekeeping.sweep(settings)
+            assert await models.PushDelivery.filter(id=sent.id).exists()  # not yet 30 days
+            with travel(now_utc() + housekeeping.PUSHES_KEPT + timedelta(hours=1)):
+                removed = await housekeeping.sweep(settings)
+            assert removed["push_delivery"] >= 1
+            assert not await models.PushDelivery.filter(id=sent.id).exists()
+            assert await models.PushDelivery.filter(id=pending.id).exists()  # not finished: kept
+            assert await models.PushDevice.filter(id=pk(device)).exists()
+            assert await models.Notification.filter(id=sent.notification_id).exists()  # the inbox keeps it
+        finally:
+            await _forget(world.parent)
 
 
 async def test_push_devices_statements(factory: Factory, count_statements: StatementCounter) -> None:

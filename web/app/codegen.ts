@@ -13,7 +13,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         avoidOptionals: true,
         skipTypename: false,
-        scalars: { Date: "string", DateTime: "string", ID: "string" },
+        scalars: { Date: "string", DateTime: "string", Time: "string", ID: "string" },
         useTypeImports: true,
       },
     },

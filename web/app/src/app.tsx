@@ -1,5 +1,7 @@
-// The family app's screens: sign in (password, then the second factor when the account has it),
-// the children, the week's diary, live. Screens for teachers and admins are added beside Home.
+// The family app's screens: sign in (password, then the second factor when the account has it;
+// an identity provider; password recovery), the children, the week's diary, live; the other
+// sections (src/nav.tsx: school work, messages, the account's) load when first opened. Screens
+// for teachers and admins are added beside Home.
 import { Provider, useQuery } from "@urql/preact";
 import type { JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -9,9 +11,14 @@ import DiaryDocument from "./documents/Diary.graphql";
 import LoginDocument from "./documents/Login.graphql";
 import LoginSecondFactorDocument from "./documents/LoginSecondFactor.graphql";
 import MeDocument from "./documents/Me.graphql";
-import { attendanceLabel, formatDay, formatTime, formatWeek, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
+import { attendanceLabel, formatDay, formatTime, formatWeek, handInLabel, kindLabel, locale, LOCALES, plural, setLocale, t, type Locale } from "./i18n";
 import { followDiary, liveState, reconnections } from "./live";
-import { enablePush, pushState, type PushState } from "./push";
+import { ACCOUNT_SCREENS, allowed, DIARY_ROUTE, go, isAccountView, Link, lessonRoute, Navigation, OutboxState, replace, route, SCREENS } from "./nav";
+import { enablePush, pushState, resyncPush, type PushState } from "./push";
+import { lazy } from "./screens/lazy";
+import { providerAnswer, recoveryToken } from "./screens/links";
+import { completeExternalLogin, Providers } from "./screens/providers";
+import { w } from "./screens/words_account";
 import { endedByServer, session, signIn, signOut } from "./session";
 import { useSignal } from "./signal";
 import type { DiaryDay, DiaryEntry, DiaryQuery, DiaryQueryVariables, Grade, LoginAnswer, MeQuery, Person } from "./types";
@@ -21,6 +28,7 @@ const ME = trusted(MeDocument);
 const DIARY = trusted(DiaryDocument);
 const LOGIN = trusted(LoginDocument);
 const LOGIN_SECOND_FACTOR = trusted(LoginSecondFactorDocument);
+const Recovery = lazy(() => import("./screens/recovery"));
 
 export function App(): JSX.Element {
   const tokens = useSignal(session);
@@ -58,7 +66,14 @@ function SignIn(): JSX.Element {
   const [challenge, setChallenge] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
+  const [recovering, setRecovering] = useState(recoveryToken !== null);
+  const [notice, setNotice] = useState<string | null>(null);
   const ended = useSignal(endedByServer);
+
+  useEffect(() => {
+    // Back from an identity provider: its answer completes the login (once).
+    if (providerAnswer) void answer(completeExternalLogin(providerAnswer) as unknown as Parameters<typeof answer>[0], "externalLoginComplete");
+  }, []);
 
   async function answer(promise: Promise<{ data?: Record<string, LoginAnswer>; error?: { message: string } }>, field: string) {
     setBusy(true);
@@ -87,15 +102,24 @@ function SignIn(): JSX.Element {
     void answer(client.mutation(LOGIN_SECOND_FACTOR, { input: { challenge, code } }).toPromise(), "loginSecondFactor");
   }
 
+  if (recovering) {
+    return <Recovery token={recoveryToken} onDone={(message: string | null) => (setRecovering(false), setNotice(message))} />;
+  }
+
   return (
     <main id="main" class="sign-in">
       <header class="bar">
         <h1>{t("title")}</h1>
         <LanguageSwitch />
       </header>
-      {ended && !problem ? (
+      {ended && !problem && !notice ? (
         <p class="notice" role="status">
           {t("signedOut")}
+        </p>
+      ) : null}
+      {notice ? (
+        <p class="notice" role="status">
+          {notice}
         </p>
       ) : null}
       {challenge === null ? (
@@ -124,6 +148,10 @@ function SignIn(): JSX.Element {
           <button type="submit" disabled={busy}>
             {busy ? t("signingIn") : t("signIn")}
           </button>
+          <button type="button" class="link" onClick={() => (setProblem(null), setRecovering(true))}>
+            {w("forgot")}
+          </button>
+          <Providers onProblem={setProblem} />
         </form>
       ) : (
         <form onSubmit={submitCode} aria-labelledby="second-factor-title">
@@ -211,6 +239,8 @@ function Home(): JSX.Element {
   const [place, setPlace] = useState(readPlace);
   const live = useSignal(liveState);
   const online = useOnline();
+  const where = useSignal(route);
+  useEffect(() => void resyncPush(), []);
 
   const students: Person[] = useMemo(() => {
     if (!data) return [];
@@ -220,8 +250,54 @@ function Home(): JSX.Element {
   const student = students.find((s) => s.id === place.student) ?? students[0];
   const zone = student?.school.timezone ?? "Europe/Moscow";
   const monday = place.week ?? mondayOf(today(zone));
+  const roles = data?.viewer.roles ?? [];
+  // A section this viewer does not have (an address from a parent's device) opens the diary.
+  const view = data && !allowed(where.view, roles) ? "diary" : where.view;
+  useEffect(() => {
+    if (view !== where.view) replace(DIARY_ROUTE);
+  }, [view, where.view]);
 
   useEffect(() => writePlace({ student: student?.id ?? null, week: place.week }), [student?.id, place.week]);
+  useEffect(() => {
+    const back = () => setPlace(readPlace()); // Back to a section opened for another child or week
+    addEventListener("popstate", back);
+    return () => removeEventListener("popstate", back);
+  }, []);
+
+  function screen(): JSX.Element {
+    if (isAccountView(view)) {
+      const Account = ACCOUNT_SCREENS[view];
+      return <Account />;
+    }
+    if (!data) return <p role="status">{me.error ? `${t("error")}: ${me.error.message}` : t("loading")}</p>;
+    if (students.length === 0) return <p>{t("nobody")}</p>;
+    const props = { student, zone, own: student.id === data.viewer.student?.id, route: where, viewer: { id: data.viewer.user.id, roles } };
+    const Screen = view === "diary" ? SCREENS.upcoming : SCREENS[view];
+    return (
+      <>
+        {students.length > 1 ? (
+          <nav class="children" aria-label={t("child")}>
+            {students.map((s) => (
+              <button
+                type="button"
+                class="secondary"
+                key={s.id}
+                aria-pressed={s.id === student.id}
+                onClick={() => {
+                  if (where.view === "lesson") go(DIARY_ROUTE); // the lesson was the other child's
+                  setPlace({ ...place, student: s.id });
+                }}
+              >
+                {s.fullName} <span class="class-name">{s.schoolClass.name}</span>
+              </button>
+            ))}
+          </nav>
+        ) : null}
+        {view === "diary" ? <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} /> : null}
+        <Screen {...props} />
+      </>
+    );
+  }
 
   return (
     <>
@@ -229,40 +305,17 @@ function Home(): JSX.Element {
         <h1>{t("title")}</h1>
         <span class="who">{data?.viewer.user.fullName}</span>
         <span class={`live state-${online ? live : "offline"}`} role="status">
-          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : t("offline")}
+          {online ? (live === "live" ? t("live") : live === "reconnecting" ? t("reconnecting") : "") : view === "diary" ? t("offline") : t("noNetwork")}
         </span>
+        <OutboxState />
         <LanguageSwitch />
         <PushSwitch />
         <button type="button" class="secondary" onClick={() => void signOut()}>
           {t("signOut")}
         </button>
       </header>
-      <main id="main">
-        {!data ? (
-          <p role="status">{me.error ? `${t("error")}: ${me.error.message}` : t("loading")}</p>
-        ) : students.length === 0 ? (
-          <p>{t("nobody")}</p>
-        ) : (
-          <>
-            {students.length > 1 ? (
-              <nav class="children" aria-label={t("child")}>
-                {students.map((s) => (
-                  <button
-                    type="button"
-                    class="secondary"
-                    key={s.id}
-                    aria-pressed={s.id === student.id}
-                    onClick={() => setPlace({ ...place, student: s.id })}
-                  >
-                    {s.fullName} <span class="class-name">{s.schoolClass.name}</span>
-                  </button>
-                ))}
-              </nav>
-            ) : null}
-            <Diary student={student} monday={monday} onWeek={(week) => setPlace({ ...place, week })} zone={zone} />
-          </>
-        )}
-      </main>
+      <Navigation roles={roles} />
+      <main id="main">{screen()}</main>
     </>
   );
 }
@@ -369,8 +422,16 @@ function Entry(props: { entry: DiaryEntry; zone: string; fresh: Set<string> }): 
         </span>
       </td>
       <td class="lesson">
-        <strong>{lesson.subject.name}</strong>
+        <strong>
+          <Link to={lessonRoute(lesson.id, lesson.date)}>{lesson.subject.name}</Link>
+        </strong>
         {lesson.room ? <span class="room"> · {t("room")} {lesson.room}</span> : null}
+        {lesson.group ? <span class="room"> · {t("group")}: {lesson.group.name}</span> : null}
+        {lesson.assessment ? (
+          <p class="assessment">
+            {kindLabel(lesson.assessment.kind)}: {lesson.assessment.description}
+          </p>
+        ) : null}
         {cancelled ? <p class="problem">{t("cancelled")}{lesson.cancelReason ? `: ${lesson.cancelReason}` : ""}</p> : null}
         {lesson.topic ? (
           <p class="topic">
@@ -380,6 +441,11 @@ function Entry(props: { entry: DiaryEntry; zone: string; fresh: Set<string> }): 
         {homework.map((h) => (
           <p class="homework" key={h.id}>
             <span class="label">{t("homework")}:</span> {h.text}
+            {/* ?. : a week kept offline by an earlier build has no attachments */}
+            {h.attachments?.length ? <span class="label"> · {plural("files", h.attachments.length)}</span> : null}
+            {h.handIn ? (
+              <span class={h.handIn.owed ? "owed" : "label"}> · {h.handIn.owed ? t("owed") : handInLabel(h.handIn.status)}</span>
+            ) : null}
           </p>
         ))}
         {attendance && attendance !== "PRESENT" ? (

@@ -41,6 +41,27 @@ const ru = {
   weight: "вес",
   cancelled: "Урок отменён",
   room: "каб.",
+  group: "Группа",
+  owed: "долг: работа не сдана",
+  sections: "Разделы",
+  groupSchool: "Учёба",
+  groupMessages: "Общение",
+  groupAccount: "Учётная запись",
+  progress: "Успеваемость",
+  finals: "Итоговые оценки",
+  remarks: "Замечания",
+  absences: "Пропуски",
+  chats: "Сообщения",
+  announcements: "Объявления",
+  meetings: "Собрания",
+  inbox: "Уведомления",
+  preferences: "Настройки уведомлений",
+  sessions: "Сеансы",
+  unread: "непрочитанные:",
+  waiting: "Ждут отправки: {n}",
+  noNetwork: "Нет сети",
+  screenFailed: "Раздел не открылся: проверьте сеть и попробуйте снова.",
+  retry: "Повторить",
   offline: "Нет сети: показана последняя загруженная неделя.",
   offlineNothing: "Нет сети, и эта неделя ещё не загружалась.",
   live: "Обновляется сразу",
@@ -51,6 +72,26 @@ const ru = {
   error: "Не удалось загрузить",
   lessons: { one: "{n} урок", few: "{n} урока", many: "{n} уроков", other: "{n} урока" } as Plural,
   minutesLate: { one: "опоздание {n} минуту", few: "опоздание {n} минуты", many: "опоздание {n} минут", other: "опоздание {n} минуты" } as Plural,
+  files: { one: "{n} файл", few: "{n} файла", many: "{n} файлов", other: "{n} файла" } as Plural,
+  gradeKind: {
+    CLASSWORK: "Работа на уроке",
+    HOMEWORK: "Домашняя работа",
+    ORAL: "Устный ответ",
+    QUIZ: "Самостоятельная работа",
+    TEST: "Тест",
+    LAB_WORK: "Лабораторная работа",
+    PROJECT: "Проект",
+    CONTROL_WORK: "Контрольная работа",
+    DICTATION: "Диктант",
+    EXAM: "Экзамен",
+  } as Record<string, string>,
+  handIn: {
+    ASSIGNED: "не сдано",
+    SUBMITTED: "сдано",
+    LATE: "сдано с опозданием",
+    RETURNED: "возвращено на доработку",
+    GRADED: "оценено",
+  } as Record<string, string>,
   attendance: {
     PRESENT: "был(а)",
     ABSENT_EXCUSED: "Н (уважительная)",
@@ -93,6 +134,27 @@ const en: Messages = {
   weight: "weight",
   cancelled: "Lesson cancelled",
   room: "room",
+  group: "Group",
+  owed: "owed: not handed in",
+  sections: "Sections",
+  groupSchool: "School work",
+  groupMessages: "Communication",
+  groupAccount: "Account",
+  progress: "Progress",
+  finals: "Final grades",
+  remarks: "Remarks",
+  absences: "Absences",
+  chats: "Messages",
+  announcements: "Announcements",
+  meetings: "Meetings",
+  inbox: "Notifications",
+  preferences: "Notification settings",
+  sessions: "Sessions",
+  unread: "unread:",
+  waiting: "Waiting to send: {n}",
+  noNetwork: "Offline",
+  screenFailed: "This section did not open: check the network and try again.",
+  retry: "Try again",
   offline: "Offline: showing the last loaded week.",
   offlineNothing: "Offline, and this week has not been loaded before.",
   live: "Live",
@@ -103,6 +165,26 @@ const en: Messages = {
   error: "Could not load",
   lessons: { one: "{n} lesson", other: "{n} lessons" },
   minutesLate: { one: "{n} minute late", other: "{n} minutes late" },
+  files: { one: "{n} file", other: "{n} files" },
+  gradeKind: {
+    CLASSWORK: "Classwork",
+    HOMEWORK: "Homework",
+    ORAL: "Oral answer",
+    QUIZ: "Quiz",
+    TEST: "Test",
+    LAB_WORK: "Lab work",
+    PROJECT: "Project",
+    CONTROL_WORK: "Control work",
+    DICTATION: "Dictation",
+    EXAM: "Exam",
+  },
+  handIn: {
+    ASSIGNED: "not handed in",
+    SUBMITTED: "handed in",
+    LATE: "handed in late",
+    RETURNED: "returned for rework",
+    GRADED: "graded",
+  },
   attendance: {
     PRESENT: "present",
     ABSENT_EXCUSED: "absent (excused)",
@@ -138,8 +220,18 @@ export function attendanceLabel(status: string): string {
   return CATALOGUES[locale.get()].attendance[status] ?? status;
 }
 
+/** What a grade or an assessment is for ("Контрольная работа"). */
+export function kindLabel(kind: string): string {
+  return CATALOGUES[locale.get()].gradeKind[kind] ?? kind;
+}
+
+/** Where a hand-in stands ("сдано с опозданием"). */
+export function handInLabel(status: string): string {
+  return CATALOGUES[locale.get()].handIn[status] ?? status;
+}
+
 /** ``count`` with its noun in the right plural form ("3 урока", "5 уроков"). */
-export function plural(key: "lessons" | "minutesLate", count: number): string {
+export function plural(key: "lessons" | "minutesLate" | "files", count: number): string {
   const lang = locale.get();
   const forms = CATALOGUES[lang][key];
   const form = forms[new Intl.PluralRules(lang).select(count)] ?? forms.other;

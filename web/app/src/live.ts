@@ -1,4 +1,5 @@
-// Live diary events over graphql-ws (graphql-transport-ws). The socket authenticates in
+// Live events over graphql-ws (graphql-transport-ws), one socket for the whole app: the diary's
+// (`followDiary`), the chats' and the inbox's (`followEvents`, `followNotifications`). The socket authenticates in
 // connection_init with the session's token; when the token expires the server closes it with 4403
 // and the next connection renews the token first; 4401 (the session ended) signs the user out.
 // Each subscription resumes from the last cursor it saw (graphql-ws sends the subscription's
@@ -7,8 +8,10 @@
 import { createClient, type Client } from "graphql-ws";
 
 import DiaryEventsDocument from "./documents/DiaryEvents.graphql";
+import NotificationEventsDocument from "./documents/NotificationEvents.graphql";
 import { locale } from "./i18n";
 import { refresh, session, sessionEnded } from "./session";
+import type { NotificationEventsSubscription } from "./generated";
 import { signal } from "./signal";
 import type { DiaryEvent } from "./types";
 
@@ -28,6 +31,7 @@ function open(): Client {
   socket = createClient({
     url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
     lazy: true,
+    lazyCloseTimeout: 5_000, // moving between screens (each follows the diary) keeps the socket
     retryAttempts: Infinity,
     shouldRetry: () => true, // a dropped network, a restarted server, an expired token (4401 is never retried)
     retryWait: async (retries) => {
@@ -52,7 +56,8 @@ function open(): Client {
           return;
         }
         if (code === 4403) expired = true;
-        liveState.set("reconnecting");
+        // 1000: graphql-ws closed an idle socket (no subscription left, `lazy`): nothing to resume.
+        liveState.set(code === 1000 ? "connecting" : "reconnecting");
       },
     },
   });
@@ -68,24 +73,79 @@ export function closeLive(): void {
   liveState.set("connecting");
 }
 
-/** Follow one student's diary events; the returned function stops. */
-export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => void): () => void {
-  const seen = new Set<string>();
-  const variables: { studentId: string; after: string | null } = { studentId, after: null };
-  const payload = { operationName: "DiaryEvents", query: DiaryEventsDocument.text, variables };
-  return open().subscribe<{ diaryEvents: DiaryEvent }>(payload, {
-    next: (result) => {
-      const event = result.data?.diaryEvents;
-      if (!event || seen.has(event.cursor)) return;
-      seen.add(event.cursor);
-      variables.after = event.cursor; // the next connection resumes here
-      onEvent(event);
-    },
-    error: () => liveState.set("reconnecting"),
-    complete: () => undefined,
-  });
-}
-
 session.subscribe((tokens) => {
   if (tokens === null) closeLive();
 });
+
+/** One resumable subscription (an ``after`` cursor) over the app's socket: resumed from the last
+ * cursor seen, none delivered twice. ``onError`` is told when the server ends it with an error;
+ * the returned function stops. */
+function follow<E extends { cursor: string }>(
+  document: { text: string },
+  field: string,
+  fixed: Record<string, string>,
+  onEvent: (event: E) => void,
+  onError: (variables: { after: string | null }) => void,
+): () => void {
+  const seen = new Set<string>();
+  const variables: Record<string, string | null> & { after: string | null } = { ...fixed, after: null };
+  const operationName = /^\s*subscription\s+(\w+)/.exec(document.text)?.[1];
+  return open().subscribe<Record<string, E>>(
+    { operationName, query: document.text, variables },
+    {
+      next: (result) => {
+        const event = result.data?.[field];
+        if (!event || seen.has(event.cursor)) return;
+        seen.add(event.cursor);
+        variables.after = event.cursor; // the next connection resumes here
+        onEvent(event);
+      },
+      error: () => onError(variables),
+      complete: () => undefined,
+    },
+  );
+}
+
+/** Follow one student's diary events; the returned function stops. An error from the server (the
+ * child no longer visible) is not asked again: the bar says the app is reconnecting. */
+export function followDiary(studentId: string, onEvent: (event: DiaryEvent) => void): () => void {
+  return follow<DiaryEvent>(DiaryEventsDocument, "diaryEvents", { studentId }, onEvent, () => liveState.set("reconnecting"));
+}
+
+/** Follow one of the viewer's own resumable subscriptions (chatEvents, notificationEvents). When
+ * the server ends it with an error (a cursor it no longer knows: BAD_USER_INPUT) it starts again
+ * without a cursor after 2 s, and ``onGap`` tells the screen to read what it shows again (never
+ * after sign-out). The returned function stops. */
+export function followEvents<E extends { cursor: string }>(
+  document: { text: string },
+  field: string,
+  onEvent: (event: E) => void,
+  onGap: () => void = () => undefined,
+): () => void {
+  let stopped = false;
+  let stop: () => void = () => undefined;
+  const start = (): void => {
+    stop = follow<E>(document, field, {}, onEvent, (variables) => {
+      if (stopped) return;
+      variables.after = null;
+      setTimeout(() => {
+        if (stopped || !session.get()) return; // signed out: the screen goes too
+        start();
+        onGap();
+      }, 2000);
+    });
+  };
+  start();
+  return () => {
+    stopped = true;
+    stop();
+  };
+}
+
+type Notification = NotificationEventsSubscription["notificationEvents"];
+
+/** Follow the viewer's inbox (each new notification) like ``followEvents``, ``onGap`` told when
+ * it started again. The returned function stops. */
+export function followNotifications(onEvent: (event: Notification) => void, onGap?: () => void): () => void {
+  return followEvents<Notification>(NotificationEventsDocument, "notificationEvents", onEvent, onGap);
+}

@@ -65,6 +65,23 @@ self.addEventListener("notificationclick", (event) => {
   );
 });
 
-// The browser replaced the subscription (keys rotated): the app registers the new one when it
-// next opens (it cannot be registered from here without the user's session).
-self.addEventListener("pushsubscriptionchange", () => undefined);
+// The browser replaced the subscription (keys rotated, or the push service dropped it). This worker
+// has no session token (it stays in the page's storage), so it cannot register the new one: it
+// subscribes again when the browser gave none, and tells every open window of the app, which
+// registers it at once (src/push.ts, resyncPush); with no window open the app does it when it
+// next starts.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil(
+    (async () => {
+      if (!event.newSubscription && event.oldSubscription && event.oldSubscription.options) {
+        try {
+          await self.registration.pushManager.subscribe(event.oldSubscription.options);
+        } catch {
+          /* permission withdrawn: nothing to register */
+        }
+      }
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      for (const client of windows) client.postMessage({ type: "ediary.pushsubscriptionchange" });
+    })(),
+  );
+});

@@ -1,4 +1,5 @@
-// Weeks (Monday to Sunday) as ISO dates, and what the address bar keeps: #student=<id>&week=<monday>.
+// Weeks (Monday to Sunday) as ISO dates, and what the address bar keeps: #student=<id>&week=<monday>
+// (and the section, src/nav.tsx).
 
 export function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
@@ -37,8 +38,10 @@ export function readPlace(): Place {
 }
 
 export function writePlace(place: Place): void {
-  const params = new URLSearchParams();
-  if (place.student) params.set("student", place.student);
-  if (place.week) params.set("week", place.week);
+  const params = new URLSearchParams(location.hash.slice(1)); // the section's own (src/nav.tsx) kept
+  for (const [key, value] of [["student", place.student], ["week", place.week]] as const) {
+    if (value) params.set(key, value);
+    else params.delete(key);
+  }
   history.replaceState(null, "", `#${params.toString()}`);
 }
