@@ -240,6 +240,7 @@ async def test_signing_in_with_the_identity_provider_in_the_app(
         async with _serving(settings, port, oidc_providers=(provider.settings((callback,)),)):
 
             def sign_in() -> tuple[str, list[dict[str, Any]]]:
+                from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
                 from selenium.webdriver.common.by import By
 
                 browser.get(f"{origin}/")
@@ -251,9 +252,12 @@ async def test_signing_in_with_the_identity_provider_in_the_app(
                 browser.find_element(By.ID, "submit").click()
                 deadline = time.monotonic() + 20
                 while time.monotonic() < deadline and not browser.current_url.startswith(origin):
-                    prompts = browser.find_elements(By.ID, "prompt")
-                    if prompts and "consent" in prompts[0].text:
-                        browser.find_element(By.ID, "submit").click()
+                    try:  # the provider's pages change under the loop: an element read may be gone
+                        prompts = browser.find_elements(By.ID, "prompt")
+                        if prompts and "consent" in prompts[0].text:
+                            browser.find_element(By.ID, "submit").click()
+                    except (StaleElementReferenceException, NoSuchElementException):
+                        pass
                     time.sleep(0.2)
                 _wait(
                     browser,
