@@ -19,8 +19,8 @@ import { lazy } from "./screens/lazy";
 import { providerAnswer, recoveryToken } from "./screens/links";
 import { completeExternalLogin, Providers } from "./screens/providers";
 import { w } from "./screens/words_account";
-import { endedByServer, session, signIn, signOut } from "./session";
-import { useSignal } from "./signal";
+import { endedByServer, kept, session, signIn, signOut } from "./session";
+import { useOnline, useSignal } from "./signal";
 import type { DiaryDay, DiaryEntry, DiaryQuery, DiaryQueryVariables, Grade, LoginAnswer, MeQuery, Person } from "./types";
 import { addDays, mondayOf, readPlace, today, writePlace } from "./week";
 
@@ -188,36 +188,6 @@ function SignIn(): JSX.Element {
   );
 }
 
-function cached<T>(key: string, value: T | undefined): T | undefined {
-  // The last answer of each screen, for reading offline (PWA: the last loaded week).
-  const name = `ediary.cache.${key}`;
-  if (value !== undefined) {
-    try {
-      localStorage.setItem(name, JSON.stringify(value));
-    } catch {
-      /* storage full: the screen still shows */
-    }
-    return value;
-  }
-  try {
-    return (JSON.parse(localStorage.getItem(name) ?? "null") as T | null) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function useOnline(): boolean {
-  const [online, setOnline] = useState(navigator.onLine);
-  useEffect(() => {
-    const on = () => setOnline(true);
-    const off = () => setOnline(false);
-    addEventListener("online", on);
-    addEventListener("offline", off);
-    return () => (removeEventListener("online", on), removeEventListener("offline", off));
-  }, []);
-  return online;
-}
-
 function PushSwitch(): JSX.Element | null {
   const [state, setState] = useState<PushState | null>(null);
   useEffect(() => {
@@ -235,7 +205,7 @@ function PushSwitch(): JSX.Element | null {
 
 function Home(): JSX.Element {
   const [me] = useQuery<MeQuery>({ query: ME });
-  const data = cached<MeQuery>("me", me.data);
+  const data = kept<MeQuery>("me", me.data);
   const [place, setPlace] = useState(readPlace);
   const live = useSignal(liveState);
   const online = useOnline();
@@ -326,7 +296,7 @@ function Diary(props: { student: Person; monday: string; zone: string; onWeek: (
   const [result, reexecute] = useQuery<DiaryQuery, DiaryQueryVariables>({ query: DIARY, variables: { studentId: student.id, from: monday, to: sunday } });
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const key = `diary.${student.id}.${monday}`;
-  const days = cached<DiaryDay[]>(key, result.data?.student?.diary);
+  const days = kept<DiaryDay[]>(key, result.data?.student?.diary);
 
   const reconnected = useSignal(reconnections);
   useEffect(() => {

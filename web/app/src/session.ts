@@ -26,6 +26,25 @@ export const session = signal<Tokens | null>(load());
 /** Why the last session ended without the user asking (shown on the login screen). */
 export const endedByServer = signal(false);
 
+/** The last answer of a screen ("ediary.cache.<key>"), for reading it offline (PWA): given a
+ * value, keeps and returns it; without one, returns what was kept. Dropped with the session. */
+export function kept<T>(key: string, value: T | undefined): T | undefined {
+  const name = `ediary.cache.${key}`;
+  if (value !== undefined) {
+    try {
+      localStorage.setItem(name, JSON.stringify(value));
+    } catch {
+      /* storage full: the screen still shows */
+    }
+    return value;
+  }
+  try {
+    return (JSON.parse(localStorage.getItem(name) ?? "null") as T | null) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the screens kept for reading offline ("ediary.cache.*"): one person's, never the next's. */
 function dropKept(): void {
   const kept = Array.from({ length: localStorage.length }, (_, i) => localStorage.key(i)).filter((key) => key?.startsWith("ediary.cache."));

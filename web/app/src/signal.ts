@@ -32,3 +32,16 @@ export function useSignal<T>(source: Signal<T>): T {
   }, [source]);
   return value;
 }
+
+/** Whether the browser is online, re-rendering when it goes off or comes back. */
+export function useOnline(): boolean {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const on = () => setOnline(true);
+    const off = () => setOnline(false);
+    addEventListener("online", on);
+    addEventListener("offline", off);
+    return () => (removeEventListener("online", on), removeEventListener("offline", off));
+  }, []);
+  return online;
+}

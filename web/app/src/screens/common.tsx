@@ -3,42 +3,14 @@
 // a draft of the outbox as it waits, sends or is refused.
 import type { CombinedError } from "@urql/core";
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
 
 import { t } from "../i18n";
 import { discard, enqueue, type Draft, type Entry } from "../outbox";
 import { uploadFile } from "../uploads";
 import { formatSize, w } from "./words_messages";
 
-/** The last answer of a screen ("ediary.cache.<key>", dropped with the session), for offline. */
-export function kept<T>(key: string, value: T | undefined): T | undefined {
-  const name = `ediary.cache.${key}`;
-  if (value !== undefined) {
-    try {
-      localStorage.setItem(name, JSON.stringify(value));
-    } catch {
-      /* storage full: the screen still shows */
-    }
-    return value;
-  }
-  try {
-    return (JSON.parse(localStorage.getItem(name) ?? "null") as T | null) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function useOnline(): boolean {
-  const [online, setOnline] = useState(navigator.onLine);
-  useEffect(() => {
-    const on = () => setOnline(true);
-    const off = () => setOnline(false);
-    addEventListener("online", on);
-    addEventListener("offline", off);
-    return () => (removeEventListener("online", on), removeEventListener("offline", off));
-  }, []);
-  return online;
-}
+export { kept } from "../session";
+export { useOnline } from "../signal";
 
 /** Loading, or why nothing can be shown (no network and nothing kept, or the server's error). */
 export function LoadState(props: { error: CombinedError | undefined; retry: () => void }): JSX.Element {
