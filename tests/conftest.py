@@ -119,12 +119,12 @@ async def client_for(
 
 
 @contextlib.asynccontextmanager
-async def app_served(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[Any, str]]:
-    """A separate app built with changed settings, served on a free port with its lifespan off
-    (no background task), closed afterwards: the app and its ``host:port``."""
+async def app_served(settings: Settings, *, on_port: int = 0, **overrides: Any) -> AsyncIterator[tuple[Any, str]]:
+    """A separate app built with changed settings, served on ``on_port`` (default: a free one)
+    with its lifespan off (no background task), closed afterwards: the app and its ``host:port``."""
     application = codes_seen.watch(create_app(dataclasses.replace(settings, **overrides)))
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws=WebSocketProtocol
+        application, host="127.0.0.1", port=on_port, lifespan="off", log_level="warning", ws=WebSocketProtocol
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

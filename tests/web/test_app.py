@@ -26,7 +26,7 @@ from tests.browsers import browser, chromium, same_origin_page  # noqa: F401 - t
 from tests.client import Client
 from tests.conftest import app_served, client_for
 from tests.factories import Factory, school_days_before
-from tests.helpers import gid
+from tests.helpers import free_port, gid
 from web import family
 
 PASSWORD = "correct-horse-battery"
@@ -352,6 +352,68 @@ async def test_an_expired_token_is_renewed_and_nothing_is_lost(
 
         await asyncio.to_thread(next_week_after_expiry)
         assert browser.find_elements("css selector", ".sign-in") == []  # still signed in
+
+
+@pytest.mark.browser
+async def test_the_diary_resumes_after_the_connection_drops_with_nothing_lost_or_doubled(
+    settings: Settings,
+    factory: Factory,
+    browser: Any,  # noqa: F811
+) -> None:
+    """The server goes away while a parent's week is open (the socket drops, as in a lift or a
+    tunnel) and a grade is given meanwhile; when the server is back at the same address the app
+    reconnects by itself, resumes its stream from the last cursor it saw, and shows the grade given
+    while it was away once; a grade given after that arrives live. Every grade is shown once."""
+    kit = await factory.school(classes=("5A",))
+    teacher = await factory.teacher(kit, [("5A", "Mathematics")])
+    mum = await factory.user("mum", password=PASSWORD)
+    anna = await factory.student(kit, "5A", "anna", guardians=[mum])
+    (day,) = school_days_before(today_utc(), 1)
+    lesson = await factory.lesson(kit, "5A", "Mathematics", teacher, day, topic="Percentages")
+    token = factory.client(teacher).token
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    week = f"{origin}/#student={gid(anna, 'Student')}&week={day.isoformat()}"
+
+    async def grade(client: Client, comment: str) -> None:
+        given = {"studentId": gid(anna, "Student"), "lessonId": gid(lesson, "Lesson"), "value": "4"}
+        result = await client.data(GRADE, input={**given, "comment": comment})
+        assert result["gradeCreate"]["__typename"] == "GradeCreateSuccess", result
+
+    def shown(comment: str, seconds: float = 30) -> None:
+        _wait(browser, comment, lambda d: comment in _text(d), seconds)
+
+    live: list[str] = []
+    async with app_served(settings, on_port=port), httpx.AsyncClient(base_url=origin) as http:
+        await asyncio.to_thread(_sign_in, browser, week, mum.login)
+        for attempt in range(10):  # the subscription starts a moment after the socket
+            live.append(f"before the drop {attempt}")
+            await grade(Client(http, token=token), live[-1])
+            try:
+                await asyncio.to_thread(shown, live[-1], 2)
+                break
+            except pytest.fail.Exception:
+                if attempt == 9:
+                    raise
+    # The server is gone: the app says it is reconnecting, and a grade is given meanwhile (through
+    # another process of the same database: it waits in the outbox).
+    await asyncio.to_thread(_wait, browser, "reconnecting", lambda d: "Переподключение" in _text(d))
+    await asyncio.to_thread(browser.save_screenshot, str(_screenshots() / "diary-reconnecting.png"))
+    await grade(factory.client(teacher), "while away")
+    async with app_served(settings, on_port=port), httpx.AsyncClient(base_url=origin) as http:
+        await asyncio.to_thread(shown, "while away")
+        await asyncio.to_thread(_wait, browser, "live again", lambda d: "Переподключение" not in _text(d))
+        await grade(Client(http, token=token), "after the return")
+        await asyncio.to_thread(shown, "after the return")
+        grades = [g.text for g in browser.find_elements("css selector", ".grade")]
+        fresh = [g.text for g in browser.find_elements("css selector", ".grade.fresh")]
+    given = [*live, "while away", "after the return"]
+    assert len(grades) == len(given), grades  # none lost, none doubled
+    for comment in given:
+        assert len([g for g in grades if comment in g]) == 1, (comment, grades)
+    # the grade given while away and the one after came as live events (highlighted), not a reload
+    after = ["while away", "after the return"]
+    assert [c for c in after if any(c in g for g in fresh)] == after
 
 
 # A slow mobile connection: 150 ms each way, 1.6 Mbit/s down, 750 kbit/s up (Chrome's "Fast 3G").

@@ -8,27 +8,21 @@ where ``tests/web/test_app.py`` writes its own."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 import models
 from edge.push import load_vapid_key, make_senders, public_key_b64
 from edge.settings import Settings
 from resolvers import push, recovery
 from resolvers.clock import now_utc, today_utc
-from schema.sockets import WebSocketProtocol
-from server import create_app
-from tests import codes_seen
 from tests.access.test_recovery import NEW_PASSWORD, _phone, served
 from tests.browsers import browser, chromium, same_origin_page  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
+from tests.conftest import app_served
 from tests.factories import Factory, school_days_before
 from tests.helpers import free_port, gid
 from tests.identity.provider import running
@@ -200,28 +194,6 @@ async def test_a_forgotten_password_is_recovered_with_an_sms_code_in_the_app(
         assert (await app.login(mum.login, NEW_PASSWORD))["__typename"] == "LoginSuccess"
 
 
-@contextlib.asynccontextmanager
-async def _serving(settings: Settings, port: int, **overrides: Any) -> AsyncIterator[Any]:
-    """The app with changed settings on ``port`` (its lifespan off), closed afterwards."""
-    application = codes_seen.watch(create_app(dataclasses.replace(settings, **overrides)))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws=WebSocketProtocol
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        yield application
-    finally:
-        server.should_exit = True
-        await task
-        await application.state.broker.close()
-        await application.state.limiter.close()
-        await application.state.documents.store.close()
-
-
 @pytest.mark.browser
 async def test_signing_in_with_the_identity_provider_in_the_app(
     settings: Settings,
@@ -237,7 +209,7 @@ async def test_signing_in_with_the_identity_provider_in_the_app(
     origin = f"http://127.0.0.1:{port}"
     callback = f"{origin}/login/callback"
     with running("idp", redirect_uris=[callback]) as provider:
-        async with _serving(settings, port, oidc_providers=(provider.settings((callback,)),)):
+        async with app_served(settings, on_port=port, oidc_providers=(provider.settings((callback,)),)):
 
             def sign_in() -> tuple[str, list[dict[str, Any]]]:
                 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
