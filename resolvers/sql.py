@@ -107,19 +107,25 @@ async def first_column(key: Hashable, build: Callable[[], Compilable]) -> list[A
     Why: compiling a scope of a few subqueries costs the ORM more CPU than the database
     takes to run it. Only for statements whose SQL and values depend on nothing but ``key``
     (never on today's date or the time); the last ``COMPILED_STATEMENTS`` keys are kept."""
-    conn = connections.get("default")
-    full_key = (dialect(), key)
-    compiled = _COMPILED.get(full_key)
-    if compiled is None:
-        query = build()
-        compiled = _COMPILED[full_key] = _compiled(query)
-        while len(_COMPILED) > COMPILED_STATEMENTS:
-            _COMPILED.popitem(last=False)
-    else:
-        _COMPILED.move_to_end(full_key)
-    statement, params = compiled
-    _, rows = await conn.execute_query(statement, list(params))
+    statement, params = _once(_COMPILED, key, lambda: _compiled(build()))
+    _, rows = await connections.get("default").execute_query(statement, list(params))
     return [row[0] for row in rows]
+
+
+def _once(
+    cache: OrderedDict[Hashable, tuple[str, list[Any]]], key: Hashable, make: Callable[[], tuple[str, list[Any]]]
+) -> tuple[str, list[Any]]:
+    """``make()`` the first time for ``key`` (and the dialect), what it made after: the last
+    ``COMPILED_STATEMENTS`` keys of ``cache`` are kept."""
+    full_key = (dialect(), key)
+    found = cache.get(full_key)
+    if found is None:
+        found = cache[full_key] = make()
+        while len(cache) > COMPILED_STATEMENTS:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(full_key)
+    return found
 
 
 def _compiled(query: Compilable) -> tuple[str, list[Any]]:
@@ -150,15 +156,8 @@ def embedded_once(key: Hashable, build: Callable[[], Compilable]) -> tuple[str, 
     their visible lessons, whose compilation costs the ORM more CPU than the database takes to
     run it). As for ``first_column``, only for queries whose SQL and values depend on nothing
     but ``key`` (never on today's date or the time)."""
-    full_key = (dialect(), key)
-    found = _EMBEDDED.get(full_key)
-    if found is None:
-        found = _EMBEDDED[full_key] = embedded(build())
-        while len(_EMBEDDED) > COMPILED_STATEMENTS:
-            _EMBEDDED.popitem(last=False)
-    else:
-        _EMBEDDED.move_to_end(full_key)
-    return found[0], list(found[1])
+    statement, params = _once(_EMBEDDED, key, lambda: embedded(build()))
+    return statement, list(params)
 
 
 def joined_ids(column: str) -> str:
