@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
 
 import strawberry
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 import models
 from resolvers import diary as diary_resolvers
@@ -20,7 +18,7 @@ from schema.lessons import Lesson
 from schema.org import Subject
 from schema.scales import GradeMark
 from schema.term_grades import TermGrade
-from schema.types import Info, _must
+from schema.types import Info, _must, field_names
 
 
 @strawberry.type(description="One lesson in a child's diary with this child's grades, attendance and homework.")
@@ -123,18 +121,10 @@ class SubjectProgress:
 LOADED_FIELDS = frozenset({"termGrade", "suggestedGrade", "classWeightedAverage"})
 
 
-def _names(selections: Iterable[Selection]) -> Iterator[str]:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection.name
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            yield from _names(selection.selections)
-
-
 def asked(info: Info) -> frozenset[str]:
     """The fields of ``LOADED_FIELDS`` the query selects under the field being resolved
     (through fragments, every place it is asked for)."""
-    return LOADED_FIELDS.intersection(name for field in info.selected_fields for name in _names(field.selections))
+    return LOADED_FIELDS.intersection(name for field in info.selected_fields for name in field_names(field.selections))
 
 
 def subject_progress(

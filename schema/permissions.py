@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import strawberry
 from graphql import OperationType
 from strawberry.permission import BasePermission
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from strawberry.types.nodes import Selection
 
 import models
 from resolvers import parking, policy, second_factor
@@ -16,6 +16,7 @@ from resolvers.codes import ErrorCode
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.i18n import Text, _
+from schema.types import field_names
 
 # What a user holding a one-time password may still do: change it, log out, see who they are.
 # Appended to the description of a mutation gated by `IsAdmin` (timetable, lessons, calendar, days off, bells).
@@ -28,13 +29,7 @@ SECOND_FACTOR_VIEWER_FIELDS = PASSWORD_CHANGE_VIEWER_FIELDS | {"secondFactor"}
 
 
 def _only(selections: Iterable[Selection], allowed: frozenset[str]) -> bool:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name not in allowed:
-                return False
-        elif isinstance(selection, FragmentSpread | InlineFragment) and not _only(selection.selections, allowed):
-            return False
-    return True
+    return all(name in allowed for name in field_names(selections))
 
 
 def allowed_before_password_change(

@@ -5,9 +5,11 @@ arguments of date ranges. The types themselves live with their domain (``schema.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from resolvers.context import Context
 from resolvers.ids import to_global_id
@@ -17,6 +19,15 @@ T = TypeVar("T")
 
 FromArg = Annotated[dt.date, strawberry.argument(name="from", description="First day, inclusive.")]
 ToArg = Annotated[dt.date, strawberry.argument(description="Last day, inclusive. At most 92 days after `from`.")]
+
+
+def field_names(selections: Iterable[Selection]) -> Iterator[str]:
+    """The names of the fields selected, through fragments (named and inline), one level deep."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection.name
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from field_names(selection.selections)
 
 
 def _must(value: T | None, what: str) -> T:
