@@ -52,9 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--class-only", action="store_true", help="run only benchmarks 3 and 4 (class journal, class progress)"
     )
-    parser.add_argument(
-        "--diary-only", action="store_true", help="run only benchmarks 1 and 2 (the parent's diary)"
-    )
+    parser.add_argument("--diary-only", action="store_true", help="run only benchmarks 1 and 2 (the parent's diary)")
     args = parser.parse_args(argv)
     if args.class_only and args.diary_only:
         parser.error("--class-only and --diary-only leave nothing to run")
