@@ -15,8 +15,8 @@ from bench import report
 from bench.load import paired_ratios
 from bench.timer import Sample, Statement, StatementTimer
 
-TARGET = 2.0  # ours / the hand-written statement
-STATEMENTS = 5  # account standing, children, lessons with marks and homework, grades, days off
+TARGET = 1.5  # ours / the hand-written statement (issue 24, 3)
+STATEMENTS = 4  # account standing, children, lessons with marks, homework and grades, days off
 
 
 @dataclass

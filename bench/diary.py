@@ -45,22 +45,39 @@ query ParentDiary($from: Date!, $to: Date!) {
 """
 
 # One row per lesson of each child, with this child's grades and the lesson's homework
-# aggregated as JSON arrays, in the diary's order.
+# aggregated as JSON arrays, in the diary's order. A child's lessons are its class's whole-class
+# lessons while enrolled there and its groups' lessons while a member (as the diary's rule,
+# ``policy.LESSONS_OF_STUDENTS``, says), the guardian's children found in the same statement.
 _SELECT = """
+WITH kids AS (SELECT student_id FROM guardianship WHERE guardian_id = ? AND revoked_at IS NULL),
+own AS (
+  SELECT e.student_id, l.id AS lesson_id
+  FROM enrollment e
+  JOIN lesson l ON l.school_class_id = e.school_class_id AND l.group_id IS NULL
+       AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+  WHERE e.student_id IN (SELECT student_id FROM kids) AND l.date >= ? AND l.date <= ?
+  UNION ALL
+  SELECT m.student_id, l.id
+  FROM group_membership m
+  JOIN class_group g ON g.id = m.group_id
+  JOIN class_group_class gc ON gc.group_id = g.id
+  JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id
+  JOIN lesson l ON l.school_class_id = g.home_class_id AND l.group_id = m.group_id
+       AND l.date >= m.start_date AND (m.end_date IS NULL OR l.date <= m.end_date)
+       AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+  WHERE m.student_id IN (SELECT student_id FROM kids) AND l.date >= ? AND l.date <= ?
+)
 SELECT st.id AS student_id, st.full_name AS full_name,
        l.date AS date, l.period AS period, l.starts_at AS starts_at, l.ends_at AS ends_at, l.topic AS topic,
        s.name AS subject, u.full_name AS teacher, a.status AS attendance,
        {grades} AS grades,
        {homework} AS homework
-FROM guardianship gd
-JOIN student st ON st.id = gd.student_id
-JOIN enrollment e ON e.student_id = st.id
-JOIN lesson l ON l.school_class_id = e.school_class_id
-     AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
+FROM own
+JOIN student st ON st.id = own.student_id
+JOIN lesson l ON l.id = own.lesson_id
 JOIN subject s ON s.id = l.subject_id
 JOIN user_account u ON u.id = l.teacher_id
 LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = st.id
-WHERE gd.guardian_id = ? AND gd.revoked_at IS NULL AND l.date >= ? AND l.date <= ?
 ORDER BY st.full_name, st.id, l.date, l.period, l.id
 """
 
@@ -71,7 +88,7 @@ HAND_WRITTEN_SQL = {
                    FROM grade g
                    WHERE g.lesson_id = l.id AND g.student_id = st.id AND g.deleted_at IS NULL), '[]')""",
         homework="""COALESCE((SELECT json_agg(json_build_object('text', h.text) ORDER BY h.created_at, h.id)
-                   FROM homework h WHERE h.lesson_id = l.id), '[]')""",
+                   FROM homework h WHERE h.lesson_id = l.id AND h.deleted_at IS NULL), '[]')""",
     ),
     "sqlite": _SELECT.format(
         grades="""(SELECT json_group_array(json_object('value', g.value, 'weight', g.weight, 'comment', g.comment))
@@ -79,7 +96,7 @@ HAND_WRITTEN_SQL = {
                  WHERE lesson_id = l.id AND student_id = st.id AND deleted_at IS NULL
                  ORDER BY created_at, id) g)""",
         homework="""(SELECT json_group_array(json_object('text', h.text))
-           FROM (SELECT text FROM homework WHERE lesson_id = l.id ORDER BY created_at, id) h)""",
+           FROM (SELECT text FROM homework WHERE lesson_id = l.id AND deleted_at IS NULL ORDER BY created_at, id) h)""",
     ),
 }
 
@@ -98,7 +115,7 @@ async def diary_range() -> tuple[date, date]:
 
 
 async def hand_written(dialect: str, parent_id: int, start: date, end: date) -> list[dict[str, Any]]:
-    return await sql.fetch(HAND_WRITTEN_SQL[dialect], [parent_id, start, end])
+    return await sql.fetch(HAND_WRITTEN_SQL[dialect], [parent_id, start, end, start, end])
 
 
 def _instant(value: str | datetime) -> str:

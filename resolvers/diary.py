@@ -60,17 +60,14 @@ async def load_diary(loaders: Loaders, student: models.Student, start: date, end
     """Every day of the range, with its kind and, for each lesson, this child's grades,
     attendance and the homework due."""
     key = RangeKey(student.id, start, end)
-    rows, grades, days_off = await asyncio.gather(
+    rows, days_off = await asyncio.gather(
         loaders.diary_by_student.load(key),
-        loaders.grades_by_student.load(key),
         loaders.days_off_by_school.load(RangeKey(student.school_id, start, end)),
     )
-    grades_by_lesson: dict[int | None, list[models.Grade]] = defaultdict(list)
-    for grade in grades:
-        grades_by_lesson[grade.lesson_id].append(grade)
     by_day: dict[date, list[DiaryEntryData]] = defaultdict(list)
     for row in rows:
-        by_day[row.lesson.date].append(DiaryEntryData(row, grades_by_lesson.get(row.lesson.id, []), row.homework))
+        grades = [g for g in row.grades if start <= g.date <= end]  # the lesson's row brings the child's grades
+        by_day[row.lesson.date].append(DiaryEntryData(row, grades, row.homework))
     days: list[DiaryDayData] = []
     day = start
     while day <= end:

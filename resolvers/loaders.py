@@ -88,13 +88,26 @@ def _span(keys: Sequence[RangeKey]) -> tuple[list[int], date, date]:
 
 @dataclass
 class DiaryRow:
-    """One lesson of a student's diary with this student's attendance (if marked) and the
-    homework set for it (oldest first)."""
+    """One lesson of a student's diary with this student's attendance (if marked), the
+    homework set for it (oldest first) and this student's grades in it."""
 
     student_id: int
     lesson: models.Lesson
     attendance: models.Attendance | None
     homework: list[models.Homework] = field(default_factory=list)
+    # This student's grades in the lesson that stand and fall in the viewer's windows, as
+    # ``grades_by_student`` finds them (by date, creation, id): from the same statement.
+    grades: list[models.Grade] = field(default_factory=list)
+
+
+def _add_grade(diary_row: DiaryRow, row: dict[str, Any], seen: dict[int, list[windows.Window]]) -> None:
+    """The grade of a row of ``_DIARY_SQL`` on its lesson's ``DiaryRow``, once, when it falls in
+    the viewer's windows by its own day and class (as ``grades_by_student`` keeps it)."""
+    if row["g_id"] is None or any(g.id == row["g_id"] for g in diary_row.grades):
+        return
+    grade = sql.hydrate(models.Grade, row, "g_")
+    if windows.in_windows(seen[diary_row.student_id], grade.date, grade.school_class_id):
+        diary_row.grades.append(grade)
 
 
 @dataclass
@@ -110,7 +123,8 @@ class RegisterRowData:
 
 
 # A child's lessons (``policy.LESSONS_OF_STUDENTS``: a group's only for its members that day),
-# with the class the child was in that day (``e_class_id``, the row's class for the windows).
+# with the class the child was in that day (``e_class_id``, the row's class for the windows),
+# and the child's grades in each (a lesson comes in a row per homework item and grade).
 _DIARY_SQL = f"""
 SELECT e.student_id AS e_student_id, e.class_id AS e_class_id,
        l.id AS l_id, l.school_class_id AS l_school_class_id, l.subject_id AS l_subject_id,
@@ -129,7 +143,12 @@ SELECT e.student_id AS e_student_id, e.class_id AS e_class_id,
        a.marked_by_id AS a_marked_by_id, a.marked_at AS a_marked_at,
        h.id AS h_id, h.lesson_id AS h_lesson_id, h.assigned_in_id AS h_assigned_in_id, h.text AS h_text,
        h.links AS h_links, h.assigned_by_id AS h_assigned_by_id, h.created_at AS h_created_at,
-       h.updated_at AS h_updated_at, h.deleted_at AS h_deleted_at
+       h.updated_at AS h_updated_at, h.deleted_at AS h_deleted_at,
+       g.id AS g_id, g.student_id AS g_student_id, g.subject_id AS g_subject_id,
+       g.school_class_id AS g_school_class_id, g.lesson_id AS g_lesson_id, g.teacher_id AS g_teacher_id,
+       g.date AS g_date, g.value AS g_value, g.numeric_value AS g_numeric_value, g.weight AS g_weight,
+       g.kind AS g_kind, g.comment AS g_comment, g.created_at AS g_created_at, g.updated_at AS g_updated_at,
+       g.deleted_at AS g_deleted_at, g.deleted_by_id AS g_deleted_by_id, g.delete_reason AS g_delete_reason
 FROM ({policy.LESSONS_OF_STUDENTS}) e
 JOIN lesson l ON l.id = e.lesson_id
 JOIN subject s ON s.id = l.subject_id
@@ -137,6 +156,7 @@ JOIN user_account u ON u.id = l.teacher_id
 JOIN school_class c ON c.id = l.school_class_id
 LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = e.student_id
 LEFT JOIN homework h ON h.lesson_id = l.id AND h.deleted_at IS NULL
+LEFT JOIN grade g ON g.lesson_id = l.id AND g.student_id = e.student_id AND g.deleted_at IS NULL
 WHERE e.student_id IN ({{ids}}) AND e.lesson_date >= ? AND e.lesson_date <= ?
 ORDER BY e.student_id, l.date, l.period, l.id, h.created_at, h.id
 """
@@ -327,6 +347,14 @@ class Loaders:
         for obj in objects:
             loader.prime(obj.pk, obj)
 
+    def prime_children(self, children: Iterable[models.Student]) -> None:
+        """The viewer's own children, as ``policy.children`` found them: their records, and their
+        windows, which are whole (``windows.WHOLE``: a guardian reads the whole diary, as
+        ``windows_of`` would answer), so that their diary asks no statement for them."""
+        for child in children:
+            self.student_by_id.prime(child.pk, child)
+            self.windows_by_student.prime(child.pk, [windows.WHOLE])
+
     async def _class_by_student(self, ids: list[int]) -> list[models.SchoolClass | None]:
         """The class a student is in today, else the most recent one."""
         today = today_utc()
@@ -360,8 +388,8 @@ class Loaders:
         """Every lesson of each student over the range (``policy.LESSONS_OF_STUDENTS``), following
         enrolments (a transferred child shows the old class before the move and the new one after)
         and group memberships (a group's lessons only while the child is in the group),
-        with subject, teacher, class, this student's attendance and the lesson's homework: one
-        statement (a lesson with several homework items comes in one row each)."""
+        with subject, teacher, class, this student's attendance, the lesson's homework and this
+        student's grades in it (those ``grades_by_student`` reads): one statement."""
         ids, start, end = _span(keys)
         rows = await sql.fetch(_DIARY_SQL.format(ids=sql.placeholders(len(ids))), [*ids, start, end])
         seen = await self._windows(ids)
@@ -373,7 +401,8 @@ class Loaders:
             if row["h_id"] is not None and all(h.id != row["h_id"] for h in items):
                 items.append(sql.hydrate(models.Homework, row, "h_"))
             student_rows = by_student[row["e_student_id"]]
-            if student_rows and student_rows[-1].lesson.id == row["l_id"]:  # the same lesson, its next homework
+            if student_rows and student_rows[-1].lesson.id == row["l_id"]:  # the same lesson: another homework or grade
+                _add_grade(student_rows[-1], row, seen)
                 continue
             lesson = sql.hydrate(models.Lesson, row, "l_")
             subject = sql.hydrate(models.Subject, row, "s_")
@@ -385,8 +414,12 @@ class Loaders:
             self.class_by_id.prime(school_class.id, school_class)
             attendance = sql.hydrate(models.Attendance, row, "a_") if row["a_id"] is not None else None
             student_rows.append(DiaryRow(row["e_student_id"], lesson, attendance, items))
+            _add_grade(student_rows[-1], row, seen)
         for lesson_id, items in homework.items():  # `Lesson.homework` on these lessons costs nothing more
             self.homework_by_lesson.prime(lesson_id, items)
+        for student_rows in by_student.values():
+            for diary_row in student_rows:
+                diary_row.grades.sort(key=lambda g: (g.date, g.created_at, g.id))
         return [[r for r in by_student.get(k.id, []) if k.start <= r.lesson.date <= k.end] for k in keys]
 
     async def _grades_by_student(self, keys: list[RangeKey]) -> list[list[models.Grade]]:

@@ -46,6 +46,7 @@ from schema.mutation import Mutation
 from schema.org import SchoolClass, Subject
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
+from schema.resolving import direct_resolvers
 from schema.schools import School
 from schema.shared_execution import SharedEventExecution, shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
@@ -270,6 +271,7 @@ def build_schema(
         exception_handlers=localized(counted(EXCEPTION_HANDLERS)),
         execution_context_class=limited_execution(shared_execution(), limits),
     )
+    direct_resolvers(schema)  # before guard_faces, which wraps what it finds
     guard_faces(schema)
     schema.resume_extensions = (
         OperationMetrics,

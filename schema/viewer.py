@@ -55,8 +55,8 @@ class Viewer(
 
     @strawberry.field(description="A parent's own children, by name.")
     async def children(self, info: Info) -> list[Student]:
-        rows = await policy.children(info.context.viewer).order_by("full_name", "id")
-        info.context.loaders.prime_many(info.context.loaders.student_by_id, rows)
+        rows = await policy.children_by_name(info.context.viewer)
+        info.context.loaders.prime_children(rows)
         return [Student(model=s) for s in rows]
 
     @strawberry.field(description="A student's own record.")

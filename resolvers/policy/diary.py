@@ -7,6 +7,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
+from resolvers import sql
 from resolvers.context import Viewer
 from resolvers.policy.base import (
     NOBODY,
@@ -34,6 +35,7 @@ __all__ = [
     "administered_lessons",
     "at_risk_schools",
     "children",
+    "children_by_name",
     "family_students",
     "followable_classes",
     "journal_classes",
@@ -99,6 +101,16 @@ def children(viewer: Viewer) -> QuerySet[models.Student]:
     """The viewer's own children (unrevoked guardianships): a subset of ``visible_students``
     that needs none of its other branches."""
     return models.Student.filter(id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
+
+
+async def children_by_name(viewer: Viewer) -> list[models.Student]:
+    """``children`` by name and id (``Viewer.children``, the first statement of every family's
+    diary): the scope's SQL depends on nothing but the viewer's id, so it is compiled once per
+    viewer (``sql.embedded_once``) and run every time, as it stands at that moment."""
+    statement, params = sql.embedded_once(
+        ("children_by_name", _uid(viewer)), lambda: children(viewer).order_by("full_name", "id")
+    )
+    return [sql.hydrate(models.Student, row) for row in await sql.fetch(statement, params)]
 
 
 def family_students(viewer: Viewer) -> QuerySet[models.Student]:

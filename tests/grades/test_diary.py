@@ -223,13 +223,12 @@ async def test_diary_statement_count_does_not_grow(factory: Factory, count_state
     assert sum(len(d["entries"]) for c in children for d in c["diary"]) == 20 * (2 + 1 + 1)
     assert large == small, (small, large, count_statements.statements)
     # The account's standing (active, no password change pending: every authenticated request
-    # reads it, so that deactivation acts at once), the children, their lessons with marks and
-    # homework, their grades, the days off; the viewer's windows on the children (transfers are
-    # read per enrolment, resolvers/policy/windows.py: a family's are whole, found in one
-    # statement; a teacher's take a second, for the enrolments in their classes); and whether the
-    # viewer sees the children's classes and schools whole (faces, issue 16: one statement per
-    # type, for all children).
-    assert small == 7, count_statements.statements
+    # reads it, so that deactivation acts at once), the children, their lessons with marks,
+    # homework and grades (one statement), the days off; and whether the viewer sees the children's classes and
+    # schools whole (faces, issue 16: one statement per type, for all children). The viewer's
+    # windows on the children (resolvers/policy/windows.py) cost none: their own children's are
+    # whole, known from the statement that found them (``Loaders.prime_children``).
+    assert small == 5, count_statements.statements
 
 
 async def test_revoked_guardianship_hides_the_child_at_once(factory: Factory) -> None:
