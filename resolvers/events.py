@@ -142,14 +142,25 @@ async def class_events(
         if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
             raise BadUserInput(_("No such class among those you teach."), argument="classId")
 
-        async def check(row: models.OutboxEvent, _answer: frozenset[int] | None) -> Hashable | None:
-            if not await policy.still_follows_class(ctx.viewer, pk):
+        async def check(row: models.OutboxEvent, answer: frozenset[int] | None) -> Hashable | None:
+            # Read with the events while it holds (one statement for the event and every teacher
+            # it wakes: ``sql._Batch``), asked on its own after that.
+            follows = pk in answer if answer is not None else await policy.still_follows_class(ctx.viewer, pk)
+            if not follows:
                 return None
             if row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
                 return streams.SKIP  # handed-in work of another subject's or group's homework: not theirs
             return ("user", ctx.viewer.user_id)
 
-        return streams.Follow(OUTBOX, (class_topic(pk),), Q(school_class_id=pk), floor, check, ends=True)
+        return streams.Follow(
+            OUTBOX,
+            (class_topic(pk),),
+            Q(school_class_id=pk),
+            floor,
+            check,
+            ends=True,
+            asks=lambda: policy.followed_class(ctx.viewer, pk),  # what ``still_follows_class`` asks
+        )
 
     async for delivery in streams.run(ctx, follow):
         yield delivery
