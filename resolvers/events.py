@@ -81,12 +81,13 @@ async def _sees_what_it_names(ctx: Context, row: models.OutboxEvent) -> bool:
     return True
 
 
-async def diary_events(
+def diary_events(
     ctx: Context, student_id: str | None, after: str | None
 ) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
     """A family's stream: one named student, or all of the viewer's children (and themself).
     The one student followed out of sight ends it; one child of several is skipped, until none
-    of them is in sight (every guardianship revoked): then it ends too."""
+    of them is in sight (every guardianship revoked): then it ends too. The stream core's own
+    iterator (no generator of its own to pass each event through, at every woken run)."""
 
     async def follow() -> streams.Follow[models.OutboxEvent]:
         floor = await streams.start(ctx, OUTBOX, after)
@@ -126,15 +127,14 @@ async def diary_events(
             asks=lambda: policy.family_scope(ctx.viewer),  # what ``family_view`` asks, read with the events
         )
 
-    async for delivery in streams.run(ctx, follow):
-        yield delivery
+    return streams.run(ctx, follow)
 
 
-async def class_events(
+def class_events(
     ctx: Context, class_id: str, after: str | None
 ) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
     """A class's stream, for the teachers of the class and its school's admins, until they no
-    longer may follow it."""
+    longer may follow it (the stream core's iterator, as ``diary_events``)."""
 
     async def follow() -> streams.Follow[models.OutboxEvent]:
         floor = await streams.start(ctx, OUTBOX, after)
@@ -162,5 +162,4 @@ async def class_events(
             asks=lambda: policy.followed_class(ctx.viewer, pk),  # what ``still_follows_class`` asks
         )
 
-    async for delivery in streams.run(ctx, follow):
-        yield delivery
+    return streams.run(ctx, follow)
