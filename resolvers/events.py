@@ -130,9 +130,7 @@ def diary_events(
     return streams.run(ctx, follow)
 
 
-def class_events(
-    ctx: Context, class_id: str, after: str | None
-) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
+def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
     """A class's stream, for the teachers of the class and its school's admins, until they no
     longer may follow it (the stream core's iterator, as ``diary_events``)."""
 
