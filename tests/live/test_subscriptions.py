@@ -341,15 +341,13 @@ async def test_devices_resuming_from_different_cursors_share_the_payload_their_v
     teacher = factory.client(world.teacher)
     for comment in ("earlier", "later"):
         await _grade(teacher, only_child, world.lesson, "4", comment)
-    earlier, later = (
-        await models.OutboxEvent.filter(student_id=only_child.id).order_by("id").values_list("id", flat=True)
-    )
+    earlier, later = [row.id for row in await models.OutboxEvent.filter(student_id=only_child.id).order_by("id")]
     mother_socket = await open_socket(server_url, factory.client(mother).token)
     father_socket = await open_socket(server_url, factory.client(father).token)
-    await mother_socket.start(SHARED, after=encode_cursor(int(earlier)), full=True)
+    await mother_socket.start(SHARED, after=encode_cursor(earlier), full=True)
     replayed = (await mother_socket.next())["payload"]["data"]["diaryEvents"]
     assert replayed["grade"]["comment"] == "later"
-    await father_socket.start(SHARED, after=encode_cursor(int(later)), full=full)
+    await father_socket.start(SHARED, after=encode_cursor(later), full=full)
     await father_socket.nothing()
     executor = app.state.schema.execution_context_class
     executions = executor.executions
