@@ -50,7 +50,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 P99_TARGET_MS = 50.0
 GROWTH_TARGET = 1.5
 BROKER_TARGET = 0.4
-MEMORY_TARGET_KIB = 20.0
+MEMORY_TARGET_KIB = 15.0
 PHASES = ("shared", "broker", "targeted", "memory", "churn")
 
 
@@ -222,7 +222,9 @@ async def _post(writer: Writer, receiver: Receiver, children: list[Any], rate: f
 
 async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -> dict[str, Any]:
     active, idle, children = plan.split(args.active_families)
-    if not idle:
+    # The baseline: as many families again whom no socket follows, their children graded alike.
+    quiet, idle, quiet_children = plan.set_aside(idle, len(active))
+    if not idle or not quiet:
         raise RuntimeError("every family receives events; lower --active-families")
     broker = RedisBroker(args.redis_url)
     writer = Writer(broker)
@@ -236,6 +238,8 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
         "idle_families": len(idle),
         "children_graded": len(children),
         "recipients_per_event": round(statistics.mean(recipients.values()), 2),
+        "baseline_families": len(quiet),
+        "baseline_children": len(quiet_children),
         "client_open_files_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
     }
     try:
@@ -261,15 +265,26 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
                 opening = time.monotonic() - started
                 await _settle()
                 rss = server.rss_kib()
+                # The baseline, the same grades to children nobody follows: the server's CPU for
+                # everything but delivering (the notifier, the collector, keepalive pings).
+                cpu_before = server.cpu_seconds()
+                with _no_gc_here():
+                    quiet_events = await _post(writer, receiver, quiet_children, args.rate, args.seconds)
+                    await asyncio.sleep(1.0)  # as the step's wait for its last frames
+                baseline_cpu = server.cpu_seconds() - cpu_before
                 receiver.start()
                 frames_before = receiver.frames
                 cpu_before = server.cpu_seconds()
                 reads_before = await server.counters("ediary_stream_reads")
                 with _no_gc_here():
                     posted = await _post(writer, receiver, children, args.rate, args.seconds)
+                    posted_at = time.monotonic()
                     expected = sum(recipients[children[n % len(children)].id] for n in range(posted))
                     await _until(lambda: len(receiver.latencies) >= expected, 5)  # noqa: B023 - awaited here
+                    await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - posted_at)))
                 cpu = server.cpu_seconds() - cpu_before
+                delivered = max(len(receiver.latencies), 1)
+                baseline_per_event = baseline_cpu / max(quiet_events, 1)
                 reads = await server.counters("ediary_stream_reads")
                 reads = {k: v - reads_before.get(k, 0) for k, v in reads.items()}
                 first_sent = min((x[0] for x in receiver.samples), default=0.0)
@@ -286,7 +301,11 @@ async def targeted(args: argparse.Namespace, plan: Plan, url: str, after: str) -
                         "expected_deliveries": expected,
                         "frames": receiver.frames - frames_before,
                         **_summary(receiver.latencies),
-                        "server_cpu_ms_per_delivery": round(cpu * 1000 / max(len(receiver.latencies), 1), 3),
+                        # server CPU time / deliveries; the baseline's per event; what delivering
+                        # adds: (CPU - the baseline's CPU for as many events) / deliveries
+                        "server_cpu_ms_per_delivery": round(cpu * 1000 / delivered, 3),
+                        "baseline_cpu_ms_per_event": round(baseline_per_event * 1000, 3),
+                        "delivery_cpu_ms": round((cpu - baseline_per_event * posted) * 1000 / delivered, 3),
                         # stream reads that shared a statement with others the same event woke
                         "stream_reads": {k.split('"')[1]: int(v) for k, v in reads.items()},
                         "server_rss_kib": rss,
@@ -422,17 +441,22 @@ def _targeted(t: dict[str, Any], rate: float) -> list[str]:
         f"### 1. Targeted events: commit to socket, {rate:g} grades/s",
         "",
         f"{t['active_families']} guardians (1 device each) receive the grades ({t['recipients_per_event']} sockets"
-        f" per event); the other connections are {t['idle_families']} guardians' idle devices.",
+        f" per event); the other connections are {t['idle_families']} guardians' idle devices. Before each"
+        f" step, its baseline: as many grades to the children of {t['baseline_families']} guardians whom no"
+        " socket follows (the server's CPU for all but delivering: the notifier, the collector, pings);"
+        " delivering = (the step's CPU - the baseline's for as many events) / deliveries.",
         "",
         "| connections | step | open s | events | deliveries/expected | p50 ms | p99 ms | max ms | server CPU ms"
-        " / delivery | server RSS MiB |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " / delivery | baseline CPU ms / event | delivering, CPU ms / delivery | server RSS MiB |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in t["steps"]:
         lines.append(
             f"| {s['connections']} | {s['direction']} | {s['open_seconds']} | {s['events']} |"
             f" {s['deliveries']}/{s['expected_deliveries']} | {s.get('p50_ms', '-')} | {s.get('p99_ms', '-')} |"
-            f" {s.get('max_ms', '-')} | {s.get('server_cpu_ms_per_delivery', '-')} | {s['server_rss_kib'] / 1024:.0f} |"
+            f" {s.get('max_ms', '-')} | {s.get('server_cpu_ms_per_delivery', '-')} |"
+            f" {s.get('baseline_cpu_ms_per_event', '-')} | {s.get('delivery_cpu_ms', '-')} |"
+            f" {s['server_rss_kib'] / 1024:.0f} |"
         )
     if "stopped" in t:
         lines.append(f"\nstopped: {t['stopped']}")
@@ -544,8 +568,20 @@ def _shared(shared: dict[str, Any]) -> list[str]:
     ]
 
 
+def raise_open_files() -> int:
+    """Every socket is a descriptor, here and in the server: the soft limit raised to the hard
+    one (the servers this process starts inherit it). Returns the limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return soft
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return wanted
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    raise_open_files()
     started = datetime.now(UTC)
     results = uvloop.run(run(args))
     results["started_at"] = started.isoformat()

@@ -81,12 +81,13 @@ async def _sees_what_it_names(ctx: Context, row: models.OutboxEvent) -> bool:
     return True
 
 
-async def diary_events(
+def diary_events(
     ctx: Context, student_id: str | None, after: str | None
 ) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
     """A family's stream: one named student, or all of the viewer's children (and themself).
     The one student followed out of sight ends it; one child of several is skipped, until none
-    of them is in sight (every guardianship revoked): then it ends too."""
+    of them is in sight (every guardianship revoked): then it ends too. The stream core's own
+    iterator (no generator of its own to pass each event through, at every woken run)."""
 
     async def follow() -> streams.Follow[models.OutboxEvent]:
         floor = await streams.start(ctx, OUTBOX, after)
@@ -126,15 +127,12 @@ async def diary_events(
             asks=lambda: policy.family_scope(ctx.viewer),  # what ``family_view`` asks, read with the events
         )
 
-    async for delivery in streams.run(ctx, follow):
-        yield delivery
+    return streams.run(ctx, follow)
 
 
-async def class_events(
-    ctx: Context, class_id: str, after: str | None
-) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
+def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
     """A class's stream, for the teachers of the class and its school's admins, until they no
-    longer may follow it."""
+    longer may follow it (the stream core's iterator, as ``diary_events``)."""
 
     async def follow() -> streams.Follow[models.OutboxEvent]:
         floor = await streams.start(ctx, OUTBOX, after)
@@ -142,14 +140,24 @@ async def class_events(
         if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
             raise BadUserInput(_("No such class among those you teach."), argument="classId")
 
-        async def check(row: models.OutboxEvent, _answer: frozenset[int] | None) -> Hashable | None:
-            if not await policy.still_follows_class(ctx.viewer, pk):
+        async def check(row: models.OutboxEvent, answer: frozenset[int] | None) -> Hashable | None:
+            # Read with the events while it holds (one statement for the event and every teacher
+            # it wakes: ``sql._Batch``), asked on its own after that.
+            follows = pk in answer if answer is not None else await policy.still_follows_class(ctx.viewer, pk)
+            if not follows:
                 return None
             if row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
                 return streams.SKIP  # handed-in work of another subject's or group's homework: not theirs
             return ("user", ctx.viewer.user_id)
 
-        return streams.Follow(OUTBOX, (class_topic(pk),), Q(school_class_id=pk), floor, check, ends=True)
+        return streams.Follow(
+            OUTBOX,
+            (class_topic(pk),),
+            Q(school_class_id=pk),
+            floor,
+            check,
+            ends=True,
+            asks=lambda: policy.followed_class(ctx.viewer, pk),  # what ``still_follows_class`` asks
+        )
 
-    async for delivery in streams.run(ctx, follow):
-        yield delivery
+    return streams.run(ctx, follow)

@@ -2,7 +2,8 @@
 
 An event reaches every subscriber of its topics in this process. Subscribers whose share key
 is equal (the same event seen with the same visibility: see ``resolvers.events``) and who
-subscribed with the same document and variables would all get the same payload, so the
+subscribed with the same document, and the same values of the variables its payloads read
+(``payload_variables``: not a device's own ``after``), would all get the same payload, so the
 first one to get there executes it and the others await that result (``SharedEventExecution``),
 and the JSON of that payload is encoded once and reused for every frame (``FrameEncoder``).
 Anything without a share key (queries, mutations) runs as usual."""
@@ -15,7 +16,17 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Hashable
 from typing import Any
 
-from graphql import ExecutionResult, OperationType
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    Visitor,
+    visit,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers import parking
@@ -44,8 +55,8 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
 
     results: _Lru = _Lru(SHARED_RESULTS)
     executions = 0  # how many event payloads were actually executed (for tests and benchmarks)
-    # A subscription's variables as a share key, made once when its executor is built (its
-    # events' executors are copies of it).
+    # The variables a subscription's payloads read (``payload_variables``) as a share key, made
+    # once when its executor is built (its events' executors are copies of it).
     shared_variables: str | None = None
 
     @classmethod
@@ -54,7 +65,16 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         operation it runs for, so that its later runs need not build it again."""
         executor = super().build(*args, **kwargs)
         if isinstance(executor, cls) and executor.operation.operation is OperationType.SUBSCRIPTION:
-            executor.shared_variables = variables_key(executor.variable_values)
+            read = payload_variables(executor.operation, executor.fragment_definitions)
+            # Their values, and each one's input as sent (Undefined: the document's default).
+            # Not their signatures: made anew at every build, their defaults print with an address.
+            values = executor.variable_values
+            executor.shared_variables = variables_key(
+                [
+                    {k: v for k, v in values.coerced.items() if k in read},
+                    {k: source.value for k, source in values.sources.items() if k in read},
+                ]
+            )
             subscriber = parking.current()
             if subscriber is not None:
                 subscriber.resumable = Resumable(executor)
@@ -90,6 +110,42 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             raise
         future.set_result(result)
         return result  # type: ignore[no-any-return]
+
+
+def payload_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> frozenset[str]:
+    """The variables a subscription's event payloads can read: all of the operation's but those
+    only its root fields' arguments use. Those choose the stream (``after``: each device resumes
+    from its own cursor; ``studentId``), not the payload: an event's root field resolves to the
+    event itself, whatever its arguments (Strawberry's subscription fields). So devices that
+    resume from different cursors still share one execution of the same event."""
+    found: set[str] = set()
+    spreads: list[str] = []
+
+    class Reads(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            found.add(node.name.value)
+
+        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+            spreads.append(node.name.value)
+
+    reads = Reads()
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):  # its arguments left out, its directives and selections read
+            for directive in selection.directives or ():
+                visit(directive, reads)
+            if selection.selection_set is not None:
+                visit(selection.selection_set, reads)
+        else:
+            visit(selection, reads)
+    seen: set[str] = set()
+    while spreads:
+        name = spreads.pop()
+        if name not in seen and name in fragments:
+            seen.add(name)
+            visit(fragments[name], reads)
+    return frozenset(found)
 
 
 class Resumable:

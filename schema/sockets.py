@@ -14,7 +14,13 @@ garbage held in reference cycles among frozen objects waits, so the collector is
 (unfreeze, one full collection, freeze again) once the sockets closed since the last time
 reach ``churn`` of those still open (and at least ``batch``), or the process has grown by
 ``growth`` since with no more sockets open than then. Churn pays one pause proportional to
-its size; sockets that stay open pay none."""
+its size; sockets that stay open pay none.
+
+Young collections are rarer while this runs (``young``): one walks every tracked object made
+since the last that is still alive, and a woken subscription's run makes several hundred (its
+frames, coroutines, executor, hooks) that live until it delivers, so at Python's 700 each
+delivery paid for a walk or more of objects still in use. What lives on is frozen within the
+second anyway; garbage in cycles waits a few thousand allocations longer."""
 
 from __future__ import annotations
 
@@ -52,16 +58,26 @@ class Sockets:
     # The longest collection pause seen, and full collections run by the interpreter itself.
     longest_pause_ms: float = 0.0
     full_collections: int = 0
+    # The youngest generation's threshold while watching (Python's: 700), and the one before.
+    young: int = 10_000
+    _thresholds: tuple[int, int, int] | None = None
     _started: float = 0.0
 
     def watch(self) -> None:
-        """Time every collection (``gc.callbacks``); pauses over 50 ms are logged."""
+        """Time every collection (``gc.callbacks``; pauses over 50 ms are logged), and collect
+        the youngest generation every ``young`` allocations."""
         if self._on_collection not in gc.callbacks:
             gc.callbacks.append(self._on_collection)
+        if self._thresholds is None:
+            self._thresholds = gc.get_threshold()
+            gc.set_threshold(self.young, *self._thresholds[1:])
 
     def unwatch(self) -> None:
         if self._on_collection in gc.callbacks:
             gc.callbacks.remove(self._on_collection)
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
 
     def _on_collection(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":

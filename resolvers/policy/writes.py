@@ -40,6 +40,7 @@ __all__ = [
     "enrolled_on",
     "family_scope",
     "family_view",
+    "followed_class",
     "grading",
     "register_readable",
     "still_follows_class",
@@ -85,13 +86,17 @@ async def family_view(viewer: Viewer, seen: frozenset[int] | None = None) -> fro
     return frozenset()
 
 
+def followed_class(viewer: Viewer, class_id: int) -> ValuesQuery[Any]:
+    """The class's id while the viewer may still follow its live events (``followable_classes``,
+    and the account in good standing), else no row. What ``still_follows_class`` asks; a class
+    stream reads it with its events (``resolvers/streams.py``, ``Follow.asks``)."""
+    return live(followable_classes(viewer), viewer).filter(id=class_id).values("id")
+
+
 async def still_follows_class(viewer: Viewer, class_id: int) -> bool:
-    """Whether the viewer may still follow the class's live events (``followable_classes``,
-    and the account in good standing): asked before every event of a class stream."""
-    ids = await sql.first_column(
-        ("follows_class", _uid(viewer), class_id),
-        lambda: live(followable_classes(viewer), viewer).filter(id=class_id).values_list("id", flat=True),
-    )
+    """Whether the viewer may still follow the class's live events (``followed_class``): asked
+    before every event of a class stream that did not read the answer with it."""
+    ids = await sql.first_column(("follows_class", _uid(viewer), class_id), lambda: followed_class(viewer, class_id))
     return bool(ids)
 
 

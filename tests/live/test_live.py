@@ -202,6 +202,42 @@ async def test_the_events_of_one_read_are_checked_with_the_answer_read_with_them
     await socket.ws.close()
 
 
+CLASS_EVENTS = "subscription Taught($classId: ID!) { classEvents(classId: $classId) { kind grade { comment } } }"
+# A class stream's check in a statement of its own (``policy.still_follows_class``): the class,
+# while the viewer may follow it and the session is live.
+CLASS_CHECK = 'SELECT "id" "id" FROM "school_class" WHERE'
+
+
+@pytest.mark.parametrize("holds", [True, False], ids=["fresh", "stale"])
+async def test_a_class_streams_check_is_read_with_the_event_for_every_teacher_it_wakes(
+    server_url: str, factory: Factory, count_statements: Any, monkeypatch: pytest.MonkeyPatch, holds: bool
+) -> None:
+    """The sockets one event of a class wakes read it, with each one's answer to "may the viewer
+    still follow the class", in one statement (``Follow.asks``, ``sql._Batch``): no statement of
+    the check's own while the answer holds; once it does not, each asks again."""
+    if not holds:
+        monkeypatch.setattr(streams, "ANSWER_HOLDS", -1.0)
+    family = await _family(factory)
+    teacher = factory.client(family.teacher)
+    sockets = [await open_socket(server_url, teacher.token) for _ in range(3)]
+    for socket in sockets:
+        await socket.start(CLASS_EVENTS, classId=gid(await family.lesson.school_class, "SchoolClass"))
+        await socket.nothing()
+    count_statements.statements.clear()
+
+    await grade_over_http(address(server_url), teacher.token, family.child, family.lesson, "taught")
+    for socket in sockets:
+        message = await socket.next()
+        assert message["payload"]["data"]["classEvents"]["grade"]["comment"] == "taught", message
+        await socket.nothing()
+    asked = [s for s in count_statements.statements if s.startswith(CLASS_CHECK) and '"user_session"' in s]
+    assert len(asked) == (0 if holds else len(sockets)), count_statements.statements
+    reads = [s for s in count_statements.statements if '"outbox_event"' in s and sql.BRANCH in s]
+    assert len(reads) == 1, count_statements.statements
+    for socket in sockets:
+        await socket.ws.close()
+
+
 FRAGMENTED = """
 fragment Mark on Grade { comment }
 subscription Woken($studentId: ID) { diaryEvents(studentId: $studentId) { kind grade { ...Mark } } }

@@ -67,3 +67,16 @@ def test_growth_without_new_sockets_re_arms_the_collector(unfrozen: None) -> Non
     assert sockets.step() == "freeze"
     sockets.rss_at_collection //= 2
     assert sockets.step() == "collect"
+
+
+def test_while_watching_the_youngest_generation_is_collected_less_often() -> None:
+    """A woken run's objects live until it delivers: collected every ``young`` allocations while
+    the policy runs, Python's thresholds back once it stops."""
+    before = gc.get_threshold()
+    sockets = Sockets()
+    sockets.watch()
+    try:
+        assert gc.get_threshold() == (sockets.young, *before[1:])
+    finally:
+        sockets.unwatch()
+    assert gc.get_threshold() == before

@@ -17,6 +17,7 @@ import models
 from pubsub import events
 from pubsub.events import student_topic
 from resolvers.clock import now_utc, today_utc
+from resolvers.events import encode_cursor
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid, open_socket
@@ -317,5 +318,46 @@ async def test_one_payload_is_computed_and_encoded_once_for_subscribers_who_see_
     assert first["payload"]["data"]["diaryEvents"]["grade"]["comment"] == "shared"
     assert executor.executions - executions == 1
     assert frames.hits - hits == 1
+    await mother_socket.ws.close()
+    await father_socket.ws.close()
+
+
+SHARED = """
+subscription S($after: String, $full: Boolean! = true) {
+  diaryEvents(after: $after) { cursor kind grade { value comment @include(if: $full) } } }
+"""
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["same payload", "another payload"])
+async def test_devices_resuming_from_different_cursors_share_the_payload_their_variables_make(
+    server_url: str, app: Any, factory: Factory, full: bool
+) -> None:
+    """Each device resumes from its own cursor (``after``), which chooses the stream, not the
+    payload: two parents of the same only child, resumed from different events, get one
+    execution of the next event. A variable the payload reads still parts them (``$full``)."""
+    world = await _world(factory)
+    mother, father = await factory.parent("mother"), await factory.parent("father")
+    only_child = await factory.student(world.kit, "5A", "gleb", guardians=[mother, father])
+    teacher = factory.client(world.teacher)
+    for comment in ("earlier", "later"):
+        await _grade(teacher, only_child, world.lesson, "4", comment)
+    earlier, later = [row.id for row in await models.OutboxEvent.filter(student_id=only_child.id).order_by("id")]
+    mother_socket = await open_socket(server_url, factory.client(mother).token)
+    father_socket = await open_socket(server_url, factory.client(father).token)
+    await mother_socket.start(SHARED, after=encode_cursor(earlier), full=True)
+    replayed = (await mother_socket.next())["payload"]["data"]["diaryEvents"]
+    assert replayed["grade"]["comment"] == "later"
+    await father_socket.start(SHARED, after=encode_cursor(later), full=full)
+    await father_socket.nothing()
+    executor = app.state.schema.execution_context_class
+    executions = executor.executions
+
+    await _grade(teacher, only_child, world.lesson, "5", "shared")
+    mine, theirs = await mother_socket.next(), await father_socket.next()
+    assert mine["payload"]["data"]["diaryEvents"]["grade"] == {"value": "5", "comment": "shared"}
+    assert theirs["payload"]["data"]["diaryEvents"]["grade"] == (
+        {"value": "5", "comment": "shared"} if full else {"value": "5"}
+    )
+    assert executor.executions - executions == (1 if full else 2)
     await mother_socket.ws.close()
     await father_socket.ws.close()
