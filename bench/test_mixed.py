@@ -17,6 +17,7 @@ from bench.mixed_district import address
 from bench.mixed_load import Phase, Step, doubling, open_loop, percentile, picker, schedule, step_rates
 from bench.mixed_ops import MIX, Deliveries
 from bench.mixed_report import render_day
+from bench.mixed_world import CLIENTS, Poster
 from clients import ws
 
 
@@ -200,3 +201,13 @@ def test_the_day_report_puts_the_model_beside_the_figures_and_judges_the_targets
     assert "the day's p99 at most 300.0 ms (FAIL" in text
     assert "errors 1 (FAIL" in text
     assert "(FAIL)" in text.splitlines()[-1]
+
+
+async def test_the_poster_alternates_between_the_servers_over_several_clients_each() -> None:
+    post = Poster(["http://127.0.0.1:1", "http://127.0.0.1:2"], timeout=1)
+    try:
+        bases = [str(next(post._next).base_url) for _ in range(6)]
+        assert bases == ["http://127.0.0.1:1", "http://127.0.0.1:2"] * 3
+        assert len(post.clients) == 2 * CLIENTS
+    finally:
+        await post.close()
