@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell (cat requirements.lock; $(PYTHON) --version) | cksum | cut -d' ' -f1)
 
-.PHONY: install app graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-grades bench-district bench-mixed rollups-check lock clean clients relay
+.PHONY: install app graphiql run serve migrate seed seed-reset test test-crawl test-fast test-browser test-dates lint format schema schema-check messages trusted-manifest fuzz bench bench-live bench-grades bench-district bench-mixed bench-mixed-day rollups-check lock clean clients relay
 
 # GraphiQL's assets (web/graphiql: React, GraphiQL, graphql-ws, from the npm registry, pinned by
 # its package-lock.json) are built into web/graphiql/dist when npm is there; without Node.js the
@@ -155,6 +155,10 @@ bench-district: install
 # 10 minutes steady, then rising steps (about 15 minutes, at most 20): MIXED_ARGS="--minutes 1" for a short run.
 bench-mixed: install
 	$(BIN)/python -m bench.mixed $(MIXED_ARGS)
+
+# A 100,000-student district's day at its model's rates (bench/README.md, "A district's real day").
+bench-mixed-day: install
+	$(BIN)/python -m bench.mixed_day $(DAY_ARGS)
 
 # The roll-ups against a full recomputation; REPAIR=1 rebuilds them when they differ.
 rollups-check: install

@@ -71,13 +71,15 @@ class Runner:
                 self._start(phase, "sessionRefresh", lambda u=user: self.ops.refresh(u), now)
             await asyncio.sleep(1)
 
-    async def phase(self, name: str, rate: float, seconds: float) -> Phase:
+    async def phase(self, name: str, rate: float, seconds: float, mix: dict[str, float] | None = None) -> Phase:
+        """``rate`` arrivals a second for ``seconds``, drawn from ``mix`` (default: ``MIX``)."""
         phase = Phase(name, rate)
         self.deliveries.phase = phase
+        pick = self.pick if mix is None else picker(mix, self.args.seed)
 
         def fire(due: float) -> None:
             phase.lag.append((time.perf_counter() - due) * 1000)
-            operation = self.pick()
+            operation = pick()
             self._start(phase, operation, self.ops.run[operation], due)
 
         refresher = asyncio.get_running_loop().create_task(self._refresher(phase))

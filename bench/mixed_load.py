@@ -31,7 +31,7 @@ def schedule(rate: float, seconds: float) -> list[float]:
     return [i / rate for i in range(round(rate * seconds))]
 
 
-def picker(weights: dict[str, int], seed: int) -> Callable[[], str]:
+def picker(weights: dict[str, float] | dict[str, int], seed: int) -> Callable[[], str]:
     """Draw operation names in proportion to ``weights``, reproducibly for one ``seed``."""
     names = [name for name, weight in weights.items() if weight > 0]
     if not names:

@@ -125,7 +125,7 @@ async def subscribe(ports: list[int], guardians: list[User], deliveries: Deliver
             _, device = await loop.create_connection(
                 lambda: Device(host, port, user.token, "", {}, deliveries.on_next, user.id), host, port
             )
-            await asyncio.wait_for(asyncio.shield(device.ready), 30)
+            await asyncio.wait_for(asyncio.shield(device.ready), 120)  # a busy machine is slow to accept
         return device
 
     deliveries.devices = list(await asyncio.gather(*(one(i, u) for i, u in enumerate(guardians))))

@@ -31,6 +31,7 @@ CHAT_CREATE = """mutation ChatCreate($input: ChatCreateInput!) { chatCreate(inpu
 # time at a random point of the first 10, so that renewals arrive at a steady rate (people's
 # logins are spread out in a real school) instead of all at once 10 minutes after the set-up.
 REFRESH_EVERY = 600.0
+CLIENTS = 16  # HTTP clients a server (``Poster``)
 
 
 class Failure(Exception):
@@ -161,7 +162,12 @@ class Poster:
 
     def __init__(self, bases: list[str], timeout: float) -> None:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=512)
-        self.clients = [httpx.AsyncClient(base_url=b, timeout=timeout, limits=limits) for b in bases]
+        # Several clients a server: httpcore's pool looks at every request waiting in it each
+        # time one is sent (quadratic), which took the generator's whole core once thousands
+        # waited on overloaded servers. Still round robin over the servers.
+        self.clients = [
+            httpx.AsyncClient(base_url=b, timeout=timeout, limits=limits) for _ in range(CLIENTS) for b in bases
+        ]
         self._next = itertools.cycle(self.clients)
 
     async def close(self) -> None:

@@ -4,14 +4,20 @@ the accounting of owed deliveries. Nothing here is timed."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 from collections import Counter
+from dataclasses import asdict
 from typing import Any, cast
 
 import pytest
 
+from bench.mixed_day import READS, DayModel, periods
+from bench.mixed_district import address
 from bench.mixed_load import Phase, Step, doubling, open_loop, percentile, picker, schedule, step_rates
-from bench.mixed_ops import Deliveries
+from bench.mixed_ops import MIX, Deliveries
+from bench.mixed_report import render_day
+from bench.mixed_world import CLIENTS, Poster
 from clients import ws
 
 
@@ -116,3 +122,92 @@ def test_deliveries_match_what_was_owed_in_either_order() -> None:
     deliveries.on_next(_device(3), {"chatEvents": {**message["chatEvents"], "chatMessage": {"id": "M9"}}}, 0)
     assert deliveries.outstanding() == (0, 2)
     assert "message M9" in deliveries.examples()
+
+
+def test_the_day_model_gives_the_district_rates() -> None:
+    """100,000 students: 4,000 registers in the 3 minutes after the first bell, the day's two
+    grades a student spread over school hours and the evening, and the evening's busiest hour
+    of families reading (their apps, and sockets, open for 10 minutes a visit)."""
+    model = DayModel()
+    assert model.classes == 4000
+    bell = model.first_bell()
+    assert bell["attendanceMark"] == pytest.approx(4000 / 180)
+    assert sum(bell[op] for op in READS) == pytest.approx(100_000 * 0.1 * 4 / 3600)
+    day = model.school_day()
+    assert day["gradeCreate"] + model.evening()["gradeCreate"] * 4 / 6 == pytest.approx(200_000 / 21_600)
+    assert day["attendanceMark"] == pytest.approx(4000 * 5 / 21_600)
+    evening = model.evening()
+    assert sum(evening[op] for op in READS) == pytest.approx(100_000 * 0.7 * 0.35 * 4 / 3600)
+    assert evening["diary"] / evening["inbox"] == pytest.approx(MIX["diary"] / MIX["inbox"])
+    assert model.sockets() == round(100_000 * 0.7 * 0.35 / 3600 * 600)
+    assert model.live_marks() == pytest.approx(4000 / 180 * 25 * 1.4)
+    named = periods(model, day_seconds=120, evening_seconds=180)
+    assert [(name, seconds) for name, seconds, _ in named] == [
+        ("first bell", 180),
+        ("school day", 120),
+        ("evening peak", 180),
+    ]
+
+
+def test_picker_takes_the_model_rates_as_weights() -> None:
+    pick = picker({"attendanceMark": 22.2, "diary": 5.6}, seed=3)
+    draws = Counter(pick() for _ in range(4000))
+    assert 0.76 < draws["attendanceMark"] / 4000 < 0.84
+
+
+def test_every_person_gets_a_benchmark_address() -> None:
+    addresses = {address(user_id) for user_id in range(1, 140_001)}
+    assert len(addresses) == 1 << 17  # the whole 198.18.0.0/15; beyond it people share (as behind a NAT)
+    assert all(ipaddress.ip_address(a) in ipaddress.ip_network("198.18.0.0/15") for a in addresses)
+
+
+def _phase(name: str, rate: float, p99: float, errors: int = 0) -> dict[str, Any]:
+    phase = Phase(name, rate, seconds=10)
+    phase.cpu = {"generator": 0.1, "server 1": 0.3, "server 2": 0.3, "postgres": 0.2, "machine": 1.0}
+    for _ in range(round(rate * 10)):
+        phase.ok("diary", p99)
+    for _ in range(errors):
+        phase.fail("diary", "no answer within 30 s")
+    return phase.summary()
+
+
+def test_the_day_report_puts_the_model_beside_the_figures_and_judges_the_targets() -> None:
+    model = DayModel()
+    rates = {name: r for name, _s, r in periods(model, 120, 180)}
+    results: dict[str, Any] = {
+        "environment": {"database": "PostgreSQL"},
+        "model": {
+            **asdict(model),
+            "classes": model.classes,
+            "sockets": model.sockets(),
+            "live_marks_per_s": model.live_marks(),
+            "rates": rates,
+        },
+        "population": {"students": 100_000, "classes": 4000, "guardians": 1, "teachers": 1, "grades": 1, "sockets": 9},
+        "warmup": _phase("warm-up", 1, 10),
+        "phases": [_phase("first bell", 33.3, 120), _phase("school day", 14.8, 90), _phase("evening peak", 28.6, 100)],
+        "steps": [_phase("step 1", 80, 150), _phase("step 2", 110, 210)],
+        "doubling": {"rate": 110, "reference_p99_ms": 100},
+        "deliveries": {"owed": 5, "received": 5, "missing_at_end": 0, "extra_at_end": 0},
+    }
+    text = render_day(results)
+    assert "| diary | 5.56 | 33.30 |" in text  # the model's rate beside the measured one
+    assert "the day's p99 at most 120.0 ms (PASS" in text
+    assert "p99 doubles at 110.0 requests/s (PASS" in text
+    assert "exactly once: PASS" in text
+    results["phases"][0] = _phase("first bell", 33.3, 300, errors=1)
+    results["deliveries"]["extra_at_end"] = 1
+    text = render_day(results)
+    assert "the day's p99 at most 300.0 ms (FAIL" in text
+    assert "errors 1 (FAIL" in text
+    assert "(FAIL)" in text.splitlines()[-1]
+
+
+async def test_the_poster_alternates_between_the_servers_over_several_clients_each() -> None:
+    post = Poster(["http://127.0.0.1:1", "http://127.0.0.1:2"], timeout=1)
+    try:
+        bases = [str(next(post._next).base_url) for _ in range(6)]
+        assert bases == ["http://127.0.0.1:1", "http://127.0.0.1:2"] * 3
+        assert len(post.clients) == 2 * CLIENTS
+    finally:
+        await post.close()

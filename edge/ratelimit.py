@@ -1,9 +1,10 @@
 """Rate limits: fixed windows counted per key ("mutation:user:42", "login:address:10.0.0.7").
 
 Two backends with one contract: ``MemoryLimiter`` counts in this process; ``RedisLimiter``
-counts in Redis (one Lua script: INCRBY, EXPIRE on the first hit of a window, TTL), so every
-server process sharing ``REDIS_URL`` shares the counts. A window starts at a key's first hit
-and lasts ``window`` seconds; ``retry_after`` is what remains of it.
+counts in Redis (one Lua script: INCRBY, EXPIRE on the first hit of a window, TTL; every bucket
+of a request in one round trip), so every server process sharing ``REDIS_URL`` shares the
+counts. A window starts at a key's first hit and lasts ``window`` seconds; ``retry_after`` is
+what remains of it.
 
 Availability beats strictness here: if Redis cannot be reached the request is let through
 (and a warning logged), since refusing every mutation would be a worse outage than a flood.
@@ -40,6 +41,9 @@ class Limiter(Protocol):
     async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
         """Count ``cost`` hits on ``key``; refused once the window's count is over ``limit``."""
 
+    async def hit_many(self, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> list[Decision]:
+        """``hit`` on every (key, limit) of ``buckets`` at once, decisions in their order."""
+
     async def close(self) -> None: ...
 
 
@@ -62,19 +66,26 @@ class MemoryLimiter:
         allowed = count <= limit
         return Decision(allowed, count, limit, 0 if allowed else max(1, math.ceil(ends - now)))
 
+    async def hit_many(self, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> list[Decision]:
+        return [await self.hit(key, limit, window, cost) for key, limit in buckets]
+
     async def close(self) -> None:
         self._windows.clear()
 
 
-# KEYS[1]: the counter; ARGV: cost, window. Returns {count, ttl}.
+# KEYS: the counters; ARGV: cost, window. Returns {count, ttl} of each key, flattened.
 _SCRIPT = """
-local count = redis.call('INCRBY', KEYS[1], ARGV[1])
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-  ttl = tonumber(ARGV[2])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCRBY', key, ARGV[1])
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then
+    redis.call('EXPIRE', key, ARGV[2])
+    ttl = tonumber(ARGV[2])
+  end
+  out[2 * i - 1], out[2 * i] = count, ttl
 end
-return {count, ttl}
+return out
 """
 
 
@@ -88,13 +99,20 @@ class RedisLimiter:
         self._prefix = prefix
 
     async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
+        return (await self.hit_many([(key, limit)], window, cost))[0]
+
+    async def hit_many(self, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> list[Decision]:
+        """Every bucket in one round trip (a mutation counts in the user's and the address's)."""
         try:
-            count, ttl = await self._script(keys=[self._prefix + key], args=[cost, window])
+            found = await self._script(keys=[self._prefix + key for key, _ in buckets], args=[cost, window])
         except RedisError as exc:
             log.warning("rate limit not checked, Redis unavailable: %s", exc)
-            return Decision(True, 0, limit, 0)
-        allowed = int(count) <= limit
-        return Decision(allowed, int(count), limit, 0 if allowed else max(1, int(ttl)))
+            return [Decision(True, 0, limit, 0) for _, limit in buckets]
+        decisions = []
+        for (_, limit), count, ttl in zip(buckets, found[::2], found[1::2], strict=True):
+            allowed = int(count) <= limit
+            decisions.append(Decision(allowed, int(count), limit, 0 if allowed else max(1, int(ttl))))
+        return decisions
 
     async def close(self) -> None:
         return None  # the client is shared: its owner closes it
@@ -108,10 +126,8 @@ async def check(limiter: Limiter, buckets: list[tuple[str, int]], window: int, c
     """Count a request in every bucket (key, limit; a limit of 0 is no limit) and return the
     refusal with the longest wait, or None when every bucket allows it."""
     refused: Decision | None = None
-    for key, limit in buckets:
-        if limit <= 0:
-            continue
-        decision = await limiter.hit(key, limit, window, cost)
+    counted = [(key, limit) for key, limit in buckets if limit > 0]
+    for decision in await limiter.hit_many(counted, window, cost) if counted else []:
         if not decision.allowed and (refused is None or decision.retry_after > refused.retry_after):
             refused = decision
     return refused

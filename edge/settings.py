@@ -499,6 +499,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         # default: the batched read of 16 subscribers (``resolvers/sql.py``) is about 50 KB, and
         # preparing it again for every event cost more than the 16 reads it replaces.
         connection["credentials"]["max_cacheable_statement_size"] = MAX_CACHEABLE_STATEMENT
+        # No JIT compilation: PostgreSQL compiles a statement whose estimated cost passes
+        # jit_above_cost, and at 100,000 students a parent's scoped reads passed it, paying 1.4 s
+        # of compilation each for statements that run in milliseconds (bench/README.md, "A
+        # district's real day"). An application's statements are short: JIT never pays here.
+        settings = connection["credentials"].setdefault("server_settings", {})
+        settings.setdefault("jit", "off")
     return {
         "connections": {"default": connection},
         "apps": {

@@ -99,7 +99,7 @@ async def authenticate(ctx: Context, login: str, password: str) -> models.User:
     await check_attempts(ctx)
     await _check_rate_limit(ctx, name)
     user = await models.User.get_or_none(login=name)
-    if not passwords.verify_password(user.password_hash if user else None, password) or user is None:
+    if not await passwords.verified(user.password_hash if user else None, password) or user is None:
         await models.LoginAttempt.create(login=name, address=ctx.viewer.address[:64])
         raise InvalidCredentials(_("Wrong login or password."), ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:
@@ -221,13 +221,14 @@ async def change_password(ctx: Context, current: str, new: str) -> sessions.Toke
     if user is None:
         raise Unauthenticated(_("This account is deactivated. Ask your school."))
     await _check_rate_limit(ctx, user.login)
-    if not passwords.verify_password(user.password_hash, current):
+    if not await passwords.verified(user.password_hash, current):
         await models.LoginAttempt.create(login=user.login, address=ctx.viewer.address[:64])
         raise refuse([("currentPassword", ErrorCode.WRONG_PASSWORD, _("The current password is wrong."))])
     problems = password_problems(user, current, new)
     if problems:
         raise refuse(problems)
     was_one_time = user.must_change_password
+    new_hash = await passwords.hashed(new)
     async with in_transaction():
         session = (
             await models.Session.filter(id=ctx.viewer.session_id, user_id=user.id, ended_at__isnull=True)
@@ -236,7 +237,7 @@ async def change_password(ctx: Context, current: str, new: str) -> sessions.Toke
         )
         if session is None:  # ended meanwhile (logged out in another tab): nothing changes
             raise Unauthenticated(_("Your session has ended: log in again."), reason="SESSION_ENDED")
-        user.password_hash = passwords.hash_password(new)
+        user.password_hash = new_hash
         user.must_change_password = False
         user.password_changed_at = now_utc()
         await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])

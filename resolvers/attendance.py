@@ -152,7 +152,7 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
             m.student_id for m in parsed if m.student_id in existing and not same_mark(existing[m.student_id], m)
         ]
         await rollups.attendance(lesson.id, replaced, -1)  # out as they were
-        revisions = []
+        revisions, added = [], []
         for mark in parsed:
             row = existing.get(mark.student_id)
             if row is not None and same_mark(row, mark):
@@ -163,19 +163,23 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
             revisions.append(revision(row, mark, lesson.id, mark.student_id, teacher_id))
             changed.append(mark.student_id)
             if row is None:
-                await models.Attendance.create(
-                    student_id=mark.student_id,
-                    lesson_id=lesson.id,
-                    date=lesson.date,
-                    status=mark.status,
-                    late_minutes=mark.late_minutes,
-                    reason=mark.reason,
-                    marked_by_id=teacher_id,
+                added.append(
+                    models.Attendance(
+                        student_id=mark.student_id,
+                        lesson_id=lesson.id,
+                        date=lesson.date,
+                        status=mark.status,
+                        late_minutes=mark.late_minutes,
+                        reason=mark.reason,
+                        marked_by_id=teacher_id,
+                    )
                 )
             else:
                 row.status, row.late_minutes, row.reason = mark.status, mark.late_minutes, mark.reason
                 row.marked_by_id, row.notice_id = teacher_id, None
                 await row.save()
+        if added:  # a first register (every class's, after the first bell): one statement, not one a student
+            await models.Attendance.bulk_create(added)
         await rollups.attendance(lesson.id, changed, 1)  # in as they are now
         if not changed:
             return []

@@ -57,7 +57,7 @@ async def create(ctx: Context, student_id: str, login: str, password: str) -> tu
             full_name=student.full_name,
             role=models.Role.STUDENT,
             school_id=student.school_id,
-            password_hash=passwords.hash_password(password),
+            password_hash=await passwords.hashed(password),
             must_change_password=False,
             login=name,
             student=student,

@@ -332,6 +332,7 @@ async def complete(ctx: Context, token: str | None, asked: str | None, code: str
     problems = password_problems(user, "", new_password)
     if problems:  # the link or code still works: the owner tries another password
         raise refuse(problems)
+    new_hash = await passwords.hashed(new_password)
     async with in_transaction():
         now = now_utc()
         # Used up by one statement: of two requests presenting it at once, one sets the password.
@@ -341,7 +342,7 @@ async def complete(ctx: Context, token: str | None, asked: str | None, code: str
         if not used:  # used by a concurrent request, or expired meanwhile
             raise _invalid()
         await models.PasswordRecovery.filter(user_id=user.id, ended_at__isnull=True).update(ended_at=now)
-        user.password_hash = passwords.hash_password(new_password)
+        user.password_hash = new_hash
         user.must_change_password = False
         user.password_changed_at = now
         await user.save(update_fields=["password_hash", "must_change_password", "password_changed_at"])

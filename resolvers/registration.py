@@ -105,11 +105,10 @@ async def register(ctx: Context, login: str, password: str, full_name: str, emai
         problems.append(("email", ErrorCode.INVALID_EMAIL, _("Give an e-mail address, e.g. name@example.org.")))
     if problems:
         raise refuse(problems)
+    password_hash = await passwords.hashed(password)
     try:
         async with in_transaction():
-            user = await models.User.create(
-                login=name, password_hash=passwords.hash_password(password), full_name=person, email=address
-            )
+            user = await models.User.create(login=name, password_hash=password_hash, full_name=person, email=address)
             await audit.record(Viewer(user.id, ctx.viewer.address), ACTION, "User", user.id, {"login": name})
     except IntegrityError:  # registered by someone else between the check and the insert
         raise refuse([LOGIN_REFUSED]) from None

@@ -67,3 +67,10 @@ async def test_a_transaction_left_open_is_rolled_back_before_the_connection_is_r
     assert (await models.User.get(id=account.id)).full_name == before.full_name != "Forged"
     data = await parent.data("{ viewer { user { fullName } } }")
     assert data["viewer"]["user"]["fullName"] == before.full_name
+
+
+async def test_statements_are_never_jit_compiled(factory: Factory) -> None:
+    """A scoped read's estimated cost passes jit_above_cost on a large district, and compiling
+    it cost far more than running it (``edge.settings.tortoise_config``)."""
+    await _parent(factory)
+    assert await connections.get("default").execute_query_dict("SHOW jit") == [{"jit": "off"}]

@@ -148,6 +148,40 @@ async def test_redis_limiter_windows() -> None:
         await client.aclose()
 
 
+@pytest.mark.skipif(not REDIS, reason="needs Redis")
+async def test_redis_limiter_counts_every_bucket_of_a_request_in_one_script_call() -> None:
+    """A mutation counts in the user's and the address's bucket: one round trip, not two."""
+    assert REDIS
+    client = connect(REDIS)
+    limiter = RedisLimiter(client, prefix=f"test:{secrets.token_hex(4)}:")
+    calls = 0
+    script = limiter._script
+
+    async def counted(**kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await script(**kwargs)
+
+    limiter._script = counted  # type: ignore[assignment]
+    try:
+        first = await limiter.hit_many([("user", 1), ("address", 5)], 60)
+        second = await limiter.hit_many([("user", 1), ("address", 5)], 60)
+        assert [(d.allowed, d.count) for d in first] == [(True, 1), (True, 1)]
+        assert [(d.allowed, d.count) for d in second] == [(False, 2), (True, 2)]
+        assert 0 < second[0].retry_after <= 60
+        assert calls == 2
+        assert (await limiter.hit("address", 5, 60)).count == 3  # the same counters as one at a time
+    finally:
+        await client.aclose()
+
+
+async def test_memory_limiter_counts_many_buckets_like_one_at_a_time() -> None:
+    limiter = MemoryLimiter(clock=lambda: 100.0)
+    await limiter.hit("user", 1, 60)
+    decisions = await limiter.hit_many([("user", 1), ("address", 5)], 60, cost=2)
+    assert [(d.allowed, d.count) for d in decisions] == [(False, 3), (True, 2)]
+
+
 async def test_an_unreachable_redis_lets_requests_through() -> None:
     client = connect("redis://127.0.0.1:9/0")
     try:
