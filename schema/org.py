@@ -84,10 +84,8 @@ class SchoolClass(Node):
     async def students(self, info: Info) -> list[Annotated[Student, strawberry.lazy("schema.students")]]:
         from schema.students import Student
 
-        loaders = info.context.loaders
-        rows = await loaders.students_by_class.load(self.model.id)
-        visible = await loaders.student_visible.load_many([s.id for s in rows])
-        return [Student(model=s) for s, ok in zip(rows, visible, strict=True) if ok]
+        rows = await info.context.loaders.visible_students_by_class.load(self.model.id)
+        return [Student(model=s) for s in rows]
 
     @strawberry.field(
         description="The class groups drawing from this class (its splits and the cross-class groups it is in), "
