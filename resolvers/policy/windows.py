@@ -135,7 +135,9 @@ def _group_windows(row: dict[str, object]) -> list[Window]:
 
 def _scopes(uid: int) -> tuple[str, list[Any], str, list[Any]]:
     """The viewer's children and the classes they keep, as text to embed (compiled once per viewer)."""
-    children, child_params = sql.embedded_once(("windows.children", uid), lambda: _children_ids(uid).values("student_id"))
+    children, child_params = sql.embedded_once(
+        ("windows.children", uid), lambda: _children_ids(uid).values("student_id")
+    )
     staffed, staffed_params = sql.embedded_once(
         ("windows.staffed", uid), lambda: models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
     )
