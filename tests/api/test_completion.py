@@ -59,7 +59,7 @@ _SCHEMA = GraphQLSchema(
 def _run(executor: type[Executor[Any]] | None, query: str) -> tuple[Any, list[Any]]:
     result = execute(_SCHEMA, parse(query), executor_class=executor)
     assert not hasattr(result, "__await__")
-    return result.data, sorted((e.message, e.path) for e in result.errors or [])  # type: ignore[union-attr]
+    return result.data, sorted((e.message, e.path) for e in result.errors or [])
 
 
 @pytest.mark.parametrize("name", sorted(_LISTS))
