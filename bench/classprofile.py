@@ -78,7 +78,8 @@ async def send_for(
     figure to compare on a busy machine)."""
     spy = None
     if profile is not None:
-        command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(os.getpid())]
+        spy_path = Path(sys.executable).parent / "py-spy"  # the venv's, else one on PATH
+        command = [str(spy_path) if spy_path.exists() else "py-spy", "record", "--pid", str(os.getpid())]
         command += ["--rate", "250", "--duration", str(math.ceil(seconds)), "--format", "raw", "--output", str(profile)]
         spy = await asyncio.create_subprocess_exec(*command)
         await asyncio.sleep(1)  # py-spy attaching

@@ -11,12 +11,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import models
 from resolvers import policy, sql
 
 _COUNTED = "g.deleted_at IS NULL AND g.numeric_value IS NOT NULL"
+
+
+class Counted(Protocol):
+    """What an average reads of a grade: a ``models.Grade``, or the journal's ``CellGrade`` tuple."""
+
+    @property
+    def numeric_value(self) -> float | None: ...
+    @property
+    def weight(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import models
 from resolvers import scales
-from resolvers.averages import StudentRange, Totals
+from resolvers.averages import Counted, StudentRange, Totals
 from resolvers.clock import today_utc
 from resolvers.errors import BadUserInput
 from resolvers.i18n import _, ngettext
@@ -77,13 +78,13 @@ async def load_diary(loaders: Loaders, student: models.Student, start: date, end
     return days
 
 
-def average_of(grades: list[models.Grade]) -> float | None:
+def average_of(grades: Sequence[Counted]) -> float | None:
     """Plain mean of the numeric values, 2 decimals; ``None`` without any."""
     values = [g.numeric_value for g in grades if g.numeric_value is not None]
     return scales.round_average(sum(values) / len(values)) if values else None
 
 
-def weighted_average_of(grades: list[models.Grade]) -> float | None:
+def weighted_average_of(grades: Sequence[Counted]) -> float | None:
     """Mean weighted by each grade's weight, 2 decimals; ``None`` without any."""
     counted = [(g.numeric_value, g.weight) for g in grades if g.numeric_value is not None]
     total = sum(w for _, w in counted)

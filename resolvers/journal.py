@@ -13,9 +13,11 @@ import asyncio
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 from urllib.parse import quote
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 import models
 from resolvers import exports, policy, scales
@@ -31,15 +33,44 @@ from resolvers.progress import period_key, resolve_school_term
 Mark = tuple[models.AttendanceStatus, int | None]
 
 
+class GradeFigures(Protocol):
+    """What the grid, its averages and the CSV read of a grade: a ``CellGrade``, or the whole
+    ``models.Grade`` when the client asks for grade objects (a row's ``cells``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def student_id(self) -> int: ...
+    @property
+    def lesson_id(self) -> int | None: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def numeric_value(self) -> float | None: ...
+    @property
+    def weight(self) -> int: ...
+
+
+class CellGrade(NamedTuple):
+    """A grade of the grid as the database gives it: a tuple, where a model each was the largest
+    part of the journal's CPU (a whole term is about 1,200 grades)."""
+
+    id: int
+    student_id: int
+    lesson_id: int | None
+    value: str
+    numeric_value: float | None
+    weight: int
+
+
 @dataclass
 class JournalRowData:
     """One student's line. The cells are not objects: the grid is read by lesson id from
     ``cell_grades`` and ``marks`` (a whole term is rows x lessons cells, most of them empty)."""
 
     student: models.Student
-    cell_grades: dict[int, list[models.Grade]]  # by lesson id, in the journal's grade order
+    cell_grades: dict[int, list[GradeFigures]]  # by lesson id, in the journal's grade order
     marks: dict[int, Mark]  # by lesson id; a lesson not there is not marked
-    grades: list[models.Grade]  # every grade of the term, out-of-lesson ones included
     term_grade: models.TermGrade | None
     suggested: scales.Mark | None
     average: float | None
@@ -56,10 +87,17 @@ class JournalData:
 
 
 async def load_journal(
-    loaders: Loaders, school_class: models.SchoolClass, subject_id: int, term_id: int | None
+    loaders: Loaders,
+    school_class: models.SchoolClass,
+    subject_id: int,
+    term_id: int | None,
+    *,
+    grade_objects: bool = False,
 ) -> JournalData | None:
     """The journal, or ``None`` when the viewer may not read it (see
-    ``policy.journal_classes``), the subject is another school's, or the term is unknown."""
+    ``policy.journal_classes``), the subject is another school's, or the term is unknown.
+    Its grades are ``CellGrade`` tuples, or models with ``grade_objects`` (a row's ``cells``
+    gives each as a ``Grade``)."""
     # The subject, only if it is the class's school's and the viewer may read this journal: the
     # policy's check and the subject in one statement.
     readable = policy.journal_classes(loaders.viewer, subject_id).filter(id=school_class.id)
@@ -105,17 +143,18 @@ async def load_journal(
             student_id__in=Subquery(members),
             start_date__lte=end,
         )
+    grades_q = grades_q.filter(  # a cross-class group's member's grades are filed under their own class
+        Q(school_class_id=school_class.id) | Q(lesson_id__in=Subquery(lessons_q.values("id"))),
+        student_id__in=Subquery(enrolled.values("student_id")),
+        subject_id=subject_id,
+        date__gte=start,
+        date__lte=end,
+        deleted_at__isnull=True,
+    ).order_by("date", "created_at", "id")
     lessons, enrollments, grades, marks, final = await asyncio.gather(
         lessons_q.order_by("date", "period", "id"),
         enrolled.select_related("student").order_by("student__full_name", "student_id", "start_date"),
-        grades_q.filter(  # a cross-class group's member's grades are filed under their own class
-            Q(school_class_id=school_class.id) | Q(lesson_id__in=Subquery(lessons_q.values("id"))),
-            student_id__in=Subquery(enrolled.values("student_id")),
-            subject_id=subject_id,
-            date__gte=start,
-            date__lte=end,
-            deleted_at__isnull=True,
-        ).order_by("date", "created_at", "id"),
+        _grades(grades_q, grade_objects),
         # Plain tuples: one per cell of the grid, where a model each was most of the journal's cost.
         models.Attendance.filter(lesson_id__in=Subquery(lessons_q.values("id"))).values_list(
             "student_id", "lesson_id", "status", "late_minutes"
@@ -128,8 +167,8 @@ async def load_journal(
         ),
     )
     loaders.prime_many(loaders.lesson_by_id, lessons)
-    by_cell: dict[int, dict[int, list[models.Grade]]] = defaultdict(dict)
-    by_student: dict[int, list[models.Grade]] = defaultdict(list)
+    by_cell: dict[int, dict[int, list[GradeFigures]]] = defaultdict(dict)
+    by_student: dict[int, list[GradeFigures]] = defaultdict(list)
     for grade in grades:
         if grade.lesson_id is not None:
             by_cell[grade.student_id].setdefault(grade.lesson_id, []).append(grade)
@@ -153,7 +192,6 @@ async def load_journal(
                 student,
                 by_cell.get(student.id, {}),
                 by_mark.get(student.id, {}),
-                own,
                 finals.get(student.id),
                 scales.suggest(school, weighted),
                 average_of(own),
@@ -161,6 +199,12 @@ async def load_journal(
             )
         )
     return JournalData(school_class, subject, term, lessons, rows)
+
+
+async def _grades(query: QuerySet[models.Grade], objects: bool) -> list[GradeFigures]:
+    if objects:
+        return list(await query)
+    return list(map(CellGrade._make, await query.values_list(*CellGrade._fields)))
 
 
 # --- CSV ----------------------------------------------------------------------------
@@ -172,7 +216,7 @@ _ATTENDANCE = {
 }
 
 
-def _cell(grades: list[models.Grade], mark: Mark | None) -> str:
+def _cell(grades: list[GradeFigures], mark: Mark | None) -> str:
     parts = [g.value for g in grades]
     if mark is not None and mark[0] in _ATTENDANCE:
         parts.append(str(_ATTENDANCE[mark[0]]))

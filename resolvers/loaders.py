@@ -176,7 +176,7 @@ class Loaders:
     homework_by_id: DataLoader[int, models.Homework | None]
     term_grade_by_id: DataLoader[int, models.TermGrade | None]
     class_by_student: DataLoader[int, models.SchoolClass | None]
-    students_by_class: DataLoader[int, list[models.Student]]
+    visible_students_by_class: DataLoader[int, list[models.Student]]
     diary_by_student: DataLoader[RangeKey, list[DiaryRow]]
     grades_by_student: DataLoader[RangeKey, list[models.Grade]]
     removed_grades_by_student: DataLoader[RangeKey, list[models.Grade]]
@@ -315,6 +315,35 @@ class Loaders:
         seen = {s.id for s in rows}
         return [i in seen for i in ids]
 
+    async def _visible_students_by_class(self, ids: list[int]) -> list[list[models.Student]]:
+        """The students of each class the viewer sees (``policy.visible_students``) enrolled today
+        (or, for a class of a past year, at its end), by name: one statement; each is primed
+        visible (``student_visible``)."""
+        today = today_utc()
+        rows = await models.Enrollment.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            school_class_id__in=set(ids),
+            start_date__lte=today,
+            student_id__in=Subquery(policy.visible_students(self.viewer).values("id")),
+        ).select_related("student")
+        grouped: dict[int, list[models.Student]] = defaultdict(list)
+        for enrollment in rows:
+            grouped[enrollment.school_class_id].append(enrollment.student)
+            self.student_visible.prime(enrollment.student_id, True)
+        for students in grouped.values():
+            students.sort(key=lambda s: (s.full_name, s.id))
+        return [grouped.get(i, []) for i in ids]
+
+    async def _terms_by_school(self, ids: list[int]) -> list[list[models.Term]]:
+        """Each school's terms by first day, with the school itself (primed in ``school_by_id``:
+        what asks for a term mostly asks for its school's rules next, a class's progress its
+        rounding rule): one statement."""
+        rows = await models.Term.filter(school_id__in=set(ids)).select_related("school").order_by("start_date", "id")
+        for term in rows:
+            self.school_by_id.prime(term.school_id, term.school)
+        grouped = _group(rows, lambda t: t.school_id)
+        return [grouped.get(i, []) for i in ids]
+
     async def _face_visible(self, keys: list[tuple[str, int]]) -> list[bool]:
         """Whether the viewer sees each (type, id) through its ``node`` scope (a face if not):
         one statement per type asked."""
@@ -370,19 +399,6 @@ class Loaders:
                 best[enrollment.student_id] = enrollment.school_class
         self.prime_many(self.class_by_id, best.values())
         return [best.get(i) for i in ids]
-
-    async def _students_by_class(self, ids: list[int]) -> list[list[models.Student]]:
-        """Students enrolled today (or, for a class of a past year, at its end)."""
-        today = today_utc()
-        rows = await models.Enrollment.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=today), school_class_id__in=set(ids), start_date__lte=today
-        ).select_related("student")
-        grouped: dict[int, list[models.Student]] = defaultdict(list)
-        for enrollment in rows:
-            grouped[enrollment.school_class_id].append(enrollment.student)
-        for students in grouped.values():
-            students.sort(key=lambda s: (s.full_name, s.id))
-        return [grouped.get(i, []) for i in ids]
 
     async def _diary_by_student(self, keys: list[RangeKey]) -> list[list[DiaryRow]]:
         """Every lesson of each student over the range (``policy.LESSONS_OF_STUDENTS``), following
@@ -843,7 +859,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "homework_by_id": lambda loaders: DataLoader(loaders._homework_by_id),
     "term_grade_by_id": lambda loaders: DataLoader(_by_id(models.TermGrade)),
     "class_by_student": lambda loaders: DataLoader(loaders._class_by_student),
-    "students_by_class": lambda loaders: DataLoader(loaders._students_by_class),
+    "visible_students_by_class": lambda loaders: DataLoader(loaders._visible_students_by_class),
     "diary_by_student": lambda loaders: DataLoader(loaders._diary_by_student),
     "grades_by_student": lambda loaders: DataLoader(loaders._grades_by_student),
     "removed_grades_by_student": lambda loaders: DataLoader(loaders._removed_grades_by_student),
@@ -853,7 +869,7 @@ _FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {
     "upcoming_assessments_by_student": lambda loaders: DataLoader(loaders._upcoming_assessments_by_student),
     "days_off_by_school": lambda loaders: DataLoader(loaders._days_off_by_school),
     "lessons_by_class": lambda loaders: DataLoader(loaders._lessons_by_class),
-    "terms_by_school": lambda loaders: DataLoader(_by_key(models.Term, "school_id", "start_date", "id")),
+    "terms_by_school": lambda loaders: DataLoader(loaders._terms_by_school),
     "student_visible": lambda loaders: DataLoader(loaders._student_visible),
     "face_visible": lambda loaders: DataLoader(loaders._face_visible),
     "visible_classes_by_school": lambda loaders: DataLoader(loaders._visible_classes_by_school),

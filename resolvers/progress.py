@@ -80,34 +80,31 @@ async def subject_figures(
     each subject (all grades of every student of the class the child had it in). Through the
     request's loaders, so a whole class's students cost the statements of one."""
     figures = SubjectFigures()
-
-    async def finals() -> None:
-        found, seen = await asyncio.gather(
-            loaders.term_grades_by_student.load((student.id, period_key(term))),
-            loaders.windows_by_student.load(student.id),
-        )
-        for t in found:  # by subject, then id: the first one reached is the subject's
-            if windows.reaches_term(seen, t.school_class_id, term.start_date, term.end_date):
+    # The loaders' futures first, awaited after: one batch each for the whole class, and no task
+    # per child and figure (a class's progress is 30 children; gathering coroutines made a task
+    # for each of them).
+    averages = {r.subject_id: a for r in rows if (a := r.weighted_average) is not None} if suggestions else {}
+    classes = sorted({r.school_class_id for r in rows if r.school_class_id is not None}) if class_averages else []
+    found = loaders.term_grades_by_student.load((student.id, period_key(term))) if term_grades else None
+    seen = loaders.windows_by_student.load(student.id) if term_grades else None
+    school = loaders.school_by_id.load(student.school_id) if averages else None
+    keys = [ClassRange(c, term.start_date, term.end_date) for c in classes]
+    totals = loaders.subject_totals_by_class.load_many(keys) if keys else None
+    if found is not None and seen is not None:
+        reached = await seen
+        for t in await found:  # by subject, then id: the first one reached is the subject's
+            if windows.reaches_term(reached, t.school_class_id, term.start_date, term.end_date):
                 figures.term_grades.setdefault(t.subject_id, t)
-
-    async def marks() -> None:
-        averages = {r.subject_id: a for r in rows if (a := r.weighted_average) is not None}
-        school = await loaders.school_by_id.load(student.school_id) if averages else None
+    if school is not None and (rules := await school) is not None:
         for subject_id, average in averages.items():
-            if school is not None and (mark := scales.suggest(school, average)) is not None:
+            if (mark := scales.suggest(rules, average)) is not None:
                 figures.suggested[subject_id] = mark
-
-    async def in_class() -> None:
-        classes = sorted({r.school_class_id for r in rows if r.school_class_id is not None})
-        keys = [ClassRange(c, term.start_date, term.end_date) for c in classes]
-        totals = dict(zip(classes, await loaders.subject_totals_by_class.load_many(keys), strict=True))
+    if totals is not None:
+        by_class = dict(zip(classes, await totals, strict=True))
         for row in rows:
-            average = weighted(totals[row.school_class_id].get(row.subject_id)) if row.school_class_id else None
-            if average is not None:
-                figures.class_averages[row.subject_id] = average
-
-    wanted = ((term_grades, finals), (suggestions, marks), (class_averages, in_class))
-    await asyncio.gather(*(load() for asked, load in wanted if asked))
+            mean = weighted(by_class[row.school_class_id].get(row.subject_id)) if row.school_class_id else None
+            if mean is not None:
+                figures.class_averages[row.subject_id] = mean
     return figures
 
 

@@ -10,6 +10,7 @@ Three kinds of scale (``models.ScaleKind``):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def suggest(school: models.School, average: float | None) -> Mark | None:
     gives 4, 4.6 gives 5). Averages outside the scale give its end marks."""
     if average is None:
         return None
-    scale = sorted(marks(school), key=lambda m: m.numeric)
+    scale = _ascending(school)
     if not scale:
         return None
     if average <= scale[0].numeric:
@@ -95,6 +96,19 @@ def suggest(school: models.School, average: float | None) -> Mark | None:
             # that 4.6 (stored as 4.59999...) counts as 4.6.
             return upper if fraction >= school.rounding_threshold - 1e-9 else lower
     return scale[-1]
+
+
+def _ascending(school: models.School) -> tuple[Mark, ...]:
+    """The scale's marks, lowest first: a numeric scale's made once per range (a class's progress
+    suggests a mark for every child and subject)."""
+    if school.scale_kind == models.ScaleKind.NUMERIC:
+        return _numeric_scale(school.scale_min, school.scale_max)
+    return tuple(sorted(marks(school), key=lambda m: m.numeric))
+
+
+@functools.lru_cache(maxsize=64)
+def _numeric_scale(low: int, high: int) -> tuple[Mark, ...]:
+    return tuple(Mark(str(n), float(n)) for n in range(low, high + 1))
 
 
 def share(part: int, whole: int, places: int = 4) -> float:

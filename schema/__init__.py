@@ -34,6 +34,7 @@ from schema import (
     scalars,
 )
 from schema.calendar import Term
+from schema.completion import leaf_lists
 from schema.errors import EXCEPTION_HANDLERS, counted
 from schema.extensions import DatabaseUnavailable, DocumentErrorCodes, MutationRateLimit, OperationMetrics
 from schema.faces import guard_faces
@@ -269,7 +270,7 @@ def build_schema(
         extensions=extensions,
         scalar_overrides=scalars.OVERRIDES,
         exception_handlers=localized(counted(EXCEPTION_HANDLERS)),
-        execution_context_class=limited_execution(shared_execution(), limits),
+        execution_context_class=limited_execution(leaf_lists(shared_execution()), limits),
     )
     direct_resolvers(schema)  # before guard_faces, which wraps what it finds
     guard_faces(schema)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 import models
 from resolvers import journal
@@ -71,9 +74,9 @@ class JournalLine:
 
     @strawberry.field(description="Their ids (`Grade`), in the same order as `gradeLessons`.")
     def grade_ids(self) -> list[strawberry.ID]:
-        return [strawberry.ID(to_global_id("Grade", g.pk)) for g in self._grades()]
+        return [strawberry.ID(to_global_id("Grade", g.id)) for g in self._grades()]
 
-    def _grades(self) -> list[models.Grade]:
+    def _grades(self) -> list[journal.GradeFigures]:
         given = self.data.cell_grades
         return [g for lesson in self.lessons for g in given.get(lesson.id, ())]
 
@@ -111,7 +114,7 @@ class JournalRow:
             cells.append(
                 JournalCell(
                     column=lesson,
-                    grades=[Grade(model=g) for g in given] if given else [],
+                    grades=[_grade(g) for g in given] if given else [],
                     attendance=_STATUS[mark[0]] if mark else None,
                     late_minutes=mark[1] if mark else None,
                 )
@@ -120,6 +123,29 @@ class JournalRow:
 
 
 _STATUS = {models.AttendanceStatus(status.name): status for status in AttendanceStatus}
+
+
+def _grade(given: journal.GradeFigures) -> Grade:
+    if not isinstance(given, models.Grade):  # read as models whenever `cells` is asked for (`asks_cells`)
+        raise TypeError("the journal's grades were read as tuples")
+    return Grade(model=given)
+
+
+def _named(selections: Iterable[Selection], name: str) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                yield selection
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _named(selection.selections, name)
+
+
+def asks_cells(info: strawberry.Info) -> bool:
+    """Whether the query asks for a row's ``cells`` under the field being resolved (the journal),
+    through fragments: their grades are ``Grade`` objects, read as models; ``line`` and the CSV
+    need only tuples."""
+    rows = (row for field in info.selected_fields for row in _named(field.selections, "rows"))
+    return any(True for row in rows for _ in _named(row.selections, "cells"))
 
 
 def _row(data: journal.JournalRowData, lessons: list[models.Lesson]) -> JournalRow:

@@ -84,10 +84,8 @@ class SchoolClass(Node):
     async def students(self, info: Info) -> list[Annotated[Student, strawberry.lazy("schema.students")]]:
         from schema.students import Student
 
-        loaders = info.context.loaders
-        rows = await loaders.students_by_class.load(self.model.id)
-        visible = await loaders.student_visible.load_many([s.id for s in rows])
-        return [Student(model=s) for s, ok in zip(rows, visible, strict=True) if ok]
+        rows = await info.context.loaders.visible_students_by_class.load(self.model.id)
+        return [Student(model=s) for s in rows]
 
     @strawberry.field(
         description="The class groups drawing from this class (its splits and the cross-class groups it is in), "
@@ -135,13 +133,16 @@ class SchoolClass(Node):
         subject_id: Annotated[strawberry.ID, strawberry.argument(description="A `Subject` id.")],
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
     ) -> Annotated[ClassJournal, strawberry.lazy("schema.journal")] | None:
-        from schema.journal import ClassJournal
+        from schema.journal import ClassJournal, asks_cells
 
         subject_pk = pk_of(subject_id, "Subject")
         term_pk = pk_of(term_id, "Term") if term_id is not None else None
         if subject_pk is None or (term_id is not None and term_pk is None):
             return None
-        data = await journal_resolvers.load_journal(info.context.loaders, self.model, subject_pk, term_pk)
+        loaders = info.context.loaders
+        data = await journal_resolvers.load_journal(
+            loaders, self.model, subject_pk, term_pk, grade_objects=asks_cells(info)
+        )
         return ClassJournal(data=data) if data else None
 
 

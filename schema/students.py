@@ -4,7 +4,6 @@ annotated lazily: those modules build on this one."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -164,19 +163,17 @@ class Student(Node):
         if not rows:  # none of the term is the viewer's: nothing to load figures for (and no
             return []  # early batch of them apart from the children that have lines)
         wanted = asked(info)
-        subjects, figures = await asyncio.gather(
-            loaders.subject_by_id.load_many([r.subject_id for r in rows]),  # loaded with the rows
-            progress_resolvers.subject_figures(
-                loaders,
-                self.model,
-                term,
-                rows,
-                term_grades="termGrade" in wanted,
-                suggestions="suggestedGrade" in wanted,
-                class_averages="classWeightedAverage" in wanted,
-            ),
+        subjects = loaders.subject_by_id.load_many([r.subject_id for r in rows])  # loaded with the rows
+        figures = await progress_resolvers.subject_figures(
+            loaders,
+            self.model,
+            term,
+            rows,
+            term_grades="termGrade" in wanted,
+            suggestions="suggestedGrade" in wanted,
+            class_averages="classWeightedAverage" in wanted,
         )
-        return subject_progress(rows, {s.id: s for s in subjects if s is not None}, figures)
+        return subject_progress(rows, {s.id: s for s in await subjects if s is not None}, figures)
 
     @strawberry.field(
         description="The child's final grades of one academic year in every subject: each term's and the year's"

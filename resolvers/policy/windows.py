@@ -34,8 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-from tortoise.expressions import Q, Subquery
+from typing import Any
 
 import models
 from resolvers import sql
@@ -94,7 +93,7 @@ def spans(windows: list[Window], start: date, end: date) -> list[tuple[date, dat
 # A group's teacher's windows: each membership of a group they teach, within the member's
 # enrolments in the classes the group draws from (a cross-class group's 5B member: their 5B days).
 _GROUP_WINDOWS = """
-SELECT DISTINCT m.student_id AS student_id, m.start_date AS m_start, m.end_date AS m_end,
+SELECT DISTINCT 2 AS kind, m.student_id AS student_id, m.start_date AS m_start, m.end_date AS m_end,
        e.start_date AS e_start, e.end_date AS e_end, e.school_class_id AS class_id, g.home_class_id AS home_id
 FROM group_membership m
 JOIN teaching_assignment t ON t.group_id = m.group_id AND t.teacher_id = ?
@@ -103,6 +102,19 @@ JOIN class_group_class gc ON gc.group_id = m.group_id
 JOIN enrollment e ON e.student_id = m.student_id AND e.school_class_id = gc.school_class_id
 WHERE m.student_id IN ({ids})
 """
+# Every window of the children in one statement: the family's (kind 0: the child is the viewer or
+# theirs), the enrolments in the classes the viewer keeps (1; ``home_id``: the enrolment's id, for
+# their order) and the days in the groups they teach (2).
+_WINDOWS = """
+SELECT 0 AS kind, s.id AS student_id, CAST(NULL AS DATE) AS m_start, CAST(NULL AS DATE) AS m_end,
+       CAST(NULL AS DATE) AS e_start, CAST(NULL AS DATE) AS e_end, CAST(NULL AS INTEGER) AS class_id,
+       CAST(NULL AS INTEGER) AS home_id
+FROM student s WHERE s.id IN ({ids}) AND (s.user_id = ? OR s.id IN ({children}))
+UNION ALL
+SELECT 1, e.student_id, CAST(NULL AS DATE), CAST(NULL AS DATE), e.start_date, e.end_date, e.school_class_id, e.id
+FROM enrollment e WHERE e.student_id IN ({ids}) AND e.school_class_id IN ({staffed})
+UNION ALL
+""" + _GROUP_WINDOWS.strip()
 
 
 def _day(value: date | str) -> date:
@@ -121,25 +133,41 @@ def _group_windows(row: dict[str, object]) -> list[Window]:
     return [Window(start, end, c, group=True) for c in classes]
 
 
+def _scopes(uid: int) -> tuple[str, list[Any], str, list[Any]]:
+    """The viewer's children and the classes they keep, as text to embed (compiled once per viewer)."""
+    children, child_params = sql.embedded_once(
+        ("windows.children", uid), lambda: _children_ids(uid).values("student_id")
+    )
+    staffed, staffed_params = sql.embedded_once(
+        ("windows.staffed", uid), lambda: models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+    )
+    return children, child_params, staffed, staffed_params
+
+
 async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[Window]]:
-    """Each child's windows for ``viewer`` (an empty list: none of its diary): two statements for
-    a family, three for the staff (the enrolments in the classes they keep, and the days in the
-    groups they teach)."""
+    """Each child's windows for ``viewer`` (an empty list: none of its diary), in one statement:
+    the whole diary for the family; for the staff, the enrolments in the classes they keep and
+    the days in the groups they teach."""
+    if not student_ids:
+        return {}
     uid = _uid(viewer)
-    whole_q = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
-    rows = await models.Student.filter(whole_q, id__in=student_ids).values_list("id", flat=True)
-    whole = {int(str(pk)) for pk in rows}
+    children, child_params, staffed, staffed_params = _scopes(uid)
+    ids = sql.placeholders(len(student_ids))
+    statement = _WINDOWS.format(ids=ids, children=children, staffed=staffed)
+    params = [*student_ids, uid, *child_params, *student_ids, *staffed_params, uid, *student_ids]
+    rows = await sql.fetch(statement, params)
+    whole = {int(r["student_id"]) for r in rows if r["kind"] == 0}
     found: dict[int, list[Window]] = {pk: [WHOLE] for pk in whole}
-    rest = [pk for pk in student_ids if pk not in whole]
-    if rest:
-        staffed = models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
-        enrollments = await models.Enrollment.filter(
-            student_id__in=rest, school_class_id__in=Subquery(staffed)
-        ).order_by("start_date", "id")
-        for e in enrollments:
-            found.setdefault(e.student_id, []).append(Window(e.start_date, e.end_date, e.school_class_id))
-        for pk, spans in (await group_windows_of(uid, rest)).items():
-            found.setdefault(pk, []).extend(spans)
+    enrolments = sorted(
+        (r for r in rows if r["kind"] == 1 and int(r["student_id"]) not in whole),
+        key=lambda r: (_day(r["e_start"]), int(r["home_id"])),
+    )
+    for r in enrolments:
+        end = _day(r["e_end"]) if r["e_end"] is not None else None
+        found.setdefault(int(r["student_id"]), []).append(Window(_day(r["e_start"]), end, int(r["class_id"])))
+    for r in rows:
+        if r["kind"] == 2 and int(r["student_id"]) not in whole:
+            found.setdefault(int(r["student_id"]), []).extend(_group_windows(r))
     return {pk: found.get(pk, []) for pk in student_ids}
 
 
