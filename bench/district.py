@@ -1,10 +1,11 @@
 """``python -m bench.district``: dashboards over a generated district, and the cost of roll-ups.
 
-1. Generates a district in a fresh PostgreSQL database (``ediary_bench_district``, dropped
-   afterwards): 100 schools x 40 classes x 25 students (100,000 students), 10 subjects each,
-   ~200 grades per student over last academic year's four terms (~20 million grades, 1% of
-   them removed), and one register a week per class (~3.6 million attendance marks), loaded
-   with COPY; then the roll-ups are built by one INSERT ... SELECT each (``rollups.rebuild``).
+1. Generates a district in a fresh PostgreSQL database (``--database``, default
+   ``ediary_bench_district``, dropped afterwards unless ``--keep``; ``--reuse`` measures one
+   kept): 100 schools x 40 classes x 25 students (100,000 students), 10 subjects each, ~200
+   grades per student over last academic year's four terms (~20 million grades, 1% of them
+   removed), and one register a week per class (~3.6 million attendance marks), loaded with COPY;
+   then the roll-ups are built by one INSERT ... SELECT each (``rollups.rebuild``).
    ``--scale 0.05`` makes 5 schools (a quick run).
 2. Dashboard latency, p50/p99: one school's (through the GraphQL schema as its admin, and the
    resolver's own statements alone) and the district's, against the same answer computed by
@@ -33,7 +34,7 @@ from tortoise.migrations.api.migrate import migrate
 from tortoise.transactions import in_transaction
 
 import models
-from bench.district_data import generate
+from bench.district_data import generate, reread
 from edge.settings import Settings, tortoise_config
 from pubsub.memory import MemoryBroker
 from resolvers import grades, rollups, stats
@@ -66,7 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scan-runs", type=int, default=3, help="full-scan runs per measurement (default 3)")
     parser.add_argument("--seconds", type=float, default=4.0, help="one round of one write arm (default 4)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved write rounds (default 3)")
+    parser.add_argument("--database", default=DATABASE, help=f"the database to create (default {DATABASE})")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure a database kept by an earlier --keep run (no load, kept)"
+    )
     return parser.parse_args(argv)
 
 
@@ -205,29 +210,38 @@ async def writes(data: dict[str, Any], args: argparse.Namespace, broker: MemoryB
     return found
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def build(url: str, args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, float]]:
+    """A fresh district: COPY-loaded, then the roll-ups built in one INSERT ... SELECT each."""
     schools = max(1, round(100 * args.scale))
-    url = f"{args.server}/{DATABASE}"
+    raw = await asyncpg.connect(url)
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    await raw.execute("SET session_replication_role = replica")  # no FK triggers while loading
+    data = await generate(raw, schools, random.Random(2026))
+    await raw.execute("SET session_replication_role = DEFAULT")
+    await raw.execute("ANALYZE")
+    timings["load_s"] = round(time.perf_counter() - began, 1)
+    began = time.perf_counter()
+    async with in_transaction():
+        await connections.get("default").execute_script("SET LOCAL work_mem = '256MB'")
+        await rollups.rebuild()
+    await raw.execute("ANALYZE")
+    timings["rollups_build_s"] = round(time.perf_counter() - began, 1)
+    await raw.close()
+    return data, timings
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    url = f"{args.server}/{args.database}"
     config = tortoise_config(url)
-    await Tortoise.init(config=config, _create_db=True)
-    await Tortoise.close_connections()
+    if not args.reuse:
+        await Tortoise.init(config=config, _create_db=True)
+        await Tortoise.close_connections()
     try:
         await migrate(config=config)
         await Tortoise.init(config=config, _enable_global_fallback=True)
+        data, timings = await (reread(url) if args.reuse else build(url, args))
         raw = await asyncpg.connect(url)
-        timings: dict[str, float] = {}
-        began = time.perf_counter()
-        await raw.execute("SET session_replication_role = replica")  # no FK triggers while loading
-        data = await generate(raw, schools, random.Random(2026))
-        await raw.execute("SET session_replication_role = DEFAULT")
-        await raw.execute("ANALYZE")
-        timings["load_s"] = round(time.perf_counter() - began, 1)
-        began = time.perf_counter()
-        async with in_transaction():
-            await connections.get("default").execute_script("SET LOCAL work_mem = '256MB'")
-            await rollups.rebuild()
-        await raw.execute("ANALYZE")
-        timings["rollups_build_s"] = round(time.perf_counter() - began, 1)
         counts = {}
         tables = ["school", "school_class", "student", "grade", "attendance", *(t.name for t in rollups.ALL_TABLES)]
         for table in [*tables, "rollup_lowest_mark"]:
@@ -239,12 +253,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "rows": counts,
             "timings": timings,
             "dashboards": await dashboards(data, args, broker),
-            "writes": await writes(data, args, broker),
+            "writes": await writes(data, args, broker) if args.rounds > 0 else "skipped (--rounds 0)",
         }
         await broker.close()
         return result
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             await Tortoise._drop_databases()
         else:
             await Tortoise.close_connections()
