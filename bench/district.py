@@ -81,28 +81,29 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def server_cpu(pids: list[int]) -> float | None:
-    """Seconds of CPU the database's server processes ``pids`` have used (``/proc``: a server on
-    this machine), or None where they cannot be read."""
-    total = 0
+def server_cpu(pids: list[int]) -> dict[int, float] | None:
+    """Seconds of CPU each of the database's server processes ``pids`` has used (``/proc``: a
+    server on this machine), or None where they cannot be read."""
+    found = {}
     try:
         for pid in pids:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
     except (OSError, IndexError, ValueError):
         return None
-    return total / os.sysconf("SC_CLK_TCK")
+    return found
 
 
 async def timed(runs: int, call: Any, url: str) -> dict[str, float | None]:
     """p50 and p99 of ``runs`` calls, with the CPU each took in this process and (a server on
-    this machine) in the database: figures the other loads of a shared machine do not inflate."""
+    this machine) in the database's server processes that served them: figures the other loads
+    of a shared machine inflate much less than the time."""
     raw = await asyncpg.connect(url)
-    database = url.rsplit("/", 1)[1]
     query = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
-    pids = [r["pid"] for r in await raw.fetch(query, database)]
+    database = url.rsplit("/", 1)[1]
+    before = server_cpu([r["pid"] for r in await raw.fetch(query, database)])
     spent = []
-    cpu, db_cpu = time.process_time(), server_cpu(pids)
+    cpu = time.process_time()
     for i in range(runs):
         began = time.perf_counter()
         await call(i)
@@ -110,11 +111,14 @@ async def timed(runs: int, call: Any, url: str) -> dict[str, float | None]:
     cpu = time.process_time() - cpu
     after = server_cpu([r["pid"] for r in await raw.fetch(query, database)])
     await raw.close()
+    db_cpu = None
+    if before is not None and after is not None:  # a process that started meanwhile counts from 0
+        db_cpu = round(sum(used - before.get(pid, 0.0) for pid, used in after.items()) * 1000 / runs, 2)
     return {
         "p50_ms": round(pct(spent, 0.5), 2),
         "p99_ms": round(pct(spent, 0.99), 2),
         "cpu_ms": round(cpu * 1000 / runs, 2),
-        "db_cpu_ms": round((after - db_cpu) * 1000 / runs, 2) if after is not None and db_cpu is not None else None,
+        "db_cpu_ms": db_cpu,
         "runs": runs,
     }
 

@@ -327,7 +327,9 @@ class Named:
 
 async def names(scope: Scope) -> Named:
     """The classes, subjects and teachers the roll-ups of ``scope`` name: read beside the
-    figures (not after them), one statement each."""
+    figures (not after them), one statement each. Every class the figures name is in
+    ``rollup_grade`` or ``rollup_attendance``: the roll-ups of grades by student and by lowest
+    mark are written with ``rollup_grade``'s row, those of attendance with its own."""
     where, terms = scope.where("x")
     classes = (
         f"SELECT x.school_class_id FROM rollup_grade x WHERE {where}"
