@@ -1,10 +1,11 @@
 """``python -m bench.district``: dashboards over a generated district, and the cost of roll-ups.
 
-1. Generates a district in a fresh PostgreSQL database (``ediary_bench_district``, dropped
-   afterwards): 100 schools x 40 classes x 25 students (100,000 students), 10 subjects each,
-   ~200 grades per student over last academic year's four terms (~20 million grades, 1% of
-   them removed), and one register a week per class (~3.6 million attendance marks), loaded
-   with COPY; then the roll-ups are built by one INSERT ... SELECT each (``rollups.rebuild``).
+1. Generates a district in a fresh PostgreSQL database (``--database``, default
+   ``ediary_bench_district``, dropped afterwards unless ``--keep``; ``--reuse`` measures one
+   kept): 100 schools x 40 classes x 25 students (100,000 students), 10 subjects each, ~200
+   grades per student over last academic year's four terms (~20 million grades, 1% of them
+   removed), and one register a week per class (~3.6 million attendance marks), loaded with COPY;
+   then the roll-ups are built by one INSERT ... SELECT each (``rollups.rebuild``).
    ``--scale 0.05`` makes 5 schools (a quick run).
 2. Dashboard latency, p50/p99: one school's (through the GraphQL schema as its admin, and the
    resolver's own statements alone) and the district's, against the same answer computed by
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import statistics
 import time
@@ -33,7 +35,7 @@ from tortoise.migrations.api.migrate import migrate
 from tortoise.transactions import in_transaction
 
 import models
-from bench.district_data import generate
+from bench.district_data import generate, reread
 from edge.settings import Settings, tortoise_config
 from pubsub.memory import MemoryBroker
 from resolvers import grades, rollups, stats
@@ -66,7 +68,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scan-runs", type=int, default=3, help="full-scan runs per measurement (default 3)")
     parser.add_argument("--seconds", type=float, default=4.0, help="one round of one write arm (default 4)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved write rounds (default 3)")
+    parser.add_argument("--database", default=DATABASE, help=f"the database to create (default {DATABASE})")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure a database kept by an earlier --keep run (no load, kept)"
+    )
     return parser.parse_args(argv)
 
 
@@ -75,13 +81,46 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def timed(runs: int, call: Any) -> dict[str, float]:
+def server_cpu(pids: list[int]) -> dict[int, float] | None:
+    """Seconds of CPU each of the database's server processes ``pids`` has used (``/proc``: a
+    server on this machine), or None where they cannot be read."""
+    found = {}
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
+    return found
+
+
+async def timed(runs: int, call: Any, url: str) -> dict[str, float | None]:
+    """p50 and p99 of ``runs`` calls, with the CPU each took in this process and (a server on
+    this machine) in the database's server processes that served them: figures the other loads
+    of a shared machine inflate much less than the time."""
+    raw = await asyncpg.connect(url)
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()"
+    database = url.rsplit("/", 1)[1]
+    before = server_cpu([r["pid"] for r in await raw.fetch(query, database)])
     spent = []
+    cpu = time.process_time()
     for i in range(runs):
         began = time.perf_counter()
         await call(i)
         spent.append((time.perf_counter() - began) * 1000)
-    return {"p50_ms": round(pct(spent, 0.5), 2), "p99_ms": round(pct(spent, 0.99), 2), "runs": runs}
+    cpu = time.process_time() - cpu
+    after = server_cpu([r["pid"] for r in await raw.fetch(query, database)])
+    await raw.close()
+    db_cpu = None
+    if before is not None and after is not None:  # a process that started meanwhile counts from 0
+        db_cpu = round(sum(used - before.get(pid, 0.0) for pid, used in after.items()) * 1000 / runs, 2)
+    return {
+        "p50_ms": round(pct(spent, 0.5), 2),
+        "p99_ms": round(pct(spent, 0.99), 2),
+        "cpu_ms": round(cpu * 1000 / runs, 2),
+        "db_cpu_ms": db_cpu,
+        "runs": runs,
+    }
 
 
 def context(user_id: int, broker: MemoryBroker) -> Context:
@@ -97,6 +136,7 @@ async def dashboards(data: dict[str, Any], args: argparse.Namespace, broker: Mem
     district_scope = stats.Scope(district_term_ids, schools)
     schema = build_schema()
     first, first_term = schools[0], data["term_ids"][schools[0].id][term_number - 1][0]
+    url = f"{args.server}/{args.database}"
 
     async def school_sql(i: int, full_scan: bool = False) -> None:
         await stats.load(school_scopes[i % len(schools)], district=False, at_risk=True, full_scan=full_scan)
@@ -127,12 +167,12 @@ async def dashboards(data: dict[str, Any], args: argparse.Namespace, broker: Mem
     found: dict[str, Any] = {
         "district_grades_in_term": fast.total.figures.grades,
         "school_grades_in_term": one_fast.total.figures.grades,
-        "school_graphql": await timed(args.runs, school_graphql),
-        "school_sql": await timed(args.runs, school_sql),
-        "school_full_scan": await timed(args.scan_runs, lambda i: school_sql(i, True)),
-        "district_graphql": await timed(max(10, args.runs // 5), district_graphql),
-        "district_sql": await timed(max(10, args.runs // 5), district_sql),
-        "district_full_scan": await timed(max(1, args.scan_runs), lambda i: district_sql(i, True)),
+        "school_graphql": await timed(args.runs, school_graphql, url),
+        "school_sql": await timed(args.runs, school_sql, url),
+        "school_full_scan": await timed(args.scan_runs, lambda i: school_sql(i, True), url),
+        "district_graphql": await timed(args.runs, district_graphql, url),
+        "district_sql": await timed(args.runs, district_sql, url),
+        "district_full_scan": await timed(max(1, args.scan_runs), lambda i: district_sql(i, True), url),
     }
     for what in ("school", "district"):
         found[f"{what}_ratio_p50"] = round(found[f"{what}_sql"]["p50_ms"] / found[f"{what}_full_scan"]["p50_ms"], 5)
@@ -205,29 +245,38 @@ async def writes(data: dict[str, Any], args: argparse.Namespace, broker: MemoryB
     return found
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def build(url: str, args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, float]]:
+    """A fresh district: COPY-loaded, then the roll-ups built in one INSERT ... SELECT each."""
     schools = max(1, round(100 * args.scale))
-    url = f"{args.server}/{DATABASE}"
+    raw = await asyncpg.connect(url)
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
+    await raw.execute("SET session_replication_role = replica")  # no FK triggers while loading
+    data = await generate(raw, schools, random.Random(2026))
+    await raw.execute("SET session_replication_role = DEFAULT")
+    await raw.execute("ANALYZE")
+    timings["load_s"] = round(time.perf_counter() - began, 1)
+    began = time.perf_counter()
+    async with in_transaction():
+        await connections.get("default").execute_script("SET LOCAL work_mem = '256MB'")
+        await rollups.rebuild()
+    await raw.execute("ANALYZE")
+    timings["rollups_build_s"] = round(time.perf_counter() - began, 1)
+    await raw.close()
+    return data, timings
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    url = f"{args.server}/{args.database}"
     config = tortoise_config(url)
-    await Tortoise.init(config=config, _create_db=True)
-    await Tortoise.close_connections()
+    if not args.reuse:
+        await Tortoise.init(config=config, _create_db=True)
+        await Tortoise.close_connections()
     try:
         await migrate(config=config)
         await Tortoise.init(config=config, _enable_global_fallback=True)
+        data, timings = await (reread(url) if args.reuse else build(url, args))
         raw = await asyncpg.connect(url)
-        timings: dict[str, float] = {}
-        began = time.perf_counter()
-        await raw.execute("SET session_replication_role = replica")  # no FK triggers while loading
-        data = await generate(raw, schools, random.Random(2026))
-        await raw.execute("SET session_replication_role = DEFAULT")
-        await raw.execute("ANALYZE")
-        timings["load_s"] = round(time.perf_counter() - began, 1)
-        began = time.perf_counter()
-        async with in_transaction():
-            await connections.get("default").execute_script("SET LOCAL work_mem = '256MB'")
-            await rollups.rebuild()
-        await raw.execute("ANALYZE")
-        timings["rollups_build_s"] = round(time.perf_counter() - began, 1)
         counts = {}
         tables = ["school", "school_class", "student", "grade", "attendance", *(t.name for t in rollups.ALL_TABLES)]
         for table in [*tables, "rollup_lowest_mark"]:
@@ -239,12 +288,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "rows": counts,
             "timings": timings,
             "dashboards": await dashboards(data, args, broker),
-            "writes": await writes(data, args, broker),
+            "writes": await writes(data, args, broker) if args.rounds > 0 else "skipped (--rounds 0)",
         }
         await broker.close()
         return result
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             await Tortoise._drop_databases()
         else:
             await Tortoise.close_connections()

@@ -184,3 +184,33 @@ async def generate(raw: asyncpg.Connection, schools: int, rng: random.Random) ->
         "plan": plan,
         "rows": {"students": len(students), "grades": grade_count, "attendance": len(attendance)},
     }
+
+
+async def reread(url: str) -> tuple[dict[str, Any], dict[str, float]]:
+    """What ``generate`` returned, read back from a district kept by an earlier run."""
+    raw = await asyncpg.connect(url)
+    try:
+        school_rows = await models.School.all().order_by("id")
+        term_ids: dict[int, list[tuple[int, date, date]]] = {s.id: [] for s in school_rows}
+        for t in await models.Term.all().order_by("school_id", "number"):
+            term_ids[t.school_id].append((t.id, t.start_date, t.end_date))
+        admin = await raw.fetchval("SELECT id FROM user_account WHERE login = 'bench_admin'")
+        district_admin = await raw.fetchval("SELECT id FROM user_account WHERE login = 'bench_district'")
+        kids: dict[int, list[int]] = {}
+        for r in await raw.fetch("SELECT school_class_id, student_id FROM enrollment ORDER BY student_id"):
+            kids.setdefault(r["school_class_id"], []).append(r["student_id"])
+        pairs: dict[int, list[tuple[int, int]]] = {}
+        for r in await raw.fetch("SELECT school_class_id, subject_id, teacher_id FROM teaching_assignment ORDER BY id"):
+            pairs.setdefault(r["school_class_id"], []).append((r["subject_id"], r["teacher_id"]))
+        classes = await raw.fetch("SELECT id, school_id FROM school_class ORDER BY id")
+        plan = [(c["school_id"], c["id"], kids.get(c["id"], []), pairs.get(c["id"], [])) for c in classes]
+    finally:
+        await raw.close()
+    return {
+        "district": await models.District.first(),
+        "schools": school_rows,
+        "term_ids": term_ids,
+        "admin": admin,
+        "district_admin": district_admin,
+        "plan": plan,
+    }, {}

@@ -20,11 +20,16 @@ import asyncio
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet, ValuesListQuery
 
 import models
-from resolvers import rollups, scales, sql
+from resolvers import policy, rollups, scales, sql
+from resolvers.context import Viewer
 
+M = TypeVar("M", bound=Model)
 AT_RISK_UNEXCUSED = 8
 ALL, SCHOOL, CLASS, SUBJECT, TEACHER, WEEK, MARK = "all", "school", "class", "subject", "teacher", "week", "mark"
 
@@ -104,7 +109,7 @@ class Group:
 
 @dataclass(frozen=True)
 class AtRisk:
-    student_id: int
+    student: models.Student
     class_id: int
     weighted_average: float | None
     unexcused: int
@@ -127,35 +132,120 @@ def _sources(full_scan: bool) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Scope:
-    """The terms and schools a dashboard covers (one of each for a school's)."""
+    """The terms and schools a dashboard covers (one of each for a school's). Every term is a
+    term of one of the schools (the callers read them from those schools), and a roll-up row's
+    school is its term's: the rows are chosen by term alone (a test of the school too would cost
+    the district's dashboard a comparison with each of its hundred schools per row)."""
 
     term_ids: list[int]
     schools: list[models.School]
 
     def where(self, alias: str) -> tuple[str, list[int]]:
-        terms, schools = sql.placeholders(len(self.term_ids)), sql.placeholders(len(self.schools))
-        return f"{alias}.term_id IN ({terms}) AND {alias}.school_id IN ({schools})", [
-            *self.term_ids,
-            *(s.id for s in self.schools),
+        return f"{alias}.term_id IN ({sql.placeholders(len(self.term_ids))})", list(self.term_ids)
+
+
+_NO_DAY, _NO_NAME = "CAST(NULL AS DATE)", "CAST(NULL AS TEXT)"
+_NUMBERS = ("a", "b", "c", "d", "e")  # the numbers of a row of the dashboard's statement, by source:
+_GRADE_SUMS = ("SUM(grades)", "SUM(weight)", "SUM(mark_sum)", "SUM(weighted_sum)", "0")  # Figures
+_WEEK_SUMS = ("SUM(grades)", "SUM(weight)", "SUM(mark * grades)", "SUM(mark * weight)", "0")  # Figures
+_LOWEST_SUMS = ("SUM(students)", "SUM(successful)", "SUM(top)", "0", "0")  # Shares
+_ATTENDANCE_SUMS = ("SUM(marked)", "SUM(present)", "SUM(late)", "SUM(excused)", "SUM(unexcused)")  # Attendance
+
+
+def _numbers(sums: tuple[str, ...]) -> str:
+    return ", ".join(f"{value} AS {name}" for value, name in zip(sums, _NUMBERS, strict=True))
+
+
+def _branch(source: str, dim: str, table: str, sums: tuple[str, ...], by: str | None = None, day: bool = False) -> str:
+    """One breakdown as rows of the dashboard's statement: (source, dim, id, day, name, a..e)."""
+    key = "0" if by is None else ("0" if day else by)
+    grouping = f" GROUP BY {by}" if by else ""
+    return (
+        f"SELECT '{source}' AS src, '{dim}' AS dim, {key} AS id, {by if day else _NO_DAY} AS day, "
+        f"{_NO_NAME} AS name, {_numbers(sums)} FROM {table}{grouping}"
+    )
+
+
+def _statements(scope: Scope, src: dict[str, str], district: bool) -> list[tuple[str, list[Any]]]:
+    """The dashboard's figures: each roll-up's rows of the scope added up once to the finest
+    grain a breakdown needs (a district's: per school, not per class), then grouped by each
+    breakdown. One statement for a school's; a district's grades by subject (40,000 roll-up rows
+    at 100 schools) apart from the rest (as many): on PostgreSQL the two run side by side."""
+    where, terms = scope.where("x")
+    unit = "school_id" if district else "school_class_id"  # what success and attendance break down by
+    thresholds = ", ".join("(CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER))" for _ in scope.schools)
+    limits = [v for s in scope.schools for v in (s.id, _centi(s.pass_mark), _centi(min(top_mark(s), 1e6)))]
+    if district:  # subjects by name (each school has its own "Mathematics"), added up per id first
+        grade = (
+            f"SELECT s.name AS name, SUM(r.grades) AS grades, SUM(r.weight) AS weight, SUM(r.mark_sum) AS mark_sum,"
+            " SUM(r.weighted_sum) AS weighted_sum FROM (SELECT x.subject_id AS subject_id, SUM(x.grades) AS grades,"
+            " SUM(x.weight) AS weight, SUM(x.mark_sum) AS mark_sum, SUM(x.weighted_sum) AS weighted_sum"
+            f" FROM {src['rollup_grade']} x WHERE {where} GROUP BY x.subject_id) r"
+            " JOIN subject s ON s.id = r.subject_id GROUP BY s.name"
+        )
+        sums = ("grades", "weight", "mark_sum", "weighted_sum", "0")
+        by_grade = [
+            f"SELECT 'grade' AS src, '{SUBJECT}' AS dim, 0 AS id, {_NO_DAY} AS day, name, {_numbers(sums)} FROM g"
         ]
+        by_week = [(WEEK, "week_start"), (MARK, "mark"), (SCHOOL, "school_id"), (ALL, None)]
+    else:
+        grade = (
+            "SELECT x.school_class_id AS school_class_id, x.subject_id AS subject_id, x.teacher_id AS teacher_id,"
+            " x.grades AS grades, x.weight AS weight, x.mark_sum AS mark_sum, x.weighted_sum AS weighted_sum"
+            f" FROM {src['rollup_grade']} x WHERE {where}"
+        )
+        by_grade = [
+            _branch("grade", dim, "g", _GRADE_SUMS, column)
+            for dim, column in ((CLASS, "school_class_id"), (SUBJECT, "subject_id"), (TEACHER, "teacher_id"))
+        ]
+        by_week = [(WEEK, "week_start"), (MARK, "mark"), (ALL, None)]
+    week = (
+        "SELECT x.school_id AS school_id, x.week_start AS week_start, x.mark AS mark, x.grades AS grades,"
+        f" x.weight AS weight FROM {src['rollup_grade_week']} x WHERE {where}"
+    )
+    lowest = (
+        f"SELECT x.{unit} AS unit, SUM(x.students) AS students,"
+        " SUM(CASE WHEN x.lowest >= th.pass THEN x.students ELSE 0 END) AS successful,"
+        " SUM(CASE WHEN x.lowest >= th.top THEN x.students ELSE 0 END) AS top"
+        f" FROM {src['rollup_lowest_mark']} x JOIN th ON th.school_id = x.school_id WHERE {where} GROUP BY x.{unit}"
+    )
+    attendance = (
+        f"SELECT x.{unit} AS unit, x.week_start AS week_start, SUM(x.marked) AS marked, SUM(x.present) AS present,"
+        " SUM(x.late) AS late, SUM(x.excused) AS excused, SUM(x.unexcused) AS unexcused"
+        f" FROM {src['rollup_attendance']} x WHERE {where} GROUP BY x.{unit}, x.week_start"
+    )
+    unit_dim = SCHOOL if district else CLASS
+    grades = _Part([("g", grade, terms)], by_grade)
+    rest = _Part(
+        [
+            ("th(school_id, pass, top)", f"VALUES {thresholds}", limits),
+            ("w", week, terms),
+            ("l", lowest, terms),
+            ("a", attendance, terms),
+        ],
+        [
+            *(_branch("week", dim, "w", _WEEK_SUMS, column, day=dim == WEEK) for dim, column in by_week),
+            _branch("lowest", unit_dim, "l", _LOWEST_SUMS, "unit"),
+            _branch("lowest", ALL, "l", _LOWEST_SUMS),
+            _branch("attendance", WEEK, "a", _ATTENDANCE_SUMS, "week_start", day=True),
+            _branch("attendance", unit_dim, "a", _ATTENDANCE_SUMS, "unit"),
+            _branch("attendance", ALL, "a", _ATTENDANCE_SUMS),
+        ],
+    )
+    parts = [grades, rest] if district else [_Part(grades.tables + rest.tables, grades.rows + rest.rows)]
+    return [part.statement() for part in parts]
 
 
-_SUMS = "SUM(grades) AS grades, SUM(weight) AS weight, SUM(mark_sum) AS mark_sum, SUM(weighted_sum) AS weighted_sum"
-_WEEK_SUMS = (
-    "SUM(grades) AS grades, SUM(weight) AS weight, SUM(mark * grades) AS mark_sum, SUM(mark * weight) AS weighted_sum"
-)
-_ATTENDANCE_SUMS = (
-    "SUM(marked) AS marked, SUM(present) AS present, SUM(late) AS late, SUM(excused) AS excused,"
-    " SUM(unexcused) AS unexcused"
-)
+@dataclass(frozen=True)
+class _Part:
+    """A statement of the dashboard: named subqueries (name, SQL, values), then its rows."""
 
+    tables: list[tuple[str, str, list[Any]]]
+    rows: list[str]
 
-def _figures(row: dict[str, Any]) -> Figures:
-    return Figures(*(int(row[k] or 0) for k in ("grades", "weight", "mark_sum", "weighted_sum")))
-
-
-def _attendance(row: dict[str, Any]) -> Attendance:
-    return Attendance(*(int(row[k] or 0) for k in ("marked", "present", "late", "excused", "unexcused")))
+    def statement(self) -> tuple[str, list[Any]]:
+        named = ", ".join(f"{name} AS ({text})" for name, text, _values in self.tables)
+        return f"WITH {named} " + " UNION ALL ".join(self.rows), [v for _n, _t, values in self.tables for v in values]
 
 
 def _day(value: Any) -> date:
@@ -163,91 +253,32 @@ def _day(value: Any) -> date:
 
 
 async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool = False) -> Stats:
-    """The dashboard of ``scope``: five statements (four without the at-risk list)."""
+    """The dashboard of ``scope``: one statement (a district's: two), and one for the at-risk list."""
     src = _sources(full_scan)
-    where, params = scope.where("x")
     groups: dict[str, dict[Any, Group]] = {d: {} for d in (ALL, SCHOOL, CLASS, SUBJECT, TEACHER, WEEK)}
 
     def group(dim: str, key: Any) -> Group:
         return groups[dim].setdefault(key, Group(key))
 
-    if district:  # subjects by name (each school has its own "Mathematics"), added up per id first
-        per_subject = (
-            f"SELECT x.subject_id AS subject_id, {_SUMS} FROM {src['rollup_grade']} x"
-            f" WHERE {where} GROUP BY x.subject_id"
-        )
-        by_grade = (
-            f"SELECT '{SUBJECT}' AS dim, s.name AS name, 0 AS id, SUM(r.grades) AS grades, SUM(r.weight) AS weight,"
-            " SUM(r.mark_sum) AS mark_sum, SUM(r.weighted_sum) AS weighted_sum"
-            f" FROM ({per_subject}) r JOIN subject s ON s.id = r.subject_id GROUP BY s.name"
-        )
-    else:
-        by_grade = f"WITH r AS (SELECT * FROM {src['rollup_grade']} x WHERE {where}) " + " UNION ALL ".join(
-            f"SELECT '{dim}' AS dim, '' AS name, {column} AS id, {_SUMS} FROM r GROUP BY {column}"
-            for dim, column in ((CLASS, "school_class_id"), (SUBJECT, "subject_id"), (TEACHER, "teacher_id"))
-        )
-    by_week = (
-        f"WITH r AS (SELECT * FROM {src['rollup_grade_week']} x WHERE {where}) "
-        f"SELECT '{WEEK}' AS dim, week_start AS day, 0 AS id, {_WEEK_SUMS} FROM r GROUP BY week_start "
-        f"UNION ALL SELECT '{MARK}', NULL, mark, {_WEEK_SUMS} FROM r GROUP BY mark "
-        f"UNION ALL SELECT '{SCHOOL}', NULL, school_id, {_WEEK_SUMS} FROM r GROUP BY school_id "
-        f"UNION ALL SELECT '{ALL}', NULL, 0, {_WEEK_SUMS} FROM r"
+    found, risky = await asyncio.gather(
+        asyncio.gather(*(sql.fetch(text, values) for text, values in _statements(scope, src, district))),
+        _at_risk(src, scope) if at_risk else _nothing(),
     )
     distribution: list[tuple[float, int]] = []
-    thresholds = ", ".join("(CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER))" for _ in scope.schools)
-    limits = [v for s in scope.schools for v in (s.id, _centi(s.pass_mark), _centi(min(top_mark(s), 1e6)))]
-    by_lowest = (
-        f"WITH th(school_id, pass, top) AS (VALUES {thresholds}), "
-        f"r AS (SELECT x.school_id AS school_id, x.school_class_id AS school_class_id, x.lowest AS lowest,"
-        f" x.students AS students, th.pass AS pass, th.top AS top FROM {src['rollup_lowest_mark']} x"
-        f" JOIN th ON th.school_id = x.school_id WHERE {where}) "
-        + " UNION ALL ".join(
-            f"SELECT '{dim}' AS dim, {column} AS id, SUM(students) AS students,"
-            " SUM(CASE WHEN lowest >= pass THEN students ELSE 0 END) AS successful,"
-            f" SUM(CASE WHEN lowest >= top THEN students ELSE 0 END) AS top FROM r {grouping}"
-            for dim, column, grouping in (
-                *(() if district else ((CLASS, "school_class_id", "GROUP BY school_class_id"),)),
-                (SCHOOL, "school_id", "GROUP BY school_id"),
-                (ALL, "0", ""),
-            )
-        )
-    )
-    by_attendance = f"WITH r AS (SELECT * FROM {src['rollup_attendance']} x WHERE {where}) " + " UNION ALL ".join(
-        f"SELECT '{dim}' AS dim, {day} AS day, {column} AS id, {_ATTENDANCE_SUMS} FROM r {grouping}"
-        for dim, day, column, grouping in (
-            (WEEK, "week_start", "0", "GROUP BY week_start"),
-            *(() if district else ((CLASS, "NULL", "school_class_id", "GROUP BY school_class_id"),)),
-            (SCHOOL, "NULL", "school_id", "GROUP BY school_id"),
-            (ALL, "NULL", "0", ""),
-        )
-    )
-    # Independent statements: on PostgreSQL each takes its own pooled connection, so the
-    # dashboard waits for the slowest, not for their sum.
-    grade_rows, week_rows, lowest_rows, attendance_rows, risky = await asyncio.gather(
-        sql.fetch(by_grade, params),
-        sql.fetch(by_week, params),
-        sql.fetch(by_lowest, [*limits, *params]),
-        sql.fetch(by_attendance, params),
-        _at_risk(src, scope, params) if at_risk else _nothing(),
-    )
-    for row in grade_rows:
-        group(row["dim"], row["name"] if district else row["id"]).figures = _figures(row)
-
-    for row in week_rows:
-        if row["dim"] == MARK:
-            if row["grades"]:
-                distribution.append((int(row["id"]) / 100, int(row["grades"])))
+    for row in (row for rows in found for row in rows):
+        source, dim = row["src"], row["dim"]
+        values = [int(row[k] or 0) for k in _NUMBERS]
+        if source == "week" and dim == MARK:
+            if values[0]:
+                distribution.append((int(row["id"]) / 100, values[0]))
             continue
-        key = _day(row["day"]) if row["dim"] == WEEK else row["id"]
-        group(row["dim"], key).figures = _figures(row)
-
-    for row in lowest_rows:
-        shares = Shares(int(row["students"] or 0), int(row["successful"] or 0), int(row["top"] or 0))
-        group(row["dim"], row["id"] if row["dim"] != ALL else 0).shares = shares
-
-    for row in attendance_rows:
-        key = _day(row["day"]) if row["dim"] == WEEK else row["id"]
-        group(row["dim"], key).attendance = _attendance(row)
+        key = row["name"] if dim == SUBJECT and district else (_day(row["day"]) if dim == WEEK else row["id"])
+        if source in ("grade", "week"):
+            group(dim, key).figures = Figures(*values[:4])
+        elif source == "lowest":
+            group(dim, key).shares = Shares(*values[:3])
+        else:
+            group(dim, key).attendance = Attendance(*values)
 
     total = groups[ALL].get(0, Group(None))
     ordered = {dim: [g for _k, g in sorted(groups[dim].items(), key=lambda kv: kv[0])] for dim in groups}
@@ -258,35 +289,94 @@ async def _nothing() -> None:
     return None
 
 
-async def _at_risk(src: dict[str, str], scope: Scope, params: list[int]) -> list[AtRisk]:
-    where, _ = scope.where("x")
+async def _at_risk(src: dict[str, str], scope: Scope) -> list[AtRisk]:
+    """The students at risk, with the rows of the students themselves (the list names them)."""
+    where, terms = scope.where("x")
     pass_mark = _centi(scope.schools[0].pass_mark)
     statement = (
+        "SELECT y.school_class_id AS y_class_id, y.weight AS y_weight, y.weighted AS y_weighted,"
+        " y.unexcused AS y_unexcused, n.* FROM ("
         "SELECT student_id, school_class_id, SUM(w) AS weight, SUM(ws) AS weighted, SUM(u) AS unexcused FROM ("
         f"SELECT x.student_id AS student_id, x.school_class_id AS school_class_id, x.weight AS w,"
         f" x.mark * x.weight AS ws, 0 AS u FROM {src['rollup_student_mark']} x WHERE {where} "
         f"UNION ALL SELECT x.student_id, x.school_class_id, 0, 0, x.unexcused FROM {src['rollup_student_attendance']} x"
-        f" WHERE {where}) y GROUP BY student_id, school_class_id "
-        "HAVING (SUM(w) > 0 AND SUM(ws) < CAST(? AS INTEGER) * SUM(w)) OR SUM(u) >= CAST(? AS INTEGER) "
-        "ORDER BY student_id, school_class_id"
+        f" WHERE {where}) z GROUP BY student_id, school_class_id "
+        "HAVING (SUM(w) > 0 AND SUM(ws) < CAST(? AS INTEGER) * SUM(w)) OR SUM(u) >= CAST(? AS INTEGER)"
+        ") y JOIN student n ON n.id = y.student_id ORDER BY y.student_id, y.school_class_id"
     )
-    rows = await sql.fetch(statement, [*params, *params, pass_mark, AT_RISK_UNEXCUSED])
+    rows = await sql.fetch(statement, [*terms, *terms, pass_mark, AT_RISK_UNEXCUSED])
     return [
         AtRisk(
-            int(r["student_id"]),
-            int(r["school_class_id"]),
-            scales.round_average(int(r["weighted"]) / int(r["weight"]) / 100) if r["weight"] else None,
-            int(r["unexcused"] or 0),
+            sql.hydrate(models.Student, r),
+            int(r["y_class_id"]),
+            scales.round_average(int(r["y_weighted"]) / int(r["y_weight"]) / 100) if r["y_weight"] else None,
+            int(r["y_unexcused"] or 0),
         )
         for r in rows
     ]
 
 
-async def district_terms(term: models.Term, district_id: int) -> list[int]:
-    """The terms of every school of the district that stand for ``term``: the same number in
-    an academic year of the same name (schools draw their own term dates)."""
-    year = await models.AcademicYear.get(id=term.academic_year_id)
-    rows = await models.Term.filter(
-        school__district_id=district_id, number=term.number, academic_year__name=year.name
-    ).values_list("id", flat=True)
-    return sorted(int(str(i)) for i in rows)
+@dataclass(frozen=True)
+class Named:
+    """What a school's dashboard names, by id: its classes, subjects and teachers (users)."""
+
+    classes: dict[int, models.SchoolClass]
+    subjects: dict[int, models.Subject]
+    teachers: dict[int, models.User]
+
+
+async def names(scope: Scope) -> Named:
+    """The classes, subjects and teachers the roll-ups of ``scope`` name: read beside the
+    figures (not after them), one statement each. Every class the figures name is in
+    ``rollup_grade`` or ``rollup_attendance``: the roll-ups of grades by student and by lowest
+    mark are written with ``rollup_grade``'s row, those of attendance with its own."""
+    where, terms = scope.where("x")
+    classes = (
+        f"SELECT x.school_class_id FROM rollup_grade x WHERE {where}"
+        f" UNION SELECT x.school_class_id FROM rollup_attendance x WHERE {where}"
+    )
+    classes_rows, subjects_rows, teachers_rows = await asyncio.gather(
+        _named(models.SchoolClass, classes, [*terms, *terms]),
+        _named(models.Subject, f"SELECT x.subject_id FROM rollup_grade x WHERE {where}", terms),
+        _named(models.User, f"SELECT x.teacher_id FROM rollup_grade x WHERE {where}", terms),
+    )
+    return Named(classes_rows, subjects_rows, teachers_rows)
+
+
+async def _named(model: type[M], ids: str, params: list[Any]) -> dict[int, M]:
+    rows = await sql.fetch(f"SELECT n.* FROM {model._meta.db_table} n WHERE n.id IN ({ids})", params)
+    found = (sql.hydrate(model, row) for row in rows)
+    return {m.pk: m for m in found}
+
+
+async def school_terms(viewer: Viewer, school_id: int) -> tuple[list[models.Term], bool]:
+    """The school's terms, by start, if the viewer reads its dashboard (else none), and whether
+    they read its at-risk list: both rules of the policy and the terms in one statement (the
+    rules compiled once per viewer: ``sql.embedded_once``)."""
+    uid = viewer.user_id
+    readers, readers_params = sql.embedded_once(("stats_schools", uid), lambda: _ids(policy.stats_schools(viewer)))
+    named, named_params = sql.embedded_once(("at_risk_schools", uid), lambda: _ids(policy.at_risk_schools(viewer)))
+    statement = (
+        f"SELECT n.*, CASE WHEN n.school_id IN ({named}) THEN 1 ELSE 0 END AS at_risk FROM term n"
+        f" WHERE n.school_id = ? AND n.school_id IN ({readers}) ORDER BY n.start_date, n.id"
+    )
+    rows = await sql.fetch(statement, [*named_params, school_id, *readers_params])
+    return [sql.hydrate(models.Term, r) for r in rows], any(r["at_risk"] for r in rows)
+
+
+def _ids(schools: QuerySet[models.School]) -> ValuesListQuery[Any]:
+    return schools.values_list("id", flat=True)
+
+
+async def district_terms(term_id: int, district_id: int) -> list[int]:
+    """The terms of every school of the district that stand for term ``term_id`` (if it is a
+    term of one of them): the same number in an academic year of the same name (schools draw
+    their own term dates)."""
+    statement = (
+        "SELECT t.id AS id FROM term t0"
+        " JOIN school s0 ON s0.id = t0.school_id JOIN academic_year y0 ON y0.id = t0.academic_year_id"
+        " JOIN term t ON t.number = t0.number"
+        " JOIN school s ON s.id = t.school_id JOIN academic_year y ON y.id = t.academic_year_id"
+        " WHERE t0.id = ? AND s0.district_id = ? AND s.district_id = ? AND y.name = y0.name ORDER BY t.id"
+    )
+    return [int(r["id"]) for r in await sql.fetch(statement, [term_id, district_id, district_id])]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
-from tortoise.models import Model
 
 import models
 from resolvers import pages, policy, scales
@@ -44,128 +41,92 @@ class MarkCount:
 
 @strawberry.type(description="Figures of a group of grades and attendance marks over a term.")
 class StatsFigures:
-    data: strawberry.Private[stats_resolvers.Group]
-
-    @strawberry.field(description="Counted grades (not removed).")
-    def grades(self) -> int:
-        return self.data.figures.grades
-
-    @strawberry.field(description="Plain mean of the counted grades, 2 decimals; null without grades.")
-    def average(self) -> float | None:
-        return self.data.figures.average
-
-    @strawberry.field(description="Sum of mark x weight over sum of weights, 2 decimals; null without grades.")
-    def weighted_average(self) -> float | None:
-        return self.data.figures.weighted_average
-
-    @strawberry.field(
+    # Plain values, worked out when the row is built (``_figures``): a few divisions per row
+    # cost less than a resolver call per field, and a dashboard is hundreds of fields.
+    grades: int = strawberry.field(description="Counted grades (not removed).")
+    average: float | None = strawberry.field(
+        description="Plain mean of the counted grades, 2 decimals; null without grades."
+    )
+    weighted_average: float | None = strawberry.field(
+        description="Sum of mark x weight over sum of weights, 2 decimals; null without grades."
+    )
+    graded_students: int | None = strawberry.field(
         description="Graded students (per class they were graded in); null where not broken down (subjects, "
         "teachers, weeks)."
     )
-    def graded_students(self) -> int | None:
-        return self.data.shares.students if self.data.shares else None
-
-    @strawberry.field(
+    success: float | None = strawberry.field(
         description="Share (0 to 1) of the graded students with no grade below the pass mark; null without "
         "graded students or where not broken down."
     )
-    def success(self) -> float | None:
-        return self.data.shares.success if self.data.shares else None
-
-    @strawberry.field(
+    quality: float | None = strawberry.field(
         description="Share (0 to 1) of the graded students with only top grades (from halfway between the pass "
         "mark and the best mark: 4 and 5 on 1-5); null without graded students or where not broken down."
     )
-    def quality(self) -> float | None:
-        return self.data.shares.quality if self.data.shares else None
-
-    @strawberry.field(description="Attendance marks taken; null where not broken down (subjects, teachers).")
-    def marked_attendance(self) -> int | None:
-        return self.data.attendance.marked if self.data.attendance else None
-
-    @strawberry.field(
+    marked_attendance: int | None = strawberry.field(
+        description="Attendance marks taken; null where not broken down (subjects, teachers)."
+    )
+    attendance_rate: float | None = strawberry.field(
         description="Share (0 to 1) of the marks that are PRESENT or LATE; null without marks or where not broken down."
     )
-    def attendance_rate(self) -> float | None:
-        return self.data.attendance.rate if self.data.attendance else None
+    unexcused_absences: int | None = strawberry.field(
+        description="ABSENT_UNEXCUSED marks; null where not broken down (subjects, teachers)."
+    )
 
-    @strawberry.field(description="ABSENT_UNEXCUSED marks; null where not broken down (subjects, teachers).")
-    def unexcused_absences(self) -> int | None:
-        return self.data.attendance.unexcused if self.data.attendance else None
+
+def _figures(group: stats_resolvers.Group) -> dict[str, Any]:
+    """The values of ``StatsFigures`` for one row of a dashboard."""
+    figures, shares, attendance = group.figures, group.shares, group.attendance
+    return {
+        "grades": figures.grades,
+        "average": figures.average,
+        "weighted_average": figures.weighted_average,
+        "graded_students": shares.students if shares else None,
+        "success": shares.success if shares else None,
+        "quality": shares.quality if shares else None,
+        "marked_attendance": attendance.marked if attendance else None,
+        "attendance_rate": attendance.rate if attendance else None,
+        "unexcused_absences": attendance.unexcused if attendance else None,
+    }
 
 
 @strawberry.type(description="A class's figures.")
 class ClassStats(StatsFigures):
-    # Loaded with the dashboard (``school_stats``): a plain field keeps the whole list off
-    # the executor's awaitable path, which costs more than the figures themselves.
-    entity: strawberry.Private[models.SchoolClass]
-
-    @strawberry.field(description="The class.")
-    def school_class(self) -> SchoolClass:
-        return SchoolClass(model=self.entity)
+    school_class: SchoolClass = strawberry.field(description="The class.")
 
 
 @strawberry.type(description="A subject's figures (grades only).")
 class SubjectStats(StatsFigures):
-    entity: strawberry.Private[models.Subject]
-
-    @strawberry.field(description="The subject.")
-    def subject(self) -> Subject:
-        return Subject(model=self.entity)
+    subject: Subject = strawberry.field(description="The subject.")
 
 
 @strawberry.type(description="The figures of the grades a subject of this name got in every school of the district.")
 class SubjectNameStats(StatsFigures):
-    @strawberry.field(description='The subject\'s name, e.g. "Mathematics".')
-    def name(self) -> str:
-        return str(self.data.key)
+    name: str = strawberry.field(description='The subject\'s name, e.g. "Mathematics".')
 
 
 @strawberry.type(description="The figures of the grades a teacher gave (grades only).")
 class TeacherStats(StatsFigures):
-    entity: strawberry.Private[models.User]
-
-    @strawberry.field(description="The teacher.")
-    def teacher(self) -> User:
-        return User(model=self.entity)
+    teacher: User = strawberry.field(description="The teacher.")
 
 
 @strawberry.type(description="One week's figures (grades and attendance).")
 class WeekStats(StatsFigures):
-    @strawberry.field(description="The Monday of the week.")
-    def week_start(self) -> dt.date:
-        key: dt.date = self.data.key
-        return key
+    week_start: dt.date = strawberry.field(description="The Monday of the week.")
 
 
 @strawberry.type(description="One school's figures on its district's dashboard.")
 class SchoolSummaryStats(StatsFigures):
-    @strawberry.field(description="The school.")
-    async def school(self, info: Info) -> School:
-        return School(model=_must(await info.context.loaders.school_by_id.load(self.data.key)))
+    school: School = strawberry.field(description="The school.")
 
 
 @strawberry.type(description="A student at risk: failing on average, or often absent without excuse.")
 class AtRiskStudent:
-    data: strawberry.Private[stats_resolvers.AtRisk]
-    student_model: strawberry.Private[models.Student]
-    class_model: strawberry.Private[models.SchoolClass]
-
-    @strawberry.field(description="The student.")
-    def student(self) -> Student:
-        return Student(model=self.student_model)
-
-    @strawberry.field(description="The class the figures come from.")
-    def school_class(self) -> SchoolClass:
-        return SchoolClass(model=self.class_model)
-
-    @strawberry.field(description="The weighted average of the term's grades in that class; null without grades.")
-    def weighted_average(self) -> float | None:
-        return self.data.weighted_average
-
-    @strawberry.field(description="Unexcused absences in that class over the term.")
-    def unexcused_absences(self) -> int:
-        return self.data.unexcused
+    student: Student = strawberry.field(description="The student.")
+    school_class: SchoolClass = strawberry.field(description="The class the figures come from.")
+    weighted_average: float | None = strawberry.field(
+        description="The weighted average of the term's grades in that class; null without grades."
+    )
+    unexcused_absences: int = strawberry.field(description="Unexcused absences in that class over the term.")
 
 
 def _must(value: T | None) -> T:
@@ -174,33 +135,12 @@ def _must(value: T | None) -> T:
     return value
 
 
-F = TypeVar("F", bound="StatsFigures")
-M = TypeVar("M", bound=Model)
-
-
-def _wrap(kind: type[F], groups: list[stats_resolvers.Group]) -> list[F]:
-    return [kind(data=g) for g in groups]
-
-
-@dataclass(frozen=True)
-class Named:
-    classes: dict[int, models.SchoolClass]
-    subjects: dict[int, models.Subject]
-    teachers: dict[int, models.User]
-    students: dict[int, models.Student]
-
-
 @strawberry.type(description="A school's dashboard for one term, from the roll-ups kept with every write.")
 class SchoolStats(StatsFigures):
+    term: Term = strawberry.field(description="The term the figures cover.")
     stats: strawberry.Private[stats_resolvers.Stats]
     school: strawberry.Private[models.School]
-    term_model: strawberry.Private[models.Term]
-    # What the figures name, by id: classes, subjects, teachers (users) and students.
-    named: strawberry.Private[Named]
-
-    @strawberry.field(description="The term the figures cover.")
-    def term(self) -> Term:
-        return Term(model=self.term_model)
+    named: strawberry.Private[stats_resolvers.Named]
 
     @strawberry.field(description="Counted grades per mark, best first.")
     def distribution(self) -> list[MarkCount]:
@@ -210,23 +150,24 @@ class SchoolStats(StatsFigures):
     @strawberry.field(description="Per class, by class id.")
     def by_class(self) -> list[ClassStats]:
         named = self.named.classes
-        return [ClassStats(data=g, entity=_must(named.get(g.key))) for g in self.stats.groups[stats_resolvers.CLASS]]
+        groups = self.stats.groups[stats_resolvers.CLASS]
+        return [ClassStats(**_figures(g), school_class=SchoolClass(model=_must(named.get(g.key)))) for g in groups]
 
     @strawberry.field(description="Per subject (grades only).")
     def by_subject(self) -> list[SubjectStats]:
         named = self.named.subjects
         groups = self.stats.groups[stats_resolvers.SUBJECT]
-        return [SubjectStats(data=g, entity=_must(named.get(g.key))) for g in groups]
+        return [SubjectStats(**_figures(g), subject=Subject(model=_must(named.get(g.key)))) for g in groups]
 
     @strawberry.field(description="Per teacher who gave the grades (grades only).")
     def by_teacher(self) -> list[TeacherStats]:
         named = self.named.teachers
         groups = self.stats.groups[stats_resolvers.TEACHER]
-        return [TeacherStats(data=g, entity=_must(named.get(g.key))) for g in groups]
+        return [TeacherStats(**_figures(g), teacher=User(model=_must(named.get(g.key)))) for g in groups]
 
     @strawberry.field(description="Per week with grades or attendance marks, oldest first.")
     def by_week(self) -> list[WeekStats]:
-        return _wrap(WeekStats, self.stats.groups[stats_resolvers.WEEK])
+        return [WeekStats(**_figures(g), week_start=g.key) for g in self.stats.groups[stats_resolvers.WEEK]]
 
     @strawberry.field(
         description=f"Students whose weighted average is below the pass mark or with at least "
@@ -238,9 +179,10 @@ class SchoolStats(StatsFigures):
             return None
         return [
             AtRiskStudent(
-                data=r,
-                student_model=_must(self.named.students.get(r.student_id)),
-                class_model=_must(self.named.classes.get(r.class_id)),
+                student=Student(model=r.student),
+                school_class=SchoolClass(model=_must(self.named.classes.get(r.class_id))),
+                weighted_average=r.weighted_average,
+                unexcused_absences=r.unexcused,
             )
             for r in self.stats.at_risk
         ]
@@ -249,6 +191,7 @@ class SchoolStats(StatsFigures):
 @strawberry.type(description="A district's dashboard for one term: every school's same-numbered term.")
 class DistrictStats(StatsFigures):
     stats: strawberry.Private[stats_resolvers.Stats]
+    schools: strawberry.Private[dict[int, models.School]]
 
     @strawberry.field(description="Counted grades per numeric mark, best first.")
     def distribution(self) -> list[MarkCount]:
@@ -256,49 +199,39 @@ class DistrictStats(StatsFigures):
 
     @strawberry.field(description="Per school, by school id.")
     def by_school(self) -> list[SchoolSummaryStats]:
-        return _wrap(SchoolSummaryStats, self.stats.groups[stats_resolvers.SCHOOL])
+        groups = self.stats.groups[stats_resolvers.SCHOOL]
+        return [SchoolSummaryStats(**_figures(g), school=School(model=_must(self.schools.get(g.key)))) for g in groups]
 
     @strawberry.field(description="Per subject name, over every school (grades only).")
     def by_subject(self) -> list[SubjectNameStats]:
-        return _wrap(SubjectNameStats, self.stats.groups[stats_resolvers.SUBJECT])
+        return [SubjectNameStats(**_figures(g), name=str(g.key)) for g in self.stats.groups[stats_resolvers.SUBJECT]]
 
     @strawberry.field(description="Per week, oldest first.")
     def by_week(self) -> list[WeekStats]:
-        return _wrap(WeekStats, self.stats.groups[stats_resolvers.WEEK])
+        return [WeekStats(**_figures(g), week_start=g.key) for g in self.stats.groups[stats_resolvers.WEEK]]
 
 
 async def school_stats(info: Info, school: models.School, term_id: strawberry.ID | None) -> SchoolStats | None:
     """For the school's admins and its district's: null for everyone else and for a term of another school.
 
-    The checks and the term are read at once, then the figures; the classes, subjects, teachers
-    and students they name are loaded together before the fields ask (one statement each)."""
+    The checks and the terms are read in one statement, then the figures beside the classes,
+    subjects and teachers they name (the at-risk list brings its students)."""
     viewer, loaders = info.context.viewer, info.context.loaders
     pk = pk_of(term_id, "Term") if term_id is not None else None
     if term_id is not None and pk is None:
         return None
-    allowed, at_risk, term = await asyncio.gather(
-        policy.stats_schools(viewer).filter(id=school.id).exists(),
-        policy.at_risk_schools(viewer).filter(id=school.id).exists(),
-        progress_resolvers.resolve_school_term(loaders, school.id, pk),
-    )
-    if not allowed or term is None:
+    terms, at_risk = await stats_resolvers.school_terms(viewer, school.id)
+    if not terms:  # not theirs, or no term yet
+        return None
+    loaders.terms_by_school.prime(school.id, terms)
+    term = await progress_resolvers.resolve_school_term(loaders, school.id, pk)
+    if term is None:
         return None
     scope = stats_resolvers.Scope([term.id], [school])
-    data = await stats_resolvers.load(scope, district=False, at_risk=at_risk)
-    groups, risky = data.groups, data.at_risk or []
-    class_ids = {g.key for g in groups[stats_resolvers.CLASS]} | {r.class_id for r in risky}
-    classes, subjects, teachers, students = await asyncio.gather(
-        loaders.class_by_id.load_many(sorted(class_ids)),
-        loaders.subject_by_id.load_many([g.key for g in groups[stats_resolvers.SUBJECT]]),
-        loaders.user_by_id.load_many([g.key for g in groups[stats_resolvers.TEACHER]]),
-        loaders.student_by_id.load_many(sorted({r.student_id for r in risky})),
+    data, named = await asyncio.gather(
+        stats_resolvers.load(scope, district=False, at_risk=at_risk), stats_resolvers.names(scope)
     )
-    named = Named(_by_pk(classes), _by_pk(subjects), _by_pk(teachers), _by_pk(students))
-    return SchoolStats(data=data.total, stats=data, school=school, term_model=term, named=named)
-
-
-def _by_pk(rows: Sequence[M | None]) -> dict[int, M]:
-    return {row.pk: row for row in rows if row is not None}
+    return SchoolStats(**_figures(data.total), term=Term(model=term), stats=data, school=school, named=named)
 
 
 @strawberry.type(description="A school of a district, with the cursor.")
@@ -356,21 +289,26 @@ class District(Node):
         "Aggregates only: no student is named."
     )
     async def stats(self, info: Info, term_id: TermArg = None) -> DistrictStats | None:
-        schools = await models.School.filter(district_id=self.model.id).order_by("id")
-        if not schools:
-            return None
         pk = pk_of(term_id, "Term") if term_id is not None else None
         if term_id is not None and pk is None:
             return None
-        if pk is not None:
-            term = await models.Term.filter(id=pk, school__district_id=self.model.id).first()
-        else:
-            term = await progress_resolvers.resolve_school_term(info.context.loaders, schools[0].id, None)
-        if term is None:
+        schools, term_ids = await asyncio.gather(
+            models.School.filter(district_id=self.model.id).order_by("id"),
+            stats_resolvers.district_terms(pk, self.model.id) if pk is not None else _no_terms(),
+        )
+        if not schools:
             return None
-        term_ids = await stats_resolvers.district_terms(term, self.model.id)
+        if pk is None:  # the current term of its first school stands for the district's
+            term = await progress_resolvers.resolve_school_term(info.context.loaders, schools[0].id, None)
+            term_ids = await stats_resolvers.district_terms(term.id, self.model.id) if term else []
+        if not term_ids:
+            return None
         data = await stats_resolvers.load(stats_resolvers.Scope(term_ids, schools), district=True, at_risk=False)
-        return DistrictStats(data=data.total, stats=data)
+        return DistrictStats(**_figures(data.total), stats=data, schools={s.id: s for s in schools})
+
+
+async def _no_terms() -> list[int]:
+    return []
 
 
 @strawberry.type

@@ -301,7 +301,7 @@ async def test_rollups_and_full_scan_give_identical_dashboards(factory: Factory)
             fast = await stats.load(scope, district=False, at_risk=True)
             slow = await stats.load(scope, district=False, at_risk=True, full_scan=True)
             assert fast == slow
-    term_ids = await stats.district_terms(await _term(schools[0], 2), schools[0].district_id)
+    term_ids = await stats.district_terms((await _term(schools[0], 2)).id, schools[0].district_id)
     assert len(term_ids) == 2
     scope = stats.Scope(term_ids, list(schools))
     assert await stats.load(scope, district=True, at_risk=False) == await stats.load(
