@@ -297,6 +297,26 @@ async def record(
     return row
 
 
+def insert_from(
+    action: str, obj: str, source: str, obj_id: str, details: Mapping[str, str], *, actor: str, address: str, at: str
+) -> str:
+    """PostgreSQL: an INSERT, for a data-modifying CTE, of one entry per row of ``source`` (a
+    CTE of the same statement, say the rows an ``INSERT ... RETURNING *`` wrote), for a write
+    made in one statement. ``obj_id``, each detail's value (``details``: key to SQL), ``actor``,
+    ``address`` and ``at`` are SQL over ``source`` or parameters. The action and the keys are
+    checked here; the values, which only the rows hold, are the caller's to ``check`` before,
+    row by row, as ``entry`` does."""
+    check(action, dict.fromkeys(details))
+    if any("'" in text for text in (action, obj, *details)):
+        raise AuditDetailRefused(f"{action}: a quote in the action, the object or a key")
+    built = ", ".join(f"'{key}', {value}" for key, value in details.items())
+    return (
+        f"INSERT INTO {models.AuditEntry._meta.db_table}"
+        " (actor_id, action, object_type, object_id, details, address, at)"
+        f" SELECT {actor}, '{action}', '{obj}', {obj_id}, jsonb_build_object({built}), {address}, {at} FROM {source}"
+    )
+
+
 async def record_many(entries: Sequence[models.AuditEntry], batch_size: int | None = None) -> None:
     """Record the ``entry``s of one write that touches many objects, in one INSERT (per ``batch_size``)."""
     if entries:

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 class Viewer:
     """Who is asking. ``user_id`` is ``None`` for an anonymous request.
 
-    Roles and the account's standing are read from the database once per request, on first use."""
+    Roles and the account's standing are read from the database once per request: with the
+    session (``sessions.admit``), or on first use."""
 
     user_id: int | None
     address: str = ""
@@ -62,9 +63,11 @@ class Viewer:
             self._account = await models.User.get_or_none(id=self.user_id)
         return self._account
 
-    def remember_account(self, account: models.User) -> None:
-        """The account as read with the session (``sessions.admit``): not read again."""
+    def remember_account(self, account: models.User, grants: list[models.RoleGrant]) -> None:
+        """The account and its roles as read with the session (``sessions.admit``, at the start
+        of this request or socket operation): not read again in it."""
         self._account = account
+        self._grants = grants
 
     def known_account(self) -> models.User | None:
         """The account if it was read already (no statement)."""

@@ -6,6 +6,7 @@ are published after commit."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -221,12 +222,22 @@ async def check_rows(
     return valid, problems
 
 
+def _details(student_id: int, lesson_id: int, value: str, weight: int) -> dict[str, int | str]:
+    """What a grade's audit entry holds."""
+    return {"student": student_id, "lesson": lesson_id, "value": value, "weight": weight}
+
+
 async def write_grades(
     ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade]
 ) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
     """Inside the caller's transaction: the checked grades (``check_rows``), their first
     revisions, roll-ups, audit entries and GRADE_ADDED events; the caller publishes the events
-    after commit (``gradeCreate``, ``gradesCreate``, ``submissionGrade``)."""
+    after commit (``gradeCreate``, ``gradesCreate``, ``submissionGrade``). On PostgreSQL two
+    statements whatever the number of grades (``_write_at_once``)."""
+    if not valid:
+        return [], []
+    if sql.dialect() == "postgres":
+        return await _write_at_once(ctx, teacher_id, lesson, valid)
     async with rollups.grades_changing(v.student_id for v in valid) as tally:
         created = await sql.insert(
             [
@@ -264,11 +275,7 @@ async def write_grades(
         await audit.record_many(
             [
                 audit.entry(
-                    ctx.viewer,
-                    "grade.create",
-                    "Grade",
-                    g.id,
-                    {"student": g.student_id, "lesson": lesson.id, "value": g.value, "weight": g.weight},
+                    ctx.viewer, "grade.create", "Grade", g.id, _details(g.student_id, lesson.id, g.value, g.weight)
                 )
                 for g in created
             ]
@@ -286,3 +293,71 @@ async def write_grades(
             ]
         )
     return created, recorded
+
+
+async def _write_at_once(
+    ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade]
+) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
+    """PostgreSQL: ``write_grades`` in two statements: lock the students (their lowest marks are
+    read after the lock: ``rollups.added_grades``), then one statement that writes the grades,
+    their revisions, audit entries and events, and the roll-ups, answering the grades with
+    their events."""
+    for item in valid:
+        audit.check("grade.create", _details(item.student_id, lesson.id, item.mark.value, item.weight))
+    await rollups.lock_students(v.student_id for v in valid)
+    viewer = ctx.viewer
+    params: list[object] = [lesson.subject_id, lesson.id, teacher_id, lesson.date, now_utc()]
+    params += [viewer.address or None, viewer.user_id]
+    for item in valid:
+        mark = item.mark
+        params += [item.student_id, item.school_class_id, mark.value, mark.numeric, item.weight, item.kind.value]
+        params.append(item.comment)
+    rows = await sql.fetch(_write_statement(len(valid)), params)
+    created = [sql.hydrate(models.Grade, row, "g_") for row in rows]
+    return created, outbox.recorded(rows, "e_")
+
+
+# the parameters every row shares, then those of each row (``_write_at_once``)
+_SHARED = ("subject_id", "lesson_id", "teacher_id", "date", "created_at")
+_ROW = ("student_id", "school_class_id", "value", "numeric_value", "weight", "kind", "comment")
+
+
+@functools.lru_cache(maxsize=MAX_ROWS)
+def _write_statement(count: int) -> str:
+    """The statement of ``_write_at_once`` for ``count`` grades: $1..$5 the values every grade
+    shares, $6 and $7 the viewer's address and id (the audit entries'), then 7 values per grade."""
+    shared = ", ".join(f"${n}" for n in range(1, len(_SHARED) + 1))
+    first = len(_SHARED) + 3
+    rows = ", ".join(
+        "(" + ", ".join(f"${first + i * len(_ROW) + n}" for n in range(len(_ROW))) + f", {shared}, $5)"
+        for i in range(count)
+    )
+    revision = (
+        "INSERT INTO grade_revision (grade_id, action, actor_id, at, new_value, new_weight, new_kind, new_comment)"
+        f" SELECT id, '{models.RevisionAction.CREATED.value}', teacher_id, created_at, value, weight, kind, comment"
+        " FROM graded"
+    )
+    entries = audit.insert_from(
+        "grade.create",
+        "Grade",
+        "graded",
+        "id",
+        _details_sql(),
+        actor="$7",
+        address="$6",
+        at="created_at",
+    )
+    event_columns = {c: c for c in ("student_id", "school_class_id", "lesson_id")} | {"grade_id": "id"}
+    events = outbox.insert_from(EventKind.GRADE_ADDED, "graded", event_columns, "created_at")
+    return (
+        f"WITH graded AS (INSERT INTO grade ({', '.join(_ROW)}, {', '.join(_SHARED)}, updated_at) VALUES {rows}"
+        f" RETURNING *), revisions AS ({revision}), entries AS ({entries}), events AS ({events}),"
+        f" {rollups.added_grades('graded')}"
+        f" SELECT {sql.columns(models.Grade, 'g')}, {sql.columns(models.OutboxEvent, 'e')}"
+        " FROM graded g JOIN events e ON e.grade_id = g.id ORDER BY g.id"
+    )
+
+
+def _details_sql() -> dict[str, str]:
+    """``_details`` as SQL over the grade rows written."""
+    return {"student": "student_id", "lesson": "lesson_id", "value": "value", "weight": "weight"}

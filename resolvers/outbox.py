@@ -17,15 +17,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import models
 from edge import faults, metrics
 from pubsub import events
 from pubsub.broker import Broker, BrokerUnavailable
-from pubsub.events import user_chats_topic
+from pubsub.events import EventKind, user_chats_topic
 from resolvers import sql
 from resolvers.clock import now_utc
 
@@ -40,6 +40,25 @@ async def record(rows: Sequence[Event]) -> list[Event]:
     """Inside the write's transaction: insert the unsaved ``rows`` of one outbox, all in one
     statement (``INSERT ... RETURNING id``), and return them with their ids, in id order."""
     return sorted(await sql.insert(rows), key=lambda row: int(row.pk))
+
+
+def insert_from(kind: EventKind, source: str, columns: Mapping[str, str], at: str) -> str:
+    """PostgreSQL: an INSERT, for a data-modifying CTE, of one diary event of ``kind`` per row of
+    ``source`` (a CTE of the same statement: the rows of the write), for a write made in one
+    statement; ``columns``: the event's columns (``student_id``...) as SQL over ``source``, ``at``
+    when it occurred. It answers the rows whole, for ``recorded``."""
+    names = ", ".join(columns)
+    return (
+        f"INSERT INTO {models.OutboxEvent._meta.db_table} (kind, occurred_at, {names})"
+        f" SELECT '{kind.value}', {at}, {', '.join(columns.values())} FROM {source} RETURNING *"
+    )
+
+
+def recorded(rows: Sequence[Mapping[str, Any]], prefix: str) -> list[models.OutboxEvent]:
+    """The events an ``insert_from`` wrote, from the ``prefix``-ed columns of ``rows``, in id
+    order (as ``record`` answers them)."""
+    events_ = [sql.hydrate(models.OutboxEvent, dict(row), prefix) for row in rows]
+    return sorted(events_, key=lambda row: int(row.pk))
 
 
 async def publish(
@@ -72,7 +91,10 @@ async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> 
         return 0
     metrics.EVENTS_PUBLISHED.inc(len(rows))
     ids = [r.id for r in rows]
-    await models.OutboxEvent.filter(id__in=ids, published_at__isnull=True).update(published_at=now_utc())
+    await sql.fetch(
+        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({sql.placeholders(len(ids))}) AND published_at IS NULL",
+        [now_utc(), *ids],
+    )
     return len(rows)
 
 

@@ -42,14 +42,15 @@ def week_start(column: str) -> str:
     return f"date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7) || ' days')"
 
 
-def grade_rows(where: str = "") -> str:
-    """Every counted grade with its roll-up keys (``where``: an extra filter on ``g``)."""
+def grade_rows(where: str = "", source: str = "grade") -> str:
+    """Every counted grade with its roll-up keys (``where``: an extra filter on ``g``; ``source``:
+    the table, or a CTE of grade rows such as an INSERT's ``RETURNING *``)."""
     return f"""
 SELECT t.school_id AS school_id, t.id AS term_id, g.school_class_id AS school_class_id,
        g.subject_id AS subject_id, g.teacher_id AS teacher_id, g.student_id AS student_id,
        {week_start("g.date")} AS week_start, CAST(ROUND(g.numeric_value * 100) AS INTEGER) AS mark,
        g.weight AS weight
-FROM grade g
+FROM {source} g
 JOIN school_class c ON c.id = g.school_class_id
 JOIN term t ON t.school_id = c.school_id AND g.date >= t.start_date AND g.date <= t.end_date
 WHERE g.deleted_at IS NULL AND g.numeric_value IS NOT NULL {where}"""
@@ -183,7 +184,7 @@ LOWEST_STORED = (
 # --- keeping them in step ----------------------------------------------------------------
 
 
-async def _lock_students(student_ids: Iterable[int]) -> None:
+async def lock_students(student_ids: Iterable[int]) -> None:
     """Serialize roll-up changes per student (PostgreSQL): a student's lowest mark is read
     before and after the change, and a concurrent change of the same student in between
     would make both transactions file the same move. SQLite serializes writers anyway."""
@@ -194,14 +195,17 @@ async def _lock_students(student_ids: Iterable[int]) -> None:
         )
 
 
-async def _lowest(student_ids: list[int]) -> dict[LowestKey, int]:
-    rows = await sql.fetch(
+def _lowest_sql(students: str) -> str:
+    """The lowest marks of the students of ``students`` (a list of ids or a subquery), per class and term."""
+    return (
         "SELECT school_id, term_id, school_class_id, student_id, MIN(mark) AS lowest FROM rollup_student_mark "
-        f"WHERE student_id IN ({sql.placeholders(len(student_ids))}) AND grades > 0 "
-        "GROUP BY school_id, term_id, school_class_id, student_id",
-        student_ids,
+        f"WHERE student_id IN ({students}) AND grades > 0 "
+        "GROUP BY school_id, term_id, school_class_id, student_id"
     )
-    return _lowest_of(rows)
+
+
+async def _lowest(student_ids: list[int]) -> dict[LowestKey, int]:
+    return _lowest_of(await sql.fetch(_lowest_sql(sql.placeholders(len(student_ids))), student_ids))
 
 
 def _lowest_of(rows: list[dict[str, Any]]) -> dict[LowestKey, int]:
@@ -263,22 +267,55 @@ class GradeChanges:
 def _grades_statement(where: str, sign: int, students: int) -> str:
     """PostgreSQL: every grade roll-up changed in one statement (one data-modifying CTE per
     table, all from the changed grades' rows), answering the students' lowest marks as the
-    change leaves them: the statement's own snapshot does not see its changes, so the rows of
-    ``rollup_student_mark`` it did not touch are read as they were and those it touched as its
-    upsert returns them."""
-    upserts = [t.upsert(t.recompute(rows="changed", sign=sign)) for t in GRADE_TABLES]
+    change leaves them (``_lowest_after``)."""
+    return (
+        f"WITH changed AS ({grade_rows(where)}), {_upserts('changed', sign)}"
+        f" {_lowest_after(sql.placeholders(students))}"
+    )
+
+
+def _upserts(rows: str, sign: int) -> str:
+    """CTEs ``u0``, ``u1`` and ``touched``: the grade roll-ups changed by the grade rows of CTE
+    ``rows`` (times ``sign``), ``touched`` answering the rows of ``rollup_student_mark`` as its upsert
+    left them."""
+    upserts = [t.upsert(t.recompute(rows=rows, sign=sign)) for t in GRADE_TABLES]
     marks = upserts[-1] + " RETURNING school_id, term_id, school_class_id, student_id, mark, grades"
+    return "".join(f" u{i} AS ({u})," for i, u in enumerate(upserts[:-1])) + f" touched AS ({marks})"
+
+
+def _lowest_after(students: str) -> str:
+    """The lowest marks of ``students`` as a statement with ``_upserts`` leaves them: its own
+    snapshot does not see its changes, so the rows of ``rollup_student_mark`` it did not touch
+    are read as they were and those it touched as its upsert returns them."""
     same = " AND ".join(f"t.{c} = r.{c}" for c in ("school_id", "term_id", "school_class_id", "student_id", "mark"))
     return (
-        f"WITH changed AS ({grade_rows(where)}),"
-        + "".join(f" u{i} AS ({u})," for i, u in enumerate(upserts[:-1]))
-        + f" touched AS ({marks})"
-        " SELECT school_id, term_id, school_class_id, student_id, MIN(mark) AS lowest FROM ("
+        "SELECT school_id, term_id, school_class_id, student_id, MIN(mark) AS lowest FROM ("
         " SELECT r.school_id, r.term_id, r.school_class_id, r.student_id, r.mark FROM rollup_student_mark r"
-        f" WHERE r.student_id IN ({sql.placeholders(students)}) AND r.grades > 0"
+        f" WHERE r.student_id IN ({students}) AND r.grades > 0"
         f" AND NOT EXISTS (SELECT 1 FROM touched t WHERE {same})"
         " UNION ALL SELECT school_id, term_id, school_class_id, student_id, mark FROM touched WHERE grades > 0"
         ") x GROUP BY school_id, term_id, school_class_id, student_id"
+    )
+
+
+def added_grades(source: str) -> str:
+    """PostgreSQL: CTEs, to follow others in one statement's WITH, that count the new grades of
+    ``source`` (a CTE of the same statement: an ``INSERT INTO grade ... RETURNING *``) in every
+    grade roll-up and file the students whose lowest mark moved under the new one, as
+    ``grades_changing`` does in several statements. The caller locked the students
+    (``lock_students``) in an earlier statement of its transaction: this statement's snapshot,
+    taken after the lock, holds their lowest marks before (``lowest_before``) and, with the rows
+    its upserts return, after (``lowest_after``)."""
+    students = f"SELECT student_id FROM {source}"
+    keys = ", ".join(LOWEST_KEYS)
+    return (
+        f"added AS ({grade_rows(source=source)}), {_upserts('added', 1)},"
+        f" lowest_before AS ({_lowest_sql(students)}), lowest_after AS ({_lowest_after(students)}),"
+        f" moves AS (SELECT {keys}, SUM(n) AS students FROM ("
+        f" SELECT {keys}, -1 AS n FROM lowest_before UNION ALL SELECT {keys}, 1 AS n FROM lowest_after"
+        f") m GROUP BY {keys} HAVING SUM(n) <> 0),"
+        f" moved AS (INSERT INTO rollup_lowest_mark ({keys}, students) SELECT {keys}, students FROM moves"
+        f" ON CONFLICT ({keys}) DO UPDATE SET students = rollup_lowest_mark.students + excluded.students)"
     )
 
 
@@ -288,7 +325,7 @@ async def grades_changing(student_ids: Iterable[int]) -> AsyncIterator[GradeChan
     note their lowest marks, let the writer ``add``/``remove`` grades, then file the
     students whose lowest mark moved."""
     ids = sorted(set(student_ids))
-    await _lock_students(ids)
+    await lock_students(ids)
     before = await _lowest(ids) if ids else {}
     changes = GradeChanges(ids)
     yield changes

@@ -14,8 +14,9 @@ A session ends (``ended_at``) on logout, when its owner revokes it (``sessionRev
 password is changed (the owner's other sessions) or reset by an admin, when the account is
 deactivated, and when a used refresh token of it is presented again (stolen). From that moment:
 
-- HTTP: every request reads the session with the account, in one statement (``admit``): an
-  ended session's access tokens answer UNAUTHENTICATED at once, not when they expire.
+- HTTP: every request reads the session with the account and its roles, in one statement
+  (``admit``): an ended session's access tokens answer UNAUTHENTICATED at once, not when they
+  expire.
 - Sockets and their streams: the ending is announced on the broker after the commit
   (``announce``), and every process closes the session's sockets with 4401; a process that
   missed the message (the broker was down) finds the ending in the table (``ended_since``).
@@ -24,6 +25,7 @@ Ending is written inside the caller's transaction (``end``); the announcement fo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -39,6 +41,7 @@ import models
 from edge.settings import Settings
 from pubsub.broker import Broker, BrokerUnavailable
 from pubsub.events import sessions_ended_topic
+from resolvers import sql
 from resolvers.clock import now_utc
 from resolvers.context import Viewer
 
@@ -133,19 +136,43 @@ async def ended_since(since: datetime) -> list[tuple[int, datetime]]:
 
 async def admit(viewer: Viewer) -> Viewer:
     """The viewer if their session is live, else an anonymous one that says why (``ended``).
-    Reads the account with the session in one statement and keeps it on the viewer (the
-    request's permission check uses it). Touches ``last_seen_at`` at most once per ``SEEN_EVERY``."""
+    Reads the session, the account and its roles in one statement and keeps the account and
+    roles on the viewer (the request's permission checks use them): a request's whole
+    authentication is one round trip, made afresh on every request, so a logout, a password
+    change or a role taken away is seen by the next one. Touches ``last_seen_at`` at most once
+    per ``SEEN_EVERY``."""
     if viewer.user_id is None or viewer.session_id is None:
         return Viewer(None, viewer.address)
-    row = await models.Session.filter(id=viewer.session_id, user_id=viewer.user_id).select_related("user").first()
-    if row is None or row.ended_at is not None:
-        ended = None if row is None else ended_reason(row.end_reason)
+    rows = await sql.fetch(_admit_statement(), [viewer.session_id, viewer.user_id])
+    if not rows or rows[0]["s_ended_at"] is not None:
+        ended = ended_reason(rows[0]["s_end_reason"]) if rows else None
         return Viewer(None, viewer.address, ended=ended)
-    viewer.remember_account(row.user)
+    first = rows[0]
+    grants = [sql.hydrate(models.RoleGrant, row, "g_") for row in rows if row["g_id"] is not None]
+    viewer.remember_account(sql.hydrate(models.User, first, "u_"), grants)
     now = now_utc()
-    if row.last_seen_at < now - SEEN_EVERY:
-        await models.Session.filter(id=row.id).update(last_seen_at=now)
+    if _instant(first["s_last_seen_at"]) < now - SEEN_EVERY:
+        await models.Session.filter(id=viewer.session_id).update(last_seen_at=now)
     return viewer
+
+
+@functools.cache
+def _admit_statement() -> str:
+    """The session with its account and the account's roles (one row per role; one with no
+    role for an account that has none)."""
+    return (
+        f"SELECT s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.last_seen_at AS s_last_seen_at,"
+        f" {sql.columns(models.User, 'u')}, {sql.columns(models.RoleGrant, 'g')}"
+        f' FROM {models.Session._meta.db_table} s JOIN "{models.User._meta.db_table}" u ON u.id = s.user_id'
+        f" LEFT JOIN {models.RoleGrant._meta.db_table} g ON g.user_id = u.id AND s.ended_at IS NULL"
+        " WHERE s.id = ? AND s.user_id = ? ORDER BY g.id"
+    )
+
+
+def _instant(value: datetime | str) -> datetime:
+    """A stored instant as the ORM reads it (SQLite answers text)."""
+    instant: datetime = models.Session._meta.fields_map["last_seen_at"].to_python_value(value)
+    return instant
 
 
 def ended_reason(end_reason: str | None) -> str:

@@ -42,6 +42,12 @@ async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     return list(await conn.execute_query_dict(sql, params))
 
 
+def columns(model: type[Model], alias: str) -> str:
+    """Every column of ``model``'s table under ``alias``, each named ``<alias>_<column>`` (for
+    ``hydrate`` with the prefix ``<alias>_``)."""
+    return ", ".join(f'{alias}."{c}" AS "{alias}_{c}"' for c in model._meta.fields_db_projection.values())
+
+
 def hydrate(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
     """A model instance from ``prefix``-ed columns of a raw row, converted by the model's own
     fields exactly as the ORM does for its own queries."""

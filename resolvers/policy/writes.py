@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
-from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesQuery
 
 import models
@@ -215,10 +214,6 @@ class Grading:
         return {pk: c for pk, (c, seen) in self.attendees.items() if pk in ids and (seen or self.gives)}
 
 
-def _columns(model: type[Model], alias: str) -> str:
-    return ", ".join(f'{alias}."{c}" AS "{alias}_{c}"' for c in model._meta.fields_db_projection.values())
-
-
 async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None = None) -> Grading:
     """Everything a grade write asks of the policy about a lesson, in one statement: the lesson
     and its school, whether the viewer sees it (``visible_lessons``) and may grade in it (gives
@@ -234,7 +229,7 @@ async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None 
         ("visible_students", uid), lambda: visible_students(viewer).values("id")
     )
     statement = (
-        f"SELECT {_columns(models.Lesson, 'l')}, {_columns(models.School, 's')},"
+        f"SELECT {sql.columns(models.Lesson, 'l')}, {sql.columns(models.School, 's')},"
         f" CASE WHEN l.id IN ({lessons}) THEN 1 ELSE 0 END AS visible,"
         " CASE WHEN l.teacher_id = ? THEN 1 WHEN EXISTS (SELECT 1 FROM teaching_assignment ta"
         " WHERE ta.teacher_id = ? AND ta.school_class_id = l.school_class_id AND ta.subject_id = l.subject_id"

@@ -9,6 +9,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -19,7 +20,8 @@ from tortoise.transactions import in_transaction
 import models
 from edge import metrics, settings
 from pubsub.events import EventKind, student_topic
-from resolvers import outbox, policy, sql, streams
+from resolvers import grades as grade_writes
+from resolvers import outbox, policy, sessions, sql, streams
 from resolvers.clock import today_utc
 from schema import RequireOperationName
 from schema.extensions import OperationMetrics
@@ -463,10 +465,16 @@ async def test_the_rows_an_event_names_become_models_only_if_its_payload_asks_fo
     made: list[str] = []
     hydrate = sql.hydrate
 
+    # the stream's models only: the write's request makes some with ``hydrate`` too, its
+    # account and roles (``sessions.admit``), its lesson and school (``policy.grading``), and on
+    # PostgreSQL the grades and events it wrote (``grades.write_grades``)
+    writes = {sessions.admit.__code__, policy.grading.__code__, grade_writes.write_grades.__code__}
+
     def counted(model: Any, row: dict[str, Any], prefix: str = "") -> Any:
-        # the stream's models only: the write's own policy read (``policy.grading``) makes its
-        # lesson and school with ``hydrate`` too
-        if sys._getframe(1).f_code is not policy.grading.__code__:
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None and frame.f_code not in writes:
+            frame = frame.f_back
+        if frame is None:
             made.append(model.__name__)
         return hydrate(model, row, prefix)
 
