@@ -139,7 +139,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await world.class_chats(post)
         deliveries = Deliveries()
         await subscribe([s.port for s in servers], world.guardians, deliveries, HOST)
-        stack.callback(_hang_up, deliveries)
+        stack.callback(hang_up, deliveries)
         await asyncio.sleep(1)  # the subscriptions are sent with the acknowledgement; let them start
         ops = Operations(world, post, deliveries, days, args.seed)
         pids = {"generator": [os.getpid()], **{f"server {i + 1}": [s.pid] for i, s in enumerate(servers)}}
@@ -153,9 +153,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         steps: list[Phase] = []
         for number, rate in enumerate(step_rates(args.rate, args.step_factor, args.max_steps), start=1):
             steps.append(await runner.phase(f"step {number}", rate, args.step_seconds))
-            if doubling([_step(steps[-1])], steady_p99) is not None:
+            if doubling([step_of(steps[-1])], steady_p99) is not None:
                 break
-    knee = doubling([_step(s) for s in steps], steady_p99)
+    knee = doubling([step_of(s) for s in steps], steady_p99)
     results = {
         "started": started.isoformat(),
         "options": {k: v for k, v in vars(args).items() if k != "database_url"},
@@ -194,36 +194,52 @@ async def database_backends() -> list[int]:
     return [int(row["pid"]) for row in rows]
 
 
-def _hang_up(deliveries: Deliveries) -> None:
+def hang_up(deliveries: Deliveries) -> None:
     for device in deliveries.devices:
         device.close()
 
 
-def _step(phase: Phase) -> Step:
+def step_of(phase: Phase) -> Step:
+    """A phase as a step of the search for the rate at which p99 doubles."""
     summary = phase.summary()
     return Step(phase.rate, summary["mix"]["p99_ms"], summary["errors"])
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.mixed", description=__doc__)
+def servers_options(parser: argparse.ArgumentParser) -> None:
+    """Where the run's database, Redis and two servers are (``bench.mixed`` and ``bench.mixed_day``)."""
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (a fresh ediary_mixed_* is made on it)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help=f"Redis of both servers ({DEFAULT_REDIS})")
     parser.add_argument("--ports", default="", help="the two servers' ports, e.g. 8400,8401 (default: free ports)")
+
+
+def steps_options(parser: argparse.ArgumentParser, max_steps: int, reach: str) -> None:
+    """The steps after the measured phases, what counts as an error, and the seed."""
+    parser.add_argument("--step-seconds", type=float, default=30, help="length of each step (30)")
+    parser.add_argument("--step-factor", type=float, default=1.25, help="rate increase per step (1.25)")
+    parser.add_argument("--max-steps", type=int, default=max_steps, help=f"steps at most ({max_steps}: {reach})")
+    parser.add_argument("--timeout", type=float, default=30, help="a request unanswered this long is an error (30)")
+    parser.add_argument("--settle", type=float, default=10, help="seconds owed deliveries get after a phase (10)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+
+
+def parsed(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options, refused when --ports does not name two ports."""
+    args = parser.parse_args(argv)
+    if args.ports and len(args.ports.split(",")) != 2:
+        parser.error("--ports takes two ports")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.mixed", description=__doc__)
+    servers_options(parser)
     parser.add_argument(
         "--rate", type=float, default=DEFAULT_RATE, help=f"steady arrivals per second ({DEFAULT_RATE:g})"
     )
     parser.add_argument("--minutes", type=float, default=10, help="length of the steady phase (10)")
     parser.add_argument("--warmup", type=float, default=30, help="seconds at --rate before measuring (30)")
-    parser.add_argument("--step-seconds", type=float, default=30, help="length of each step (30)")
-    parser.add_argument("--step-factor", type=float, default=1.25, help="rate increase per step (1.25)")
-    parser.add_argument("--max-steps", type=int, default=12, help="steps at most (12: up to 14.6x the rate)")
-    parser.add_argument("--timeout", type=float, default=30, help="a request unanswered this long is an error (30)")
-    parser.add_argument("--settle", type=float, default=10, help="seconds owed deliveries get after a phase (10)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed of the mix (1)")
-    args = parser.parse_args(argv)
-    if args.ports and len(args.ports.split(",")) != 2:
-        parser.error("--ports takes two ports")
-    asyncio.run(run(args))
+    steps_options(parser, 12, "up to 14.6x the rate")
+    asyncio.run(run(parsed(parser, argv)))
 
 
 if __name__ == "__main__":

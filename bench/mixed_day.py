@@ -26,12 +26,12 @@ import asyncpg  # type: ignore[import-untyped]
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from bench import mixed_district
+from bench import mixed, mixed_district
 from bench.database import bench_database, bench_database_url, server_version
 from bench.district_data import STATUSES
 from bench.live import HOST, SECRET, server_process
-from bench.mixed import DEFAULT_REDIS, Runner, _hang_up
-from bench.mixed_load import CpuClock, Phase, Step, doubling
+from bench.mixed import Runner, hang_up
+from bench.mixed_load import CpuClock, Phase, doubling
 from bench.mixed_ops import ATTENDANCE_MARK, MIX, Deliveries, Operations, subscribe
 from bench.mixed_report import render_day, write
 from bench.mixed_world import Assignment, Poster, User, World
@@ -209,7 +209,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             user.refresh_due = time.perf_counter() + rng.uniform(0, 600)
         print(f"{sockets} families open their app (one socket each) ...", flush=True)
         await subscribe([s.port for s in servers], world.guardians, ops.deliveries, HOST)
-        stack.callback(_hang_up, ops.deliveries)
+        stack.callback(hang_up, ops.deliveries)
         await asyncio.sleep(1)
         pids = {"generator": [os.getpid()], **{f"server {i + 1}": [s.pid] for i, s in enumerate(servers)}}
         runner = Runner(ops, ops.deliveries, CpuClock({**pids, "postgres": [], "machine": [0]}), args)
@@ -225,9 +225,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             factor = args.step_factor**number
             rates = {op: r * factor for op, r in evening.items()}
             steps.append(await runner.phase(f"step {number}", sum(rates.values()), args.step_seconds, rates))
-            if doubling([_step(steps[-1])], reference) is not None:
+            if doubling([mixed.step_of(steps[-1])], reference) is not None:
                 break
-    knee = doubling([_step(s) for s in steps], reference)
+    knee = doubling([mixed.step_of(s) for s in steps], reference)
     deliveries = ops.deliveries
     results = {
         "started": started.isoformat(),
@@ -257,31 +257,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def _step(phase: Phase) -> Step:
-    summary = phase.summary()
-    return Step(phase.rate, summary["mix"]["p99_ms"], summary["errors"])
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.mixed_day", description=__doc__)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL server (a fresh ediary_mixed_* is made on it)")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS, help=f"Redis of both servers ({DEFAULT_REDIS})")
-    parser.add_argument("--ports", default="", help="the two servers' ports, e.g. 8400,8401 (default: free ports)")
+    mixed.servers_options(parser)
     parser.add_argument("--schools", type=int, default=mixed_district.SCHOOLS, help="schools of 1,000 students (100)")
     parser.add_argument("--sockets", type=int, default=0, help="families with their app open (default: the model's)")
     parser.add_argument("--day-seconds", type=float, default=120, help="length of the school-day phase (120)")
     parser.add_argument("--evening-seconds", type=float, default=180, help="length of the evening phase (180)")
     parser.add_argument("--warmup", type=float, default=30, help="seconds at half the evening's rate first (30)")
-    parser.add_argument("--step-seconds", type=float, default=30, help="length of each step (30)")
-    parser.add_argument("--step-factor", type=float, default=1.25, help="rate increase per step (1.25)")
-    parser.add_argument("--max-steps", type=int, default=8, help="steps at most (8: 6x the evening's rate)")
-    parser.add_argument("--timeout", type=float, default=30, help="a request unanswered this long is an error (30)")
-    parser.add_argument("--settle", type=float, default=10, help="seconds owed deliveries get after a phase (10)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
-    args = parser.parse_args(argv)
-    if args.ports and len(args.ports.split(",")) != 2:
-        parser.error("--ports takes two ports")
-    asyncio.run(run(args))
+    mixed.steps_options(parser, 8, "6x the evening's rate")
+    asyncio.run(run(mixed.parsed(parser, argv)))
 
 
 if __name__ == "__main__":
