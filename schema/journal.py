@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 import strawberry
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 import models
 from resolvers import journal
@@ -18,6 +15,7 @@ from schema.org import Subject
 from schema.scales import GradeMark
 from schema.students import Student
 from schema.term_grades import TermGrade
+from schema.types import selected
 
 # A whole term is 30 x 40 cells, and a resolver call for each field of each cell was most of the
 # journal's time: a cell's values are attributes (Strawberry reads them without a resolver call),
@@ -131,21 +129,12 @@ def _grade(given: journal.GradeFigures) -> Grade:
     return Grade(model=given)
 
 
-def _named(selections: Iterable[Selection], name: str) -> Iterator[SelectedField]:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name == name:
-                yield selection
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            yield from _named(selection.selections, name)
-
-
 def asks_cells(info: strawberry.Info) -> bool:
     """Whether the query asks for a row's ``cells`` under the field being resolved (the journal),
     through fragments: their grades are ``Grade`` objects, read as models; ``line`` and the CSV
     need only tuples."""
-    rows = (row for field in info.selected_fields for row in _named(field.selections, "rows"))
-    return any(True for row in rows for _ in _named(row.selections, "cells"))
+    rows = (row for field in info.selected_fields for row in selected(field.selections) if row.name == "rows")
+    return any(cell.name == "cells" for row in rows for cell in selected(row.selections))
 
 
 def _row(data: journal.JournalRowData, lessons: list[models.Lesson]) -> JournalRow:

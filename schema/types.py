@@ -21,13 +21,18 @@ FromArg = Annotated[dt.date, strawberry.argument(name="from", description="First
 ToArg = Annotated[dt.date, strawberry.argument(description="Last day, inclusive. At most 92 days after `from`.")]
 
 
-def field_names(selections: Iterable[Selection]) -> Iterator[str]:
-    """The names of the fields selected, through fragments (named and inline), one level deep."""
+def selected(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    """The fields selected, through fragments (named and inline), one level deep."""
     for selection in selections:
         if isinstance(selection, SelectedField):
-            yield selection.name
+            yield selection
         elif isinstance(selection, FragmentSpread | InlineFragment):
-            yield from field_names(selection.selections)
+            yield from selected(selection.selections)
+
+
+def field_names(selections: Iterable[Selection]) -> Iterator[str]:
+    """The names of the fields selected, through fragments, one level deep."""
+    return (field.name for field in selected(selections))
 
 
 def _must(value: T | None, what: str) -> T:
