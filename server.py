@@ -29,6 +29,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from resolvers.core import Text, _
+from schema.gates import Limits
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -46,42 +48,45 @@ from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
-from edge import intake, metrics, persisted, storage
+from edge import intake, metrics, storage
 from edge.channels import Mailer, RecordingSmsGateway, SmsGateway, make_mailer
+from edge.intake import Limiter, make_limiter
 from edge.logs import configure_logging
 from edge.push import Senders, make_senders
-from edge.ratelimit import Limiter, make_limiter
 from edge.settings import ConfigurationError, Settings, tortoise_config
 from edge.socket_counts import make_socket_counts
-from pubsub.broker import Broker
-from pubsub.memory import MemoryBroker
-from pubsub.redis import RedisBroker
+from pubsub.broker import Broker, MemoryBroker, RedisBroker
 from resolvers import (
     catchup,
+    core,
     delivery,
     files,
+    grades,
     housekeeping,
-    i18n,
     journal,
     pages,
     policy,
     push,
     recovery,
-    rollups,
     sessions,
 )
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
-from resolvers.i18n import Text, _
 from resolvers.loaders import Loaders
 from resolvers.notifier import run_notifier
 from resolvers.outbox import run_relay
-from schema import build_schema, changes, socket_sessions
-from schema.limits import Limits
-from schema.shared_execution import FrameEncoder
-from schema.socket_sessions import SESSION_ENDED, SESSION_ENDED_REASON, SocketRefused, SocketSessions
-from schema.sockets import Sockets, WebSocketProtocol
-from schema.websocket import LegacyGraphQLWSHandler, TransportWSHandler, decode_frame
+from resolvers.sessions import Context, Viewer
+from schema import FrameEncoder, build_schema, changes, websocket
+from schema.websocket import (
+    SESSION_ENDED,
+    SESSION_ENDED_REASON,
+    LegacyGraphQLWSHandler,
+    SocketRefused,
+    Sockets,
+    SocketSessions,
+    TransportWSHandler,
+    WebSocketProtocol,
+    decode_frame,
+)
 from web import family, graphiql
 
 log = logging.getLogger("ediary")
@@ -96,7 +101,7 @@ NOTIFIER_TASK = "notifier"
 HOUSEKEEPING_TASK = "housekeeping"
 COLLECTOR_TASK = "collector"
 BACKGROUND_TASKS = frozenset(
-    {RELAY_TASK, CATCHUP_TASK, NOTIFIER_TASK, HOUSEKEEPING_TASK, COLLECTOR_TASK, socket_sessions.TASK_NAME}
+    {RELAY_TASK, CATCHUP_TASK, NOTIFIER_TASK, HOUSEKEEPING_TASK, COLLECTOR_TASK, websocket.TASK_NAME}
 )
 
 
@@ -175,7 +180,7 @@ class GraphQLView:
         settings: Settings,
         broker: Broker,
         limiter: Limiter,
-        documents: persisted.PersistedQueries,
+        documents: intake.PersistedQueries,
     ) -> None:
         self.schema = schema
         self.settings = settings
@@ -192,7 +197,7 @@ class GraphQLView:
             broker=self.broker,
             settings=self.settings,
             limiter=self.limiter,
-            locale=i18n.current(),  # chosen by i18n.LocaleMiddleware, or for a socket by SubscriptionView
+            locale=core.current(),  # chosen by core.LocaleMiddleware, or for a socket by SubscriptionView
         )
 
     async def __call__(self, request: Request) -> Response:
@@ -211,7 +216,7 @@ class GraphQLView:
             query = await self.documents.document(params)
         except _RequestError as exc:
             return _problem(exc.status, exc.message, media=media, headers=exc.headers, code=exc.code)
-        except persisted.PersistedQueryError as exc:
+        except intake.PersistedQueryError as exc:
             # Apollo's link retries with the full query on this 200; anything else is a bad request.
             status = 200 if exc.code == ErrorCode.PERSISTED_QUERY_NOT_FOUND else 400
             return _problem(status, exc.message, media=media, code=exc.code)
@@ -323,7 +328,7 @@ def _problem(
     code: ErrorCode | None = None,
 ) -> Response:
     code = code or (ErrorCode.BAD_REQUEST if status < 500 else ErrorCode.INTERNAL_SERVER_ERROR)
-    body = {"errors": [{"message": i18n.render(message), "extensions": intake.error_extensions(code)}]}
+    body = {"errors": [{"message": core.render(message), "extensions": intake.error_extensions(code)}]}
     return _json(body, status, media, headers)
 
 
@@ -367,22 +372,22 @@ class SubscriptionView(GraphQL[Context, None]):
         headers = Headers(scope=request.scope)
         intake.bind_request_id(headers.get(intake.REQUEST_ID_HEADER))
         # The upgrade request's Accept-Language (a browser sends it), until connection_init names one.
-        i18n.use(i18n.negotiate(headers.get("accept-language")) or self.view.settings.default_locale)
+        core.use(core.negotiate(headers.get("accept-language")) or self.view.settings.default_locale)
         request.scope["headers"] = []
         request.__dict__.pop("_headers", None)  # Starlette's parsed copy (the origin check made it)
         return self.view.context(request, Viewer(None, _client_address(request)))
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Authenticate from the ``connection_init`` payload and bind the socket to the token's
-        session (``schema/socket_sessions.py``). A bad or expired token closes the socket with
+        session (``schema/websocket.py``). A bad or expired token closes the socket with
         4403, one of an ended session with 4401, one more socket than the user's cap with 4429;
         no token leaves an anonymous connection."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         raw = params.get("Authorization") or params.get("authorization") or params.get("authToken")
         context.connection_params = None  # read: the socket need not keep the token for hours
-        chosen = i18n.locale_named(params.get("locale"))
+        chosen = core.locale_named(params.get("locale"))
         if chosen is not None:  # the language of this socket's messages from now on (API.md)
-            i18n.use(chosen)
+            core.use(chosen)
             context.locale = chosen
         if context.binding is not None:  # a legacy client may send `connection_init` again
             await self.sessions.unbind(context.binding)
@@ -432,9 +437,9 @@ async def deliver(mailer: Mailer, sms: SmsGateway, senders: Senders, locale: str
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     pages.use_secret(settings.secret_key)  # the process's cursors (``resolvers/pages.py``)
-    for locale in i18n.LOCALES:  # the message catalogues, read now: a broken one stops the start
-        i18n.catalogue(locale)
-    trusted = persisted.load_manifest(settings.trusted_documents) if settings.trusted_documents else None
+    for locale in core.LOCALES:  # the message catalogues, read now: a broken one stops the start
+        core.catalogue(locale)
+    trusted = intake.load_manifest(settings.trusted_documents) if settings.trusted_documents else None
     schema = build_schema(
         production=settings.production,
         tracing=True,
@@ -445,8 +450,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     broker = make_broker(settings)
     redis = broker.client if isinstance(broker, RedisBroker) else None  # one command client per process
     limiter = make_limiter(redis, settings.rate_limit_namespace)
-    store = persisted.make_store(redis, settings.rate_limit_namespace)
-    documents = persisted.PersistedQueries(store, trusted)
+    store = intake.make_store(redis, settings.rate_limit_namespace)
+    documents = intake.PersistedQueries(store, trusted)
     view = GraphQLView(schema, settings, broker, limiter, documents)
     counts = make_socket_counts(redis, settings.rate_limit_namespace)
     subscriptions = SubscriptionView(schema, view, SocketSessions(counts, settings.max_sockets_per_user))
@@ -464,7 +469,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 run_notifier(broker, lambda: deliver(mailer, sms, app.state.push, settings.default_locale)),
                 name=NOTIFIER_TASK,
             ),
-            asyncio.create_task(subscriptions.sessions.run(broker), name=socket_sessions.TASK_NAME),
+            asyncio.create_task(subscriptions.sessions.run(broker), name=websocket.TASK_NAME),
             asyncio.create_task(housekeeping.run(settings), name=HOUSEKEEPING_TASK),
         ]
         if settings.freeze_collector:
@@ -560,7 +565,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     intake.install_log_records()
     # The locale first: a 500 written by the request id middleware is in the request's language too.
     middleware = [
-        Middleware(i18n.LocaleMiddleware, default=settings.default_locale),
+        Middleware(core.LocaleMiddleware, default=settings.default_locale),
         Middleware(intake.RequestIdMiddleware),
     ]
     if settings.cors_origins:
@@ -637,13 +642,13 @@ async def rollups_check(settings: Settings, repair: bool) -> bool:
     ``repair``). Returns whether they matched before any repair."""
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
-        found = await rollups.check()
+        found = await grades.check()
         for table, (extra, missing) in found.items():
             print(f"{table}: {extra} stored rows not in the recomputation, {missing} recomputed rows not stored")
         matched = all(v == (0, 0) for v in found.values())
         if repair and not matched:
             async with in_transaction():
-                await rollups.rebuild()
+                await grades.rebuild()
             print("rebuilt every roll-up from a full scan")
         return matched
     finally:
@@ -675,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("text")
 
     if args.command == "trusted-manifest":
-        print(json.dumps(persisted.build_manifest(args.folder), indent=2, sort_keys=True))
+        print(json.dumps(intake.build_manifest(args.folder), indent=2, sort_keys=True))
         return 0
     if args.command == "schema-check":
         ok, lines = changes.run(Path(__file__).resolve().parent, args.baseline, args.schema, args.changelog)

@@ -37,9 +37,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import models
-from resolvers.context import Viewer
 from resolvers.diary import DiaryDayData, DiaryEntryData, load_diary
 from resolvers.loaders import Loaders
+from resolvers.sessions import Viewer
 
 
 @dataclass

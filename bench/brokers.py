@@ -15,8 +15,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from pubsub.events import PREFIX
-from pubsub.redis import RedisBroker
+from pubsub.broker import PREFIX, RedisBroker
 
 ROUND_TIMEOUT = 30.0
 

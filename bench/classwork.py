@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from resolvers.core import to_global_id, today_utc
+
 import models
 from demo.seed import roll_attendance
-from resolvers import scales, sql
-from resolvers.clock import today_utc
-from resolvers.ids import to_global_id
+from resolvers import core, grades
 
 STUDENTS = 30
 SCHOOL_DAYS = 40
@@ -165,7 +165,7 @@ async def build_class() -> BenchClass:
     )
     # Fresh statistics, as autovacuum would have them on a live database: without them the
     # planner takes the new tables for empty and picks nested loops for both arms.
-    await sql.fetch("ANALYZE", [])
+    await core.fetch("ANALYZE", [])
     return BenchClass(school, klass, subjects[0], term, len(saved) // len(subjects))
 
 
@@ -244,11 +244,11 @@ ORDER BY s.full_name, s.id, sub.name, sub.id
 
 
 def _avg(total: Any, weight: Any) -> float | None:
-    return scales.round_average(float(total) / float(weight)) if weight else None
+    return grades.round_average(float(total) / float(weight)) if weight else None
 
 
 def _mark(school: models.School, average: float | None) -> dict[str, str] | None:
-    mark = scales.suggest(school, average)
+    mark = grades.suggest(school, average)
     return {"value": mark.value} if mark else None
 
 
@@ -261,7 +261,7 @@ async def hand_journal(dialect: str, bench: BenchClass) -> list[dict[str, Any]]:
     params += [bench.subject.id, f"term:{t.id}", c, bench.subject.id, t.start_date, t.end_date]
     rows: list[dict[str, Any]] = []
     column = 0
-    for row in await sql.fetch(JOURNAL_SQL[dialect], params):
+    for row in await core.fetch(JOURNAL_SQL[dialect], params):
         if not rows or rows[-1]["_id"] != row["student_id"]:
             average = _avg(row["total"], row["weight"])
             line: dict[str, list[Any]] = {"attendance": [], "lateMinutes": [], "gradeLessons": [], "gradeValues": []}
@@ -292,7 +292,7 @@ async def hand_journal_cells(dialect: str, bench: BenchClass) -> list[dict[str, 
     params += [c, bench.subject.id, t.start_date, t.end_date]
     params += [bench.subject.id, f"term:{t.id}", c, bench.subject.id, t.start_date, t.end_date]
     rows: list[dict[str, Any]] = []
-    for row in await sql.fetch(JOURNAL_SQL[dialect], params):
+    for row in await core.fetch(JOURNAL_SQL[dialect], params):
         if not rows or rows[-1]["_id"] != row["student_id"]:
             average = _avg(row["total"], row["weight"])
             rows.append(
@@ -328,7 +328,7 @@ async def hand_progress(dialect: str, bench: BenchClass) -> list[dict[str, Any]]
     params += [c, t.start_date, t.end_date, f"term:{t.id}"]
     students: list[dict[str, Any]] = []
     ids: list[int] = []
-    for row in await sql.fetch(PROGRESS_SQL, params):
+    for row in await core.fetch(PROGRESS_SQL, params):
         if not ids or ids[-1] != row["student_id"]:
             ids.append(row["student_id"])
             students.append({"fullName": row["full_name"], "progress": []})

@@ -7,9 +7,10 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from resolvers.core import today_utc
+
 import models
-from resolvers import sql
-from resolvers.clock import today_utc
+from resolvers import core
 
 DAYS = 7
 PARENT = "parent"
@@ -115,7 +116,7 @@ async def diary_range() -> tuple[date, date]:
 
 
 async def hand_written(dialect: str, parent_id: int, start: date, end: date) -> list[dict[str, Any]]:
-    return await sql.fetch(HAND_WRITTEN_SQL[dialect], [parent_id, start, end, start, end])
+    return await core.fetch(HAND_WRITTEN_SQL[dialect], [parent_id, start, end, start, end])
 
 
 def _instant(value: str | datetime) -> str:

@@ -5,7 +5,7 @@
    kept): 100 schools x 40 classes x 25 students (100,000 students), 10 subjects each, ~200
    grades per student over last academic year's four terms (~20 million grades, 1% of them
    removed), and one register a week per class (~3.6 million attendance marks), loaded with COPY;
-   then the roll-ups are built by one INSERT ... SELECT each (``rollups.rebuild``).
+   then the roll-ups are built by one INSERT ... SELECT each (``grades.rebuild``).
    ``--scale 0.05`` makes 5 schools (a quick run).
 2. Dashboard latency, p50/p99: one school's (through the GraphQL schema as its admin, and the
    resolver's own statements alone) and the district's, against the same answer computed by
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from resolvers.core import to_global_id
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 from tortoise.transactions import in_transaction
@@ -37,11 +38,10 @@ from tortoise.transactions import in_transaction
 import models
 from bench.district_data import generate, reread
 from edge.settings import Settings, tortoise_config
-from pubsub.memory import MemoryBroker
-from resolvers import grades, rollups, stats
-from resolvers.context import Context, Viewer
-from resolvers.ids import to_global_id
+from pubsub.broker import MemoryBroker
+from resolvers import grades, stats
 from resolvers.loaders import Loaders
+from resolvers.sessions import Context, Viewer
 from schema import build_schema
 
 SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -194,12 +194,12 @@ async def rollups_off() -> AsyncIterator[None]:
     async def skip(_students: Any) -> AsyncIterator[Any]:
         yield Nothing()
 
-    real = rollups.grades_changing
-    rollups.grades_changing = skip  # type: ignore[assignment]
+    real = grades.grades_changing
+    grades.grades_changing = skip  # type: ignore[assignment]
     try:
         yield
     finally:
-        rollups.grades_changing = real
+        grades.grades_changing = real
 
 
 async def writes(data: dict[str, Any], args: argparse.Namespace, broker: MemoryBroker) -> dict[str, Any]:
@@ -229,7 +229,7 @@ async def writes(data: dict[str, Any], args: argparse.Namespace, broker: MemoryB
 
     found: dict[str, Any] = {}
     await arm(True, 1.0)  # warm up, with roll-ups: and they still equal a full recomputation
-    drift = await rollups.check() if args.scale <= 0.05 else {}
+    drift = await grades.check() if args.scale <= 0.05 else {}
     found["consistent_after_writes"] = all(v == (0, 0) for v in drift.values()) if drift else "checked at scale <= 0.05"
     for many, name in ((True, "class_of_25"), (False, "one_grade")):
         with_rollups, without = [], []
@@ -259,7 +259,7 @@ async def build(url: str, args: argparse.Namespace) -> tuple[dict[str, Any], dic
     began = time.perf_counter()
     async with in_transaction():
         await connections.get("default").execute_script("SET LOCAL work_mem = '256MB'")
-        await rollups.rebuild()
+        await grades.rebuild()
     await raw.execute("ANALYZE")
     timings["rollups_build_s"] = round(time.perf_counter() - began, 1)
     await raw.close()
@@ -278,7 +278,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         data, timings = await (reread(url) if args.reuse else build(url, args))
         raw = await asyncpg.connect(url)
         counts = {}
-        tables = ["school", "school_class", "student", "grade", "attendance", *(t.name for t in rollups.ALL_TABLES)]
+        tables = ["school", "school_class", "student", "grade", "attendance", *(t.name for t in grades.ALL_TABLES)]
         for table in [*tables, "rollup_lowest_mark"]:
             counts[table] = await raw.fetchval(f"SELECT COUNT(*) FROM {table}")
         await raw.close()

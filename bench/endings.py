@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from resolvers.core import now_utc
 from tortoise.transactions import in_transaction
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -37,8 +38,7 @@ from bench.database import bench_database, bench_database_url, server_version
 from bench.live import HOST, SECRET, ServerProcess, percentile, server_process
 from edge.settings import Settings
 from resolvers import sessions
-from resolvers.clock import now_utc
-from schema.socket_sessions import CHECK_EVERY
+from schema.websocket import CHECK_EVERY
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 MODES = ("same", "cross", "lost")

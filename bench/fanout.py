@@ -41,8 +41,8 @@ from bench.live import (
 )
 from clients import ws
 from edge.settings import Settings
-from pubsub.redis import RedisBroker
-from resolvers.events import decode_cursor
+from pubsub.broker import RedisBroker
+from resolvers.outbox import decode_cursor
 from server import create_app
 
 RESULTS = Path(__file__).parent / "results"

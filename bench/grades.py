@@ -27,6 +27,7 @@ from importlib.metadata import version
 from typing import Any
 
 import httpx
+from resolvers.core import now_utc, to_global_id
 from starlette.applications import Starlette
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -37,9 +38,7 @@ from bench.database import bench_database, bench_database_url, server_version
 from bench.diary import LOGIN, PASSWORD
 from bench.load import paired_ratios
 from edge.settings import Settings
-from resolvers import policy, sql
-from resolvers.clock import now_utc
-from resolvers.ids import to_global_id
+from resolvers import core, policy
 from server import create_app
 
 SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository
@@ -158,7 +157,7 @@ def _rows(count: int, width: int) -> str:
 
 async def bare_insert(c: Class, student_id: int) -> None:
     """The floor of one write: one INSERT of one grade row, on its own (autocommit)."""
-    await sql.fetch(f"INSERT INTO grade ({_GRADE_COLUMNS}) VALUES {_rows(1, 13)}", _grade_values(c, student_id, "4"))
+    await core.fetch(f"INSERT INTO grade ({_GRADE_COLUMNS}) VALUES {_rows(1, 13)}", _grade_values(c, student_id, "4"))
 
 
 async def hand_transaction(c: Class, student_ids: list[int]) -> None:
@@ -168,22 +167,22 @@ async def hand_transaction(c: Class, student_ids: list[int]) -> None:
     lesson, teacher_id, at = c.lesson, c.teacher.id, now_utc()
     async with in_transaction():
         values = [v for s in student_ids for v in _grade_values(c, s, "4")]
-        rows = await sql.fetch(
+        rows = await core.fetch(
             f"INSERT INTO grade ({_GRADE_COLUMNS}) VALUES {_rows(len(student_ids), 13)} RETURNING id", values
         )
         ids = [int(r["id"]) for r in rows]
-        await sql.fetch(
+        await core.fetch(
             "INSERT INTO grade_revision (grade_id, action, actor_id, at, new_value, new_weight, new_kind) VALUES "
             + _rows(len(ids), 7),
             [v for g in ids for v in (g, models.RevisionAction.CREATED.value, teacher_id, at, "4", 1, "CLASSWORK")],
         )
         details = [json.dumps({"student": s, "lesson": lesson.id, "value": "4", "weight": 1}) for s in student_ids]
-        await sql.fetch(
+        await core.fetch(
             "INSERT INTO audit_entry (actor_id, action, object_type, object_id, details, at) VALUES "
             + _rows(len(ids), 6),
             [v for g, d in zip(ids, details, strict=True) for v in (teacher_id, "grade.create", "Grade", g, d, at)],
         )
-        await sql.fetch(
+        await core.fetch(
             "INSERT INTO outbox_event (kind, student_id, school_class_id, grade_id, lesson_id, occurred_at) VALUES "
             + _rows(len(ids), 6),
             [
@@ -322,7 +321,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         app = create_app(settings)
         c = await find_class()
-        await sql.fetch("ANALYZE", [])
+        await core.fetch("ANALYZE", [])
         try:
             async with client(app) as http:
                 response = await http.post(

@@ -19,17 +19,16 @@ from typing import Any, TextIO
 
 import httpx
 import uvicorn
+from resolvers.core import now_utc, today_utc
 from tortoise.transactions import in_transaction
 
 import models
 from clients import ws
 from edge.settings import Settings
-from pubsub.broker import Broker
-from pubsub.events import EventKind
+from pubsub.broker import Broker, EventKind
 from resolvers import outbox, pages, sessions
-from resolvers.clock import now_utc, today_utc
-from resolvers.events import decode_cursor, encode_cursor
-from schema.sockets import WebSocketProtocol
+from resolvers.outbox import decode_cursor, encode_cursor
+from schema.websocket import WebSocketProtocol
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository

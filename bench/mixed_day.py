@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from resolvers.core import to_global_id, today_utc
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -35,9 +36,7 @@ from bench.mixed_load import CpuClock, Phase, doubling
 from bench.mixed_ops import ATTENDANCE_MARK, MIX, Deliveries, Operations, subscribe
 from bench.mixed_report import render_day, write
 from bench.mixed_world import Assignment, Poster, User, World
-from resolvers import rollups
-from resolvers.clock import today_utc
-from resolvers.ids import to_global_id
+from resolvers import grades
 
 READS = {op: float(MIX[op]) for op in ("diary", "children", "grades", "inbox")}  # a family's visit
 HOUR = 3600.0
@@ -189,7 +188,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         district = await mixed_district.generate(raw, args.schools, rng)
         async with in_transaction():
             await connections.get("default").execute_script("SET LOCAL work_mem = '256MB'")
-            await rollups.rebuild()
+            await grades.rebuild()
         await raw.execute("ANALYZE")
         sockets = min(args.sockets or model.sockets(), len(district.guardians_of))
         families = sorted({g for family in district.guardians_of.values() for g in family})

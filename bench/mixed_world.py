@@ -14,10 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from resolvers.core import now_utc, to_global_id, today_utc
 
 import models
-from resolvers.clock import now_utc, today_utc
-from resolvers.ids import to_global_id
 
 PASSWORD = "demo"  # noqa: S105 - every demo account's password (README)
 LOGIN = """mutation Login($login: String!, $password: String!) {

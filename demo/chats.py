@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from resolvers.core import now_utc
+
 import models
-from resolvers.clock import now_utc
 
 PARENTS_CHAT = [
     ("teacher", "Good evening! The maths test is on Thursday: chapters 3 and 4, see https://example.org/5a-maths."),

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from resolvers.core import today_utc
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -25,8 +26,7 @@ import models
 from demo import chats, data
 from demo.groups import ROOMS, Split, group_slots, join, seed_groups
 from demo.notices import seed_notice_board
-from resolvers import lesson_plan, rollups, school_days
-from resolvers.clock import today_utc
+from resolvers import grades, lesson_plan, school_days
 from resolvers.passwords import hash_password
 
 DISTRICT = "Demo District"
@@ -70,7 +70,7 @@ async def seed_demo(today: date | None = None, students_per_class: int = 25) -> 
     plan = _Plan(random.Random(20260901), hash_password("demo"), today or today_utc())
     async with in_transaction():
         await _seed(plan, students_per_class)
-        await rollups.rebuild()  # the dashboards' sums of what was just loaded
+        await grades.rebuild()  # the dashboards' sums of what was just loaded
     # Fresh statistics after a bulk load, as autovacuum would later: without them the planner
     # assumes empty tables and picks scans that only fit empty tables.
     connection = connections.get("default")
@@ -125,7 +125,7 @@ async def reset_database() -> None:
         models.User,
     ]
     async with in_transaction():
-        await rollups.clear()
+        await grades.clear()
         for model in order:
             await model.all().delete()
 

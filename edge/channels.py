@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from resolvers.i18n import _
+from resolvers.core import _
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,11 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from resolvers.core import Text, _
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.codes import ErrorCode
-from resolvers.i18n import Text, _
 
 # 1. The request's id.
 

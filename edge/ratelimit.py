@@ -21,10 +21,10 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from resolvers.core import Text, ngettext
 
 from resolvers.codes import ErrorCode
 from resolvers.errors import RateLimited
-from resolvers.i18n import Text, ngettext
 
 log = logging.getLogger(__name__)
 

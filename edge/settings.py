@@ -15,7 +15,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from edge import push, storage
 from edge.identity_providers import IdentityProvider, ProviderConfigurationError, providers_from_env
 from models import MODEL_MODULES, Role
-from resolvers import i18n
+from resolvers import core
 
 DATA_DIR = Path(os.environ.get("EDIARY_DATA_DIR", "data"))
 DEFAULT_DATABASE_URL = f"sqlite://{DATA_DIR / 'ediary.sqlite3'}"
@@ -101,7 +101,7 @@ class Settings:
     password_recoveries_per_address: int = 10
     password_recovery_completions_per_address: int = 30
     password_recovery_window_seconds: int = 3600
-    # The language of messages for people (resolvers/i18n.py) when a request asks for none
+    # The language of messages for people (resolvers/core.py) when a request asks for none
     # (Accept-Language, a socket's connection_init `locale`), and of notifications.
     default_locale: str = "en"
     # Abuse limits (README, "Abuse limits"); 0 switches a ceiling off.
@@ -207,9 +207,9 @@ class Settings:
             raise ConfigurationError(f"EDIARY_TRUSTED_DOCUMENTS: no such file {trusted!r}")
         introspection = env.get("EDIARY_INTROSPECTION", "").strip()
         default_locale = env.get("EDIARY_DEFAULT_LOCALE", "").strip() or cls.default_locale
-        if default_locale not in i18n.LOCALES:
+        if default_locale not in core.LOCALES:
             raise ConfigurationError(
-                f"EDIARY_DEFAULT_LOCALE must be one of {', '.join(i18n.LOCALES)}, not {default_locale!r}"
+                f"EDIARY_DEFAULT_LOCALE must be one of {', '.join(core.LOCALES)}, not {default_locale!r}"
             )
         try:
             oidc_providers = providers_from_env(env)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from pubsub.memory import Fanout
+    from pubsub.broker import Fanout
 
 
 class BrokerUnavailable(RuntimeError):

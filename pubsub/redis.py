@@ -42,8 +42,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from pubsub.broker import BrokerUnavailable, Inbox, Reconnected, Reconnection, Subscription
-from pubsub.memory import Fanout
+from pubsub.broker import BrokerUnavailable, Fanout, Inbox, Reconnected, Reconnection, Subscription
 
 log = logging.getLogger(__name__)
 

@@ -13,15 +13,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
-from resolvers import audit, files, locks, outbox, policy, rollups
+from pubsub.broker import EventKind
+from resolvers import audit, core, files, grades, outbox, policy
 from resolvers.attendance import CONFLICT, MAX_REASON
-from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of, today_utc
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 MAX_DAYS = 31
 MAX_PAST_DAYS = 30
@@ -176,7 +174,9 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
         days = sorted({x.date for x in lessons})
     try:
         async with in_transaction():
-            await locks.child(student.id)  # before the overlap check: notices for one child are written one at a time
+            await core.lock_child(
+                student.id
+            )  # before the overlap check: notices for one child are written one at a time
             if days:
                 _check_overlaps(
                     await models.AbsenceNoticeItem.filter(student_id=student.id, date__in=days), items, problems
@@ -260,7 +260,7 @@ async def _write(
             for x in fresh
         ]
     )
-    await rollups.attendance_of_notice(notice.id, 1)
+    await grades.attendance_of_notice(notice.id, 1)
     await models.AttendanceRevision.bulk_create(
         [
             models.AttendanceRevision(
@@ -306,7 +306,7 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
     notice_pk = notice.id
     dropped: list[str] = []
     async with in_transaction():
-        await locks.child(notice.student_id)  # another withdrawal of the same notice waits, then reads what is left
+        await core.lock_child(notice.student_id)  # another withdrawal of the same notice waits, then reads what is left
         notice = await models.AbsenceNotice.filter(id=notice_pk).first()
         if notice is None:
             raise NotFound(_("No such absence notice."), ErrorCode.NOTICE_NOT_FOUND)
@@ -335,7 +335,7 @@ async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: d
                 for a in premarks
             ]
         )
-        await rollups.attendance_by_id([a.id for a in premarks], -1)
+        await grades.attendance_by_id([a.id for a in premarks], -1)
         await models.Attendance.filter(id__in=[a.id for a in premarks]).delete()
         await models.AbsenceNoticeItem.filter(id__in=[i.id for i in chosen]).delete()
         rest = [i for i in items if i not in chosen]

@@ -15,14 +15,12 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, policy
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import Text, _, ngettext, now_utc, pk_of
 from resolvers.enrollment import check_birth_date
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import Text, _, ngettext
-from resolvers.ids import pk_of
 from resolvers.schools import name_of
+from resolvers.sessions import Context
 
 REVIEW_WITHIN = timedelta(hours=72)
 MAX_NAME, MAX_CERTIFICATE, MAX_DOCUMENT, MAX_COMMENT = 200, 50, 200, 2000

@@ -10,7 +10,7 @@ from tortoise.queryset import QuerySet
 
 import models
 from resolvers import pages
-from resolvers.clock import now_utc
+from resolvers.core import now_utc
 
 CURSOR = "access requests"
 PENDING = models.AccessRequestStatus.SUBMITTED

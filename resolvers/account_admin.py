@@ -18,12 +18,10 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, passwords, policy, sessions
 from resolvers.accounts import normalize_login
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, ngettext, now_utc, pk_of
 from resolvers.errors import NotFound, Problem, refuse, stated_reason
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context, Viewer
 from resolvers.text import clean
 
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,99}$")

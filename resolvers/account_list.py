@@ -12,8 +12,8 @@ from tortoise.queryset import QuerySet
 
 import models
 from resolvers import pages, policy
-from resolvers.context import Viewer
 from resolvers.errors import BadUserInput
+from resolvers.sessions import Viewer
 
 DEFAULT_PAGE = 50
 CURSOR = "school accounts"

@@ -10,14 +10,12 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 import models
-from edge import ratelimit
+from edge import intake
 from resolvers import audit, passwords, policy, sessions
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import Text, _, ngettext, now_utc, pk_of
 from resolvers.errors import FieldProblem, InvalidCredentials, NotFound, RateLimited, Unauthenticated, refuse
-from resolvers.i18n import Text, _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context, Viewer
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -86,7 +84,7 @@ async def check_attempts(ctx: Context) -> None:
     current window: counted by the shared limiter, so across processes when Redis is set."""
     settings = ctx.settings
     bucket = (f"login:address:{ctx.viewer.address}", settings.logins_per_address)
-    await ratelimit.attempt(ctx.limiter, bucket, settings.rate_window_seconds, _("login attempts from your address"))
+    await intake.attempt(ctx.limiter, bucket, settings.rate_window_seconds, _("login attempts from your address"))
 
 
 async def authenticate(ctx: Context, login: str, password: str) -> models.User:

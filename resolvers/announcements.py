@@ -10,12 +10,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, files, notifications, policy, text
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 MAX_TITLE = 200
 MAX_BODY = 10_000

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers import audit, outbox, policy
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
 from resolvers.lesson_topics import not_yours, topic_events, visible_lesson
+from resolvers.sessions import Context
 from resolvers.text import clean
 
 MAX_DESCRIPTION = 1000

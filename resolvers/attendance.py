@@ -9,14 +9,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
-from resolvers import audit, outbox, policy, rollups
-from resolvers.clock import now_utc
+from pubsub.broker import EventKind
+from resolvers import audit, grades, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 MAX_REASON = 500
 CONFLICT = _("The register was changed at the same time by someone else; reload it and try again.")
@@ -151,7 +149,7 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
         replaced = [
             m.student_id for m in parsed if m.student_id in existing and not same_mark(existing[m.student_id], m)
         ]
-        await rollups.attendance(lesson.id, replaced, -1)  # out as they were
+        await grades.attendance(lesson.id, replaced, -1)  # out as they were
         revisions, added = [], []
         for mark in parsed:
             row = existing.get(mark.student_id)
@@ -180,7 +178,7 @@ async def _write(ctx: Context, lesson: models.Lesson, parsed: list[_Mark], teach
                 await row.save()
         if added:  # a first register (every class's, after the first bell): one statement, not one a student
             await models.Attendance.bulk_create(added)
-        await rollups.attendance(lesson.id, changed, 1)  # in as they are now
+        await grades.attendance(lesson.id, changed, 1)  # in as they are now
         if not changed:
             return []
         await models.AttendanceRevision.bulk_create(revisions)

@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any
 
 import models
-from resolvers.context import Viewer
+from resolvers.sessions import Viewer
 
 
 class AuditDetailRefused(ValueError):

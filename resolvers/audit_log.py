@@ -12,8 +12,8 @@ from tortoise.queryset import QuerySet
 
 import models
 from resolvers import pages
+from resolvers.core import _
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _
 
 DEFAULT_PAGE = 20
 CURSOR = "audit"

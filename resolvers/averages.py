@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Protocol
 
 import models
-from resolvers import policy, sql
+from resolvers import core, policy
 
 _COUNTED = "g.deleted_at IS NULL AND g.numeric_value IS NOT NULL"
 
@@ -95,7 +95,7 @@ def _day(value: date | str) -> date:
 
 async def _union(branch: str, params: Sequence[list[Any]]) -> list[dict[str, Any]]:
     statement = "\nUNION ALL\n".join(branch.format(k=i) for i in range(len(params)))
-    return await sql.fetch(statement, [p for branch_params in params for p in branch_params])
+    return await core.fetch(statement, [p for branch_params in params for p in branch_params])
 
 
 _BY_SUBJECT = f"""
@@ -195,9 +195,9 @@ async def _per_range(template: str, keys: list[StudentRange]) -> tuple[list[dict
     branch number its rows carry in ``k``."""
     ranges = list(dict.fromkeys((k.start, k.end) for k in keys))
     students = {r: sorted({k.student_id for k in keys if (k.start, k.end) == r}) for r in ranges}
-    branches = [template.format(k=i, ids=sql.placeholders(len(students[r]))) for i, r in enumerate(ranges)]
+    branches = [template.format(k=i, ids=core.placeholders(len(students[r]))) for i, r in enumerate(ranges)]
     params = [p for r in ranges for p in (*students[r], r[0], r[1])]
-    rows = await sql.fetch("\nUNION ALL\n".join(branches), params)
+    rows = await core.fetch("\nUNION ALL\n".join(branches), params)
     return rows, [ranges.index((k.start, k.end)) for k in keys]
 
 

@@ -15,12 +15,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, lesson_plan, policy
-from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, pk_of, today_utc
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 MAX_NAME = 50
 MAX_YEAR_DAYS = 366

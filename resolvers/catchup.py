@@ -2,7 +2,7 @@
 not announce an event to them.
 
 A broker message only wakes a stream, which then reads its outbox past its cursor
-(``resolvers/streams.py``). Pub/sub delivers a message at most once, and only to connections
+(``resolvers/outbox.py``). Pub/sub delivers a message at most once, and only to connections
 listening at that moment: a message published while a process's connection was being
 re-established is lost for that process, though its outbox row is marked published; a wake-up
 the broker refused is not sent again for the inbox; and a process on the in-memory broker hears
@@ -13,7 +13,7 @@ nothing of another process's writes. Two things make up for it, in every server 
   source (the diary outbox, the chat outbox, the in-app notifications; and the members of the
   chats of new chat events, the topics they were announced on) whatever the load and however
   many subscribers; at the next check, a row that a local subscriber of its topics has
-  still not reached (its position, ``parking.Subscriber.last``, is behind the row, and nothing
+  still not reached (its position, ``outbox.Subscriber.last``, is behind the row, and nothing
   waits in its queue) wakes that subscriber, as the broker's message would have. The events
   themselves are read by the subscribers, as always, through their policy. So a committed
   event reaches a local subscriber within two checks (``WITHIN``) whatever the broker did.
@@ -46,10 +46,9 @@ from tortoise.models import Model
 
 import models
 from edge import metrics
-from pubsub import events
-from pubsub.broker import Broker, Reconnection
-from pubsub.events import class_topic, student_topic, user_chats_topic, user_topic
-from resolvers import outbox, parking, streams
+from pubsub import broker
+from pubsub.broker import Broker, Reconnection, class_topic, student_topic, user_chats_topic, user_topic
+from resolvers import outbox
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +127,7 @@ class Watched:
         return rows
 
 
-def _behind(inbox: parking.Subscriber, model: type[Model], event_id: int) -> bool:
+def _behind(inbox: outbox.Subscriber, model: type[Model], event_id: int) -> bool:
     """Whether a local subscriber of a row's topic has not reached the row (its stream's
     position), and nothing is queued to wake it."""
     if inbox.qsize():
@@ -138,8 +137,8 @@ def _behind(inbox: parking.Subscriber, model: type[Model], event_id: int) -> boo
         return False
     if event_id > inbox.last:
         return True
-    # Below its position: a late commit the stream's next read still takes (streams.LOOKBACK).
-    return event_id > inbox.last - streams.LOOKBACK and event_id not in (inbox.sent or ())
+    # Below its position: a late commit the stream's next read still takes (outbox.LOOKBACK).
+    return event_id > inbox.last - outbox.LOOKBACK and event_id not in (inbox.sent or ())
 
 
 class Catchup:
@@ -167,7 +166,7 @@ class Catchup:
         behind a row read now. Returns how many subscribers were woken."""
         reconnections, self.reconnections = self.reconnections, []
         missed: list[Row] = []
-        behind: dict[parking.Subscriber, None] = {}  # in order, once each
+        behind: dict[outbox.Subscriber, None] = {}  # in order, once each
         for source in self.sources:
             due, source.due = source.due, await source.advance()
             if reconnections:  # messages were lost: what is committed now is due now
@@ -177,13 +176,13 @@ class Catchup:
                     i
                     for topic in row.topics
                     for i in self.broker.local.inboxes(topic)
-                    if isinstance(i, parking.Subscriber) and _behind(i, source.model, row.id)
+                    if isinstance(i, outbox.Subscriber) and _behind(i, source.model, row.id)
                 ]
                 if late:
                     missed.append(row)
                     behind.update(dict.fromkeys(late))
         for subscriber in behind:
-            subscriber.put_nowait(events.WAKE_UP)
+            subscriber.put_nowait(broker.WAKE_UP)
         metrics.CAUGHT_UP_EVENTS.inc(len(missed))
         metrics.CATCH_UPS.labels("reconnect" if reconnections else "check").inc(len(behind))
         gap = f"ids {min(r.id for r in missed)} to {max(r.id for r in missed)}" if missed else "none"

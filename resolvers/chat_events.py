@@ -1,6 +1,6 @@
 """Chat events: the chat outbox written with each change, published after commit to each
 member's topic, and ``chatEvents``: what it follows and its policy for an event. The stream
-core (``resolvers/streams.py``) replays it by cursor, then live, and asks that policy as each
+core (``resolvers/outbox.py``) replays it by cursor, then live, and asks that policy as each
 event is delivered. A message on the wire only wakes the subscriber: ids, never text."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Hashable
 from tortoise.expressions import Q, Subquery
 
 import models
-from pubsub.events import user_chats_topic
-from resolvers import pages, policy, streams
-from resolvers.context import Context, Viewer
-from resolvers.ids import BIGINT_MAX
+from pubsub.broker import user_chats_topic
+from resolvers import outbox, pages, policy
+from resolvers.core import BIGINT_MAX
+from resolvers.sessions import Context, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 # it). Everything else needs a current membership when it is delivered.
 _ABOUT_THEM = (models.ChatEventKind.MEMBER_REMOVED,)
 
-CHAT_EVENTS = streams.Source(models.ChatEvent, "chat-event", "occurred_at", "your chats")
+CHAT_EVENTS = outbox.Source(models.ChatEvent, "chat-event", "occurred_at", "your chats")
 
 
 def encode_cursor(event_id: int) -> str:
@@ -46,12 +46,12 @@ async def deliverable(viewer: Viewer, row: models.ChatEvent) -> tuple[bool, mode
     return about_them and await policy.in_good_standing(viewer), None
 
 
-async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[streams.Delivery[models.ChatEvent]]:
+async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[outbox.Delivery[models.ChatEvent]]:
     """Every event of the viewer's chats (those they were ever in): replayed after ``after``,
     then live."""
 
-    async def follow() -> streams.Follow[models.ChatEvent]:
-        floor = await streams.start(ctx, CHAT_EVENTS, after)
+    async def follow() -> outbox.Follow[models.ChatEvent]:
+        floor = await outbox.start(ctx, CHAT_EVENTS, after)
         uid = ctx.viewer.user_id
         assert uid is not None  # ``start`` refuses anonymous viewers
         ever = Subquery(models.ChatMember.filter(user_id=uid).values("chat_id"))
@@ -64,7 +64,7 @@ async def chat_events(ctx: Context, after: str | None) -> AsyncIterator[streams.
             ctx.loaders.membership_by_chat.prime(row.chat_id, membership)
             return ("user", uid)
 
-        return streams.Follow(CHAT_EVENTS, (user_chats_topic(uid),), Q(chat_id__in=ever), floor, check)
+        return outbox.Follow(CHAT_EVENTS, (user_chats_topic(uid),), Q(chat_id__in=ever), floor, check)
 
-    async for delivery in streams.run(ctx, follow):
+    async for delivery in outbox.run(ctx, follow):
         yield delivery

@@ -16,13 +16,11 @@ from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, locks, outbox, pages, policy
-from resolvers.clock import now_utc
+from resolvers import audit, core, outbox, pages, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 from resolvers.text import clean
 
 MAX_TITLE = 200
@@ -38,11 +36,11 @@ async def visible_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.
 
 async def _locked_chat(ctx: Context, chat_id: str) -> tuple[models.Chat, models.ChatMember]:
     """``visible_chat`` for a change of the chat's members, admins or existence: inside the
-    change's transaction, the chat's row locked first (``locks.chat``), so changes of one chat
+    change's transaction, the chat's row locked first (``core.lock_chat``), so changes of one chat
     check and write one at a time (two admins leaving at once cannot both see the other stay)."""
     pk = pk_of(chat_id, "Chat")
     if pk is not None:
-        await locks.chat(pk)
+        await core.lock_chat(pk)
     return await _membership(ctx, pk)
 
 

@@ -19,10 +19,9 @@ import models
 from resolvers import account_admin, passwords, policy
 from resolvers.accounts import normalize_login, password_problems
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, pk_of
 from resolvers.errors import FieldProblem, NotFound, Problem, refuse, stated_reason
-from resolvers.i18n import _
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 VIA = "GUARDIAN"  # the audit entries' ``via``: a guardian, not the school, did it
 FIELD = "studentId"

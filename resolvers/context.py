@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import models
 from edge.settings import Settings
 from pubsub.broker import Broker
-from resolvers import i18n
+from resolvers import core
 
 if TYPE_CHECKING:
-    from edge.ratelimit import Limiter
+    from edge.intake import Limiter
     from resolvers.loaders import Loaders
 
 
@@ -100,6 +100,6 @@ class Context:
     limiter: Limiter | None = None
     # On an authenticated socket: its binding to the session (``schema/socket_sessions.py``).
     binding: Any = None
-    # The language messages are written in (``resolvers/i18n.py``): chosen at the process edge
+    # The language messages are written in (``resolvers/core.py``): chosen at the process edge
     # from Accept-Language, a socket's connection_init ``locale`` or EDIARY_DEFAULT_LOCALE.
-    locale: str = i18n.FALLBACK
+    locale: str = core.FALLBACK

@@ -13,12 +13,10 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, lesson_plan
 from resolvers.calendar import admin_school, admin_schools, check_range, clean_name
-from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, pk_of, today_utc
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 MAX_NAME = 200
 

@@ -22,11 +22,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.channels import DeliveryError, Mailer, SmsGateway
-from resolvers import i18n, policy
-from resolvers.clock import now_utc
-from resolvers.context import Viewer
-from resolvers.i18n import _
+from resolvers import core, policy
+from resolvers.core import _, now_utc
 from resolvers.notifications import held_until, zone
+from resolvers.sessions import Viewer
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +67,11 @@ async def claim(model: type[Claimed], now: datetime, limit: int = BATCH) -> list
     return rows
 
 
-async def deliver_due(mailer: Mailer, sms: SmsGateway, now: datetime | None = None, locale: str = i18n.FALLBACK) -> int:
+async def deliver_due(mailer: Mailer, sms: SmsGateway, now: datetime | None = None, locale: str = core.FALLBACK) -> int:
     """One round of the worker: every claimed delivery attempted once, its texts (and the
     reasons an admin reads) in ``locale``. Returns how many."""
     rows = await claim(models.NotificationDelivery, now or now_utc())
-    with i18n.using(locale):
+    with core.using(locale):
         for row in rows:
             await attempt(row, mailer, sms)
     return len(rows)
@@ -145,7 +144,7 @@ KINDS = {
 TITLES = {"TERM_GRADE_SET": _("A final grade was set"), "CHAT_MESSAGE": _("A new chat message")}
 
 
-def _about(title: i18n.Text, child: models.Student | None) -> str:
+def _about(title: core.Text, child: models.Student | None) -> str:
     """A subject line, naming the child it is about."""
     return str(_("{title} ({child})", title=title, child=child.full_name) if child else title)
 

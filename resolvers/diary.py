@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import models
-from resolvers import scales
+from resolvers import grades
 from resolvers.averages import Counted, StudentRange, Totals
-from resolvers.clock import today_utc
+from resolvers.core import _, ngettext, today_utc
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _, ngettext
 from resolvers.loaders import DiaryRow, Loaders, RangeKey
 from resolvers.policy import windows
 from resolvers.school_days import day_kind
@@ -81,14 +80,14 @@ async def load_diary(loaders: Loaders, student: models.Student, start: date, end
 def average_of(grades: Sequence[Counted]) -> float | None:
     """Plain mean of the numeric values, 2 decimals; ``None`` without any."""
     values = [g.numeric_value for g in grades if g.numeric_value is not None]
-    return scales.round_average(sum(values) / len(values)) if values else None
+    return grades.round_average(sum(values) / len(values)) if values else None
 
 
 def weighted_average_of(grades: Sequence[Counted]) -> float | None:
     """Mean weighted by each grade's weight, 2 decimals; ``None`` without any."""
     counted = [(g.numeric_value, g.weight) for g in grades if g.numeric_value is not None]
     total = sum(w for _, w in counted)
-    return scales.round_average(sum(v * w for v, w in counted) / total) if total else None
+    return grades.round_average(sum(v * w for v, w in counted) / total) if total else None
 
 
 @dataclass
@@ -115,12 +114,12 @@ class SubjectProgressData:
 
     @property
     def average(self) -> float | None:
-        return scales.round_average(self.plain_total / self.counted) if self.counted else None
+        return grades.round_average(self.plain_total / self.counted) if self.counted else None
 
     @property
     def weighted_average(self) -> float | None:
         w = self.weighted
-        return scales.round_average(w.total / w.weight) if w.weight else None
+        return grades.round_average(w.total / w.weight) if w.weight else None
 
 
 async def resolve_term(loaders: Loaders, student: models.Student, term_id: int | None) -> models.Term | None:

@@ -17,15 +17,13 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, policy
-from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, pk_of, today_utc
 from resolvers.errors import NotFound, Problem, refuse
 from resolvers.groups import administered_group
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from resolvers.org import administered_class, administered_subject
 from resolvers.schools import name_of
+from resolvers.sessions import Context, Viewer
 
 MAX_STUDENT_NAME = 200
 MAX_AGE_YEARS = 30

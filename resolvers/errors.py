@@ -10,7 +10,7 @@ from typing import Any
 from graphql import GraphQLError
 
 from resolvers.codes import ErrorCode
-from resolvers.i18n import Text, _, ngettext
+from resolvers.core import Text, _, ngettext
 
 
 class CodedError(GraphQLError):

@@ -1,5 +1,5 @@
 """The diary's streams, ``diaryEvents`` and ``classEvents``: what each follows and its policy
-for an event. The stream core (``resolvers/streams.py``) replays them from the outbox by cursor,
+for an event. The stream core (``resolvers/outbox.py``) replays them from the outbox by cursor,
 then live, and asks that policy as each event is delivered. Writing and publishing events is
 ``resolvers/outbox.py``."""
 
@@ -11,25 +11,24 @@ from collections.abc import AsyncIterator, Hashable
 from tortoise.expressions import Q
 
 import models
-from pubsub.events import class_topic, student_topic
-from resolvers import pages, policy, streams
-from resolvers.context import Context
+from pubsub.broker import class_topic, student_topic
+from resolvers import outbox, pages, policy
+from resolvers.core import BIGINT_MAX, _, pk_of
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _
-from resolvers.ids import BIGINT_MAX, pk_of
 from resolvers.policy import windows
+from resolvers.sessions import Context
 
 log = logging.getLogger(__name__)
 
-OUTBOX = streams.Source(
+OUTBOX = outbox.Source(
     models.OutboxEvent,
     "outbox",
     "occurred_at",
     "the diary",
     # What a diary event's payload loads by id (``schema/subscription.py``): read with the event.
     primes=(
-        streams.Prime("grade_id", models.Grade, "grade_by_id"),
-        streams.Prime("student_id", models.Student, "student_by_id"),
+        outbox.Prime("grade_id", models.Grade, "grade_by_id"),
+        outbox.Prime("student_id", models.Student, "student_by_id"),
     ),
 )
 
@@ -83,14 +82,14 @@ async def _sees_what_it_names(ctx: Context, row: models.OutboxEvent) -> bool:
 
 def diary_events(
     ctx: Context, student_id: str | None, after: str | None
-) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
+) -> AsyncIterator[outbox.Delivery[models.OutboxEvent]]:
     """A family's stream: one named student, or all of the viewer's children (and themself).
     The one student followed out of sight ends it; one child of several is skipped, until none
     of them is in sight (every guardianship revoked): then it ends too. The stream core's own
     iterator (no generator of its own to pass each event through, at every woken run)."""
 
-    async def follow() -> streams.Follow[models.OutboxEvent]:
-        floor = await streams.start(ctx, OUTBOX, after)
+    async def follow() -> outbox.Follow[models.OutboxEvent]:
+        floor = await outbox.start(ctx, OUTBOX, after)
         ids, explicit = await _subscribed_students(ctx, student_id)
 
         async def check(row: models.OutboxEvent, seen: frozenset[int] | None) -> Hashable | None:
@@ -106,17 +105,17 @@ def diary_events(
             found = await windows.windows_of(ctx.viewer, [row.student_id])
             in_window = windows.sees_class(found[row.student_id], row.school_class_id)
             if in_window and row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
-                return streams.SKIP  # handed-in work of another subject's or group's homework
+                return outbox.SKIP  # handed-in work of another subject's or group's homework
             dated = in_window and windows.by_groups_only(found[row.student_id], row.school_class_id)
             if dated and not await _sees_what_it_names(ctx, row):
-                return streams.SKIP  # a group's teacher: not of the child's days in their group
-            return ("user", ctx.viewer.user_id) if in_window else streams.SKIP
+                return outbox.SKIP  # a group's teacher: not of the child's days in their group
+            return ("user", ctx.viewer.user_id) if in_window else outbox.SKIP
 
         async def gone() -> bool:
             return not await policy.visible_students(ctx.viewer).filter(id__in=ids).exists()
 
         topics = tuple(student_topic(i) for i in ids)
-        return streams.Follow(
+        return outbox.Follow(
             OUTBOX,
             topics,
             Q(student_id__in=ids),
@@ -127,15 +126,15 @@ def diary_events(
             asks=lambda: policy.family_scope(ctx.viewer),  # what ``family_view`` asks, read with the events
         )
 
-    return streams.run(ctx, follow)
+    return outbox.run(ctx, follow)
 
 
-def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[streams.Delivery[models.OutboxEvent]]:
+def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterator[outbox.Delivery[models.OutboxEvent]]:
     """A class's stream, for the teachers of the class and its school's admins, until they no
     longer may follow it (the stream core's iterator, as ``diary_events``)."""
 
-    async def follow() -> streams.Follow[models.OutboxEvent]:
-        floor = await streams.start(ctx, OUTBOX, after)
+    async def follow() -> outbox.Follow[models.OutboxEvent]:
+        floor = await outbox.start(ctx, OUTBOX, after)
         pk = pk_of(class_id, "SchoolClass")
         if pk is None or not await policy.followable_classes(ctx.viewer).filter(id=pk).exists():
             raise BadUserInput(_("No such class among those you teach."), argument="classId")
@@ -147,10 +146,10 @@ def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterato
             if not follows:
                 return None
             if row.submission_id is not None and not await _sees_submission(ctx, row.submission_id):
-                return streams.SKIP  # handed-in work of another subject's or group's homework: not theirs
+                return outbox.SKIP  # handed-in work of another subject's or group's homework: not theirs
             return ("user", ctx.viewer.user_id)
 
-        return streams.Follow(
+        return outbox.Follow(
             OUTBOX,
             (class_topic(pk),),
             Q(school_class_id=pk),
@@ -160,4 +159,4 @@ def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterato
             asks=lambda: policy.followed_class(ctx.viewer, pk),  # what ``still_follows_class`` asks
         )
 
-    return streams.run(ctx, follow)
+    return outbox.run(ctx, follow)

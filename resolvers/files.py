@@ -37,12 +37,10 @@ import models
 from edge.settings import Settings
 from edge.storage import Storage, open_storage
 from resolvers import policy
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, ngettext, now_utc, pk_of
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context, Viewer
 
 MAX_BYTES = 10 * 1024 * 1024  # one file
 MAX_FILES = 10  # attached to one object

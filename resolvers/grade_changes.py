@@ -11,14 +11,12 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
-from resolvers import audit, grades, outbox, policy, rollups, scales
-from resolvers.clock import now_utc
+from pubsub.broker import EventKind
+from resolvers import audit, grades, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, now_utc, pk_of
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.i18n import _
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 
 @dataclass(frozen=True)
@@ -107,13 +105,13 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     reason = grades.clean_comment(change.reason)
     problems = _reason_problems(grade, reason)
     school = await grades.school_of_class(grade.school_class_id)
-    mark = scales.Mark(grade.value, grade.numeric_value or 0.0)
+    mark = grades.Mark(grade.value, grade.numeric_value or 0.0)
     if change.value is not None:
-        parsed = scales.parse(school, change.value)
+        parsed = grades.parse(school, change.value)
         if parsed is None:
             problems.append(
                 FieldProblem(
-                    "value", _("A grade is {describe}.", describe=scales.describe(school)), ErrorCode.INVALID_VALUE
+                    "value", _("A grade is {describe}.", describe=grades.describe(school)), ErrorCode.INVALID_VALUE
                 )
             )
         else:
@@ -129,7 +127,7 @@ async def update_grade(ctx: Context, change: GradeChange) -> models.Grade:
     if old == (mark.value, weight, kind, comment):
         return grade  # nothing changes: no revision, no event (a retried request is harmless)
     counts = (grade.numeric_value, grade.weight) != (mark.numeric, weight)
-    async with in_transaction(), rollups.grades_changing([grade.student_id]) as tally:
+    async with in_transaction(), grades.grades_changing([grade.student_id]) as tally:
         if counts:  # out as it was, in as it becomes
             await tally.remove([grade.id])
         await _apply(grade, value=mark.value, numeric_value=mark.numeric, weight=weight, kind=kind, comment=comment)
@@ -162,7 +160,7 @@ async def delete_grade(ctx: Context, grade_id: str, raw_reason: str | None) -> m
     problems = _reason_problems(grade, reason)
     if problems:
         raise refuse(problems)
-    async with in_transaction(), rollups.grades_changing([grade.student_id]) as tally:
+    async with in_transaction(), grades.grades_changing([grade.student_id]) as tally:
         await tally.remove([grade.id])  # a removed grade stops counting
         await _apply(grade, deleted_at=now_utc(), deleted_by_id=teacher_id, delete_reason=reason)
         await models.GradeRevision.create(

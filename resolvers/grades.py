@@ -13,14 +13,12 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
-from resolvers import audit, outbox, policy, rollups, scales, sql
-from resolvers.clock import now_utc
+from pubsub.broker import EventKind
+from resolvers import audit, core, grades, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import Text, _, ngettext, now_utc, pk_of
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.i18n import Text, _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 MAX_COMMENT = 1000
 MAX_REASON = 500
@@ -44,7 +42,7 @@ class ValidGrade:
     """A grade row that passed its checks (``check_rows``), ready to write."""
 
     student_id: int
-    mark: scales.Mark
+    mark: grades.Mark
     weight: int
     kind: models.GradeKind
     comment: str | None
@@ -71,14 +69,14 @@ def check_comment(field: str, comment: str | None) -> list[FieldProblem]:
 
 def check_weight_and_comment(field: str, weight: int, comment: str | None) -> list[FieldProblem]:
     problems = []
-    if not scales.MIN_WEIGHT <= weight <= scales.MAX_WEIGHT:
+    if not grades.MIN_WEIGHT <= weight <= grades.MAX_WEIGHT:
         problems.append(
             FieldProblem(
                 f"{field}weight",
                 _(
                     "The weight is from {min_weight} to {max_weight}.",
-                    min_weight=scales.MIN_WEIGHT,
-                    max_weight=scales.MAX_WEIGHT,
+                    min_weight=grades.MIN_WEIGHT,
+                    max_weight=grades.MAX_WEIGHT,
                 ),
                 ErrorCode.INVALID_WEIGHT,
             )
@@ -204,17 +202,17 @@ async def check_rows(
                     ErrorCode.STUDENT_NOT_IN_CLASS,
                 )
             )
-        mark = scales.parse(school, row.value)
+        mark = grades.parse(school, row.value)
         if mark is None:
             problems.append(
                 FieldProblem(
                     f"{field}value",
-                    _("A grade is {describe}.", describe=scales.describe(school)),
+                    _("A grade is {describe}.", describe=grades.describe(school)),
                     ErrorCode.INVALID_VALUE,
                 )
             )
         kind = row.kind or models.GradeKind.CLASSWORK
-        weight = scales.default_weight(school, kind) if row.weight is None else row.weight
+        weight = grades.default_weight(school, kind) if row.weight is None else row.weight
         comment = clean_comment(row.comment)
         problems += check_weight_and_comment(field, weight, comment)
         if pk is not None and pk in enrolled and mark is not None:
@@ -236,10 +234,10 @@ async def write_grades(
     statements whatever the number of grades (``_write_at_once``)."""
     if not valid:
         return [], []
-    if sql.dialect() == "postgres":
+    if core.dialect() == "postgres":
         return await _write_at_once(ctx, teacher_id, lesson, valid)
-    async with rollups.grades_changing(v.student_id for v in valid) as tally:
-        created = await sql.insert(
+    async with grades.grades_changing(v.student_id for v in valid) as tally:
+        created = await core.insert(
             [
                 models.Grade(
                     student_id=item.student_id,
@@ -299,12 +297,12 @@ async def _write_at_once(
     ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade]
 ) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
     """PostgreSQL: ``write_grades`` in two statements: lock the students (their lowest marks are
-    read after the lock: ``rollups.added_grades``), then one statement that writes the grades,
+    read after the lock: ``grades.added_grades``), then one statement that writes the grades,
     their revisions, audit entries and events, and the roll-ups, answering the grades with
     their events."""
     for item in valid:
         audit.check("grade.create", _details(item.student_id, lesson.id, item.mark.value, item.weight))
-    await rollups.lock_students(v.student_id for v in valid)
+    await grades.lock_students(v.student_id for v in valid)
     viewer = ctx.viewer
     params: list[object] = [lesson.subject_id, lesson.id, teacher_id, lesson.date, now_utc()]
     params += [viewer.address or None, viewer.user_id]
@@ -312,8 +310,8 @@ async def _write_at_once(
         mark = item.mark
         params += [item.student_id, item.school_class_id, mark.value, mark.numeric, item.weight, item.kind.value]
         params.append(item.comment)
-    rows = await sql.fetch(_write_statement(len(valid)), params)
-    created = [sql.hydrate(models.Grade, row, "g_") for row in rows]
+    rows = await core.fetch(_write_statement(len(valid)), params)
+    created = [core.hydrate(models.Grade, row, "g_") for row in rows]
     return created, outbox.recorded(rows, "e_")
 
 
@@ -352,8 +350,8 @@ def _write_statement(count: int) -> str:
     return (
         f"WITH graded AS (INSERT INTO grade ({', '.join(_ROW)}, {', '.join(_SHARED)}, updated_at) VALUES {rows}"
         f" RETURNING *), revisions AS ({revision}), entries AS ({entries}), events AS ({events}),"
-        f" {rollups.added_grades('graded')}"
-        f" SELECT {sql.columns(models.Grade, 'g')}, {sql.columns(models.OutboxEvent, 'e')}"
+        f" {grades.added_grades('graded')}"
+        f" SELECT {core.columns(models.Grade, 'g')}, {core.columns(models.OutboxEvent, 'e')}"
         " FROM graded g JOIN events e ON e.grade_id = g.id ORDER BY g.id"
     )
 

@@ -15,14 +15,12 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, lesson_plan, policy
-from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, pk_of, today_utc
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from resolvers.org import administered_class
 from resolvers.schools import name_of
+from resolvers.sessions import Context, Viewer
 
 MAX_GROUP_NAME = 100
 MAX_CLASSES = 20

@@ -33,12 +33,10 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, outbox, policy
 from resolvers.chats import write_events
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, now_utc, pk_of
 from resolvers.errors import NotFound, Problem, refuse, stated_reason
-from resolvers.i18n import _
-from resolvers.ids import pk_of
+from resolvers.sessions import Context, Viewer
 
 NOT_FOUND = _("No such guardianship.")
 

@@ -10,14 +10,12 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers import audit, files, outbox, policy
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of
 from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 from resolvers.text import clean
 
 MAX_TEXT = 5000

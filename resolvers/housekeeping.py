@@ -16,7 +16,7 @@ from datetime import timedelta
 import models
 from edge.settings import Settings
 from resolvers import files
-from resolvers.clock import now_utc
+from resolvers.core import now_utc
 
 log = logging.getLogger(__name__)
 

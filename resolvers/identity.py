@@ -28,12 +28,10 @@ from edge.identity_providers import IdentityProvider
 from resolvers import account_admin, audit, login_steps, oidc, second_factor, sessions
 from resolvers.accounts import check_attempts as check_login_attempts
 from resolvers.accounts import home_school_id, user_agent
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import Text, _, now_utc, pk_of
 from resolvers.errors import ExternalLoginFailed, NotFound, Problem, refuse
-from resolvers.i18n import Text, _
-from resolvers.ids import pk_of
+from resolvers.sessions import Context, Viewer
 
 Purpose = models.ExternalLoginPurpose
 

@@ -12,18 +12,16 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import user_topic
-from resolvers import audit, policy, streams
-from resolvers.clock import now_utc, zone_named
+from pubsub.broker import user_topic
+from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of, zone_named
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
 from resolvers.notifications import channels_of
+from resolvers.sessions import Context
 
 CURSOR_KIND = "notification"
-INBOX = streams.Source(models.Notification, CURSOR_KIND, "created_at", "the inbox")
+INBOX = outbox.Source(models.Notification, CURSOR_KIND, "created_at", "the inbox")
 MAX_IDS = 100
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
@@ -186,20 +184,20 @@ async def retry_delivery(ctx: Context, delivery_id: str) -> models.NotificationD
     return row
 
 
-async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[streams.Delivery[models.Notification]]:
+async def notification_events(ctx: Context, after: str | None) -> AsyncIterator[outbox.Delivery[models.Notification]]:
     """The inbox live: notifications after ``after`` (a notification cursor) are replayed, then
     new ones follow as they arrive, each re-read through the policy when delivered (one whose
     source the viewer may no longer see is skipped)."""
 
-    async def follow() -> streams.Follow[models.Notification]:
+    async def follow() -> outbox.Follow[models.Notification]:
         uid = ctx.viewer.id
-        floor = await streams.start(ctx, INBOX, after, newest=Q(user_id=uid))
+        floor = await outbox.start(ctx, INBOX, after, newest=Q(user_id=uid))
 
         async def check(row: models.Notification, _answer: frozenset[int] | None) -> Hashable | None:
             shown = policy.live(policy.inbox(ctx.viewer), ctx.viewer).filter(id=row.id)
             return ("user", uid) if await shown.exists() else None
 
-        return streams.Follow(INBOX, (user_topic(uid),), Q(user_id=uid, in_app=True), floor, check)
+        return outbox.Follow(INBOX, (user_topic(uid),), Q(user_id=uid, in_app=True), floor, check)
 
-    async for delivery in streams.run(ctx, follow):
+    async for delivery in outbox.run(ctx, follow):
         yield delivery

@@ -20,14 +20,13 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers import exports, policy, scales
-from resolvers.context import Viewer
+from resolvers import exports, grades, policy
+from resolvers.core import _, pk_of
 from resolvers.diary import average_of, weighted_average_of
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from resolvers.loaders import Loaders
 from resolvers.policy.admin import count_of
 from resolvers.progress import period_key, resolve_school_term
+from resolvers.sessions import Viewer
 
 # A student's attendance at one lesson: its status and the minutes late (LATE only).
 Mark = tuple[models.AttendanceStatus, int | None]
@@ -72,7 +71,7 @@ class JournalRowData:
     cell_grades: dict[int, list[GradeFigures]]  # by lesson id, in the journal's grade order
     marks: dict[int, Mark]  # by lesson id; a lesson not there is not marked
     term_grade: models.TermGrade | None
-    suggested: scales.Mark | None
+    suggested: grades.Mark | None
     average: float | None
     weighted_average: float | None
 
@@ -193,7 +192,7 @@ async def load_journal(
                 by_cell.get(student.id, {}),
                 by_mark.get(student.id, {}),
                 finals.get(student.id),
-                scales.suggest(school, weighted),
+                grades.suggest(school, weighted),
                 average_of(own),
                 weighted,
             )

@@ -28,7 +28,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 import models
-from resolvers import sql
+from resolvers import core
 from resolvers.school_days import SchoolCalendar, day_kind, load_calendars
 
 BATCH = 2000
@@ -135,8 +135,8 @@ async def with_records(lesson_ids: Sequence[int]) -> set[int]:
     result: set[int] = set()
     for start in range(0, len(lesson_ids), RECORDS_CHUNK):
         chunk = list(lesson_ids[start : start + RECORDS_CHUNK])
-        query = _RECORDS_SQL.format(ids=sql.placeholders(len(chunk)))
-        rows = await sql.fetch(query, chunk * 9)
+        query = _RECORDS_SQL.format(ids=core.placeholders(len(chunk)))
+        rows = await core.fetch(query, chunk * 9)
         result.update(int(next(iter(r.values()))) for r in rows)
     return result
 

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, pk_of
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 from resolvers.timetable import school_teacher
 
 MAX_REASON = 500

@@ -21,10 +21,10 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers import account_list, audit_log, averages, chats, meetings, pages, policy, schools, sql
-from resolvers.clock import now_utc, today_utc
-from resolvers.context import Viewer
+from resolvers import account_list, audit_log, averages, chats, core, meetings, pages, policy, schools
+from resolvers.core import now_utc, today_utc
 from resolvers.policy import windows
+from resolvers.sessions import Viewer
 
 M = TypeVar("M", bound=Model)
 K = TypeVar("K")
@@ -105,7 +105,7 @@ def _add_grade(diary_row: DiaryRow, row: dict[str, Any], seen: dict[int, list[wi
     the viewer's windows by its own day and class (as ``grades_by_student`` keeps it)."""
     if row["g_id"] is None or any(g.id == row["g_id"] for g in diary_row.grades):
         return
-    grade = sql.hydrate(models.Grade, row, "g_")
+    grade = core.hydrate(models.Grade, row, "g_")
     if windows.in_windows(seen[diary_row.student_id], grade.date, grade.school_class_id):
         diary_row.grades.append(grade)
 
@@ -407,7 +407,7 @@ class Loaders:
         with subject, teacher, class, this student's attendance, the lesson's homework and this
         student's grades in it (those ``grades_by_student`` reads): one statement."""
         ids, start, end = _span(keys)
-        rows = await sql.fetch(_DIARY_SQL.format(ids=sql.placeholders(len(ids))), [*ids, start, end])
+        rows = await core.fetch(_DIARY_SQL.format(ids=core.placeholders(len(ids))), [*ids, start, end])
         seen = await self._windows(ids)
         rows = [r for r in rows if windows.in_windows(seen[r["e_student_id"]], _day(r["l_date"]), r["e_class_id"])]
         by_student: dict[int, list[DiaryRow]] = defaultdict(list)
@@ -415,20 +415,20 @@ class Loaders:
         for row in rows:
             items = homework.setdefault(row["l_id"], [])
             if row["h_id"] is not None and all(h.id != row["h_id"] for h in items):
-                items.append(sql.hydrate(models.Homework, row, "h_"))
+                items.append(core.hydrate(models.Homework, row, "h_"))
             student_rows = by_student[row["e_student_id"]]
             if student_rows and student_rows[-1].lesson.id == row["l_id"]:  # the same lesson: another homework or grade
                 _add_grade(student_rows[-1], row, seen)
                 continue
-            lesson = sql.hydrate(models.Lesson, row, "l_")
-            subject = sql.hydrate(models.Subject, row, "s_")
-            teacher = sql.hydrate(models.User, row, "u_")
+            lesson = core.hydrate(models.Lesson, row, "l_")
+            subject = core.hydrate(models.Subject, row, "s_")
+            teacher = core.hydrate(models.User, row, "u_")
             self.subject_by_id.prime(subject.id, subject)
             self.user_by_id.prime(teacher.id, teacher)
             self.lesson_by_id.prime(lesson.id, lesson)
-            school_class = sql.hydrate(models.SchoolClass, row, "c_")
+            school_class = core.hydrate(models.SchoolClass, row, "c_")
             self.class_by_id.prime(school_class.id, school_class)
-            attendance = sql.hydrate(models.Attendance, row, "a_") if row["a_id"] is not None else None
+            attendance = core.hydrate(models.Attendance, row, "a_") if row["a_id"] is not None else None
             student_rows.append(DiaryRow(row["e_student_id"], lesson, attendance, items))
             _add_grade(student_rows[-1], row, seen)
         for lesson_id, items in homework.items():  # `Lesson.homework` on these lessons costs nothing more
@@ -790,7 +790,7 @@ class Loaders:
         """The viewer's unread messages per chat: newer than their read position, not their
         own, not deleted. One grouped statement for every chat of a list."""
         uid = self.viewer.user_id if self.viewer.user_id is not None else policy.NOBODY
-        rows = await sql.fetch(_UNREAD_SQL.format(ids=sql.placeholders(len(set(ids)))), [uid, *set(ids), uid])
+        rows = await core.fetch(_UNREAD_SQL.format(ids=core.placeholders(len(set(ids)))), [uid, *set(ids), uid])
         counts = {int(r["chat_id"]): int(r["unread"]) for r in rows}
         return [counts.get(i, 0) for i in ids]
 

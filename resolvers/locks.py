@@ -19,7 +19,7 @@ from tortoise import connections
 from tortoise.models import Model
 
 import models
-from resolvers import sql
+from resolvers import core
 
 MAX_ID = 2**31 - 1
 
@@ -27,7 +27,7 @@ MAX_ID = 2**31 - 1
 async def _lock(model: type[Model], pk: int) -> None:
     if pk > MAX_ID:  # no such row (and PostgreSQL's int4 would refuse the parameter)
         return
-    if sql.dialect() == "postgres":
+    if core.dialect() == "postgres":
         await model.filter(id=pk).select_for_update().only("id")
         return
     table = model._meta.db_table

@@ -14,11 +14,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import accounts, second_factor, sessions
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, now_utc
 from resolvers.errors import InvalidCredentials
-from resolvers.i18n import _
+from resolvers.sessions import Context
 
 CHALLENGE_TTL = timedelta(minutes=5)
 

@@ -14,14 +14,12 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, files, notifications, outbox, policy, sql
+from resolvers import audit, core, files, notifications, outbox, policy
 from resolvers.chats import visible_chat, write_events
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, ngettext, now_utc, pk_of, to_global_id
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of, to_global_id
+from resolvers.sessions import Context, Viewer
 from resolvers.text import clean
 
 MAX_TEXT = 4000
@@ -201,5 +199,5 @@ WHERE m.id > COALESCE(cm.last_read_message_id, 0) AND m.author_id <> ? AND m.del
 async def unread_total(viewer: Viewer) -> int:
     """Unread messages over all the viewer's chats: one statement."""
     uid = viewer.user_id if viewer.user_id is not None else policy.NOBODY
-    rows = await sql.fetch(_UNREAD_TOTAL_SQL, [uid, uid])
+    rows = await core.fetch(_UNREAD_TOTAL_SQL, [uid, uid])
     return int(rows[0]["unread"]) if rows else 0

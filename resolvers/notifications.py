@@ -15,10 +15,8 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable
-from pubsub.events import user_topic
-from resolvers.clock import now_utc, zone_named
+from pubsub.broker import Broker, BrokerUnavailable, user_topic
+from resolvers.core import now_utc, zone_named
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +171,7 @@ async def publish(broker: Broker, user_ids: Iterable[int]) -> None:
     """After commit: wake the recipients' ``notificationEvents`` streams, which then read their
     inbox after their cursor. A lost broker loses only the wake-up: the next one, or a
     resubscription with ``after``, delivers what is in the inbox."""
-    messages = [(user_topic(uid), events.encode(0, NOTIFICATION)) for uid in sorted(user_ids)]
+    messages = [(user_topic(uid), broker.encode(0, NOTIFICATION)) for uid in sorted(user_ids)]
     if not messages:
         return
     try:

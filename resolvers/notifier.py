@@ -22,10 +22,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.broker import Broker
-from pubsub.events import EventKind
+from pubsub.broker import Broker, EventKind
 from resolvers import notifications, policy, reminders
-from resolvers.clock import now_utc
+from resolvers.core import now_utc
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from joserfc.jwk import ECKey, KeySet, RSAKey
 from joserfc.util import urlsafe_b64decode
 
 from edge.identity_providers import IdentityProvider
-from resolvers.clock import now_utc
+from resolvers.core import now_utc
 
 TIMEOUT_SECONDS = 10.0
 # The id token's signature algorithms accepted: asymmetric only (the JWKS holds public keys).

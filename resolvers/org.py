@@ -11,13 +11,11 @@ from tortoise.transactions import in_transaction
 
 import models
 from resolvers import audit, policy
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, ngettext, now_utc, pk_of
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
 from resolvers.schools import name_of
+from resolvers.sessions import Context, Viewer
 
 MAX_SUBJECT_NAME, MAX_LETTER = 100, 8
 MIN_GRADE_LEVEL, MAX_GRADE_LEVEL = 0, 12

@@ -8,7 +8,7 @@ and samples the outbox gauges. Two outboxes share this: the diary's (``models.Ou
 announced on student and class topics) and the chats' (``models.ChatEvent``, announced on
 the topic of each user it concerns).
 
-Reading events for subscribers is the streams' business (``resolvers/events.py``,
+Reading events for subscribers is the streams' business (``resolvers/broker.py``,
 ``resolvers/chat_events.py``); a message on the wire only wakes a subscriber, which re-reads
 the outbox after its cursor."""
 
@@ -23,11 +23,9 @@ from typing import Any, TypeVar
 
 import models
 from edge import faults, metrics
-from pubsub import events
-from pubsub.broker import Broker, BrokerUnavailable
-from pubsub.events import EventKind, user_chats_topic
-from resolvers import sql
-from resolvers.clock import now_utc
+from pubsub.broker import Broker, BrokerUnavailable, EventKind, user_chats_topic
+from resolvers import core
+from resolvers.core import now_utc
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +37,7 @@ RELAY_BATCH = 500
 async def record(rows: Sequence[Event]) -> list[Event]:
     """Inside the write's transaction: insert the unsaved ``rows`` of one outbox, all in one
     statement (``INSERT ... RETURNING id``), and return them with their ids, in id order."""
-    return sorted(await sql.insert(rows), key=lambda row: int(row.pk))
+    return sorted(await core.insert(rows), key=lambda row: int(row.pk))
 
 
 def insert_from(kind: EventKind, source: str, columns: Mapping[str, str], at: str) -> str:
@@ -57,7 +55,7 @@ def insert_from(kind: EventKind, source: str, columns: Mapping[str, str], at: st
 def recorded(rows: Sequence[Mapping[str, Any]], prefix: str) -> list[models.OutboxEvent]:
     """The events an ``insert_from`` wrote, from the ``prefix``-ed columns of ``rows``, in id
     order (as ``record`` answers them)."""
-    events_ = [sql.hydrate(models.OutboxEvent, dict(row), prefix) for row in rows]
+    events_ = [core.hydrate(models.OutboxEvent, dict(row), prefix) for row in rows]
     return sorted(events_, key=lambda row: int(row.pk))
 
 
@@ -83,7 +81,7 @@ async def publish(
 
 async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
     """One message per student topic, and one per class topic for the class's newest event."""
-    messages = events.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
+    messages = broker.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
     try:
         await broker.publish_many(messages)
     except BrokerUnavailable:
@@ -91,8 +89,8 @@ async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> 
         return 0
     metrics.EVENTS_PUBLISHED.inc(len(rows))
     ids = [r.id for r in rows]
-    await sql.fetch(
-        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({sql.placeholders(len(ids))}) AND published_at IS NULL",
+    await core.fetch(
+        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))}) AND published_at IS NULL",
         [now_utc(), *ids],
     )
     return len(rows)
@@ -128,7 +126,7 @@ async def _publish_chat(
         for user_id in users:
             if user_id not in newest or newest[user_id].id < event_id:
                 newest[user_id] = by_id[event_id]
-    messages = [(user_chats_topic(uid), events.encode(row.id, row.kind)) for uid, row in sorted(newest.items())]
+    messages = [(user_chats_topic(uid), broker.encode(row.id, row.kind)) for uid, row in sorted(newest.items())]
     try:
         await broker.publish_many(messages)
     except BrokerUnavailable:

@@ -36,10 +36,9 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from resolvers import sql
+from resolvers import core
+from resolvers.core import INTEGER_MAX, _, largest_id
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _
-from resolvers.ids import INTEGER_MAX, largest_id
 
 M = TypeVar("M", bound=Model)
 MAX_PAGE = 100
@@ -268,12 +267,12 @@ async def keyset_each(
     )
     parts, params = [], []
     for key, scope in scopes.items():
-        statement, values = sql.embedded(asked.query(scope))
+        statement, values = core.embedded(asked.query(scope))
         parts.append(f"SELECT {int(key)} AS page_list, page_rows.* FROM ({statement}) page_rows")
         params += values
     found: dict[int, list[M]] = {key: [] for key in scopes}
-    for row in await sql.fetch(" UNION ALL ".join(parts), params):
-        found[int(row["page_list"])].append(sql.hydrate(model, row))
+    for row in await core.fetch(" UNION ALL ".join(parts), params):
+        found[int(row["page_list"])].append(core.hydrate(model, row))
     return {key: asked.page(rows) for key, rows in found.items()}
 
 

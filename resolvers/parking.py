@@ -32,11 +32,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from edge import metrics
-from pubsub import events
+from pubsub import broker
 from pubsub.broker import Inbox, Subscription, message_of
 
 if TYPE_CHECKING:
-    from resolvers.streams import Follow, Read
+    from resolvers.outbox import Follow, Read
 
 
 class Subscriber(Inbox):
@@ -100,7 +100,7 @@ class Subscriber(Inbox):
         waiting. Raises ``SlowConsumer`` / ``BrokerUnavailable`` at the broker's markers."""
         found = False
         for item in self.take():
-            if events.decode(message_of(item)) is not None:
+            if broker.decode(message_of(item)) is not None:
                 found = True
         return found
 

@@ -10,11 +10,9 @@ from tortoise.queryset import QuerySet
 
 import models
 from resolvers import pages, policy
-from resolvers.clock import today_utc
-from resolvers.context import Context
+from resolvers.core import _, pk_of, today_utc
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 
 LIMIT_DEFAULT = 20
 LIMIT_MAX = 100

@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import models
-from resolvers import scales
+from resolvers import grades
 from resolvers.averages import ChartKey, ClassRange, Totals
-from resolvers.clock import today_utc
+from resolvers.core import today_utc
 from resolvers.loaders import Loaders
 from resolvers.policy import windows
 
@@ -35,7 +35,7 @@ def weighted(totals: Totals | None) -> float | None:
     """The weighted average of some totals, 2 decimals; ``None`` without counted grades."""
     if totals is None or not totals.weight:
         return None
-    return scales.round_average(totals.total / totals.weight)
+    return grades.round_average(totals.total / totals.weight)
 
 
 def period_key(term: models.Term) -> str:
@@ -59,7 +59,7 @@ class SubjectFigures:
     child's subjects at once (each only when asked for: ``subject_figures``)."""
 
     term_grades: dict[int, models.TermGrade] = field(default_factory=dict)  # by subject id
-    suggested: dict[int, scales.Mark] = field(default_factory=dict)
+    suggested: dict[int, grades.Mark] = field(default_factory=dict)
     class_averages: dict[int, float] = field(default_factory=dict)
 
 
@@ -97,7 +97,7 @@ async def subject_figures(
                 figures.term_grades.setdefault(t.subject_id, t)
     if school is not None and (rules := await school) is not None:
         for subject_id, average in averages.items():
-            if (mark := scales.suggest(rules, average)) is not None:
+            if (mark := grades.suggest(rules, average)) is not None:
                 figures.suggested[subject_id] = mark
     if totals is not None:
         by_class = dict(zip(classes, await totals, strict=True))
@@ -167,7 +167,7 @@ class RankData:
     class_size: int
     weighted_average: float | None
     class_weighted_average: float | None
-    distribution: list[tuple[scales.Mark, int]]
+    distribution: list[tuple[grades.Mark, int]]
 
 
 def competition_position(averages: list[float], own: float) -> int:
@@ -193,7 +193,7 @@ async def load_rank(loaders: Loaders, student: models.Student, term: models.Term
     totals = await loaders.student_totals_by_class.load(ClassRange(school_class.id, term.start_date, term.end_date))
     averages = {sid: avg for sid, t in totals.items() if (avg := weighted(t)) is not None}
     own = averages.get(student.id)
-    counts = Counter(mark.value for avg in averages.values() if (mark := scales.suggest(school, avg)) is not None)
+    counts = Counter(mark.value for avg in averages.values() if (mark := grades.suggest(school, avg)) is not None)
     overall = Totals()
     for t in totals.values():
         overall = overall + t
@@ -202,5 +202,5 @@ async def load_rank(loaders: Loaders, student: models.Student, term: models.Term
         class_size=len(averages),
         weighted_average=own,
         class_weighted_average=weighted(overall),
-        distribution=[(mark, counts.get(mark.value, 0)) for mark in scales.marks(school)],
+        distribution=[(mark, counts.get(mark.value, 0)) for mark in grades.marks(school)],
     )

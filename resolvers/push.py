@@ -30,16 +30,14 @@ import models
 from edge.channels import DeliveryError
 from edge.push import DeviceGone, PushMessage, Senders, Target, b64url_decode
 from edge.settings import Settings, push_host_allowed
-from resolvers import audit, i18n, policy
+from resolvers import audit, core, policy
 from resolvers.accounts import home_school_id
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, now_utc, pk_of, to_global_id
 from resolvers.delivery import MAX_ATTEMPTS, backoff, claim, finish
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _
-from resolvers.ids import pk_of, to_global_id
 from resolvers.notifications import held_until
+from resolvers.sessions import Context, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -232,10 +230,10 @@ async def unregister(ctx: Context, device_id: str) -> None:
 # Delivery.
 
 
-async def deliver_due(senders: Senders, now: datetime | None = None, locale: str = i18n.FALLBACK) -> int:
+async def deliver_due(senders: Senders, now: datetime | None = None, locale: str = core.FALLBACK) -> int:
     """One round: every claimed push attempted once, in ``locale``. Returns how many."""
     rows = await claim(models.PushDelivery, now or now_utc(), BATCH)
-    with i18n.using(locale):
+    with core.using(locale):
         for row in rows:
             await attempt(row, senders)
     return len(rows)

@@ -41,15 +41,14 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 import models
-from edge import ratelimit
+from edge import intake
 from edge.channels import DeliveryError, Mailer, SmsGateway
 from resolvers import audit, passwords, sessions
 from resolvers.accounts import home_school_id, normalize_login, password_problems
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import Text, _, ngettext, now_utc
 from resolvers.errors import InvalidCredentials, refuse
-from resolvers.i18n import Text, _, ngettext
+from resolvers.sessions import Context, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +184,7 @@ def _send_later(channels: Channels, channel: RecoveryChannel, to: str, subject: 
 
 
 async def _limit(ctx: Context, buckets: list[tuple[str, int]], what: Text) -> None:
-    await ratelimit.attempt_all(ctx.limiter, buckets, ctx.settings.password_recovery_window_seconds, what)
+    await intake.attempt_all(ctx.limiter, buckets, ctx.settings.password_recovery_window_seconds, what)
 
 
 async def start(ctx: Context, asked: str, channel: RecoveryChannel) -> None:

@@ -12,15 +12,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from edge import ratelimit
+from edge import intake
 from resolvers import audit, passwords, sessions
 from resolvers.accounts import normalize_login, user_agent
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, ngettext, now_utc
 from resolvers.errors import Problem, RateLimited, refuse
-from resolvers.i18n import _, ngettext
 from resolvers.schools import name_of
+from resolvers.sessions import Context, Viewer
 
 LOGIN_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,99}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -46,7 +45,7 @@ async def _check_attempts(ctx: Context) -> None:
     processes when Redis is set)."""
     settings = ctx.settings
     bucket = (f"register:address:{ctx.viewer.address}", settings.registration_attempts_per_address)
-    await ratelimit.attempt(
+    await intake.attempt(
         ctx.limiter, bucket, settings.registration_window_seconds, _("registration attempts from your address")
     )
 

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers import audit, files, outbox, policy
-from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of, today_utc
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 from resolvers.text import clean
 
 MAX_TEXT = 2000

@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 import models
 from pubsub.broker import Broker
 from resolvers import notifications, policy
-from resolvers.clock import now_utc
+from resolvers.core import now_utc
 from resolvers.notifications import outside_quiet_hours, zone
 
 KIND = "ASSESSMENT_REMINDER"

@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import models
-from resolvers import sql
+from resolvers import core
 
 LowestKey = tuple[int, int, int, int]  # school, term, class, student
 
 
 def week_start(column: str) -> str:
     """SQL for the Monday of the week of the date ``column``."""
-    if sql.dialect() == "postgres":
+    if core.dialect() == "postgres":
         return f"CAST(date_trunc('week', {column}) AS DATE)"
     return f"date({column}, '-' || ((CAST(strftime('%w', {column}) AS INTEGER) + 6) % 7) || ' days')"
 
@@ -189,9 +189,9 @@ async def lock_students(student_ids: Iterable[int]) -> None:
     before and after the change, and a concurrent change of the same student in between
     would make both transactions file the same move. SQLite serializes writers anyway."""
     ids = sorted(set(student_ids))
-    if ids and sql.dialect() == "postgres":
-        await sql.fetch(
-            f"SELECT id FROM student WHERE id IN ({sql.placeholders(len(ids))}) ORDER BY id FOR NO KEY UPDATE", ids
+    if ids and core.dialect() == "postgres":
+        await core.fetch(
+            f"SELECT id FROM student WHERE id IN ({core.placeholders(len(ids))}) ORDER BY id FOR NO KEY UPDATE", ids
         )
 
 
@@ -205,7 +205,7 @@ def _lowest_sql(students: str) -> str:
 
 
 async def _lowest(student_ids: list[int]) -> dict[LowestKey, int]:
-    return _lowest_of(await sql.fetch(_lowest_sql(sql.placeholders(len(student_ids))), student_ids))
+    return _lowest_of(await core.fetch(_lowest_sql(core.placeholders(len(student_ids))), student_ids))
 
 
 def _lowest_of(rows: list[dict[str, Any]]) -> dict[LowestKey, int]:
@@ -227,7 +227,7 @@ async def _move_lowest(before: dict[LowestKey, int], after: dict[LowestKey, int]
     if not rows:
         return
     values = ", ".join("(?, ?, ?, ?, ?)" for _ in rows)
-    await sql.fetch(
+    await core.fetch(
         f"INSERT INTO rollup_lowest_mark ({', '.join(LOWEST_KEYS)}, students) VALUES {values} "
         "ON CONFLICT (school_id, term_id, school_class_id, lowest) "
         "DO UPDATE SET students = rollup_lowest_mark.students + excluded.students",
@@ -255,12 +255,12 @@ class GradeChanges:
         self.lowest = None
         if not grade_ids:
             return
-        where = f"AND g.id IN ({sql.placeholders(len(grade_ids))})"
-        if sql.dialect() != "postgres":  # no data-modifying CTEs: a statement per table, then ``_lowest``
+        where = f"AND g.id IN ({core.placeholders(len(grade_ids))})"
+        if core.dialect() != "postgres":  # no data-modifying CTEs: a statement per table, then ``_lowest``
             for table in GRADE_TABLES:
-                await sql.fetch(table.upsert(table.recompute(where, sign)), grade_ids)
+                await core.fetch(table.upsert(table.recompute(where, sign)), grade_ids)
             return
-        rows = await sql.fetch(_grades_statement(where, sign, len(self.student_ids)), [*grade_ids, *self.student_ids])
+        rows = await core.fetch(_grades_statement(where, sign, len(self.student_ids)), [*grade_ids, *self.student_ids])
         self.lowest = _lowest_of(rows)
 
 
@@ -270,7 +270,7 @@ def _grades_statement(where: str, sign: int, students: int) -> str:
     change leaves them (``_lowest_after``)."""
     return (
         f"WITH changed AS ({grade_rows(where)}), {_upserts('changed', sign)}"
-        f" {_lowest_after(sql.placeholders(students))}"
+        f" {_lowest_after(core.placeholders(students))}"
     )
 
 
@@ -338,24 +338,24 @@ async def attendance(lesson_id: int, student_ids: list[int], sign: int) -> None:
     """Count (+1) or stop counting (-1) the marks of ``student_ids`` in the lesson as they are now."""
     if not student_ids:
         return
-    where = f"AND a.lesson_id = ? AND a.student_id IN ({sql.placeholders(len(student_ids))})"
+    where = f"AND a.lesson_id = ? AND a.student_id IN ({core.placeholders(len(student_ids))})"
     for table in ATTENDANCE_TABLES:
-        await sql.fetch(table.upsert(table.recompute(where, sign)), [lesson_id, *student_ids])
+        await core.fetch(table.upsert(table.recompute(where, sign)), [lesson_id, *student_ids])
 
 
 async def attendance_of_notice(notice_id: int, sign: int) -> None:
     """Like ``attendance``, for the marks pre-filled from an absence notice."""
     for table in ATTENDANCE_TABLES:
-        await sql.fetch(table.upsert(table.recompute("AND a.notice_id = ?", sign)), [notice_id])
+        await core.fetch(table.upsert(table.recompute("AND a.notice_id = ?", sign)), [notice_id])
 
 
 async def attendance_by_id(mark_ids: list[int], sign: int) -> None:
     """Like ``attendance``, for marks named by id (a notice's pre-marks over many lessons)."""
     if not mark_ids:
         return
-    where = f"AND a.id IN ({sql.placeholders(len(mark_ids))})"
+    where = f"AND a.id IN ({core.placeholders(len(mark_ids))})"
     for table in ATTENDANCE_TABLES:
-        await sql.fetch(table.upsert(table.recompute(where, sign)), mark_ids)
+        await core.fetch(table.upsert(table.recompute(where, sign)), mark_ids)
 
 
 # --- checking and rebuilding -------------------------------------------------------------
@@ -374,15 +374,15 @@ async def check() -> dict[str, tuple[int, int]]:
     All zeros: the roll-ups are exactly the full recomputation."""
     found = {}
     for name, stored, recomputed in _pairs():
-        extra = await sql.fetch(f"SELECT COUNT(*) AS n FROM ({stored} EXCEPT {recomputed}) x", [])
-        missing = await sql.fetch(f"SELECT COUNT(*) AS n FROM ({recomputed} EXCEPT {stored}) x", [])
+        extra = await core.fetch(f"SELECT COUNT(*) AS n FROM ({stored} EXCEPT {recomputed}) x", [])
+        missing = await core.fetch(f"SELECT COUNT(*) AS n FROM ({recomputed} EXCEPT {stored}) x", [])
         found[name] = (int(extra[0]["n"]), int(missing[0]["n"]))
     return found
 
 
 async def clear() -> None:
     for name, _stored, _recomputed in _pairs():
-        await sql.fetch(f"DELETE FROM {name}", [])
+        await core.fetch(f"DELETE FROM {name}", [])
 
 
 async def rebuild() -> None:
@@ -393,6 +393,6 @@ async def rebuild() -> None:
     for table in ALL_TABLES:
         columns = ", ".join((*table.keys, *(m for m, _ in table.measures)))
         ordered = f"SELECT * FROM ({table.recompute()}) r ORDER BY {', '.join(table.keys)}"
-        await sql.fetch(f"INSERT INTO {table.name} ({columns}) {ordered}", [])
+        await core.fetch(f"INSERT INTO {table.name} ({columns}) {ordered}", [])
     lowest = f"SELECT * FROM ({lowest_recompute()}) r ORDER BY {', '.join(LOWEST_KEYS)}"
-    await sql.fetch(f"INSERT INTO rollup_lowest_mark ({', '.join(LOWEST_KEYS)}, students) {lowest}", [])
+    await core.fetch(f"INSERT INTO rollup_lowest_mark ({', '.join(LOWEST_KEYS)}, students) {lowest}", [])

@@ -29,10 +29,10 @@ from tortoise.expressions import Q
 import models
 from resolvers import audit
 from resolvers.codes import ErrorCode
-from resolvers.context import Viewer
+from resolvers.core import _, ngettext
 from resolvers.errors import RowProblem
 from resolvers.groups import MAX_GROUP_NAME
-from resolvers.i18n import _, ngettext
+from resolvers.sessions import Viewer
 
 if TYPE_CHECKING:
     from resolvers.roster_rows import Row

@@ -21,15 +21,13 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import policy
 from resolvers.account_admin import EMAIL_RE, LOGIN_RE, MAX_NAME
-from resolvers.clock import today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import Text, _, ngettext, pk_of, today_utc
 from resolvers.errors import FileRefused, NotFound, RowProblem, refuse
-from resolvers.i18n import Text, _, ngettext
-from resolvers.ids import pk_of
 from resolvers.roster_groups import GroupPlan
 from resolvers.roster_rows import COLUMNS, Row, parse_rows
 from resolvers.roster_write import write_plan
+from resolvers.sessions import Context
 
 Callback = Callable[[Row, str | None, ErrorCode, Text], None]
 MAX_BYTES = 2_000_000

@@ -34,8 +34,8 @@ from typing import TextIO
 
 from resolvers.accounts import normalize_login
 from resolvers.codes import ErrorCode
+from resolvers.core import _, ngettext
 from resolvers.errors import RowProblem
-from resolvers.i18n import _, ngettext
 
 COLUMNS = (
     "type",

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import models
 from resolvers import audit, passwords
-from resolvers.clock import now_utc
-from resolvers.context import Context
+from resolvers.core import now_utc
+from resolvers.sessions import Context
 
 if TYPE_CHECKING:
     from resolvers.roster_import import Counts, RosterPlan

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import models
-from resolvers.i18n import Text, _
+from resolvers.core import Text, _
 
 MIN_WEIGHT, MAX_WEIGHT = 1, 10
 

@@ -10,13 +10,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import audit, pages, policy, scales
-from resolvers.clock import zone_named
+from resolvers import audit, grades, pages, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, pk_of, zone_named
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
+from resolvers.sessions import Context
 from resolvers.text import clean
 
 MAX_SCHOOL_NAME, MAX_MARK = 200, 16
@@ -95,7 +93,7 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
             return
     else:
         if not school.scale_marks:
-            defaults = scales.LETTER_MARKS if kind == models.ScaleKind.LETTER else scales.PASS_FAIL_MARKS
+            defaults = grades.LETTER_MARKS if kind == models.ScaleKind.LETTER else grades.PASS_FAIL_MARKS
             school.scale_marks = list(defaults)
         listed = school.scale_marks or []
         values = [str(m["value"]).casefold() for m in listed]
@@ -121,7 +119,7 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
                 )
             )
             return
-    numeric = [m.numeric for m in scales.marks(school)]
+    numeric = [m.numeric for m in grades.marks(school)]
     low, high = min(numeric), max(numeric)
     if spec.pass_mark is not None:
         school.pass_mark = spec.pass_mark
@@ -150,15 +148,15 @@ def _apply_scale(school: models.School, spec: ScaleSpec, problems: list[Problem]
     if spec.kind_weights is not None:
         school.kind_weights = {k.value: w for k, w in spec.kind_weights.items()}
     weights = [school.default_grade_weight, *(school.kind_weights or {}).values()]
-    if any(not scales.MIN_WEIGHT <= w <= scales.MAX_WEIGHT for w in weights):
+    if any(not grades.MIN_WEIGHT <= w <= grades.MAX_WEIGHT for w in weights):
         problems.append(
             (
                 "gradeScale.kindWeights",
                 ErrorCode.INVALID_WEIGHT,
                 _(
                     "Weights are whole numbers from {min_weight} to {max_weight}.",
-                    min_weight=scales.MIN_WEIGHT,
-                    max_weight=scales.MAX_WEIGHT,
+                    min_weight=grades.MIN_WEIGHT,
+                    max_weight=grades.MAX_WEIGHT,
                 ),
             )
         )

@@ -30,11 +30,10 @@ from tortoise.transactions import in_transaction
 import models
 from edge.settings import Settings
 from resolvers import account_admin, accounts, audit, passwords, sessions
-from resolvers.clock import now_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context, Viewer
+from resolvers.core import _, ngettext, now_utc
 from resolvers.errors import refuse
-from resolvers.i18n import _, ngettext
+from resolvers.sessions import Context, Viewer
 
 ISSUER = "ediary"
 STEP_SECONDS = 30

@@ -39,11 +39,10 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
-from pubsub.broker import Broker, BrokerUnavailable
-from pubsub.events import sessions_ended_topic
-from resolvers import sql
-from resolvers.clock import now_utc
-from resolvers.context import Viewer
+from pubsub.broker import Broker, BrokerUnavailable, sessions_ended_topic
+from resolvers import core
+from resolvers.core import now_utc
+from resolvers.sessions import Viewer
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +142,13 @@ async def admit(viewer: Viewer) -> Viewer:
     per ``SEEN_EVERY``."""
     if viewer.user_id is None or viewer.session_id is None:
         return Viewer(None, viewer.address)
-    rows = await sql.fetch(_admit_statement(), [viewer.session_id, viewer.user_id])
+    rows = await core.fetch(_admit_statement(), [viewer.session_id, viewer.user_id])
     if not rows or rows[0]["s_ended_at"] is not None:
         ended = ended_reason(rows[0]["s_end_reason"]) if rows else None
         return Viewer(None, viewer.address, ended=ended)
     first = rows[0]
-    grants = [sql.hydrate(models.RoleGrant, row, "g_") for row in rows if row["g_id"] is not None]
-    viewer.remember_account(sql.hydrate(models.User, first, "u_"), grants)
+    grants = [core.hydrate(models.RoleGrant, row, "g_") for row in rows if row["g_id"] is not None]
+    viewer.remember_account(core.hydrate(models.User, first, "u_"), grants)
     now = now_utc()
     if _instant(first["s_last_seen_at"]) < now - SEEN_EVERY:
         await models.Session.filter(id=viewer.session_id).update(last_seen_at=now)
@@ -162,7 +161,7 @@ def _admit_statement() -> str:
     role for an account that has none)."""
     return (
         f"SELECT s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.last_seen_at AS s_last_seen_at,"
-        f" {sql.columns(models.User, 'u')}, {sql.columns(models.RoleGrant, 'g')}"
+        f" {core.columns(models.User, 'u')}, {core.columns(models.RoleGrant, 'g')}"
         f' FROM {models.Session._meta.db_table} s JOIN "{models.User._meta.db_table}" u ON u.id = s.user_id'
         f" LEFT JOIN {models.RoleGrant._meta.db_table} g ON g.user_id = u.id AND s.ended_at IS NULL"
         " WHERE s.id = ? AND s.user_id = ? ORDER BY g.id"

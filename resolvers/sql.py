@@ -19,7 +19,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery, ValuesQuery
 
 from edge import metrics
-from resolvers.ids import largest_id
+from resolvers.core import largest_id
 
 M = TypeVar("M", bound=Model)
 Compilable = QuerySet[Any] | ValuesListQuery[Any] | ValuesQuery[Any]

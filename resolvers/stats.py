@@ -26,8 +26,8 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery
 
 import models
-from resolvers import policy, rollups, scales, sql
-from resolvers.context import Viewer
+from resolvers import core, grades, policy
+from resolvers.sessions import Viewer
 
 M = TypeVar("M", bound=Model)
 AT_RISK_UNEXCUSED = 8
@@ -38,7 +38,7 @@ def top_mark(school: models.School) -> float:
     """The lowest "top" mark: halfway from the pass mark to the best mark, rounded up to a mark
     of the scale. 1-5 with pass mark 3: 4 (4 and 5 are top); 1-10 with 4: 7; 1-12 with 4: 8;
     A-F (5..1) with 3: B; pass/fail (pass mark 1): pass."""
-    values = sorted(m.numeric for m in scales.marks(school))
+    values = sorted(m.numeric for m in grades.marks(school))
     if not values:
         return math.inf
     halfway = (school.pass_mark + values[-1]) / 2
@@ -60,11 +60,11 @@ class Figures:
 
     @property
     def average(self) -> float | None:
-        return scales.round_average(self.mark_sum / self.grades / 100) if self.grades else None
+        return grades.round_average(self.mark_sum / self.grades / 100) if self.grades else None
 
     @property
     def weighted_average(self) -> float | None:
-        return scales.round_average(self.weighted_sum / self.weight / 100) if self.weight else None
+        return grades.round_average(self.weighted_sum / self.weight / 100) if self.weight else None
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Attendance:
 
     @property
     def rate(self) -> float | None:
-        return scales.share(self.present + self.late, self.marked) if self.marked else None
+        return grades.share(self.present + self.late, self.marked) if self.marked else None
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,11 @@ class Shares:
 
     @property
     def success(self) -> float | None:
-        return scales.share(self.successful, self.students) if self.students else None
+        return grades.share(self.successful, self.students) if self.students else None
 
     @property
     def quality(self) -> float | None:
-        return scales.share(self.top, self.students) if self.students else None
+        return grades.share(self.top, self.students) if self.students else None
 
 
 @dataclass
@@ -125,8 +125,8 @@ class Stats:
 
 def _sources(full_scan: bool) -> dict[str, str]:
     """Each roll-up table's name, or (full scan) its recomputation from the base rows."""
-    found = {t.name: f"({t.recompute()})" if full_scan else t.name for t in rollups.ALL_TABLES}
-    found["rollup_lowest_mark"] = f"({rollups.lowest_recompute()})" if full_scan else "rollup_lowest_mark"
+    found = {t.name: f"({t.recompute()})" if full_scan else t.name for t in grades.ALL_TABLES}
+    found["rollup_lowest_mark"] = f"({grades.lowest_recompute()})" if full_scan else "rollup_lowest_mark"
     return found
 
 
@@ -141,7 +141,7 @@ class Scope:
     schools: list[models.School]
 
     def where(self, alias: str) -> tuple[str, list[int]]:
-        return f"{alias}.term_id IN ({sql.placeholders(len(self.term_ids))})", list(self.term_ids)
+        return f"{alias}.term_id IN ({core.placeholders(len(self.term_ids))})", list(self.term_ids)
 
 
 _NO_DAY, _NO_NAME = "CAST(NULL AS DATE)", "CAST(NULL AS TEXT)"
@@ -261,7 +261,7 @@ async def load(scope: Scope, *, district: bool, at_risk: bool, full_scan: bool =
         return groups[dim].setdefault(key, Group(key))
 
     found, risky = await asyncio.gather(
-        asyncio.gather(*(sql.fetch(text, values) for text, values in _statements(scope, src, district))),
+        asyncio.gather(*(core.fetch(text, values) for text, values in _statements(scope, src, district))),
         _at_risk(src, scope) if at_risk else _nothing(),
     )
     distribution: list[tuple[float, int]] = []
@@ -304,12 +304,12 @@ async def _at_risk(src: dict[str, str], scope: Scope) -> list[AtRisk]:
         "HAVING (SUM(w) > 0 AND SUM(ws) < CAST(? AS INTEGER) * SUM(w)) OR SUM(u) >= CAST(? AS INTEGER)"
         ") y JOIN student n ON n.id = y.student_id ORDER BY y.student_id, y.school_class_id"
     )
-    rows = await sql.fetch(statement, [*terms, *terms, pass_mark, AT_RISK_UNEXCUSED])
+    rows = await core.fetch(statement, [*terms, *terms, pass_mark, AT_RISK_UNEXCUSED])
     return [
         AtRisk(
-            sql.hydrate(models.Student, r),
+            core.hydrate(models.Student, r),
             int(r["y_class_id"]),
-            scales.round_average(int(r["y_weighted"]) / int(r["y_weight"]) / 100) if r["y_weight"] else None,
+            grades.round_average(int(r["y_weighted"]) / int(r["y_weight"]) / 100) if r["y_weight"] else None,
             int(r["y_unexcused"] or 0),
         )
         for r in rows
@@ -344,24 +344,24 @@ async def names(scope: Scope) -> Named:
 
 
 async def _named(model: type[M], ids: str, params: list[Any]) -> dict[int, M]:
-    rows = await sql.fetch(f"SELECT n.* FROM {model._meta.db_table} n WHERE n.id IN ({ids})", params)
-    found = (sql.hydrate(model, row) for row in rows)
+    rows = await core.fetch(f"SELECT n.* FROM {model._meta.db_table} n WHERE n.id IN ({ids})", params)
+    found = (core.hydrate(model, row) for row in rows)
     return {m.pk: m for m in found}
 
 
 async def school_terms(viewer: Viewer, school_id: int) -> tuple[list[models.Term], bool]:
     """The school's terms, by start, if the viewer reads its dashboard (else none), and whether
     they read its at-risk list: both rules of the policy and the terms in one statement (the
-    rules compiled once per viewer: ``sql.embedded_once``)."""
+    rules compiled once per viewer: ``core.embedded_once``)."""
     uid = viewer.user_id
-    readers, readers_params = sql.embedded_once(("stats_schools", uid), lambda: _ids(policy.stats_schools(viewer)))
-    named, named_params = sql.embedded_once(("at_risk_schools", uid), lambda: _ids(policy.at_risk_schools(viewer)))
+    readers, readers_params = core.embedded_once(("stats_schools", uid), lambda: _ids(policy.stats_schools(viewer)))
+    named, named_params = core.embedded_once(("at_risk_schools", uid), lambda: _ids(policy.at_risk_schools(viewer)))
     statement = (
         f"SELECT n.*, CASE WHEN n.school_id IN ({named}) THEN 1 ELSE 0 END AS at_risk FROM term n"
         f" WHERE n.school_id = ? AND n.school_id IN ({readers}) ORDER BY n.start_date, n.id"
     )
-    rows = await sql.fetch(statement, [*named_params, school_id, *readers_params])
-    return [sql.hydrate(models.Term, r) for r in rows], any(r["at_risk"] for r in rows)
+    rows = await core.fetch(statement, [*named_params, school_id, *readers_params])
+    return [core.hydrate(models.Term, r) for r in rows], any(r["at_risk"] for r in rows)
 
 
 def _ids(schools: QuerySet[models.School]) -> ValuesListQuery[Any]:
@@ -379,4 +379,4 @@ async def district_terms(term_id: int, district_id: int) -> list[int]:
         " JOIN school s ON s.id = t.school_id JOIN academic_year y ON y.id = t.academic_year_id"
         " WHERE t0.id = ? AND s0.district_id = ? AND s.district_id = ? AND y.name = y0.name ORDER BY t.id"
     )
-    return [int(r["id"]) for r in await sql.fetch(statement, [term_id, district_id, district_id])]
+    return [int(r["id"]) for r in await core.fetch(statement, [term_id, district_id, district_id])]

@@ -31,7 +31,7 @@ what comes after it, as any cursor does, so no answer and no timing depends on h
 other people wrote. What a stream then replays and delivers is the viewer's own rows only
 (``Follow.mine``, each checked).
 
-Run by a transport that parks (``resolvers/parking.py``), a stream keeps its position in the
+Run by a transport that parks (``resolvers/outbox.py``), a stream keeps its position in the
 operation's Subscriber, returns when it is idle (parked), and a later run continues from there
 without asking the stream what it follows again."""
 
@@ -53,13 +53,11 @@ from tortoise.queryset import ValuesQuery
 
 from edge import metrics
 from pubsub.broker import BrokerUnavailable, Inbox, SlowConsumer, Subscription
-from resolvers import pages, parking, policy, sql
-from resolvers.clock import now_utc
-from resolvers.context import Context
+from resolvers import core, outbox, pages, policy
+from resolvers.core import _, largest_id, now_utc
 from resolvers.errors import BadUserInput, StreamInterrupted
-from resolvers.i18n import _
-from resolvers.ids import largest_id
 from resolvers.loaders import Loaders
+from resolvers.sessions import Context
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +144,12 @@ _AFTER = 9_007_199_254_740_881
 
 @dataclass(frozen=True, slots=True)
 class Read(Generic[E]):
-    """A stream's read of its source, compiled once when the stream starts (``sql.Reusable``):
+    """A stream's read of its source, compiled once when the stream starts (``core.Reusable``):
     every wake-up of a stream reads, and building the statement anew each time cost more CPU
     than running it. The rows its events name (``Source.primes``) come in the same statement."""
 
     source: Source[E]
-    statement: sql.Reusable
+    statement: core.Reusable
     asks: bool  # whether the statement carries the answer to ``Follow.asks``
 
     @classmethod
@@ -159,7 +157,7 @@ class Read(Generic[E]):
         source = follow.source
         query = source.model.filter(follow.mine, id__gt=_AFTER).order_by("id").limit(BATCH)
         asked = follow.asks() if follow.asks is not None else None
-        statement = sql.Reusable.compile(
+        statement = core.Reusable.compile(
             query, _AFTER, wrap=lambda inner, then: _joined(source, inner, then), then=asked
         )
         return cls(source, statement, asked is not None)
@@ -179,13 +177,13 @@ class Read(Generic[E]):
                 pk = raw[projection[prime.column]]
                 if pk is not None:
                     named.append((prime.loader, int(pk), functools.partial(_named_row, prime.model, raw, f"p{n}__")))
-            found.append((sql.hydrate(self.source.model, raw), named))
+            found.append((core.hydrate(self.source.model, raw), named))
         return found, answer
 
 
 def _named_row(model: type[Model], raw: dict[str, Any], prefix: str) -> Model | None:
     """The row an event names, from the read's ``prefix``-ed columns (None: it is gone)."""
-    return sql.hydrate(model, raw, prefix) if raw[f"{prefix}id"] is not None else None
+    return core.hydrate(model, raw, prefix) if raw[f"{prefix}id"] is not None else None
 
 
 def _joined(source: Source[Any], inner: str, asked: str | None) -> str:
@@ -201,7 +199,7 @@ def _joined(source: Source[Any], inner: str, asked: str | None) -> str:
         joins.append(f'LEFT JOIN "{meta.db_table}" AS p{n} ON {on}')
     if asked is not None:
         columns.append("a.ids AS answer__ids")
-        joins.append(f"CROSS JOIN (SELECT {sql.joined_ids('x.id')} AS ids FROM ({asked}) AS x) AS a")
+        joins.append(f"CROSS JOIN (SELECT {core.joined_ids('x.id')} AS ids FROM ({asked}) AS x) AS a")
     return f'SELECT {", ".join(columns)} FROM ({inner}) AS o {" ".join(joins)} ORDER BY o."id"'
 
 
@@ -236,9 +234,9 @@ async def start(ctx: Context, source: Source[Any], after: str | None, newest: Q 
 async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> AsyncIterator[Delivery[E]]:
     """Replay the rows the stream follows after its start, then follow its topics, each row
     checked as it is delivered (see the module's docstring)."""
-    subscriber = parking.current()
+    subscriber = outbox.current()
     if subscriber is None or not subscriber.following:
-        subscriber = subscriber or parking.Subscriber()
+        subscriber = subscriber or outbox.Subscriber()
         started = await follow()
         subscriber.read = Read.of(started)
         subscriber.last = started.floor
@@ -246,7 +244,7 @@ async def run(ctx: Context, follow: Callable[[], Awaitable[Follow[E]]]) -> Async
         # What the read and the subscription were made from is not needed again: a parked
         # subscriber keeps for hours only what later runs ask (``COMPILED``).
         subscriber.follow = replace(started, **COMPILED)
-    can_park = subscriber is parking.current()
+    can_park = subscriber is outbox.current()
     following, read = subscriber.follow, subscriber.read
     assert following is not None
     assert read is not None

@@ -19,14 +19,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers import audit, files, grades, outbox, policy
-from resolvers.clock import now_utc, today_utc
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, now_utc, pk_of, to_global_id, today_utc
 from resolvers.errors import NotFound, Problem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of, to_global_id
+from resolvers.sessions import Context
 from resolvers.text import clean
 
 MAX_TEXT = 10000

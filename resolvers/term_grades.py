@@ -13,15 +13,13 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
-from resolvers import audit, grades, outbox, policy, scales
-from resolvers.clock import now_utc, today_utc
+from pubsub.broker import EventKind
+from resolvers import audit, grades, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, now_utc, pk_of, today_utc
 from resolvers.errors import FieldProblem, NotFound, refuse
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from resolvers.policy import windows
+from resolvers.sessions import Context
 
 
 @dataclass(frozen=True)
@@ -116,11 +114,11 @@ async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade
     if term is not None and term.start_date > today_utc():
         problems.append(FieldProblem("termId", _("The term has not started yet."), ErrorCode.TERM_NOT_STARTED))
     school = await models.School.get(id=student.school_id)
-    mark = scales.parse(school, data.value)
+    mark = grades.parse(school, data.value)
     if mark is None:
         problems.append(
             FieldProblem(
-                "value", _("A grade is {describe}.", describe=scales.describe(school)), ErrorCode.INVALID_VALUE
+                "value", _("A grade is {describe}.", describe=grades.describe(school)), ErrorCode.INVALID_VALUE
             )
         )
     comment = grades.clean_comment(data.comment)
@@ -185,7 +183,7 @@ async def _write(
     term: models.Term | None,
     key: str,
     teacher_id: int,
-    mark: scales.Mark,
+    mark: grades.Mark,
     comment: str | None,
 ) -> tuple[models.TermGrade, str | None]:
     if existing is None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _
 from resolvers.errors import Problem
-from resolvers.i18n import Text, _
 
 INVALID_CHARACTERS = ErrorCode.INVALID_CHARACTERS
 MESSAGE = _("Remove control, zero-width and text-direction characters.")

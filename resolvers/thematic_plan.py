@@ -25,14 +25,13 @@ from openpyxl import load_workbook
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
+from resolvers.core import _, ngettext, pk_of
 from resolvers.errors import FileRefused, NotFound, Problem, RowProblem, refuse
-from resolvers.i18n import _, ngettext
-from resolvers.ids import pk_of
 from resolvers.lesson_topics import MAX_TOPIC, check_topic, topic_events
+from resolvers.sessions import Context
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 500

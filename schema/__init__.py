@@ -11,45 +11,55 @@ import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
 from graphql.execution import create_source_event_stream
+from resolvers.core import _
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
-from resolvers import parking
+from resolvers import outbox
 from resolvers.codes import ErrorCode
 from resolvers.errors import CodedError
-from resolvers.i18n import _
 from resolvers.unavailable import database_unreachable
 from schema import (
+    CachedHooksRunner,
+    SharedEventExecution,
     announcements,
     chats,
     deliveries,
+    direct_resolvers,
     grades,
     guardianships,
     meetings,
     notifications,
     remarks,
     scalars,
+    shared_execution,
 )
 from schema.calendar import Term
 from schema.completion import leaf_lists
 from schema.errors import EXCEPTION_HANDLERS, counted
-from schema.extensions import DatabaseUnavailable, DocumentErrorCodes, MutationRateLimit, OperationMetrics
 from schema.faces import guard_faces
+from schema.gates import (
+    DatabaseUnavailable,
+    DocumentErrorCodes,
+    LimitedParser,
+    Limits,
+    MutationRateLimit,
+    OperationMetrics,
+    QueryCost,
+    limited_execution,
+    validation_rules,
+)
 from schema.homework import Homework
-from schema.hooks import CachedHooksRunner
 from schema.lessons import Lesson
-from schema.limits import LimitedParser, Limits, QueryCost, limited_execution, validation_rules
 from schema.messages import DocumentRefusalsInLanguage, localized
 from schema.mutation import Mutation
 from schema.org import SchoolClass, Subject
 from schema.persisted import trusted_documents_rule
 from schema.query import Query
-from schema.resolving import direct_resolvers
 from schema.schools import School
-from schema.shared_execution import SharedEventExecution, shared_execution
 from schema.stored_text import UnstorableText, unstorable_text
 from schema.students import Student
 from schema.subscription import Subscription
@@ -102,7 +112,7 @@ class DiarySchema(strawberry.Schema):
     resume_extensions: tuple[Any, ...] = ()
 
     def resume(
-        self, subscriber: parking.Subscriber, variables: dict[str, Any] | None, operation_name: str | None, context: Any
+        self, subscriber: outbox.Subscriber, variables: dict[str, Any] | None, operation_name: str | None, context: Any
     ) -> AsyncGenerator[Any, None]:
         """A parked subscription's run again (``schema/websocket.py``), from what its first run
         worked out: the document it parsed and validated (``Subscriber.document``) and the

@@ -8,16 +8,16 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import absence
-from resolvers.i18n import _
 from resolvers.policy import windows
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.files import ATTACHMENTS, FILE_CODES, File
+from schema.gates import HasRole
 from schema.lessons import Lesson
-from schema.permissions import HasRole
 from schema.students import Student
 from schema.users import User
 

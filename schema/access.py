@@ -8,17 +8,15 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _, now_utc, to_global_id
 
 import models
 from resolvers import access, pages, policy
-from resolvers.clock import now_utc
-from resolvers.i18n import _
-from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.gates import IsAdmin, IsAuthenticated, LacksRole
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
-from schema.permissions import IsAdmin, IsAuthenticated, LacksRole
 from schema.schools import School
 from schema.students import Student
 from schema.users import User

@@ -6,17 +6,16 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _, pk_of
 
 import models
 from resolvers import account_admin, account_list, pages, policy
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from schema import types
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.gates import IsAdmin, IsAuthenticated
 from schema.pages import PageInfo, keyset_page_info
-from schema.permissions import IsAdmin, IsAuthenticated
 from schema.users import User
 
 Info = types.Info

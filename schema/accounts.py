@@ -12,8 +12,8 @@ from resolvers import accounts, login_steps, pages, policy
 from resolvers.sessions import TokenPair
 from schema import types
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
+from schema.gates import IsAuthenticated, IsPublic
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
-from schema.permissions import IsAuthenticated, IsPublic
 from schema.users import User
 
 Info = types.Info

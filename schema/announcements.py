@@ -7,19 +7,18 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _, pk_of
 
 import models
 from resolvers import announcements, pages, policy
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
 from schema.files import ATTACHMENTS, FILE_CODES, File
+from schema.gates import IsAuthenticated
 from schema.org import SchoolClass
 from schema.pages import PageInfo, first_argument, last_argument, page_info
-from schema.permissions import IsAuthenticated
 from schema.schools import School
 from schema.users import User
 

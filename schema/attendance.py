@@ -6,18 +6,18 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import attendance
-from resolvers.i18n import _
 from resolvers.loaders import RegisterRowData
 from schema import types
 from schema.absence import AbsenceNotice, load_user
 from schema.enums import AttendanceStatus
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown, visible_only
+from schema.gates import HasRole
 from schema.lessons import Lesson
-from schema.permissions import HasRole
 from schema.students import Student
 from schema.users import User
 

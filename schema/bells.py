@@ -6,15 +6,15 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from resolvers.core import to_global_id
 
 import models
 from resolvers import bells
-from resolvers.ids import to_global_id
 from schema import types
 from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import BellVariant
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import ADMINS
+from schema.gates import ADMINS
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

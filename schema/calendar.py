@@ -7,15 +7,14 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _, to_global_id
 
 import models
 from resolvers import calendar
-from resolvers.i18n import _
-from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.gates import ADMINS, IsAdmin
 from schema.lessons import LessonChanges
-from schema.permissions import ADMINS, IsAdmin
 from schema.types import Node
 
 Info = types.Info

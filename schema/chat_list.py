@@ -6,13 +6,13 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import pk_of
 
 from resolvers import messages, pages, people, policy
-from resolvers.ids import pk_of
 from schema import types
 from schema.chats import Chat
+from schema.gates import IsAuthenticated
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
-from schema.permissions import IsAuthenticated
 from schema.users import User
 
 Info = types.Info

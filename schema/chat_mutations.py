@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from resolvers.core import to_global_id
 
 from resolvers import chats, messages
-from resolvers.ids import to_global_id
 from schema import types
 from schema.chats import Chat, ChatMessage
 from schema.errors import NotFoundError, ValidationError
 from schema.files import ATTACHMENTS, FILE_CODES
-from schema.permissions import IsAuthenticated
+from schema.gates import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

@@ -13,7 +13,7 @@ from resolvers import child_logins
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
-from schema.permissions import IsAuthenticated
+from schema.gates import IsAuthenticated
 from schema.students import Student
 from schema.users import User
 

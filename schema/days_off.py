@@ -13,8 +13,8 @@ from schema import types
 from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import DayOffKind
 from schema.errors import NotFoundError, ValidationError
+from schema.gates import ADMINS
 from schema.lessons import LessonChanges
-from schema.permissions import ADMINS
 from schema.types import Node
 
 Info = types.Info

@@ -8,15 +8,15 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import pk_of
 from tortoise.expressions import Subquery
 
 import models
 from resolvers import inbox, pages, policy
-from resolvers.ids import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.gates import IsAuthenticated
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
-from schema.permissions import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

@@ -6,15 +6,15 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import enrollment
-from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.gates import IsAdmin
 from schema.org import SchoolClass, Subject
-from schema.permissions import IsAdmin
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User

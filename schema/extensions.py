@@ -8,7 +8,7 @@
    running subscriptions by field (``edge/metrics.py`` holds the metrics themselves; the errors
    the exception handlers return are counted by ``schema.errors.counted``).
 3. ``MutationRateLimit``: each root field of a mutation counts one hit (aliases cannot batch
-   past the limit) in the viewer's bucket and in the client address's (``edge/ratelimit.py``).
+   past the limit) in the viewer's bucket and in the client address's (``edge/intake.py``).
    Over either, nothing runs and the response is a GraphQL error ``extensions: {code:
    RATE_LIMITED, limit, retryAfterSeconds}``; the HTTP view answers it with 429 and
    ``Retry-After``. ``login`` also limits attempts per address (its ``RateLimitedError``).
@@ -30,16 +30,16 @@ from typing import Any
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode, SelectionSetNode
 from graphql.language import FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, OperationType
 from graphql.utilities import get_operation_ast
+from resolvers.core import _, ngettext
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from edge import metrics, ratelimit
-from resolvers import parking
+from edge import intake, metrics
+from resolvers import outbox
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
 from resolvers.errors import ServiceUnavailable
-from resolvers.i18n import _, ngettext
+from resolvers.sessions import Context
 from resolvers.unavailable import database_unreachable
 
 log = logging.getLogger("ediary.errors")
@@ -102,11 +102,11 @@ class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         failed = False
-        subscriber = parking.current()
+        subscriber = outbox.current()
         try:
             yield
             if subscriber is not None and subscriber.parked:
-                # Idle, handed over to the transport (resolvers/parking.py): the operation goes
+                # Idle, handed over to the transport (resolvers/outbox.py): the operation goes
                 # on; it is counted when it ends, by its last run or by the Subscriber.
                 self._park(subscriber)
                 return
@@ -126,7 +126,7 @@ class OperationMetrics(SchemaExtension):
                     subscriber.gauge = None
                 self._finish(time.perf_counter() - started, failed)
 
-    def _park(self, subscriber: parking.Subscriber) -> None:
+    def _park(self, subscriber: outbox.Subscriber) -> None:
         subscriber.gauge = self._active
         subscriber.document = self.execution_context.graphql_document
         operation = _operation(self.execution_context)
@@ -148,7 +148,7 @@ class OperationMetrics(SchemaExtension):
         if operation is None or never_ran or failed:
             outcome = "invalid"
         elif kind == SUBSCRIPTION:
-            subscriber = parking.current()
+            subscriber = outbox.current()
             outcome = "error" if self._errored or (subscriber is not None and subscriber.errored) else "ok"
         else:
             outcome = "error" if errors else "ok"
@@ -167,7 +167,7 @@ class OperationMetrics(SchemaExtension):
         """A subscription counts as active from here until its operation ends (``on_operation``
         spans the whole stream; ``on_execute`` only its start)."""
         operation = _operation(self.execution_context)
-        subscriber = parking.current()
+        subscriber = outbox.current()
         if subscriber is not None and subscriber.gauge is not None:
             self._active = subscriber.gauge  # a parked operation runs again: still the same one
         elif operation is not None and operation.operation.value == SUBSCRIPTION:
@@ -234,7 +234,7 @@ async def _check_rate(context: Context, cost: int) -> GraphQLError | None:
     buckets = [(f"mutation:address:{viewer.address}", settings.mutations_per_address)]
     if viewer.user_id is not None:
         buckets.insert(0, (f"mutation:user:{viewer.user_id}", settings.mutations_per_user))
-    refused = await ratelimit.check(context.limiter, buckets, settings.rate_window_seconds, cost)
+    refused = await intake.check(context.limiter, buckets, settings.rate_window_seconds, cost)
     if refused is None:
         return None
     return GraphQLError(

@@ -11,7 +11,7 @@ import strawberry
 from graphql import GraphQLList, GraphQLNonNull, default_field_resolver
 
 from resolvers import policy
-from resolvers.context import Context
+from resolvers.sessions import Context
 
 N = TypeVar("N", bound=Any)
 Info = strawberry.Info[Context, None]

@@ -7,13 +7,13 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from resolvers.core import to_global_id
 
 import models
 from resolvers import files
-from resolvers.ids import to_global_id
 from schema import types
 from schema.errors import ValidationError
-from schema.permissions import IsAuthenticated
+from schema.gates import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

@@ -7,16 +7,16 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import grade_changes, grades, policy
-from resolvers.i18n import _
 from schema import types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError
+from schema.gates import HasRole
 from schema.lessons import Lesson
 from schema.org import Subject
-from schema.permissions import HasRole
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User

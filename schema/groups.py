@@ -8,15 +8,15 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import groups
-from resolvers.i18n import _
 from schema.enums import describe
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown, shown_all
+from schema.gates import ADMINS, IsAdmin
 from schema.org import SchoolClass
-from schema.permissions import ADMINS, IsAdmin
 from schema.types import Info, Node, _must
 
 if TYPE_CHECKING:

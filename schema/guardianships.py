@@ -8,14 +8,14 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import guardianships
-from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
-from schema.permissions import IsAdmin
+from schema.gates import IsAdmin
 from schema.students import Student
 from schema.users import User
 

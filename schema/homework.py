@@ -6,15 +6,15 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import homework, policy
-from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.files import ATTACHMENTS, FILE_CODES, File
+from schema.gates import HasRole
 from schema.lessons import Lesson
-from schema.permissions import HasRole
 from schema.types import Node, _must
 from schema.users import User
 

@@ -15,7 +15,7 @@ from schema import types
 from schema.account_admin import ACCOUNT_MANAGERS
 from schema.accounts import LoginSuccess, SecondFactorRequired
 from schema.errors import ExternalLoginError, NotFoundError, RateLimitedError, ValidationError
-from schema.permissions import IsAuthenticated, IsPublic
+from schema.gates import IsAuthenticated, IsPublic
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

@@ -7,14 +7,14 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import lesson_topics, thematic_plan
-from resolvers.i18n import _
 from schema import types
 from schema.errors import FileRefusedError, NotFoundError, ValidationError
+from schema.gates import HasRole
 from schema.lessons import Lesson
-from schema.permissions import HasRole
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

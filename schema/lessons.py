@@ -9,16 +9,16 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import lesson_plan, lessons
-from resolvers.i18n import _
 from schema.enums import LessonStatus
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
+from schema.gates import ADMINS, IsAdmin
 from schema.groups import ClassGroup, LessonAudience
 from schema.org import SchoolClass, Subject
-from schema.permissions import ADMINS, IsAdmin
 from schema.types import Info, Node, _must
 from schema.users import User
 

@@ -7,19 +7,18 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _, now_utc
 
 import models
 from resolvers import meetings, pages, policy
-from resolvers.clock import now_utc
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _
 from resolvers.meetings import ANSWERS
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import visible_only
+from schema.gates import IsAuthenticated
 from schema.org import SchoolClass
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
-from schema.permissions import IsAuthenticated
 from schema.users import User
 
 Info = types.Info

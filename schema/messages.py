@@ -1,6 +1,6 @@
 """Errors in the reader's language.
 
-Result-union errors: a domain exception may carry its message as an ``i18n.Text`` (``_("...")``
+Result-union errors: a domain exception may carry its message as an ``core.Text`` (``_("...")``
 where it is raised, its id and parameters kept), and the error type built from it is written
 here, in the operation's locale (``Context.locale``), as it is returned. Plain strings pass
 unchanged.
@@ -14,14 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLError
+from resolvers.core import _
 from strawberry.schema.exception_handlers import ExceptionHandler
 
-from edge import persisted
-from resolvers import i18n
+from edge import intake
+from resolvers import core
 from resolvers.codes import ErrorCode
-from resolvers.i18n import _
 from schema.errors import WrappedHandler
-from schema.extensions import RewritesErrors
+from schema.gates import RewritesErrors
 
 
 def localize(error: Any, locale: str) -> Any:
@@ -31,7 +31,7 @@ def localize(error: Any, locale: str) -> Any:
         return None
     for part in [error, *(getattr(error, "fields", None) or []), *(getattr(error, "problems", None) or [])]:
         message = getattr(part, "message", None)
-        if isinstance(message, i18n.Text):
+        if isinstance(message, core.Text):
             part.message = message.render(locale)
     return error
 
@@ -83,5 +83,5 @@ class DocumentRefusalsInLanguage(RewritesErrors):
     @staticmethod
     def replaced(error: GraphQLError) -> GraphQLError:
         if (error.extensions or {}).get("code") == ErrorCode.PERSISTED_QUERY_REQUIRED:  # our own rule's refusal
-            return GraphQLError(str(persisted.REQUIRED), nodes=error.nodes, extensions=error.extensions)
+            return GraphQLError(str(intake.REQUIRED), nodes=error.nodes, extensions=error.extensions)
         return _refused_document(error)

@@ -12,7 +12,7 @@ import models
 from resolvers import inbox
 from schema import types
 from schema.errors import ValidationError
-from schema.permissions import IsAuthenticated
+from schema.gates import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

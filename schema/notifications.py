@@ -8,20 +8,20 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import to_global_id
 
 import models
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers import inbox, pages, policy
-from resolvers.ids import to_global_id
 from schema import announcements, grades, meetings, remarks, term_grades, types
 from schema.chats import ChatMessage
 from schema.deliveries import DeliveryMutations
 from schema.errors import NotFoundError, ValidationError
+from schema.gates import IsAuthenticated
 from schema.homework import Homework
 from schema.lessons import Lesson
 from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
-from schema.permissions import IsAuthenticated
 from schema.students import Student
 
 if TYPE_CHECKING:

@@ -8,18 +8,17 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import _, pk_of
 
 import models
 from resolvers import diary as diary_resolvers
 from resolvers import journal as journal_resolvers
 from resolvers import org
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from resolvers.loaders import RangeKey
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
-from schema.permissions import IsAdmin
+from schema.gates import IsAdmin
 from schema.types import FromArg, Node, ToArg, _must
 from schema.users import User
 

@@ -7,15 +7,15 @@ from typing import Any, ClassVar
 
 import strawberry
 from graphql import OperationType
+from resolvers.core import Text, _
 from strawberry.permission import BasePermission
 from strawberry.types.nodes import Selection
 
 import models
-from resolvers import parking, policy, second_factor
+from resolvers import outbox, policy, second_factor
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
-from resolvers.i18n import Text, _
+from resolvers.sessions import Context
 from schema.types import field_names
 
 # What a user holding a one-time password may still do: change it, log out, see who they are.
@@ -87,9 +87,9 @@ class IsAuthenticated(BasePermission):
                 raise Unauthenticated(_("Your session has ended: log in again."), reason=viewer.ended)
             return False
         if info.operation.operation == OperationType.SUBSCRIPTION or viewer.user_id is None:
-            subscriber = parking.current()
+            subscriber = outbox.current()
             if subscriber is not None and subscriber.following:
-                # A parked stream going on (``resolvers/parking.py``): it was let in when it
+                # A parked stream going on (``resolvers/outbox.py``): it was let in when it
                 # started, and the stream core (``resolvers/streams.py``) re-checks the account's
                 # standing with every event it delivers, in the same statement as its policy.
                 return True

@@ -10,7 +10,7 @@ from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError
 
-from edge.persisted import REQUIRED, sha256
+from edge.intake import REQUIRED, sha256
 from resolvers.codes import ErrorCode
 
 

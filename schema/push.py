@@ -14,7 +14,7 @@ from edge.push import load_vapid_key, public_key_b64
 from resolvers import policy, push
 from schema import types
 from schema.errors import NotFoundError, ValidationError
-from schema.permissions import IsAuthenticated
+from schema.gates import IsAuthenticated
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

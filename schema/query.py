@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
+from resolvers.core import from_global_id, largest_id
 
 from resolvers import policy
-from resolvers.context import Viewer as ViewerContext
-from resolvers.ids import from_global_id, largest_id
+from resolvers.sessions import Viewer as ViewerContext
 from schema import (
     absence,
     access,
@@ -43,10 +43,10 @@ from schema.account_admin import AccountQueries
 from schema.calendar import Term
 from schema.days_off import DayOff
 from schema.enrollment import TeachingAssignment
+from schema.gates import IsAuthenticated
 from schema.homework import Homework
 from schema.lessons import Lesson
 from schema.org import SchoolClass, Subject
-from schema.permissions import IsAuthenticated
 from schema.schools import School
 from schema.students import Student
 from schema.users import User

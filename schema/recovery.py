@@ -11,7 +11,7 @@ import strawberry
 from resolvers import recovery
 from schema import types
 from schema.errors import InvalidCredentialsError, RateLimitedError, ValidationError
-from schema.permissions import IsPublic
+from schema.gates import IsPublic
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

@@ -10,7 +10,7 @@ from resolvers import registration
 from schema import types
 from schema.accounts import LoginSuccess
 from schema.errors import RateLimitedError, ValidationError
-from schema.permissions import IsPublic
+from schema.gates import IsPublic
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

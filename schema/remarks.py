@@ -7,16 +7,16 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import policy, remarks
-from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.files import ATTACHMENTS, FILE_CODES, File
+from schema.gates import HasRole, IsAuthenticated
 from schema.lessons import Lesson
 from schema.org import Subject
-from schema.permissions import HasRole, IsAuthenticated
 from schema.students import Student
 from schema.users import User
 

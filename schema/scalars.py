@@ -14,10 +14,9 @@ import datetime as dt
 import re
 
 import strawberry
+from resolvers.core import Text, _
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
-
-from resolvers.i18n import Text, _
 
 MIN_YEAR = 1900
 MAX_YEAR = 2999

@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 import models
-from resolvers import scales, schools
+from resolvers import grades, schools
 from schema.enums import GradeKind, ScaleKind
 
 
@@ -28,11 +28,11 @@ class GradeScale:
 
     @strawberry.field(description="Lowest numeric value of the scale.")
     def min(self) -> int:
-        return int(min(m.numeric for m in scales.marks(self.model)))
+        return int(min(m.numeric for m in grades.marks(self.model)))
 
     @strawberry.field(description="Highest numeric value of the scale.")
     def max(self) -> int:
-        return int(max(m.numeric for m in scales.marks(self.model)))
+        return int(max(m.numeric for m in grades.marks(self.model)))
 
     @strawberry.field(description="Lowest passing numeric value.")
     def pass_mark(self) -> int:
@@ -40,7 +40,7 @@ class GradeScale:
 
     @strawberry.field(description="Every value a grade can take, best first: what a grade picker offers.")
     def marks(self) -> list[GradeMark]:
-        return [GradeMark(value=m.value, numeric_value=m.numeric) for m in scales.marks(self.model)]
+        return [GradeMark(value=m.value, numeric_value=m.numeric) for m in grades.marks(self.model)]
 
     @strawberry.field(
         description="A final grade rounds up once the average is this far to the next mark (0.5: 4.5 gives 5)."
@@ -51,7 +51,7 @@ class GradeScale:
     @strawberry.field(description="The weight each kind of grade carries unless the teacher sets another.")
     def kind_weights(self) -> list[GradeKindWeight]:
         return [
-            GradeKindWeight(kind=GradeKind(k.value), weight=scales.default_weight(self.model, k))
+            GradeKindWeight(kind=GradeKind(k.value), weight=grades.default_weight(self.model, k))
             for k in models.GradeKind
         ]
 

@@ -9,21 +9,20 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from resolvers.core import _, pk_of
 
 import models
 from resolvers import account_list, schools
 from resolvers import audit_log as audit_log_resolvers
 from resolvers import diary as diary_resolvers
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from resolvers.loaders import RangeKey
 from schema.account_admin import AccountConnection, account_connection
 from schema.audit_log import AuditEntryConnection, connection
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
+from schema.gates import HasRole
 from schema.org import SchoolClass, Subject
 from schema.pages import first_argument, last_argument
-from schema.permissions import HasRole
 from schema.scales import GradeScale, GradeScaleInput, scale_spec
 from schema.types import FromArg, Info, Node, ToArg
 

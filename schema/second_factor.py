@@ -12,7 +12,7 @@ from schema import types
 from schema.account_admin import ACCOUNT_MANAGERS
 from schema.accounts import LoginSuccess
 from schema.errors import InvalidCredentialsError, NotFoundError, RateLimitedError, ValidationError
-from schema.permissions import IsAuthenticated, IsPublic, second_factor_required
+from schema.gates import IsAuthenticated, IsPublic, second_factor_required
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")

@@ -29,7 +29,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from resolvers import parking
+from resolvers import outbox
 
 # Enough for every subscriber of a burst of events to find the shared result; results of
 # older events are recomputed if someone still asks (a replay), never served stale.
@@ -75,7 +75,7 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
                     {k: source.value for k, source in values.sources.items() if k in read},
                 ]
             )
-            subscriber = parking.current()
+            subscriber = outbox.current()
             if subscriber is not None:
                 subscriber.resumable = Resumable(executor)
         return executor
@@ -151,7 +151,7 @@ def payload_variables(
 class Resumable:
     """What a subscription's executor was built from (the operation found in its document, its
     variables coerced, its cost measured: ``schema/limits.py``), kept by its parked operation
-    (``parking.Subscriber``): a resumed run (``schema.DiarySchema.resume``) builds its executor
+    (``outbox.Subscriber``): a resumed run (``schema.DiarySchema.resume``) builds its executor
     from this at once. Only what the build worked out is kept, not the first run's context,
     middleware or state."""
 

@@ -38,18 +38,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from resolvers.core import Text, _, ngettext, now_utc
 from strawberry.exceptions import ConnectionRejectionError
 
 from edge.socket_counts import REFRESH_EVERY, SocketCounts
-from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of
-from pubsub.events import sessions_ended_topic
-from resolvers import i18n, sessions
-from resolvers.clock import now_utc
+from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of, sessions_ended_topic
+from resolvers import core, sessions
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
-from resolvers.i18n import Text, _, ngettext
 from resolvers.loaders import Loaders
-from resolvers.sessions import AccessClaims
+from resolvers.sessions import AccessClaims, Context
 from resolvers.unavailable import database_unreachable
 
 log = logging.getLogger(__name__)
@@ -136,7 +133,7 @@ class SocketSessions:
                 "Too many connections",
                 {"message": message, "extensions": {"code": ErrorCode.RATE_LIMITED, "limit": self.per_user}},
             )
-        binding = Binding(websocket, claims.user_id, claims.session_id, claims.expires_at.timestamp(), i18n.current())
+        binding = Binding(websocket, claims.user_id, claims.session_id, claims.expires_at.timestamp(), core.current())
         found = self._sessions.get(binding.session_id)
         if found is None:
             self._sessions[binding.session_id] = binding

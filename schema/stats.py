@@ -7,12 +7,12 @@ import datetime as dt
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from resolvers.core import pk_of
 
 import models
-from resolvers import pages, policy, scales
+from resolvers import grades, pages, policy
 from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
-from resolvers.ids import pk_of
 from resolvers.schools import DISTRICT_SCHOOLS
 from schema.calendar import Term
 from schema.org import SchoolClass, Subject
@@ -144,7 +144,7 @@ class SchoolStats(StatsFigures):
 
     @strawberry.field(description="Counted grades per mark, best first.")
     def distribution(self) -> list[MarkCount]:
-        shown = {m.numeric: m.value for m in scales.marks(self.school)}
+        shown = {m.numeric: m.value for m in grades.marks(self.school)}
         return [MarkCount(mark=m, value=shown.get(m), count=n) for m, n in self.stats.distribution]
 
     @strawberry.field(description="Per class, by class id.")

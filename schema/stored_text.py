@@ -8,10 +8,10 @@ written (every write runs in its transaction)."""
 from __future__ import annotations
 
 from graphql import GraphQLError
+from resolvers.core import _
 
 from resolvers.errors import BadUserInput
-from resolvers.i18n import _
-from schema.extensions import RewritesErrors
+from schema.gates import RewritesErrors
 
 _SQLSTATES = frozenset({"22021", "22P05"})
 MESSAGE = _("The text holds a character that cannot be stored or searched (NUL): remove it.")

@@ -8,18 +8,17 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _, pk_of
 
 import models
 from resolvers import policy, submissions
-from resolvers.i18n import _
-from resolvers.ids import pk_of
 from schema import types
 from schema.enums import GradeKind
 from schema.errors import NotFoundError, ValidationError
 from schema.files import ATTACHMENTS, FILE_CODES, File
+from schema.gates import HasRole
 from schema.grades import Grade
 from schema.homework import Homework
-from schema.permissions import HasRole
 from schema.students import Student
 from schema.types import Node
 from schema.users import User

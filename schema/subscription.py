@@ -10,14 +10,14 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 
 import models
-from pubsub.events import EventKind
-from resolvers import chat_events, events, inbox, parking, policy
+from pubsub.broker import EventKind
+from resolvers import chat_events, inbox, outbox, policy
 from schema import chat_events as chat_event_types
 from schema import grades, notifications, remarks, submissions, term_grades, types
 from schema.enums import AttendanceStatus, describe
+from schema.gates import IsAuthenticated
 from schema.homework import Homework
 from schema.lessons import Lesson
-from schema.permissions import IsAuthenticated
 from schema.students import Student
 
 Info = types.Info
@@ -36,7 +36,7 @@ class ResumedInfo:
 
 def resumable(resolver: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncGenerator[T, None]]:
     """A subscription resolver whose later runs go straight in (issue 15). Its first run leaves in
-    the operation's Subscriber (``resolvers/parking.py``) how to call it again: its arguments as
+    the operation's Subscriber (``resolvers/outbox.py``) how to call it again: its arguments as
     Strawberry converted them, and its context. A resumed run (``schema.DiarySchema.resume``)
     then calls it at once, without graphql-core resolving the root field again (its arguments,
     its permission classes, which let a stream that goes on in): the stream continues from its
@@ -47,7 +47,7 @@ def resumable(resolver: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncG
 
     @functools.wraps(resolver)
     async def first_run(*args: Any, **kwargs: Any) -> AsyncGenerator[T, None]:
-        subscriber = parking.current()
+        subscriber = outbox.current()
         if subscriber is not None:
             again = {**kwargs, "info": ResumedInfo(kwargs["info"].context)}
             subscriber.source = functools.partial(resolver, *args, **again)
@@ -62,7 +62,7 @@ describe(
     DiaryEventKind,
     name="DiaryEventKind",
     description="What happened in a diary.",
-    values={kind: kind.description for kind in EventKind},  # declared with the kind (pubsub/events.py)
+    values={kind: kind.description for kind in EventKind},  # declared with the kind (pubsub/outbox.py)
 )
 
 
@@ -75,7 +75,7 @@ class DiaryEvent:
 
     @strawberry.field(description="Pass as `after` when resubscribing to get what you missed.")
     def cursor(self) -> str:
-        return events.encode_cursor(self.row.id)
+        return outbox.encode_cursor(self.row.id)
 
     @strawberry.field(description="What happened.")
     def kind(self) -> DiaryEventKind:
@@ -172,7 +172,7 @@ class Subscription:
         student_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Student` id.")] = None,
         after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
     ) -> AsyncGenerator[DiaryEvent, None]:
-        async for delivery in events.diary_events(info.context, student_id, after):
+        async for delivery in outbox.diary_events(info.context, student_id, after):
             yield DiaryEvent(row=delivery.row, share_key=delivery.share)
 
     @strawberry.subscription(
@@ -189,7 +189,7 @@ class Subscription:
         class_id: Annotated[strawberry.ID, strawberry.argument(description="A `SchoolClass` id.")],
         after: Annotated[str | None, strawberry.argument(description="A `cursor` from an earlier event.")] = None,
     ) -> AsyncGenerator[DiaryEvent, None]:
-        async for delivery in events.class_events(info.context, class_id, after):
+        async for delivery in outbox.class_events(info.context, class_id, after):
             yield DiaryEvent(row=delivery.row, share_key=delivery.share)
 
     @strawberry.subscription(

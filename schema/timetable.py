@@ -7,16 +7,16 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import timetable
-from resolvers.i18n import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
+from schema.gates import ADMINS, IsAdmin
 from schema.groups import ClassGroup
 from schema.lessons import LessonChanges
 from schema.org import SchoolClass, Subject
-from schema.permissions import ADMINS, IsAdmin
 from schema.users import User
 
 Info = types.Info

@@ -4,11 +4,11 @@ root Mutation), so this module stays the one place that composes them."""
 from __future__ import annotations
 
 import strawberry
+from resolvers.core import _
 
 import models
 from resolvers import policy
 from resolvers.errors import Unauthenticated
-from resolvers.i18n import _
 from schema.access import ViewerAccessRequests
 from schema.accounts import SessionViewer
 from schema.announcements import AnnouncementViewer

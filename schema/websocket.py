@@ -3,7 +3,7 @@ with coded limit errors, the same close codes on both protocols (4403 on a bad o
 4401 once the session ended, 4429 over the per-user cap: ``schema/socket_sessions.py``, which
 also admits each operation as it starts), and idle subscriptions parked.
 
-Parking (``resolvers/parking.py``): each operation runs with a ``Subscriber`` in ``parking.PARKING``.
+Parking (``resolvers/outbox.py``): each operation runs with a ``Subscriber`` in ``outbox.PARKING``.
 A stream that has delivered everything returns with the Subscriber marked parked; the
 handler then keeps the operation open (it still counts towards the per-connection limit, a
 ``complete``/``stop`` from the client still ends it) without a task, and runs it again when
@@ -20,6 +20,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
 from graphql import GraphQLError
+from resolvers.core import ngettext
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -34,11 +35,10 @@ from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
 
 from edge import intake
-from resolvers import i18n, parking
+from resolvers import core, outbox
 from resolvers.codes import ErrorCode
-from resolvers.context import Context
-from resolvers.i18n import ngettext
-from schema.socket_sessions import SocketSessions, refusal
+from resolvers.sessions import Context
+from schema.websocket import SocketSessions, refusal
 
 if TYPE_CHECKING:
     from schema import DiarySchema
@@ -80,9 +80,9 @@ def _coded_input_errors(message: Any) -> Any:
 
 def _in_language(handler: Any) -> contextvars.Context:
     """The context a parked operation runs again in: the task that wakes it (the broker's) has
-    no language, the socket has one (``Context.locale``, ``resolvers/i18n.py``)."""
+    no language, the socket has one (``Context.locale``, ``resolvers/core.py``)."""
     context = contextvars.copy_context()
-    context.run(i18n.use, handler.context.locale)
+    context.run(core.use, handler.context.locale)
     return context
 
 
@@ -118,7 +118,7 @@ async def _unbind(handler: Any) -> None:
 
 
 def _resumed(
-    handler: Any, parked: parking.Subscriber, variables: dict[str, Any] | None, operation_name: str | None
+    handler: Any, parked: outbox.Subscriber, variables: dict[str, Any] | None, operation_name: str | None
 ) -> AsyncGenerator[Any, None]:
     """A parked operation's next run, from the document its first run parsed and validated."""
     schema = cast("DiarySchema", handler.schema)
@@ -183,7 +183,7 @@ def _shared_document(message: Any) -> None:
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, with coded limit errors and parked subscriptions."""
 
-    _parked: dict[str, parking.Subscriber] | None = None  # by operation id, made on the first
+    _parked: dict[str, outbox.Subscriber] | None = None  # by operation id, made on the first
 
     async def send_message(self, message: Any) -> None:
         message = _coded_input_errors(_coded_limit_error(message, self.max_subscriptions_per_connection))
@@ -253,9 +253,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Strawberry's, except that a stream that parked leaves the operation open."""
         parked = self._parked.pop(operation.id, None) if self._parked else None
-        subscriber = parked or parking.Subscriber()
+        subscriber = parked or outbox.Subscriber()
         if _parks(self.view):
-            parking.PARKING.set(subscriber)  # this task's context only
+            outbox.PARKING.set(subscriber)  # this task's context only
         try:
             if parked is not None and parked.document is not None:
                 result_source = _resumed(self, parked, operation.variables, operation.operation_name)
@@ -290,7 +290,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise
 
     async def _send_resumed(
-        self, operation: Operation[Context, None], results: AsyncIterator[Any], subscriber: parking.Subscriber
+        self, operation: Operation[Context, None], results: AsyncIterator[Any], subscriber: outbox.Subscriber
     ) -> None:
         async for result in results:
             if isinstance(result, PreExecutionError):
@@ -308,7 +308,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         _shared_document(message)
         await super().handle_subscribe(message)
 
-    def _park(self, operation: Operation[Context, None], subscriber: parking.Subscriber) -> None:
+    def _park(self, operation: Operation[Context, None], subscriber: outbox.Subscriber) -> None:
         if self._parked is None:
             self._parked = {}
         self._parked[operation.id] = subscriber
@@ -338,7 +338,7 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     parked subscriptions (a parked one stays in ``self.tasks`` with its finished task, so it
     counts towards the limit, and ``stop`` answers ``complete`` as for a running one)."""
 
-    _parked: dict[str, parking.Subscriber] | None = None
+    _parked: dict[str, outbox.Subscriber] | None = None
 
     async def send_message(self, message: Any) -> None:
         message = _coded_input_errors(_coded_limit_error(message, self.max_subscriptions_per_connection))
@@ -394,9 +394,9 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
     ) -> None:
         """Strawberry's, except that a stream that parked leaves the operation open."""
         parked = self._parked.pop(operation_id, None) if self._parked else None
-        subscriber = parked or parking.Subscriber()
+        subscriber = parked or outbox.Subscriber()
         if _parks(self.view):
-            parking.PARKING.set(subscriber)
+            outbox.PARKING.set(subscriber)
         kept = False
         try:
             if parked is not None and parked.document is not None:

@@ -29,8 +29,8 @@ from demo.seed import seed_demo
 from edge import push
 from edge.settings import Settings, tortoise_config
 from resolvers import pages
-from schema import socket_sessions
-from schema.sockets import WebSocketProtocol
+from schema import websocket
+from schema.websocket import WebSocketProtocol
 from server import create_app
 from tests import codes_seen
 from tests.client import Client as Client  # re-exported: older tests import it from here
@@ -198,7 +198,7 @@ async def demo_parent(http: httpx.AsyncClient, demo: None) -> Client:
 
 class StatementCounter(logging.Handler):
     """Counts SQL statements sent by Tortoise (its db_client debug log: one line per statement),
-    but the process's own background check of ended sessions (``schema/socket_sessions.py``)."""
+    but the process's own background check of ended sessions (``schema/websocket.py``)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -207,7 +207,7 @@ class StatementCounter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         with contextlib.suppress(RuntimeError):  # no event loop: not the background task
             task = asyncio.current_task()
-            if task is not None and task.get_name() == socket_sessions.TASK_NAME:
+            if task is not None and task.get_name() == websocket.TASK_NAME:
                 return
         self.statements.append(record.getMessage())
 
@@ -245,9 +245,7 @@ async def server_url(app: Any) -> AsyncIterator[str]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     # The lifespan's task that closes the sockets of ended sessions (the lifespan is off here).
-    endings = asyncio.create_task(
-        app.state.subscriptions.sessions.run(app.state.broker), name=socket_sessions.TASK_NAME
-    )
+    endings = asyncio.create_task(app.state.subscriptions.sessions.run(app.state.broker), name=websocket.TASK_NAME)
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from resolvers.core import from_global_id, to_global_id
 from tortoise.models import Model
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -18,7 +19,6 @@ from websockets.exceptions import ConnectionClosed
 import models
 from edge.settings import Settings
 from resolvers import sessions
-from resolvers.ids import from_global_id, to_global_id
 
 
 def half_up(numerator: float, denominator: float, places: int = 2) -> Decimal:

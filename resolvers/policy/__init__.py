@@ -106,21 +106,19 @@ overview, changed when a rule changes it."""
 
 from __future__ import annotations
 
-from resolvers.policy import admin, base, chats, diary, faces, notices, writes
+from resolvers.policy import admin, chats, diary, faces, notices
 from resolvers.policy.admin import *  # noqa: F403
-from resolvers.policy.base import *  # noqa: F403
 from resolvers.policy.chats import *  # noqa: F403
 from resolvers.policy.diary import *  # noqa: F403
 from resolvers.policy.faces import *  # noqa: F403
 from resolvers.policy.notices import *  # noqa: F403
-from resolvers.policy.writes import *  # noqa: F403
 
 __all__ = [
     *admin.__all__,
-    *base.__all__,
+    *diary.__all__,
     *chats.__all__,
     *diary.__all__,
     *faces.__all__,
     *notices.__all__,
-    *writes.__all__,
+    *diary.__all__,
 ]

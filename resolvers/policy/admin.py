@@ -11,9 +11,9 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers.clock import now_utc
-from resolvers.context import Viewer
-from resolvers.policy.base import _admin_school_q, _children_ids, _district_schools, _uid
+from resolvers.core import now_utc
+from resolvers.policy.diary import _admin_school_q, _children_ids, _district_schools, _uid
+from resolvers.sessions import Viewer
 
 __all__ = [
     "ADMIN_ROLES",

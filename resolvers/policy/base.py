@@ -10,8 +10,8 @@ from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers import sql
-from resolvers.context import Viewer
+from resolvers import core
+from resolvers.sessions import Viewer
 
 __all__ = [
     "LESSONS_OF_STUDENTS",
@@ -256,9 +256,9 @@ async def lessons_of_students(student_ids: list[int], start: date, end: date) ->
     (``LESSONS_OF_STUDENTS``): one statement."""
     if not student_ids:
         return []
-    rows = await sql.fetch(
+    rows = await core.fetch(
         f"SELECT sl.student_id, sl.class_id, sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl"
-        f" WHERE sl.student_id IN ({sql.placeholders(len(student_ids))})"
+        f" WHERE sl.student_id IN ({core.placeholders(len(student_ids))})"
         " AND sl.lesson_date >= ? AND sl.lesson_date <= ?",
         [*student_ids, start, end],
     )
@@ -272,9 +272,9 @@ async def students_of_lessons(lessons: list[models.Lesson]) -> dict[int, dict[in
     if not lessons:
         return found
     ids = sorted({x.id for x in lessons})
-    rows = await sql.fetch(
+    rows = await core.fetch(
         f"SELECT sl.student_id, sl.class_id, sl.lesson_id FROM ({LESSONS_OF_STUDENTS}) sl"
-        f" WHERE sl.lesson_id IN ({sql.placeholders(len(ids))})"
+        f" WHERE sl.lesson_id IN ({core.placeholders(len(ids))})"
         " AND sl.lesson_date >= ? AND sl.lesson_date <= ?",
         [*ids, min(x.date for x in lessons), max(x.date for x in lessons)],
     )

@@ -8,9 +8,9 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers.clock import today_utc
-from resolvers.context import Viewer
-from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools, _own_student_ids, _uid
+from resolvers.core import today_utc
+from resolvers.policy.diary import _admin_school_q, _children_ids, _grant_schools, _own_student_ids, _uid
+from resolvers.sessions import Viewer
 
 __all__ = [
     "chat_membership",

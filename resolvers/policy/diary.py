@@ -7,9 +7,8 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers import sql
-from resolvers.context import Viewer
-from resolvers.policy.base import (
+from resolvers import core
+from resolvers.policy.diary import (
     NOBODY,
     _admin_school_q,
     _children_ids,
@@ -27,6 +26,7 @@ from resolvers.policy.base import (
     group_term_ids,
     homework_lesson_ids,
 )
+from resolvers.sessions import Viewer
 
 __all__ = [
     "acknowledgeable_remarks",
@@ -106,11 +106,11 @@ def children(viewer: Viewer) -> QuerySet[models.Student]:
 async def children_by_name(viewer: Viewer) -> list[models.Student]:
     """``children`` by name and id (``Viewer.children``, the first statement of every family's
     diary): the scope's SQL depends on nothing but the viewer's id, so it is compiled once per
-    viewer (``sql.embedded_once``) and run every time, as it stands at that moment."""
-    statement, params = sql.embedded_once(
+    viewer (``core.embedded_once``) and run every time, as it stands at that moment."""
+    statement, params = core.embedded_once(
         ("children_by_name", _uid(viewer)), lambda: children(viewer).order_by("full_name", "id")
     )
-    return [sql.hydrate(models.Student, row) for row in await sql.fetch(statement, params)]
+    return [core.hydrate(models.Student, row) for row in await core.fetch(statement, params)]
 
 
 def family_students(viewer: Viewer) -> QuerySet[models.Student]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from resolvers.context import Viewer
 from resolvers.policy.diary import (
     visible_absence_notices,
     visible_classes,
@@ -26,6 +25,7 @@ from resolvers.policy.diary import (
     visible_students,
     visible_users,
 )
+from resolvers.sessions import Viewer
 
 __all__ = ["FACES", "FACE_PLACES", "FACE_SCOPES", "WHOLE_FACES"]
 

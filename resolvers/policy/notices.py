@@ -9,12 +9,15 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers.clock import today_utc as date_today
-from resolvers.context import Viewer
+from resolvers.core import today_utc as date_today
 from resolvers.policy.admin import administered_schools
-from resolvers.policy.base import _admin_school_q, _children_ids, _grant_schools, _taught_class_ids, _uid
 from resolvers.policy.chats import visible_messages
 from resolvers.policy.diary import (
+    _admin_school_q,
+    _children_ids,
+    _grant_schools,
+    _taught_class_ids,
+    _uid,
     visible_absence_notices,
     visible_assessments,
     visible_homework,
@@ -22,6 +25,7 @@ from resolvers.policy.diary import (
     visible_students,
     visible_submissions,
 )
+from resolvers.sessions import Viewer
 
 __all__ = [
     "announcement_recipients",

@@ -37,9 +37,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import models
-from resolvers import sql
-from resolvers.context import Viewer
-from resolvers.policy.base import _children_ids, _staffed_class_ids, _uid
+from resolvers import core
+from resolvers.policy.diary import _children_ids, _staffed_class_ids, _uid
+from resolvers.sessions import Viewer
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,10 @@ def _group_windows(row: dict[str, object]) -> list[Window]:
 
 def _scopes(uid: int) -> tuple[str, list[Any], str, list[Any]]:
     """The viewer's children and the classes they keep, as text to embed (compiled once per viewer)."""
-    children, child_params = sql.embedded_once(
+    children, child_params = core.embedded_once(
         ("windows.children", uid), lambda: _children_ids(uid).values("student_id")
     )
-    staffed, staffed_params = sql.embedded_once(
+    staffed, staffed_params = core.embedded_once(
         ("windows.staffed", uid), lambda: models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
     )
     return children, child_params, staffed, staffed_params
@@ -152,10 +152,10 @@ async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[W
         return {}
     uid = _uid(viewer)
     children, child_params, staffed, staffed_params = _scopes(uid)
-    ids = sql.placeholders(len(student_ids))
+    ids = core.placeholders(len(student_ids))
     statement = _WINDOWS.format(ids=ids, children=children, staffed=staffed)
     params = [*student_ids, uid, *child_params, *student_ids, *staffed_params, uid, *student_ids]
-    rows = await sql.fetch(statement, params)
+    rows = await core.fetch(statement, params)
     whole = {int(r["student_id"]) for r in rows if r["kind"] == 0}
     found: dict[int, list[Window]] = {pk: [WHOLE] for pk in whole}
     enrolments = sorted(
@@ -178,7 +178,7 @@ async def group_windows_of(uid: int, student_ids: list[int]) -> dict[int, list[W
     found: dict[int, list[Window]] = {}
     if not student_ids:
         return found
-    spans = await sql.fetch(_GROUP_WINDOWS.format(ids=sql.placeholders(len(student_ids))), [uid, *student_ids])
+    spans = await core.fetch(_GROUP_WINDOWS.format(ids=core.placeholders(len(student_ids))), [uid, *student_ids])
     for row in spans:
         found.setdefault(int(row["student_id"]), []).extend(_group_windows(row))
     return found

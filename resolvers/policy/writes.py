@@ -10,20 +10,22 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet, ValuesQuery
 
 import models
-from resolvers import sql
-from resolvers.context import Viewer
+from resolvers import core
 from resolvers.policy import windows
 from resolvers.policy.admin import count_of, live
-from resolvers.policy.base import (
+from resolvers.policy.diary import (
     LESSONS_OF_STUDENTS,
     NOBODY,
     _admin_school_q,
     _uid,
     _whole_class_ids,
+    followable_classes,
     homework_lesson_ids,
     students_of_lessons,
+    visible_lessons,
+    visible_students,
 )
-from resolvers.policy.diary import followable_classes, visible_lessons, visible_students
+from resolvers.sessions import Viewer
 
 __all__ = [
     "STAFF_ROLES",
@@ -70,13 +72,13 @@ async def family_view(viewer: Viewer, seen: frozenset[int] | None = None) -> fro
     for an account that is deactivated or must change its password (``live``).
 
     Asked before every event of every stream, so the usual answer (a family that sees
-    someone) is one statement, compiled once per viewer (``sql.first_column``): the scope, the
+    someone) is one statement, compiled once per viewer (``core.first_column``): the scope, the
     account's standing and the absence of staff roles together (``family_scope``), or none
     when the stream read its answer with the event and it still holds (``seen``:
     ``streams.ANSWER_HOLDS``). Only an empty answer asks which of those it was."""
     if seen is None:
         seen = frozenset(
-            int(i) for i in await sql.first_column(("family_view", _uid(viewer)), lambda: family_scope(viewer))
+            int(i) for i in await core.first_column(("family_view", _uid(viewer)), lambda: family_scope(viewer))
         )
     if seen:
         return seen
@@ -95,7 +97,7 @@ def followed_class(viewer: Viewer, class_id: int) -> ValuesQuery[Any]:
 async def still_follows_class(viewer: Viewer, class_id: int) -> bool:
     """Whether the viewer may still follow the class's live events (``followed_class``): asked
     before every event of a class stream that did not read the answer with it."""
-    ids = await sql.first_column(("follows_class", _uid(viewer), class_id), lambda: followed_class(viewer, class_id))
+    ids = await core.first_column(("follows_class", _uid(viewer), class_id), lambda: followed_class(viewer, class_id))
     return bool(ids)
 
 
@@ -224,12 +226,12 @@ async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None 
     whether the lesson exists, is the viewer's or not (an id that names nothing: no lesson)."""
     uid = _uid(viewer)
     # both scopes depend on the viewer's id alone
-    lessons, lesson_params = sql.embedded_once(("visible_lessons", uid), lambda: visible_lessons(viewer).values("id"))
-    students, student_params = sql.embedded_once(
+    lessons, lesson_params = core.embedded_once(("visible_lessons", uid), lambda: visible_lessons(viewer).values("id"))
+    students, student_params = core.embedded_once(
         ("visible_students", uid), lambda: visible_students(viewer).values("id")
     )
     statement = (
-        f"SELECT {sql.columns(models.Lesson, 'l')}, {sql.columns(models.School, 's')},"
+        f"SELECT {core.columns(models.Lesson, 'l')}, {core.columns(models.School, 's')},"
         f" CASE WHEN l.id IN ({lessons}) THEN 1 ELSE 0 END AS visible,"
         " CASE WHEN l.teacher_id = ? THEN 1 WHEN EXISTS (SELECT 1 FROM teaching_assignment ta"
         " WHERE ta.teacher_id = ? AND ta.school_class_id = l.school_class_id AND ta.subject_id = l.subject_id"
@@ -244,13 +246,13 @@ async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None 
         f" LEFT JOIN ({LESSONS_OF_STUDENTS}) a ON a.lesson_id = l.id AND a.lesson_date = l.date"
     )
     params = [*lesson_params, uid, uid, student_id or 0, *student_params, *student_params, lesson_id or 0]
-    rows = await sql.fetch(statement, params)
+    rows = await core.fetch(statement, params)
     first = rows[0]
-    lesson = sql.hydrate(models.Lesson, first, "l_") if first["l_id"] is not None else None
+    lesson = core.hydrate(models.Lesson, first, "l_") if first["l_id"] is not None else None
     return Grading(
         viewer_id=uid,
         lesson=lesson,
-        school=sql.hydrate(models.School, first, "s_") if lesson is not None else None,
+        school=core.hydrate(models.School, first, "s_") if lesson is not None else None,
         visible=bool(first["visible"]),
         may_grade=bool(first["may_grade"]),
         student_visible=bool(first["student_visible"]),

@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
+from resolvers.core import now_utc, today_utc
 
 import models
-from resolvers import clock, passwords, sessions
-from resolvers.clock import now_utc, today_utc
+from resolvers import core, passwords, sessions
 from tests.access.test_sessions import CHANGE, REFRESH, REVOKE, WHO, device, refusal, session_gid
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
@@ -75,7 +75,7 @@ async def _classroom(factory: Factory, travel: contextlib.ExitStack) -> Classroo
 
 async def _expiry(room: Classroom, factory: Factory) -> None:
     later = now_utc() + timedelta(seconds=factory.settings.access_token_ttl + 1)
-    room.travel.enter_context(clock.travel(later))
+    room.travel.enter_context(core.travel(later))
 
 
 async def _logout(room: Classroom, factory: Factory) -> None:

@@ -27,9 +27,9 @@ from websockets.exceptions import ConnectionClosed
 
 import models
 from edge.settings import Settings
-from pubsub import events
-from pubsub.events import student_topic
-from resolvers import clock, passwords, sessions
+from pubsub import broker
+from pubsub.broker import student_topic
+from resolvers import core, passwords, sessions
 from tests.client import Client
 from tests.conftest import app_served
 from tests.factories import Factory
@@ -83,7 +83,7 @@ Ending = Callable[[Cell, contextlib.ExitStack], Awaitable[int]]
 
 async def _expired(cell: Cell, stack: contextlib.ExitStack) -> int:
     ttl = cell.factory.settings.access_token_ttl
-    stack.enter_context(clock.travel(clock.now_utc() + timedelta(seconds=ttl + 5)))
+    stack.enter_context(core.travel(core.now_utc() + timedelta(seconds=ttl + 5)))
     # Tokens of the rest of the test are minted on the moved clock.
     await _remint_teacher(cell)
     await cell.app.state.subscriptions.sessions.expire_due()  # as the process does every second
@@ -289,11 +289,11 @@ async def test_expiry_is_read_against_the_clock(server_url: str, factory: Factor
     cell = await _cell(factory, app, "parent")
     socket = await open_socket(server_url, cell.pair.access_token)
     expires = sessions.read_access_token(factory.settings, cell.pair.access_token).expires_at
-    with clock.travel(expires - timedelta(seconds=2)):
+    with core.travel(expires - timedelta(seconds=2)):
         await app.state.subscriptions.sessions.expire_due()
         await socket.start(QUERY, "1")
         assert (await _result(socket, "1"))["viewer"]["user"]["fullName"] == cell.user.full_name
-    with clock.travel(expires):
+    with core.travel(expires):
         await app.state.subscriptions.sessions.expire_due()
         assert await socket.closed() == 4403
 
@@ -313,12 +313,12 @@ async def test_a_stream_woken_after_its_token_expired_is_closed(settings: Settin
         await socket.start(stream.document)
         await asyncio.sleep(SETTLE)
         expires = sessions.read_access_token(factory.settings, cell.pair.access_token).expires_at
-        with clock.travel(expires + timedelta(seconds=1)):
+        with core.travel(expires + timedelta(seconds=1)):
             await _remint_teacher(cell)
             await stream.event(cell.room)
             event = await models.OutboxEvent.filter(student_id=cell.room.child.id).order_by("-id").first()
             assert event is not None
-            await own.state.broker.publish(student_topic(cell.room.child.id), events.encode(event.id, event.kind))
+            await own.state.broker.publish(student_topic(cell.room.child.id), broker.encode(event.id, event.kind))
             assert await socket.closed() == 4403
 
 
@@ -344,7 +344,7 @@ async def test_an_operation_of_an_expired_token_does_not_start(settings: Setting
     async with app_served(settings) as (_, address):
         socket = await open_socket(f"ws://{address}/graphql", cell.pair.access_token)
         expires = sessions.read_access_token(factory.settings, cell.pair.access_token).expires_at
-        with clock.travel(expires + timedelta(seconds=1)):  # no check of expiries ran: the operation's own
+        with core.travel(expires + timedelta(seconds=1)):  # no check of expiries ran: the operation's own
             await socket.start(GRADE_CREATE, "1", input=_grade_input(cell.room, "after"))
             assert await socket.closed() == 4403
     assert await _grades(cell.room) == written

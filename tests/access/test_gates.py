@@ -18,10 +18,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLScalarType,
 )
+from schema.gates import IsAuthenticated, RoleGate
 
 import models
 from schema import build_schema
-from schema.permissions import IsAuthenticated, RoleGate
 from tests.client import Client
 from tests.factories import Factory
 

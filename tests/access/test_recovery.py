@@ -20,13 +20,13 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from resolvers.core import now_utc
 
 import models
 from edge.channels import RecordingSmsGateway
 from edge.settings import ConfigurationError, Settings
-from resolvers import clock, recovery
-from resolvers.clock import now_utc
-from schema import socket_sessions
+from resolvers import core, recovery
+from schema import websocket
 from tests.client import Client
 from tests.conftest import LOGIN, app_served
 from tests.factories import Factory
@@ -132,7 +132,7 @@ async def served(settings: Settings, **overrides: Any) -> AsyncIterator[Recovery
         ) as (application, where):
             # The lifespan's task that closes the sockets of ended sessions (the lifespan is off).
             endings = asyncio.create_task(
-                application.state.subscriptions.sessions.run(application.state.broker), name=socket_sessions.TASK_NAME
+                application.state.subscriptions.sessions.run(application.state.broker), name=websocket.TASK_NAME
             )
             try:
                 async with httpx.AsyncClient(base_url=f"http://{where}", timeout=20) as http:
@@ -260,13 +260,13 @@ async def test_an_expired_link_does_not_work(settings: Settings, factory: Factor
     async with served(settings, password_recovery_ttl_seconds=600) as app:
         await app.start(user.login)
         token = app.token(address)
-        with clock.travel(now_utc() + timedelta(seconds=601)):
+        with core.travel(now_utc() + timedelta(seconds=601)):
             assert (await app.complete(token=token))["code"] == "INVALID_RECOVERY"
         assert (await app.login(user.login, PASSWORD))["__typename"] == "LoginSuccess"
         assert "password.recovery_fail" in [r.action for r in await _audit(user)]
         # Within its time, the same kind of link works.
         await app.start(user.login)
-        with clock.travel(now_utc() + timedelta(seconds=590)):
+        with core.travel(now_utc() + timedelta(seconds=590)):
             assert (await app.complete(token=app.token(address)))["__typename"] == "PasswordRecoveryCompleteSuccess"
 
 

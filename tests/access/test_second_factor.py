@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+from resolvers.core import now_utc
 
 import models
 from edge.settings import ConfigurationError, Settings
-from resolvers import clock, pages
-from resolvers.clock import now_utc
+from resolvers import core, pages
 from tests.client import Client
 from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory
@@ -66,11 +66,11 @@ class Clock:
         self.stack = stack
         start = int(now_utc().timestamp())
         self.at = now_utc() + timedelta(seconds=30 - start % 30 + 5)  # 5 s into a step
-        stack.enter_context(clock.freeze(self.at))
+        stack.enter_context(core.freeze(self.at))
 
     def tick(self, seconds: float) -> None:
         self.at += timedelta(seconds=seconds)
-        self.stack.enter_context(clock.freeze(self.at))
+        self.stack.enter_context(core.freeze(self.at))
 
 
 @pytest.fixture

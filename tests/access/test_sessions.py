@@ -12,13 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from resolvers.core import now_utc, to_global_id
 
 import models
 from edge.settings import ConfigurationError, Settings
-from pubsub.events import sessions_ended_topic
-from resolvers import clock, sessions
-from resolvers.clock import now_utc
-from resolvers.ids import to_global_id
+from pubsub.broker import sessions_ended_topic
+from resolvers import core, sessions
 from tests.client import Client
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory
@@ -134,7 +133,7 @@ async def test_ended_and_expired_sessions_are_not_listed(factory: Factory, http:
         return [edge["node"]["userAgent"] for edge in body["viewer"]["sessions"]["edges"]]
 
     assert agents(await me.data(SESSIONS)) == ["Forgotten tablet", "Laptop"]
-    with clock.travel(now_utc() + timedelta(seconds=90)):
+    with core.travel(now_utc() + timedelta(seconds=90)):
         assert agents(await me.data(SESSIONS)) == ["Laptop"]
         # Not listed is not there: it cannot be revoked, nor found by id.
         gone = (await me.data(REVOKE, id=session_gid(forgotten)))["sessionRevoke"]
@@ -232,12 +231,12 @@ async def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(
 async def test_last_seen_is_written_at_most_once_a_minute(factory: Factory, http: httpx.AsyncClient) -> None:
     user = await factory.user("teacher")
     start = now_utc().replace(microsecond=0)
-    with clock.freeze(start):
+    with core.freeze(start):
         laptop = await device(factory.settings, user, "Laptop")
     me = Client(http, laptop.access_token)
 
     async def seen_after(seconds: int) -> timedelta:
-        with clock.freeze(start + timedelta(seconds=seconds)):
+        with core.freeze(start + timedelta(seconds=seconds)):
             await me.data(WHO)
         return (await models.Session.get(id=laptop.session_id)).last_seen_at - start
 
@@ -270,9 +269,9 @@ async def test_an_access_token_lives_as_long_as_the_setting(factory: Factory, ht
     user = await factory.user("teacher")
     start = now_utc()
     short = dataclasses.replace(factory.settings, access_token_ttl=60)
-    with clock.freeze(start):
+    with core.freeze(start):
         me = Client(http, (await device(short, user, "Laptop")).access_token)
-    with clock.freeze(start + timedelta(seconds=59)):
+    with core.freeze(start + timedelta(seconds=59)):
         assert (await me.data(WHO))["viewer"]["user"]["fullName"] == user.full_name
-    with clock.freeze(start + timedelta(seconds=61)):
+    with core.freeze(start + timedelta(seconds=61)):
         assert refusal(await me.post(WHO)) == ("UNAUTHENTICATED", None)

@@ -12,7 +12,7 @@ from tortoise import connections
 
 import models
 from resolvers import audit
-from resolvers.context import Viewer
+from resolvers.sessions import Viewer
 from tests.chat_helpers import DELETE, EDIT, REMOVE_MESSAGE, RENAME, new_chat, run, sent
 from tests.factories import Factory
 from tests.sources import ROOT, inserting, modules

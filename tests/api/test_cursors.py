@@ -12,12 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import to_global_id, today_utc
 from tortoise.models import Model
 
 import models
-from resolvers import chat_events, events, inbox, pages
-from resolvers.clock import today_utc
-from resolvers.ids import to_global_id
+from resolvers import chat_events, inbox, outbox, pages
 from resolvers.notifier import notify_pending
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
@@ -115,7 +114,7 @@ async def test_no_cursor_tells_a_parent_whether_another_school_graded_anyone(
 ) -> None:
     family = await graded_family(factory)
     elsewhere = await _elsewhere(factory)
-    diary_ahead = events.encode_cursor(await _newest(models.OutboxEvent) + 3)
+    diary_ahead = outbox.encode_cursor(await _newest(models.OutboxEvent) + 3)
     chat_ahead = chat_events.encode_cursor(await _newest(models.ChatEvent) + 3)
     inbox_ahead = pages.encode(inbox.CURSOR_KIND, await _newest(models.Notification) + 3)
     document, extra, ahead, another = {
@@ -194,7 +193,7 @@ async def test_own_consecutive_cursors_do_not_count_what_happened_in_between(
     await socket.ws.close()
 
     ids = [e.id for e in await models.OutboxEvent.filter(student_id=family.child.id).order_by("id")]
-    assert [events.decode_cursor(c) for c in cursors] == ids  # the server still reads them
+    assert [outbox.decode_cursor(c) for c in cursors] == ids  # the server still reads them
     assert ids[1] - ids[0] == 4  # the three grades elsewhere
     assert ids[2] - ids[1] == 1
     _assert_sealed(cursors, ids)

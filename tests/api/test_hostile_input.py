@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 import models
-from resolvers import chat_events, events, pages
+from resolvers import chat_events, outbox, pages
 from resolvers.chat_events import CHAT_EVENTS
-from resolvers.events import OUTBOX
+from resolvers.outbox import OUTBOX
 from tests.client import Client
 from tests.conftest import client_for
 from tests.factories import Factory, SchoolKit
@@ -228,9 +228,9 @@ async def test_cursors_out_of_range_are_unknown_cursors(
 
 def test_64_bit_cursors_in_range_are_cursors() -> None:
     """Outbox and chat-event ids are bigint: their cursors go up to 2**63 - 1, others' to 2**31 - 1."""
-    assert events.decode_cursor(pages.encode(OUTBOX.cursor, 2**63 - 1)) == 2**63 - 1
+    assert outbox.decode_cursor(pages.encode(OUTBOX.cursor, 2**63 - 1)) == 2**63 - 1
     assert chat_events.decode_cursor(pages.encode(CHAT_EVENTS.cursor, 2**62)) == 2**62
-    assert events.decode_cursor(pages.encode(OUTBOX.cursor, 2**63)) is None
+    assert outbox.decode_cursor(pages.encode(OUTBOX.cursor, 2**63)) is None
     assert pages.decode("audit", pages.encode("audit", 2**31 - 1)) == 2**31 - 1
     assert pages.decode("audit", pages.encode("audit", 2**31)) is None
 

@@ -1,4 +1,4 @@
-"""Messages for people in Russian and English (resolvers/i18n.py, locales/): every message id of
+"""Messages for people in Russian and English (resolvers/core.py, locales/): every message id of
 the code has both translations, the Russian one is Russian, counts take Russian plural forms;
 Accept-Language (a socket: `connection_init` payload `locale`) chooses the language of what
 people read and never the `code`; EDIARY_DEFAULT_LOCALE when a request names no language; and
@@ -17,16 +17,16 @@ import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from resolvers.core import today_utc
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import models
 import server
 from edge.settings import ConfigurationError, Settings
-from resolvers import grades, i18n, sessions
-from resolvers.clock import today_utc
-from resolvers.streams import SLOW_CONSUMER_REASON
-from schema.socket_sessions import DATABASE_UNAVAILABLE_REASON, SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON
+from resolvers import core, grades, sessions
+from resolvers.outbox import SLOW_CONSUMER_REASON
+from schema.websocket import DATABASE_UNAVAILABLE_REASON, SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON
 from tests.client import Client
 from tests.conftest import LOGIN, client_for
 from tests.factories import Factory, school_days_before
@@ -75,7 +75,7 @@ def _catalogue(locale: str) -> dict[str, tuple[str, ...]]:
     return entries
 
 
-@pytest.mark.parametrize("locale", i18n.LOCALES)
+@pytest.mark.parametrize("locale", core.LOCALES)
 def test_every_message_of_the_code_has_its_translation(locale: str) -> None:
     catalogue = _catalogue(locale)
     ids = _ids_in_code()
@@ -94,7 +94,7 @@ def test_the_russian_catalogue_is_russian() -> None:
             assert form != msgid, msgid
 
 
-@pytest.mark.parametrize("locale", i18n.LOCALES)
+@pytest.mark.parametrize("locale", core.LOCALES)
 def test_translations_keep_the_placeholders(locale: str) -> None:
     """A translation names the same parameters as its id (``str.format`` would fail, or drop one)."""
     for msgid, forms in _catalogue(locale).items():
@@ -115,7 +115,7 @@ def test_translations_keep_the_placeholders(locale: str) -> None:
     ],
 )
 def test_counts_take_the_plural_forms_of_the_language(n: int, russian: str, english: str) -> None:
-    retry = i18n.ngettext("Try again in {n} second.", "Try again in {n} seconds.", n)
+    retry = core.ngettext("Try again in {n} second.", "Try again in {n} seconds.", n)
     assert (retry.render("ru"), retry.render("en")) == (russian, english)
 
 
@@ -135,7 +135,7 @@ async def test_rate_limit_refusal_counts_in_russian(settings: Settings) -> None:
     assert en["message"].endswith(f"Try again in {wait} second{'' if wait == 1 else 's'}.")
     # each refusal names its own wait: a second may pass between the two
     ru_wait = ru["extensions"]["retryAfterSeconds"]
-    retry = i18n.ngettext("Try again in {n} second.", "Try again in {n} seconds.", ru_wait).render("ru")
+    retry = core.ngettext("Try again in {n} second.", "Try again in {n} seconds.", ru_wait).render("ru")
     assert ru["message"].startswith("Слишком много изменений: не больше 1 мутации за 60 с. ")  # noqa: RUF001 - Russian
     assert ru["message"].endswith(retry)
     assert en["message"].startswith("Too many changes: at most 1 mutation per 60 seconds. ")
@@ -430,7 +430,7 @@ async def _until_closed(ws: Any) -> None:
         await asyncio.wait_for(ws.recv(), 5)
 
 
-@pytest.mark.parametrize("locale", i18n.LOCALES)
+@pytest.mark.parametrize("locale", core.LOCALES)
 def test_close_reasons_fit_a_close_frame(locale: str) -> None:
     """A close frame's reason is at most 123 bytes of UTF-8 (RFC 6455); Cyrillic takes two a letter."""
     for reason in (SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON, DATABASE_UNAVAILABLE_REASON, SLOW_CONSUMER_REASON):

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from edge.persisted import RedisStore, build_manifest, load_manifest, sha256
+from edge.intake import RedisStore, build_manifest, load_manifest, sha256
 from edge.settings import Settings
-from pubsub import redis as redis_broker
+from pubsub import broker as redis_broker
 from server import main
 from tests.conftest import app_served, client_for
 

@@ -8,8 +8,7 @@ import strawberry
 from graphql import GraphQLObjectType
 from strawberry.permission import BasePermission
 
-from schema import build_schema
-from schema.resolving import direct_resolvers
+from schema import build_schema, direct_resolvers
 
 
 class Never(BasePermission):

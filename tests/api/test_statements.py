@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from resolvers.core import now_utc, today_utc
+
 import models
 from resolvers import policy, sessions
-from resolvers.clock import now_utc, today_utc
-from resolvers.context import Viewer
 from resolvers.loaders import Loaders
+from resolvers.sessions import Viewer
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from resolvers.core import now_utc, today_utc
 
 import models
-from resolvers import clock, files
-from resolvers.clock import now_utc, today_utc
+from resolvers import core, files
 from tests.access.test_access_ends_http import _answer
 from tests.admin.test_guardianships import REVOKE
 from tests.admin.test_org_admin import TRANSFER
@@ -175,7 +175,7 @@ async def test_tampered_foreign_expired_and_upload_tokens_answer_as_none(factory
     never = await _never(parent.http)
     for candidate in forged:
         assert _answer(await parent.http.get(f"{base}/{candidate}")) == never, candidate
-    with clock.travel(now_utc() + timedelta(seconds=files.DOWNLOAD_SECONDS + 1)):
+    with core.travel(now_utc() + timedelta(seconds=files.DOWNLOAD_SECONDS + 1)):
         assert _answer(await parent.http.get(url)) == never  # expired: the session is still live
     # A download token is no upload token either: the same 404 as an upload that never was.
     refused = await parent.http.put(f"{base}/upload/{token}", content=b"notes")

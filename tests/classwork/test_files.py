@@ -11,12 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import from_global_id, now_utc
 
 import models
 from edge.settings import DATA_DIR, ConfigurationError, Settings
-from resolvers import clock, files, housekeeping
-from resolvers.clock import now_utc
-from resolvers.ids import from_global_id
+from resolvers import core, files, housekeeping
 from tests.api.test_statements import _count, _explain
 from tests.chat_helpers import REMOVE_MESSAGE, SEND, new_chat, run, sent
 from tests.classwork.test_absence_notices import _by_day
@@ -176,7 +175,7 @@ async def test_uploads_are_checked_before_anything_is_stored(
     again = await client.http.put(started["uploadUrl"], content=b"other")
     assert (again.status_code, again.json()["errors"][0]["extensions"]["code"]) == (404, "FILE_NOT_FOUND")
     late = await _start(client, "notes.txt", 5)
-    with clock.travel(now_utc() + timedelta(seconds=files.UPLOAD_SECONDS + 1)):
+    with core.travel(now_utc() + timedelta(seconds=files.UPLOAD_SECONDS + 1)):
         assert (await client.http.put(late["uploadUrl"], content=b"notes")).status_code == 404
 
 
@@ -238,10 +237,10 @@ async def test_uploads_nobody_attached_are_swept_with_their_bytes(factory: Facto
     never_uploaded = (await _start(teacher))["uploadId"]
     kept, abandoned = await models.StoredFile.get(id=_pk(kept_id)), await models.StoredFile.get(id=_pk(abandoned_id))
     storage = files.storage_of(settings)
-    with clock.travel(now_utc() + timedelta(seconds=files.PENDING_SECONDS - 60)):
+    with core.travel(now_utc() + timedelta(seconds=files.PENDING_SECONDS - 60)):
         await housekeeping.sweep(settings)
         assert await models.StoredFile.filter(id=abandoned.id).exists()  # still waiting
-    with clock.travel(now_utc() + timedelta(seconds=files.PENDING_SECONDS + 60)):
+    with core.travel(now_utc() + timedelta(seconds=files.PENDING_SECONDS + 60)):
         removed = await housekeeping.sweep(settings)
     assert removed["stored_file"] >= 2
     assert not await models.StoredFile.filter(id__in=[abandoned.id, _pk(never_uploaded)]).exists()
@@ -421,7 +420,7 @@ async def test_remark_attachments_cost_the_same_statements_for_more_remarks_and_
                 await factory.upload(world.teacher, remark_id=_pk(created["remark"]["id"]))
     query = """query R($id: ID!, $from: Date!, $to: Date!) { student(id: $id) { remarks(from: $from, to: $to) {
       id attachments { id name url } } } }"""
-    today = clock.today_utc().isoformat()
+    today = core.today_utc().isoformat()
     small, data = await _count(
         teacher, count_statements, query, id=gid(world.child, "Student"), **{"from": today, "to": today}
     )

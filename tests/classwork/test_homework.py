@@ -11,12 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import from_global_id, today_utc
 
 import models
-from pubsub import events
-from pubsub.events import EventKind, class_topic
-from resolvers.clock import today_utc
-from resolvers.ids import from_global_id
+from pubsub import broker
+from pubsub.broker import EventKind, class_topic
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -397,11 +396,11 @@ async def test_lesson_homework_statements(factory: Factory, count_statements: St
 
 def test_one_class_message_per_batch() -> None:
     rows = [(10 + i, EventKind.HOMEWORK_ASSIGNED, 100 + i, 7) for i in range(6)]
-    messages = events.batch_messages(rows)
+    messages = broker.batch_messages(rows)
     assert len(messages) == 7
     class_messages = [m for t, m in messages if t == class_topic(7)]
     assert len(class_messages) == 1
-    assert events.decode(class_messages[0]) == events.EventMessage(15, EventKind.HOMEWORK_ASSIGNED)
+    assert broker.decode(class_messages[0]) == broker.EventMessage(15, EventKind.HOMEWORK_ASSIGNED)
 
 
 EVENTS = """

@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import from_global_id, now_utc, to_global_id, today_utc
 
 import models
-from pubsub.events import EventKind
-from resolvers.clock import now_utc, today_utc
-from resolvers.ids import from_global_id, to_global_id
+from pubsub.broker import EventKind
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter

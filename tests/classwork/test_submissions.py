@@ -9,10 +9,10 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from resolvers.core import from_global_id, now_utc, today_utc
+
 import models
-from pubsub.events import EventKind
-from resolvers.clock import now_utc, today_utc
-from resolvers.ids import from_global_id
+from pubsub.broker import EventKind
 from tests.api.test_statements import _count, _explain
 from tests.classwork.test_files import PNG, _upload
 from tests.classwork.test_homework import MATHS, School, _school

@@ -13,7 +13,7 @@ import pytest
 
 import models
 from edge.settings import Settings
-from resolvers import clock, sessions
+from resolvers import core, sessions
 from tests.factories import Factory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def test_nothing_but_the_clock_reads_the_system_date() -> None:
         for p in (ROOT / folder).rglob("*.py")
         if "migrations" not in p.parts and "node_modules" not in p.parts
     ] + [ROOT / "server.py"]
-    offenders = [hit for p in sources if p != ROOT / "resolvers" / "clock.py" for hit in _calls_to_the_system_clock(p)]
+    offenders = [hit for p in sources if p != ROOT / "resolvers" / "core.py" for hit in _calls_to_the_system_clock(p)]
     assert offenders == [], f"read resolvers.clock instead: {offenders}"
 
 
@@ -55,16 +55,16 @@ def test_the_guard_sees_a_call_to_the_system_clock(tmp_path: Path) -> None:
 
 
 def test_travel_and_freeze_move_the_clock_and_restore_it() -> None:
-    before = clock.now_utc()
+    before = core.now_utc()
     target = datetime(2027, 3, 15, 6, 0, tzinfo=UTC)
-    with clock.travel(target):
-        assert abs(clock.now_utc() - target) < timedelta(seconds=5)
-        assert clock.today_utc() == date(2027, 3, 15)
-        with clock.freeze(target + timedelta(days=1)):
-            assert clock.now_utc() == target + timedelta(days=1)
-        assert clock.now_utc() < target + timedelta(minutes=1)
-    assert abs(clock.now_utc() - before) < timedelta(minutes=1)
-    with pytest.raises(ValueError, match="aware"), clock.travel(datetime(2027, 3, 15)):
+    with core.travel(target):
+        assert abs(core.now_utc() - target) < timedelta(seconds=5)
+        assert core.today_utc() == date(2027, 3, 15)
+        with core.freeze(target + timedelta(days=1)):
+            assert core.now_utc() == target + timedelta(days=1)
+        assert core.now_utc() < target + timedelta(minutes=1)
+    assert abs(core.now_utc() - before) < timedelta(minutes=1)
+    with pytest.raises(ValueError, match="aware"), core.travel(datetime(2027, 3, 15)):
         pass
 
 
@@ -76,13 +76,13 @@ def test_travel_and_freeze_move_the_clock_and_restore_it() -> None:
     ],
 )
 def test_environment_instant(text: str, expected: datetime) -> None:
-    assert clock.parse_instant(text) == expected
+    assert core.parse_instant(text) == expected
 
 
 @pytest.mark.parametrize("text", ["2027-03-15T09:00:00", "next monday", ""])
 def test_environment_instant_refused(text: str) -> None:
-    with pytest.raises(clock.ClockSettingError):
-        clock.parse_instant(text)
+    with pytest.raises(core.ClockSettingError):
+        core.parse_instant(text)
 
 
 def test_a_process_started_with_ediary_now_lives_on_that_date() -> None:
@@ -90,8 +90,8 @@ def test_a_process_started_with_ediary_now_lives_on_that_date() -> None:
     script = (
         "import os, subprocess, sys\n"
         "from resolvers import clock\n"
-        "print(clock.today_utc())\n"
-        "child = 'from resolvers import clock; print(clock.today_utc())'\n"
+        "print(core.today_utc())\n"
+        "child = 'from resolvers import clock; print(core.today_utc())'\n"
         "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True).stdout)\n"
     )
     env = {"EDIARY_NOW": "2027-12-31T23:30:00+03:00", "PATH": "/usr/bin:/bin"}
@@ -104,17 +104,17 @@ def test_a_process_started_with_ediary_now_lives_on_that_date() -> None:
 def test_token_expiry_reads_the_clock(settings: Settings) -> None:
     token = sessions.issue_access_token(settings, 42, 3)
     assert sessions.read_access_token(settings, token).user_id == 42
-    later = clock.now_utc() + timedelta(seconds=settings.access_token_ttl + 5)
-    with clock.travel(later), pytest.raises(sessions.InvalidToken, match="expired"):
+    later = core.now_utc() + timedelta(seconds=settings.access_token_ttl + 5)
+    with core.travel(later), pytest.raises(sessions.InvalidToken, match="expired"):
         sessions.read_access_token(settings, token)
     # A token issued on a moved clock is valid on that clock, whatever the system's date.
-    with clock.travel(datetime(2031, 1, 10, 9, tzinfo=UTC)):
+    with core.travel(datetime(2031, 1, 10, 9, tzinfo=UTC)):
         assert sessions.read_access_token(settings, sessions.issue_access_token(settings, 7, 3)).user_id == 7
 
 
 async def test_orm_timestamps_read_the_clock(factory: Factory) -> None:
     moment = datetime(2030, 5, 20, 7, 30, tzinfo=UTC)
-    with clock.freeze(moment):
+    with core.freeze(moment):
         user = await factory.user("clock")
         entry = await models.AuditEntry.create(actor=user, action="test.clock", object_type="User", object_id=user.id)
     assert (await models.AuditEntry.get(id=entry.id)).at == moment

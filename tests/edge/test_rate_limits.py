@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from edge.ratelimit import MemoryLimiter, RedisLimiter
+from edge.intake import MemoryLimiter, RedisLimiter
 from edge.settings import Settings
-from pubsub.redis import connect
+from pubsub.broker import connect
 from tests.conftest import LOGIN, client_for
 from tests.factories import Factory
 

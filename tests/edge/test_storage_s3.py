@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from resolvers.core import from_global_id, now_utc
 
 import models
 from edge import storage
 from edge.settings import Settings
-from resolvers import clock, files, housekeeping
-from resolvers.clock import now_utc
-from resolvers.ids import from_global_id
+from resolvers import core, files, housekeeping
 from tests.classwork.test_files import ATTACHMENTS, PNG, START
 from tests.classwork.test_homework import ASSIGN, MATHS, _school
 from tests.client import Client
@@ -102,7 +101,7 @@ async def test_a_file_goes_the_whole_way_through_s3(factory: Factory, settings: 
         tampered = attached["url"][:-1] + ("0" if attached["url"][-1] != "0" else "1")
         assert (await http.get(tampered)).status_code == 404
 
-    with clock.travel(now_utc() + timedelta(seconds=files.PENDING_SECONDS + 60)):
+    with core.travel(now_utc() + timedelta(seconds=files.PENDING_SECONDS + 60)):
         await housekeeping.sweep(on_s3)
     remaining = _objects(s3_url)
     assert f"attachments/{rows[0].key}" in remaining  # attached: kept

@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
+from resolvers.core import now_utc, today_utc
 
 import models
-from resolvers.clock import now_utc, today_utc
 from tests.chat_helpers import LEAVE, REMOVE, run
 from tests.classwork.test_absence_notices import CREATE
 from tests.client import Client

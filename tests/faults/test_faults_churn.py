@@ -27,7 +27,7 @@ import pytest
 import models
 from clients import ws
 from edge.settings import Settings
-from resolvers.events import encode_cursor
+from resolvers.outbox import encode_cursor
 from tests.factories import Factory
 from tests.helpers import grade_over_http
 from tests.live.test_subscriptions import EVENTS

@@ -19,7 +19,7 @@ import pytest
 
 import models
 from edge.settings import Settings
-from resolvers.events import decode_cursor
+from resolvers.outbox import decode_cursor
 from tests.factories import Factory
 from tests.helpers import GRADE_CREATE, gid, open_socket
 from tests.live.test_subscriptions import EVENTS

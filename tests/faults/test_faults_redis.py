@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 
 import models
 from edge.settings import Settings
-from resolvers.events import decode_cursor, encode_cursor
+from resolvers.outbox import decode_cursor, encode_cursor
 from tests.factories import Factory
 from tests.helpers import GRADE_CREATE, gid, open_socket
 from tests.live.test_subscriptions import EVENTS

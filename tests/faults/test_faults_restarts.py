@@ -24,7 +24,7 @@ import pytest
 
 import models
 from edge.settings import Settings
-from resolvers.events import decode_cursor, encode_cursor
+from resolvers.outbox import decode_cursor, encode_cursor
 from tests.factories import Factory
 from tests.faults.test_faults_redis import Follower
 from tests.helpers import GRADE_CREATE, gid

@@ -9,12 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import from_global_id, now_utc, today_utc
 
 import models
 from resolvers import grade_changes
-from resolvers.clock import now_utc, today_utc
 from resolvers.errors import ValidationFailed
-from resolvers.ids import from_global_id
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import now_utc, today_utc
 
 import models
-from resolvers.clock import now_utc, today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
@@ -111,7 +111,7 @@ async def test_teacher_grades_and_parent_sees_it_at_once(factory: Factory) -> No
 
 
 async def _pk(global_id: str) -> int:
-    from resolvers.ids import from_global_id
+    from resolvers.core import from_global_id
 
     parsed = from_global_id(global_id)
     assert parsed is not None

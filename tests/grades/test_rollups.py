@@ -14,14 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import today_utc
 from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
-from resolvers import grades, policy, rollups, sql
-from resolvers.clock import today_utc
-from resolvers.context import Context, Viewer
+from resolvers import core, grades, policy
 from resolvers.loaders import Loaders
+from resolvers.sessions import Context, Viewer
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
 from tests.grades.test_group_reads import _groups
 from tests.helpers import gid
@@ -56,22 +56,22 @@ async def rebuilt(database: None) -> None:
     """Start from roll-ups equal to the data: other modules' set-up code writes rows through the
     ORM, past the writers (which is what ``rollups-check --repair`` is for)."""
     async with in_transaction():
-        await rollups.rebuild()
+        await grades.rebuild()
 
 
 STATUSES = ["PRESENT", "LATE", "ABSENT_EXCUSED", "ABSENT_UNEXCUSED"]
 
 
 async def assert_consistent() -> None:
-    found = await rollups.check()
+    found = await grades.check()
     assert all(v == (0, 0) for v in found.values()), found
 
 
 async def snapshot() -> dict[str, list[tuple[Any, ...]]]:
-    names = [t.name for t in rollups.ALL_TABLES] + ["rollup_lowest_mark"]
+    names = [t.name for t in grades.ALL_TABLES] + ["rollup_lowest_mark"]
     found = {}
     for name in names:
-        rows = await sql.fetch(f"SELECT * FROM {name} ORDER BY id", [])
+        rows = await core.fetch(f"SELECT * FROM {name} ORDER BY id", [])
         found[name] = [tuple(r.values()) for r in rows]
     return found
 
@@ -119,7 +119,7 @@ async def _journal(factory: Factory) -> Journal:
 async def test_rebuilt_rollups_equal_a_full_recomputation(factory: Factory) -> None:
     school_id = (await _journal(factory)).kit.school.id
     async with in_transaction():
-        await rollups.rebuild()
+        await grades.rebuild()
     await assert_consistent()
     assert await models.GradeRollup.filter(school_id=school_id, grades__gt=0).count() > 0
     assert await models.AttendanceRollup.filter(school_id=school_id, marked__gt=0).count() > 0
@@ -249,9 +249,9 @@ async def test_repair_rebuilds_what_drifted(factory: Factory) -> None:
     assert row is not None
     async with in_transaction():
         await models.GradeRollup.filter(id=row.id).update(grades=row.grades + 3)
-        drift = await rollups.check()
+        drift = await grades.check()
         assert drift["rollup_grade"] == (1, 1)
-        await rollups.rebuild()
+        await grades.rebuild()
     await assert_consistent()
 
 

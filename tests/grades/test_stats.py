@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from resolvers.core import today_utc
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import rollups, scales, stats
-from resolvers.clock import today_utc
+from resolvers import grades, stats
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter
@@ -54,7 +54,7 @@ NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
 async def rebuilt(database: None) -> None:
     """Roll-ups equal to the data (other modules' set-up writes rows past the writers)."""
     async with in_transaction():
-        await rollups.rebuild()
+        await grades.rebuild()
 
 
 @dataclass
@@ -120,9 +120,9 @@ async def _taught(factory: Factory, kit: SchoolKit, teachers: dict[str, models.U
                     for student, status in zip(students, statuses, strict=True)
                 ]
             )
-            await rollups.attendance(lesson.id, [s.id for s in students], +1)
+            await grades.attendance(lesson.id, [s.id for s in students], +1)
         marks = [(students[0], "5" if n % 2 else "4", 1 + n % 3), (students[1], "2" if n % 2 else "3", 1)]
-        async with in_transaction(), rollups.grades_changing([s.id for s, _v, _w in marks]) as tally:
+        async with in_transaction(), grades.grades_changing([s.id for s, _v, _w in marks]) as tally:
             created = [
                 await models.Grade.create(
                     student_id=student.id,
@@ -184,7 +184,7 @@ async def _failing(school: models.School) -> list[int]:
         assert enrolment is not None
         picked.append((link, enrolment.student_id))
     created: list[models.Grade] = []
-    async with in_transaction(), rollups.grades_changing([p[1] for p in picked]) as tally:
+    async with in_transaction(), grades.grades_changing([p[1] for p in picked]) as tally:
         for link, student_id in picked:
             counted = await models.Grade.filter(
                 student_id=student_id,
@@ -395,7 +395,7 @@ async def test_top_marks_per_scale() -> None:
     assert stats.top_mark(numeric) == 4
     ten = models.School(scale_kind=models.ScaleKind.NUMERIC, scale_min=1, scale_max=10, pass_mark=4)
     assert stats.top_mark(ten) == 7
-    letters = models.School(scale_kind=models.ScaleKind.LETTER, scale_marks=scales.LETTER_MARKS, pass_mark=3)
+    letters = models.School(scale_kind=models.ScaleKind.LETTER, scale_marks=grades.LETTER_MARKS, pass_mark=3)
     assert stats.top_mark(letters) == 4  # A and B
     pass_fail = models.School(scale_kind=models.ScaleKind.PASS_FAIL, scale_marks=[], pass_mark=1)
     assert stats.top_mark(pass_fail) == 1
@@ -417,7 +417,7 @@ async def test_statements_do_not_grow_with_classes_or_weeks(
     enrolment = await models.Enrollment.filter(school_class_id=klass.id).first()
     assert link is not None
     assert enrolment is not None
-    async with in_transaction(), rollups.grades_changing([enrolment.student_id]) as tally:
+    async with in_transaction(), grades.grades_changing([enrolment.student_id]) as tally:
         grade = await models.Grade.create(  # an out-of-lesson grade: the term has no lessons yet
             student_id=enrolment.student_id,
             subject_id=link.subject_id,
@@ -447,7 +447,7 @@ async def test_statements_do_not_grow_with_classes_or_weeks(
     assert len(many["viewer"]["districts"][0]["stats"]["byWeek"]) > 2
     assert len(large) == len(small), _explain(small, large)
 
-    async with in_transaction(), rollups.grades_changing([enrolment.student_id]) as tally:
+    async with in_transaction(), grades.grades_changing([enrolment.student_id]) as tally:
         await tally.remove([grade.id])
         await grade.delete()
-    assert all(v == (0, 0) for v in (await rollups.check()).values())
+    assert all(v == (0, 0) for v in (await grades.check()).values())

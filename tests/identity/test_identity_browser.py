@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import uvicorn
+from resolvers.core import now_utc
 
 import models
 from edge.settings import Settings
-from resolvers.clock import now_utc
-from schema.sockets import WebSocketProtocol
+from schema.websocket import WebSocketProtocol
 from server import create_app
 from tests import codes_seen
 from tests.browsers import browser  # noqa: F401 - the fixture: Debian's headless Chromium, network cut

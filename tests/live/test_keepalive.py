@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import connect
 
-from schema.sockets import WebSocketProtocol, keepalive
+from schema.websocket import WebSocketProtocol, keepalive
 
 INTERVAL = 0.4
 TIMEOUT = 0.6

@@ -13,21 +13,18 @@ from types import FrameType
 from typing import Any
 
 import pytest
+from resolvers.core import today_utc
+from schema.gates import IsAuthenticated, OperationMetrics
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import ExtensionContextManagerBase
 from tortoise.transactions import in_transaction
 
 import models
 from edge import metrics, settings
-from pubsub.events import EventKind, student_topic
+from pubsub.broker import EventKind, student_topic
+from resolvers import core, outbox, policy, sessions
 from resolvers import grades as grade_writes
-from resolvers import outbox, policy, sessions, sql, streams
-from resolvers.clock import today_utc
-from schema import RequireOperationName
-from schema.extensions import OperationMetrics
-from schema.hooks import CachedHooksRunner
-from schema.permissions import IsAuthenticated
-from schema.shared_execution import SharedEventExecution
+from schema import CachedHooksRunner, RequireOperationName, SharedEventExecution
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
 
@@ -171,7 +168,7 @@ async def test_the_events_of_one_read_are_checked_with_the_answer_read_with_them
 ) -> None:
     """Two events committed together reach a parked family stream in one read, which brings the
     answer to the family's check in the same statement: both are checked with it. Once an answer
-    no longer holds (``streams.ANSWER_HOLDS``), each event asks the database again."""
+    no longer holds (``outbox.ANSWER_HOLDS``), each event asks the database again."""
     if not holds:
         monkeypatch.setattr(streams, "ANSWER_HOLDS", -1.0)
     family = await _family(factory)
@@ -215,7 +212,7 @@ async def test_a_class_streams_check_is_read_with_the_event_for_every_teacher_it
     server_url: str, factory: Factory, count_statements: Any, monkeypatch: pytest.MonkeyPatch, holds: bool
 ) -> None:
     """The sockets one event of a class wakes read it, with each one's answer to "may the viewer
-    still follow the class", in one statement (``Follow.asks``, ``sql._Batch``): no statement of
+    still follow the class", in one statement (``Follow.asks``, ``core._Batch``): no statement of
     the check's own while the answer holds; once it does not, each asks again."""
     if not holds:
         monkeypatch.setattr(streams, "ANSWER_HOLDS", -1.0)
@@ -234,7 +231,7 @@ async def test_a_class_streams_check_is_read_with_the_event_for_every_teacher_it
         await socket.nothing()
     asked = [s for s in count_statements.statements if s.startswith(CLASS_CHECK) and '"user_session"' in s]
     assert len(asked) == (0 if holds else len(sockets)), count_statements.statements
-    reads = [s for s in count_statements.statements if '"outbox_event"' in s and sql.BRANCH in s]
+    reads = [s for s in count_statements.statements if '"outbox_event"' in s and core.BRANCH in s]
     assert len(reads) == 1, count_statements.statements
     for socket in sockets:
         await socket.ws.close()
@@ -278,7 +275,7 @@ async def test_a_woken_subscription_goes_on_from_its_first_runs_document(
 async def test_the_subscribers_one_event_wakes_read_it_in_one_statement(
     server_url: str, factory: Factory, count_statements: Any
 ) -> None:
-    """Five devices of a family, one grade: one read of the outbox for all five (``sql._Batch``),
+    """Five devices of a family, one grade: one read of the outbox for all five (``core._Batch``),
     each still gets exactly its own event, once."""
     family = await _family(factory)
     parent, teacher = factory.client(family.parent), factory.client(family.teacher)
@@ -294,10 +291,10 @@ async def test_the_subscribers_one_event_wakes_read_it_in_one_statement(
         assert await comment_of(socket) == "one read"
         await socket.nothing()
     reads = [s for s in count_statements.statements if '"outbox_event"' in s and "INSERT" not in s.upper()[:20]]
-    batched = [s for s in reads if sql.BRANCH in s]
+    batched = [s for s in reads if core.BRANCH in s]
     assert len(batched) == 1, reads
     # 5 reads ran as the text of 8; the text of the largest batch stays one the driver keeps prepared
-    assert len(batched[0]) / 8 * sql.BATCH_READS < settings.MAX_CACHEABLE_STATEMENT
+    assert len(batched[0]) / 8 * core.BATCH_READS < settings.MAX_CACHEABLE_STATEMENT
     assert metrics.STREAM_READS.labels("shared")._value.get() - shared == SUBSCRIPTIONS
     for socket in sockets:
         await socket.ws.close()
@@ -463,7 +460,7 @@ async def test_the_rows_an_event_names_become_models_only_if_its_payload_asks_fo
     payload's loaders with them; each becomes a model only when the payload asks for it
     (``Loaders.prime_later``: making models was a tenth of a delivery's CPU, issue 15)."""
     made: list[str] = []
-    hydrate = sql.hydrate
+    hydrate = core.hydrate
 
     # the stream's models only: the write's request makes some with ``hydrate`` too, its
     # account and roles (``sessions.admit``), its lesson and school (``policy.grading``), and on

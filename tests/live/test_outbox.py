@@ -10,8 +10,8 @@ import pytest
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.events import EventKind
-from resolvers import outbox, sql
+from pubsub.broker import EventKind
+from resolvers import outbox
 from tests.factories import Factory
 from tests.sources import inserting
 
@@ -44,7 +44,7 @@ async def test_a_write_gets_back_the_events_it_recorded(factory: Factory, app: A
 
 
 def test_one_module_writes_outbox_rows() -> None:
-    assert "resolvers/grades.py" in inserting("Grade")  # the scan sees inserts (sql.insert there)
+    assert "resolvers/grades.py" in inserting("Grade")  # the scan sees inserts (core.insert there)
     assert "resolvers/grade_changes.py" not in inserting("Grade")
     assert inserting("OutboxEvent") | inserting("ChatEvent") <= {"resolvers/outbox.py"}
 
@@ -52,7 +52,7 @@ def test_one_module_writes_outbox_rows() -> None:
 async def test_a_large_write_is_split_and_keeps_every_row_in_order(
     factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``sql.insert`` splits a write of more values than a statement takes (here 3 rows a
+    """``core.insert`` splits a write of more values than a statement takes (here 3 rows a
     statement): every row is written once, each with its own id, in the order given."""
     kit = await factory.school(classes=("5A",))
     students = [await factory.student(kit, "5A", f"pupil{n}") for n in range(7)]

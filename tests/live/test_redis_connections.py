@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from edge.settings import Settings
-from pubsub.redis import RedisBroker
+from pubsub.broker import RedisBroker
 from server import create_app
 from tests.conftest import LOGIN
 from tests.factories import Factory

@@ -12,7 +12,7 @@ import secrets
 import pytest
 
 from edge.socket_counts import RedisSocketCounts, SocketCounts
-from pubsub.redis import connect
+from pubsub.broker import connect
 
 REDIS = os.environ.get("TEST_REDIS_URL")
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from schema.sockets import Sockets
+from schema.websocket import Sockets
 
 
 class _Cycle:

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from resolvers.core import now_utc, today_utc
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import models
-from pubsub import events
-from pubsub.events import student_topic
-from resolvers.clock import now_utc, today_utc
-from resolvers.events import encode_cursor
+from pubsub import broker
+from pubsub.broker import student_topic
+from resolvers.outbox import encode_cursor
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid, open_socket
@@ -276,7 +276,7 @@ async def test_a_subscriber_that_falls_behind_is_disconnected_with_1013(
     topic = student_topic(child.id)
     assert fanout.count(topic) >= 1
     for n in range(fanout.queue_size + 1):  # faster than anyone can read: no await in between
-        fanout.dispatch(topic, events.encode(10**9 + n, "GRADE_ADDED"))
+        fanout.dispatch(topic, broker.encode(10**9 + n, "GRADE_ADDED"))
 
     async def read_until_closed() -> None:
         while True:

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from resolvers.core import now_utc, today_utc
+
 import models
-from resolvers.clock import now_utc, today_utc
 from resolvers.policy.faces import FACE_PLACES, FACES
 from tests.conftest import Client
 from tests.no_leaks.reads import PROBES, objects
@@ -228,7 +229,7 @@ async def crawl(client: Client, schema: Schema, world: World, uid: int) -> Reach
 
 
 def _gid(kind: str, pk: int) -> str:
-    from resolvers.ids import to_global_id
+    from resolvers.core import to_global_id
 
     return to_global_id(kind, pk)
 

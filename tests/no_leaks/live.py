@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from resolvers.core import to_global_id
 from tortoise.models import Model
 
 import models
 from edge.settings import Settings
-from resolvers import chat_events, events, outbox, pages
-from resolvers.ids import to_global_id
+from resolvers import chat_events, outbox, pages
 from resolvers.inbox import CURSOR_KIND as INBOX_CURSOR
 from resolvers.notifier import notify_pending
 from tests.conftest import Client
@@ -74,7 +74,7 @@ async def _newest(model: type[Model], **where: Any) -> int:
 async def _subscribe(server_url: str, settings: Settings, user: models.User, student: int, klass: int) -> Socket:
     """Every stream resumes after what exists now (``after``): however long the server takes to
     set a subscription up, the events that follow are replayed to it, not missed."""
-    diary = events.encode_cursor(await _newest(models.OutboxEvent))
+    diary = outbox.encode_cursor(await _newest(models.OutboxEvent))
     chats = chat_events.encode_cursor(await _newest(models.ChatEvent))
     inbox = pages.encode(INBOX_CURSOR, await _newest(models.Notification, user_id=user.id))
     socket = await open_socket(server_url, await session_token(settings, user.id))

@@ -8,8 +8,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from resolvers.clock import now_utc
-from resolvers.ids import from_global_id, to_global_id
+from resolvers.core import from_global_id, now_utc, to_global_id
+
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.oracle import Allowed, oracle
 from tests.no_leaks.world import World

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from resolvers.ids import from_global_id, to_global_id
+from resolvers.core import from_global_id, to_global_id
+
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.oracle import Allowed, oracle, reachable
 from tests.no_leaks.reads import MISSING

@@ -15,11 +15,11 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from resolvers.core import now_utc, to_global_id, today_utc
+
 from edge.settings import Settings
 from resolvers import files, sessions
-from resolvers.clock import now_utc, today_utc
-from resolvers.context import Viewer
-from resolvers.ids import to_global_id
+from resolvers.sessions import Viewer
 from tests.conftest import Client
 from tests.no_leaks.oracle import Allowed, classes_in, current, oracle, reachable
 from tests.no_leaks.world import World, attends

@@ -10,7 +10,7 @@ from enum import StrEnum
 import pytest
 from graphql import GraphQLEnumType
 
-from pubsub.events import EventKind
+from pubsub.broker import EventKind
 from resolvers.notifier import CATEGORIES
 from schema import build_schema
 from schema.enums import describe

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from resolvers.core import freeze, today_utc
+
 import models
 from resolvers import reminders
-from resolvers.clock import freeze, today_utc
 from tests.classwork.test_homework import MATHS, _school, _user
 from tests.factories import Factory, school_days_from
 from tests.helpers import gid

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
+from resolvers.core import today_utc
 
-from edge import persisted
+from edge import intake
 from edge.settings import Settings
-from resolvers.clock import today_utc
 from tests.access.test_second_factor import enrolled
 from tests.browsers import browser, chromium, same_origin_page  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.client import Client
@@ -93,7 +93,7 @@ async def test_unbuilt_app_says_how_to_build_and_the_api_serves(
 
 def test_the_build_lists_the_trusted_documents() -> None:
     """dist/trusted-documents.json is what `make trusted-manifest DOCUMENTS=web/app/src/documents` prints."""
-    assert json.loads(MANIFEST.read_text(encoding="utf-8")) == persisted.build_manifest(DOCUMENTS)
+    assert json.loads(MANIFEST.read_text(encoding="utf-8")) == intake.build_manifest(DOCUMENTS)
 
 
 async def test_a_trusted_documents_server_runs_every_document_of_the_app(settings: Settings, database: None) -> None:
