@@ -107,7 +107,7 @@ schema: install
 	$(BIN)/python server.py export-schema schema.graphql
 	$(BIN)/python -m resolvers.codes docs/errors.md
 
-# The message catalogues (resolvers/i18n.py): the ids of `_(...)` / `ngettext(...)` in the code
+# The message catalogues (resolvers/core.py, its messages): the ids of `_(...)` / `ngettext(...)` in the code
 # into locales/ediary.pot, then into each locale's .po (new ids untranslated: translate them;
 # tests/api/test_messages.py fails until every id has its Russian and English text). The .po files
 # are read as they are at start-up: nothing to compile.

@@ -29,7 +29,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from resolvers.core import Text, _
 from schema.gates import Limits
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -71,6 +70,7 @@ from resolvers import (
     sessions,
 )
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _
 from resolvers.loaders import Loaders
 from resolvers.notifier import run_notifier
 from resolvers.outbox import run_relay

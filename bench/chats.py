@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from resolvers.core import to_global_id
 from websockets.asyncio.client import ClientConnection, connect
 
 import models
 from bench.database import bench_database, bench_database_url
 from bench.live import HOST, percentile, server_process
 from edge.settings import Settings
+from resolvers.core import to_global_id
 from server import create_app
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/1"

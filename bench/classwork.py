@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from resolvers.core import to_global_id, today_utc
-
 import models
 from demo.seed import roll_attendance
 from resolvers import core, grades
+from resolvers.core import to_global_id, today_utc
 
 STUDENTS = 30
 SCHOOL_DAYS = 40

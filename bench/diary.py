@@ -7,10 +7,9 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from resolvers.core import today_utc
-
 import models
 from resolvers import core
+from resolvers.core import today_utc
 
 DAYS = 7
 PARENT = "parent"

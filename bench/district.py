@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from resolvers.core import to_global_id
 from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 from tortoise.transactions import in_transaction
@@ -40,6 +39,7 @@ from bench.district_data import generate, reread
 from edge.settings import Settings, tortoise_config
 from pubsub.broker import MemoryBroker
 from resolvers import grades, stats
+from resolvers.core import to_global_id
 from resolvers.loaders import Loaders
 from resolvers.sessions import Context, Viewer
 from schema import build_schema

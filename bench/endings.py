@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from resolvers.core import now_utc
 from tortoise.transactions import in_transaction
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -38,6 +37,7 @@ from bench.database import bench_database, bench_database_url, server_version
 from bench.live import HOST, SECRET, ServerProcess, percentile, server_process
 from edge.settings import Settings
 from resolvers import sessions
+from resolvers.core import now_utc
 from schema.websocket import CHECK_EVERY
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/10"

@@ -27,7 +27,6 @@ from importlib.metadata import version
 from typing import Any
 
 import httpx
-from resolvers.core import now_utc, to_global_id
 from starlette.applications import Starlette
 from tortoise import connections
 from tortoise.transactions import in_transaction
@@ -39,6 +38,7 @@ from bench.diary import LOGIN, PASSWORD
 from bench.load import paired_ratios
 from edge.settings import Settings
 from resolvers import core, policy
+from resolvers.core import now_utc, to_global_id
 from server import create_app
 
 SECRET = secrets.token_urlsafe(48)  # made per run: no secret is written in the repository

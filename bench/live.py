@@ -19,7 +19,6 @@ from typing import Any, TextIO
 
 import httpx
 import uvicorn
-from resolvers.core import now_utc, today_utc
 from tortoise.transactions import in_transaction
 
 import models
@@ -27,6 +26,7 @@ from clients import ws
 from edge.settings import Settings
 from pubsub.broker import Broker, EventKind
 from resolvers import outbox, pages, sessions
+from resolvers.core import now_utc, today_utc
 from resolvers.outbox import decode_cursor, encode_cursor
 from schema.websocket import WebSocketProtocol
 

@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from resolvers.core import to_global_id, today_utc
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -37,6 +36,7 @@ from bench.mixed_ops import ATTENDANCE_MARK, MIX, Deliveries, Operations, subscr
 from bench.mixed_report import render_day, write
 from bench.mixed_world import Assignment, Poster, User, World
 from resolvers import grades
+from resolvers.core import to_global_id, today_utc
 
 READS = {op: float(MIX[op]) for op in ("diary", "children", "grades", "inbox")}  # a family's visit
 HOUR = 3600.0

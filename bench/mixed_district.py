@@ -18,12 +18,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from resolvers.core import now_utc, today_utc
 
 import models
 from bench.district_data import CLASSES, KINDS, MARKS, STUDENTS, SUBJECT_NAMES, SUBJECTS, Ids, school_days, year_terms
 from bench.mixed_world import User
 from edge.settings import Settings
+from resolvers.core import now_utc, today_utc
 from resolvers.sessions import issue_access_token
 
 SCHOOLS, TEACHERS, PERIODS = 100, 20, 6

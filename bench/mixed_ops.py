@@ -10,11 +10,10 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
-from resolvers.core import to_global_id
-
 from bench.mixed_load import Phase
 from bench.mixed_world import Failure, Poster, User, World, refresh
 from clients import ws
+from resolvers.core import to_global_id
 
 DIARY = """query ParentDiary($from: Date!, $to: Date!) { viewer { children { fullName
   diary(from: $from, to: $to) { date kind entries {

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from resolvers.core import now_utc, to_global_id, today_utc
 
 import models
+from resolvers.core import now_utc, to_global_id, today_utc
 
 PASSWORD = "demo"  # noqa: S105 - every demo account's password (README)
 LOGIN = """mutation Login($login: String!, $password: String!) {

@@ -15,12 +15,12 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
-from resolvers.core import today_utc
 from tortoise.transactions import in_transaction
 
 import models
 from bench.database import bench_database, bench_database_url, server_version
 from resolvers import lesson_plan, school_days
+from resolvers.core import today_utc
 
 
 class _Rollback(Exception):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from resolvers.core import now_utc
-
 import models
+from resolvers.core import now_utc
 
 PARENTS_CHAT = [
     ("teacher", "Good evening! The maths test is on Thursday: chapters 3 and 4, see https://example.org/5a-maths."),

@@ -18,7 +18,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from resolvers.core import today_utc
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -27,6 +26,7 @@ from demo import chats, data
 from demo.groups import ROOMS, Split, group_slots, join, seed_groups
 from demo.notices import seed_notice_board
 from resolvers import grades, lesson_plan, school_days
+from resolvers.core import today_utc
 from resolvers.passwords import hash_password
 
 DISTRICT = "Demo District"

@@ -9,6 +9,6 @@ e-mail and SMS (``channels``) and fault injection for the fault tests (``faults`
 
 Not here: who sees what, what a write does and how data is loaded — the domain, in
 ``resolvers/`` (its policy, services and loaders); the GraphQL types, in ``schema/``; and the
-one clock (``resolvers/clock.py``), which the domain reads at every step and tests set, so it
+one clock (``resolvers/core.py``), which the domain reads at every step and tests set, so it
 stays beside the domain. The domain may read the edge (a setting, a counter, a limit); nothing
 here decides visibility."""

@@ -30,11 +30,11 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from resolvers.core import Text, _
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _
 
 # 1. The request's id.
 
@@ -244,7 +244,7 @@ class PayloadRefused(ValueError):
     """The JSON cannot be read (``syntax``), is nested too deeply, or holds invalid Unicode."""
 
     def __init__(self, message: str | Text, *, syntax: bool = False) -> None:
-        super().__init__(str(message))  # in the language of the request or socket (resolvers/i18n.py)
+        super().__init__(str(message))  # in the language of the request or socket (resolvers/core.py)
         self.message, self.syntax = str(message), syntax
 
 

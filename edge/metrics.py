@@ -15,14 +15,15 @@ import re
 import threading
 import weakref
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from tortoise import connections
 
-from edge.settings import Settings
+if TYPE_CHECKING:  # annotations only: edge.settings imports resolvers.core, which counts here
+    from edge.settings import Settings
 
 MAX_OPERATIONS = 200
 ANONYMOUS = "anonymous"
@@ -57,7 +58,7 @@ EVENTS_DELIVERED = Counter(
 STREAM_READS = Counter(
     "ediary_stream_reads",
     "Reads of a stream's outbox (one per woken subscriber), by how they went to the database: alone, or in a "
-    "statement shared with the other subscribers the same event woke (`resolvers/sql.py`, read batches).",
+    "statement shared with the other subscribers the same event woke (`resolvers/core.py`, read batches).",
     ["statement"],
 )
 for _label in ("alone", "shared"):

@@ -25,9 +25,9 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from resolvers.core import Text, _
 
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _
 
 _HASH = re.compile(r"[0-9a-f]{64}")
 

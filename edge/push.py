@@ -24,9 +24,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pywebpush import WebPusher
-from resolvers.core import _
 
 from edge.channels import DeliveryError
+from resolvers.core import _
 
 if TYPE_CHECKING:
     from edge.settings import Settings

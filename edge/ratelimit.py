@@ -21,9 +21,9 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from resolvers.core import Text, ngettext
 
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, ngettext
 from resolvers.errors import RateLimited
 
 log = logging.getLogger(__name__)

@@ -496,7 +496,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         connection = expand_db_url(url)
         connection["credentials"]["reset"] = keep_session
         # asyncpg prepares a statement once per connection and reuses it, but only below 15 KB by
-        # default: the batched read of 16 subscribers (``resolvers/sql.py``) is about 50 KB, and
+        # default: the batched read of 16 subscribers (``resolvers/core.py``) is about 50 KB, and
         # preparing it again for every event cost more than the 16 reads it replaces.
         connection["credentials"]["max_cacheable_statement_size"] = MAX_CACHEABLE_STATEMENT
         # No JIT compilation: PostgreSQL compiles a statement whose estimated cost passes

@@ -174,9 +174,8 @@ async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice
         days = sorted({x.date for x in lessons})
     try:
         async with in_transaction():
-            await core.lock_child(
-                student.id
-            )  # before the overlap check: notices for one child are written one at a time
+            # before the overlap check: notices for one child are written one at a time
+            await core.lock_child(student.id)
             if days:
                 _check_overlaps(
                     await models.AbsenceNoticeItem.filter(student_id=student.id, date__in=days), items, problems

@@ -19,7 +19,7 @@ class CodedError(GraphQLError):
     code: ErrorCode = ErrorCode.INTERNAL_SERVER_ERROR
 
     def __init__(self, message: str | Text, **extensions: Any) -> None:
-        # A ``Text`` is written in the language of the request or operation (``resolvers/i18n.py``).
+        # A ``Text`` is written in the language of the request or operation (``resolvers/core.py``).
         super().__init__(str(message), extensions={"code": self.code, **extensions})
 
 

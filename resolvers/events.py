@@ -141,7 +141,7 @@ def class_events(ctx: Context, class_id: str, after: str | None) -> AsyncIterato
 
         async def check(row: models.OutboxEvent, answer: frozenset[int] | None) -> Hashable | None:
             # Read with the events while it holds (one statement for the event and every teacher
-            # it wakes: ``sql._Batch``), asked on its own after that.
+            # it wakes: ``core._Batch``), asked on its own after that.
             follows = pk in answer if answer is not None else await policy.still_follows_class(ctx.viewer, pk)
             if not follows:
                 return None

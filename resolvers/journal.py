@@ -228,7 +228,7 @@ def _cell(grades: list[GradeFigures], mark: Mark | None) -> str:
 def journal_csv(journal: JournalData) -> str:
     """The journal grid as CSV, written by the one export writer (``exports.csv_text``):
     names, marks of any scale and every other cell that looks like a formula are
-    neutralised. Headers and marks are in the current locale (``resolvers/i18n.py``)."""
+    neutralised. Headers and marks are in the current locale (``resolvers/core.py``)."""
     columns = [f"{lesson.date.isoformat()} #{lesson.period}" for lesson in journal.lessons]
     header = [_("Student"), *columns, _("Weighted average"), _("Suggested"), _("Term grade")]
     rows: list[list[str]] = [[str(cell) for cell in header]]

@@ -49,7 +49,7 @@ def channels_of(settings: models.NotificationSettings | None, category: models.N
 
 
 def zone(name: str | None) -> ZoneInfo:
-    """The zone called ``name`` (``clock.zone_named``), UTC when there is none."""
+    """The zone called ``name`` (``core.zone_named``), UTC when there is none."""
     return zone_named(name) or ZoneInfo("UTC")
 
 

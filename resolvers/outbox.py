@@ -90,7 +90,8 @@ async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> 
     metrics.EVENTS_PUBLISHED.inc(len(rows))
     ids = [r.id for r in rows]
     await core.fetch(
-        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))}) AND published_at IS NULL",
+        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))})"
+        " AND published_at IS NULL",
         [now_utc(), *ids],
     )
     return len(rows)

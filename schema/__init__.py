@@ -11,7 +11,6 @@ import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, OperationDefinitionNode
 from graphql.execution import create_source_event_stream
-from resolvers.core import _
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
@@ -20,6 +19,7 @@ from strawberry.utils.aio import aclosing
 
 from resolvers import outbox
 from resolvers.codes import ErrorCode
+from resolvers.core import _
 from resolvers.errors import CodedError
 from resolvers.unavailable import database_unreachable
 from schema import (
@@ -247,7 +247,7 @@ def build_schema(
         UnstorableText,
         DocumentRefusalsInLanguage,
     ]
-    # Made for each operation: the message in its language (resolvers/i18n.py).
+    # Made for each operation: the message in its language (resolvers/core.py).
     masking = (
         [lambda: MaskErrors(should_mask_error=_should_mask, error_message=str(_("Internal server error")))]
         if production

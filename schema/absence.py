@@ -8,10 +8,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import absence
+from resolvers.core import _
 from resolvers.policy import windows
 from schema import types
 from schema.errors import NotFoundError, ValidationError

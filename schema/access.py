@@ -8,10 +8,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _, now_utc, to_global_id
 
 import models
 from resolvers import access, pages, policy
+from resolvers.core import _, now_utc, to_global_id
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown

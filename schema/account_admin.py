@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _, pk_of
 
 import models
 from resolvers import account_admin, account_list, pages, policy
+from resolvers.core import _, pk_of
 from schema import types
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError

@@ -7,10 +7,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _, pk_of
 
 import models
 from resolvers import announcements, pages, policy
+from resolvers.core import _, pk_of
 from resolvers.errors import BadUserInput
 from schema import types
 from schema.errors import NotFoundError, ValidationError

@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import attendance
+from resolvers.core import _
 from resolvers.loaders import RegisterRowData
 from schema import types
 from schema.absence import AbsenceNotice, load_user

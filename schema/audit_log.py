@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from resolvers.core import to_global_id
 from strawberry.scalars import JSON
 
 import models
 from resolvers import audit_log, pages
+from resolvers.core import to_global_id
 from schema import types
 from schema.pages import PageInfo, keyset_page_info
 from schema.users import User

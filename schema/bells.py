@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from resolvers.core import to_global_id
 
 import models
 from resolvers import bells
+from resolvers.core import to_global_id
 from schema import types
 from schema.calendar import CALENDAR_KEEPERS
 from schema.enums import BellVariant

@@ -6,10 +6,10 @@ import datetime as dt
 from enum import Enum
 
 import strawberry
-from resolvers.core import to_global_id
 
 import models
 from resolvers import chat_events
+from resolvers.core import to_global_id
 from schema import types
 from schema.chats import Chat, ChatMessage
 from schema.users import User

@@ -6,9 +6,9 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import pk_of
 
 from resolvers import messages, pages, people, policy
+from resolvers.core import pk_of
 from schema import types
 from schema.chats import Chat
 from schema.gates import IsAuthenticated

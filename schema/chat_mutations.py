@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from resolvers.core import to_global_id
 
 from resolvers import chats, messages
+from resolvers.core import to_global_id
 from schema import types
 from schema.chats import Chat, ChatMessage
 from schema.errors import NotFoundError, ValidationError

@@ -8,11 +8,11 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from resolvers.core import now_utc
 
 import models
 from resolvers import messages, pages
 from resolvers.chats import MEMBERS
+from resolvers.core import now_utc
 from schema import types
 from schema.faces import shown
 from schema.files import File

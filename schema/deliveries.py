@@ -8,11 +8,11 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import pk_of
 from tortoise.expressions import Subquery
 
 import models
 from resolvers import inbox, pages, policy
+from resolvers.core import pk_of
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.gates import IsAuthenticated

@@ -6,10 +6,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import enrollment
+from resolvers.core import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown

@@ -8,12 +8,12 @@ from collections.abc import Awaitable
 from typing import Any, cast
 
 import strawberry
-from resolvers.core import Text
 from strawberry.schema.exception_handlers import ExceptionHandler, get_error_type, get_exception_types
 
 from edge import metrics
 from resolvers import errors
 from resolvers.codes import ErrorCode
+from resolvers.core import Text
 from schema.enums import describe
 
 describe(

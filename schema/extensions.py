@@ -30,7 +30,6 @@ from typing import Any
 from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode, SelectionSetNode
 from graphql.language import FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, OperationType
 from graphql.utilities import get_operation_ast
-from resolvers.core import _, ngettext
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
@@ -38,6 +37,7 @@ from strawberry.types import ExecutionContext
 from edge import intake, metrics
 from resolvers import outbox
 from resolvers.codes import ErrorCode
+from resolvers.core import _, ngettext
 from resolvers.errors import ServiceUnavailable
 from resolvers.sessions import Context
 from resolvers.unavailable import database_unreachable

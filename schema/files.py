@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from resolvers.core import to_global_id
 
 import models
 from resolvers import files
+from resolvers.core import to_global_id
 from schema import types
 from schema.errors import ValidationError
 from schema.gates import IsAuthenticated

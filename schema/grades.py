@@ -7,10 +7,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import grade_changes, grades, policy
+from resolvers.core import _
 from schema import types
 from schema.enums import GradeKind, RevisionAction
 from schema.errors import NotFoundError, ValidationError

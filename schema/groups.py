@@ -8,10 +8,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import groups
+from resolvers.core import _
 from schema.enums import describe
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown, shown_all

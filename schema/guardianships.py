@@ -8,10 +8,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import guardianships
+from resolvers.core import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown

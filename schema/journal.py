@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import strawberry
-from resolvers.core import to_global_id
 
 import models
 from resolvers import journal
+from resolvers.core import to_global_id
 from schema.calendar import Term
 from schema.enums import AttendanceStatus
 from schema.grades import Grade

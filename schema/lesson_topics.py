@@ -7,10 +7,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import lesson_topics, thematic_plan
+from resolvers.core import _
 from schema import types
 from schema.errors import FileRefusedError, NotFoundError, ValidationError
 from schema.gates import HasRole

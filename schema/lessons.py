@@ -9,10 +9,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import lesson_plan, lessons
+from resolvers.core import _
 from schema.enums import LessonStatus
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown

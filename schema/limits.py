@@ -50,12 +50,12 @@ from graphql import (
 from graphql.error import GraphQLSyntaxError
 from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import Lexer, Source, TokenKind, parse
-from resolvers.core import Text, _
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from resolvers import pages
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _
 from schema import variables_key
 
 CODE = ErrorCode.QUERY_TOO_COMPLEX

@@ -7,10 +7,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _, now_utc
 
 import models
 from resolvers import meetings, pages, policy
+from resolvers.core import _, now_utc
 from resolvers.errors import BadUserInput
 from resolvers.meetings import ANSWERS
 from schema import types

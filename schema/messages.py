@@ -1,6 +1,6 @@
 """Errors in the reader's language.
 
-Result-union errors: a domain exception may carry its message as an ``core.Text`` (``_("...")``
+Result-union errors: a domain exception may carry its message as a ``core.Text`` (``_("...")``
 where it is raised, its id and parameters kept), and the error type built from it is written
 here, in the operation's locale (``Context.locale``), as it is returned. Plain strings pass
 unchanged.
@@ -14,12 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLError
-from resolvers.core import _
 from strawberry.schema.exception_handlers import ExceptionHandler
 
 from edge import intake
 from resolvers import core
 from resolvers.codes import ErrorCode
+from resolvers.core import _
 from schema.errors import WrappedHandler
 from schema.gates import RewritesErrors
 

@@ -8,11 +8,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import to_global_id
 
 import models
 from pubsub.broker import EventKind
 from resolvers import inbox, pages, policy
+from resolvers.core import to_global_id
 from schema import announcements, grades, meetings, remarks, term_grades, types
 from schema.chats import ChatMessage
 from schema.deliveries import DeliveryMutations

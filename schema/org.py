@@ -8,12 +8,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import _, pk_of
 
 import models
 from resolvers import diary as diary_resolvers
 from resolvers import journal as journal_resolvers
 from resolvers import org
+from resolvers.core import _, pk_of
 from resolvers.loaders import RangeKey
 from schema import types
 from schema.errors import NotFoundError, ValidationError

@@ -7,13 +7,13 @@ from typing import Any, ClassVar
 
 import strawberry
 from graphql import OperationType
-from resolvers.core import Text, _
 from strawberry.permission import BasePermission
 from strawberry.types.nodes import Selection
 
 import models
 from resolvers import outbox, policy, second_factor
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.sessions import Context
 from schema.types import field_names
@@ -77,7 +77,7 @@ class IsAuthenticated(BasePermission):
     error_extensions = {"code": ErrorCode.UNAUTHENTICATED}
 
     def on_unauthorized(self) -> None:
-        """UNAUTHENTICATED, in the language of the request (``resolvers/i18n.py``)."""
+        """UNAUTHENTICATED, in the language of the request (``resolvers/core.py``)."""
         raise Unauthenticated(_("Log in first: send `Authorization: Bearer <accessToken>`."))
 
     async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
-from resolvers.core import from_global_id, largest_id
 
 from resolvers import policy
+from resolvers.core import from_global_id, largest_id
 from resolvers.sessions import Viewer as ViewerContext
 from schema import (
     absence,

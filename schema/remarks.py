@@ -7,10 +7,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import policy, remarks
+from resolvers.core import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.files import ATTACHMENTS, FILE_CODES, File

@@ -14,9 +14,10 @@ import datetime as dt
 import re
 
 import strawberry
-from resolvers.core import Text, _
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
+
+from resolvers.core import Text, _
 
 MIN_YEAR = 1900
 MAX_YEAR = 2999

@@ -9,12 +9,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import _, pk_of
 
 import models
 from resolvers import account_list, schools
 from resolvers import audit_log as audit_log_resolvers
 from resolvers import diary as diary_resolvers
+from resolvers.core import _, pk_of
 from resolvers.loaders import RangeKey
 from schema.account_admin import AccountConnection, account_connection
 from schema.audit_log import AuditEntryConnection, connection

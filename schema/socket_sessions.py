@@ -38,13 +38,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from resolvers.core import Text, _, ngettext, now_utc
 from strawberry.exceptions import ConnectionRejectionError
 
 from edge.socket_counts import REFRESH_EVERY, SocketCounts
 from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of, sessions_ended_topic
 from resolvers import core, sessions
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _, ngettext, now_utc
 from resolvers.loaders import Loaders
 from resolvers.sessions import AccessClaims, Context
 from resolvers.unavailable import database_unreachable

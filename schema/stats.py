@@ -7,12 +7,12 @@ import datetime as dt
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from resolvers.core import pk_of
 
 import models
 from resolvers import grades, pages, policy
 from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
+from resolvers.core import pk_of
 from resolvers.schools import DISTRICT_SCHOOLS
 from schema.calendar import Term
 from schema.org import SchoolClass, Subject

@@ -8,8 +8,8 @@ written (every write runs in its transaction)."""
 from __future__ import annotations
 
 from graphql import GraphQLError
-from resolvers.core import _
 
+from resolvers.core import _
 from resolvers.errors import BadUserInput
 from schema.gates import RewritesErrors
 

@@ -8,11 +8,11 @@ import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from resolvers.core import pk_of, today_utc
 
 import models
 from resolvers import diary as diary_resolvers
 from resolvers import progress as progress_resolvers
+from resolvers.core import pk_of, today_utc
 from resolvers.loaders import RangeKey
 from schema.enums import ChartBucket
 from schema.faces import shown

@@ -8,10 +8,10 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _, pk_of
 
 import models
 from resolvers import policy, submissions
+from resolvers.core import _, pk_of
 from schema import types
 from schema.enums import GradeKind
 from schema.errors import NotFoundError, ValidationError

@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import timetable
+from resolvers.core import _
 from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.gates import ADMINS, IsAdmin

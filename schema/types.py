@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from resolvers.core import to_global_id
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from resolvers.core import to_global_id
 from resolvers.sessions import Context
 
 Info = strawberry.Info[Context, None]

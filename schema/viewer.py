@@ -4,10 +4,10 @@ root Mutation), so this module stays the one place that composes them."""
 from __future__ import annotations
 
 import strawberry
-from resolvers.core import _
 
 import models
 from resolvers import policy
+from resolvers.core import _
 from resolvers.errors import Unauthenticated
 from schema.access import ViewerAccessRequests
 from schema.accounts import SessionViewer

@@ -20,7 +20,6 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
 from graphql import GraphQLError
-from resolvers.core import ngettext
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -37,6 +36,7 @@ from strawberry.utils.aio import aclosing
 from edge import intake
 from resolvers import core, outbox
 from resolvers.codes import ErrorCode
+from resolvers.core import ngettext
 from resolvers.sessions import Context
 from schema.websocket import SocketSessions, refusal
 

@@ -18,12 +18,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
-from resolvers.core import now_utc, today_utc
 from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
 from resolvers import files, grades, passwords, policy, sessions
+from resolvers.core import now_utc, today_utc
 from tests.client import Client
 
 _SERIAL = itertools.count(1)

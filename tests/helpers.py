@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import from_global_id, to_global_id
 from tortoise.models import Model
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -19,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 import models
 from edge.settings import Settings
 from resolvers import sessions
+from resolvers.core import from_global_id, to_global_id
 
 
 def half_up(numerator: float, denominator: float, places: int = 2) -> Decimal:

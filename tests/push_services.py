@@ -25,13 +25,13 @@ import jwt
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from resolvers.core import now_utc
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edge.push import b64url, b64url_decode
+from resolvers.core import now_utc
 
 
 @dataclass

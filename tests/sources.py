@@ -31,7 +31,7 @@ def _builds(node: ast.AST, model: str) -> bool:
 
 def inserting(model: str, *, building: bool = False) -> set[str]:
     """The modules that insert ``models.<model>`` rows themselves (``create``, ``bulk_create``...,
-    or ``sql.insert([models.<model>(...), ...])``), and with ``building`` also those that build
+    or ``core.insert([models.<model>(...), ...])``), and with ``building`` also those that build
     one (``models.<model>(...)``)."""
     found = set()
     for path in modules():
@@ -40,7 +40,7 @@ def inserting(model: str, *, building: bool = False) -> set[str]:
                 continue
             call = node.func
             inserts = call.attr in INSERTS and isinstance(call.value, ast.Attribute) and call.value.attr == model
-            if call.attr == "insert" and isinstance(call.value, ast.Name) and call.value.id == "sql":
+            if call.attr == "insert" and isinstance(call.value, ast.Name) and call.value.id == "core":
                 inserts = any(_builds(arg, model) for arg in node.args)
             # Building is ``models.<model>(...)``: ``audit_log.AuditEntry(model=m)`` is the
             # GraphQL type of the same name, made for a row read, not a row.

@@ -11,9 +11,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from server import BACKGROUND_TASKS
 from tests.factories import Factory, school_days_before
 from tests.helpers import grade_over_http, open_socket

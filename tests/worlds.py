@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
 

@@ -10,13 +10,14 @@ import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
-from resolvers.core import _
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from resolvers.core import _
 
 HERE = Path(__file__).parent / "app"
 DIST = HERE / "dist"

@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import now_utc, today_utc
 
 import models
 from resolvers import core, passwords, sessions
+from resolvers.core import now_utc, today_utc
 from tests.access.test_sessions import CHANGE, REFRESH, REVOKE, WHO, device, refusal, session_gid
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before

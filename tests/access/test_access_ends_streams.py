@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from resolvers.core import today_utc
 from websockets.exceptions import ConnectionClosed
 
 import models
+from resolvers.core import today_utc
 from tests.chat_helpers import REMOVE, new_chat, run, sent
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before

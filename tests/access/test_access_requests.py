@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import now_utc, to_global_id
 
 import models
 from edge.settings import Settings
+from resolvers.core import now_utc, to_global_id
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import LOGIN, StatementCounter, client_for

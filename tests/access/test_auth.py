@@ -10,10 +10,10 @@ from typing import Any
 
 import jwt
 import pytest
-from resolvers.core import now_utc
 
 import models
 from edge.settings import Settings
+from resolvers.core import now_utc
 from resolvers.passwords import hash_password
 from resolvers.sessions import JWT_ALGORITHM, JWT_AUDIENCE
 from tests.client import Client

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from resolvers.core import now_utc
-
 import models
 from edge.settings import Settings
 from resolvers import core, housekeeping
+from resolvers.core import now_utc
 from tests.client import Client
 from tests.conftest import LOGIN
 from tests.factories import Factory

@@ -30,10 +30,10 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
-from resolvers.core import to_global_id
 
 from edge.settings import Settings
 from resolvers import files
+from resolvers.core import to_global_id
 from tests.conftest import Client, client_for
 from tests.helpers import session_token
 from tests.no_leaks import crawl

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from resolvers.core import today_utc
 
 import models
+from resolvers.core import today_utc
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
-from resolvers.core import to_global_id, today_utc
 
 import models
 from resolvers import policy
+from resolvers.core import to_global_id, today_utc
 from schema import build_schema
 from tests.factories import Factory, school_days_before
 

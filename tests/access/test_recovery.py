@@ -20,12 +20,12 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from resolvers.core import now_utc
 
 import models
 from edge.channels import RecordingSmsGateway
 from edge.settings import ConfigurationError, Settings
 from resolvers import core, recovery
+from resolvers.core import now_utc
 from schema import websocket
 from tests.client import Client
 from tests.conftest import LOGIN, app_served

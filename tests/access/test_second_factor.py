@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
-from resolvers.core import now_utc
 
 import models
 from edge.settings import ConfigurationError, Settings
 from resolvers import core, pages
+from resolvers.core import now_utc
 from tests.client import Client
 from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory

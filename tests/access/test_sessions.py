@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import now_utc, to_global_id
 
 import models
 from edge.settings import ConfigurationError, Settings
 from pubsub.broker import sessions_ended_topic
 from resolvers import core, sessions
+from resolvers.core import now_utc, to_global_id
 from tests.client import Client
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import today_utc
 from websockets.exceptions import ConnectionClosed
 
 import models
+from resolvers.core import today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before

@@ -12,9 +12,8 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.admin.test_timetable_admin import CLASS_LESSONS, DIARY, Fresh, _fresh, _school, _slot
 from tests.api.test_statements import _count, _explain
 from tests.conftest import StatementCounter

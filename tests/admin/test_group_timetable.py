@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.admin.test_timetable_admin import CANCEL, SUBSTITUTE, _school
 from tests.client import Client
 from tests.factories import Factory, SchoolKit

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from resolvers.core import now_utc, today_utc
 
 import models
+from resolvers.core import now_utc, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.chat_helpers import ADD, REMOVE, run
 from tests.client import Client

@@ -9,9 +9,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.admin.test_roster_import import _roster, counts, run
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit

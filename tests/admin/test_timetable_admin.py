@@ -13,10 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from resolvers.core import now_utc, today_utc
 
 import models
 from resolvers import lesson_plan
+from resolvers.core import now_utc, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter

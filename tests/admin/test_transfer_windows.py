@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import today_utc
 
 import models
+from resolvers.core import today_utc
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid

@@ -12,11 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import to_global_id, today_utc
 from tortoise.models import Model
 
 import models
 from resolvers import chat_events, inbox, outbox, pages
+from resolvers.core import to_global_id, today_utc
 from resolvers.notifier import notify_pending
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client

@@ -37,12 +37,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, queries
 from hypothesis_graphql._strategies.negative_sites import enumerate_violation_sites
-from resolvers.core import to_global_id, today_utc
 from tortoise import Tortoise
 
 import models
 from edge.settings import Settings
 from resolvers import sessions
+from resolvers.core import to_global_id, today_utc
 from schema import build_schema
 from tests.conftest import client_for
 from tests.factories import Factory, school_days_before

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import today_utc
 
 from edge.settings import Settings
+from resolvers.core import today_utc
 from tests.browsers import browser, same_origin_page  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.conftest import client_for
 from tests.factories import Factory, school_days_before

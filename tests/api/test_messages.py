@@ -17,7 +17,6 @@ import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from resolvers.core import today_utc
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -25,6 +24,7 @@ import models
 import server
 from edge.settings import ConfigurationError, Settings
 from resolvers import core, grades, sessions
+from resolvers.core import today_utc
 from resolvers.outbox import SLOW_CONSUMER_REASON
 from schema.websocket import DATABASE_UNAVAILABLE_REASON, SESSION_ENDED_REASON, TOKEN_EXPIRED_REASON
 from tests.client import Client

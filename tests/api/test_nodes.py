@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import pk_of, to_global_id, today_utc
-
 import models
+from resolvers.core import pk_of, to_global_id, today_utc
 from schema.query import NODE_TYPES
 from tests.chat_helpers import new_chat
 from tests.client import Client

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import now_utc, pk_of
 
 import models
+from resolvers.core import now_utc, pk_of
 from tests.admin.test_audit_log import _district, school
 from tests.chat_helpers import new_chat, sent
 from tests.chats.test_chats import _school

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import now_utc, today_utc
-
 import models
 from resolvers import policy, sessions
+from resolvers.core import now_utc, today_utc
 from resolvers.loaders import Loaders
 from resolvers.sessions import Viewer
 from tests.client import Client

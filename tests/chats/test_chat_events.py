@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import from_global_id
 
 import models
 from resolvers import outbox
+from resolvers.core import from_global_id
 from tests.chat_helpers import ADD, DELETE, EDIT, LEAVE, REMOVE, REMOVE_MESSAGE, RENAME, new_chat, run, sent
 from tests.client import Client
 from tests.factories import Factory

@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import from_global_id, now_utc, to_global_id
 
 import models
+from resolvers.core import from_global_id, now_utc, to_global_id
 from tests.api.test_statements import _count, _explain
 from tests.chat_helpers import (
     ADD,

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from resolvers.core import now_utc, pk_of, today_utc
-
 import models
+from resolvers.core import now_utc, pk_of, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.classwork.test_attendance import MARK, REGISTER, make_lesson
 from tests.client import Client

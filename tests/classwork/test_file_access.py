@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from resolvers.core import now_utc, today_utc
 
 import models
 from resolvers import core, files
+from resolvers.core import now_utc, today_utc
 from tests.access.test_access_ends_http import _answer
 from tests.admin.test_guardianships import REVOKE
 from tests.admin.test_org_admin import TRANSFER

@@ -11,11 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import from_global_id, now_utc
 
 import models
 from edge.settings import DATA_DIR, ConfigurationError, Settings
 from resolvers import core, files, housekeeping
+from resolvers.core import from_global_id, now_utc
 from tests.api.test_statements import _count, _explain
 from tests.chat_helpers import REMOVE_MESSAGE, SEND, new_chat, run, sent
 from tests.classwork.test_absence_notices import _by_day

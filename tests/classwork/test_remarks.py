@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import from_global_id, now_utc, to_global_id, today_utc
 
 import models
 from pubsub.broker import EventKind
+from resolvers.core import from_global_id, now_utc, to_global_id, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter

@@ -9,10 +9,9 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import from_global_id, now_utc, today_utc
-
 import models
 from pubsub.broker import EventKind
+from resolvers.core import from_global_id, now_utc, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.classwork.test_files import PNG, _upload
 from tests.classwork.test_homework import MATHS, School, _school

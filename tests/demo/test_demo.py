@@ -11,10 +11,10 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from resolvers.core import today_utc
 
 import models
 from demo.seed import academic_year_start
+from resolvers.core import today_utc
 from tests.client import Client
 from tests.conftest import login_as
 from tests.helpers import gid

@@ -42,11 +42,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from resolvers.core import now_utc
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from resolvers.core import now_utc
 
 PARAMSET_A = "1.2.643.7.1.2.1.1.1"  # id-tc26-gost-3410-12-256-paramSetA
 CRYPTOPRO_A = "1.2.643.2.2.35.1"

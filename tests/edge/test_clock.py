@@ -1,5 +1,5 @@
-"""One clock: everything that asks "what is now" reads ``resolvers.clock``, and moving it moves
-the product (token expiry, the ORM's timestamps, the diary's "today") together."""
+"""One clock: everything that asks "what is now" reads the clock of ``resolvers.core``, and
+moving it moves the product (token expiry, the ORM's timestamps, the diary's "today") together."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_nothing_but_the_clock_reads_the_system_date() -> None:
         if "migrations" not in p.parts and "node_modules" not in p.parts
     ] + [ROOT / "server.py"]
     offenders = [hit for p in sources if p != ROOT / "resolvers" / "core.py" for hit in _calls_to_the_system_clock(p)]
-    assert offenders == [], f"read resolvers.clock instead: {offenders}"
+    assert offenders == [], f"read the clock of resolvers.core instead: {offenders}"
 
 
 def test_the_guard_sees_a_call_to_the_system_clock(tmp_path: Path) -> None:
@@ -89,9 +89,9 @@ def test_a_process_started_with_ediary_now_lives_on_that_date() -> None:
     """A child process reads EDIARY_NOW, and passes the same offset on to its own children."""
     script = (
         "import os, subprocess, sys\n"
-        "from resolvers import clock\n"
+        "from resolvers import core\n"
         "print(core.today_utc())\n"
-        "child = 'from resolvers import clock; print(core.today_utc())'\n"
+        "child = 'from resolvers import core; print(core.today_utc())'\n"
         "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True).stdout)\n"
     )
     env = {"EDIARY_NOW": "2027-12-31T23:30:00+03:00", "PATH": "/usr/bin:/bin"}

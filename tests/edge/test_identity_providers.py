@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from resolvers.core import now_utc
 
 from edge.identity_providers import ProviderConfigurationError, providers_from_env
 from edge.settings import ConfigurationError, Settings
 from edge.signers import SecretAuthentication
+from resolvers.core import now_utc
 from tests.edge.esia_provider import make_key_pair, make_rsa_certificate
 
 BASE = {"SECRET_KEY": "k" * 8 + "0123456789abcdefghijklmnopqrstuvwxyz"}

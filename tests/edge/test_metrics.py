@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from resolvers.core import now_utc, to_global_id, today_utc
 
 import models
 from edge import metrics
 from edge.settings import ConfigurationError, Settings
 from resolvers import outbox
+from resolvers.core import now_utc, to_global_id, today_utc
 from schema.tracing import tracing_extensions
 from tests.client import Client
 from tests.conftest import TEST_SECRET, client_for

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from resolvers.core import from_global_id, now_utc
 
 import models
 from edge import storage
 from edge.settings import Settings
 from resolvers import core, files, housekeeping
+from resolvers.core import from_global_id, now_utc
 from tests.classwork.test_files import ATTACHMENTS, PNG, START
 from tests.classwork.test_homework import ASSIGN, MATHS, _school
 from tests.client import Client

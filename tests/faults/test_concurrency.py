@@ -1,9 +1,10 @@
-"""Invariants that a race could break, held by the database (``resolvers/locks.py``): requests
-sent at once, each over its own HTTP client, for several rounds. A child's absence notices
-never overlap; a chat with members always has an admin; the last member leaving deletes it.
+"""Invariants that a race could break, held by the database (the row locks of
+``resolvers/core.py``): requests sent at once, each over its own HTTP client, for several
+rounds. A child's absence notices never overlap; a chat with members always has an admin; the
+last member leaving deletes it.
 
 On PostgreSQL the requests really run side by side (one connection each): without the locks
-(``locks._lock`` a no-op) every test here fails there, in 4 or 5 of its 5 rounds. On SQLite
+(``core._lock_row`` a no-op) every test here fails there, in 4 or 5 of its 5 rounds. On SQLite
 Tortoise's one connection serialises the transactions anyway; the locks keep it so."""
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import now_utc, today_utc
 
 import models
+from resolvers.core import now_utc, today_utc
 from tests.chat_helpers import LEAVE, REMOVE, run
 from tests.classwork.test_absence_notices import CREATE
 from tests.client import Client

@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from resolvers.core import now_utc, today_utc
-
 import models
 from clients.documents import CHILDREN_DIARY, DIARY_FIELDS
 from resolvers import loaders
+from resolvers.core import now_utc, today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before

@@ -9,10 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import from_global_id, now_utc, today_utc
 
 import models
 from resolvers import grade_changes
+from resolvers.core import from_global_id, now_utc, today_utc
 from resolvers.errors import ValidationFailed
 from tests.client import Client
 from tests.conftest import StatementCounter

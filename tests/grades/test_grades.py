@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import now_utc, today_utc
 
 import models
+from resolvers.core import now_utc, today_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from

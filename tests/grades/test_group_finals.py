@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.conftest import StatementCounter
 from tests.factories import Factory, school_days_before
 from tests.grades.test_group_reads import Groups, _groups

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from resolvers.core import freeze, today_utc
-
 import models
 from pubsub.broker import EventKind
 from resolvers import reminders
+from resolvers.core import freeze, today_utc
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
 from tests.helpers import gid
 from tests.notifying import inbox, run_notifier

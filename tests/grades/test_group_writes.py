@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import today_utc
 from tortoise.exceptions import IntegrityError
 
 import models
+from resolvers.core import today_utc
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from resolvers.core import to_global_id, today_utc
 
 import models
 from resolvers import grades
+from resolvers.core import to_global_id, today_utc
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid, half_up

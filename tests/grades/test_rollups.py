@@ -14,12 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import today_utc
 from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
 from resolvers import core, grades, policy
+from resolvers.core import today_utc
 from resolvers.loaders import Loaders
 from resolvers.sessions import Context, Viewer
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from

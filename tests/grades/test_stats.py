@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from resolvers.core import today_utc
 from tortoise.transactions import in_transaction
 
 import models
 from resolvers import grades, stats
+from resolvers.core import today_utc
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter

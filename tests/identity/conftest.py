@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from resolvers.core import real
 
 from edge.settings import Settings
+from resolvers.core import real
 from server import create_app
 from tests import codes_seen
 from tests.identity.provider import RunningProvider, running

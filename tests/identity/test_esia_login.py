@@ -17,11 +17,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 from joserfc.jwk import RSAKey
-from resolvers.core import now_utc, travel
 
 import models
 from edge.identity_providers import providers_from_env
 from edge.settings import Settings
+from resolvers.core import now_utc, travel
 from resolvers.oidc import forget_metadata
 from tests.client import Client
 from tests.conftest import client_for

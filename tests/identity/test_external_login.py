@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from resolvers.core import now_utc, travel
 
 import models
 from edge.settings import Settings
+from resolvers.core import now_utc, travel
 from tests.access.test_second_factor import code, enrolled, second_step
 from tests.client import Client
 from tests.conftest import client_for

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import uvicorn
-from resolvers.core import now_utc
 
 import models
 from edge.settings import Settings
+from resolvers.core import now_utc
 from schema.websocket import WebSocketProtocol
 from server import create_app
 from tests import codes_seen

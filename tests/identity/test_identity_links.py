@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from resolvers.core import now_utc
 
 import models
+from resolvers.core import now_utc
 from tests.client import Client
 from tests.conftest import StatementCounter
 from tests.factories import Factory

@@ -13,7 +13,6 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from resolvers.core import today_utc
 from schema.gates import IsAuthenticated, OperationMetrics
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import ExtensionContextManagerBase
@@ -24,6 +23,7 @@ from edge import metrics, settings
 from pubsub.broker import EventKind, student_topic
 from resolvers import core, outbox, policy, sessions
 from resolvers import grades as grade_writes
+from resolvers.core import today_utc
 from schema import CachedHooksRunner, RequireOperationName, SharedEventExecution
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
@@ -475,7 +475,7 @@ async def test_the_rows_an_event_names_become_models_only_if_its_payload_asks_fo
             made.append(model.__name__)
         return hydrate(model, row, prefix)
 
-    monkeypatch.setattr(sql, "hydrate", counted)
+    monkeypatch.setattr(core, "hydrate", counted)
     family = await _family(factory)
     parent = factory.client(family.parent)
     grade_only = await open_socket(server_url, parent.token)

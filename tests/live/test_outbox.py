@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 import models
 from pubsub.broker import EventKind
-from resolvers import outbox
+from resolvers import core, outbox
 from tests.factories import Factory
 from tests.sources import inserting
 
@@ -57,7 +57,7 @@ async def test_a_large_write_is_split_and_keeps_every_row_in_order(
     kit = await factory.school(classes=("5A",))
     students = [await factory.student(kit, "5A", f"pupil{n}") for n in range(7)]
     columns = len([f for f in models.OutboxEvent._meta.fields_db_projection if f != "id"])
-    monkeypatch.setattr(sql, "MAX_VALUES", 3 * columns)
+    monkeypatch.setattr(core, "MAX_VALUES", 3 * columns)
     rows = [
         models.OutboxEvent(kind=EventKind.LESSON_CANCELLED, student_id=s.id, school_class_id=kit.classes["5A"].id)
         for s in students

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from resolvers.core import now_utc, today_utc
 from websockets.exceptions import ConnectionClosed
 
 import models
+from resolvers.core import now_utc, today_utc
 from tests.chat_helpers import new_chat, sent
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from resolvers.core import now_utc, today_utc
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 import models
 from pubsub import broker
 from pubsub.broker import student_topic
+from resolvers.core import now_utc, today_utc
 from resolvers.outbox import encode_cursor
 from tests.client import Client
 from tests.factories import Factory, SchoolKit, school_days_before

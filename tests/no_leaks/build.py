@@ -6,10 +6,10 @@ import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from resolvers.core import now_utc, today_utc
 from tortoise.expressions import Q
 
 import models
+from resolvers.core import now_utc, today_utc
 from tests.no_leaks.world import (
     AUDIENCES,
     CLASSES_PER_SCHOOL,

@@ -17,9 +17,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import from_global_id, to_global_id, today_utc
-
 import models
+from resolvers.core import from_global_id, to_global_id, today_utc
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.oracle import Allowed
 from tests.no_leaks.reads import MISSING

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import now_utc, today_utc
-
 import models
+from resolvers.core import now_utc, today_utc
 from resolvers.policy.faces import FACE_PLACES, FACES
 from tests.conftest import Client
 from tests.no_leaks.reads import PROBES, objects

@@ -8,9 +8,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import from_global_id, to_global_id, today_utc
-
 import models
+from resolvers.core import from_global_id, to_global_id, today_utc
 from tests.no_leaks.mutations import Write, taught_pairs
 from tests.no_leaks.oracle import Allowed, current
 from tests.no_leaks.world import World

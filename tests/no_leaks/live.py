@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from resolvers.core import to_global_id
 from tortoise.models import Model
 
 import models
 from edge.settings import Settings
 from resolvers import chat_events, outbox, pages
+from resolvers.core import to_global_id
 from resolvers.inbox import CURSOR_KIND as INBOX_CURSOR
 from resolvers.notifier import notify_pending
 from tests.conftest import Client

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from resolvers.core import from_global_id, to_global_id
-
 import models
+from resolvers.core import from_global_id, to_global_id
 from tests.no_leaks.oracle import Allowed, current
 from tests.no_leaks.world import World
 

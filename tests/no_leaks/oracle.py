@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.no_leaks.world import World, attends
 
 EVERYONE, PARENTS, STUDENTS, TEACHERS = (

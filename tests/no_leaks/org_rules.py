@@ -12,9 +12,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from resolvers.core import from_global_id, to_global_id, today_utc
-
 import models
+from resolvers.core import from_global_id, to_global_id, today_utc
 from tests.no_leaks.reads import MISSING
 from tests.no_leaks.world import World
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from resolvers.core import from_global_id, now_utc, to_global_id
-
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.oracle import Allowed, oracle
 from tests.no_leaks.world import World

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from resolvers.core import from_global_id, to_global_id
-
 from tests.no_leaks.mutations import Write
 from tests.no_leaks.oracle import Allowed, oracle, reachable
 from tests.no_leaks.reads import MISSING

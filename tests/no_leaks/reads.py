@@ -15,10 +15,9 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from resolvers.core import now_utc, to_global_id, today_utc
-
 from edge.settings import Settings
 from resolvers import files, sessions
+from resolvers.core import now_utc, to_global_id, today_utc
 from resolvers.sessions import Viewer
 from tests.conftest import Client
 from tests.no_leaks.oracle import Allowed, classes_in, current, oracle, reachable

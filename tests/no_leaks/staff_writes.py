@@ -3,9 +3,8 @@ student, homework for a lesson, a subject archived. Same shape as tests/no_leaks
 
 from __future__ import annotations
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.no_leaks.mutations import Write, taught_pairs
 from tests.no_leaks.oracle import current
 

@@ -19,10 +19,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from resolvers.core import to_global_id
 from tortoise.models import Model
 
 import models
+from resolvers.core import to_global_id
 from tests.conftest import Client
 from tests.no_leaks.calendar_writes import CALENDAR_WRITES, calendar_rows
 from tests.no_leaks.calendar_writes import refresh as refresh_calendar

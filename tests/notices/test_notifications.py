@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from resolvers.core import from_global_id, now_utc, to_global_id, today_utc
 
 import models
 from edge.channels import RecordingSmsGateway, SmtpConfig, SmtpMailer
 from pubsub.broker import EventKind
 from resolvers import delivery, notifications
+from resolvers.core import from_global_id, now_utc, to_global_id, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
 from tests.conftest import StatementCounter

@@ -18,13 +18,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from resolvers.core import freeze, now_utc, to_global_id, today_utc, travel
 
 import models
 from edge.push import load_vapid_key, make_senders, public_key_b64
 from edge.settings import Settings
 from pubsub.broker import EventKind
 from resolvers import housekeeping, push, reminders, sessions
+from resolvers.core import freeze, now_utc, to_global_id, today_utc, travel
 from tests.api.test_statements import _count, _explain
 from tests.chat_helpers import new_chat, send
 from tests.client import Client

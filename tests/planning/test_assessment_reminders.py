@@ -1,7 +1,7 @@
 """The day-before reminder of an announced assessment: at the family's chosen hour in their zone,
 after their quiet hours, once per member; a lesson that moves is reminded of the day before its
 new date, a cancelled lesson or assessment is not (and a reminder already written leaves the
-inbox). The injectable clock (``resolvers.clock.freeze``) stands in for the hours passing."""
+inbox). The injectable clock (``resolvers.core.freeze``) stands in for the hours passing."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from resolvers.core import freeze, today_utc
-
 import models
 from resolvers import reminders
+from resolvers.core import freeze, today_utc
 from tests.classwork.test_homework import MATHS, _school, _user
 from tests.factories import Factory, school_days_from
 from tests.helpers import gid

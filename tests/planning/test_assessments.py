@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from resolvers.core import today_utc
-
 import models
+from resolvers.core import today_utc
 from tests.api.test_statements import _count, _explain
 from tests.classwork.test_homework import MATHS, RUSSIAN, _school, _user
 from tests.conftest import StatementCounter

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import today_utc
 
 from edge import intake
 from edge.settings import Settings
+from resolvers.core import today_utc
 from tests.access.test_second_factor import enrolled
 from tests.browsers import browser, chromium, same_origin_page  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.client import Client

@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import now_utc, today_utc
 
 import models
 from edge.push import load_vapid_key, make_senders, public_key_b64
 from edge.settings import Settings
 from resolvers import push, recovery
+from resolvers.core import now_utc, today_utc
 from tests.access.test_recovery import NEW_PASSWORD, _phone, served
 from tests.browsers import browser, chromium, same_origin_page  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.conftest import app_served

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from resolvers.core import today_utc
 
 import models
+from resolvers.core import today_utc
 from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.factories import Factory
 from tests.helpers import gid

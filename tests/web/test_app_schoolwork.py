@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.core import today_utc
 
 import models
 from resolvers import passwords
+from resolvers.core import today_utc
 from tests.browsers import browser, chromium  # noqa: F401 - the fixture: Debian's headless Chromium, network cut
 from tests.factories import Factory, school_days_before, school_days_from
 from tests.helpers import gid
