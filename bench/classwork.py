@@ -18,6 +18,8 @@ import models
 from demo.seed import roll_attendance
 from resolvers import core, grades
 from resolvers.core import to_global_id, today_utc
+from resolvers import core
+from resolvers import grades as grading
 
 STUDENTS = 30
 SCHOOL_DAYS = 40
@@ -243,11 +245,11 @@ ORDER BY s.full_name, s.id, sub.name, sub.id
 
 
 def _avg(total: Any, weight: Any) -> float | None:
-    return grades.round_average(float(total) / float(weight)) if weight else None
+    return grading.round_average(float(total) / float(weight)) if weight else None
 
 
 def _mark(school: models.School, average: float | None) -> dict[str, str] | None:
-    mark = grades.suggest(school, average)
+    mark = grading.suggest(school, average)
     return {"value": mark.value} if mark else None
 
 

@@ -27,6 +27,8 @@ from demo.groups import ROOMS, Split, group_slots, join, seed_groups
 from demo.notices import seed_notice_board
 from resolvers import grades, lesson_plan, school_days
 from resolvers.core import today_utc
+from resolvers import grades as grading
+from resolvers import lesson_plan, school_days
 from resolvers.passwords import hash_password
 
 DISTRICT = "Demo District"
@@ -70,7 +72,7 @@ async def seed_demo(today: date | None = None, students_per_class: int = 25) -> 
     plan = _Plan(random.Random(20260901), hash_password("demo"), today or today_utc())
     async with in_transaction():
         await _seed(plan, students_per_class)
-        await grades.rebuild()  # the dashboards' sums of what was just loaded
+        await grading.rebuild()  # the dashboards' sums of what was just loaded
     # Fresh statistics after a bulk load, as autovacuum would later: without them the planner
     # assumes empty tables and picks scans that only fit empty tables.
     connection = connections.get("default")
@@ -125,7 +127,7 @@ async def reset_database() -> None:
         models.User,
     ]
     async with in_transaction():
-        await grades.clear()
+        await grading.clear()
         for model in order:
             await model.all().delete()
 

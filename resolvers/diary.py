@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import models
-from resolvers import grades
+from resolvers import grades as grading
 from resolvers.averages import Counted, StudentRange, Totals
 from resolvers.core import _, ngettext, today_utc
 from resolvers.errors import BadUserInput
@@ -80,14 +80,14 @@ async def load_diary(loaders: Loaders, student: models.Student, start: date, end
 def average_of(grades: Sequence[Counted]) -> float | None:
     """Plain mean of the numeric values, 2 decimals; ``None`` without any."""
     values = [g.numeric_value for g in grades if g.numeric_value is not None]
-    return grades.round_average(sum(values) / len(values)) if values else None
+    return grading.round_average(sum(values) / len(values)) if values else None
 
 
 def weighted_average_of(grades: Sequence[Counted]) -> float | None:
     """Mean weighted by each grade's weight, 2 decimals; ``None`` without any."""
     counted = [(g.numeric_value, g.weight) for g in grades if g.numeric_value is not None]
     total = sum(w for _, w in counted)
-    return grades.round_average(sum(v * w for v, w in counted) / total) if total else None
+    return grading.round_average(sum(v * w for v, w in counted) / total) if total else None
 
 
 @dataclass
@@ -114,12 +114,12 @@ class SubjectProgressData:
 
     @property
     def average(self) -> float | None:
-        return grades.round_average(self.plain_total / self.counted) if self.counted else None
+        return grading.round_average(self.plain_total / self.counted) if self.counted else None
 
     @property
     def weighted_average(self) -> float | None:
         w = self.weighted
-        return grades.round_average(w.total / w.weight) if w.weight else None
+        return grading.round_average(w.total / w.weight) if w.weight else None
 
 
 async def resolve_term(loaders: Loaders, student: models.Student, term_id: int | None) -> models.Term | None:

@@ -20,7 +20,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 import models
-from resolvers import exports, grades, policy
+from resolvers import exports, policy
+from resolvers import grades as grading
 from resolvers.core import _, pk_of
 from resolvers.diary import average_of, weighted_average_of
 from resolvers.loaders import Loaders
@@ -71,7 +72,7 @@ class JournalRowData:
     cell_grades: dict[int, list[GradeFigures]]  # by lesson id, in the journal's grade order
     marks: dict[int, Mark]  # by lesson id; a lesson not there is not marked
     term_grade: models.TermGrade | None
-    suggested: grades.Mark | None
+    suggested: grading.Mark | None
     average: float | None
     weighted_average: float | None
 
@@ -192,7 +193,7 @@ async def load_journal(
                 by_cell.get(student.id, {}),
                 by_mark.get(student.id, {}),
                 finals.get(student.id),
-                grades.suggest(school, weighted),
+                grading.suggest(school, weighted),
                 average_of(own),
                 weighted,
             )

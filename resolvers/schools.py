@@ -1,6 +1,6 @@
 """Schools and their settings: district admins create schools and set each one's name, time
-zone and grading scale (validated by the rules of ``resolvers.scales``). A scale already used
-by grades keeps its marks: grades on it would no longer mean what they meant."""
+zone and grading scale (validated by the scale's rules in ``resolvers.grades``). A scale
+already used by grades keeps its marks: grades on it would no longer mean what they meant."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet, ValuesListQuery
 
 import models
-from resolvers import core, grades, policy
+from resolvers import core, policy
+from resolvers import grades as grading
 from resolvers.sessions import Viewer
 
 M = TypeVar("M", bound=Model)
@@ -38,7 +39,7 @@ def top_mark(school: models.School) -> float:
     """The lowest "top" mark: halfway from the pass mark to the best mark, rounded up to a mark
     of the scale. 1-5 with pass mark 3: 4 (4 and 5 are top); 1-10 with 4: 7; 1-12 with 4: 8;
     A-F (5..1) with 3: B; pass/fail (pass mark 1): pass."""
-    values = sorted(m.numeric for m in grades.marks(school))
+    values = sorted(m.numeric for m in grading.marks(school))
     if not values:
         return math.inf
     halfway = (school.pass_mark + values[-1]) / 2
@@ -60,11 +61,11 @@ class Figures:
 
     @property
     def average(self) -> float | None:
-        return grades.round_average(self.mark_sum / self.grades / 100) if self.grades else None
+        return grading.round_average(self.mark_sum / self.grades / 100) if self.grades else None
 
     @property
     def weighted_average(self) -> float | None:
-        return grades.round_average(self.weighted_sum / self.weight / 100) if self.weight else None
+        return grading.round_average(self.weighted_sum / self.weight / 100) if self.weight else None
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Attendance:
 
     @property
     def rate(self) -> float | None:
-        return grades.share(self.present + self.late, self.marked) if self.marked else None
+        return grading.share(self.present + self.late, self.marked) if self.marked else None
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,11 @@ class Shares:
 
     @property
     def success(self) -> float | None:
-        return grades.share(self.successful, self.students) if self.students else None
+        return grading.share(self.successful, self.students) if self.students else None
 
     @property
     def quality(self) -> float | None:
-        return grades.share(self.top, self.students) if self.students else None
+        return grading.share(self.top, self.students) if self.students else None
 
 
 @dataclass
@@ -125,8 +126,8 @@ class Stats:
 
 def _sources(full_scan: bool) -> dict[str, str]:
     """Each roll-up table's name, or (full scan) its recomputation from the base rows."""
-    found = {t.name: f"({t.recompute()})" if full_scan else t.name for t in grades.ALL_TABLES}
-    found["rollup_lowest_mark"] = f"({grades.lowest_recompute()})" if full_scan else "rollup_lowest_mark"
+    found = {t.name: f"({t.recompute()})" if full_scan else t.name for t in grading.ALL_TABLES}
+    found["rollup_lowest_mark"] = f"({grading.lowest_recompute()})" if full_scan else "rollup_lowest_mark"
     return found
 
 
@@ -309,7 +310,7 @@ async def _at_risk(src: dict[str, str], scope: Scope) -> list[AtRisk]:
         AtRisk(
             core.hydrate(models.Student, r),
             int(r["y_class_id"]),
-            grades.round_average(int(r["y_weighted"]) / int(r["y_weight"]) / 100) if r["y_weight"] else None,
+            grading.round_average(int(r["y_weighted"]) / int(r["y_weight"]) / 100) if r["y_weight"] else None,
             int(r["y_unexcused"] or 0),
         )
         for r in rows

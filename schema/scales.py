@@ -1,5 +1,5 @@
 """The grading vocabulary of a school: its scale, the marks on it, the weight of each kind, and the
-settings district admins send to change them (the rules: ``resolvers.scales``)."""
+settings district admins send to change them (the rules: the scale of ``resolvers.grades``)."""
 
 from __future__ import annotations
 

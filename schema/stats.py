@@ -9,7 +9,8 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 
 import models
-from resolvers import grades, pages, policy
+from resolvers import grades as grading
+from resolvers import pages, policy
 from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
 from resolvers.core import pk_of
@@ -144,7 +145,7 @@ class SchoolStats(StatsFigures):
 
     @strawberry.field(description="Counted grades per mark, best first.")
     def distribution(self) -> list[MarkCount]:
-        shown = {m.numeric: m.value for m in grades.marks(self.school)}
+        shown = {m.numeric: m.value for m in grading.marks(self.school)}
         return [MarkCount(mark=m, value=shown.get(m), count=n) for m, n in self.stats.distribution]
 
     @strawberry.field(description="Per class, by class id.")

@@ -24,6 +24,8 @@ import models
 from edge.settings import Settings
 from resolvers import files, grades, passwords, policy, sessions
 from resolvers.core import now_utc, today_utc
+from resolvers import files, passwords, policy, sessions
+from resolvers import grades as grading
 from tests.client import Client
 
 _SERIAL = itertools.count(1)
@@ -305,7 +307,7 @@ class Factory:
         kind: models.GradeKind = models.GradeKind.CLASSWORK,
         comment: str | None = None,
     ) -> models.Grade:
-        async with in_transaction(), grades.grades_changing([student.id]) as changes:
+        async with in_transaction(), grading.grades_changing([student.id]) as changes:
             row = _grade_row(student, lesson, value, weight, kind, comment)
             if lesson.group_id is not None:  # filed under the member's own class, as gradeCreate does
                 classes = (await policy.students_of_lessons([lesson])).get(lesson.id, {})
@@ -324,7 +326,7 @@ class Factory:
         async with in_transaction():
             row = _mark_row(student, lesson, status, late_minutes)
             await row.save()
-            await grades.attendance(lesson.id, [student.id], +1)
+            await grading.attendance(lesson.id, [student.id], +1)
         return row
 
     # Homework, term results, remarks, notices ------------------------------------------------
@@ -496,7 +498,7 @@ class Factory:
 
     async def remove_grade(self, grade: models.Grade, reason: str = "Entered by mistake") -> models.Grade:
         """Soft-removes ``grade`` as its teacher would: it stops counting and shows as removed."""
-        async with in_transaction(), grades.grades_changing([grade.student_id]) as changes:
+        async with in_transaction(), grading.grades_changing([grade.student_id]) as changes:
             await changes.remove([grade.id])
             grade.deleted_at, grade.deleted_by_id, grade.delete_reason = now_utc(), grade.teacher_id, reason
             await grade.save(update_fields=["deleted_at", "deleted_by_id", "delete_reason"])
@@ -507,7 +509,7 @@ class Factory:
         roll-ups in step: a whole class over a term, which ``grade`` one at a time makes slowly."""
         student_ids = sorted({student.id for student, _lesson, _value, _weight in grades})
         lesson_ids = sorted({lesson.id for _student, lesson, _value, _weight in grades})
-        async with in_transaction(), grades.grades_changing(student_ids) as changes:
+        async with in_transaction(), grading.grades_changing(student_ids) as changes:
             before = {g.id for g in await models.Grade.filter(lesson_id__in=lesson_ids).only("id")}
             await models.Grade.bulk_create(
                 [_grade_row(student, lesson, value, weight) for student, lesson, value, weight in grades],
@@ -529,7 +531,7 @@ class Factory:
                 [_mark_row(student, lesson, status, late) for student, lesson, status, late in marks], batch_size=500
             )
             for lesson_id, student_ids in by_lesson.items():
-                await grades.attendance(lesson_id, student_ids, +1)
+                await grading.attendance(lesson_id, student_ids, +1)
 
     async def homeroom(self, kit: SchoolKit, class_name: str, name: str | None = None) -> models.User:
         """A teacher of ``kit`` who leads ``class_name`` (its homeroom teacher) and teaches no subject."""

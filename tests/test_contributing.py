@@ -36,7 +36,7 @@ def test_the_grade_path_names_existing_files_and_the_steps_that_matter() -> None
     for step in (
         "schema/grades.py",
         "resolvers/grades.py",
-        "resolvers/policy/writes.py",
+        "resolvers/policy/diary.py",
         "resolvers/outbox.py",
         "resolvers/streams.py",
         "schema/websocket.py",

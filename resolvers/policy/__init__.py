@@ -98,8 +98,9 @@ stays the school's. Its state (``Student.login``) is read by the child's unrevok
 the school's admins alone (``login_readable_students``); the admins also see which guardian
 made it (``Account.createdBy``).
 
-The rules live in one module per domain (``diary``, ``writes``, ``admin``, ``notices``,
-``chats``, ``faces``; ``windows`` is used as a module, ``base`` holds their shared subqueries),
+The rules live in one module per domain (``diary``: the diary's rules, read and write, after
+the relations every rule starts from, the shared subqueries of who teaches whom and whose child
+is whose; ``admin``, ``notices``, ``chats``, ``faces``; ``windows`` is used as a module),
 each exporting its rules in its ``__all__``, which this package re-exports: callers use them as
 ``policy.<rule>``. Each rule's docstring says whom it lets see or do what; this docstring is the
 overview, changed when a rule changes it."""
@@ -115,10 +116,8 @@ from resolvers.policy.notices import *  # noqa: F403
 
 __all__ = [
     *admin.__all__,
-    *diary.__all__,
     *chats.__all__,
     *diary.__all__,
     *faces.__all__,
     *notices.__all__,
-    *diary.__all__,
 ]

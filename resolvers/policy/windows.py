@@ -38,7 +38,7 @@ from typing import Any
 
 import models
 from resolvers import core
-from resolvers.policy.diary import _children_ids, _staffed_class_ids, _uid
+from resolvers.policy import diary  # as a module: policy.diary imports this one (its write rules read the windows)
 from resolvers.sessions import Viewer
 
 
@@ -136,10 +136,10 @@ def _group_windows(row: dict[str, object]) -> list[Window]:
 def _scopes(uid: int) -> tuple[str, list[Any], str, list[Any]]:
     """The viewer's children and the classes they keep, as text to embed (compiled once per viewer)."""
     children, child_params = core.embedded_once(
-        ("windows.children", uid), lambda: _children_ids(uid).values("student_id")
+        ("windows.children", uid), lambda: diary._children_ids(uid).values("student_id")
     )
     staffed, staffed_params = core.embedded_once(
-        ("windows.staffed", uid), lambda: models.SchoolClass.filter(_staffed_class_ids(uid)).values("id")
+        ("windows.staffed", uid), lambda: models.SchoolClass.filter(diary._staffed_class_ids(uid)).values("id")
     )
     return children, child_params, staffed, staffed_params
 
@@ -150,7 +150,7 @@ async def windows_of(viewer: Viewer, student_ids: list[int]) -> dict[int, list[W
     the days in the groups they teach."""
     if not student_ids:
         return {}
-    uid = _uid(viewer)
+    uid = diary._uid(viewer)
     children, child_params, staffed, staffed_params = _scopes(uid)
     ids = core.placeholders(len(student_ids))
     statement = _WINDOWS.format(ids=ids, children=children, staffed=staffed)

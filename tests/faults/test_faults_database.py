@@ -30,7 +30,8 @@ import pytest
 
 import models
 from edge.settings import Settings
-from resolvers import core, grades
+from resolvers import core
+from resolvers import grades as grading
 from tests.factories import Factory
 from tests.grades.test_grade_changes import GRADES_CREATE
 from tests.helpers import gid
@@ -67,7 +68,7 @@ async def _blocked_backend(admin: asyncpg.Connection, database: str) -> int:
 async def _rollups() -> dict[str, Counter[tuple[Any, ...]]]:
     """Every roll-up row as stored (the suite's other tests may have left some apart from a
     recomputation on purpose, so the test compares before with after)."""
-    tables = [(t.name, t.stored()) for t in grades.ALL_TABLES] + [("rollup_lowest_mark", grades.LOWEST_STORED)]
+    tables = [(t.name, t.stored()) for t in grading.ALL_TABLES] + [("rollup_lowest_mark", grading.LOWEST_STORED)]
     return {name: Counter(tuple(row.values()) for row in await core.fetch(stored, [])) for name, stored in tables}
 
 

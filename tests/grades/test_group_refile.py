@@ -15,7 +15,8 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 import models
-from resolvers import core, grades
+from resolvers import core
+from resolvers import grades as grading
 from tests.factories import Factory
 from tests.grades.test_group_reads import Groups, _groups
 
@@ -33,7 +34,7 @@ class Editor:
 async def _old_grade(g: Groups, child: str, lesson: models.Lesson, value: str) -> models.Grade:
     """A grade as gradeCreate filed it before: under the lesson's class, counted there."""
     student = g.children[child]
-    async with in_transaction(), grades.grades_changing([student.id]) as changes:
+    async with in_transaction(), grading.grades_changing([student.id]) as changes:
         row = await models.Grade.create(
             student=student,
             subject_id=lesson.subject_id,
@@ -70,7 +71,7 @@ async def _count_marks_in_5a(g: Groups) -> None:
 async def _drift(school_id: int) -> dict[str, tuple[int, int]]:
     """Per roll-up table, the school's stored rows a full recomputation lacks, and the reverse."""
     found = {}
-    for name, stored, recomputed in grades._pairs():
+    for name, stored, recomputed in grading._pairs():
         counts = []
         for first, second in ((stored, recomputed), (recomputed, stored)):
             rows = await core.fetch(
@@ -92,7 +93,7 @@ async def _state(g: Groups) -> tuple[dict[int, int], dict[int, int | None], list
         for e in await models.OutboxEvent.filter(grade_id__in=list(grades)).values("grade_id", "school_class_id")
     }
     rows = []
-    for name in [t.name for t in grades.ALL_TABLES] + ["rollup_lowest_mark"]:
+    for name in [t.name for t in grading.ALL_TABLES] + ["rollup_lowest_mark"]:
         found = await core.fetch(f"SELECT * FROM {name} WHERE school_id = ?", [school])
         rows += sorted((name, *sorted((k, v) for k, v in r.items() if k != "id")) for r in found)
     return grades, events, rows

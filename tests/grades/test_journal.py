@@ -15,6 +15,7 @@ import models
 from clients.documents import JOURNAL
 from resolvers import grades
 from resolvers.core import to_global_id, today_utc
+from resolvers import grades as grading
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
 from tests.helpers import gid, half_up
@@ -169,7 +170,7 @@ async def test_teacher_reads_the_journal_of_a_taught_class(factory: Factory) -> 
         own = [g for g in grades if to_global_id("Student", g.student_id) == row["student"]["id"]]
         expected = _weighted(own)
         assert row["weightedAverage"] == expected
-        mark = grades.suggest(school, expected)
+        mark = grading.suggest(school, expected)
         assert row["suggestedGrade"] == ({"value": mark.value, "numericValue": mark.numeric} if mark else None)
     assert [r["weightedAverage"] is None for r in journal["rows"]] == [False, False, True]  # Vera has no grades
     assert shown == len([g for g in grades if g.lesson_id is not None]) > 0
@@ -412,7 +413,7 @@ def test_csv_quotes_per_rfc_4180() -> None:
         cell_grades={lesson.id: [grade, grade]},
         marks={lesson.id: (models.AttendanceStatus.ABSENT_EXCUSED, None)},
         term_grade=None,
-        suggested=grades.Mark("5", 5.0),
+        suggested=grading.Mark("5", 5.0),
         average=5.0,
         weighted_average=5.0,
     )

@@ -12,6 +12,7 @@ import pytest
 import models
 from resolvers import grades
 from resolvers.core import to_global_id, today_utc
+from resolvers import grades as grading
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid, half_up
@@ -154,7 +155,7 @@ async def test_progress_shows_term_grade_suggestion_and_class_average(factory: F
     assert maths["termGrade"]["teacher"]["fullName"] == room.users["teacher"].full_name
     assert maths["termGrade"]["student"]["fullName"] == child.full_name
     assert [r["subject"]["name"] for r in rows if r["termGrade"] is None] == ["Russian language"]
-    mark = grades.suggest(room.kit.school, maths["weightedAverage"])
+    mark = grading.suggest(room.kit.school, maths["weightedAverage"])
     assert mark is not None
     assert maths["suggestedGrade"] == {"value": mark.value, "numericValue": mark.numeric}
     everyone = await models.Grade.filter(
@@ -376,11 +377,11 @@ async def test_rank_is_competition_ranking_of_weighted_averages(factory: Factory
     assert rank["weightedAverage"] == averages[child.id]
     assert rank["position"] == 1 + sum(1 for a in averages.values() if a > averages[child.id]) == 2  # tied with Vera
     assert rank["classWeightedAverage"] == _weighted(grades)
-    assert [b["mark"]["value"] for b in rank["distribution"]] == [m.value for m in grades.marks(school)]
+    assert [b["mark"]["value"] for b in rank["distribution"]] == [m.value for m in grading.marks(school)]
     assert sum(b["students"] for b in rank["distribution"]) == rank["classSize"]
     for bucket in rank["distribution"]:
         suggested = [
-            a for a in averages.values() if (m := grades.suggest(school, a)) and m.value == bucket["mark"]["value"]
+            a for a in averages.values() if (m := grading.suggest(school, a)) and m.value == bucket["mark"]["value"]
         ]
         assert bucket["students"] == len(suggested)
     assert set(rank) == {"position", "classSize", "weightedAverage", "classWeightedAverage", "distribution"}
