@@ -30,6 +30,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from schema.gates import Limits
+from resolvers.core import Text, _
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -76,6 +77,7 @@ from resolvers.notifier import run_notifier
 from resolvers.outbox import run_relay
 from resolvers.sessions import Context, Viewer
 from schema import FrameEncoder, build_schema, changes, websocket
+from schema.gates import Limits
 from schema.websocket import (
     SESSION_ENDED,
     SESSION_ENDED_REASON,

@@ -15,10 +15,10 @@ import statistics
 import time
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLSchema, parse, specified_rules, validate
-from schema.gates import Limits, validation_rules
 
 from clients.documents import CHILDREN_DIARY, JOURNAL
 from schema import build_schema
+from schema.gates import Limits, validation_rules
 
 
 def _time(

@@ -3,16 +3,15 @@
 Every server process keeps its own counters in prometheus_client's default registry and
 serves them itself; Prometheus scrapes each process (each replica) and sums across them, so
 no multiprocess files are needed. Label values are bounded: operation names are the first
-``MAX_OPERATIONS`` distinct names this process has seen (later ones count as ``other``),
-error codes are the stable SCREAMING_SNAKE codes the API returns, subscription fields are
-the root fields of the schema."""
+``MAX_OPERATIONS`` distinct names this process has seen, later ones count as ``other``
+(``schema.gates.operation_label`` chooses the label); error codes are the stable
+SCREAMING_SNAKE codes the API returns; subscription fields are the root fields of the schema."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
 import re
-import threading
 import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
@@ -25,10 +24,7 @@ from tortoise import connections
 if TYPE_CHECKING:  # annotations only: edge.settings imports resolvers.core, which counts here
     from edge.settings import Settings
 
-MAX_OPERATIONS = 200
-ANONYMOUS = "anonymous"
 OTHER = "other"
-_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,99}$")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 REQUESTS = Counter(
@@ -88,26 +84,6 @@ CAUGHT_UP_EVENTS = Counter(
     "ediary_caught_up_events",
     "Events the broker did not announce to a local subscriber in time, found by the periodic check.",
 )
-
-_operations: set[str] = set()
-_operations_lock = threading.Lock()
-
-
-def operation_label(name: str | None, register: bool = True) -> str:
-    """The ``operation`` label for an operation name: ``anonymous`` without one, ``other`` once
-    ``MAX_OPERATIONS`` names are in use (a client cannot grow the series without bound) or
-    for a name not seen before when ``register`` is false (a document that failed validation)."""
-    if not name:
-        return ANONYMOUS
-    if not _NAME.match(name):
-        return OTHER
-    with _operations_lock:
-        if name in _operations:
-            return name
-        if not register or len(_operations) >= MAX_OPERATIONS:
-            return OTHER
-        _operations.add(name)
-        return name
 
 
 def record_error(code: object) -> None:

@@ -23,6 +23,12 @@ _ACCESS_POLICY = ["access/test_policy.py", "access/test_no_leaks.py", "access/te
 TESTS: dict[str, list[str]] = {
     "server.py": ["api/test_http.py", "edge/test_production_start.py", "live/test_scale_out.py"],
     # schema/
+    "schema/__init__.py": [
+        "api/test_schema.py",
+        "api/test_resolving.py",
+        "live/test_subscriptions.py",
+        "live/test_live.py",
+    ],
     "schema/access.py": ["access/test_access_requests.py"],
     "schema/access_list.py": ["access/test_access_requests.py", "api/test_pagination.py"],
     "schema/account_admin.py": ["admin/test_accounts_admin.py", "access/test_account_scope.py"],
@@ -37,11 +43,13 @@ TESTS: dict[str, list[str]] = {
     "schema/enrollment.py": ["admin/test_transfers.py", "admin/test_transfer_windows.py", "admin/test_org_admin.py"],
     "schema/enums.py": ["api/test_schema.py", "notices/test_event_kinds.py"],
     "schema/errors.py": ["api/test_error_codes.py", "api/test_messages.py"],
-    "schema/extensions.py": [
+    "schema/gates.py": [
+        "api/test_limits.py",
         "api/test_error_codes.py",
         "edge/test_metrics.py",
         "edge/test_rate_limits.py",
         "faults/test_faults_database.py",
+        "access/test_gates.py",
     ],
     "schema/faces.py": ["access/test_reachability.py"],
     "schema/identity.py": ["identity/test_external_login.py", "identity/test_identity_links.py"],
@@ -49,7 +57,6 @@ TESTS: dict[str, list[str]] = {
     "schema/notification_preferences.py": ["notices/test_notifications.py"],
     "schema/org.py": ["admin/test_org_admin.py"],
     "schema/pages.py": ["api/test_pagination.py", "api/test_cursors.py"],
-    "schema/permissions.py": ["access/test_gates.py"],
     "schema/persisted.py": ["api/test_persisted_queries.py"],
     "schema/query.py": ["api/test_schema.py", "api/test_nodes.py", *_ACCESS_POLICY],
     "schema/registration.py": ["access/test_access_requests.py", "access/test_oracles.py"],
@@ -63,9 +70,7 @@ TESTS: dict[str, list[str]] = {
     "schema/schools.py": ["admin/test_org_admin.py", "grades/test_scales.py"],
     "schema/students.py": ["grades/test_diary.py", "admin/test_transfers.py"],
     "schema/users.py": ["api/test_nodes.py", "chats/test_people_search.py"],
-    "schema/shared_execution.py": ["live/test_subscriptions.py", "live/test_live.py"],
     "schema/files.py": ["classwork/test_files.py", "classwork/test_file_access.py"],
-    "schema/hooks.py": ["live/test_live.py"],
     "schema/tracing.py": ["edge/test_metrics.py"],
     "schema/types.py": ["api/test_nodes.py", "api/test_statements.py", "access/test_reachability.py"],
     "schema/viewer.py": ["api/test_schema.py", "access/test_policy.py"],

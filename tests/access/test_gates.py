@@ -1,5 +1,5 @@
 """Coarse gates are declared on the field (issue 14): who may call each root field is read
-from its permission classes (``schema/permissions.py``), never from a check in a resolver's
+from its permission classes (``schema/gates.py``), never from a check in a resolver's
 body; logging in is checked by ``IsAuthenticated`` alone. A gate answers before the input is
 looked at: UNAUTHENTICATED, then FORBIDDEN with its refusal."""
 
@@ -18,10 +18,10 @@ from graphql import (
     GraphQLNonNull,
     GraphQLScalarType,
 )
-from schema.gates import IsAuthenticated, RoleGate
 
 import models
 from schema import build_schema
+from schema.gates import IsAuthenticated, RoleGate
 from tests.client import Client
 from tests.factories import Factory
 
@@ -109,7 +109,7 @@ GATES: dict[tuple[str, str], set[str]] = {
 # Refusals that are not gates: the account read afresh by the resolver that needs it.
 STANDING_CHECKS = {("resolvers/accounts.py", "change_password"), ("schema/viewer.py", "user")}
 # Who reads the viewer's roles: the policy, the permission classes, and `Viewer.roles`.
-READ_ROLES = {"schema/permissions.py", "schema/viewer.py"}
+READ_ROLES = {"schema/gates.py", "schema/viewer.py"}
 
 
 def _gates() -> dict[str, type[RoleGate]]:
@@ -160,7 +160,7 @@ def test_gates_are_not_checked_in_resolver_bodies() -> None:
     offenders = []
     for path in sorted(p for d in ("resolvers", "edge", "demo", "schema") for p in (ROOT / d).rglob("*.py")):
         module = path.relative_to(ROOT).as_posix()
-        if module == "schema/permissions.py":
+        if module == "schema/gates.py":
             continue
         for function, name in _calls(path):
             if name == "Forbidden" or (name == "Unauthenticated" and (module, function) not in STANDING_CHECKS):

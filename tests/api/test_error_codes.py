@@ -47,7 +47,7 @@ CODE_TAKERS = {
 # Literals equal to a code's name that are not codes: enum values and `extensions.reason`s.
 NOT_CODES = {
     ("resolvers/sessions.py", "ACCOUNT_DEACTIVATED"),  # extensions.reason of an ended session
-    ("schema/permissions.py", "ACCOUNT_DEACTIVATED"),  # extensions.reason
+    ("schema/gates.py", "ACCOUNT_DEACTIVATED"),  # extensions.reason
     ("schema/chat_events.py", "MESSAGE_DELETED"),  # ChatEventKind value
     ("schema/enums.py", "CANCELLED"),  # LessonStatus value
     ("schema/notifications.py", "SUBMISSION_RETURNED"),  # NotificationKind value (a returned hand-in)

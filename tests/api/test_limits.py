@@ -10,12 +10,12 @@ import pytest
 import strawberry
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, specified_rules, validate
 from graphql.execution.values import get_variable_values
-from schema.gates import Limits, count_tokens, operation_cost, validation_rules
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
 from clients.documents import CHILDREN_DIARY
 from edge.settings import ConfigurationError, Settings
+from schema.gates import Limits, count_tokens, operation_cost, validation_rules
 from tests.conftest import TEST_SECRET, client_for
 from tests.factories import Factory
 from tests.helpers import open_socket

@@ -1,4 +1,4 @@
-"""schema/resolving.py: fields called directly answer as through Strawberry's path; the others keep it."""
+"""schema.direct_resolvers: fields called directly answer as through Strawberry's path; the others keep it."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ from graphql import (
     GraphQLObjectType,
     GraphQLUnionType,
 )
-from schema.gates import IsPublic
 
 from schema import build_schema
+from schema.gates import IsPublic
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_ROOT_FIELDS = {"login", "login_second_factor", "session_refresh", "account_register"}  # Python names

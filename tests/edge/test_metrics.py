@@ -17,10 +17,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import models
-from edge import metrics
 from edge.settings import ConfigurationError, Settings
 from resolvers import outbox
 from resolvers.core import now_utc, to_global_id, today_utc
+from schema import gates
 from schema.tracing import tracing_extensions
 from tests.client import Client
 from tests.conftest import TEST_SECRET, client_for
@@ -124,7 +124,7 @@ async def test_unnamed_and_invalid_operations_are_grouped(http: httpx.AsyncClien
 
 async def test_operation_names_are_capped(http: httpx.AsyncClient, factory: Factory, monkeypatch: Any) -> None:
     viewer = await _someone(factory)
-    monkeypatch.setattr(metrics, "MAX_OPERATIONS", len(metrics._operations))
+    monkeypatch.setattr(gates, "MAX_OPERATIONS", len(gates._operations))
     await viewer.data("query MetricsOneNameTooMany { viewer { user { id } } }")
     after = await scrape(http)
     assert not any(("operation", "MetricsOneNameTooMany") in labels for _, labels in after)

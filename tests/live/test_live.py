@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from schema.gates import IsAuthenticated, OperationMetrics
+from resolvers.core import today_utc
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import ExtensionContextManagerBase
 from tortoise.transactions import in_transaction
@@ -25,6 +26,7 @@ from resolvers import core, outbox, policy, sessions
 from resolvers import grades as grade_writes
 from resolvers.core import today_utc
 from schema import CachedHooksRunner, RequireOperationName, SharedEventExecution
+from schema.gates import IsAuthenticated, OperationMetrics
 from tests.factories import Factory, school_days_before
 from tests.helpers import Socket, gid, grade_over_http, open_socket, operation_tasks, reached
 
@@ -304,7 +306,7 @@ async def test_a_woken_subscription_runs_its_hooks_without_working_them_out_agai
     server_url: str, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A woken run calls its extensions' hooks as worked out once per extension class
-    (``schema/hooks.py``): Strawberry's runner inspects and wraps every hook of every extension
+    (``schema.CachedHooksRunner``): Strawberry's runner inspects and wraps every hook of every extension
     at every event (a few per cent of a delivery's CPU, issue 15). Every hook still runs: the
     events' errors are still counted by ``OperationMetrics.on_stream_result``."""
     worked_out: list[str] = []
@@ -419,7 +421,7 @@ async def _operation(*extensions: type[SchemaExtension], raising: str = "") -> N
 
 
 async def test_a_woken_runs_hooks_enter_in_order_and_leave_in_reverse_as_an_exit_stack() -> None:
-    """A resumed run's stages (``schema/hooks.py``, entered without Strawberry's exit stack) keep
+    """A resumed run's stages (``schema.CachedHooksRunner``, entered without Strawberry's exit stack) keep
     the context-manager semantics the extensions were written for: first in, last out; an error
     in the stage reaches every hook, one hook may suppress it (the hooks entered before it then
     see none), an error a hook raises replaces it, and a hook that fails on entry leaves the
