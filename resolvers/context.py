@@ -98,7 +98,7 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # The shared rate limiter (edge/ratelimit.py); None where nothing is limited.
     limiter: Limiter | None = None
-    # On an authenticated socket: its binding to the session (``schema/socket_sessions.py``).
+    # On an authenticated socket: its binding to the session (``schema/websocket.py``).
     binding: Any = None
     # The language messages are written in (``resolvers/core.py``): chosen at the process edge
     # from Accept-Language, a socket's connection_init ``locale`` or EDIARY_DEFAULT_LOCALE.
