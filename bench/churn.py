@@ -5,7 +5,7 @@ Each round opens ``connections`` sockets (idle guardians' devices, each subscrib
 ``diaryEvents`` and past its first replayed event, so its subscription is in place), reads the
 server's RSS, drops them all, waits until the server has closed every one (no TCP connection
 on its port is left in the kernel's table), lets the server's collector
-re-arm (``schema/sockets.py``: it unfreezes and collects after churn, within a few of its 1 s
+re-arm (``schema/websocket.py``: it unfreezes and collects after churn, within a few of its 1 s
 steps), and reads the RSS again.
 
 Freed memory stays with the process's allocator, so RSS hardly falls when sockets close; what

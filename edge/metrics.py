@@ -93,7 +93,7 @@ def record_error(code: object) -> None:
 
 
 class SocketCounts(Protocol):
-    """What ``schema.sockets.Sockets`` counts (read at scrape time, never counted twice)."""
+    """What ``schema.websocket.Sockets`` counts (read at scrape time, never counted twice)."""
 
     open: int
     longest_pause_ms: float

@@ -77,7 +77,7 @@ class Settings:
     metrics_enabled: bool = True
     metrics_token: str = ""
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
-    # Keep long-lived socket state out of full garbage collections (schema/sockets.py).
+    # Keep long-lived socket state out of full garbage collections (schema/websocket.py).
     freeze_collector: bool = True
     # Park idle subscriptions (resolvers/parking.py): about half the memory of an idle socket;
     # an event then wakes its stream for a run of its own (bench/README.md "Parked

@@ -46,8 +46,7 @@ from tortoise.models import Model
 
 import models
 from edge import metrics
-from pubsub import broker
-from pubsub.broker import Broker, Reconnection, class_topic, student_topic, user_chats_topic, user_topic
+from pubsub.broker import WAKE_UP, Broker, Reconnection, class_topic, student_topic, user_chats_topic, user_topic
 from resolvers import outbox
 
 log = logging.getLogger(__name__)
@@ -182,7 +181,7 @@ class Catchup:
                     missed.append(row)
                     behind.update(dict.fromkeys(late))
         for subscriber in behind:
-            subscriber.put_nowait(broker.WAKE_UP)
+            subscriber.put_nowait(WAKE_UP)
         metrics.CAUGHT_UP_EVENTS.inc(len(missed))
         metrics.CATCH_UPS.labels("reconnect" if reconnections else "check").inc(len(behind))
         gap = f"ids {min(r.id for r in missed)} to {max(r.id for r in missed)}" if missed else "none"

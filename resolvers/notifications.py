@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.broker import Broker, BrokerUnavailable, user_topic
+from pubsub.broker import Broker, BrokerUnavailable, encode, user_topic
 from resolvers.core import now_utc, zone_named
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ async def publish(broker: Broker, user_ids: Iterable[int]) -> None:
     """After commit: wake the recipients' ``notificationEvents`` streams, which then read their
     inbox after their cursor. A lost broker loses only the wake-up: the next one, or a
     resubscription with ``after``, delivers what is in the inbox."""
-    messages = [(user_topic(uid), broker.encode(0, NOTIFICATION)) for uid in sorted(user_ids)]
+    messages = [(user_topic(uid), encode(0, NOTIFICATION)) for uid in sorted(user_ids)]
     if not messages:
         return
     try:

@@ -32,7 +32,7 @@ SETTLE = timedelta(seconds=3)
 BATCH = 500
 
 # What each diary event tells its student's family: a notification in this category, or nothing
-# (declared with the kind, ``pubsub.events.EventKind.notify``).
+# (declared with the kind, ``pubsub.broker.EventKind.notify``).
 CATEGORIES: dict[str, models.NotificationCategory | None] = {
     kind: models.NotificationCategory[kind.notify] if kind.notify else None for kind in EventKind
 }

@@ -8,7 +8,7 @@ and samples the outbox gauges. Two outboxes share this: the diary's (``models.Ou
 announced on student and class topics) and the chats' (``models.ChatEvent``, announced on
 the topic of each user it concerns).
 
-Reading events for subscribers is the streams' business (``resolvers/broker.py``,
+Reading events for subscribers is the streams' business (``resolvers/events.py``,
 ``resolvers/chat_events.py``); a message on the wire only wakes a subscriber, which re-reads
 the outbox after its cursor."""
 
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import models
 from edge import faults, metrics
-from pubsub.broker import Broker, BrokerUnavailable, EventKind, user_chats_topic
+from pubsub.broker import Broker, BrokerUnavailable, EventKind, batch_messages, encode, user_chats_topic
 from resolvers import core
 from resolvers.core import now_utc
 
@@ -81,7 +81,7 @@ async def publish(
 
 async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
     """One message per student topic, and one per class topic for the class's newest event."""
-    messages = broker.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
+    messages = batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
     try:
         await broker.publish_many(messages)
     except BrokerUnavailable:
@@ -127,7 +127,7 @@ async def _publish_chat(
         for user_id in users:
             if user_id not in newest or newest[user_id].id < event_id:
                 newest[user_id] = by_id[event_id]
-    messages = [(user_chats_topic(uid), broker.encode(row.id, row.kind)) for uid, row in sorted(newest.items())]
+    messages = [(user_chats_topic(uid), encode(row.id, row.kind)) for uid, row in sorted(newest.items())]
     try:
         await broker.publish_many(messages)
     except BrokerUnavailable:

@@ -16,7 +16,7 @@ Subscriber: the handler runs the operation again, the stream continues from the 
 position (never from the client's ``after``), delivers, and parks again.
 
 A stream does not wait a while for more before parking (that was tried: a run kept awake
-across the collector's freeze, ``schema/sockets.py``, leaves its frames and generators as
+across the collector's freeze, ``schema/websocket.py``, leaves its frames and generators as
 cyclic garbage among frozen objects when it parks, and the process grew by 16 MB a minute
 under 100 events a second).
 
@@ -32,8 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from edge import metrics
-from pubsub import broker
-from pubsub.broker import Inbox, Subscription, message_of
+from pubsub.broker import Inbox, Subscription, decode, message_of
 
 if TYPE_CHECKING:
     from resolvers.outbox import Follow, Read
@@ -100,7 +99,7 @@ class Subscriber(Inbox):
         waiting. Raises ``SlowConsumer`` / ``BrokerUnavailable`` at the broker's markers."""
         found = False
         for item in self.take():
-            if broker.decode(message_of(item)) is not None:
+            if decode(message_of(item)) is not None:
                 found = True
         return found
 

@@ -13,7 +13,7 @@ E = TypeVar("E", bound=Enum)
 
 
 def describe(cls: type[E], *, name: str, description: str, values: Mapping[E, str]) -> None:
-    """Show ``cls``, an enum defined outside the schema (``pubsub.events.EventKind``), as the
+    """Show ``cls``, an enum defined outside the schema (``pubsub.broker.EventKind``), as the
     GraphQL enum ``name``, each value described by ``values``. A member without a description
     (or a description without a member) fails at import, before any schema is built."""
     if set(values) != set(cls):

@@ -1,25 +1,93 @@
-"""The WebSocket protocol handlers (graphql-transport-ws and the legacy graphql-ws): Strawberry's,
-with coded limit errors, the same close codes on both protocols (4403 on a bad or expired token,
-4401 once the session ended, 4429 over the per-user cap: ``schema/socket_sessions.py``, which
-also admits each operation as it starts), and idle subscriptions parked.
+"""A socket's life: its protocol, its session's end, and the process's sockets.
+
+**The protocols** (``TransportWSHandler``, ``LegacyGraphQLWSHandler``): graphql-transport-ws and
+the legacy graphql-ws, Strawberry's handlers with coded limit errors, the same close codes on
+both protocols (4403 on a bad or expired token, 4401 once the session ended, 4429 over the
+per-user cap: below), each operation admitted as it starts, and idle subscriptions parked.
 
 Parking (``resolvers/outbox.py``): each operation runs with a ``Subscriber`` in ``outbox.PARKING``.
 A stream that has delivered everything returns with the Subscriber marked parked; the
 handler then keeps the operation open (it still counts towards the per-connection limit, a
 ``complete``/``stop`` from the client still ends it) without a task, and runs it again when
-the Subscriber is woken by its next message. Other operations run and end as usual."""
+the Subscriber is woken by its next message. Other operations run and end as usual.
+
+**A socket is a session** (README "WebSocket sessions"; ``SocketSessions``). A socket
+authenticated at ``connection_init`` is bound to the session its access token names
+(``resolvers/sessions.py``) and closed:
+
+- with **4403** when its access token expires: the process keeps its sockets' expiries in one
+  heap, which the task below reads against the clock every ``CHECK_EVERY`` seconds; an operation
+  the socket sends and an event that wakes its parked stream check the clock themselves (so
+  nothing runs on an expired token in that second). graphql-ws clients retry 4403: the app
+  reconnects with a fresh token and resumes every stream by its cursor;
+- with **4401** when its session ends (logout, password changed or reset, account deactivated,
+  session revoked, a refresh token replayed). graphql-ws clients treat 4401 as fatal: the app
+  signs the user out. The ending is announced on the broker after its commit
+  (``sessions.announce``); one broker subscription per process (``SocketSessions.run``)
+  closes the local sockets of the sessions named. Broker messages can be lost (Redis down), so
+  the same task also reads the sessions ended lately every ``CHECK_EVERY`` seconds (one
+  indexed statement per process, not per socket): a lost message costs at most that long.
+
+Every operation sent over a bound socket (query, mutation, subscription) is admitted like an
+HTTP request when it starts (``admit_operation``): the token unexpired, the session live and the
+account read with it in one statement, the viewer's roles and account read afresh, in fresh
+loaders. A token whose session already ended is refused at ``connection_init`` with 4401 too.
+
+A user has at most ``EDIARY_MAX_SOCKETS_PER_USER`` sockets open at once, counted across the
+processes sharing Redis (``edge/socket_counts.py``): one more is refused at
+``connection_init`` with **4429** ("too many", fatal for graphql-ws clients: they do not retry it).
+
+What a socket keeps for this is a ``Binding`` (four slots) and its place in the heap, about 250
+bytes. A timer per socket (``loop.call_at``) was measured at 460 bytes more per idle socket under
+uvloop (its libuv timer), against a budget of 20 KB of which 17.9 are spent (bench/README.md).
+
+**The process's sockets** (``Sockets``, ``WebSocketProtocol``, ``Keepalive``): open sockets,
+kept lean, pinged from one timer per loop, and the cycle collector kept from pausing all of
+them at once.
+
+Why: an idle subscribed socket holds a few hundred objects the cycle collector tracks (its
+transport, protocol, handler, the subscription's task and generators). They live as long as
+the socket, so collecting them finds nothing, yet a full collection walks every one of them
+while the event loop stands still: measured 0.6 s at 1,000 sockets and 3.9 s at 10,000, about
+every 25 s under 100 events/s. Every socket waits for that pause, so it is the p99.
+
+What: every ``interval`` seconds, what survived since the last step is collected (a full
+collection walks only objects that are not frozen, so it is as short as the second was busy)
+and the survivors are moved out of the collector's reach (``gc.freeze``). Freezing does not
+stop reference counting: a frozen object is still freed when its last reference goes. Only
+garbage held in reference cycles among frozen objects waits, so the collector is re-armed
+(unfreeze, one full collection, freeze again) once the sockets closed since the last time
+reach ``churn`` of those still open (and at least ``batch``), or the process has grown by
+``growth`` since with no more sockets open than then. Churn pays one pause proportional to
+its size; sockets that stay open pay none.
+
+Young collections are rarer while this runs (``young``): one walks every tracked object made
+since the last that is still alive, and a woken subscription's run makes several hundred (its
+frames, coroutines, executor, hooks) that live until it delivers, so at Python's 700 each
+delivery paid for a walk or more of objects still in use. What lives on is frozen within the
+second anyway; garbage in cycles waits a few thousand allocations longer."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import contextvars
+import gc
+import heapq
 import json
+import logging
+import math
+import os
 import re
+import time
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from graphql import GraphQLError
+from resolvers.core import Text, _, ngettext, now_utc
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -32,16 +100,25 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMe
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UnsetType
 from strawberry.utils.aio import aclosing
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from edge import intake
-from resolvers import core, outbox
+from edge.socket_counts import REFRESH_EVERY, SocketCounts
+from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of, sessions_ended_topic
+from resolvers import core, outbox, sessions
 from resolvers.codes import ErrorCode
-from resolvers.core import ngettext
-from resolvers.sessions import Context
-from schema.websocket import SocketSessions, refusal
+from resolvers.loaders import Loaders
+from resolvers.sessions import AccessClaims, Context
+from resolvers.unavailable import database_unreachable
 
 if TYPE_CHECKING:
     from schema import DiarySchema
+
+log = logging.getLogger(__name__)
+
+
+# The protocols ------------------------------------------------------------------------------------
+
 
 _LIMIT_MESSAGE = "Subscription limit reached"
 
@@ -87,34 +164,34 @@ def _in_language(handler: Any) -> contextvars.Context:
 
 
 def _sockets(view: object) -> Any:
-    """The view's count of open sockets (``schema/sockets.py``), if it keeps one. Counted from
+    """The view's count of open sockets (``Sockets``, below), if it keeps one. Counted from
     the handlers' own start and end hooks: a wrapper coroutine would be one more frame that
     every socket keeps for hours."""
     return getattr(view, "sockets", None)
 
 
 def _sessions(view: object) -> SocketSessions | None:
-    """The view's sockets by session (``schema/socket_sessions.py``), if it binds them."""
+    """The view's sockets by session (``SocketSessions``, below), if it binds them."""
     return getattr(view, "sessions", None)
 
 
 async def _admitted(handler: Any) -> bool:
     """Whether an operation the client just sent may start (else the socket is being closed)."""
-    sessions = _sessions(handler.view)
-    return sessions is None or await sessions.admit_operation(handler.context)
+    bound = _sessions(handler.view)
+    return bound is None or await bound.admit_operation(handler.context)
 
 
 def _expired(handler: Any) -> bool:
     """Whether the socket's token expired (then it is being closed): a woken stream stays put."""
-    sessions = _sessions(handler.view)
-    return sessions is not None and sessions.expired(handler.context)
+    bound = _sessions(handler.view)
+    return bound is not None and bound.expired(handler.context)
 
 
 async def _unbind(handler: Any) -> None:
     """The socket is gone: out of its session's sockets and the user's count."""
     binding, handler.context.binding = handler.context.binding, None
-    if binding is not None and (sessions := _sessions(handler.view)) is not None:
-        await sessions.unbind(binding)
+    if binding is not None and (bound := _sessions(handler.view)) is not None:
+        await bound.unbind(binding)
 
 
 def _resumed(
@@ -460,3 +537,510 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         await parked.close()
         with contextlib.suppress(Exception):  # the socket may be gone already
             await self.send_message({"type": "complete", "id": operation_id})
+
+
+# A socket is a session ----------------------------------------------------------------------------
+
+SESSION_ENDED = 4401  # graphql-ws: fatal (the app signs the user out)
+TOKEN_REFUSED = 4403  # graphql-ws: retried (a fresh token from `connectionParams`)
+TOO_MANY_SOCKETS = 4429  # graphql-ws: fatal, not retried
+TRY_AGAIN_LATER = 1013  # RFC 6455; graphql-ws: retried
+
+# Close reasons of the app's own, in the socket's language. graphql-transport-ws's own reasons
+# ("Invalid connection init payload", "Too many initialisation requests", "Forbidden") and the
+# documented "Too many connections" are words for programs and stay as they are.
+SESSION_ENDED_REASON = _("Session ended: log in again.")
+TOKEN_EXPIRED_REASON = _("Token expired: reconnect with a fresh one.")
+DATABASE_UNAVAILABLE_REASON = _("Database unavailable: reconnect and resume.")
+
+TASK_NAME = "socket-sessions"  # the process's task that runs ``SocketSessions.run``
+CHECK_EVERY = 1.0  # seconds between two reads of the sessions ended lately
+# How far back each read looks behind the previous one: an ending is stamped when its statement
+# runs and seen when its transaction commits, and processes' clocks differ a little.
+MARGIN = timedelta(seconds=10)
+
+
+class SocketRefused(ConnectionRejectionError):
+    """A ``connection_init`` refused with a close ``code`` and ``reason`` (the payload goes to
+    legacy graphql-ws clients in their ``connection_error``)."""
+
+    def __init__(self, code: int, reason: str, payload: dict[str, object]) -> None:
+        super().__init__(payload)
+        self.code, self.reason = code, reason
+
+
+def refusal(exc: ConnectionRejectionError) -> tuple[int, str]:
+    """The close code and reason of a refused ``connection_init``."""
+    if isinstance(exc, SocketRefused):
+        return exc.code, exc.reason
+    return TOKEN_REFUSED, "Forbidden"
+
+
+class Binding:
+    """One socket's session: whose, which, and until when its token lasts."""
+
+    __slots__ = ("expires_at", "locale", "session_id", "user_id", "websocket")
+
+    def __init__(self, websocket: Any, user_id: int, session_id: int, expires_at: float, locale: str) -> None:
+        self.websocket = websocket  # Starlette's WebSocket (``close(code, reason)``); None once gone
+        self.user_id, self.session_id, self.expires_at = user_id, session_id, expires_at
+        self.locale = locale  # the socket's language: its close reasons are written in it
+
+    def expired(self) -> bool:
+        return now_utc().timestamp() >= self.expires_at
+
+    def __lt__(self, other: Binding) -> bool:
+        """Any order among sockets whose tokens expire in the same second (the heap's ties)."""
+        return id(self) < id(other)
+
+
+class SocketSessions:
+    """This process's bound sockets by session and by expiry, the per-user cap, and the task
+    that closes the sockets of ended sessions and expired tokens (``run``, in the lifespan)."""
+
+    def __init__(self, counts: SocketCounts, per_user: int) -> None:
+        self.counts = counts
+        self.per_user = per_user  # 0: no cap, nothing counted
+        self._sessions: dict[int, Binding | list[Binding]] = {}  # one socket, or several
+        # (token expiry, socket), soonest first; a closed socket's entry waits for its turn.
+        self._expiries: list[tuple[float, Binding]] = []
+        self._closing: set[asyncio.Task[bool]] = set()
+
+    # Binding and unbinding ---------------------------------------------------------------
+
+    async def bind(self, websocket: Any, claims: AccessClaims) -> Binding:
+        """Bind an authenticated socket to its session; ``SocketRefused`` over the user's cap."""
+        if self.per_user and not await self.counts.acquire(claims.user_id, self.per_user):
+            message = str(
+                ngettext(
+                    "At most {n} connection at once per user: close it first.",
+                    "At most {n} connections at once per user: close one first.",
+                    self.per_user,
+                )
+            )
+            raise SocketRefused(
+                TOO_MANY_SOCKETS,
+                "Too many connections",
+                {"message": message, "extensions": {"code": ErrorCode.RATE_LIMITED, "limit": self.per_user}},
+            )
+        binding = Binding(websocket, claims.user_id, claims.session_id, claims.expires_at.timestamp(), core.current())
+        found = self._sessions.get(binding.session_id)
+        if found is None:
+            self._sessions[binding.session_id] = binding
+        elif isinstance(found, list):
+            found.append(binding)
+        else:
+            self._sessions[binding.session_id] = [found, binding]
+        heapq.heappush(self._expiries, (binding.expires_at, binding))
+        return binding
+
+    async def unbind(self, binding: Binding) -> None:
+        """The socket closed (whoever closed it)."""
+        self._forget(binding)
+        websocket, binding.websocket = binding.websocket, None  # its heap entry keeps only the binding
+        if self.per_user and websocket is not None:
+            await self.counts.release(binding.user_id)
+
+    def _forget(self, binding: Binding) -> bool:
+        """Out of the registry; whether it was still there."""
+        found = self._sessions.get(binding.session_id)
+        if found is binding:
+            del self._sessions[binding.session_id]
+            return True
+        if isinstance(found, list) and binding in found:
+            found.remove(binding)
+            if len(found) == 1:
+                self._sessions[binding.session_id] = found[0]
+            return True
+        return False
+
+    # Closing -----------------------------------------------------------------------------
+
+    async def close(self, binding: Binding, code: int, reason: Text) -> bool:
+        """Close the socket with ``code``, once: whether it was still open and bound. ``reason``
+        is written in the socket's language (at most 123 bytes: tests/api/test_messages.py)."""
+        if not self._forget(binding) or binding.websocket is None:
+            return False
+        with contextlib.suppress(RuntimeError, OSError):  # the client left meanwhile
+            await binding.websocket.close(code=code, reason=reason.render(binding.locale))
+        return True
+
+    def close_soon(self, binding: Binding, code: int, reason: Text) -> None:
+        task = asyncio.get_running_loop().create_task(self.close(binding, code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def end_sessions(self, session_ids: list[int]) -> int:
+        """Close the local sockets of ended sessions with 4401; how many there were."""
+        closed = 0
+        for session_id in session_ids:
+            found = self._sessions.get(session_id)
+            for binding in [found] if isinstance(found, Binding) else list(found or ()):
+                closed += await self.close(binding, SESSION_ENDED, SESSION_ENDED_REASON)
+        return closed
+
+    async def expire_due(self) -> int:
+        """Close the sockets whose token has expired by the clock with 4403 (every
+        ``CHECK_EVERY`` seconds; tests call it after moving the clock). How many there were."""
+        now, expiries, closed = now_utc().timestamp(), self._expiries, 0
+        while expiries and expiries[0][0] <= now:
+            _, binding = heapq.heappop(expiries)
+            closed += await self.close(binding, TOKEN_REFUSED, TOKEN_EXPIRED_REASON)
+        return closed
+
+    # Each operation ----------------------------------------------------------------------
+
+    def expired(self, ctx: Context) -> bool:
+        """Whether the socket's token has expired; if so it is being closed with 4403. For a
+        parked subscription woken by an event, before it runs."""
+        binding: Binding | None = ctx.binding
+        if binding is None or not binding.expired():
+            return False
+        self.close_soon(binding, TOKEN_REFUSED, TOKEN_EXPIRED_REASON)
+        return True
+
+    async def admit_operation(self, ctx: Context) -> bool:
+        """Before an operation sent over the socket starts, as an HTTP request is: the token
+        unexpired (else 4403), the session live and the account read with it (else 4401), the
+        viewer's roles and account read afresh. False: the socket is being closed."""
+        binding: Binding | None = ctx.binding
+        if binding is None:
+            return True  # anonymous: public fields only, as over HTTP
+        if binding.expired():
+            await self.close(binding, TOKEN_REFUSED, TOKEN_EXPIRED_REASON)
+            return False
+        viewer = ctx.viewer
+        viewer.forget()
+        try:
+            admitted = await sessions.admit(viewer)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            await self.close(binding, TRY_AGAIN_LATER, DATABASE_UNAVAILABLE_REASON)
+            return False
+        if not admitted.authenticated:
+            await self.close(binding, SESSION_ENDED, SESSION_ENDED_REASON)
+            return False
+        ctx.loaders = Loaders.of_request(viewer)
+        return True
+
+    # The process's task ------------------------------------------------------------------
+
+    async def run(self, broker: Broker) -> None:
+        """Close the sockets of sessions ended anywhere: announced on the broker, and read from
+        the table every ``CHECK_EVERY`` seconds in case a message was lost; and the sockets whose
+        token expired. Also renews this process's socket counts in Redis."""
+        inbox = Inbox()
+        subscription: Subscription | None = None
+        since = now_utc() - MARGIN
+        loop = asyncio.get_running_loop()
+        next_check = next_refresh = loop.time()
+        try:
+            while True:
+                if subscription is None:
+                    with contextlib.suppress(BrokerUnavailable):  # the table check covers it
+                        subscription = await broker.subscribe(sessions_ended_topic(), inbox=inbox)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(inbox.wait(), max(0.0, next_check - loop.time()))
+                for item in inbox.take():
+                    try:
+                        ended = sessions.parse_announcement(message_of(item))
+                    except BrokerUnavailable:
+                        subscription = None  # the broker dropped it: subscribe again
+                        continue
+                    await self.end_sessions(ended)
+                if loop.time() >= next_check:
+                    await self.expire_due()
+                    since = await self._check(since)
+                    next_check = loop.time() + CHECK_EVERY
+                if loop.time() >= next_refresh:
+                    await self.counts.refresh()
+                    next_refresh = loop.time() + REFRESH_EVERY
+        finally:
+            if subscription is not None:
+                await subscription.aclose()
+
+    async def _check(self, since: datetime) -> datetime:
+        """Close the local sockets of sessions ended since ``since``; the next ``since``."""
+        started = now_utc()
+        if not self._sessions:
+            return started - MARGIN
+        try:
+            ended = await sessions.ended_since(since)
+        except Exception:
+            log.warning("could not read the sessions ended lately", exc_info=True)
+            return since
+        closed = await self.end_sessions([session_id for session_id, _ in ended])
+        if closed:
+            log.info("closed %d socket(s) of sessions ended since %s", closed, since.isoformat())
+        return started - MARGIN
+
+
+# The process's sockets ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sockets:
+    """Counts of open sockets, and the collector policy above (``run`` is the background task)."""
+
+    interval: float = 1.0
+    batch: int = 500
+    churn: float = 0.25
+    growth: float = 0.25
+    open: int = 0
+    closed_since_collection: int = 0
+    rss_at_collection: int = 0
+    open_at_collection: int = 0
+    freezes: int = 0
+    collections: int = 0
+    # The longest collection pause seen, and full collections run by the interpreter itself.
+    longest_pause_ms: float = 0.0
+    full_collections: int = 0
+    # The youngest generation's threshold while watching (Python's: 700), and the one before.
+    young: int = 10_000
+    _thresholds: tuple[int, int, int] | None = None
+    _started: float = 0.0
+
+    def watch(self) -> None:
+        """Time every collection (``gc.callbacks``; pauses over 50 ms are logged), and collect
+        the youngest generation every ``young`` allocations."""
+        if self._on_collection not in gc.callbacks:
+            gc.callbacks.append(self._on_collection)
+        if self._thresholds is None:
+            self._thresholds = gc.get_threshold()
+            gc.set_threshold(self.young, *self._thresholds[1:])
+
+    def unwatch(self) -> None:
+        if self._on_collection in gc.callbacks:
+            gc.callbacks.remove(self._on_collection)
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
+
+    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = (time.perf_counter() - self._started) * 1000
+        self.longest_pause_ms = max(self.longest_pause_ms, pause)
+        if info["generation"] == 2:
+            self.full_collections += 1
+        if pause > 50:
+            log.info(
+                "collection of generation %d paused %.0f ms (%d collected, %d open sockets)",
+                info["generation"],
+                pause,
+                info["collected"],
+                self.open,
+            )
+
+    def opened(self) -> None:
+        self.open += 1
+
+    def closed(self) -> None:
+        self.open -= 1
+        self.closed_since_collection += 1
+
+    def step(self) -> str:
+        """One round: ``"collect"`` (re-armed) or ``"freeze"``."""
+        rss = _rss_bytes()
+        churned = self.closed_since_collection >= max(self.batch, self.churn * self.open)
+        # Grown by more than new sockets explain: garbage is waiting among frozen objects.
+        grown = rss > self.rss_at_collection * (1 + self.growth) and self.open <= self.open_at_collection
+        if churned or (self.rss_at_collection and grown):
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self.closed_since_collection = 0
+            self.rss_at_collection, self.open_at_collection = _rss_bytes(), self.open
+            self.collections += 1
+            return "collect"
+        gc.collect()
+        gc.freeze()
+        if not self.rss_at_collection or self.open > self.open_at_collection:
+            self.rss_at_collection, self.open_at_collection = rss, self.open
+        self.freezes += 1
+        return "freeze"
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            started = time.perf_counter()
+            done = self.step()
+            if done == "collect":
+                log.info(
+                    "re-armed the cycle collector after socket churn in %.0f ms (%d open)",
+                    (time.perf_counter() - started) * 1000,
+                    self.open,
+                )
+
+
+def _rss_bytes() -> int:
+    """The process's resident memory (Linux), or 0 where it cannot be read."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class _Received(Inbox):
+    """uvicorn's queue of received ASGI events, without ``asyncio.Queue``'s three deques."""
+
+    __slots__ = ()
+
+    def empty(self) -> bool:
+        return not self.qsize()
+
+
+class _Writable:
+    """uvicorn's "the transport may be written to" flag, without ``asyncio.Event``'s deque:
+    waiters are made only while the transport is paused (a slow reader)."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self) -> None:
+        self._value = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> None:
+        while not self._value:
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            await waiter
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's websockets-sansio protocol, keeping less for the hours a socket stays open:
+    lean receive queue and writable flag, and none of the handshake (the upgrade request and
+    our response, with their headers) once it is done. Per-message compression stays as
+    configured (off by default: ``ws_per_message_deflate=False``).
+
+    The slots hold the attributes that only repeat the server's settings: uvicorn's protocol
+    sets 37 attributes, and past 29 CPython gives each instance a dict of its own (1.6 KB)
+    instead of the key-sharing one the rest then fit in (0.4 KB with these slots)."""
+
+    __slots__ = (
+        "app",
+        "app_state",
+        "asgi_version",
+        "close_timeout",
+        "config",
+        "connections",
+        "default_headers",
+        "keepalive_due",
+        "last_ping_rtt",
+        "logger",
+        "loop",
+        "ping_interval",
+        "ping_timeout",
+        "root_path",
+        "tasks",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Received()  # type: ignore[assignment]
+        self.writable = _Writable()  # type: ignore[assignment]
+        self.writable.set()
+        self.keepalive_due: int | None = None  # the second of its next ping (``Keepalive``)
+
+    def schedule_ping(self) -> None:
+        """The next keepalive ping, in the loop's ``Keepalive`` instead of a timer of its own."""
+        assert self.ping_interval is not None
+        keepalive(self.loop).schedule(self, max(0.0, self.ping_interval - self.last_ping_rtt))
+
+    def stop_keepalive(self) -> None:
+        keepalive(self.loop).cancel(self)
+        super().stop_keepalive()
+
+    async def send(self, message: Any) -> None:
+        handshaking = not self.handshake_complete
+        await super().send(message)
+        if handshaking and self.handshake_complete:
+            del self.request, self.response  # read only while handshaking
+            # The parser that read the upgrade request keeps it (and its headers) in its
+            # frame for as long as it runs: start a frame parser of its own. Nothing of the
+            # client's can be half-read yet: it sends frames only once it has our 101.
+            self.conn.parser = self.conn.parse()
+            next(self.conn.parser)
+
+
+class Keepalive:
+    """The keepalive pings of every socket on one event loop, from one timer.
+
+    Why: uvicorn gives each socket a timer for its next ping (``ws_ping_interval``, 20 s by
+    default): a handle of about 500 bytes and a libuv timer, held all the hours a socket stays
+    open. Here a socket is a member of the set of the whole second its ping is due in, and one
+    timer, set for the earliest such second, pings them all (at most one second late, well
+    within ``ws_ping_timeout``). The pong deadline stays uvicorn's own timer: it lives only
+    while a ping is in flight."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.due: dict[int, set[WebSocketProtocol]] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at: int | None = None
+
+    def schedule(self, protocol: WebSocketProtocol, delay: float) -> None:
+        self.cancel(protocol)
+        second = math.ceil(self.loop.time() + delay)
+        self.due.setdefault(second, set()).add(protocol)
+        protocol.keepalive_due = second
+        if self.timer_at is None or second < self.timer_at:
+            self._arm(second)
+
+    def cancel(self, protocol: WebSocketProtocol) -> None:
+        second, protocol.keepalive_due = protocol.keepalive_due, None
+        members = self.due.get(second) if second is not None else None
+        if members is not None:
+            members.discard(protocol)
+            if not members:
+                del self.due[second]  # type: ignore[arg-type]  # not None when members is found
+
+    def _arm(self, second: int) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer_at, self.timer = second, self.loop.call_at(second, self._ping)
+
+    def _ping(self) -> None:
+        self.timer = self.timer_at = None
+        now = self.loop.time()
+        for second in sorted(s for s in self.due if s <= now):
+            for protocol in self.due.pop(second):
+                protocol.keepalive_due = None
+                try:
+                    protocol.send_keepalive_ping()  # schedules the next one (now or at its pong)
+                except Exception:  # one socket's failure must not stop the others' pings
+                    log.exception("keepalive ping failed")
+        if self.due:
+            self._arm(min(self.due))
+
+
+_keepalives: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Keepalive] = weakref.WeakKeyDictionary()
+
+
+def keepalive(loop: asyncio.AbstractEventLoop) -> Keepalive:
+    """The loop's ``Keepalive`` (a process may run several loops: tests, benchmarks)."""
+    found = _keepalives.get(loop)
+    if found is None:
+        found = _keepalives[loop] = Keepalive(loop)
+    return found

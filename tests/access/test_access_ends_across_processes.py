@@ -1,5 +1,5 @@
 """A session that ends on one server process closes its sockets on every other
-(``schema/socket_sessions.py``): through the broker at once, and through each process's check of
+(``schema/websocket.py``): through the broker at once, and through each process's check of
 the sessions ended lately when the broker's message never came (within 2 s). And the per-user cap
 counts the sockets of every process. Two ``server.py serve`` processes share the test database
 and Redis (TEST_REDIS_URL); the in-memory broker is one process by design."""

@@ -1,4 +1,4 @@
-"""A socket is a session (``schema/socket_sessions.py``): each way access ends by each way a socket
+"""A socket is a session (``schema/websocket.py``): each way access ends by each way a socket
 uses it. The token expires: 4403 (graphql-ws reconnects with a fresh one); the session ends
 (logout, password changed from another session or reset, account deactivated, session revoked,
 a refresh token replayed): 4401 (graphql-ws signs the user out). Either way the close is the

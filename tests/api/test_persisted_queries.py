@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from edge.intake import RedisStore, build_manifest, load_manifest, sha256
 from edge.settings import Settings
-from pubsub import broker as redis_broker
+from pubsub.broker import connect as connect_redis
 from server import main
 from tests.conftest import app_served, client_for
 
@@ -74,7 +74,7 @@ async def test_apq_registrations_are_shared_through_redis(settings: Settings) ->
     async with client_for(settings) as one, client_for(settings) as two:
         assert (await one.post("/graphql", json=_apq(sha256(query), query))).status_code == 200
         assert (await two.post("/graphql", json=_apq(sha256(query)))).json()["data"] == {"__typename": "Query"}
-    client = redis_broker.connect(os.environ["TEST_REDIS_URL"])
+    client = connect_redis(os.environ["TEST_REDIS_URL"])
     try:
         assert await RedisStore(client, "ediary:apq:").get(sha256(query)) == query
     finally:

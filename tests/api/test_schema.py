@@ -146,7 +146,7 @@ ENUMS = {
     "AttendanceStatus": {"PRESENT", "ABSENT_EXCUSED", "ABSENT_UNEXCUSED", "LATE"},
 }
 # Enums the contract names some values of, which new values join: a new event kind is declared
-# once, in pubsub.events.EventKind, and tests/notices/test_event_kinds.py holds the whole enum to it.
+# once, in pubsub.broker.EventKind, and tests/notices/test_event_kinds.py holds the whole enum to it.
 GROWING_ENUMS = {
     "DiaryEventKind": {
         "GRADE_ADDED",

@@ -1,6 +1,6 @@
 """Sockets connected and dropped again and again: the server's memory returns to its baseline.
 
-A real production server process (its collector policy on, ``schema/sockets.py``: frozen
+A real production server process (its collector policy on, ``schema/websocket.py``: frozen
 objects are only freed when the collector is re-armed after churn). Each round opens
 ``SOCKETS`` subscribed sockets (each has received its first event, so its subscription is in
 place), measures the server's RSS, drops them all, and waits until the server has closed

@@ -1,4 +1,4 @@
-"""Keepalive pings of open sockets (schema/sockets.py ``Keepalive``): every socket is pinged
+"""Keepalive pings of open sockets (schema/websocket.py ``Keepalive``): every socket is pinged
 every ``ws_ping_interval``, a peer that stops answering is closed after ``ws_ping_timeout``,
 and no socket holds a timer of its own while it waits for its next ping."""
 

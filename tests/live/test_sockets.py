@@ -1,4 +1,4 @@
-"""The collector policy of schema/sockets.py: what survives is frozen out of full collections
+"""The collector policy of schema/websocket.py: what survives is frozen out of full collections
 every round, and socket churn re-arms the collector so that closed sockets' garbage is freed."""
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ STREAMS = {
 
 # An account out of standing, as its row reads once the admin's write committed. Written here
 # without ending the account's sessions: the state of a process the ending has not reached yet (its
-# broker message lost, the periodic check not run: ``schema/socket_sessions.py``), when the check
+# broker message lost, the periodic check not run: ``schema/websocket.py``), when the check
 # of each event alone stands between the stream and the next event.
 OUT_OF_STANDING = {"deactivated": {"is_active": False}, "reset": {"must_change_password": True}}
 

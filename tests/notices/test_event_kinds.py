@@ -1,4 +1,4 @@
-"""Diary event kinds are declared once, in ``pubsub.events.EventKind``, each with its description
+"""Diary event kinds are declared once, in ``pubsub.broker.EventKind``, each with its description
 and the notification category it notifies in. The GraphQL enum ``DiaryEventKind`` is that enum,
 and the one other list of kinds (``NotificationKind``, which also holds kinds of notifications that
 are not diary events) is held to it here."""
