@@ -96,7 +96,7 @@ class Context:
     response: Any = None
     # The graphql-transport-ws / graphql-ws ``connection_init`` payload, on sockets only.
     connection_params: dict[str, Any] | None = None
-    # The shared rate limiter (edge/ratelimit.py); None where nothing is limited.
+    # The shared rate limiter (edge/intake.py); None where nothing is limited.
     limiter: Limiter | None = None
     # On an authenticated socket: its binding to the session (``schema/socket_sessions.py``).
     binding: Any = None

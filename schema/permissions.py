@@ -90,7 +90,7 @@ class IsAuthenticated(BasePermission):
             subscriber = outbox.current()
             if subscriber is not None and subscriber.following:
                 # A parked stream going on (``resolvers/outbox.py``): it was let in when it
-                # started, and the stream core (``resolvers/streams.py``) re-checks the account's
+                # started, and the stream core (``resolvers/outbox.py``) re-checks the account's
                 # standing with every event it delivers, in the same statement as its policy.
                 return True
             # A socket's context outlives requests: read the account afresh for each subscription.

@@ -1,7 +1,7 @@
 """Subscription payloads computed once and encoded once, however many sockets receive them.
 
 An event reaches every subscriber of its topics in this process. Subscribers whose share key
-is equal (the same event seen with the same visibility: see ``resolvers.events``) and who
+is equal (the same event seen with the same visibility: see ``resolvers.outbox``) and who
 subscribed with the same document, and the same values of the variables its payloads read
 (``payload_variables``: not a device's own ``after``), would all get the same payload, so the
 first one to get there executes it and the others await that result (``SharedEventExecution``),

@@ -55,7 +55,7 @@ STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRI
 def family_scope(viewer: Viewer) -> ValuesQuery[Any]:
     """The ids of every student a viewer who is only family sees, while the account is in
     good standing (``live``): none for staff. What ``family_view`` asks; a stream reads it with
-    its events (``resolvers/streams.py``, ``Follow.asks``)."""
+    its events (``resolvers/outbox.py``, ``Follow.asks``)."""
     uid = _uid(viewer)
     return (
         live(visible_students(viewer), viewer)
@@ -75,7 +75,7 @@ async def family_view(viewer: Viewer, seen: frozenset[int] | None = None) -> fro
     someone) is one statement, compiled once per viewer (``core.first_column``): the scope, the
     account's standing and the absence of staff roles together (``family_scope``), or none
     when the stream read its answer with the event and it still holds (``seen``:
-    ``streams.ANSWER_HOLDS``). Only an empty answer asks which of those it was."""
+    ``outbox.ANSWER_HOLDS``). Only an empty answer asks which of those it was."""
     if seen is None:
         seen = frozenset(
             int(i) for i in await core.first_column(("family_view", _uid(viewer)), lambda: family_scope(viewer))
@@ -90,7 +90,7 @@ async def family_view(viewer: Viewer, seen: frozenset[int] | None = None) -> fro
 def followed_class(viewer: Viewer, class_id: int) -> ValuesQuery[Any]:
     """The class's id while the viewer may still follow its live events (``followable_classes``,
     and the account in good standing), else no row. What ``still_follows_class`` asks; a class
-    stream reads it with its events (``resolvers/streams.py``, ``Follow.asks``)."""
+    stream reads it with its events (``resolvers/outbox.py``, ``Follow.asks``)."""
     return live(followable_classes(viewer), viewer).filter(id=class_id).values("id")
 
 
