@@ -1,4 +1,4 @@
-"""A request's intake: what every HTTP request (and WebSocket frame) passes before GraphQL sees it.
+"""A request's intake: what every HTTP request (and WebSocket frame) passes before it runs.
 
 The stages, in the order a request meets them:
 
@@ -17,24 +17,54 @@ The stages, in the order a request meets them:
    ``MAX_DEPTH`` (a 2 KB body of 1,000 nested arrays would exhaust the recursion of whatever
    walks it), and a lone UTF-16 surrogate in a string (``"\\ud800"``: not valid Unicode text,
    and not encodable to UTF-8 when it is logged, stored or sent back).
-
-Then the document it names (a persisted query's hash, a trusted document): ``edge/persisted.py``."""
+4. **The document it names** (``PersistedQueries``): the ``query`` itself, or a persisted one.
+   Apollo's automatic persisted queries (APQ, ``extensions: {persistedQuery: {version: 1,
+   sha256Hash}}``): a client first sends only the hash; an unknown hash is answered with
+   PERSISTED_QUERY_NOT_FOUND (message "PersistedQueryNotFound", what Apollo's link looks for),
+   and the client sends the query with the hash again, which is verified
+   (PERSISTED_QUERY_HASH_MISMATCH) and stored: in Redis when ``REDIS_URL`` is set (shared by
+   every process, kept a week), otherwise in a bounded in-process LRU. Stored documents are
+   ordinary documents: every limit applies to them. Trusted documents
+   (``EDIARY_TRUSTED_DOCUMENTS=manifest.json``, built from a folder of ``.graphql`` files by
+   ``python server.py trusted-manifest FOLDER``): only the documents of the manifest run, by
+   hash or in full; anything else is PERSISTED_QUERY_REQUIRED (HTTP) and nothing is
+   registered. The check on the document's own hash is a schema extension
+   (schema/persisted.py), so WebSocket subscriptions obey it too.
+5. **Its rate limits** (``check``, asked by the schema's extension as an operation starts;
+   ``attempt`` for logins and the like): fixed windows counted per key ("mutation:user:42",
+   "login:address:10.0.0.7"). Two backends with one contract: ``MemoryLimiter`` counts in this
+   process; ``RedisLimiter`` counts in Redis (one Lua script: INCRBY, EXPIRE on the first hit of
+   a window, TTL; every bucket of a request in one round trip), so every server process sharing
+   ``REDIS_URL`` shares the counts. A window starts at a key's first hit and lasts ``window``
+   seconds; ``retry_after`` is what remains of it. Availability beats strictness here: if Redis
+   cannot be reached the request is let through (and a warning logged), since refusing every
+   mutation would be a worse outage than a flood."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
+import math
 import re
+import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from resolvers.core import Text, _, ngettext
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.codes import ErrorCode
-from resolvers.core import Text, _
+from resolvers.errors import RateLimited
 
 # 1. The request's id.
 
@@ -244,7 +274,7 @@ class PayloadRefused(ValueError):
     """The JSON cannot be read (``syntax``), is nested too deeply, or holds invalid Unicode."""
 
     def __init__(self, message: str | Text, *, syntax: bool = False) -> None:
-        super().__init__(str(message))  # in the language of the request or socket (resolvers/core.py)
+        super().__init__(str(message))  # in the language of the request or socket (resolvers/i18n.py)
         self.message, self.syntax = str(message), syntax
 
 
@@ -296,3 +326,289 @@ def _holds_surrogate(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+# 4. The document it names: persisted queries (APQ) and trusted documents.
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def sha256(document: str) -> str:
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+class PersistedQueryError(Exception):
+    def __init__(self, code: ErrorCode, message: str | Text) -> None:
+        super().__init__(str(message))
+        self.code, self.message = code, message
+
+
+class QueryStore(Protocol):
+    async def get(self, digest: str) -> str | None: ...
+
+    async def put(self, digest: str, document: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """The most recently used ``maxsize`` documents of this process."""
+
+    def __init__(self, maxsize: int = 1000) -> None:
+        self._documents: OrderedDict[str, str] = OrderedDict()
+        self._maxsize = maxsize
+
+    async def get(self, digest: str) -> str | None:
+        document = self._documents.get(digest)
+        if document is not None:
+            self._documents.move_to_end(digest)
+        return document
+
+    async def put(self, digest: str, document: str) -> None:
+        self._documents[digest] = document
+        self._documents.move_to_end(digest)
+        while len(self._documents) > self._maxsize:
+            self._documents.popitem(last=False)
+
+    async def close(self) -> None:
+        self._documents.clear()
+
+
+class RedisStore:
+    """Documents shared by every process; each expires a week after its last registration.
+    A Redis outage makes lookups miss (the client then sends the full query), never fail. It uses
+    the process's command client (its owner closes it)."""
+
+    TTL = 7 * 24 * 3600
+
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    async def get(self, digest: str) -> str | None:
+        try:
+            document = await self._client.get(self._prefix + digest)
+        except RedisError:
+            return None
+        return document if isinstance(document, str) else None
+
+    async def put(self, digest: str, document: str) -> None:
+        try:
+            await self._client.set(self._prefix + digest, document, ex=self.TTL)
+        except RedisError:
+            return
+
+    async def close(self) -> None:
+        return None  # the client is shared: its owner closes it
+
+
+def load_manifest(path: str | Path) -> dict[str, str]:
+    """A trusted-documents manifest: ``{sha256: document}``, or Apollo's persisted query
+    manifest (``{"operations": [{"id": sha256, "body": document}]}``). Every hash is checked."""
+    raw: Any = json.loads(Path(path).read_text())
+    if isinstance(raw, dict) and isinstance(raw.get("operations"), list):
+        raw = {op.get("id"): op.get("body") for op in raw["operations"] if isinstance(op, dict)}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: a manifest is a JSON object of sha256 -> document")
+    manifest: dict[str, str] = {}
+    for digest, document in raw.items():
+        if not isinstance(digest, str) or not isinstance(document, str) or sha256(document) != digest:
+            raise ValueError(f"{path}: the entry {digest!r} is not the sha256 of its document")
+        manifest[digest] = document
+    return manifest
+
+
+def build_manifest(folder: str | Path) -> dict[str, str]:
+    """``{sha256: document}`` for every ``.graphql`` file under ``folder`` (the exact text)."""
+    documents = sorted(Path(folder).rglob("*.graphql"))
+    return {sha256(text): text for text in (p.read_text() for p in documents)}
+
+
+class PersistedQueries:
+    """Turns a request's ``query`` / ``extensions.persistedQuery`` into the document to run."""
+
+    def __init__(self, store: QueryStore, trusted: dict[str, str] | None = None) -> None:
+        self.store = store
+        self.trusted = trusted
+
+    async def document(self, params: dict[str, Any]) -> str:
+        query = params.get("query")
+        if query is not None and (not isinstance(query, str) or not query.strip()):
+            raise PersistedQueryError(ErrorCode.BAD_REQUEST, _("`query` must be a non-empty string."))
+        persisted = (params.get("extensions") or {}).get("persistedQuery")
+        if persisted is None:
+            if query is None:
+                raise PersistedQueryError(ErrorCode.BAD_REQUEST, _("`query` must be a non-empty string."))
+            if self.trusted is not None and sha256(query) not in self.trusted:
+                raise _required()
+            return str(query)
+        digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(persisted, dict) or persisted.get("version") != 1 or not isinstance(digest, str):
+            raise PersistedQueryError(
+                ErrorCode.BAD_REQUEST, _("`extensions.persistedQuery` must be {version: 1, sha256Hash: <hex sha256>}.")
+            )
+        digest = digest.lower()
+        if not _HASH.fullmatch(digest):
+            raise PersistedQueryError(ErrorCode.BAD_REQUEST, _("`sha256Hash` must be 64 hexadecimal digits."))
+        if query is not None and sha256(query) != digest:
+            raise PersistedQueryError(
+                ErrorCode.PERSISTED_QUERY_HASH_MISMATCH, _("`sha256Hash` is not the sha256 of `query`.")
+            )
+        if self.trusted is not None:
+            if digest not in self.trusted:
+                raise _required()
+            return self.trusted[digest]
+        if query is not None:
+            await self.store.put(digest, query)
+            return str(query)
+        stored = await self.store.get(digest)
+        if stored is None:
+            # Apollo's link reads these words (and the code), not a person: they stay as they are.
+            raise PersistedQueryError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
+        return stored
+
+
+# Over HTTP here; over a socket, by the validation rule of ``schema/persisted.py``.
+REQUIRED = _("This server runs only the trusted documents its clients ship.")
+
+
+def _required() -> PersistedQueryError:
+    return PersistedQueryError(ErrorCode.PERSISTED_QUERY_REQUIRED, REQUIRED)
+
+
+def make_store(redis: aioredis.Redis | None, namespace: str = "ediary") -> QueryStore:
+    return RedisStore(redis, f"{namespace}:apq:") if redis is not None else MemoryStore()
+
+
+# 5. The rate limits.
+
+limits_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    count: int
+    limit: int
+    retry_after: int  # seconds until the window ends (0 when allowed)
+
+
+class Limiter(Protocol):
+    async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
+        """Count ``cost`` hits on ``key``; refused once the window's count is over ``limit``."""
+
+    async def hit_many(self, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> list[Decision]:
+        """``hit`` on every (key, limit) of ``buckets`` at once, decisions in their order."""
+
+    async def close(self) -> None: ...
+
+
+class MemoryLimiter:
+    """One process's counts. Expired windows are dropped as new ones are counted."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (ends at, count)
+
+    async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
+        now = self._clock()
+        ends, count = self._windows.get(key, (0.0, 0))
+        if ends <= now:
+            if len(self._windows) > 10_000:
+                self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+            ends, count = now + window, 0
+        count += cost
+        self._windows[key] = (ends, count)
+        allowed = count <= limit
+        return Decision(allowed, count, limit, 0 if allowed else max(1, math.ceil(ends - now)))
+
+    async def hit_many(self, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> list[Decision]:
+        return [await self.hit(key, limit, window, cost) for key, limit in buckets]
+
+    async def close(self) -> None:
+        self._windows.clear()
+
+
+# KEYS: the counters; ARGV: cost, window. Returns {count, ttl} of each key, flattened.
+_SCRIPT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCRBY', key, ARGV[1])
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then
+    redis.call('EXPIRE', key, ARGV[2])
+    ttl = tonumber(ARGV[2])
+  end
+  out[2 * i - 1], out[2 * i] = count, ttl
+end
+return out
+"""
+
+
+class RedisLimiter:
+    """Counts shared by every process using the same Redis (keys under ``prefix``), through the
+    process's command client (its owner closes it)."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str = "ediary:ratelimit:") -> None:
+        self._client = client
+        self._script = self._client.register_script(_SCRIPT)
+        self._prefix = prefix
+
+    async def hit(self, key: str, limit: int, window: int, cost: int = 1) -> Decision:
+        return (await self.hit_many([(key, limit)], window, cost))[0]
+
+    async def hit_many(self, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> list[Decision]:
+        """Every bucket in one round trip (a mutation counts in the user's and the address's)."""
+        try:
+            found = await self._script(keys=[self._prefix + key for key, _limit in buckets], args=[cost, window])
+        except RedisError as exc:
+            limits_log.warning("rate limit not checked, Redis unavailable: %s", exc)
+            return [Decision(True, 0, limit, 0) for _key, limit in buckets]
+        decisions = []
+        for (_key, limit), count, ttl in zip(buckets, found[::2], found[1::2], strict=True):
+            allowed = int(count) <= limit
+            decisions.append(Decision(allowed, int(count), limit, 0 if allowed else max(1, int(ttl))))
+        return decisions
+
+    async def close(self) -> None:
+        return None  # the client is shared: its owner closes it
+
+
+def make_limiter(redis: aioredis.Redis | None, namespace: str = "ediary") -> Limiter:
+    return RedisLimiter(redis, prefix=f"{namespace}:ratelimit:") if redis is not None else MemoryLimiter()
+
+
+async def check(limiter: Limiter, buckets: list[tuple[str, int]], window: int, cost: int = 1) -> Decision | None:
+    """Count a request in every bucket (key, limit; a limit of 0 is no limit) and return the
+    refusal with the longest wait, or None when every bucket allows it."""
+    refused: Decision | None = None
+    counted = [(key, limit) for key, limit in buckets if limit > 0]
+    for decision in await limiter.hit_many(counted, window, cost) if counted else []:
+        if not decision.allowed and (refused is None or decision.retry_after > refused.retry_after):
+            refused = decision
+    return refused
+
+
+async def attempt(limiter: Limiter | None, bucket: tuple[str, int], window: int, what: Text) -> None:
+    """Count one attempt in ``bucket`` (key, limit); over the limit, RATE_LIMITED saying when to
+    try again: "Too many ``what``. Try again in N seconds." (``what``: "login attempts from your
+    address", in the catalogues). No limiter: no limit."""
+    await attempt_all(limiter, [bucket], window, what)
+
+
+async def attempt_all(limiter: Limiter | None, buckets: list[tuple[str, int]], window: int, what: Text) -> None:
+    """``attempt`` counted in every one of ``buckets`` at once (``check``)."""
+    if limiter is None:
+        return
+    refused = await check(limiter, buckets, window)
+    if refused is not None:
+        raise RateLimited(
+            ngettext(
+                "Too many {what}. Try again in {n} second.",
+                "Too many {what}. Try again in {n} seconds.",
+                refused.retry_after,
+                what=what,
+            ),
+            ErrorCode.RATE_LIMITED,
+            retry_after_seconds=refused.retry_after,
+        )

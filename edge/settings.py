@@ -79,7 +79,7 @@ class Settings:
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
     # Keep long-lived socket state out of full garbage collections (schema/websocket.py).
     freeze_collector: bool = True
-    # Park idle subscriptions (resolvers/parking.py): about half the memory of an idle socket;
+    # Park idle subscriptions (resolvers/outbox.py): about half the memory of an idle socket;
     # an event then wakes its stream for a run of its own (bench/README.md "Parked
     # subscriptions"). Off: every stream waits in a task of its own.
     park_subscriptions: bool = True
@@ -119,7 +119,7 @@ class Settings:
     logins_per_address: int = 60
     # Redis key prefix of the shared counters (deployments sharing one Redis keep theirs apart).
     rate_limit_namespace: str = "ediary"
-    # A manifest of the only documents that run (edge/persisted.py); None: any document.
+    # A manifest of the only documents that run (edge/intake.py); None: any document.
     trusted_documents: str | None = None
     # OpenID Connect providers (edge/identity_providers.py, README "Signing in with an identity
     # provider"); the clock skew allowed on an id token's times, and how long a started external

@@ -1,7 +1,7 @@
 """Open sockets per user, for the per-user cap (``EDIARY_MAX_SOCKETS_PER_USER``; README
 "WebSocket sessions").
 
-Two backends with one contract, as the rate limits (``edge/ratelimit.py``):
+Two backends with one contract, as the rate limits (``edge/intake.py``):
 ``SocketCounts`` counts this process's sockets (without ``REDIS_URL`` there is one process);
 ``RedisSocketCounts`` shares the count among every process using the same Redis. Each process
 keeps its own users' counts in a hash of its own (``<namespace>:sockets:<process>``: user id ->

@@ -328,7 +328,7 @@ class Broker(Protocol):
 
     async def subscribe(self, *topics: str, inbox: Inbox | None = None) -> Subscription:
         """Subscribe to ``topics``, into ``inbox`` if given (a subscriber that is woken by its
-        messages instead of waiting for them: ``resolvers/parking.py``), else a new one. Close
+        messages instead of waiting for them: ``resolvers/outbox.py``), else a new one. Close
         the result with ``aclose()``."""
 
     async def ping(self) -> bool:

@@ -4,7 +4,7 @@ found, exactly like one that does not exist.
 
 Revoking sets ``Guardianship.revoked_at``, which every scope reads: from that statement on,
 the guardian sees nothing of the child, however they ask (a request, a socket operation, the
-next event of any stream: ``resolvers/streams.py`` checks each one). In the same transaction
+next event of any stream: ``resolvers/outbox.py`` checks each one). In the same transaction
 it takes what the guardian held only through the child:
 - the chats in which it cut one of their ties (``policy.chat_ties``): the child's class's
   parents and teachers, the child's own login, a school they no longer belong to. Each

@@ -301,7 +301,7 @@ class Loaders:
 
     def prime_later(self, name: str, key: Any, make: Callable[[], Any]) -> None:
         """Prime loader ``name`` with ``make()`` for ``key`` when something first asks for that
-        loader: a stream reads the rows an event names with the event (``resolvers/streams.py``),
+        loader: a stream reads the rows an event names with the event (``resolvers/outbox.py``),
         and a payload that asks for none of them, or an event skipped or shared with another
         subscriber's payload, does not pay for making them into models."""
         if name in self.__dict__:

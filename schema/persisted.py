@@ -1,6 +1,6 @@
 """Trusted-documents mode at the schema: a document whose sha256 is not in the manifest does
 not run, whichever transport brought it (HTTP resolves hashes first, see
-edge/persisted.py; WebSocket subscriptions send the full text of a trusted document).
+edge/intake.py; WebSocket subscriptions send the full text of a trusted document).
 A validation rule, so its verdict is cached with the document's validation."""
 
 from __future__ import annotations

@@ -38,7 +38,6 @@ def test_the_grade_path_names_existing_files_and_the_steps_that_matter() -> None
         "resolvers/grades.py",
         "resolvers/policy/diary.py",
         "resolvers/outbox.py",
-        "resolvers/streams.py",
         "schema/websocket.py",
     ):
         assert step in named

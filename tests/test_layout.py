@@ -14,7 +14,7 @@ from tests import module_map
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION = ("server.py", "schema", "resolvers", "edge", "demo", "models", "pubsub")
 # What left resolvers/ for edge/ and demo/ (issue 19): none of them may come back.
-EDGE = {"settings", "logs", "metrics", "intake", "ratelimit", "channels", "faults", "persisted", "socket_counts"}
+EDGE = {"settings", "logs", "metrics", "intake", "channels", "faults", "socket_counts"}
 DEMO = {"demo", "demo_data", "demo_chats", "demo_notices"}
 
 
@@ -84,8 +84,8 @@ def test_every_module_has_its_tests_in_the_readme() -> None:
 
 def test_the_table_check_sees_a_module_without_tests_and_a_missing_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(module_map.TESTS, "edge/logs.py", ["edge/test_no_such_file.py"])
-    monkeypatch.setitem(module_map.TESTS, "edge/ratelimit.py", [])
+    monkeypatch.setitem(module_map.TESTS, "edge/intake.py", [])
     assert module_map.problems() == [
-        "edge/ratelimit.py has no tests",
+        "edge/intake.py has no tests",
         "edge/logs.py names edge/test_no_such_file.py, which does not exist",
     ]

@@ -1,5 +1,5 @@
 """Cursors reveal nothing about other people's activity (``resolvers/pages.py``,
-``resolvers/streams.py``): a parent of one school cannot tell whether a teacher of another
+``resolvers/outbox.py``): a parent of one school cannot tell whether a teacher of another
 school graded anyone, whatever cursor they subscribe with, on any stream; and the cursors of
 two of their own consecutive events do not tell how many events happened in between."""
 

@@ -477,7 +477,7 @@ SINKS = {
     "bad": (3, "message"),  # a roster row's problem (resolvers/roster_import.py)
     "stated_reason": (1, "ask"),
     "check_reason": (2, "what"),
-    "attempt": (3, "what"),  # "Too many {what}" (edge/ratelimit.py)
+    "attempt": (3, "what"),  # "Too many {what}" (edge/intake.py)
     # persisted-query refusals, our scalars' refusals, a socket's close reason
     "PersistedQueryError": (1, "message"),
     "_refuse": (2, "why"),

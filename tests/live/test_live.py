@@ -1,4 +1,4 @@
-"""Idle subscriptions are parked (resolvers/parking.py, schema/websocket.py): no task of their own
+"""Idle subscriptions are parked (resolvers/outbox.py, schema/websocket.py): no task of their own
 while they wait, yet every event still arrives, and the client still ends them. Each test
 builds its own family from factories, dated from the clock's today."""
 
@@ -172,7 +172,7 @@ async def test_the_events_of_one_read_are_checked_with_the_answer_read_with_them
     answer to the family's check in the same statement: both are checked with it. Once an answer
     no longer holds (``outbox.ANSWER_HOLDS``), each event asks the database again."""
     if not holds:
-        monkeypatch.setattr(streams, "ANSWER_HOLDS", -1.0)
+        monkeypatch.setattr(outbox, "ANSWER_HOLDS", -1.0)
     family = await _family(factory)
     socket = await open_socket(server_url, factory.client(family.parent).token)
     fanout, topic = app.state.broker._fanout, student_topic(family.child.id)
@@ -217,7 +217,7 @@ async def test_a_class_streams_check_is_read_with_the_event_for_every_teacher_it
     still follow the class", in one statement (``Follow.asks``, ``core._Batch``): no statement of
     the check's own while the answer holds; once it does not, each asks again."""
     if not holds:
-        monkeypatch.setattr(streams, "ANSWER_HOLDS", -1.0)
+        monkeypatch.setattr(outbox, "ANSWER_HOLDS", -1.0)
     family = await _family(factory)
     teacher = factory.client(family.teacher)
     sockets = [await open_socket(server_url, teacher.token) for _ in range(3)]

@@ -1,4 +1,4 @@
-"""Every live stream runs on one core (``resolvers/streams.py``): idle, it is parked (no task
+"""Every live stream runs on one core (``resolvers/outbox.py``): idle, it is parked (no task
 of its own) and still receives its events; it asks the same check of each event as it delivers
 it, so once the account is deactivated or reset to a one-time password, the next event ends the
 stream, whichever stream it is, and nothing of that event is sent. Each test builds its own
