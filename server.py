@@ -29,8 +29,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from schema.gates import Limits
-from resolvers.core import Text, _
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware

@@ -16,10 +16,9 @@ from typing import Any
 
 import models
 from demo.seed import roll_attendance
-from resolvers import core, grades
-from resolvers.core import to_global_id, today_utc
 from resolvers import core
 from resolvers import grades as grading
+from resolvers.core import to_global_id, today_utc
 
 STUDENTS = 30
 SCHOOL_DAYS = 40

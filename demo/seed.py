@@ -25,10 +25,9 @@ import models
 from demo import chats, data
 from demo.groups import ROOMS, Split, group_slots, join, seed_groups
 from demo.notices import seed_notice_board
-from resolvers import grades, lesson_plan, school_days
-from resolvers.core import today_utc
 from resolvers import grades as grading
 from resolvers import lesson_plan, school_days
+from resolvers.core import today_utc
 from resolvers.passwords import hash_password
 
 DISTRICT = "Demo District"

@@ -59,11 +59,11 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from resolvers.core import Text, _, ngettext
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _, ngettext
 from resolvers.errors import RateLimited
 
 # 1. The request's id.

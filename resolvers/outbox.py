@@ -88,7 +88,6 @@ from tortoise.queryset import ValuesQuery
 
 import models
 from edge import faults, metrics
-from pubsub import broker
 from pubsub.broker import (
     Broker,
     BrokerUnavailable,
@@ -96,7 +95,10 @@ from pubsub.broker import (
     Inbox,
     SlowConsumer,
     Subscription,
+    batch_messages,
     class_topic,
+    decode,
+    encode,
     message_of,
     student_topic,
     user_chats_topic,
@@ -167,7 +169,7 @@ async def publish(
 
 async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
     """One message per student topic, and one per class topic for the class's newest event."""
-    messages = broker.batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
+    messages = batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
     try:
         await broker.publish_many(messages)
     except BrokerUnavailable:
@@ -176,7 +178,8 @@ async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> 
     metrics.EVENTS_PUBLISHED.inc(len(rows))
     ids = [r.id for r in rows]
     await core.fetch(
-        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))}) AND published_at IS NULL",
+        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))})"
+        " AND published_at IS NULL",
         [now_utc(), *ids],
     )
     return len(rows)
@@ -212,7 +215,7 @@ async def _publish_chat(
         for user_id in users:
             if user_id not in newest or newest[user_id].id < event_id:
                 newest[user_id] = by_id[event_id]
-    messages = [(user_chats_topic(uid), broker.encode(row.id, row.kind)) for uid, row in sorted(newest.items())]
+    messages = [(user_chats_topic(uid), encode(row.id, row.kind)) for uid, row in sorted(newest.items())]
     try:
         await broker.publish_many(messages)
     except BrokerUnavailable:
@@ -609,7 +612,7 @@ class Subscriber(Inbox):
         waiting. Raises ``SlowConsumer`` / ``BrokerUnavailable`` at the broker's markers."""
         found = False
         for item in self.take():
-            if broker.decode(message_of(item)) is not None:
+            if decode(message_of(item)) is not None:
                 found = True
         return found
 

@@ -87,7 +87,6 @@ from graphql.error import GraphQLSyntaxError
 from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import Lexer, Source, TokenKind, parse
 from graphql.utilities import get_operation_ast
-from resolvers.core import Text, _, ngettext
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
@@ -99,6 +98,7 @@ import models
 from edge import intake, metrics
 from resolvers import outbox, pages, policy, second_factor
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _, ngettext
 from resolvers.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from resolvers.sessions import Context
 from resolvers.unavailable import database_unreachable

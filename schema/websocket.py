@@ -87,7 +87,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from graphql import GraphQLError
-from resolvers.core import Text, _, ngettext, now_utc
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -107,6 +106,7 @@ from edge.socket_counts import REFRESH_EVERY, SocketCounts
 from pubsub.broker import Broker, BrokerUnavailable, Inbox, Subscription, message_of, sessions_ended_topic
 from resolvers import core, outbox, sessions
 from resolvers.codes import ErrorCode
+from resolvers.core import Text, _, ngettext, now_utc
 from resolvers.loaders import Loaders
 from resolvers.sessions import AccessClaims, Context
 from resolvers.unavailable import database_unreachable

@@ -22,10 +22,9 @@ from tortoise.transactions import in_transaction
 
 import models
 from edge.settings import Settings
-from resolvers import files, grades, passwords, policy, sessions
-from resolvers.core import now_utc, today_utc
 from resolvers import files, passwords, policy, sessions
 from resolvers import grades as grading
+from resolvers.core import now_utc, today_utc
 from tests.client import Client
 
 _SERIAL = itertools.count(1)

@@ -13,9 +13,8 @@ import pytest
 
 import models
 from clients.documents import JOURNAL
-from resolvers import grades
-from resolvers.core import to_global_id, today_utc
 from resolvers import grades as grading
+from resolvers.core import to_global_id, today_utc
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before, school_days_from
 from tests.helpers import gid, half_up

@@ -10,9 +10,8 @@ from datetime import date, timedelta
 import pytest
 
 import models
-from resolvers import grades
-from resolvers.core import to_global_id, today_utc
 from resolvers import grades as grading
+from resolvers.core import to_global_id, today_utc
 from tests.conftest import StatementCounter
 from tests.factories import Factory, SchoolKit, school_days_before
 from tests.helpers import gid, half_up

@@ -13,8 +13,6 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from schema.gates import IsAuthenticated, OperationMetrics
-from resolvers.core import today_utc
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import ExtensionContextManagerBase
 from tortoise.transactions import in_transaction
