@@ -255,7 +255,7 @@ class GraphQLView:
         if result.errors:
             body["errors"] = [self._format_error(e) for e in result.errors]
         if result.extensions:
-            body["extensions"] = result.extensions  # the cost (schema/limits.py: QueryCost)
+            body["extensions"] = result.extensions  # the cost (schema/gates.py: QueryCost)
         status = 200 if executed or media == JSON else 400
         retry = _retry_after(result.errors) if not executed else None
         if retry is not None:
@@ -266,7 +266,7 @@ class GraphQLView:
         formatted: dict[str, Any] = dict(error.formatted)
         extensions = dict(formatted.get("extensions") or {})
         # Without a path the request never executed: syntax and validation errors carry their
-        # codes (schema/extensions.py), variable values refused by coercion are BAD_USER_INPUT.
+        # codes (schema/gates.py), variable values refused by coercion are BAD_USER_INPUT.
         code = extensions.pop("code", None) or (
             ErrorCode.INTERNAL_SERVER_ERROR if error.path else ErrorCode.BAD_USER_INPUT
         )
@@ -312,7 +312,7 @@ _RequestError = intake.RequestRefused
 
 
 def _retry_after(errors: list[GraphQLError] | None) -> int | None:
-    """A request refused by a rate limit (schema/extensions.py) is a 429."""
+    """A request refused by a rate limit (schema/gates.py) is a 429."""
     for error in errors or []:
         extensions = error.extensions or {}
         if extensions.get("code") == ErrorCode.RATE_LIMITED and "retryAfterSeconds" in extensions:

@@ -1,4 +1,4 @@
-"""What the abuse limits (schema/limits.py) add to validating a document, against the same
+"""What the abuse limits (schema/gates.py) add to validating a document, against the same
 run's baseline: graphql-core's specified rules alone. Validation results are cached per
 document in the server, so this is the price of the first request with a new document.
 

@@ -165,7 +165,7 @@ def error_extensions(code: ErrorCode, **more: Any) -> dict[str, Any]:
 def tag_error_message(message: Any) -> Any:
     """A WebSocket ``error`` message (graphql-transport-ws and graphql-ws), with the
     connection's request id in each error's extensions. Only ``error`` messages: ``next``
-    payloads may be shared by many subscribers (schema/shared_execution.py) and are left alone."""
+    payloads may be shared by many subscribers (schema/__init__.py) and are left alone."""
     request_id = _current.get()
     if request_id is None or not isinstance(message, dict) or message.get("type") != "error":
         return message
@@ -274,7 +274,7 @@ class PayloadRefused(ValueError):
     """The JSON cannot be read (``syntax``), is nested too deeply, or holds invalid Unicode."""
 
     def __init__(self, message: str | Text, *, syntax: bool = False) -> None:
-        super().__init__(str(message))  # in the language of the request or socket (resolvers/i18n.py)
+        super().__init__(str(message))  # in the language of the request or socket (resolvers/core.py)
         self.message, self.syntax = str(message), syntax
 
 

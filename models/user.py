@@ -37,7 +37,7 @@ class User(Model):
     # name search is a prefix match on its words, case-insensitive in every script and database.
     name_folded = fields.CharField(max_length=200, default="", db_default="", db_index=True)
     # Set when an admin issues (or resets) a one-time password: the user logs in with it but
-    # may do nothing except change it (see schema/permissions.py).
+    # may do nothing except change it (see schema/gates.py).
     must_change_password = fields.BooleanField(default=False, db_default=False)
     password_changed_at = fields.DatetimeField(null=True)
     # Deactivation keeps the row and everything that points to it (grades given, audit,

@@ -60,7 +60,7 @@ continues from the Subscriber's position (never from the client's ``after``, and
 the stream what it follows again), delivers, and parks again.
 
 A stream does not wait a while for more before parking (that was tried: a run kept awake
-across the collector's freeze, ``schema/sockets.py``, leaves its frames and generators as
+across the collector's freeze, ``schema/websocket.py``, leaves its frames and generators as
 cyclic garbage among frozen objects when it parks, and the process grew by 16 MB a minute
 under 100 events a second).
 
@@ -313,7 +313,7 @@ class Source(Generic[E]):
 
 
 # The policy for one event, asked as it is delivered: a share key (subscribers whose keys are
-# equal see the same data: ``schema/shared_execution.py``), or None when the viewer may not have it. It may
+# equal see the same data: ``schema/__init__.py``), or None when the viewer may not have it. It may
 # prime the event's fresh loaders (``ctx.loaders``) with what it read. Its second argument is
 # the answer to the stream's question (``Follow.asks``) read in the same statement as the event,
 # or None: then it asks the database itself.
@@ -582,7 +582,7 @@ class Subscriber(Inbox):
         # Ids delivered lately (skipped when read again): a deque while a run goes, a tuple
         # of those the next read can still see while parked, None before the first event.
         self.sent: deque[int] | tuple[int, ...] | None = None
-        # The operation's metrics (``schema/extensions.py``): its active-subscriptions gauge, its
+        # The operation's metrics (``schema/gates.py``): its active-subscriptions gauge, its
         # request labels (name, kind) once parked, and whether any result carried errors.
         self.gauge: Any = None
         self.labels: tuple[str, str] | None = None

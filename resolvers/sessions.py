@@ -80,7 +80,7 @@ class Viewer:
     @property
     def id(self) -> int:
         """The logged-in user's id, for code behind a field gated by ``IsAuthenticated`` (or a
-        ``RoleGate``, ``schema/permissions.py``): the one login check, made before the resolver
+        ``RoleGate``, ``schema/gates.py``): the one login check, made before the resolver
         runs. Asked of an anonymous viewer it is a bug (an ungated field), not a refusal."""
         if self.user_id is None:
             raise RuntimeError("An anonymous viewer reached code behind IsAuthenticated.")
@@ -139,9 +139,9 @@ class Context:
     response: Any = None
     # The graphql-transport-ws / graphql-ws ``connection_init`` payload, on sockets only.
     connection_params: dict[str, Any] | None = None
-    # The shared rate limiter (edge/ratelimit.py); None where nothing is limited.
+    # The shared rate limiter (edge/intake.py); None where nothing is limited.
     limiter: Limiter | None = None
-    # On an authenticated socket: its binding to the session (``schema/socket_sessions.py``).
+    # On an authenticated socket: its binding to the session (``schema/websocket.py``).
     binding: Any = None
     # The language messages are written in (``resolvers/core.py``): chosen at the process edge
     # from Accept-Language, a socket's connection_init ``locale`` or EDIARY_DEFAULT_LOCALE.

@@ -786,7 +786,7 @@ class IsAuthenticated(BasePermission):
     error_extensions = {"code": ErrorCode.UNAUTHENTICATED}
 
     def on_unauthorized(self) -> None:
-        """UNAUTHENTICATED, in the language of the request (``resolvers/i18n.py``)."""
+        """UNAUTHENTICATED, in the language of the request (``resolvers/core.py``)."""
         raise Unauthenticated(_("Log in first: send `Authorization: Bearer <accessToken>`."))
 
     async def has_permission(self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any) -> bool:
@@ -799,7 +799,7 @@ class IsAuthenticated(BasePermission):
             subscriber = outbox.current()
             if subscriber is not None and subscriber.following:
                 # A parked stream going on (``resolvers/outbox.py``): it was let in when it
-                # started, and the stream core (``resolvers/streams.py``) re-checks the account's
+                # started, and the stream core (``resolvers/outbox.py``) re-checks the account's
                 # standing with every event it delivers, in the same statement as its policy.
                 return True
             # A socket's context outlives requests: read the account afresh for each subscription.

@@ -64,7 +64,7 @@ def _refused_document(error: GraphQLError) -> GraphQLError:
     )
 
 
-# The codes of a document refused before it ran (``schema/extensions.py``): graphql-core's words.
+# The codes of a document refused before it ran (``schema/gates.py``): graphql-core's words.
 DOCUMENT_REFUSALS = frozenset(
     {None, ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.BAD_USER_INPUT}
 )

@@ -41,7 +41,7 @@ def resumable(resolver: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncG
     then calls it at once, without graphql-core resolving the root field again (its arguments,
     its permission classes, which let a stream that goes on in): the stream continues from its
     saved place (``resolvers/outbox.py``), every event still checked as it is delivered, and
-    a socket whose session ended is closed (``schema/socket_sessions.py``). Such a resolver
+    a socket whose session ended is closed (``schema/websocket.py``). Such a resolver
     reads only ``info.context``: a resumed call gets nothing else (``ResumedInfo``), so that an
     idle subscription does not keep its first run alive."""
 
@@ -62,7 +62,7 @@ describe(
     DiaryEventKind,
     name="DiaryEventKind",
     description="What happened in a diary.",
-    values={kind: kind.description for kind in EventKind},  # declared with the kind (pubsub/events.py)
+    values={kind: kind.description for kind in EventKind},  # declared with the kind (pubsub/broker.py)
 )
 
 
@@ -70,7 +70,7 @@ describe(
 class DiaryEvent:
     row: strawberry.Private[models.OutboxEvent]
     # Subscribers with equal keys see the same data: the payload is computed once for them
-    # (schema/shared_execution.py). Includes the event id.
+    # (schema/__init__.py). Includes the event id.
     share_key: strawberry.Private[Hashable] = None
 
     @strawberry.field(description="Pass as `after` when resubscribing to get what you missed.")

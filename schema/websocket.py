@@ -143,7 +143,7 @@ def _coded_limit_error(message: Any, limit: int | None) -> Any:
 
 def _coded_input_errors(message: Any) -> Any:
     """Errors of a request that never ran (no ``path``) and have no code yet (syntax and validation
-    errors have theirs: ``schema/extensions.py``) carry BAD_USER_INPUT, as over HTTP
+    errors have theirs: ``schema/gates.py``) carry BAD_USER_INPUT, as over HTTP
     (``server.GraphQLView._format_error``)."""
     if not isinstance(message, dict) or message.get("type") not in ("next", "data", "error"):
         return message
@@ -374,7 +374,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 # Refused when it went on (the operation no longer passes a pre-execution
                 # check): the stream ends, as when the policy stops it (``complete``, nothing
                 # delivered). A deactivated account is not this: the stream's own per-event
-                # check ends it (``schema/permissions.py`` lets a resumed run in).
+                # check ends it (``schema/gates.py`` lets a resumed run in).
                 await subscriber.leave()
                 return
             await operation.send_next(result)

@@ -94,7 +94,6 @@ TESTS: dict[str, list[str]] = {
     "resolvers/averages.py": ["grades/test_progress.py", "grades/test_journal.py", "grades/test_scales.py"],
     "resolvers/bells.py": ["admin/test_calendar_admin.py"],
     "resolvers/codes.py": ["api/test_error_codes.py"],
-    "resolvers/context.py": ["api/test_http.py", "admin/test_audit.py"],
     "resolvers/core.py": [
         "edge/test_clock.py",
         "api/test_nodes.py",
@@ -115,8 +114,6 @@ TESTS: dict[str, list[str]] = {
         "access/test_access_ends_http.py",
     ],
     "resolvers/grades.py": ["grades/test_grades.py", "grades/test_scales.py", "grades/test_rollups.py"],
-    "resolvers/i18n.py": ["api/test_messages.py"],
-    "resolvers/ids.py": ["api/test_nodes.py", "api/test_cursors.py"],
     "resolvers/inbox.py": ["notices/test_notifications.py", "api/test_cursors.py"],
     "resolvers/lessons.py": ["admin/test_timetable_admin.py", "classwork/test_attendance.py"],
     "resolvers/lesson_plan.py": [

@@ -9,7 +9,7 @@ Attendance has no class of its own, but the roll-ups counted a group lesson's ma
 lesson's class: the roll-ups keyed by class (``models/rollup.py``) of every class touched (a
 re-filed grade's old and new class, a mark counted in the wrong one) are recomputed from the
 grades and marks as they now stand. The statements are this migration's own copy of
-``resolvers/rollups.py`` as of today (the roll-ups by week and mark are not by class and do not
+``resolvers/grades.py`` as of today (the roll-ups by week and mark are not by class and do not
 move). Running it again re-files nothing and leaves the roll-ups as they are (they are already
 the recomputation). Nothing personal is logged or audited: ids only."""
 

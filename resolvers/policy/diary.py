@@ -751,7 +751,7 @@ STAFF_ROLES = (models.Role.TEACHER, models.Role.SCHOOL_ADMIN, models.Role.DISTRI
 def family_scope(viewer: Viewer) -> ValuesQuery[Any]:
     """The ids of every student a viewer who is only family sees, while the account is in
     good standing (``admin.live``): none for staff. What ``family_view`` asks; a stream reads it with
-    its events (``resolvers/streams.py``, ``Follow.asks``)."""
+    its events (``resolvers/outbox.py``, ``Follow.asks``)."""
     uid = _uid(viewer)
     return (
         admin.live(visible_students(viewer), viewer)
@@ -786,7 +786,7 @@ async def family_view(viewer: Viewer, seen: frozenset[int] | None = None) -> fro
 def followed_class(viewer: Viewer, class_id: int) -> ValuesQuery[Any]:
     """The class's id while the viewer may still follow its live events (``followable_classes``,
     and the account in good standing), else no row. What ``still_follows_class`` asks; a class
-    stream reads it with its events (``resolvers/streams.py``, ``Follow.asks``)."""
+    stream reads it with its events (``resolvers/outbox.py``, ``Follow.asks``)."""
     return admin.live(followable_classes(viewer), viewer).filter(id=class_id).values("id")
 
 
