@@ -494,7 +494,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     connection: str | dict[str, Any] = url
     if url.startswith("postgres://"):
         connection = expand_db_url(url)
-        connection["credentials"]["reset"] = keep_session
+        connection["credentials"]["reset"] = core.keep_session
         # asyncpg prepares a statement once per connection and reuses it, but only below 15 KB by
         # default: the batched read of 16 subscribers (``resolvers/core.py``) is about 50 KB, and
         # preparing it again for every event cost more than the 16 reads it replaces.
@@ -517,17 +517,6 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
-
-
-async def keep_session(connection: Any) -> None:
-    """What asyncpg's pool does to a connection it takes back, instead of its default reset.
-
-    The default sends one more statement after every query the ORM makes outside a
-    transaction (``CLOSE ALL; UNLISTEN *; RESET ALL`` and the advisory-lock release): a second
-    round trip for each. Nothing here leaves session state behind: no LISTEN (the broker is
-    Redis), no session-level advisory lock, no SET outside a transaction, no cursor left open.
-    asyncpg still rolls back a transaction left open before it calls this
-    (tests/edge/test_database_sessions.py)."""
 
 
 # For the ``tortoise`` command line (makemigrations): ``TORTOISE_ORM=edge.settings.TORTOISE_ORM``.

@@ -425,6 +425,17 @@ def dialect() -> str:
     return str(connections.get("default").capabilities.dialect)
 
 
+async def keep_session(connection: Any) -> None:
+    """What asyncpg's pool does to a connection it takes back, instead of its default reset.
+
+    The default sends one more statement after every query the ORM makes outside a
+    transaction (``CLOSE ALL; UNLISTEN *; RESET ALL`` and the advisory-lock release): a second
+    round trip for each. Nothing here leaves session state behind: no LISTEN (the broker is
+    Redis), no session-level advisory lock, no SET outside a transaction, no cursor left open.
+    asyncpg still rolls back a transaction left open before it calls this
+    (tests/edge/test_database_sessions.py)."""
+
+
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     conn = connections.get("default")
     if dialect() == "postgres":

@@ -1,5 +1,5 @@
 """PostgreSQL connections go back to the pool without asyncpg's reset statement (one round
-trip per query, not two: ``edge.settings.keep_session``), and that is safe because
+trip per query, not two: ``resolvers.core.keep_session``), and that is safe because
 asyncpg still rolls back a transaction a connection was released in."""
 
 from __future__ import annotations
