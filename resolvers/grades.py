@@ -14,11 +14,12 @@ transaction with the grades, their first revisions, the roll-ups, the audit entr
 outbox events; the events are published after commit.
 
 The roll-ups (``models.rollup``), kept in step with grades and attendance. Every writer calls
-``grades_changing`` / ``attendance...`` inside its own transaction, so a roll-up changes exactly
-when the rows it sums change, and a refused or failed write (rolled back) changes neither. Each
-call is one set-based statement per roll-up table for the whole batch: the counted rows of the
-batch are grouped by the roll-up's key and added (``sign`` +1) or taken out (-1) with
-``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (SQLite 3.24+ and PostgreSQL):
+``grades_changing`` (grades) or ``attendance`` and its kin (marks) inside its own transaction,
+so a roll-up changes exactly when the rows it sums change, and a refused or failed write
+(rolled back) changes neither. Each call is one set-based statement per roll-up table for the
+whole batch: the counted rows of the batch are grouped by the roll-up's key and added (``sign``
++1) or taken out (-1) with ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (SQLite 3.24+ and
+PostgreSQL):
 
 - a new grade or mark: ``+1`` after it is written;
 - a change: ``-1`` before (the row as it was), ``+1`` after (as it is now);
