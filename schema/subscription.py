@@ -70,7 +70,7 @@ describe(
 class DiaryEvent:
     row: strawberry.Private[models.OutboxEvent]
     # Subscribers with equal keys see the same data: the payload is computed once for them
-    # (schema/__init__.py). Includes the event id.
+    # (``schema.SharedEventExecution``). Includes the event id.
     share_key: strawberry.Private[Hashable] = None
 
     @strawberry.field(description="Pass as `after` when resubscribing to get what you missed.")
