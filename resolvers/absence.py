@@ -18,7 +18,7 @@ from resolvers import audit, core, files, grades, outbox, policy
 from resolvers.attendance import CONFLICT, MAX_REASON
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_DAYS = 31
@@ -146,10 +146,9 @@ async def _by_lessons(
 
 async def create_notice(ctx: Context, data: NoticeInput) -> models.AbsenceNotice:
     parent_id = ctx.viewer.id
-    pk = pk_of(data.student_id, "Student")
-    student = await policy.children(ctx.viewer).filter(id=pk).first() if pk else None
-    if student is None:
-        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
+    student = await found_in(
+        policy.children(ctx.viewer), data.student_id, "Student", _("No such student."), ErrorCode.STUDENT_NOT_FOUND
+    )
     problems: Problems = []
     reason = data.reason.strip()
     if not reason:
@@ -298,10 +297,14 @@ async def _event(student_id: int, lessons: list[models.Lesson]) -> list[models.O
 
 async def delete_notice(ctx: Context, notice_id: str, start: date | None, end: date | None) -> Deleted:
     parent_id = ctx.viewer.id
-    pk = pk_of(notice_id, "AbsenceNotice")
-    notice = await policy.own_absence_notices(ctx.viewer).filter(id=pk).first() if pk else None
-    if notice is None:
-        raise NotFound(_("No such absence notice."), ErrorCode.NOTICE_NOT_FOUND)
+    notice: models.AbsenceNotice | None
+    notice = await found_in(
+        policy.own_absence_notices(ctx.viewer),
+        notice_id,
+        "AbsenceNotice",
+        _("No such absence notice."),
+        ErrorCode.NOTICE_NOT_FOUND,
+    )
     notice_pk = notice.id
     dropped: list[str] = []
     async with in_transaction():

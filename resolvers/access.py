@@ -18,7 +18,7 @@ from resolvers import audit, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import Text, _, ngettext, now_utc, pk_of
 from resolvers.enrollment import check_birth_date
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.schools import name_of
 from resolvers.sessions import Context
 
@@ -91,10 +91,9 @@ ALREADY = {
 
 async def submit(ctx: Context, data: Application) -> models.AccessRequest:
     uid = ctx.viewer.id
-    pk = pk_of(data.school_id, "School")
-    school = await models.School.filter(id=pk).first() if pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
+    school = await found_in(
+        models.School.all(), data.school_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
     problems: list[Problem] = []
     child = name_of(data.child_full_name, "childFullName", MAX_NAME, problems)
     check_birth_date(data.child_birth_date, "childBirthDate", problems)
@@ -167,11 +166,13 @@ ALREADY = {
 
 
 async def _reviewable(ctx: Context, request_id: str) -> models.AccessRequest:
-    pk = pk_of(request_id, "AccessRequest")
-    row = await policy.reviewable_access_requests(ctx.viewer).filter(id=pk).first() if pk else None
-    if row is None:
-        raise NotFound(_("No such access request."), ErrorCode.ACCESS_REQUEST_NOT_FOUND)
-    return row
+    return await found_in(
+        policy.reviewable_access_requests(ctx.viewer),
+        request_id,
+        "AccessRequest",
+        _("No such access request."),
+        ErrorCode.ACCESS_REQUEST_NOT_FOUND,
+    )
 
 
 def _still_pending(row: models.AccessRequest) -> None:
@@ -321,10 +322,13 @@ ALREADY = {
 
 
 async def withdraw(ctx: Context, request_id: str) -> models.AccessRequest:
-    pk = pk_of(request_id, "AccessRequest")
-    row = await policy.own_access_requests(ctx.viewer).filter(id=pk).first() if pk else None
-    if row is None:
-        raise NotFound(_("No such access request."), ErrorCode.ACCESS_REQUEST_NOT_FOUND)
+    row = await found_in(
+        policy.own_access_requests(ctx.viewer),
+        request_id,
+        "AccessRequest",
+        _("No such access request."),
+        ErrorCode.ACCESS_REQUEST_NOT_FOUND,
+    )
     _still_pending(row)
     async with in_transaction():
         changed = await models.AccessRequest.filter(id=row.id, status=PENDING).update(

@@ -20,7 +20,7 @@ from resolvers import audit, passwords, policy, sessions
 from resolvers.accounts import normalize_login
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, refuse, stated_reason
+from resolvers.errors import NotFound, Problem, found_in, refuse, stated_reason
 from resolvers.sessions import Context, Viewer
 from resolvers.text import clean
 
@@ -85,20 +85,16 @@ async def _free_login(base: str) -> str:
 
 
 async def _school(ctx: Context, school_id: str) -> models.School:
-    pk = pk_of(school_id, "School")
-    school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
-    return school
+    return await found_in(
+        policy.administered_schools(ctx.viewer), school_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
 
 
 async def managed_user(ctx: Context, user_id: str) -> models.User:
     """A user the viewer administers, or NotFound exactly as for an id that does not exist."""
-    pk = pk_of(user_id, "User")
-    user = await policy.administered_users(ctx.viewer).filter(id=pk).first() if pk else None
-    if user is None:
-        raise NotFound(_("No such user."), ErrorCode.USER_NOT_FOUND)
-    return user
+    return await found_in(
+        policy.administered_users(ctx.viewer), user_id, "User", _("No such user."), ErrorCode.USER_NOT_FOUND
+    )
 
 
 async def audit_school(ctx: Context, user_id: int) -> int | None:
@@ -139,13 +135,16 @@ async def create_account(ctx: Context, data: AccountInput) -> Issued:
         problems.append(problem)
     student: models.Student | None = None
     if data.role == models.Role.STUDENT:
-        pk = pk_of(data.student_id, "Student") if data.student_id else None
         if data.student_id is None:
             problems.append(("studentId", ErrorCode.STUDENT_REQUIRED, _("Name the student record the login is for.")))
         else:
-            student = await models.Student.filter(id=pk, school_id=school.id).first() if pk else None
-            if student is None:
-                raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
+            student = await found_in(
+                models.Student.filter(school_id=school.id),
+                data.student_id,
+                "Student",
+                _("No such student."),
+                ErrorCode.STUDENT_NOT_FOUND,
+            )
             if student.user_id is not None:
                 problems.append(("studentId", ErrorCode.STUDENT_HAS_LOGIN, _("The student already has a login.")))
     children: list[models.Student] = []

@@ -12,7 +12,7 @@ import models
 from resolvers import audit, files, notifications, policy, text
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_TITLE = 200
@@ -140,11 +140,13 @@ async def create_announcement(ctx: Context, data: AnnouncementInput) -> models.A
 
 
 async def _manageable(ctx: Context, announcement_id: str) -> models.Announcement:
-    pk = pk_of(announcement_id, "Announcement")
-    row = await policy.manageable_announcements(ctx.viewer).filter(id=pk).first() if pk else None
-    if row is None:
-        raise NotFound(_("No such announcement."), ErrorCode.ANNOUNCEMENT_NOT_FOUND)
-    return row
+    return await found_in(
+        policy.manageable_announcements(ctx.viewer),
+        announcement_id,
+        "Announcement",
+        _("No such announcement."),
+        ErrorCode.ANNOUNCEMENT_NOT_FOUND,
+    )
 
 
 async def update_announcement(ctx: Context, data: AnnouncementChanges) -> models.Announcement:

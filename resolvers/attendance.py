@@ -13,7 +13,7 @@ from pubsub.broker import EventKind
 from resolvers import audit, grades, outbox, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_REASON = 500
@@ -121,10 +121,9 @@ async def _check(lesson: models.Lesson, marks: list[MarkInput]) -> tuple[list[_M
 async def mark_register(ctx: Context, lesson_id: str, marks: list[MarkInput]) -> models.Lesson:
     """Replace the marks of the listed students in one lesson, all or nothing."""
     teacher_id = ctx.viewer.id
-    pk = pk_of(lesson_id, "Lesson")
-    lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
-    if lesson is None:
-        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
+    lesson = await found_in(
+        policy.visible_lessons(ctx.viewer), lesson_id, "Lesson", _("No such lesson."), ErrorCode.LESSON_NOT_FOUND
+    )
     if not await policy.can_mark(ctx.viewer, lesson):
         raise refuse([("lessonId", ErrorCode.NOT_ASSIGNED, _("You do not teach this lesson."))])
     parsed, problems = await _check(lesson, marks)

@@ -15,8 +15,8 @@ import models
 from resolvers import audit, lesson_plan, policy, school_days
 from resolvers.calendar import admin_school
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.core import _, ngettext, today_utc
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_PERIODS = 12
@@ -187,11 +187,14 @@ async def create_short_day(ctx: Context, data: ShortDayInput) -> tuple[models.Sh
 
 
 async def delete_short_day(ctx: Context, short_day_id: str) -> tuple[models.ShortDay, int]:
-    pk = pk_of(short_day_id, "ShortDay")
     schools = Subquery(policy.administered_schools(ctx.viewer).values("id"))
-    row = await models.ShortDay.filter(id=pk, school_id__in=schools).first() if pk else None
-    if row is None:
-        raise NotFound(_("No such short day."), ErrorCode.SHORT_DAY_NOT_FOUND)
+    row = await found_in(
+        models.ShortDay.filter(school_id__in=schools),
+        short_day_id,
+        "ShortDay",
+        _("No such short day."),
+        ErrorCode.SHORT_DAY_NOT_FOUND,
+    )
     row_pk = row.id
     async with in_transaction():
         await lesson_plan.lock_school(row.school_id)

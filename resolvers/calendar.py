@@ -16,8 +16,8 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, lesson_plan, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.core import _, ngettext, today_utc
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_NAME = 50
@@ -49,27 +49,29 @@ def admin_schools(ctx: Context) -> Any:
 
 
 async def admin_school(ctx: Context, global_id: str) -> models.School:
-    pk = pk_of(global_id, "School")
-    school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
-    return school
+    return await found_in(
+        policy.administered_schools(ctx.viewer), global_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
 
 
 async def _admin_year(ctx: Context, global_id: str) -> models.AcademicYear:
-    pk = pk_of(global_id, "AcademicYear")
-    year = await models.AcademicYear.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
-    if year is None:
-        raise NotFound(_("No such academic year."), ErrorCode.ACADEMIC_YEAR_NOT_FOUND)
-    return year
+    return await found_in(
+        models.AcademicYear.filter(school_id__in=admin_schools(ctx)),
+        global_id,
+        "AcademicYear",
+        _("No such academic year."),
+        ErrorCode.ACADEMIC_YEAR_NOT_FOUND,
+    )
 
 
 async def _admin_term(ctx: Context, global_id: str) -> models.Term:
-    pk = pk_of(global_id, "Term")
-    term = await models.Term.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
-    if term is None:
-        raise NotFound(_("No such term."), ErrorCode.TERM_NOT_FOUND)
-    return term
+    return await found_in(
+        models.Term.filter(school_id__in=admin_schools(ctx)),
+        global_id,
+        "Term",
+        _("No such term."),
+        ErrorCode.TERM_NOT_FOUND,
+    )
 
 
 def clean_name(value: str, limit: int, problems: list[Problem]) -> str:

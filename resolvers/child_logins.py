@@ -19,8 +19,8 @@ import models
 from resolvers import account_admin, passwords, policy
 from resolvers.accounts import normalize_login, password_problems
 from resolvers.codes import ErrorCode
-from resolvers.core import _, pk_of
-from resolvers.errors import FieldProblem, NotFound, Problem, refuse, stated_reason
+from resolvers.core import _
+from resolvers.errors import FieldProblem, Problem, found_in, refuse, stated_reason
 from resolvers.sessions import Context
 
 VIA = "GUARDIAN"  # the audit entries' ``via``: a guardian, not the school, did it
@@ -29,11 +29,9 @@ FIELD = "studentId"
 
 async def guarded_child(ctx: Context, student_id: str) -> models.Student:
     """A child of the viewer's unrevoked guardianships, or NotFound exactly as for no student."""
-    pk = pk_of(student_id, "Student")
-    student = await policy.guarded_students(ctx.viewer).filter(id=pk).first() if pk else None
-    if student is None:
-        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
-    return student
+    return await found_in(
+        policy.guarded_students(ctx.viewer), student_id, "Student", _("No such student."), ErrorCode.STUDENT_NOT_FOUND
+    )
 
 
 async def create(ctx: Context, student_id: str, login: str, password: str) -> tuple[models.Student, models.User]:

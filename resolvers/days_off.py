@@ -14,8 +14,8 @@ import models
 from resolvers import audit, lesson_plan
 from resolvers.calendar import admin_school, admin_schools, check_range, clean_name
 from resolvers.codes import ErrorCode
-from resolvers.core import _, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.core import _, today_utc
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_NAME = 200
@@ -38,11 +38,13 @@ class DayOffChange:
 
 
 async def _admin_day_off(ctx: Context, global_id: str) -> models.DayOff:
-    pk = pk_of(global_id, "DayOff")
-    day_off = await models.DayOff.filter(id=pk, school_id__in=admin_schools(ctx)).first() if pk else None
-    if day_off is None:
-        raise NotFound(_("No such day off."), ErrorCode.DAY_OFF_NOT_FOUND)
-    return day_off
+    return await found_in(
+        models.DayOff.filter(school_id__in=admin_schools(ctx)),
+        global_id,
+        "DayOff",
+        _("No such day off."),
+        ErrorCode.DAY_OFF_NOT_FOUND,
+    )
 
 
 async def _check_day_off(school_id: int, start: date, end: date, problems: list[Problem]) -> None:

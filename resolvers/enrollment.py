@@ -19,7 +19,7 @@ import models
 from resolvers import audit, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.groups import administered_group
 from resolvers.org import administered_class, administered_subject
 from resolvers.schools import name_of
@@ -30,12 +30,14 @@ MAX_AGE_YEARS = 30
 
 
 async def _administered_student(viewer: Viewer, student_id: str) -> models.Student:
-    pk = pk_of(student_id, "Student")
     schools = policy.administered_schools(viewer).values("id")
-    student = await models.Student.filter(id=pk, school_id__in=Subquery(schools)).first() if pk else None
-    if student is None:
-        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
-    return student
+    return await found_in(
+        models.Student.filter(school_id__in=Subquery(schools)),
+        student_id,
+        "Student",
+        _("No such student."),
+        ErrorCode.STUDENT_NOT_FOUND,
+    )
 
 
 def check_birth_date(value: date | None, path: str, problems: list[Problem]) -> None:
@@ -47,10 +49,9 @@ def check_birth_date(value: date | None, path: str, problems: list[Problem]) -> 
 
 
 async def create_student(ctx: Context, school_id: str, full_name: str, birth_date: date | None) -> models.Student:
-    pk = pk_of(school_id, "School")
-    school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
+    school = await found_in(
+        policy.administered_schools(ctx.viewer), school_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
     problems: list[Problem] = []
     name = name_of(full_name, "fullName", MAX_STUDENT_NAME, problems)
     check_birth_date(birth_date, "birthDate", problems)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLError
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from resolvers.codes import ErrorCode
-from resolvers.core import Text, _, ngettext
+from resolvers.core import Text, _, ngettext, pk_of
+
+M = TypeVar("M", bound=Model)
 
 
 class CodedError(GraphQLError):
@@ -123,6 +127,22 @@ def refuse(problems: Sequence[FieldProblem | Problem]) -> ValidationFailed:
 @dataclass
 class NotFound(DomainError):
     """Not there, or not yours: the two are indistinguishable on purpose."""
+
+
+async def found_in(scope: QuerySet[M], global_id: str, type_name: str, missing: Text, code: ErrorCode) -> M:
+    """The row of ``scope`` that ``global_id`` names (an id of ``type_name``), or
+    ``NotFound(missing, code)``.
+
+    The privacy rule it holds: an id of another type (or no id at all), a row that does not exist
+    and a row outside the viewer's ``scope`` are refused alike, with the same message and code;
+    not yours looks exactly like not there. ``scope`` is what the viewer may reach (a policy
+    queryset, or a model filtered to the viewer's schools); a caller that passes a wider one
+    (the whole table) checks the rest itself and refuses with this same NotFound."""
+    pk = pk_of(global_id, type_name)
+    row = await scope.filter(id=pk).first() if pk else None
+    if row is None:
+        raise NotFound(missing, code)
+    return row
 
 
 @dataclass

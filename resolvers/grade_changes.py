@@ -14,8 +14,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, grades, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, now_utc, pk_of
-from resolvers.errors import FieldProblem, NotFound, refuse
+from resolvers.core import _, now_utc
+from resolvers.errors import FieldProblem, NotFound, found_in, refuse
 from resolvers.sessions import Context
 
 
@@ -38,10 +38,9 @@ async def _editable(ctx: Context, grade_id: str) -> tuple[int, models.Grade]:
     none of the grades given outside the group's lessons. Anything else is GRADE_NOT_FOUND,
     exactly like a missing id."""
     teacher_id = ctx.viewer.id
-    pk = pk_of(grade_id, "Grade")
-    grade = await policy.visible_grades(ctx.viewer).filter(id=pk).first() if pk else None
-    if grade is None:
-        raise NotFound(_("No such grade."), ErrorCode.GRADE_NOT_FOUND)
+    grade = await found_in(
+        policy.visible_grades(ctx.viewer), grade_id, "Grade", _("No such grade."), ErrorCode.GRADE_NOT_FOUND
+    )
     lesson = await models.Lesson.filter(id=grade.lesson_id).first() if grade.lesson_id is not None else None
     group_id = lesson.group_id if lesson is not None else None
     whole = Q(school_class_id=grade.school_class_id, group_id__isnull=True)

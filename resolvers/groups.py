@@ -17,7 +17,7 @@ import models
 from resolvers import audit, lesson_plan, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.org import administered_class
 from resolvers.schools import name_of
 from resolvers.sessions import Context, Viewer
@@ -29,11 +29,13 @@ MAX_MOVED = 200
 
 async def administered_group(viewer: Viewer, group_id: str) -> models.ClassGroup:
     """The group if the viewer runs its school; any other id, existing or not, is not found."""
-    pk = pk_of(group_id, "ClassGroup")
-    group = await policy.administered_class_groups(viewer).filter(id=pk).first() if pk else None
-    if group is None:
-        raise NotFound(_("No such class group."), ErrorCode.GROUP_NOT_FOUND)
-    return group
+    return await found_in(
+        policy.administered_class_groups(viewer),
+        group_id,
+        "ClassGroup",
+        _("No such class group."),
+        ErrorCode.GROUP_NOT_FOUND,
+    )
 
 
 async def _name(year_id: int | None, group_id: int | None, raw: str, problems: list[Problem]) -> str:

@@ -34,8 +34,8 @@ import models
 from resolvers import audit, outbox, policy
 from resolvers.chats import write_events
 from resolvers.codes import ErrorCode
-from resolvers.core import _, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, refuse, stated_reason
+from resolvers.core import _, now_utc
+from resolvers.errors import Problem, found_in, refuse, stated_reason
 from resolvers.sessions import Context, Viewer
 
 NOT_FOUND = _("No such guardianship.")
@@ -55,11 +55,13 @@ class Restored:
 
 
 async def _administered(viewer: Viewer, guardianship_id: str) -> models.Guardianship:
-    pk = pk_of(guardianship_id, "Guardianship")
-    row = await policy.administered_guardianships(viewer).filter(id=pk).first() if pk else None
-    if row is None:
-        raise NotFound(NOT_FOUND, ErrorCode.GUARDIANSHIP_NOT_FOUND)
-    return row
+    return await found_in(
+        policy.administered_guardianships(viewer),
+        guardianship_id,
+        "Guardianship",
+        NOT_FOUND,
+        ErrorCode.GUARDIANSHIP_NOT_FOUND,
+    )
 
 
 async def _school_of(row: models.Guardianship) -> int:

@@ -13,8 +13,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, files, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
+from resolvers.core import _, ngettext, now_utc
+from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -112,11 +112,9 @@ def _check_lessons(lesson: models.Lesson, assigned_in: models.Lesson | None, pro
 
 
 async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
-    pk = pk_of(global_id, "Lesson")
-    lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
-    if lesson is None:
-        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
-    return lesson
+    return await found_in(
+        policy.visible_lessons(ctx.viewer), global_id, "Lesson", _("No such lesson."), ErrorCode.LESSON_NOT_FOUND
+    )
 
 
 async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
@@ -173,10 +171,9 @@ async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
 async def _own_homework(ctx: Context, global_id: str) -> tuple[models.Homework, models.Lesson]:
     """The homework (not removed, visible) and its lesson, if the viewer may change it;
     a teacher who may not change it is told so, anyone else finds nothing."""
-    pk = pk_of(global_id, "Homework")
-    homework = await policy.visible_homework(ctx.viewer).filter(id=pk).first() if pk else None
-    if homework is None:
-        raise NotFound(_("No such homework."), ErrorCode.HOMEWORK_NOT_FOUND)
+    homework = await found_in(
+        policy.visible_homework(ctx.viewer), global_id, "Homework", _("No such homework."), ErrorCode.HOMEWORK_NOT_FOUND
+    )
     lesson = await models.Lesson.get(id=homework.lesson_id)
     if not await policy.can_change_homework(ctx.viewer, homework, lesson):
         raise ValidationFailed(

@@ -16,7 +16,7 @@ from pubsub.broker import user_topic
 from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of, zone_named
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.notifications import channels_of
 from resolvers.sessions import Context
 
@@ -150,10 +150,13 @@ def choices(row: models.NotificationSettings) -> list[CategoryChoice]:
 async def retry_delivery(ctx: Context, delivery_id: str) -> models.NotificationDelivery:
     """An admin of the school sends a FAILED (or SKIPPED) delivery again, now, with a fresh
     count of attempts."""
-    pk = pk_of(delivery_id, "NotificationDelivery")
-    row = await policy.visible_deliveries(ctx.viewer).filter(id=pk).first() if pk else None
-    if row is None:
-        raise NotFound(_("No such delivery."), ErrorCode.DELIVERY_NOT_FOUND)
+    row = await found_in(
+        policy.visible_deliveries(ctx.viewer),
+        delivery_id,
+        "NotificationDelivery",
+        _("No such delivery."),
+        ErrorCode.DELIVERY_NOT_FOUND,
+    )
     if row.status in (models.DeliveryStatus.PENDING, models.DeliveryStatus.SENT):
         code = ErrorCode.ALREADY_PENDING if row.status == models.DeliveryStatus.PENDING else ErrorCode.ALREADY_SENT
         raise refuse(

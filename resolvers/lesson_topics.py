@@ -16,8 +16,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, pk_of
-from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, refuse
+from resolvers.core import _, ngettext
+from resolvers.errors import FieldProblem, Problem, ValidationFailed, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -61,11 +61,9 @@ def _check_note(raw: str, problems: list[Problem]) -> str | None:
 
 async def visible_lesson(ctx: Context, global_id: str, path: str = "lessonId") -> models.Lesson:
     """The lesson if the viewer sees it; LESSON_NOT_FOUND otherwise (not there and not yours alike)."""
-    pk = pk_of(global_id, "Lesson")
-    lesson = await policy.visible_lessons(ctx.viewer).filter(id=pk).first() if pk else None
-    if lesson is None:
-        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
-    return lesson
+    return await found_in(
+        policy.visible_lessons(ctx.viewer), global_id, "Lesson", _("No such lesson."), ErrorCode.LESSON_NOT_FOUND
+    )
 
 
 def not_yours(path: str = "lessonId") -> Problem:

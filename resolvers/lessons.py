@@ -16,8 +16,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, pk_of
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.core import _, ngettext
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.timetable import school_teacher
 
@@ -39,10 +39,9 @@ class SubstituteInput:
 
 async def _admin_lesson(ctx: Context, global_id: str) -> tuple[models.Lesson, int]:
     """The lesson and its school's id, if the viewer runs that school."""
-    pk = pk_of(global_id, "Lesson")
-    lesson = await policy.administered_lessons(ctx.viewer).filter(id=pk).first() if pk else None
-    if lesson is None:
-        raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
+    lesson = await found_in(
+        policy.administered_lessons(ctx.viewer), global_id, "Lesson", _("No such lesson."), ErrorCode.LESSON_NOT_FOUND
+    )
     klass = await models.SchoolClass.get(id=lesson.school_class_id)
     return lesson, klass.school_id
 

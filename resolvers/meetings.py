@@ -13,7 +13,7 @@ import models
 from resolvers import audit, notifications, pages, policy, text
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_TITLE = 200
@@ -151,11 +151,9 @@ async def create_meeting(ctx: Context, data: MeetingInput) -> models.Meeting:
 
 
 async def _organised(ctx: Context, meeting_id: str) -> models.Meeting:
-    pk = pk_of(meeting_id, "Meeting")
-    meeting = await policy.organised_meetings(ctx.viewer).filter(id=pk).first() if pk else None
-    if meeting is None:
-        raise NotFound(_("No such meeting."), ErrorCode.MEETING_NOT_FOUND)
-    return meeting
+    return await found_in(
+        policy.organised_meetings(ctx.viewer), meeting_id, "Meeting", _("No such meeting."), ErrorCode.MEETING_NOT_FOUND
+    )
 
 
 async def update_meeting(ctx: Context, data: MeetingChanges) -> models.Meeting:
@@ -215,10 +213,13 @@ async def cancel_meeting(ctx: Context, meeting_id: str) -> models.Meeting:
 async def respond(ctx: Context, meeting_id: str, answer: models.MeetingAnswer, comment: str | None) -> models.Meeting:
     """An invited parent answers; answering again replaces the answer."""
     user_id = ctx.viewer.id
-    pk = pk_of(meeting_id, "Meeting")
-    meeting = await policy.respondable_meetings(ctx.viewer).filter(id=pk).first() if pk else None
-    if meeting is None:
-        raise NotFound(_("No such meeting."), ErrorCode.MEETING_NOT_FOUND)
+    meeting = await found_in(
+        policy.respondable_meetings(ctx.viewer),
+        meeting_id,
+        "Meeting",
+        _("No such meeting."),
+        ErrorCode.MEETING_NOT_FOUND,
+    )
     text = _clean(comment)
     problems: list[Problem] = []
     if meeting.cancelled_at is not None:

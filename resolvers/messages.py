@@ -17,8 +17,8 @@ import models
 from resolvers import audit, core, files, notifications, outbox, policy
 from resolvers.chats import visible_chat, write_events
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, now_utc, pk_of, to_global_id
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.core import _, ngettext, now_utc, to_global_id
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context, Viewer
 from resolvers.text import clean
 
@@ -88,10 +88,9 @@ async def send_message(ctx: Context, chat_id: str, text: str, file_ids: Sequence
 
 
 async def _own_message(ctx: Context, message_id: str) -> tuple[models.Message, models.Chat, models.ChatMember]:
-    pk = pk_of(message_id, "ChatMessage")
-    message = await models.Message.filter(id=pk).first() if pk else None
-    if message is None:
-        raise NotFound(MESSAGE_NOT_FOUND, ErrorCode.MESSAGE_NOT_FOUND)
+    message = await found_in(
+        models.Message.all(), message_id, "ChatMessage", MESSAGE_NOT_FOUND, ErrorCode.MESSAGE_NOT_FOUND
+    )
     try:
         chat, membership = await visible_chat(ctx, _chat_gid(message.chat_id))
     except NotFound:
@@ -172,11 +171,15 @@ async def mark_read(ctx: Context, chat_id: str, message_id: str | None) -> model
     moves forward: marking an older message read changes nothing. Not audited (it changes
     nobody's data but the viewer's own counter)."""
     chat, membership = await visible_chat(ctx, chat_id)
+    target: models.Message | None
     if message_id is not None:
-        pk = pk_of(message_id, "ChatMessage")
-        target = await models.Message.filter(id=pk, chat_id=chat.id).first() if pk else None
-        if target is None:
-            raise NotFound(MESSAGE_NOT_FOUND, ErrorCode.MESSAGE_NOT_FOUND)
+        target = await found_in(
+            models.Message.filter(chat_id=chat.id),
+            message_id,
+            "ChatMessage",
+            MESSAGE_NOT_FOUND,
+            ErrorCode.MESSAGE_NOT_FOUND,
+        )
     else:
         target = await models.Message.filter(chat_id=chat.id).order_by("-id").first()
     if target is not None:

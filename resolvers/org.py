@@ -13,7 +13,7 @@ import models
 from resolvers import audit, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.schools import name_of
 from resolvers.sessions import Context, Viewer
 
@@ -24,29 +24,31 @@ MIN_GRADE_LEVEL, MAX_GRADE_LEVEL = 0, 12
 
 
 async def _administered_school(viewer: Viewer, school_id: str) -> models.School:
-    pk = pk_of(school_id, "School")
-    school = await policy.administered_schools(viewer).filter(id=pk).first() if pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
-    return school
+    return await found_in(
+        policy.administered_schools(viewer), school_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
 
 
 async def administered_subject(viewer: Viewer, subject_id: str) -> models.Subject:
-    pk = pk_of(subject_id, "Subject")
     schools = policy.administered_schools(viewer).values("id")
-    subject = await models.Subject.filter(id=pk, school_id__in=Subquery(schools)).first() if pk else None
-    if subject is None:
-        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
-    return subject
+    return await found_in(
+        models.Subject.filter(school_id__in=Subquery(schools)),
+        subject_id,
+        "Subject",
+        _("No such subject."),
+        ErrorCode.SUBJECT_NOT_FOUND,
+    )
 
 
 async def administered_class(viewer: Viewer, class_id: str) -> models.SchoolClass:
-    pk = pk_of(class_id, "SchoolClass")
     schools = policy.administered_schools(viewer).values("id")
-    klass = await models.SchoolClass.filter(id=pk, school_id__in=Subquery(schools)).first() if pk else None
-    if klass is None:
-        raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
-    return klass
+    return await found_in(
+        models.SchoolClass.filter(school_id__in=Subquery(schools)),
+        class_id,
+        "SchoolClass",
+        _("No such class."),
+        ErrorCode.CLASS_NOT_FOUND,
+    )
 
 
 async def create_subject(ctx: Context, school_id: str, name: str) -> models.Subject:

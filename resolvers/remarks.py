@@ -12,7 +12,7 @@ from pubsub.broker import EventKind
 from resolvers import audit, files, outbox, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -101,10 +101,13 @@ async def _lesson_of(lesson: models.Lesson, student_id: int, class_id: int) -> b
 
 async def acknowledge_remark(ctx: Context, remark_id: str) -> models.Remark:
     """The first acknowledgement is kept: acknowledging again changes nothing."""
-    pk = pk_of(remark_id, "Remark")
-    remark = await policy.acknowledgeable_remarks(ctx.viewer).filter(id=pk).first() if pk else None
-    if remark is None:
-        raise NotFound(_("No such remark."), ErrorCode.REMARK_NOT_FOUND)
+    remark = await found_in(
+        policy.acknowledgeable_remarks(ctx.viewer),
+        remark_id,
+        "Remark",
+        _("No such remark."),
+        ErrorCode.REMARK_NOT_FOUND,
+    )
     if remark.acknowledged_at is not None:
         return remark
     async with in_transaction():

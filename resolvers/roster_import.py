@@ -22,8 +22,8 @@ import models
 from resolvers import policy
 from resolvers.account_admin import EMAIL_RE, LOGIN_RE, MAX_NAME
 from resolvers.codes import ErrorCode
-from resolvers.core import Text, _, ngettext, pk_of, today_utc
-from resolvers.errors import FileRefused, NotFound, RowProblem, refuse
+from resolvers.core import Text, _, ngettext, today_utc
+from resolvers.errors import FileRefused, RowProblem, found_in, refuse
 from resolvers.roster_groups import GroupPlan
 from resolvers.roster_rows import COLUMNS, Row, parse_rows
 from resolvers.roster_write import write_plan
@@ -66,10 +66,9 @@ class Person:
 
 
 async def import_roster(ctx: Context, school_id: str, text: str, dry_run: bool) -> ImportResult:
-    pk = pk_of(school_id, "School")
-    school = await policy.administered_schools(ctx.viewer).filter(id=pk).first() if pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
+    school = await found_in(
+        policy.administered_schools(ctx.viewer), school_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
     if not text.strip():
         raise refuse([("csv", ErrorCode.CSV_EMPTY, _("The file is empty."))])
     if len(text.encode()) > MAX_BYTES:

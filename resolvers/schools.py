@@ -12,8 +12,8 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, grades, pages, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, pk_of, zone_named
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.core import _, ngettext, zone_named
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -196,10 +196,9 @@ async def create_school(ctx: Context, spec: SchoolSpec) -> models.School:
 
 
 async def update_school(ctx: Context, school_id: str, spec: SchoolSpec) -> models.School:
-    pk = pk_of(school_id, "School")
-    school = await policy.district_schools(ctx.viewer).filter(id=pk).first() if pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
+    school = await found_in(
+        policy.district_schools(ctx.viewer), school_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
     before = {"name": school.name, "timezone": school.timezone, **_settings(school)}
     problems: list[Problem] = []
     if spec.name is not None:

@@ -22,8 +22,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, files, grades, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, now_utc, pk_of, to_global_id, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.core import _, ngettext, now_utc, to_global_id, today_utc
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -92,10 +92,13 @@ async def _class_of(student_id: int, lesson: models.Lesson) -> int:
 
 async def submit(ctx: Context, data: SubmitInput) -> models.Submission:
     """Hand work in (or in again) for a homework of the viewer's own lesson."""
-    pk = pk_of(data.homework_id, "Homework")
-    homework = await policy.visible_homework(ctx.viewer).filter(id=pk).first() if pk else None
-    if homework is None:
-        raise NotFound(_("No such homework."), ErrorCode.HOMEWORK_NOT_FOUND)
+    homework = await found_in(
+        policy.visible_homework(ctx.viewer),
+        data.homework_id,
+        "Homework",
+        _("No such homework."),
+        ErrorCode.HOMEWORK_NOT_FOUND,
+    )
     lesson = await models.Lesson.get(id=homework.lesson_id)
 
     problems: list[Problem] = []
@@ -188,10 +191,13 @@ async def _write_submission(
 async def _taught(ctx: Context, submission_id: str) -> tuple[models.Submission, models.Lesson]:
     """The submission, if the viewer returns and grades it (``policy.taught_submissions``);
     anyone else, its student and their family included, finds nothing."""
-    pk = pk_of(submission_id, "Submission")
-    row = await policy.taught_submissions(ctx.viewer).filter(id=pk).first() if pk else None
-    if row is None:
-        raise NotFound(_("No such hand-in."), ErrorCode.SUBMISSION_NOT_FOUND)
+    row = await found_in(
+        policy.taught_submissions(ctx.viewer),
+        submission_id,
+        "Submission",
+        _("No such hand-in."),
+        ErrorCode.SUBMISSION_NOT_FOUND,
+    )
     homework = await models.Homework.get(id=row.homework_id)
     return row, await models.Lesson.get(id=homework.lesson_id)
 

@@ -17,7 +17,7 @@ import models
 from resolvers import audit, lesson_plan, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, refuse
+from resolvers.errors import NotFound, Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_ROOM = 50
@@ -67,29 +67,32 @@ class SlotEnd:
 
 
 async def _admin_class(ctx: Context, global_id: str) -> models.SchoolClass:
-    pk = pk_of(global_id, "SchoolClass")
-    klass = await policy.administered_classes(ctx.viewer).filter(id=pk).first() if pk else None
-    if klass is None:
-        raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
-    return klass
+    return await found_in(
+        policy.administered_classes(ctx.viewer),
+        global_id,
+        "SchoolClass",
+        _("No such class."),
+        ErrorCode.CLASS_NOT_FOUND,
+    )
 
 
 async def _admin_slot(ctx: Context, global_id: str) -> models.TimetableSlot:
-    pk = pk_of(global_id, "TimetableSlot")
     classes = policy.administered_classes(ctx.viewer).values("id")
-    slot = await models.TimetableSlot.filter(id=pk, school_class_id__in=Subquery(classes)).first() if pk else None
-    if slot is None:
-        raise NotFound(_("No such timetable slot."), ErrorCode.SLOT_NOT_FOUND)
-    return slot
+    return await found_in(
+        models.TimetableSlot.filter(school_class_id__in=Subquery(classes)),
+        global_id,
+        "TimetableSlot",
+        _("No such timetable slot."),
+        ErrorCode.SLOT_NOT_FOUND,
+    )
 
 
 async def school_teacher(ctx: Context, global_id: str, school_id: int, problems: list[Problem], at: str) -> int | None:
     """The id of a teacher of the school. A user the viewer cannot see is not found; a visible
     user who does not teach at the school is a problem of the input."""
-    pk = pk_of(global_id, "User")
-    user = await policy.visible_users(ctx.viewer).filter(id=pk).first() if pk else None
-    if user is None:
-        raise NotFound(_("No such teacher."), ErrorCode.TEACHER_NOT_FOUND)
+    user = await found_in(
+        policy.visible_users(ctx.viewer), global_id, "User", _("No such teacher."), ErrorCode.TEACHER_NOT_FOUND
+    )
     if not await models.RoleGrant.exists(user_id=user.id, role=models.Role.TEACHER, school_id=school_id):
         problems.append((at, ErrorCode.NOT_A_TEACHER, _("They are not a teacher of the school.")))
     return int(user.id)
