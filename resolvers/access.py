@@ -60,14 +60,6 @@ def _text(
     return text
 
 
-# A decided request's refusal, by what became of it.
-ALREADY = {
-    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
-    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
-    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
-}
-
-
 async def _duplicate(uid: int, school_id: int, child: str, born: date, certificate: str) -> bool:
     """A pending request of the applicant at the school for the same child: the same birth
     certificate, or the same name and birth date."""
@@ -79,14 +71,6 @@ async def _duplicate(uid: int, school_id: int, child: str, born: date, certifica
         or (_folded(r["child_full_name"]) == _folded(child) and r["child_birth_date"] == born)
         for r in pending
     )
-
-
-# A decided request's refusal, by what became of it.
-ALREADY = {
-    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
-    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
-    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
-}
 
 
 async def submit(ctx: Context, data: Application) -> models.AccessRequest:
@@ -189,14 +173,6 @@ def _still_pending(row: models.AccessRequest) -> None:
         )
 
 
-# A decided request's refusal, by what became of it.
-ALREADY = {
-    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
-    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
-    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
-}
-
-
 async def _decide(ctx: Context, row: models.AccessRequest, **changes: object) -> None:
     """Inside a transaction: the decision lands only on a request still pending, so of two
     admins deciding at once, the second is refused (and writes nothing)."""
@@ -205,14 +181,6 @@ async def _decide(ctx: Context, row: models.AccessRequest, **changes: object) ->
     )
     if not changed:
         raise refuse([("requestId", ErrorCode.NOT_PENDING, _("The request was decided meanwhile."))])
-
-
-# A decided request's refusal, by what became of it.
-ALREADY = {
-    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
-    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
-    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
-}
 
 
 async def approve(ctx: Context, request_id: str, student_id: str | None) -> models.AccessRequest:
@@ -275,14 +243,6 @@ async def approve(ctx: Context, request_id: str, student_id: str | None) -> mode
     return row
 
 
-# A decided request's refusal, by what became of it.
-ALREADY = {
-    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
-    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
-    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
-}
-
-
 async def refuse_request(
     ctx: Context, request_id: str, reason: models.RefusalReason, comment: str
 ) -> models.AccessRequest:
@@ -311,14 +271,6 @@ async def refuse_request(
         )
     await row.refresh_from_db()
     return row
-
-
-# A decided request's refusal, by what became of it.
-ALREADY = {
-    models.AccessRequestStatus.APPROVED: _("The request was already approved."),
-    models.AccessRequestStatus.REFUSED: _("The request was already refused."),
-    models.AccessRequestStatus.WITHDRAWN: _("The request was already withdrawn."),
-}
 
 
 async def withdraw(ctx: Context, request_id: str) -> models.AccessRequest:
