@@ -11,8 +11,8 @@ from tortoise.transactions import in_transaction
 import models
 from resolvers import audit, files, notifications, policy, text
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, found_in, refuse
+from resolvers.core import _, ngettext, now_utc
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_TITLE = 200
@@ -79,16 +79,18 @@ def _text_problems(title: str | None, body: str | None) -> list[Problem]:
 async def create_announcement(ctx: Context, data: AnnouncementInput) -> models.Announcement:
     """School admins post for their school or any class of it; a homeroom teacher for their class."""
     author_id = ctx.viewer.id
-    school_pk = pk_of(data.school_id, "School")
-    school = await policy.visible_schools(ctx.viewer).filter(id=school_pk).first() if school_pk else None
-    if school is None:
-        raise NotFound(_("No such school."), ErrorCode.SCHOOL_NOT_FOUND)
+    school = await found_in(
+        policy.visible_schools(ctx.viewer), data.school_id, "School", _("No such school."), ErrorCode.SCHOOL_NOT_FOUND
+    )
     klass = None
     if data.class_id is not None:
-        class_pk = pk_of(data.class_id, "SchoolClass")
-        klass = await policy.visible_classes(ctx.viewer).filter(id=class_pk).first() if class_pk else None
-        if klass is None:
-            raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
+        klass = await found_in(
+            policy.visible_classes(ctx.viewer),
+            data.class_id,
+            "SchoolClass",
+            _("No such class."),
+            ErrorCode.CLASS_NOT_FOUND,
+        )
     problems: list[Problem] = []
     if klass is not None and klass.school_id != school.id:
         problems.append(("classId", ErrorCode.CLASS_NOT_IN_SCHOOL, _("The class is not one of the school's.")))

@@ -11,8 +11,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, files, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, now_utc, pk_of, today_utc
-from resolvers.errors import NotFound, Problem, found_in, refuse
+from resolvers.core import _, ngettext, now_utc, today_utc
+from resolvers.errors import Problem, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -30,16 +30,22 @@ class RemarkInput:
 
 async def create_remark(ctx: Context, data: RemarkInput) -> models.Remark:
     author_id = ctx.viewer.id
-    student_pk = pk_of(data.student_id, "Student")
-    student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
-    if student is None:
-        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
+    student = await found_in(
+        policy.visible_students(ctx.viewer),
+        data.student_id,
+        "Student",
+        _("No such student."),
+        ErrorCode.STUDENT_NOT_FOUND,
+    )
     lesson = None
     if data.lesson_id is not None:
-        lesson_pk = pk_of(data.lesson_id, "Lesson")
-        lesson = await policy.visible_lessons(ctx.viewer).filter(id=lesson_pk).first() if lesson_pk else None
-        if lesson is None:
-            raise NotFound(_("No such lesson."), ErrorCode.LESSON_NOT_FOUND)
+        lesson = await found_in(
+            policy.visible_lessons(ctx.viewer),
+            data.lesson_id,
+            "Lesson",
+            _("No such lesson."),
+            ErrorCode.LESSON_NOT_FOUND,
+        )
 
     problems: list[Problem] = []
     class_id = await policy.current_class_id(student.id, today_utc())

@@ -16,8 +16,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, grades, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, now_utc, pk_of, today_utc
-from resolvers.errors import FieldProblem, NotFound, refuse
+from resolvers.core import _, now_utc, today_utc
+from resolvers.errors import FieldProblem, found_in, refuse
 from resolvers.policy import windows
 from resolvers.sessions import Context
 
@@ -87,20 +87,30 @@ def _not_assigned() -> FieldProblem:
 
 async def set_term_grade(ctx: Context, data: TermGradeInput) -> models.TermGrade:
     teacher_id = ctx.viewer.id
-    student_pk, subject_pk = pk_of(data.student_id, "Student"), pk_of(data.subject_id, "Subject")
-    student = await policy.visible_students(ctx.viewer).filter(id=student_pk).first() if student_pk else None
-    if student is None:
-        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
-    subject = await policy.visible_subjects(ctx.viewer).filter(id=subject_pk).first() if subject_pk else None
-    if subject is None:
-        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
+    student = await found_in(
+        policy.visible_students(ctx.viewer),
+        data.student_id,
+        "Student",
+        _("No such student."),
+        ErrorCode.STUDENT_NOT_FOUND,
+    )
+    subject = await found_in(
+        policy.visible_subjects(ctx.viewer),
+        data.subject_id,
+        "Subject",
+        _("No such subject."),
+        ErrorCode.SUBJECT_NOT_FOUND,
+    )
     klass = await _class_today(student.id)
     term: models.Term | None = None
     if data.term_id is not None:
-        term_pk = pk_of(data.term_id, "Term")
-        term = await models.Term.filter(id=term_pk, school_id=student.school_id).first() if term_pk else None
-        if term is None:
-            raise NotFound(_("No such term."), ErrorCode.TERM_NOT_FOUND)
+        term = await found_in(
+            models.Term.filter(school_id=student.school_id),
+            data.term_id,
+            "Term",
+            _("No such term."),
+            ErrorCode.TERM_NOT_FOUND,
+        )
 
     problems: list[FieldProblem] = []
     if klass is None:

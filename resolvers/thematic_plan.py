@@ -28,8 +28,8 @@ import models
 from pubsub.broker import EventKind
 from resolvers import audit, outbox, policy
 from resolvers.codes import ErrorCode
-from resolvers.core import _, ngettext, pk_of
-from resolvers.errors import FileRefused, NotFound, Problem, RowProblem, refuse
+from resolvers.core import _, ngettext
+from resolvers.errors import FileRefused, Problem, RowProblem, found_in, refuse
 from resolvers.lesson_topics import MAX_TOPIC, check_topic, topic_events
 from resolvers.sessions import Context
 
@@ -246,17 +246,23 @@ def fit(
 async def _target(
     ctx: Context, class_id: str, subject_id: str, term_id: str
 ) -> tuple[models.SchoolClass, models.Subject, models.Term]:
-    class_pk = pk_of(class_id, "SchoolClass")
-    klass = await policy.visible_classes(ctx.viewer).filter(id=class_pk).first() if class_pk else None
-    if klass is None:
-        raise NotFound(_("No such class."), ErrorCode.CLASS_NOT_FOUND)
-    subject_pk, term_pk = pk_of(subject_id, "Subject"), pk_of(term_id, "Term")
-    subject = await models.Subject.filter(id=subject_pk, school_id=klass.school_id).first() if subject_pk else None
-    if subject is None:
-        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
-    term = await models.Term.filter(id=term_pk, academic_year_id=klass.academic_year_id).first() if term_pk else None
-    if term is None:
-        raise NotFound(_("No such term."), ErrorCode.TERM_NOT_FOUND)
+    klass = await found_in(
+        policy.visible_classes(ctx.viewer), class_id, "SchoolClass", _("No such class."), ErrorCode.CLASS_NOT_FOUND
+    )
+    subject = await found_in(
+        models.Subject.filter(school_id=klass.school_id),
+        subject_id,
+        "Subject",
+        _("No such subject."),
+        ErrorCode.SUBJECT_NOT_FOUND,
+    )
+    term = await found_in(
+        models.Term.filter(academic_year_id=klass.academic_year_id),
+        term_id,
+        "Term",
+        _("No such term."),
+        ErrorCode.TERM_NOT_FOUND,
+    )
     return klass, subject, term
 
 

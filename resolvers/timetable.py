@@ -227,10 +227,13 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
     group = await _group_of(ctx, data.group_id, klass) if data.group_id else None
     if group is not None:
         klass = await models.SchoolClass.get(id=group.home_class_id)  # a group's slots are filed under its home class
-    subject_pk = pk_of(data.subject_id, "Subject")
-    subject = await models.Subject.filter(id=subject_pk, school_id=klass.school_id).first() if subject_pk else None
-    if subject is None:
-        raise NotFound(_("No such subject."), ErrorCode.SUBJECT_NOT_FOUND)
+    subject = await found_in(
+        models.Subject.filter(school_id=klass.school_id),
+        data.subject_id,
+        "Subject",
+        _("No such subject."),
+        ErrorCode.SUBJECT_NOT_FOUND,
+    )
     problems: list[Problem] = []
     teacher_id = await school_teacher(ctx, data.teacher_id, klass.school_id, problems, "teacherId")
     if (
