@@ -117,6 +117,19 @@ def stated_reason(reason: str, ask: Text, problems: list[Problem]) -> str:
     return text
 
 
+def comment_length(text: str | None, limit: int, problems: list[Problem], path: str = "comment") -> None:
+    """COMMENT_TOO_LONG added to ``problems`` when a comment (a meeting answer's, a returned
+    hand-in's) is longer than ``limit``."""
+    if text is not None and len(text) > limit:
+        problems.append(
+            (
+                path,
+                ErrorCode.COMMENT_TOO_LONG,
+                ngettext("A comment has at most {n} character.", "A comment has at most {n} characters.", limit),
+            )
+        )
+
+
 def refuse(problems: Sequence[FieldProblem | Problem]) -> ValidationFailed:
     """The refusal of a whole input: every problem listed, the first one as the headline."""
     listed = [p if isinstance(p, FieldProblem) else FieldProblem(p[0], p[2], p[1]) for p in problems]

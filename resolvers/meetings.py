@@ -13,7 +13,7 @@ import models
 from resolvers import audit, notifications, pages, policy, text
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, pk_of
-from resolvers.errors import NotFound, Problem, found_in, refuse
+from resolvers.errors import NotFound, Problem, comment_length, found_in, refuse
 from resolvers.sessions import Context
 
 MAX_TITLE = 200
@@ -226,14 +226,7 @@ async def respond(ctx: Context, meeting_id: str, answer: models.MeetingAnswer, c
         problems.append(("meetingId", ErrorCode.CANCELLED, _("The meeting is cancelled.")))
     elif meeting.ends_at <= now_utc():
         problems.append(("meetingId", ErrorCode.OVER, _("The meeting is over.")))
-    if text is not None and len(text) > MAX_COMMENT:
-        problems.append(
-            (
-                "comment",
-                ErrorCode.COMMENT_TOO_LONG,
-                ngettext("A comment has at most {n} character.", "A comment has at most {n} characters.", MAX_COMMENT),
-            )
-        )
+    comment_length(text, MAX_COMMENT, problems)
     if problems:
         raise refuse(problems)
     async with in_transaction():

@@ -23,7 +23,7 @@ from pubsub.broker import EventKind
 from resolvers import audit, files, grades, outbox, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc, to_global_id, today_utc
-from resolvers.errors import NotFound, Problem, found_in, refuse
+from resolvers.errors import NotFound, Problem, comment_length, found_in, refuse
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -240,14 +240,7 @@ async def return_work(ctx: Context, submission_id: str, comment: str) -> models.
     row, lesson = await _taught(ctx, submission_id)
     problems = _status_problems(row, returning=True)
     text = clean(comment, "comment", problems, multiline=True, empty=(ErrorCode.TEXT_EMPTY, _("Say what to redo.")))
-    if len(text) > MAX_COMMENT:
-        problems.append(
-            (
-                "comment",
-                ErrorCode.COMMENT_TOO_LONG,
-                ngettext("A comment has at most {n} character.", "A comment has at most {n} characters.", MAX_COMMENT),
-            )
-        )
+    comment_length(text, MAX_COMMENT, problems)
     if problems:
         raise refuse(problems)
     class_id = await _class_of(row.student_id, lesson)
