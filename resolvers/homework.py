@@ -15,6 +15,7 @@ from resolvers import audit, files, outbox, policy
 from resolvers.codes import ErrorCode
 from resolvers.core import _, ngettext, now_utc
 from resolvers.errors import FieldProblem, NotFound, Problem, ValidationFailed, found_in, refuse
+from resolvers.lesson_topics import visible_lesson
 from resolvers.sessions import Context
 from resolvers.text import clean
 
@@ -111,12 +112,6 @@ def _check_lessons(lesson: models.Lesson, assigned_in: models.Lesson | None, pro
         )
 
 
-async def _visible_lesson(ctx: Context, global_id: str) -> models.Lesson:
-    return await found_in(
-        policy.visible_lessons(ctx.viewer), global_id, "Lesson", _("No such lesson."), ErrorCode.LESSON_NOT_FOUND
-    )
-
-
 async def _write_events(kind: str, homework: models.Homework, lesson: models.Lesson) -> list[models.OutboxEvent]:
     """One outbox row per student the lesson is for (``policy.students_of_lessons``: a group's
     lesson, its members on its date), under the class each is enrolled in."""
@@ -137,10 +132,10 @@ async def _write_events(kind: str, homework: models.Homework, lesson: models.Les
 
 async def assign_homework(ctx: Context, data: AssignInput) -> models.Homework:
     teacher_id = ctx.viewer.id
-    lesson = await _visible_lesson(ctx, data.lesson_id)
+    lesson = await visible_lesson(ctx, data.lesson_id)
     assigned_in = None
     if data.assigned_in_lesson_id is not None:
-        assigned_in = await _visible_lesson(ctx, data.assigned_in_lesson_id)
+        assigned_in = await visible_lesson(ctx, data.assigned_in_lesson_id)
 
     problems: list[Problem] = []
     if not await policy.can_set_homework(ctx.viewer, lesson):
@@ -198,7 +193,7 @@ async def update_homework(ctx: Context, data: UpdateInput) -> models.Homework:
             ErrorCode.NOTHING_TO_CHANGE,
             [FieldProblem("input", _("Give `text`, `links`, `fileIds` or `lessonId`."), ErrorCode.NOTHING_TO_CHANGE)],
         )
-    new_lesson = lesson if data.lesson_id is None else await _visible_lesson(ctx, data.lesson_id)
+    new_lesson = lesson if data.lesson_id is None else await visible_lesson(ctx, data.lesson_id)
     assigned_in = await models.Lesson.get_or_none(id=homework.assigned_in_id) if homework.assigned_in_id else None
 
     problems: list[Problem] = []
