@@ -222,6 +222,38 @@ def _details(slot: models.TimetableSlot) -> dict[str, Any]:
     }
 
 
+async def _write_slot(
+    ctx: Context,
+    slot: models.TimetableSlot,
+    klass: models.SchoolClass,
+    year: models.AcademicYear,
+    today: date,
+    first: date,
+    action: str,
+    details: dict[str, Any],
+) -> SlotChange:
+    """A checked slot written under its school's lock: refused if it meets another lesson from
+    ``first`` on, else saved, its lessons from ``today`` to the end of the year made to follow,
+    and the write audited as ``action`` (``details``, then the lessons)."""
+    problems: list[Problem] = []
+    async with in_transaction():
+        await lesson_plan.lock_school(klass.school_id)
+        await _check_conflicts(slot, klass.school_id, first, slot.valid_to or year.end_date, problems)
+        if problems:
+            raise refuse(problems)
+        await slot.save()
+        report = await lesson_plan.sync_lessons([slot], today, year.end_date, reshape=True)
+        await audit.record(
+            ctx.viewer,
+            action,
+            "TimetableSlot",
+            slot.id,
+            {**details, "lessons": report.details()},
+            school_id=klass.school_id,
+        )
+    return SlotChange(slot, report)
+
+
 async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
     klass = await _admin_class(ctx, data.school_class_id)
     group = await _group_of(ctx, data.group_id, klass) if data.group_id else None
@@ -270,22 +302,7 @@ async def create_slot(ctx: Context, data: SlotCreateInput) -> SlotChange:
         problems.append(("validTo", ErrorCode.GROUP_ENDED, _("The group has already ended by that day.")))
     if problems:
         raise refuse(problems)
-    async with in_transaction():
-        await lesson_plan.lock_school(klass.school_id)
-        await _check_conflicts(slot, klass.school_id, valid_from, data.valid_to or year.end_date, problems)
-        if problems:
-            raise refuse(problems)
-        await slot.save()
-        report = await lesson_plan.sync_lessons([slot], today, year.end_date, reshape=True)
-        await audit.record(
-            ctx.viewer,
-            "timetableSlot.create",
-            "TimetableSlot",
-            slot.id,
-            {**_details(slot), "lessons": report.details()},
-            school_id=klass.school_id,
-        )
-    return SlotChange(slot, report)
+    return await _write_slot(ctx, slot, klass, year, today, valid_from, "timetableSlot.create", _details(slot))
 
 
 async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
@@ -319,23 +336,9 @@ async def update_slot(ctx: Context, data: SlotUpdateInput) -> SlotChange:
         slot.valid_to = data.valid_to
     if problems:
         raise refuse(problems)
-    async with in_transaction():
-        await lesson_plan.lock_school(klass.school_id)
-        first = max(slot.valid_from, today)
-        await _check_conflicts(slot, klass.school_id, first, slot.valid_to or year.end_date, problems)
-        if problems:
-            raise refuse(problems)
-        await slot.save()
-        report = await lesson_plan.sync_lessons([slot], today, year.end_date, reshape=True)
-        await audit.record(
-            ctx.viewer,
-            "timetableSlot.update",
-            "TimetableSlot",
-            slot.id,
-            {"before": before, "after": _details(slot), "lessons": report.details()},
-            school_id=klass.school_id,
-        )
-    return SlotChange(slot, report)
+    first = max(slot.valid_from, today)
+    details = {"before": before, "after": _details(slot)}
+    return await _write_slot(ctx, slot, klass, year, today, first, "timetableSlot.update", details)
 
 
 async def delete_slot(ctx: Context, slot_id: str) -> SlotEnd:
