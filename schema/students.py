@@ -14,20 +14,20 @@ from resolvers import diary as diary_resolvers
 from resolvers import progress as progress_resolvers
 from resolvers.core import pk_of, today_utc
 from resolvers.loaders import RangeKey
+from schema.assessments import PlannedAssessment
 from schema.enums import ChartBucket
 from schema.faces import shown
 from schema.org import SchoolClass
+from schema.progress import ClassRank, ProgressPoint
 from schema.schools import School
 from schema.types import FromArg, Info, Node, ToArg, _must
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
-    from schema.assessments import PlannedAssessment
     from schema.child_logins import StudentLogin
     from schema.diary import DiaryDay, SubjectProgress
     from schema.enrollment import Enrollment
     from schema.guardianships import Guardianship
-    from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
     from schema.term_grades import TermGrade
 
@@ -100,9 +100,7 @@ class Student(Node):
         self,
         info: Info,
         days: Annotated[int, strawberry.argument(description="How many days ahead, 0-92 (0: today only).")] = 14,
-    ) -> list[Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")]]:
-        from schema.assessments import PlannedAssessment
-
+    ) -> list[PlannedAssessment]:
         diary_resolvers.check_ahead(days, info.context.settings.max_diary_days)
         today = today_utc()
         key = RangeKey(self.model.id, today, today + dt.timedelta(days=days))
@@ -208,9 +206,7 @@ class Student(Node):
         from_: FromArg,
         to: Annotated[dt.date, strawberry.argument(description="Last day, inclusive. At most 366 days after `from`.")],
         bucket: Annotated[ChartBucket, strawberry.argument(description="Weeks or months.")] = ChartBucket.WEEK,
-    ) -> list[Annotated[ProgressPoint, strawberry.lazy("schema.progress")]]:
-        from schema.progress import ProgressPoint
-
+    ) -> list[ProgressPoint]:
         diary_resolvers.check_range(from_, to, progress_resolvers.MAX_CHART_DAYS)
         pk = pk_of(subject_id, "Subject")
         subject = await info.context.loaders.subject_by_id.load(pk) if pk is not None else None
@@ -230,9 +226,7 @@ class Student(Node):
         self,
         info: Info,
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
-    ) -> Annotated[ClassRank, strawberry.lazy("schema.progress")] | None:
-        from schema.progress import ClassRank
-
+    ) -> ClassRank | None:
         pk = pk_of(term_id, "Term") if term_id is not None else None
         if term_id is not None and pk is None:
             return None
