@@ -108,6 +108,7 @@ class School(Node):
         last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
     ) -> Annotated[AccessRequestConnection, strawberry.lazy("schema.access_list")]:
+        # Here, not at the top: schema.access_list imports this module (through access), a cycle.
         from schema.access_list import school_access_requests
 
         return await school_access_requests(info, self.model, status, overdue, first, after, last, before)
@@ -124,6 +125,7 @@ class School(Node):
             strawberry.ID | None, strawberry.argument(description="A `Term` id; default: the current term.")
         ] = None,
     ) -> Annotated[SchoolStats, strawberry.lazy("schema.stats")] | None:
+        # Here, not at the top: schema.stats imports this module, a cycle.
         from schema.stats import school_stats
 
         return await school_stats(info, self.model, term_id)

@@ -52,6 +52,7 @@ class Student(Node):
 
     @strawberry.field(description="Every class the child was, is or will be in, by first day (transfers included).")
     async def enrollments(self, info: Info) -> list[Annotated[Enrollment, strawberry.lazy("schema.enrollment")]]:
+        # Here, not at the top: schema.enrollment imports this module, a cycle.
         from schema.enrollment import Enrollment
 
         return [
@@ -67,6 +68,7 @@ class Student(Node):
         "and its guardians see the ones that stand; everyone else an empty list."
     )
     async def guardianships(self, info: Info) -> list[Annotated[Guardianship, strawberry.lazy("schema.guardianships")]]:
+        # Here, not at the top: schema.guardianships imports this module, a cycle.
         from schema.guardianships import Guardianship
 
         return [Guardianship(model=g) for g in await info.context.loaders.guardianships_by_student.load(self.model.id)]
@@ -76,6 +78,7 @@ class Student(Node):
         "stands) and the school's admins; null for everyone else, and while the child has no login."
     )
     async def login(self, info: Info) -> Annotated[StudentLogin, strawberry.lazy("schema.child_logins")] | None:
+        # Here, not at the top: schema.child_logins imports this module, a cycle.
         from schema.child_logins import StudentLogin
 
         user = await info.context.loaders.login_by_student.load(self.model.id)
@@ -85,6 +88,7 @@ class Student(Node):
     async def diary(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[DiaryDay, strawberry.lazy("schema.diary")]]:
+        # Here, not at the top: schema.diary imports this module (through attendance), a cycle.
         from schema.diary import DiaryDay
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -116,6 +120,7 @@ class Student(Node):
     async def remarks(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[Remark, strawberry.lazy("schema.remarks")]]:
+        # Here, not at the top: schema.remarks imports this module, a cycle.
         from schema.remarks import Remark
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -130,6 +135,7 @@ class Student(Node):
     async def absence_notices(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[AbsenceNotice, strawberry.lazy("schema.absence")]]:
+        # Here, not at the top: schema.absence imports this module, a cycle.
         from schema.absence import AbsenceNotice
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -145,6 +151,7 @@ class Student(Node):
         info: Info,
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
     ) -> list[Annotated[SubjectProgress, strawberry.lazy("schema.diary")]]:
+        # Here, not at the top: schema.diary imports this module (through attendance), a cycle.
         from schema.diary import asked, subject_progress
 
         pk = None
@@ -185,6 +192,7 @@ class Student(Node):
             strawberry.ID, strawberry.argument(description="An `AcademicYear` id (`School.academicYears`).")
         ],
     ) -> list[Annotated[TermGrade, strawberry.lazy("schema.term_grades")]]:
+        # Here, not at the top: schema.term_grades imports this module (through grades), a cycle.
         from schema.term_grades import TermGrade
 
         pk = pk_of(academic_year_id, "AcademicYear")
