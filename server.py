@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+import uvicorn
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -44,8 +45,10 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.transactions import in_transaction
 
+from demo.seed import reset_database, seed_demo
 from edge import intake, metrics, storage
 from edge.channels import Mailer, RecordingSmsGateway, SmsGateway, make_mailer
 from edge.intake import Limiter, make_limiter
@@ -618,15 +621,11 @@ async def _database_ok() -> bool:
 
 
 async def migrate(settings: Settings) -> None:
-    from tortoise.migrations.api.migrate import migrate as run_migrations
-
     await run_migrations(config=tortoise_config(settings.database_url))
     await Tortoise.close_connections()
 
 
 async def seed(settings: Settings, reset: bool) -> bool:
-    from demo.seed import reset_database, seed_demo
-
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         if reset:
@@ -705,8 +704,6 @@ def main(argv: list[str] | None = None) -> int:
         created = asyncio.run(seed(settings, reset=getattr(args, "reset", False)))
         log.info("demo district %s", "created" if created else "already present")
     if args.command in ("run", "serve"):
-        import uvicorn
-
         uvicorn.run(
             create_app(settings),
             host=settings.host,

@@ -97,6 +97,8 @@ class S3Storage:
     """Objects of one bucket under a prefix, through boto3 (blocking calls run in threads)."""
 
     def __init__(self, bucket: str, prefix: str, endpoint: str | None, region: str | None) -> None:
+        # Here, not at the top: only STORAGE_URL=s3://... needs boto3, a slow import the local storage
+        # (and a process without boto3, tests/edge/test_storage_s3.py's skip) does without.
         import boto3
         from botocore.config import Config
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -14,13 +14,11 @@ from schema import types
 from schema.errors import NotFoundError, ValidationError
 from schema.faces import shown
 from schema.gates import IsAdmin
+from schema.groups import ClassGroup
 from schema.org import SchoolClass, Subject
 from schema.students import Student
 from schema.types import Node, _must
 from schema.users import User
-
-if TYPE_CHECKING:
-    from schema.groups import ClassGroup
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -265,9 +263,7 @@ class TeachingAssignment(Node):
         description="The class group taught, when the teacher teaches the subject to one group of the class only; "
         "null for the whole class (or a group the viewer does not see)."
     )
-    async def group(self, info: Info) -> Annotated[ClassGroup, strawberry.lazy("schema.groups")] | None:
-        from schema.groups import ClassGroup
-
+    async def group(self, info: Info) -> ClassGroup | None:
         if self.model.group_id is None:
             return None
         g = await info.context.loaders.visible_group_by_id.load(self.model.group_id)

@@ -64,6 +64,7 @@ class Grade(Node, GradeBase):
 
     @strawberry.field(description="The handed-in work it grades (`submissionGrade`), if you see it; null for others.")
     async def submission(self, info: Info) -> Annotated[Submission, strawberry.lazy("schema.submissions")] | None:
+        # Here, not at the top: schema.submissions imports this module, a cycle.
         from schema.submissions import Submission
 
         rows = await info.context.loaders.grouped(policy.visible_submissions, "grade_id", "id").load(self.model.id)

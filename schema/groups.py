@@ -95,6 +95,7 @@ class GroupMembership(Node):
 
     @strawberry.field(description="The student.")
     async def student(self, info: Info) -> Annotated[Student, strawberry.lazy("schema.students")]:
+        # Here, not at the top: schema.students imports this module (through assessments, lessons), a cycle.
         from schema.students import Student
 
         s = await info.context.loaders.student_by_id.load(self.model.student_id)

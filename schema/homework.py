@@ -75,6 +75,7 @@ class Homework(Node):
         'teacher who sets homework for its lesson every student\'s (README "Hand-in"); by hand-in order.'
     )
     async def submissions(self, info: Info) -> list[Annotated[Submission, strawberry.lazy("schema.submissions")]]:
+        # Here, not at the top: schema.submissions imports this module, a cycle.
         from schema.submissions import Submission
 
         rows = await info.context.loaders.grouped(policy.visible_submissions, "homework_id", "id").load(self.model.id)
@@ -89,6 +90,7 @@ class Homework(Node):
         info: Info,
         student_id: Annotated[strawberry.ID, strawberry.argument(description="Your `Student` record or a child's.")],
     ) -> Annotated[HandIn, strawberry.lazy("schema.submissions")] | None:
+        # Here, not at the top: schema.submissions imports this module, a cycle.
         from schema.submissions import hand_in
 
         return await hand_in(info, self.model, student_id)

@@ -111,6 +111,7 @@ class Lesson(Node):
     async def assessment(
         self, info: Info
     ) -> Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")] | None:
+        # Here, not at the top: schema.assessments imports this module, a cycle.
         from schema.assessments import PlannedAssessment
 
         if self.model.status != models.LessonStatus.SCHEDULED:
@@ -144,6 +145,7 @@ class Lesson(Node):
 
     @strawberry.field(description="Homework due for this lesson.")
     async def homework(self, info: Info) -> list[Annotated[Homework, strawberry.lazy("schema.homework")]]:
+        # Here, not at the top: schema.homework imports this module, a cycle.
         from schema.homework import Homework
 
         return [Homework(model=h) for h in await info.context.loaders.homework_by_lesson.load(self.model.id)]
@@ -156,6 +158,7 @@ class Lesson(Node):
         )
     )
     async def register(self, info: Info) -> list[Annotated[RegisterRow, strawberry.lazy("schema.attendance")]] | None:
+        # Here, not at the top: schema.attendance imports this module, a cycle.
         from schema.attendance import RegisterRow
 
         loaders = info.context.loaders

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -14,6 +14,7 @@ from pubsub.broker import EventKind
 from resolvers import inbox, pages, policy
 from resolvers.core import to_global_id
 from schema import announcements, grades, meetings, remarks, term_grades, types
+from schema.assessments import PlannedAssessment
 from schema.chats import ChatMessage
 from schema.deliveries import DeliveryMutations
 from schema.errors import NotFoundError, ValidationError
@@ -23,10 +24,7 @@ from schema.lessons import Lesson
 from schema.notification_preferences import NotificationCategory, PreferenceMutations, PreferencesViewer
 from schema.pages import PageInfo, first_argument, keyset_page_info, last_argument
 from schema.students import Student
-
-if TYPE_CHECKING:
-    from schema.assessments import PlannedAssessment
-    from schema.submissions import Submission
+from schema.submissions import Submission
 
 Info = types.Info
 INPUT = strawberry.argument(description="The mutation's input.")
@@ -120,9 +118,7 @@ class Notification(types.Node):
         return Homework(model=found) if found else None
 
     @strawberry.field(description="The handed-in work, for SUBMISSION_RETURNED.")
-    async def submission(self, info: Info) -> Annotated[Submission, strawberry.lazy("schema.submissions")] | None:
-        from schema.submissions import Submission
-
+    async def submission(self, info: Info) -> Submission | None:
         event = await self._event(info)
         if event is None or event.submission_id is None:
             return None
@@ -155,11 +151,7 @@ class Notification(types.Node):
         description="The announced assessment, for ASSESSMENT_REMINDER (the reminder is only shown while it "
         "stands and its lesson takes place)."
     )
-    async def assessment(
-        self, info: Info
-    ) -> Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")] | None:
-        from schema.assessments import PlannedAssessment
-
+    async def assessment(self, info: Info) -> PlannedAssessment | None:
         if self.model.planned_assessment_id is None:
             return None
         found = await info.context.loaders.assessment_by_id.load(self.model.planned_assessment_id)

@@ -65,6 +65,7 @@ class SchoolClass(Node):
 
     @strawberry.field(description="The school the class belongs to.")
     async def school(self, info: Info) -> Annotated[School, strawberry.lazy("schema.schools")]:
+        # Here, not at the top: schema.schools imports this module, a cycle.
         from schema.schools import School
 
         s = await info.context.loaders.school_by_id.load(self.model.school_id)
@@ -81,6 +82,7 @@ class SchoolClass(Node):
         description="Students in the class today, by name. Parents and students see only their own family."
     )
     async def students(self, info: Info) -> list[Annotated[Student, strawberry.lazy("schema.students")]]:
+        # Here, not at the top: schema.students imports this module, a cycle.
         from schema.students import Student
 
         rows = await info.context.loaders.visible_students_by_class.load(self.model.id)
@@ -91,6 +93,7 @@ class SchoolClass(Node):
         "ended ones included, by name."
     )
     async def groups(self, info: Info) -> list[Annotated[ClassGroup, strawberry.lazy("schema.groups")]]:
+        # Here, not at the top: schema.groups imports this module, a cycle.
         from schema.groups import ClassGroup
 
         rows = await info.context.loaders.visible_groups_by_class.load(self.model.id)
@@ -103,6 +106,7 @@ class SchoolClass(Node):
     async def lessons(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[Lesson, strawberry.lazy("schema.lessons")]]:
+        # Here, not at the top: schema.lessons imports this module, a cycle.
         from schema.lessons import Lesson
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -116,6 +120,7 @@ class SchoolClass(Node):
     async def submissions(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[Submission, strawberry.lazy("schema.submissions")]]:
+        # Here, not at the top: schema.submissions imports this module (through grades), a cycle.
         from schema.submissions import Submission
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -132,6 +137,7 @@ class SchoolClass(Node):
         subject_id: Annotated[strawberry.ID, strawberry.argument(description="A `Subject` id.")],
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
     ) -> Annotated[ClassJournal, strawberry.lazy("schema.journal")] | None:
+        # Here, not at the top: schema.journal imports this module, a cycle.
         from schema.journal import ClassJournal, asks_cells
 
         subject_pk = pk_of(subject_id, "Subject")

@@ -18,22 +18,22 @@ from resolvers.core import _, pk_of
 from resolvers.loaders import RangeKey
 from schema.account_admin import AccountConnection, account_connection
 from schema.audit_log import AuditEntryConnection, connection
+from schema.bells import BellPeriod, ShortDay
+from schema.calendar import AcademicYear, Term
+from schema.days_off import DayOff
 from schema.enums import Role
 from schema.errors import NotFoundError, ValidationError
 from schema.gates import HasRole
 from schema.org import SchoolClass, Subject
 from schema.pages import first_argument, last_argument
 from schema.scales import GradeScale, GradeScaleInput, scale_spec
+from schema.timetable import TimetableSlot
 from schema.types import FromArg, Info, Node, ToArg
 
 if TYPE_CHECKING:
     from schema.access import AccessRequestStatus
     from schema.access_list import AccessRequestConnection
-    from schema.bells import BellPeriod, ShortDay
-    from schema.calendar import AcademicYear, Term
-    from schema.days_off import DayOff
     from schema.stats import SchoolStats
-    from schema.timetable import TimetableSlot
 
 
 @strawberry.type(description="A school.")
@@ -59,9 +59,7 @@ class School(Node):
         return [SchoolClass(model=c) for c in rows]
 
     @strawberry.field(description="The bell schedule: every period of every variant.")
-    async def bell_schedule(self, info: Info) -> list[Annotated[BellPeriod, strawberry.lazy("schema.bells")]]:
-        from schema.bells import BellPeriod
-
+    async def bell_schedule(self, info: Info) -> list[BellPeriod]:
         return [
             BellPeriod(model=b)
             for b in await info.context.loaders.grouped(models.BellPeriod, "school_id", "variant", "number").load(
@@ -70,17 +68,11 @@ class School(Node):
         ]
 
     @strawberry.field(description="The terms of the school's academic years, in date order.")
-    async def terms(self, info: Info) -> list[Annotated[Term, strawberry.lazy("schema.calendar")]]:
-        from schema.calendar import Term
-
+    async def terms(self, info: Info) -> list[Term]:
         return [Term(model=t) for t in await info.context.loaders.terms_by_school.load(self.model.id)]
 
     @strawberry.field(description="Holidays and vacations overlapping the range.")
-    async def days_off(
-        self, info: Info, from_: FromArg, to: ToArg
-    ) -> list[Annotated[DayOff, strawberry.lazy("schema.days_off")]]:
-        from schema.days_off import DayOff
-
+    async def days_off(self, info: Info, from_: FromArg, to: ToArg) -> list[DayOff]:
         diary_resolvers.check_range(from_, to, 366)
         rows = await info.context.loaders.days_off_by_school.load(RangeKey(self.model.id, from_, to))
         return [DayOff(model=d) for d in rows]
@@ -116,6 +108,7 @@ class School(Node):
         last: Annotated[int | None, last_argument()] = None,
         before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
     ) -> Annotated[AccessRequestConnection, strawberry.lazy("schema.access_list")]:
+        # Here, not at the top: schema.access_list imports this module (through access), a cycle.
         from schema.access_list import school_access_requests
 
         return await school_access_requests(info, self.model, status, overdue, first, after, last, before)
@@ -132,25 +125,20 @@ class School(Node):
             strawberry.ID | None, strawberry.argument(description="A `Term` id; default: the current term.")
         ] = None,
     ) -> Annotated[SchoolStats, strawberry.lazy("schema.stats")] | None:
+        # Here, not at the top: schema.stats imports this module, a cycle.
         from schema.stats import school_stats
 
         return await school_stats(info, self.model, term_id)
 
     @strawberry.field(description="The school's academic years, in date order, with their terms.")
-    async def academic_years(self, info: Info) -> list[Annotated[AcademicYear, strawberry.lazy("schema.calendar")]]:
-        from schema.calendar import AcademicYear
-
+    async def academic_years(self, info: Info) -> list[AcademicYear]:
         rows = await info.context.loaders.grouped(models.AcademicYear, "school_id", "start_date", "id").load(
             self.model.id
         )
         return [AcademicYear(model=y) for y in rows]
 
     @strawberry.field(description="Days on the SHORTENED bell schedule within the range, by date.")
-    async def short_days(
-        self, info: Info, from_: FromArg, to: ToArg
-    ) -> list[Annotated[ShortDay, strawberry.lazy("schema.bells")]]:
-        from schema.bells import ShortDay
-
+    async def short_days(self, info: Info, from_: FromArg, to: ToArg) -> list[ShortDay]:
         diary_resolvers.check_range(from_, to, 366)
         rows = await info.context.loaders.short_days_by_school.load(RangeKey(self.model.id, from_, to))
         return [ShortDay(model=d) for d in rows]
@@ -161,9 +149,7 @@ class School(Node):
         " membership while the slot runs), the group's teachers and the class's staff; a teacher of a group only"
         " sees that group's slots, not the rest of the class's."
     )
-    async def timetable(self, info: Info) -> list[Annotated[TimetableSlot, strawberry.lazy("schema.timetable")]]:
-        from schema.timetable import TimetableSlot
-
+    async def timetable(self, info: Info) -> list[TimetableSlot]:
         return [TimetableSlot(model=s) for s in await info.context.loaders.visible_slots_by_school.load(self.model.id)]
 
     @strawberry.field(

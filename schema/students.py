@@ -14,20 +14,20 @@ from resolvers import diary as diary_resolvers
 from resolvers import progress as progress_resolvers
 from resolvers.core import pk_of, today_utc
 from resolvers.loaders import RangeKey
+from schema.assessments import PlannedAssessment
 from schema.enums import ChartBucket
 from schema.faces import shown
 from schema.org import SchoolClass
+from schema.progress import ClassRank, ProgressPoint
 from schema.schools import School
 from schema.types import FromArg, Info, Node, ToArg, _must
 
 if TYPE_CHECKING:
     from schema.absence import AbsenceNotice
-    from schema.assessments import PlannedAssessment
     from schema.child_logins import StudentLogin
     from schema.diary import DiaryDay, SubjectProgress
     from schema.enrollment import Enrollment
     from schema.guardianships import Guardianship
-    from schema.progress import ClassRank, ProgressPoint
     from schema.remarks import Remark
     from schema.term_grades import TermGrade
 
@@ -52,6 +52,7 @@ class Student(Node):
 
     @strawberry.field(description="Every class the child was, is or will be in, by first day (transfers included).")
     async def enrollments(self, info: Info) -> list[Annotated[Enrollment, strawberry.lazy("schema.enrollment")]]:
+        # Here, not at the top: schema.enrollment imports this module, a cycle.
         from schema.enrollment import Enrollment
 
         return [
@@ -67,6 +68,7 @@ class Student(Node):
         "and its guardians see the ones that stand; everyone else an empty list."
     )
     async def guardianships(self, info: Info) -> list[Annotated[Guardianship, strawberry.lazy("schema.guardianships")]]:
+        # Here, not at the top: schema.guardianships imports this module, a cycle.
         from schema.guardianships import Guardianship
 
         return [Guardianship(model=g) for g in await info.context.loaders.guardianships_by_student.load(self.model.id)]
@@ -76,6 +78,7 @@ class Student(Node):
         "stands) and the school's admins; null for everyone else, and while the child has no login."
     )
     async def login(self, info: Info) -> Annotated[StudentLogin, strawberry.lazy("schema.child_logins")] | None:
+        # Here, not at the top: schema.child_logins imports this module, a cycle.
         from schema.child_logins import StudentLogin
 
         user = await info.context.loaders.login_by_student.load(self.model.id)
@@ -85,6 +88,7 @@ class Student(Node):
     async def diary(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[DiaryDay, strawberry.lazy("schema.diary")]]:
+        # Here, not at the top: schema.diary imports this module (through attendance), a cycle.
         from schema.diary import DiaryDay
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -100,9 +104,7 @@ class Student(Node):
         self,
         info: Info,
         days: Annotated[int, strawberry.argument(description="How many days ahead, 0-92 (0: today only).")] = 14,
-    ) -> list[Annotated[PlannedAssessment, strawberry.lazy("schema.assessments")]]:
-        from schema.assessments import PlannedAssessment
-
+    ) -> list[PlannedAssessment]:
         diary_resolvers.check_ahead(days, info.context.settings.max_diary_days)
         today = today_utc()
         key = RangeKey(self.model.id, today, today + dt.timedelta(days=days))
@@ -118,6 +120,7 @@ class Student(Node):
     async def remarks(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[Remark, strawberry.lazy("schema.remarks")]]:
+        # Here, not at the top: schema.remarks imports this module, a cycle.
         from schema.remarks import Remark
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -132,6 +135,7 @@ class Student(Node):
     async def absence_notices(
         self, info: Info, from_: FromArg, to: ToArg
     ) -> list[Annotated[AbsenceNotice, strawberry.lazy("schema.absence")]]:
+        # Here, not at the top: schema.absence imports this module, a cycle.
         from schema.absence import AbsenceNotice
 
         diary_resolvers.check_range(from_, to, info.context.settings.max_diary_days)
@@ -147,6 +151,7 @@ class Student(Node):
         info: Info,
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
     ) -> list[Annotated[SubjectProgress, strawberry.lazy("schema.diary")]]:
+        # Here, not at the top: schema.diary imports this module (through attendance), a cycle.
         from schema.diary import asked, subject_progress
 
         pk = None
@@ -187,6 +192,7 @@ class Student(Node):
             strawberry.ID, strawberry.argument(description="An `AcademicYear` id (`School.academicYears`).")
         ],
     ) -> list[Annotated[TermGrade, strawberry.lazy("schema.term_grades")]]:
+        # Here, not at the top: schema.term_grades imports this module (through grades), a cycle.
         from schema.term_grades import TermGrade
 
         pk = pk_of(academic_year_id, "AcademicYear")
@@ -208,9 +214,7 @@ class Student(Node):
         from_: FromArg,
         to: Annotated[dt.date, strawberry.argument(description="Last day, inclusive. At most 366 days after `from`.")],
         bucket: Annotated[ChartBucket, strawberry.argument(description="Weeks or months.")] = ChartBucket.WEEK,
-    ) -> list[Annotated[ProgressPoint, strawberry.lazy("schema.progress")]]:
-        from schema.progress import ProgressPoint
-
+    ) -> list[ProgressPoint]:
         diary_resolvers.check_range(from_, to, progress_resolvers.MAX_CHART_DAYS)
         pk = pk_of(subject_id, "Subject")
         subject = await info.context.loaders.subject_by_id.load(pk) if pk is not None else None
@@ -230,9 +234,7 @@ class Student(Node):
         self,
         info: Info,
         term_id: Annotated[strawberry.ID | None, strawberry.argument(description="A `Term` id.")] = None,
-    ) -> Annotated[ClassRank, strawberry.lazy("schema.progress")] | None:
-        from schema.progress import ClassRank
-
+    ) -> ClassRank | None:
         pk = pk_of(term_id, "Term") if term_id is not None else None
         if term_id is not None and pk is None:
             return None
