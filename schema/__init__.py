@@ -37,7 +37,8 @@ import logging
 import re
 from asyncio import iscoroutinefunction
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Hashable, Iterator
+from functools import partial
 from typing import Any, cast
 
 import strawberry
@@ -387,18 +388,35 @@ def direct(field: StrawberryField, schema: strawberry.Schema) -> Callable[..., A
         return None
     method = resolver.wrapped_func
     info_parameter = resolver.info_parameter
+    deferred = inspect.iscoroutinefunction(method)  # called when awaited: see ``Deferred``
     if info_parameter is None:
 
         def resolve(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
-            return method(source)
+            return Deferred(partial(method, source)) if deferred else method(source)
 
         return resolve
     info_class, name = schema.config.info_class, info_parameter.name
 
     def resolve_with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-        return method(source, **{name: info_class(_raw_info=info, _field=field)})
+        arguments = {name: info_class(_raw_info=info, _field=field)}
+        return Deferred(partial(method, source, **arguments)) if deferred else method(source, **arguments)
 
     return resolve_with_info
+
+
+class Deferred:
+    """An async resolver's call, made when graphql-core awaits the field. When a sibling's error
+    ends the parent object first, graphql-core drops the fields it has not awaited: a coroutine
+    made in advance would then be garbage that warns "never awaited" whenever it is collected
+    (in a later request or test); a call never made leaves nothing behind."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, call: Callable[[], Awaitable[Any]]) -> None:
+        self._call = call
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._call().__await__()
 
 
 def direct_resolvers(schema: strawberry.Schema) -> int:
