@@ -590,7 +590,7 @@ class Subscriber(Inbox):
         # The operation's parsed document, kept by its first run when it parks: a resumed run
         # neither parses nor validates it again (``schema.DiarySchema.resume``).
         self.document: Any = None
-        # What its executor was built from (``schema.shared_execution.Resumable``), kept by its
+        # What its executor was built from (``schema.Resumable``), kept by its
         # first run: a resumed run neither finds the operation nor coerces its variables again.
         self.resumable: Any = None
         # How its root field's resolver is called again (``schema.subscription.resumable``).

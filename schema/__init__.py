@@ -13,7 +13,7 @@ executions.
    like ``Lesson.period``. ``direct_resolvers`` gives such a field, once, when the schema is
    built, a graphql-core resolver that calls the method itself.
 3. **Executions shared**: subscribers whose share key is equal (the same event seen with the
-   same visibility: see ``resolvers.events``) and who subscribed with the same document and the
+   same visibility: see ``resolvers.outbox``) and who subscribed with the same document and the
    same values of the variables its payloads read (``payload_variables``: not a device's own
    ``after``) would all get the same payload, so the first one to get there executes it and the
    others await that result (``SharedEventExecution``), and the JSON of that payload is encoded
