@@ -251,11 +251,11 @@ async def school_of_class(class_id: int) -> models.School:
     return await models.School.get(classes__id=class_id)
 
 
-async def _grading(ctx: Context, lesson_id: str, student_id: str | None = None) -> policy.Grading:
+async def _grading(ctx: Context, lesson_id: str, student_id: str | None, lock: list[int]) -> policy.Grading:
     """The lesson as the viewer finds it (``policy.grading``: one statement, the same whether it
-    is theirs, another's or none)."""
+    is theirs, another's or none), locking the students of ``lock`` it lets the viewer grade."""
     pk = pk_of(student_id, "Student") if student_id is not None else None
-    return await policy.grading(ctx.viewer, pk_of(lesson_id, "Lesson"), pk)
+    return await policy.grading(ctx.viewer, pk_of(lesson_id, "Lesson"), pk, lock=lock)
 
 
 def _visible(found: policy.Grading) -> models.Lesson:
@@ -277,16 +277,23 @@ def _lesson_problems(lesson: models.Lesson, found: policy.Grading) -> list[Field
     return problems
 
 
+# gradeCreate and gradesCreate begin their transaction before they ask the policy: its statement
+# also locks the students (``policy.grading``'s ``lock``), so the write that follows needs no
+# statement of its own for the lock. A refusal rolls back, having written nothing.
+
+
 async def create_grade(ctx: Context, lesson_id: str, row: GradeRow) -> models.Grade:
     """One grade. A student the teacher cannot see is STUDENT_NOT_FOUND, like a missing one."""
     teacher_id = ctx.viewer.id
-    found = await _grading(ctx, lesson_id, row.student_id)
     pk = pk_of(row.student_id, "Student")
-    # A substitute reaches the students of the lesson they give, and no others.
-    if pk is None or not (found.student_visible or (found.gives and found.gradable({pk}))):
-        raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
-    lesson = _visible(found)
-    (grade,) = await _create(ctx, teacher_id, lesson, [row], many=False, found=found)
+    async with in_transaction():
+        found = await _grading(ctx, lesson_id, row.student_id, [pk] if pk is not None else [])
+        # A substitute reaches the students of the lesson they give, and no others.
+        if pk is None or not (found.student_visible or (found.gives and found.gradable({pk}))):
+            raise NotFound(_("No such student."), ErrorCode.STUDENT_NOT_FOUND)
+        lesson = _visible(found)
+        (grade,), recorded = await _create(ctx, teacher_id, lesson, [row], many=False, found=found)
+    await outbox.publish(ctx.broker, recorded)
     return grade
 
 
@@ -294,33 +301,36 @@ async def create_grades(ctx: Context, lesson_id: str, rows: list[GradeRow]) -> l
     """A class's grades for one lesson: all are written, or none (each refused row is
     reported as ``grades[i].<field>``)."""
     teacher_id = ctx.viewer.id
-    found = await _grading(ctx, lesson_id)
-    lesson = _visible(found)
-    if not rows:
-        raise refuse([FieldProblem("grades", _("Give at least one grade."), ErrorCode.NO_GRADES)])
-    if len(rows) > MAX_ROWS:
-        raise refuse(
-            [
-                FieldProblem(
-                    "grades",
-                    ngettext("At most {n} grade in one call.", "At most {n} grades in one call.", MAX_ROWS),
-                    ErrorCode.TOO_MANY_GRADES,
-                )
-            ]
-        )
-    return await _create(ctx, teacher_id, lesson, rows, many=True, found=found)
+    # at most MAX_ROWS (more is refused below, after the lesson: a lesson not found comes first)
+    lock = [pk for pk in (pk_of(r.student_id, "Student") for r in rows[:MAX_ROWS]) if pk is not None]
+    async with in_transaction():
+        found = await _grading(ctx, lesson_id, None, lock)
+        lesson = _visible(found)
+        if not rows:
+            raise refuse([FieldProblem("grades", _("Give at least one grade."), ErrorCode.NO_GRADES)])
+        if len(rows) > MAX_ROWS:
+            raise refuse(
+                [
+                    FieldProblem(
+                        "grades",
+                        ngettext("At most {n} grade in one call.", "At most {n} grades in one call.", MAX_ROWS),
+                        ErrorCode.TOO_MANY_GRADES,
+                    )
+                ]
+            )
+        created, recorded = await _create(ctx, teacher_id, lesson, rows, many=True, found=found)
+    await outbox.publish(ctx.broker, recorded)
+    return created
 
 
 async def _create(
     ctx: Context, teacher_id: int, lesson: models.Lesson, rows: list[GradeRow], *, many: bool, found: policy.Grading
-) -> list[models.Grade]:
+) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
+    """Inside the caller's transaction, after ``policy.grading`` locked the students."""
     valid, problems = await check_rows(ctx, lesson, rows, many=many, found=found)
     if problems:
         raise refuse(problems)
-    async with in_transaction():
-        created, recorded = await write_grades(ctx, teacher_id, lesson, valid)
-    await outbox.publish(ctx.broker, recorded)
-    return created
+    return await write_grades(ctx, teacher_id, lesson, valid, locked=True)
 
 
 async def check_rows(
@@ -372,16 +382,17 @@ def _details(student_id: int, lesson_id: int, value: str, weight: int) -> dict[s
 
 
 async def write_grades(
-    ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade]
+    ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade], *, locked: bool = False
 ) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
     """Inside the caller's transaction: the checked grades (``check_rows``), their first
     revisions, roll-ups, audit entries and GRADE_ADDED events; the caller publishes the events
     after commit (``gradeCreate``, ``gradesCreate``, ``submissionGrade``). On PostgreSQL two
-    statements whatever the number of grades (``_write_at_once``)."""
+    statements whatever the number of grades (``_write_at_once``), one when the caller has
+    ``locked`` the students already (``policy.grading``'s ``lock``, in this transaction)."""
     if not valid:
         return [], []
     if core.dialect() == "postgres":
-        return await _write_at_once(ctx, teacher_id, lesson, valid)
+        return await _write_at_once(ctx, teacher_id, lesson, valid, locked=locked)
     async with grades_changing(v.student_id for v in valid) as tally:
         created = await core.insert(
             [
@@ -440,15 +451,16 @@ async def write_grades(
 
 
 async def _write_at_once(
-    ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade]
+    ctx: Context, teacher_id: int, lesson: models.Lesson, valid: list[ValidGrade], *, locked: bool
 ) -> tuple[list[models.Grade], list[models.OutboxEvent]]:
-    """PostgreSQL: ``write_grades`` in two statements: lock the students (their lowest marks are
-    read after the lock: ``added_grades``), then one statement that writes the grades,
-    their revisions, audit entries and events, and the roll-ups, answering the grades with
-    their events."""
+    """PostgreSQL: ``write_grades`` in two statements: lock the students unless ``locked`` (their
+    lowest marks are read after the lock: ``added_grades``), then one statement that writes the
+    grades, their revisions, audit entries and events, and the roll-ups, answering the grades
+    with their events."""
     for item in valid:
         audit.check("grade.create", _details(item.student_id, lesson.id, item.mark.value, item.weight))
-    await lock_students(v.student_id for v in valid)
+    if not locked:
+        await lock_students(v.student_id for v in valid)
     viewer = ctx.viewer
     params: list[object] = [lesson.subject_id, lesson.id, teacher_id, lesson.date, now_utc()]
     params += [viewer.address or None, viewer.user_id]

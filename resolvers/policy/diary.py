@@ -12,6 +12,7 @@ Who writes the diary: grades, attendance, homework, remarks, absence notices."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -912,36 +913,61 @@ class Grading:
         return {pk: c for pk, (c, seen) in self.attendees.items() if pk in ids and (seen or self.gives)}
 
 
-async def grading(viewer: Viewer, lesson_id: int | None, student_id: int | None = None) -> Grading:
+# The viewer (both ``?``) gives lesson ``l`` or is assigned to its class + subject, as a whole or to its group.
+_MAY_GRADE = (
+    "(l.teacher_id = ? OR EXISTS (SELECT 1 FROM teaching_assignment ta"
+    " WHERE ta.teacher_id = ? AND ta.school_class_id = l.school_class_id AND ta.subject_id = l.subject_id"
+    " AND (ta.group_id IS NULL OR ta.group_id = l.group_id)))"
+)
+
+
+async def grading(
+    viewer: Viewer, lesson_id: int | None, student_id: int | None = None, lock: Sequence[int] = ()
+) -> Grading:
     """Everything a grade write asks of the policy about a lesson, in one statement: the lesson
     and its school, whether the viewer sees it (``visible_lessons``) and may grade in it (gives
     it, or is assigned to its class + subject as a whole or to its group: ``_gives_or_teaches``
     and ``_for_audience``, as SQL),
     its attendees on its date with their class that day and whether the viewer sees each
     (``visible_students``), and whether the viewer sees ``student_id``. The statement is the same
-    whether the lesson exists, is the viewer's or not (an id that names nothing: no lesson)."""
+    whether the lesson exists, is the viewer's or not (an id that names nothing: no lesson).
+
+    ``lock`` (PostgreSQL, inside the write's transaction): the same statement also locks, in id
+    order, those of these students who attend the lesson when the viewer may grade in it, as
+    ``grades.lock_students`` does for the write that follows; nobody else's rows are locked."""
     uid = _uid(viewer)
     # both scopes depend on the viewer's id alone
     lessons, lesson_params = core.embedded_once(("visible_lessons", uid), lambda: visible_lessons(viewer).values("id"))
     students, student_params = core.embedded_once(
         ("visible_students", uid), lambda: visible_students(viewer).values("id")
     )
+    ids = sorted(set(lock)) if core.dialect() == "postgres" else []
+    locking, locked = "", ""
+    lock_params: list[Any] = []
+    if ids:
+        locking = (
+            f"WITH locked AS (SELECT st.id FROM student st WHERE st.id IN ({core.placeholders(len(ids))})"
+            f" AND st.id IN (SELECT a.student_id FROM ({LESSONS_OF_STUDENTS}) a WHERE a.lesson_id = ?)"
+            f" AND EXISTS (SELECT 1 FROM lesson l WHERE l.id = ? AND {_MAY_GRADE})"
+            " ORDER BY st.id FOR NO KEY UPDATE OF st) "
+        )
+        locked = ", (SELECT COUNT(*) FROM locked) AS locked"
+        lock_params = [*ids, lesson_id or 0, lesson_id or 0, uid, uid]
     statement = (
-        f"SELECT {core.columns(models.Lesson, 'l')}, {core.columns(models.School, 's')},"
+        f"{locking}SELECT {core.columns(models.Lesson, 'l')}, {core.columns(models.School, 's')},"
         f" CASE WHEN l.id IN ({lessons}) THEN 1 ELSE 0 END AS visible,"
-        " CASE WHEN l.teacher_id = ? THEN 1 WHEN EXISTS (SELECT 1 FROM teaching_assignment ta"
-        " WHERE ta.teacher_id = ? AND ta.school_class_id = l.school_class_id AND ta.subject_id = l.subject_id"
-        " AND (ta.group_id IS NULL OR ta.group_id = l.group_id)) THEN 1 ELSE 0 END AS may_grade,"
+        f" CASE WHEN {_MAY_GRADE} THEN 1 ELSE 0 END AS may_grade,"
         f" CASE WHEN ? IN ({students}) THEN 1 ELSE 0 END AS student_visible,"
         " a.student_id AS a_student, a.class_id AS a_class,"
-        f" CASE WHEN a.student_id IN ({students}) THEN 1 ELSE 0 END AS a_visible"
+        f" CASE WHEN a.student_id IN ({students}) THEN 1 ELSE 0 END AS a_visible{locked}"
         " FROM (SELECT 1 AS one) o"
         " LEFT JOIN lesson l ON l.id = ?"
         " LEFT JOIN school_class c ON c.id = l.school_class_id"
         " LEFT JOIN school s ON s.id = c.school_id"
         f" LEFT JOIN ({LESSONS_OF_STUDENTS}) a ON a.lesson_id = l.id AND a.lesson_date = l.date"
     )
-    params = [*lesson_params, uid, uid, student_id or 0, *student_params, *student_params, lesson_id or 0]
+    params = [*lock_params, *lesson_params, uid, uid, student_id or 0, *student_params, *student_params]
+    params.append(lesson_id or 0)
     rows = await core.fetch(statement, params)
     first = rows[0]
     lesson = core.hydrate(models.Lesson, first, "l_") if first["l_id"] is not None else None
