@@ -92,7 +92,7 @@ from schema import (
     scalars,
 )
 from schema.calendar import Term
-from schema.completion import leaf_lists
+from schema.completion import PlainReads, leaf_lists
 from schema.errors import EXCEPTION_HANDLERS, counted
 from schema.faces import guard_faces
 from schema.gates import (
@@ -311,6 +311,7 @@ def build_schema(
         else []
     )
     extensions.extend(masking)
+    reads = PlainReads()  # filled once the schema is built (schema/completion.py)
     schema = DiarySchema(
         query=Query,
         mutation=Mutation,
@@ -337,9 +338,11 @@ def build_schema(
         extensions=extensions,
         scalar_overrides=scalars.OVERRIDES,
         exception_handlers=localized(counted(EXCEPTION_HANDLERS)),
-        execution_context_class=limited_execution(leaf_lists(shared_execution()), limits),
+        execution_context_class=limited_execution(leaf_lists(shared_execution(), reads), limits),
     )
-    direct_resolvers(schema)  # before guard_faces, which wraps what it finds
+    direct: set[Callable[..., Any]] = set()
+    direct_resolvers(schema, direct)  # before guard_faces, which wraps what it finds
+    reads.found(schema, direct)  # the plain reads, before guard_faces wraps some of them
     guard_faces(schema)
     schema.resume_extensions = (
         OperationMetrics,
@@ -404,6 +407,16 @@ def direct(field: StrawberryField, schema: strawberry.Schema) -> Callable[..., A
     return resolve_with_info
 
 
+def _reads_itself(field: StrawberryField) -> bool:
+    """A field ``direct`` calls as a sync method of the object alone (no ``Info``)."""
+    resolver = field.base_resolver
+    return (
+        resolver is not None
+        and resolver.info_parameter is None
+        and not inspect.iscoroutinefunction(resolver.wrapped_func)
+    )
+
+
 class Deferred:
     """An async resolver's call, made when graphql-core awaits the field. When a sibling's error
     ends the parent object first, graphql-core drops the fields it has not awaited: a coroutine
@@ -419,9 +432,10 @@ class Deferred:
         return self._call().__await__()
 
 
-def direct_resolvers(schema: strawberry.Schema) -> int:
+def direct_resolvers(schema: strawberry.Schema, plain: set[Callable[..., Any]] | None = None) -> int:
     """Every field of the query and mutation types that ``direct`` can call, called so (how
-    many): the subscription root keeps its event-stream resolvers."""
+    many): the subscription root keeps its event-stream resolvers. ``plain`` gets those that
+    call a sync method without an ``Info`` (``schema.completion.PlainReads``)."""
     subscription = schema._schema.subscription_type
     count = 0
     for graphql_type in schema._schema.type_map.values():
@@ -435,6 +449,8 @@ def direct_resolvers(schema: strawberry.Schema) -> int:
             if resolve is not None:
                 graphql_field.resolve = resolve
                 count += 1
+                if plain is not None and _reads_itself(field):
+                    plain.add(resolve)
     return count
 
 
