@@ -100,6 +100,7 @@ def _render_diary(results: dict[str, Any]) -> list[str]:
         _ratio("ratio ours / hand-written", db["ratio"], f"<= {db['target']:g}", db["pass"]),
         f"  {'statements per request':<44} {'/'.join(map(str, db['statements'])):>9} {'':<6}"
         f" {'':<14}  target {db['statements_target']:<6} {_verdict(db['pass_statements'])}",
+        f"    (besides: {db['touches']} last-seen touches, once a minute, in {db['live_requests']} requests)",
         "  as seen inside a live request (includes waits for the event loop and, on SQLite, the client's lock):",
         _row("  statements in flight, overlaps merged", db["live_busy_ms"], "ms", _x(db["ratio_live_busy"])),
         _row("  statements' durations added up", db["live_total_ms"], "ms", _x(db["ratio_live_total"])),

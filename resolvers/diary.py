@@ -59,11 +59,9 @@ def check_range(start: date, end: date, max_days: int) -> None:
 async def load_diary(loaders: Loaders, student: models.Student, start: date, end: date) -> list[DiaryDayData]:
     """Every day of the range, with its kind and, for each lesson, this child's grades,
     attendance and the homework due."""
-    key = RangeKey(student.id, start, end)
-    rows, days_off = await asyncio.gather(
-        loaders.diary_by_student.load(key),
-        loaders.days_off_by_school.load(RangeKey(student.school_id, start, end)),
-    )
+    rows = await loaders.diary_by_student.load(RangeKey(student.id, start, end))
+    # The diary's statement brought the school's days off (``Loaders._prime_days_off``): no statement.
+    days_off = await loaders.days_off_by_school.load(RangeKey(student.school_id, start, end))
     by_day: dict[date, list[DiaryEntryData]] = defaultdict(list)
     for row in rows:
         grades = [g for g in row.grades if start <= g.date <= end]  # the lesson's row brings the child's grades

@@ -124,7 +124,11 @@ class RegisterRowData:
 
 # A child's lessons (``policy.LESSONS_OF_STUDENTS``: a group's only for its members that day),
 # with the class the child was in that day (``e_class_id``, the row's class for the windows),
-# and the child's grades in each (a lesson comes in a row per homework item and grade).
+# and the child's grades in each (a lesson comes in a row per homework item and grade); then,
+# in the same statement, a row per day off of the child's school that meets the range (or one
+# with no day off, ``d_id`` null), ``l_id`` null: the diary's calendar costs no statement of its
+# own. A column that would repeat another of the row is not read but filled from it
+# (``_DIARY_SAME``): the rows are the statement's cost, about a tenth of it per eight columns.
 _DIARY_SQL = f"""
 SELECT e.student_id AS e_student_id, e.class_id AS e_class_id,
        l.id AS l_id, l.school_class_id AS l_school_class_id, l.subject_id AS l_subject_id,
@@ -134,21 +138,22 @@ SELECT e.student_id AS e_student_id, e.class_id AS e_class_id,
        l.slot_id AS l_slot_id, l.day_off_id AS l_day_off_id, l.cancel_reason AS l_cancel_reason,
        l.substitution_reason AS l_substitution_reason,
        l.plan_note AS l_plan_note, l.group_id AS l_group_id,
-       s.id AS s_id, s.school_id AS s_school_id, s.name AS s_name, s.archived_at AS s_archived_at,
-       u.id AS u_id, u.full_name AS u_full_name,
-       c.id AS c_id, c.school_id AS c_school_id, c.academic_year_id AS c_academic_year_id,
+       s.school_id AS s_school_id, s.name AS s_name, s.archived_at AS s_archived_at,
+       u.full_name AS u_full_name,
+       c.school_id AS c_school_id, c.academic_year_id AS c_academic_year_id,
        c.grade_level AS c_grade_level, c.letter AS c_letter, c.homeroom_teacher_id AS c_homeroom_teacher_id,
-       a.id AS a_id, a.student_id AS a_student_id, a.lesson_id AS a_lesson_id, a.date AS a_date,
+       a.id AS a_id, a.date AS a_date,
        a.status AS a_status, a.late_minutes AS a_late_minutes, a.reason AS a_reason,
-       a.marked_by_id AS a_marked_by_id, a.marked_at AS a_marked_at,
-       h.id AS h_id, h.lesson_id AS h_lesson_id, h.assigned_in_id AS h_assigned_in_id, h.text AS h_text,
+       a.marked_by_id AS a_marked_by_id, a.marked_at AS a_marked_at, a.notice_id AS a_notice_id,
+       h.id AS h_id, h.assigned_in_id AS h_assigned_in_id, h.text AS h_text,
        h.links AS h_links, h.assigned_by_id AS h_assigned_by_id, h.created_at AS h_created_at,
        h.updated_at AS h_updated_at, h.deleted_at AS h_deleted_at,
-       g.id AS g_id, g.student_id AS g_student_id, g.subject_id AS g_subject_id,
-       g.school_class_id AS g_school_class_id, g.lesson_id AS g_lesson_id, g.teacher_id AS g_teacher_id,
+       g.id AS g_id, g.subject_id AS g_subject_id,
+       g.school_class_id AS g_school_class_id, g.teacher_id AS g_teacher_id,
        g.date AS g_date, g.value AS g_value, g.numeric_value AS g_numeric_value, g.weight AS g_weight,
        g.kind AS g_kind, g.comment AS g_comment, g.created_at AS g_created_at, g.updated_at AS g_updated_at,
-       g.deleted_at AS g_deleted_at, g.deleted_by_id AS g_deleted_by_id, g.delete_reason AS g_delete_reason
+       g.deleted_at AS g_deleted_at, g.deleted_by_id AS g_deleted_by_id, g.delete_reason AS g_delete_reason,
+       NULL AS d_id, NULL AS d_kind, NULL AS d_start_date, NULL AS d_end_date, NULL AS d_name, NULL AS d_school_id
 FROM ({policy.LESSONS_OF_STUDENTS}) e
 JOIN lesson l ON l.id = e.lesson_id
 JOIN subject s ON s.id = l.subject_id
@@ -158,8 +163,27 @@ LEFT JOIN attendance a ON a.lesson_id = l.id AND a.student_id = e.student_id
 LEFT JOIN homework h ON h.lesson_id = l.id AND h.deleted_at IS NULL
 LEFT JOIN grade g ON g.lesson_id = l.id AND g.student_id = e.student_id AND g.deleted_at IS NULL
 WHERE e.student_id IN ({{ids}}) AND e.lesson_date >= ? AND e.lesson_date <= ?
-ORDER BY e.student_id, l.date, l.period, l.id, h.created_at, h.id
+UNION ALL
+SELECT st.id, {{nulls}},
+       d.id, d.kind, d.start_date, d.end_date, d.name, st.school_id
+FROM student st
+LEFT JOIN day_off d ON d.school_id = st.school_id AND d.start_date <= ? AND d.end_date >= ?
+WHERE st.id IN ({{ids}})
+ORDER BY e_student_id, l_date, l_period, l_id, h_created_at, h_id
 """
+# The lesson branch's columns the day-off branch leaves null (all but the student and the day off).
+_DIARY_NULLS = ", ".join(["NULL"] * (_DIARY_SQL.split("FROM (", 1)[0].count(" AS ") - 7))
+# Columns of the models ``_diary_by_student`` makes that repeat another column of the row.
+_DIARY_SAME = {
+    "s_id": "l_subject_id",
+    "u_id": "l_teacher_id",
+    "c_id": "l_school_class_id",
+    "a_student_id": "e_student_id",
+    "a_lesson_id": "l_id",
+    "h_lesson_id": "l_id",
+    "g_student_id": "e_student_id",
+    "g_lesson_id": "l_id",
+}
 
 
 class Loaders:
@@ -405,14 +429,31 @@ class Loaders:
         enrolments (a transferred child shows the old class before the move and the new one after)
         and group memberships (a group's lessons only while the child is in the group),
         with subject, teacher, class, this student's attendance, the lesson's homework and this
-        student's grades in it (those ``grades_by_student`` reads): one statement."""
+        student's grades in it (those ``grades_by_student`` reads); and the days off of each
+        student's school over the key's range, primed for ``days_off_by_school``: one statement."""
         ids, start, end = _span(keys)
-        rows = await core.fetch(_DIARY_SQL.format(ids=core.placeholders(len(ids))), [*ids, start, end])
+        marks = core.placeholders(len(ids))
+        rows = await core.fetch(_DIARY_SQL.format(ids=marks, nulls=_DIARY_NULLS), [*ids, start, end, end, start, *ids])
+        school_of: dict[int, int] = {}
+        days_off: dict[int, list[models.DayOff]] = defaultdict(list)
+        lessons: list[dict[str, Any]] = []
+        for row in rows:
+            if row["l_id"] is not None:
+                lessons.append(row)
+                continue
+            school_of[row["e_student_id"]] = row["d_school_id"]
+            if row["d_id"] is not None and all(d.id != row["d_id"] for d in days_off[row["d_school_id"]]):
+                days_off[row["d_school_id"]].append(core.hydrate(models.DayOff, row, "d_"))
+        self._prime_days_off(keys, school_of, days_off)
         seen = await self._windows(ids)
-        rows = [r for r in rows if windows.in_windows(seen[r["e_student_id"]], _day(r["l_date"]), r["e_class_id"])]
+        lessons = [
+            r for r in lessons if windows.in_windows(seen[r["e_student_id"]], _day(r["l_date"]), r["e_class_id"])
+        ]
         by_student: dict[int, list[DiaryRow]] = defaultdict(list)
         homework: dict[int, list[models.Homework]] = {}
-        for row in rows:
+        for row in lessons:
+            for column, same in _DIARY_SAME.items():
+                row[column] = row[same]
             items = homework.setdefault(row["l_id"], [])
             if row["h_id"] is not None and all(h.id != row["h_id"] for h in items):
                 items.append(core.hydrate(models.Homework, row, "h_"))
@@ -437,6 +478,19 @@ class Loaders:
             for diary_row in student_rows:
                 diary_row.grades.sort(key=lambda g: (g.date, g.created_at, g.id))
         return [[r for r in by_student.get(k.id, []) if k.start <= r.lesson.date <= k.end] for k in keys]
+
+    def _prime_days_off(
+        self, keys: list[RangeKey], school_of: dict[int, int], days_off: dict[int, list[models.DayOff]]
+    ) -> None:
+        """``days_off_by_school`` for each diary key's student's school and range, as
+        ``_days_off_by_school`` answers it (by start, id), from the diary's statement."""
+        for k in keys:
+            if k.id in school_of:
+                found = sorted(days_off.get(school_of[k.id], []), key=lambda d: (d.start_date, d.id))
+                key = RangeKey(school_of[k.id], k.start, k.end)
+                self.days_off_by_school.prime(
+                    key, [d for d in found if d.start_date <= k.end and d.end_date >= k.start]
+                )
 
     async def _grades_by_student(self, keys: list[RangeKey]) -> list[list[models.Grade]]:
         ids, start, end = _span(keys)

@@ -158,6 +158,33 @@ async def test_days_off_are_named(factory: Factory) -> None:
     assert (first["kind"], first["dayOffName"], first["entries"]) == ("VACATION", "Spring vacation", [])
 
 
+async def test_each_childs_diary_has_its_own_schools_days_off(factory: Factory) -> None:
+    """Children in two schools, read together: the days off come with the diary's statement, each
+    child's from their own school (a vacation of one school is not the other's), and a day off of
+    the school of two of the children shows in both their diaries."""
+    family = await _family(factory, school_days=1)
+    other_kit = await factory.school("Other school", classes=("7A",))
+    third = await factory.student(other_kit, "7A", "gleb", guardians=[family.parent])
+    start = today_utc() + timedelta(days=3)
+    await models.DayOff.create(
+        school=family.kit.school,
+        kind=models.DayOffKind.VACATION,
+        name="Spring vacation",
+        start_date=start,
+        end_date=start + timedelta(days=6),
+    )
+    end = start + timedelta(days=2)
+    data = await factory.client(family.parent).data(
+        "query C($from: Date!, $to: Date!) { viewer { children { fullName diary(from: $from, to: $to) {"
+        " date kind dayOffName } } } }",
+        **{"from": start.isoformat(), "to": end.isoformat()},
+    )
+    shown = {c["fullName"]: [(d["kind"], d["dayOffName"]) for d in c["diary"]] for c in data["viewer"]["children"]}
+    vacation = [("VACATION", "Spring vacation")] * 3
+    assert shown[family.child.full_name] == shown[family.sibling.full_name] == vacation
+    assert all(name is None for _kind, name in shown[third.full_name]), shown[third.full_name]
+
+
 async def test_diary_range_is_limited(factory: Factory) -> None:
     family = await _family(factory, school_days=1)
     parent, child = factory.client(family.parent), gid(family.child, "Student")
@@ -224,11 +251,11 @@ async def test_diary_statement_count_does_not_grow(factory: Factory, count_state
     assert large == small, (small, large, count_statements.statements)
     # The account's standing (active, no password change pending: every authenticated request
     # reads it, so that deactivation acts at once), the children, their lessons with marks,
-    # homework and grades (one statement), the days off; and whether the viewer sees the children's classes and
-    # schools whole (faces, issue 16: one statement per type, for all children). The viewer's
-    # windows on the children (resolvers/policy/windows.py) cost none: their own children's are
-    # whole, known from the statement that found them (``Loaders.prime_children``).
-    assert small == 5, count_statements.statements
+    # homework and grades and their schools' days off (one statement); and whether the viewer sees
+    # the children's classes and schools whole (faces, issue 16: one statement per type, for all
+    # children). The viewer's windows on the children (resolvers/policy/windows.py) cost none: their
+    # own children's are whole, known from the statement that found them (``Loaders.prime_children``).
+    assert small == 4, count_statements.statements
 
 
 async def test_revoked_guardianship_hides_the_child_at_once(factory: Factory) -> None:
@@ -285,6 +312,11 @@ async def test_the_diary_statement_reads_every_column_of_what_it_makes(factory: 
         ("c_", models.SchoolClass),
         ("s_", models.Subject),
         ("h_", models.Homework),
+        ("a_", models.Attendance),
+        ("g_", models.Grade),
+        ("d_", models.DayOff),
     ):
-        read = {name.removeprefix(prefix) for name in re.findall(rf"AS ({prefix}\w+)", statement)}
+        # Read by the statement, or filled from the column of the row it repeats (``_DIARY_SAME``).
+        names = {*re.findall(rf"AS ({prefix}\w+)", statement), *loaders._DIARY_SAME}
+        read = {name.removeprefix(prefix) for name in names if name.startswith(prefix)}
         assert set(model._meta.fields_db_projection.values()) <= read, (model.__name__, prefix)
