@@ -75,7 +75,7 @@ from resolvers.codes import ErrorCode
 from resolvers.core import Text, _
 from resolvers.loaders import Loaders
 from resolvers.notifier import run_notifier
-from resolvers.outbox import mark_published, run_relay
+from resolvers.outbox import run_relay
 from resolvers.sessions import Context, Viewer
 from schema import FrameEncoder, build_schema, changes, websocket
 from schema.gates import Limits
@@ -489,10 +489,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            try:  # what was published since the relay's last round (else another process's relay sends it again)
-                await mark_published()
-            except Exception:
-                log.exception("marking published outbox events failed")
             await broker.close()
             await limiter.close()
             await documents.store.close()

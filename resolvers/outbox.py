@@ -5,8 +5,7 @@ commit, relayed after a crash, and read back past a cursor by every live stream.
 commit (or roll back) together, and gets the rows back with their ids (the cursors); after the
 commit it calls ``publish``. A broker failure, or a process that dies between the two, leaves
 rows unpublished: every server process runs ``run_relay``, which publishes them a moment later
-and samples the outbox gauges; it also marks the diary events its process published since its
-last round (one UPDATE a round, off the writes' path). Two outboxes share this: the diary's (``models.OutboxEvent``,
+and samples the outbox gauges. Two outboxes share this: the diary's (``models.OutboxEvent``,
 announced on student and class topics) and the chats' (``models.ChatEvent``, announced on the
 topic of each user it concerns). A message on the wire only wakes a subscriber (ids, never
 content), which re-reads the outbox after its cursor.
@@ -153,12 +152,10 @@ async def publish(
     rows: Sequence[models.OutboxEvent] | Sequence[models.ChatEvent],
     woken: dict[int, set[int]] | None = None,
 ) -> int:
-    """After commit: announce what one write recorded, in one broker round trip. Chat events are
-    then marked published in one UPDATE; diary events are noted, and the relay's next round marks
-    them with every other this process published meanwhile (``mark_published``). A broker failure
-    leaves them for the relay and never fails the write the user already made. ``woken`` (chat
-    events only) is ``chat_recipients(rows)`` when the write has read it already. Returns how
-    many rows were published."""
+    """After commit: announce what one write recorded, in one broker round trip, then mark the
+    rows published in one UPDATE. A broker failure leaves them for the relay and never fails
+    the write the user already made. ``woken`` (chat events only) is ``chat_recipients(rows)``
+    when the write has read it already. Returns how many rows were published."""
     chat = [r for r in rows if isinstance(r, models.ChatEvent)]
     if chat:
         return await _publish_chat(broker, chat, woken)
@@ -167,39 +164,11 @@ async def publish(
         return 0
     if faults.FAULT:  # the crash test's hook (EDIARY_FAULT), off by default: not even a call
         faults.after_commit()
-    return await _publish_diary(broker, diary, mark=False)
+    return await _publish_diary(broker, diary)
 
 
-# Diary events this process handed to the broker (``publish``) and has not yet marked published:
-# the relay's next round marks them all in one UPDATE (``mark_published``), so that a write does
-# not wait for a round trip of its own after its commit, and ``relay_pending`` skips them meanwhile.
-# Lost with the process (it died, or the database was down until it stopped): the relay of a
-# process then publishes them again, which only wakes their streams, which skip ids they sent.
-_unmarked: set[int] = set()
-
-
-async def mark_published() -> int:
-    """Mark the diary events this process published since the last call as published (one
-    UPDATE per ``RELAY_BATCH`` of them); ``run_relay`` calls it before each round, the lifespan
-    at shutdown. Returns how many it marked."""
-    ids = sorted(_unmarked)
-    for start in range(0, len(ids), RELAY_BATCH):
-        await _mark(ids[start : start + RELAY_BATCH])
-    _unmarked.difference_update(ids)
-    return len(ids)
-
-
-async def _mark(ids: Sequence[int]) -> None:
-    await core.fetch(
-        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))})"
-        " AND published_at IS NULL",
-        [now_utc(), *ids],
-    )
-
-
-async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent], *, mark: bool) -> int:
-    """One message per student topic, and one per class topic for the class's newest event; the
-    rows marked published at once (``mark``: the relay), or noted for ``mark_published``."""
+async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
+    """One message per student topic, and one per class topic for the class's newest event."""
     messages = batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
     try:
         await broker.publish_many(messages)
@@ -207,10 +176,12 @@ async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent], *, 
         log.warning("broker unavailable, %d event(s) left for the outbox relay", len(rows))
         return 0
     metrics.EVENTS_PUBLISHED.inc(len(rows))
-    if mark:
-        await _mark([r.id for r in rows])
-    else:
-        _unmarked.update(r.id for r in rows)
+    ids = [r.id for r in rows]
+    await core.fetch(
+        f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))})"
+        " AND published_at IS NULL",
+        [now_utc(), *ids],
+    )
     return len(rows)
 
 
@@ -259,13 +230,12 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     died after the commit, or the broker was down). Subscribers skip ids they already
     delivered. Returns how many were published."""
     cutoff = now_utc() - older_than
-    waiting = (
+    diary = (
         await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff)
         .order_by("id")
         .limit(RELAY_BATCH)
     )
-    diary = [row for row in waiting if row.id not in _unmarked]  # published, not yet marked
-    published = await _publish_diary(broker, diary, mark=True) if diary else 0
+    published = await _publish_diary(broker, diary) if diary else 0
     chat = (
         await models.ChatEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff)
         .order_by("id")
@@ -277,9 +247,7 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
 async def sample() -> None:
     """Set the outbox gauges (``/metrics``): how many diary events wait to be published and how
     old the oldest one is. Both read only the unpublished rows (index ``published_at, id``):
-    few, unless the broker is down. What this process published is marked first (``mark_published``):
-    the gauges count what waits for the relay."""
-    await mark_published()
+    few, unless the broker is down."""
     pending = models.OutboxEvent.filter(published_at__isnull=True)
     oldest = await pending.order_by("occurred_at").only("id", "occurred_at").first()
     count = await pending.count() if oldest is not None else 0
@@ -294,7 +262,6 @@ async def run_relay(broker: Broker, interval: float = 1.0, sample_every: int = 5
     rounds = 0
     while True:
         try:
-            await mark_published()
             count = await relay_pending(broker)
             if rounds % sample_every == 0:
                 await sample()

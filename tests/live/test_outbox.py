@@ -4,14 +4,13 @@ goes through it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.broker import EventKind, student_topic
+from pubsub.broker import EventKind
 from resolvers import core, outbox
 from tests.factories import Factory
 from tests.sources import inserting
@@ -40,50 +39,8 @@ async def test_a_write_gets_back_the_events_it_recorded(factory: Factory, app: A
     ]
 
     assert await outbox.publish(app.state.broker, rows) == 2
-    await outbox.mark_published()  # the relay's next round
     assert await models.OutboxEvent.filter(id__in=[r.id for r in rows], published_at__isnull=True).count() == 0
     assert await outbox.publish(app.state.broker, [earlier]) == 1
-
-
-async def test_the_relay_leaves_what_its_process_published_to_the_next_mark(
-    factory: Factory, app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``publish`` hands a write's events to the broker and leaves marking them published to the
-    relay's next round (``mark_published``: one UPDATE for all the process published meanwhile),
-    so the write waits for no statement after its commit; until then the relay does not send them
-    again, and after it they are published."""
-    kit = await factory.school(classes=("5A",))
-    anna, boris = await factory.student(kit, "5A", "anna"), await factory.student(kit, "5A", "boris")
-    klass = kit.classes["5A"]
-    async with in_transaction():
-        rows = await outbox.record(
-            [
-                models.OutboxEvent(kind=EventKind.LESSON_CANCELLED, student_id=s.id, school_class_id=klass.id)
-                for s in (anna, boris)
-            ]
-        )
-    broker = app.state.broker
-    sent: list[str] = []
-    publish_many = broker.publish_many
-
-    async def spy(messages: Any) -> None:
-        sent.extend(topic for topic, _message in messages)
-        await publish_many(messages)
-
-    monkeypatch.setattr(broker, "publish_many", spy)
-    ours = {student_topic(anna.id), student_topic(boris.id)}
-    assert await outbox.publish(broker, rows) == 2
-    assert ours <= set(sent)
-    unpublished = models.OutboxEvent.filter(id__in=[r.id for r in rows], published_at__isnull=True)
-    assert await unpublished.count() == 2  # the write did not wait for the UPDATE
-    sent.clear()
-    await outbox.relay_pending(broker, older_than=timedelta(0))
-    assert not ours & set(sent), sent  # not sent twice
-    assert await outbox.mark_published() >= 2
-    assert await unpublished.count() == 0
-    sent.clear()
-    await outbox.relay_pending(broker, older_than=timedelta(0))
-    assert not ours & set(sent), sent
 
 
 def test_one_module_writes_outbox_rows() -> None:
