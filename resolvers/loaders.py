@@ -82,6 +82,11 @@ def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+def _meeting(days: Iterable[models.DayOff], key: RangeKey) -> list[models.DayOff]:
+    """The days off of ``days`` that meet the range of ``key`` (``days_off_by_school``)."""
+    return [d for d in days if d.start_date <= key.end and d.end_date >= key.start]
+
+
 def _span(keys: Sequence[RangeKey]) -> tuple[list[int], date, date]:
     return list({k.id for k in keys}), min(k.start for k in keys), max(k.end for k in keys)
 
@@ -488,9 +493,7 @@ class Loaders:
             if k.id in school_of:
                 found = sorted(days_off.get(school_of[k.id], []), key=lambda d: (d.start_date, d.id))
                 key = RangeKey(school_of[k.id], k.start, k.end)
-                self.days_off_by_school.prime(
-                    key, [d for d in found if d.start_date <= k.end and d.end_date >= k.start]
-                )
+                self.days_off_by_school.prime(key, _meeting(found, k))
 
     async def _grades_by_student(self, keys: list[RangeKey]) -> list[list[models.Grade]]:
         ids, start, end = _span(keys)
@@ -559,7 +562,7 @@ class Loaders:
             "start_date", "id"
         )
         grouped = _group(rows, lambda d: d.school_id)
-        return [[d for d in grouped.get(k.id, []) if d.start_date <= k.end and d.end_date >= k.start] for k in keys]
+        return [_meeting(grouped.get(k.id, []), k) for k in keys]
 
     async def _lessons_by_class(self, keys: list[RangeKey]) -> list[list[models.Lesson]]:
         ids, start, end = _span(keys)
