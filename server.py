@@ -75,7 +75,7 @@ from resolvers.codes import ErrorCode
 from resolvers.core import Text, _
 from resolvers.loaders import Loaders
 from resolvers.notifier import run_notifier
-from resolvers.outbox import run_relay
+from resolvers.outbox import MARKER_TASK, run_relay, settle
 from resolvers.sessions import Context, Viewer
 from schema import FrameEncoder, build_schema, changes, websocket
 from schema.gates import Limits
@@ -96,15 +96,16 @@ log = logging.getLogger("ediary")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-# The process's background tasks (the lifespan's): their names in task listings and logs, and
-# what tests/test_grade_path.py leaves out of one grade's path (they run beside it, not on it).
+# The process's background tasks (the lifespan's, and the outbox's marker, which ``publish``
+# starts): their names in task listings and logs, and what tests/test_grade_path.py leaves out of
+# one grade's path (they run beside it, not on it).
 RELAY_TASK = "outbox-relay"
 CATCHUP_TASK = "catch-up"
 NOTIFIER_TASK = "notifier"
 HOUSEKEEPING_TASK = "housekeeping"
 COLLECTOR_TASK = "collector"
 BACKGROUND_TASKS = frozenset(
-    {RELAY_TASK, CATCHUP_TASK, NOTIFIER_TASK, HOUSEKEEPING_TASK, COLLECTOR_TASK, websocket.TASK_NAME}
+    {RELAY_TASK, CATCHUP_TASK, NOTIFIER_TASK, HOUSEKEEPING_TASK, COLLECTOR_TASK, MARKER_TASK, websocket.TASK_NAME}
 )
 
 
@@ -489,6 +490,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await settle()  # what this process published, marked (else the relays send it again)
             await broker.close()
             await limiter.close()
             await documents.store.close()

@@ -37,7 +37,7 @@ from bench.database import bench_database, bench_database_url, server_version
 from bench.diary import LOGIN, PASSWORD
 from bench.load import paired_ratios
 from edge.settings import Settings
-from resolvers import core, policy
+from resolvers import core, outbox, policy
 from resolvers.core import now_utc, to_global_id
 from server import create_app
 
@@ -107,14 +107,18 @@ async def find_class() -> Class:
 
 class _Counter(logging.Handler):
     """Counts the statements Tortoise sends (its ``db_client`` debug log, one line each), as the
-    suite's ``count_statements`` does; on only while counting, off while timing."""
+    suite's ``count_statements`` does; on only while counting, off while timing. Those of the
+    outbox's marker (marking the events published, after the answer) are kept apart."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
+        self.after: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.statements.append(" ".join(record.getMessage().split())[:140])
+        task = asyncio.current_task()
+        marker = task is not None and task.get_name() == outbox.MARKER_TASK
+        (self.after if marker else self.statements).append(" ".join(record.getMessage().split())[:140])
 
 
 @contextlib.contextmanager
@@ -244,6 +248,7 @@ async def timed(arm: Arm, seconds: float) -> tuple[list[float], list[float]]:
     """One arm for ``seconds``, one write at a time: each write's time and the CPU time this
     process spent on it (the Python side of the write, whatever else the machine runs: a
     loaded machine delays every round trip, not the CPU a write costs), in seconds."""
+    await outbox.settle()  # the previous arm's marking is not this arm's
     gc.collect()
     took: list[float] = []
     cpu: list[float] = []
@@ -262,11 +267,14 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[98] if len(values) > 1 else values[0]
 
 
-async def statements(arm: Arm) -> list[str]:
-    """The statements one write sends (counted on its own, not while timing)."""
+async def statements(arm: Arm) -> tuple[list[str], list[str]]:
+    """The statements one write sends (counted on its own, not while timing), and those its
+    process's outbox marker sends after the answer."""
+    await outbox.settle()
     with counting() as counter:
         await arm(0)
-    return counter.statements
+        await outbox.settle()
+    return counter.statements, counter.after
 
 
 async def measure(all_arms: dict[str, Arm], rounds: int, seconds: float) -> dict[str, Any]:
@@ -332,7 +340,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for arm in all_arms.values():  # warm up: caches, prepared statements, the pool
                     for n in range(5):
                         await arm(n)
-                counts = {name: await statements(arm) for name, arm in all_arms.items()}
+                listed = {name: await statements(arm) for name, arm in all_arms.items()}
                 figures = await measure(all_arms, args.rounds, args.seconds)
                 grades = await models.Grade.filter(lesson_id=c.lesson.id).count()
         finally:
@@ -349,8 +357,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "options": {"seconds": args.seconds, "rounds": args.rounds},
         "lesson": {"id": c.lesson.id, "date": c.lesson.date.isoformat(), "students": len(c.students), "grades": grades},
-        "statements": {name: len(found) for name, found in counts.items()},
-        "statement_list": counts,
+        "statements": {name: len(found) for name, (found, _after) in listed.items()},
+        "statement_list": {name: found for name, (found, _after) in listed.items()},
+        "after_answer": {name: after for name, (_found, after) in listed.items()},
         "figures": figures,
     }
 
@@ -399,6 +408,7 @@ def render(results: dict[str, Any]) -> str:
     for name in ("gradeCreate", "gradesCreate"):
         lines.append(f"  {name}:")
         lines += [f"    {i + 1}. {s}" for i, s in enumerate(results["statement_list"][name])]
+        lines += [f"    after the answer (the outbox's marker): {s}" for s in results["after_answer"][name]]
     return "\n".join(lines)
 
 

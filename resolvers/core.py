@@ -436,11 +436,18 @@ async def keep_session(connection: Any) -> None:
     (tests/edge/test_database_sessions.py)."""
 
 
+@functools.lru_cache(maxsize=1024)
+def _numbered(sql: str) -> str:
+    """``sql`` with its ``?`` placeholders numbered for PostgreSQL (``$1``, ``$2``...): once per
+    statement text, not once per call (a write's statement has hundreds of them)."""
+    counter = iter(range(1, sql.count("?") + 1))
+    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
+
+
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     conn = connections.get("default")
-    if dialect() == "postgres":
-        counter = iter(range(1, len(params) + 1))
-        sql = _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
+    if conn.capabilities.dialect == "postgres":
+        sql = _numbered(sql)
     else:
         params = [p.isoformat() if isinstance(p, (date, datetime)) else p for p in params]
     return list(await conn.execute_query_dict(sql, params))

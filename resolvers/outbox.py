@@ -3,12 +3,14 @@ commit, relayed after a crash, and read back past a cursor by every live stream.
 
 **Writing.** A write calls ``record`` inside its own transaction, so the change and its events
 commit (or roll back) together, and gets the rows back with their ids (the cursors); after the
-commit it calls ``publish``. A broker failure, or a process that dies between the two, leaves
-rows unpublished: every server process runs ``run_relay``, which publishes them a moment later
-and samples the outbox gauges. Two outboxes share this: the diary's (``models.OutboxEvent``,
-announced on student and class topics) and the chats' (``models.ChatEvent``, announced on the
-topic of each user it concerns). A message on the wire only wakes a subscriber (ids, never
-content), which re-reads the outbox after its cursor.
+commit it calls ``publish``, which hands them to the broker and leaves marking them published
+to its process's marker (one UPDATE for all it was given meanwhile, run as soon as the event loop
+is free; the write does not wait for it). A broker failure, a failed mark, or a process that
+dies between the two, leaves rows unpublished: every server process runs ``run_relay``, which
+publishes them a moment later and samples the outbox gauges. Two outboxes share this: the
+diary's (``models.OutboxEvent``, announced on student and class topics) and the chats'
+(``models.ChatEvent``, announced on the topic of each user it concerns). A message on the wire
+only wakes a subscriber (ids, never content), which re-reads the outbox after its cursor.
 
 **Reading: the one stream core** of every subscription (``diaryEvents``, ``classEvents``,
 ``chatEvents``, ``notificationEvents``; ``run``): start from a cursor, replay, go live, and ask
@@ -77,7 +79,7 @@ import functools
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -152,10 +154,12 @@ async def publish(
     rows: Sequence[models.OutboxEvent] | Sequence[models.ChatEvent],
     woken: dict[int, set[int]] | None = None,
 ) -> int:
-    """After commit: announce what one write recorded, in one broker round trip, then mark the
-    rows published in one UPDATE. A broker failure leaves them for the relay and never fails
-    the write the user already made. ``woken`` (chat events only) is ``chat_recipients(rows)``
-    when the write has read it already. Returns how many rows were published."""
+    """After commit: announce what one write recorded, in one broker round trip. Chat events are
+    then marked published in one UPDATE; diary events are handed to the process's marker
+    (``settle`` waits for it), so the write does not wait for a round trip after its commit. A
+    broker failure leaves them for the relay and never fails the write the user already made.
+    ``woken`` (chat events only) is ``chat_recipients(rows)`` when the write has read it already.
+    Returns how many rows were published."""
     chat = [r for r in rows if isinstance(r, models.ChatEvent)]
     if chat:
         return await _publish_chat(broker, chat, woken)
@@ -164,11 +168,12 @@ async def publish(
         return 0
     if faults.FAULT:  # the crash test's hook (EDIARY_FAULT), off by default: not even a call
         faults.after_commit()
-    return await _publish_diary(broker, diary)
+    return await _publish_diary(broker, diary, at_once=False)
 
 
-async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> int:
-    """One message per student topic, and one per class topic for the class's newest event."""
+async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent], *, at_once: bool) -> int:
+    """One message per student topic, and one per class topic for the class's newest event; the
+    rows are then marked published at once (``at_once``: the relay) or by the marker."""
     messages = batch_messages([(r.id, r.kind, r.student_id, r.school_class_id) for r in rows])
     try:
         await broker.publish_many(messages)
@@ -176,13 +181,59 @@ async def _publish_diary(broker: Broker, rows: Sequence[models.OutboxEvent]) -> 
         log.warning("broker unavailable, %d event(s) left for the outbox relay", len(rows))
         return 0
     metrics.EVENTS_PUBLISHED.inc(len(rows))
-    ids = [r.id for r in rows]
+    if at_once:
+        await _mark([r.id for r in rows])
+    else:
+        _mark_soon(r.id for r in rows)
+    return len(rows)
+
+
+async def _mark(ids: Sequence[int]) -> None:
     await core.fetch(
         f"UPDATE outbox_event SET published_at = ? WHERE id IN ({core.placeholders(len(ids))})"
         " AND published_at IS NULL",
         [now_utc(), *ids],
     )
-    return len(rows)
+
+
+# The marker: diary events this process handed to the broker (``publish``) and has not marked
+# published yet, and the task that marks them. ``publish`` starts it when it is not running; it
+# marks everything queued in one UPDATE (per ``RELAY_BATCH``), again while more was queued
+# meanwhile, then ends. Started by ``publish`` itself, not by the relay, so a process that
+# publishes without a relay (a command, a benchmark's writer) marks what it publishes too, within
+# milliseconds: a relay (every server's, every round) sends again only what is unmarked after
+# 2 s, and that wakes every stream it concerns. A failed UPDATE leaves its rows to the relays; the
+# process's own relay skips the queued ids meanwhile. The lifespan waits for it at shutdown
+# (``settle``).
+MARKER_TASK = "outbox-marker"
+_unmarked: set[int] = set()
+_marker: asyncio.Task[None] | None = None
+
+
+def _mark_soon(ids: Iterable[int]) -> None:
+    global _marker
+    _unmarked.update(ids)
+    if _marker is None or _marker.done():
+        _marker = asyncio.get_running_loop().create_task(_mark_queued(), name=MARKER_TASK)
+
+
+async def _mark_queued() -> None:
+    while _unmarked:
+        ids = sorted(_unmarked)[:RELAY_BATCH]
+        try:
+            await _mark(ids)
+        except Exception:  # the database briefly unreachable: the relays publish them again
+            log.exception("marking %d published outbox event(s) failed", len(ids))
+        finally:  # marked, or left to the relays
+            _unmarked.difference_update(ids)
+
+
+async def settle() -> None:
+    """Wait until the diary events this process published are marked published (or left to the
+    relays, if marking failed): the lifespan's end, and tests that read ``published_at``."""
+    marker = _marker
+    if marker is not None and not marker.done():
+        await marker
 
 
 async def chat_recipients(rows: Sequence[models.ChatEvent]) -> dict[int, set[int]]:
@@ -230,12 +281,13 @@ async def relay_pending(broker: Broker, older_than: timedelta = timedelta(second
     died after the commit, or the broker was down). Subscribers skip ids they already
     delivered. Returns how many were published."""
     cutoff = now_utc() - older_than
-    diary = (
+    waiting = (
         await models.OutboxEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff)
         .order_by("id")
         .limit(RELAY_BATCH)
     )
-    published = await _publish_diary(broker, diary) if diary else 0
+    diary = [row for row in waiting if row.id not in _unmarked]  # published, being marked
+    published = await _publish_diary(broker, diary, at_once=True) if diary else 0
     chat = (
         await models.ChatEvent.filter(published_at__isnull=True, occurred_at__lt=cutoff)
         .order_by("id")

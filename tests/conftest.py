@@ -28,7 +28,7 @@ from tortoise.migrations.api.migrate import migrate
 from demo.seed import seed_demo
 from edge import push
 from edge.settings import Settings, tortoise_config
-from resolvers import pages
+from resolvers import outbox, pages
 from schema import websocket
 from schema.websocket import WebSocketProtocol
 from server import create_app
@@ -87,6 +87,7 @@ async def database(settings: Settings) -> AsyncIterator[None]:
     await migrate(config=config)
     await Tortoise.init(config=config, _enable_global_fallback=True)
     yield
+    await outbox.settle()  # the last events published, marked before the connections close
     if settings.database_url.startswith("postgres"):
         await Tortoise._drop_databases()
     else:
@@ -198,7 +199,8 @@ async def demo_parent(http: httpx.AsyncClient, demo: None) -> Client:
 
 class StatementCounter(logging.Handler):
     """Counts SQL statements sent by Tortoise (its db_client debug log: one line per statement),
-    but the process's own background check of ended sessions (``schema/websocket.py``)."""
+    but the process's own background check of ended sessions (``schema/websocket.py``) and its
+    marking of published outbox events, which runs after the request (``outbox.settle``)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -207,7 +209,7 @@ class StatementCounter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         with contextlib.suppress(RuntimeError):  # no event loop: not the background task
             task = asyncio.current_task()
-            if task is not None and task.get_name() == websocket.TASK_NAME:
+            if task is not None and task.get_name() in (websocket.TASK_NAME, outbox.MARKER_TASK):
                 return
         self.statements.append(record.getMessage())
 

@@ -15,6 +15,7 @@ import pytest
 import models
 from pubsub import broker
 from pubsub.broker import EventKind, class_topic
+from resolvers import outbox
 from resolvers.core import from_global_id, today_utc
 from tests.api.test_statements import _count, _explain
 from tests.client import Client
@@ -154,10 +155,11 @@ async def test_teacher_assigns_and_the_class_sees_it(factory: Factory) -> None:
     students = await _enrolled(due)
     assert students > 1
     assert await _counts() == (before[0] + 1, before[1] + 1, before[2] + students)
+    await outbox.settle()  # announced right after the commit, then marked by the process's marker
     rows = await models.OutboxEvent.filter(homework_id=_pk(hw["id"]))
     assert {r.kind for r in rows} == {EventKind.HOMEWORK_ASSIGNED}
     assert len({r.student_id for r in rows}) == students
-    assert all(r.published_at is not None for r in rows)  # announced right after the commit
+    assert all(r.published_at is not None for r in rows)
 
     classmate = await models.Student.get(guardianships__guardian_id=school.other_parent.id)
     for client, child in ((parent, school.child), (other_parent, classmate)):

@@ -1,17 +1,20 @@
 """The one outbox API (``resolvers/outbox.py``): a write records its events in its own
-transaction and gets them back with their ids; publishing marks them published. Every write
-goes through it."""
+transaction and gets them back with their ids; publishing hands them to the broker, and the
+process's marker marks them published. Every write goes through it."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
 
 import models
-from pubsub.broker import EventKind
+from pubsub.broker import EventKind, student_topic
 from resolvers import core, outbox
+from tests.conftest import StatementCounter
 from tests.factories import Factory
 from tests.sources import inserting
 
@@ -39,8 +42,48 @@ async def test_a_write_gets_back_the_events_it_recorded(factory: Factory, app: A
     ]
 
     assert await outbox.publish(app.state.broker, rows) == 2
+    await outbox.settle()
     assert await models.OutboxEvent.filter(id__in=[r.id for r in rows], published_at__isnull=True).count() == 0
     assert await outbox.publish(app.state.broker, [earlier]) == 1
+
+
+async def test_a_process_without_a_relay_marks_what_it_published(
+    factory: Factory, app: Any, count_statements: StatementCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``publish`` hands a write's events to the broker and returns without a statement of its
+    own (the write waits for nothing after its commit); its process marks them published moments
+    later on its own: no relay runs here (the suite's app has no lifespan) and nothing waits for
+    the marker. Once marked, a relay does not send them again."""
+    kit = await factory.school(classes=("5A",))
+    anna, boris = await factory.student(kit, "5A", "anna"), await factory.student(kit, "5A", "boris")
+    klass = kit.classes["5A"]
+    async with in_transaction():
+        rows = await outbox.record(
+            [
+                models.OutboxEvent(kind=EventKind.LESSON_CANCELLED, student_id=s.id, school_class_id=klass.id)
+                for s in (anna, boris)
+            ]
+        )
+    broker = app.state.broker
+    count_statements.statements.clear()
+    assert await outbox.publish(broker, rows) == 2
+    assert count_statements.statements == []  # the marker's UPDATE is not the write's
+    unpublished = models.OutboxEvent.filter(id__in=[r.id for r in rows], published_at__isnull=True)
+    for _ in range(200):
+        if not await unpublished.count():
+            break
+        await asyncio.sleep(0.01)
+    assert await unpublished.count() == 0
+    sent: list[str] = []
+    publish_many = broker.publish_many
+
+    async def spy(messages: Any) -> None:
+        sent.extend(topic for topic, _message in messages)
+        await publish_many(messages)
+
+    monkeypatch.setattr(broker, "publish_many", spy)
+    await outbox.relay_pending(broker, older_than=timedelta(0))
+    assert not {student_topic(anna.id), student_topic(boris.id)} & set(sent), sent
 
 
 def test_one_module_writes_outbox_rows() -> None:
@@ -68,3 +111,39 @@ async def test_a_large_write_is_split_and_keeps_every_row_in_order(
     assert [r.id for r in recorded] == sorted({r.id for r in recorded})
     stored = await models.OutboxEvent.filter(student_id__in=[s.id for s in students]).order_by("id")
     assert [(r.id, r.student_id) for r in stored] == [(r.id, r.student_id) for r in recorded]
+
+
+async def test_events_the_marker_failed_to_mark_are_left_to_the_relay(
+    factory: Factory, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed mark (the database briefly unreachable) leaves the events unpublished, and the
+    process's own relay then sends and marks them: nothing stays queued behind a failure."""
+    kit = await factory.school(classes=("5A",))
+    anna = await factory.student(kit, "5A", "anna")
+    klass = kit.classes["5A"]
+    event = models.OutboxEvent(kind=EventKind.LESSON_CANCELLED, student_id=anna.id, school_class_id=klass.id)
+    async with in_transaction():
+        rows = await outbox.record([event])
+    mark = outbox._mark
+
+    async def unreachable(ids: Any) -> None:
+        raise ConnectionError("the database is unreachable")
+
+    monkeypatch.setattr(outbox, "_mark", unreachable)
+    broker = app.state.broker
+    assert await outbox.publish(broker, rows) == 1
+    await outbox.settle()
+    unpublished = models.OutboxEvent.filter(id=rows[0].id, published_at__isnull=True)
+    assert await unpublished.count() == 1
+    monkeypatch.setattr(outbox, "_mark", mark)
+    sent: list[str] = []
+    publish_many = broker.publish_many
+
+    async def spy(messages: Any) -> None:
+        sent.extend(topic for topic, _message in messages)
+        await publish_many(messages)
+
+    monkeypatch.setattr(broker, "publish_many", spy)
+    assert await outbox.relay_pending(broker, older_than=timedelta(0)) >= 1
+    assert student_topic(anna.id) in sent
+    assert await unpublished.count() == 0
