@@ -51,13 +51,13 @@ the socket, so collecting them finds nothing, yet a full collection walks every 
 while the event loop stands still: measured 0.6 s at 1,000 sockets and 3.9 s at 10,000, about
 every 25 s under 100 events/s. Every socket waits for that pause, so it is the p99.
 
-What: once ``fresh`` sockets have opened since the last freeze (or any have and ``age``
-rounds have passed since it), what survived since then is collected (a full collection walks
-only objects that are not frozen) and the survivors are moved out of the collector's reach
-(``gc.freeze``); the rounds between (one every ``interval`` seconds) do nothing, and the
-interpreter's own collections, which walk only what is not frozen, free the rest. Freezing
-does not stop reference counting: a frozen object is still freed when its last reference goes.
-Only garbage held in reference cycles among frozen objects waits, so the collector is re-armed
+What: once ``fresh`` sockets have opened since the last freeze, or ``age`` rounds (one every
+``interval`` seconds) have passed since it, what survived since then is collected (a full
+collection walks only objects that are not frozen) and the survivors are moved out of the
+collector's reach (``gc.freeze``); the rounds between do nothing, and the interpreter's own
+collections, which walk only what is not frozen, free the rest. Freezing does not stop
+reference counting: a frozen object is still freed when its last reference goes. Only garbage
+held in reference cycles among frozen objects waits, so the collector is re-armed
 (unfreeze, one full collection, freeze again) once the sockets closed since the last time
 reach ``churn`` of those still open (and at least ``batch``), or the process has grown by
 ``growth`` since with no more sockets open than then. Churn pays one pause proportional to
@@ -70,7 +70,8 @@ a server, none closed; the servers' logs, 2026-12-07) re-armed each server once 
 three minutes, 2.6 and 3.0 s pauses that freed 270,000-290,000 such objects, and the round's
 full collection of the second's survivors was a quarter of the servers' CPU under that load
 (bench/README.md, "A district's real day"). Sockets are what lives for hours, so new sockets
-are what a freeze waits for.
+are what a freeze waits for; ``age`` bounds what else lives on unfrozen (a parked stream's
+state, renewed at each event it delivers) to ``age`` seconds' worth.
 
 Young collections are rarer while this runs (``young``): one walks every tracked object made
 since the last that is still alive, and a woken subscription's run makes several hundred (its
@@ -805,9 +806,9 @@ class Sockets:
     freezes: int = 0
     collections: int = 0
     # Sockets opened since the last freeze, and rounds since it: a round freezes once ``fresh``
-    # opened, or any did and ``age`` rounds passed.
+    # opened, or ``age`` rounds passed.
     fresh: int = 100
-    age: int = 30
+    age: int = 10
     opened_since_freeze: int = 0
     rounds_since_freeze: int = 0
     # The longest collection pause seen, and full collections run by the interpreter itself.
@@ -876,9 +877,7 @@ class Sockets:
             return "collect"
         if not self.rss_at_collection or self.open > self.open_at_collection:
             self.rss_at_collection, self.open_at_collection = rss, self.open
-        due = self.opened_since_freeze >= self.fresh or (
-            self.opened_since_freeze > 0 and self.rounds_since_freeze >= self.age
-        )
+        due = self.opened_since_freeze >= self.fresh or self.rounds_since_freeze >= self.age
         if not due:
             return "wait"
         gc.collect()

@@ -53,7 +53,7 @@ def test_rounds_without_new_sockets_freeze_nothing(unfrozen: None) -> None:
     gc.collect()  # as the interpreter's own collections: they walk only what is not frozen
     assert dead() is None, "it was left in the collector's reach"
     assert sockets.step() == "wait"
-    assert sockets.step() == "freeze", "a socket opened three rounds ago is frozen all the same"
+    assert sockets.step() == "freeze", "what lived three rounds is frozen all the same"
     assert sockets.step() == "wait"
     sockets.opened()
     sockets.opened()
