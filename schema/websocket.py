@@ -51,33 +51,21 @@ the socket, so collecting them finds nothing, yet a full collection walks every 
 while the event loop stands still: measured 0.6 s at 1,000 sockets and 3.9 s at 10,000, about
 every 25 s under 100 events/s. Every socket waits for that pause, so it is the p99.
 
-What: once ``fresh`` sockets have opened since the last freeze, or ``age`` rounds (one every
-``interval`` seconds) have passed since it, what survived since then is collected (a full
-collection walks only objects that are not frozen) and the survivors are moved out of the
-collector's reach (``gc.freeze``); the rounds between do nothing, and the interpreter's own
-collections, which walk only what is not frozen, free the rest. Freezing does not stop
-reference counting: a frozen object is still freed when its last reference goes. Only garbage
-held in reference cycles among frozen objects waits, so the collector is re-armed
+What: every ``interval`` seconds, what survived since the last step is collected (a full
+collection walks only objects that are not frozen, so it is as short as the second was busy)
+and the survivors are moved out of the collector's reach (``gc.freeze``). Freezing does not
+stop reference counting: a frozen object is still freed when its last reference goes. Only
+garbage held in reference cycles among frozen objects waits, so the collector is re-armed
 (unfreeze, one full collection, freeze again) once the sockets closed since the last time
 reach ``churn`` of those still open (and at least ``batch``), or the process has grown by
 ``growth`` since with no more sockets open than then. Churn pays one pause proportional to
 its size; sockets that stay open pay none.
 
-Why not every round: a freeze also freezes whatever is in flight at that moment (requests,
-woken runs), and what of it ends in reference cycles waits among frozen objects until the
-process has grown by ``growth``. Frozen every second, a run of a district's day (2,041 sockets
-a server, none closed; the servers' logs, 2026-12-07) re-armed each server once in its first
-three minutes, 2.6 and 3.0 s pauses that freed 270,000-290,000 such objects, and the round's
-full collection of the second's survivors was a quarter of the servers' CPU under that load
-(bench/README.md, "A district's real day"). Sockets are what lives for hours, so new sockets
-are what a freeze waits for; ``age`` bounds what else lives on unfrozen (a parked stream's
-state, renewed at each event it delivers) to ``age`` seconds' worth.
-
 Young collections are rarer while this runs (``young``): one walks every tracked object made
 since the last that is still alive, and a woken subscription's run makes several hundred (its
 frames, coroutines, executor, hooks) that live until it delivers, so at Python's 700 each
-delivery paid for a walk or more of objects still in use. Garbage in cycles waits a few
-thousand allocations longer."""
+delivery paid for a walk or more of objects still in use. What lives on is frozen within the
+second anyway; garbage in cycles waits a few thousand allocations longer."""
 
 from __future__ import annotations
 
@@ -805,12 +793,6 @@ class Sockets:
     open_at_collection: int = 0
     freezes: int = 0
     collections: int = 0
-    # Sockets opened since the last freeze, and rounds since it: a round freezes once ``fresh``
-    # opened, or ``age`` rounds passed.
-    fresh: int = 100
-    age: int = 10
-    opened_since_freeze: int = 0
-    rounds_since_freeze: int = 0
     # The longest collection pause seen, and full collections run by the interpreter itself.
     longest_pause_ms: float = 0.0
     full_collections: int = 0
@@ -854,35 +836,29 @@ class Sockets:
 
     def opened(self) -> None:
         self.open += 1
-        self.opened_since_freeze += 1
 
     def closed(self) -> None:
         self.open -= 1
         self.closed_since_collection += 1
 
     def step(self) -> str:
-        """One round: ``"collect"`` (re-armed), ``"freeze"``, or ``"wait"`` (too few new sockets)."""
+        """One round: ``"collect"`` (re-armed) or ``"freeze"``."""
         rss = _rss_bytes()
         churned = self.closed_since_collection >= max(self.batch, self.churn * self.open)
         # Grown by more than new sockets explain: garbage is waiting among frozen objects.
         grown = rss > self.rss_at_collection * (1 + self.growth) and self.open <= self.open_at_collection
-        self.rounds_since_freeze += 1
         if churned or (self.rss_at_collection and grown):
             gc.unfreeze()
             gc.collect()
             gc.freeze()
-            self.closed_since_collection = self.opened_since_freeze = self.rounds_since_freeze = 0
+            self.closed_since_collection = 0
             self.rss_at_collection, self.open_at_collection = _rss_bytes(), self.open
             self.collections += 1
             return "collect"
-        if not self.rss_at_collection or self.open > self.open_at_collection:
-            self.rss_at_collection, self.open_at_collection = rss, self.open
-        due = self.opened_since_freeze >= self.fresh or self.rounds_since_freeze >= self.age
-        if not due:
-            return "wait"
         gc.collect()
         gc.freeze()
-        self.opened_since_freeze = self.rounds_since_freeze = 0
+        if not self.rss_at_collection or self.open > self.open_at_collection:
+            self.rss_at_collection, self.open_at_collection = rss, self.open
         self.freezes += 1
         return "freeze"
 

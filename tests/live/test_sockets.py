@@ -1,6 +1,5 @@
 """The collector policy of schema/websocket.py: what survives is frozen out of full collections
-once new sockets opened, and socket churn re-arms the collector so that closed sockets' garbage
-is freed."""
+every round, and socket churn re-arms the collector so that closed sockets' garbage is freed."""
 
 from __future__ import annotations
 
@@ -27,9 +26,8 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()
 
 
-def test_new_sockets_free_garbage_and_freeze_survivors(unfrozen: None) -> None:
-    sockets = Sockets(fresh=1)
-    sockets.opened()
+def test_each_round_frees_garbage_and_freezes_survivors(unfrozen: None) -> None:
+    sockets = Sockets()
     garbage = _Cycle()
     dead = weakref.ref(garbage)
     del garbage
@@ -40,28 +38,8 @@ def test_new_sockets_free_garbage_and_freeze_survivors(unfrozen: None) -> None:
     assert not any(o is alive for o in gc.get_objects()), "survivors are out of the collector's reach"
 
 
-def test_rounds_without_new_sockets_freeze_nothing(unfrozen: None) -> None:
-    """What is in flight when no socket opened (a request, a woken run) is not frozen: its
-    garbage in cycles is freed by the interpreter's own collections, not kept until a re-arm."""
-    sockets = Sockets(fresh=2, age=3)
-    sockets.opened()
-    in_flight = _Cycle()
-    dead = weakref.ref(in_flight)
-    assert sockets.step() == "wait"  # one new socket of the two a freeze waits for
-    assert gc.get_freeze_count() == 0
-    del in_flight
-    gc.collect()  # as the interpreter's own collections: they walk only what is not frozen
-    assert dead() is None, "it was left in the collector's reach"
-    assert sockets.step() == "wait"
-    assert sockets.step() == "freeze", "what lived three rounds is frozen all the same"
-    assert sockets.step() == "wait"
-    sockets.opened()
-    sockets.opened()
-    assert sockets.step() == "freeze"
-
-
 def test_frozen_cycles_are_freed_once_churn_re_arms_the_collector(unfrozen: None) -> None:
-    sockets = Sockets(batch=4, churn=0.5, fresh=1)
+    sockets = Sockets(batch=4, churn=0.5)
     for _ in range(8):
         sockets.opened()
     held = [_Cycle() for _ in range(8)]  # each socket's state, in a reference cycle
@@ -72,7 +50,7 @@ def test_frozen_cycles_are_freed_once_churn_re_arms_the_collector(unfrozen: None
     assert all(r() is not None for r in refs), "frozen cycles wait for the collector to be re-armed"
     for _ in range(3):
         sockets.closed()
-    assert sockets.step() == "wait"  # 3 closed < max(batch 4, half of 5 open); no new socket
+    assert sockets.step() == "freeze"  # 3 closed < max(batch 4, half of 5 open)
     sockets.closed()
     assert sockets.step() == "collect"
     assert all(r() is None for r in refs)
@@ -81,7 +59,7 @@ def test_frozen_cycles_are_freed_once_churn_re_arms_the_collector(unfrozen: None
 
 
 def test_growth_without_new_sockets_re_arms_the_collector(unfrozen: None) -> None:
-    sockets = Sockets(growth=0.25, fresh=1)
+    sockets = Sockets(growth=0.25)
     sockets.opened()
     assert sockets.step() == "freeze"
     sockets.rss_at_collection //= 2  # as if the process had doubled since
