@@ -10,12 +10,15 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 import models
 from pubsub.broker import Broker, BrokerUnavailable, encode, user_topic
+from resolvers import core
 from resolvers.core import now_utc, zone_named
 
 log = logging.getLogger(__name__)
@@ -101,7 +104,7 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
     ).values_list("id", "user_id"):
         devices.setdefault(int(owner), []).append(int(device_id))
     now = now_utc()
-    plain: list[models.Notification] = []
+    plain: list[tuple[Any, ...]] = []
     pushes: list[models.PushDelivery] = []
     woken: set[int] = set()
     deliveries: list[models.NotificationDelivery] = []
@@ -119,6 +122,26 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
         pushed = devices.get(draft.user_id, []) if wanted["push"] else []
         if not wanted["inApp"] and not outside and not pushed:
             continue
+        if wanted["inApp"]:
+            woken.add(draft.user_id)
+        if not outside and not pushed:
+            plain.append(
+                (
+                    draft.user_id,
+                    draft.kind,
+                    draft.category,
+                    wanted["inApp"],
+                    draft.school_id,
+                    draft.student_id,
+                    draft.outbox_event_id,
+                    draft.announcement_id,
+                    draft.meeting_id,
+                    draft.chat_message_id,
+                    draft.planned_assessment_id,
+                    now,
+                )
+            )
+            continue
         row = models.Notification(
             user_id=draft.user_id,
             kind=draft.kind,
@@ -132,11 +155,6 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
             chat_message_id=draft.chat_message_id,
             planned_assessment_id=draft.planned_assessment_id,
         )
-        if wanted["inApp"]:
-            woken.add(draft.user_id)
-        if not outside and not pushed:
-            plain.append(row)
-            continue
         await row.save()  # its id is needed for the deliveries
         tz = zone((settings.timezone if settings else None) or zones.get(draft.school_id))
         due = outside_quiet_hours(now, settings.quiet_start, settings.quiet_end, tz) if settings else now
@@ -148,12 +166,53 @@ async def write(drafts: Sequence[Draft]) -> set[int]:
             models.PushDelivery(notification_id=row.id, device_id=device, next_attempt_at=due) for device in pushed
         )
     if plain:
-        await models.Notification.bulk_create(plain)
+        await _insert(plain)
     if deliveries:
         await models.NotificationDelivery.bulk_create(deliveries)
     if pushes:
         await models.PushDelivery.bulk_create(pushes)
     return woken
+
+
+# What ``write`` fills of a notification, in this order: those without a delivery to make go
+# in as values (``_insert``), with no model made for each (the notifier writes one per family
+# member of every diary event).
+_FILLED = (
+    "user_id",
+    "kind",
+    "category",
+    "in_app",
+    "school_id",
+    "student_id",
+    "outbox_event_id",
+    "announcement_id",
+    "meeting_id",
+    "chat_message_id",
+    "planned_assessment_id",
+    "created_at",
+)
+
+
+async def _insert(rows: Sequence[tuple[Any, ...]]) -> None:
+    """Notifications given as values of ``_FILLED``, in one INSERT per ``core.MAX_VALUES``
+    values, each value converted by the model's own field as ``bulk_create`` converts it."""
+    meta = models.Notification._meta
+    converters = [meta.fields_map[name].to_db_value for name in _FILLED]
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in _FILLED)
+    conn = connections.get("default")
+    postgres = core.dialect() == "postgres"
+    per_statement = core.MAX_VALUES // len(_FILLED)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        values = [
+            convert(value, models.Notification) for row in chunk for convert, value in zip(converters, row, strict=True)
+        ]
+        if postgres:
+            numbers = iter(range(1, len(values) + 1))
+            groups = ", ".join("(" + ", ".join(f"${next(numbers)}" for _ in _FILLED) + ")" for _ in chunk)
+        else:
+            groups = ", ".join("(" + ", ".join("?" * len(_FILLED)) + ")" for _ in chunk)
+        await conn.execute_query(f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {groups}', values)
 
 
 async def _not_yet_notified(drafts: Sequence[Draft]) -> list[Draft]:
