@@ -17,6 +17,7 @@ Definitions (in hundredths of a mark, as the roll-ups count):
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,7 +39,19 @@ ALL, SCHOOL, CLASS, SUBJECT, TEACHER, WEEK, MARK = "all", "school", "class", "su
 def top_mark(school: models.School) -> float:
     """The lowest "top" mark: halfway from the pass mark to the best mark, rounded up to a mark
     of the scale. 1-5 with pass mark 3: 4 (4 and 5 are top); 1-10 with 4: 7; 1-12 with 4: 8;
-    A-F (5..1) with 3: B; pass/fail (pass mark 1): pass."""
+    A-F (5..1) with 3: B; pass/fail (pass mark 1): pass. Worked out once per scale (a district's
+    dashboard asks it for each of its hundred schools, mostly of the same scale)."""
+    listed = tuple((str(m["value"]), float(m["numeric"])) for m in school.scale_marks or ())
+    return _top_mark(school.scale_kind, school.scale_min, school.scale_max, listed, school.pass_mark)
+
+
+Listed = tuple[tuple[str, float], ...]  # a scale's marks as (value, numeric), hashable
+
+
+@functools.lru_cache(maxsize=256)
+def _top_mark(kind: models.ScaleKind, low: int, high: int, listed: Listed, passing: int) -> float:
+    scale = [{"value": value, "numeric": numeric} for value, numeric in listed]
+    school = models.School(scale_kind=kind, scale_min=low, scale_max=high, scale_marks=scale, pass_mark=passing)
     values = sorted(m.numeric for m in grading.marks(school))
     if not values:
         return math.inf
@@ -381,3 +394,19 @@ async def district_terms(term_id: int, district_id: int) -> list[int]:
         " WHERE t0.id = ? AND s0.district_id = ? AND s.district_id = ? AND y.name = y0.name ORDER BY t.id"
     )
     return [int(r["id"]) for r in await core.fetch(statement, [term_id, district_id, district_id])]
+
+
+async def district_schools(district_id: int) -> list[models.School]:
+    """The district's schools, by id: one statement the ORM does not compile anew per request."""
+    rows = await core.fetch("SELECT n.* FROM school n WHERE n.district_id = ? ORDER BY n.id", [district_id])
+    return [core.hydrate(models.School, r) for r in rows]
+
+
+async def visible_districts(viewer: Viewer) -> list[models.District]:
+    """The districts the viewer administers (``policy.visible_districts``), by name: the rule
+    compiled once per viewer (``core.embedded_once``), read anew by every request."""
+    ids, params = core.embedded_once(
+        ("visible_districts", viewer.user_id), lambda: policy.visible_districts(viewer).values_list("id", flat=True)
+    )
+    rows = await core.fetch(f"SELECT n.* FROM district n WHERE n.id IN ({ids}) ORDER BY n.name, n.id", params)
+    return [core.hydrate(models.District, r) for r in rows]

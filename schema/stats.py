@@ -10,7 +10,7 @@ import strawberry
 
 import models
 from resolvers import grades as grading
-from resolvers import pages, policy
+from resolvers import pages
 from resolvers import progress as progress_resolvers
 from resolvers import stats as stats_resolvers
 from resolvers.core import pk_of
@@ -294,7 +294,7 @@ class District(Node):
         if term_id is not None and pk is None:
             return None
         schools, term_ids = await asyncio.gather(
-            models.School.filter(district_id=self.model.id).order_by("id"),
+            stats_resolvers.district_schools(self.model.id),
             stats_resolvers.district_terms(pk, self.model.id) if pk is not None else _no_terms(),
         )
         if not schools:
@@ -316,5 +316,4 @@ async def _no_terms() -> list[int]:
 class DistrictViewer:
     @strawberry.field(description="The districts the user administers.")
     async def districts(self, info: Info) -> list[District]:
-        rows = await policy.visible_districts(info.context.viewer).order_by("name", "id")
-        return [District(model=d) for d in rows]
+        return [District(model=d) for d in await stats_resolvers.visible_districts(info.context.viewer)]

@@ -399,6 +399,15 @@ async def test_top_marks_per_scale() -> None:
     assert stats.top_mark(letters) == 4  # A and B
     pass_fail = models.School(scale_kind=models.ScaleKind.PASS_FAIL, scale_marks=[], pass_mark=1)
     assert stats.top_mark(pass_fail) == 1
+    # Worked out once per scale: every part of the scale still counts (the pass mark, the range,
+    # the letters), so two schools that differ in any one of them get their own answer.
+    stricter = models.School(scale_kind=models.ScaleKind.NUMERIC, scale_min=1, scale_max=10, pass_mark=6)
+    assert stats.top_mark(stricter) == 8
+    twelve = models.School(scale_kind=models.ScaleKind.NUMERIC, scale_min=1, scale_max=12, pass_mark=4)
+    assert stats.top_mark(twelve) == 8
+    shifted = [{"value": m["value"], "numeric": m["numeric"] + 5} for m in grades.LETTER_MARKS]
+    higher = models.School(scale_kind=models.ScaleKind.LETTER, scale_marks=shifted, pass_mark=3)
+    assert stats.top_mark(higher) == 7  # marks 10..6: halfway from 3 to 10 is 6.5
 
 
 async def test_statements_do_not_grow_with_classes_or_weeks(
