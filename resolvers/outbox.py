@@ -213,8 +213,11 @@ _marker: asyncio.Task[None] | None = None
 def _mark_soon(ids: Iterable[int]) -> None:
     global _marker
     _unmarked.update(ids)
-    if _marker is None or _marker.done():
-        _marker = asyncio.get_running_loop().create_task(_mark_queued(), name=MARKER_TASK)
+    loop = asyncio.get_running_loop()
+    # a task of another event loop (a closed one: a command or a benchmark that ran asyncio.run
+    # more than once) never finishes here: start one on this loop
+    if _marker is None or _marker.done() or _marker.get_loop() is not loop:
+        _marker = loop.create_task(_mark_queued(), name=MARKER_TASK)
 
 
 async def _mark_queued() -> None:
@@ -232,7 +235,7 @@ async def settle() -> None:
     """Wait until the diary events this process published are marked published (or left to the
     relays, if marking failed): the lifespan's end, and tests that read ``published_at``."""
     marker = _marker
-    if marker is not None and not marker.done():
+    if marker is not None and not marker.done() and marker.get_loop() is asyncio.get_running_loop():
         await marker
 
 
