@@ -437,13 +437,24 @@ async def keep_session(connection: Any) -> None:
 
 
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    conn = connections.get("default")
+    return list(await connections.get("default").execute_query_dict(*_sent(sql, params)))
+
+
+async def fetch_rows(sql: str, params: list[Any]) -> Sequence[Any]:
+    """``fetch`` without a dict made of each row: the driver's own rows (asyncpg's ``Record``,
+    SQLite's ``Row``), read by column name, ``row["name"]`` (never ``"name" in row``: SQLite's
+    row answers that by value). For a statement of many rows and columns, whose dicts cost as
+    much as a fifth of the statement (the diary's)."""
+    _, rows = await connections.get("default").execute_query(*_sent(sql, params))
+    return list(rows)
+
+
+def _sent(sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """A statement written with ``?`` placeholders and its values, as the driver takes them."""
     if dialect() == "postgres":
         counter = iter(range(1, len(params) + 1))
-        sql = _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
-    else:
-        params = [p.isoformat() if isinstance(p, (date, datetime)) else p for p in params]
-    return list(await conn.execute_query_dict(sql, params))
+        return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql), params
+    return sql, [p.isoformat() if isinstance(p, (date, datetime)) else p for p in params]
 
 
 def columns(model: type[Model], alias: str) -> str:
