@@ -10,7 +10,7 @@ import json
 import os
 import platform
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
@@ -88,7 +88,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         start, end = await diary_range()
         body: dict[str, Any] = {"query": DIARY, "variables": {"from": start.isoformat(), "to": end.isoformat()}}
 
-        async def hand() -> list[dict[str, Any]]:
+        async def hand() -> Sequence[Any]:
             return await hand_written(dialect, parent.id, start, end)
 
         try:

@@ -446,11 +446,24 @@ def _numbered(sql: str) -> str:
 
 async def fetch(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     conn = connections.get("default")
+    return list(await conn.execute_query_dict(*_sent(conn, sql, params)))
+
+
+async def fetch_rows(sql: str, params: list[Any]) -> Sequence[Any]:
+    """``fetch`` without a dict made of each row: the driver's own rows (asyncpg's ``Record``,
+    SQLite's ``Row``), read by column name, ``row["name"]`` (never ``"name" in row``: SQLite's
+    row answers that by value). For a statement of many rows and columns, whose dicts cost as
+    much as a fifth of the statement (the diary's)."""
+    conn = connections.get("default")
+    _, rows = await conn.execute_query(*_sent(conn, sql, params))
+    return list(rows)
+
+
+def _sent(conn: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """A statement written with ``?`` placeholders and its values, as ``conn``'s driver takes them."""
     if conn.capabilities.dialect == "postgres":
-        sql = _numbered(sql)
-    else:
-        params = [p.isoformat() if isinstance(p, (date, datetime)) else p for p in params]
-    return list(await conn.execute_query_dict(sql, params))
+        return _numbered(sql), params
+    return sql, [p.isoformat() if isinstance(p, (date, datetime)) else p for p in params]
 
 
 def columns(model: type[Model], alias: str) -> str:

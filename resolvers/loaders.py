@@ -7,6 +7,8 @@ visibility of the object they hang off. Root lookups go through ``resolvers.poli
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -105,12 +107,12 @@ class DiaryRow:
     grades: list[models.Grade] = field(default_factory=list)
 
 
-def _add_grade(diary_row: DiaryRow, row: dict[str, Any], seen: dict[int, list[windows.Window]]) -> None:
+def _add_grade(diary_row: DiaryRow, row: Any, seen: dict[int, list[windows.Window]]) -> None:
     """The grade of a row of ``_DIARY_SQL`` on its lesson's ``DiaryRow``, once, when it falls in
     the viewer's windows by its own day and class (as ``grades_by_student`` keeps it)."""
     if row["g_id"] is None or any(g.id == row["g_id"] for g in diary_row.grades):
         return
-    grade = core.hydrate(models.Grade, row, "g_")
+    grade = _made(models.Grade, row, "g_")
     if windows.in_windows(seen[diary_row.student_id], grade.date, grade.school_class_id):
         diary_row.grades.append(grade)
 
@@ -134,6 +136,8 @@ class RegisterRowData:
 # with no day off, ``d_id`` null), ``l_id`` null: the diary's calendar costs no statement of its
 # own. A column that would repeat another of the row is not read but filled from it
 # (``_DIARY_SAME``): the rows are the statement's cost, about a tenth of it per eight columns.
+# They are read as the driver gives them (``core.fetch_rows``: a dict of each row's 66 columns
+# cost a fifth of the statement) and made into models by ``_made``.
 _DIARY_SQL = f"""
 SELECT e.student_id AS e_student_id, e.class_id AS e_class_id,
        l.id AS l_id, l.school_class_id AS l_school_class_id, l.subject_id AS l_subject_id,
@@ -189,6 +193,25 @@ _DIARY_SAME = {
     "g_student_id": "e_student_id",
     "g_lesson_id": "l_id",
 }
+
+
+@functools.cache
+def _diary_columns(model: type[Model], prefix: str) -> tuple[tuple[str, str], ...]:
+    """The columns of ``model`` that the diary's statement reads under ``prefix``, each with
+    the row's column it comes from: its own, or the one it repeats (``_DIARY_SAME``)."""
+    read = set(re.findall(r"AS (\w+)", _DIARY_SQL))
+    found = []
+    for column in model._meta.fields_db_projection.values():
+        key = prefix + column
+        if key in _DIARY_SAME or key in read:
+            found.append((column, _DIARY_SAME.get(key, key)))
+    return tuple(found)
+
+
+def _made(model: type[M], row: Any, prefix: str) -> M:
+    """A ``model`` from a row of the diary's statement, converted by the model's own fields as
+    ``core.hydrate`` does (for a driver's row, which ``hydrate`` cannot read)."""
+    return model._init_from_db(**{column: row[key] for column, key in _diary_columns(model, prefix)})
 
 
 class Loaders:
@@ -267,17 +290,30 @@ class Loaders:
     attendees_by_lesson: DataLoader[int, frozenset[int]]
     submissions_by_class: DataLoader[RangeKey, list[models.Submission]]
 
+    # The viewer's own children as read with this request's session (``sessions.admit``).
+    _children: list[models.Student] | None = None
+
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
 
     @classmethod
     def of_request(cls, viewer: Viewer) -> Loaders:
         """Fresh loaders for one request (or one operation over a socket), with the viewer's
-        account already primed when it was read with the session (``sessions.admit``)."""
+        account already primed when it was read with the session (``sessions.admit``), and
+        the children when they were read with it."""
         loaders = cls(viewer)
         if (account := viewer.known_account()) is not None:
             loaders.user_by_id.prime(account.id, account)
+        loaders._children = viewer.take_children()
         return loaders
+
+    async def children(self) -> list[models.Student]:
+        """The viewer's own children by name and id (``policy.children_by_name``): as read with
+        this request's session (``sessions.admit``, no statement), else by their own statement;
+        primed (``prime_children``)."""
+        found = self._children if self._children is not None else await policy.children_by_name(self.viewer)
+        self.prime_children(found)
+        return found
 
     def __getattr__(self, name: str) -> Any:
         """Only called for a loader not made yet: make it, keep it for this request, primed
@@ -438,17 +474,18 @@ class Loaders:
         student's school over the key's range, primed for ``days_off_by_school``: one statement."""
         ids, start, end = _span(keys)
         marks = core.placeholders(len(ids))
-        rows = await core.fetch(_DIARY_SQL.format(ids=marks, nulls=_DIARY_NULLS), [*ids, start, end, end, start, *ids])
+        sql = _DIARY_SQL.format(ids=marks, nulls=_DIARY_NULLS)
+        rows = await core.fetch_rows(sql, [*ids, start, end, end, start, *ids])
         school_of: dict[int, int] = {}
         days_off: dict[int, list[models.DayOff]] = defaultdict(list)
-        lessons: list[dict[str, Any]] = []
+        lessons: list[Any] = []
         for row in rows:
             if row["l_id"] is not None:
                 lessons.append(row)
                 continue
             school_of[row["e_student_id"]] = row["d_school_id"]
             if row["d_id"] is not None and all(d.id != row["d_id"] for d in days_off[row["d_school_id"]]):
-                days_off[row["d_school_id"]].append(core.hydrate(models.DayOff, row, "d_"))
+                days_off[row["d_school_id"]].append(_made(models.DayOff, row, "d_"))
         self._prime_days_off(keys, school_of, days_off)
         seen = await self._windows(ids)
         lessons = [
@@ -457,24 +494,22 @@ class Loaders:
         by_student: dict[int, list[DiaryRow]] = defaultdict(list)
         homework: dict[int, list[models.Homework]] = {}
         for row in lessons:
-            for column, same in _DIARY_SAME.items():
-                row[column] = row[same]
             items = homework.setdefault(row["l_id"], [])
             if row["h_id"] is not None and all(h.id != row["h_id"] for h in items):
-                items.append(core.hydrate(models.Homework, row, "h_"))
+                items.append(_made(models.Homework, row, "h_"))
             student_rows = by_student[row["e_student_id"]]
             if student_rows and student_rows[-1].lesson.id == row["l_id"]:  # the same lesson: another homework or grade
                 _add_grade(student_rows[-1], row, seen)
                 continue
-            lesson = core.hydrate(models.Lesson, row, "l_")
-            subject = core.hydrate(models.Subject, row, "s_")
-            teacher = core.hydrate(models.User, row, "u_")
+            lesson = _made(models.Lesson, row, "l_")
+            subject = _made(models.Subject, row, "s_")
+            teacher = _made(models.User, row, "u_")
             self.subject_by_id.prime(subject.id, subject)
             self.user_by_id.prime(teacher.id, teacher)
             self.lesson_by_id.prime(lesson.id, lesson)
-            school_class = core.hydrate(models.SchoolClass, row, "c_")
+            school_class = _made(models.SchoolClass, row, "c_")
             self.class_by_id.prime(school_class.id, school_class)
-            attendance = core.hydrate(models.Attendance, row, "a_") if row["a_id"] is not None else None
+            attendance = _made(models.Attendance, row, "a_") if row["a_id"] is not None else None
             student_rows.append(DiaryRow(row["e_student_id"], lesson, attendance, items))
             _add_grade(student_rows[-1], row, seen)
         for lesson_id, items in homework.items():  # `Lesson.homework` on these lessons costs nothing more

@@ -33,7 +33,7 @@ import functools
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -72,6 +72,9 @@ class Viewer:
     ended: str | None = None
     _grants: list[models.RoleGrant] | None = field(default=None, repr=False)
     _account: models.User | None = field(default=None, repr=False)
+    # The viewer's own children as read with the session (``admit``), until this request's
+    # loaders take them (``take_children``).
+    _children: list[models.Student] | None = field(default=None, repr=False)
 
     @property
     def authenticated(self) -> bool:
@@ -104,20 +107,32 @@ class Viewer:
             self._account = await models.User.get_or_none(id=self.user_id)
         return self._account
 
-    def remember_account(self, account: models.User, grants: list[models.RoleGrant]) -> None:
+    def remember_account(
+        self, account: models.User, grants: list[models.RoleGrant], children: list[models.Student] | None = None
+    ) -> None:
         """The account and its roles as read with the session (``admit``, at the start
-        of this request or socket operation): not read again in it."""
+        of this request or socket operation): not read again in it; and the children when
+        they were read with it (``take_children``)."""
         self._account = account
         self._grants = grants
+        self._children = children
 
     def known_account(self) -> models.User | None:
         """The account if it was read already (no statement)."""
         return self._account
 
+    def take_children(self) -> list[models.Student] | None:
+        """The viewer's own children if they were read with the session at the start of this
+        request (``admit``), handed over once, to the request's loaders: the viewer keeps
+        nothing of them, so a later operation (a socket's viewer lives for hours) reads them
+        again."""
+        children, self._children = self._children, None
+        return children
+
     def forget(self) -> None:
-        """Drop what was read (roles, the account): a socket's viewer lives for hours, and an
-        idle subscription keeps no cache until its next event reads them again."""
-        self._grants = self._account = None
+        """Drop what was read (roles, the account, the children): a socket's viewer lives for
+        hours, and an idle subscription keeps no cache until its next event reads them again."""
+        self._grants = self._account = self._children = None
 
     async def roles(self) -> list[models.Role]:
         seen: list[models.Role] = []
@@ -239,22 +254,40 @@ async def ended_since(since: datetime) -> list[tuple[int, datetime]]:
     return [(int(i), at) for i, at in rows]
 
 
-async def admit(viewer: Viewer) -> Viewer:
+# A rule of ``resolvers.policy`` giving the viewer's own children's ids as SQL and its values
+# (``policy.children_ids``), for ``admit`` to read the children with the session.
+ChildrenRule = Callable[[Viewer], tuple[str, list[Any]]]
+
+
+async def admit(viewer: Viewer, children: ChildrenRule | None = None) -> Viewer:
     """The viewer if their session is live, else an anonymous one that says why (``ended``).
     Reads the session, the account and its roles in one statement and keeps the account and
     roles on the viewer (the request's permission checks use them): a request's whole
     authentication is one round trip, made afresh on every request, so a logout, a password
     change or a role taken away is seen by the next one. Touches ``last_seen_at`` at most once
-    per ``SEEN_EVERY``."""
+    per ``SEEN_EVERY``.
+
+    With ``children`` (the policy's rule), the same statement also reads the viewer's own
+    children while the session is live, kept for this request's loaders (``take_children``):
+    a family's first field (``Viewer.children``) then asks no statement of its own, and a
+    guardianship revoked before the request is not among them."""
     if viewer.user_id is None or viewer.session_id is None:
         return Viewer(None, viewer.address)
-    rows = await core.fetch(_admit_statement(), [viewer.session_id, viewer.user_id])
+    keys = [viewer.session_id, viewer.user_id]
+    if children is None:
+        rows = await core.fetch(_admit_statement(), keys)
+    else:
+        ids, values = children(viewer)
+        rows = await core.fetch(_admit_statement(ids), [*keys, *values, *keys])
     if not rows or rows[0]["s_ended_at"] is not None:
         ended = ended_reason(rows[0]["s_end_reason"]) if rows else None
         return Viewer(None, viewer.address, ended=ended)
     first = rows[0]
     grants = [core.hydrate(models.RoleGrant, row, "g_") for row in rows if row["g_id"] is not None]
-    viewer.remember_account(core.hydrate(models.User, first, "u_"), grants)
+    family = None
+    if children is not None:
+        family = [core.hydrate(models.Student, row, "st_") for row in rows if row["st_id"] is not None]
+    viewer.remember_account(core.hydrate(models.User, first, "u_"), grants, family)
     now = now_utc()
     if _instant(first["s_last_seen_at"]) < now - SEEN_EVERY:
         await models.Session.filter(id=viewer.session_id).update(last_seen_at=now)
@@ -262,15 +295,29 @@ async def admit(viewer: Viewer) -> Viewer:
 
 
 @functools.cache
-def _admit_statement() -> str:
+def _admit_statement(children: str | None = None) -> str:
     """The session with its account and the account's roles (one row per role; one with no
-    role for an account that has none)."""
-    return (
-        f"SELECT s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.last_seen_at AS s_last_seen_at,"
+    role for an account that has none). With ``children`` (the policy's SQL of the viewer's
+    own children's ids), also a row per child while the session is live: ``k`` is 0 for the
+    session's rows and 1 for the children's, which follow by name and id."""
+    session = f"{models.Session._meta.db_table} s"
+    select = (
+        "s.ended_at AS s_ended_at, s.end_reason AS s_end_reason, s.last_seen_at AS s_last_seen_at,"
         f" {core.columns(models.User, 'u')}, {core.columns(models.RoleGrant, 'g')}"
-        f' FROM {models.Session._meta.db_table} s JOIN "{models.User._meta.db_table}" u ON u.id = s.user_id'
+    )
+    read = (
+        f' FROM {session} JOIN "{models.User._meta.db_table}" u ON u.id = s.user_id'
         f" LEFT JOIN {models.RoleGrant._meta.db_table} g ON g.user_id = u.id AND s.ended_at IS NULL"
-        " WHERE s.id = ? AND s.user_id = ? ORDER BY g.id"
+        " WHERE s.id = ? AND s.user_id = ?"
+    )
+    if children is None:
+        return f"SELECT {select}{read} ORDER BY g.id"
+    blank = ", ".join(f'NULL AS "st_{c}"' for c in models.Student._meta.fields_db_projection.values())
+    return (
+        f"SELECT 0 AS k, {select}, {blank}{read}"
+        f" UNION ALL SELECT 1, {', '.join(['NULL'] * select.count(' AS '))}, {core.columns(models.Student, 'st')}"
+        f" FROM {session} JOIN {models.Student._meta.db_table} st ON s.ended_at IS NULL AND st.id IN ({children})"
+        ' WHERE s.id = ? AND s.user_id = ? ORDER BY k, "g_id", "st_full_name", "st_id"'
     )
 
 

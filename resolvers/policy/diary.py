@@ -44,6 +44,7 @@ __all__ = [
     "can_set_homework",
     "children",
     "children_by_name",
+    "children_ids",
     "current_class_id",
     "enrolled_on",
     "family_group_slot_ids",
@@ -389,6 +390,14 @@ def children(viewer: Viewer) -> QuerySet[models.Student]:
     """The viewer's own children (unrevoked guardianships): a subset of ``visible_students``
     that needs none of its other branches."""
     return models.Student.filter(id__in=Subquery(_children_ids(_uid(viewer)).values("student_id")))
+
+
+def children_ids(viewer: Viewer) -> tuple[str, list[Any]]:
+    """``children``'s ids as SQL with ``?`` placeholders, and its values: the rule, to be read
+    with another statement of the same request (the request's session: ``sessions.admit``, so that
+    a family's first field asks no statement of its own). Compiled once per viewer, run every time."""
+    uid = _uid(viewer)
+    return core.embedded_once(("children_ids", uid), lambda: _children_ids(uid).values("student_id"))
 
 
 async def children_by_name(viewer: Viewer) -> list[models.Student]:

@@ -378,6 +378,28 @@ async def test_roles_and_standing_are_read_again_for_each_operation(
     await socket.ws.close()
 
 
+CHILDREN = "{ viewer { children { id } } }"
+
+
+async def test_the_children_are_read_again_for_each_operation(server_url: str, factory: Factory, app: Any) -> None:
+    """A socket's operation reads the viewer's children when it runs, as an HTTP request does:
+    a guardianship revoked while the socket is open is gone from the next operation, given back
+    it is there again (the socket's viewer keeps none of them between operations)."""
+    cell = await _cell(factory, app, "parent")
+    child = gid(cell.room.child, "Student")
+    socket = await open_socket(server_url, cell.pair.access_token)
+    await socket.start(CHILDREN, "1")
+    assert (await _result(socket, "1"))["viewer"]["children"] == [{"id": child}]
+    link = models.Guardianship.filter(guardian_id=cell.user.id, student_id=cell.room.child.id)
+    await link.update(revoked_at=core.now_utc())
+    await socket.start(CHILDREN, "2")
+    assert (await _result(socket, "2"))["viewer"]["children"] == []
+    await link.update(revoked_at=None)
+    await socket.start(CHILDREN, "3")
+    assert (await _result(socket, "3"))["viewer"]["children"] == [{"id": child}]
+    await socket.ws.close()
+
+
 # The per-user cap -------------------------------------------------------------------------
 
 

@@ -250,12 +250,44 @@ async def test_diary_statement_count_does_not_grow(factory: Factory, count_state
     assert sum(len(d["entries"]) for c in children for d in c["diary"]) == 20 * (2 + 1 + 1)
     assert large == small, (small, large, count_statements.statements)
     # The account's standing (active, no password change pending: every authenticated request
-    # reads it, so that deactivation acts at once), the children, their lessons with marks,
-    # homework and grades and their schools' days off (one statement); and whether the viewer sees
-    # the children's classes and schools whole (faces, issue 16: one statement per type, for all
-    # children). The viewer's windows on the children (resolvers/policy/windows.py) cost none: their
-    # own children's are whole, known from the statement that found them (``Loaders.prime_children``).
-    assert small == 4, count_statements.statements
+    # reads it, so that deactivation acts at once) with the children (``sessions.admit``), their
+    # lessons with marks, homework and grades and their schools' days off (one statement); and
+    # whether the viewer sees the children's classes and schools whole (faces, issue 16: one
+    # statement per type, for all children). The viewer's windows on the children
+    # (resolvers/policy/windows.py) cost none: their own children's are whole, known from the
+    # statement that found them (``Loaders.prime_children``).
+    assert small == 3, count_statements.statements
+
+
+NAMES = "{ viewer { children { id fullName } } }"
+
+
+async def test_the_children_come_with_the_session_and_are_read_again_by_every_request(
+    factory: Factory, count_statements: StatementCounter
+) -> None:
+    """A family's first field, ``viewer.children``, is read with the request's session in one
+    statement (``sessions.admit`` with ``policy.children_ids``), by name, on every request: a
+    guardianship revoked is gone from the very next request and back when restored; a teacher
+    has none; an ended session reads nothing."""
+    family = await _family(factory, school_days=1)
+    parent = factory.client(family.parent)
+    both = [
+        {"id": gid(family.child, "Student"), "fullName": family.child.full_name},
+        {"id": gid(family.sibling, "Student"), "fullName": family.sibling.full_name},
+    ]
+    count_statements.statements.clear()
+    assert (await parent.data(NAMES))["viewer"]["children"] == both
+    assert len(count_statements.statements) == 1, count_statements.statements
+    link = models.Guardianship.filter(guardian_id=family.parent.id, student_id=family.child.id)
+    await link.update(revoked_at=now_utc())
+    assert (await parent.data(NAMES))["viewer"]["children"] == both[1:]
+    await link.update(revoked_at=None)
+    assert (await parent.data(NAMES))["viewer"]["children"] == both
+    count_statements.statements.clear()
+    assert (await factory.client(family.teacher).data(NAMES))["viewer"]["children"] == []
+    assert len(count_statements.statements) == 1, count_statements.statements
+    await models.Session.filter(user_id=family.parent.id).update(ended_at=now_utc(), end_reason="LOGOUT")
+    assert (await parent.post(NAMES))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_revoked_guardianship_hides_the_child_at_once(factory: Factory) -> None:
