@@ -428,20 +428,33 @@ def family_students(viewer: Viewer) -> QuerySet[models.Student]:
 
 def visible_classes(viewer: Viewer) -> QuerySet[models.SchoolClass]:
     uid = _uid(viewer)
-    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
-    family_classes = models.Enrollment.filter(
-        student_id__in=Subquery(models.Student.filter(family).values("id"))
+    # the family's classes: the own record's and the children's, one subquery each (as one over
+    # ``user_id = ? OR id IN (children)`` the database read all 100,000 students: 50 ms a parent)
+    own = models.Student.filter(user_id=uid).values("id")
+    own_classes = models.Enrollment.filter(student_id__in=Subquery(own)).values("school_class_id")
+    children_classes = models.Enrollment.filter(
+        student_id__in=Subquery(_children_ids(uid).values("student_id"))
     ).values("school_class_id")
-    return models.SchoolClass.filter(_taught_class_ids(uid) | Q(id__in=Subquery(family_classes)) | _admin_school_q(uid))
+    return models.SchoolClass.filter(
+        _taught_class_ids(uid)
+        | Q(id__in=Subquery(own_classes))
+        | Q(id__in=Subquery(children_classes))
+        | _admin_school_q(uid)
+    )
 
 
 def visible_schools(viewer: Viewer) -> QuerySet[models.School]:
     uid = _uid(viewer)
     staff = _grant_schools(uid, models.Role.TEACHER, models.Role.SCHOOL_ADMIN).values("school_id")
-    family = Q(user_id=uid) | Q(id__in=Subquery(_children_ids(uid).values("student_id")))
-    family_schools = models.Student.filter(family).values("school_id")
+    # the family's schools, one subquery each for the own record and the children (as for classes)
+    own_school = models.Student.filter(user_id=uid).values("school_id")
+    children = _children_ids(uid).values("student_id")
+    children_schools = models.Student.filter(id__in=Subquery(children)).values("school_id")
     return models.School.filter(
-        Q(id__in=Subquery(staff)) | Q(id__in=Subquery(family_schools)) | _admin_school_q(uid, "id")
+        Q(id__in=Subquery(staff))
+        | Q(id__in=Subquery(own_school))
+        | Q(id__in=Subquery(children_schools))
+        | _admin_school_q(uid, "id")
     )
 
 
