@@ -23,11 +23,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from tortoise import connections
+from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate
 from tortoise.transactions import in_transaction
 
 from bench import mixed, mixed_district
-from bench.database import bench_database, bench_database_url, server_version
+from bench.database import DEFAULT_SERVER, bench_database, bench_database_url, server_version
 from bench.district_data import STATUSES
 from bench.live import HOST, SECRET, server_process
 from bench.mixed import Runner, hang_up
@@ -35,6 +36,7 @@ from bench.mixed_load import CpuClock, Phase, doubling
 from bench.mixed_ops import ATTENDANCE_MARK, MIX, Deliveries, Operations, subscribe
 from bench.mixed_report import render_day, write
 from bench.mixed_world import Assignment, Poster, User, World
+from edge.settings import normalize_database_url, tortoise_config
 from resolvers import grades
 from resolvers.core import to_global_id, today_utc
 
@@ -256,6 +258,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+async def build(url: str, schools: int, seed: int) -> None:
+    """Create the database at ``url`` (PostgreSQL, a name not in use) and leave in it the district
+    the run generates (``--build-only``), roll-ups and statistics included: for EXPLAIN ANALYZE of
+    the policy's statements at this size without the run. Whoever builds it drops it."""
+    config = tortoise_config(url)
+    await Tortoise.init(config=config, _create_db=True)
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+    try:
+        clock = time.perf_counter()
+        raw = await asyncpg.connect(url)
+        try:
+            district = await mixed_district.generate(raw, schools, random.Random(seed))
+            async with in_transaction():
+                await connections.get("default").execute_script("SET LOCAL work_mem = '256MB'")
+                await grades.rebuild()
+            await raw.execute("ANALYZE")
+        finally:
+            await raw.close()
+        print(f"{url}: {district.rows} in {time.perf_counter() - clock:.0f} s (kept)", flush=True)
+    finally:
+        await Tortoise.close_connections()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.mixed_day", description=__doc__)
     mixed.servers_options(parser)
@@ -264,8 +291,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--day-seconds", type=float, default=120, help="length of the school-day phase (120)")
     parser.add_argument("--evening-seconds", type=float, default=180, help="length of the evening phase (180)")
     parser.add_argument("--warmup", type=float, default=30, help="seconds at half the evening's rate first (30)")
+    parser.add_argument(
+        "--build-only",
+        metavar="NAME",
+        default="",
+        help="only generate the district into a new PostgreSQL database NAME on --database-url's server, keep it, exit",
+    )
     mixed.steps_options(parser, 8, "6x the evening's rate")
-    asyncio.run(run(mixed.parsed(parser, argv)))
+    args = mixed.parsed(parser, argv)
+    if args.build_only:
+        server = normalize_database_url(args.database_url or DEFAULT_SERVER)
+        if not server.startswith("postgres://"):
+            parser.error("--build-only needs a PostgreSQL server")
+        asyncio.run(build(f"{server.partition('?')[0].rpartition('/')[0]}/{args.build_only}", args.schools, args.seed))
+        return
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

@@ -159,3 +159,16 @@ async def test_the_family_reads_the_old_schools_final_grade_with_its_terms_name(
     assert (await client.data(NODE, id=term))["node"] is None
     assert (await factory.client(moved.new.admin).data(NODE, id=gid(final, "TermGrade")))["node"] is None
     assert (await factory.client(moved.old.admin).data(NODE, id=gid(final, "TermGrade")))["node"] is not None
+
+
+async def test_the_old_districts_admin_still_sees_a_child_who_moved_to_another_district(
+    factory: Factory, moved: Moved
+) -> None:
+    """Through the child's enrolment in a class of one of the district's schools
+    (``policy.visible_students``), as the old school's admin does; the new school, now of another
+    district, is not theirs."""
+    admin = await factory.district_admin()
+    elsewhere = await models.District.create(name="Elsewhere")
+    await models.School.filter(id=moved.new.school.id).update(district_id=elsewhere.id)
+    client = factory.client(admin)
+    assert await _seen(client, [gid(moved.child, "Student"), gid(moved.new.school, "School")]) == [0]
