@@ -394,7 +394,8 @@ class Loaders:
             school=core.columns(models.School, "s"),
             schools=core.placeholders(len(schools)),
         )
-        rows, found = [], {}
+        rows: list[models.Term] = []
+        found: dict[int, models.School] = {}
         for row in await core.fetch(statement, schools):
             term = core.hydrate(models.Term, row, "t_")
             if (school := found.get(term.school_id)) is None:
