@@ -27,8 +27,9 @@ ADMIN = "admin"  # reads every journal of School No. 1
 # Statements per request, whatever the size of the class and the term. The journal: session, class,
 # subject with its school and the journal check, terms, lessons, roster, grades, attendance, term grades.
 JOURNAL_STATEMENTS = 9
-# Progress: class, students, their visibility, terms, lesson counts, grades, subjects, class
-# averages, school, term grades.
+# Progress: session, class, its visible students, terms with the school, windows, lesson counts,
+# grade totals, subjects, term grades, class averages (in 6 rounds: the windows with the terms,
+# the counts with the totals, the subjects with the term grades and class averages).
 PROGRESS_STATEMENTS = 10
 
 # The whole grid as a client that shows it asks for it: each row's cells in columns (`line`).

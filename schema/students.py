@@ -160,6 +160,9 @@ class Student(Node):
             if pk is None:
                 return []
         loaders = info.context.loaders
+        # The viewer's windows over the child do not depend on the term: asked for now, they come
+        # in the round of the school's terms (a class's progress: one round less).
+        loaders.windows_by_student.load(self.model.id)
         term = await progress_resolvers.resolve_school_term(loaders, self.model.school_id, pk)
         if term is None:
             return []
@@ -167,7 +170,8 @@ class Student(Node):
         if not rows:  # none of the term is the viewer's: nothing to load figures for (and no
             return []  # early batch of them apart from the children that have lines)
         wanted = asked(info)
-        subjects = loaders.subject_by_id.load_many([r.subject_id for r in rows])  # loaded with the rows
+        # the subjects (their names order the lines) in the round of the figures: one round less
+        subjects = loaders.subject_by_id.load_many([r.subject_id for r in rows])
         figures = await progress_resolvers.subject_figures(
             loaders,
             self.model,
@@ -177,7 +181,9 @@ class Student(Node):
             suggestions="suggestedGrade" in wanted,
             class_averages="classWeightedAverage" in wanted,
         )
-        return subject_progress(rows, {s.id: s for s in await subjects if s is not None}, figures)
+        by_id = {s.id: s for s in await subjects if s is not None}
+        rows.sort(key=lambda r: (by_id[r.subject_id].name if r.subject_id in by_id else "", r.subject_id))
+        return subject_progress(rows, by_id, figures)
 
     @strawberry.field(
         description="The child's final grades of one academic year in every subject: each term's and the year's"

@@ -176,12 +176,13 @@ def _children_ids(uid: int) -> QuerySet[models.Guardianship]:
 # group draws from. The diary, progress, planned assessments, reminders and the families' live
 # events all read it; a caller filters on ``student_id`` or ``lesson_id`` and ``lesson_date``.
 LESSONS_OF_STUDENTS = """
-SELECT e.student_id AS student_id, e.school_class_id AS class_id, l.id AS lesson_id, l.date AS lesson_date
+SELECT e.student_id AS student_id, e.school_class_id AS class_id, l.id AS lesson_id, l.date AS lesson_date,
+       l.subject_id AS subject_id
 FROM enrollment e
 JOIN lesson l ON l.school_class_id = e.school_class_id AND l.group_id IS NULL
      AND l.date >= e.start_date AND (e.end_date IS NULL OR l.date <= e.end_date)
 UNION ALL
-SELECT e.student_id, e.school_class_id, l.id, l.date
+SELECT e.student_id, e.school_class_id, l.id, l.date, l.subject_id
 FROM group_membership m
 JOIN class_group g ON g.id = m.group_id
 JOIN class_group_class gc ON gc.group_id = g.id
