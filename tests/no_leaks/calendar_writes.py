@@ -32,6 +32,17 @@ def _ahead(days: int) -> str:
     return json.dumps((today_utc() + timedelta(days=days)).isoformat())
 
 
+def _last_weeks_of(world: World, target: str) -> str:
+    """A term of the year's last 50 days (after the world's term 1), from the year's own dates: a
+    date counted from today would leave the year when the crawl runs past midnight (the world
+    was built the day before). For a year the world does not hold, the same days from today."""
+    year = _row(world.years, target)
+    if year is None:
+        return f"startDate: {_ahead(101)}, endDate: {_ahead(150)}"
+    start, end = year.end_date - timedelta(days=49), year.end_date
+    return f"startDate: {json.dumps(start.isoformat())}, endDate: {json.dumps(end.isoformat())}"
+
+
 def _row(rows: list[Any], target: str) -> Any:
     """The world's row a global id names (None for the missing id)."""
     found = from_global_id(json.loads(target))
@@ -141,7 +152,7 @@ CALENDAR_WRITES = [
         "termCreate",
         "AcademicYear",
         lambda w: w.years,
-        lambda g, w, uid: f'academicYearId: {g}, name: "probe term", startDate: {_ahead(101)}, endDate: {_ahead(150)}',
+        lambda g, w, uid: f'academicYearId: {g}, name: "probe term", {_last_weeks_of(w, g)}',
         lambda w, uid, a, r: _runs(a, r.school_id),
         lambda a, r: _runs(a, r.school_id),
     ),
